@@ -1,0 +1,22 @@
+"""laotie (老铁): agent-based simulation of trust-driven social commerce.
+
+laotie compares trust-driven creator sales (the 老铁经济, "trust economy" of Kuaishou-style
+platforms) with traffic-driven storefront e-commerce on a trust graph of a whole city.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from . import graph
+from .errors import GraphError, LaotieError, ScenarioError
+from .graph import CitySpec, Region, TrustGraph
+
+__all__ = [
+    "CitySpec",
+    "GraphError",
+    "LaotieError",
+    "Region",
+    "ScenarioError",
+    "TrustGraph",
+    "__version__",
+    "graph",
+]

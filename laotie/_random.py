@@ -1,0 +1,69 @@
+"""Seeds: one keyword, normalised once at the API boundary.
+
+laotie never touches numpy's or Python's global random state. Every public function that
+draws random numbers takes ``seed`` (an int, a :class:`numpy.random.SeedSequence`, a
+:class:`numpy.random.Generator` or None) and turns it into a SeedSequence here; independent
+streams for the parts of a computation are spawned from it, so that a result depends only on
+the seed and never on the number of workers or the order of execution.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import ScenarioError
+
+SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "spawn_generators"]
+
+
+def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """Normalise ``seed`` to a :class:`numpy.random.SeedSequence`.
+
+    Parameters
+    ----------
+    seed : int, SeedSequence, Generator or None
+        A non-negative int or a SeedSequence is used as it is. A Generator is asked for 128
+        bits of entropy (so it advances, as a user who passes a generator expects). None draws
+        fresh entropy from the operating system; the entropy is kept in the returned sequence
+        and so can be recorded.
+
+    Raises
+    ------
+    ScenarioError
+        If ``seed`` is of another type or a negative int.
+
+    Examples
+    --------
+    >>> as_seed_sequence(7).entropy
+    7
+    """
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**63, size=2).tolist())
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if int(seed) < 0:
+            raise ScenarioError(f"seed = {seed}: a seed must be a non-negative integer")
+        return np.random.SeedSequence(int(seed))
+    raise ScenarioError(
+        f"seed = {seed!r} (type {type(seed).__name__}): a seed must be a non-negative int, "
+        "a numpy SeedSequence, a numpy Generator or None"
+    )
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """Return a :class:`numpy.random.Generator` for ``seed`` (a Generator is returned as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(as_seed_sequence(seed))
+
+
+def spawn_generators(seed: SeedLike, n: int) -> list[np.random.Generator]:
+    """Return ``n`` independent generators spawned from ``seed``, in a fixed order."""
+    return [np.random.default_rng(s) for s in as_seed_sequence(seed).spawn(n)]

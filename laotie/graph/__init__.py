@@ -1,0 +1,37 @@
+"""Trust graphs: the :class:`TrustGraph` type, city generators, io and statistics.
+
+Examples
+--------
+>>> from laotie import graph
+>>> g = graph.mudanjiang(scale=0.001, seed=1)
+>>> g.n_nodes
+2540
+"""
+
+from ._core import CREATOR_KINDS, LAYERS, TrustGraph
+from .generators import CitySpec, Region, city
+from .io import from_networkx, load, read_csv, save, to_networkx, write_csv
+from .presets import MUDANJIANG_REGIONS, PRESETS, mudanjiang, mudanjiang_spec, preset_spec
+from .stats import GraphStats, graph_stats
+
+__all__ = [
+    "CREATOR_KINDS",
+    "LAYERS",
+    "MUDANJIANG_REGIONS",
+    "PRESETS",
+    "CitySpec",
+    "GraphStats",
+    "Region",
+    "TrustGraph",
+    "city",
+    "from_networkx",
+    "graph_stats",
+    "load",
+    "mudanjiang",
+    "mudanjiang_spec",
+    "preset_spec",
+    "read_csv",
+    "save",
+    "to_networkx",
+    "write_csv",
+]

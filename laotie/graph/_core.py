@@ -1,0 +1,535 @@
+"""The trust graph: a directed, weighted, layered graph stored as CSR arrays.
+
+``w[i, j]`` in (0, 1] is how much resident ``i`` trusts ``j``. Row ``i`` of the CSR holds the
+people ``i`` trusts; each edge carries a trust weight (float32) and a layer code (int8):
+
+===========  ====  ==========================================================================
+layer        code  meaning
+===========  ====  ==========================================================================
+``local``    0     kin, friends and neighbours inside a region (同乡); mutual ties
+``city``     1     weaker ties across the city (同城); mutual ties
+``follow``   2     a registered user follows a creator (关注); one-way
+===========  ====  ==========================================================================
+
+Node attributes are arrays of length ``n_nodes``: ``region`` and ``hometown`` (int16 codes
+into ``region_names``), ``rural`` and ``user`` (bool: lives in a rural area; is a registered
+platform user) and ``creator_kind`` (int8 code into :data:`CREATOR_KINDS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import GraphError
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+    from .stats import GraphStats
+
+__all__ = [
+    "CITY",
+    "CREATOR_KINDS",
+    "FOLLOW",
+    "GOV",
+    "HEAD",
+    "LAYERS",
+    "LOCAL",
+    "LOCAL_CREATOR",
+    "NODE_ATTRIBUTES",
+    "NOT_CREATOR",
+    "TrustGraph",
+]
+
+LAYERS: tuple[str, ...] = ("local", "city", "follow")
+LOCAL, CITY, FOLLOW = 0, 1, 2
+
+CREATOR_KINDS: tuple[str, ...] = ("none", "head", "local", "gov")
+"""Creator kinds: not a creator, head KOL (头部主播), local creator (本地达人), government
+account (政务号: informs, does not sell)."""
+NOT_CREATOR, HEAD, LOCAL_CREATOR, GOV = 0, 1, 2, 3
+
+NODE_ATTRIBUTES: dict[str, type] = {
+    "region": np.int16,
+    "hometown": np.int16,
+    "rural": np.bool_,
+    "user": np.bool_,
+    "creator_kind": np.int8,
+}
+"""Node attribute arrays and their dtypes."""
+
+_SHOWN = 5  # how many offending ids an error message lists
+
+
+class TrustGraph:
+    """A directed, weighted, layered trust graph over residents (CSR storage).
+
+    Parameters
+    ----------
+    indptr : array of int, shape (n_nodes + 1,)
+        CSR row pointers.
+    indices : array of int, shape (n_edges,)
+        Trusted node of each edge, sorted within each row.
+    trust : array of float, shape (n_edges,)
+        Trust weights in (0, 1].
+    layer : array of int, shape (n_edges,)
+        Layer code of each edge (index into :data:`LAYERS`).
+    region, hometown, rural, user, creator_kind : arrays, shape (n_nodes,)
+        Node attributes (see the module docstring).
+    region_names : sequence of str
+        Names of the region codes.
+    labels : sequence, optional
+        Original node labels (kept by importers so that exports give them back).
+    meta : dict, optional
+        Provenance: generator, parameters, seed, laotie version.
+    where : str
+        Named in error messages (a file name, or the importer).
+
+    Raises
+    ------
+    GraphError
+        If any invariant fails (see :meth:`validate`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = TrustGraph.from_edges(
+    ...     3, [0, 1, 1], [1, 0, 2], [0.9, 0.8, 0.5], [LOCAL, LOCAL, FOLLOW],
+    ...     region=[0, 0, 0], user=[True, True, True], creator_kind=[0, 0, 2])
+    >>> g
+    TrustGraph(n_nodes=3, n_edges=3 (local 2, city 0, follow 1), regions=1)
+    >>> g.followers()[2]
+    1
+    """
+
+    def __init__(
+        self,
+        indptr: Any,
+        indices: Any,
+        trust: Any,
+        layer: Any,
+        *,
+        region: Any,
+        hometown: Any,
+        rural: Any,
+        user: Any,
+        creator_kind: Any,
+        region_names: Sequence[str],
+        labels: Sequence[Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        where: str = "TrustGraph",
+    ) -> None:
+        self.region_names: tuple[str, ...] = tuple(str(r) for r in region_names)
+        self.labels = None if labels is None else np.asarray(labels, dtype=object)
+        self.meta: dict[str, Any] = dict(meta or {})
+        raw_nodes = {
+            "region": region,
+            "hometown": hometown,
+            "rural": rural,
+            "user": user,
+            "creator_kind": creator_kind,
+        }
+        n_nodes = len(indptr) - 1 if np.ndim(indptr) == 1 else -1
+        problems = _check_node_arrays(raw_nodes, n_nodes, len(self.region_names))
+        problems += _check_edge_arrays(indptr, indices, trust, layer)
+        if problems:
+            raise GraphError(f"{where}: " + "; ".join(problems))
+        # Invariants are checked on the arrays as given, before the cast to compact dtypes, so
+        # that a value the cast would hide (a weight of 1.0000001, a code of 65536) is reported.
+        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
+        self.trust = np.asarray(trust)
+        self.layer = np.asarray(layer)
+        for name, values in raw_nodes.items():
+            setattr(self, name, np.asarray(values))
+        self.validate(where=where)
+        self.trust = np.ascontiguousarray(self.trust, dtype=np.float32)
+        self.layer = np.ascontiguousarray(self.layer, dtype=np.int8)
+        for name, dtype in NODE_ATTRIBUTES.items():
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+        if np.any(self.trust == 0):
+            raise GraphError(
+                f"{where}: {int(np.sum(self.trust == 0))} trust weight(s) are too small for "
+                "float32 (below 1.2e-38); trust must be in (0, 1]"
+            )
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_edges(
+        cls,
+        n_nodes: int,
+        src: Any,
+        dst: Any,
+        trust: Any,
+        layer: Any,
+        *,
+        region: Any = None,
+        hometown: Any = None,
+        rural: Any = None,
+        user: Any = None,
+        creator_kind: Any = None,
+        region_names: Sequence[str] | None = None,
+        labels: Sequence[Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        where: str = "edge list",
+    ) -> TrustGraph:
+        """Build a graph from an edge list (any order); node attributes default when None.
+
+        Defaults: ``region`` 0 (one region named ``"all"``), ``hometown`` = ``region``,
+        ``rural`` False, ``user`` True, ``creator_kind`` 0 (not a creator).
+
+        Raises
+        ------
+        GraphError
+            For node ids outside ``0 .. n_nodes - 1``, duplicate edges and every other
+            invariant of :meth:`validate`.
+        """
+        src = np.asarray(src)
+        dst = np.asarray(dst)
+        trust = np.asarray(trust)
+        layer = np.asarray(layer)
+        lengths = {len(src), len(dst), len(trust), len(layer)}
+        if len(lengths) != 1:
+            raise GraphError(
+                f"{where}: source, target, trust and layer have different lengths "
+                f"({len(src)}, {len(dst)}, {len(trust)}, {len(layer)})"
+            )
+        for name, ids in (("source", src), ("target", dst)):
+            if ids.size and not np.issubdtype(ids.dtype, np.integer):
+                raise GraphError(f"{where}: {name} node ids must be integers, got {ids.dtype}")
+            bad = np.flatnonzero((ids < 0) | (ids >= n_nodes))
+            if bad.size:
+                raise GraphError(
+                    f"{where}: {bad.size} edge(s) have an unknown {name} node id "
+                    f"(valid ids are 0 .. {n_nodes - 1}), e.g. {_list(ids[bad])}"
+                )
+        order = np.lexsort((dst, src))
+        src, dst, trust, layer = src[order], dst[order], trust[order], layer[order]
+        indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n_nodes), out=indptr[1:])
+        region = np.zeros(n_nodes, np.int16) if region is None else region
+        return cls(
+            indptr,
+            dst,
+            trust,
+            layer,
+            region=region,
+            hometown=region if hometown is None else hometown,
+            rural=np.zeros(n_nodes, bool) if rural is None else rural,
+            user=np.ones(n_nodes, bool) if user is None else user,
+            creator_kind=np.zeros(n_nodes, np.int8) if creator_kind is None else creator_kind,
+            region_names=("all",) if region_names is None else region_names,
+            labels=labels,
+            meta=meta,
+            where=where,
+        )
+
+    # ------------------------------------------------------------------ invariants
+    def validate(self, where: str = "TrustGraph") -> None:
+        """Check every invariant; raise one :class:`GraphError` that lists all problems.
+
+        Checked: trust weights are numbers in (0, 1]; no self-loops; no duplicate edges; node
+        ids are known; layer codes, region codes and creator kinds exist; follow ties go from
+        a registered user to a creator; creators are registered users. Each problem is named
+        with the number of entries that have it and a few of their ids.
+        """
+        problems: list[str] = []
+        src = self.sources()
+        dst = self.indices
+        trust = self.trust
+        nan = np.isnan(trust)
+        self._report(problems, nan, src, "have trust weight NaN")
+        self._report(problems, ~nan & (trust <= 0), src, "have trust weight ≤ 0")
+        self._report(problems, ~nan & (trust > 1), src, "have trust weight > 1")
+        self._report(problems, src == dst, src, "are self-loops")
+        if dst.size:
+            same_row = src[1:] == src[:-1]
+            dup = np.zeros(dst.size, bool)
+            dup[1:] = same_row & (dst[1:] == dst[:-1])
+            self._report(problems, dup, src, "are duplicates of the edge before them")
+            unsorted = np.zeros(dst.size, bool)
+            unsorted[1:] = same_row & (dst[1:] < dst[:-1])
+            self._report(problems, unsorted, src, "are out of order within their row")
+        bad_layer = (self.layer < 0) | (self.layer >= len(LAYERS))
+        if bad_layer.any():
+            self._report(
+                problems, bad_layer, src, f"have an unknown layer code (allowed: {_codes(LAYERS)})"
+            )
+        follow = self.layer == FOLLOW
+        self._report(problems, follow & ~self.user[src], src, "are follow ties from a non-user")
+        self._report(
+            problems,
+            follow & (self.creator_kind[dst] == NOT_CREATOR),
+            src,
+            "are follow ties to a node that is not a creator",
+        )
+        kind = self.creator_kind
+        bad_kind = (kind < 0) | (kind >= len(CREATOR_KINDS))
+        if bad_kind.any():
+            problems.append(
+                f"{int(bad_kind.sum())} node(s) have an unknown creator_kind "
+                f"(allowed: {_codes(CREATOR_KINDS)}), e.g. nodes {self._ids(np.flatnonzero(bad_kind))}"
+            )
+        lay = (kind > 0) & ~self.user
+        if lay.any():
+            problems.append(
+                f"{int(lay.sum())} creator(s) are not registered users, "
+                f"e.g. nodes {self._ids(np.flatnonzero(lay))}"
+            )
+        for name in ("region", "hometown"):
+            codes = getattr(self, name)
+            bad = (codes < 0) | (codes >= len(self.region_names))
+            if bad.any():
+                problems.append(
+                    f"{int(bad.sum())} node(s) have an unknown {name} code (there are "
+                    f"{len(self.region_names)} regions), e.g. nodes {self._ids(np.flatnonzero(bad))}"
+                )
+        if len(set(self.region_names)) != len(self.region_names):
+            problems.append(f"region names are not unique: {list(self.region_names)}")
+        if problems:
+            raise GraphError(f"{where}: " + "; ".join(problems))
+
+    def _report(self, problems: list[str], mask: np.ndarray, src: np.ndarray, what: str) -> None:
+        if not mask.any():
+            return
+        at = np.flatnonzero(mask)[:_SHOWN]
+        pairs = ", ".join(
+            f"{self._label(s)}→{self._label(d)}"
+            for s, d in zip(src[at], self.indices[at], strict=True)
+        )
+        problems.append(f"{int(mask.sum())} edge(s) {what}, e.g. {pairs}")
+
+    def _label(self, i: Any) -> str:
+        return repr(self.labels[i]) if self.labels is not None else str(int(i))
+
+    def _ids(self, nodes: np.ndarray) -> str:
+        return ", ".join(self._label(i) for i in nodes[:_SHOWN])
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_nodes(self) -> int:
+        """Number of residents (nodes)."""
+        return len(self.indptr) - 1
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges over all layers."""
+        return len(self.indices)
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions."""
+        return len(self.region_names)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the graph's arrays, in bytes."""
+        arrays = (self.indptr, self.indices, self.trust, self.layer, self.region)
+        arrays += (self.hometown, self.rural, self.user, self.creator_kind)
+        return int(sum(a.nbytes for a in arrays))
+
+    def sources(self) -> np.ndarray:
+        """The truster (row) of every edge, int32, aligned with ``indices``."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
+
+    def out_degree(self, layers: Sequence[str] | None = None) -> np.ndarray:
+        """Number of people each node trusts, over ``layers`` (default: all)."""
+        if layers is None:
+            return np.diff(self.indptr)
+        return np.bincount(self.sources()[self.layer_mask(layers)], minlength=self.n_nodes)
+
+    def layer_mask(self, layers: str | Sequence[str]) -> np.ndarray:
+        """Boolean mask of the edges in ``layers`` (a name or a sequence of names)."""
+        names = [layers] if isinstance(layers, str) else list(layers)
+        codes = []
+        for name in names:
+            if name not in LAYERS:
+                raise GraphError(f"unknown layer {name!r}; allowed: {', '.join(LAYERS)}")
+            codes.append(LAYERS.index(name))
+        return np.isin(self.layer, codes)
+
+    def adjacency(self, layers: str | Sequence[str] | None = None) -> sp.csr_array:
+        """The trust matrix ``W`` (``W[i, j]`` = trust of i in j) as a scipy CSR array.
+
+        With ``layers=None`` the arrays are shared with the graph, not copied.
+        """
+        shape = (self.n_nodes, self.n_nodes)
+        if layers is None:
+            return sp.csr_array((self.trust, self.indices, self.indptr), shape=shape)
+        keep = self.layer_mask(layers)
+        counts = np.bincount(self.sources()[keep], minlength=self.n_nodes)
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return sp.csr_array((self.trust[keep], self.indices[keep], indptr), shape=shape)
+
+    def followers(self) -> np.ndarray:
+        """Number of followers of every node (0 for non-creators)."""
+        return np.bincount(self.indices[self.layer == FOLLOW], minlength=self.n_nodes)
+
+    def creators(self, kind: str | None = None) -> np.ndarray:
+        """Node ids of the creators, of one ``kind`` when given."""
+        if kind is None:
+            return np.flatnonzero(self.creator_kind != NOT_CREATOR)
+        if kind not in CREATOR_KINDS[1:]:
+            raise GraphError(
+                f"unknown creator kind {kind!r}; allowed: {', '.join(CREATOR_KINDS[1:])}"
+            )
+        return np.flatnonzero(self.creator_kind == CREATOR_KINDS.index(kind))
+
+    def node_frame(self) -> pd.DataFrame:
+        """Node attributes as a DataFrame with readable values (region names, kinds)."""
+        import pandas as pd
+
+        names = np.asarray(self.region_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "region": names[self.region],
+                "hometown": names[self.hometown],
+                "rural": self.rural,
+                "user": self.user,
+                "creator_kind": np.asarray(CREATOR_KINDS, dtype=object)[self.creator_kind],
+            },
+            index=pd.Index(
+                self.labels if self.labels is not None else np.arange(self.n_nodes), name="id"
+            ),
+        )
+
+    def equals(self, other: TrustGraph) -> bool:
+        """True when both graphs have identical arrays, region names and labels."""
+        names = ("indptr", "indices", "trust", "layer") + tuple(NODE_ATTRIBUTES)
+        same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in names)
+        same_labels = (self.labels is None and other.labels is None) or (
+            self.labels is not None
+            and other.labels is not None
+            and list(self.labels) == list(other.labels)
+        )
+        return same and same_labels and self.region_names == other.region_names
+
+    def __repr__(self) -> str:
+        counts = np.bincount(self.layer, minlength=len(LAYERS))
+        per_layer = ", ".join(f"{name} {int(c)}" for name, c in zip(LAYERS, counts, strict=True))
+        return (
+            f"TrustGraph(n_nodes={self.n_nodes}, n_edges={self.n_edges} ({per_layer}), "
+            f"regions={self.n_regions})"
+        )
+
+    # ------------------------------------------------------------------ io and statistics
+    @classmethod
+    def from_networkx(cls, graph: nx.Graph, *, default_trust: float | None = None) -> TrustGraph:
+        """Import a networkx graph; see :func:`laotie.graph.io.from_networkx`."""
+        from .io import from_networkx
+
+        return from_networkx(graph, default_trust=default_trust)
+
+    def to_networkx(self, *, max_edges: int = 5_000_000) -> nx.DiGraph:
+        """Export to a networkx DiGraph; see :func:`laotie.graph.io.to_networkx`."""
+        from .io import to_networkx
+
+        return to_networkx(self, max_edges=max_edges)
+
+    @classmethod
+    def from_csv(cls, edges: Any, nodes: Any = None) -> TrustGraph:
+        """Read CSV edge (and node) lists; see :func:`laotie.graph.io.read_csv`."""
+        from .io import read_csv
+
+        return read_csv(edges, nodes)
+
+    def to_csv(self, edges: Any, nodes: Any) -> None:
+        """Write CSV edge and node lists; see :func:`laotie.graph.io.write_csv`."""
+        from .io import write_csv
+
+        write_csv(self, edges, nodes)
+
+    def save(self, path: Any) -> None:
+        """Save losslessly to a ``.npz`` file; see :func:`laotie.graph.io.save`."""
+        from .io import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> TrustGraph:
+        """Load a graph saved by :meth:`save`; see :func:`laotie.graph.io.load`."""
+        from .io import load
+
+        return load(path)
+
+    def stats(self, *, clustering_sample: int = 2000, seed: Any = 0) -> GraphStats:
+        """Summary statistics; see :func:`laotie.graph.stats.graph_stats`."""
+        from .stats import graph_stats
+
+        return graph_stats(self, clustering_sample=clustering_sample, seed=seed)
+
+
+def _check_node_arrays(arrays: dict[str, Any], n_nodes: int, n_regions: int) -> list[str]:
+    problems = []
+    kinds = {
+        "region": "integer",
+        "hometown": "integer",
+        "rural": "bool",
+        "user": "bool",
+        "creator_kind": "integer",
+    }
+    for name, values in arrays.items():
+        if values is None:
+            problems.append(f"node attribute {name!r} is missing")
+            continue
+        values = np.asarray(values)
+        if values.ndim != 1 or len(values) != n_nodes:
+            problems.append(
+                f"node attribute {name!r} has shape {values.shape}; expected ({n_nodes},)"
+            )
+            continue
+        ok = (
+            values.dtype == np.bool_
+            if kinds[name] == "bool"
+            else np.issubdtype(values.dtype, np.integer) and values.dtype != np.bool_
+        )
+        if not ok and values.size:
+            problems.append(
+                f"node attribute {name!r} has dtype {values.dtype}; expected {kinds[name]}"
+            )
+    if n_regions == 0:
+        problems.append("there are no regions (region_names is empty)")
+    return problems
+
+
+def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> list[str]:
+    indptr = np.asarray(indptr)
+    indices = np.asarray(indices)
+    if indptr.ndim != 1 or indptr.size == 0:
+        return [f"indptr must be a 1-d array of length n_nodes + 1, got shape {indptr.shape}"]
+    n_nodes = indptr.size - 1
+    problems = []
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
+        problems.append("indptr is not a valid CSR row pointer (must rise from 0 to n_edges)")
+    for name, arr in (("trust", trust), ("layer", layer)):
+        if np.shape(arr) != indices.shape:
+            problems.append(f"{name} has shape {np.shape(arr)}; expected {indices.shape}")
+    if indices.size:
+        if not np.issubdtype(indices.dtype, np.integer):
+            problems.append(f"node ids must be integers, got dtype {indices.dtype}")
+        else:
+            bad = np.flatnonzero((indices < 0) | (indices >= n_nodes))
+            if bad.size:
+                problems.append(
+                    f"{bad.size} edge(s) point to unknown node ids (valid ids are "
+                    f"0 .. {n_nodes - 1}), e.g. {_list(indices[bad])}"
+                )
+    if not np.issubdtype(np.asarray(trust).dtype, np.number):
+        problems.append(f"trust weights must be numbers, got dtype {np.asarray(trust).dtype}")
+    if not np.issubdtype(np.asarray(layer).dtype, np.integer):
+        problems.append(f"layer codes must be integers, got dtype {np.asarray(layer).dtype}")
+    return problems
+
+
+def _list(values: np.ndarray) -> str:
+    return ", ".join(str(v) for v in values[:_SHOWN].tolist())
+
+
+def _codes(names: tuple[str, ...]) -> str:
+    return ", ".join(f"{i} = {name}" for i, name in enumerate(names))

@@ -1,0 +1,236 @@
+"""Parameter declarations: each parameter is declared once, and everything reads it.
+
+A parameter is a field of a frozen dataclass declared with :func:`param`, which records its
+default, type, bounds or choices, unit, meaning and the source of its default (a row of
+``calibration/targets.md``, the seed article, or "assumed"). From that one declaration come
+the validation of user input (with errors that name the key, the value and what is allowed,
+and suggest the nearest valid key for a misspelt one), the parameter tables in the docs and,
+later, command-line ``--set`` keys and sensitivity-analysis bounds.
+
+Examples
+--------
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class Toy(Section):
+...     rate: float = param(0.5, "a probability", low=0, high=1)
+>>> Toy(rate=0.2).rate
+0.2
+>>> Toy.from_dict({"rat": 0.2})
+Traceback (most recent call last):
+...
+laotie.errors.ScenarioError: Toy: unknown key 'rat'; did you mean 'rate'? (valid keys: rate)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from .errors import ScenarioError
+
+__all__ = ["Param", "Section", "param", "suggest"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """The declaration of one parameter (see :func:`param`)."""
+
+    default: Any
+    doc: str
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[Any, ...] | None = None
+    source: str = "assumed"
+
+    @property
+    def kind(self) -> type:
+        """The Python type of the parameter: bool, int, float or str."""
+        return type(self.default)
+
+    def allowed(self) -> str:
+        """What is allowed, in words, for error messages and docs tables."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        name = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[
+            self.kind
+        ]
+        if self.low is None and self.high is None:
+            return name
+        lo = "" if self.low is None else f"{_fmt(self.low)} {'<' if self.low_open else '≤'} "
+        hi = "" if self.high is None else f" {'<' if self.high_open else '≤'} {_fmt(self.high)}"
+        return f"{name}, {lo}value{hi}"
+
+    def check(self, value: Any, key: str, where: str) -> Any:
+        """Return ``value`` converted to the declared type, or raise ScenarioError."""
+        unit = f" {self.unit}" if self.unit and self.kind in (int, float) else ""
+        problem = f"{where}: {key} = {value!r} is not allowed; expected {self.allowed()}{unit}"
+        kind = self.kind
+        if kind is bool:
+            if not isinstance(value, bool | _np_bool()):
+                raise ScenarioError(problem)
+            return bool(value)
+        if kind is str:
+            if not isinstance(value, str):
+                raise ScenarioError(problem)
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise ScenarioError(problem)
+            value = int(value)
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ScenarioError(problem)
+            value = float(value)
+            if not math.isfinite(value):
+                raise ScenarioError(problem)
+        if self.choices is not None and value not in self.choices:
+            raise ScenarioError(problem + _did_you_mean(value, self.choices))
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise ScenarioError(problem)
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            raise ScenarioError(problem)
+        return value
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    choices: tuple[Any, ...] | None = None,
+    source: str = "assumed",
+) -> Any:
+    """Declare a parameter as a dataclass field of a :class:`Section`.
+
+    Parameters
+    ----------
+    default : bool, int, float or str
+        The default value; its type is the parameter's type.
+    doc : str
+        One sentence of meaning, with the Chinese term where there is one.
+    unit : str
+        The unit, e.g. ``"ties per resident"`` or ``"share of users"``.
+    low, high : float, optional
+        Inclusive bounds, made exclusive by ``low_open`` / ``high_open``.
+    choices : tuple, optional
+        The allowed values of a string parameter.
+    source : str
+        Where the default comes from: a targets.md row (``"T11"``), the seed article, or
+        ``"assumed"``.
+    """
+    declared = Param(default, doc, unit, low, high, low_open, high_open, choices, source)
+    declared.check(default, "default", "declaration")
+    return dataclasses.field(default=default, metadata={"param": declared})
+
+
+class Section:
+    """Mixin for a frozen dataclass whose fields are declared with :func:`param`.
+
+    Values are validated when the object is made, so an instance always holds valid values.
+    """
+
+    where: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        where = type(self).__name__
+        for name, declared in self.params().items():
+            object.__setattr__(self, name, declared.check(getattr(self, name), name, where))
+
+    @classmethod
+    def params(cls) -> dict[str, Param]:
+        """The declared parameters of this section, in declaration order."""
+        return {
+            f.name: f.metadata["param"]
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if "param" in f.metadata
+        }
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """Every key this section accepts (declared parameters and other fields)."""
+        return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "") -> Self:
+        """Make the section from a mapping (a parsed TOML table, say).
+
+        ``where`` (a file name and table) prefixes every error message.
+        """
+        where = where or cls.__name__
+        cls._check_keys(data, where)
+        values = {}
+        declared = cls.params()
+        for key, value in data.items():
+            values[key] = declared[key].check(value, key, where) if key in declared else value
+        return cls(**values)
+
+    @classmethod
+    def _check_keys(cls, data: Mapping[str, Any], where: str) -> None:
+        valid = cls.keys()
+        for key in data:
+            if key not in valid:
+                raise ScenarioError(
+                    f"{where}: unknown key {key!r}{_did_you_mean(key, valid)} "
+                    f"(valid keys: {', '.join(valid)})"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section's values as a plain dict (the inverse of :meth:`from_dict`)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def replace(self, **changes: Any) -> Self:
+        """Return a copy with ``changes`` applied (validated like any other input)."""
+        self._check_keys(changes, type(self).__name__)
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    @classmethod
+    def table(cls) -> list[dict[str, str]]:
+        """The parameter table: one row per parameter (key, default, unit, allowed, source, meaning)."""
+        return [
+            {
+                "key": name,
+                "default": _fmt(p.default),
+                "unit": p.unit,
+                "allowed": p.allowed(),
+                "source": p.source,
+                "meaning": p.doc,
+            }
+            for name, p in cls.params().items()
+        ]
+
+
+def suggest(word: str, valid: list[str] | tuple[Any, ...]) -> str | None:
+    """The nearest valid word to ``word``, or None when nothing is close."""
+    found = difflib.get_close_matches(str(word), [str(v) for v in valid], n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _did_you_mean(word: Any, valid: list[str] | tuple[Any, ...]) -> str:
+    near = suggest(word, valid)
+    return f"; did you mean {near!r}?" if near is not None else ""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _np_bool() -> type:
+    import numpy as np
+
+    return np.bool_
