@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Self
 
 from .errors import ScenarioError
 
-__all__ = ["Param", "Section", "param", "suggest"]
+__all__ = ["Param", "Section", "markdown_table", "param", "suggest"]
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class Section:
 
     @classmethod
     def table(cls) -> list[dict[str, str]]:
-        """The parameter table: one row per parameter (key, default, unit, allowed, source, meaning)."""
+        """One row per parameter: key, default, unit, allowed, source, meaning."""
         return [
             {
                 "key": name,
@@ -211,6 +211,19 @@ class Section:
             }
             for name, p in cls.params().items()
         ]
+
+
+def markdown_table(section: type[Section]) -> str:
+    """The parameter table of ``section`` as a Markdown table (for docs and READMEs)."""
+    rows = section.table()
+    header = "| key | default | unit | allowed | source | meaning |\n|---|---|---|---|---|---|"
+    body = [
+        "| `{key}` | {default} | {unit} | {allowed} | {source} | {meaning} |".format(
+            **{k: str(v).replace("|", "\\|") for k, v in row.items()}
+        )
+        for row in rows
+    ]
+    return "\n".join([header, *body])
 
 
 def suggest(word: str, valid: list[str] | tuple[Any, ...]) -> str | None:

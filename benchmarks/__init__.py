@@ -1,0 +1,1 @@
+"""Benchmarks of laotie, run with ``python -m benchmarks`` (see docs/performance.md)."""

@@ -1,0 +1,27 @@
+"""Run the benchmarks: ``python -m benchmarks [--quick]``.
+
+``--quick`` runs a reduced version (seconds, not minutes) for a smoke check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+
+from . import graph_build
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small scales only")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print("\n== trust graph build (issue #2) ==")
+    graph_build.run(quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The `laotie` command: output, files, and one clear line on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from laotie import LaotieError, graph
+from laotie.cli import main, parse_overrides
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_graph_prints_the_statistics(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(
+        capsys, "graph", "--preset", "mudanjiang", "--scale", "0.001", "--seed", "3"
+    )
+    assert status == 0
+    expected = graph.mudanjiang(0.001, seed=3).stats(seed=3)
+    assert out.strip() == str(expected).strip()
+    assert "Built TrustGraph(n_nodes=2540" in err
+
+
+def test_graph_overrides_reach_the_generator(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "graph", "--scale", "0.001", "--set", "city_degree=0")
+    assert status == 0
+    assert "edges: city                          0" in out
+
+
+def test_save_then_load_gives_the_same_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "g.npz"
+    status, built, _ = run(capsys, "graph", "--scale", "0.001", "--out", str(target))
+    assert status == 0 and target.exists()
+    status, loaded, _ = run(capsys, "graph", "--from", str(target), "--seed", "0")
+    assert status == 0
+    assert loaded == built
+
+
+def test_csv_output_writes_edges_and_nodes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "g.csv"
+    assert run(capsys, "graph", "--scale", "0.001", "--out", str(target))[0] == 0
+    assert target.exists() and (tmp_path / "g_nodes.csv").exists()
+    status, out, _ = run(
+        capsys, "graph", "--from", str(target), "--nodes", str(tmp_path / "g_nodes.csv")
+    )
+    assert status == 0 and "residents" in out
+
+
+def test_refuses_to_overwrite_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "g.npz"
+    target.write_bytes(b"precious")
+    status, _, err = run(capsys, "graph", "--scale", "0.001", "--out", str(target))
+    assert status == 2
+    assert err == f"laotie: error: {target} exists; pass --force to overwrite it\n"
+    assert target.read_bytes() == b"precious"
+    assert run(capsys, "graph", "--scale", "0.001", "--out", str(target), "--force")[0] == 0
+    assert target.read_bytes() != b"precious"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["graph", "--scale", "0.001", "--set", "local_degre=3"], "did you mean 'local_degree'"),
+        (["graph", "--scale", "0.001", "--set", "user_share=2"], "user_share = 2 is not allowed"),
+        (["graph", "--scale", "0.001", "--set", "oops"], "expected KEY=VALUE"),
+        (["graph", "--preset", "mudanjian"], "did you mean 'mudanjiang'"),
+        (["graph", "--from", "missing.npz"], "missing.npz: no such file"),
+        (["graph", "--from", "x.txt"], "unknown file type '.txt'"),
+        (["graph", "--scale", "0"], "scale = 0.0 is not allowed"),
+    ],
+)
+def test_bad_input_gives_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("laotie: error: ") and err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_exception(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(LaotieError, match="did you mean 'mudanjiang'"):
+        main(["graph", "--preset", "mudanjian", "--debug"])
+    with pytest.raises(LaotieError):
+        main(["--debug", "graph", "--preset", "mudanjian"])
+
+
+def test_parse_overrides_reads_toml_values() -> None:
+    assert parse_overrides(["a=1", "b=0.5", "c=true", "d=head", 'e="x y"']) == {
+        "a": 1,
+        "b": 0.5,
+        "c": True,
+        "d": "head",
+        "e": "x y",
+    }
+
+
+def test_info_lists_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "info")
+    assert status == 0
+    for name in ("laotie", "numpy", "mesa", "networkx"):
+        assert name in out
+
+
+@pytest.mark.parametrize("command", ["graph", "info"])
+def test_every_subcommand_has_help_with_an_example(command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "laotie", command, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "example" in done.stdout

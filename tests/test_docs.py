@@ -1,0 +1,50 @@
+"""The docs match the code: generated tables are current, the README's commands are CI's."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_updater():  # docs/ is not a package; load the script as a module
+    spec = importlib.util.spec_from_file_location(
+        "update_tables", ROOT / "docs" / "update_tables.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_parameter_tables_are_current() -> None:
+    updater = load_updater()
+    stale = []
+    for path in sorted((ROOT / "docs").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if updater.render(text) != text:
+            stale.append(path.name)
+    assert not stale, f"run `python docs/update_tables.py`: stale tables in {stale}"
+    assert "<!-- params:CitySpec -->\n| key |" in (ROOT / "docs" / "model.md").read_text()
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```(?:bash|sh)\n(.*?)\n```", text, flags=re.S)[:2]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    _, test_command = readme_commands()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    # The README's venv is .venv; CI's is a fresh one in a temporary folder ("$VENV").
+    as_in_ci = test_command.replace(".venv/bin/", '"$VENV/bin/"').replace(" .venv", ' "$VENV"')
+    as_in_ci = as_in_ci.replace('"$VENV/bin/"pip', '"$VENV/bin/pip"').replace(
+        '"$VENV/bin/"python', '"$VENV/bin/python"'
+    )
+    assert as_in_ci in ci
+
+
+def test_readme_main_job_uses_a_shipped_preset() -> None:
+    main_job, _ = readme_commands()
+    assert "laotie graph --preset mudanjiang" in main_job
