@@ -103,7 +103,7 @@ class TrustGraph:
     ...     region=[0, 0, 0], user=[True, True, True], creator_kind=[0, 0, 2])
     >>> g
     TrustGraph(n_nodes=3, n_edges=3 (local 2, city 0, follow 1), regions=1)
-    >>> g.followers()[2]
+    >>> int(g.followers()[2])
     1
     """
 
@@ -125,7 +125,12 @@ class TrustGraph:
         where: str = "TrustGraph",
     ) -> None:
         self.region_names: tuple[str, ...] = tuple(str(r) for r in region_names)
-        self.labels = None if labels is None else np.asarray(labels, dtype=object)
+        # One object per node, built element-wise: np.asarray would turn tuple labels (as in
+        # networkx grid graphs) into a 2-d array.
+        if labels is not None:
+            values = labels.tolist() if isinstance(labels, np.ndarray) else list(labels)
+            labels = np.fromiter(values, dtype=object, count=len(values))
+        self.labels = labels
         self.meta: dict[str, Any] = dict(meta or {})
         raw_nodes = {
             "region": region,
@@ -137,6 +142,8 @@ class TrustGraph:
         n_nodes = len(indptr) - 1 if np.ndim(indptr) == 1 else -1
         problems = _check_node_arrays(raw_nodes, n_nodes, len(self.region_names))
         problems += _check_edge_arrays(indptr, indices, trust, layer)
+        if self.labels is not None:
+            problems += _check_labels(self.labels, n_nodes)
         if problems:
             raise GraphError(f"{where}: " + "; ".join(problems))
         # Invariants are checked on the arrays as given, before the cast to compact dtypes, so
@@ -189,10 +196,20 @@ class TrustGraph:
             For node ids outside ``0 .. n_nodes - 1``, duplicate edges and every other
             invariant of :meth:`validate`.
         """
+        if isinstance(n_nodes, bool) or not isinstance(n_nodes, int | np.integer) or n_nodes < 0:
+            raise GraphError(f"{where}: n_nodes = {n_nodes!r}; expected an integer ≥ 0")
         src = np.asarray(src)
         dst = np.asarray(dst)
         trust = np.asarray(trust)
         layer = np.asarray(layer)
+        shapes = [np.shape(a) for a in (src, dst, trust, layer)]
+        if any(len(shape) != 1 for shape in shapes):
+            raise GraphError(
+                f"{where}: source, target, trust and layer must be 1-d sequences, got shapes "
+                + ", ".join(map(str, shapes))
+            )
+        # np.asarray([]) is float64, but an empty edge list is valid.
+        src, dst, layer = (a if a.size else a.astype(np.int64) for a in (src, dst, layer))
         lengths = {len(src), len(dst), len(trust), len(layer)}
         if len(lengths) != 1:
             raise GraphError(
@@ -273,7 +290,8 @@ class TrustGraph:
         if bad_kind.any():
             problems.append(
                 f"{int(bad_kind.sum())} node(s) have an unknown creator_kind "
-                f"(allowed: {_codes(CREATOR_KINDS)}), e.g. nodes {self._ids(np.flatnonzero(bad_kind))}"
+                f"(allowed: {_codes(CREATOR_KINDS)}), "
+                f"e.g. nodes {self._ids(np.flatnonzero(bad_kind))}"
             )
         lay = (kind > 0) & ~self.user
         if lay.any():
@@ -287,7 +305,8 @@ class TrustGraph:
             if bad.any():
                 problems.append(
                     f"{int(bad.sum())} node(s) have an unknown {name} code (there are "
-                    f"{len(self.region_names)} regions), e.g. nodes {self._ids(np.flatnonzero(bad))}"
+                    f"{len(self.region_names)} regions), "
+                    f"e.g. nodes {self._ids(np.flatnonzero(bad))}"
                 )
         if len(set(self.region_names)) != len(self.region_names):
             problems.append(f"region names are not unique: {list(self.region_names)}")
@@ -401,7 +420,7 @@ class TrustGraph:
 
     def equals(self, other: TrustGraph) -> bool:
         """True when both graphs have identical arrays, region names and labels."""
-        names = ("indptr", "indices", "trust", "layer") + tuple(NODE_ATTRIBUTES)
+        names = ("indptr", "indices", "trust", "layer", *NODE_ATTRIBUTES)
         same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in names)
         same_labels = (self.labels is None and other.labels is None) or (
             self.labels is not None
@@ -505,7 +524,9 @@ def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> lis
         return [f"indptr must be a 1-d array of length n_nodes + 1, got shape {indptr.shape}"]
     n_nodes = indptr.size - 1
     problems = []
-    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
+    if not np.issubdtype(indptr.dtype, np.integer):
+        problems.append(f"indptr must be integers, got dtype {indptr.dtype}")
+    elif indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
         problems.append("indptr is not a valid CSR row pointer (must rise from 0 to n_edges)")
     for name, arr in (("trust", trust), ("layer", layer)):
         if np.shape(arr) != indices.shape:
@@ -525,6 +546,24 @@ def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> lis
     if not np.issubdtype(np.asarray(layer).dtype, np.integer):
         problems.append(f"layer codes must be integers, got dtype {np.asarray(layer).dtype}")
     return problems
+
+
+def _check_labels(labels: np.ndarray, n_nodes: int) -> list[str]:
+    if len(labels) != n_nodes:
+        return [f"there are {len(labels)} labels for {n_nodes} nodes"]
+    seen: set[Any] = set()
+    dup = []
+    try:
+        for label in labels:
+            if label in seen:
+                dup.append(label)
+            seen.add(label)
+    except TypeError as err:
+        return [f"node labels must be hashable ({err})"]
+    if dup:
+        shown = ", ".join(repr(label) for label in dup[:_SHOWN])
+        return [f"{len(dup)} node label(s) are duplicates, e.g. {shown}"]
+    return []
 
 
 def _list(values: np.ndarray) -> str:

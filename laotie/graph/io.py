@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,11 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
 
     region = region_codes(region_values, "region")
     if region is None:
+        if hometown_values is not None:
+            raise GraphError(
+                f"{where}: nodes have a 'hometown' but no 'region'; give both (the region is "
+                "where a resident lives, the hometown where they come from)"
+            )
         region = np.zeros(n, dtype=np.int16)
     hometown = region_codes(hometown_values, "hometown")
     rural = _node_column(node_data, labels, "rural", where, (bool,))
@@ -150,7 +155,8 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
         if np.any(layer == FOLLOW):
             raise GraphError(
                 f"{where}: follow ties are one-way; give them in a networkx DiGraph "
-                f"(the graph is undirected), e.g. {_few(np.array(edge_labels, dtype=object)[layer == FOLLOW].tolist())}"
+                f"(the graph is undirected), "
+                f"e.g. {_few(e for e, c in zip(edge_labels, layer, strict=True) if c == FOLLOW)}"
             )
         loops = src == dst
         src, dst = np.concatenate([src, dst[~loops]]), np.concatenate([dst, src[~loops]])
@@ -311,10 +317,15 @@ def read_csv(
     import pandas as pd
 
     edges = Path(edges)
+    # Node ids are read as text in both files, so that the same id is matched whatever type
+    # pandas would guess for each column; see _as_ids for the labels they become.
     edge_frame = _read_frame(edges, required=("source", "target"), allowed=EDGE_COLUMNS)
+    _no_blanks(edge_frame, "source", edges)
+    _no_blanks(edge_frame, "target", edges)
     if nodes is not None:
         nodes = Path(nodes)
         node_frame = _read_frame(nodes, required=("id",), allowed=NODE_COLUMNS)
+        _no_blanks(node_frame, "id", nodes)
         ids = node_frame["id"]
         dup = ids[ids.duplicated()]
         if len(dup):
@@ -322,12 +333,12 @@ def read_csv(
                 f"{nodes}: {len(dup)} duplicate id(s) in column 'id', e.g. rows "
                 f"{_few((dup.index[:_SHOWN] + 1).tolist())} (ids {_few(dup.tolist())})"
             )
-        labels = ids.tolist()
+        labels = _as_ids(ids.tolist())
     else:
         node_frame = None
         seen = pd.unique(pd.concat([edge_frame["source"], edge_frame["target"]]))
-        labels = sorted(seen.tolist(), key=lambda v: (str(type(v)), v))
-    index = pd.Index(labels)
+        labels = sorted(_as_ids(list(seen)))
+    index = pd.Index([str(label) for label in labels])
     src = index.get_indexer(edge_frame["source"])
     dst = index.get_indexer(edge_frame["target"])
     for column, found in (("source", src), ("target", dst)):
@@ -356,7 +367,8 @@ def read_csv(
         if bad.size:
             raise GraphError(
                 f"{edges}: {bad.size} row(s) have a trust that is not a number, e.g. rows "
-                f"{_few((bad[:_SHOWN] + 1).tolist())} (values {_few(text.iloc[bad[:_SHOWN]].tolist())})"
+                f"{_few((bad[:_SHOWN] + 1).tolist())} "
+                f"(values {_few(text.iloc[bad[:_SHOWN]].tolist())})"
             )
     else:
         defaults = _default_trust()
@@ -380,19 +392,30 @@ def read_csv(
     )
 
 
+def _as_ids(text: list[str]) -> list[Any]:
+    """Node ids read as text: ints when every id is written as a plain integer, else text."""
+    try:
+        ints = [int(t) for t in text]
+    except ValueError:
+        return text
+    return ints if all(str(i) == t for i, t in zip(ints, text, strict=True)) else text
+
+
 def _read_frame(path: Path, required: tuple[str, ...], allowed: tuple[str, ...]) -> Any:
     import pandas as pd
 
     if not path.exists():
         raise GraphError(f"{path}: no such file")
+    ids = {"id": str, "source": str, "target": str}
     try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (ValueError, pd.errors.ParserError) as err:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=ids)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
         raise GraphError(f"{path}: not a readable CSV file ({err})") from err
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise GraphError(
-            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}"
+            f"{path}: missing column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, frame.columns))}"
         )
     unknown = [c for c in frame.columns if c not in allowed]
     if unknown:
@@ -482,6 +505,13 @@ def save(graph: TrustGraph, path: str | os.PathLike[str]) -> None:
     Labels, when present, must be JSON-serialisable (str, int, float).
     """
     path = Path(path)
+    if graph.labels is not None:
+        odd = [x for x in graph.labels if not isinstance(x, str | int | float | np.generic)]
+        if odd:
+            raise GraphError(
+                f"{path}: cannot save {len(odd)} label(s) that are not str, int or float, "
+                f"e.g. {_few(odd)}"
+            )
     header = {
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
@@ -511,10 +541,11 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             arrays = {name: data[name] for name in _ARRAYS}
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, TypeError) as err:  # TypeError: a .npy file
         raise GraphError(f"{path}: not a laotie graph file ({err})") from err
-    if header.get("format") != _FORMAT:
-        raise GraphError(f"{path}: not a laotie graph file (format {header.get('format')!r})")
+    fmt = header.get("format") if isinstance(header, dict) else None
+    if fmt != _FORMAT:
+        raise GraphError(f"{path}: not a laotie graph file (format {fmt!r})")
     if header.get("format_version", 0) > _FORMAT_VERSION:
         raise GraphError(
             f"{path}: written by a newer laotie (format version {header['format_version']}); "
@@ -525,9 +556,9 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         arrays.pop("indices"),
         arrays.pop("trust"),
         arrays.pop("layer"),
-        region_names=header["region_names"],
-        labels=header["labels"],
-        meta=header["meta"],
+        region_names=header.get("region_names", ()),
+        labels=header.get("labels"),
+        meta=header.get("meta"),
         where=str(path),
         **arrays,
     )
@@ -543,12 +574,19 @@ def _json_default(value: Any) -> Any:
 
 def _atomic(path: Path, write: Any) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.part"
     try:
-        write(Path(tmp))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Not tempfile.mkstemp: its files are private (mode 0600) and os.replace keeps that.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as err:
+        raise GraphError(f"{path}: cannot write ({err})") from err
+    try:
+        write(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise GraphError(f"{path}: cannot write ({err})") from err
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
