@@ -7,11 +7,18 @@ platforms) with traffic-driven storefront e-commerce on a trust graph of a whole
 __version__ = "0.1.0.dev0"
 
 from . import graph
+from .engine import Engine, simulate
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
+from .results import Result
+from .scenario import Scenario
 
 __all__ = [
     "CitySpec",
+    "Engine",
+    "Result",
+    "Scenario",
+    "simulate",
     "GraphError",
     "LaotieError",
     "Region",

@@ -1,0 +1,355 @@
+"""The market's state: users, sellers, products, listings and the engine's view of the graph.
+
+Everything is a numpy array indexed by node id, seller id, product id or listing id, built in
+bulk from a :class:`~laotie.graph.TrustGraph` and a :class:`~laotie.scenario.Scenario`
+(docs/model.md, section 3.4). The engine keeps its own copies of the trust weights, because
+trust changes during a run; the graph a user passed in is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..graph._core import CITY, FOLLOW, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
+from ..scenario import Scenario
+
+__all__ = ["Follows", "Listeners", "Market"]
+
+
+def beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
+    """Beta draws with the given mean and concentration a + b, as float32."""
+    return rng.beta(mean * concentration, (1 - mean) * concentration, size).astype(np.float32)
+
+
+def lognormal(rng: np.random.Generator, mean: float, log_sd: float, size: int) -> np.ndarray:
+    """Log-normal draws with the given mean (not median) and log-sd."""
+    return rng.lognormal(np.log(mean) - log_sd**2 / 2, log_sd, size)
+
+
+def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every entry of CSR ``rows`` (with repeats), and which row each came from.
+
+    Returns ``(positions, owner)`` where ``owner`` indexes into ``rows``.
+    """
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[owner] + offsets, owner
+
+
+@dataclass
+class Listeners:
+    """Local and city ties grouped by the trusted person: row ``j`` lists who trusts ``j``.
+
+    Word of mouth flows from ``j`` to the people in row ``j``; ``trust[k]`` is their trust in
+    ``j`` and ``memory[k]`` their last outcome of buying on ``j``'s recommendation.
+    """
+
+    indptr: np.ndarray
+    listener: np.ndarray
+    trust: np.ndarray
+    memory: np.ndarray
+
+    @classmethod
+    def from_graph(cls, graph: TrustGraph) -> Listeners:
+        social = np.isin(graph.layer, (LOCAL, CITY))
+        n = graph.n_nodes
+        src = graph.sources()[social]
+        counts = np.bincount(src, minlength=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        # Transpose with the edge's position as data, then gather trust in the new order.
+        position = sp.csr_array(
+            (np.arange(len(src), dtype=np.int64) + 1, graph.indices[social], indptr),
+            shape=(n, n),
+        )
+        del src
+        by_trusted = position.T.tocsr()
+        del position
+        order = by_trusted.data - 1
+        trust = graph.trust[social][order]
+        return cls(
+            indptr=by_trusted.indptr.astype(np.int64),
+            listener=by_trusted.indices.astype(np.int32),
+            trust=trust.astype(np.float32),
+            memory=np.zeros(len(order), dtype=np.int8),
+        )
+
+
+class Follows:
+    """Follow ties grouped by creator, with a buffer of ties made during the run.
+
+    ``indptr`` is indexed by node id: the followers of creator node ``c`` are
+    ``user[indptr[c]:indptr[c + 1]]``. New ties go to a buffer (``buffer_*``) that is merged
+    into the main arrays when it grows past 5 % of them (at the start of a day).
+    """
+
+    def __init__(self, graph: TrustGraph) -> None:
+        follow = graph.layer == FOLLOW
+        n = graph.n_nodes
+        user = graph.sources()[follow]
+        creator = graph.indices[follow]
+        self.n = n
+        self._set(
+            user, creator, graph.trust[follow].astype(np.float32), np.zeros(len(user), np.int8)
+        )
+        self.buffer_user = np.zeros(0, np.int32)
+        self.buffer_creator = np.zeros(0, np.int32)
+        self.buffer_trust = np.zeros(0, np.float32)
+        self.buffer_memory = np.zeros(0, np.int8)
+        self.buffer_keys = np.zeros(0, np.int64)
+        self.count = np.bincount(creator, minlength=n).astype(np.int64)
+
+    def _set(
+        self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
+    ) -> None:
+        order = np.lexsort((user, creator))
+        self.user = user[order].astype(np.int32)
+        self.creator = creator[order].astype(np.int32)
+        self.trust = trust[order]
+        self.memory = memory[order]
+        self.indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.creator, minlength=self.n), out=self.indptr[1:])
+        keys = self.user.astype(np.int64) * self.n + self.creator
+        self.key_order = np.argsort(keys, kind="stable")
+        self.keys = keys[self.key_order]
+
+    def merge_buffer(self, force: bool = False) -> None:
+        """Fold the buffer into the main arrays when it is large (or when ``force``)."""
+        if len(self.buffer_user) == 0 or (
+            not force and len(self.buffer_user) < 0.05 * max(len(self.user), 20_000)
+        ):
+            return
+        self._set(
+            np.concatenate([self.user, self.buffer_user]),
+            np.concatenate([self.creator, self.buffer_creator]),
+            np.concatenate([self.trust, self.buffer_trust]),
+            np.concatenate([self.memory, self.buffer_memory]),
+        )
+        self.buffer_user = self.buffer_user[:0]
+        self.buffer_creator = self.buffer_creator[:0]
+        self.buffer_trust = self.buffer_trust[:0]
+        self.buffer_memory = self.buffer_memory[:0]
+        self.buffer_keys = self.buffer_keys[:0]
+
+    def find(self, user: np.ndarray, creator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the ties ``user → creator`` are: (kind, index), kind 0 none, 1 main, 2 buffer."""
+        keys = user.astype(np.int64) * self.n + creator
+        kind = np.zeros(len(keys), np.int8)
+        index = np.full(len(keys), -1, np.int64)
+        if len(self.keys):
+            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            hit = self.keys[at] == keys
+            kind[hit] = 1
+            index[hit] = self.key_order[at[hit]]
+        if len(self.buffer_keys):
+            order = np.argsort(self.buffer_keys, kind="stable")
+            sorted_keys = self.buffer_keys[order]
+            at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+            hit = (sorted_keys[at] == keys) & (kind == 0)
+            kind[hit] = 2
+            index[hit] = order[at[hit]]
+        return kind, index
+
+    def add(
+        self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
+    ) -> int:
+        """Add new follow ties (pairs must not exist yet and be distinct); return how many."""
+        self.buffer_user = np.concatenate([self.buffer_user, user.astype(np.int32)])
+        self.buffer_creator = np.concatenate([self.buffer_creator, creator.astype(np.int32)])
+        self.buffer_trust = np.concatenate([self.buffer_trust, trust.astype(np.float32)])
+        self.buffer_memory = np.concatenate([self.buffer_memory, memory.astype(np.int8)])
+        self.buffer_keys = np.concatenate(
+            [self.buffer_keys, user.astype(np.int64) * self.n + creator]
+        )
+        np.add.at(self.count, creator, 1)
+        return len(user)
+
+
+class Market:
+    """Users, selling creators, storefronts, products and listings (docs/model.md, 3.4).
+
+    Sellers are numbered with the selling creators first (``0 .. n_creators - 1``, in node
+    order) and the storefronts after them. A listing is a (seller, product) pair with the
+    seller's promise of the product's quality.
+    """
+
+    def __init__(self, graph: TrustGraph, scenario: Scenario, rng: np.random.Generator) -> None:
+        s = scenario
+        n = graph.n_nodes
+        self.n_nodes = n
+        self.graph_region = graph.region
+        self.rural = graph.rural
+        # --- users
+        self.is_user = graph.user.copy()
+        users = np.flatnonzero(self.is_user)
+        self.users = users.astype(np.int32)
+        self.n_users = len(users)
+        self.user_index = np.full(n, -1, np.int32)
+        self.user_index[users] = np.arange(self.n_users, dtype=np.int32)
+        pop = s.population
+        self.p_active = np.zeros(n, np.float32)
+        self.p_active[users] = beta(
+            rng, pop.activity_mean, pop.activity_concentration, self.n_users
+        )
+        self.budget = np.zeros(n, np.float64)
+        self.budget[users] = lognormal(rng, pop.budget_mean, pop.budget_dispersion, self.n_users)
+        self.price_sensitivity = np.zeros(n, np.float32)
+        self.price_sensitivity[users] = lognormal(
+            rng, 1.0, pop.price_sensitivity_dispersion, self.n_users
+        )
+        self.storefront_trust = np.zeros(n, np.float32)
+        self.storefront_trust[users] = s.storefronts.trust
+
+        # --- sellers
+        kinds = graph.creator_kind
+        creators = np.flatnonzero((kinds == HEAD) | (kinds == LOCAL_CREATOR)).astype(np.int32)
+        self.creator_node = creators
+        self.n_creators = len(creators)
+        self.seller_of_node = np.full(n, -1, np.int32)
+        self.seller_of_node[creators] = np.arange(self.n_creators, dtype=np.int32)
+        self.is_head = kinds[creators] == HEAD
+        self.n_storefronts = s.storefronts.n_storefronts
+        n_sellers = self.n_creators + self.n_storefronts
+        self.n_sellers = n_sellers
+        self.authenticity = np.concatenate(
+            [
+                beta(
+                    rng,
+                    s.creators.authenticity_mean,
+                    s.creators.authenticity_concentration,
+                    self.n_creators,
+                ),
+                beta(
+                    rng,
+                    s.storefronts.authenticity_mean,
+                    s.storefronts.authenticity_concentration,
+                    self.n_storefronts,
+                ),
+            ]
+        )
+        self.content_quality = beta(
+            rng,
+            s.creators.content_quality_mean,
+            s.creators.content_quality_concentration,
+            self.n_creators,
+        )
+
+        # --- products: creators' own, storefronts', then the producers' specialties
+        k = s.products.n_categories
+        n_own = self.n_creators * s.creators.catalogue_size
+        n_store = self.n_storefronts * s.storefronts.products_per_storefront
+        category = rng.integers(0, k, n_own + n_store)
+        price = np.concatenate(
+            [
+                lognormal(rng, s.creators.price_mean, s.creators.price_dispersion, n_own),
+                lognormal(rng, s.storefronts.price_mean, s.storefronts.price_dispersion, n_store),
+            ]
+        )
+        quality = beta(
+            rng, s.products.quality_mean, s.products.quality_concentration, n_own + n_store
+        )
+        seller = np.concatenate(
+            [
+                np.repeat(np.arange(self.n_creators), s.creators.catalogue_size),
+                self.n_creators
+                + np.repeat(np.arange(self.n_storefronts), s.storefronts.products_per_storefront),
+            ]
+        )
+        product = np.arange(n_own + n_store)
+        producer_of = np.full(n_own + n_store, -1, np.int64)
+
+        producers, spec_seller, spec_product = self._producers(s, graph, rng, n_own + n_store)
+        n_spec = len(producers)
+        self.producer_node = producers
+        self.n_producers = n_spec
+        category = np.concatenate([category, np.full(n_spec, k)])
+        price = np.concatenate(
+            [price, lognormal(rng, s.producers.price_mean, s.creators.price_dispersion, n_spec)]
+        )
+        quality = np.concatenate(
+            [quality, beta(rng, s.products.quality_mean, s.products.quality_concentration, n_spec)]
+        )
+        producer_of = np.concatenate([producer_of, np.arange(n_spec)])
+        self.product_category = category.astype(np.int32)
+        self.product_price = price.astype(np.float64)
+        self.product_quality = quality.astype(np.float32)
+        self.product_producer = producer_of
+        self.n_products = len(price)
+
+        # --- listings, sorted by seller so that each seller's catalogue is a slice
+        seller = np.concatenate([seller, spec_seller])
+        product = np.concatenate([product, spec_product])
+        order = np.lexsort((product, seller))
+        self.listing_seller = seller[order].astype(np.int32)
+        self.listing_product = product[order].astype(np.int32)
+        self.catalogue_ptr = np.zeros(n_sellers + 1, np.int64)
+        np.cumsum(np.bincount(self.listing_seller, minlength=n_sellers), out=self.catalogue_ptr[1:])
+        self.overstatement = s.outcomes.overstatement
+        self.update_promises()
+        # Storefront listings by category, for price comparison (比价).
+        store = self.listing_seller >= self.n_creators
+        store_listings = np.flatnonzero(store)
+        cats = self.product_category[self.listing_product[store_listings]]
+        by_cat = np.argsort(cats, kind="stable")
+        self.store_listings_by_category = store_listings[by_cat].astype(np.int64)
+        self.category_ptr = np.zeros(k + 2, np.int64)
+        np.cumsum(np.bincount(cats, minlength=k + 1), out=self.category_ptr[1:])
+
+        # --- the engine's view of the graph
+        self.listeners = Listeners.from_graph(graph)
+        self.follows = Follows(graph)
+        # Storefront memory m_is: one int8 per (user, storefront).
+        self.storefront_memory = np.zeros((self.n_users, self.n_storefronts), np.int8)
+
+    def _producers(
+        self, s: Scenario, graph: TrustGraph, rng: np.random.Generator, first_product: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Producer nodes and the (seller, product) listings of their specialties."""
+        p = s.producers
+        if p.n_producers == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        pool = np.flatnonzero(graph.rural)
+        if len(pool) < p.n_producers:
+            pool = np.arange(graph.n_nodes)
+        producers = np.sort(rng.choice(pool, size=min(p.n_producers, len(pool)), replace=False))
+        products = first_product + np.arange(len(producers))
+        sellers, listed = [], []
+        if p.channel in ("creators", "both"):
+            local = self.creator_node[~self.is_head]
+            local_seller = self.seller_of_node[local]
+            local_region = graph.region[local]
+            # Per producer: up to `listings` local creators of its region, chosen uniformly.
+            for r in np.unique(graph.region[producers]):
+                in_region = np.flatnonzero(local_region == r)
+                if len(in_region) == 0:
+                    continue
+                mine = np.flatnonzero(graph.region[producers] == r)
+                take = min(p.listings, len(in_region))
+                keys = rng.random((len(mine), len(in_region)))
+                chosen = np.argsort(keys, axis=1)[:, :take]
+                sellers.append(local_seller[in_region[chosen]].ravel())
+                listed.append(np.repeat(products[mine], take))
+        if p.channel in ("storefronts", "both"):
+            take = min(p.listings, self.n_storefronts)
+            keys = rng.random((len(producers), self.n_storefronts))
+            chosen = np.argsort(keys, axis=1)[:, :take]
+            sellers.append(self.n_creators + chosen.ravel())
+            listed.append(np.repeat(products, take))
+        if not sellers:
+            empty = np.zeros(0, np.int64)
+            return producers, empty, empty
+        return producers, np.concatenate(sellers), np.concatenate(listed)
+
+    def update_promises(self) -> None:
+        """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``."""
+        self.listing_promise = np.minimum(
+            1.0,
+            self.product_quality[self.listing_product]
+            + self.overstatement * (1 - self.authenticity[self.listing_seller]),
+        ).astype(np.float32)

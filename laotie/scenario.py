@@ -1,0 +1,507 @@
+"""Scenarios: every parameter of a simulation, declared once, grouped in sections.
+
+A :class:`Scenario` holds the city (:class:`~laotie.graph.CitySpec`) and one section per part
+of the model. It is immutable; variants are made with :meth:`Scenario.replace`, which takes
+section objects or dotted keys (``"creators.authenticity_mean"``). Every value is validated
+when the scenario is made, with errors that name the key, the value and what is allowed.
+
+Examples
+--------
+>>> s = Scenario.preset("mudanjiang", scale=0.001)
+>>> s.creators.authenticity_mean
+0.8
+>>> s.replace(**{"creators.authenticity_mean": 0.9}).creators.authenticity_mean
+0.9
+>>> s.replace(**{"creators.authenticty_mean": 0.9})
+Traceback (most recent call last):
+...
+laotie.errors.ScenarioError: Creators: unknown key 'authenticty_mean'; did you mean 'authenticity_mean'? ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from .errors import ScenarioError
+from .graph import CitySpec
+from .graph.presets import preset_spec
+from .params import Section, param, suggest
+
+__all__ = [
+    "Creators",
+    "Decision",
+    "Outcomes",
+    "Policy",
+    "Population",
+    "Producers",
+    "Products",
+    "Scenario",
+    "Storefronts",
+    "Training",
+    "WordOfMouth",
+]
+
+_PROB = {"low": 0, "high": 1}
+_MEAN = {"low": 0, "high": 1, "low_open": True, "high_open": True}
+_CONC = {"low": 0, "high": 1e6, "low_open": True}
+
+
+@dataclass(frozen=True)
+class Population(Section):
+    """Users as consumers: activity, budgets and price sensitivity."""
+
+    activity_mean: float = param(
+        0.235,
+        "mean daily probability that a user opens the app (日活 / 注册用户)",
+        unit="probability per day",
+        source="seed article: 334 k daily active of 1.4223 M registered users",
+        **_MEAN,
+    )
+    activity_concentration: float = param(
+        2.0,
+        "concentration a + b of the Beta distribution of users' activity probabilities",
+        unit="a + b",
+        **_CONC,
+    )
+    budget_mean: float = param(
+        1000.0,
+        "mean online shopping budget of a user per 30-day month; spending resets monthly",
+        unit="RMB per month",
+        low=0,
+        high=1e7,
+        low_open=True,
+        source="D6 (≈ 1,000 RMB GMV per monthly active buyer per month)",
+    )
+    budget_dispersion: float = param(
+        0.8, "log-sd of the log-normal budgets", unit="log-sd", low=0, high=5
+    )
+    price_sensitivity_dispersion: float = param(
+        0.5,
+        "log-sd of users' price sensitivity (log-normal, mean 1)",
+        unit="log-sd",
+        low=0,
+        high=5,
+    )
+    repeat_purchases: bool = param(
+        True,
+        "whether a user may order more than once in a run (false: durable-good adoption, "
+        "as in the Bass model)",
+    )
+
+
+@dataclass(frozen=True)
+class Products(Section):
+    """Goods: categories and true quality."""
+
+    n_categories: int = param(
+        20, "number of product categories (比价 compares within a category)", low=1, high=10_000
+    )
+    quality_mean: float = param(
+        0.6, "mean true quality of a product, on a 0–1 scale", unit="quality", **_MEAN
+    )
+    quality_concentration: float = param(
+        5.0, "concentration a + b of the Beta distribution of quality", unit="a + b", **_CONC
+    )
+
+
+@dataclass(frozen=True)
+class Creators(Section):
+    """Creators who sell (head KOLs and local creators; government accounts do not sell)."""
+
+    post_prob: float = param(
+        0.5,
+        "daily probability that a selling creator posts or live-streams",
+        unit="per day",
+        **_PROB,
+    )
+    authenticity_mean: float = param(
+        0.8,
+        "mean authenticity (真实): a creator's promise exceeds the truth by "
+        "overstatement × (1 − authenticity)",
+        unit="0–1",
+        **_MEAN,
+    )
+    authenticity_concentration: float = param(
+        5.0, "concentration a + b of the Beta distribution of authenticity", unit="a + b", **_CONC
+    )
+    content_quality_mean: float = param(
+        0.5,
+        "mean content quality; weights a creator's share of discovery traffic",
+        unit="0–1",
+        **_MEAN,
+    )
+    content_quality_concentration: float = param(
+        5.0,
+        "concentration a + b of the Beta distribution of content quality",
+        unit="a + b",
+        **_CONC,
+    )
+    catalogue_size: int = param(
+        5, "products each selling creator lists (own products)", unit="products", low=1, high=10_000
+    )
+    price_mean: float = param(
+        58.0,
+        "mean price of a creator's product (log-normal)",
+        unit="RMB",
+        low=0,
+        high=1e7,
+        low_open=True,
+        source="D1: chosen so that the order value is near Kuaishou's ≈ 70 RMB "
+        "with the default basket",
+    )
+    price_dispersion: float = param(0.6, "log-sd of creators' prices", unit="log-sd", low=0, high=5)
+    commission: float = param(
+        0.2, "share of an order's value that the selling creator earns", unit="share", **_PROB
+    )
+    stranger_trust: float = param(
+        0.1,
+        "trust of a viewer in a creator they do not follow (discovery traffic)",
+        unit="trust",
+        **_PROB,
+    )
+    follow_prob: float = param(
+        0.2,
+        "probability that a satisfied buyer who did not follow the creator starts following",
+        unit="probability",
+        **_PROB,
+    )
+
+
+@dataclass(frozen=True)
+class Storefronts(Section):
+    """Traffic-driven sellers outside the social graph, buying impressions with ads."""
+
+    n_storefronts: int = param(50, "number of storefronts", unit="storefronts", low=1, high=100_000)
+    products_per_storefront: int = param(
+        10, "products each storefront sells", unit="products", low=1, high=100_000
+    )
+    impressions_per_active: float = param(
+        1.0,
+        "storefront impressions (product views bought by ads) per active user per day",
+        unit="impressions",
+        low=0,
+        high=1000,
+    )
+    comparisons: int = param(
+        3,
+        "other storefront products of the same category a shopper compares (比价)",
+        unit="products",
+        low=0,
+        high=100,
+    )
+    price_mean: float = param(
+        100.0,
+        "mean price of a storefront product (log-normal)",
+        unit="RMB",
+        low=0,
+        high=1e7,
+        low_open=True,
+        source="D1: chosen so that the order value is near Taobao's ≈ 120 RMB "
+        "with the default basket",
+    )
+    price_dispersion: float = param(
+        0.6, "log-sd of storefront prices", unit="log-sd", low=0, high=5
+    )
+    authenticity_mean: float = param(
+        0.8, "mean authenticity of storefront listings", unit="0–1", **_MEAN
+    )
+    authenticity_concentration: float = param(
+        5.0, "concentration of storefront authenticity", unit="a + b", **_CONC
+    )
+    trust: float = param(
+        0.3,
+        "users' initial trust in storefront sellers (institutional trust, one value per user)",
+        unit="trust",
+        source="assumed; T17 puts institutional trust's effect below interpersonal trust's",
+        **_PROB,
+    )
+
+
+@dataclass(frozen=True)
+class WordOfMouth(Section):
+    """Recommendations from satisfied buyers to the people who trust them (口碑)."""
+
+    prob: float = param(
+        0.05,
+        "probability that a satisfied buyer recommends the product to each person who "
+        "trusts them (local and city ties), per day of recommending",
+        unit="probability",
+        **_PROB,
+    )
+    days: int = param(
+        1,
+        "days after an order during which a satisfied buyer recommends (1: the next day "
+        "only; long: every day, as imitation in the Bass model)",
+        unit="days",
+        low=1,
+        high=100_000,
+    )
+
+
+@dataclass(frozen=True)
+class Decision(Section):
+    """The purchase logit and the basket."""
+
+    intercept: float = param(-6.0, "logit intercept, the same for every channel", low=-50, high=50)
+    trust_weight: float = param(
+        4.0, "logit weight of trust in the source (老铁 trust)", low=-50, high=50
+    )
+    quality_weight: float = param(
+        2.0, "logit weight of perceived quality minus 0.5", low=-50, high=50
+    )
+    price_weight: float = param(
+        0.5,
+        "logit weight of price relative to the user's daily budget, times price sensitivity",
+        low=0,
+        high=50,
+    )
+    repeat_weight: float = param(
+        1.0,
+        "logit weight of past satisfaction with the source (+1 satisfied, −1 disappointed, "
+        "0 never bought)",
+        low=-50,
+        high=50,
+    )
+    basket_extra_items: float = param(
+        0.2,
+        "mean number of items beyond the first in an order, at zero trust",
+        unit="items",
+        low=0,
+        high=100,
+    )
+    basket_trust_effect: float = param(
+        0.0,
+        "relative growth of extra items per unit of trust (bundles, family packs). The "
+        "article claims trust raises order value (客单价); the data say it does not (T6): "
+        "0 follows the data",
+        unit="per unit trust",
+        low=0,
+        high=100,
+        source="T6",
+    )
+
+
+@dataclass(frozen=True)
+class Outcomes(Section):
+    """Satisfaction and trust dynamics."""
+
+    overstatement: float = param(
+        0.5,
+        "how far a fully inauthentic seller's promise exceeds true quality",
+        unit="quality",
+        low=0,
+        high=1,
+    )
+    quality_noise: float = param(
+        0.1, "sd of experienced quality around true quality", unit="quality", low=0, high=1
+    )
+    tolerance: float = param(
+        0.1,
+        "shortfall of experienced below expected quality that a buyer still accepts",
+        unit="quality",
+        low=0,
+        high=1,
+    )
+    trust_gain: float = param(
+        0.05,
+        "after a satisfying order, trust gains this share of its distance to 1 (slow)",
+        unit="share",
+        **_PROB,
+    )
+    trust_loss: float = param(
+        0.3,
+        "after a disappointing order, trust loses this share of itself (fast)",
+        unit="share",
+        **_PROB,
+    )
+
+
+@dataclass(frozen=True)
+class Policy(Section):
+    """The platform's traffic allocation (流量分配)."""
+
+    traffic: str = param(
+        "inclusive",
+        "traffic policy: 'head' (reach grows with followers) or 'inclusive' (普惠: equal "
+        "reach, a cap on the head's share, discovery for small creators)",
+        choices=("head", "inclusive"),
+        source="H8, H9 (Kuaishou's 'Gini coefficient' principle)",
+    )
+    reach: float = param(
+        0.3,
+        "share of a posting creator's active followers who see the post (base reach)",
+        unit="share",
+        **_PROB,
+    )
+    head_exponent: float = param(
+        0.5,
+        "under 'head': reach multiplier (followers / mean followers) ** head_exponent, and "
+        "discovery weight followers ** head_exponent",
+        low=0,
+        high=5,
+    )
+    head_cap: float = param(
+        0.3,
+        "under 'inclusive': the largest share of creator exposures that head KOLs get",
+        unit="share",
+        source="H8 (≈ 70 % of traffic to ordinary creators)",
+        **_PROB,
+    )
+    discovery_per_active: float = param(
+        0.5,
+        "discovery impressions (posts of creators one does not follow) per active user per day",
+        unit="impressions",
+        low=0,
+        high=1000,
+    )
+
+
+@dataclass(frozen=True)
+class Producers(Section):
+    """Poor local producers and their specialties (精准扶贫)."""
+
+    n_producers: int = param(
+        0,
+        "poor producers (贫困户), each with one local specialty",
+        unit="producers",
+        low=0,
+        high=10**7,
+    )
+    channel: str = param(
+        "creators",
+        "who lists the specialties: local creators of the producer's region, storefronts, "
+        "or both (燎原计划)",
+        choices=("creators", "storefronts", "both"),
+    )
+    listings: int = param(
+        3,
+        "sellers (creators or storefronts) that list each specialty",
+        unit="sellers",
+        low=1,
+        high=1000,
+    )
+    income_share: float = param(
+        0.3, "share of each sale's value that the producer receives", unit="share", **_PROB
+    )
+    price_mean: float = param(
+        50.0, "mean price of a specialty", unit="RMB", low=0, high=1e7, low_open=True
+    )
+
+
+@dataclass(frozen=True)
+class Training(Section):
+    """A creator-training programme (培训: 雪城幸福家乡代言人, 正能量大V成长计划)."""
+
+    day: int = param(-1, "day of training (−1: no training)", unit="day", low=-1, high=100_000)
+    n_creators: int = param(0, "creators trained", unit="creators", low=0, high=10**7)
+    rule: str = param(
+        "local",
+        "who is trained: most followers, local creators (random), rural creators, or random",
+        choices=("followers", "local", "rural", "random"),
+    )
+    authenticity_gain: float = param(
+        0.1, "authenticity added (capped at 1)", unit="0–1", low=0, high=1
+    )
+    content_quality_gain: float = param(
+        0.1, "content quality added (capped at 1)", unit="0–1", low=0, high=1
+    )
+    follower_gain: int = param(
+        0, "new followers each trained creator gains (random users)", unit="followers", low=0
+    )
+
+
+_SECTIONS: dict[str, type[Section]] = {
+    "population": Population,
+    "products": Products,
+    "creators": Creators,
+    "storefronts": Storefronts,
+    "word_of_mouth": WordOfMouth,
+    "decision": Decision,
+    "outcomes": Outcomes,
+    "policy": Policy,
+    "producers": Producers,
+    "training": Training,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Every parameter of a simulation: the city and one section per part of the model."""
+
+    city: CitySpec
+    population: Population = field(default_factory=Population)
+    products: Products = field(default_factory=Products)
+    creators: Creators = field(default_factory=Creators)
+    storefronts: Storefronts = field(default_factory=Storefronts)
+    word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
+    decision: Decision = field(default_factory=Decision)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    policy: Policy = field(default_factory=Policy)
+    producers: Producers = field(default_factory=Producers)
+    training: Training = field(default_factory=Training)
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.city, CitySpec):
+            raise ScenarioError(
+                f"Scenario: city must be a CitySpec, got {type(self.city).__name__}"
+            )
+        for key, kind in _SECTIONS.items():
+            value = getattr(self, key)
+            if not isinstance(value, kind):
+                raise ScenarioError(
+                    f"Scenario: {key} must be a {kind.__name__}, got {type(value).__name__}"
+                )
+
+    @classmethod
+    def sections(cls) -> dict[str, type[Section]]:
+        """The section names and types, the city (``"city"``) first."""
+        return {"city": CitySpec, **_SECTIONS}
+
+    @classmethod
+    def preset(cls, name: str = "mudanjiang", scale: float = 1.0, **changes: Any) -> Scenario:
+        """A scenario on a preset city at ``scale``, with dotted-key ``changes``."""
+        return cls(city=preset_spec(name, scale), name=name).replace(**changes)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes``: whole sections by name, or dotted keys ``section.key``.
+
+        ``city.<key>`` changes a city parameter.
+        """
+        sections: dict[str, Any] = {}
+        grouped: dict[str, dict[str, Any]] = {}
+        valid = list(self.sections()) + ["name"]
+        for key, value in changes.items():
+            head, dot, rest = key.partition(".")
+            if head not in valid:
+                near = suggest(head, valid)
+                hint = f"; did you mean {near!r}?" if near else ""
+                raise ScenarioError(
+                    f"Scenario: unknown section {head!r}{hint} (sections: {', '.join(valid)})"
+                )
+            if dot:
+                grouped.setdefault(head, {})[rest] = value
+            else:
+                sections[head] = value
+        for head, values in grouped.items():
+            base = sections.get(head, getattr(self, head))
+            sections[head] = base.replace(**values)
+        return dataclasses.replace(self, **sections)
+
+    def flat(self) -> dict[str, Any]:
+        """Every parameter as ``{"section.key": value}`` (regions excluded)."""
+        out = {}
+        for name in self.sections():
+            section = getattr(self, name)
+            for key in section.params():
+                out[f"{name}.{key}"] = getattr(section, key)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Nested plain values, one table per section."""
+        out: dict[str, Any] = {"name": self.name}
+        for name in self.sections():
+            out[name] = getattr(self, name).to_dict()
+        return out
