@@ -16,14 +16,14 @@ from .scenario import Scenario
 __all__ = [
     "CitySpec",
     "Engine",
-    "Result",
-    "Scenario",
-    "simulate",
     "GraphError",
     "LaotieError",
     "Region",
+    "Result",
+    "Scenario",
     "ScenarioError",
     "TrustGraph",
     "__version__",
     "graph",
+    "simulate",
 ]

@@ -192,9 +192,12 @@ class Section:
         """The section's values as a plain dict (the inverse of :meth:`from_dict`)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
-    def replace(self, **changes: Any) -> Self:
-        """Return a copy with ``changes`` applied (validated like any other input)."""
-        self._check_keys(changes, type(self).__name__)
+    def replace(self, where: str = "", /, **changes: Any) -> Self:
+        """Return a copy with ``changes`` applied (validated like any other input).
+
+        ``where`` (positional) names the source in error messages; default: the class name.
+        """
+        self._check_keys(changes, where or type(self).__name__)
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @classmethod

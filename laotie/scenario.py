@@ -15,7 +15,7 @@ Examples
 >>> s.replace(**{"creators.authenticty_mean": 0.9})
 Traceback (most recent call last):
 ...
-laotie.errors.ScenarioError: Creators: unknown key 'authenticty_mean'; did you mean 'authenticity_mean'? ...
+laotie.errors.ScenarioError: Scenario [creators]: unknown key 'authenticty_mean'; did you mean ...
 """
 
 from __future__ import annotations
@@ -472,7 +472,7 @@ class Scenario:
         """
         sections: dict[str, Any] = {}
         grouped: dict[str, dict[str, Any]] = {}
-        valid = list(self.sections()) + ["name"]
+        valid = [*self.sections(), "name"]
         for key, value in changes.items():
             head, dot, rest = key.partition(".")
             if head not in valid:
@@ -487,7 +487,7 @@ class Scenario:
                 sections[head] = value
         for head, values in grouped.items():
             base = sections.get(head, getattr(self, head))
-            sections[head] = base.replace(**values)
+            sections[head] = base.replace(f"Scenario [{head}]", **values)
         return dataclasses.replace(self, **sections)
 
     def flat(self) -> dict[str, Any]:
