@@ -13,8 +13,11 @@ from pathlib import Path
 
 from laotie.graph import CitySpec
 from laotie.params import markdown_table
+from laotie.scenario import Scenario
 
-SECTIONS = {"CitySpec": CitySpec}
+SECTIONS = {"CitySpec": CitySpec} | {
+    kind.__name__: kind for name, kind in Scenario.sections().items() if name != "city"
+}
 DOCS = Path(__file__).parent
 
 

@@ -10,6 +10,7 @@ from . import graph
 from .engine import Engine, simulate
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
+from .model import LaotieModel
 from .results import Result
 from .scenario import Scenario
 
@@ -18,6 +19,7 @@ __all__ = [
     "Engine",
     "GraphError",
     "LaotieError",
+    "LaotieModel",
     "Region",
     "Result",
     "Scenario",

@@ -70,7 +70,7 @@ class DayCounter:
 
     def _distinct(self, users: np.ndarray) -> int:
         # Sorting a few users is cheaper than scanning the flags of every node.
-        if len(users) * 16 < len(self._flags):
+        if len(users) < 2048:
             return len(np.unique(users))
         self._flags[users] = True
         count = int(np.count_nonzero(self._flags))
@@ -103,10 +103,10 @@ class DayCounter:
             members = (row,) if row < k else FAMILIES[name]
             if row >= k:
                 out[row] = out[list(members)].sum(axis=0)
-            exposed = exposure_user[np.isin(exposure_channel, members)]
-            ordered = order_user[np.isin(order_channel, members)]
-            out[row, 1] = self._distinct(exposed)
-            out[row, 3] = self._distinct(ordered)
+            in_row = np.zeros(k, bool)
+            in_row[list(members)] = True
+            out[row, 1] = self._distinct(exposure_user[in_row[exposure_channel]])
+            out[row, 3] = self._distinct(order_user[in_row[order_channel]])
         return out
 
 

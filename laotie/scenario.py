@@ -211,7 +211,7 @@ class Storefronts(Section):
         5.0, "concentration of storefront authenticity", unit="a + b", **_CONC
     )
     trust: float = param(
-        0.3,
+        0.15,
         "users' initial trust in storefront sellers (institutional trust, one value per user)",
         unit="trust",
         source="assumed; T17 puts institutional trust's effect below interpersonal trust's",
@@ -246,7 +246,7 @@ class Decision(Section):
 
     intercept: float = param(-6.0, "logit intercept, the same for every channel", low=-50, high=50)
     trust_weight: float = param(
-        4.0, "logit weight of trust in the source (老铁 trust)", low=-50, high=50
+        5.0, "logit weight of trust in the source (老铁 trust)", low=-50, high=50
     )
     quality_weight: float = param(
         2.0, "logit weight of perceived quality minus 0.5", low=-50, high=50
@@ -350,7 +350,7 @@ class Policy(Section):
         **_PROB,
     )
     discovery_per_active: float = param(
-        0.5,
+        0.3,
         "discovery impressions (posts of creators one does not follow) per active user per day",
         unit="impressions",
         low=0,

@@ -113,6 +113,7 @@ class Engine:
         self.last_month_flags: np.ndarray | None = None
         self.repurchase: list[dict[str, float]] = []
         self.active = np.zeros(n, bool)
+        self.active_users = np.zeros(0, np.int32)
         self.recommendations = Batch.make(0, WOM, **dict.fromkeys(_FIELDS[2:], 0), user=0)
         self.recommendation_day = np.zeros(0, np.int32)
         self.creator_income = np.zeros(m.n_creators)
@@ -191,10 +192,10 @@ class Engine:
 
     def _activity(self) -> None:
         m = self.market
-        self.active[:] = False
-        draws = self.rng.random(m.n_users)
-        self.active[m.users[draws < m.p_active[m.users]]] = True
-        self.active_users = np.flatnonzero(self.active).astype(np.int32)
+        self.active[self.active_users] = False
+        draws = self.rng.random(m.n_users, dtype=np.float32)
+        self.active_users = m.users[draws < m.p_active]
+        self.active[self.active_users] = True
 
     def _posts(self) -> tuple[np.ndarray, np.ndarray]:
         """Posting creators (seller ids) and the listing each features today."""
@@ -232,9 +233,11 @@ class Engine:
     def _follow_exposures(self, posting: np.ndarray, featured: np.ndarray) -> Batch:
         m = self.market
         f = m.follows
+        # Only the followers of today's posting creators are read.
+        rows, _ = expand_rows(f.indptr, m.creator_node[posting].astype(np.int64))
+        main = rows[self.active[f.user[rows]]]
         posting_node = np.zeros(m.n_nodes, bool)
         posting_node[m.creator_node[posting]] = True
-        main = np.flatnonzero(posting_node[f.creator] & self.active[f.user])
         extra = np.flatnonzero(posting_node[f.buffer_creator] & self.active[f.buffer_user])
         seller_main = m.seller_of_node[f.creator[main]]
         seller_extra = m.seller_of_node[f.buffer_creator[extra]]
@@ -328,7 +331,11 @@ class Engine:
             options = np.concatenate([options, m.store_listings_by_category[draws]], axis=1)
         trust = m.storefront_trust[viewer]
         uidx = m.user_index[viewer]
-        memory = m.storefront_memory[uidx[:, None], m.listing_seller[options] - m.n_creators]
+        memory = np.zeros(options.shape, np.int8)
+        known = np.flatnonzero(m.has_storefront_memory[uidx])
+        memory[known] = m.storefront_memory[
+            uidx[known, None], m.listing_seller[options[known]] - m.n_creators
+        ]
         utility = self._utility(
             viewer[:, None], options, trust[:, None], m.listing_promise[options], memory
         )
@@ -387,13 +394,12 @@ class Engine:
     ) -> np.ndarray:
         m = self.market
         d = self.scenario.decision
-        price = m.product_price[m.listing_product[listing]]
-        daily_budget = m.budget[user] / 30
+        price_factor = d.price_weight * 30 * m.price_sensitivity[user] / m.budget[user]
         return (
             d.intercept
             + d.trust_weight * trust
             + d.quality_weight * (quality - 0.5)
-            - d.price_weight * m.price_sensitivity[user] * price / daily_budget
+            - price_factor * m.listing_price[listing]
             + d.repeat_weight * memory
         )
 
@@ -406,7 +412,7 @@ class Engine:
         c = e.take(candidate)
         d = s.decision
         items = 1 + rng.poisson(d.basket_extra_items * (1 + d.basket_trust_effect * c.trust))
-        value = items * m.product_price[m.listing_product[c.listing]]
+        value = items * m.listing_price[c.listing]
         rank = rng.permutation(len(c))
         order = np.lexsort((rank, c.user))
         user = c.user[order]
@@ -461,6 +467,7 @@ class Engine:
         pair = b.ref.astype(np.int64) * m.n_storefronts + b.source
         at = _last_per_key(store, pair)
         m.storefront_memory[b.ref[at], b.source[at]] = new_memory[at]
+        m.has_storefront_memory[b.ref[at]] = True
 
         # Satisfied strangers from discovery may follow the creator.
         stranger = np.flatnonzero((b.channel == DISCOVERY) & (b.ref_kind == REF_NONE) & satisfied)
@@ -476,7 +483,7 @@ class Engine:
 
         # Money, budgets and the record of who bought.
         value = orders.value
-        self.spent += np.bincount(b.user, weights=value, minlength=m.n_nodes)
+        np.add.at(self.spent, b.user, value)
         self.ever_ordered[b.user] = True
         seller = m.listing_seller[b.listing]
         self.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..graph._core import CITY, FOLLOW, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
+from ..graph._core import FOLLOW, HEAD, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
 
 __all__ = ["Follows", "Listeners", "Market"]
@@ -56,28 +56,37 @@ class Listeners:
 
     @classmethod
     def from_graph(cls, graph: TrustGraph) -> Listeners:
-        social = np.isin(graph.layer, (LOCAL, CITY))
         n = graph.n_nodes
-        src = graph.sources()[social]
-        counts = np.bincount(src, minlength=n)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        # Transpose with the edge's position as data, then gather trust in the new order.
+        # Transpose every tie with its position (int32) as data, then keep the social ones:
+        # this reads the graph's arrays in place instead of copying the social subset first.
         position = sp.csr_array(
-            (np.arange(len(src), dtype=np.int64) + 1, graph.indices[social], indptr),
+            (np.arange(graph.n_edges, dtype=np.int32), graph.indices, graph.indptr),
             shape=(n, n),
         )
-        del src
         by_trusted = position.T.tocsr()
         del position
-        order = by_trusted.data - 1
-        trust = graph.trust[social][order]
+        order = by_trusted.data
+        keep = graph.layer[order] != FOLLOW
+        # Row j of the transpose holds j's listeners and, for a creator, its followers.
+        followers = np.bincount(follow_edges(graph)[1], minlength=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.diff(by_trusted.indptr) - followers, out=indptr[1:])
+        listener = by_trusted.indices[keep].astype(np.int32, copy=False)
+        del by_trusted
+        order = order[keep]
         return cls(
-            indptr=by_trusted.indptr.astype(np.int64),
-            listener=by_trusted.indices.astype(np.int32),
-            trust=trust.astype(np.float32),
+            indptr=indptr,
+            listener=listener,
+            trust=graph.trust[order],
             memory=np.zeros(len(order), dtype=np.int8),
         )
+
+
+def follow_edges(graph: TrustGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user, creator, trust) of every follow tie, without expanding all rows."""
+    position = np.flatnonzero(graph.layer == FOLLOW)
+    user = (np.searchsorted(graph.indptr, position, side="right") - 1).astype(np.int32)
+    return user, graph.indices[position], graph.trust[position]
 
 
 class Follows:
@@ -89,14 +98,10 @@ class Follows:
     """
 
     def __init__(self, graph: TrustGraph) -> None:
-        follow = graph.layer == FOLLOW
         n = graph.n_nodes
-        user = graph.sources()[follow]
-        creator = graph.indices[follow]
+        user, creator, trust = follow_edges(graph)
         self.n = n
-        self._set(
-            user, creator, graph.trust[follow].astype(np.float32), np.zeros(len(user), np.int8)
-        )
+        self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
         self.buffer_user = np.zeros(0, np.int32)
         self.buffer_creator = np.zeros(0, np.int32)
         self.buffer_trust = np.zeros(0, np.float32)
@@ -141,8 +146,12 @@ class Follows:
         keys = user.astype(np.int64) * self.n + creator
         kind = np.zeros(len(keys), np.int8)
         index = np.full(len(keys), -1, np.int64)
-        if len(self.keys):
-            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        if len(self.keys) and len(keys):
+            # Sorted needles make the binary searches walk the table in order (cache-friendly).
+            needle_order = np.argsort(keys)
+            at = np.empty(len(keys), np.int64)
+            at[needle_order] = np.searchsorted(self.keys, keys[needle_order])
+            np.minimum(at, len(self.keys) - 1, out=at)
             hit = self.keys[at] == keys
             kind[hit] = 1
             index[hit] = self.key_order[at[hit]]
@@ -192,10 +201,8 @@ class Market:
         self.user_index = np.full(n, -1, np.int32)
         self.user_index[users] = np.arange(self.n_users, dtype=np.int32)
         pop = s.population
-        self.p_active = np.zeros(n, np.float32)
-        self.p_active[users] = beta(
-            rng, pop.activity_mean, pop.activity_concentration, self.n_users
-        )
+        # Activity probability per user (indexed like ``users``, not by node).
+        self.p_active = beta(rng, pop.activity_mean, pop.activity_concentration, self.n_users)
         self.budget = np.zeros(n, np.float64)
         self.budget[users] = lognormal(rng, pop.budget_mean, pop.budget_dispersion, self.n_users)
         self.price_sensitivity = np.zeros(n, np.float32)
@@ -289,6 +296,7 @@ class Market:
         self.listing_product = product[order].astype(np.int32)
         self.catalogue_ptr = np.zeros(n_sellers + 1, np.int64)
         np.cumsum(np.bincount(self.listing_seller, minlength=n_sellers), out=self.catalogue_ptr[1:])
+        self.listing_price = self.product_price[self.listing_product]
         self.overstatement = s.outcomes.overstatement
         self.update_promises()
         # Storefront listings by category, for price comparison (比价).
@@ -305,6 +313,9 @@ class Market:
         self.follows = Follows(graph)
         # Storefront memory m_is: one int8 per (user, storefront).
         self.storefront_memory = np.zeros((self.n_users, self.n_storefronts), np.int8)
+        # Whether a user has any storefront memory: most never buy at a storefront, and
+        # skipping their rows avoids random reads of the large memory table.
+        self.has_storefront_memory = np.zeros(self.n_users, bool)
 
     def _producers(
         self, s: Scenario, graph: TrustGraph, rng: np.random.Generator, first_product: int
