@@ -48,3 +48,10 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_readme_main_job_uses_a_shipped_preset() -> None:
     main_job, _ = readme_commands()
     assert "laotie graph --preset mudanjiang" in main_job
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
