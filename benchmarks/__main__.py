@@ -9,7 +9,7 @@ import argparse
 import os
 import platform
 
-from . import graph_build
+from . import engine_year, graph_build
 
 
 def main() -> None:
@@ -21,6 +21,8 @@ def main() -> None:
     )
     print("\n== trust graph build (issue #2) ==")
     graph_build.run(quick=args.quick)
+    print("\n== a simulated year (issue #3) ==")
+    engine_year.run(quick=args.quick)
 
 
 if __name__ == "__main__":

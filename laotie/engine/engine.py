@@ -394,12 +394,11 @@ class Engine:
     ) -> np.ndarray:
         m = self.market
         d = self.scenario.decision
-        price_factor = d.price_weight * 30 * m.price_sensitivity[user] / m.budget[user]
         return (
             d.intercept
             + d.trust_weight * trust
             + d.quality_weight * (quality - 0.5)
-            - price_factor * m.listing_price[listing]
+            - m.price_factor[user] * m.listing_price[listing]
             + d.repeat_weight * memory
         )
 

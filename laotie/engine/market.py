@@ -209,6 +209,11 @@ class Market:
         self.price_sensitivity[users] = lognormal(
             rng, 1.0, pop.price_sensitivity_dispersion, self.n_users
         )
+        # The price term of the logit per unit price: price_weight · ψ_i / (B_i / 30).
+        self.price_factor = np.zeros(n, np.float64)
+        self.price_factor[users] = (
+            s.decision.price_weight * 30 * self.price_sensitivity[users] / self.budget[users]
+        )
         self.storefront_trust = np.zeros(n, np.float32)
         self.storefront_trust[users] = s.storefronts.trust
 
