@@ -26,7 +26,8 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     Parameters
     ----------
     seed : int, SeedSequence, Generator or None
-        A non-negative int or a SeedSequence is used as it is. A Generator is asked for 128
+        A non-negative int or a SeedSequence is used as it is (a SeedSequence is copied, so
+        that spawning from it here never advances the caller's object). A Generator is asked for 128
         bits of entropy (so it advances, as a user who passes a generator expects). None draws
         fresh entropy from the operating system; the entropy is kept in the returned sequence
         and so can be recorded.
@@ -44,7 +45,11 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     if seed is None:
         return np.random.SeedSequence()
     if isinstance(seed, np.random.SeedSequence):
-        return seed
+        # A fresh copy: spawning from it must not advance the caller's sequence, so that the
+        # same SeedSequence always gives the same results.
+        return np.random.SeedSequence(
+            seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+        )
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(0, 2**63, size=2).tolist())
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):

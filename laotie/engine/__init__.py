@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from typing import TYPE_CHECKING
 
@@ -56,8 +57,9 @@ def simulate(
     from ..graph import city
     from ..results import Result
 
-    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+    if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
         raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
+    days = int(days)
     sequence = as_seed_sequence(seed)
     graph_seed, run_seed = sequence.spawn(2)
     start = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 
 from .._random import SeedLike, as_seed_sequence
 from ..graph._core import TrustGraph
@@ -407,7 +408,7 @@ class Engine:
         s = self.scenario
         rng = self.rng
         utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
-        candidate = np.flatnonzero(rng.random(len(e)) < 1 / (1 + np.exp(-utility)))
+        candidate = np.flatnonzero(rng.random(len(e)) < expit(utility))
         c = e.take(candidate)
         d = s.decision
         items = 1 + rng.poisson(d.basket_extra_items * (1 + d.basket_trust_effect * c.trust))
@@ -424,8 +425,10 @@ class Engine:
             accept_sorted = total - before <= m.budget[user] - self.spent[user] + 1e-9
             blocked_sorted = ~accept_sorted
         else:
-            accept_sorted = first & ~self.ever_ordered[user]
-            blocked_sorted = np.zeros(len(order), bool)
+            fits = value[order] <= m.budget[user] - self.spent[user] + 1e-9
+            eligible = first & ~self.ever_ordered[user]
+            accept_sorted = eligible & fits
+            blocked_sorted = eligible & ~fits
         accept = np.zeros(len(c), bool)
         accept[order] = accept_sorted
         blocked = np.zeros(len(c), bool)
@@ -507,6 +510,60 @@ class Engine:
             [self.recommendation_day, np.full(len(happy), self.day, np.int32)]
         )
         return new_follows
+
+    def recommend(
+        self,
+        users: np.ndarray,
+        listing: int | np.ndarray,
+        quality: float | np.ndarray | None = None,
+    ) -> None:
+        """Make ``users`` recommend ``listing`` from the next simulated day.
+
+        The first wave of a word-of-mouth cascade: each user becomes a satisfied buyer of the
+        listing whose recommendation is heard from the next day on, and counts as having
+        ordered.
+
+        Parameters
+        ----------
+        users : array of int
+            Node ids of registered users.
+        listing : int or array of int
+            Listing id(s) (see ``engine.market``), one for all users or one per user.
+        quality : float or array, optional
+            The recommenders' experienced quality (what listeners perceive), in [0, 1];
+            default: the product's true quality.
+        """
+        from ..errors import ScenarioError
+
+        m = self.market
+        users = np.asarray(users, dtype=np.int64)
+        listing = np.broadcast_to(np.asarray(listing, dtype=np.int64), users.shape)
+        if users.size and (
+            users.min() < 0 or users.max() >= m.n_nodes or not m.is_user[users].all()
+        ):
+            raise ScenarioError("Engine.recommend: users must be node ids of registered users")
+        if listing.size and (listing.min() < 0 or listing.max() >= len(m.listing_product)):
+            raise ScenarioError(
+                f"Engine.recommend: listing ids must be in 0 .. {len(m.listing_product) - 1}"
+            )
+        seller = m.listing_seller[listing]
+        rec = Batch.make(
+            len(users),
+            WOM,
+            user=users,
+            listing=listing,
+            trust=0,
+            memory=0,
+            quality=m.product_quality[m.listing_product[listing]] if quality is None else quality,
+            ref_kind=REF_NONE,
+            ref=-1,
+            source=seller,
+        )
+        self.recommendations = Batch.concat([self.recommendations, rec])
+        self.recommendation_day = np.concatenate(
+            [self.recommendation_day, np.full(len(users), self.day - 1, np.int32)]
+        )
+        self.ever_ordered[users] = True
 
     def _train(self) -> None:
         m = self.market

@@ -1,0 +1,238 @@
+"""The engine's determinism and hygiene, and the trust-versus-traffic comparison it exists for."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import Engine, Scenario, ScenarioError, graph, simulate
+from laotie.metrics import COLUMNS
+from laotie.results import Result
+
+SCENARIO = Scenario.preset("mudanjiang", scale=0.001).replace(
+    **{
+        "producers.n_producers": 5,
+        "producers.channel": "both",
+        "training.day": 3,
+        "training.n_creators": 3,
+        "training.follower_gain": 20,
+        "word_of_mouth.prob": 0.2,
+    }
+)
+
+
+def same_outcomes(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a.keys() == b.keys() and all(
+        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
+    )
+
+
+def assert_same_result(a: Result, b: Result) -> None:
+    pd.testing.assert_frame_equal(a.daily, b.daily)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    assert same_outcomes(a.outcomes, b.outcomes)
+    assert np.array_equal(a.creator_income, b.creator_income)
+    assert np.array_equal(a.producer_income, b.producer_income)
+    assert a.seed == b.seed
+
+
+# ------------------------------------------------------------------ determinism
+def test_same_seed_same_result() -> None:
+    a = simulate(SCENARIO, days=35, seed=3)
+    b = simulate(SCENARIO, days=35, seed=3)
+    assert a.summary.loc["all", "orders"] > 0  # not vacuous
+    assert a.outcomes["producer_income_total"] > 0
+    assert_same_result(a, b)
+
+
+def test_same_seed_same_engine_state() -> None:
+    g = graph.city(SCENARIO.city, seed=1)
+    one, two = Engine(g, SCENARIO, seed=9), Engine(g, SCENARIO, seed=9)
+    one.run(12)
+    two.run(12)
+    assert np.array_equal(np.array(one.history), np.array(two.history))
+    for name in ("spent", "ever_ordered", "seller_gmv", "creator_income", "producer_income"):
+        assert np.array_equal(getattr(one, name), getattr(two, name)), name
+    m1, m2 = one.market, two.market
+    assert np.array_equal(m1.listeners.trust, m2.listeners.trust)
+    assert np.array_equal(m1.storefront_trust, m2.storefront_trust)
+    assert np.array_equal(m1.follows.buffer_user, m2.follows.buffer_user)
+
+
+def test_another_seed_gives_another_result() -> None:
+    a = simulate(SCENARIO, days=10, seed=3)
+    b = simulate(SCENARIO, days=10, seed=4)
+    assert not a.daily.equals(b.daily)
+
+
+def test_a_graph_passed_in_fixes_the_city() -> None:
+    g = graph.city(SCENARIO.city, seed=8)
+    a = simulate(SCENARIO, days=8, seed=3, graph=g)
+    b = simulate(SCENARIO, days=8, seed=3, graph=g)
+    c = simulate(SCENARIO, days=8, seed=3)  # builds its own city from the seed
+    assert_same_result(a, b)
+    assert not a.daily.equals(c.daily)
+
+
+def test_the_recorded_seed_repeats_the_run() -> None:
+    """Result.seed (entropy and spawn key) is enough to repeat a run on the same graph."""
+    g = graph.city(SCENARIO.city, seed=8)
+    result = simulate(SCENARIO, days=12, seed=21, graph=g)
+    sequence = np.random.SeedSequence(
+        result.seed["entropy"], spawn_key=tuple(result.seed["spawn_key"])
+    )
+    engine = Engine(g, SCENARIO, seed=sequence)
+    engine.run(12)
+    assert_same_result(result, Result.from_engine(engine))
+
+
+def test_a_seed_sequence_can_be_reused() -> None:
+    sequence = np.random.SeedSequence(5)
+    a = simulate(SCENARIO, days=5, seed=sequence)
+    b = simulate(SCENARIO, days=5, seed=sequence)
+    pd.testing.assert_frame_equal(a.daily, b.daily)
+
+
+def test_global_random_state_is_untouched() -> None:
+    np.random.seed(12345)
+    random.seed(678)
+    numpy_state = np.random.get_state()
+    python_state = random.getstate()
+    simulate(SCENARIO, days=5, seed=3)
+    simulate(SCENARIO, days=3, seed=None)
+    after = np.random.get_state()
+    assert numpy_state[0] == after[0]
+    assert np.array_equal(numpy_state[1], after[1])
+    assert numpy_state[2:] == after[2:]
+    assert random.getstate() == python_state
+
+
+# ------------------------------------------------------------------ days
+def test_zero_days_gives_an_empty_frame_with_the_right_columns() -> None:
+    empty = simulate(SCENARIO, days=0, seed=1)
+    one = simulate(SCENARIO, days=1, seed=1)
+    assert len(empty.daily) == 0
+    assert list(empty.daily.columns) == ["day", "channel", *COLUMNS]
+    assert list(empty.daily.columns) == list(one.daily.columns)
+    pd.testing.assert_series_equal(empty.daily.dtypes, one.daily.dtypes)
+    assert list(empty.summary.index) == list(one.summary.index)
+    assert (empty.summary[["exposures", "orders", "gmv"]] == 0).all().all()
+    assert empty.producer_income.sum() == 0
+
+
+@pytest.mark.parametrize("days", [-1, 2.5, True, "3", None])
+def test_bad_days_are_refused(days: object) -> None:
+    with pytest.raises(ScenarioError, match="days"):
+        simulate(SCENARIO, days=days, seed=1)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the graph is not modified
+def graph_arrays(g: graph.TrustGraph) -> dict[str, np.ndarray]:
+    names = ("indptr", "indices", "trust", "layer", "region", "hometown", "rural", "user")
+    return {name: getattr(g, name).copy() for name in (*names, "creator_kind")}
+
+
+def test_the_graph_passed_in_is_not_modified() -> None:
+    g = graph.city(SCENARIO.city, seed=2)
+    before = graph_arrays(g)
+    busy = SCENARIO.replace(**{"decision.intercept": -2.0, "creators.follow_prob": 1.0})
+    engine = Engine(g, busy, seed=5)
+    engine.run(10)
+    simulate(busy, days=10, seed=5, graph=g)
+    after = graph_arrays(g)
+    for name, values in before.items():
+        assert np.array_equal(values, after[name]), name
+    assert g.n_edges == len(before["indices"])
+    # The run did change its own copies (so the comparison above means something): trust in
+    # friends and in storefronts moved, and follows were added.
+    m = engine.market
+    social = np.sort(g.trust[g.layer != 2])
+    assert not np.array_equal(np.sort(m.listeners.trust), social)
+    assert np.any(m.storefront_trust[m.users] != np.float32(busy.storefronts.trust))
+    assert m.follows.count.sum() > int((g.layer == 2).sum())
+
+
+# ------------------------------------------------------------------ trust versus traffic
+#
+# Conversion of a family over a run = its orders / its exposures, summed over 60 days. Runs
+# with different seeds are independent replicates; the per-seed difference d_k = conversion
+# of trust - conversion of traffic has a standard error sd(d) / sqrt(K) over K seeds. "Exceeds"
+# means mean(d) > 4 SE; "the gap closes" means |mean(d)| <= 4 SE.
+
+CITY_SCALE = 0.002
+RUN_DAYS = 60
+SEEDS = range(8)
+
+
+def conversion_gap(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per seed: trust conversion, traffic conversion, and their difference."""
+    trust, traffic = [], []
+    for seed in SEEDS:
+        s = simulate(scenario, days=RUN_DAYS, seed=seed).summary
+        trust.append(s.loc["trust", "orders"] / s.loc["trust", "exposures"])
+        traffic.append(s.loc["traffic", "orders"] / s.loc["traffic", "exposures"])
+    t, f = np.array(trust), np.array(traffic)
+    return t, f, t - f
+
+
+def test_trust_converts_better_than_traffic_with_the_defaults() -> None:
+    t, f, d = conversion_gap(Scenario.preset("mudanjiang", scale=CITY_SCALE))
+    se = d.std(ddof=1) / math.sqrt(len(d))
+    assert d.mean() > 4 * se, (t.mean(), f.mean(), se)
+
+
+def test_the_gap_closes_when_trust_and_promises_are_equal() -> None:
+    """Same trust, same promises, same products: conversion is the same in every channel.
+
+    Trust: creators' followers, strangers and storefront shoppers all start at T0 (follow
+    trust drawn with the largest concentration, 1e6: sd 4e-4, so trust_weight * sd ≈ 2e-3 in
+    the logit) and keep it (trust_gain = trust_loss = 0, repeat_weight = 0, so past orders do
+    not move anyone's utility). Promises: overstatement 0 makes every promise the true
+    quality, whatever the seller's authenticity. Products: one price for all (dispersion 0),
+    quality concentration 1e6 (sd 2e-4). No word of mouth, no comparisons (比价 would pick
+    the best of several storefront offers), budgets too large to bind (whose price term is
+    then below 1e-4 in the logit).
+    """
+    t0 = 0.25
+    equal = Scenario.preset(
+        "mudanjiang",
+        scale=CITY_SCALE,
+        **{
+            "city.trust_follow": t0,
+            "city.trust_concentration": 1e6,
+            "creators.stranger_trust": t0,
+            "storefronts.trust": t0,
+            "outcomes.overstatement": 0.0,
+            "outcomes.trust_gain": 0.0,
+            "outcomes.trust_loss": 0.0,
+            "decision.repeat_weight": 0.0,
+            "creators.price_dispersion": 0.0,
+            "storefronts.price_dispersion": 0.0,
+            "creators.price_mean": 80.0,
+            "storefronts.price_mean": 80.0,
+            "products.quality_concentration": 1e6,
+            "storefronts.comparisons": 0,
+            "word_of_mouth.prob": 0.0,
+            "population.budget_mean": 1e7,
+        },
+    )
+    t, f, d = conversion_gap(equal)
+    se = d.std(ddof=1) / math.sqrt(len(d))
+    assert abs(d.mean()) <= 4 * se, (t.mean(), f.mean(), se)
+    # The ratio is within sampling error of 1 (delta method on the two means).
+    ratio = t.mean() / f.mean()
+    assert abs(ratio - 1) <= 4 * se / f.mean(), ratio
+    # And both are the documented logit at the common trust, promise and (nil) price.
+    logit = equal.decision
+    u = (
+        logit.intercept
+        + logit.trust_weight * t0
+        + logit.quality_weight * (equal.products.quality_mean - 0.5)
+    )
+    expected = 1 / (1 + math.exp(-u))
+    for family in (t, f):
+        assert abs(family.mean() - expected) <= 4 * family.std(ddof=1) / math.sqrt(len(family))
