@@ -7,9 +7,7 @@ simulation on a 2-core machine, within 6 GB (the graph build is reported separat
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from ._child import run_child
 
 CHILD = """
 import json, resource, time
@@ -33,13 +31,7 @@ print(json.dumps({{
 
 def measure(scale: float, days: int) -> dict[str, float]:
     """Run ``days`` days of Mudanjiang at ``scale`` in a fresh process; return the figures."""
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD.format(scale=scale, days=days)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_child(CHILD.format(scale=scale, days=days))
 
 
 def run(quick: bool = False) -> list[dict[str, float]]:

@@ -7,9 +7,7 @@ the build's own, not the benchmark's. The target of issue #2: the whole Mudanjia
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from ._child import run_child
 
 CHILD = """
 import json, resource, time
@@ -28,13 +26,7 @@ print(json.dumps({{
 
 def measure(scale: float, seed: int = 0) -> dict[str, float]:
     """Build Mudanjiang at ``scale`` in a fresh process; return its figures."""
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD.format(scale=scale, seed=seed)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_child(CHILD.format(scale=scale, seed=seed))
 
 
 def run(quick: bool = False, repeat: int = 3) -> list[dict[str, float]]:
