@@ -21,6 +21,18 @@ from .market import Market, expand_rows
 
 __all__ = ["Engine"]
 
+_PHASES = (
+    "activity",
+    "posts",
+    "follow",
+    "discovery",
+    "storefront",
+    "wom",
+    "decide",
+    "outcomes",
+    "training",
+)
+
 # Where the trust of an exposure's source lives.
 REF_NONE, REF_SOCIAL, REF_FOLLOW, REF_BUFFER, REF_STOREFRONT = 0, 1, 2, 3, 4
 
@@ -104,7 +116,13 @@ class Engine:
         self.seed_sequence = as_seed_sequence(seed)
         market_seq, day_seq = self.seed_sequence.spawn(2)
         self.market = Market(graph, scenario, np.random.default_rng(market_seq))
-        self.rng = np.random.default_rng(day_seq)
+        # One stream per phase: changing one phase's parameters (or turning it off) leaves
+        # the other phases' draws as they were, so arms of a comparison share their random
+        # numbers wherever their rules agree.
+        self.rngs = {
+            phase: np.random.default_rng(child)
+            for phase, child in zip(_PHASES, day_seq.spawn(len(_PHASES)), strict=True)
+        }
         m = self.market
         n = graph.n_nodes
         self.day = 0
@@ -194,7 +212,7 @@ class Engine:
     def _activity(self) -> None:
         m = self.market
         self.active[self.active_users] = False
-        draws = self.rng.random(m.n_users, dtype=np.float32)
+        draws = self.rngs["activity"].random(m.n_users, dtype=np.float32)
         self.active_users = m.users[draws < m.p_active]
         self.active[self.active_users] = True
 
@@ -202,10 +220,10 @@ class Engine:
         """Posting creators (seller ids) and the listing each features today."""
         m = self.market
         s = self.scenario.creators
-        posting = np.flatnonzero(self.rng.random(m.n_creators) < s.post_prob)
+        posting = np.flatnonzero(self.rngs["posts"].random(m.n_creators) < s.post_prob)
         start = m.catalogue_ptr[posting]
         size = m.catalogue_ptr[posting + 1] - start
-        featured = start + (self.rng.random(len(posting)) * size).astype(np.int64)
+        featured = start + (self.rngs["posts"].random(len(posting)) * size).astype(np.int64)
         return posting, featured
 
     def _reach(self, posting: np.ndarray, active_followers: np.ndarray) -> np.ndarray:
@@ -246,8 +264,8 @@ class Engine:
             np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
         )
         rho = self._reach(posting, active_followers)
-        see_main = self.rng.random(len(main)) < rho[seller_main]
-        see_extra = self.rng.random(len(extra)) < rho[seller_extra]
+        see_main = self.rngs["follow"].random(len(main)) < rho[seller_main]
+        see_extra = self.rngs["follow"].random(len(extra)) < rho[seller_extra]
         main, seller_main = main[see_main], seller_main[see_main]
         extra, seller_extra = extra[see_extra], seller_extra[see_extra]
         listing_of = np.zeros(m.n_creators, np.int64)
@@ -282,8 +300,8 @@ class Engine:
             weight = m.content_quality[posting[eligible]]
         if n == 0 or len(eligible) == 0 or weight.sum() <= 0:
             return Batch.make(0, DISCOVERY, **dict.fromkeys(_FIELDS[2:], 0), user=0)
-        viewer = self.active_users[self.rng.integers(0, n_active, n)]
-        pick = eligible[self.rng.choice(len(weight), size=n, p=weight / weight.sum())]
+        viewer = self.active_users[self.rngs["discovery"].integers(0, n_active, n)]
+        pick = eligible[self.rngs["discovery"].choice(len(weight), size=n, p=weight / weight.sum())]
         seller = posting[pick]
         creator = m.creator_node[seller]
         keep = viewer != creator
@@ -318,17 +336,19 @@ class Engine:
         n = round(s.impressions_per_active * n_active)
         if n == 0:
             return Batch.make(0, STOREFRONT, **dict.fromkeys(_FIELDS[2:], 0), user=0)
-        store = m.n_creators + self.rng.integers(0, m.n_storefronts, n)
+        store = m.n_creators + self.rngs["storefront"].integers(0, m.n_storefronts, n)
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
-        own = start + (self.rng.random(n) * size).astype(np.int64)
-        viewer = self.active_users[self.rng.integers(0, n_active, n)]
+        own = start + (self.rngs["storefront"].random(n) * size).astype(np.int64)
+        viewer = self.active_users[self.rngs["storefront"].integers(0, n_active, n)]
         options = own[:, None]
         if s.comparisons > 0:
             category = m.product_category[m.listing_product[own]]
             lo = m.category_ptr[category][:, None]
             count = (m.category_ptr[category + 1] - m.category_ptr[category])[:, None]
-            draws = lo + (self.rng.random((n, s.comparisons)) * count).astype(np.int64)
+            draws = lo + (self.rngs["storefront"].random((n, s.comparisons)) * count).astype(
+                np.int64
+            )
             options = np.concatenate([options, m.store_listings_by_category[draws]], axis=1)
         trust = m.storefront_trust[viewer]
         uidx = m.user_index[viewer]
@@ -369,7 +389,7 @@ class Engine:
         lis = m.listeners
         position, owner = expand_rows(lis.indptr, recs.user.astype(np.int64))
         listener = lis.listener[position]
-        hear = self.active[listener] & (self.rng.random(len(position)) < w.prob)
+        hear = self.active[listener] & (self.rngs["wom"].random(len(position)) < w.prob)
         position, owner, listener = position[hear], owner[hear], listener[hear]
         return Batch.make(
             len(position),
@@ -406,7 +426,7 @@ class Engine:
     def _decide(self, e: Batch) -> tuple[Orders, np.ndarray]:
         m = self.market
         s = self.scenario
-        rng = self.rng
+        rng = self.rngs["decide"]
         utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
         candidate = np.flatnonzero(rng.random(len(e)) < expit(utility))
         c = e.take(candidate)
@@ -447,7 +467,9 @@ class Engine:
         b = orders.batch
         n = len(b)
         product = m.listing_product[b.listing]
-        experienced = m.product_quality[product] + self.rng.normal(0, o.quality_noise, n)
+        experienced = m.product_quality[product] + self.rngs["outcomes"].normal(
+            0, o.quality_noise, n
+        )
         satisfied = experienced >= b.quality - o.tolerance
         orders.satisfied, orders.experienced = satisfied, experienced.astype(np.float32)
         new_trust = np.where(
@@ -473,7 +495,7 @@ class Engine:
 
         # Satisfied strangers from discovery may follow the creator.
         stranger = np.flatnonzero((b.channel == DISCOVERY) & (b.ref_kind == REF_NONE) & satisfied)
-        follow = stranger[self.rng.random(len(stranger)) < s.creators.follow_prob]
+        follow = stranger[self.rngs["outcomes"].random(len(stranger)) < s.creators.follow_prob]
         creator = m.creator_node[b.source[follow]]
         _, first = np.unique(
             b.user[follow].astype(np.int64) * m.n_nodes + creator, return_index=True
@@ -579,7 +601,7 @@ class Engine:
             chosen = np.lexsort((pool, -followers[pool]))[:k]
             chosen = pool[chosen]
         else:
-            chosen = self.rng.choice(pool, size=k, replace=False) if k else pool[:0]
+            chosen = self.rngs["training"].choice(pool, size=k, replace=False) if k else pool[:0]
         self.trained = np.sort(chosen)
         m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen] + t.authenticity_gain)
         m.content_quality[chosen] = np.minimum(
@@ -589,7 +611,7 @@ class Engine:
         if t.follower_gain == 0 or k == 0 or m.n_users == 0:
             return
         creator = np.repeat(m.creator_node[chosen], t.follower_gain)
-        user = m.users[self.rng.integers(0, m.n_users, len(creator))]
+        user = m.users[self.rngs["training"].integers(0, m.n_users, len(creator))]
         kind, _ = m.follows.find(user, creator)
         keep = (user != creator) & (kind == 0)
         user, creator = user[keep], creator[keep]

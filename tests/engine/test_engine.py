@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from laotie import Engine, Scenario, ScenarioError, graph, simulate
-from laotie.metrics import COLUMNS
+from laotie.metrics import COLUMNS, COUNTS, ROWS
 from laotie.results import Result
 
 SCENARIO = Scenario.preset("mudanjiang", scale=0.001).replace(
@@ -236,3 +236,30 @@ def test_the_gap_closes_when_trust_and_promises_are_equal() -> None:
     expected = 1 / (1 + math.exp(-u))
     for family in (t, f):
         assert abs(family.mean() - expected) <= 4 * family.std(ddof=1) / math.sqrt(len(family))
+
+
+def test_phases_draw_from_their_own_streams() -> None:
+    # Changing one phase's parameters leaves the other phases' draws alone (common random
+    # numbers between arms): the first day's exposures do not depend on the logit, and the
+    # creator channels do not depend on storefront comparisons.
+    base = Scenario.preset("mudanjiang", scale=0.001)
+    g = graph.city(base.city, seed=4)
+    runs = {
+        "base": base,
+        "logit": base.replace(**{"decision.intercept": -2.0}),
+        "compare": base.replace(**{"storefronts.comparisons": 0}),
+    }
+    first_day = {}
+    for name, scenario in runs.items():
+        engine = Engine(g, scenario, seed=8)
+        first_day[name] = engine.step()
+    exposures = COUNTS.index("exposures")
+    np.testing.assert_array_equal(first_day["base"][:, exposures], first_day["logit"][:, exposures])
+    creator_rows = [ROWS.index("follow"), ROWS.index("discovery")]
+    np.testing.assert_array_equal(
+        first_day["base"][creator_rows, :], first_day["compare"][creator_rows, :]
+    )
+    assert (
+        first_day["base"][ROWS.index("all"), COUNTS.index("orders")]
+        != first_day["logit"][ROWS.index("all"), COUNTS.index("orders")]
+    )
