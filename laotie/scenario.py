@@ -186,7 +186,8 @@ class Storefronts(Section):
     )
     comparisons: int = param(
         3,
-        "other storefront products of the same category a shopper compares (比价)",
+        "storefront products of the same category a shopper also compares (比价), drawn "
+        "uniformly with replacement from all of them",
         unit="products",
         low=0,
         high=100,
@@ -338,7 +339,7 @@ class Policy(Section):
     head_exponent: float = param(
         0.5,
         "under 'head': reach multiplier (followers / mean followers) ** head_exponent, and "
-        "discovery weight followers ** head_exponent",
+        "discovery weight content quality × (1 + followers) ** head_exponent",
         low=0,
         high=5,
     )

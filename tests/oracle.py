@@ -1,0 +1,765 @@
+"""A test oracle: a deliberately plain implementation of the daily market rules.
+
+This module re-implements docs/model.md sections 1.3, 3.4, 3.5 and 3.6 with one Python object
+per agent, dictionaries for ties and loops over agents and exposures. It is written from the
+documentation only (never from ``laotie/engine``), for graphs of a few hundred residents, so
+that the fast engine can be checked against it *in distribution* (it does not try to
+reproduce the engine's random streams).
+
+Where the documentation leaves a choice open, the reading taken here is marked in the code
+with ``READING:`` and listed in :data:`READINGS`.
+
+Examples
+--------
+>>> from laotie import graph
+>>> from laotie.scenario import Scenario
+>>> spec = graph.CitySpec(regions=(graph.Region("A", 120, 0.5),), local_degree=6,
+...                       group_size=30, creator_share=0.1, min_followers=5)
+>>> g = graph.city(spec, seed=1)
+>>> daily = run_oracle(g, Scenario(city=spec), days=2, seed=3)
+>>> list(daily.channel[:7])
+['follow', 'discovery', 'wom', 'storefront', 'trust', 'traffic', 'all']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CHANNELS = ("follow", "discovery", "wom", "storefront")
+FAMILIES = {
+    "trust": ("follow", "discovery", "wom"),
+    "traffic": ("storefront",),
+    "all": CHANNELS,
+}
+ROWS = (*CHANNELS, *FAMILIES)
+COLUMNS = (
+    "day",
+    "channel",
+    "exposures",
+    "exposed_users",
+    "orders",
+    "buyers",
+    "conversion",
+    "buyer_conversion",
+    "gmv",
+    "order_value",
+    "items_per_order",
+    "repeat_share",
+    "new_follows",
+    "budget_blocked",
+)
+COUNTS = ("exposures", "exposed_users", "orders", "buyers", "gmv", "new_follows", "budget_blocked")
+
+# Graph codes (docs/model.md, section 1.2).
+LOCAL, CITY, FOLLOW = 0, 1, 2
+NONE, HEAD, LOCAL_CREATOR, GOV = 0, 1, 2, 3
+
+READINGS: tuple[str, ...] = (
+    "Prices (creators', storefronts', specialties') are LogNormal in the mean "
+    "parametrisation of section 3.4: exp(N(ln price_mean - s^2/2, s)).",
+    "A specialty is one product (one price, one true quality q ~ Beta(quality_mean, "
+    "quality_concentration), the ordinary products' quality law), in the specialty category "
+    "n_categories shared by all specialties. Each seller listing it has its own promise.",
+    "Poor producers are drawn without replacement among rural residents when there are at "
+    "least n_producers of them, otherwise among all residents (with replacement only if "
+    "n_producers exceeds the number of residents). Users or not, creators or not.",
+    "The creators who list a specialty are `listings` local creators (creator kind `local`, "
+    "not head KOLs) of the producer's region, drawn uniformly without replacement; the "
+    "storefronts are `listings` storefronts drawn uniformly without replacement. A region "
+    "without local creators lists the specialty through no creator.",
+    "A storefront shopper's comparison products are drawn from all storefront listings "
+    "(storefront, product) of the category, the impression's own listing included.",
+    "Trust updates use the exposure's T (the trust at decision time, i.e. the start of the "
+    "day after training). Since every order through one source on one day has the same T, "
+    "'updated once, by the last order' is the same as applying the orders in the day's "
+    "random order.",
+    "The source of a storefront order is the storefront: its memory m_is is set by the last "
+    "order from that storefront; the user's single storefront trust tau_i is set by the "
+    "last storefront order of the day (all storefronts).",
+    "A word-of-mouth order updates only the tie to the recommender (w_ij, m_ij), never the "
+    "trust in the seller (w_ic, tau_i, m_is); a wom order of a creator's product still "
+    "earns that creator's commission.",
+    "A discovery order by a viewer who does not follow the creator has no stored source; "
+    "if satisfied it draws one follow with probability follow_prob per (viewer, creator) "
+    "and day, decided by the last such order of the day.",
+    "Ties are keyed by ordered pair and stored once (section 3.1, step 9): a new follow tie "
+    "(training or discovery) from a user who already has a local or city tie to the creator "
+    "replaces that tie (layer follow, new trust and memory), so that pair no longer carries "
+    "word of mouth.",
+    "repeat_share counts the orders whose exposure had M != 0.",
+    "With repeat_purchases = false: candidates of a user who has ever ordered (an accepted "
+    "order) are discarded, not counted as budget-blocked; otherwise only the user's first "
+    "candidate in the day's random order is kept, if it fits the budget (counted as "
+    "budget-blocked if it does not; the user's other candidates are discarded without "
+    "counting). A user whose kept candidate was blocked has not ordered and may order later.",
+    "'Within the budget left' means running total <= B_i - spent_i.",
+    "round() is Python's round (half to even), as numpy's rint.",
+    "Discovery has no impressions on a day with no eligible posting creator (or zero total "
+    "weight); impressions whose viewer is the creator are dropped and not redrawn.",
+    "Training happens before the monthly reset, activity and posts of its day; `followers` "
+    "ranks creators by their current number of followers; `rural` draws among selling "
+    "creators (head and local) living in rural areas; follower_gain draws among registered "
+    "users.",
+    "F-bar in the head policy is the mean current follower count over all selling creators, "
+    "posting or not.",
+    "The posting creator's featured product is drawn among its whole catalogue, specialties "
+    "included; a creator posts whether or not it is active.",
+    "new_follows is counted on the day of the order (discovery, trust and all rows).",
+)
+
+
+# ----------------------------------------------------------------------------- agents
+@dataclass
+class Product:
+    id: int
+    category: int
+    price: float
+    quality: float
+    producer: int | None = None  # index into Market.producers, for a specialty
+
+
+@dataclass
+class User:
+    id: int
+    p_active: float
+    budget: float
+    psi: float
+    tau: float  # trust in storefront sellers
+    spent: float = 0.0
+    store_memory: dict[int, int] = field(default_factory=dict)  # storefront -> -1/0/+1
+    has_ordered: bool = False
+
+
+@dataclass
+class Creator:
+    id: int  # node id
+    kind: int  # HEAD or LOCAL_CREATOR
+    authenticity: float
+    content_quality: float
+    catalogue: list[Product] = field(default_factory=list)
+    promise: dict[int, float] = field(default_factory=dict)  # product id -> promise
+    followers: set[int] = field(default_factory=set)
+    income: float = 0.0
+
+
+@dataclass
+class Storefront:
+    id: int
+    authenticity: float
+    catalogue: list[Product] = field(default_factory=list)
+    promise: dict[int, float] = field(default_factory=dict)
+    gmv: float = 0.0
+
+
+@dataclass
+class Producer:
+    id: int  # node id of the resident
+    product: Product | None = None
+    income: float = 0.0
+
+
+@dataclass
+class Exposure:
+    user: int
+    channel: str
+    product: Product
+    seller: tuple[str, int]  # ("creator", node id) or ("store", storefront id)
+    T: float
+    M: int
+    Q: float
+    source: tuple  # ("tie", i, j) | ("stranger", i, c) | ("store", i, s)
+
+
+@dataclass
+class Order:
+    day: int
+    user: int
+    channel: str
+    product: Product
+    seller: tuple[str, int]
+    items: int
+    value: float
+    repeat: bool
+    T: float
+    Q: float
+    source: tuple
+    experienced: float = float("nan")
+    satisfied: bool = False
+
+
+# ----------------------------------------------------------------------------- market
+class Market:
+    """The whole market of one run, stepped one day at a time."""
+
+    def __init__(self, graph: Any, scenario: Any, seed: int) -> None:
+        self.g = graph
+        self.s = scenario
+        self.rng = np.random.default_rng(seed)
+        self.day = -1
+        self.rows: list[dict[str, Any]] = []
+        self.orders: list[Order] = []
+        self.new_follow_log: list[tuple[int, int, int]] = []  # (day, user, creator)
+        self.month_spent: dict[tuple[int, int], float] = {}  # (user, month) -> spent
+        self._init_ties()
+        self._init_market()
+
+    # -- random helpers (all from the run's own Generator) -------------------------------
+    def beta(self, mean: float, conc: float) -> float:
+        return float(self.rng.beta(mean * conc, (1.0 - mean) * conc))
+
+    def lognormal(self, mean: float, sd: float) -> float:
+        return float(math.exp(self.rng.normal(math.log(mean) - sd * sd / 2.0, sd)))
+
+    def uniform(self) -> float:
+        return float(self.rng.random())
+
+    def randint(self, n: int) -> int:
+        return int(self.rng.integers(n))
+
+    # -- initialisation -------------------------------------------------------------------
+    def _init_ties(self) -> None:
+        g = self.g
+        self.n = g.n_nodes
+        self.trust: dict[tuple[int, int], float] = {}
+        self.memory: dict[tuple[int, int], int] = {}
+        self.layer: dict[tuple[int, int], int] = {}
+        self.trusted_by: dict[int, set[int]] = {}  # j -> {i : local/city tie i -> j}
+        self.followers_of: dict[int, set[int]] = {}
+        indptr, indices = g.indptr.tolist(), g.indices.tolist()
+        trust, layer = g.trust.tolist(), g.layer.tolist()
+        for i in range(self.n):
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                self.trust[(i, j)] = float(trust[e])
+                self.memory[(i, j)] = 0
+                self.layer[(i, j)] = layer[e]
+                if layer[e] == FOLLOW:
+                    self.followers_of.setdefault(j, set()).add(i)
+                else:
+                    self.trusted_by.setdefault(j, set()).add(i)
+        self.is_user = [bool(x) for x in g.user.tolist()]
+        self.kind = [int(x) for x in g.creator_kind.tolist()]
+        self.region = [int(x) for x in g.region.tolist()]
+        self.rural = [bool(x) for x in g.rural.tolist()]
+
+    def _new_product(self, category: int, price_mean: float, price_sd: float) -> Product:
+        pr = self.s.products
+        p = Product(
+            id=len(self.products),
+            category=category,
+            price=self.lognormal(price_mean, price_sd),
+            quality=self.beta(pr.quality_mean, pr.quality_concentration),
+        )
+        self.products.append(p)
+        return p
+
+    def promise(self, product: Product, authenticity: float) -> float:
+        return min(1.0, product.quality + self.s.outcomes.overstatement * (1.0 - authenticity))
+
+    def _init_market(self) -> None:
+        s = self.s
+        pop, cr, st, pr = s.population, s.creators, s.storefronts, s.products
+        self.users: dict[int, User] = {}
+        for i in range(self.n):
+            if not self.is_user[i]:
+                continue  # non-users never buy online
+            self.users[i] = User(
+                id=i,
+                p_active=self.beta(pop.activity_mean, pop.activity_concentration),
+                budget=self.lognormal(pop.budget_mean, pop.budget_dispersion),
+                psi=self.lognormal(1.0, pop.price_sensitivity_dispersion),
+                tau=st.trust,
+            )
+        self.user_ids = sorted(self.users)
+        self.products: list[Product] = []
+        self.creators: dict[int, Creator] = {}
+        for c in range(self.n):
+            if self.kind[c] not in (HEAD, LOCAL_CREATOR):
+                continue  # government accounts do not sell
+            creator = Creator(
+                id=c,
+                kind=self.kind[c],
+                authenticity=self.beta(cr.authenticity_mean, cr.authenticity_concentration),
+                content_quality=self.beta(
+                    cr.content_quality_mean, cr.content_quality_concentration
+                ),
+                followers=set(self.followers_of.get(c, ())),
+            )
+            for _ in range(cr.catalogue_size):
+                p = self._new_product(
+                    self.randint(pr.n_categories), cr.price_mean, cr.price_dispersion
+                )
+                creator.catalogue.append(p)
+            self.creators[c] = creator
+        self.storefronts: list[Storefront] = []
+        for k in range(st.n_storefronts):
+            store = Storefront(
+                id=k, authenticity=self.beta(st.authenticity_mean, st.authenticity_concentration)
+            )
+            for _ in range(st.products_per_storefront):
+                p = self._new_product(
+                    self.randint(pr.n_categories), st.price_mean, st.price_dispersion
+                )
+                store.catalogue.append(p)
+            self.storefronts.append(store)
+        self._init_producers()
+        for c in self.creators.values():
+            self._recompute_promises(c)
+        for store in self.storefronts:
+            self._recompute_promises(store)
+        self.store_listings: dict[int, list[tuple[int, Product]]] = {}
+        for store in self.storefronts:
+            for p in store.catalogue:
+                self.store_listings.setdefault(p.category, []).append((store.id, p))
+        self.recommendations: list[tuple[int, int, Product, tuple[str, int], float]] = []
+
+    def _init_producers(self) -> None:
+        s = self.s
+        pd_ = s.producers
+        self.producers: list[Producer] = []
+        n = pd_.n_producers
+        if n == 0:
+            return
+        rural = [i for i in range(self.n) if self.rural[i]]
+        pool = rural if len(rural) >= n else list(range(self.n))
+        if n <= len(pool):
+            chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
+        else:  # READING: more producers than residents: draw with replacement
+            chosen = self.rng.choice(len(pool), size=n, replace=True).tolist()
+        for k, idx in enumerate(chosen):
+            producer = Producer(id=pool[idx])
+            # The specialty category: one extra category, shared by all specialties.
+            p = self._new_product(
+                s.products.n_categories, pd_.price_mean, s.creators.price_dispersion
+            )
+            p.producer = k
+            producer.product = p
+            self.producers.append(producer)
+            if pd_.channel in ("creators", "both"):
+                region = self.region[producer.id]
+                local = sorted(
+                    c
+                    for c, cr in self.creators.items()
+                    if cr.kind == LOCAL_CREATOR and self.region[c] == region
+                )
+                take = min(pd_.listings, len(local))
+                for idx2 in self.rng.choice(len(local), size=take, replace=False).tolist():
+                    self.creators[local[idx2]].catalogue.append(p)
+            if pd_.channel in ("storefronts", "both"):
+                take = min(pd_.listings, len(self.storefronts))
+                for idx2 in self.rng.choice(len(self.storefronts), size=take, replace=False):
+                    self.storefronts[int(idx2)].catalogue.append(p)
+
+    def _recompute_promises(self, seller: Creator | Storefront) -> None:
+        seller.promise = {p.id: self.promise(p, seller.authenticity) for p in seller.catalogue}
+
+    # -- ties -----------------------------------------------------------------------------
+    def add_follow(self, i: int, c: int, trust: float, memory: int) -> None:
+        """A new follow tie i -> c (replacing a local or city tie of the same pair)."""
+        if self.layer.get((i, c), FOLLOW) != FOLLOW:
+            self.trusted_by[c].discard(i)
+        self.trust[(i, c)] = trust
+        self.memory[(i, c)] = memory
+        self.layer[(i, c)] = FOLLOW
+        self.creators[c].followers.add(i)
+
+    # -- one day --------------------------------------------------------------------------
+    def step(self) -> None:
+        self.day += 1
+        t = self.day
+        s = self.s
+        self._training(t)
+        if t % 30 == 0:  # month: spending resets
+            for u in self.users.values():
+                u.spent = 0.0
+        active = [i for i in self.user_ids if self.uniform() < self.users[i].p_active]
+        active_set = set(active)
+        exposures: list[Exposure] = []
+        posts = self._posts()
+        exposures += self._follow_exposures(posts, active_set)
+        exposures += self._discovery_exposures(posts, active)
+        exposures += self._storefront_exposures(active)
+        exposures += self._wom_exposures(t, active)
+        orders, blocked = self._decide(t, exposures)
+        new_follows = self._outcomes(t, orders)
+        self._metrics(t, exposures, orders, blocked, new_follows)
+        del s
+
+    def _training(self, t: int) -> None:
+        tr = self.s.training
+        if t != tr.day or tr.n_creators == 0:
+            return
+        selling = sorted(self.creators)
+        if tr.rule == "followers":
+            ranked = sorted(selling, key=lambda c: (-len(self.creators[c].followers), c))
+            chosen = ranked[: tr.n_creators]
+        else:
+            if tr.rule == "local":
+                pool = [c for c in selling if self.creators[c].kind == LOCAL_CREATOR]
+            elif tr.rule == "rural":
+                pool = [c for c in selling if self.rural[c]]
+            else:
+                pool = selling
+            take = min(tr.n_creators, len(pool))
+            chosen = [pool[k] for k in self.rng.choice(len(pool), size=take, replace=False)]
+        for c in chosen:
+            cr = self.creators[c]
+            cr.authenticity = min(1.0, cr.authenticity + tr.authenticity_gain)
+            cr.content_quality = min(1.0, cr.content_quality + tr.content_quality_gain)
+            self._recompute_promises(cr)
+            for _ in range(tr.follower_gain):
+                u = self.user_ids[self.randint(len(self.user_ids))]
+                if u == c or u in cr.followers:
+                    continue
+                self.add_follow(u, c, self.s.creators.stranger_trust, 0)
+
+    def _posts(self) -> dict[int, Product]:
+        posts = {}
+        for c in sorted(self.creators):
+            cr = self.creators[c]
+            if self.uniform() < self.s.creators.post_prob:
+                posts[c] = cr.catalogue[self.randint(len(cr.catalogue))]
+        return posts
+
+    def reach(self, posts: dict[int, Product], active: set[int]) -> dict[int, float]:
+        pol = self.s.policy
+        if pol.traffic == "head":
+            mean_f = sum(len(cr.followers) for cr in self.creators.values()) / len(self.creators)
+            out = {}
+            for c in posts:
+                if mean_f == 0:
+                    out[c] = pol.reach
+                else:
+                    f = len(self.creators[c].followers)
+                    out[c] = min(1.0, pol.reach * (f / mean_f) ** pol.head_exponent)
+            return out
+        out = {c: pol.reach for c in posts}
+        e_head = e_other = 0.0
+        for c in posts:
+            a_c = sum(1 for f in self.creators[c].followers if f in active)
+            if self.creators[c].kind == HEAD:
+                e_head += out[c] * a_c
+            else:
+                e_other += out[c] * a_c
+        total = e_head + e_other
+        if total > 0 and e_head / total > pol.head_cap:
+            x = pol.head_cap * e_other / ((1.0 - pol.head_cap) * e_head)
+            for c in posts:
+                if self.creators[c].kind == HEAD:
+                    out[c] *= x
+        return out
+
+    def _follow_exposures(self, posts: dict[int, Product], active: set[int]) -> list[Exposure]:
+        rho = self.reach(posts, active)
+        out = []
+        for c, p in posts.items():
+            cr = self.creators[c]
+            for f in sorted(cr.followers):
+                if f not in active:
+                    continue
+                if self.uniform() < rho[c]:
+                    out.append(
+                        Exposure(
+                            f,
+                            "follow",
+                            p,
+                            ("creator", c),
+                            self.trust[(f, c)],
+                            self.memory[(f, c)],
+                            cr.promise[p.id],
+                            ("tie", f, c),
+                        )
+                    )
+        return out
+
+    def _discovery_exposures(self, posts: dict[int, Product], active: list[int]) -> list[Exposure]:
+        pol, cr_s = self.s.policy, self.s.creators
+        n_imp = round(pol.discovery_per_active * len(active))
+        if pol.traffic == "head":
+            eligible = list(posts)
+            weights = [
+                self.creators[c].content_quality
+                * (1 + len(self.creators[c].followers)) ** pol.head_exponent
+                for c in eligible
+            ]
+        else:
+            eligible = [c for c in posts if self.creators[c].kind == LOCAL_CREATOR]
+            weights = [self.creators[c].content_quality for c in eligible]
+        total = sum(weights)
+        if not active or not eligible or total <= 0:
+            return []
+        cum = list(np.cumsum(weights))
+        out = []
+        for _ in range(n_imp):
+            v = active[self.randint(len(active))]
+            r = self.uniform() * total
+            k = min(int(np.searchsorted(cum, r, side="right")), len(eligible) - 1)
+            c = eligible[k]
+            if v == c:
+                continue
+            cr = self.creators[c]
+            p = posts[c]
+            if v in cr.followers:
+                out.append(
+                    Exposure(
+                        v,
+                        "discovery",
+                        p,
+                        ("creator", c),
+                        self.trust[(v, c)],
+                        self.memory[(v, c)],
+                        cr.promise[p.id],
+                        ("tie", v, c),
+                    )
+                )
+            else:
+                out.append(
+                    Exposure(
+                        v,
+                        "discovery",
+                        p,
+                        ("creator", c),
+                        cr_s.stranger_trust,
+                        0,
+                        cr.promise[p.id],
+                        ("stranger", v, c),
+                    )
+                )
+        return out
+
+    def utility(self, user: User, T: float, M: int, Q: float, price: float) -> float:
+        d = self.s.decision
+        return (
+            d.intercept
+            + d.trust_weight * T
+            + d.quality_weight * (Q - 0.5)
+            - d.price_weight * user.psi * price / (user.budget / 30.0)
+            + d.repeat_weight * M
+        )
+
+    def _storefront_exposures(self, active: list[int]) -> list[Exposure]:
+        st = self.s.storefronts
+        n_imp = round(st.impressions_per_active * len(active))
+        if not active:
+            return []
+        out = []
+        for _ in range(n_imp):
+            store = self.storefronts[self.randint(len(self.storefronts))]
+            p = store.catalogue[self.randint(len(store.catalogue))]
+            v = active[self.randint(len(active))]
+            user = self.users[v]
+            best = (store.id, p)
+            best_u = self._store_utility(user, store.id, p)
+            pool = self.store_listings[p.category]
+            for _ in range(st.comparisons):
+                sid, q = pool[self.randint(len(pool))]
+                u = self._store_utility(user, sid, q)
+                if u > best_u:  # ties go to the impression's own product
+                    best, best_u = (sid, q), u
+            sid, q = best
+            out.append(
+                Exposure(
+                    v,
+                    "storefront",
+                    q,
+                    ("store", sid),
+                    user.tau,
+                    user.store_memory.get(sid, 0),
+                    self.storefronts[sid].promise[q.id],
+                    ("store", v, sid),
+                )
+            )
+        return out
+
+    def _store_utility(self, user: User, sid: int, p: Product) -> float:
+        return self.utility(
+            user,
+            user.tau,
+            user.store_memory.get(sid, 0),
+            self.storefronts[sid].promise[p.id],
+            p.price,
+        )
+
+    def _wom_exposures(self, t: int, active: list[int]) -> list[Exposure]:
+        wom = self.s.word_of_mouth
+        active_set = set(active)
+        out = []
+        for day, j, p, seller, x in self.recommendations:
+            if not t - wom.days <= day <= t - 1:
+                continue
+            for i in sorted(self.trusted_by.get(j, ())):
+                if i not in active_set:
+                    continue
+                if self.uniform() < wom.prob:
+                    out.append(
+                        Exposure(
+                            i,
+                            "wom",
+                            p,
+                            seller,
+                            self.trust[(i, j)],
+                            self.memory[(i, j)],
+                            min(1.0, max(0.0, x)),
+                            ("tie", i, j),
+                        )
+                    )
+        return out
+
+    def _decide(self, t: int, exposures: list[Exposure]) -> tuple[list[Order], dict[str, int]]:
+        d, pop = self.s.decision, self.s.population
+        candidates = []
+        for e in exposures:
+            user = self.users[e.user]
+            u = self.utility(user, e.T, e.M, e.Q, e.product.price)
+            if self.uniform() < 1.0 / (1.0 + math.exp(-u)):
+                items = 1 + int(
+                    self.rng.poisson(d.basket_extra_items * (1.0 + d.basket_trust_effect * e.T))
+                )
+                candidates.append((e, items, items * e.product.price))
+        order = self.rng.permutation(len(candidates)).tolist()
+        blocked = dict.fromkeys(CHANNELS, 0)
+        stopped: set[int] = set()  # users whose budget prefix has ended today
+        kept_first: set[int] = set()  # single-purchase mode: users whose first is taken
+        accepted: list[Order] = []
+        for k in order:
+            e, items, value = candidates[k]
+            user = self.users[e.user]
+            if not pop.repeat_purchases:
+                if user.has_ordered or e.user in kept_first:
+                    continue  # READING: discarded, not budget-blocked
+                kept_first.add(e.user)
+            if e.user in stopped:
+                blocked[e.channel] += 1
+                continue
+            if user.spent + value <= user.budget:
+                user.spent += value
+                user.has_ordered = True
+                month = (e.user, t // 30)
+                self.month_spent[month] = self.month_spent.get(month, 0.0) + value
+                accepted.append(
+                    Order(
+                        t,
+                        e.user,
+                        e.channel,
+                        e.product,
+                        e.seller,
+                        items,
+                        value,
+                        e.M != 0,
+                        e.T,
+                        e.Q,
+                        e.source,
+                    )
+                )
+            else:
+                stopped.add(e.user)
+                blocked[e.channel] += 1
+        return accepted, blocked
+
+    def _outcomes(self, t: int, orders: list[Order]) -> dict[str, int]:
+        oc, cr_s, pd_ = self.s.outcomes, self.s.creators, self.s.producers
+        last: dict[tuple, Order] = {}
+        last_tau: dict[int, Order] = {}
+        for o in orders:
+            o.experienced = o.product.quality + float(self.rng.normal(0.0, oc.quality_noise))
+            o.satisfied = o.experienced >= o.Q - oc.tolerance
+            last[o.source] = o
+            if o.source[0] == "store":
+                last_tau[o.user] = o
+            # money
+            kind, sid = o.seller
+            if kind == "creator":
+                self.creators[sid].income += cr_s.commission * o.value
+            else:
+                self.storefronts[sid].gmv += o.value
+            if o.product.producer is not None:
+                self.producers[o.product.producer].income += pd_.income_share * o.value
+            self.orders.append(o)
+            if o.satisfied:
+                self.recommendations.append((t, o.user, o.product, o.seller, o.experienced))
+
+        def updated(T: float, sat: bool) -> float:
+            return T + oc.trust_gain * (1.0 - T) if sat else T - oc.trust_loss * T
+
+        new_follows = dict.fromkeys(CHANNELS, 0)
+        for src, o in last.items():
+            kind = src[0]
+            if kind == "tie":
+                _, i, j = src
+                self.trust[(i, j)] = updated(o.T, o.satisfied)
+                self.memory[(i, j)] = 1 if o.satisfied else -1
+            elif kind == "store":
+                _, i, sid = src
+                self.users[i].store_memory[sid] = 1 if o.satisfied else -1
+            else:  # a discovery order by a non-follower
+                _, i, c = src
+                if o.satisfied and self.uniform() < cr_s.follow_prob:
+                    self.add_follow(i, c, updated(o.T, True), 1)
+                    new_follows["discovery"] += 1
+                    self.new_follow_log.append((t, i, c))
+        for i, o in last_tau.items():
+            self.users[i].tau = updated(o.T, o.satisfied)
+        # keep only recommendations that can still be heard
+        keep_from = t + 1 - self.s.word_of_mouth.days
+        self.recommendations = [r for r in self.recommendations if r[0] >= keep_from]
+        return new_follows
+
+    def _metrics(
+        self,
+        t: int,
+        exposures: list[Exposure],
+        orders: list[Order],
+        blocked: dict[str, int],
+        new_follows: dict[str, int],
+    ) -> None:
+        groups = {ch: (ch,) for ch in CHANNELS} | FAMILIES
+        for row in ROWS:
+            chans = groups[row]
+            exp = [e for e in exposures if e.channel in chans]
+            ords = [o for o in orders if o.channel in chans]
+            n_exp, n_users = len(exp), len({e.user for e in exp})
+            n_ord, n_buyers = len(ords), len({o.user for o in ords})
+            gmv = sum(o.value for o in ords)
+            items = sum(o.items for o in ords)
+            repeat = sum(1 for o in ords if o.repeat)
+            self.rows.append(
+                {
+                    "day": t,
+                    "channel": row,
+                    "exposures": n_exp,
+                    "exposed_users": n_users,
+                    "orders": n_ord,
+                    "buyers": n_buyers,
+                    "conversion": n_ord / n_exp if n_exp else math.nan,
+                    "buyer_conversion": n_buyers / n_users if n_users else math.nan,
+                    "gmv": gmv,
+                    "order_value": gmv / n_ord if n_ord else math.nan,
+                    "items_per_order": items / n_ord if n_ord else math.nan,
+                    "repeat_share": repeat / n_ord if n_ord else math.nan,
+                    "new_follows": sum(new_follows[c] for c in chans),
+                    "budget_blocked": sum(blocked[c] for c in chans),
+                }
+            )
+
+    def run(self, days: int) -> Market:
+        for _ in range(days):
+            self.step()
+        return self
+
+    def daily(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=list(COLUMNS))
+        return frame.astype({"day": "int64", "gmv": "float64"})
+
+
+def run_oracle(graph: Any, scenario: Any, days: int, seed: int) -> pd.DataFrame:
+    """Simulate ``days`` days on ``graph`` under ``scenario``; one row per (day, channel).
+
+    Columns and rows are those of section 3.6 of docs/model.md, in the order of
+    :data:`COLUMNS` and :data:`ROWS`; ratios are NaN when their denominator is 0.
+    """
+    return Market(graph, scenario, seed).run(days).daily()
