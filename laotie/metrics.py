@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = [
@@ -79,8 +81,7 @@ class DayCounter:
 
     def count(
         self,
-        exposure_channel: np.ndarray,
-        exposure_user: np.ndarray,
+        exposure_users: Sequence[np.ndarray],
         order_channel: np.ndarray,
         order_user: np.ndarray,
         order_value: np.ndarray,
@@ -89,10 +90,14 @@ class DayCounter:
         new_follows: np.ndarray,
         budget_blocked: np.ndarray,
     ) -> np.ndarray:
-        """An array of shape (len(ROWS), len(COUNTS)) of today's counts."""
+        """An array of shape (len(ROWS), len(COUNTS)) of today's counts.
+
+        ``exposure_users`` holds, for each channel of :data:`CHANNELS` in order, the user of
+        every exposure; orders are given one entry per order with their channel code.
+        """
         out = np.zeros((len(ROWS), len(COUNTS)))
         k = len(CHANNELS)
-        out[:k, 0] = np.bincount(exposure_channel, minlength=k)
+        out[:k, 0] = [len(users) for users in exposure_users]
         out[:k, 2] = np.bincount(order_channel, minlength=k)
         out[:k, 4] = np.bincount(order_channel, weights=order_value, minlength=k)
         out[:k, 5] = np.bincount(order_channel, weights=order_items, minlength=k)
@@ -103,9 +108,10 @@ class DayCounter:
             members = (row,) if row < k else FAMILIES[name]
             if row >= k:
                 out[row] = out[list(members)].sum(axis=0)
+            exposed = np.concatenate([exposure_users[c] for c in members])
             in_row = np.zeros(k, bool)
             in_row[list(members)] = True
-            out[row, 1] = self._distinct(exposure_user[in_row[exposure_channel]])
+            out[row, 1] = self._distinct(exposed)
             out[row, 3] = self._distinct(order_user[in_row[order_channel]])
         return out
 

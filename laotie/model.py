@@ -164,6 +164,12 @@ class LaotieModel(mesa.Model):
             scenario = Scenario.preset(preset, scale=scale)
         changes = {key.replace("__", "."): value for key, value in parameters.items()}
         self.scenario = scenario.replace(**changes)
+        n_residents = graph.n_nodes if graph is not None else self.scenario.city.n_residents
+        if consumer_agents and n_residents > CONSUMER_AGENT_LIMIT:
+            raise ScenarioError(
+                f"consumer_agents=True needs at most {CONSUMER_AGENT_LIMIT:,} residents; this "
+                f"city has {n_residents:,} (use a smaller scale)"
+            )
         sequence = as_seed_sequence(seed)
         graph_seed, run_seed = sequence.spawn(2)
         self.graph = graph if graph is not None else city(self.scenario.city, seed=graph_seed)
@@ -174,11 +180,6 @@ class LaotieModel(mesa.Model):
         for store in range(market.n_storefronts):
             StorefrontAgent(self, store)
         if consumer_agents:
-            if self.graph.n_nodes > CONSUMER_AGENT_LIMIT:
-                raise ScenarioError(
-                    f"consumer_agents=True needs at most {CONSUMER_AGENT_LIMIT:,} residents; this "
-                    f"city has {self.graph.n_nodes:,} (use a smaller scale)"
-                )
             for node in market.users:
                 ConsumerAgent(self, int(node))
         reporters: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from scipy.special import expit
 
 from .._random import SeedLike, as_seed_sequence
 from ..graph._core import TrustGraph
-from ..metrics import DISCOVERY, FOLLOW, STOREFRONT, WOM, DayCounter
+from ..metrics import CHANNELS, DISCOVERY, FOLLOW, STOREFRONT, WOM, DayCounter
 from ..scenario import Scenario
 from .market import Market, expand_rows
 
@@ -73,6 +73,10 @@ class Batch:
             else:
                 values[name] = np.broadcast_to(np.asarray(arrays[name], dtype), (n,)).copy()
         return cls(**values)
+
+    @classmethod
+    def empty(cls, channel: int) -> Batch:
+        return cls.make(0, channel, **dict.fromkeys(_FIELDS[2:], 0), user=0)
 
     @classmethod
     def concat(cls, batches: list[Batch]) -> Batch:
@@ -133,7 +137,7 @@ class Engine:
         self.repurchase: list[dict[str, float]] = []
         self.active = np.zeros(n, bool)
         self.active_users = np.zeros(0, np.int32)
-        self.recommendations = Batch.make(0, WOM, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+        self.recommendations = Batch.empty(WOM)
         self.recommendation_day = np.zeros(0, np.int32)
         self.creator_income = np.zeros(m.n_creators)
         self.creator_exposures = np.zeros(m.n_creators)
@@ -164,9 +168,9 @@ class Engine:
         exposures = Batch.concat(batches)
         orders, blocked = self._decide(exposures)
         new_follows = self._outcomes(orders)
+        by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
         counts = self._counter.count(
-            exposures.channel,
-            exposures.user,
+            [by_channel.get(c, np.zeros(0, np.int32)) for c in range(len(CHANNELS))],
             orders.batch.channel,
             orders.batch.user,
             orders.value,
@@ -253,12 +257,16 @@ class Engine:
         m = self.market
         f = m.follows
         # Only the followers of today's posting creators are read.
-        rows, _ = expand_rows(f.indptr, m.creator_node[posting].astype(np.int64))
-        main = rows[self.active[f.user[rows]]]
-        posting_node = np.zeros(m.n_nodes, bool)
-        posting_node[m.creator_node[posting]] = True
-        extra = np.flatnonzero(posting_node[f.buffer_creator] & self.active[f.buffer_user])
-        seller_main = m.seller_of_node[f.creator[main]]
+        rows, owner = expand_rows(f.indptr, m.creator_node[posting].astype(np.int64))
+        awake = self.active[f.user[rows]]
+        main = rows[awake]
+        seller_main = posting[owner[awake]]
+        if len(f.buffer_user):
+            posting_node = np.zeros(m.n_nodes, bool)
+            posting_node[m.creator_node[posting]] = True
+            extra = np.flatnonzero(posting_node[f.buffer_creator] & self.active[f.buffer_user])
+        else:
+            extra = np.zeros(0, np.int64)
         seller_extra = m.seller_of_node[f.buffer_creator[extra]]
         active_followers = np.bincount(
             np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
@@ -299,7 +307,7 @@ class Engine:
             eligible = np.flatnonzero(~m.is_head[posting])
             weight = m.content_quality[posting[eligible]]
         if n == 0 or len(eligible) == 0 or weight.sum() <= 0:
-            return Batch.make(0, DISCOVERY, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+            return Batch.empty(DISCOVERY)
         viewer = self.active_users[self.rngs["discovery"].integers(0, n_active, n)]
         pick = eligible[self.rngs["discovery"].choice(len(weight), size=n, p=weight / weight.sum())]
         seller = posting[pick]
@@ -335,7 +343,7 @@ class Engine:
         n_active = len(self.active_users)
         n = round(s.impressions_per_active * n_active)
         if n == 0:
-            return Batch.make(0, STOREFRONT, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+            return Batch.empty(STOREFRONT)
         store = m.n_creators + self.rngs["storefront"].integers(0, m.n_storefronts, n)
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
@@ -385,7 +393,7 @@ class Engine:
             self.recommendation_day = self.recommendation_day[live]
         recs = self.recommendations
         if len(recs) == 0:
-            return Batch.make(0, WOM, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+            return Batch.empty(WOM)
         lis = m.listeners
         position, owner = expand_rows(lis.indptr, recs.user.astype(np.int64))
         listener = lis.listener[position]
