@@ -186,6 +186,8 @@ class LaotieModel(mesa.Model):
         for row, channel in enumerate(ROWS):
             for col, metric in enumerate(COLUMNS):
                 reporters[f"{channel}_{metric}"] = partial(_latest_metric, row=row, col=col)
+        for key in run_outcomes(self.engine):
+            reporters[key] = partial(_outcome, key=key)
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agenttype_reporters={
@@ -193,21 +195,28 @@ class LaotieModel(mesa.Model):
             },
         )
         self._latest = np.full((len(ROWS), len(COLUMNS)), np.nan)
+        self._outcomes: dict[str, float] = {}
 
     def step(self) -> None:
         """Simulate one day and collect its metrics."""
         counts = self.engine.step()
         self._latest = with_ratios(counts.reshape(len(ROWS), len(COUNTS)))
+        self._outcomes = run_outcomes(self.engine)
         self.datacollector.collect(self)
 
     @property
     def outcomes(self) -> dict[str, float]:
         """Per-run outcomes so far (producer income, creator inequality, repurchase, ...)."""
-        return run_outcomes(self.engine)
+        return dict(self._outcomes) if self._outcomes else run_outcomes(self.engine)
 
     def result(self) -> Result:
         """The run so far as a :class:`~laotie.results.Result` (same as ``simulate``)."""
         return Result.from_engine(self.engine, {"days": self.engine.day})
+
+
+def _outcome(model: LaotieModel, key: str) -> float:
+    """A model reporter: a per-run outcome so far (picklable as a partial)."""
+    return float(model._outcomes[key])
 
 
 def _latest_metric(model: LaotieModel, row: int, col: int) -> float:

@@ -45,10 +45,18 @@ def test_datacollector_has_every_metric_and_matches_simulate() -> None:
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 6
     assert {f"{row}_{col}" for row in ROWS for col in COLUMNS} <= set(frame.columns)
+    assert set(result_outcome_keys()) <= set(frame.columns)
+    assert frame["creator_income_gini"].iloc[-1] == pytest.approx(
+        model.outcomes["creator_income_gini"]
+    )
     result = simulate(Scenario.preset("mudanjiang", scale=0.001), days=6, seed=5)
     pd.testing.assert_frame_equal(model.result().daily, result.daily)
     trust = result.daily[result.daily.channel == "trust"]
     np.testing.assert_array_equal(frame["trust_orders"].to_numpy(), trust["orders"].to_numpy())
+
+
+def result_outcome_keys() -> list[str]:
+    return list(simulate(Scenario.preset("mudanjiang", scale=0.001), days=1, seed=0).outcomes)
 
 
 def test_agents_read_the_engine_state() -> None:
