@@ -184,6 +184,14 @@ class Storefronts(Section):
         low=0,
         high=1000,
     )
+    ad_budget_dispersion: float = param(
+        1.0,
+        "log-sd of storefronts' ad budgets (log-normal); a storefront's share of the "
+        "impressions is proportional to its ad budget (0: equal budgets)",
+        unit="log-sd",
+        low=0,
+        high=5,
+    )
     comparisons: int = param(
         3,
         "storefront products of the same category a shopper also compares (比价), drawn "

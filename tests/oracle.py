@@ -154,6 +154,7 @@ class Storefront:
     catalogue: list[Product] = field(default_factory=list)
     promise: dict[int, float] = field(default_factory=dict)
     gmv: float = 0.0
+    ad_budget: float = 1.0
 
 
 @dataclass
@@ -307,6 +308,8 @@ class Market:
                 )
                 store.catalogue.append(p)
             self.storefronts.append(store)
+        for store in self.storefronts:
+            store.ad_budget = self.lognormal(1.0, st.ad_budget_dispersion)
         self._init_producers()
         for c in self.creators.values():
             self._recompute_promises(c)
@@ -542,6 +545,16 @@ class Market:
             + d.repeat_weight * M
         )
 
+    def _pick_storefront(self) -> Storefront:
+        """A storefront drawn with probability proportional to its ad budget."""
+        total = sum(store.ad_budget for store in self.storefronts)
+        x = self.uniform() * total
+        for store in self.storefronts:
+            x -= store.ad_budget
+            if x < 0:
+                return store
+        return self.storefronts[-1]
+
     def _storefront_exposures(self, active: list[int]) -> list[Exposure]:
         st = self.s.storefronts
         n_imp = round(st.impressions_per_active * len(active))
@@ -549,7 +562,7 @@ class Market:
             return []
         out = []
         for _ in range(n_imp):
-            store = self.storefronts[self.randint(len(self.storefronts))]
+            store = self._pick_storefront()
             p = store.catalogue[self.randint(len(store.catalogue))]
             v = active[self.randint(len(active))]
             user = self.users[v]

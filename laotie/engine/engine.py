@@ -344,7 +344,7 @@ class Engine:
         n = round(s.impressions_per_active * n_active)
         if n == 0:
             return Batch.empty(STOREFRONT)
-        store = m.n_creators + self.rngs["storefront"].integers(0, m.n_storefronts, n)
+        store = m.n_creators + self.rngs["storefront"].choice(m.n_storefronts, n, p=m.ad_share)
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
         own = start + (self.rngs["storefront"].random(n) * size).astype(np.int64)

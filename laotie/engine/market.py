@@ -244,6 +244,9 @@ class Market:
                 ),
             ]
         )
+        # Each storefront's share of the ad impressions is proportional to its ad budget.
+        budget = lognormal(rng, 1.0, s.storefronts.ad_budget_dispersion, self.n_storefronts)
+        self.ad_share = budget / budget.sum()
         self.content_quality = beta(
             rng,
             s.creators.content_quality_mean,
