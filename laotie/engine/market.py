@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ScenarioError
 from ..graph._core import FOLLOW, HEAD, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
 
 __all__ = ["Follows", "Listeners", "Market"]
+
+MAX_STOREFRONT_MEMORY_BYTES = 2_000_000_000
 
 
 def beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
@@ -320,6 +323,14 @@ class Market:
         self.listeners = Listeners.from_graph(graph)
         self.follows = Follows(graph)
         # Storefront memory m_is: one int8 per (user, storefront).
+        table_bytes = self.n_users * self.n_storefronts
+        if table_bytes > MAX_STOREFRONT_MEMORY_BYTES:
+            raise ScenarioError(
+                f"storefronts.n_storefronts = {self.n_storefronts:,} with {self.n_users:,} users "
+                f"needs a {table_bytes / 1e9:.1f} GB table of storefront memories (one byte per "
+                f"user and storefront); the limit is {MAX_STOREFRONT_MEMORY_BYTES / 1e9:.0f} GB: "
+                "use fewer storefronts or a smaller city"
+            )
         self.storefront_memory = np.zeros((self.n_users, self.n_storefronts), np.int8)
         # Whether a user has any storefront memory: most never buy at a storefront, and
         # skipping their rows avoids random reads of the large memory table.

@@ -263,3 +263,13 @@ def test_phases_draw_from_their_own_streams() -> None:
         first_day["base"][ROWS.index("all"), COUNTS.index("orders")]
         != first_day["logit"][ROWS.index("all"), COUNTS.index("orders")]
     )
+
+
+def test_a_storefront_table_too_large_is_refused_with_the_keys_named() -> None:
+    scenario = Scenario.preset("mudanjiang", scale=0.02).replace(
+        **{"storefronts.n_storefronts": 100_000}
+    )
+    with pytest.raises(
+        ScenarioError, match=r"storefronts.n_storefronts = 100,000 with 28,446 users"
+    ):
+        simulate(scenario, days=1, seed=0)
