@@ -10,9 +10,11 @@ __all__ = [
     "CHANNELS",
     "COLUMNS",
     "FAMILIES",
+    "ORDER_VALUE_EDGES",
     "ROWS",
     "DayCounter",
     "gini",
+    "order_value_histogram",
     "top_share",
 ]
 
@@ -28,6 +30,19 @@ FAMILIES: dict[str, tuple[int, ...]] = {
 """Channel families: selling through people (trust), through ads (traffic), and everything."""
 
 ROWS: tuple[str, ...] = CHANNELS + tuple(FAMILIES)
+
+ORDER_VALUE_EDGES = np.concatenate(([0.0], np.logspace(0, 5, 61), [np.inf]))
+"""Bin edges (RMB) of the order-value histograms: 0–1, 60 log-spaced bins up to 100,000,
+and everything above."""
+
+
+def order_value_histogram(channel: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Counts of orders per channel (rows: CHANNELS) and order-value bin (ORDER_VALUE_EDGES)."""
+    n_bins = len(ORDER_VALUE_EDGES) - 1
+    bins = np.searchsorted(ORDER_VALUE_EDGES, value, side="right") - 1
+    flat = np.bincount(channel.astype(np.int64) * n_bins + bins, minlength=len(CHANNELS) * n_bins)
+    return flat.reshape(len(CHANNELS), n_bins)
+
 
 COUNTS: tuple[str, ...] = (
     "exposures",

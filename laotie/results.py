@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .metrics import COLUMNS, COUNTS, ROWS, gini, top_share, with_ratios
+from .metrics import (
+    CHANNELS,
+    COLUMNS,
+    COUNTS,
+    ORDER_VALUE_EDGES,
+    ROWS,
+    gini,
+    top_share,
+    with_ratios,
+)
 
 if TYPE_CHECKING:
     from .engine.engine import Engine
@@ -34,6 +43,9 @@ class Result:
         repurchase, share of creator traffic to non-head creators.
     creator_income, producer_income : numpy.ndarray
         Income per selling creator (commission, RMB) and per poor producer (RMB).
+    order_values : pandas.DataFrame
+        Histogram of order values (客单价) per channel over the run: one row per bin
+        (``low``, ``high`` in RMB) and one column of counts per sub-channel.
     scenario : Scenario
     seed : dict
         The run's SeedSequence entropy and spawn key: enough to repeat the run exactly.
@@ -44,6 +56,7 @@ class Result:
     outcomes: dict[str, float]
     creator_income: np.ndarray
     producer_income: np.ndarray
+    order_values: pd.DataFrame
     scenario: Scenario
     seed: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +71,7 @@ class Result:
             outcomes=run_outcomes(engine),
             creator_income=engine.creator_income.copy(),
             producer_income=engine.producer_income.copy(),
+            order_values=order_value_frame(engine.order_values),
             scenario=engine.scenario,
             seed={
                 "entropy": engine.seed_sequence.entropy,
@@ -76,6 +90,14 @@ def daily_frame(counts: np.ndarray) -> pd.DataFrame:
     frame[integer] = frame[integer].astype(np.int64)
     frame.insert(0, "channel", pd.Categorical(np.tile(ROWS, days), categories=list(ROWS)))
     frame.insert(0, "day", np.repeat(np.arange(days), len(ROWS)))
+    return frame
+
+
+def order_value_frame(histogram: np.ndarray) -> pd.DataFrame:
+    """The order-value histogram as a frame: bin edges and one count column per channel."""
+    frame = pd.DataFrame({"low": ORDER_VALUE_EDGES[:-1], "high": ORDER_VALUE_EDGES[1:]})
+    for row, channel in enumerate(CHANNELS):
+        frame[channel] = histogram[row]
     return frame
 
 

@@ -15,7 +15,16 @@ from scipy.special import expit
 
 from .._random import SeedLike, as_seed_sequence
 from ..graph._core import TrustGraph
-from ..metrics import CHANNELS, DISCOVERY, FOLLOW, STOREFRONT, WOM, DayCounter
+from ..metrics import (
+    CHANNELS,
+    DISCOVERY,
+    FOLLOW,
+    ORDER_VALUE_EDGES,
+    STOREFRONT,
+    WOM,
+    DayCounter,
+    order_value_histogram,
+)
 from ..scenario import Scenario
 from .market import Market, expand_rows
 
@@ -144,6 +153,7 @@ class Engine:
         self.producer_income = np.zeros(m.n_producers)
         self.seller_gmv = np.zeros(m.n_sellers)
         self.history: list[np.ndarray] = []
+        self.order_values = np.zeros((len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(n)
         self.trained: np.ndarray = np.zeros(0, np.int32)
 
@@ -179,6 +189,7 @@ class Engine:
             np.array([0, new_follows, 0, 0]),
             blocked,
         )
+        self.order_values += order_value_histogram(orders.batch.channel, orders.value)
         creator_exposure = exposures.channel <= DISCOVERY
         self.creator_exposures += np.bincount(
             exposures.source[creator_exposure], minlength=m.n_creators

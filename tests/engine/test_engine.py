@@ -273,3 +273,13 @@ def test_a_storefront_table_too_large_is_refused_with_the_keys_named() -> None:
         ScenarioError, match=r"storefronts.n_storefronts = 100,000 with 28,446 users"
     ):
         simulate(scenario, days=1, seed=0)
+
+
+def test_order_value_histogram_counts_every_order() -> None:
+    result = simulate(Scenario.preset("mudanjiang", scale=0.002), days=20, seed=3)
+    histogram = result.order_values
+    for channel in ("follow", "discovery", "wom", "storefront"):
+        assert histogram[channel].sum() == result.summary.loc[channel, "orders"]
+    # Bins are contiguous and cover every value.
+    assert histogram["low"].iloc[0] == 0 and np.isinf(histogram["high"].iloc[-1])
+    np.testing.assert_array_equal(histogram["high"].iloc[:-1], histogram["low"].iloc[1:])
