@@ -17,7 +17,7 @@ from .errors import ScenarioError
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
-__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "spawn_generators"]
+__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "run_seeds", "spawn_generators"]
 
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -72,3 +72,16 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
 def spawn_generators(seed: SeedLike, n: int) -> list[np.random.Generator]:
     """Return ``n`` independent generators spawned from ``seed``, in a fixed order."""
     return [np.random.default_rng(s) for s in as_seed_sequence(seed).spawn(n)]
+
+
+def run_seeds(
+    seed: SeedLike, replications: int = 1
+) -> tuple[np.random.SeedSequence, list[np.random.SeedSequence]]:
+    """The seeds of a run: one for the city graph and one per replication of the market.
+
+    Replication ``r`` gets the same seed whatever the number of replications, so a run with
+    one replication is replication 0 of any larger run (and ``laotie.simulate`` with the same
+    seed).
+    """
+    graph_seed, markets = as_seed_sequence(seed).spawn(2)
+    return graph_seed, markets.spawn(replications)

@@ -8,6 +8,7 @@ are written only where ``--out`` says, never over an existing file without ``--f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tomllib
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(err).replace("\n", " ")
         print(f"laotie: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (``laotie params x | head``): not an error of ours.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -114,6 +119,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("--force", action="store_true", help="overwrite existing output files")
     graph.set_defaults(run=_run_graph)
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate a scenario and print conversion, order value, GMV and repeat share",
+        description=(
+            "Simulate a scenario (a TOML file or a shipped scenario: "
+            + ", ".join(_scenario_names())
+            + ") and print, per channel, conversion (转化率), order value (客单价), GMV and "
+            "repeat share, with 95 % confidence intervals over replications."
+        ),
+        epilog=(
+            "examples:\n"
+            "  laotie run village\n"
+            "  laotie run mudanjiang --scale 0.01 --days 60 --replications 5\n"
+            "  laotie run models/county/scenario.toml --set policy.traffic=head --out out/head\n"
+            "  laotie run out/head/scenario.toml        # repeats that run exactly"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("scenario", help="a scenario file (.toml) or a shipped scenario's name")
+    run.add_argument("--days", type=int, help="days to simulate (default: the scenario's run.days)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
+    run.add_argument("-R", "--replications", type=int, default=1, help="replications (default: 1)")
+    run.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every region's population (default: 1)"
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="change a parameter by its dotted key, e.g. --set policy.traffic=head (repeatable)",
+    )
+    run.add_argument("--out", metavar="DIR", type=Path, help="write the results to DIR")
+    run.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    run.add_argument("--no-figures", action="store_true", help="do not draw figures in DIR")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(run=_run_run)
+
+    params = sub.add_parser(
+        "params",
+        parents=[common],
+        help="print a scenario's parameters: value, default, unit, allowed range, source",
+        description="Print every parameter of a scenario; changed values are marked with *.",
+        epilog="examples:\n  laotie params village\n  laotie params models/county/scenario.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    params.add_argument("scenario", help="a scenario file (.toml) or a shipped scenario's name")
+    params.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
+    params.set_defaults(run=_run_params)
 
     info = sub.add_parser(
         "info",
@@ -202,6 +259,127 @@ def _load(path: Path, nodes: Path | None) -> Any:
     if path.suffix == ".csv":
         return lg.read_csv(path, nodes)
     raise ScenarioError(f"--from {path}: unknown file type {path.suffix!r}; use .npz or .csv")
+
+
+def _scenario_names() -> list[str]:
+    from .scenario import shipped_scenarios
+
+    return shipped_scenarios()
+
+
+def _load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Any:
+    from .scenario import Scenario
+
+    path = Path(name)
+    if path.is_dir():
+        path = path / "scenario.toml"
+    if path.suffix == ".toml" or path.exists():
+        scenario = Scenario.from_toml(path)
+        if scale != 1.0:
+            scenario = scenario.replace(city=scenario.city.scaled(scale))
+    else:
+        scenario = Scenario.preset(name, scale=scale)
+    return scenario.replace(**parse_overrides(overrides))
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from .runs import replicate, summarise, write_run
+
+    if args.replications < 1:
+        raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
+    if args.days is not None and args.days < 0:
+        raise ScenarioError(f"--days {args.days}: expected an integer ≥ 0")
+    if args.out is not None and args.out.exists():
+        if not args.out.is_dir():
+            raise LaotieError(f"--out {args.out} exists and is not a folder")
+        if any(args.out.iterdir()) and not args.force:
+            raise LaotieError(f"{args.out} is not empty; pass --force to write into it")
+    scenario = _load_scenario(args.scenario, args.scale, args.overrides)
+    seed = scenario.run.seed if args.seed is None else args.seed
+    days = scenario.run.days if args.days is None else args.days
+    print(
+        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
+        f"{days} days, {args.replications} replication(s), seed {seed}",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    results = replicate(scenario, args.replications, days=days, seed=seed, progress=not args.quiet)
+    print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(format_summary(summarise(results), len(results)))
+    if args.out is not None:
+        written = write_run(args.out, scenario, results, seed, figures=not args.no_figures)
+        print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+def format_summary(summary: Any, replications: int) -> str:
+    """The run's table: one row per channel, a column per metric (with 95 % CIs when R > 1)."""
+    names = {
+        "conversion": "conversion",
+        "order_value": "order value (RMB)",
+        "gmv": "GMV (RMB)",
+        "repeat_share": "repeat share",
+    }
+    formats = {
+        "conversion": "{:.4f}",
+        "order_value": "{:.1f}",
+        "gmv": "{:,.0f}",
+        "repeat_share": "{:.3f}",
+    }
+    rows = []
+    for channel, row in summary.iterrows():
+        cells = [str(channel)]
+        for metric, fmt in formats.items():
+            value = row[metric]
+            text = "n/a" if value != value else fmt.format(value)
+            if replications > 1 and value == value:
+                low, high = row[f"{metric}_low"], row[f"{metric}_high"]
+                if low == low:
+                    text += f" [{fmt.format(low)}, {fmt.format(high)}]"
+            cells.append(text)
+        rows.append(cells)
+    header = ["channel", *names.values()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in [header, *rows]
+    ]
+    note = "95 % confidence intervals over replications in brackets" if replications > 1 else ""
+    return "\n".join(lines + ([note] if note else []))
+
+
+def _run_params(args: argparse.Namespace) -> int:
+    from .scenario import Scenario
+
+    scenario = _load_scenario(args.scenario, 1.0, args.overrides)
+    rows = []
+    for section, kind in Scenario.sections().items():
+        current = getattr(scenario, section)
+        for key, declared in kind.params().items():
+            value = getattr(current, key)
+            mark = "*" if value != declared.default else " "
+            rows.append(
+                [
+                    f"{section}.{key}",
+                    f"{mark}{value}",
+                    str(declared.default),
+                    declared.unit,
+                    declared.allowed(),
+                    declared.source,
+                ]
+            )
+    header = ["key", " value", "default", "unit", "allowed", "source"]
+    widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
+    print(
+        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents in "
+        f"{len(scenario.city.regions)} regions (* = changed from the default)"
+    )
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
 
 
 def _run_info(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from ._random import as_seed_sequence
+from ._random import run_seeds
 from .engine import Engine
 from .errors import ScenarioError
 from .graph import TrustGraph, city
@@ -170,8 +170,7 @@ class LaotieModel(mesa.Model):
                 f"consumer_agents=True needs at most {CONSUMER_AGENT_LIMIT:,} residents; this "
                 f"city has {n_residents:,} (use a smaller scale)"
             )
-        sequence = as_seed_sequence(seed)
-        graph_seed, run_seed = sequence.spawn(2)
+        graph_seed, (run_seed,) = run_seeds(seed)
         self.graph = graph if graph is not None else city(self.scenario.city, seed=graph_seed)
         self.engine = Engine(self.graph, self.scenario, seed=run_seed)
         market = self.engine.market

@@ -21,11 +21,15 @@ laotie.errors.ScenarioError: Scenario [creators]: unknown key 'authenticty_mean'
 from __future__ import annotations
 
 import dataclasses
+import os
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Self
 
 from .errors import ScenarioError
-from .graph import CitySpec
+from .graph import CitySpec, Region
+from .graph.presets import PRESETS as CITY_PRESETS
 from .graph.presets import preset_spec
 from .params import Section, param, suggest
 
@@ -37,6 +41,7 @@ __all__ = [
     "Population",
     "Producers",
     "Products",
+    "Run",
     "Scenario",
     "Storefronts",
     "Training",
@@ -421,6 +426,16 @@ class Training(Section):
     )
 
 
+@dataclass(frozen=True)
+class Run(Section):
+    """How a scenario is run by default (the command line and ``simulate(days=None)``)."""
+
+    days: int = param(90, "days to simulate", unit="days", low=0, high=100_000)
+    seed: int = param(
+        0, "random seed of the run (the same seed gives identical results)", low=0, high=2**63 - 1
+    )
+
+
 _SECTIONS: dict[str, type[Section]] = {
     "population": Population,
     "products": Products,
@@ -432,6 +447,7 @@ _SECTIONS: dict[str, type[Section]] = {
     "policy": Policy,
     "producers": Producers,
     "training": Training,
+    "run": Run,
 }
 
 
@@ -450,7 +466,9 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     producers: Producers = field(default_factory=Producers)
     training: Training = field(default_factory=Training)
+    run: Run = field(default_factory=Run)
     name: str = "custom"
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.city, CitySpec):
@@ -463,6 +481,41 @@ class Scenario:
                 raise ScenarioError(
                     f"Scenario: {key} must be a {kind.__name__}, got {type(value).__name__}"
                 )
+        for key in ("name", "description"):
+            if not isinstance(getattr(self, key), str):
+                raise ScenarioError(f"Scenario: {key} = {getattr(self, key)!r} must be a string")
+        self._check_consistency()
+
+    def _check_consistency(self) -> None:
+        """Refuse combinations that cannot mean what they say, naming both keys."""
+        where = f"scenario {self.name!r}"
+        t, p = self.training, self.producers
+        if t.n_creators > 0 and t.day < 0:
+            raise ScenarioError(
+                f"{where}: training.n_creators = {t.n_creators} but training.day = -1 (no "
+                "training); set training.day to the day of training"
+            )
+        if t.day >= 0 and t.day >= self.run.days:
+            raise ScenarioError(
+                f"{where}: training.day = {t.day} is not within run.days = {self.run.days}; "
+                "the training would never happen"
+            )
+        n = self.city.n_residents
+        if p.n_producers > n:
+            raise ScenarioError(
+                f"{where}: producers.n_producers = {p.n_producers:,} is more than the city's "
+                f"{n:,} residents (each producer is a resident)"
+            )
+        if (
+            p.n_producers > 0
+            and p.channel in ("creators", "both")
+            and (self.city.creator_share == 0 or self.city.user_share == 0)
+        ):
+            raise ScenarioError(
+                f"{where}: producers.channel = {p.channel!r} but the city has no creators "
+                f"(city.creator_share = {self.city.creator_share:g}, city.user_share = "
+                f"{self.city.user_share:g}); no creator could list the specialties"
+            )
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:
@@ -471,8 +524,78 @@ class Scenario:
 
     @classmethod
     def preset(cls, name: str = "mudanjiang", scale: float = 1.0, **changes: Any) -> Scenario:
-        """A scenario on a preset city at ``scale``, with dotted-key ``changes``."""
-        return cls(city=preset_spec(name, scale), name=name).replace(**changes)
+        """A shipped scenario (``models/<name>/scenario.toml``) or a city preset, at ``scale``.
+
+        ``scale`` multiplies every region's population; ``changes`` are dotted keys.
+        """
+        path = scenario_path(name)
+        if path is not None:
+            scenario = cls.from_toml(path)
+        elif name in CITY_PRESETS:
+            scenario = cls(city=preset_spec(name), name=name)
+        else:
+            known = sorted(set(shipped_scenarios()) | set(CITY_PRESETS))
+            near = suggest(name, known)
+            hint = f"; did you mean {near!r}?" if near else ""
+            raise ScenarioError(f"unknown scenario {name!r}{hint} (known: {', '.join(known)})")
+        if scale != 1.0:
+            scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+        return scenario.replace(**changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "scenario") -> Scenario:
+        """Make a scenario from nested tables (a parsed TOML file), validating every key.
+
+        The ``city`` table takes the city parameters, and either ``regions`` (a list of tables
+        with name, population, urban_share and optionally name_zh) or ``preset`` (a city
+        preset's regions), and optionally ``scale``.
+        """
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{where}: expected a table of sections, got {type(data).__name__}")
+        valid = [*cls.sections(), "name", "description"]
+        for key, value in data.items():
+            if key not in valid:
+                near = suggest(key, valid)
+                hint = f"; did you mean {near!r}?" if near else ""
+                raise ScenarioError(
+                    f"{where}: unknown key {key!r}{hint} (valid keys: {', '.join(valid)})"
+                )
+            if key in cls.sections() and not isinstance(value, dict):
+                raise ScenarioError(f"{where}: [{key}] must be a table, got {value!r}")
+        sections: dict[str, Any] = {}
+        for key, kind in cls.sections().items():
+            if key == "city":
+                continue
+            table = data.get(key, {})
+            sections[key] = kind.from_dict(table, where=f"{where} [{key}]")
+        sections["city"] = _city_from_dict(data.get("city", {}), f"{where} [city]")
+        for key in ("name", "description"):
+            if key in data:
+                sections[key] = data[key]
+        return cls(**sections)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Scenario:
+        """Read a scenario file; errors name the file, the table, the key and the value."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError(f"{path}: no such scenario file") from None
+        except OSError as err:
+            raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+        data.setdefault("name", path.parent.name if path.name == "scenario.toml" else path.stem)
+        return cls.from_dict(data, where=str(path))
+
+    def to_toml(self) -> str:
+        """The scenario as TOML, every value explicit; ``from_toml`` reads it back exactly."""
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
 
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes``: whole sections by name, or dotted keys ``section.key``.
@@ -509,8 +632,81 @@ class Scenario:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain values, one table per section."""
-        out: dict[str, Any] = {"name": self.name}
+        """Nested plain values, one table per section (the inverse of :meth:`from_dict`)."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
         for name in self.sections():
             out[name] = getattr(self, name).to_dict()
         return out
+
+
+def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
+    table = dict(table)
+    preset = table.pop("preset", None)
+    scale = table.pop("scale", 1.0)
+    regions = table.pop("regions", None)
+    if (preset is None) == (regions is None):
+        raise ScenarioError(
+            f"{where}: give either regions (a list of tables) or preset (one of "
+            f"{', '.join(CITY_PRESETS)}), not {'both' if preset else 'neither'}"
+        )
+    if preset is not None:
+        if preset not in CITY_PRESETS:
+            near = suggest(preset, list(CITY_PRESETS))
+            hint = f"; did you mean {near!r}?" if near else ""
+            raise ScenarioError(f"{where}: preset = {preset!r} is unknown{hint}")
+        regions = preset_spec(preset).regions
+    else:
+        if not isinstance(regions, list) or not regions:
+            raise ScenarioError(f"{where}: regions must be a non-empty list of tables")
+        fields = ("name", "population", "urban_share", "name_zh")
+        built = []
+        for i, region in enumerate(regions):
+            if not isinstance(region, dict):
+                raise ScenarioError(f"{where}: regions[{i}] must be a table, got {region!r}")
+            for key in region:
+                if key not in fields:
+                    near = suggest(key, list(fields))
+                    hint = f"; did you mean {near!r}?" if near else ""
+                    raise ScenarioError(
+                        f"{where}: regions[{i}]: unknown key {key!r}{hint} (valid keys: "
+                        f"{', '.join(fields)})"
+                    )
+            missing = [k for k in fields[:3] if k not in region]
+            if missing:
+                raise ScenarioError(f"{where}: regions[{i}] lacks {', '.join(missing)}")
+            built.append(Region(**region))
+        regions = tuple(built)
+    try:
+        spec = CitySpec.from_dict({"regions": tuple(regions), **table}, where=where)
+    except ScenarioError as err:
+        message = str(err)
+        if not message.startswith(where):
+            message = f"{where}: {message.removeprefix('CitySpec: ')}"
+        raise ScenarioError(message) from None
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0:
+        raise ScenarioError(f"{where}: scale = {scale!r} is not allowed; expected a number > 0")
+    return spec if scale == 1 else spec.scaled(scale)
+
+
+MODELS_DIRS = (
+    Path(__file__).resolve().parent / "models",  # installed wheel (models/ is shipped inside)
+    Path(__file__).resolve().parents[1] / "models",  # source checkout or editable install
+)
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``models/``."""
+    names: set[str] = set()
+    for folder in MODELS_DIRS:
+        if folder.is_dir():
+            names |= {p.parent.name for p in folder.glob("*/scenario.toml")}
+    return sorted(names)
+
+
+def scenario_path(name: str) -> Path | None:
+    """The file of the shipped scenario ``name``, or None."""
+    for folder in MODELS_DIRS:
+        path = folder / name / "scenario.toml"
+        if path.is_file():
+            return path
+    return None

@@ -10,7 +10,7 @@ import numbers
 import time
 from typing import TYPE_CHECKING
 
-from .._random import SeedLike, as_seed_sequence
+from .._random import SeedLike, as_seed_sequence, run_seeds
 from .engine import Engine
 from .market import Market
 
@@ -25,7 +25,7 @@ __all__ = ["Engine", "Market", "simulate"]
 def simulate(
     scenario: Scenario,
     *,
-    days: int = 90,
+    days: int | None = None,
     seed: SeedLike = None,
     graph: TrustGraph | None = None,
     progress: bool = False,
@@ -36,8 +36,8 @@ def simulate(
     ----------
     scenario : Scenario
         Every parameter of the model (``Scenario.preset("mudanjiang", scale=0.01)``).
-    days : int
-        Days to simulate.
+    days : int, optional
+        Days to simulate (default: the scenario's ``run.days``).
     seed : int, SeedSequence, Generator or None
         One seed for the whole run: the city graph (when ``graph`` is not given) and the
         market are drawn from separate streams spawned from it.
@@ -57,11 +57,13 @@ def simulate(
     from ..graph import city
     from ..results import Result
 
+    if days is None:
+        days = scenario.run.days
     if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
         raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
     days = int(days)
     sequence = as_seed_sequence(seed)
-    graph_seed, run_seed = sequence.spawn(2)
+    graph_seed, (run_seed,) = run_seeds(sequence)
     start = time.perf_counter()
     if graph is None:
         graph = city(scenario.city, seed=graph_seed)

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._io import atomic_write
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, FOLLOW, LAYERS, TrustGraph
 
@@ -573,20 +573,5 @@ def _json_default(value: Any) -> Any:
 
 
 def _atomic(path: Path, write: Any) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.part"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Not tempfile.mkstemp: its files are private (mode 0600) and os.replace keeps that.
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as err:
-        raise GraphError(f"{path}: cannot write ({err})") from err
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise GraphError(f"{path}: cannot write ({err})") from err
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write ``path`` atomically (see :func:`laotie._io.atomic_write`); errors are GraphErrors."""
+    atomic_write(path, write, GraphError)

@@ -124,10 +124,15 @@ def test_zero_days_gives_an_empty_frame_with_the_right_columns() -> None:
     assert empty.producer_income.sum() == 0
 
 
-@pytest.mark.parametrize("days", [-1, 2.5, True, "3", None])
+@pytest.mark.parametrize("days", [-1, 2.5, True, "3"])
 def test_bad_days_are_refused(days: object) -> None:
     with pytest.raises(ScenarioError, match="days"):
         simulate(SCENARIO, days=days, seed=1)  # type: ignore[arg-type]
+
+
+def test_days_default_to_the_scenarios_run_days() -> None:
+    scenario = SCENARIO.replace(**{"run.days": 4})
+    assert simulate(scenario, seed=1).daily["day"].max() == 3
 
 
 # ------------------------------------------------------------------ the graph is not modified

@@ -1,0 +1,38 @@
+"""Writing files so that an interrupted write never leaves a half-written file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import LaotieError
+
+__all__ = ["atomic_write"]
+
+
+def atomic_write(
+    path: Path, write: Callable[[Path], object], error: type[LaotieError] = LaotieError
+) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The rename is atomic, so ``path`` is either the old file or the complete new one.
+    Failures raise ``error`` naming ``path``; the temporary file is removed.
+    """
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.part"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Not tempfile.mkstemp: its files are private (mode 0600) and os.replace keeps that.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as err:
+        raise error(f"{path}: cannot write ({err})") from err
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise error(f"{path}: cannot write ({err})") from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

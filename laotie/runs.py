@@ -1,0 +1,170 @@
+"""Several runs of one scenario: replications with spawned seeds, and their summary.
+
+Replication ``r`` of a run with seed ``s`` draws its market from the ``r``-th child of the
+run's seed, and every replication shares the city graph built from the run's seed. So a run
+with one replication equals :func:`laotie.simulate` with the same seed, and the numbers of a
+replication never depend on how many replications there are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from ._random import SeedLike, run_seeds
+from .engine import Engine
+from .graph import TrustGraph, city
+from .results import Result
+from .scenario import Scenario
+
+__all__ = ["SUMMARY_METRICS", "replicate", "summarise"]
+
+SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
+"""The per-channel metrics of the command line's table."""
+
+
+def replicate(
+    scenario: Scenario,
+    replications: int = 1,
+    *,
+    days: int | None = None,
+    seed: SeedLike = None,
+    graph: TrustGraph | None = None,
+    progress: bool = False,
+) -> list[Result]:
+    """Run ``replications`` replications of ``scenario``; return their results in order."""
+    days = scenario.run.days if days is None else days
+    graph_seed, market_seeds = run_seeds(seed, replications)
+    if graph is None:
+        graph = city(scenario.city, seed=graph_seed)
+    results = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=replications * days, desc="simulating", unit="day")
+    for market_seed in market_seeds:
+        engine = Engine(graph, scenario, seed=market_seed)
+        for _ in range(days):
+            engine.step()
+            if bar is not None:
+                bar.update()
+        results.append(Result.from_engine(engine, {"days": days}))
+    if bar is not None:
+        bar.close()
+    return results
+
+
+def summarise(results: list[Result], level: float = 0.95) -> pd.DataFrame:
+    """Per-channel means of :data:`SUMMARY_METRICS` over replications, with t intervals.
+
+    Columns: ``<metric>`` (the mean over replications) and, with two or more replications,
+    ``<metric>_low`` and ``<metric>_high`` (the ``level`` confidence interval of the mean).
+    """
+    frames = [r.summary[list(SUMMARY_METRICS)] for r in results]
+    stacked = np.stack([f.to_numpy(dtype=float) for f in frames])
+    # A ratio is undefined (NaN) in a replication without its denominator; each cell is
+    # summarised over the replications where it is defined.
+    count = (~np.isnan(stacked)).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    out = pd.DataFrame(mean, index=frames[0].index, columns=list(SUMMARY_METRICS))
+    if len(results) >= 2:
+        deviation = np.where(np.isnan(stacked), 0.0, stacked - mean)
+        var = np.divide(
+            (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
+        )
+        t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
+        half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
+        for i, metric in enumerate(SUMMARY_METRICS):
+            out[f"{metric}_low"] = mean[:, i] - half[:, i]
+            out[f"{metric}_high"] = mean[:, i] + half[:, i]
+    return out
+
+
+def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
+    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary."""
+    daily = pd.concat(
+        [r.daily.assign(replication=i) for i, r in enumerate(results)], ignore_index=True
+    )
+    daily.insert(0, "replication", daily.pop("replication"))
+    outcomes = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
+    return {"daily": daily, "outcomes": outcomes, "summary": summarise(results)}
+
+
+def write_run(
+    out: Path, scenario: Scenario, results: list[Result], seed: int, figures: bool = True
+) -> list[Path]:
+    """Write a run's files under ``out``, each atomically; return the paths written.
+
+    ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
+    ``outcomes.csv``, ``producer_income.csv``, the resolved ``scenario.toml`` with the run's
+    seed and days (so that ``laotie run out/scenario.toml`` repeats the run exactly), and
+    ``figures/*.png`` of replication 0.
+    """
+    import json
+
+    from ._io import atomic_write
+
+    tables = run_tables(results)
+    written: list[Path] = []
+
+    def put(name: str, write: object) -> None:
+        path = out / name
+        atomic_write(path, write)  # type: ignore[arg-type]
+        written.append(path)
+
+    if _has_parquet():
+        put("daily.parquet", lambda p: tables["daily"].to_parquet(p, index=False))
+    else:
+        put("daily.csv", lambda p: tables["daily"].to_csv(p, index=False))
+    put("summary.csv", lambda p: tables["summary"].to_csv(p))
+    put("outcomes.csv", lambda p: tables["outcomes"].to_csv(p))
+    income = pd.DataFrame(
+        {f"replication_{i}": r.producer_income for i, r in enumerate(results)}
+    ).rename_axis("producer")
+    put("producer_income.csv", lambda p: income.to_csv(p))
+    days = results[0].info.get("days", scenario.run.days) if results else scenario.run.days
+    resolved = scenario.replace(**{"run.seed": seed, "run.days": days})
+    put("scenario.toml", lambda p: p.write_text(resolved.to_toml(), encoding="utf-8"))
+    seeds = {
+        "seed": seed,
+        "replications": len(results),
+        "replication_seeds": [r.seed for r in results],
+    }
+    put("seed.json", lambda p: p.write_text(json.dumps(seeds, indent=2), encoding="utf-8"))
+    if figures and results:
+        written += write_figures(out / "figures", results[0])
+    return written
+
+
+def write_figures(folder: Path, result: Result) -> list[Path]:
+    """One PNG per plot kind of :mod:`laotie.plot`."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from ._io import atomic_write
+
+    written = []
+    for kind in plot.KINDS:
+        drawn = plot.plot(result, kind)
+        figure = drawn.figure if hasattr(drawn, "figure") else drawn
+        path = folder / f"{kind}.png"
+        atomic_write(path, lambda p, f=figure: f.savefig(p, format="png", dpi=120))
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
+def _has_parquet() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
