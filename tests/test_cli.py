@@ -117,7 +117,7 @@ def test_info_lists_versions(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-@pytest.mark.parametrize("command", ["graph", "info"])
+@pytest.mark.parametrize("command", ["graph", "run", "params", "info"])
 def test_every_subcommand_has_help_with_an_example(command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "laotie", command, "--help"],
@@ -126,3 +126,87 @@ def test_every_subcommand_has_help_with_an_example(command: str) -> None:
         check=True,
     )
     assert "example" in done.stdout
+
+
+def test_run_prints_the_channel_table(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "run", "village", "--days", "20", "--quiet")
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert lines[0].split()[:2] == ["channel", "conversion"]
+    assert [line.split()[0] for line in lines[1:]] == [
+        "follow",
+        "discovery",
+        "wom",
+        "storefront",
+        "trust",
+        "traffic",
+        "all",
+    ]
+    assert "Scenario 'village': 2,000 residents, 20 days" in err
+
+
+def test_run_with_replications_shows_intervals(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "run", "village", "--days", "20", "-R", "3", "--quiet")
+    assert status == 0
+    assert "95 % confidence intervals" in out
+    assert "[" in out.splitlines()[-2]
+
+
+def test_run_output_folder_repeats_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "run"
+    status, first, _ = run(
+        capsys,
+        "run",
+        "village",
+        "--days",
+        "15",
+        "--seed",
+        "7",
+        "--quiet",
+        "--out",
+        str(out_dir),
+        "--set",
+        "policy.traffic=head",
+    )
+    assert status == 0
+    names = {p.name for p in out_dir.iterdir()}
+    assert {"summary.csv", "outcomes.csv", "scenario.toml", "seed.json", "figures"} <= names
+    assert names & {"daily.parquet", "daily.csv"}
+    assert len(list((out_dir / "figures").glob("*.png"))) == 5
+    assert not list(out_dir.rglob("*.part"))
+    # The resolved scenario.toml holds the seed, the days and the --set change.
+    status, again, _ = run(capsys, "run", str(out_dir / "scenario.toml"), "--quiet")
+    assert again == first
+    # A non-empty folder is not written without --force.
+    status, _, err = run(capsys, "run", "village", "--days", "1", "--out", str(out_dir), "--quiet")
+    assert status == 2 and "is not empty; pass --force" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "villag"], "did you mean 'village'"),
+        (["run", "village", "--set", "policy.trafic=head"], "did you mean 'traffic'"),
+        (["run", "village", "-R", "0"], "--replications 0"),
+        (["run", "missing.toml"], "missing.toml: no such scenario file"),
+        (["params", "village", "--set", "run.days=-1"], "days = -1 is not allowed"),
+    ],
+)
+def test_run_bad_input_gives_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert err.startswith("laotie: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "params", "village", "--set", "policy.traffic=head")
+    assert status == 0
+    line = next(x for x in out.splitlines() if x.startswith("policy.traffic"))
+    assert "*head" in line and "inclusive" in line
+    line = next(x for x in out.splitlines() if x.startswith("decision.intercept"))
+    assert "*" not in line
