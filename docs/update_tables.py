@@ -1,8 +1,10 @@
-"""Regenerate the parameter tables in the docs from the parameter declarations.
+"""Regenerate the parameter tables in docs/ and models/ from the parameter declarations.
 
-Run ``python docs/update_tables.py`` after changing a declaration; the test suite fails while
-a table in docs/ differs from its declaration. A table lives between the markers
-``<!-- params:NAME -->`` and ``<!-- /params:NAME -->``, where NAME is a key of ``SECTIONS``.
+Run ``python docs/update_tables.py`` after changing a declaration or a shipped scenario; the
+test suite fails while a table differs from what this script generates. A declaration table
+lives between ``<!-- params:NAME -->`` and ``<!-- /params:NAME -->`` (NAME a key of
+``SECTIONS``); a scenario's table of its own settings between ``<!-- scenario:NAME -->`` and
+``<!-- /scenario:NAME -->`` (NAME a shipped scenario).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SECTIONS = {"CitySpec": CitySpec} | {
     kind.__name__: kind for name, kind in Scenario.sections().items() if name != "city"
 }
 DOCS = Path(__file__).parent
+MODELS = DOCS.parent / "models"
 
 
 def render(text: str) -> str:
@@ -28,12 +31,48 @@ def render(text: str) -> str:
         name = match.group(1)
         return f"<!-- params:{name} -->\n{markdown_table(SECTIONS[name])}\n<!-- /params:{name} -->"
 
-    return re.sub(r"<!-- params:(\w+) -->.*?<!-- /params:\1 -->", table, text, flags=re.S)
+    def scenario(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return (
+            f"<!-- scenario:{name} -->\n{scenario_tables(Scenario.preset(name))}\n"
+            f"<!-- /scenario:{name} -->"
+        )
+
+    text = re.sub(r"<!-- params:(\w+) -->.*?<!-- /params:\1 -->", table, text, flags=re.S)
+    return re.sub(r"<!-- scenario:(\w+) -->.*?<!-- /scenario:\1 -->", scenario, text, flags=re.S)
+
+
+def scenario_tables(scenario: Scenario) -> str:
+    """The regions of a scenario and every parameter it sets away from the default."""
+    lines = [
+        "| region | 中文 | residents | urban share |",
+        "|---|---|---|---|",
+        *(
+            f"| {r.name} | {r.name_zh} | {r.population:,} | {r.urban_share:g} |"
+            for r in scenario.city.regions
+        ),
+        "",
+        "| key | value | default | unit | meaning | source of the default |",
+        "|---|---|---|---|---|---|",
+    ]
+    for section, kind in Scenario.sections().items():
+        current = getattr(scenario, section)
+        for key, declared in kind.params().items():
+            value = getattr(current, key)
+            if value != declared.default:
+                lines.append(
+                    f"| `{section}.{key}` | {value:g} | {declared.default:g} | {declared.unit} | "
+                    f"{declared.doc} | {declared.source} |"
+                    if isinstance(value, float)
+                    else f"| `{section}.{key}` | {value} | {declared.default} | {declared.unit} | "
+                    f"{declared.doc} | {declared.source} |"
+                )
+    return "\n".join(lines)
 
 
 def main() -> int:
     changed = 0
-    for path in sorted(DOCS.rglob("*.md")):
+    for path in sorted([*DOCS.rglob("*.md"), *MODELS.rglob("*.md")]):
         text = path.read_text(encoding="utf-8")
         new = render(text)
         if new != text:

@@ -197,7 +197,7 @@ def test_run_output_folder_repeats_exactly(
 def test_run_bad_input_gives_one_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = run(capsys, *argv)
+    status, _, err = run(capsys, *argv)
     assert status == 2
     assert err.startswith("laotie: error: ") and err.count("\n") == 1
     assert message in err

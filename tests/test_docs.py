@@ -21,12 +21,20 @@ def load_updater():  # docs/ is not a package; load the script as a module
 def test_parameter_tables_are_current() -> None:
     updater = load_updater()
     stale = []
-    for path in sorted((ROOT / "docs").rglob("*.md")):
+    for path in sorted([*(ROOT / "docs").rglob("*.md"), *(ROOT / "models").rglob("*.md")]):
         text = path.read_text(encoding="utf-8")
         if updater.render(text) != text:
             stale.append(path.name)
     assert not stale, f"run `python docs/update_tables.py`: stale tables in {stale}"
     assert "<!-- params:CitySpec -->\n| key |" in (ROOT / "docs" / "model.md").read_text()
+
+
+def test_every_shipped_scenario_has_a_readme_with_its_table() -> None:
+    for folder in sorted((ROOT / "models").iterdir()):
+        if folder.is_dir():
+            readme = (folder / "README.md").read_text(encoding="utf-8")
+            assert f"<!-- scenario:{folder.name} -->\n| region |" in readme, folder.name
+            assert "**The question.**" in readme
 
 
 def readme_commands() -> list[str]:

@@ -73,7 +73,8 @@ group_size = 50
         ),
         (
             CITY + "[policy]\ntraffic = 'headd'\n",
-            r"\[policy\]: traffic = 'headd' is not allowed; expected one of 'head', 'inclusive'; did you mean 'head'",
+            r"\[policy\]: traffic = 'headd' is not allowed; expected one of 'head', "
+            r"'inclusive'; did you mean 'head'",
         ),
         (
             CITY + "[creators]\npost_prob = 1.5\n",
