@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ._io import atomic_write
+from .errors import LaotieError
 from .metrics import (
     CHANNELS,
     COLUMNS,
@@ -20,6 +28,8 @@ from .metrics import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from .engine.engine import Engine
     from .scenario import Scenario
 
@@ -80,6 +90,200 @@ class Result:
             info=dict(info or {}),
         )
 
+    def plot(self, kind: str, **kwargs: Any) -> Axes:
+        """Plot the result with matplotlib; see :mod:`laotie.plot`.
+
+        Parameters
+        ----------
+        kind : str
+            ``"conversion"`` (转化率 by channel over days), ``"order_values"`` (客单价
+            distributions), ``"cumulative_gmv"`` (成交额), ``"lorenz"`` (creators' income
+            and its Gini coefficient) or ``"producer_income"`` (poor producers, 精准扶贫).
+        **kwargs
+            Passed to the function of that kind, e.g. ``ax`` or ``channels``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown kind, naming the kinds and the nearest one.
+        """
+        from .plot import plot
+
+        return plot(self, kind, **kwargs)
+
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Save the result losslessly to ``directory`` (created if missing).
+
+        Parameters
+        ----------
+        directory : str or path
+            The folder to write. Other files in it are left alone.
+        overwrite : bool, default False
+            Replace a result already saved there. Without it, a directory that holds any
+            result file is refused.
+
+        Raises
+        ------
+        LaotieError
+            When the directory already holds result files (without ``overwrite``), is not
+            a directory, cannot be written, or ``info`` holds values JSON cannot represent.
+
+        Notes
+        -----
+        The files:
+
+        - ``daily.parquet``, or ``daily.csv`` when pyarrow is not installed: ``daily``;
+        - ``summary.csv``, ``order_values.csv``: ``summary`` (with its ``channel`` index)
+          and ``order_values``;
+        - ``arrays.npz``: ``creator_income`` and ``producer_income``;
+        - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
+          ``seed``, ``info``, the scenario (``Scenario.to_dict()``) and the dtype of every
+          column (with the categories of ``channel``, in order), so that :meth:`load`
+          restores every dtype exactly whatever the format of the frames.
+
+        CSV files hold floats in their shortest exact form and are read back as text, so
+        they are as lossless as Parquet. Every file is written to a temporary name in the
+        directory and renamed into place. ``result.json`` is written last (and, with
+        ``overwrite``, removed first), so a directory that has it holds a complete result.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from laotie import Scenario, simulate
+        >>> result = simulate(Scenario.preset("mudanjiang", scale=0.001), days=3, seed=1)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     result.save(folder)
+        ...     loaded = Result.load(folder)
+        >>> loaded.daily.equals(result.daily), loaded.scenario == result.scenario
+        (True, True)
+        """
+        directory = Path(directory)
+        if directory.exists() and not directory.is_dir():
+            raise LaotieError(f"{directory}: cannot save a result here: not a directory")
+        present = [name for name in _FILES if (directory / name).exists()]
+        if present and not overwrite:
+            raise LaotieError(
+                f"{directory}: already holds a result ({', '.join(present)}); "
+                "pass overwrite=True to replace it"
+            )
+        daily_file = _DAILY_PARQUET if _parquet_available() else _DAILY_CSV
+        frames = {
+            "daily": (daily_file, self.daily),
+            "summary": (_SUMMARY, self.summary),
+            "order_values": (_ORDER_VALUES, self.order_values),
+        }
+        meta = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "outcomes": {
+                key: None if isinstance(value, float) and math.isnan(value) else value
+                for key, value in self.outcomes.items()
+            },
+            "seed": self.seed,
+            "info": self.info,
+            "scenario": self.scenario.to_dict(),
+            "frames": {
+                name: {"file": file, **_schema(frame, f"{directory}: {name}")}
+                for name, (file, frame) in frames.items()
+            },
+            "arrays": {"file": _ARRAYS, "names": list(_ARRAY_NAMES)},
+        }
+        encoded = _to_json(meta, directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / _META).unlink(missing_ok=True)
+        except OSError as err:
+            raise LaotieError(f"{directory}: cannot write ({err})") from err
+        for file, frame in frames.values():
+            if file == _DAILY_PARQUET:
+                _atomic(directory / file, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow"))
+            else:
+                _atomic(directory / file, lambda tmp, f=frame: _write_csv(f, tmp))
+        arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_NAMES}
+        _atomic(directory / _ARRAYS, lambda tmp: _write_npz(tmp, arrays))
+        stale = _DAILY_CSV if daily_file == _DAILY_PARQUET else _DAILY_PARQUET
+        try:
+            (directory / stale).unlink(missing_ok=True)
+        except OSError as err:
+            raise LaotieError(f"{directory / stale}: cannot remove ({err})") from err
+        _atomic(directory / _META, lambda tmp: tmp.write_text(encoded, encoding="utf-8"))
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> Result:
+        """Load a result written by :meth:`save`.
+
+        Parameters
+        ----------
+        directory : str or path
+            The folder :meth:`save` wrote. The daily frame is read from ``daily.parquet``
+            or ``daily.csv``, whichever ``result.json`` names.
+
+        Returns
+        -------
+        Result
+            Equal to the saved one: the same frames with the same dtypes, arrays, outcomes,
+            seed, info (as JSON values: tuples come back as lists) and scenario.
+
+        Raises
+        ------
+        LaotieError
+            When the directory or one of its files is missing, a file cannot be read, the
+            result was written by a newer laotie, or reading ``daily.parquet`` needs
+            pyarrow, which is not installed. A ScenarioError (a LaotieError) when the
+            saved scenario is not valid.
+        """
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise LaotieError(f"{directory}: no such result directory")
+        meta_path = directory / _META
+        if not meta_path.exists():
+            raise LaotieError(f"{directory}: not a complete result: {_META} is missing")
+        with _reading(meta_path):
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise LaotieError(f"{meta_path}: not a laotie result file")
+        if meta.get("format_version", 0) > _FORMAT_VERSION:
+            raise LaotieError(
+                f"{meta_path}: written by a newer laotie (format version "
+                f"{meta['format_version']}); upgrade laotie to read it"
+            )
+        with _reading(meta_path):
+            specs = meta["frames"]
+            files = [spec["file"] for spec in specs.values()] + [meta["arrays"]["file"]]
+        missing = [file for file in files if not (directory / file).exists()]
+        if missing:
+            raise LaotieError(
+                f"{directory}: not a complete result: {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} missing"
+            )
+        frames = {name: _read_frame(directory / spec["file"], spec) for name, spec in specs.items()}
+        arrays_path = directory / meta["arrays"]["file"]
+        with _reading(arrays_path), np.load(arrays_path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in meta["arrays"]["names"]}
+        from .scenario import Scenario
+
+        with _reading(meta_path):
+            outcomes = {
+                key: float("nan") if value is None else value
+                for key, value in meta["outcomes"].items()
+            }
+            scenario_data, seed, info = meta["scenario"], meta["seed"], meta["info"]
+        return cls(
+            daily=frames["daily"],
+            summary=frames["summary"],
+            outcomes=outcomes,
+            creator_income=arrays["creator_income"],
+            producer_income=arrays["producer_income"],
+            order_values=frames["order_values"],
+            scenario=Scenario.from_dict(scenario_data, where=f"{meta_path} [scenario]"),
+            seed=seed,
+            info=info,
+        )
+
 
 def daily_frame(counts: np.ndarray) -> pd.DataFrame:
     """Tidy frame from counts of shape (days, channels, COUNTS)."""
@@ -130,3 +334,154 @@ def run_outcomes(engine: Engine) -> dict[str, float]:
         rates = [r[name] for r in engine.repurchase if not np.isnan(r[name])]
         out[f"monthly_repurchase_{name}"] = float(np.mean(rates)) if rates else float("nan")
     return out
+
+
+_FORMAT = "laotie-result"
+_FORMAT_VERSION = 1
+_META = "result.json"
+_DAILY_PARQUET = "daily.parquet"
+_DAILY_CSV = "daily.csv"
+_SUMMARY = "summary.csv"
+_ORDER_VALUES = "order_values.csv"
+_ARRAYS = "arrays.npz"
+_FILES = (_META, _DAILY_PARQUET, _DAILY_CSV, _SUMMARY, _ORDER_VALUES, _ARRAYS)
+_ARRAY_NAMES = ("creator_income", "producer_income")
+
+
+def _parquet_available() -> bool:
+    """Whether pyarrow, which writes and reads Parquet, can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _dtype_spec(dtype: Any, where: str) -> dict[str, Any]:
+    """The dtype of a column or index as JSON values (see :func:`_restore`)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return {
+            "dtype": "category",
+            "categories": [_plain(c) for c in dtype.categories],
+            "ordered": bool(dtype.ordered),
+        }
+    if pd.api.types.is_string_dtype(dtype):
+        return {"dtype": "str"}
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return {"dtype": dtype.name}
+    raise LaotieError(f"{where} has dtype {dtype}, which a result cannot save")
+
+
+def _schema(frame: pd.DataFrame, where: str) -> dict[str, Any]:
+    """Column names and dtypes, and the index unless it is the default 0, 1, ..., n - 1."""
+    index = frame.index
+    return {
+        "index": {"name": index.name, **_dtype_spec(index.dtype, f"{where}, index")}
+        if _has_index(frame)
+        else None,
+        "columns": [
+            {"name": str(name), **_dtype_spec(frame[name].dtype, f"{where}, column {name!r}")}
+            for name in frame.columns
+        ],
+    }
+
+
+def _restore(values: Any, spec: dict[str, Any]) -> Any:
+    """``values`` (text from a CSV file, or typed from Parquet) with the dtype of ``spec``."""
+    kind = spec["dtype"]
+    if kind == "category":
+        dtype = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
+        values = np.asarray(values, dtype=object)
+        unknown = ~pd.isna(values) & ~np.isin(values, np.asarray(dtype.categories, dtype=object))
+        if unknown.any():
+            raise ValueError(
+                f"values {sorted(set(values[unknown]))} are not among the "
+                f"categories {list(dtype.categories)}"
+            )
+        return pd.Categorical(values, dtype=dtype)
+    if kind == "str":
+        return list(values)
+    if kind == "bool" and np.asarray(values).dtype.kind in "OUS":
+        return np.asarray(values, dtype=str) == "True"
+    return np.asarray(values).astype(kind)
+
+
+def _has_index(frame: pd.DataFrame) -> bool:
+    """Whether the index of ``frame`` is more than the default 0, 1, ..., n - 1."""
+    index = frame.index
+    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    return not default or index.name is not None
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=_has_index(frame), na_rep="NaN", lineterminator="\n")
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    # A file object, not a name: numpy would append ".npz" to the temporary name.
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _read_frame(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
+    """A frame saved by :meth:`Result.save`, with the dtypes of its ``spec``."""
+    with _reading(path):
+        if path.suffix == ".parquet":
+            if not _parquet_available():
+                raise LaotieError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow")
+            raw = pd.read_parquet(path, engine="pyarrow")
+        else:
+            # Every cell as its text, converted below: exact, whatever pandas' float parser.
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        index = spec["index"]
+        names = [c["name"] for c in spec["columns"]]
+        found = [str(c) for c in raw.columns]
+        expected = names if index is None or path.suffix == ".parquet" else [index["name"], *names]
+        if found != expected:
+            raise LaotieError(f"{path}: columns {found} do not match the {expected} of {_META}")
+        frame = pd.DataFrame(
+            {c["name"]: _restore(raw[c["name"]].to_numpy(), c) for c in spec["columns"]},
+            columns=names,
+        )
+        if index is not None:
+            values = raw.index if path.suffix == ".parquet" else raw[index["name"]]
+            frame.index = pd.Index(_restore(np.asarray(values), index), name=index["name"])
+    return frame
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn errors while reading ``path`` into a LaotieError that names it."""
+    try:
+        yield
+    except LaotieError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+        raise LaotieError(f"{path}: cannot read ({type(err).__name__}: {err})") from err
+
+
+def _to_json(meta: dict[str, Any], directory: Path) -> str:
+    """``meta`` as strict JSON (no NaN), or a LaotieError naming the part that cannot be."""
+    for key, value in meta.items():
+        try:
+            json.dumps(value, allow_nan=False, default=_json_default)
+        except (TypeError, ValueError) as err:
+            raise LaotieError(
+                f"{directory}: cannot save the result's {key} as JSON ({err})"
+            ) from err
+    return json.dumps(meta, allow_nan=False, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write ``path`` atomically (see :func:`laotie._io.atomic_write`)."""
+    atomic_write(path, write)

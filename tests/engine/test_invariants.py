@@ -98,11 +98,14 @@ def scenarios(draw: st.DrawFn) -> tuple[CitySpec, int, Scenario, int, int]:
         "producers.channel": draw(st.sampled_from(["creators", "storefronts", "both"])),
         "producers.listings": draw(st.integers(1, 4)),
         "training.day": draw(st.integers(0, days - 1)) if trained else -1,
-        "training.n_creators": draw(st.integers(0, 5)),
+        "training.n_creators": draw(st.integers(0, 5)) if trained else 0,
         "training.rule": draw(st.sampled_from(["followers", "local", "rural", "random"])),
         # Up to a few thousand new follows: enough to fill the follow buffer past its merge point.
         "training.follower_gain": draw(st.sampled_from([0, 10, 50, 500])),
     }
+    if spec.creator_share == 0:
+        # Scenario refuses specialties listed by creators in a city without creators.
+        changes["producers.channel"] = "storefronts"
     scenario = Scenario(city=spec).replace(**changes)
     return spec, draw(st.integers(0, 2**32)), scenario, draw(st.integers(0, 2**32)), days
 

@@ -1,0 +1,447 @@
+"""Plots of a :class:`~laotie.results.Result` with matplotlib (imported only when plotting).
+
+Every function takes a result and an optional ``ax`` to draw on (a new figure otherwise),
+and returns the :class:`matplotlib.axes.Axes` it drew on. Nothing calls ``plt.show()``:
+show or save the figure yourself (``ax.figure.savefig("conversion.png")``). Labels on the
+figures are in English only, because matplotlib's default fonts have no Chinese glyphs; the
+Chinese terms are in the docstrings.
+
+Kinds, for :func:`plot` and :meth:`Result.plot <laotie.results.Result.plot>`:
+
+- ``"conversion"``: conversion (转化率) by channel over days (:func:`conversion`);
+- ``"order_values"``: the order-value (客单价) distributions by channel (:func:`order_values`);
+- ``"cumulative_gmv"``: cumulative GMV (成交额) by channel (:func:`cumulative_gmv`);
+- ``"lorenz"``: the Lorenz curve of creators' income with its Gini coefficient (:func:`lorenz`);
+- ``"producer_income"``: poor producers' income (精准扶贫) (:func:`producer_income`).
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import matplotlib.pyplot as plt
+>>> from laotie import Scenario, simulate
+>>> result = simulate(Scenario.preset("mudanjiang", scale=0.001), days=10, seed=1)
+>>> ax = result.plot("cumulative_gmv")
+>>> [line.get_label() for line in ax.get_lines()][:2]
+['follow (... RMB)', 'discovery (... RMB)']
+>>> plt.close(ax.figure)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ScenarioError
+from .metrics import CHANNELS, FAMILIES, ROWS, gini
+from .params import suggest
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .results import Result
+
+__all__ = [
+    "KINDS",
+    "conversion",
+    "cumulative_gmv",
+    "lorenz",
+    "order_values",
+    "plot",
+    "producer_income",
+]
+
+DEFAULT_CHANNELS: tuple[str, ...] = ("follow", "discovery", "wom", "storefront", "trust", "traffic")
+"""Channels drawn by default: the four sub-channels and the trust and traffic families."""
+
+# Sub-channels solid; families dashed in the colour of their members (traffic is storefront).
+_STYLE: dict[str, dict[str, Any]] = {
+    "follow": {"color": "C0", "linestyle": "-"},
+    "discovery": {"color": "C1", "linestyle": "-"},
+    "wom": {"color": "C2", "linestyle": "-"},
+    "storefront": {"color": "C3", "linestyle": "-"},
+    "trust": {"color": "C4", "linestyle": "--"},
+    "traffic": {"color": "C3", "linestyle": "--"},
+    "all": {"color": "0.2", "linestyle": ":"},
+}
+
+
+def conversion(
+    result: Result,
+    channels: Sequence[str] = DEFAULT_CHANNELS,
+    *,
+    window: int = 7,
+    ax: Axes | None = None,
+) -> Axes:
+    """Conversion (转化率: orders per exposure) by channel over the days of the run.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    channels : sequence of str, default: the sub-channels and the trust and traffic families
+        Rows of ``result.daily["channel"]``: ``follow``, ``discovery``, ``wom``,
+        ``storefront``, ``trust``, ``traffic`` or ``all``. One line each, in this order.
+    window : int, default 7
+        Days in the rolling window, ending on the day plotted (1: each day on its own).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per channel; the y axis is conversion in percent.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown channel (with the nearest valid one) or a window below 1.
+
+    Notes
+    -----
+    The value on day ``t`` is the ratio of sums over the window,
+    ``sum(orders[t - window + 1 .. t]) / sum(exposures[t - window + 1 .. t])``, not the mean
+    of daily ratios, so quiet days weigh less than busy ones; the first ``window - 1`` days
+    use the days available. A window without exposures leaves a gap.
+    The ``traffic`` family is the ``storefront`` channel alone, so their lines coincide.
+    """
+    channels = _check_channels(channels, ROWS)
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        raise ScenarioError(f"window = {window!r} is not allowed; expected an integer ≥ 1")
+    ax = _axes(ax)
+    orders = _by_day(result, "orders")
+    exposures = _by_day(result, "exposures")
+    for channel in channels:
+        num = orders[channel].rolling(window, min_periods=1).sum()
+        den = exposures[channel].rolling(window, min_periods=1).sum()
+        ratio = num / den.where(den > 0)
+        ax.plot(ratio.index, ratio.to_numpy(), label=channel, **_STYLE[channel])
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.set_xlabel("day")
+    ax.set_ylabel("conversion (orders / exposures)")
+    what = "daily" if window == 1 else f"{window}-day rolling"
+    ax.set_title(f"Conversion by channel ({what})")
+    if len(orders) == 0:
+        _message(ax, "no days simulated")
+    else:
+        ax.legend()
+    return ax
+
+
+def order_values(
+    result: Result,
+    channels: Sequence[str] = CHANNELS,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """The distribution of order values (客单价, RMB per order) by channel over the run.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    channels : sequence of str, default: the four sub-channels
+        ``follow``, ``discovery``, ``wom``, ``storefront``, or a family (``trust``,
+        ``traffic``, ``all``: the sum of its sub-channels' histograms).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One step outline per channel with orders, and a dotted vertical line at its mean
+        order value; channels without orders are named in a note on the axes.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown channel (with the nearest valid one).
+
+    Notes
+    -----
+    The histograms are ``result.order_values``, normalised per channel: a bar's height is
+    the share of the channel's orders in that bin, so the heights of a channel sum to 1.
+    The bins are equal on a log scale (60 from 1 to 100,000 RMB), and the x axis is
+    logarithmic. The two open-ended bins, below 1 RMB and above 100,000 RMB, are drawn one
+    bin wide. The mean marked is the exact one, GMV / orders from ``result.summary``, not
+    one estimated from the bins.
+    """
+    channels = _check_channels(channels, ROWS)
+    ax = _axes(ax)
+    hist = result.order_values
+    edges = np.append(hist["low"].to_numpy(float), hist["high"].to_numpy(float)[-1])
+    step = edges[2] / edges[1]
+    drawn_edges = edges.copy()
+    drawn_edges[0] = edges[1] / step
+    drawn_edges[-1] = edges[-2] * step
+    empty = []
+    occupied = np.zeros(len(hist), dtype=bool)
+    for channel in channels:
+        members = [CHANNELS[i] for i in FAMILIES[channel]] if channel in FAMILIES else [channel]
+        counts = hist[members].to_numpy(np.int64).sum(axis=1)
+        total = counts.sum()
+        if total == 0:
+            empty.append(channel)
+            continue
+        occupied |= counts > 0
+        mean = float(result.summary.loc[channel, "order_value"])
+        style = _STYLE[channel]
+        ax.stairs(
+            counts / total,
+            drawn_edges,
+            color=style["color"],
+            linestyle=style["linestyle"],
+            linewidth=1.5,
+            label=f"{channel}: mean {mean:,.0f} RMB ({total:,} orders)",
+        )
+        ax.axvline(mean, color=style["color"], linestyle=":", linewidth=1.2)
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if occupied.any():
+        first, last = np.flatnonzero(occupied)[[0, -1]]
+        ax.set_xlim(drawn_edges[max(first - 1, 0)], drawn_edges[min(last + 2, len(edges) - 1)])
+        ax.legend()
+    ax.set_xlabel("order value (RMB, log scale)")
+    ax.set_ylabel("share of the channel's orders per bin")
+    ax.set_title("Order value by channel (dotted: mean)")
+    if empty:
+        note = "no orders: " + ", ".join(empty)
+        if not occupied.any():
+            _message(ax, note)
+        else:
+            ax.text(0.99, 0.6, note, transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    return ax
+
+
+def cumulative_gmv(
+    result: Result,
+    channels: Sequence[str] = DEFAULT_CHANNELS,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Cumulative GMV (成交额, gross merchandise value in RMB) by channel over the days.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    channels : sequence of str, default: the sub-channels and the trust and traffic families
+        Rows of ``result.daily["channel"]``. One line each, in this order.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per channel; the value on day ``t`` is the GMV of days 0 to ``t`` (RMB),
+        and each legend entry gives the channel's total over the run.
+        The ``traffic`` family is the ``storefront`` channel alone, so their lines
+        coincide.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown channel (with the nearest valid one).
+    """
+    channels = _check_channels(channels, ROWS)
+    ax = _axes(ax)
+    gmv = _by_day(result, "gmv").cumsum()
+    for channel in channels:
+        line = gmv[channel]
+        total = float(line.iloc[-1]) if len(line) else 0.0
+        ax.plot(
+            line.index, line.to_numpy(), label=f"{channel} ({total:,.0f} RMB)", **_STYLE[channel]
+        )
+    from matplotlib.ticker import StrMethodFormatter
+
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel("day")
+    ax.set_ylabel("cumulative GMV (RMB)")
+    ax.set_title("Cumulative GMV by channel")
+    if len(gmv) == 0:
+        _message(ax, "no days simulated")
+    else:
+        ax.legend()
+    return ax
+
+
+def lorenz(result: Result, *, ax: Axes | None = None) -> Axes:
+    """The Lorenz curve of selling creators' income (commission, RMB) and its Gini coefficient.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two lines: the Lorenz curve, labelled with the number of creators and the Gini
+        coefficient (the same as ``result.outcomes["creator_income_gini"]``), and the line
+        of equality (dashed). Without creator income only the line of equality is drawn,
+        with a message.
+
+    Notes
+    -----
+    With incomes sorted in increasing order, :math:`x_1 \\le \\dots \\le x_n`, the curve
+    joins :math:`(0, 0)` and the points :math:`(i / n, \\sum_{j \\le i} x_j / \\sum_j x_j)`.
+    The Gini coefficient is twice the area between the line of equality and the curve
+    (0: every creator earns the same; near 1: one creator earns everything). Kuaishou
+    describes its traffic policy (普惠) as keeping this coefficient of creators' income low.
+    Creators who sold nothing count, with income 0.
+    """
+    ax = _axes(ax)
+    income = np.sort(np.asarray(result.creator_income, dtype=np.float64))
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="equality")
+    if len(income) and income.sum() > 0:
+        x = np.arange(len(income) + 1) / len(income)
+        y = np.concatenate(([0.0], np.cumsum(income) / income.sum()))
+        y[-1] = 1.0
+        label = f"creators (n = {len(income):,}), Gini = {gini(income):.3f}"
+        ax.plot(x, y, color="C4", linewidth=2, label=label)
+        ax.fill_between(x, x, y, color="C4", alpha=0.15)
+    else:
+        _message(ax, "no creator income in this run")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("share of selling creators (lowest income first)")
+    ax.set_ylabel("share of creators' income (commission)")
+    ax.set_title("Lorenz curve of creators' income")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def producer_income(result: Result, *, ax: Axes | None = None) -> Axes:
+    """Poor producers' income (精准扶贫, targeted poverty alleviation; RMB over the run).
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The producers ranked by income, highest first, as filled bars of equal width over
+        the share of producers (one filled step outline, so that it stays light for many
+        producers); a dashed line at the mean; and a note with the number of producers, how
+        many earned nothing and their share, and the total. With no producers in the
+        scenario, a message instead.
+
+    Notes
+    -----
+    A producer's income is ``producers.income_share`` of the value of every sale of their
+    specialty (贫困户的特产), by whichever seller (creator or storefront) listed it.
+    """
+    ax = _axes(ax)
+    income = np.sort(np.asarray(result.producer_income, dtype=np.float64))[::-1]
+    n = len(income)
+    days = int(result.daily["day"].nunique())
+    ax.set_xlabel("poor producers, ranked by income (share of producers)")
+    ax.set_ylabel(f"income over {days} days (RMB)")
+    ax.set_title("Poor producers' income")
+    if n == 0:
+        _message(ax, "no poor producers in this scenario\n(producers.n_producers = 0)")
+        return ax
+    from matplotlib.ticker import PercentFormatter
+
+    edges = np.arange(n + 1) / n
+    ax.stairs(income, edges, fill=True, color="C2", alpha=0.8, label="income per producer")
+    mean = float(income.mean())
+    ax.axhline(mean, color="0.3", linestyle="--", linewidth=1, label=f"mean {mean:,.1f} RMB")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.set_xlim(0, 1)
+    zero = int((income == 0).sum())
+    note = (
+        f"{n:,} producers; {zero:,} ({zero / n:.0%}) earned nothing\n"
+        f"total {income.sum():,.0f} RMB, median {np.median(income):,.1f} RMB"
+    )
+    ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    ax.legend(loc="center right")
+    return ax
+
+
+KINDS: dict[str, Callable[..., Axes]] = {
+    "conversion": conversion,
+    "order_values": order_values,
+    "cumulative_gmv": cumulative_gmv,
+    "lorenz": lorenz,
+    "producer_income": producer_income,
+}
+"""The plot kinds and the functions that draw them."""
+
+
+def plot(result: Result, kind: str, **kwargs: Any) -> Axes:
+    """Draw the plot ``kind`` of ``result``; ``kwargs`` go to the function of that kind.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot.
+    kind : str
+        One of ``conversion``, ``order_values``, ``cumulative_gmv``, ``lorenz``,
+        ``producer_income`` (see :data:`KINDS`).
+    **kwargs
+        Passed on, e.g. ``ax`` or ``channels``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown kind, naming the kinds and the nearest one.
+    """
+    if kind not in KINDS:
+        near = suggest(kind, list(KINDS))
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise ScenarioError(f"unknown plot kind {kind!r}{hint} (kinds: {', '.join(KINDS)})")
+    return KINDS[kind](result, **kwargs)
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(layout="constrained")[1]
+
+
+def _check_channels(channels: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    if isinstance(channels, str):
+        channels = [channels]
+    channels = list(channels)
+    for channel in channels:
+        if channel not in allowed:
+            near = suggest(channel, list(allowed))
+            hint = f"; did you mean {near!r}?" if near else ""
+            raise ScenarioError(
+                f"unknown channel {channel!r}{hint} (channels: {', '.join(allowed)})"
+            )
+    return channels
+
+
+def _by_day(result: Result, column: str) -> pd.DataFrame:
+    """``column`` of ``result.daily`` as a frame: one row per day, one column per channel."""
+    frame = result.daily.pivot(index="day", columns="channel", values=column)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.reindex(columns=list(ROWS))
+
+
+def _message(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.3")
