@@ -59,6 +59,13 @@ class Result:
     scenario : Scenario
     seed : dict
         The run's SeedSequence entropy and spawn key: enough to repeat the run exactly.
+    information : pandas.DataFrame
+        Per government message and day (from its posting day): the share of residents
+        informed overall, rural, urban, among users and non-users, the shares of the informed
+        by path (``by_feed``, ``by_hometown``, ``by_share``, ``by_offline``), the baseline
+        channel's coverage and the urban–rural gap (docs/model.md, 3.5, "Information").
+    information_regions : pandas.DataFrame
+        The share informed per message, day and region (a long table).
     """
 
     daily: pd.DataFrame
@@ -70,11 +77,21 @@ class Result:
     scenario: Scenario
     seed: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
+    information: pd.DataFrame = field(default_factory=pd.DataFrame)
+    information_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        """Per government message: final coverage and the days it took to reach 50 % and 80 %."""
+        from .engine.information import message_summary
+
+        return message_summary(self.information) if len(self.information) else pd.DataFrame()
 
     @classmethod
     def from_engine(cls, engine: Engine, info: dict[str, Any] | None = None) -> Result:
         """Collect the results of an engine after its run."""
         counts = np.array(engine.history).reshape(len(engine.history), len(ROWS), len(COUNTS))
+        information, information_regions = engine.information.frames(engine.graph.region_names)
         return cls(
             daily=daily_frame(counts),
             summary=summary_frame(counts),
@@ -82,6 +99,8 @@ class Result:
             creator_income=engine.creator_income.copy(),
             producer_income=engine.producer_income.copy(),
             order_values=order_value_frame(engine.order_values),
+            information=information,
+            information_regions=information_regions,
             scenario=engine.scenario,
             seed={
                 "entropy": engine.seed_sequence.entropy,
@@ -175,6 +194,8 @@ class Result:
             "daily": (daily_file, self.daily),
             "summary": (_SUMMARY, self.summary),
             "order_values": (_ORDER_VALUES, self.order_values),
+            "information": (_INFORMATION, self.information),
+            "information_regions": (_INFORMATION_REGIONS, self.information_regions),
         }
         meta = {
             "format": _FORMAT,
@@ -279,6 +300,8 @@ class Result:
             creator_income=arrays["creator_income"],
             producer_income=arrays["producer_income"],
             order_values=frames["order_values"],
+            information=frames["information"],
+            information_regions=frames["information_regions"],
             scenario=Scenario.from_dict(scenario_data, where=f"{meta_path} [scenario]"),
             seed=seed,
             info=info,
@@ -343,8 +366,19 @@ _DAILY_PARQUET = "daily.parquet"
 _DAILY_CSV = "daily.csv"
 _SUMMARY = "summary.csv"
 _ORDER_VALUES = "order_values.csv"
+_INFORMATION = "information.csv"
+_INFORMATION_REGIONS = "information_regions.csv"
 _ARRAYS = "arrays.npz"
-_FILES = (_META, _DAILY_PARQUET, _DAILY_CSV, _SUMMARY, _ORDER_VALUES, _ARRAYS)
+_FILES = (
+    _META,
+    _DAILY_PARQUET,
+    _DAILY_CSV,
+    _SUMMARY,
+    _ORDER_VALUES,
+    _INFORMATION,
+    _INFORMATION_REGIONS,
+    _ARRAYS,
+)
 _ARRAY_NAMES = ("creator_income", "producer_income")
 
 

@@ -36,6 +36,7 @@ from .params import Section, param, suggest
 __all__ = [
     "Creators",
     "Decision",
+    "Information",
     "Outcomes",
     "Policy",
     "Population",
@@ -427,6 +428,76 @@ class Training(Section):
 
 
 @dataclass(frozen=True)
+class Information(Section):
+    """Government posts and the last mile (政务宣传, 便民服务; 快手同城, 快手同乡)."""
+
+    n_messages: int = param(
+        0,
+        "government messages posted (each by every government account); 0: no information",
+        unit="messages",
+        low=0,
+        high=1000,
+    )
+    first_day: int = param(0, "day the first message is posted", unit="day", low=0, high=100_000)
+    interval: int = param(7, "days between two messages", unit="days", low=1, high=100_000)
+    live_days: int = param(3, "days a post stays in the feeds", unit="days", low=1, high=100_000)
+    city_feed: float = param(
+        0.1,
+        "daily probability that an active user sees a post of content quality 1 in the "
+        "same-city feed (快手同城); it scales with the account's content quality",
+        unit="probability per day",
+        **_PROB,
+    )
+    hometown_feed: float = param(
+        0.2,
+        "daily probability that an active user whose hometown is the account's region sees a "
+        "post of content quality 1 in the same-hometown feed (快手同乡), wherever they live",
+        unit="probability per day",
+        **_PROB,
+    )
+    share_prob: float = param(
+        0.02,
+        "probability, per unit of trust, that a newly informed user shares the message in the "
+        "app with each user who trusts them",
+        unit="probability",
+        **_PROB,
+    )
+    offline_prob: float = param(
+        0.02,
+        "probability, per unit of trust, that a newly informed resident tells each kin "
+        "(local tie) offline, users or not: the last mile",
+        unit="probability",
+        **_PROB,
+    )
+    gov_quality_mean: float = param(
+        0.4, "mean content quality of government accounts' posts", unit="0–1", **_MEAN
+    )
+    training_day: int = param(
+        -1,
+        "day government account operators are trained (雪城发布); −1: never",
+        unit="day",
+        low=-1,
+        high=100_000,
+    )
+    training_gain: float = param(
+        0.3, "content quality the training adds (capped at 1)", unit="0–1", low=0, high=1
+    )
+    tv_urban: float = param(
+        0.05,
+        "baseline channel (city TV, news portal): daily probability that an urban resident "
+        "learns a live message, whether or not they use the app",
+        unit="probability per day",
+        **_PROB,
+    )
+    tv_rural: float = param(
+        0.02,
+        "baseline channel: the same for a rural resident",
+        unit="probability per day",
+        **_PROB,
+    )
+
+
+@dataclass(frozen=True)
 class Run(Section):
     """How a scenario is run by default (the command line and ``simulate(days=None)``)."""
 
@@ -447,6 +518,7 @@ _SECTIONS: dict[str, type[Section]] = {
     "policy": Policy,
     "producers": Producers,
     "training": Training,
+    "information": Information,
     "run": Run,
 }
 
@@ -466,6 +538,7 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     producers: Producers = field(default_factory=Producers)
     training: Training = field(default_factory=Training)
+    information: Information = field(default_factory=Information)
     run: Run = field(default_factory=Run)
     name: str = "custom"
     description: str = ""

@@ -26,6 +26,7 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
+from .information import InformationState
 from .market import Market, expand_rows
 
 __all__ = ["Engine"]
@@ -40,6 +41,7 @@ _PHASES = (
     "decide",
     "outcomes",
     "training",
+    "information",
 )
 
 # Where the trust of an exposure's source lives.
@@ -132,10 +134,8 @@ class Engine:
         # One stream per phase: changing one phase's parameters (or turning it off) leaves
         # the other phases' draws as they were, so arms of a comparison share their random
         # numbers wherever their rules agree.
-        self.rngs = {
-            phase: np.random.default_rng(child)
-            for phase, child in zip(_PHASES, day_seq.spawn(len(_PHASES)), strict=True)
-        }
+        children = dict(zip(_PHASES, day_seq.spawn(len(_PHASES)), strict=True))
+        self.rngs = {phase: np.random.default_rng(child) for phase, child in children.items()}
         m = self.market
         n = graph.n_nodes
         self.day = 0
@@ -156,6 +156,7 @@ class Engine:
         self.order_values = np.zeros((len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(n)
         self.trained: np.ndarray = np.zeros(0, np.int32)
+        self.information = InformationState(graph, m, scenario, children["information"])
 
     # ------------------------------------------------------------------ the day
     def step(self) -> np.ndarray:
@@ -178,6 +179,7 @@ class Engine:
         exposures = Batch.concat(batches)
         orders, blocked = self._decide(exposures)
         new_follows = self._outcomes(orders)
+        self.information.step(self.day, self.active_users)
         by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
         counts = self._counter.count(
             [by_channel.get(c, np.zeros(0, np.int32)) for c in range(len(CHANNELS))],

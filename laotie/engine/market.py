@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ScenarioError
-from ..graph._core import FOLLOW, HEAD, LOCAL_CREATOR, TrustGraph
+from ..graph._core import FOLLOW, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
 
 __all__ = ["Follows", "Listeners", "Market"]
@@ -49,13 +49,15 @@ class Listeners:
     """Local and city ties grouped by the trusted person: row ``j`` lists who trusts ``j``.
 
     Word of mouth flows from ``j`` to the people in row ``j``; ``trust[k]`` is their trust in
-    ``j`` and ``memory[k]`` their last outcome of buying on ``j``'s recommendation.
+    ``j``, ``memory[k]`` their last outcome of buying on ``j``'s recommendation and ``kin[k]``
+    whether the tie is a local one (kin, friends, neighbours: news passes offline along it).
     """
 
     indptr: np.ndarray
     listener: np.ndarray
     trust: np.ndarray
     memory: np.ndarray
+    kin: np.ndarray
 
     @classmethod
     def from_graph(cls, graph: TrustGraph) -> Listeners:
@@ -82,6 +84,7 @@ class Listeners:
             listener=listener,
             trust=graph.trust[order],
             memory=np.zeros(len(order), dtype=np.int8),
+            kin=graph.layer[order] == LOCAL,
         )
 
 

@@ -1,0 +1,273 @@
+"""Government information and the last mile (docs/model.md, section 3.5, "Information").
+
+Messages posted by government accounts reach users through the same-city feed (快手同城) and
+the same-hometown feed (快手同乡), spread along trust ties in the app, and reach people
+without the app offline through kin. A centralised baseline channel (city TV, news portal)
+is tracked beside them for comparison.
+
+Each resident's state per message is one byte: 0 not informed, else the path that informed
+them first (:data:`PATHS`). Random draws are counter-based (a hash of the message, the day,
+the person or the tie, and the run's seed), so a draw belongs to its event whatever else
+happens: raising the sharing probability can only inform more people, never fewer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..graph._core import GOV, TrustGraph
+from ..scenario import Scenario
+from .market import Market, beta, expand_rows
+
+__all__ = ["PATHS", "InformationState"]
+
+PATHS: tuple[str, ...] = ("feed", "hometown", "share", "offline")
+"""How a resident was informed first: same-city feed, same-hometown feed, shared in the app
+by someone they trust, told offline by kin."""
+FEED, HOMETOWN, SHARE, OFFLINE = 1, 2, 3, 4
+_MESSAGE_SLOTS = 1024  # message index inside the hash keys (at most 1,000 messages)
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def hashed_uniform(keys: np.ndarray, salt: np.uint64) -> np.ndarray:
+    """Uniform numbers in [0, 1) that depend only on ``keys`` and ``salt`` (SplitMix64)."""
+    z = keys.astype(np.uint64) * _GOLDEN + salt
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+class InformationState:
+    """Who knows which government message, and how they learnt it."""
+
+    COUNTS = ("informed", "rural", "users", *PATHS, "baseline", "baseline_rural")
+
+    def __init__(
+        self,
+        graph: TrustGraph,
+        market: Market,
+        scenario: Scenario,
+        seed: np.random.SeedSequence,
+    ) -> None:
+        info = scenario.information
+        self.info = info
+        self.market = market
+        n = graph.n_nodes
+        self.n = n
+        self.n_messages = info.n_messages
+        self.post_day = info.first_day + info.interval * np.arange(info.n_messages)
+        self.state = np.zeros((info.n_messages, n), np.uint8)
+        self.baseline = np.zeros((info.n_messages, n), bool)
+        self.pending: list[np.ndarray] = [np.zeros(0, np.int64)] * info.n_messages
+        self.gov = np.flatnonzero(graph.creator_kind == GOV)
+        self.gov_region = graph.region[self.gov].astype(np.int64)
+        rng = np.random.default_rng(seed)
+        self.quality = beta(
+            rng,
+            info.gov_quality_mean,
+            scenario.creators.content_quality_concentration,
+            len(self.gov),
+        )
+        self.salt = {
+            name: np.uint64(value)
+            for name, value in zip(
+                ("feed", "hometown", "share", "offline", "baseline"),
+                rng.integers(0, 2**63, 5, dtype=np.uint64),
+                strict=True,
+            )
+        }
+        self.region = graph.region.astype(np.int64)
+        self.hometown = graph.hometown.astype(np.int64)
+        self.rural = graph.rural
+        self.user = graph.user
+        self.n_regions = graph.n_regions
+        self.tv = np.where(graph.rural, info.tv_rural, info.tv_urban)
+        # Running counts per message: COUNTS, and informed residents per region.
+        self.counts = np.zeros((info.n_messages, len(self.COUNTS)), np.int64)
+        self.by_region = np.zeros((info.n_messages, graph.n_regions), np.int64)
+        self.records: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        self.denominators = {
+            "residents": n,
+            "rural": int(graph.rural.sum()),
+            "users": int(graph.user.sum()),
+            "regions": np.bincount(self.region, minlength=graph.n_regions),
+        }
+
+    def feed_probabilities(self) -> tuple[float, np.ndarray]:
+        """Today's same-city probability and same-hometown probability per home region."""
+        info = self.info
+        city = 1.0 - np.prod(1.0 - info.city_feed * self.quality)
+        miss = np.ones(self.n_regions)
+        np.multiply.at(miss, self.gov_region, 1.0 - info.hometown_feed * self.quality)
+        return float(city), 1.0 - miss
+
+    def step(self, day: int, active_users: np.ndarray) -> None:
+        """Spread every posted message for one day; record the day's counts."""
+        if self.n_messages == 0:
+            return
+        info = self.info
+        if day == info.training_day:
+            self.quality = np.minimum(1.0, self.quality + info.training_gain).astype(np.float32)
+        city, home = self.feed_probabilities()
+        for m in np.flatnonzero(self.post_day <= day):
+            live = day < self.post_day[m] + info.live_days
+            new_people, new_paths = [], []
+            if live:
+                people, paths = self._feeds(m, day, active_users, city, home)
+                new_people.append(people)
+                new_paths.append(paths)
+                self._baseline(m, day)
+            if len(self.pending[m]):
+                people, paths = self._share(m, self.pending[m])
+                new_people.append(people)
+                new_paths.append(paths)
+            people = np.concatenate(new_people) if new_people else np.zeros(0, np.int64)
+            paths = np.concatenate(new_paths) if new_paths else np.zeros(0, np.uint8)
+            self._inform(m, people, paths)
+            self.pending[m] = people
+            self.records.append((int(m), day, self.counts[m].copy(), self.by_region[m].copy()))
+
+    def _feeds(
+        self, m: int, day: int, active_users: np.ndarray, city: float, home: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        users = active_users[self.state[m, active_users] == 0].astype(np.int64)
+        keys = (np.uint64(day) * np.uint64(self.n) + users.astype(np.uint64)) * np.uint64(
+            _MESSAGE_SLOTS
+        ) + np.uint64(m)
+        by_city = hashed_uniform(keys, self.salt["feed"]) < city
+        by_home = ~by_city & (
+            hashed_uniform(keys, self.salt["hometown"]) < home[self.hometown[users]]
+        )
+        people = np.concatenate([users[by_city], users[by_home]])
+        paths = np.concatenate(
+            [np.full(by_city.sum(), FEED, np.uint8), np.full(by_home.sum(), HOMETOWN, np.uint8)]
+        )
+        return people, paths
+
+    def _share(self, m: int, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lis = self.market.listeners
+        position, owner = expand_rows(lis.indptr, sharers)
+        listener = lis.listener[position].astype(np.int64)
+        open_ = self.state[m, listener] == 0
+        position, owner, listener = position[open_], owner[open_], listener[open_]
+        keys = position.astype(np.uint64) * np.uint64(_MESSAGE_SLOTS) + np.uint64(m)
+        trust = lis.trust[position]
+        online = (
+            self.user[sharers[owner]]
+            & self.user[listener]
+            & (hashed_uniform(keys, self.salt["share"]) < self.info.share_prob * trust)
+        )
+        offline = lis.kin[position] & (
+            hashed_uniform(keys, self.salt["offline"]) < self.info.offline_prob * trust
+        )
+        reached = online | offline
+        people = listener[reached]
+        paths = np.where(online[reached], SHARE, OFFLINE).astype(np.uint8)
+        # A person reached by several ties today: sharing in the app counts before offline.
+        order = np.lexsort((paths, people))
+        people, paths = people[order], paths[order]
+        first = np.ones(len(people), bool)
+        first[1:] = people[1:] != people[:-1]
+        return people[first], paths[first]
+
+    def _inform(self, m: int, people: np.ndarray, paths: np.ndarray) -> None:
+        if len(people) == 0:
+            return
+        # Feeds come before sharing in the day: keep each person's first path.
+        _, first = np.unique(people, return_index=True)
+        people, paths = people[first], paths[first]
+        self.state[m, people] = paths
+        counts = self.counts[m]
+        counts[0] += len(people)
+        counts[1] += int(self.rural[people].sum())
+        counts[2] += int(self.user[people].sum())
+        counts[3:7] += np.bincount(paths, minlength=5)[1:5]
+        self.by_region[m] += np.bincount(self.region[people], minlength=self.n_regions)
+
+    def _baseline(self, m: int, day: int) -> None:
+        waiting = np.flatnonzero(~self.baseline[m])
+        keys = (np.uint64(day) * np.uint64(self.n) + waiting.astype(np.uint64)) * np.uint64(
+            _MESSAGE_SLOTS
+        ) + np.uint64(m)
+        learnt = waiting[hashed_uniform(keys, self.salt["baseline"]) < self.tv[waiting]]
+        self.baseline[m, learnt] = True
+        self.counts[m, 7] += len(learnt)
+        self.counts[m, 8] += int(self.rural[learnt].sum())
+
+    def frames(self, region_names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per message and day: coverage overall, rural, urban, users, non-users, by path,
+        and the baseline's; and per region (a long table)."""
+        if not self.records:
+            empty = pd.DataFrame(columns=["message", "day", "posted_day", *INFO_COLUMNS])
+            return empty, pd.DataFrame(columns=["message", "day", "region", "share_informed"])
+        message = np.array([r[0] for r in self.records])
+        day = np.array([r[1] for r in self.records])
+        counts = np.array([r[2] for r in self.records], dtype=np.float64)
+        regions = np.array([r[3] for r in self.records], dtype=np.float64)
+        d = self.denominators
+        c = dict(zip(self.COUNTS, counts.T, strict=True))
+        n_urban = d["residents"] - d["rural"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame = pd.DataFrame(
+                {
+                    "message": message,
+                    "day": day,
+                    "posted_day": self.post_day[message],
+                    "share_informed": c["informed"] / d["residents"],
+                    "share_rural": c["rural"] / d["rural"],
+                    "share_urban": (c["informed"] - c["rural"]) / n_urban,
+                    "share_users": c["users"] / d["users"],
+                    "share_non_users": (c["informed"] - c["users"]) / (d["residents"] - d["users"]),
+                    **{f"by_{p}": c[p] / c["informed"] for p in PATHS},
+                    "baseline_share": c["baseline"] / d["residents"],
+                    "baseline_rural": c["baseline_rural"] / d["rural"],
+                    "baseline_urban": (c["baseline"] - c["baseline_rural"]) / n_urban,
+                }
+            )
+            frame["urban_rural_gap"] = frame["share_urban"] - frame["share_rural"]
+            shares = regions / d["regions"]
+        long = pd.DataFrame(
+            {
+                "message": np.repeat(message, self.n_regions),
+                "day": np.repeat(day, self.n_regions),
+                "region": np.tile(np.asarray(region_names, dtype=object), len(message)),
+                "share_informed": shares.ravel(),
+            }
+        )
+        return frame, long
+
+
+INFO_COLUMNS = (
+    "share_informed",
+    "share_rural",
+    "share_urban",
+    "share_users",
+    "share_non_users",
+    *(f"by_{p}" for p in PATHS),
+    "baseline_share",
+    "baseline_rural",
+    "baseline_urban",
+    "urban_rural_gap",
+)
+
+
+def message_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per message: final coverage (overall, rural, non-users, baseline), days to 50 % and 80 %."""
+    rows = []
+    for message, group in frame.groupby("message", sort=True):
+        since = group["day"] - group["posted_day"]
+        row = {"message": message, "posted_day": int(group["posted_day"].iloc[0])}
+        for threshold in (0.5, 0.8):
+            hit = since[group["share_informed"] >= threshold]
+            row[f"days_to_{int(threshold * 100)}"] = float(hit.iloc[0] + 1) if len(hit) else np.nan
+        last = group.iloc[-1]
+        for column in ("share_informed", "share_rural", "share_non_users", "urban_rural_gap"):
+            row[column] = float(last[column])
+        row["baseline_share"] = float(last["baseline_share"])
+        rows.append(row)
+    return pd.DataFrame(rows)

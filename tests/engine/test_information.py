@@ -1,0 +1,136 @@
+"""Government information and the last mile: the limits and couplings issue #5 names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie import CitySpec, Engine, Region, Scenario, TrustGraph, graph
+from laotie.engine.information import FEED, HOMETOWN, OFFLINE, SHARE, hashed_uniform
+from laotie.graph._core import GOV, LOCAL_CREATOR
+
+MESSAGE = {"information.n_messages": 1, "information.first_day": 0, "information.live_days": 5}
+
+
+def run(g: TrustGraph, scenario: Scenario, days: int, seed: int = 1) -> Engine:
+    engine = Engine(g, scenario, seed=seed)
+    for _ in range(days):
+        engine.step()
+    return engine
+
+
+@pytest.fixture(scope="module")
+def county() -> tuple[TrustGraph, Scenario]:
+    scenario = Scenario.preset("county", scale=0.3).replace(**MESSAGE)
+    return graph.city(scenario.city, seed=3), scenario
+
+
+def test_without_sharing_coverage_is_the_feeds_reach(county: tuple[TrustGraph, Scenario]) -> None:
+    g, base = county
+    scenario = base.replace(**{"information.share_prob": 0.0, "information.offline_prob": 0.0})
+    engine = run(g, scenario, days=5)
+    info, m = engine.information, engine.market
+    city, home = info.feed_probabilities()
+    q = 1 - (1 - city) * (1 - home[g.hometown[m.users]])
+    p = m.p_active.astype(np.float64)
+    frame, _ = info.frames(g.region_names)
+    for day in range(5):
+        # Each day an uninformed user is active with p and then sees a feed with q.
+        reached = 1 - (1 - p * q) ** (day + 1)
+        expected = reached.mean()
+        sd = np.sqrt((reached * (1 - reached)).sum()) / len(p)
+        observed = frame.loc[frame.day == day, "share_users"].item()
+        assert abs(observed - expected) <= 4 * sd, (day, observed, expected, sd)
+    assert frame["share_non_users"].max() == 0
+    assert set(np.unique(info.state[0])) <= {0, FEED, HOMETOWN}
+
+
+def test_coverage_never_decreases_with_the_sharing_probability(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    g, base = county
+    previous_state, previous_curve = None, None
+    for share in (0.0, 0.01, 0.05, 0.3):
+        engine = run(g, base.replace(**{"information.share_prob": share}), days=10, seed=5)
+        state = engine.information.state[0] > 0
+        frame, _ = engine.information.frames(g.region_names)
+        curve = frame["share_informed"].to_numpy()
+        if previous_state is not None:
+            assert np.all(state[previous_state])  # everyone informed before still is
+            assert np.all(curve >= previous_curve)  # day by day
+        previous_state, previous_curve = state, curve
+    assert previous_curve[-1] > 0
+
+
+def isolated_city(b_has_gov: bool) -> TrustGraph:
+    spec = CitySpec(
+        regions=(Region("A", 1500, 0.5), Region("B", 1000, 0.5)),
+        city_degree=0.0,  # no tie crosses the regions
+        migrant_share=0.0,
+        local_degree=12.0,
+        group_size=60,
+        creator_share=0.02,
+        min_followers=5,
+    )
+    g = graph.city(spec, seed=2)
+    kinds = g.creator_kind.copy()
+    if not b_has_gov:
+        kinds[(kinds == GOV) & (g.region == 1)] = LOCAL_CREATOR
+    return TrustGraph(
+        g.indptr,
+        g.indices,
+        g.trust,
+        g.layer,
+        region=g.region,
+        hometown=g.hometown,
+        rural=g.rural,
+        user=g.user,
+        creator_kind=kinds,
+        region_names=g.region_names,
+    )
+
+
+def test_an_isolated_region_is_reached_only_through_the_feeds() -> None:
+    busy = {"information.share_prob": 0.5, "information.offline_prob": 0.5}
+    scenario = Scenario(city=CitySpec(regions=(Region("A", 1, 0.5),))).replace(**MESSAGE, **busy)
+    # No feed reaches B: no same-city feed, no government account of B's hometown.
+    silent = scenario.replace(**{"information.city_feed": 0.0, "information.hometown_feed": 0.9})
+    g = isolated_city(b_has_gov=False)
+    state = run(g, silent, days=8).information.state[0]
+    assert state[g.region == 0].any()  # A is informed (feed and sharing) ...
+    assert not state[g.region == 1].any()  # ... and nothing crosses to B
+    # With B's own account, B is reached, and its informed trace back to a feed.
+    g = isolated_city(b_has_gov=True)
+    state = run(g, silent, days=8).information.state[0]
+    in_b = state[g.region == 1]
+    assert in_b.any() and np.isin(in_b[in_b > 0], (FEED, HOMETOWN)).any()
+
+
+def test_non_users_are_informed_only_offline(county: tuple[TrustGraph, Scenario]) -> None:
+    g, base = county
+    engine = run(g, base.replace(**{"information.offline_prob": 0.3}), days=8)
+    state = engine.information.state[0]
+    assert set(np.unique(state[~g.user])) == {0, OFFLINE}
+    assert np.isin(state[g.user], (0, FEED, HOMETOWN, SHARE, OFFLINE)).all()
+    quiet = run(g, base.replace(**{"information.offline_prob": 0.0}), days=8)
+    assert not quiet.information.state[0][~g.user].any()
+
+
+def test_training_raises_the_posts_quality(county: tuple[TrustGraph, Scenario]) -> None:
+    g, base = county
+    scenario = base.replace(**{"information.training_day": 2, "run.days": 10})
+    engine = Engine(g, scenario, seed=1)
+    before = engine.information.quality.copy()
+    for _ in range(3):
+        engine.step()
+    gain = scenario.information.training_gain
+    np.testing.assert_allclose(engine.information.quality, np.minimum(1, before + gain), rtol=1e-6)
+
+
+def test_hashed_uniforms_are_uniform_and_keyed() -> None:
+    keys = np.arange(200_000, dtype=np.uint64)
+    u = hashed_uniform(keys, np.uint64(12345))
+    assert u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / len(u))
+    assert np.array_equal(u, hashed_uniform(keys, np.uint64(12345)))
+    assert not np.array_equal(u, hashed_uniform(keys, np.uint64(12346)))
