@@ -306,6 +306,9 @@ def _run_run(args: argparse.Namespace) -> int:
     results = replicate(scenario, args.replications, days=days, seed=seed, progress=not args.quiet)
     print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(format_summary(summarise(results), len(results)))
+    if scenario.information.n_messages:
+        print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
+        print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.out is not None:
         written = write_run(args.out, scenario, results, seed, figures=not args.no_figures)
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)

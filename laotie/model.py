@@ -187,6 +187,8 @@ class LaotieModel(mesa.Model):
                 reporters[f"{channel}_{metric}"] = partial(_latest_metric, row=row, col=col)
         for key in run_outcomes(self.engine):
             reporters[key] = partial(_outcome, key=key)
+        for key in INFORMATION_REPORTERS:
+            reporters[f"information_{key}"] = partial(_information, key=key)
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agenttype_reporters={
@@ -211,6 +213,29 @@ class LaotieModel(mesa.Model):
     def result(self) -> Result:
         """The run so far as a :class:`~laotie.results.Result` (same as ``simulate``)."""
         return Result.from_engine(self.engine, {"days": self.engine.day})
+
+
+INFORMATION_REPORTERS = ("share_informed", "share_rural", "share_non_users", "baseline_share")
+"""Coverage of the latest posted government message, collected each day (NaN before)."""
+
+
+def _information(model: LaotieModel, key: str) -> float:
+    """A model reporter: coverage of the latest posted government message so far."""
+    info = model.engine.information
+    if not info.records:
+        return float("nan")
+    _, _, counts, _ = info.records[-1]
+    named = dict(zip(info.COUNTS, counts, strict=True))
+    d = info.denominators
+    value = {
+        "share_informed": named["informed"] / d["residents"],
+        "share_rural": named["rural"] / d["rural"] if d["rural"] else float("nan"),
+        "share_non_users": (named["informed"] - named["users"]) / (d["residents"] - d["users"])
+        if d["residents"] > d["users"]
+        else float("nan"),
+        "baseline_share": named["baseline"] / d["residents"],
+    }
+    return float(value[key])
 
 
 def _outcome(model: LaotieModel, key: str) -> float:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "conversion",
+    "coverage",
     "cumulative_gmv",
     "lorenz",
     "order_values",
@@ -375,12 +376,65 @@ def producer_income(result: Result, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def coverage(result: Result, *, message: int = 0, ax: Axes | None = None) -> Axes:
+    """Coverage of a government message over days: by region, rural and urban, and baseline.
+
+    Parameters
+    ----------
+    result : Result
+        The run to plot (with ``information.n_messages`` ≥ 1).
+    message : int
+        Which message (0 is the first posted).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One thin line per region, thick lines for rural and urban residents, and a dashed
+        line for the centralised baseline channel (city TV, news portal).
+
+    Notes
+    -----
+    Coverage is the share of residents who know the message (最后一公里, the last mile),
+    through the same-city feed (同城), the same-hometown feed (同乡), sharing in the app or
+    kin offline; the baseline reaches people without the graph, for comparison.
+    """
+    ax = _axes(ax)
+    frame = result.information
+    if len(frame) == 0 or message not in set(frame["message"]):
+        _message(ax, "no government message in this run")
+        return ax
+    rows = frame[frame["message"] == message]
+    regions = result.information_regions
+    regions = regions[regions["message"] == message]
+    for name, group in regions.groupby("region", observed=True, sort=False):
+        ax.plot(group["day"], group["share_informed"], linewidth=0.8, alpha=0.6, label=str(name))
+    ax.plot(rows["day"], rows["share_rural"], color="C2", linewidth=2.5, label="rural")
+    ax.plot(rows["day"], rows["share_urban"], color="C1", linewidth=2.5, label="urban")
+    ax.plot(
+        rows["day"],
+        rows["baseline_share"],
+        color="0.3",
+        linestyle="--",
+        linewidth=1.5,
+        label="baseline (TV, portal)",
+    )
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("day")
+    ax.set_ylabel("share of residents informed")
+    ax.set_title(f"Government message {message} (posted on day {int(rows['posted_day'].iloc[0])})")
+    ax.legend(fontsize="small", ncol=2)
+    return ax
+
+
 KINDS: dict[str, Callable[..., Axes]] = {
     "conversion": conversion,
     "order_values": order_values,
     "cumulative_gmv": cumulative_gmv,
     "lorenz": lorenz,
     "producer_income": producer_income,
+    "coverage": coverage,
 }
 """The plot kinds and the functions that draw them."""
 

@@ -127,6 +127,17 @@ def write_run(
         {f"replication_{i}": r.producer_income for i, r in enumerate(results)}
     ).rename_axis("producer")
     put("producer_income.csv", lambda p: income.to_csv(p))
+    if scenario.information.n_messages:
+        information = pd.concat(
+            [r.information.assign(replication=i) for i, r in enumerate(results)],
+            ignore_index=True,
+        )
+        put("information.csv", lambda p: information.to_csv(p, index=False))
+        regions = pd.concat(
+            [r.information_regions.assign(replication=i) for i, r in enumerate(results)],
+            ignore_index=True,
+        )
+        put("information_regions.csv", lambda p: regions.to_csv(p, index=False))
     days = results[0].info.get("days", scenario.run.days) if results else scenario.run.days
     resolved = scenario.replace(**{"run.seed": seed, "run.days": days})
     put("scenario.toml", lambda p: p.write_text(resolved.to_toml(), encoding="utf-8"))
@@ -153,6 +164,8 @@ def write_figures(folder: Path, result: Result) -> list[Path]:
 
     written = []
     for kind in plot.KINDS:
+        if kind == "coverage" and len(result.information) == 0:
+            continue
         drawn = plot.plot(result, kind)
         figure = drawn.figure if hasattr(drawn, "figure") else drawn
         path = folder / f"{kind}.png"

@@ -21,7 +21,7 @@ from laotie.metrics import CHANNELS, FAMILIES
 # Before any figure is made; switching after importing pyplot is fine.
 matplotlib.use("Agg")
 
-KINDS = ("conversion", "order_values", "cumulative_gmv", "lorenz", "producer_income")
+KINDS = ("conversion", "order_values", "cumulative_gmv", "lorenz", "producer_income", "coverage")
 
 
 @pytest.fixture(autouse=True)

@@ -15,14 +15,27 @@ import laotie.results
 from laotie import LaotieError, Result, Scenario, simulate
 from laotie.metrics import ROWS
 
-RESULT_FILES = ("result.json", "summary.csv", "order_values.csv", "arrays.npz")
+RESULT_FILES = (
+    "result.json",
+    "summary.csv",
+    "order_values.csv",
+    "information.csv",
+    "information_regions.csv",
+    "arrays.npz",
+)
 
 
 @pytest.fixture(scope="module")
 def result() -> Result:
-    """40 days of Mudanjiang at 1/500 scale with 30 poor producers (about 0.1 s)."""
+    """40 days of Mudanjiang at 1/500 scale with 30 poor producers and two government
+    messages (about 0.1 s)."""
     scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
-        **{"producers.n_producers": 30, "producers.channel": "both"}
+        **{
+            "producers.n_producers": 30,
+            "producers.channel": "both",
+            "information.n_messages": 2,
+            "information.first_day": 3,
+        }
     )
     return simulate(scenario, days=40, seed=1)
 
@@ -53,6 +66,10 @@ def assert_same_result(loaded: Result, result: Result) -> None:
     assert list(loaded.daily["channel"].cat.categories) == list(ROWS)
     pd.testing.assert_frame_equal(loaded.summary, result.summary, check_exact=True)
     pd.testing.assert_frame_equal(loaded.order_values, result.order_values, check_exact=True)
+    for name in ("information", "information_regions"):
+        pd.testing.assert_frame_equal(
+            getattr(loaded, name), getattr(result, name), check_exact=True
+        )
     for name in ("creator_income", "producer_income"):
         got, expected = getattr(loaded, name), getattr(result, name)
         np.testing.assert_array_equal(got, expected)

@@ -202,13 +202,15 @@ class InformationState:
     def frames(self, region_names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per message and day: coverage overall, rural, urban, users, non-users, by path,
         and the baseline's; and per region (a long table)."""
-        if not self.records:
-            empty = pd.DataFrame(columns=["message", "day", "posted_day", *INFO_COLUMNS])
-            return empty, pd.DataFrame(columns=["message", "day", "region", "share_informed"])
-        message = np.array([r[0] for r in self.records])
-        day = np.array([r[1] for r in self.records])
-        counts = np.array([r[2] for r in self.records], dtype=np.float64)
-        regions = np.array([r[3] for r in self.records], dtype=np.float64)
+        records = self.records
+        message = np.array([r[0] for r in records], dtype=np.int64)
+        day = np.array([r[1] for r in records], dtype=np.int64)
+        counts = np.array([r[2] for r in records], dtype=np.float64).reshape(
+            len(records), len(self.COUNTS)
+        )
+        regions = np.array([r[3] for r in records], dtype=np.float64).reshape(
+            len(records), self.n_regions
+        )
         d = self.denominators
         c = dict(zip(self.COUNTS, counts.T, strict=True))
         n_urban = d["residents"] - d["rural"]
@@ -217,7 +219,7 @@ class InformationState:
                 {
                     "message": message,
                     "day": day,
-                    "posted_day": self.post_day[message],
+                    "posted_day": self.post_day[message].astype(np.int64),
                     "share_informed": c["informed"] / d["residents"],
                     "share_rural": c["rural"] / d["rural"],
                     "share_urban": (c["informed"] - c["rural"]) / n_urban,
@@ -235,7 +237,10 @@ class InformationState:
             {
                 "message": np.repeat(message, self.n_regions),
                 "day": np.repeat(day, self.n_regions),
-                "region": np.tile(np.asarray(region_names, dtype=object), len(message)),
+                "region": pd.Categorical(
+                    np.tile(np.asarray(region_names, dtype=object), len(message)),
+                    categories=list(region_names),
+                ),
                 "share_informed": shares.ravel(),
             }
         )

@@ -134,3 +134,44 @@ def test_hashed_uniforms_are_uniform_and_keyed() -> None:
     assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / len(u))
     assert np.array_equal(u, hashed_uniform(keys, np.uint64(12345)))
     assert not np.array_equal(u, hashed_uniform(keys, np.uint64(12346)))
+
+
+def test_information_reaches_every_face(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from laotie import LaotieModel, simulate
+    from laotie.cli import main
+
+    scenario = Scenario.preset("village").replace(
+        **{"information.n_messages": 2, "information.first_day": 2, "information.interval": 5}
+    )
+    result = simulate(scenario, days=12, seed=4)
+    frame = result.information
+    assert sorted(frame["message"].unique()) == [0, 1]
+    assert frame.groupby("message")["day"].min().tolist() == [2, 7]
+    assert (frame.groupby("message")["share_informed"].diff().dropna() >= 0).all()
+    assert set(result.information_regions["region"].cat.categories) == {"Village", "Town"}
+    assert list(result.messages["message"]) == [0, 1]
+    # The Mesa model collects the latest message's coverage, the same as simulate's.
+    model = LaotieModel(scenario, seed=4)
+    for _ in range(12):
+        model.step()
+    collected = model.datacollector.get_model_vars_dataframe()["information_share_informed"]
+    assert collected.iloc[:2].isna().all()
+    last = frame[frame["message"] == 1]["share_informed"].iloc[-1]
+    assert collected.iloc[-1] == last
+    # The plot draws one line per region plus rural, urban and the baseline.
+    ax = result.plot("coverage", message=1)
+    assert len(ax.get_lines()) == 2 + 3
+    plt.close("all")
+    # The command line prints the messages table and writes the information files.
+    path = tmp_path / "village.toml"
+    path.write_text(scenario.replace(**{"run.days": 12}).to_toml(), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--quiet", "--out", str(out), "--seed", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "Government messages" in printed and "days_to_50" in printed
+    assert (out / "information.csv").exists() and (out / "figures" / "coverage.png").exists()
