@@ -62,7 +62,8 @@ class InformationState:
         self.n_messages = info.n_messages
         self.post_day = info.first_day + info.interval * np.arange(info.n_messages)
         self.state = np.zeros((info.n_messages, n), np.uint8)
-        self.baseline = np.zeros((info.n_messages, n), bool)
+        self.baseline_days: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._scratch = np.zeros(n, np.uint8)
         self.pending: list[np.ndarray] = [np.zeros(0, np.int64)] * info.n_messages
         self.gov = np.flatnonzero(graph.creator_kind == GOV)
         self.gov_region = graph.region[self.gov].astype(np.int64)
@@ -152,28 +153,30 @@ class InformationState:
     def _share(self, m: int, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lis = self.market.listeners
         position, owner = expand_rows(lis.indptr, sharers)
-        listener = lis.listener[position].astype(np.int64)
-        open_ = self.state[m, listener] == 0
+        listener = lis.listener[position]
+        open_ = self.state[m][listener] == 0
         position, owner, listener = position[open_], owner[open_], listener[open_]
         keys = position.astype(np.uint64) * np.uint64(_MESSAGE_SLOTS) + np.uint64(m)
         trust = lis.trust[position]
-        online = (
-            self.user[sharers[owner]]
-            & self.user[listener]
-            & (hashed_uniform(keys, self.salt["share"]) < self.info.share_prob * trust)
-        )
-        offline = lis.kin[position] & (
-            hashed_uniform(keys, self.salt["offline"]) < self.info.offline_prob * trust
-        )
-        reached = online | offline
-        people = listener[reached]
-        paths = np.where(online[reached], SHARE, OFFLINE).astype(np.uint8)
+        # Draw only where a path exists: in the app between users, offline along kin ties.
+        can_share = np.flatnonzero(self.user[sharers[owner]] & self.user[listener])
+        shared = can_share[
+            hashed_uniform(keys[can_share], self.salt["share"])
+            < self.info.share_prob * trust[can_share]
+        ]
+        can_tell = np.flatnonzero(lis.kin[position])
+        told = can_tell[
+            hashed_uniform(keys[can_tell], self.salt["offline"])
+            < self.info.offline_prob * trust[can_tell]
+        ]
         # A person reached by several ties today: sharing in the app counts before offline.
-        order = np.lexsort((paths, people))
-        people, paths = people[order], paths[order]
-        first = np.ones(len(people), bool)
-        first[1:] = people[1:] != people[:-1]
-        return people[first], paths[first]
+        mark = self._scratch
+        mark[listener[told]] = OFFLINE
+        mark[listener[shared]] = SHARE
+        people = np.unique(listener[np.concatenate([shared, told])]).astype(np.int64)
+        paths = mark[people]
+        mark[people] = 0
+        return people, paths
 
     def _inform(self, m: int, people: np.ndarray, paths: np.ndarray) -> None:
         if len(people) == 0:
@@ -190,14 +193,27 @@ class InformationState:
         self.by_region[m] += np.bincount(self.region[people], minlength=self.n_regions)
 
     def _baseline(self, m: int, day: int) -> None:
-        waiting = np.flatnonzero(~self.baseline[m])
-        keys = (np.uint64(day) * np.uint64(self.n) + waiting.astype(np.uint64)) * np.uint64(
-            _MESSAGE_SLOTS
-        ) + np.uint64(m)
-        learnt = waiting[hashed_uniform(keys, self.salt["baseline"]) < self.tv[waiting]]
-        self.baseline[m, learnt] = True
-        self.counts[m, 7] += len(learnt)
-        self.counts[m, 8] += int(self.rural[learnt].sum())
+        since = day - int(self.post_day[m])
+        if since == 0:
+            # Each resident's day of learning, drawn once: the number of days before the first
+            # success of a daily chance p is geometric, floor(log(1 - u) / log(1 - p)).
+            u = hashed_uniform(
+                np.arange(self.n, dtype=np.uint64) * np.uint64(_MESSAGE_SLOTS) + np.uint64(m),
+                self.salt["baseline"],
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wait = np.floor(np.log1p(-u) / np.log1p(-self.tv))
+            wait = np.where(self.tv > 0, np.nan_to_num(wait, nan=0.0), np.inf)
+            live = wait < self.info.live_days
+            self.baseline_days[m] = (
+                np.bincount(wait[live].astype(np.int64), minlength=self.info.live_days),
+                np.bincount(
+                    wait[live & self.rural].astype(np.int64), minlength=self.info.live_days
+                ),
+            )
+        everyone, rural = self.baseline_days[m]
+        self.counts[m, 7] += everyone[since]
+        self.counts[m, 8] += rural[since]
 
     def frames(self, region_names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per message and day: coverage overall, rural, urban, users, non-users, by path,
