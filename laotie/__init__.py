@@ -10,9 +10,19 @@ from . import graph
 from .engine import Engine, simulate
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
-from .model import LaotieModel
 from .results import Result
 from .scenario import Scenario
+
+
+def __getattr__(name: str) -> object:
+    # The Mesa face is imported on first use: importing mesa has side effects (it sets the
+    # multiprocessing start method, and its batch runner imports tqdm's notebook widgets).
+    if name == "LaotieModel":
+        from .model import LaotieModel
+
+        return LaotieModel
+    raise AttributeError(f"module 'laotie' has no attribute {name!r}")
+
 
 __all__ = [
     "CitySpec",

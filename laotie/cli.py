@@ -355,25 +355,19 @@ def format_summary(summary: Any, replications: int) -> str:
 
 
 def _run_params(args: argparse.Namespace) -> int:
-    from .scenario import Scenario
-
     scenario = _load_scenario(args.scenario, 1.0, args.overrides)
-    rows = []
-    for section, kind in Scenario.sections().items():
-        current = getattr(scenario, section)
-        for key, declared in kind.params().items():
-            value = getattr(current, key)
-            mark = "*" if value != declared.default else " "
-            rows.append(
-                [
-                    f"{section}.{key}",
-                    f"{mark}{value}",
-                    str(declared.default),
-                    declared.unit,
-                    declared.allowed(),
-                    declared.source,
-                ]
-            )
+    table = scenario.parameter_table()
+    rows = [
+        [
+            row.key,
+            ("*" if row.changed else " ") + str(row.value),
+            str(row.default),
+            row.unit,
+            row.allowed,
+            row.source,
+        ]
+        for row in table.itertuples()
+    ]
     header = ["key", " value", "default", "unit", "allowed", "source"]
     widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     print(

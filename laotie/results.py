@@ -333,6 +333,8 @@ def summary_frame(counts: np.ndarray) -> pd.DataFrame:
     total = counts.sum(axis=0)
     values = with_ratios(total)
     frame = pd.DataFrame(values, columns=list(COLUMNS), index=pd.Index(ROWS, name="channel"))
+    integer = [c for c in COLUMNS if c in COUNTS and c != "gmv"]
+    frame[integer] = frame[integer].astype(np.int64)
     return frame.rename(columns={"exposed_users": "exposed_user_days", "buyers": "buyer_days"})
 
 

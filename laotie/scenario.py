@@ -695,6 +695,30 @@ class Scenario:
             sections[head] = base.replace(f"Scenario [{head}]", **values)
         return dataclasses.replace(self, **sections)
 
+    def parameter_table(self) -> Any:
+        """Every parameter as a DataFrame: key, value, default, changed, unit, allowed, source,
+        meaning (what ``laotie params`` prints)."""
+        import pandas as pd
+
+        rows = []
+        for section, kind in self.sections().items():
+            current = getattr(self, section)
+            for key, declared in kind.params().items():
+                value = getattr(current, key)
+                rows.append(
+                    {
+                        "key": f"{section}.{key}",
+                        "value": value,
+                        "default": declared.default,
+                        "changed": value != declared.default,
+                        "unit": declared.unit,
+                        "allowed": declared.allowed(),
+                        "source": declared.source,
+                        "meaning": declared.doc,
+                    }
+                )
+        return pd.DataFrame(rows)
+
     def flat(self) -> dict[str, Any]:
         """Every parameter as ``{"section.key": value}`` (regions excluded)."""
         out = {}

@@ -136,3 +136,13 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 def test_unknown_scenario_suggests_the_nearest() -> None:
     with pytest.raises(ScenarioError, match="unknown scenario 'vilage'; did you mean 'village'"):
         Scenario.preset("vilage")
+
+
+def test_parameter_table_lists_every_parameter_and_marks_changes() -> None:
+    scenario = Scenario.preset("village").replace(**{"policy.traffic": "head"})
+    table = scenario.parameter_table()
+    assert len(table) == len(scenario.flat())
+    row = table.set_index("key").loc["policy.traffic"]
+    assert (row["value"], row["default"], row["changed"]) == ("head", "inclusive", True)
+    assert not table.set_index("key").loc["decision.intercept", "changed"]
+    assert table["source"].str.len().min() > 0

@@ -126,6 +126,9 @@ class GraphStats:
 
         return pd.DataFrame({"statistic": list(self.values), "value": list(self.values.values())})
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         width = max(len(k) for k in self.values)
         lines = [f"{k:<{width}}  {_fmt(v)}" for k, v in self.values.items()]
