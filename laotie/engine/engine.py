@@ -8,6 +8,7 @@ the listeners of yesterday's satisfied buyers.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,11 +124,19 @@ class Engine:
     seed : int, SeedSequence, Generator or None
         The market is initialised from one child stream of the seed and the days draw from
         another, so the same seed gives identical results.
+    threads : int
+        2 (default) builds the storefront and word-of-mouth exposures in a second thread
+        while the creator channels are built; 1 builds them one after the other. The
+        results are identical.
     """
 
-    def __init__(self, graph: TrustGraph, scenario: Scenario, seed: SeedLike = None) -> None:
+    def __init__(
+        self, graph: TrustGraph, scenario: Scenario, seed: SeedLike = None, threads: int = 2
+    ) -> None:
         self.graph = graph
         self.scenario = scenario
+        self.threads = threads
+        self._executor: ThreadPoolExecutor | None = None
         self.seed_sequence = as_seed_sequence(seed)
         market_seq, day_seq = self.seed_sequence.spawn(2)
         self.market = Market(graph, scenario, np.random.default_rng(market_seq))
@@ -170,12 +179,22 @@ class Engine:
             self._new_month()
         self._activity()
         posting, featured = self._posts()
-        batches = [
-            self._follow_exposures(posting, featured),
-            self._discovery_exposures(posting, featured),
-            self._storefront_exposures(),
-            self._wom_exposures(),
-        ]
+        # The creator channels and the storefront/word-of-mouth channels read the state
+        # without changing it and draw from their own streams, so they can run side by side
+        # (numpy releases the GIL): the results are the same with one thread or two.
+        if self.threads > 1:
+            other = self._pool().submit(self._traffic_and_wom_exposures)
+            creator = [
+                self._follow_exposures(posting, featured),
+                self._discovery_exposures(posting, featured),
+            ]
+            batches = creator + other.result()
+        else:
+            batches = [
+                self._follow_exposures(posting, featured),
+                self._discovery_exposures(posting, featured),
+                *self._traffic_and_wom_exposures(),
+            ]
         exposures = Batch.concat(batches)
         orders, blocked = self._decide(exposures)
         new_follows = self._outcomes(orders)
@@ -199,6 +218,25 @@ class Engine:
         self.history.append(counts)
         self.day += 1
         return counts
+
+    def _traffic_and_wom_exposures(self) -> list[Batch]:
+        return [self._storefront_exposures(), self._wom_exposures()]
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="laotie")
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the engine's helper thread (it is also stopped when the engine is collected)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __del__(self) -> None:
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=False)
 
     def run(self, days: int, progress: bool = False) -> None:
         """Advance ``days`` days (with a progress bar when ``progress``)."""

@@ -288,3 +288,17 @@ def test_order_value_histogram_counts_every_order() -> None:
     # Bins are contiguous and cover every value.
     assert histogram["low"].iloc[0] == 0 and np.isinf(histogram["high"].iloc[-1])
     np.testing.assert_array_equal(histogram["high"].iloc[:-1], histogram["low"].iloc[1:])
+
+
+def test_one_thread_or_two_give_identical_days() -> None:
+    scenario = Scenario.preset("mudanjiang", scale=0.002).replace(**{"word_of_mouth.prob": 0.2})
+    g = graph.city(scenario.city, seed=5)
+    histories = []
+    for threads in (1, 2):
+        engine = Engine(g, scenario, seed=9, threads=threads)
+        for _ in range(25):
+            engine.step()
+        engine.close()
+        histories.append(np.array(engine.history))
+    np.testing.assert_array_equal(histories[0], histories[1])
+    assert histories[0][:, ROWS.index("wom"), COUNTS.index("orders")].sum() > 0
