@@ -40,7 +40,10 @@ def simulate(
         Days to simulate (default: the scenario's ``run.days``).
     seed : int, SeedSequence, Generator or None
         One seed for the whole run: the city graph (when ``graph`` is not given) and the
-        market are drawn from separate streams spawned from it.
+        market are drawn from separate streams spawned from it
+        (:func:`laotie._random.run_seeds`). The graph is therefore
+        ``graph.city(scenario.city, seed=run_seeds(seed)[0])``, not
+        ``graph.city(scenario.city, seed=seed)``; pass ``graph=`` to run on a graph you built.
     graph : TrustGraph, optional
         Run on this graph instead of building the scenario's city.
     progress : bool
