@@ -9,7 +9,7 @@ import argparse
 import os
 import platform
 
-from . import engine_year, graph_build
+from . import engine_year, graph_build, oracle_ratio
 
 
 def main() -> None:
@@ -23,6 +23,8 @@ def main() -> None:
     graph_build.run(quick=args.quick)
     print("\n== a simulated year (issue #3) ==")
     engine_year.run(quick=args.quick)
+    print("\n== against a plain agent-object implementation of the same rules (issue #8) ==")
+    oracle_ratio.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""The engine against a plain agent-object implementation of the same rules, per simulated day.
+
+The baseline is the test oracle (tests/oracle.py): one Python object per user, creator,
+storefront and product, written only from docs/model.md, and shown by the test suite to agree
+with the engine in distribution. The per-day cost of each is the difference between a long and
+a short run divided by the extra days, so that the set-up of both is left out. Issue #8 asks
+for at least 100x at 10 k and 100 k residents.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from laotie import Engine, Scenario, graph
+
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+
+
+def per_day(run, short: int, long: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds per simulated day of ``run(days)``, set-up excluded."""
+    times = {}
+    for days in (short, long):
+        start = time.perf_counter()
+        run(days)
+        times[days] = time.perf_counter() - start
+    return (times[long] - times[short]) / (long - short)
+
+
+def measure(residents: int, oracle_days: tuple[int, int]) -> dict[str, float]:
+    """Per-day seconds of the oracle and of the engine (one and two threads) on one city."""
+    sys.path.insert(0, str(TESTS))
+    from oracle import run_oracle
+
+    scenario = Scenario.preset("mudanjiang", scale=residents / 2_540_000)
+    g = graph.city(scenario.city, seed=1)
+
+    def engine_run(days: int, threads: int) -> None:
+        engine = Engine(g, scenario, seed=1, threads=threads)
+        for _ in range(days):
+            engine.step()
+        engine.close()
+
+    return {
+        "residents": g.n_nodes,
+        "oracle": per_day(lambda d: run_oracle(g, scenario, d, 1), *oracle_days),
+        "engine_1": per_day(lambda d: engine_run(d, 1), 10, 60),
+        "engine_2": per_day(lambda d: engine_run(d, 2), 10, 60),
+    }
+
+
+def run(quick: bool = False) -> list[dict[str, float]]:
+    """Measure at 10 k residents (and 100 k unless ``quick``); print the ratios."""
+    cases = [(10_000, (2, 6))] if quick else [(10_000, (2, 8)), (100_000, (1, 3))]
+    print(
+        f"{'residents':>10} {'oracle ms/day':>14} {'engine ms/day':>14} {'2 threads':>10} "
+        f"{'ratio':>7} {'ratio (2 thr.)':>15}  target"
+    )
+    rows = []
+    for residents, days in cases:
+        r = measure(residents, days)
+        print(
+            f"{r['residents']:>10,} {1000 * r['oracle']:>14.0f} {1000 * r['engine_1']:>14.2f} "
+            f"{1000 * r['engine_2']:>10.2f} {r['oracle'] / r['engine_1']:>7.0f} "
+            f"{r['oracle'] / r['engine_2']:>15.0f}  ≥ 100x"
+        )
+        rows.append(r)
+    return rows
