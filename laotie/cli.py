@@ -160,6 +160,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(run=_run_run)
 
+    sweep = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="run a parameter sweep (a grid of dotted keys, with replications), resumable",
+        description=(
+            "Run every combination of a sweep spec's [grid] with its replications. Each run is "
+            "stored under DIR/runs as it finishes; running the same command again skips the "
+            "runs already done, so an interrupted sweep resumes where it stopped."
+        ),
+        epilog=(
+            "example spec (sweep.toml):\n"
+            '  scenario = "village"\n  days = 30\n  seed = 1\n  replications = 3\n'
+            '  [grid]\n  "policy.traffic" = ["head", "inclusive"]\n\n'
+            "example:\n  laotie sweep sweep.toml --out out/sweep --workers 2"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("spec", type=Path, help="the sweep spec (TOML)")
+    sweep.add_argument("--out", metavar="DIR", type=Path, required=True, help="results folder")
+    sweep.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(run=_run_sweep)
+
     params = sub.add_parser(
         "params",
         parents=[common],
@@ -352,6 +375,31 @@ def format_summary(summary: Any, replications: int) -> str:
     ]
     note = "95 % confidence intervals over replications in brackets" if replications > 1 else ""
     return "\n".join(lines + ([note] if note else []))
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from ._io import atomic_write
+    from .sweep import failures, load_sweep, run_sweep
+
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
+    spec = load_sweep(args.spec)
+    total = len(spec.runs())
+    print(
+        f"Sweep {args.spec}: {total} runs, {args.workers} worker(s), into {args.out}",
+        file=sys.stderr,
+    )
+    table, daily = run_sweep(spec, args.out, workers=args.workers, progress=not args.quiet)
+    atomic_write(args.out / "runs.csv", lambda p: table.to_csv(p, index=False))
+    atomic_write(args.out / "daily.csv", lambda p: daily.to_csv(p, index=False))
+    failed = failures(table)
+    print(f"{(table['status'] == 'ok').sum()} of {total} runs done; results in {args.out}")
+    if len(failed):
+        print(f"{len(failed)} run(s) failed:")
+        for row in failed.itertuples():
+            print(f"  run {row.run}: {row.error}")
+        return 1
+    return 0
 
 
 def _run_params(args: argparse.Namespace) -> int:

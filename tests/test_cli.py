@@ -117,7 +117,7 @@ def test_info_lists_versions(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-@pytest.mark.parametrize("command", ["graph", "run", "params", "info"])
+@pytest.mark.parametrize("command", ["graph", "run", "sweep", "params", "info"])
 def test_every_subcommand_has_help_with_an_example(command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "laotie", command, "--help"],
