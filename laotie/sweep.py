@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import qmc
 
 from ._io import atomic_write
 from .errors import LaotieError, ScenarioError
@@ -48,6 +49,9 @@ class Sweep:
     replications: int = 1
     days: int | None = None
     seed: int = 0
+    sample: Mapping[str, list[float] | None] = field(default_factory=dict)
+    samples: int = 0
+    method: str = "lhs"
 
     def __post_init__(self) -> None:
         if (
@@ -58,19 +62,73 @@ class Sweep:
             raise ScenarioError(f"sweep: replications = {self.replications!r}; expected ≥ 1")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ScenarioError(f"sweep: seed = {self.seed!r}; expected an integer ≥ 0")
+        if self.sample and self.samples < 1:
+            raise ScenarioError("sweep: sampled keys need samples ≥ 1")
+        for point in self.sampled() if self.sample else []:
+            self.base.replace(**point)
         for key, values in self.grid.items():
             if not isinstance(values, list) or not values:
                 raise ScenarioError(f"sweep: grid {key!r} must be a non-empty list of values")
             for value in values:
                 self.base.replace(**{key: value})  # validates key and value now, not mid-sweep
 
-    def points(self) -> list[dict[str, Any]]:
-        """Every combination of the grid's values, in order."""
-        keys = list(self.grid)
-        return [
-            dict(zip(keys, values, strict=True))
-            for values in itertools.product(*self.grid.values())
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """The range of every sampled key: given, or the declared bounds of the parameter."""
+        out = {}
+        kinds = Scenario.sections()
+        for key, given in self.sample.items():
+            section, _, name = key.partition(".")
+            if section not in kinds or name not in kinds[section].params():
+                self.base.replace(**{key: 0})  # raises, naming the key and the nearest one
+            declared = kinds[section].params()[name]
+            if declared.kind not in (int, float):
+                raise ScenarioError(f"sweep: {key} is not numeric; put it in the grid instead")
+            low, high = given if given is not None else (declared.low, declared.high)
+            if low is None or high is None or not np.isfinite([low, high]).all() or low > high:
+                raise ScenarioError(
+                    f"sweep: {key} needs a finite range [low, high] (declared: "
+                    f"{declared.allowed()})"
+                )
+            out[key] = (float(low), float(high))
+        return out
+
+    def sampled(self) -> list[dict[str, Any]]:
+        """``samples`` points over the sampled keys (Latin hypercube, Sobol or random)."""
+        if not self.sample:
+            return [{}]
+        bounds = self.bounds()
+        keys = list(bounds)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(2**31,)))
+        if self.method == "lhs":
+            unit = qmc.LatinHypercube(d=len(keys), seed=rng).random(self.samples)
+        elif self.method == "sobol":
+            unit = qmc.Sobol(d=len(keys), scramble=True, seed=rng).random(self.samples)
+        elif self.method == "random":
+            unit = rng.random((self.samples, len(keys)))
+        else:
+            raise ScenarioError(
+                f"sweep: method = {self.method!r}; expected 'lhs', 'sobol' or 'random'"
+            )
+        low = np.array([bounds[k][0] for k in keys])
+        high = np.array([bounds[k][1] for k in keys])
+        values = low + unit * (high - low)
+        kinds = Scenario.sections()
+        integer = [
+            kinds[k.partition(".")[0]].params()[k.partition(".")[2]].kind is int for k in keys
         ]
+        return [
+            {
+                key: int(np.rint(value)) if is_int else float(value)
+                for key, value, is_int in zip(keys, row, integer, strict=True)
+            }
+            for row in values
+        ]
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every combination of the grid's values with every sampled point, in order."""
+        keys = list(self.grid)
+        grid = [dict(zip(keys, v, strict=True)) for v in itertools.product(*self.grid.values())]
+        return [{**g, **p} for g in grid for p in self.sampled()]
 
     def runs(self) -> pd.DataFrame:
         """One row per run: ``run``, the parameters, ``replication``."""
@@ -95,7 +153,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(f"{path}: no such sweep file") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
-    allowed = {"scenario", "days", "seed", "replications", "grid"}
+    allowed = {"scenario", "days", "seed", "replications", "grid", "sample", "samples", "method"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         from .params import suggest
@@ -117,6 +175,9 @@ def load_sweep(path: str | Path) -> Sweep:
             replications=data.get("replications", 1),
             days=data.get("days"),
             seed=data.get("seed", 0),
+            sample={k: (v or None) for k, v in dict(data.get("sample", {})).items()},
+            samples=data.get("samples", 0),
+            method=data.get("method", "lhs"),
         )
     except ScenarioError as err:
         raise ScenarioError(f"{path}: {err}") from None

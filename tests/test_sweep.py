@@ -80,3 +80,39 @@ def test_spec_files_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixtur
     bad.write_text('scenario = "village"\nreplicatons = 2\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match="did you mean 'replications'"):
         load_sweep(bad)
+
+
+def test_latin_hypercube_samples_within_declared_bounds() -> None:
+    base = Scenario.preset("village")
+    sampled = Sweep(
+        base,
+        sample={"decision.trust_weight": [1.0, 6.0], "creators.post_prob": None},
+        samples=20,
+        seed=4,
+    )
+    runs = sampled.runs()
+    assert len(runs) == 20
+    weights = runs["decision.trust_weight"].to_numpy()
+    # A Latin hypercube puts exactly one point in each of the 20 equal strata of each range.
+    assert sorted(((weights - 1.0) / 5.0 * 20).astype(int)) == list(range(20))
+    post = runs["creators.post_prob"].to_numpy()  # declared bounds: 0 ≤ post_prob ≤ 1
+    assert sorted((post * 20).astype(int)) == list(range(20))
+    again = Sweep(base, sample=sampled.sample, samples=20, seed=4).runs()
+    pd.testing.assert_frame_equal(runs, again)
+    # Sobol points keep their balance properties at powers of two.
+    assert (
+        Sweep(base, sample=sampled.sample, samples=16, seed=4, method="sobol")
+        .runs()["decision.trust_weight"]
+        .between(1.0, 6.0)
+        .all()
+    )
+
+
+def test_sampling_needs_a_finite_numeric_range() -> None:
+    base = Scenario.preset("village")
+    with pytest.raises(ScenarioError, match="training.follower_gain needs a finite range"):
+        Sweep(base, sample={"training.follower_gain": None}, samples=3)
+    with pytest.raises(ScenarioError, match="policy.traffic is not numeric"):
+        Sweep(base, sample={"policy.traffic": None}, samples=3)
+    with pytest.raises(ScenarioError, match="did you mean 'trust_weight'"):
+        Sweep(base, sample={"decision.trust_weigth": [1, 2]}, samples=3)
