@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import LaotieError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "json_default", "parquet_available", "plain"]
 
 
 def atomic_write(
@@ -36,3 +36,30 @@ def atomic_write(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def json_default(value: object) -> object:
+    """``json.dumps`` default for numpy values: scalars as Python numbers, arrays as lists."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def parquet_available() -> bool:
+    """Whether pyarrow, which writes and reads Parquet, can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds; anything else unchanged."""
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else value

@@ -333,6 +333,11 @@ def _run_run(args: argparse.Namespace) -> int:
         print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
         print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.out is not None:
+        if not args.no_figures:
+            import matplotlib
+
+            # The command draws only into files: no window, whatever the environment says.
+            matplotlib.use("Agg")
         written = write_run(args.out, scenario, results, seed, figures=not args.no_figures)
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0

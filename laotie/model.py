@@ -225,17 +225,7 @@ def _information(model: LaotieModel, key: str) -> float:
     if not info.records:
         return float("nan")
     _, _, counts, _ = info.records[-1]
-    named = dict(zip(info.COUNTS, counts, strict=True))
-    d = info.denominators
-    value = {
-        "share_informed": named["informed"] / d["residents"],
-        "share_rural": named["rural"] / d["rural"] if d["rural"] else float("nan"),
-        "share_non_users": (named["informed"] - named["users"]) / (d["residents"] - d["users"])
-        if d["residents"] > d["users"]
-        else float("nan"),
-        "baseline_share": named["baseline"] / d["residents"],
-    }
-    return float(value[key])
+    return float(info.shares(counts[None, :])[key][0])
 
 
 def _outcome(model: LaotieModel, key: str) -> float:

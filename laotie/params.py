@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Self
 
 from .errors import ScenarioError
 
-__all__ = ["Param", "Section", "markdown_table", "param", "suggest"]
+__all__ = ["Param", "Section", "did_you_mean", "markdown_table", "param", "suggest"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Param:
             if not math.isfinite(value):
                 raise ScenarioError(problem)
         if self.choices is not None and value not in self.choices:
-            raise ScenarioError(problem + _did_you_mean(value, self.choices))
+            raise ScenarioError(problem + did_you_mean(value, self.choices))
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             raise ScenarioError(problem)
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
@@ -184,7 +184,7 @@ class Section:
         for key in data:
             if key not in valid:
                 raise ScenarioError(
-                    f"{where}: unknown key {key!r}{_did_you_mean(key, valid)} "
+                    f"{where}: unknown key {key!r}{did_you_mean(key, valid)} "
                     f"(valid keys: {', '.join(valid)})"
                 )
 
@@ -235,7 +235,8 @@ def suggest(word: str, valid: list[str] | tuple[Any, ...]) -> str | None:
     return found[0] if found else None
 
 
-def _did_you_mean(word: Any, valid: list[str] | tuple[Any, ...]) -> str:
+def did_you_mean(word: Any, valid: list[str] | tuple[Any, ...]) -> str:
+    """``"; did you mean 'x'?"`` for the nearest valid word, or ``""`` when none is close."""
     near = suggest(word, valid)
     return f"; did you mean {near!r}?" if near is not None else ""
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from .errors import ScenarioError
 from .metrics import CHANNELS, FAMILIES, ROWS, gini
-from .params import suggest
+from .params import did_you_mean
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -462,8 +462,7 @@ def plot(result: Result, kind: str, **kwargs: Any) -> Axes:
         For an unknown kind, naming the kinds and the nearest one.
     """
     if kind not in KINDS:
-        near = suggest(kind, list(KINDS))
-        hint = f"; did you mean {near!r}?" if near else ""
+        hint = did_you_mean(kind, list(KINDS))
         raise ScenarioError(f"unknown plot kind {kind!r}{hint} (kinds: {', '.join(KINDS)})")
     return KINDS[kind](result, **kwargs)
 
@@ -482,8 +481,7 @@ def _check_channels(channels: Sequence[str], allowed: Sequence[str]) -> list[str
     channels = list(channels)
     for channel in channels:
         if channel not in allowed:
-            near = suggest(channel, list(allowed))
-            hint = f"; did you mean {near!r}?" if near else ""
+            hint = did_you_mean(channel, list(allowed))
             raise ScenarioError(
                 f"unknown channel {channel!r}{hint} (channels: {', '.join(allowed)})"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
+from ._io import atomic_write, json_default, parquet_available, plain
 from .errors import LaotieError
 from .metrics import (
     CHANNELS,
@@ -189,7 +189,7 @@ class Result:
                 f"{directory}: already holds a result ({', '.join(present)}); "
                 "pass overwrite=True to replace it"
             )
-        daily_file = _DAILY_PARQUET if _parquet_available() else _DAILY_CSV
+        daily_file = _DAILY_PARQUET if parquet_available() else _DAILY_CSV
         frames = {
             "daily": (daily_file, self.daily),
             "summary": (_SUMMARY, self.summary),
@@ -221,17 +221,19 @@ class Result:
             raise LaotieError(f"{directory}: cannot write ({err})") from err
         for file, frame in frames.values():
             if file == _DAILY_PARQUET:
-                _atomic(directory / file, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow"))
+                atomic_write(
+                    directory / file, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow")
+                )
             else:
-                _atomic(directory / file, lambda tmp, f=frame: _write_csv(f, tmp))
+                atomic_write(directory / file, lambda tmp, f=frame: _write_csv(f, tmp))
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_NAMES}
-        _atomic(directory / _ARRAYS, lambda tmp: _write_npz(tmp, arrays))
+        atomic_write(directory / _ARRAYS, lambda tmp: _write_npz(tmp, arrays))
         stale = _DAILY_CSV if daily_file == _DAILY_PARQUET else _DAILY_PARQUET
         try:
             (directory / stale).unlink(missing_ok=True)
         except OSError as err:
             raise LaotieError(f"{directory / stale}: cannot remove ({err})") from err
-        _atomic(directory / _META, lambda tmp: tmp.write_text(encoded, encoding="utf-8"))
+        atomic_write(directory / _META, lambda tmp: tmp.write_text(encoded, encoding="utf-8"))
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> Result:
@@ -384,21 +386,12 @@ _FILES = (
 _ARRAY_NAMES = ("creator_income", "producer_income")
 
 
-def _parquet_available() -> bool:
-    """Whether pyarrow, which writes and reads Parquet, can be imported."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _dtype_spec(dtype: Any, where: str) -> dict[str, Any]:
     """The dtype of a column or index as JSON values (see :func:`_restore`)."""
     if isinstance(dtype, pd.CategoricalDtype):
         return {
             "dtype": "category",
-            "categories": [_plain(c) for c in dtype.categories],
+            "categories": [plain(c) for c in dtype.categories],
             "ordered": bool(dtype.ordered),
         }
     if pd.api.types.is_string_dtype(dtype):
@@ -463,7 +456,7 @@ def _read_frame(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     """A frame saved by :meth:`Result.save`, with the dtypes of its ``spec``."""
     with _reading(path):
         if path.suffix == ".parquet":
-            if not _parquet_available():
+            if not parquet_available():
                 raise LaotieError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow")
             raw = pd.read_parquet(path, engine="pyarrow")
         else:
@@ -500,24 +493,9 @@ def _to_json(meta: dict[str, Any], directory: Path) -> str:
     """``meta`` as strict JSON (no NaN), or a LaotieError naming the part that cannot be."""
     for key, value in meta.items():
         try:
-            json.dumps(value, allow_nan=False, default=_json_default)
+            json.dumps(value, allow_nan=False, default=json_default)
         except (TypeError, ValueError) as err:
             raise LaotieError(
                 f"{directory}: cannot save the result's {key} as JSON ({err})"
             ) from err
-    return json.dumps(meta, allow_nan=False, default=_json_default, ensure_ascii=False, indent=2)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write ``path`` atomically (see :func:`laotie._io.atomic_write`)."""
-    atomic_write(path, write)
+    return json.dumps(meta, allow_nan=False, default=json_default, ensure_ascii=False, indent=2)

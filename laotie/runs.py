@@ -8,14 +8,17 @@ replication never depend on how many replications there are.
 
 from __future__ import annotations
 
+import numbers
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 
-from ._random import SeedLike, run_seeds
+from ._random import SeedLike, as_seed_sequence, run_seeds
 from .engine import Engine
+from .errors import ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
@@ -35,24 +38,48 @@ def replicate(
     graph: TrustGraph | None = None,
     progress: bool = False,
 ) -> list[Result]:
-    """Run ``replications`` replications of ``scenario``; return their results in order."""
-    days = scenario.run.days if days is None else days
-    graph_seed, market_seeds = run_seeds(seed, replications)
+    """Run ``replications`` replications of ``scenario``; return their results in order.
+
+    The city graph is built once from the run's seed (unless ``graph`` is given) and shared;
+    replication ``r`` draws its market from the ``r``-th market seed (:func:`run_seeds`).
+    ``laotie.simulate`` is the one-replication case.
+    """
+    from . import __version__
+
+    if days is None:
+        days = scenario.run.days
+    if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
+        raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
+    days = int(days)
+    sequence = as_seed_sequence(seed)
+    graph_seed, market_seeds = run_seeds(sequence, replications)
+    start = time.perf_counter()
     if graph is None:
         graph = city(scenario.city, seed=graph_seed)
+    graph_seconds = time.perf_counter() - start
     results = []
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=replications * days, desc="simulating", unit="day")
-    for market_seed in market_seeds:
+    for replication, market_seed in enumerate(market_seeds):
+        start = time.perf_counter()
         engine = Engine(graph, scenario, seed=market_seed)
         for _ in range(days):
             engine.step()
             if bar is not None:
                 bar.update()
-        results.append(Result.from_engine(engine, {"days": days}))
+        engine.close()
+        info = {
+            "days": days,
+            "replication": replication,
+            "graph_seconds": graph_seconds,
+            "simulation_seconds": time.perf_counter() - start,
+            "laotie_version": __version__,
+            "seed_entropy": sequence.entropy,
+        }
+        results.append(Result.from_engine(engine, info))
     if bar is not None:
         bar.close()
     return results
@@ -107,7 +134,7 @@ def write_run(
     """
     import json
 
-    from ._io import atomic_write
+    from ._io import atomic_write, parquet_available
 
     tables = run_tables(results)
     written: list[Path] = []
@@ -117,7 +144,7 @@ def write_run(
         atomic_write(path, write)  # type: ignore[arg-type]
         written.append(path)
 
-    if _has_parquet():
+    if parquet_available():
         put("daily.parquet", lambda p: tables["daily"].to_parquet(p, index=False))
     else:
         put("daily.csv", lambda p: tables["daily"].to_csv(p, index=False))
@@ -154,9 +181,6 @@ def write_run(
 
 def write_figures(folder: Path, result: Result) -> list[Path]:
     """One PNG per plot kind of :mod:`laotie.plot`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     from . import plot
@@ -173,11 +197,3 @@ def write_figures(folder: Path, result: Result) -> list[Path]:
         plt.close(figure)
         written.append(path)
     return written
-
-
-def _has_parquet() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True

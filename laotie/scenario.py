@@ -31,7 +31,7 @@ from .errors import ScenarioError
 from .graph import CitySpec, Region
 from .graph.presets import PRESETS as CITY_PRESETS
 from .graph.presets import preset_spec
-from .params import Section, param, suggest
+from .params import Section, did_you_mean, param
 
 __all__ = [
     "Creators",
@@ -608,8 +608,7 @@ class Scenario:
             scenario = cls(city=preset_spec(name), name=name)
         else:
             known = sorted(set(shipped_scenarios()) | set(CITY_PRESETS))
-            near = suggest(name, known)
-            hint = f"; did you mean {near!r}?" if near else ""
+            hint = did_you_mean(name, known)
             raise ScenarioError(f"unknown scenario {name!r}{hint} (known: {', '.join(known)})")
         if scale != 1.0:
             scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
@@ -628,8 +627,7 @@ class Scenario:
         valid = [*cls.sections(), "name", "description"]
         for key, value in data.items():
             if key not in valid:
-                near = suggest(key, valid)
-                hint = f"; did you mean {near!r}?" if near else ""
+                hint = did_you_mean(key, valid)
                 raise ScenarioError(
                     f"{where}: unknown key {key!r}{hint} (valid keys: {', '.join(valid)})"
                 )
@@ -681,8 +679,7 @@ class Scenario:
         for key, value in changes.items():
             head, dot, rest = key.partition(".")
             if head not in valid:
-                near = suggest(head, valid)
-                hint = f"; did you mean {near!r}?" if near else ""
+                hint = did_you_mean(head, valid)
                 raise ScenarioError(
                     f"Scenario: unknown section {head!r}{hint} (sections: {', '.join(valid)})"
                 )
@@ -748,8 +745,7 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
         )
     if preset is not None:
         if preset not in CITY_PRESETS:
-            near = suggest(preset, list(CITY_PRESETS))
-            hint = f"; did you mean {near!r}?" if near else ""
+            hint = did_you_mean(preset, list(CITY_PRESETS))
             raise ScenarioError(f"{where}: preset = {preset!r} is unknown{hint}")
         regions = preset_spec(preset).regions
     else:
@@ -762,8 +758,7 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
                 raise ScenarioError(f"{where}: regions[{i}] must be a table, got {region!r}")
             for key in region:
                 if key not in fields:
-                    near = suggest(key, list(fields))
-                    hint = f"; did you mean {near!r}?" if near else ""
+                    hint = did_you_mean(key, list(fields))
                     raise ScenarioError(
                         f"{where}: regions[{i}]: unknown key {key!r}{hint} (valid keys: "
                         f"{', '.join(fields)})"

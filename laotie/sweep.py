@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ._io import atomic_write
+from ._io import atomic_write, json_default, plain
 from .errors import LaotieError, ScenarioError
 from .scenario import Scenario
 
@@ -156,10 +156,9 @@ def load_sweep(path: str | Path) -> Sweep:
     allowed = {"scenario", "days", "seed", "replications", "grid", "sample", "samples", "method"}
     unknown = sorted(set(data) - allowed)
     if unknown:
-        from .params import suggest
+        from .params import did_you_mean
 
-        near = suggest(unknown[0], sorted(allowed))
-        hint = f"; did you mean {near!r}?" if near else ""
+        hint = did_you_mean(unknown[0], sorted(allowed))
         raise ScenarioError(
             f"{path}: unknown key {unknown[0]!r}{hint} (valid keys: {', '.join(sorted(allowed))})"
         )
@@ -211,15 +210,9 @@ def _store(out: Path, record: dict[str, Any]) -> None:
     daily = record.pop("daily", None)
     if daily is not None:
         atomic_write(out / "runs" / f"run_{run:06d}.csv", lambda p: daily.to_csv(p, index=False))
-    text = json.dumps(record, default=_plain, allow_nan=True, indent=1)
+    text = json.dumps(record, default=json_default, allow_nan=True, indent=1)
     # The record is written last: a run counts as done only once everything it made is there.
     atomic_write(_record_path(out, run), lambda p: p.write_text(text, encoding="utf-8"))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def done_runs(out: Path) -> set[int]:
@@ -253,7 +246,7 @@ def run_sweep(
     params = [c for c in table.columns if c not in ("run", "replication")]
     done = done_runs(out)
     todo = [
-        (int(run), {key: _plain_value(table.at[i, key]) for key in params})
+        (int(run), {key: plain(table.at[i, key]) for key in params})
         for i, run in enumerate(table["run"])
         if int(run) not in done
     ]
@@ -280,10 +273,6 @@ def run_sweep(
     if bar is not None:
         bar.close()
     return collect(sweep, out)
-
-
-def _plain_value(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def collect(sweep: Sweep, out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:

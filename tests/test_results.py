@@ -46,7 +46,7 @@ def daily_format(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "parquet":
         pytest.importorskip("pyarrow")
     else:
-        monkeypatch.setattr(laotie.results, "_parquet_available", lambda: False)
+        monkeypatch.setattr(laotie.results, "parquet_available", lambda: False)
     return request.param
 
 
@@ -97,7 +97,7 @@ def test_round_trip_of_a_run_of_no_days(daily_format: str, tmp_path: Path) -> No
 def test_csv_keeps_awkward_floats_exactly(
     result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(laotie.results, "_parquet_available", lambda: False)
+    monkeypatch.setattr(laotie.results, "parquet_available", lambda: False)
     daily = result.daily.copy()
     awkward = [0.1 + 0.2, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, np.inf, np.nan, 1 / 3]
     daily.loc[: len(awkward) - 1, "gmv"] = awkward
@@ -135,7 +135,7 @@ def test_overwrite_in_the_other_format_leaves_one_daily_file(
 ) -> None:
     pytest.importorskip("pyarrow")
     result.save(tmp_path)
-    monkeypatch.setattr(laotie.results, "_parquet_available", lambda: False)
+    monkeypatch.setattr(laotie.results, "parquet_available", lambda: False)
     result.save(tmp_path, overwrite=True)
     assert not (tmp_path / "daily.parquet").exists()
     assert_same_result(Result.load(tmp_path), result)
@@ -239,7 +239,7 @@ def test_load_of_parquet_without_pyarrow_says_what_to_install(
 ) -> None:
     pytest.importorskip("pyarrow")
     result.save(tmp_path)
-    monkeypatch.setattr(laotie.results, "_parquet_available", lambda: False)
+    monkeypatch.setattr(laotie.results, "parquet_available", lambda: False)
     with pytest.raises(LaotieError, match="daily.parquet: reading Parquet needs pyarrow"):
         Result.load(tmp_path)
 
@@ -255,7 +255,7 @@ def test_a_csv_that_does_not_match_its_schema_is_refused(result: Result, tmp_pat
 def test_an_unknown_channel_in_a_csv_is_refused(
     result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(laotie.results, "_parquet_available", lambda: False)
+    monkeypatch.setattr(laotie.results, "parquet_available", lambda: False)
     result.save(tmp_path)
     text = (tmp_path / "daily.csv").read_text().replace(",follow,", ",folow,", 1)
     (tmp_path / "daily.csv").write_text(text)

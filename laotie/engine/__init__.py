@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-import numbers
-import time
 from typing import TYPE_CHECKING
 
-from .._random import SeedLike, as_seed_sequence, run_seeds
+from .._random import SeedLike
 from .engine import Engine
 from .market import Market
 
@@ -56,31 +54,7 @@ def simulate(
     >>> list(result.daily.columns[:4])
     ['day', 'channel', 'exposures', 'exposed_users']
     """
-    from ..errors import ScenarioError
-    from ..graph import city
-    from ..results import Result
+    from ..runs import replicate
 
-    if days is None:
-        days = scenario.run.days
-    if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
-        raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
-    days = int(days)
-    sequence = as_seed_sequence(seed)
-    graph_seed, (run_seed,) = run_seeds(sequence)
-    start = time.perf_counter()
-    if graph is None:
-        graph = city(scenario.city, seed=graph_seed)
-    built = time.perf_counter()
-    engine = Engine(graph, scenario, seed=run_seed)
-    engine.run(days, progress=progress)
-    done = time.perf_counter()
-    from .. import __version__
-
-    info = {
-        "days": days,
-        "graph_seconds": built - start,
-        "simulation_seconds": done - built,
-        "laotie_version": __version__,
-        "seed_entropy": sequence.entropy,
-    }
-    return Result.from_engine(engine, info)
+    (result,) = replicate(scenario, 1, days=days, seed=seed, graph=graph, progress=progress)
+    return result

@@ -215,6 +215,26 @@ class InformationState:
         self.counts[m, 7] += everyone[since]
         self.counts[m, 8] += rural[since]
 
+    def shares(self, counts: np.ndarray) -> dict[str, np.ndarray]:
+        """Coverage columns from running counts (rows of :attr:`COUNTS`); NaN where undefined."""
+        d = self.denominators
+        c = dict(zip(self.COUNTS, np.asarray(counts, dtype=np.float64).T, strict=True))
+        n_urban = d["residents"] - d["rural"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = {
+                "share_informed": c["informed"] / d["residents"],
+                "share_rural": c["rural"] / d["rural"],
+                "share_urban": (c["informed"] - c["rural"]) / n_urban,
+                "share_users": c["users"] / d["users"],
+                "share_non_users": (c["informed"] - c["users"]) / (d["residents"] - d["users"]),
+                **{f"by_{p}": c[p] / c["informed"] for p in PATHS},
+                "baseline_share": c["baseline"] / d["residents"],
+                "baseline_rural": c["baseline_rural"] / d["rural"],
+                "baseline_urban": (c["baseline"] - c["baseline_rural"]) / n_urban,
+            }
+            out["urban_rural_gap"] = out["share_urban"] - out["share_rural"]
+        return out
+
     def frames(self, region_names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per message and day: coverage overall, rural, urban, users, non-users, by path,
         and the baseline's; and per region (a long table)."""
@@ -228,26 +248,15 @@ class InformationState:
             len(records), self.n_regions
         )
         d = self.denominators
-        c = dict(zip(self.COUNTS, counts.T, strict=True))
-        n_urban = d["residents"] - d["rural"]
         with np.errstate(invalid="ignore", divide="ignore"):
             frame = pd.DataFrame(
                 {
                     "message": message,
                     "day": day,
                     "posted_day": self.post_day[message].astype(np.int64),
-                    "share_informed": c["informed"] / d["residents"],
-                    "share_rural": c["rural"] / d["rural"],
-                    "share_urban": (c["informed"] - c["rural"]) / n_urban,
-                    "share_users": c["users"] / d["users"],
-                    "share_non_users": (c["informed"] - c["users"]) / (d["residents"] - d["users"]),
-                    **{f"by_{p}": c[p] / c["informed"] for p in PATHS},
-                    "baseline_share": c["baseline"] / d["residents"],
-                    "baseline_rural": c["baseline_rural"] / d["rural"],
-                    "baseline_urban": (c["baseline"] - c["baseline_rural"]) / n_urban,
+                    **self.shares(counts),
                 }
             )
-            frame["urban_rural_gap"] = frame["share_urban"] - frame["share_rural"]
             shares = regions / d["regions"]
         long = pd.DataFrame(
             {
@@ -261,20 +270,6 @@ class InformationState:
             }
         )
         return frame, long
-
-
-INFO_COLUMNS = (
-    "share_informed",
-    "share_rural",
-    "share_urban",
-    "share_users",
-    "share_non_users",
-    *(f"by_{p}" for p in PATHS),
-    "baseline_share",
-    "baseline_rural",
-    "baseline_urban",
-    "urban_rural_gap",
-)
 
 
 def message_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -197,7 +197,6 @@ class Market:
         s = scenario
         n = graph.n_nodes
         self.n_nodes = n
-        self.graph_region = graph.region
         self.rural = graph.rural
         # --- users
         self.is_user = graph.user.copy()

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, json_default
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, FOLLOW, LAYERS, TrustGraph
 
@@ -419,10 +419,9 @@ def _read_frame(path: Path, required: tuple[str, ...], allowed: tuple[str, ...])
         )
     unknown = [c for c in frame.columns if c not in allowed]
     if unknown:
-        from ..params import suggest
+        from ..params import did_you_mean
 
-        near = suggest(unknown[0], list(allowed))
-        hint = f"; did you mean {near!r}?" if near else ""
+        hint = did_you_mean(unknown[0], list(allowed))
         raise GraphError(
             f"{path}: unknown column {unknown[0]!r}{hint} (allowed: {', '.join(allowed)})"
         )
@@ -520,7 +519,7 @@ def save(graph: TrustGraph, path: str | os.PathLike[str]) -> None:
         "meta": graph.meta,
     }
     try:
-        encoded = json.dumps(header, default=_json_default)
+        encoded = json.dumps(header, default=json_default)
     except TypeError as err:
         raise GraphError(f"{path}: cannot save labels or metadata as JSON ({err})") from err
     arrays = {name: getattr(graph, name) for name in _ARRAYS}
@@ -562,14 +561,6 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         where=str(path),
         **arrays,
     )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def _atomic(path: Path, write: Any) -> None:

@@ -69,10 +69,9 @@ PRESETS = {"mudanjiang": mudanjiang_spec}
 def preset_spec(name: str, scale: float = 1.0, **overrides: Any) -> CitySpec:
     """The spec of the preset ``name`` (an unknown name raises ScenarioError)."""
     from ..errors import ScenarioError
-    from ..params import suggest
+    from ..params import did_you_mean
 
     if name not in PRESETS:
-        near = suggest(name, list(PRESETS))
-        hint = f"; did you mean {near!r}?" if near else ""
+        hint = did_you_mean(name, list(PRESETS))
         raise ScenarioError(f"unknown preset {name!r}{hint} (presets: {', '.join(PRESETS)})")
     return PRESETS[name](scale, **overrides)
