@@ -8,15 +8,19 @@ are written only where ``--out`` says, never over an existing file without ``--f
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import LaotieError, ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -180,6 +184,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", type=Path, help="the sweep spec (TOML)")
     sweep.add_argument("--out", metavar="DIR", type=Path, required=True, help="results folder")
     sweep.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'laotie[distributed]')",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_run_sweep)
 
@@ -384,27 +393,56 @@ def format_summary(summary: Any, replications: int) -> str:
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from ._io import atomic_write
+    from .executors import executor_for
     from .sweep import failures, load_sweep, run_sweep
 
-    if args.workers < 1:
-        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
+    executor = executor_for(args.workers, args.scheduler)
     spec = load_sweep(args.spec)
     total = len(spec.runs())
     print(
-        f"Sweep {args.spec}: {total} runs, {args.workers} worker(s), into {args.out}",
+        f"Sweep {args.spec}: {total} runs on {executor.describe()}, into {args.out}",
         file=sys.stderr,
     )
-    table, daily = run_sweep(spec, args.out, workers=args.workers, progress=not args.quiet)
-    atomic_write(args.out / "runs.csv", lambda p: table.to_csv(p, index=False))
-    atomic_write(args.out / "daily.csv", lambda p: daily.to_csv(p, index=False))
+    try:
+        result = run_sweep(spec, args.out, executor=executor, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(
+            f"laotie: interrupted; the finished runs are kept in {args.out}/runs: run the "
+            f"same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    written = result.write()
+    table = result.runs
+    arms = table["point"].nunique()
+    if arms > 1 and spec.replications > 1 and (table["status"] == "ok").any():
+        comparison = result.comparisons()
+        path = args.out / "comparison.csv"
+        atomic_write(path, lambda p: comparison.to_csv(p, index=False))
+        written.append(path)
+        _print_comparison(comparison, spec.common_random_numbers)
     failed = failures(table)
     print(f"{(table['status'] == 'ok').sum()} of {total} runs done; results in {args.out}")
+    print("  " + ", ".join(p.name for p in written))
     if len(failed):
         print(f"{len(failed)} run(s) failed:")
         for row in failed.itertuples():
             print(f"  run {row.run}: {row.error}")
         return 1
     return 0
+
+
+def _print_comparison(comparison: pd.DataFrame, paired: bool) -> None:
+    kind = "paired (common random numbers)" if paired else "Welch (independent runs)"
+    print(f"Differences from the first arm, 95 % {kind} intervals:")
+    for row in comparison.itertuples():
+        if math.isnan(row.difference_low):
+            continue
+        name = f"{row.metric}[{row.channel}]" if row.channel else row.metric
+        print(
+            f"  {name:<28} {row.arm}: {row.difference:+.4g} "
+            f"[{row.difference_low:+.4g}, {row.difference_high:+.4g}]"
+        )
 
 
 def _run_params(args: argparse.Namespace) -> int:

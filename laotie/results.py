@@ -340,6 +340,21 @@ def summary_frame(counts: np.ndarray) -> pd.DataFrame:
     return frame.rename(columns={"exposed_users": "exposed_user_days", "buyers": "buyer_days"})
 
 
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "producer_income_total",
+    "producers_with_income",
+    "creator_income_gini",
+    "creator_income_top1_share",
+    "creator_income_top10_share",
+    "creators_with_sales",
+    "non_head_traffic_share",
+    "monthly_repurchase_all",
+    "monthly_repurchase_trust",
+    "monthly_repurchase_traffic",
+)
+"""The keys of :attr:`Result.outcomes`, in order."""
+
+
 def run_outcomes(engine: Engine) -> dict[str, float]:
     """Per-run outcomes (docs/model.md section 3.6)."""
     m = engine.market

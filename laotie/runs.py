@@ -18,12 +18,12 @@ import scipy.stats
 
 from ._random import SeedLike, as_seed_sequence, run_seeds
 from .engine import Engine
-from .errors import ScenarioError
+from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
 
-__all__ = ["SUMMARY_METRICS", "replicate", "summarise"]
+__all__ = ["SUMMARY_METRICS", "paired", "replicate", "summarise", "t_interval"]
 
 SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
 """The per-channel metrics of the command line's table."""
@@ -110,6 +110,108 @@ def summarise(results: list[Result], level: float = 0.95) -> pd.DataFrame:
             out[f"{metric}_low"] = mean[:, i] - half[:, i]
             out[f"{metric}_high"] = mean[:, i] + half[:, i]
     return out
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """The mean of ``values`` (NaN ignored) and its Student-t ``level`` confidence interval.
+
+    >>> t_interval(np.array([1.0, 2.0, 3.0]))
+    (2.0, -0.484..., 4.484...)
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return (mean, np.nan, np.nan)
+    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
+    half /= np.sqrt(len(values))
+    return (mean, mean - float(half), mean + float(half))
+
+
+def paired(
+    values: pd.DataFrame, baseline: str, *, level: float = 0.95, paired: bool = True
+) -> pd.DataFrame:
+    """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per replication, one column per arm (e.g. :meth:`SweepResult.values`).
+    baseline : str
+        The column the others are compared with.
+    paired : bool
+        Replication ``r`` of every arm shares its random numbers (common random numbers):
+        the difference is the mean of per-replication differences, with a paired t interval.
+        Otherwise the arms are independent and the interval is Welch's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm: ``n`` (replications used), ``mean``, ``mean_low``, ``mean_high``,
+        ``difference``, ``difference_low``, ``difference_high`` (arm minus baseline) and
+        ``relative`` (the difference over the baseline's mean).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.5, 2.4, 3.6]})
+    >>> paired(table, "a")[["difference", "difference_low", "difference_high"]].round(3)
+       difference  difference_low  difference_high
+    a       0.000             NaN              NaN
+    b       0.500           0.252            0.748
+    """
+    if baseline not in values.columns:
+        raise LaotieError(
+            f"baseline {baseline!r} is not an arm; arms: {', '.join(map(str, values.columns))}"
+        )
+    base = values[baseline].to_numpy(dtype=float)
+    rows = []
+    for arm in values.columns:
+        x = values[arm].to_numpy(dtype=float)
+        mean, low, high = t_interval(x, level)
+        if arm == baseline:
+            difference, d_low, d_high = 0.0, np.nan, np.nan
+            n = int((~np.isnan(x)).sum())
+        elif paired:
+            both = ~np.isnan(x) & ~np.isnan(base)
+            n = int(both.sum())
+            difference, d_low, d_high = t_interval(x[both] - base[both], level)
+        else:
+            a, b = x[~np.isnan(x)], base[~np.isnan(base)]
+            n = len(a)
+            difference, d_low, d_high = _welch(a, b, level)
+        base_mean = float(np.nanmean(base)) if (~np.isnan(base)).any() else np.nan
+        rows.append(
+            {
+                "arm": arm,
+                "n": n,
+                "mean": mean,
+                "mean_low": low,
+                "mean_high": high,
+                "difference": difference,
+                "difference_low": d_low,
+                "difference_high": d_high,
+                "relative": difference / base_mean if base_mean else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("arm").rename_axis(None)
+
+
+def _welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Difference of means of independent samples and its Welch interval."""
+    if len(a) == 0 or len(b) == 0:
+        return (np.nan, np.nan, np.nan)
+    difference = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return (difference, np.nan, np.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return (difference, difference, difference)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, dof) * se)
+    return (difference, difference - half, difference + half)
 
 
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:

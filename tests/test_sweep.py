@@ -1,33 +1,44 @@
-"""Sweeps: seeds keyed by run, identical with any number of workers, resumable, failures kept."""
+"""Sweeps: seeds spawned by key, identical with any executor, resumable, failures kept, arms
+paired by common random numbers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
-from laotie import Scenario, ScenarioError
+from laotie import LaotieError, Scenario, ScenarioError
 from laotie.cli import main
-from laotie.sweep import Sweep, failures, load_sweep, run_sweep
+from laotie.sweep import Sweep, SweepResult, failures, load_sweep, run_sweep
 
 GRID = {"policy.traffic": ["head", "inclusive"], "decision.trust_weight": [3.0, 5.0]}
 
 
-def sweep() -> Sweep:
-    return Sweep(Scenario.preset("village"), GRID, replications=2, days=8, seed=3)
+def sweep(**kwargs: object) -> Sweep:
+    return Sweep(Scenario.preset("village"), GRID, replications=2, days=8, seed=3, **kwargs)
+
+
+def assert_same(a: SweepResult, b: SweepResult) -> None:
+    """Equal tables, but for the seconds each run took."""
+    pd.testing.assert_frame_equal(a.runs.drop(columns="seconds"), b.runs.drop(columns="seconds"))
+    for name in ("daily", "summary", "outcomes"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
 
 
 def test_one_worker_or_two_give_the_same_tables(tmp_path: Path) -> None:
-    runs_1, daily_1 = run_sweep(sweep(), tmp_path / "one", workers=1)
-    runs_2, daily_2 = run_sweep(sweep(), tmp_path / "two", workers=2)
-    pd.testing.assert_frame_equal(runs_1, runs_2)
-    pd.testing.assert_frame_equal(daily_1, daily_2)
-    assert (runs_1["status"] == "ok").all() and len(runs_1) == 8
-    assert daily_1["run"].nunique() == 8
-    # Replications of one point differ; the same run index gives the same numbers.
-    first = daily_1[daily_1["run"] == 0]["orders"].to_numpy()
-    second = daily_1[daily_1["run"] == 1]["orders"].to_numpy()
+    one = run_sweep(sweep(), tmp_path / "one", workers=1)
+    two = run_sweep(sweep(), tmp_path / "two", workers=2)
+    assert_same(one, two)
+    assert (one.runs["status"] == "ok").all() and len(one.runs) == 8
+    assert one.daily["run"].nunique() == 8
+    assert sorted(one.summary["run"].unique()) == list(range(8))
+    assert one.outcomes["run"].tolist() == list(range(8))
+    # Replications of one point differ.
+    first = one.daily[one.daily["run"] == 0]["orders"].to_numpy()
+    second = one.daily[one.daily["run"] == 1]["orders"].to_numpy()
     assert (first != second).any()
 
 
@@ -41,8 +52,59 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(tmp_path: Path) -> None
     kept = (out / "runs" / "run_000000.json").stat().st_mtime_ns
     resumed = run_sweep(sweep(), out)
     assert (out / "runs" / "run_000000.json").stat().st_mtime_ns == kept  # not rerun
-    pd.testing.assert_frame_equal(resumed[0], whole[0])
-    pd.testing.assert_frame_equal(resumed[1], whole[1])
+    assert_same(resumed, whole)
+
+
+def test_a_folder_of_another_sweep_is_refused(tmp_path: Path) -> None:
+    run_sweep(sweep(), tmp_path)
+    with pytest.raises(LaotieError, match="different sweep.*would mix"):
+        run_sweep(sweep(common_random_numbers=False), tmp_path)
+
+
+def test_common_random_numbers_pair_the_arms(tmp_path: Path) -> None:
+    # Two arms with the same parameters: under common random numbers replication r of both
+    # is the same run, so every paired difference is exactly 0; independent runs differ.
+    twins = {"decision.trust_weight": [3.0, 3.0]}
+    base = Scenario.preset("village")
+    crn = run_sweep(Sweep(base, twins, replications=3, days=6, seed=5), tmp_path / "crn")
+    gmv = crn.values("gmv", "all")
+    assert gmv.shape == (3, 2)
+    assert (gmv.iloc[:, 0].to_numpy() == gmv.iloc[:, 1].to_numpy()).all()
+    assert gmv.iloc[:, 0].nunique() == 3  # replications differ
+    compared = crn.compare("gmv", "all")
+    assert compared["difference"].iloc[1] == 0.0
+    assert compared["difference_low"].iloc[1] == compared["difference_high"].iloc[1] == 0.0
+    independent = run_sweep(
+        Sweep(base, twins, replications=3, days=6, seed=5, common_random_numbers=False),
+        tmp_path / "independent",
+    )
+    values = independent.values("gmv", "all")
+    assert (values.iloc[:, 0].to_numpy() != values.iloc[:, 1].to_numpy()).all()
+
+
+def test_compare_is_the_paired_t_interval_of_the_runs(tmp_path: Path) -> None:
+    result = run_sweep(sweep(), tmp_path)
+    compared = result.compare("conversion", "trust", baseline=0)
+    assert list(compared.index) == result.arms().tolist()
+    assert compared.index[0] == "policy.traffic=head, decision.trust_weight=3.0"
+    # The same numbers by hand, from the tidy tables.
+    trust = result.summary[result.summary["channel"] == "trust"].set_index("run")["conversion"]
+    runs = result.runs.assign(value=result.runs["run"].map(trust))
+    base = runs[runs["point"] == 0]["value"].to_numpy()
+    arm = runs[runs["point"] == 3]["value"].to_numpy()
+    d = arm - base
+    half = scipy.stats.t.ppf(0.975, 1) * d.std(ddof=1) / np.sqrt(2)
+    row = compared.iloc[3]
+    assert row["n"] == 2
+    assert row["difference"] == pytest.approx(d.mean())
+    assert row["difference_low"] == pytest.approx(d.mean() - half)
+    assert row["relative"] == pytest.approx(d.mean() / base.mean())
+    with pytest.raises(LaotieError, match="unknown metric 'conversoin'.*did you mean"):
+        result.compare("conversoin", "trust")
+    with pytest.raises(LaotieError, match="unknown outcome"):
+        result.compare("gmv")
+    long = result.comparisons()
+    assert set(long["metric"]) >= {"gmv", "producer_income_total"}
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
@@ -53,9 +115,10 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None
         days=2,
         seed=1,
     )
-    table, daily = run_sweep(failing, tmp_path / "out")
+    result = run_sweep(failing, tmp_path / "out")
+    table, daily = result.runs, result.daily
     assert table["status"].tolist() == ["ok", "error"]
-    failed = failures(table)
+    failed = failures(result)
     assert failed["storefronts.n_storefronts"].tolist() == [100_000]
     assert "storefront memories" in failed["error"].iloc[0]
     assert set(daily["run"]) == {0}
@@ -70,9 +133,15 @@ def test_spec_files_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     assert len(load_sweep(spec).runs()) == 4
     assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 0
-    assert "4 of 4 runs done" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 of 4 runs done" in printed
+    assert "Differences from the first arm" in printed
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
-    assert list(runs.columns[:3]) == ["run", "policy.traffic", "replication"]
+    assert list(runs.columns[:4]) == ["run", "point", "policy.traffic", "replication"]
+    comparison = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert set(comparison["arm"]) == {"policy.traffic=head", "policy.traffic=inclusive"}
+    for name in ("daily", "summary", "outcomes"):
+        assert (tmp_path / "out" / f"{name}.parquet").exists()
     bad = tmp_path / "bad.toml"
     bad.write_text('scenario = "village"\n[grid]\n"policy.trafic" = ["head"]\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"bad.toml: .*did you mean 'traffic'"):

@@ -1,0 +1,182 @@
+"""Where many runs execute: in this process, in a local process pool, or on a Dask cluster.
+
+The three executors have one interface, :meth:`Executor.map`: give it a function and a list of
+tasks, and it yields ``(task, result)`` pairs as the tasks finish, in whatever order they
+finish. The function must not raise (the runs of :mod:`laotie.sweep` record their own errors);
+when a task is lost because the process running it died, the executor retries it, and after
+``retries`` further losses yields a :class:`Lost` in place of its result, so that one bad task
+never stops the others.
+
+Results never depend on the executor: every run derives its random numbers from its own key
+(see :mod:`laotie.sweep`), not from where or when it runs.
+
+Examples
+--------
+>>> [result for _, result in Serial().map(abs, [-2, 3])]
+[2, 3]
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import LaotieError
+
+__all__ = ["Dask", "Executor", "Lost", "Processes", "Serial", "executor_for"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Lost:
+    """In place of a result: the task's process died ``attempts`` times (``reason`` says how)."""
+
+    reason: str
+    attempts: int
+
+
+class Executor(ABC):
+    """Runs tasks and yields ``(task, result)`` as each finishes."""
+
+    @abstractmethod
+    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
+        """Yield ``(task, fn(task))`` for every task, in order of completion."""
+
+    def describe(self) -> str:
+        """A few words for progress messages."""
+        return type(self).__name__.lower()
+
+
+class Serial(Executor):
+    """Every task in this process, one after the other (the reference; easiest to debug)."""
+
+    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
+        for task in tasks:
+            yield task, fn(task)
+
+    def describe(self) -> str:
+        return "in this process"
+
+
+class Processes(Executor):
+    """A pool of ``workers`` local processes (started with ``spawn``, the portable way).
+
+    At most ``workers`` tasks are in flight, so when a worker dies (killed, out of memory) the
+    suspects are only the tasks then running: the pool is restarted and those tasks run again.
+    A task whose process dies ``retries + 1`` times is given up as :class:`Lost`.
+    """
+
+    def __init__(self, workers: int, retries: int = 2) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
+        self.workers = workers
+        self.retries = retries
+
+    def describe(self) -> str:
+        return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
+
+    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
+        queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
+        deaths = [0] * len(tasks)  # times the process running each task died
+        context = multiprocessing.get_context("spawn")
+        while queue:
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            running: dict[Future[Any], int] = {}
+            try:
+                while queue or running:
+                    while queue and len(running) < self.workers:
+                        i = queue.pop()
+                        running[pool.submit(fn, tasks[i])] = i
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    lost = []
+                    for future in finished:
+                        i = running.pop(future)
+                        try:
+                            result = future.result()
+                        except BrokenProcessPool:
+                            lost.append(i)
+                            continue
+                        yield tasks[i], result
+                    if lost:
+                        # Every task still in flight went down with the pool: run them again.
+                        lost += running.values()
+                        running.clear()
+                        for i in sorted(lost, reverse=True):
+                            deaths[i] += 1
+                            if deaths[i] > self.retries:
+                                yield tasks[i], Lost("its worker process died", deaths[i])
+                            else:
+                                queue.append(i)
+                        break
+            finally:
+                # On Ctrl-C or a closed generator, do not wait for the runs in flight.
+                pool.shutdown(wait=not running and not queue, cancel_futures=True)
+
+
+class Dask(Executor):
+    """Tasks on a Dask cluster: a ``dask.distributed.Client``, or a scheduler's address.
+
+    Dask retries a task whose worker dies (its ``allowed-failures`` setting); when it gives up
+    the task is yielded as :class:`Lost`. Needs the ``distributed`` extra:
+    ``pip install 'laotie[distributed]'``.
+    """
+
+    def __init__(
+        self, client: Any = None, address: str | None = None, timeout: str = "20s"
+    ) -> None:
+        if (client is None) == (address is None):
+            raise LaotieError("Dask executor: give either a client or a scheduler address")
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise LaotieError(
+                "the Dask executor needs dask.distributed: pip install 'laotie[distributed]'"
+            ) from None
+        self.client = client
+        self.address = address
+        self.timeout = timeout
+
+    def describe(self) -> str:
+        return f"Dask scheduler {self.address or self.client.scheduler.address}"
+
+    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
+        from distributed import Client, as_completed
+
+        client = self.client
+        own = client is None
+        if own:
+            try:
+                client = Client(self.address, timeout=self.timeout)
+            except (OSError, TimeoutError) as err:
+                raise LaotieError(
+                    f"cannot reach the Dask scheduler at {self.address}: {err}"
+                ) from None
+        try:
+            futures = client.map(fn, list(tasks), pure=False)
+            owner = {future.key: task for future, task in zip(futures, tasks, strict=True)}
+            for future in as_completed(futures):
+                task = owner[future.key]
+                try:
+                    result = future.result()
+                except Exception as err:  # KilledWorker and the like: the task is lost
+                    result = Lost(f"{type(err).__name__}: {err}", 1)
+                yield task, result
+                future.release()
+        finally:
+            if own:
+                client.close()
+
+
+def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = None) -> Executor:
+    """The executor for the command line's ``--workers`` and ``--scheduler`` (or a client)."""
+    if client is not None or scheduler is not None:
+        return Dask(client=client, address=scheduler)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
+    return Serial() if workers == 1 else Processes(workers)

@@ -1,0 +1,213 @@
+"""Executors: the same results in this process, in a process pool and on a Dask cluster; a
+killed worker loses only the runs in flight; a killed or interrupted sweep resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_sweep import assert_same, sweep
+
+from laotie import LaotieError
+from laotie.executors import Dask, Lost, Processes, Serial, executor_for
+from laotie.sweep import run_sweep
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def die_once(task: tuple[str, int]) -> int:
+    """Kill this worker process the first time a task flagged ``die`` runs."""
+    marker, x = task
+    if marker and not os.path.exists(marker):
+        Path(marker).write_text("died", encoding="utf-8")
+        os._exit(9)
+    return x * x
+
+
+def always_die(task: tuple[str, int]) -> int:
+    marker, x = task
+    if marker:
+        os._exit(9)
+    return x * x
+
+
+def test_serial_and_processes_yield_every_task_once() -> None:
+    tasks = list(range(7))
+    assert sorted(Serial().map(square, tasks)) == [(x, x * x) for x in tasks]
+    assert sorted(Processes(2).map(square, tasks)) == [(x, x * x) for x in tasks]
+
+
+def test_a_killed_worker_is_replaced_and_its_task_runs_again(tmp_path: Path) -> None:
+    marker = str(tmp_path / "died")
+    tasks = [("", 1), ("", 2), (marker, 3), ("", 4), ("", 5)]
+    results = dict(Processes(2).map(die_once, tasks))
+    assert Path(marker).exists()  # the worker did die
+    assert results == {task: task[1] ** 2 for task in tasks}
+
+
+def test_a_task_that_always_kills_its_worker_is_given_up(tmp_path: Path) -> None:
+    tasks = [("", 1), ("x", 2), ("", 3)]
+    results = dict(Processes(2, retries=1).map(always_die, tasks))
+    assert results[("", 1)] == 1 and results[("", 3)] == 9
+    lost = results[("x", 2)]
+    assert isinstance(lost, Lost) and lost.attempts == 2
+
+
+def test_executor_choice_and_bad_values() -> None:
+    assert isinstance(executor_for(1), Serial)
+    assert isinstance(executor_for(3), Processes)
+    with pytest.raises(LaotieError, match="workers = 0; expected an integer ≥ 1"):
+        executor_for(0)
+    with pytest.raises(LaotieError, match="either a client or a scheduler address"):
+        Dask()
+
+
+def test_dask_local_cluster_gives_the_serial_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = run_sweep(sweep(), tmp_path / "serial")
+    with (
+        distributed.LocalCluster(
+            host="127.0.0.1",
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        on_client = run_sweep(sweep(), tmp_path / "client", client=client)
+        by_address = run_sweep(sweep(), tmp_path / "address", scheduler=cluster.scheduler_address)
+    assert_same(serial, on_client)
+    assert_same(serial, by_address)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    with pytest.raises(LaotieError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run_sweep(sweep(), tmp_path, executor=Dask(address="tcp://127.0.0.1:9", timeout="1s"))
+
+
+# ---- killing real processes: a worker of a running sweep, and the sweep itself -------------
+
+SPEC = """\
+scenario = "county"
+days = 25
+seed = 11
+replications = 3
+[grid]
+"policy.traffic" = ["head", "inclusive"]
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _records(out: Path) -> int:
+    return len(list((out / "runs").glob("run_*.json")))
+
+
+def _start(spec: Path, out: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "laotie", "sweep", str(spec), "--out", str(out)]
+    return subprocess.Popen(
+        [*command, "--workers", "2", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killing_a_worker_then_the_sweep_loses_nothing_once_resumed(tmp_path: Path) -> None:
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    out = tmp_path / "killed"
+    process = _start(spec, out)
+    try:
+        # Kill a worker while it runs: the sweep replaces it and runs its task again.
+        _wait_for(lambda: _records(out) >= 1)
+        workers = [
+            p
+            for p in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
+        assert workers, "no worker processes found"
+        os.kill(workers[0], signal.SIGKILL)
+        # Then kill the whole sweep (as an out-of-memory killer or a lost session would).
+        _wait_for(lambda: _records(out) >= 3)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    stopped_at = _records(out)
+    assert 3 <= stopped_at < 6, "the sweep was meant to be killed half-way"
+    # Resume with the same command: only the missing runs are run.
+    resumed = subprocess.run(
+        [sys.executable, "-m", "laotie", "sweep", str(spec), "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "6 of 6 runs done" in resumed.stdout
+    whole = subprocess.run(
+        [sys.executable, "-m", "laotie", "sweep", str(spec), "--out", str(tmp_path / "whole")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert whole.returncode == 0, whole.stderr
+    for name in ("daily", "summary", "outcomes"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{name}.parquet"),
+            pd.read_parquet(tmp_path / "whole" / f"{name}.parquet"),
+        )
+    runs = pd.read_csv(out / "runs.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(
+        runs, pd.read_csv(tmp_path / "whole" / "runs.csv").drop(columns="seconds")
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_keeps_the_finished_runs_and_says_how_to_resume(tmp_path: Path) -> None:
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    out = tmp_path / "interrupted"
+    process = _start(spec, out)
+    try:
+        _wait_for(lambda: _records(out) >= 1)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130
+    assert b"run the same command again to resume" in stderr
+    assert 1 <= _records(out) < 6
