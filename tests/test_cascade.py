@@ -1,0 +1,200 @@
+"""The lockstep independent cascade against a plain one, exact limits, seeds and bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from laotie import ScenarioError, TrustGraph
+from laotie.cascade import InfluenceTies, independent_cascade
+
+BACKENDS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
+
+
+@pytest.fixture(scope="module")
+def small() -> TrustGraph:
+    """80 nodes, mutual local ties with random trust in each direction, a few follows."""
+    rng = np.random.default_rng(5)
+    pairs = {tuple(sorted(p)) for p in rng.integers(0, 80, (200, 2)).tolist() if p[0] != p[1]}
+    src = [a for a, b in pairs] + [b for a, b in pairs]
+    dst = [b for a, b in pairs] + [a for a, b in pairs]
+    follows = [(i, 0) for i in range(1, 80, 7) if (i, 0) not in set(zip(src, dst, strict=True))]
+    src += [i for i, _ in follows]
+    dst += [c for _, c in follows]
+    trust = rng.uniform(0.2, 1.0, len(src))
+    layer = [0] * (2 * len(pairs)) + [2] * len(follows)
+    kind = np.zeros(80, np.int8)
+    kind[0] = 2  # node 0 is a local creator, followed by a few
+    return TrustGraph.from_edges(80, src, dst, trust, layer, creator_kind=kind)
+
+
+def plain_cascade(g: TrustGraph, seeds, probability, steps, rng) -> list[int]:  # type: ignore[no-untyped-def]
+    """One replication, one tie at a time: newly active j tries each i that trusts j."""
+    listeners: dict[int, list[tuple[int, float]]] = {}
+    for i in range(g.n_nodes):
+        for k in range(g.indptr[i], g.indptr[i + 1]):
+            if g.layer[k] != 2:
+                listeners.setdefault(int(g.indices[k]), []).append((i, float(g.trust[k])))
+    active = set(seeds)
+    frontier = list(active)
+    counts = [len(active)]
+    for _ in range(steps):
+        fresh = []
+        for j in frontier:
+            for i, w in listeners.get(j, []):
+                if i not in active and rng.random() < probability * w:
+                    active.add(i)
+                    fresh.append(i)
+        counts.append(len(fresh))
+        frontier = fresh
+    return counts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_agrees_in_distribution_with_a_plain_cascade(small: TrustGraph, backend: str) -> None:
+    seeds, probability, steps, n = [3, 40], 0.6, 6, 600
+    ours = independent_cascade(
+        small, seeds, probability=probability, steps=steps, replications=n, seed=1, backend=backend
+    ).new_active
+    rng = random.Random(2)
+    plain = np.array([plain_cascade(small, seeds, probability, steps, rng) for _ in range(n)])
+    # Mean size and mean new actives per step, within 4 combined standard errors.
+    for a, b in [(ours.sum(1), plain.sum(1))] + [(ours[:, t], plain[:, t]) for t in range(1, 4)]:
+        se = np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+        assert abs(a.mean() - b.mean()) < 4 * se + 1e-12
+    assert ours.sum(1).mean() > 5 * len(seeds)  # the case is not trivial
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_probability_zero_activates_only_the_seeds(small: TrustGraph, backend: str) -> None:
+    result = independent_cascade(
+        small, [1, 2, 2], probability=0.0, steps=4, replications=70, seed=0, backend=backend
+    )
+    assert (result.new_active[:, 0] == 2).all() and (result.new_active[:, 1:] == 0).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+def test_probability_one_is_reachability_within_steps(
+    small: TrustGraph, backend: str, steps: int
+) -> None:
+    seeds = [0, 17]
+    result = independent_cascade(
+        small,
+        seeds,
+        probability=1.0,
+        edge_probability=np.ones(small.n_edges),
+        steps=steps,
+        replications=3,
+        seed=0,
+        backend=backend,
+        return_active=True,
+    )
+    # Influence runs against the ties: j reaches i when i trusts j (local ties only here).
+    nxg = nx.DiGraph()
+    nxg.add_nodes_from(range(small.n_nodes))
+    src = small.sources()
+    social = small.layer != 2
+    nxg.add_edges_from(zip(small.indices[social].tolist(), src[social].tolist(), strict=True))
+    distance = nx.multi_source_dijkstra_path_length(nxg, seeds, cutoff=steps)
+    expected = np.bincount(list(distance.values()), minlength=steps + 1)
+    assert (result.new_active == expected).all()
+    assert result.active_nodes(2).tolist() == sorted(distance)
+
+
+def test_follow_ties_carry_influence_only_when_asked(small: TrustGraph) -> None:
+    kw = {"edge_probability": np.ones(small.n_edges), "probability": 1.0, "steps": 1}
+    kw |= {"replications": 1, "seed": 0}
+    social = independent_cascade(small, [0], **kw).new_active[0, 1]
+    both = independent_cascade(small, [0], layers=("local", "follow"), **kw).new_active[0, 1]
+    assert both == social + len(np.flatnonzero(small.indices[small.layer == 2] == 0))
+
+
+def test_given_edge_probabilities_replace_trust(small: TrustGraph) -> None:
+    ones = np.ones(small.n_edges)
+    kw = {"steps": 3, "replications": 50, "seed": 4}
+    given = independent_cascade(small, [5], probability=1.0, edge_probability=ones, **kw)
+    by_trust = independent_cascade(small, [5], probability=1.0, **kw)
+    assert (given.size == given.size[0]).all() and (by_trust.size < given.size).any()
+    half = independent_cascade(small, [5], probability=0.5, edge_probability=ones, **kw)
+    assert (half.size <= given.size).all()
+    zero = independent_cascade(small, [5], edge_probability=0 * ones, probability=1.0, **kw)
+    assert (zero.size == 1).all()
+
+
+def test_same_seed_same_result_other_seed_differs(small: TrustGraph) -> None:
+    kw = {"probability": 0.5, "steps": 5, "replications": 100}
+    a = independent_cascade(small, [3], seed=7, **kw).new_active
+    assert (a == independent_cascade(small, [3], seed=7, **kw).new_active).all()
+    seq = np.random.SeedSequence(7)
+    assert (a == independent_cascade(small, [3], seed=seq, **kw).new_active).all()
+    assert (a != independent_cascade(small, [3], seed=8, **kw).new_active).any()
+
+
+def test_a_replication_does_not_depend_on_how_many_run(small: TrustGraph) -> None:
+    kw = {"probability": 0.5, "steps": 5, "seed": 3}
+    many = independent_cascade(small, [3, 9], replications=130, **kw).new_active
+    for n in (1, 64, 65, 100):
+        few = independent_cascade(small, [3, 9], replications=n, **kw).new_active
+        assert (few == many[:n]).all()
+    # More steps extend the same cascades.
+    longer = independent_cascade(small, [3, 9], replications=130, **(kw | {"steps": 8}))
+    longer = longer.new_active
+    assert (longer[:, :6] == many).all()
+
+
+def test_numpy_and_numba_agree_exactly(small: TrustGraph) -> None:
+    pytest.importorskip("numba")
+    ties = InfluenceTies.from_graph(small)
+    kw = {"probability": 0.7, "steps": 6, "replications": 150, "seed": 9, "return_active": True}
+    a = independent_cascade(ties, [0, 1, 2], backend="numpy", **kw)
+    b = independent_cascade(ties, [0, 1, 2], backend="numba", **kw)
+    assert (a.new_active == b.new_active).all()
+    assert (a.active_words == b.active_words).all()
+
+
+def test_global_random_state_untouched(small: TrustGraph) -> None:
+    before = np.random.get_state()[1].copy(), random.getstate()
+    independent_cascade(small, [0], probability=0.5, steps=3, replications=10, seed=1)
+    assert (np.random.get_state()[1] == before[0]).all() and random.getstate() == before[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"probability": 1.5}, r"probability = 1.5 is not allowed; expected a number, 0 ≤"),
+        ({"probability": "high"}, r"probability = 'high' is not allowed"),
+        ({"steps": -1}, r"steps = -1 is not allowed; expected an integer, 0 ≤"),
+        ({"replications": 0}, r"replications = 0 is not allowed; expected an integer, 1 ≤"),
+        ({"replications": 2.5}, r"replications = 2.5 is not allowed"),
+        ({"seeds": [0, 80]}, r"seeds = \[80\] not allowed; node ids are 0 .. 79"),
+        ({"seeds": [[0]]}, r"seeds must be a 1-d sequence of integer node ids"),
+        ({"layers": ("local", "kin")}, r"layers = \['local', 'kin'\] is not allowed; expected"),
+        ({"backend": "gpu"}, r"backend = 'gpu' is not allowed; expected 'auto', 'numpy'"),
+        ({"edge_probability": [0.5]}, r"edge_probability has shape \(1,\).*expected \d+ numbers"),
+        ({"seed": -1}, r"seed = -1"),
+    ],
+)
+def test_bad_input_names_argument_value_and_what_is_allowed(
+    small: TrustGraph, kwargs: dict, message: str
+) -> None:
+    kw = {"seeds": [0], "probability": 0.5, "steps": 2, "replications": 2, "seed": 0} | kwargs
+    seeds = kw.pop("seeds")
+    with pytest.raises(ScenarioError, match=message):
+        independent_cascade(small, seeds, **kw)
+
+
+def test_bad_edge_probability_value_and_graph(small: TrustGraph) -> None:
+    values = np.full(small.n_edges, 0.5)
+    values[3] = 1.2
+    with pytest.raises(ScenarioError, match=r"edge_probability\[3\] = .*1.2.* expected prob"):
+        independent_cascade(small, [0], edge_probability=values)
+    with pytest.raises(ScenarioError, match="graph is a list; expected a laotie TrustGraph"):
+        independent_cascade([[0, 1]], [0])  # type: ignore[arg-type]
+    result = independent_cascade(small, [0], steps=1, replications=1, seed=0)
+    with pytest.raises(ScenarioError, match="return_active=True"):
+        result.active_nodes(0)
