@@ -192,6 +192,36 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_run_sweep)
 
+    experiment = sub.add_parser(
+        "experiment",
+        parents=[common],
+        help="run one of the experiments that answer the design's questions",
+        description=(
+            "Run an experiment of experiments/ (trust against traffic, poverty alleviation, the "
+            "last mile, creator training, traffic policy, trust shocks). It writes tables (CSV "
+            "and Markdown, with 95 %% intervals), figures and report.md under --out; rerunning "
+            "it skips the runs already stored there."
+        ),
+        epilog=(
+            "examples:\n  laotie experiment --list\n  laotie experiment trust_vs_traffic --quick"
+            "\n  laotie experiment last_mile --out out/last_mile --workers 2"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    experiment.add_argument("name", nargs="?", help="the experiment (see --list)")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument(
+        "--quick", action="store_true", help="small scale, few replications (under a minute)"
+    )
+    experiment.add_argument(
+        "--out", metavar="DIR", type=Path, help="results folder (default: out/NAME)"
+    )
+    experiment.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    experiment.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster (tcp://HOST:PORT)"
+    )
+    experiment.set_defaults(run=_run_experiment)
+
     params = sub.add_parser(
         "params",
         parents=[common],
@@ -467,6 +497,32 @@ def _run_params(args: argparse.Namespace) -> int:
     )
     for r in [header, *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def _run_experiment(args: argparse.Namespace) -> int:
+    from .executors import executor_for
+    from .experiment import experiment_names, load_experiment, run_experiment
+
+    if args.list or args.name is None:
+        for name in experiment_names():
+            print(f"{name:<22} {load_experiment(name).QUESTION}")
+        return 0
+    executor = executor_for(args.workers, args.scheduler)
+    command = ["laotie", "experiment", args.name] + (["--quick"] if args.quick else [])
+    out = args.out or Path("out") / args.name
+    try:
+        report = run_experiment(
+            args.name, quick=args.quick, out=out, executor=executor, command=" ".join(command)
+        )
+    except KeyboardInterrupt:
+        print(
+            "laotie: interrupted; the finished runs are kept: run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(report.markdown(out))
+    print(f"\nResults in {out} ({report.seconds:.0f} s)")
     return 0
 
 

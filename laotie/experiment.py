@@ -1,0 +1,214 @@
+"""Experiments: the questions of the design, answered by the model with uncertainty.
+
+Each experiment is one module in ``experiments/`` (shipped inside the package as
+``laotie/experiments`` in a wheel). A module defines
+
+- ``NAME`` and ``QUESTION`` (one sentence);
+- ``run(quick: bool, out: Path, executor: Executor) -> Report``: runs its sweeps with the
+  many-runs machinery (:mod:`laotie.sweep`: spawned seeds, common random numbers between
+  arms), under ``out``, and returns the tables and figures it made.
+
+``laotie experiment NAME [--quick] [--out DIR]`` and ``python experiments/NAME.py`` run one;
+:meth:`Report.write` writes every table as CSV and Markdown (means with 95 % intervals), the
+figures, and ``report.md`` which says which command produced them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write
+from .errors import LaotieError
+from .executors import Executor, executor_for
+from .params import did_you_mean
+
+__all__ = [
+    "Report",
+    "experiment_names",
+    "interval_table",
+    "load_experiment",
+    "main",
+    "run_experiment",
+]
+
+_PLACES = (
+    Path(__file__).resolve().parent / "experiments",  # installed wheel
+    Path(__file__).resolve().parents[1] / "experiments",  # source checkout or editable install
+)
+
+
+def _folder() -> Path:
+    for place in _PLACES:
+        if place.is_dir():
+            return place
+    raise LaotieError("the experiments folder is missing from this installation")
+
+
+def experiment_names() -> list[str]:
+    """The experiments shipped in ``experiments/``."""
+    return sorted(p.stem for p in _folder().glob("*.py") if not p.name.startswith(("_", "test")))
+
+
+def load_experiment(name: str) -> ModuleType:
+    """The module of experiment ``name``."""
+    names = experiment_names()
+    if name not in names:
+        raise LaotieError(
+            f"unknown experiment {name!r}{did_you_mean(name, names)}; "
+            f"experiments: {', '.join(names)}"
+        )
+    path = _folder() / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"laotie_experiments.{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # so that worker processes can unpickle its functions
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Report:
+    """What an experiment produced: named tables, figures and plain-words findings."""
+
+    name: str
+    question: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    command: str = ""
+    seconds: float = float("nan")
+    quick: bool = False
+
+    def write(self, out: Path) -> list[Path]:
+        """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md`` under ``out``."""
+        written = []
+        for name, table in self.tables.items():
+            atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            text = markdown(table)
+            atomic_write(out / f"{name}.md", lambda p, s=text: p.write_text(s, encoding="utf-8"))
+            written += [out / f"{name}.csv", out / f"{name}.md"]
+        atomic_write(out / "report.md", lambda p: p.write_text(self.markdown(out), "utf-8"))
+        written.append(out / "report.md")
+        return written
+
+    def markdown(self, out: Path | None = None) -> str:
+        """The report as a Markdown page: question, command, findings, tables, figures."""
+        mode = "quick mode" if self.quick else "full mode"
+        lines = [
+            f"# {self.name}",
+            "",
+            f"**Question.** {self.question}",
+            "",
+            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s).",
+            "",
+        ]
+        if self.findings:
+            lines += ["## Findings", ""] + [f"- {f}" for f in self.findings] + [""]
+        if self.assumptions:
+            lines += ["## Assumptions", ""] + [f"- {a}" for a in self.assumptions] + [""]
+        for name, table in self.tables.items():
+            lines += [f"## {name}", "", markdown(table), ""]
+        for figure in self.figures:
+            where = figure.relative_to(out) if out is not None else figure
+            lines += [f"![{figure.stem}]({where})", ""]
+        return "\n".join(lines)
+
+
+def interval_table(compared: pd.DataFrame, digits: int = 4) -> pd.Series:
+    """``mean [low, high]`` strings from a table with ``mean``, ``mean_low``, ``mean_high``."""
+    return pd.Series(
+        [
+            _interval(row["mean"], row["mean_low"], row["mean_high"], digits)
+            for _, row in compared.iterrows()
+        ],
+        index=compared.index,
+    )
+
+
+def _interval(mean: float, low: float, high: float, digits: int) -> str:
+    if np.isnan(mean):
+        return "–"
+    if np.isnan(low):
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
+
+
+def markdown(table: pd.DataFrame, digits: int = 4) -> str:
+    """A Markdown table; ``x``, ``x_low``, ``x_high`` columns become one ``x [low, high]``."""
+    columns = list(table.columns)
+    shown: dict[str, list[str]] = {}
+    for column in columns:
+        if column.endswith(("_low", "_high")) and column.rsplit("_", 1)[0] in columns:
+            continue
+        low, high = f"{column}_low", f"{column}_high"
+        if low in columns and high in columns:
+            shown[f"{column} [95 % CI]"] = [
+                _interval(m, lo, hi, digits)
+                for m, lo, hi in zip(table[column], table[low], table[high], strict=True)
+            ]
+        else:
+            shown[column] = [_cell(v, digits) for v in table[column]]
+    header = "| " + " | ".join(shown) + " |"
+    rule = "|" + "|".join("---" for _ in shown) + "|"
+    body = ["| " + " | ".join(row) + " |" for row in zip(*shown.values(), strict=True)]
+    return "\n".join([header, rule, *body])
+
+
+def _cell(value: Any, digits: int) -> str:
+    if isinstance(value, float | np.floating):
+        return "–" if np.isnan(value) else f"{value:.{digits}g}"
+    return str(value)
+
+
+def run_experiment(
+    name: str,
+    *,
+    quick: bool = False,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+    command: str | None = None,
+) -> Report:
+    """Run experiment ``name`` under ``out`` (default ``out/<name>``); write and return its
+    report. Runs already stored under ``out`` are not run again (see :mod:`laotie.sweep`)."""
+    module = load_experiment(name)
+    out = Path(out) if out is not None else Path("out") / name
+    executor = executor or executor_for(1)
+    start = time.perf_counter()
+    report: Report = module.run(quick=quick, out=out, executor=executor)
+    report.seconds = time.perf_counter() - start
+    report.quick = quick
+    report.command = command or f"laotie experiment {name}{' --quick' if quick else ''}"
+    report.write(out)
+    return report
+
+
+def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
+    """``python experiments/NAME.py [--quick] [--out DIR] [--workers N]``."""
+    parser = argparse.ArgumentParser(prog=f"python experiments/{name}.py")
+    parser.add_argument("--quick", action="store_true", help="small scale, few replications")
+    parser.add_argument("--out", type=Path, help="results folder (default: out/NAME)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    args = parser.parse_args(argv)
+    assert name is not None
+    report = run_experiment(
+        name,
+        quick=args.quick,
+        out=args.out,
+        executor=executor_for(args.workers),
+        command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
+    )
+    print(report.markdown())
+    return 0
