@@ -138,12 +138,19 @@ def interval_table(compared: pd.DataFrame, digits: int = 4) -> pd.Series:
     )
 
 
+def _number(value: float, digits: int) -> str:
+    """``digits`` significant digits; large numbers in full with thousands separators."""
+    if abs(value) >= 10**digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
 def _interval(mean: float, low: float, high: float, digits: int) -> str:
     if np.isnan(mean):
         return "–"
     if np.isnan(low):
-        return f"{mean:.{digits}g}"
-    return f"{mean:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
+        return _number(mean, digits)
+    return f"{_number(mean, digits)} [{_number(low, digits)}, {_number(high, digits)}]"
 
 
 def markdown(table: pd.DataFrame, digits: int = 4) -> str:
@@ -169,7 +176,7 @@ def markdown(table: pd.DataFrame, digits: int = 4) -> str:
 
 def _cell(value: Any, digits: int) -> str:
     if isinstance(value, float | np.floating):
-        return "–" if np.isnan(value) else f"{value:.{digits}g}"
+        return "–" if np.isnan(value) else _number(float(value), digits)
     return str(value)
 
 
