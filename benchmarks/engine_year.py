@@ -7,6 +7,8 @@ simulation on a 2-core machine, within 6 GB (the graph build is reported separat
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._child import run_child
 
 CHILD = """
@@ -34,9 +36,27 @@ def measure(scale: float, days: int) -> dict[str, float]:
     return run_child(CHILD.format(scale=scale, days=days))
 
 
+SMALL = 10_000 / 2_540_000
+MEDIUM = 100_000 / 2_540_000
+
+
+def exponent(rows: list[dict[str, float]]) -> float:
+    """Least-squares slope of log(time per day) against log(residents)."""
+    x = np.log([r["residents"] for r in rows])
+    y = np.log([r["simulate_s"] / r["days"] for r in rows])
+    return float(np.polyfit(x, y, 1)[0])
+
+
 def run(quick: bool = False) -> list[dict[str, float]]:
-    """Measure and print; the full mode runs the whole city for 365 days."""
-    cases = [(0.1, 30)] if quick else [(0.1, 365), (1.0, 365)]
+    """Measure and print; the full mode runs 10 k residents to the whole city for 365 days.
+
+    The exponent of time per day against residents (issue #8, goal 4) is fitted over every
+    size measured and printed last.
+    """
+    if quick:
+        cases = [(SMALL, 30), (0.1, 30)]
+    else:
+        cases = [(SMALL, 365), (MEDIUM, 365), (0.1, 365), (1.0, 365)]
     print(
         f"{'scale':>6} {'residents':>10} {'days':>5} {'graph s':>8} {'set-up s':>9} "
         f"{'simulate s':>11} {'ms/day':>7} {'peak RSS GB':>12}  target"
@@ -46,9 +66,13 @@ def run(quick: bool = False) -> list[dict[str, float]]:
         r = measure(scale, days)
         target = "≈ 60 s, ≤ 6 GB" if scale == 1.0 else ""
         print(
-            f"{scale:>6g} {r['residents']:>10,} {days:>5} {r['graph_s']:>8.1f} "
+            f"{scale:>6.4g} {r['residents']:>10,} {days:>5} {r['graph_s']:>8.1f} "
             f"{r['setup_s']:>9.1f} {r['simulate_s']:>11.1f} "
-            f"{1000 * r['simulate_s'] / days:>7.0f} {r['peak_rss_gb']:>12.2f}  {target}"
+            f"{1000 * r['simulate_s'] / days:>7.1f} {r['peak_rss_gb']:>12.2f}  {target}"
         )
         rows.append(r)
+    print(
+        f"time per day grows as residents^{exponent(rows):.2f} from {rows[0]['residents']:,} "
+        f"to {rows[-1]['residents']:,} residents (least squares over {len(rows)} sizes)"
+    )
     return rows
