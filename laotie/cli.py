@@ -167,16 +167,24 @@ def _parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser(
         "sweep",
         parents=[common],
-        help="run a parameter sweep (a grid of dotted keys, with replications), resumable",
+        help="run a parameter sweep (grid, samples, cases; replications), resumable",
         description=(
-            "Run every combination of a sweep spec's [grid] with its replications. Each run is "
-            "stored under DIR/runs as it finishes; running the same command again skips the "
-            "runs already done, so an interrupted sweep resumes where it stopped."
+            "Run every point of a sweep spec ([grid] combinations x [sample] points x "
+            "[[cases]]) with its replications. Replication r of every point shares its random "
+            "numbers (common_random_numbers = true, the default), so the arms are compared by "
+            "paired differences (comparison.csv). Each run is stored under DIR/runs as it "
+            "finishes; running the same command again skips the runs already done, so an "
+            "interrupted sweep resumes where it stopped. See docs/many_runs.md."
         ),
         epilog=(
             "example spec (sweep.toml):\n"
             '  scenario = "village"\n  days = 30\n  seed = 1\n  replications = 3\n'
             '  [grid]\n  "policy.traffic" = ["head", "inclusive"]\n\n'
+            "to sample points within bounds as well, add at the top level\n"
+            '  samples = 8\n  method = "lhs"             # or "sobol", "random"\n'
+            "and the table\n"
+            '  [sample]\n  "decision.trust_weight" = [1.0, 6.0]\n'
+            '  "creators.post_prob" = []   # [] = the declared bounds\n\n'
             "example:\n  laotie sweep sweep.toml --out out/sweep --workers 2"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

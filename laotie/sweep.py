@@ -106,6 +106,11 @@ class Sweep:
             )
         if self.sample and self.samples < 1:
             raise ScenarioError("sweep: sampled keys need samples ≥ 1")
+        if self.samples and not self.sample:
+            raise ScenarioError(
+                f"sweep: samples = {self.samples} but no key to sample; add a [sample] table "
+                f"of dotted keys and [low, high] (or [] for the declared bounds)"
+            )
         for point in self.sampled() if self.sample else []:
             self.base.replace(**point)
         for key, values in self.grid.items():

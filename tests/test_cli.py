@@ -210,3 +210,12 @@ def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None
     assert "*head" in line and "inclusive" in line
     line = next(x for x in out.splitlines() if x.startswith("decision.intercept"))
     assert "*" not in line
+
+
+def test_experiment_list_and_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["experiment", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "traffic_policy" in listed and "inclusive" in listed
+    assert main(["experiment", "traffic_polcy"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment 'traffic_polcy'" in err and "did you mean 'traffic_policy'" in err

@@ -185,3 +185,8 @@ def test_sampling_needs_a_finite_numeric_range() -> None:
         Sweep(base, sample={"policy.traffic": None}, samples=3)
     with pytest.raises(ScenarioError, match="did you mean 'trust_weight'"):
         Sweep(base, sample={"decision.trust_weigth": [1, 2]}, samples=3)
+
+
+def test_samples_without_keys_to_sample_is_an_error() -> None:
+    with pytest.raises(ScenarioError, match=r"samples = 8 but no key to sample.*\[sample\]"):
+        Sweep(Scenario.preset("village"), samples=8)
