@@ -15,10 +15,10 @@ replication (the frontier).
 
 The coin of tie ``e`` in replication ``r`` is a counter-based draw: a hash (SplitMix64) of the
 tie, the replication's word and the seed, compared bit by bit with the binary expansion of
-the tie's probability, which gives an exact Bernoulli draw with about two random words per
-tie and word on average. The coin belongs to its tie and replication whatever else happens,
-so replication ``r`` gives the same cascade whatever the number of replications, and a
-cascade run for more steps extends the shorter one.
+the tie's probability, which gives an exact Bernoulli draw from a few random words per tie
+and word (each bit decides a lane with probability 1/2). The coin belongs to its tie and
+replication whatever else happens, so replication ``r`` gives the same cascade whatever the
+number of replications, and a cascade run for more steps extends the shorter one.
 """
 
 from __future__ import annotations
@@ -252,10 +252,11 @@ def independent_cascade(
     array([[1, 1, 1, 0],
            [1, 1, 1, 0]])
     """
-    ties = graph
-    if not isinstance(graph, InfluenceTies):
-        ties = InfluenceTies.from_graph(graph, layers, edge_probability)
-    assert isinstance(ties, InfluenceTies)
+    ties = (
+        graph
+        if isinstance(graph, InfluenceTies)
+        else InfluenceTies.from_graph(graph, layers, edge_probability)
+    )
     probability = _check_number("probability", probability, 0.0, 1.0)
     steps = _check_int("steps", steps, 0, 1 << 30)
     replications = _check_int("replications", replications, 1, MAX_REPLICATIONS)
