@@ -68,8 +68,9 @@ class Processes(Executor):
     """A pool of ``workers`` local processes (started with ``spawn``, the portable way).
 
     At most ``workers`` tasks are in flight, so when a worker dies (killed, out of memory) the
-    suspects are only the tasks then running: the pool is restarted and those tasks run again.
-    A task whose process dies ``retries + 1`` times is given up as :class:`Lost`.
+    suspects are only the tasks then running: the pool is restarted and each suspect runs
+    again, alone, so that an innocent task is never blamed. A task whose process dies
+    ``retries + 1`` times while running alone is given up as :class:`Lost`.
     """
 
     def __init__(self, workers: int, retries: int = 2) -> None:
@@ -83,16 +84,22 @@ class Processes(Executor):
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
-        deaths = [0] * len(tasks)  # times the process running each task died
+        suspects: list[int] = []  # in flight when a worker died: each now runs alone
+        deaths = [0] * len(tasks)  # times a task's process died while it ran alone
         context = multiprocessing.get_context("spawn")
-        while queue:
+        while queue or suspects:
             pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             running: dict[Future[Any], int] = {}
             try:
-                while queue or running:
-                    while queue and len(running) < self.workers:
-                        i = queue.pop()
-                        running[pool.submit(fn, tasks[i])] = i
+                while queue or suspects or running:
+                    if suspects:
+                        if not running:
+                            i = suspects.pop()
+                            running[pool.submit(fn, tasks[i])] = i
+                    else:
+                        while queue and len(running) < self.workers:
+                            i = queue.pop()
+                            running[pool.submit(fn, tasks[i])] = i
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     lost = []
                     for future in finished:
@@ -103,17 +110,21 @@ class Processes(Executor):
                             lost.append(i)
                             continue
                         yield tasks[i], result
-                    if lost:
-                        # Every task still in flight went down with the pool: run them again.
-                        lost += running.values()
-                        running.clear()
-                        for i in sorted(lost, reverse=True):
-                            deaths[i] += 1
-                            if deaths[i] > self.retries:
-                                yield tasks[i], Lost("its worker process died", deaths[i])
-                            else:
-                                queue.append(i)
-                        break
+                    if not lost:
+                        continue
+                    # Every task still in flight went down with the pool.
+                    lost += running.values()
+                    running.clear()
+                    if len(lost) == 1:  # it ran alone: its own process died
+                        i = lost[0]
+                        deaths[i] += 1
+                        if deaths[i] > self.retries:
+                            yield tasks[i], Lost("its worker process died", deaths[i])
+                        else:
+                            suspects.append(i)
+                    else:  # which one killed it is unknown: run each alone to find out
+                        suspects.extend(sorted(lost, reverse=True))
+                    break
             finally:
                 # On Ctrl-C or a closed generator, do not wait for the runs in flight.
                 pool.shutdown(wait=not running and not queue, cancel_futures=True)
