@@ -7,6 +7,7 @@ platforms) with traffic-driven storefront e-commerce on a trust graph of a whole
 __version__ = "0.1.0.dev0"
 
 from . import graph
+from .cascade import independent_cascade
 from .engine import Engine, simulate
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
@@ -37,5 +38,6 @@ __all__ = [
     "TrustGraph",
     "__version__",
     "graph",
+    "independent_cascade",
     "simulate",
 ]
