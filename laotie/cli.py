@@ -200,6 +200,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_run_sweep)
 
+    from .sensitivity import add_parser as add_sensitivity
+
+    add_sensitivity(sub, common)
+
     experiment = sub.add_parser(
         "experiment",
         parents=[common],
