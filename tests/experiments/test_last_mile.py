@@ -1,0 +1,101 @@
+"""The last-mile experiment in quick mode: tables, files and what the model guarantees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie.executors import Serial
+from laotie.experiment import load_experiment, run_experiment
+
+TABLES = ("final", "speed", "regions", "daily")
+
+
+@pytest.fixture(scope="module")
+def module():  # type: ignore[no-untyped-def]
+    return load_experiment("last_mile")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("last_mile")
+    return out, run_experiment("last_mile", quick=True, out=out)
+
+
+@pytest.fixture(scope="module")
+def stored(report, module):  # type: ignore[no-untyped-def]
+    out, _ = report
+    # Every run is stored by now: run_all only reads the files back.
+    return module.run_all(True, out, Serial())
+
+
+def _brackets(table: pd.DataFrame) -> None:
+    for column in table.columns:
+        low, high = f"{column}_low", f"{column}_high"
+        if low in table.columns and high in table.columns:
+            defined = table[low].notna()
+            assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-12).all(), column
+            assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-12).all(), column
+
+
+def test_files_columns_and_intervals(report, module) -> None:  # type: ignore[no-untyped-def]
+    out, result = report
+    for name in TABLES:
+        assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
+        _brackets(result.tables[name])
+    for figure in ("coverage", "regions"):
+        assert (out / "figures" / f"last_mile_{figure}.png").exists()
+    final = pd.read_csv(out / "final.csv")
+    assert set(final["measure"]) == {*module.COVERAGE, *module.PATHS}
+    assert set(final["arm"]) == set(module.ARMS)
+    regions = result.tables["regions"]
+    assert len(regions) == len(module.settings(True)["scenario"].city.regions)
+    daily = result.tables["daily"]
+    assert sorted(set(daily["day"])) == list(range(1, module.DAYS + 1))
+    assert "last_mile --quick" in (out / "report.md").read_text()
+
+
+def test_the_untrained_arm_differs_from_itself_by_exactly_zero(report) -> None:  # type: ignore[no-untyped-def]
+    _, result = report
+    final = result.tables["final"]
+    assert (final.loc[final["arm"] == "no training", "vs_no_training"] == 0).all()
+
+
+def test_baseline_channel_does_not_depend_on_training(stored) -> None:  # type: ignore[no-untyped-def]
+    information, _ = stored
+    wide = information.pivot_table(
+        index=["replication", "day"], columns="arm", values="baseline_share"
+    )
+    assert (wide.nunique(axis=1) == 1).all()
+
+
+def test_coverage_is_monotone_in_training_gain(stored, module) -> None:  # type: ignore[no-untyped-def]
+    # Counter-based information draws: better government posts inform everyone they informed
+    # before, no later (docs/model.md 3.5), run by run and day by day.
+    information, regions = stored
+    arms = list(module.ARMS)
+    for measure in ("share_informed", "share_rural", "share_non_users", "share_users"):
+        wide = information.pivot_table(index=["replication", "day"], columns="arm", values=measure)
+        values = wide[arms].to_numpy()
+        assert (np.diff(values, axis=1) >= -1e-12).all(), measure
+    wide = regions.pivot_table(
+        index=["replication", "day", "region"], columns="arm", values="share_informed"
+    )
+    assert (np.diff(wide[arms].to_numpy(), axis=1) >= -1e-12).all()
+
+
+def test_tables_agree(report, stored) -> None:  # type: ignore[no-untyped-def]
+    _, result = report
+    information, _ = stored
+    final = result.tables["final"].set_index(["measure", "arm"])
+    daily = result.tables["daily"]
+    last = daily[daily["day"] == daily["day"].max()].set_index("arm")
+    for arm in last.index:
+        assert final.at[("share_informed", arm), "value"] == pytest.approx(
+            last.at[arm, "share_informed"]
+        )
+    top = information[information["day"] == information["day"].max()]
+    assert final.at[("share_informed", "no training"), "value"] == pytest.approx(
+        top.loc[top["arm"] == "no training", "share_informed"].mean()
+    )
