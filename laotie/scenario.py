@@ -44,6 +44,7 @@ __all__ = [
     "Products",
     "Run",
     "Scenario",
+    "Shock",
     "Storefronts",
     "Training",
     "WordOfMouth",
@@ -428,6 +429,41 @@ class Training(Section):
 
 
 @dataclass(frozen=True)
+class Shock(Section):
+    """A product turns out bad (质量事件): its true quality drops for a while, then recovers."""
+
+    day: int = param(
+        -1,
+        "day the product's true quality drops, at the start of the day (−1: no shock)",
+        unit="day",
+        low=-1,
+        high=100_000,
+    )
+    quality: float = param(
+        0.1,
+        "the product's true quality from that day; sellers keep promising what they "
+        "promised before",
+        unit="quality",
+        low=0,
+        high=1,
+    )
+    days: int = param(
+        30,
+        "days the product stays bad; its true quality is restored at the start of day day + days",
+        unit="days",
+        low=1,
+        high=100_000,
+    )
+    rule: str = param(
+        "creator",
+        "which product: the one of the most-ordered listing up to that day among all "
+        "listings ('most_sold'), creators' listings ('creator') or storefronts' "
+        "('storefront'); ties go to the lowest listing id",
+        choices=("most_sold", "creator", "storefront"),
+    )
+
+
+@dataclass(frozen=True)
 class Information(Section):
     """Government posts and the last mile (政务宣传, 便民服务; 快手同城, 快手同乡)."""
 
@@ -518,6 +554,7 @@ _SECTIONS: dict[str, type[Section]] = {
     "policy": Policy,
     "producers": Producers,
     "training": Training,
+    "shock": Shock,
     "information": Information,
     "run": Run,
 }
@@ -538,6 +575,7 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     producers: Producers = field(default_factory=Producers)
     training: Training = field(default_factory=Training)
+    shock: Shock = field(default_factory=Shock)
     information: Information = field(default_factory=Information)
     run: Run = field(default_factory=Run)
     name: str = "custom"
@@ -572,6 +610,11 @@ class Scenario:
             raise ScenarioError(
                 f"{where}: training.day = {t.day} is not within run.days = {self.run.days}; "
                 "the training would never happen"
+            )
+        if self.shock.day >= 0 and self.shock.day >= self.run.days:
+            raise ScenarioError(
+                f"{where}: shock.day = {self.shock.day} is not within run.days = "
+                f"{self.run.days}; the shock would never happen"
             )
         n = self.city.n_residents
         if p.n_producers > n:

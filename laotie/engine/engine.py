@@ -176,6 +176,11 @@ class Engine:
         self.order_values = np.zeros((len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(n)
         self.trained: np.ndarray = np.zeros(0, np.int32)
+        self.listing_orders = np.zeros(len(m.listing_product), np.int64)
+        self.shock_listing = -1
+        self.shock_product = -1
+        self.shock_seller = -1
+        self._shock_restore = np.float32(np.nan)
         self.information = InformationState(graph, m, scenario, children["information"])
 
     # ------------------------------------------------------------------ the day
@@ -186,6 +191,8 @@ class Engine:
         m.follows.merge_buffer()
         if self.day == s.training.day:
             self._train()
+        if s.shock.day >= 0 and self.day in (s.shock.day, s.shock.day + s.shock.days):
+            self._shock()
         if self.day % 30 == 0:
             self._new_month()
         self._activity()
@@ -581,6 +588,7 @@ class Engine:
         self.ever_ordered[b.user] = True
         seller = m.listing_seller[b.listing]
         self.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
+        self.listing_orders += np.bincount(b.listing, minlength=len(self.listing_orders))
         by_creator = seller < m.n_creators
         self.creator_income += s.creators.commission * np.bincount(
             seller[by_creator], weights=value[by_creator], minlength=m.n_creators
@@ -656,6 +664,32 @@ class Engine:
             [self.recommendation_day, np.full(len(users), self.day - 1, np.int32)]
         )
         self.ever_ordered[users] = True
+
+    def _shock(self) -> None:
+        """On ``shock.day``, the chosen product's true quality becomes ``shock.quality``; on
+        ``shock.day + shock.days`` it is restored. Promises do not change (sellers promise
+        what they promised before), and no random number is drawn."""
+        m = self.market
+        k = self.scenario.shock
+        if self.day == k.day + k.days:
+            if self.shock_product >= 0:
+                m.product_quality[self.shock_product] = self._shock_restore
+            return
+        eligible = np.ones(len(self.listing_orders), bool)
+        if k.rule == "creator":
+            eligible = m.listing_seller < m.n_creators
+        elif k.rule == "storefront":
+            eligible = m.listing_seller >= m.n_creators
+        candidates = np.flatnonzero(eligible)
+        if len(candidates) == 0:
+            return
+        # argmax returns the first maximum: ties go to the lowest listing id.
+        listing = int(candidates[np.argmax(self.listing_orders[candidates])])
+        self.shock_listing = listing
+        self.shock_product = int(m.listing_product[listing])
+        self.shock_seller = int(m.listing_seller[listing])
+        self._shock_restore = m.product_quality[self.shock_product]
+        m.product_quality[self.shock_product] = np.float32(k.quality)
 
     def _train(self) -> None:
         m = self.market

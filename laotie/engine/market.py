@@ -298,6 +298,9 @@ class Market:
         self.product_category = category.astype(np.int32)
         self.product_price = price.astype(np.float64)
         self.product_quality = quality.astype(np.float32)
+        # What sellers know of their products and promise from: the true quality at the
+        # start. A shock (docs/model.md 3.5) changes only the true quality.
+        self.product_known_quality = self.product_quality.copy()
         self.product_producer = producer_of
         self.n_products = len(price)
 
@@ -379,9 +382,10 @@ class Market:
         return producers, np.concatenate(sellers), np.concatenate(listed)
 
     def update_promises(self) -> None:
-        """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``."""
+        """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``
+        from the quality sellers know (the true quality before any shock)."""
         self.listing_promise = np.minimum(
             1.0,
-            self.product_quality[self.listing_product]
+            self.product_known_quality[self.listing_product]
             + self.overstatement * (1 - self.authenticity[self.listing_seller]),
         ).astype(np.float32)
