@@ -1,0 +1,88 @@
+"""The trust-shock experiment in quick mode: files, columns, intervals, and what the model
+guarantees (a shocked run equals its unshocked twin until the shock day)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie.experiment import load_experiment, run_experiment
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("trust_shock")
+    return out, run_experiment("trust_shock", quick=True, out=out)
+
+
+TABLES = {
+    "shock_summary": [
+        "authenticity_mean",
+        "creator_authenticity",
+        "buyer_trust_before",
+        "buyer_trust_drop",
+        "gmv_lost_during",
+        "gmv_lost_after",
+        "days_to_recover_gmv_90",
+        "recovered_runs",
+    ],
+    "shock_channels": ["authenticity_mean", "channel", "gmv_lost_during", "gmv_lost_after"],
+    "shock_timeline": [
+        "authenticity_mean",
+        "day",
+        "buyer_trust_shocked",
+        "buyer_trust_unshocked",
+        "creator_gmv_difference",
+    ],
+}
+
+
+def test_files_and_columns(report) -> None:  # type: ignore[no-untyped-def]
+    out, result = report
+    for name, columns in TABLES.items():
+        assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
+        table = pd.read_csv(out / f"{name}.csv")
+        for column in columns:
+            assert column in table.columns, (name, column)
+    for kind in ("creator", "channels"):
+        assert (out / "figures" / f"trust_shock_{kind}.png").exists()
+    assert "laotie experiment trust_shock --quick" in (out / "report.md").read_text()
+    assert len(result.findings) >= 4
+
+
+def test_intervals_bracket_the_means(report) -> None:  # type: ignore[no-untyped-def]
+    _, result = report
+    for name, table in result.tables.items():
+        for column in table.columns:
+            if f"{column}_low" not in table.columns:
+                continue
+            mean = table[column].to_numpy(float)
+            low = table[f"{column}_low"].to_numpy(float)
+            high = table[f"{column}_high"].to_numpy(float)
+            defined = ~np.isnan(low)
+            assert np.all(low[defined] <= mean[defined] + 1e-9), (name, column)
+            assert np.all(mean[defined] <= high[defined] + 1e-9), (name, column)
+
+
+def test_shocked_runs_equal_their_twins_before_the_shock(report) -> None:  # type: ignore[no-untyped-def]
+    out, result = report
+    module = load_experiment("trust_shock")
+    day = module.settings(True)["day"]
+    timeline = result.tables["shock_timeline"]
+    before = timeline[timeline["day"] < day]
+    assert len(before) > 0
+    # Common random numbers and a shock that draws nothing: identical until the shock day.
+    assert (before["creator_gmv_difference"] == 0).all()
+    np.testing.assert_array_equal(
+        before["buyer_trust_shocked"].to_numpy(), before["buyer_trust_unshocked"].to_numpy()
+    )
+    # Per replication and run: the same creator, the same sales until the shock day.
+    creator = pd.read_csv(out / "sweep" / "creator_daily.csv")
+    early = creator[creator["day"] < day]
+    for _, group in early.groupby(["replication", "creators.authenticity_mean"]):
+        shocked = group[group["shock.day"] >= 0].sort_values("day")
+        plain = group[group["shock.day"] < 0].sort_values("day")
+        np.testing.assert_array_equal(shocked["gmv"].to_numpy(), plain["gmv"].to_numpy())
+        assert shocked["creator"].nunique() == 1
+        assert shocked["creator"].iloc[0] == plain["creator"].iloc[0]
