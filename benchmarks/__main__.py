@@ -11,7 +11,7 @@ import os
 import platform
 from typing import Any
 
-from . import bandwidth, cascade, engine_year, graph_build, oracle_ratio
+from . import bandwidth, cascade, engine_year, graph_build, lockstep, oracle_ratio
 
 
 def goals_table(
@@ -129,6 +129,8 @@ def main() -> None:
     oracle = oracle_ratio.run(quick=args.quick)
     print("\n== word of mouth alone as an independent cascade (issue #8, goal 3) ==")
     ic = cascade.run(quick=args.quick)
+    print("\n== lockstep replications against one at a time (issue #6) ==")
+    lockstep.run(quick=args.quick)
     print("\n== distance from the machine's limit (issue #8, goal 5) ==")
     scale = 0.1 if args.quick else 1.0
     day = [r for r in year if r["residents"] == round(2_540_000 * scale)]
