@@ -710,7 +710,7 @@ example spec (trust_traffic.toml):
   [parameters]
   "decision.trust_weight" = [3.0, 7.0]
   "policy.reach" = [0.1, 0.5]
-  "storefronts.impressions_per_active" = []   # [] : the declared range
+  "storefronts.trust" = []   # [] : the declared range (0 to 1)
 
 examples:
   laotie sensitivity experiments/sensitivity/trust_traffic.toml --out out/sensitivity
