@@ -330,6 +330,12 @@ def order_value_frame(histogram: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+_SUMMARY_NAMES = {"exposed_users": "exposed_user_days", "buyers": "buyer_days"}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(_SUMMARY_NAMES.get(c, c) for c in COLUMNS)
+"""The columns of :attr:`Result.summary`: the daily columns, with the two distinct-user counts
+renamed, since summed over days they count user-days."""
+
+
 def summary_frame(counts: np.ndarray) -> pd.DataFrame:
     """Per-channel totals over the run and the ratios of the totals."""
     total = counts.sum(axis=0)
@@ -337,7 +343,7 @@ def summary_frame(counts: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(values, columns=list(COLUMNS), index=pd.Index(ROWS, name="channel"))
     integer = [c for c in COLUMNS if c in COUNTS and c != "gmv"]
     frame[integer] = frame[integer].astype(np.int64)
-    return frame.rename(columns={"exposed_users": "exposed_user_days", "buyers": "buyer_days"})
+    return frame.rename(columns=_SUMMARY_NAMES)
 
 
 OUTCOME_COLUMNS: tuple[str, ...] = (

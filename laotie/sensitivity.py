@@ -45,9 +45,9 @@ import pandas as pd
 from ._io import atomic_write, plain
 from .errors import LaotieError, ScenarioError
 from .executors import Executor, executor_for
-from .metrics import COLUMNS, ROWS
+from .metrics import ROWS
 from .params import did_you_mean
-from .results import OUTCOME_COLUMNS
+from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from .scenario import Scenario
 from .sweep import Sweep, SweepResult, run_sweep
 
@@ -66,10 +66,8 @@ __all__ = [
 
 METHODS = ("sobol", "morris")
 
-SUMMARY_METRICS: tuple[str, ...] = tuple(
-    {"exposed_users": "exposed_user_days", "buyers": "buyer_days"}.get(c, c) for c in COLUMNS
-)
-"""The metrics of a run's per-channel summary (two of the daily counts are renamed there)."""
+SUMMARY_METRICS = SUMMARY_COLUMNS
+"""The metrics of a run's per-channel summary."""
 
 RATIOS: dict[str, tuple[str, str]] = {
     "trust_traffic_conversion_ratio": ("trust.conversion", "traffic.conversion"),
@@ -248,6 +246,7 @@ class Sensitivity:
 
     def design(self) -> np.ndarray:
         """SALib's sample, one row per point (before integer parameters are rounded)."""
+        _require_salib()
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_SAMPLE_KEY,)))
         if self.method == "sobol":
             from SALib.sample import sobol
@@ -481,6 +480,16 @@ def _table(analysis: Mapping[str, Any], names: list[str], method: str) -> pd.Dat
     return table
 
 
+def _require_salib() -> None:
+    """A clear error, not an ImportError from deep inside, when SALib is missing."""
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise LaotieError(
+            "sensitivity analysis needs SALib: pip install 'laotie[sensitivity]'"
+        ) from None
+
+
 def indices(
     problem: dict[str, Any],
     X: np.ndarray,
@@ -523,6 +532,7 @@ def indices(
     >>> indices(problem, X, 3 * X[:, 0] + X[:, 1], "morris")["mu_star"].round(6).tolist()
     [3.0, 2.0]
     """
+    _require_salib()
     analysis = _analyse(
         problem,
         X,

@@ -43,9 +43,9 @@ from scipy.stats import qmc
 from ._io import atomic_write, json_default, parquet_available, plain
 from .errors import LaotieError, ScenarioError
 from .executors import Executor, Lost, executor_for
-from .metrics import COLUMNS, ROWS
+from .metrics import ROWS
 from .params import did_you_mean
-from .results import OUTCOME_COLUMNS
+from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from .scenario import Scenario
 
 __all__ = ["Sweep", "SweepResult", "collect", "failures", "load_sweep", "run_sweep"]
@@ -430,11 +430,11 @@ def run_sweep(
         executor = executor_for(workers, scheduler, client)
     _claim(out, sweep)
     table = sweep.runs()
-    params = _parameter_columns(table)
     done = done_runs(out)
+    points = sweep.points()  # each point's own keys (cases may set different keys)
     todo = [
-        (sweep, int(run), {key: plain(table.at[i, key]) for key in params})
-        for i, run in enumerate(table["run"])
+        (sweep, int(run), {key: plain(value) for key, value in points[int(point)].items()})
+        for run, point in zip(table["run"], table["point"], strict=True)
         if int(run) not in done
     ]
     # Runs that share a graph (same replication under common random numbers) run together,
@@ -560,17 +560,13 @@ class SweepResult:
     def arms(self) -> pd.Series:
         """A label per point, e.g. ``"policy.traffic=head"`` (``"base"`` with no parameter;
         prefixed with ``#<point>`` when two points have the same parameters)."""
-        params = _parameter_columns(self.runs)
-        points = self.runs.drop_duplicates("point").set_index("point")
         labels = [
-            ", ".join(f"{key}={plain(row[key])}" for key in params) or "base"
-            for _, row in points.iterrows()
+            ", ".join(f"{key}={plain(value)}" for key, value in point.items()) or "base"
+            for point in self.sweep.points()
         ]
         if len(set(labels)) < len(labels):  # repeated points: the index tells them apart
-            labels = [
-                f"#{point} {label}" for point, label in zip(points.index, labels, strict=True)
-            ]
-        return pd.Series(labels, index=points.index, name="arm")
+            labels = [f"#{point} {label}" for point, label in enumerate(labels)]
+        return pd.Series(labels, name="arm").rename_axis("point")
 
     def values(self, metric: str, channel: str | None = None) -> pd.DataFrame:
         """One value per run of an outcome (``channel=None``) or of a channel's metric:
@@ -589,10 +585,10 @@ class SweepResult:
                     f"unknown channel {channel!r}{did_you_mean(channel, ROWS)}; "
                     f"channels: {', '.join(ROWS)}"
                 )
-            if metric not in COLUMNS:
+            if metric not in SUMMARY_COLUMNS:
                 raise LaotieError(
-                    f"unknown metric {metric!r}{did_you_mean(metric, COLUMNS)}; "
-                    f"metrics: {', '.join(COLUMNS)}"
+                    f"unknown metric {metric!r}{did_you_mean(metric, SUMMARY_COLUMNS)}; "
+                    f"metrics: {', '.join(SUMMARY_COLUMNS)}"
                 )
             rows = self.summary[self.summary["channel"] == channel]
             per_run = rows.set_index("run")[metric]

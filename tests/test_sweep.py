@@ -3,6 +3,7 @@ paired by common random numbers."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +191,25 @@ def test_sampling_needs_a_finite_numeric_range() -> None:
 def test_samples_without_keys_to_sample_is_an_error() -> None:
     with pytest.raises(ScenarioError, match=r"samples = 8 but no key to sample.*\[sample\]"):
         Sweep(Scenario.preset("village"), samples=8)
+
+
+def test_cases_may_set_different_keys(tmp_path: Path) -> None:
+    # A key one case leaves out keeps the base scenario's value (not NaN from the table).
+    cases = [{"policy.traffic": "head"}, {"decision.trust_weight": 2}]
+    result = run_sweep(Sweep(Scenario.preset("village"), cases=cases, days=3, seed=1), tmp_path)
+    assert (result.runs["status"] == "ok").all(), result.runs["error"].tolist()
+    records = [
+        json.loads((tmp_path / "runs" / f"run_{run:06d}.json").read_text()) for run in (0, 1)
+    ]
+    assert records[0]["parameters"] == {"policy.traffic": "head"}
+    assert records[1]["parameters"] == {"decision.trust_weight": 2}
+    assert isinstance(records[1]["parameters"]["decision.trust_weight"], int)
+    assert result.arms().tolist() == ["policy.traffic=head", "decision.trust_weight=2"]
+
+
+def test_values_take_the_summary_names(tmp_path: Path) -> None:
+    result = run_sweep(Sweep(Scenario.preset("village"), days=3, seed=1), tmp_path)
+    days = result.values("exposed_user_days", "all")
+    assert days.iloc[0, 0] == result.summary.query("channel == 'all'")["exposed_user_days"].iloc[0]
+    with pytest.raises(LaotieError, match="did you mean 'exposed_user_days'"):
+        result.values("exposed_users", "all")
