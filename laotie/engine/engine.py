@@ -705,7 +705,9 @@ class Engine:
             chosen = np.lexsort((pool, -followers[pool]))[:k]
             chosen = pool[chosen]
         else:
-            chosen = self.rngs["training"].choice(pool, size=k, replace=False) if k else pool[:0]
+            # A prefix of one random order: a larger k trains a superset of a smaller k's
+            # creators (with the same seed), so that sweeps over k compare like with like.
+            chosen = self.rngs["training"].permutation(pool)[:k]
         self.trained = np.sort(chosen)
         m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen] + t.authenticity_gain)
         m.content_quality[chosen] = np.minimum(

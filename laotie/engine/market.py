@@ -283,16 +283,25 @@ class Market:
         product = np.arange(n_own + n_store)
         producer_of = np.full(n_own + n_store, -1, np.int64)
 
-        producers, spec_seller, spec_product = self._producers(s, graph, rng, n_own + n_store)
+        # The producers, their specialties and each channel's listings draw from streams of
+        # their own, so that arms differing in producers.channel (or listings) share the same
+        # producers and products (common random numbers).
+        who, goods, by_creators, by_storefronts = rng.spawn(4)
+        producers, spec_seller, spec_product = self._producers(
+            s, graph, (who, by_creators, by_storefronts), n_own + n_store
+        )
         n_spec = len(producers)
         self.producer_node = producers
         self.n_producers = n_spec
         category = np.concatenate([category, np.full(n_spec, k)])
         price = np.concatenate(
-            [price, lognormal(rng, s.producers.price_mean, s.creators.price_dispersion, n_spec)]
+            [price, lognormal(goods, s.producers.price_mean, s.creators.price_dispersion, n_spec)]
         )
         quality = np.concatenate(
-            [quality, beta(rng, s.products.quality_mean, s.products.quality_concentration, n_spec)]
+            [
+                quality,
+                beta(goods, s.products.quality_mean, s.products.quality_concentration, n_spec),
+            ]
         )
         producer_of = np.concatenate([producer_of, np.arange(n_spec)])
         self.product_category = category.astype(np.int32)
@@ -342,9 +351,17 @@ class Market:
         self.has_storefront_memory = np.zeros(self.n_users, bool)
 
     def _producers(
-        self, s: Scenario, graph: TrustGraph, rng: np.random.Generator, first_product: int
+        self,
+        s: Scenario,
+        graph: TrustGraph,
+        rngs: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
+        first_product: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Producer nodes and the (seller, product) listings of their specialties."""
+        """Producer nodes and the (seller, product) listings of their specialties.
+
+        ``rngs``: the streams of who the producers are, of the creators' listings and of the
+        storefronts' listings."""
+        rng, by_creators, by_storefronts = rngs
         p = s.producers
         if p.n_producers == 0:
             empty = np.zeros(0, np.int64)
@@ -366,13 +383,13 @@ class Market:
                     continue
                 mine = np.flatnonzero(graph.region[producers] == r)
                 take = min(p.listings, len(in_region))
-                keys = rng.random((len(mine), len(in_region)))
+                keys = by_creators.random((len(mine), len(in_region)))
                 chosen = np.argsort(keys, axis=1)[:, :take]
                 sellers.append(local_seller[in_region[chosen]].ravel())
                 listed.append(np.repeat(products[mine], take))
         if p.channel in ("storefronts", "both"):
             take = min(p.listings, self.n_storefronts)
-            keys = rng.random((len(producers), self.n_storefronts))
+            keys = by_storefronts.random((len(producers), self.n_storefronts))
             chosen = np.argsort(keys, axis=1)[:, :take]
             sellers.append(self.n_creators + chosen.ravel())
             listed.append(np.repeat(products, take))
