@@ -173,6 +173,9 @@ class Engine:
         self.producer_income = np.zeros(m.n_producers)
         self.seller_gmv = np.zeros(m.n_sellers)
         self.history: list[np.ndarray] = []
+        # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
+        # ...), kept for observers that follow particular buyers or products between days.
+        self.orders_today: Orders = Orders(Batch.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
         self.order_values = np.zeros((len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(n)
         self.trained: np.ndarray = np.zeros(0, np.int32)
@@ -216,6 +219,7 @@ class Engine:
         exposures = Batch.concat(batches)
         orders, blocked = self._decide(exposures)
         new_follows = self._outcomes(orders)
+        self.orders_today = orders
         self.information.step(self.day, self.active_users)
         by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
         counts = self._counter.count(

@@ -115,3 +115,18 @@ def test_a_shock_after_the_run_is_refused() -> None:
         BASE.replace(**{"shock.day": 90})
     with pytest.raises(ScenarioError, match="shoc"):
         BASE.replace(**{"shoc.day": 3})
+
+
+def test_orders_today_and_listing_orders_match_the_day_counts(city: graph.TrustGraph) -> None:
+    from laotie.metrics import COUNTS, ROWS
+
+    engine = Engine(city, BASE, seed=2)
+    total = np.zeros(len(engine.listing_orders), np.int64)
+    for _ in range(5):
+        counts = engine.step()
+        today = engine.orders_today
+        assert len(today.batch) == counts[ROWS.index("all"), COUNTS.index("orders")]
+        assert today.value.sum() == pytest.approx(counts[ROWS.index("all"), COUNTS.index("gmv")])
+        assert len(today.satisfied) == len(today.batch)
+        total += np.bincount(today.batch.listing, minlength=len(total))
+    np.testing.assert_array_equal(engine.listing_orders, total)
