@@ -45,7 +45,7 @@ QUALITY = 0.1
 def settings(quick: bool) -> dict[str, Any]:
     if quick:
         return {"scale": 0.004, "replications": 3, "day": 20, "bad_days": 10, "after": 20}
-    return {"scale": 0.05, "replications": 8, "day": 40, "bad_days": 20, "after": 50}
+    return {"scale": 0.05, "replications": 12, "day": 40, "bad_days": 20, "after": 50}
 
 
 def make_sweep(quick: bool) -> Sweep:
@@ -70,10 +70,12 @@ def make_sweep(quick: bool) -> Sweep:
 
 # ---------------------------------------------------------------------------- the probe
 def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
-    """Rerun run ``run`` of ``sweep`` with its seeds; the creator chosen on ``day`` per day.
+    """Rerun run ``run`` of ``sweep`` with its seeds; per day, the creator and the listing that
+    the shock rule picks on ``day`` (also in unshocked runs, identical until that day).
 
-    The creator is the one the shock rule picks on ``day`` (the seller of the most-ordered
-    creator listing so far), also in unshocked runs, which are identical until that day.
+    Returns per day: the trust in the creator of the listing's buyers so far who follow it
+    (from day ``day - 1``, when the listing is known), of all its followers who have bought
+    through it, and the creator's orders and GMV, the listing's orders and disappointed orders.
     """
     from laotie._random import run_seeds
     from laotie.engine import Engine
@@ -90,25 +92,39 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
     buyers = np.zeros((days, m.n_creators))
     orders = np.zeros((days, m.n_creators))
     gmv = np.zeros((days, m.n_creators))
-    chosen = -1
+    product = np.full((days, 4), np.nan)  # buyers, their trust, orders, disappointed orders
+    history: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    listing, chosen, cohort = -1, -1, np.zeros(0, np.int64)
     for d in range(days):
-        if d == day:
-            creator_listing = np.flatnonzero(m.listing_seller < m.n_creators)
-            listing = creator_listing[np.argmax(engine.listing_orders[creator_listing])]
-            chosen = int(m.listing_seller[listing])
         engine.step()
+        today = engine.orders_today
+        history.append((today.batch.user.astype(np.int64), today.batch.listing, today.satisfied))
+        if d == day - 1:
+            # The listing the shock rule picks at the start of the next day.
+            creator_listing = np.flatnonzero(m.listing_seller < m.n_creators)
+            listing = int(creator_listing[np.argmax(engine.listing_orders[creator_listing])])
+            chosen = int(m.listing_seller[listing])
+            cohort = np.unique(np.concatenate([u[li == listing] for u, li, _ in history]))
+        elif d >= day:
+            cohort = np.union1d(cohort, today.batch.user[today.batch.listing == listing])
+        if d >= day - 1:
+            kind, index = f.find(cohort, np.full(len(cohort), m.creator_node[chosen]))
+            t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
+            product[d, :2] = (len(cohort), t.mean() if len(t) else np.nan)
         seller = m.seller_of_node[np.concatenate([f.creator, f.buffer_creator])]
-        t = np.concatenate([f.trust, f.buffer_trust]).astype(np.float64)
+        w = np.concatenate([f.trust, f.buffer_trust]).astype(np.float64)
         bought = np.concatenate([f.memory, f.buffer_memory]) != 0
-        trust[d] = np.bincount(seller[bought], weights=t[bought], minlength=m.n_creators)
+        trust[d] = np.bincount(seller[bought], weights=w[bought], minlength=m.n_creators)
         buyers[d] = np.bincount(seller[bought], minlength=m.n_creators)
         orders[d] = np.bincount(
             m.listing_seller, weights=engine.listing_orders, minlength=m.n_sellers
         )[: m.n_creators]
         gmv[d] = engine.seller_gmv[: m.n_creators]
     engine.close()
-    if point.get("shock.day", -1) >= 0 and engine.shock_seller != chosen:
-        raise RuntimeError("the probe's creator differs from the engine's shocked seller")
+    if point.get("shock.day", -1) >= 0 and engine.shock_listing != listing:
+        raise RuntimeError("the probe's listing differs from the engine's shocked listing")
+    for d, (_, li, satisfied) in enumerate(history):
+        product[d, 2:] = ((li == listing).sum(), ((li == listing) & ~satisfied).sum())
     c = chosen
     with np.errstate(invalid="ignore", divide="ignore"):
         buyer_trust = trust[:, c] / buyers[:, c]
@@ -117,9 +133,14 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
             "run": run,
             "day": np.arange(days),
             "creator": c,
+            "listing": listing,
             "authenticity": float(m.authenticity[c]),
             "buyer_trust": buyer_trust,
             "buyers": buyers[:, c],
+            "product_buyers": product[:, 0],
+            "product_buyer_trust": product[:, 1],
+            "product_orders": product[:, 2],
+            "product_disappointed": product[:, 3],
             "orders": np.diff(orders[:, c], prepend=0.0),
             "gmv": np.diff(gmv[:, c], prepend=0.0),
         }
@@ -181,6 +202,18 @@ def recovery_days(
     return np.array(out, dtype=float)
 
 
+def half_life(gap: pd.DataFrame, start: int) -> np.ndarray:
+    """Per replication: days from ``start`` until the trust gap (unshocked − shocked) is at
+    most half of what it was on day ``start - 1`` (NaN: not within the run, or no gap)."""
+    out = []
+    for r in gap.index:
+        first = gap.at[r, start - 1]
+        later = gap.loc[r, start:]
+        ok = later.index[later <= first / 2] if first > 0 else []
+        out.append(ok[0] - start if len(ok) else np.nan)
+    return np.array(out, dtype=float)
+
+
 def tables_for(
     creator: pd.DataFrame, result: SweepResult, c: dict[str, Any]
 ) -> dict[str, pd.DataFrame]:
@@ -188,20 +221,30 @@ def tables_for(
     summary, timeline = [], []
     effects: dict[str, dict[float, np.ndarray]] = {}
     for a in AUTHENTICITY:
-        trust_s, trust_p = paired_series(creator, "buyer_trust", a)
+        trust_s, trust_p = paired_series(creator, "product_buyer_trust", a)
+        all_s, all_p = paired_series(creator, "buyer_trust", a)
         gmv_s, gmv_p = paired_series(creator, "gmv", a)
-        ord_s, _ = paired_series(creator, "orders", a)
+        ord_s, ord_p = paired_series(creator, "product_orders", a)
+        bad_s, bad_p = paired_series(creator, "product_disappointed", a)
         own = creator[(creator["creators.authenticity_mean"] == a) & (creator["shock.day"] >= 0)]
         own_a = own.groupby("replication")["authenticity"].first()
-        pre = trust_s[t - 1]
-        low_point = trust_s.loc[:, t : t_end - 1].min(axis=1)
+        bad = slice(t, t_end - 1)  # .loc slices include their end
+        gap = trust_p - trust_s
         measures = {
             "creator_authenticity": own_a.to_numpy(),
-            "buyer_trust_before": pre.to_numpy(),
-            "buyer_trust_drop": (trust_p.loc[:, t : t_end - 1].min(axis=1) - low_point).to_numpy(),
-            "buyer_trust_gap_at_end": (trust_s.iloc[:, -1] - trust_p.iloc[:, -1]).to_numpy(),
+            "product_buyer_trust_before": trust_s[t - 1].to_numpy(),
+            "disappointed_share_shocked": (
+                bad_s.loc[:, bad].sum(axis=1) / ord_s.loc[:, bad].sum(axis=1)
+            ).to_numpy(),
+            "disappointed_share_unshocked": (
+                bad_p.loc[:, bad].sum(axis=1) / ord_p.loc[:, bad].sum(axis=1)
+            ).to_numpy(),
+            "product_buyer_trust_drop": gap[t_end - 1].to_numpy(),
+            "product_buyer_trust_gap_at_end": gap.iloc[:, -1].to_numpy(),
+            "days_to_halve_trust_gap": half_life(gap, t_end),
+            "past_buyer_trust_drop": (all_p[t_end - 1] - all_s[t_end - 1]).to_numpy(),
             "gmv_lost_during": (
-                gmv_p.loc[:, t : t_end - 1].sum(axis=1) - gmv_s.loc[:, t : t_end - 1].sum(axis=1)
+                gmv_p.loc[:, bad].sum(axis=1) - gmv_s.loc[:, bad].sum(axis=1)
             ).to_numpy(),
             "gmv_lost_after": (
                 gmv_p.loc[:, t_end:].sum(axis=1) - gmv_s.loc[:, t_end:].sum(axis=1)
@@ -210,28 +253,32 @@ def tables_for(
                 (gmv_p.loc[:, t:].sum(axis=1) - gmv_s.loc[:, t:].sum(axis=1))
                 / gmv_p.loc[:, t:].sum(axis=1)
             ).to_numpy(),
-            "orders_before_per_day": ord_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
+            "product_orders_before_per_day": ord_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
             "days_to_recover_gmv_90": recovery_days(gmv_s, gmv_p, t_end, 0.9),
         }
         row: dict[str, Any] = {"authenticity_mean": a}
         for name, values in measures.items():
             row |= interval(values, name)
             effects.setdefault(name, {})[a] = values
-        rec = measures["days_to_recover_gmv_90"]
-        row["recovered_runs"] = f"{int(np.sum(~np.isnan(rec)))}/{len(rec)}"
+        for name in ("days_to_halve_trust_gap", "days_to_recover_gmv_90"):
+            done = measures[name]
+            row[f"{name}_runs"] = f"{int(np.sum(~np.isnan(done)))}/{len(done)}"
         summary.append(row)
         for d in trust_s.columns:
             timeline.append(
                 {"authenticity_mean": a, "day": int(d)}
-                | interval(trust_s[d], "buyer_trust_shocked")
-                | interval(trust_p[d], "buyer_trust_unshocked")
+                | interval(trust_s[d], "product_buyer_trust_shocked")
+                | interval(trust_p[d], "product_buyer_trust_unshocked")
+                | interval(all_s[d], "past_buyer_trust_shocked")
+                | interval(all_p[d], "past_buyer_trust_unshocked")
                 | interval(gmv_s[d] - gmv_p[d], "creator_gmv_difference")
             )
     lo, hi = AUTHENTICITY
     difference = {"authenticity_mean": f"{hi:g} − {lo:g} (paired)"}
     for name, by_a in effects.items():
         difference |= interval(by_a[hi] - by_a[lo], name)
-    difference["recovered_runs"] = ""
+    difference["days_to_halve_trust_gap_runs"] = ""
+    difference["days_to_recover_gmv_90_runs"] = ""
     summary_table = pd.DataFrame(summary)
     summary_table["authenticity_mean"] = summary_table["authenticity_mean"].map(lambda v: f"{v:g}")
     summary_table = pd.concat([summary_table, pd.DataFrame([difference])], ignore_index=True)
@@ -278,27 +325,29 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
     timeline = tables["shock_timeline"]
     t, t_end = c["day"], c["day"] + c["bad_days"]
     paths = []
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
     for i, a in enumerate(AUTHENTICITY):
         rows = timeline[timeline["authenticity_mean"] == a]
-        for column, style in (("buyer_trust_shocked", "-"), ("buyer_trust_unshocked", ":")):
-            axes[0].plot(
-                rows["day"],
-                rows[column],
-                style,
-                color=f"C{i}",
-                label=f"authenticity {a:g}, {column.rsplit('_', 1)[1]}",
-            )
-            axes[0].fill_between(
-                rows["day"],
-                rows[f"{column}_low"],
-                rows[f"{column}_high"],
-                color=f"C{i}",
-                alpha=0.15,
-            )
+        for ax, kind in ((axes[0], "product_buyer_trust"), (axes[1], "past_buyer_trust")):
+            for arm, style in (("shocked", "-"), ("unshocked", ":")):
+                column = f"{kind}_{arm}"
+                ax.plot(
+                    rows["day"],
+                    rows[column],
+                    style,
+                    color=f"C{i}",
+                    label=f"authenticity {a:g}, {arm}",
+                )
+                ax.fill_between(
+                    rows["day"],
+                    rows[f"{column}_low"],
+                    rows[f"{column}_high"],
+                    color=f"C{i}",
+                    alpha=0.15,
+                )
         smooth = rows["creator_gmv_difference"].rolling(7, min_periods=1).mean()
-        axes[1].plot(rows["day"], smooth, color=f"C{i}", label=f"authenticity {a:g}")
-        axes[1].fill_between(
+        axes[2].plot(rows["day"], smooth, color=f"C{i}", label=f"authenticity {a:g}")
+        axes[2].fill_between(
             rows["day"],
             rows["creator_gmv_difference_low"].rolling(7, min_periods=1).mean(),
             rows["creator_gmv_difference_high"].rolling(7, min_periods=1).mean(),
@@ -308,13 +357,13 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
     for ax in axes:
         ax.axvspan(t, t_end, color="red", alpha=0.08)
         ax.set_xlabel("day")
-    axes[0].set_ylabel("mean trust of the creator's past buyers")
-    axes[0].set_title("Trust of the shocked creator's buyers (95 % CI)")
-    axes[0].legend(fontsize=7)
-    axes[1].axhline(0, color="black", lw=0.8)
-    axes[1].set_ylabel("creator GMV, shocked − unshocked (RMB/day, 7-day mean)")
-    axes[1].set_title("The creator's sales: paired difference")
-    axes[1].legend(fontsize=7)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("mean trust in the creator")
+    axes[0].set_title("Buyers of the shocked product (who follow)")
+    axes[1].set_title("All followers who bought through the creator")
+    axes[2].axhline(0, color="black", lw=0.8)
+    axes[2].set_ylabel("RMB per day, 7-day mean")
+    axes[2].set_title("Creator GMV, shocked − unshocked (paired)")
     fig.tight_layout()
     paths.append(folder / "trust_shock_creator.png")
     fig.savefig(paths[-1], dpi=120)
@@ -366,22 +415,32 @@ def findings(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> list[str]:
     for _, row in summary.iloc[: len(AUTHENTICITY)].iterrows():
         out.append(
             f"Authenticity mean {row['authenticity_mean']} (the shocked creator's own: "
-            f"{_ci(row, 'creator_authenticity', '.2f')}): its buyers' trust was "
-            f"{_ci(row, 'buyer_trust_before')} before the shock, and its lowest point during "
-            f"the shock was {_ci(row, 'buyer_trust_drop')} below the unshocked run's; at the "
-            f"end of the run the gap is {_ci(row, 'buyer_trust_gap_at_end')}. The creator lost "
-            f"{_ci(row, 'gmv_lost_during', ',.0f')} RMB of GMV during the {c['bad_days']} bad "
-            f"days and {_ci(row, 'gmv_lost_after', ',.0f')} RMB after ("
+            f"{_ci(row, 'creator_authenticity', '.2f')}; the product sold "
+            f"{_ci(row, 'product_orders_before_per_day', '.2g')} orders a day before the "
+            f"shock): during the {c['bad_days']} bad days "
+            f"{_ci(row, 'disappointed_share_shocked', '.0%')} of its orders disappointed "
+            f"(unshocked: {_ci(row, 'disappointed_share_unshocked', '.0%')}). The trust of the "
+            f"product's buyers in the creator was {_ci(row, 'product_buyer_trust_before')} "
+            f"before the shock; on the last bad day it was "
+            f"{_ci(row, 'product_buyer_trust_drop')} below the unshocked run's, and "
+            f"{_ci(row, 'product_buyer_trust_gap_at_end')} below at the end of the run; the gap "
+            f"halved {_ci(row, 'days_to_halve_trust_gap', '.1f')} days after the fix (in "
+            f"{row['days_to_halve_trust_gap_runs']} runs). Over all the creator's past buyers "
+            f"the drop was {_ci(row, 'past_buyer_trust_drop')}. The creator lost "
+            f"{_ci(row, 'gmv_lost_during', ',.0f')} RMB of GMV during the bad days and "
+            f"{_ci(row, 'gmv_lost_after', ',.0f')} RMB after ("
             f"{_ci(row, 'gmv_lost_share', '.1%')} of what it sold from day {c['day']} without "
             f"the shock); its weekly GMV was back to 90 % of the unshocked run "
-            f"{_ci(row, 'days_to_recover_gmv_90', '.1f')} days after the product was fixed, in "
-            f"{row['recovered_runs']} runs."
+            f"{_ci(row, 'days_to_recover_gmv_90', '.1f')} days after the fix (in "
+            f"{row['days_to_recover_gmv_90_runs']} runs)."
         )
     diff = summary.iloc[len(AUTHENTICITY)]
     out.append(
-        f"High against low authenticity, paired by replication: buyers' trust before the shock "
-        f"differs by {_ci(diff, 'buyer_trust_before')}, the trust drop by "
-        f"{_ci(diff, 'buyer_trust_drop')}, the GMV lost after the fix by "
+        f"High against low authenticity, paired by replication: the product buyers' trust "
+        f"before the shock differs by {_ci(diff, 'product_buyer_trust_before')}, the share of "
+        f"disappointed orders during the shock by "
+        f"{_ci(diff, 'disappointed_share_shocked', '.0%')}, the trust drop by "
+        f"{_ci(diff, 'product_buyer_trust_drop')}, the GMV lost after the fix by "
         f"{_ci(diff, 'gmv_lost_after', ',.0f')} RMB and the share of GMV lost by "
         f"{_ci(diff, 'gmv_lost_share', '.1%')}."
     )
@@ -413,9 +472,12 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
         f"it.",
         "Defaults are not calibrated (docs/model.md 3.7), in particular trust_gain 0.05 and "
         "trust_loss 0.3 (trust rises slowly and falls fast) are assumed.",
-        "Buyers' trust is the mean trust of the creator's followers who have bought through it "
-        "(follow ties with a purchase memory), not of the shocked product's buyers alone; "
-        "discovery buyers who do not follow are not in it.",
+        "The product's buyers' trust is the mean trust in the creator of the users who have "
+        "ordered the shocked listing (through any channel) up to that day and follow the "
+        "creator (buyers without a follow tie have no trust in the creator to track); it is "
+        "tracked from the day before the shock, when the listing is known. After the shock the "
+        "shocked and unshocked runs have different buyers, so the trust gap compares cohorts "
+        "defined the same way, not the same people.",
         "Authenticity arms change the mean of every creator's authenticity (one Beta draw per "
         "creator from the same stream), so the shocked creator and its history differ between "
         "the arms; the comparison is of creators under each regime, paired by replication.",

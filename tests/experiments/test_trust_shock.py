@@ -20,19 +20,23 @@ TABLES = {
     "shock_summary": [
         "authenticity_mean",
         "creator_authenticity",
-        "buyer_trust_before",
-        "buyer_trust_drop",
+        "product_buyer_trust_before",
+        "disappointed_share_shocked",
+        "product_buyer_trust_drop",
+        "days_to_halve_trust_gap",
+        "past_buyer_trust_drop",
         "gmv_lost_during",
         "gmv_lost_after",
         "days_to_recover_gmv_90",
-        "recovered_runs",
+        "days_to_recover_gmv_90_runs",
     ],
     "shock_channels": ["authenticity_mean", "channel", "gmv_lost_during", "gmv_lost_after"],
     "shock_timeline": [
         "authenticity_mean",
         "day",
-        "buyer_trust_shocked",
-        "buyer_trust_unshocked",
+        "product_buyer_trust_shocked",
+        "product_buyer_trust_unshocked",
+        "past_buyer_trust_shocked",
         "creator_gmv_difference",
     ],
 }
@@ -75,7 +79,13 @@ def test_shocked_runs_equal_their_twins_before_the_shock(report) -> None:  # typ
     # Common random numbers and a shock that draws nothing: identical until the shock day.
     assert (before["creator_gmv_difference"] == 0).all()
     np.testing.assert_array_equal(
-        before["buyer_trust_shocked"].to_numpy(), before["buyer_trust_unshocked"].to_numpy()
+        before["past_buyer_trust_shocked"].to_numpy(),
+        before["past_buyer_trust_unshocked"].to_numpy(),
+    )
+    eve = timeline[timeline["day"] == day - 1]
+    np.testing.assert_array_equal(
+        eve["product_buyer_trust_shocked"].to_numpy(),
+        eve["product_buyer_trust_unshocked"].to_numpy(),
     )
     # Per replication and run: the same creator, the same sales until the shock day.
     creator = pd.read_csv(out / "sweep" / "creator_daily.csv")
@@ -83,6 +93,9 @@ def test_shocked_runs_equal_their_twins_before_the_shock(report) -> None:  # typ
     for _, group in early.groupby(["replication", "creators.authenticity_mean"]):
         shocked = group[group["shock.day"] >= 0].sort_values("day")
         plain = group[group["shock.day"] < 0].sort_values("day")
-        np.testing.assert_array_equal(shocked["gmv"].to_numpy(), plain["gmv"].to_numpy())
+        for column in ("gmv", "product_orders", "product_disappointed"):
+            np.testing.assert_array_equal(shocked[column].to_numpy(), plain[column].to_numpy())
         assert shocked["creator"].nunique() == 1
-        assert shocked["creator"].iloc[0] == plain["creator"].iloc[0]
+        assert shocked["listing"].iloc[0] == plain["listing"].iloc[0]
+    summary = result.tables["shock_summary"]
+    assert summary["disappointed_share_shocked"].iloc[:2].between(0, 1).all()
