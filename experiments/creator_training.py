@@ -210,8 +210,9 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             f"+{t.content_quality_gain} and up to {t.follower_gain} followers.",
             "Common random numbers: replication r of every arm shares the city graph and the "
             "random streams of each phase, so gains and marginal gains are paired differences. "
-            "The trained creators of a larger k are not a superset of a smaller k's (each arm "
-            "draws its k creators afresh from the training stream).",
+            "The trained creators of a larger k are a superset of a smaller k's (the first k "
+            "of one random order of the pool, docs/model.md 3.5), with the same new followers "
+            "each, so a marginal step adds creators to the same trained set.",
             "Diminishing returns: a step shows them when its marginal gain per extra creator "
             "is significantly below half of the first step's (95 % paired t interval of "
             "first − 2 × this step above 0).",
