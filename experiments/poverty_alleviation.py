@@ -57,6 +57,12 @@ MEASURES = {
     "income_gini": "Gini coefficient of income across producers",
 }
 CONTRASTS = [("creators", "storefronts"), ("both", "storefronts"), ("both", "creators")]
+"""Channel contrasts (to, base), both without training."""
+REFERENCE_RULE = "random"
+"""Reference contrasts, per channel: training 20 random creators against none. Its mean effect
+is about 0, so its shares of producers gaining and losing show how much a change reshuffles
+producers' incomes without moving the mean: once two arms differ, their later draws are no
+longer paired event by event."""
 
 
 def settings(quick: bool) -> dict[str, object]:
@@ -152,21 +158,29 @@ def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.D
     """Producer by producer, without training: how income changes from one channel to another.
 
     Under common random numbers replication ``r`` of every arm has the same producers (the
-    same residents) in the same order; their specialties' prices and qualities are redrawn
-    per channel, though (see the report's assumptions), so a per-producer change mixes the
-    channel with a new product. Per contrast, each measure is a per-replication value
-    averaged over replications (95 % t interval).
+    same residents) in the same order, selling the same specialties (price and quality), and
+    ``both`` lists each specialty with exactly the creators of ``creators`` and the storefronts
+    of ``storefronts`` (docs/model.md 3.4): a per-producer change is the channel's effect on
+    that producer. Once two arms differ, though, their later draws (posts, exposures,
+    purchases) are no longer paired event by event, so a producer's change also holds noise:
+    the reference contrasts (training at random against none, per channel) show how much.
+    Per contrast, each measure is a per-replication value averaged over replications (95 % t
+    interval).
     """
     runs = result.runs[result.runs["status"] == "ok"]
     run_at = {
         (arm_of(int(p)), int(r)): int(run)
         for p, r, run in zip(runs["point"], runs["replication"], runs["run"], strict=True)
     }
+    contrasts = [(f"{to} − {base}", (to, "none"), (base, "none")) for to, base in CONTRASTS] + [
+        (f"{c}: {REFERENCE_RULE} training − none", (c, REFERENCE_RULE), (c, "none"))
+        for c in CHANNELS
+    ]
     rows = []
-    for to, base in CONTRASTS:
+    for label, to, base in contrasts:
         per_rep = []
         for r in sorted(set(runs["replication"])):
-            a, b = run_at.get(((to, "none"), r)), run_at.get(((base, "none"), r))
+            a, b = run_at.get((to, r)), run_at.get((base, r))
             if a is None or b is None:
                 continue
             change = incomes[a] - incomes[b]
@@ -181,7 +195,7 @@ def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.D
                 }
             )
         frame = pd.DataFrame(per_rep)
-        row: dict[str, object] = {"contrast": f"{to} − {base}"}
+        row: dict[str, object] = {"contrast": label}
         for measure in frame.columns:
             mean, low, high = t_interval(frame[measure].to_numpy())
             row.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high})
@@ -255,13 +269,14 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "each specialty is listed by local (non-head) creators of the producer's region "
             "drawn uniformly. 'Recruiting' is approximated by training.rule, which picks the "
             "creators a training programme improves, not those who sell the specialties.",
-            "Caveat on who gains: the producers are the same residents in every arm, but their "
-            "specialties are not the same products: the engine draws the specialties' prices "
-            "and qualities from the set-up stream after the listings, and the listings take "
-            "a different number of draws per channel (storefront listings under 'both' also "
-            "differ from those under 'storefronts'). Per-producer changes between channels "
-            "therefore mix the channel with a new draw of the producer's product; only their "
-            "mean is a clean channel effect.",
+            "Who gains: in replication r the producers are the same residents with the same "
+            "specialties (price, quality) in every arm, and 'both' lists each specialty with "
+            "exactly the creators of 'creators' and the storefronts of 'storefronts' "
+            "(docs/model.md 3.4). Once two arms differ, their later draws (posts, exposures, "
+            "purchases) are no longer paired event by event, so a producer's change between "
+            "arms holds noise as well as the channel's effect; the reference contrasts "
+            f"(training at {REFERENCE_RULE} against none, per channel) show how large it is. "
+            "Mean changes are clean paired differences.",
             "Missing: buyers (or orders) per producer and the split of a producer's income "
             "between creators and storefronts are not recorded, so only income-based measures "
             "are reported; producers' regions are not in the stored arrays either.",
@@ -292,15 +307,29 @@ def _findings(
             f"{_fmt_ci(r, 'income_p90', '{:,.0f}')} RMB; the top 10 % of producers take "
             f"{_fmt_ci(r, 'top10_share', '{:.0%}')} of the income."
         )
-    for _, r in who.iterrows():
+    channels = who[~who["contrast"].str.contains("training")]
+    reference = who[who["contrast"].str.contains("training")]
+    for _, r in channels.iterrows():
         out.append(
-            f"Producer by producer ({r['contrast']}, no training; the specialty is redrawn, "
-            "see the assumptions): "
+            f"Producer by producer ({r['contrast']}, no training, same producers and products): "
             f"{_fmt_ci(r, 'share_gaining', '{:.0%}')} gain and "
-            f"{_fmt_ci(r, 'share_losing', '{:.0%}')} lose; the median change is "
-            f"{_fmt_ci(r, 'change_p50', '{:,.0f}')} RMB, the 10th and 90th percentiles "
+            f"{_fmt_ci(r, 'share_losing', '{:.0%}')} lose (the other "
+            f"{1 - r['share_gaining'] - r['share_losing']:.0%} earn the same); the median "
+            f"change is {_fmt_ci(r, 'change_p50', '{:,.0f}')} RMB, the 10th and 90th percentiles "
             f"{r['change_p10']:,.0f} and {r['change_p90']:,.0f} RMB."
         )
+    parts = [
+        f"{r['contrast'].split(':')[0]} {r['share_gaining']:.0%} gain, {r['share_losing']:.0%} "
+        f"lose, mean change {_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB"
+        for _, r in reference.iterrows()
+    ]
+    out.append(
+        f"Reference for the shares above: training {n_trained} creators at random against no "
+        "training, a change with a mean effect near zero, already makes producers gain and lose "
+        "(once two arms differ their later draws are not paired event by event): "
+        + "; ".join(parts)
+        + "."
+    )
     for channel in ("creators", "both"):
         mine = recruiting[recruiting["channel"] == channel].set_index("recruiting")
         parts = []

@@ -76,6 +76,12 @@ def test_tables_follow_the_stored_runs(report, module) -> None:  # type: ignore[
     for to, base in module.CONTRASTS:
         expected = table.at[(to, "none"), "income_mean"] - table.at[(base, "none"), "income_mean"]
         assert who.at[f"{to} − {base}", "change_mean"] == pytest.approx(expected)
+    # The reference rows (training at random against none) agree with the recruiting table.
+    recruiting = result.tables["recruiting"].set_index(["channel", "recruiting"])
+    for channel in module.CHANNELS:
+        label = f"{channel}: {module.REFERENCE_RULE} training − none"
+        expected = recruiting.at[(channel, module.REFERENCE_RULE), "income_mean_change"]
+        assert who.at[label, "change_mean"] == pytest.approx(expected)
 
 
 def test_no_training_case_is_the_scenario_without_training(module) -> None:  # type: ignore[no-untyped-def]
