@@ -391,6 +391,13 @@ class Producers(Section):
         "or both (燎原计划)",
         choices=("creators", "storefronts", "both"),
     )
+    recruit: str = param(
+        "local",
+        "which creators list a specialty: 'local' (non-head creators of the producer's "
+        "region, 本地达人), 'rural' (those of them living in rural areas), 'followers' (the "
+        "city's most-followed creators, heads included) or 'random' (any selling creator)",
+        choices=("local", "rural", "followers", "random"),
+    )
     listings: int = param(
         3,
         "sellers (creators or storefronts) that list each specialty",

@@ -373,20 +373,9 @@ class Market:
         products = first_product + np.arange(len(producers))
         sellers, listed = [], []
         if p.channel in ("creators", "both"):
-            local = self.creator_node[~self.is_head]
-            local_seller = self.seller_of_node[local]
-            local_region = graph.region[local]
-            # Per producer: up to `listings` local creators of its region, chosen uniformly.
-            for r in np.unique(graph.region[producers]):
-                in_region = np.flatnonzero(local_region == r)
-                if len(in_region) == 0:
-                    continue
-                mine = np.flatnonzero(graph.region[producers] == r)
-                take = min(p.listings, len(in_region))
-                keys = by_creators.random((len(mine), len(in_region)))
-                chosen = np.argsort(keys, axis=1)[:, :take]
-                sellers.append(local_seller[in_region[chosen]].ravel())
-                listed.append(np.repeat(products[mine], take))
+            s_, l_ = self._recruits(p.recruit, p.listings, graph, producers, products, by_creators)
+            sellers += s_
+            listed += l_
         if p.channel in ("storefronts", "both"):
             take = min(p.listings, self.n_storefronts)
             keys = by_storefronts.random((len(producers), self.n_storefronts))
@@ -397,6 +386,49 @@ class Market:
             empty = np.zeros(0, np.int64)
             return producers, empty, empty
         return producers, np.concatenate(sellers), np.concatenate(listed)
+
+    def _recruits(
+        self,
+        rule: str,
+        listings: int,
+        graph: TrustGraph,
+        producers: np.ndarray,
+        products: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The creators who list each producer's specialty (``producers.recruit``)."""
+        if rule == "followers":
+            # The same most-followed creators of the city for every producer.
+            followers = np.bincount(follow_edges(graph)[1], minlength=graph.n_nodes)
+            order = np.lexsort((np.arange(self.n_creators), -followers[self.creator_node]))
+            top = order[: min(listings, self.n_creators)]
+            return [np.tile(top, len(producers))], [np.repeat(products, len(top))]
+        if rule == "random":
+            pool = np.arange(self.n_creators)
+            groups = [(np.arange(len(producers)), pool)]
+        else:
+            candidate = ~self.is_head
+            if rule == "rural":
+                candidate &= graph.rural[self.creator_node]
+            pool_all = np.flatnonzero(candidate)
+            pool_region = graph.region[self.creator_node[pool_all]]
+            groups = [
+                (np.flatnonzero(graph.region[producers] == r), pool_all[pool_region == r])
+                for r in np.unique(graph.region[producers])
+            ]
+        sellers, listed = [], []
+        # Per producer: up to `listings` creators of its pool, chosen uniformly.
+        for mine, pool in groups:
+            if len(pool) == 0:
+                continue
+            take = min(listings, len(pool))
+            for start in range(0, len(mine), max(1, 2**22 // len(pool))):  # bounded scratch
+                part = mine[start : start + max(1, 2**22 // len(pool))]
+                keys = rng.random((len(part), len(pool)))
+                chosen = np.argsort(keys, axis=1)[:, :take]
+                sellers.append(pool[chosen].ravel())
+                listed.append(np.repeat(products[part], take))
+        return sellers, listed
 
     def update_promises(self) -> None:
         """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``

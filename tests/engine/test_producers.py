@@ -1,0 +1,71 @@
+"""Who lists a poor producer's specialty (producers.recruit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie import Scenario, ScenarioError, graph
+from laotie.engine.market import Market, follow_edges
+
+
+@pytest.fixture(scope="module")
+def setting() -> tuple[Scenario, graph.TrustGraph]:
+    base = Scenario.preset("poverty_county", scale=0.2).replace(**{"producers.channel": "creators"})
+    return base, graph.city(base.city, seed=5)
+
+
+def recruits(setting, rule: str) -> tuple[Market, dict[int, np.ndarray]]:  # type: ignore[no-untyped-def]
+    base, city = setting
+    m = Market(city, base.replace(**{"producers.recruit": rule}), np.random.default_rng(1))
+    first = m.n_products - m.n_producers
+    by_producer: dict[int, list[int]] = {}
+    for seller, product in zip(m.listing_seller, m.listing_product, strict=True):
+        if product >= first:
+            by_producer.setdefault(int(product - first), []).append(int(seller))
+    return m, {k: np.array(v) for k, v in by_producer.items()}
+
+
+@pytest.mark.parametrize("rule", ["local", "rural"])
+def test_local_and_rural_recruits_are_non_head_creators_of_the_region(setting, rule) -> None:  # type: ignore[no-untyped-def]
+    _, city = setting
+    m, chosen = recruits(setting, rule)
+    listings = setting[0].producers.listings
+    assert chosen, "no specialty was listed"
+    for producer, sellers in chosen.items():
+        nodes = m.creator_node[sellers]
+        assert len(set(sellers.tolist())) == len(sellers) <= listings
+        assert not m.is_head[sellers].any()
+        assert (city.region[nodes] == city.region[m.producer_node[producer]]).all()
+        if rule == "rural":
+            assert city.rural[nodes].all()
+
+
+def test_followers_recruits_the_most_followed_creators(setting) -> None:  # type: ignore[no-untyped-def]
+    _, city = setting
+    m, chosen = recruits(setting, "followers")
+    followers = np.bincount(follow_edges(city)[1], minlength=city.n_nodes)[m.creator_node]
+    listings = setting[0].producers.listings
+    expected = set(np.argsort(-followers, kind="stable")[:listings].tolist())
+    assert len(chosen) == m.n_producers
+    for sellers in chosen.values():
+        assert set(sellers.tolist()) == expected
+    assert m.is_head[list(expected)].any()  # the heads are the most followed
+
+
+def test_random_recruits_come_from_the_whole_city(setting) -> None:  # type: ignore[no-untyped-def]
+    _, city = setting
+    m, chosen = recruits(setting, "random")
+    listings = setting[0].producers.listings
+    outside = 0
+    for producer, sellers in chosen.items():
+        assert len(set(sellers.tolist())) == len(sellers) == listings
+        home = city.region[m.producer_node[producer]]
+        outside += int((city.region[m.creator_node[sellers]] != home).sum())
+    # Unlike 'local', recruits come from other regions too.
+    assert outside > 0
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="recruit.*'random'"):
+        Scenario.preset("village").replace(**{"producers.recruit": "biggest"})
