@@ -852,3 +852,39 @@ def scenario_path(name: str) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[str, ...]) -> dict:
+    """The TOML table of a spec file (a sweep, a sensitivity analysis) whose keys are checked.
+
+    Errors name the file and say what is wrong: missing, unreadable, not TOML, an unknown key
+    (with the nearest allowed one) or a required key missing.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {kind} file") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        hint = did_you_mean(unknown[0], sorted(allowed))
+        raise ScenarioError(
+            f"{path}: unknown key {unknown[0]!r}{hint} (valid keys: {', '.join(sorted(allowed))})"
+        )
+    for key in required:
+        if key not in data:
+            raise ScenarioError(f"{path}: {key} is missing")
+    return data
+
+
+def spec_scenario(path: str | Path, name: object) -> Scenario:
+    """The base scenario a spec file names: a shipped scenario, or a ``.toml`` file relative to
+    the spec."""
+    if not isinstance(name, str):
+        raise ScenarioError(f"{path}: scenario = {name!r}; expected a name or a .toml file")
+    candidate = Path(path).parent / name
+    return Scenario.from_toml(candidate) if candidate.suffix == ".toml" else Scenario.preset(name)

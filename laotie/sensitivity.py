@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ from .executors import Executor, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario
+from .scenario import Scenario, read_spec, spec_scenario
 from .sweep import Sweep, SweepResult, run_sweep
 
 __all__ = [
@@ -307,14 +306,6 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     ``[parameters]`` table of dotted keys and ``[low, high]`` (``[]``: the declared range).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such sensitivity spec") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     allowed = {
         "scenario",
         "method",
@@ -327,15 +318,7 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
         "calc_second_order",
         "num_levels",
     }
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        hint = did_you_mean(unknown[0], sorted(allowed))
-        raise ScenarioError(
-            f"{path}: unknown key {unknown[0]!r}{hint} (valid keys: {', '.join(sorted(allowed))})"
-        )
-    for key in ("scenario", "output", "parameters"):
-        if key not in data:
-            raise ScenarioError(f"{path}: {key} is missing")
+    data = read_spec(path, "sensitivity spec", allowed, ("scenario", "output", "parameters"))
     method = data.get("method", "sobol")
     wrong = {"sobol": "num_levels", "morris": "calc_second_order"}.get(method)
     if wrong in data:
@@ -346,14 +329,8 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
             f"{path}: parameters = {parameters!r}; expected a table of dotted keys and "
             f'[low, high], e.g. [parameters] "decision.trust_weight" = [3.0, 7.0]'
         )
-    name = data["scenario"]
-    if not isinstance(name, str):
-        raise ScenarioError(f"{path}: scenario = {name!r}; expected a name or a .toml file")
-    candidate = path.parent / name
     try:
-        base = (
-            Scenario.from_toml(candidate) if candidate.suffix == ".toml" else Scenario.preset(name)
-        )
+        base = spec_scenario(path, data["scenario"])
         return Sensitivity(
             base,
             {key: (None if value == [] else value) for key, value in parameters.items()},

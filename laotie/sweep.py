@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-import tomllib
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from .executors import Executor, Lost, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario
+from .scenario import Scenario, read_spec, spec_scenario
 
 __all__ = ["Sweep", "SweepResult", "collect", "failures", "load_sweep", "run_sweep"]
 
@@ -228,12 +227,6 @@ def load_sweep(path: str | Path) -> Sweep:
     declared bounds) with ``samples`` and ``method``, and ``[[cases]]`` tables.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     allowed = {
         "scenario",
         "days",
@@ -246,17 +239,8 @@ def load_sweep(path: str | Path) -> Sweep:
         "cases",
         "common_random_numbers",
     }
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        hint = did_you_mean(unknown[0], sorted(allowed))
-        raise ScenarioError(
-            f"{path}: unknown key {unknown[0]!r}{hint} (valid keys: {', '.join(sorted(allowed))})"
-        )
-    if "scenario" not in data:
-        raise ScenarioError(f"{path}: scenario is missing (a shipped scenario's name or a file)")
-    name = data["scenario"]
-    candidate = path.parent / name
-    base = Scenario.from_toml(candidate) if candidate.suffix == ".toml" else Scenario.preset(name)
+    data = read_spec(path, "sweep", allowed, ("scenario",))
+    base = spec_scenario(path, data["scenario"])
     try:
         return Sweep(
             base,
