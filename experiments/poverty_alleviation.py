@@ -1,23 +1,28 @@
 """Targeted poverty alleviation (精准扶贫): who among poor producers gains, and how much.
 
 Poor producers (贫困户) of the ``poverty_county`` scenario sell one local specialty (土特产)
-each, listed by local creators of their region (燎原计划), by storefronts, or by both
-(``producers.channel``). Crossed with that, a creator-training programme on day 30 picks its
-creators by one of ``training.rule``'s rules (most followers, local creators, rural creators,
-random) or does not happen. Every arm shares the city graph, the producers and the random
-streams of each replication (common random numbers), so the same producer can be followed
-from arm to arm.
+each, listed by creators (燎原计划), by storefronts, or by both (``producers.channel``). Which
+creators list a specialty is ``producers.recruit`` (docs/model.md 3.4): ``local`` non-head
+creators of the producer's region (the default), ``rural`` ones among them, the city's most
+``followers`` (the same creators for every producer, heads included) or ``random`` selling
+creators. The arms are the channels × the recruiting rules where the rule matters (it does not
+under ``storefronts``: one arm there), without training. Every arm shares the city graph, the
+producers, their specialties and the random streams of each replication (common random
+numbers), so the same producer, selling the same product, can be followed from arm to arm.
 
 Results are distributions over producers, not one average (targets.md T15: the only
 randomised trial of rural e-commerce found about zero average income effect): quantiles of
 per-producer income, the share of producers with any income, the share of income that the
-top 10 % of producers take, and, producer by producer, who gains and who loses when the
-channel changes.
+top 10 % of producers take, the Gini coefficient across producers, and, producer by producer,
+who gains and who loses when the channel or the recruiting rule changes.
 
-The model has no rule for *which* creators list a specialty: each producer's specialty is
-listed by ``producers.listings`` local creators of its region drawn uniformly. The recruiting
-rule asked for is therefore approximated by the closest existing rule, ``training.rule``
-(which creators a training programme improves), and the gap is stated in the report.
+Per-producer gain and loss shares hold noise as well as effect: once two arms differ, their
+later draws (posts, exposures, purchases) are no longer paired event by event. Reference arms
+measure it: training 20 creators at random on day 30 against no training (a change whose mean
+effect is about zero; docs/experiments/creator_training.md), under ``creators`` and ``both``
+with ``recruit = local``. Quick mode also runs a check arm (``storefronts`` recruiting by
+followers), identical by construction to ``storefronts`` recruiting locally; it is tested,
+not tabulated.
 """
 
 from __future__ import annotations
@@ -37,14 +42,27 @@ from laotie.sweep import Sweep, SweepResult, run_sweep
 NAME = "poverty_alleviation"
 QUESTION = (
     "How much income reaches poor producers (精准扶贫), and which producers gain, when their "
-    "specialties are sold through local creators, storefronts or both, and when a training "
-    "programme picks creators by followers, locality, rurality or at random?"
+    "specialties are sold through creators, storefronts or both, and when the creators who "
+    "sell them are recruited locally, among rural creators, by most followers or at random?"
 )
 SEED = 20191126
 CHANNELS = ["creators", "storefronts", "both"]
 """``producers.channel``'s allowed values (laotie/scenario.py, docs/model.md 3.4)."""
-RECRUITING = ["none", "followers", "local", "rural", "random"]
-"""No training, then ``training.rule``'s allowed values."""
+RECRUIT = ["local", "rural", "followers", "random"]
+"""``producers.recruit``'s allowed values; ``local`` (the default) is the baseline."""
+RECRUIT_CHANNELS = ["creators", "both"]
+"""The channels in which creators list specialties, so that the recruiting rule matters."""
+NO_RECRUIT = "—"
+"""The recruit label of the storefronts arm: no creator lists a specialty, the rule is moot."""
+REFERENCE_RULE = "random"
+"""Reference arms: the scenario's training (20 creators on day 30) picking creators at random."""
+ARMS: list[tuple[str, str, str]] = [
+    *((c, r, "none") for c in CHANNELS for r in (RECRUIT if c in RECRUIT_CHANNELS else ["local"])),
+    *((c, "local", REFERENCE_RULE) for c in RECRUIT_CHANNELS),
+]
+"""(channel, recruit, training) of every sweep point, in order."""
+CHECK_ARMS: list[tuple[str, str, str]] = [("storefronts", "followers", "none")]
+"""Quick mode only, after ARMS: the recruit rule cannot change a storefronts-only run."""
 QUANTILES = (0.25, 0.5, 0.75, 0.9)
 MEASURES = {
     "share_with_income": "share of producers with any income",
@@ -56,13 +74,18 @@ MEASURES = {
     "top10_share": "share of producers' income taken by the top 10 % of producers",
     "income_gini": "Gini coefficient of income across producers",
 }
+CHANGES = {
+    "share_gaining": "share of producers whose income rises",
+    "share_losing": "share of producers whose income falls",
+    "change_mean": "mean change per producer (RMB)",
+    "change_p10": "10 % quantile of the per-producer change (RMB)",
+    "change_p50": "median per-producer change (RMB)",
+    "change_p90": "90 % quantile of the per-producer change (RMB)",
+}
 CONTRASTS = [("creators", "storefronts"), ("both", "storefronts"), ("both", "creators")]
-"""Channel contrasts (to, base), both without training."""
-REFERENCE_RULE = "random"
-"""Reference contrasts, per channel: training 20 random creators against none. Its mean effect
-is about 0, so its shares of producers gaining and losing show how much a change reshuffles
-producers' incomes without moving the mean: once two arms differ, their later draws are no
-longer paired event by event."""
+"""Channel contrasts (to, base), all with ``recruit = local`` and no training."""
+ARM_CHANGES = ("income_mean", "share_with_income", "income_gini", "income_p50")
+"""The arm-level measures whose paired change the recruiting table reports."""
 
 
 def settings(quick: bool) -> dict[str, object]:
@@ -73,39 +96,56 @@ def settings(quick: bool) -> dict[str, object]:
             "days": 60,
             "replications": 3,
         }
-    return {"scenario": Scenario.preset("poverty_county"), "days": 120, "replications": 10}
+    return {"scenario": Scenario.preset("poverty_county"), "days": 120, "replications": 20}
 
 
-def cases(scenario: Scenario) -> list[dict[str, object]]:
-    """One case per recruiting arm: no training, or the scenario's training with each rule.
+def arms(quick: bool) -> list[tuple[str, str, str]]:
+    """The (channel, recruit, training) of each sweep point in a mode."""
+    return ARMS + (CHECK_ARMS if quick else [])
+
+
+def arm_of(point: int) -> tuple[str, str, str]:
+    """The (channel, recruit, training) of a sweep point (check arms come after ARMS)."""
+    return (ARMS + CHECK_ARMS)[point]
+
+
+def label(arm: tuple[str, str, str]) -> tuple[str, str, str]:
+    """An arm as tables show it: the storefronts arm's recruit rule is moot."""
+    channel, recruit, training = arm
+    return channel, recruit if channel in RECRUIT_CHANNELS else NO_RECRUIT, training
+
+
+def cases(scenario: Scenario, quick: bool) -> list[dict[str, object]]:
+    """One case per arm: channel, recruit rule, and no training or the reference training.
 
     Every case sets the same keys: a sweep fills a key missing from a case with NaN.
     """
     t = scenario.training
-    return [
-        {"training.day": -1, "training.n_creators": 0, "training.rule": t.rule}
-        if rule == "none"
-        else {"training.day": t.day, "training.n_creators": t.n_creators, "training.rule": rule}
-        for rule in RECRUITING
-    ]
+    out = []
+    for channel, recruit, training in arms(quick):
+        trained = training != "none"
+        out.append(
+            {
+                "producers.channel": channel,
+                "producers.recruit": recruit,
+                "training.day": t.day if trained else -1,
+                "training.n_creators": t.n_creators if trained else 0,
+                "training.rule": training if trained else t.rule,
+            }
+        )
+    return out
 
 
 def make_sweep(quick: bool) -> Sweep:
-    """Channels × recruiting arms, common random numbers."""
+    """All arms as cases, common random numbers."""
     mode = settings(quick)
     return Sweep(
         mode["scenario"],  # type: ignore[arg-type]
-        {"producers.channel": CHANNELS},
-        cases=cases(mode["scenario"]),  # type: ignore[arg-type]
+        cases=cases(mode["scenario"], quick),  # type: ignore[arg-type]
         replications=mode["replications"],  # type: ignore[arg-type]
         days=mode["days"],  # type: ignore[arg-type]
         seed=SEED,
     )
-
-
-def arm_of(point: int) -> tuple[str, str]:
-    """The (channel, recruiting) of a sweep point: the grid is outer, the cases inner."""
-    return CHANNELS[point // len(RECRUITING)], RECRUITING[point % len(RECRUITING)]
 
 
 def producer_measures(income: np.ndarray) -> dict[str, float]:
@@ -122,102 +162,137 @@ def producer_measures(income: np.ndarray) -> dict[str, float]:
     return out
 
 
+def change_measures(change: np.ndarray) -> dict[str, float]:
+    """One replication's per-producer changes (RMB) as the measures of CHANGES."""
+    return {
+        "share_gaining": float((change > 0).mean()),
+        "share_losing": float((change < 0).mean()),
+        "change_mean": float(change.mean()),
+        "change_p10": float(np.quantile(change, 0.1)),
+        "change_p50": float(np.quantile(change, 0.5)),
+        "change_p90": float(np.quantile(change, 0.9)),
+    }
+
+
 def per_run(result: SweepResult) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-    """One row of measures per finished run, and each run's per-producer income."""
-    runs = result.runs[result.runs["status"] == "ok"]
+    """One row of measures per finished run of ARMS, and each run's per-producer income."""
+    runs = result.runs[(result.runs["status"] == "ok") & (result.runs["point"] < len(ARMS))]
     incomes = {int(r): result.arrays(int(r))["producer_income"] for r in runs["run"]}
     rows = []
     for _, row in runs.iterrows():
-        channel, recruiting = arm_of(int(row["point"]))
+        channel, recruit, training = arm_of(int(row["point"]))
         rows.append(
             {
                 "run": int(row["run"]),
                 "replication": int(row["replication"]),
                 "channel": channel,
-                "recruiting": recruiting,
+                "recruit": recruit,
+                "training": training,
                 **producer_measures(incomes[int(row["run"])]),
             }
         )
     return pd.DataFrame(rows), incomes
 
 
+def _with_intervals(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> dict:
+    row: dict[str, object] = {}
+    for column in columns:
+        mean, low, high = t_interval(frame[column].to_numpy())
+        row.update({column: mean, f"{column}_low": low, f"{column}_high": high})
+    return row
+
+
 def distribution_table(measures: pd.DataFrame) -> pd.DataFrame:
     """Per arm: each measure's mean over replications with its 95 % t interval."""
     rows = []
-    for (channel, recruiting), group in measures.groupby(["channel", "recruiting"], sort=False):
-        row: dict[str, object] = {"channel": channel, "recruiting": recruiting}
-        for measure in MEASURES:
-            mean, low, high = t_interval(group[measure].to_numpy())
-            row.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high})
+    for arm, group in measures.groupby(["channel", "recruit", "training"], sort=False):
+        channel, recruit, training = label(arm)  # type: ignore[arg-type]
+        row: dict[str, object] = {"channel": channel, "recruit": recruit, "training": training}
+        row.update(_with_intervals(group, list(MEASURES)))
         row["replications"] = len(group)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.DataFrame:
-    """Producer by producer, without training: how income changes from one channel to another.
-
-    Under common random numbers replication ``r`` of every arm has the same producers (the
-    same residents) in the same order, selling the same specialties (price and quality), and
-    ``both`` lists each specialty with exactly the creators of ``creators`` and the storefronts
-    of ``storefronts`` (docs/model.md 3.4): a per-producer change is the channel's effect on
-    that producer. Once two arms differ, though, their later draws (posts, exposures,
-    purchases) are no longer paired event by event, so a producer's change also holds noise:
-    the reference contrasts (training at random against none, per channel) show how much.
-    Per contrast, each measure is a per-replication value averaged over replications (95 % t
-    interval).
-    """
+def _runs_at(result: SweepResult) -> dict[tuple[tuple[str, str, str], int], int]:
     runs = result.runs[result.runs["status"] == "ok"]
-    run_at = {
+    return {
         (arm_of(int(p)), int(r)): int(run)
         for p, r, run in zip(runs["point"], runs["replication"], runs["run"], strict=True)
     }
-    contrasts = [(f"{to} − {base}", (to, "none"), (base, "none")) for to, base in CONTRASTS] + [
-        (f"{c}: {REFERENCE_RULE} training − none", (c, REFERENCE_RULE), (c, "none"))
-        for c in CHANNELS
+
+
+def per_producer(
+    result: SweepResult,
+    incomes: dict[int, np.ndarray],
+    to: tuple[str, str, str],
+    base: tuple[str, str, str],
+) -> pd.DataFrame:
+    """Per replication, the CHANGES of each producer's income from arm ``base`` to arm ``to``.
+
+    Under common random numbers replication ``r`` of every arm has the same producers (the
+    same residents) in the same order, selling the same specialties (price and quality);
+    ``both`` lists each specialty with exactly the creators of ``creators`` (same recruit rule)
+    and the storefronts of ``storefronts`` (docs/model.md 3.4). Once two arms differ, though,
+    their later draws are no longer paired event by event, so a producer's change also holds
+    noise: the reference contrasts show how much.
+    """
+    at = _runs_at(result)
+    rows = []
+    for r in sorted(set(result.runs["replication"])):
+        a, b = at.get((to, int(r))), at.get((base, int(r)))
+        if a is None or b is None:
+            continue
+        rows.append(change_measures(incomes[a] - incomes[b]))
+    return pd.DataFrame(rows, columns=list(CHANGES))
+
+
+def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.DataFrame:
+    """Producer by producer: channel contrasts (recruit local, no training) and the references
+    (training at random against none, recruit local). Each measure is a per-replication value
+    averaged over replications (95 % t interval)."""
+    contrasts = [
+        ("channel", f"{to} − {base}", (to, "local", "none"), (base, "local", "none"))
+        for to, base in CONTRASTS
+    ] + [
+        (
+            "reference",
+            f"{c}: {REFERENCE_RULE} training − none",
+            (c, "local", REFERENCE_RULE),
+            (c, "local", "none"),
+        )
+        for c in RECRUIT_CHANNELS
     ]
     rows = []
-    for label, to, base in contrasts:
-        per_rep = []
-        for r in sorted(set(runs["replication"])):
-            a, b = run_at.get((to, r)), run_at.get((base, r))
-            if a is None or b is None:
-                continue
-            change = incomes[a] - incomes[b]
-            per_rep.append(
-                {
-                    "share_gaining": float((change > 0).mean()),
-                    "share_losing": float((change < 0).mean()),
-                    "change_mean": float(change.mean()),
-                    "change_p10": float(np.quantile(change, 0.1)),
-                    "change_p50": float(np.quantile(change, 0.5)),
-                    "change_p90": float(np.quantile(change, 0.9)),
-                }
-            )
-        frame = pd.DataFrame(per_rep)
-        row: dict[str, object] = {"contrast": label}
-        for measure in frame.columns:
-            mean, low, high = t_interval(frame[measure].to_numpy())
-            row.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high})
+    for kind, name, to, base in contrasts:
+        frame = per_producer(result, incomes, to, base)
+        row: dict[str, object] = {"kind": kind, "contrast": name}
+        row.update(_with_intervals(frame, list(CHANGES)))
         row["replications"] = len(frame)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def recruiting_table(measures: pd.DataFrame) -> pd.DataFrame:
-    """Per channel and training rule: the paired difference from no training."""
+def recruiting_table(
+    result: SweepResult, measures: pd.DataFrame, incomes: dict[int, np.ndarray]
+) -> pd.DataFrame:
+    """Per channel with creators and recruit rule: the change from ``recruit = local``.
+
+    Arm-level measures (ARM_CHANGES) as paired differences over replications, and the
+    per-producer changes (CHANGES), each with its 95 % t interval.
+    """
     rows = []
-    for channel in CHANNELS:
-        mine = measures[measures["channel"] == channel]
+    for channel in RECRUIT_CHANNELS:
+        mine = measures[(measures["channel"] == channel) & (measures["training"] == "none")]
         compared = {
             measure: paired(
-                mine.pivot(index="replication", columns="recruiting", values=measure)[RECRUITING],
-                "none",
+                mine.pivot(index="replication", columns="recruit", values=measure)[RECRUIT],
+                "local",
             )
-            for measure in ("income_mean", "share_with_income", "income_p50")
+            for measure in ARM_CHANGES
         }
-        for rule in RECRUITING[1:]:
-            row: dict[str, object] = {"channel": channel, "recruiting": rule}
+        for rule in RECRUIT[1:]:
+            row: dict[str, object] = {"channel": channel, "recruit": rule}
             for measure, table in compared.items():
                 r = table.loc[rule]
                 row.update(
@@ -227,123 +302,147 @@ def recruiting_table(measures: pd.DataFrame) -> pd.DataFrame:
                         f"{measure}_change_high": r["difference_high"],
                     }
                 )
+            frame = per_producer(
+                result, incomes, (channel, rule, "none"), (channel, "local", "none")
+            )
+            row.update(_with_intervals(frame, [c for c in CHANGES if c != "change_mean"]))
             row["replications"] = int(compared["income_mean"].loc[rule, "n"])
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def run(*, quick: bool, out: Path, executor: Executor) -> Report:
-    """Run channels × recruiting arms with common random numbers; tabulate and plot."""
+    """Run every arm with common random numbers; tabulate and plot."""
     mode = settings(quick)
     sweep = make_sweep(quick)
     result = run_sweep(sweep, out / "sweep", executor=executor)
     measures, incomes = per_run(result)
     distribution = distribution_table(measures)
     who = who_gains_table(result, incomes)
-    recruiting = recruiting_table(measures)
+    recruiting = recruiting_table(result, measures, incomes)
     scenario: Scenario = mode["scenario"]  # type: ignore[assignment]
     figures = [
         _plot_distribution(result, incomes, out / "figures"),
-        _plot_recruiting(recruiting, out / "figures"),
+        _plot_recruiting(result, incomes, out / "figures"),
     ]
+    t = scenario.training
     return Report(
         name=NAME,
         question=QUESTION,
         tables={"distribution": distribution, "who_gains": who, "recruiting": recruiting},
         figures=figures,
-        findings=_findings(distribution, who, recruiting, scenario.training.n_creators),
+        findings=_findings(distribution, who, recruiting, t.n_creators),
         assumptions=[
             f"Scenario {scenario.name!r} ({scenario.city.n_residents:,} residents, "
             f"{scenario.producers.n_producers} poor producers, {scenario.producers.listings} "
             f"sellers listing each specialty, producers receive "
             f"{scenario.producers.income_share:.0%} of each sale), {mode['days']} days, "
-            f"{mode['replications']} replications per arm; the {len(CHANNELS)} channels × "
-            f"{len(RECRUITING)} recruiting arms share the city graph, the producers and the "
-            "random streams of each replication (common random numbers), so differences are "
-            "paired and producers can be compared one by one.",
-            f"Training arms train {scenario.training.n_creators} creators on day "
-            f"{scenario.training.day} (authenticity +{scenario.training.authenticity_gain}, "
-            f"content quality +{scenario.training.content_quality_gain}, up to "
-            f"{scenario.training.follower_gain} new followers each); 'none' has no training.",
-            "Gap: the model has no rule for which creators list a producer's specialty; "
-            "each specialty is listed by local (non-head) creators of the producer's region "
-            "drawn uniformly. 'Recruiting' is approximated by training.rule, which picks the "
-            "creators a training programme improves, not those who sell the specialties.",
-            "Who gains: in replication r the producers are the same residents with the same "
-            "specialties (price, quality) in every arm, and 'both' lists each specialty with "
-            "exactly the creators of 'creators' and the storefronts of 'storefronts' "
-            "(docs/model.md 3.4). Once two arms differ, their later draws (posts, exposures, "
-            "purchases) are no longer paired event by event, so a producer's change between "
-            "arms holds noise as well as the channel's effect; the reference contrasts "
-            f"(training at {REFERENCE_RULE} against none, per channel) show how large it is. "
-            "Mean changes are clean paired differences.",
-            "Missing: buyers (or orders) per producer and the split of a producer's income "
-            "between creators and storefronts are not recorded, so only income-based measures "
-            "are reported; producers' regions are not in the stored arrays either.",
+            f"{mode['replications']} replications per arm; {len(ARMS)} arms (channel × "
+            "recruit rule where the rule matters, and two reference arms) share the city "
+            "graph, the producers, their specialties and the random streams of each "
+            "replication (common random numbers), so differences are paired and producers "
+            "can be compared one by one.",
+            "Recruiting (producers.recruit, docs/model.md 3.4): 'local' picks each specialty's "
+            "creators uniformly among the non-head creators of the producer's region, 'rural' "
+            "among those of them living in rural areas, 'random' among all selling creators "
+            "of the city; 'followers' gives every specialty the same most-followed creators "
+            "of the city (heads included). Under 'storefronts' no creator lists a specialty, "
+            "so the rule cannot matter and that channel has one arm.",
+            f"No arm trains creators except the references: training {t.n_creators} creators "
+            f"picked at {REFERENCE_RULE} on day {t.day} (authenticity "
+            f"+{t.authenticity_gain}, content quality +{t.content_quality_gain}, up to "
+            f"{t.follower_gain} new followers each) against no training, with recruit "
+            "'local', under 'creators' and 'both'. Its mean effect is about zero, so its "
+            "shares of producers gaining and losing measure the noise in per-producer "
+            "changes: once two arms differ, their later draws (posts, exposures, purchases) "
+            "are no longer paired event by event. Mean changes are clean paired differences.",
+            "Missing: buyers (or orders) reached per producer are not recorded, nor are "
+            "orders of specialties apart from other products (the stored summaries are per "
+            "channel family), so the number of buyers reached cannot be reported; neither "
+            "can the split of a producer's income between creators and storefronts, nor "
+            "producers' regions.",
             "Model defaults are not calibrated (docs/model.md 3.7): directions are more "
             "trustworthy than sizes.",
         ],
     )
 
 
-def _fmt_ci(row: pd.Series, measure: str, fmt: str) -> str:
-    return (
-        f"{fmt.format(row[measure])} [{fmt.format(row[measure + '_low'])}, "
-        f"{fmt.format(row[measure + '_high'])}]"
-    )
+def _fmt_ci(row: pd.Series, measure: str, fmt: str, scale: float = 1.0) -> str:
+    value, low, high = (scale * row[measure + s] for s in ("", "_low", "_high"))
+    return f"{fmt.format(value)} [{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def _verdict(row: pd.Series, measure: str) -> str:
+    low, high = row[measure + "_low"], row[measure + "_high"]
+    return "higher" if low > 0 else "lower" if high < 0 else "not distinguishable from local"
 
 
 def _findings(
     distribution: pd.DataFrame, who: pd.DataFrame, recruiting: pd.DataFrame, n_trained: int
 ) -> list[str]:
     out = []
-    base = distribution[distribution["recruiting"] == "none"].set_index("channel")
+    base = distribution[distribution["training"] == "none"]
     for channel in CHANNELS:
-        r = base.loc[channel]
+        r = base[(base["channel"] == channel) & (base["recruit"].isin(["local", NO_RECRUIT]))]
+        r = r.iloc[0]
+        recruited = " (creators recruited locally)" if channel in RECRUIT_CHANNELS else ""
         out.append(
-            f"Without training, through {channel}: "
-            f"{_fmt_ci(r, 'share_with_income', '{:.0%}')} of producers earn anything; median "
-            f"income {_fmt_ci(r, 'income_p50', '{:,.0f}')} RMB, 90th percentile "
+            f"Through {channel}{recruited}: {_fmt_ci(r, 'share_with_income', '{:.0%}')} of "
+            f"producers earn anything; mean income {_fmt_ci(r, 'income_mean', '{:,.0f}')} RMB, "
+            f"median {_fmt_ci(r, 'income_p50', '{:,.0f}')} RMB, 90th percentile "
             f"{_fmt_ci(r, 'income_p90', '{:,.0f}')} RMB; the top 10 % of producers take "
-            f"{_fmt_ci(r, 'top10_share', '{:.0%}')} of the income."
+            f"{_fmt_ci(r, 'top10_share', '{:.0%}')} of the income; Gini "
+            f"{_fmt_ci(r, 'income_gini', '{:.2f}')}."
         )
-    channels = who[~who["contrast"].str.contains("training")]
-    reference = who[who["contrast"].str.contains("training")]
-    for _, r in channels.iterrows():
+    for _, r in who[who["kind"] == "channel"].iterrows():
         out.append(
-            f"Producer by producer ({r['contrast']}, no training, same producers and products): "
-            f"{_fmt_ci(r, 'share_gaining', '{:.0%}')} gain and "
+            f"Producer by producer ({r['contrast']}, recruit local, same producers and "
+            f"products): {_fmt_ci(r, 'share_gaining', '{:.0%}')} gain and "
             f"{_fmt_ci(r, 'share_losing', '{:.0%}')} lose (the other "
-            f"{1 - r['share_gaining'] - r['share_losing']:.0%} earn the same); the median "
-            f"change is {_fmt_ci(r, 'change_p50', '{:,.0f}')} RMB, the 10th and 90th percentiles "
-            f"{r['change_p10']:,.0f} and {r['change_p90']:,.0f} RMB."
+            f"{1 - r['share_gaining'] - r['share_losing']:.0%} earn the same); mean change "
+            f"{_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB, median "
+            f"{_fmt_ci(r, 'change_p50', '{:+,.1f}')} RMB, 10th and 90th percentiles "
+            f"{r['change_p10']:+,.0f} and {r['change_p90']:+,.0f} RMB."
         )
     parts = [
-        f"{r['contrast'].split(':')[0]} {r['share_gaining']:.0%} gain, {r['share_losing']:.0%} "
-        f"lose, mean change {_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB"
-        for _, r in reference.iterrows()
+        f"{r['contrast'].split(':')[0]}: {r['share_gaining']:.0%} gain, "
+        f"{r['share_losing']:.0%} lose, 10th and 90th percentiles of the change "
+        f"{r['change_p10']:+,.0f} and {r['change_p90']:+,.0f} RMB, mean change "
+        f"{_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB"
+        for _, r in who[who["kind"] == "reference"].iterrows()
     ]
     out.append(
-        f"Reference for the shares above: training {n_trained} creators at random against no "
-        "training, a change with a mean effect near zero, already makes producers gain and lose "
-        "(once two arms differ their later draws are not paired event by event): "
+        f"Reference for per-producer shares: training {n_trained} creators at random against "
+        "no training, a change with a mean effect near zero, already makes producers gain and "
+        "lose (once two arms differ their later draws are not paired event by event): "
         + "; ".join(parts)
         + "."
     )
-    for channel in ("creators", "both"):
-        mine = recruiting[recruiting["channel"] == channel].set_index("recruiting")
-        parts = []
-        for rule, r in mine.iterrows():
-            low, high = r["income_mean_change_low"], r["income_mean_change_high"]
-            verdict = "higher" if low > 0 else "lower" if high < 0 else "not distinguishable"
-            parts.append(
-                f"{rule} {r['income_mean_change']:+,.1f} [{low:+,.1f}, {high:+,.1f}] ({verdict})"
+    for channel in RECRUIT_CHANNELS:
+        mine = recruiting[recruiting["channel"] == channel]
+        for _, r in mine.iterrows():
+            out.append(
+                f"Channel {channel}, recruiting by {r['recruit']} instead of local: mean income "
+                f"per producer {_fmt_ci(r, 'income_mean_change', '{:+,.1f}')} RMB "
+                f"({_verdict(r, 'income_mean_change')}); share with income "
+                f"{_fmt_ci(r, 'share_with_income_change', '{:+.1f}', 100)} percentage points; Gini "
+                f"{_fmt_ci(r, 'income_gini_change', '{:+.3f}')}; producer by producer "
+                f"{r['share_gaining']:.0%} gain and {r['share_losing']:.0%} lose, change "
+                f"quantiles (10/50/90 %) {r['change_p10']:+,.0f} / {r['change_p50']:+,.1f} / "
+                f"{r['change_p90']:+,.0f} RMB."
             )
-        out.append(
-            f"Training {n_trained} creators, channel {channel}: change in mean income per producer "
-            f"against no training (RMB, 95 % CI): " + "; ".join(parts) + "."
-        )
     return out
+
+
+def _sorted_curves(
+    result: SweepResult, incomes: dict[int, np.ndarray], arm: tuple[str, str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per replication, the arm's per-producer incomes sorted (rows), and producers' ranks."""
+    runs = result.runs[result.runs["status"] == "ok"]
+    point = ARMS.index(arm)
+    curves = np.stack([np.sort(incomes[int(r)]) for r in runs.loc[runs["point"] == point, "run"]])
+    rank = (np.arange(curves.shape[1]) + 0.5) / curves.shape[1]
+    return rank, curves
 
 
 def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
@@ -354,21 +453,16 @@ def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], fold
 
     from laotie._io import atomic_write
 
-    runs = result.runs[result.runs["status"] == "ok"]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for channel in CHANNELS:
-        point = CHANNELS.index(channel) * len(RECRUITING)
-        curves = np.stack(
-            [np.sort(incomes[int(r)]) for r in runs.loc[runs["point"] == point, "run"]]
-        )
-        rank = (np.arange(curves.shape[1]) + 0.5) / curves.shape[1]
-        mean = curves.mean(axis=0)
-        ax.plot(rank, mean, label=channel)
+        rank, curves = _sorted_curves(result, incomes, (channel, "local", "none"))
+        ax.plot(rank, curves.mean(axis=0), label=channel)
         ax.fill_between(rank, curves.min(axis=0), curves.max(axis=0), alpha=0.2)
     ax.set_xlabel("producers, poorest to richest (share)")
     ax.set_ylabel("income over the run (RMB)")
     ax.set_title(
-        "Per-producer income by channel, no training\n(mean over replications; band: min–max)",
+        "Per-producer income by channel, creators recruited locally\n"
+        "(mean over replications; band: min–max)",
         fontsize=10,
     )
     ax.legend(title="producers.channel")
@@ -379,7 +473,7 @@ def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], fold
     return path
 
 
-def _plot_recruiting(recruiting: pd.DataFrame, folder: Path) -> Path:
+def _plot_recruiting(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -387,23 +481,22 @@ def _plot_recruiting(recruiting: pd.DataFrame, folder: Path) -> Path:
 
     from laotie._io import atomic_write
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    rules = RECRUITING[1:]
-    width = 0.8 / len(CHANNELS)
-    for i, channel in enumerate(CHANNELS):
-        mine = recruiting[recruiting["channel"] == channel].set_index("recruiting").loc[rules]
-        x = np.arange(len(rules)) + (i - (len(CHANNELS) - 1) / 2) * width
-        y = mine["income_mean_change"].to_numpy()
-        err = np.vstack(
-            [y - mine["income_mean_change_low"].to_numpy(), mine["income_mean_change_high"] - y]
-        )
-        ax.bar(x, y, width, label=channel)
-        ax.errorbar(x, y, yerr=err, fmt="none", color="black", capsize=3)
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_xticks(np.arange(len(rules)), [f"train by\n{r}" for r in rules])
-    ax.set_ylabel("change in mean income per producer (RMB)")
-    ax.set_title("Training rule against no training (paired, 95 % CI)", fontsize=10)
-    ax.legend(title="producers.channel")
+    fig, axes = plt.subplots(1, len(RECRUIT_CHANNELS), figsize=(9.6, 4.0), sharey=True)
+    for ax, channel in zip(axes, RECRUIT_CHANNELS, strict=True):
+        for rule in RECRUIT:
+            rank, curves = _sorted_curves(result, incomes, (channel, rule, "none"))
+            ax.plot(rank, curves.mean(axis=0), label=rule)
+            ax.fill_between(rank, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
+        rank, curves = _sorted_curves(result, incomes, ("storefronts", "local", "none"))
+        ax.plot(rank, curves.mean(axis=0), color="grey", linestyle=":", label="storefronts only")
+        ax.set_title(f"producers.channel = {channel}", fontsize=10)
+        ax.set_xlabel("producers, poorest to richest (share)")
+    axes[0].set_ylabel("income over the run (RMB)")
+    axes[0].legend(title="producers.recruit", fontsize=8)
+    fig.suptitle(
+        "Per-producer income by recruiting rule (mean over replications; band: min–max)",
+        fontsize=10,
+    )
     fig.tight_layout()
     path = folder / f"{NAME}_recruiting.png"
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))

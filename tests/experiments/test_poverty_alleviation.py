@@ -23,11 +23,18 @@ def module():  # type: ignore[no-untyped-def]
     return load_experiment("poverty_alleviation")
 
 
+@pytest.fixture(scope="module")
+def stored(report, module):  # type: ignore[no-untyped-def]
+    out, _ = report
+    return collect(module.make_sweep(True), out / "sweep")
+
+
 def _brackets(table: pd.DataFrame) -> None:
     for column in table.columns:
         low, high = f"{column}_low", f"{column}_high"
         if low in table.columns and high in table.columns:
             defined = table[low].notna()
+            assert defined.any(), column
             assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-9).all(), column
             assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-9).all(), column
 
@@ -40,9 +47,22 @@ def test_files_columns_and_intervals(report, module) -> None:  # type: ignore[no
     for figure in ("distribution", "recruiting"):
         assert (out / "figures" / f"poverty_alleviation_{figure}.png").exists()
     distribution = pd.read_csv(out / "distribution.csv")
-    assert {"channel", "recruiting", *module.MEASURES} <= set(distribution.columns)
-    arms = set(zip(distribution["channel"], distribution["recruiting"], strict=True))
-    assert arms == {(c, r) for c in module.CHANNELS for r in module.RECRUITING}
+    assert {"channel", "recruit", "training", *module.MEASURES} <= set(distribution.columns)
+    arms = set(
+        zip(distribution["channel"], distribution["recruit"], distribution["training"], strict=True)
+    )
+    assert arms == {module.label(arm) for arm in module.ARMS}
+    # storefronts: one arm (the recruit rule is moot); creators and both: every rule
+    assert ("storefronts", module.NO_RECRUIT, "none") in arms
+    for channel in module.RECRUIT_CHANNELS:
+        assert {(channel, r, "none") for r in module.RECRUIT} <= arms
+    recruiting = result.tables["recruiting"]
+    assert set(zip(recruiting["channel"], recruiting["recruit"], strict=True)) == {
+        (c, r) for c in module.RECRUIT_CHANNELS for r in module.RECRUIT[1:]
+    }
+    assert {"income_gini_change", "share_with_income_change", *module.CHANGES} - {
+        "change_mean"
+    } <= set(recruiting.columns)
     assert "[95 % CI]" in (out / "distribution.md").read_text()
     assert "poverty_alleviation --quick" in (out / "report.md").read_text()
 
@@ -53,41 +73,83 @@ def test_distributions_are_distributions(report) -> None:  # type: ignore[no-unt
     assert table["share_with_income"].between(0, 1).all()
     quantiles = table[["income_p25", "income_p50", "income_p75", "income_p90"]].to_numpy()
     assert (np.diff(quantiles, axis=1) >= 0).all()
-    who = result.tables["who_gains"]
-    assert (who["share_gaining"] + who["share_losing"] <= 1 + 1e-12).all()
+    for name in ("who_gains", "recruiting"):
+        t = result.tables[name]
+        assert (t["share_gaining"] + t["share_losing"] <= 1 + 1e-12).all()
+        assert (t["change_p10"] <= t["change_p50"]).all() and (
+            t["change_p50"] <= t["change_p90"]
+        ).all()
 
 
-def test_tables_follow_the_stored_runs(report, module) -> None:  # type: ignore[no-untyped-def]
-    out, result = report
-    stored = collect(module.make_sweep(True), out / "sweep")
+def test_arms_share_producers(stored, module) -> None:  # type: ignore[no-untyped-def]
+    """Every run of the sweep has the scenario's producers, one income each."""
     assert (stored.runs["status"] == "ok").all()
+    assert len(stored.runs) == len(module.arms(True)) * module.settings(True)["replications"]
     n = module.settings(True)["scenario"].producers.n_producers
-    table = result.tables["distribution"].set_index(["channel", "recruiting"])
+    for run in stored.runs["run"]:
+        assert stored.arrays(int(run))["producer_income"].shape == (n,)
+
+
+def test_recruit_rule_is_moot_under_storefronts(stored, module) -> None:  # type: ignore[no-untyped-def]
+    """By construction, no creator lists a specialty under storefronts: the check arm
+    (recruiting by followers) is the storefronts arm exactly, producer by producer."""
+    runs = stored.runs.set_index(["point", "replication"])["run"]
+    base = module.ARMS.index(("storefronts", "local", "none"))
+    check = len(module.ARMS) + module.CHECK_ARMS.index(("storefronts", "followers", "none"))
+    outcomes = stored.outcomes.set_index("run")
+    for r in range(module.settings(True)["replications"]):
+        a, b = int(runs[(base, r)]), int(runs[(check, r)])
+        np.testing.assert_array_equal(
+            stored.arrays(a)["producer_income"], stored.arrays(b)["producer_income"]
+        )
+        assert outcomes.loc[a, "producer_income_total"] == outcomes.loc[b, "producer_income_total"]
+
+
+def test_tables_follow_the_stored_runs(report, stored, module) -> None:  # type: ignore[no-untyped-def]
+    _, result = report
+    n = module.settings(True)["scenario"].producers.n_producers
+    table = result.tables["distribution"].set_index(["channel", "recruit", "training"])
     outcomes = stored.outcomes.set_index("run")
     for point, runs in stored.runs.groupby("point")["run"]:
-        arm = module.arm_of(int(point))
+        if point >= len(module.ARMS):
+            continue
+        arm = module.label(module.arm_of(int(point)))
         # mean income per producer is the run's total over the producers, averaged over runs
         total = outcomes.loc[runs, "producer_income_total"].mean()
         assert table.at[arm, "income_mean"] == pytest.approx(total / n)
         with_income = outcomes.loc[runs, "producers_with_income"].mean()
         assert table.at[arm, "share_with_income"] == pytest.approx(with_income / n)
+
+    def mean(channel: str, recruit: str, training: str = "none") -> float:
+        return table.at[module.label((channel, recruit, training)), "income_mean"]
+
     # Producer by producer, the mean change is the difference of the arms' means.
     who = result.tables["who_gains"].set_index("contrast")
     for to, base in module.CONTRASTS:
-        expected = table.at[(to, "none"), "income_mean"] - table.at[(base, "none"), "income_mean"]
+        expected = mean(to, "local") - mean(base, "local")
         assert who.at[f"{to} − {base}", "change_mean"] == pytest.approx(expected)
-    # The reference rows (training at random against none) agree with the recruiting table.
-    recruiting = result.tables["recruiting"].set_index(["channel", "recruiting"])
-    for channel in module.CHANNELS:
+    for channel in module.RECRUIT_CHANNELS:
         label = f"{channel}: {module.REFERENCE_RULE} training − none"
-        expected = recruiting.at[(channel, module.REFERENCE_RULE), "income_mean_change"]
+        expected = mean(channel, "local", module.REFERENCE_RULE) - mean(channel, "local")
         assert who.at[label, "change_mean"] == pytest.approx(expected)
+    # The recruiting table's mean change is the difference from recruit = local.
+    recruiting = result.tables["recruiting"].set_index(["channel", "recruit"])
+    for (channel, rule), row in recruiting.iterrows():
+        expected = mean(channel, rule) - mean(channel, "local")
+        assert row["income_mean_change"] == pytest.approx(expected)
+        assert row["replications"] == module.settings(True)["replications"]
 
 
-def test_no_training_case_is_the_scenario_without_training(module) -> None:  # type: ignore[no-untyped-def]
+def test_cases_set_the_arms(module) -> None:  # type: ignore[no-untyped-def]
     scenario = module.settings(True)["scenario"]
-    none, *trained = module.cases(scenario)
-    assert scenario.replace(**none).training.day == -1
-    assert [scenario.replace(**c).training.rule for c in trained] == module.RECRUITING[1:]
+    cases = module.cases(scenario, True)
+    assert len(cases) == len(module.arms(True))
+    for case, (channel, recruit, training) in zip(cases, module.arms(True), strict=True):
+        s = scenario.replace(**case)
+        assert (s.producers.channel, s.producers.recruit) == (channel, recruit)
+        if training == "none":
+            assert s.training.day == -1 and s.training.n_creators == 0
+        else:
+            assert s.training.rule == training and s.training.n_creators > 0
     # Every case sets the same keys (a key missing from a case would become NaN in a sweep).
-    assert all(set(c) == set(none) for c in trained)
+    assert all(set(c) == set(cases[0]) for c in cases)
