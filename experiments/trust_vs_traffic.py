@@ -271,27 +271,27 @@ def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     for offset, family, color in ((-0.2, "trust", "C2"), (0.2, "traffic", "C3")):
         axes[0].bar(
             x + offset,
-            arms[f"gmv_{family}"],
+            arms[f"gmv_{family}"] / 1000,
             width=0.4,
-            yerr=np.nan_to_num(_errorbars(arms, f"gmv_{family}")),
+            yerr=np.nan_to_num(_errorbars(arms, f"gmv_{family}")) / 1000,
             color=color,
             capsize=3,
             label=f"{family} family",
         )
     axes[0].set_xticks(x, arms["arm"])
-    axes[0].set_ylabel("GMV over the run (RMB)")
+    axes[0].set_ylabel("GMV over the run (thousand RMB)")
     axes[0].legend()
     axes[0].set_title("GMV per arm (same consumers, CRN)")
     axes[1].barh(
         np.arange(len(effects)),
-        effects["gmv_all"],
-        xerr=np.nan_to_num(_errorbars(effects, "gmv_all")),
+        effects["gmv_all"] / 1000,
+        xerr=np.nan_to_num(_errorbars(effects, "gmv_all")) / 1000,
         color="C7",
         capsize=3,
     )
     axes[1].set_yticks(np.arange(len(effects)), [a.split(":")[0] for a in effects["arm"]])
     axes[1].axvline(0, color="black", lw=0.8)
-    axes[1].set_xlabel("paired GMV difference (RMB), 95 % CI")
+    axes[1].set_xlabel("paired GMV difference (thousand RMB), 95 % CI")
     axes[1].set_title("What each family adds")
     fig.tight_layout()
     paths.append(folder / "trust_vs_traffic_attribution.png")
