@@ -210,12 +210,14 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     args = parser.parse_args(argv)
     assert name is not None
+    out = args.out if args.out is not None else Path("out") / name
     report = run_experiment(
         name,
         quick=args.quick,
-        out=args.out,
+        out=out,
         executor=executor_for(args.workers),
         command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
     )
-    print(report.markdown())
+    print(report.markdown(out))
+    print(f"\nResults in {out} ({report.seconds:.0f} s)")
     return 0
