@@ -53,6 +53,8 @@ class Result:
         repurchase, share of creator traffic to non-head creators.
     creator_income, producer_income : numpy.ndarray
         Income per selling creator (commission, RMB) and per poor producer (RMB).
+    producer_orders, producer_buyers : numpy.ndarray
+        Per poor producer: orders of its specialty, and distinct buyers reached.
     order_values : pandas.DataFrame
         Histogram of order values (客单价) per channel over the run: one row per bin
         (``low``, ``high`` in RMB) and one column of counts per sub-channel.
@@ -79,6 +81,8 @@ class Result:
     info: dict[str, Any] = field(default_factory=dict)
     information: pd.DataFrame = field(default_factory=pd.DataFrame)
     information_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    producer_orders: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    producer_buyers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def messages(self) -> pd.DataFrame:
@@ -98,6 +102,8 @@ class Result:
             outcomes=run_outcomes(engine),
             creator_income=engine.creator_income.copy(),
             producer_income=engine.producer_income.copy(),
+            producer_orders=engine.producer_orders.copy(),
+            producer_buyers=engine.producer_buyers,
             order_values=order_value_frame(engine.order_values),
             information=information,
             information_regions=information_regions,
@@ -158,7 +164,8 @@ class Result:
         - ``daily.parquet``, or ``daily.csv`` when pyarrow is not installed: ``daily``;
         - ``summary.csv``, ``order_values.csv``: ``summary`` (with its ``channel`` index)
           and ``order_values``;
-        - ``arrays.npz``: ``creator_income`` and ``producer_income``;
+        - ``arrays.npz``: ``creator_income``, ``producer_income``, ``producer_orders`` and
+          ``producer_buyers``;
         - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
           ``seed``, ``info``, the scenario (``Scenario.to_dict()``) and the dtype of every
           column (with the categories of ``channel``, in order), so that :meth:`load`
@@ -301,6 +308,8 @@ class Result:
             outcomes=outcomes,
             creator_income=arrays["creator_income"],
             producer_income=arrays["producer_income"],
+            producer_orders=arrays.get("producer_orders", np.zeros(0, np.int64)),
+            producer_buyers=arrays.get("producer_buyers", np.zeros(0, np.int64)),
             order_values=frames["order_values"],
             information=frames["information"],
             information_regions=frames["information_regions"],
@@ -404,7 +413,7 @@ _FILES = (
     _INFORMATION_REGIONS,
     _ARRAYS,
 )
-_ARRAY_NAMES = ("creator_income", "producer_income")
+_ARRAY_NAMES = ("creator_income", "producer_income", "producer_orders", "producer_buyers")
 
 
 def _dtype_spec(dtype: Any, where: str) -> dict[str, Any]:

@@ -310,6 +310,8 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
         record["_arrays"] = {
             "creator_income": result.creator_income,
             "producer_income": result.producer_income,
+            "producer_orders": result.producer_orders,
+            "producer_buyers": result.producer_buyers,
         }
     except Exception as err:  # a failing run is recorded and the sweep goes on
         record.update(
@@ -632,8 +634,8 @@ class SweepResult:
         return pd.concat(frames, ignore_index=True)
 
     def arrays(self, run: int) -> dict[str, np.ndarray]:
-        """A finished run's per-creator and per-producer income (``creator_income``,
-        ``producer_income``)."""
+        """A finished run's arrays: ``creator_income`` (per selling creator) and, per poor
+        producer, ``producer_income``, ``producer_orders`` and ``producer_buyers``."""
         path = self.out / "runs" / f"run_{int(run):06d}.npz"
         if not path.exists():
             raise LaotieError(f"run {run} has no stored arrays under {self.out} (not finished?)")

@@ -70,7 +70,7 @@ def assert_same_result(loaded: Result, result: Result) -> None:
         pd.testing.assert_frame_equal(
             getattr(loaded, name), getattr(result, name), check_exact=True
         )
-    for name in ("creator_income", "producer_income"):
+    for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):
         got, expected = getattr(loaded, name), getattr(result, name)
         np.testing.assert_array_equal(got, expected)
         assert got.dtype == expected.dtype

@@ -171,6 +171,9 @@ class Engine:
         self.creator_income = np.zeros(m.n_creators)
         self.creator_exposures = np.zeros(m.n_creators)
         self.producer_income = np.zeros(m.n_producers)
+        self.producer_orders = np.zeros(m.n_producers, np.int64)
+        # Every (producer, buyer) pair so far, as sorted keys producer * n_nodes + buyer.
+        self._producer_buyer_keys = np.zeros(0, np.int64)
         self.seller_gmv = np.zeros(m.n_sellers)
         self.history: list[np.ndarray] = []
         # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
@@ -602,6 +605,10 @@ class Engine:
         self.producer_income += s.producers.income_share * np.bincount(
             producer[made], weights=value[made], minlength=m.n_producers
         )
+        if made.any():
+            self.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
+            keys = producer[made].astype(np.int64) * m.n_nodes + b.user[made]
+            self._producer_buyer_keys = np.union1d(self._producer_buyer_keys, keys)
         family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
         np.bitwise_or.at(self.month_flags, b.user, family)
 
@@ -614,6 +621,12 @@ class Engine:
             [self.recommendation_day, np.full(len(happy), self.day, np.int32)]
         )
         return new_follows
+
+    @property
+    def producer_buyers(self) -> np.ndarray:
+        """Per poor producer: distinct buyers of its specialty so far (the buyers reached)."""
+        owner = self._producer_buyer_keys // self.market.n_nodes
+        return np.bincount(owner, minlength=self.market.n_producers).astype(np.int64)
 
     def recommend(
         self,

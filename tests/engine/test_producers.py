@@ -69,3 +69,30 @@ def test_random_recruits_come_from_the_whole_city(setting) -> None:  # type: ign
 def test_an_unknown_rule_is_refused() -> None:
     with pytest.raises(ScenarioError, match="recruit.*'random'"):
         Scenario.preset("village").replace(**{"producers.recruit": "biggest"})
+
+
+def test_producer_orders_and_buyers_count_the_specialty_orders() -> None:
+    from laotie import Engine, simulate
+
+    scenario = Scenario.preset("poverty_county", scale=0.2)
+    city = graph.city(scenario.city, seed=4)
+    engine = Engine(city, scenario, seed=6)
+    m = engine.market
+    orders = np.zeros(m.n_producers, np.int64)
+    pairs: set[tuple[int, int]] = set()
+    for _ in range(25):
+        engine.step()
+        today = engine.orders_today.batch
+        producer = m.product_producer[m.listing_product[today.listing]]
+        for p, user in zip(producer.tolist(), today.user.tolist(), strict=True):
+            if p >= 0:
+                orders[p] += 1
+                pairs.add((p, user))
+    buyers = np.bincount([p for p, _ in pairs], minlength=m.n_producers)
+    assert orders.sum() > 0 and (orders > buyers).any()  # some buyers came back
+    np.testing.assert_array_equal(engine.producer_orders, orders)
+    np.testing.assert_array_equal(engine.producer_buyers, buyers)
+    # A producer with income has orders and buyers, and only then.
+    np.testing.assert_array_equal(engine.producer_income > 0, engine.producer_buyers > 0)
+    result = simulate(scenario, days=5, seed=1)
+    assert len(result.producer_buyers) == result.scenario.producers.n_producers
