@@ -289,11 +289,12 @@ class Decision(Section):
     )
     basket_trust_effect: float = param(
         0.0,
-        "relative growth of extra items per unit of trust (bundles, family packs). The "
-        "article claims trust raises order value (客单价); the data say it does not (T6): "
-        "0 follows the data",
+        "relative growth of extra items per unit of trust (bundles, family packs); negative: "
+        "trust shrinks the basket (down to −1, no extra items at full trust). The article "
+        "claims trust raises order value (客单价); the data say it does not (T6): 0 or below "
+        "follows the data",
         unit="per unit trust",
-        low=0,
+        low=-1,
         high=100,
         source="T6",
     )

@@ -146,3 +146,11 @@ def test_parameter_table_lists_every_parameter_and_marks_changes() -> None:
     assert (row["value"], row["default"], row["changed"]) == ("head", "inclusive", True)
     assert not table.set_index("key").loc["decision.intercept", "changed"]
     assert table["source"].str.len().min() > 0
+
+
+def test_basket_trust_effect_may_shrink_baskets_down_to_minus_one() -> None:
+    # With trust at most 1, an effect of -1 leaves the Poisson rate at 0, never below.
+    scenario = Scenario.preset("village").replace(**{"decision.basket_trust_effect": -1.0})
+    assert scenario.decision.basket_trust_effect == -1.0
+    with pytest.raises(ScenarioError, match=r"basket_trust_effect = -1.5.*-1 ≤ value ≤ 100"):
+        Scenario.preset("village").replace(**{"decision.basket_trust_effect": -1.5})
