@@ -13,8 +13,10 @@ numbers), so the same producer, selling the same product, can be followed from a
 Results are distributions over producers, not one average (targets.md T15: the only
 randomised trial of rural e-commerce found about zero average income effect): quantiles of
 per-producer income, the share of producers with any income, the share of income that the
-top 10 % of producers take, the Gini coefficient across producers, and, producer by producer,
-who gains and who loses when the channel or the recruiting rule changes.
+top 10 % of producers take, the Gini coefficient across producers, the buyers each producer
+reaches (distinct users who ordered its specialty, ``producer_buyers`` of
+``SweepResult.arrays``; docs/model.md 3.6), and, producer by producer, who gains and who loses
+when the channel or the recruiting rule changes.
 
 Per-producer gain and loss shares hold noise as well as effect: once two arms differ, their
 later draws (posts, exposures, purchases) are no longer paired event by event. Reference arms
@@ -73,6 +75,9 @@ MEASURES = {
     },
     "top10_share": "share of producers' income taken by the top 10 % of producers",
     "income_gini": "Gini coefficient of income across producers",
+    "buyers_mean": "mean buyers reached per producer (distinct users who ordered its specialty)",
+    "buyers_p50": "median buyers reached per producer",
+    "share_with_buyers": "share of producers with at least one buyer",
 }
 CHANGES = {
     "share_gaining": "share of producers whose income rises",
@@ -82,9 +87,11 @@ CHANGES = {
     "change_p50": "median per-producer change (RMB)",
     "change_p90": "90 % quantile of the per-producer change (RMB)",
 }
+BUYERS_CHANGE = "buyers_mean_change"
+"""The paired change in mean buyers reached per producer, in both contrast tables."""
 CONTRASTS = [("creators", "storefronts"), ("both", "storefronts"), ("both", "creators")]
 """Channel contrasts (to, base), all with ``recruit = local`` and no training."""
-ARM_CHANGES = ("income_mean", "share_with_income", "income_gini", "income_p50")
+ARM_CHANGES = ("income_mean", "share_with_income", "income_gini", "income_p50", "buyers_mean")
 """The arm-level measures whose paired change the recruiting table reports."""
 
 
@@ -148,9 +155,10 @@ def make_sweep(quick: bool) -> Sweep:
     )
 
 
-def producer_measures(income: np.ndarray) -> dict[str, float]:
-    """The distribution of one run's per-producer income (RMB) as the measures of MEASURES."""
+def producer_measures(income: np.ndarray, buyers: np.ndarray) -> dict[str, float]:
+    """One run's per-producer income (RMB) and buyers reached as the measures of MEASURES."""
     income = np.asarray(income, dtype=float)
+    buyers = np.asarray(buyers, dtype=float)
     out = {
         "share_with_income": float((income > 0).mean()),
         "income_mean": float(income.mean()),
@@ -159,6 +167,9 @@ def producer_measures(income: np.ndarray) -> dict[str, float]:
         out[f"income_p{round(q * 100)}"] = float(np.quantile(income, q))
     out["top10_share"] = top_share(income, 0.10)
     out["income_gini"] = gini(income)
+    out["buyers_mean"] = float(buyers.mean())
+    out["buyers_p50"] = float(np.quantile(buyers, 0.5))
+    out["share_with_buyers"] = float((buyers > 0).mean())
     return out
 
 
@@ -174,10 +185,15 @@ def change_measures(change: np.ndarray) -> dict[str, float]:
     }
 
 
-def per_run(result: SweepResult) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-    """One row of measures per finished run of ARMS, and each run's per-producer income."""
+def per_run(
+    result: SweepResult,
+) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """One row of measures per finished run of ARMS, and each run's per-producer income and
+    buyers reached."""
     runs = result.runs[(result.runs["status"] == "ok") & (result.runs["point"] < len(ARMS))]
-    incomes = {int(r): result.arrays(int(r))["producer_income"] for r in runs["run"]}
+    arrays = {int(r): result.arrays(int(r)) for r in runs["run"]}
+    incomes = {r: a["producer_income"] for r, a in arrays.items()}
+    buyers = {r: a["producer_buyers"] for r, a in arrays.items()}
     rows = []
     for _, row in runs.iterrows():
         channel, recruit, training = arm_of(int(row["point"]))
@@ -188,10 +204,10 @@ def per_run(result: SweepResult) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
                 "channel": channel,
                 "recruit": recruit,
                 "training": training,
-                **producer_measures(incomes[int(row["run"])]),
+                **producer_measures(incomes[int(row["run"])], buyers[int(row["run"])]),
             }
         )
-    return pd.DataFrame(rows), incomes
+    return pd.DataFrame(rows), incomes, buyers
 
 
 def _with_intervals(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> dict:
@@ -227,8 +243,10 @@ def per_producer(
     incomes: dict[int, np.ndarray],
     to: tuple[str, str, str],
     base: tuple[str, str, str],
+    buyers: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Per replication, the CHANGES of each producer's income from arm ``base`` to arm ``to``.
+    """Per replication, the CHANGES of each producer's income from arm ``base`` to arm ``to``,
+    and with ``buyers`` the mean change in buyers reached per producer (BUYERS_CHANGE).
 
     Under common random numbers replication ``r`` of every arm has the same producers (the
     same residents) in the same order, selling the same specialties (price and quality);
@@ -243,14 +261,20 @@ def per_producer(
         a, b = at.get((to, int(r))), at.get((base, int(r)))
         if a is None or b is None:
             continue
-        rows.append(change_measures(incomes[a] - incomes[b]))
-    return pd.DataFrame(rows, columns=list(CHANGES))
+        row = change_measures(incomes[a] - incomes[b])
+        if buyers is not None:
+            row[BUYERS_CHANGE] = float(np.mean(buyers[a] - buyers[b]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*CHANGES, *([BUYERS_CHANGE] if buyers else [])])
 
 
-def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.DataFrame:
+def who_gains_table(
+    result: SweepResult, incomes: dict[int, np.ndarray], buyers: dict[int, np.ndarray]
+) -> pd.DataFrame:
     """Producer by producer: channel contrasts (recruit local, no training) and the references
-    (training at random against none, recruit local). Each measure is a per-replication value
-    averaged over replications (95 % t interval)."""
+    (training at random against none, recruit local): CHANGES of income and the mean change
+    in buyers reached (BUYERS_CHANGE). Each measure is a per-replication value averaged over
+    replications (95 % t interval)."""
     contrasts = [
         ("channel", f"{to} − {base}", (to, "local", "none"), (base, "local", "none"))
         for to, base in CONTRASTS
@@ -265,9 +289,9 @@ def who_gains_table(result: SweepResult, incomes: dict[int, np.ndarray]) -> pd.D
     ]
     rows = []
     for kind, name, to, base in contrasts:
-        frame = per_producer(result, incomes, to, base)
+        frame = per_producer(result, incomes, to, base, buyers)
         row: dict[str, object] = {"kind": kind, "contrast": name}
-        row.update(_with_intervals(frame, list(CHANGES)))
+        row.update(_with_intervals(frame, [*CHANGES, BUYERS_CHANGE]))
         row["replications"] = len(frame)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -278,8 +302,9 @@ def recruiting_table(
 ) -> pd.DataFrame:
     """Per channel with creators and recruit rule: the change from ``recruit = local``.
 
-    Arm-level measures (ARM_CHANGES) as paired differences over replications, and the
-    per-producer changes (CHANGES), each with its 95 % t interval.
+    Arm-level measures (ARM_CHANGES, mean buyers reached per producer among them: its change
+    is BUYERS_CHANGE) as paired differences over replications, and the per-producer changes
+    (CHANGES), each with its 95 % t interval.
     """
     rows = []
     for channel in RECRUIT_CHANNELS:
@@ -316,9 +341,9 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     mode = settings(quick)
     sweep = make_sweep(quick)
     result = run_sweep(sweep, out / "sweep", executor=executor)
-    measures, incomes = per_run(result)
+    measures, incomes, buyers = per_run(result)
     distribution = distribution_table(measures)
-    who = who_gains_table(result, incomes)
+    who = who_gains_table(result, incomes, buyers)
     recruiting = recruiting_table(result, measures, incomes)
     scenario: Scenario = mode["scenario"]  # type: ignore[assignment]
     figures = [
@@ -356,11 +381,11 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "shares of producers gaining and losing measure the noise in per-producer "
             "changes: once two arms differ, their later draws (posts, exposures, purchases) "
             "are no longer paired event by event. Mean changes are clean paired differences.",
-            "Missing: buyers (or orders) reached per producer are not recorded, nor are "
-            "orders of specialties apart from other products (the stored summaries are per "
-            "channel family), so the number of buyers reached cannot be reported; neither "
-            "can the split of a producer's income between creators and storefronts, nor "
-            "producers' regions.",
+            "Buyers reached: the distinct users who ordered a producer's specialty at least "
+            "once over the run, through any channel (producer_buyers, docs/model.md 3.6); a "
+            "producer has income exactly when it has a buyer. Missing: the split of a "
+            "producer's income or buyers between creators and storefronts, and producers' "
+            "regions.",
             "Model defaults are not calibrated (docs/model.md 3.7): directions are more "
             "trustworthy than sizes.",
         ],
@@ -394,6 +419,7 @@ def _findings(
             f"{_fmt_ci(r, 'top10_share', '{:.0%}')} of the income; Gini "
             f"{_fmt_ci(r, 'income_gini', '{:.2f}')}."
         )
+    out.append(_buyers_finding(base, who, recruiting))
     for _, r in who[who["kind"] == "channel"].iterrows():
         out.append(
             f"Producer by producer ({r['contrast']}, recruit local, same producers and "
@@ -432,6 +458,37 @@ def _findings(
                 f"{r['change_p90']:+,.0f} RMB."
             )
     return out
+
+
+def _buyers_finding(base: pd.DataFrame, who: pd.DataFrame, recruiting: pd.DataFrame) -> str:
+    """One finding on buyers reached: per channel (recruit local), and their paired changes."""
+    per_channel = []
+    for channel in CHANNELS:
+        r = base[(base["channel"] == channel) & (base["recruit"].isin(["local", NO_RECRUIT]))]
+        r = r.iloc[0]
+        per_channel.append(
+            f"{_fmt_ci(r, 'buyers_mean', '{:,.1f}')} through {channel} (median "
+            f"{r['buyers_p50']:,.1f}; {r['share_with_buyers']:.0%} of producers with at "
+            "least one buyer)"
+        )
+    channels = [
+        f"{r['contrast']} {_fmt_ci(r, BUYERS_CHANGE, '{:+,.1f}')}"
+        for _, r in who[who["kind"] == "channel"].iterrows()
+    ]
+    rules = [
+        f"{r['recruit']} under {r['channel']} {_fmt_ci(r, BUYERS_CHANGE, '{:+,.1f}')}"
+        for _, r in recruiting.iterrows()
+    ]
+    return (
+        "Buyers reached (distinct users who ordered a producer's specialty over the run), "
+        "mean per producer with creators recruited locally: "
+        + "; ".join(per_channel)
+        + ". Paired change in mean buyers per producer between channels: "
+        + "; ".join(channels)
+        + "; by recruiting rule against local: "
+        + "; ".join(rules)
+        + "."
+    )
 
 
 def _sorted_curves(

@@ -63,6 +63,14 @@ def test_files_columns_and_intervals(report, module) -> None:  # type: ignore[no
     assert {"income_gini_change", "share_with_income_change", *module.CHANGES} - {
         "change_mean"
     } <= set(recruiting.columns)
+    # buyers reached: mean, median and share with a buyer per arm; paired change in the mean
+    buyers = ("buyers_mean", "buyers_p50", "share_with_buyers")
+    for column in buyers:
+        assert {column, f"{column}_low", f"{column}_high"} <= set(distribution.columns)
+    for name in ("who_gains", "recruiting"):
+        columns = set(pd.read_csv(out / f"{name}.csv").columns)
+        change = module.BUYERS_CHANGE
+        assert {change, f"{change}_low", f"{change}_high"} <= columns, name
     assert "[95 % CI]" in (out / "distribution.md").read_text()
     assert "poverty_alleviation --quick" in (out / "report.md").read_text()
 
@@ -79,6 +87,23 @@ def test_distributions_are_distributions(report) -> None:  # type: ignore[no-unt
         assert (t["change_p10"] <= t["change_p50"]).all() and (
             t["change_p50"] <= t["change_p90"]
         ).all()
+
+
+def test_buyers_reached_follow_orders_and_income(stored, module) -> None:  # type: ignore[no-untyped-def]
+    """Per producer and run: distinct buyers never exceed orders, and a producer has income
+    exactly when it has a buyer (every accepted order has a positive value)."""
+    n = module.settings(True)["scenario"].producers.n_producers
+    repeat = False
+    for run in stored.runs["run"]:
+        arrays = stored.arrays(int(run))
+        income, orders, buyers = (
+            arrays[k] for k in ("producer_income", "producer_orders", "producer_buyers")
+        )
+        assert orders.shape == buyers.shape == (n,)
+        assert (buyers >= 0).all() and (buyers <= orders).all(), run
+        np.testing.assert_array_equal(income > 0, buyers > 0)
+        repeat |= bool((orders > buyers).any())
+    assert repeat  # some buyer ordered the same specialty twice somewhere
 
 
 def test_arms_share_producers(stored, module) -> None:  # type: ignore[no-untyped-def]
@@ -119,15 +144,21 @@ def test_tables_follow_the_stored_runs(report, stored, module) -> None:  # type:
         assert table.at[arm, "income_mean"] == pytest.approx(total / n)
         with_income = outcomes.loc[runs, "producers_with_income"].mean()
         assert table.at[arm, "share_with_income"] == pytest.approx(with_income / n)
+        buyers = [stored.arrays(int(r))["producer_buyers"] for r in runs]
+        assert table.at[arm, "buyers_mean"] == pytest.approx(np.mean([b.mean() for b in buyers]))
+        # with a buyer exactly when with income
+        assert table.at[arm, "share_with_buyers"] == table.at[arm, "share_with_income"]
 
-    def mean(channel: str, recruit: str, training: str = "none") -> float:
-        return table.at[module.label((channel, recruit, training)), "income_mean"]
+    def mean(channel: str, recruit: str, training: str = "none", of: str = "income_mean") -> float:
+        return table.at[module.label((channel, recruit, training)), of]
 
     # Producer by producer, the mean change is the difference of the arms' means.
     who = result.tables["who_gains"].set_index("contrast")
     for to, base in module.CONTRASTS:
         expected = mean(to, "local") - mean(base, "local")
         assert who.at[f"{to} − {base}", "change_mean"] == pytest.approx(expected)
+        expected = mean(to, "local", of="buyers_mean") - mean(base, "local", of="buyers_mean")
+        assert who.at[f"{to} − {base}", module.BUYERS_CHANGE] == pytest.approx(expected)
     for channel in module.RECRUIT_CHANNELS:
         label = f"{channel}: {module.REFERENCE_RULE} training − none"
         expected = mean(channel, "local", module.REFERENCE_RULE) - mean(channel, "local")
@@ -137,6 +168,8 @@ def test_tables_follow_the_stored_runs(report, stored, module) -> None:  # type:
     for (channel, rule), row in recruiting.iterrows():
         expected = mean(channel, rule) - mean(channel, "local")
         assert row["income_mean_change"] == pytest.approx(expected)
+        expected = mean(channel, rule, of="buyers_mean") - mean(channel, "local", of="buyers_mean")
+        assert row[module.BUYERS_CHANGE] == pytest.approx(expected)
         assert row["replications"] == module.settings(True)["replications"]
 
 
