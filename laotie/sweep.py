@@ -306,7 +306,11 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             seconds=time.perf_counter() - start,
         )
         record["_daily"] = result.daily
-        record["_information"] = result.messages
+        record["_tables"] = {
+            "messages": result.messages.reset_index(),
+            "information": result.information,
+            "information_regions": result.information_regions,
+        }
         record["_arrays"] = {
             "creator_income": result.creator_income,
             "producer_income": result.producer_income,
@@ -351,9 +355,9 @@ def _store(out: Path, record: dict[str, Any]) -> None:
     daily = record.pop("_daily", None)
     if daily is not None:
         _write_table(_table_path(out, run, "daily"), daily)
-    information = record.pop("_information", None)
-    if information is not None and len(information):
-        _write_table(_table_path(out, run, "messages"), information.reset_index())
+    for name, table in record.pop("_tables", {}).items():
+        if len(table):  # government messages only
+            _write_table(_table_path(out, run, name), table)
     arrays = record.pop("_arrays", None)
     if arrays is not None:
         atomic_write(out / "runs" / f"run_{run:06d}.npz", lambda p: _save_npz(p, arrays))
@@ -644,9 +648,23 @@ class SweepResult:
 
     def messages(self) -> pd.DataFrame:
         """Per run and government message: final coverage and days to 50 % and 80 %."""
+        return self._stored("messages")
+
+    def information(self) -> pd.DataFrame:
+        """Per run, government message and day: the coverage table of
+        :attr:`laotie.Result.information` (overall, rural, urban, users, non-users, by path,
+        the baseline), with a ``run`` column."""
+        return self._stored("information")
+
+    def information_regions(self) -> pd.DataFrame:
+        """Per run, message, day and region: the share informed
+        (:attr:`laotie.Result.information_regions`), with a ``run`` column."""
+        return self._stored("information_regions")
+
+    def _stored(self, name: str) -> pd.DataFrame:
         frames = []
         for run in self.runs.loc[self.runs["status"] == "ok", "run"]:
-            frame = _read_table(self.out, int(run), "messages")
+            frame = _read_table(self.out, int(run), name)
             if frame is not None:
                 frames.append(frame.assign(run=int(run)))
         return _first(pd.concat(frames, ignore_index=True), "run") if frames else pd.DataFrame()

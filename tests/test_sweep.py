@@ -213,3 +213,26 @@ def test_values_take_the_summary_names(tmp_path: Path) -> None:
     assert days.iloc[0, 0] == result.summary.query("channel == 'all'")["exposed_user_days"].iloc[0]
     with pytest.raises(LaotieError, match="did you mean 'exposed_user_days'"):
         result.values("exposed_users", "all")
+
+
+def test_information_tables_are_stored_per_run(tmp_path: Path) -> None:
+    from laotie import simulate
+
+    base = Scenario.preset("village").replace(**{"information.n_messages": 1})
+    sweep = Sweep(base, {"information.share_prob": [0.0, 0.3]}, replications=2, days=6, seed=4)
+    result = run_sweep(sweep, tmp_path)
+    daily = result.information()
+    assert sorted(daily["run"].unique()) == [0, 1, 2, 3]
+    assert {"day", "share_informed", "share_rural", "baseline_share"} <= set(daily.columns)
+    regions = result.information_regions()
+    assert sorted(regions["run"].unique()) == [0, 1, 2, 3]
+    # A run's stored table is the one simulate gives with the run's seed.
+    alone = simulate(
+        base.replace(**{"information.share_prob": 0.3}), days=6, seed=sweep.run_seed(3)
+    )
+    stored = daily[daily["run"] == 3].drop(columns="run").reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored, alone.information, check_dtype=False)
+    # Sharing never lowers coverage under the same seeds (counter-based draws).
+    last = daily.groupby("run")["share_informed"].last()
+    assert (last[[2, 3]].to_numpy() >= last[[0, 1]].to_numpy()).all()
+    assert len(result.messages()) == 4
