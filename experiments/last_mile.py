@@ -9,10 +9,11 @@ training of government accounts (雪城发布): none, or training on day 0 that 
 ``information.training_gain`` to their content quality.
 
 Coverage is reported overall, among rural residents and non-users, per region and per day.
-The sweep record keeps only each message's final coverage, so every replication is run here
-with :func:`laotie.runs.replicate`, mapped with the executor it is given; replication ``r``
-of every arm has the seed ``SeedSequence(SEED, spawn_key=(r,))`` (the seed a sweep with
-common random numbers would give it), so arms share the city graph and every random number.
+The arms are the cases of one :class:`laotie.sweep.Sweep` with common random numbers:
+replication ``r`` of every arm has the seed ``SeedSequence(SEED, spawn_key=(r,))``, so arms
+share the city graph and every random number. The sweep stores each run's per-day and
+per-region coverage (:meth:`laotie.sweep.SweepResult.information`,
+:meth:`~laotie.sweep.SweepResult.information_regions`), and the tables are computed from them.
 Information draws are counter-based (docs/model.md 3.5), so raising the feeds' probabilities
 can only inform more people, earlier: coverage is monotone in ``training_gain`` run by run.
 """
@@ -26,9 +27,11 @@ import numpy as np
 import pandas as pd
 
 from laotie import Scenario
-from laotie.executors import Executor, Lost
+from laotie.errors import LaotieError
+from laotie.executors import Executor
 from laotie.experiment import Report
 from laotie.runs import paired, t_interval
+from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "last_mile"
 QUESTION = (
@@ -68,79 +71,36 @@ def settings(quick: bool) -> dict[str, object]:
     return {"scenario": scenario, "scale": scale, "replications": 3 if quick else 10}
 
 
-def simulate_replication(task: tuple[int, Scenario, int, int, int]) -> dict[str, pd.DataFrame]:
-    """One replication of one arm (``(arm, scenario, days, seed, replication)``): its
-    per-day and per-region coverage of the notice."""
-    from laotie.runs import replicate
-
-    _, scenario, days, seed, replication = task
-    (result,) = replicate(
-        scenario, 1, days=days, seed=np.random.SeedSequence(seed, spawn_key=(replication,))
-    )
-    return {"information": result.information, "regions": result.information_regions}
-
-
-def _stored(out: Path, arm: int, replication: int) -> tuple[Path, Path]:
-    stem = out / "runs" / f"arm{arm}_rep{replication:03d}"
-    return stem.with_name(stem.name + "_information.csv"), stem.with_name(
-        stem.name + "_regions.csv"
-    )
-
-
-def _claim(out: Path, base: Scenario, replications: int) -> None:
-    """Refuse a folder whose stored runs were made with other settings (never mix them)."""
-    from laotie._io import atomic_write
-    from laotie.errors import LaotieError
-
-    spec = "\n".join(
-        [f"seed = {SEED}", f"days = {DAYS}", f"replications = {replications}"]
-        + [f"# arm {arm}\n{base.replace(**ARMS[arm]).to_toml()}" for arm in ARMS]
-    )
-    path = out / "runs" / "spec.toml"
-    if path.exists():
-        if path.read_text(encoding="utf-8") != spec:
-            raise LaotieError(
-                f"{out / 'runs'} holds runs made with other settings; use another folder or "
-                "delete it"
-            )
-        return
-    atomic_write(path, lambda p: p.write_text(spec, encoding="utf-8"))
-
-
-def run_all(quick: bool, out: Path, executor: Executor) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every arm × replication (resumable: finished ones are read back); two long tables."""
-    from laotie._io import atomic_write
-
+def make_sweep(quick: bool) -> Sweep:
+    """The arms as the cases of one sweep with common random numbers."""
     mode = settings(quick)
-    base: Scenario = mode["scenario"]  # type: ignore[assignment]
-    labels = list(ARMS)
-    _claim(out, base, mode["replications"])  # type: ignore[arg-type]
-    tasks = [
-        (i, base.replace(**ARMS[arm]), DAYS, SEED, r)
-        for i, arm in enumerate(labels)
-        for r in range(mode["replications"])  # type: ignore[call-overload]
-        if not all(p.exists() for p in _stored(out, i, r))
-    ]
-    # Replication by replication, so that a worker's runs of one city follow each other.
-    tasks.sort(key=lambda task: (task[4], task[0]))
-    for task, result in executor.map(simulate_replication, tasks):
-        if isinstance(result, Lost):
-            continue  # its files are missing: the table leaves it out, a rerun retries it
-        info, regions = _stored(out, task[0], task[4])
-        atomic_write(regions, lambda p, f=result["regions"]: f.to_csv(p, index=False))
-        atomic_write(info, lambda p, f=result["information"]: f.to_csv(p, index=False))
-    information, regions = [], []
-    for i, arm in enumerate(labels):
-        for r in range(mode["replications"]):  # type: ignore[call-overload]
-            info_path, regions_path = _stored(out, i, r)
-            if not info_path.exists():
-                continue
-            information.append(pd.read_csv(info_path).assign(arm=arm, replication=r))
-            regions.append(pd.read_csv(regions_path).assign(arm=arm, replication=r))
-    info = pd.concat(information, ignore_index=True)
+    return Sweep(
+        mode["scenario"],  # type: ignore[arg-type]
+        cases=[dict(changes) for changes in ARMS.values()],
+        replications=mode["replications"],  # type: ignore[arg-type]
+        days=DAYS,
+        seed=SEED,
+    )
+
+
+def coverage_tables(result: SweepResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sweep's stored coverage of the notice, per day and per day and region, with the
+    ``arm`` and ``replication`` of every run (runs that did not finish are left out)."""
+    runs = result.runs.set_index("run")
+    labels = dict(enumerate(ARMS))
+
+    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        if not len(frame):
+            raise LaotieError(f"no run of the sweep under {result.out} finished")
+        return frame.assign(
+            arm=frame["run"].map(runs["point"]).map(labels),
+            replication=frame["run"].map(runs["replication"]),
+        )
+
+    info = labelled(result.information())
     info["app_minus_baseline"] = info["share_informed"] - info["baseline_share"]
     info["rural_app_minus_baseline"] = info["share_rural"] - info["baseline_rural"]
-    return info, pd.concat(regions, ignore_index=True)
+    return info, labelled(result.information_regions())
 
 
 def _mean_ci(values: np.ndarray) -> dict[str, float]:
@@ -239,7 +199,8 @@ def region_table(regions: pd.DataFrame) -> pd.DataFrame:
 def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     """Run every arm and replication; tabulate and plot."""
     mode = settings(quick)
-    information, regions = run_all(quick, out, executor)
+    result = run_sweep(make_sweep(quick), out / "sweep", executor=executor)
+    information, regions = coverage_tables(result)
     final = final_table(information)
     speed = speed_table(information)
     daily = daily_table(information)
@@ -272,8 +233,20 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "The baseline channel is tracked in the same runs and does not depend on training; "
             "its coverage among non-users and per region is not recorded by the model.",
             "Information does not change purchases; the notice is the only message.",
+            *_unfinished(result),
         ],
     )
+
+
+def _unfinished(result: SweepResult) -> list[str]:
+    """A note when some runs did not finish (the tables leave them out; a rerun retries)."""
+    failed = result.runs[result.runs["status"] != "ok"]
+    if not len(failed):
+        return []
+    return [
+        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
+        "tables (running the experiment again with the same folder retries them)."
+    ]
 
 
 def _findings(final: pd.DataFrame, speed: pd.DataFrame, regions: pd.DataFrame) -> list[str]:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laotie.executors import Serial
 from laotie.experiment import load_experiment, run_experiment
+from laotie.sweep import collect
 
 TABLES = ("final", "speed", "regions", "daily")
 
@@ -26,8 +26,10 @@ def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 @pytest.fixture(scope="module")
 def stored(report, module):  # type: ignore[no-untyped-def]
     out, _ = report
-    # Every run is stored by now: run_all only reads the files back.
-    return module.run_all(True, out, Serial())
+    # The sweep's stored per-day and per-region tables of every run, labelled by arm.
+    result = collect(module.make_sweep(True), out / "sweep")
+    assert (result.runs["status"] == "ok").all()
+    return module.coverage_tables(result)
 
 
 def _brackets(table: pd.DataFrame) -> None:
@@ -78,6 +80,7 @@ def test_coverage_is_monotone_in_training_gain(stored, module) -> None:  # type:
     for measure in ("share_informed", "share_rural", "share_non_users", "share_users"):
         wide = information.pivot_table(index=["replication", "day"], columns="arm", values=measure)
         values = wide[arms].to_numpy()
+        assert values.shape == (3 * module.DAYS, len(arms)) and not np.isnan(values).any()
         assert (np.diff(values, axis=1) >= -1e-12).all(), measure
     wide = regions.pivot_table(
         index=["replication", "day", "region"], columns="arm", values="share_informed"
