@@ -37,16 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:  # before OSError, of which it is a kind
+        # The reader went away (``laotie params x | head``): not an error of ours.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     except (LaotieError, OSError) as err:
         if args.debug:
             raise
         message = str(err).replace("\n", " ")
         print(f"laotie: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        # The reader went away (``laotie params x | head``): not an error of ours.
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-        return 0
     except KeyboardInterrupt:
         if args.debug:
             raise

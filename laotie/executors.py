@@ -109,6 +109,11 @@ class Processes(Executor):
                         except BrokenProcessPool:
                             lost.append(i)
                             continue
+                        except Exception as err:  # e.g. the task could not be pickled
+                            raise LaotieError(
+                                f"a task could not run in a worker process: "
+                                f"{type(err).__name__}: {err}"
+                            ) from err
                         yield tasks[i], result
                     if not lost:
                         continue

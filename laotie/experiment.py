@@ -16,7 +16,7 @@ figures, and ``report.md`` which says which command produced them.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import shlex
 import sys
 import time
@@ -69,12 +69,24 @@ def load_experiment(name: str) -> ModuleType:
             f"unknown experiment {name!r}{did_you_mean(name, names)}; "
             f"experiments: {', '.join(names)}"
         )
-    path = _folder() / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"laotie_experiments.{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # so that worker processes can unpickle its functions
-    spec.loader.exec_module(module)
+    # Imported by its plain name from the experiments folder, put on sys.path: worker
+    # processes inherit sys.path, so they can unpickle the module's functions; Dask workers
+    # elsewhere get them by value.
+    folder = str(_folder())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module = importlib.import_module(name)
+    if Path(module.__file__ or "").resolve().parent != Path(folder).resolve():
+        raise LaotieError(
+            f"experiment {name!r}: another module of that name ({module.__file__}) is already "
+            f"imported; run the experiment in a fresh Python"
+        )
+    try:
+        import cloudpickle
+
+        cloudpickle.register_pickle_by_value(module)
+    except ImportError:  # no Dask: process pools need no more than sys.path
+        pass
     return module
 
 
@@ -209,7 +221,8 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     parser.add_argument("--out", type=Path, help="results folder (default: out/NAME)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     args = parser.parse_args(argv)
-    assert name is not None
+    if name is None:
+        raise LaotieError("experiment.main needs the experiment's name")
     out = args.out if args.out is not None else Path("out") / name
     report = run_experiment(
         name,

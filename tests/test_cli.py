@@ -219,3 +219,11 @@ def test_experiment_list_and_unknown_names(capsys: pytest.CaptureFixture[str]) -
     assert main(["experiment", "traffic_polcy"]) == 2
     err = capsys.readouterr().err
     assert "unknown experiment 'traffic_polcy'" in err and "did you mean 'traffic_policy'" in err
+
+
+def test_an_experiment_runs_on_worker_processes(tmp_path: Path) -> None:
+    # trust_shock maps its own probe function over the runs: worker processes must be able
+    # to import the experiment module to unpickle it.
+    out = tmp_path / "shock"
+    assert main(["experiment", "trust_shock", "--quick", "--workers", "2", "--out", str(out)]) == 0
+    assert (out / "report.md").exists()
