@@ -103,7 +103,7 @@ class Result:
             creator_income=engine.creator_income.copy(),
             producer_income=engine.producer_income.copy(),
             producer_orders=engine.producer_orders.copy(),
-            producer_buyers=engine.producer_buyers,
+            producer_buyers=engine.producer_buyers.copy(),
             order_values=order_value_frame(engine.order_values),
             information=information,
             information_regions=information_regions,

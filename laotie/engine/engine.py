@@ -45,6 +45,9 @@ _PHASES = (
     "information",
 )
 
+PAIR_BUFFER_MIN = 4096
+"""New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
+
 THREAD_THRESHOLD = 500_000
 """Residents from which the engine builds two channels' exposures in a second thread."""
 
@@ -172,8 +175,11 @@ class Engine:
         self.creator_exposures = np.zeros(m.n_creators)
         self.producer_income = np.zeros(m.n_producers)
         self.producer_orders = np.zeros(m.n_producers, np.int64)
-        # Every (producer, buyer) pair so far, as sorted keys producer * n_nodes + buyer.
-        self._producer_buyer_keys = np.zeros(0, np.int64)
+        self.producer_buyers = np.zeros(m.n_producers, np.int64)
+        # Every (producer, buyer) pair so far, as keys producer * n_nodes + buyer: a sorted
+        # main array and a small sorted buffer merged into it when it grows (as follows do).
+        self._pair_keys = np.zeros(0, np.int64)
+        self._pair_buffer = np.zeros(0, np.int64)
         self.seller_gmv = np.zeros(m.n_sellers)
         self.history: list[np.ndarray] = []
         # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
@@ -607,8 +613,13 @@ class Engine:
         )
         if made.any():
             self.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
-            keys = producer[made].astype(np.int64) * m.n_nodes + b.user[made]
-            self._producer_buyer_keys = np.union1d(self._producer_buyer_keys, keys)
+            keys = np.unique(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
+            new = keys[~(_contains(self._pair_keys, keys) | _contains(self._pair_buffer, keys))]
+            self.producer_buyers += np.bincount(new // m.n_nodes, minlength=m.n_producers)
+            self._pair_buffer = np.union1d(self._pair_buffer, new)
+            if len(self._pair_buffer) > max(PAIR_BUFFER_MIN, len(self._pair_keys) // 20):
+                self._pair_keys = np.union1d(self._pair_keys, self._pair_buffer)
+                self._pair_buffer = self._pair_buffer[:0]
         family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
         np.bitwise_or.at(self.month_flags, b.user, family)
 
@@ -621,12 +632,6 @@ class Engine:
             [self.recommendation_day, np.full(len(happy), self.day, np.int32)]
         )
         return new_follows
-
-    @property
-    def producer_buyers(self) -> np.ndarray:
-        """Per poor producer: distinct buyers of its specialty so far (the buyers reached)."""
-        owner = self._producer_buyer_keys // self.market.n_nodes
-        return np.bincount(owner, minlength=self.market.n_producers).astype(np.int64)
 
     def recommend(
         self,
@@ -747,6 +752,14 @@ class Engine:
             np.full(len(first), stranger, np.float32),
             np.zeros(len(first), np.int8),
         )
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
 
 
 def _last_per_key(index: np.ndarray, key: np.ndarray) -> np.ndarray:
