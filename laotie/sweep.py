@@ -457,19 +457,50 @@ def run_sweep(
 _SPEC = "sweep.json"
 
 
+def code_fingerprint() -> str:
+    """laotie's version and a hash of its source files: what decides a run's numbers besides
+    the scenario and the seed."""
+    import hashlib
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        if "experiments" in path.relative_to(root).parts:
+            continue  # the experiment modules do not change a run's numbers
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
 def _claim(out: Path, sweep: Sweep) -> None:
-    """Mark ``out`` as this sweep's folder; refuse a folder that holds another sweep's runs."""
-    text = json.dumps(sweep.to_dict(), default=json_default, sort_keys=True, indent=1)
+    """Mark ``out`` as this sweep's folder; refuse a folder that holds the runs of another
+    sweep, or of this sweep made by other code (resuming would mix their numbers)."""
+    spec = sweep.to_dict()
+    code = code_fingerprint()
     path = out / _SPEC
     if path.exists():
-        if path.read_text(encoding="utf-8") != text:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+        if json.dumps(stored.get("sweep"), sort_keys=True) != json.dumps(
+            json.loads(json.dumps(spec, default=json_default)), sort_keys=True
+        ):
             raise LaotieError(
                 f"{out} holds the runs of a different sweep (its {_SPEC} differs from this "
                 f"spec); resuming would mix their results: use another folder, or delete {out}"
             )
+        if stored.get("code") != code:
+            raise LaotieError(
+                f"{out} holds runs made by other code (laotie {stored.get('code')}, now "
+                f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
+            )
         return
     if (out / "runs").exists() and any((out / "runs").iterdir()):
         raise LaotieError(f"{out}/runs holds runs of an unknown sweep ({_SPEC} is missing)")
+    text = json.dumps({"sweep": spec, "code": code}, default=json_default, sort_keys=True, indent=1)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 

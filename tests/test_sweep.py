@@ -236,3 +236,13 @@ def test_information_tables_are_stored_per_run(tmp_path: Path) -> None:
     last = daily.groupby("run")["share_informed"].last()
     assert (last[[2, 3]].to_numpy() >= last[[0, 1]].to_numpy()).all()
     assert len(result.messages()) == 4
+
+
+def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import laotie.sweep as module
+
+    run_sweep(sweep(), tmp_path)
+    run_sweep(sweep(), tmp_path)  # the same code resumes
+    monkeypatch.setattr(module, "code_fingerprint", lambda: "0.0.0+changed")
+    with pytest.raises(LaotieError, match=r"made by other code .*0\.0\.0\+changed"):
+        run_sweep(sweep(), tmp_path)
