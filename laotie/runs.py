@@ -112,12 +112,18 @@ def summarise(results: list[Result], level: float = 0.95) -> pd.DataFrame:
     return out
 
 
+def _check_level(level: float) -> None:
+    if not isinstance(level, float | int) or isinstance(level, bool) or not 0 < level < 1:
+        raise LaotieError(f"level = {level!r}: a confidence level between 0 and 1, e.g. 0.95")
+
+
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """The mean of ``values`` (NaN ignored) and its Student-t ``level`` confidence interval.
 
     >>> t_interval(np.array([1.0, 2.0, 3.0]))
     (2.0, -0.484..., 4.484...)
     """
+    _check_level(level)
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) == 0:
@@ -149,7 +155,9 @@ def paired(
     Returns
     -------
     pandas.DataFrame
-        One row per arm: ``n`` (replications used), ``mean``, ``mean_low``, ``mean_high``,
+        One row per arm: ``n`` (replications used: with ``paired``, those where both the arm
+        and the baseline are defined, for the mean as well as the difference), ``mean``,
+        ``mean_low``, ``mean_high``,
         ``difference``, ``difference_low``, ``difference_high`` (arm minus baseline) and
         ``relative`` (the difference over the baseline's mean).
 
@@ -165,23 +173,26 @@ def paired(
         raise LaotieError(
             f"baseline {baseline!r} is not an arm; arms: {', '.join(map(str, values.columns))}"
         )
+    _check_level(level)
     base = values[baseline].to_numpy(dtype=float)
     rows = []
     for arm in values.columns:
         x = values[arm].to_numpy(dtype=float)
-        mean, low, high = t_interval(x, level)
         if arm == baseline:
+            used, base_used = x[~np.isnan(x)], x[~np.isnan(x)]
             difference, d_low, d_high = 0.0, np.nan, np.nan
-            n = int((~np.isnan(x)).sum())
         elif paired:
+            # Means, difference and relative change over the same replications: those where
+            # both arms are defined (a ratio is NaN in a run without its denominator).
             both = ~np.isnan(x) & ~np.isnan(base)
-            n = int(both.sum())
-            difference, d_low, d_high = t_interval(x[both] - base[both], level)
+            used, base_used = x[both], base[both]
+            difference, d_low, d_high = t_interval(used - base_used, level)
         else:
-            a, b = x[~np.isnan(x)], base[~np.isnan(base)]
-            n = len(a)
-            difference, d_low, d_high = _welch(a, b, level)
-        base_mean = float(np.nanmean(base)) if (~np.isnan(base)).any() else np.nan
+            used, base_used = x[~np.isnan(x)], base[~np.isnan(base)]
+            difference, d_low, d_high = _welch(used, base_used, level)
+        n = len(used)
+        mean, low, high = t_interval(used, level)
+        base_mean = float(base_used.mean()) if len(base_used) else np.nan
         rows.append(
             {
                 "arm": arm,

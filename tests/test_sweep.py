@@ -246,3 +246,15 @@ def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypa
     monkeypatch.setattr(module, "code_fingerprint", lambda: "0.0.0+changed")
     with pytest.raises(LaotieError, match=r"made by other code .*0\.0\.0\+changed"):
         run_sweep(sweep(), tmp_path)
+
+
+def test_paired_means_use_the_same_replications_as_the_difference() -> None:
+    from laotie.runs import paired
+
+    table = pd.DataFrame({"base": [1.0, np.nan, 3.0, 4.0], "arm": [10.0, 2.5, 3.5, 4.6]})
+    row = paired(table, "base").loc["arm"]
+    assert row["n"] == 3
+    assert row["mean"] == pytest.approx((10.0 + 3.5 + 4.6) / 3)
+    assert row["difference"] == pytest.approx(row["mean"] - (1.0 + 3.0 + 4.0) / 3)
+    with pytest.raises(LaotieError, match="level = 95"):
+        paired(table, "base", level=95)
