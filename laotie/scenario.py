@@ -619,6 +619,12 @@ class Scenario:
                 f"{where}: training.day = {t.day} is not within run.days = {self.run.days}; "
                 "the training would never happen"
             )
+        if self.shock.day == 0:
+            raise ScenarioError(
+                f"{where}: shock.day = 0: the shocked product is the most-ordered one before "
+                "the shock day, and there are no orders before day 0; use shock.day ≥ 1 (or −1 "
+                "for no shock)"
+            )
         if self.shock.day >= 0 and self.shock.day >= self.run.days:
             raise ScenarioError(
                 f"{where}: shock.day = {self.shock.day} is not within run.days = "

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,24 @@ class Sweep:
                 f"sweep: common_random_numbers = {self.common_random_numbers!r}; "
                 f"expected true or false"
             )
+        if isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 0:
+            raise ScenarioError(f"sweep: samples = {self.samples!r}; expected an integer ≥ 0")
+        if self.days is not None and (
+            isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 0
+        ):
+            raise ScenarioError(f"sweep: days = {self.days!r}; expected an integer ≥ 0")
+        if not isinstance(self.sample, Mapping):
+            raise ScenarioError("sweep: sample must be a table of dotted keys and [low, high]")
+        for key, given in self.sample.items():
+            if given is not None and not (
+                isinstance(given, list | tuple)
+                and len(given) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in given)
+            ):
+                raise ScenarioError(
+                    f"sweep: sample {key!r} = {given!r}; expected [low, high] (two numbers) or "
+                    f"[] for the declared bounds"
+                )
         if self.sample and self.samples < 1:
             raise ScenarioError("sweep: sampled keys need samples ≥ 1")
         if self.samples and not self.sample:
@@ -427,8 +446,9 @@ def run_sweep(
         for run, point in zip(table["run"], table["point"], strict=True)
         if int(run) not in done
     ]
-    # Runs that share a graph (same replication under common random numbers) run together,
-    # so that a worker builds each city graph once.
+    # Runs that share a graph (same replication under common random numbers) are queued
+    # together, so that in this process (and mostly in each worker) a city graph is built
+    # once per replication rather than once per run.
     todo.sort(key=lambda task: (sweep.seed_key(task[1]), task[1]))
     bar = None
     if progress:
@@ -451,6 +471,7 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
+        _GRAPHS.clear()  # a whole city's graph is over a gigabyte: do not keep it after
     return collect(sweep, out)
 
 
@@ -523,7 +544,13 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
             errors.append("")
             seconds.append(np.nan)
             continue
-        record = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):  # written atomically, so only by hand
+            status.append("missing")
+            errors.append(f"unreadable record {path.name}: rerun the sweep to redo the run")
+            seconds.append(np.nan)
+            continue
         status.append(record["status"])
         errors.append(record.get("error", ""))
         seconds.append(record.get("seconds", np.nan))
@@ -648,7 +675,8 @@ class SweepResult:
         from .runs import paired
 
         values = self.values(metric, channel)
-        if isinstance(baseline, int):
+        if isinstance(baseline, numbers.Integral) and not isinstance(baseline, bool):
+            baseline = int(baseline)
             labels = self.arms()
             if baseline not in labels.index:
                 raise LaotieError(f"baseline = {baseline}: points are 0 to {len(labels) - 1}")

@@ -258,3 +258,24 @@ def test_paired_means_use_the_same_replications_as_the_difference() -> None:
     assert row["difference"] == pytest.approx(row["mean"] - (1.0 + 3.0 + 4.0) / 3)
     with pytest.raises(LaotieError, match="level = 95"):
         paired(table, "base", level=95)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sample": {"decision.trust_weight": [1.0]}, "samples": 2}, r"expected \[low, high\]"),
+        ({"sample": {"decision.trust_weight": 3.0}, "samples": 2}, r"expected \[low, high\]"),
+        ({"sample": {"decision.trust_weight": [1, 2]}, "samples": "4"}, "samples = '4'"),
+        ({"days": -3}, "days = -3"),
+    ],
+)
+def test_malformed_sweeps_are_named_errors(kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ScenarioError, match=message):
+        Sweep(Scenario.preset("village"), **kwargs)
+
+
+def test_compare_takes_numpy_integers_as_point_indices(tmp_path: Path) -> None:
+    result = run_sweep(Sweep(Scenario.preset("village"), GRID, days=3, seed=1), tmp_path)
+    pd.testing.assert_frame_equal(
+        result.compare("gmv", "all", baseline=np.int64(1)), result.compare("gmv", "all", baseline=1)
+    )

@@ -130,3 +130,10 @@ def test_orders_today_and_listing_orders_match_the_day_counts(city: graph.TrustG
         assert len(today.satisfied) == len(today.batch)
         total += np.bincount(today.batch.listing, minlength=len(total))
     np.testing.assert_array_equal(engine.listing_orders, total)
+
+
+def test_a_shock_on_day_zero_is_refused() -> None:
+    from laotie import Scenario, ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"shock.day = 0.*no orders before day 0"):
+        Scenario.preset("village").replace(**{"shock.day": 0})
