@@ -442,7 +442,8 @@ class Shock(Section):
 
     day: int = param(
         -1,
-        "day the product's true quality drops, at the start of the day (−1: no shock)",
+        "day the product's true quality drops, at the start of the day (≥ 1, so that there "
+        "were orders to choose the product from; −1: no shock)",
         unit="day",
         low=-1,
         high=100_000,
