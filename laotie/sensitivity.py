@@ -65,8 +65,6 @@ __all__ = [
 
 METHODS = ("sobol", "morris")
 
-SUMMARY_METRICS = SUMMARY_COLUMNS
-"""The metrics of a run's per-channel summary."""
 
 RATIOS: dict[str, tuple[str, str]] = {
     "trust_traffic_conversion_ratio": ("trust.conversion", "traffic.conversion"),
@@ -89,7 +87,7 @@ def output_names() -> list[str]:
     of the per-channel summary, and the ratios of :data:`RATIOS`."""
     return [
         *OUTCOME_COLUMNS,
-        *(f"{channel}.{metric}" for channel in ROWS for metric in SUMMARY_METRICS),
+        *(f"{channel}.{metric}" for channel in ROWS for metric in SUMMARY_COLUMNS),
         *RATIOS,
     ]
 
@@ -101,7 +99,7 @@ def _check_output(output: Any) -> None:
         raise ScenarioError(
             f"sensitivity: output = {output!r} is unknown{did_you_mean(output, names)}; allowed: "
             f"{', '.join(OUTCOME_COLUMNS)}, {', '.join(RATIOS)}, or {channel_metrics}"
-            f"{', '.join(SUMMARY_METRICS)} (e.g. trust.conversion)"
+            f"{', '.join(SUMMARY_COLUMNS)} (e.g. trust.conversion)"
         )
 
 

@@ -261,3 +261,11 @@ def test_an_unknown_channel_in_a_csv_is_refused(
     (tmp_path / "daily.csv").write_text(text)
     with pytest.raises(LaotieError, match=r"daily.csv: cannot read .*\['folow'\]"):
         Result.load(tmp_path)
+
+
+def test_outcome_columns_are_the_outcomes_a_run_reports() -> None:
+    from laotie import Scenario, simulate
+    from laotie.results import OUTCOME_COLUMNS
+
+    result = simulate(Scenario.preset("village"), days=2, seed=1)
+    assert tuple(result.outcomes) == OUTCOME_COLUMNS

@@ -16,8 +16,8 @@ from SALib.test_functions import Ishigami
 
 from laotie import LaotieError, Scenario, ScenarioError
 from laotie.executors import Processes
+from laotie.results import SUMMARY_COLUMNS
 from laotie.sensitivity import (
-    SUMMARY_METRICS,
     Sensitivity,
     add_parser,
     indices,
@@ -112,7 +112,7 @@ def test_a_parameter_the_model_ignores_has_no_effect_at_all(serial) -> None:
 
 def test_every_kind_of_output_is_read_from_the_runs(serial) -> None:
     summary = set(serial.sweep.summary.columns) - {"run", "channel"}
-    assert set(SUMMARY_METRICS) == summary
+    assert set(SUMMARY_COLUMNS) == summary
     for output in ("creators_with_sales", "traffic.gmv", "all.orders"):
         values = output_values(serial.sweep, output)
         assert len(values) == len(serial.points) and np.isfinite(values["value"]).all()
