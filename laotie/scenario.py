@@ -896,3 +896,20 @@ def spec_scenario(path: str | Path, name: object) -> Scenario:
         raise ScenarioError(f"{path}: scenario = {name!r}; expected a name or a .toml file")
     candidate = Path(path).parent / name
     return Scenario.from_toml(candidate) if candidate.suffix == ".toml" else Scenario.preset(name)
+
+
+def as_points(keys: list[str], rows: Any) -> list[dict[str, Any]]:
+    """Sampled rows as scenario points ``{dotted key: value}``: integer parameters rounded to
+    the nearest integer, the others as floats (sweeps and sensitivity analyses sample the same
+    way)."""
+    sections = Scenario.sections()
+    integer = [
+        sections[k.partition(".")[0]].params()[k.partition(".")[2]].kind is int for k in keys
+    ]
+    return [
+        {
+            key: round(float(value)) if is_int else float(value)  # round half to even
+            for key, value, is_int in zip(keys, row, integer, strict=True)
+        }
+        for row in rows
+    ]

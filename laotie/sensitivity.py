@@ -47,7 +47,7 @@ from .executors import Executor, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario, read_spec, spec_scenario
+from .scenario import Scenario, as_points, read_spec, spec_scenario
 from .sweep import Sweep, SweepResult, run_sweep
 
 __all__ = [
@@ -260,18 +260,7 @@ class Sensitivity:
 
     def cases(self) -> list[dict[str, Any]]:
         """The points as the runs take them: integer parameters rounded to the nearest one."""
-        sections = Scenario.sections()
-        keys = list(self.bounds())
-        integer = [
-            sections[k.partition(".")[0]].params()[k.partition(".")[2]].kind is int for k in keys
-        ]
-        return [
-            {
-                key: int(np.rint(value)) if is_int else float(value)
-                for key, value, is_int in zip(keys, row, integer, strict=True)
-            }
-            for row in self.design()
-        ]
+        return as_points(list(self.bounds()), self.design())
 
     def sweep(self) -> Sweep:
         """The sweep that runs every point ``replications`` times (common random numbers)."""

@@ -46,7 +46,7 @@ from .executors import Executor, Lost, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario, read_spec, spec_scenario
+from .scenario import Scenario, as_points, read_spec, spec_scenario
 
 __all__ = ["Sweep", "SweepResult", "collect", "failures", "load_sweep", "run_sweep"]
 
@@ -185,18 +185,7 @@ class Sweep:
             )
         low = np.array([bounds[k][0] for k in keys])
         high = np.array([bounds[k][1] for k in keys])
-        values = low + unit * (high - low)
-        kinds = Scenario.sections()
-        integer = [
-            kinds[k.partition(".")[0]].params()[k.partition(".")[2]].kind is int for k in keys
-        ]
-        return [
-            {
-                key: int(np.rint(value)) if is_int else float(value)
-                for key, value, is_int in zip(keys, row, integer, strict=True)
-            }
-            for row in values
-        ]
+        return as_points(keys, low + unit * (high - low))
 
     def points(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, sampled points and cases, in order."""
