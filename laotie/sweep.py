@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import numbers
@@ -430,8 +431,11 @@ def run_sweep(
     table = sweep.runs()
     done = done_runs(out)
     points = sweep.points()  # each point's own keys (cases may set different keys)
+    # A task carries its own point and what every run needs (base scenario, days, seeds), not
+    # the whole design: a large Sobol design would otherwise travel with every task.
+    job = dataclasses.replace(sweep, grid={}, sample={}, samples=0, cases=[])
     todo = [
-        (sweep, int(run), {key: plain(value) for key, value in points[int(point)].items()})
+        (job, int(run), {key: plain(value) for key, value in points[int(point)].items()})
         for run, point in zip(table["run"], table["point"], strict=True)
         if int(run) not in done
     ]
