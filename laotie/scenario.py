@@ -21,6 +21,7 @@ laotie.errors.ScenarioError: Scenario [creators]: unknown key 'authenticty_mean'
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -913,3 +914,60 @@ def as_points(keys: list[str], rows: Any) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def sample_range(
+    base: Scenario, key: str, given: Any, *, where: str, ends: bool = False, hint: str = ""
+) -> tuple[float, float]:
+    """The range ``[low, high]`` over which a numeric parameter is sampled: ``given``, or its
+    declared bounds when ``given`` is None.
+
+    Errors name ``where``, the key (with the nearest one when it is unknown) and what is
+    allowed. With ``ends``, both ends must be allowed values (Morris's grid takes them).
+    """
+    sections = Scenario.sections()
+    section, _, name = key.partition(".")
+    if section not in sections or name not in sections[section].params():
+        raise ScenarioError(
+            f"{where}: unknown parameter {key!r}{did_you_mean(key, list(base.flat()))} "
+            f"(see `laotie params SCENARIO` for the dotted keys)"
+        )
+    declared = sections[section].params()[name]
+    if declared.kind not in (int, float):
+        raise ScenarioError(
+            f"{where}: {key} is {declared.allowed()}, not numeric: only numeric parameters can "
+            f"be sampled{f' ({hint})' if hint else ''}"
+        )
+    if given is None:
+        if declared.low is None or declared.high is None:
+            raise ScenarioError(
+                f"{where}: {key} has no declared range on both sides ({declared.allowed()}): "
+                f"give [low, high]"
+            )
+        low, high = declared.low, declared.high
+    elif (
+        isinstance(given, list | tuple)
+        and len(given) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in given)
+    ):
+        low, high = given
+    else:
+        raise ScenarioError(
+            f"{where}: {key} = {given!r}; expected [low, high] (or [] for the declared range: "
+            f"{declared.allowed()})"
+        )
+    if not all(map(math.isfinite, (low, high))) or not low < high:
+        raise ScenarioError(
+            f"{where}: {key} = [{low}, {high}]; expected a finite range with low < high"
+        )
+    if ends:
+        for end in (low, high):
+            value = round(end) if declared.kind is int else float(end)
+            try:
+                base.replace(**{key: value})
+            except ScenarioError as err:
+                raise ScenarioError(
+                    f"{where}: {key} = [{low}, {high}]: {err} (the samples reach both ends: "
+                    f"give [low, high] within the allowed values)"
+                ) from None
+    return float(low), float(high)

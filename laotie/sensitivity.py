@@ -47,7 +47,7 @@ from .executors import Executor, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario, as_points, read_spec, spec_scenario
+from .scenario import Scenario, as_points, read_spec, sample_range, spec_scenario
 from .sweep import Sweep, SweepResult, run_sweep
 
 __all__ = [
@@ -179,58 +179,19 @@ class Sensitivity:
             )
         self.bounds()  # validates every key and range now, not mid-analysis
 
-    def _range(self, key: str, given: Any) -> tuple[float, float]:
-        sections = Scenario.sections()
-        section, _, name = key.partition(".")
-        if section not in sections or name not in sections[section].params():
-            keys = list(self.base.flat())
-            raise ScenarioError(
-                f"sensitivity: unknown parameter {key!r}{did_you_mean(key, keys)} "
-                f"(see `laotie params SCENARIO` for the dotted keys)"
-            )
-        declared = sections[section].params()[name]
-        if declared.kind not in (int, float):
-            raise ScenarioError(
-                f"sensitivity: {key} is {declared.allowed()}, not numeric: only numeric "
-                f"parameters can be sampled (run a sweep over its values instead)"
-            )
-        if given is None:
-            if declared.low is None or declared.high is None:
-                raise ScenarioError(
-                    f"sensitivity: {key} has no declared range on both sides "
-                    f"({declared.allowed()}): give [low, high]"
-                )
-            low, high = declared.low, declared.high
-        elif (
-            isinstance(given, list | tuple)
-            and len(given) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in given)
-        ):
-            low, high = given
-        else:
-            raise ScenarioError(
-                f"sensitivity: {key} = {given!r}; expected [low, high] (or [] for the "
-                f"declared range: {declared.allowed()})"
-            )
-        if not np.isfinite([low, high]).all() or not low < high:
-            raise ScenarioError(
-                f"sensitivity: {key} = [{low}, {high}]; expected a finite range with low < high"
-            )
-        for end in (low, high):
-            # Morris's grid takes the ends themselves, so both must be allowed values.
-            value = int(np.rint(end)) if declared.kind is int else float(end)
-            try:
-                self.base.replace(**{key: value})
-            except ScenarioError as err:
-                raise ScenarioError(
-                    f"sensitivity: {key} = [{low}, {high}]: {err} (the samples reach both "
-                    f"ends: give [low, high] within the allowed values)"
-                ) from None
-        return float(low), float(high)
-
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The range of every parameter: given, or its declared bounds."""
-        return {key: self._range(key, given) for key, given in self.parameters.items()}
+        return {
+            key: sample_range(
+                self.base,
+                key,
+                given,
+                where="sensitivity",
+                ends=True,
+                hint="run a sweep over its values instead",
+            )
+            for key, given in self.parameters.items()
+        }
 
     def problem(self) -> dict[str, Any]:
         """SALib's problem: ``num_vars``, ``names``, ``bounds``."""

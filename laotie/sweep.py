@@ -47,7 +47,7 @@ from .executors import Executor, Lost, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from .scenario import Scenario, as_points, read_spec, spec_scenario
+from .scenario import Scenario, as_points, read_spec, sample_range, spec_scenario
 
 __all__ = ["Sweep", "SweepResult", "collect", "failures", "load_sweep", "run_sweep"]
 
@@ -113,16 +113,6 @@ class Sweep:
             raise ScenarioError(f"sweep: days = {self.days!r}; expected an integer ≥ 0")
         if not isinstance(self.sample, Mapping):
             raise ScenarioError("sweep: sample must be a table of dotted keys and [low, high]")
-        for key, given in self.sample.items():
-            if given is not None and not (
-                isinstance(given, list | tuple)
-                and len(given) == 2
-                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in given)
-            ):
-                raise ScenarioError(
-                    f"sweep: sample {key!r} = {given!r}; expected [low, high] (two numbers) or "
-                    f"[] for the declared bounds"
-                )
         if self.sample and self.samples < 1:
             raise ScenarioError("sweep: sampled keys need samples ≥ 1")
         if self.samples and not self.sample:
@@ -149,23 +139,12 @@ class Sweep:
 
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The range of every sampled key: given, or the declared bounds of the parameter."""
-        out = {}
-        kinds = Scenario.sections()
-        for key, given in self.sample.items():
-            section, _, name = key.partition(".")
-            if section not in kinds or name not in kinds[section].params():
-                self.base.replace(**{key: 0})  # raises, naming the key and the nearest one
-            declared = kinds[section].params()[name]
-            if declared.kind not in (int, float):
-                raise ScenarioError(f"sweep: {key} is not numeric; put it in the grid instead")
-            low, high = given if given is not None else (declared.low, declared.high)
-            if low is None or high is None or not np.isfinite([low, high]).all() or low > high:
-                raise ScenarioError(
-                    f"sweep: {key} needs a finite range [low, high] (declared: "
-                    f"{declared.allowed()})"
-                )
-            out[key] = (float(low), float(high))
-        return out
+        return {
+            key: sample_range(
+                self.base, key, given, where="sweep", hint="put it in the grid instead"
+            )
+            for key, given in self.sample.items()
+        }
 
     def sampled(self) -> list[dict[str, Any]]:
         """``samples`` points over the sampled keys (Latin hypercube, Sobol or random)."""

@@ -180,12 +180,14 @@ def test_latin_hypercube_samples_within_declared_bounds() -> None:
 
 def test_sampling_needs_a_finite_numeric_range() -> None:
     base = Scenario.preset("village")
-    with pytest.raises(ScenarioError, match="training.follower_gain needs a finite range"):
+    with pytest.raises(ScenarioError, match="training.follower_gain has no declared range on"):
         Sweep(base, sample={"training.follower_gain": None}, samples=3)
-    with pytest.raises(ScenarioError, match="policy.traffic is not numeric"):
+    with pytest.raises(ScenarioError, match="policy.traffic is .* not numeric.*in the grid"):
         Sweep(base, sample={"policy.traffic": None}, samples=3)
-    with pytest.raises(ScenarioError, match="did you mean 'trust_weight'"):
+    with pytest.raises(ScenarioError, match="did you mean 'decision.trust_weight'"):
         Sweep(base, sample={"decision.trust_weigth": [1, 2]}, samples=3)
+    with pytest.raises(ScenarioError, match=r"\[2.0, 1.0\]; expected a finite range with low < h"):
+        Sweep(base, sample={"decision.trust_weight": [2.0, 1.0]}, samples=3)
 
 
 def test_samples_without_keys_to_sample_is_an_error() -> None:
