@@ -28,7 +28,7 @@ import pandas as pd
 
 from laotie import Scenario
 from laotie.executors import Executor
-from laotie.experiment import Report
+from laotie.experiment import Report, save_figure
 from laotie.runs import t_interval
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -279,12 +279,7 @@ def _findings(levels: pd.DataFrame, marginal: pd.DataFrame, n_pool: int) -> list
 
 
 def _plot(levels: pd.DataFrame, marginal: pd.DataFrame, folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     shown = {
         "trust_gmv": "trust-family GMV gain (RMB)",
@@ -318,8 +313,7 @@ def _plot(levels: pd.DataFrame, marginal: pd.DataFrame, folder: Path) -> Path:
         ax.set_xlabel("middle of the step in k")
     fig.tight_layout()
     path = folder / f"{NAME}_returns.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 from laotie import Scenario
 from laotie.errors import LaotieError
 from laotie.executors import Executor
-from laotie.experiment import Report
+from laotie.experiment import Report, save_figure
 from laotie.runs import paired, t_interval
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -303,12 +303,7 @@ def _findings(final: pd.DataFrame, speed: pd.DataFrame, regions: pd.DataFrame) -
 
 
 def _plot_curves(daily: pd.DataFrame, folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     shown = {
         "share_informed": ("all residents", "baseline_share"),
@@ -336,18 +331,12 @@ def _plot_curves(daily: pd.DataFrame, folder: Path) -> Path:
     fig.suptitle("Coverage of one government notice (mean, 95 % CI)", fontsize=10)
     fig.tight_layout()
     path = folder / f"{NAME}_coverage.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 
 def _plot_regions(regions: pd.DataFrame, final: pd.DataFrame, folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     fig, ax = plt.subplots(figsize=(8, 3.8))
     width = 0.8 / len(ARMS)
@@ -366,8 +355,7 @@ def _plot_regions(regions: pd.DataFrame, final: pd.DataFrame, folder: Path) -> P
     ax.set_title("Coverage per county-level unit (mean, 95 % CI)", fontsize=10)
     fig.tight_layout()
     path = folder / f"{NAME}_regions.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 

@@ -36,9 +36,9 @@ import pandas as pd
 
 from laotie import Scenario
 from laotie.executors import Executor
-from laotie.experiment import Report
+from laotie.experiment import Report, interval_columns, save_figure
 from laotie.metrics import gini, top_share
-from laotie.runs import paired, t_interval
+from laotie.runs import paired
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "poverty_alleviation"
@@ -213,8 +213,7 @@ def per_run(
 def _with_intervals(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> dict:
     row: dict[str, object] = {}
     for column in columns:
-        mean, low, high = t_interval(frame[column].to_numpy())
-        row.update({column: mean, f"{column}_low": low, f"{column}_high": high})
+        row.update(interval_columns(frame[column].to_numpy(), column))
     return row
 
 
@@ -503,12 +502,7 @@ def _sorted_curves(
 
 
 def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for channel in CHANNELS:
@@ -525,18 +519,12 @@ def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], fold
     ax.legend(title="producers.channel")
     fig.tight_layout()
     path = folder / f"{NAME}_distribution.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 
 def _plot_recruiting(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     fig, axes = plt.subplots(1, len(RECRUIT_CHANNELS), figsize=(9.6, 4.0), sharey=True)
     for ax, channel in zip(axes, RECRUIT_CHANNELS, strict=True):
@@ -556,8 +544,7 @@ def _plot_recruiting(result: SweepResult, incomes: dict[int, np.ndarray], folder
     )
     fig.tight_layout()
     path = folder / f"{NAME}_recruiting.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from laotie import Scenario
 from laotie.executors import Executor
-from laotie.experiment import Report
+from laotie.experiment import Report, save_figure
 from laotie.runs import paired
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -166,12 +166,7 @@ def _findings(table: pd.DataFrame) -> list[str]:
 
 
 def _plot(measures: pd.DataFrame, folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from laotie._io import atomic_write
 
     shown = [
         "non_head_traffic_share",
@@ -194,8 +189,7 @@ def _plot(measures: pd.DataFrame, folder: Path) -> Path:
     fig.suptitle("Head vs inclusive traffic: one dot per replication, mean ± sd")
     fig.tight_layout()
     path = folder / "traffic_policy.png"
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laotie.experiment import Report
-from laotie.runs import t_interval
+from laotie.experiment import Report, interval_columns, save_figure
+from laotie.experiment import describe_interval as _ci
 from laotie.scenario import Scenario
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -183,11 +183,6 @@ def paired_series(table: pd.DataFrame, column: str, authenticity: float) -> pd.D
     return shocked, plain
 
 
-def interval(values: np.ndarray, name: str) -> dict[str, float]:
-    mean, low, high = t_interval(np.asarray(values, dtype=float))
-    return {name: mean, f"{name}_low": low, f"{name}_high": high}
-
-
 def recovery_days(
     shocked: pd.DataFrame, plain: pd.DataFrame, start: int, share: float
 ) -> np.ndarray:
@@ -258,7 +253,7 @@ def tables_for(
         }
         row: dict[str, Any] = {"authenticity_mean": a}
         for name, values in measures.items():
-            row |= interval(values, name)
+            row |= interval_columns(values, name)
             effects.setdefault(name, {})[a] = values
         for name in ("days_to_halve_trust_gap", "days_to_recover_gmv_90"):
             done = measures[name]
@@ -267,16 +262,16 @@ def tables_for(
         for d in trust_s.columns:
             timeline.append(
                 {"authenticity_mean": a, "day": int(d)}
-                | interval(trust_s[d], "product_buyer_trust_shocked")
-                | interval(trust_p[d], "product_buyer_trust_unshocked")
-                | interval(all_s[d], "past_buyer_trust_shocked")
-                | interval(all_p[d], "past_buyer_trust_unshocked")
-                | interval(gmv_s[d] - gmv_p[d], "creator_gmv_difference")
+                | interval_columns(trust_s[d], "product_buyer_trust_shocked")
+                | interval_columns(trust_p[d], "product_buyer_trust_unshocked")
+                | interval_columns(all_s[d], "past_buyer_trust_shocked")
+                | interval_columns(all_p[d], "past_buyer_trust_unshocked")
+                | interval_columns(gmv_s[d] - gmv_p[d], "creator_gmv_difference")
             )
     lo, hi = AUTHENTICITY
     difference = {"authenticity_mean": f"{hi:g} − {lo:g} (paired)"}
     for name, by_a in effects.items():
-        difference |= interval(by_a[hi] - by_a[lo], name)
+        difference |= interval_columns(by_a[hi] - by_a[lo], name)
     difference["days_to_halve_trust_gap_runs"] = ""
     difference["days_to_recover_gmv_90_runs"] = ""
     summary_table = pd.DataFrame(summary)
@@ -300,8 +295,8 @@ def tables_for(
                     ["gmv", "orders", "exposures"]
                 ].sum()
                 s, p = sums.loc[shocked_point], sums.loc[plain_point]
-                row |= interval((p["gmv"] - s["gmv"]).to_numpy(), f"gmv_lost_{window}")
-                row |= interval(
+                row |= interval_columns((p["gmv"] - s["gmv"]).to_numpy(), f"gmv_lost_{window}")
+                row |= interval_columns(
                     (s["orders"] / s["exposures"] - p["orders"] / p["exposures"]).to_numpy(),
                     f"conversion_change_{window}",
                 )
@@ -315,9 +310,6 @@ def tables_for(
 
 # ---------------------------------------------------------------------------- figures
 def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     folder = out / "figures"
@@ -366,8 +358,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
     axes[2].set_title("Creator GMV, shocked − unshocked (paired)")
     fig.tight_layout()
     paths.append(folder / "trust_shock_creator.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
 
     channels = tables["shock_channels"]
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -397,16 +388,8 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
     ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(folder / "trust_shock_channels.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
     return paths
-
-
-def _ci(row: pd.Series, column: str, fmt: str = ".3g") -> str:
-    return (
-        f"{row[column]:{fmt}} (95 % CI {row[f'{column}_low']:{fmt}} to "
-        f"{row[f'{column}_high']:{fmt}})"
-    )
 
 
 def findings(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> list[str]:

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laotie.experiment import Report
-from laotie.runs import t_interval
+from laotie.experiment import Report, interval_columns, save_figure
+from laotie.experiment import describe_interval as _ci
 from laotie.scenario import Scenario
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -102,22 +102,17 @@ def by_arm(result: SweepResult, metric: str, channel: str | None, names: list[st
     return values
 
 
-def interval_row(values: np.ndarray, name: str) -> dict[str, float]:
-    mean, low, high = t_interval(np.asarray(values, dtype=float))
-    return {name: mean, f"{name}_low": low, f"{name}_high": high}
-
-
 def channel_table(result: SweepResult, names: list[str], arm: str) -> pd.DataFrame:
     """Per-channel metrics of one arm, mean and 95 % t interval over replications."""
     rows = []
     for channel in CHANNEL_ROWS:
         row: dict[str, Any] = {"channel": channel}
         for metric in CHANNEL_METRICS:
-            row |= interval_row(by_arm(result, metric, channel, names)[arm], metric)
+            row |= interval_columns(by_arm(result, metric, channel, names)[arm], metric)
         family = channel if channel in ("trust", "traffic", "all") else None
         if family is not None:
             repurchase = by_arm(result, f"monthly_repurchase_{family}", None, names)[arm]
-            row |= interval_row(repurchase, "monthly_repurchase")
+            row |= interval_columns(repurchase, "monthly_repurchase")
         else:
             row |= {"monthly_repurchase": np.nan} | dict.fromkeys(
                 ("monthly_repurchase_low", "monthly_repurchase_high"), np.nan
@@ -138,7 +133,9 @@ def ratio_table(result: SweepResult, names: list[str], arm: str) -> pd.DataFrame
         ("repeat_share", "trust", "traffic"),
     ):
         ratio = by_arm(result, metric, top, names)[arm] / by_arm(result, metric, bottom, names)[arm]
-        rows.append({"metric": metric, "ratio": f"{top} / {bottom}"} | interval_row(ratio, "value"))
+        rows.append(
+            {"metric": metric, "ratio": f"{top} / {bottom}"} | interval_columns(ratio, "value")
+        )
     for top, bottom in (("trust", "traffic"),):
         ratio = (
             by_arm(result, f"monthly_repurchase_{top}", None, names)[arm]
@@ -146,7 +143,7 @@ def ratio_table(result: SweepResult, names: list[str], arm: str) -> pd.DataFrame
         )
         rows.append(
             {"metric": "monthly_repurchase", "ratio": f"{top} / {bottom}"}
-            | interval_row(ratio, "value")
+            | interval_columns(ratio, "value")
         )
     return pd.DataFrame(rows)
 
@@ -158,7 +155,7 @@ def attribution_table(result: SweepResult, names: list[str]) -> pd.DataFrame:
     for arm in names:
         row: dict[str, Any] = {"arm": arm}
         for family, values in gmv.items():
-            row |= interval_row(values[arm], f"gmv_{family}")
+            row |= interval_columns(values[arm], f"gmv_{family}")
         rows.append(row)
     total = gmv["all"]
     effects = (
@@ -174,8 +171,8 @@ def attribution_table(result: SweepResult, names: list[str]) -> pd.DataFrame:
         ),
     )
     for label, difference in effects:
-        row = {"arm": label} | interval_row(difference, "gmv_all")
-        row |= interval_row(difference / total["both"], "share_of_both")
+        row = {"arm": label} | interval_columns(difference, "gmv_all")
+        row |= interval_columns(difference / total["both"], "share_of_both")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -194,11 +191,11 @@ def strength_table(result: SweepResult) -> pd.DataFrame:
             "trust_weight": float(points.at[point, "decision.trust_weight"]),
             "authenticity_mean": float(points.at[point, "creators.authenticity_mean"]),
         }
-        row |= interval_row(trust[label], "conversion_trust")
-        row |= interval_row(traffic[label], "conversion_traffic")
-        row |= interval_row(trust[label] / traffic[label], "ratio_trust_traffic")
-        row |= interval_row(follow[label] / store[label], "ratio_follow_storefront")
-        row |= interval_row(trust[label] - traffic[label], "gap_trust_minus_traffic")
+        row |= interval_columns(trust[label], "conversion_trust")
+        row |= interval_columns(traffic[label], "conversion_traffic")
+        row |= interval_columns(trust[label] / traffic[label], "ratio_trust_traffic")
+        row |= interval_columns(follow[label] / store[label], "ratio_follow_storefront")
+        row |= interval_columns(trust[label] - traffic[label], "gap_trust_minus_traffic")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -213,12 +210,12 @@ def order_value_table(result: SweepResult, names: list[str]) -> pd.DataFrame:
     rows = []
     for name in names:
         row: dict[str, Any] = {"case": name}
-        row |= interval_row(trust[name], "order_value_trust")
-        row |= interval_row(traffic[name], "order_value_traffic")
-        row |= interval_row(items_trust[name], "items_trust")
-        row |= interval_row(items_traffic[name], "items_traffic")
-        row |= interval_row(ratio[name], "ratio")
-        row |= interval_row(ratio[name] - ratio[names[0]], "ratio_minus_default")
+        row |= interval_columns(trust[name], "order_value_trust")
+        row |= interval_columns(traffic[name], "order_value_traffic")
+        row |= interval_columns(items_trust[name], "items_trust")
+        row |= interval_columns(items_traffic[name], "items_traffic")
+        row |= interval_columns(ratio[name], "ratio")
+        row |= interval_columns(ratio[name] - ratio[names[0]], "ratio_minus_default")
         row["t6_target"] = T6_RATIO
         rows.append(row)
     return pd.DataFrame(rows)
@@ -233,9 +230,6 @@ def _errorbars(table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     folder = out / "figures"
@@ -260,8 +254,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     fig.suptitle("Channels with both families on (mean, 95 % CI over replications)")
     fig.tight_layout()
     paths.append(folder / "trust_vs_traffic_channels.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
 
     attribution = tables["attribution"]
     arms = attribution.iloc[: len(ATTRIBUTION_ARMS)]
@@ -295,8 +288,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     axes[1].set_title("What each family adds")
     fig.tight_layout()
     paths.append(folder / "trust_vs_traffic_attribution.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
 
     strength = tables["trust_strength"]
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -316,8 +308,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(folder / "trust_vs_traffic_strength.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
 
     order = tables["order_value"]
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -337,19 +328,11 @@ def figures(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(folder / "trust_vs_traffic_order_value.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
     return paths
 
 
 # ---------------------------------------------------------------------------- findings
-def _ci(row: pd.Series, column: str, fmt: str = ".3g") -> str:
-    return (
-        f"{row[column]:{fmt}} (95 % CI {row[f'{column}_low']:{fmt}} to "
-        f"{row[f'{column}_high']:{fmt}})"
-    )
-
-
 def _direction(before: pd.Series, after: pd.Series, column: str = "ratio_trust_traffic") -> str:
     """How ``after`` compares with ``before``: whether their 95 % intervals are apart."""
     if after[f"{column}_low"] > before[f"{column}_high"]:

@@ -520,6 +520,9 @@ def _run_experiment(args: argparse.Namespace) -> int:
         for name in experiment_names():
             print(f"{name:<22} {load_experiment(name).QUESTION}")
         return 0
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command draws only into files
     executor = executor_for(args.workers, args.scheduler)
     command = ["laotie", "experiment", args.name] + (["--quick"] if args.quick else [])
     out = args.out or Path("out") / args.name

@@ -36,11 +36,14 @@ from .params import did_you_mean
 
 __all__ = [
     "Report",
+    "describe_interval",
     "experiment_names",
+    "interval_columns",
     "interval_table",
     "load_experiment",
     "main",
     "run_experiment",
+    "save_figure",
 ]
 
 _PLACES = (
@@ -139,6 +142,38 @@ class Report:
         return "\n".join(lines)
 
 
+def interval_columns(values: Any, name: str) -> dict[str, float]:
+    """``{name, name_low, name_high}``: the mean of ``values`` (NaN ignored) and its 95 %
+    t interval, as the table columns that :func:`markdown` shows as ``name [95 % CI]``."""
+    from .runs import t_interval
+
+    mean, low, high = t_interval(np.asarray(values, dtype=float))
+    return {name: mean, f"{name}_low": low, f"{name}_high": high}
+
+
+def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
+    """``"mean (95 % CI low to high)"`` of a table row's ``column`` and its interval columns,
+    for the findings' plain words."""
+    return (
+        f"{row[column]:{fmt}} (95 % CI {row[f'{column}_low']:{fmt}} to "
+        f"{row[f'{column}_high']:{fmt}})"
+    )
+
+
+def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:
+    """Write ``figure`` as a PNG at ``path`` atomically, close it, and return ``path``.
+
+    Experiments draw with pyplot but never choose matplotlib's backend: the command line
+    (``laotie experiment``, ``python experiments/NAME.py``) picks the headless one, and a
+    notebook keeps its own.
+    """
+    import matplotlib.pyplot as plt
+
+    atomic_write(path, lambda p: figure.savefig(p, format="png", dpi=dpi))
+    plt.close(figure)
+    return path
+
+
 def interval_table(compared: pd.DataFrame, digits: int = 4) -> pd.Series:
     """``mean [low, high]`` strings from a table with ``mean``, ``mean_low``, ``mean_high``."""
     return pd.Series(
@@ -223,6 +258,9 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     args = parser.parse_args(argv)
     if name is None:
         raise LaotieError("experiment.main needs the experiment's name")
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command draws only into files
     out = args.out if args.out is not None else Path("out") / name
     report = run_experiment(
         name,
