@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LaotieError, ScenarioError
+from .executors import add_executor_arguments
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -191,12 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("spec", type=Path, help="the sweep spec (TOML)")
     sweep.add_argument("--out", metavar="DIR", type=Path, required=True, help="results folder")
-    sweep.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
-    sweep.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'laotie[distributed]')",
-    )
+    add_executor_arguments(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_run_sweep)
 
@@ -211,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Run an experiment of experiments/ (trust against traffic, poverty alleviation, the "
             "last mile, creator training, traffic policy, trust shocks). It writes tables (CSV "
-            "and Markdown, with 95 %% intervals), figures and report.md under --out; rerunning "
+            "and Markdown, with 95 % intervals), figures and report.md under --out; rerunning "
             "it skips the runs already stored there."
         ),
         epilog=(
@@ -228,10 +224,7 @@ def _parser() -> argparse.ArgumentParser:
     experiment.add_argument(
         "--out", metavar="DIR", type=Path, help="results folder (default: out/NAME)"
     )
-    experiment.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
-    experiment.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster (tcp://HOST:PORT)"
-    )
+    add_executor_arguments(experiment)
     experiment.set_defaults(run=_run_experiment)
 
     params = sub.add_parser(

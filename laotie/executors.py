@@ -28,7 +28,15 @@ from typing import Any, TypeVar
 
 from .errors import LaotieError
 
-__all__ = ["Dask", "Executor", "Lost", "Processes", "Serial", "executor_for"]
+__all__ = [
+    "Dask",
+    "Executor",
+    "Lost",
+    "Processes",
+    "Serial",
+    "add_executor_arguments",
+    "executor_for",
+]
 
 T = TypeVar("T")
 
@@ -196,3 +204,15 @@ def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = N
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
     return Serial() if workers == 1 else Processes(workers)
+
+
+def add_executor_arguments(parser: Any) -> None:
+    """``--workers N`` and ``--scheduler ADDRESS`` on an argparse parser: the options that
+    :func:`executor_for` turns into an executor (``laotie sweep``, ``sensitivity``,
+    ``experiment``)."""
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'laotie[distributed]')",
+    )

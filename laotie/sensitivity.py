@@ -43,7 +43,7 @@ import pandas as pd
 
 from ._io import atomic_write, plain
 from .errors import LaotieError, ScenarioError
-from .executors import Executor, executor_for
+from .executors import Executor, add_executor_arguments, executor_for
 from .metrics import ROWS
 from .params import did_you_mean
 from .results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
@@ -672,12 +672,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     )
     parser.add_argument("spec", type=Path, help="the sensitivity spec (TOML)")
     parser.add_argument("--out", metavar="DIR", type=Path, required=True, help="results folder")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'laotie[distributed]')",
-    )
+    add_executor_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=command)
     return parser
