@@ -32,7 +32,7 @@ import json
 import numbers
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -712,10 +712,6 @@ class SweepResult:
             _write_table(path, getattr(self, name))
             written.append(path)
         return written
-
-    def __iter__(self) -> Iterator[pd.DataFrame]:
-        """``runs, daily = run_sweep(...)`` still works: the runs and daily tables."""
-        return iter((self.runs, self.daily))
 
 
 def failures(table: pd.DataFrame | SweepResult) -> pd.DataFrame:
