@@ -36,12 +36,23 @@ ORDER_VALUE_EDGES = np.concatenate(([0.0], np.logspace(0, 5, 61), [np.inf]))
 and everything above."""
 
 
-def order_value_histogram(channel: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Counts of orders per channel (rows: CHANNELS) and order-value bin (ORDER_VALUE_EDGES)."""
+def order_value_histogram(
+    channel: np.ndarray,
+    value: np.ndarray,
+    replication: np.ndarray | None = None,
+    replications: int = 1,
+) -> np.ndarray:
+    """Counts of orders per channel (rows: CHANNELS) and order-value bin (ORDER_VALUE_EDGES);
+    with ``replication`` (of each order), one such table per replication (first axis)."""
     n_bins = len(ORDER_VALUE_EDGES) - 1
+    k = len(CHANNELS)
     bins = np.searchsorted(ORDER_VALUE_EDGES, value, side="right") - 1
-    flat = np.bincount(channel.astype(np.int64) * n_bins + bins, minlength=len(CHANNELS) * n_bins)
-    return flat.reshape(len(CHANNELS), n_bins)
+    row = channel.astype(np.int64)
+    if replication is not None:
+        row = row + k * np.asarray(replication, np.int64)
+    flat = np.bincount(row * n_bins + bins, minlength=replications * k * n_bins)
+    table = flat.reshape(replications, k, n_bins)
+    return table if replication is not None else table[0]
 
 
 COUNTS: tuple[str, ...] = (
@@ -80,19 +91,17 @@ COLUMNS: tuple[str, ...] = (
 
 
 class DayCounter:
-    """Counts per channel and family for one day, reusing scratch flags of size n_nodes."""
+    """Counts per replication, channel and family for one day.
 
-    def __init__(self, n_nodes: int) -> None:
-        self._flags = np.zeros(n_nodes, dtype=bool)
+    Users are node ids; with lockstep replications, stacked ids whose replication is
+    ``user // nodes_per_replication``.
+    """
 
-    def _distinct(self, users: np.ndarray) -> int:
-        # Sorting a few users is cheaper than scanning the flags of every node.
-        if len(users) < 2048:
-            return len(np.unique(users))
-        self._flags[users] = True
-        count = int(np.count_nonzero(self._flags))
-        self._flags[users] = False
-        return count
+    def __init__(self, n_nodes: int, nodes_per_replication: int | None = None) -> None:
+        self._nodes = nodes_per_replication or n_nodes
+        self._replications = max(1, n_nodes // max(self._nodes, 1))
+        # Scratch flags per node: bit c (exposed in channel c), bit 4 + c (ordered in it).
+        self._flags = np.zeros(n_nodes, dtype=np.uint8)
 
     def count(
         self,
@@ -105,29 +114,40 @@ class DayCounter:
         new_follows: np.ndarray,
         budget_blocked: np.ndarray,
     ) -> np.ndarray:
-        """An array of shape (len(ROWS), len(COUNTS)) of today's counts.
+        """An array of shape (replications, len(ROWS), len(COUNTS)) of today's counts.
 
         ``exposure_users`` holds, for each channel of :data:`CHANNELS` in order, the user of
-        every exposure; orders are given one entry per order with their channel code.
+        every exposure; orders are given one entry per order with their channel code;
+        ``new_follows`` and ``budget_blocked`` per channel, or per replication and channel.
         """
-        out = np.zeros((len(ROWS), len(COUNTS)))
+        R = self._replications
         k = len(CHANNELS)
-        out[:k, 0] = [len(users) for users in exposure_users]
-        out[:k, 2] = np.bincount(order_channel, minlength=k)
-        out[:k, 4] = np.bincount(order_channel, weights=order_value, minlength=k)
-        out[:k, 5] = np.bincount(order_channel, weights=order_items, minlength=k)
-        out[:k, 6] = np.bincount(order_channel, weights=order_repeat, minlength=k)
-        out[:k, 7] = new_follows
-        out[:k, 8] = budget_blocked
+        out = np.zeros((R, len(ROWS), len(COUNTS)))
+        for c, users in enumerate(exposure_users):
+            out[:, c, 0] = np.bincount(users // self._nodes, minlength=R)
+        key = (order_user // self._nodes).astype(np.int64) * k + order_channel
+        for column, weights in ((2, None), (4, order_value), (5, order_items), (6, order_repeat)):
+            out[:, :k, column] = np.bincount(key, weights=weights, minlength=R * k).reshape(R, k)
+        out[:, :k, 7] = new_follows
+        out[:, :k, 8] = budget_blocked
+        # Distinct exposed users and buyers of every row from one set of flags per node.
+        flags = self._flags
+        for c, users in enumerate(exposure_users):
+            flags[users] |= np.uint8(1 << c)
+        for c in range(k):
+            flags[order_user[order_channel == c]] |= np.uint8(1 << (4 + c))
+        touched = np.flatnonzero(flags)
+        held = flags[touched]
+        flags[touched] = 0
+        replication = touched // self._nodes
         for row, name in enumerate(ROWS):
             members = (row,) if row < k else FAMILIES[name]
             if row >= k:
-                out[row] = out[list(members)].sum(axis=0)
-            exposed = np.concatenate([exposure_users[c] for c in members])
-            in_row = np.zeros(k, bool)
-            in_row[list(members)] = True
-            out[row, 1] = self._distinct(exposed)
-            out[row, 3] = self._distinct(order_user[in_row[order_channel]])
+                out[:, row] = out[:, list(members)].sum(axis=1)
+            bits = sum(1 << c for c in members)
+            for column, shift in ((1, 0), (3, 4)):
+                mask = (held & np.uint8(bits << shift)) != 0
+                out[:, row, column] = np.bincount(replication[mask], minlength=R)
         return out
 
 

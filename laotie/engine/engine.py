@@ -8,13 +8,16 @@ the listeners of yesterday's satisfied buyers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
 from .._random import SeedLike, as_seed_sequence
+from ..errors import LaotieError, ScenarioError
 from ..graph._core import TrustGraph
 from ..metrics import (
     CHANNELS,
@@ -30,7 +33,10 @@ from ..scenario import Scenario
 from .information import InformationState
 from .market import Market, expand_rows
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Replication"]
+
+Draw = Callable[[np.random.Generator, int, Any], np.ndarray]
+"""``draw(rng, k, at)``: k random numbers for the entries ``at`` of one replication."""
 
 _PHASES = (
     "activity",
@@ -118,6 +124,38 @@ class Orders:
     experienced: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
+@dataclass
+class ReplicationMarket:
+    """The parts of the market a replication's results read."""
+
+    is_head: np.ndarray
+
+
+@dataclass
+class Replication:
+    """What one replication of a lockstep engine recorded, indexed as in an engine of that
+    replication alone: creators ``0 .. C-1``, sellers (creators, then storefronts),
+    producers and listings by their local ids. Arrays are views of the engine's state."""
+
+    replication: int
+    day: int
+    graph: TrustGraph
+    scenario: Scenario
+    seed_sequence: np.random.SeedSequence
+    market: ReplicationMarket
+    history: list[np.ndarray]
+    repurchase: list[dict[str, float]]
+    order_values: np.ndarray
+    information: InformationState
+    creator_income: np.ndarray
+    creator_exposures: np.ndarray
+    producer_income: np.ndarray
+    producer_orders: np.ndarray
+    producer_buyers: np.ndarray
+    seller_gmv: np.ndarray
+    listing_orders: np.ndarray
+
+
 class Engine:
     """The market of a scenario on a trust graph, advanced one day per :meth:`step`.
 
@@ -127,9 +165,15 @@ class Engine:
         The city; it is not modified (the engine copies the trust it changes).
     scenario : Scenario
         Every parameter of the model.
-    seed : int, SeedSequence, Generator or None
+    seed : int, SeedSequence, Generator or None, or a list of them
         The market is initialised from one child stream of the seed and the days draw from
-        another, so the same seed gives identical results.
+        another, so the same seed gives identical results. A list of R seeds runs R
+        replications in lockstep: one engine whose state arrays stack the replications
+        (:class:`~laotie.engine.market.Layout`), so that each day is one pass of the same
+        vectorised operations for all of them and the graph's structure is shared.
+        Replication r's numbers are identical to those of an engine given ``seed[r]`` alone
+        (each replication draws from its own streams, in the same order); read them with
+        :meth:`replication`.
     threads : int, optional
         2 builds the storefront and word-of-mouth exposures in a second thread while the
         creator channels are built; 1 builds them one after the other. The results are
@@ -151,22 +195,39 @@ class Engine:
             (2 if graph.n_nodes >= THREAD_THRESHOLD else 1) if threads is None else threads
         )
         self._executor: ThreadPoolExecutor | None = None
-        self.seed_sequence = as_seed_sequence(seed)
-        market_seq, day_seq = self.seed_sequence.spawn(2)
-        self.market = Market(graph, scenario, np.random.default_rng(market_seq))
-        # One stream per phase: changing one phase's parameters (or turning it off) leaves
-        # the other phases' draws as they were, so arms of a comparison share their random
-        # numbers wherever their rules agree.
-        children = dict(zip(_PHASES, day_seq.spawn(len(_PHASES)), strict=True))
-        self.rngs = {phase: np.random.default_rng(child) for phase, child in children.items()}
+        seeds = list(seed) if isinstance(seed, list | tuple) else [seed]
+        if not seeds:
+            raise ScenarioError("Engine: seed = []; give one seed per lockstep replication")
+        R = len(seeds)
+        if R * graph.n_nodes >= 2**31:
+            raise ScenarioError(
+                f"Engine: {R} lockstep replications of {graph.n_nodes:,} residents exceed the "
+                "2**31 stacked node ids of the engine; use fewer replications per engine"
+            )
+        self.replications = R
+        self.seed_sequences = [as_seed_sequence(one) for one in seeds]
+        spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
+        self.market = Market(
+            graph, scenario, [np.random.default_rng(market) for market, _ in spawned]
+        )
+        # One stream per phase (and per replication): changing one phase's parameters (or
+        # turning it off) leaves the other phases' draws as they were, so arms of a
+        # comparison share their random numbers wherever their rules agree.
+        children = [dict(zip(_PHASES, day.spawn(len(_PHASES)), strict=True)) for _, day in spawned]
+        self.rngs = {
+            phase: [np.random.default_rng(c[phase]) for c in children] for phase in _PHASES
+        }
         m = self.market
-        n = graph.n_nodes
+        layout = m.layout
+        self._nodes = layout.nodes
+        self._creator_replication = np.repeat(np.arange(R), layout.creators)
+        n = m.n_nodes
         self.day = 0
         self.spent = np.zeros(n, np.float64)
         self.ever_ordered = np.zeros(n, bool)
         self.month_flags = np.zeros(n, np.int8)
         self.last_month_flags: np.ndarray | None = None
-        self.repurchase: list[dict[str, float]] = []
+        self._repurchase: list[list[dict[str, float]]] = [[] for _ in range(R)]
         self.active = np.zeros(n, bool)
         self.active_users = np.zeros(0, np.int32)
         self.recommendations = Batch.empty(WOM)
@@ -181,30 +242,35 @@ class Engine:
         self._pair_keys = np.zeros(0, np.int64)
         self._pair_buffer = np.zeros(0, np.int64)
         self.seller_gmv = np.zeros(m.n_sellers)
-        self.history: list[np.ndarray] = []
+        # Per day, the counts of every replication: shape (R, len(ROWS), len(COUNTS)).
+        self._history: list[np.ndarray] = []
         # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
         # ...), kept for observers that follow particular buyers or products between days.
         self.orders_today: Orders = Orders(Batch.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
-        self.order_values = np.zeros((len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
-        self._counter = DayCounter(n)
+        self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
+        self._counter = DayCounter(n, layout.nodes)
         self.trained: np.ndarray = np.zeros(0, np.int32)
         self.listing_orders = np.zeros(len(m.listing_product), np.int64)
-        self.shock_listing = -1
-        self.shock_product = -1
-        self.shock_seller = -1
-        self._shock_restore = np.float32(np.nan)
-        self.information = InformationState(graph, m, scenario, children["information"])
+        # The shocked listing, product and seller per replication (stacked ids; -1: none).
+        self._shock = np.full((3, R), -1, np.int64)
+        self._shock_restore = np.full(R, np.nan, np.float32)
+        self._informations = [
+            InformationState(graph, m.listeners.replication(r), scenario, c["information"])
+            for r, c in enumerate(children)
+        ]
+        self._active_bounds = np.zeros(R + 1, np.int64)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> np.ndarray:
-        """Advance one day; return the day's counts (rows: channels, columns: metrics.COUNTS)."""
+        """Advance one day; return the day's counts (rows: metrics.ROWS, columns:
+        metrics.COUNTS), with a first axis of replications when there are several."""
         s = self.scenario
         m = self.market
         m.follows.merge_buffer()
         if self.day == s.training.day:
             self._train()
         if s.shock.day >= 0 and self.day in (s.shock.day, s.shock.day + s.shock.days):
-            self._shock()
+            self._apply_shock()
         if self.day % 30 == 0:
             self._new_month()
         self._activity()
@@ -229,8 +295,13 @@ class Engine:
         orders, blocked = self._decide(exposures)
         new_follows = self._outcomes(orders)
         self.orders_today = orders
-        self.information.step(self.day, self.active_users)
+        n = self._nodes
+        for r, information in enumerate(self._informations):
+            a, b = self._active_bounds[r], self._active_bounds[r + 1]
+            information.step(self.day, self.active_users[a:b] - r * n)
         by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
+        follows = np.zeros((self.replications, len(CHANNELS)), np.int64)
+        follows[:, DISCOVERY] = new_follows
         counts = self._counter.count(
             [by_channel.get(c, np.zeros(0, np.int32)) for c in range(len(CHANNELS))],
             orders.batch.channel,
@@ -238,17 +309,19 @@ class Engine:
             orders.value,
             orders.items,
             (orders.batch.memory != 0).astype(np.float64),
-            np.array([0, new_follows, 0, 0]),
+            follows,
             blocked,
         )
-        self.order_values += order_value_histogram(orders.batch.channel, orders.value)
+        self._order_values += order_value_histogram(
+            orders.batch.channel, orders.value, orders.batch.user // n, self.replications
+        )
         creator_exposure = exposures.channel <= DISCOVERY
         self.creator_exposures += np.bincount(
             exposures.source[creator_exposure], minlength=m.n_creators
         )
-        self.history.append(counts)
+        self._history.append(counts)
         self.day += 1
-        return counts
+        return counts[0] if self.replications == 1 else counts
 
     def _traffic_and_wom_exposures(self) -> list[Batch]:
         return [self._storefront_exposures(), self._wom_exposures()]
@@ -279,60 +352,206 @@ class Engine:
         for _ in steps:
             self.step()
 
+    # ------------------------------------------------------------------ replications
+    def _sorted_draws(self, phase: str, counts: np.ndarray, draw: Draw) -> np.ndarray:
+        """``draw(rng, k, part)`` for each replication in order, concatenated: replication
+        r draws its ``counts[r]`` numbers from its own stream of ``phase``; ``part`` is the
+        slice of the (replication-sorted) entries it draws for."""
+        rngs = self.rngs[phase]
+        if self.replications == 1:
+            return draw(rngs[0], int(counts[0]), slice(None))
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        return np.concatenate(
+            [
+                draw(rng, int(bounds[r + 1] - bounds[r]), slice(bounds[r], bounds[r + 1]))
+                for r, rng in enumerate(rngs)
+            ]
+        )
+
+    def _draws(self, phase: str, replication: np.ndarray, draw: Draw) -> np.ndarray:
+        """Per-entry draws for entries of the given replications (in any order): replication
+        r's entries get, in their order, the numbers its stream would give a run of it alone.
+        ``draw(rng, k, index)`` draws for the ``k`` entries at ``index``."""
+        if self.replications == 1:
+            return draw(self.rngs[phase][0], len(replication), slice(None))
+        counts = np.bincount(replication, minlength=self.replications)
+        if len(replication) < 2 or bool(np.all(replication[1:] >= replication[:-1])):
+            return self._sorted_draws(phase, counts, draw)
+        order = np.argsort(replication, kind="stable")
+        drawn = self._sorted_draws(phase, counts, lambda g, k, part: draw(g, k, order[part]))
+        out = np.empty_like(drawn)
+        out[order] = drawn
+        return out
+
+    def _bounds(self, ids: np.ndarray, size: int) -> np.ndarray:
+        """Where each replication's entries start in sorted stacked ``ids`` (R + 1 bounds)."""
+        return np.searchsorted(ids, np.arange(self.replications + 1) * size)
+
+    def _single(self, name: str) -> None:
+        if self.replications > 1:
+            raise LaotieError(
+                f"Engine.{name}: this engine runs {self.replications} replications in "
+                f"lockstep; read one with engine.replication(r).{name}"
+            )
+
+    @property
+    def history(self) -> list[np.ndarray]:
+        """The counts of each day so far (one engine run; see :meth:`replication`)."""
+        self._single("history")
+        return [counts[0] for counts in self._history]
+
+    @property
+    def repurchase(self) -> list[dict[str, float]]:
+        """Monthly repurchase rates so far (one engine run; see :meth:`replication`)."""
+        self._single("repurchase")
+        return self._repurchase[0]
+
+    @property
+    def order_values(self) -> np.ndarray:
+        """Orders per channel and order-value bin (one engine run; see :meth:`replication`)."""
+        self._single("order_values")
+        return self._order_values[0]
+
+    @property
+    def information(self) -> InformationState:
+        """Government information (one engine run; see :meth:`replication`)."""
+        self._single("information")
+        return self._informations[0]
+
+    @property
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The run's seed (one engine run; see :meth:`replication`)."""
+        self._single("seed_sequence")
+        return self.seed_sequences[0]
+
+    @property
+    def shock_listing(self) -> int:
+        """The shocked listing (-1 before a shock; one engine run)."""
+        self._single("shock_listing")
+        return int(self._shock[0, 0])
+
+    @property
+    def shock_product(self) -> int:
+        """The shocked product (-1 before a shock; one engine run)."""
+        self._single("shock_product")
+        return int(self._shock[1, 0])
+
+    @property
+    def shock_seller(self) -> int:
+        """The seller of the shocked listing (-1 before a shock; one engine run)."""
+        self._single("shock_seller")
+        return int(self._shock[2, 0])
+
+    def replication(self, r: int) -> Replication:
+        """What replication ``r`` recorded, with the names and local ids an engine of that
+        replication alone would have (``Result.from_engine`` reads it)."""
+        R = self.replications
+        if not 0 <= r < R:
+            raise LaotieError(f"Engine.replication({r!r}): replications are 0 .. {R - 1}")
+        m = self.market
+        layout = m.layout
+        C, S, J = layout.creators, layout.storefronts, layout.producers
+        creators = slice(r * C, (r + 1) * C)
+        producers = slice(r * J, (r + 1) * J)
+        storefronts = slice(m.n_creators + r * S, m.n_creators + (r + 1) * S)
+        return Replication(
+            replication=r,
+            day=self.day,
+            graph=self.graph,
+            scenario=self.scenario,
+            seed_sequence=self.seed_sequences[r],
+            market=ReplicationMarket(is_head=m.is_head[creators]),
+            history=[counts[r] for counts in self._history],
+            repurchase=self._repurchase[r],
+            order_values=self._order_values[r],
+            information=self._informations[r],
+            creator_income=self.creator_income[creators],
+            creator_exposures=self.creator_exposures[creators],
+            producer_income=self.producer_income[producers],
+            producer_orders=self.producer_orders[producers],
+            producer_buyers=self.producer_buyers[producers],
+            seller_gmv=np.concatenate([self.seller_gmv[creators], self.seller_gmv[storefronts]]),
+            listing_orders=self.listing_orders[m.listing_index[r]],
+        )
+
     # ------------------------------------------------------------------ phases
     def _new_month(self) -> None:
         self.spent[:] = 0
         if self.day == 0:
             return
         if self.last_month_flags is not None:
-            before, now = self.last_month_flags, self.month_flags
-            record = {"month": self.day // 30 - 1}
+            R = self.replications
+            before = self.last_month_flags.reshape(R, -1)
+            now = self.month_flags.reshape(R, -1)
+            rates = {}
             for name, bits in (("all", 3), ("trust", 1), ("traffic", 2)):
                 bought = (before & bits) != 0
                 again = bought & ((now & bits) != 0)
-                record[name] = again.sum() / bought.sum() if bought.any() else float("nan")
-            self.repurchase.append(record)
+                rates[name] = (again.sum(axis=1), bought.sum(axis=1))
+            for r in range(R):
+                record: dict[str, float] = {"month": self.day // 30 - 1}
+                for name, (again_r, bought_r) in rates.items():
+                    record[name] = again_r[r] / bought_r[r] if bought_r[r] else float("nan")
+                self._repurchase[r].append(record)
         self.last_month_flags = self.month_flags
         self.month_flags = np.zeros_like(self.month_flags)
 
     def _activity(self) -> None:
         m = self.market
         self.active[self.active_users] = False
-        draws = self.rngs["activity"].random(m.n_users, dtype=np.float32)
+        users = m.layout.users
+        draws = self._sorted_draws(
+            "activity",
+            np.full(self.replications, users),
+            lambda g, k, _: g.random(k, dtype=np.float32),
+        )
         self.active_users = m.users[draws < m.p_active]
         self.active[self.active_users] = True
+        self._active_bounds = self._bounds(self.active_users, self._nodes)
 
     def _posts(self) -> tuple[np.ndarray, np.ndarray]:
         """Posting creators (seller ids) and the listing each features today."""
         m = self.market
         s = self.scenario.creators
-        posting = np.flatnonzero(self.rngs["posts"].random(m.n_creators) < s.post_prob)
+        C = m.layout.creators
+        draws = self._sorted_draws(
+            "posts", np.full(self.replications, C), lambda g, k, _: g.random(k)
+        )
+        posting = np.flatnonzero(draws < s.post_prob)
         start = m.catalogue_ptr[posting]
         size = m.catalogue_ptr[posting + 1] - start
-        featured = start + (self.rngs["posts"].random(len(posting)) * size).astype(np.int64)
+        counts = np.bincount(posting // max(C, 1), minlength=self.replications)
+        featured = start + (
+            self._sorted_draws("posts", counts, lambda g, k, _: g.random(k)) * size
+        ).astype(np.int64)
         return posting, featured
 
     def _reach(self, posting: np.ndarray, active_followers: np.ndarray) -> np.ndarray:
         """Reach ρ_c of every selling creator (0 for those not posting today)."""
         m = self.market
         p = self.scenario.policy
+        R = self.replications
         rho = np.zeros(m.n_creators)
+        replication = self._creator_replication
         if p.traffic == "head":
             followers = m.follows.count[m.creator_node].astype(np.float64)
-            mean = followers.mean() if len(followers) else 0.0
-            if mean > 0:
-                rho[posting] = np.minimum(
-                    1.0, p.reach * (followers[posting] / mean) ** p.head_exponent
-                )
-            else:
-                rho[posting] = p.reach
+            mean = (followers.reshape(R, -1).mean(axis=1) if len(followers) else np.zeros(R))[
+                replication[posting]
+            ]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scaled = np.minimum(1.0, p.reach * (followers[posting] / mean) ** p.head_exponent)
+            rho[posting] = np.where(mean > 0, scaled, p.reach)
             return rho
         rho[posting] = p.reach
         expected = rho * active_followers
-        head = expected[m.is_head].sum()
-        other = expected[~m.is_head].sum()
-        if head > 0 and head > p.head_cap * (head + other):
-            rho[m.is_head] *= p.head_cap * other / ((1 - p.head_cap) * head)
+        # Per replication: the expected exposures of head and of other creators.
+        head = np.bincount(replication[m.is_head], weights=expected[m.is_head], minlength=R)
+        other = np.bincount(replication[~m.is_head], weights=expected[~m.is_head], minlength=R)
+        capped = (head > 0) & (head > p.head_cap * (head + other))
+        if capped.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(capped, p.head_cap * other / ((1 - p.head_cap) * head), 1.0)
+            rho[m.is_head] *= factor[replication[m.is_head]]
         return rho
 
     def _follow_exposures(self, posting: np.ndarray, featured: np.ndarray) -> Batch:
@@ -354,8 +573,9 @@ class Engine:
             np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
         )
         rho = self._reach(posting, active_followers)
-        see_main = self.rngs["follow"].random(len(main)) < rho[seller_main]
-        see_extra = self.rngs["follow"].random(len(extra)) < rho[seller_extra]
+        C = max(m.layout.creators, 1)
+        see_main = self._draws("follow", seller_main // C, _uniform) < rho[seller_main]
+        see_extra = self._draws("follow", seller_extra // C, _uniform) < rho[seller_extra]
         main, seller_main = main[see_main], seller_main[see_main]
         extra, seller_extra = extra[see_extra], seller_extra[see_extra]
         listing_of = np.zeros(m.n_creators, np.int64)
@@ -379,8 +599,6 @@ class Engine:
     def _discovery_exposures(self, posting: np.ndarray, featured: np.ndarray) -> Batch:
         m = self.market
         p = self.scenario.policy
-        n_active = len(self.active_users)
-        n = round(p.discovery_per_active * n_active)
         if p.traffic == "head":
             followers = m.follows.count[m.creator_node[posting]].astype(np.float64)
             weight = m.content_quality[posting] * (1.0 + followers) ** p.head_exponent
@@ -388,10 +606,33 @@ class Engine:
         else:
             eligible = np.flatnonzero(~m.is_head[posting])
             weight = m.content_quality[posting[eligible]]
-        if n == 0 or len(eligible) == 0 or weight.sum() <= 0:
+        # Per replication: its active users view its eligible posts.
+        ends = self._bounds(posting, m.layout.creators)
+        ends = np.searchsorted(eligible, ends)
+        active = self._active_bounds
+        viewers, counts, cdfs = [], np.zeros(self.replications, np.int64), []
+        for r, rng in enumerate(self.rngs["discovery"]):
+            n_active = int(active[r + 1] - active[r])
+            n = round(p.discovery_per_active * n_active)
+            w = weight[ends[r] : ends[r + 1]]
+            if n == 0 or len(w) == 0 or w.sum() <= 0:
+                continue
+            viewers.append(self.active_users[active[r] + rng.integers(0, n_active, n)])
+            counts[r] = n
+            cdfs.append((r, _cdf(w / w.sum())))
+        if not viewers:
             return Batch.empty(DISCOVERY)
-        viewer = self.active_users[self.rngs["discovery"].integers(0, n_active, n)]
-        pick = eligible[self.rngs["discovery"].choice(len(weight), size=n, p=weight / weight.sum())]
+        # Each viewer sees a post drawn in proportion to the weights (inverse CDF, as
+        # Generator.choice(p=...) draws).
+        u = self._sorted_draws("discovery", counts, _uniform)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        pick = np.concatenate(
+            [
+                ends[r] + cdf.searchsorted(u[bounds[r] : bounds[r + 1]], side="right")
+                for r, cdf in cdfs
+            ]
+        )
+        viewer, pick = np.concatenate(viewers), eligible[pick]
         seller = posting[pick]
         creator = m.creator_node[seller]
         keep = viewer != creator
@@ -422,30 +663,53 @@ class Engine:
     def _storefront_exposures(self) -> Batch:
         m = self.market
         s = self.scenario.storefronts
-        n_active = len(self.active_users)
-        n = round(s.impressions_per_active * n_active)
+        S = m.layout.storefronts
+        active = self._active_bounds
+        n_active = np.diff(active)
+        counts = np.array([round(s.impressions_per_active * k) for k in n_active], np.int64)
+        n = int(counts.sum())
         if n == 0:
             return Batch.empty(STOREFRONT)
-        store = m.n_creators + self.rngs["storefront"].choice(m.n_storefronts, n, p=m.ad_share)
+        rngs = self.rngs["storefront"]
+        # Each replication's ads come from its own storefronts, in shares of their budgets
+        # (inverse CDF, as Generator.choice(p=...) draws).
+        u = self._sorted_draws("storefront", counts, _uniform)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        store = m.n_creators + np.concatenate(
+            [
+                r * S + m.ad_cdf[r].searchsorted(u[bounds[r] : bounds[r + 1]], side="right")
+                for r in range(self.replications)
+            ]
+        )
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
-        own = start + (self.rngs["storefront"].random(n) * size).astype(np.int64)
-        viewer = self.active_users[self.rngs["storefront"].integers(0, n_active, n)]
+        own = start + (self._sorted_draws("storefront", counts, _uniform) * size).astype(np.int64)
+        seat = np.concatenate(
+            [
+                rng.integers(0, n_active[r], k)
+                for r, (rng, k) in enumerate(zip(rngs, counts, strict=True))
+                if k
+            ]
+        )
+        viewer = self.active_users[np.repeat(active[:-1], counts) + seat]
         options = own[:, None]
         if s.comparisons > 0:
-            category = m.product_category[m.listing_product[own]]
-            lo = m.category_ptr[category][:, None]
-            count = (m.category_ptr[category + 1] - m.category_ptr[category])[:, None]
-            draws = lo + (self.rngs["storefront"].random((n, s.comparisons)) * count).astype(
-                np.int64
-            )
+            key = m.listing_category_key[own]
+            lo = m.category_ptr[key][:, None]
+            count = (m.category_ptr[key + 1] - m.category_ptr[key])[:, None]
+            draws = lo + (
+                self._sorted_draws(
+                    "storefront", counts, lambda g, k, _: g.random((k, s.comparisons))
+                )
+                * count
+            ).astype(np.int64)
             options = np.concatenate([options, m.store_listings_by_category[draws]], axis=1)
         trust = m.storefront_trust[viewer]
         uidx = m.user_index[viewer]
         memory = np.zeros(options.shape, np.int8)
         known = np.flatnonzero(m.has_storefront_memory[uidx])
         memory[known] = m.storefront_memory[
-            uidx[known, None], m.listing_seller[options[known]] - m.n_creators
+            uidx[known, None], (m.listing_seller[options[known]] - m.n_creators) % S
         ]
         utility = self._utility(
             viewer[:, None], options, trust[:, None], m.listing_promise[options], memory
@@ -477,9 +741,13 @@ class Engine:
         if len(recs) == 0:
             return Batch.empty(WOM)
         lis = m.listeners
-        position, owner = expand_rows(lis.indptr, recs.user.astype(np.int64))
-        listener = lis.listener[position]
-        hear = self.active[listener] & (self.rngs["wom"].random(len(position)) < w.prob)
+        n = self._nodes
+        replication = recs.user.astype(np.int64) // n
+        # The graph's structure is shared: a replication's ties are offset in trust and memory.
+        position, owner = expand_rows(lis.indptr, recs.user - replication * n)
+        listener = lis.listener[position] + (replication * n)[owner].astype(np.int32)
+        position += (replication * lis.n_ties)[owner]
+        hear = self.active[listener] & (self._draws("wom", replication[owner], _uniform) < w.prob)
         position, owner, listener = position[hear], owner[hear], listener[hear]
         return Batch.make(
             len(position),
@@ -514,25 +782,29 @@ class Engine:
         )
 
     def _decide(self, e: Batch) -> tuple[Orders, np.ndarray]:
+        """Today's accepted orders and the orders blocked by budgets (replications x
+        channels)."""
         m = self.market
         s = self.scenario
-        rng = self.rngs["decide"]
+        R = self.replications
         utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
-        candidate = np.flatnonzero(rng.random(len(e)) < expit(utility))
+        replication = e.user // self._nodes
+        candidate = np.flatnonzero(self._draws("decide", replication, _uniform) < expit(utility))
         c = e.take(candidate)
+        replication = replication[candidate]
         d = s.decision
-        items = 1 + rng.poisson(d.basket_extra_items * (1 + d.basket_trust_effect * c.trust))
+        lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
+        items = 1 + self._draws("decide", replication, lambda g, k, at: g.poisson(lam[at]))
         value = items * m.listing_price[c.listing]
-        rank = rng.permutation(len(c))
+        # The day's random order of each replication's candidate orders.
+        rank = self._draws("decide", replication, lambda g, k, _: g.permutation(k))
         order = np.lexsort((rank, c.user))
         user = c.user[order]
         first = np.ones(len(order), bool)
         first[1:] = user[1:] != user[:-1]
         if s.population.repeat_purchases:
-            total = np.cumsum(value[order])
-            group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-            before = np.where(group_start > 0, total[group_start - 1], 0.0)
-            accept_sorted = total - before <= m.budget[user] - self.spent[user] + 1e-9
+            total = _running_sums(value[order], first)
+            accept_sorted = total <= m.budget[user] - self.spent[user] + 1e-9
             blocked_sorted = ~accept_sorted
         else:
             fits = value[order] <= m.budget[user] - self.spent[user] + 1e-9
@@ -543,22 +815,25 @@ class Engine:
         accept[order] = accept_sorted
         blocked = np.zeros(len(c), bool)
         blocked[order] = blocked_sorted
-        blocked_counts = np.bincount(c.channel[blocked], minlength=4)
-        # Accepted orders in the day's random order.
+        blocked_counts = np.bincount(
+            replication[blocked] * len(CHANNELS) + c.channel[blocked], minlength=R * len(CHANNELS)
+        ).reshape(R, len(CHANNELS))
+        # Accepted orders in each replication's random order of the day.
         keep = np.flatnonzero(accept)
-        keep = keep[np.argsort(rank[keep], kind="stable")]
+        keep = keep[np.lexsort((rank[keep], replication[keep]))]
         orders = Orders(c.take(keep), items[keep], value[keep])
         return orders, blocked_counts
 
-    def _outcomes(self, orders: Orders) -> int:
+    def _outcomes(self, orders: Orders) -> np.ndarray:
+        """Apply today's orders; return the new follows of each replication."""
         m = self.market
         s = self.scenario
         o = s.outcomes
         b = orders.batch
-        n = len(b)
         product = m.listing_product[b.listing]
-        experienced = m.product_quality[product] + self.rngs["outcomes"].normal(
-            0, o.quality_noise, n
+        replication = b.user // self._nodes
+        experienced = m.product_quality[product] + self._draws(
+            "outcomes", replication, lambda g, k, _: g.normal(0, o.quality_noise, k)
         )
         satisfied = experienced >= b.quality - o.tolerance
         orders.satisfied, orders.experienced = satisfied, experienced.astype(np.float32)
@@ -580,20 +855,23 @@ class Engine:
         m.storefront_trust[b.user[at]] = new_trust[at]
         pair = b.ref.astype(np.int64) * m.n_storefronts + b.source
         at = _last_per_key(store, pair)
-        m.storefront_memory[b.ref[at], b.source[at]] = new_memory[at]
+        m.storefront_memory[b.ref[at], b.source[at] % m.layout.storefronts] = new_memory[at]
         m.has_storefront_memory[b.ref[at]] = True
 
         # Satisfied strangers from discovery may follow the creator.
         stranger = np.flatnonzero((b.channel == DISCOVERY) & (b.ref_kind == REF_NONE) & satisfied)
-        follow = stranger[self.rngs["outcomes"].random(len(stranger)) < s.creators.follow_prob]
+        follow = stranger[
+            self._draws("outcomes", replication[stranger], _uniform) < s.creators.follow_prob
+        ]
         creator = m.creator_node[b.source[follow]]
         _, first = np.unique(
             b.user[follow].astype(np.int64) * m.n_nodes + creator, return_index=True
         )
         follow = follow[np.sort(first)]
-        new_follows = f.add(
+        f.add(
             b.user[follow], m.creator_node[b.source[follow]], new_trust[follow], new_memory[follow]
         )
+        new_follows = np.bincount(replication[follow], minlength=self.replications)
 
         # Money, budgets and the record of who bought.
         value = orders.value
@@ -648,26 +926,32 @@ class Engine:
         Parameters
         ----------
         users : array of int
-            Node ids of registered users.
+            Node ids of registered users (of the graph: with lockstep replications, the same
+            users recommend in every replication).
         listing : int or array of int
-            Listing id(s) (see ``engine.market``), one for all users or one per user.
+            Listing id(s) (see ``engine.market``; with lockstep replications, the ids of
+            each replication's own listings), one for all users or one per user.
         quality : float or array, optional
             The recommenders' experienced quality (what listeners perceive), in [0, 1];
             default: the product's true quality.
         """
-        from ..errors import ScenarioError
-
         m = self.market
+        n = self._nodes
         users = np.asarray(users, dtype=np.int64)
         listing = np.broadcast_to(np.asarray(listing, dtype=np.int64), users.shape)
-        if users.size and (
-            users.min() < 0 or users.max() >= m.n_nodes or not m.is_user[users].all()
-        ):
+        if users.size and (users.min() < 0 or users.max() >= n or not m.is_user[users].all()):
             raise ScenarioError("Engine.recommend: users must be node ids of registered users")
-        if listing.size and (listing.min() < 0 or listing.max() >= len(m.listing_product)):
-            raise ScenarioError(
-                f"Engine.recommend: listing ids must be in 0 .. {len(m.listing_product) - 1}"
-            )
+        n_listings = min(len(index) for index in m.listing_index)
+        if listing.size and (listing.min() < 0 or listing.max() >= n_listings):
+            raise ScenarioError(f"Engine.recommend: listing ids must be in 0 .. {n_listings - 1}")
+        if quality is not None:
+            quality = np.broadcast_to(np.asarray(quality, np.float32), users.shape)
+        R = self.replications
+        if R > 1:
+            listing = np.concatenate([index[listing] for index in m.listing_index])
+            users = (users[None, :] + n * np.arange(R)[:, None]).ravel()
+            if quality is not None:
+                quality = np.tile(quality, R)
         seller = m.listing_seller[listing]
         rec = Batch.make(
             len(users),
@@ -687,59 +971,69 @@ class Engine:
         )
         self.ever_ordered[users] = True
 
-    def _shock(self) -> None:
+    def _apply_shock(self) -> None:
         """On ``shock.day``, the chosen product's true quality becomes ``shock.quality``; on
         ``shock.day + shock.days`` it is restored. Promises do not change (sellers promise
         what they promised before), and no random number is drawn."""
         m = self.market
         k = self.scenario.shock
+        listing_, product_, seller_ = self._shock
         if self.day == k.day + k.days:
-            if self.shock_product >= 0:
-                m.product_quality[self.shock_product] = self._shock_restore
+            hit = product_ >= 0
+            m.product_quality[product_[hit]] = self._shock_restore[hit]
             return
         eligible = np.ones(len(self.listing_orders), bool)
         if k.rule == "creator":
             eligible = m.listing_seller < m.n_creators
         elif k.rule == "storefront":
             eligible = m.listing_seller >= m.n_creators
-        candidates = np.flatnonzero(eligible)
-        if len(candidates) == 0:
-            return
-        # argmax returns the first maximum: ties go to the lowest listing id.
-        listing = int(candidates[np.argmax(self.listing_orders[candidates])])
-        self.shock_listing = listing
-        self.shock_product = int(m.listing_product[listing])
-        self.shock_seller = int(m.listing_seller[listing])
-        self._shock_restore = m.product_quality[self.shock_product]
-        m.product_quality[self.shock_product] = np.float32(k.quality)
+        for r, index in enumerate(m.listing_index):
+            candidates = index[eligible[index]]
+            if len(candidates) == 0:
+                continue
+            # argmax returns the first maximum: ties go to the lowest listing id.
+            listing = int(candidates[np.argmax(self.listing_orders[candidates])])
+            listing_[r] = listing
+            product_[r] = m.listing_product[listing]
+            seller_[r] = m.listing_seller[listing]
+            self._shock_restore[r] = m.product_quality[product_[r]]
+            m.product_quality[product_[r]] = np.float32(k.quality)
 
     def _train(self) -> None:
         m = self.market
         t = self.scenario.training
-        pool = np.arange(m.n_creators)
-        if t.rule == "local":
-            pool = pool[~m.is_head]
-        elif t.rule == "rural":
-            pool = pool[m.rural[m.creator_node]]
-        k = min(t.n_creators, len(pool))
-        if t.rule == "followers":
-            followers = m.follows.count[m.creator_node]
-            chosen = np.lexsort((pool, -followers[pool]))[:k]
-            chosen = pool[chosen]
-        else:
-            # A prefix of one random order: a larger k trains a superset of a smaller k's
-            # creators (with the same seed), so that sweeps over k compare like with like.
-            chosen = self.rngs["training"].permutation(pool)[:k]
+        C, U = m.layout.creators, m.layout.users
+        picked, creators, users = [], [], []
+        for r, rng in enumerate(self.rngs["training"]):
+            pool = np.arange(r * C, (r + 1) * C)
+            if t.rule == "local":
+                pool = pool[~m.is_head[pool]]
+            elif t.rule == "rural":
+                pool = pool[m.rural[m.creator_node[pool]]]
+            k = min(t.n_creators, len(pool))
+            if t.rule == "followers":
+                followers = m.follows.count[m.creator_node[pool]]
+                chosen = pool[np.lexsort((pool, -followers))[:k]]
+            else:
+                # A prefix of one random order: a larger k trains a superset of a smaller k's
+                # creators (with the same seed), so that sweeps over k compare like with like.
+                chosen = rng.permutation(pool)[:k]
+            picked.append(chosen)
+            if t.follower_gain == 0 or k == 0 or U == 0:
+                continue
+            creator = np.repeat(m.creator_node[chosen], t.follower_gain)
+            creators.append(creator)
+            users.append(m.users[r * U + rng.integers(0, U, len(creator))])
+        chosen = np.concatenate(picked).astype(np.int64)
         self.trained = np.sort(chosen)
         m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen] + t.authenticity_gain)
         m.content_quality[chosen] = np.minimum(
             1, m.content_quality[chosen] + t.content_quality_gain
         )
         m.update_promises()
-        if t.follower_gain == 0 or k == 0 or m.n_users == 0:
+        if not creators:
             return
-        creator = np.repeat(m.creator_node[chosen], t.follower_gain)
-        user = m.users[self.rngs["training"].integers(0, m.n_users, len(creator))]
+        creator, user = np.concatenate(creators), np.concatenate(users)
         kind, _ = m.follows.find(user, creator)
         keep = (user != creator) & (kind == 0)
         user, creator = user[keep], creator[keep]
@@ -752,6 +1046,33 @@ class Engine:
             np.full(len(first), stranger, np.float32),
             np.zeros(len(first), np.int8),
         )
+
+
+def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:
+    return rng.random(k)
+
+
+def _cdf(p: np.ndarray) -> np.ndarray:
+    """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def _running_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Running totals of ``values`` within groups of consecutive entries (``first`` marks
+    each group's first entry), each group summed on its own from its first entry."""
+    total = values.astype(np.float64, copy=True)
+    position = np.arange(len(values)) - np.maximum.accumulate(
+        np.where(first, np.arange(len(values)), 0)
+    )
+    later = np.flatnonzero(position > 0)
+    step = position[later]
+    # The k-th entries of all groups at once, k = 1, 2, ...: each adds its predecessor's total.
+    for k in range(1, int(step.max()) + 1 if len(step) else 1):
+        at = later[step == k]
+        total[at] += total[at - 1]
+    return total
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..graph._core import GOV, TrustGraph
 from ..scenario import Scenario
-from .market import Market, beta, expand_rows
+from .market import Listeners, beta, expand_rows
 
 __all__ = ["PATHS", "InformationState"]
 
@@ -50,13 +50,14 @@ class InformationState:
     def __init__(
         self,
         graph: TrustGraph,
-        market: Market,
+        listeners: Listeners,
         scenario: Scenario,
         seed: np.random.SeedSequence,
     ) -> None:
         info = scenario.information
         self.info = info
-        self.market = market
+        # The ties news is shared along, with the trust of the run (of one replication).
+        self.listeners = listeners
         n = graph.n_nodes
         self.n = n
         self.n_messages = info.n_messages
@@ -151,7 +152,7 @@ class InformationState:
         return people, paths
 
     def _share(self, m: int, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lis = self.market.listeners
+        lis = self.listeners
         position, owner = expand_rows(lis.indptr, sharers)
         listener = lis.listener[position]
         open_ = self.state[m][listener] == 0

@@ -8,6 +8,8 @@ trust changes during a run; the graph a user passed in is never modified.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,7 @@ from ..errors import ScenarioError
 from ..graph._core import FOLLOW, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
 
-__all__ = ["Follows", "Listeners", "Market"]
+__all__ = ["Follows", "Layout", "Listeners", "Market"]
 
 MAX_STOREFRONT_MEMORY_BYTES = 2_000_000_000
 
@@ -60,7 +62,11 @@ class Listeners:
     kin: np.ndarray
 
     @classmethod
-    def from_graph(cls, graph: TrustGraph) -> Listeners:
+    def from_graph(cls, graph: TrustGraph, replications: int = 1) -> Listeners:
+        """The listeners of ``graph``; with several replications (lockstep), the structure
+        (``indptr``, ``listener``, ``kin``) is shared and ``trust`` and ``memory`` hold one
+        block of ties per replication: the trust of tie ``k`` in replication ``r`` is
+        ``trust[r * n_ties + k]``."""
         n = graph.n_nodes
         # Transpose every tie with its position (int32) as data, then keep the social ones:
         # this reads the graph's arrays in place instead of copying the social subset first.
@@ -79,12 +85,30 @@ class Listeners:
         listener = by_trusted.indices[keep].astype(np.int32, copy=False)
         del by_trusted
         order = order[keep]
+        trust = graph.trust[order]
         return cls(
             indptr=indptr,
             listener=listener,
-            trust=graph.trust[order],
-            memory=np.zeros(len(order), dtype=np.int8),
+            trust=np.tile(trust, replications) if replications > 1 else trust,
+            memory=np.zeros(replications * len(order), dtype=np.int8),
             kin=graph.layer[order] == LOCAL,
+        )
+
+    @property
+    def n_ties(self) -> int:
+        """Ties of one replication."""
+        return len(self.listener)
+
+    def replication(self, r: int) -> Listeners:
+        """Replication ``r``'s listeners: the shared structure with views of its trust and
+        memory (changes through the view change the engine's state)."""
+        k = self.n_ties
+        return Listeners(
+            self.indptr,
+            self.listener,
+            self.trust[r * k : (r + 1) * k],
+            self.memory[r * k : (r + 1) * k],
+            self.kin,
         )
 
 
@@ -103,10 +127,18 @@ class Follows:
     into the main arrays when it grows past 5 % of them (at the start of a day).
     """
 
-    def __init__(self, graph: TrustGraph) -> None:
+    def __init__(self, graph: TrustGraph, replications: int = 1) -> None:
         n = graph.n_nodes
         user, creator, trust = follow_edges(graph)
-        self.n = n
+        if replications > 1:
+            # Replication r's nodes are r * n + node (docs/model.md, lockstep replications).
+            offset = np.repeat(np.arange(replications, dtype=np.int64) * n, len(user))
+            user = np.tile(user.astype(np.int64), replications) + offset
+            creator = np.tile(creator.astype(np.int64), replications) + offset
+            trust = np.tile(trust, replications)
+        self.n = n * replications
+        self.nodes_per_replication = n
+        self.replications = replications
         self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
         self.buffer_user = np.zeros(0, np.int32)
         self.buffer_creator = np.zeros(0, np.int32)
@@ -128,24 +160,35 @@ class Follows:
         keys = self.user.astype(np.int64) * self.n + self.creator
         self.key_order = np.argsort(keys, kind="stable")
         self.keys = keys[self.key_order]
+        self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
 
     def merge_buffer(self, force: bool = False) -> None:
-        """Fold the buffer into the main arrays when it is large (or when ``force``)."""
-        if len(self.buffer_user) == 0 or (
-            not force and len(self.buffer_user) < 0.05 * max(len(self.user), 20_000)
-        ):
+        """Fold the buffer into the main arrays when it is large (or when ``force``).
+
+        Each replication's ties are merged when its own buffer passes 5 % of its own main
+        arrays, as in a run of that replication alone: where a tie lives decides the order
+        of a day's follow exposures, so lockstep replications merge exactly when separate
+        runs would."""
+        if len(self.buffer_user) == 0:
             return
+        replication = self.buffer_user // self.nodes_per_replication
+        waiting = np.bincount(replication, minlength=self.replications)
+        due = force | (waiting >= 0.05 * np.maximum(self.main_count, 20_000))
+        if not due.any():
+            return
+        merge = due[replication]
         self._set(
-            np.concatenate([self.user, self.buffer_user]),
-            np.concatenate([self.creator, self.buffer_creator]),
-            np.concatenate([self.trust, self.buffer_trust]),
-            np.concatenate([self.memory, self.buffer_memory]),
+            np.concatenate([self.user, self.buffer_user[merge]]),
+            np.concatenate([self.creator, self.buffer_creator[merge]]),
+            np.concatenate([self.trust, self.buffer_trust[merge]]),
+            np.concatenate([self.memory, self.buffer_memory[merge]]),
         )
-        self.buffer_user = self.buffer_user[:0]
-        self.buffer_creator = self.buffer_creator[:0]
-        self.buffer_trust = self.buffer_trust[:0]
-        self.buffer_memory = self.buffer_memory[:0]
-        self.buffer_keys = self.buffer_keys[:0]
+        keep = ~merge
+        self.buffer_user = self.buffer_user[keep]
+        self.buffer_creator = self.buffer_creator[keep]
+        self.buffer_trust = self.buffer_trust[keep]
+        self.buffer_memory = self.buffer_memory[keep]
+        self.buffer_keys = self.buffer_keys[keep]
 
     def find(self, user: np.ndarray, creator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where the ties ``user → creator`` are: (kind, index), kind 0 none, 1 main, 2 buffer."""
@@ -185,6 +228,38 @@ class Follows:
         return len(user)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """The sizes of one replication's index spaces, for R replications in lockstep.
+
+    With R replications the engine's arrays stack them: node ``i`` of replication ``r`` is
+    ``r * nodes + i`` (users, products and producers likewise); sellers are every
+    replication's creators (``r * creators + c``) followed by every replication's
+    storefronts (``R * creators + r * storefronts + s``); a listing's replication is that of
+    its product (``Market.listing_index[r, l]`` is replication r's listing l).
+    """
+
+    replications: int
+    nodes: int
+    users: int
+    creators: int
+    storefronts: int
+    products: int
+    producers: int
+
+    @classmethod
+    def of(cls, part: Market, replications: int) -> Layout:
+        return cls(
+            replications,
+            part.n_nodes,
+            part.n_users,
+            part.n_creators,
+            part.n_storefronts,
+            part.n_products,
+            part.n_producers,
+        )
+
+
 class Market:
     """Users, selling creators, storefronts, products and listings (docs/model.md, 3.4).
 
@@ -193,8 +268,32 @@ class Market:
     seller's promise of the product's quality.
     """
 
-    def __init__(self, graph: TrustGraph, scenario: Scenario, rng: np.random.Generator) -> None:
-        s = scenario
+    def __init__(
+        self,
+        graph: TrustGraph,
+        scenario: Scenario,
+        rng: np.random.Generator | Sequence[np.random.Generator],
+    ) -> None:
+        rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
+        if not rngs:
+            raise ScenarioError("Market: no random generator given (one per replication)")
+        # Each replication's market is drawn exactly as a run of it alone would draw it, then
+        # the replications are stacked (see Layout): with one replication nothing changes.
+        parts = []
+        for generator in rngs:
+            part = object.__new__(Market)
+            part._draw(graph, scenario, generator)
+            parts.append(part)
+        self.replications = len(parts)
+        if len(parts) == 1:
+            self.__dict__.update(parts[0].__dict__)
+            self.layout = Layout.of(parts[0], 1)
+        else:
+            self._stack(graph, parts)
+        self._finish(graph, scenario)
+
+    def _draw(self, graph: TrustGraph, s: Scenario, rng: np.random.Generator) -> None:
+        """One replication's users, sellers, products and (unsorted) listings."""
         n = graph.n_nodes
         self.n_nodes = n
         self.rural = graph.rural
@@ -319,33 +418,123 @@ class Market:
         order = np.lexsort((product, seller))
         self.listing_seller = seller[order].astype(np.int32)
         self.listing_product = product[order].astype(np.int32)
+        self.overstatement = s.outcomes.overstatement
+
+    def _stack(self, graph: TrustGraph, parts: list[Market]) -> None:
+        """Stack the replications' markets into one (the index spaces of :class:`Layout`)."""
+        first = parts[0]
+        R = len(parts)
+        layout = Layout.of(first, R)
+        for part in parts[1:]:
+            if Layout.of(part, R) != layout:
+                raise ScenarioError(
+                    "lockstep replications drew markets of different sizes "
+                    f"({Layout.of(part, R)} vs {layout}); run the replications separately"
+                )
+        self.layout = layout
+        n, U, C, S, P, J = (
+            layout.nodes,
+            layout.users,
+            layout.creators,
+            layout.storefronts,
+            layout.products,
+            layout.producers,
+        )
+
+        def cat(name: str, offset: int = 0, where_valid: bool = False) -> np.ndarray:
+            arrays = []
+            for r, part in enumerate(parts):
+                a = getattr(part, name)
+                if offset:
+                    a = np.where(a >= 0, a + r * offset, a) if where_valid else a + r * offset
+                arrays.append(a)
+            return np.concatenate(arrays)
+
+        self.n_nodes = R * n
+        self.rural = np.tile(graph.rural, R)
+        self.is_user = cat("is_user")
+        self.users = cat("users", n).astype(np.int32)
+        self.n_users = R * U
+        self.user_index = cat("user_index", U, where_valid=True).astype(np.int32)
+        for name in ("p_active", "budget", "price_sensitivity", "price_factor", "storefront_trust"):
+            setattr(self, name, cat(name))
+        self.creator_node = cat("creator_node", n).astype(np.int32)
+        self.n_creators = R * C
+        self.seller_of_node = cat("seller_of_node", C, where_valid=True).astype(np.int32)
+        self.is_head = cat("is_head")
+        self.n_storefronts = R * S
+        self.n_sellers = R * (C + S)
+        # Sellers: every replication's creators first, then every replication's storefronts.
+        self.authenticity = np.concatenate(
+            [p.authenticity[:C] for p in parts] + [p.authenticity[C:] for p in parts]
+        )
+        self.ad_share = cat("ad_share")
+        self.content_quality = cat("content_quality")
+        for name in ("product_category", "product_price", "product_quality"):
+            setattr(self, name, cat(name))
+        self.product_known_quality = cat("product_known_quality")
+        self.product_producer = cat("product_producer", J, where_valid=True)
+        self.n_products = R * P
+        self.producer_node = cat("producer_node", n)
+        self.n_producers = R * J
+        rep = np.concatenate([np.full(len(p.listing_seller), r) for r, p in enumerate(parts)])
+        local = cat("listing_seller").astype(np.int64)
+        seller = np.where(local < C, rep * C + local, R * C + rep * S + (local - C))
+        product = cat("listing_product", P)
+        order = np.lexsort((product, seller))
+        self.listing_seller = seller[order].astype(np.int32)
+        self.listing_product = product[order].astype(np.int32)
+        self.overstatement = first.overstatement
+        # listing_index[r][l]: the stacked id of replication r's listing l.
+        where = np.empty(len(order), np.int64)
+        where[order] = np.arange(len(order))
+        bounds = np.cumsum([0] + [len(p.listing_seller) for p in parts])
+        self.listing_index = [where[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def _finish(self, graph: TrustGraph, s: Scenario) -> None:
+        """What follows from the (stacked) draws: catalogues, promises, categories and the
+        engine's view of the graph."""
+        R = self.replications
+        layout = self.layout
+        if R == 1:
+            self.listing_index = [np.arange(len(self.listing_seller), dtype=np.int64)]
+        self.listing_replication = self.listing_product // max(layout.products, 1)
+        n_sellers = self.n_sellers
         self.catalogue_ptr = np.zeros(n_sellers + 1, np.int64)
         np.cumsum(np.bincount(self.listing_seller, minlength=n_sellers), out=self.catalogue_ptr[1:])
         self.listing_price = self.product_price[self.listing_product]
-        self.overstatement = s.outcomes.overstatement
         self.update_promises()
-        # Storefront listings by category, for price comparison (比价).
+        # Per replication, the cumulative ad shares its storefront ads are drawn from.
+        shares = self.ad_share.reshape(R, layout.storefronts).cumsum(axis=1)
+        self.ad_cdf = shares / shares[:, -1:] if layout.storefronts else shares
+        # Storefront listings by (replication, category), for price comparison (比价): the
+        # key of a listing is replication * (k + 1) + category.
+        k = s.products.n_categories
+        self.listing_category_key = (
+            self.listing_replication * (k + 1) + self.product_category[self.listing_product]
+        )
         store = self.listing_seller >= self.n_creators
         store_listings = np.flatnonzero(store)
-        cats = self.product_category[self.listing_product[store_listings]]
+        cats = self.listing_category_key[store_listings]
         by_cat = np.argsort(cats, kind="stable")
         self.store_listings_by_category = store_listings[by_cat].astype(np.int64)
-        self.category_ptr = np.zeros(k + 2, np.int64)
-        np.cumsum(np.bincount(cats, minlength=k + 1), out=self.category_ptr[1:])
+        self.category_ptr = np.zeros(R * (k + 1) + 1, np.int64)
+        np.cumsum(np.bincount(cats, minlength=R * (k + 1)), out=self.category_ptr[1:])
 
         # --- the engine's view of the graph
-        self.listeners = Listeners.from_graph(graph)
-        self.follows = Follows(graph)
-        # Storefront memory m_is: one int8 per (user, storefront).
-        table_bytes = self.n_users * self.n_storefronts
+        self.listeners = Listeners.from_graph(graph, R)
+        self.follows = Follows(graph, R)
+        # Storefront memory m_is: one int8 per (user, storefront of the user's replication).
+        table_bytes = self.n_users * layout.storefronts
         if table_bytes > MAX_STOREFRONT_MEMORY_BYTES:
             raise ScenarioError(
-                f"storefronts.n_storefronts = {self.n_storefronts:,} with {self.n_users:,} users "
-                f"needs a {table_bytes / 1e9:.1f} GB table of storefront memories (one byte per "
-                f"user and storefront); the limit is {MAX_STOREFRONT_MEMORY_BYTES / 1e9:.0f} GB: "
-                "use fewer storefronts or a smaller city"
+                f"storefronts.n_storefronts = {layout.storefronts:,} with {self.n_users:,} "
+                f"users needs a {table_bytes / 1e9:.1f} GB table of storefront memories (one "
+                f"byte per user and storefront); the limit is "
+                f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:.0f} GB: use fewer storefronts or a "
+                "smaller city" + (" or fewer lockstep replications" if R > 1 else "")
             )
-        self.storefront_memory = np.zeros((self.n_users, self.n_storefronts), np.int8)
+        self.storefront_memory = np.zeros((self.n_users, layout.storefronts), np.int8)
         # Whether a user has any storefront memory: most never buy at a storefront, and
         # skipping their rows avoids random reads of the large memory table.
         self.has_storefront_memory = np.zeros(self.n_users, bool)
