@@ -30,7 +30,7 @@ from .metrics import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .engine.engine import Engine
+    from .engine.engine import Engine, Replication
     from .scenario import Scenario
 
 __all__ = ["Result"]
@@ -92,8 +92,11 @@ class Result:
         return message_summary(self.information) if len(self.information) else pd.DataFrame()
 
     @classmethod
-    def from_engine(cls, engine: Engine, info: dict[str, Any] | None = None) -> Result:
-        """Collect the results of an engine after its run."""
+    def from_engine(
+        cls, engine: Engine | Replication, info: dict[str, Any] | None = None
+    ) -> Result:
+        """Collect the results of an engine after its run (of one replication of a lockstep
+        engine: ``Result.from_engine(engine.replication(r))``)."""
         counts = np.array(engine.history).reshape(len(engine.history), len(ROWS), len(COUNTS))
         information, information_regions = engine.information.frames(engine.graph.region_names)
         return cls(
@@ -370,7 +373,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 """The keys of :attr:`Result.outcomes`, in order."""
 
 
-def run_outcomes(engine: Engine) -> dict[str, float]:
+def run_outcomes(engine: Engine | Replication) -> dict[str, float]:
     """Per-run outcomes (docs/model.md section 3.6)."""
     m = engine.market
     income = engine.creator_income

@@ -18,6 +18,7 @@ from scipy.special import expit
 
 from .._random import SeedLike, as_seed_sequence
 from ..errors import LaotieError, ScenarioError
+from ..graph._core import FOLLOW as FOLLOW_LAYER
 from ..graph._core import TrustGraph
 from ..metrics import (
     CHANNELS,
@@ -33,7 +34,14 @@ from ..scenario import Scenario
 from .information import InformationState
 from .market import Market, expand_rows
 
-__all__ = ["Engine", "Replication"]
+__all__ = ["LOCKSTEP_BYTES", "Engine", "Replication", "lockstep_size", "replication_bytes"]
+
+LOCKSTEP_BYTES = 1_000_000_000
+"""The state :func:`lockstep_size` lets the replications of one engine take together."""
+
+LOCKSTEP_MAX = 64
+"""At most this many replications in one engine: beyond it the speed-up no longer grows
+(docs/performance.md) while the scratch arrays do."""
 
 Draw = Callable[[np.random.Generator, int, Any], np.ndarray]
 """``draw(rng, k, at)``: k random numbers for the entries ``at`` of one replication."""
@@ -1046,6 +1054,34 @@ class Engine:
             np.full(len(first), stranger, np.float32),
             np.zeros(len(first), np.int8),
         )
+
+
+def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
+    """An estimate of the engine state one replication adds (bytes): per resident about
+    60 bytes of flags, budgets and scratch plus one byte per government message; 5 per
+    social tie (trust and memory), 33 per follow tie (ids, trust, memory, sorted keys) and
+    one per user and storefront (storefront memories)."""
+    n = graph.n_nodes
+    follows = int(np.count_nonzero(graph.layer == FOLLOW_LAYER))
+    social = graph.n_edges - follows
+    users = int(np.count_nonzero(graph.user))
+    return int(
+        n * (60 + scenario.information.n_messages)
+        + 5 * social
+        + 33 * follows
+        + users * scenario.storefronts.n_storefronts
+    )
+
+
+def lockstep_size(
+    graph: TrustGraph, scenario: Scenario, replications: int, max_bytes: int = LOCKSTEP_BYTES
+) -> int:
+    """How many of ``replications`` to run in one engine: as many as fit ``max_bytes`` of
+    replication state (:func:`replication_bytes`), at most :data:`LOCKSTEP_MAX`, at least
+    one, and then balanced so that the engines get equal shares."""
+    fit = max(1, min(replications, LOCKSTEP_MAX, max_bytes // replication_bytes(graph, scenario)))
+    engines = -(-replications // fit)
+    return -(-replications // engines)
 
 
 def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:

@@ -127,6 +127,11 @@ class Follows:
     into the main arrays when it grows past 5 % of them (at the start of a day).
     """
 
+    merge_share = 0.05
+    """The buffer is merged when it holds this share of the main arrays' ties..."""
+    merge_floor = 20_000
+    """...counting the main arrays as at least this long."""
+
     def __init__(self, graph: TrustGraph, replications: int = 1) -> None:
         n = graph.n_nodes
         user, creator, trust = follow_edges(graph)
@@ -166,14 +171,14 @@ class Follows:
         """Fold the buffer into the main arrays when it is large (or when ``force``).
 
         Each replication's ties are merged when its own buffer passes 5 % of its own main
-        arrays, as in a run of that replication alone: where a tie lives decides the order
-        of a day's follow exposures, so lockstep replications merge exactly when separate
-        runs would."""
+        arrays (:attr:`merge_share`), as in a run of that replication alone: where a tie
+        lives decides the order of a day's follow exposures, so lockstep replications merge
+        exactly when separate runs would."""
         if len(self.buffer_user) == 0:
             return
         replication = self.buffer_user // self.nodes_per_replication
         waiting = np.bincount(replication, minlength=self.replications)
-        due = force | (waiting >= 0.05 * np.maximum(self.main_count, 20_000))
+        due = force | (waiting >= self.merge_share * np.maximum(self.main_count, self.merge_floor))
         if not due.any():
             return
         merge = due[replication]

@@ -1,0 +1,236 @@
+"""Lockstep replications: R replications in one engine equal R engines run one by one.
+
+Each replication draws from its own streams in the order a run of it alone would, so the
+agreement is exact, not only in distribution: every table of every replication is compared
+for equality, over scenarios that exercise each rule with a per-replication part (reach and
+the head cap, discovery and ad draws, budgets, follows merged per replication, training,
+shocks, producers, word of mouth and government information).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import Engine, Scenario, graph
+from laotie.engine import lockstep_size
+from laotie.engine.engine import _running_sums, replication_bytes
+from laotie.engine.market import Follows
+from laotie.errors import LaotieError, ScenarioError
+from laotie.metrics import ROWS, DayCounter
+from laotie.results import Result
+from laotie.runs import replicate
+
+BASE = Scenario.preset("mudanjiang", scale=0.004)
+DAYS = 45
+SEEDS = [np.random.SeedSequence(11, spawn_key=(r,)) for r in range(3)]
+
+CASES = {
+    "defaults": {},
+    "head_single_purchase": {
+        "policy.traffic": "head",
+        "population.repeat_purchases": False,
+        "creators.follow_prob": 1.0,
+        "policy.discovery_per_active": 2.0,
+    },
+    # New follows from discovery and training; with a low merge floor (see the test), each
+    # replication's buffer is merged into its main arrays at its own times.
+    "training_and_merges": {
+        "training.day": 3,
+        "training.rule": "random",
+        "training.n_creators": 6,
+        "training.follower_gain": 40,
+        "creators.follow_prob": 1.0,
+        "policy.discovery_per_active": 2.0,
+        "policy.head_cap": 0.02,
+    },
+    "producers_shock_information": {
+        "producers.n_producers": 30,
+        "producers.channel": "both",
+        "producers.recruit": "local",
+        "shock.day": 10,
+        "shock.days": 15,
+        "word_of_mouth.prob": 0.6,
+        "word_of_mouth.days": 3,
+        "information.n_messages": 3,
+        "information.share_prob": 0.3,
+        "information.training_day": 8,
+        "training.day": 5,
+        "training.rule": "followers",
+        "training.n_creators": 2,
+        "training.follower_gain": 20,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def city() -> graph.TrustGraph:
+    return graph.city(BASE.city, seed=2)
+
+
+def _run(engine: Engine, days: int = DAYS) -> Engine:
+    for _ in range(days):
+        engine.step()
+    engine.close()
+    return engine
+
+
+def _assert_same(a: Result, b: Result) -> None:
+    for name in ("daily", "summary", "order_values", "information", "information_regions"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.outcomes.keys() == b.outcomes.keys()
+    for key, value in a.outcomes.items():
+        assert value == b.outcomes[key] or (np.isnan(value) and np.isnan(b.outcomes[key])), key
+    assert a.seed == b.seed
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_lockstep_replications_equal_separate_runs(
+    city: graph.TrustGraph, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = BASE.replace(**CASES[case]) if CASES[case] else BASE
+    # What each engine's follows (kept alive here, so that they are told apart by identity)
+    # recorded: main ties per replication after each day's merge, creators' reach.
+    merges: list[tuple[Follows, np.ndarray]] = []
+    reach: list[tuple[Follows, np.ndarray]] = []
+
+    def of(records: list[tuple[Follows, np.ndarray]], engine: Engine) -> np.ndarray:
+        return np.array([v for owner, v in records if owner is engine.market.follows])
+
+    if case == "training_and_merges":
+        monkeypatch.setattr(Follows, "merge_floor", 0)
+        monkeypatch.setattr(Follows, "merge_share", 0.002)
+        merge, find_reach = Follows.merge_buffer, Engine._reach
+
+        def recorded_merge(self: Follows, force: bool = False) -> None:
+            merge(self, force)
+            merges.append((self, self.main_count.copy()))
+
+        def recorded_reach(self: Engine, *args: np.ndarray) -> np.ndarray:
+            rho = find_reach(self, *args)
+            reach.append((self.market.follows, rho))
+            return rho
+
+        monkeypatch.setattr(Follows, "merge_buffer", recorded_merge)
+        monkeypatch.setattr(Engine, "_reach", recorded_reach)
+    lockstep = _run(Engine(city, scenario, seed=SEEDS))
+    n_ties = lockstep.market.listeners.n_ties
+    C = lockstep.market.layout.creators
+    for r, seed in enumerate(SEEDS):
+        alone = _run(Engine(city, scenario, seed=seed))
+        _assert_same(Result.from_engine(lockstep.replication(r)), Result.from_engine(alone))
+        # The state too: trust on every social tie, and what each seller sold.
+        np.testing.assert_array_equal(
+            lockstep.market.listeners.trust[r * n_ties : (r + 1) * n_ties],
+            alone.market.listeners.trust,
+        )
+        view = lockstep.replication(r)
+        np.testing.assert_array_equal(view.seller_gmv, alone.seller_gmv)
+        np.testing.assert_array_equal(view.listing_orders, alone.listing_orders)
+        if case == "training_and_merges":
+            # Each replication's ties were merged on the days they would be alone, and its
+            # creators' reach (with the head cap binding) is its own.
+            together, single = of(merges, lockstep)[:, r], of(merges, alone)[:, 0]
+            np.testing.assert_array_equal(together, single)
+            assert len(np.unique(single)) > 3
+            np.testing.assert_array_equal(
+                of(reach, lockstep)[:, r * C : (r + 1) * C], of(reach, alone)
+            )
+    if merges:
+        # The replications merged on different days (else a shared rule would pass too).
+        days = of(merges, lockstep)
+        assert not all(np.array_equal(days[:, 0], days[:, r]) for r in range(1, len(SEEDS)))
+    # The replications differ from each other (each has its own streams).
+    first, second = (Result.from_engine(lockstep.replication(r)) for r in (0, 1))
+    assert not first.daily.equals(second.daily)
+
+
+def test_lockstep_recommendations_equal_separate_runs(city: graph.TrustGraph) -> None:
+    scenario = BASE.replace(**{"word_of_mouth.prob": 0.5})
+    users = np.flatnonzero(city.user)[:40]
+    lockstep = Engine(city, scenario, seed=SEEDS[:2])
+    lockstep.recommend(users, 3, quality=0.9)
+    _run(lockstep, 10)
+    for r, seed in enumerate(SEEDS[:2]):
+        alone = Engine(city, scenario, seed=seed)
+        alone.recommend(users, 3, quality=0.9)
+        _run(alone, 10)
+        _assert_same(Result.from_engine(lockstep.replication(r)), Result.from_engine(alone))
+    assert Result.from_engine(alone).summary.loc["wom", "orders"] > 0
+
+
+def test_replicate_gives_the_same_results_whatever_the_lockstep() -> None:
+    scenario = Scenario.preset("village")
+    separate = replicate(scenario, 4, days=20, seed=5, lockstep=1)
+    for lockstep in (None, 3, 4):
+        together = replicate(scenario, 4, days=20, seed=5, lockstep=lockstep)
+        for a, b in zip(separate, together, strict=True):
+            _assert_same(a, b)
+    assert together[0].info["lockstep"] == 4 and separate[0].info["lockstep"] == 1
+    with pytest.raises(ScenarioError, match="lockstep = 0"):
+        replicate(scenario, 2, days=1, seed=5, lockstep=0)
+
+
+def test_lockstep_engine_errors_name_what_to_do(city: graph.TrustGraph) -> None:
+    with pytest.raises(ScenarioError, match="one seed per lockstep replication"):
+        Engine(city, BASE, seed=[])
+    engine = Engine(city, BASE, seed=SEEDS[:2])
+    engine.step()
+    with pytest.raises(LaotieError, match=r"engine.replication\(r\).history"):
+        _ = engine.history
+    with pytest.raises(LaotieError, match="lockstep"):
+        Result.from_engine(engine)
+    with pytest.raises(LaotieError, match=r"replications are 0 .. 1"):
+        engine.replication(2)
+    assert engine.step().shape == (2, len(ROWS), 9)
+
+
+def test_lockstep_size_fits_the_memory_and_balances(city: graph.TrustGraph) -> None:
+    per = replication_bytes(city, BASE)
+    assert lockstep_size(city, BASE, 10, max_bytes=per * 4) == 4  # 3 engines: 4, 4, 2 -> 4
+    assert lockstep_size(city, BASE, 9, max_bytes=per * 4) == 3  # 3 engines of 3
+    assert lockstep_size(city, BASE, 5, max_bytes=per // 2) == 1
+    assert lockstep_size(city, BASE, 500) == 63  # at most 64, balanced over 8 engines
+
+
+def test_day_counter_counts_distinct_users_per_replication() -> None:
+    rng = np.random.default_rng(4)
+    nodes, R = 50, 3
+    exposures = [rng.integers(0, nodes * R, size) for size in (40, 0, 200, 70)]
+    order_user = rng.integers(0, nodes * R, 90)
+    order_channel = rng.integers(0, 4, 90)
+    counts = DayCounter(nodes * R, nodes).count(
+        exposures,
+        order_channel,
+        order_user,
+        rng.random(90),
+        np.ones(90),
+        np.zeros(90),
+        np.zeros((R, 4)),
+        np.zeros((R, 4)),
+    )
+    families = {"trust": (0, 1, 2), "traffic": (3,), "all": (0, 1, 2, 3)}
+    for row, name in enumerate(ROWS):
+        members = families.get(name, (row,))
+        exposed = np.concatenate([exposures[c] for c in members])
+        bought = order_user[np.isin(order_channel, members)]
+        for r in range(R):
+            mine = (exposed // nodes) == r
+            assert counts[r, row, 1] == len(np.unique(exposed[mine]))
+            assert counts[r, row, 0] == mine.sum()
+            assert counts[r, row, 3] == len(np.unique(bought[bought // nodes == r]))
+
+
+def test_running_sums_restart_at_every_group() -> None:
+    rng = np.random.default_rng(8)
+    sizes = rng.integers(1, 6, 30)
+    values = rng.random(sizes.sum()) * 100
+    first = np.zeros(sizes.sum(), bool)
+    first[np.cumsum(sizes) - sizes] = True
+    expected = np.concatenate(
+        [np.cumsum(group) for group in np.split(values, np.cumsum(sizes)[:-1])]
+    )
+    np.testing.assert_array_equal(_running_sums(values, first), expected)
