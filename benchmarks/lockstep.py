@@ -1,5 +1,12 @@
-"""Lockstep replications against one replication at a time (issue #6), on the cascade.
+"""Lockstep replications against one replication at a time (issue #6): the market engine
+and the cascade.
 
+The engine: ``Engine(graph, scenario, seed=[s_0, ..., s_R-1])`` runs R replications whose
+numbers are identical to R engines run one by one (tests/engine/test_lockstep.py); its time
+per replication-day is measured beside one engine's time per day in the same run
+(``benchmarks/oracle_ratio.py`` measures both) and printed here as the speed-up.
+
+The cascade:
 ``laotie.independent_cascade`` runs R replications in lockstep: bit ``r`` of a node's words is
 replication ``r``, so one pass over a tie serves 64 replications. The baseline is the same
 function called R times with one replication each (seeds 0 .. R-1, so that the R cascades are
@@ -53,6 +60,19 @@ def child(n_users: int, probabilities: list[float]) -> None:
             }
         )
     print(json.dumps(rows))
+
+
+def run_engine(rows: list[dict[str, Any]]) -> None:
+    """Print the engine's lockstep speed-up from the per-day figures of ``oracle_ratio``."""
+    print("the market engine: R replications in one engine against one engine per replication")
+    print(f"{'residents':>10} {'R':>4} {'one engine':>14} {'lockstep':>18} {'speed-up':>9}")
+    for r in rows:
+        print(
+            f"{r['residents']:>10,} {r['lockstep_replications']:>4} "
+            f"{1000 * r['engine_1']:>8.3f} ms/day {1000 * r['lockstep']:>8.3f} ms/rep-day "
+            f"{r['engine_1'] / r['lockstep']:>8.1f}x"
+        )
+    print("the word-of-mouth cascade:")
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
