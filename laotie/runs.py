@@ -46,9 +46,9 @@ def replicate(
     ``laotie.simulate`` is the one-replication case.
 
     Replications run in lockstep, ``lockstep`` to an engine (default:
-    :func:`~laotie.engine.lockstep_size`, as many as about 1 GB of state allows, at most
-    64): the results are identical whatever ``lockstep`` is, only faster; 1 runs one
-    engine per replication.
+    :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
+    stacked residents allow, at most 64): the results are identical whatever ``lockstep``
+    is, only faster in small cities; 1 runs one engine per replication.
     """
     from . import __version__
 

@@ -63,3 +63,23 @@ def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     example = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)[0]
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})
+
+
+def test_many_runs_lockstep_example_runs_and_equals_a_run_alone(tmp_path, monkeypatch) -> None:
+    text = (ROOT / "docs" / "many_runs.md").read_text(encoding="utf-8")
+    (example,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)\n```", text, flags=re.S)
+        if "engine.replication(r)" in block
+    ]
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    exec(compile(example, "docs/many_runs.md", "exec"), names)
+    assert len(names["results"]) == 32
+    # Replication 5 of the example is the run of its seed alone.
+    from laotie import Engine
+    from laotie.results import Result
+
+    alone = Engine(names["city"], names["scenario"], seed=names["seeds"][5])
+    alone.run(90)
+    assert Result.from_engine(alone).daily.equals(names["results"][5].daily)

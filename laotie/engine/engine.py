@@ -43,6 +43,11 @@ LOCKSTEP_MAX = 64
 """At most this many replications in one engine: beyond it the speed-up no longer grows
 (docs/performance.md) while the scratch arrays do."""
 
+LOCKSTEP_NODES = 1_000_000
+"""At most this many stacked residents in one engine: lockstep spreads the fixed cost of
+numpy calls, which matters in small cities (2x at 10,000 residents) and not in large ones
+(1.0-1.2x from 30,000), where it would only multiply the memory (docs/performance.md)."""
+
 Draw = Callable[[np.random.Generator, int, Any], np.ndarray]
 """``draw(rng, k, at)``: k random numbers for the entries ``at`` of one replication."""
 
@@ -1077,9 +1082,18 @@ def lockstep_size(
     graph: TrustGraph, scenario: Scenario, replications: int, max_bytes: int = LOCKSTEP_BYTES
 ) -> int:
     """How many of ``replications`` to run in one engine: as many as fit ``max_bytes`` of
-    replication state (:func:`replication_bytes`), at most :data:`LOCKSTEP_MAX`, at least
-    one, and then balanced so that the engines get equal shares."""
-    fit = max(1, min(replications, LOCKSTEP_MAX, max_bytes // replication_bytes(graph, scenario)))
+    replication state (:func:`replication_bytes`) and :data:`LOCKSTEP_NODES` stacked
+    residents, at most :data:`LOCKSTEP_MAX`, at least one, and then balanced so that the
+    engines get equal shares."""
+    fit = max(
+        1,
+        min(
+            replications,
+            LOCKSTEP_MAX,
+            LOCKSTEP_NODES // max(graph.n_nodes, 1),
+            max_bytes // replication_bytes(graph, scenario),
+        ),
+    )
     engines = -(-replications // fit)
     return -(-replications // engines)
 

@@ -194,6 +194,10 @@ def test_lockstep_size_fits_the_memory_and_balances(city: graph.TrustGraph) -> N
     assert lockstep_size(city, BASE, 9, max_bytes=per * 4) == 3  # 3 engines of 3
     assert lockstep_size(city, BASE, 5, max_bytes=per // 2) == 1
     assert lockstep_size(city, BASE, 500) == 63  # at most 64, balanced over 8 engines
+    # At most a million stacked residents: 19 of 50,800 fit, so 64 run as 4 engines of 16.
+    larger = graph.city(Scenario.preset("mudanjiang", scale=0.02).city, seed=1)
+    assert larger.n_nodes == 50_800
+    assert lockstep_size(larger, BASE, 64) == 16
 
 
 def test_day_counter_counts_distinct_users_per_replication() -> None:
