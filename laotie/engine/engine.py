@@ -31,6 +31,7 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
+from .draws import CDF_BUCKETS, cdf_table, choice_cdf, inverse_cdf
 from .information import InformationState
 from .market import Market, expand_rows
 
@@ -632,7 +633,9 @@ class Engine:
                 continue
             viewers.append(self.active_users[active[r] + rng.integers(0, n_active, n)])
             counts[r] = n
-            cdfs.append((r, _cdf(w / w.sum())))
+            cdf = choice_cdf(w / w.sum())
+            # A look-up table pays for itself from a few thousand draws.
+            cdfs.append((r, cdf, cdf_table(cdf) if n > 4 * CDF_BUCKETS else None))
         if not viewers:
             return Batch.empty(DISCOVERY)
         # Each viewer sees a post drawn in proportion to the weights (inverse CDF, as
@@ -641,8 +644,8 @@ class Engine:
         bounds = np.concatenate([[0], np.cumsum(counts)])
         pick = np.concatenate(
             [
-                ends[r] + cdf.searchsorted(u[bounds[r] : bounds[r + 1]], side="right")
-                for r, cdf in cdfs
+                ends[r] + inverse_cdf(cdf, u[bounds[r] : bounds[r + 1]], table)
+                for r, cdf, table in cdfs
             ]
         )
         viewer, pick = np.concatenate(viewers), eligible[pick]
@@ -690,7 +693,7 @@ class Engine:
         bounds = np.concatenate([[0], np.cumsum(counts)])
         store = m.n_creators + np.concatenate(
             [
-                r * S + m.ad_cdf[r].searchsorted(u[bounds[r] : bounds[r + 1]], side="right")
+                r * S + inverse_cdf(m.ad_cdf[r], u[bounds[r] : bounds[r + 1]], m.ad_tables[r])
                 for r in range(self.replications)
             ]
         )
@@ -1100,13 +1103,6 @@ def lockstep_size(
 
 def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:
     return rng.random(k)
-
-
-def _cdf(p: np.ndarray) -> np.ndarray:
-    """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1)."""
-    cdf = p.cumsum()
-    cdf /= cdf[-1]
-    return cdf
 
 
 def _running_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from ..errors import ScenarioError
 from ..graph._core import FOLLOW, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
+from .draws import cdf_table
 
 __all__ = ["Follows", "Layout", "Listeners", "Market"]
 
@@ -512,6 +513,7 @@ class Market:
         # Per replication, the cumulative ad shares its storefront ads are drawn from.
         shares = self.ad_share.reshape(R, layout.storefronts).cumsum(axis=1)
         self.ad_cdf = shares / shares[:, -1:] if layout.storefronts else shares
+        self.ad_tables = [cdf_table(cdf) for cdf in self.ad_cdf]
         # Storefront listings by (replication, category), for price comparison (比价): the
         # key of a listing is replication * (k + 1) + category.
         k = s.products.n_categories

@@ -1,0 +1,41 @@
+"""Weighted draws by inverse CDF give exactly Generator.choice's numbers, with or without the
+bucket look-up table, including zero weights, a single option and draws on bucket edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie.engine.draws import CDF_BUCKETS, cdf_table, choice_cdf, inverse_cdf
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_inverse_cdf_draws_what_generator_choice_draws(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    weights = rng.random(n) ** 4
+    weights[rng.random(n) < 0.3] = 0.0  # options that can never be drawn
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    p = weights / weights.sum()
+    expected = np.random.default_rng(seed + 100).choice(n, 5000, p=p)
+    cdf = choice_cdf(p)
+    for table in (None, cdf_table(cdf)):
+        u = np.random.default_rng(seed + 100).random(5000)
+        np.testing.assert_array_equal(inverse_cdf(cdf, u, table), expected)
+    assert set(np.unique(expected)) <= set(np.flatnonzero(weights))
+
+
+def test_inverse_cdf_on_bucket_edges_and_cdf_steps() -> None:
+    rng = np.random.default_rng(3)
+    cdf = choice_cdf(rng.random(37))
+    edges = np.arange(CDF_BUCKETS) / CDF_BUCKETS
+    # Draws exactly on bucket edges, on the CDF's steps, and just below and above them.
+    steps = cdf[:-1]
+    u = np.concatenate([edges, steps, np.nextafter(steps, 0), np.nextafter(steps, 1), [0.0]])
+    u = u[u < 1]
+    np.testing.assert_array_equal(
+        inverse_cdf(cdf, u, cdf_table(cdf)), cdf.searchsorted(u, side="right")
+    )
+    one = choice_cdf(np.array([1.0]))
+    assert (inverse_cdf(one, rng.random(100), cdf_table(one)) == 0).all()
