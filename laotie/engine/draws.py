@@ -14,8 +14,9 @@ __all__ = ["CDF_BUCKETS", "cdf_table", "choice_cdf", "inverse_cdf"]
 
 
 def choice_cdf(p: np.ndarray) -> np.ndarray:
-    """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1)."""
-    cdf = p.cumsum()
+    """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1),
+    in float64 as there (float32 weights would give a CDF of float32 steps)."""
+    cdf = np.asarray(p, dtype=np.float64).cumsum()
     cdf /= cdf[-1]
     return cdf
 

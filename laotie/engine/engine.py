@@ -8,6 +8,7 @@ the listeners of yesterday's satisfied buyers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -209,6 +210,8 @@ class Engine:
             (2 if graph.n_nodes >= THREAD_THRESHOLD else 1) if threads is None else threads
         )
         self._executor: ThreadPoolExecutor | None = None
+        if isinstance(seed, np.ndarray) and seed.ndim == 1:
+            seed = [int(one) for one in seed]
         seeds = list(seed) if isinstance(seed, list | tuple) else [seed]
         if not seeds:
             raise ScenarioError("Engine: seed = []; give one seed per lockstep replication")
@@ -557,10 +560,12 @@ class Engine:
             rho[posting] = np.where(mean > 0, scaled, p.reach)
             return rho
         rho[posting] = p.reach
-        expected = rho * active_followers
-        # Per replication: the expected exposures of head and of other creators.
-        head = np.bincount(replication[m.is_head], weights=expected[m.is_head], minlength=R)
-        other = np.bincount(replication[~m.is_head], weights=expected[~m.is_head], minlength=R)
+        expected = (rho * active_followers).reshape(R, -1)
+        is_head = m.is_head.reshape(R, -1)
+        # Per replication: the expected exposures of head and of other creators, each summed
+        # over the replication's own creators (as a run of it alone sums them).
+        head = np.array([e[h].sum() for e, h in zip(expected, is_head, strict=True)])
+        other = np.array([e[~h].sum() for e, h in zip(expected, is_head, strict=True)])
         capped = (head > 0) & (head > p.head_cap * (head + other))
         if capped.any():
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -819,7 +824,13 @@ class Engine:
         first = np.ones(len(order), bool)
         first[1:] = user[1:] != user[:-1]
         if s.population.repeat_purchases:
-            total = _running_sums(value[order], first)
+            # Each buyer's running total, within the buyer's replication (users are stacked
+            # by replication, so each replication is a slice of the sorted orders).
+            sorted_value = value[order]
+            total = np.empty(len(order))
+            bounds = self._bounds(user, self._nodes)
+            for a, b in itertools.pairwise(bounds):
+                total[a:b] = _running_totals(sorted_value[a:b], first[a:b])
             accept_sorted = total <= m.budget[user] - self.spent[user] + 1e-9
             blocked_sorted = ~accept_sorted
         else:
@@ -959,7 +970,10 @@ class Engine:
             raise ScenarioError("Engine.recommend: users must be node ids of registered users")
         n_listings = min(len(index) for index in m.listing_index)
         if listing.size and (listing.min() < 0 or listing.max() >= n_listings):
-            raise ScenarioError(f"Engine.recommend: listing ids must be in 0 .. {n_listings - 1}")
+            every = " (in every lockstep replication)" if self.replications > 1 else ""
+            raise ScenarioError(
+                f"Engine.recommend: listing ids must be in 0 .. {n_listings - 1}{every}"
+            )
         if quality is not None:
             quality = np.broadcast_to(np.asarray(quality, np.float32), users.shape)
         R = self.replications
@@ -1088,6 +1102,8 @@ def lockstep_size(
     replication state (:func:`replication_bytes`) and :data:`LOCKSTEP_NODES` stacked
     residents, at most :data:`LOCKSTEP_MAX`, at least one, and then balanced so that the
     engines get equal shares."""
+    if replications < 1:
+        return 1
     fit = max(
         1,
         min(
@@ -1105,20 +1121,13 @@ def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:
     return rng.random(k)
 
 
-def _running_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+def _running_totals(values: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Running totals of ``values`` within groups of consecutive entries (``first`` marks
-    each group's first entry), each group summed on its own from its first entry."""
-    total = values.astype(np.float64, copy=True)
-    position = np.arange(len(values)) - np.maximum.accumulate(
-        np.where(first, np.arange(len(values)), 0)
-    )
-    later = np.flatnonzero(position > 0)
-    step = position[later]
-    # The k-th entries of all groups at once, k = 1, 2, ...: each adds its predecessor's total.
-    for k in range(1, int(step.max()) + 1 if len(step) else 1):
-        at = later[step == k]
-        total[at] += total[at - 1]
-    return total
+    each group's first entry): a cumulative sum minus the total before the group."""
+    total = np.cumsum(values)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    before = np.where(group_start > 0, total[group_start - 1], 0.0)
+    return total - before
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -151,7 +151,7 @@ class Follows:
         self.buffer_trust = np.zeros(0, np.float32)
         self.buffer_memory = np.zeros(0, np.int8)
         self.buffer_keys = np.zeros(0, np.int64)
-        self.count = np.bincount(creator, minlength=n).astype(np.int64)
+        self.count = np.bincount(creator, minlength=self.n).astype(np.int64)
 
     def _set(
         self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray

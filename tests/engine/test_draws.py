@@ -39,3 +39,17 @@ def test_inverse_cdf_on_bucket_edges_and_cdf_steps() -> None:
     )
     one = choice_cdf(np.array([1.0]))
     assert (inverse_cdf(one, rng.random(100), cdf_table(one)) == 0).all()
+
+
+def test_float32_weights_draw_what_generator_choice_draws() -> None:
+    """Generator.choice works in float64 whatever the weights' type; so must the CDF (the
+    engine's discovery weights are float32 content qualities)."""
+    rng = np.random.default_rng(5)
+    weights = rng.random(300).astype(np.float32)
+    p = weights / weights.sum()
+    expected = np.random.default_rng(6).choice(len(p), 200_000, p=p)
+    cdf = choice_cdf(p)
+    assert cdf.dtype == np.float64
+    for table in (None, cdf_table(cdf)):
+        u = np.random.default_rng(6).random(200_000)
+        np.testing.assert_array_equal(inverse_cdf(cdf, u, table), expected)

@@ -15,9 +15,11 @@ import pytest
 
 from laotie import Engine, Scenario, graph
 from laotie.engine import lockstep_size
-from laotie.engine.engine import _running_sums, replication_bytes
+from laotie.engine.engine import _running_totals, replication_bytes
 from laotie.engine.market import Follows
 from laotie.errors import LaotieError, ScenarioError
+from laotie.graph._core import FOLLOW as FOLLOW_TIE
+from laotie.graph._core import HEAD, LOCAL_CREATOR, TrustGraph
 from laotie.metrics import ROWS, DayCounter
 from laotie.results import Result
 from laotie.runs import replicate
@@ -228,7 +230,7 @@ def test_day_counter_counts_distinct_users_per_replication() -> None:
             assert counts[r, row, 3] == len(np.unique(bought[bought // nodes == r]))
 
 
-def test_running_sums_restart_at_every_group() -> None:
+def test_running_totals_restart_at_every_group() -> None:
     rng = np.random.default_rng(8)
     sizes = rng.integers(1, 6, 30)
     values = rng.random(sizes.sum()) * 100
@@ -237,4 +239,52 @@ def test_running_sums_restart_at_every_group() -> None:
     expected = np.concatenate(
         [np.cumsum(group) for group in np.split(values, np.cumsum(sizes)[:-1])]
     )
-    np.testing.assert_array_equal(_running_sums(values, first), expected)
+    # A cumulative sum minus the total before the group: equal up to rounding.
+    np.testing.assert_allclose(_running_totals(values, first), expected, rtol=1e-12)
+
+
+def test_lockstep_with_a_seller_without_followers_at_the_top() -> None:
+    """A user's graph whose highest-numbered selling creator has no followers: the stacked
+    follower counts must cover every replication's nodes (head traffic reads them, new
+    follows and follower-rule training add to them)."""
+    scenario = Scenario.preset("village")
+    city = graph.city(scenario.city, seed=2)
+    sellers = np.flatnonzero((city.creator_kind == HEAD) | (city.creator_kind == LOCAL_CREATOR))
+    last = sellers.max()
+    source = np.repeat(np.arange(city.n_nodes), np.diff(city.indptr))
+    keep = ~((city.layer == FOLLOW_TIE) & (city.indices == last))
+    users_graph = TrustGraph.from_edges(
+        city.n_nodes,
+        source[keep],
+        city.indices[keep],
+        city.trust[keep],
+        city.layer[keep],
+        region=city.region,
+        hometown=city.hometown,
+        rural=city.rural,
+        user=city.user,
+        creator_kind=city.creator_kind,
+        region_names=city.region_names,
+    )
+    assert users_graph.followers()[last] == 0
+    for changes in (
+        {"policy.traffic": "head"},
+        {"creators.follow_prob": 1.0, "policy.discovery_per_active": 3.0},
+        {"training.day": 1, "training.rule": "followers", "training.n_creators": 3},
+    ):
+        variant = scenario.replace(**changes)
+        lockstep = _run(Engine(users_graph, variant, seed=SEEDS[:2]), 15)
+        for r, seed in enumerate(SEEDS[:2]):
+            alone = _run(Engine(users_graph, variant, seed=seed), 15)
+            _assert_same(Result.from_engine(lockstep.replication(r)), Result.from_engine(alone))
+
+
+def test_replicate_zero_replications_and_seed_arrays(city: graph.TrustGraph) -> None:
+    assert replicate(Scenario.preset("village"), 0, days=3, seed=1) == []
+    from_array = _run(Engine(city, BASE, seed=np.array([4, 5])), 5)
+    from_list = _run(Engine(city, BASE, seed=[4, 5]), 5)
+    for r in range(2):
+        _assert_same(
+            Result.from_engine(from_array.replication(r)),
+            Result.from_engine(from_list.replication(r)),
+        )
