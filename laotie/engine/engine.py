@@ -1081,7 +1081,7 @@ class Engine:
 def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     """An estimate of the engine state one replication adds (bytes): per resident about
     60 bytes of flags, budgets and scratch plus one byte per government message; 5 per
-    social tie (trust and memory), 33 per follow tie (ids, trust, memory, sorted keys) and
+    social tie (trust and memory), 25 per follow tie (ids, trust, memory, sorted keys) and
     one per user and storefront (storefront memories)."""
     n = graph.n_nodes
     follows = int(np.count_nonzero(graph.layer == FOLLOW_LAYER))
@@ -1090,7 +1090,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     return int(
         n * (60 + scenario.information.n_messages)
         + 5 * social
-        + 33 * follows
+        + 25 * follows
         + users * scenario.storefronts.n_storefronts
     )
 

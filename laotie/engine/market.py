@@ -163,9 +163,9 @@ class Follows:
         self.memory = memory[order]
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.creator, minlength=self.n), out=self.indptr[1:])
-        keys = self.user.astype(np.int64) * self.n + self.creator
-        self.key_order = np.argsort(keys, kind="stable")
-        self.keys = keys[self.key_order]
+        # Ties are sorted by (creator, user), so these keys are sorted and a tie's key sits at
+        # the tie's own index.
+        self.keys = self.creator.astype(np.int64) * self.n + self.user
         self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
 
     def merge_buffer(self, force: bool = False) -> None:
@@ -198,7 +198,7 @@ class Follows:
 
     def find(self, user: np.ndarray, creator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where the ties ``user → creator`` are: (kind, index), kind 0 none, 1 main, 2 buffer."""
-        keys = user.astype(np.int64) * self.n + creator
+        keys = creator.astype(np.int64) * self.n + user
         kind = np.zeros(len(keys), np.int8)
         index = np.full(len(keys), -1, np.int64)
         if len(self.keys) and len(keys):
@@ -209,7 +209,7 @@ class Follows:
             np.minimum(at, len(self.keys) - 1, out=at)
             hit = self.keys[at] == keys
             kind[hit] = 1
-            index[hit] = self.key_order[at[hit]]
+            index[hit] = at[hit]
         if len(self.buffer_keys):
             order = np.argsort(self.buffer_keys, kind="stable")
             sorted_keys = self.buffer_keys[order]
@@ -228,7 +228,7 @@ class Follows:
         self.buffer_trust = np.concatenate([self.buffer_trust, trust.astype(np.float32)])
         self.buffer_memory = np.concatenate([self.buffer_memory, memory.astype(np.int8)])
         self.buffer_keys = np.concatenate(
-            [self.buffer_keys, user.astype(np.int64) * self.n + creator]
+            [self.buffer_keys, creator.astype(np.int64) * self.n + user]
         )
         np.add.at(self.count, creator, 1)
         return len(user)
