@@ -288,3 +288,12 @@ def test_replicate_zero_replications_and_seed_arrays(city: graph.TrustGraph) -> 
             Result.from_engine(from_array.replication(r)),
             Result.from_engine(from_list.replication(r)),
         )
+
+
+def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
+    scenario = BASE.replace(**CASES["producers_shock_information"])
+    one = _run(Engine(city, scenario, seed=SEEDS, threads=1), 20)
+    two = _run(Engine(city, scenario, seed=SEEDS, threads=2), 20)
+    for r in range(len(SEEDS)):
+        _assert_same(Result.from_engine(one.replication(r)), Result.from_engine(two.replication(r)))
+    assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
