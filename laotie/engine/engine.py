@@ -46,9 +46,10 @@ LOCKSTEP_MAX = 64
 (docs/performance.md) while the scratch arrays do."""
 
 LOCKSTEP_NODES = 1_000_000
-"""At most this many stacked residents in one engine: lockstep spreads the fixed cost of
-numpy calls, which matters in small cities (2x at 10,000 residents) and not in large ones
-(1.0-1.2x from 30,000), where it would only multiply the memory (docs/performance.md)."""
+"""At most this many stacked residents in one engine. Lockstep spreads the fixed cost of
+numpy calls (2.4x at 10,000 residents) and lets half a million stacked residents pay for the
+second thread (1.5-1.7x at 30,000 and 100,000 residents); past a million stacked residents
+the gain grows no further and only the memory does (docs/performance.md)."""
 
 Draw = Callable[[np.random.Generator, int, Any], np.ndarray]
 """``draw(rng, k, at)``: k random numbers for the entries ``at`` of one replication."""
