@@ -378,7 +378,7 @@ class Engine:
         rngs = self.rngs[phase]
         if self.replications == 1:
             return draw(rngs[0], int(counts[0]), slice(None))
-        bounds = np.concatenate([[0], np.cumsum(counts)])
+        bounds = _offsets(counts)
         return np.concatenate(
             [
                 draw(rng, int(bounds[r + 1] - bounds[r]), slice(bounds[r], bounds[r + 1]))
@@ -400,6 +400,23 @@ class Engine:
         out = np.empty_like(drawn)
         out[order] = drawn
         return out
+
+    def _weighted_draws(
+        self, phase: str, counts: np.ndarray, cdfs: dict[int, tuple[np.ndarray, Any]]
+    ) -> np.ndarray:
+        """For each replication r with ``counts[r]`` draws, options drawn from its
+        distribution ``cdfs[r]`` (a CDF and its look-up table or None) the way
+        ``Generator.choice(p=...)`` draws them: uniforms from the replication's stream of
+        ``phase``, searched in the CDF. Returns the options' indices, in replication order."""
+        u = self._sorted_draws(phase, counts, _uniform)
+        bounds = _offsets(counts)
+        return np.concatenate(
+            [np.zeros(0, np.intp)]
+            + [
+                inverse_cdf(cdf, u[bounds[r] : bounds[r + 1]], table)
+                for r, (cdf, table) in cdfs.items()
+            ]
+        )
 
     def _bounds(self, ids: np.ndarray, size: int) -> np.ndarray:
         """Where each replication's entries start in sorted stacked ``ids`` (R + 1 bounds)."""
@@ -630,7 +647,8 @@ class Engine:
         ends = self._bounds(posting, m.layout.creators)
         ends = np.searchsorted(eligible, ends)
         active = self._active_bounds
-        viewers, counts, cdfs = [], np.zeros(self.replications, np.int64), []
+        viewers, counts = [], np.zeros(self.replications, np.int64)
+        cdfs: dict[int, tuple[np.ndarray, Any]] = {}
         for r, rng in enumerate(self.rngs["discovery"]):
             n_active = int(active[r + 1] - active[r])
             n = round(p.discovery_per_active * n_active)
@@ -641,19 +659,11 @@ class Engine:
             counts[r] = n
             cdf = choice_cdf(w / w.sum())
             # A look-up table pays for itself from a few thousand draws.
-            cdfs.append((r, cdf, cdf_table(cdf) if n > 4 * CDF_BUCKETS else None))
+            cdfs[r] = (cdf, cdf_table(cdf) if n > 4 * CDF_BUCKETS else None)
         if not viewers:
             return Batch.empty(DISCOVERY)
-        # Each viewer sees a post drawn in proportion to the weights (inverse CDF, as
-        # Generator.choice(p=...) draws).
-        u = self._sorted_draws("discovery", counts, _uniform)
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        pick = np.concatenate(
-            [
-                ends[r] + inverse_cdf(cdf, u[bounds[r] : bounds[r + 1]], table)
-                for r, cdf, table in cdfs
-            ]
-        )
+        # Each viewer sees a post of its replication drawn in proportion to the weights.
+        pick = np.repeat(ends[:-1], counts) + self._weighted_draws("discovery", counts, cdfs)
         viewer, pick = np.concatenate(viewers), eligible[pick]
         seller = posting[pick]
         creator = m.creator_node[seller]
@@ -693,15 +703,12 @@ class Engine:
         if n == 0:
             return Batch.empty(STOREFRONT)
         rngs = self.rngs["storefront"]
-        # Each replication's ads come from its own storefronts, in shares of their budgets
-        # (inverse CDF, as Generator.choice(p=...) draws).
-        u = self._sorted_draws("storefront", counts, _uniform)
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        store = m.n_creators + np.concatenate(
-            [
-                r * S + inverse_cdf(m.ad_cdf[r], u[bounds[r] : bounds[r + 1]], m.ad_tables[r])
-                for r in range(self.replications)
-            ]
+        # Each replication's ads come from its own storefronts, in shares of their budgets.
+        ads = {r: (m.ad_cdf[r], m.ad_tables[r]) for r in range(self.replications)}
+        store = (
+            m.n_creators
+            + np.repeat(np.arange(self.replications) * S, counts)
+            + self._weighted_draws("storefront", counts, ads)
         )
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
@@ -1120,6 +1127,11 @@ def lockstep_size(
 
 def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:
     return rng.random(k)
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    """Where each of consecutive groups of ``counts`` entries starts (and the total, last)."""
+    return np.concatenate([[0], np.cumsum(counts)])
 
 
 def _running_totals(values: np.ndarray, first: np.ndarray) -> np.ndarray:
