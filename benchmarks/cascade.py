@@ -11,9 +11,10 @@ reach most of the graph within 20 steps).
 
 Every simulator runs 20 steps per replication; times are per (replication x step) and leave
 out building each simulator's graph (reported apart). laotie runs its replications in lockstep
-(100 at once); NDlib and cynetdiff run one after another, so their time per replication does
-not depend on how many run: where fewer than 100 are run (to keep the benchmark short) the
-table says so.
+(100 at once) with its default threads (the machine's processors: two groups of 50
+replications here), and is timed with one thread too; NDlib and cynetdiff run one replication
+after another in one thread, so their time per replication does not depend on how many run:
+where fewer than 100 are run (to keep the benchmark short) the table says so.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def _time(fn: Any) -> float:
 
 def child(n_users: int, probabilities: list[float], ndlib_reps: int, cynetdiff_reps: int) -> None:
     """Measure one size in this process; print one JSON object."""
+    import os
     import resource
     import time
 
@@ -99,6 +101,13 @@ def child(n_users: int, probabilities: list[float], ndlib_reps: int, cynetdiff_r
         case["laotie_s"] = min(runs) / (REPLICATIONS * STEPS)
         case["laotie_runs"] = runs
         case["laotie_size"] = float(result.size.mean())
+        case["threads"] = len(os.sched_getaffinity(0))
+        one = []
+        for _ in range(3):
+            start = time.perf_counter()
+            independent_cascade(ties, seeds, threads=1, **kw)
+            one.append(time.perf_counter() - start)
+        case["laotie_1_thread_s"] = min(one) / (REPLICATIONS * STEPS)
         if p == probabilities[0]:
             start = time.perf_counter()
             independent_cascade(ties, seeds, backend="numpy", **kw)
@@ -208,10 +217,11 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     backend = "numba" if importlib.util.find_spec("numba") else "numpy"
     print(
         f"laotie backend: {backend}; {REPLICATIONS} replications x {STEPS} steps; "
-        "µs per (replication x step); ratio = baseline / laotie"
+        "µs per (replication x step); ratio = baseline / laotie (default threads)"
     )
     print(
-        f"{'users':>9} {'ties':>11} {'p':>5} {'size':>9} {'laotie':>9} {'numpy':>8} "
+        f"{'users':>9} {'ties':>11} {'p':>5} {'size':>9} {'laotie':>9} {'1 thread':>9} "
+        f"{'numpy':>8} "
         f"{'cynetdiff':>10} {'ratio':>6} {'NDlib':>9} {'ratio':>6}  baseline replications"
     )
     rows = []
@@ -240,8 +250,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 notes.append("NDlib not run at this size (hours)")
             print(
                 f"{r['nodes']:>9,} {r['edges']:>11,} {case['probability']:>5g} "
-                f"{case['laotie_size']:>9,.0f} {us:>9.1f} {numpy_us} {cy_text} {nd_text}  "
-                + ", ".join(notes)
+                f"{case['laotie_size']:>9,.0f} {us:>9.1f} {1e6 * case['laotie_1_thread_s']:>9.1f} "
+                f"{numpy_us} {cy_text} {nd_text}  " + ", ".join(notes)
             )
             rows.append(row)
     try:

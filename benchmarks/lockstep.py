@@ -8,11 +8,13 @@ per replication-day is measured beside one engine's time per day in the same run
 
 The cascade:
 ``laotie.independent_cascade`` runs R replications in lockstep: bit ``r`` of a node's words is
-replication ``r``, so one pass over a tie serves 64 replications. The baseline is the same
-function called R times with one replication each (seeds 0 .. R-1, so that the R cascades are
-independent, as the lockstep ones are): the same results in distribution, the graph read R
-times instead of once per step. Graph: the users of Mudanjiang and their local and city ties
-(see ``benchmarks/cascade.py``), 20 steps, seeds 0.1 % of the users.
+replication ``r``, each step visits the frontier of all replications once (a node's row read
+once for every replication it is new in), and the replications are split between the
+machine's threads. The baseline is the same function called R times with one replication each
+(seeds 0 .. R-1, so that the R cascades are independent, as the lockstep ones are; one
+replication runs in one thread): the same results in distribution. Graph: the users of
+Mudanjiang and their local and city ties (see ``benchmarks/cascade.py``), 20 steps, seeds
+0.1 % of the users.
 """
 
 from __future__ import annotations

@@ -1,19 +1,50 @@
-"""The compiled step of :func:`laotie.cascade.independent_cascade` (optional: needs numba).
+"""The compiled cascade of :func:`laotie.cascade.independent_cascade` (optional: needs numba).
 
-The same rules, hash and draws as the numpy path, one tie at a time, so the results are
-identical; imported only when numba is installed.
+The same rules, streams and arithmetic as the numpy path (:func:`laotie.cascade._live_ties`
+and :func:`laotie.cascade._ln`), one (node, replication) pair at a time, so the results are
+identical; imported only when numba is installed. Floating-point expressions are written in
+the order the numpy path evaluates them; numba does not reorder or fuse them (fastmath is
+off).
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+from .cascade import (
+    _C1,
+    _C3,
+    _C5,
+    _C7,
+    _C9,
+    _C11,
+    _C13,
+    _C15,
+    _C17,
+    _C19,
+    _C21,
+    _C23,
+    _GOLDEN,
+    _LN2,
+    _M1,
+    _M2,
+    _SQRT_HALF,
+    _TWO53,
+)
+
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+_BATCH = 1 << 12
+"""(node, replication) pairs walked together; candidates settle past this many."""
+# The lowest set bit of a word times this constant has the bit's index in its top 6 bits.
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_BIT_INDEX = np.zeros(64, np.int64)
+for _i in range(64):
+    _BIT_INDEX[((1 << _i) * 0x03F79D71B4CB0A89 % 2**64) >> 58] = _i
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -25,60 +56,282 @@ def _mix(key: np.uint64, salt: np.uint64) -> np.uint64:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _bernoulli(key: np.uint64, lanes: np.uint64, p: float, salt: np.uint64) -> np.uint64:
-    if p >= 1.0:
-        return lanes
-    won = _ZERO
-    if p <= 0.0:
-        return won
-    undecided = lanes
-    q = p
-    # The first bits are compared without testing whether every lane is decided: a branch
-    # per bit costs more than the bits (a lone lane is decided after 4 bits 15 times in 16).
-    for k in range(64):
-        q = q * 2.0
-        bit = np.uint64(q >= 1.0)
-        q -= np.float64(bit)
-        digits = _ZERO - bit
-        draw = _mix(key | np.uint64(k), salt)
-        won |= undecided & ~draw & digits
-        undecided &= ~(draw ^ digits)
-        if k >= 3 and undecided == _ZERO:
-            break
-    return won
+def _ln(x: float) -> float:
+    m, e = math.frexp(x)
+    if m < _SQRT_HALF:
+        m = m * 2.0
+        e = e - 1
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    z2 = z * z
+    z4 = z2 * z2
+    z8 = z4 * z4
+    a = (_C1 + _C3 * z) + (_C5 + _C7 * z) * z2
+    b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
+    c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
+    t = a + b * z4 + c * z8
+    return 2.0 * s * t + np.float64(e) * _LN2
 
 
 @numba.njit(cache=True, nogil=True)
-def spread(indptr, target, weight, probability, frontier, masks, active, newly, salt, hits):  # type: ignore[no-untyped-def]
-    """One step: try the ties of ``frontier``; OR the successes into ``newly`` (n, words).
+def ln(x):  # type: ignore[no-untyped-def]
+    """:func:`_ln` over an array (for the tests: the same bits as the numpy path)."""
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = _ln(x[i])
+    return out
 
-    Writes each newly reached node once into ``hits`` and returns how many there are.
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bit_index(low: np.uint64) -> np.int64:
+    return _BIT_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+
+
+@numba.njit(cache=True, nogil=True)
+def cascade(ties, node, seeds, first, n_lanes, steps, salt, state, counts):  # type: ignore[no-untyped-def]
+    """Replications ``first`` .. ``first + n_lanes - 1``, all steps.
+
+    ``state[v, :w]`` are node ``v``'s activity words (lane ``l`` of word ``k`` is replication
+    ``first + 64 k + l``) and ``state[v, w:]`` its words of the step being built;
+    ``counts[t, lane]`` receives the nodes newly active at step ``t``.
+
+    A step works on batches of (node, replication) pairs in passes whose iterations are
+    independent, so that the processor overlaps them (memory accesses and the arithmetic of
+    the skips): the pairs of the frontier, then one skip of every walking pair per round
+    (as the numpy path does), then the candidate ties (thinning) and their targets.
     """
-    n_words = active.shape[1]
-    n_hits = 0
-    for f in range(len(frontier)):
-        u = frontier[f]
-        for w in range(n_words):
-            mask = masks[f, w]
-            if mask == _ZERO:
+    n = len(node)
+    n_words = state.shape[1] // 2
+    front = np.empty(n, np.int64)
+    masks = np.empty((n, n_words), np.uint64)
+    hits = np.empty(n, np.int64)
+    cand_tie = np.empty(2 * _BATCH, np.int64)
+    cand_pair = np.empty(2 * _BATCH, np.int64)
+    pair_base = np.empty(_BATCH, np.uint64)
+    pair_top = np.empty(_BATCH, np.float64)
+    pair_start = np.empty(_BATCH, np.int64)
+    pair_stop = np.empty(_BATCH, np.int64)
+    pair_l1q = np.empty(_BATCH, np.float64)
+    pair_word = np.empty(_BATCH, np.int64)
+    pair_low = np.empty(_BATCH, np.uint64)
+    pair_at = np.empty(_BATCH, np.int64)
+    walking = np.empty(_BATCH, np.int64)
+    for i in range(len(seeds)):
+        front[i] = seeds[i]
+        for k in range(n_words):
+            lanes = n_lanes - 64 * k
+            full = _ALL if lanes >= 64 else (_ONE << np.uint64(lanes)) - _ONE
+            masks[i, k] = full
+            state[seeds[i], k] = full
+    for lane in range(n_lanes):
+        counts[0, lane] = len(seeds)
+    n_front = len(seeds)
+    for step in range(1, steps + 1):
+        if n_front == 0:
+            break
+        n_hits = 0
+        n_pairs = 0
+        for f in range(n_front):
+            u = front[f]
+            top = node[u].top
+            if top <= 0.0:
                 continue
-            word_key = np.uint64(w) << np.uint64(6)
-            for e in range(indptr[u], indptr[u + 1]):
-                v = target[e]
-                lanes = mask & ~active[v, w]
-                if lanes == _ZERO:
-                    continue
-                key = (np.uint64(e) << np.uint64(20)) | word_key
-                won = _bernoulli(key, lanes, probability * np.float64(weight[e]), salt)
-                if won == _ZERO:
-                    continue
-                fresh = True
-                for x in range(n_words):
-                    if newly[v, x] != _ZERO:
-                        fresh = False
-                        break
-                if fresh:
-                    hits[n_hits] = v
-                    n_hits += 1
-                newly[v, w] |= won
+            for k in range(n_words):
+                mask = masks[f, k]
+                while mask != _ZERO:
+                    low = mask & (~mask + _ONE)
+                    mask ^= low
+                    r = first + 64 * k + _bit_index(low)
+                    pair_base[n_pairs] = _mix((np.uint64(u) << np.uint64(20)) | np.uint64(r), salt)
+                    pair_top[n_pairs] = top
+                    pair_start[n_pairs] = node[u].start
+                    pair_stop[n_pairs] = node[u].stop
+                    pair_l1q[n_pairs] = node[u].l1q
+                    pair_word[n_pairs] = k
+                    pair_low[n_pairs] = low
+                    n_pairs += 1
+                    if n_pairs == _BATCH:
+                        n_hits = _walk(
+                            ties,
+                            state,
+                            n_words,
+                            n_pairs,
+                            pair_base,
+                            pair_top,
+                            pair_start,
+                            pair_stop,
+                            pair_l1q,
+                            pair_word,
+                            pair_low,
+                            pair_at,
+                            walking,
+                            cand_tie,
+                            cand_pair,
+                            salt,
+                            hits,
+                            n_hits,
+                        )
+                        n_pairs = 0
+        n_hits = _walk(
+            ties,
+            state,
+            n_words,
+            n_pairs,
+            pair_base,
+            pair_top,
+            pair_start,
+            pair_stop,
+            pair_l1q,
+            pair_word,
+            pair_low,
+            pair_at,
+            walking,
+            cand_tie,
+            cand_pair,
+            salt,
+            hits,
+            n_hits,
+        )
+        hits[:n_hits].sort()
+        for i in range(n_hits):
+            v = hits[i]
+            front[i] = v
+            for k in range(n_words):
+                mask = state[v, n_words + k]
+                masks[i, k] = mask
+                state[v, n_words + k] = _ZERO
+                state[v, k] |= mask
+                while mask != _ZERO:
+                    low = mask & (~mask + _ONE)
+                    mask ^= low
+                    counts[step, 64 * k + _bit_index(low)] += 1
+        n_front = n_hits
+    return n_front
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk(
+    ties,
+    state,
+    n_words,
+    n_pairs,
+    pair_base,
+    pair_top,
+    pair_start,
+    pair_stop,
+    pair_l1q,  # type: ignore[no-untyped-def]
+    pair_word,
+    pair_low,
+    pair_at,
+    walking,
+    cand_tie,
+    cand_pair,
+    salt,
+    hits,
+    n_hits,
+):
+    """Walk the rows of a batch of pairs, one skip of every walking pair per round (round
+    ``i`` takes draw ``i`` of the pair's stream); settle the candidates as they come."""
+    for p in range(n_pairs):
+        pair_at[p] = pair_start[p] - 1
+        walking[p] = p
+    n_walking = n_pairs
+    n_cand = 0
+    counter = _ONE
+    while n_walking > 0:
+        still = 0
+        for w in range(n_walking):
+            p = walking[w]
+            skip = 0.0
+            l1q = pair_l1q[p]
+            if l1q < 0.0:
+                draw = _mix(pair_base[p] + counter, salt)
+                uniform = (np.float64(draw >> np.uint64(11)) + 1.0) * _TWO53
+                skip = np.floor(_ln(uniform) / l1q)
+            j = pair_at[p]
+            if skip < pair_stop[p] - j - 1:
+                j += 1 + np.int64(skip)
+                pair_at[p] = j
+                cand_tie[n_cand] = j
+                cand_pair[n_cand] = p
+                n_cand += 1
+                walking[still] = p
+                still += 1
+        n_walking = still
+        counter += _ONE
+        if n_cand > _BATCH or n_walking == 0:
+            n_hits = _settle(
+                ties,
+                state,
+                n_words,
+                cand_tie,
+                cand_pair,
+                n_cand,
+                pair_base,
+                pair_top,
+                pair_start,
+                pair_word,
+                pair_low,
+                salt,
+                hits,
+                n_hits,
+            )
+            n_cand = 0
+    return n_hits
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(
+    ties,
+    state,
+    n_words,
+    cand_tie,
+    cand_pair,
+    n_cand,
+    pair_base,
+    pair_top,
+    pair_start,  # type: ignore[no-untyped-def]
+    pair_word,
+    pair_low,
+    salt,
+    hits,
+    n_hits,
+):
+    """Thin the candidate ties (the draw of tie ``j`` of a pair's row is number
+    ``(j - start + 1) << 32`` of its stream), then mark the kept ties' targets; returns the
+    new number of hits."""
+    n_kept = 0
+    for c in range(n_cand):
+        j = cand_tie[c]
+        p = cand_pair[c]
+        weight = np.float64(ties[j].weight)
+        top = pair_top[p]
+        if weight < top:
+            offset = np.uint64(j - pair_start[p] + 1) << np.uint64(32)
+            draw = _mix(pair_base[p] + offset, salt)
+            if not np.float64(draw >> np.uint64(11)) * _TWO53 * top < weight:
+                continue
+        cand_tie[n_kept] = ties[j].target
+        cand_pair[n_kept] = p
+        n_kept += 1
+    for c in range(n_kept):
+        v = cand_tie[c]
+        p = cand_pair[c]
+        k = pair_word[p]
+        low = pair_low[p]
+        if state[v, k] & low:
+            continue
+        building = state[v, n_words + k]
+        if building & low:
+            continue
+        if building == _ZERO:
+            fresh = True
+            for x in range(n_words):
+                if state[v, n_words + x] != _ZERO:
+                    fresh = False
+                    break
+            if fresh:
+                hits[n_hits] = v
+                n_hits += 1
+        state[v, n_words + k] = building | low
     return n_hits

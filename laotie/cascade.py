@@ -8,24 +8,35 @@ Resident ``i`` trusting ``j`` (the graph's tie ``i → j``, trust ``w[i, j]``) i
 ``j ⇒ i``, taken with probability ``probability * w[i, j]``, or with a per-tie probability
 that you give.
 
-Replications run in lockstep: the state of a node is a row of 64-bit words, bit ``r % 64`` of
-word ``r // 64`` for replication ``r``, so one pass over a tie serves up to 64 replications.
-Each step reads only the ties of the nodes that became active in the last step in at least one
-replication (the frontier).
+The coins. When node ``u`` becomes active in replication ``r`` it draws, once, which of its
+ties succeed: it walks its row of ties with geometric skips at the row's largest
+probability ``q = probability * max(w)`` (a skip of ``floor(ln U / ln(1 - q))`` ties, so
+each tie is a candidate with probability ``q``, independently) and keeps a candidate ``e``
+with probability ``w_e / max(w)`` (thinning), so that tie ``e`` succeeds with probability
+``probability * w_e``, independently of every other tie. The work is proportional to the
+ties that succeed, not to the ties of the row. The uniform numbers come from a counter-based
+stream (SplitMix64) keyed by the node, the replication and the seed, so replication ``r``
+gives the same cascade whatever the number of replications, the backend or the number of
+threads, and a cascade run for more steps extends the shorter one. The logarithm of the skip
+is a fixed polynomial (:func:`_ln`, within 2 units in the last place of ``log``), evaluated
+in the same order by the numpy and the compiled path, so the two give identical results.
 
-The coin of tie ``e`` in replication ``r`` is a counter-based draw: a hash (SplitMix64) of the
-tie, the replication's word and the seed, compared bit by bit with the binary expansion of
-the tie's probability, which gives an exact Bernoulli draw from a few random words per tie
-and word (each bit decides a lane with probability 1/2). The coin belongs to its tie and
-replication whatever else happens, so replication ``r`` gives the same cascade whatever the
-number of replications, and a cascade run for more steps extends the shorter one.
+Replications run in lockstep: the state of a node is bit-packed, one bit per replication,
+and each step visits only the nodes that became active in the last step (the frontier). The
+compiled path (numba) splits the replications into contiguous groups run in parallel
+threads, each with its own state.
 """
 
 from __future__ import annotations
 
+import itertools
 import numbers
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,15 +47,24 @@ from .graph._core import LAYERS, TrustGraph
 
 __all__ = ["CascadeResult", "InfluenceTies", "independent_cascade"]
 
-MAX_REPLICATIONS = 2**14 * 64
-"""Largest number of replications of one call (the word index has 14 bits in the keys)."""
+MAX_REPLICATIONS = 2**20
+"""Largest number of replications of one call (the replication has 20 bits in the keys)."""
+
+MAX_STATE_BYTES = 8_000_000_000
+"""Largest state of one call (bit-packed activity and frontiers); more is refused."""
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-# Ties are processed in chunks of about this many entries, to bound the scratch memory.
-_CHUNK = 1 << 22
+_TWO53 = 1.0 / 9007199254740992.0
+"""2**-53: the uniforms are the top 53 bits of a hash times this."""
+_SQRT_HALF = 0.7071067811865476
+_LN2 = 0.6931471805599453
+# 1/1, 1/3, ..., 1/23: ln(m) = 2 atanh(s) = 2 (s + s^3/3 + ...), s = (m - 1) / (m + 1).
+(_C1, _C3, _C5, _C7, _C9, _C11, _C13, _C15, _C17, _C19, _C21, _C23) = (
+    1.0 / k for k in range(1, 24, 2)
+)
 _WHERE = "independent_cascade"
 
 
@@ -128,12 +148,38 @@ class InfluenceTies:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(trusted, minlength=n), out=indptr[1:])
         edge = position[order]
-        return cls(
-            indptr=indptr,
-            target=source[order].astype(np.int32, copy=False),
-            weight=weight[edge],
-            edge=edge,
-        )
+        ties = np.empty(len(edge), _tie_dtype(weight.dtype))
+        ties["target"] = source[order]
+        ties["weight"] = weight[edge]
+        return cls(indptr=indptr, target=ties["target"], weight=ties["weight"], edge=edge)
+
+    @cached_property
+    def packed(self) -> np.ndarray:
+        """Target and weight of each tie side by side (a record array), as the kernel reads
+        them: one memory access per tie instead of two. :meth:`from_graph` stores the ties
+        this way (``target`` and ``weight`` are views of it); otherwise this is a copy."""
+        base = self.target.base
+        if (
+            isinstance(base, np.ndarray)
+            and base is self.weight.base
+            and base.dtype == _tie_dtype(self.weight.dtype)
+            and len(base) == len(self.target)
+        ):
+            return base
+        ties = np.empty(len(self.target), _tie_dtype(np.asarray(self.weight).dtype))
+        ties["target"] = self.target
+        ties["weight"] = self.weight
+        return ties
+
+    @cached_property
+    def row_max(self) -> np.ndarray:
+        """Largest weight of each row (0 for a node without ties), float64."""
+        counts = np.diff(self.indptr)
+        top = np.zeros(self.n_nodes)
+        rows = np.flatnonzero(counts)
+        if len(rows):
+            top[rows] = np.maximum.reduceat(self.weight, self.indptr[rows])
+        return top
 
 
 @dataclass(frozen=True)
@@ -187,6 +233,7 @@ def independent_cascade(
     edge_probability: Any = None,
     return_active: bool = False,
     backend: str = "auto",
+    threads: int | None = None,
 ) -> CascadeResult:
     """Run ``replications`` independent cascades from ``seeds`` for ``steps`` steps, in lockstep.
 
@@ -208,7 +255,8 @@ def independent_cascade(
     replications : int, default 100
         Independent replications, at most 1,048,576.
     seed : int, SeedSequence, Generator or None
-        Seed of the coins; replication ``r`` gets the same coins whatever ``replications``.
+        Seed of the coins; replication ``r`` gets the same coins whatever ``replications``,
+        ``backend`` and ``threads``.
     layers : sequence of str, default ("local", "city")
         Layers whose ties carry influence (word of mouth in the engine uses local and city
         ties).
@@ -220,6 +268,11 @@ def independent_cascade(
         ``"numba"`` compiles the step (numba must be installed: ``pip install numba``);
         ``"numpy"`` is the pure numpy path; ``"auto"`` uses numba when it is installed. Both
         give identical results.
+    threads : int, optional
+        Threads of the compiled path: the replications are split into this many contiguous
+        groups, each run by its own thread with its own state (default: the processors this
+        process may use, at most ``replications``). The results do not depend on it; the
+        numpy path runs in one thread.
 
     Returns
     -------
@@ -229,15 +282,19 @@ def independent_cascade(
     Raises
     ------
     ScenarioError
-        If an argument is out of range (the message names it, the value and what is allowed).
+        If an argument is out of range (the message names it, the value and what is allowed),
+        or if the state would need more than :data:`MAX_STATE_BYTES` (the message gives the
+        estimate).
 
     Notes
     -----
     Each tie is tried at most once per replication (when its influencer becomes active), so
     the cascade is the set of nodes reachable from the seeds, within ``steps`` steps, over
     the ties whose coin succeeded (the live-edge view). A node activated by several
-    influencers in the same step counts once. The work per step is proportional to the ties
-    of the frontier, not to the graph.
+    influencers in the same step counts once. The work of a step is proportional to the
+    frontier and the candidate ties its skips land on (about ``q`` times its ties, ``q`` the
+    row's largest probability), not to the graph. The state takes about
+    ``n_nodes * (3 * replications / 8 + 16 * groups)`` bytes (groups = threads).
 
     References
     ----------
@@ -261,68 +318,209 @@ def independent_cascade(
     steps = _check_int("steps", steps, 0, 1 << 30)
     replications = _check_int("replications", replications, 1, MAX_REPLICATIONS)
     seeds = _check_seeds(seeds, ties.n_nodes)
+    backend = _backend(backend)
+    if threads is None:
+        threads = _available_cpus()
+    threads = min(_check_int("threads", threads, 1, 1 << 10), replications)
+    groups = _groups(replications, threads if backend == "numba" else 1)
+    _check_memory(ties.n_nodes, replications, groups)
     salt = np.uint64(as_seed_sequence(seed).generate_state(1, np.uint64)[0])
-    return _run(
-        ties, seeds, probability, steps, replications, salt, return_active, _backend(backend)
-    )
+    node = _node_table(ties, probability)
+    if backend == "numba":
+        return _run_numba(ties, node, seeds, steps, groups, salt, return_active)
+    return _run_numpy(ties, node, seeds, steps, replications, salt, return_active)
 
 
-def _run(
+def _node_table(ties: InfluenceTies, probability: float) -> np.ndarray:
+    """Per node: its row (start, stop), its largest weight ``top`` and ``l1q = ln(1 - q)``,
+    ``q = probability * top``; ``l1q = 0`` marks ``q = 1`` (every tie a candidate) and
+    ``top = 0`` a node that activates nobody."""
+    node = np.empty(ties.n_nodes, _NODE_DTYPE)
+    node["start"] = ties.indptr[:-1]
+    node["stop"] = ties.indptr[1:]
+    top = ties.row_max if probability > 0 else np.zeros(ties.n_nodes)
+    q = probability * top
+    node["top"] = top
+    with np.errstate(divide="ignore"):
+        node["l1q"] = np.where(q < 1.0, np.log1p(-q), 0.0)
+    return node
+
+
+def _run_numpy(
     ties: InfluenceTies,
+    node: np.ndarray,
     seeds: np.ndarray,
-    probability: float,
     steps: int,
     replications: int,
     salt: np.uint64,
     return_active: bool,
-    backend: str,
 ) -> CascadeResult:
+    """The reference path: all replications at once, one (node, replication) pair a row."""
     n_words = -(-replications // 64)
     active = np.zeros((ties.n_nodes, n_words), np.uint64)
-    lanes = np.full(n_words, _ALL)
+    active[seeds] = _lanes(replications)
+    new_active = np.zeros((replications, steps + 1), np.int64)
+    new_active[:, 0] = len(seeds)
+    u = np.repeat(seeds, replications)
+    r = np.tile(np.arange(replications, dtype=np.int64), len(seeds))
+    for step in range(1, steps + 1):
+        if len(u) == 0:
+            break
+        v, r = _live_ties(ties, node, u, r, salt)
+        bit = np.left_shift(np.uint64(1), (r & 63).astype(np.uint64))
+        fresh = (active[v, r >> 6] & bit) == 0
+        key = np.unique(v[fresh] * replications + r[fresh])
+        u, r = np.divmod(key, replications)
+        np.bitwise_or.at(
+            active, (u, r >> 6), np.left_shift(np.uint64(1), (r & 63).astype(np.uint64))
+        )
+        new_active[:, step] = np.bincount(r, minlength=replications)
+    return CascadeResult(new_active=new_active, active_words=active if return_active else None)
+
+
+def _live_ties(
+    ties: InfluenceTies, node: np.ndarray, u: np.ndarray, r: np.ndarray, salt: np.uint64
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ties that succeed when node ``u[k]`` becomes active in replication ``r[k]``:
+    their targets and replications.
+
+    Each pair walks its row by geometric skips, one candidate per round: the skip of round
+    ``i`` comes from draw ``i`` of the pair's stream; candidate tie ``j`` (offset ``o`` in
+    the row) is kept with probability ``w_j / top``, from draw ``(o + 1) << 32``. The
+    compiled kernel takes the same draws.
+    """
+    nd = node[u]
+    keep = nd["top"] > 0.0
+    nd, u, r = nd[keep], u[keep], r[keep]
+    base = _mix((u.astype(np.uint64) << np.uint64(20)) | r.astype(np.uint64), salt)
+    j = nd["start"] - 1
+    pending = np.arange(len(u))
+    targets, replications = [], []
+    counter = np.uint64(1)
+    while len(pending):
+        l1q = nd["l1q"][pending]
+        skip = np.zeros(len(pending))
+        walk = np.flatnonzero(l1q < 0.0)
+        draw = _mix(base[pending[walk]] + counter, salt)
+        uniform = ((draw >> np.uint64(11)).astype(np.float64) + 1.0) * _TWO53
+        skip[walk] = np.floor(_ln(uniform) / l1q[walk])
+        counter += np.uint64(1)
+        inside = skip < nd["stop"][pending] - j[pending] - 1
+        pending, skip = pending[inside], skip[inside]
+        j[pending] += 1 + skip.astype(np.int64)
+        tie = j[pending]
+        weight = ties.weight[tie].astype(np.float64)
+        top = nd["top"][pending]
+        thin = np.flatnonzero(weight < top)
+        offset = (tie[thin] - nd["start"][pending[thin]] + 1).astype(np.uint64) << np.uint64(32)
+        draw = _mix(base[pending[thin]] + offset, salt)
+        kept = np.ones(len(pending), bool)
+        kept[thin] = (draw >> np.uint64(11)).astype(np.float64) * _TWO53 * top[thin] < weight[thin]
+        targets.append(ties.target[tie[kept]].astype(np.int64))
+        replications.append(r[pending[kept]])
+    if not targets:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(targets), np.concatenate(replications)
+
+
+def _run_numba(
+    ties: InfluenceTies,
+    node: np.ndarray,
+    seeds: np.ndarray,
+    steps: int,
+    groups: list[tuple[int, int]],
+    salt: np.uint64,
+    return_active: bool,
+) -> CascadeResult:
+    """The compiled path: each group of replications in its own thread and state."""
+    from ._cascade_numba import cascade
+
+    packed = ties.packed
+    replications = groups[-1][1]
+    states = [np.zeros((ties.n_nodes, 2 * -(-(b - a) // 64)), np.uint64) for a, b in groups]
+    counts = [np.zeros((steps + 1, states[k].shape[1] * 32), np.int64) for k in range(len(groups))]
+
+    def one(k: int) -> None:
+        cascade(
+            packed,
+            node,
+            seeds,
+            groups[k][0],
+            groups[k][1] - groups[k][0],
+            steps,
+            salt,
+            states[k],
+            counts[k],
+        )
+
+    if len(groups) == 1:
+        one(0)
+    else:
+        list(_pool(len(groups)).map(one, range(len(groups))))
+    new_active = np.concatenate([c[:, : b - a].T for c, (a, b) in zip(counts, groups, strict=True)])
+    active = None
+    if return_active:
+        active = np.zeros((ties.n_nodes, -(-replications // 64)), np.uint64)
+        for state, (a, b) in zip(states, groups, strict=True):
+            _put_lanes(active, state[:, : state.shape[1] // 2], a, b - a)
+    return CascadeResult(new_active=np.ascontiguousarray(new_active), active_words=active)
+
+
+def _put_lanes(active: np.ndarray, words: np.ndarray, first: int, n_lanes: int) -> None:
+    """OR lanes 0 .. n_lanes - 1 of ``words`` into ``active`` as replications ``first`` .. ."""
+    if first % 64 == 0:
+        active[:, first // 64 : first // 64 + words.shape[1]] |= words
+        return
+    for lane in range(n_lanes):
+        bits = (words[:, lane // 64] >> np.uint64(lane % 64)) & np.uint64(1)
+        r = first + lane
+        active[:, r // 64] |= bits << np.uint64(r % 64)
+
+
+def _groups(replications: int, threads: int) -> list[tuple[int, int]]:
+    """``threads`` contiguous ranges of replications whose sizes differ by at most one."""
+    bounds = [replications * k // threads for k in range(threads + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads kept for later calls (starting threads costs more than
+    a small cascade)."""
+    with _POOLS_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="laotie-cascade")
+        return _POOLS[threads]
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        return os.cpu_count() or 1
+
+
+def _check_memory(n_nodes: int, replications: int, groups: list[tuple[int, int]]) -> None:
+    """Refuse a call whose state cannot fit, with the estimate."""
+    words = sum(-(-(b - a) // 64) for a, b in groups)
+    estimate = n_nodes * (8 * (3 * words + -(-replications // 64)) + 16 * len(groups) + 32)
+    if estimate > MAX_STATE_BYTES:
+        raise ScenarioError(
+            f"{_WHERE}: {replications:,} replications on {n_nodes:,} nodes need about "
+            f"{estimate / 1e9:.1f} GB of state; at most {MAX_STATE_BYTES / 1e9:.0f} GB is "
+            "allowed: run fewer replications per call"
+        )
+
+
+def _lanes(replications: int) -> np.ndarray:
+    """The words of a node active in every replication."""
+    lanes = np.full(-(-replications // 64), _ALL)
     if replications % 64:
         lanes[-1] = np.uint64((1 << (replications % 64)) - 1)
-    frontier = seeds
-    masks = np.broadcast_to(lanes, (len(seeds), n_words)).copy()
-    active[frontier] = masks
-    new_active = np.zeros((steps + 1, n_words * 64), np.int64)
-    new_active[0] = _lane_counts(masks)
-    newly = np.zeros((ties.n_nodes, n_words), np.uint64)
-    if backend == "numba":
-        from ._cascade_numba import spread
-
-        hits = np.empty(ties.n_nodes, np.int64)
-    for step in range(1, steps + 1):
-        if len(frontier) == 0:
-            break
-        if backend == "numba":
-            n_hits = spread(
-                ties.indptr,
-                ties.target,
-                ties.weight,
-                probability,
-                frontier,
-                masks,
-                active,
-                newly,
-                salt,
-                hits,
-            )
-            frontier = np.sort(hits[:n_hits])
-        else:
-            reached = [
-                _spread(ties, frontier, masks, active, newly.ravel(), probability, salt, *chunk)
-                for chunk in _chunks(ties.indptr, frontier)
-            ]
-            frontier = np.unique(np.concatenate(reached))
-        masks = newly[frontier]
-        newly[frontier] = 0
-        active[frontier] |= masks
-        new_active[step] = _lane_counts(masks)
-    return CascadeResult(
-        new_active=np.ascontiguousarray(new_active[:, :replications].T),
-        active_words=active if return_active else None,
-    )
+    return lanes
 
 
 def _backend(backend: Any) -> str:
@@ -344,54 +542,13 @@ def _backend(backend: Any) -> str:
     return "numba"
 
 
-def _chunks(indptr: np.ndarray, frontier: np.ndarray) -> list[tuple[int, int]]:
-    """Slices of ``frontier`` with about ``_CHUNK`` ties each."""
-    ties = np.cumsum(indptr[frontier + 1] - indptr[frontier])
-    if len(ties) == 0 or ties[-1] <= _CHUNK:
-        return [(0, len(frontier))]
-    cuts = np.searchsorted(ties, np.arange(_CHUNK, ties[-1], _CHUNK), side="right")
-    bounds = np.unique(np.concatenate([[0], cuts, [len(frontier)]]))
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+def _tie_dtype(weight: np.dtype) -> np.dtype:
+    return np.dtype([("target", np.int32), ("weight", weight)], align=True)
 
 
-def _spread(
-    ties: InfluenceTies,
-    frontier: np.ndarray,
-    masks: np.ndarray,
-    active: np.ndarray,
-    newly: np.ndarray,
-    probability: float,
-    salt: np.uint64,
-    start: int,
-    stop: int,
-) -> np.ndarray:
-    """Try the ties of ``frontier[start:stop]``; OR the successes into ``newly``.
-
-    Returns the targets with at least one success (with repeats).
-    """
-    n_words = active.shape[1]
-    rows = frontier[start:stop]
-    first = ties.indptr[rows]
-    counts = ties.indptr[rows + 1] - first
-    owner = np.repeat(np.arange(start, stop), counts)
-    position = np.arange(len(owner), dtype=np.int64) + np.repeat(
-        first - (np.cumsum(counts) - counts), counts
-    )
-    target = ties.target[position]
-    # Lanes where the influencer is new and the target still inactive: the coins to toss.
-    open_lanes = masks[owner] & ~active[target]
-    flat = np.flatnonzero(open_lanes)
-    if len(flat) == 0:
-        return np.zeros(0, np.int64)
-    tie, word = np.divmod(flat, n_words)
-    position = position[tie]
-    keys = (position.astype(np.uint64) << np.uint64(20)) | (word.astype(np.uint64) << np.uint64(6))
-    p = probability * ties.weight[position].astype(np.float64)
-    won = _bernoulli_lanes(keys, open_lanes.ravel()[flat], p, salt)
-    hit = np.flatnonzero(won)
-    slot = target[tie[hit]].astype(np.int64) * n_words + word[hit]
-    np.bitwise_or.at(newly, slot, won[hit])
-    return target[tie[hit]].astype(np.int64)
+_NODE_DTYPE = np.dtype(
+    [("start", np.int64), ("stop", np.int64), ("top", np.float64), ("l1q", np.float64)]
+)
 
 
 def _mix(keys: np.ndarray, salt: np.uint64) -> np.ndarray:
@@ -402,47 +559,28 @@ def _mix(keys: np.ndarray, salt: np.uint64) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def _bernoulli_lanes(
-    keys: np.ndarray, lanes: np.ndarray, p: np.ndarray, salt: np.uint64
-) -> np.ndarray:
-    """For each set bit of ``lanes``, a success with probability ``p`` (per row).
+def _ln(x: np.ndarray) -> np.ndarray:
+    """Natural logarithm of ``x > 0`` by a fixed sequence of IEEE operations.
 
-    Each lane compares a uniform number ``u = 0.b1 b2 ...`` (bit ``k`` from the hash of
-    ``key | k``) with the binary expansion ``p = 0.p1 p2 ...``: the first differing bit
-    decides ``u < p``. A lane is undecided after ``k`` bits with probability ``2**-k``, so
-    rows leave the loop quickly; ``p = 1`` always succeeds.
+    ``x = m 2**e`` with ``m`` in [sqrt(1/2), sqrt(2)), ``ln x = e ln 2 + 2 atanh(s)``,
+    ``s = (m - 1) / (m + 1)``, the atanh series to ``s**23`` (truncation below 1e-19). The
+    compiled kernel evaluates the same expression in the same order, so both paths give
+    the same bits, which ``np.log`` (SIMD on some machines, libm on others) would not.
     """
-    won = np.where(p >= 1.0, lanes, np.uint64(0))
-    todo = np.flatnonzero((p < 1.0) & (p > 0.0))
-    undecided = lanes[todo]
-    q = p[todo]
-    keys = keys[todo]
-    for k in range(64):
-        if len(todo) == 0:
-            break
-        q = q * 2.0
-        bit = q >= 1.0
-        q -= bit
-        digits = np.where(bit, _ALL, np.uint64(0))
-        draw = _mix(keys | np.uint64(k), salt)
-        won[todo] |= undecided & ~draw & digits
-        undecided &= ~(draw ^ digits)
-        still = np.flatnonzero(undecided)
-        if len(still) < len(todo):
-            todo, undecided, q, keys = todo[still], undecided[still], q[still], keys[still]
-    return won
-
-
-def _lane_counts(masks: np.ndarray) -> np.ndarray:
-    """Number of set bits in each of the ``64 * n_words`` lanes over the rows of ``masks``."""
-    n_words = masks.shape[1]
-    if len(masks) == 0:
-        return np.zeros(64 * n_words, np.int64)
-    octets = np.ascontiguousarray(masks, dtype="<u8").view(np.uint8)
-    counts = np.empty((8 * n_words, 8), np.int64)
-    for bit in range(8):
-        counts[:, bit] = ((octets >> bit) & 1).sum(axis=0, dtype=np.int64)
-    return counts.ravel()
+    m, e = np.frexp(x)
+    low = m < _SQRT_HALF
+    m = np.where(low, m * 2.0, m)
+    e = e - low
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    z2 = z * z
+    z4 = z2 * z2
+    z8 = z4 * z4
+    a = (_C1 + _C3 * z) + (_C5 + _C7 * z) * z2
+    b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
+    c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
+    t = a + b * z4 + c * z8
+    return 2.0 * s * t + e.astype(np.float64) * _LN2
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> float:

@@ -147,14 +147,106 @@ def test_a_replication_does_not_depend_on_how_many_run(small: TrustGraph) -> Non
     assert (longer[:, :6] == many).all()
 
 
-def test_numpy_and_numba_agree_exactly(small: TrustGraph) -> None:
+@pytest.mark.parametrize(
+    ("probability", "given"),
+    [(0.7, None), (0.05, None), (1.0, "ones"), (1.0, "mixed"), (1e-3, "mixed"), (0.3, "tiny")],
+)
+def test_numpy_and_numba_agree_exactly(
+    small: TrustGraph, probability: float, given: str | None
+) -> None:
+    """Every path of the walk: skips, thinning, rows whose ties all have the top weight (no
+    thinning draw), q = 1 (every tie a candidate), float64 per-tie probabilities."""
     pytest.importorskip("numba")
-    ties = InfluenceTies.from_graph(small)
-    kw = {"probability": 0.7, "steps": 6, "replications": 150, "seed": 9, "return_active": True}
-    a = independent_cascade(ties, [0, 1, 2], backend="numpy", **kw)
-    b = independent_cascade(ties, [0, 1, 2], backend="numba", **kw)
-    assert (a.new_active == b.new_active).all()
-    assert (a.active_words == b.active_words).all()
+    rng = np.random.default_rng(1)
+    edge_probability = {
+        None: None,
+        "ones": np.ones(small.n_edges),
+        "mixed": np.where(rng.random(small.n_edges) < 0.5, 1.0, rng.random(small.n_edges)),
+        "tiny": np.where(rng.random(small.n_edges) < 0.5, rng.random(small.n_edges) * 1e-12, 0.9),
+    }[given]
+    ties = InfluenceTies.from_graph(small, edge_probability=edge_probability)
+    kw = {"probability": probability, "steps": 6, "replications": 150, "seed": 9}
+    a = independent_cascade(ties, [0, 1, 2], backend="numpy", return_active=True, **kw)
+    assert a.size.mean() > 3  # some ties succeed
+    for threads in (1, 2, 3, 7):  # groups of 150 / 75 / 50 / 21-22 replications
+        b = independent_cascade(
+            ties, [0, 1, 2], backend="numba", threads=threads, return_active=True, **kw
+        )
+        assert (a.new_active == b.new_active).all()
+        assert (a.active_words == b.active_words).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_tie_succeeds_with_its_probability_independently(backend: str) -> None:
+    """A star: node 0 influences 60 listeners. Over many replications, listener i is
+    activated in step 1 with probability ``probability * w_i`` (first and last tie of the row
+    included, where an off-by-one in the skips would show), and the number activated has the
+    variance of independent coins."""
+    n_ties, probability, n = 60, 0.4, 20_000
+    weight = np.random.default_rng(3).uniform(0.0, 1.0, n_ties)
+    weight[[0, 7, 59]] = weight.max()  # ties at the row's top weight take no thinning draw
+    weight[30] = 0.0
+    ties = InfluenceTies(
+        indptr=np.r_[0, np.full(n_ties + 1, n_ties)].astype(np.int64),
+        target=np.arange(1, n_ties + 1, dtype=np.int32),
+        weight=weight,
+        edge=np.arange(n_ties, dtype=np.int64),
+    )
+    result = independent_cascade(
+        ties,
+        [0],
+        probability=probability,
+        steps=1,
+        replications=n,
+        seed=11,
+        backend=backend,
+        return_active=True,
+    )
+    p = probability * weight
+    words = result.active_words[1:]  # listener v is row v
+    frequency = np.array([sum(bin(int(x)).count("1") for x in row) for row in words]) / n
+    se = np.sqrt(p * (1 - p) / n)
+    # 60 simultaneous two-sided tests at 4.5 standard errors: about 4e-4 to fail by chance.
+    assert (np.abs(frequency - p) <= 4.5 * se).all()
+    assert frequency[30] == 0.0
+    # K, the number activated, sums independent coins: cumulants k2 = sum p(1-p) and
+    # k4 = sum p(1-p)(1-6p(1-p)); the sample variance has standard error sqrt((k4 + 2 k2^2) / n).
+    k = result.new_active[:, 1]
+    k2 = p @ (1 - p)
+    k4 = (p * (1 - p) * (1 - 6 * p * (1 - p))).sum()
+    assert abs(k.mean() - p.sum()) <= 4.5 * np.sqrt(k2 / n)
+    assert abs(k.var(ddof=1) - k2) <= 4.5 * np.sqrt((k4 + 2 * k2**2) / n)
+
+
+def test_the_logarithm_is_the_same_in_both_paths_and_accurate() -> None:
+    numba_ln = pytest.importorskip("laotie._cascade_numba").ln
+    from laotie.cascade import _TWO53, _ln
+
+    n = np.random.default_rng(2).integers(0, 2**53, 200_000, dtype=np.uint64) + np.uint64(1)
+    edges = [_TWO53, 1.0, 0.5, np.sqrt(0.5), np.nextafter(np.sqrt(0.5), 0)]
+    x = np.r_[n.astype(np.float64) * _TWO53, edges]
+    ours = _ln(x)
+    assert (ours.view(np.int64) == numba_ln(x).view(np.int64)).all()
+    exact = np.log(x)
+    close = np.abs(ours - exact) <= 4 * np.spacing(np.abs(exact)) + 1e-300
+    assert close.all() and ours[-4] == 0.0
+
+
+def test_threads_are_checked_and_a_state_too_big_is_refused() -> None:
+    ties = InfluenceTies(
+        indptr=np.zeros(100_001, np.int64),
+        target=np.zeros(0, np.int32),
+        weight=np.zeros(0),
+        edge=np.zeros(0, np.int64),
+    )
+    with pytest.raises(ScenarioError, match=r"threads = 0 is not allowed; expected an integer"):
+        independent_cascade(ties, [0], threads=0)
+    with pytest.raises(
+        ScenarioError,
+        match=r"1,048,576 replications on 100,000 nodes need about"
+        r" \d+\.\d GB of state; at most 8 GB",
+    ):
+        independent_cascade(ties, [0], replications=2**20)
 
 
 def test_global_random_state_untouched(small: TrustGraph) -> None:
