@@ -40,6 +40,18 @@ _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _BATCH = 1 << 12
 """(node, replication) pairs walked together; candidates settle past this many."""
+_PAIR_DTYPE = np.dtype(
+    [
+        ("base", np.uint64),  # the pair's stream: draw i is _mix(base + i, salt)
+        ("top", np.float64),  # the row's largest weight
+        ("start", np.int64),  # the row
+        ("stop", np.int64),
+        ("l1q", np.float64),  # ln(1 - q); 0 when q = 1
+        ("word", np.int64),  # the replication's word and bit in the group's state
+        ("low", np.uint64),
+        ("at", np.int64),  # the walk's last candidate
+    ]
+)
 # The lowest set bit of a word times this constant has the bit's index in its top 6 bits.
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _BIT_INDEX = np.zeros(64, np.int64)
@@ -107,14 +119,7 @@ def cascade(ties, node, seeds, first, n_lanes, steps, salt, state, counts):  # t
     hits = np.empty(n, np.int64)
     cand_tie = np.empty(2 * _BATCH, np.int64)
     cand_pair = np.empty(2 * _BATCH, np.int64)
-    pair_base = np.empty(_BATCH, np.uint64)
-    pair_top = np.empty(_BATCH, np.float64)
-    pair_start = np.empty(_BATCH, np.int64)
-    pair_stop = np.empty(_BATCH, np.int64)
-    pair_l1q = np.empty(_BATCH, np.float64)
-    pair_word = np.empty(_BATCH, np.int64)
-    pair_low = np.empty(_BATCH, np.uint64)
-    pair_at = np.empty(_BATCH, np.int64)
+    pairs = np.empty(_BATCH, _PAIR_DTYPE)
     walking = np.empty(_BATCH, np.int64)
     for i in range(len(seeds)):
         front[i] = seeds[i]
@@ -142,28 +147,20 @@ def cascade(ties, node, seeds, first, n_lanes, steps, salt, state, counts):  # t
                     low = mask & (~mask + _ONE)
                     mask ^= low
                     r = first + 64 * k + _bit_index(low)
-                    pair_base[n_pairs] = _mix((np.uint64(u) << np.uint64(20)) | np.uint64(r), salt)
-                    pair_top[n_pairs] = top
-                    pair_start[n_pairs] = node[u].start
-                    pair_stop[n_pairs] = node[u].stop
-                    pair_l1q[n_pairs] = node[u].l1q
-                    pair_word[n_pairs] = k
-                    pair_low[n_pairs] = low
+                    pair = pairs[n_pairs]
+                    pair.base = _mix((np.uint64(u) << np.uint64(20)) | np.uint64(r), salt)
+                    pair.top = top
+                    pair.start = node[u].start
+                    pair.stop = node[u].stop
+                    pair.l1q = node[u].l1q
+                    pair.word = k
+                    pair.low = low
                     n_pairs += 1
                     if n_pairs == _BATCH:
                         n_hits = _walk(
                             ties,
                             state,
-                            n_words,
-                            n_pairs,
-                            pair_base,
-                            pair_top,
-                            pair_start,
-                            pair_stop,
-                            pair_l1q,
-                            pair_word,
-                            pair_low,
-                            pair_at,
+                            pairs[:n_pairs],
                             walking,
                             cand_tie,
                             cand_pair,
@@ -173,24 +170,7 @@ def cascade(ties, node, seeds, first, n_lanes, steps, salt, state, counts):  # t
                         )
                         n_pairs = 0
         n_hits = _walk(
-            ties,
-            state,
-            n_words,
-            n_pairs,
-            pair_base,
-            pair_top,
-            pair_start,
-            pair_stop,
-            pair_l1q,
-            pair_word,
-            pair_low,
-            pair_at,
-            walking,
-            cand_tie,
-            cand_pair,
-            salt,
-            hits,
-            n_hits,
+            ties, state, pairs[:n_pairs], walking, cand_tie, cand_pair, salt, hits, n_hits
         )
         hits[:n_hits].sort()
         for i in range(n_hits):
@@ -210,48 +190,29 @@ def cascade(ties, node, seeds, first, n_lanes, steps, salt, state, counts):  # t
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(
-    ties,
-    state,
-    n_words,
-    n_pairs,
-    pair_base,
-    pair_top,
-    pair_start,
-    pair_stop,
-    pair_l1q,  # type: ignore[no-untyped-def]
-    pair_word,
-    pair_low,
-    pair_at,
-    walking,
-    cand_tie,
-    cand_pair,
-    salt,
-    hits,
-    n_hits,
-):
+def _walk(ties, state, pairs, walking, cand_tie, cand_pair, salt, hits, n_hits):  # type: ignore[no-untyped-def]
     """Walk the rows of a batch of pairs, one skip of every walking pair per round (round
     ``i`` takes draw ``i`` of the pair's stream); settle the candidates as they come."""
-    for p in range(n_pairs):
-        pair_at[p] = pair_start[p] - 1
+    for p in range(len(pairs)):
+        pairs[p].at = pairs[p].start - 1
         walking[p] = p
-    n_walking = n_pairs
+    n_walking = len(pairs)
     n_cand = 0
     counter = _ONE
     while n_walking > 0:
         still = 0
         for w in range(n_walking):
             p = walking[w]
+            pair = pairs[p]
             skip = 0.0
-            l1q = pair_l1q[p]
-            if l1q < 0.0:
-                draw = _mix(pair_base[p] + counter, salt)
+            if pair.l1q < 0.0:
+                draw = _mix(pair.base + counter, salt)
                 uniform = (np.float64(draw >> np.uint64(11)) + 1.0) * _TWO53
-                skip = np.floor(_ln(uniform) / l1q)
-            j = pair_at[p]
-            if skip < pair_stop[p] - j - 1:
+                skip = np.floor(_ln(uniform) / pair.l1q)
+            j = pair.at
+            if skip < pair.stop - j - 1:
                 j += 1 + np.int64(skip)
-                pair_at[p] = j
+                pair.at = j
                 cand_tie[n_cand] = j
                 cand_pair[n_cand] = p
                 n_cand += 1
@@ -260,65 +221,33 @@ def _walk(
         n_walking = still
         counter += _ONE
         if n_cand > _BATCH or n_walking == 0:
-            n_hits = _settle(
-                ties,
-                state,
-                n_words,
-                cand_tie,
-                cand_pair,
-                n_cand,
-                pair_base,
-                pair_top,
-                pair_start,
-                pair_word,
-                pair_low,
-                salt,
-                hits,
-                n_hits,
-            )
+            n_hits = _settle(ties, state, pairs, cand_tie, cand_pair, n_cand, salt, hits, n_hits)
             n_cand = 0
     return n_hits
 
 
 @numba.njit(cache=True, nogil=True)
-def _settle(
-    ties,
-    state,
-    n_words,
-    cand_tie,
-    cand_pair,
-    n_cand,
-    pair_base,
-    pair_top,
-    pair_start,  # type: ignore[no-untyped-def]
-    pair_word,
-    pair_low,
-    salt,
-    hits,
-    n_hits,
-):
+def _settle(ties, state, pairs, cand_tie, cand_pair, n_cand, salt, hits, n_hits):  # type: ignore[no-untyped-def]
     """Thin the candidate ties (the draw of tie ``j`` of a pair's row is number
     ``(j - start + 1) << 32`` of its stream), then mark the kept ties' targets; returns the
     new number of hits."""
+    n_words = state.shape[1] // 2
     n_kept = 0
     for c in range(n_cand):
         j = cand_tie[c]
-        p = cand_pair[c]
+        pair = pairs[cand_pair[c]]
         weight = np.float64(ties[j].weight)
-        top = pair_top[p]
-        if weight < top:
-            offset = np.uint64(j - pair_start[p] + 1) << np.uint64(32)
-            draw = _mix(pair_base[p] + offset, salt)
-            if not np.float64(draw >> np.uint64(11)) * _TWO53 * top < weight:
+        if weight < pair.top:
+            draw = _mix(pair.base + (np.uint64(j - pair.start + 1) << np.uint64(32)), salt)
+            if not np.float64(draw >> np.uint64(11)) * _TWO53 * pair.top < weight:
                 continue
         cand_tie[n_kept] = ties[j].target
-        cand_pair[n_kept] = p
+        cand_pair[n_kept] = cand_pair[c]
         n_kept += 1
     for c in range(n_kept):
         v = cand_tie[c]
-        p = cand_pair[c]
-        k = pair_word[p]
-        low = pair_low[p]
+        k = pairs[cand_pair[c]].word
+        low = pairs[cand_pair[c]].low
         if state[v, k] & low:
             continue
         building = state[v, n_words + k]
