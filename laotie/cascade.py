@@ -18,8 +18,9 @@ ties that succeed, not to the ties of the row. The uniform numbers come from a c
 stream (SplitMix64) keyed by the node, the replication and the seed, so replication ``r``
 gives the same cascade whatever the number of replications, the backend or the number of
 threads, and a cascade run for more steps extends the shorter one. The logarithm of the skip
-is a fixed polynomial (:func:`_ln`, within 2 units in the last place of ``log``), evaluated
-in the same order by the numpy and the compiled path, so the two give identical results.
+is a fixed polynomial (:func:`_ln`, within about 5 units in the last place of the exact
+logarithm), evaluated in the same order by the numpy and the compiled path, so the two give
+identical results.
 
 Replications run in lockstep: the state of a node is bit-packed, one bit per replication,
 and each step visits only the nodes that became active in the last step (the frontier). The
@@ -66,6 +67,9 @@ _LN2 = 0.6931471805599453
     1.0 / k for k in range(1, 24, 2)
 )
 _WHERE = "independent_cascade"
+# The numpy path expands at most this many (replication, tie) pairs at once.
+_CHUNK = 1 << 22
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,22 @@ class InfluenceTies:
     edge : ndarray of int64, shape (n_ties,)
         Position of each tie in the graph's arrays (``graph.indices``), so that results can
         be related to the graph.
+
+    Raises
+    ------
+    ScenarioError
+        If the arrays do not make a valid tie list: row pointers that do not start at 0,
+        decrease or do not end at the number of ties, a target outside the nodes, a weight
+        outside [0, 1] (or NaN), or arrays of different lengths.
     """
 
     indptr: np.ndarray
     target: np.ndarray
     weight: np.ndarray
     edge: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_ties(self.indptr, self.target, self.weight, self.edge)
 
     @property
     def n_nodes(self) -> int:
@@ -161,12 +175,12 @@ class InfluenceTies:
         base = self.target.base
         if (
             isinstance(base, np.ndarray)
-            and base is self.weight.base
             and base.dtype == _tie_dtype(self.weight.dtype)
-            and len(base) == len(self.target)
+            and _is_field(self.target, base, "target")
+            and _is_field(self.weight, base, "weight")
         ):
             return base
-        ties = np.empty(len(self.target), _tie_dtype(np.asarray(self.weight).dtype))
+        ties = np.empty(len(self.target), _tie_dtype(self.weight.dtype))
         ties["target"] = self.target
         ties["weight"] = self.weight
         return ties
@@ -294,7 +308,10 @@ def independent_cascade(
     influencers in the same step counts once. The work of a step is proportional to the
     frontier and the candidate ties its skips land on (about ``q`` times its ties, ``q`` the
     row's largest probability), not to the graph. The state takes about
-    ``n_nodes * (3 * replications / 8 + 16 * groups)`` bytes (groups = threads).
+    ``n_nodes * (3 * replications / 8 + 16 * threads + 32) + 8 * replications * (steps + 1)``
+    bytes (the compiled path; the numpy path about ``5 * replications / 8`` bytes per node
+    and some 800 MB of scratch); a call that would need more than :data:`MAX_STATE_BYTES`
+    is refused.
 
     References
     ----------
@@ -320,10 +337,10 @@ def independent_cascade(
     seeds = _check_seeds(seeds, ties.n_nodes)
     backend = _backend(backend)
     if threads is None:
-        threads = _available_cpus()
+        threads = min(_available_cpus(), 1 << 10)
     threads = min(_check_int("threads", threads, 1, 1 << 10), replications)
     groups = _groups(replications, threads if backend == "numba" else 1)
-    _check_memory(ties.n_nodes, replications, groups)
+    _check_memory(ties.n_nodes, replications, steps, groups, backend, return_active)
     salt = np.uint64(as_seed_sequence(seed).generate_state(1, np.uint64)[0])
     node = _node_table(ties, probability)
     if backend == "numba":
@@ -338,9 +355,9 @@ def _node_table(ties: InfluenceTies, probability: float) -> np.ndarray:
     node = np.empty(ties.n_nodes, _NODE_DTYPE)
     node["start"] = ties.indptr[:-1]
     node["stop"] = ties.indptr[1:]
-    top = ties.row_max if probability > 0 else np.zeros(ties.n_nodes)
-    q = probability * top
-    node["top"] = top
+    q = probability * ties.row_max
+    # q may round to 0 (tiny weights times a tiny probability): then nobody is activated.
+    node["top"] = np.where(q > 0.0, ties.row_max, 0.0)
     with np.errstate(divide="ignore"):
         node["l1q"] = np.where(q < 1.0, np.log1p(-q), 0.0)
     return node
@@ -355,27 +372,83 @@ def _run_numpy(
     salt: np.uint64,
     return_active: bool,
 ) -> CascadeResult:
-    """The reference path: all replications at once, one (node, replication) pair a row."""
+    """The reference path: all replications at once. The frontier is kept as bits and
+    expanded into (node, replication) pairs a chunk at a time, so that the memory of a step
+    stays bounded however many pairs it has."""
     n_words = -(-replications // 64)
     active = np.zeros((ties.n_nodes, n_words), np.uint64)
     active[seeds] = _lanes(replications)
     new_active = np.zeros((replications, steps + 1), np.int64)
     new_active[:, 0] = len(seeds)
-    u = np.repeat(seeds, replications)
-    r = np.tile(np.arange(replications, dtype=np.int64), len(seeds))
+    frontier, masks = seeds, active[seeds]
+    newly = np.zeros_like(active)
     for step in range(1, steps + 1):
-        if len(u) == 0:
+        if len(frontier) == 0:
             break
-        v, r = _live_ties(ties, node, u, r, salt)
-        bit = np.left_shift(np.uint64(1), (r & 63).astype(np.uint64))
-        fresh = (active[v, r >> 6] & bit) == 0
-        key = np.unique(v[fresh] * replications + r[fresh])
-        u, r = np.divmod(key, replications)
-        np.bitwise_or.at(
-            active, (u, r >> 6), np.left_shift(np.uint64(1), (r & 63).astype(np.uint64))
-        )
-        new_active[:, step] = np.bincount(r, minlength=replications)
+        for lo, hi in _chunks(frontier, masks, node):
+            u, r = _pairs(frontier[lo:hi], masks[lo:hi])
+            v, r = _live_ties(ties, node, u, r, salt)
+            np.bitwise_or.at(newly, (v, r >> 6), _bit(r & 63))
+        newly &= ~active
+        frontier = np.flatnonzero(_any_bit(newly))
+        masks = newly[frontier]
+        newly[frontier] = 0
+        active[frontier] |= masks
+        new_active[:, step] = _lane_counts(masks)[:replications]
     return CascadeResult(new_active=new_active, active_words=active if return_active else None)
+
+
+def _chunks(frontier: np.ndarray, masks: np.ndarray, node: np.ndarray) -> list[tuple[int, int]]:
+    """Slices of the frontier with at most ``_CHUNK`` (replication, tie) pairs each, and at
+    most ``_CHUNK // 64`` nodes."""
+    rows = node["stop"][frontier] - node["start"][frontier]
+    cost = np.cumsum(_POPCOUNT[masks.view(np.uint8)].sum(axis=1, dtype=np.int64) * (rows + 1))
+    cuts = np.searchsorted(cost, np.arange(_CHUNK, cost[-1], _CHUNK), side="right")
+    bounds = np.unique(np.r_[0, cuts, np.arange(0, len(frontier), _CHUNK // 64), len(frontier)])
+    return list(itertools.pairwise(bounds.tolist()))
+
+
+def _pairs(frontier: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (node, replication) pairs of set bits: bit ``l`` of word ``k`` is ``64 k + l``.
+    Takes the lowest set bit of every word at once, as many rounds as the fullest word has
+    bits (a node is new in few replications at once when cascades are small)."""
+    nodes, replications = [], []
+    for k in range(masks.shape[1]):
+        row = np.flatnonzero(masks[:, k])
+        word = masks[row, k]
+        while len(row):
+            low = word & (~word + np.uint64(1))
+            lane = np.frexp(low.astype(np.float64))[1] - 1  # exact: low is a power of 2
+            nodes.append(frontier[row])
+            replications.append(64 * k + lane.astype(np.int64))
+            word ^= low
+            more = word != 0
+            row, word = row[more], word[more]
+    if not nodes:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(nodes), np.concatenate(replications)
+
+
+def _any_bit(words: np.ndarray) -> np.ndarray:
+    """Whether each row has a set bit (a loop over the few columns: numpy reduces a short
+    last axis row by row, which is slow)."""
+    seen = words[:, 0] != 0
+    for k in range(1, words.shape[1]):
+        seen |= words[:, k] != 0
+    return seen
+
+
+def _bit(lane: np.ndarray) -> np.ndarray:
+    return np.left_shift(np.uint64(1), lane.astype(np.uint64))
+
+
+def _lane_counts(masks: np.ndarray) -> np.ndarray:
+    """Number of set bits in each of the ``64 * n_words`` lanes over the rows of ``masks``."""
+    octets = np.ascontiguousarray(masks).view(np.uint8)
+    counts = np.zeros((octets.shape[1], 8), np.int64)
+    for bit in range(8):
+        counts[:, bit] = ((octets >> bit) & 1).sum(axis=0, dtype=np.int64)
+    return counts.ravel()
 
 
 def _live_ties(
@@ -403,7 +476,8 @@ def _live_ties(
         walk = np.flatnonzero(l1q < 0.0)
         draw = _mix(base[pending[walk]] + counter, salt)
         uniform = ((draw >> np.uint64(11)).astype(np.float64) + 1.0) * _TWO53
-        skip[walk] = np.floor(_ln(uniform) / l1q[walk])
+        with np.errstate(over="ignore"):  # a huge skip (q tiny) is inf: past the row's end
+            skip[walk] = np.floor(_ln(uniform) / l1q[walk])
         counter += np.uint64(1)
         inside = skip < nd["stop"][pending] - j[pending] - 1
         pending, skip = pending[inside], skip[inside]
@@ -461,20 +535,19 @@ def _run_numba(
     active = None
     if return_active:
         active = np.zeros((ties.n_nodes, -(-replications // 64)), np.uint64)
-        for state, (a, b) in zip(states, groups, strict=True):
-            _put_lanes(active, state[:, : state.shape[1] // 2], a, b - a)
+        for state, (first, _) in zip(states, groups, strict=True):
+            _put_lanes(active, state[:, : state.shape[1] // 2], first)
     return CascadeResult(new_active=np.ascontiguousarray(new_active), active_words=active)
 
 
-def _put_lanes(active: np.ndarray, words: np.ndarray, first: int, n_lanes: int) -> None:
-    """OR lanes 0 .. n_lanes - 1 of ``words`` into ``active`` as replications ``first`` .. ."""
-    if first % 64 == 0:
-        active[:, first // 64 : first // 64 + words.shape[1]] |= words
-        return
-    for lane in range(n_lanes):
-        bits = (words[:, lane // 64] >> np.uint64(lane % 64)) & np.uint64(1)
-        r = first + lane
-        active[:, r // 64] |= bits << np.uint64(r % 64)
+def _put_lanes(active: np.ndarray, words: np.ndarray, first: int) -> None:
+    """OR a group's words into ``active``, its lane ``l`` of word ``k`` as replication
+    ``first + 64 k + l`` (the group's bits past its last replication are 0)."""
+    word, shift = divmod(first, 64)
+    for k in range(words.shape[1]):
+        active[:, word + k] |= words[:, k] << np.uint64(shift)
+        if shift and word + k + 1 < active.shape[1]:
+            active[:, word + k + 1] |= words[:, k] >> np.uint64(64 - shift)
 
 
 def _groups(replications: int, threads: int) -> list[tuple[int, int]]:
@@ -485,6 +558,17 @@ def _groups(replications: int, threads: int) -> list[tuple[int, int]]:
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
+
+
+def _forget_pools() -> None:
+    """In a forked child the pools' threads do not exist: start afresh."""
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
@@ -503,15 +587,31 @@ def _available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _check_memory(n_nodes: int, replications: int, groups: list[tuple[int, int]]) -> None:
-    """Refuse a call whose state cannot fit, with the estimate."""
-    words = sum(-(-(b - a) // 64) for a, b in groups)
-    estimate = n_nodes * (8 * (3 * words + -(-replications // 64)) + 16 * len(groups) + 32)
+def _check_memory(
+    n_nodes: int,
+    replications: int,
+    steps: int,
+    groups: list[tuple[int, int]],
+    backend: str,
+    return_active: bool,
+) -> None:
+    """Refuse a call whose state cannot fit, with the estimate: the bit-packed activity
+    (and the step's words) of every node, the per-node tables, the counts per replication
+    and step, and for the numpy path the scratch of a chunk."""
+    words = -(-replications // 64)
+    estimate = 32 * n_nodes + 8 * replications * (steps + 1)
+    if backend == "numba":
+        group_words = sum(-(-(b - a) // 64) for a, b in groups)
+        estimate += n_nodes * (24 * group_words + 16 * len(groups))
+        estimate += 8 * n_nodes * words if return_active else 0
+    else:
+        estimate += 5 * 8 * n_nodes * words + 200 * _CHUNK
     if estimate > MAX_STATE_BYTES:
         raise ScenarioError(
-            f"{_WHERE}: {replications:,} replications on {n_nodes:,} nodes need about "
-            f"{estimate / 1e9:.1f} GB of state; at most {MAX_STATE_BYTES / 1e9:.0f} GB is "
-            "allowed: run fewer replications per call"
+            f"{_WHERE}: {replications:,} replications of {steps:,} steps on {n_nodes:,} nodes "
+            f"need about {estimate / 1e9:.1f} GB of state; at most "
+            f"{MAX_STATE_BYTES / 1e9:.0f} GB is allowed: run fewer replications or steps per "
+            "call"
         )
 
 
@@ -543,7 +643,21 @@ def _backend(backend: Any) -> str:
 
 
 def _tie_dtype(weight: np.dtype) -> np.dtype:
+    """The kernel's tie record: float32 weights stay float32, others become float64."""
+    weight = np.float32 if weight == np.float32 else np.float64
     return np.dtype([("target", np.int32), ("weight", weight)], align=True)
+
+
+def _is_field(view: np.ndarray, base: np.ndarray, name: str) -> bool:
+    """Whether ``view`` is the whole field ``name`` of the record array ``base``, in order."""
+    return (
+        view.base is base
+        and base.ndim == 1
+        and view.shape == base.shape
+        and view.strides == (base.itemsize,)
+        and view.__array_interface__["data"][0]
+        == base.__array_interface__["data"][0] + base.dtype.fields[name][1]
+    )
 
 
 _NODE_DTYPE = np.dtype(
@@ -619,6 +733,52 @@ def _check_seeds(seeds: Any, n_nodes: int) -> np.ndarray:
             f"node ids are 0 .. {n_nodes - 1}"
         )
     return np.unique(array.astype(np.int64))
+
+
+def _check_ties(indptr: Any, target: Any, weight: Any, edge: Any) -> None:
+    """Validate the arrays of an :class:`InfluenceTies` (a bad one would be read out of
+    bounds by the compiled kernel)."""
+    where = "InfluenceTies"
+    arrays = {"indptr": indptr, "target": target, "weight": weight, "edge": edge}
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.ndim != 1:
+            raise ScenarioError(f"{where}: {name} must be a 1-d numpy array, got {array!r:.80}")
+    for name in ("indptr", "target", "edge"):
+        if not np.issubdtype(arrays[name].dtype, np.integer):
+            raise ScenarioError(
+                f"{where}: {name} has dtype {arrays[name].dtype}; expected integers"
+            )
+    if (
+        weight.dtype == bool
+        or not np.issubdtype(weight.dtype, np.number)
+        or np.iscomplexobj(weight)
+    ):
+        raise ScenarioError(f"{where}: weight has dtype {weight.dtype}; expected real numbers")
+    n_ties = len(target)
+    if len(weight) != n_ties or len(edge) != n_ties:
+        raise ScenarioError(
+            f"{where}: target, weight and edge have {n_ties:,}, {len(weight):,} and "
+            f"{len(edge):,} entries; expected one entry per tie in each"
+        )
+    steps = np.diff(indptr)
+    if len(indptr) == 0 or indptr[0] != 0 or indptr[-1] != n_ties or (steps < 0).any():
+        raise ScenarioError(
+            f"{where}: indptr must start at 0, never decrease and end at the number of ties "
+            f"({n_ties:,}); it has {len(indptr):,} entries"
+        )
+    n_nodes = len(indptr) - 1
+    bad = np.flatnonzero((target < 0) | (target >= n_nodes)) if n_ties else []
+    if len(bad):
+        raise ScenarioError(
+            f"{where}: target[{int(bad[0])}] = {target[bad[0]]!r} is not allowed "
+            f"({len(bad):,} bad value(s)); expected node ids 0 .. {n_nodes - 1}"
+        )
+    bad = np.flatnonzero(~((weight >= 0) & (weight <= 1))) if n_ties else []
+    if len(bad):
+        raise ScenarioError(
+            f"{where}: weight[{int(bad[0])}] = {weight[bad[0]]!r} is not allowed "
+            f"({len(bad):,} bad value(s)); expected trust or probabilities, 0 ≤ value ≤ 1"
+        )
 
 
 def _check_probabilities(values: Any, n_edges: int) -> np.ndarray:
