@@ -644,19 +644,21 @@ def _backend(backend: Any) -> str:
 
 def _tie_dtype(weight: np.dtype) -> np.dtype:
     """The kernel's tie record: float32 weights stay float32, others become float64."""
-    weight = np.float32 if weight == np.float32 else np.float64
-    return np.dtype([("target", np.int32), ("weight", weight)], align=True)
+    kind = np.float32 if weight == np.float32 else np.float64
+    return np.dtype([("target", np.int32), ("weight", kind)], align=True)
 
 
 def _is_field(view: np.ndarray, base: np.ndarray, name: str) -> bool:
     """Whether ``view`` is the whole field ``name`` of the record array ``base``, in order."""
+    fields = base.dtype.fields
     return (
-        view.base is base
+        fields is not None
+        and view.base is base
         and base.ndim == 1
         and view.shape == base.shape
         and view.strides == (base.itemsize,)
         and view.__array_interface__["data"][0]
-        == base.__array_interface__["data"][0] + base.dtype.fields[name][1]
+        == base.__array_interface__["data"][0] + fields[name][1]
     )
 
 
@@ -698,7 +700,11 @@ def _ln(x: np.ndarray) -> np.ndarray:
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not low <= float(value) <= high
+    ):
         raise ScenarioError(
             f"{_WHERE}: {name} = {value!r} is not allowed; expected a number, "
             f"{low:g} ≤ value ≤ {high:g}"
@@ -710,7 +716,7 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Integral)
-        or not low <= value <= high
+        or not low <= int(value) <= high
     ):
         raise ScenarioError(
             f"{_WHERE}: {name} = {value!r} is not allowed; expected an integer, "
@@ -767,13 +773,13 @@ def _check_ties(indptr: Any, target: Any, weight: Any, edge: Any) -> None:
             f"({n_ties:,}); it has {len(indptr):,} entries"
         )
     n_nodes = len(indptr) - 1
-    bad = np.flatnonzero((target < 0) | (target >= n_nodes)) if n_ties else []
+    bad = np.flatnonzero((target < 0) | (target >= n_nodes))
     if len(bad):
         raise ScenarioError(
             f"{where}: target[{int(bad[0])}] = {target[bad[0]]!r} is not allowed "
             f"({len(bad):,} bad value(s)); expected node ids 0 .. {n_nodes - 1}"
         )
-    bad = np.flatnonzero(~((weight >= 0) & (weight <= 1))) if n_ties else []
+    bad = np.flatnonzero(~((weight >= 0) & (weight <= 1)))
     if len(bad):
         raise ScenarioError(
             f"{where}: weight[{int(bad[0])}] = {weight[bad[0]]!r} is not allowed "
