@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._random import SeedLike
-from .engine import Engine, Replication, lockstep_size
+from .engine import Engine, Replication, engine_bytes, lockstep_size
 from .market import Market
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..results import Result
     from ..scenario import Scenario
 
-__all__ = ["Engine", "Market", "Replication", "lockstep_size", "simulate"]
+__all__ = ["Engine", "Market", "Replication", "engine_bytes", "lockstep_size", "simulate"]
 
 
 def simulate(

@@ -1,0 +1,54 @@
+"""Memory estimates checked before large allocations: refuse, with the estimate, what cannot fit.
+
+A city graph or an engine that does not fit in memory would otherwise fail minutes later with
+a bare MemoryError, or push the machine into swap. The estimates are the measured bytes per
+tie and per resident of the current code (docs/performance.md) and so are approximate; set
+the environment variable ``LAOTIE_MEMORY_CHECK=0`` to try anyway.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import LaotieError
+
+__all__ = ["available_bytes", "check_fits"]
+
+ENVIRONMENT = "LAOTIE_MEMORY_CHECK"
+
+
+def available_bytes() -> int | None:
+    """Memory the operating system can give this process now (Linux: ``MemAvailable``,
+    which counts reclaimable caches; elsewhere the free physical pages), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_fits(what: str, estimate: int, hint: str, error: type[LaotieError]) -> None:
+    """Raise ``error`` if ``estimate`` bytes are more than the memory available.
+
+    The message names what was asked, the estimate, what is available and ``hint`` (how to
+    ask for less).
+    """
+    if os.environ.get(ENVIRONMENT, "1").strip() == "0":
+        return
+    available = available_bytes()
+    if available is None or estimate <= available:
+        return
+    raise error(
+        f"{what} needs about {_size(estimate)} of memory and {_size(available)} are "
+        f"available: {hint} (the estimate is approximate; set {ENVIRONMENT}=0 to try anyway)"
+    )
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.0f} MB"

@@ -1,0 +1,66 @@
+"""Memory estimates are checked before a city or an engine is built: refuse, with the estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie import Engine, Scenario, ScenarioError, _memory, graph
+from laotie.engine.engine import engine_bytes, replication_bytes
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return Scenario.preset("village")
+
+
+def test_the_machine_reports_its_available_memory() -> None:
+    available = _memory.available_bytes()
+    assert available is not None and 0 < available < 2**50
+
+
+@pytest.mark.parametrize("preset", ["village", "county"])
+def test_the_city_estimate_follows_the_graph_built(preset: str) -> None:
+    spec = Scenario.preset(preset).city
+    g = graph.city(spec, seed=1)
+    ties = spec.n_residents * (spec.local_degree + spec.city_degree) + 2 * spec.n_users
+    assert abs(ties - g.n_edges) <= 0.05 * g.n_edges
+    assert spec.memory_estimate() >= 3 * g.nbytes  # the build's peak holds the graph thrice
+
+
+def test_a_city_that_cannot_fit_is_refused_before_it_is_built(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need = scenario.city.memory_estimate()
+    monkeypatch.setattr(_memory, "available_bytes", lambda: need - 1)
+    message = (
+        rf"laotie.graph.city: a city of {scenario.city.n_residents:,} residents needs about "
+        rf"\d+ MB of memory and \d+ MB are available: use a smaller scale or lower degrees "
+        r"\(the estimate is approximate; set LAOTIE_MEMORY_CHECK=0 to try anyway\)"
+    )
+    with pytest.raises(ScenarioError, match=message):
+        graph.city(scenario.city, seed=1)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: need)
+    graph.city(scenario.city, seed=1)  # exactly enough
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 0)
+    monkeypatch.setenv("LAOTIE_MEMORY_CHECK", "0")
+    graph.city(scenario.city, seed=1)  # the user takes the risk
+
+
+def test_an_engine_that_cannot_fit_is_refused(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = graph.city(scenario.city, seed=1)
+    one = engine_bytes(g, scenario)
+    three = engine_bytes(g, scenario, 3)
+    assert three - one == 2 * replication_bytes(g, scenario)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: (one + three) // 2)
+    Engine(g, scenario, seed=1)
+    with pytest.raises(
+        ScenarioError,
+        match=rf"Engine: 3 replication\(s\) of a city of {g.n_nodes:,} residents needs about "
+        r"\d+ MB of memory and \d+ MB are available: use fewer lockstep replications",
+    ):
+        Engine(g, scenario, seed=[1, 2, 3])
+    monkeypatch.setattr(_memory, "available_bytes", lambda: None)  # unknown: no check
+    assert Engine(g, scenario, seed=np.arange(3)).replications == 3
