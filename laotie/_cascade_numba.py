@@ -1,10 +1,10 @@
 """The compiled cascade of :func:`laotie.cascade.independent_cascade` (optional: needs numba).
 
 The same rules, streams and arithmetic as the numpy path (:func:`laotie.cascade._live_ties`
-and :func:`laotie.cascade._ln`), one (node, replication) pair at a time, so the results are
-identical; imported only when numba is installed. Floating-point expressions are written in
-the order the numpy path evaluates them; numba does not reorder or fuse them (fastmath is
-off).
+and :func:`laotie.cascade._ln`, whose series this module compiles from the same function), one
+(node, replication) pair at a time, so the results are identical; imported only when numba is
+installed. Floating-point expressions are written in the order the numpy path evaluates them;
+numba does not reorder or fuse them (fastmath is off).
 """
 
 from __future__ import annotations
@@ -14,26 +14,8 @@ import math
 import numba
 import numpy as np
 
-from .cascade import (
-    _C1,
-    _C3,
-    _C5,
-    _C7,
-    _C9,
-    _C11,
-    _C13,
-    _C15,
-    _C17,
-    _C19,
-    _C21,
-    _C23,
-    _GOLDEN,
-    _LN2,
-    _M1,
-    _M2,
-    _SQRT_HALF,
-    _TWO53,
-)
+from . import cascade
+from .cascade import _GOLDEN, _M1, _M2, _SQRT_HALF, _TWO53
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
@@ -67,22 +49,17 @@ def _mix(key: np.uint64, salt: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
+_log_reduced = numba.njit(cache=True, nogil=True, inline="always")(cascade._log_reduced)
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _ln(x: float) -> float:
+    """:func:`laotie.cascade._ln` for one number: the same reduction, the same series."""
     m, e = math.frexp(x)
     if m < _SQRT_HALF:
         m = m * 2.0
         e = e - 1
-    s = (m - 1.0) / (m + 1.0)
-    z = s * s
-    z2 = z * z
-    z4 = z2 * z2
-    z8 = z4 * z4
-    a = (_C1 + _C3 * z) + (_C5 + _C7 * z) * z2
-    b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
-    c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
-    t = a + b * z4 + c * z8
-    return 2.0 * s * t + np.float64(e) * _LN2
+    return _log_reduced(m, np.float64(e))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -679,14 +679,19 @@ def _ln(x: np.ndarray) -> np.ndarray:
     """Natural logarithm of ``x > 0`` by a fixed sequence of IEEE operations.
 
     ``x = m 2**e`` with ``m`` in [sqrt(1/2), sqrt(2)), ``ln x = e ln 2 + 2 atanh(s)``,
-    ``s = (m - 1) / (m + 1)``, the atanh series to ``s**23`` (truncation below 1e-19). The
-    compiled kernel evaluates the same expression in the same order, so both paths give
-    the same bits, which ``np.log`` (SIMD on some machines, libm on others) would not.
+    ``s = (m - 1) / (m + 1)`` (:func:`_log_reduced`). The compiled kernel compiles the same
+    :func:`_log_reduced`, so both paths give the same bits, which ``np.log`` (SIMD on some
+    machines, libm on others) would not.
     """
     m, e = np.frexp(x)
     low = m < _SQRT_HALF
-    m = np.where(low, m * 2.0, m)
-    e = e - low
+    return _log_reduced(np.where(low, m * 2.0, m), (e - low).astype(np.float64))
+
+
+def _log_reduced(m: Any, e: Any) -> Any:
+    """``e ln 2 + ln m`` for ``m`` in [sqrt(1/2), sqrt(2)): the atanh series of
+    ``s = (m - 1) / (m + 1)`` to ``s**23`` (truncation below 1e-19), in Estrin's order.
+    Plain arithmetic, for arrays (numpy) and for scalars (compiled by numba)."""
     s = (m - 1.0) / (m + 1.0)
     z = s * s
     z2 = z * z
@@ -696,7 +701,7 @@ def _ln(x: np.ndarray) -> np.ndarray:
     b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
     c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
     t = a + b * z4 + c * z8
-    return 2.0 * s * t + e.astype(np.float64) * _LN2
+    return 2.0 * s * t + e * _LN2
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> float:
