@@ -14,8 +14,8 @@ import math
 import numba
 import numpy as np
 
-from . import cascade
 from .cascade import _GOLDEN, _M1, _M2, _SQRT_HALF, _TWO53
+from .cascade import _log_reduced as _log_reduced_numpy
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
@@ -49,7 +49,7 @@ def _mix(key: np.uint64, salt: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-_log_reduced = numba.njit(cache=True, nogil=True, inline="always")(cascade._log_reduced)
+_log_reduced = numba.njit(cache=True, nogil=True, inline="always")(_log_reduced_numpy)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
