@@ -12,14 +12,37 @@ import os
 
 from .errors import LaotieError
 
-__all__ = ["available_bytes", "check_fits"]
+__all__ = ["available_bytes", "cgroup_room", "check_fits"]
 
 ENVIRONMENT = "LAOTIE_MEMORY_CHECK"
 
 
 def available_bytes() -> int | None:
     """Memory the operating system can give this process now (Linux: ``MemAvailable``,
-    which counts reclaimable caches; elsewhere the free physical pages), or None if unknown."""
+    which counts reclaimable caches, or less if a cgroup v2 limit leaves less room;
+    elsewhere the free physical pages), or None if unknown."""
+    system = _system_available()
+    room = cgroup_room()
+    if system is None or room is None:
+        return room if system is None else system
+    return min(system, room)
+
+
+def cgroup_room(folder: str = "/sys/fs/cgroup") -> int | None:
+    """What a cgroup v2 memory limit still allows (``memory.max - memory.current``), or None
+    without a limit (containers set one; the machine's free memory does not see it)."""
+    try:
+        with open(f"{folder}/memory.max", encoding="ascii") as limit:
+            text = limit.read().strip()
+        if text == "max":
+            return None
+        with open(f"{folder}/memory.current", encoding="ascii") as current:
+            return max(int(text) - int(current.read().strip()), 0)
+    except (OSError, ValueError):
+        return None
+
+
+def _system_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:

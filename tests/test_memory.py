@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,18 @@ def scenario() -> Scenario:
 def test_the_machine_reports_its_available_memory() -> None:
     available = _memory.available_bytes()
     assert available is not None and 0 < available < 2**50
+
+
+def test_a_cgroup_limit_is_read(tmp_path: Path) -> None:
+    """In a container the limit of its cgroup, not the machine's free memory, is the room."""
+    assert _memory.cgroup_room(str(tmp_path)) is None  # no cgroup files: no limit known
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text("1000\n")
+    assert _memory.cgroup_room(str(tmp_path)) is None  # no limit
+    (tmp_path / "memory.max").write_text("4000000000\n")
+    assert _memory.cgroup_room(str(tmp_path)) == 4_000_000_000 - 1000
+    (tmp_path / "memory.current").write_text("5000000000\n")
+    assert _memory.cgroup_room(str(tmp_path)) == 0
 
 
 @pytest.mark.parametrize("preset", ["village", "county"])
