@@ -29,15 +29,27 @@ def available_bytes() -> int | None:
 
 
 def cgroup_room(folder: str = "/sys/fs/cgroup") -> int | None:
-    """What a cgroup v2 memory limit still allows (``memory.max - memory.current``), or None
-    without a limit (containers set one; the machine's free memory does not see it)."""
+    """What a cgroup v2 memory limit still allows, or None without a limit (containers set
+    one; the machine's free memory does not see it): ``memory.max - memory.current`` plus the
+    page cache the kernel can reclaim (``inactive_file`` of ``memory.stat``), since a
+    container that has read files sits near its limit in cache it can give back."""
     try:
         with open(f"{folder}/memory.max", encoding="ascii") as limit:
             text = limit.read().strip()
         if text == "max":
             return None
         with open(f"{folder}/memory.current", encoding="ascii") as current:
-            return max(int(text) - int(current.read().strip()), 0)
+            used = int(current.read().strip())
+        reclaimable = 0
+        try:
+            with open(f"{folder}/memory.stat", encoding="ascii") as stat:
+                for line in stat:
+                    key, _, value = line.partition(" ")
+                    if key == "inactive_file":
+                        reclaimable = int(value)
+        except (OSError, ValueError):
+            pass
+        return max(int(text) - used + reclaimable, 0)
     except (OSError, ValueError):
         return None
 

@@ -31,6 +31,10 @@ def test_a_cgroup_limit_is_read(tmp_path: Path) -> None:
     assert _memory.cgroup_room(str(tmp_path)) == 4_000_000_000 - 1000
     (tmp_path / "memory.current").write_text("5000000000\n")
     assert _memory.cgroup_room(str(tmp_path)) == 0
+    # Reclaimable page cache counts as room: a container that read files sits near its limit.
+    (tmp_path / "memory.current").write_text("3990000000\n")
+    (tmp_path / "memory.stat").write_text("anon 1000000000\ninactive_file 2500000000\n")
+    assert _memory.cgroup_room(str(tmp_path)) == 4_000_000_000 - 3_990_000_000 + 2_500_000_000
 
 
 @pytest.mark.parametrize("preset", ["village", "county"])
@@ -49,7 +53,8 @@ def test_a_city_that_cannot_fit_is_refused_before_it_is_built(
     monkeypatch.setattr(_memory, "available_bytes", lambda: need - 1)
     message = (
         rf"laotie.graph.city: a city of {scenario.city.n_residents:,} residents needs about "
-        rf"\d+ MB of memory and \d+ MB are available: use a smaller scale or lower degrees "
+        rf"\d+ MB of memory and \d+ MB are available: use fewer residents "
+        r"\(a smaller --scale\) or lower degrees "
         r"\(the estimate is approximate; set LAOTIE_MEMORY_CHECK=0 to try anyway\)"
     )
     with pytest.raises(ScenarioError, match=message):

@@ -1126,10 +1126,11 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
 def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -> int:
     """An estimate of an engine's peak memory beyond the graph (bytes): the state of each
     replication (:func:`replication_bytes`) and, shared, the listeners of every resident (the
-    transpose of the local and city ties) with the scratch of building them, about 16 bytes
-    per social tie (3.5 GB for Mudanjiang; its year peaks at 5.49 GB with the 1.43 GB graph)."""
+    transpose of the local and city ties) with the scratch of building them, about 20 bytes
+    per social tie (4.1 GB for Mudanjiang; the engine's set-up was measured at 4.0 GB beyond
+    the graph, and its year peaks at 5.49 GB with the 1.43 GB graph)."""
     social = graph.n_edges - int(np.count_nonzero(graph.layer == FOLLOW_LAYER))
-    return replications * replication_bytes(graph, scenario) + 16 * social
+    return replications * replication_bytes(graph, scenario) + 20 * social
 
 
 def lockstep_size(

@@ -280,7 +280,7 @@ class CitySpec(Section):
         About ``residents * (local_degree + city_degree) + 2 * users`` directed ties (the
         follows are a few per user) at 30 bytes each at the build's peak (the finished graph
         keeps 9.25; the build holds the local pattern, its transpose and their sum for a
-        moment), plus 60 bytes per resident: 4.6 GB for Mudanjiang, measured 4.47 GB.
+        moment), plus 60 bytes per resident: 4.8 GB for Mudanjiang, measured 4.47 GB.
         """
         ties = self.n_residents * (self.local_degree + self.city_degree) + 2 * self.n_users
         return int(30 * ties + 60 * self.n_residents)
@@ -355,7 +355,7 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     check_fits(
         f"laotie.graph.city: a city of {spec.n_residents:,} residents",
         spec.memory_estimate(),
-        "use a smaller scale or lower degrees",
+        "use fewer residents (a smaller --scale) or lower degrees",
         ScenarioError,
     )
     seq = as_seed_sequence(seed)
