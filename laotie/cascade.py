@@ -375,7 +375,7 @@ def _run_numpy(
     """The reference path: all replications at once. The frontier is kept as bits and
     expanded into (node, replication) pairs a chunk at a time, so that the memory of a step
     stays bounded however many pairs it has."""
-    n_words = -(-replications // 64)
+    n_words = _words(replications)
     active = np.zeros((ties.n_nodes, n_words), np.uint64)
     active[seeds] = _lanes(replications)
     new_active = np.zeros((replications, steps + 1), np.int64)
@@ -511,7 +511,7 @@ def _run_numba(
 
     packed = ties.packed
     replications = groups[-1][1]
-    states = [np.zeros((ties.n_nodes, 2 * -(-(b - a) // 64)), np.uint64) for a, b in groups]
+    states = [np.zeros((ties.n_nodes, 2 * _words(b - a)), np.uint64) for a, b in groups]
     counts = [np.zeros((steps + 1, states[k].shape[1] * 32), np.int64) for k in range(len(groups))]
 
     def one(k: int) -> None:
@@ -534,7 +534,7 @@ def _run_numba(
     new_active = np.concatenate([c[:, : b - a].T for c, (a, b) in zip(counts, groups, strict=True)])
     active = None
     if return_active:
-        active = np.zeros((ties.n_nodes, -(-replications // 64)), np.uint64)
+        active = np.zeros((ties.n_nodes, _words(replications)), np.uint64)
         for state, (first, _) in zip(states, groups, strict=True):
             _put_lanes(active, state[:, : state.shape[1] // 2], first)
     return CascadeResult(new_active=np.ascontiguousarray(new_active), active_words=active)
@@ -598,10 +598,10 @@ def _check_memory(
     """Refuse a call whose state cannot fit, with the estimate: the bit-packed activity
     (and the step's words) of every node, the per-node tables, the counts per replication
     and step, and for the numpy path the scratch of a chunk."""
-    words = -(-replications // 64)
+    words = _words(replications)
     estimate = 32 * n_nodes + 8 * replications * (steps + 1)
     if backend == "numba":
-        group_words = sum(-(-(b - a) // 64) for a, b in groups)
+        group_words = sum(_words(b - a) for a, b in groups)
         estimate += n_nodes * (24 * group_words + 16 * len(groups))
         estimate += 8 * n_nodes * words if return_active else 0
     else:
@@ -615,9 +615,14 @@ def _check_memory(
         )
 
 
+def _words(replications: int) -> int:
+    """64-bit words that hold one bit per replication."""
+    return -(-replications // 64)
+
+
 def _lanes(replications: int) -> np.ndarray:
     """The words of a node active in every replication."""
-    lanes = np.full(-(-replications // 64), _ALL)
+    lanes = np.full(_words(replications), _ALL)
     if replications % 64:
         lanes[-1] = np.uint64((1 << (replications % 64)) - 1)
     return lanes
