@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compiled import resolve_backend
 from ._random import SeedLike, as_seed_sequence
 from .errors import ScenarioError
 from .graph._core import LAYERS, TrustGraph
@@ -335,7 +336,7 @@ def independent_cascade(
     steps = _check_int("steps", steps, 0, 1 << 30)
     replications = _check_int("replications", replications, 1, MAX_REPLICATIONS)
     seeds = _check_seeds(seeds, ties.n_nodes)
-    backend = _backend(backend)
+    backend = resolve_backend(_WHERE, backend)
     if threads is None:
         threads = min(_available_cpus(), 1 << 10)
     threads = min(_check_int("threads", threads, 1, 1 << 10), replications)
@@ -626,25 +627,6 @@ def _lanes(replications: int) -> np.ndarray:
     if replications % 64:
         lanes[-1] = np.uint64((1 << (replications % 64)) - 1)
     return lanes
-
-
-def _backend(backend: Any) -> str:
-    if backend not in ("auto", "numpy", "numba"):
-        raise ScenarioError(
-            f"{_WHERE}: backend = {backend!r} is not allowed; expected 'auto', 'numpy' or 'numba'"
-        )
-    if backend == "numpy":
-        return backend
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        if backend == "numba":
-            raise ScenarioError(
-                f"{_WHERE}: backend = 'numba' needs numba, which is not installed "
-                "(pip install numba); use backend='numpy' or 'auto'"
-            ) from None
-        return "numpy"
-    return "numba"
 
 
 def _tie_dtype(weight: np.dtype) -> np.dtype:

@@ -1,0 +1,35 @@
+"""The choice between the pure numpy path and the optional compiled kernels (numba).
+
+Every compiled kernel of laotie gives the numbers of the numpy path exactly (each is tested
+against it); ``backend="auto"`` uses the kernels when numba is installed (``pip install
+laotie[fast]``), ``"numpy"`` never does and ``"numba"`` insists on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ScenarioError
+
+BACKENDS = ("auto", "numpy", "numba")
+
+
+def resolve_backend(where: str, backend: Any) -> str:
+    """``"numpy"`` or ``"numba"`` for ``backend`` (one of :data:`BACKENDS`); ``where`` names
+    the caller in the error raised for a bad value or a missing numba."""
+    if backend not in BACKENDS:
+        raise ScenarioError(
+            f"{where}: backend = {backend!r} is not allowed; expected 'auto', 'numpy' or 'numba'"
+        )
+    if backend == "numpy":
+        return backend
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        if backend == "numba":
+            raise ScenarioError(
+                f"{where}: backend = 'numba' needs numba, which is not installed "
+                "(pip install numba, or laotie[fast]); use backend='numpy' or 'auto'"
+            ) from None
+        return "numpy"
+    return "numba"
