@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from .._compiled import resolve_backend
 from .._memory import check_fits
 from .._random import SeedLike, as_seed_sequence
 from ..errors import LaotieError, ScenarioError
@@ -123,8 +124,13 @@ class Batch:
         return cls(**values)
 
     @classmethod
+    def zeros(cls, n: int, channel: int) -> Batch:
+        """``n`` exposures of ``channel`` with every other field 0 (to be filled in)."""
+        return cls.make(n, channel, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+
+    @classmethod
     def empty(cls, channel: int) -> Batch:
-        return cls.make(0, channel, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+        return cls.zeros(0, channel)
 
     @classmethod
     def concat(cls, batches: list[Batch]) -> Batch:
@@ -204,6 +210,10 @@ class Engine:
         identical. Default: 2 from ``THREAD_THRESHOLD`` residents (counting every lockstep
         replication's), where it pays (about 1.4x at 0.76 M residents; 1.2x for 64
         replications of 10,000), else 1 (a thread costs more than it saves on small cities).
+    backend : {"auto", "numpy", "numba"}, default "auto"
+        ``"numba"`` runs the day's compiled kernels (numba must be installed: ``pip install
+        laotie[fast]``), ``"numpy"`` the pure numpy path; ``"auto"`` uses numba when it is
+        installed. The results are identical (the kernels take the same random numbers).
 
     Raises
     ------
@@ -218,8 +228,16 @@ class Engine:
         scenario: Scenario,
         seed: SeedLike = None,
         threads: int | None = None,
+        backend: str = "auto",
     ) -> None:
         self.graph = graph
+        self.backend = resolve_backend("Engine", backend)
+        if self.backend == "numba":
+            from . import _kernels_numba
+
+            self._kernels: Any = _kernels_numba
+        else:
+            self._kernels = None
         self.scenario = scenario
         self._executor: ThreadPoolExecutor | None = None
         if isinstance(seed, np.ndarray) and seed.ndim == 1:
@@ -723,16 +741,11 @@ class Engine:
         if n == 0:
             return Batch.empty(STOREFRONT)
         rngs = self.rngs["storefront"]
-        # Each replication's ads come from its own storefronts, in shares of their budgets.
-        ads = {r: (m.ad_cdf[r], m.ad_tables[r]) for r in range(self.replications)}
-        store = (
-            m.n_creators
-            + np.repeat(np.arange(self.replications) * S, counts)
-            + self._weighted_draws("storefront", counts, ads)
-        )
-        start = m.catalogue_ptr[store]
-        size = m.catalogue_ptr[store + 1] - start
-        own = start + (self._sorted_draws("storefront", counts, _uniform) * size).astype(np.int64)
+        # Per impression, from the replication's stream: the storefront (in shares of the ad
+        # budgets of the replication's own storefronts), the product of its catalogue, the
+        # active user who sees it and the products of the same category compared with it.
+        u_ad = self._sorted_draws("storefront", counts, _uniform)
+        u_own = self._sorted_draws("storefront", counts, _uniform)
         seat = np.concatenate(
             [
                 rng.integers(0, n_active[r], k)
@@ -740,19 +753,70 @@ class Engine:
                 if k
             ]
         )
+        u_compare = self._sorted_draws(
+            "storefront", counts, lambda g, k, _: g.random((k, s.comparisons))
+        )
+        if self._kernels is not None:
+            # The kernel fills every field but the channel and where trust lives.
+            out = Batch.zeros(n, STOREFRONT)
+            out.ref_kind[:] = REF_STOREFRONT
+            self._kernels.storefront(
+                counts,
+                u_ad,
+                u_own,
+                seat,
+                u_compare,
+                m.ad_cdf,
+                m.ad_low,
+                m.ad_high,
+                (
+                    m.n_creators,
+                    S,
+                    m.catalogue_ptr,
+                    self.active_users,
+                    active,
+                    m.listing_category_key,
+                    m.category_ptr,
+                    m.store_listings_by_category,
+                    m.storefront_trust,
+                    m.user_index,
+                    m.has_storefront_memory,
+                    m.storefront_memory,
+                    m.listing_seller,
+                    m.listing_promise,
+                    m.price_factor,
+                    m.listing_price,
+                ),
+                self._kernels.weights(self.scenario.decision),
+                out.user,
+                out.listing,
+                out.trust,
+                out.memory,
+                out.quality,
+                out.ref,
+                out.source,
+            )
+            return out
+        bounds = _offsets(counts)
+        store = (
+            m.n_creators
+            + np.repeat(np.arange(self.replications) * S, counts)
+            + np.concatenate(
+                [
+                    inverse_cdf(m.ad_cdf[r], u_ad[a:b], (m.ad_low[r], m.ad_high[r]))
+                    for r, (a, b) in enumerate(itertools.pairwise(bounds))
+                ]
+            )
+        )
+        start = m.catalogue_ptr[store]
+        size = m.catalogue_ptr[store + 1] - start
+        own = start + (u_own * size).astype(np.int64)
         viewer = self.active_users[np.repeat(active[:-1], counts) + seat]
-        options = own[:, None]
-        if s.comparisons > 0:
-            key = m.listing_category_key[own]
-            lo = m.category_ptr[key][:, None]
-            count = (m.category_ptr[key + 1] - m.category_ptr[key])[:, None]
-            draws = lo + (
-                self._sorted_draws(
-                    "storefront", counts, lambda g, k, _: g.random((k, s.comparisons))
-                )
-                * count
-            ).astype(np.int64)
-            options = np.concatenate([options, m.store_listings_by_category[draws]], axis=1)
+        key = m.listing_category_key[own]
+        lo = m.category_ptr[key][:, None]
+        count = (m.category_ptr[key + 1] - m.category_ptr[key])[:, None]
+        compared = m.store_listings_by_category[lo + (u_compare * count).astype(np.int64)]
+        options = np.concatenate([own[:, None], compared], axis=1)
         trust = m.storefront_trust[viewer]
         uidx = m.user_index[viewer]
         memory = np.zeros(options.shape, np.int8)

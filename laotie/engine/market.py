@@ -513,7 +513,10 @@ class Market:
         # Per replication, the cumulative ad shares its storefront ads are drawn from.
         shares = self.ad_share.reshape(R, layout.storefronts).cumsum(axis=1)
         self.ad_cdf = shares / shares[:, -1:] if layout.storefronts else shares
-        self.ad_tables = [cdf_table(cdf) for cdf in self.ad_cdf]
+        # Their look-up tables (draws.cdf_table), one row per replication.
+        tables = [cdf_table(cdf) for cdf in self.ad_cdf]
+        self.ad_low = np.array([low for low, _ in tables], np.int64).reshape(R, -1)
+        self.ad_high = np.array([high for _, high in tables], np.int64).reshape(R, -1)
         # Storefront listings by (replication, category), for price comparison (比价): the
         # key of a listing is replication * (k + 1) + category.
         k = s.products.n_categories

@@ -1,0 +1,156 @@
+"""Compiled kernels of the engine's day (optional: needs numba; ``Engine(backend=...)``).
+
+Each kernel fuses the per-element work of one phase of :class:`laotie.engine.Engine` that the
+numpy path does in many passes over temporary arrays. The random numbers are the numpy path's
+own: they are drawn by the engine from the same generators in the same order and handed in,
+so a kernel only replaces arithmetic, look-ups and selections, and its results are identical
+(tests/engine/test_kernels.py runs both paths on several scenarios and compares every array).
+Floating-point expressions are written in the order and the precision the numpy path evaluates
+them (a float32 term stays float32 until numpy would promote it); numba does not reorder or
+fuse them (fastmath is off).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .draws import CDF_BUCKETS
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _search_right(cdf, u):  # type: ignore[no-untyped-def]
+    """``cdf.searchsorted(u, side="right")``."""
+    lo, hi = 0, len(cdf)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _inverse_cdf(cdf, low, high, u):  # type: ignore[no-untyped-def]
+    """:func:`laotie.engine.draws.inverse_cdf` of one uniform, with its look-up table."""
+    bucket = np.int64(u * CDF_BUCKETS)
+    index = low[bucket]
+    if index != high[bucket]:
+        index = _search_right(cdf, u)
+    return index
+
+
+def weights(decision):  # type: ignore[no-untyped-def]
+    """The ``weights`` of :func:`_utility` from ``scenario.decision``."""
+    d = decision
+    return (*np.float32([d.intercept, d.trust_weight, d.quality_weight, 0.5]), d.repeat_weight)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _utility(weights, trust, quality, factor, price, memory):  # type: ignore[no-untyped-def]
+    """:meth:`Engine._utility` of one option: ``weights`` are (intercept, trust, quality,
+    0.5) as float32 and the repeat weight as float64, so that the first terms are summed in
+    float32, as numpy sums float32 arrays with Python floats, before the price term."""
+    intercept, trust_weight, quality_weight, half, repeat_weight = weights
+    first = intercept + trust_weight * trust + quality_weight * (quality - half)
+    return (np.float64(first) - factor * price) + repeat_weight * np.float64(memory)
+
+
+@numba.njit(cache=True, nogil=True)
+def utilities(weights, trust, quality, factor, price, memory):  # type: ignore[no-untyped-def]
+    """:func:`_utility` over arrays (for the tests: the bits of the numpy path)."""
+    out = np.empty(len(trust))
+    for i in range(len(trust)):
+        out[i] = _utility(weights, trust[i], quality[i], factor[i], price[i], memory[i])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def storefront(  # type: ignore[no-untyped-def]
+    counts,
+    u_ad,
+    u_own,
+    seat,
+    u_compare,
+    ad_cdf,
+    ad_low,
+    ad_high,
+    market,
+    weights,
+    user,
+    listing,
+    trust,
+    memory,
+    quality,
+    ref,
+    source,
+):
+    """The storefront exposures of :meth:`Engine._storefront_exposures`, written into the
+    output arrays (``user`` .. ``source``, one entry per impression).
+
+    ``market`` is the tuple of arrays and sizes named below; ``weights`` the decision's
+    (intercept, trust, quality, half) as float32 and (repeat,) as float64 in a tuple.
+    """
+    (
+        n_creators,
+        S,
+        catalogue_ptr,
+        active_users,
+        active_bounds,
+        category_key,
+        category_ptr,
+        by_category,
+        storefront_trust,
+        user_index,
+        has_memory,
+        storefront_memory,
+        listing_seller,
+        listing_promise,
+        price_factor,
+        listing_price,
+    ) = market
+    k = u_compare.shape[1]
+    i = 0
+    for r in range(len(counts)):
+        first_seat = active_bounds[r]
+        cdf, low, high = ad_cdf[r], ad_low[r], ad_high[r]
+        for _ in range(counts[r]):
+            store = n_creators + r * S + _inverse_cdf(cdf, low, high, u_ad[i])
+            start = catalogue_ptr[store]
+            size = catalogue_ptr[store + 1] - start
+            own = start + np.int64(u_own[i] * size)
+            viewer = active_users[first_seat + seat[i]]
+            t = storefront_trust[viewer]
+            u = user_index[viewer]
+            known = has_memory[u]
+            factor = price_factor[viewer]
+            best, best_memory = own, np.int8(0)
+            best_utility = -np.inf
+            key = category_key[own]
+            lo = category_ptr[key]
+            count = category_ptr[key + 1] - lo
+            for option in range(k + 1):
+                if option == 0:
+                    candidate = own
+                else:
+                    candidate = by_category[lo + np.int64(u_compare[i, option - 1] * count)]
+                mem = np.int8(0)
+                if known:
+                    mem = storefront_memory[u, (listing_seller[candidate] - n_creators) % S]
+                value = _utility(
+                    weights, t, listing_promise[candidate], factor, listing_price[candidate], mem
+                )
+                # np.argmax: the first of the largest, or the first NaN.
+                if option == 0 or (
+                    best_utility == best_utility and (value != value or value > best_utility)
+                ):
+                    best, best_memory, best_utility = candidate, mem, value
+            user[i] = viewer
+            listing[i] = best
+            trust[i] = t
+            memory[i] = best_memory
+            quality[i] = listing_promise[best]
+            ref[i] = u
+            source[i] = listing_seller[best] - n_creators
+            i += 1
