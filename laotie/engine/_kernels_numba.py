@@ -125,27 +125,30 @@ def storefront(  # type: ignore[no-untyped-def]
             u = user_index[viewer]
             known = has_memory[u]
             factor = price_factor[viewer]
-            best, best_memory = own, np.int8(0)
-            best_utility = -np.inf
+            mem = np.int8(0)
+            if known:
+                mem = storefront_memory[u, (listing_seller[own] - n_creators) % S]
+            best, best_memory = own, mem
+            best_utility = _utility(
+                weights, t, listing_promise[own], factor, listing_price[own], mem
+            )
             key = category_key[own]
             lo = category_ptr[key]
             count = category_ptr[key + 1] - lo
-            for option in range(k + 1):
-                if option == 0:
-                    candidate = own
-                else:
-                    candidate = by_category[lo + np.int64(u_compare[i, option - 1] * count)]
+            for option in range(k):
+                candidate = by_category[lo + np.int64(u_compare[i, option] * count)]
                 mem = np.int8(0)
                 if known:
                     mem = storefront_memory[u, (listing_seller[candidate] - n_creators) % S]
                 value = _utility(
                     weights, t, listing_promise[candidate], factor, listing_price[candidate], mem
                 )
-                # np.argmax: the first of the largest, or the first NaN.
-                if option == 0 or (
-                    best_utility == best_utility and (value != value or value > best_utility)
-                ):
-                    best, best_memory, best_utility = candidate, mem, value
+                # np.argmax: the first of the largest, or the first NaN (without branches,
+                # which the processor would mispredict).
+                take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
+                best = candidate if take else best
+                best_memory = mem if take else best_memory
+                best_utility = value if take else best_utility
             user[i] = viewer
             listing[i] = best
             trust[i] = t
