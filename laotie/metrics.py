@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -94,14 +94,21 @@ class DayCounter:
     """Counts per replication, channel and family for one day.
 
     Users are node ids; with lockstep replications, stacked ids whose replication is
-    ``user // nodes_per_replication``.
+    ``user // nodes_per_replication``. ``kernel``: the compiled counter of the engine's
+    numba backend (``laotie.engine._kernels_numba.day_counts``), which gives the same counts.
     """
 
-    def __init__(self, n_nodes: int, nodes_per_replication: int | None = None) -> None:
+    def __init__(
+        self,
+        n_nodes: int,
+        nodes_per_replication: int | None = None,
+        kernel: Callable[..., None] | None = None,
+    ) -> None:
         self._nodes = nodes_per_replication or n_nodes
         self._replications = max(1, n_nodes // max(self._nodes, 1))
         # Scratch flags per node: bit c (exposed in channel c), bit 4 + c (ordered in it).
         self._flags = np.zeros(n_nodes, dtype=np.uint8)
+        self._kernel = kernel
 
     def count(
         self,
@@ -123,13 +130,59 @@ class DayCounter:
         R = self._replications
         k = len(CHANNELS)
         out = np.zeros((R, len(ROWS), len(COUNTS)))
+        # Distinct exposed users and buyers of every row.
+        distinct = np.zeros((R, len(ROWS), 2))
+        if self._kernel is not None:
+            self._kernel(
+                self._nodes,
+                tuple(np.asarray(users, np.int32) for users in exposure_users),
+                order_channel,
+                order_user,
+                np.array([order_value, order_items, order_repeat], np.float64),
+                _ROW_BITS,
+                self._flags,
+                out,
+                distinct,
+            )
+        else:
+            self._count(
+                exposure_users,
+                order_channel,
+                order_user,
+                order_value,
+                order_items,
+                order_repeat,
+                out,
+                distinct,
+            )
+        out[:, :k, 7] = new_follows
+        out[:, :k, 8] = budget_blocked
+        for row, name in enumerate(ROWS[k:], start=k):
+            out[:, row] = out[:, list(FAMILIES[name])].sum(axis=1)
+        out[:, :, 1] = distinct[..., 0]
+        out[:, :, 3] = distinct[..., 1]
+        return out
+
+    def _count(
+        self,
+        exposure_users: Sequence[np.ndarray],
+        order_channel: np.ndarray,
+        order_user: np.ndarray,
+        order_value: np.ndarray,
+        order_items: np.ndarray,
+        order_repeat: np.ndarray,
+        out: np.ndarray,
+        distinct: np.ndarray,
+    ) -> None:
+        """The numpy path of the kernel (columns 0, 2, 4, 5, 6 of the channel rows, and
+        every row's distinct users)."""
+        R = self._replications
+        k = len(CHANNELS)
         for c, users in enumerate(exposure_users):
             out[:, c, 0] = np.bincount(users // self._nodes, minlength=R)
         key = (order_user // self._nodes).astype(np.int64) * k + order_channel
         for column, weights in ((2, None), (4, order_value), (5, order_items), (6, order_repeat)):
             out[:, :k, column] = np.bincount(key, weights=weights, minlength=R * k).reshape(R, k)
-        out[:, :k, 7] = new_follows
-        out[:, :k, 8] = budget_blocked
         # Distinct exposed users and buyers of every row from one set of flags per node.
         flags = self._flags
         for c, users in enumerate(exposure_users):
@@ -140,15 +193,18 @@ class DayCounter:
         held = flags[touched]
         flags[touched] = 0
         replication = touched // self._nodes
-        for row, name in enumerate(ROWS):
-            members = (row,) if row < k else FAMILIES[name]
-            if row >= k:
-                out[:, row] = out[:, list(members)].sum(axis=1)
-            bits = sum(1 << c for c in members)
-            for column, shift in ((1, 0), (3, 4)):
+        for row, bits in enumerate(_ROW_BITS):
+            for column, shift in ((0, 0), (1, 4)):
                 mask = (held & np.uint8(bits << shift)) != 0
-                out[:, row, column] = np.bincount(replication[mask], minlength=R)
-        return out
+                distinct[:, row, column] = np.bincount(replication[mask], minlength=R)
+
+
+_ROW_BITS = np.array(
+    [1 << c for c in range(len(CHANNELS))]
+    + [sum(1 << c for c in FAMILIES[name]) for name in ROWS[len(CHANNELS) :]],
+    np.uint8,
+)
+"""The channel bits of each row of :data:`ROWS`."""
 
 
 def with_ratios(counts: np.ndarray) -> np.ndarray:

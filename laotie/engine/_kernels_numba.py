@@ -157,3 +157,50 @@ def storefront(  # type: ignore[no-untyped-def]
             ref[i] = u
             source[i] = listing_seller[best] - n_creators
             i += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def day_counts(  # type: ignore[no-untyped-def]
+    nodes, exposure_users, order_channel, order_user, values, row_bits, flags, out, distinct
+):
+    """The per-channel counts and every row's distinct users of
+    :meth:`laotie.metrics.DayCounter.count`: into ``out`` (replications x rows x counts,
+    zeros on entry) columns 0 (exposures), 2 (orders) and 4, 5, 6 (the order sums
+    ``values[0..2]``, added in order as ``np.bincount`` adds its weights) of the channel
+    rows; into ``distinct`` (replications x rows x 2) every row's distinct exposed users and
+    buyers. ``flags`` is the counter's scratch of one byte per node, zero on entry and on
+    return."""
+    k = len(exposure_users)
+    touched = np.empty(len(order_user) + sum([len(e) for e in exposure_users]), np.int64)
+    n_touched = 0
+    for c in range(k):
+        users = exposure_users[c]
+        bit = np.uint8(1 << c)
+        for i in range(len(users)):
+            node = users[i]
+            out[node // nodes, c, 0] += 1
+            if flags[node] == 0:
+                touched[n_touched] = node
+                n_touched += 1
+            flags[node] |= bit
+    for i in range(len(order_user)):
+        node = order_user[i]
+        c = order_channel[i]
+        r = node // nodes
+        out[r, c, 2] += 1
+        for column in range(3):
+            out[r, c, 4 + column] += values[column, i]
+        if flags[node] == 0:
+            touched[n_touched] = node
+            n_touched += 1
+        flags[node] |= np.uint8(1 << (4 + c))
+    for i in range(n_touched):
+        node = touched[i]
+        held = flags[node]
+        flags[node] = 0
+        r = node // nodes
+        for row in range(len(row_bits)):
+            if held & row_bits[row]:
+                distinct[r, row, 0] += 1
+            if held & (row_bits[row] << 4):
+                distinct[r, row, 1] += 1

@@ -304,7 +304,9 @@ class Engine:
         # ...), kept for observers that follow particular buyers or products between days.
         self.orders_today: Orders = Orders(Batch.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
-        self._counter = DayCounter(n, layout.nodes)
+        self._counter = DayCounter(
+            n, layout.nodes, None if self._kernels is None else self._kernels.day_counts
+        )
         self.trained: np.ndarray = np.zeros(0, np.int32)
         self.listing_orders = np.zeros(len(m.listing_product), np.int64)
         # The shocked listing, product and seller per replication (stacked ids; -1: none).
