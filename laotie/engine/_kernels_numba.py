@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from .draws import CDF_BUCKETS
+from .engine import REF_BUFFER, REF_FOLLOW, REF_NONE
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -204,3 +205,96 @@ def day_counts(  # type: ignore[no-untyped-def]
                 distinct[r, row, 0] += 1
             if held & (row_bits[row] << 4):
                 distinct[r, row, 1] += 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
+    """``lo + keys[lo:hi].searchsorted(key)`` (side "left")."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _find(follows, user, creator):  # type: ignore[no-untyped-def]
+    """:meth:`laotie.engine.market.Follows.find` of one pair: (kind, index), kind 0 none,
+    1 main (searched in the creator's row, sorted by user), 2 buffer."""
+    indptr, main_user, n, buffer_keys, buffer_order = follows
+    lo, hi = indptr[creator], indptr[creator + 1]
+    at = _search_left(main_user, user, lo, hi)
+    if at < hi and main_user[at] == user:
+        return 1, at
+    key = np.int64(creator) * n + user
+    at = _search_left(buffer_keys, key, 0, len(buffer_keys))
+    if at < len(buffer_keys) and buffer_keys[at] == key:
+        return 2, buffer_order[at]
+    return 0, -1
+
+
+@numba.njit(cache=True, nogil=True)
+def discovery(  # type: ignore[no-untyped-def]
+    counts,
+    u,
+    cdf,
+    cdf_ptr,
+    ends,
+    eligible,
+    posting,
+    featured,
+    viewers,
+    creator_node,
+    follows,
+    trusts,
+    stranger_trust,
+    listing_promise,
+    user,
+    listing,
+    trust,
+    memory,
+    quality,
+    ref_kind,
+    ref,
+    source,
+):
+    """The discovery exposures of :meth:`Engine._discovery_exposures` from its draws (the
+    viewers and the uniforms of the posts they see), written into the output arrays; returns
+    how many were written (a creator does not discover its own post).
+
+    ``cdf``: the replications' CDFs of post weights one after the other (replication r's
+    from ``cdf_ptr[r]``); ``follows``: what :func:`_find` reads; ``trusts``: the follow ties'
+    (trust, memory, buffer trust, buffer memory)."""
+    main_trust, main_memory, buffer_trust, buffer_memory = trusts
+    i = 0
+    out = 0
+    for r in range(len(counts)):
+        segment = cdf[cdf_ptr[r] : cdf_ptr[r + 1]]
+        for _ in range(counts[r]):
+            pick = eligible[ends[r] + _search_right(segment, u[i])]
+            viewer = viewers[i]
+            i += 1
+            seller = posting[pick]
+            creator = creator_node[seller]
+            if viewer == creator:
+                continue
+            kind, index = _find(follows, viewer, creator)
+            if kind == 1:
+                t, mem, code = main_trust[index], main_memory[index], REF_FOLLOW
+            elif kind == 2:
+                t, mem, code = buffer_trust[index], buffer_memory[index], REF_BUFFER
+            else:
+                t, mem, code = stranger_trust, np.int8(0), REF_NONE
+            item = featured[pick]
+            user[out] = viewer
+            listing[out] = item
+            trust[out] = t
+            memory[out] = mem
+            quality[out] = listing_promise[item]
+            ref_kind[out] = code
+            ref[out] = index
+            source[out] = seller
+            out += 1
+    return out

@@ -441,23 +441,6 @@ class Engine:
         out[order] = drawn
         return out
 
-    def _weighted_draws(
-        self, phase: str, counts: np.ndarray, cdfs: dict[int, tuple[np.ndarray, Any]]
-    ) -> np.ndarray:
-        """For each replication r with ``counts[r]`` draws, options drawn from its
-        distribution ``cdfs[r]`` (a CDF and its look-up table or None) the way
-        ``Generator.choice(p=...)`` draws them: uniforms from the replication's stream of
-        ``phase``, searched in the CDF. Returns the options' indices, in replication order."""
-        u = self._sorted_draws(phase, counts, _uniform)
-        bounds = _offsets(counts)
-        return np.concatenate(
-            [np.zeros(0, np.intp)]
-            + [
-                inverse_cdf(cdf, u[bounds[r] : bounds[r + 1]], table)
-                for r, (cdf, table) in cdfs.items()
-            ]
-        )
-
     def _bounds(self, ids: np.ndarray, size: int) -> np.ndarray:
         """Where each replication's entries start in sorted stacked ``ids`` (R + 1 bounds)."""
         return np.searchsorted(ids, np.arange(self.replications + 1) * size)
@@ -688,7 +671,7 @@ class Engine:
         ends = np.searchsorted(eligible, ends)
         active = self._active_bounds
         viewers, counts = [], np.zeros(self.replications, np.int64)
-        cdfs: dict[int, tuple[np.ndarray, Any]] = {}
+        cdfs: dict[int, np.ndarray] = {}
         for r, rng in enumerate(self.rngs["discovery"]):
             n_active = int(active[r + 1] - active[r])
             n = round(p.discovery_per_active * n_active)
@@ -697,14 +680,30 @@ class Engine:
                 continue
             viewers.append(self.active_users[active[r] + rng.integers(0, n_active, n)])
             counts[r] = n
-            cdf = choice_cdf(w / w.sum())
-            # A look-up table pays for itself from a few thousand draws.
-            cdfs[r] = (cdf, cdf_table(cdf) if n > 4 * CDF_BUCKETS else None)
+            cdfs[r] = choice_cdf(w / w.sum())
         if not viewers:
             return Batch.empty(DISCOVERY)
         # Each viewer sees a post of its replication drawn in proportion to the weights.
-        pick = np.repeat(ends[:-1], counts) + self._weighted_draws("discovery", counts, cdfs)
-        viewer, pick = np.concatenate(viewers), eligible[pick]
+        u = self._sorted_draws("discovery", counts, _uniform)
+        viewer = np.concatenate(viewers)
+        if self._kernels is not None:
+            return self._discovery_kernel(
+                counts, u, cdfs, ends, eligible, posting, featured, viewer
+            )
+        bounds = _offsets(counts)
+        pick = np.repeat(ends[:-1], counts) + np.concatenate(
+            [np.zeros(0, np.intp)]
+            + [
+                # A look-up table pays for itself from a few thousand draws.
+                inverse_cdf(
+                    cdf,
+                    u[bounds[r] : bounds[r + 1]],
+                    cdf_table(cdf) if counts[r] > 4 * CDF_BUCKETS else None,
+                )
+                for r, cdf in cdfs.items()
+            ]
+        )
+        pick = eligible[pick]
         seller = posting[pick]
         creator = m.creator_node[seller]
         keep = viewer != creator
@@ -731,6 +730,52 @@ class Engine:
             ref=index,
             source=seller,
         )
+
+    def _discovery_kernel(
+        self,
+        counts: np.ndarray,
+        u: np.ndarray,
+        cdfs: dict[int, np.ndarray],
+        ends: np.ndarray,
+        eligible: np.ndarray,
+        posting: np.ndarray,
+        featured: np.ndarray,
+        viewer: np.ndarray,
+    ) -> Batch:
+        """:meth:`_discovery_exposures` from its draws, by the compiled kernel."""
+        m = self.market
+        f = m.follows
+        cdf_ptr = np.zeros(self.replications + 1, np.int64)
+        for r, cdf in cdfs.items():
+            cdf_ptr[r + 1] = len(cdf)
+        np.cumsum(cdf_ptr, out=cdf_ptr)
+        out = Batch.zeros(len(viewer), DISCOVERY)
+        buffer_order = np.argsort(f.buffer_keys, kind="stable")
+        written = self._kernels.discovery(
+            counts,
+            u,
+            np.concatenate([np.zeros(0), *cdfs.values()]),
+            cdf_ptr,
+            ends,
+            eligible,
+            posting,
+            featured,
+            viewer,
+            m.creator_node,
+            (f.indptr, f.user, f.n, f.buffer_keys[buffer_order], buffer_order),
+            (f.trust, f.memory, f.buffer_trust, f.buffer_memory),
+            np.float32(self.scenario.creators.stranger_trust),
+            m.listing_promise,
+            out.user,
+            out.listing,
+            out.trust,
+            out.memory,
+            out.quality,
+            out.ref_kind,
+            out.ref,
+            out.source,
+        )
+        return out.take(slice(0, written))
 
     def _storefront_exposures(self) -> Batch:
         m = self.market

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, Scenario, graph
+from laotie.engine.engine import _FIELDS, REF_BUFFER, REF_FOLLOW, REF_NONE
 from laotie.errors import ScenarioError
 from laotie.results import Result
 
@@ -85,7 +86,7 @@ def _assert_same_engines(a: Engine, b: Engine) -> None:
 
 
 def _batches_equal(a, b) -> None:  # type: ignore[no-untyped-def]
-    for name in ("user", "channel", "listing", "trust", "memory", "quality", "ref", "source"):
+    for name in _FIELDS:
         got, expected = getattr(a, name), getattr(b, name)
         assert got.dtype == expected.dtype, name
         np.testing.assert_array_equal(got, expected, err_msg=name)
@@ -105,13 +106,28 @@ def test_numba_kernels_equal_the_numpy_path(city: graph.TrustGraph, case: str, s
     if not isinstance(seed, list):
         a, b = (Result.from_engine(e) for e in engines)
         assert a.daily.equals(b.daily) and a.summary.equals(b.summary)
-    # One more day's storefront exposures, field by field (dtypes too).
-    store = [e._storefront_exposures() for e in engines]
-    _batches_equal(*store)
-    assert len(store[0]) > 0
+    # One more day's exposures, field by field (dtypes too).
+    batches = []
+    for engine in engines:
+        engine._activity()
+        posting, featured = engine._posts()
+        batches.append(
+            (
+                engine._follow_exposures(posting, featured),
+                engine._discovery_exposures(posting, featured),
+                engine._storefront_exposures(),
+            )
+        )
+    for a, b in zip(*batches, strict=True):
+        _batches_equal(a, b)
+        assert len(a) > 0
+    _follow, discovery, store = batches[0]
     if case == "storefront_memory_no_comparisons":
         # The memory branch was taken: shoppers remember storefronts, well and badly.
-        assert (store[0].memory == 1).any() and (store[0].memory == -1).any()
+        assert (store.memory == 1).any() and (store.memory == -1).any()
+    if case == "follows_word_of_mouth_producers":
+        # Discovery found viewers' ties in the main arrays, in the buffer and nowhere.
+        assert set(np.unique(discovery.ref_kind)) == {REF_NONE, REF_FOLLOW, REF_BUFFER}
     for engine in engines:
         engine.close()
 
