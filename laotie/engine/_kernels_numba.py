@@ -20,9 +20,8 @@ from .engine import REF_BUFFER, REF_FOLLOW, REF_NONE
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _search_right(cdf, u):  # type: ignore[no-untyped-def]
-    """``cdf.searchsorted(u, side="right")``."""
-    lo, hi = 0, len(cdf)
+def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
+    """``lo + cdf[lo:hi].searchsorted(u, side="right")``."""
     while lo < hi:
         mid = (lo + hi) >> 1
         if u < cdf[mid]:
@@ -33,12 +32,21 @@ def _search_right(cdf, u):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _inverse_cdf(cdf, low, high, u):  # type: ignore[no-untyped-def]
-    """:func:`laotie.engine.draws.inverse_cdf` of one uniform, with its look-up table."""
+def _inverse_cdf(cdf, low, high, r, u):  # type: ignore[no-untyped-def]
+    """:func:`laotie.engine.draws.inverse_cdf` of one uniform in the CDF ``cdf[r]``, with
+    its look-up table ``(low[r], high[r])`` (rows of 2-d arrays, read in place: a view per
+    call would cost a reference count)."""
     bucket = np.int64(u * CDF_BUCKETS)
-    index = low[bucket]
-    if index != high[bucket]:
-        index = _search_right(cdf, u)
+    index = low[r, bucket]
+    if index != high[r, bucket]:
+        lo, hi = 0, cdf.shape[1]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if u < cdf[r, mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        index = lo
     return index
 
 
@@ -115,9 +123,8 @@ def storefront(  # type: ignore[no-untyped-def]
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
-        cdf, low, high = ad_cdf[r], ad_low[r], ad_high[r]
         for _ in range(counts[r]):
-            store = n_creators + r * S + _inverse_cdf(cdf, low, high, u_ad[i])
+            store = n_creators + r * S + _inverse_cdf(ad_cdf, ad_low, ad_high, r, u_ad[i])
             start = catalogue_ptr[store]
             size = catalogue_ptr[store + 1] - start
             own = start + np.int64(u_own[i] * size)
@@ -271,9 +278,10 @@ def discovery(  # type: ignore[no-untyped-def]
     i = 0
     out = 0
     for r in range(len(counts)):
-        segment = cdf[cdf_ptr[r] : cdf_ptr[r + 1]]
         for _ in range(counts[r]):
-            pick = eligible[ends[r] + _search_right(segment, u[i])]
+            pick = eligible[
+                ends[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
+            ]
             viewer = viewers[i]
             i += 1
             seller = posting[pick]
