@@ -306,3 +306,55 @@ def discovery(  # type: ignore[no-untyped-def]
             source[out] = seller
             out += 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def exposure_utilities(  # type: ignore[no-untyped-def]
+    weights, user, listing, trust, quality, memory, price_factor, listing_price, out
+):
+    """:meth:`Engine._utility` of every exposure, into ``out``."""
+    for i in range(len(user)):
+        out[i] = _utility(
+            weights,
+            trust[i],
+            quality[i],
+            price_factor[user[i]],
+            listing_price[listing[i]],
+            memory[i],
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def budgets(  # type: ignore[no-untyped-def]
+    order, user, value, budget, spent, ever_ordered, repeat_purchases, nodes, accept, blocked
+):
+    """Which candidate orders the buyers' budgets accept and block (:meth:`Engine._decide`):
+    ``order`` sorts them by buyer and the day's rank; with repeat purchases each buyer's
+    running total is, as in the numpy path, the replication's cumulative sum less the sum
+    before the buyer's first order, and must fit the budget left; without, only a buyer's
+    first order counts, if the buyer never ordered. ``accept`` and ``blocked`` are indexed
+    like ``user`` (zeros on entry)."""
+    cumulative = 0.0
+    before = 0.0
+    replication = -1
+    previous = -1
+    for j in range(len(order)):
+        i = order[j]
+        buyer = user[i]
+        if buyer // nodes != replication:
+            replication = buyer // nodes
+            cumulative = 0.0
+        first = buyer != previous
+        previous = buyer
+        room = budget[buyer] - spent[buyer] + 1e-9
+        if repeat_purchases:
+            if first:
+                before = cumulative
+            cumulative = cumulative + value[i]
+            fits = cumulative - before <= room
+            accept[i] = fits
+            blocked[i] = not fits
+        elif first and not ever_ordered[buyer]:
+            fits = value[i] <= room
+            accept[i] = fits
+            blocked[i] = not fits

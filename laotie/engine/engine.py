@@ -947,7 +947,21 @@ class Engine:
         m = self.market
         s = self.scenario
         R = self.replications
-        utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
+        if self._kernels is not None:
+            utility = np.empty(len(e))
+            self._kernels.exposure_utilities(
+                self._kernels.weights(s.decision),
+                e.user,
+                e.listing,
+                e.trust,
+                e.quality,
+                e.memory,
+                m.price_factor,
+                m.listing_price,
+                utility,
+            )
+        else:
+            utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
         replication = e.user // self._nodes
         candidate = np.flatnonzero(self._draws("decide", replication, _uniform) < expit(utility))
         c = e.take(candidate)
@@ -959,10 +973,42 @@ class Engine:
         # The day's random order of each replication's candidate orders.
         rank = self._draws("decide", replication, lambda g, k, _: g.permutation(k))
         order = np.lexsort((rank, c.user))
-        user = c.user[order]
+        if self._kernels is not None:
+            accept = np.zeros(len(c), bool)
+            blocked = np.zeros(len(c), bool)
+            self._kernels.budgets(
+                order,
+                c.user,
+                value,
+                m.budget,
+                self.spent,
+                self.ever_ordered,
+                s.population.repeat_purchases,
+                self._nodes,
+                accept,
+                blocked,
+            )
+        else:
+            accept, blocked = self._budgets(c.user, value, order)
+        blocked_counts = np.bincount(
+            replication[blocked] * len(CHANNELS) + c.channel[blocked], minlength=R * len(CHANNELS)
+        ).reshape(R, len(CHANNELS))
+        # Accepted orders in each replication's random order of the day.
+        keep = np.flatnonzero(accept)
+        keep = keep[np.lexsort((rank[keep], replication[keep]))]
+        orders = Orders(c.take(keep), items[keep], value[keep])
+        return orders, blocked_counts
+
+    def _budgets(
+        self, buyer: np.ndarray, value: np.ndarray, order: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidate orders (``buyer``, ``value``; ``order`` sorts them by buyer and
+        the day's rank) the budgets accept and which they block (the kernel ``budgets``)."""
+        m = self.market
+        user = buyer[order]
         first = np.ones(len(order), bool)
         first[1:] = user[1:] != user[:-1]
-        if s.population.repeat_purchases:
+        if self.scenario.population.repeat_purchases:
             # Each buyer's running total, within the buyer's replication (users are stacked
             # by replication, so each replication is a slice of the sorted orders).
             sorted_value = value[order]
@@ -977,18 +1023,11 @@ class Engine:
             eligible = first & ~self.ever_ordered[user]
             accept_sorted = eligible & fits
             blocked_sorted = eligible & ~fits
-        accept = np.zeros(len(c), bool)
+        accept = np.zeros(len(buyer), bool)
         accept[order] = accept_sorted
-        blocked = np.zeros(len(c), bool)
+        blocked = np.zeros(len(buyer), bool)
         blocked[order] = blocked_sorted
-        blocked_counts = np.bincount(
-            replication[blocked] * len(CHANNELS) + c.channel[blocked], minlength=R * len(CHANNELS)
-        ).reshape(R, len(CHANNELS))
-        # Accepted orders in each replication's random order of the day.
-        keep = np.flatnonzero(accept)
-        keep = keep[np.lexsort((rank[keep], replication[keep]))]
-        orders = Orders(c.take(keep), items[keep], value[keep])
-        return orders, blocked_counts
+        return accept, blocked
 
     def _outcomes(self, orders: Orders) -> np.ndarray:
         """Apply today's orders; return the new follows of each replication."""
