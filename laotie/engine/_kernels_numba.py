@@ -358,3 +358,34 @@ def budgets(  # type: ignore[no-untyped-def]
             fits = value[i] <= room
             accept[i] = fits
             blocked[i] = not fits
+
+
+@numba.njit(cache=True, nogil=True)
+def activity(draws, p_active, users, active, out):  # type: ignore[no-untyped-def]
+    """Today's active users (:meth:`Engine._activity`): the users whose draw is below
+    their activity probability, in order, into ``out`` and flagged in ``active``; returns
+    how many."""
+    n = 0
+    for i in range(len(draws)):
+        if draws[i] < p_active[i]:
+            node = users[i]
+            out[n] = node
+            active[node] = True
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def awake_followers(posting, creator_node, indptr, follower, active, rows, seller):  # type: ignore[no-untyped-def]
+    """The follow ties (in the main arrays) of today's posting creators whose follower is
+    active, in order (:meth:`Engine._follow_exposures`): their positions into ``rows`` and
+    posting sellers into ``seller``; returns how many."""
+    n = 0
+    for p in range(len(posting)):
+        creator = creator_node[posting[p]]
+        for row in range(indptr[creator], indptr[creator + 1]):
+            if active[follower[row]]:
+                rows[n] = row
+                seller[n] = posting[p]
+                n += 1
+    return n

@@ -563,8 +563,13 @@ class Engine:
             np.full(self.replications, users),
             lambda g, k, _: g.random(k, dtype=np.float32),
         )
-        self.active_users = m.users[draws < m.p_active]
-        self.active[self.active_users] = True
+        if self._kernels is not None:
+            out = np.empty(len(draws), np.int32)
+            n = self._kernels.activity(draws, m.p_active, m.users, self.active, out)
+            self.active_users = out[:n].copy()
+        else:
+            self.active_users = m.users[draws < m.p_active]
+            self.active[self.active_users] = True
         self._active_bounds = self._bounds(self.active_users, self._nodes)
 
     def _posts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -618,10 +623,19 @@ class Engine:
         m = self.market
         f = m.follows
         # Only the followers of today's posting creators are read.
-        rows, owner = expand_rows(f.indptr, m.creator_node[posting].astype(np.int64))
-        awake = self.active[f.user[rows]]
-        main = rows[awake]
-        seller_main = posting[owner[awake]]
+        creators = m.creator_node[posting].astype(np.int64)
+        if self._kernels is not None:
+            size = int((f.indptr[creators + 1] - f.indptr[creators]).sum())
+            main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
+            n = self._kernels.awake_followers(
+                posting, m.creator_node, f.indptr, f.user, self.active, main, seller_main
+            )
+            main, seller_main = main[:n], seller_main[:n]
+        else:
+            rows, owner = expand_rows(f.indptr, creators)
+            awake = self.active[f.user[rows]]
+            main = rows[awake]
+            seller_main = posting[owner[awake]]
         if len(f.buffer_user):
             posting_node = np.zeros(m.n_nodes, bool)
             posting_node[m.creator_node[posting]] = True
