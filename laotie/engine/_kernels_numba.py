@@ -21,14 +21,16 @@ from .engine import REF_BUFFER, REF_FOLLOW, REF_NONE
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
-    """``lo + cdf[lo:hi].searchsorted(u, side="right")``."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if u < cdf[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    """``lo + cdf[lo:hi].searchsorted(u, side="right")``, without branches on the data
+    (selects, which a processor does not mispredict as it does a search's branches)."""
+    n = hi - lo
+    if n <= 0:
+        return lo
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if cdf[lo + half] <= u else lo
+        n -= half
+    return lo + (1 if cdf[lo] <= u else 0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -39,14 +41,12 @@ def _inverse_cdf(cdf, low, high, r, u):  # type: ignore[no-untyped-def]
     bucket = np.int64(u * CDF_BUCKETS)
     index = low[r, bucket]
     if index != high[r, bucket]:
-        lo, hi = 0, cdf.shape[1]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if u < cdf[r, mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-        index = lo
+        lo, n = 0, cdf.shape[1]
+        while n > 1:
+            half = n >> 1
+            lo = lo + half if cdf[r, lo + half] <= u else lo
+            n -= half
+        index = lo + (1 if n == 1 and cdf[r, lo] <= u else 0)
     return index
 
 
@@ -216,14 +216,16 @@ def day_counts(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
-    """``lo + keys[lo:hi].searchsorted(key)`` (side "left")."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects (see
+    :func:`_search_right`)."""
+    n = hi - lo
+    if n <= 0:
+        return lo
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if keys[lo + half] < key else lo
+        n -= half
+    return lo + (1 if keys[lo] < key else 0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -367,11 +369,12 @@ def activity(draws, p_active, users, active, out):  # type: ignore[no-untyped-de
     how many."""
     n = 0
     for i in range(len(draws)):
-        if draws[i] < p_active[i]:
-            node = users[i]
-            out[n] = node
-            active[node] = True
-            n += 1
+        # Written whether or not the user is active, and counted only if so (no branch).
+        node = users[i]
+        awake = draws[i] < p_active[i]
+        out[n] = node
+        active[node] |= awake
+        n += awake
     return n
 
 

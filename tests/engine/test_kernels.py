@@ -162,3 +162,26 @@ def test_compiled_utility_has_the_bits_of_the_numpy_utility(city: graph.TrustGra
     )
     assert expected.dtype == got.dtype == np.float64
     np.testing.assert_array_equal(got, expected)
+
+
+def test_compiled_searches_are_numpy_searchsorted() -> None:
+    # Branch-free binary searches: every position of arrays with many ties, empty ranges
+    # and sub-ranges, against np.searchsorted.
+    from laotie.engine import _kernels_numba as k
+    from laotie.engine.draws import cdf_table
+
+    rng = np.random.default_rng(1)
+    for size in (0, 1, 2, 3, 7, 64, 1000):
+        a = np.sort(rng.integers(0, 10, size)).astype(np.float64)
+        for lo, hi in ((0, size), (size // 3, size - size // 4)):
+            for x in np.arange(-1, 11.5, 0.5):
+                part = a[lo:hi]
+                assert k._search_right(a, x, lo, hi) == lo + part.searchsorted(x, "right")
+                assert k._search_left(a, x, lo, hi) == lo + part.searchsorted(x, "left")
+        # The inverse CDF with its look-up table: row 1 of two CDFs, searched or not.
+        if size:
+            cdf = np.stack([np.linspace(0, 1, size + 1)[1:], np.cumsum(np.full(size, 1 / size))])
+            low, high = (np.stack(t) for t in zip(*(cdf_table(c) for c in cdf), strict=True))
+            for u in np.concatenate([rng.random(200), cdf[1][:-1], np.arange(1024) / 1024]):
+                expected = cdf[1].searchsorted(u, side="right")
+                assert k._inverse_cdf(cdf, low, high, 1, u) == expected
