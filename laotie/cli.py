@@ -149,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     run.add_argument("-R", "--replications", type=int, default=1, help="replications (default: 1)")
     run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes running the replications' engines (default: 1; same results)",
+    )
+    run.add_argument(
         "--scale", type=float, default=1.0, help="multiply every region's population (default: 1)"
     )
     run.add_argument(
@@ -370,7 +376,14 @@ def _run_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
-    results = replicate(scenario, args.replications, days=days, seed=seed, progress=not args.quiet)
+    results = replicate(
+        scenario,
+        args.replications,
+        days=days,
+        seed=seed,
+        progress=not args.quiet,
+        workers=args.workers,
+    )
     print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(format_summary(summarise(results), len(results)))
     if scenario.information.n_messages:

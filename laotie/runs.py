@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ def replicate(
     graph: TrustGraph | None = None,
     progress: bool = False,
     lockstep: int | None = None,
+    workers: int = 1,
 ) -> list[Result]:
     """Run ``replications`` replications of ``scenario``; return their results in order.
 
@@ -49,6 +51,10 @@ def replicate(
     :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
     stacked residents allow, at most 64): the results are identical whatever ``lockstep``
     is, only faster in small cities; 1 runs one engine per replication.
+
+    ``workers`` > 1 runs the engines in that many local processes, each given the graph
+    (pickled: suited to cities whose graph is small beside an engine's work; at city scale
+    one engine already uses two threads). The results are identical whatever ``workers`` is.
     """
     from . import __version__
 
@@ -57,6 +63,8 @@ def replicate(
     if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
         raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
     days = int(days)
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
     sequence = as_seed_sequence(seed)
     graph_seed, market_seeds = run_seeds(sequence, replications)
     start = time.perf_counter()
@@ -67,36 +75,68 @@ def replicate(
         lockstep = lockstep_size(graph, scenario, replications)
     if isinstance(lockstep, bool) or not isinstance(lockstep, numbers.Integral) or lockstep < 1:
         raise ScenarioError(f"lockstep = {lockstep!r} is not allowed; expected an integer ≥ 1")
-    results = []
+    groups = [market_seeds[first : first + lockstep] for first in range(0, replications, lockstep)]
+    common = {
+        "days": days,
+        "graph_seconds": graph_seconds,
+        "laotie_version": __version__,
+        "seed_entropy": sequence.entropy,
+    }
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=replications * days, desc="simulating", unit="day")
-    for first in range(0, replications, lockstep):
-        seeds = market_seeds[first : first + lockstep]
-        start = time.perf_counter()
-        engine = Engine(graph, scenario, seed=seeds)
-        for _ in range(days):
-            engine.step()
+    done: dict[int, list[Result]] = {}
+    if workers == 1 or len(groups) == 1:
+        for g, seeds in enumerate(groups):
+            done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), bar)
+    else:
+        from .executors import Lost, Processes
+
+        tasks = [(graph, scenario, seeds, g * lockstep, common) for g, seeds in enumerate(groups)]
+        for task, results in Processes(min(workers, len(groups))).map(_run_group, tasks):
+            if isinstance(results, Lost):
+                raise LaotieError(
+                    f"replications {task[3]} .. {task[3] + len(task[2]) - 1} were lost: "
+                    f"{results.reason} {results.attempts} time(s) (out of memory?); use fewer "
+                    "workers"
+                )
+            done[task[3] // lockstep] = results
             if bar is not None:
-                bar.update(len(seeds))
-        engine.close()
-        seconds = time.perf_counter() - start
-        for r in range(len(seeds)):
-            info = {
-                "days": days,
-                "replication": first + r,
-                "graph_seconds": graph_seconds,
-                # The engine's time, shared equally by the replications it ran in lockstep.
-                "simulation_seconds": seconds / len(seeds),
-                "lockstep": len(seeds),
-                "laotie_version": __version__,
-                "seed_entropy": sequence.entropy,
-            }
-            results.append(Result.from_engine(engine.replication(r), info))
+                bar.update(len(task[2]) * days)
     if bar is not None:
         bar.close()
+    return [result for g in range(len(groups)) for result in done[g]]
+
+
+def _run_group(
+    task: tuple[TrustGraph, Scenario, list[np.random.SeedSequence], int, dict[str, Any]],
+    bar: Any = None,
+) -> list[Result]:
+    """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
+    graph, scenario, seeds, first, common = task
+    start = time.perf_counter()
+    engine = Engine(graph, scenario, seed=seeds)
+    for _ in range(common["days"]):
+        engine.step()
+        if bar is not None:
+            bar.update(len(seeds))
+    engine.close()
+    seconds = time.perf_counter() - start
+    results = []
+    for r in range(len(seeds)):
+        info = {
+            "days": common["days"],
+            "replication": first + r,
+            "graph_seconds": common["graph_seconds"],
+            # The engine's time, shared equally by the replications it ran in lockstep.
+            "simulation_seconds": seconds / len(seeds),
+            "lockstep": len(seeds),
+            "laotie_version": common["laotie_version"],
+            "seed_entropy": common["seed_entropy"],
+        }
+        results.append(Result.from_engine(engine.replication(r), info))
     return results
 
 

@@ -176,6 +176,19 @@ def test_replicate_gives_the_same_results_whatever_the_lockstep() -> None:
         replicate(scenario, 2, days=1, seed=5, lockstep=0)
 
 
+def test_replicate_gives_the_same_results_whatever_the_workers() -> None:
+    # Three engines of two replications (the last of one) in two worker processes.
+    scenario = Scenario.preset("village")
+    alone = replicate(scenario, 5, days=12, seed=8, lockstep=2)
+    spread = replicate(scenario, 5, days=12, seed=8, lockstep=2, workers=2)
+    assert [r.info["replication"] for r in spread] == list(range(5))
+    for a, b in zip(alone, spread, strict=True):
+        _assert_same(a, b)
+    assert not alone[0].daily.equals(alone[1].daily)
+    with pytest.raises(ScenarioError, match="workers = 0"):
+        replicate(scenario, 2, days=1, seed=5, workers=0)
+
+
 def test_lockstep_engine_errors_name_what_to_do(city: graph.TrustGraph) -> None:
     with pytest.raises(ScenarioError, match="one seed per lockstep replication"):
         Engine(city, BASE, seed=[])
