@@ -58,6 +58,11 @@ def goals_table(
         for label, seconds, unit in (
             ("", r["engine_1"], "ms/day"),
             (f", lockstep R = {r['lockstep_replications']}", r["lockstep"], "ms/rep-day"),
+            (
+                f", 2 processes x R = {r['lockstep_replications']}",
+                r["processes"],
+                "ms/rep-day",
+            ),
         ):
             rows.append(
                 ratio_row(
