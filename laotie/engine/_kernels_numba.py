@@ -94,9 +94,11 @@ def storefront(  # type: ignore[no-untyped-def]
     quality,
     ref,
     source,
+    utility,
 ):
     """The storefront exposures of :meth:`Engine._storefront_exposures`, written into the
-    output arrays (``user`` .. ``source``, one entry per impression).
+    output arrays (``user`` .. ``source``, and the chosen listing's ``utility``, one entry
+    per impression).
 
     ``market`` is the tuple of arrays and sizes named below; ``weights`` the decision's
     (intercept, trust, quality, half) as float32 and (repeat,) as float64 in a tuple.
@@ -164,6 +166,7 @@ def storefront(  # type: ignore[no-untyped-def]
             quality[i] = listing_promise[best]
             ref[i] = u
             source[i] = listing_seller[best] - n_creators
+            utility[i] = best_utility
             i += 1
 
 
@@ -260,6 +263,7 @@ def discovery(  # type: ignore[no-untyped-def]
     trusts,
     stranger_trust,
     listing_promise,
+    prices,
     user,
     listing,
     trust,
@@ -268,6 +272,7 @@ def discovery(  # type: ignore[no-untyped-def]
     ref_kind,
     ref,
     source,
+    utility,
 ):
     """The discovery exposures of :meth:`Engine._discovery_exposures` from its draws (the
     viewers and the uniforms of the posts they see), written into the output arrays; returns
@@ -275,8 +280,10 @@ def discovery(  # type: ignore[no-untyped-def]
 
     ``cdf``: the replications' CDFs of post weights one after the other (replication r's
     from ``cdf_ptr[r]``); ``follows``: what :func:`_find` reads; ``trusts``: the follow ties'
-    (trust, memory, buffer trust, buffer memory)."""
+    (trust, memory, buffer trust, buffer memory); ``prices``: the :func:`_utility`
+    weights, the users' price factors and the listings' prices."""
     main_trust, main_memory, buffer_trust, buffer_memory = trusts
+    weights, price_factor, listing_price = prices
     i = 0
     out = 0
     for r in range(len(counts)):
@@ -306,6 +313,9 @@ def discovery(  # type: ignore[no-untyped-def]
             ref_kind[out] = code
             ref[out] = index
             source[out] = seller
+            utility[out] = _utility(
+                weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
+            )
             out += 1
     return out
 

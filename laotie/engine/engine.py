@@ -112,6 +112,9 @@ class Batch:
     ref_kind: np.ndarray
     ref: np.ndarray
     source: np.ndarray
+    utility: np.ndarray | None = None
+    """The exposures' utilities when a compiled kernel computed them as it chose the
+    listings (else None; :meth:`take` and :meth:`concat` drop it)."""
 
     @classmethod
     def make(cls, n: int, channel: int, **arrays: object) -> Batch:
@@ -350,7 +353,7 @@ class Engine:
                 *self._traffic_and_wom_exposures(),
             ]
         exposures = Batch.concat(batches)
-        orders, blocked = self._decide(exposures)
+        orders, blocked = self._decide(exposures, batches)
         new_follows = self._outcomes(orders)
         self.orders_today = orders
         n = self._nodes
@@ -764,6 +767,7 @@ class Engine:
             cdf_ptr[r + 1] = len(cdf)
         np.cumsum(cdf_ptr, out=cdf_ptr)
         out = Batch.zeros(len(viewer), DISCOVERY)
+        out.utility = np.empty(len(viewer))
         buffer_order = np.argsort(f.buffer_keys, kind="stable")
         written = self._kernels.discovery(
             counts,
@@ -780,6 +784,7 @@ class Engine:
             (f.trust, f.memory, f.buffer_trust, f.buffer_memory),
             np.float32(self.scenario.creators.stranger_trust),
             m.listing_promise,
+            (self._kernels.weights(self.scenario.decision), m.price_factor, m.listing_price),
             out.user,
             out.listing,
             out.trust,
@@ -788,8 +793,12 @@ class Engine:
             out.ref_kind,
             out.ref,
             out.source,
+            out.utility,
         )
-        return out.take(slice(0, written))
+        utility = out.utility[:written]
+        out = out.take(slice(0, written))
+        out.utility = utility
+        return out
 
     def _storefront_exposures(self) -> Batch:
         m = self.market
@@ -821,6 +830,7 @@ class Engine:
             # The kernel fills every field but the channel and where trust lives.
             out = Batch.zeros(n, STOREFRONT)
             out.ref_kind[:] = REF_STOREFRONT
+            out.utility = np.empty(n)
             self._kernels.storefront(
                 counts,
                 u_ad,
@@ -856,6 +866,7 @@ class Engine:
                 out.quality,
                 out.ref,
                 out.source,
+                out.utility,
             )
             return out
         bounds = _offsets(counts)
@@ -955,25 +966,34 @@ class Engine:
             + d.repeat_weight * memory
         )
 
-    def _decide(self, e: Batch) -> tuple[Orders, np.ndarray]:
+    def _kernel_utilities(self, e: Batch) -> np.ndarray:
+        """The utilities of ``e``'s exposures, by the compiled kernel unless the kernel that
+        made them computed them already."""
+        if e.utility is not None:
+            return e.utility
+        m = self.market
+        utility = np.empty(len(e))
+        self._kernels.exposure_utilities(
+            self._kernels.weights(self.scenario.decision),
+            e.user,
+            e.listing,
+            e.trust,
+            e.quality,
+            e.memory,
+            m.price_factor,
+            m.listing_price,
+            utility,
+        )
+        return utility
+
+    def _decide(self, e: Batch, parts: list[Batch]) -> tuple[Orders, np.ndarray]:
         """Today's accepted orders and the orders blocked by budgets (replications x
-        channels)."""
+        channels) among the exposures ``e``, the concatenation of ``parts``."""
         m = self.market
         s = self.scenario
         R = self.replications
         if self._kernels is not None:
-            utility = np.empty(len(e))
-            self._kernels.exposure_utilities(
-                self._kernels.weights(s.decision),
-                e.user,
-                e.listing,
-                e.trust,
-                e.quality,
-                e.memory,
-                m.price_factor,
-                m.listing_price,
-                utility,
-            )
+            utility = np.concatenate([np.zeros(0)] + [self._kernel_utilities(b) for b in parts])
         else:
             utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
         replication = e.user // self._nodes
