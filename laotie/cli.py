@@ -360,6 +360,8 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if args.replications < 1:
         raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
     if args.days is not None and args.days < 0:
         raise ScenarioError(f"--days {args.days}: expected an integer ≥ 0")
     if args.out is not None and args.out.exists():

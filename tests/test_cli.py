@@ -150,6 +150,12 @@ def test_run_with_replications_shows_intervals(capsys: pytest.CaptureFixture[str
     assert status == 0
     assert "95 % confidence intervals" in out
     assert "[" in out.splitlines()[-2]
+    # Two processes, one engine each (lockstep is set by the library: 3 fit in one engine,
+    # so --workers changes nothing here but must give the same table).
+    status, spread, _ = run(
+        capsys, "run", "village", "--days", "20", "-R", "3", "--workers", "2", "--quiet"
+    )
+    assert status == 0 and spread == out
 
 
 def test_run_output_folder_repeats_exactly(
@@ -190,6 +196,7 @@ def test_run_output_folder_repeats_exactly(
         (["run", "villag"], "did you mean 'village'"),
         (["run", "village", "--set", "policy.trafic=head"], "did you mean 'traffic'"),
         (["run", "village", "-R", "0"], "--replications 0"),
+        (["run", "village", "--workers", "0"], "--workers 0"),
         (["run", "missing.toml"], "missing.toml: no such scenario file"),
         (["params", "village", "--set", "run.days=-1"], "days = -1 is not allowed"),
     ],
