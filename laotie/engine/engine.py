@@ -986,14 +986,17 @@ class Engine:
         )
         return utility
 
-    def _decide(self, e: Batch, parts: list[Batch]) -> tuple[Orders, np.ndarray]:
+    def _decide(self, e: Batch, parts: list[Batch] | None = None) -> tuple[Orders, np.ndarray]:
         """Today's accepted orders and the orders blocked by budgets (replications x
-        channels) among the exposures ``e``, the concatenation of ``parts``."""
+        channels) among the exposures ``e``, the concatenation of ``parts`` (the channels'
+        batches, whose utilities a kernel may have computed; default ``[e]``)."""
         m = self.market
         s = self.scenario
         R = self.replications
         if self._kernels is not None:
-            utility = np.concatenate([np.zeros(0)] + [self._kernel_utilities(b) for b in parts])
+            utility = np.concatenate(
+                [np.zeros(0)] + [self._kernel_utilities(b) for b in parts or [e]]
+            )
         else:
             utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
         replication = e.user // self._nodes
@@ -1037,7 +1040,8 @@ class Engine:
         self, buyer: np.ndarray, value: np.ndarray, order: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Which candidate orders (``buyer``, ``value``; ``order`` sorts them by buyer and
-        the day's rank) the budgets accept and which they block (the kernel ``budgets``)."""
+        the day's rank) the budgets accept and which they block (the numpy path of the
+        kernel ``budgets``)."""
         m = self.market
         user = buyer[order]
         first = np.ones(len(order), bool)

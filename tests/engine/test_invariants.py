@@ -29,10 +29,10 @@ TOL = 1e-6
 class RecordingEngine(Engine):
     """An engine that keeps the day's exposures and orders for the checks."""
 
-    def _decide(self, e):  # type: ignore[no-untyped-def]
+    def _decide(self, e, parts=None):  # type: ignore[no-untyped-def]
         self.day_exposures = e
         self.day_active = self.active.copy()
-        return super()._decide(e)
+        return super()._decide(e, parts)
 
     def _outcomes(self, orders):  # type: ignore[no-untyped-def]
         self.day_orders = orders
