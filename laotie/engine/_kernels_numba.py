@@ -16,7 +16,6 @@ import numba
 import numpy as np
 
 from .draws import CDF_BUCKETS
-from .engine import REF_BUFFER, REF_FOLLOW, REF_NONE
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -100,8 +99,8 @@ def storefront(  # type: ignore[no-untyped-def]
     output arrays (``user`` .. ``source``, and the chosen listing's ``utility``, one entry
     per impression).
 
-    ``market`` is the tuple of arrays and sizes named below; ``weights`` the decision's
-    (intercept, trust, quality, half) as float32 and (repeat,) as float64 in a tuple.
+    ``market`` is the tuple of arrays and sizes named below; ``weights`` those of
+    :func:`_utility`.
     """
     (
         n_creators,
@@ -121,7 +120,11 @@ def storefront(  # type: ignore[no-untyped-def]
         price_factor,
         listing_price,
     ) = market
-    k = u_compare.shape[1]
+    # Two passes, so that the first one's short loop overlaps the cache misses of many
+    # impressions (the viewers are spread over the whole city): the listing and the viewer
+    # of each impression, and what the second pass needs of the viewer, are parked in the
+    # output arrays (the viewer's price factor in ``utility``, whether the viewer remembers
+    # storefronts in ``memory``); the second reads the options of each and chooses.
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
@@ -129,45 +132,49 @@ def storefront(  # type: ignore[no-untyped-def]
             store = n_creators + r * S + _inverse_cdf(ad_cdf, ad_low, ad_high, r, u_ad[i])
             start = catalogue_ptr[store]
             size = catalogue_ptr[store + 1] - start
-            own = start + np.int64(u_own[i] * size)
+            listing[i] = start + np.int64(u_own[i] * size)
             viewer = active_users[first_seat + seat[i]]
-            t = storefront_trust[viewer]
+            user[i] = viewer
+            trust[i] = storefront_trust[viewer]
             u = user_index[viewer]
-            known = has_memory[u]
-            factor = price_factor[viewer]
+            ref[i] = u
+            memory[i] = has_memory[u]
+            utility[i] = price_factor[viewer]
+            i += 1
+    k = u_compare.shape[1]
+    for i in range(len(user)):
+        own = listing[i]
+        t = trust[i]
+        u = ref[i]
+        known = memory[i] != 0
+        factor = utility[i]
+        mem = np.int8(0)
+        if known:
+            mem = storefront_memory[u, (listing_seller[own] - n_creators) % S]
+        best, best_memory = own, mem
+        best_utility = _utility(weights, t, listing_promise[own], factor, listing_price[own], mem)
+        key = category_key[own]
+        lo = category_ptr[key]
+        count = category_ptr[key + 1] - lo
+        for option in range(k):
+            candidate = by_category[lo + np.int64(u_compare[i, option] * count)]
             mem = np.int8(0)
             if known:
-                mem = storefront_memory[u, (listing_seller[own] - n_creators) % S]
-            best, best_memory = own, mem
-            best_utility = _utility(
-                weights, t, listing_promise[own], factor, listing_price[own], mem
+                mem = storefront_memory[u, (listing_seller[candidate] - n_creators) % S]
+            value = _utility(
+                weights, t, listing_promise[candidate], factor, listing_price[candidate], mem
             )
-            key = category_key[own]
-            lo = category_ptr[key]
-            count = category_ptr[key + 1] - lo
-            for option in range(k):
-                candidate = by_category[lo + np.int64(u_compare[i, option] * count)]
-                mem = np.int8(0)
-                if known:
-                    mem = storefront_memory[u, (listing_seller[candidate] - n_creators) % S]
-                value = _utility(
-                    weights, t, listing_promise[candidate], factor, listing_price[candidate], mem
-                )
-                # np.argmax: the first of the largest, or the first NaN (without branches,
-                # which the processor would mispredict).
-                take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
-                best = candidate if take else best
-                best_memory = mem if take else best_memory
-                best_utility = value if take else best_utility
-            user[i] = viewer
-            listing[i] = best
-            trust[i] = t
-            memory[i] = best_memory
-            quality[i] = listing_promise[best]
-            ref[i] = u
-            source[i] = listing_seller[best] - n_creators
-            utility[i] = best_utility
-            i += 1
+            # np.argmax: the first of the largest, or the first NaN (without branches,
+            # which the processor would mispredict).
+            take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
+            best = candidate if take else best
+            best_memory = mem if take else best_memory
+            best_utility = value if take else best_utility
+        listing[i] = best
+        memory[i] = best_memory
+        quality[i] = listing_promise[best]
+        source[i] = listing_seller[best] - n_creators
+        utility[i] = best_utility
 
 
 @numba.njit(cache=True, nogil=True)
@@ -248,19 +255,40 @@ def _find(follows, user, creator):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def discovery(  # type: ignore[no-untyped-def]
-    counts,
-    u,
-    cdf,
-    cdf_ptr,
-    ends,
-    eligible,
+def discovery_picks(
+    counts, u, cdf, cdf_ptr, ends, eligible, posting, viewers, creator_node, user, pick
+):  # type: ignore[no-untyped-def]
+    """The posts the viewers of :meth:`Engine._discovery_exposures` see, from its draws
+    (the viewers and the uniforms of the posts they see): each viewer into ``user`` and the
+    post (an index into ``posting``) into ``pick``, skipping a creator's view of its own
+    post; returns how many were written.
+
+    ``cdf``: the replications' CDFs of post weights one after the other (replication r's
+    from ``cdf_ptr[r]``)."""
+    i = 0
+    out = 0
+    for r in range(len(counts)):
+        for _ in range(counts[r]):
+            chosen = eligible[
+                ends[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
+            ]
+            viewer = viewers[i]
+            i += 1
+            user[out] = viewer
+            pick[out] = chosen
+            out += viewer != creator_node[posting[chosen]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def discovery_fields(  # type: ignore[no-untyped-def]
+    order,
     posting,
     featured,
-    viewers,
     creator_node,
     follows,
     trusts,
+    codes,
     stranger_trust,
     listing_promise,
     prices,
@@ -274,50 +302,41 @@ def discovery(  # type: ignore[no-untyped-def]
     source,
     utility,
 ):
-    """The discovery exposures of :meth:`Engine._discovery_exposures` from its draws (the
-    viewers and the uniforms of the posts they see), written into the output arrays; returns
-    how many were written (a creator does not discover its own post).
+    """The fields of the discovery exposures whose viewers are ``user`` and posts ``ref``
+    (indices into ``posting``; replaced by where the viewer's tie to the creator lives),
+    taken in ``order`` (sorted by creator and viewer, so that the look-ups of ties walk the
+    follow arrays in order).
 
-    ``cdf``: the replications' CDFs of post weights one after the other (replication r's
-    from ``cdf_ptr[r]``); ``follows``: what :func:`_find` reads; ``trusts``: the follow ties'
-    (trust, memory, buffer trust, buffer memory); ``prices``: the :func:`_utility`
-    weights, the users' price factors and the listings' prices."""
+    ``follows``: what :func:`_find` reads; ``trusts``: the follow ties' (trust, memory,
+    buffer trust, buffer memory); ``codes``: ``ref_kind`` of a tie in the main arrays, in the
+    buffer and of none; ``prices``: the :func:`_utility` weights, the users' price factors
+    and the listings' prices."""
     main_trust, main_memory, buffer_trust, buffer_memory = trusts
+    in_main, in_buffer, in_none = codes
     weights, price_factor, listing_price = prices
-    i = 0
-    out = 0
-    for r in range(len(counts)):
-        for _ in range(counts[r]):
-            pick = eligible[
-                ends[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
-            ]
-            viewer = viewers[i]
-            i += 1
-            seller = posting[pick]
-            creator = creator_node[seller]
-            if viewer == creator:
-                continue
-            kind, index = _find(follows, viewer, creator)
-            if kind == 1:
-                t, mem, code = main_trust[index], main_memory[index], REF_FOLLOW
-            elif kind == 2:
-                t, mem, code = buffer_trust[index], buffer_memory[index], REF_BUFFER
-            else:
-                t, mem, code = stranger_trust, np.int8(0), REF_NONE
-            item = featured[pick]
-            user[out] = viewer
-            listing[out] = item
-            trust[out] = t
-            memory[out] = mem
-            quality[out] = listing_promise[item]
-            ref_kind[out] = code
-            ref[out] = index
-            source[out] = seller
-            utility[out] = _utility(
-                weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
-            )
-            out += 1
-    return out
+    for j in range(len(order)):
+        i = order[j]
+        viewer = user[i]
+        chosen = ref[i]
+        seller = posting[chosen]
+        kind, index = _find(follows, viewer, creator_node[seller])
+        if kind == 1:
+            t, mem, code = main_trust[index], main_memory[index], in_main
+        elif kind == 2:
+            t, mem, code = buffer_trust[index], buffer_memory[index], in_buffer
+        else:
+            t, mem, code = stranger_trust, np.int8(0), in_none
+        item = featured[chosen]
+        listing[i] = item
+        trust[i] = t
+        memory[i] = mem
+        quality[i] = listing_promise[item]
+        ref_kind[i] = code
+        ref[i] = index
+        source[i] = seller
+        utility[i] = _utility(
+            weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
+        )
 
 
 @numba.njit(cache=True, nogil=True)

@@ -766,10 +766,9 @@ class Engine:
         for r, cdf in cdfs.items():
             cdf_ptr[r + 1] = len(cdf)
         np.cumsum(cdf_ptr, out=cdf_ptr)
+        k = self._kernels
         out = Batch.zeros(len(viewer), DISCOVERY)
-        out.utility = np.empty(len(viewer))
-        buffer_order = np.argsort(f.buffer_keys, kind="stable")
-        written = self._kernels.discovery(
+        n = k.discovery_picks(
             counts,
             u,
             np.concatenate([np.zeros(0), *cdfs.values()]),
@@ -777,14 +776,26 @@ class Engine:
             ends,
             eligible,
             posting,
-            featured,
             viewer,
+            m.creator_node,
+            out.user,
+            out.ref,
+        )
+        out = out.take(slice(0, n))
+        out.utility = np.empty(n)
+        creator = m.creator_node[posting[out.ref]].astype(np.int64)
+        buffer_order = np.argsort(f.buffer_keys, kind="stable")
+        k.discovery_fields(
+            np.argsort(creator * f.n + out.user),
+            posting,
+            featured,
             m.creator_node,
             (f.indptr, f.user, f.n, f.buffer_keys[buffer_order], buffer_order),
             (f.trust, f.memory, f.buffer_trust, f.buffer_memory),
+            (REF_FOLLOW, REF_BUFFER, REF_NONE),
             np.float32(self.scenario.creators.stranger_trust),
             m.listing_promise,
-            (self._kernels.weights(self.scenario.decision), m.price_factor, m.listing_price),
+            (k.weights(self.scenario.decision), m.price_factor, m.listing_price),
             out.user,
             out.listing,
             out.trust,
@@ -795,9 +806,6 @@ class Engine:
             out.source,
             out.utility,
         )
-        utility = out.utility[:written]
-        out = out.take(slice(0, written))
-        out.utility = utility
         return out
 
     def _storefront_exposures(self) -> Batch:
