@@ -14,13 +14,15 @@ import pytest
 
 from laotie import Engine, Scenario, graph
 from laotie.engine.engine import _FIELDS, REF_BUFFER, REF_FOLLOW, REF_NONE
+from laotie.engine.market import Follows
 from laotie.errors import ScenarioError
+from laotie.metrics import COUNTS
 from laotie.results import Result
 
 pytest.importorskip("numba")
 
 BASE = Scenario.preset("mudanjiang", scale=0.004)
-DAYS = 30
+DAYS = 35  # past a month's start (spending resets)
 SEEDS = [np.random.SeedSequence(7, spawn_key=(r,)) for r in range(3)]
 
 CASES = {
@@ -38,6 +40,21 @@ CASES = {
         "storefronts.comparisons": 12,
         "population.repeat_purchases": False,
         "policy.traffic": "head",
+    },
+    # Every option of an impression has the same utility (one storefront price, quality
+    # and memory ignored): the first one must be chosen, as np.argmax chooses.
+    "equal_options": {
+        "storefronts.price_dispersion": 0.0,
+        "decision.quality_weight": 0.0,
+        "decision.repeat_weight": 0.0,
+        "storefronts.comparisons": 5,
+    },
+    # Budgets that bind, with repeat purchases and without.
+    "tight_budgets_repeat": {"population.budget_mean": 60.0, "decision.intercept": 1.0},
+    "tight_budgets_single": {
+        "population.budget_mean": 60.0,
+        "decision.intercept": 1.0,
+        "population.repeat_purchases": False,
     },
     "follows_word_of_mouth_producers": {
         "creators.follow_prob": 1.0,
@@ -94,9 +111,19 @@ def _batches_equal(a, b) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("seed", [SEEDS[0], SEEDS], ids=["one", "lockstep"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_numba_kernels_equal_the_numpy_path(city: graph.TrustGraph, case: str, seed) -> None:  # type: ignore[no-untyped-def]
+def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
+    city: graph.TrustGraph, case: str, seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scenario = BASE.replace(**CASES[case]) if CASES[case] else BASE
-    engines = [Engine(city, scenario, seed=seed, backend=b) for b in ("numpy", "numba")]
+    if case == "follows_word_of_mouth_producers":
+        # New follows stay in the buffer, so that discovery finds ties there too.
+        monkeypatch.setattr(Follows, "merge_floor", 10**9)
+    # The compiled engine with two threads (storefront and word of mouth beside follow and
+    # discovery), the numpy one with one.
+    engines = [
+        Engine(city, scenario, seed=seed, backend=b, threads=t)
+        for b, t in (("numpy", 1), ("numba", 2))
+    ]
     for engine in engines:
         for _ in range(DAYS):
             engine.step()
@@ -106,28 +133,44 @@ def test_numba_kernels_equal_the_numpy_path(city: graph.TrustGraph, case: str, s
     if not isinstance(seed, list):
         a, b = (Result.from_engine(e) for e in engines)
         assert a.daily.equals(b.daily) and a.summary.equals(b.summary)
-    # One more day's exposures, field by field (dtypes too).
-    batches = []
-    for engine in engines:
-        engine._activity()
-        posting, featured = engine._posts()
-        batches.append(
-            (
-                engine._follow_exposures(posting, featured),
-                engine._discovery_exposures(posting, featured),
-                engine._storefront_exposures(),
+    # Three more days' exposures, field by field (dtypes too), each day's built outside
+    # the step (the step that follows draws its own).
+    kinds = set()
+    for _ in range(3):
+        batches = []
+        for engine in engines:
+            engine._activity()
+            posting, featured = engine._posts()
+            batches.append(
+                (
+                    engine._follow_exposures(posting, featured),
+                    engine._discovery_exposures(posting, featured),
+                    engine._storefront_exposures(),
+                )
             )
-        )
-    for a, b in zip(*batches, strict=True):
-        _batches_equal(a, b)
-        assert len(a) > 0
-    _follow, discovery, store = batches[0]
-    if case == "storefront_memory_no_comparisons":
-        # The memory branch was taken: shoppers remember storefronts, well and badly.
-        assert (store.memory == 1).any() and (store.memory == -1).any()
+            engine.step()
+        for a, b in zip(*batches, strict=True):
+            _batches_equal(a, b)
+            assert len(a) > 0
+        # The utilities the kernels computed as they chose are those of the chosen fields.
+        for batch in batches[1][1:]:
+            assert batch.utility is not None
+            expected = numba_engine._utility(
+                batch.user, batch.listing, batch.trust, batch.quality, batch.memory
+            )
+            np.testing.assert_array_equal(batch.utility, expected)
+        _follow, discovery, store = batches[0]
+        kinds |= set(np.unique(discovery.ref_kind).tolist())
+        if case == "storefront_memory_no_comparisons":
+            # The memory branch was taken: shoppers remember storefronts, well and badly.
+            assert (store.memory == 1).any() and (store.memory == -1).any()
+    _assert_same_engines(numpy_engine, numba_engine)
+    if case.startswith("tight_budgets"):
+        blocked = np.array(numpy_engine._history)[..., COUNTS.index("budget_blocked")]
+        assert blocked.sum() > 0
     if case == "follows_word_of_mouth_producers":
         # Discovery found viewers' ties in the main arrays, in the buffer and nowhere.
-        assert set(np.unique(discovery.ref_kind)) == {REF_NONE, REF_FOLLOW, REF_BUFFER}
+        assert kinds == {REF_NONE, REF_FOLLOW, REF_BUFFER}
     for engine in engines:
         engine.close()
 
