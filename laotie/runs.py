@@ -9,6 +9,7 @@ replication never depend on how many replications there are.
 from __future__ import annotations
 
 import numbers
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from ._memory import ENVIRONMENT, available_bytes
 from ._random import SeedLike, as_seed_sequence, run_seeds
-from .engine import Engine, lockstep_size
+from .engine import Engine, engine_bytes, lockstep_size
 from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
@@ -52,9 +54,12 @@ def replicate(
     stacked residents allow, at most 64): the results are identical whatever ``lockstep``
     is, only faster in small cities; 1 runs one engine per replication.
 
-    ``workers`` > 1 runs the engines in that many local processes, each given the graph
-    (pickled: suited to cities whose graph is small beside an engine's work; at city scale
-    one engine already uses two threads). The results are identical whatever ``workers`` is.
+    ``workers`` > 1 runs the engines in up to that many local processes, as many as the
+    available memory holds (each process holds an engine and a copy of the graph, which is
+    pickled with each engine's task: suited to cities whose graph is small beside an
+    engine's work; at city scale one engine already uses two threads). The processes are
+    started with ``spawn``, so a script calling this needs the ``if __name__ ==
+    "__main__":`` guard. The results are identical whatever ``workers`` is.
     """
     from . import __version__
 
@@ -88,25 +93,36 @@ def replicate(
 
         bar = tqdm(total=replications * days, desc="simulating", unit="day")
     done: dict[int, list[Result]] = {}
-    if workers == 1 or len(groups) == 1:
-        for g, seeds in enumerate(groups):
-            done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), bar)
-    else:
-        from .executors import Lost, Processes
+    workers = max(1, min(int(workers), len(groups)))
+    if workers > 1 and os.environ.get(ENVIRONMENT, "1").strip() != "0":
+        # Each process holds an engine and the graph: no more processes than fit together.
+        available = available_bytes()
+        each = engine_bytes(graph, scenario, lockstep) + graph.nbytes
+        if available is not None:
+            workers = max(1, min(workers, available // each))
+    try:
+        if workers == 1:
+            for g, seeds in enumerate(groups):
+                done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), bar)
+        else:
+            from .executors import Lost, Processes
 
-        tasks = [(graph, scenario, seeds, g * lockstep, common) for g, seeds in enumerate(groups)]
-        for task, results in Processes(min(workers, len(groups))).map(_run_group, tasks):
-            if isinstance(results, Lost):
-                raise LaotieError(
-                    f"replications {task[3]} .. {task[3] + len(task[2]) - 1} were lost: "
-                    f"{results.reason} {results.attempts} time(s) (out of memory?); use fewer "
-                    "workers"
-                )
-            done[task[3] // lockstep] = results
-            if bar is not None:
-                bar.update(len(task[2]) * days)
-    if bar is not None:
-        bar.close()
+            tasks = [
+                (graph, scenario, seeds, g * lockstep, common) for g, seeds in enumerate(groups)
+            ]
+            for task, results in Processes(workers).map(_run_group, tasks):
+                if isinstance(results, Lost):
+                    raise LaotieError(
+                        f"replications {task[3]} .. {task[3] + len(task[2]) - 1} were lost: "
+                        f"{results.reason} {results.attempts} time(s) (out of memory?); use "
+                        "fewer workers"
+                    )
+                done[task[3] // lockstep] = results
+                if bar is not None:
+                    bar.update(len(task[2]) * days)
+    finally:
+        if bar is not None:
+            bar.close()
     return [result for g in range(len(groups)) for result in done[g]]
 
 

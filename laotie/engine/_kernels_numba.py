@@ -15,8 +15,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .draws import CDF_BUCKETS
-
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
@@ -35,18 +33,16 @@ def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True, inline="always")
 def _inverse_cdf(cdf, low, high, r, u):  # type: ignore[no-untyped-def]
     """:func:`laotie.engine.draws.inverse_cdf` of one uniform in the CDF ``cdf[r]``, with
-    its look-up table ``(low[r], high[r])`` (rows of 2-d arrays, read in place: a view per
-    call would cost a reference count)."""
-    bucket = np.int64(u * CDF_BUCKETS)
-    index = low[r, bucket]
-    if index != high[r, bucket]:
-        lo, n = 0, cdf.shape[1]
-        while n > 1:
-            half = n >> 1
-            lo = lo + half if cdf[r, lo + half] <= u else lo
-            n -= half
-        index = lo + (1 if n == 1 and cdf[r, lo] <= u else 0)
-    return index
+    its look-up table ``(low[r], high[r])`` (rows of 2-d arrays, read in place): the answer
+    lies between the bucket's two counts, and only that range is searched."""
+    bucket = np.int64(u * low.shape[1])  # exact: the number of buckets is a power of two
+    lo, hi = low[r, bucket], high[r, bucket]
+    n = hi - lo
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if cdf[r, lo + half] <= u else lo
+        n -= half
+    return lo + (1 if n == 1 and cdf[r, lo] <= u else 0)
 
 
 def weights(decision):  # type: ignore[no-untyped-def]
