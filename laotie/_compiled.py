@@ -1,8 +1,9 @@
 """The choice between the pure numpy path and the optional compiled kernels (numba).
 
-Every compiled kernel of laotie gives the numbers of the numpy path exactly (each is tested
-against it); ``backend="auto"`` uses the kernels when numba is installed (``pip install
-laotie[fast]``), ``"numpy"`` never does and ``"numba"`` insists on them.
+Every compiled kernel of laotie is written to give the numbers of the numpy path exactly,
+and tests compare the two paths (tests/test_cascade.py, tests/engine/test_kernels.py);
+``backend="auto"`` uses the kernels when numba is installed (``pip install laotie[fast]``),
+``"numpy"`` never does and ``"numba"`` insists on them.
 """
 
 from __future__ import annotations

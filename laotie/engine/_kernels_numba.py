@@ -3,8 +3,12 @@
 Each kernel fuses the per-element work of one phase of :class:`laotie.engine.Engine` that the
 numpy path does in many passes over temporary arrays. The random numbers are the numpy path's
 own: they are drawn by the engine from the same generators in the same order and handed in,
-so a kernel only replaces arithmetic, look-ups and selections, and its results are identical
-(tests/engine/test_kernels.py runs both paths on several scenarios and compares every array).
+so a kernel only replaces arithmetic, look-ups and selections, and its results are identical.
+tests/engine/test_kernels.py runs both paths, one engine and lockstep, on scenarios chosen to
+take each kernel's branches (storefront memories, equal utilities, binding budgets with and
+without repeat purchases, follow ties in the buffer, two threads) and compares the daily
+counts, the state the day writes and a few days' exposures field by field, the utility bit
+for bit on random inputs, and the searches against numpy's.
 Floating-point expressions are written in the order and the precision the numpy path evaluates
 them (a float32 term stays float32 until numpy would promote it); numba does not reorder or
 fuse them (fastmath is off).
