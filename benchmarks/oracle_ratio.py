@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,21 +29,24 @@ from laotie import Engine, Scenario, graph
 from laotie.runs import replicate
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
-WINDOW = {10_000: (5, 25), 100_000: (3, 11)}
+WINDOW = {10_000: (5, 45), 100_000: (3, 11)}
 
 
-def window(make: Callable[[], Callable[[], object]], days: tuple[int, int], repeat: int) -> float:
-    """Seconds per day of the steps ``days[0] .. days[1] - 1`` of ``step = make()``, the
-    best of ``repeat`` runs (so that a burst of load on the machine does not decide)."""
+def window(make: Callable[[], Any], days: tuple[int, int], repeat: int) -> float:
+    """Seconds per day of the steps ``days[0] .. days[1] - 1`` of ``model = make()`` (an
+    engine or the oracle), the best of ``repeat`` runs (so that a burst of load on the
+    machine does not decide)."""
     best = float("inf")
     for _ in range(repeat):
-        step = make()
+        model = make()
         for _ in range(days[0]):
-            step()
+            model.step()
         start = time.perf_counter()
         for _ in range(days[1] - days[0]):
-            step()
+            model.step()
         best = min(best, (time.perf_counter() - start) / (days[1] - days[0]))
+        if isinstance(model, Engine):
+            model.close()
     return best
 
 
@@ -60,10 +64,10 @@ def measure(residents: int, repeat: int = 3) -> dict[str, float]:
     together = lockstep_size(g, scenario, 64)
     days = WINDOW[residents]
 
-    def engine(threads: int | None, replications: int = 1) -> Callable[[], Callable[[], object]]:
-        def make() -> Callable[[], object]:
+    def engine(threads: int | None, replications: int = 1) -> Callable[[], Engine]:
+        def make() -> Engine:
             seeds = [np.random.SeedSequence(1, spawn_key=(r,)) for r in range(replications)]
-            return Engine(g, scenario, seed=seeds, threads=threads).step
+            return Engine(g, scenario, seed=seeds, threads=threads)
 
         return make
 
@@ -72,11 +76,11 @@ def measure(residents: int, repeat: int = 3) -> dict[str, float]:
         replicate(scenario, 2 * together, days=days, seed=1, graph=g, workers=2)
         return time.perf_counter() - start
 
-    spread = min(processes(days[1]) - processes(days[0]) for _ in range(2))
+    spread = min(processes(days[1]) - processes(days[0]) for _ in range(repeat))
     return {
         "residents": g.n_nodes,
         "window": days,
-        "oracle": window(lambda: Oracle(g, scenario, 1).step, days, max(1, repeat - 1)),
+        "oracle": window(lambda: Oracle(g, scenario, 1), days, max(1, repeat - 1)),
         "engine_1": window(engine(1), days, repeat),
         "engine_2": window(engine(2), days, repeat),
         "lockstep_replications": together,
