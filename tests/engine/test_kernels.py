@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, Scenario, graph
+from laotie.engine import engine as engine_module
 from laotie.engine.engine import _FIELDS, REF_BUFFER, REF_FOLLOW, REF_NONE
 from laotie.engine.market import Follows
 from laotie.errors import ScenarioError
@@ -116,8 +117,10 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
 ) -> None:
     scenario = BASE.replace(**CASES[case]) if CASES[case] else BASE
     if case == "follows_word_of_mouth_producers":
-        # New follows stay in the buffer, so that discovery finds ties there too.
+        # New follows stay in the buffer, so that discovery finds ties there too; and the
+        # look-ups go in sorted order, as they do in large cities.
         monkeypatch.setattr(Follows, "merge_floor", 10**9)
+        monkeypatch.setattr(engine_module, "SORTED_LOOKUPS_FROM", 0)
     # The compiled engine with two threads (storefront and word of mouth beside follow and
     # discovery), the numpy one with one.
     engines = [
