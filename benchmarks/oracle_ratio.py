@@ -121,6 +121,7 @@ def run(quick: bool = False) -> list[dict[str, float]]:
             f"{r['residents']:>10,} {days:>6} {1000 * r['oracle']:>8.1f} "
             f"{1000 * r['engine_1']:>8.3f} {1000 * r['engine_2']:>10.3f} {lockstep:>14} "
             f"{1000 * r['processes']:>12.3f}   {ratios}"
+            "  (2 processes: days {}-{})".format(*r["processes_window"])
         )
         rows.append(r)
     return rows
