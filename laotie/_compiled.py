@@ -3,16 +3,20 @@
 Every compiled kernel of laotie is written to give the numbers of the numpy path exactly,
 and tests compare the two paths (tests/test_cascade.py, tests/engine/test_kernels.py);
 ``backend="auto"`` uses the kernels when numba is installed (``pip install laotie[fast]``),
-``"numpy"`` never does and ``"numba"`` insists on them.
+``"numpy"`` never does and ``"numba"`` insists on them. The environment variable
+``LAOTIE_BACKEND`` (``numpy`` or ``numba``) decides what ``"auto"`` means, for runs made by
+the command line, sweeps or the Mesa model, which take the default.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .errors import ScenarioError
 
 BACKENDS = ("auto", "numpy", "numba")
+ENVIRONMENT = "LAOTIE_BACKEND"
 
 
 def resolve_backend(where: str, backend: Any) -> str:
@@ -22,6 +26,13 @@ def resolve_backend(where: str, backend: Any) -> str:
         raise ScenarioError(
             f"{where}: backend = {backend!r} is not allowed; expected 'auto', 'numpy' or 'numba'"
         )
+    if backend == "auto" and os.environ.get(ENVIRONMENT, "").strip():
+        backend = os.environ[ENVIRONMENT].strip()
+        if backend not in BACKENDS:
+            raise ScenarioError(
+                f"the environment variable {ENVIRONMENT} = {backend!r} is not allowed; "
+                "expected 'auto', 'numpy' or 'numba'"
+            )
     if backend == "numpy":
         return backend
     try:

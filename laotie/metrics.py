@@ -94,21 +94,18 @@ class DayCounter:
     """Counts per replication, channel and family for one day.
 
     Users are node ids; with lockstep replications, stacked ids whose replication is
-    ``user // nodes_per_replication``. ``kernel``: the compiled counter of the engine's
-    numba backend (``laotie.engine._kernels_numba.day_counts``), which gives the same counts.
+    ``user // nodes_per_replication``.
     """
 
     def __init__(
         self,
         n_nodes: int,
         nodes_per_replication: int | None = None,
-        kernel: Callable[..., None] | None = None,
     ) -> None:
         self._nodes = nodes_per_replication or n_nodes
         self._replications = max(1, n_nodes // max(self._nodes, 1))
         # Scratch flags per node: bit c (exposed in channel c), bit 4 + c (ordered in it).
         self._flags = np.zeros(n_nodes, dtype=np.uint8)
-        self._kernel = kernel
 
     def count(
         self,
@@ -120,20 +117,23 @@ class DayCounter:
         order_repeat: np.ndarray,
         new_follows: np.ndarray,
         budget_blocked: np.ndarray,
+        kernel: Callable[..., None] | None = None,
     ) -> np.ndarray:
         """An array of shape (replications, len(ROWS), len(COUNTS)) of today's counts.
 
         ``exposure_users`` holds, for each channel of :data:`CHANNELS` in order, the user of
         every exposure; orders are given one entry per order with their channel code;
         ``new_follows`` and ``budget_blocked`` per channel, or per replication and channel.
+        ``kernel``: the compiled counter of the engine's numba backend
+        (``laotie.engine._kernels_numba.day_counts``), which gives the same counts.
         """
         R = self._replications
         k = len(CHANNELS)
         out = np.zeros((R, len(ROWS), len(COUNTS)))
         # Distinct exposed users and buyers of every row.
         distinct = np.zeros((R, len(ROWS), 2))
-        if self._kernel is not None:
-            self._kernel(
+        if kernel is not None:
+            kernel(
                 self._nodes,
                 tuple(np.asarray(users, np.int32) for users in exposure_users),
                 order_channel,

@@ -238,12 +238,6 @@ class Engine:
     ) -> None:
         self.graph = graph
         self.backend = resolve_backend("Engine", backend)
-        if self.backend == "numba":
-            from . import _kernels_numba
-
-            self._kernels: Any = _kernels_numba
-        else:
-            self._kernels = None
         self.scenario = scenario
         self._executor: ThreadPoolExecutor | None = None
         if isinstance(seed, np.ndarray) and seed.ndim == 1:
@@ -310,9 +304,7 @@ class Engine:
         # ...), kept for observers that follow particular buyers or products between days.
         self.orders_today: Orders = Orders(Batch.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
-        self._counter = DayCounter(
-            n, layout.nodes, None if self._kernels is None else self._kernels.day_counts
-        )
+        self._counter = DayCounter(n, layout.nodes)
         self.trained: np.ndarray = np.zeros(0, np.int32)
         self.listing_orders = np.zeros(len(m.listing_product), np.int64)
         # The shocked listing, product and seller per replication (stacked ids; -1: none).
@@ -323,6 +315,16 @@ class Engine:
             for r, c in enumerate(children)
         ]
         self._active_bounds = np.zeros(R + 1, np.int64)
+
+    @property
+    def _kernels(self) -> Any:
+        """The compiled kernels' module with the numba backend, else None (imported on
+        use, so that an engine holds no module and pickles)."""
+        if self.backend != "numba":
+            return None
+        from . import _kernels_numba
+
+        return _kernels_numba
 
     # ------------------------------------------------------------------ the day
     def step(self) -> np.ndarray:
@@ -375,6 +377,7 @@ class Engine:
             (orders.batch.memory != 0).astype(np.float64),
             follows,
             blocked,
+            None if self._kernels is None else self._kernels.day_counts,
         )
         self._order_values += order_value_histogram(
             orders.batch.channel, orders.value, orders.batch.user // n, self.replications

@@ -231,3 +231,25 @@ def test_compiled_searches_are_numpy_searchsorted() -> None:
             for u in np.concatenate([rng.random(200), cdf[1][:-1], np.arange(1024) / 1024]):
                 expected = cdf[1].searchsorted(u, side="right")
                 assert k._inverse_cdf(cdf, low, high, 1, u) == expected
+
+
+def test_backend_from_the_environment_and_pickling(
+    city: graph.TrustGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    monkeypatch.setenv("LAOTIE_BACKEND", "numpy")
+    assert Engine(city, BASE, seed=1).backend == "numpy"
+    assert Engine(city, BASE, seed=1, backend="numba").backend == "numba"  # explicit wins
+    monkeypatch.setenv("LAOTIE_BACKEND", "gpu")
+    with pytest.raises(ScenarioError, match="LAOTIE_BACKEND = 'gpu' is not allowed"):
+        Engine(city, BASE, seed=1)
+    monkeypatch.delenv("LAOTIE_BACKEND")
+    # A compiled engine pickles (it holds no module) and goes on as the original does.
+    engine = Engine(city, BASE, seed=1, threads=1)
+    assert engine.backend == "numba"
+    for _ in range(3):
+        engine.step()
+    copy = pickle.loads(pickle.dumps(engine))
+    for _ in range(3):
+        np.testing.assert_array_equal(engine.step(), copy.step())
