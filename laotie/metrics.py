@@ -132,29 +132,19 @@ class DayCounter:
         out = np.zeros((R, len(ROWS), len(COUNTS)))
         # Distinct exposed users and buyers of every row.
         distinct = np.zeros((R, len(ROWS), 2))
-        if kernel is not None:
-            kernel(
-                self._nodes,
-                tuple(np.asarray(users, np.int32) for users in exposure_users),
-                order_channel,
-                order_user,
-                np.array([order_value, order_items, order_repeat], np.float64),
-                _ROW_BITS,
-                self._flags,
-                out,
-                distinct,
-            )
-        else:
-            self._count(
-                exposure_users,
-                order_channel,
-                order_user,
-                order_value,
-                order_items,
-                order_repeat,
-                out,
-                distinct,
-            )
+        # The compiled counter and the numpy one take the same arguments.
+        counter = self._count if kernel is None else kernel
+        counter(
+            self._nodes,
+            tuple(np.asarray(users, np.int32) for users in exposure_users),
+            order_channel,
+            order_user,
+            np.array([order_value, order_items, order_repeat], np.float64),
+            _ROW_BITS,
+            self._flags,
+            out,
+            distinct,
+        )
         out[:, :k, 7] = new_follows
         out[:, :k, 8] = budget_blocked
         for row, name in enumerate(ROWS[k:], start=k):
@@ -165,26 +155,27 @@ class DayCounter:
 
     def _count(
         self,
-        exposure_users: Sequence[np.ndarray],
+        nodes: int,
+        exposure_users: tuple[np.ndarray, ...],
         order_channel: np.ndarray,
         order_user: np.ndarray,
-        order_value: np.ndarray,
-        order_items: np.ndarray,
-        order_repeat: np.ndarray,
+        values: np.ndarray,
+        row_bits: np.ndarray,
+        flags: np.ndarray,
         out: np.ndarray,
         distinct: np.ndarray,
     ) -> None:
-        """The numpy path of the kernel (columns 0, 2, 4, 5, 6 of the channel rows, and
-        every row's distinct users)."""
+        """The numpy path of the kernel, with its arguments: columns 0, 2 and 4, 5, 6 (the
+        order sums ``values[0..2]``) of the channel rows, and every row's distinct users."""
         R = self._replications
         k = len(CHANNELS)
         for c, users in enumerate(exposure_users):
-            out[:, c, 0] = np.bincount(users // self._nodes, minlength=R)
-        key = (order_user // self._nodes).astype(np.int64) * k + order_channel
-        for column, weights in ((2, None), (4, order_value), (5, order_items), (6, order_repeat)):
+            out[:, c, 0] = np.bincount(users // nodes, minlength=R)
+        key = (order_user // nodes).astype(np.int64) * k + order_channel
+        out[:, :k, 2] = np.bincount(key, minlength=R * k).reshape(R, k)
+        for column, weights in zip((4, 5, 6), values, strict=True):
             out[:, :k, column] = np.bincount(key, weights=weights, minlength=R * k).reshape(R, k)
         # Distinct exposed users and buyers of every row from one set of flags per node.
-        flags = self._flags
         for c, users in enumerate(exposure_users):
             flags[users] |= np.uint8(1 << c)
         for c in range(k):
@@ -192,8 +183,8 @@ class DayCounter:
         touched = np.flatnonzero(flags)
         held = flags[touched]
         flags[touched] = 0
-        replication = touched // self._nodes
-        for row, bits in enumerate(_ROW_BITS):
+        replication = touched // nodes
+        for row, bits in enumerate(row_bits):
             for column, shift in ((0, 0), (1, 4)):
                 mask = (held & np.uint8(bits << shift)) != 0
                 distinct[:, row, column] = np.bincount(replication[mask], minlength=R)
