@@ -108,23 +108,20 @@ def storefront(  # type: ignore[no-untyped-def]
         catalogue_ptr,
         active_users,
         active_bounds,
+        seats,
         category_key,
         category_ptr,
         by_category,
-        storefront_trust,
-        user_index,
-        has_memory,
         storefront_memory,
         listing_seller,
         listing_promise,
-        price_factor,
         listing_price,
     ) = market
-    # Two passes, so that the first one's short loop overlaps the cache misses of many
-    # impressions (the viewers are spread over the whole city): the listing and the viewer
-    # of each impression, and what the second pass needs of the viewer, are parked in the
-    # output arrays (the viewer's price factor in ``utility``, whether the viewer remembers
-    # storefronts in ``memory``); the second reads the options of each and chooses.
+    seat_trust, seat_memory, seat_factor, seat_user, _ = seats
+    # Two passes: the first finds the listing and the viewer of each impression (a seat
+    # of the seat table, see :func:`activity`) and parks what the second needs of the viewer
+    # in the output arrays (the viewer's price factor in ``utility``, whether the viewer
+    # remembers storefronts in ``memory``); the second reads the options of each and chooses.
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
@@ -133,13 +130,12 @@ def storefront(  # type: ignore[no-untyped-def]
             start = catalogue_ptr[store]
             size = catalogue_ptr[store + 1] - start
             listing[i] = start + np.int64(u_own[i] * size)
-            viewer = active_users[first_seat + seat[i]]
-            user[i] = viewer
-            trust[i] = storefront_trust[viewer]
-            u = user_index[viewer]
-            ref[i] = u
-            memory[i] = has_memory[u]
-            utility[i] = price_factor[viewer]
+            at = first_seat + seat[i]
+            user[i] = active_users[at]
+            trust[i] = seat_trust[at]
+            ref[i] = seat_user[at]
+            memory[i] = seat_memory[at]
+            utility[i] = seat_factor[at]
             i += 1
     k = u_compare.shape[1]
     for i in range(len(user)):
@@ -239,9 +235,13 @@ def _search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _find(follows, user, creator):  # type: ignore[no-untyped-def]
+def _find(follows, user, creator, bits):  # type: ignore[no-untyped-def]
     """:meth:`laotie.engine.market.Follows.find` of one pair: (kind, index), kind 0 none,
-    1 main (searched in the creator's row, sorted by user), 2 buffer."""
+    1 main (searched in the creator's row, sorted by user), 2 buffer. ``bits`` are the
+    user's follow bits (:attr:`~laotie.engine.market.Follows.bits`): if the creator's bit is
+    clear there is no tie, and nothing is searched."""
+    if (bits >> np.uint64(creator & 63)) & np.uint64(1) == 0:
+        return 0, -1
     indptr, main_user, n, buffer_keys, buffer_order = follows
     lo, hi = indptr[creator], indptr[creator + 1]
     at = _search_left(main_user, user, lo, hi)
@@ -256,10 +256,11 @@ def _find(follows, user, creator):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True)
 def discovery_picks(
-    counts, u, cdf, cdf_ptr, ends, eligible, posting, viewers, creator_node, user, pick
+    counts, u, cdf, cdf_ptr, ends, eligible, posting, seat, active_users, creator_node, user, pick
 ):  # type: ignore[no-untyped-def]
     """The posts the viewers of :meth:`Engine._discovery_exposures` see, from its draws
-    (the viewers and the uniforms of the posts they see): each viewer into ``user`` and the
+    (the viewers' seats, positions in ``active_users``, and the uniforms of the posts they
+    see): each viewer into ``user``, its seat into ``seat`` (overwritten in order) and the
     post (an index into ``posting``) into ``pick``, skipping a creator's view of its own
     post; returns how many were written.
 
@@ -272,9 +273,11 @@ def discovery_picks(
             chosen = eligible[
                 ends[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
             ]
-            viewer = viewers[i]
+            at = seat[i]
+            viewer = active_users[at]
             i += 1
             user[out] = viewer
+            seat[out] = at
             pick[out] = chosen
             out += viewer != creator_node[posting[chosen]]
     return out
@@ -283,6 +286,8 @@ def discovery_picks(
 @numba.njit(cache=True, nogil=True)
 def discovery_fields(  # type: ignore[no-untyped-def]
     order,
+    seat,
+    seats,
     posting,
     featured,
     creator_node,
@@ -302,24 +307,26 @@ def discovery_fields(  # type: ignore[no-untyped-def]
     source,
     utility,
 ):
-    """The fields of the discovery exposures whose viewers are ``user`` and posts ``ref``
-    (indices into ``posting``; replaced by where the viewer's tie to the creator lives),
-    taken in ``order`` (sorted by creator and viewer, so that the look-ups of ties walk the
+    """The fields of the discovery exposures whose viewers are ``user`` (sitting at
+    ``seat`` of the seat table ``seats``, see :func:`activity`) and posts ``ref`` (indices
+    into ``posting``; replaced by where the viewer's tie to the creator lives), taken in
+    ``order`` (sorted by creator and viewer, so that the look-ups of ties walk the
     follow arrays in order).
 
     ``follows``: what :func:`_find` reads; ``trusts``: the follow ties' (trust, memory,
     buffer trust, buffer memory); ``codes``: ``ref_kind`` of a tie in the main arrays, in the
-    buffer and of none; ``prices``: the :func:`_utility` weights, the users' price factors
-    and the listings' prices."""
+    buffer and of none; ``prices``: the :func:`_utility` weights and the listings' prices."""
     main_trust, main_memory, buffer_trust, buffer_memory = trusts
     in_main, in_buffer, in_none = codes
-    weights, price_factor, listing_price = prices
+    weights, listing_price = prices
+    _, _, seat_factor, _, seat_bits = seats
     for j in range(len(order)):
         i = order[j]
+        at = seat[i]
         viewer = user[i]
         chosen = ref[i]
         seller = posting[chosen]
-        kind, index = _find(follows, viewer, creator_node[seller])
+        kind, index = _find(follows, viewer, creator_node[seller], seat_bits[at])
         if kind == 1:
             t, mem, code = main_trust[index], main_memory[index], in_main
         elif kind == 2:
@@ -335,7 +342,7 @@ def discovery_fields(  # type: ignore[no-untyped-def]
         ref[i] = index
         source[i] = seller
         utility[i] = _utility(
-            weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
+            weights, t, listing_promise[item], seat_factor[at], listing_price[item], mem
         )
 
 
@@ -392,16 +399,30 @@ def budgets(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def activity(draws, p_active, users, active, out):  # type: ignore[no-untyped-def]
+def activity(draws, p_active, users, active, out, viewer, seats):  # type: ignore[no-untyped-def]
     """Today's active users (:meth:`Engine._activity`): the users whose draw is below
     their activity probability, in order, into ``out`` and flagged in ``active``; returns
-    how many."""
+    how many.
+
+    ``seats`` gets what the day's exposures read of each active user, in the same order
+    (the seat table): its storefront trust, whether it remembers storefronts, its price
+    factor, its user index and its follow bits, gathered from ``viewer`` = (storefront
+    trust, storefront memory flags, price factors, follow bits), all read in increasing node
+    order. The exposures then read a viewer's numbers in one small table instead of in four
+    city-wide arrays (none of them changes before the day's orders)."""
+    storefront_trust, has_memory, price_factor, follow_bits = viewer
+    seat_trust, seat_memory, seat_factor, seat_user, seat_bits = seats
     n = 0
     for i in range(len(draws)):
         # Written whether or not the user is active, and counted only if so (no branch).
         node = users[i]
         awake = draws[i] < p_active[i]
         out[n] = node
+        seat_trust[n] = storefront_trust[node]
+        seat_memory[n] = has_memory[i]
+        seat_factor[n] = price_factor[node]
+        seat_user[n] = i
+        seat_bits[n] = follow_bits[node]
         active[node] |= awake
         n += awake
     return n

@@ -315,6 +315,9 @@ class Engine:
             for r, c in enumerate(children)
         ]
         self._active_bounds = np.zeros(R + 1, np.int64)
+        # The compiled kernels' seat table: what the day's exposures read of each active
+        # user, in the order of ``active_users`` (written by the activity kernel).
+        self._seats: tuple[np.ndarray, ...] | None = None
 
     @property
     def _kernels(self) -> Any:
@@ -574,7 +577,23 @@ class Engine:
         )
         if self._kernels is not None:
             out = np.empty(len(draws), np.int32)
-            n = self._kernels.activity(draws, m.p_active, m.users, self.active, out)
+            if self._seats is None or len(self._seats[0]) < len(draws):
+                self._seats = (
+                    np.empty(len(draws), np.float32),
+                    np.empty(len(draws), bool),
+                    np.empty(len(draws), np.float64),
+                    np.empty(len(draws), np.int32),
+                    np.empty(len(draws), np.uint64),
+                )
+            n = self._kernels.activity(
+                draws,
+                m.p_active,
+                m.users,
+                self.active,
+                out,
+                (m.storefront_trust, m.has_storefront_memory, m.price_factor, m.follows.bits),
+                self._seats,
+            )
             self.active_users = out[:n].copy()
         else:
             self.active_users = m.users[draws < m.p_active]
@@ -693,7 +712,7 @@ class Engine:
         ends = self._bounds(posting, m.layout.creators)
         ends = np.searchsorted(eligible, ends)
         active = self._active_bounds
-        viewers, counts = [], np.zeros(self.replications, np.int64)
+        seats, counts = [], np.zeros(self.replications, np.int64)
         cdfs: dict[int, np.ndarray] = {}
         for r, rng in enumerate(self.rngs["discovery"]):
             n_active = int(active[r + 1] - active[r])
@@ -701,18 +720,17 @@ class Engine:
             w = weight[ends[r] : ends[r + 1]]
             if n == 0 or len(w) == 0 or w.sum() <= 0:
                 continue
-            viewers.append(self.active_users[active[r] + rng.integers(0, n_active, n)])
+            seats.append(active[r] + rng.integers(0, n_active, n))
             counts[r] = n
             cdfs[r] = choice_cdf(w / w.sum())
-        if not viewers:
+        if not seats:
             return Batch.empty(DISCOVERY)
         # Each viewer sees a post of its replication drawn in proportion to the weights.
         u = self._sorted_draws("discovery", counts, _uniform)
-        viewer = np.concatenate(viewers)
+        seat = np.concatenate(seats)
         if self._kernels is not None:
-            return self._discovery_kernel(
-                counts, u, cdfs, ends, eligible, posting, featured, viewer
-            )
+            return self._discovery_kernel(counts, u, cdfs, ends, eligible, posting, featured, seat)
+        viewer = self.active_users[seat]
         bounds = _offsets(counts)
         pick = np.repeat(ends[:-1], counts) + np.concatenate(
             [np.zeros(0, np.intp)]
@@ -763,9 +781,10 @@ class Engine:
         eligible: np.ndarray,
         posting: np.ndarray,
         featured: np.ndarray,
-        viewer: np.ndarray,
+        seat: np.ndarray,
     ) -> Batch:
-        """:meth:`_discovery_exposures` from its draws, by the compiled kernel."""
+        """:meth:`_discovery_exposures` from its draws (``seat``: the viewers' positions in
+        ``active_users``), by the compiled kernel."""
         m = self.market
         f = m.follows
         cdf_ptr = np.zeros(self.replications + 1, np.int64)
@@ -773,7 +792,7 @@ class Engine:
             cdf_ptr[r + 1] = len(cdf)
         np.cumsum(cdf_ptr, out=cdf_ptr)
         k = self._kernels
-        out = Batch.zeros(len(viewer), DISCOVERY)
+        out = Batch.zeros(len(seat), DISCOVERY)
         n = k.discovery_picks(
             counts,
             u,
@@ -782,7 +801,8 @@ class Engine:
             ends,
             eligible,
             posting,
-            viewer,
+            seat,
+            self.active_users,
             m.creator_node,
             out.user,
             out.ref,
@@ -797,6 +817,8 @@ class Engine:
             np.argsort(creator * f.n + out.user)
             if len(f.user) >= SORTED_LOOKUPS_FROM
             else np.arange(n),
+            seat,
+            self._seats,
             posting,
             featured,
             m.creator_node,
@@ -805,7 +827,7 @@ class Engine:
             (REF_FOLLOW, REF_BUFFER, REF_NONE),
             np.float32(self.scenario.creators.stranger_trust),
             m.listing_promise,
-            (k.weights(self.scenario.decision), m.price_factor, m.listing_price),
+            (k.weights(self.scenario.decision), m.listing_price),
             out.user,
             out.listing,
             out.trust,
@@ -864,16 +886,13 @@ class Engine:
                     m.catalogue_ptr,
                     self.active_users,
                     active,
+                    self._seats,
                     m.listing_category_key,
                     m.category_ptr,
                     m.store_listings_by_category,
-                    m.storefront_trust,
-                    m.user_index,
-                    m.has_storefront_memory,
                     m.storefront_memory,
                     m.listing_seller,
                     m.listing_promise,
-                    m.price_factor,
                     m.listing_price,
                 ),
                 self._kernels.weights(self.scenario.decision),
@@ -1314,18 +1333,19 @@ class Engine:
 
 def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     """An estimate of the engine state one replication adds (bytes): per resident about
-    60 bytes of flags, budgets and scratch plus one byte per government message; 5 per
-    social tie (trust and memory), 25 per follow tie (ids, trust, memory, sorted keys) and
-    one per user and storefront (storefront memories)."""
+    68 bytes of flags, budgets, follow bits and scratch plus one byte per government
+    message; 5 per social tie (trust and memory), 25 per follow tie (ids, trust, memory,
+    sorted keys), 25 per user (the compiled kernels' seat table) and one per user and
+    storefront (storefront memories)."""
     n = graph.n_nodes
     follows = int(np.count_nonzero(graph.layer == FOLLOW_LAYER))
     social = graph.n_edges - follows
     users = int(np.count_nonzero(graph.user))
     return int(
-        n * (60 + scenario.information.n_messages)
+        n * (68 + scenario.information.n_messages)
         + 5 * social
         + 25 * follows
-        + users * scenario.storefronts.n_storefronts
+        + users * (25 + scenario.storefronts.n_storefronts)
     )
 
 

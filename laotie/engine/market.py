@@ -126,6 +126,10 @@ class Follows:
     ``indptr`` is indexed by node id: the followers of creator node ``c`` are
     ``user[indptr[c]:indptr[c + 1]]``. New ties go to a buffer (``buffer_*``) that is merged
     into the main arrays when it grows past 5 % of them (at the start of a day).
+
+    ``bits[u]`` has bit ``c % 64`` set for every creator node ``c`` that user node ``u``
+    follows: a clear bit proves there is no tie, so that the compiled kernels skip the search
+    for most strangers.
     """
 
     merge_share = 0.05
@@ -167,6 +171,12 @@ class Follows:
         # the tie's own index.
         self.keys = self.creator.astype(np.int64) * self.n + self.user
         self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
+        self.bits = np.zeros(self.n, np.uint64)
+        self._mark(self.user, self.creator)
+
+    def _mark(self, user: np.ndarray, creator: np.ndarray) -> None:
+        """Set the bits of the ties ``user → creator`` in :attr:`bits`."""
+        np.bitwise_or.at(self.bits, user, np.uint64(1) << (creator % 64).astype(np.uint64))
 
     def merge_buffer(self, force: bool = False) -> None:
         """Fold the buffer into the main arrays when it is large (or when ``force``).
@@ -190,6 +200,7 @@ class Follows:
             np.concatenate([self.memory, self.buffer_memory[merge]]),
         )
         keep = ~merge
+        self._mark(self.buffer_user[keep], self.buffer_creator[keep])
         self.buffer_user = self.buffer_user[keep]
         self.buffer_creator = self.buffer_creator[keep]
         self.buffer_trust = self.buffer_trust[keep]
@@ -231,6 +242,7 @@ class Follows:
             [self.buffer_keys, creator.astype(np.int64) * self.n + user]
         )
         np.add.at(self.count, creator, 1)
+        self._mark(user, creator)
         return len(user)
 
 

@@ -195,6 +195,12 @@ def check_state(engine: Engine, scenario: Scenario) -> None:
     assert np.array_equal(f.count, np.bincount(creators, minlength=m.n_nodes))
     assert m.is_user[users].all()
     assert np.all(users != creators)
+    # The follow bits are exactly those of the ties (a missing bit would hide a tie from the
+    # compiled kernels; an extra one would only cost a search).
+    bits = np.zeros(m.n_nodes, np.uint64)
+    for u, c in zip(users, creators, strict=True):
+        bits[u] |= np.uint64(1) << np.uint64(c % 64)
+    assert np.array_equal(f.bits, bits)
     # Non-users never buy online.
     assert np.all(engine.spent[~m.is_user] == 0)
     assert not engine.ever_ordered[~m.is_user].any()
@@ -398,3 +404,36 @@ def test_follow_buffer_merges_without_losing_ties(small_graph: graph.TrustGraph)
     for _ in range(3):
         engine.step()
         check_state(engine, scenario)
+
+
+def test_follow_bits_survive_a_merge_of_some_replications(small_graph: graph.TrustGraph) -> None:
+    """Lockstep replications merge their buffers separately: the ties left in the buffer
+    keep their follow bits (the compiled kernels skip the search when a bit is clear)."""
+    from laotie.engine.market import Follows
+
+    f = Follows(small_graph, replications=2)
+    n = small_graph.n_nodes
+    users = np.flatnonzero(small_graph.user)
+    creators = np.flatnonzero(small_graph.creator_kind > 0)
+    known = set(zip(f.user.tolist(), f.creator.tolist(), strict=True))
+    rng = np.random.default_rng(3)
+    # Replication 0 passes its merge point (5 % of at least 20,000 ties); replication 1
+    # does not.
+    for r, k in ((0, 1500), (1, 40)):
+        pairs = set()
+        while len(pairs) < k:
+            u, c = int(rng.choice(users)), int(rng.choice(creators))
+            if u != c and (u + r * n, c + r * n) not in known:
+                pairs.add((u + r * n, c + r * n))
+        u, c = np.array(sorted(pairs)).T
+        f.add(u, c, np.full(len(u), 0.3, np.float32), np.zeros(len(u), np.int8))
+    f.merge_buffer()
+    assert len(f.buffer_user) == 40 and np.all(f.buffer_user >= n)
+    bits = np.zeros(2 * n, np.uint64)
+    for u, c in zip(
+        np.concatenate([f.user, f.buffer_user]).tolist(),
+        np.concatenate([f.creator, f.buffer_creator]).tolist(),
+        strict=True,
+    ):
+        bits[u] |= np.uint64(1) << np.uint64(c % 64)
+    assert np.array_equal(f.bits, bits)
