@@ -77,10 +77,7 @@ def utilities(weights, trust, quality, factor, price, memory):  # type: ignore[n
 @numba.njit(cache=True, nogil=True)
 def storefront(  # type: ignore[no-untyped-def]
     counts,
-    u_ad,
-    u_own,
-    seat,
-    u_compare,
+    u,
     ad_cdf,
     ad_low,
     ad_high,
@@ -99,8 +96,9 @@ def storefront(  # type: ignore[no-untyped-def]
     output arrays (``user`` .. ``source``, and the chosen listing's ``utility``, one entry
     per impression).
 
-    ``market`` is the tuple of arrays and sizes named below; ``weights`` those of
-    :func:`_utility`.
+    ``u`` holds each impression's uniforms: the storefront, the listing of its catalogue,
+    the seat of the viewer and one per listing compared; ``market`` is the tuple of arrays
+    and sizes named below; ``weights`` those of :func:`_utility`.
     """
     (
         n_creators,
@@ -125,38 +123,39 @@ def storefront(  # type: ignore[no-untyped-def]
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
+        seats_r = active_bounds[r + 1] - first_seat
         for _ in range(counts[r]):
-            store = n_creators + r * S + _inverse_cdf(ad_cdf, ad_low, ad_high, r, u_ad[i])
+            store = n_creators + r * S + _inverse_cdf(ad_cdf, ad_low, ad_high, r, u[i, 0])
             start = catalogue_ptr[store]
             size = catalogue_ptr[store + 1] - start
-            listing[i] = start + np.int64(u_own[i] * size)
-            at = first_seat + seat[i]
+            listing[i] = start + np.int64(u[i, 1] * size)
+            at = first_seat + np.int64(u[i, 2] * seats_r)
             user[i] = active_users[at]
             trust[i] = seat_trust[at]
             ref[i] = seat_user[at]
             memory[i] = seat_memory[at]
             utility[i] = seat_factor[at]
             i += 1
-    k = u_compare.shape[1]
+    k = u.shape[1] - 3
     for i in range(len(user)):
         own = listing[i]
         t = trust[i]
-        u = ref[i]
+        who = ref[i]
         known = memory[i] != 0
         factor = utility[i]
         mem = np.int8(0)
         if known:
-            mem = storefront_memory[u, (listing_seller[own] - n_creators) % S]
+            mem = storefront_memory[who, (listing_seller[own] - n_creators) % S]
         best, best_memory = own, mem
         best_utility = _utility(weights, t, listing_promise[own], factor, listing_price[own], mem)
         key = category_key[own]
         lo = category_ptr[key]
         count = category_ptr[key + 1] - lo
         for option in range(k):
-            candidate = by_category[lo + np.int64(u_compare[i, option] * count)]
+            candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
             mem = np.int8(0)
             if known:
-                mem = storefront_memory[u, (listing_seller[candidate] - n_creators) % S]
+                mem = storefront_memory[who, (listing_seller[candidate] - n_creators) % S]
             value = _utility(
                 weights, t, listing_promise[candidate], factor, listing_price[candidate], mem
             )

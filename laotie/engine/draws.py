@@ -1,4 +1,5 @@
-"""Random draws the engine shares between its phases: weighted choices by inverse CDF.
+"""Random draws the engine shares between its phases: uniforms drawn ahead for lockstep
+replications, and weighted choices by inverse CDF.
 
 ``Generator.choice(n, size, p=p)`` draws ``size`` uniforms and searches them in the
 normalised cumulative sum of ``p``; :func:`choice_cdf` and :func:`inverse_cdf` do the same
@@ -9,8 +10,97 @@ search can use a look-up table.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
-__all__ = ["CDF_BUCKETS", "cdf_table", "choice_cdf", "inverse_cdf"]
+__all__ = [
+    "CDF_BUCKETS",
+    "Uniforms",
+    "cdf_table",
+    "choice_cdf",
+    "inverse_cdf",
+    "normal",
+    "poisson",
+]
+
+
+class Uniforms:
+    """The uniform draws of one phase of R replications, each from its own generator.
+
+    ``take(counts)`` gives replication r the next ``counts[r]`` numbers of its generator,
+    exactly those ``rngs[r].random(counts[r])`` would give (a generator's doubles do not
+    depend on how the calls split them: each takes one 64-bit output), concatenated in
+    replication order. With several replications, small takes are served from numbers
+    drawn ahead, for every replication at once, at least ``block`` and twice the largest need
+    at a time, so that a day's many small draws cost a few array operations instead of a
+    generator call per replication; a large take (``direct`` numbers per replication on
+    average) copies what each replication has left and draws the rest in place, and one
+    replication always draws directly. A phase that takes its numbers here must
+    take all of them here (any other call on its generators would come between numbers
+    already drawn).
+
+    Examples
+    --------
+    >>> rngs = [np.random.default_rng(s) for s in (1, 2)]
+    >>> u = Uniforms(rngs).take(np.array([2, 3]))
+    >>> again = [np.random.default_rng(s) for s in (1, 2)]
+    >>> bool(np.array_equal(u, np.concatenate([again[0].random(2), again[1].random(3)])))
+    True
+    """
+
+    block = 1024
+    """The least number of uniforms a replication draws ahead at a time."""
+    direct = 256
+    """From this many numbers per replication (on average) a take draws in place."""
+
+    def __init__(self, rngs: list[np.random.Generator]) -> None:
+        self.rngs = rngs
+        R = len(rngs)
+        self._pool = np.zeros((R, 0))
+        self._next = np.zeros(R, np.int64)
+
+    def take(self, counts: np.ndarray) -> np.ndarray:
+        """The next ``counts[r]`` uniforms of each replication r, in replication order."""
+        counts = np.asarray(counts, np.int64)
+        if len(self.rngs) == 1:
+            return self.rngs[0].random(int(counts[0]))
+        n = int(counts.sum())
+        if n >= self.direct * len(self.rngs):
+            return self._take_in_place(counts, n)
+        width = self._pool.shape[1]
+        if np.any(self._next + counts > width):
+            self._refill(counts)
+            width = self._pool.shape[1]
+        start = np.arange(len(counts)) * width + self._next
+        # Entry j of replication r reads start[r] + (j - first[r]).
+        at = np.arange(n) + np.repeat(start - (np.cumsum(counts) - counts), counts)
+        self._next += counts
+        return self._pool.ravel()[at]
+
+    def _take_in_place(self, counts: np.ndarray, n: int) -> np.ndarray:
+        out = np.empty(n)
+        width = self._pool.shape[1]
+        at = 0
+        for r, rng in enumerate(self.rngs):
+            k = int(counts[r])
+            first = int(self._next[r])
+            kept = min(k, width - first)
+            out[at : at + kept] = self._pool[r, first : first + kept]
+            self._next[r] += kept
+            if k > kept:
+                rng.random(out=out[at + kept : at + k])
+            at += k
+        return out
+
+    def _refill(self, counts: np.ndarray) -> None:
+        left = self._pool.shape[1] - self._next
+        width = int(max(self.block, 2 * int((left + counts).max())))
+        pool = np.empty((len(self.rngs), width))
+        for r, rng in enumerate(self.rngs):
+            kept = int(left[r])
+            pool[r, :kept] = self._pool[r, self._next[r] :]
+            rng.random(width - kept, out=pool[r, kept:])
+        self._pool = pool
+        self._next[:] = 0
 
 
 def choice_cdf(p: np.ndarray) -> np.ndarray:
@@ -19,6 +109,36 @@ def choice_cdf(p: np.ndarray) -> np.ndarray:
     cdf = np.asarray(p, dtype=np.float64).cumsum()
     cdf /= cdf[-1]
     return cdf
+
+
+def poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson draws of means ``lam`` from uniforms ``u`` in [0, 1), by inversion: the least
+    k whose cumulative probability exceeds u (summed term by term, p_k = p_(k-1) lam / k, as
+    long as the terms do not underflow).
+
+    Examples
+    --------
+    >>> poisson(np.array([0.5, 0.5, 2.0]), np.array([0.0, 0.7, 0.99])).tolist()
+    [0, 1, 6]
+    """
+    lam = np.asarray(lam, np.float64)
+    k = np.zeros(len(u), np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    more = np.flatnonzero(u >= cdf)
+    while len(more):
+        k[more] += 1
+        p[more] *= lam[more] / k[more]
+        cdf[more] += p[more]
+        more = more[(u[more] >= cdf[more]) & (p[more] > 0)]
+    return k
+
+
+def normal(u: np.ndarray) -> np.ndarray:
+    """Standard normal draws from uniforms ``u`` in [0, 1), by inversion
+    (:func:`scipy.special.ndtri`; a uniform of 0 is taken as the smallest positive double,
+    so that every draw is finite)."""
+    return ndtri(np.maximum(u, np.finfo(np.float64).tiny))
 
 
 CDF_BUCKETS = 1024

@@ -9,7 +9,6 @@ the listeners of yesterday's satisfied buyers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
-from .draws import CDF_BUCKETS, cdf_table, choice_cdf, inverse_cdf
+from .draws import CDF_BUCKETS, Uniforms, cdf_table, choice_cdf, inverse_cdf, normal, poisson
 from .information import InformationState
 from .market import Market, expand_rows
 
@@ -60,9 +59,6 @@ numpy calls (2.4x at 10,000 residents) and lets half a million stacked residents
 second thread (1.5-1.7x at 30,000 and 100,000 residents); past a million stacked residents
 the gain grows no further and only the memory does (docs/performance.md)."""
 
-Draw = Callable[[np.random.Generator, int, Any], np.ndarray]
-"""``draw(rng, k, at)``: k random numbers for the entries ``at`` of one replication."""
-
 _PHASES = (
     "activity",
     "posts",
@@ -75,6 +71,10 @@ _PHASES = (
     "training",
     "information",
 )
+
+_UNIFORM_PHASES = ("posts", "follow", "discovery", "storefront", "wom", "decide", "outcomes")
+"""The phases whose every random number is a uniform taken from :class:`draws.Uniforms`
+(activity draws float32 uniforms, training and information draw otherwise)."""
 
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
@@ -273,6 +273,9 @@ class Engine:
         self.rngs = {
             phase: [np.random.default_rng(c[phase]) for c in children] for phase in _PHASES
         }
+        # The day's phases draw only uniforms, through pools that draw ahead for lockstep
+        # replications (the same numbers as one call per replication; draws.Uniforms).
+        self._streams = {phase: Uniforms(self.rngs[phase]) for phase in _UNIFORM_PHASES}
         m = self.market
         layout = m.layout
         self._nodes = layout.nodes
@@ -423,34 +426,23 @@ class Engine:
             self.step()
 
     # ------------------------------------------------------------------ replications
-    def _sorted_draws(self, phase: str, counts: np.ndarray, draw: Draw) -> np.ndarray:
-        """``draw(rng, k, part)`` for each replication in order, concatenated: replication
-        r draws its ``counts[r]`` numbers from its own stream of ``phase``; ``part`` is the
-        slice of the (replication-sorted) entries it draws for."""
-        rngs = self.rngs[phase]
-        if self.replications == 1:
-            return draw(rngs[0], int(counts[0]), slice(None))
-        bounds = _offsets(counts)
-        return np.concatenate(
-            [
-                draw(rng, int(bounds[r + 1] - bounds[r]), slice(bounds[r], bounds[r + 1]))
-                for r, rng in enumerate(rngs)
-            ]
-        )
+    def _uniforms(self, phase: str, counts: np.ndarray) -> np.ndarray:
+        """Uniforms in [0, 1) for each replication in order, concatenated: replication r's
+        next ``counts[r]`` numbers of its own stream of ``phase``."""
+        return self._streams[phase].take(counts)
 
-    def _draws(self, phase: str, replication: np.ndarray, draw: Draw) -> np.ndarray:
-        """Per-entry draws for entries of the given replications (in any order): replication
-        r's entries get, in their order, the numbers its stream would give a run of it alone.
-        ``draw(rng, k, index)`` draws for the ``k`` entries at ``index``."""
+    def _draws(self, phase: str, replication: np.ndarray) -> np.ndarray:
+        """One uniform per entry for entries of the given replications (in any order):
+        replication r's entries get, in their order, the numbers its stream would give a run
+        of it alone."""
         if self.replications == 1:
-            return draw(self.rngs[phase][0], len(replication), slice(None))
+            return self._uniforms(phase, np.array([len(replication)]))
         counts = np.bincount(replication, minlength=self.replications)
         if len(replication) < 2 or bool(np.all(replication[1:] >= replication[:-1])):
-            return self._sorted_draws(phase, counts, draw)
+            return self._uniforms(phase, counts)
         order = np.argsort(replication, kind="stable")
-        drawn = self._sorted_draws(phase, counts, lambda g, k, part: draw(g, k, order[part]))
-        out = np.empty_like(drawn)
-        out[order] = drawn
+        out = np.empty(len(replication))
+        out[order] = self._uniforms(phase, counts)
         return out
 
     def _bounds(self, ids: np.ndarray, size: int) -> np.ndarray:
@@ -570,11 +562,9 @@ class Engine:
         m = self.market
         self.active[self.active_users] = False
         users = m.layout.users
-        draws = self._sorted_draws(
-            "activity",
-            np.full(self.replications, users),
-            lambda g, k, _: g.random(k, dtype=np.float32),
-        )
+        draws = np.empty(self.replications * users, np.float32)
+        for r, rng in enumerate(self.rngs["activity"]):
+            rng.random(dtype=np.float32, out=draws[r * users : (r + 1) * users])
         if self._kernels is not None:
             out = np.empty(len(draws), np.int32)
             if self._seats is None or len(self._seats[0]) < len(draws):
@@ -605,16 +595,12 @@ class Engine:
         m = self.market
         s = self.scenario.creators
         C = m.layout.creators
-        draws = self._sorted_draws(
-            "posts", np.full(self.replications, C), lambda g, k, _: g.random(k)
-        )
+        draws = self._uniforms("posts", np.full(self.replications, C))
         posting = np.flatnonzero(draws < s.post_prob)
         start = m.catalogue_ptr[posting]
         size = m.catalogue_ptr[posting + 1] - start
         counts = np.bincount(posting // max(C, 1), minlength=self.replications)
-        featured = start + (
-            self._sorted_draws("posts", counts, lambda g, k, _: g.random(k)) * size
-        ).astype(np.int64)
+        featured = start + (self._uniforms("posts", counts) * size).astype(np.int64)
         return posting, featured
 
     def _reach(self, posting: np.ndarray, active_followers: np.ndarray) -> np.ndarray:
@@ -676,8 +662,8 @@ class Engine:
         )
         rho = self._reach(posting, active_followers)
         C = max(m.layout.creators, 1)
-        see_main = self._draws("follow", seller_main // C, _uniform) < rho[seller_main]
-        see_extra = self._draws("follow", seller_extra // C, _uniform) < rho[seller_extra]
+        see_main = self._draws("follow", seller_main // C) < rho[seller_main]
+        see_extra = self._draws("follow", seller_extra // C) < rho[seller_extra]
         main, seller_main = main[see_main], seller_main[see_main]
         extra, seller_extra = extra[see_extra], seller_extra[see_extra]
         listing_of = np.zeros(m.n_creators, np.int64)
@@ -712,22 +698,24 @@ class Engine:
         ends = self._bounds(posting, m.layout.creators)
         ends = np.searchsorted(eligible, ends)
         active = self._active_bounds
-        seats, counts = [], np.zeros(self.replications, np.int64)
+        counts = np.zeros(self.replications, np.int64)
         cdfs: dict[int, np.ndarray] = {}
-        for r, rng in enumerate(self.rngs["discovery"]):
+        for r in range(self.replications):
             n_active = int(active[r + 1] - active[r])
             n = round(p.discovery_per_active * n_active)
             w = weight[ends[r] : ends[r + 1]]
             if n == 0 or len(w) == 0 or w.sum() <= 0:
                 continue
-            seats.append(active[r] + rng.integers(0, n_active, n))
             counts[r] = n
             cdfs[r] = choice_cdf(w / w.sum())
-        if not seats:
+        if not cdfs:
             return Batch.empty(DISCOVERY)
-        # Each viewer sees a post of its replication drawn in proportion to the weights.
-        u = self._sorted_draws("discovery", counts, _uniform)
-        seat = np.concatenate(seats)
+        # Each viewer is an active user of its replication (a seat of active_users) and sees
+        # a post of its replication drawn in proportion to the weights.
+        seat = np.repeat(active[:-1], counts) + (
+            self._uniforms("discovery", counts) * np.repeat(np.diff(active), counts)
+        ).astype(np.int64)
+        u = self._uniforms("discovery", counts)
         if self._kernels is not None:
             return self._discovery_kernel(counts, u, cdfs, ends, eligible, posting, featured, seat)
         viewer = self.active_users[seat]
@@ -850,22 +838,11 @@ class Engine:
         n = int(counts.sum())
         if n == 0:
             return Batch.empty(STOREFRONT)
-        rngs = self.rngs["storefront"]
-        # Per impression, from the replication's stream: the storefront (in shares of the ad
-        # budgets of the replication's own storefronts), the product of its catalogue, the
-        # active user who sees it and the products of the same category compared with it.
-        u_ad = self._sorted_draws("storefront", counts, _uniform)
-        u_own = self._sorted_draws("storefront", counts, _uniform)
-        seat = np.concatenate(
-            [
-                rng.integers(0, n_active[r], k)
-                for r, (rng, k) in enumerate(zip(rngs, counts, strict=True))
-                if k
-            ]
-        )
-        u_compare = self._sorted_draws(
-            "storefront", counts, lambda g, k, _: g.random((k, s.comparisons))
-        )
+        # Per impression, 3 + comparisons uniforms from the replication's stream: the
+        # storefront (in shares of the ad budgets of the replication's own storefronts), the
+        # product of its catalogue, the active user who sees it (a seat of active_users) and
+        # the products of the same category compared with it.
+        u = self._uniforms("storefront", counts * (3 + s.comparisons)).reshape(n, -1)
         if self._kernels is not None:
             # The kernel fills every field but the channel and where trust lives.
             out = Batch.zeros(n, STOREFRONT)
@@ -873,10 +850,7 @@ class Engine:
             out.utility = np.empty(n)
             self._kernels.storefront(
                 counts,
-                u_ad,
-                u_own,
-                seat,
-                u_compare,
+                u,
                 m.ad_cdf,
                 m.ad_low,
                 m.ad_high,
@@ -906,6 +880,7 @@ class Engine:
                 out.utility,
             )
             return out
+        u_ad, u_own, u_seat, u_compare = u[:, 0], u[:, 1], u[:, 2], u[:, 3:]
         bounds = _offsets(counts)
         store = (
             m.n_creators
@@ -920,6 +895,7 @@ class Engine:
         start = m.catalogue_ptr[store]
         size = m.catalogue_ptr[store + 1] - start
         own = start + (u_own * size).astype(np.int64)
+        seat = (u_seat * np.repeat(n_active, counts)).astype(np.int64)
         viewer = self.active_users[np.repeat(active[:-1], counts) + seat]
         key = m.listing_category_key[own]
         lo = m.category_ptr[key][:, None]
@@ -969,7 +945,7 @@ class Engine:
         position, owner = expand_rows(lis.indptr, recs.user - replication * n)
         listener = lis.listener[position] + (replication * n)[owner].astype(np.int32)
         position += (replication * lis.n_ties)[owner]
-        hear = self.active[listener] & (self._draws("wom", replication[owner], _uniform) < w.prob)
+        hear = self.active[listener] & (self._draws("wom", replication[owner]) < w.prob)
         position, owner, listener = position[hear], owner[hear], listener[hear]
         return Batch.make(
             len(position),
@@ -1037,15 +1013,15 @@ class Engine:
         else:
             utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
         replication = e.user // self._nodes
-        candidate = np.flatnonzero(self._draws("decide", replication, _uniform) < expit(utility))
+        candidate = np.flatnonzero(self._draws("decide", replication) < expit(utility))
         c = e.take(candidate)
         replication = replication[candidate]
         d = s.decision
         lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
-        items = 1 + self._draws("decide", replication, lambda g, k, at: g.poisson(lam[at]))
+        items = 1 + poisson(lam, self._draws("decide", replication))
         value = items * m.listing_price[c.listing]
-        # The day's random order of each replication's candidate orders.
-        rank = self._draws("decide", replication, lambda g, k, _: g.permutation(k))
+        # The day's random order of each replication's candidate orders: by uniform keys.
+        rank = self._draws("decide", replication)
         order = np.lexsort((rank, c.user))
         if self._kernels is not None:
             accept = np.zeros(len(c), bool)
@@ -1112,8 +1088,8 @@ class Engine:
         b = orders.batch
         product = m.listing_product[b.listing]
         replication = b.user // self._nodes
-        experienced = m.product_quality[product] + self._draws(
-            "outcomes", replication, lambda g, k, _: g.normal(0, o.quality_noise, k)
+        experienced = m.product_quality[product] + o.quality_noise * normal(
+            self._draws("outcomes", replication)
         )
         satisfied = experienced >= b.quality - o.tolerance
         orders.satisfied, orders.experienced = satisfied, experienced.astype(np.float32)
@@ -1140,9 +1116,7 @@ class Engine:
 
         # Satisfied strangers from discovery may follow the creator.
         stranger = np.flatnonzero((b.channel == DISCOVERY) & (b.ref_kind == REF_NONE) & satisfied)
-        follow = stranger[
-            self._draws("outcomes", replication[stranger], _uniform) < s.creators.follow_prob
-        ]
+        follow = stranger[self._draws("outcomes", replication[stranger]) < s.creators.follow_prob]
         creator = m.creator_node[b.source[follow]]
         _, first = np.unique(
             b.user[follow].astype(np.int64) * m.n_nodes + creator, return_index=True
@@ -1379,10 +1353,6 @@ def lockstep_size(
     )
     engines = -(-replications // fit)
     return -(-replications // engines)
-
-
-def _uniform(rng: np.random.Generator, k: int, _: object) -> np.ndarray:
-    return rng.random(k)
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:

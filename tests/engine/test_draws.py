@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from laotie.engine.draws import CDF_BUCKETS, cdf_table, choice_cdf, inverse_cdf
+from laotie.engine.draws import (
+    CDF_BUCKETS,
+    Uniforms,
+    cdf_table,
+    choice_cdf,
+    inverse_cdf,
+    normal,
+    poisson,
+)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -53,3 +62,35 @@ def test_float32_weights_draw_what_generator_choice_draws() -> None:
     for table in (None, cdf_table(cdf)):
         u = np.random.default_rng(6).random(200_000)
         np.testing.assert_array_equal(inverse_cdf(cdf, u, table), expected)
+
+
+@pytest.mark.parametrize("replications", [1, 3, 8])
+def test_uniforms_are_each_generators_own_numbers_in_order(replications: int) -> None:
+    """Small takes (from the pool, refilled many times) and large ones (drawn in place)
+    give every replication exactly the numbers its own generator gives call by call."""
+    sizes = np.random.default_rng(0)
+    pool = Uniforms([np.random.default_rng(s) for s in range(replications)])
+    alone = [np.random.default_rng(s) for s in range(replications)]
+    for take in range(300):
+        high = 2 * Uniforms.direct if take % 7 == 0 else 30
+        counts = sizes.integers(0, high, replications)
+        want = np.concatenate(
+            [np.zeros(0)] + [g.random(int(k)) for g, k in zip(alone, counts, strict=True)]
+        )
+        np.testing.assert_array_equal(pool.take(counts), want)
+
+
+def test_poisson_inverts_the_cdf() -> None:
+    """The least k whose cumulative probability exceeds u: scipy's quantile function, on
+    means from small to large and on the edges of [0, 1)."""
+    rng = np.random.default_rng(1)
+    lam = np.concatenate([rng.uniform(0.01, 30, 100_000), [0.5, 0.5, 3.0]])
+    u = np.concatenate([rng.random(100_000), [0.0, np.nextafter(1, 0), np.nextafter(1, 0)]])
+    np.testing.assert_array_equal(poisson(lam, u), np.maximum(stats.poisson.ppf(u, lam), 0))
+    assert poisson(np.zeros(3), np.array([0.0, 0.5, np.nextafter(1, 0)])).tolist() == [0, 0, 0]
+
+
+def test_normal_inverts_the_cdf_and_stays_finite() -> None:
+    u = np.random.default_rng(2).random(10_000)
+    np.testing.assert_allclose(stats.norm.cdf(normal(u)), u, rtol=0, atol=1e-12)
+    assert np.isfinite(normal(np.array([0.0, np.nextafter(1, 0)]))).all()
