@@ -124,13 +124,18 @@ def poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     lam = np.asarray(lam, np.float64)
     k = np.zeros(len(u), np.int64)
     p = np.exp(-lam)
-    cdf = p.copy()
-    more = np.flatnonzero(u >= cdf)
-    while len(more):
-        k[more] += 1
-        p[more] *= lam[more] / k[more]
-        cdf[more] += p[more]
-        more = more[(u[more] >= cdf[more]) & (p[more] > 0)]
+    # The draws not yet placed, with their terms: all at the same k in each round.
+    more = u >= p
+    at, u, lam, p = np.flatnonzero(more), u[more], lam[more], p[more]
+    cdf = p
+    j = 0
+    while len(at):
+        j += 1
+        k[at] = j
+        p = p * (lam / j)
+        cdf = cdf + p
+        more = (u >= cdf) & (p > 0)
+        at, u, lam, p, cdf = at[more], u[more], lam[more], p[more], cdf[more]
     return k
 
 
