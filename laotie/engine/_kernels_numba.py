@@ -420,8 +420,8 @@ def budgets(  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True)
 def activity(draws, p_active, users, active, out, viewer, seats):  # type: ignore[no-untyped-def]
     """Today's active users (:meth:`Engine._activity`): the users whose draw is below
-    their activity probability, in order, into ``out`` and flagged in ``active``; returns
-    how many.
+    their activity probability, in order, into ``out``, and every user's flag in ``active``
+    (yesterday's flags are overwritten); returns how many.
 
     ``seats`` gets what the day's exposures read of each active user, in the same order
     (the seat table): its storefront trust, whether it remembers storefronts, its price
@@ -437,7 +437,7 @@ def activity(draws, p_active, users, active, out, viewer, seats):  # type: ignor
         awake = draws[i] < p_active[i]
         out[n] = users[i]
         seat_user[n] = i
-        active[users[i]] |= awake
+        active[users[i]] = awake
         n += awake
     # The seats, in a second pass over the active users only (in increasing node order).
     for j in range(n):

@@ -321,6 +321,7 @@ class Engine:
         # The compiled kernels' seat table: what the day's exposures read of each active
         # user, in the order of ``active_users`` (written by the activity kernel).
         self._seats: tuple[np.ndarray, ...] | None = None
+        self._active_scratch = np.zeros(0, np.int32)
 
     @property
     def _kernels(self) -> Any:
@@ -560,13 +561,11 @@ class Engine:
 
     def _activity(self) -> None:
         m = self.market
-        self.active[self.active_users] = False
         users = m.layout.users
         draws = np.empty(self.replications * users, np.float32)
         for r, rng in enumerate(self.rngs["activity"]):
             rng.random(dtype=np.float32, out=draws[r * users : (r + 1) * users])
         if self._kernels is not None:
-            out = np.empty(len(draws), np.int32)
             if self._seats is None or len(self._seats[0]) < len(draws):
                 self._seats = (
                     np.empty(len(draws), np.float32),
@@ -575,17 +574,19 @@ class Engine:
                     np.empty(len(draws), np.int32),
                     np.empty(len(draws), np.uint64),
                 )
+                self._active_scratch = np.empty(len(draws), np.int32)
             n = self._kernels.activity(
                 draws,
                 m.p_active,
                 m.users,
                 self.active,
-                out,
+                self._active_scratch,
                 (m.storefront_trust, m.has_storefront_memory, m.price_factor, m.follows.bits),
                 self._seats,
             )
-            self.active_users = out[:n].copy()
+            self.active_users = self._active_scratch[:n].copy()
         else:
+            self.active[self.active_users] = False
             self.active_users = m.users[draws < m.p_active]
             self.active[self.active_users] = True
         self._active_bounds = self._bounds(self.active_users, self._nodes)
