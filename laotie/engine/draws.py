@@ -49,7 +49,7 @@ class Uniforms:
 
     block = 1024
     """The least number of uniforms a replication draws ahead at a time."""
-    direct = 256
+    direct = 512
     """From this many numbers per replication (on average) a take draws in place."""
 
     def __init__(self, rngs: list[np.random.Generator]) -> None:

@@ -364,8 +364,7 @@ class Engine:
                 self._discovery_exposures(posting, featured),
                 *self._traffic_and_wom_exposures(),
             ]
-        exposures = Batch.concat(batches)
-        orders, blocked = self._decide(exposures, batches)
+        orders, blocked = self._decide(batches)
         new_follows = self._outcomes(orders)
         self.orders_today = orders
         n = self._nodes
@@ -389,10 +388,9 @@ class Engine:
         self._order_values += order_value_histogram(
             orders.batch.channel, orders.value, orders.batch.user // n, self.replications
         )
-        creator_exposure = exposures.channel <= DISCOVERY
-        self.creator_exposures += np.bincount(
-            exposures.source[creator_exposure], minlength=m.n_creators
-        )
+        for batch in batches:
+            if len(batch) and batch.channel[0] <= DISCOVERY:
+                self.creator_exposures += np.bincount(batch.source, minlength=m.n_creators)
         self._history.append(counts)
         self.day += 1
         return counts[0] if self.replications == 1 else counts
@@ -624,9 +622,10 @@ class Engine:
         expected = (rho * active_followers).reshape(R, -1)
         is_head = m.is_head.reshape(R, -1)
         # Per replication: the expected exposures of head and of other creators, each summed
-        # over the replication's own creators (as a run of it alone sums them).
-        head = np.array([e[h].sum() for e, h in zip(expected, is_head, strict=True)])
-        other = np.array([e[~h].sum() for e, h in zip(expected, is_head, strict=True)])
+        # over the replication's own creators (a row's sum is that of the row alone, so a
+        # replication gets the sums of a run of it alone).
+        head = np.where(is_head, expected, 0.0).sum(axis=1)
+        other = np.where(is_head, 0.0, expected).sum(axis=1)
         capped = (head > 0) & (head > p.head_cap * (head + other))
         if capped.any():
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -1000,23 +999,25 @@ class Engine:
         )
         return utility
 
-    def _decide(self, e: Batch, parts: list[Batch] | None = None) -> tuple[Orders, np.ndarray]:
+    def _decide(self, parts: list[Batch]) -> tuple[Orders, np.ndarray]:
         """Today's accepted orders and the orders blocked by budgets (replications x
-        channels) among the exposures ``e``, the concatenation of ``parts`` (the channels'
-        batches, whose utilities a kernel may have computed; default ``[e]``)."""
+        channels) among the exposures of ``parts`` (the channels' batches, one after the
+        other; a kernel may have computed their utilities)."""
         m = self.market
         s = self.scenario
         R = self.replications
-        if self._kernels is not None:
-            utility = np.concatenate(
-                [np.zeros(0)] + [self._kernel_utilities(b) for b in parts or [e]]
-            )
-        else:
-            utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
-        replication = e.user // self._nodes
-        candidate = np.flatnonzero(self._draws("decide", replication) < expit(utility))
-        c = e.take(candidate)
-        replication = replication[candidate]
+        # Part by part, so that each replication draws for its exposures in the order of the
+        # parts' concatenation without sorting it.
+        candidates = []
+        for e in parts:
+            if self._kernels is not None:
+                utility = self._kernel_utilities(e)
+            else:
+                utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
+            draws = self._draws("decide", e.user // self._nodes)
+            candidates.append(e.take(np.flatnonzero(draws < expit(utility))))
+        c = Batch.concat(candidates)
+        replication = c.user // self._nodes
         d = s.decision
         lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
         items = 1 + poisson(lam, self._draws("decide", replication))

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from laotie import CitySpec, Engine, Region, Result, Scenario, graph
+from laotie.engine.engine import Batch
 from laotie.metrics import CHANNELS, COUNTS, FAMILIES, ROWS, STOREFRONT
 
 COL = {name: i for i, name in enumerate(COUNTS)}
@@ -29,10 +30,10 @@ TOL = 1e-6
 class RecordingEngine(Engine):
     """An engine that keeps the day's exposures and orders for the checks."""
 
-    def _decide(self, e, parts=None):  # type: ignore[no-untyped-def]
-        self.day_exposures = e
+    def _decide(self, parts):  # type: ignore[no-untyped-def]
+        self.day_exposures = Batch.concat(parts)
         self.day_active = self.active.copy()
-        return super()._decide(e, parts)
+        return super()._decide(parts)
 
     def _outcomes(self, orders):  # type: ignore[no-untyped-def]
         self.day_orders = orders
