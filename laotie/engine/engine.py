@@ -76,6 +76,9 @@ _UNIFORM_PHASES = ("posts", "follow", "discovery", "storefront", "wom", "decide"
 """The phases whose every random number is a uniform taken from :class:`draws.Uniforms`
 (activity draws float32 uniforms, training and information draw otherwise)."""
 
+RUNS_DRAWN_IN_TURN = 8
+"""Entries in fewer runs sorted by replication than this draw run by run (else sorted)."""
+
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
 
@@ -434,14 +437,20 @@ class Engine:
         """One uniform per entry for entries of the given replications (in any order):
         replication r's entries get, in their order, the numbers its stream would give a run
         of it alone."""
-        if self.replications == 1:
+        R = self.replications
+        if R == 1:
             return self._uniforms(phase, np.array([len(replication)]))
-        counts = np.bincount(replication, minlength=self.replications)
-        if len(replication) < 2 or bool(np.all(replication[1:] >= replication[:-1])):
-            return self._uniforms(phase, counts)
+        # Runs of entries sorted by replication (a few days' batches, say) draw run by run.
+        starts = np.flatnonzero(replication[1:] < replication[:-1]) + 1
+        if len(starts) < RUNS_DRAWN_IN_TURN:
+            runs = np.split(replication, starts)
+            return np.concatenate(
+                [np.zeros(0)]
+                + [self._uniforms(phase, np.bincount(run, minlength=R)) for run in runs]
+            )
         order = np.argsort(replication, kind="stable")
         out = np.empty(len(replication))
-        out[order] = self._uniforms(phase, counts)
+        out[order] = self._uniforms(phase, np.bincount(replication, minlength=R))
         return out
 
     def _bounds(self, ids: np.ndarray, size: int) -> np.ndarray:
@@ -1135,7 +1144,7 @@ class Engine:
         self.ever_ordered[b.user] = True
         seller = m.listing_seller[b.listing]
         self.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
-        self.listing_orders += np.bincount(b.listing, minlength=len(self.listing_orders))
+        np.add.at(self.listing_orders, b.listing, 1)
         by_creator = seller < m.n_creators
         self.creator_income += s.creators.commission * np.bincount(
             seller[by_creator], weights=value[by_creator], minlength=m.n_creators
