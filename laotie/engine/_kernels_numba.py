@@ -274,23 +274,35 @@ def _find(follows, user, creator, bits):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def discovery_picks(
-    counts, u, cdf, cdf_ptr, ends, eligible, posting, seat, active_users, creator_node, user, pick
-):  # type: ignore[no-untyped-def]
+def discovery_picks(  # type: ignore[no-untyped-def]
+    counts,
+    u,
+    cdf,
+    cdf_ptr,
+    post_ptr,
+    post_of,
+    posting,
+    seat,
+    active_users,
+    creator_node,
+    user,
+    pick,
+):
     """The posts the viewers of :meth:`Engine._discovery_exposures` see, from its draws
     (the viewers' seats, positions in ``active_users``, and the uniforms of the posts they
     see): each viewer into ``user``, its seat into ``seat`` (overwritten in order) and the
     post (an index into ``posting``) into ``pick``, skipping a creator's view of its own
     post; returns how many were written.
 
-    ``cdf``: the replications' CDFs of post weights one after the other (replication r's
-    from ``cdf_ptr[r]``)."""
+    ``cdf``: the replications' CDFs one after the other (replication r's from
+    ``cdf_ptr[r]``); the k-th step of replication r's is the post ``post_of[post_ptr[r] +
+    k]``."""
     i = 0
     out = 0
     for r in range(len(counts)):
         for _ in range(counts[r]):
-            chosen = eligible[
-                ends[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
+            chosen = post_of[
+                post_ptr[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
             ]
             at = seat[i]
             viewer = active_users[at]

@@ -33,7 +33,7 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
-from .draws import CDF_BUCKETS, Uniforms, cdf_table, choice_cdf, inverse_cdf, normal, poisson
+from .draws import CDF_BUCKETS, Uniforms, cdf_table, inverse_cdf, normal, poisson
 from .information import InformationState
 from .market import Market, expand_rows
 
@@ -703,45 +703,49 @@ class Engine:
         else:
             eligible = np.flatnonzero(~m.is_head[posting])
             weight = m.content_quality[posting[eligible]]
-        # Per replication: its active users view its eligible posts.
-        ends = self._bounds(posting, m.layout.creators)
-        ends = np.searchsorted(eligible, ends)
-        active = self._active_bounds
-        counts = np.zeros(self.replications, np.int64)
-        cdfs: dict[int, np.ndarray] = {}
-        for r in range(self.replications):
-            n_active = int(active[r + 1] - active[r])
-            n = round(p.discovery_per_active * n_active)
-            w = weight[ends[r] : ends[r + 1]]
-            if n == 0 or len(w) == 0 or w.sum() <= 0:
-                continue
-            counts[r] = n
-            cdfs[r] = choice_cdf(w / w.sum())
-        if not cdfs:
+        # Per replication: its active users view its eligible posts, in proportion to their
+        # weights; the weights sit in one row of creator slots per replication (zero for a
+        # creator not posting), so that the CDFs are built at once for every replication and
+        # each is that of a run of its replication alone.
+        R, C = self.replications, m.layout.creators
+        weights = np.zeros((R, C))
+        weights.ravel()[posting[eligible]] = weight
+        total = weights.sum(axis=1)
+        n_active = np.diff(self._active_bounds)
+        counts = np.round(p.discovery_per_active * n_active).astype(np.int64)
+        counts[total <= 0] = 0
+        if not counts.any():
             return Batch.empty(DISCOVERY)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cdf = np.cumsum(weights / total[:, None], axis=1)
+            cdf /= cdf[:, -1:]
+        # The post of each creator slot (as an index into ``posting``).
+        post_of = np.full(R * C, -1, np.int64)
+        post_of[posting] = np.arange(len(posting))
         # Each viewer is an active user of its replication (a seat of active_users) and sees
-        # a post of its replication drawn in proportion to the weights.
+        # a post of its replication drawn by its CDF.
+        active = self._active_bounds
         seat = np.repeat(active[:-1], counts) + (
-            self._uniforms("discovery", counts) * np.repeat(np.diff(active), counts)
+            self._uniforms("discovery", counts) * np.repeat(n_active, counts)
         ).astype(np.int64)
         u = self._uniforms("discovery", counts)
         if self._kernels is not None:
-            return self._discovery_kernel(counts, u, cdfs, ends, eligible, posting, featured, seat)
+            return self._discovery_kernel(counts, u, cdf, post_of, posting, featured, seat)
         viewer = self.active_users[seat]
         bounds = _offsets(counts)
-        pick = np.repeat(ends[:-1], counts) + np.concatenate(
+        slot = np.repeat(np.arange(R) * C, counts) + np.concatenate(
             [np.zeros(0, np.intp)]
             + [
                 # A look-up table pays for itself from a few thousand draws.
                 inverse_cdf(
-                    cdf,
+                    cdf[r],
                     u[bounds[r] : bounds[r + 1]],
-                    cdf_table(cdf) if counts[r] > 4 * CDF_BUCKETS else None,
+                    cdf_table(cdf[r]) if counts[r] > 4 * CDF_BUCKETS else None,
                 )
-                for r, cdf in cdfs.items()
+                for r in np.flatnonzero(counts)
             ]
         )
-        pick = eligible[pick]
+        pick = post_of[slot]
         seller = posting[pick]
         creator = m.creator_node[seller]
         keep = viewer != creator
@@ -773,30 +777,27 @@ class Engine:
         self,
         counts: np.ndarray,
         u: np.ndarray,
-        cdfs: dict[int, np.ndarray],
-        ends: np.ndarray,
-        eligible: np.ndarray,
+        cdf: np.ndarray,
+        post_of: np.ndarray,
         posting: np.ndarray,
         featured: np.ndarray,
         seat: np.ndarray,
     ) -> Batch:
         """:meth:`_discovery_exposures` from its draws (``seat``: the viewers' positions in
-        ``active_users``), by the compiled kernel."""
+        ``active_users``; ``cdf``: a row of creator slots per replication; ``post_of``: the
+        post of each slot), by the compiled kernel."""
         m = self.market
         f = m.follows
-        cdf_ptr = np.zeros(self.replications + 1, np.int64)
-        for r, cdf in cdfs.items():
-            cdf_ptr[r + 1] = len(cdf)
-        np.cumsum(cdf_ptr, out=cdf_ptr)
         k = self._kernels
         out = Batch.zeros(len(seat), DISCOVERY)
+        rows = np.arange(self.replications + 1) * cdf.shape[1]
         n = k.discovery_picks(
             counts,
             u,
-            np.concatenate([np.zeros(0), *cdfs.values()]),
-            cdf_ptr,
-            ends,
-            eligible,
+            cdf.ravel(),
+            rows,
+            rows,
+            post_of,
             posting,
             seat,
             self.active_users,
