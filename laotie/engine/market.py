@@ -150,6 +150,9 @@ class Follows:
         self.nodes_per_replication = n
         self.replications = replications
         self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
+        # Ties are never removed: a tie's bit is set once, here or when it is added.
+        self.bits = np.zeros(self.n, np.uint64)
+        self._mark(self.user, self.creator)
         self.buffer_user = np.zeros(0, np.int32)
         self.buffer_creator = np.zeros(0, np.int32)
         self.buffer_trust = np.zeros(0, np.float32)
@@ -171,8 +174,6 @@ class Follows:
         # the tie's own index.
         self.keys = self.creator.astype(np.int64) * self.n + self.user
         self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
-        self.bits = np.zeros(self.n, np.uint64)
-        self._mark(self.user, self.creator)
 
     def _mark(self, user: np.ndarray, creator: np.ndarray) -> None:
         """Set the bits of the ties ``user → creator`` in :attr:`bits`."""
@@ -200,7 +201,6 @@ class Follows:
             np.concatenate([self.memory, self.buffer_memory[merge]]),
         )
         keep = ~merge
-        self._mark(self.buffer_user[keep], self.buffer_creator[keep])
         self.buffer_user = self.buffer_user[keep]
         self.buffer_creator = self.buffer_creator[keep]
         self.buffer_trust = self.buffer_trust[keep]
