@@ -8,7 +8,8 @@ Both are timed over the same days of a run (a day's work grows as follows, memor
 recommendations accumulate, so the windows must match): the days ``WINDOW`` after the
 set-up, each day timed on its own, the best of ``repeat`` runs. The engine is timed four
 ways: one engine with one thread and with two; R replications in lockstep in one engine
-(per replication-day); and ``replicate(..., workers=2)``, two such engines in two processes
+with one thread (per replication-day); and ``replicate(..., workers=2)``, two such engines
+(with the engine's default threads) in two processes
 (the machine's two cores; per replication-day, timed as the difference of a run to the
 end of ``LONG_WINDOW`` and a run to its start, so that the set-up and the processes' start
 cancel).
@@ -90,8 +91,8 @@ def measure(residents: int, repeat: int = 3) -> dict[str, float]:
         "engine_1": window(engine(1), days, repeat),
         "engine_2": window(engine(2), days, repeat),
         "lockstep_replications": together,
-        # The engine's default threads: 2 from 500,000 stacked residents.
-        "lockstep": window(engine(None, together), days, repeat) / together,
+        # One thread (the default would take two from 500,000 stacked residents): per core.
+        "lockstep": window(engine(1, together), days, repeat) / together,
         "processes": spread / (long[1] - long[0]) / (2 * together),
         "processes_window": long,
     }
