@@ -377,6 +377,56 @@ def discovery_fields(  # type: ignore[no-untyped-def]
         )
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _seen(  # type: ignore[no-untyped-def]
+    n, candidates, ties, code, rho, listing_of, listing_promise, prices, out
+):
+    """:func:`follow_fields` of one part (main arrays or buffer), from output row ``n``;
+    returns the next output row."""
+    rows, sellers, draws = candidates
+    tie_user, tie_trust, tie_memory = ties
+    weights, price_factor, listing_price = prices
+    user, listing, trust, memory, quality, ref_kind, ref, source, utility = out
+    for i in range(len(rows)):
+        seller = sellers[i]
+        if draws[i] < rho[seller]:
+            row = rows[i]
+            viewer = tie_user[row]
+            item = listing_of[seller]
+            t, mem = tie_trust[row], tie_memory[row]
+            user[n] = viewer
+            listing[n] = item
+            trust[n] = t
+            memory[n] = mem
+            quality[n] = listing_promise[item]
+            ref_kind[n] = code
+            ref[n] = row
+            source[n] = seller
+            utility[n] = _utility(
+                weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
+            )
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def follow_fields(  # type: ignore[no-untyped-def]
+    main, extra, rho, listing_of, follows, codes, listing_promise, prices, out
+):
+    """The follow exposures of :meth:`Engine._follow_exposures` from its candidates, written
+    in order into ``out`` (the fields user, listing, trust, memory, quality, ref_kind, ref,
+    source and utility); returns how many.
+
+    ``main`` and ``extra`` are the awake followers' ties in the main arrays and in the
+    buffer: (positions, posting sellers, uniforms); a tie's follower sees the post if its
+    uniform is below the seller's reach ``rho``. ``follows``: the ties' (users, trusts,
+    memories) of the main arrays and of the buffer; ``codes``: ``ref_kind`` of a main and
+    of a buffer tie; ``prices``: the :func:`_utility` weights, the users' price factors and
+    the listings' prices."""
+    n = _seen(0, main, follows[0], codes[0], rho, listing_of, listing_promise, prices, out)
+    return _seen(n, extra, follows[1], codes[1], rho, listing_of, listing_promise, prices, out)
+
+
 @numba.njit(cache=True, nogil=True)
 def exposure_utilities(  # type: ignore[no-untyped-def]
     weights, user, listing, trust, quality, memory, price_factor, listing_price, out

@@ -77,7 +77,9 @@ _UNIFORM_PHASES = ("posts", "follow", "discovery", "storefront", "wom", "decide"
 (activity draws float32 uniforms, training and information draw otherwise)."""
 
 RUNS_DRAWN_IN_TURN = 8
-"""Entries in fewer runs sorted by replication than this draw run by run (else sorted)."""
+RUN_DRAWS_FROM = 4096
+"""At least ``RUN_DRAWS_FROM`` entries in fewer than ``RUNS_DRAWN_IN_TURN`` runs sorted by
+replication draw run by run; others are sorted by replication first."""
 
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
@@ -442,7 +444,7 @@ class Engine:
             return self._uniforms(phase, np.array([len(replication)]))
         # Runs of entries sorted by replication (a few days' batches, say) draw run by run.
         starts = np.flatnonzero(replication[1:] < replication[:-1]) + 1
-        if len(starts) < RUNS_DRAWN_IN_TURN:
+        if len(starts) < RUNS_DRAWN_IN_TURN and len(replication) >= RUN_DRAWS_FROM:
             runs = np.split(replication, starts)
             return np.concatenate(
                 [np.zeros(0)]
@@ -671,12 +673,43 @@ class Engine:
         )
         rho = self._reach(posting, active_followers)
         C = max(m.layout.creators, 1)
-        see_main = self._draws("follow", seller_main // C) < rho[seller_main]
-        see_extra = self._draws("follow", seller_extra // C) < rho[seller_extra]
-        main, seller_main = main[see_main], seller_main[see_main]
-        extra, seller_extra = extra[see_extra], seller_extra[see_extra]
+        u_main = self._draws("follow", seller_main // C)
+        u_extra = self._draws("follow", seller_extra // C)
         listing_of = np.zeros(m.n_creators, np.int64)
         listing_of[posting] = featured
+        if self._kernels is not None:
+            k = self._kernels
+            out = Batch.zeros(len(main) + len(extra), FOLLOW)
+            out.utility = np.empty(len(out))
+            n = k.follow_fields(
+                (main, seller_main, u_main),
+                (extra, seller_extra, u_extra),
+                rho,
+                listing_of,
+                ((f.user, f.trust, f.memory), (f.buffer_user, f.buffer_trust, f.buffer_memory)),
+                (REF_FOLLOW, REF_BUFFER),
+                m.listing_promise,
+                (k.weights(self.scenario.decision), m.price_factor, m.listing_price),
+                (
+                    out.user,
+                    out.listing,
+                    out.trust,
+                    out.memory,
+                    out.quality,
+                    out.ref_kind,
+                    out.ref,
+                    out.source,
+                    out.utility,
+                ),
+            )
+            utility = out.utility[:n]
+            out = out.take(slice(0, n))
+            out.utility = utility
+            return out
+        see_main = u_main < rho[seller_main]
+        see_extra = u_extra < rho[seller_extra]
+        main, seller_main = main[see_main], seller_main[see_main]
+        extra, seller_extra = extra[see_extra], seller_extra[see_extra]
         listing = np.concatenate([listing_of[seller_main], listing_of[seller_extra]])
         return Batch.make(
             len(main) + len(extra),
