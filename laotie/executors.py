@@ -117,6 +117,8 @@ class Processes(Executor):
                         except BrokenProcessPool:
                             lost.append(i)
                             continue
+                        except LaotieError:
+                            raise  # the task's own error, of its own type, as in this process
                         except Exception as err:  # e.g. the task could not be pickled
                             raise LaotieError(
                                 f"a task could not run in a worker process: "

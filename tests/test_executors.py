@@ -15,6 +15,7 @@ import pytest
 from test_sweep import assert_same, sweep
 
 from laotie import LaotieError
+from laotie.errors import ScenarioError
 from laotie.executors import Dask, Lost, Processes, Serial, executor_for
 from laotie.sweep import run_sweep
 
@@ -39,6 +40,17 @@ def always_die(task: tuple[str, int]) -> int:
         os._exit(9)
     time.sleep(1.0)  # still running when the other worker dies
     return x * x
+
+
+def refuse(x: int) -> int:
+    raise ScenarioError(f"x = {x} is not allowed")
+
+
+def test_a_tasks_own_error_keeps_its_type_in_a_worker_process() -> None:
+    with pytest.raises(ScenarioError, match="x = 3 is not allowed"):
+        list(Processes(2).map(refuse, [3]))
+    with pytest.raises(LaotieError, match="could not run in a worker process"):
+        list(Processes(2).map(lambda x: x, [1]))  # a lambda cannot be pickled
 
 
 def test_serial_and_processes_yield_every_task_once() -> None:
