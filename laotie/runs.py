@@ -57,7 +57,8 @@ def replicate(
     ``workers`` > 1 runs the engines in up to that many local processes, as many as the
     available memory holds (each process holds an engine and a copy of the graph, which is
     pickled with each engine's task: suited to cities whose graph is small beside an
-    engine's work; at city scale one engine already uses two threads). The processes are
+    engine's work; at city scale one engine already uses two threads), each engine on one
+    thread. The processes are
     started with ``spawn``, so a script calling this needs the ``if __name__ ==
     "__main__":`` guard. The results are identical whatever ``workers`` is.
     """
@@ -100,6 +101,8 @@ def replicate(
         each = engine_bytes(graph, scenario, lockstep) + graph.nbytes
         if available is not None:
             workers = max(1, min(workers, available // each))
+    # Several processes share the cores: each engine then keeps to one thread.
+    common["threads"] = 1 if workers > 1 else None
     try:
         if workers == 1:
             for g, seeds in enumerate(groups):
@@ -133,7 +136,7 @@ def _run_group(
     """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
     graph, scenario, seeds, first, common = task
     start = time.perf_counter()
-    engine = Engine(graph, scenario, seed=seeds)
+    engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
     for _ in range(common["days"]):
         engine.step()
         if bar is not None:
