@@ -16,6 +16,8 @@ fuse them (fastmath is off).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -441,6 +443,19 @@ def exposure_utilities(  # type: ignore[no-untyped-def]
             listing_price[listing[i]],
             memory[i],
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def candidates(draws, utility, out):  # type: ignore[no-untyped-def]
+    """The exposures whose draw is below their purchase probability (:meth:`Engine._decide`):
+    their indices, in order, into ``out``; returns how many. The probability is
+    ``scipy.special.expit``'s, ``1 / (1 + exp(-utility))`` with the same libm ``exp``, so the
+    bits are the same (a test compares them, extremes and NaN included)."""
+    n = 0
+    for i in range(len(draws)):
+        out[n] = i
+        n += draws[i] < 1.0 / (1.0 + math.exp(-utility[i]))
+    return n
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1053,11 +1053,13 @@ class Engine:
         # parts' concatenation without sorting it.
         candidates = []
         for e in parts:
-            if self._kernels is not None:
-                utility = self._kernel_utilities(e)
-            else:
-                utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
             draws = self._draws("decide", e.user // self._nodes)
+            if self._kernels is not None:
+                chosen = np.empty(len(e), np.int64)
+                n = self._kernels.candidates(draws, self._kernel_utilities(e), chosen)
+                candidates.append(e.take(chosen[:n]))
+                continue
+            utility = self._utility(e.user, e.listing, e.trust, e.quality, e.memory)
             candidates.append(e.take(np.flatnonzero(draws < expit(utility))))
         c = Batch.concat(candidates)
         replication = c.user // self._nodes

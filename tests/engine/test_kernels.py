@@ -210,6 +210,30 @@ def test_compiled_utility_has_the_bits_of_the_numpy_utility(city: graph.TrustGra
     np.testing.assert_array_equal(got, expected)
 
 
+def test_compiled_candidates_are_scipy_expit_coin_flips() -> None:
+    # The purchase probability in the kernel must have scipy's bits: utilities over the range
+    # where the probability is neither 0 nor 1, its extremes, infinities and NaN, and draws
+    # set to the very probabilities (where a last-bit difference changes the outcome).
+    from scipy.special import expit
+
+    from laotie.engine import _kernels_numba
+
+    rng = np.random.default_rng(5)
+    utility = np.concatenate(
+        [
+            rng.normal(-2, 3, 500_000),
+            rng.uniform(-800, 800, 100_000),
+            [0.0, -0.0, 36.7, -36.7, 709.8, -709.8, 745.2, -745.2, np.inf, -np.inf, np.nan],
+        ]
+    )
+    draws = rng.random(len(utility))
+    draws[::3] = expit(utility[::3])  # a draw equal to its probability is not below it
+    draws[1::3] = np.nextafter(expit(utility[1::3]), 0)  # just below it: a candidate
+    chosen = np.empty(len(utility), np.int64)
+    n = _kernels_numba.candidates(draws, utility, chosen)
+    np.testing.assert_array_equal(chosen[:n], np.flatnonzero(draws < expit(utility)))
+
+
 def test_compiled_searches_are_numpy_searchsorted() -> None:
     # Branch-free binary searches: every position of arrays with many ties, empty ranges
     # and sub-ranges, against np.searchsorted.
