@@ -183,11 +183,15 @@ class DayCounter:
         touched = np.flatnonzero(flags)
         held = flags[touched]
         flags[touched] = 0
-        replication = touched // nodes
+        # How many nodes of each replication hold each of the 256 flag bytes; a row's
+        # distinct users are those whose byte has one of the row's bits.
+        held_by = np.bincount((touched // nodes) * 256 + held, minlength=R * 256).reshape(R, 256)
+        byte = np.arange(256)
         for row, bits in enumerate(row_bits):
             for column, shift in ((0, 0), (1, 4)):
-                mask = (held & np.uint8(bits << shift)) != 0
-                distinct[:, row, column] = np.bincount(replication[mask], minlength=R)
+                distinct[:, row, column] = held_by[:, (byte & (int(bits) << shift)) != 0].sum(
+                    axis=1
+                )
 
 
 _ROW_BITS = np.array(
