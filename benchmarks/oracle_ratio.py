@@ -9,7 +9,7 @@ recommendations accumulate, so the windows must match): the days ``WINDOW`` afte
 set-up, each day timed on its own, the best of ``repeat`` runs. The engine is timed four
 ways: one engine with one thread and with two; R replications in lockstep in one engine
 with one thread (per replication-day); and ``replicate(..., workers=2)``, two such engines
-(with the engine's default threads) in two processes
+(one thread each) in two processes
 (the machine's two cores; per replication-day, timed as the difference of a run to the
 end of ``LONG_WINDOW`` and a run to its start, each the longer of the two engines' own
 times, measured in their processes, so that the set-up cancels and the processes' start and
@@ -81,7 +81,9 @@ def measure(residents: int, repeat: int = 3) -> dict[str, float]:
     def processes(days: int) -> float:
         """The longer of the two engines' times (set-up and days, timed in its process;
         the two run side by side)."""
-        results = replicate(scenario, 2 * together, days=days, seed=1, graph=g, workers=2)
+        results = replicate(
+            scenario, 2 * together, days=days, seed=1, graph=g, workers=2, lockstep=together
+        )
         engines: dict[int, float] = {}
         for result in results:
             group = result.info["replication"] // together

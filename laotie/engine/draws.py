@@ -111,21 +111,32 @@ def choice_cdf(p: np.ndarray) -> np.ndarray:
     return cdf
 
 
+POISSON_SUM_MAX = 30.0
+"""Means up to this are inverted by summing the terms; larger ones by scipy's quantile."""
+
+
 def poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Poisson draws of means ``lam`` from uniforms ``u`` in [0, 1), by inversion: the least
-    k whose cumulative probability exceeds u (summed term by term, p_k = p_(k-1) lam / k, as
-    long as the terms do not underflow).
+    k whose cumulative probability exceeds u. Means up to :data:`POISSON_SUM_MAX` sum the
+    terms (p_k = p_(k-1) lam / k, until the sum passes u or stops growing); larger means,
+    whose first term loses precision or underflows, take ``scipy.stats.poisson.ppf``.
 
     Examples
     --------
-    >>> poisson(np.array([0.5, 0.5, 2.0]), np.array([0.0, 0.7, 0.99])).tolist()
-    [0, 1, 6]
+    >>> poisson(np.array([0.5, 0.5, 2.0, 800.0]), np.array([0.0, 0.7, 0.99, 0.5])).tolist()
+    [0, 1, 6, 800]
     """
     lam = np.asarray(lam, np.float64)
+    u = np.asarray(u, np.float64)
     k = np.zeros(len(u), np.int64)
+    large = lam > POISSON_SUM_MAX
+    if large.any():
+        from scipy.stats import poisson as distribution
+
+        k[large] = np.maximum(distribution.ppf(u[large], lam[large]), 0).astype(np.int64)
     p = np.exp(-lam)
     # The draws not yet placed, with their terms: all at the same k in each round.
-    more = u >= p
+    more = ~large & (u >= p)
     at, u, lam, p = np.flatnonzero(more), u[more], lam[more], p[more]
     cdf = p
     j = 0
@@ -133,9 +144,9 @@ def poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
         j += 1
         k[at] = j
         p = p * (lam / j)
-        cdf = cdf + p
-        more = (u >= cdf) & (p > 0)
-        at, u, lam, p, cdf = at[more], u[more], lam[more], p[more], cdf[more]
+        grown = cdf + p
+        more = (u >= grown) & (grown > cdf)
+        at, u, lam, p, cdf = at[more], u[more], lam[more], p[more], grown[more]
     return k
 
 

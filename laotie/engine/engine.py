@@ -78,7 +78,7 @@ _UNIFORM_PHASES = ("posts", "follow", "discovery", "storefront", "wom", "decide"
 
 RUNS_DRAWN_IN_TURN = 8
 RUN_DRAWS_FROM = 4096
-"""At least ``RUN_DRAWS_FROM`` entries in fewer than ``RUNS_DRAWN_IN_TURN`` runs sorted by
+"""At least ``RUN_DRAWS_FROM`` entries in at most ``RUNS_DRAWN_IN_TURN`` runs sorted by
 replication draw run by run; others are sorted by replication first."""
 
 PAIR_BUFFER_MIN = 4096
@@ -1356,8 +1356,8 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     """An estimate of the engine state one replication adds (bytes): per resident about
     68 bytes of flags, budgets, follow bits and scratch plus one byte per government
     message; 5 per social tie (trust and memory), 25 per follow tie (ids, trust, memory,
-    sorted keys), 25 per user (the compiled kernels' seat table) and one per user and
-    storefront (storefront memories)."""
+    sorted keys), 29 per user (the compiled kernels' seat table and list of active users) and
+    one per user and storefront (storefront memories)."""
     n = graph.n_nodes
     follows = int(np.count_nonzero(graph.layer == FOLLOW_LAYER))
     social = graph.n_edges - follows
@@ -1366,7 +1366,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
         n * (68 + scenario.information.n_messages)
         + 5 * social
         + 25 * follows
-        + users * (25 + scenario.storefronts.n_storefronts)
+        + users * (29 + scenario.storefronts.n_storefronts)
     )
 
 

@@ -84,9 +84,15 @@ def test_poisson_inverts_the_cdf() -> None:
     """The least k whose cumulative probability exceeds u: scipy's quantile function, on
     means from small to large and on the edges of [0, 1)."""
     rng = np.random.default_rng(1)
-    lam = np.concatenate([rng.uniform(0.01, 30, 100_000), [0.5, 0.5, 3.0]])
-    u = np.concatenate([rng.random(100_000), [0.0, np.nextafter(1, 0), np.nextafter(1, 0)]])
+    # Means summed term by term and, past POISSON_SUM_MAX, up to the scenario's largest
+    # (basket_extra_items 100 x (1 + basket_trust_effect 100)), where exp(-lam) underflows.
+    lam = np.concatenate(
+        [rng.uniform(0.01, 30, 100_000), 10 ** rng.uniform(1.5, 4.01, 20_000), [0.5, 0.5, 3.0]]
+    )
+    u = np.concatenate([rng.random(120_000), [0.0, np.nextafter(1, 0), np.nextafter(1, 0)]])
     np.testing.assert_array_equal(poisson(lam, u), np.maximum(stats.poisson.ppf(u, lam), 0))
+    # Near u = 1 the sum of the terms stops growing below u: the count stops there too.
+    assert poisson(np.array([30.0]), np.array([np.nextafter(1, 0)]))[0] < 100
     assert poisson(np.zeros(3), np.array([0.0, 0.5, np.nextafter(1, 0)])).tolist() == [0, 0, 0]
 
 

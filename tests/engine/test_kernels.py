@@ -156,7 +156,7 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
             _batches_equal(a, b)
             assert len(a) > 0
         # The utilities the kernels computed as they chose are those of the chosen fields.
-        for batch in batches[1][1:]:
+        for batch in batches[1]:
             assert batch.utility is not None
             expected = numba_engine._utility(
                 batch.user, batch.listing, batch.trust, batch.quality, batch.memory

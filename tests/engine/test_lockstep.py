@@ -312,13 +312,15 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
-@pytest.mark.parametrize(("runs", "size"), [(1, 50), (3, 50), (3, 2000), (20, 50)])
+@pytest.mark.parametrize(
+    ("runs", "size"), [(1, 50), (1, 5000), (3, 50), (3, 2000), (20, 50), (12, 500)]
+)
 def test_per_entry_draws_follow_each_replications_order(  # type: ignore[no-untyped-def]
     city: graph.TrustGraph, runs, size
 ) -> None:
     """Entries of several replications in any order (one sorted run, a few long runs drawn
-    in turn, or short or many runs sorted first) get their replication's numbers in their
-    order."""
+    in turn, short runs or many long ones sorted first) get their replication's numbers in
+    their order."""
     engine = Engine(city, BASE, seed=SEEDS)
     rng = np.random.default_rng(runs)
     replication = np.concatenate([np.sort(rng.integers(0, 3, size)) for _ in range(runs)])
