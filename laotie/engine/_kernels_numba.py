@@ -330,17 +330,10 @@ def discovery_fields(  # type: ignore[no-untyped-def]
     stranger_trust,
     listing_promise,
     prices,
-    user,
-    listing,
-    trust,
-    memory,
-    quality,
-    ref_kind,
-    ref,
-    source,
-    utility,
+    out,
 ):
-    """The fields of the discovery exposures whose viewers are ``user`` (sitting at
+    """The fields (``out``, see :func:`_exposure`) of the discovery exposures whose viewers
+    are ``out``'s users (sitting at
     ``seat`` of the seat table ``seats``, see :func:`activity`) and posts ``ref`` (indices
     into ``posting``; replaced by where the viewer's tie to the creator lives), taken in
     ``order`` (sorted by creator and viewer, so that the look-ups of ties walk the
@@ -353,6 +346,7 @@ def discovery_fields(  # type: ignore[no-untyped-def]
     in_main, in_buffer, in_none = codes
     weights, listing_price = prices
     _, _, seat_factor, _, seat_bits = seats
+    user, ref = out[0], out[6]
     for j in range(len(order)):
         i = order[j]
         at = seat[i]
@@ -366,17 +360,36 @@ def discovery_fields(  # type: ignore[no-untyped-def]
             t, mem, code = buffer_trust[index], buffer_memory[index], in_buffer
         else:
             t, mem, code = stranger_trust, np.int8(0), in_none
-        item = featured[chosen]
-        listing[i] = item
-        trust[i] = t
-        memory[i] = mem
-        quality[i] = listing_promise[item]
-        ref_kind[i] = code
-        ref[i] = index
-        source[i] = seller
-        utility[i] = _utility(
-            weights, t, listing_promise[item], seat_factor[at], listing_price[item], mem
+        _exposure(
+            out,
+            i,
+            (viewer, featured[chosen], t, mem, code, index, seller),
+            weights,
+            seat_factor[at],
+            listing_promise,
+            listing_price,
         )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _exposure(  # type: ignore[no-untyped-def]
+    out, n, fields, weights, factor, listing_promise, listing_price
+):
+    """Write exposure ``n`` into ``out`` = (user, listing, trust, memory, quality, ref_kind,
+    ref, source, utility) from ``fields`` = (viewer, listing, trust, memory, ref_kind, ref,
+    source): the quality is the listing's promise, the utility :func:`_utility`'s with the
+    viewer's price ``factor``."""
+    user, listing, trust, memory, quality, ref_kind, ref, source, utility = out
+    viewer, item, t, mem, code, where, seller = fields
+    user[n] = viewer
+    listing[n] = item
+    trust[n] = t
+    memory[n] = mem
+    quality[n] = listing_promise[item]
+    ref_kind[n] = code
+    ref[n] = where
+    source[n] = seller
+    utility[n] = _utility(weights, t, listing_promise[item], factor, listing_price[item], mem)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -388,25 +401,21 @@ def _seen(  # type: ignore[no-untyped-def]
     rows, sellers, draws = candidates
     tie_user, tie_trust, tie_memory = ties
     weights, price_factor, listing_price = prices
-    user, listing, trust, memory, quality, ref_kind, ref, source, utility = out
     for i in range(len(rows)):
         seller = sellers[i]
         if draws[i] < rho[seller]:
             row = rows[i]
             viewer = tie_user[row]
-            item = listing_of[seller]
-            t, mem = tie_trust[row], tie_memory[row]
-            user[n] = viewer
-            listing[n] = item
-            trust[n] = t
-            memory[n] = mem
-            quality[n] = listing_promise[item]
-            ref_kind[n] = code
-            ref[n] = row
-            source[n] = seller
-            utility[n] = _utility(
-                weights, t, listing_promise[item], price_factor[viewer], listing_price[item], mem
+            fields = (
+                viewer,
+                listing_of[seller],
+                tie_trust[row],
+                tie_memory[row],
+                code,
+                row,
+                seller,
             )
+            _exposure(out, n, fields, weights, price_factor[viewer], listing_promise, listing_price)
             n += 1
     return n
 
@@ -416,8 +425,7 @@ def follow_fields(  # type: ignore[no-untyped-def]
     main, extra, rho, listing_of, follows, codes, listing_promise, prices, out
 ):
     """The follow exposures of :meth:`Engine._follow_exposures` from its candidates, written
-    in order into ``out`` (the fields user, listing, trust, memory, quality, ref_kind, ref,
-    source and utility); returns how many.
+    in order into ``out`` (see :func:`_exposure`); returns how many.
 
     ``main`` and ``extra`` are the awake followers' ties in the main arrays and in the
     buffer: (positions, posting sellers, uniforms); a tie's follower sees the post if its

@@ -147,6 +147,22 @@ class Batch:
     def concat(cls, batches: list[Batch]) -> Batch:
         return cls(**{f: np.concatenate([getattr(b, f) for b in batches]) for f in _FIELDS})
 
+    def kernel_fields(self) -> tuple[np.ndarray, ...]:
+        """The arrays a compiled kernel writes exposures into: user, listing, trust, memory,
+        quality, ref_kind, ref, source and utility (which must be set)."""
+        assert self.utility is not None
+        return (
+            self.user,
+            self.listing,
+            self.trust,
+            self.memory,
+            self.quality,
+            self.ref_kind,
+            self.ref,
+            self.source,
+            self.utility,
+        )
+
     def take(self, index: np.ndarray) -> Batch:
         return Batch(**{f: getattr(self, f)[index] for f in _FIELDS})
 
@@ -690,17 +706,7 @@ class Engine:
                 (REF_FOLLOW, REF_BUFFER),
                 m.listing_promise,
                 (k.weights(self.scenario.decision), m.price_factor, m.listing_price),
-                (
-                    out.user,
-                    out.listing,
-                    out.trust,
-                    out.memory,
-                    out.quality,
-                    out.ref_kind,
-                    out.ref,
-                    out.source,
-                    out.utility,
-                ),
+                out.kernel_fields(),
             )
             utility = out.utility[:n]
             out = out.take(slice(0, n))
@@ -859,15 +865,7 @@ class Engine:
             np.float32(self.scenario.creators.stranger_trust),
             m.listing_promise,
             (k.weights(self.scenario.decision), m.listing_price),
-            out.user,
-            out.listing,
-            out.trust,
-            out.memory,
-            out.quality,
-            out.ref_kind,
-            out.ref,
-            out.source,
-            out.utility,
+            out.kernel_fields(),
         )
         return out
 
