@@ -280,8 +280,6 @@ def discovery_picks(  # type: ignore[no-untyped-def]
     counts,
     u,
     cdf,
-    cdf_ptr,
-    post_ptr,
     post_of,
     posting,
     seat,
@@ -296,16 +294,15 @@ def discovery_picks(  # type: ignore[no-untyped-def]
     post (an index into ``posting``) into ``pick``, skipping a creator's view of its own
     post; returns how many were written.
 
-    ``cdf``: the replications' CDFs one after the other (replication r's from
-    ``cdf_ptr[r]``); the k-th step of replication r's is the post ``post_of[post_ptr[r] +
-    k]``."""
+    ``cdf``: one row per replication (its creator slots); slot k of replication r holds the
+    post ``post_of[r * cdf.shape[1] + k]``."""
+    width = cdf.shape[1]
     i = 0
     out = 0
     for r in range(len(counts)):
+        row = cdf[r]
         for _ in range(counts[r]):
-            chosen = post_of[
-                post_ptr[r] + _search_right(cdf, u[i], cdf_ptr[r], cdf_ptr[r + 1]) - cdf_ptr[r]
-            ]
+            chosen = post_of[r * width + _search_right(row, u[i], 0, width)]
             at = seat[i]
             viewer = active_users[at]
             i += 1

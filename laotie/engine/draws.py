@@ -105,9 +105,10 @@ class Uniforms:
 
 def choice_cdf(p: np.ndarray) -> np.ndarray:
     """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1),
-    in float64 as there (float32 weights would give a CDF of float32 steps)."""
-    cdf = np.asarray(p, dtype=np.float64).cumsum()
-    cdf /= cdf[-1]
+    in float64 as there (float32 weights would give a CDF of float32 steps); of each row,
+    along the last axis, for several distributions (each row as it would be alone)."""
+    cdf = np.asarray(p, dtype=np.float64).cumsum(axis=-1)
+    cdf /= cdf[..., -1:]
     return cdf
 
 

@@ -33,7 +33,15 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
-from .draws import CDF_BUCKETS, Uniforms, cdf_table, inverse_cdf, normal, poisson
+from .draws import (
+    CDF_BUCKETS,
+    Uniforms,
+    cdf_table,
+    choice_cdf,
+    inverse_cdf,
+    normal,
+    poisson,
+)
 from .information import InformationState
 from .market import Market, expand_rows
 
@@ -756,8 +764,7 @@ class Engine:
         if not counts.any():
             return Batch.empty(DISCOVERY)
         with np.errstate(divide="ignore", invalid="ignore"):
-            cdf = np.cumsum(weights / total[:, None], axis=1)
-            cdf /= cdf[:, -1:]
+            cdf = choice_cdf(weights / total[:, None])
         # The post of each creator slot (as an index into ``posting``).
         post_of = np.full(R * C, -1, np.int64)
         post_of[posting] = np.arange(len(posting))
@@ -829,13 +836,10 @@ class Engine:
         f = m.follows
         k = self._kernels
         out = Batch.zeros(len(seat), DISCOVERY)
-        rows = np.arange(self.replications + 1) * cdf.shape[1]
         n = k.discovery_picks(
             counts,
             u,
-            cdf.ravel(),
-            rows,
-            rows,
+            cdf,
             post_of,
             posting,
             seat,
