@@ -21,6 +21,62 @@ import math
 import numba
 import numpy as np
 
+# ---------------------------------------------------------------- random streams
+# numpy's SFC64 (numpy/random/src/sfc64/sfc64.h), step for step, so that a stream drawn here
+# gives the numbers of ``Generator(SFC64(seed))`` (draws.Uniforms; tests/engine/test_draws.py).
+# A state row is (s0, s1, s2, s3, has_uint32, uinteger), numpy's own state.
+
+_DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2**-53: numpy's next_double
+_FLOAT_UNIT = np.float32(1.0 / 16777216.0)  # 2**-24: numpy's next_float
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _sfc64(s0, s1, s2, s3):  # type: ignore[no-untyped-def]
+    """One step of SFC64: the output and the next state (all uint64, wrapping)."""
+    out = s0 + s1 + s3
+    rotated = (s2 << np.uint64(24)) | (s2 >> np.uint64(40))
+    s0 = s1 ^ (s1 >> np.uint64(11))
+    s1 = s2 + (s2 << np.uint64(3))
+    return out, s0, s1, rotated + out, s3 + np.uint64(1)
+
+
+@numba.njit(cache=True, nogil=True)
+def uniforms(state, counts, out):  # type: ignore[no-untyped-def]
+    """The next ``counts[r]`` doubles of each stream r (``Generator.random()``: the top 53
+    bits of an output times 2**-53), concatenated in ``out``; the states advance."""
+    i = 0
+    for r in range(len(counts)):
+        s0, s1, s2, s3 = state[r, 0], state[r, 1], state[r, 2], state[r, 3]
+        for _ in range(counts[r]):
+            x, s0, s1, s2, s3 = _sfc64(s0, s1, s2, s3)
+            out[i] = np.float64(np.int64(x >> np.uint64(11))) * _DOUBLE_UNIT
+            i += 1
+        state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s0, s1, s2, s3
+
+
+@numba.njit(cache=True, nogil=True)
+def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
+    """The next ``counts[r]`` float32 numbers of each stream r (``Generator.random(dtype=
+    np.float32)``: the top 24 bits of a 32-bit word times 2**-24, the words taken low half
+    first from one output, the high half kept for the next call), concatenated in ``out``."""
+    i = 0
+    for r in range(len(counts)):
+        s0, s1, s2, s3 = state[r, 0], state[r, 1], state[r, 2], state[r, 3]
+        has, word = state[r, 4], state[r, 5]
+        for _ in range(counts[r]):
+            if has:
+                x = word
+                has = np.uint64(0)
+            else:
+                v, s0, s1, s2, s3 = _sfc64(s0, s1, s2, s3)
+                x = v & np.uint64(0xFFFFFFFF)
+                word = v >> np.uint64(32)
+                has = np.uint64(1)
+            out[i] = np.float32(np.int64(x >> np.uint64(8))) * _FLOAT_UNIT
+            i += 1
+        state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s0, s1, s2, s3
+        state[r, 4], state[r, 5] = has, word
+
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]

@@ -9,6 +9,8 @@ search can use a look-up table.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -17,33 +19,45 @@ __all__ = [
     "Uniforms",
     "cdf_table",
     "choice_cdf",
+    "generator",
     "inverse_cdf",
     "normal",
     "poisson",
 ]
 
 
-class Uniforms:
-    """The uniform draws of one phase of R replications, each from its own generator.
+def generator(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The generator of one stream of the engine's day: numpy's SFC64 seeded by ``seed``
+    (the compiled kernels draw the same numbers with their own copy of SFC64)."""
+    return np.random.Generator(np.random.SFC64(seed))
 
-    ``take(counts)`` gives replication r the next ``counts[r]`` numbers of its generator,
-    exactly those ``rngs[r].random(counts[r])`` would give (a generator's doubles do not
-    depend on how the calls split them: each takes one 64-bit output), concatenated in
-    replication order. With several replications, small takes are served from numbers
-    drawn ahead, for every replication at once, at least ``block`` and twice the largest need
-    at a time, so that a day's many small draws cost a few array operations instead of a
-    generator call per replication; a large take (``direct`` numbers per replication on
-    average) copies what each replication has left and draws the rest in place, and one
-    replication always draws directly. A phase that takes its numbers here must
-    take all of them here (any other call on its generators would come between numbers
-    already drawn).
+
+class Uniforms:
+    """The uniform draws of one phase of R replications, each from its own stream
+    (:func:`generator` of its seed).
+
+    ``take(counts)`` gives replication r the next ``counts[r]`` numbers of its stream,
+    exactly those ``generator(seeds[r]).random(counts[r])`` would give (a generator's doubles
+    do not depend on how the calls split them: each takes one 64-bit output), concatenated in
+    replication order; ``take32`` does the same for float32 numbers (``random(dtype=
+    np.float32)``), and a phase uses one of the two.
+
+    With ``compiled``, the compiled kernels draw every take in one call, for all replications
+    (:func:`laotie.engine._kernels_numba.uniforms`, numpy's SFC64 step for step). Otherwise
+    numpy draws: with several replications, small takes are served from numbers drawn ahead,
+    for every replication at once, at least ``block`` and twice the largest need at a time,
+    so that a day's many small draws cost a few array operations instead of a generator call
+    per replication; a large take (``direct`` numbers per replication on average) copies what
+    each replication has left and draws the rest in place, and one replication always draws
+    directly. A phase that takes its numbers here must take all of them here (any other
+    call on its generators would come between numbers already drawn).
 
     Examples
     --------
-    >>> rngs = [np.random.default_rng(s) for s in (1, 2)]
-    >>> u = Uniforms(rngs).take(np.array([2, 3]))
-    >>> again = [np.random.default_rng(s) for s in (1, 2)]
-    >>> bool(np.array_equal(u, np.concatenate([again[0].random(2), again[1].random(3)])))
+    >>> seeds = [np.random.SeedSequence(s) for s in (1, 2)]
+    >>> u = Uniforms(seeds).take(np.array([2, 3]))
+    >>> alone = [generator(s) for s in seeds]
+    >>> bool(np.array_equal(u, np.concatenate([alone[0].random(2), alone[1].random(3)])))
     True
     """
 
@@ -52,15 +66,30 @@ class Uniforms:
     direct = 512
     """From this many numbers per replication (on average) a take draws in place."""
 
-    def __init__(self, rngs: list[np.random.Generator]) -> None:
-        self.rngs = rngs
-        R = len(rngs)
+    def __init__(self, seeds: list[np.random.SeedSequence], compiled: bool = False) -> None:
+        self.rngs = [generator(seed) for seed in seeds]
+        R = len(seeds)
+        self.compiled = compiled
+        # The compiled draws' states: numpy's (s0 .. s3, has_uint32, uinteger) per stream.
+        self._state = np.array(
+            [[*g.bit_generator.state["state"]["state"], 0, 0] for g in self.rngs], np.uint64
+        ).reshape(R, 6)
         self._pool = np.zeros((R, 0))
         self._next = np.zeros(R, np.int64)
+
+    @staticmethod
+    def _kernels() -> Any:
+        from . import _kernels_numba  # on use, so that an engine holds no module and pickles
+
+        return _kernels_numba
 
     def take(self, counts: np.ndarray) -> np.ndarray:
         """The next ``counts[r]`` uniforms of each replication r, in replication order."""
         counts = np.asarray(counts, np.int64)
+        if self.compiled:
+            out = np.empty(int(counts.sum()))
+            self._kernels().uniforms(self._state, counts, out)
+            return out
         if len(self.rngs) == 1:
             return self.rngs[0].random(int(counts[0]))
         n = int(counts.sum())
@@ -75,6 +104,22 @@ class Uniforms:
         at = np.arange(n) + np.repeat(start - (np.cumsum(counts) - counts), counts)
         self._next += counts
         return self._pool.ravel()[at]
+
+    def take32(self, counts: np.ndarray) -> np.ndarray:
+        """The next ``counts[r]`` float32 uniforms of each replication r, in replication
+        order (never drawn ahead: a phase that takes these takes nothing else)."""
+        counts = np.asarray(counts, np.int64)
+        out = np.empty(int(counts.sum()), np.float32)
+        if self.compiled:
+            self._kernels().uniforms32(self._state, counts, out)
+            return out
+        if self._pool.shape[1]:
+            raise RuntimeError("Uniforms.take32: this stream has doubles drawn ahead")
+        at = 0
+        for rng, k in zip(self.rngs, counts.tolist(), strict=True):
+            rng.random(dtype=np.float32, out=out[at : at + k])
+            at += k
+        return out
 
     def _take_in_place(self, counts: np.ndarray, n: int) -> np.ndarray:
         out = np.empty(n)

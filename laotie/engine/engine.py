@@ -80,9 +80,18 @@ _PHASES = (
     "information",
 )
 
-_UNIFORM_PHASES = ("posts", "follow", "discovery", "storefront", "wom", "decide", "outcomes")
+_UNIFORM_PHASES = (
+    "activity",
+    "posts",
+    "follow",
+    "discovery",
+    "storefront",
+    "wom",
+    "decide",
+    "outcomes",
+)
 """The phases whose every random number is a uniform taken from :class:`draws.Uniforms`
-(activity draws float32 uniforms, training and information draw otherwise)."""
+(activity's are float32; training and information draw otherwise)."""
 
 RUNS_DRAWN_IN_TURN = 8
 RUN_DRAWS_FROM = 4096
@@ -300,11 +309,17 @@ class Engine:
         # comparison share their random numbers wherever their rules agree.
         children = [dict(zip(_PHASES, day.spawn(len(_PHASES)), strict=True)) for _, day in spawned]
         self.rngs = {
-            phase: [np.random.default_rng(c[phase]) for c in children] for phase in _PHASES
+            phase: [np.random.default_rng(c[phase]) for c in children]
+            for phase in _PHASES
+            if phase not in _UNIFORM_PHASES
         }
-        # The day's phases draw only uniforms, through pools that draw ahead for lockstep
-        # replications (the same numbers as one call per replication; draws.Uniforms).
-        self._streams = {phase: Uniforms(self.rngs[phase]) for phase in _UNIFORM_PHASES}
+        # The day's phases draw only uniforms from SFC64 streams, all replications' in one
+        # call: with the kernels, compiled; else through pools that draw ahead for lockstep
+        # replications (the same numbers either way, as one call per replication gives).
+        self._streams = {
+            phase: Uniforms([c[phase] for c in children], compiled=self.backend == "numba")
+            for phase in _UNIFORM_PHASES
+        }
         m = self.market
         layout = m.layout
         self._nodes = layout.nodes
@@ -595,9 +610,7 @@ class Engine:
     def _activity(self) -> None:
         m = self.market
         users = m.layout.users
-        draws = np.empty(self.replications * users, np.float32)
-        for r, rng in enumerate(self.rngs["activity"]):
-            rng.random(dtype=np.float32, out=draws[r * users : (r + 1) * users])
+        draws = self._streams["activity"].take32(np.full(self.replications, users))
         if self._kernels is not None:
             if self._seats is None or len(self._seats[0]) < len(draws):
                 self._seats = (

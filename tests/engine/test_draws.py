@@ -12,6 +12,7 @@ from laotie.engine.draws import (
     Uniforms,
     cdf_table,
     choice_cdf,
+    generator,
     inverse_cdf,
     normal,
     poisson,
@@ -64,13 +65,29 @@ def test_float32_weights_draw_what_generator_choice_draws() -> None:
         np.testing.assert_array_equal(inverse_cdf(cdf, u, table), expected)
 
 
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+COMPILED = [False, pytest.param(True, marks=pytest.mark.skipif(not _has_numba(), reason="numba"))]
+
+
+@pytest.mark.parametrize("compiled", COMPILED)
 @pytest.mark.parametrize("replications", [1, 3, 8])
-def test_uniforms_are_each_generators_own_numbers_in_order(replications: int) -> None:
-    """Small takes (from the pool, refilled many times) and large ones (drawn in place)
-    give every replication exactly the numbers its own generator gives call by call."""
+def test_uniforms_are_each_generators_own_numbers_in_order(
+    replications: int, compiled: bool
+) -> None:
+    """Small takes (from the pool, refilled many times) and large ones (drawn in place), or
+    the compiled draws, give every replication exactly the numbers numpy's SFC64 generator
+    of its seed gives call by call."""
     sizes = np.random.default_rng(0)
-    pool = Uniforms([np.random.default_rng(s) for s in range(replications)])
-    alone = [np.random.default_rng(s) for s in range(replications)]
+    seeds = [np.random.SeedSequence(s) for s in range(replications)]
+    pool = Uniforms(seeds, compiled=compiled)
+    alone = [np.random.Generator(np.random.SFC64(s)) for s in seeds]
     for take in range(300):
         high = 2 * Uniforms.direct if take % 7 == 0 else 30
         counts = sizes.integers(0, high, replications)
@@ -78,6 +95,27 @@ def test_uniforms_are_each_generators_own_numbers_in_order(replications: int) ->
             [np.zeros(0)] + [g.random(int(k)) for g, k in zip(alone, counts, strict=True)]
         )
         np.testing.assert_array_equal(pool.take(counts), want)
+
+
+@pytest.mark.parametrize("compiled", COMPILED)
+def test_float32_uniforms_are_the_generators_own_and_keep_the_half_word(compiled: bool) -> None:
+    """float32 takes of odd sizes (each 64-bit output gives two numbers, the second kept for
+    the next take) are numpy's ``random(dtype=np.float32)`` call by call, also when a
+    stream mixes them with doubles (which skip the kept half)."""
+    sizes = np.random.default_rng(1)
+    seeds = [np.random.SeedSequence(s, spawn_key=(4,)) for s in range(5)]
+    streams = Uniforms(seeds, compiled=compiled)
+    alone = [generator(s) for s in seeds]
+    for take in range(200):
+        counts = sizes.integers(0, 40, len(seeds))
+        if compiled and take % 3 == 2:
+            got = streams.take(counts)
+            want = [g.random(int(k)) for g, k in zip(alone, counts, strict=True)]
+        else:
+            got = streams.take32(counts)
+            want = [g.random(int(k), dtype=np.float32) for g, k in zip(alone, counts, strict=True)]
+        assert got.dtype == want[0].dtype
+        np.testing.assert_array_equal(got, np.concatenate(want))
 
 
 def test_poisson_inverts_the_cdf() -> None:

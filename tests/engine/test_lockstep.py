@@ -15,6 +15,7 @@ import pytest
 
 from laotie import Engine, Scenario, graph
 from laotie.engine import lockstep_size
+from laotie.engine.draws import generator
 from laotie.engine.engine import _running_totals, replication_bytes
 from laotie.engine.market import Follows
 from laotie.errors import LaotieError, ScenarioError
@@ -325,9 +326,9 @@ def test_per_entry_draws_follow_each_replications_order(  # type: ignore[no-unty
     rng = np.random.default_rng(runs)
     replication = np.concatenate([np.sort(rng.integers(0, 3, size)) for _ in range(runs)])
     got = engine._draws("wom", replication)
-    # A replication's word-of-mouth stream: the day's child of its seed, phase 5 of 10.
+    # A replication's word-of-mouth stream: SFC64 of the day's child of its seed, phase 5 of 10.
     fresh = [np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key) for s in SEEDS]
-    alone = [np.random.default_rng(s.spawn(2)[1].spawn(10)[5]) for s in fresh]
+    alone = [generator(s.spawn(2)[1].spawn(10)[5]) for s in fresh]
     want = np.empty(len(replication))
     for r, g in enumerate(alone):
         want[replication == r] = g.random(int((replication == r).sum()))
