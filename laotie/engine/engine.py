@@ -152,13 +152,16 @@ class Batch:
         return cls(**values)
 
     @classmethod
-    def zeros(cls, n: int, channel: int) -> Batch:
-        """``n`` exposures of ``channel`` with every other field 0 (to be filled in)."""
-        return cls.make(n, channel, **dict.fromkeys(_FIELDS[2:], 0), user=0)
+    def blank(cls, n: int, channel: int) -> Batch:
+        """``n`` exposures of ``channel`` whose other fields and ``utility`` are left
+        unwritten, for a compiled kernel that writes every one of them."""
+        values = {f: np.empty(n, dtype) for f, dtype in zip(_FIELDS, _DTYPES, strict=True)}
+        values["channel"].fill(channel)
+        return cls(**values, utility=np.empty(n))
 
     @classmethod
     def empty(cls, channel: int) -> Batch:
-        return cls.zeros(0, channel)
+        return cls.make(0, channel, **dict.fromkeys(_FIELDS[2:], 0), user=0)
 
     @classmethod
     def concat(cls, batches: list[Batch]) -> Batch:
@@ -483,6 +486,8 @@ class Engine:
             return self._uniforms(phase, np.array([len(replication)]))
         # Runs of entries sorted by replication (a few days' batches, say) draw run by run.
         starts = np.flatnonzero(replication[1:] < replication[:-1]) + 1
+        if len(starts) == 0:
+            return self._uniforms(phase, np.bincount(replication, minlength=R))
         if len(starts) < RUNS_DRAWN_IN_TURN and len(replication) >= RUN_DRAWS_FROM:
             runs = np.split(replication, starts)
             return np.concatenate(
@@ -716,8 +721,7 @@ class Engine:
         listing_of[posting] = featured
         if self._kernels is not None:
             k = self._kernels
-            out = Batch.zeros(len(main) + len(extra), FOLLOW)
-            out.utility = np.empty(len(out))
+            out = Batch.blank(len(main) + len(extra), FOLLOW)
             n = k.follow_fields(
                 (main, seller_main, u_main),
                 (extra, seller_extra, u_extra),
@@ -848,7 +852,7 @@ class Engine:
         m = self.market
         f = m.follows
         k = self._kernels
-        out = Batch.zeros(len(seat), DISCOVERY)
+        out = Batch.blank(len(seat), DISCOVERY)
         n = k.discovery_picks(
             counts,
             u,
@@ -903,9 +907,8 @@ class Engine:
         u = self._uniforms("storefront", counts * (3 + s.comparisons)).reshape(n, -1)
         if self._kernels is not None:
             # The kernel fills every field but the channel and where trust lives.
-            out = Batch.zeros(n, STOREFRONT)
-            out.ref_kind[:] = REF_STOREFRONT
-            out.utility = np.empty(n)
+            out = Batch.blank(n, STOREFRONT)
+            out.ref_kind.fill(REF_STOREFRONT)
             self._kernels.storefront(
                 counts,
                 u,
