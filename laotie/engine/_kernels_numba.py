@@ -242,6 +242,23 @@ def _quotient(node, nodes, inverse):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
+def sorted_counts(ids, size, inverse, counts):  # type: ignore[no-untyped-def]
+    """Whether the replications ``ids // size`` (``inverse`` = 1 / size) never decrease;
+    if so, ``counts`` (zeros on entry) gets the number of entries of each."""
+    last = 0
+    start = 0
+    for i in range(len(ids)):
+        r = _quotient(ids[i], size, inverse)
+        if r != last:
+            if r < last:
+                return False
+            counts[last] += i - start
+            last, start = r, i
+    counts[last] += len(ids) - start
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def day_counts(  # type: ignore[no-untyped-def]
     nodes, exposure_users, order_channel, order_user, values, row_bits, flags, out, distinct
 ):

@@ -477,13 +477,19 @@ class Engine:
         next ``counts[r]`` numbers of its own stream of ``phase``."""
         return self._streams[phase].take(counts)
 
-    def _draws(self, phase: str, replication: np.ndarray) -> np.ndarray:
-        """One uniform per entry for entries of the given replications (in any order):
-        replication r's entries get, in their order, the numbers its stream would give a run
-        of it alone."""
+    def _draws(self, phase: str, ids: np.ndarray, size: int = 1) -> np.ndarray:
+        """One uniform per entry for entries of replications ``ids // size`` (stacked ids
+        of something each replication has ``size`` of; in any order): replication r's
+        entries get, in their order, the numbers its stream would give a run of it alone."""
         R = self.replications
         if R == 1:
-            return self._uniforms(phase, np.array([len(replication)]))
+            return self._uniforms(phase, np.array([len(ids)]))
+        if self._kernels is not None:
+            # Most days' entries come sorted by replication: counted in one pass.
+            counts = np.zeros(R, np.int64)
+            if self._kernels.sorted_counts(ids, size, 1.0 / size, counts):
+                return self._uniforms(phase, counts)
+        replication = ids // size if size > 1 else ids
         # Runs of entries sorted by replication (a few days' batches, say) draw run by run.
         starts = np.flatnonzero(replication[1:] < replication[:-1]) + 1
         if len(starts) == 0:
@@ -715,8 +721,8 @@ class Engine:
         )
         rho = self._reach(posting, active_followers)
         C = max(m.layout.creators, 1)
-        u_main = self._draws("follow", seller_main // C)
-        u_extra = self._draws("follow", seller_extra // C)
+        u_main = self._draws("follow", seller_main, C)
+        u_extra = self._draws("follow", seller_extra, C)
         listing_of = np.zeros(m.n_creators, np.int64)
         listing_of[posting] = featured
         if self._kernels is not None:
@@ -896,7 +902,7 @@ class Engine:
         S = m.layout.storefronts
         active = self._active_bounds
         n_active = np.diff(active)
-        counts = np.array([round(s.impressions_per_active * k) for k in n_active], np.int64)
+        counts = np.round(s.impressions_per_active * n_active).astype(np.int64)
         n = int(counts.sum())
         if n == 0:
             return Batch.empty(STOREFRONT)
@@ -1071,7 +1077,7 @@ class Engine:
         # parts' concatenation without sorting it.
         candidates = []
         for e in parts:
-            draws = self._draws("decide", e.user // self._nodes)
+            draws = self._draws("decide", e.user, self._nodes)
             if self._kernels is not None:
                 chosen = np.empty(len(e), np.int64)
                 n = self._kernels.candidates(draws, self._kernel_utilities(e), chosen)

@@ -257,6 +257,29 @@ def test_compiled_searches_are_numpy_searchsorted() -> None:
                 assert k._inverse_cdf(cdf, low, high, 1, u) == expected
 
 
+def test_sorted_counts_counts_runs_and_refuses_descents() -> None:
+    # Entries sorted by replication (ids // size, with empty replications between, at the
+    # ends and none at all) are counted as bincount counts them; a single descent anywhere
+    # (also at the last entry) is reported, whatever was counted before.
+    from laotie.engine import _kernels_numba as k
+
+    rng = np.random.default_rng(2)
+    for size in (1, 7, 10_000, 2**31 // 64):
+        for n in (0, 1, 2, 50, 5000):
+            ids = np.sort(rng.integers(0, 64 * size, n)).astype(np.int64)
+            counts = np.zeros(64, np.int64)
+            assert k.sorted_counts(ids, size, 1.0 / size, counts)
+            np.testing.assert_array_equal(counts, np.bincount(ids // size, minlength=64))
+            if n and ids[-1] // size > ids[0] // size:
+                swapped = ids.copy()
+                swapped[[0, -1]] = swapped[[-1, 0]]
+                bad_ones = [swapped]
+                if ids[-2] // size > ids[0] // size:  # the last entry back to the first's
+                    bad_ones.append(np.append(ids[:-1], ids[0]))
+                for bad in bad_ones:
+                    assert not k.sorted_counts(bad, size, 1.0 / size, np.zeros(64, np.int64))
+
+
 def test_backend_from_the_environment_and_pickling(
     city: graph.TrustGraph, monkeypatch: pytest.MonkeyPatch
 ) -> None:
