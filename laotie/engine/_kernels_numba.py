@@ -245,15 +245,17 @@ def _quotient(node, nodes, inverse):  # type: ignore[no-untyped-def]
 def sorted_counts(ids, size, inverse, counts):  # type: ignore[no-untyped-def]
     """Whether the replications ``ids // size`` (``inverse`` = 1 / size) never decrease;
     if so, ``counts`` (zeros on entry) gets the number of entries of each."""
-    last = 0
-    start = 0
+    last, start = 0, 0
+    low, high = 0, size  # the ids of replication ``last``
     for i in range(len(ids)):
-        r = _quotient(ids[i], size, inverse)
-        if r != last:
+        if ids[i] < low or ids[i] >= high:
+            r = _quotient(ids[i], size, inverse)
             if r < last:
                 return False
             counts[last] += i - start
             last, start = r, i
+            low = r * size
+            high = low + size
     counts[last] += len(ids) - start
     return True
 
@@ -304,14 +306,20 @@ def day_counts(  # type: ignore[no-untyped-def]
             touched[n_touched] = node
             n_touched += 1
         flags[node] |= np.uint8(1 << (4 + c))
+    # Each replication's histogram of flag bytes (one increment per node, instead of one
+    # per row and node), then the rows' distinct users from the histogram.
+    histogram = np.zeros((distinct.shape[0], 256), np.int64)
     for i in range(n_touched):
         node = touched[i]
-        held = flags[node]
+        histogram[_quotient(node, nodes, inverse), flags[node]] += 1
         flags[node] = 0
-        r = _quotient(node, nodes, inverse)
-        for row in range(len(row_bits)):
-            distinct[r, row, 0] += (held & row_bits[row]) != 0
-            distinct[r, row, 1] += (held & (row_bits[row] << 4)) != 0
+    for r in range(distinct.shape[0]):
+        for held in range(1, 256):
+            count = histogram[r, held]
+            if count:
+                for row in range(len(row_bits)):
+                    distinct[r, row, 0] += count * ((held & row_bits[row]) != 0)
+                    distinct[r, row, 1] += count * ((held & (row_bits[row] << 4)) != 0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
