@@ -581,6 +581,58 @@ def budgets(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
+def wom_counts(rec_user, indptr, nodes, counts):  # type: ignore[no-untyped-def]
+    """The listener ties of the recommenders ``rec_user`` (stacked ids), added to their
+    replications' ``counts``: the word-of-mouth draws of the day (one per tie)."""
+    inverse = 1.0 / nodes
+    for j in range(len(rec_user)):
+        node = rec_user[j]
+        r = _quotient(node, nodes, inverse)
+        local = node - r * nodes
+        counts[r] += indptr[local + 1] - indptr[local]
+
+
+@numba.njit(cache=True, nogil=True)
+def wom_exposures(recs, listeners, nodes, active, u, first, prob, ref_social, out):  # type: ignore[no-untyped-def]
+    """The word-of-mouth exposures of :meth:`Engine._wom_exposures`: each recommendation
+    (``recs`` = user, listing, experienced quality) reaches each listener tie of its
+    recommender with one draw of the tie's replication (``u[first[r]]``, ``first[r]``
+    advancing), and is heard if the listener is active and the draw below ``prob``. Writes
+    the heard ones into ``out`` (user, listing, trust, memory, quality clipped to [0, 1],
+    ref_kind, ref: the tie's position in the stacked ``listeners`` arrays, source; not the
+    utility); returns how many. ``listeners`` = (indptr, listener, trust, memory, ties per
+    replication)."""
+    rec_user, rec_listing, rec_quality = recs
+    indptr, listener, tie_trust, tie_memory, n_ties = listeners
+    user, listing, trust, memory, quality, ref_kind, ref, source, _ = out
+    inverse = 1.0 / nodes
+    zero, one = np.float32(0.0), np.float32(1.0)
+    n = 0
+    for j in range(len(rec_user)):
+        node = rec_user[j]
+        r = _quotient(node, nodes, inverse)
+        local = node - r * nodes
+        q = rec_quality[j]
+        q = zero if q < zero else (one if q > one else q)  # np.clip (NaN stays NaN)
+        for row in range(indptr[local], indptr[local + 1]):
+            draw = u[first[r]]
+            first[r] += 1
+            hearer = listener[row] + r * nodes
+            if active[hearer] and draw < prob:
+                position = row + r * n_ties
+                user[n] = hearer
+                listing[n] = rec_listing[j]
+                trust[n] = tie_trust[position]
+                memory[n] = tie_memory[position]
+                quality[n] = q
+                ref_kind[n] = ref_social
+                ref[n] = position
+                source[n] = node
+                n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
 def activity(draws, p_active, users, active, out, viewer, seats):  # type: ignore[no-untyped-def]
     """Today's active users (:meth:`Engine._activity`): the users whose draw is below
     their activity probability, in order, into ``out``, and every user's flag in ``active``

@@ -1007,6 +1007,8 @@ class Engine:
             return Batch.empty(WOM)
         lis = m.listeners
         n = self._nodes
+        if self._kernels is not None:
+            return self._wom_kernel(recs)
         replication = recs.user.astype(np.int64) // n
         # The graph's structure is shared: a replication's ties are offset in trust and memory.
         position, owner = expand_rows(lis.indptr, recs.user - replication * n)
@@ -1026,6 +1028,30 @@ class Engine:
             ref=position,
             source=recs.user[owner],
         )
+
+    def _wom_kernel(self, recs: Batch) -> Batch:
+        """:meth:`_wom_exposures` of the live recommendations ``recs`` by the compiled
+        kernels: the same draws (one per listener tie, each replication's in order)."""
+        k = self._kernels
+        lis = self.market.listeners
+        n = self._nodes
+        counts = np.zeros(self.replications, np.int64)
+        k.wom_counts(recs.user, lis.indptr, n, counts)
+        u = self._uniforms("wom", counts)
+        first = np.cumsum(counts) - counts
+        out = Batch.blank(int(counts.sum()), WOM)
+        heard = k.wom_exposures(
+            (recs.user, recs.listing, recs.quality),
+            (lis.indptr, lis.listener, lis.trust, lis.memory, lis.n_ties),
+            n,
+            self.active,
+            u,
+            first,
+            self.scenario.word_of_mouth.prob,
+            REF_SOCIAL,
+            out.kernel_fields(),
+        )
+        return out.take(slice(0, heard))  # without utilities: the decisions compute them
 
     # ------------------------------------------------------------------ decisions
     def _utility(

@@ -139,6 +139,7 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
     # Three more days' exposures, field by field (dtypes too), each day's built outside
     # the step (the step that follows draws its own).
     kinds = set()
+    heard = 0
     for _ in range(3):
         batches = []
         for engine in engines:
@@ -149,20 +150,22 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
                     engine._follow_exposures(posting, featured),
                     engine._discovery_exposures(posting, featured),
                     engine._storefront_exposures(),
+                    engine._wom_exposures(),
                 )
             )
             engine.step()
         for a, b in zip(*batches, strict=True):
             _batches_equal(a, b)
-            assert len(a) > 0
+        assert all(len(batch) for batch in batches[0][:3])
+        heard += len(batches[0][3])
         # The utilities the kernels computed as they chose are those of the chosen fields.
-        for batch in batches[1]:
+        for batch in batches[1][:3]:
             assert batch.utility is not None
             expected = numba_engine._utility(
                 batch.user, batch.listing, batch.trust, batch.quality, batch.memory
             )
             np.testing.assert_array_equal(batch.utility, expected)
-        _follow, discovery, store = batches[0]
+        _follow, discovery, store, _wom = batches[0]
         kinds |= set(np.unique(discovery.ref_kind).tolist())
         if case == "storefront_memory_no_comparisons":
             # The memory branch was taken: shoppers remember storefronts, well and badly.
@@ -172,8 +175,10 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
         blocked = np.array(numpy_engine._history)[..., COUNTS.index("budget_blocked")]
         assert blocked.sum() > 0
     if case == "follows_word_of_mouth_producers":
-        # Discovery found viewers' ties in the main arrays, in the buffer and nowhere.
+        # Discovery found viewers' ties in the main arrays, in the buffer and nowhere; word
+        # of mouth was heard.
         assert kinds == {REF_NONE, REF_FOLLOW, REF_BUFFER}
+        assert heard > 0
     for engine in engines:
         engine.close()
 
