@@ -536,11 +536,19 @@ def candidates(draws, utility, out):  # type: ignore[no-untyped-def]
     """The exposures whose draw is below their purchase probability (:meth:`Engine._decide`):
     their indices, in order, into ``out``; returns how many. The probability is
     ``scipy.special.expit``'s, ``1 / (1 + exp(-utility))`` with the same libm ``exp``, so the
-    bits are the same (a test compares them, extremes and NaN included)."""
+    bits are the same (a test compares them, extremes and NaN included).
+
+    Most draws are refused without ``exp``: since exp(-x) >= 1 - x, the probability is at
+    most 1 / (2 - x) for x < 1, and a draw at least that (with a margin of 1e-9, far above
+    the rounding of either side) is not below the probability."""
     n = 0
     for i in range(len(draws)):
+        x = utility[i]
+        draw = draws[i]
         out[n] = i
-        n += draws[i] < 1.0 / (1.0 + math.exp(-utility[i]))
+        if x < 1.0 and draw * (2.0 - x) >= 1.000000001:
+            continue
+        n += draw < 1.0 / (1.0 + math.exp(-x))
     return n
 
 
