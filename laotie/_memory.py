@@ -10,9 +10,30 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from .errors import LaotieError
 
-__all__ = ["available_bytes", "cgroup_room", "check_fits"]
+__all__ = ["available_bytes", "cgroup_room", "check_fits", "touch"]
+
+PAGE = 4096
+"""The page size the operating system maps memory in (at least)."""
+
+
+def touch(*arrays: np.ndarray) -> None:
+    """Write one byte of every page of each (contiguous) array, with the value it holds.
+
+    The pages of a large ``np.zeros`` array are mapped lazily: the operating system zeroes a
+    page (or a 2 MB huge page at once) on its first write. State arrays that a run writes
+    here and there would otherwise take those faults during its first weeks, in bursts;
+    touched at set-up, their cost is paid where the memory is allocated.
+    """
+    for array in arrays:
+        if not array.flags.c_contiguous:
+            raise ValueError("touch: the arrays must be contiguous (a copy would be touched)")
+        data = array.reshape(-1).view(np.uint8)
+        data[::PAGE] |= 0  # a write (numpy skips assigning an array to itself)
+
 
 ENVIRONMENT = "LAOTIE_MEMORY_CHECK"
 

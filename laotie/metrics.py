@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ._memory import touch
+
 __all__ = [
     "CHANNELS",
     "COLUMNS",
@@ -106,6 +108,7 @@ class DayCounter:
         self._replications = max(1, n_nodes // max(self._nodes, 1))
         # Scratch flags per node: bit c (exposed in channel c), bit 4 + c (ordered in it).
         self._flags = np.zeros(n_nodes, dtype=np.uint8)
+        touch(self._flags)  # mapped now, not on the first days' writes
 
     def count(
         self,

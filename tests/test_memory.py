@@ -83,3 +83,31 @@ def test_an_engine_that_cannot_fit_is_refused(
         Engine(g, scenario, seed=[1, 2, 3])
     monkeypatch.setattr(_memory, "available_bytes", lambda: None)  # unknown: no check
     assert Engine(g, scenario, seed=np.arange(3)).replications == 3
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * _memory.PAGE
+
+
+def test_touch_maps_the_pages_and_keeps_the_values() -> None:
+    rng = np.random.default_rng(0)
+    arrays = [
+        rng.random((300, 7)),
+        rng.integers(-5, 5, 10_001).astype(np.int8),
+        rng.random(9) < 0.5,
+    ]
+    copies = [a.copy() for a in arrays]
+    _memory.touch(*arrays)
+    for array, copy in zip(arrays, copies, strict=True):
+        np.testing.assert_array_equal(array, copy)
+    with pytest.raises(ValueError, match="contiguous"):
+        _memory.touch(np.zeros((10, 10))[:, ::2])
+    if not Path("/proc/self/statm").exists():
+        pytest.skip("resident memory is read from /proc (Linux)")
+    # 64 MB of zeros are not resident until written; touched, all of them are.
+    zeros = np.zeros(64 << 20, np.uint8)
+    before = _resident_bytes()
+    _memory.touch(zeros)
+    assert _resident_bytes() - before >= 60 << 20
+    assert not zeros.any()

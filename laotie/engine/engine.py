@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import expit
 
 from .._compiled import resolve_backend
-from .._memory import check_fits
+from .._memory import check_fits, touch
 from .._random import SeedLike, as_seed_sequence
 from ..errors import LaotieError, ScenarioError
 from ..graph._core import FOLLOW as FOLLOW_LAYER
@@ -369,6 +369,16 @@ class Engine:
         # user, in the order of ``active_users`` (written by the activity kernel).
         self._seats: tuple[np.ndarray, ...] | None = None
         self._active_scratch = np.zeros(0, np.int32)
+        # The state arrays the days write here and there, mapped now (see _memory.touch).
+        touch(
+            self.spent,
+            self.ever_ordered,
+            self.month_flags,
+            self.active,
+            m.listeners.memory,
+            m.storefront_memory,
+            m.has_storefront_memory,
+        )
 
     @property
     def _kernels(self) -> Any:
@@ -615,8 +625,16 @@ class Engine:
                 for name, (again_r, bought_r) in rates.items():
                     record[name] = again_r[r] / bought_r[r] if bought_r[r] else float("nan")
                 self._repurchase[r].append(record)
+        # The two months' flags swap buffers (a new zeroed array would be mapped page by
+        # page during the month, see _memory.touch).
+        previous = self.last_month_flags
         self.last_month_flags = self.month_flags
-        self.month_flags = np.zeros_like(self.month_flags)
+        if previous is None:
+            self.month_flags = np.zeros_like(self.month_flags)
+            touch(self.month_flags)
+        else:
+            previous.fill(0)
+            self.month_flags = previous
 
     def _activity(self) -> None:
         m = self.market
@@ -709,12 +727,9 @@ class Engine:
             awake = self.active[f.user[rows]]
             main = rows[awake]
             seller_main = posting[owner[awake]]
-        if len(f.buffer_user):
-            posting_node = np.zeros(m.n_nodes, bool)
-            posting_node[m.creator_node[posting]] = True
-            extra = np.flatnonzero(posting_node[f.buffer_creator] & self.active[f.buffer_user])
-        else:
-            extra = np.zeros(0, np.int64)
+        extra = np.flatnonzero(
+            np.isin(f.buffer_creator, m.creator_node[posting]) & self.active[f.buffer_user]
+        )
         seller_extra = m.seller_of_node[f.buffer_creator[extra]]
         active_followers = np.bincount(
             np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
