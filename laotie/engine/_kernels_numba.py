@@ -79,28 +79,26 @@ def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
 
 
 _LINEAR_SEARCH = 64
-"""Ranges up to this long are searched by counting: every comparison at once (vector
-instructions), instead of a binary search's chain of dependent loads (3x faster at 46)."""
+"""A search halves its range down to this length, then counts: every comparison of the
+last steps at once (vector instructions, cache lines fetched together) instead of a chain of
+dependent loads (a pick among 46 creator slots: 31 to 12 ns)."""
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
     """``lo + cdf[lo:hi].searchsorted(u, side="right")``, without branches on the data
-    (selects, which a processor does not mispredict as it does a search's branches; a short
-    range counts its entries <= u, which for a sorted range is the same)."""
+    (selects, which a processor does not mispredict as it does a search's branches). The
+    answer stays within [lo, lo + n]; once n is short, it is lo plus the count of entries
+    <= u in [lo, lo + n), which for a sorted range is the same."""
     n = hi - lo
-    if n <= 0:
-        return lo
-    if n <= _LINEAR_SEARCH:
-        count = 0
-        for j in range(lo, hi):
-            count += cdf[j] <= u
-        return lo + count
-    while n > 1:
+    while n > _LINEAR_SEARCH:
         half = n >> 1
         lo = lo + half if cdf[lo + half] <= u else lo
         n -= half
-    return lo + (1 if cdf[lo] <= u else 0)
+    count = 0
+    for j in range(lo, lo + n):
+        count += cdf[j] <= u
+    return lo + count
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -335,21 +333,17 @@ def day_counts(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
-    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects or, in a short
-    range, by counting the keys below ``key`` (see :func:`_search_right`)."""
+    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects, then counting
+    the keys below ``key`` in a short range (see :func:`_search_right`)."""
     n = hi - lo
-    if n <= 0:
-        return lo
-    if n <= _LINEAR_SEARCH:
-        count = 0
-        for j in range(lo, hi):
-            count += keys[j] < key
-        return lo + count
-    while n > 1:
+    while n > _LINEAR_SEARCH:
         half = n >> 1
         lo = lo + half if keys[lo + half] < key else lo
         n -= half
-    return lo + (1 if keys[lo] < key else 0)
+    count = 0
+    for j in range(lo, lo + n):
+        count += keys[j] < key
+    return lo + count
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
