@@ -1,0 +1,119 @@
+"""Where a day's time goes: each phase of ``Engine.step`` timed, numpy path beside the compiled
+kernels, in one run (docs/performance.md, the per-phase tables).
+
+``python -m benchmarks.phases`` times 64 lockstep replications of 10,000 residents (per
+replication-day, the best of 5 engines over days 5-44) and the whole city (one engine, days
+3-10, per day); ``--quick`` only the 10,000-resident rows with fewer days. Each phase method of
+the engine is wrapped in a ``perf_counter`` timer; "the rest" is the day minus the phases.
+One thread, so that the phases do not overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from laotie import Engine, Scenario, graph
+from laotie.errors import LaotieError
+
+PHASES = {
+    "storefront": ("_storefront_exposures",),
+    "discovery": ("_discovery_exposures",),
+    "follow": ("_follow_exposures",),
+    "decisions": ("_decide",),
+    "day counts": ("count",),
+    "activity": ("_activity",),
+    "word of mouth": ("_wom_exposures",),
+    "outcomes": ("_outcomes",),
+}
+"""The rows of the table and the methods they time (``count`` is the day counter's)."""
+
+
+def _timed(engine: Engine, totals: Counter[str]) -> None:
+    """Wrap the engine's phase methods (on the instance) so that they add to ``totals``."""
+
+    def wrap(owner: Any, name: str, row: str) -> None:
+        method: Callable[..., Any] = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                totals[row] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+
+    for row, (name,) in PHASES.items():
+        wrap(engine._counter if name == "count" else engine, name, row)
+
+
+def measure(
+    city: graph.TrustGraph,
+    scenario: Scenario,
+    replications: int,
+    backend: str,
+    days: tuple[int, int],
+    repeat: int,
+) -> dict[str, float]:
+    """Seconds per replication-day of each phase and of the day, for the engine whose day
+    was fastest of ``repeat`` (set up afresh each time, days ``days[0] .. days[1] - 1``)."""
+    seeds = [np.random.SeedSequence(1, spawn_key=(r,)) for r in range(replications)]
+    best: dict[str, float] | None = None
+    for _ in range(repeat):
+        engine = Engine(city, scenario, seed=seeds, threads=1, backend=backend)
+        engine.run(days[0])
+        totals: Counter[str] = Counter()
+        _timed(engine, totals)
+        start = time.perf_counter()
+        engine.run(days[1] - days[0])
+        day = time.perf_counter() - start
+        scale = 1 / ((days[1] - days[0]) * replications)
+        row = {name: totals[name] * scale for name in PHASES}
+        row["the rest"] = (day - sum(totals.values())) * scale
+        row["day"] = day * scale
+        engine.close()
+        if best is None or row["day"] < best["day"]:
+            best = row
+    assert best is not None
+    return best
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Print the per-phase table (ms per day, per replication-day in lockstep)."""
+    setups = [(10_000, 64, (5, 25) if quick else (5, 45), 2 if quick else 5)]
+    if not quick:
+        setups.append((2_540_000, 1, (3, 11), 1))
+    columns = []
+    for residents, replications, days, repeat in setups:
+        scenario = Scenario.preset("mudanjiang", scale=residents / 2_540_000)
+        city = graph.city(scenario.city, seed=1)
+        for backend in ("numpy", "numba"):
+            try:
+                figures = measure(city, scenario, replications, backend, days, repeat)
+            except LaotieError as error:  # numba not installed
+                print(f"{backend}: {error}")
+                continue
+            label = f"{residents:,} x {replications}, {backend}"
+            columns.append({"label": label, **figures})
+    rows = [*PHASES, "the rest", "day"]
+    print("ms per day (per replication-day with R > 1), one thread")
+    print(f"{'phase':<15}" + "".join(f"{c['label']:>26}" for c in columns))
+    for name in rows:
+        print(f"{name:<15}" + "".join(f"{1000 * c[name]:>26.4f}" for c in columns))
+    return columns
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 residents only, fewer days")
+    run(parser.parse_args().quick)
+
+
+if __name__ == "__main__":
+    main()
