@@ -371,6 +371,7 @@ def discovery_picks(  # type: ignore[no-untyped-def]
     counts,
     u,
     cdf,
+    table,
     post_of,
     posting,
     seat,
@@ -386,14 +387,20 @@ def discovery_picks(  # type: ignore[no-untyped-def]
     post; returns how many were written.
 
     ``cdf``: one row per replication (its creator slots); slot k of replication r holds the
-    post ``post_of[r * cdf.shape[1] + k]``."""
+    post ``post_of[r * cdf.shape[1] + k]``. ``table``: the rows' look-up tables (low, high;
+    :func:`_inverse_cdf`), or two arrays of no columns to search the rows directly."""
     width = cdf.shape[1]
+    low, high = table
     i = 0
     out = 0
     for r in range(len(counts)):
         row = cdf[r]
         for _ in range(counts[r]):
-            chosen = post_of[r * width + _search_right(row, u[i], 0, width)]
+            if low.shape[1]:
+                slot = _inverse_cdf(cdf, low, high, r, u[i])
+            else:
+                slot = _search_right(row, u[i], 0, width)
+            chosen = post_of[r * width + slot]
             at = seat[i]
             viewer = active_users[at]
             i += 1

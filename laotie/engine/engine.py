@@ -101,6 +101,10 @@ replication draw run by run; others are sorted by replication first."""
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
 
+DISCOVERY_TABLES_FROM = 256
+"""Creator slots per replication from which compiled discovery searches its CDFs through
+look-up tables (below, the searches are short)."""
+
 SORTED_LOOKUPS_FROM = 1 << 20
 """Follow ties from which the compiled discovery looks viewers' ties up in sorted order."""
 
@@ -874,10 +878,18 @@ class Engine:
         f = m.follows
         k = self._kernels
         out = Batch.blank(len(seat), DISCOVERY)
+        # Wide rows (a large city's creators) are searched through look-up tables, built
+        # for the day: a search of thousands of slots takes a chain of dependent loads.
+        if cdf.shape[1] > DISCOVERY_TABLES_FROM:
+            tables = [cdf_table(row) for row in cdf]
+            table = tuple(np.stack([t[j] for t in tables]) for j in (0, 1))
+        else:
+            table = (np.zeros((len(cdf), 0), np.int64),) * 2
         n = k.discovery_picks(
             counts,
             u,
             cdf,
+            table,
             post_of,
             posting,
             seat,

@@ -118,9 +118,11 @@ def test_numba_kernels_equal_the_numpy_path(  # type: ignore[no-untyped-def]
     scenario = BASE.replace(**CASES[case]) if CASES[case] else BASE
     if case == "follows_word_of_mouth_producers":
         # New follows stay in the buffer, so that discovery finds ties there too; and the
-        # look-ups go in sorted order, as they do in large cities.
+        # look-ups go in sorted order and the posts are found through look-up tables, as
+        # they are in large cities.
         monkeypatch.setattr(Follows, "merge_floor", 10**9)
         monkeypatch.setattr(engine_module, "SORTED_LOOKUPS_FROM", 0)
+        monkeypatch.setattr(engine_module, "DISCOVERY_TABLES_FROM", 0)
     # The compiled engine with two threads (storefront and word of mouth beside follow and
     # discovery), the numpy one with one.
     engines = [
