@@ -137,20 +137,23 @@ def _run_group(
     graph, scenario, seeds, first, common = task
     start = time.perf_counter()
     engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
+    set_up = time.perf_counter()
     for _ in range(common["days"]):
         engine.step()
         if bar is not None:
             bar.update(len(seeds))
     engine.close()
-    seconds = time.perf_counter() - start
+    end = time.perf_counter()
     results = []
     for r in range(len(seeds)):
         info = {
             "days": common["days"],
             "replication": first + r,
             "graph_seconds": common["graph_seconds"],
-            # The engine's time, shared equally by the replications it ran in lockstep.
-            "simulation_seconds": seconds / len(seeds),
+            # The engine's set-up and days, shared equally by the replications it ran in
+            # lockstep.
+            "setup_seconds": (set_up - start) / len(seeds),
+            "simulation_seconds": (end - set_up) / len(seeds),
             "lockstep": len(seeds),
             "laotie_version": common["laotie_version"],
             "seed_entropy": common["seed_entropy"],

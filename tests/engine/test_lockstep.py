@@ -173,6 +173,10 @@ def test_replicate_gives_the_same_results_whatever_the_lockstep() -> None:
         for a, b in zip(separate, together, strict=True):
             _assert_same(a, b)
     assert together[0].info["lockstep"] == 4 and separate[0].info["lockstep"] == 1
+    # The engine's set-up and days are timed apart, each shared by its replications.
+    for result in together:
+        assert result.info["setup_seconds"] > 0 and result.info["simulation_seconds"] > 0
+    assert len({r.info["simulation_seconds"] for r in together}) == 1
     with pytest.raises(ScenarioError, match="lockstep = 0"):
         replicate(scenario, 2, days=1, seed=5, lockstep=0)
 
