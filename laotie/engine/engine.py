@@ -67,19 +67,6 @@ numpy calls (2.4x at 10,000 residents) and lets half a million stacked residents
 second thread (1.5-1.7x at 30,000 and 100,000 residents); past a million stacked residents
 the gain grows no further and only the memory does (docs/performance.md)."""
 
-_PHASES = (
-    "activity",
-    "posts",
-    "follow",
-    "discovery",
-    "storefront",
-    "wom",
-    "decide",
-    "outcomes",
-    "training",
-    "information",
-)
-
 _UNIFORM_PHASES = (
     "activity",
     "posts",
@@ -92,6 +79,10 @@ _UNIFORM_PHASES = (
 )
 """The phases whose every random number is a uniform taken from :class:`draws.Uniforms`
 (activity's are float32; training and information draw otherwise)."""
+
+_PHASES = (*_UNIFORM_PHASES, "training", "information")
+"""Every phase's stream, in the order of the seeds spawned for them (fixed: a replication's
+numbers depend on it)."""
 
 RUNS_DRAWN_IN_TURN = 8
 RUN_DRAWS_FROM = 4096
