@@ -32,7 +32,10 @@ def touch(*arrays: np.ndarray) -> None:
         if not array.flags.c_contiguous:
             raise ValueError("touch: the arrays must be contiguous (a copy would be touched)")
         data = array.reshape(-1).view(np.uint8)
-        data[::PAGE] |= 0  # a write (numpy skips assigning an array to itself)
+        # A write (numpy skips assigning an array to itself); the last byte too, as the
+        # data need not start on a page.
+        data[::PAGE] |= 0
+        data[-1:] |= 0
 
 
 ENVIRONMENT = "LAOTIE_MEMORY_CHECK"

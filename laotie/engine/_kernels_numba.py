@@ -2,7 +2,8 @@
 
 Each kernel fuses the per-element work of one phase of :class:`laotie.engine.Engine` that the
 numpy path does in many passes over temporary arrays. The random numbers are the numpy path's
-own: they are drawn by the engine from the same generators in the same order and handed in,
+own: the same streams in the same order, drawn here by a copy of numpy's SFC64 (``uniforms``,
+``uniforms32``: the numbers numpy's generator gives, tested) and handed to the phases' kernels,
 so a kernel only replaces arithmetic, look-ups and selections, and its results are identical.
 tests/engine/test_kernels.py runs both paths, one engine and lockstep, on scenarios chosen to
 take each kernel's branches (storefront memories, equal utilities, binding budgets with and
@@ -79,9 +80,10 @@ def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
 
 
 _LINEAR_SEARCH = 64
-"""A search halves its range down to this length, then counts: every comparison of the
-last steps at once (vector instructions, cache lines fetched together) instead of a chain of
-dependent loads (a pick among 46 creator slots: 31 to 12 ns)."""
+""":func:`_search_right` and :func:`_search_left` halve their range down to this length,
+then count: every comparison of the last steps at once (vector instructions, cache lines
+fetched together) instead of a chain of dependent loads (a pick among 46 creator slots: 31
+to 12 ns)."""
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

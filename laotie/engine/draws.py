@@ -67,15 +67,26 @@ class Uniforms:
     """From this many numbers per replication (on average) a take draws in place."""
 
     def __init__(self, seeds: list[np.random.SeedSequence], compiled: bool = False) -> None:
-        self.rngs = [generator(seed) for seed in seeds]
+        rngs = [generator(seed) for seed in seeds]
         R = len(seeds)
         self.compiled = compiled
-        # The compiled draws' states: numpy's (s0 .. s3, has_uint32, uinteger) per stream.
+        # Compiled, the streams are states, numpy's (s0 .. s3, has_uint32, uinteger) per
+        # stream, and the generators are not kept (they would not advance); else the
+        # generators draw.
+        self.rngs = [] if compiled else rngs
         self._state = np.array(
-            [[*g.bit_generator.state["state"]["state"], 0, 0] for g in self.rngs], np.uint64
-        ).reshape(R, 6)
+            [[*g.bit_generator.state["state"]["state"], 0, 0] for g in rngs] if compiled else [],
+            np.uint64,
+        ).reshape(-1, 6)
         self._pool = np.zeros((R, 0))
         self._next = np.zeros(R, np.int64)
+
+    def _compiled_take(self, kernel: Any, counts: np.ndarray, dtype: Any) -> np.ndarray:
+        if len(counts) != len(self._state):  # the kernels do not check their bounds
+            raise ValueError(f"Uniforms: {len(counts)} counts for {len(self._state)} streams")
+        out = np.empty(int(counts.sum()), dtype)
+        kernel(self._state, counts, out)
+        return out
 
     @staticmethod
     def _kernels() -> Any:
@@ -87,9 +98,7 @@ class Uniforms:
         """The next ``counts[r]`` uniforms of each replication r, in replication order."""
         counts = np.asarray(counts, np.int64)
         if self.compiled:
-            out = np.empty(int(counts.sum()))
-            self._kernels().uniforms(self._state, counts, out)
-            return out
+            return self._compiled_take(self._kernels().uniforms, counts, np.float64)
         if len(self.rngs) == 1:
             return self.rngs[0].random(int(counts[0]))
         n = int(counts.sum())
@@ -109,10 +118,9 @@ class Uniforms:
         """The next ``counts[r]`` float32 uniforms of each replication r, in replication
         order (never drawn ahead: a phase that takes these takes nothing else)."""
         counts = np.asarray(counts, np.int64)
-        out = np.empty(int(counts.sum()), np.float32)
         if self.compiled:
-            self._kernels().uniforms32(self._state, counts, out)
-            return out
+            return self._compiled_take(self._kernels().uniforms32, counts, np.float32)
+        out = np.empty(int(counts.sum()), np.float32)
         if self._pool.shape[1]:
             raise RuntimeError("Uniforms.take32: this stream has doubles drawn ahead")
         at = 0

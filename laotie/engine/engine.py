@@ -306,11 +306,8 @@ class Engine:
         # turning it off) leaves the other phases' draws as they were, so arms of a
         # comparison share their random numbers wherever their rules agree.
         children = [dict(zip(_PHASES, day.spawn(len(_PHASES)), strict=True)) for _, day in spawned]
-        self.rngs = {
-            phase: [np.random.default_rng(c[phase]) for c in children]
-            for phase in _PHASES
-            if phase not in _UNIFORM_PHASES
-        }
+        # Training draws from generators; information makes its own from its seed.
+        self.rngs = {"training": [np.random.default_rng(c["training"]) for c in children]}
         # The day's phases draw only uniforms from SFC64 streams, all replications' in one
         # call: with the kernels, compiled; else through pools that draw ahead for lockstep
         # replications (the same numbers either way, as one call per replication gives).
@@ -871,7 +868,7 @@ class Engine:
         out = Batch.blank(len(seat), DISCOVERY)
         # Wide rows (a large city's creators) are searched through look-up tables, built
         # for the day: a search of thousands of slots takes a chain of dependent loads.
-        if cdf.shape[1] > DISCOVERY_TABLES_FROM:
+        if cdf.shape[1] >= DISCOVERY_TABLES_FROM:
             tables = [cdf_table(row) for row in cdf]
             table = tuple(np.stack([t[j] for t in tables]) for j in (0, 1))
         else:

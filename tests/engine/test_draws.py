@@ -3,6 +3,8 @@ bucket look-up table, including zero weights, a single option and draws on bucke
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -65,15 +67,8 @@ def test_float32_weights_draw_what_generator_choice_draws() -> None:
         np.testing.assert_array_equal(inverse_cdf(cdf, u, table), expected)
 
 
-def _has_numba() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-COMPILED = [False, pytest.param(True, marks=pytest.mark.skipif(not _has_numba(), reason="numba"))]
+NEEDS_NUMBA = pytest.mark.skipif(find_spec("numba") is None, reason="needs numba")
+COMPILED = [False, pytest.param(True, marks=NEEDS_NUMBA)]
 
 
 @pytest.mark.parametrize("compiled", COMPILED)
@@ -138,3 +133,18 @@ def test_normal_inverts_the_cdf_and_stays_finite() -> None:
     u = np.random.default_rng(2).random(10_000)
     np.testing.assert_allclose(stats.norm.cdf(normal(u)), u, rtol=0, atol=1e-12)
     assert np.isfinite(normal(np.array([0.0, np.nextafter(1, 0)]))).all()
+
+
+@pytest.mark.parametrize("compiled", COMPILED)
+def test_uniforms_refuse_what_would_break_their_streams(compiled: bool) -> None:
+    seeds = [np.random.SeedSequence(s) for s in range(3)]
+    streams = Uniforms(seeds, compiled=compiled)
+    if compiled:
+        # The kernels do not check bounds: a count per stream, no more and no fewer.
+        with pytest.raises(ValueError, match="2 counts for 3 streams"):
+            streams.take(np.array([1, 2]))
+    else:
+        # float32 numbers after doubles drawn ahead would come out of order.
+        streams.take(np.array([1, 2, 3]))
+        with pytest.raises(RuntimeError, match="drawn ahead"):
+            streams.take32(np.array([1, 1, 1]))

@@ -302,3 +302,30 @@ def test_one_thread_or_two_give_identical_days() -> None:
         histories.append(np.array(engine.history))
     np.testing.assert_array_equal(histories[0], histories[1])
     assert histories[0][:, ROWS.index("wom"), COUNTS.index("orders")].sum() > 0
+
+
+def test_month_flags_start_empty_each_month_and_give_the_repurchase_rates() -> None:
+    # From the second month start on, the months' flags reuse each other's buffers: each
+    # month must start empty, and a month's repurchase rate must come from the flags of the
+    # two months before it (captured here as they were at each month's end).
+    scenario = Scenario.preset("mudanjiang", scale=0.004)
+    engine = Engine(graph.city(scenario.city, seed=2), scenario, seed=3)
+    ended: list[np.ndarray] = []
+    new_month = engine._new_month
+
+    def capture() -> None:
+        if engine.day:
+            ended.append(engine.month_flags.copy())
+        new_month()
+        assert not engine.month_flags.any()
+        if ended:
+            np.testing.assert_array_equal(engine.last_month_flags, ended[-1])
+            assert engine.last_month_flags is not engine.month_flags
+
+    engine._new_month = capture  # type: ignore[method-assign]
+    engine.run(121)
+    assert len(ended) == 4 and len(engine.repurchase) == 3
+    for before, now, record in zip(ended[:-1], ended[1:], engine.repurchase, strict=True):
+        bought = before != 0
+        assert bought.sum() > 0
+        assert record["all"] == (bought & (now != 0)).sum() / bought.sum()

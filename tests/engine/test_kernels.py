@@ -236,6 +236,12 @@ def test_compiled_candidates_are_scipy_expit_coin_flips() -> None:
     draws = rng.random(len(utility))
     draws[::3] = expit(utility[::3])  # a draw equal to its probability is not below it
     draws[1::3] = np.nextafter(expit(utility[1::3]), 0)  # just below it: a candidate
+    # Draws on either side of the bound by which the kernel refuses without exp, where the
+    # bound is nearest the probability (utilities near 0) and elsewhere below 1.
+    near = np.concatenate([rng.uniform(-1e-4, 1e-4, 20_000), rng.uniform(-30, 1, 20_000)])
+    bound = 1.000000001 / (2 - near)
+    utility = np.concatenate([utility, near, near])
+    draws = np.concatenate([draws, np.nextafter(bound, 0), np.nextafter(bound, 1)])
     chosen = np.empty(len(utility), np.int64)
     n = _kernels_numba.candidates(draws, utility, chosen)
     np.testing.assert_array_equal(chosen[:n], np.flatnonzero(draws < expit(utility)))
@@ -250,7 +256,7 @@ def test_compiled_searches_are_numpy_searchsorted() -> None:
     rng = np.random.default_rng(1)
     for size in (0, 1, 2, 3, 7, 64, 1000):
         a = np.sort(rng.integers(0, 10, size)).astype(np.float64)
-        for lo, hi in ((0, size), (size // 3, size - size // 4)):
+        for lo, hi in ((0, size), (size // 3, size - size // 4), (size // 2, size // 4)):
             for x in np.arange(-1, 11.5, 0.5):
                 part = a[lo:hi]
                 assert k._search_right(a, x, lo, hi) == lo + part.searchsorted(x, "right")

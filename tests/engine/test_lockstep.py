@@ -9,6 +9,8 @@ shocks, producers, word of mouth and government information).
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,6 +29,8 @@ from laotie.runs import replicate
 
 BASE = Scenario.preset("mudanjiang", scale=0.004)
 DAYS = 45
+
+NEEDS_NUMBA = pytest.mark.skipif(find_spec("numba") is None, reason="needs numba")
 SEEDS = [np.random.SeedSequence(11, spawn_key=(r,)) for r in range(3)]
 
 CASES = {
@@ -173,12 +177,28 @@ def test_replicate_gives_the_same_results_whatever_the_lockstep() -> None:
         for a, b in zip(separate, together, strict=True):
             _assert_same(a, b)
     assert together[0].info["lockstep"] == 4 and separate[0].info["lockstep"] == 1
-    # The engine's set-up and days are timed apart, each shared by its replications.
-    for result in together:
-        assert result.info["setup_seconds"] > 0 and result.info["simulation_seconds"] > 0
-    assert len({r.info["simulation_seconds"] for r in together}) == 1
     with pytest.raises(ScenarioError, match="lockstep = 0"):
         replicate(scenario, 2, days=1, seed=5, lockstep=0)
+
+
+def test_replicate_times_the_set_up_and_the_days_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock that moves 1 s per reading: the graph (2 readings), then per engine the set-up
+    # (start, set-up done) and the days (set-up done, end); each engine's time is shared
+    # equally by its replications.
+    import types
+
+    from laotie import runs
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(
+        runs, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks)))
+    )
+    results = replicate(Scenario.preset("village"), 3, days=2, seed=5, lockstep=2)
+    assert [r.info["setup_seconds"] for r in results] == [0.5, 0.5, 1.0]
+    assert [r.info["simulation_seconds"] for r in results] == [0.5, 0.5, 1.0]
+    assert results[0].info["graph_seconds"] == 1.0
 
 
 def test_replicate_gives_the_same_results_whatever_the_workers() -> None:
@@ -317,19 +337,22 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=NEEDS_NUMBA)])
+@pytest.mark.parametrize("stride", [1, 7])
 @pytest.mark.parametrize(
     ("runs", "size"), [(1, 50), (1, 5000), (3, 50), (3, 2000), (20, 50), (12, 500)]
 )
 def test_per_entry_draws_follow_each_replications_order(  # type: ignore[no-untyped-def]
-    city: graph.TrustGraph, runs, size
+    city: graph.TrustGraph, runs, size, stride, backend
 ) -> None:
     """Entries of several replications in any order (one sorted run, a few long runs drawn
-    in turn, short runs or many long ones sorted first) get their replication's numbers in
-    their order."""
-    engine = Engine(city, BASE, seed=SEEDS)
+    in turn, short runs or many long ones sorted first), given as their replications or as
+    ids of ``stride`` per replication, get their replication's numbers in their order."""
+    engine = Engine(city, BASE, seed=SEEDS, backend=backend)
     rng = np.random.default_rng(runs)
     replication = np.concatenate([np.sort(rng.integers(0, 3, size)) for _ in range(runs)])
-    got = engine._draws("wom", replication)
+    ids = replication * stride + rng.integers(0, stride, len(replication))
+    got = engine._draws("wom", ids, stride)
     # A replication's word-of-mouth stream: SFC64 of the day's child of its seed, phase 5 of 10.
     fresh = [np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key) for s in SEEDS]
     alone = [generator(s.spawn(2)[1].spawn(10)[5]) for s in fresh]
