@@ -105,9 +105,16 @@ def test_touch_maps_the_pages_and_keeps_the_values() -> None:
         _memory.touch(np.zeros((10, 10))[:, ::2])
     if not Path("/proc/self/statm").exists():
         pytest.skip("resident memory is read from /proc (Linux)")
-    # 64 MB of zeros are not resident until written; touched, all of them are.
-    zeros = np.zeros(64 << 20, np.uint8)
+    # 64 MB of fresh anonymous memory (what a large np.zeros usually gets, though the
+    # allocator may hand out pages already in use) is not resident until written; touched,
+    # all of it is.
+    import mmap
+
+    block = mmap.mmap(-1, 64 << 20)
+    zeros = np.frombuffer(block, np.uint8)
     before = _resident_bytes()
     _memory.touch(zeros)
     assert _resident_bytes() - before >= 60 << 20
     assert not zeros.any()
+    del zeros
+    block.close()
