@@ -120,9 +120,9 @@ class Uniforms:
         counts = np.asarray(counts, np.int64)
         if self.compiled:
             return self._compiled_take(self._kernels().uniforms32, counts, np.float32)
-        out = np.empty(int(counts.sum()), np.float32)
         if self._pool.shape[1]:
             raise RuntimeError("Uniforms.take32: this stream has doubles drawn ahead")
+        out = np.empty(int(counts.sum()), np.float32)
         at = 0
         for rng, k in zip(self.rngs, counts.tolist(), strict=True):
             rng.random(dtype=np.float32, out=out[at : at + k])

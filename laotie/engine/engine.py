@@ -1020,10 +1020,10 @@ class Engine:
         recs = self.recommendations
         if len(recs) == 0:
             return Batch.empty(WOM)
-        lis = m.listeners
-        n = self._nodes
         if self._kernels is not None:
             return self._wom_kernel(recs)
+        lis = m.listeners
+        n = self._nodes
         replication = recs.user.astype(np.int64) // n
         # The graph's structure is shared: a replication's ties are offset in trust and memory.
         position, owner = expand_rows(lis.indptr, recs.user - replication * n)
