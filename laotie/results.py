@@ -87,7 +87,7 @@ class Result:
     @property
     def messages(self) -> pd.DataFrame:
         """Per government message: final coverage and the days it took to reach 50 % and 80 %."""
-        from .engine.information import message_summary
+        from .engine.rules.information import message_summary
 
         return message_summary(self.information) if len(self.information) else pd.DataFrame()
 
@@ -97,6 +97,15 @@ class Result:
     ) -> Result:
         """Collect the results of an engine after its run (of one replication of a lockstep
         engine: ``Result.from_engine(engine.replication(r))``)."""
+        from .engine import Engine
+
+        if isinstance(engine, Engine):
+            if engine.replications > 1:
+                raise LaotieError(
+                    f"Result.from_engine: this engine runs {engine.replications} replications "
+                    "in lockstep; collect one with Result.from_engine(engine.replication(r))"
+                )
+            engine = engine.replication(0)
         counts = np.array(engine.history).reshape(len(engine.history), len(ROWS), len(COUNTS))
         information, information_regions = engine.information.frames(engine.graph.region_names)
         return cls(
@@ -373,7 +382,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 """The keys of :attr:`Result.outcomes`, in order."""
 
 
-def run_outcomes(engine: Engine | Replication) -> dict[str, float]:
+def run_outcomes(engine: Replication) -> dict[str, float]:
     """Per-run outcomes (docs/model.md section 3.6)."""
     m = engine.market
     income = engine.creator_income

@@ -1,7 +1,10 @@
-"""The simulation engine: state as numpy arrays, each day a handful of vectorised operations.
+"""The simulation engine: state as arrays, each day's rules written once.
 
-:func:`simulate` runs a scenario and returns a :class:`~laotie.results.Result`; the Mesa model
-(:class:`laotie.LaotieModel`) and the command line are faces over the same :class:`Engine`.
+:class:`Engine` conducts the day (:mod:`laotie.engine.engine`); the rules of the day are in
+:mod:`laotie.engine.rules`, one module per phase of docs/model.md 3.5; the market's set-up is
+:class:`Market`. :func:`simulate` runs a scenario and returns a
+:class:`~laotie.results.Result`; the Mesa model (:class:`laotie.LaotieModel`) and the command
+line are faces over the same :class:`Engine`.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._random import SeedLike
-from .engine import Engine, Replication, engine_bytes, lockstep_size
+from .engine import Engine, Replication
 from .market import Market
+from .sizing import engine_bytes, lockstep_size
 
 if TYPE_CHECKING:
     from ..graph import TrustGraph

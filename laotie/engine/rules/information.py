@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..graph._core import GOV, TrustGraph
-from ..scenario import Scenario
-from .market import Listeners, beta, expand_rows
+from ...graph._core import GOV, TrustGraph
+from ...scenario import Scenario
+from ..market import beta
+from ..ties import Listeners, expand_rows
 
 __all__ = ["PATHS", "InformationState"]
 

@@ -1,0 +1,67 @@
+"""Activity (docs/model.md 3.5, "Activity"): user ``i`` is active today with probability
+``p_i``, independently."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..lockstep import bounds
+from ..market import Market
+from ..state import Seats, Today
+from ..streams import Stream
+
+__all__ = ["activity"]
+
+
+def activity(today: Today, market: Market, stream: Stream) -> None:
+    """Draw today's active users into ``today`` (their flags, list, bounds and seats), one
+    float32 uniform per user of each replication."""
+    users = market.layout.users
+    R = market.replications
+    draws = stream.take32(np.full(R, users))
+    if len(today.seats.user_index) < len(draws):
+        today.seats = Seats.empty(len(draws))
+        today.scratch = np.empty(len(draws), np.int32)
+    n = _activity(
+        draws,
+        market.p_active,
+        market.users,
+        today.active,
+        today.scratch,
+        Seats(
+            market.storefront_trust,
+            market.has_storefront_memory,
+            market.price_factor,
+            np.zeros(0, np.int32),
+            market.follows.bits,
+        ),
+        today.seats,
+    )
+    today.users = today.scratch[:n].copy()
+    today.bounds = bounds(today.users, market.layout.nodes, R)
+
+
+@numba.njit(cache=True, nogil=True)
+def _activity(draws, p_active, users, active, out, viewer, seats):  # type: ignore[no-untyped-def]
+    """The users whose draw is below their activity probability, in order, into ``out``,
+    and every user's flag in ``active`` (yesterday's flags are overwritten); returns how
+    many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats,
+    gathered from ``viewer`` (the same fields by node, or for storefront memory by user
+    index), all read in increasing node order."""
+    n = 0
+    for i in range(len(draws)):
+        # Written whether or not the user is active, and counted only if so (no branch).
+        awake = draws[i] < p_active[i]
+        out[n] = users[i]
+        seats.user_index[n] = i
+        active[users[i]] = awake
+        n += awake
+    # The seats, in a second pass over the active users only (in increasing node order).
+    for j in range(n):
+        node = out[j]
+        seats.storefront_trust[j] = viewer.storefront_trust[node]
+        seats.remembers_storefronts[j] = viewer.remembers_storefronts[seats.user_index[j]]
+        seats.price_factor[j] = viewer.price_factor[node]
+        seats.follow_bits[j] = viewer.follow_bits[node]
+    return n

@@ -1,0 +1,212 @@
+"""Decisions (docs/model.md 3.5, "Decisions"): the purchase logit, baskets and budgets.
+
+Every exposure ``e`` of user ``i`` to product ``p`` has the utility
+
+    u = intercept + trust_weight · T + quality_weight · (Q - 0.5)
+        - price_weight · ψ_i · price_p / (B_i / 30) + repeat_weight · M
+
+and becomes a candidate order with probability ``σ(u) = 1 / (1 + exp(-u))``. Its basket has
+``1 + Poisson(basket_extra_items · (1 + basket_trust_effect · T))`` items. Today's candidates
+are put in a uniformly random order; each user's are accepted while their running total
+fits the budget left this month, and the first that does not fit and all later ones are
+blocked. Without repeat purchases a user who ever ordered cannot order again, and only the
+first candidate of their first day counts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ...metrics import CHANNELS
+from ...scenario import Scenario
+from ..exposures import Exposures, Orders
+from ..market import Market
+from ..sampling import poisson
+from ..state import Ledger
+from ..streams import Stream
+
+__all__ = ["Weights", "budgets", "candidates", "decide", "utility"]
+
+
+class Weights(NamedTuple):
+    """The logit's weights as the compiled :func:`utility` takes them: the intercept, trust
+    and quality weights and the quality's midpoint 0.5 as float32 (summed in float32 with
+    float32 trust and quality), the repeat weight as float64. The price term comes from the
+    user's price factor ``price_weight · 30 · ψ_i / B_i`` (``Market.price_factor``)."""
+
+    intercept: np.float32
+    trust_weight: np.float32
+    quality_weight: np.float32
+    half: np.float32
+    repeat_weight: float
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Weights:
+        """The weights of ``scenario.decision``."""
+        d = scenario.decision
+        return cls(
+            np.float32(d.intercept),
+            np.float32(d.trust_weight),
+            np.float32(d.quality_weight),
+            np.float32(0.5),
+            float(d.repeat_weight),
+        )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def utility(weights, trust, quality, factor, price, memory):  # type: ignore[no-untyped-def]
+    """The utility ``u`` of one exposure: ``weights`` (:class:`Weights`), the trust ``T``
+    and perceived quality ``Q`` (float32), the user's price factor, the listing's price and
+    the memory ``M``. The first terms are summed in float32, the price and repeat terms in
+    float64."""
+    first = (
+        weights.intercept
+        + weights.trust_weight * trust
+        + weights.quality_weight * (quality - weights.half)
+    )
+    return (np.float64(first) - factor * price) + weights.repeat_weight * np.float64(memory)
+
+
+@numba.njit(cache=True, nogil=True)
+def utilities(weights, user, listing, trust, quality, memory, price_factor, listing_price, out):  # type: ignore[no-untyped-def]
+    """:func:`utility` of every exposure, into ``out``."""
+    for i in range(len(user)):
+        out[i] = utility(
+            weights,
+            trust[i],
+            quality[i],
+            price_factor[user[i]],
+            listing_price[listing[i]],
+            memory[i],
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def candidates(draws, utility, out):  # type: ignore[no-untyped-def]
+    """The exposures whose draw is below their purchase probability ``σ(u)``: their indices,
+    in order, into ``out``; returns how many. The probability is ``1 / (1 + exp(-u))`` with
+    libm's ``exp``, the bits of ``scipy.special.expit`` (tested, extremes and NaN included).
+
+    Most draws are refused without ``exp``: since exp(-x) >= 1 - x, the probability is at
+    most 1 / (2 - x) for x < 1, and a draw at least that (with a margin of 1e-9, far above
+    the rounding of either side) is not below the probability."""
+    n = 0
+    for i in range(len(draws)):
+        x = utility[i]
+        draw = draws[i]
+        out[n] = i
+        if x < 1.0 and draw * (2.0 - x) >= 1.000000001:
+            continue
+        n += draw < 1.0 / (1.0 + math.exp(-x))
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def budgets(  # type: ignore[no-untyped-def]
+    order, user, value, budget, spent, ever_ordered, repeat_purchases, nodes, accept, blocked
+):
+    """Which candidate orders the buyers' budgets accept and block: ``order`` sorts them by
+    buyer and the day's rank; with repeat purchases each buyer's running total (the
+    replication's cumulative sum less the sum before the buyer's first candidate) must fit
+    the budget left, ``budget - spent``; without, only a buyer's first candidate counts, if
+    the buyer never ordered. ``accept`` and ``blocked`` are indexed like ``user`` (zeros on
+    entry)."""
+    cumulative = 0.0
+    before = 0.0
+    replication = -1
+    previous = -1
+    for j in range(len(order)):
+        i = order[j]
+        buyer = user[i]
+        if buyer // nodes != replication:
+            replication = buyer // nodes
+            cumulative = 0.0
+        first = buyer != previous
+        previous = buyer
+        room = budget[buyer] - spent[buyer] + 1e-9
+        if repeat_purchases:
+            if first:
+                before = cumulative
+            cumulative = cumulative + value[i]
+            fits = cumulative - before <= room
+            accept[i] = fits
+            blocked[i] = not fits
+        elif first and not ever_ordered[buyer]:
+            fits = value[i] <= room
+            accept[i] = fits
+            blocked[i] = not fits
+
+
+def decide(
+    parts: list[Exposures],
+    market: Market,
+    ledger: Ledger,
+    stream: Stream,
+    scenario: Scenario,
+) -> tuple[Orders, np.ndarray]:
+    """Today's accepted orders and the candidates blocked by budgets (replications x
+    channels), among the exposures of ``parts`` (the channels' exposures, one after the
+    other; a kernel may have computed their utilities).
+
+    Draws, each replication's in the order of the parts' concatenation: a coin per exposure,
+    a basket per candidate, a rank per candidate (the day's random order)."""
+    m = market
+    R = m.replications
+    nodes = m.layout.nodes
+    weights = Weights.of(scenario)
+    # Part by part, so that each replication draws for its exposures in the order of the
+    # parts' concatenation without sorting it.
+    chosen_parts = []
+    for e in parts:
+        draws = stream.per_entry(e.user, nodes)
+        if e.utility is None:
+            e.utility = np.empty(len(e))
+            utilities(
+                weights,
+                e.user,
+                e.listing,
+                e.trust,
+                e.quality,
+                e.memory,
+                m.price_factor,
+                m.listing_price,
+                e.utility,
+            )
+        chosen = np.empty(len(e), np.int64)
+        n = candidates(draws, e.utility, chosen)
+        chosen_parts.append(e.take(chosen[:n]))
+    c = Exposures.concat(chosen_parts)
+    replication = c.user // nodes
+    d = scenario.decision
+    lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
+    items = 1 + poisson(lam, stream.per_entry(replication))
+    value = items * m.listing_price[c.listing]
+    # The day's random order of each replication's candidate orders: by uniform keys.
+    rank = stream.per_entry(replication)
+    order = np.lexsort((rank, c.user))
+    accept = np.zeros(len(c), bool)
+    blocked = np.zeros(len(c), bool)
+    budgets(
+        order,
+        c.user,
+        value,
+        m.budget,
+        ledger.spent,
+        ledger.ever_ordered,
+        scenario.population.repeat_purchases,
+        nodes,
+        accept,
+        blocked,
+    )
+    k = len(CHANNELS)
+    blocked_counts = np.bincount(
+        replication[blocked] * k + c.channel[blocked], minlength=R * k
+    ).reshape(R, k)
+    # Accepted orders in each replication's random order of the day.
+    keep = np.flatnonzero(accept)
+    keep = keep[np.lexsort((rank[keep], replication[keep]))]
+    return Orders(c.take(keep), items[keep], value[keep]), blocked_counts

@@ -1,0 +1,213 @@
+"""Discovery (docs/model.md 3.5, "Discovery"): the platform shows posts to active users who
+may not follow the creator.
+
+``round(discovery_per_active · n_active)`` impressions per replication. Each draws a viewer
+uniformly among today's active users and a posting creator with weight ``cq_c · (1 +
+F_c)^h`` under ``head`` (``h = head_exponent``), or ``cq_c`` over posting local creators
+only under ``inclusive`` (head KOLs get no discovery traffic); the product is the creator's
+post of the day. An impression whose viewer is the creator is dropped. A viewer who follows
+the creator has ``T = w_vc``, ``M = m_vc``, else ``T = stranger_trust``, ``M = 0``; ``Q`` is
+the promise ``π_cp``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ...metrics import DISCOVERY
+from ...scenario import Scenario
+from ..exposures import REF_BUFFER, REF_FOLLOW, REF_NONE, Exposures, write_exposure
+from ..market import Market
+from ..sampling import cdf_table, choice_cdf, inverse_cdf, search_right
+from ..state import Today
+from ..streams import Stream
+from ..ties import find_tie
+from .decisions import Weights, utility
+from .posts import Posts
+
+__all__ = ["DISCOVERY_TABLES_FROM", "SORTED_LOOKUPS_FROM", "discovery_exposures"]
+
+DISCOVERY_TABLES_FROM = 256
+"""Creator slots per replication from which the posts are searched through look-up tables
+(below, the searches are short)."""
+
+SORTED_LOOKUPS_FROM = 1 << 20
+"""Follow ties from which the viewers' ties are looked up in sorted order (creator, viewer),
+so that the look-ups walk the follow arrays in order once they outgrow the caches."""
+
+
+class PostCdf(NamedTuple):
+    """Each replication's distribution of posts: a CDF over its creator slots (one row per
+    replication), the rows' look-up tables (``low``, ``high``; no columns: search the rows
+    directly), and the post of each slot (an index into ``posting``, -1 for none)."""
+
+    cdf: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    post_of: np.ndarray
+
+
+class Viewed(NamedTuple):
+    """What a discovery exposure shows: the posts (``posting``, ``featured``), creators'
+    nodes, the follow ties' trust and memory (main arrays and buffer), the stranger's trust,
+    the listings' promises and prices and the logit's weights."""
+
+    posting: np.ndarray
+    featured: np.ndarray
+    creator_node: np.ndarray
+    main_trust: np.ndarray
+    main_memory: np.ndarray
+    buffer_trust: np.ndarray
+    buffer_memory: np.ndarray
+    stranger_trust: np.float32
+    listing_promise: np.ndarray
+    listing_price: np.ndarray
+    weights: Weights
+
+
+def discovery_exposures(
+    market: Market, today: Today, posts: Posts, stream: Stream, scenario: Scenario
+) -> Exposures:
+    """Today's discovery exposures, with their utilities. Draws, per replication: a seat
+    (viewer) per impression, then a post per impression."""
+    m = market
+    p = scenario.policy
+    posting = posts.posting
+    if p.traffic == "head":
+        followers = m.follows.count[m.creator_node[posting]].astype(np.float64)
+        weight = m.content_quality[posting] * (1.0 + followers) ** p.head_exponent
+        eligible = np.arange(len(posting))
+    else:
+        eligible = np.flatnonzero(~m.is_head[posting])
+        weight = m.content_quality[posting[eligible]]
+    # Per replication: its active users view its eligible posts, in proportion to their
+    # weights; the weights sit in one row of creator slots per replication (zero for a
+    # creator not posting), so that the CDFs are built at once for every replication and
+    # each is that of a run of its replication alone.
+    R, C = m.replications, m.layout.creators
+    weights = np.zeros((R, C))
+    weights.ravel()[posting[eligible]] = weight
+    total = weights.sum(axis=1)
+    n_active = today.counts
+    counts = np.round(p.discovery_per_active * n_active).astype(np.int64)
+    counts[total <= 0] = 0
+    if not counts.any():
+        return Exposures.empty(DISCOVERY)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf = choice_cdf(weights / total[:, None])
+    post_of = np.full(R * C, -1, np.int64)
+    post_of[posting] = np.arange(len(posting))
+    # Each viewer is an active user of its replication (a seat of today's users).
+    seat = np.repeat(today.bounds[:-1], counts) + (
+        stream.take(counts) * np.repeat(n_active, counts)
+    ).astype(np.int64)
+    u = stream.take(counts)
+    # Wide rows (a large city's creators) are searched through look-up tables, built for
+    # the day: a search of thousands of slots takes a chain of dependent loads.
+    if C >= DISCOVERY_TABLES_FROM:
+        tables = [cdf_table(row) for row in cdf]
+        low, high = (np.stack([t[j] for t in tables]) for j in (0, 1))
+    else:
+        low = high = np.zeros((R, 0), np.int64)
+    out = Exposures.blank(len(seat), DISCOVERY)
+    n = _picks(
+        counts,
+        u,
+        PostCdf(cdf, low, high, post_of),
+        posting,
+        seat,
+        today.users,
+        m.creator_node,
+        out.user,
+        out.ref,
+    )
+    out = out.head(n)
+    f = m.follows
+    creator = m.creator_node[posting[out.ref]].astype(np.int64)
+    order = (
+        np.argsort(creator * f.n + out.user) if len(f.user) >= SORTED_LOOKUPS_FROM else np.arange(n)
+    )
+    _fields(
+        order,
+        seat,
+        today.seats.price_factor,
+        today.seats.follow_bits,
+        f.index(),
+        Viewed(
+            posting,
+            posts.featured,
+            m.creator_node,
+            f.trust,
+            f.memory,
+            f.buffer_trust,
+            f.buffer_memory,
+            np.float32(scenario.creators.stranger_trust),
+            m.listing_promise,
+            m.listing_price,
+            Weights.of(scenario),
+        ),
+        out.kernel_fields(),
+    )
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _picks(counts, u, posts, posting, seat, active_users, creator_node, user, pick):  # type: ignore[no-untyped-def]
+    """The post each impression's viewer sees: each viewer into ``user``, its seat into
+    ``seat`` (overwritten in order) and the post (an index into ``posting``) into ``pick``,
+    skipping a creator's view of its own post; returns how many were written. ``posts``:
+    :class:`PostCdf`; ``u``: a uniform per impression, replication by replication."""
+    width = posts.cdf.shape[1]
+    i = 0
+    out = 0
+    for r in range(len(counts)):
+        row = posts.cdf[r]
+        for _ in range(counts[r]):
+            if posts.low.shape[1]:
+                slot = inverse_cdf(posts.cdf, posts.low, posts.high, r, u[i])
+            else:
+                slot = search_right(row, u[i], 0, width)
+            chosen = posts.post_of[r * width + slot]
+            at = seat[i]
+            viewer = active_users[at]
+            i += 1
+            user[out] = viewer
+            seat[out] = at
+            pick[out] = chosen
+            out += viewer != creator_node[posting[chosen]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fields(order, seat, price_factor, follow_bits, follows, viewed, out):  # type: ignore[no-untyped-def]
+    """The fields of the exposures whose viewers are ``out.user`` (at ``seat`` of the seat
+    table, whose ``price_factor`` and ``follow_bits`` are given) and posts ``out.ref``
+    (indices into ``posting``; replaced by where the viewer's tie to the creator lives),
+    taken in ``order``. ``follows``: :class:`~laotie.engine.ties.FollowIndex`; ``viewed``:
+    :class:`Viewed`."""
+    for j in range(len(order)):
+        i = order[j]
+        at = seat[i]
+        viewer = out.user[i]
+        chosen = out.ref[i]
+        seller = viewed.posting[chosen]
+        kind, index = find_tie(follows, viewer, viewed.creator_node[seller], follow_bits[at])
+        if kind == 1:
+            trust, memory, code = viewed.main_trust[index], viewed.main_memory[index], REF_FOLLOW
+        elif kind == 2:
+            trust, memory, code = (
+                viewed.buffer_trust[index],
+                viewed.buffer_memory[index],
+                REF_BUFFER,
+            )
+        else:
+            trust, memory, code = viewed.stranger_trust, np.int8(0), REF_NONE
+        listing = viewed.featured[chosen]
+        quality = viewed.listing_promise[listing]
+        u = utility(
+            viewed.weights, trust, quality, price_factor[at], viewed.listing_price[listing], memory
+        )
+        write_exposure(out, i, viewer, listing, trust, memory, quality, code, index, seller, u)

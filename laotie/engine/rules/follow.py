@@ -1,0 +1,145 @@
+"""Follow exposures (docs/model.md 3.5, "Creator posts and reach"): each active follower
+``f`` of a posting creator ``c`` sees the post with probability ``ρ_c``, independently, with
+trust ``T = w_fc``, memory ``M = m_fc`` and perceived quality ``Q = π_cp``."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ...metrics import FOLLOW
+from ...scenario import Scenario
+from ..exposures import REF_BUFFER, REF_FOLLOW, Exposures, write_exposure
+from ..market import Market
+from ..state import Today
+from ..streams import Stream
+from .decisions import Weights, utility
+from .posts import Posts, reach
+
+__all__ = ["follow_exposures"]
+
+
+class Awake(NamedTuple):
+    """Follow ties whose follower is active and whose creator posts today: their positions
+    (in the main arrays or the buffer), the posting sellers and one uniform each."""
+
+    rows: np.ndarray
+    sellers: np.ndarray
+    draws: np.ndarray
+
+
+class TieFields(NamedTuple):
+    """The follow ties' users, trusts and memories (main arrays or buffer)."""
+
+    user: np.ndarray
+    trust: np.ndarray
+    memory: np.ndarray
+
+
+class Showing(NamedTuple):
+    """What a follow exposure shows: each creator's reach and featured listing today, the
+    listings' promises and prices, the users' price factors and the logit's weights."""
+
+    reach: np.ndarray
+    listing_of: np.ndarray
+    listing_promise: np.ndarray
+    listing_price: np.ndarray
+    price_factor: np.ndarray
+    weights: Weights
+
+
+def follow_exposures(
+    market: Market, today: Today, posts: Posts, stream: Stream, scenario: Scenario
+) -> Exposures:
+    """Today's follow exposures, with their utilities: the posting creators' active
+    followers (main arrays, then the buffer of ties made during the run), each drawing one
+    uniform of its replication, in that order, and seeing the post if it is below ``ρ_c``."""
+    m = market
+    f = m.follows
+    posting = posts.posting
+    # Only the followers of today's posting creators are read.
+    creators = m.creator_node[posting].astype(np.int64)
+    size = int((f.indptr[creators + 1] - f.indptr[creators]).sum())
+    main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
+    n = _awake_followers(posting, m.creator_node, f.indptr, f.user, today.active, main, seller_main)
+    main, seller_main = main[:n], seller_main[:n]
+    extra = np.flatnonzero(
+        np.isin(f.buffer_creator, m.creator_node[posting]) & today.active[f.buffer_user]
+    )
+    seller_extra = m.seller_of_node[f.buffer_creator[extra]]
+    active_followers = np.bincount(
+        np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
+    )
+    rho = reach(m, posting, active_followers, scenario.policy)
+    C = max(m.layout.creators, 1)
+    u_main = stream.per_entry(seller_main, C)
+    u_extra = stream.per_entry(seller_extra, C)
+    listing_of = np.zeros(m.n_creators, np.int64)
+    listing_of[posting] = posts.featured
+    out = Exposures.blank(len(main) + len(extra), FOLLOW)
+    showing = Showing(
+        rho, listing_of, m.listing_promise, m.listing_price, m.price_factor, Weights.of(scenario)
+    )
+    fields = out.kernel_fields()
+    n = _seen(
+        0,
+        Awake(main, seller_main, u_main),
+        TieFields(f.user, f.trust, f.memory),
+        REF_FOLLOW,
+        showing,
+        fields,
+    )
+    n = _seen(
+        n,
+        Awake(extra, seller_extra, u_extra),
+        TieFields(f.buffer_user, f.buffer_trust, f.buffer_memory),
+        REF_BUFFER,
+        showing,
+        fields,
+    )
+    return out.head(n)
+
+
+@numba.njit(cache=True, nogil=True)
+def _awake_followers(posting, creator_node, indptr, follower, active, rows, seller):  # type: ignore[no-untyped-def]
+    """The follow ties (in the main arrays) of today's posting creators whose follower is
+    active, in order: their positions into ``rows`` and posting sellers into ``seller``;
+    returns how many."""
+    n = 0
+    for p in range(len(posting)):
+        creator = creator_node[posting[p]]
+        for row in range(indptr[creator], indptr[creator + 1]):
+            if active[follower[row]]:
+                rows[n] = row
+                seller[n] = posting[p]
+                n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _seen(n, awake, ties, ref_kind, showing, out):  # type: ignore[no-untyped-def]
+    """Write the exposures of the ``awake`` ties (:class:`Awake`, of ``ties``) whose draw
+    is below their seller's reach into ``out`` from row ``n``; returns the next row."""
+    for i in range(len(awake.rows)):
+        seller = awake.sellers[i]
+        if awake.draws[i] < showing.reach[seller]:
+            row = awake.rows[i]
+            viewer = ties.user[row]
+            listing = showing.listing_of[seller]
+            trust, memory = ties.trust[row], ties.memory[row]
+            quality = showing.listing_promise[listing]
+            u = utility(
+                showing.weights,
+                trust,
+                quality,
+                showing.price_factor[viewer],
+                showing.listing_price[listing],
+                memory,
+            )
+            write_exposure(
+                out, n, viewer, listing, trust, memory, quality, ref_kind, row, seller, u
+            )
+            n += 1
+    return n

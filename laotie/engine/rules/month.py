@@ -1,0 +1,53 @@
+"""The month (docs/model.md 1.3 and 3.6): every 30 days (days 0, 30, 60, ...) each user's
+spending resets to 0, and the monthly repurchase rate is recorded: of the users who ordered
+in a month, the share who order again in the next (through any channel, through trust
+channels, through storefronts)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._memory import touch
+from ..state import Ledger
+
+__all__ = ["MONTH_DAYS", "new_month"]
+
+MONTH_DAYS = 30
+"""Days of a month."""
+
+_FAMILY_BITS = (("all", 3), ("trust", 1), ("traffic", 2))
+"""The month flags' bits of each family (:meth:`~laotie.engine.rules.outcomes.book`)."""
+
+
+def new_month(ledger: Ledger, day: int, replications: int) -> None:
+    """Start the month of ``day`` (a multiple of :data:`MONTH_DAYS`): reset spending; from
+    the third month on, record the repurchase rates of the month before last into
+    ``ledger.repurchase`` (NaN where nobody bought)."""
+    L = ledger
+    L.spent[:] = 0
+    if day == 0:
+        return
+    R = replications
+    if L.last_month_flags is not None:
+        before = L.last_month_flags.reshape(R, -1)
+        now = L.month_flags.reshape(R, -1)
+        rates = {}
+        for name, bits in _FAMILY_BITS:
+            bought = (before & bits) != 0
+            again = bought & ((now & bits) != 0)
+            rates[name] = (again.sum(axis=1), bought.sum(axis=1))
+        for r in range(R):
+            record: dict[str, float] = {"month": day // MONTH_DAYS - 1}
+            for name, (again_r, bought_r) in rates.items():
+                record[name] = again_r[r] / bought_r[r] if bought_r[r] else float("nan")
+            L.repurchase[r].append(record)
+    # The two months' flags swap buffers (a new zeroed array would be mapped page by page
+    # during the month, see _memory.touch).
+    previous = L.last_month_flags
+    L.last_month_flags = L.month_flags
+    if previous is None:
+        L.month_flags = np.zeros_like(L.month_flags)
+        touch(L.month_flags)
+    else:
+        previous.fill(0)
+        L.month_flags = previous

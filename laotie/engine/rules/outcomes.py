@@ -1,0 +1,186 @@
+"""Outcomes (docs/model.md 3.5, "Outcomes" and "Money"): satisfaction, trust, memory,
+follows, money and producers.
+
+For each accepted order the buyer experiences quality ``x = q_p + ε``, ``ε ~ N(0,
+quality_noise)``, and is satisfied when ``x ≥ Q - tolerance``. The trust in the source
+becomes ``T + trust_gain · (1 - T)`` if satisfied and ``T - trust_loss · T`` if not (it rises
+slowly and falls fast); the memory with the source becomes +1 or -1. When a user orders
+several times through the same source on one day, the last order in the day's random order
+sets the source's trust and memory. A satisfied stranger from discovery follows the creator
+with probability ``follow_prob``. The selling creator earns ``commission`` of an order's
+value and the producer of a specialty ``income_share``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...metrics import DISCOVERY, STOREFRONT
+from ...scenario import Outcomes, Scenario
+from ..exposures import (
+    REF_BUFFER,
+    REF_FOLLOW,
+    REF_NONE,
+    REF_SOCIAL,
+    REF_STOREFRONT,
+    Exposures,
+    Orders,
+)
+from ..market import Market
+from ..sampling import normal
+from ..state import Ledger
+from ..streams import Stream
+
+__all__ = ["apply_outcomes", "satisfaction", "trust_after"]
+
+PAIR_BUFFER_MIN = 4096
+"""New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
+
+
+def trust_after(trust: np.ndarray, satisfied: np.ndarray, outcomes: Outcomes) -> np.ndarray:
+    """The trust in the source after an order: ``T + trust_gain · (1 - T)`` if the buyer was
+    satisfied, ``T - trust_loss · T`` if not (float32).
+
+    Examples
+    --------
+    >>> from laotie.scenario import Outcomes
+    >>> rules = Outcomes(trust_gain=0.1, trust_loss=0.5)
+    >>> trust_after(np.float32([0.5, 0.5]), np.array([True, False]), rules).tolist()
+    [0.550000011920929, 0.25]
+    """
+    o = outcomes
+    return np.where(
+        satisfied, trust + o.trust_gain * (1 - trust), trust - o.trust_loss * trust
+    ).astype(np.float32)
+
+
+def satisfaction(orders: Orders, market: Market, stream: Stream, outcomes: Outcomes) -> None:
+    """Set each order's experienced quality ``x = q_p + quality_noise · Φ⁻¹(u)`` (one
+    uniform per order) and whether ``x ≥ Q - tolerance``."""
+    b = orders.exposures
+    product = market.listing_product[b.listing]
+    experienced = market.product_quality[product] + outcomes.quality_noise * normal(
+        stream.per_entry(b.user // market.layout.nodes)
+    )
+    orders.satisfied = experienced >= b.quality - outcomes.tolerance
+    orders.experienced = experienced.astype(np.float32)
+
+
+def update_ties(orders: Orders, market: Market, new_trust: np.ndarray) -> None:
+    """Write the sources' new trust and memory (+1 satisfied, -1 not): each tie's (social,
+    follow, buffered follow) and each user's storefront trust and per-storefront memory, the
+    last order of the day through each source deciding."""
+    b = orders.exposures
+    m = market
+    new_memory = np.where(orders.satisfied, 1, -1).astype(np.int8)
+    f = m.follows
+    for kind, trust_arr, memory_arr in (
+        (REF_SOCIAL, m.listeners.trust, m.listeners.memory),
+        (REF_FOLLOW, f.trust, f.memory),
+        (REF_BUFFER, f.buffer_trust, f.buffer_memory),
+    ):
+        at = _last_per_key(np.flatnonzero(b.ref_kind == kind), b.ref)
+        trust_arr[b.ref[at]] = new_trust[at]
+        memory_arr[b.ref[at]] = new_memory[at]
+    store = np.flatnonzero(b.ref_kind == REF_STOREFRONT)
+    at = _last_per_key(store, b.user)
+    m.storefront_trust[b.user[at]] = new_trust[at]
+    pair = b.ref.astype(np.int64) * m.n_storefronts + b.source
+    at = _last_per_key(store, pair)
+    m.storefront_memory[b.ref[at], b.source[at] % m.layout.storefronts] = new_memory[at]
+    m.has_storefront_memory[b.ref[at]] = True
+
+
+def follow_strangers(
+    orders: Orders, market: Market, stream: Stream, new_trust: np.ndarray, follow_prob: float
+) -> np.ndarray:
+    """Satisfied strangers from discovery follow the creator with probability
+    ``follow_prob`` (one uniform each): the new tie starts at the updated trust and memory
+    +1. Returns the new follows of each replication."""
+    b = orders.exposures
+    m = market
+    replication = b.user // m.layout.nodes
+    stranger = np.flatnonzero(
+        (b.channel == DISCOVERY) & (b.ref_kind == REF_NONE) & orders.satisfied
+    )
+    follow = stranger[stream.per_entry(replication[stranger]) < follow_prob]
+    creator = m.creator_node[b.source[follow]]
+    _, first = np.unique(b.user[follow].astype(np.int64) * m.n_nodes + creator, return_index=True)
+    follow = follow[np.sort(first)]
+    m.follows.add(
+        b.user[follow],
+        m.creator_node[b.source[follow]],
+        new_trust[follow],
+        np.ones(len(follow), np.int8),
+    )
+    return np.bincount(replication[follow], minlength=m.replications)
+
+
+def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> None:
+    """The money and the record of who bought: spending, sellers' GMV, orders per listing,
+    creators' commission, producers' income, orders and distinct buyers, and this month's
+    buyers (flag 1 through trust channels, 2 through storefronts)."""
+    b = orders.exposures
+    m = market
+    L = ledger
+    value = orders.value
+    np.add.at(L.spent, b.user, value)
+    L.ever_ordered[b.user] = True
+    seller = m.listing_seller[b.listing]
+    L.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
+    np.add.at(L.listing_orders, b.listing, 1)
+    by_creator = seller < m.n_creators
+    L.creator_income += scenario.creators.commission * np.bincount(
+        seller[by_creator], weights=value[by_creator], minlength=m.n_creators
+    )
+    producer = m.product_producer[m.listing_product[b.listing]]
+    made = producer >= 0
+    L.producer_income += scenario.producers.income_share * np.bincount(
+        producer[made], weights=value[made], minlength=m.n_producers
+    )
+    if made.any():
+        L.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
+        keys = np.unique(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
+        new = keys[~(_contains(L.pair_keys, keys) | _contains(L.pair_buffer, keys))]
+        L.producer_buyers += np.bincount(new // m.n_nodes, minlength=m.n_producers)
+        L.pair_buffer = np.union1d(L.pair_buffer, new)
+        if len(L.pair_buffer) > max(PAIR_BUFFER_MIN, len(L.pair_keys) // 20):
+            L.pair_keys = np.union1d(L.pair_keys, L.pair_buffer)
+            L.pair_buffer = L.pair_buffer[:0]
+    family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
+    np.bitwise_or.at(L.month_flags, b.user, family)
+
+
+def apply_outcomes(
+    orders: Orders, market: Market, ledger: Ledger, stream: Stream, scenario: Scenario
+) -> tuple[np.ndarray, Exposures]:
+    """Apply today's orders: satisfaction, trust and memory, new follows, money. Returns
+    the new follows of each replication and the satisfied orders' exposures, with the
+    experienced quality as ``quality``: tomorrow's recommendations."""
+    satisfaction(orders, market, stream, scenario.outcomes)
+    b = orders.exposures
+    new_trust = trust_after(b.trust, orders.satisfied, scenario.outcomes)
+    update_ties(orders, market, new_trust)
+    new_follows = follow_strangers(orders, market, stream, new_trust, scenario.creators.follow_prob)
+    book(orders, market, ledger, scenario)
+    happy = np.flatnonzero(orders.satisfied)
+    recommendations = b.take(happy)
+    recommendations.quality = orders.experienced[happy]
+    return new_follows, recommendations
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+def _last_per_key(index: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Of the entries ``index`` (in day order), the last one for each distinct ``key``."""
+    if len(index) == 0:
+        return index
+    reversed_keys = key[index][::-1]
+    _, first = np.unique(reversed_keys, return_index=True)
+    return index[::-1][first]

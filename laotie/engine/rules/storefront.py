@@ -1,0 +1,173 @@
+"""Storefront impressions (docs/model.md 3.5, "Storefront impressions"): ads buy impressions
+of storefront products shown to active users; the shopper compares (比价) a few products of
+the same category and keeps the one with the highest utility.
+
+``round(impressions_per_active · n_active)`` impressions per replication, each of a
+storefront drawn with probability equal to its ad share, a product drawn uniformly from its
+catalogue and a viewer drawn uniformly among active users. The shopper also considers
+``comparisons`` products drawn uniformly, with replacement, from all storefront products of
+the same category, and keeps the option with the highest utility (``T`` the user's trust in
+storefronts, ``M`` the memory of that option's storefront, ``Q`` its promise); ties go to
+the impression's own product.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ...metrics import STOREFRONT
+from ...scenario import Scenario
+from ..exposures import REF_STOREFRONT, Exposures
+from ..market import Market
+from ..sampling import inverse_cdf
+from ..state import Today
+from ..streams import Stream
+from .decisions import Weights, utility
+
+__all__ = ["storefront_exposures"]
+
+
+class Shelves(NamedTuple):
+    """What an impression reads of the market: the ad shares' CDF per replication with its
+    look-up table, the sellers' catalogues, the storefront listings by (replication,
+    category), the users' storefront memories and the listings' sellers, promises and
+    prices."""
+
+    n_creators: int
+    storefronts: int
+    ad_cdf: np.ndarray
+    ad_low: np.ndarray
+    ad_high: np.ndarray
+    catalogue_ptr: np.ndarray
+    category_key: np.ndarray
+    category_ptr: np.ndarray
+    by_category: np.ndarray
+    storefront_memory: np.ndarray
+    listing_seller: np.ndarray
+    listing_promise: np.ndarray
+    listing_price: np.ndarray
+
+
+def storefront_exposures(
+    market: Market, today: Today, stream: Stream, scenario: Scenario
+) -> Exposures:
+    """Today's storefront exposures, with the kept option's utility. Each impression takes
+    ``3 + comparisons`` uniforms of its replication: the storefront, the product of its
+    catalogue, the viewer (a seat of today's users) and the products compared."""
+    m = market
+    s = scenario.storefronts
+    counts = np.round(s.impressions_per_active * today.counts).astype(np.int64)
+    n = int(counts.sum())
+    if n == 0:
+        return Exposures.empty(STOREFRONT)
+    u = stream.take(counts * (3 + s.comparisons)).reshape(n, -1)
+    out = Exposures.blank(n, STOREFRONT)
+    out.ref_kind.fill(REF_STOREFRONT)
+    shelves = Shelves(
+        m.n_creators,
+        m.layout.storefronts,
+        m.ad_cdf,
+        m.ad_low,
+        m.ad_high,
+        m.catalogue_ptr,
+        m.listing_category_key,
+        m.category_ptr,
+        m.store_listings_by_category,
+        m.storefront_memory,
+        m.listing_seller,
+        m.listing_promise,
+        m.listing_price,
+    )
+    _storefront(
+        counts,
+        u,
+        shelves,
+        today.users,
+        today.bounds,
+        today.seats,
+        Weights.of(scenario),
+        out.kernel_fields(),
+    )
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights, out):  # type: ignore[no-untyped-def]
+    """The storefront exposures, one per impression, written into ``out``
+    (:class:`~laotie.engine.exposures.ExposureFields`, whose ``ref_kind`` is set): ``u``
+    holds each impression's uniforms (storefront, listing of its catalogue, seat of the
+    viewer, one per listing compared); ``shelves``: :class:`Shelves`; ``seats``: the
+    viewers' :class:`~laotie.engine.state.Seats`."""
+    # Two passes: the first finds the listing and the viewer of each impression and parks
+    # what the second needs of the viewer in the output arrays (the viewer's price factor in
+    # ``utility``, whether the viewer remembers storefronts in ``memory``); the second reads
+    # the options of each and chooses.
+    S = shelves.storefronts
+    i = 0
+    for r in range(len(counts)):
+        first_seat = active_bounds[r]
+        seats_r = active_bounds[r + 1] - first_seat
+        for _ in range(counts[r]):
+            store = (
+                shelves.n_creators
+                + r * S
+                + inverse_cdf(shelves.ad_cdf, shelves.ad_low, shelves.ad_high, r, u[i, 0])
+            )
+            start = shelves.catalogue_ptr[store]
+            size = shelves.catalogue_ptr[store + 1] - start
+            out.listing[i] = start + np.int64(u[i, 1] * size)
+            at = first_seat + np.int64(u[i, 2] * seats_r)
+            out.user[i] = active_users[at]
+            out.trust[i] = seats.storefront_trust[at]
+            out.ref[i] = seats.user_index[at]
+            out.memory[i] = seats.remembers_storefronts[at]
+            out.utility[i] = seats.price_factor[at]
+            i += 1
+    k = u.shape[1] - 3
+    for i in range(len(out.user)):
+        own = out.listing[i]
+        trust = out.trust[i]
+        who = out.ref[i]
+        known = out.memory[i] != 0
+        factor = out.utility[i]
+        memory = np.int8(0)
+        if known:
+            memory = shelves.storefront_memory[
+                who, (shelves.listing_seller[own] - shelves.n_creators) % S
+            ]
+        best, best_memory = own, memory
+        best_utility = utility(
+            weights, trust, shelves.listing_promise[own], factor, shelves.listing_price[own], memory
+        )
+        key = shelves.category_key[own]
+        lo = shelves.category_ptr[key]
+        count = shelves.category_ptr[key + 1] - lo
+        for option in range(k):
+            candidate = shelves.by_category[lo + np.int64(u[i, 3 + option] * count)]
+            memory = np.int8(0)
+            if known:
+                memory = shelves.storefront_memory[
+                    who, (shelves.listing_seller[candidate] - shelves.n_creators) % S
+                ]
+            value = utility(
+                weights,
+                trust,
+                shelves.listing_promise[candidate],
+                factor,
+                shelves.listing_price[candidate],
+                memory,
+            )
+            # np.argmax: the first of the largest, or the first NaN (without branches,
+            # which the processor would mispredict).
+            take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
+            best = candidate if take else best
+            best_memory = memory if take else best_memory
+            best_utility = value if take else best_utility
+        out.listing[i] = best
+        out.memory[i] = best_memory
+        out.quality[i] = shelves.listing_promise[best]
+        out.source[i] = shelves.listing_seller[best] - shelves.n_creators
+        out.utility[i] = best_utility

@@ -1,0 +1,150 @@
+"""Word of mouth (口碑; docs/model.md 3.5, "Word of mouth").
+
+Every satisfied order placed on days ``t - days … t - 1`` is a recommendation by its buyer
+``j`` of product ``p``, sold by seller ``v``, with the buyer's experienced quality ``x``. For
+each recommendation and each active user ``i`` with a local or city tie ``i → j`` (``i``
+trusts ``j``), ``i`` receives an exposure with probability ``prob``, independently: ``T =
+w_ij``, ``M = m_ij``, ``Q = min(1, max(0, x))``; its order goes to seller ``v``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ...metrics import WOM
+from ...scenario import WordOfMouth
+from ..exposures import REF_SOCIAL, Exposures
+from ..lockstep import quotient
+from ..market import Market
+from ..state import Today
+from ..streams import Stream
+from ..ties import Listeners
+
+__all__ = ["Recommendations", "word_of_mouth_exposures"]
+
+
+class Recommendations:
+    """The recommendations made so far that may still be heard: the satisfied orders'
+    exposures (buyer in ``user``, experienced quality in ``quality``) and the day of each."""
+
+    def __init__(self) -> None:
+        self.exposures = Exposures.empty(WOM)
+        self.day = np.zeros(0, np.int32)
+
+    def add(self, exposures: Exposures, day: int) -> None:
+        """Recommendations of ``day`` (heard from the next day on)."""
+        self.exposures = Exposures.concat([self.exposures, exposures])
+        self.day = np.concatenate([self.day, np.full(len(exposures), day, np.int32)])
+
+    def live(self, day: int, days: int) -> Exposures:
+        """The recommendations heard on ``day``: those of the last ``days`` days (older ones
+        are forgotten)."""
+        keep = self.day >= day - days
+        if not keep.all():
+            self.exposures = self.exposures.take(np.flatnonzero(keep))
+            self.day = self.day[keep]
+        return self.exposures
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+class Said(NamedTuple):
+    """The live recommendations: recommender (stacked node), listing and experienced
+    quality."""
+
+    user: np.ndarray
+    listing: np.ndarray
+    quality: np.ndarray
+
+
+class Heard(NamedTuple):
+    """The listeners' ties (shared structure; trust and memory stacked per replication)."""
+
+    indptr: np.ndarray
+    listener: np.ndarray
+    trust: np.ndarray
+    memory: np.ndarray
+    n_ties: int
+
+
+def word_of_mouth_exposures(
+    recommendations: Recommendations,
+    day: int,
+    market: Market,
+    today: Today,
+    stream: Stream,
+    params: WordOfMouth,
+) -> Exposures:
+    """Today's word-of-mouth exposures (without utilities): one uniform per listener tie of
+    each live recommendation, in order, each replication's from its own stream."""
+    recs = recommendations.live(day, params.days)
+    if len(recs) == 0:
+        return Exposures.empty(WOM)
+    lis: Listeners = market.listeners
+    nodes = market.layout.nodes
+    counts = np.zeros(market.replications, np.int64)
+    _tie_counts(recs.user, lis.indptr, nodes, counts)
+    u = stream.take(counts)
+    first = np.cumsum(counts) - counts
+    out = Exposures.blank(int(counts.sum()), WOM)
+    heard = _heard(
+        Said(recs.user, recs.listing, recs.quality),
+        Heard(lis.indptr, lis.listener, lis.trust, lis.memory, lis.n_ties),
+        nodes,
+        today.active,
+        u,
+        first,
+        params.prob,
+        out.kernel_fields(),
+    )
+    return out.take(slice(0, heard))  # without utilities: the decisions compute them
+
+
+@numba.njit(cache=True, nogil=True)
+def _tie_counts(user, indptr, nodes, counts):  # type: ignore[no-untyped-def]
+    """The listener ties of the recommenders ``user`` (stacked ids), added to their
+    replications' ``counts``: the day's draws (one per tie)."""
+    inverse = 1.0 / nodes
+    for j in range(len(user)):
+        node = user[j]
+        r = quotient(node, nodes, inverse)
+        local = node - r * nodes
+        counts[r] += indptr[local + 1] - indptr[local]
+
+
+@numba.njit(cache=True, nogil=True)
+def _heard(said, ties, nodes, active, u, first, prob, out):  # type: ignore[no-untyped-def]
+    """Each recommendation (:class:`Said`) reaches each listener tie (:class:`Heard`) of its
+    recommender with one draw of the tie's replication (``u[first[r]]``, ``first[r]``
+    advancing), and is heard if the listener is active and the draw below ``prob``. Writes
+    the heard ones into ``out`` (all fields but the utility; ``ref`` is the tie's position
+    in the stacked listeners' arrays); returns how many."""
+    inverse = 1.0 / nodes
+    zero, one = np.float32(0.0), np.float32(1.0)
+    n = 0
+    for j in range(len(said.user)):
+        node = said.user[j]
+        r = quotient(node, nodes, inverse)
+        local = node - r * nodes
+        q = said.quality[j]
+        q = zero if q < zero else (one if q > one else q)  # np.clip (NaN stays NaN)
+        for row in range(ties.indptr[local], ties.indptr[local + 1]):
+            draw = u[first[r]]
+            first[r] += 1
+            hearer = ties.listener[row] + r * nodes
+            if active[hearer] and draw < prob:
+                position = row + r * ties.n_ties
+                out.user[n] = hearer
+                out.listing[n] = said.listing[j]
+                out.trust[n] = ties.trust[position]
+                out.memory[n] = ties.memory[position]
+                out.quality[n] = q
+                out.ref_kind[n] = REF_SOCIAL
+                out.ref[n] = position
+                out.source[n] = node
+                n += 1
+    return n

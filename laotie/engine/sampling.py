@@ -1,0 +1,152 @@
+"""Draws by inversion: uniforms turned into choices, Poisson counts and normal noise.
+
+Every daily phase draws only uniforms (:mod:`laotie.engine.streams`) and turns them into
+what it needs here (docs/model.md 2, "Stochasticity"): a weighted choice is the search of a
+uniform in a cumulative distribution (``Generator.choice(n, size, p=p)`` draws ``size``
+uniforms and searches them in the normalised cumulative sum of ``p``: :func:`choice_cdf`
+and :func:`inverse_cdf` give the same numbers, tested), a Poisson count the least ``k``
+whose cumulative probability exceeds the uniform, a normal noise ``Φ⁻¹(u)``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = [
+    "CDF_BUCKETS",
+    "POISSON_SUM_MAX",
+    "cdf_table",
+    "choice_cdf",
+    "inverse_cdf",
+    "normal",
+    "poisson",
+    "search_left",
+    "search_right",
+]
+
+
+def choice_cdf(p: np.ndarray) -> np.ndarray:
+    """The cumulative distribution Generator.choice(p=p) searches (normalised to end at 1),
+    in float64 as there (float32 weights would give a CDF of float32 steps); of each row,
+    along the last axis, for several distributions (each row as it would be alone)."""
+    cdf = np.asarray(p, dtype=np.float64).cumsum(axis=-1)
+    cdf /= cdf[..., -1:]
+    return cdf
+
+
+CDF_BUCKETS = 1024
+"""Buckets of [0, 1) in the look-up tables of :func:`inverse_cdf` (a power of two)."""
+
+
+def cdf_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each bucket [b/K, (b+1)/K): how many of ``cdf`` are ≤ its start and < its end."""
+    edges = np.arange(CDF_BUCKETS + 1) / CDF_BUCKETS
+    return cdf.searchsorted(edges[:-1], side="right"), cdf.searchsorted(edges[1:], side="left")
+
+
+_LINEAR_SEARCH = 64
+""":func:`search_right` and :func:`search_left` halve their range down to this length,
+then count: every comparison of the last steps at once (vector instructions, cache lines
+fetched together) instead of a chain of dependent loads."""
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def search_right(cdf, u, lo, hi):  # type: ignore[no-untyped-def]
+    """``lo + cdf[lo:hi].searchsorted(u, side="right")``, without branches on the data
+    (selects, which a processor does not mispredict as it does a search's branches). The
+    answer stays within [lo, lo + n]; once n is short, it is lo plus the count of entries
+    <= u in [lo, lo + n), which for a sorted range is the same."""
+    n = hi - lo
+    while n > _LINEAR_SEARCH:
+        half = n >> 1
+        lo = lo + half if cdf[lo + half] <= u else lo
+        n -= half
+    count = 0
+    for j in range(lo, lo + n):
+        count += cdf[j] <= u
+    return lo + count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
+    """``lo + keys[lo:hi].searchsorted(key)`` (side "left"), with selects, then counting
+    the keys below ``key`` in a short range (see :func:`search_right`)."""
+    n = hi - lo
+    while n > _LINEAR_SEARCH:
+        half = n >> 1
+        lo = lo + half if keys[lo + half] < key else lo
+        n -= half
+    count = 0
+    for j in range(lo, lo + n):
+        count += keys[j] < key
+    return lo + count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def inverse_cdf(cdf, low, high, r, u):  # type: ignore[no-untyped-def]
+    """``cdf[r].searchsorted(u, side="right")`` for ``u`` in [0, 1): the choice a uniform
+    makes in row ``r`` of the CDFs ``cdf``, with the row's look-up table ``(low[r],
+    high[r])`` (:func:`cdf_table`): the answer lies between the bucket's two counts, and only
+    that range is searched."""
+    bucket = np.int64(u * low.shape[1])  # exact: the number of buckets is a power of two
+    lo, hi = low[r, bucket], high[r, bucket]
+    n = hi - lo
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if cdf[r, lo + half] <= u else lo
+        n -= half
+    return lo + (1 if n == 1 and cdf[r, lo] <= u else 0)
+
+
+POISSON_SUM_MAX = 30.0
+"""Means up to this are inverted by summing the terms; larger ones by scipy's quantile."""
+
+
+def poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson draws of means ``lam`` from uniforms ``u`` in [0, 1), by inversion: the least
+    k whose cumulative probability exceeds u. Means up to :data:`POISSON_SUM_MAX` sum the
+    terms (p_k = p_(k-1) lam / k, until the sum passes u or stops growing); larger means,
+    whose first term loses precision or underflows, take ``scipy.stats.poisson.ppf``.
+
+    Examples
+    --------
+    >>> poisson(np.array([0.5, 0.5, 2.0, 800.0]), np.array([0.0, 0.7, 0.99, 0.5])).tolist()
+    [0, 1, 6, 800]
+    """
+    lam = np.asarray(lam, np.float64)
+    u = np.asarray(u, np.float64)
+    k = np.zeros(len(u), np.int64)
+    large = lam > POISSON_SUM_MAX
+    if large.any():
+        from scipy.stats import poisson as distribution
+
+        k[large] = np.maximum(distribution.ppf(u[large], lam[large]), 0).astype(np.int64)
+    p = np.exp(-lam)
+    # The draws not yet placed, with their terms: all at the same k in each round.
+    more = ~large & (u >= p)
+    at, u, lam, p = np.flatnonzero(more), u[more], lam[more], p[more]
+    cdf = p
+    j = 0
+    while len(at):
+        j += 1
+        k[at] = j
+        p = p * (lam / j)
+        grown = cdf + p
+        more = (u >= grown) & (grown > cdf)
+        at, u, lam, p, cdf = at[more], u[more], lam[more], p[more], grown[more]
+    return k
+
+
+def normal(u: np.ndarray) -> np.ndarray:
+    """Standard normal draws from uniforms ``u`` in [0, 1), by inversion
+    (:func:`scipy.special.ndtri`; a uniform of 0 is taken as the smallest positive double,
+    so that every draw is finite).
+
+    Examples
+    --------
+    >>> normal(np.array([0.5])).tolist()
+    [0.0]
+    """
+    return np.asarray(ndtri(np.maximum(u, np.finfo(np.float64).tiny)))

@@ -1,0 +1,92 @@
+"""How much memory an engine takes, and how many replications run in one engine.
+
+The estimates are the measured bytes per resident and per tie of the current code
+(docs/performance.md); :func:`laotie._memory.check_fits` refuses, before anything is built,
+an engine that would not fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph._core import FOLLOW, TrustGraph
+from ..scenario import Scenario
+
+__all__ = [
+    "LOCKSTEP_BYTES",
+    "LOCKSTEP_MAX",
+    "LOCKSTEP_NODES",
+    "engine_bytes",
+    "lockstep_size",
+    "replication_bytes",
+]
+
+LOCKSTEP_BYTES = 1_000_000_000
+"""The state :func:`lockstep_size` lets the replications of one engine take together."""
+
+LOCKSTEP_MAX = 64
+"""At most this many replications in one engine: beyond it the speed-up no longer grows
+(docs/performance.md) while the scratch arrays do."""
+
+LOCKSTEP_NODES = 1_000_000
+"""At most this many stacked residents in one engine: lockstep spreads the fixed cost of
+numpy calls and lets half a million stacked residents pay for the second thread; past a
+million stacked residents the gain grows no further and only the memory does
+(docs/performance.md)."""
+
+
+def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
+    """An estimate of the engine state one replication adds (bytes): per resident about
+    68 bytes of flags, budgets, follow bits and scratch plus one byte per government
+    message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust, memory,
+    row pointers), 29 per user (the seat table and the list of active users) and one per
+    user and storefront (storefront memories)."""
+    n = graph.n_nodes
+    follows = int(np.count_nonzero(graph.layer == FOLLOW))
+    social = graph.n_edges - follows
+    users = int(np.count_nonzero(graph.user))
+    return int(
+        n * (68 + scenario.information.n_messages)
+        + 5 * social
+        + 17 * follows
+        + users * (29 + scenario.storefronts.n_storefronts)
+    )
+
+
+def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -> int:
+    """An estimate of an engine's peak memory beyond the graph (bytes): the state of each
+    replication (:func:`replication_bytes`) and, shared, the listeners of every resident (the
+    transpose of the local and city ties) with the scratch of building them, about 20 bytes
+    per social tie."""
+    social = graph.n_edges - int(np.count_nonzero(graph.layer == FOLLOW))
+    return replications * replication_bytes(graph, scenario) + 20 * social
+
+
+def lockstep_size(
+    graph: TrustGraph, scenario: Scenario, replications: int, max_bytes: int = LOCKSTEP_BYTES
+) -> int:
+    """How many of ``replications`` to run in one engine: as many as fit ``max_bytes`` of
+    replication state (:func:`replication_bytes`) and :data:`LOCKSTEP_NODES` stacked
+    residents, at most :data:`LOCKSTEP_MAX`, at least one, and then balanced so that the
+    engines get equal shares.
+
+    Examples
+    --------
+    >>> from laotie import Scenario, graph
+    >>> village = Scenario.preset("village")
+    >>> lockstep_size(graph.city(village.city, seed=1), village, 100)
+    50
+    """
+    if replications < 1:
+        return 1
+    fit = max(
+        1,
+        min(
+            replications,
+            LOCKSTEP_MAX,
+            LOCKSTEP_NODES // max(graph.n_nodes, 1),
+            max_bytes // replication_bytes(graph, scenario),
+        ),
+    )
+    engines = -(-replications // fit)
+    return -(-replications // engines)

@@ -1,0 +1,112 @@
+"""The state a day reads and writes beyond the market: who is active today, and the ledger
+of spending, purchases and income (docs/model.md 3.5, 3.6).
+
+The market (:class:`~laotie.engine.market.Market`) holds what the set-up drew and the trust
+and memories that change; :class:`Today` what the activity phase decided for the day;
+:class:`Ledger` what the days have recorded so far. With lockstep replications every array
+is stacked (:class:`~laotie.engine.market.Layout`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from .._memory import touch
+
+__all__ = ["Ledger", "Seats", "Today"]
+
+
+class Seats(NamedTuple):
+    """What the day's exposures read of each active user, in the order of
+    :attr:`Today.users` (the seat table): one small table instead of several city-wide
+    arrays (none of them changes before the day's orders)."""
+
+    storefront_trust: np.ndarray
+    """The user's trust in storefronts (float32)."""
+    remembers_storefronts: np.ndarray
+    """Whether the user has any storefront memory (bool)."""
+    price_factor: np.ndarray
+    """The price term of the user's utility per unit price (float64)."""
+    user_index: np.ndarray
+    """The user's index among the users (int32)."""
+    follow_bits: np.ndarray
+    """The user's follow bits (uint64, :attr:`~laotie.engine.ties.Follows.bits`)."""
+
+    @classmethod
+    def empty(cls, n: int) -> Seats:
+        """A table of ``n`` seats, unwritten."""
+        return cls(
+            np.empty(n, np.float32),
+            np.empty(n, bool),
+            np.empty(n, np.float64),
+            np.empty(n, np.int32),
+            np.empty(n, np.uint64),
+        )
+
+
+@dataclass
+class Today:
+    """Who is active today: a flag per stacked node, the active users in increasing node
+    order, where each replication's start among them (R + 1 bounds) and their seats."""
+
+    active: np.ndarray
+    users: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    seats: Seats = field(default_factory=lambda: Seats.empty(0))
+    scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Where the activity phase lists the active users before they are cut to length."""
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Active users per replication."""
+        return np.diff(self.bounds)
+
+
+@dataclass
+class Ledger:
+    """What the days have recorded: spending this month, who ever ordered, each month's
+    buyers (flags: 1 through trust channels, 2 through storefronts), money per seller,
+    creator and producer, orders per listing, and producers' distinct buyers."""
+
+    spent: np.ndarray
+    ever_ordered: np.ndarray
+    month_flags: np.ndarray
+    creator_income: np.ndarray
+    creator_exposures: np.ndarray
+    seller_gmv: np.ndarray
+    listing_orders: np.ndarray
+    producer_income: np.ndarray
+    producer_orders: np.ndarray
+    producer_buyers: np.ndarray
+    last_month_flags: np.ndarray | None = None
+    repurchase: list[list[dict[str, float]]] = field(default_factory=list)
+    """Per replication, the monthly repurchase rates so far."""
+    pair_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Every (producer, buyer) pair so far, as keys ``producer * n_nodes + buyer``: a sorted
+    main array and a small sorted buffer merged into it when it grows."""
+    pair_buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @classmethod
+    def zeros(
+        cls, n_nodes: int, creators: int, sellers: int, listings: int, producers: int, R: int
+    ) -> Ledger:
+        """An empty ledger; the arrays the days write here and there are mapped now (see
+        :func:`laotie._memory.touch`)."""
+        ledger = cls(
+            spent=np.zeros(n_nodes, np.float64),
+            ever_ordered=np.zeros(n_nodes, bool),
+            month_flags=np.zeros(n_nodes, np.int8),
+            creator_income=np.zeros(creators),
+            creator_exposures=np.zeros(creators),
+            seller_gmv=np.zeros(sellers),
+            listing_orders=np.zeros(listings, np.int64),
+            producer_income=np.zeros(producers),
+            producer_orders=np.zeros(producers, np.int64),
+            producer_buyers=np.zeros(producers, np.int64),
+            repurchase=[[] for _ in range(R)],
+        )
+        touch(ledger.spent, ledger.ever_ordered, ledger.month_flags)
+        return ledger

@@ -1,0 +1,48 @@
+"""The engine's second thread: two channels' exposures built beside the other two.
+
+The creator channels (follow, discovery) and the storefront and word-of-mouth channels read
+the day's state without changing it and draw from their own streams, and the compiled
+kernels release the GIL, so the two pairs can be built side by side: the results are the
+same with one thread or two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+__all__ = ["THREAD_THRESHOLD", "SideThread", "default_threads"]
+
+THREAD_THRESHOLD = 500_000
+"""Stacked residents from which an engine builds two channels' exposures in a second thread
+(a thread costs more than it saves on small cities; docs/performance.md)."""
+
+T = TypeVar("T")
+
+
+def default_threads(stacked_residents: int) -> int:
+    """2 from :data:`THREAD_THRESHOLD` stacked residents, else 1."""
+    return 2 if stacked_residents >= THREAD_THRESHOLD else 1
+
+
+class SideThread:
+    """One helper thread, started on first use and stopped by :meth:`close`."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        """Start ``work`` in the helper thread; its result comes through the future."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="laotie")
+        return self._executor.submit(work)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread (it starts again on the next :meth:`submit`)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait)
+            self._executor = None
+
+    def __getstate__(self) -> dict[str, None]:
+        return {"_executor": None}  # a thread does not pickle; a copy starts its own

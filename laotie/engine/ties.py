@@ -1,0 +1,260 @@
+"""The engine's view of the graph's ties, with the trust and memory that change during a run.
+
+:class:`Listeners` holds the local and city ties grouped by the trusted person (word of mouth
+and shared news flow along them); :class:`Follows` the follow ties grouped by creator, with a
+buffer of ties made during the run. The graph a user passed in is never modified: trust is
+copied here (docs/model.md 3.4, "Trust and memory").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from ..graph._core import FOLLOW, LOCAL, TrustGraph
+from .sampling import search_left
+
+__all__ = ["FollowIndex", "Follows", "Listeners", "expand_rows", "find_tie", "follow_edges"]
+
+
+def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every entry of CSR ``rows`` (with repeats), and which row each came from.
+
+    Returns ``(positions, owner)`` where ``owner`` indexes into ``rows``.
+    """
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[owner] + offsets, owner
+
+
+@dataclass
+class Listeners:
+    """Local and city ties grouped by the trusted person: row ``j`` lists who trusts ``j``.
+
+    Word of mouth flows from ``j`` to the people in row ``j``; ``trust[k]`` is their trust in
+    ``j``, ``memory[k]`` their last outcome of buying on ``j``'s recommendation and ``kin[k]``
+    whether the tie is a local one (kin, friends, neighbours: news passes offline along it).
+    """
+
+    indptr: np.ndarray
+    listener: np.ndarray
+    trust: np.ndarray
+    memory: np.ndarray
+    kin: np.ndarray
+
+    @classmethod
+    def from_graph(cls, graph: TrustGraph, replications: int = 1) -> Listeners:
+        """The listeners of ``graph``; with several replications (lockstep), the structure
+        (``indptr``, ``listener``, ``kin``) is shared and ``trust`` and ``memory`` hold one
+        block of ties per replication: the trust of tie ``k`` in replication ``r`` is
+        ``trust[r * n_ties + k]``."""
+        n = graph.n_nodes
+        # Transpose every tie with its position (int32) as data, then keep the social ones:
+        # this reads the graph's arrays in place instead of copying the social subset first.
+        position = sp.csr_array(
+            (np.arange(graph.n_edges, dtype=np.int32), graph.indices, graph.indptr),
+            shape=(n, n),
+        )
+        by_trusted = position.T.tocsr()
+        del position
+        order = by_trusted.data
+        keep = graph.layer[order] != FOLLOW
+        # Row j of the transpose holds j's listeners and, for a creator, its followers.
+        followers = np.bincount(follow_edges(graph)[1], minlength=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.diff(by_trusted.indptr) - followers, out=indptr[1:])
+        listener = by_trusted.indices[keep].astype(np.int32, copy=False)
+        del by_trusted
+        order = order[keep]
+        trust = graph.trust[order]
+        return cls(
+            indptr=indptr,
+            listener=listener,
+            trust=np.tile(trust, replications) if replications > 1 else trust,
+            memory=np.zeros(replications * len(order), dtype=np.int8),
+            kin=graph.layer[order] == LOCAL,
+        )
+
+    @property
+    def n_ties(self) -> int:
+        """Ties of one replication."""
+        return len(self.listener)
+
+    def replication(self, r: int) -> Listeners:
+        """Replication ``r``'s listeners: the shared structure with views of its trust and
+        memory (changes through the view change the engine's state)."""
+        k = self.n_ties
+        return Listeners(
+            self.indptr,
+            self.listener,
+            self.trust[r * k : (r + 1) * k],
+            self.memory[r * k : (r + 1) * k],
+            self.kin,
+        )
+
+
+def follow_edges(graph: TrustGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user, creator, trust) of every follow tie, without expanding all rows."""
+    position = np.flatnonzero(graph.layer == FOLLOW)
+    user = (np.searchsorted(graph.indptr, position, side="right") - 1).astype(np.int32)
+    return user, graph.indices[position], graph.trust[position]
+
+
+class Follows:
+    """Follow ties grouped by creator, with a buffer of ties made during the run.
+
+    ``indptr`` is indexed by node id: the followers of creator node ``c`` are
+    ``user[indptr[c]:indptr[c + 1]]``. New ties go to a buffer (``buffer_*``) that is merged
+    into the main arrays when it grows past 5 % of them (at the start of a day).
+
+    ``bits[u]`` has bit ``c % 64`` set for every creator node ``c`` that user node ``u``
+    follows: a clear bit proves there is no tie, so that the compiled kernels skip the search
+    for most strangers.
+    """
+
+    merge_share = 0.05
+    """The buffer is merged when it holds this share of the main arrays' ties..."""
+    merge_floor = 20_000
+    """...counting the main arrays as at least this long."""
+
+    def __init__(self, graph: TrustGraph, replications: int = 1) -> None:
+        n = graph.n_nodes
+        user, creator, trust = follow_edges(graph)
+        if replications > 1:
+            # Replication r's nodes are r * n + node (docs/model.md, lockstep replications).
+            offset = np.repeat(np.arange(replications, dtype=np.int64) * n, len(user))
+            user = np.tile(user.astype(np.int64), replications) + offset
+            creator = np.tile(creator.astype(np.int64), replications) + offset
+            trust = np.tile(trust, replications)
+        self.n = n * replications
+        self.nodes_per_replication = n
+        self.replications = replications
+        self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
+        # Ties are never removed: a tie's bit is set once, here or when it is added.
+        self.bits = np.zeros(self.n, np.uint64)
+        self._mark(self.user, self.creator)
+        self.buffer_user = np.zeros(0, np.int32)
+        self.buffer_creator = np.zeros(0, np.int32)
+        self.buffer_trust = np.zeros(0, np.float32)
+        self.buffer_memory = np.zeros(0, np.int8)
+        self.buffer_keys = np.zeros(0, np.int64)
+        self.count = np.bincount(creator, minlength=self.n).astype(np.int64)
+
+    def _set(
+        self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
+    ) -> None:
+        order = np.lexsort((user, creator))
+        self.user = user[order].astype(np.int32)
+        self.creator = creator[order].astype(np.int32)
+        self.trust = trust[order]
+        self.memory = memory[order]
+        self.indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.creator, minlength=self.n), out=self.indptr[1:])
+        self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
+
+    def _mark(self, user: np.ndarray, creator: np.ndarray) -> None:
+        """Set the bits of the ties ``user → creator`` in :attr:`bits`."""
+        np.bitwise_or.at(self.bits, user, np.uint64(1) << (creator % 64).astype(np.uint64))
+
+    def merge_buffer(self, force: bool = False) -> None:
+        """Fold the buffer into the main arrays when it is large (or when ``force``).
+
+        Each replication's ties are merged when its own buffer passes 5 % of its own main
+        arrays (:attr:`merge_share`), as in a run of that replication alone: where a tie
+        lives decides the order of a day's follow exposures, so lockstep replications merge
+        exactly when separate runs would."""
+        if len(self.buffer_user) == 0:
+            return
+        replication = self.buffer_user // self.nodes_per_replication
+        waiting = np.bincount(replication, minlength=self.replications)
+        due = force | (waiting >= self.merge_share * np.maximum(self.main_count, self.merge_floor))
+        if not due.any():
+            return
+        merge = due[replication]
+        self._set(
+            np.concatenate([self.user, self.buffer_user[merge]]),
+            np.concatenate([self.creator, self.buffer_creator[merge]]),
+            np.concatenate([self.trust, self.buffer_trust[merge]]),
+            np.concatenate([self.memory, self.buffer_memory[merge]]),
+        )
+        keep = ~merge
+        self.buffer_user = self.buffer_user[keep]
+        self.buffer_creator = self.buffer_creator[keep]
+        self.buffer_trust = self.buffer_trust[keep]
+        self.buffer_memory = self.buffer_memory[keep]
+        self.buffer_keys = self.buffer_keys[keep]
+
+    def index(self) -> FollowIndex:
+        """What :func:`find_tie` searches, with the buffer sorted by key now."""
+        order = np.argsort(self.buffer_keys, kind="stable")
+        return FollowIndex(self.indptr, self.user, self.n, self.buffer_keys[order], order)
+
+    def find(self, user: np.ndarray, creator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the ties ``user → creator`` are: (kind, index), kind 0 none, 1 main, 2 buffer,
+        and the tie's position in the main arrays or the buffer (-1 for none)."""
+        user = np.asarray(user, np.int64)
+        creator = np.asarray(creator, np.int64)
+        kind = np.zeros(len(user), np.int8)
+        index = np.full(len(user), -1, np.int64)
+        _find_ties(self.index(), self.bits, user, creator, kind, index)
+        return kind, index
+
+    def add(
+        self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
+    ) -> int:
+        """Add new follow ties (pairs must not exist yet and be distinct); return how many."""
+        self.buffer_user = np.concatenate([self.buffer_user, user.astype(np.int32)])
+        self.buffer_creator = np.concatenate([self.buffer_creator, creator.astype(np.int32)])
+        self.buffer_trust = np.concatenate([self.buffer_trust, trust.astype(np.float32)])
+        self.buffer_memory = np.concatenate([self.buffer_memory, memory.astype(np.int8)])
+        self.buffer_keys = np.concatenate(
+            [self.buffer_keys, creator.astype(np.int64) * self.n + user]
+        )
+        np.add.at(self.count, creator, 1)
+        self._mark(user, creator)
+        return len(user)
+
+
+class FollowIndex(NamedTuple):
+    """What :func:`find_tie` reads: the main arrays' row pointers (by creator node) and
+    users (sorted within each row), the stacked node count, and the buffer's keys
+    (``creator * n + user``) sorted, with their positions in the buffer."""
+
+    indptr: np.ndarray
+    user: np.ndarray
+    n: int
+    buffer_keys: np.ndarray
+    buffer_order: np.ndarray
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def find_tie(follows, user, creator, bits):  # type: ignore[no-untyped-def]
+    """Where the tie ``user → creator`` is in :class:`FollowIndex` ``follows``: (kind,
+    index), kind 0 none, 1 main (searched in the creator's row), 2 buffer. ``bits`` are the
+    user's follow bits (:attr:`Follows.bits`): if the creator's bit is clear there is no tie,
+    and nothing is searched."""
+    if (bits >> np.uint64(creator & 63)) & np.uint64(1) == 0:
+        return 0, -1
+    lo, hi = follows.indptr[creator], follows.indptr[creator + 1]
+    at = search_left(follows.user, user, lo, hi)
+    if at < hi and follows.user[at] == user:
+        return 1, at
+    key = np.int64(creator) * follows.n + user
+    keys = follows.buffer_keys
+    at = search_left(keys, key, 0, len(keys))
+    if at < len(keys) and keys[at] == key:
+        return 2, follows.buffer_order[at]
+    return 0, -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_ties(follows, bits, user, creator, kind, index):  # type: ignore[no-untyped-def]
+    """:func:`find_tie` of every pair, into ``kind`` and ``index``."""
+    for i in range(len(user)):
+        kind[i], index[i] = find_tie(follows, user[i], creator[i], bits[user[i]])
