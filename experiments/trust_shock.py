@@ -98,15 +98,15 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
     for d in range(days):
         engine.step()
         today = engine.orders_today
-        history.append((today.batch.user.astype(np.int64), today.batch.listing, today.satisfied))
+        history.append((today.exposures.user.astype(np.int64), today.exposures.listing, today.satisfied))
         if d == day - 1:
             # The listing the shock rule picks at the start of the next day.
             creator_listing = np.flatnonzero(m.listing_seller < m.n_creators)
-            listing = int(creator_listing[np.argmax(engine.listing_orders[creator_listing])])
+            listing = int(creator_listing[np.argmax(engine.ledger.listing_orders[creator_listing])])
             chosen = int(m.listing_seller[listing])
             cohort = np.unique(np.concatenate([u[li == listing] for u, li, _ in history]))
         elif d >= day:
-            cohort = np.union1d(cohort, today.batch.user[today.batch.listing == listing])
+            cohort = np.union1d(cohort, today.exposures.user[today.exposures.listing == listing])
         if d >= day - 1:
             kind, index = f.find(cohort, np.full(len(cohort), m.creator_node[chosen]))
             t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
@@ -117,9 +117,9 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
         trust[d] = np.bincount(seller[bought], weights=w[bought], minlength=m.n_creators)
         buyers[d] = np.bincount(seller[bought], minlength=m.n_creators)
         orders[d] = np.bincount(
-            m.listing_seller, weights=engine.listing_orders, minlength=m.n_sellers
+            m.listing_seller, weights=engine.ledger.listing_orders, minlength=m.n_sellers
         )[: m.n_creators]
-        gmv[d] = engine.seller_gmv[: m.n_creators]
+        gmv[d] = engine.ledger.seller_gmv[: m.n_creators]
     engine.close()
     if point.get("shock.day", -1) >= 0 and engine.shock_listing != listing:
         raise RuntimeError("the probe's listing differs from the engine's shocked listing")

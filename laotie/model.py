@@ -60,12 +60,12 @@ class CreatorAgent(mesa.Agent):
     @property
     def income(self) -> float:
         """Commission earned so far (RMB)."""
-        return float(self.model.engine.creator_income[self.seller])
+        return float(self.model.engine.ledger.creator_income[self.seller])
 
     @property
     def gmv(self) -> float:
         """Value of the orders sold so far (RMB)."""
-        return float(self.model.engine.seller_gmv[self.seller])
+        return float(self.model.engine.ledger.seller_gmv[self.seller])
 
 
 class StorefrontAgent(mesa.Agent):
@@ -85,7 +85,7 @@ class StorefrontAgent(mesa.Agent):
     def gmv(self) -> float:
         """Value of the orders sold so far (RMB)."""
         m = self.model.engine.market
-        return float(self.model.engine.seller_gmv[m.n_creators + self.store])
+        return float(self.model.engine.ledger.seller_gmv[m.n_creators + self.store])
 
 
 class ConsumerAgent(mesa.Agent):
@@ -98,7 +98,7 @@ class ConsumerAgent(mesa.Agent):
     @property
     def active(self) -> bool:
         """Whether the user was active on the last simulated day."""
-        return bool(self.model.engine.active[self.node])
+        return bool(self.model.engine.today.active[self.node])
 
     @property
     def budget(self) -> float:
@@ -108,7 +108,7 @@ class ConsumerAgent(mesa.Agent):
     @property
     def spent(self) -> float:
         """Spent this month (RMB)."""
-        return float(self.model.engine.spent[self.node])
+        return float(self.model.engine.ledger.spent[self.node])
 
     @property
     def storefront_trust(self) -> float:
@@ -185,7 +185,7 @@ class LaotieModel(mesa.Model):
         for row, channel in enumerate(ROWS):
             for col, metric in enumerate(COLUMNS):
                 reporters[f"{channel}_{metric}"] = partial(_latest_metric, row=row, col=col)
-        for key in run_outcomes(self.engine):
+        for key in run_outcomes(self.engine.replication(0)):
             reporters[key] = partial(_outcome, key=key)
         for key in INFORMATION_REPORTERS:
             reporters[f"information_{key}"] = partial(_information, key=key)
@@ -202,13 +202,13 @@ class LaotieModel(mesa.Model):
         """Simulate one day and collect its metrics."""
         counts = self.engine.step()
         self._latest = with_ratios(counts.reshape(len(ROWS), len(COUNTS)))
-        self._outcomes = run_outcomes(self.engine)
+        self._outcomes = run_outcomes(self.engine.replication(0))
         self.datacollector.collect(self)
 
     @property
     def outcomes(self) -> dict[str, float]:
         """Per-run outcomes so far (producer income, creator inequality, repurchase, ...)."""
-        return dict(self._outcomes) if self._outcomes else run_outcomes(self.engine)
+        return dict(self._outcomes) if self._outcomes else run_outcomes(self.engine.replication(0))
 
     def result(self) -> Result:
         """The run so far as a :class:`~laotie.results.Result` (same as ``simulate``)."""

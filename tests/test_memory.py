@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, Scenario, ScenarioError, _memory, graph
-from laotie.engine.engine import engine_bytes, replication_bytes
+from laotie.engine.sizing import engine_bytes, replication_bytes
 
 
 @pytest.fixture

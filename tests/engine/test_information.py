@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from laotie import CitySpec, Engine, Region, Scenario, TrustGraph, graph
-from laotie.engine.information import FEED, HOMETOWN, OFFLINE, SHARE, hashed_uniform
+from laotie.engine.rules.information import FEED, HOMETOWN, OFFLINE, SHARE, hashed_uniform
 from laotie.graph._core import GOV, LOCAL_CREATOR
 
 MESSAGE = {"information.n_messages": 1, "information.first_day": 0, "information.live_days": 5}

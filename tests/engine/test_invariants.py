@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from laotie import CitySpec, Engine, Region, Result, Scenario, graph
-from laotie.engine.engine import Batch
+from laotie.engine import engine as conductor
+from laotie.engine.exposures import Exposures
 from laotie.metrics import CHANNELS, COUNTS, FAMILIES, ROWS, STOREFRONT
 
 COL = {name: i for i, name in enumerate(COUNTS)}
@@ -28,16 +29,26 @@ TOL = 1e-6
 
 
 class RecordingEngine(Engine):
-    """An engine that keeps the day's exposures and orders for the checks."""
+    """An engine that keeps the day's exposures and orders for the checks (the conductor's
+    decisions and outcomes are wrapped while it steps)."""
 
-    def _decide(self, parts):  # type: ignore[no-untyped-def]
-        self.day_exposures = Batch.concat(parts)
-        self.day_active = self.active.copy()
-        return super()._decide(parts)
+    def step(self):  # type: ignore[no-untyped-def]
+        decide, apply_outcomes = conductor.decide, conductor.apply_outcomes
 
-    def _outcomes(self, orders):  # type: ignore[no-untyped-def]
-        self.day_orders = orders
-        return super()._outcomes(orders)
+        def recording_decide(parts, *args):  # type: ignore[no-untyped-def]
+            self.day_exposures = Exposures.concat(parts)
+            self.day_active = self.today.active.copy()
+            return decide(parts, *args)
+
+        def recording_outcomes(orders, *args):  # type: ignore[no-untyped-def]
+            self.day_orders = orders
+            return apply_outcomes(orders, *args)
+
+        conductor.decide, conductor.apply_outcomes = recording_decide, recording_outcomes
+        try:
+            return super().step()
+        finally:
+            conductor.decide, conductor.apply_outcomes = decide, apply_outcomes
 
 
 # ------------------------------------------------------------------ random small scenarios
@@ -119,7 +130,7 @@ def distinct(users: np.ndarray) -> int:
 def check_day_counts(engine: RecordingEngine, counts: np.ndarray) -> None:
     """The day's metrics are those of the recorded exposures and orders."""
     e, o = engine.day_exposures, engine.day_orders
-    b = o.batch
+    b = o.exposures
     for row, name in enumerate(ROWS):
         members = [CHANNELS.index(name)] if name in CHANNELS else list(FAMILIES[name])
         ex = np.isin(e.channel, members)
@@ -148,7 +159,7 @@ def check_day_counts(engine: RecordingEngine, counts: np.ndarray) -> None:
 def check_exposures_and_orders(engine: RecordingEngine) -> None:
     m = engine.market
     e, o = engine.day_exposures, engine.day_orders
-    b = o.batch
+    b = o.exposures
     # Exposures reach active users only (hence users only).
     assert engine.day_active[e.user].all()
     assert m.is_user[e.user].all()
@@ -203,11 +214,11 @@ def check_state(engine: Engine, scenario: Scenario) -> None:
         bits[u] |= np.uint64(1) << np.uint64(c % 64)
     assert np.array_equal(f.bits, bits)
     # Non-users never buy online.
-    assert np.all(engine.spent[~m.is_user] == 0)
-    assert not engine.ever_ordered[~m.is_user].any()
-    assert np.all(engine.spent >= 0)
+    assert np.all(engine.ledger.spent[~m.is_user] == 0)
+    assert not engine.ledger.ever_ordered[~m.is_user].any()
+    assert np.all(engine.ledger.spent >= 0)
     # Budgets: nobody spends beyond this month's budget.
-    assert np.all(engine.spent <= m.budget + TOL)
+    assert np.all(engine.ledger.spent <= m.budget + TOL)
 
 
 def check_money(engine: Engine, scenario: Scenario, log: dict[str, list[np.ndarray]]) -> None:
@@ -216,16 +227,16 @@ def check_money(engine: Engine, scenario: Scenario, log: dict[str, list[np.ndarr
     value = np.concatenate(log["value"])
     seller = m.listing_seller[listing]
     gmv = np.bincount(seller, weights=value, minlength=m.n_sellers)
-    np.testing.assert_allclose(engine.seller_gmv, gmv, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(engine.ledger.seller_gmv, gmv, rtol=1e-9, atol=1e-9)
     history = np.array(engine.history)
     all_gmv = history[:, ROWS.index("all"), COL["gmv"]].sum()
     sub_gmv = history[:, : len(CHANNELS), COL["gmv"]].sum()
     assert all_gmv == pytest.approx(value.sum(), rel=1e-9, abs=1e-9)
     assert sub_gmv == pytest.approx(value.sum(), rel=1e-9, abs=1e-9)
-    assert engine.seller_gmv.sum() == pytest.approx(value.sum(), rel=1e-9, abs=1e-9)
+    assert engine.ledger.seller_gmv.sum() == pytest.approx(value.sum(), rel=1e-9, abs=1e-9)
     # Creators earn commission on their GMV.
     np.testing.assert_allclose(
-        engine.creator_income,
+        engine.ledger.creator_income,
         scenario.creators.commission * gmv[: m.n_creators],
         rtol=1e-9,
         atol=1e-9,
@@ -236,7 +247,7 @@ def check_money(engine: Engine, scenario: Scenario, log: dict[str, list[np.ndarr
     expected = scenario.producers.income_share * np.bincount(
         producer[made], weights=value[made], minlength=m.n_producers
     )
-    np.testing.assert_allclose(engine.producer_income, expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(engine.ledger.producer_income, expected, rtol=1e-9, atol=1e-9)
     result = Result.from_engine(engine)
     np.testing.assert_allclose(result.producer_income, expected, rtol=1e-9, atol=1e-9)
     assert result.outcomes["producer_income_total"] == pytest.approx(
@@ -260,19 +271,19 @@ def run_and_check(g: graph.TrustGraph, scenario: Scenario, seed: int, days: int)
         counts = engine.step()
         check_day_counts(engine, counts)
         check_exposures_and_orders(engine)
-        b = engine.day_orders.batch
+        b = engine.day_orders.exposures
         value = engine.day_orders.value
         log["listing"].append(b.listing.copy())
         log["value"].append(value.copy())
         log["user"].append(b.user.copy())
         np.add.at(month_spent, b.user, value)
-        np.testing.assert_allclose(engine.spent, month_spent, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(engine.ledger.spent, month_spent, rtol=1e-9, atol=1e-9)
         if not scenario.population.repeat_purchases:
             # Nobody orders twice: not twice today, and not after an earlier day's order.
             assert len(np.unique(b.user)) == len(b.user)
             assert not buyers_so_far[b.user].any()
         buyers_so_far[b.user] = True
-        assert np.array_equal(engine.ever_ordered, buyers_so_far)
+        assert np.array_equal(engine.ledger.ever_ordered, buyers_so_far)
         check_state(engine, scenario)
     assert len(engine.history) == days
     if days:
@@ -333,7 +344,7 @@ def test_busy_market_with_producers(small_graph: graph.TrustGraph, repeat: bool,
     history = np.array(engine.history)
     all_row = history[:, ROWS.index("all")]
     assert all_row[:, COL["orders"]].sum() > 0
-    assert engine.producer_income.sum() > 0
+    assert engine.ledger.producer_income.sum() > 0
     if repeat:
         assert all_row[:, COL["budget_blocked"]].sum() > 0  # budgets did bind
     assert history[:, ROWS.index("wom"), COL["orders"]].sum() > 0
@@ -351,10 +362,10 @@ def test_single_purchase_respects_the_budget(small_graph: graph.TrustGraph) -> N
     )
     engine = Engine(small_graph, scenario, seed=1)
     engine.run(5)
-    assert engine.ever_ordered.any()  # the example is not vacuous
+    assert engine.ledger.ever_ordered.any()  # the example is not vacuous
     blocked = np.array(engine.history)[:, ROWS.index("all"), COL["budget_blocked"]].sum()
     assert blocked > 0  # and the budget did bind
-    over = engine.spent > engine.market.budget + TOL
+    over = engine.ledger.spent > engine.market.budget + TOL
     assert not over.any(), f"{int(over.sum())} users spent beyond their budget"
 
 
@@ -410,7 +421,7 @@ def test_follow_buffer_merges_without_losing_ties(small_graph: graph.TrustGraph)
 def test_follow_bits_survive_a_merge_of_some_replications(small_graph: graph.TrustGraph) -> None:
     """Lockstep replications merge their buffers separately: the ties left in the buffer
     keep their follow bits (the compiled kernels skip the search when a bit is clear)."""
-    from laotie.engine.market import Follows
+    from laotie.engine.ties import Follows
 
     f = Follows(small_graph, replications=2)
     n = small_graph.n_nodes

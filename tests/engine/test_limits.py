@@ -197,7 +197,7 @@ def test_bass_limit(complete_graph: TrustGraph, p: float, q: float) -> None:
         assert all_active(engine)
         for day in range(BASS_DAYS):
             counts = engine.step()
-            adopters[run, day] = engine.ever_ordered.sum()
+            adopters[run, day] = engine.ledger.ever_ordered.sum()
             assert counts[FOLLOW, 0] == counts[DISCOVERY, 0] == 0
             assert counts[STOREFRONT, 0] == IMPRESSIONS
             # Every order satisfied and recommends; nothing expires.
@@ -356,8 +356,8 @@ def engine_cascade(g: TrustGraph, scenario: Scenario, seeds: np.ndarray, seed: i
         if counts[ALL, ORDERS] == 0:
             break
         sizes.append(int(counts[ALL, ORDERS]))
-    assert engine.ever_ordered.sum() == n + sum(sizes)
-    assert not engine.ever_ordered[~g.user].any()
+    assert engine.ledger.ever_ordered.sum() == n + sum(sizes)
+    assert not engine.ledger.ever_ordered[~g.user].any()
     return sizes
 
 

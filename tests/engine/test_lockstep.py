@@ -9,28 +9,27 @@ shocks, producers, word of mouth and government information).
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from laotie import Engine, Scenario, graph
 from laotie.engine import lockstep_size
-from laotie.engine.draws import generator
-from laotie.engine.engine import _running_totals, replication_bytes
-from laotie.engine.market import Follows
+from laotie.engine.counts import DayCounter
+from laotie.engine.rules import follow as follow_rule
+from laotie.engine.sizing import replication_bytes
+from laotie.engine.streams import generator
+from laotie.engine.ties import Follows
 from laotie.errors import LaotieError, ScenarioError
 from laotie.graph._core import FOLLOW as FOLLOW_TIE
 from laotie.graph._core import HEAD, LOCAL_CREATOR, TrustGraph
-from laotie.metrics import ROWS, DayCounter
+from laotie.metrics import ROWS
 from laotie.results import Result
 from laotie.runs import replicate
 
 BASE = Scenario.preset("mudanjiang", scale=0.004)
 DAYS = 45
 
-NEEDS_NUMBA = pytest.mark.skipif(find_spec("numba") is None, reason="needs numba")
 SEEDS = [np.random.SeedSequence(11, spawn_key=(r,)) for r in range(3)]
 
 CASES = {
@@ -110,19 +109,19 @@ def test_lockstep_replications_equal_separate_runs(
     if case == "training_and_merges":
         monkeypatch.setattr(Follows, "merge_floor", 0)
         monkeypatch.setattr(Follows, "merge_share", 0.002)
-        merge, find_reach = Follows.merge_buffer, Engine._reach
+        merge, find_reach = Follows.merge_buffer, follow_rule.reach
 
         def recorded_merge(self: Follows, force: bool = False) -> None:
             merge(self, force)
             merges.append((self, self.main_count.copy()))
 
-        def recorded_reach(self: Engine, *args: np.ndarray) -> np.ndarray:
-            rho = find_reach(self, *args)
-            reach.append((self.market.follows, rho))
+        def recorded_reach(market, *args):  # type: ignore[no-untyped-def]
+            rho = find_reach(market, *args)
+            reach.append((market.follows, rho))
             return rho
 
         monkeypatch.setattr(Follows, "merge_buffer", recorded_merge)
-        monkeypatch.setattr(Engine, "_reach", recorded_reach)
+        monkeypatch.setattr(follow_rule, "reach", recorded_reach)
     lockstep = _run(Engine(city, scenario, seed=SEEDS))
     n_ties = lockstep.market.listeners.n_ties
     C = lockstep.market.layout.creators
@@ -135,8 +134,8 @@ def test_lockstep_replications_equal_separate_runs(
             alone.market.listeners.trust,
         )
         view = lockstep.replication(r)
-        np.testing.assert_array_equal(view.seller_gmv, alone.seller_gmv)
-        np.testing.assert_array_equal(view.listing_orders, alone.listing_orders)
+        np.testing.assert_array_equal(view.seller_gmv, alone.ledger.seller_gmv)
+        np.testing.assert_array_equal(view.listing_orders, alone.ledger.listing_orders)
         if case == "training_and_merges":
             # Each replication's ties were merged on the days they would be alone, and its
             # creators' reach (with the head cap binding) is its own.
@@ -268,19 +267,6 @@ def test_day_counter_counts_distinct_users_per_replication() -> None:
             assert counts[r, row, 3] == len(np.unique(bought[bought // nodes == r]))
 
 
-def test_running_totals_restart_at_every_group() -> None:
-    rng = np.random.default_rng(8)
-    sizes = rng.integers(1, 6, 30)
-    values = rng.random(sizes.sum()) * 100
-    first = np.zeros(sizes.sum(), bool)
-    first[np.cumsum(sizes) - sizes] = True
-    expected = np.concatenate(
-        [np.cumsum(group) for group in np.split(values, np.cumsum(sizes)[:-1])]
-    )
-    # A cumulative sum minus the total before the group: equal up to rounding.
-    np.testing.assert_allclose(_running_totals(values, first), expected, rtol=1e-12)
-
-
 def test_lockstep_with_a_seller_without_followers_at_the_top() -> None:
     """A user's graph whose highest-numbered selling creator has no followers: the stacked
     follower counts must cover every replication's nodes (head traffic reads them, new
@@ -337,22 +323,21 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
-@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=NEEDS_NUMBA)])
 @pytest.mark.parametrize("stride", [1, 7])
 @pytest.mark.parametrize(
     ("runs", "size"), [(1, 50), (1, 5000), (3, 50), (3, 2000), (20, 50), (12, 500)]
 )
 def test_per_entry_draws_follow_each_replications_order(  # type: ignore[no-untyped-def]
-    city: graph.TrustGraph, runs, size, stride, backend
+    city: graph.TrustGraph, runs, size, stride
 ) -> None:
     """Entries of several replications in any order (one sorted run, a few long runs drawn
     in turn, short runs or many long ones sorted first), given as their replications or as
     ids of ``stride`` per replication, get their replication's numbers in their order."""
-    engine = Engine(city, BASE, seed=SEEDS, backend=backend)
+    engine = Engine(city, BASE, seed=SEEDS)
     rng = np.random.default_rng(runs)
     replication = np.concatenate([np.sort(rng.integers(0, 3, size)) for _ in range(runs)])
     ids = replication * stride + rng.integers(0, stride, len(replication))
-    got = engine._draws("wom", ids, stride)
+    got = engine._streams["wom"].per_entry(ids, stride)
     # A replication's word-of-mouth stream: SFC64 of the day's child of its seed, phase 5 of 10.
     fresh = [np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key) for s in SEEDS]
     alone = [generator(s.spawn(2)[1].spawn(10)[5]) for s in fresh]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from laotie import Scenario, ScenarioError, graph
-from laotie.engine.market import Market, follow_edges
+from laotie.engine.market import Market
+from laotie.engine.ties import follow_edges
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_an_unknown_rule_is_refused() -> None:
 @pytest.mark.parametrize("buffer", [4096, 4])  # 4: the pair buffer is merged many times
 def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from laotie import Engine, simulate
-    from laotie.engine import engine as engine_module
+    from laotie.engine.rules import outcomes as engine_module
 
     monkeypatch.setattr(engine_module, "PAIR_BUFFER_MIN", buffer)
     scenario = Scenario.preset("poverty_county", scale=0.2)
@@ -87,7 +88,7 @@ def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypat
     # distinct buyers differ (the counts must match for any seed and day).
     for day in range(120):
         engine.step()
-        today = engine.orders_today.batch
+        today = engine.orders_today.exposures
         producer = m.product_producer[m.listing_product[today.listing]]
         for p, user in zip(producer.tolist(), today.user.tolist(), strict=True):
             if p >= 0:
@@ -97,9 +98,11 @@ def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypat
             break
     buyers = np.bincount([p for p, _ in pairs], minlength=m.n_producers)
     assert orders.sum() > 0 and (orders > buyers).any()  # some buyers came back
-    np.testing.assert_array_equal(engine.producer_orders, orders)
-    np.testing.assert_array_equal(engine.producer_buyers, buyers)
+    np.testing.assert_array_equal(engine.ledger.producer_orders, orders)
+    np.testing.assert_array_equal(engine.ledger.producer_buyers, buyers)
     # A producer with income has orders and buyers, and only then.
-    np.testing.assert_array_equal(engine.producer_income > 0, engine.producer_buyers > 0)
+    np.testing.assert_array_equal(
+        engine.ledger.producer_income > 0, engine.ledger.producer_buyers > 0
+    )
     result = simulate(scenario, days=5, seed=1)
     assert len(result.producer_buyers) == result.scenario.producers.n_producers

@@ -35,7 +35,7 @@ def test_quality_is_the_given_value_during_the_shock_and_restored_after(
     promises = m.listing_promise.copy()
     for day in range(DAY + DAYS + 3):
         if day == DAY:
-            orders_so_far = engine.listing_orders.copy()
+            orders_so_far = engine.ledger.listing_orders.copy()
         engine.step()
         p = engine.shock_product
         if day < DAY:
@@ -121,15 +121,15 @@ def test_orders_today_and_listing_orders_match_the_day_counts(city: graph.TrustG
     from laotie.metrics import COUNTS, ROWS
 
     engine = Engine(city, BASE, seed=2)
-    total = np.zeros(len(engine.listing_orders), np.int64)
+    total = np.zeros(len(engine.ledger.listing_orders), np.int64)
     for _ in range(5):
         counts = engine.step()
         today = engine.orders_today
-        assert len(today.batch) == counts[ROWS.index("all"), COUNTS.index("orders")]
+        assert len(today.exposures) == counts[ROWS.index("all"), COUNTS.index("orders")]
         assert today.value.sum() == pytest.approx(counts[ROWS.index("all"), COUNTS.index("gmv")])
-        assert len(today.satisfied) == len(today.batch)
-        total += np.bincount(today.batch.listing, minlength=len(total))
-    np.testing.assert_array_equal(engine.listing_orders, total)
+        assert len(today.satisfied) == len(today.exposures)
+        total += np.bincount(today.exposures.listing, minlength=len(total))
+    np.testing.assert_array_equal(engine.ledger.listing_orders, total)
 
 
 def test_a_shock_on_day_zero_is_refused() -> None:
