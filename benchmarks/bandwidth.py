@@ -6,10 +6,11 @@ triad 24 bytes per element; numpy's triad makes two passes, so it moves more tha
 credited with, and write-allocate traffic is not counted either: the figure is conservative
 for the triad and optimistic for nothing).
 
-A day's bytes: a real engine day is instrumented. Every read of ties by the engine goes
-through ``expand_rows`` (the followers of posting creators, the listeners of yesterday's
-satisfied buyers); the entries it expands are counted over several days and charged at the
-bytes of their arrays (followers: int32 user, float32 trust, int8 memory = 9 bytes; listeners:
+A day's bytes: a real engine day is instrumented. The engine reads ties in two places, the
+rows of the posting creators' followers (the follow rule) and the rows of the live
+recommenders' listeners (the word-of-mouth rule); the entries of those rows are counted over
+several days, as each rule is called, and charged at the bytes of their arrays (followers:
+int32 user, float32 trust, int8 memory = 9 bytes; listeners:
 int32 listener, float32 trust, int8 memory, bool kin = 10 bytes). To that is added one pass
 over every one-dimensional per-resident and per-user state array of the engine (their sizes,
 read from the engine; the government-message state is left out, as messages are off by
@@ -29,23 +30,26 @@ from ._child import run_child
 CHILD = """
 import json, time
 import numpy as np
-import laotie.engine.engine as engine_module
+import laotie.engine.engine as conductor
 from laotie import Engine, Scenario, graph
 scenario = Scenario.preset("mudanjiang", scale={scale!r})
 g = graph.city(scenario.city, seed=1)
-# The numpy path reads every tie through expand_rows, where the reads can be counted; the
-# compiled kernels read the same rows (the same rules), so the count holds for both.
-engine = Engine(g, scenario, seed=2, threads=1, backend="numpy")
+engine = Engine(g, scenario, seed=2, threads=1)
 for _ in range(5):
     engine.step()
 counts = {{"follow": 0, "listen": 0}}
-original = engine_module.expand_rows
-follows = engine.market.follows
-def counting(indptr, rows):
-    position, owner = original(indptr, rows)
-    counts["follow" if indptr is follows.indptr else "listen"] += len(position)
-    return position, owner
-engine_module.expand_rows = counting
+follow_exposures, word_of_mouth = conductor.follow_exposures, conductor.word_of_mouth_exposures
+def rows(indptr, at):
+    return int((indptr[at + 1] - indptr[at]).sum())
+def counted_follow(market, today, posts, *args):
+    counts["follow"] += rows(market.follows.indptr, market.creator_node[posts.posting])
+    return follow_exposures(market, today, posts, *args)
+def counted_word_of_mouth(recommendations, day, market, today, stream, params):
+    live = recommendations.live(day, params.days).user % market.layout.nodes
+    counts["listen"] += rows(market.listeners.indptr, live)
+    return word_of_mouth(recommendations, day, market, today, stream, params)
+conductor.follow_exposures = counted_follow
+conductor.word_of_mouth_exposures = counted_word_of_mouth
 start = time.perf_counter()
 for _ in range({days!r}):
     engine.step()

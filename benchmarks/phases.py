@@ -1,11 +1,11 @@
-"""Where a day's time goes: each phase of ``Engine.step`` timed, numpy path beside the compiled
-kernels, in one run (docs/performance.md, the per-phase tables).
+"""Where a day's time goes: each rule that ``Engine.step`` calls, timed (docs/performance.md,
+the per-phase tables).
 
 ``python -m benchmarks.phases`` times 64 lockstep replications of 10,000 residents (per
 replication-day, the best of 5 engines over days 5-44) and the whole city (one engine, days
-5-14, per day); ``--quick`` only the 10,000-resident rows with fewer days. Each phase method of
-the engine is wrapped in a ``perf_counter`` timer; "the rest" is the day minus the phases.
-One thread, so that the phases do not overlap.
+5-14, per day); ``--quick`` only the 10,000-resident rows with fewer days. Each rule the
+conductor (``laotie.engine.engine``) calls is wrapped in a ``perf_counter`` timer; "the rest"
+is the day minus the phases. One thread, so that the phases do not overlap.
 """
 
 from __future__ import annotations
@@ -19,45 +19,48 @@ from typing import Any
 import numpy as np
 
 from laotie import Engine, Scenario, graph
-from laotie.errors import LaotieError
+from laotie.engine import engine as conductor
 
 PHASES = {
-    "storefront": ("_storefront_exposures",),
-    "discovery": ("_discovery_exposures",),
-    "follow": ("_follow_exposures",),
-    "decisions": ("_decide",),
-    "day counts": ("count",),
-    "activity": ("_activity",),
-    "word of mouth": ("_wom_exposures",),
-    "outcomes": ("_outcomes",),
+    "storefront": "storefront_exposures",
+    "discovery": "discovery_exposures",
+    "follow": "follow_exposures",
+    "decisions": "decide",
+    "day counts": "count",
+    "activity": "activity",
+    "word of mouth": "word_of_mouth_exposures",
+    "outcomes": "apply_outcomes",
 }
-"""The rows of the table and the methods they time (``count`` is the day counter's)."""
+"""The rows of the table and the rules they time (``count`` is the engine's day counter's)."""
 
 
-def _timed(engine: Engine, totals: Counter[str]) -> None:
-    """Wrap the engine's phase methods (on the instance) so that they add to ``totals``."""
+def _timed(engine: Engine, totals: Counter[str]) -> list[tuple[Any, str, Any]]:
+    """Wrap the rules the conductor calls (and the engine's day counter) so that they add to
+    ``totals``; return what to restore."""
+    restore = []
 
     def wrap(owner: Any, name: str, row: str) -> None:
-        method: Callable[..., Any] = getattr(owner, name)
+        rule: Callable[..., Any] = getattr(owner, name)
+        restore.append((owner, name, rule))
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
-                return method(*args, **kwargs)
+                return rule(*args, **kwargs)
             finally:
                 totals[row] += time.perf_counter() - start
 
         setattr(owner, name, timed)
 
-    for row, (name,) in PHASES.items():
-        wrap(engine._counter if name == "count" else engine, name, row)
+    for row, name in PHASES.items():
+        wrap(engine._counter if name == "count" else conductor, name, row)
+    return restore
 
 
 def measure(
     city: graph.TrustGraph,
     scenario: Scenario,
     replications: int,
-    backend: str,
     days: tuple[int, int],
     repeat: int,
 ) -> dict[str, float]:
@@ -66,12 +69,16 @@ def measure(
     seeds = [np.random.SeedSequence(1, spawn_key=(r,)) for r in range(replications)]
     best: dict[str, float] | None = None
     for _ in range(repeat):
-        engine = Engine(city, scenario, seed=seeds, threads=1, backend=backend)
+        engine = Engine(city, scenario, seed=seeds, threads=1)
         engine.run(days[0])
         totals: Counter[str] = Counter()
-        _timed(engine, totals)
+        restore = _timed(engine, totals)
         start = time.perf_counter()
-        engine.run(days[1] - days[0])
+        try:
+            engine.run(days[1] - days[0])
+        finally:
+            for owner, name, rule in restore:
+                setattr(owner, name, rule)
         day = time.perf_counter() - start
         scale = 1 / ((days[1] - days[0]) * replications)
         row = {name: totals[name] * scale for name in PHASES}
@@ -93,14 +100,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     for residents, replications, days, repeat in setups:
         scenario = Scenario.preset("mudanjiang", scale=residents / 2_540_000)
         city = graph.city(scenario.city, seed=1)
-        for backend in ("numpy", "numba"):
-            try:
-                figures = measure(city, scenario, replications, backend, days, repeat)
-            except LaotieError as error:  # numba not installed
-                print(f"{backend}: {error}")
-                continue
-            label = f"{residents:,} x {replications}, {backend}"
-            columns.append({"label": label, **figures})
+        figures = measure(city, scenario, replications, days, repeat)
+        columns.append({"label": f"{residents:,} x {replications}", **figures})
     rows = [*PHASES, "the rest", "day"]
     print("ms per day (per replication-day with R > 1), one thread")
     print(f"{'phase':<15}" + "".join(f"{c['label']:>26}" for c in columns))
