@@ -154,6 +154,34 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "training.rule": "random",
         "training.follower_gain": 5,
     },
+    # Trust dynamics dominate: every creator posts every day to all its active followers,
+    # storefront ads and word of mouth are busy, purchases hinge on trust (a large trust
+    # weight, no memory term), half the orders disappoint (inauthentic sellers, noisy
+    # quality) and trust moves fast both ways; a month, so that trust has time to move.
+    "trust_dynamics": {
+        "decision.trust_weight": 8.0,
+        "decision.intercept": -5.0,
+        "decision.repeat_weight": 0.0,
+        "decision.price_weight": 0.05,
+        "population.activity_mean": 0.6,
+        "creators.post_prob": 1.0,
+        "creators.authenticity_mean": 0.5,
+        "storefronts.authenticity_mean": 0.5,
+        "storefronts.trust": 0.5,
+        "storefronts.n_storefronts": 4,
+        "storefronts.products_per_storefront": 3,
+        "storefronts.impressions_per_active": 1.0,
+        "products.n_categories": 3,
+        "policy.reach": 1.0,
+        "policy.discovery_per_active": 0.5,
+        "outcomes.overstatement": 0.3,
+        "outcomes.quality_noise": 0.15,
+        "outcomes.tolerance": 0.05,
+        "outcomes.trust_gain": 0.3,
+        "outcomes.trust_loss": 0.5,
+        "word_of_mouth.prob": 0.2,
+        "word_of_mouth.days": 2,
+    },
     # On the hand-made fans_graph: word of mouth must go from the fans who buy to the others
     # who trust them (one-way ties); no discovery, no storefronts.
     "fans_one_way_ties": {

@@ -1,0 +1,258 @@
+"""Mutation checks: break a rule of the model on purpose and see which tests fail.
+
+``python -m tests.mutations`` copies the project into a temporary folder once per mutation,
+applies the mutation there (a textual change of one rule in ``laotie/``, which must match
+exactly once, so that a refactoring that moves the rule makes the script fail loudly instead
+of testing nothing), runs the tests and reports the ones that failed. A mutation that no test
+catches is a hole in the tests. docs/testing.md lists the mutations and what caught them.
+
+    python -m tests.mutations                      # every mutation, the default tests
+    python -m tests.mutations --list               # the mutations
+    python -m tests.mutations reversed_trust       # one (or several) by name
+    python -m tests.mutations --tests tests/engine/test_outcomes.py reversed_trust
+
+The working tree is never modified. Each run takes a few minutes per mutation (the engine's
+tests and the oracle comparisons, plus compiling the mutated module's kernels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TESTS = ("tests/engine", "tests/test_oracle.py")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """Replace ``old`` by ``new`` in ``path`` (relative to the project); ``rule`` says in
+    plain words what the change breaks."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    rule: str
+
+
+OUTCOMES = "laotie/engine/rules/outcomes.py"
+DECISIONS = "laotie/engine/rules/decisions.py"
+
+MUTATIONS = (
+    Mutation(
+        "reversed_trust",
+        OUTCOMES,
+        "satisfied, trust + o.trust_gain * (1 - trust), trust - o.trust_loss * trust",
+        "satisfied, trust - o.trust_loss * trust, trust + o.trust_gain * (1 - trust)",
+        "the trust update reversed: satisfied buyers lose trust, disappointed ones gain it",
+    ),
+    Mutation(
+        "swapped_gain_and_loss",
+        OUTCOMES,
+        "satisfied, trust + o.trust_gain * (1 - trust), trust - o.trust_loss * trust",
+        "satisfied, trust + o.trust_loss * (1 - trust), trust - o.trust_gain * trust",
+        "trust_gain and trust_loss swapped",
+    ),
+    Mutation(
+        "no_follow_trust_write",
+        OUTCOMES,
+        "        (REF_FOLLOW, f.trust, f.memory),\n",
+        "",
+        "the new trust and memory of follow ties (main arrays) never written",
+    ),
+    Mutation(
+        "no_social_trust_write",
+        OUTCOMES,
+        "        (REF_SOCIAL, m.listeners.trust, m.listeners.memory),\n",
+        "",
+        "the new trust and memory of social ties (word of mouth) never written",
+    ),
+    Mutation(
+        "no_storefront_trust_write",
+        OUTCOMES,
+        "    m.storefront_trust[b.user[at]] = new_trust[at]\n",
+        "",
+        "the new trust in storefronts never written",
+    ),
+    Mutation(
+        "no_memory_write",
+        OUTCOMES,
+        "        memory_arr[b.ref[at]] = new_memory[at]\n",
+        "",
+        "the memory of ties (+1 / -1) never written",
+    ),
+    Mutation(
+        "satisfaction_flipped",
+        OUTCOMES,
+        "orders.satisfied = experienced >= b.quality - outcomes.tolerance",
+        "orders.satisfied = experienced < b.quality - outcomes.tolerance",
+        "buyers satisfied exactly when they should be disappointed",
+    ),
+    Mutation(
+        "word_of_mouth_comparison_flipped",
+        "laotie/engine/rules/word_of_mouth.py",
+        "if active[hearer] and draw < prob:",
+        "if active[hearer] and draw >= prob:",
+        "a recommendation heard with probability 1 - prob instead of prob",
+    ),
+    Mutation(
+        "budget_ignored",
+        DECISIONS,
+        "            fits = cumulative - before <= room\n",
+        "            fits = True\n",
+        "budgets never bind (with repeat purchases)",
+    ),
+    Mutation(
+        "basket_items_dropped",
+        DECISIONS,
+        "items = 1 + poisson(lam, stream.per_entry(replication))",
+        "items = 1 + 0 * poisson(lam, stream.per_entry(replication))",
+        "every order has one item",
+    ),
+    Mutation(
+        "price_term_sign",
+        DECISIONS,
+        "return (np.float64(first) - factor * price)",
+        "return (np.float64(first) + factor * price)",
+        "a higher price makes a purchase more likely",
+    ),
+    Mutation(
+        "memory_term_dropped",
+        DECISIONS,
+        "+ weights.repeat_weight * np.float64(memory)",
+        "+ 0.0 * np.float64(memory)",
+        "past satisfaction with the source ignored by the logit",
+    ),
+    Mutation(
+        "reach_ignored",
+        "laotie/engine/rules/follow.py",
+        "if awake.draws[i] < showing.reach[seller]:",
+        "if awake.draws[i] < 1.0:",
+        "every active follower sees every post (reach ignored)",
+    ),
+    Mutation(
+        "head_cap_ignored",
+        "laotie/engine/rules/posts.py",
+        "    if capped.any():\n",
+        "    if False:\n",
+        "the inclusive policy's cap on head KOLs' exposures never applied",
+    ),
+    Mutation(
+        "storefront_keeps_its_own_product",
+        "laotie/engine/rules/storefront.py",
+        "take = (value > best_utility) | ((value != value) & (best_utility == best_utility))",
+        "take = False",
+        "price comparison (比价) never switches to a better product",
+    ),
+    Mutation(
+        "strangers_never_follow",
+        OUTCOMES,
+        "follow = stranger[stream.per_entry(replication[stranger]) < follow_prob]",
+        "follow = stranger[stream.per_entry(replication[stranger]) < 0.0]",
+        "satisfied strangers from discovery never follow",
+    ),
+    Mutation(
+        "month_never_resets",
+        "laotie/engine/rules/month.py",
+        "    L.spent[:] = 0\n",
+        "",
+        "spending never resets at the start of a month",
+    ),
+)
+
+
+def copy_project(target: Path) -> None:
+    """The tracked files of the project (and the compiled kernels' caches, with their
+    times, so that only the mutated module compiles again)."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    for cache in (ROOT / "laotie").rglob("__pycache__"):
+        shutil.copytree(cache, target / cache.relative_to(ROOT), dirs_exist_ok=True)
+
+
+def apply(mutation: Mutation, root: Path) -> None:
+    path = root / mutation.path
+    text = path.read_text(encoding="utf-8")
+    found = text.count(mutation.old)
+    if found != 1:
+        raise SystemExit(
+            f"mutation {mutation.name}: the text to replace occurs {found} times in "
+            f"{mutation.path} (expected once); update tests/mutations.py to the code"
+        )
+    path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
+
+
+def run(mutation: Mutation | None, tests: list[str]) -> tuple[list[str], float]:
+    """The tests that fail with ``mutation`` applied (None: the code as it is), and the
+    seconds it took."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="laotie-mutation-") as folder:
+        root = Path(folder)
+        copy_project(root)
+        if mutation is not None:
+            apply(mutation, root)
+        env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", *tests],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    failed = sorted(set(re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE)))
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not failed):
+        failed = [f"(pytest exited with {done.returncode}: {done.stdout[-300:]!r})"]
+    return failed, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutations", description=__doc__)
+    parser.add_argument("names", nargs="*", help="mutations to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the mutations and stop")
+    parser.add_argument(
+        "--tests", nargs="+", default=list(DEFAULT_TESTS), help="test paths to run"
+    )
+    args = parser.parse_args()
+    known = {m.name: m for m in MUTATIONS}
+    if args.list:
+        for m in MUTATIONS:
+            print(f"{m.name:34} {m.path}: {m.rule}")
+        return
+    unknown = [name for name in args.names if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown mutation(s) {unknown}; known: {sorted(known)}")
+    chosen = [known[name] for name in args.names] or list(MUTATIONS)
+    baseline, seconds = run(None, args.tests)
+    if baseline:
+        raise SystemExit(f"the tests fail without a mutation ({seconds:.0f} s): {baseline}")
+    print(f"without a mutation the tests pass ({seconds:.0f} s)")
+    survivors = []
+    for mutation in chosen:
+        failed, seconds = run(mutation, args.tests)
+        verdict = f"caught by {len(failed)} test(s)" if failed else "NOT CAUGHT"
+        print(f"\n{mutation.name} ({mutation.rule}): {verdict}, {seconds:.0f} s")
+        for test in failed:
+            print(f"    {test}")
+        if not failed:
+            survivors.append(mutation.name)
+    if survivors:
+        raise SystemExit(f"\nmutations no test caught: {', '.join(survivors)}")
+
+
+if __name__ == "__main__":
+    main()
