@@ -14,9 +14,17 @@ import math
 import numba
 import numpy as np
 
-from .cascade import _GOLDEN, _M1, _M2, _SQRT_HALF, _TWO53
-from .cascade import _log_reduced as _log_reduced_numpy
-
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_TWO53 = 1.0 / 9007199254740992.0
+"""2**-53: the uniforms are the top 53 bits of a hash times this."""
+_SQRT_HALF = 0.7071067811865476
+_LN2 = 0.6931471805599453
+# 1/1, 1/3, ..., 1/23: ln(m) = 2 atanh(s) = 2 (s + s^3/3 + ...), s = (m - 1) / (m + 1).
+(_C1, _C3, _C5, _C7, _C9, _C11, _C13, _C15, _C17, _C19, _C21, _C23) = (
+    1.0 / k for k in range(1, 24, 2)
+)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
@@ -49,7 +57,20 @@ def _mix(key: np.uint64, salt: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-_log_reduced = numba.njit(cache=True, nogil=True, inline="always")(_log_reduced_numpy)
+@numba.njit(cache=True, nogil=True, inline="always")
+def _log_reduced(m: float, e: float) -> float:
+    """``e ln 2 + ln m`` for ``m`` in [sqrt(1/2), sqrt(2)): the atanh series of
+    ``s = (m - 1) / (m + 1)`` to ``s**23`` (truncation below 1e-19), in Estrin's order."""
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    z2 = z * z
+    z4 = z2 * z2
+    z8 = z4 * z4
+    a = (_C1 + _C3 * z) + (_C5 + _C7 * z) * z2
+    b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
+    c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
+    t = a + b * z4 + c * z8
+    return 2.0 * s * t + e * _LN2
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 
-from ._compiled import resolve_backend
 from ._random import SeedLike, as_seed_sequence
 from .errors import ScenarioError
 from .graph._core import LAYERS, TrustGraph
@@ -55,22 +54,7 @@ MAX_REPLICATIONS = 2**20
 MAX_STATE_BYTES = 8_000_000_000
 """Largest state of one call (bit-packed activity and frontiers); more is refused."""
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-_TWO53 = 1.0 / 9007199254740992.0
-"""2**-53: the uniforms are the top 53 bits of a hash times this."""
-_SQRT_HALF = 0.7071067811865476
-_LN2 = 0.6931471805599453
-# 1/1, 1/3, ..., 1/23: ln(m) = 2 atanh(s) = 2 (s + s^3/3 + ...), s = (m - 1) / (m + 1).
-(_C1, _C3, _C5, _C7, _C9, _C11, _C13, _C15, _C17, _C19, _C21, _C23) = (
-    1.0 / k for k in range(1, 24, 2)
-)
 _WHERE = "independent_cascade"
-# The numpy path expands at most this many (replication, tie) pairs at once.
-_CHUNK = 1 << 22
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
 
 @dataclass(frozen=True)
@@ -247,7 +231,6 @@ def independent_cascade(
     layers: Sequence[str] = ("local", "city"),
     edge_probability: Any = None,
     return_active: bool = False,
-    backend: str = "auto",
     threads: int | None = None,
 ) -> CascadeResult:
     """Run ``replications`` independent cascades from ``seeds`` for ``steps`` steps, in lockstep.
@@ -336,17 +319,14 @@ def independent_cascade(
     steps = _check_int("steps", steps, 0, 1 << 30)
     replications = _check_int("replications", replications, 1, MAX_REPLICATIONS)
     seeds = _check_seeds(seeds, ties.n_nodes)
-    backend = resolve_backend(_WHERE, backend)
     if threads is None:
         threads = min(_available_cpus(), 1 << 10)
     threads = min(_check_int("threads", threads, 1, 1 << 10), replications)
-    groups = _groups(replications, threads if backend == "numba" else 1)
-    _check_memory(ties.n_nodes, replications, steps, groups, backend, return_active)
+    groups = _groups(replications, threads)
+    _check_memory(ties.n_nodes, replications, steps, groups, return_active)
     salt = np.uint64(as_seed_sequence(seed).generate_state(1, np.uint64)[0])
     node = _node_table(ties, probability)
-    if backend == "numba":
-        return _run_numba(ties, node, seeds, steps, groups, salt, return_active)
-    return _run_numpy(ties, node, seeds, steps, replications, salt, return_active)
+    return _run(ties, node, seeds, steps, groups, salt, return_active)
 
 
 def _node_table(ties: InfluenceTies, probability: float) -> np.ndarray:
@@ -364,141 +344,7 @@ def _node_table(ties: InfluenceTies, probability: float) -> np.ndarray:
     return node
 
 
-def _run_numpy(
-    ties: InfluenceTies,
-    node: np.ndarray,
-    seeds: np.ndarray,
-    steps: int,
-    replications: int,
-    salt: np.uint64,
-    return_active: bool,
-) -> CascadeResult:
-    """The reference path: all replications at once. The frontier is kept as bits and
-    expanded into (node, replication) pairs a chunk at a time, so that the memory of a step
-    stays bounded however many pairs it has."""
-    n_words = _words(replications)
-    active = np.zeros((ties.n_nodes, n_words), np.uint64)
-    active[seeds] = _lanes(replications)
-    new_active = np.zeros((replications, steps + 1), np.int64)
-    new_active[:, 0] = len(seeds)
-    frontier, masks = seeds, active[seeds]
-    newly = np.zeros_like(active)
-    for step in range(1, steps + 1):
-        if len(frontier) == 0:
-            break
-        for lo, hi in _chunks(frontier, masks, node):
-            u, r = _pairs(frontier[lo:hi], masks[lo:hi])
-            v, r = _live_ties(ties, node, u, r, salt)
-            np.bitwise_or.at(newly, (v, r >> 6), _bit(r & 63))
-        newly &= ~active
-        frontier = np.flatnonzero(_any_bit(newly))
-        masks = newly[frontier]
-        newly[frontier] = 0
-        active[frontier] |= masks
-        new_active[:, step] = _lane_counts(masks)[:replications]
-    return CascadeResult(new_active=new_active, active_words=active if return_active else None)
-
-
-def _chunks(frontier: np.ndarray, masks: np.ndarray, node: np.ndarray) -> list[tuple[int, int]]:
-    """Slices of the frontier with at most ``_CHUNK`` (replication, tie) pairs each, and at
-    most ``_CHUNK // 64`` nodes."""
-    rows = node["stop"][frontier] - node["start"][frontier]
-    cost = np.cumsum(_POPCOUNT[masks.view(np.uint8)].sum(axis=1, dtype=np.int64) * (rows + 1))
-    cuts = np.searchsorted(cost, np.arange(_CHUNK, cost[-1], _CHUNK), side="right")
-    bounds = np.unique(np.r_[0, cuts, np.arange(0, len(frontier), _CHUNK // 64), len(frontier)])
-    return list(itertools.pairwise(bounds.tolist()))
-
-
-def _pairs(frontier: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (node, replication) pairs of set bits: bit ``l`` of word ``k`` is ``64 k + l``.
-    Takes the lowest set bit of every word at once, as many rounds as the fullest word has
-    bits (a node is new in few replications at once when cascades are small)."""
-    nodes, replications = [], []
-    for k in range(masks.shape[1]):
-        row = np.flatnonzero(masks[:, k])
-        word = masks[row, k]
-        while len(row):
-            low = word & (~word + np.uint64(1))
-            lane = np.frexp(low.astype(np.float64))[1] - 1  # exact: low is a power of 2
-            nodes.append(frontier[row])
-            replications.append(64 * k + lane.astype(np.int64))
-            word ^= low
-            more = word != 0
-            row, word = row[more], word[more]
-    if not nodes:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(nodes), np.concatenate(replications)
-
-
-def _any_bit(words: np.ndarray) -> np.ndarray:
-    """Whether each row has a set bit (a loop over the few columns: numpy reduces a short
-    last axis row by row, which is slow)."""
-    seen = words[:, 0] != 0
-    for k in range(1, words.shape[1]):
-        seen |= words[:, k] != 0
-    return seen
-
-
-def _bit(lane: np.ndarray) -> np.ndarray:
-    return np.left_shift(np.uint64(1), lane.astype(np.uint64))
-
-
-def _lane_counts(masks: np.ndarray) -> np.ndarray:
-    """Number of set bits in each of the ``64 * n_words`` lanes over the rows of ``masks``."""
-    octets = np.ascontiguousarray(masks).view(np.uint8)
-    counts = np.zeros((octets.shape[1], 8), np.int64)
-    for bit in range(8):
-        counts[:, bit] = ((octets >> bit) & 1).sum(axis=0, dtype=np.int64)
-    return counts.ravel()
-
-
-def _live_ties(
-    ties: InfluenceTies, node: np.ndarray, u: np.ndarray, r: np.ndarray, salt: np.uint64
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ties that succeed when node ``u[k]`` becomes active in replication ``r[k]``:
-    their targets and replications.
-
-    Each pair walks its row by geometric skips, one candidate per round: the skip of round
-    ``i`` comes from draw ``i`` of the pair's stream; candidate tie ``j`` (offset ``o`` in
-    the row) is kept with probability ``w_j / top``, from draw ``(o + 1) << 32``. The
-    compiled kernel takes the same draws.
-    """
-    nd = node[u]
-    keep = nd["top"] > 0.0
-    nd, u, r = nd[keep], u[keep], r[keep]
-    base = _mix((u.astype(np.uint64) << np.uint64(20)) | r.astype(np.uint64), salt)
-    j = nd["start"] - 1
-    pending = np.arange(len(u))
-    targets, replications = [], []
-    counter = np.uint64(1)
-    while len(pending):
-        l1q = nd["l1q"][pending]
-        skip = np.zeros(len(pending))
-        walk = np.flatnonzero(l1q < 0.0)
-        draw = _mix(base[pending[walk]] + counter, salt)
-        uniform = ((draw >> np.uint64(11)).astype(np.float64) + 1.0) * _TWO53
-        with np.errstate(over="ignore"):  # a huge skip (q tiny) is inf: past the row's end
-            skip[walk] = np.floor(_ln(uniform) / l1q[walk])
-        counter += np.uint64(1)
-        inside = skip < nd["stop"][pending] - j[pending] - 1
-        pending, skip = pending[inside], skip[inside]
-        j[pending] += 1 + skip.astype(np.int64)
-        tie = j[pending]
-        weight = ties.weight[tie].astype(np.float64)
-        top = nd["top"][pending]
-        thin = np.flatnonzero(weight < top)
-        offset = (tie[thin] - nd["start"][pending[thin]] + 1).astype(np.uint64) << np.uint64(32)
-        draw = _mix(base[pending[thin]] + offset, salt)
-        kept = np.ones(len(pending), bool)
-        kept[thin] = (draw >> np.uint64(11)).astype(np.float64) * _TWO53 * top[thin] < weight[thin]
-        targets.append(ties.target[tie[kept]].astype(np.int64))
-        replications.append(r[pending[kept]])
-    if not targets:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(targets), np.concatenate(replications)
-
-
-def _run_numba(
+def _run(
     ties: InfluenceTies,
     node: np.ndarray,
     seeds: np.ndarray,
@@ -507,7 +353,7 @@ def _run_numba(
     salt: np.uint64,
     return_active: bool,
 ) -> CascadeResult:
-    """The compiled path: each group of replications in its own thread and state."""
+    """Each group of replications in its own thread and state."""
     from ._cascade_numba import cascade
 
     packed = ties.packed
@@ -593,7 +439,6 @@ def _check_memory(
     replications: int,
     steps: int,
     groups: list[tuple[int, int]],
-    backend: str,
     return_active: bool,
 ) -> None:
     """Refuse a call whose state cannot fit, with the estimate: the bit-packed activity
@@ -601,12 +446,9 @@ def _check_memory(
     and step, and for the numpy path the scratch of a chunk."""
     words = _words(replications)
     estimate = 32 * n_nodes + 8 * replications * (steps + 1)
-    if backend == "numba":
-        group_words = sum(_words(b - a) for a, b in groups)
-        estimate += n_nodes * (24 * group_words + 16 * len(groups))
-        estimate += 8 * n_nodes * words if return_active else 0
-    else:
-        estimate += 5 * 8 * n_nodes * words + 200 * _CHUNK
+    group_words = sum(_words(b - a) for a, b in groups)
+    estimate += n_nodes * (24 * group_words + 16 * len(groups))
+    estimate += 8 * n_nodes * words if return_active else 0
     if estimate > MAX_STATE_BYTES:
         raise ScenarioError(
             f"{_WHERE}: {replications:,} replications of {steps:,} steps on {n_nodes:,} nodes "
@@ -619,14 +461,6 @@ def _check_memory(
 def _words(replications: int) -> int:
     """64-bit words that hold one bit per replication."""
     return -(-replications // 64)
-
-
-def _lanes(replications: int) -> np.ndarray:
-    """The words of a node active in every replication."""
-    lanes = np.full(_words(replications), _ALL)
-    if replications % 64:
-        lanes[-1] = np.uint64((1 << (replications % 64)) - 1)
-    return lanes
 
 
 def _tie_dtype(weight: np.dtype) -> np.dtype:
@@ -652,43 +486,6 @@ def _is_field(view: np.ndarray, base: np.ndarray, name: str) -> bool:
 _NODE_DTYPE = np.dtype(
     [("start", np.int64), ("stop", np.int64), ("top", np.float64), ("l1q", np.float64)]
 )
-
-
-def _mix(keys: np.ndarray, salt: np.uint64) -> np.ndarray:
-    """64 random bits per key (the SplitMix64 finaliser of ``key * golden + salt``)."""
-    z = keys * _GOLDEN + salt
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def _ln(x: np.ndarray) -> np.ndarray:
-    """Natural logarithm of ``x > 0`` by a fixed sequence of IEEE operations.
-
-    ``x = m 2**e`` with ``m`` in [sqrt(1/2), sqrt(2)), ``ln x = e ln 2 + 2 atanh(s)``,
-    ``s = (m - 1) / (m + 1)`` (:func:`_log_reduced`). The compiled kernel compiles the same
-    :func:`_log_reduced`, so both paths give the same bits, which ``np.log`` (SIMD on some
-    machines, libm on others) would not.
-    """
-    m, e = np.frexp(x)
-    low = m < _SQRT_HALF
-    return _log_reduced(np.where(low, m * 2.0, m), (e - low).astype(np.float64))
-
-
-def _log_reduced(m: Any, e: Any) -> Any:
-    """``e ln 2 + ln m`` for ``m`` in [sqrt(1/2), sqrt(2)): the atanh series of
-    ``s = (m - 1) / (m + 1)`` to ``s**23`` (truncation below 1e-19), in Estrin's order.
-    Plain arithmetic, for arrays (numpy) and for scalars (compiled by numba)."""
-    s = (m - 1.0) / (m + 1.0)
-    z = s * s
-    z2 = z * z
-    z4 = z2 * z2
-    z8 = z4 * z4
-    a = (_C1 + _C3 * z) + (_C5 + _C7 * z) * z2
-    b = (_C9 + _C11 * z) + (_C13 + _C15 * z) * z2
-    c = (_C17 + _C19 * z) + (_C21 + _C23 * z) * z2
-    t = a + b * z4 + c * z8
-    return 2.0 * s * t + e * _LN2
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> float:
