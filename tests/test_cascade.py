@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from laotie import ScenarioError, TrustGraph
-from laotie._cascade_numba import _TWO53, _ln
 from laotie.cascade import InfluenceTies, independent_cascade
+from laotie.cascade.kernel import _TWO53, _ln
 
 
 @pytest.fixture(scope="module")
