@@ -189,6 +189,9 @@ def cascade(run: CascadeInput, group: Group) -> None:
     """
     node = run.node
     seeds = run.seeds
+    salt = run.salt
+    first = group.first
+    n_lanes = group.n_lanes
     state = group.state
     counts = group.counts
     n = len(node)
@@ -209,11 +212,11 @@ def cascade(run: CascadeInput, group: Group) -> None:
     for i in range(len(seeds)):
         front[i] = seeds[i]
         for k in range(n_words):
-            lanes = group.n_lanes - 64 * k
+            lanes = n_lanes - 64 * k
             full = _ALL if lanes >= 64 else (_ONE << np.uint64(lanes)) - _ONE
             masks[i, k] = full
             state[seeds[i], k] = full
-    for lane in range(group.n_lanes):
+    for lane in range(n_lanes):
         counts[0, lane] = len(seeds)
     n_front = len(seeds)
     for step in range(1, run.steps + 1):
@@ -231,9 +234,9 @@ def cascade(run: CascadeInput, group: Group) -> None:
                 while mask != _ZERO:
                     low = mask & (~mask + _ONE)
                     mask ^= low
-                    r = group.first + 64 * k + _bit_index(low)
+                    r = first + 64 * k + _bit_index(low)
                     pair = pairs[n_pairs]
-                    pair.base = _mix((np.uint64(u) << np.uint64(20)) | np.uint64(r), run.salt)
+                    pair.base = _mix((np.uint64(u) << np.uint64(20)) | np.uint64(r), salt)
                     pair.top = top
                     pair.start = node[u].start
                     pair.stop = node[u].stop
@@ -266,6 +269,7 @@ def _walk(run: CascadeInput, group: Group, scratch: _Scratch, n_pairs: int, n_hi
     """Walk the rows of the batch's first ``n_pairs`` pairs, one skip of every walking pair
     per round (round ``i`` takes draw ``i`` of the pair's stream); settle the candidates as
     they come. Returns the new number of hits."""
+    salt = run.salt
     pairs = scratch.pairs
     walking = scratch.walking
     cand_tie = scratch.cand_tie
@@ -283,7 +287,7 @@ def _walk(run: CascadeInput, group: Group, scratch: _Scratch, n_pairs: int, n_hi
             pair = pairs[p]
             skip = 0.0
             if pair.l1q < 0.0:
-                draw = _mix(pair.base + counter, run.salt)
+                draw = _mix(pair.base + counter, salt)
                 uniform = (np.float64(draw >> np.uint64(11)) + 1.0) * _TWO53
                 skip = np.floor(_ln(uniform) / pair.l1q)
             j = pair.at
@@ -309,6 +313,7 @@ def _settle(run: CascadeInput, group: Group, scratch: _Scratch, n_cand: int, n_h
     number ``(j - start + 1) << 32`` of its stream), then mark the kept ties' targets in the
     words of the step being built. Returns the new number of hits."""
     ties = run.ties
+    salt = run.salt
     state = group.state
     pairs = scratch.pairs
     cand_tie = scratch.cand_tie
@@ -321,7 +326,7 @@ def _settle(run: CascadeInput, group: Group, scratch: _Scratch, n_cand: int, n_h
         pair = pairs[cand_pair[c]]
         weight = np.float64(ties[j].weight)
         if weight < pair.top:
-            draw = _mix(pair.base + (np.uint64(j - pair.start + 1) << np.uint64(32)), run.salt)
+            draw = _mix(pair.base + (np.uint64(j - pair.start + 1) << np.uint64(32)), salt)
             if not np.float64(draw >> np.uint64(11)) * _TWO53 * pair.top < weight:
                 continue
         cand_tie[n_kept] = ties[j].target
