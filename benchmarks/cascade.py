@@ -21,8 +21,8 @@ where fewer than 100 are run (to keep the benchmark short) the table says so.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -264,5 +264,15 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.cascade", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 users only (NDlib 3 replications)"
+    )
+    run(parser.parse_args().quick)
+
+
 if __name__ == "__main__":
-    run(quick="--quick" in sys.argv)
+    main()
