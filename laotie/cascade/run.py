@@ -144,9 +144,10 @@ def independent_cascade(
     return_active : bool, default False
         Keep the final active sets (:attr:`CascadeResult.active_words`).
     threads : int, optional
-        The replications are split into this many contiguous groups, each run by its own
-        thread with its own state (default: the processors this process may use; at most
-        ``replications`` and 1,024). The results do not depend on it.
+        Threads, 1 to 1,024 (default: the processors this process may use): the
+        replications are split into this many contiguous groups (fewer when there are fewer
+        replications), each run by its own thread with its own state. The results do not
+        depend on it.
 
     Returns
     -------
