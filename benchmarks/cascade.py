@@ -21,8 +21,8 @@ where fewer than 100 are run (to keep the benchmark short) the table says so.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +112,6 @@ def child(n_users: int, probabilities: list[float], ndlib_reps: int, cynetdiff_r
         case["threads"] = len(os.sched_getaffinity(0))
         one = _best(lambda: independent_cascade(ties, seeds, threads=1, **kw))  # noqa: B023
         case["laotie_1_thread_s"] = min(one) / (REPLICATIONS * STEPS)
-        if p == probabilities[0]:
-            start = time.perf_counter()
-            independent_cascade(ties, seeds, backend="numpy", **kw)
-            case["numpy_s"] = (time.perf_counter() - start) / (REPLICATIONS * STEPS)
         case["cynetdiff"] = _cynetdiff(ties, seeds, p, cynetdiff_reps)
         case["ndlib"] = _ndlib(ties, seeds, p, ndlib_reps) if ndlib_reps else None
         cases.append(case)
@@ -216,20 +212,16 @@ def measure(
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure and print; return the rows (one per size and probability)."""
-    import importlib.util
-
     if quick:
         sizes = [(10_000, 3, 100)]
     else:
         sizes = [(10_000, 10, 100), (100_000, 2, 100), (N_USERS_CITY, 0, 100)]
-    backend = "numba" if importlib.util.find_spec("numba") else "numpy"
     print(
-        f"laotie backend: {backend}; {REPLICATIONS} replications x {STEPS} steps; "
+        f"{REPLICATIONS} replications x {STEPS} steps; "
         "µs per (replication x step); ratio = baseline / laotie (default threads)"
     )
     print(
         f"{'users':>9} {'ties':>11} {'p':>5} {'size':>9} {'laotie':>9} {'1 thread':>9} "
-        f"{'numpy':>8} "
         f"{'cynetdiff':>10} {'ratio':>6} {'NDlib':>9} {'ratio':>6}  baseline replications"
     )
     rows = []
@@ -239,7 +231,6 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             row = {k: v for k, v in r.items() if k != "cases"} | case
             us = 1e6 * case["laotie_s"]
             cy, nd = case["cynetdiff"], case["ndlib"]
-            numpy_us = f"{1e6 * case['numpy_s']:>8.1f}" if "numpy_s" in case else f"{'':>8}"
             cy_text = (
                 f"{1e6 * cy['s']:>10.1f} {cy['s'] / case['laotie_s']:>6.1f}"
                 if cy
@@ -259,7 +250,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             print(
                 f"{r['nodes']:>9,} {r['edges']:>11,} {case['probability']:>5g} "
                 f"{case['laotie_size']:>9,.0f} {us:>9.1f} {1e6 * case['laotie_1_thread_s']:>9.1f} "
-                f"{numpy_us} {cy_text} {nd_text}  " + ", ".join(notes)
+                f"{cy_text} {nd_text}  " + ", ".join(notes)
             )
             rows.append(row)
     try:
@@ -273,5 +264,15 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.cascade", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 users only (NDlib 3 replications)"
+    )
+    run(parser.parse_args().quick)
+
+
 if __name__ == "__main__":
-    run(quick="--quick" in sys.argv)
+    main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import random
 import warnings
@@ -13,8 +12,7 @@ import pytest
 
 from laotie import ScenarioError, TrustGraph
 from laotie.cascade import InfluenceTies, independent_cascade
-
-BACKENDS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
+from laotie.cascade.kernel import _TWO53, _ln
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +54,10 @@ def plain_cascade(g: TrustGraph, seeds, probability, steps, rng) -> list[int]:  
     return counts
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_agrees_in_distribution_with_a_plain_cascade(small: TrustGraph, backend: str) -> None:
+def test_agrees_in_distribution_with_a_plain_cascade(small: TrustGraph) -> None:
     seeds, probability, steps, n = [3, 40], 0.6, 6, 600
     ours = independent_cascade(
-        small, seeds, probability=probability, steps=steps, replications=n, seed=1, backend=backend
+        small, seeds, probability=probability, steps=steps, replications=n, seed=1
     ).new_active
     rng = random.Random(2)
     plain = np.array([plain_cascade(small, seeds, probability, steps, rng) for _ in range(n)])
@@ -71,19 +68,15 @@ def test_agrees_in_distribution_with_a_plain_cascade(small: TrustGraph, backend:
     assert ours.sum(1).mean() > 5 * len(seeds)  # the case is not trivial
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_probability_zero_activates_only_the_seeds(small: TrustGraph, backend: str) -> None:
+def test_probability_zero_activates_only_the_seeds(small: TrustGraph) -> None:
     result = independent_cascade(
-        small, [1, 2, 2], probability=0.0, steps=4, replications=70, seed=0, backend=backend
+        small, [1, 2, 2], probability=0.0, steps=4, replications=70, seed=0
     )
     assert (result.new_active[:, 0] == 2).all() and (result.new_active[:, 1:] == 0).all()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("steps", [0, 1, 2, 5])
-def test_probability_one_is_reachability_within_steps(
-    small: TrustGraph, backend: str, steps: int
-) -> None:
+def test_probability_one_is_reachability_within_steps(small: TrustGraph, steps: int) -> None:
     seeds = [0, 17]
     result = independent_cascade(
         small,
@@ -93,7 +86,6 @@ def test_probability_one_is_reachability_within_steps(
         steps=steps,
         replications=3,
         seed=0,
-        backend=backend,
         return_active=True,
     )
     # Influence runs against the ties: j reaches i when i trusts j (local ties only here).
@@ -149,16 +141,33 @@ def test_a_replication_does_not_depend_on_how_many_run(small: TrustGraph) -> Non
     assert (longer[:, :6] == many).all()
 
 
-@pytest.mark.parametrize(
-    ("probability", "given"),
-    [(0.7, None), (0.05, None), (1.0, "ones"), (1.0, "mixed"), (1e-3, "mixed"), (0.3, "tiny")],
-)
-def test_numpy_and_numba_agree_exactly(
-    small: TrustGraph, probability: float, given: str | None
+# Per-step totals over the 150 replications and the sizes of the first five, recorded from
+# the compiled cascade when it became the only path: a change of the coins' stream, of the
+# walk or of the logarithm changes them (if deliberate, record the new ones and say so in the
+# CHANGELOG, since users' numbers change). They also depend on the order of the ties within
+# each row, which follows the small graph's CSR order (TrustGraph.from_edges).
+KNOWN_ANSWERS = [
+    (0.7, None, [450, 973, 1143, 1993, 1867, 1422, 860], [49, 66, 67, 69, 67]),
+    (0.05, None, [450, 95, 8, 0, 0, 0, 0], [5, 4, 4, 4, 3]),
+    (1.0, "ones", [450, 2250, 4200, 4350, 600, 0, 0], [79, 79, 79, 79, 79]),
+    (1.0, "mixed", [450, 1668, 2929, 4446, 1867, 235, 18], [78, 77, 77, 76, 77]),
+    (1e-3, "mixed", [450, 5, 0, 0, 0, 0, 0], [3, 4, 3, 3, 3]),
+    (0.3, "tiny", [450, 254, 175, 168, 91, 48, 30], [12, 4, 4, 7, 16]),
+]
+
+
+@pytest.mark.parametrize(("probability", "given", "per_step", "first_sizes"), KNOWN_ANSWERS)
+def test_known_answers_whatever_the_threads(
+    small: TrustGraph,
+    probability: float,
+    given: str | None,
+    per_step: list[int],
+    first_sizes: list[int],
 ) -> None:
     """Every path of the walk: skips, thinning, rows whose ties all have the top weight (no
-    thinning draw), q = 1 (every tie a candidate), float64 per-tie probabilities."""
-    pytest.importorskip("numba")
+    thinning draw), q = 1 (every tie a candidate), tiny per-tie probabilities (huge skips);
+    the replications split into groups of 150, 75, 50 and 21-22, whose words are put
+    together at shifted lanes."""
     rng = np.random.default_rng(1)
     edge_probability = {
         None: None,
@@ -168,18 +177,16 @@ def test_numpy_and_numba_agree_exactly(
     }[given]
     ties = InfluenceTies.from_graph(small, edge_probability=edge_probability)
     kw = {"probability": probability, "steps": 6, "replications": 150, "seed": 9}
-    a = independent_cascade(ties, [0, 1, 2], backend="numpy", return_active=True, **kw)
-    assert a.size.mean() > 3  # some ties succeed
-    for threads in (1, 2, 3, 7):  # groups of 150 / 75 / 50 / 21-22 replications
-        b = independent_cascade(
-            ties, [0, 1, 2], backend="numba", threads=threads, return_active=True, **kw
-        )
+    a = independent_cascade(ties, [0, 1, 2], threads=1, return_active=True, **kw)
+    assert a.new_active.sum(axis=0).tolist() == per_step
+    assert a.size[:5].tolist() == first_sizes
+    for threads in (2, 3, 7):
+        b = independent_cascade(ties, [0, 1, 2], threads=threads, return_active=True, **kw)
         assert (a.new_active == b.new_active).all()
         assert (a.active_words == b.active_words).all()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_each_tie_succeeds_with_its_probability_independently(backend: str) -> None:
+def test_each_tie_succeeds_with_its_probability_independently() -> None:
     """A star: node 0 influences 60 listeners. Over many replications, listener i is
     activated in step 1 with probability ``probability * w_i`` (first and last tie of the row
     included, where an off-by-one in the skips would show), and the number activated has the
@@ -201,7 +208,6 @@ def test_each_tie_succeeds_with_its_probability_independently(backend: str) -> N
         steps=1,
         replications=n,
         seed=11,
-        backend=backend,
         return_active=True,
     )
     p = probability * weight
@@ -220,15 +226,14 @@ def test_each_tie_succeeds_with_its_probability_independently(backend: str) -> N
     assert abs(k.var(ddof=1) - k2) <= 4.5 * np.sqrt((k4 + 2 * k2**2) / n)
 
 
-def test_the_logarithm_is_the_same_in_both_paths_and_accurate() -> None:
-    numba_ln = pytest.importorskip("laotie._cascade_numba").ln
-    from laotie.cascade import _TWO53, _ln
-
+def test_the_logarithm_is_accurate() -> None:
+    """The skips' logarithm (a fixed polynomial, so that the coins do not depend on the
+    machine's libm) against numpy's, on uniforms as the kernel draws them and at the edges of
+    its range reduction."""
     n = np.random.default_rng(2).integers(0, 2**53, 200_000, dtype=np.uint64) + np.uint64(1)
     edges = [_TWO53, 1.0, 0.5, np.sqrt(0.5), np.nextafter(np.sqrt(0.5), 0)]
     x = np.r_[n.astype(np.float64) * _TWO53, edges]
-    ours = _ln(x)
-    assert (ours.view(np.int64) == numba_ln(x).view(np.int64)).all()
+    ours = np.array([_ln(value) for value in x.tolist()])
     exact = np.log(x)
     # Within 8 units in the last place (about 5 at worst, measured); a wrong coefficient or
     # range reduction would be off by far more.
@@ -245,16 +250,15 @@ def test_threads_are_checked_and_a_state_too_big_is_refused() -> None:
     )
     with pytest.raises(ScenarioError, match=r"threads = 0 is not allowed; expected an integer"):
         independent_cascade(ties, [0], threads=0)
-    for backend in BACKENDS:
-        with pytest.raises(
-            ScenarioError,
-            match=r"1,048,576 replications of 20 steps on 100,000 nodes need about \d+\.\d GB "
-            r"of state; at most 8 GB",
-        ):
-            independent_cascade(ties, [0], replications=2**20, backend=backend)
-        # The counts per replication and step are part of the state.
-        with pytest.raises(ScenarioError, match=r"of 1,000,000,000 steps .* need about"):
-            independent_cascade(ties, [0], steps=10**9, backend=backend)
+    with pytest.raises(
+        ScenarioError,
+        match=r"1,048,576 replications of 20 steps on 100,000 nodes need about \d+\.\d GB "
+        r"of state; at most 8 GB",
+    ):
+        independent_cascade(ties, [0], replications=2**20)
+    # The counts per replication and step are part of the state.
+    with pytest.raises(ScenarioError, match=r"of 1,000,000,000 steps .* need about"):
+        independent_cascade(ties, [0], steps=10**9)
 
 
 def star(weight: np.ndarray) -> InfluenceTies:
@@ -268,17 +272,14 @@ def star(weight: np.ndarray) -> InfluenceTies:
     )
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_a_probability_that_rounds_to_zero_activates_nobody(backend: str) -> None:
+def test_a_probability_that_rounds_to_zero_activates_nobody() -> None:
     """probability * largest weight can underflow to 0: no tie may then succeed (ln(1 - 0)
     is -0.0, which must not read as q = 1)."""
     ties = star(np.full(5, 1e-300))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nor warn about the huge skips of tiny probabilities
         for p in (1e-30, 5e-324):
-            result = independent_cascade(
-                ties, [0], probability=p, steps=2, replications=50, seed=1, backend=backend
-            )
+            result = independent_cascade(ties, [0], probability=p, steps=2, replications=50, seed=1)
             assert (result.size == 1).all()
         result = independent_cascade(
             star(np.array([0.4, 1e-300])),
@@ -286,7 +287,6 @@ def test_a_probability_that_rounds_to_zero_activates_nobody(backend: str) -> Non
             probability=1e-12,
             replications=50,
             seed=1,
-            backend=backend,
         )
         assert (result.size == 1).all()
 
@@ -317,26 +317,37 @@ def test_hand_built_ties_are_validated(change: dict, message: str) -> None:
         InfluenceTies(**(arrays | change))
 
 
-def test_hand_built_ties_of_other_dtypes_and_layouts_agree_between_paths() -> None:
+def test_hand_built_ties_of_other_dtypes_and_layouts() -> None:
     """float16 weights, int64 targets, and target/weight that are reversed views of one
-    record array (which ``packed`` must not take as the kernel's layout)."""
-    pytest.importorskip("numba")
+    record array (which ``packed`` must not take as the kernel's layout) give the cascades
+    of the same ties built plainly (int32 targets, float64 or float32 weights, contiguous)."""
     record = np.zeros(3, np.dtype([("target", np.int32), ("weight", np.float32)], align=True))
     record["target"] = [3, 2, 1]
     record["weight"] = [0.9, 0.1, 0.5]
+    indptr = np.array([0, 3, 3, 3, 3])
     cases = [
-        star(np.array([0.9, 0.1, 0.5], np.float16)),
-        InfluenceTies(
-            np.array([0, 3, 3, 3, 3]), np.array([1, 2, 3]), np.array([0.9, 0.1, 0.5]), np.arange(3)
+        (
+            star(np.array([0.9, 0.1, 0.5], np.float16)),
+            star(np.array([0.9, 0.1, 0.5], np.float16).astype(np.float64)),
         ),
-        InfluenceTies(
-            np.array([0, 3, 3, 3, 3]), record["target"][::-1], record["weight"][::-1], np.arange(3)
+        (
+            InfluenceTies(indptr, np.array([1, 2, 3]), np.array([0.9, 0.1, 0.5]), np.arange(3)),
+            star(np.array([0.9, 0.1, 0.5])),
+        ),
+        (
+            InfluenceTies(indptr, record["target"][::-1], record["weight"][::-1], np.arange(3)),
+            InfluenceTies(
+                indptr,
+                np.array([1, 2, 3], np.int32),
+                np.array([0.5, 0.1, 0.9], np.float32),
+                np.arange(3),
+            ),
         ),
     ]
-    for ties in cases:
-        kw = {"probability": 0.8, "steps": 2, "replications": 300, "seed": 5, "return_active": True}
-        a = independent_cascade(ties, [0], backend="numpy", **kw)
-        b = independent_cascade(ties, [0], backend="numba", **kw)
+    kw = {"probability": 0.8, "steps": 2, "replications": 300, "seed": 5, "return_active": True}
+    for ties, plain in cases:
+        a = independent_cascade(ties, [0], **kw)
+        b = independent_cascade(plain, [0], **kw)
         assert (a.active_words == b.active_words).all() and (a.new_active == b.new_active).all()
     # In the reversed views listeners 1, 2, 3 have weights 0.5, 0.1, 0.9 (not 0.9, 0.1, 0.5).
     won = np.array([sum(bin(int(x)).count("1") for x in a.active_words[v]) for v in (1, 2, 3)])
