@@ -1,10 +1,23 @@
-"""Shared fixtures: small cities that build in milliseconds."""
+"""Shared fixtures (small cities that build in milliseconds) and the selection of slow
+checks."""
 
 from __future__ import annotations
 
 import pytest
 
 from laotie import graph
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the checks marked slow unless the -m expression names them (``-m slow``,
+    ``-m "slow and not integration"``): a plain run, CI's, and the quick loop ``-m "not
+    integration"`` skip them."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @pytest.fixture(scope="session")

@@ -224,9 +224,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.mutations", description=__doc__)
     parser.add_argument("names", nargs="*", help="mutations to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutations and stop")
-    parser.add_argument(
-        "--tests", nargs="+", default=list(DEFAULT_TESTS), help="test paths to run"
-    )
+    parser.add_argument("--tests", nargs="+", default=list(DEFAULT_TESTS), help="test paths to run")
     args = parser.parse_args()
     known = {m.name: m for m in MUTATIONS}
     if args.list:

@@ -11,6 +11,8 @@ import pytest
 from laotie import LaotieError, graph
 from laotie.cli import main, parse_overrides
 
+pytestmark = pytest.mark.integration  # the command line end to end
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))

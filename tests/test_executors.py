@@ -19,6 +19,8 @@ from laotie.errors import ScenarioError
 from laotie.executors import Dask, Lost, Processes, Serial, executor_for
 from laotie.sweep import run_sweep
 
+pytestmark = pytest.mark.integration  # worker processes, Dask clusters and killed workers
+
 
 def square(x: int) -> int:
     return x * x

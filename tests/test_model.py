@@ -68,7 +68,9 @@ def test_agents_read_the_engine_state() -> None:
     assert len(creators) == market.n_creators
     assert len(model.agents_by_type[StorefrontAgent]) == market.n_storefronts
     assert len(model.agents_by_type[ConsumerAgent]) == market.n_users
-    assert sum(c.income for c in creators) == pytest.approx(model.engine.ledger.creator_income.sum())
+    assert sum(c.income for c in creators) == pytest.approx(
+        model.engine.ledger.creator_income.sum()
+    )
     assert [c.followers for c in creators] == list(market.follows.count[market.creator_node])
     assert {c.kind for c in creators} <= {"head", "local"}
     consumer = next(iter(model.agents_by_type[ConsumerAgent]))

@@ -10,9 +10,6 @@ metric (per day and channel, and its total over the days) must agree within
 with ``z`` from a Bonferroni correction over every comparison of the file at a family-wise
 error of 0.001. Where both sides are exactly deterministic (standard error 0) the means must
 be equal up to a rounding floor.
-
-The oracle's own tests (the documented invariants) run whether or not the engine exists; the
-agreement tests are skipped until ``from laotie import simulate`` works.
 """
 
 from __future__ import annotations
@@ -41,7 +38,7 @@ from oracle import (
 )
 from scipy.stats import norm
 
-from laotie import graph
+from laotie import graph, simulate
 from laotie.scenario import Scenario
 
 FAMILY_WISE_ERROR = 0.001
@@ -253,15 +250,6 @@ def scenario(name: str) -> Scenario:
     return Scenario(city=SPEC, name=name).replace(**SCENARIOS[name])
 
 
-def engine_simulate():
-    """``laotie.simulate``, or skip the test while the engine does not exist."""
-    try:
-        from laotie import simulate
-    except ImportError:
-        pytest.skip("the engine (laotie.simulate) does not exist yet")
-    return simulate
-
-
 # ----------------------------------------------------------------------------- invariants
 def check_daily(frame: pd.DataFrame, days: int) -> None:
     """The documented layout and invariants of a daily frame (section 3.6)."""
@@ -463,7 +451,6 @@ class Runs:
 @functools.cache
 def runs(name: str, n_seeds: int, days: int) -> Runs:
     """Engine and oracle over ``n_seeds`` seeds each (the oracle in a second process)."""
-    simulate = engine_simulate()
     g, s = scenario_graph(name), scenario(name)
     start = time.perf_counter()
     # The oracle is plain Python: it runs in a forked worker while the engine runs here.
