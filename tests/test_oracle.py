@@ -38,7 +38,8 @@ from oracle import (
 )
 from scipy.stats import norm
 
-from laotie import graph, simulate
+from laotie import graph
+from laotie.runs import replicate
 from laotie.scenario import Scenario
 
 FAMILY_WISE_ERROR = 0.001
@@ -450,15 +451,20 @@ class Runs:
 
 @functools.cache
 def runs(name: str, n_seeds: int, days: int) -> Runs:
-    """Engine and oracle over ``n_seeds`` seeds each (the oracle in a second process)."""
+    """Engine and oracle over ``n_seeds`` seeds each (the oracle in two worker processes)."""
     g, s = scenario_graph(name), scenario(name)
     start = time.perf_counter()
-    # The oracle is plain Python: it runs in a forked worker while the engine runs here.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        future = pool.submit(oracle_block, name, range(10**6, 10**6 + n_seeds), days)
-        frames = [simulate(s, days=days, seed=seed, graph=g).daily for seed in range(n_seeds)]
+    # The oracle is plain Python: it runs in two forked workers (half the seeds each) while
+    # the engine runs here.
+    seeds = range(10**6, 10**6 + n_seeds)
+    halves = (seeds[: n_seeds // 2], seeds[n_seeds // 2 :])
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(oracle_block, name, half, days) for half in halves]
+        # The engine's replications in lockstep (each gives the numbers of a run of it alone,
+        # tests/engine/test_lockstep.py), with the seeds spawned from one run's seed.
+        frames = [result.daily for result in replicate(s, n_seeds, days=days, seed=0, graph=g)]
         engine_seconds = time.perf_counter() - start
-        oracle = future.result()
+        oracle = np.concatenate([future.result() for future in futures])
     engine = np.stack([to_array(f, days) for f in frames])
     return Runs(engine, oracle, frames[:3], engine_seconds, time.perf_counter() - start)
 
