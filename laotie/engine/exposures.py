@@ -94,7 +94,7 @@ class Exposures:
     def make(cls, n: int, channel: int, **arrays: object) -> Exposures:
         """``n`` exposures of ``channel`` from arrays (or scalars broadcast) of every field
         but ``channel`` and ``utility``."""
-        values = {
+        values: dict[str, np.ndarray] = {
             name: np.broadcast_to(np.asarray(arrays[name], dtype), (n,)).copy()
             for name, dtype in cls.DTYPES.items()
             if name != "channel"
@@ -105,7 +105,9 @@ class Exposures:
     def blank(cls, n: int, channel: int) -> Exposures:
         """``n`` exposures of ``channel`` whose other fields and ``utility`` are left
         unwritten, for a compiled kernel that writes every one of them."""
-        values = {name: np.empty(n, dtype) for name, dtype in cls.DTYPES.items()}
+        values: dict[str, np.ndarray] = {
+            name: np.empty(n, dtype) for name, dtype in cls.DTYPES.items()
+        }
         values["channel"].fill(channel)
         return cls(**values, utility=np.empty(n))
 

@@ -136,7 +136,7 @@ class Stream:
         counts = np.asarray(counts, np.int64)
         if len(counts) != len(self._state):  # the kernels do not check their bounds
             raise ValueError(f"Stream: {len(counts)} counts for {len(self._state)} streams")
-        out = np.empty(int(counts.sum()), dtype)
+        out: np.ndarray = np.empty(int(counts.sum()), dtype)
         kernel(self._state, counts, out)
         return out
 

@@ -98,8 +98,8 @@ class InformationState:
             "residents": n,
             "rural": int(graph.rural.sum()),
             "users": int(graph.user.sum()),
-            "regions": np.bincount(self.region, minlength=graph.n_regions),
         }
+        self.region_residents = np.bincount(self.region, minlength=graph.n_regions)
 
     def feed_probabilities(self) -> tuple[float, np.ndarray]:
         """Today's same-city probability and same-hometown probability per home region."""
@@ -117,7 +117,7 @@ class InformationState:
         if day == info.training_day:
             self.quality = np.minimum(1.0, self.quality + info.training_gain).astype(np.float32)
         city, home = self.feed_probabilities()
-        for m in np.flatnonzero(self.post_day <= day):
+        for m in np.flatnonzero(self.post_day <= day).tolist():
             live = day < self.post_day[m] + info.live_days
             new_people, new_paths = [], []
             if live:
@@ -249,7 +249,6 @@ class InformationState:
         regions = np.array([r[3] for r in records], dtype=np.float64).reshape(
             len(records), self.n_regions
         )
-        d = self.denominators
         with np.errstate(invalid="ignore", divide="ignore"):
             frame = pd.DataFrame(
                 {
@@ -259,7 +258,7 @@ class InformationState:
                     **self.shares(counts),
                 }
             )
-            shares = regions / d["regions"]
+            shares = regions / self.region_residents
         long = pd.DataFrame(
             {
                 "message": np.repeat(message, self.n_regions),
