@@ -161,6 +161,20 @@ MUTATIONS = (
         "satisfied strangers from discovery never follow",
     ),
     Mutation(
+        "discovery_reads_the_wrong_tie",
+        "laotie/engine/rules/discovery.py",
+        "                viewed.buffer_trust[index],\n",
+        "                viewed.main_trust[index],\n",
+        "discovery reads a buffered follow tie's trust from the main arrays",
+    ),
+    Mutation(
+        "word_of_mouth_first_replications_ties",
+        "laotie/engine/rules/word_of_mouth.py",
+        "                position = row + r * ties.n_ties\n",
+        "                position = row\n",
+        "lockstep replications hear word of mouth through replication 0's trust",
+    ),
+    Mutation(
         "month_never_resets",
         "laotie/engine/rules/month.py",
         "    L.spent[:] = 0\n",
