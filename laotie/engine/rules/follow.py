@@ -82,23 +82,16 @@ def follow_exposures(
     showing = Showing(
         rho, listing_of, m.listing_promise, m.listing_price, m.price_factor, Weights.of(scenario)
     )
-    fields = out.kernel_fields()
-    n = _seen(
-        0,
-        Awake(main, seller_main, u_main),
-        TieFields(f.user, f.trust, f.memory),
-        REF_FOLLOW,
-        showing,
-        fields,
-    )
-    n = _seen(
-        n,
-        Awake(extra, seller_extra, u_extra),
-        TieFields(f.buffer_user, f.buffer_trust, f.buffer_memory),
-        REF_BUFFER,
-        showing,
-        fields,
-    )
+    n = 0
+    for awake, ties, ref_kind in (
+        (Awake(main, seller_main, u_main), TieFields(f.user, f.trust, f.memory), REF_FOLLOW),
+        (
+            Awake(extra, seller_extra, u_extra),
+            TieFields(f.buffer_user, f.buffer_trust, f.buffer_memory),
+            REF_BUFFER,
+        ),
+    ):
+        n = _seen(n, awake, ties, ref_kind, showing, out.kernel_fields())
     return out.head(n)
 
 
