@@ -4,9 +4,8 @@ laotie compares trust-driven creator sales (the 老铁经济, "trust economy" of
 platforms) with traffic-driven storefront e-commerce on a trust graph of a whole city.
 """
 
-__version__ = "0.1.0.dev0"
-
 from . import graph
+from ._version import __version__
 from .cascade import independent_cascade
 from .engine import Engine, simulate
 from .errors import GraphError, LaotieError, ScenarioError

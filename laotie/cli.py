@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import LaotieError, ScenarioError
 from .executors import add_executor_arguments
 
@@ -552,8 +553,6 @@ def _run_experiment(args: argparse.Namespace) -> int:
 def _run_info(args: argparse.Namespace) -> int:
     import platform
     from importlib.metadata import PackageNotFoundError, version
-
-    from . import __version__
 
     print(f"laotie      {__version__}")
     print(f"python      {platform.python_version()} ({sys.executable})")

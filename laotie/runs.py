@@ -20,6 +20,7 @@ import scipy.stats
 
 from ._memory import ENVIRONMENT, available_bytes
 from ._random import SeedLike, as_seed_sequence, run_seeds
+from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
 from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
@@ -62,8 +63,6 @@ def replicate(
     started with ``spawn``, so a script calling this needs the ``if __name__ ==
     "__main__":`` guard. The results are identical whatever ``workers`` is.
     """
-    from . import __version__
-
     if days is None:
         days = scenario.run.days
     if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:

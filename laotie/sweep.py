@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ._io import atomic_write, json_default, parquet_available, plain
+from ._version import __version__
 from .errors import LaotieError, ScenarioError
 from .executors import Executor, Lost, executor_for
 from .metrics import ROWS
@@ -454,8 +455,6 @@ def code_fingerprint() -> str:
     """laotie's version and a hash of its source files: what decides a run's numbers besides
     the scenario and the seed."""
     import hashlib
-
-    from . import __version__
 
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from .._memory import check_fits
 from .._random import SeedLike, as_seed_sequence
+from .._version import __version__
 from ..errors import ScenarioError
 from ..params import Section, param
 from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
@@ -381,8 +382,6 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     indptr, indices, layer = _merge_layers(n, local, city_ties, follows)
     del local, city_ties, follows
     trust = _trust_weights(layer, spec, rng_trust)
-
-    from .. import __version__
 
     meta = {
         "generator": "laotie.graph.city",
