@@ -7,10 +7,11 @@ platforms) with traffic-driven storefront e-commerce on a trust graph of a whole
 from . import graph
 from ._version import __version__
 from .cascade import independent_cascade
-from .engine import Engine, simulate
+from .engine import Engine
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
 from .results import Result
+from .runs import simulate
 from .scenario import Scenario
 
 

@@ -27,10 +27,48 @@ from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
 
-__all__ = ["SUMMARY_METRICS", "paired", "replicate", "summarise", "t_interval"]
+__all__ = ["SUMMARY_METRICS", "paired", "replicate", "simulate", "summarise", "t_interval"]
 
 SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
 """The per-channel metrics of the command line's table."""
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    days: int | None = None,
+    seed: SeedLike = None,
+    graph: TrustGraph | None = None,
+    progress: bool = False,
+) -> Result:
+    """Run ``scenario`` for ``days`` days and return the :class:`~laotie.results.Result`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Every parameter of the model (``Scenario.preset("mudanjiang", scale=0.01)``).
+    days : int, optional
+        Days to simulate (default: the scenario's ``run.days``).
+    seed : int, SeedSequence, Generator or None
+        One seed for the whole run: the city graph (when ``graph`` is not given) and the
+        market are drawn from separate streams spawned from it
+        (:func:`laotie._random.run_seeds`). The graph is therefore
+        ``graph.city(scenario.city, seed=run_seeds(seed)[0])``, not
+        ``graph.city(scenario.city, seed=seed)``; pass ``graph=`` to run on a graph you built.
+    graph : TrustGraph, optional
+        Run on this graph instead of building the scenario's city.
+    progress : bool
+        Show a progress bar over days.
+
+    Examples
+    --------
+    >>> from laotie import Scenario, simulate
+    >>> result = simulate(Scenario.preset("mudanjiang", scale=0.001), days=5, seed=1)
+    >>> list(result.daily.columns[:4])
+    ['day', 'channel', 'exposures', 'exposed_users']
+    """
+    (result,) = replicate(scenario, 1, days=days, seed=seed, graph=graph, progress=progress)
+    return result
 
 
 def replicate(
