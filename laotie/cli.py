@@ -357,7 +357,8 @@ def _load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Any:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    from .runs import replicate, summarise, write_run
+    from .runs import replicate, write_run
+    from .stats import summarise
 
     if args.replications < 1:
         raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
@@ -398,7 +399,11 @@ def _run_run(args: argparse.Namespace) -> int:
 
             # The command draws only into files: no window, whatever the environment says.
             matplotlib.use("Agg")
-        written = write_run(args.out, scenario, results, seed, figures=not args.no_figures)
+        written = write_run(args.out, scenario, results, seed)
+        if not args.no_figures:
+            from .plot import write_figures
+
+            written += write_figures(args.out / "figures", results[0])
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
 

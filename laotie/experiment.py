@@ -145,7 +145,7 @@ class Report:
 def interval_columns(values: Any, name: str) -> dict[str, float]:
     """``{name, name_low, name_high}``: the mean of ``values`` (NaN ignored) and its 95 %
     t interval, as the table columns that :func:`markdown` shows as ``name [95 % CI]``."""
-    from .runs import t_interval
+    from .stats import t_interval
 
     mean, low, high = t_interval(np.asarray(values, dtype=float))
     return {name: mean, f"{name}_low": low, f"{name}_high": high}

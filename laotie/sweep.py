@@ -643,7 +643,7 @@ class SweepResult:
         level : float
             Confidence level of the intervals.
         """
-        from .runs import paired
+        from .stats import paired
 
         values = self.values(metric, channel)
         if isinstance(baseline, numbers.Integral) and not isinstance(baseline, bool):

@@ -251,7 +251,7 @@ def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypa
 
 
 def test_paired_means_use_the_same_replications_as_the_difference() -> None:
-    from laotie.runs import paired
+    from laotie.stats import paired
 
     table = pd.DataFrame({"base": [1.0, np.nan, 3.0, 4.0], "arm": [10.0, 2.5, 3.5, 4.6]})
     row = paired(table, "base").loc["arm"]
