@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .results import Result
+    from .sensitivity import SensitivityResult
 
 __all__ = [
     "KINDS",
@@ -56,6 +57,7 @@ __all__ = [
     "order_values",
     "plot",
     "producer_income",
+    "sensitivity_indices",
     "write_figures",
 ]
 
@@ -469,6 +471,60 @@ def plot(result: Result, kind: str, **kwargs: Any) -> Axes:
         hint = did_you_mean(kind, list(KINDS))
         raise ScenarioError(f"unknown plot kind {kind!r}{hint} (kinds: {', '.join(KINDS)})")
     return KINDS[kind](result, **kwargs)
+
+
+def sensitivity_indices(result: SensitivityResult, *, ax: Axes | None = None) -> Axes:
+    """Bars of a sensitivity analysis's indices (敏感性分析) with their 95 % intervals.
+
+    Sobol: the first-order ``S1`` and total ``ST`` indices side by side. Morris: ``mu_star``
+    (with its interval) and ``sigma`` side by side. One row of bars per parameter.
+
+    Parameters
+    ----------
+    result : SensitivityResult
+        What :func:`laotie.sensitivity.run_sensitivity` returned.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure, its height growing with the parameters, when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 1.6 + 0.6 * len(result.indices)))
+    table = result.indices
+    y = np.arange(len(table))
+    height = 0.38
+    bars: list[tuple[str, str | None, str]]
+    if result.spec.method == "sobol":
+        bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
+        label = "Sobol index (share of the output's variance)"
+    else:
+        bars = [("mu_star", "mu_star_conf", "μ* (mean |effect|)"), ("sigma", None, "σ")]
+        label = f"effect on {result.spec.output} over the parameter's range"
+    for i, (column, conf, name) in enumerate(bars):
+        ax.barh(
+            y + (i - 0.5) * height,
+            table[column],
+            height,
+            xerr=table[conf] if conf else None,
+            capsize=3,
+            label=name,
+        )
+    ax.set_yticks(y, table["parameter"])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(label)
+    spec = result.spec
+    ax.set_title(
+        f"{spec.output}\n{spec.method.capitalize()}: {len(result.points)} points × "
+        f"{spec.replications} replication(s), {spec.days or spec.base.run.days} days",
+        fontsize="medium",
+    )
+    ax.legend(loc="best")
+    return ax
 
 
 def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 120) -> list[Path]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, json_default, parquet_available, plain
+from ._io import write_npz as _write_npz
 from .errors import LaotieError
 from .metrics import (
     CHANNELS,
@@ -477,12 +478,6 @@ def _has_index(frame: pd.DataFrame) -> bool:
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=_has_index(frame), na_rep="NaN", lineterminator="\n")
-
-
-def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    # A file object, not a name: numpy would append ".npz" to the temporary name.
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
 
 
 def _read_frame(path: Path, spec: dict[str, Any]) -> pd.DataFrame:

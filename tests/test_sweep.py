@@ -241,7 +241,7 @@ def test_information_tables_are_stored_per_run(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import laotie.sweep as module
+    import laotie.sweep.store as module
 
     run_sweep(sweep(), tmp_path)
     run_sweep(sweep(), tmp_path)  # the same code resumes
