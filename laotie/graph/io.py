@@ -41,7 +41,7 @@ _FORMAT_VERSION = 1
 
 
 def _default_trust() -> dict[str, float]:
-    from .generators import CitySpec
+    from .spec import CitySpec
 
     fields = CitySpec.params()
     return {

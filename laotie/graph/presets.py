@@ -12,7 +12,8 @@ from typing import Any
 
 from .._random import SeedLike
 from ._core import TrustGraph
-from .generators import CitySpec, Region, city
+from .generators import city
+from .spec import CitySpec, Region
 
 __all__ = ["MUDANJIANG_REGIONS", "PRESETS", "mudanjiang", "mudanjiang_spec", "preset_spec"]
 
