@@ -16,6 +16,7 @@ figures, and ``report.md`` which says which command produced them.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import shlex
 import sys
@@ -111,11 +112,10 @@ class Report:
         """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md`` under ``out``."""
         written = []
         for name, table in self.tables.items():
-            atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
-            text = markdown(table)
-            atomic_write(out / f"{name}.md", lambda p, s=text: p.write_text(s, encoding="utf-8"))
+            atomic_write(out / f"{name}.csv", functools.partial(table.to_csv, index=False))
+            atomic_write(out / f"{name}.md", functools.partial(_write_text, markdown(table)))
             written += [out / f"{name}.csv", out / f"{name}.md"]
-        atomic_write(out / "report.md", lambda p: p.write_text(self.markdown(out), "utf-8"))
+        atomic_write(out / "report.md", functools.partial(_write_text, self.markdown(out)))
         written.append(out / "report.md")
         return written
 
@@ -140,6 +140,10 @@ class Report:
             where = figure.relative_to(out) if out is not None else figure
             lines += [f"![{figure.stem}]({where})", ""]
         return "\n".join(lines)
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def interval_columns(values: Any, name: str) -> dict[str, float]:

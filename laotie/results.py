@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -233,10 +234,10 @@ class Result:
         for file, frame in frames.values():
             if file == _DAILY_PARQUET:
                 atomic_write(
-                    directory / file, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow")
+                    directory / file, functools.partial(frame.to_parquet, engine="pyarrow")
                 )
             else:
-                atomic_write(directory / file, lambda tmp, f=frame: _write_csv(f, tmp))
+                atomic_write(directory / file, functools.partial(_write_csv, frame))
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_NAMES}
         atomic_write(directory / _ARRAYS, lambda tmp: _write_npz(tmp, arrays))
         stale = _DAILY_CSV if daily_file == _DAILY_PARQUET else _DAILY_PARQUET

@@ -175,7 +175,9 @@ def _run_group(
     """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
     graph, scenario, seeds, first, common = task
     start = time.perf_counter()
-    engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
+    # A list of seeds makes a lockstep engine, one replication per seed; Engine's annotation
+    # (laotie.engine, not this module's) names only the single seed.
+    engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))  # type: ignore[arg-type]
     set_up = time.perf_counter()
     for _ in range(common["days"]):
         engine.step()

@@ -13,7 +13,7 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -123,7 +123,7 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
 
 
 def paired(
-    values: pd.DataFrame, baseline: str, *, level: float = 0.95, paired: bool = True
+    values: pd.DataFrame, baseline: Hashable, *, level: float = 0.95, paired: bool = True
 ) -> pd.DataFrame:
     """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
 
@@ -133,7 +133,7 @@ def paired(
         One row per replication, one column per arm (e.g.
         :meth:`laotie.sweep.SweepResult.values`).
     baseline : str
-        The column the others are compared with.
+        The label of the column the others are compared with.
     level : float, default 0.95
         Confidence level of the intervals.
     paired : bool, default True

@@ -107,6 +107,13 @@ class TrustGraph:
     1
     """
 
+    # The node attributes (NODE_ATTRIBUTES), set by name in __init__.
+    region: np.ndarray
+    hometown: np.ndarray
+    rural: np.ndarray
+    user: np.ndarray
+    creator_kind: np.ndarray
+
     def __init__(
         self,
         indptr: Any,
@@ -127,10 +134,10 @@ class TrustGraph:
         self.region_names: tuple[str, ...] = tuple(str(r) for r in region_names)
         # One object per node, built element-wise: np.asarray would turn tuple labels (as in
         # networkx grid graphs) into a 2-d array.
+        self.labels: np.ndarray | None = None
         if labels is not None:
             values = labels.tolist() if isinstance(labels, np.ndarray) else list(labels)
-            labels = np.fromiter(values, dtype=object, count=len(values))
-        self.labels = labels
+            self.labels = np.fromiter(values, dtype=object, count=len(values))
         self.meta: dict[str, Any] = dict(meta or {})
         raw_nodes = {
             "region": region,
@@ -348,8 +355,8 @@ class TrustGraph:
     @property
     def nbytes(self) -> int:
         """Memory held by the graph's arrays, in bytes."""
-        arrays = (self.indptr, self.indices, self.trust, self.layer, self.region)
-        arrays += (self.hometown, self.rural, self.user, self.creator_kind)
+        arrays: list[np.ndarray] = [self.indptr, self.indices, self.trust, self.layer]
+        arrays += [self.region, self.hometown, self.rural, self.user, self.creator_kind]
         return int(sum(a.nbytes for a in arrays))
 
     def sources(self) -> np.ndarray:

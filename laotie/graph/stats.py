@@ -143,9 +143,10 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
+        number = float(value)
+        if not np.isfinite(number):
             return "n/a"
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+        return f"{number:,.4g}" if abs(number) < 1e5 else f"{number:,.0f}"
     return str(value)
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,6 +254,7 @@ class SensitivityResult:
         """Write ``indices.csv``, ``indices.md``, ``points.csv`` (the output at every point),
         ``second_order.csv`` (if any) and ``sensitivity.png`` under ``out``, atomically."""
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         out = Path(out)
         tables = {"indices": self.indices, "points": self.points}
@@ -260,19 +262,20 @@ class SensitivityResult:
             tables["second_order"] = self.second_order
         written = []
         for name, table in tables.items():
-            atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            atomic_write(out / f"{name}.csv", functools.partial(table.to_csv, index=False))
             written.append(out / f"{name}.csv")
         text = self.markdown()
         atomic_write(out / "indices.md", lambda p: p.write_text(text, encoding="utf-8"))
         written.append(out / "indices.md")
-        ax = self.plot()
+        drawn = self.plot().figure
+        figure = drawn if isinstance(drawn, Figure) else drawn.figure
         try:
-            ax.figure.tight_layout()
+            figure.tight_layout()
             atomic_write(
-                out / "sensitivity.png", lambda p: ax.figure.savefig(p, dpi=120, format="png")
+                out / "sensitivity.png", functools.partial(figure.savefig, dpi=120, format="png")
             )
         finally:
-            plt.close(ax.figure)
+            plt.close(figure)
         written.append(out / "sensitivity.png")
         return written
 

@@ -152,7 +152,7 @@ class Sweep:
 
     def runs(self) -> pd.DataFrame:
         """One row per run: ``run``, ``point``, the parameters, ``replication``."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index, point in enumerate(self.points()):
             for replication in range(self.replications):
                 rows.append({"run": len(rows), "point": index, **point, "replication": replication})
