@@ -74,7 +74,35 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Scenario:
-    """Every parameter of a simulation: the city and one section per part of the model."""
+    """Every parameter of a simulation: the city and one section per part of the model.
+
+    Parameters
+    ----------
+    city : CitySpec
+        The city: its regions and the parameters of its trust graph.
+    population, products, creators, storefronts, word_of_mouth, decision : Section, optional
+    outcomes, policy, producers, training, shock, information, run : Section, optional
+        One section of declared parameters each (:mod:`laotie.sections`); each defaults to
+        its declared defaults.
+    name : str, default "custom"
+        The scenario's name (a shipped scenario's folder name).
+    description : str, default ""
+        One paragraph on what the scenario is for.
+
+    Raises
+    ------
+    ScenarioError
+        For a section of the wrong type, or a combination of values that cannot mean what it
+        says (training or a shock after the last day, more producers than residents, ...),
+        naming the keys.
+
+    Examples
+    --------
+    >>> from laotie.graph import CitySpec, Region
+    >>> scenario = Scenario(CitySpec(regions=(Region("A", 500, 0.5),)), name="toy")
+    >>> scenario.policy.traffic, scenario.run.days
+    ('inclusive', 90)
+    """
 
     city: CitySpec
     population: Population = field(default_factory=Population)
@@ -153,14 +181,44 @@ class Scenario:
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:
-        """The section names and types, the city (``"city"``) first."""
+        """The section names and types, the city (``"city"``) first.
+
+        Returns
+        -------
+        dict of str to type
+            ``{"city": CitySpec, "population": Population, ...}`` in the order of the fields.
+        """
         return {"city": CitySpec, **SECTIONS}
 
     @classmethod
     def preset(cls, name: str = "mudanjiang", scale: float = 1.0, **changes: Any) -> Scenario:
         """A shipped scenario (``models/<name>/scenario.toml``) or a city preset, at ``scale``.
 
-        ``scale`` multiplies every region's population; ``changes`` are dotted keys.
+        Parameters
+        ----------
+        name : str, default "mudanjiang"
+            A shipped scenario (:func:`shipped_scenarios`) or a city preset
+            (:data:`laotie.graph.PRESETS`, with every other section at its defaults).
+        scale : float, default 1.0
+            Multiplies every region's population (rounded, each region keeping at least one
+            resident).
+        **changes
+            Dotted keys and their values, as for :meth:`replace`.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown name (with the nearest known one), a scale that is not a positive
+            number, or a change that is not allowed.
+
+        Examples
+        --------
+        >>> Scenario.preset("village", **{"policy.traffic": "head"}).policy.traffic
+        'head'
         """
         path = scenario_path(name)
         if path is not None:
@@ -179,9 +237,25 @@ class Scenario:
     def from_dict(cls, data: dict[str, Any], *, where: str = "scenario") -> Scenario:
         """Make a scenario from nested tables (a parsed TOML file), validating every key.
 
-        The ``city`` table takes the city parameters, and either ``regions`` (a list of tables
-        with name, population, urban_share and optionally name_zh) or ``preset`` (a city
-        preset's regions), and optionally ``scale``.
+        Parameters
+        ----------
+        data : dict
+            One table per section, and optionally ``name`` and ``description``. The ``city``
+            table takes the city parameters, and either ``regions`` (a list of tables with
+            name, population, urban_share and optionally name_zh) or ``preset`` (a city
+            preset's regions), and optionally ``scale``.
+        where : str, default "scenario"
+            Named first in error messages (a file name).
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one), a value that is not allowed or a
+            table that is not a table, naming ``where``, the table, the key and the value.
         """
         if not isinstance(data, dict):
             raise ScenarioError(f"{where}: expected a table of sections, got {type(data).__name__}")
@@ -208,7 +282,24 @@ class Scenario:
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Scenario:
-        """Read a scenario file; errors name the file, the table, the key and the value."""
+        """Read a scenario file (TOML).
+
+        Parameters
+        ----------
+        path : str or path
+            The file. Its scenario is named after the file (or after its folder, for a
+            ``scenario.toml``) unless it sets ``name``.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            When the file is missing, unreadable or not TOML, or holds a key or value that is
+            not allowed: the message names the file, the table, the key and the value.
+        """
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -224,7 +315,12 @@ class Scenario:
         return cls.from_dict(data, where=str(path))
 
     def to_toml(self) -> str:
-        """The scenario as TOML, every value explicit; ``from_toml`` reads it back exactly."""
+        """The scenario as TOML, every value explicit; :meth:`from_toml` reads it back exactly.
+
+        Returns
+        -------
+        str
+        """
         import tomli_w
 
         return tomli_w.dumps(self.to_dict())
@@ -232,7 +328,23 @@ class Scenario:
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes``: whole sections by name, or dotted keys ``section.key``.
 
-        ``city.<key>`` changes a city parameter.
+        Parameters
+        ----------
+        **changes
+            ``section=Section(...)`` replaces a section (``city=CitySpec(...)`` the city),
+            ``"section.key"=value`` one parameter (``"city.<key>"`` a city parameter), and
+            ``name=...`` the name. Pass dotted keys as ``**{"policy.reach": 0.5}``.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is unchanged (scenarios are immutable).
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown section or key (with the nearest valid one) or a value that is not
+            allowed.
         """
         sections: dict[str, Any] = {}
         grouped: dict[str, dict[str, Any]] = {}
@@ -254,8 +366,14 @@ class Scenario:
         return dataclasses.replace(self, **sections)
 
     def parameter_table(self) -> Any:
-        """Every parameter as a DataFrame: key, value, default, changed, unit, allowed, source,
-        meaning (what ``laotie params`` prints)."""
+        """Every parameter as a table (what ``laotie params`` prints).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter: ``key`` (dotted), ``value``, ``default``, ``changed``,
+            ``unit``, ``allowed``, ``source`` and ``meaning``.
+        """
         import pandas as pd
 
         rows = []
@@ -278,7 +396,12 @@ class Scenario:
         return pd.DataFrame(rows)
 
     def flat(self) -> dict[str, Any]:
-        """Every parameter as ``{"section.key": value}`` (regions excluded)."""
+        """Every parameter as ``{"section.key": value}`` (regions excluded).
+
+        Returns
+        -------
+        dict of str to value
+        """
         out = {}
         for name in self.sections():
             section = getattr(self, name)
@@ -287,7 +410,14 @@ class Scenario:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain values, one table per section (the inverse of :meth:`from_dict`)."""
+        """Nested plain values, one table per section (the inverse of :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            ``name``, ``description`` and one dict per section (the city's regions as a list
+            of dicts).
+        """
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         for name in self.sections():
             out[name] = getattr(self, name).to_dict()
@@ -348,7 +478,13 @@ MODELS_DIRS = (
 
 
 def shipped_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``models/``."""
+    """Names of the scenarios shipped in ``models/``.
+
+    Returns
+    -------
+    list of str
+        Sorted, e.g. ``["county", "mudanjiang", "poverty_county", "village"]``.
+    """
     names: set[str] = set()
     for folder in MODELS_DIRS:
         if folder.is_dir():
@@ -357,7 +493,18 @@ def shipped_scenarios() -> list[str]:
 
 
 def scenario_path(name: str) -> Path | None:
-    """The file of the shipped scenario ``name``, or None."""
+    """The file of the shipped scenario ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A scenario's folder name in ``models/``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``models/<name>/scenario.toml``, or None when there is no such scenario.
+    """
     for folder in MODELS_DIRS:
         path = folder / name / "scenario.toml"
         if path.is_file():

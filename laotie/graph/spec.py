@@ -46,7 +46,19 @@ class Region:
     name_zh: str = ""
 
     def check(self, where: str) -> None:
-        """Raise ScenarioError when a field is out of range."""
+        """Check every field.
+
+        Parameters
+        ----------
+        where : str
+            Named first in the error message (a file and table, or a class).
+
+        Raises
+        ------
+        ScenarioError
+            When the name is empty, the population is not an integer ≥ 1 or the urban share
+            is outside [0, 1].
+        """
         if not isinstance(self.name, str) or not self.name:
             raise ScenarioError(f"{where}: region name {self.name!r} must be a non-empty string")
         if isinstance(self.population, bool) or not isinstance(self.population, int | np.integer):
@@ -71,6 +83,24 @@ class CitySpec(Section):
     """Everything that shapes a city's trust graph. Every field is declared once here.
 
     Defaults marked "assumed" have no public figure behind them (see docs/model.md).
+
+    Parameters
+    ----------
+    regions : tuple of Region
+        The county-level units, at least one, with unique names (tables with the keys of
+        :class:`Region` are accepted too).
+
+    Raises
+    ------
+    ScenarioError
+        For a value outside its allowed range, no region, repeated region names, or a
+        ``local_degree`` not below ``group_size - 1``.
+
+    Examples
+    --------
+    >>> spec = CitySpec(regions=(Region("A", 300, 0.5),), local_degree=8)
+    >>> spec.n_residents, spec.n_users
+    (300, 168)
     """
 
     regions: tuple[Region, ...] = ()
