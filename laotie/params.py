@@ -424,7 +424,9 @@ def _with_parameters(doc: str, declared: Mapping[str, Param]) -> str:
             words.append(f"Unit: {p.unit}.")
         words.append(f"Allowed: {p.allowed()}.")
         words.append(f"Source: {p.source}.")
-        entries += textwrap.wrap(" ".join(words), 88, initial_indent="    ", subsequent_indent="    ")
+        entries += textwrap.wrap(
+            " ".join(words), 88, initial_indent="    ", subsequent_indent="    "
+        )
     lines = inspect.cleandoc(doc).splitlines()
     headers = [
         i
