@@ -63,6 +63,9 @@ class Result:
     scenario : Scenario
     seed : dict
         The run's SeedSequence entropy and spawn key: enough to repeat the run exactly.
+    info : dict
+        How the result was made: days, replication, laotie's version, the seed's entropy, the
+        replications run in lockstep and the seconds each part took.
     information : pandas.DataFrame
         Per government message and day (from its posting day): the share of residents
         informed overall, rural, urban, among users and non-users, the shares of the informed
@@ -97,8 +100,20 @@ class Result:
     def from_engine(
         cls, engine: Engine | Replication, info: dict[str, Any] | None = None
     ) -> Result:
-        """Collect the results of an engine after its run (of one replication of a lockstep
-        engine: ``Result.from_engine(engine.replication(r))``)."""
+        """Collect the results of an engine after its run.
+
+        Parameters
+        ----------
+        engine : Engine or Replication
+            An engine that has run its days, or one replication of a lockstep engine
+            (``Result.from_engine(engine.replication(r))``).
+        info : dict, optional
+            Kept as :attr:`info` (copied).
+
+        Returns
+        -------
+        Result
+        """
         counts = np.array(engine.history).reshape(len(engine.history), len(ROWS), len(COUNTS))
         information, information_regions = engine.information.frames(engine.graph.region_names)
         return cls(

@@ -62,6 +62,17 @@ def simulate(
     progress : bool
         Show a progress bar over days.
 
+    Returns
+    -------
+    Result
+        Replication 0 of :func:`replicate` with the same arguments.
+
+    Raises
+    ------
+    ScenarioError
+        For a seed or a number of days that is not allowed, or a city or engine that would
+        not fit in memory.
+
     Examples
     --------
     >>> from laotie import Scenario, simulate
@@ -87,21 +98,57 @@ def replicate(
     """Run ``replications`` replications of ``scenario``; return their results in order.
 
     The city graph is built once from the run's seed (unless ``graph`` is given) and shared;
-    replication ``r`` draws its market from the ``r``-th market seed (:func:`run_seeds`).
-    ``laotie.simulate`` is the one-replication case.
+    replication ``r`` draws its market from the ``r``-th market seed
+    (:func:`laotie._random.run_seeds`). :func:`simulate` is the one-replication case.
 
-    Replications run in lockstep, ``lockstep`` to an engine (default:
-    :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
-    stacked residents allow, at most 64): the results are identical whatever ``lockstep``
-    is, only faster in small cities; 1 runs one engine per replication.
+    Parameters
+    ----------
+    scenario : Scenario
+        Every parameter of the model.
+    replications : int, default 1
+        Replications to run.
+    days : int, optional
+        Days to simulate (default: the scenario's ``run.days``).
+    seed : int, SeedSequence, Generator or None
+        The run's seed; the graph and every replication's market are spawned from it.
+    graph : TrustGraph, optional
+        Run on this graph instead of building the scenario's city.
+    progress : bool, default False
+        Show a progress bar over replication-days.
+    lockstep : int, optional
+        Replications run together in one engine (default:
+        :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
+        stacked residents allow, at most 64); 1 runs one engine per replication. The
+        results are identical whatever ``lockstep`` is, only faster in small cities.
+    workers : int, default 1
+        Run the engines in up to this many local processes, as many as the available memory
+        holds (each process holds an engine and a copy of the graph, which is pickled with
+        each engine's task: suited to cities whose graph is small beside an engine's work;
+        at city scale one engine already uses two threads), each engine on one thread. The
+        processes are started with ``spawn``, so a script calling this needs the
+        ``if __name__ == "__main__":`` guard. The results are identical whatever
+        ``workers`` is.
 
-    ``workers`` > 1 runs the engines in up to that many local processes, as many as the
-    available memory holds (each process holds an engine and a copy of the graph, which is
-    pickled with each engine's task: suited to cities whose graph is small beside an
-    engine's work; at city scale one engine already uses two threads), each engine on one
-    thread. The processes are
-    started with ``spawn``, so a script calling this needs the ``if __name__ ==
-    "__main__":`` guard. The results are identical whatever ``workers`` is.
+    Returns
+    -------
+    list of Result
+        One per replication, in order; ``info`` records the replication, the seed's entropy,
+        the lockstep and the time each part took.
+
+    Raises
+    ------
+    ScenarioError
+        For ``days``, ``workers`` or ``lockstep`` that are not allowed, or a city or engine
+        that would not fit in memory.
+    LaotieError
+        When a worker process is lost (out of memory?).
+
+    Examples
+    --------
+    >>> from laotie import Scenario
+    >>> results = replicate(Scenario.preset("village"), 3, days=5, seed=1)
+    >>> [r.info["replication"] for r in results]
+    [0, 1, 2]
     """
     if days is None:
         days = scenario.run.days

@@ -15,6 +15,11 @@ Each finished run is written atomically to its own files under ``out/runs/`` (th
 running the same sweep again skips the runs already done (and retries those that failed), so
 an interrupted sweep, or one whose worker is killed, loses only the runs in flight.
 
+The package: :mod:`~laotie.sweep.spec` says what to run (:class:`Sweep`, :func:`load_sweep`),
+:mod:`~laotie.sweep.runner` runs it (:func:`run_sweep`), :mod:`~laotie.sweep.store` keeps the
+folder of runs, and :mod:`~laotie.sweep.result` reads it back (:func:`collect`,
+:class:`SweepResult`).
+
 Examples
 --------
 >>> from laotie import Scenario

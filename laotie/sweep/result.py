@@ -37,7 +37,20 @@ COMPARED: tuple[tuple[str, str | None], ...] = (
 
 
 def collect(sweep: Sweep, out: str | Path) -> SweepResult:
-    """The results of the runs of ``sweep`` stored under ``out`` (finished or not)."""
+    """The results of the runs of ``sweep`` stored under ``out``, finished or not.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        The sweep whose runs are stored there.
+    out : str or path
+        The sweep's folder (as given to :func:`run_sweep`).
+
+    Returns
+    -------
+    SweepResult
+        Runs without a record have ``status`` ``missing``.
+    """
     out = Path(out)
     table = sweep.runs()
     status, errors, seconds = [], [], []
@@ -92,6 +105,10 @@ class SweepResult:
 
     Attributes
     ----------
+    sweep : Sweep
+        The sweep that made them.
+    out : pathlib.Path
+        The sweep's folder.
     runs : pandas.DataFrame
         One row per run: ``run``, ``point``, the parameters, ``replication``, ``seed`` (the
         sweep's seed and the run's spawn key), ``status`` (``ok``, ``error`` or ``missing``),
@@ -112,8 +129,14 @@ class SweepResult:
     outcomes: pd.DataFrame
 
     def arms(self) -> pd.Series:
-        """A label per point, e.g. ``"policy.traffic=head"`` (``"base"`` with no parameter;
-        prefixed with ``#<point>`` when two points have the same parameters)."""
+        """A label per point: the arms compared by :meth:`compare`.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by point, e.g. ``"policy.traffic=head"`` (``"base"`` with no parameter;
+            prefixed with ``#<point>`` when two points have the same parameters).
+        """
         labels = [
             ", ".join(f"{key}={plain(value)}" for key, value in point.items()) or "base"
             for point in self.sweep.points()
@@ -123,8 +146,28 @@ class SweepResult:
         return pd.Series(labels, name="arm").rename_axis("point")
 
     def values(self, metric: str, channel: str | None = None) -> pd.DataFrame:
-        """One value per run of an outcome (``channel=None``) or of a channel's metric:
-        a table with one row per replication and one column per arm."""
+        """One value per run of an outcome, or of a channel's metric, arm by arm.
+
+        Parameters
+        ----------
+        metric : str
+            An outcome (a column of :attr:`outcomes`) or, with ``channel``, a column of the
+            per-channel summary.
+        channel : str, optional
+            A channel (``follow``, ``discovery``, ``wom``, ``storefront``, ``trust``,
+            ``traffic``, ``all``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per replication, one column per arm (:meth:`arms`); NaN where a run
+            failed, is missing or has the metric undefined.
+
+        Raises
+        ------
+        LaotieError
+            For an unknown outcome, channel or metric (with the nearest valid one).
+        """
         if channel is None:
             if metric not in self.outcomes.columns:
                 raise LaotieError(
@@ -177,6 +220,19 @@ class SweepResult:
             The baseline arm: its point index or its label (default: the first point).
         level : float
             Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per arm, the columns of :func:`laotie.stats.paired`: ``n``, ``mean``,
+            ``mean_low``, ``mean_high``, ``difference``, ``difference_low``,
+            ``difference_high``, ``relative``. Without common random numbers the
+            difference's interval is Welch's.
+
+        Raises
+        ------
+        LaotieError
+            For an unknown metric, channel or baseline.
         """
         values = self.values(metric, channel)
         if isinstance(baseline, numbers.Integral) and not isinstance(baseline, bool):
@@ -190,8 +246,22 @@ class SweepResult:
     def comparisons(
         self, metrics: Sequence[tuple[str, str | None]] = COMPARED, *, level: float = 0.95
     ) -> pd.DataFrame:
-        """:meth:`compare` for several metrics against the first arm, as one long table
-        (``metric``, ``channel``, ``arm``, then compare's columns)."""
+        """:meth:`compare` for several metrics against the first arm, as one long table.
+
+        Parameters
+        ----------
+        metrics : sequence of (str, str or None)
+            ``(metric, channel)`` pairs; ``channel`` None for an outcome. Default:
+            :data:`COMPARED`.
+        level : float, default 0.95
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``metric``, ``channel`` (``""`` for an outcome), ``arm``, then the columns of
+            :meth:`compare` (what ``comparison.csv`` holds).
+        """
         frames = []
         for metric, channel in metrics:
             table = self.compare(metric, channel, level=level).rename_axis("arm").reset_index()
@@ -201,8 +271,24 @@ class SweepResult:
         return pd.concat(frames, ignore_index=True)
 
     def arrays(self, run: int) -> dict[str, np.ndarray]:
-        """A finished run's arrays: ``creator_income`` (per selling creator) and, per poor
-        producer, ``producer_income``, ``producer_orders`` and ``producer_buyers``."""
+        """A finished run's arrays.
+
+        Parameters
+        ----------
+        run : int
+            The run's index.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``creator_income`` (per selling creator) and, per poor producer,
+            ``producer_income``, ``producer_orders`` and ``producer_buyers``.
+
+        Raises
+        ------
+        LaotieError
+            When the run has no stored arrays (it has not finished, or it failed).
+        """
         path = arrays_path(self.out, int(run))
         if not path.exists():
             raise LaotieError(f"run {run} has no stored arrays under {self.out} (not finished?)")
@@ -210,18 +296,36 @@ class SweepResult:
             return {key: data[key] for key in data.files}
 
     def messages(self) -> pd.DataFrame:
-        """Per run and government message: final coverage and days to 50 % and 80 %."""
+        """Per run and government message: final coverage and days to 50 % and 80 %.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.messages` of every finished run, with a ``run`` column first
+            (empty without government messages).
+        """
         return self._stored("messages")
 
     def information(self) -> pd.DataFrame:
-        """Per run, government message and day: the coverage table of
-        :attr:`laotie.Result.information` (overall, rural, urban, users, non-users, by path,
-        the baseline), with a ``run`` column."""
+        """Per run, government message and day: the coverage of the message.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.information` of every finished run (overall, rural, urban,
+            users, non-users, by path, the baseline), with a ``run`` column first.
+        """
         return self._stored("information")
 
     def information_regions(self) -> pd.DataFrame:
-        """Per run, message, day and region: the share informed
-        (:attr:`laotie.Result.information_regions`), with a ``run`` column."""
+        """Per run, message, day and region: the share informed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.information_regions` of every finished run, with a ``run``
+            column first.
+        """
         return self._stored("information_regions")
 
     def _stored(self, name: str) -> pd.DataFrame:
@@ -233,8 +337,19 @@ class SweepResult:
         return _first(pd.concat(frames, ignore_index=True), "run") if frames else pd.DataFrame()
 
     def write(self, out: str | Path | None = None) -> list[Path]:
-        """Write the tables (``runs.csv``, ``daily``, ``summary``, ``outcomes``) under ``out``
-        (default: the sweep's folder), each atomically; Parquet when pyarrow is there."""
+        """Write the tables, each atomically: ``runs.csv``, and ``daily``, ``summary`` and
+        ``outcomes`` as Parquet (CSV when pyarrow is missing).
+
+        Parameters
+        ----------
+        out : str or path, optional
+            The folder (default: the sweep's folder).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
         out = Path(out) if out is not None else self.out
         written = []
         atomic_write(out / "runs.csv", lambda p: self.runs.to_csv(p, index=False))
@@ -247,7 +362,23 @@ class SweepResult:
 
 
 def failures(table: pd.DataFrame | SweepResult) -> pd.DataFrame:
-    """The runs of a sweep that raised (or were lost), with their parameters and errors."""
+    """The runs of a sweep that raised (or were lost), with their parameters and errors.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or SweepResult
+        A sweep's result, or its runs table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of the runs table whose ``status`` is ``error``.
+
+    Raises
+    ------
+    LaotieError
+        When ``table`` has no ``status`` column.
+    """
     if isinstance(table, SweepResult):
         table = table.runs
     if "status" not in table:

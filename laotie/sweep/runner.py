@@ -86,24 +86,48 @@ def run_sweep(
 ) -> SweepResult:
     """Run every run of ``sweep`` not yet done under ``out``; return all the runs' results.
 
+    The results do not depend on the executor or the number of workers. Runs already stored
+    under ``out`` are not run again; a run that raises is recorded with its error and the
+    sweep goes on (see :func:`~laotie.sweep.failures`).
+
     Parameters
     ----------
     sweep : Sweep
-    out : path
+        What to run.
+    out : str or path
         Where each run's files go as it finishes (``out/runs/``); created if missing.
-    workers : int
+    workers : int, default 1
         Local worker processes (1: in this process).
-    scheduler, client
-        Run on a Dask cluster instead: a scheduler address (``tcp://host:port``) or a
-        ``dask.distributed.Client`` (needs ``pip install 'laotie[distributed]'``).
+    scheduler : str, optional
+        Run on a Dask cluster instead, at this scheduler address (``tcp://host:port``;
+        needs ``pip install 'laotie[distributed]'``).
+    client : dask.distributed.Client, optional
+        Run on this Dask client instead.
     executor : Executor, optional
         Any :class:`laotie.executors.Executor` (overrides the three above).
-    progress : bool
+    progress : bool, default False
         Show a progress bar across runs, with the time left.
 
-    The results do not depend on the executor or the number of workers. Runs already stored
-    under ``out`` are not run again; a run that raises is recorded with its error and the
-    sweep goes on (see :func:`failures`).
+    Returns
+    -------
+    SweepResult
+        Every run of the sweep, those run now and those found under ``out``.
+
+    Raises
+    ------
+    LaotieError
+        When ``out`` holds the runs of another sweep, or of this sweep made by other code.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from laotie import Scenario
+    >>> sweep = Sweep(Scenario.preset("village"), {"policy.traffic": ["head", "inclusive"]},
+    ...               replications=2, days=3, seed=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = run_sweep(sweep, folder)
+    >>> result.runs["status"].tolist()
+    ['ok', 'ok', 'ok', 'ok']
     """
     out = Path(out)
     if executor is None:

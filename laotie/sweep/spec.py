@@ -53,7 +53,14 @@ class Sweep:
     cases : list of dict
         Explicit points (dotted key to value), e.g. a sensitivity analysis's sample.
     common_random_numbers : bool
-        Replication ``r`` of every point shares its seed (see the module's docstring).
+        Replication ``r`` of every point shares its seed (see :mod:`laotie.sweep`).
+
+    Raises
+    ------
+    ScenarioError
+        For a count, seed or days that is not allowed, a sampled key without ``samples`` (or
+        the reverse), or a grid value, sampled range or case that the base scenario does not
+        accept: every point is checked when the sweep is made, not mid-sweep.
     """
 
     base: Scenario
@@ -114,7 +121,12 @@ class Sweep:
                 raise ScenarioError(f"sweep: cases[{i}]: {err}") from None
 
     def bounds(self) -> dict[str, tuple[float, float]]:
-        """The range of every sampled key: given, or the declared bounds of the parameter."""
+        """The range of every sampled key: given, or the declared bounds of the parameter.
+
+        Returns
+        -------
+        dict of str to (float, float)
+        """
         return {
             key: sample_range(
                 self.base, key, given, where="sweep", hint="put it in the grid instead"
@@ -123,7 +135,22 @@ class Sweep:
         }
 
     def sampled(self) -> list[dict[str, Any]]:
-        """``samples`` points over the sampled keys (Latin hypercube, Sobol or random)."""
+        """``samples`` points over the sampled keys (Latin hypercube, Sobol or random).
+
+        The points are drawn from a stream spawned from the sweep's seed, apart from the
+        runs' streams, so the same sweep always samples the same points.
+
+        Returns
+        -------
+        list of dict
+            One ``{dotted key: value}`` per point (integer parameters rounded); ``[{}]``
+            when nothing is sampled.
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown method.
+        """
         if not self.sample:
             return [{}]
         bounds = self.bounds()
@@ -144,14 +171,26 @@ class Sweep:
         return as_points(keys, low + unit * (high - low))
 
     def points(self) -> list[dict[str, Any]]:
-        """Every combination of the grid's values, sampled points and cases, in order."""
+        """Every combination of the grid's values, sampled points and cases, in order.
+
+        Returns
+        -------
+        list of dict
+            One ``{dotted key: value}`` per point, the grid varying slowest.
+        """
         keys = list(self.grid)
         grid = [dict(zip(keys, v, strict=True)) for v in itertools.product(*self.grid.values())]
         cases = self.cases or [{}]
         return [{**g, **p, **c} for g in grid for p in self.sampled() for c in cases]
 
     def runs(self) -> pd.DataFrame:
-        """One row per run: ``run``, ``point``, the parameters, ``replication``."""
+        """The runs of the sweep, ``replications`` per point.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per run: ``run``, ``point``, the parameters, ``replication``.
+        """
         rows: list[dict[str, Any]] = []
         for index, point in enumerate(self.points()):
             for replication in range(self.replications):
@@ -159,7 +198,14 @@ class Sweep:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything that decides the sweep's numbers, as plain values."""
+        """Everything that decides the sweep's numbers, as plain values.
+
+        Returns
+        -------
+        dict
+            The base scenario (as :meth:`Scenario.to_dict`), the grid, sampled ranges,
+            cases, replications, days, seed and whether random numbers are common.
+        """
         return {
             "base": self.base.to_dict(),
             "grid": {key: [plain(v) for v in values] for key, values in self.grid.items()},
@@ -174,11 +220,33 @@ class Sweep:
         }
 
     def seed_key(self, run: int) -> int:
-        """The spawn key of run ``run``'s seed: its replication, or its index without CRN."""
+        """The spawn key of run ``run``'s seed.
+
+        Parameters
+        ----------
+        run : int
+            The run's index (see :meth:`runs`).
+
+        Returns
+        -------
+        int
+            Its replication with common random numbers, else ``run`` itself.
+        """
         return run % self.replications if self.common_random_numbers else run
 
     def run_seed(self, run: int) -> np.random.SeedSequence:
-        """The seed of run ``run``, keyed by :meth:`seed_key`, never by the order of execution."""
+        """The seed of run ``run``, keyed by :meth:`seed_key`, never by the order of execution.
+
+        Parameters
+        ----------
+        run : int
+            The run's index.
+
+        Returns
+        -------
+        numpy.random.SeedSequence
+            ``SeedSequence(seed, spawn_key=(seed_key(run),))``.
+        """
         return np.random.SeedSequence(self.seed, spawn_key=(self.seed_key(run),))
 
 
@@ -189,6 +257,21 @@ def load_sweep(path: str | Path) -> Sweep:
     ``seed``, ``replications``, ``common_random_numbers``, a ``[grid]`` table of dotted keys
     and value lists, a ``[sample]`` table of dotted keys and ``[low, high]`` (or ``[]`` for the
     declared bounds) with ``samples`` and ``method``, and ``[[cases]]`` tables.
+
+    Parameters
+    ----------
+    path : str or path
+        The spec file.
+
+    Returns
+    -------
+    Sweep
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, for a missing or unreadable file, an unknown key (with the nearest
+        one) and every problem that :class:`Sweep` refuses.
     """
     path = Path(path)
     allowed = {
@@ -225,8 +308,27 @@ def load_sweep(path: str | Path) -> Sweep:
 def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[str, ...]) -> dict:
     """The TOML table of a spec file (a sweep, a sensitivity analysis) whose keys are checked.
 
-    Errors name the file and say what is wrong: missing, unreadable, not TOML, an unknown key
-    (with the nearest allowed one) or a required key missing.
+    Parameters
+    ----------
+    path : str or path
+        The spec file.
+    kind : str
+        What the file is, for messages (``"sweep"``).
+    allowed : set of str
+        The keys the spec may have.
+    required : tuple of str
+        The keys it must have.
+
+    Returns
+    -------
+    dict
+        The parsed table.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file and what is wrong: missing, unreadable, not TOML, an unknown key (with
+        the nearest allowed one) or a required key missing.
     """
     path = Path(path)
     try:
@@ -250,8 +352,25 @@ def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[st
 
 
 def spec_scenario(path: str | Path, name: object) -> Scenario:
-    """The base scenario a spec file names: a shipped scenario, or a ``.toml`` file relative to
-    the spec."""
+    """The base scenario a spec file names.
+
+    Parameters
+    ----------
+    path : str or path
+        The spec file.
+    name : object
+        Its ``scenario`` value: a shipped scenario's name, or a ``.toml`` file relative to the
+        spec's folder.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        When ``name`` is not a string, or names no scenario.
+    """
     if not isinstance(name, str):
         raise ScenarioError(f"{path}: scenario = {name!r}; expected a name or a .toml file")
     candidate = Path(path).parent / name
@@ -259,9 +378,26 @@ def spec_scenario(path: str | Path, name: object) -> Scenario:
 
 
 def as_points(keys: list[str], rows: Any) -> list[dict[str, Any]]:
-    """Sampled rows as scenario points ``{dotted key: value}``: integer parameters rounded to
-    the nearest integer, the others as floats (sweeps and sensitivity analyses sample the same
-    way)."""
+    """Sampled rows as scenario points (sweeps and sensitivity analyses sample the same way).
+
+    Parameters
+    ----------
+    keys : list of str
+        Dotted keys of numeric parameters, one per column of ``rows``.
+    rows : iterable of sequences of float
+        The sampled values.
+
+    Returns
+    -------
+    list of dict
+        One ``{dotted key: value}`` per row: integer parameters rounded to the nearest
+        integer (half to even), the others as floats.
+
+    Examples
+    --------
+    >>> as_points(["products.n_categories", "policy.reach"], [[3.5, 0.25]])
+    [{'products.n_categories': 4, 'policy.reach': 0.25}]
+    """
     sections = Scenario.sections()
     integer = [
         sections[k.partition(".")[0]].params()[k.partition(".")[2]].kind is int for k in keys
@@ -278,11 +414,34 @@ def as_points(keys: list[str], rows: Any) -> list[dict[str, Any]]:
 def sample_range(
     base: Scenario, key: str, given: Any, *, where: str, ends: bool = False, hint: str = ""
 ) -> tuple[float, float]:
-    """The range ``[low, high]`` over which a numeric parameter is sampled: ``given``, or its
-    declared bounds when ``given`` is None.
+    """The range ``[low, high]`` over which a numeric parameter is sampled.
 
-    Errors name ``where``, the key (with the nearest one when it is unknown) and what is
-    allowed. With ``ends``, both ends must be allowed values (Morris's grid takes them).
+    Parameters
+    ----------
+    base : Scenario
+        The scenario the samples change.
+    key : str
+        A dotted key of a numeric parameter.
+    given : [low, high] or None
+        The range asked for; None takes the parameter's declared bounds.
+    where : str
+        Named first in error messages (``"sweep"``, ``"sensitivity"``).
+    ends : bool, default False
+        Both ends must be allowed values (Morris's grid takes them).
+    hint : str, optional
+        What to do instead for a non-numeric parameter, for the message.
+
+    Returns
+    -------
+    (float, float)
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``where``, the key (with the nearest one when it is unknown) and what is
+        allowed: for an unknown or non-numeric key, a range that is not two finite numbers
+        with low < high, no declared bound on a side, or (with ``ends``) an end that is not
+        allowed.
     """
     sections = Scenario.sections()
     section, _, name = key.partition(".")

@@ -61,6 +61,13 @@ def code_fingerprint() -> str:
 def claim(out: Path, sweep: Sweep) -> None:
     """Mark ``out`` as this sweep's folder (``sweep.json``).
 
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    sweep : Sweep
+        The sweep about to run there.
+
     Raises
     ------
     LaotieError
@@ -95,12 +102,38 @@ def claim(out: Path, sweep: Sweep) -> None:
 
 
 def record_path(out: Path, run: int) -> Path:
-    """The record of run ``run`` under the sweep folder ``out``."""
+    """The record of run ``run`` under the sweep folder ``out``.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/runs/run_NNNNNN.json``.
+    """
     return out / "runs" / f"run_{run:06d}.json"
 
 
 def arrays_path(out: Path, run: int) -> Path:
-    """The arrays (creators' and producers' incomes) of run ``run`` under ``out``."""
+    """The arrays (creators' and producers' incomes) of run ``run`` under ``out``.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/runs/run_NNNNNN.npz``.
+    """
     return out / "runs" / f"run_{run:06d}.npz"
 
 
@@ -110,7 +143,15 @@ def _table_path(out: Path, run: int, name: str) -> Path:
 
 
 def write_table(path: Path, frame: pd.DataFrame) -> None:
-    """Write ``frame`` atomically as Parquet or CSV, as the suffix of ``path`` says."""
+    """Write ``frame`` atomically as Parquet or CSV, as the suffix of ``path`` says.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (``.parquet`` or ``.csv``).
+    frame : pandas.DataFrame
+        The table; its index is not written.
+    """
     if path.suffix == ".parquet":
         atomic_write(path, lambda p: frame.to_parquet(p, index=False))
     else:
@@ -118,7 +159,22 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
 
 
 def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
-    """Table ``name`` of run ``run`` (Parquet or CSV, whichever was written), or None."""
+    """Table ``name`` of run ``run`` (Parquet or CSV, whichever was written).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+    name : str
+        The table (``daily``, ``messages``, ``information``, ``information_regions``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        None when the run has no such table.
+    """
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
         if path.exists():
@@ -127,9 +183,17 @@ def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
 
 
 def store_record(out: Path, record: dict[str, Any]) -> None:
-    """Write a finished run's tables and arrays, then its record (the keys without ``_``).
+    """Write a finished run's tables and arrays, then its record.
 
     The record is written last: a run counts as done only once everything it made is there.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    record : dict
+        What the run made: ``_daily``, ``_tables`` and ``_arrays`` are written to their own
+        files (and taken out of ``record``), the rest as the JSON record.
     """
     run = record["run"]
     daily = record.pop("_daily", None)
@@ -146,7 +210,18 @@ def store_record(out: Path, record: dict[str, Any]) -> None:
 
 
 def done_runs(out: Path) -> set[int]:
-    """The runs under ``out`` whose record says they finished without error."""
+    """The runs under ``out`` whose record says they finished without error.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+
+    Returns
+    -------
+    set of int
+        Their indices (unreadable records are left out: those runs are run again).
+    """
     done = set()
     for path in (out / "runs").glob("run_*.json"):
         try:
