@@ -34,7 +34,19 @@ EXIT_BAD_INPUT = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``laotie`` (default: the command line's).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when some runs of a sweep failed, 2 on bad input
+        (one line on stderr; the traceback with ``--debug``), 130 when interrupted.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     args.debug = getattr(args, "debug", False)

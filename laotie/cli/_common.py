@@ -22,6 +22,21 @@ if TYPE_CHECKING:
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` strings; values are read as TOML (numbers, booleans, strings).
 
+    Parameters
+    ----------
+    items : sequence of str
+        The ``--set`` values.
+
+    Returns
+    -------
+    dict of str to value
+        A value that is not TOML is kept as the text given.
+
+    Raises
+    ------
+    ScenarioError
+        For an item without ``=`` or without a key.
+
     Examples
     --------
     >>> parse_overrides(["local_degree=30", "trust_local=0.7", "name=x"])

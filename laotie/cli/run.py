@@ -119,7 +119,20 @@ def command(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: Any, replications: int) -> str:
-    """The run's table: one row per channel, a column per metric (with 95 % CIs when R > 1)."""
+    """The run's table as text: one row per channel, a column per metric.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`laotie.stats.summarise`'s table.
+    replications : int
+        Replications behind it: with more than one, each value is followed by its 95 %
+        interval in brackets.
+
+    Returns
+    -------
+    str
+    """
     names = {
         "conversion": "conversion",
         "order_value": "order value (RMB)",

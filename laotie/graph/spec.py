@@ -280,18 +280,28 @@ class CitySpec(Section):
         return round(self.user_share * self.n_residents)
 
     def memory_estimate(self) -> int:
-        """Approximate peak memory of :func:`city` for this spec (bytes).
+        """Approximate peak memory of :func:`~laotie.graph.city` for this spec.
 
         About ``residents * (local_degree + city_degree) + 2 * users`` directed ties (the
         follows are a few per user) at 30 bytes each at the build's peak (the finished graph
         keeps 9.25; the build holds the local pattern, its transpose and their sum for a
         moment), plus 60 bytes per resident.
+
+        Returns
+        -------
+        int
+            Bytes.
         """
         ties = self.n_residents * (self.local_degree + self.city_degree) + 2 * self.n_users
         return int(30 * ties + 60 * self.n_residents)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (regions as a list of tables), for TOML and result metadata."""
+        """Plain values (regions as a list of tables), for TOML and result metadata.
+
+        Returns
+        -------
+        dict
+        """
         out = super().to_dict()
         out["regions"] = [vars(r).copy() for r in self.regions]
         return out
@@ -301,6 +311,20 @@ class CitySpec(Section):
 
         Populations are rounded by largest remainder so that the total is
         ``round(scale * n_residents)``; every region keeps at least one resident.
+
+        Parameters
+        ----------
+        scale : float
+            A number > 0.
+
+        Returns
+        -------
+        CitySpec
+
+        Raises
+        ------
+        ScenarioError
+            For a scale that is not a finite number > 0.
         """
         if (
             isinstance(scale, bool)

@@ -47,8 +47,20 @@ def _per_run(result: SweepResult, name: str) -> pd.Series:
 
 
 def output_values(result: SweepResult, output: str) -> pd.DataFrame:
-    """The output at every point of a finished sweep: one row per point, its parameters and
-    ``value``, the mean over replications (for a ratio, the ratio of the means).
+    """The output at every point of a finished sweep.
+
+    Parameters
+    ----------
+    result : SweepResult
+        The sweep of a sensitivity analysis (:meth:`Sensitivity.sweep`), every run finished.
+    output : str
+        One of :func:`output_names`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: ``point``, its parameters and ``value``, the mean over
+        replications (for a ratio, the ratio of the means).
 
     Raises
     ------
@@ -209,6 +221,7 @@ class SensitivityResult:
     Attributes
     ----------
     spec : Sensitivity
+        The analysis.
     indices : pandas.DataFrame
         One row per parameter (see :func:`indices`).
     second_order : pandas.DataFrame or None
@@ -242,7 +255,13 @@ class SensitivityResult:
         return sensitivity_indices(self, ax=ax)
 
     def markdown(self) -> str:
-        """The spec in one sentence, then the table of indices (and of second-order ones)."""
+        """The findings as Markdown: the spec in one sentence, then the table of indices (and
+        of second-order ones).
+
+        Returns
+        -------
+        str
+        """
         from ..experiment import markdown
 
         lines = [self.spec.describe() + ".", "", markdown(self.indices)]
@@ -251,8 +270,19 @@ class SensitivityResult:
         return "\n".join(lines) + "\n"
 
     def write(self, out: str | Path) -> list[Path]:
-        """Write ``indices.csv``, ``indices.md``, ``points.csv`` (the output at every point),
-        ``second_order.csv`` (if any) and ``sensitivity.png`` under ``out``, atomically."""
+        """Write the findings under ``out``, each file atomically.
+
+        Parameters
+        ----------
+        out : str or path
+            The folder: ``indices.csv``, ``indices.md``, ``points.csv`` (the output at every
+            point), ``second_order.csv`` (if any) and ``sensitivity.png`` go there.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
         import matplotlib.pyplot as plt
         from matplotlib.figure import Figure
 
@@ -294,13 +324,19 @@ def run_sensitivity(
     Parameters
     ----------
     spec : Sensitivity
-    out : path
+        The analysis.
+    out : str or path
         The runs go to ``out/sweep/runs`` as they finish; running again skips those done.
     executor, workers, scheduler
         Where the runs execute (see :func:`laotie.sweep.run_sweep`); the indices do not
         depend on it.
-    progress : bool
+    progress : bool, default False
         Show a progress bar across runs.
+
+    Returns
+    -------
+    SensitivityResult
+        The indices, the output at every point and the sweep's runs.
 
     Raises
     ------

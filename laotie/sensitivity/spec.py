@@ -44,8 +44,19 @@ BOOTSTRAP_KEY = 2**31 + 2
 
 
 def output_names() -> list[str]:
-    """Every output a sensitivity analysis can take: the per-run outcomes, ``CHANNEL.METRIC``
-    of the per-channel summary, and the ratios of :data:`RATIOS`."""
+    """Every output a sensitivity analysis can take.
+
+    Returns
+    -------
+    list of str
+        The per-run outcomes, ``CHANNEL.METRIC`` of the per-channel summary, and the ratios
+        of :data:`RATIOS`.
+
+    Examples
+    --------
+    >>> "trust.conversion" in output_names()
+    True
+    """
     return [
         *OUTCOME_COLUMNS,
         *(f"{channel}.{metric}" for channel in ROWS for metric in SUMMARY_COLUMNS),
@@ -54,6 +65,18 @@ def output_names() -> list[str]:
 
 
 def check_output(output: Any) -> None:
+    """Refuse an output that is not one of :func:`output_names`.
+
+    Parameters
+    ----------
+    output : object
+        The output asked for.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the output, the nearest valid one and what is allowed.
+    """
     names = output_names()
     if output not in names:
         channel_metrics = f"CHANNEL.METRIC with CHANNEL one of {', '.join(ROWS)} and METRIC one of "
@@ -141,7 +164,17 @@ class Sensitivity:
         self.bounds()  # validates every key and range now, not mid-analysis
 
     def bounds(self) -> dict[str, tuple[float, float]]:
-        """The range of every parameter: given, or its declared bounds."""
+        """The range of every parameter: given, or its declared bounds.
+
+        Returns
+        -------
+        dict of str to (float, float)
+
+        Raises
+        ------
+        ScenarioError
+            For a key or range that is not allowed (:func:`laotie.sweep.spec.sample_range`).
+        """
         return {
             key: sample_range(
                 self.base,
@@ -155,7 +188,13 @@ class Sensitivity:
         }
 
     def problem(self) -> dict[str, Any]:
-        """SALib's problem: ``num_vars``, ``names``, ``bounds``."""
+        """The analysis as SALib's problem.
+
+        Returns
+        -------
+        dict
+            ``num_vars``, ``names`` (the dotted keys) and ``bounds``.
+        """
         bounds = self.bounds()
         return {
             "num_vars": len(bounds),
@@ -164,7 +203,19 @@ class Sensitivity:
         }
 
     def design(self) -> np.ndarray:
-        """SALib's sample, one row per point (before integer parameters are rounded)."""
+        """SALib's sample, seeded from the spec's seed.
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per point, one column per parameter (before integer parameters are
+            rounded).
+
+        Raises
+        ------
+        LaotieError
+            When SALib is not installed.
+        """
         require_salib()
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(SAMPLE_KEY,)))
         if self.method == "sobol":
@@ -181,11 +232,24 @@ class Sensitivity:
         return morris.sample(self.problem(), self.samples, num_levels=self.num_levels, seed=rng)
 
     def cases(self) -> list[dict[str, Any]]:
-        """The points as the runs take them: integer parameters rounded to the nearest one."""
+        """The points as the runs take them.
+
+        Returns
+        -------
+        list of dict
+            One ``{dotted key: value}`` per row of :meth:`design`, integer parameters rounded
+            to the nearest integer.
+        """
         return as_points(list(self.bounds()), self.design())
 
     def sweep(self) -> Sweep:
-        """The sweep that runs every point ``replications`` times (common random numbers)."""
+        """The sweep that runs every point ``replications`` times (common random numbers).
+
+        Returns
+        -------
+        Sweep
+            With the points as its cases, and this spec's replications, days and seed.
+        """
         return Sweep(
             self.base,
             cases=self.cases(),
@@ -195,7 +259,12 @@ class Sensitivity:
         )
 
     def describe(self) -> str:
-        """One line: method, output, parameters, points and runs."""
+        """The analysis in one line: method, output, parameters, points and runs.
+
+        Returns
+        -------
+        str
+        """
         points = len(self.design())
         name = "Sobol indices" if self.method == "sobol" else "Morris elementary effects"
         return (
@@ -213,6 +282,22 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     ``method`` (``"sobol"`` or ``"morris"``), ``samples``, ``output``, ``replications``,
     ``days``, ``seed``, ``calc_second_order`` (Sobol), ``num_levels`` (Morris), and a
     ``[parameters]`` table of dotted keys and ``[low, high]`` (``[]``: the declared range).
+
+    Parameters
+    ----------
+    path : str or path
+        The spec file.
+
+    Returns
+    -------
+    Sensitivity
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, for a missing or unreadable file, an unknown key (with the nearest
+        one), a key that does not apply to the method, and every problem that
+        :class:`Sensitivity` refuses.
     """
     path = Path(path)
     allowed = {
@@ -257,7 +342,14 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
 
 
 def require_salib() -> None:
-    """A clear error, not an ImportError from deep inside, when SALib is missing."""
+    """Refuse to go on without SALib, with a clear error rather than an ImportError from deep
+    inside.
+
+    Raises
+    ------
+    LaotieError
+        When SALib cannot be imported, saying how to install it.
+    """
     try:
         import SALib  # noqa: F401
     except ImportError:
