@@ -6,12 +6,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import LaotieError, ScenarioError
 from ._common import parse_overrides
 
 if TYPE_CHECKING:
+    from ..graph import TrustGraph
     from ._common import Subcommands
 
 __all__ = ["add_parser", "command"]
@@ -121,7 +122,7 @@ def _output_files(out: Path) -> list[Path]:
     raise ScenarioError(f"--out {out}: unknown file type {out.suffix!r}; use .npz or .csv")
 
 
-def _load(path: Path, nodes: Path | None) -> Any:
+def _load(path: Path, nodes: Path | None) -> TrustGraph:
     from .. import graph as lg
 
     if path.suffix == ".npz":

@@ -6,13 +6,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import LaotieError, ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import headless, load_scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ._common import Subcommands
 
 __all__ = ["add_parser", "command", "format_summary"]
@@ -118,7 +120,7 @@ def command(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_summary(summary: Any, replications: int) -> str:
+def format_summary(summary: pd.DataFrame, replications: int) -> str:
     """The run's table as text: one row per channel, a column per metric.
 
     Parameters
