@@ -29,7 +29,7 @@ import pandas as pd
 from laotie import Scenario
 from laotie.executors import Executor
 from laotie.experiment import Report, save_figure
-from laotie.runs import t_interval
+from laotie.stats import t_interval
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "creator_training"

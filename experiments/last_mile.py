@@ -30,7 +30,7 @@ from laotie import Scenario
 from laotie.errors import LaotieError
 from laotie.executors import Executor
 from laotie.experiment import Report, save_figure
-from laotie.runs import paired, t_interval
+from laotie.stats import paired, t_interval
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "last_mile"

@@ -38,7 +38,7 @@ from laotie import Scenario
 from laotie.executors import Executor
 from laotie.experiment import Report, interval_columns, save_figure
 from laotie.metrics import gini, top_share
-from laotie.runs import paired
+from laotie.stats import paired
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "poverty_alleviation"

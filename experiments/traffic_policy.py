@@ -19,7 +19,7 @@ import pandas as pd
 from laotie import Scenario
 from laotie.executors import Executor
 from laotie.experiment import Report, save_figure
-from laotie.runs import paired
+from laotie.stats import paired
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "traffic_policy"

@@ -98,7 +98,8 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
     for d in range(days):
         engine.step()
         today = engine.orders_today
-        history.append((today.exposures.user.astype(np.int64), today.exposures.listing, today.satisfied))
+        bought = today.exposures
+        history.append((bought.user.astype(np.int64), bought.listing, today.satisfied))
         if d == day - 1:
             # The listing the shock rule picks at the start of the next day.
             creator_listing = np.flatnonzero(m.listing_seller < m.n_creators)

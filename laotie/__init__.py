@@ -2,16 +2,29 @@
 
 laotie compares trust-driven creator sales (the 老铁经济, "trust economy" of Kuaishou-style
 platforms) with traffic-driven storefront e-commerce on a trust graph of a whole city.
+
+The modules form layers, each importing only from those below it:
+
+1. parameters and the city: :mod:`~laotie.params`, :mod:`~laotie.sections`,
+   :mod:`~laotie.scenario`, :mod:`~laotie.graph`;
+2. the rules of a day: :mod:`~laotie.engine`, :mod:`~laotie.metrics`, :mod:`~laotie.cascade`;
+3. what a run produced: :mod:`~laotie.results`, and statistics over runs, :mod:`~laotie.stats`;
+4. many runs: :mod:`~laotie.runs` (:func:`simulate`), :mod:`~laotie.sweep`,
+   :mod:`~laotie.sensitivity`, :mod:`~laotie.experiment`, :mod:`~laotie.executors`;
+5. faces: the Mesa model (:mod:`~laotie.model`), :mod:`~laotie.plot` and the command line
+   (:mod:`~laotie.cli`).
+
+``Result.plot`` and ``SensitivityResult.plot`` call the plotting face, imported when called.
 """
 
-__version__ = "0.1.0.dev0"
-
 from . import graph
+from ._version import __version__
 from .cascade import independent_cascade
-from .engine import Engine, simulate
+from .engine import Engine
 from .errors import GraphError, LaotieError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
 from .results import Result
+from .runs import simulate
 from .scenario import Scenario
 
 

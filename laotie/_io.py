@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LaotieError
 
-__all__ = ["atomic_write", "json_default", "parquet_available", "plain"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["atomic_write", "json_default", "parquet_available", "plain", "write_npz"]
 
 
 def atomic_write(
@@ -63,3 +67,13 @@ def plain(value: object) -> object:
     import numpy as np
 
     return value.item() if isinstance(value, np.generic) else value
+
+
+def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to the ``.npz`` file ``path``, each under its name."""
+    import numpy as np
+
+    # A file object, not a name: numpy would append ".npz" to a temporary name.
+    with open(path, "wb") as handle:
+        # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
+        np.savez(handle, **arrays)  # type: ignore[arg-type]

@@ -43,7 +43,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Lost:
-    """In place of a result: the task's process died ``attempts`` times (``reason`` says how)."""
+    """In place of a result: the task's process died ``attempts`` times.
+
+    Attributes
+    ----------
+    reason : str
+        How the process died, or what Dask reported.
+    attempts : int
+        Times the task was tried.
+    """
 
     reason: str
     attempts: int
@@ -54,10 +62,30 @@ class Executor(ABC):
 
     @abstractmethod
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
-        """Yield ``(task, fn(task))`` for every task, in order of completion."""
+        """Run ``fn`` on every task; yield each task with its result as it finishes.
+
+        Parameters
+        ----------
+        fn : callable
+            Takes one task; must not raise (record errors in the result instead). For the
+            process and Dask executors it must be picklable (a module-level function).
+        tasks : sequence
+            The tasks.
+
+        Yields
+        ------
+        (task, result)
+            ``result`` is ``fn(task)``, or a :class:`Lost` when the task's process died
+            once too often.
+        """
 
     def describe(self) -> str:
-        """A few words for progress messages."""
+        """Where the tasks run, in a few words for progress messages.
+
+        Returns
+        -------
+        str
+        """
         return type(self).__name__.lower()
 
 
@@ -79,6 +107,19 @@ class Processes(Executor):
     suspects are only the tasks then running: the pool is restarted and each suspect runs
     again, alone, so that an innocent task is never blamed. A task whose process dies
     ``retries + 1`` times while running alone is given up as :class:`Lost`.
+
+    Parameters
+    ----------
+    workers : int
+        Processes in the pool, at least 1.
+    retries : int, default 2
+        Times a task whose process died while it ran alone is run again.
+
+    Raises
+    ------
+    LaotieError
+        For ``workers`` below 1; from :meth:`map`, for a task that cannot run in a worker
+        (it cannot be pickled, say).
     """
 
     def __init__(self, workers: int, retries: int = 2) -> None:
@@ -151,6 +192,22 @@ class Dask(Executor):
     Dask retries a task whose worker dies (its ``allowed-failures`` setting); when it gives up
     the task is yielded as :class:`Lost`. Needs the ``distributed`` extra:
     ``pip install 'laotie[distributed]'``.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client, optional
+        A client to run on (left open after :meth:`map`).
+    address : str, optional
+        A scheduler's address (``tcp://host:port``); a client is opened for each
+        :meth:`map` and closed after it. Give ``client`` or ``address``, not both.
+    timeout : str, default "20s"
+        How long to wait for the scheduler.
+
+    Raises
+    ------
+    LaotieError
+        For neither or both of ``client`` and ``address``, a missing dask.distributed, or
+        (from :meth:`map`) a scheduler that cannot be reached.
     """
 
     def __init__(
@@ -200,7 +257,31 @@ class Dask(Executor):
 
 
 def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = None) -> Executor:
-    """The executor for the command line's ``--workers`` and ``--scheduler`` (or a client)."""
+    """The executor for the command line's ``--workers`` and ``--scheduler`` (or a client).
+
+    Parameters
+    ----------
+    workers : int, default 1
+        Local processes: 1 gives :class:`Serial`, more :class:`Processes`.
+    scheduler : str, optional
+        A Dask scheduler's address: gives :class:`Dask` (``workers`` is then ignored).
+    client : dask.distributed.Client, optional
+        A Dask client: gives :class:`Dask`.
+
+    Returns
+    -------
+    Executor
+
+    Raises
+    ------
+    LaotieError
+        For ``workers`` that is not an integer ≥ 1.
+
+    Examples
+    --------
+    >>> executor_for(1).describe()
+    'in this process'
+    """
     if client is not None or scheduler is not None:
         return Dask(client=client, address=scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -209,9 +290,15 @@ def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = N
 
 
 def add_executor_arguments(parser: Any) -> None:
-    """``--workers N`` and ``--scheduler ADDRESS`` on an argparse parser: the options that
+    """Add ``--workers N`` and ``--scheduler ADDRESS`` to an argparse parser: the options that
     :func:`executor_for` turns into an executor (``laotie sweep``, ``sensitivity``,
-    ``experiment``)."""
+    ``experiment``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument(
         "--scheduler",

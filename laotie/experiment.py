@@ -16,6 +16,7 @@ figures, and ``report.md`` which says which command produced them.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import shlex
 import sys
@@ -33,6 +34,7 @@ from ._io import atomic_write
 from .errors import LaotieError
 from .executors import Executor, executor_for
 from .params import did_you_mean
+from .stats import t_interval
 
 __all__ = [
     "Report",
@@ -60,12 +62,40 @@ def _folder() -> Path:
 
 
 def experiment_names() -> list[str]:
-    """The experiments shipped in ``experiments/``."""
+    """The experiments shipped in ``experiments/``.
+
+    Returns
+    -------
+    list of str
+        Their names, sorted.
+
+    Raises
+    ------
+    LaotieError
+        When the experiments folder is missing from the installation.
+    """
     return sorted(p.stem for p in _folder().glob("*.py") if not p.name.startswith(("_", "test")))
 
 
 def load_experiment(name: str) -> ModuleType:
-    """The module of experiment ``name``."""
+    """The module of experiment ``name``, importable by worker processes too.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`experiment_names`.
+
+    Returns
+    -------
+    types.ModuleType
+        With ``NAME``, ``QUESTION`` and ``run``.
+
+    Raises
+    ------
+    LaotieError
+        For an unknown name (with the nearest one), or when another module of that name is
+        already imported.
+    """
     names = experiment_names()
     if name not in names:
         raise LaotieError(
@@ -95,7 +125,29 @@ def load_experiment(name: str) -> ModuleType:
 
 @dataclass
 class Report:
-    """What an experiment produced: named tables, figures and plain-words findings."""
+    """What an experiment produced: named tables, figures and plain-words findings.
+
+    Attributes
+    ----------
+    name : str
+        The experiment's name.
+    question : str
+        The question it answers, in one sentence.
+    tables : dict of str to pandas.DataFrame
+        The tables, by file name (without suffix).
+    figures : list of pathlib.Path
+        The figures written.
+    findings : list of str
+        What the tables say, in plain words.
+    assumptions : list of str
+        What the answer rests on.
+    command : str
+        The command that produced the report.
+    seconds : float
+        Wall time of the run.
+    quick : bool
+        Whether it ran in quick mode.
+    """
 
     name: str
     question: str
@@ -108,19 +160,39 @@ class Report:
     quick: bool = False
 
     def write(self, out: Path) -> list[Path]:
-        """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md`` under ``out``."""
+        """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md``, atomically.
+
+        Parameters
+        ----------
+        out : pathlib.Path
+            The experiment's folder.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
         written = []
         for name, table in self.tables.items():
-            atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
-            text = markdown(table)
-            atomic_write(out / f"{name}.md", lambda p, s=text: p.write_text(s, encoding="utf-8"))
+            atomic_write(out / f"{name}.csv", functools.partial(table.to_csv, index=False))
+            atomic_write(out / f"{name}.md", functools.partial(_write_text, markdown(table)))
             written += [out / f"{name}.csv", out / f"{name}.md"]
-        atomic_write(out / "report.md", lambda p: p.write_text(self.markdown(out), "utf-8"))
+        atomic_write(out / "report.md", functools.partial(_write_text, self.markdown(out)))
         written.append(out / "report.md")
         return written
 
     def markdown(self, out: Path | None = None) -> str:
-        """The report as a Markdown page: question, command, findings, tables, figures."""
+        """The report as a Markdown page: question, command, findings, tables, figures.
+
+        Parameters
+        ----------
+        out : pathlib.Path, optional
+            The folder the page is written in: figures are linked relative to it.
+
+        Returns
+        -------
+        str
+        """
         mode = "quick mode" if self.quick else "full mode"
         lines = [
             f"# {self.name}",
@@ -142,18 +214,52 @@ class Report:
         return "\n".join(lines)
 
 
-def interval_columns(values: Any, name: str) -> dict[str, float]:
-    """``{name, name_low, name_high}``: the mean of ``values`` (NaN ignored) and its 95 %
-    t interval, as the table columns that :func:`markdown` shows as ``name [95 % CI]``."""
-    from .runs import t_interval
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
 
+
+def interval_columns(values: Any, name: str) -> dict[str, float]:
+    """The mean of ``values`` and its 95 % t interval, as the columns of a table row.
+
+    Parameters
+    ----------
+    values : array_like of float
+        One value per replication (NaN ignored).
+    name : str
+        The column's name.
+
+    Returns
+    -------
+    dict of str to float
+        ``{name, name_low, name_high}``: the columns that :func:`markdown` shows as
+        ``name [95 % CI]``.
+
+    Examples
+    --------
+    >>> interval_columns([1.0, 2.0, 3.0], "gmv")["gmv"]
+    2.0
+    """
     mean, low, high = t_interval(np.asarray(values, dtype=float))
     return {name: mean, f"{name}_low": low, f"{name}_high": high}
 
 
 def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
-    """``"mean (95 % CI low to high)"`` of a table row's ``column`` and its interval columns,
-    for the findings' plain words."""
+    """A table row's ``column`` and its interval, for the findings' plain words.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row with ``column``, ``<column>_low`` and ``<column>_high``.
+    column : str
+        The column.
+    fmt : str, default ".3g"
+        The format of the numbers.
+
+    Returns
+    -------
+    str
+        ``"mean (95 % CI low to high)"``.
+    """
     return (
         f"{row[column]:{fmt}} (95 % CI {row[f'{column}_low']:{fmt}} to "
         f"{row[f'{column}_high']:{fmt}})"
@@ -166,6 +272,20 @@ def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:
     Experiments draw with pyplot but never choose matplotlib's backend: the command line
     (``laotie experiment``, ``python experiments/NAME.py``) picks the headless one, and a
     notebook keeps its own.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure.
+    path : pathlib.Path
+        The PNG file.
+    dpi : int, default 110
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     import matplotlib.pyplot as plt
 
@@ -175,7 +295,20 @@ def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:
 
 
 def interval_table(compared: pd.DataFrame, digits: int = 4) -> pd.Series:
-    """``mean [low, high]`` strings from a table with ``mean``, ``mean_low``, ``mean_high``."""
+    """``mean [low, high]`` strings from a table with ``mean``, ``mean_low``, ``mean_high``.
+
+    Parameters
+    ----------
+    compared : pandas.DataFrame
+        E.g. :func:`laotie.stats.paired`'s table.
+    digits : int, default 4
+        Significant digits.
+
+    Returns
+    -------
+    pandas.Series
+        One string per row, with the table's index.
+    """
     return pd.Series(
         [
             _interval(row["mean"], row["mean_low"], row["mean_high"], digits)
@@ -201,7 +334,26 @@ def _interval(mean: float, low: float, high: float, digits: int) -> str:
 
 
 def markdown(table: pd.DataFrame, digits: int = 4) -> str:
-    """A Markdown table; ``x``, ``x_low``, ``x_high`` columns become one ``x [low, high]``."""
+    """A Markdown table; ``x``, ``x_low``, ``x_high`` columns become one ``x [low, high]``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table (its index is not shown).
+    digits : int, default 4
+        Significant digits of the numbers.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(markdown(pd.DataFrame({"x": [1.0], "x_low": [0.5], "x_high": [1.5]})))
+    | x [95 % CI] |
+    |---|
+    | 1 [0.5, 1.5] |
+    """
     columns = list(table.columns)
     shown: dict[str, list[str]] = {}
     for column in columns:
@@ -235,8 +387,27 @@ def run_experiment(
     executor: Executor | None = None,
     command: str | None = None,
 ) -> Report:
-    """Run experiment ``name`` under ``out`` (default ``out/<name>``); write and return its
-    report. Runs already stored under ``out`` are not run again (see :mod:`laotie.sweep`)."""
+    """Run experiment ``name``; write and return its report.
+
+    Runs already stored under ``out`` are not run again (see :mod:`laotie.sweep`).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`experiment_names`.
+    quick : bool, default False
+        Small scale, few replications.
+    out : str or path, optional
+        The experiment's folder (default: ``out/<name>``).
+    executor : Executor, optional
+        Where the runs execute (default: this process).
+    command : str, optional
+        The command to name in the report (default: the ``laotie experiment`` command).
+
+    Returns
+    -------
+    Report
+    """
     module = load_experiment(name)
     out = Path(out) if out is not None else Path("out") / name
     executor = executor or executor_for(1)
@@ -250,7 +421,20 @@ def run_experiment(
 
 
 def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
-    """``python experiments/NAME.py [--quick] [--out DIR] [--workers N]``."""
+    """``python experiments/NAME.py [--quick] [--out DIR] [--workers N]``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: the command line's).
+    name : str
+        The experiment.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     parser = argparse.ArgumentParser(prog=f"python experiments/{name}.py")
     parser.add_argument("--quick", action="store_true", help="small scale, few replications")
     parser.add_argument("--out", type=Path, help="results folder (default: out/NAME)")

@@ -30,7 +30,15 @@ CONSUMER_AGENT_LIMIT = 50_000
 
 
 class CreatorAgent(mesa.Agent):
-    """A selling creator (head KOL or local creator); attributes read the engine's state."""
+    """A selling creator (head KOL or local creator); attributes read the engine's state.
+
+    Parameters
+    ----------
+    model : LaotieModel
+        The model the agent belongs to.
+    seller : int
+        The creator's seller index in the engine's market.
+    """
 
     def __init__(self, model: LaotieModel, seller: int) -> None:
         super().__init__(model)
@@ -69,7 +77,15 @@ class CreatorAgent(mesa.Agent):
 
 
 class StorefrontAgent(mesa.Agent):
-    """A traffic-driven storefront; attributes read the engine's state."""
+    """A traffic-driven storefront; attributes read the engine's state.
+
+    Parameters
+    ----------
+    model : LaotieModel
+        The model the agent belongs to.
+    store : int
+        The storefront's index (0 .. n_storefronts - 1).
+    """
 
     def __init__(self, model: LaotieModel, store: int) -> None:
         super().__init__(model)
@@ -89,7 +105,15 @@ class StorefrontAgent(mesa.Agent):
 
 
 class ConsumerAgent(mesa.Agent):
-    """A registered user as a consumer; attributes read the engine's state."""
+    """A registered user as a consumer; attributes read the engine's state.
+
+    Parameters
+    ----------
+    model : LaotieModel
+        The model the agent belongs to.
+    node : int
+        The user's node id in the trust graph.
+    """
 
     def __init__(self, model: LaotieModel, node: int) -> None:
         super().__init__(model)
@@ -207,11 +231,23 @@ class LaotieModel(mesa.Model):
 
     @property
     def outcomes(self) -> dict[str, float]:
-        """Per-run outcomes so far (producer income, creator inequality, repurchase, ...)."""
+        """Per-run outcomes so far (producer income, creator inequality, repurchase, ...).
+
+        Returns
+        -------
+        dict of str to float
+            Keyed as :attr:`laotie.Result.outcomes`.
+        """
         return dict(self._outcomes) if self._outcomes else run_outcomes(self.engine.replication(0))
 
     def result(self) -> Result:
-        """The run so far as a :class:`~laotie.results.Result` (same as ``simulate``)."""
+        """The run so far as a :class:`~laotie.results.Result`.
+
+        Returns
+        -------
+        Result
+            Equal to :func:`laotie.simulate`'s for the same scenario, seed and days.
+        """
         return Result.from_engine(self.engine, {"days": self.engine.day})
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import math
 import numbers
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -38,7 +40,25 @@ __all__ = ["Param", "Section", "did_you_mean", "markdown_table", "param", "sugge
 
 @dataclass(frozen=True)
 class Param:
-    """The declaration of one parameter (see :func:`param`)."""
+    """The declaration of one parameter (made by :func:`param`, whose arguments it holds).
+
+    Attributes
+    ----------
+    default : bool, int, float or str
+        The default value; its type is the parameter's type (:attr:`kind`).
+    doc : str
+        One sentence of meaning.
+    unit : str
+        The unit, or ``""``.
+    low, high : float or None
+        Bounds, inclusive unless ``low_open`` / ``high_open``.
+    low_open, high_open : bool
+        Whether the bounds are exclusive.
+    choices : tuple or None
+        The allowed values of a string parameter.
+    source : str
+        Where the default comes from.
+    """
 
     default: Any
     doc: str
@@ -56,7 +76,13 @@ class Param:
         return type(self.default)
 
     def allowed(self) -> str:
-        """What is allowed, in words, for error messages and docs tables."""
+        """What is allowed, in words, for error messages and docs tables.
+
+        Returns
+        -------
+        str
+            E.g. ``"a number, 0 ≤ value ≤ 1"`` or ``"one of 'head', 'inclusive'"``.
+        """
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         name = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[
@@ -69,7 +95,29 @@ class Param:
         return f"{name}, {lo}value{hi}"
 
     def check(self, value: Any, key: str, where: str) -> Any:
-        """Return ``value`` converted to the declared type, or raise ScenarioError."""
+        """Check ``value`` against the declaration and convert it to the declared type.
+
+        Parameters
+        ----------
+        value : object
+            The value received (from a TOML file, a ``--set`` option, a keyword).
+        key : str
+            The parameter's name, for the message.
+        where : str
+            Where the value comes from (a file and table, or a class), for the message.
+
+        Returns
+        -------
+        bool, int, float or str
+            ``value`` as the declared type (an integral float becomes an int for an integer
+            parameter).
+
+        Raises
+        ------
+        ScenarioError
+            Naming ``where``, the key, the value and what is allowed (with the nearest choice
+            for a misspelt string).
+        """
         unit = f" {self.unit}" if self.unit and self.kind in (int, float) else ""
         problem = f"{where}: {key} = {value!r} is not allowed; expected {self.allowed()}{unit}"
         kind = self.kind
@@ -131,6 +179,16 @@ def param(
     source : str
         Where the default comes from: a targets.md row (``"T11"``), the seed article, or
         ``"assumed"``.
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, with the :class:`Param` in its metadata under ``"param"``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``default`` itself is not allowed by the declaration.
     """
     declared = Param(default, doc, unit, low, high, low_open, high_open, choices, source)
     declared.check(default, "default", "declaration")
@@ -141,9 +199,23 @@ class Section:
     """Mixin for a frozen dataclass whose fields are declared with :func:`param`.
 
     Values are validated when the object is made, so an instance always holds valid values.
+    The docstring of a subclass gets a numpydoc ``Parameters`` section written from the
+    declarations (type, default, meaning, unit, allowed values, source), so that ``help()``
+    shows what the docs tables show.
     """
 
     where: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The dataclass decorator has not run yet: the declarations are the class's Fields.
+        declared = {
+            name: value.metadata["param"]
+            for name, value in vars(cls).items()
+            if isinstance(value, dataclasses.Field) and "param" in value.metadata
+        }
+        if declared:
+            cls.__doc__ = _with_parameters(cls.__doc__ or "", declared)
 
     def __post_init__(self) -> None:
         where = type(self).__name__
@@ -152,7 +224,12 @@ class Section:
 
     @classmethod
     def params(cls) -> dict[str, Param]:
-        """The declared parameters of this section, in declaration order."""
+        """The declared parameters of this section, in declaration order.
+
+        Returns
+        -------
+        dict of str to Param
+        """
         return {
             f.name: f.metadata["param"]
             for f in dataclasses.fields(cls)  # type: ignore[arg-type]
@@ -161,14 +238,34 @@ class Section:
 
     @classmethod
     def keys(cls) -> list[str]:
-        """Every key this section accepts (declared parameters and other fields)."""
+        """Every key this section accepts (declared parameters and other fields).
+
+        Returns
+        -------
+        list of str
+        """
         return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "") -> Self:
         """Make the section from a mapping (a parsed TOML table, say).
 
-        ``where`` (a file name and table) prefixes every error message.
+        Parameters
+        ----------
+        data : mapping of str to value
+            Keys of the section and their values; missing keys take their defaults.
+        where : str, optional
+            Prefixes every error message (a file name and table); default: the class name.
+
+        Returns
+        -------
+        Section
+            An instance of this class.
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one) or a value that is not allowed.
         """
         where = where or cls.__name__
         cls._check_keys(data, where)
@@ -189,20 +286,47 @@ class Section:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        """The section's values as a plain dict (the inverse of :meth:`from_dict`)."""
+        """The section's values as a plain dict (the inverse of :meth:`from_dict`).
+
+        Returns
+        -------
+        dict of str to value
+        """
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     def replace(self, where: str = "", /, **changes: Any) -> Self:
         """Return a copy with ``changes`` applied (validated like any other input).
 
-        ``where`` (positional) names the source in error messages; default: the class name.
+        Parameters
+        ----------
+        where : str, optional
+            Positional only: names the source in error messages; default: the class name.
+        **changes
+            Keys of the section and their new values.
+
+        Returns
+        -------
+        Section
+            A new instance; this one is unchanged.
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one) or a value that is not allowed.
         """
         self._check_keys(changes, where or type(self).__name__)
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @classmethod
     def table(cls) -> list[dict[str, str]]:
-        """One row per parameter: key, default, unit, allowed, source, meaning."""
+        """The section's parameters as table rows (for :func:`markdown_table`).
+
+        Returns
+        -------
+        list of dict
+            One dict per parameter with the text of ``key``, ``default``, ``unit``,
+            ``allowed``, ``source`` and ``meaning``.
+        """
         return [
             {
                 "key": name,
@@ -217,7 +341,18 @@ class Section:
 
 
 def markdown_table(section: type[Section]) -> str:
-    """The parameter table of ``section`` as a Markdown table (for docs and READMEs)."""
+    """The parameter table of ``section`` as a Markdown table (for docs and READMEs).
+
+    Parameters
+    ----------
+    section : type
+        A :class:`Section` subclass, e.g. :class:`laotie.sections.Policy`.
+
+    Returns
+    -------
+    str
+        A header row and one row per parameter: key, default, unit, allowed, source, meaning.
+    """
     rows = section.table()
     header = "| key | default | unit | allowed | source | meaning |\n|---|---|---|---|---|---|"
     body = [
@@ -230,15 +365,87 @@ def markdown_table(section: type[Section]) -> str:
 
 
 def suggest(word: str, valid: list[str] | tuple[Any, ...]) -> str | None:
-    """The nearest valid word to ``word``, or None when nothing is close."""
+    """The nearest valid word to ``word``.
+
+    Parameters
+    ----------
+    word : str
+        What was received.
+    valid : sequence
+        What is allowed (compared as strings).
+
+    Returns
+    -------
+    str or None
+        The closest valid word, or None when nothing is close.
+
+    Examples
+    --------
+    >>> suggest("inclusve", ["head", "inclusive"])
+    'inclusive'
+    """
     found = difflib.get_close_matches(str(word), [str(v) for v in valid], n=1, cutoff=0.6)
     return found[0] if found else None
 
 
 def did_you_mean(word: Any, valid: list[str] | tuple[Any, ...]) -> str:
-    """``"; did you mean 'x'?"`` for the nearest valid word, or ``""`` when none is close."""
+    """The hint that error messages append for a misspelt word.
+
+    Parameters
+    ----------
+    word : object
+        What was received.
+    valid : sequence
+        What is allowed.
+
+    Returns
+    -------
+    str
+        ``"; did you mean 'x'?"`` for the nearest valid word, or ``""`` when none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("hed", ["head", "inclusive"])
+    "; did you mean 'head'?"
+    """
     near = suggest(word, valid)
     return f"; did you mean {near!r}?" if near is not None else ""
+
+
+def _with_parameters(doc: str, declared: Mapping[str, Param]) -> str:
+    """``doc`` with an entry per declared parameter in its ``Parameters`` section (made, right
+    after the summary and before any other section, when ``doc`` has none)."""
+    entries = []
+    for name, p in declared.items():
+        default = repr(p.default) if isinstance(p.default, str) else _fmt(p.default)
+        entries.append(f"{name} : {p.kind.__name__}, default {default}")
+        words = [p.doc[:1].upper() + p.doc[1:].rstrip(".") + "."]
+        if p.unit:
+            words.append(f"Unit: {p.unit}.")
+        words.append(f"Allowed: {p.allowed()}.")
+        words.append(f"Source: {p.source}.")
+        entries += textwrap.wrap(
+            " ".join(words), 88, initial_indent="    ", subsequent_indent="    "
+        )
+    lines = inspect.cleandoc(doc).splitlines()
+    headers = [
+        i
+        for i in range(len(lines) - 1)
+        if lines[i + 1].startswith("---") and set(lines[i + 1]) == {"-"}
+    ]
+    if "Parameters" in [lines[i] for i in headers]:
+        start = next(i for i in headers if lines[i] == "Parameters")
+        later = [i for i in headers if i > start]
+        end = later[0] if later else len(lines)
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        lines[end:end] = entries
+    else:
+        at = headers[0] if headers else len(lines)
+        lines[at:at] = ["Parameters", "----------", *entries, ""]
+        if at > 0 and lines[at - 1].strip():
+            lines.insert(at, "")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _fmt(value: Any) -> str:

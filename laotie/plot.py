@@ -29,7 +29,10 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .results import Result
+    from .sensitivity import SensitivityResult
 
 __all__ = [
     "KINDS",
@@ -53,6 +57,8 @@ __all__ = [
     "order_values",
     "plot",
     "producer_income",
+    "sensitivity_indices",
+    "write_figures",
 ]
 
 DEFAULT_CHANNELS: tuple[str, ...] = ("follow", "discovery", "wom", "storefront", "trust", "traffic")
@@ -465,6 +471,105 @@ def plot(result: Result, kind: str, **kwargs: Any) -> Axes:
         hint = did_you_mean(kind, list(KINDS))
         raise ScenarioError(f"unknown plot kind {kind!r}{hint} (kinds: {', '.join(KINDS)})")
     return KINDS[kind](result, **kwargs)
+
+
+def sensitivity_indices(result: SensitivityResult, *, ax: Axes | None = None) -> Axes:
+    """Bars of a sensitivity analysis's indices (敏感性分析) with their 95 % intervals.
+
+    Sobol: the first-order ``S1`` and total ``ST`` indices side by side. Morris: ``mu_star``
+    (with its interval) and ``sigma`` side by side. One row of bars per parameter.
+
+    Parameters
+    ----------
+    result : SensitivityResult
+        What :func:`laotie.sensitivity.run_sensitivity` returned.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure, its height growing with the parameters, when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 1.6 + 0.6 * len(result.indices)))
+    table = result.indices
+    y = np.arange(len(table))
+    height = 0.38
+    bars: list[tuple[str, str | None, str]]
+    if result.spec.method == "sobol":
+        bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
+        label = "Sobol index (share of the output's variance)"
+    else:
+        bars = [("mu_star", "mu_star_conf", "μ* (mean |effect|)"), ("sigma", None, "σ")]
+        label = f"effect on {result.spec.output} over the parameter's range"
+    for i, (column, conf, name) in enumerate(bars):
+        ax.barh(
+            y + (i - 0.5) * height,
+            table[column],
+            height,
+            xerr=table[conf] if conf else None,
+            capsize=3,
+            label=name,
+        )
+    ax.set_yticks(y, table["parameter"])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(label)
+    spec = result.spec
+    ax.set_title(
+        f"{spec.output}\n{spec.method.capitalize()}: {len(result.points)} points × "
+        f"{spec.replications} replication(s), {spec.days or spec.base.run.days} days",
+        fontsize="medium",
+    )
+    ax.legend(loc="best")
+    return ax
+
+
+def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 120) -> list[Path]:
+    """Draw every plot kind of ``result`` into ``folder`` as ``<kind>.png``; return the paths.
+
+    Each file is written atomically and each figure closed after it is written. ``coverage``
+    is left out for a run without government messages. The command line writes a run's
+    figures with this (``laotie run --out DIR`` puts them in ``DIR/figures``).
+
+    Parameters
+    ----------
+    folder : str or path
+        Where the PNG files go; created if missing.
+    result : Result
+        The run to draw (one replication).
+    dpi : int, default 120
+        Resolution of the PNG files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of :data:`KINDS`.
+
+    Raises
+    ------
+    LaotieError
+        If a file cannot be written.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from ._io import atomic_write
+
+    folder = Path(folder)
+    written = []
+    for kind in KINDS:
+        if kind == "coverage" and len(result.information) == 0:
+            continue
+        drawn = plot(result, kind).figure
+        figure = drawn if isinstance(drawn, Figure) else drawn.figure
+        path = folder / f"{kind}.png"
+        atomic_write(path, functools.partial(figure.savefig, format="png", dpi=dpi))
+        plt.close(figure)
+        written.append(path)
+    return written
 
 
 def _axes(ax: Axes | None) -> Axes:

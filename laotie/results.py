@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, json_default, parquet_available, plain
+from ._io import write_npz as _write_npz
 from .errors import LaotieError
 from .metrics import (
     CHANNELS,
@@ -61,6 +63,9 @@ class Result:
     scenario : Scenario
     seed : dict
         The run's SeedSequence entropy and spawn key: enough to repeat the run exactly.
+    info : dict
+        How the result was made: days, replication, laotie's version, the seed's entropy, the
+        replications run in lockstep and the seconds each part took.
     information : pandas.DataFrame
         Per government message and day (from its posting day): the share of residents
         informed overall, rural, urban, among users and non-users, the shares of the informed
@@ -95,8 +100,20 @@ class Result:
     def from_engine(
         cls, engine: Engine | Replication, info: dict[str, Any] | None = None
     ) -> Result:
-        """Collect the results of an engine after its run (of one replication of a lockstep
-        engine: ``Result.from_engine(engine.replication(r))``)."""
+        """Collect the results of an engine after its run.
+
+        Parameters
+        ----------
+        engine : Engine or Replication
+            An engine that has run its days, or one replication of a lockstep engine
+            (``Result.from_engine(engine.replication(r))``).
+        info : dict, optional
+            Kept as :attr:`info` (copied).
+
+        Returns
+        -------
+        Result
+        """
         from .engine import Engine
 
         if isinstance(engine, Engine):
@@ -241,10 +258,10 @@ class Result:
         for file, frame in frames.values():
             if file == _DAILY_PARQUET:
                 atomic_write(
-                    directory / file, lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow")
+                    directory / file, functools.partial(frame.to_parquet, engine="pyarrow")
                 )
             else:
-                atomic_write(directory / file, lambda tmp, f=frame: _write_csv(f, tmp))
+                atomic_write(directory / file, functools.partial(_write_csv, frame))
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_NAMES}
         atomic_write(directory / _ARRAYS, lambda tmp: _write_npz(tmp, arrays))
         stale = _DAILY_CSV if daily_file == _DAILY_PARQUET else _DAILY_PARQUET
@@ -486,12 +503,6 @@ def _has_index(frame: pd.DataFrame) -> bool:
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=_has_index(frame), na_rep="NaN", lineterminator="\n")
-
-
-def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    # A file object, not a name: numpy would append ".npz" to the temporary name.
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
 
 
 def _read_frame(path: Path, spec: dict[str, Any]) -> pd.DataFrame:

@@ -1,35 +1,87 @@
-"""Several runs of one scenario: replications with spawned seeds, and their summary.
+"""Runs of one scenario: :func:`simulate`, :func:`replicate` with spawned seeds, a run's files.
 
 Replication ``r`` of a run with seed ``s`` draws its market from the ``r``-th child of the
 run's seed, and every replication shares the city graph built from the run's seed. So a run
 with one replication equals :func:`laotie.simulate` with the same seed, and the numbers of a
-replication never depend on how many replications there are.
+replication never depend on how many replications there are. The statistics over
+replications (:func:`summarise`, :func:`t_interval`, :func:`paired`) live in
+:mod:`laotie.stats`; they are importable from here too.
 """
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
+from ._io import atomic_write, parquet_available
 from ._memory import ENVIRONMENT, available_bytes
 from ._random import SeedLike, as_seed_sequence, run_seeds
+from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
 from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
+from .stats import SUMMARY_METRICS, paired, summarise, t_interval
 
-__all__ = ["SUMMARY_METRICS", "paired", "replicate", "summarise", "t_interval"]
+__all__ = ["SUMMARY_METRICS", "paired", "replicate", "simulate", "summarise", "t_interval"]
 
-SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
-"""The per-channel metrics of the command line's table."""
+
+def simulate(
+    scenario: Scenario,
+    *,
+    days: int | None = None,
+    seed: SeedLike = None,
+    graph: TrustGraph | None = None,
+    progress: bool = False,
+) -> Result:
+    """Run ``scenario`` for ``days`` days and return the :class:`~laotie.results.Result`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Every parameter of the model (``Scenario.preset("mudanjiang", scale=0.01)``).
+    days : int, optional
+        Days to simulate (default: the scenario's ``run.days``).
+    seed : int, SeedSequence, Generator or None
+        One seed for the whole run: the city graph (when ``graph`` is not given) and the
+        market are drawn from separate streams spawned from it
+        (:func:`laotie._random.run_seeds`). The graph is therefore
+        ``graph.city(scenario.city, seed=run_seeds(seed)[0])``, not
+        ``graph.city(scenario.city, seed=seed)``; pass ``graph=`` to run on a graph you built.
+    graph : TrustGraph, optional
+        Run on this graph instead of building the scenario's city.
+    progress : bool
+        Show a progress bar over days.
+
+    Returns
+    -------
+    Result
+        Replication 0 of :func:`replicate` with the same arguments.
+
+    Raises
+    ------
+    ScenarioError
+        For a seed or a number of days that is not allowed, or a city or engine that would
+        not fit in memory.
+
+    Examples
+    --------
+    >>> from laotie import Scenario, simulate
+    >>> result = simulate(Scenario.preset("mudanjiang", scale=0.001), days=5, seed=1)
+    >>> list(result.daily.columns[:4])
+    ['day', 'channel', 'exposures', 'exposed_users']
+    """
+    (result,) = replicate(scenario, 1, days=days, seed=seed, graph=graph, progress=progress)
+    return result
 
 
 def replicate(
@@ -46,24 +98,58 @@ def replicate(
     """Run ``replications`` replications of ``scenario``; return their results in order.
 
     The city graph is built once from the run's seed (unless ``graph`` is given) and shared;
-    replication ``r`` draws its market from the ``r``-th market seed (:func:`run_seeds`).
-    ``laotie.simulate`` is the one-replication case.
+    replication ``r`` draws its market from the ``r``-th market seed
+    (:func:`laotie._random.run_seeds`). :func:`simulate` is the one-replication case.
 
-    Replications run in lockstep, ``lockstep`` to an engine (default:
-    :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
-    stacked residents allow, at most 64): the results are identical whatever ``lockstep``
-    is, only faster in small cities; 1 runs one engine per replication.
+    Parameters
+    ----------
+    scenario : Scenario
+        Every parameter of the model.
+    replications : int, default 1
+        Replications to run.
+    days : int, optional
+        Days to simulate (default: the scenario's ``run.days``).
+    seed : int, SeedSequence, Generator or None
+        The run's seed; the graph and every replication's market are spawned from it.
+    graph : TrustGraph, optional
+        Run on this graph instead of building the scenario's city.
+    progress : bool, default False
+        Show a progress bar over replication-days.
+    lockstep : int, optional
+        Replications run together in one engine (default:
+        :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
+        stacked residents allow, at most 64); 1 runs one engine per replication. The
+        results are identical whatever ``lockstep`` is, only faster in small cities.
+    workers : int, default 1
+        Run the engines in up to this many local processes, as many as the available memory
+        holds (each process holds an engine and a copy of the graph, which is pickled with
+        each engine's task: suited to cities whose graph is small beside an engine's work;
+        at city scale one engine already uses two threads), each engine on one thread. The
+        processes are started with ``spawn``, so a script calling this needs the
+        ``if __name__ == "__main__":`` guard. The results are identical whatever
+        ``workers`` is.
 
-    ``workers`` > 1 runs the engines in up to that many local processes, as many as the
-    available memory holds (each process holds an engine and a copy of the graph, which is
-    pickled with each engine's task: suited to cities whose graph is small beside an
-    engine's work; at city scale one engine already uses two threads), each engine on one
-    thread. The processes are
-    started with ``spawn``, so a script calling this needs the ``if __name__ ==
-    "__main__":`` guard. The results are identical whatever ``workers`` is.
+    Returns
+    -------
+    list of Result
+        One per replication, in order; ``info`` records the replication, the seed's entropy,
+        the lockstep and the time each part took.
+
+    Raises
+    ------
+    ScenarioError
+        For ``days``, ``workers`` or ``lockstep`` that are not allowed, or a city or engine
+        that would not fit in memory.
+    LaotieError
+        When a worker process is lost (out of memory?).
+
+    Examples
+    --------
+    >>> from laotie import Scenario
+    >>> results = replicate(Scenario.preset("village"), 3, days=5, seed=1)
+    >>> [r.info["replication"] for r in results]
+    [0, 1, 2]
     """
-    from . import __version__
-
     if days is None:
         days = scenario.run.days
     if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
@@ -136,6 +222,7 @@ def _run_group(
     """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
     graph, scenario, seeds, first, common = task
     start = time.perf_counter()
+    # A list of seeds makes a lockstep engine, one replication per seed.
     engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
     set_up = time.perf_counter()
     for _ in range(common["days"]):
@@ -162,146 +249,6 @@ def _run_group(
     return results
 
 
-def summarise(results: list[Result], level: float = 0.95) -> pd.DataFrame:
-    """Per-channel means of :data:`SUMMARY_METRICS` over replications, with t intervals.
-
-    Columns: ``<metric>`` (the mean over replications) and, with two or more replications,
-    ``<metric>_low`` and ``<metric>_high`` (the ``level`` confidence interval of the mean).
-    """
-    frames = [r.summary[list(SUMMARY_METRICS)] for r in results]
-    stacked = np.stack([f.to_numpy(dtype=float) for f in frames])
-    # A ratio is undefined (NaN) in a replication without its denominator; each cell is
-    # summarised over the replications where it is defined.
-    count = (~np.isnan(stacked)).sum(axis=0)
-    total = np.nansum(stacked, axis=0)
-    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
-    out = pd.DataFrame(mean, index=frames[0].index, columns=list(SUMMARY_METRICS))
-    if len(results) >= 2:
-        deviation = np.where(np.isnan(stacked), 0.0, stacked - mean)
-        var = np.divide(
-            (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
-        )
-        t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
-        half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
-        for i, metric in enumerate(SUMMARY_METRICS):
-            out[f"{metric}_low"] = mean[:, i] - half[:, i]
-            out[f"{metric}_high"] = mean[:, i] + half[:, i]
-    return out
-
-
-def _check_level(level: float) -> None:
-    if not isinstance(level, float | int) or isinstance(level, bool) or not 0 < level < 1:
-        raise LaotieError(f"level = {level!r}: a confidence level between 0 and 1, e.g. 0.95")
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """The mean of ``values`` (NaN ignored) and its Student-t ``level`` confidence interval.
-
-    >>> t_interval(np.array([1.0, 2.0, 3.0]))
-    (2.0, -0.484..., 4.484...)
-    """
-    _check_level(level)
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return (np.nan, np.nan, np.nan)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return (mean, np.nan, np.nan)
-    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
-    half /= np.sqrt(len(values))
-    return (mean, mean - float(half), mean + float(half))
-
-
-def paired(
-    values: pd.DataFrame, baseline: str, *, level: float = 0.95, paired: bool = True
-) -> pd.DataFrame:
-    """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
-
-    Parameters
-    ----------
-    values : pandas.DataFrame
-        One row per replication, one column per arm (e.g. :meth:`SweepResult.values`).
-    baseline : str
-        The column the others are compared with.
-    paired : bool
-        Replication ``r`` of every arm shares its random numbers (common random numbers):
-        the difference is the mean of per-replication differences, with a paired t interval.
-        Otherwise the arms are independent and the interval is Welch's.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per arm: ``n`` (replications used: with ``paired``, those where both the arm
-        and the baseline are defined, for the mean as well as the difference), ``mean``,
-        ``mean_low``, ``mean_high``,
-        ``difference``, ``difference_low``, ``difference_high`` (arm minus baseline) and
-        ``relative`` (the difference over the baseline's mean).
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.5, 2.4, 3.6]})
-    >>> paired(table, "a")[["difference", "difference_low", "difference_high"]].round(3)
-       difference  difference_low  difference_high
-    a       0.000             NaN              NaN
-    b       0.500           0.252            0.748
-    """
-    if baseline not in values.columns:
-        raise LaotieError(
-            f"baseline {baseline!r} is not an arm; arms: {', '.join(map(str, values.columns))}"
-        )
-    _check_level(level)
-    base = values[baseline].to_numpy(dtype=float)
-    rows = []
-    for arm in values.columns:
-        x = values[arm].to_numpy(dtype=float)
-        if arm == baseline:
-            used, base_used = x[~np.isnan(x)], x[~np.isnan(x)]
-            difference, d_low, d_high = 0.0, np.nan, np.nan
-        elif paired:
-            # Means, difference and relative change over the same replications: those where
-            # both arms are defined (a ratio is NaN in a run without its denominator).
-            both = ~np.isnan(x) & ~np.isnan(base)
-            used, base_used = x[both], base[both]
-            difference, d_low, d_high = t_interval(used - base_used, level)
-        else:
-            used, base_used = x[~np.isnan(x)], base[~np.isnan(base)]
-            difference, d_low, d_high = _welch(used, base_used, level)
-        n = len(used)
-        mean, low, high = t_interval(used, level)
-        base_mean = float(base_used.mean()) if len(base_used) else np.nan
-        rows.append(
-            {
-                "arm": arm,
-                "n": n,
-                "mean": mean,
-                "mean_low": low,
-                "mean_high": high,
-                "difference": difference,
-                "difference_low": d_low,
-                "difference_high": d_high,
-                "relative": difference / base_mean if base_mean else np.nan,
-            }
-        )
-    return pd.DataFrame(rows).set_index("arm").rename_axis(None)
-
-
-def _welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Difference of means of independent samples and its Welch interval."""
-    if len(a) == 0 or len(b) == 0:
-        return (np.nan, np.nan, np.nan)
-    difference = float(a.mean() - b.mean())
-    if len(a) < 2 or len(b) < 2:
-        return (difference, np.nan, np.nan)
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = np.sqrt(va + vb)
-    if se == 0:
-        return (difference, difference, difference)
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(scipy.stats.t.ppf(0.5 + level / 2, dof) * se)
-    return (difference, difference - half, difference + half)
-
-
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
     """The tidy tables of a run: per-day rows, per-replication outcomes, the summary."""
     daily = pd.concat(
@@ -312,26 +259,21 @@ def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
     return {"daily": daily, "outcomes": outcomes, "summary": summarise(results)}
 
 
-def write_run(
-    out: Path, scenario: Scenario, results: list[Result], seed: int, figures: bool = True
-) -> list[Path]:
-    """Write a run's files under ``out``, each atomically; return the paths written.
+def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -> list[Path]:
+    """Write a run's tables under ``out``, each atomically; return the paths written.
 
     ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
-    ``outcomes.csv``, ``producer_income.csv``, the resolved ``scenario.toml`` with the run's
-    seed and days (so that ``laotie run out/scenario.toml`` repeats the run exactly), and
-    ``figures/*.png`` of replication 0.
+    ``outcomes.csv``, ``producer_income.csv``, ``information.csv`` and
+    ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
+    with the run's seed and days (so that ``laotie run out/scenario.toml`` repeats the run
+    exactly) and ``seed.json``. The figures are drawn by :func:`laotie.plot.write_figures`.
     """
-    import json
-
-    from ._io import atomic_write, parquet_available
-
     tables = run_tables(results)
     written: list[Path] = []
 
-    def put(name: str, write: object) -> None:
+    def put(name: str, write: Callable[[Path], object]) -> None:
         path = out / name
-        atomic_write(path, write)  # type: ignore[arg-type]
+        atomic_write(path, write)
         written.append(path)
 
     if parquet_available():
@@ -364,26 +306,4 @@ def write_run(
         "replication_seeds": [r.seed for r in results],
     }
     put("seed.json", lambda p: p.write_text(json.dumps(seeds, indent=2), encoding="utf-8"))
-    if figures and results:
-        written += write_figures(out / "figures", results[0])
-    return written
-
-
-def write_figures(folder: Path, result: Result) -> list[Path]:
-    """One PNG per plot kind of :mod:`laotie.plot`."""
-    import matplotlib.pyplot as plt
-
-    from . import plot
-    from ._io import atomic_write
-
-    written = []
-    for kind in plot.KINDS:
-        if kind == "coverage" and len(result.information) == 0:
-            continue
-        drawn = plot.plot(result, kind)
-        figure = drawn.figure if hasattr(drawn, "figure") else drawn
-        path = folder / f"{kind}.png"
-        atomic_write(path, lambda p, f=figure: f.savefig(p, format="png", dpi=120))
-        plt.close(figure)
-        written.append(path)
     return written

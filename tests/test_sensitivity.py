@@ -15,11 +15,11 @@ from SALib.sample import sobol as sobol_sample
 from SALib.test_functions import Ishigami
 
 from laotie import LaotieError, Scenario, ScenarioError
+from laotie.cli.sensitivity import add_parser
 from laotie.executors import Processes
 from laotie.results import SUMMARY_COLUMNS
 from laotie.sensitivity import (
     Sensitivity,
-    add_parser,
     indices,
     load_sensitivity,
     output_names,

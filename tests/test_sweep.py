@@ -241,7 +241,7 @@ def test_information_tables_are_stored_per_run(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import laotie.sweep as module
+    import laotie.sweep.store as module
 
     run_sweep(sweep(), tmp_path)
     run_sweep(sweep(), tmp_path)  # the same code resumes
@@ -251,7 +251,7 @@ def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypa
 
 
 def test_paired_means_use_the_same_replications_as_the_difference() -> None:
-    from laotie.runs import paired
+    from laotie.stats import paired
 
     table = pd.DataFrame({"base": [1.0, np.nan, 3.0, 4.0], "arm": [10.0, 2.5, 3.5, 4.6]})
     row = paired(table, "base").loc["arm"]

@@ -8,6 +8,7 @@ apart (:meth:`Engine.replication`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,14 +119,23 @@ class Engine:
         self,
         graph: TrustGraph,
         scenario: Scenario,
-        seed: SeedLike | list[SeedLike] = None,
+        seed: SeedLike | Sequence[SeedLike] | np.ndarray = None,
         threads: int | None = None,
     ) -> None:
         self.graph = graph
         self.scenario = scenario
-        if isinstance(seed, np.ndarray) and seed.ndim == 1:
-            seed = [int(one) for one in seed]
-        seeds = list(seed) if isinstance(seed, list | tuple) else [seed]
+        seeds: list[SeedLike]
+        if isinstance(seed, np.ndarray):
+            if seed.ndim != 1:
+                raise ScenarioError(
+                    f"Engine: seed is an array of shape {seed.shape}; give one seed or a 1-d "
+                    "array of seeds (one per lockstep replication)"
+                )
+            seeds = [int(one) for one in seed]
+        elif isinstance(seed, Sequence):
+            seeds = list(seed)
+        else:
+            seeds = [seed]
         if not seeds:
             raise ScenarioError("Engine: seed = []; give one seed per lockstep replication")
         R = len(seeds)

@@ -1,4 +1,4 @@
-"""Trust graphs: the :class:`TrustGraph` type, city generators, io and statistics.
+"""Trust graphs: the :class:`TrustGraph` type, city specs and generators, io and statistics.
 
 Examples
 --------
@@ -9,9 +9,11 @@ Examples
 """
 
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
-from .generators import CitySpec, Region, city
-from .io import from_networkx, load, read_csv, save, to_networkx, write_csv
+from .convert import from_networkx, to_networkx
+from .generators import city
+from .io import load, read_csv, save, write_csv
 from .presets import MUDANJIANG_REGIONS, PRESETS, mudanjiang, mudanjiang_spec, preset_spec
+from .spec import CitySpec, Region
 from .stats import GraphStats, graph_stats
 
 __all__ = [

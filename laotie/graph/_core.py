@@ -25,6 +25,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import GraphError
+from ._messages import listed
+from ._validate import array_problems, graph_problems
+from .codes import (
+    CITY,
+    CREATOR_KINDS,
+    FOLLOW,
+    GOV,
+    HEAD,
+    LAYERS,
+    LOCAL,
+    LOCAL_CREATOR,
+    NODE_ATTRIBUTES,
+    NOT_CREATOR,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -45,25 +59,6 @@ __all__ = [
     "NOT_CREATOR",
     "TrustGraph",
 ]
-
-LAYERS: tuple[str, ...] = ("local", "city", "follow")
-LOCAL, CITY, FOLLOW = 0, 1, 2
-
-CREATOR_KINDS: tuple[str, ...] = ("none", "head", "local", "gov")
-"""Creator kinds: not a creator, head KOL (头部主播), local creator (本地达人), government
-account (政务号: informs, does not sell)."""
-NOT_CREATOR, HEAD, LOCAL_CREATOR, GOV = 0, 1, 2, 3
-
-NODE_ATTRIBUTES: dict[str, type] = {
-    "region": np.int16,
-    "hometown": np.int16,
-    "rural": np.bool_,
-    "user": np.bool_,
-    "creator_kind": np.int8,
-}
-"""Node attribute arrays and their dtypes."""
-
-_SHOWN = 5  # how many offending ids an error message lists
 
 
 class TrustGraph:
@@ -107,6 +102,13 @@ class TrustGraph:
     1
     """
 
+    # The node attributes (NODE_ATTRIBUTES), set by name in __init__.
+    region: np.ndarray
+    hometown: np.ndarray
+    rural: np.ndarray
+    user: np.ndarray
+    creator_kind: np.ndarray
+
     def __init__(
         self,
         indptr: Any,
@@ -127,10 +129,10 @@ class TrustGraph:
         self.region_names: tuple[str, ...] = tuple(str(r) for r in region_names)
         # One object per node, built element-wise: np.asarray would turn tuple labels (as in
         # networkx grid graphs) into a 2-d array.
+        self.labels: np.ndarray | None = None
         if labels is not None:
             values = labels.tolist() if isinstance(labels, np.ndarray) else list(labels)
-            labels = np.fromiter(values, dtype=object, count=len(values))
-        self.labels = labels
+            self.labels = np.fromiter(values, dtype=object, count=len(values))
         self.meta: dict[str, Any] = dict(meta or {})
         raw_nodes = {
             "region": region,
@@ -139,11 +141,9 @@ class TrustGraph:
             "user": user,
             "creator_kind": creator_kind,
         }
-        n_nodes = len(indptr) - 1 if np.ndim(indptr) == 1 else -1
-        problems = _check_node_arrays(raw_nodes, n_nodes, len(self.region_names))
-        problems += _check_edge_arrays(indptr, indices, trust, layer)
-        if self.labels is not None:
-            problems += _check_labels(self.labels, n_nodes)
+        problems = array_problems(
+            raw_nodes, indptr, indices, trust, layer, self.labels, len(self.region_names)
+        )
         if problems:
             raise GraphError(f"{where}: " + "; ".join(problems))
         # Invariants are checked on the arrays as given, before the cast to compact dtypes, so
@@ -187,8 +187,32 @@ class TrustGraph:
     ) -> TrustGraph:
         """Build a graph from an edge list (any order); node attributes default when None.
 
-        Defaults: ``region`` 0 (one region named ``"all"``), ``hometown`` = ``region``,
-        ``rural`` False, ``user`` True, ``creator_kind`` 0 (not a creator).
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes; ids are ``0 .. n_nodes - 1``.
+        src, dst : array_like of int
+            The truster and the trusted node of each edge.
+        trust : array_like of float
+            Trust weights in (0, 1].
+        layer : array_like of int
+            Layer codes (``LOCAL``, ``CITY``, ``FOLLOW``).
+        region, hometown, rural, user, creator_kind : array_like, optional
+            Node attributes. Defaults: ``region`` 0 (one region named ``"all"``),
+            ``hometown`` = ``region``, ``rural`` False, ``user`` True, ``creator_kind`` 0
+            (not a creator).
+        region_names : sequence of str, optional
+            Names of the region codes (default: ``("all",)``).
+        labels : sequence, optional
+            Original node labels.
+        meta : dict, optional
+            Provenance.
+        where : str, default "edge list"
+            Named in error messages.
+
+        Returns
+        -------
+        TrustGraph
 
         Raises
         ------
@@ -223,7 +247,7 @@ class TrustGraph:
             if bad.size:
                 raise GraphError(
                     f"{where}: {bad.size} edge(s) have an unknown {name} node id "
-                    f"(valid ids are 0 .. {n_nodes - 1}), e.g. {_list(ids[bad])}"
+                    f"(valid ids are 0 .. {n_nodes - 1}), e.g. {listed(ids[bad])}"
                 )
         order = np.lexsort((dst, src))
         src, dst, trust, layer = src[order], dst[order], trust[order], layer[order]
@@ -254,80 +278,20 @@ class TrustGraph:
         ids are known; layer codes, region codes and creator kinds exist; follow ties go from
         a registered user to a creator; creators are registered users. Each problem is named
         with the number of entries that have it and a few of their ids.
+
+        Parameters
+        ----------
+        where : str, default "TrustGraph"
+            Named first in the error message (a file, or the importer).
+
+        Raises
+        ------
+        GraphError
+            Listing every problem found.
         """
-        problems: list[str] = []
-        src = self.sources()
-        dst = self.indices
-        trust = self.trust
-        nan = np.isnan(trust)
-        self._report(problems, nan, src, "have trust weight NaN")
-        self._report(problems, ~nan & (trust <= 0), src, "have trust weight ≤ 0")
-        self._report(problems, ~nan & (trust > 1), src, "have trust weight > 1")
-        self._report(problems, src == dst, src, "are self-loops")
-        if dst.size:
-            same_row = src[1:] == src[:-1]
-            dup = np.zeros(dst.size, bool)
-            dup[1:] = same_row & (dst[1:] == dst[:-1])
-            self._report(problems, dup, src, "are duplicates of the edge before them")
-            unsorted = np.zeros(dst.size, bool)
-            unsorted[1:] = same_row & (dst[1:] < dst[:-1])
-            self._report(problems, unsorted, src, "are out of order within their row")
-        bad_layer = (self.layer < 0) | (self.layer >= len(LAYERS))
-        if bad_layer.any():
-            self._report(
-                problems, bad_layer, src, f"have an unknown layer code (allowed: {_codes(LAYERS)})"
-            )
-        follow = self.layer == FOLLOW
-        self._report(problems, follow & ~self.user[src], src, "are follow ties from a non-user")
-        self._report(
-            problems,
-            follow & (self.creator_kind[dst] == NOT_CREATOR),
-            src,
-            "are follow ties to a node that is not a creator",
-        )
-        kind = self.creator_kind
-        bad_kind = (kind < 0) | (kind >= len(CREATOR_KINDS))
-        if bad_kind.any():
-            problems.append(
-                f"{int(bad_kind.sum())} node(s) have an unknown creator_kind "
-                f"(allowed: {_codes(CREATOR_KINDS)}), "
-                f"e.g. nodes {self._ids(np.flatnonzero(bad_kind))}"
-            )
-        lay = (kind > 0) & ~self.user
-        if lay.any():
-            problems.append(
-                f"{int(lay.sum())} creator(s) are not registered users, "
-                f"e.g. nodes {self._ids(np.flatnonzero(lay))}"
-            )
-        for name in ("region", "hometown"):
-            codes = getattr(self, name)
-            bad = (codes < 0) | (codes >= len(self.region_names))
-            if bad.any():
-                problems.append(
-                    f"{int(bad.sum())} node(s) have an unknown {name} code (there are "
-                    f"{len(self.region_names)} regions), "
-                    f"e.g. nodes {self._ids(np.flatnonzero(bad))}"
-                )
-        if len(set(self.region_names)) != len(self.region_names):
-            problems.append(f"region names are not unique: {list(self.region_names)}")
+        problems = graph_problems(self)
         if problems:
             raise GraphError(f"{where}: " + "; ".join(problems))
-
-    def _report(self, problems: list[str], mask: np.ndarray, src: np.ndarray, what: str) -> None:
-        if not mask.any():
-            return
-        at = np.flatnonzero(mask)[:_SHOWN]
-        pairs = ", ".join(
-            f"{self._label(s)}→{self._label(d)}"
-            for s, d in zip(src[at], self.indices[at], strict=True)
-        )
-        problems.append(f"{int(mask.sum())} edge(s) {what}, e.g. {pairs}")
-
-    def _label(self, i: Any) -> str:
-        return repr(self.labels[i]) if self.labels is not None else str(int(i))
-
-    def _ids(self, nodes: np.ndarray) -> str:
-        return ", ".join(self._label(i) for i in nodes[:_SHOWN])
 
     # ------------------------------------------------------------------ views
     @property
@@ -348,22 +312,55 @@ class TrustGraph:
     @property
     def nbytes(self) -> int:
         """Memory held by the graph's arrays, in bytes."""
-        arrays = (self.indptr, self.indices, self.trust, self.layer, self.region)
-        arrays += (self.hometown, self.rural, self.user, self.creator_kind)
+        arrays: list[np.ndarray] = [self.indptr, self.indices, self.trust, self.layer]
+        arrays += [self.region, self.hometown, self.rural, self.user, self.creator_kind]
         return int(sum(a.nbytes for a in arrays))
 
     def sources(self) -> np.ndarray:
-        """The truster (row) of every edge, int32, aligned with ``indices``."""
+        """The truster (row) of every edge.
+
+        Returns
+        -------
+        numpy.ndarray of int32
+            Aligned with ``indices``.
+        """
         return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
 
     def out_degree(self, layers: Sequence[str] | None = None) -> np.ndarray:
-        """Number of people each node trusts, over ``layers`` (default: all)."""
+        """Number of people each node trusts.
+
+        Parameters
+        ----------
+        layers : sequence of str, optional
+            Count only these layers (default: all).
+
+        Returns
+        -------
+        numpy.ndarray of int
+            One count per node.
+        """
         if layers is None:
             return np.diff(self.indptr)
         return np.bincount(self.sources()[self.layer_mask(layers)], minlength=self.n_nodes)
 
     def layer_mask(self, layers: str | Sequence[str]) -> np.ndarray:
-        """Boolean mask of the edges in ``layers`` (a name or a sequence of names)."""
+        """Which edges are in ``layers``.
+
+        Parameters
+        ----------
+        layers : str or sequence of str
+            Layer names (:data:`LAYERS`).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One entry per edge.
+
+        Raises
+        ------
+        GraphError
+            For an unknown layer.
+        """
         names = [layers] if isinstance(layers, str) else list(layers)
         codes = []
         for name in names:
@@ -375,7 +372,22 @@ class TrustGraph:
     def adjacency(self, layers: str | Sequence[str] | None = None) -> sp.csr_array:
         """The trust matrix ``W`` (``W[i, j]`` = trust of i in j) as a scipy CSR array.
 
-        With ``layers=None`` the arrays are shared with the graph, not copied.
+        Parameters
+        ----------
+        layers : str or sequence of str, optional
+            Keep only these layers (default: all, with the arrays shared with the graph, not
+            copied).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            Of shape ``(n_nodes, n_nodes)``.
+
+        Examples
+        --------
+        >>> from laotie.graph import mudanjiang
+        >>> mudanjiang(scale=0.001, seed=1).adjacency(["local", "city"]).shape
+        (2540, 2540)
         """
         shape = (self.n_nodes, self.n_nodes)
         if layers is None:
@@ -387,11 +399,33 @@ class TrustGraph:
         return sp.csr_array((self.trust[keep], self.indices[keep], indptr), shape=shape)
 
     def followers(self) -> np.ndarray:
-        """Number of followers of every node (0 for non-creators)."""
+        """Number of followers of every node.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            One count per node (0 for non-creators).
+        """
         return np.bincount(self.indices[self.layer == FOLLOW], minlength=self.n_nodes)
 
     def creators(self, kind: str | None = None) -> np.ndarray:
-        """Node ids of the creators, of one ``kind`` when given."""
+        """Node ids of the creators.
+
+        Parameters
+        ----------
+        kind : {"head", "local", "gov"}, optional
+            Only the creators of this kind (default: all creators).
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Sorted node ids.
+
+        Raises
+        ------
+        GraphError
+            For an unknown kind.
+        """
         if kind is None:
             return np.flatnonzero(self.creator_kind != NOT_CREATOR)
         if kind not in CREATOR_KINDS[1:]:
@@ -401,7 +435,14 @@ class TrustGraph:
         return np.flatnonzero(self.creator_kind == CREATOR_KINDS.index(kind))
 
     def node_frame(self) -> pd.DataFrame:
-        """Node attributes as a DataFrame with readable values (region names, kinds)."""
+        """Node attributes as a table with readable values (region names, kinds).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per node, indexed by ``id`` (the labels, or ``0 .. n_nodes - 1``):
+            ``region``, ``hometown``, ``rural``, ``user``, ``creator_kind``.
+        """
         import pandas as pd
 
         names = np.asarray(self.region_names, dtype=object)
@@ -419,7 +460,17 @@ class TrustGraph:
         )
 
     def equals(self, other: TrustGraph) -> bool:
-        """True when both graphs have identical arrays, region names and labels."""
+        """Whether both graphs have identical arrays, region names and labels.
+
+        Parameters
+        ----------
+        other : TrustGraph
+            The graph to compare with.
+
+        Returns
+        -------
+        bool
+        """
         names = ("indptr", "indices", "trust", "layer", *NODE_ATTRIBUTES)
         same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in names)
         same_labels = (self.labels is None and other.labels is None) or (
@@ -440,135 +491,113 @@ class TrustGraph:
     # ------------------------------------------------------------------ io and statistics
     @classmethod
     def from_networkx(cls, graph: nx.Graph, *, default_trust: float | None = None) -> TrustGraph:
-        """Import a networkx graph; see :func:`laotie.graph.io.from_networkx`."""
-        from .io import from_networkx
+        """Import a networkx graph; see :func:`laotie.graph.convert.from_networkx`.
+
+        Parameters
+        ----------
+        graph : networkx.Graph or networkx.DiGraph
+            The graph (conventions in :mod:`laotie.graph.convert`).
+        default_trust : float, optional
+            Trust of every edge when no edge has a ``trust`` attribute.
+
+        Returns
+        -------
+        TrustGraph
+        """
+        from .convert import from_networkx
 
         return from_networkx(graph, default_trust=default_trust)
 
     def to_networkx(self, *, max_edges: int = 5_000_000) -> nx.DiGraph:
-        """Export to a networkx DiGraph; see :func:`laotie.graph.io.to_networkx`."""
-        from .io import to_networkx
+        """Export to a networkx DiGraph; see :func:`laotie.graph.convert.to_networkx`.
+
+        Parameters
+        ----------
+        max_edges : int, default 5_000_000
+            Refuse graphs with more edges than this.
+
+        Returns
+        -------
+        networkx.DiGraph
+        """
+        from .convert import to_networkx
 
         return to_networkx(self, max_edges=max_edges)
 
     @classmethod
     def from_csv(cls, edges: Any, nodes: Any = None) -> TrustGraph:
-        """Read CSV edge (and node) lists; see :func:`laotie.graph.io.read_csv`."""
+        """Read CSV edge (and node) lists; see :func:`laotie.graph.io.read_csv`.
+
+        Parameters
+        ----------
+        edges : str or path
+            The edge list.
+        nodes : str or path, optional
+            The node list.
+
+        Returns
+        -------
+        TrustGraph
+        """
         from .io import read_csv
 
         return read_csv(edges, nodes)
 
     def to_csv(self, edges: Any, nodes: Any) -> None:
-        """Write CSV edge and node lists; see :func:`laotie.graph.io.write_csv`."""
+        """Write CSV edge and node lists; see :func:`laotie.graph.io.write_csv`.
+
+        Parameters
+        ----------
+        edges, nodes : str or path
+            The edge list's and the node list's files.
+        """
         from .io import write_csv
 
         write_csv(self, edges, nodes)
 
     def save(self, path: Any) -> None:
-        """Save losslessly to a ``.npz`` file; see :func:`laotie.graph.io.save`."""
+        """Save losslessly to a ``.npz`` file; see :func:`laotie.graph.io.save`.
+
+        Parameters
+        ----------
+        path : str or path
+            The file, replaced if it exists.
+        """
         from .io import save
 
         save(self, path)
 
     @classmethod
     def load(cls, path: Any) -> TrustGraph:
-        """Load a graph saved by :meth:`save`; see :func:`laotie.graph.io.load`."""
+        """Load a graph saved by :meth:`save`; see :func:`laotie.graph.io.load`.
+
+        Parameters
+        ----------
+        path : str or path
+            The ``.npz`` file.
+
+        Returns
+        -------
+        TrustGraph
+        """
         from .io import load
 
         return load(path)
 
     def stats(self, *, clustering_sample: int = 2000, seed: Any = 0) -> GraphStats:
-        """Summary statistics; see :func:`laotie.graph.stats.graph_stats`."""
+        """Summary statistics; see :func:`laotie.graph.stats.graph_stats`.
+
+        Parameters
+        ----------
+        clustering_sample : int, default 2000
+            Nodes sampled to estimate the clustering.
+        seed : int, SeedSequence, Generator or None, default 0
+            Seeds the sample.
+
+        Returns
+        -------
+        GraphStats
+        """
         from .stats import graph_stats
 
         return graph_stats(self, clustering_sample=clustering_sample, seed=seed)
-
-
-def _check_node_arrays(arrays: dict[str, Any], n_nodes: int, n_regions: int) -> list[str]:
-    problems = []
-    kinds = {
-        "region": "integer",
-        "hometown": "integer",
-        "rural": "bool",
-        "user": "bool",
-        "creator_kind": "integer",
-    }
-    for name, values in arrays.items():
-        if values is None:
-            problems.append(f"node attribute {name!r} is missing")
-            continue
-        values = np.asarray(values)
-        if values.ndim != 1 or len(values) != n_nodes:
-            problems.append(
-                f"node attribute {name!r} has shape {values.shape}; expected ({n_nodes},)"
-            )
-            continue
-        ok = (
-            values.dtype == np.bool_
-            if kinds[name] == "bool"
-            else np.issubdtype(values.dtype, np.integer) and values.dtype != np.bool_
-        )
-        if not ok and values.size:
-            problems.append(
-                f"node attribute {name!r} has dtype {values.dtype}; expected {kinds[name]}"
-            )
-    if n_regions == 0:
-        problems.append("there are no regions (region_names is empty)")
-    return problems
-
-
-def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> list[str]:
-    indptr = np.asarray(indptr)
-    indices = np.asarray(indices)
-    if indptr.ndim != 1 or indptr.size == 0:
-        return [f"indptr must be a 1-d array of length n_nodes + 1, got shape {indptr.shape}"]
-    n_nodes = indptr.size - 1
-    problems = []
-    if not np.issubdtype(indptr.dtype, np.integer):
-        problems.append(f"indptr must be integers, got dtype {indptr.dtype}")
-    elif indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
-        problems.append("indptr is not a valid CSR row pointer (must rise from 0 to n_edges)")
-    for name, arr in (("trust", trust), ("layer", layer)):
-        if np.shape(arr) != indices.shape:
-            problems.append(f"{name} has shape {np.shape(arr)}; expected {indices.shape}")
-    if indices.size:
-        if not np.issubdtype(indices.dtype, np.integer):
-            problems.append(f"node ids must be integers, got dtype {indices.dtype}")
-        else:
-            bad = np.flatnonzero((indices < 0) | (indices >= n_nodes))
-            if bad.size:
-                problems.append(
-                    f"{bad.size} edge(s) point to unknown node ids (valid ids are "
-                    f"0 .. {n_nodes - 1}), e.g. {_list(indices[bad])}"
-                )
-    if not np.issubdtype(np.asarray(trust).dtype, np.number):
-        problems.append(f"trust weights must be numbers, got dtype {np.asarray(trust).dtype}")
-    if not np.issubdtype(np.asarray(layer).dtype, np.integer):
-        problems.append(f"layer codes must be integers, got dtype {np.asarray(layer).dtype}")
-    return problems
-
-
-def _check_labels(labels: np.ndarray, n_nodes: int) -> list[str]:
-    if len(labels) != n_nodes:
-        return [f"there are {len(labels)} labels for {n_nodes} nodes"]
-    seen: set[Any] = set()
-    dup = []
-    try:
-        for label in labels:
-            if label in seen:
-                dup.append(label)
-            seen.add(label)
-    except TypeError as err:
-        return [f"node labels must be hashable ({err})"]
-    if dup:
-        shown = ", ".join(repr(label) for label in dup[:_SHOWN])
-        return [f"{len(dup)} node label(s) are duplicates, e.g. {shown}"]
-    return []
-
-
-def _list(values: np.ndarray) -> str:
-    return ", ".join(str(v) for v in values[:_SHOWN].tolist())
-
-
-def _codes(names: tuple[str, ...]) -> str:
-    return ", ".join(f"{i} = {name}" for i, name in enumerate(names))

@@ -12,7 +12,8 @@ from typing import Any
 
 from .._random import SeedLike
 from ._core import TrustGraph
-from .generators import CitySpec, Region, city
+from .generators import city
+from .spec import CitySpec, Region
 
 __all__ = ["MUDANJIANG_REGIONS", "PRESETS", "mudanjiang", "mudanjiang_spec", "preset_spec"]
 
@@ -47,6 +48,22 @@ MUDANJIANG_REGIONS: tuple[Region, ...] = _mudanjiang_regions()
 def mudanjiang_spec(scale: float = 1.0, **overrides: Any) -> CitySpec:
     """The Mudanjiang city spec at ``scale`` (1.0 is the whole city), with ``overrides``.
 
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Multiplies every region's population (:meth:`CitySpec.scaled`).
+    **overrides
+        City parameters, e.g. ``local_degree=30``.
+
+    Returns
+    -------
+    CitySpec
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown parameter or a value that is not allowed.
+
     Examples
     --------
     >>> spec = mudanjiang_spec(0.01)
@@ -58,7 +75,26 @@ def mudanjiang_spec(scale: float = 1.0, **overrides: Any) -> CitySpec:
 
 
 def mudanjiang(scale: float = 1.0, *, seed: SeedLike = None, **overrides: Any) -> TrustGraph:
-    """The Mudanjiang trust graph at ``scale`` (see :func:`mudanjiang_spec`)."""
+    """The Mudanjiang trust graph at ``scale``.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Multiplies every region's population; 1.0 is the whole city (2.54 M residents).
+    seed : int, SeedSequence, Generator or None
+        The same seed gives the same graph.
+    **overrides
+        City parameters (see :func:`mudanjiang_spec`).
+
+    Returns
+    -------
+    TrustGraph
+
+    Examples
+    --------
+    >>> mudanjiang(scale=0.001, seed=1).n_regions
+    10
+    """
     return city(mudanjiang_spec(scale, **overrides), seed=seed)
 
 
@@ -67,7 +103,26 @@ PRESETS = {"mudanjiang": mudanjiang_spec}
 
 
 def preset_spec(name: str, scale: float = 1.0, **overrides: Any) -> CitySpec:
-    """The spec of the preset ``name`` (an unknown name raises ScenarioError)."""
+    """The city spec of the preset ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS`.
+    scale : float, default 1.0
+        Multiplies every region's population.
+    **overrides
+        City parameters.
+
+    Returns
+    -------
+    CitySpec
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown name (with the nearest preset) or an override that is not allowed.
+    """
     from ..errors import ScenarioError
     from ..params import did_you_mean
 

@@ -32,7 +32,21 @@ TAIL_METHOD = (
 
 @dataclass(frozen=True)
 class TailFit:
-    """A power-law fit of a distribution's upper tail: ``P(X ≥ x) ∝ x**-alpha`` for x ≥ x_min."""
+    """A power-law fit of a distribution's upper tail: ``P(X ≥ x) ∝ x**-alpha`` for x ≥ x_min.
+
+    Attributes
+    ----------
+    alpha : float
+        The CCDF slope (NaN when there were too few values to fit).
+    x_min : float
+        Where the tail starts.
+    n_tail : int
+        Observations at or above ``x_min``.
+    ks_distance : float
+        Kolmogorov–Smirnov distance between the tail and the fitted law.
+    method : str
+        How the fit was made.
+    """
 
     alpha: float
     x_min: float
@@ -93,8 +107,25 @@ def fit_power_law_tail(values: Any, *, min_tail: int = 50, n_candidates: int = 1
 def average_clustering(pattern: sp.csr_array, nodes: np.ndarray | None = None) -> float:
     """Average local clustering coefficient of an undirected graph over ``nodes``.
 
-    ``pattern`` must be a symmetric CSR pattern without self-loops. Nodes of degree below 2
-    count as 0, as in :func:`networkx.average_clustering`.
+    Parameters
+    ----------
+    pattern : scipy.sparse.csr_array
+        A symmetric pattern without self-loops (values other than 0 count as ties).
+    nodes : numpy.ndarray, optional
+        The nodes to average over (default: all).
+
+    Returns
+    -------
+    float
+        The mean of the nodes' clustering coefficients; nodes of degree below 2 count as 0,
+        as in :func:`networkx.average_clustering`. NaN for no nodes.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> triangle = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    >>> average_clustering(triangle)
+    1.0
     """
     n = pattern.shape[0]
     nodes = np.arange(n) if nodes is None else np.asarray(nodes)
@@ -112,7 +143,16 @@ def average_clustering(pattern: sp.csr_array, nodes: np.ndarray | None = None) -
 
 @dataclass
 class GraphStats:
-    """Statistics of a :class:`TrustGraph` (see :func:`graph_stats`)."""
+    """Statistics of a :class:`TrustGraph` (see :func:`graph_stats`); prints as a table.
+
+    Attributes
+    ----------
+    values : dict of str to value
+        Statistic name to value, in the order :func:`graph_stats` reports them; also
+        readable as ``stats["residents"]``.
+    follower_fit : TailFit or None
+        The power-law fit of the follower counts' tail.
+    """
 
     values: dict[str, Any] = field(default_factory=dict)
     follower_fit: TailFit | None = None
@@ -121,7 +161,13 @@ class GraphStats:
         return self.values[key]
 
     def to_frame(self) -> Any:
-        """A two-column DataFrame: statistic, value."""
+        """The statistics as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Two columns: ``statistic`` and ``value``.
+        """
         import pandas as pd
 
         return pd.DataFrame({"statistic": list(self.values), "value": list(self.values.values())})
@@ -143,9 +189,10 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
+        number = float(value)
+        if not np.isfinite(number):
             return "n/a"
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+        return f"{number:,.4g}" if abs(number) < 1e5 else f"{number:,.0f}"
     return str(value)
 
 
@@ -161,6 +208,25 @@ def graph_stats(
     to ties inside regions, on a random sample of ``clustering_sample`` nodes (all nodes when
     the graph is smaller); the share of local-and-city ties inside regions; mean trust per
     layer.
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        The graph to describe.
+    clustering_sample : int, default 2000
+        Nodes sampled to estimate the clustering.
+    seed : int, SeedSequence, Generator or None, default 0
+        Seeds the sample of nodes.
+
+    Returns
+    -------
+    GraphStats
+
+    Examples
+    --------
+    >>> from laotie.graph import mudanjiang
+    >>> graph_stats(mudanjiang(scale=0.001, seed=1))["residents"]
+    2540
     """
     rng = as_generator(seed)
     n = graph.n_nodes

@@ -1,0 +1,92 @@
+"""The ``laotie`` command: one module per subcommand, each adding its parser and its command.
+
+Every subcommand has ``--help`` with an example. Bad input ends with one line on stderr
+(``laotie: error: ...``) and exit status 2; ``--debug`` shows the traceback instead. Files
+are written only where ``--out`` says, never over an existing file without ``--force``.
+
+=============== ==================================================================
+module          subcommand
+=============== ==================================================================
+``graph``       ``laotie graph``: build or load a trust graph, print its statistics
+``run``         ``laotie run``: simulate replications of a scenario
+``sweep``       ``laotie sweep``: a parameter sweep, resumable
+``sensitivity`` ``laotie sensitivity``: Sobol or Morris indices (SALib)
+``experiment``  ``laotie experiment``: the experiments of ``experiments/``
+``info``        ``laotie params`` and ``laotie info``
+=============== ==================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import LaotieError
+from . import experiment, graph, info, run, sensitivity, sweep
+from ._common import parse_overrides
+from .run import format_summary
+
+__all__ = ["format_summary", "main", "parse_overrides"]
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``laotie`` (default: the command line's).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when some runs of a sweep failed, 2 on bad input
+        (one line on stderr; the traceback with ``--debug``), 130 when interrupted.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.run(args) or 0)
+    except BrokenPipeError:  # before OSError, of which it is a kind
+        # The reader went away (``laotie params x | head``): not an error of ours.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except (LaotieError, OSError) as err:
+        if args.debug:
+            raise
+        message = str(err).replace("\n", " ")
+        print(f"laotie: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("laotie: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
+    parser = argparse.ArgumentParser(
+        prog="laotie",
+        description="laotie (老铁): simulate trust-driven and traffic-driven social commerce.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (graph, run, sweep, sensitivity, experiment):
+        module.add_parser(sub, common)
+    info.add_parsers(sub, common)
+    return parser

@@ -1,0 +1,74 @@
+"""``laotie experiment``: run one of the experiments that answer the design's questions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..executors import add_executor_arguments, executor_for
+from ._common import headless
+
+if TYPE_CHECKING:
+    from ._common import Subcommands
+
+__all__ = ["add_parser", "command"]
+
+
+def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``laotie experiment`` to the subcommands ``sub``."""
+    experiment = sub.add_parser(
+        "experiment",
+        parents=[common],
+        help="run one of the experiments that answer the design's questions",
+        description=(
+            "Run an experiment of experiments/ (trust against traffic, poverty alleviation, the "
+            "last mile, creator training, traffic policy, trust shocks). It writes tables (CSV "
+            "and Markdown, with 95 % intervals), figures and report.md under --out; rerunning "
+            "it skips the runs already stored there."
+        ),
+        epilog=(
+            "examples:\n  laotie experiment --list\n  laotie experiment trust_vs_traffic --quick"
+            "\n  laotie experiment last_mile --out out/last_mile --workers 2"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    experiment.add_argument("name", nargs="?", help="the experiment (see --list)")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument(
+        "--quick", action="store_true", help="small scale, few replications (under a minute)"
+    )
+    experiment.add_argument(
+        "--out", metavar="DIR", type=Path, help="results folder (default: out/NAME)"
+    )
+    add_executor_arguments(experiment)
+    experiment.set_defaults(run=command)
+    return experiment
+
+
+def command(args: argparse.Namespace) -> int:
+    """``laotie experiment``: list the experiments, or run one and print its report."""
+    from ..experiment import experiment_names, load_experiment, run_experiment
+
+    if args.list or args.name is None:
+        for name in experiment_names():
+            print(f"{name:<22} {load_experiment(name).QUESTION}")
+        return 0
+    headless()
+    executor = executor_for(args.workers, args.scheduler)
+    words = ["laotie", "experiment", args.name] + (["--quick"] if args.quick else [])
+    out = args.out or Path("out") / args.name
+    try:
+        report = run_experiment(
+            args.name, quick=args.quick, out=out, executor=executor, command=" ".join(words)
+        )
+    except KeyboardInterrupt:
+        print(
+            "laotie: interrupted; the finished runs are kept: run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(report.markdown(out))
+    print(f"\nResults in {out} ({report.seconds:.0f} s)")
+    return 0

@@ -1,0 +1,172 @@
+"""``laotie run``: simulate a scenario and print its per-channel summary with intervals."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import LaotieError, ScenarioError
+from ..scenario import shipped_scenarios
+from ._common import headless, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._common import Subcommands
+
+__all__ = ["add_parser", "command", "format_summary"]
+
+
+def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``laotie run`` to the subcommands ``sub``."""
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate a scenario and print conversion, order value, GMV and repeat share",
+        description=(
+            "Simulate a scenario (a TOML file or a shipped scenario: "
+            + ", ".join(shipped_scenarios())
+            + ") and print, per channel, conversion (转化率), order value (客单价), GMV and "
+            "repeat share, with 95 % confidence intervals over replications."
+        ),
+        epilog=(
+            "examples:\n"
+            "  laotie run village\n"
+            "  laotie run mudanjiang --scale 0.01 --days 60 --replications 5\n"
+            "  laotie run models/county/scenario.toml --set policy.traffic=head --out out/head\n"
+            "  laotie run out/head/scenario.toml        # repeats that run exactly"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("scenario", help="a scenario file (.toml) or a shipped scenario's name")
+    run.add_argument("--days", type=int, help="days to simulate (default: the scenario's run.days)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
+    run.add_argument("-R", "--replications", type=int, default=1, help="replications (default: 1)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes running the replications' engines (default: 1; same results)",
+    )
+    run.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every region's population (default: 1)"
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="change a parameter by its dotted key, e.g. --set policy.traffic=head (repeatable)",
+    )
+    run.add_argument("--out", metavar="DIR", type=Path, help="write the results to DIR")
+    run.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    run.add_argument("--no-figures", action="store_true", help="do not draw figures in DIR")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(run=command)
+    return run
+
+
+def command(args: argparse.Namespace) -> int:
+    """``laotie run``: simulate replications, print the summary, write the files on request."""
+    from ..runs import replicate, write_run
+    from ..stats import summarise
+
+    if args.replications < 1:
+        raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
+    if args.days is not None and args.days < 0:
+        raise ScenarioError(f"--days {args.days}: expected an integer ≥ 0")
+    if args.out is not None and args.out.exists():
+        if not args.out.is_dir():
+            raise LaotieError(f"--out {args.out} exists and is not a folder")
+        if any(args.out.iterdir()) and not args.force:
+            raise LaotieError(f"{args.out} is not empty; pass --force to write into it")
+    scenario = load_scenario(args.scenario, args.scale, args.overrides)
+    seed = scenario.run.seed if args.seed is None else args.seed
+    days = scenario.run.days if args.days is None else args.days
+    print(
+        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
+        f"{days} days, {args.replications} replication(s), seed {seed}",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    results = replicate(
+        scenario,
+        args.replications,
+        days=days,
+        seed=seed,
+        progress=not args.quiet,
+        workers=args.workers,
+    )
+    print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(format_summary(summarise(results), len(results)))
+    if scenario.information.n_messages:
+        print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
+        print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if args.out is not None:
+        if not args.no_figures:
+            headless()
+        written = write_run(args.out, scenario, results, seed)
+        if not args.no_figures:
+            from ..plot import write_figures
+
+            written += write_figures(args.out / "figures", results[0])
+        print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+def format_summary(summary: pd.DataFrame, replications: int) -> str:
+    """The run's table as text: one row per channel, a column per metric.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`laotie.stats.summarise`'s table.
+    replications : int
+        Replications behind it: with more than one, each value is followed by its 95 %
+        interval in brackets.
+
+    Returns
+    -------
+    str
+    """
+    names = {
+        "conversion": "conversion",
+        "order_value": "order value (RMB)",
+        "gmv": "GMV (RMB)",
+        "repeat_share": "repeat share",
+    }
+    formats = {
+        "conversion": "{:.4f}",
+        "order_value": "{:.1f}",
+        "gmv": "{:,.0f}",
+        "repeat_share": "{:.3f}",
+    }
+    rows = []
+    for channel, row in summary.iterrows():
+        cells = [str(channel)]
+        for metric, fmt in formats.items():
+            value = row[metric]
+            text = "n/a" if value != value else fmt.format(value)
+            if replications > 1 and value == value:
+                low, high = row[f"{metric}_low"], row[f"{metric}_high"]
+                if low == low:
+                    text += f" [{fmt.format(low)}, {fmt.format(high)}]"
+            cells.append(text)
+        rows.append(cells)
+    header = ["channel", *names.values()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in [header, *rows]
+    ]
+    note = "95 % confidence intervals over replications in brackets" if replications > 1 else ""
+    return "\n".join(lines + ([note] if note else []))

@@ -1,0 +1,232 @@
+"""The invariants of a trust graph, checked when it is made (:meth:`TrustGraph.validate`).
+
+Each function returns the problems it finds as sentences, each naming how many entries have
+the problem and a few of them, so that one error can list them all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._messages import SHOWN, listed
+from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NOT_CREATOR
+
+if TYPE_CHECKING:
+    from ._core import TrustGraph
+
+__all__ = ["array_problems", "graph_problems"]
+
+
+def array_problems(
+    nodes: dict[str, Any],
+    indptr: Any,
+    indices: Any,
+    trust: Any,
+    layer: Any,
+    labels: np.ndarray | None,
+    n_regions: int,
+) -> list[str]:
+    """What is wrong with the arrays a graph is made of, before they are cast.
+
+    Parameters
+    ----------
+    nodes : dict of str to array_like
+        The node attributes by name.
+    indptr, indices, trust, layer : array_like
+        The CSR arrays and the edges' weights and layer codes.
+    labels : numpy.ndarray or None
+        The node labels, if any.
+    n_regions : int
+        Number of region names.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (wrong shapes, dtypes, unknown node ids, repeated labels).
+    """
+    n_nodes = len(indptr) - 1 if np.ndim(indptr) == 1 else -1
+    problems = _check_node_arrays(nodes, n_nodes, n_regions)
+    problems += _check_edge_arrays(indptr, indices, trust, layer)
+    if labels is not None:
+        problems += _check_labels(labels, n_nodes)
+    return problems
+
+
+def graph_problems(graph: TrustGraph) -> list[str]:
+    """What breaks the invariants of ``graph`` (see :meth:`TrustGraph.validate`).
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        A graph whose arrays have the right shapes and dtypes.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem; empty when the graph is valid.
+    """
+    problems: list[str] = []
+    src = graph.sources()
+    dst = graph.indices
+    trust = graph.trust
+    nan = np.isnan(trust)
+    _report(problems, graph, nan, src, "have trust weight NaN")
+    _report(problems, graph, ~nan & (trust <= 0), src, "have trust weight ≤ 0")
+    _report(problems, graph, ~nan & (trust > 1), src, "have trust weight > 1")
+    _report(problems, graph, src == dst, src, "are self-loops")
+    if dst.size:
+        same_row = src[1:] == src[:-1]
+        dup = np.zeros(dst.size, bool)
+        dup[1:] = same_row & (dst[1:] == dst[:-1])
+        _report(problems, graph, dup, src, "are duplicates of the edge before them")
+        unsorted = np.zeros(dst.size, bool)
+        unsorted[1:] = same_row & (dst[1:] < dst[:-1])
+        _report(problems, graph, unsorted, src, "are out of order within their row")
+    bad_layer = (graph.layer < 0) | (graph.layer >= len(LAYERS))
+    if bad_layer.any():
+        allowed = _codes(LAYERS)
+        _report(problems, graph, bad_layer, src, f"have an unknown layer code (allowed: {allowed})")
+    follow = graph.layer == FOLLOW
+    _report(problems, graph, follow & ~graph.user[src], src, "are follow ties from a non-user")
+    _report(
+        problems,
+        graph,
+        follow & (graph.creator_kind[dst] == NOT_CREATOR),
+        src,
+        "are follow ties to a node that is not a creator",
+    )
+    kind = graph.creator_kind
+    bad_kind = (kind < 0) | (kind >= len(CREATOR_KINDS))
+    if bad_kind.any():
+        problems.append(
+            f"{int(bad_kind.sum())} node(s) have an unknown creator_kind "
+            f"(allowed: {_codes(CREATOR_KINDS)}), "
+            f"e.g. nodes {_ids(graph, np.flatnonzero(bad_kind))}"
+        )
+    lay = (kind > 0) & ~graph.user
+    if lay.any():
+        problems.append(
+            f"{int(lay.sum())} creator(s) are not registered users, "
+            f"e.g. nodes {_ids(graph, np.flatnonzero(lay))}"
+        )
+    for name in ("region", "hometown"):
+        codes = getattr(graph, name)
+        bad = (codes < 0) | (codes >= len(graph.region_names))
+        if bad.any():
+            problems.append(
+                f"{int(bad.sum())} node(s) have an unknown {name} code (there are "
+                f"{len(graph.region_names)} regions), "
+                f"e.g. nodes {_ids(graph, np.flatnonzero(bad))}"
+            )
+    if len(set(graph.region_names)) != len(graph.region_names):
+        problems.append(f"region names are not unique: {list(graph.region_names)}")
+    return problems
+
+
+def _report(
+    problems: list[str], graph: TrustGraph, mask: np.ndarray, src: np.ndarray, what: str
+) -> None:
+    if not mask.any():
+        return
+    at = np.flatnonzero(mask)[:SHOWN]
+    pairs = ", ".join(
+        f"{_label(graph, s)}→{_label(graph, d)}"
+        for s, d in zip(src[at], graph.indices[at], strict=True)
+    )
+    problems.append(f"{int(mask.sum())} edge(s) {what}, e.g. {pairs}")
+
+
+def _label(graph: TrustGraph, i: Any) -> str:
+    return repr(graph.labels[i]) if graph.labels is not None else str(int(i))
+
+
+def _ids(graph: TrustGraph, nodes: np.ndarray) -> str:
+    return ", ".join(_label(graph, i) for i in nodes[:SHOWN])
+
+
+def _check_node_arrays(arrays: dict[str, Any], n_nodes: int, n_regions: int) -> list[str]:
+    problems = []
+    kinds = {
+        "region": "integer",
+        "hometown": "integer",
+        "rural": "bool",
+        "user": "bool",
+        "creator_kind": "integer",
+    }
+    for name, values in arrays.items():
+        if values is None:
+            problems.append(f"node attribute {name!r} is missing")
+            continue
+        values = np.asarray(values)
+        if values.ndim != 1 or len(values) != n_nodes:
+            problems.append(
+                f"node attribute {name!r} has shape {values.shape}; expected ({n_nodes},)"
+            )
+            continue
+        ok = (
+            values.dtype == np.bool_
+            if kinds[name] == "bool"
+            else np.issubdtype(values.dtype, np.integer) and values.dtype != np.bool_
+        )
+        if not ok and values.size:
+            problems.append(
+                f"node attribute {name!r} has dtype {values.dtype}; expected {kinds[name]}"
+            )
+    if n_regions == 0:
+        problems.append("there are no regions (region_names is empty)")
+    return problems
+
+
+def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> list[str]:
+    indptr = np.asarray(indptr)
+    indices = np.asarray(indices)
+    if indptr.ndim != 1 or indptr.size == 0:
+        return [f"indptr must be a 1-d array of length n_nodes + 1, got shape {indptr.shape}"]
+    n_nodes = indptr.size - 1
+    problems = []
+    if not np.issubdtype(indptr.dtype, np.integer):
+        problems.append(f"indptr must be integers, got dtype {indptr.dtype}")
+    elif indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
+        problems.append("indptr is not a valid CSR row pointer (must rise from 0 to n_edges)")
+    for name, arr in (("trust", trust), ("layer", layer)):
+        if np.shape(arr) != indices.shape:
+            problems.append(f"{name} has shape {np.shape(arr)}; expected {indices.shape}")
+    if indices.size:
+        if not np.issubdtype(indices.dtype, np.integer):
+            problems.append(f"node ids must be integers, got dtype {indices.dtype}")
+        else:
+            bad = np.flatnonzero((indices < 0) | (indices >= n_nodes))
+            if bad.size:
+                problems.append(
+                    f"{bad.size} edge(s) point to unknown node ids (valid ids are "
+                    f"0 .. {n_nodes - 1}), e.g. {listed(indices[bad])}"
+                )
+    if not np.issubdtype(np.asarray(trust).dtype, np.number):
+        problems.append(f"trust weights must be numbers, got dtype {np.asarray(trust).dtype}")
+    if not np.issubdtype(np.asarray(layer).dtype, np.integer):
+        problems.append(f"layer codes must be integers, got dtype {np.asarray(layer).dtype}")
+    return problems
+
+
+def _check_labels(labels: np.ndarray, n_nodes: int) -> list[str]:
+    if len(labels) != n_nodes:
+        return [f"there are {len(labels)} labels for {n_nodes} nodes"]
+    seen: set[Any] = set()
+    dup = []
+    try:
+        for label in labels:
+            if label in seen:
+                dup.append(label)
+            seen.add(label)
+    except TypeError as err:
+        return [f"node labels must be hashable ({err})"]
+    if dup:
+        shown = ", ".join(repr(label) for label in dup[:SHOWN])
+        return [f"{len(dup)} node label(s) are duplicates, e.g. {shown}"]
+    return []
+
+
+def _codes(names: tuple[str, ...]) -> str:
+    return ", ".join(f"{i} = {name}" for i, name in enumerate(names))

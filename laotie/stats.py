@@ -1,0 +1,239 @@
+"""Statistics over replications: means with Student-t intervals, paired and Welch differences.
+
+Every number laotie reports from many runs comes with an interval. The functions here take
+the values of a metric over replications (NaN where the metric is undefined in a replication,
+e.g. a conversion without exposures) and return means and confidence intervals:
+
+- :func:`t_interval`: the mean of a sample and its Student-t interval;
+- :func:`paired`: each arm's mean and its difference from a baseline arm, paired by
+  replication (common random numbers) or, for independent arms, with Welch's interval;
+- :func:`summarise`: the per-channel means of :data:`SUMMARY_METRICS` over the replications of
+  a run, with t intervals (the table of ``laotie run -R N``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from .errors import LaotieError
+
+if TYPE_CHECKING:
+    from .results import Result
+
+__all__ = ["SUMMARY_METRICS", "paired", "summarise", "t_interval", "welch"]
+
+SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
+"""The per-channel metrics of :func:`summarise` (and of the command line's table)."""
+
+
+def summarise(results: Sequence[Result], level: float = 0.95) -> pd.DataFrame:
+    """Per-channel means of :data:`SUMMARY_METRICS` over replications, with t intervals.
+
+    Parameters
+    ----------
+    results : sequence of Result
+        The replications of one run (:func:`laotie.runs.replicate`), at least one.
+    level : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel. Columns: ``<metric>`` (the mean over replications) and, with two
+        or more replications, ``<metric>_low`` and ``<metric>_high`` (the ``level`` confidence
+        interval of the mean). A ratio undefined in a replication (NaN: no denominator) is
+        averaged over the replications where it is defined.
+
+    Examples
+    --------
+    >>> from laotie import Scenario
+    >>> from laotie.runs import replicate
+    >>> results = replicate(Scenario.preset("village"), 2, days=5, seed=1)
+    >>> list(summarise(results).columns[:3])
+    ['conversion', 'order_value', 'gmv']
+    """
+    frames = [r.summary[list(SUMMARY_METRICS)] for r in results]
+    stacked = np.stack([f.to_numpy(dtype=float) for f in frames])
+    # A ratio is undefined (NaN) in a replication without its denominator; each cell is
+    # summarised over the replications where it is defined.
+    count = (~np.isnan(stacked)).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    out = pd.DataFrame(mean, index=frames[0].index, columns=list(SUMMARY_METRICS))
+    if len(results) >= 2:
+        deviation = np.where(np.isnan(stacked), 0.0, stacked - mean)
+        var = np.divide(
+            (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
+        )
+        t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
+        half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
+        for i, metric in enumerate(SUMMARY_METRICS):
+            out[f"{metric}_low"] = mean[:, i] - half[:, i]
+            out[f"{metric}_high"] = mean[:, i] + half[:, i]
+    return out
+
+
+def _check_level(level: float) -> None:
+    if not isinstance(level, float | int) or isinstance(level, bool) or not 0 < level < 1:
+        raise LaotieError(f"level = {level!r}: a confidence level between 0 and 1, e.g. 0.95")
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """The mean of ``values`` (NaN ignored) and its Student-t ``level`` confidence interval.
+
+    Parameters
+    ----------
+    values : array_like of float
+        One value per replication; NaN values are left out.
+    level : float, default 0.95
+        Confidence level, between 0 and 1.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)``. With one value the interval is ``(nan, nan)``; with none, the
+        mean is NaN too.
+
+    Raises
+    ------
+    LaotieError
+        If ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> t_interval(np.array([1.0, 2.0, 3.0]))
+    (2.0, -0.484..., 4.484...)
+    """
+    _check_level(level)
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return (mean, np.nan, np.nan)
+    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
+    half /= np.sqrt(len(values))
+    return (mean, mean - float(half), mean + float(half))
+
+
+def paired(
+    values: pd.DataFrame, baseline: Hashable, *, level: float = 0.95, paired: bool = True
+) -> pd.DataFrame:
+    """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per replication, one column per arm (e.g.
+        :meth:`laotie.sweep.SweepResult.values`).
+    baseline : str
+        The label of the column the others are compared with.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    paired : bool, default True
+        Replication ``r`` of every arm shares its random numbers (common random numbers):
+        the difference is the mean of per-replication differences, with a paired t interval.
+        Otherwise the arms are independent and the interval is Welch's (:func:`welch`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm: ``n`` (replications used: with ``paired``, those where both the arm
+        and the baseline are defined, for the mean as well as the difference), ``mean``,
+        ``mean_low``, ``mean_high``,
+        ``difference``, ``difference_low``, ``difference_high`` (arm minus baseline) and
+        ``relative`` (the difference over the baseline's mean).
+
+    Raises
+    ------
+    LaotieError
+        If ``baseline`` is not a column of ``values`` or ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.5, 2.4, 3.6]})
+    >>> paired(table, "a")[["difference", "difference_low", "difference_high"]].round(3)
+       difference  difference_low  difference_high
+    a       0.000             NaN              NaN
+    b       0.500           0.252            0.748
+    """
+    if baseline not in values.columns:
+        raise LaotieError(
+            f"baseline {baseline!r} is not an arm; arms: {', '.join(map(str, values.columns))}"
+        )
+    _check_level(level)
+    base = values[baseline].to_numpy(dtype=float)
+    rows = []
+    for arm in values.columns:
+        x = values[arm].to_numpy(dtype=float)
+        if arm == baseline:
+            used, base_used = x[~np.isnan(x)], x[~np.isnan(x)]
+            difference, d_low, d_high = 0.0, np.nan, np.nan
+        elif paired:
+            # Means, difference and relative change over the same replications: those where
+            # both arms are defined (a ratio is NaN in a run without its denominator).
+            both = ~np.isnan(x) & ~np.isnan(base)
+            used, base_used = x[both], base[both]
+            difference, d_low, d_high = t_interval(used - base_used, level)
+        else:
+            used, base_used = x[~np.isnan(x)], base[~np.isnan(base)]
+            difference, d_low, d_high = welch(used, base_used, level)
+        n = len(used)
+        mean, low, high = t_interval(used, level)
+        base_mean = float(base_used.mean()) if len(base_used) else np.nan
+        rows.append(
+            {
+                "arm": arm,
+                "n": n,
+                "mean": mean,
+                "mean_low": low,
+                "mean_high": high,
+                "difference": difference,
+                "difference_low": d_low,
+                "difference_high": d_high,
+                "relative": difference / base_mean if base_mean else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("arm").rename_axis(None)
+
+
+def welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """The difference of the means of independent samples and its Welch ``level`` interval.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        The two samples, without NaN.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(difference, low, high)`` of ``mean(a) - mean(b)``: NaN when a sample is empty;
+        the interval NaN when a sample has fewer than two values, and a single point when
+        both samples are constant.
+
+    Examples
+    --------
+    >>> welch(np.array([2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0]))
+    (1.0, -1.266..., 3.266...)
+    """
+    if len(a) == 0 or len(b) == 0:
+        return (np.nan, np.nan, np.nan)
+    difference = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return (difference, np.nan, np.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return (difference, difference, difference)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, dof) * se)
+    return (difference, difference - half, difference + half)

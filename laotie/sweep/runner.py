@@ -1,0 +1,173 @@
+"""Running a sweep: every run not yet stored, on any executor, each run's record stored as it
+finishes (:func:`run_sweep`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import plain
+from .._random import run_seeds
+from ..executors import Executor, Lost, executor_for
+from ..graph import TrustGraph, city
+from ..runs import replicate
+from ..scenario import Scenario
+from .result import SweepResult, collect
+from .spec import Sweep
+from .store import claim, done_runs, store_record
+
+__all__ = ["run_sweep"]
+
+_GRAPHS: dict[tuple[str, str, tuple[int, ...]], TrustGraph] = {}
+"""The last city graph this process built, so that runs sharing a graph build it once."""
+
+
+def _graph_for(scenario: Scenario, seed: np.random.SeedSequence) -> TrustGraph:
+    """The city graph of a run with ``seed`` (the one :func:`laotie.runs.replicate` builds)."""
+    graph_seed, _ = run_seeds(seed, 1)
+    key = (repr(scenario.city), repr(graph_seed.entropy), tuple(graph_seed.spawn_key))
+    if key not in _GRAPHS:
+        _GRAPHS.clear()  # one city at a time: a whole city takes over a gigabyte
+        _GRAPHS[key] = city(scenario.city, seed=graph_seed)
+    return _GRAPHS[key]
+
+
+def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
+    """Simulate one run; return its record (never raises: errors are recorded)."""
+    sweep, run, point = task
+    record: dict[str, Any] = {"run": run, "parameters": point}
+    start = time.perf_counter()
+    try:
+        scenario = sweep.base.replace(**point)
+        seed = sweep.run_seed(run)
+        graph = _graph_for(scenario, seed)
+        (result,) = replicate(scenario, 1, days=sweep.days, seed=seed, graph=graph)
+        record.update(
+            status="ok",
+            outcomes=result.outcomes,
+            summary=result.summary.reset_index().to_dict(orient="list"),
+            seconds=time.perf_counter() - start,
+        )
+        record["_daily"] = result.daily
+        record["_tables"] = {
+            "messages": result.messages.reset_index(),
+            "information": result.information,
+            "information_regions": result.information_regions,
+        }
+        record["_arrays"] = {
+            "creator_income": result.creator_income,
+            "producer_income": result.producer_income,
+            "producer_orders": result.producer_orders,
+            "producer_buyers": result.producer_buyers,
+        }
+    except Exception as err:  # a failing run is recorded and the sweep goes on
+        record.update(
+            status="error",
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+        )
+    return record
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> SweepResult:
+    """Run every run of ``sweep`` not yet done under ``out``; return all the runs' results.
+
+    The results do not depend on the executor or the number of workers. Runs already stored
+    under ``out`` are not run again; a run that raises is recorded with its error and the
+    sweep goes on (see :func:`~laotie.sweep.failures`).
+
+    Parameters
+    ----------
+    sweep : Sweep
+        What to run.
+    out : str or path
+        Where each run's files go as it finishes (``out/runs/``); created if missing.
+    workers : int, default 1
+        Local worker processes (1: in this process).
+    scheduler : str, optional
+        Run on a Dask cluster instead, at this scheduler address (``tcp://host:port``;
+        needs ``pip install 'laotie[distributed]'``).
+    client : dask.distributed.Client, optional
+        Run on this Dask client instead.
+    executor : Executor, optional
+        Any :class:`laotie.executors.Executor` (overrides the three above).
+    progress : bool, default False
+        Show a progress bar across runs, with the time left.
+
+    Returns
+    -------
+    SweepResult
+        Every run of the sweep, those run now and those found under ``out``.
+
+    Raises
+    ------
+    LaotieError
+        When ``out`` holds the runs of another sweep, or of this sweep made by other code.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from laotie import Scenario
+    >>> sweep = Sweep(Scenario.preset("village"), {"policy.traffic": ["head", "inclusive"]},
+    ...               replications=2, days=3, seed=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = run_sweep(sweep, folder)
+    >>> result.runs["status"].tolist()
+    ['ok', 'ok', 'ok', 'ok']
+    """
+    out = Path(out)
+    if executor is None:
+        executor = executor_for(workers, scheduler, client)
+    claim(out, sweep)
+    table = sweep.runs()
+    done = done_runs(out)
+    points = sweep.points()  # each point's own keys (cases may set different keys)
+    # A task carries its own point and what every run needs (base scenario, days, seeds), not
+    # the whole design: a large Sobol design would otherwise travel with every task.
+    job = dataclasses.replace(sweep, grid={}, sample={}, samples=0, cases=[])
+    todo = [
+        (job, int(run), {key: plain(value) for key, value in points[int(point)].items()})
+        for run, point in zip(table["run"], table["point"], strict=True)
+        if int(run) not in done
+    ]
+    # Runs that share a graph (same replication under common random numbers) are queued
+    # together, so that in this process (and mostly in each worker) a city graph is built
+    # once per replication rather than once per run.
+    todo.sort(key=lambda task: (sweep.seed_key(task[1]), task[1]))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(table), initial=len(table) - len(todo), desc="runs", unit="run")
+    try:
+        for task, record in executor.map(_run_one, todo):
+            if isinstance(record, Lost):
+                _, run, point = task
+                record = {
+                    "run": run,
+                    "parameters": point,
+                    "status": "error",
+                    "error": f"lost: {record.reason} ({record.attempts} times)",
+                }
+            store_record(out, record)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        _GRAPHS.clear()  # a whole city's graph is over a gigabyte: do not keep it after
+    return collect(sweep, out)

@@ -1,0 +1,233 @@
+"""A sweep's folder: one record and its tables per finished run, written atomically.
+
+Under ``out``: ``sweep.json`` (the sweep and the code that runs it, :func:`claim`) and, in
+``runs/``, per run ``run_NNNNNN.json`` (its record: status, parameters, outcomes, summary),
+``run_NNNNNN_<table>.parquet`` (or ``.csv`` without pyarrow) and ``run_NNNNNN.npz`` (its
+arrays). The record is written last, so a run counts as done only once everything it made is
+there: an interrupted sweep loses only the runs in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._io import atomic_write, json_default, parquet_available, write_npz
+from .._version import __version__
+from ..errors import LaotieError
+
+if TYPE_CHECKING:
+    from .spec import Sweep
+
+__all__ = [
+    "SPEC_FILE",
+    "arrays_path",
+    "claim",
+    "code_fingerprint",
+    "done_runs",
+    "read_table",
+    "record_path",
+    "store_record",
+    "write_table",
+]
+
+SPEC_FILE = "sweep.json"
+
+
+def code_fingerprint() -> str:
+    """laotie's version and a hash of its source files: what decides a run's numbers besides
+    the scenario and the seed.
+
+    Returns
+    -------
+    str
+        ``"<version>+<16 hex digits>"``; the experiment modules shipped inside the package
+        are left out, since they do not change a run's numbers.
+    """
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]  # the laotie package
+    for path in sorted(root.rglob("*.py")):
+        if "experiments" in path.relative_to(root).parts:
+            continue  # the experiment modules do not change a run's numbers
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
+def claim(out: Path, sweep: Sweep) -> None:
+    """Mark ``out`` as this sweep's folder (``sweep.json``).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    sweep : Sweep
+        The sweep about to run there.
+
+    Raises
+    ------
+    LaotieError
+        If ``out`` holds the runs of another sweep, or of this sweep made by other code
+        (:func:`code_fingerprint`): resuming would mix their numbers.
+    """
+    spec = sweep.to_dict()
+    code = code_fingerprint()
+    path = out / SPEC_FILE
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+        if json.dumps(stored.get("sweep"), sort_keys=True) != json.dumps(
+            json.loads(json.dumps(spec, default=json_default)), sort_keys=True
+        ):
+            raise LaotieError(
+                f"{out} holds the runs of a different sweep (its {SPEC_FILE} differs from this "
+                f"spec); resuming would mix their results: use another folder, or delete {out}"
+            )
+        if stored.get("code") != code:
+            raise LaotieError(
+                f"{out} holds runs made by other code (laotie {stored.get('code')}, now "
+                f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
+            )
+        return
+    if (out / "runs").exists() and any((out / "runs").iterdir()):
+        raise LaotieError(f"{out}/runs holds runs of an unknown sweep ({SPEC_FILE} is missing)")
+    text = json.dumps({"sweep": spec, "code": code}, default=json_default, sort_keys=True, indent=1)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def record_path(out: Path, run: int) -> Path:
+    """The record of run ``run`` under the sweep folder ``out``.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/runs/run_NNNNNN.json``.
+    """
+    return out / "runs" / f"run_{run:06d}.json"
+
+
+def arrays_path(out: Path, run: int) -> Path:
+    """The arrays (creators' and producers' incomes) of run ``run`` under ``out``.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/runs/run_NNNNNN.npz``.
+    """
+    return out / "runs" / f"run_{run:06d}.npz"
+
+
+def _table_path(out: Path, run: int, name: str) -> Path:
+    suffix = ".parquet" if parquet_available() else ".csv"
+    return out / "runs" / f"run_{run:06d}_{name}{suffix}"
+
+
+def write_table(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` atomically as Parquet or CSV, as the suffix of ``path`` says.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (``.parquet`` or ``.csv``).
+    frame : pandas.DataFrame
+        The table; its index is not written.
+    """
+    if path.suffix == ".parquet":
+        atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    else:
+        atomic_write(path, lambda p: frame.to_csv(p, index=False))
+
+
+def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
+    """Table ``name`` of run ``run`` (Parquet or CSV, whichever was written).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    run : int
+        The run's index.
+    name : str
+        The table (``daily``, ``messages``, ``information``, ``information_regions``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        None when the run has no such table.
+    """
+    for suffix in (".parquet", ".csv"):
+        path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
+        if path.exists():
+            return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    return None
+
+
+def store_record(out: Path, record: dict[str, Any]) -> None:
+    """Write a finished run's tables and arrays, then its record.
+
+    The record is written last: a run counts as done only once everything it made is there.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    record : dict
+        What the run made: ``_daily``, ``_tables`` and ``_arrays`` are written to their own
+        files (and taken out of ``record``), the rest as the JSON record.
+    """
+    run = record["run"]
+    daily = record.pop("_daily", None)
+    if daily is not None:
+        write_table(_table_path(out, run, "daily"), daily)
+    for name, table in record.pop("_tables", {}).items():
+        if len(table):  # government messages only
+            write_table(_table_path(out, run, name), table)
+    arrays = record.pop("_arrays", None)
+    if arrays is not None:
+        atomic_write(arrays_path(out, run), lambda p: write_npz(p, arrays))
+    text = json.dumps(record, default=json_default, allow_nan=True, indent=1)
+    atomic_write(record_path(out, run), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def done_runs(out: Path) -> set[int]:
+    """The runs under ``out`` whose record says they finished without error.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+
+    Returns
+    -------
+    set of int
+        Their indices (unreadable records are left out: those runs are run again).
+    """
+    done = set()
+    for path in (out / "runs").glob("run_*.json"):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if record.get("status") == "ok":
+            done.add(int(record["run"]))
+    return done
