@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TESTS = ("tests/engine", "tests/test_oracle.py")
+MEMORY_LIMIT = 8 * 2**30
+"""Address space of the test process: a mutation that makes purchases explode then fails its
+tests with MemoryError instead of bringing the machine down."""
 
 
 @dataclass(frozen=True)
@@ -227,11 +231,16 @@ def run(mutation: Mutation | None, tests: list[str]) -> tuple[list[str], float]:
             env=env,
             capture_output=True,
             text=True,
+            preexec_fn=_limit_memory,
         )
     failed = sorted(set(re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE)))
     if done.returncode not in (0, 1) or (done.returncode == 1 and not failed):
         failed = [f"(pytest exited with {done.returncode}: {done.stdout[-300:]!r})"]
     return failed, time.perf_counter() - start
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def main() -> None:
