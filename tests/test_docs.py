@@ -6,6 +6,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,6 +60,7 @@ def test_readme_main_job_uses_a_shipped_preset() -> None:
     assert main_job.endswith("laotie run mudanjiang")
 
 
+@pytest.mark.integration  # the README's example, end to end
 def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     example = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)[0]
@@ -65,6 +68,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     exec(compile(example, "README.md", "exec"), {})
 
 
+@pytest.mark.integration  # the docs' example, end to end
 def test_many_runs_lockstep_example_runs_and_equals_a_run_alone(tmp_path, monkeypatch) -> None:
     text = (ROOT / "docs" / "many_runs.md").read_text(encoding="utf-8")
     (example,) = [

@@ -38,8 +38,7 @@ from oracle import (
 )
 from scipy.stats import norm
 
-from laotie import graph
-from laotie.runs import replicate
+from laotie import Engine, Result, graph, metrics
 from laotie.scenario import Scenario
 
 FAMILY_WISE_ERROR = 0.001
@@ -168,7 +167,8 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "storefronts.trust": 0.5,
         "storefronts.n_storefronts": 4,
         "storefronts.products_per_storefront": 3,
-        "storefronts.impressions_per_active": 1.0,
+        "storefronts.impressions_per_active": 0.5,
+        "storefronts.comparisons": 1,
         "products.n_categories": 3,
         "policy.reach": 1.0,
         "policy.discovery_per_active": 0.5,
@@ -460,12 +460,22 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
     halves = (seeds[: n_seeds // 2], seeds[n_seeds // 2 :])
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [pool.submit(oracle_block, name, half, days) for half in halves]
-        # The engine's replications in lockstep (each gives the numbers of a run of it alone,
-        # tests/engine/test_lockstep.py), with the seeds spawned from one run's seed.
-        frames = [result.daily for result in replicate(s, n_seeds, days=days, seed=0, graph=g)]
+        # The engine's seeds as replications of lockstep engines (each gives the numbers of
+        # a run of it alone, tests/engine/test_lockstep.py), spawned from one seed.
+        engine_counts, frames = [], []
+        market_seeds = np.random.SeedSequence(0).spawn(n_seeds)
+        for first in range(0, n_seeds, 50):
+            engine = Engine(g, s, seed=market_seeds[first : first + 50])
+            engine.run(days)
+            engine_counts += [engine.replication(r).history for r in range(engine.replications)]
+            if first == 0:
+                frames = [Result.from_engine(engine.replication(r)).daily for r in range(3)]
         engine_seconds = time.perf_counter() - start
         oracle = np.concatenate([future.result() for future in futures])
-    engine = np.stack([to_array(f, days) for f in frames])
+    # The engine's counts, in the oracle's rows and metrics.
+    rows = [metrics.ROWS.index(row) for row in ROWS]
+    columns = [metrics.COUNTS.index(count) for count in COUNTS]
+    engine = np.array(engine_counts)[:, :, rows][..., columns]
     return Runs(engine, oracle, frames[:3], engine_seconds, time.perf_counter() - start)
 
 

@@ -122,6 +122,7 @@ def test_every_kind_of_output_is_read_from_the_runs(serial) -> None:
     np.testing.assert_allclose(ratio, trust / traffic)
 
 
+@pytest.mark.integration  # worker processes
 def test_same_spec_same_indices_with_one_worker_or_two(serial, tmp_path: Path) -> None:
     again = run_sensitivity(village_spec(), tmp_path / "again")
     pd.testing.assert_frame_equal(again.indices, serial.indices)

@@ -29,6 +29,7 @@ def assert_same(a: SweepResult, b: SweepResult) -> None:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
 
 
+@pytest.mark.integration  # worker processes
 def test_one_worker_or_two_give_the_same_tables(tmp_path: Path) -> None:
     one = run_sweep(sweep(), tmp_path / "one", workers=1)
     two = run_sweep(sweep(), tmp_path / "two", workers=2)

@@ -192,17 +192,23 @@ def test_bass_limit(complete_graph: TrustGraph, p: float, q: float) -> None:
     scenario = bass_scenario(p, q)
     k = bass_parameters(p, q)
     adopters = np.zeros((BASS_RUNS, BASS_DAYS))
+    # The runs as replications of one lockstep engine: each gives the numbers of a run with
+    # its seed alone (tests/engine/test_lockstep.py).
+    engine = Engine(complete_graph, scenario, seed=list(range(BASS_RUNS)))
+    assert all_active(engine)
+    for day in range(BASS_DAYS):
+        counts = engine.step()
+        adopters[:, day] = engine.ledger.ever_ordered.reshape(BASS_RUNS, -1).sum(axis=1)
+        assert (counts[:, FOLLOW, 0] == 0).all() and (counts[:, DISCOVERY, 0] == 0).all()
+        assert (counts[:, STOREFRONT, 0] == IMPRESSIONS).all()
+        # Every order satisfied and recommends; nothing expires.
+        recommenders = engine.recommendations.exposures.user // N_BASS
+        np.testing.assert_array_equal(
+            np.bincount(recommenders, minlength=BASS_RUNS), adopters[:, day]
+        )
     for run in range(BASS_RUNS):
-        engine = Engine(complete_graph, scenario, seed=run)
-        assert all_active(engine)
-        for day in range(BASS_DAYS):
-            counts = engine.step()
-            adopters[run, day] = engine.ledger.ever_ordered.sum()
-            assert counts[FOLLOW, 0] == counts[DISCOVERY, 0] == 0
-            assert counts[STOREFRONT, 0] == IMPRESSIONS
-            # Every order satisfied and recommends; nothing expires.
-            assert len(engine.recommendations) == adopters[run, day]
-        assert adopters[run, -1] == sum(h[ALL, ORDERS] for h in engine.history)
+        history = engine.replication(run).history
+        assert adopters[run, -1] == sum(h[ALL, ORDERS] for h in history)
 
     mean, var, mu4 = exact_bass_moments(N_BASS, IMPRESSIONS, k["s"], q / (N_BASS - 1), BASS_DAYS)
     se = np.sqrt(var / BASS_RUNS)
@@ -223,10 +229,8 @@ def test_bass_limit(complete_graph: TrustGraph, p: float, q: float) -> None:
 def test_bass_first_day_is_pure_innovation(complete_graph: TrustGraph) -> None:
     """Day 0 has no recommendations: its buyers have mean N p exactly (other seeds)."""
     p, q = 0.03, 0.1
-    first = [
-        Engine(complete_graph, bass_scenario(p, q), seed=1000 + run).step()[ALL, ORDERS]
-        for run in range(BASS_RUNS)
-    ]
+    seeds = [1000 + run for run in range(BASS_RUNS)]
+    first = Engine(complete_graph, bass_scenario(p, q), seed=seeds).step()[:, ALL, ORDERS]
     mean, var, _ = exact_bass_moments(N_BASS, IMPRESSIONS, bass_parameters(p, q)["s"], 0, 1)
     assert mean[0] == pytest.approx(N_BASS * p, rel=1e-9)
     assert abs(np.mean(first) - mean[0]) <= 4 * math.sqrt(var[0] / BASS_RUNS)
@@ -344,20 +348,30 @@ def independent_cascade(
     return sizes
 
 
-def engine_cascade(g: TrustGraph, scenario: Scenario, seeds: np.ndarray, seed: int) -> list[int]:
-    engine = Engine(g, scenario, seed=seed)
+def engine_cascades(
+    g: TrustGraph, scenario: Scenario, seeds: np.ndarray, runs: int
+) -> list[list[int]]:
+    """Each run's generation sizes: the runs as replications of one lockstep engine (each
+    gives the numbers of a run with its seed alone), stepped until every cascade has ended
+    (a day without orders: nothing recommends after it)."""
+    engine = Engine(g, scenario, seed=list(range(runs)))
     assert all_active(engine)
-    n = len(seeds)
     engine.recommend(seeds, listing=0, quality=1.0)
-    sizes = []
+    days = []
     while True:
         counts = engine.step()
-        assert counts[ALL, ORDERS] == counts[WOM, ORDERS]
-        if counts[ALL, ORDERS] == 0:
+        assert (counts[:, ALL, ORDERS] == counts[:, WOM, ORDERS]).all()
+        if not counts[:, ALL, ORDERS].any():
             break
-        sizes.append(int(counts[ALL, ORDERS]))
-    assert engine.ledger.ever_ordered.sum() == n + sum(sizes)
-    assert not engine.ledger.ever_ordered[~g.user].any()
+        days.append(counts[:, ALL, ORDERS].astype(int))
+    sizes = []
+    bought = engine.ledger.ever_ordered.reshape(runs, -1)
+    for run in range(runs):
+        mine = [int(day[run]) for day in days]
+        mine = mine[: mine.index(0)] if 0 in mine else mine
+        assert bought[run].sum() == len(seeds) + sum(mine)
+        assert not bought[run][~g.user].any()
+        sizes.append(mine)
     return sizes
 
 
@@ -367,7 +381,7 @@ def test_cascade_limit(cascade_graph: TrustGraph) -> None:
     scenario = cascade_scenario()
     edges = edge_probabilities(g)
 
-    ours = [engine_cascade(g, scenario, seeds, seed) for seed in range(CASCADE_RUNS)]
+    ours = engine_cascades(g, scenario, seeds, CASCADE_RUNS)
     rnd = random.Random(2024)
     theirs = [independent_cascade(edges, seeds.tolist(), rnd) for _ in range(IC_RUNS)]
 

@@ -200,6 +200,7 @@ def test_replicate_times_the_set_up_and_the_days_apart(
     assert results[0].info["graph_seconds"] == 1.0
 
 
+@pytest.mark.integration  # worker processes
 def test_replicate_gives_the_same_results_whatever_the_workers() -> None:
     # Three engines of two replications (the last of one) in two worker processes.
     scenario = Scenario.preset("village")
