@@ -9,6 +9,7 @@ orders), and the distinct exposed users and buyers of every row of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -25,6 +26,21 @@ ROW_BITS = np.array(
     np.uint8,
 )
 """The channel bits of each row of :data:`~laotie.metrics.ROWS`."""
+
+EXPOSURES, ORDERS, GMV, ITEMS, REPEAT_ORDERS = (
+    COUNTS.index(name) for name in ("exposures", "orders", "gmv", "items", "repeat_orders")
+)
+
+
+class Orders(NamedTuple):
+    """What the day counter reads of each accepted order: its channel, buyer, value, items
+    and whether it was a repeat order (1.0 or 0.0)."""
+
+    channel: np.ndarray
+    user: np.ndarray
+    value: np.ndarray
+    items: np.ndarray
+    repeat: np.ndarray
 
 
 class DayCounter:
@@ -67,9 +83,13 @@ class DayCounter:
         day_counts(
             self._nodes,
             tuple(np.asarray(users, np.int32) for users in exposure_users),
-            order_channel,
-            order_user,
-            np.array([order_value, order_items, order_repeat], np.float64),
+            Orders(
+                order_channel,
+                order_user,
+                np.asarray(order_value, np.float64),
+                np.asarray(order_items, np.float64),
+                np.asarray(order_repeat, np.float64),
+            ),
             ROW_BITS,
             self._flags,
             out,
@@ -86,17 +106,17 @@ class DayCounter:
 
 @numba.njit(cache=True, nogil=True)
 def day_counts(  # type: ignore[no-untyped-def]
-    nodes, exposure_users, order_channel, order_user, values, row_bits, flags, out, distinct
+    nodes, exposure_users, orders, row_bits, flags, out, distinct
 ):
     """The per-channel counts and every row's distinct users of :meth:`DayCounter.count`:
-    into ``out`` (replications x rows x counts, zeros on entry) columns 0 (exposures), 2
-    (orders) and 4, 5, 6 (the order sums ``values[0..2]``, added in order) of the channel
-    rows; into ``distinct`` (replications x rows x 2) every row's distinct exposed users and
-    buyers. ``flags`` is the counter's scratch of one byte per node, zero on entry and on
-    return."""
+    into ``out`` (replications x rows x counts, zeros on entry) the exposures, orders, GMV,
+    items and repeat orders of the channel rows (sums added in the orders' order); into
+    ``distinct`` (replications x rows x 2) every row's distinct exposed users and buyers.
+    ``orders``: :class:`Orders`; ``flags`` is the counter's scratch of one byte per node,
+    zero on entry and on return."""
     k = len(exposure_users)
     inverse = 1.0 / nodes
-    touched = np.empty(len(order_user) + sum([len(e) for e in exposure_users]), np.int64)
+    touched = np.empty(len(orders.user) + sum([len(e) for e in exposure_users]), np.int64)
     n_touched = 0
     for c in range(k):
         users = exposure_users[c]
@@ -108,7 +128,7 @@ def day_counts(  # type: ignore[no-untyped-def]
             r = quotient(node, nodes, inverse)
             if r != current:
                 if run:
-                    out[current, c, 0] += run
+                    out[current, c, EXPOSURES] += run
                 current, run = r, 0
             run += 1
             # A node's first flag of the day puts it on the list (without a branch).
@@ -117,14 +137,15 @@ def day_counts(  # type: ignore[no-untyped-def]
             n_touched += held == 0
             flags[node] = held | bit
         if run:
-            out[current, c, 0] += run
-    for i in range(len(order_user)):
-        node = order_user[i]
-        c = order_channel[i]
+            out[current, c, EXPOSURES] += run
+    for i in range(len(orders.user)):
+        node = orders.user[i]
+        c = orders.channel[i]
         r = quotient(node, nodes, inverse)
-        out[r, c, 2] += 1
-        for column in range(3):
-            out[r, c, 4 + column] += values[column, i]
+        out[r, c, ORDERS] += 1
+        out[r, c, GMV] += orders.value[i]
+        out[r, c, ITEMS] += orders.items[i]
+        out[r, c, REPEAT_ORDERS] += orders.repeat[i]
         if flags[node] == 0:
             touched[n_touched] = node
             n_touched += 1

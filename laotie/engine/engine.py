@@ -188,8 +188,15 @@ class Engine:
 
     # ------------------------------------------------------------------ the day
     def step(self) -> np.ndarray:
-        """Advance one day; return the day's counts (rows: metrics.ROWS, columns:
-        metrics.COUNTS), with a first axis of replications when there are several."""
+        """Advance one day: the rules of docs/model.md 1.3 in order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The day's counts, rows :data:`laotie.metrics.ROWS` and columns
+            :data:`laotie.metrics.COUNTS`; with lockstep replications, a first axis of
+            replications.
+        """
         s = self.scenario
         m = self.market
         streams = self._streams
@@ -274,7 +281,15 @@ class Engine:
                 self.ledger.creator_exposures += np.bincount(batch.source, minlength=m.n_creators)
 
     def run(self, days: int, progress: bool = False) -> None:
-        """Advance ``days`` days (with a progress bar when ``progress``)."""
+        """Advance ``days`` days.
+
+        Parameters
+        ----------
+        days : int
+            Days to simulate.
+        progress : bool, default False
+            Show a progress bar over the days.
+        """
         steps = range(days)
         if progress:
             from tqdm.auto import tqdm

@@ -73,7 +73,23 @@ class Market:
 
     Sellers are numbered with the selling creators first (``0 .. n_creators - 1``, in node
     order) and the storefronts after them. A listing is a (seller, product) pair with the
-    seller's promise of the product's quality.
+    seller's promise of the product's quality. With several generators the replications'
+    markets are drawn one by one and stacked (:class:`Layout`).
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        The city (not modified: the market copies the trust it changes).
+    scenario : Scenario
+        The parameters of the set-up.
+    rng : Generator or sequence of Generator
+        The set-up's stream, one per lockstep replication.
+
+    Raises
+    ------
+    ScenarioError
+        If no generator is given, if the table of storefront memories would be too large, or
+        if lockstep replications drew markets of different sizes.
     """
 
     def __init__(

@@ -36,11 +36,25 @@ million stacked residents the gain grows no further and only the memory does
 
 
 def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
-    """An estimate of the engine state one replication adds (bytes): per resident about
-    68 bytes of flags, budgets, follow bits and scratch plus one byte per government
-    message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust, memory,
-    row pointers), 29 per user (the seat table and the list of active users) and one per
-    user and storefront (storefront memories)."""
+    """An estimate of the engine state one replication adds.
+
+    Per resident about 68 bytes of flags, budgets, follow bits and scratch plus one byte per
+    government message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust,
+    memory, row pointers), 29 per user (the seat table and the list of active users) and one
+    per user and storefront (storefront memories).
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        The city.
+    scenario : Scenario
+        The scenario (its storefronts and government messages count).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     n = graph.n_nodes
     follows = int(np.count_nonzero(graph.layer == FOLLOW))
     social = graph.n_edges - follows
@@ -54,10 +68,27 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
 
 
 def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -> int:
-    """An estimate of an engine's peak memory beyond the graph (bytes): the state of each
-    replication (:func:`replication_bytes`) and, shared, the listeners of every resident (the
-    transpose of the local and city ties) with the scratch of building them, about 20 bytes
-    per social tie."""
+    """An estimate of an engine's peak memory beyond the graph.
+
+    The state of each replication (:func:`replication_bytes`) and, shared, the listeners of
+    every resident (the transpose of the local and city ties) with the scratch of building
+    them, about 20 bytes per social tie. ``Engine`` refuses to start when this is more than
+    the memory available.
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        The city.
+    scenario : Scenario
+        The scenario.
+    replications : int, default 1
+        Replications in lockstep in the engine.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     social = graph.n_edges - int(np.count_nonzero(graph.layer == FOLLOW))
     return replications * replication_bytes(graph, scenario) + 20 * social
 
@@ -65,10 +96,27 @@ def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -
 def lockstep_size(
     graph: TrustGraph, scenario: Scenario, replications: int, max_bytes: int = LOCKSTEP_BYTES
 ) -> int:
-    """How many of ``replications`` to run in one engine: as many as fit ``max_bytes`` of
-    replication state (:func:`replication_bytes`) and :data:`LOCKSTEP_NODES` stacked
-    residents, at most :data:`LOCKSTEP_MAX`, at least one, and then balanced so that the
-    engines get equal shares.
+    """How many of ``replications`` to run in one engine.
+
+    As many as fit ``max_bytes`` of replication state (:func:`replication_bytes`) and
+    :data:`LOCKSTEP_NODES` stacked residents, at most :data:`LOCKSTEP_MAX`, at least one, and
+    then balanced so that the engines get equal shares.
+
+    Parameters
+    ----------
+    graph : TrustGraph
+        The city.
+    scenario : Scenario
+        The scenario.
+    replications : int
+        Replications to run in all.
+    max_bytes : int, default LOCKSTEP_BYTES
+        Replication state one engine may hold.
+
+    Returns
+    -------
+    int
+        Replications per engine (1 for ``replications < 1``).
 
     Examples
     --------
