@@ -128,15 +128,8 @@ class Exposures:
         if self.utility is None:
             raise ValueError("Exposures.kernel_fields: the exposures have no utility array")
         return ExposureFields(
-            self.user,
-            self.listing,
-            self.trust,
-            self.memory,
-            self.quality,
-            self.ref_kind,
-            self.ref,
-            self.source,
-            self.utility,
+            **{name: getattr(self, name) for name in ExposureFields._fields if name != "utility"},
+            utility=self.utility,
         )
 
     def take(self, index: np.ndarray | slice) -> Exposures:

@@ -39,11 +39,11 @@ class Seats(NamedTuple):
     def empty(cls, n: int) -> Seats:
         """A table of ``n`` seats, unwritten."""
         return cls(
-            np.empty(n, np.float32),
-            np.empty(n, bool),
-            np.empty(n, np.float64),
-            np.empty(n, np.int32),
-            np.empty(n, np.uint64),
+            storefront_trust=np.empty(n, np.float32),
+            remembers_storefronts=np.empty(n, bool),
+            price_factor=np.empty(n, np.float64),
+            user_index=np.empty(n, np.int32),
+            follow_bits=np.empty(n, np.uint64),
         )
 
 

@@ -193,7 +193,13 @@ class Follows:
     def index(self) -> FollowIndex:
         """What :func:`find_tie` searches, with the buffer sorted by key now."""
         order = np.argsort(self.buffer_keys, kind="stable")
-        return FollowIndex(self.indptr, self.user, self.n, self.buffer_keys[order], order)
+        return FollowIndex(
+            indptr=self.indptr,
+            user=self.user,
+            n=self.n,
+            buffer_keys=self.buffer_keys[order],
+            buffer_order=order,
+        )
 
     def find(self, user: np.ndarray, creator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where the ties ``user → creator`` are: (kind, index), kind 0 none, 1 main, 2 buffer,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -11,7 +13,17 @@ from ..market import Market
 from ..state import Seats, Today
 from ..streams import Stream
 
-__all__ = ["activity"]
+__all__ = ["SeatSource", "activity"]
+
+
+class SeatSource(NamedTuple):
+    """Where an active user's seat is read from: storefront trust, price factor and follow
+    bits by node; whether the user remembers storefronts by user index."""
+
+    storefront_trust: np.ndarray
+    price_factor: np.ndarray
+    follow_bits: np.ndarray
+    remembers_storefronts: np.ndarray
 
 
 def activity(today: Today, market: Market, stream: Stream) -> None:
@@ -29,12 +41,11 @@ def activity(today: Today, market: Market, stream: Stream) -> None:
         market.users,
         today.active,
         today.scratch,
-        Seats(
-            market.storefront_trust,
-            market.has_storefront_memory,
-            market.price_factor,
-            np.zeros(0, np.int32),
-            market.follows.bits,
+        SeatSource(
+            storefront_trust=market.storefront_trust,
+            price_factor=market.price_factor,
+            follow_bits=market.follows.bits,
+            remembers_storefronts=market.has_storefront_memory,
         ),
         today.seats,
     )
@@ -47,8 +58,7 @@ def _activity(draws, p_active, users, active, out, viewer, seats):  # type: igno
     """The users whose draw is below their activity probability, in order, into ``out``,
     and every user's flag in ``active`` (yesterday's flags are overwritten); returns how
     many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats,
-    gathered from ``viewer`` (the same fields by node, or for storefront memory by user
-    index), all read in increasing node order."""
+    gathered from ``viewer`` (:class:`SeatSource`), all read in increasing node order."""
     n = 0
     for i in range(len(draws)):
         # Written whether or not the user is active, and counted only if so (no branch).

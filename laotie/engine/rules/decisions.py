@@ -49,11 +49,11 @@ class Weights(NamedTuple):
         """The weights of ``scenario.decision``."""
         d = scenario.decision
         return cls(
-            np.float32(d.intercept),
-            np.float32(d.trust_weight),
-            np.float32(d.quality_weight),
-            np.float32(0.5),
-            float(d.repeat_weight),
+            intercept=np.float32(d.intercept),
+            trust_weight=np.float32(d.trust_weight),
+            quality_weight=np.float32(d.quality_weight),
+            half=np.float32(0.5),
+            repeat_weight=float(d.repeat_weight),
         )
 
 
@@ -209,4 +209,4 @@ def decide(
     # Accepted orders in each replication's random order of the day.
     keep = np.flatnonzero(accept)
     keep = keep[np.lexsort((rank[keep], replication[keep]))]
-    return Orders(c.take(keep), items[keep], value[keep]), blocked_counts
+    return Orders(exposures=c.take(keep), items=items[keep], value=value[keep]), blocked_counts

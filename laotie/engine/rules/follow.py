@@ -80,14 +80,23 @@ def follow_exposures(
     listing_of[posting] = posts.featured
     out = Exposures.blank(len(main) + len(extra), FOLLOW)
     showing = Showing(
-        rho, listing_of, m.listing_promise, m.listing_price, m.price_factor, Weights.of(scenario)
+        reach=rho,
+        listing_of=listing_of,
+        listing_promise=m.listing_promise,
+        listing_price=m.listing_price,
+        price_factor=m.price_factor,
+        weights=Weights.of(scenario),
     )
     n = 0
     for awake, ties, ref_kind in (
-        (Awake(main, seller_main, u_main), TieFields(f.user, f.trust, f.memory), REF_FOLLOW),
         (
-            Awake(extra, seller_extra, u_extra),
-            TieFields(f.buffer_user, f.buffer_trust, f.buffer_memory),
+            Awake(rows=main, sellers=seller_main, draws=u_main),
+            TieFields(user=f.user, trust=f.trust, memory=f.memory),
+            REF_FOLLOW,
+        ),
+        (
+            Awake(rows=extra, sellers=seller_extra, draws=u_extra),
+            TieFields(user=f.buffer_user, trust=f.buffer_trust, memory=f.buffer_memory),
             REF_BUFFER,
         ),
     ):

@@ -41,7 +41,7 @@ def posts(market: Market, stream: Stream, creators: Creators) -> Posts:
     size = market.catalogue_ptr[posting + 1] - start
     counts = np.bincount(posting // max(C, 1), minlength=R)
     featured = start + (stream.take(counts) * size).astype(np.int64)
-    return Posts(posting, featured)
+    return Posts(posting=posting, featured=featured)
 
 
 def reach(

@@ -67,19 +67,19 @@ def storefront_exposures(
     out = Exposures.blank(n, STOREFRONT)
     out.ref_kind.fill(REF_STOREFRONT)
     shelves = Shelves(
-        m.n_creators,
-        m.layout.storefronts,
-        m.ad_cdf,
-        m.ad_low,
-        m.ad_high,
-        m.catalogue_ptr,
-        m.listing_category_key,
-        m.category_ptr,
-        m.store_listings_by_category,
-        m.storefront_memory,
-        m.listing_seller,
-        m.listing_promise,
-        m.listing_price,
+        n_creators=m.n_creators,
+        storefronts=m.layout.storefronts,
+        ad_cdf=m.ad_cdf,
+        ad_low=m.ad_low,
+        ad_high=m.ad_high,
+        catalogue_ptr=m.catalogue_ptr,
+        category_key=m.listing_category_key,
+        category_ptr=m.category_ptr,
+        by_category=m.store_listings_by_category,
+        storefront_memory=m.storefront_memory,
+        listing_seller=m.listing_seller,
+        listing_promise=m.listing_promise,
+        listing_price=m.listing_price,
     )
     _storefront(
         counts,

@@ -92,8 +92,14 @@ def word_of_mouth_exposures(
     first = np.cumsum(counts) - counts
     out = Exposures.blank(int(counts.sum()), WOM)
     heard = _heard(
-        Said(recs.user, recs.listing, recs.quality),
-        Heard(lis.indptr, lis.listener, lis.trust, lis.memory, lis.n_ties),
+        Said(user=recs.user, listing=recs.listing, quality=recs.quality),
+        Heard(
+            indptr=lis.indptr,
+            listener=lis.listener,
+            trust=lis.trust,
+            memory=lis.memory,
+            n_ties=lis.n_ties,
+        ),
         nodes,
         today.active,
         u,
