@@ -10,6 +10,7 @@ the seed and never on the number of workers or the order of execution.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,14 @@ from .errors import ScenarioError
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
-__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "run_seeds", "spawn_generators"]
+__all__ = [
+    "SeedLike",
+    "as_generator",
+    "as_seed_sequence",
+    "as_seed_sequences",
+    "run_seeds",
+    "spawn_generators",
+]
 
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -60,6 +68,55 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
         f"seed = {seed!r} (type {type(seed).__name__}): a seed must be a non-negative int, "
         "a numpy SeedSequence, a numpy Generator or None"
     )
+
+
+def as_seed_sequences(seeds: object, where: str = "seed") -> list[np.random.SeedSequence]:
+    """Normalise one seed or a sequence of seeds (one per lockstep replication) to a list
+    of :class:`numpy.random.SeedSequence`.
+
+    Parameters
+    ----------
+    seeds : seed, list or tuple of seeds, or 1-d integer array
+        One seed as :func:`as_seed_sequence` takes it, or several.
+    where : str
+        Names the caller in error messages.
+
+    Raises
+    ------
+    ScenarioError
+        For no seed at all, a string, an array that is not 1-d or not of integers, or any
+        seed :func:`as_seed_sequence` refuses (the message names its position).
+
+    Examples
+    --------
+    >>> [s.entropy for s in as_seed_sequences([3, 4])]
+    [3, 4]
+    >>> len(as_seed_sequences(7))
+    1
+    """
+    if isinstance(seeds, str | bytes):
+        raise ScenarioError(
+            f"{where} = {seeds!r}: a seed must be a non-negative int, a numpy SeedSequence, "
+            "a numpy Generator or None, or a list of them (one per lockstep replication)"
+        )
+    if isinstance(seeds, np.ndarray):
+        if seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
+            raise ScenarioError(
+                f"{where}: an array of seeds must be 1-d and of integers, got shape "
+                f"{seeds.shape} and dtype {seeds.dtype}"
+            )
+        seeds = seeds.tolist()
+    listed: list[Any] = list(seeds) if isinstance(seeds, list | tuple) else [seeds]
+    if not listed:
+        raise ScenarioError(f"{where} = []; give one seed per lockstep replication")
+    out = []
+    for i, one in enumerate(listed):
+        try:
+            out.append(as_seed_sequence(one))
+        except ScenarioError as error:
+            at = f"{where}[{i}]" if len(listed) > 1 or seeds is not one else where
+            raise ScenarioError(f"{at}: {error}") from None
+    return out
 
 
 def as_generator(seed: SeedLike) -> np.random.Generator:

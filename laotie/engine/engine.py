@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._memory import check_fits, touch
-from .._random import SeedLike, as_seed_sequence
+from .._random import SeedLike, as_seed_sequences
 from ..errors import LaotieError, ScenarioError
 from ..graph._core import TrustGraph
 from ..metrics import CHANNELS, DISCOVERY, FOLLOW, ORDER_VALUE_EDGES, WOM, order_value_histogram
@@ -124,21 +124,8 @@ class Engine:
     ) -> None:
         self.graph = graph
         self.scenario = scenario
-        seeds: list[SeedLike]
-        if isinstance(seed, np.ndarray):
-            if seed.ndim != 1:
-                raise ScenarioError(
-                    f"Engine: seed is an array of shape {seed.shape}; give one seed or a 1-d "
-                    "array of seeds (one per lockstep replication)"
-                )
-            seeds = [int(one) for one in seed]
-        elif isinstance(seed, Sequence):
-            seeds = list(seed)
-        else:
-            seeds = [seed]
-        if not seeds:
-            raise ScenarioError("Engine: seed = []; give one seed per lockstep replication")
-        R = len(seeds)
+        sequences = as_seed_sequences(seed, "Engine: seed")
+        R = len(sequences)
         if R * graph.n_nodes >= 2**31:
             raise ScenarioError(
                 f"Engine: {R} lockstep replications of {graph.n_nodes:,} residents exceed the "
@@ -151,9 +138,16 @@ class Engine:
             ScenarioError,
         )
         self.replications = R
-        self.threads = default_threads(R * graph.n_nodes) if threads is None else threads
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1
+        ):
+            raise ScenarioError(
+                f"Engine: threads = {threads!r}; expected an integer ≥ 1 (2 or more: a second "
+                "thread) or None"
+            )
+        self.threads = default_threads(R * graph.n_nodes) if threads is None else int(threads)
         self._side = SideThread()
-        self.seed_sequences = [as_seed_sequence(one) for one in seeds]
+        self.seed_sequences = sequences
         spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
         self.market = Market(
             graph, scenario, [np.random.default_rng(market) for market, _ in spawned]
@@ -338,18 +332,43 @@ class Engine:
         """
         m = self.market
         n = m.layout.nodes
-        users = np.asarray(users, dtype=np.int64)
-        listing = np.broadcast_to(np.asarray(listing, dtype=np.int64), users.shape)
-        if users.size and (users.min() < 0 or users.max() >= n or not m.is_user[users].all()):
-            raise ScenarioError("Engine.recommend: users must be node ids of registered users")
+        users = _integers("users", users, np.atleast_1d(np.asarray(users)))
+        if users.ndim != 1:
+            raise ScenarioError(f"Engine.recommend: users must be 1-d, got shape {users.shape}")
+        bad = (users < 0) | (users >= n)
+        bad[~bad] = ~m.is_user[users[~bad]]
+        if bad.any():
+            raise ScenarioError(
+                f"Engine.recommend: users must be node ids (0 .. {n - 1}) of registered users; "
+                f"{int(bad.sum())} are not, e.g. {users[bad][:5].tolist()}"
+            )
+        listing = _integers("listing", listing, np.asarray(listing))
         n_listings = min(len(index) for index in m.listing_index)
+        if listing.ndim > 1 or (listing.ndim == 1 and len(listing) != len(users)):
+            raise ScenarioError(
+                f"Engine.recommend: listing must be one id or one per user ({len(users)}), got "
+                f"shape {listing.shape}"
+            )
+        listing = np.broadcast_to(listing, users.shape)
         if listing.size and (listing.min() < 0 or listing.max() >= n_listings):
             every = " (in every lockstep replication)" if self.replications > 1 else ""
             raise ScenarioError(
-                f"Engine.recommend: listing ids must be in 0 .. {n_listings - 1}{every}"
+                f"Engine.recommend: listing ids must be in 0 .. {n_listings - 1}{every}; got "
+                f"{listing[(listing < 0) | (listing >= n_listings)][:5].tolist()}"
             )
         if quality is not None:
-            quality = np.broadcast_to(np.asarray(quality, np.float32), users.shape)
+            q = np.asarray(quality, np.float64)
+            if q.ndim > 1 or (q.ndim == 1 and len(q) != len(users)):
+                raise ScenarioError(
+                    f"Engine.recommend: quality must be one number or one per user "
+                    f"({len(users)}), got shape {q.shape}"
+                )
+            outside = ~((q >= 0) & (q <= 1))
+            if outside.any():
+                raise ScenarioError(
+                    f"Engine.recommend: quality must be in [0, 1]; got {q[outside][:5].tolist()}"
+                )
+            quality = np.broadcast_to(q.astype(np.float32), users.shape)
         R = self.replications
         if R > 1:
             listing = np.concatenate([index[listing] for index in m.listing_index])
@@ -465,3 +484,18 @@ class Engine:
             seller_gmv=np.concatenate([L.seller_gmv[creators], L.seller_gmv[storefronts]]),
             listing_orders=L.listing_orders[m.listing_index[r]],
         )
+
+
+def _integers(name: str, given: object, values: np.ndarray) -> np.ndarray:
+    """``values`` as int64, or a ScenarioError naming ``name`` if they are not integers."""
+    if values.size == 0 or values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    if (
+        values.dtype.kind == "f"
+        and np.isfinite(values).all()
+        and (values == np.round(values)).all()
+    ):
+        return values.astype(np.int64)
+    raise ScenarioError(
+        f"Engine.recommend: {name} = {given!r} must be integer ids (got dtype {values.dtype})"
+    )

@@ -332,3 +332,38 @@ def test_month_flags_start_empty_each_month_and_give_the_repurchase_rates(
         bought = before != 0
         assert bought.sum() > 0
         assert record["all"] == (bought & (now != 0)).sum() / bought.sum()
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ("abc", "seed = 'abc': a seed must be"),
+        (b"ab", "seed = b'ab'"),
+        (np.array([1.9]), "must be 1-d and of integers"),
+        (np.array([[1, 2]]), r"shape \(1, 2\)"),
+        ([], r"seed = \[\]"),
+        ([1, -2], r"seed\[1\]: .*non-negative"),
+    ],
+)
+def test_bad_seeds_are_refused_with_what_is_allowed(seed: object, message: str) -> None:
+    s = Scenario.preset("village")
+    with pytest.raises(ScenarioError, match=message):
+        Engine(graph.city(s.city, seed=1), s, seed=seed)  # type: ignore[arg-type]
+
+
+def test_bad_recommendations_are_refused_with_the_values() -> None:
+    s = Scenario.preset("village")
+    engine = Engine(graph.city(s.city, seed=1), s, seed=1)
+    user = int(engine.market.users[0])
+    for args, message in (
+        (([user], [0, 1]), "one id or one per user"),
+        (([user], 0, np.nan), r"quality must be in \[0, 1\]; got \[nan\]"),
+        ((["a"], 0), "must be integer ids"),
+        (([1.5], 0), "must be integer ids"),
+        (([-1], 0), r"registered users; 1 are not, e.g. \[-1\]"),
+        (([user], 10**9), r"listing ids must be in 0 \.\. \d+; got \[1000000000\]"),
+    ):
+        with pytest.raises(ScenarioError, match=message):
+            engine.recommend(*args)
+    engine.recommend(user, 0)  # one user, as a scalar
+    assert len(engine.recommendations) == 1
