@@ -1,4 +1,6 @@
-"""Aggregation of a day's exposures and orders into per-channel metrics (docs/model.md, 3.6)."""
+"""What is measured (docs/model.md 3.6): the channels and families, the count and ratio
+columns of a day, order-value bins and the inequality measures of a run. The engine's day
+counter (:mod:`laotie.engine.counts`) fills the counts."""
 
 from __future__ import annotations
 

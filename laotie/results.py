@@ -92,8 +92,6 @@ class Result:
     @property
     def messages(self) -> pd.DataFrame:
         """Per government message: final coverage and the days it took to reach 50 % and 80 %."""
-        from .engine.rules.information import message_summary
-
         return message_summary(self.information) if len(self.information) else pd.DataFrame()
 
     @classmethod
@@ -552,3 +550,20 @@ def _to_json(meta: dict[str, Any], directory: Path) -> str:
                 f"{directory}: cannot save the result's {key} as JSON ({err})"
             ) from err
     return json.dumps(meta, allow_nan=False, default=json_default, ensure_ascii=False, indent=2)
+
+
+def message_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per message: final coverage (overall, rural, non-users, baseline), days to 50 % and 80 %."""
+    rows = []
+    for message, group in frame.groupby("message", sort=True):
+        since = group["day"] - group["posted_day"]
+        row = {"message": message, "posted_day": int(group["posted_day"].iloc[0])}
+        for threshold in (0.5, 0.8):
+            hit = since[group["share_informed"] >= threshold]
+            row[f"days_to_{int(threshold * 100)}"] = float(hit.iloc[0] + 1) if len(hit) else np.nan
+        last = group.iloc[-1]
+        for column in ("share_informed", "share_rural", "share_non_users", "urban_rural_gap"):
+            row[column] = float(last[column])
+        row["baseline_share"] = float(last["baseline_share"])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ catches is a hole in the tests. docs/testing.md lists the mutations and what cau
     python -m tests.mutations                      # every mutation, the default tests
     python -m tests.mutations --list               # the mutations
     python -m tests.mutations reversed_trust       # one (or several) by name
-    python -m tests.mutations --tests tests/engine/test_outcomes.py reversed_trust
+    python -m tests.mutations reversed_trust --tests tests/engine/test_outcomes.py
 
 The working tree is never modified. Each run takes a few minutes per mutation (the engine's
 tests and the oracle comparisons, plus compiling the mutated module's kernels).
@@ -247,7 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.mutations", description=__doc__)
     parser.add_argument("names", nargs="*", help="mutations to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutations and stop")
-    parser.add_argument("--tests", nargs="+", default=list(DEFAULT_TESTS), help="test paths to run")
+    parser.add_argument(
+        "--tests",
+        action="append",
+        metavar="PATH",
+        help="a test path to run (repeat for several; default: "
+        + " and ".join(DEFAULT_TESTS)
+        + ")",
+    )
     args = parser.parse_args()
     known = {m.name: m for m in MUTATIONS}
     if args.list:
@@ -258,13 +265,14 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown mutation(s) {unknown}; known: {sorted(known)}")
     chosen = [known[name] for name in args.names] or list(MUTATIONS)
-    baseline, seconds = run(None, args.tests)
+    tests = args.tests or list(DEFAULT_TESTS)
+    baseline, seconds = run(None, tests)
     if baseline:
         raise SystemExit(f"the tests fail without a mutation ({seconds:.0f} s): {baseline}")
     print(f"without a mutation the tests pass ({seconds:.0f} s)")
     survivors = []
     for mutation in chosen:
-        failed, seconds = run(mutation, args.tests)
+        failed, seconds = run(mutation, tests)
         verdict = f"caught by {len(failed)} test(s)" if failed else "NOT CAUGHT"
         print(f"\n{mutation.name} ({mutation.rule}): {verdict}, {seconds:.0f} s")
         for test in failed:

@@ -72,7 +72,7 @@ def info_command(args: argparse.Namespace) -> int:
     """``laotie info``: print the versions of laotie, Python and the libraries it uses."""
     print(f"laotie      {__version__}")
     print(f"python      {platform.python_version()} ({sys.executable})")
-    for name in ("numpy", "scipy", "networkx", "mesa", "pandas", "matplotlib"):
+    for name in ("numpy", "numba", "llvmlite", "scipy", "networkx", "mesa", "pandas", "matplotlib"):
         try:
             found = version(name)
         except PackageNotFoundError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["bounds", "offsets", "quotient", "sorted_counts"]
+__all__ = ["bounds", "quotient", "sorted_counts"]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -48,8 +48,3 @@ def bounds(ids: np.ndarray, size: int, replications: int) -> np.ndarray:
     """Where each replication's entries start in sorted stacked ``ids`` of something each
     replication has ``size`` of (R + 1 bounds, the last the number of entries)."""
     return np.searchsorted(ids, np.arange(replications + 1) * size)
-
-
-def offsets(counts: np.ndarray) -> np.ndarray:
-    """Where each of consecutive groups of ``counts`` entries starts (and the total, last)."""
-    return np.concatenate([[0], np.cumsum(counts)])

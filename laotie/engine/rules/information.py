@@ -271,20 +271,3 @@ class InformationState:
             }
         )
         return frame, long
-
-
-def message_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per message: final coverage (overall, rural, non-users, baseline), days to 50 % and 80 %."""
-    rows = []
-    for message, group in frame.groupby("message", sort=True):
-        since = group["day"] - group["posted_day"]
-        row = {"message": message, "posted_day": int(group["posted_day"].iloc[0])}
-        for threshold in (0.5, 0.8):
-            hit = since[group["share_informed"] >= threshold]
-            row[f"days_to_{int(threshold * 100)}"] = float(hit.iloc[0] + 1) if len(hit) else np.nan
-        last = group.iloc[-1]
-        for column in ("share_informed", "share_rural", "share_non_users", "urban_rural_gap"):
-            row[column] = float(last[column])
-        row["baseline_share"] = float(last["baseline_share"])
-        rows.append(row)
-    return pd.DataFrame(rows)
