@@ -1,0 +1,451 @@
+"""The channels' draws and what an order carries (docs/model.md 3.5): discovery's weights
+under both traffic policies, the storefront drawn by ad share, the basket's trust effect,
+and which of several orders through the same source sets its trust and memory.
+
+Hand-built cities of a few creators and users, on one or a few days; where the rule is
+random, counts are compared with the documented probabilities within 4 standard errors of
+their sampling error (each check's false-alarm rate below 1e-4; the seeds are fixed, so a
+test either always passes or always fails), or the draws are recomputed exactly from the
+same uniforms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from laotie import Engine, Scenario
+from laotie.engine.exposures import (
+    REF_BUFFER,
+    REF_FOLLOW,
+    REF_SOCIAL,
+    REF_STOREFRONT,
+    Exposures,
+    Orders,
+)
+from laotie.engine.rules.outcomes import apply_outcomes, trust_after
+from laotie.engine.rules.storefront import storefront_exposures
+from laotie.engine.streams import Stream
+from laotie.graph import TrustGraph
+from laotie.graph._core import FOLLOW, HEAD, LOCAL, LOCAL_CREATOR
+from laotie.metrics import COUNTS, ROWS, STOREFRONT, WOM
+from laotie.metrics import FOLLOW as FOLLOW_CHANNEL
+
+EXPOSURES = COUNTS.index("exposures")
+Z = 4.0
+"""Standard errors a count may stray from its expectation (two-sided 6e-5 each)."""
+
+QUIET = {
+    "population.activity_mean": 0.999999,
+    "population.activity_concentration": 1e6,
+    "population.budget_mean": 1e7,
+    "population.budget_dispersion": 0.0,
+    "decision.price_weight": 0.0,
+    "policy.discovery_per_active": 0.0,
+    "storefronts.impressions_per_active": 0.0,
+    "word_of_mouth.prob": 0.0,
+    "creators.follow_prob": 0.0,
+}
+"""Everyone is active, budgets never bind; every channel is off until a test turns it on."""
+
+CERTAIN = {**QUIET, "decision.intercept": 50.0}
+"""...and every exposure is bought (σ(50) is 1 in float64)."""
+
+NEVER = {**QUIET, "decision.intercept": -50.0}
+"""...and no exposure is bought (nothing changes the followers or the trust)."""
+
+
+def village(*parts: dict[str, object]) -> Scenario:
+    """The village preset with the changes of ``parts`` (later ones win)."""
+    changes: dict[str, object] = {}
+    for part in parts:
+        changes.update(part)
+    return Scenario.preset("village").replace(**changes)
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+def creators_city(kinds: list[int], followers: list[int], n_users: int) -> TrustGraph:
+    """Creators at nodes 0 .. k-1 (``kinds``), then ``n_users`` other users; creator c is
+    followed by ``followers[c]`` of them (distinct users for each creator)."""
+    k = len(kinds)
+    kind = np.zeros(k + n_users, np.int8)
+    kind[:k] = kinds
+    src, dst = [], []
+    next_user = k
+    for c, count in enumerate(followers):
+        for _ in range(count):
+            src.append(next_user)
+            dst.append(c)
+            next_user += 1
+    assert next_user <= k + n_users
+    return TrustGraph.from_edges(
+        k + n_users, src, dst, [0.5] * len(src), [FOLLOW] * len(src), creator_kind=kind
+    )
+
+
+def discovery_day(g: TrustGraph, traffic: str, exponent: float, seed: int = 3):  # type: ignore[no-untyped-def]
+    """One day on which every creator posts and only discovery shows posts (reach 0, no
+    storefront ads, nothing bought); the discovery exposures of each creator, the number of
+    impressions and the engine."""
+    s = village(
+        NEVER,
+        {
+            "policy.traffic": traffic,
+            "policy.head_exponent": exponent,
+            "policy.reach": 0.0,
+            "policy.discovery_per_active": 400.0,
+            "creators.post_prob": 1.0,
+        },
+    )
+    engine = Engine(g, s, seed=seed)
+    day = engine.step()
+    n_active = int(engine.today.counts[0])
+    impressions = round(400.0 * n_active)
+    per_creator = engine.replication(0).creator_exposures
+    # Every creator exposure of the day came through discovery.
+    assert day[ROWS.index("follow"), EXPOSURES] == 0
+    assert day[ROWS.index("discovery"), EXPOSURES] == per_creator.sum()
+    return per_creator, impressions, engine
+
+
+def check_counts(counts: np.ndarray, impressions: int, p: np.ndarray) -> None:
+    """Each creator's exposures against Binomial(impressions, p): zero where p is 0, else
+    within Z standard errors."""
+    for c, (got, q) in enumerate(zip(counts, p, strict=True)):
+        if q == 0:
+            assert got == 0, (c, got)
+            continue
+        mean, sd = impressions * q, np.sqrt(impressions * q * (1 - q))
+        assert abs(got - mean) <= Z * sd, (c, got, mean, sd)
+
+
+def discovery_probabilities(engine: Engine, weight: np.ndarray) -> np.ndarray:
+    """The chance that an impression shows creator c's post and is kept: its weight's share,
+    times the chance that the viewer (uniform among the active users) is not c itself."""
+    m = engine.market
+    active = engine.today.active[m.creator_node]
+    n_active = engine.today.counts[0]
+    return weight / weight.sum() * (1 - active / n_active)
+
+
+@pytest.mark.parametrize("exponent", [1.0, 0.5])
+def test_head_discovery_weights_are_content_quality_times_one_plus_followers_to_the_h(
+    exponent: float,
+) -> None:
+    # Three local creators with 0, 3 and 15 followers: weights cq · 1, cq · 4^h, cq · 16^h.
+    # The creator without followers gets its share (weight cq · (1 + 0)^h = cq, not 0).
+    followers = [0, 3, 15]
+    g = creators_city([LOCAL_CREATOR] * 3, followers, n_users=40)
+    counts, impressions, engine = discovery_day(g, "head", exponent)
+    m = engine.market
+    assert m.follows.count[m.creator_node].tolist() == followers
+    weight = m.content_quality.astype(np.float64) * (1.0 + np.array(followers)) ** exponent
+    assert counts[0] > 0
+    check_counts(counts, impressions, discovery_probabilities(engine, weight))
+
+
+@pytest.mark.parametrize("traffic", ["head", "inclusive"])
+def test_head_kols_get_discovery_traffic_under_head_only(traffic: str) -> None:
+    # Two head KOLs (one with followers), two local creators (one with followers). Under
+    # inclusive the heads get no discovery exposure and the locals share it by content
+    # quality; under head everyone gets traffic by cq · (1 + F)^h.
+    kinds = [HEAD, HEAD, LOCAL_CREATOR, LOCAL_CREATOR]
+    followers = [10, 0, 4, 0]
+    g = creators_city(kinds, followers, n_users=40)
+    counts, impressions, engine = discovery_day(g, traffic, 0.5)
+    m = engine.market
+    cq = m.content_quality.astype(np.float64)
+    head = m.is_head
+    if traffic == "head":
+        weight = cq * (1.0 + np.array(followers)) ** 0.5
+        assert (counts[head] > 0).all()
+    else:
+        weight = np.where(head, 0.0, cq)
+        assert (counts[head] == 0).all() and (counts[~head] > 0).all()
+    check_counts(counts, impressions, discovery_probabilities(engine, weight))
+
+
+# --------------------------------------------------------------------------- storefronts
+
+
+def shoppers(n: int) -> TrustGraph:
+    """``n`` users, no creator, no tie."""
+    return TrustGraph.from_edges(n, [], [], [], [])
+
+
+def test_storefront_impressions_invert_the_ad_shares_cdf_of_their_uniforms() -> None:
+    # Each impression takes three uniforms (comparisons 0): the storefront is the search of
+    # the first in the ad shares' cumulative sum (what Generator.choice(p=ad_share) does
+    # with it), the product the second's share of the catalogue, the viewer the third's
+    # share of today's active users.
+    s = village(
+        NEVER,
+        {
+            "storefronts.n_storefronts": 50,
+            "storefronts.products_per_storefront": 3,
+            "storefronts.ad_budget_dispersion": 1.5,
+            "storefronts.comparisons": 0,
+            "storefronts.impressions_per_active": 40.0,
+        },
+    )
+    engine = Engine(shoppers(100), s, seed=2)
+    engine.step()
+    m, today = engine.market, engine.today
+    seed = np.random.SeedSequence(2024)
+    out = storefront_exposures(market=m, today=today, stream=Stream([seed]), scenario=s)
+    n = round(40.0 * today.counts[0])
+    assert len(out) == n
+    u = np.random.Generator(np.random.SFC64(seed)).random(3 * n).reshape(n, 3)
+    cdf = m.ad_share.cumsum()
+    cdf /= cdf[-1]
+    store = cdf.searchsorted(u[:, 0], side="right")
+    np.testing.assert_array_equal(out.source, store)
+    start = m.catalogue_ptr[m.n_creators + store]
+    size = m.catalogue_ptr[m.n_creators + store + 1] - start
+    np.testing.assert_array_equal(out.listing, start + (u[:, 1] * size).astype(np.int64))
+    np.testing.assert_array_equal(out.user, today.users[(u[:, 2] * today.counts[0]).astype(int)])
+    assert (out.ref_kind == REF_STOREFRONT).all()
+
+
+def test_storefronts_get_impressions_in_proportion_to_their_ad_shares() -> None:
+    # 2,000 storefronts of one product each, more than the look-up table's buckets, and
+    # about 100,000 impressions, all bought: the orders per storefront against the ad
+    # shares, a chi-square test at a false-alarm rate of 1e-6.
+    S = 2000
+    s = village(
+        CERTAIN,
+        {
+            "decision.basket_extra_items": 0.0,
+            "producers.n_producers": 0,
+            "storefronts.n_storefronts": S,
+            "storefronts.products_per_storefront": 1,
+            "storefronts.ad_budget_dispersion": 0.4,
+            "storefronts.comparisons": 0,
+            "storefronts.impressions_per_active": 1000.0,
+        },
+    )
+    engine = Engine(shoppers(100), s, seed=4)
+    engine.step()
+    m = engine.market
+    np.testing.assert_array_equal(m.listing_seller, np.arange(S))  # listing s: storefront s
+    observed = engine.replication(0).listing_orders
+    n = round(1000.0 * engine.today.counts[0])
+    assert observed.sum() == n
+    expected = n * m.ad_share
+    assert expected.min() > 5
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    assert chi2 <= stats.chi2.isf(1e-6, S - 1), chi2
+
+
+# --------------------------------------------------------------------------------- basket
+
+
+def test_mean_items_per_order_grow_with_trust_by_the_basket_trust_effect() -> None:
+    # Every exposure is bought, and trust does not move (gain and loss 0): orders through
+    # follow ties of trust 0.2 and 0.9 and through storefronts (trust 0.5). The extra items
+    # of an order at trust T are Poisson(e · (1 + k · T)): each group's mean must be within
+    # Z standard errors, sqrt(λ / n), of its λ.
+    extra, effect = 1.0, 2.0
+    n_low, n_high = 300, 300
+    followers = n_low + n_high
+    kind = np.zeros(1 + followers, np.int8)
+    kind[0] = LOCAL_CREATOR
+    trust = [0.2] * n_low + [0.9] * n_high
+    g = TrustGraph.from_edges(
+        1 + followers,
+        np.arange(1, 1 + followers),
+        np.zeros(followers, int),
+        trust,
+        [FOLLOW] * followers,
+        creator_kind=kind,
+    )
+    s = village(
+        CERTAIN,
+        {
+            "decision.basket_extra_items": extra,
+            "decision.basket_trust_effect": effect,
+            "outcomes.trust_gain": 0.0,
+            "outcomes.trust_loss": 0.0,
+            "creators.post_prob": 1.0,
+            "policy.reach": 1.0,
+            "storefronts.impressions_per_active": 1.0,
+            "storefronts.trust": 0.5,
+        },
+    )
+    engine = Engine(g, s, seed=5)
+    items, trusts = [], []
+    for _ in range(3):
+        engine.step()
+        items.append(engine.orders_today.items)
+        trusts.append(engine.orders_today.exposures.trust)
+    items_all, trust_all = np.concatenate(items), np.concatenate(trusts)
+    groups = {0.2: 0, 0.5: 0, 0.9: 0}
+    for t in groups:
+        mine = items_all[np.isclose(trust_all, t)]
+        groups[t] = len(mine)
+        lam = extra * (1 + effect * t)
+        se = np.sqrt(lam / len(mine))
+        assert abs((mine - 1).mean() - lam) <= Z * se, (t, (mine - 1).mean(), lam, se)
+    assert sum(groups.values()) == len(items_all) and min(groups.values()) >= 500
+
+
+def test_a_negative_trust_effect_of_minus_one_empties_the_basket_at_full_trust() -> None:
+    # λ = e · (1 - 1 · 1) = 0: every storefront order has exactly one item.
+    s = village(
+        CERTAIN,
+        {
+            "decision.basket_extra_items": 3.0,
+            "decision.basket_trust_effect": -1.0,
+            "storefronts.impressions_per_active": 20.0,
+            "storefronts.trust": 1.0,
+        },
+    )
+    engine = Engine(shoppers(50), s, seed=6)
+    engine.step()
+    assert len(engine.orders_today) > 500
+    np.testing.assert_array_equal(engine.orders_today.items, 1)
+
+
+# ------------------------------------------------------------- several orders, one source
+
+GAIN, LOSS = 0.2, 0.5
+
+
+def source_city() -> TrustGraph:
+    """Node 0, the buyer, follows creator 1 and trusts node 3 (a local tie); node 2 is a
+    creator too."""
+    kind = np.array([0, LOCAL_CREATOR, LOCAL_CREATOR, 0], np.int8)
+    return TrustGraph.from_edges(4, [0, 0], [1, 3], [0.4, 0.4], [FOLLOW, LOCAL], creator_kind=kind)
+
+
+@pytest.mark.parametrize("first_satisfied", [True, False])
+def test_the_last_order_of_the_day_through_a_source_sets_its_trust_and_memory(
+    first_satisfied: bool,
+) -> None:
+    # The buyer orders twice through each source: a follow tie of the main arrays, a
+    # follow tie in the buffer (made during the run), a local tie (word of mouth) and
+    # storefront 0, the first order satisfied and the second not (or the reverse), and
+    # once through storefront 1 in between. Satisfaction is certain: no noise, tolerance 0,
+    # perceived quality 0 (satisfied) or 1 (disappointed, as the true quality is below 1).
+    s = village(
+        {
+            "outcomes.trust_gain": GAIN,
+            "outcomes.trust_loss": LOSS,
+            "outcomes.quality_noise": 0.0,
+            "outcomes.tolerance": 0.0,
+            "storefronts.n_storefronts": 2,
+            "storefronts.trust": 0.4,
+        }
+    )
+    engine = Engine(source_city(), s, seed=1)
+    m = engine.market
+    f = m.follows
+    # The buyer starts following creator 2: a tie in the buffer, as one made during the run.
+    f.add(np.array([0]), np.array([2]), np.float32([0.4]), np.int8([0]))
+    kind, index = f.find(np.array([0, 0]), np.array([1, 2]))
+    assert kind.tolist() == [1, 2]
+    follow_ref, buffer_ref = int(index[0]), int(index[1])
+    lis = m.listeners
+    row = np.arange(lis.indptr[3], lis.indptr[4])
+    social_ref = int(row[lis.listener[row] == 0][0])
+    user_index = int(m.user_index[0])
+    creator_listing = [int(m.catalogue_ptr[c]) for c in (0, 1)]  # creators 1 and 2
+    store_listing = [int(m.catalogue_ptr[m.n_creators + j]) for j in (0, 1)]
+    product = m.listing_product[[*creator_listing, *store_listing]]
+    assert m.product_quality[product].max() < 1
+
+    # (channel, ref_kind, ref, source, listing, satisfied) in the day's order.
+    first, last = first_satisfied, not first_satisfied
+    rows = [
+        (FOLLOW_CHANNEL, REF_FOLLOW, follow_ref, 0, creator_listing[0], first),
+        (STOREFRONT, REF_STOREFRONT, user_index, 0, store_listing[0], first),
+        (WOM, REF_SOCIAL, social_ref, 3, creator_listing[0], first),
+        (FOLLOW_CHANNEL, REF_BUFFER, buffer_ref, 1, creator_listing[1], first),
+        (STOREFRONT, REF_STOREFRONT, user_index, 1, store_listing[1], first),
+        (FOLLOW_CHANNEL, REF_FOLLOW, follow_ref, 0, creator_listing[0], last),
+        (WOM, REF_SOCIAL, social_ref, 3, creator_listing[0], last),
+        (STOREFRONT, REF_STOREFRONT, user_index, 0, store_listing[0], last),
+        (FOLLOW_CHANNEL, REF_BUFFER, buffer_ref, 1, creator_listing[1], last),
+    ]
+    parts = [
+        Exposures.make(
+            1,
+            channel,
+            user=0,
+            listing=listing,
+            trust=0.4,
+            memory=0,
+            quality=0.0 if satisfied else 1.0,
+            ref_kind=ref_kind,
+            ref=ref,
+            source=source,
+        )
+        for channel, ref_kind, ref, source, listing, satisfied in rows
+    ]
+    exposures = Exposures.concat(parts)
+    n = len(rows)
+    orders = Orders(exposures, np.ones(n, np.int64), np.full(n, 10.0))
+    apply_outcomes(
+        orders=orders,
+        market=m,
+        ledger=engine.ledger,
+        stream=Stream([np.random.SeedSequence(0)]),
+        scenario=s,
+    )
+    np.testing.assert_array_equal(orders.satisfied, [r[-1] for r in rows])
+
+    def after(satisfied: bool) -> float:
+        return float(trust_after(np.float32([0.4]), np.array([satisfied]), s.outcomes)[0])
+
+    memory = 1 if last else -1
+    assert f.trust[follow_ref] == after(last) and f.memory[follow_ref] == memory
+    assert f.buffer_trust[buffer_ref] == after(last) and f.buffer_memory[buffer_ref] == memory
+    assert lis.trust[social_ref] == after(last) and lis.memory[social_ref] == memory
+    # Storefront trust is one per user (the last storefront order of the day sets it), the
+    # memory one per user and storefront.
+    assert m.storefront_trust[0] == after(last)
+    assert m.storefront_memory[user_index].tolist() == [memory, 1 if first else -1]
+
+
+def test_in_a_busy_day_each_sources_last_order_sets_its_trust_and_memory() -> None:
+    # Through the engine: many storefront orders per user on one day, satisfied or not at
+    # random (noise 0.1, honest storefronts, tolerance 0: about half each). Each user's
+    # storefront trust must be that after the last of their storefront orders in the order
+    # the day's orders are listed (the day's random order), and the memory of each
+    # (user, storefront) that of its last order.
+    s = village(
+        CERTAIN,
+        {
+            "outcomes.trust_gain": GAIN,
+            "outcomes.trust_loss": LOSS,
+            "outcomes.quality_noise": 0.1,
+            "outcomes.tolerance": 0.0,
+            "outcomes.overstatement": 0.0,
+            "storefronts.n_storefronts": 3,
+            "storefronts.products_per_storefront": 2,
+            "storefronts.comparisons": 0,
+            "storefronts.impressions_per_active": 8.0,
+            "storefronts.trust": 0.4,
+        },
+    )
+    engine = Engine(shoppers(60), s, seed=8)
+    engine.step()
+    m = engine.market
+    o = engine.orders_today
+    b = o.exposures
+    assert 0.2 < o.satisfied.mean() < 0.8
+    decided_by_other_than_first = 0
+    for user in np.unique(b.user):
+        mine = np.flatnonzero(b.user == user)
+        last = mine[-1]
+        want = trust_after(b.trust[last : last + 1], o.satisfied[last : last + 1], s.outcomes)
+        assert m.storefront_trust[user] == want[0]
+        decided_by_other_than_first += o.satisfied[last] != o.satisfied[mine[0]]
+        for store in np.unique(b.source[mine]):
+            theirs = mine[b.source[mine] == store]
+            memory = 1 if o.satisfied[theirs[-1]] else -1
+            assert m.storefront_memory[m.user_index[user], store] == memory
+    assert decided_by_other_than_first > 5  # the first order would often decide otherwise
