@@ -50,6 +50,10 @@ class Mutation:
 
 OUTCOMES = "laotie/engine/rules/outcomes.py"
 DECISIONS = "laotie/engine/rules/decisions.py"
+TRAINING = "laotie/engine/rules/training.py"
+DISCOVERY = "laotie/engine/rules/discovery.py"
+STOREFRONT = "laotie/engine/rules/storefront.py"
+INFORMATION = "laotie/engine/rules/information.py"
 
 MUTATIONS = (
     Mutation(
@@ -184,6 +188,171 @@ MUTATIONS = (
         "    L.spent[:] = 0\n",
         "",
         "spending never resets at the start of a month",
+    ),
+    Mutation(
+        "training_no_authenticity_gain",
+        TRAINING,
+        "m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen] + t.authenticity_gain)",
+        "m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen])",
+        "training adds no authenticity",
+    ),
+    Mutation(
+        "training_no_content_quality_gain",
+        TRAINING,
+        "m.content_quality[chosen] = np.minimum(1,"
+        " m.content_quality[chosen] + t.content_quality_gain)",
+        "m.content_quality[chosen] = np.minimum(1, m.content_quality[chosen])",
+        "training adds no content quality",
+    ),
+    Mutation(
+        "training_gain_uncapped",
+        TRAINING,
+        "m.authenticity[chosen] = np.minimum(1, m.authenticity[chosen] + t.authenticity_gain)",
+        "m.authenticity[chosen] = m.authenticity[chosen] + t.authenticity_gain",
+        "training's authenticity gain not capped at 1",
+    ),
+    Mutation(
+        "training_content_quality_uncapped",
+        TRAINING,
+        "m.content_quality[chosen] = np.minimum(1,"
+        " m.content_quality[chosen] + t.content_quality_gain)",
+        "m.content_quality[chosen] = m.content_quality[chosen] + t.content_quality_gain",
+        "training's content-quality gain not capped at 1",
+    ),
+    Mutation(
+        "training_promises_not_recomputed",
+        TRAINING,
+        "    m.update_promises()\n",
+        "",
+        "promises not recomputed after training",
+    ),
+    Mutation(
+        "training_follows_at_zero_trust",
+        TRAINING,
+        "np.full(len(first), scenario.creators.stranger_trust, np.float32)",
+        "np.zeros(len(first), np.float32)",
+        "training's new follow ties start at trust 0 instead of creators.stranger_trust",
+    ),
+    Mutation(
+        "training_follows_with_memory",
+        TRAINING,
+        "            np.zeros(len(first), np.int8),\n",
+        "            np.ones(len(first), np.int8),\n",
+        "training's new follow ties start with memory +1 instead of 0",
+    ),
+    Mutation(
+        "training_creator_follows_itself",
+        TRAINING,
+        "keep = (user != creator) & (kind == 0)",
+        "keep = kind == 0",
+        "a trained creator may gain itself as a follower",
+    ),
+    Mutation(
+        "training_followers_follow_again",
+        TRAINING,
+        "keep = (user != creator) & (kind == 0)",
+        "keep = user != creator",
+        "a trained creator's existing followers get a second tie",
+    ),
+    Mutation(
+        "discovery_heads_under_inclusive",
+        DISCOVERY,
+        "        eligible = np.flatnonzero(~m.is_head[posting])\n",
+        "        eligible = np.arange(len(posting))\n",
+        "under inclusive, head KOLs get discovery traffic",
+    ),
+    Mutation(
+        "discovery_weight_without_one_plus",
+        DISCOVERY,
+        "weight = m.content_quality[posting] * (1.0 + followers) ** p.head_exponent",
+        "weight = m.content_quality[posting] * followers ** p.head_exponent",
+        "discovery weight cq · F^h instead of cq · (1 + F)^h under head",
+    ),
+    Mutation(
+        "discovery_weight_ignores_followers",
+        DISCOVERY,
+        "weight = m.content_quality[posting] * (1.0 + followers) ** p.head_exponent",
+        "weight = m.content_quality[posting] * (1.0 + 0 * followers) ** p.head_exponent",
+        "discovery weight ignores followers under head",
+    ),
+    Mutation(
+        "discovery_weight_ignores_content_quality",
+        DISCOVERY,
+        "        weight = m.content_quality[posting[eligible]]\n",
+        "        weight = np.ones(len(eligible))\n",
+        "discovery weight ignores content quality under inclusive",
+    ),
+    Mutation(
+        "storefront_ad_tables_swapped",
+        STOREFRONT,
+        "        ad_low=m.ad_low,\n        ad_high=m.ad_high,\n",
+        "        ad_low=m.ad_high,\n        ad_high=m.ad_low,\n",
+        "the ad shares' look-up tables swapped: a biased storefront draw",
+    ),
+    Mutation(
+        "basket_trust_effect_ignored",
+        DECISIONS,
+        "lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)",
+        "lam = d.basket_extra_items * (1 + 0 * c.trust)",
+        "basket_trust_effect ignored",
+    ),
+    Mutation(
+        "first_order_of_the_day_decides",
+        OUTCOMES,
+        "    reversed_keys = key[index][::-1]\n"
+        "    _, first = np.unique(reversed_keys, return_index=True)\n"
+        "    return index[::-1][first]\n",
+        "    _, first = np.unique(key[index], return_index=True)\n    return index[first]\n",
+        "the first, not the last, of a day's orders through a source sets its trust and memory",
+    ),
+    Mutation(
+        "sharing_ignores_trust",
+        INFORMATION,
+        "            < self.info.share_prob * trust[can_share]\n",
+        "            < self.info.share_prob\n",
+        "sharing in the app not weighted by trust",
+    ),
+    Mutation(
+        "hometown_feed_by_region",
+        INFORMATION,
+        "< home[self.hometown[users]]",
+        "< home[self.region[users]]",
+        "the hometown feed looked up by region instead of hometown",
+    ),
+    Mutation(
+        "offline_along_city_ties",
+        INFORMATION,
+        "        can_tell = np.flatnonzero(lis.kin[position])\n",
+        "        can_tell = np.arange(len(position))\n",
+        "offline telling along city ties too, not kin only",
+    ),
+    Mutation(
+        "offline_ignores_trust",
+        INFORMATION,
+        "            < self.info.offline_prob * trust[can_tell]\n",
+        "            < self.info.offline_prob\n",
+        "offline telling not weighted by trust",
+    ),
+    Mutation(
+        "sharing_with_non_users",
+        INFORMATION,
+        "can_share = np.flatnonzero(self.user[sharers[owner]] & self.user[listener])",
+        "can_share = np.arange(len(listener))",
+        "sharing in the app reaches non-users (and from them)",
+    ),
+    Mutation(
+        "offline_before_app",
+        INFORMATION,
+        "        mark[listener[told]] = OFFLINE\n        mark[listener[shared]] = SHARE\n",
+        "        mark[listener[shared]] = SHARE\n        mark[listener[told]] = OFFLINE\n",
+        "a person reached in the app and offline counts as offline",
+    ),
+    Mutation(
+        "feeds_reach_non_users",
+        INFORMATION,
+        "        users = active_users[self.state[m, active_users] == 0].astype(np.int64)\n",
+        "        users = np.flatnonzero(self.state[m] == 0).astype(np.int64)\n",
+        "the feeds reach inactive users and non-users",
     ),
 )
 
