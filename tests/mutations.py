@@ -143,8 +143,8 @@ MUTATIONS = (
     Mutation(
         "reach_ignored",
         "laotie/engine/rules/follow.py",
-        "if awake.draws[i] < showing.reach[seller]:",
-        "if awake.draws[i] < 1.0:",
+        "if draws[i] < reach[seller]:",
+        "if draws[i] < 1.0:",
         "every active follower sees every post (reach ignored)",
     ),
     Mutation(
@@ -171,14 +171,14 @@ MUTATIONS = (
     Mutation(
         "discovery_reads_the_wrong_tie",
         "laotie/engine/rules/discovery.py",
-        "                viewed.buffer_trust[index],\n",
-        "                viewed.main_trust[index],\n",
+        "trust, memory, code = buffer_trust[index], buffer_memory[index], REF_BUFFER",
+        "trust, memory, code = main_trust[index], buffer_memory[index], REF_BUFFER",
         "discovery reads a buffered follow tie's trust from the main arrays",
     ),
     Mutation(
         "word_of_mouth_first_replications_ties",
         "laotie/engine/rules/word_of_mouth.py",
-        "                position = row + r * ties.n_ties\n",
+        "                position = row + r * n_ties\n",
         "                position = row\n",
         "lockstep replications hear word of mouth through replication 0's trust",
     ),

@@ -138,14 +138,17 @@ def day_counts(  # type: ignore[no-untyped-def]
             flags[node] = held | bit
         if run:
             out[current, c, EXPOSURES] += run
-    for i in range(len(orders.user)):
-        node = orders.user[i]
-        c = orders.channel[i]
+    # The structure's arrays, read once (inside a loop each read costs a reference count).
+    order_user, order_channel = orders.user, orders.channel
+    value, items, repeat = orders.value, orders.items, orders.repeat
+    for i in range(len(order_user)):
+        node = order_user[i]
+        c = order_channel[i]
         r = quotient(node, nodes, inverse)
         out[r, c, ORDERS] += 1
-        out[r, c, GMV] += orders.value[i]
-        out[r, c, ITEMS] += orders.items[i]
-        out[r, c, REPEAT_ORDERS] += orders.repeat[i]
+        out[r, c, GMV] += value[i]
+        out[r, c, ITEMS] += items[i]
+        out[r, c, REPEAT_ORDERS] += repeat[i]
         if flags[node] == 0:
             touched[n_touched] = node
             n_touched += 1

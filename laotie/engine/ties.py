@@ -240,27 +240,35 @@ class FollowIndex(NamedTuple):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def find_tie(follows, user, creator, bits):  # type: ignore[no-untyped-def]
-    """Where the tie ``user → creator`` is in :class:`FollowIndex` ``follows``: (kind,
-    index), kind 0 none, 1 main (searched in the creator's row), 2 buffer. ``bits`` are the
-    user's follow bits (:attr:`Follows.bits`): if the creator's bit is clear there is no tie,
-    and nothing is searched."""
+def find_tie(  # type: ignore[no-untyped-def]
+    indptr, main_user, n, buffer_keys, buffer_order, user, creator, bits
+):
+    """Where the tie ``user → creator`` is: (kind, index), kind 0 none, 1 main (searched in
+    the creator's row of ``main_user``), 2 buffer. The arrays are the fields of a
+    :class:`FollowIndex`, passed one by one: a kernel unpacks its structures before its
+    loops, since an array read from a structure inside a loop costs a reference count each
+    time. ``bits`` are the user's follow bits (:attr:`Follows.bits`): if the creator's bit
+    is clear there is no tie, and nothing is searched."""
     if (bits >> np.uint64(creator & 63)) & np.uint64(1) == 0:
         return 0, -1
-    lo, hi = follows.indptr[creator], follows.indptr[creator + 1]
-    at = search_left(follows.user, user, lo, hi)
-    if at < hi and follows.user[at] == user:
+    lo, hi = indptr[creator], indptr[creator + 1]
+    at = search_left(main_user, user, lo, hi)
+    if at < hi and main_user[at] == user:
         return 1, at
-    key = np.int64(creator) * follows.n + user
-    keys = follows.buffer_keys
-    at = search_left(keys, key, 0, len(keys))
-    if at < len(keys) and keys[at] == key:
-        return 2, follows.buffer_order[at]
+    key = np.int64(creator) * n + user
+    at = search_left(buffer_keys, key, 0, len(buffer_keys))
+    if at < len(buffer_keys) and buffer_keys[at] == key:
+        return 2, buffer_order[at]
     return 0, -1
 
 
 @numba.njit(cache=True, nogil=True)
 def _find_ties(follows, bits, user, creator, kind, index):  # type: ignore[no-untyped-def]
-    """:func:`find_tie` of every pair, into ``kind`` and ``index``."""
+    """:func:`find_tie` of every pair, into ``kind`` and ``index`` (``follows``: a
+    :class:`FollowIndex`)."""
+    indptr, main_user, n = follows.indptr, follows.user, follows.n
+    buffer_keys, buffer_order = follows.buffer_keys, follows.buffer_order
     for i in range(len(user)):
-        kind[i], index[i] = find_tie(follows, user[i], creator[i], bits[user[i]])
+        kind[i], index[i] = find_tie(
+            indptr, main_user, n, buffer_keys, buffer_order, user[i], creator[i], bits[user[i]]
+        )

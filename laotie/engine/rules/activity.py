@@ -59,19 +59,24 @@ def _activity(draws, p_active, users, active, out, viewer, seats):  # type: igno
     and every user's flag in ``active`` (yesterday's flags are overwritten); returns how
     many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats,
     gathered from ``viewer`` (:class:`SeatSource`), all read in increasing node order."""
+    # The structures' arrays, read once (inside a loop each read costs a reference count).
+    seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
+    seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
+    trust, remembers = viewer.storefront_trust, viewer.remembers_storefronts
+    factor, bits = viewer.price_factor, viewer.follow_bits
     n = 0
     for i in range(len(draws)):
         # Written whether or not the user is active, and counted only if so (no branch).
         awake = draws[i] < p_active[i]
         out[n] = users[i]
-        seats.user_index[n] = i
+        seat_user[n] = i
         active[users[i]] = awake
         n += awake
     # The seats, in a second pass over the active users only (in increasing node order).
     for j in range(n):
         node = out[j]
-        seats.storefront_trust[j] = viewer.storefront_trust[node]
-        seats.remembers_storefronts[j] = viewer.remembers_storefronts[seats.user_index[j]]
-        seats.price_factor[j] = viewer.price_factor[node]
-        seats.follow_bits[j] = viewer.follow_bits[node]
+        seat_trust[j] = trust[node]
+        seat_remembers[j] = remembers[seat_user[j]]
+        seat_factor[j] = factor[node]
+        seat_bits[j] = bits[node]
     return n

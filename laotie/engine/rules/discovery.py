@@ -160,17 +160,19 @@ def _picks(counts, u, posts, posting, seat, active_users, creator_node, user, pi
     ``seat`` (overwritten in order) and the post (an index into ``posting``) into ``pick``,
     skipping a creator's view of its own post; returns how many were written. ``posts``:
     :class:`PostCdf`; ``u``: a uniform per impression, replication by replication."""
-    width = posts.cdf.shape[1]
+    cdf, low, high, post_of = posts.cdf, posts.low, posts.high, posts.post_of
+    width = cdf.shape[1]
+    tabled = low.shape[1] > 0
     i = 0
     out = 0
     for r in range(len(counts)):
-        row = posts.cdf[r]
+        row = cdf[r]
         for _ in range(counts[r]):
-            if posts.low.shape[1]:
-                slot = inverse_cdf(posts.cdf, posts.low, posts.high, r, u[i])
+            if tabled:
+                slot = inverse_cdf(cdf, low, high, r, u[i])
             else:
                 slot = search_right(row, u[i], 0, width)
-            chosen = posts.post_of[r * width + slot]
+            chosen = post_of[r * width + slot]
             at = seat[i]
             viewer = active_users[at]
             i += 1
@@ -188,26 +190,37 @@ def _fields(order, seat, price_factor, follow_bits, follows, viewed, out):  # ty
     (indices into ``posting``; replaced by where the viewer's tie to the creator lives),
     taken in ``order``. ``follows``: :class:`~laotie.engine.ties.FollowIndex`; ``viewed``:
     :class:`Viewed`."""
+    # The structures' arrays, read once (inside the loop each read costs a reference count).
+    posting, featured, creator_node = viewed.posting, viewed.featured, viewed.creator_node
+    main_trust, main_memory = viewed.main_trust, viewed.main_memory
+    buffer_trust, buffer_memory = viewed.buffer_trust, viewed.buffer_memory
+    promise, price, weights = viewed.listing_promise, viewed.listing_price, viewed.weights
+    indptr, main_user, n = follows.indptr, follows.user, follows.n
+    buffer_keys, buffer_order = follows.buffer_keys, follows.buffer_order
+    user, ref = out.user, out.ref
     for j in range(len(order)):
         i = order[j]
         at = seat[i]
-        viewer = out.user[i]
-        chosen = out.ref[i]
-        seller = viewed.posting[chosen]
-        kind, index = find_tie(follows, viewer, viewed.creator_node[seller], follow_bits[at])
+        viewer = user[i]
+        chosen = ref[i]
+        seller = posting[chosen]
+        kind, index = find_tie(
+            indptr,
+            main_user,
+            n,
+            buffer_keys,
+            buffer_order,
+            viewer,
+            creator_node[seller],
+            follow_bits[at],
+        )
         if kind == 1:
-            trust, memory, code = viewed.main_trust[index], viewed.main_memory[index], REF_FOLLOW
+            trust, memory, code = main_trust[index], main_memory[index], REF_FOLLOW
         elif kind == 2:
-            trust, memory, code = (
-                viewed.buffer_trust[index],
-                viewed.buffer_memory[index],
-                REF_BUFFER,
-            )
+            trust, memory, code = buffer_trust[index], buffer_memory[index], REF_BUFFER
         else:
             trust, memory, code = viewed.stranger_trust, np.int8(0), REF_NONE
-        listing = viewed.featured[chosen]
-        quality = viewed.listing_promise[listing]
-        u = utility(
-            viewed.weights, trust, quality, price_factor[at], viewed.listing_price[listing], memory
-        )
+        listing = featured[chosen]
+        quality = promise[listing]
+        u = utility(weights, trust, quality, price_factor[at], price[listing], memory)
         write_exposure(out, i, viewer, listing, trust, memory, quality, code, index, seller, u)

@@ -124,22 +124,24 @@ def _awake_followers(posting, creator_node, indptr, follower, active, rows, sell
 def _seen(n, awake, ties, ref_kind, showing, out):  # type: ignore[no-untyped-def]
     """Write the exposures of the ``awake`` ties (:class:`Awake`, of ``ties``) whose draw
     is below their seller's reach into ``out`` from row ``n``; returns the next row."""
-    for i in range(len(awake.rows)):
-        seller = awake.sellers[i]
-        if awake.draws[i] < showing.reach[seller]:
-            row = awake.rows[i]
-            viewer = ties.user[row]
-            listing = showing.listing_of[seller]
-            trust, memory = ties.trust[row], ties.memory[row]
-            quality = showing.listing_promise[listing]
-            u = utility(
-                showing.weights,
-                trust,
-                quality,
-                showing.price_factor[viewer],
-                showing.listing_price[listing],
-                memory,
-            )
+    # The structures' arrays, read once (inside the loop each read costs a reference count).
+    rows, sellers, draws = awake.rows, awake.sellers, awake.draws
+    tie_user, tie_trust, tie_memory = ties.user, ties.trust, ties.memory
+    reach, listing_of, weights = showing.reach, showing.listing_of, showing.weights
+    promise, price, price_factor = (
+        showing.listing_promise,
+        showing.listing_price,
+        showing.price_factor,
+    )
+    for i in range(len(rows)):
+        seller = sellers[i]
+        if draws[i] < reach[seller]:
+            row = rows[i]
+            viewer = tie_user[row]
+            listing = listing_of[seller]
+            trust, memory = tie_trust[row], tie_memory[row]
+            quality = promise[listing]
+            u = utility(weights, trust, quality, price_factor[viewer], price[listing], memory)
             write_exposure(
                 out, n, viewer, listing, trust, memory, quality, ref_kind, row, seller, u
             )

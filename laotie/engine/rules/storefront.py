@@ -105,69 +105,69 @@ def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights,
     # what the second needs of the viewer in the output arrays (the viewer's price factor in
     # ``utility``, whether the viewer remembers storefronts in ``memory``); the second reads
     # the options of each and chooses.
-    S = shelves.storefronts
+    # The structures' arrays, read once (inside a loop each read costs a reference count).
+    S, n_creators = shelves.storefronts, shelves.n_creators
+    ad_cdf, ad_low, ad_high = shelves.ad_cdf, shelves.ad_low, shelves.ad_high
+    catalogue_ptr, category_key, category_ptr = (
+        shelves.catalogue_ptr,
+        shelves.category_key,
+        shelves.category_ptr,
+    )
+    by_category, storefront_memory = shelves.by_category, shelves.storefront_memory
+    seller_of, promise, price = (
+        shelves.listing_seller,
+        shelves.listing_promise,
+        shelves.listing_price,
+    )
+    seat_trust, seat_user = seats.storefront_trust, seats.user_index
+    seat_remembers, seat_factor = seats.remembers_storefronts, seats.price_factor
+    user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
+    quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
         seats_r = active_bounds[r + 1] - first_seat
         for _ in range(counts[r]):
-            store = (
-                shelves.n_creators
-                + r * S
-                + inverse_cdf(shelves.ad_cdf, shelves.ad_low, shelves.ad_high, r, u[i, 0])
-            )
-            start = shelves.catalogue_ptr[store]
-            size = shelves.catalogue_ptr[store + 1] - start
-            out.listing[i] = start + np.int64(u[i, 1] * size)
+            store = n_creators + r * S + inverse_cdf(ad_cdf, ad_low, ad_high, r, u[i, 0])
+            start = catalogue_ptr[store]
+            size = catalogue_ptr[store + 1] - start
+            listing[i] = start + np.int64(u[i, 1] * size)
             at = first_seat + np.int64(u[i, 2] * seats_r)
-            out.user[i] = active_users[at]
-            out.trust[i] = seats.storefront_trust[at]
-            out.ref[i] = seats.user_index[at]
-            out.memory[i] = seats.remembers_storefronts[at]
-            out.utility[i] = seats.price_factor[at]
+            user[i] = active_users[at]
+            trust_of[i] = seat_trust[at]
+            ref[i] = seat_user[at]
+            memory_of[i] = seat_remembers[at]
+            utility_of[i] = seat_factor[at]
             i += 1
     k = u.shape[1] - 3
-    for i in range(len(out.user)):
-        own = out.listing[i]
-        trust = out.trust[i]
-        who = out.ref[i]
-        known = out.memory[i] != 0
-        factor = out.utility[i]
+    for i in range(len(user)):
+        own = listing[i]
+        trust = trust_of[i]
+        who = ref[i]
+        known = memory_of[i] != 0
+        factor = utility_of[i]
         memory = np.int8(0)
         if known:
-            memory = shelves.storefront_memory[
-                who, (shelves.listing_seller[own] - shelves.n_creators) % S
-            ]
+            memory = storefront_memory[who, (seller_of[own] - n_creators) % S]
         best, best_memory = own, memory
-        best_utility = utility(
-            weights, trust, shelves.listing_promise[own], factor, shelves.listing_price[own], memory
-        )
-        key = shelves.category_key[own]
-        lo = shelves.category_ptr[key]
-        count = shelves.category_ptr[key + 1] - lo
+        best_utility = utility(weights, trust, promise[own], factor, price[own], memory)
+        key = category_key[own]
+        lo = category_ptr[key]
+        count = category_ptr[key + 1] - lo
         for option in range(k):
-            candidate = shelves.by_category[lo + np.int64(u[i, 3 + option] * count)]
+            candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
             memory = np.int8(0)
             if known:
-                memory = shelves.storefront_memory[
-                    who, (shelves.listing_seller[candidate] - shelves.n_creators) % S
-                ]
-            value = utility(
-                weights,
-                trust,
-                shelves.listing_promise[candidate],
-                factor,
-                shelves.listing_price[candidate],
-                memory,
-            )
+                memory = storefront_memory[who, (seller_of[candidate] - n_creators) % S]
+            value = utility(weights, trust, promise[candidate], factor, price[candidate], memory)
             # np.argmax: the first of the largest, or the first NaN (without branches,
             # which the processor would mispredict).
             take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
             best = candidate if take else best
             best_memory = memory if take else best_memory
             best_utility = value if take else best_utility
-        out.listing[i] = best
-        out.memory[i] = best_memory
-        out.quality[i] = shelves.listing_promise[best]
-        out.source[i] = shelves.listing_seller[best] - shelves.n_creators
-        out.utility[i] = best_utility
+        listing[i] = best
+        memory_of[i] = best_memory
+        quality[i] = promise[best]
+        source[i] = seller_of[best] - n_creators
+        utility_of[i] = best_utility

@@ -129,28 +129,34 @@ def _heard(said, ties, nodes, active, u, first, prob, out):  # type: ignore[no-u
     advancing), and is heard if the listener is active and the draw below ``prob``. Writes
     the heard ones into ``out`` (all fields but the utility; ``ref`` is the tie's position
     in the stacked listeners' arrays); returns how many."""
+    # The structures' arrays, read once (inside a loop each read costs a reference count).
+    said_user, said_listing, said_quality = said.user, said.listing, said.quality
+    indptr, listener, tie_trust, tie_memory = ties.indptr, ties.listener, ties.trust, ties.memory
+    n_ties = ties.n_ties
+    user, listing, trust, memory = out.user, out.listing, out.trust, out.memory
+    quality, ref_kind, ref, source = out.quality, out.ref_kind, out.ref, out.source
     inverse = 1.0 / nodes
     zero, one = np.float32(0.0), np.float32(1.0)
     n = 0
-    for j in range(len(said.user)):
-        node = said.user[j]
+    for j in range(len(said_user)):
+        node = said_user[j]
         r = quotient(node, nodes, inverse)
         local = node - r * nodes
-        q = said.quality[j]
+        q = said_quality[j]
         q = zero if q < zero else (one if q > one else q)  # np.clip (NaN stays NaN)
-        for row in range(ties.indptr[local], ties.indptr[local + 1]):
+        for row in range(indptr[local], indptr[local + 1]):
             draw = u[first[r]]
             first[r] += 1
-            hearer = ties.listener[row] + r * nodes
+            hearer = listener[row] + r * nodes
             if active[hearer] and draw < prob:
-                position = row + r * ties.n_ties
-                out.user[n] = hearer
-                out.listing[n] = said.listing[j]
-                out.trust[n] = ties.trust[position]
-                out.memory[n] = ties.memory[position]
-                out.quality[n] = q
-                out.ref_kind[n] = REF_SOCIAL
-                out.ref[n] = position
-                out.source[n] = node
+                position = row + r * n_ties
+                user[n] = hearer
+                listing[n] = said_listing[j]
+                trust[n] = tie_trust[position]
+                memory[n] = tie_memory[position]
+                quality[n] = q
+                ref_kind[n] = REF_SOCIAL
+                ref[n] = position
+                source[n] = node
                 n += 1
     return n
