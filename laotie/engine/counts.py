@@ -32,7 +32,7 @@ EXPOSURES, ORDERS, GMV, ITEMS, REPEAT_ORDERS = (
 )
 
 
-class Orders(NamedTuple):
+class OrderColumns(NamedTuple):
     """What the day counter reads of each accepted order: its channel, buyer, value, items
     and whether it was a repeat order (1.0 or 0.0)."""
 
@@ -83,7 +83,7 @@ class DayCounter:
         day_counts(
             self._nodes,
             tuple(np.asarray(users, np.int32) for users in exposure_users),
-            Orders(
+            OrderColumns(
                 channel=order_channel,
                 user=order_user,
                 value=np.asarray(order_value, np.float64),
@@ -112,7 +112,7 @@ def day_counts(  # type: ignore[no-untyped-def]
     into ``out`` (replications x rows x counts, zeros on entry) the exposures, orders, GMV,
     items and repeat orders of the channel rows (sums added in the orders' order); into
     ``distinct`` (replications x rows x 2) every row's distinct exposed users and buyers.
-    ``orders``: :class:`Orders`; ``flags`` is the counter's scratch of one byte per node,
+    ``orders``: :class:`OrderColumns`; ``flags`` is the counter's scratch of one byte per node,
     zero on entry and on return."""
     k = len(exposure_users)
     inverse = 1.0 / nodes

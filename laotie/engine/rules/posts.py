@@ -60,11 +60,11 @@ def reach(
     p = policy
     R = market.replications
     rho = np.zeros(market.n_creators)
-    replication = np.repeat(np.arange(R), market.layout.creators)
+    C = max(market.layout.creators, 1)  # a creator's replication is its id // C
     if p.traffic == "head":
         followers = market.follows.count[market.creator_node].astype(np.float64)
         mean = (followers.reshape(R, -1).mean(axis=1) if len(followers) else np.zeros(R))[
-            replication[posting]
+            posting // C
         ]
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.minimum(1.0, p.reach * (followers[posting] / mean) ** p.head_exponent)
@@ -82,5 +82,6 @@ def reach(
     if capped.any():
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(capped, p.head_cap * other / ((1 - p.head_cap) * head), 1.0)
-        rho[market.is_head] *= factor[replication[market.is_head]]
+        heads = np.flatnonzero(market.is_head)
+        rho[heads] *= factor[heads // C]
     return rho
