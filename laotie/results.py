@@ -73,6 +73,12 @@ class Result:
         channel's coverage and the urban–rural gap (docs/model.md, 3.5, "Information").
     information_regions : pandas.DataFrame
         The share informed per message, day and region (a long table).
+    monthly : pandas.DataFrame
+        One row per complete 30-day month (docs/model.md 3.6): ``month``, ``residents``
+        and registered ``users`` of the graph, ``dau`` (mean daily active users over the
+        month), ``mau`` (users active on some day of it) and ``buyers_all``,
+        ``buyers_trust``, ``buyers_traffic`` (distinct users with an accepted order in the
+        month through any channel, the trust channels, storefronts).
     """
 
     daily: pd.DataFrame
@@ -88,6 +94,7 @@ class Result:
     information_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     producer_orders: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     producer_buyers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    monthly: pd.DataFrame = field(default_factory=lambda: monthly_frame([], [], 0, 0))
 
     @property
     def messages(self) -> pd.DataFrame:
@@ -134,6 +141,12 @@ class Result:
             order_values=order_value_frame(engine.order_values),
             information=information,
             information_regions=information_regions,
+            monthly=monthly_frame(
+                engine.months,
+                engine.active,
+                engine.graph.n_nodes,
+                int(np.count_nonzero(engine.graph.user)),
+            ),
             scenario=engine.scenario,
             seed={
                 "entropy": engine.seed_sequence.entropy,
@@ -189,8 +202,8 @@ class Result:
         The files:
 
         - ``daily.parquet``, or ``daily.csv`` when pyarrow is not installed: ``daily``;
-        - ``summary.csv``, ``order_values.csv``: ``summary`` (with its ``channel`` index)
-          and ``order_values``;
+        - ``summary.csv``, ``order_values.csv``, ``monthly.csv``: ``summary`` (with its
+          ``channel`` index), ``order_values`` and ``monthly``;
         - ``arrays.npz``: ``creator_income``, ``producer_income``, ``producer_orders`` and
           ``producer_buyers``;
         - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
@@ -230,6 +243,7 @@ class Result:
             "order_values": (_ORDER_VALUES, self.order_values),
             "information": (_INFORMATION, self.information),
             "information_regions": (_INFORMATION_REGIONS, self.information_regions),
+            "monthly": (_MONTHLY, self.monthly),
         }
         meta = {
             "format": _FORMAT,
@@ -340,6 +354,7 @@ class Result:
             order_values=frames["order_values"],
             information=frames["information"],
             information_regions=frames["information_regions"],
+            monthly=frames["monthly"] if "monthly" in frames else monthly_frame([], [], 0, 0),
             scenario=Scenario.from_dict(scenario_data, where=f"{meta_path} [scenario]"),
             seed=seed,
             info=info,
@@ -356,6 +371,45 @@ def daily_frame(counts: np.ndarray) -> pd.DataFrame:
     frame.insert(0, "channel", pd.Categorical(np.tile(ROWS, days), categories=list(ROWS)))
     frame.insert(0, "day", np.repeat(np.arange(days), len(ROWS)))
     return frame
+
+
+MONTHLY_COLUMNS: tuple[str, ...] = (
+    "month",
+    "residents",
+    "users",
+    "dau",
+    "mau",
+    "buyers_all",
+    "buyers_trust",
+    "buyers_traffic",
+)
+"""The columns of :attr:`Result.monthly`."""
+
+
+def monthly_frame(
+    months: list[dict[str, int]], active: list[int], residents: int, users: int
+) -> pd.DataFrame:
+    """The frame of :attr:`Result.monthly`: the engine's month records (``end_month``)
+    with the mean of the daily active users (``active``, one count per day) over each
+    month's days."""
+    from .engine.rules.month import MONTH_DAYS
+
+    daily = np.asarray(active, np.float64)
+    rows = []
+    for record in months:
+        first = record["month"] * MONTH_DAYS
+        rows.append(
+            {
+                "month": record["month"],
+                "residents": residents,
+                "users": users,
+                "dau": float(daily[first : first + MONTH_DAYS].mean()),
+                **{name: record[name] for name in MONTHLY_COLUMNS[4:]},
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(MONTHLY_COLUMNS))
+    integer = [name for name in MONTHLY_COLUMNS if name != "dau"]
+    return frame.astype(dict.fromkeys(integer, np.int64) | {"dau": np.float64})
 
 
 def order_value_frame(histogram: np.ndarray) -> pd.DataFrame:
@@ -429,6 +483,7 @@ _SUMMARY = "summary.csv"
 _ORDER_VALUES = "order_values.csv"
 _INFORMATION = "information.csv"
 _INFORMATION_REGIONS = "information_regions.csv"
+_MONTHLY = "monthly.csv"
 _ARRAYS = "arrays.npz"
 _FILES = (
     _META,
@@ -438,6 +493,7 @@ _FILES = (
     _ORDER_VALUES,
     _INFORMATION,
     _INFORMATION_REGIONS,
+    _MONTHLY,
     _ARRAYS,
 )
 _ARRAY_NAMES = ("creator_income", "producer_income", "producer_orders", "producer_buyers")

@@ -174,6 +174,17 @@ class Creators(Section):
         unit="probability",
         **_PROB,
     )
+    enter_prob: float = param(
+        1.0,
+        "probability that a viewer shown a creator's post (follow or discovery) enters the "
+        "live room or watches the video, the funnel's first stage; the purchase logit "
+        "applies to entrants (1: every viewer enters, no separate stage)",
+        unit="probability",
+        source="assumed; T3 (B2) gives the second stage: ≈ 0.7 % of live-room entrants buy",
+        low=0,
+        high=1,
+        low_open=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,18 @@ class Storefronts(Section):
         source="assumed; T17 puts institutional trust's effect below interpersonal trust's",
         **_PROB,
     )
+    click_prob: float = param(
+        1.0,
+        "probability that a storefront impression is clicked through to the product page, "
+        "the funnel's first stage; the purchase logit applies to clicks (1: every "
+        "impression counts as a click, no separate stage)",
+        unit="probability",
+        source="T1 (A7): 4.05 % of Taobao's recommended impressions are clicked, 0.53 % of "
+        "clicks buy",
+        low=0,
+        high=1,
+        low_open=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +276,11 @@ class WordOfMouth(Section):
         unit="days",
         low=1,
         high=100_000,
+    )
+    trust_scaled: bool = param(
+        False,
+        "whether a listener hears a recommendation with probability prob × their trust in "
+        "the recommender (true) or prob whatever the trust (false)",
     )
 
 
@@ -320,6 +348,36 @@ class Outcomes(Section):
         unit="quality",
         low=0,
         high=1,
+    )
+    satisfaction: str = param(
+        "tolerance",
+        "how the tolerance of a seller type is set: 'tolerance' (the value above, for every "
+        "seller) or 'rate' (solved at set-up so that the mean chance of disappointment over "
+        "the type's listings is disappointment_creators or disappointment_storefronts)",
+        choices=("tolerance", "rate"),
+    )
+    disappointment_creators: float = param(
+        0.3,
+        "under satisfaction = 'rate': the mean chance that an order from a creator's listing "
+        "disappoints, at set-up",
+        unit="share of orders",
+        source="A9: 30–50 % of live-commerce orders are returned (grade L; returns are an "
+        "upper bound on disappointment); explore 0.05–0.5",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+    )
+    disappointment_storefronts: float = param(
+        0.12,
+        "under satisfaction = 'rate': the same for a storefront's listings",
+        unit="share of orders",
+        source="A2, A9: 10–15 % of conventional e-commerce orders are returned (11.5 % "
+        "globally); explore 0.03–0.3",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
     )
     trust_gain: float = param(
         0.05,

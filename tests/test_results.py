@@ -21,6 +21,7 @@ RESULT_FILES = (
     "order_values.csv",
     "information.csv",
     "information_regions.csv",
+    "monthly.csv",
     "arrays.npz",
 )
 
@@ -66,7 +67,7 @@ def assert_same_result(loaded: Result, result: Result) -> None:
     assert list(loaded.daily["channel"].cat.categories) == list(ROWS)
     pd.testing.assert_frame_equal(loaded.summary, result.summary, check_exact=True)
     pd.testing.assert_frame_equal(loaded.order_values, result.order_values, check_exact=True)
-    for name in ("information", "information_regions"):
+    for name in ("information", "information_regions", "monthly"):
         pd.testing.assert_frame_equal(
             getattr(loaded, name), getattr(result, name), check_exact=True
         )

@@ -27,20 +27,34 @@ ROW_BITS = np.array(
 )
 """The channel bits of each row of :data:`~laotie.metrics.ROWS`."""
 
-EXPOSURES, ORDERS, GMV, ITEMS, REPEAT_ORDERS = (
-    COUNTS.index(name) for name in ("exposures", "orders", "gmv", "items", "repeat_orders")
+EXPOSURES, ORDERS, GMV, ITEMS, REPEAT_ORDERS, FIRST_ORDERS, DISAPPOINTED = (
+    COUNTS.index(name)
+    for name in (
+        "exposures",
+        "orders",
+        "gmv",
+        "items",
+        "repeat_orders",
+        "first_orders",
+        "disappointed",
+    )
 )
+"""Positions in :data:`~laotie.metrics.COUNTS` (the compiled counter reads them as constants:
+a change of COUNTS must change this module too, or numba's cache keeps the old ones)."""
 
 
 class OrderColumns(NamedTuple):
-    """What the day counter reads of each accepted order: its channel, buyer, value, items
-    and whether it was a repeat order (1.0 or 0.0)."""
+    """What the day counter reads of each accepted order: its channel, buyer, value, items,
+    and whether it was a repeat order, the buyer's first order ever and disappointing (1.0
+    or 0.0 each)."""
 
     channel: np.ndarray
     user: np.ndarray
     value: np.ndarray
     items: np.ndarray
     repeat: np.ndarray
+    first: np.ndarray
+    disappointed: np.ndarray
 
 
 class DayCounter:
@@ -65,6 +79,9 @@ class DayCounter:
         order_value: np.ndarray,
         order_items: np.ndarray,
         order_repeat: np.ndarray,
+        order_first: np.ndarray,
+        order_disappointed: np.ndarray,
+        clicks: np.ndarray,
         new_follows: np.ndarray,
         budget_blocked: np.ndarray,
     ) -> np.ndarray:
@@ -72,8 +89,8 @@ class DayCounter:
 
         ``exposure_users`` holds, for each channel of :data:`~laotie.metrics.CHANNELS` in
         order, the user of every exposure; orders are given one entry per order with their
-        channel code; ``new_follows`` and ``budget_blocked`` per channel, or per replication
-        and channel.
+        channel code; ``clicks``, ``new_follows`` and ``budget_blocked`` per channel, or per
+        replication and channel.
         """
         R = self._replications
         k = len(CHANNELS)
@@ -89,12 +106,15 @@ class DayCounter:
                 value=np.asarray(order_value, np.float64),
                 items=np.asarray(order_items, np.float64),
                 repeat=np.asarray(order_repeat, np.float64),
+                first=np.asarray(order_first, np.float64),
+                disappointed=np.asarray(order_disappointed, np.float64),
             ),
             ROW_BITS,
             self._flags,
             out,
             distinct,
         )
+        out[:, :k, COUNTS.index("clicks")] = clicks
         out[:, :k, COUNTS.index("new_follows")] = new_follows
         out[:, :k, COUNTS.index("budget_blocked")] = budget_blocked
         for row, name in enumerate(ROWS[k:], start=k):
@@ -109,11 +129,11 @@ def day_counts(  # type: ignore[no-untyped-def]
     nodes, exposure_users, orders, row_bits, flags, out, distinct
 ):
     """The per-channel counts and every row's distinct users of :meth:`DayCounter.count`:
-    into ``out`` (replications x rows x counts, zeros on entry) the exposures, orders, GMV,
-    items and repeat orders of the channel rows (sums added in the orders' order); into
-    ``distinct`` (replications x rows x 2) every row's distinct exposed users and buyers.
-    ``orders``: :class:`OrderColumns`; ``flags`` is the counter's scratch of one byte per node,
-    zero on entry and on return."""
+    into ``out`` (replications x rows x counts, zeros on entry) the exposures, orders, GMV, items,
+    repeat, first and disappointing orders of the channel rows (sums added in the orders' order);
+    into ``distinct`` (replications x rows x 2) every row's distinct exposed users and buyers.
+    ``orders``: :class:`OrderColumns`; ``flags`` is the counter's scratch of one byte per node, zero
+    on entry and on return."""
     k = len(exposure_users)
     inverse = 1.0 / nodes
     touched = np.empty(len(orders.user) + sum([len(e) for e in exposure_users]), np.int64)
@@ -141,6 +161,7 @@ def day_counts(  # type: ignore[no-untyped-def]
     # The structure's arrays, read once (inside a loop each read costs a reference count).
     order_user, order_channel = orders.user, orders.channel
     value, items, repeat = orders.value, orders.items, orders.repeat
+    first, disappointed = orders.first, orders.disappointed
     for i in range(len(order_user)):
         node = order_user[i]
         c = order_channel[i]
@@ -149,6 +170,8 @@ def day_counts(  # type: ignore[no-untyped-def]
         out[r, c, GMV] += value[i]
         out[r, c, ITEMS] += items[i]
         out[r, c, REPEAT_ORDERS] += repeat[i]
+        out[r, c, FIRST_ORDERS] += first[i]
+        out[r, c, DISAPPOINTED] += disappointed[i]
         if flags[node] == 0:
             touched[n_touched] = node
             n_touched += 1

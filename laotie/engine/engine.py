@@ -27,8 +27,8 @@ from .rules.decisions import decide
 from .rules.discovery import discovery_exposures
 from .rules.follow import follow_exposures
 from .rules.information import InformationState
-from .rules.month import MONTH_DAYS, new_month
-from .rules.outcomes import apply_outcomes
+from .rules.month import MONTH_DAYS, end_month, new_month
+from .rules.outcomes import apply_outcomes, tolerances
 from .rules.posts import Posts, posts
 from .rules.shock import QualityShock
 from .rules.storefront import storefront_exposures
@@ -62,6 +62,8 @@ class Replication:
     seed_sequence: np.random.SeedSequence
     market: ReplicationMarket
     history: list[np.ndarray]
+    active: list[int]
+    months: list[dict[str, int]]
     repurchase: list[dict[str, float]]
     order_values: np.ndarray
     information: InformationState
@@ -166,6 +168,8 @@ class Engine:
             m.n_nodes, m.n_creators, m.n_sellers, len(m.listing_product), m.n_producers, R
         )
         self.recommendations = Recommendations()
+        # The tolerance of each replication and seller type (docs/model.md 3.5, "Outcomes").
+        self.tolerance = tolerances(m, scenario.outcomes)
         self.shock = QualityShock(scenario.shock, R)
         self.trained: np.ndarray = np.zeros(0, np.int32)
         # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
@@ -173,6 +177,8 @@ class Engine:
         self.orders_today = Orders(Exposures.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
         # Per day, the counts of every replication: shape (R, len(ROWS), len(COUNTS)).
         self._history: list[np.ndarray] = []
+        # Per day, the active users of every replication.
+        self._active: list[np.ndarray] = []
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._informations = [
@@ -201,7 +207,7 @@ class Engine:
             self.shock.apply(self.day, m, self.ledger.listing_orders)
         if self.day % MONTH_DAYS == 0:
             new_month(self.ledger, self.day, self.replications)
-        activity(self.today, m, streams["activity"])
+        activity(self.today, m, self.ledger, streams["activity"])
         today_posts = posts(m, streams["posts"], s.creators)
         # The creator channels and the storefront and word-of-mouth channels read the state
         # without changing it and draw from their own streams: side by side with two
@@ -211,9 +217,9 @@ class Engine:
             batches = [*self._creator_channels(today_posts), *other.result()]
         else:
             batches = [*self._creator_channels(today_posts), *self._traffic_and_word_of_mouth()]
-        orders, blocked = decide(batches, m, self.ledger, streams["decide"], s)
+        orders, blocked, clicks = decide(batches, m, self.ledger, streams["decide"], s)
         new_follows, recommendations = apply_outcomes(
-            orders, m, self.ledger, streams["outcomes"], s
+            orders, m, self.ledger, streams["outcomes"], s, self.tolerance
         )
         self.recommendations.add(recommendations, self.day)
         self.orders_today = orders
@@ -221,7 +227,9 @@ class Engine:
         for r, information in enumerate(self._informations):
             a, b = self.today.bounds[r], self.today.bounds[r + 1]
             information.step(self.day, self.today.users[a:b] - r * n)
-        self._record(batches, orders, new_follows, blocked)
+        self._record(batches, orders, clicks, new_follows, blocked)
+        if (self.day + 1) % MONTH_DAYS == 0:
+            end_month(self.ledger, self.day, self.replications)
         self.day += 1
         counts = self._history[-1]
         return counts[0] if self.replications == 1 else counts
@@ -246,10 +254,11 @@ class Engine:
         self,
         batches: list[Exposures],
         orders: Orders,
+        clicks: np.ndarray,
         new_follows: np.ndarray,
         blocked: np.ndarray,
     ) -> None:
-        """The day's counts, order values and creators' exposures."""
+        """The day's counts, active users, order values and creators' exposures."""
         m = self.market
         by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
         follows = np.zeros((self.replications, len(CHANNELS)), np.int64)
@@ -263,10 +272,14 @@ class Engine:
                 orders.value,
                 orders.items,
                 (o.memory != 0).astype(np.float64),
+                orders.first.astype(np.float64),
+                (~orders.satisfied).astype(np.float64),
+                clicks,
                 follows,
                 blocked,
             )
         )
+        self._active.append(self.today.counts.copy())
         self._order_values += order_value_histogram(
             o.channel, orders.value, o.user // m.layout.nodes, self.replications
         )
@@ -473,6 +486,8 @@ class Engine:
             seed_sequence=self.seed_sequences[r],
             market=ReplicationMarket(is_head=m.is_head[creators]),
             history=[counts[r] for counts in self._history],
+            active=[int(counts[r]) for counts in self._active],
+            months=L.months[r],
             repurchase=L.repurchase[r],
             order_values=self._order_values[r],
             information=self._informations[r],

@@ -165,14 +165,15 @@ def write_exposure(  # type: ignore[no-untyped-def]
 @dataclass
 class Orders:
     """Today's accepted orders, in the day's random order: the exposures they came from,
-    their items and values, and (after the outcomes) whether each satisfied its buyer and
-    the quality the buyer experienced."""
+    their items and values, and (after the outcomes) whether each satisfied its buyer, the
+    quality the buyer experienced and whether it was the buyer's first order ever."""
 
     exposures: Exposures
     items: np.ndarray
     value: np.ndarray
     satisfied: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     experienced: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    first: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def __len__(self) -> int:
         return len(self.items)

@@ -68,7 +68,8 @@ class Today:
 @dataclass
 class Ledger:
     """What the days have recorded: spending this month, who ever ordered, each month's
-    buyers (flags: 1 through trust channels, 2 through storefronts), money per seller,
+    buyers and active users (flags: 1 bought through trust channels, 2 through
+    storefronts, 4 active), money per seller,
     creator and producer, orders per listing, and producers' distinct buyers."""
 
     spent: np.ndarray
@@ -84,6 +85,8 @@ class Ledger:
     last_month_flags: np.ndarray | None = None
     repurchase: list[list[dict[str, float]]] = field(default_factory=list)
     """Per replication, the monthly repurchase rates so far."""
+    months: list[list[dict[str, int]]] = field(default_factory=list)
+    """Per replication, each complete month's active users and buyers (``end_month``)."""
     pair_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     """Every (producer, buyer) pair so far, as keys ``producer * n_nodes + buyer``: a sorted
     main array and a small sorted buffer merged into it when it grows."""
@@ -107,6 +110,7 @@ class Ledger:
             producer_orders=np.zeros(producers, np.int64),
             producer_buyers=np.zeros(producers, np.int64),
             repurchase=[[] for _ in range(R)],
+            months=[[] for _ in range(R)],
         )
         touch(ledger.spent, ledger.ever_ordered, ledger.month_flags)
         return ledger

@@ -394,6 +394,7 @@ def test_the_last_order_of_the_day_through_a_source_sets_its_trust_and_memory(
         ledger=engine.ledger,
         stream=Stream([np.random.SeedSequence(0)]),
         scenario=s,
+        tolerance=engine.tolerance,
     )
     np.testing.assert_array_equal(orders.satisfied, [r[-1] for r in rows])
 

@@ -99,8 +99,11 @@ def test_purchase_coins_are_scipy_expit_coin_flips() -> None:
     utility = np.concatenate([utility, near, near])
     draws = np.concatenate([draws, np.nextafter(bound, 0), np.nextafter(bound, 1)])
     chosen = np.empty(len(utility), np.int64)
-    n = candidates(draws, utility, chosen)
+    clicks = np.zeros(1, np.int64)
+    users = np.zeros(len(utility), np.int32)
+    n = candidates(draws, utility, 1.0, users, 10, clicks, chosen)
     np.testing.assert_array_equal(chosen[:n], np.flatnonzero(draws < expit(utility)))
+    assert clicks[0] == np.count_nonzero(draws < 1)  # attention 1: every exposure is a click
 
 
 @pytest.mark.parametrize("intercept", [-6.0, -1.3, 2.0])
@@ -127,3 +130,25 @@ def test_the_utility_is_the_documented_formula(intercept: float) -> None:
     # The first terms are summed in float32 (as float32 trust and quality are): within a few
     # float32 units of the largest of them.
     np.testing.assert_allclose(got, want, rtol=0, atol=4 * np.finfo(np.float32).eps * 12)
+
+
+def test_the_funnel_clicks_then_buys_with_one_uniform() -> None:
+    """An exposure is clicked when its draw is below the attention ``c`` and becomes a
+    candidate when, besides, the draw divided by ``c`` is below σ(u); clicks are counted
+    per replication of the (stacked) user."""
+    rng = np.random.default_rng(5)
+    n, nodes, attention = 200_000, 100, 0.04
+    utility = rng.normal(0, 2, n)
+    draws = rng.random(n)
+    users = rng.integers(0, 3 * nodes, n).astype(np.int32)
+    clicks = np.zeros(3, np.int64)
+    chosen = np.empty(n, np.int64)
+    k = candidates(draws, utility, attention, users, nodes, clicks, chosen)
+    clicked = draws < attention
+    np.testing.assert_array_equal(
+        chosen[:k], np.flatnonzero(clicked & (draws / attention < expit(utility)))
+    )
+    np.testing.assert_array_equal(clicks, np.bincount(users[clicked] // nodes, minlength=3))
+    # The two stages multiply: P(candidate) = c · σ(u), within 4 binomial sd.
+    expected = attention * expit(utility).sum()
+    assert abs(k - expected) < 4 * np.sqrt(expected)

@@ -329,9 +329,18 @@ def test_month_flags_start_empty_each_month_and_give_the_repurchase_rates(
     engine.run(121)
     assert len(ended) == 4 and len(engine.repurchase) == 3
     for before, now, record in zip(ended[:-1], ended[1:], engine.repurchase, strict=True):
-        bought = before != 0
+        bought = (before & 3) != 0
         assert bought.sum() > 0
-        assert record["all"] == (bought & (now != 0)).sum() / bought.sum()
+        assert record["all"] == (bought & ((now & 3) != 0)).sum() / bought.sum()
+    # Each month's record at its end: users active in it (bit 4) and its buyers (bits 1, 2).
+    months = engine.ledger.months[0]
+    assert [record["month"] for record in months] == [0, 1, 2, 3]
+    for flags, record in zip(ended, months, strict=True):
+        assert record["mau"] == np.count_nonzero(flags & 4) > 0
+        assert record["buyers_all"] == np.count_nonzero(flags & 3)
+        assert record["buyers_trust"] == np.count_nonzero(flags & 1)
+        assert record["buyers_traffic"] == np.count_nonzero(flags & 2)
+        assert not (flags & 4)[~engine.market.is_user].any()
 
 
 @pytest.mark.parametrize(

@@ -39,10 +39,10 @@ from scipy.special import expit, logit
 from scipy.stats import binom
 
 from laotie import CitySpec, Engine, Region, Scenario, TrustGraph, graph
-from laotie.metrics import DISCOVERY, FOLLOW, ROWS, STOREFRONT, WOM
+from laotie.metrics import COUNTS, DISCOVERY, FOLLOW, ROWS, STOREFRONT, WOM
 
 ALL = ROWS.index("all")
-ORDERS = 2  # column of metrics.COUNTS
+ORDERS = COUNTS.index("orders")
 CERTAIN = {
     "population.activity_mean": 1 - 1e-15,
     "population.activity_concentration": 1e6,

@@ -23,7 +23,7 @@ from laotie.engine.ties import Follows
 from laotie.errors import LaotieError, ScenarioError
 from laotie.graph._core import FOLLOW as FOLLOW_TIE
 from laotie.graph._core import HEAD, LOCAL_CREATOR, TrustGraph
-from laotie.metrics import ROWS
+from laotie.metrics import COUNTS, ROWS
 from laotie.results import Result
 from laotie.runs import replicate
 
@@ -225,7 +225,7 @@ def test_lockstep_engine_errors_name_what_to_do(city: graph.TrustGraph) -> None:
         Result.from_engine(engine)
     with pytest.raises(LaotieError, match=r"replications are 0 .. 1"):
         engine.replication(2)
-    assert engine.step().shape == (2, len(ROWS), 9)
+    assert engine.step().shape == (2, len(ROWS), len(COUNTS))
 
 
 def test_lockstep_size_fits_the_memory_and_balances(city: graph.TrustGraph) -> None:
@@ -253,6 +253,9 @@ def test_day_counter_counts_distinct_users_per_replication() -> None:
         rng.random(90),
         np.ones(90),
         np.zeros(90),
+        np.zeros(90),
+        np.zeros(90),
+        np.zeros((R, 4)),
         np.zeros((R, 4)),
         np.zeros((R, 4)),
     )
@@ -263,9 +266,10 @@ def test_day_counter_counts_distinct_users_per_replication() -> None:
         bought = order_user[np.isin(order_channel, members)]
         for r in range(R):
             mine = (exposed // nodes) == r
-            assert counts[r, row, 1] == len(np.unique(exposed[mine]))
-            assert counts[r, row, 0] == mine.sum()
-            assert counts[r, row, 3] == len(np.unique(bought[bought // nodes == r]))
+            assert counts[r, row, COUNTS.index("exposed_users")] == len(np.unique(exposed[mine]))
+            assert counts[r, row, COUNTS.index("exposures")] == mine.sum()
+            buyers = np.unique(bought[bought // nodes == r])
+            assert counts[r, row, COUNTS.index("buyers")] == len(buyers)
 
 
 def test_lockstep_with_a_seller_without_followers_at_the_top() -> None:

@@ -1,5 +1,5 @@
 """Activity (docs/model.md 3.5, "Activity"): user ``i`` is active today with probability
-``p_i``, independently."""
+``p_i``, independently; an active user is marked active in the month's flags."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import numpy as np
 
 from ..lockstep import bounds
 from ..market import Market
-from ..state import Seats, Today
+from ..state import Ledger, Seats, Today
 from ..streams import Stream
+from .month import ACTIVE
 
 __all__ = ["SeatSource", "activity"]
 
@@ -26,9 +27,10 @@ class SeatSource(NamedTuple):
     remembers_storefronts: np.ndarray
 
 
-def activity(today: Today, market: Market, stream: Stream) -> None:
-    """Draw today's active users into ``today`` (their flags, list, bounds and seats), one
-    float32 uniform per user of each replication."""
+def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> None:
+    """Draw today's active users into ``today`` (their flags, list, bounds and seats) and
+    mark them in ``ledger.month_flags``, one float32 uniform per user of each
+    replication."""
     users = market.layout.users
     R = market.replications
     draws = stream.take32(np.full(R, users))
@@ -40,6 +42,7 @@ def activity(today: Today, market: Market, stream: Stream) -> None:
         market.p_active,
         market.users,
         today.active,
+        ledger.month_flags,
         today.scratch,
         SeatSource(
             storefront_trust=market.storefront_trust,
@@ -54,11 +57,12 @@ def activity(today: Today, market: Market, stream: Stream) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
-def _activity(draws, p_active, users, active, out, viewer, seats):  # type: ignore[no-untyped-def]
+def _activity(draws, p_active, users, active, month, out, viewer, seats):  # type: ignore[no-untyped-def]
     """The users whose draw is below their activity probability, in order, into ``out``,
-    and every user's flag in ``active`` (yesterday's flags are overwritten); returns how
-    many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats,
-    gathered from ``viewer`` (:class:`SeatSource`), all read in increasing node order."""
+    every user's flag in ``active`` (yesterday's flags are overwritten) and the active users' bit
+    ``ACTIVE`` in ``month``; returns how many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets
+    the active users' seats, gathered from ``viewer`` (:class:`SeatSource`), all read in increasing
+    node order."""
     # The structures' arrays, read once (inside a loop each read costs a reference count).
     seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
     seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
@@ -71,6 +75,7 @@ def _activity(draws, p_active, users, active, out, viewer, seats):  # type: igno
         out[n] = users[i]
         seat_user[n] = i
         active[users[i]] = awake
+        month[users[i]] |= np.int8(ACTIVE * awake)
         n += awake
     # The seats, in a second pass over the active users only (in increasing node order).
     for j in range(n):

@@ -1,11 +1,17 @@
-"""Decisions (docs/model.md 3.5, "Decisions"): the purchase logit, baskets and budgets.
+"""Decisions (docs/model.md 3.5, "Decisions"): the funnel, the purchase logit, baskets and
+budgets.
 
-Every exposure ``e`` of user ``i`` to product ``p`` has the utility
+An exposure first gets the viewer's attention (a storefront impression is clicked through to
+the product page with probability ``storefronts.click_prob``, a creator's post is entered with
+probability ``creators.enter_prob``, a heard recommendation always). Every exposure ``e`` of
+user ``i`` to product ``p`` has the utility
 
     u = intercept + trust_weight · T + quality_weight · (Q - 0.5)
         - price_weight · ψ_i · price_p / (B_i / 30) + repeat_weight · M
 
-and becomes a candidate order with probability ``σ(u) = 1 / (1 + exp(-u))``. Its basket has
+and a clicked one becomes a candidate order with probability ``σ(u) = 1 / (1 + exp(-u))``
+(one uniform ``v`` decides both stages: clicked if ``v < c``, a candidate if ``v / c < σ(u)``).
+Its basket has
 ``1 + Poisson(basket_extra_items · (1 + basket_trust_effect · T))`` items. Today's candidates
 are put in a uniformly random order; each user's are accepted while their running total
 fits the budget left this month, and the first that does not fit and all later ones are
@@ -21,15 +27,16 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ...metrics import CHANNELS
+from ...metrics import CHANNELS, DISCOVERY, FOLLOW, STOREFRONT
 from ...scenario import Scenario
 from ..exposures import Exposures, Orders
+from ..lockstep import quotient
 from ..market import Market
 from ..sampling import poisson
 from ..state import Ledger
 from ..streams import Stream
 
-__all__ = ["Weights", "budgets", "candidates", "decide", "utility"]
+__all__ = ["Weights", "attention", "budgets", "candidates", "decide", "utility"]
 
 
 class Weights(NamedTuple):
@@ -85,19 +92,35 @@ def utilities(weights, user, listing, trust, quality, memory, price_factor, list
         )
 
 
+def attention(scenario: Scenario, channel: int) -> float:
+    """The funnel's first stage of ``channel``: the probability that an exposure is clicked
+    (storefront) or entered (follow, discovery); 1 for word of mouth."""
+    if channel == STOREFRONT:
+        return float(scenario.storefronts.click_prob)
+    if channel in (FOLLOW, DISCOVERY):
+        return float(scenario.creators.enter_prob)
+    return 1.0
+
+
 @numba.njit(cache=True, nogil=True)
-def candidates(draws, utility, out):  # type: ignore[no-untyped-def]
-    """The exposures whose draw is below their purchase probability ``σ(u)``: their indices,
-    in order, into ``out``; returns how many. The probability is ``1 / (1 + exp(-u))`` with
-    libm's ``exp``, the bits of ``scipy.special.expit`` (tested, extremes and NaN included).
+def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ignore[no-untyped-def]
+    """The exposures clicked (draw below ``attention``) and whose draw divided by
+    ``attention`` is below their purchase probability ``σ(u)``: their indices, in order,
+    into ``out``; returns how many, and adds the clicks of each replication (of ``user``,
+    stacked ids) to ``clicks``. The probability is ``1 / (1 + exp(-u))`` with libm's
+    ``exp``, the bits of ``scipy.special.expit`` (tested, extremes and NaN included). With
+    ``attention`` 1 the draws are used as they are.
 
     Most draws are refused without ``exp``: since exp(-x) >= 1 - x, the probability is at
     most 1 / (2 - x) for x < 1, and a draw at least that (with a margin of 1e-9, far above
     the rounding of either side) is not below the probability."""
+    inverse = 1.0 / nodes
     n = 0
     for i in range(len(draws)):
         x = utility[i]
         draw = draws[i]
+        clicks[quotient(user[i], nodes, inverse)] += draw < attention
+        draw = draw / attention
         out[n] = i
         if x < 1.0 and draw * (2.0 - x) >= 1.000000001:
             continue
@@ -147,10 +170,11 @@ def decide(
     ledger: Ledger,
     stream: Stream,
     scenario: Scenario,
-) -> tuple[Orders, np.ndarray]:
-    """Today's accepted orders and the candidates blocked by budgets (replications x
-    channels), among the exposures of ``parts`` (the channels' exposures, one after the
-    other; a kernel may have computed their utilities).
+) -> tuple[Orders, np.ndarray, np.ndarray]:
+    """Today's accepted orders, the candidates blocked by budgets and the clicks
+    (replications x channels each), among the exposures of ``parts`` (the channels'
+    exposures, one channel per part, one after the other; a kernel may have computed their
+    utilities).
 
     Draws, each replication's in the order of the parts' concatenation: a coin per exposure,
     a basket per candidate, a rank per candidate (the day's random order)."""
@@ -158,6 +182,8 @@ def decide(
     R = m.replications
     nodes = m.layout.nodes
     weights = Weights.of(scenario)
+    k = len(CHANNELS)
+    clicks = np.zeros((k, R), np.int64)
     # Part by part, so that each replication draws for its exposures in the order of the
     # parts' concatenation without sorting it.
     chosen_parts = []
@@ -177,7 +203,10 @@ def decide(
                 e.utility,
             )
         chosen = np.empty(len(e), np.int64)
-        n = candidates(draws, e.utility, chosen)
+        channel = int(e.channel[0]) if len(e) else 0
+        n = candidates(
+            draws, e.utility, attention(scenario, channel), e.user, nodes, clicks[channel], chosen
+        )
         chosen_parts.append(e.take(chosen[:n]))
     c = Exposures.concat(chosen_parts)
     replication = c.user // nodes
@@ -202,11 +231,11 @@ def decide(
         accept,
         blocked,
     )
-    k = len(CHANNELS)
     blocked_counts = np.bincount(
         replication[blocked] * k + c.channel[blocked], minlength=R * k
     ).reshape(R, k)
     # Accepted orders in each replication's random order of the day.
     keep = np.flatnonzero(accept)
     keep = keep[np.lexsort((rank[keep], replication[keep]))]
-    return Orders(exposures=c.take(keep), items=items[keep], value=value[keep]), blocked_counts
+    orders = Orders(exposures=c.take(keep), items=items[keep], value=value[keep])
+    return orders, blocked_counts, clicks.T

@@ -1,7 +1,8 @@
 """The month (docs/model.md 1.3 and 3.6): every 30 days (days 0, 30, 60, ...) each user's
 spending resets to 0, and the monthly repurchase rate is recorded: of the users who ordered
 in a month, the share who order again in the next (through any channel, through trust
-channels, through storefronts)."""
+channels, through storefronts). At the end of each month its active users (MAU) and buyers
+are recorded."""
 
 from __future__ import annotations
 
@@ -10,13 +11,29 @@ import numpy as np
 from ..._memory import touch
 from ..state import Ledger
 
-__all__ = ["MONTH_DAYS", "new_month"]
+__all__ = ["ACTIVE", "MONTH_DAYS", "end_month", "new_month"]
 
 MONTH_DAYS = 30
 """Days of a month."""
 
 _FAMILY_BITS = (("all", 3), ("trust", 1), ("traffic", 2))
 """The month flags' bits of each family (:meth:`~laotie.engine.rules.outcomes.book`)."""
+ACTIVE = 4
+"""The month flags' bit of a user active on some day of the month (set by the activity)."""
+
+
+def end_month(ledger: Ledger, day: int, replications: int) -> None:
+    """Record the month that ends with ``day`` (the last day of a month) in
+    ``ledger.months``: its users active on some day (``mau``) and its buyers through any
+    channel, the trust channels and storefronts."""
+    flags = ledger.month_flags.reshape(replications, -1)
+    counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}
+    for name, bits in _FAMILY_BITS:
+        counts[f"buyers_{name}"] = ((flags & bits) != 0).sum(axis=1)
+    for r in range(replications):
+        record = {"month": day // MONTH_DAYS}
+        record.update({name: int(value[r]) for name, value in counts.items()})
+        ledger.months[r].append(record)
 
 
 def new_month(ledger: Ledger, day: int, replications: int) -> None:

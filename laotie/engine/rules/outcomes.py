@@ -1,19 +1,24 @@
 """Outcomes (docs/model.md 3.5, "Outcomes" and "Money"): satisfaction, trust, memory,
 follows, money and producers.
 
-For each accepted order the buyer experiences quality ``x = q_p + ε``, ``ε ~ N(0,
-quality_noise)``, and is satisfied when ``x ≥ Q - tolerance``. The trust in the source
-becomes ``T + trust_gain · (1 - T)`` if satisfied and ``T - trust_loss · T`` if not (it rises
-slowly and falls fast); the memory with the source becomes +1 or -1. When a user orders
-several times through the same source on one day, the last order in the day's random order
-sets the source's trust and memory. A satisfied stranger from discovery follows the creator
-with probability ``follow_prob``. The selling creator earns ``commission`` of an order's
-value and the producer of a specialty ``income_share``.
+For each accepted order the buyer experiences quality ``x = q_p + ε``, ``ε ~ N(0, quality_noise)``,
+and is satisfied when ``x ≥ Q - t``, with ``t`` the tolerance of the seller's type (creators,
+storefronts): ``tolerance``, or with ``satisfaction = 'rate'`` the one solved at set-up
+(:func:`tolerances`) so that the mean chance of disappointment over the type's listings is
+``disappointment_creators`` or ``disappointment_storefronts``. The trust in the source becomes ``T +
+trust_gain · (1 - T)`` if satisfied and ``T - trust_loss · T`` if not (it rises slowly and falls
+fast); the memory with the source becomes +1 or -1. When a user orders several times through the
+same source on one day, the last order in the day's random order sets the source's trust and memory.
+A satisfied stranger from discovery follows the creator with probability ``follow_prob``. The
+selling creator earns ``commission`` of an order's value and the producer of a specialty
+``income_share``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import brentq
+from scipy.special import ndtr
 
 from ...metrics import DISCOVERY, STOREFRONT
 from ...scenario import Outcomes, Scenario
@@ -31,7 +36,7 @@ from ..sampling import normal
 from ..state import Ledger
 from ..streams import Stream
 
-__all__ = ["apply_outcomes", "satisfaction", "trust_after"]
+__all__ = ["apply_outcomes", "satisfaction", "solve_tolerance", "tolerances", "trust_after"]
 
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
@@ -54,15 +59,69 @@ def trust_after(trust: np.ndarray, satisfied: np.ndarray, outcomes: Outcomes) ->
     ).astype(np.float32)
 
 
-def satisfaction(orders: Orders, market: Market, stream: Stream, outcomes: Outcomes) -> None:
-    """Set each order's experienced quality ``x = q_p + quality_noise · Φ⁻¹(u)`` (one
-    uniform per order) and whether ``x ≥ Q - tolerance``."""
-    b = orders.exposures
-    product = market.listing_product[b.listing]
-    experienced = market.product_quality[product] + outcomes.quality_noise * normal(
-        stream.per_entry(b.user // market.layout.nodes)
+def solve_tolerance(gaps: np.ndarray, noise: float, rate: float) -> float:
+    """The tolerance ``t`` at which the mean chance of disappointment over listings whose
+    promise exceeds the quality by ``gaps`` is ``rate``: the root of
+    ``mean(Φ((gap - t) / noise)) = rate`` (with ``noise`` 0, the ``1 - rate`` quantile of
+    the gaps). ``rate`` is in (0, 1).
+
+    Examples
+    --------
+    >>> round(solve_tolerance(np.zeros(3), 0.1, 0.5), 12)
+    0.0
+    >>> t = solve_tolerance(np.array([0.0, 0.2]), 0.1, 0.3)
+    >>> round(float(np.mean(ndtr((np.array([0.0, 0.2]) - t) / 0.1))), 9)
+    0.3
+    """
+    gaps = np.asarray(gaps, np.float64)
+    if noise == 0:
+        return float(np.quantile(gaps, 1 - rate))
+    low = float(gaps.min()) - 40 * noise - 1
+    high = float(gaps.max()) + 40 * noise + 1
+    return float(
+        brentq(lambda t: float(np.mean(ndtr((gaps - t) / noise))) - rate, low, high, xtol=1e-12)
     )
-    orders.satisfied = experienced >= b.quality - outcomes.tolerance
+
+
+def tolerances(market: Market, outcomes: Outcomes) -> np.ndarray:
+    """The tolerance of each replication (rows) and seller type (columns: creators,
+    storefronts; float32): ``outcomes.tolerance``, or under ``satisfaction = 'rate'`` the one solved
+    from the type's listings at set-up (:func:`solve_tolerance`; the gap of a listing is its
+    promise less the product's quality). A type without listings keeps ``tolerance``."""
+    m = market
+    R = m.replications
+    # float32, as the promises it is subtracted from (the comparison is the same as with
+    # the parameter given directly).
+    table = np.full((R, 2), outcomes.tolerance, np.float32)
+    if outcomes.satisfaction == "tolerance":
+        return table
+    gap = m.listing_promise.astype(np.float64) - m.product_known_quality[m.listing_product]
+    store = m.listing_seller >= m.n_creators
+    rates = (outcomes.disappointment_creators, outcomes.disappointment_storefronts)
+    for r in range(R):
+        mine = m.listing_replication == r
+        for kind, rate in enumerate(rates):
+            gaps = gap[mine & (store == bool(kind))]
+            if len(gaps):
+                table[r, kind] = solve_tolerance(gaps, outcomes.quality_noise, rate)
+    return table
+
+
+def satisfaction(
+    orders: Orders, market: Market, stream: Stream, outcomes: Outcomes, tolerance: np.ndarray
+) -> None:
+    """Set each order's experienced quality ``x = q_p + quality_noise · Φ⁻¹(u)`` (one
+    uniform per order) and whether ``x ≥ Q - t``, ``t`` the ``tolerance`` of the order's
+    replication and seller type (:func:`tolerances`)."""
+    b = orders.exposures
+    m = market
+    product = m.listing_product[b.listing]
+    replication = b.user // m.layout.nodes
+    experienced = m.product_quality[product] + outcomes.quality_noise * normal(
+        stream.per_entry(replication)
+    )
+    kind = (m.listing_seller[b.listing] >= m.n_creators).astype(np.int64)
+    orders.satisfied = experienced >= b.quality - tolerance[replication, kind]
     orders.experienced = experienced.astype(np.float32)
 
 
@@ -118,13 +177,18 @@ def follow_strangers(
 
 def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> None:
     """The money and the record of who bought: spending, sellers' GMV, orders per listing,
-    creators' commission, producers' income, orders and distinct buyers, and this month's
-    buyers (flag 1 through trust channels, 2 through storefronts)."""
+    creators' commission, producers' income, orders and distinct buyers, this month's
+    buyers (flag 1 through trust channels, 2 through storefronts), and which orders are
+    their buyer's first ever (``orders.first``: the first of the day's orders of a buyer
+    who had never ordered)."""
     b = orders.exposures
     m = market
     L = ledger
     value = orders.value
     np.add.at(L.spent, b.user, value)
+    _, first = np.unique(b.user, return_index=True)
+    orders.first = np.zeros(len(orders), bool)
+    orders.first[first] = ~L.ever_ordered[b.user[first]]
     L.ever_ordered[b.user] = True
     seller = m.listing_seller[b.listing]
     L.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
@@ -152,12 +216,18 @@ def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> 
 
 
 def apply_outcomes(
-    orders: Orders, market: Market, ledger: Ledger, stream: Stream, scenario: Scenario
+    orders: Orders,
+    market: Market,
+    ledger: Ledger,
+    stream: Stream,
+    scenario: Scenario,
+    tolerance: np.ndarray,
 ) -> tuple[np.ndarray, Exposures]:
-    """Apply today's orders: satisfaction, trust and memory, new follows, money. Returns
-    the new follows of each replication and the satisfied orders' exposures, with the
-    experienced quality as ``quality``: tomorrow's recommendations."""
-    satisfaction(orders, market, stream, scenario.outcomes)
+    """Apply today's orders: satisfaction (with the ``tolerance`` of :func:`tolerances`),
+    trust and memory, new follows, money. Returns the new follows of each replication and
+    the satisfied orders' exposures, with the experienced quality as ``quality``:
+    tomorrow's recommendations."""
+    satisfaction(orders, market, stream, scenario.outcomes, tolerance)
     b = orders.exposures
     new_trust = trust_after(b.trust, orders.satisfied, scenario.outcomes)
     update_ties(orders, market, new_trust)

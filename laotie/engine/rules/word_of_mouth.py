@@ -3,7 +3,8 @@
 Every satisfied order placed on days ``t - days … t - 1`` is a recommendation by its buyer
 ``j`` of product ``p``, sold by seller ``v``, with the buyer's experienced quality ``x``. For
 each recommendation and each active user ``i`` with a local or city tie ``i → j`` (``i``
-trusts ``j``), ``i`` receives an exposure with probability ``prob``, independently: ``T =
+trusts ``j``), ``i`` receives an exposure with probability ``prob`` (``prob · w_ij`` with
+``trust_scaled``), independently: ``T =
 w_ij``, ``M = m_ij``, ``Q = min(1, max(0, x))``; its order goes to seller ``v``.
 """
 
@@ -105,6 +106,7 @@ def word_of_mouth_exposures(
         u,
         first,
         params.prob,
+        params.trust_scaled,
         out.kernel_fields(),
     )
     return out.take(slice(0, heard))  # without utilities: the decisions compute them
@@ -123,10 +125,11 @@ def _tie_counts(user, indptr, nodes, counts):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _heard(said, ties, nodes, active, u, first, prob, out):  # type: ignore[no-untyped-def]
+def _heard(said, ties, nodes, active, u, first, prob, trust_scaled, out):  # type: ignore[no-untyped-def]
     """Each recommendation (:class:`Said`) reaches each listener tie (:class:`Heard`) of its
     recommender with one draw of the tie's replication (``u[first[r]]``, ``first[r]``
-    advancing), and is heard if the listener is active and the draw below ``prob``. Writes
+    advancing), and is heard if the listener is active and the draw below ``prob`` (times
+    the tie's trust if ``trust_scaled``). Writes
     the heard ones into ``out`` (all fields but the utility; ``ref`` is the tie's position
     in the stacked listeners' arrays); returns how many."""
     # The structures' arrays, read once (inside a loop each read costs a reference count).
@@ -148,8 +151,10 @@ def _heard(said, ties, nodes, active, u, first, prob, out):  # type: ignore[no-u
             draw = u[first[r]]
             first[r] += 1
             hearer = listener[row] + r * nodes
-            if active[hearer] and draw < prob:
-                position = row + r * n_ties
+            if not active[hearer]:
+                continue
+            position = row + r * n_ties
+            if draw < (prob * tie_trust[position] if trust_scaled else prob):
                 user[n] = hearer
                 listing[n] = said_listing[j]
                 trust[n] = tie_trust[position]
