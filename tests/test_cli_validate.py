@@ -1,0 +1,97 @@
+"""`laotie validate`: the table of moments, its last line, the CSV and bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from laotie import Scenario
+from laotie.cli import main
+from laotie.moments import MOMENTS, validate
+from laotie.runs import replicate
+
+pytestmark = pytest.mark.integration  # the command line end to end
+
+ARGS = ["validate", "village", "--days", "40", "-R", "2", "--seed", "5", "--quiet"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_validate_prints_every_moment_and_the_count_inside(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(capsys, *ARGS)
+    assert status == 0
+    assert "Scenario 'village': 2,000 residents, 40 days, 2 replication(s), seed 5" in err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["id", "moment", "target"]
+    rows = [line for line in lines[1:] if re.match(r"T\d", line)]
+    assert [row.split()[0] for row in rows] == [m.id for m in MOMENTS]
+    inside = [row.rsplit(maxsplit=1)[1] for row in rows]
+    assert set(inside) <= {"yes", "no", "n/a"}
+    assert lines[-1] == f"inside band: {inside.count('yes')} of {len(MOMENTS)} moments"
+    # A 40-day run has no month after the first, so no repurchase rate.
+    t5a = next(row for row in rows if row.startswith("T5a "))
+    assert t5a.split()[-2:] == ["n/a", "n/a"]
+
+
+def test_validate_reports_the_library_table_of_the_same_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "moments.csv"
+    status, _, _ = run(capsys, *ARGS, "--out", str(target))
+    assert status == 0
+    written = pd.read_csv(target)
+    # The same seed gives the same graph and markets as the library's replicate().
+    from laotie._random import run_seeds
+    from laotie.graph import city
+
+    scenario = Scenario.preset("village")
+    graph = city(scenario.city, seed=run_seeds(5, 2)[0])
+    expected = validate(replicate(scenario, 2, days=40, seed=5, graph=graph), graph)
+    pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+    # Not over the file without --force.
+    status, _, err = run(capsys, *ARGS, "--out", str(target))
+    assert status == 2 and err == f"laotie: error: {target} exists; pass --force to overwrite it\n"
+    assert run(capsys, *ARGS, "--out", str(target), "--force")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["validate", "villag"], "did you mean 'village'"),
+        (["validate", "village", "-R", "0"], "--replications 0"),
+        (["validate", "village", "--workers", "0"], "--workers 0"),
+        (["validate", "village", "--days", "-1"], "--days -1"),
+        (["validate", "missing.toml"], "missing.toml: no such scenario file"),
+        (["validate", "village", "--set", "policy.trafic=head"], "did you mean 'traffic'"),
+        (["validate", "village", "--out", "."], "is a folder"),
+    ],
+)
+def test_validate_bad_input_gives_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("laotie: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_validate_help_has_an_example() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "laotie", "validate", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "example" in done.stdout and "laotie validate village" in done.stdout
