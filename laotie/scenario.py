@@ -40,6 +40,7 @@ from .sections import (
     Creators,
     Decision,
     Information,
+    Loyalty,
     Outcomes,
     Policy,
     Population,
@@ -56,6 +57,7 @@ __all__ = [
     "Creators",
     "Decision",
     "Information",
+    "Loyalty",
     "Outcomes",
     "Policy",
     "Population",
@@ -80,8 +82,8 @@ class Scenario:
     ----------
     city : CitySpec
         The city: its regions and the parameters of its trust graph.
-    population, products, creators, storefronts, word_of_mouth, decision : Section, optional
-    outcomes, policy, producers, training, shock, information, run : Section, optional
+    population, products, creators, storefronts, word_of_mouth, loyalty : Section, optional
+    decision, outcomes, policy, producers, training, shock, information, run : Section, optional
         One section of declared parameters each (:mod:`laotie.sections`); each defaults to
         its declared defaults.
     name : str, default "custom"
@@ -110,6 +112,7 @@ class Scenario:
     creators: Creators = field(default_factory=Creators)
     storefronts: Storefronts = field(default_factory=Storefronts)
     word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
+    loyalty: Loyalty = field(default_factory=Loyalty)
     decision: Decision = field(default_factory=Decision)
     outcomes: Outcomes = field(default_factory=Outcomes)
     policy: Policy = field(default_factory=Policy)

@@ -28,6 +28,7 @@ __all__ = [
     "Creators",
     "Decision",
     "Information",
+    "Loyalty",
     "Outcomes",
     "Policy",
     "Population",
@@ -281,6 +282,49 @@ class WordOfMouth(Section):
         False,
         "whether a listener hears a recommendation with probability prob × their trust in "
         "the recommender (true) or prob whatever the trust (false)",
+    )
+
+
+@dataclass(frozen=True)
+class Loyalty(Section):
+    """Return customers (回头客): a satisfied buyer's habit of coming back to the seller."""
+
+    gain: float = param(
+        0.5,
+        "after a satisfying order from a seller, the buyer's loyalty to the seller gains this "
+        "share of its distance to 1",
+        unit="share",
+        **_PROB,
+    )
+    half_life: float = param(
+        30.0,
+        "days without a satisfying order from the seller after which loyalty has halved",
+        unit="days",
+        low=0,
+        high=1e6,
+        low_open=True,
+    )
+    return_creators: float = param(
+        0.0,
+        "daily probability that an active user of loyalty 1 to a creator comes back to the "
+        "creator's live room or shop window (回头客) by themselves; it scales with loyalty "
+        "(0: no return visits)",
+        unit="probability per day",
+        source="assumed; T5 (B11): 60–70 % of Kuaishou buyers buy again within a month",
+        **_PROB,
+    )
+    return_storefronts: float = param(
+        0.0,
+        "the same for a storefront's shop (0: no return visits)",
+        unit="probability per day",
+        source="assumed; T5 (A10): 20–30 % repeat rate for generic stores",
+        **_PROB,
+    )
+    weight: float = param(
+        1.0,
+        "logit weight of loyalty in a return visit's utility",
+        low=-50,
+        high=50,
     )
 
 
@@ -616,6 +660,7 @@ SECTIONS: dict[str, type[Section]] = {
     "creators": Creators,
     "storefronts": Storefronts,
     "word_of_mouth": WordOfMouth,
+    "loyalty": Loyalty,
     "decision": Decision,
     "outcomes": Outcomes,
     "policy": Policy,

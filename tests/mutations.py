@@ -54,6 +54,9 @@ TRAINING = "laotie/engine/rules/training.py"
 DISCOVERY = "laotie/engine/rules/discovery.py"
 STOREFRONT = "laotie/engine/rules/storefront.py"
 INFORMATION = "laotie/engine/rules/information.py"
+LOYALTY = "laotie/engine/rules/loyalty.py"
+WORD_OF_MOUTH = "laotie/engine/rules/word_of_mouth.py"
+MONTH = "laotie/engine/rules/month.py"
 
 MUTATIONS = (
     Mutation(
@@ -353,6 +356,90 @@ MUTATIONS = (
         "        users = active_users[self.state[m, active_users] == 0].astype(np.int64)\n",
         "        users = np.flatnonzero(self.state[m] == 0).astype(np.int64)\n",
         "the feeds reach inactive users and non-users",
+    ),
+    Mutation(
+        "click_ignored",
+        DECISIONS,
+        "        draw = draw / attention\n",
+        "",
+        "the funnel's click stage does not gate the purchase (clicked or not, σ(u) decides)",
+    ),
+    Mutation(
+        "clicks_miscounted",
+        DECISIONS,
+        "clicks[quotient(user[i], nodes, inverse)] += draw < attention",
+        "clicks[quotient(user[i], nodes, inverse)] += draw <= attention / 2",
+        "clicks are counted with the wrong threshold",
+    ),
+    Mutation(
+        "attention_swapped",
+        DECISIONS,
+        "        return float(scenario.storefronts.click_prob)",
+        "        return float(scenario.creators.enter_prob)",
+        "storefront impressions use the creators' entry probability",
+    ),
+    Mutation(
+        "rate_ignored",
+        OUTCOMES,
+        '    if outcomes.satisfaction == "tolerance":',
+        "    if True:",
+        "satisfaction = 'rate' keeps the fixed tolerance",
+    ),
+    Mutation(
+        "rate_types_swapped",
+        OUTCOMES,
+        "    kind = (m.listing_seller[b.listing] >= m.n_creators).astype(np.int64)",
+        "    kind = (m.listing_seller[b.listing] < m.n_creators).astype(np.int64)",
+        "creators' orders judged with the storefronts' tolerance and the reverse",
+    ),
+    Mutation(
+        "wom_trust_scaling_ignored",
+        WORD_OF_MOUTH,
+        "if draw < (prob * tie_trust[position] if trust_scaled else prob):",
+        "if draw < prob:",
+        "word_of_mouth.trust_scaled has no effect",
+    ),
+    Mutation(
+        "first_orders_every_day",
+        OUTCOMES,
+        "    orders.first[first] = ~L.ever_ordered[b.user[first]]",
+        "    orders.first[first] = True",
+        "every buyer's first order of the day counts as their first order ever",
+    ),
+    Mutation(
+        "mau_counts_buyers",
+        MONTH,
+        '    counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}',
+        '    counts = {"mau": (flags != 0).sum(axis=1)}',
+        "monthly active users include buyers by their purchase flags only",
+    ),
+    Mutation(
+        "loyalty_without_decay",
+        LOYALTY,
+        "        return self.level[at] * np.exp2(-(day - self.day[at]) / half_life)",
+        "        return self.level[at]",
+        "loyalty does not decay without contact",
+    ),
+    Mutation(
+        "loyalty_survives_disappointment",
+        LOYALTY,
+        "    ended = at[present & ~happy]",
+        "    ended = at[present & ~happy & False]",
+        "a disappointing order does not end the buyer's loyalty",
+    ),
+    Mutation(
+        "returns_ignore_loyalty",
+        LOYALTY,
+        "    chance = np.where(store, params.return_storefronts, params.return_creators) * level",
+        "    chance = np.where(store, params.return_storefronts, params.return_creators)",
+        "return visits come at the full rate whatever the loyalty",
+    ),
+    Mutation(
+        "returns_without_loyalty_bonus",
+        LOYALTY,
+        "        exposures.utility += params.weight * level[k]",
+        "        pass",
+        "a return visit's utility lacks weight · L",
     ),
 )
 

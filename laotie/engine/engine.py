@@ -27,6 +27,8 @@ from .rules.decisions import decide
 from .rules.discovery import discovery_exposures
 from .rules.follow import follow_exposures
 from .rules.information import InformationState
+from .rules.loyalty import Loyalties, return_visits, update_loyalty
+from .rules.loyalty import active as loyalty_active
 from .rules.month import MONTH_DAYS, end_month, new_month
 from .rules.outcomes import apply_outcomes, tolerances
 from .rules.posts import Posts, posts
@@ -168,6 +170,7 @@ class Engine:
             m.n_nodes, m.n_creators, m.n_sellers, len(m.listing_product), m.n_producers, R
         )
         self.recommendations = Recommendations()
+        self.loyalties = Loyalties(m.n_sellers)
         # The tolerance of each replication and seller type (docs/model.md 3.5, "Outcomes").
         self.tolerance = tolerances(m, scenario.outcomes)
         self.shock = QualityShock(scenario.shock, R)
@@ -205,8 +208,11 @@ class Engine:
             self.trained = train(m, self._training_rngs, s)
         if self.shock.due(self.day):
             self.shock.apply(self.day, m, self.ledger.listing_orders)
+        loyal = loyalty_active(s.loyalty)
         if self.day % MONTH_DAYS == 0:
             new_month(self.ledger, self.day, self.replications)
+            if loyal:
+                self.loyalties.forget(self.day, s.loyalty.half_life)
         activity(self.today, m, self.ledger, streams["activity"])
         today_posts = posts(m, streams["posts"], s.creators)
         # The creator channels and the storefront and word-of-mouth channels read the state
@@ -217,10 +223,14 @@ class Engine:
             batches = [*self._creator_channels(today_posts), *other.result()]
         else:
             batches = [*self._creator_channels(today_posts), *self._traffic_and_word_of_mouth()]
+        if loyal:
+            batches += return_visits(self.loyalties, self.day, m, self.today, streams["loyalty"], s)
         orders, blocked, clicks = decide(batches, m, self.ledger, streams["decide"], s)
         new_follows, recommendations = apply_outcomes(
             orders, m, self.ledger, streams["outcomes"], s, self.tolerance
         )
+        if loyal:
+            update_loyalty(self.loyalties, orders, m, self.day, s.loyalty)
         self.recommendations.add(recommendations, self.day)
         self.orders_today = orders
         n = m.layout.nodes
@@ -260,13 +270,16 @@ class Engine:
     ) -> None:
         """The day's counts, active users, order values and creators' exposures."""
         m = self.market
-        by_channel = {int(batch.channel[0]): batch.user for batch in batches if len(batch)}
+        by_channel: dict[int, list[np.ndarray]] = {c: [] for c in range(len(CHANNELS))}
+        for batch in batches:
+            if len(batch):
+                by_channel[int(batch.channel[0])].append(batch.user)
         follows = np.zeros((self.replications, len(CHANNELS)), np.int64)
         follows[:, DISCOVERY] = new_follows
         o = orders.exposures
         self._history.append(
             self._counter.count(
-                [by_channel.get(c, np.zeros(0, np.int32)) for c in range(len(CHANNELS))],
+                [np.concatenate([np.zeros(0, np.int32), *by_channel[c]]) for c in by_channel],
                 o.channel,
                 o.user,
                 orders.value,

@@ -63,7 +63,9 @@ class Exposures:
     and ``quality`` the terms ``T``, ``M``, ``Q`` of the utility, ``ref_kind`` and ``ref``
     where the source's trust lives (``REF_*``), ``source`` the seller (creator or storefront
     index) or, for word of mouth, the recommender's node. ``utility`` is set when the kernel
-    that made the exposures computed their utilities as it chose them (else None).
+    that made the exposures computed their utilities as it chose them (else None);
+    ``attention`` when they have a funnel's first stage other than their channel's (return
+    visits: 1).
     """
 
     user: np.ndarray
@@ -76,6 +78,7 @@ class Exposures:
     ref: np.ndarray
     source: np.ndarray
     utility: np.ndarray | None = None
+    attention: float | None = field(default=None, init=False)
 
     DTYPES: ClassVar[dict[str, type]] = {
         "user": np.int32,

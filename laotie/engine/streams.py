@@ -28,14 +28,16 @@ DAILY_PHASES = (
     "wom",
     "decide",
     "outcomes",
+    "loyalty",
 )
 """The phases whose every random number is a uniform of a :class:`Stream` (activity's are
 float32, the others' doubles)."""
 
-PHASES = (*DAILY_PHASES, "training", "information")
+PHASES = (*DAILY_PHASES[:-1], "training", "information", "loyalty")
 """Every phase's seed, in the order they are spawned from the run's day seed (fixed: a
-replication's numbers depend on it). Training draws from a numpy Generator; information
-hashes its own keys (:mod:`laotie.engine.rules.information`)."""
+replication's numbers depend on it; a phase added later comes last, so that the others keep
+their seeds). Training draws from a numpy Generator; information hashes its own keys
+(:mod:`laotie.engine.rules.information`)."""
 
 RUNS_DRAWN_IN_TURN = 8
 RUN_DRAWS_FROM = 4096

@@ -67,6 +67,25 @@ CASES = {
         "training.n_creators": 2,
         "training.follower_gain": 20,
     },
+    # The demand side's mechanisms: the funnel, satisfaction by rate, word of mouth scaled
+    # by trust, return visits of loyal buyers (across a month's end: loyalties forgotten),
+    # new follows from discovery (return visits to creators one follows since the run).
+    "demand_side": {
+        "storefronts.click_prob": 0.3,
+        "creators.enter_prob": 0.5,
+        "decision.intercept": -3.0,
+        "outcomes.satisfaction": "rate",
+        "outcomes.disappointment_creators": 0.3,
+        "outcomes.disappointment_storefronts": 0.1,
+        "word_of_mouth.trust_scaled": True,
+        "word_of_mouth.prob": 0.6,
+        "word_of_mouth.days": 3,
+        "loyalty.return_creators": 0.8,
+        "loyalty.return_storefronts": 0.3,
+        "loyalty.weight": 4.0,
+        "loyalty.half_life": 3.0,
+        "creators.follow_prob": 1.0,
+    },
 }
 
 
@@ -83,7 +102,14 @@ def _run(engine: Engine, days: int = DAYS) -> Engine:
 
 
 def _assert_same(a: Result, b: Result) -> None:
-    for name in ("daily", "summary", "order_values", "information", "information_regions"):
+    for name in (
+        "daily",
+        "summary",
+        "order_values",
+        "information",
+        "information_regions",
+        "monthly",
+    ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
     for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

@@ -204,9 +204,8 @@ def decide(
             )
         chosen = np.empty(len(e), np.int64)
         channel = int(e.channel[0]) if len(e) else 0
-        n = candidates(
-            draws, e.utility, attention(scenario, channel), e.user, nodes, clicks[channel], chosen
-        )
+        stage = attention(scenario, channel) if e.attention is None else e.attention
+        n = candidates(draws, e.utility, stage, e.user, nodes, clicks[channel], chosen)
         chosen_parts.append(e.take(chosen[:n]))
     c = Exposures.concat(chosen_parts)
     replication = c.user // nodes
