@@ -8,7 +8,8 @@ The modules form layers, each importing only from those below it:
 1. parameters and the city: :mod:`~laotie.params`, :mod:`~laotie.sections`,
    :mod:`~laotie.scenario`, :mod:`~laotie.graph`;
 2. the rules of a day: :mod:`~laotie.engine`, :mod:`~laotie.metrics`, :mod:`~laotie.cascade`;
-3. what a run produced: :mod:`~laotie.results`, and statistics over runs, :mod:`~laotie.stats`;
+3. what a run produced: :mod:`~laotie.results`, statistics over runs, :mod:`~laotie.stats`,
+   and the calibration targets' moments, :mod:`~laotie.moments`;
 4. many runs: :mod:`~laotie.runs` (:func:`simulate`), :mod:`~laotie.sweep`,
    :mod:`~laotie.sensitivity`, :mod:`~laotie.experiment`, :mod:`~laotie.executors`;
 5. faces: the Mesa model (:mod:`~laotie.model`), :mod:`~laotie.plot` and the command line
