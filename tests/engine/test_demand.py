@@ -1,0 +1,174 @@
+"""The demand side's measures and rules (docs/model.md 3.5, 3.6): the funnel's first stage by
+channel, satisfaction by a disappointment rate, word of mouth heard in proportion to trust,
+first orders and the monthly record of active users and buyers.
+
+Random counts are compared with their documented expectation within 4 standard errors of
+their sampling error (the seeds are fixed: a test always passes or always fails).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+from laotie import Engine, Scenario, graph
+from laotie.engine.exposures import REF_NONE, Exposures, Orders
+from laotie.engine.rules.decisions import attention
+from laotie.engine.rules.outcomes import satisfaction, solve_tolerance, tolerances
+from laotie.engine.streams import Stream
+from laotie.metrics import CHANNELS, COUNTS, DISCOVERY, FOLLOW, ROWS, STOREFRONT, WOM
+
+Z = 4.0
+
+
+def test_each_channel_has_its_own_first_stage() -> None:
+    scenario = Scenario.preset("village").replace(
+        **{"storefronts.click_prob": 0.04, "creators.enter_prob": 0.3}
+    )
+    assert attention(scenario, STOREFRONT) == 0.04
+    assert attention(scenario, FOLLOW) == attention(scenario, DISCOVERY) == 0.3
+    assert attention(scenario, WOM) == 1.0
+
+
+def test_clicks_per_channel_follow_the_funnel() -> None:
+    scenario = Scenario.preset("village").replace(
+        **{
+            "storefronts.click_prob": 0.2,
+            "creators.enter_prob": 0.5,
+            "word_of_mouth.prob": 0.5,
+            "decision.intercept": -1.0,
+        }
+    )
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=4)
+    engine.run(20)
+    counts = np.array(engine.history).sum(axis=0)
+    exposures, clicks = counts[:, COUNTS.index("exposures")], counts[:, COUNTS.index("clicks")]
+    for channel, p in (("storefront", 0.2), ("follow", 0.5), ("discovery", 0.5), ("wom", 1.0)):
+        n, k = exposures[ROWS.index(channel)], clicks[ROWS.index(channel)]
+        assert n > 200, channel
+        assert abs(k - n * p) <= Z * np.sqrt(n * p * (1 - p)) + 1e-9, channel
+    # Orders only come from clicks.
+    orders = counts[:, COUNTS.index("orders")]
+    assert (orders <= clicks).all()
+
+
+def test_tolerance_solves_the_disappointment_rate_per_seller_type() -> None:
+    scenario = Scenario.preset("village").replace(
+        **{
+            "outcomes.satisfaction": "rate",
+            "outcomes.disappointment_creators": 0.35,
+            "outcomes.disappointment_storefronts": 0.08,
+            "outcomes.quality_noise": 0.15,
+        }
+    )
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=[5, 6])
+    m = engine.market
+    table = tolerances(m, scenario.outcomes)
+    assert table.shape == (2, 2) and table.dtype == np.float32
+    gap = m.listing_promise.astype(np.float64) - m.product_known_quality[m.listing_product]
+    store = m.listing_seller >= m.n_creators
+    for r in range(2):
+        for kind, rate in ((0, 0.35), (1, 0.08)):
+            mine = (m.listing_replication == r) & (store == bool(kind))
+            chance = ndtr((gap[mine] - np.float64(table[r, kind])) / 0.15).mean()
+            assert chance == pytest.approx(rate, abs=1e-5)  # float32 rounding of t
+    # The two replications solve from their own listings.
+    assert table[0, 0] != table[1, 0]
+    # The default: the parameter for every type.
+    default = Scenario.preset("village")
+    np.testing.assert_array_equal(tolerances(m, default.outcomes), np.float32(0.1))
+    # Without noise, the quantile.
+    gaps = np.linspace(0, 1, 101)
+    assert solve_tolerance(gaps, 0.0, 0.25) == pytest.approx(0.75)
+
+
+def test_satisfaction_uses_the_tolerance_of_the_sellers_type() -> None:
+    scenario = Scenario.preset("village").replace(**{"outcomes.quality_noise": 0.0})
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=5)
+    m = engine.market
+    creator_listing = int(m.catalogue_ptr[0])
+    store_listing = int(m.catalogue_ptr[m.n_creators])
+    listing = np.array([creator_listing, store_listing], np.int64)
+    quality = m.product_quality[m.listing_product[listing]]
+    # Both promise their true quality + 0.2: satisfied only under a tolerance above 0.2.
+    exposures = Exposures.make(
+        2,
+        FOLLOW,
+        user=int(m.users[0]),
+        listing=listing,
+        trust=0.5,
+        memory=0,
+        quality=quality + 0.2,
+        ref_kind=REF_NONE,
+        ref=-1,
+        source=m.listing_seller[listing],
+    )
+    for table, expected in (([[0.3, 0.1]], [True, False]), ([[0.1, 0.3]], [False, True])):
+        orders = Orders(exposures, np.ones(2, np.int64), np.ones(2))
+        tolerance = np.array(table, np.float32)
+        satisfaction(orders, m, Stream([np.random.SeedSequence(1)]), scenario.outcomes, tolerance)
+        np.testing.assert_array_equal(orders.satisfied, expected)
+
+
+def test_word_of_mouth_scaled_by_trust_is_heard_in_proportion_to_trust() -> None:
+    scenario = Scenario.preset("village").replace(
+        **{
+            "population.activity_mean": 0.999999,
+            "population.activity_concentration": 1e6,
+            "word_of_mouth.prob": 0.8,
+            "word_of_mouth.trust_scaled": True,
+            "decision.intercept": -50.0,
+            "storefronts.impressions_per_active": 0.0,
+            "policy.discovery_per_active": 0.0,
+        }
+    )
+    city = graph.city(scenario.city, seed=1)
+    engine = Engine(city, scenario, seed=7)
+    m = engine.market
+    users = np.flatnonzero(m.is_user)[:200]
+    listing = int(m.catalogue_ptr[0])
+    for _ in range(5):
+        engine.recommend(users, listing)
+        engine.step()
+    # Expected: each recommendation reaches each tie of a listener who uses the app (and is
+    # active: everyone is) with probability 0.8 · w.
+    lis = m.listeners
+    expected = variance = 0.0
+    for u in users:
+        ties = slice(lis.indptr[u], lis.indptr[u + 1])
+        w = lis.trust[ties][m.is_user[lis.listener[ties]]].astype(np.float64)
+        expected += 0.8 * w.sum()
+        variance += (0.8 * w * (1 - 0.8 * w)).sum()
+    heard = np.array(engine.history)[:, ROWS.index("wom"), COUNTS.index("exposures")]
+    assert np.all(np.abs(heard - expected) <= Z * np.sqrt(variance)), (heard, expected)
+    # Unscaled, the count is 0.8 per tie: far above.
+    unscaled = 0.8 * sum(
+        m.is_user[lis.listener[lis.indptr[u] : lis.indptr[u + 1]]].sum() for u in users
+    )
+    assert unscaled - expected > 10 * np.sqrt(variance)
+
+
+def test_first_orders_count_each_buyer_once_and_months_count_active_users() -> None:
+    scenario = Scenario.preset("village").replace(**{"decision.intercept": -2.0})
+    engine = Engine(graph.city(scenario.city, seed=2), scenario, seed=[8, 9])
+    active_by_month: list[np.ndarray] = []
+    for day in range(62):
+        if day % 30 == 0:
+            active_by_month.append(np.zeros(engine.market.n_nodes, bool))
+        engine.step()
+        active_by_month[-1] |= engine.today.active
+    counts = np.array(engine._history)
+    first = counts[:, :, ROWS.index("all"), COUNTS.index("first_orders")].sum(axis=0)
+    n = engine.market.layout.nodes
+    ever = engine.ledger.ever_ordered.reshape(2, n).sum(axis=1)
+    np.testing.assert_array_equal(first, ever)
+    # The trust and traffic families split the first orders.
+    by_channel = counts[:, :, : len(CHANNELS), COUNTS.index("first_orders")].sum(axis=(0, 2))
+    np.testing.assert_array_equal(by_channel, ever)
+    for r in range(2):
+        months = engine.ledger.months[r]
+        assert [record["month"] for record in months] == [0, 1]
+        for record, active in zip(months, active_by_month, strict=False):
+            assert record["mau"] == active.reshape(2, n)[r].sum()
+            assert record["buyers_all"] >= max(record["buyers_trust"], record["buyers_traffic"])
