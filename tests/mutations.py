@@ -407,11 +407,11 @@ MUTATIONS = (
         "every buyer's first order of the day counts as their first order ever",
     ),
     Mutation(
-        "mau_counts_buyers",
-        MONTH,
-        '    counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}',
-        '    counts = {"mau": (flags != 0).sum(axis=1)}',
-        "monthly active users include buyers by their purchase flags only",
+        "month_flags_overwritten_by_activity",
+        "laotie/engine/rules/activity.py",
+        "        month[users[i]] |= np.int8(ACTIVE * awake)",
+        "        month[users[i]] = np.int8(ACTIVE * awake)",
+        "the activity overwrites the month's flags: MAU counts the last day's users only",
     ),
     Mutation(
         "loyalty_without_decay",
