@@ -165,6 +165,17 @@ class Scenario:
                 f"{where}: shock.day = {self.shock.day} is not within run.days = "
                 f"{self.run.days}; the shock would never happen"
             )
+        goods = self.products
+        largest = max(self.creators.catalogue_size, self.storefronts.products_per_storefront)
+        if goods.catalogue == "shared" and goods.n_products < largest:
+            raise ScenarioError(
+                f"{where}: products.n_products = {goods.n_products:,} under products.catalogue "
+                f"= 'shared' is fewer than the {largest:,} products a seller lists "
+                f"(creators.catalogue_size = {self.creators.catalogue_size:,}, "
+                f"storefronts.products_per_storefront = "
+                f"{self.storefronts.products_per_storefront:,}); each seller lists distinct "
+                "products of the catalogue"
+            )
         n = self.city.n_residents
         if p.n_producers > n:
             raise ScenarioError(

@@ -112,6 +112,40 @@ class Products(Section):
     quality_concentration: float = param(
         5.0, "concentration a + b of the Beta distribution of quality", unit="a + b", **_CONC
     )
+    catalogue: str = param(
+        "separate",
+        "where sellers' products come from: 'separate' (each seller has its own products, "
+        "priced with its type's price_mean and price_dispersion) or 'shared' (one catalogue "
+        "of n_products products priced with the price_mean and price_dispersion below, from "
+        "which creators and storefronts alike list theirs: the same goods through both "
+        "channels)",
+        choices=("separate", "shared"),
+    )
+    n_products: int = param(
+        1000,
+        "under catalogue = 'shared': the products of the catalogue (at least the larger of "
+        "creators.catalogue_size and storefronts.products_per_storefront)",
+        unit="products",
+        low=1,
+        high=10_000_000,
+    )
+    price_mean: float = param(
+        90.0,
+        "under catalogue = 'shared': mean price of a product (log-normal)",
+        unit="RMB",
+        low=0,
+        high=1e7,
+        low_open=True,
+        source="assumed: between D1's order values, ≈ 70 RMB (Kuaishou) and ≈ 120 RMB "
+        "(Taobao), so that neither channel's is built in",
+    )
+    price_dispersion: float = param(
+        0.6,
+        "under catalogue = 'shared': log-sd of prices",
+        unit="log-sd",
+        low=0,
+        high=5,
+    )
 
 
 @dataclass(frozen=True)

@@ -182,20 +182,11 @@ class Market:
             self.n_creators,
         )
 
-        # --- products: creators' own, storefronts', then the producers' specialties
+        # --- products: the sellers' (their own, or a shared catalogue's), then the
+        # producers' specialties
         k = s.products.n_categories
         n_own = self.n_creators * s.creators.catalogue_size
         n_store = self.n_storefronts * s.storefronts.products_per_storefront
-        category = rng.integers(0, k, n_own + n_store)
-        price = np.concatenate(
-            [
-                lognormal(rng, s.creators.price_mean, s.creators.price_dispersion, n_own),
-                lognormal(rng, s.storefronts.price_mean, s.storefronts.price_dispersion, n_store),
-            ]
-        )
-        quality = beta(
-            rng, s.products.quality_mean, s.products.quality_concentration, n_own + n_store
-        )
         seller = np.concatenate(
             [
                 np.repeat(np.arange(self.n_creators), s.creators.catalogue_size),
@@ -203,15 +194,30 @@ class Market:
                 + np.repeat(np.arange(self.n_storefronts), s.storefronts.products_per_storefront),
             ]
         )
-        product = np.arange(n_own + n_store)
-        producer_of = np.full(n_own + n_store, -1, np.int64)
+        if s.products.catalogue == "shared":
+            category, price, quality, product = self._shared_catalogue(s, rng)
+        else:
+            category = rng.integers(0, k, n_own + n_store)
+            price = np.concatenate(
+                [
+                    lognormal(rng, s.creators.price_mean, s.creators.price_dispersion, n_own),
+                    lognormal(
+                        rng, s.storefronts.price_mean, s.storefronts.price_dispersion, n_store
+                    ),
+                ]
+            )
+            quality = beta(
+                rng, s.products.quality_mean, s.products.quality_concentration, n_own + n_store
+            )
+            product = np.arange(n_own + n_store)
+        producer_of = np.full(len(price), -1, np.int64)
 
         # The producers, their specialties and each channel's listings draw from streams of
         # their own, so that arms differing in producers.channel (or listings) share the same
         # producers and products (common random numbers).
         who, goods, by_creators, by_storefronts = rng.spawn(4)
         producers, spec_seller, spec_product = self._producers(
-            s, graph, (who, by_creators, by_storefronts), n_own + n_store
+            s, graph, (who, by_creators, by_storefronts), len(price)
         )
         n_spec = len(producers)
         self.producer_node = producers
@@ -366,6 +372,23 @@ class Market:
         # Whether a user has any storefront memory: most never buy at a storefront, and
         # skipping their rows avoids random reads of the large memory table.
         self.has_storefront_memory = np.zeros(self.n_users, bool)
+
+    def _shared_catalogue(
+        self, s: Scenario, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The shared catalogue's products (category, price, quality) and each seller's
+        listed products: ``catalogue_size`` (creators) or ``products_per_storefront``
+        (storefronts) distinct products drawn uniformly, seller by seller."""
+        g = s.products
+        category = rng.integers(0, g.n_categories, g.n_products)
+        price = lognormal(rng, g.price_mean, g.price_dispersion, g.n_products)
+        quality = beta(rng, g.quality_mean, g.quality_concentration, g.n_products)
+        sizes = [s.creators.catalogue_size] * self.n_creators + [
+            s.storefronts.products_per_storefront
+        ] * self.n_storefronts
+        chosen = [rng.choice(g.n_products, size, replace=False) for size in sizes]
+        product = np.concatenate([np.zeros(0, np.int64), *chosen])
+        return category, price, quality, product
 
     def _producers(
         self,

@@ -172,3 +172,43 @@ def test_first_orders_count_each_buyer_once_and_months_count_active_users() -> N
         for record, active in zip(months, active_by_month, strict=False):
             assert record["mau"] == active.reshape(2, n)[r].sum()
             assert record["buyers_all"] >= max(record["buyers_trust"], record["buyers_traffic"])
+
+
+def test_a_shared_catalogue_lists_the_same_products_through_both_channels() -> None:
+    scenario = Scenario.preset("mudanjiang", scale=0.004).replace(
+        **{
+            "products.catalogue": "shared",
+            "products.n_products": 300,
+            "products.price_mean": 80.0,
+            "producers.n_producers": 5,
+            "producers.channel": "both",
+        }
+    )
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=3)
+    m = engine.market
+    shared = m.product_producer < 0
+    assert shared.sum() == 300 and m.n_products == 305
+    creator = m.listing_seller < m.n_creators
+    ordinary = shared[m.listing_product]
+    # Each seller lists distinct products; creators and storefronts share some.
+    keys = m.listing_seller.astype(np.int64) * m.n_products + m.listing_product
+    assert len(np.unique(keys)) == len(keys)
+    both = np.intersect1d(m.listing_product[creator & ordinary], m.listing_product[~creator])
+    assert len(both) > 0
+    sizes = np.bincount(m.listing_seller[ordinary], minlength=m.n_sellers)
+    assert (sizes[: m.n_creators] == scenario.creators.catalogue_size).all()
+    assert (sizes[m.n_creators :] == scenario.storefronts.products_per_storefront).all()
+    # One price law: the catalogue's mean price is price_mean within 4 standard errors of
+    # the log-normal's sampling error (log-sd 0.6).
+    price = m.product_price[shared]
+    sd = 80.0 * np.sqrt(np.exp(0.6**2) - 1)
+    assert abs(price.mean() - 80.0) <= Z * sd / np.sqrt(len(price))
+
+
+def test_a_shared_catalogue_must_hold_a_sellers_products() -> None:
+    from laotie.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"products\.n_products = 9 .* fewer than the 10"):
+        Scenario.preset("village").replace(
+            **{"products.catalogue": "shared", "products.n_products": 9}
+        )
