@@ -317,6 +317,15 @@ class WordOfMouth(Section):
         "whether a listener hears a recommendation with probability prob × their trust in "
         "the recommender (true) or prob whatever the trust (false)",
     )
+    warn_prob: float = param(
+        0.0,
+        "probability that a disappointed buyer warns each person who trusts them (local and "
+        "city ties) about the seller, per day of warning (× their trust with trust_scaled); "
+        "a warning lowers the listener's trust in the seller (0: no warnings)",
+        unit="probability",
+        source="assumed (negative word of mouth, 差评); explore 0–2 × prob",
+        **_PROB,
+    )
 
 
 @dataclass(frozen=True)

@@ -414,6 +414,20 @@ MUTATIONS = (
         "the activity overwrites the month's flags: MAU counts the last day's users only",
     ),
     Mutation(
+        "warnings_raise_trust",
+        WORD_OF_MOUTH,
+        "    factor = (1 - trust_loss * heard.trust.astype(np.float64)).astype(np.float32)",
+        "    factor = (1 + trust_loss * heard.trust.astype(np.float64)).astype(np.float32)",
+        "a warning raises the listener's trust in the seller",
+    ),
+    Mutation(
+        "warnings_spare_storefronts",
+        WORD_OF_MOUTH,
+        "    m.storefront_memory[who, (seller[by_store] - m.n_creators) % m.layout.storefronts] = -1",
+        "    pass",
+        "a warning about a storefront leaves the listener's memory of it",
+    ),
+    Mutation(
         "loyalty_without_decay",
         LOYALTY,
         "        return self.level[at] * np.exp2(-(day - self.day[at]) / half_life)",

@@ -35,7 +35,12 @@ from .rules.posts import Posts, posts
 from .rules.shock import QualityShock
 from .rules.storefront import storefront_exposures
 from .rules.training import train
-from .rules.word_of_mouth import Recommendations, word_of_mouth_exposures
+from .rules.word_of_mouth import (
+    Recommendations,
+    apply_warnings,
+    warnings_said,
+    word_of_mouth_exposures,
+)
 from .sizing import engine_bytes
 from .state import Ledger, Today
 from .streams import PHASES, phase_streams
@@ -170,6 +175,7 @@ class Engine:
             m.n_nodes, m.n_creators, m.n_sellers, len(m.listing_product), m.n_producers, R
         )
         self.recommendations = Recommendations()
+        self.warnings = Recommendations()
         self.loyalties = Loyalties(m.n_sellers)
         # The tolerance of each replication and seller type (docs/model.md 3.5, "Outcomes").
         self.tolerance = tolerances(m, scenario.outcomes)
@@ -231,6 +237,17 @@ class Engine:
         )
         if loyal:
             update_loyalty(self.loyalties, orders, m, self.day, s.loyalty)
+        if s.word_of_mouth.warn_prob > 0:
+            apply_warnings(
+                self.warnings,
+                self.day,
+                m,
+                self.today,
+                streams["warnings"],
+                s.word_of_mouth,
+                s.outcomes.trust_loss,
+            )
+            self.warnings.add(warnings_said(orders), self.day)
         self.recommendations.add(recommendations, self.day)
         self.orders_today = orders
         n = m.layout.nodes

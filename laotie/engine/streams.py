@@ -29,11 +29,12 @@ DAILY_PHASES = (
     "decide",
     "outcomes",
     "loyalty",
+    "warnings",
 )
 """The phases whose every random number is a uniform of a :class:`Stream` (activity's are
 float32, the others' doubles)."""
 
-PHASES = (*DAILY_PHASES[:-1], "training", "information", "loyalty")
+PHASES = (*DAILY_PHASES[:-2], "training", "information", "loyalty", "warnings")
 """Every phase's seed, in the order they are spawned from the run's day seed (fixed: a
 replication's numbers depend on it; a phase added later comes last, so that the others keep
 their seeds). Training draws from a numpy Generator; information hashes its own keys

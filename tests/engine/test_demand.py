@@ -212,3 +212,67 @@ def test_a_shared_catalogue_must_hold_a_sellers_products() -> None:
         Scenario.preset("village").replace(
             **{"products.catalogue": "shared", "products.n_products": 9}
         )
+
+
+def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
+    from laotie.engine.rules.word_of_mouth import Recommendations, apply_warnings
+
+    scenario = Scenario.preset("village").replace(
+        **{
+            "population.activity_mean": 0.999999,
+            "population.activity_concentration": 1e6,
+            "word_of_mouth.warn_prob": 1.0,
+            "outcomes.trust_loss": 0.4,
+        }
+    )
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=7)
+    engine.step()  # everyone active today
+    m = engine.market
+    lis, f = m.listeners, m.follows
+    # A warner whose listeners include followers of creator 0.
+    c_node = int(m.creator_node[0])
+    followers = set(f.user[f.indptr[c_node] : f.indptr[c_node + 1]].tolist())
+    warner = next(
+        j
+        for j in np.flatnonzero(m.is_user)
+        if followers & set(lis.listener[lis.indptr[j] : lis.indptr[j + 1]].tolist())
+    )
+    ties = slice(lis.indptr[warner], lis.indptr[warner + 1])
+    listener, w = lis.listener[ties], lis.trust[ties]
+    creator_listing = int(m.catalogue_ptr[0])
+    store_listing = int(m.catalogue_ptr[m.n_creators])
+    store = int(m.listing_seller[store_listing] - m.n_creators)
+    said = Exposures.make(
+        2,
+        FOLLOW,
+        user=warner,
+        listing=[creator_listing, store_listing],
+        trust=0.5,
+        memory=0,
+        quality=0.1,
+        ref_kind=REF_NONE,
+        ref=-1,
+        source=0,
+    )
+    warnings = Recommendations()
+    warnings.add(said, engine.day - 1)
+    kind, index = f.find(listener, np.full(len(listener), c_node))
+    before = f.trust.copy()
+    heard = apply_warnings(
+        warnings,
+        engine.day,
+        m,
+        engine.today,
+        Stream([np.random.SeedSequence(2)]),
+        scenario.word_of_mouth,
+        scenario.outcomes.trust_loss,
+    )
+    user = m.is_user[listener] & engine.today.active[listener]
+    assert heard == 2 * user.sum()
+    for i in np.flatnonzero(user & (kind == 1)):
+        expected = np.float32(before[index[i]] * np.float32(1 - 0.4 * np.float64(w[i])))
+        assert f.trust[index[i]] == pytest.approx(expected, rel=1e-6)
+    untouched = np.ones(len(before), bool)
+    untouched[index[user & (kind == 1)]] = False
+    np.testing.assert_array_equal(f.trust[untouched], before[untouched])
+    assert (m.storefront_memory[m.user_index[listener[user]], store] == -1).all()

@@ -85,6 +85,8 @@ CASES = {
         "loyalty.weight": 4.0,
         "loyalty.half_life": 3.0,
         "creators.follow_prob": 1.0,
+        "word_of_mouth.warn_prob": 0.5,
+        "products.catalogue": "shared",
     },
 }
 

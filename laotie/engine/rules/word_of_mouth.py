@@ -6,6 +6,11 @@ each recommendation and each active user ``i`` with a local or city tie ``i → 
 trusts ``j``), ``i`` receives an exposure with probability ``prob`` (``prob · w_ij`` with
 ``trust_scaled``), independently: ``T =
 w_ij``, ``M = m_ij``, ``Q = min(1, max(0, x))``; its order goes to seller ``v``.
+
+Warnings (差评): every disappointing order of the same days is a warning by its buyer about the
+seller, heard the same way with ``warn_prob`` instead of ``prob``; at the end of the day each
+warning heard lowers the listener's trust in the seller: a followed creator's tie trust
+becomes ``w_ic · (1 - trust_loss · w_ij)``, a storefront's memory becomes -1.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ import numpy as np
 
 from ...metrics import WOM
 from ...scenario import WordOfMouth
-from ..exposures import REF_SOCIAL, Exposures
+from ..exposures import REF_SOCIAL, Exposures, Orders
 from ..lockstep import quotient
 from ..market import Market
 from ..state import Today
 from ..streams import Stream
 from ..ties import Listeners
 
-__all__ = ["Recommendations", "word_of_mouth_exposures"]
+__all__ = ["Recommendations", "apply_warnings", "warnings_said", "word_of_mouth_exposures"]
 
 
 class Recommendations:
@@ -79,9 +84,11 @@ def word_of_mouth_exposures(
     today: Today,
     stream: Stream,
     params: WordOfMouth,
+    prob: float | None = None,
 ) -> Exposures:
     """Today's word-of-mouth exposures (without utilities): one uniform per listener tie of
-    each live recommendation, in order, each replication's from its own stream."""
+    each live recommendation, in order, each replication's from its own stream. ``prob``
+    (default ``params.prob``) is the chance of hearing one."""
     recs = recommendations.live(day, params.days)
     if len(recs) == 0:
         return Exposures.empty(WOM)
@@ -105,11 +112,56 @@ def word_of_mouth_exposures(
         today.active,
         u,
         first,
-        params.prob,
+        params.prob if prob is None else prob,
         params.trust_scaled,
         out.kernel_fields(),
     )
     return out.take(slice(0, heard))  # without utilities: the decisions compute them
+
+
+def warnings_said(orders: Orders) -> Exposures:
+    """Today's disappointing orders as warnings (heard from tomorrow), with the buyers'
+    experienced quality."""
+    unhappy = np.flatnonzero(~orders.satisfied)
+    said = orders.exposures.take(unhappy)
+    said.quality = orders.experienced[unhappy]
+    return said
+
+
+def apply_warnings(
+    warnings: Recommendations,
+    day: int,
+    market: Market,
+    today: Today,
+    stream: Stream,
+    params: WordOfMouth,
+    trust_loss: float,
+) -> int:
+    """Today's warnings heard (as word of mouth, with ``warn_prob``) lower the listeners'
+    trust in the sellers: a followed creator's tie trust is multiplied by
+    ``1 - trust_loss · w_ij`` per warning, a storefront's memory becomes -1. Returns how
+    many were heard."""
+    if params.warn_prob == 0:
+        return 0
+    heard = word_of_mouth_exposures(
+        warnings, day, market, today, stream, params, prob=params.warn_prob
+    )
+    if len(heard) == 0:
+        return 0
+    m = market
+    seller = m.listing_seller[heard.listing]
+    factor = (1 - trust_loss * heard.trust.astype(np.float64)).astype(np.float32)
+    by_creator = np.flatnonzero(seller < m.n_creators)
+    f = m.follows
+    kind, index = f.find(heard.user[by_creator], m.creator_node[seller[by_creator]])
+    for code, trust in ((1, f.trust), (2, f.buffer_trust)):
+        mine = kind == code
+        np.multiply.at(trust, index[mine], factor[by_creator][mine])
+    by_store = np.flatnonzero(seller >= m.n_creators)
+    who = m.user_index[heard.user[by_store]]
+    m.storefront_memory[who, (seller[by_store] - m.n_creators) % m.layout.storefronts] = -1
+    m.has_storefront_memory[who] = True
+    return len(heard)
 
 
 @numba.njit(cache=True, nogil=True)
