@@ -4,7 +4,9 @@ This module re-implements docs/model.md sections 1.3, 3.4, 3.5 and 3.6 with one 
 per agent, dictionaries for ties and loops over agents and exposures. It is written from the
 documentation only (never from ``laotie/engine``), for graphs of a few hundred residents, so
 that the fast engine can be checked against it *in distribution* (it does not try to
-reproduce the engine's random streams).
+reproduce the engine's random streams: for instance the funnel's click and the purchase logit
+are two independent uniforms here, where the documentation decides both with one; the
+probabilities are the same).
 
 Where the documentation leaves a choice open, the reading taken here is marked in the code
 with ``READING:`` and listed in :data:`READINGS`.
@@ -19,16 +21,23 @@ Examples
 >>> daily = run_oracle(g, Scenario(city=spec), days=2, seed=3)
 >>> list(daily.channel[:7])
 ['follow', 'discovery', 'wom', 'storefront', 'trust', 'traffic', 'all']
+>>> market = Market(g, Scenario(city=spec), seed=3).run(31)
+>>> market.monthly()[["month", "residents", "users"]].values.tolist()
+[[0, 120, 67]]
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import ndtr
 
 CHANNELS = ("follow", "discovery", "wom", "storefront")
 FAMILIES = {
@@ -42,18 +51,46 @@ COLUMNS = (
     "channel",
     "exposures",
     "exposed_users",
+    "clicks",
     "orders",
     "buyers",
     "conversion",
     "buyer_conversion",
+    "click_through",
+    "click_conversion",
     "gmv",
     "order_value",
     "items_per_order",
     "repeat_share",
+    "first_orders",
+    "disappointed",
+    "disappointed_share",
     "new_follows",
     "budget_blocked",
 )
-COUNTS = ("exposures", "exposed_users", "orders", "buyers", "gmv", "new_follows", "budget_blocked")
+COUNTS = (
+    "exposures",
+    "exposed_users",
+    "clicks",
+    "orders",
+    "buyers",
+    "gmv",
+    "first_orders",
+    "disappointed",
+    "new_follows",
+    "budget_blocked",
+)
+MONTHLY_COLUMNS = (
+    "month",
+    "residents",
+    "users",
+    "dau",
+    "mau",
+    "buyers_all",
+    "buyers_trust",
+    "buyers_traffic",
+)
+MONTH_DAYS = 30
 
 # Graph codes (docs/model.md, section 1.2).
 LOCAL, CITY, FOLLOW = 0, 1, 2
@@ -110,6 +147,28 @@ READINGS: tuple[str, ...] = (
     "The posting creator's featured product is drawn among its whole catalogue, specialties "
     "included; a creator posts whether or not it is active.",
     "new_follows is counted on the day of the order (discovery, trust and all rows).",
+    "The funnel's click of a storefront exposure is drawn for the option kept after the "
+    "comparison (比价); the comparison itself does not depend on the click. Since c is one "
+    "number per channel, this is the same in distribution as clicking the impression first.",
+    "Under satisfaction = 'rate', 'the type's listings' are the (seller, product) pairs of "
+    "every seller of the type at set-up, specialties included (a product listed by several "
+    "sellers counts once per seller), with their promises at set-up; t_k is solved once, "
+    "after the producers' listings are added, and is not solved again after training.",
+    "Under satisfaction = 'rate', t_k may be any real number: it is not clipped at 0 (a "
+    "negative t_k, needed when rate_k exceeds the mean of Phi((pi_l - q_l) / "
+    "quality_noise), disappoints a buyer whose experienced quality is slightly above the "
+    "promise). A type without listings has no t_k (no order can need it).",
+    "Under satisfaction = 'rate' with quality_noise = 0, 'the 1 - rate_k quantile of "
+    "pi_l - q_l' is numpy.quantile's default (linear interpolation between order "
+    "statistics).",
+    "first_orders: an order is its buyer's first when the buyer had no accepted order on an "
+    "earlier day nor earlier in the day's random order; a budget-blocked candidate is not an "
+    "order. Under repeat_purchases = false every accepted order is a first order.",
+    "The monthly frame: month m (numbered from 0) is days 30m ... 30m + 29 and is recorded "
+    "after day 30m + 29's outcomes; only complete months appear. residents = the graph's "
+    "nodes, users = its registered users; dau = the mean over the month's 30 days of the "
+    "number of active users; a buyer through the trust (traffic) channels has an accepted "
+    "order through follow, discovery or wom (storefront) in the month.",
 )
 
 
@@ -174,6 +233,7 @@ class Exposure:
     M: int
     Q: float
     source: tuple  # ("tie", i, j) | ("stranger", i, c) | ("store", i, s)
+    clicked: bool = False
 
 
 @dataclass
@@ -189,6 +249,7 @@ class Order:
     T: float
     Q: float
     source: tuple
+    first: bool = False  # the buyer's first accepted order ever
     experienced: float = float("nan")
     satisfied: bool = False
 
@@ -198,14 +259,22 @@ class Market:
     """The whole market of one run, stepped one day at a time."""
 
     def __init__(self, graph: Any, scenario: Any, seed: int) -> None:
+        missing = unsupported(scenario)
+        if missing:
+            raise NotImplementedError(f"the oracle does not implement {', '.join(missing)}")
         self.g = graph
         self.s = scenario
         self.rng = np.random.default_rng(seed)
+        self._uniforms: list[float] = []
         self.day = -1
         self.rows: list[dict[str, Any]] = []
         self.orders: list[Order] = []
         self.new_follow_log: list[tuple[int, int, int]] = []  # (day, user, creator)
         self.month_spent: dict[tuple[int, int], float] = {}  # (user, month) -> spent
+        self.n_active: list[int] = []  # active users per day
+        self.month_active: set[int] = set()  # users active on some day of this month
+        self.month_buyers: dict[str, set[int]] = {row: set() for row in FAMILIES}
+        self.months: list[dict[str, Any]] = []
         self._init_ties()
         self._init_market()
 
@@ -217,32 +286,33 @@ class Market:
         return float(math.exp(self.rng.normal(math.log(mean) - sd * sd / 2.0, sd)))
 
     def uniform(self) -> float:
-        return float(self.rng.random())
+        """A uniform on [0, 1), drawn from the Generator in blocks (one call per draw would
+        cost most of the run)."""
+        if not self._uniforms:
+            self._uniforms = self.rng.random(4096).tolist()
+        return self._uniforms.pop()
 
     def randint(self, n: int) -> int:
-        return int(self.rng.integers(n))
+        """A choice among n: floor(u * n)."""
+        return min(int(self.uniform() * n), n - 1)
 
     # -- initialisation -------------------------------------------------------------------
     def _init_ties(self) -> None:
         g = self.g
         self.n = g.n_nodes
-        self.trust: dict[tuple[int, int], float] = {}
-        self.memory: dict[tuple[int, int], int] = {}
-        self.layer: dict[tuple[int, int], int] = {}
+        # the ties i -> j, row by row of the CSR matrix
+        rows = np.repeat(np.arange(self.n), np.diff(g.indptr)).tolist()
+        pairs = list(zip(rows, g.indices.tolist(), strict=True))
+        self.trust: dict[tuple[int, int], float] = dict(zip(pairs, g.trust.tolist(), strict=True))
+        self.memory: dict[tuple[int, int], int] = dict.fromkeys(pairs, 0)
+        self.layer: dict[tuple[int, int], int] = dict(zip(pairs, g.layer.tolist(), strict=True))
         self.trusted_by: dict[int, set[int]] = {}  # j -> {i : local/city tie i -> j}
         self.followers_of: dict[int, set[int]] = {}
-        indptr, indices = g.indptr.tolist(), g.indices.tolist()
-        trust, layer = g.trust.tolist(), g.layer.tolist()
-        for i in range(self.n):
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                self.trust[(i, j)] = float(trust[e])
-                self.memory[(i, j)] = 0
-                self.layer[(i, j)] = layer[e]
-                if layer[e] == FOLLOW:
-                    self.followers_of.setdefault(j, set()).add(i)
-                else:
-                    self.trusted_by.setdefault(j, set()).add(i)
+        for (i, j), code in self.layer.items():
+            if code == FOLLOW:
+                self.followers_of.setdefault(j, set()).add(i)
+            else:
+                self.trusted_by.setdefault(j, set()).add(i)
         self.is_user = [bool(x) for x in g.user.tolist()]
         self.kind = [int(x) for x in g.creator_kind.tolist()]
         self.region = [int(x) for x in g.region.tolist()]
@@ -315,6 +385,7 @@ class Market:
             self._recompute_promises(c)
         for store in self.storefronts:
             self._recompute_promises(store)
+        self.tolerance = self._tolerances()
         self.store_listings: dict[int, list[tuple[int, Product]]] = {}
         for store in self.storefronts:
             for p in store.catalogue:
@@ -358,6 +429,23 @@ class Market:
                 for idx2 in self.rng.choice(len(self.storefronts), size=take, replace=False):
                     self.storefronts[int(idx2)].catalogue.append(p)
 
+    def _tolerances(self) -> dict[str, float]:
+        """The tolerance t_k of each seller type ("creator", "store"), section 3.5 Outcomes."""
+        oc = self.s.outcomes
+        if oc.satisfaction == "tolerance":
+            return {"creator": oc.tolerance, "store": oc.tolerance}
+        sellers = {"creator": list(self.creators.values()), "store": self.storefronts}
+        rates = {"creator": oc.disappointment_creators, "store": oc.disappointment_storefronts}
+        out = {}
+        for kind, group in sellers.items():
+            gaps = np.array(
+                [seller.promise[p.id] - p.quality for seller in group for p in seller.catalogue]
+            )
+            if len(gaps) == 0:
+                continue
+            out[kind] = solve_tolerance(gaps, rates[kind], oc.quality_noise)
+        return out
+
     def _recompute_promises(self, seller: Creator | Storefront) -> None:
         seller.promise = {p.id: self.promise(p, seller.authenticity) for p in seller.catalogue}
 
@@ -382,6 +470,11 @@ class Market:
                 u.spent = 0.0
         active = [i for i in self.user_ids if self.uniform() < self.users[i].p_active]
         active_set = set(active)
+        if t % MONTH_DAYS == 0:
+            self.month_active = set()
+            self.month_buyers = {row: set() for row in FAMILIES}
+        self.n_active.append(len(active))
+        self.month_active |= active_set
         exposures: list[Exposure] = []
         posts = self._posts()
         exposures += self._follow_exposures(posts, active_set)
@@ -391,7 +484,26 @@ class Market:
         orders, blocked = self._decide(t, exposures)
         new_follows = self._outcomes(t, orders)
         self._metrics(t, exposures, orders, blocked, new_follows)
+        for o in orders:
+            for row, chans in FAMILIES.items():
+                if o.channel in chans:
+                    self.month_buyers[row].add(o.user)
+        if t % MONTH_DAYS == MONTH_DAYS - 1:
+            self._month_end(t // MONTH_DAYS)
         del s
+
+    def _month_end(self, month: int) -> None:
+        days = self.n_active[month * MONTH_DAYS : (month + 1) * MONTH_DAYS]
+        self.months.append(
+            {
+                "month": month,
+                "residents": self.n,
+                "users": len(self.users),
+                "dau": sum(days) / len(days),
+                "mau": len(self.month_active),
+                **{f"buyers_{row}": len(self.month_buyers[row]) for row in FAMILIES},
+            }
+        )
 
     def _training(self, t: int) -> None:
         tr = self.s.training
@@ -496,12 +608,12 @@ class Market:
         total = sum(weights)
         if not active or not eligible or total <= 0:
             return []
-        cum = list(np.cumsum(weights))
+        cum = list(itertools.accumulate(weights))
         out = []
         for _ in range(n_imp):
             v = active[self.randint(len(active))]
             r = self.uniform() * total
-            k = min(int(np.searchsorted(cum, r, side="right")), len(eligible) - 1)
+            k = min(bisect.bisect_right(cum, r), len(eligible) - 1)
             c = eligible[k]
             if v == c:
                 continue
@@ -545,24 +657,21 @@ class Market:
             + d.repeat_weight * M
         )
 
-    def _pick_storefront(self) -> Storefront:
-        """A storefront drawn with probability proportional to its ad budget."""
-        total = sum(store.ad_budget for store in self.storefronts)
-        x = self.uniform() * total
-        for store in self.storefronts:
-            x -= store.ad_budget
-            if x < 0:
-                return store
-        return self.storefronts[-1]
+    def _pick_storefront(self, cum: list[float]) -> Storefront:
+        """A storefront drawn with probability proportional to its ad budget (``cum``: the
+        cumulative sums of the budgets)."""
+        x = self.uniform() * cum[-1]
+        return self.storefronts[min(bisect.bisect_right(cum, x), len(cum) - 1)]
 
     def _storefront_exposures(self, active: list[int]) -> list[Exposure]:
         st = self.s.storefronts
         n_imp = round(st.impressions_per_active * len(active))
         if not active:
             return []
+        cum = list(itertools.accumulate(store.ad_budget for store in self.storefronts))
         out = []
         for _ in range(n_imp):
-            store = self._pick_storefront()
+            store = self._pick_storefront(cum)
             p = store.catalogue[self.randint(len(store.catalogue))]
             v = active[self.randint(len(active))]
             user = self.users[v]
@@ -608,7 +717,8 @@ class Market:
             for i in sorted(self.trusted_by.get(j, ())):
                 if i not in active_set:
                     continue
-                if self.uniform() < wom.prob:
+                p_hear = wom.prob * self.trust[(i, j)] if wom.trust_scaled else wom.prob
+                if self.uniform() < p_hear:
                     out.append(
                         Exposure(
                             i,
@@ -625,8 +735,18 @@ class Market:
 
     def _decide(self, t: int, exposures: list[Exposure]) -> tuple[list[Order], dict[str, int]]:
         d, pop = self.s.decision, self.s.population
+        click_prob = {
+            "follow": self.s.creators.enter_prob,
+            "discovery": self.s.creators.enter_prob,
+            "wom": 1.0,
+            "storefront": self.s.storefronts.click_prob,
+        }
         candidates = []
         for e in exposures:
+            c = click_prob[e.channel]
+            e.clicked = c >= 1.0 or self.uniform() < c
+            if not e.clicked:
+                continue
             user = self.users[e.user]
             u = self.utility(user, e.T, e.M, e.Q, e.product.price)
             if self.uniform() < 1.0 / (1.0 + math.exp(-u)):
@@ -650,6 +770,7 @@ class Market:
                 blocked[e.channel] += 1
                 continue
             if user.spent + value <= user.budget:
+                first = not user.has_ordered
                 user.spent += value
                 user.has_ordered = True
                 month = (e.user, t // 30)
@@ -667,6 +788,7 @@ class Market:
                         e.T,
                         e.Q,
                         e.source,
+                        first,
                     )
                 )
             else:
@@ -680,7 +802,8 @@ class Market:
         last_tau: dict[int, Order] = {}
         for o in orders:
             o.experienced = o.product.quality + float(self.rng.normal(0.0, oc.quality_noise))
-            o.satisfied = o.experienced >= o.Q - oc.tolerance
+            # the tolerance of the seller's type (for wom, the recommended listing's seller)
+            o.satisfied = o.experienced >= o.Q - self.tolerance[o.seller[0]]
             last[o.source] = o
             if o.source[0] == "store":
                 last_tau[o.user] = o
@@ -736,7 +859,9 @@ class Market:
             exp = [e for e in exposures if e.channel in chans]
             ords = [o for o in orders if o.channel in chans]
             n_exp, n_users = len(exp), len({e.user for e in exp})
+            n_clicks = sum(1 for e in exp if e.clicked)
             n_ord, n_buyers = len(ords), len({o.user for o in ords})
+            n_disappointed = sum(1 for o in ords if not o.satisfied)
             gmv = sum(o.value for o in ords)
             items = sum(o.items for o in ords)
             repeat = sum(1 for o in ords if o.repeat)
@@ -746,14 +871,20 @@ class Market:
                     "channel": row,
                     "exposures": n_exp,
                     "exposed_users": n_users,
+                    "clicks": n_clicks,
                     "orders": n_ord,
                     "buyers": n_buyers,
                     "conversion": n_ord / n_exp if n_exp else math.nan,
                     "buyer_conversion": n_buyers / n_users if n_users else math.nan,
+                    "click_through": n_clicks / n_exp if n_exp else math.nan,
+                    "click_conversion": n_ord / n_clicks if n_clicks else math.nan,
                     "gmv": gmv,
                     "order_value": gmv / n_ord if n_ord else math.nan,
                     "items_per_order": items / n_ord if n_ord else math.nan,
                     "repeat_share": repeat / n_ord if n_ord else math.nan,
+                    "first_orders": sum(1 for o in ords if o.first),
+                    "disappointed": n_disappointed,
+                    "disappointed_share": n_disappointed / n_ord if n_ord else math.nan,
                     "new_follows": sum(new_follows[c] for c in chans),
                     "budget_blocked": sum(blocked[c] for c in chans),
                 }
@@ -767,6 +898,49 @@ class Market:
     def daily(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.rows, columns=list(COLUMNS))
         return frame.astype({"day": "int64", "gmv": "float64"})
+
+    def monthly(self) -> pd.DataFrame:
+        """One row per complete 30-day month, columns :data:`MONTHLY_COLUMNS` (section 3.6)."""
+        frame = pd.DataFrame(self.months, columns=list(MONTHLY_COLUMNS))
+        integer = [c for c in MONTHLY_COLUMNS if c != "dau"]
+        return frame.astype(dict.fromkeys(integer, "int64") | {"dau": "float64"})
+
+
+def unsupported(scenario: Any) -> list[str]:
+    """The settings of ``scenario`` whose rules the oracle does not implement (yet)."""
+
+    def get(dotted: str, default: Any) -> Any:
+        section, key = dotted.split(".")
+        return getattr(getattr(scenario, section, None), key, default)
+
+    checks = {
+        "shock.day >= 0": get("shock.day", -1) >= 0,
+        "producers.recruit other than 'local'": get("producers.n_producers", 0) > 0
+        and get("producers.recruit", "local") != "local",
+        "products.catalogue = 'shared'": get("products.catalogue", "separate") != "separate",
+        "word_of_mouth.warn_prob > 0": get("word_of_mouth.warn_prob", 0.0) > 0,
+        "loyalty's return visits": bool(
+            get("loyalty.return_creators", 0.0) or get("loyalty.return_storefronts", 0.0)
+        ),
+    }
+    return [name for name, on in checks.items() if on]
+
+
+def solve_tolerance(gaps: np.ndarray, rate: float, noise: float) -> float:
+    """The tolerance t with mean(Phi((gaps - t) / noise)) = rate, gaps = promise - quality.
+
+    With ``noise = 0`` it is the ``1 - rate`` quantile of the gaps (docs/model.md 3.5,
+    Outcomes). The mean decreases in t from 1 to 0, so the root lies between the smallest
+    gap minus 40 noise widths and the largest plus 40.
+    """
+    if noise == 0:
+        return float(np.quantile(gaps, 1.0 - rate))  # READING: numpy's default quantile
+
+    def excess(t: float) -> float:
+        return float(np.mean(ndtr((gaps - t) / noise))) - rate
+
+    low, high = gaps.min() - 40 * noise, gaps.max() + 40 * noise
+    return float(brentq(excess, low, high, xtol=1e-14, rtol=1e-14))
 
 
 def run_oracle(graph: Any, scenario: Any, days: int, seed: int) -> pd.DataFrame:

@@ -9,7 +9,8 @@ metric (per day and channel, and its total over the days) must agree within
 
 with ``z`` from a Bonferroni correction over every comparison of the file at a family-wise
 error of 0.001. Where both sides are exactly deterministic (standard error 0) the means must
-be equal up to a rounding floor.
+be equal up to a rounding floor. Runs of a complete 30-day month or more compare the monthly
+frame (``Result.monthly``) the same way, per month.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ from oracle import (
     FOLLOW,
     HEAD,
     LOCAL_CREATOR,
+    MONTH_DAYS,
+    MONTHLY_COLUMNS,
     ROWS,
     Market,
     run_oracle,
 )
-from scipy.stats import norm
+from scipy.special import beta as beta_function
+from scipy.special import ndtr
+from scipy.stats import chi2, norm
 
 from laotie import Engine, Result, graph, metrics
 from laotie.scenario import Scenario
@@ -45,9 +50,20 @@ FAMILY_WISE_ERROR = 0.001
 N_SEEDS = 200  # per side and scenario in the default run
 DAYS = 15
 SLOW_SEEDS = 1000
-SLOW_DAYS = 40  # crosses the monthly budget reset of day 30
-ADDITIVE = ("exposures", "orders", "gmv", "new_follows", "budget_blocked")
+SLOW_DAYS = 40  # crosses the monthly budget reset of day 30 and records one month
+ADDITIVE = (
+    "exposures",
+    "clicks",
+    "orders",
+    "gmv",
+    "first_orders",
+    "disappointed",
+    "new_follows",
+    "budget_blocked",
+)
 DISTINCT = ("exposed_users", "buyers")
+INTEGER = tuple(c for c in (*ADDITIVE, *DISTINCT) if c != "gmv")
+MONTHLY_METRICS = MONTHLY_COLUMNS[1:]  # compared per month
 
 # ----------------------------------------------------------------------------- scenarios
 SPEC = graph.CitySpec(
@@ -180,6 +196,58 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "word_of_mouth.prob": 0.2,
         "word_of_mouth.days": 2,
     },
+    # The funnel (storefront impressions clicked with 0.3, creators' posts entered with 0.5)
+    # with a raised intercept; satisfaction by rate, creators' listings disappointing more
+    # often than storefronts', with noisy quality; trust moves fast and memory weighs, so
+    # the tolerances decide later days' orders too.
+    "funnel_rate": {
+        "storefronts.click_prob": 0.3,
+        "creators.enter_prob": 0.5,
+        "decision.intercept": -0.5,
+        "decision.repeat_weight": 2.0,
+        "decision.price_weight": 0.1,
+        "outcomes.satisfaction": "rate",
+        "outcomes.disappointment_creators": 0.4,
+        "outcomes.disappointment_storefronts": 0.1,
+        "outcomes.quality_noise": 0.15,
+        "outcomes.trust_gain": 0.2,
+        "outcomes.trust_loss": 0.5,
+        "word_of_mouth.prob": 0.1,
+        "word_of_mouth.days": 2,
+        "policy.discovery_per_active": 0.8,
+        "creators.post_prob": 0.8,
+        "storefronts.n_storefronts": 8,
+        "storefronts.products_per_storefront": 4,
+        "storefronts.comparisons": 2,
+        "products.n_categories": 4,
+    },
+    # Bass-style adoption carried by word of mouth heard in proportion to trust: single
+    # purchases (so first orders are all the orders), recommendations over 5 days from every
+    # satisfied buyer, few other exposures behind a funnel, satisfaction by rate (storefronts
+    # disappoint more here); a month and a day, for the monthly frame.
+    "first_orders_wom": {
+        "population.repeat_purchases": False,
+        "population.activity_mean": 0.35,
+        "population.activity_concentration": 0.5,
+        "word_of_mouth.trust_scaled": True,
+        "word_of_mouth.prob": 0.8,
+        "word_of_mouth.days": 5,
+        "decision.intercept": 0.5,
+        "decision.price_weight": 0.1,
+        "creators.enter_prob": 0.3,
+        "creators.post_prob": 0.3,
+        "policy.reach": 0.2,
+        "policy.discovery_per_active": 0.1,
+        "storefronts.click_prob": 0.5,
+        "storefronts.n_storefronts": 6,
+        "storefronts.products_per_storefront": 3,
+        "storefronts.impressions_per_active": 0.1,
+        "products.n_categories": 3,
+        "outcomes.satisfaction": "rate",
+        "outcomes.disappointment_creators": 0.2,
+        "outcomes.disappointment_storefronts": 0.35,
+        "outcomes.quality_noise": 0.2,
+    },
     # On the hand-made fans_graph: word of mouth must go from the fans who buy to the others
     # who trust them (one-way ties); no discovery, no storefronts.
     "fans_one_way_ties": {
@@ -192,6 +260,14 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "policy.head_cap": 0.2,
     },
 }
+
+
+# Days of the default run where a scenario needs more than DAYS (a complete month and a day).
+SCENARIO_DAYS = {"first_orders_wom": MONTH_DAYS + 1}
+
+
+def days_of(name: str) -> int:
+    return SCENARIO_DAYS.get(name, DAYS)
 
 
 @functools.cache
@@ -252,23 +328,38 @@ def scenario(name: str) -> Scenario:
 
 
 # ----------------------------------------------------------------------------- invariants
-def check_daily(frame: pd.DataFrame, days: int) -> None:
-    """The documented layout and invariants of a daily frame (section 3.6)."""
+def check_daily(frame: pd.DataFrame, days: int, s: Scenario, users: int) -> None:
+    """The documented layout and invariants of a daily frame (section 3.6) of a run of
+    scenario ``s`` on a graph with ``users`` registered users."""
     assert list(frame.columns) == list(COLUMNS)
     assert len(frame) == days * len(ROWS)
     assert frame["day"].tolist() == np.repeat(np.arange(days), len(ROWS)).tolist()
     assert frame["channel"].tolist() == list(ROWS) * days
     counts = frame[list(COUNTS)].to_numpy(float)
     assert np.isfinite(counts).all() and (counts >= 0).all()
-    for col in ("exposures", "exposed_users", "orders", "buyers", "new_follows", "budget_blocked"):
+    for col in INTEGER:
         assert (frame[col] == np.round(frame[col])).all(), col
+    # the funnel: only clicks become candidates; c = 1 (and word of mouth) clicks everything
+    ones = {"wom"}
+    if s.creators.enter_prob == 1:
+        ones |= {"follow", "discovery"}
+    if s.storefronts.click_prob == 1:
+        ones |= {"storefront", "traffic"}
+    row = frame.channel.isin(list(ones))
+    assert (frame.loc[row, "clicks"] == frame.loc[row, "exposures"]).all()
+    # a buyer has one first order ever; without repeat purchases every order is one
+    assert (frame.first_orders <= frame.buyers).all()
+    assert frame.loc[frame.channel == "all", "first_orders"].sum() <= users
+    if not s.population.repeat_purchases:
+        assert (frame.first_orders == frame.orders).all()
     f = frame.set_index(["day", "channel"])
     for day in range(days):
         d = f.loc[day]
-        assert (d.orders <= d.exposures).all()
-        assert (d.orders + d.budget_blocked <= d.exposures).all()
+        assert (d.clicks <= d.exposures).all()
+        assert (d.orders + d.budget_blocked <= d.clicks).all()
         assert (d.exposed_users <= d.exposures).all()
         assert (d.buyers <= d.orders).all() and (d.buyers <= d.exposed_users).all()
+        assert (d.disappointed <= d.orders).all()
         assert ((d.gmv > 0) == (d.orders > 0)).all()
         for ch in ("follow", "wom", "storefront", "traffic"):
             assert d.loc[ch, "new_follows"] == 0, ch
@@ -287,7 +378,10 @@ def check_daily(frame: pd.DataFrame, days: int) -> None:
     for ratio, num, den in (
         ("conversion", "orders", "exposures"),
         ("buyer_conversion", "buyers", "exposed_users"),
+        ("click_through", "clicks", "exposures"),
+        ("click_conversion", "orders", "clicks"),
         ("order_value", "gmv", "orders"),
+        ("disappointed_share", "disappointed", "orders"),
     ):
         zero = frame[den] == 0
         assert frame.loc[zero, ratio].isna().all(), ratio
@@ -299,16 +393,53 @@ def check_daily(frame: pd.DataFrame, days: int) -> None:
     assert frame.loc[has, "repeat_share"].between(0, 1).all()
 
 
+def check_monthly(monthly: pd.DataFrame, daily: pd.DataFrame, days: int, g: graph.TrustGraph):
+    """The documented layout of a monthly frame (section 3.6) and its agreement with the
+    daily frame of the same run: one row per complete month, a month's buyers through a
+    family between the most and the sum of its days' buyers."""
+    months = days // MONTH_DAYS
+    assert list(monthly.columns) == list(MONTHLY_COLUMNS)
+    assert monthly.month.tolist() == list(range(months))
+    assert (monthly.residents == g.n_nodes).all()
+    assert (monthly.users == int(np.count_nonzero(g.user))).all()
+    m = monthly
+    assert ((m.dau >= 0) & (m.dau <= m.mau) & (m.mau <= m.users)).all()
+    assert (m.buyers_all <= m.mau).all()  # only active users are exposed
+    assert (np.maximum(m.buyers_trust, m.buyers_traffic) <= m.buyers_all).all()
+    assert (m.buyers_all <= m.buyers_trust + m.buyers_traffic).all()
+    for month in range(months):
+        in_month = daily.day // MONTH_DAYS == month
+        for family in FAMILIES:
+            buyers = daily.loc[in_month & (daily.channel == family), "buyers"]
+            total = monthly.loc[month, f"buyers_{family}"]
+            assert buyers.max() <= total <= buyers.sum(), (month, family)
+
+
 @pytest.fixture(scope="module", params=list(SCENARIOS))
 def oracle_market(request) -> tuple[str, Market]:
     name = request.param
     market = Market(scenario_graph(name), scenario(name), seed=5)
-    return name, market.run(DAYS)
+    return name, market.run(days_of(name))
 
 
 def test_oracle_daily_layout_and_invariants(oracle_market) -> None:
-    _, market = oracle_market
-    check_daily(market.daily(), DAYS)
+    name, market = oracle_market
+    g = scenario_graph(name)
+    daily = market.daily()
+    check_daily(daily, days_of(name), scenario(name), int(np.count_nonzero(g.user)))
+    check_monthly(market.monthly(), daily, days_of(name), g)
+
+
+def test_oracle_first_and_disappointing_orders(oracle_market) -> None:
+    _, m = oracle_market
+    daily = m.daily()
+    everything = daily[daily.channel == "all"]
+    assert everything.first_orders.sum() == len({o.user for o in m.orders})
+    assert everything.disappointed.sum() == sum(1 for o in m.orders if not o.satisfied)
+    seen: set[int] = set()
+    for o in m.orders:  # in the order they were accepted
+        assert o.first == (o.user not in seen)
+        seen.add(o.user)
 
 
 def test_oracle_money(oracle_market) -> None:
@@ -369,24 +500,205 @@ def test_oracle_is_reproducible() -> None:
     assert not a.equals(run_oracle(g, s, 5, seed=4))
 
 
+def test_oracle_refuses_rules_it_does_not_implement() -> None:
+    s = scenario("busy_inclusive").replace(**{"shock.day": 3})
+    with pytest.raises(NotImplementedError, match="shock"):
+        Market(city_graph(), s, seed=1)
+
+
 def test_oracle_exercises_every_channel() -> None:
-    daily = pd.concat(run_oracle(scenario_graph(n), scenario(n), DAYS, seed=9) for n in SCENARIOS)
-    totals = daily.groupby("channel")[["orders", "new_follows", "budget_blocked"]].sum()
+    daily = pd.concat(
+        run_oracle(scenario_graph(n), scenario(n), days_of(n), seed=9) for n in SCENARIOS
+    )
+    totals = daily.groupby("channel")[
+        ["exposures", "clicks", "orders", "disappointed", "new_follows", "budget_blocked"]
+    ].sum()
     assert (totals.loc[list(CHANNELS), "orders"] > 0).all()
+    assert (totals.loc[list(CHANNELS), "disappointed"] > 0).all()
+    funnel = ["follow", "discovery", "storefront"]
+    assert (totals.loc[funnel, "clicks"] < totals.loc[funnel, "exposures"]).all()
     assert totals.loc["discovery", "new_follows"] > 0
     assert totals.loc["all", "budget_blocked"] > 0
 
 
+def binomial_bound(p: float, n: int, z: float = 4.0) -> float:
+    """z binomial standard errors of a share of ``n`` trials of probability ``p``."""
+    return z * math.sqrt(p * (1 - p) / n)
+
+
+def test_oracle_funnel_clicks_with_the_channels_probability() -> None:
+    """Each exposure is clicked with its channel's c, independently (section 3.5)."""
+    s = scenario("funnel_rate")
+    daily = pd.concat(
+        run_oracle(scenario_graph("funnel_rate"), s, DAYS, seed=seed) for seed in range(4)
+    )
+    totals = daily.groupby("channel")[["exposures", "clicks"]].sum()
+    for rows, c in (
+        (["storefront"], s.storefronts.click_prob),
+        (["follow", "discovery"], s.creators.enter_prob),
+        (["wom"], 1.0),
+    ):
+        n, clicks = totals.loc[rows, "exposures"].sum(), totals.loc[rows, "clicks"].sum()
+        assert n > 300, rows
+        assert abs(clicks / n - c) <= binomial_bound(c, n), (rows, clicks / n, c)
+
+
+def listing_gaps(m: Market) -> dict[str, np.ndarray]:
+    """Promise minus quality of every listing at set-up, per seller type."""
+    return {
+        "creator": np.array(
+            [cr.promise[p.id] - p.quality for cr in m.creators.values() for p in cr.catalogue]
+        ),
+        "store": np.array(
+            [st.promise[p.id] - p.quality for st in m.storefronts for p in st.catalogue]
+        ),
+    }
+
+
+@pytest.mark.parametrize("noise", [0.15, 0.0])
+def test_oracle_solves_the_tolerances_of_the_rates(noise: float) -> None:
+    """Under 'rate', the mean chance of disappointment over a type's listings is its rate
+    (section 3.5, Outcomes); with no noise, the share of listings whose promise exceeds
+    quality by more than t_k (a seller's uncapped listings share one gap,
+    overstatement * (1 - authenticity), so the share moves in steps)."""
+    s = scenario("funnel_rate").replace(**{"outcomes.quality_noise": noise})
+    m = Market(city_graph(), s, seed=11)
+    rates = {"creator": 0.4, "store": 0.1}
+    for kind, gaps in listing_gaps(m).items():
+        t = m.tolerance[kind]
+        if noise:
+            assert math.isclose(ndtr((gaps - t) / noise).mean(), rates[kind], abs_tol=1e-9)
+        else:
+            assert t == np.quantile(gaps, 1 - rates[kind])  # the oracle's READING
+            assert np.mean(gaps > t) <= rates[kind] + 1 / len(gaps)
+            assert np.mean(gaps >= t) >= rates[kind] - 1 / len(gaps)
+    tolerance = Market(city_graph(), scenario("busy_inclusive"), seed=11).tolerance
+    assert tolerance == {"creator": 0.1, "store": 0.1}  # 'tolerance': the one value
+
+
+def test_oracle_realised_disappointment_is_the_rate_without_selection() -> None:
+    """With orders spread evenly over the listings (storefronts only, equal ad budgets, no
+    comparison, a utility blind to the listing, budgets that never bind), the share of
+    disappointing orders is the rate, up to the binomial error."""
+    rate = 0.15
+    s = Scenario(city=SPEC, name="even").replace(
+        **{
+            "outcomes.satisfaction": "rate",
+            "outcomes.disappointment_storefronts": rate,
+            "outcomes.quality_noise": 0.1,
+            "creators.post_prob": 0.0,
+            "policy.discovery_per_active": 0.0,
+            "word_of_mouth.prob": 0.0,
+            "storefronts.n_storefronts": 200,
+            "storefronts.products_per_storefront": 10,
+            "storefronts.ad_budget_dispersion": 0.0,
+            "storefronts.comparisons": 0,
+            "storefronts.impressions_per_active": 4.0,
+            "decision.intercept": 3.0,
+            "decision.quality_weight": 0.0,
+            "decision.price_weight": 0.0,
+            "decision.repeat_weight": 0.0,
+            "population.activity_mean": 0.5,
+            "population.budget_mean": 1e7,
+            "population.budget_dispersion": 0.0,
+        }
+    )
+    m = Market(city_graph(), s, seed=3).run(10)
+    n = len(m.orders)
+    assert n > 2000
+    share = sum(1 for o in m.orders if not o.satisfied) / n
+    assert abs(share - rate) <= binomial_bound(rate, n), (share, n)
+
+
+def test_oracle_word_of_mouth_is_heard_in_proportion_to_trust() -> None:
+    """With trust_scaled, listener i hears a recommendation by j with probability
+    prob * w_ij; without, with prob (section 3.5, Word of mouth)."""
+    g = fans_graph()
+    for scaled in (True, False):
+        s = scenario("fans_one_way_ties").replace(
+            **{"word_of_mouth.prob": 0.5, "word_of_mouth.trust_scaled": scaled}
+        )
+        m = Market(g, s, seed=2)
+        j = max(m.trusted_by, key=lambda k: len(m.trusted_by[k]))
+        listeners = sorted(m.trusted_by[j])
+        product = m.creators[1].catalogue[0]
+        m.recommendations = [(0, j, product, ("creator", 1), 0.7)]
+        heard = dict.fromkeys(listeners, 0)
+        trials = 400
+        for _ in range(trials):
+            for e in m._wom_exposures(1, listeners):
+                heard[e.user] += 1
+        p = {i: 0.5 * (m.trust[(i, j)] if scaled else 1.0) for i in listeners}
+        expected = trials * sum(p.values())
+        sd = math.sqrt(trials * sum(q * (1 - q) for q in p.values()))
+        assert abs(sum(heard.values()) - expected) <= 4 * sd, (scaled, heard, expected)
+        # each listener hears with their own probability: a chi-square over the listeners
+        stat = sum((heard[i] - trials * p[i]) ** 2 / (trials * p[i] * (1 - p[i])) for i in p)
+        assert stat <= chi2.ppf(1 - 1e-4, len(p)), (scaled, stat)
+
+
+@pytest.mark.parametrize("engine", [False, True])
+def test_monthly_active_users_follow_the_beta_activity(engine: bool) -> None:
+    """Known answer (section 3.5, Activity): with p_i ~ Beta(m, kappa), E[DAU] = m * users
+    and E[MAU] = users * (1 - B(m kappa, (1 - m) kappa + 30) / B(m kappa, (1 - m) kappa)),
+    within four standard errors over independent runs (users draw new p_i in each)."""
+    mean, kappa, runs_ = 0.235, 0.6, 40
+    s = Scenario(city=SPEC, name="activity").replace(
+        **{
+            "population.activity_mean": mean,
+            "population.activity_concentration": kappa,
+            "creators.post_prob": 0.0,
+            "policy.discovery_per_active": 0.0,
+            "storefronts.impressions_per_active": 0.0,
+        }
+    )
+    g = city_graph()
+    users = int(np.count_nonzero(g.user))
+    if engine:
+        e = Engine(g, s, seed=np.random.SeedSequence(5).spawn(runs_))
+        e.run(MONTH_DAYS)
+        frames = [Result.from_engine(e.replication(r)).monthly for r in range(runs_)]
+    else:
+        frames = [Market(g, s, seed=seed).run(MONTH_DAYS).monthly() for seed in range(runs_)]
+    monthly = pd.concat(frames)
+    assert len(monthly) == runs_ and (monthly.buyers_all == 0).all()
+    a, b = mean * kappa, (1 - mean) * kappa
+    mau_share = 1 - beta_function(a, b + MONTH_DAYS) / beta_function(a, b)
+    for column, expected in (("dau", mean * users), ("mau", mau_share * users)):
+        values = monthly[column].to_numpy(float)
+        se = values.std(ddof=1) / math.sqrt(runs_)
+        assert abs(values.mean() - expected) <= 4 * se, (column, values.mean(), expected, se)
+
+
 # ----------------------------------------------------------------------------- agreement
-def to_array(frame: pd.DataFrame, days: int) -> np.ndarray:
-    """(days, rows, metrics) array of the count metrics, in the documented row order."""
-    index = pd.MultiIndex.from_product([range(days), ROWS], names=["day", "channel"])
-    f = frame.set_index(["day", "channel"]).reindex(index)
-    return f[list(COUNTS)].to_numpy(float).reshape(days, len(ROWS), len(COUNTS))
+def to_array(market: Market, days: int) -> np.ndarray:
+    """(days, rows, metrics) array of the oracle's count metrics, from its daily records (in
+    the documented row order, as test_oracle_daily_layout_and_invariants checks)."""
+    values = [[record[name] for name in COUNTS] for record in market.rows]
+    return np.array(values, float).reshape(days, len(ROWS), len(COUNTS))
 
 
-def collect(runner, seeds, days: int) -> np.ndarray:
-    return np.stack([to_array(runner(seed), days) for seed in seeds])
+def monthly_array(records: list[dict], days: int) -> np.ndarray:
+    """(months, 1, metrics) array of the compared columns of month records (the rows of a
+    monthly frame)."""
+    assert [record["month"] for record in records] == list(range(days // MONTH_DAYS))
+    values = [[record[name] for name in MONTHLY_METRICS] for record in records]
+    return np.array(values, float).reshape(len(records), 1, len(MONTHLY_METRICS))
+
+
+def engine_month_records(rep, g: graph.TrustGraph) -> list[dict]:
+    """The rows of a replication's ``Result.monthly``, from the engine's month records and
+    daily active counts (a frame per replication would cost more than the runs;
+    test_engine_daily_frame_has_the_documented_layout_and_invariants checks that the two
+    agree)."""
+    users = int(np.count_nonzero(g.user))
+    daily_active = np.asarray(rep.active, float).reshape(-1)
+    out = []
+    for record in rep.months:
+        first = record["month"] * MONTH_DAYS
+        dau = daily_active[first : first + MONTH_DAYS].mean()
+        out.append(record | {"residents": g.n_nodes, "users": users, "dau": dau})
+    return out
 
 
 def with_totals(runs: np.ndarray) -> np.ndarray:
@@ -394,25 +706,30 @@ def with_totals(runs: np.ndarray) -> np.ndarray:
     return np.concatenate([runs, runs.sum(axis=1, keepdims=True)], axis=1)
 
 
-def compare(engine: np.ndarray, oracle: np.ndarray, z: float) -> pd.DataFrame:
-    """One row per (day or total, channel, metric) with the two means and the verdict."""
-    e, o = with_totals(engine), with_totals(oracle)
-    me, mo = e.mean(0), o.mean(0)
-    se_e = e.std(0, ddof=1) / math.sqrt(len(e))
-    se_o = o.std(0, ddof=1) / math.sqrt(len(o))
+def compare(
+    engine: np.ndarray,
+    oracle: np.ndarray,
+    z: float,
+    periods: list,
+    rows: tuple[str, ...] = ROWS,
+    metrics_: tuple[str, ...] = COUNTS,
+) -> pd.DataFrame:
+    """One row per (period, row, metric) of runs shaped (seeds, periods, rows, metrics),
+    with the two means and the verdict."""
+    me, mo = engine.mean(0), oracle.mean(0)
+    se_e = engine.std(0, ddof=1) / math.sqrt(len(engine))
+    se_o = oracle.std(0, ddof=1) / math.sqrt(len(oracle))
     se = np.sqrt(se_e**2 + se_o**2)
     deterministic = (se_e == 0) & (se_o == 0)
     floor = 1e-9 * np.maximum(1.0, np.abs(mo))
     ok = np.where(deterministic, np.abs(me - mo) <= floor, np.abs(me - mo) <= z * se)
-    days = e.shape[1] - 1
-    labels = [*range(days), "total"]
-    rows = []
+    table = []
     for d, ch, k in np.ndindex(*ok.shape):
-        rows.append(
+        table.append(
             {
-                "day": labels[d],
-                "channel": ROWS[ch],
-                "metric": COUNTS[k],
+                "period": periods[d],
+                "channel": rows[ch],
+                "metric": metrics_[k],
                 "mean_engine": me[d, ch, k],
                 "mean_oracle": mo[d, ch, k],
                 "se": se[d, ch, k],
@@ -420,31 +737,42 @@ def compare(engine: np.ndarray, oracle: np.ndarray, z: float) -> pd.DataFrame:
                 "ok": bool(ok[d, ch, k]),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(table)
 
 
 def bonferroni_z(n_comparisons: int) -> float:
     return float(norm.ppf(1 - FAMILY_WISE_ERROR / (2 * n_comparisons)))
 
 
-def n_comparisons(days: int, n_scenarios: int) -> int:
-    return n_scenarios * (days + 1) * len(ROWS) * len(COUNTS)
-
-
-def oracle_block(name: str, seeds: range, days: int) -> np.ndarray:
-    g, s = scenario_graph(name), scenario(name)
-    return collect(
-        lambda seed: run_oracle(g, s, days, seed),
-        seeds,
-        days,
+def n_comparisons(days: dict[str, int]) -> int:
+    """Comparisons of runs of ``days[name]`` days of every scenario: the counts per day and
+    row and their totals, and the monthly metrics per complete month."""
+    return sum(
+        (d + 1) * len(ROWS) * len(COUNTS) + d // MONTH_DAYS * len(MONTHLY_METRICS)
+        for d in days.values()
     )
+
+
+def oracle_block(name: str, seeds: range, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle's daily counts (seeds, days, rows, counts) and monthly metrics (seeds,
+    months, 1, metrics)."""
+    g, s = scenario_graph(name), scenario(name)
+    daily, monthly = [], []
+    for seed in seeds:
+        market = Market(g, s, seed).run(days)
+        daily.append(to_array(market, days))
+        monthly.append(monthly_array(market.months, days))
+    return np.stack(daily), np.stack(monthly)
 
 
 @dataclass
 class Runs:
-    engine: np.ndarray  # (seeds, days, rows, metrics)
+    engine: np.ndarray  # (seeds, days, rows, counts)
     oracle: np.ndarray
-    frames: list[pd.DataFrame]  # a few of the engine's daily frames, as returned
+    engine_monthly: np.ndarray  # (seeds, months, 1, monthly metrics)
+    oracle_monthly: np.ndarray
+    results: list[Result]  # a few of the engine's results, as returned
+    month_records: list[list[dict]]  # the same replications' months, as compared
     engine_seconds: float
     wall_seconds: float
 
@@ -462,36 +790,68 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         futures = [pool.submit(oracle_block, name, half, days) for half in halves]
         # The engine's seeds as replications of lockstep engines (each gives the numbers of
         # a run of it alone, tests/engine/test_lockstep.py), spawned from one seed.
-        engine_counts, frames = [], []
+        engine_counts, engine_monthly, results, month_records = [], [], [], []
         market_seeds = np.random.SeedSequence(0).spawn(n_seeds)
         for first in range(0, n_seeds, 50):
             engine = Engine(g, s, seed=market_seeds[first : first + 50])
             engine.run(days)
-            engine_counts += [engine.replication(r).history for r in range(engine.replications)]
+            for r in range(engine.replications):
+                rep = engine.replication(r)
+                engine_counts.append(rep.history)
+                engine_monthly.append(monthly_array(engine_month_records(rep, g), days))
             if first == 0:
-                frames = [Result.from_engine(engine.replication(r)).daily for r in range(3)]
+                results = [Result.from_engine(engine.replication(r)) for r in range(3)]
+                month_records = [engine_month_records(engine.replication(r), g) for r in range(3)]
         engine_seconds = time.perf_counter() - start
-        oracle = np.concatenate([future.result() for future in futures])
+        blocks = [future.result() for future in futures]
+    oracle = np.concatenate([block[0] for block in blocks])
+    oracle_monthly = np.concatenate([block[1] for block in blocks])
     # The engine's counts, in the oracle's rows and metrics.
     rows = [metrics.ROWS.index(row) for row in ROWS]
     columns = [metrics.COUNTS.index(count) for count in COUNTS]
     engine = np.array(engine_counts)[:, :, rows][..., columns]
-    return Runs(engine, oracle, frames[:3], engine_seconds, time.perf_counter() - start)
+    return Runs(
+        engine,
+        oracle,
+        np.array(engine_monthly).reshape(oracle_monthly.shape),
+        oracle_monthly,
+        results,
+        month_records,
+        engine_seconds,
+        time.perf_counter() - start,
+    )
 
 
-def agreement(name: str, n_seeds: int, days: int) -> None:
+def agreement(name: str, n_seeds: int, days: int, family: dict[str, int]) -> None:
+    """Compare the means of engine and oracle; ``family``: the days of every scenario whose
+    comparisons share the family-wise error."""
     r = runs(name, n_seeds, days)
-    z = bonferroni_z(n_comparisons(days, len(SCENARIOS)))
-    table = compare(r.engine, r.oracle, z)
+    z = bonferroni_z(n_comparisons(family))
+    table = compare(with_totals(r.engine), with_totals(r.oracle), z, [*range(days), "total"])
+    months = [f"month {k}" for k in range(days // MONTH_DAYS)]
+    if months:
+        table = pd.concat(
+            [
+                table,
+                compare(
+                    r.engine_monthly, r.oracle_monthly, z, months, ("monthly",), MONTHLY_METRICS
+                ),
+            ],
+            ignore_index=True,
+        )
     bad = table[~table.ok].reindex(table[~table.ok].z.abs().sort_values(ascending=False).index)
     print(
         f"\n{name}: {n_seeds} seeds x {days} days; engine {r.engine_seconds:.1f} s, engine "
         f"and oracle {r.wall_seconds:.1f} s; z = {z:.2f}; {len(bad)} of {len(table)} "
         "comparisons disagree"
     )
-    totals = table[table.day == "total"].pivot(index="channel", columns="metric", values="z")
+    totals = table[table.period == "total"].pivot(index="channel", columns="metric", values="z")
     print("z-scores of the totals over days (engine - oracle):")
     print(totals.reindex(index=list(ROWS), columns=list(COUNTS)).round(2).to_string())
+    if months:
+        print("z-scores of the months:")
+        monthly = table[table.channel == "monthly"]
+        print(monthly.pivot(index="period", columns="metric", values="z").round(2).to_string())
     assert bad.empty, (
         f"{name}: engine and oracle disagree on {len(bad)} of {len(table)} means "
         f"(z = {z:.2f}):\n{bad.head(40).to_string()}"
@@ -500,16 +860,22 @@ def agreement(name: str, n_seeds: int, days: int) -> None:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_engine_daily_frame_has_the_documented_layout_and_invariants(name: str) -> None:
-    for frame in runs(name, N_SEEDS, DAYS).frames:
-        check_daily(frame, DAYS)
+    g, days = scenario_graph(name), days_of(name)
+    users = int(np.count_nonzero(g.user))
+    r = runs(name, N_SEEDS, days)
+    for result, records in zip(r.results, r.month_records, strict=True):
+        check_daily(result.daily, days, scenario(name), users)
+        check_monthly(result.monthly, result.daily, days, g)
+        compared = monthly_array(records, days)
+        assert np.array_equal(compared, monthly_array(result.monthly.to_dict("records"), days))
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_engine_agrees_with_oracle(name: str) -> None:
-    agreement(name, N_SEEDS, DAYS)
+    agreement(name, N_SEEDS, days_of(name), {n: days_of(n) for n in SCENARIOS})
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_engine_agrees_with_oracle_long(name: str) -> None:
-    agreement(name, SLOW_SEEDS, SLOW_DAYS)
+    agreement(name, SLOW_SEEDS, SLOW_DAYS, dict.fromkeys(SCENARIOS, SLOW_DAYS))
