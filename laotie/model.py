@@ -213,6 +213,7 @@ class LaotieModel(mesa.Model):
             reporters[key] = partial(_outcome, key=key)
         for key in INFORMATION_REPORTERS:
             reporters[f"information_{key}"] = partial(_information, key=key)
+        reporters["active_users"] = _active_users
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agenttype_reporters={
@@ -262,6 +263,11 @@ def _information(model: LaotieModel, key: str) -> float:
         return float("nan")
     _, _, counts, _ = info.records[-1]
     return float(info.shares(counts[None, :])[key][0])
+
+
+def _active_users(model: LaotieModel) -> int:
+    """A model reporter: the users active on the latest day (DAU)."""
+    return int(model.engine.today.counts.sum())
 
 
 def _outcome(model: LaotieModel, key: str) -> float:

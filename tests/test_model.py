@@ -53,6 +53,8 @@ def test_datacollector_has_every_metric_and_matches_simulate() -> None:
     pd.testing.assert_frame_equal(model.result().daily, result.daily)
     trust = result.daily[result.daily.channel == "trust"]
     np.testing.assert_array_equal(frame["trust_orders"].to_numpy(), trust["orders"].to_numpy())
+    # The day's active users, as the engine counted them.
+    assert frame["active_users"].iloc[-1] == model.engine.today.counts.sum() > 0
 
 
 def result_outcome_keys() -> list[str]:
