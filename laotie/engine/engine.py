@@ -296,7 +296,7 @@ class Engine:
         o = orders.exposures
         self._history.append(
             self._counter.count(
-                [np.concatenate([np.zeros(0, np.int32), *by_channel[c]]) for c in by_channel],
+                [_joined(by_channel[c]) for c in by_channel],
                 o.channel,
                 o.user,
                 orders.value,
@@ -529,6 +529,13 @@ class Engine:
             seller_gmv=np.concatenate([L.seller_gmv[creators], L.seller_gmv[storefronts]]),
             listing_orders=L.listing_orders[m.listing_index[r]],
         )
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other (the one array itself, without a copy, if only one)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return np.concatenate([np.zeros(0, np.int32), *arrays])
 
 
 def _integers(name: str, given: object, values: np.ndarray) -> np.ndarray:

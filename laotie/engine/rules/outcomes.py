@@ -186,9 +186,12 @@ def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> 
     L = ledger
     value = orders.value
     np.add.at(L.spent, b.user, value)
-    _, first = np.unique(b.user, return_index=True)
+    # Among the orders of buyers who never ordered (few, after the first days), the first of
+    # each buyer.
+    new = np.flatnonzero(~L.ever_ordered[b.user])
+    _, first = np.unique(b.user[new], return_index=True)
     orders.first = np.zeros(len(orders), bool)
-    orders.first[first] = ~L.ever_ordered[b.user[first]]
+    orders.first[new[first]] = True
     L.ever_ordered[b.user] = True
     seller = m.listing_seller[b.listing]
     L.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
