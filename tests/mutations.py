@@ -402,8 +402,8 @@ MUTATIONS = (
     Mutation(
         "first_orders_every_day",
         OUTCOMES,
-        "    orders.first[first] = ~L.ever_ordered[b.user[first]]",
-        "    orders.first[first] = True",
+        "    new = np.flatnonzero(~L.ever_ordered[b.user])",
+        "    new = np.arange(len(b))",
         "every buyer's first order of the day counts as their first order ever",
     ),
     Mutation(
