@@ -360,15 +360,15 @@ MUTATIONS = (
     Mutation(
         "click_ignored",
         DECISIONS,
-        "        draw = draw / attention\n",
-        "",
+        "            draw = draw / attention\n",
+        "            pass\n",
         "the funnel's click stage does not gate the purchase (clicked or not, σ(u) decides)",
     ),
     Mutation(
         "clicks_miscounted",
         DECISIONS,
-        "clicks[quotient(user[i], nodes, inverse)] += draw < attention",
-        "clicks[quotient(user[i], nodes, inverse)] += draw <= attention / 2",
+        "        run += draw < attention",
+        "        run += draw <= attention / 2",
         "clicks are counted with the wrong threshold",
     ),
     Mutation(

@@ -115,16 +115,28 @@ def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ig
     most 1 / (2 - x) for x < 1, and a draw at least that (with a margin of 1e-9, far above
     the rounding of either side) is not below the probability."""
     inverse = 1.0 / nodes
+    divide = attention < 1.0
     n = 0
+    # The clicks of a run of exposures of one replication, counted in a register.
+    r, low, high, run = -1, 0, 0, 0
     for i in range(len(draws)):
+        node = user[i]
+        if node < low or node >= high:
+            if r >= 0:
+                clicks[r] += run
+            r = quotient(node, nodes, inverse)
+            low, high, run = r * nodes, (r + 1) * nodes, 0
         x = utility[i]
         draw = draws[i]
-        clicks[quotient(user[i], nodes, inverse)] += draw < attention
-        draw = draw / attention
+        run += draw < attention
+        if divide:
+            draw = draw / attention
         out[n] = i
         if x < 1.0 and draw * (2.0 - x) >= 1.000000001:
             continue
         n += draw < 1.0 / (1.0 + math.exp(-x))
+    if r >= 0:
+        clicks[r] += run
     return n
 
 
