@@ -36,6 +36,11 @@ SETTINGS: dict[str, dict[str, object]] = {
         "creators.enter_prob": 0.2,
         "decision.intercept": -6.0,
     },
+    "storefront sessions of 100 impressions": {
+        "storefronts.click_prob": 0.0405,
+        "storefronts.impressions_per_active": 100.0,
+        "decision.intercept": -5.8,
+    },
     "habit (回头客)": HABIT,
     "no loyalty, all dormant or daily": {"population.activity_concentration": 0.01},
     "every user alike": {"population.activity_concentration": 1e6},
