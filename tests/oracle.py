@@ -169,6 +169,32 @@ READINGS: tuple[str, ...] = (
     "nodes, users = its registered users; dau = the mean over the month's 30 days of the "
     "number of active users; a buyer through the trust (traffic) channels has an accepted "
     "order through follow, discovery or wom (storefront) in the month.",
+    "products.catalogue = 'shared': the catalogue's products draw category, price and quality "
+    "as separate products do (prices with products.price_mean and price_dispersion); a "
+    "product listed by several sellers has one price and one true quality and a promise per "
+    "seller. A storefront shopper's comparison pool holds one entry per storefront listing, "
+    "so a product listed by two storefronts is compared twice as often. Specialties keep "
+    "their own draws (priced with creators.price_dispersion, as section 3.4's producers "
+    "bullet says, not products.price_dispersion) and are listed only by the recruited "
+    "sellers.",
+    "Warnings: every disappointing accepted order (any channel, word of mouth and return "
+    "visits included) is one warning about its listing's seller, heard in the word-of-mouth "
+    "phase by users active that day. w_ij, in the chance of hearing (trust_scaled) and in "
+    "the factor 1 - trust_loss * w_ij, is the listener's trust in the warner at the start "
+    "of the day. At the end of the day the factors multiply the tie's trust w_iv as the "
+    "day's outcomes left it, if i follows v then (the day's new follows included); a "
+    "warning about a storefront sets m_iv = -1 and leaves tau_i as it is.",
+    "Loyalty is kept per (user, seller) (any channel's order from the seller counts, a word "
+    "of mouth order for the recommended listing's seller). Today's loyalty "
+    "L_last * 2^(-(t - t_last) / half_life) is the one used for the update, the chance of "
+    "returning and the utility. On days 0, 30, 60, ... before activity, loyalties with "
+    "today's value < 0.001 are dropped.",
+    "A return visit to a creator the user does not follow (a local or city tie is not a "
+    "follow) has T = stranger_trust, M = 0; its order updates no trust or memory and draws "
+    "no follow (follow_prob is for discovery buyers). A storefront's return visit has no "
+    "comparison (比价); its order updates m_is and tau_i as a storefront order does. Return "
+    "visits count as clicks (c = 1) whatever the channel's c, do not depend on the "
+    "creator's posting today, and a user may return to several sellers on one day.",
 )
 
 
@@ -232,8 +258,10 @@ class Exposure:
     T: float
     M: int
     Q: float
-    source: tuple  # ("tie", i, j) | ("stranger", i, c) | ("store", i, s)
+    source: tuple  # ("tie", i, j) | ("stranger", i, c) | ("store", i, s) | ("none", i, c)
     clicked: bool = False
+    loyalty: float = 0.0  # L_iv of a return visit (its utility adds weight * L_iv)
+    returning: bool = False  # a return visit (回头客): no click stage
 
 
 @dataclass
@@ -348,6 +376,7 @@ class Market:
             )
         self.user_ids = sorted(self.users)
         self.products: list[Product] = []
+        shared = self._shared_catalogue()
         self.creators: dict[int, Creator] = {}
         for c in range(self.n):
             if self.kind[c] not in (HEAD, LOCAL_CREATOR):
@@ -361,7 +390,9 @@ class Market:
                 ),
                 followers=set(self.followers_of.get(c, ())),
             )
-            for _ in range(cr.catalogue_size):
+            if shared:
+                creator.catalogue = self._listed(shared, cr.catalogue_size)
+            for _ in range(0 if shared else cr.catalogue_size):
                 p = self._new_product(
                     self.randint(pr.n_categories), cr.price_mean, cr.price_dispersion
                 )
@@ -372,7 +403,9 @@ class Market:
             store = Storefront(
                 id=k, authenticity=self.beta(st.authenticity_mean, st.authenticity_concentration)
             )
-            for _ in range(st.products_per_storefront):
+            if shared:
+                store.catalogue = self._listed(shared, st.products_per_storefront)
+            for _ in range(0 if shared else st.products_per_storefront):
                 p = self._new_product(
                     self.randint(pr.n_categories), st.price_mean, st.price_dispersion
                 )
@@ -391,6 +424,30 @@ class Market:
             for p in store.catalogue:
                 self.store_listings.setdefault(p.category, []).append((store.id, p))
         self.recommendations: list[tuple[int, int, Product, tuple[str, int], float]] = []
+        self.warnings: list[tuple[int, int, tuple[str, int]]] = []  # (day, buyer j, seller v)
+        lo = s.loyalty
+        # loyalty is tracked only when it has an effect (a return probability > 0)
+        self.track_loyalty = lo.return_creators > 0 or lo.return_storefronts > 0
+        # (user i, seller v) -> (L_last, t_last): the loyalty set by the last satisfying order
+        self.loyalty: dict[tuple[int, tuple[str, int]], tuple[float, int]] = {}
+
+    def _shared_catalogue(self) -> list[Product]:
+        """Under products.catalogue = 'shared', the catalogue's products (section 3.4,
+        Products); otherwise none."""
+        pr = self.s.products
+        if pr.catalogue != "shared":
+            return []
+        largest = max(self.s.creators.catalogue_size, self.s.storefronts.products_per_storefront)
+        if pr.n_products < largest:
+            raise ValueError(f"n_products = {pr.n_products} < a seller's {largest} products")
+        return [
+            self._new_product(self.randint(pr.n_categories), pr.price_mean, pr.price_dispersion)
+            for _ in range(pr.n_products)
+        ]
+
+    def _listed(self, catalogue: list[Product], size: int) -> list[Product]:
+        """``size`` distinct products of ``catalogue``, drawn uniformly without replacement."""
+        return [catalogue[k] for k in self.rng.choice(len(catalogue), size, replace=False)]
 
     def _init_producers(self) -> None:
         s = self.s
@@ -465,9 +522,10 @@ class Market:
         t = self.day
         s = self.s
         self._training(t)
-        if t % 30 == 0:  # month: spending resets
+        if t % 30 == 0:  # month: spending resets, faded loyalties are forgotten
             for u in self.users.values():
                 u.spent = 0.0
+            self.loyalty = {k: v for k, v in self.loyalty.items() if self.loyal(*k, t) >= 1e-3}
         active = [i for i in self.user_ids if self.uniform() < self.users[i].p_active]
         active_set = set(active)
         if t % MONTH_DAYS == 0:
@@ -481,8 +539,12 @@ class Market:
         exposures += self._discovery_exposures(posts, active)
         exposures += self._storefront_exposures(active)
         exposures += self._wom_exposures(t, active)
+        heard = self._warnings_heard(t, active)
+        exposures += self._return_visits(t, active)
         orders, blocked = self._decide(t, exposures)
         new_follows = self._outcomes(t, orders)
+        self._update_loyalty(t, orders)
+        self._apply_warnings(heard)
         self._metrics(t, exposures, orders, blocked, new_follows)
         for o in orders:
             for row, chans in FAMILIES.items():
@@ -733,6 +795,121 @@ class Market:
                     )
         return out
 
+    def _warnings_heard(
+        self, t: int, active: list[int]
+    ) -> list[tuple[int, tuple[str, int], float]]:
+        """The warnings (差评) heard today: (listener i, seller v, w_ij), section 3.5, Word of
+        mouth. READING: w_ij, in the chance of hearing and in the factor applied at the end
+        of the day, is the listener's trust in the warner at the start of the day (when the
+        warning is heard)."""
+        wom = self.s.word_of_mouth
+        active_set = set(active)
+        out = []
+        for day, j, seller in self.warnings:
+            if not t - wom.days <= day <= t - 1:
+                continue
+            for i in sorted(self.trusted_by.get(j, ())):
+                if i not in active_set:
+                    continue
+                w_ij = self.trust[(i, j)]
+                p_hear = wom.warn_prob * w_ij if wom.trust_scaled else wom.warn_prob
+                if self.uniform() < p_hear:
+                    out.append((i, seller, w_ij))
+        return out
+
+    def _apply_warnings(self, heard: list[tuple[int, tuple[str, int], float]]) -> None:
+        """At the end of the day, each warning heard lowers the listener's trust in the
+        seller: a followed creator's tie trust by the factor 1 - trust_loss * w_ij, a
+        storefront's memory to -1. READING: the factor multiplies the tie's trust after the
+        day's outcomes, and 'a creator that i follows' is judged then (after the day's new
+        follows)."""
+        loss = self.s.outcomes.trust_loss
+        for i, (kind, v), w_ij in heard:
+            if kind == "store":
+                self.users[i].store_memory[v] = -1
+            elif i in self.creators[v].followers:
+                self.trust[(i, v)] *= 1.0 - loss * w_ij
+
+    def loyal(self, i: int, seller: tuple[str, int], t: int) -> float:
+        """Today's loyalty L_iv of user i to seller v on day t: L_last * 2^(-(t - t_last) /
+        half_life), 0 for a user not loyal to v."""
+        if (i, seller) not in self.loyalty:
+            return 0.0
+        level, t_last = self.loyalty[(i, seller)]
+        return level * 2.0 ** (-(t - t_last) / self.s.loyalty.half_life)
+
+    def _update_loyalty(self, t: int, orders: list[Order]) -> None:
+        """After the outcomes, the last of the day's orders of i from v (in the day's random
+        order, any channel; a wom order's seller is the recommended listing's) decides: a
+        satisfying one raises today's loyalty to L + gain (1 - L), a disappointing one ends
+        it. A creator buying their own listing does not become loyal to themself."""
+        if not self.track_loyalty:
+            return
+        last: dict[tuple[int, tuple[str, int]], Order] = {}
+        for o in orders:  # accepted orders, in the day's random order
+            if o.seller != ("creator", o.user):
+                last[(o.user, o.seller)] = o
+        gain = self.s.loyalty.gain
+        for key, o in last.items():
+            if o.satisfied:
+                level = self.loyal(*key, t)
+                self.loyalty[key] = (level + gain * (1.0 - level), t)
+            else:
+                self.loyalty.pop(key, None)
+
+    def _return_visits(self, t: int, active: list[int]) -> list[Exposure]:
+        """Return visits (回头客), section 3.5: each loyal active user comes back to the seller
+        with probability return_k * L_iv and sees a listing drawn uniformly from its
+        catalogue; counted in the seller's channel (follow or storefront), no click stage,
+        utility + weight * L_iv.
+
+        READING: a return visit to a creator the user does not follow (a discovery or wom
+        buyer who did not follow; a local or city tie is not a follow) has T =
+        stranger_trust and M = 0, and its order updates no trust or memory and draws no
+        follow (follow_prob is for discovery buyers): the follow channel has no tie of the
+        user's to update. A storefront's return visit has no comparison (比价); its order
+        updates m_is and tau_i as a storefront order does. Return visits do not depend on
+        the creator's posting today, and a user may return to several sellers on one day.
+        """
+        if not self.track_loyalty:
+            return []
+        lo, cr_s = self.s.loyalty, self.s.creators
+        active_set = set(active)
+        out = []
+        for key in sorted(self.loyalty):
+            i, (kind, v) = key
+            if i not in active_set:
+                continue
+            level = self.loyal(*key, t)
+            rate = lo.return_creators if kind == "creator" else lo.return_storefronts
+            if not self.uniform() < rate * level:
+                continue
+            if kind == "creator":
+                cr = self.creators[v]
+                p = cr.catalogue[self.randint(len(cr.catalogue))]
+                if i in cr.followers:
+                    T, M, source = self.trust[(i, v)], self.memory[(i, v)], ("tie", i, v)
+                else:
+                    T, M, source = cr_s.stranger_trust, 0, ("none", i, v)
+                e = Exposure(i, "follow", p, (kind, v), T, M, cr.promise[p.id], source)
+            else:
+                store = self.storefronts[v]
+                p = store.catalogue[self.randint(len(store.catalogue))]
+                M = self.users[i].store_memory.get(v, 0)
+                e = Exposure(
+                    i,
+                    "storefront",
+                    p,
+                    (kind, v),
+                    self.users[i].tau,
+                    M,
+                    store.promise[p.id],
+                    ("store", i, v),
+                )
+            e.loyalty, e.returning = level, True
+            out.append(e)
+        return out
+
     def _decide(self, t: int, exposures: list[Exposure]) -> tuple[list[Order], dict[str, int]]:
         d, pop = self.s.decision, self.s.population
         click_prob = {
@@ -743,12 +920,13 @@ class Market:
         }
         candidates = []
         for e in exposures:
-            c = click_prob[e.channel]
+            c = 1.0 if e.returning else click_prob[e.channel]
             e.clicked = c >= 1.0 or self.uniform() < c
             if not e.clicked:
                 continue
             user = self.users[e.user]
             u = self.utility(user, e.T, e.M, e.Q, e.product.price)
+            u += self.s.loyalty.weight * e.loyalty
             if self.uniform() < 1.0 / (1.0 + math.exp(-u)):
                 items = 1 + int(
                     self.rng.poisson(d.basket_extra_items * (1.0 + d.basket_trust_effect * e.T))
@@ -818,6 +996,8 @@ class Market:
             self.orders.append(o)
             if o.satisfied:
                 self.recommendations.append((t, o.user, o.product, o.seller, o.experienced))
+            elif self.s.word_of_mouth.warn_prob > 0:
+                self.warnings.append((t, o.user, o.seller))
 
         def updated(T: float, sat: bool) -> float:
             return T + oc.trust_gain * (1.0 - T) if sat else T - oc.trust_loss * T
@@ -832,7 +1012,7 @@ class Market:
             elif kind == "store":
                 _, i, sid = src
                 self.users[i].store_memory[sid] = 1 if o.satisfied else -1
-            else:  # a discovery order by a non-follower
+            elif kind == "stranger":  # a discovery order by a non-follower
                 _, i, c = src
                 if o.satisfied and self.uniform() < cr_s.follow_prob:
                     self.add_follow(i, c, updated(o.T, True), 1)
@@ -843,6 +1023,7 @@ class Market:
         # keep only recommendations that can still be heard
         keep_from = t + 1 - self.s.word_of_mouth.days
         self.recommendations = [r for r in self.recommendations if r[0] >= keep_from]
+        self.warnings = [w for w in self.warnings if w[0] >= keep_from]
         return new_follows
 
     def _metrics(
@@ -917,11 +1098,6 @@ def unsupported(scenario: Any) -> list[str]:
         "shock.day >= 0": get("shock.day", -1) >= 0,
         "producers.recruit other than 'local'": get("producers.n_producers", 0) > 0
         and get("producers.recruit", "local") != "local",
-        "products.catalogue = 'shared'": get("products.catalogue", "separate") != "separate",
-        "word_of_mouth.warn_prob > 0": get("word_of_mouth.warn_prob", 0.0) > 0,
-        "loyalty's return visits": bool(
-            get("loyalty.return_creators", 0.0) or get("loyalty.return_storefronts", 0.0)
-        ),
     }
     return [name for name, on in checks.items() if on]
 

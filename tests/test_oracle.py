@@ -37,6 +37,7 @@ from oracle import (
     MONTHLY_COLUMNS,
     ROWS,
     Market,
+    Order,
     run_oracle,
 )
 from scipy.special import beta as beta_function
@@ -248,6 +249,47 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "outcomes.disappointment_storefronts": 0.35,
         "outcomes.quality_noise": 0.2,
     },
+    # Return customers (回头客), warnings (差评) and one shared catalogue over a month and a
+    # day: loyal buyers come back often (loyalty rises by 0.9 of its distance to 1 and halves
+    # in 8 days, so it both builds and fades within the run) and a return visit's utility
+    # gains 2 L; storefronts are few and inauthentic, so half the orders disappoint and every
+    # disappointed buyer warns each active friend with probability 0.5 (a warned shopper's
+    # memory of the storefront, weighted 2.5, is -1); creators and storefronts list the same
+    # 20 goods. Budgets seldom bind, so the orders show the rules above.
+    "loyalty_warnings_shared": {
+        "products.catalogue": "shared",
+        "products.n_products": 20,
+        "products.n_categories": 3,
+        "products.price_dispersion": 0.5,
+        "loyalty.return_creators": 0.5,
+        "loyalty.return_storefronts": 0.8,
+        "loyalty.weight": 2.0,
+        "loyalty.gain": 0.9,
+        "loyalty.half_life": 8.0,
+        "word_of_mouth.warn_prob": 0.5,
+        "word_of_mouth.prob": 0.1,
+        "word_of_mouth.days": 2,
+        "decision.intercept": -2.5,
+        "decision.repeat_weight": 2.5,
+        "decision.price_weight": 0.1,
+        "population.activity_mean": 0.8,
+        "population.budget_mean": 3000.0,
+        "creators.authenticity_mean": 0.7,
+        "creators.catalogue_size": 3,
+        "creators.enter_prob": 0.5,
+        "creators.post_prob": 0.5,
+        "policy.reach": 0.15,
+        "storefronts.click_prob": 0.5,
+        "storefronts.authenticity_mean": 0.4,
+        "storefronts.n_storefronts": 3,
+        "storefronts.products_per_storefront": 6,
+        "storefronts.impressions_per_active": 0.5,
+        "storefronts.comparisons": 1,
+        "outcomes.overstatement": 0.3,
+        "outcomes.quality_noise": 0.15,
+        "outcomes.tolerance": 0.1,
+        "outcomes.trust_loss": 0.5,
+    },
     # On the hand-made fans_graph: word of mouth must go from the fans who buy to the others
     # who trust them (one-way ties); no discovery, no storefronts.
     "fans_one_way_ties": {
@@ -263,7 +305,7 @@ SCENARIOS: dict[str, dict[str, object]] = {
 
 
 # Days of the default run where a scenario needs more than DAYS (a complete month and a day).
-SCENARIO_DAYS = {"first_orders_wom": MONTH_DAYS + 1}
+SCENARIO_DAYS = {"first_orders_wom": MONTH_DAYS + 1, "loyalty_warnings_shared": MONTH_DAYS + 1}
 
 
 def days_of(name: str) -> int:
@@ -635,6 +677,202 @@ def test_oracle_word_of_mouth_is_heard_in_proportion_to_trust() -> None:
         # each listener hears with their own probability: a chi-square over the listeners
         stat = sum((heard[i] - trials * p[i]) ** 2 / (trials * p[i] * (1 - p[i])) for i in p)
         assert stat <= chi2.ppf(1 - 1e-4, len(p)), (scaled, stat)
+
+
+LOYAL = "loyalty_warnings_shared"
+
+
+def hand_order(m: Market, day: int, user: int, seller: tuple[str, int], satisfied: bool) -> Order:
+    """An accepted order of the first listing of ``seller``, satisfying or not."""
+    kind, v = seller
+    product = (m.creators[v] if kind == "creator" else m.storefronts[v]).catalogue[0]
+    channel = "follow" if kind == "creator" else "storefront"
+    o = Order(day, user, channel, product, seller, 1, product.price, False, 0.5, 0.5, ())
+    o.satisfied = satisfied
+    return o
+
+
+def test_oracle_loyalty_update_arithmetic() -> None:
+    """Section 3.5, Loyalty: the day's last order from a seller decides (a satisfying one
+    raises today's loyalty L to L + gain (1 - L), a disappointing one ends it), loyalty
+    halves every half_life days, wom orders count for the recommended listing's seller,
+    nobody becomes loyal to themself, faded loyalties are forgotten at a month's start."""
+    m = Market(city_graph(), scenario(LOYAL), seed=1)
+    gain, half_life = m.s.loyalty.gain, m.s.loyalty.half_life
+    c, c2 = sorted(m.creators)[:2]
+    i = next(u for u in m.user_ids if u not in m.creators)
+    creator, store = ("creator", c), ("store", 0)
+    m._update_loyalty(2, [hand_order(m, 2, i, creator, True)])
+    assert m.loyalty[(i, creator)] == (gain, 2)
+    t = 2 + round(2 * half_life)
+    assert math.isclose(m.loyal(i, creator, t), gain / 4)
+    # disappointed, then satisfied: the last decides, from today's (decayed) loyalty
+    m._update_loyalty(t, [hand_order(m, t, i, creator, False), hand_order(m, t, i, creator, True)])
+    level, day = m.loyalty[(i, creator)]
+    assert day == t and math.isclose(level, gain / 4 + gain * (1 - gain / 4))
+    wom = hand_order(m, t, i, ("creator", c2), True)
+    wom.channel = "wom"
+    own = hand_order(m, t, c, creator, True)  # the creator buys their own listing
+    m._update_loyalty(t, [hand_order(m, t, i, store, True), wom, own])
+    assert m.loyalty[(i, store)] == (gain, t) and m.loyalty[(i, ("creator", c2))] == (gain, t)
+    assert (c, creator) not in m.loyalty
+    # satisfied, then disappointed: the loyalty ends
+    m._update_loyalty(t + 1, [hand_order(m, t, i, store, True), hand_order(m, t, i, store, False)])
+    assert (i, store) not in m.loyalty and (i, creator) in m.loyalty
+    # at the start of day 30, loyalties below 0.001 are forgotten (residents who are not
+    # users: no order or return visit touches them)
+    faded, kept = [k for k in range(m.n) if not m.is_user[k]][:2]
+    assert 0.01 * 2 ** (-30 / half_life) < 1e-3 < 0.01 * 2 ** (-25 / half_life)
+    m.loyalty |= {(faded, store): (0.01, 0), (kept, store): (0.01, 5)}
+    m.day = MONTH_DAYS - 2
+    m.step()
+    assert (faded, store) in m.loyalty and (kept, store) in m.loyalty
+    m.step()  # day 30
+    assert (faded, store) not in m.loyalty and (kept, store) in m.loyalty
+
+
+def test_oracle_return_visits_come_with_return_k_times_loyalty() -> None:
+    """Each loyal active user comes back with probability return_k * L (today's loyalty),
+    sees a listing of the seller's catalogue with the T and M of its channel, is counted in
+    follow or storefront, skips the click stage and gains weight * L in utility."""
+    s = scenario(LOYAL).replace(
+        **{
+            "decision.trust_weight": 0.0,
+            "decision.quality_weight": 0.0,
+            "decision.price_weight": 0.0,
+            "decision.repeat_weight": 0.0,
+            "decision.intercept": -1.5,
+            "population.budget_mean": 1e7,
+            "population.budget_dispersion": 0.0,
+        }
+    )
+    m = Market(city_graph(), s, seed=4)
+    lo, t = s.loyalty, 20
+    creators, active = sorted(m.creators), m.user_ids
+    rng = np.random.default_rng(0)
+    for i in active:  # loyal to a creator at 0.75 today, to a storefront at 0.75 / 2
+        c = creators[int(rng.integers(len(creators)))]
+        if c != i:
+            m.loyalty[(i, ("creator", c))] = (0.75, t)
+        m.loyalty[(i, ("store", int(rng.integers(3))))] = (0.75, t - round(lo.half_life))
+    expected = {"follow": 0.0, "storefront": 0.0}
+    for (_, (kind, _)), (level, day) in m.loyalty.items():
+        rate = lo.return_creators if kind == "creator" else lo.return_storefronts
+        expected["follow" if kind == "creator" else "storefront"] += (
+            rate * level / 2 ** ((t - day) / lo.half_life)
+        )
+    trials, seen, ordered = 40, dict.fromkeys(expected, 0), 0
+    for _ in range(trials):
+        visits = m._return_visits(t, active)
+        for e in visits:
+            seen[e.channel] += 1
+            kind, v = e.seller
+            seller = m.creators[v] if kind == "creator" else m.storefronts[v]
+            assert e.returning and e.product in seller.catalogue
+            assert e.loyalty == m.loyal(e.user, e.seller, t) and seller.promise[e.product.id] == e.Q
+            if kind == "store":
+                assert m.users[e.user].tau == e.T
+            elif e.user in seller.followers:
+                assert (m.trust[(e.user, v)], m.memory[(e.user, v)]) == (e.T, e.M)
+            else:
+                assert (s.creators.stranger_trust, 0) == (e.T, e.M)
+        creators_visits = [e for e in visits if e.channel == "follow"]
+        orders, _ = m._decide(t, creators_visits)  # utility -1.5 + 2 * 0.75 = 0
+        assert all(e.clicked for e in creators_visits)  # enter_prob 0.5 does not apply
+        ordered += len(orders)
+    for channel, rate in expected.items():
+        n = trials * rate
+        assert abs(seen[channel] - n) <= 4 * math.sqrt(n), (channel, seen[channel], n)
+    assert abs(ordered / seen["follow"] - 0.5) <= binomial_bound(0.5, seen["follow"])
+
+
+def test_oracle_warnings_lower_trust_in_followed_creators_and_storefront_memory() -> None:
+    """Section 3.5, Warnings: a disappointing order of the last `days` days is heard by an
+    active user i with a tie i -> j to its buyer; at the end of the day each warning heard
+    multiplies a followed creator's tie trust by 1 - trust_loss * w_ij and sets a
+    storefront's memory to -1; a listener who does not follow the creator keeps no trust in
+    them to lower."""
+    s = scenario(LOYAL).replace(**{"word_of_mouth.warn_prob": 1.0})
+    m = Market(city_graph(), s, seed=2)
+    loss, t = s.outcomes.trust_loss, 10
+    i, j, c = next(
+        (i, j, c)
+        for c, cr in sorted(m.creators.items())
+        for i in sorted(cr.followers)
+        for j in sorted(m.trusted_by)
+        if i in m.trusted_by[j] and j != c
+    )
+    other = next(
+        k for k in sorted(m.trusted_by[j]) if m.is_user[k] and k not in m.creators[c].followers
+    )
+    w_ic, w_ij, tau = m.trust[(i, c)], m.trust[(i, j)], m.users[i].tau
+    before = dict(m.trust)
+    m.warnings = [
+        (t - 1, j, ("creator", c)),
+        (t - 2, j, ("creator", c)),
+        (t - 2, j, ("store", 1)),
+        (t - 3, j, ("creator", c)),  # older than word_of_mouth.days = 2: not heard
+        (t, j, ("creator", c)),  # today's: heard from tomorrow
+    ]
+    heard = m._warnings_heard(t, [i, other])
+    assert sorted(heard) == sorted(
+        [(i, ("creator", c), w_ij)] * 2
+        + [(i, ("store", 1), w_ij), (other, ("store", 1), m.trust[(other, j)])]
+        + [(other, ("creator", c), m.trust[(other, j)])] * 2
+    )
+    m._apply_warnings(heard)
+    assert math.isclose(m.trust[(i, c)], w_ic * (1 - loss * w_ij) ** 2)
+    assert m.users[i].store_memory[1] == -1 and m.users[other].store_memory[1] == -1
+    assert m.users[i].tau == tau
+    assert {k: w for k, w in m.trust.items() if w != before[k]} == {(i, c): m.trust[(i, c)]}
+    # the run records one warning per disappointing order of the last `days` days
+    m = Market(city_graph(), scenario(LOYAL), seed=2).run(6)
+    recent = [(o.day, o.user, o.seller) for o in m.orders if not o.satisfied and o.day >= 4]
+    assert m.warnings == recent and recent
+
+
+def test_oracle_warnings_are_heard_in_proportion_to_trust() -> None:
+    """With trust_scaled, listener i hears a warning by j with probability warn_prob * w_ij."""
+    s = scenario(LOYAL).replace(**{"word_of_mouth.trust_scaled": True})
+    m = Market(city_graph(), s, seed=3)
+    j = max(m.trusted_by, key=lambda k: len(m.trusted_by[k]))
+    listeners = sorted(m.trusted_by[j])
+    m.warnings = [(0, j, ("store", 0))]
+    trials = 400
+    heard = sum(len(m._warnings_heard(1, listeners)) for _ in range(trials))
+    p = [s.word_of_mouth.warn_prob * m.trust[(i, j)] for i in listeners]
+    sd = math.sqrt(trials * sum(q * (1 - q) for q in p))
+    assert abs(heard - trials * sum(p)) <= 4 * sd, (heard, trials * sum(p))
+
+
+def test_oracle_shared_catalogue() -> None:
+    """Section 3.4, Products: under 'shared', each seller lists distinct products of one
+    catalogue of n_products (the same objects: one price and quality through every
+    channel), priced LogNormal(price_mean, price_dispersion)."""
+    n_products, price_mean = 3000, 90.0
+    s = scenario(LOYAL).replace(
+        **{"products.n_products": n_products, "products.price_mean": price_mean}
+    )
+    m = Market(city_graph(), s, seed=6)
+    catalogue = m.products[:n_products]
+    assert len(m.products) == n_products  # no producers: nothing else
+    ids = {id(p) for p in catalogue}
+    for seller, size in [(cr, s.creators.catalogue_size) for cr in m.creators.values()] + [
+        (st, s.storefronts.products_per_storefront) for st in m.storefronts
+    ]:
+        assert len(seller.catalogue) == size == len({p.id for p in seller.catalogue})
+        assert all(id(p) in ids for p in seller.catalogue)
+    prices = np.array([p.price for p in catalogue])
+    se = prices.std(ddof=1) / math.sqrt(n_products)
+    assert abs(prices.mean() - price_mean) <= 4 * se
+    sd = s.products.price_dispersion
+    assert abs(np.log(prices).std(ddof=1) - sd) <= 4 * sd / math.sqrt(2 * n_products)
+    # with 20 products, creators and storefronts sell some of the same goods
+    m = Market(city_graph(), scenario(LOYAL), seed=6)
+    by_creators = {p.id for cr in m.creators.values() for p in cr.catalogue}
+    assert by_creators & {p.id for st in m.storefronts for p in st.catalogue}
+    with pytest.raises(ValueError, match="n_products"):
+        Market(city_graph(), scenario(LOYAL).replace(**{"products.n_products": 5}), seed=1)
 
 
 @pytest.mark.parametrize("engine", [False, True])
