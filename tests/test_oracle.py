@@ -252,10 +252,12 @@ SCENARIOS: dict[str, dict[str, object]] = {
     # Return customers (回头客), warnings (差评) and one shared catalogue over a month and a
     # day: loyal buyers come back often (loyalty rises by 0.9 of its distance to 1 and halves
     # in 8 days, so it both builds and fades within the run) and a return visit's utility
-    # gains 2 L; storefronts are few and inauthentic, so half the orders disappoint and every
-    # disappointed buyer warns each active friend with probability 0.5 (a warned shopper's
-    # memory of the storefront, weighted 2.5, is -1); creators and storefronts list the same
-    # 20 goods. Budgets seldom bind, so the orders show the rules above.
+    # gains 2 L; storefronts are few and inauthentic (creators less so): half the orders
+    # disappoint and each disappointed buyer warns each active friend with probability 0.5
+    # for 3 days. Purchases hinge on trust and memory (weights 8 and 2.5), so a warning
+    # weighs: a warned shopper's memory of a storefront is -1, and satisfied discovery
+    # buyers mostly follow, so that many listeners follow the creator they are warned about.
+    # Creators and storefronts list the same 20 goods; budgets seldom bind.
     "loyalty_warnings_shared": {
         "products.catalogue": "shared",
         "products.n_products": 20,
@@ -268,8 +270,9 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "loyalty.half_life": 8.0,
         "word_of_mouth.warn_prob": 0.5,
         "word_of_mouth.prob": 0.1,
-        "word_of_mouth.days": 2,
-        "decision.intercept": -2.5,
+        "word_of_mouth.days": 3,
+        "decision.intercept": -4.0,
+        "decision.trust_weight": 8.0,
         "decision.repeat_weight": 2.5,
         "decision.price_weight": 0.1,
         "population.activity_mean": 0.8,
@@ -278,9 +281,12 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "creators.catalogue_size": 3,
         "creators.enter_prob": 0.5,
         "creators.post_prob": 0.5,
+        "creators.follow_prob": 0.8,
         "policy.reach": 0.15,
+        "policy.discovery_per_active": 0.6,
         "storefronts.click_prob": 0.5,
         "storefronts.authenticity_mean": 0.4,
+        "storefronts.trust": 0.3,
         "storefronts.n_storefronts": 3,
         "storefronts.products_per_storefront": 6,
         "storefronts.impressions_per_active": 0.5,
@@ -794,7 +800,7 @@ def test_oracle_warnings_lower_trust_in_followed_creators_and_storefront_memory(
     them to lower."""
     s = scenario(LOYAL).replace(**{"word_of_mouth.warn_prob": 1.0})
     m = Market(city_graph(), s, seed=2)
-    loss, t = s.outcomes.trust_loss, 10
+    loss, days, t = s.outcomes.trust_loss, s.word_of_mouth.days, 10
     i, j, c = next(
         (i, j, c)
         for c, cr in sorted(m.creators.items())
@@ -809,9 +815,9 @@ def test_oracle_warnings_lower_trust_in_followed_creators_and_storefront_memory(
     before = dict(m.trust)
     m.warnings = [
         (t - 1, j, ("creator", c)),
-        (t - 2, j, ("creator", c)),
-        (t - 2, j, ("store", 1)),
-        (t - 3, j, ("creator", c)),  # older than word_of_mouth.days = 2: not heard
+        (t - days, j, ("creator", c)),
+        (t - days, j, ("store", 1)),
+        (t - days - 1, j, ("creator", c)),  # older than word_of_mouth.days: not heard
         (t, j, ("creator", c)),  # today's: heard from tomorrow
     ]
     heard = m._warnings_heard(t, [i, other])
@@ -827,7 +833,7 @@ def test_oracle_warnings_lower_trust_in_followed_creators_and_storefront_memory(
     assert {k: w for k, w in m.trust.items() if w != before[k]} == {(i, c): m.trust[(i, c)]}
     # the run records one warning per disappointing order of the last `days` days
     m = Market(city_graph(), scenario(LOYAL), seed=2).run(6)
-    recent = [(o.day, o.user, o.seller) for o in m.orders if not o.satisfied and o.day >= 4]
+    recent = [(o.day, o.user, o.seller) for o in m.orders if not o.satisfied and o.day > 5 - days]
     assert m.warnings == recent and recent
 
 
