@@ -38,6 +38,7 @@ from .rules.training import train
 from .rules.word_of_mouth import (
     Recommendations,
     apply_warnings,
+    hear_warnings,
     warnings_said,
     word_of_mouth_exposures,
 )
@@ -231,6 +232,9 @@ class Engine:
             batches = [*self._creator_channels(today_posts), *self._traffic_and_word_of_mouth()]
         if loyal:
             batches += return_visits(self.loyalties, self.day, m, self.today, streams["loyalty"], s)
+        warned = hear_warnings(
+            self.warnings, self.day, m, self.today, streams["warnings"], s.word_of_mouth
+        )
         orders, blocked, clicks = decide(batches, m, self.ledger, streams["decide"], s)
         new_follows, recommendations = apply_outcomes(
             orders, m, self.ledger, streams["outcomes"], s, self.tolerance
@@ -238,15 +242,7 @@ class Engine:
         if loyal:
             update_loyalty(self.loyalties, orders, m, self.day, s.loyalty)
         if s.word_of_mouth.warn_prob > 0:
-            apply_warnings(
-                self.warnings,
-                self.day,
-                m,
-                self.today,
-                streams["warnings"],
-                s.word_of_mouth,
-                s.outcomes.trust_loss,
-            )
+            apply_warnings(warned, m, s.outcomes.trust_loss)
             self.warnings.add(warnings_said(orders), self.day)
         self.recommendations.add(recommendations, self.day)
         self.orders_today = orders

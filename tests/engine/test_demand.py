@@ -215,7 +215,11 @@ def test_a_shared_catalogue_must_hold_a_sellers_products() -> None:
 
 
 def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
-    from laotie.engine.rules.word_of_mouth import Recommendations, apply_warnings
+    from laotie.engine.rules.word_of_mouth import (
+        Recommendations,
+        apply_warnings,
+        hear_warnings,
+    )
 
     scenario = Scenario.preset("village").replace(
         **{
@@ -258,17 +262,17 @@ def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
     warnings.add(said, engine.day - 1)
     kind, index = f.find(listener, np.full(len(listener), c_node))
     before = f.trust.copy()
-    heard = apply_warnings(
+    heard = hear_warnings(
         warnings,
         engine.day,
         m,
         engine.today,
         Stream([np.random.SeedSequence(2)]),
         scenario.word_of_mouth,
-        scenario.outcomes.trust_loss,
     )
+    apply_warnings(heard, m, scenario.outcomes.trust_loss)
     user = m.is_user[listener] & engine.today.active[listener]
-    assert heard == 2 * user.sum()
+    assert len(heard) == 2 * user.sum()
     for i in np.flatnonzero(user & (kind == 1)):
         expected = np.float32(before[index[i]] * np.float32(1 - 0.4 * np.float64(w[i])))
         assert f.trust[index[i]] == pytest.approx(expected, rel=1e-6)

@@ -8,9 +8,10 @@ trusts ``j``), ``i`` receives an exposure with probability ``prob`` (``prob · w
 w_ij``, ``M = m_ij``, ``Q = min(1, max(0, x))``; its order goes to seller ``v``.
 
 Warnings (差评): every disappointing order of the same days is a warning by its buyer about the
-seller, heard the same way with ``warn_prob`` instead of ``prob``; at the end of the day each
-warning heard lowers the listener's trust in the seller: a followed creator's tie trust
-becomes ``w_ic · (1 - trust_loss · w_ij)``, a storefront's memory becomes -1.
+seller, heard the same way (with the trust at the start of the day) with ``warn_prob`` instead
+of ``prob``; at the end of the day each warning heard lowers the listener's trust in the
+seller: a followed creator's tie trust becomes ``w_ic · (1 - trust_loss · w_ij)``, a
+storefront's memory becomes -1.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from ..state import Today
 from ..streams import Stream
 from ..ties import Listeners
 
-__all__ = ["Recommendations", "apply_warnings", "warnings_said", "word_of_mouth_exposures"]
+__all__ = [
+    "Recommendations",
+    "apply_warnings",
+    "hear_warnings",
+    "warnings_said",
+    "word_of_mouth_exposures",
+]
 
 
 class Recommendations:
@@ -128,26 +135,30 @@ def warnings_said(orders: Orders) -> Exposures:
     return said
 
 
-def apply_warnings(
+def hear_warnings(
     warnings: Recommendations,
     day: int,
     market: Market,
     today: Today,
     stream: Stream,
     params: WordOfMouth,
-    trust_loss: float,
-) -> int:
-    """Today's warnings heard (as word of mouth, with ``warn_prob``) lower the listeners'
-    trust in the sellers: a followed creator's tie trust is multiplied by
-    ``1 - trust_loss · w_ij`` per warning, a storefront's memory becomes -1. Returns how
-    many were heard."""
+) -> Exposures:
+    """Today's warnings heard, as word of mouth is heard (with ``warn_prob``, the trust at
+    the start of the day): their listeners, listings and the listeners' trust in the
+    warners."""
     if params.warn_prob == 0:
-        return 0
-    heard = word_of_mouth_exposures(
+        return Exposures.empty(WOM)
+    return word_of_mouth_exposures(
         warnings, day, market, today, stream, params, prob=params.warn_prob
     )
+
+
+def apply_warnings(heard: Exposures, market: Market, trust_loss: float) -> None:
+    """At the end of the day, the warnings ``heard`` lower the listeners' trust in the
+    sellers: a followed creator's tie trust is multiplied by ``1 - trust_loss · w_ij`` per
+    warning, a storefront's memory becomes -1."""
     if len(heard) == 0:
-        return 0
+        return
     m = market
     seller = m.listing_seller[heard.listing]
     factor = (1 - trust_loss * heard.trust.astype(np.float64)).astype(np.float32)
@@ -161,7 +172,6 @@ def apply_warnings(
     who = m.user_index[heard.user[by_store]]
     m.storefront_memory[who, (seller[by_store] - m.n_creators) % m.layout.storefronts] = -1
     m.has_storefront_memory[who] = True
-    return len(heard)
 
 
 @numba.njit(cache=True, nogil=True)
