@@ -285,8 +285,8 @@ class Storefronts(Section):
         "the funnel's first stage; the purchase logit applies to clicks (1: every "
         "impression counts as a click, no separate stage)",
         unit="probability",
-        source="T1 (A7): 4.05 % of Taobao's recommended impressions are clicked, 0.53 % of "
-        "clicks buy",
+        source="assumed (1 keeps the model without the stage); T1 (A7): 4.05 % of Taobao's "
+        "recommended impressions are clicked, 0.53 % of clicks buy",
         low=0,
         high=1,
         low_open=True,
