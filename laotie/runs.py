@@ -250,20 +250,31 @@ def _run_group(
 
 
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary."""
+    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary and the
+    per-month rows (``Result.monthly`` with a ``replication`` column)."""
     daily = pd.concat(
         [r.daily.assign(replication=i) for i, r in enumerate(results)], ignore_index=True
     )
     daily.insert(0, "replication", daily.pop("replication"))
     outcomes = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
-    return {"daily": daily, "outcomes": outcomes, "summary": summarise(results)}
+    monthly = pd.concat(
+        [r.monthly.assign(replication=i) for i, r in enumerate(results)], ignore_index=True
+    )
+    monthly.insert(0, "replication", monthly.pop("replication"))
+    return {
+        "daily": daily,
+        "outcomes": outcomes,
+        "summary": summarise(results),
+        "monthly": monthly,
+    }
 
 
 def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -> list[Path]:
     """Write a run's tables under ``out``, each atomically; return the paths written.
 
     ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
-    ``outcomes.csv``, ``producer_income.csv``, ``information.csv`` and
+    ``outcomes.csv``, ``monthly.csv`` (complete months: DAU, MAU, buyers),
+    ``producer_income.csv``, ``information.csv`` and
     ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
     with the run's seed and days (so that ``laotie run out/scenario.toml`` repeats the run
     exactly) and ``seed.json``. The figures are drawn by :func:`laotie.plot.write_figures`.
@@ -282,6 +293,7 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
         put("daily.csv", lambda p: tables["daily"].to_csv(p, index=False))
     put("summary.csv", lambda p: tables["summary"].to_csv(p))
     put("outcomes.csv", lambda p: tables["outcomes"].to_csv(p))
+    put("monthly.csv", lambda p: tables["monthly"].to_csv(p, index=False))
     income = pd.DataFrame(
         {f"replication_{i}": r.producer_income for i, r in enumerate(results)}
     ).rename_axis("producer")

@@ -180,7 +180,19 @@ def test_run_output_folder_repeats_exactly(
     )
     assert status == 0
     names = {p.name for p in out_dir.iterdir()}
-    assert {"summary.csv", "outcomes.csv", "scenario.toml", "seed.json", "figures"} <= names
+    assert {
+        "summary.csv",
+        "outcomes.csv",
+        "monthly.csv",
+        "scenario.toml",
+        "seed.json",
+        "figures",
+    } <= names
+    # 15 days: no complete month, but the table's columns.
+    monthly = (out_dir / "monthly.csv").read_text().splitlines()
+    assert monthly == [
+        "replication,month,residents,users,dau,mau,buyers_all,buyers_trust,buyers_traffic"
+    ]
     assert names & {"daily.parquet", "daily.csv"}
     assert len(list((out_dir / "figures").glob("*.png"))) == 5
     assert not list(out_dir.rglob("*.part"))

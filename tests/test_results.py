@@ -270,3 +270,15 @@ def test_outcome_columns_are_the_outcomes_a_run_reports() -> None:
 
     result = simulate(Scenario.preset("village"), days=2, seed=1)
     assert tuple(result.outcomes) == OUTCOME_COLUMNS
+
+
+def test_run_tables_stack_the_replications_months() -> None:
+    from laotie.runs import replicate, run_tables
+
+    results = replicate(Scenario.preset("village"), replications=2, days=61, seed=4)
+    monthly = run_tables(results)["monthly"]
+    assert list(monthly.columns[:2]) == ["replication", "month"]
+    for r, result in enumerate(results):
+        assert len(result.monthly) == 2
+        mine = monthly[monthly.replication == r].drop(columns="replication")
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), result.monthly)

@@ -287,3 +287,18 @@ def test_compare_takes_numpy_integers_as_point_indices(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         result.compare("gmv", "all", baseline=np.int64(1)), result.compare("gmv", "all", baseline=1)
     )
+
+
+def test_monthly_tables_are_stored_per_run(tmp_path: Path) -> None:
+    from laotie import simulate
+
+    base = Scenario.preset("village")
+    sweep = Sweep(base, {"loyalty.return_creators": [0.0, 0.5]}, replications=1, days=31, seed=2)
+    result = run_sweep(sweep, tmp_path)
+    monthly = result.monthly()
+    assert sorted(monthly["run"].unique()) == [0, 1]
+    alone = simulate(
+        base.replace(**{"loyalty.return_creators": 0.5}), days=31, seed=sweep.run_seed(1)
+    )
+    stored = monthly[monthly["run"] == 1].drop(columns="run").reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored, alone.monthly, check_dtype=False)

@@ -328,6 +328,17 @@ class SweepResult:
         """
         return self._stored("information_regions")
 
+    def monthly(self) -> pd.DataFrame:
+        """Per run and complete month: daily and monthly active users and buyers.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.monthly` of every finished run, with a ``run`` column
+            first (no rows for runs shorter than a month).
+        """
+        return self._stored("monthly")
+
     def _stored(self, name: str) -> pd.DataFrame:
         frames = []
         for run in self.runs.loc[self.runs["status"] == "ok", "run"]:

@@ -58,6 +58,7 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             "messages": result.messages.reset_index(),
             "information": result.information,
             "information_regions": result.information_regions,
+            "monthly": result.monthly,
         }
         record["_arrays"] = {
             "creator_income": result.creator_income,

@@ -168,7 +168,8 @@ def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
     run : int
         The run's index.
     name : str
-        The table (``daily``, ``messages``, ``information``, ``information_regions``).
+        The table (``daily``, ``messages``, ``information``, ``information_regions``,
+        ``monthly``).
 
     Returns
     -------
