@@ -101,8 +101,34 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else math.nan
 
 
+_DEMAND_COLUMNS = ("clicks", "first_orders", "disappointed")
+"""Columns a result has had since the demand side's measures (laotie 2026-12-04)."""
+
+
+def _summary(result: Result) -> pd.DataFrame:
+    """The result's summary, or a LaotieError if it predates the measures moments read."""
+    _check_columns(result.summary, "summary")
+    return result.summary
+
+
+def _daily(result: Result) -> pd.DataFrame:
+    """The result's daily frame, checked as :func:`_summary`."""
+    _check_columns(result.daily, "daily")
+    return result.daily
+
+
+def _check_columns(frame: pd.DataFrame, name: str) -> None:
+    missing = [column for column in _DEMAND_COLUMNS if column not in frame.columns]
+    if missing:
+        raise LaotieError(
+            f"moments: the result's {name} has no {', '.join(missing)} column(s): it was made "
+            "by a laotie from before the demand side's measures; run it again to compute "
+            "its moments"
+        )
+
+
 def _channel_sum(result: Result, channels: Sequence[str], column: str) -> float:
-    return float(result.summary.loc[list(channels), column].sum())
+    return float(_summary(result).loc[list(channels), column].sum())
 
 
 # -- T1: the storefront funnel ----------------------------------------------------------------
@@ -126,7 +152,7 @@ def storefront_click_through(result: Result) -> float:
         (a click is an impression clicked through to the product page). NaN without
         storefront exposures.
     """
-    s = result.summary
+    s = _summary(result)
     return _ratio(s.loc["storefront", "clicks"], s.loc["storefront", "exposures"])
 
 
@@ -141,7 +167,7 @@ def storefront_click_conversion(result: Result) -> float:
         ``summary.loc["storefront", "orders"] / summary.loc["storefront", "clicks"]``:
         accepted storefront orders over clicks, summed over the run. NaN without clicks.
     """
-    s = result.summary
+    s = _summary(result)
     return _ratio(s.loc["storefront", "orders"], s.loc["storefront", "clicks"])
 
 
@@ -157,7 +183,7 @@ def storefront_conversion(result: Result) -> float:
         ``summary.loc["storefront", "orders"] / summary.loc["storefront", "exposures"]``
         (the summary's storefront ``conversion``). NaN without exposures.
     """
-    s = result.summary
+    s = _summary(result)
     return _ratio(s.loc["storefront", "orders"], s.loc["storefront", "exposures"])
 
 
@@ -176,7 +202,7 @@ def storefront_session_conversion(result: Result) -> float:
         ``summary.loc["storefront", "buyer_days"] /
         summary.loc["storefront", "exposed_user_days"]``. NaN without exposed users.
     """
-    s = result.summary
+    s = _summary(result)
     return _ratio(s.loc["storefront", "buyer_days"], s.loc["storefront", "exposed_user_days"])
 
 
@@ -237,7 +263,7 @@ def trust_conversion_ratio(result: Result, channel: str = "follow") -> float:
     LaotieError
         For a channel that is not a row of the summary.
     """
-    s = result.summary
+    s = _summary(result)
     if channel not in s.index:
         raise LaotieError(
             f"channel {channel!r} is not a channel of the summary; allowed: "
@@ -298,7 +324,7 @@ def order_value_ratio(result: Result) -> float:
         each order value being GMV over accepted orders summed over the run. NaN without
         orders in either family.
     """
-    s = result.summary
+    s = _summary(result)
     trust = _ratio(s.loc["trust", "gmv"], s.loc["trust", "orders"])
     traffic = _ratio(s.loc["traffic", "gmv"], s.loc["traffic", "orders"])
     return trust / traffic if traffic else math.nan
@@ -737,7 +763,7 @@ def _bass_covariance(
 
 
 def _first_orders(result: Result, channel: str = "all") -> np.ndarray:
-    daily = result.daily
+    daily = _daily(result)
     rows = daily[daily["channel"] == channel].sort_values("day")
     return rows["first_orders"].to_numpy(dtype=float)
 
@@ -805,7 +831,7 @@ def word_of_mouth_first_order_share(result: Result) -> float:
         much of the diffusion of buying is imitation through people. NaN without first
         orders.
     """
-    s = result.summary
+    s = _summary(result)
     return _ratio(s.loc["wom", "first_orders"], s.loc["all", "first_orders"])
 
 

@@ -343,9 +343,8 @@ class Loyalty(Section):
         30.0,
         "days without a satisfying order from the seller after which loyalty has halved",
         unit="days",
-        low=0,
+        low=0.01,
         high=1e6,
-        low_open=True,
     )
     return_creators: float = param(
         0.0,

@@ -429,6 +429,20 @@ MUTATIONS = (
         "a warning about a storefront leaves the listener's memory of it",
     ),
     Mutation(
+        "warnings_spare_new_follows",
+        WORD_OF_MOUTH,
+        "    for code, trust in ((1, f.trust), (2, f.buffer_trust)):",
+        "    for code, trust in ((1, f.trust),):",
+        "a warning leaves the trust of follow ties made during the run",
+    ),
+    Mutation(
+        "returns_show_the_first_listing",
+        LOYALTY,
+        "    listing = start + (stream.per_entry(user // nodes) * size).astype(np.int64)",
+        "    listing = start + 0 * (stream.per_entry(user // nodes) * size).astype(np.int64)",
+        "a return visit always shows the seller's first listing",
+    ),
+    Mutation(
         "loyalty_without_decay",
         LOYALTY,
         "        return self.level[at] * np.exp2(-(day - self.day[at]) / half_life)",

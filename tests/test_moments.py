@@ -440,3 +440,16 @@ def test_validate_with_one_result_has_no_interval_and_with_a_graph_the_graph_mom
 def test_validate_needs_results() -> None:
     with pytest.raises(LaotieError, match="no results"):
         validate([])
+
+
+def test_a_result_from_before_the_demand_side_measures_is_refused_clearly() -> None:
+    from laotie import moments, simulate
+
+    result = simulate(Scenario.preset("village"), days=3, seed=1)
+    old = ["clicks", "first_orders", "disappointed", "click_through"]
+    result.summary = result.summary.drop(columns=old)
+    result.daily = result.daily.drop(columns=old)
+    with pytest.raises(LaotieError, match=r"summary has no clicks, first_orders, disappointed"):
+        moments.storefront_click_through(result)
+    with pytest.raises(LaotieError, match="before the demand side"):
+        moments.validate([result, result])

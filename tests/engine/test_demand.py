@@ -260,7 +260,12 @@ def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
     )
     warnings = Recommendations()
     warnings.add(said, engine.day - 1)
+    # One listener who did not follow the creator follows since the run (a buffered tie).
+    kind, _ = f.find(listener, np.full(len(listener), c_node))
+    newcomer = next(int(i) for k, i in zip(kind, listener, strict=True) if k == 0 and m.is_user[i])
+    f.add(np.array([newcomer]), np.array([c_node]), np.float32([0.6]), np.int8([0]))
     kind, index = f.find(listener, np.full(len(listener), c_node))
+    buffered_before = f.buffer_trust.copy()
     before = f.trust.copy()
     heard = hear_warnings(
         warnings,
@@ -276,6 +281,10 @@ def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
     for i in np.flatnonzero(user & (kind == 1)):
         expected = np.float32(before[index[i]] * np.float32(1 - 0.4 * np.float64(w[i])))
         assert f.trust[index[i]] == pytest.approx(expected, rel=1e-6)
+    assert (kind == 2).sum() == 1
+    for i in np.flatnonzero(user & (kind == 2)):
+        expected = np.float32(buffered_before[index[i]] * np.float32(1 - 0.4 * np.float64(w[i])))
+        assert f.buffer_trust[index[i]] == pytest.approx(expected, rel=1e-6) != 0.6
     untouched = np.ones(len(before), bool)
     untouched[index[user & (kind == 1)]] = False
     np.testing.assert_array_equal(f.trust[untouched], before[untouched])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from laotie import Engine, Scenario, graph
 from laotie.engine.exposures import REF_FOLLOW, REF_NONE, REF_STOREFRONT, Exposures, Orders
@@ -149,10 +150,18 @@ def test_return_visits_come_with_probability_return_times_loyalty(engine: Engine
     visits = {FOLLOW: 0, STOREFRONT: 0}
     n_days = 40
     stream = Stream([np.random.SeedSequence(3)])
+    shown: dict[int, list[np.ndarray]] = {FOLLOW: [], STOREFRONT: []}
     for _ in range(n_days):
         for part in return_visits(loyal, day, m, engine.today, stream, s):
             visits[int(part.channel[0])] += len(part)
+            shown[int(part.channel[0])].append(part.listing)
             _check_fields(engine, part, loyal, day)
+    # The listing shown is uniform over the seller's catalogue (chi-square, 1e-4 level).
+    for channel, seller in ((FOLLOW, 0), (STOREFRONT, store)):
+        start, stop = m.catalogue_ptr[seller], m.catalogue_ptr[seller + 1]
+        counts = np.bincount(np.concatenate(shown[channel]) - start, minlength=stop - start)
+        assert len(counts) == stop - start > 1
+        assert stats.chisquare(counts).pvalue > 1e-4, (channel, counts)
     for channel, rate, level in (
         (FOLLOW, params.return_creators, 0.9),
         (STOREFRONT, params.return_storefronts, 0.5),
@@ -173,12 +182,17 @@ def _check_fields(engine: Engine, part: Exposures, loyal: Loyalties, day: int) -
         follower = kind == 1
         np.testing.assert_array_equal(part.ref_kind, np.where(follower, REF_FOLLOW, REF_NONE))
         np.testing.assert_array_equal(part.trust[follower], m.follows.trust[index[follower]])
+        np.testing.assert_array_equal(part.memory[follower], m.follows.memory[index[follower]])
+        assert (part.memory[~follower] == 0).all()
         assert (part.trust[~follower] == np.float32(s.creators.stranger_trust)).all()
     else:
         np.testing.assert_array_equal(seller - m.n_creators, part.source)
         assert (part.ref_kind == REF_STOREFRONT).all()
         np.testing.assert_array_equal(part.trust, m.storefront_trust[part.user])
         np.testing.assert_array_equal(part.ref, m.user_index[part.user])
+        np.testing.assert_array_equal(
+            part.memory, m.storefront_memory[part.ref, part.source % m.layout.storefronts]
+        )
     np.testing.assert_array_equal(part.quality, m.listing_promise[part.listing])
     # The utility: an exposure's, plus weight · L.
     expected = np.empty(len(part))
