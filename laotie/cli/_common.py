@@ -69,6 +69,16 @@ def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario
     return scenario.replace(**parse_overrides(overrides))
 
 
+def check_run_options(replications: int, workers: int, days: int | None) -> None:
+    """Refuse replications or workers below 1 and negative days (``None``: the scenario's)."""
+    if replications < 1:
+        raise ScenarioError(f"--replications {replications}: expected an integer ≥ 1")
+    if workers < 1:
+        raise ScenarioError(f"--workers {workers}: expected an integer ≥ 1")
+    if days is not None and days < 0:
+        raise ScenarioError(f"--days {days}: expected an integer ≥ 0")
+
+
 def headless() -> None:
     """Draw only into files: no window, whatever the environment says."""
     import matplotlib

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LaotieError, ScenarioError
+from ..errors import LaotieError
 from ..scenario import shipped_scenarios
-from ._common import headless, load_scenario
+from ._common import check_run_options, headless, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,12 +75,7 @@ def command(args: argparse.Namespace) -> int:
     from ..runs import replicate, write_run
     from ..stats import summarise
 
-    if args.replications < 1:
-        raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
-    if args.workers < 1:
-        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
-    if args.days is not None and args.days < 0:
-        raise ScenarioError(f"--days {args.days}: expected an integer ≥ 0")
+    check_run_options(args.replications, args.workers, args.days)
     if args.out is not None and args.out.exists():
         if not args.out.is_dir():
             raise LaotieError(f"--out {args.out} exists and is not a folder")

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LaotieError, ScenarioError
+from ..errors import LaotieError
 from ..scenario import shipped_scenarios
-from ._common import load_scenario
+from ._common import check_run_options, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,12 +104,7 @@ def command(args: argparse.Namespace) -> int:
     from ..moments import validate
     from ..runs import replicate
 
-    if args.replications < 1:
-        raise ScenarioError(f"--replications {args.replications}: expected an integer ≥ 1")
-    if args.workers < 1:
-        raise ScenarioError(f"--workers {args.workers}: expected an integer ≥ 1")
-    if args.days < 0:
-        raise ScenarioError(f"--days {args.days}: expected an integer ≥ 0")
+    check_run_options(args.replications, args.workers, args.days)
     if args.out is not None:
         if args.out.is_dir():
             raise LaotieError(f"--out {args.out} is a folder; expected a file name, e.g. x.csv")
