@@ -292,7 +292,13 @@ class Scenario:
         for key in ("name", "description"):
             if key in data:
                 sections[key] = data[key]
-        return cls(**sections)
+        try:
+            return cls(**sections)
+        except ScenarioError as err:  # a combination of keys: name the file too
+            message = str(err)
+            if where != "scenario" and not message.startswith(where):
+                raise ScenarioError(f"{where}: {message}") from None
+            raise
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Scenario:

@@ -154,3 +154,15 @@ def test_basket_trust_effect_may_shrink_baskets_down_to_minus_one() -> None:
     assert scenario.decision.basket_trust_effect == -1.0
     with pytest.raises(ScenarioError, match=r"basket_trust_effect = -1.5.*-1 ≤ value ≤ 100"):
         Scenario.preset("village").replace(**{"decision.basket_trust_effect": -1.5})
+
+
+def test_a_combination_of_keys_that_cannot_hold_names_the_file(tmp_path: Path) -> None:
+    village = (Path(__file__).parent.parent / "models" / "village" / "scenario.toml").read_text(
+        encoding="utf-8"
+    )
+    path = tmp_path / "shared.toml"
+    path.write_text(
+        village + '\n[products]\ncatalogue = "shared"\nn_products = 3\n', encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError, match=r"shared\.toml: scenario 'village': products\.n_"):
+        Scenario.from_toml(path)
