@@ -39,7 +39,7 @@ from .rules.word_of_mouth import (
     Recommendations,
     apply_warnings,
     hear_warnings,
-    warnings_said,
+    said,
     word_of_mouth_exposures,
 )
 from .sizing import engine_bytes
@@ -243,7 +243,7 @@ class Engine:
             update_loyalty(self.loyalties, orders, m, self.day, s.loyalty)
         if s.word_of_mouth.warn_prob > 0:
             apply_warnings(warned, m, s.outcomes.trust_loss)
-            self.warnings.add(warnings_said(orders), self.day)
+            self.warnings.add(said(orders, satisfied=False), self.day)
         self.recommendations.add(recommendations, self.day)
         self.orders_today = orders
         n = m.layout.nodes

@@ -22,6 +22,7 @@ from ..market import Market
 from ..state import Today
 from ..streams import Stream
 from .decisions import Weights, utilities
+from .outcomes import last_per_key
 
 __all__ = ["FORGET_BELOW", "Loyalties", "active", "return_visits", "update_loyalty"]
 
@@ -172,10 +173,9 @@ def update_loyalty(
     by_creator = np.flatnonzero(seller < m.n_creators)
     own[by_creator] = m.creator_node[seller[by_creator]] == b.user[by_creator]
     key = b.user.astype(np.int64) * loyalties.n_sellers + seller
-    # The last order of each pair in the day's random order.
-    reversed_keys = key[::-1]
-    unique, first = np.unique(reversed_keys, return_index=True)
-    last = len(key) - 1 - first
+    # The last order of each pair in the day's random order (sorted by pair).
+    last = last_per_key(np.arange(len(key)), key)
+    unique = key[last]
     happy = orders.satisfied[last] & ~own[last]
     at = np.searchsorted(loyalties.key, unique)
     present = at < len(loyalties.key)

@@ -35,8 +35,16 @@ from ..market import Market
 from ..sampling import normal
 from ..state import Ledger
 from ..streams import Stream
+from .word_of_mouth import said
 
-__all__ = ["apply_outcomes", "satisfaction", "solve_tolerance", "tolerances", "trust_after"]
+__all__ = [
+    "apply_outcomes",
+    "last_per_key",
+    "satisfaction",
+    "solve_tolerance",
+    "tolerances",
+    "trust_after",
+]
 
 PAIR_BUFFER_MIN = 4096
 """New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
@@ -138,14 +146,14 @@ def update_ties(orders: Orders, market: Market, new_trust: np.ndarray) -> None:
         (REF_FOLLOW, f.trust, f.memory),
         (REF_BUFFER, f.buffer_trust, f.buffer_memory),
     ):
-        at = _last_per_key(np.flatnonzero(b.ref_kind == kind), b.ref)
+        at = last_per_key(np.flatnonzero(b.ref_kind == kind), b.ref)
         trust_arr[b.ref[at]] = new_trust[at]
         memory_arr[b.ref[at]] = new_memory[at]
     store = np.flatnonzero(b.ref_kind == REF_STOREFRONT)
-    at = _last_per_key(store, b.user)
+    at = last_per_key(store, b.user)
     m.storefront_trust[b.user[at]] = new_trust[at]
     pair = b.ref.astype(np.int64) * m.n_storefronts + b.source
-    at = _last_per_key(store, pair)
+    at = last_per_key(store, pair)
     m.storefront_memory[b.ref[at], b.source[at] % m.layout.storefronts] = new_memory[at]
     m.has_storefront_memory[b.ref[at]] = True
 
@@ -236,10 +244,7 @@ def apply_outcomes(
     update_ties(orders, market, new_trust)
     new_follows = follow_strangers(orders, market, stream, new_trust, scenario.creators.follow_prob)
     book(orders, market, ledger, scenario)
-    happy = np.flatnonzero(orders.satisfied)
-    recommendations = b.take(happy)
-    recommendations.quality = orders.experienced[happy]
-    return new_follows, recommendations
+    return new_follows, said(orders, satisfied=True)
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -250,7 +255,7 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == keys
 
 
-def _last_per_key(index: np.ndarray, key: np.ndarray) -> np.ndarray:
+def last_per_key(index: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Of the entries ``index`` (in day order), the last one for each distinct ``key``."""
     if len(index) == 0:
         return index

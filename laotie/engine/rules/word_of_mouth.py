@@ -34,7 +34,7 @@ __all__ = [
     "Recommendations",
     "apply_warnings",
     "hear_warnings",
-    "warnings_said",
+    "said",
     "word_of_mouth_exposures",
 ]
 
@@ -126,13 +126,13 @@ def word_of_mouth_exposures(
     return out.take(slice(0, heard))  # without utilities: the decisions compute them
 
 
-def warnings_said(orders: Orders) -> Exposures:
-    """Today's disappointing orders as warnings (heard from tomorrow), with the buyers'
-    experienced quality."""
-    unhappy = np.flatnonzero(~orders.satisfied)
-    said = orders.exposures.take(unhappy)
-    said.quality = orders.experienced[unhappy]
-    return said
+def said(orders: Orders, satisfied: bool) -> Exposures:
+    """What today's buyers say from tomorrow: the satisfied orders (recommendations) or the
+    disappointing ones (warnings), with the buyer's experienced quality as ``quality``."""
+    which = np.flatnonzero(orders.satisfied == satisfied)
+    spoken = orders.exposures.take(which)
+    spoken.quality = orders.experienced[which]
+    return spoken
 
 
 def hear_warnings(
