@@ -104,15 +104,15 @@ MUTATIONS = (
     Mutation(
         "satisfaction_flipped",
         OUTCOMES,
-        "orders.satisfied = experienced >= b.quality - outcomes.tolerance",
-        "orders.satisfied = experienced < b.quality - outcomes.tolerance",
+        "orders.satisfied = experienced >= b.quality - tolerance[replication, kind]",
+        "orders.satisfied = experienced < b.quality - tolerance[replication, kind]",
         "buyers satisfied exactly when they should be disappointed",
     ),
     Mutation(
         "word_of_mouth_comparison_flipped",
         "laotie/engine/rules/word_of_mouth.py",
-        "if active[hearer] and draw < prob:",
-        "if active[hearer] and draw >= prob:",
+        "if draw < (prob * tie_trust[position] if trust_scaled else prob):",
+        "if draw >= (prob * tie_trust[position] if trust_scaled else prob):",
         "a recommendation heard with probability 1 - prob instead of prob",
     ),
     Mutation(
@@ -181,8 +181,8 @@ MUTATIONS = (
     Mutation(
         "word_of_mouth_first_replications_ties",
         "laotie/engine/rules/word_of_mouth.py",
-        "                position = row + r * n_ties\n",
-        "                position = row\n",
+        "            position = row + r * n_ties\n",
+        "            position = row\n",
         "lockstep replications hear word of mouth through replication 0's trust",
     ),
     Mutation(
