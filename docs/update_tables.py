@@ -45,10 +45,11 @@ def render(text: str) -> str:
 def scenario_tables(scenario: Scenario) -> str:
     """The regions of a scenario and every parameter it sets away from the default."""
     lines = [
-        "| region | 中文 | residents | urban share |",
-        "|---|---|---|---|",
+        "| region | 中文 | residents | urban share | user weight | poverty county | source |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {r.name} | {r.name_zh} | {r.population:,} | {r.urban_share:g} |"
+            f"| {r.name} | {r.name_zh} | {r.population:,} | {r.urban_share:g} | "
+            f"{r.user_weight:g} | {'yes' if r.poverty else 'no'} | {r.source or 'not given'} |"
             for r in scenario.city.regions
         ),
         "",

@@ -17,6 +17,14 @@ import pandas as pd
 
 from ._io import atomic_write, json_default, parquet_available, plain
 from ._io import write_npz as _write_npz
+from .accounts import (
+    PRODUCER_COLUMNS,
+    REGION_COLUMNS,
+    poverty_outcomes,
+    producer_frame,
+    producer_outcomes,
+    region_frame,
+)
 from .errors import LaotieError
 from .metrics import (
     CHANNELS,
@@ -79,6 +87,14 @@ class Result:
         month), ``mau`` (users active on some day of it) and ``buyers_all``,
         ``buyers_trust``, ``buyers_traffic`` (distinct users with an accepted order in the
         month through any channel, the trust channels, storefronts).
+    producers : pandas.DataFrame
+        One row per poor producer: its unit, orders, buyers and accounts over the run
+        (offline income per day, online receipts, fees, logistics, fixed cost, displaced
+        offline income, net income change; :mod:`laotie.accounts`).
+    regions : pandas.DataFrame
+        One row per county-level unit: residents, users, selling creators, producers,
+        the GMV of its creators and its share of all GMV, creators' income, earners,
+        producers' receipts and net change, and the mean share a message reached.
     """
 
     daily: pd.DataFrame
@@ -95,6 +111,12 @@ class Result:
     producer_orders: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     producer_buyers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     monthly: pd.DataFrame = field(default_factory=lambda: monthly_frame([], [], 0, 0))
+    producers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(PRODUCER_COLUMNS))
+    )
+    regions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(REGION_COLUMNS))
+    )
 
     @property
     def messages(self) -> pd.DataFrame:
@@ -130,10 +152,15 @@ class Result:
             engine = engine.replication(0)
         counts = np.array(engine.history).reshape(len(engine.history), len(ROWS), len(COUNTS))
         information, information_regions = engine.information.frames(engine.graph.region_names)
+        producers = producer_frame(engine)
+        regions = region_frame(engine, producers, information_regions)
+        outcomes = run_outcomes(engine, producers, regions)
         return cls(
             daily=daily_frame(counts),
             summary=summary_frame(counts),
-            outcomes=run_outcomes(engine),
+            outcomes=outcomes,
+            producers=producers,
+            regions=regions,
             creator_income=engine.creator_income.copy(),
             producer_income=engine.producer_income.copy(),
             producer_orders=engine.producer_orders.copy(),
@@ -202,8 +229,9 @@ class Result:
         The files:
 
         - ``daily.parquet``, or ``daily.csv`` when pyarrow is not installed: ``daily``;
-        - ``summary.csv``, ``order_values.csv``, ``monthly.csv``: ``summary`` (with its
-          ``channel`` index), ``order_values`` and ``monthly``;
+        - ``summary.csv``, ``order_values.csv``, ``monthly.csv``, ``producers.csv``,
+          ``regions.csv``: ``summary`` (with its ``channel`` index), ``order_values``,
+          ``monthly``, ``producers`` and ``regions``;
         - ``arrays.npz``: ``creator_income``, ``producer_income``, ``producer_orders`` and
           ``producer_buyers``;
         - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
@@ -244,6 +272,8 @@ class Result:
             "information": (_INFORMATION, self.information),
             "information_regions": (_INFORMATION_REGIONS, self.information_regions),
             "monthly": (_MONTHLY, self.monthly),
+            "producers": (_PRODUCERS, self.producers),
+            "regions": (_REGIONS, self.regions),
         }
         meta = {
             "format": _FORMAT,
@@ -355,6 +385,7 @@ class Result:
             information=frames["information"],
             information_regions=frames["information_regions"],
             monthly=frames["monthly"] if "monthly" in frames else monthly_frame([], [], 0, 0),
+            **{name: frames[name] for name in ("producers", "regions") if name in frames},
             scenario=Scenario.from_dict(scenario_data, where=f"{meta_path} [scenario]"),
             seed=seed,
             info=info,
@@ -447,12 +478,30 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "monthly_repurchase_all",
     "monthly_repurchase_trust",
     "monthly_repurchase_traffic",
+    "producer_net_total",
+    "producer_net_effect",
+    "producers_gaining_share",
+    "producers_losing_share",
+    "producer_gain_top10_share",
+    "poverty_earner_share",
+    "poverty_gmv_share",
 )
 """The keys of :attr:`Result.outcomes`, in order."""
 
 
-def run_outcomes(engine: Replication) -> dict[str, float]:
-    """Per-run outcomes (docs/model.md section 3.6)."""
+def run_outcomes(
+    engine: Replication,
+    producers: pd.DataFrame | None = None,
+    regions: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """Per-run outcomes (docs/model.md section 3.6); ``producers`` and ``regions`` are the
+    run's :func:`~laotie.accounts.producer_frame` and :func:`~laotie.accounts.region_frame`
+    when they are at hand (made here otherwise)."""
+    if producers is None:
+        producers = producer_frame(engine)
+    if regions is None:
+        _, information_regions = engine.information.frames(engine.graph.region_names)
+        regions = region_frame(engine, producers, information_regions)
     m = engine.market
     income = engine.creator_income
     exposures = engine.creator_exposures
@@ -471,6 +520,8 @@ def run_outcomes(engine: Replication) -> dict[str, float]:
     for name in ("all", "trust", "traffic"):
         rates = [r[name] for r in engine.repurchase if not np.isnan(r[name])]
         out[f"monthly_repurchase_{name}"] = float(np.mean(rates)) if rates else float("nan")
+    out.update(producer_outcomes(producers, engine.day))
+    out.update(poverty_outcomes(regions))
     return out
 
 
@@ -484,6 +535,8 @@ _ORDER_VALUES = "order_values.csv"
 _INFORMATION = "information.csv"
 _INFORMATION_REGIONS = "information_regions.csv"
 _MONTHLY = "monthly.csv"
+_PRODUCERS = "producers.csv"
+_REGIONS = "regions.csv"
 _ARRAYS = "arrays.npz"
 _FILES = (
     _META,
@@ -494,6 +547,8 @@ _FILES = (
     _INFORMATION,
     _INFORMATION_REGIONS,
     _MONTHLY,
+    _PRODUCERS,
+    _REGIONS,
     _ARRAYS,
 )
 _ARRAY_NAMES = ("creator_income", "producer_income", "producer_orders", "producer_buyers")

@@ -250,23 +250,26 @@ def _run_group(
 
 
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary and the
-    per-month rows (``Result.monthly`` with a ``replication`` column)."""
-    daily = pd.concat(
-        [r.daily.assign(replication=i) for i, r in enumerate(results)], ignore_index=True
-    )
-    daily.insert(0, "replication", daily.pop("replication"))
+    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary, and
+    the per-month, per-producer and per-unit rows (``Result.monthly``, ``producers`` and
+    ``regions`` with a ``replication`` column)."""
     outcomes = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
-    monthly = pd.concat(
-        [r.monthly.assign(replication=i) for i, r in enumerate(results)], ignore_index=True
-    )
-    monthly.insert(0, "replication", monthly.pop("replication"))
     return {
-        "daily": daily,
+        "daily": _stacked([r.daily for r in results]),
         "outcomes": outcomes,
         "summary": summarise(results),
-        "monthly": monthly,
+        **{
+            name: _stacked([getattr(r, name) for r in results])
+            for name in ("monthly", "producers", "regions")
+        },
     }
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The replications' frames one after the other, with a ``replication`` column first."""
+    stacked = pd.concat([f.assign(replication=i) for i, f in enumerate(frames)], ignore_index=True)
+    stacked.insert(0, "replication", stacked.pop("replication"))
+    return stacked
 
 
 def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -> list[Path]:
@@ -274,6 +277,7 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
 
     ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
     ``outcomes.csv``, ``monthly.csv`` (complete months: DAU, MAU, buyers),
+    ``producers.csv`` (each producer's accounts), ``regions.csv`` (per county-level unit),
     ``producer_income.csv``, ``information.csv`` and
     ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
     with the run's seed and days (so that ``laotie run out/scenario.toml`` repeats the run
@@ -294,6 +298,8 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
     put("summary.csv", lambda p: tables["summary"].to_csv(p))
     put("outcomes.csv", lambda p: tables["outcomes"].to_csv(p))
     put("monthly.csv", lambda p: tables["monthly"].to_csv(p, index=False))
+    put("producers.csv", lambda p: tables["producers"].to_csv(p, index=False))
+    put("regions.csv", lambda p: tables["regions"].to_csv(p, index=False))
     income = pd.DataFrame(
         {f"replication_{i}": r.producer_income for i, r in enumerate(results)}
     ).rename_axis("producer")

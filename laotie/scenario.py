@@ -256,8 +256,8 @@ class Scenario:
         data : dict
             One table per section, and optionally ``name`` and ``description``. The ``city``
             table takes the city parameters, and either ``regions`` (a list of tables with
-            name, population, urban_share and optionally name_zh) or ``preset`` (a city
-            preset's regions), and optionally ``scale``.
+            name, population, urban_share and optionally name_zh, poverty, user_weight and
+            source) or ``preset`` (a city preset's regions), and optionally ``scale``.
         where : str, default "scenario"
             Named first in error messages (a file name).
 
@@ -462,7 +462,7 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
     else:
         if not isinstance(regions, list) or not regions:
             raise ScenarioError(f"{where}: regions must be a non-empty list of tables")
-        fields = ("name", "population", "urban_share", "name_zh")
+        fields = Region.FIELDS
         built = []
         for i, region in enumerate(regions):
             if not isinstance(region, dict):

@@ -556,6 +556,44 @@ class Producers(Section):
     price_mean: float = param(
         50.0, "mean price of a specialty", unit="RMB", low=0, high=1e7, low_open=True
     )
+    offline_income: float = param(
+        20.0,
+        "mean income a producer made from its specialty offline before the platform "
+        "(markets, middlemen); drawn per producer",
+        unit="RMB per day",
+        low=0,
+        high=1e6,
+    )
+    offline_dispersion: float = param(
+        0.8, "log-sd of producers' offline income", unit="log-sd", low=0, high=5
+    )
+    displacement: float = param(
+        0.3,
+        "share of a producer's online receipts that replaces sales it made offline before "
+        "(buyers who would have bought anyway), up to its offline income",
+        unit="share",
+        **_PROB,
+    )
+    platform_fee: float = param(
+        0.05,
+        "share of a producer's online receipts paid to the platform (技术服务费)",
+        unit="share",
+        **_PROB,
+    )
+    cost_per_order: float = param(
+        6.0,
+        "a producer's logistics and packaging cost per online order (快递, 包装)",
+        unit="RMB per order",
+        low=0,
+        high=1e6,
+    )
+    fixed_cost: float = param(
+        1.0,
+        "a producer's daily cost of selling online (data, equipment, time), from the first day",
+        unit="RMB per day",
+        low=0,
+        high=1e6,
+    )
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ INFORMATION = "laotie/engine/rules/information.py"
 LOYALTY = "laotie/engine/rules/loyalty.py"
 WORD_OF_MOUTH = "laotie/engine/rules/word_of_mouth.py"
 MONTH = "laotie/engine/rules/month.py"
+PRODUCERS = "laotie/engine/rules/producers.py"
+ACCOUNTS = "laotie/accounts.py"
+GENERATORS = "laotie/graph/generators.py"
 
 MUTATIONS = (
     Mutation(
@@ -469,6 +472,41 @@ MUTATIONS = (
         "        exposures.utility += params.weight * level[k]",
         "        pass",
         "a return visit's utility lacks weight · L",
+    ),
+    Mutation(
+        "displacement_uncapped",
+        PRODUCERS,
+        "    displaced = np.minimum(p.displacement * revenue, offline * days)",
+        "    displaced = p.displacement * revenue",
+        "displaced offline income is not capped at what the producer sold offline",
+    ),
+    Mutation(
+        "fixed_cost_for_unlisted",
+        PRODUCERS,
+        "    fixed = np.where(np.asarray(listed, bool), p.fixed_cost * days, 0.0)",
+        "    fixed = np.full(len(revenue), p.fixed_cost * days)",
+        "producers nobody lists pay the fixed cost of selling online",
+    ),
+    Mutation(
+        "offline_income_mean_is_median",
+        PRODUCERS,
+        "    return rng.lognormal(np.log(p.offline_income) - log_sd**2 / 2, log_sd, n)",
+        "    return rng.lognormal(np.log(p.offline_income), log_sd, n)",
+        "offline incomes have offline_income as their median, not their mean",
+    ),
+    Mutation(
+        "storefront_sales_counted_in_units",
+        ACCOUNTS,
+        "        share = gmv / total_gmv if total_gmv else np.full(k, np.nan)",
+        "        share = gmv / gmv.sum() if total_gmv else np.full(k, np.nan)",
+        "units' GMV shares add up to 1 although storefronts' sales belong to no unit",
+    ),
+    Mutation(
+        "user_weight_ignored",
+        GENERATORS,
+        "    if (weight != 1.0).any():",
+        "    if False:",
+        "a unit's user_weight does not change who is a user",
     ),
 )
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from laotie import LaotieError, graph
@@ -184,10 +185,15 @@ def test_run_output_folder_repeats_exactly(
         "summary.csv",
         "outcomes.csv",
         "monthly.csv",
+        "producers.csv",
+        "regions.csv",
         "scenario.toml",
         "seed.json",
         "figures",
     } <= names
+    regions = pd.read_csv(out_dir / "regions.csv")
+    assert regions.region.tolist() == ["Village", "Town"] and set(regions.replication) == {0}
+    assert not regions.poverty.any()  # the village scenario declares no poverty county
     # 15 days: no complete month, but the table's columns.
     monthly = (out_dir / "monthly.csv").read_text().splitlines()
     assert monthly == [

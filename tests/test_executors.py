@@ -153,7 +153,7 @@ def _start(spec: Path, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float = 300.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

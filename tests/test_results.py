@@ -22,6 +22,8 @@ RESULT_FILES = (
     "information.csv",
     "information_regions.csv",
     "monthly.csv",
+    "producers.csv",
+    "regions.csv",
     "arrays.npz",
 )
 
@@ -67,7 +69,7 @@ def assert_same_result(loaded: Result, result: Result) -> None:
     assert list(loaded.daily["channel"].cat.categories) == list(ROWS)
     pd.testing.assert_frame_equal(loaded.summary, result.summary, check_exact=True)
     pd.testing.assert_frame_equal(loaded.order_values, result.order_values, check_exact=True)
-    for name in ("information", "information_regions", "monthly"):
+    for name in ("information", "information_regions", "monthly", "producers", "regions"):
         pd.testing.assert_frame_equal(
             getattr(loaded, name), getattr(result, name), check_exact=True
         )

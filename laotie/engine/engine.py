@@ -52,9 +52,15 @@ __all__ = ["Engine", "Replication"]
 
 @dataclass
 class ReplicationMarket:
-    """The parts of the market a replication's results read."""
+    """The parts of the market a replication's results read (local ids and nodes)."""
 
     is_head: np.ndarray
+    creator_node: np.ndarray
+    producer_node: np.ndarray
+    producer_offline: np.ndarray
+    """Each producer's offline income per day before the platform."""
+    producer_listed: np.ndarray
+    """Whether some seller lists the producer's specialty."""
 
 
 @dataclass
@@ -510,7 +516,13 @@ class Engine:
             graph=self.graph,
             scenario=self.scenario,
             seed_sequence=self.seed_sequences[r],
-            market=ReplicationMarket(is_head=m.is_head[creators]),
+            market=ReplicationMarket(
+                is_head=m.is_head[creators],
+                creator_node=m.creator_node[creators] - r * layout.nodes,
+                producer_node=m.producer_node[producers] - r * layout.nodes,
+                producer_offline=m.producer_offline[producers],
+                producer_listed=m.producer_listed[producers],
+            ),
             history=[counts[r] for counts in self._history],
             active=[int(counts[r]) for counts in self._active],
             months=L.months[r],

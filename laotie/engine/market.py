@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ScenarioError
 from ..graph._core import HEAD, LOCAL_CREATOR, TrustGraph
 from ..scenario import Scenario
+from .rules.producers import offline_incomes
 from .sampling import cdf_table
 from .ties import Follows, Listeners, follow_edges
 
@@ -215,13 +216,15 @@ class Market:
         # The producers, their specialties and each channel's listings draw from streams of
         # their own, so that arms differing in producers.channel (or listings) share the same
         # producers and products (common random numbers).
-        who, goods, by_creators, by_storefronts = rng.spawn(4)
+        who, goods, by_creators, by_storefronts, offline = rng.spawn(5)
         producers, spec_seller, spec_product = self._producers(
             s, graph, (who, by_creators, by_storefronts), len(price)
         )
         n_spec = len(producers)
         self.producer_node = producers
         self.n_producers = n_spec
+        self.producer_offline = offline_incomes(s.producers, offline, n_spec)
+        self.producer_listed = np.isin(np.arange(n_spec), spec_product - len(price))
         category = np.concatenate([category, np.full(n_spec, k)])
         price = np.concatenate(
             [price, lognormal(goods, s.producers.price_mean, s.creators.price_dispersion, n_spec)]
@@ -306,6 +309,8 @@ class Market:
         self.product_producer = cat("product_producer", J, where_valid=True)
         self.n_products = R * P
         self.producer_node = cat("producer_node", n)
+        self.producer_offline = cat("producer_offline")
+        self.producer_listed = cat("producer_listed")
         self.n_producers = R * J
         rep = np.concatenate([np.full(len(p.listing_seller), r) for r, p in enumerate(parts)])
         local = cat("listing_seller").astype(np.int64)

@@ -9,7 +9,8 @@ The construction (documented in docs/model.md, "The trust graph"):
 2. A share ``migrant_share`` of residents have a hometown (家乡) in another region, drawn in
    proportion to the other regions' populations.
 3. Exactly ``round(user_share * N)`` residents are registered users, sampled without
-   replacement with weight ``rural_user_ratio`` for rural and 1 for urban residents.
+   replacement with weight ``rural_user_ratio`` for rural and 1 for urban residents, times
+   their region's ``user_weight``.
 4. Local ties (同乡): each resident has a log-normal sociability ``s`` (mean 1, log-sd
    ``degree_dispersion``) and starts ``Poisson(s * lambda)`` ties to members of their own
    group, chosen uniformly; ties are mutual. ``lambda`` is set so that after removing
@@ -96,7 +97,11 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
 
     hometown = _hometowns(region, pops, starts, spec.migrant_share, rng_nodes)
     sociability = _sociability(n, spec.degree_dispersion, rng_nodes)
-    user = _users(rural, spec.n_users, spec.rural_user_ratio, rng_users)
+    weight = np.array([r.user_weight for r in spec.regions], dtype=np.float64)
+    odds = np.where(rural, spec.rural_user_ratio, 1.0)
+    if (weight != 1.0).any():
+        odds = odds * weight[region]
+    user = _users(odds, spec.n_users, rng_users)
     creator_kind, targets = _creators(spec, region, user, rng_users)
 
     local = _local_pairs(spec, pops, starts, region, within, sociability, rng_local)
@@ -156,11 +161,9 @@ def _sociability(n: int, dispersion: float, rng: np.random.Generator) -> np.ndar
     return rng.lognormal(-(dispersion**2) / 2, dispersion, n).astype(np.float32)
 
 
-def _users(
-    rural: np.ndarray, n_users: int, rural_ratio: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Exactly ``n_users`` users, drawn without replacement with rural weight ``rural_ratio``."""
-    n = len(rural)
+def _users(odds: np.ndarray, n_users: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly ``n_users`` users, drawn without replacement with weights ``odds``."""
+    n = len(odds)
     user = np.zeros(n, dtype=bool)
     if n_users == 0:
         return user
@@ -168,7 +171,7 @@ def _users(
         user[:] = True
         return user
     # Exponential race: the n_users smallest Exp(weight) keys are a weighted sample.
-    keys = rng.exponential(size=n) / np.where(rural, rural_ratio, 1.0)
+    keys = rng.exponential(size=n) / odds
     user[np.argpartition(keys, n_users - 1)[:n_users]] = True
     return user
 

@@ -1,9 +1,12 @@
 """Ready-made cities.
 
 Mudanjiang (牡丹江), from the seed article (2019): 2.54 M residents, 1.4223 M registered users,
-ten county-level units. The split of residents over the units and their urban shares are
-**assumed** (rounded from public yearbook figures of the late 2010s, not from a source we can
-cite); replace them with census figures for serious work. Totals follow the seed article.
+ten county-level units (facts.md R11). The split of residents over the units and their urban
+shares are **assumed** (rounded from public yearbook figures of the late 2010s, not from a
+source we can cite); replace them with census figures for serious work. Totals follow the seed
+article, because the user counts the scenario is measured against are the article's, for 2019
+(the 2020 census counts 2,290,208 residents, facts.md R10). Linkou (林口县) is treated as a
+poverty county (贫困县); that too is **assumed** (not checked against an official list).
 """
 
 from __future__ import annotations
@@ -34,9 +37,23 @@ _MUDANJIANG = (
 )
 
 
+_POVERTY = ("Linkou",)
+_SOURCE = "population: assumed share of 2.54 M (seed article, 2019); urban_share: assumed"
+
+
 def _mudanjiang_regions() -> tuple[Region, ...]:
     weight = sum(w for _, _, w, _ in _MUDANJIANG)
-    base = [Region(name, w, urban, zh) for name, zh, w, urban in _MUDANJIANG]
+    base = [
+        Region(
+            name,
+            w,
+            urban,
+            zh,
+            poverty=name in _POVERTY,
+            source=_SOURCE + ("; poverty: assumed" if name in _POVERTY else ""),
+        )
+        for name, zh, w, urban in _MUDANJIANG
+    ]
     # Scale the relative weights to the seed article's total with exact rounding.
     return CitySpec(regions=tuple(base)).scaled(MUDANJIANG_RESIDENTS / weight).regions
 

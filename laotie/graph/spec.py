@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +39,27 @@ class Region:
         Share of residents who live in urban areas, in [0, 1].
     name_zh : str
         Chinese name, e.g. ``"东安区"``.
+    poverty : bool
+        Whether the scenario treats the unit as a poverty county (贫困县): results report
+        the share of earners and of sales from such units (docs/model.md 3.6).
+    user_weight : float
+        Odds weight of a resident of this unit being a registered user, relative to the
+        other units (1: no difference); it multiplies ``rural_user_ratio``. The city's
+        number of users is unchanged (``CitySpec.n_users``).
+    source : str
+        Where the unit's figures come from (or "assumed"); kept with the scenario.
     """
 
     name: str
     population: int
     urban_share: float
     name_zh: str = ""
+    poverty: bool = False
+    user_weight: float = 1.0
+    source: str = ""
+
+    FIELDS = ("name", "population", "urban_share", "name_zh", "poverty", "user_weight", "source")
+    """The keys of a region's table in a scenario file (the first three are required)."""
 
     def check(self, where: str) -> None:
         """Check every field.
@@ -71,10 +87,24 @@ class Region:
                 f"{where}: region {self.name!r}: population = {self.population} is not "
                 "allowed; expected an integer ≥ 1"
             )
-        if not 0 <= float(self.urban_share) <= 1:
+        if not _number(self.urban_share) or not 0 <= float(self.urban_share) <= 1:
             raise ScenarioError(
                 f"{where}: region {self.name!r}: urban_share = {self.urban_share!r} is not "
                 "allowed; expected a number, 0 ≤ value ≤ 1"
+            )
+        if not isinstance(self.poverty, bool | np.bool_):
+            raise ScenarioError(
+                f"{where}: region {self.name!r}: poverty = {self.poverty!r} is not allowed; "
+                "expected true or false"
+            )
+        if not _number(self.user_weight) or not 0 < float(self.user_weight) <= 1e6:
+            raise ScenarioError(
+                f"{where}: region {self.name!r}: user_weight = {self.user_weight!r} is not "
+                "allowed; expected a number, 0 < value ≤ 1e6"
+            )
+        if not isinstance(self.name_zh, str) or not isinstance(self.source, str):
+            raise ScenarioError(
+                f"{where}: region {self.name!r}: name_zh and source must be strings"
             )
 
 
@@ -336,10 +366,15 @@ class CitySpec(Section):
         total = max(len(pops), round(float(pops.sum())))
         new = _largest_remainder(pops, total)
         regions = tuple(
-            Region(r.name, int(p), r.urban_share, r.name_zh)
+            dataclasses.replace(r, population=int(p))
             for r, p in zip(self.regions, new, strict=True)
         )
         return self.replace(regions=regions)
+
+
+def _number(value: object) -> bool:
+    """A real number (not a bool, not a string)."""
+    return not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
 
 
 def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:

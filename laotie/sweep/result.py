@@ -339,6 +339,27 @@ class SweepResult:
         """
         return self._stored("monthly")
 
+    def producers(self) -> pd.DataFrame:
+        """Per run and poor producer: its unit, orders, buyers and accounts.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.producers` of every finished run, with a ``run`` column
+            first.
+        """
+        return self._stored("producers")
+
+    def regions(self) -> pd.DataFrame:
+        """Per run and county-level unit: users, sales, income, earners and reach.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`laotie.Result.regions` of every finished run, with a ``run`` column first.
+        """
+        return self._stored("regions")
+
     def _stored(self, name: str) -> pd.DataFrame:
         frames = []
         for run in self.runs.loc[self.runs["status"] == "ok", "run"]:

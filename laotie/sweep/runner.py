@@ -59,6 +59,8 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             "information": result.information,
             "information_regions": result.information_regions,
             "monthly": result.monthly,
+            "producers": result.producers,
+            "regions": result.regions,
         }
         record["_arrays"] = {
             "creator_income": result.creator_income,

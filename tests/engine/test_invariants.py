@@ -57,7 +57,13 @@ def scenarios(draw: st.DrawFn) -> tuple[CitySpec, int, Scenario, int, int]:
     group_size = draw(st.integers(5, 50))
     spec = CitySpec(
         regions=(
-            Region("A", draw(st.integers(60, 220)), draw(st.floats(0, 1))),
+            Region(
+                "A",
+                draw(st.integers(60, 220)),
+                draw(st.floats(0, 1)),
+                poverty=draw(st.booleans()),
+                user_weight=draw(st.sampled_from([1.0, 0.2, 5.0])),
+            ),
             Region("B", draw(st.integers(40, 160)), draw(st.floats(0, 1))),
         ),
         local_degree=draw(st.floats(0, min(10, group_size - 1.5))),
@@ -109,6 +115,11 @@ def scenarios(draw: st.DrawFn) -> tuple[CitySpec, int, Scenario, int, int]:
         "producers.n_producers": draw(st.integers(0, 8)),
         "producers.channel": draw(st.sampled_from(["creators", "storefronts", "both"])),
         "producers.listings": draw(st.integers(1, 4)),
+        "producers.offline_income": draw(st.floats(0, 50)),
+        "producers.displacement": draw(st.floats(0, 1)),
+        "producers.platform_fee": draw(st.floats(0, 1)),
+        "producers.cost_per_order": draw(st.floats(0, 20)),
+        "producers.fixed_cost": draw(st.floats(0, 3)),
         "training.day": draw(st.integers(0, days - 1)) if trained else -1,
         "training.n_creators": draw(st.integers(0, 5)) if trained else 0,
         "training.rule": draw(st.sampled_from(["followers", "local", "rural", "random"])),
@@ -253,11 +264,49 @@ def check_money(engine: Engine, scenario: Scenario, log: dict[str, list[np.ndarr
     assert result.outcomes["producer_income_total"] == pytest.approx(
         expected.sum(), rel=1e-9, abs=1e-9
     )
+    check_accounts(engine, scenario, result, gmv)
     # The daily frame's sub-channel GMV adds up to 'all' every day.
     daily = result.daily
     by_day = daily[daily.channel.isin(CHANNELS)].groupby("day").gmv.sum().to_numpy()
     every = daily[daily.channel == "all"].gmv.to_numpy()
     np.testing.assert_allclose(by_day, every, rtol=1e-12, atol=1e-9)
+
+
+def check_accounts(engine: Engine, scenario: Scenario, result: Result, gmv: np.ndarray) -> None:
+    """Producers' accounts and the units' table add up (docs/model.md 3.5, 3.6)."""
+    m, g, p = engine.market, engine.graph, scenario.producers
+    a = result.producers
+    days = engine.day
+    np.testing.assert_array_equal(a.node, m.producer_node)
+    np.testing.assert_allclose(a.revenue, result.producer_income, rtol=1e-12)
+    np.testing.assert_allclose(
+        a.net, a.revenue - a.fees - a.logistics - a.fixed - a.displaced, rtol=1e-9, atol=1e-9
+    )
+    np.testing.assert_allclose(a.fees, p.platform_fee * a.revenue, rtol=1e-12)
+    np.testing.assert_allclose(a.logistics, p.cost_per_order * a.orders, rtol=1e-12)
+    assert (a.displaced <= a.offline * days + 1e-9).all()
+    assert (a.displaced <= p.displacement * a.revenue + 1e-9).all()
+    assert (a.fixed[~a.listed] == 0).all()
+    np.testing.assert_allclose(a.fixed[a.listed], p.fixed_cost * days)
+    listed = np.zeros(m.n_producers, bool)
+    made = m.product_producer[m.listing_product]
+    listed[made[made >= 0]] = True
+    np.testing.assert_array_equal(a.listed, listed)
+    # The units: residents and users add up; units' GMV is their creators' GMV.
+    u = result.regions
+    assert u.residents.sum() == g.n_nodes and u.users.sum() == g.user.sum()
+    assert u.users.le(u.residents).all()
+    region = g.region[m.creator_node]
+    np.testing.assert_allclose(
+        u.gmv, np.bincount(region, weights=gmv[: m.n_creators], minlength=len(u)), atol=1e-9
+    )
+    assert u.earners.sum() == (result.creator_income > 0).sum() + (a.revenue > 0).sum()
+    poor = u.poverty.to_numpy()
+    np.testing.assert_array_equal(poor, [r.poverty for r in scenario.city.regions])
+    if gmv.sum() > 0:
+        assert result.outcomes["poverty_gmv_share"] == pytest.approx(
+            gmv[: m.n_creators][poor[region]].sum() / gmv.sum(), abs=1e-12
+        )
 
 
 def run_and_check(g: graph.TrustGraph, scenario: Scenario, seed: int, days: int) -> Engine:
