@@ -588,8 +588,9 @@ class Producers(Section):
         high=1e6,
     )
     fixed_cost: float = param(
-        1.0,
-        "a producer's daily cost of selling online (data, equipment, time), from the first day",
+        0.0,
+        "a producer's daily cost of selling online (data, equipment, time), from the first day, "
+        "if some seller lists its specialty",
         unit="RMB per day",
         low=0,
         high=1e6,

@@ -67,8 +67,8 @@ def test_net_is_receipts_less_costs_less_displaced(
 
 def test_worked_example() -> None:
     """150 RMB of receipts from 10 orders over 30 days, offline income 20 RMB a day, at the
-    defaults (fee 5 %, 6 RMB an order, 1 RMB a day, 30 % displaced)."""
-    p = Producers()
+    defaults (fee 5 %, 6 RMB an order, 30 % displaced) and a fixed cost of 1 RMB a day."""
+    p = Producers(fixed_cost=1.0)
     a = accounts(p, np.array([150.0]), np.array([10]), np.array([20.0]), np.array([True]), 30)
     assert (p.platform_fee, p.cost_per_order, p.fixed_cost, p.displacement) == (
         0.05,

@@ -15,9 +15,10 @@ from ._common import check_run_options, headless, load_scenario
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..results import Result
     from ._common import Subcommands
 
-__all__ = ["add_parser", "command", "format_summary"]
+__all__ = ["add_parser", "command", "format_outcomes", "format_summary"]
 
 
 def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -100,6 +101,9 @@ def command(args: argparse.Namespace) -> int:
     )
     print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(format_summary(summarise(results), len(results)))
+    if scenario.producers.n_producers or any(r.poverty for r in scenario.city.regions):
+        print()
+        print(format_outcomes(results))
     if scenario.information.n_messages:
         print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
         print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
@@ -113,6 +117,51 @@ def command(args: argparse.Namespace) -> int:
             written += write_figures(args.out / "figures", results[0])
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
+
+
+POVERTY_OUTCOMES: dict[str, tuple[str, str]] = {
+    "producer_income_total": ("poor producers' online receipts (RMB)", "{:,.0f}"),
+    "producer_net_total": ("their net income change (RMB)", "{:,.0f}"),
+    "producer_net_effect": ("net change / offline income over the run", "{:.3f}"),
+    "producers_gaining_share": ("share of producers who gain", "{:.3f}"),
+    "producers_losing_share": ("share of producers who lose", "{:.3f}"),
+    "producer_gain_top10_share": ("share of the gains to the top 10 %", "{:.3f}"),
+    "poverty_earner_share": ("share of earners in poverty counties", "{:.3f}"),
+    "poverty_gmv_share": ("share of GMV sold from poverty counties", "{:.3f}"),
+}
+"""The poverty-alleviation outcomes ``laotie run`` prints (精准扶贫), with their labels."""
+
+
+def format_outcomes(results: list[Result]) -> str:
+    """The poverty-alleviation outcomes as text: the mean over replications and, with more
+    than one, its 95 % interval (docs/model.md 3.6, "Producers' accounts").
+
+    Parameters
+    ----------
+    results : list of Result
+
+    Returns
+    -------
+    str
+    """
+    import numpy as np
+
+    from ..stats import t_interval
+
+    lines = ["Poor producers and poverty counties (精准扶贫)"]
+    width = max(len(label) for label, _ in POVERTY_OUTCOMES.values())
+    for key, (label, fmt) in POVERTY_OUTCOMES.items():
+        values = np.array([r.outcomes[key] for r in results], dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if not len(values):
+            text = "n/a"
+        else:
+            mean, low, high = t_interval(values)
+            text = fmt.format(mean)
+            if len(values) > 1 and low == low:
+                text += f" [{fmt.format(low)}, {fmt.format(high)}]"
+        lines.append(f"  {label.ljust(width)}  {text}")
+    return "\n".join(lines)
 
 
 def format_summary(summary: pd.DataFrame, replications: int) -> str:

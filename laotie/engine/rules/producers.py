@@ -21,7 +21,7 @@ construction.
 Examples
 --------
 >>> from laotie.sections import Producers
->>> a = accounts(Producers(), np.array([150.0, 0.0]), np.array([10, 0]),
+>>> a = accounts(Producers(fixed_cost=1.0), np.array([150.0, 0.0]), np.array([10, 0]),
 ...              np.array([20.0, 20.0]), np.array([True, True]), days=30)
 >>> [round(float(x), 2) for x in a["net"]]
 [7.5, -30.0]
