@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.rules.producers import ACCOUNTS, accounts
+from .graph.codes import OUTSIDE_REGION
 from .metrics import top_share
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ def _units(engine: Replication) -> tuple[list[str], list[str], np.ndarray]:
     names = list(engine.graph.region_names)
     declared = {r.name: r for r in engine.scenario.city.regions}
     zh = [declared[n].name_zh if n in declared else "" for n in names]
+    if engine.scenario.city.outside_creators and names[-1] == OUTSIDE_REGION:
+        zh[-1] = "外地"
     poverty = np.array([bool(declared[n].poverty) if n in declared else False for n in names])
     return names, zh, poverty
 
@@ -144,7 +147,7 @@ def region_frame(
             "region": pd.Categorical(names, categories=names),
             "name_zh": zh,
             "poverty": poverty,
-            "residents": np.bincount(region, minlength=k).astype(np.int64),
+            "residents": np.bincount(region[g.resident], minlength=k).astype(np.int64),
             "users": np.bincount(region[g.user], minlength=k).astype(np.int64),
             "creators": np.bincount(creator_region, minlength=k).astype(np.int64),
             "producers": np.bincount(producer_region, minlength=k).astype(np.int64),
@@ -189,9 +192,11 @@ def producer_outcomes(producers: pd.DataFrame, days: int) -> dict[str, float]:
     gains = np.maximum(net, 0.0)
     nan = float("nan")
     n = len(net)
+    with np.errstate(over="ignore"):  # a vanishing offline income gives an infinite effect
+        effect = float(np.float64(net.sum()) / offline) if offline > 0 else nan
     return {
         "producer_net_total": float(net.sum()),
-        "producer_net_effect": float(net.sum() / offline) if offline > 0 else nan,
+        "producer_net_effect": effect,
         "producers_gaining_share": float((net > 0).mean()) if n else nan,
         "producers_losing_share": float((net < 0).mean()) if n else nan,
         "producer_gain_top10_share": top_share(gains, 0.10) if gains.sum() > 0 else nan,

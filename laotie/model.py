@@ -188,7 +188,7 @@ class LaotieModel(mesa.Model):
             scenario = Scenario.preset(preset, scale=scale)
         changes = {key.replace("__", "."): value for key, value in parameters.items()}
         self.scenario = scenario.replace(**changes)
-        n_residents = graph.n_nodes if graph is not None else self.scenario.city.n_residents
+        n_residents = graph.n_residents if graph is not None else self.scenario.city.n_residents
         if consumer_agents and n_residents > CONSUMER_AGENT_LIMIT:
             raise ScenarioError(
                 f"consumer_agents=True needs at most {CONSUMER_AGENT_LIMIT:,} residents; this "

@@ -171,7 +171,7 @@ class Result:
             monthly=monthly_frame(
                 engine.months,
                 engine.active,
-                engine.graph.n_nodes,
+                engine.graph.n_residents,
                 int(np.count_nonzero(engine.graph.user)),
             ),
             scenario=engine.scenario,

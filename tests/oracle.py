@@ -1,12 +1,12 @@
 """A test oracle: a deliberately plain implementation of the daily market rules.
 
-This module re-implements docs/model.md sections 1.3, 3.4, 3.5 and 3.6 with one Python object
-per agent, dictionaries for ties and loops over agents and exposures. It is written from the
-documentation only (never from ``laotie/engine``), for graphs of a few hundred residents, so
-that the fast engine can be checked against it *in distribution* (it does not try to
-reproduce the engine's random streams: for instance the funnel's click and the purchase logit
-are two independent uniforms here, where the documentation decides both with one; the
-probabilities are the same).
+This module re-implements docs/model.md sections 1.3, 3.1 (county-level units), 3.4, 3.5 and
+3.6 with one Python object per agent, dictionaries for ties and loops over agents and
+exposures. It is written from the documentation only (never from ``laotie/engine``), for graphs
+of a few hundred residents, so that the fast engine can be checked against it *in distribution*
+(it does not try to reproduce the engine's random streams: for instance the funnel's click and
+the purchase logit are two independent uniforms here, where the documentation decides both with
+one; the probabilities are the same).
 
 Where the documentation leaves a choice open, the reading taken here is marked in the code
 with ``READING:`` and listed in :data:`READINGS`.
@@ -91,6 +91,22 @@ MONTHLY_COLUMNS = (
     "buyers_traffic",
 )
 MONTH_DAYS = 30
+PRODUCER_COLUMNS = (
+    "producer",
+    "node",
+    "region",
+    "poverty",
+    "listed",
+    "orders",
+    "buyers",
+    "offline",
+    "revenue",
+    "fees",
+    "logistics",
+    "fixed",
+    "displaced",
+    "net",
+)
 
 # Graph codes (docs/model.md, section 1.2).
 LOCAL, CITY, FOLLOW = 0, 1, 2
@@ -195,6 +211,24 @@ READINGS: tuple[str, ...] = (
     "comparison (比价); its order updates m_is and tau_i as a storefront order does. Return "
     "visits count as clicks (c = 1) whatever the channel's c, do not depend on the "
     "creator's posting today, and a user may return to several sellers on one day.",
+    "Producers' offline incomes o (RMB per day, section 3.4) are drawn, in producer order, from "
+    "a Generator of their own (seeded with [seed, 1]), so that they change no other draw; "
+    "o = offline_income when offline_dispersion = 0 (up to rounding), and 0 for all when "
+    "offline_income = 0.",
+    "Producers' accounts (section 3.5, 收支): G is the producer's receipts (income_share of the "
+    "value of every accepted order of its specialty, any channel, word of mouth and return "
+    "visits included) and n the number of those accepted orders (orders, not items). A "
+    "specialty is 'listed' when at least one creator or storefront has it in its catalogue "
+    "at set-up (a producer of a region without local creators under channel = 'creators' is "
+    "not); only listed producers pay fixed_cost * T. T is the number of days run.",
+    "County-level units (sections 3.1 and 3.6): a resident's unit is its graph region; a unit "
+    "is a poverty county when the scenario's city declares a region of the same name with "
+    "poverty = true (a graph region the scenario does not declare is not). Earners are the "
+    "selling creators with commission income > 0 and the producers with receipts > 0, each "
+    "counted in the unit it lives in; a creator's GMV is the value of the accepted orders "
+    "whose seller it is (a word-of-mouth order of its listing included, as for its "
+    "commission). poverty_earner_share (poverty_gmv_share) is NaN when there is no earner "
+    "(no GMV).",
 )
 
 
@@ -246,7 +280,11 @@ class Storefront:
 class Producer:
     id: int  # node id of the resident
     product: Product | None = None
-    income: float = 0.0
+    income: float = 0.0  # receipts G: income_share of its specialty's sales
+    offline: float = 0.0  # offline income per day, before the platform (RMB)
+    listed: bool = False  # some seller lists its specialty
+    orders: int = 0  # accepted orders of its specialty
+    buyers: set[int] = field(default_factory=set)  # distinct buyers of its specialty
 
 
 @dataclass
@@ -293,6 +331,8 @@ class Market:
         self.g = graph
         self.s = scenario
         self.rng = np.random.default_rng(seed)
+        # READING: the producers' offline incomes come from a stream of their own
+        self.offline_rng = np.random.default_rng([seed, 1])
         self._uniforms: list[float] = []
         self.day = -1
         self.rows: list[dict[str, Any]] = []
@@ -481,10 +521,19 @@ class Market:
                 take = min(pd_.listings, len(local))
                 for idx2 in self.rng.choice(len(local), size=take, replace=False).tolist():
                     self.creators[local[idx2]].catalogue.append(p)
+                producer.listed |= take > 0
             if pd_.channel in ("storefronts", "both"):
                 take = min(pd_.listings, len(self.storefronts))
                 for idx2 in self.rng.choice(len(self.storefronts), size=take, replace=False):
                     self.storefronts[int(idx2)].catalogue.append(p)
+                producer.listed |= take > 0
+        # Offline income per day, LogNormal(mean offline_income, log-sd offline_dispersion)
+        # (section 3.4), 0 for all when the mean is 0. READING: its own stream, producer order.
+        mean, sd = pd_.offline_income, pd_.offline_dispersion
+        for producer in self.producers:
+            if mean > 0:
+                z = float(self.offline_rng.normal(math.log(mean) - sd * sd / 2.0, sd))
+                producer.offline = math.exp(z)
 
     def _tolerances(self) -> dict[str, float]:
         """The tolerance t_k of each seller type ("creator", "store"), section 3.5 Outcomes."""
@@ -992,7 +1041,10 @@ class Market:
             else:
                 self.storefronts[sid].gmv += o.value
             if o.product.producer is not None:
-                self.producers[o.product.producer].income += pd_.income_share * o.value
+                producer = self.producers[o.product.producer]
+                producer.income += pd_.income_share * o.value
+                producer.orders += 1
+                producer.buyers.add(o.user)
             self.orders.append(o)
             if o.satisfied:
                 self.recommendations.append((t, o.user, o.product, o.seller, o.experienced))
@@ -1085,6 +1137,83 @@ class Market:
         frame = pd.DataFrame(self.months, columns=list(MONTHLY_COLUMNS))
         integer = [c for c in MONTHLY_COLUMNS if c != "dau"]
         return frame.astype(dict.fromkeys(integer, "int64") | {"dau": "float64"})
+
+    # -- producers' accounts and county-level units (sections 3.1, 3.5, 3.6) --------------
+    def producer_accounts(self, days: int | None = None) -> pd.DataFrame:
+        """Each poor producer's accounts (收支, section 3.5) at the end of ``days`` days (by
+        default the days run), one row per producer in :data:`PRODUCER_COLUMNS`.
+
+        ``region`` is the index of the producer's unit in the graph's regions, ``offline``
+        its offline income per day ``o``, ``revenue`` its receipts ``G``; then fees
+        ``platform_fee G``, logistics ``cost_per_order n`` (``n`` = ``orders``), the fixed
+        cost ``fixed_cost T`` if some seller lists its specialty (else 0), displaced offline
+        income ``min(displacement G, o T)`` and net = G - fees - logistics - fixed -
+        displaced.
+        """
+        T = self.day + 1 if days is None else days
+        pd_ = self.s.producers
+        poverty = self.poverty_units()
+        rows = []
+        for k, producer in enumerate(self.producers):
+            G, n, o = producer.income, producer.orders, producer.offline
+            fees = pd_.platform_fee * G
+            logistics = pd_.cost_per_order * n
+            fixed = pd_.fixed_cost * T if producer.listed else 0.0
+            displaced = min(pd_.displacement * G, o * T)
+            region = self.region[producer.id]
+            rows.append(
+                {
+                    "producer": k,
+                    "node": producer.id,
+                    "region": region,
+                    "poverty": poverty[region],
+                    "listed": producer.listed,
+                    "orders": n,
+                    "buyers": len(producer.buyers),
+                    "offline": o,
+                    "revenue": G,
+                    "fees": fees,
+                    "logistics": logistics,
+                    "fixed": fixed,
+                    "displaced": displaced,
+                    "net": G - fees - logistics - fixed - displaced,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=list(PRODUCER_COLUMNS))
+        return frame.astype(
+            dict.fromkeys(("producer", "node", "region", "orders", "buyers"), "int64")
+            | {"poverty": "bool", "listed": "bool"}
+            | dict.fromkeys(PRODUCER_COLUMNS[7:], "float64")
+        )
+
+    def poverty_units(self) -> list[bool]:
+        """Per graph region (by index), whether the scenario treats it as a poverty county
+        (section 3.1). READING: matched by name with the scenario city's regions; a graph
+        region the scenario does not declare is not one."""
+        declared = {r.name: bool(r.poverty) for r in self.s.city.regions}
+        return [declared.get(name, False) for name in self.g.region_names]
+
+    def poverty_shares(self) -> dict[str, float]:
+        """The shares of earners and of GMV from poverty counties (section 3.6).
+
+        Earners are the selling creators with commission income > 0 and the producers with
+        receipts > 0, counted in the unit they live in; ``poverty_gmv_share`` is the GMV sold
+        by creators living in poverty counties over all GMV (storefronts' sales included).
+        NaN without earners (GMV)."""
+        poverty = self.poverty_units()
+        earners = [c for c, cr in self.creators.items() if cr.income > 0]
+        earners += [p.id for p in self.producers if p.income > 0]
+        poor_earners = sum(1 for i in earners if poverty[self.region[i]])
+        total = sum(o.value for o in self.orders)
+        poor_gmv = sum(
+            o.value
+            for o in self.orders
+            if o.seller[0] == "creator" and poverty[self.region[o.seller[1]]]
+        )
+        return {
+            "poverty_earner_share": poor_earners / len(earners) if earners else math.nan,
+            "poverty_gmv_share": poor_gmv / total if total > 0 else math.nan,
+        }
 
 
 def unsupported(scenario: Any) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 
 from laotie import LaotieError, graph
 from laotie.cli import main, parse_overrides
+from laotie.cli.run import POVERTY_OUTCOMES
 
 pytestmark = pytest.mark.integration  # the command line end to end
 
@@ -134,7 +135,8 @@ def test_every_subcommand_has_help_with_an_example(command: str) -> None:
 def test_run_prints_the_channel_table(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "run", "village", "--days", "20", "--quiet")
     assert status == 0
-    lines = out.strip().splitlines()
+    table, producers = out.strip().split("\n\n")
+    lines = table.splitlines()
     assert lines[0].split()[:2] == ["channel", "conversion"]
     assert [line.split()[0] for line in lines[1:]] == [
         "follow",
@@ -146,6 +148,16 @@ def test_run_prints_the_channel_table(capsys: pytest.CaptureFixture[str]) -> Non
         "all",
     ]
     assert "Scenario 'village': 2,000 residents, 20 days" in err
+    # The village has poor producers: their receipts and net income change follow.
+    rows = producers.splitlines()
+    assert rows[0] == "Poor producers and poverty counties (精准扶贫)"
+    assert len(rows) == 1 + len(POVERTY_OUTCOMES)
+    assert rows[1].split()[-1].replace(",", "").replace(".", "").isdigit()
+    # Without producers or poverty counties, no such table.
+    status, out, _ = run(
+        capsys, "run", "village", "--days", "5", "--quiet", "--set", "producers.n_producers=0"
+    )
+    assert status == 0 and "Poor producers" not in out
 
 
 def test_run_with_replications_shows_intervals(capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,6 +31,8 @@ from laotie.moments import (
     mutual_ties_per_user,
     non_head_exposure_share,
     order_value_ratio,
+    poverty_earner_share,
+    producer_net_effect,
     storefront_click_conversion,
     storefront_click_through,
     storefront_conversion,
@@ -182,11 +184,15 @@ def test_outcome_moments_read_the_outcomes() -> None:
             "monthly_repurchase_traffic": 0.25,
             "monthly_repurchase_all": 0.5,
             "non_head_traffic_share": 0.7,
+            "poverty_earner_share": 0.26,
+            "producer_net_effect": -0.01,
         },
     )
     assert monthly_repurchase_trust(result) == 0.65
     assert monthly_repurchase_traffic(result) == 0.25
     assert non_head_exposure_share(result) == 0.7
+    assert poverty_earner_share(result) == 0.26
+    assert producer_net_effect(result) == -0.01
 
 
 # -- T7, T12 ----------------------------------------------------------------------------------

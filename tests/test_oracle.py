@@ -20,7 +20,7 @@ import math
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -31,10 +31,12 @@ from oracle import (
     COUNTS,
     FAMILIES,
     FOLLOW,
+    GOV,
     HEAD,
     LOCAL_CREATOR,
     MONTH_DAYS,
     MONTHLY_COLUMNS,
+    PRODUCER_COLUMNS,
     ROWS,
     Market,
     Order,
@@ -1123,3 +1125,274 @@ def test_engine_agrees_with_oracle(name: str) -> None:
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_engine_agrees_with_oracle_long(name: str) -> None:
     agreement(name, SLOW_SEEDS, SLOW_DAYS, dict.fromkeys(SCENARIOS, SLOW_DAYS))
+
+
+# ----------------------------------------------------------------------------- producers' accounts
+# Costs and displacement large enough that every term of the accounts (section 3.5, 收支)
+# moves the net change, and offline incomes low enough that the cap of the displaced income
+# binds for most producers but not all.
+PRODUCER_COSTS = {
+    "producers.offline_income": 5.0,
+    "producers.offline_dispersion": 1.0,
+    "producers.displacement": 0.5,
+    "producers.platform_fee": 0.1,
+    "producers.cost_per_order": 3.0,
+    "producers.fixed_cost": 2.0,
+}
+PRODUCER_SEEDS = 300  # per side and case
+PRODUCER_METRICS = (  # per run: means over its producers, and the share who gain
+    "net",
+    "offline",
+    "revenue",
+    "fees",
+    "logistics",
+    "fixed",
+    "displaced",
+    "gaining",
+)
+POVERTY_METRICS = ("poverty_earner_share", "poverty_gmv_share")
+# The producers scenario's city with region B treated as a poverty county (贫困县).
+POVERTY_SPEC = replace(
+    SPEC, regions=(graph.Region("A", 240, 0.5), graph.Region("B", 120, 0.2, poverty=True))
+)
+
+
+@functools.cache
+def poverty_graph() -> graph.TrustGraph:
+    return graph.city(POVERTY_SPEC, seed=GRAPH_SEED)
+
+
+@functools.cache
+def unlisted_graph() -> graph.TrustGraph:
+    """city_graph with region B's local creators made government accounts (which do not
+    sell), so that under producers.channel = 'creators' the specialties of B's producers
+    are listed by no seller (section 3.4: none if the pool is empty)."""
+    g = city_graph()
+    kind = np.asarray(g.creator_kind).copy()
+    kind[(kind == LOCAL_CREATOR) & (np.asarray(g.region) == g.region_names.index("B"))] = GOV
+    src = np.repeat(np.arange(g.n_nodes), np.diff(g.indptr))
+    return graph.TrustGraph.from_edges(
+        g.n_nodes,
+        src,
+        g.indices,
+        g.trust,
+        g.layer,
+        region=g.region,
+        hometown=g.hometown,
+        rural=g.rural,
+        user=g.user,
+        creator_kind=kind,
+        region_names=g.region_names,
+    )
+
+
+def producer_case(case: str) -> tuple[graph.TrustGraph, Scenario]:
+    """``producers``: the producers scenario with PRODUCER_COSTS, on its city with region B a
+    poverty county; ``unlisted``: the same with channel 'creators' on unlisted_graph."""
+    s = scenario("producers").replace(**PRODUCER_COSTS)
+    if case == "producers":
+        return poverty_graph(), replace(s, city=POVERTY_SPEC)
+    return unlisted_graph(), s.replace(**{"producers.channel": "creators"})
+
+
+def producer_metrics(frame: pd.DataFrame) -> list[float]:
+    """One run's PRODUCER_METRICS from its producers' frame."""
+    means = frame[list(PRODUCER_METRICS[:-1])].mean()
+    return [*means.tolist(), float((frame.net > 0).mean())]
+
+
+def oracle_producer_block(case: str, seeds: range, days: int) -> tuple[np.ndarray, np.ndarray]:
+    g, s = producer_case(case)
+    accounts, shares = [], []
+    for seed in seeds:
+        market = Market(g, s, seed).run(days)
+        accounts.append(producer_metrics(market.producer_accounts(days)))
+        shares.append([market.poverty_shares()[k] for k in POVERTY_METRICS])
+    return np.array(accounts), np.array(shares)
+
+
+@dataclass
+class ProducerRuns:
+    engine: np.ndarray  # (seeds, PRODUCER_METRICS)
+    oracle: np.ndarray
+    engine_poverty: np.ndarray  # (seeds, POVERTY_METRICS)
+    oracle_poverty: np.ndarray
+    frames: list[pd.DataFrame]  # a few of the engine's Result.producers
+    seconds: float
+
+
+@functools.cache
+def producer_runs(case: str, n_seeds: int, days: int) -> ProducerRuns:
+    """Engine and oracle over ``n_seeds`` seeds each (the oracle in a forked worker)."""
+    g, s = producer_case(case)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        future = pool.submit(oracle_producer_block, case, range(n_seeds), days)
+        accounts, shares, frames = [], [], []
+        market_seeds = np.random.SeedSequence(11).spawn(n_seeds)
+        for first in range(0, n_seeds, 50):
+            engine = Engine(g, s, seed=market_seeds[first : first + 50])
+            engine.run(days)
+            for r in range(engine.replications):
+                result = Result.from_engine(engine.replication(r))
+                accounts.append(producer_metrics(result.producers))
+                shares.append([result.outcomes[k] for k in POVERTY_METRICS])
+                if len(frames) < 3:
+                    frames.append(result.producers)
+        oracle, oracle_poverty = future.result()
+    return ProducerRuns(
+        np.array(accounts),
+        oracle,
+        np.array(shares, float),
+        oracle_poverty,
+        frames,
+        time.perf_counter() - start,
+    )
+
+
+def check_accounts(frame: pd.DataFrame, s: Scenario, days: int) -> None:
+    """The documented identities of producers' accounts (section 3.5)."""
+    p = s.producers
+    assert list(frame.columns) == list(PRODUCER_COLUMNS)
+    money = frame[list(PRODUCER_COLUMNS[7:])].to_numpy(float)
+    assert np.isfinite(money).all()
+    terms = ["offline", "revenue", "fees", "logistics", "fixed", "displaced"]
+    assert (frame[terms].to_numpy() >= 0).all()
+    net = frame.revenue - frame.fees - frame.logistics - frame.fixed - frame.displaced
+    assert np.allclose(frame.net, net, rtol=1e-12, atol=1e-9)
+    assert np.allclose(frame.fees, p.platform_fee * frame.revenue, rtol=1e-12, atol=1e-9)
+    assert np.allclose(frame.logistics, p.cost_per_order * frame.orders, rtol=1e-12, atol=1e-9)
+    assert (frame.displaced <= frame.offline * days * (1 + 1e-12)).all()
+    assert (frame.displaced <= p.displacement * frame.revenue * (1 + 1e-12) + 1e-9).all()
+    cap = np.minimum(p.displacement * frame.revenue, frame.offline * days)
+    assert np.allclose(frame.displaced, cap, rtol=1e-12, atol=1e-9)
+    assert np.allclose(frame.fixed, np.where(frame.listed, p.fixed_cost * days, 0.0))
+    assert ((frame.revenue > 0) <= frame.listed).all()  # unlisted: no seller, no order
+    assert ((frame.orders > 0) == (frame.revenue > 0)).all()
+    assert (frame.buyers <= frame.orders).all()
+
+
+@pytest.mark.parametrize("case", ["producers", "unlisted"])
+def test_oracle_producer_accounts(case: str) -> None:
+    """The oracle's accounts: net = revenue - fees - logistics - fixed - displaced,
+    displaced = min(displacement G, o T) <= o T, the fixed cost only for listed producers;
+    receipts and orders are those of the orders of the specialty. The case exercises both
+    sides of the cap (and, for ``unlisted``, both listed and unlisted producers)."""
+    g, s = producer_case(case)
+    days = DAYS
+    frames = []
+    for seed in range(12):
+        m = Market(g, s, seed).run(days)
+        frame = m.producer_accounts()
+        check_accounts(frame, s, days)
+        assert frame.equals(m.producer_accounts(days))
+        for k, producer in enumerate(m.producers):
+            mine = [o for o in m.orders if o.product.producer == k]
+            assert frame.orders[k] == len(mine)
+            assert frame.buyers[k] == len({o.user for o in mine})
+            share = s.producers.income_share
+            assert math.isclose(frame.revenue[k], share * sum(o.value for o in mine))
+            listed = any(producer.product in seller.catalogue for seller in m.creators.values())
+            listed |= any(producer.product in seller.catalogue for seller in m.storefronts)
+            assert frame.listed[k] == listed
+            assert frame.region[k] == g.region[producer.id]
+        frames.append(frame)
+    every = pd.concat(frames)
+    p = s.producers
+    capped = every.displaced < p.displacement * every.revenue
+    assert capped.any() and (~capped & (every.revenue > 0)).any()
+    assert (every.net > 0).any() and (every.net < 0).any()
+    if case == "unlisted":
+        region_b = g.region_names.index("B")
+        assert (every.listed == (every.region != region_b)).all()
+        assert every.listed.any() and not every.listed.all()
+    else:
+        assert every.listed.all()
+
+
+def test_oracle_offline_income_draws() -> None:
+    """Offline incomes are LogNormal(mean offline_income, log-sd offline_dispersion) from a
+    stream of their own (section 3.4): they change no other draw; all 0 when the mean is 0,
+    all the mean with log-sd 0."""
+    g, s = producer_case("producers")
+    s = s.replace(**{"producers.n_producers": 200})
+    base = Market(g, s, seed=4).run(3)
+    offline = base.producer_accounts().offline.to_numpy()
+    mean, sd = s.producers.offline_income, s.producers.offline_dispersion
+    se = offline.std(ddof=1) / math.sqrt(len(offline))
+    assert abs(offline.mean() - mean) <= 4 * se
+    assert abs(np.log(offline).std(ddof=1) - sd) <= 4 * sd / math.sqrt(2 * len(offline))
+    for changes in ({"producers.offline_income": 0.0}, {"producers.offline_dispersion": 0.0}):
+        other = Market(g, s.replace(**changes), seed=4).run(3)
+        pd.testing.assert_frame_equal(other.daily(), base.daily())
+        accounts = other.producer_accounts()
+        pd.testing.assert_series_equal(accounts.revenue, base.producer_accounts().revenue)
+        expected = changes.get("producers.offline_income", mean)
+        assert np.allclose(accounts.offline, expected, rtol=1e-12, atol=0)
+        if expected == 0:
+            assert (accounts.displaced == 0).all()
+
+
+def test_oracle_poverty_shares() -> None:
+    """Earners and GMV of poverty counties, counted by hand from the oracle's agents."""
+    g, s = producer_case("producers")
+    m = Market(g, s, seed=2).run(DAYS)
+    poor = g.region_names.index("B")
+    assert m.poverty_units() == [False, True]
+    shares = m.poverty_shares()
+    creators = [c for c, cr in m.creators.items() if cr.income > 0]
+    producers = [p.id for p in m.producers if p.income > 0]
+    earners = creators + producers
+    in_poor = sum(1 for i in earners if g.region[i] == poor)
+    assert shares["poverty_earner_share"] == in_poor / len(earners)
+    gmv = sum(o.value for o in m.orders)
+    stores = sum(st.gmv for st in m.storefronts)
+    by_creators = sum(cr.income for c, cr in m.creators.items() if g.region[c] == poor)
+    expected = by_creators / s.creators.commission / gmv
+    assert math.isclose(shares["poverty_gmv_share"], expected, rel_tol=1e-9)
+    assert 0 < shares["poverty_gmv_share"] < 1 - stores / gmv
+    assert 0 < shares["poverty_earner_share"] < 1
+    # the scenario's city, not the graph, says which units are poverty counties
+    plain = Market(g, scenario("producers"), seed=2).run(DAYS)
+    assert plain.poverty_shares() == {"poverty_earner_share": 0.0, "poverty_gmv_share": 0.0}
+
+
+def producer_comparisons() -> int:
+    """Comparisons of the producers' agreement tests: two cases' accounts, one case's
+    shares."""
+    return 2 * len(PRODUCER_METRICS) + len(POVERTY_METRICS)
+
+
+def check_agreement(
+    title: str, engine: np.ndarray, oracle: np.ndarray, metrics_: tuple[str, ...], seconds: float
+) -> None:
+    z = bonferroni_z(producer_comparisons())
+    table = compare(
+        engine[:, None, None, :], oracle[:, None, None, :], z, ["run"], (title,), metrics_
+    )
+    print(f"\n{title}: {len(engine)} seeds per side, {seconds:.1f} s; z = {z:.2f}")
+    print(table.drop(columns=["period", "channel"]).round(4).to_string())
+    assert table.ok.all(), f"{title}: engine and oracle disagree:\n{table[~table.ok].to_string()}"
+
+
+@pytest.mark.parametrize("case", ["producers", "unlisted"])
+def test_engine_producer_accounts_agree_with_oracle(case: str) -> None:
+    """Per run, the mean over producers of each account term (offline income per day,
+    receipts, fees, logistics, fixed cost, displaced income, net change) and the share of
+    producers who gain, engine against oracle in distribution."""
+    r = producer_runs(case, PRODUCER_SEEDS, DAYS)
+    _, s = producer_case(case)
+    for frame in r.frames:
+        assert list(frame.columns) == list(PRODUCER_COLUMNS)
+        check_accounts(frame.assign(region=frame.region.cat.codes), s, DAYS)
+    check_agreement(case, r.engine, r.oracle, PRODUCER_METRICS, r.seconds)
+
+
+def test_engine_poverty_shares_agree_with_oracle() -> None:
+    """poverty_earner_share and poverty_gmv_share on a city whose region B is a poverty
+    county, engine against oracle in distribution."""
+    r = producer_runs("producers", PRODUCER_SEEDS, DAYS)
+    assert np.isfinite(r.oracle_poverty).all() and np.isfinite(r.engine_poverty).all()
+    means = r.oracle_poverty.mean(0)
+    assert (means > 0).all() and (means < 1).all()
+    check_agreement("poverty", r.engine_poverty, r.oracle_poverty, POVERTY_METRICS, r.seconds)

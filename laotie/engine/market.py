@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
-from ..graph._core import HEAD, LOCAL_CREATOR, TrustGraph
+from ..graph._core import HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
 from .rules.producers import offline_incomes
 from .sampling import cdf_table
@@ -148,12 +148,15 @@ class Market:
 
         # --- sellers
         kinds = graph.creator_kind
-        creators = np.flatnonzero((kinds == HEAD) | (kinds == LOCAL_CREATOR)).astype(np.int32)
+        selling = (kinds == HEAD) | (kinds == LOCAL_CREATOR) | (kinds == OUTSIDE)
+        creators = np.flatnonzero(selling).astype(np.int32)
         self.creator_node = creators
         self.n_creators = len(creators)
         self.seller_of_node = np.full(n, -1, np.int32)
         self.seller_of_node[creators] = np.arange(self.n_creators, dtype=np.int32)
-        self.is_head = kinds[creators] == HEAD
+        # Creators outside the city are heads for the traffic policy (national heads).
+        self.is_head = (kinds[creators] == HEAD) | (kinds[creators] == OUTSIDE)
+        self.creator_resident = kinds[creators] != OUTSIDE
         self.n_storefronts = s.storefronts.n_storefronts
         n_sellers = self.n_creators + self.n_storefronts
         self.n_sellers = n_sellers
@@ -295,6 +298,7 @@ class Market:
         self.n_creators = R * C
         self.seller_of_node = cat("seller_of_node", C, where_valid=True).astype(np.int32)
         self.is_head = cat("is_head")
+        self.creator_resident = cat("creator_resident")
         self.n_storefronts = R * S
         self.n_sellers = R * (C + S)
         # Sellers: every replication's creators first, then every replication's storefronts.
@@ -413,7 +417,7 @@ class Market:
             return empty, empty, empty
         pool = np.flatnonzero(graph.rural)
         if len(pool) < p.n_producers:
-            pool = np.arange(graph.n_nodes)
+            pool = np.flatnonzero(graph.resident)
         producers = np.sort(rng.choice(pool, size=min(p.n_producers, len(pool)), replace=False))
         products = first_product + np.arange(len(producers))
         sellers, listed = [], []
@@ -444,12 +448,14 @@ class Market:
         """The creators who list each producer's specialty (``producers.recruit``)."""
         if rule == "followers":
             # The same most-followed creators of the city for every producer.
+            # (Creators outside the city are not the city's to recruit, here as below.)
             followers = np.bincount(follow_edges(graph)[1], minlength=graph.n_nodes)
-            order = np.lexsort((np.arange(self.n_creators), -followers[self.creator_node]))
-            top = order[: min(listings, self.n_creators)]
+            residents = np.flatnonzero(self.creator_resident)
+            order = residents[np.lexsort((residents, -followers[self.creator_node[residents]]))]
+            top = order[: min(listings, len(residents))]
             return [np.tile(top, len(producers))], [np.repeat(products, len(top))]
         if rule == "random":
-            pool = np.arange(self.n_creators)
+            pool = np.flatnonzero(self.creator_resident)
             groups = [(np.arange(len(producers)), pool)]
         else:
             candidate = ~self.is_head

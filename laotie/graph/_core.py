@@ -38,6 +38,7 @@ from .codes import (
     LOCAL_CREATOR,
     NODE_ATTRIBUTES,
     NOT_CREATOR,
+    OUTSIDE,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = [
     "LOCAL_CREATOR",
     "NODE_ATTRIBUTES",
     "NOT_CREATOR",
+    "OUTSIDE",
     "TrustGraph",
 ]
 
@@ -296,8 +298,19 @@ class TrustGraph:
     # ------------------------------------------------------------------ views
     @property
     def n_nodes(self) -> int:
-        """Number of residents (nodes)."""
+        """Number of nodes: the residents and any creators outside the city."""
         return len(self.indptr) - 1
+
+    @property
+    def resident(self) -> np.ndarray:
+        """Whether each node lives in the city: every node but the creators outside it
+        (creator kind ``outside``)."""
+        return self.creator_kind != OUTSIDE
+
+    @property
+    def n_residents(self) -> int:
+        """Number of residents (nodes other than the creators outside the city)."""
+        return self.n_nodes - int(np.count_nonzero(self.creator_kind == OUTSIDE))
 
     @property
     def n_edges(self) -> int:
@@ -413,7 +426,7 @@ class TrustGraph:
 
         Parameters
         ----------
-        kind : {"head", "local", "gov"}, optional
+        kind : {"head", "local", "gov", "outside"}, optional
             Only the creators of this kind (default: all creators).
 
         Returns

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._messages import SHOWN, listed
-from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NOT_CREATOR
+from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NOT_CREATOR, OUTSIDE
 
 if TYPE_CHECKING:
     from ._core import TrustGraph
@@ -105,12 +105,27 @@ def graph_problems(graph: TrustGraph) -> list[str]:
             f"(allowed: {_codes(CREATOR_KINDS)}), "
             f"e.g. nodes {_ids(graph, np.flatnonzero(bad_kind))}"
         )
-    lay = (kind > 0) & ~graph.user
+    lay = (kind > 0) & (kind != OUTSIDE) & ~graph.user
     if lay.any():
         problems.append(
             f"{int(lay.sum())} creator(s) are not registered users, "
             f"e.g. nodes {_ids(graph, np.flatnonzero(lay))}"
         )
+    # Creators outside the city are not the city's users and have no ties of their own.
+    away = kind == OUTSIDE
+    if (away & graph.user).any():
+        problems.append(
+            f"{int((away & graph.user).sum())} creator(s) outside the city are marked as the "
+            f"city's users, e.g. nodes {_ids(graph, np.flatnonzero(away & graph.user))}"
+        )
+    _report(problems, graph, away[src], src, "are ties from a creator outside the city")
+    _report(
+        problems,
+        graph,
+        away[graph.indices] & ~follow,
+        src,
+        "are local or city ties to a creator outside the city (only follows reach them)",
+    )
     for name in ("region", "hometown"):
         codes = getattr(graph, name)
         bad = (codes < 0) | (codes >= len(graph.region_names))

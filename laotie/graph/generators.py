@@ -43,6 +43,7 @@ from .._random import SeedLike, as_seed_sequence
 from .._version import __version__
 from ..errors import ScenarioError
 from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
+from .codes import OUTSIDE, OUTSIDE_REGION
 from .spec import CitySpec, Region
 
 __all__ = ["CitySpec", "Region", "city"]
@@ -84,8 +85,8 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
         ScenarioError,
     )
     seq = as_seed_sequence(seed)
-    rng_nodes, rng_users, rng_local, rng_city, rng_follow, rng_trust = (
-        np.random.default_rng(s) for s in seq.spawn(6)
+    rng_nodes, rng_users, rng_local, rng_city, rng_follow, rng_trust, rng_outside = (
+        np.random.default_rng(s) for s in seq.spawn(7)
     )
     pops = np.array([r.population for r in spec.regions], dtype=np.int64)
     n = int(pops.sum())
@@ -107,9 +108,33 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     local = _local_pairs(spec, pops, starts, region, within, sociability, rng_local)
     city_ties = _city_pairs(spec, n, sociability, rng_city)
     follows = _follow_edges(spec, region, user, creator_kind, targets, rng_follow)
-    indptr, indices, layer = _merge_layers(n, local, city_ties, follows)
+    region_names = [r.name for r in spec.regions]
+    if spec.outside_creators:
+        # The creators outside the city are nodes after the residents, in a region of their
+        # own; they follow nobody and have no local or city ties. Their followers draw from
+        # a stream of their own, so that the residents' ties are those of a city without them.
+        k = spec.outside_creators
+        outside = np.full(k, len(spec.regions), np.int16)
+        region, hometown = np.concatenate([region, outside]), np.concatenate([hometown, outside])
+        rural = np.concatenate([rural, np.zeros(k, bool)])
+        user = np.concatenate([user, np.zeros(k, bool)])
+        creator_kind = np.concatenate([creator_kind, np.full(k, OUTSIDE, np.int8)])
+        city_followers = _outside_followers(spec, int(user.sum()), rng_outside)
+        targets = np.concatenate([np.zeros(n, np.int64), city_followers])
+        local, city_ties, follows = (_padded(x, n + k) for x in (local, city_ties, follows))
+        follows = follows + _follow_edges(spec, region, user, creator_kind, targets, rng_outside)
+        region_names.append(OUTSIDE_REGION)
+    n_nodes = len(region)
+    indptr, indices, layer = _merge_layers(n_nodes, local, city_ties, follows)
     del local, city_ties, follows
-    trust = _trust_weights(layer, spec, rng_trust)
+    if n_nodes == n:
+        trust = _trust_weights(layer, spec, rng_trust)
+    else:
+        # The follows of creators outside the city draw their trust from their own stream.
+        away = indices >= n
+        trust = np.empty(len(layer), np.float32)
+        trust[~away] = _trust_weights(layer[~away], spec, rng_trust)
+        trust[away] = _trust_weights(layer[away], spec, rng_outside)
 
     meta = {
         "generator": "laotie.graph.city",
@@ -128,7 +153,7 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
         rural=rural,
         user=user,
         creator_kind=creator_kind,
-        region_names=[r.name for r in spec.regions],
+        region_names=region_names,
         meta=meta,
         where="laotie.graph.city",
     )
@@ -271,8 +296,11 @@ def _follow_edges(
         return _empty(n)
     bounds = np.searchsorted(region[users], np.arange(len(spec.regions) + 1))
     creator = np.repeat(creators, targets[creators])
-    local = (kind[creator] != HEAD) & (rng.random(len(creator)) < spec.follow_locality)
-    r = region[creator].astype(np.int64)
+    wide = (kind[creator] == HEAD) | (kind[creator] == OUTSIDE)
+    local = ~wide & (rng.random(len(creator)) < spec.follow_locality)
+    # Creators outside the city (region len(regions)) draw from the whole city: any valid
+    # region stands in for theirs in the bounds, which `local` does not use for them.
+    r = np.minimum(region[creator].astype(np.int64), len(spec.regions) - 1)
     lo = np.where(local, bounds[r], 0)
     span = np.where(local, bounds[r + 1] - bounds[r], len(users))
     follower = users[lo + (rng.random(len(creator)) * span).astype(np.int64)]
@@ -284,6 +312,28 @@ def _follow_edges(
     pattern.sum_duplicates()
     pattern.data[:] = 1
     return pattern
+
+
+def _outside_followers(spec: CitySpec, n_users: int, rng: np.random.Generator) -> np.ndarray:
+    """The city followers of each creator outside the city: platform followers
+    ``F = outside_min_followers · U^(-1/alpha)`` (at most ``platform_users``), each living in
+    the city with probability ``n_users / platform_users``: Binomial(F, that share), at most
+    the city's users."""
+    k = spec.outside_creators
+    u = 1.0 - rng.random(k)
+    platform = np.minimum(
+        spec.outside_min_followers * u ** (-1.0 / spec.follower_exponent), spec.platform_users
+    )
+    share = min(1.0, n_users / spec.platform_users)
+    city = rng.binomial(np.rint(platform).astype(np.int64), share)
+    return np.minimum(city, max(n_users, 0)).astype(np.int64)
+
+
+def _padded(pattern: sp.csr_array, n: int) -> sp.csr_array:
+    """The pattern with empty rows and columns added up to ``n`` nodes."""
+    extra = n - pattern.shape[0]
+    indptr = np.concatenate([pattern.indptr, np.full(extra, pattern.indptr[-1])])
+    return sp.csr_array((pattern.data, pattern.indices, indptr), shape=(n, n))
 
 
 def _symmetric(n: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_array:

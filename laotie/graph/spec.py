@@ -197,7 +197,8 @@ class CitySpec(Section):
     )
     follower_exponent: float = param(
         1.1,
-        "tail exponent alpha of follower counts: P(followers ≥ f) ∝ f^-alpha (CCDF slope)",
+        "tail exponent alpha of creators' follower counts on the platform: P(followers ≥ f) "
+        "∝ f^-alpha (CCDF slope)",
         unit="CCDF slope",
         low=0.2,
         high=5,
@@ -205,14 +206,15 @@ class CitySpec(Section):
     )
     min_followers: float = param(
         50.0,
-        "smallest target follower count of a creator (the Pareto scale)",
+        "smallest platform follower count of a creator who lives in the city (the Pareto scale)",
         unit="followers",
         low=1,
         high=1e9,
     )
     max_follower_share: float = param(
         0.05,
-        "largest follower count, as a share of users: head creators reach several percent",
+        "a resident creator's followers in the city, at most this share of its users: the "
+        "rest of a large creator's following lives elsewhere",
         unit="share of users",
         low=0,
         high=1,
@@ -224,6 +226,32 @@ class CitySpec(Section):
         unit="share of creators",
         low=0,
         high=1,
+    )
+    outside_creators: int = param(
+        0,
+        "creators who live outside the city (provincial and national heads, 外地达人) and "
+        "sell to its users; each stands for one creator of the platform's follower tail above "
+        "outside_min_followers",
+        unit="creators",
+        low=0,
+        high=10_000_000,
+    )
+    outside_min_followers: float = param(
+        100_000.0,
+        "platform-wide followers of the smallest outside creator (the Pareto scale of their "
+        "follower counts, with follower_exponent)",
+        unit="followers",
+        low=1,
+        high=1e10,
+    )
+    platform_users: float = param(
+        400_000_000.0,
+        "the platform's monthly active users nationally: an outside creator's followers in "
+        "the city are its platform followers thinned by the city's users over these",
+        unit="users",
+        low=1,
+        high=1e10,
+        source="C9 (about 400 M MAU, Oct-2019)",
     )
     gov_accounts_per_region: int = param(
         1,
@@ -303,6 +331,11 @@ class CitySpec(Section):
     def n_residents(self) -> int:
         """Total residents over all regions."""
         return sum(r.population for r in self.regions)
+
+    @property
+    def n_nodes(self) -> int:
+        """Nodes of the city's graph: the residents and the creators outside the city."""
+        return self.n_residents + self.outside_creators
 
     @property
     def n_users(self) -> int:

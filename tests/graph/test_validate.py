@@ -248,13 +248,28 @@ def test_creator_not_a_user(build):
         build([0], [1], [0.5], [LOCAL], creator_kind=[0, 0, 2, 1])
 
 
-@pytest.mark.parametrize("code", [4, -1, 300])  # 300 would wrap to 44 in int8
+@pytest.mark.parametrize("code", [5, -1, 300])  # 300 would wrap to 44 in int8
 def test_unknown_creator_kind(build, code):
     with pytest.raises(
         GraphError,
-        match=match("1 node(s) have an unknown creator_kind", "3 = gov", "e.g. nodes 1"),
+        match=match("1 node(s) have an unknown creator_kind", "4 = outside", "e.g. nodes 1"),
     ):
         build([0], [1], [0.5], [LOCAL], creator_kind=np.array([0, code, 2, 0], dtype=np.int64))
+
+
+def test_creators_outside_the_city_are_not_users_and_have_no_ties(build):
+    """A creator outside the city (kind 4) is followed, but is not the city's user, and has
+    no local or city ties either way."""
+    kinds = np.array([0, 4, 2, 0])
+    users = [True, False, True, True]
+    ok = build([0, 2], [1, 1], [0.5, 0.5], [FOLLOW, FOLLOW], creator_kind=kinds, user=users)
+    assert ok.n_residents == 3 and ok.resident.tolist() == [True, False, True, True]
+    with pytest.raises(GraphError, match=match("1 creator(s) outside the city are marked")):
+        build([0], [1], [0.5], [FOLLOW], creator_kind=kinds)
+    with pytest.raises(GraphError, match=match("are ties from a creator outside the city")):
+        build([1], [0], [0.5], [LOCAL], creator_kind=kinds, user=users)
+    with pytest.raises(GraphError, match=match("are local or city ties to a creator outside")):
+        build([0], [1], [0.5], [CITY], creator_kind=kinds, user=users)
 
 
 def test_unknown_region_code(build):

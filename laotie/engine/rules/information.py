@@ -89,17 +89,19 @@ class InformationState:
         self.rural = graph.rural
         self.user = graph.user
         self.n_regions = graph.n_regions
-        self.tv = np.where(graph.rural, info.tv_rural, info.tv_urban)
+        # Creators outside the city are not residents: no baseline, no ties, no feeds.
+        resident = graph.resident
+        self.tv = np.where(resident, np.where(graph.rural, info.tv_rural, info.tv_urban), 0.0)
         # Running counts per message: COUNTS, and informed residents per region.
         self.counts = np.zeros((info.n_messages, len(self.COUNTS)), np.int64)
         self.by_region = np.zeros((info.n_messages, graph.n_regions), np.int64)
         self.records: list[tuple[int, int, np.ndarray, np.ndarray]] = []
         self.denominators = {
-            "residents": n,
+            "residents": graph.n_residents,
             "rural": int(graph.rural.sum()),
             "users": int(graph.user.sum()),
         }
-        self.region_residents = np.bincount(self.region, minlength=graph.n_regions)
+        self.region_residents = np.bincount(self.region[resident], minlength=graph.n_regions)
 
     def feed_probabilities(self) -> tuple[float, np.ndarray]:
         """Today's same-city probability and same-hometown probability per home region."""
@@ -258,14 +260,16 @@ class InformationState:
                     **self.shares(counts),
                 }
             )
-            shares = regions / self.region_residents
+            # Regions without residents (the creators outside the city) have no share.
+            lived = np.flatnonzero(self.region_residents > 0)
+            shares = regions[:, lived] / self.region_residents[lived]
+        names = [region_names[r] for r in lived]
         long = pd.DataFrame(
             {
-                "message": np.repeat(message, self.n_regions),
-                "day": np.repeat(day, self.n_regions),
+                "message": np.repeat(message, len(names)),
+                "day": np.repeat(day, len(names)),
                 "region": pd.Categorical(
-                    np.tile(np.asarray(region_names, dtype=object), len(message)),
-                    categories=list(region_names),
+                    np.tile(np.asarray(names, dtype=object), len(message)), categories=names
                 ),
                 "share_informed": shares.ravel(),
             }

@@ -31,6 +31,7 @@ def train(market: Market, rngs: list[np.random.Generator], scenario: Scenario) -
     picked, creators, users = [], [], []
     for r, rng in enumerate(rngs):
         pool = np.arange(r * C, (r + 1) * C)
+        pool = pool[m.creator_resident[pool]]  # the city trains its own creators
         if t.rule == "local":
             pool = pool[~m.is_head[pool]]
         elif t.rule == "rural":
