@@ -60,6 +60,7 @@ MONTH = "laotie/engine/rules/month.py"
 PRODUCERS = "laotie/engine/rules/producers.py"
 ACCOUNTS = "laotie/accounts.py"
 GENERATORS = "laotie/graph/generators.py"
+MARKET = "laotie/engine/market.py"
 
 MUTATIONS = (
     Mutation(
@@ -507,6 +508,27 @@ MUTATIONS = (
         "    if (weight != 1.0).any():",
         "    if False:",
         "a unit's user_weight does not change who is a user",
+    ),
+    Mutation(
+        "outside_creators_not_heads",
+        MARKET,
+        "        self.is_head = (kinds[creators] == HEAD) | (kinds[creators] == OUTSIDE)",
+        "        self.is_head = kinds[creators] == HEAD",
+        "creators outside the city are not heads for the traffic policy",
+    ),
+    Mutation(
+        "outside_creators_trained",
+        TRAINING,
+        "        pool = pool[m.creator_resident[pool]]  # the city trains its own creators",
+        "        pass",
+        "the city's training reaches creators outside the city",
+    ),
+    Mutation(
+        "outside_creators_are_residents",
+        INFORMATION,
+        '            "residents": graph.n_residents,',
+        '            "residents": n,',
+        "government messages' shares count creators outside the city as residents",
     ),
 )
 

@@ -251,3 +251,30 @@ def test_bad_region_keys_are_named(tmp_path: Path, line: str, message: str) -> N
         Scenario.from_toml(path)
     assert str(path) in str(err.value) and message in str(err.value)
     assert "'A'" in str(err.value) or "regions[0]" in str(err.value)
+
+
+def test_creators_outside_the_city_sell_from_their_own_unit() -> None:
+    scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
+        **{
+            "city.outside_creators": 30,
+            "city.outside_min_followers": 100.0,
+            "city.platform_users": 1e5,
+            "information.n_messages": 1,
+            "information.first_day": 1,
+        }
+    )
+    r = simulate(scenario, days=35, seed=4)
+    u = r.regions.set_index("region")
+    assert list(u.index)[-1] == "Outside" and u.loc["Outside", "name_zh"] == "外地"
+    assert u.loc["Outside", "residents"] == 0 and u.loc["Outside", "users"] == 0
+    assert u.loc["Outside", "creators"] == 30 and u.loc["Outside", "gmv"] > 0
+    assert u.residents.sum() == scenario.city.n_residents
+    assert not u.loc["Outside", "poverty"] and np.isnan(u.loc["Outside", "informed"])
+    storefronts = r.summary.loc["storefront", "gmv"]
+    assert u.gmv.sum() + storefronts == pytest.approx(r.summary.loc["all", "gmv"], rel=1e-9)
+    # Residents are counted without them, in the months and the messages' regions.
+    assert (r.monthly.residents == scenario.city.n_residents).all()
+    assert "Outside" not in set(r.information_regions.region)
+    # The heads' share of creator exposure includes theirs.
+    alone = simulate(scenario.replace(**{"city.outside_creators": 0}), days=35, seed=4)
+    assert r.outcomes["non_head_traffic_share"] < alone.outcomes["non_head_traffic_share"]

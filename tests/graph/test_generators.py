@@ -266,3 +266,63 @@ def test_bad_specs_are_named(changes: dict[str, object], message: str) -> None:
 def test_bad_scale() -> None:
     with pytest.raises(ScenarioError, match="scale = 0"):
         two_regions().scaled(0)
+
+
+# ------------------------------------------------------------------ creators outside the city
+def test_outside_creators_leave_the_residents_graph_as_it_was() -> None:
+    spec = two_regions()
+    alone = graph.city(spec, seed=4)
+    g = graph.city(
+        spec.replace(outside_creators=7, outside_min_followers=20, platform_users=2e3), seed=4
+    )
+    n = alone.n_nodes
+    assert g.n_nodes == n + 7 and g.n_residents == n
+    assert g.region_names == (*alone.region_names, "Outside")
+    inside = g.indices < n
+    # Every tie among residents is the same tie with the same trust.
+    np.testing.assert_array_equal(g.indices[inside], alone.indices)
+    np.testing.assert_array_equal(g.trust[inside], alone.trust)
+    np.testing.assert_array_equal(g.layer[inside], alone.layer)
+    for name in ("region", "hometown", "rural", "user", "creator_kind"):
+        np.testing.assert_array_equal(getattr(g, name)[:n], getattr(alone, name))
+
+
+def test_outside_creators_are_followed_heads_without_ties() -> None:
+    spec = two_regions(outside_creators=40, outside_min_followers=20, platform_users=5e3)
+    g = graph.city(spec, seed=2)
+    out = np.flatnonzero(g.creator_kind == 4)
+    assert len(out) == 40 and (out >= g.n_residents).all()
+    assert (g.region[out] == g.n_regions - 1).all() and not g.user[out].any()
+    assert not g.resident[out].any() and not g.rural[out].any()
+    # No ties from them; only follows to them, and only from users.
+    assert (np.diff(g.indptr)[out] == 0).all()
+    to_them = np.isin(g.indices, out)
+    assert (g.layer[to_them] == FOLLOW).all()
+    assert g.user[g.sources()[to_them]].all()
+    # Their followers come from the whole city, both regions.
+    followers = g.sources()[to_them]
+    assert set(np.unique(g.region[followers]).tolist()) == {0, 1}
+
+
+def test_outside_followers_are_thinned_platform_counts() -> None:
+    """City followers ~ Binomial(min(x_m U^(-1/α), P), n_users / P): their mean is
+    (n_users / P) · E[min(X, P)], E[min(X, P)] = x_m + x_m^α (P^(1-α) - x_m^(1-α)) / (1 - α)."""
+    from laotie.graph.generators import _outside_followers
+
+    alpha, x_m, platform, users = 2.5, 1_000.0, 1e6, 5_000
+    spec = two_regions(
+        outside_creators=200_000,
+        outside_min_followers=x_m,
+        platform_users=platform,
+        follower_exponent=alpha,
+    )
+    city = _outside_followers(spec, users, np.random.default_rng(3))
+    share = users / platform
+    mean_platform = x_m + x_m**alpha * (platform ** (1 - alpha) - x_m ** (1 - alpha)) / (1 - alpha)
+    se = city.std() / np.sqrt(len(city))
+    assert abs(city.mean() - share * mean_platform) < 4 * se
+    # The largest has at most the platform's users and the city's users.
+    assert city.max() <= users
+    # A share of 1 keeps the platform count itself (rounded).
+    whole = _outside_followers(spec.replace(outside_creators=1000), 10**9, np.random.default_rng(1))
+    assert (whole >= x_m - 0.5).all() and (whole <= platform).all()
