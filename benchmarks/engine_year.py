@@ -19,7 +19,7 @@ from laotie import Engine, Scenario, graph
 warm = time.perf_counter()
 village = Scenario.preset("village")
 Engine(graph.city(village.city, seed=1), village, seed=1).run(3)
-scenario = Scenario.preset("mudanjiang", scale={scale!r}).replace(**{changes!r})
+scenario = Scenario.preset({preset!r}, scale={scale!r}).replace(**{changes!r})
 start = time.perf_counter()
 g = graph.city(scenario.city, seed=1)
 built = time.perf_counter()
@@ -36,10 +36,17 @@ print(json.dumps({{
 """
 
 
-def measure(scale: float, days: int, changes: dict[str, object] | None = None) -> dict[str, float]:
-    """Run ``days`` days of Mudanjiang at ``scale`` (with the scenario ``changes``) in a fresh
-    process; return the figures."""
-    return run_child(CHILD.format(scale=scale, days=days, changes=dict(changes or {})))
+def measure(
+    scale: float,
+    days: int,
+    changes: dict[str, object] | None = None,
+    preset: str = "mudanjiang",
+) -> dict[str, float]:
+    """Run ``days`` days of the shipped scenario ``preset`` (Mudanjiang) at ``scale`` (with
+    the scenario ``changes``) in a fresh process; return the figures."""
+    return run_child(
+        CHILD.format(scale=scale, days=days, changes=dict(changes or {}), preset=preset)
+    )
 
 
 SMALL = 10_000 / 2_540_000

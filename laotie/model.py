@@ -214,6 +214,8 @@ class LaotieModel(mesa.Model):
         for key in INFORMATION_REPORTERS:
             reporters[f"information_{key}"] = partial(_information, key=key)
         reporters["active_users"] = _active_users
+        reporters["adopted_users"] = _adopted_users
+        reporters["sellers"] = _sellers
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agenttype_reporters={
@@ -268,6 +270,18 @@ def _information(model: LaotieModel, key: str) -> float:
 def _active_users(model: LaotieModel) -> int:
     """A model reporter: the users active on the latest day (DAU)."""
     return int(model.engine.today.counts.sum())
+
+
+def _adopted_users(model: LaotieModel) -> int:
+    """A model reporter: the users who use the platform (all of them unless it grows)."""
+    return int(model.engine.market.adopted.sum())
+
+
+def _sellers(model: LaotieModel) -> int:
+    """A model reporter: the selling creators and open storefronts (all of them unless the
+    platform grows)."""
+    m = model.engine.market
+    return int(m.selling.sum() + m.storefront_open.sum())
 
 
 def _outcome(model: LaotieModel, key: str) -> float:

@@ -31,8 +31,9 @@ follows made during the run are not in it.
 
 Not producible yet
 ------------------
-- T8, the platform's GMV trajectory 2019–24: needs a growth mode (a platform entering and
-  growing over years) that the model does not have.
+- T8, the platform's GMV trajectory 2019–24: a shape over years, not one number. A growing
+  platform (``[growth]``, the ``mudanjiang_2019`` scenario) reports its monthly GMV in
+  ``Result.monthly``; its growth cannot reach T8's 23-fold (docs/model.md 3.5, "Growth").
 - T10's other parts: top-10 sellers' share of GMV needs the sellers' GMV in a result; the
   follower growth of boosted small creators is an experiment, not a moment of one run.
 - T14, the 832 poverty counties' share of national online retail: a national share. A

@@ -84,9 +84,12 @@ class Result:
     monthly : pandas.DataFrame
         One row per complete 30-day month (docs/model.md 3.6): ``month``, ``residents``
         and registered ``users`` of the graph, ``dau`` (mean daily active users over the
-        month), ``mau`` (users active on some day of it) and ``buyers_all``,
+        month), ``mau`` (users active on some day of it), ``buyers_all``,
         ``buyers_trust``, ``buyers_traffic`` (distinct users with an accepted order in the
-        month through any channel, the trust channels, storefronts).
+        month through any channel, the trust channels, storefronts), ``adopted`` (users who
+        use the platform at the month's end: all of them unless it grows), ``sellers``
+        (selling creators and open storefronts at the month's end) and ``gmv`` (the month's
+        GMV, RMB).
     producers : pandas.DataFrame
         One row per poor producer: its unit, orders, buyers and accounts over the run
         (offline income per day, online receipts, fees, logistics, fixed cost, displaced
@@ -173,6 +176,7 @@ class Result:
                 engine.active,
                 engine.graph.n_residents,
                 int(np.count_nonzero(engine.graph.user)),
+                counts[:, ROWS.index("all"), COUNTS.index("gmv")],
             ),
             scenario=engine.scenario,
             seed={
@@ -413,19 +417,27 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "buyers_all",
     "buyers_trust",
     "buyers_traffic",
+    "adopted",
+    "sellers",
+    "gmv",
 )
 """The columns of :attr:`Result.monthly`."""
 
 
 def monthly_frame(
-    months: list[dict[str, int]], active: list[int], residents: int, users: int
+    months: list[dict[str, int]],
+    active: list[int],
+    residents: int,
+    users: int,
+    gmv: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The frame of :attr:`Result.monthly`: the engine's month records (``end_month``)
-    with the mean of the daily active users (``active``, one count per day) over each
-    month's days."""
+    with the mean of the daily active users (``active``, one count per day) and the sum of
+    the daily GMV (``gmv``, one value per day) over each month's days."""
     from .engine.rules.month import MONTH_DAYS
 
     daily = np.asarray(active, np.float64)
+    sales = np.zeros(len(daily)) if gmv is None else np.asarray(gmv, np.float64)
     rows = []
     for record in months:
         first = record["month"] * MONTH_DAYS
@@ -435,12 +447,14 @@ def monthly_frame(
                 "residents": residents,
                 "users": users,
                 "dau": float(daily[first : first + MONTH_DAYS].mean()),
-                **{name: record[name] for name in MONTHLY_COLUMNS[4:]},
+                **{name: record[name] for name in MONTHLY_COLUMNS[4:-1]},
+                "gmv": float(sales[first : first + MONTH_DAYS].sum()),
             }
         )
     frame = pd.DataFrame(rows, columns=list(MONTHLY_COLUMNS))
-    integer = [name for name in MONTHLY_COLUMNS if name != "dau"]
-    return frame.astype(dict.fromkeys(integer, np.int64) | {"dau": np.float64})
+    floats = {"dau", "gmv"}
+    integer = [name for name in MONTHLY_COLUMNS if name not in floats]
+    return frame.astype(dict.fromkeys(integer, np.int64) | dict.fromkeys(floats, np.float64))
 
 
 def order_value_frame(histogram: np.ndarray) -> pd.DataFrame:

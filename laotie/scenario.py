@@ -39,6 +39,7 @@ from .sections import (
     SECTIONS,
     Creators,
     Decision,
+    Growth,
     Information,
     Loyalty,
     Outcomes,
@@ -56,6 +57,7 @@ from .sections import (
 __all__ = [
     "Creators",
     "Decision",
+    "Growth",
     "Information",
     "Loyalty",
     "Outcomes",
@@ -82,7 +84,7 @@ class Scenario:
     ----------
     city : CitySpec
         The city: its regions and the parameters of its trust graph.
-    population, products, creators, storefronts, word_of_mouth, loyalty : Section, optional
+    population, products, creators, storefronts, word_of_mouth, loyalty, growth : Section, optional
     decision, outcomes, policy, producers, training, shock, information, run : Section, optional
         One section of declared parameters each (:mod:`laotie.sections`); each defaults to
         its declared defaults.
@@ -113,6 +115,7 @@ class Scenario:
     storefronts: Storefronts = field(default_factory=Storefronts)
     word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
     loyalty: Loyalty = field(default_factory=Loyalty)
+    growth: Growth = field(default_factory=Growth)
     decision: Decision = field(default_factory=Decision)
     outcomes: Outcomes = field(default_factory=Outcomes)
     policy: Policy = field(default_factory=Policy)

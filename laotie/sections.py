@@ -27,6 +27,7 @@ __all__ = [
     "SECTIONS",
     "Creators",
     "Decision",
+    "Growth",
     "Information",
     "Loyalty",
     "Outcomes",
@@ -367,6 +368,75 @@ class Loyalty(Section):
         "logit weight of loyalty in a return visit's utility",
         low=-50,
         high=50,
+    )
+
+
+@dataclass(frozen=True)
+class Growth(Section):
+    """A platform that grows (multi-year runs): residents adopt it through their ties and
+    leave it, sellers enter when it pays. Off at the defaults (every registered user and
+    every seller is there from the first day)."""
+
+    initial_users: float = param(
+        1.0,
+        "share of the graph's registered users who use the platform on the first day; the "
+        "others may adopt it later (1: no adoption)",
+        unit="share of registered users",
+        **_PROB,
+    )
+    external: float = param(
+        0.03,
+        "yearly rate at which a registered user who does not use the platform yet adopts it "
+        "from outside influence (media, ads): Bass p",
+        unit="per year",
+        low=0,
+        high=100,
+        source="T16 (E6): a prior, p ≈ 0.03 per year",
+    )
+    social: float = param(
+        0.38,
+        "yearly rate of adoption through ties, times the trust-weighted share of the user's "
+        "local and city ties who use the platform: Bass q on the trust graph",
+        unit="per year",
+        low=0,
+        high=100,
+        source="T16 (E6, E7): a prior, q ≈ 0.38 per year",
+    )
+    churn: float = param(
+        0.0,
+        "monthly probability that a user leaves the platform (and may adopt it again later)",
+        unit="probability per month",
+        **_PROB,
+    )
+    initial_sellers: float = param(
+        1.0,
+        "share of the selling creators and of the storefronts selling on the first day (at "
+        "least one storefront); the others enter when it pays (1: no entry)",
+        unit="share of sellers",
+        **_PROB,
+    )
+    entry_rate: float = param(
+        0.2,
+        "largest monthly probability that a seller not yet selling enters, reached when the "
+        "sellers of its kind earn far more than its entry threshold",
+        unit="probability per month",
+        **_PROB,
+    )
+    creator_entry_income: float = param(
+        100.0,
+        "a creator's entry threshold: the mean commission income per selling creator in the "
+        "last month at which selling starts to pay",
+        unit="RMB per month",
+        low=0,
+        high=1e9,
+    )
+    storefront_entry_gmv: float = param(
+        10_000.0,
+        "a storefront's entry threshold: the mean GMV per open storefront in the last month "
+        "at which opening starts to pay",
+        unit="RMB per month",
+        low=0,
+        high=1e12,
     )
 
 
@@ -742,6 +812,7 @@ SECTIONS: dict[str, type[Section]] = {
     "storefronts": Storefronts,
     "word_of_mouth": WordOfMouth,
     "loyalty": Loyalty,
+    "growth": Growth,
     "decision": Decision,
     "outcomes": Outcomes,
     "policy": Policy,

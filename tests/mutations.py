@@ -61,6 +61,8 @@ PRODUCERS = "laotie/engine/rules/producers.py"
 ACCOUNTS = "laotie/accounts.py"
 GENERATORS = "laotie/graph/generators.py"
 MARKET = "laotie/engine/market.py"
+GROWTH = "laotie/engine/rules/growth.py"
+ACTIVITY = "laotie/engine/rules/activity.py"
 
 MUTATIONS = (
     Mutation(
@@ -529,6 +531,41 @@ MUTATIONS = (
         '            "residents": graph.n_residents,',
         '            "residents": n,',
         "government messages' shares count creators outside the city as residents",
+    ),
+    Mutation(
+        "adoption_without_ties",
+        GROWTH,
+        "    p_adopt = -np.expm1(-(g.external + g.social * f) / 12.0)",
+        "    p_adopt = -np.expm1(-(g.external + g.social) / 12.0)",
+        "adoption ignores how many of the user's ties use the platform",
+    ),
+    Mutation(
+        "churn_hits_creators",
+        GROWTH,
+        "        stays = ~(u < g.churn) | is_creator[users]",
+        "        stays = ~(u < g.churn)",
+        "creators leave the platform they sell on",
+    ),
+    Mutation(
+        "non_users_active",
+        ACTIVITY,
+        "        awake = (draws[i] < p_active[i]) & adopted[i]",
+        "        awake = draws[i] < p_active[i]",
+        "users who do not use the platform are active",
+    ),
+    Mutation(
+        "closed_storefronts_compared",
+        MARKET,
+        "        store_listings = np.flatnonzero(open_seller[self.listing_seller])",
+        "        store_listings = np.flatnonzero(self.listing_seller >= self.n_creators)",
+        "shoppers compare closed storefronts' listings",
+    ),
+    Mutation(
+        "entry_ignores_income",
+        GROWTH,
+        "    return g.entry_rate * max(0.0, 1.0 - threshold / mean)",
+        "    return g.entry_rate",
+        "sellers enter whether or not it pays",
     ),
 )
 

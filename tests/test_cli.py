@@ -209,7 +209,8 @@ def test_run_output_folder_repeats_exactly(
     # 15 days: no complete month, but the table's columns.
     monthly = (out_dir / "monthly.csv").read_text().splitlines()
     assert monthly == [
-        "replication,month,residents,users,dau,mau,buyers_all,buyers_trust,buyers_traffic"
+        "replication,month,residents,users,dau,mau,buyers_all,buyers_trust,buyers_traffic,"
+        "adopted,sellers,gmv"
     ]
     assert names & {"daily.parquet", "daily.csv"}
     assert len(list((out_dir / "figures").glob("*.png"))) == 5

@@ -55,6 +55,23 @@ def test_datacollector_has_every_metric_and_matches_simulate() -> None:
     np.testing.assert_array_equal(frame["trust_orders"].to_numpy(), trust["orders"].to_numpy())
     # The day's active users, as the engine counted them.
     assert frame["active_users"].iloc[-1] == model.engine.today.counts.sum() > 0
+    # Every registered user and every seller is there when the platform does not grow.
+    m = model.engine.market
+    assert (frame["adopted_users"] == m.n_users).all()
+    assert (frame["sellers"] == m.n_creators + m.n_storefronts).all()
+
+
+def test_datacollector_follows_a_growing_platform() -> None:
+    scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
+        **{"growth.initial_users": 0.3, "growth.external": 12.0, "growth.initial_sellers": 0.5}
+    )
+    model = LaotieModel(scenario=scenario, seed=2)
+    for _ in range(31):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    m = model.engine.market
+    assert frame["adopted_users"].iloc[0] < frame["adopted_users"].iloc[-1] == m.adopted.sum()
+    assert frame["sellers"].iloc[-1] == m.selling.sum() + m.storefront_open.sum()
 
 
 def result_outcome_keys() -> list[str]:

@@ -26,6 +26,9 @@ from .rules.activity import activity
 from .rules.decisions import decide
 from .rules.discovery import discovery_exposures
 from .rules.follow import follow_exposures
+from .rules.growth import GrowthState, grow
+from .rules.growth import active as growth_active
+from .rules.growth import start as start_growth
 from .rules.information import InformationState
 from .rules.loyalty import Loyalties, return_visits, update_loyalty
 from .rules.loyalty import active as loyalty_active
@@ -175,6 +178,12 @@ class Engine:
         self._streams = phase_streams(children)
         self._training_rngs = [np.random.default_rng(c["training"]) for c in children]
         m = self.market
+        self._growth_rngs = [np.random.default_rng(c["growth"]) for c in children]
+        self.growth: GrowthState | None = (
+            start_growth(m, scenario.growth, self._growth_rngs)
+            if growth_active(scenario.growth)
+            else None
+        )
         self.day = 0
         self.today = Today(active=np.zeros(m.n_nodes, bool))
         touch(self.today.active, m.listeners.memory, m.storefront_memory, m.has_storefront_memory)
@@ -224,6 +233,8 @@ class Engine:
         loyal = loyalty_active(s.loyalty)
         if self.day % MONTH_DAYS == 0:
             new_month(self.ledger, self.day, self.replications)
+            if self.growth is not None and self.day > 0:
+                grow(m, self.ledger, self.growth, s.growth, self._growth_rngs)
             if loyal:
                 self.loyalties.forget(self.day, s.loyalty.half_life)
         activity(self.today, m, self.ledger, streams["activity"])
@@ -258,7 +269,7 @@ class Engine:
             information.step(self.day, self.today.users[a:b] - r * n)
         self._record(batches, orders, clicks, new_follows, blocked)
         if (self.day + 1) % MONTH_DAYS == 0:
-            end_month(self.ledger, self.day, self.replications)
+            end_month(self.ledger, self.day, m)
         self.day += 1
         counts = self._history[-1]
         return counts[0] if self.replications == 1 else counts

@@ -343,26 +343,17 @@ class Market:
         np.cumsum(np.bincount(self.listing_seller, minlength=n_sellers), out=self.catalogue_ptr[1:])
         self.listing_price = self.product_price[self.listing_product]
         self.update_promises()
-        # Per replication, the cumulative ad shares its storefront ads are drawn from.
-        shares = self.ad_share.reshape(R, layout.storefronts).cumsum(axis=1)
-        self.ad_cdf = shares / shares[:, -1:] if layout.storefronts else shares
-        # Their look-up tables (draws.cdf_table), one row per replication.
-        tables = [cdf_table(cdf) for cdf in self.ad_cdf]
-        self.ad_low = np.array([low for low, _ in tables], np.int64).reshape(R, -1)
-        self.ad_high = np.array([high for _, high in tables], np.int64).reshape(R, -1)
-        # Storefront listings by (replication, category), for price comparison (比价): the
-        # key of a listing is replication * (k + 1) + category.
-        k = s.products.n_categories
+        # The key of a listing for price comparison (比价): replication * (k + 1) + category.
+        self.n_category_keys = R * (s.products.n_categories + 1)
         self.listing_category_key = (
-            self.listing_replication * (k + 1) + self.product_category[self.listing_product]
+            self.listing_replication * (s.products.n_categories + 1)
+            + self.product_category[self.listing_product]
         )
-        store = self.listing_seller >= self.n_creators
-        store_listings = np.flatnonzero(store)
-        cats = self.listing_category_key[store_listings]
-        by_cat = np.argsort(cats, kind="stable")
-        self.store_listings_by_category = store_listings[by_cat].astype(np.int64)
-        self.category_ptr = np.zeros(R * (k + 1) + 1, np.int64)
-        np.cumsum(np.bincount(cats, minlength=R * (k + 1)), out=self.category_ptr[1:])
+        # Who uses the platform, which creators sell and which storefronts are open: all of
+        # them unless the platform grows (rules/growth.py).
+        self.adopted = np.ones(self.n_users, bool)
+        self.selling = np.ones(self.n_creators, bool)
+        self.open_storefronts(np.ones(self.n_storefronts, bool))
 
         # --- the engine's view of the graph
         self.listeners = Listeners.from_graph(graph, R)
@@ -480,6 +471,29 @@ class Market:
                 sellers.append(pool[chosen].ravel())
                 listed.append(np.repeat(products[part], take))
         return sellers, listed
+
+    def open_storefronts(self, open_: np.ndarray) -> None:
+        """Draw storefront ads among the open storefronts only, in proportion to their ad
+        budgets (per replication, the cumulative ad shares and their look-up tables,
+        :func:`~laotie.engine.sampling.cdf_table`), and compare prices among the open
+        storefronts' listings only. A replication needs an open storefront when it has
+        any."""
+        R, S = self.replications, self.layout.storefronts
+        self.storefront_open = np.asarray(open_, bool)
+        weights = np.where(self.storefront_open, self.ad_share, 0.0)
+        shares = weights.reshape(R, S).cumsum(axis=1)
+        self.ad_cdf = shares / shares[:, -1:] if S else shares
+        tables = [cdf_table(cdf) for cdf in self.ad_cdf]
+        self.ad_low = np.array([low for low, _ in tables], np.int64).reshape(R, -1)
+        self.ad_high = np.array([high for _, high in tables], np.int64).reshape(R, -1)
+        # The open storefronts' listings by comparison key, for price comparison.
+        open_seller = np.concatenate([np.zeros(self.n_creators, bool), self.storefront_open])
+        store_listings = np.flatnonzero(open_seller[self.listing_seller])
+        cats = self.listing_category_key[store_listings]
+        by_cat = np.argsort(cats, kind="stable")
+        self.store_listings_by_category = store_listings[by_cat].astype(np.int64)
+        self.category_ptr = np.zeros(self.n_category_keys + 1, np.int64)
+        np.cumsum(np.bincount(cats, minlength=self.n_category_keys), out=self.category_ptr[1:])
 
     def update_promises(self) -> None:
         """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``

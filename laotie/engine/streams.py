@@ -34,10 +34,10 @@ DAILY_PHASES = (
 """The phases whose every random number is a uniform of a :class:`Stream` (activity's are
 float32, the others' doubles)."""
 
-PHASES = (*DAILY_PHASES[:-2], "training", "information", "loyalty", "warnings")
+PHASES = (*DAILY_PHASES[:-2], "training", "information", "loyalty", "warnings", "growth")
 """Every phase's seed, in the order they are spawned from the run's day seed (fixed: a
 replication's numbers depend on it; a phase added later comes last, so that the others keep
-their seeds). Training draws from a numpy Generator; information hashes its own keys
+their seeds). Training and growth draw from numpy Generators; information hashes its own keys
 (:mod:`laotie.engine.rules.information`)."""
 
 RUNS_DRAWN_IN_TURN = 8

@@ -88,6 +88,18 @@ CASES = {
         "word_of_mouth.warn_prob": 0.5,
         "products.catalogue": "shared",
     },
+    # A platform that grows: adoption through ties, churn, sellers entering (a month starts
+    # on day 30).
+    "growth": {
+        "growth.initial_users": 0.4,
+        "growth.external": 3.0,
+        "growth.social": 6.0,
+        "growth.churn": 0.2,
+        "growth.initial_sellers": 0.3,
+        "growth.entry_rate": 0.9,
+        "growth.creator_entry_income": 1.0,
+        "growth.storefront_entry_gmv": 1.0,
+    },
 }
 
 
@@ -111,6 +123,8 @@ def _assert_same(a: Result, b: Result) -> None:
         "information",
         "information_regions",
         "monthly",
+        "producers",
+        "regions",
     ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
     for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):

@@ -1,5 +1,6 @@
 """Activity (docs/model.md 3.5, "Activity"): user ``i`` is active today with probability
-``p_i``, independently; an active user is marked active in the month's flags."""
+``p_i``, independently, if the user uses the platform (always, unless it grows:
+:mod:`.growth`); an active user is marked active in the month's flags."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> No
     n = _activity(
         draws,
         market.p_active,
+        market.adopted,
         market.users,
         today.active,
         ledger.month_flags,
@@ -57,8 +59,9 @@ def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> No
 
 
 @numba.njit(cache=True, nogil=True)
-def _activity(draws, p_active, users, active, month, out, viewer, seats):  # type: ignore[no-untyped-def]
-    """The users whose draw is below their activity probability, in order, into ``out``,
+def _activity(draws, p_active, adopted, users, active, month, out, viewer, seats):  # type: ignore[no-untyped-def]
+    """The users who use the platform (``adopted``, :mod:`.growth`) and whose draw is below
+    their activity probability, in order, into ``out``,
     every user's flag in ``active`` (yesterday's flags are overwritten) and the active users' bit
     ``ACTIVE`` in ``month``; returns how many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets
     the active users' seats, gathered from ``viewer`` (:class:`SeatSource`), all read in increasing
@@ -71,7 +74,7 @@ def _activity(draws, p_active, users, active, month, out, viewer, seats):  # typ
     n = 0
     for i in range(len(draws)):
         # Written whether or not the user is active, and counted only if so (no branch).
-        awake = draws[i] < p_active[i]
+        awake = (draws[i] < p_active[i]) & adopted[i]
         out[n] = users[i]
         seat_user[n] = i
         active[users[i]] = awake

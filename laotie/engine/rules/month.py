@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._memory import touch
+from ..market import Market
 from ..state import Ledger
 
 __all__ = ["ACTIVE", "MONTH_DAYS", "end_month", "new_month"]
@@ -22,14 +23,21 @@ ACTIVE = 4
 """The month flags' bit of a user active on some day of the month (set by the activity)."""
 
 
-def end_month(ledger: Ledger, day: int, replications: int) -> None:
+def end_month(ledger: Ledger, day: int, market: Market) -> None:
     """Record the month that ends with ``day`` (the last day of a month) in
-    ``ledger.months``: its users active on some day (``mau``) and its buyers through any
-    channel, the trust channels and storefronts."""
+    ``ledger.months``: its users active on some day (``mau``), its buyers through any
+    channel, the trust channels and storefronts, and at its end the users who use the
+    platform (``adopted``) and the sellers selling (selling creators and open storefronts;
+    :mod:`.growth`)."""
+    replications = market.replications
     flags = ledger.month_flags.reshape(replications, -1)
     counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}
     for name, bits in _FAMILY_BITS:
         counts[f"buyers_{name}"] = ((flags & bits) != 0).sum(axis=1)
+    counts["adopted"] = market.adopted.reshape(replications, -1).sum(axis=1)
+    counts["sellers"] = market.selling.reshape(replications, -1).sum(
+        axis=1
+    ) + market.storefront_open.reshape(replications, -1).sum(axis=1)
     for r in range(replications):
         record = {"month": day // MONTH_DAYS}
         record.update({name: int(value[r]) for name, value in counts.items()})

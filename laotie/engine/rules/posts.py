@@ -31,12 +31,12 @@ class Posts:
 
 def posts(market: Market, stream: Stream, creators: Creators) -> Posts:
     """Who posts today and what: one uniform per selling creator of each replication
-    (posting if below ``post_prob``), then one per posting creator (the product of its
-    catalogue)."""
+    (posting if below ``post_prob`` and the creator sells, :mod:`.growth`), then one per
+    posting creator (the product of its catalogue)."""
     R = market.replications
     C = market.layout.creators
     draws = stream.take(np.full(R, C))
-    posting = np.flatnonzero(draws < creators.post_prob)
+    posting = np.flatnonzero((draws < creators.post_prob) & market.selling)
     start = market.catalogue_ptr[posting]
     size = market.catalogue_ptr[posting + 1] - start
     counts = np.bincount(posting // max(C, 1), minlength=R)

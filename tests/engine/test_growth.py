@@ -1,0 +1,157 @@
+"""Growth (docs/model.md 3.5, "Growth"): adoption through ties, churn, sellers' entry, and
+what users who do not use the platform and sellers who do not sell may do."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from laotie import Engine, Result, Scenario, graph
+from laotie.engine.rules import growth as rule
+from laotie.engine.rules.posts import posts
+from laotie.sections import Growth
+
+BASE = Scenario.preset("mudanjiang", scale=0.004)
+
+
+@pytest.fixture(scope="module")
+def city() -> graph.TrustGraph:
+    return graph.city(BASE.city, seed=3)
+
+
+def engine(city: graph.TrustGraph, seed: int = 1, **changes: object) -> Engine:
+    return Engine(city, BASE.replace(**{f"growth.{k}": v for k, v in changes.items()}), seed=seed)
+
+
+def binomial_ok(hits: float, n: int, p: float) -> bool:
+    """Within four standard errors of n·p (a Binomial count)."""
+    return abs(hits - n * p) <= 4 * math.sqrt(max(n * p * (1 - p), 1e-12)) + 1e-9
+
+
+def test_off_by_default(city: graph.TrustGraph) -> None:
+    e = Engine(city, BASE, seed=1)
+    assert not rule.active(BASE.growth) and e.growth is None
+    m = e.market
+    assert m.adopted.all() and m.selling.all() and m.storefront_open.all()
+
+
+def test_set_up_draws_users_and_sellers(city: graph.TrustGraph) -> None:
+    e = engine(city, initial_users=0.3, initial_sellers=0.2)
+    m = e.market
+    creators = m.user_index[m.creator_node]
+    others = np.setdiff1d(np.arange(m.n_users), creators)
+    assert m.adopted[creators].all()  # creators use the platform they sell on
+    assert binomial_ok(m.adopted[others].sum(), len(others), 0.3)
+    assert binomial_ok(m.selling.sum(), m.n_creators, 0.2)
+    assert m.storefront_open.any()
+    # At least one storefront even when the draws close them all.
+    assert engine(city, initial_sellers=0.0).market.storefront_open.sum() == 1
+
+
+def test_who_is_not_there_does_nothing(city: graph.TrustGraph) -> None:
+    e = engine(city, initial_users=0.3, initial_sellers=0.2)
+    m = e.market
+    outside = np.zeros(m.n_nodes, bool)
+    outside[m.users[~m.adopted]] = True
+    closed = m.n_creators + np.flatnonzero(~m.storefront_open)
+    for _ in range(25):
+        e.step()
+        assert not (e.today.active & outside).any()
+    # Creators who do not sell, storefronts that are closed: no sales, no income.
+    assert (e.ledger.seller_gmv[: m.n_creators][~m.selling] == 0).all()
+    assert (e.ledger.seller_gmv[closed] == 0).all()
+    assert e.ledger.seller_gmv[: m.n_creators][m.selling].sum() > 0
+    # Posts come from selling creators only, and the draws are those of everyone.
+    today = posts(m, e._streams["posts"], BASE.creators)
+    assert m.selling[today.posting].all()
+
+
+def test_adoption_shares_are_trust_weighted(city: graph.TrustGraph) -> None:
+    m = Engine(city, BASE, seed=1).market
+    on = np.random.default_rng(5).random(m.n_nodes) < 0.5
+    share = rule.adoption_shares(m, on)
+    lis = m.listeners
+    for i in np.flatnonzero(np.diff(lis.indptr) > 0)[:50]:
+        # Listener i's ties: the rows j whose listeners include i.
+        k = np.flatnonzero(lis.listener == i)
+        if not len(k):
+            assert share[i] == 0
+            continue
+        j = np.searchsorted(lis.indptr, k, side="right") - 1
+        w = lis.trust[k].astype(np.float64)
+        assert share[i] == pytest.approx((w * on[j]).sum() / w.sum())
+
+
+def test_adoption_follows_bass_on_the_graph(city: graph.TrustGraph) -> None:
+    """Expected adopters Σ p_i, p_i = 1 − exp(−(p + q f_i)/12), against those drawn."""
+    total, expected, variance = 0, 0.0, 0.0
+    for seed in range(6):
+        e = engine(city, seed=seed, initial_users=0.3, external=2.0, social=5.0)
+        m = e.market
+        before = m.adopted.copy()
+        node = np.zeros(m.n_nodes, bool)
+        node[m.users] = before
+        f = rule.adoption_shares(m, node)[m.users]
+        p = -np.expm1(-(2.0 + 5.0 * f) / 12)[~before]
+        e.run(31)  # the month starting on day 30
+        total += int((m.adopted & ~before).sum())
+        expected += p.sum()
+        variance += (p * (1 - p)).sum()
+        assert m.adopted[before].all()  # no churn
+    assert abs(total - expected) <= 4 * math.sqrt(variance)
+
+
+def test_churn_spares_creators(city: graph.TrustGraph) -> None:
+    e = engine(city, churn=0.3, external=0.0, social=0.0)
+    m = e.market
+    creators = np.zeros(m.n_users, bool)
+    creators[m.user_index[m.creator_node]] = True
+    e.run(31)
+    assert m.adopted[creators].all()
+    assert binomial_ok((~m.adopted[~creators]).sum(), int((~creators).sum()), 0.3)
+
+
+def test_entry_when_it_pays() -> None:
+    g = Growth(entry_rate=0.4)
+    assert rule._entry(g, 0.0, 10.0) == 0
+    assert rule._entry(g, 5.0, 10.0) == 0  # does not pay
+    assert rule._entry(g, 40.0, 10.0) == pytest.approx(0.4 * 0.75)
+
+
+def test_storefronts_enter_at_the_entry_probability(city: graph.TrustGraph) -> None:
+    hits = trials = 0
+    expected = 0.0
+    for seed in range(4):
+        e = engine(city, seed=seed, initial_sellers=0.3, entry_rate=0.5, storefront_entry_gmv=1.0)
+        m = e.market
+        closed = ~m.storefront_open
+        e.run(30)
+        stores = m.n_creators + np.flatnonzero(m.storefront_open)
+        mean = e.ledger.seller_gmv[stores].mean()
+        e.step()  # day 30: the month's entry
+        hits += int((m.storefront_open & closed).sum())
+        trials += int(closed.sum())
+        expected += closed.sum() * 0.5 * max(0.0, 1 - 1.0 / mean)
+    assert abs(hits - expected) <= 4 * math.sqrt(trials * 0.25)
+
+
+def test_monthly_frame_records_users_sellers_and_gmv(city: graph.TrustGraph) -> None:
+    e = engine(city, initial_users=0.3, initial_sellers=0.3, external=3.0, social=6.0)
+    e.run(60)
+    r = Result.from_engine(e)
+    m = e.market
+    assert r.monthly.adopted.iloc[-1] == m.adopted.sum()
+    assert r.monthly.sellers.iloc[-1] == m.selling.sum() + m.storefront_open.sum()
+    assert r.monthly.adopted.iloc[0] < r.monthly.adopted.iloc[1]  # adoption on day 30
+    daily = r.daily[r.daily.channel == "all"].gmv.to_numpy()
+    np.testing.assert_allclose(r.monthly.gmv, [daily[:30].sum(), daily[30:60].sum()])
+    assert (r.monthly.users == city.user.sum()).all()
+
+
+def test_shipped_scenario_starts_from_the_articles_2019() -> None:
+    s = Scenario.preset("mudanjiang_2019")
+    users = s.city.n_users * s.growth.initial_users
+    assert users == pytest.approx(1_422_300, rel=0.01)
+    assert s.run.days == 1800 and rule.active(s.growth)
