@@ -74,6 +74,9 @@ def scenarios(draw: st.DrawFn) -> tuple[CitySpec, int, Scenario, int, int]:
         min_followers=draw(st.floats(1, 20)),
         head_share=draw(st.floats(0, 0.3)),
         gov_accounts_per_region=draw(st.integers(0, 2)),
+        outside_creators=draw(st.integers(0, 4)),
+        outside_min_followers=draw(st.floats(1, 20)),
+        platform_users=draw(st.floats(50, 5000)),
     )
     days = draw(st.integers(1, 40))
     trained = draw(st.booleans())
@@ -125,6 +128,15 @@ def scenarios(draw: st.DrawFn) -> tuple[CitySpec, int, Scenario, int, int]:
         "training.rule": draw(st.sampled_from(["followers", "local", "rural", "random"])),
         # Up to a few thousand new follows: enough to fill the follow buffer past its merge point.
         "training.follower_gain": draw(st.sampled_from([0, 10, 50, 500])),
+        # A growing platform (its months start on days 30, 60, ...).
+        "growth.initial_users": draw(st.sampled_from([1.0, 0.5, 0.1])),
+        "growth.initial_sellers": draw(st.sampled_from([1.0, 0.5, 0.0])),
+        "growth.churn": draw(st.sampled_from([0.0, 0.3])),
+        "growth.external": draw(st.floats(0, 12)),
+        "growth.social": draw(st.floats(0, 12)),
+        "growth.entry_rate": draw(st.floats(0, 1)),
+        "growth.creator_entry_income": draw(st.floats(0, 50)),
+        "growth.storefront_entry_gmv": draw(st.floats(0, 500)),
     }
     if spec.creator_share == 0:
         # Scenario refuses specialties listed by creators in a city without creators.
@@ -195,6 +207,16 @@ def check_exposures_and_orders(engine: RecordingEngine) -> None:
 
 def check_state(engine: Engine, scenario: Scenario) -> None:
     m = engine.market
+    # Only users who use the platform are active; creators use it; a storefront stays open.
+    adopted = np.zeros(m.n_nodes, bool)
+    adopted[m.users[m.adopted]] = True
+    assert not (engine.today.active & ~adopted).any()
+    assert m.adopted[m.user_index[m.creator_node]].all()
+    assert m.n_storefronts == 0 or m.storefront_open.any()
+    # Nobody sells before entering (no exit: a seller that sold is still selling).
+    sold = engine.ledger.seller_gmv > 0
+    assert (m.selling | ~sold[: m.n_creators]).all()
+    assert (m.storefront_open | ~sold[m.n_creators :]).all()
     for name, trust in (
         ("listeners", m.listeners.trust),
         ("follows", m.follows.trust),
@@ -294,7 +316,7 @@ def check_accounts(engine: Engine, scenario: Scenario, result: Result, gmv: np.n
     np.testing.assert_array_equal(a.listed, listed)
     # The units: residents and users add up; units' GMV is their creators' GMV.
     u = result.regions
-    assert u.residents.sum() == g.n_nodes and u.users.sum() == g.user.sum()
+    assert u.residents.sum() == g.n_residents and u.users.sum() == g.user.sum()
     assert u.users.le(u.residents).all()
     region = g.region[m.creator_node]
     np.testing.assert_allclose(
@@ -302,7 +324,9 @@ def check_accounts(engine: Engine, scenario: Scenario, result: Result, gmv: np.n
     )
     assert u.earners.sum() == (result.creator_income > 0).sum() + (a.revenue > 0).sum()
     poor = u.poverty.to_numpy()
-    np.testing.assert_array_equal(poor, [r.poverty for r in scenario.city.regions])
+    declared = [r.poverty for r in scenario.city.regions]
+    np.testing.assert_array_equal(poor[: len(declared)], declared)
+    assert not poor[len(declared) :].any()  # the Outside unit is nobody's poverty county
     if gmv.sum() > 0:
         assert result.outcomes["poverty_gmv_share"] == pytest.approx(
             gmv[: m.n_creators][poor[region]].sum() / gmv.sum(), abs=1e-12
