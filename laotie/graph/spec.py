@@ -346,9 +346,10 @@ class CitySpec(Section):
         """Approximate peak memory of :func:`~laotie.graph.city` for this spec.
 
         About ``residents * (local_degree + city_degree) + 2 * users`` directed ties (the
-        follows are a few per user) at 30 bytes each at the build's peak (the finished graph
+        follows are a few per user), plus the follows of the creators outside the city
+        (:meth:`outside_follows`), at 30 bytes each at the build's peak (the finished graph
         keeps 9.25; the build holds the local pattern, its transpose and their sum for a
-        moment), plus 60 bytes per resident.
+        moment), plus 60 bytes per node.
 
         Returns
         -------
@@ -356,7 +357,28 @@ class CitySpec(Section):
             Bytes.
         """
         ties = self.n_residents * (self.local_degree + self.city_degree) + 2 * self.n_users
-        return int(30 * ties + 60 * self.n_residents)
+        return int(30 * (ties + self.outside_follows()) + 60 * self.n_nodes)
+
+    def outside_follows(self) -> float:
+        """Expected follow ties to the creators outside the city: ``outside_creators`` times
+        the mean of Binomial(min(X, P), n_users / P), X Pareto(``outside_min_followers``,
+        ``follower_exponent``) and P ``platform_users`` (docs/model.md 3.1).
+
+        Returns
+        -------
+        float
+        """
+        if not self.outside_creators:
+            return 0.0
+        x_m, alpha, top = self.outside_min_followers, self.follower_exponent, self.platform_users
+        if x_m >= top:
+            mean = top
+        elif alpha == 1:
+            mean = x_m * (1 + np.log(top / x_m))
+        else:  # E[min(X, P)] = x_m + x_m^α (P^(1−α) − x_m^(1−α)) / (1 − α)
+            mean = x_m + x_m**alpha * (top ** (1 - alpha) - x_m ** (1 - alpha)) / (1 - alpha)
+        share = min(1.0, self.n_users / top)
+        return float(self.outside_creators * min(share * mean, self.n_users))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (regions as a list of tables), for TOML and result metadata.
