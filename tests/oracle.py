@@ -1,12 +1,13 @@
 """A test oracle: a deliberately plain implementation of the daily market rules.
 
-This module re-implements docs/model.md sections 1.3, 3.1 (county-level units), 3.4, 3.5 and
-3.6 with one Python object per agent, dictionaries for ties and loops over agents and
-exposures. It is written from the documentation only (never from ``laotie/engine``), for graphs
-of a few hundred residents, so that the fast engine can be checked against it *in distribution*
-(it does not try to reproduce the engine's random streams: for instance the funnel's click and
-the purchase logit are two independent uniforms here, where the documentation decides both with
-one; the probabilities are the same).
+This module re-implements docs/model.md sections 1.3, 3.1 (county-level units, creators outside
+the city), 3.4, 3.5 (government information included) and 3.6 with one Python object per
+agent, dictionaries for ties and loops over agents and exposures. It is written from the
+documentation only (never from ``laotie/engine``), for graphs of a few hundred residents, so
+that the fast engine can be checked against it *in distribution* (it does not try to
+reproduce the engine's random streams: for instance the funnel's click and the purchase logit
+are two independent uniforms here, where the documentation decides both with one; the
+probabilities are the same).
 
 Where the documentation leaves a choice open, the reading taken here is marked in the code
 with ``READING:`` and listed in :data:`READINGS`.
@@ -89,6 +90,9 @@ MONTHLY_COLUMNS = (
     "buyers_all",
     "buyers_trust",
     "buyers_traffic",
+    "adopted",
+    "sellers",
+    "gmv",
 )
 MONTH_DAYS = 30
 PRODUCER_COLUMNS = (
@@ -110,7 +114,29 @@ PRODUCER_COLUMNS = (
 
 # Graph codes (docs/model.md, section 1.2).
 LOCAL, CITY, FOLLOW = 0, 1, 2
-NONE, HEAD, LOCAL_CREATOR, GOV = 0, 1, 2, 3
+NONE, HEAD, LOCAL_CREATOR, GOV, OUTSIDE = 0, 1, 2, 3, 4
+OUTSIDE_REGION = "Outside"  # the region of the creators outside the city (section 3.1, 9)
+SELLING = (HEAD, LOCAL_CREATOR, OUTSIDE)  # creator kinds that sell (government accounts inform)
+HEADS = (HEAD, OUTSIDE)  # heads for the traffic policy (section 3.1, 9: is_head)
+INFORMATION_COLUMNS = (
+    "message",
+    "day",
+    "posted_day",
+    "share_informed",
+    "share_rural",
+    "share_urban",
+    "share_users",
+    "share_non_users",
+    "by_feed",
+    "by_hometown",
+    "by_share",
+    "by_offline",
+    "baseline_share",
+    "baseline_rural",
+    "baseline_urban",
+    "urban_rural_gap",
+)
+PATHS = ("feed", "hometown", "share", "offline")
 
 READINGS: tuple[str, ...] = (
     "Prices (creators', storefronts', specialties') are LogNormal in the mean "
@@ -120,11 +146,16 @@ READINGS: tuple[str, ...] = (
     "n_categories shared by all specialties. Each seller listing it has its own promise.",
     "Poor producers are drawn without replacement among rural residents when there are at "
     "least n_producers of them, otherwise among all residents (with replacement only if "
-    "n_producers exceeds the number of residents). Users or not, creators or not.",
-    "The creators who list a specialty are `listings` local creators (creator kind `local`, "
-    "not head KOLs) of the producer's region, drawn uniformly without replacement; the "
-    "storefronts are `listings` storefronts drawn uniformly without replacement. A region "
-    "without local creators lists the specialty through no creator.",
+    "n_producers exceeds the number of residents). Users or not, creators or not; never a "
+    "creator outside the city (not a resident).",
+    "The creators who list a specialty are drawn uniformly without replacement from the pool "
+    "of producers.recruit, `listings` of them (all of the pool if it is smaller, none if it "
+    "is empty), producer by producer: `local`, the local creators (creator kind `local`, not "
+    "head KOLs) of the producer's region; `rural`, those of them living in rural areas; "
+    "`random`, every selling creator who lives in the city (head or local); `followers` "
+    "draws nothing: the `listings` selling creators of the city with the most followers at "
+    "set-up (ties by lower id), the same for every producer. The storefronts are `listings` "
+    "storefronts drawn uniformly without replacement.",
     "A storefront shopper's comparison products are drawn from all storefront listings "
     "(storefront, product) of the category, the impression's own listing included.",
     "Trust updates use the exposure's T (the trust at decision time, i.e. the start of the "
@@ -140,7 +171,7 @@ READINGS: tuple[str, ...] = (
     "A discovery order by a viewer who does not follow the creator has no stored source; "
     "if satisfied it draws one follow with probability follow_prob per (viewer, creator) "
     "and day, decided by the last such order of the day.",
-    "Ties are keyed by ordered pair and stored once (section 3.1, step 9): a new follow tie "
+    "Ties are keyed by ordered pair and stored once (section 3.1, step 10): a new follow tie "
     "(training or discovery) from a user who already has a local or city tie to the creator "
     "replaces that tie (layer follow, new trust and memory), so that pair no longer carries "
     "word of mouth.",
@@ -157,9 +188,16 @@ READINGS: tuple[str, ...] = (
     "Training happens before the monthly reset, activity and posts of its day; `followers` "
     "ranks creators by their current number of followers; `rural` draws among selling "
     "creators (head and local) living in rural areas; follower_gain draws among registered "
-    "users.",
+    "users. Every rule's pool holds only creators who live in the city (section 3.1, 9: "
+    "nobody outside the city is trained).",
     "F-bar in the head policy is the mean current follower count over all selling creators, "
-    "posting or not.",
+    "posting or not, creators outside the city included.",
+    "Creators outside the city (creator kind `outside`, section 3.1, 9) sell as head KOLs do "
+    "(authenticity, content quality and catalogue drawn as for every selling creator): under "
+    "`inclusive` they are heads for the cap and get no discovery traffic, under `head` they "
+    "are in F-bar and in discovery like any posting creator. They are not residents: not in "
+    "the monthly frame's residents, not among the people information reaches or counts "
+    "(feeds, baseline, sharing, shares, regions), never producers.",
     "The posting creator's featured product is drawn among its whole catalogue, specialties "
     "included; a creator posts whether or not it is active.",
     "new_follows is counted on the day of the order (discovery, trust and all rows).",
@@ -182,9 +220,12 @@ READINGS: tuple[str, ...] = (
     "order. Under repeat_purchases = false every accepted order is a first order.",
     "The monthly frame: month m (numbered from 0) is days 30m ... 30m + 29 and is recorded "
     "after day 30m + 29's outcomes; only complete months appear. residents = the graph's "
-    "nodes, users = its registered users; dau = the mean over the month's 30 days of the "
-    "number of active users; a buyer through the trust (traffic) channels has an accepted "
-    "order through follow, discovery or wom (storefront) in the month.",
+    "residents (its nodes but the creators outside the city), users = its registered "
+    "users; dau = the mean over the month's 30 days of the number of active users; a buyer "
+    "through the trust (traffic) channels has an accepted order through follow, discovery or "
+    "wom (storefront) in the month. Without growth (the oracle does not implement it) "
+    "adopted = users and sellers = the selling creators (creators outside the city "
+    "included) and the storefronts; gmv = the value of the month's accepted orders.",
     "products.catalogue = 'shared': the catalogue's products draw category, price and quality "
     "as separate products do (prices with products.price_mean and price_dispersion); a "
     "product listed by several sellers has one price and one true quality and a promise per "
@@ -228,7 +269,33 @@ READINGS: tuple[str, ...] = (
     "counted in the unit it lives in; a creator's GMV is the value of the accepted orders "
     "whose seller it is (a word-of-mouth order of its listing included, as for its "
     "commission). poverty_earner_share (poverty_gmv_share) is NaN when there is no earner "
-    "(no GMV).",
+    "(no GMV). A creator outside the city lives in the unit Outside.",
+    "Information (section 3.5): every draw of the submodel (the government accounts' content "
+    "qualities included) comes from a Generator of its own (seeded with [seed, 2]), so that "
+    "information changes no market draw; the documentation's hashed draws are independent "
+    "per event, as these are. It runs after the day's outcomes (and warnings), on the "
+    "day's active users; messages posted after the last day run never appear.",
+    "Information: a government account does not know the message it posts; it learns it as "
+    "any user does. The training gain applies on every day t >= training_day.",
+    "Information feeds: an active user who does not know the message draws one uniform "
+    "against p_city and, if not reached, a second against p_home of their hometown (0 for "
+    "a hometown without government accounts).",
+    "Information sharing on day t: the sharers are the people who learnt the message on day "
+    "t - 1 (by any path; the baseline is no path). Each listener i with a local or city tie "
+    "i -> j to a sharer j who does not know the message after today's feeds is reached in "
+    "the app with probability share_prob * w_ij (if both are users) and offline with "
+    "offline_prob * w_ij (if the tie is local), two independent draws per tie; reached in "
+    "the app by some sharer it learns by `share`, else by `offline`. w_ij is the tie's trust "
+    "as the market holds it at the end of the day's outcomes (a word-of-mouth order moves "
+    "it). Sharing goes on after the post has left the feeds.",
+    "Information tables: one row per message and day from its posting day to the last day "
+    "run. Shares are over residents (rural, urban, users, non-users: residents of each "
+    "kind); by_feed, by_hometown, by_share, by_offline are shares of the residents who know "
+    "the message (NaN when nobody does); the baseline shares are of residents who learnt it "
+    "from the baseline; urban_rural_gap = share_urban - share_rural. The per-region table "
+    "has one row per message, day and region with residents (the Outside region of the "
+    "creators outside the city has none and no row), the share of its residents who know "
+    "the message.",
 )
 
 
@@ -257,7 +324,7 @@ class User:
 @dataclass
 class Creator:
     id: int  # node id
-    kind: int  # HEAD or LOCAL_CREATOR
+    kind: int  # HEAD, LOCAL_CREATOR or OUTSIDE (a creator outside the city)
     authenticity: float
     content_quality: float
     catalogue: list[Product] = field(default_factory=list)
@@ -285,6 +352,17 @@ class Producer:
     listed: bool = False  # some seller lists its specialty
     orders: int = 0  # accepted orders of its specialty
     buyers: set[int] = field(default_factory=set)  # distinct buyers of its specialty
+
+
+@dataclass
+class Message:
+    """A government message (section 3.5, Information): who knows it, how and since when."""
+
+    id: int
+    day: int  # posting day
+    path: dict[int, str] = field(default_factory=dict)  # resident -> path it learnt it by
+    learnt: dict[int, int] = field(default_factory=dict)  # resident -> day it learnt it
+    baseline: set[int] = field(default_factory=set)  # residents the baseline reached
 
 
 @dataclass
@@ -343,8 +421,11 @@ class Market:
         self.month_active: set[int] = set()  # users active on some day of this month
         self.month_buyers: dict[str, set[int]] = {row: set() for row in FAMILIES}
         self.months: list[dict[str, Any]] = []
+        # READING: information draws from a Generator of its own (it changes no market draw)
+        self.info_rng = np.random.default_rng([seed, 2])
         self._init_ties()
         self._init_market()
+        self._init_information()
 
     # -- random helpers (all from the run's own Generator) -------------------------------
     def beta(self, mean: float, conc: float) -> float:
@@ -385,6 +466,10 @@ class Market:
         self.kind = [int(x) for x in g.creator_kind.tolist()]
         self.region = [int(x) for x in g.region.tolist()]
         self.rural = [bool(x) for x in g.rural.tolist()]
+        self.hometown = [int(x) for x in g.hometown.tolist()]
+        # residents: every node but the creators outside the city (section 1.2)
+        self.resident = [k != OUTSIDE for k in self.kind]
+        self.n_residents = sum(self.resident)
 
     def _new_product(self, category: int, price_mean: float, price_sd: float) -> Product:
         pr = self.s.products
@@ -419,8 +504,8 @@ class Market:
         shared = self._shared_catalogue()
         self.creators: dict[int, Creator] = {}
         for c in range(self.n):
-            if self.kind[c] not in (HEAD, LOCAL_CREATOR):
-                continue  # government accounts do not sell
+            if self.kind[c] not in SELLING:
+                continue  # government accounts do not sell; creators outside the city do
             creator = Creator(
                 id=c,
                 kind=self.kind[c],
@@ -496,8 +581,10 @@ class Market:
         n = pd_.n_producers
         if n == 0:
             return
-        rural = [i for i in range(self.n) if self.rural[i]]
-        pool = rural if len(rural) >= n else list(range(self.n))
+        # READING: producers are residents (never a creator outside the city)
+        residents = [i for i in range(self.n) if self.resident[i]]
+        rural = [i for i in residents if self.rural[i]]
+        pool = rural if len(rural) >= n else residents
         if n <= len(pool):
             chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
         else:  # READING: more producers than residents: draw with replacement
@@ -512,16 +599,10 @@ class Market:
             producer.product = p
             self.producers.append(producer)
             if pd_.channel in ("creators", "both"):
-                region = self.region[producer.id]
-                local = sorted(
-                    c
-                    for c, cr in self.creators.items()
-                    if cr.kind == LOCAL_CREATOR and self.region[c] == region
-                )
-                take = min(pd_.listings, len(local))
-                for idx2 in self.rng.choice(len(local), size=take, replace=False).tolist():
-                    self.creators[local[idx2]].catalogue.append(p)
-                producer.listed |= take > 0
+                recruited = self.recruited(producer.id)
+                for c in recruited:
+                    self.creators[c].catalogue.append(p)
+                producer.listed |= bool(recruited)
             if pd_.channel in ("storefronts", "both"):
                 take = min(pd_.listings, len(self.storefronts))
                 for idx2 in self.rng.choice(len(self.storefronts), size=take, replace=False):
@@ -534,6 +615,30 @@ class Market:
             if mean > 0:
                 z = float(self.offline_rng.normal(math.log(mean) - sd * sd / 2.0, sd))
                 producer.offline = math.exp(z)
+
+    def recruited(self, node: int) -> list[int]:
+        """The creators who list the specialty of the producer living at ``node``, by
+        producers.recruit (section 3.4, Poor producers). READING: creators outside the city
+        are in no pool (section 3.1, 9); a random pool is drawn from uniformly without
+        replacement, `listings` of it or all of it."""
+        pd_ = self.s.producers
+        city = sorted(c for c in self.creators if self.resident[c])
+        if pd_.recruit == "followers":  # the same for every producer: no draw
+            ranked = sorted(city, key=lambda c: (-len(self.creators[c].followers), c))
+            return ranked[: pd_.listings]
+        if pd_.recruit == "random":
+            pool = city
+        else:  # local and rural: the non-head (local) creators of the producer's region
+            region = self.region[node]
+            pool = [
+                c
+                for c in city
+                if self.creators[c].kind == LOCAL_CREATOR and self.region[c] == region
+            ]
+            if pd_.recruit == "rural":
+                pool = [c for c in pool if self.rural[c]]
+        take = min(pd_.listings, len(pool))
+        return [pool[k] for k in self.rng.choice(len(pool), size=take, replace=False).tolist()]
 
     def _tolerances(self) -> dict[str, float]:
         """The tolerance t_k of each seller type ("creator", "store"), section 3.5 Outcomes."""
@@ -554,6 +659,39 @@ class Market:
 
     def _recompute_promises(self, seller: Creator | Storefront) -> None:
         seller.promise = {p.id: self.promise(p, seller.authenticity) for p in seller.catalogue}
+
+    def _init_information(self) -> None:
+        """Government accounts' content quality and the messages (section 3.5,
+        Information), from the information Generator."""
+        inf, cr = self.s.information, self.s.creators
+        self.gov = [a for a in range(self.n) if self.kind[a] == GOV]
+        self.gov_quality = {
+            a: float(
+                self.info_rng.beta(
+                    inf.gov_quality_mean * cr.content_quality_concentration,
+                    (1.0 - inf.gov_quality_mean) * cr.content_quality_concentration,
+                )
+            )
+            for a in self.gov
+        }
+        self.messages = [
+            Message(m, inf.first_day + m * inf.interval) for m in range(inf.n_messages)
+        ]
+        self.info_rows: list[dict[str, Any]] = []
+        self.info_region_rows: list[dict[str, Any]] = []
+        # the groups of residents the shares are over (section 3.6)
+        residents = [i for i in range(self.n) if self.resident[i]]
+        self.info_groups = {
+            "residents": residents,
+            "rural": [i for i in residents if self.rural[i]],
+            "urban": [i for i in residents if not self.rural[i]],
+            "users": [i for i in residents if self.is_user[i]],
+            "non_users": [i for i in residents if not self.is_user[i]],
+        }
+        self.region_residents = {
+            name: [i for i in residents if self.region[i] == r]
+            for r, name in enumerate(self.g.region_names)
+        }
 
     # -- ties -----------------------------------------------------------------------------
     def add_follow(self, i: int, c: int, trust: float, memory: int) -> None:
@@ -594,6 +732,7 @@ class Market:
         new_follows = self._outcomes(t, orders)
         self._update_loyalty(t, orders)
         self._apply_warnings(heard)
+        self._information(t, active)
         self._metrics(t, exposures, orders, blocked, new_follows)
         for o in orders:
             for row, chans in FAMILIES.items():
@@ -608,11 +747,15 @@ class Market:
         self.months.append(
             {
                 "month": month,
-                "residents": self.n,
+                "residents": self.n_residents,
                 "users": len(self.users),
                 "dau": sum(days) / len(days),
                 "mau": len(self.month_active),
                 **{f"buyers_{row}": len(self.month_buyers[row]) for row in FAMILIES},
+                # without growth every user uses the platform and every seller sells
+                "adopted": len(self.users),
+                "sellers": len(self.creators) + len(self.storefronts),
+                "gmv": sum(o.value for o in self.orders if o.day // MONTH_DAYS == month),
             }
         )
 
@@ -620,7 +763,9 @@ class Market:
         tr = self.s.training
         if t != tr.day or tr.n_creators == 0:
             return
-        selling = sorted(self.creators)
+        # READING: nobody outside the city is trained (section 3.1, 9): every pool holds
+        # only the selling creators who live in the city
+        selling = sorted(c for c in self.creators if self.resident[c])
         if tr.rule == "followers":
             ranked = sorted(selling, key=lambda c: (-len(self.creators[c].followers), c))
             chosen = ranked[: tr.n_creators]
@@ -668,7 +813,7 @@ class Market:
         e_head = e_other = 0.0
         for c in posts:
             a_c = sum(1 for f in self.creators[c].followers if f in active)
-            if self.creators[c].kind == HEAD:
+            if self.creators[c].kind in HEADS:  # creators outside the city are heads
                 e_head += out[c] * a_c
             else:
                 e_other += out[c] * a_c
@@ -676,7 +821,7 @@ class Market:
         if total > 0 and e_head / total > pol.head_cap:
             x = pol.head_cap * e_other / ((1.0 - pol.head_cap) * e_head)
             for c in posts:
-                if self.creators[c].kind == HEAD:
+                if self.creators[c].kind in HEADS:
                     out[c] *= x
         return out
 
@@ -713,7 +858,7 @@ class Market:
                 * (1 + len(self.creators[c].followers)) ** pol.head_exponent
                 for c in eligible
             ]
-        else:
+        else:  # heads (creators outside the city included) get no discovery traffic
             eligible = [c for c in posts if self.creators[c].kind == LOCAL_CREATOR]
             weights = [self.creators[c].content_quality for c in eligible]
         total = sum(weights)
@@ -878,6 +1023,121 @@ class Market:
                 self.users[i].store_memory[v] = -1
             elif i in self.creators[v].followers:
                 self.trust[(i, v)] *= 1.0 - loss * w_ij
+
+    # -- information (section 3.5) ------------------------------------------------------------
+    def feed_probabilities(self, t: int) -> tuple[float, dict[int, float]]:
+        """p_city and p_home per hometown region on day t, from the government accounts'
+        content quality (with the training gain from training_day on)."""
+        inf = self.s.information
+        trained = 0 <= inf.training_day <= t
+        cq = {
+            a: min(1.0, q + inf.training_gain) if trained else q
+            for a, q in self.gov_quality.items()
+        }
+        p_city = 1.0 - math.prod(1.0 - inf.city_feed * cq[a] for a in self.gov)
+        p_home = {
+            h: 1.0
+            - math.prod(1.0 - inf.hometown_feed * cq[a] for a in self.gov if self.region[a] == h)
+            for h in range(len(self.g.region_names))
+        }
+        return p_city, p_home
+
+    def _information(self, t: int, active: list[int]) -> None:
+        """Day t of every message posted by then, in message order: feeds and the baseline
+        while the post is live, then sharing by those who learnt it yesterday; then one row
+        per message (and per message and region)."""
+        if not self.messages:
+            return
+        inf = self.s.information
+        p_city, p_home = self.feed_probabilities(t)
+        for msg in self.messages:
+            if msg.day > t:
+                continue
+            if t < msg.day + inf.live_days:  # live: the feeds and the baseline
+                for i in active:  # active users (residents: nobody outside opens the app)
+                    if i in msg.path or not self.resident[i]:
+                        continue
+                    if self.info_rng.random() < p_city:
+                        msg.path[i], msg.learnt[i] = "feed", t
+                    elif self.info_rng.random() < p_home.get(self.hometown[i], 0.0):
+                        msg.path[i], msg.learnt[i] = "hometown", t
+                for i in range(self.n):
+                    if not self.resident[i] or i in msg.baseline:
+                        continue  # READING: the baseline never reaches outside the city
+                    tv = inf.tv_rural if self.rural[i] else inf.tv_urban
+                    if self.info_rng.random() < tv:
+                        msg.baseline.add(i)
+            reached: dict[int, str] = {}
+            for j in sorted(k for k, day in msg.learnt.items() if day == t - 1):
+                for i in sorted(self.trusted_by.get(j, ())):
+                    if i in msg.path or not self.resident[i]:
+                        continue
+                    w = self.trust[(i, j)]
+                    app = self.is_user[i] and self.is_user[j]
+                    if app and self.info_rng.random() < inf.share_prob * w:
+                        reached[i] = "share"  # reached both ways: in the app
+                    kin = self.layer[(i, j)] == LOCAL
+                    if kin and self.info_rng.random() < inf.offline_prob * w:
+                        reached.setdefault(i, "offline")
+            for i, path in reached.items():
+                msg.path[i], msg.learnt[i] = path, t
+            self._information_rows(t, msg)
+
+    def _information_rows(self, t: int, msg: Message) -> None:
+        """The shares of section 3.6 over residents, for message ``msg`` on day t."""
+
+        def share(num: int, den: int) -> float:
+            return num / den if den else math.nan
+
+        groups = self.info_groups
+        residents, rural, urban = groups["residents"], groups["rural"], groups["urban"]
+        users, non_users = groups["users"], groups["non_users"]
+        know = {i for i in msg.path if self.resident[i]}
+        seen = {i for i in msg.baseline if self.resident[i]}
+
+        def known(group: list[int], among: set[int]) -> int:
+            return sum(1 for i in group if i in among)
+
+        row = {
+            "message": msg.id,
+            "day": t,
+            "posted_day": msg.day,
+            "share_informed": share(len(know), len(residents)),
+            "share_rural": share(known(rural, know), len(rural)),
+            "share_urban": share(known(urban, know), len(urban)),
+            "share_users": share(known(users, know), len(users)),
+            "share_non_users": share(known(non_users, know), len(non_users)),
+            **{
+                f"by_{path}": share(sum(1 for i in know if msg.path[i] == path), len(know))
+                for path in PATHS
+            },
+            "baseline_share": share(len(seen), len(residents)),
+            "baseline_rural": share(known(rural, seen), len(rural)),
+            "baseline_urban": share(known(urban, seen), len(urban)),
+        }
+        row["urban_rural_gap"] = row["share_urban"] - row["share_rural"]
+        self.info_rows.append(row)
+        for name, members in self.region_residents.items():
+            if members:  # READING: a region without residents (Outside) has no row
+                self.info_region_rows.append(
+                    {
+                        "message": msg.id,
+                        "day": t,
+                        "region": name,
+                        "share_informed": known(members, know) / len(members),
+                    }
+                )
+
+    def information(self) -> pd.DataFrame:
+        """Per message and day from its posting day: :data:`INFORMATION_COLUMNS`."""
+        return pd.DataFrame(self.info_rows, columns=list(INFORMATION_COLUMNS))
+
+    def information_regions(self) -> pd.DataFrame:
+        """Per message, day and region with residents: the share of its residents who know
+        the message."""
+        return pd.DataFrame(
+            self.info_region_rows, columns=["message", "day", "region", "share_informed"]
+        )
 
     def loyal(self, i: int, seller: tuple[str, int], t: int) -> float:
         """Today's loyalty L_iv of user i to seller v on day t: L_last * 2^(-(t - t_last) /
@@ -1135,8 +1395,9 @@ class Market:
     def monthly(self) -> pd.DataFrame:
         """One row per complete 30-day month, columns :data:`MONTHLY_COLUMNS` (section 3.6)."""
         frame = pd.DataFrame(self.months, columns=list(MONTHLY_COLUMNS))
-        integer = [c for c in MONTHLY_COLUMNS if c != "dau"]
-        return frame.astype(dict.fromkeys(integer, "int64") | {"dau": "float64"})
+        real = ("dau", "gmv")
+        integer = [c for c in MONTHLY_COLUMNS if c not in real]
+        return frame.astype(dict.fromkeys(integer, "int64") | dict.fromkeys(real, "float64"))
 
     # -- producers' accounts and county-level units (sections 3.1, 3.5, 3.6) --------------
     def producer_accounts(self, days: int | None = None) -> pd.DataFrame:
@@ -1225,8 +1486,11 @@ def unsupported(scenario: Any) -> list[str]:
 
     checks = {
         "shock.day >= 0": get("shock.day", -1) >= 0,
-        "producers.recruit other than 'local'": get("producers.n_producers", 0) > 0
-        and get("producers.recruit", "local") != "local",
+        "growth (initial_users or initial_sellers below 1, churn above 0)": (
+            get("growth.initial_users", 1.0) < 1
+            or get("growth.initial_sellers", 1.0) < 1
+            or get("growth.churn", 0.0) > 0
+        ),
     }
     return [name for name, on in checks.items() if on]
 

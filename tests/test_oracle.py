@@ -33,9 +33,13 @@ from oracle import (
     FOLLOW,
     GOV,
     HEAD,
+    INFORMATION_COLUMNS,
     LOCAL_CREATOR,
     MONTH_DAYS,
     MONTHLY_COLUMNS,
+    OUTSIDE,
+    OUTSIDE_REGION,
+    PATHS,
     PRODUCER_COLUMNS,
     ROWS,
     Market,
@@ -47,6 +51,7 @@ from scipy.special import ndtr
 from scipy.stats import chi2, norm
 
 from laotie import Engine, Result, graph, metrics
+from laotie.accounts import producer_frame
 from laotie.scenario import Scenario
 
 FAMILY_WISE_ERROR = 0.001
@@ -80,6 +85,11 @@ SPEC = graph.CitySpec(
     head_share=0.15,
 )
 GRAPH_SEED = 7
+# SPEC with 8 creators outside the city (外地达人, docs/model.md 3.1, 9): their platform
+# followers (at least 20) thinned by 202 city users of 250 platform users give them 18 to 128
+# followers in the city on GRAPH_SEED's graph, more than most of the city's own creators
+# (so that rules ranking by followers would pick them); the residents' graph is SPEC's.
+OUTSIDE_SPEC = replace(SPEC, outside_creators=8, outside_min_followers=20, platform_users=250)
 
 SCENARIOS: dict[str, dict[str, object]] = {
     # Every channel busy: the inclusive policy with a binding head cap, a strong memory of past
@@ -298,6 +308,72 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "outcomes.tolerance": 0.1,
         "outcomes.trust_loss": 0.5,
     },
+    # Creators outside the city (on OUTSIDE_SPEC's graph) sell as heads under the inclusive
+    # policy, whose cap binds with their large followings, and get no discovery traffic;
+    # training (with many new followers) and producers' recruitment go by followers, where
+    # the outside creators would lead; government messages with a strong baseline (TV), feeds
+    # trained on day 5 and sharing in the app and offline, counted over residents only.
+    "outside_inclusive": {
+        "policy.head_cap": 0.2,
+        "decision.intercept": -2.5,
+        "decision.repeat_weight": 2.0,
+        "decision.price_weight": 0.1,
+        "word_of_mouth.prob": 0.1,
+        "word_of_mouth.days": 2,
+        "policy.discovery_per_active": 0.8,
+        "creators.post_prob": 0.7,
+        "storefronts.n_storefronts": 6,
+        "storefronts.products_per_storefront": 3,
+        "storefronts.impressions_per_active": 0.5,
+        "products.n_categories": 3,
+        "training.day": 3,
+        "training.n_creators": 3,
+        "training.rule": "followers",
+        "training.follower_gain": 20,
+        "training.authenticity_gain": 0.3,
+        "producers.n_producers": 6,
+        "producers.channel": "creators",
+        "producers.recruit": "followers",
+        "producers.listings": 3,
+        "information.n_messages": 3,
+        "information.interval": 4,
+        "information.live_days": 3,
+        "information.city_feed": 0.3,
+        "information.hometown_feed": 0.4,
+        "information.share_prob": 0.15,
+        "information.offline_prob": 0.2,
+        "information.tv_urban": 0.3,
+        "information.tv_rural": 0.15,
+        "information.training_day": 5,
+        "information.training_gain": 0.3,
+    },
+    # The same city under the head policy: the outside creators' followings weigh in the mean
+    # following (reach) and in discovery; random training and random recruitment of creators
+    # for producers' specialties, whose pools hold only the city's creators.
+    "outside_head_random": {
+        "policy.traffic": "head",
+        "policy.head_exponent": 0.8,
+        "decision.intercept": -2.5,
+        "decision.repeat_weight": 2.0,
+        "decision.price_weight": 0.1,
+        "word_of_mouth.prob": 0.1,
+        "policy.discovery_per_active": 0.8,
+        "creators.post_prob": 0.7,
+        "storefronts.n_storefronts": 6,
+        "storefronts.products_per_storefront": 3,
+        "storefronts.impressions_per_active": 0.5,
+        "products.n_categories": 3,
+        "training.day": 3,
+        "training.n_creators": 4,
+        "training.rule": "random",
+        "training.follower_gain": 20,
+        "training.authenticity_gain": 0.3,
+        "training.content_quality_gain": 0.5,
+        "producers.n_producers": 6,
+        "producers.channel": "creators",
+        "producers.recruit": "random",
+        "producers.listings": 3,
+    },
     # On the hand-made fans_graph: word of mouth must go from the fans who buy to the others
     # who trust them (one-way ties); no discovery, no storefronts.
     "fans_one_way_ties": {
@@ -323,6 +399,11 @@ def days_of(name: str) -> int:
 @functools.cache
 def city_graph() -> graph.TrustGraph:
     return graph.city(SPEC, seed=GRAPH_SEED)
+
+
+@functools.cache
+def outside_graph() -> graph.TrustGraph:
+    return graph.city(OUTSIDE_SPEC, seed=GRAPH_SEED)
 
 
 @functools.cache
@@ -366,7 +447,12 @@ def fans_graph() -> graph.TrustGraph:
     return graph.TrustGraph.from_edges(120, src, dst, trust, layer, creator_kind=kind)
 
 
-GRAPHS = {"fans_one_way_ties": fans_graph}
+GRAPHS = {
+    "fans_one_way_ties": fans_graph,
+    "outside_inclusive": outside_graph,
+    "outside_head_random": outside_graph,
+}
+CITIES = {"outside_inclusive": OUTSIDE_SPEC, "outside_head_random": OUTSIDE_SPEC}
 
 
 def scenario_graph(name: str) -> graph.TrustGraph:
@@ -374,7 +460,7 @@ def scenario_graph(name: str) -> graph.TrustGraph:
 
 
 def scenario(name: str) -> Scenario:
-    return Scenario(city=SPEC, name=name).replace(**SCENARIOS[name])
+    return Scenario(city=CITIES.get(name, SPEC), name=name).replace(**SCENARIOS[name])
 
 
 # ----------------------------------------------------------------------------- invariants
@@ -450,8 +536,9 @@ def check_monthly(monthly: pd.DataFrame, daily: pd.DataFrame, days: int, g: grap
     months = days // MONTH_DAYS
     assert list(monthly.columns) == list(MONTHLY_COLUMNS)
     assert monthly.month.tolist() == list(range(months))
-    assert (monthly.residents == g.n_nodes).all()
+    assert (monthly.residents == g.n_residents).all()  # creators outside the city are not
     assert (monthly.users == int(np.count_nonzero(g.user))).all()
+    assert (monthly.adopted == monthly.users).all()  # without growth every user uses it
     m = monthly
     assert ((m.dau >= 0) & (m.dau <= m.mau) & (m.mau <= m.users)).all()
     assert (m.buyers_all <= m.mau).all()  # only active users are exposed
@@ -553,6 +640,9 @@ def test_oracle_is_reproducible() -> None:
 def test_oracle_refuses_rules_it_does_not_implement() -> None:
     s = scenario("busy_inclusive").replace(**{"shock.day": 3})
     with pytest.raises(NotImplementedError, match="shock"):
+        Market(city_graph(), s, seed=1)
+    s = scenario("busy_inclusive").replace(**{"growth.initial_users": 0.5})
+    with pytest.raises(NotImplementedError, match="growth"):
         Market(city_graph(), s, seed=1)
 
 
@@ -916,6 +1006,168 @@ def test_monthly_active_users_follow_the_beta_activity(engine: bool) -> None:
         assert abs(values.mean() - expected) <= 4 * se, (column, values.mean(), expected, se)
 
 
+# ----------------------------------------------------------------------------- creators outside
+def outside_creators(g: graph.TrustGraph) -> list[int]:
+    return np.flatnonzero(np.asarray(g.creator_kind) == OUTSIDE).tolist()
+
+
+def test_oracle_creators_outside_the_city_sell_as_heads() -> None:
+    """Creators outside the city (docs/model.md 3.1, 9) are the graph's last nodes, in the
+    region Outside, followed by the city's users and with no other tie; in the oracle they
+    sell, count as heads for the inclusive cap and get no discovery traffic under it (but do
+    under the head policy, where their followings also weigh in the mean following), and
+    over a run some orders are theirs; they never buy."""
+    g = outside_graph()
+    outside = outside_creators(g)
+    assert outside == list(range(g.n_residents, g.n_nodes)) and len(outside) == 8
+    assert {g.region_names[g.region[c]] for c in outside} == {OUTSIDE_REGION}
+    followers = g.followers()
+    city_creators = [c for c in range(g.n_residents) if g.creator_kind[c] in (HEAD, LOCAL_CREATOR)]
+    assert min(followers[outside]) > 0
+    assert sorted(followers[outside])[-3] > max(followers[city_creators])  # they would lead
+    m = Market(g, scenario("outside_inclusive"), seed=3)
+    assert set(outside) <= set(m.creators) and all(m.creators[c].kind == OUTSIDE for c in outside)
+    assert not set(outside) & (set(m.users) | set(m.trusted_by))
+    assert all(i not in outside for i, _ in m.layer)  # they follow nobody, trust nobody
+    assert all(m.layer[(i, c)] == FOLLOW for (i, c) in m.layer if c in outside)
+    # heads for the cap: with them, the heads' share of expected exposures is the cap
+    posts = {c: cr.catalogue[0] for c, cr in m.creators.items()}
+    rho = m.reach(posts, set(m.user_ids))
+    expected = {c: rho[c] * len(m.creators[c].followers) for c in posts}
+    heads = sum(v for c, v in expected.items() if m.creators[c].kind in (HEAD, OUTSIDE))
+    assert math.isclose(heads / sum(expected.values()), m.s.policy.head_cap)
+    assert all(rho[c] < m.s.policy.reach for c in outside)
+    # discovery: none of theirs under the inclusive policy, some under the head policy
+    discovery = m._discovery_exposures(posts, m.user_ids)
+    assert discovery and not any(e.seller[1] in outside for e in discovery)
+    h = Market(g, scenario("outside_head_random"), seed=3)
+    mean_f = sum(len(cr.followers) for cr in h.creators.values()) / len(h.creators)
+    rho = h.reach(posts, set(h.user_ids))
+    for c in outside:  # F-bar over every selling creator, outside ones included
+        f = len(h.creators[c].followers)
+        assert rho[c] == min(1.0, h.s.policy.reach * (f / mean_f) ** h.s.policy.head_exponent)
+    discovery = h._discovery_exposures(posts, h.user_ids)
+    assert any(e.seller[1] in outside for e in discovery)
+    # over a run they sell: to their followers (capped under inclusive) and, under head,
+    # through discovery and word of mouth too
+    for market, least, channels in ((m, 5, {"follow"}), (h, 100, {"follow", "discovery", "wom"})):
+        market.run(DAYS)
+        theirs = [o for o in market.orders if o.seller[0] == "creator" and o.seller[1] in outside]
+        assert len(theirs) >= least and {o.channel for o in theirs} >= channels
+        assert "discovery" in channels or all(o.channel != "discovery" for o in theirs)
+        commission = market.s.creators.commission
+        for c in outside:
+            sold = sum(o.value for o in theirs if o.seller[1] == c)
+            assert math.isclose(market.creators[c].income, commission * sold, abs_tol=1e-9)
+        assert not any(o.user in outside for o in market.orders)
+
+
+@pytest.mark.parametrize("rule", ["followers", "random", "local", "rural"])
+def test_oracle_creators_outside_the_city_are_never_trained_or_recruited(rule: str) -> None:
+    """Nobody outside the city is trained or recruited to list a poor producer's specialty
+    (docs/model.md 3.1, 9), whatever the rule; under `followers` the city's most followed
+    creators are chosen although the outside creators have more followers, under `random`
+    with room for everyone every creator of the city is."""
+    g = outside_graph()
+    outside = set(outside_creators(g))
+    city = sorted(c for c in range(g.n_residents) if g.creator_kind[c] in (HEAD, LOCAL_CREATOR))
+    followers = g.followers()
+    by_followers = sorted(city, key=lambda c: (-followers[c], c))
+    s = scenario("outside_inclusive").replace(
+        **{
+            "training.rule": rule,
+            "producers.recruit": rule,
+            "producers.n_producers": 40,  # among all residents: too few rural ones
+            "producers.listings": 3,
+        }
+    )
+    for n_trained in (3, 100):
+        m = Market(g, s.replace(**{"training.n_creators": n_trained}), seed=8)
+        assert not {p.id for p in m.producers} & outside
+        specialties = {p.product.id for p in m.producers}
+        listers = {c for c, cr in m.creators.items() if {p.id for p in cr.catalogue} & specialties}
+        assert listers and not listers & outside
+        if rule == "followers":
+            assert listers == set(by_followers[:3])
+        if rule == "random":
+            assert all(len(set(m.recruited(p.id))) == 3 for p in m.producers)
+        before = {c: cr.authenticity for c, cr in m.creators.items()}
+        for _ in range(3):
+            m.step()
+        assert m.day == 2 and {c: cr.authenticity for c, cr in m.creators.items()} == before
+        m.step()  # day 3: training
+        trained = {c for c, cr in m.creators.items() if cr.authenticity != before[c]}
+        assert trained and not trained & outside
+        if rule == "followers":
+            assert trained == set(by_followers[:n_trained])
+        if rule == "random":  # all of the pool when it is smaller
+            assert len(trained) == min(n_trained, len(city)) and trained <= set(city)
+
+
+def test_oracle_information_and_months_count_residents_only() -> None:
+    """Creators outside the city are never informed (no feed, no baseline, no ties) and the
+    information shares are over residents; the per-region table has no row for Outside; the
+    monthly frame's residents are the graph's residents (docs/model.md 3.5, 3.6)."""
+    g = outside_graph()
+    outside = set(outside_creators(g))
+    s = scenario("outside_inclusive")
+    m = Market(g, s, seed=2).run(MONTH_DAYS)
+    monthly = m.monthly()
+    assert monthly.residents.tolist() == [g.n_residents] and g.n_residents < g.n_nodes
+    assert monthly.sellers.tolist() == [len(m.creators) + s.storefronts.n_storefronts]
+    info, regions = m.information(), m.information_regions()
+    assert list(info.columns) == list(INFORMATION_COLUMNS)
+    assert len(info) == message_days("outside_inclusive", MONTH_DAYS)
+    assert sorted(set(regions.region)) == ["A", "B"] and OUTSIDE_REGION in g.region_names
+    residents = [i for i in range(g.n_nodes) if i not in outside]
+    rural = [i for i in residents if g.rural[i]]
+    urban = [i for i in residents if not g.rural[i]]
+    non_users = [i for i in residents if not g.user[i]]
+    last = info[info.day == MONTH_DAYS - 1].set_index("message")
+    for msg in m.messages:
+        know, tv = set(msg.path), msg.baseline
+        assert know and tv and not (know | tv) & outside
+        row = last.loc[msg.id]
+        assert row.share_informed == len(know) / len(residents)
+        assert row.share_non_users == len(know & set(non_users)) / len(non_users)
+        assert row.baseline_share == len(tv) / len(residents)
+        assert row.baseline_urban == len(tv & set(urban)) / len(urban)
+        assert row.baseline_rural == len(tv & set(rural)) / len(rural)
+        assert math.isclose(sum(row[f"by_{path}"] for path in PATHS), 1.0)
+        mine = regions[(regions.message == msg.id) & (regions.day == MONTH_DAYS - 1)]
+        for region, share in zip(mine.region, mine.share_informed, strict=True):
+            members = [i for i in residents if g.region_names[g.region[i]] == region]
+            assert share == len(know & set(members)) / len(members)
+    # the baseline reaches an urban resident with tv_urban per live day: over the messages'
+    # live days, 1 - (1 - tv_urban)^live_days of them
+    inf = s.information
+    for group, tv in ((urban, inf.tv_urban), (rural, inf.tv_rural)):
+        p = 1 - (1 - tv) ** inf.live_days
+        n = len(group) * len(m.messages)
+        reached = sum(len(msg.baseline & set(group)) for msg in m.messages)
+        assert abs(reached / n - p) <= binomial_bound(p, n), (reached / n, p)
+
+
+def test_engine_counts_residents_only() -> None:
+    """The engine's monthly frame and information tables on the city with creators outside
+    it: residents, users, adopted and sellers as the oracle's; the regions of the
+    information table those with residents."""
+    g, s = outside_graph(), scenario("outside_inclusive")
+    engine = Engine(g, s, seed=4)
+    engine.run(MONTH_DAYS)
+    result = Result.from_engine(engine)
+    oracle = Market(g, s, seed=4).run(MONTH_DAYS)
+    columns = ["month", "residents", "users", "adopted", "sellers"]
+    assert result.monthly[columns].values.tolist() == oracle.monthly()[columns].values.tolist()
+    assert sorted(set(result.information_regions.region.astype(str))) == ["A", "B"]
+    assert list(result.information.columns) == list(INFORMATION_COLUMNS)
+    keys = ["message", "day", "posted_day"]
+    pd.testing.assert_frame_equal(
+        result.information[keys].sort_values(["message", "day"]).reset_index(drop=True),
+        oracle.information()[keys].sort_values(["message", "day"]).reset_index(drop=True),
+    )
+
+
 # ----------------------------------------------------------------------------- agreement
 def to_array(market: Market, days: int) -> np.ndarray:
     """(days, rows, metrics) array of the oracle's count metrics, from its daily records (in
@@ -939,11 +1191,15 @@ def engine_month_records(rep, g: graph.TrustGraph) -> list[dict]:
     agree)."""
     users = int(np.count_nonzero(g.user))
     daily_active = np.asarray(rep.active, float).reshape(-1)
+    gmv = np.asarray(rep.history)[:, metrics.ROWS.index("all"), metrics.COUNTS.index("gmv")]
     out = []
     for record in rep.months:
         first = record["month"] * MONTH_DAYS
-        dau = daily_active[first : first + MONTH_DAYS].mean()
-        out.append(record | {"residents": g.n_nodes, "users": users, "dau": dau})
+        days = slice(first, first + MONTH_DAYS)
+        dau, month_gmv = daily_active[days].mean(), gmv[days].sum()
+        out.append(
+            record | {"residents": g.n_residents, "users": users, "dau": dau, "gmv": month_gmv}
+        )
     return out
 
 
@@ -990,25 +1246,96 @@ def bonferroni_z(n_comparisons: int) -> float:
     return float(norm.ppf(1 - FAMILY_WISE_ERROR / (2 * n_comparisons)))
 
 
-def n_comparisons(days: dict[str, int]) -> int:
-    """Comparisons of runs of ``days[name]`` days of every scenario: the counts per day and
-    row and their totals, and the monthly metrics per complete month."""
-    return sum(
-        (d + 1) * len(ROWS) * len(COUNTS) + d // MONTH_DAYS * len(MONTHLY_METRICS)
-        for d in days.values()
+# The information table's metrics compared per message and day: the shares of residents
+# who know a message (overall, rural, urban, users, non-users), the shares of residents who
+# learnt it by each path (by_<path> times share_informed, 0 when nobody knows it: by_<path>
+# alone is NaN then) and the baseline's coverage. urban_rural_gap is their difference.
+INFORMATION_METRICS = (
+    "share_informed",
+    "share_rural",
+    "share_urban",
+    "share_users",
+    "share_non_users",
+    *(f"informed_by_{path}" for path in PATHS),
+    "baseline_share",
+    "baseline_rural",
+    "baseline_urban",
+)
+
+
+@dataclass
+class Information:
+    """One run's information tables as compared: (message, day) keys, the regions of the
+    per-region table, values (message-days, 1, INFORMATION_METRICS) and region shares
+    (message-days, regions, 1)."""
+
+    keys: list[tuple[int, int]]
+    regions: list[str]
+    values: np.ndarray
+    region_shares: np.ndarray
+
+
+def information_of(frame: pd.DataFrame, regions: pd.DataFrame) -> Information:
+    """The compared form of a run's ``information`` and ``information_regions`` frames."""
+    assert list(frame.columns) == list(INFORMATION_COLUMNS)
+    f = frame.sort_values(["message", "day"], kind="stable")
+    share = f.share_informed.to_numpy(float)
+    values = [f[c].to_numpy(float) for c in INFORMATION_METRICS[:5]]
+    values += [np.nan_to_num(f[f"by_{path}"].to_numpy(float) * share) for path in PATHS]
+    values += [f[c].to_numpy(float) for c in INFORMATION_METRICS[-3:]]
+    table = regions.assign(region=regions.region.astype(str)).pivot(
+        index=["message", "day"], columns="region", values="share_informed"
+    )
+    keys = list(zip(f.message.tolist(), f.day.tolist(), strict=True))
+    assert table.index.tolist() == keys
+    return Information(
+        keys,
+        [str(c) for c in table.columns],
+        np.column_stack(values)[:, None, :],
+        table.to_numpy(float)[:, :, None],
     )
 
 
-def oracle_block(name: str, seeds: range, days: int) -> tuple[np.ndarray, np.ndarray]:
-    """The oracle's daily counts (seeds, days, rows, counts) and monthly metrics (seeds,
-    months, 1, metrics)."""
+def message_days(name: str, days: int) -> int:
+    """Rows of the information table of a run of ``days`` days of scenario ``name``."""
+    inf = scenario(name).information
+    posted = [inf.first_day + m * inf.interval for m in range(inf.n_messages)]
+    return sum(max(0, days - day) for day in posted)
+
+
+# Scenarios whose producers' accounts (PRODUCER_METRICS, per run) are compared too: their
+# specialties are listed by creators recruited from pools that leave the creators outside
+# the city out, which the daily counts hardly see.
+ACCOUNTS_COMPARED = ("outside_inclusive", "outside_head_random")
+
+
+def n_comparisons(days: dict[str, int]) -> int:
+    """Comparisons of runs of ``days[name]`` days of every scenario: the counts per day and
+    row and their totals, the monthly metrics per complete month, the information metrics
+    and region shares per message and day, and the producers' accounts per run."""
+    total = len(ACCOUNTS_COMPARED) * len(PRODUCER_METRICS)
+    for name, d in days.items():
+        total += (d + 1) * len(ROWS) * len(COUNTS) + d // MONTH_DAYS * len(MONTHLY_METRICS)
+        g = scenario_graph(name)
+        populated = len(np.unique(np.asarray(g.region)[g.resident]))  # regions in the table
+        total += message_days(name, d) * (len(INFORMATION_METRICS) + populated)
+    return total
+
+
+def oracle_block(
+    name: str, seeds: range, days: int
+) -> tuple[np.ndarray, np.ndarray, list[Information], list[list[float]]]:
+    """The oracle's daily counts (seeds, days, rows, counts), monthly metrics (seeds,
+    months, 1, metrics), information tables and producers' accounts (one per seed)."""
     g, s = scenario_graph(name), scenario(name)
-    daily, monthly = [], []
+    daily, monthly, information, accounts = [], [], [], []
     for seed in seeds:
         market = Market(g, s, seed).run(days)
         daily.append(to_array(market, days))
         monthly.append(monthly_array(market.months, days))
-    return np.stack(daily), np.stack(monthly)
+        information.append(information_of(market.information(), market.information_regions()))
+        accounts.append(producer_metrics(market.producer_accounts(days)))
+    return np.stack(daily), np.stack(monthly), information, accounts
 
 
 @dataclass
@@ -1021,6 +1348,10 @@ class Runs:
     month_records: list[list[dict]]  # the same replications' months, as compared
     engine_seconds: float
     wall_seconds: float
+    engine_information: list[Information]  # one per seed
+    oracle_information: list[Information]
+    engine_accounts: np.ndarray  # (seeds, PRODUCER_METRICS), for ACCOUNTS_COMPARED
+    oracle_accounts: np.ndarray
 
 
 @functools.cache
@@ -1037,6 +1368,7 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         # The engine's seeds as replications of lockstep engines (each gives the numbers of
         # a run of it alone, tests/engine/test_lockstep.py), spawned from one seed.
         engine_counts, engine_monthly, results, month_records = [], [], [], []
+        engine_information, engine_accounts = [], []
         market_seeds = np.random.SeedSequence(0).spawn(n_seeds)
         for first in range(0, n_seeds, 50):
             engine = Engine(g, s, seed=market_seeds[first : first + 50])
@@ -1045,6 +1377,12 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
                 rep = engine.replication(r)
                 engine_counts.append(rep.history)
                 engine_monthly.append(monthly_array(engine_month_records(rep, g), days))
+                if s.information.n_messages:
+                    engine_information.append(
+                        information_of(*rep.information.frames(g.region_names))
+                    )
+                if name in ACCOUNTS_COMPARED:
+                    engine_accounts.append(producer_metrics(producer_frame(rep)))
             if first == 0:
                 results = [Result.from_engine(engine.replication(r)) for r in range(3)]
                 month_records = [engine_month_records(engine.replication(r), g) for r in range(3)]
@@ -1052,6 +1390,8 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         blocks = [future.result() for future in futures]
     oracle = np.concatenate([block[0] for block in blocks])
     oracle_monthly = np.concatenate([block[1] for block in blocks])
+    oracle_information = [info for block in blocks for info in block[2]]
+    oracle_accounts = [run for block in blocks for run in block[3]]
     # The engine's counts, in the oracle's rows and metrics.
     rows = [metrics.ROWS.index(row) for row in ROWS]
     columns = [metrics.COUNTS.index(count) for count in COUNTS]
@@ -1065,6 +1405,53 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         month_records,
         engine_seconds,
         time.perf_counter() - start,
+        engine_information,
+        oracle_information if s.information.n_messages else [],
+        np.array(engine_accounts),
+        np.array(oracle_accounts if name in ACCOUNTS_COMPARED else []),
+    )
+
+
+def information_table(name: str, days: int, r: Runs, z: float) -> pd.DataFrame:
+    """The comparisons of the information tables per message and day (none for a scenario
+    without messages): the metrics of the table (row ``information``) and the share of each
+    region's residents (one row per region). Engine and oracle must have the same messages,
+    days and regions: the regions with residents (creators outside the city are not)."""
+    if not r.oracle_information:
+        return pd.DataFrame()
+    reference = r.oracle_information[0]
+    g = scenario_graph(name)
+    populated = np.unique(np.asarray(g.region)[g.resident])
+    assert reference.regions == sorted(g.region_names[k] for k in populated)
+    assert len(reference.keys) == message_days(name, days)
+    for info in (*r.engine_information, *r.oracle_information):
+        assert (info.keys, info.regions) == (reference.keys, reference.regions)
+    periods = [f"message {m} day {d}" for m, d in reference.keys]
+
+    def stacked(side: list[Information], what: str) -> np.ndarray:
+        return np.stack([getattr(info, what) for info in side])
+
+    engine, oracle = r.engine_information, r.oracle_information
+    return pd.concat(
+        [
+            compare(
+                stacked(engine, "values"),
+                stacked(oracle, "values"),
+                z,
+                periods,
+                ("information",),
+                INFORMATION_METRICS,
+            ),
+            compare(
+                stacked(engine, "region_shares"),
+                stacked(oracle, "region_shares"),
+                z,
+                periods,
+                tuple(reference.regions),
+                ("share_informed",),
+            ),
+        ],
+        ignore_index=True,
     )
 
 
@@ -1085,6 +1472,20 @@ def agreement(name: str, n_seeds: int, days: int, family: dict[str, int]) -> Non
             ],
             ignore_index=True,
         )
+    information = information_table(name, days, r, z)
+    table = pd.concat([table, information], ignore_index=True)
+    if name in ACCOUNTS_COMPARED:
+        accounts = compare(
+            r.engine_accounts[:, None, None, :],
+            r.oracle_accounts[:, None, None, :],
+            z,
+            ["run"],
+            ("producers",),
+            PRODUCER_METRICS,
+        )
+        table = pd.concat([table, accounts], ignore_index=True)
+        print("producers' accounts, z-scores (engine - oracle):")
+        print(accounts.set_index("metric").z.round(2).to_string())
     bad = table[~table.ok].reindex(table[~table.ok].z.abs().sort_values(ascending=False).index)
     print(
         f"\n{name}: {n_seeds} seeds x {days} days; engine {r.engine_seconds:.1f} s, engine "
@@ -1098,6 +1499,10 @@ def agreement(name: str, n_seeds: int, days: int, family: dict[str, int]) -> Non
         print("z-scores of the months:")
         monthly = table[table.channel == "monthly"]
         print(monthly.pivot(index="period", columns="metric", values="z").round(2).to_string())
+    if len(information):
+        print("largest |z| of the information metrics over messages and days:")
+        largest = information.assign(z=information.z.abs()).groupby(["channel", "metric"]).z.max()
+        print(largest.round(2).to_string())
     assert bad.empty, (
         f"{name}: engine and oracle disagree on {len(bad)} of {len(table)} means "
         f"(z = {z:.2f}):\n{bad.head(40).to_string()}"
@@ -1113,7 +1518,8 @@ def test_engine_daily_frame_has_the_documented_layout_and_invariants(name: str) 
         check_daily(result.daily, days, scenario(name), users)
         check_monthly(result.monthly, result.daily, days, g)
         compared = monthly_array(records, days)
-        assert np.array_equal(compared, monthly_array(result.monthly.to_dict("records"), days))
+        reported = monthly_array(result.monthly.to_dict("records"), days)
+        assert np.allclose(compared, reported, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
