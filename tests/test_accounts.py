@@ -278,3 +278,34 @@ def test_creators_outside_the_city_sell_from_their_own_unit() -> None:
     # The heads' share of creator exposure includes theirs.
     alone = simulate(scenario.replace(**{"city.outside_creators": 0}), days=35, seed=4)
     assert r.outcomes["non_head_traffic_share"] < alone.outcomes["non_head_traffic_share"]
+
+
+@pytest.mark.parametrize("rule", ["followers", "random"])
+def test_creators_outside_the_city_are_never_trained_or_recruited(rule: str) -> None:
+    """The most-followed creators are outside the city here; the city trains and recruits
+    its own."""
+    from laotie import Engine
+
+    scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
+        **{
+            "city.outside_creators": 40,
+            "city.outside_min_followers": 500.0,
+            "city.platform_users": 3000.0,
+            "training.day": 0,
+            "training.n_creators": 10,
+            "training.rule": rule,
+            "producers.n_producers": 20,
+            "producers.recruit": rule,
+        }
+    )
+    g = graph.city(scenario.city, seed=1)
+    e = Engine(g, scenario, seed=1)
+    m = e.market
+    assert not m.creator_resident.all()
+    top = np.argsort(-g.followers()[m.creator_node], kind="stable")[:5]
+    assert not m.creator_resident[top].any()  # the city's most followed are outside it
+    e.step()
+    assert len(e.trained) == 10 and m.creator_resident[e.trained].all()
+    listed = m.listing_seller[m.product_producer[m.listing_product] >= 0]
+    creators = listed[listed < m.n_creators]
+    assert len(creators) and m.creator_resident[creators].all()
