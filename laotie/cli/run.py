@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..results import Result
+    from ..scenario import Scenario
     from ._common import Subcommands
 
 __all__ = ["add_parser", "command", "format_outcomes", "format_summary"]
@@ -103,7 +104,7 @@ def command(args: argparse.Namespace) -> int:
     print(format_summary(summarise(results), len(results)))
     if scenario.producers.n_producers or any(r.poverty for r in scenario.city.regions):
         print()
-        print(format_outcomes(results))
+        print(format_outcomes(results, scenario))
     if scenario.information.n_messages:
         print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
         print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
@@ -132,13 +133,15 @@ POVERTY_OUTCOMES: dict[str, tuple[str, str]] = {
 """The poverty-alleviation outcomes ``laotie run`` prints (精准扶贫), with their labels."""
 
 
-def format_outcomes(results: list[Result]) -> str:
+def format_outcomes(results: list[Result], scenario: Scenario) -> str:
     """The poverty-alleviation outcomes as text: the mean over replications and, with more
-    than one, its 95 % interval (docs/model.md 3.6, "Producers' accounts").
+    than one, its 95 % interval (docs/model.md 3.6, "Producers' accounts"); the producers'
+    lines if the scenario has poor producers, the poverty counties' if it declares any.
 
     Parameters
     ----------
     results : list of Result
+    scenario : Scenario
 
     Returns
     -------
@@ -149,8 +152,13 @@ def format_outcomes(results: list[Result]) -> str:
     from ..stats import t_interval
 
     lines = ["Poor producers and poverty counties (精准扶贫)"]
+    keys = [k for k in POVERTY_OUTCOMES if not k.startswith("poverty_")]
+    shown = keys if scenario.producers.n_producers else []
+    if any(r.poverty for r in scenario.city.regions):
+        shown += [k for k in POVERTY_OUTCOMES if k.startswith("poverty_")]
     width = max(len(label) for label, _ in POVERTY_OUTCOMES.values())
-    for key, (label, fmt) in POVERTY_OUTCOMES.items():
+    for key in shown:
+        label, fmt = POVERTY_OUTCOMES[key]
         values = np.array([r.outcomes[key] for r in results], dtype=np.float64)
         values = values[np.isfinite(values)]
         if not len(values):
