@@ -302,3 +302,10 @@ def test_monthly_tables_are_stored_per_run(tmp_path: Path) -> None:
     )
     stored = monthly[monthly["run"] == 1].drop(columns="run").reset_index(drop=True)
     pd.testing.assert_frame_equal(stored, alone.monthly, check_dtype=False)
+    # The producers' accounts and the units' table are stored per run the same way.
+    for name in ("producers", "regions"):
+        table = getattr(result, name)()
+        mine = table[table["run"] == 1].drop(columns="run").reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            mine, getattr(alone, name), check_dtype=False, check_categorical=False
+        )
