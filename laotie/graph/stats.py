@@ -229,15 +229,19 @@ def graph_stats(
     2540
     """
     rng = as_generator(seed)
-    n = graph.n_nodes
+    # Shares and degrees are over the residents (creators outside the city are not).
+    resident = graph.resident
+    n = graph.n_residents
     n_users = int(graph.user.sum())
     v: dict[str, Any] = {
         "residents": n,
         "regions": graph.n_regions,
         "users": n_users,
         "user share": n_users / n if n else float("nan"),
-        "rural share": float(graph.rural.mean()) if n else float("nan"),
-        "migrant share": float((graph.hometown != graph.region).mean()) if n else float("nan"),
+        "rural share": float(graph.rural[resident].mean()) if n else float("nan"),
+        "migrant share": float((graph.hometown != graph.region)[resident].mean())
+        if n
+        else float("nan"),
     }
     for code, kind in enumerate(CREATOR_KINDS[1:], start=1):
         v[f"creators: {kind}"] = int((graph.creator_kind == code).sum())
@@ -251,7 +255,7 @@ def graph_stats(
     v["mean follows per user"] = layer_counts[FOLLOW] / n_users if n_users else float("nan")
 
     social = graph.layer != FOLLOW
-    degree = np.bincount(src[social], minlength=n)
+    degree = np.bincount(src[social], minlength=graph.n_nodes)[resident]
     if n:
         for q, value in zip((10, 50, 90, 99), np.percentile(degree, (10, 50, 90, 99)), strict=True):
             v[f"trust degree p{q}"] = float(value)
@@ -263,6 +267,7 @@ def graph_stats(
 
     followers = graph.followers()
     creators = graph.creators()
+    creators = creators[resident[creators]]  # the city's own (outside ones: their kind's count)
     fit = None
     if creators.size:
         counts = followers[creators]

@@ -302,6 +302,12 @@ def test_outside_creators_are_followed_heads_without_ties() -> None:
     # Their followers come from the whole city, both regions.
     followers = g.sources()[to_them]
     assert set(np.unique(g.region[followers]).tolist()) == {0, 1}
+    # The statistics count residents and the city's own creators' followers.
+    stats, alone = g.stats(), graph.city(spec.replace(outside_creators=0), seed=2).stats()
+    assert stats["residents"] == alone["residents"] == spec.n_residents
+    assert stats["creators: outside"] == 40
+    assert stats["followers mean"] == alone["followers mean"]
+    assert stats["rural share"] == alone["rural share"]
 
 
 def test_outside_followers_are_thinned_platform_counts() -> None:
