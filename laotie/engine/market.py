@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
-from ..graph._core import HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
+from ..graph._core import HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
 from .rules.producers import offline_incomes
 from .sampling import cdf_table
@@ -129,6 +129,8 @@ class Market:
         self.n_users = len(users)
         self.user_index = np.full(n, -1, np.int32)
         self.user_index[users] = np.arange(self.n_users, dtype=np.int32)
+        # Users who create (selling creators and government accounts), by user index.
+        self.user_creates = graph.creator_kind[users] != NOT_CREATOR
         pop = s.population
         # Activity probability per user (indexed like ``users``, not by node).
         self.p_active = beta(rng, pop.activity_mean, pop.activity_concentration, self.n_users)
@@ -292,6 +294,7 @@ class Market:
         self.users = cat("users", n).astype(np.int32)
         self.n_users = R * U
         self.user_index = cat("user_index", U, where_valid=True).astype(np.int32)
+        self.user_creates = cat("user_creates")
         for name in ("p_active", "budget", "price_sensitivity", "price_factor", "storefront_trust"):
             setattr(self, name, cat(name))
         self.creator_node = cat("creator_node", n).astype(np.int32)

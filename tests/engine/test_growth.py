@@ -40,9 +40,12 @@ def test_off_by_default(city: graph.TrustGraph) -> None:
 def test_set_up_draws_users_and_sellers(city: graph.TrustGraph) -> None:
     e = engine(city, initial_users=0.3, initial_sellers=0.2)
     m = e.market
-    creators = m.user_index[m.creator_node]
+    creators = np.flatnonzero(m.user_creates)
     others = np.setdiff1d(np.arange(m.n_users), creators)
-    assert m.adopted[creators].all()  # creators use the platform they sell on
+    # Creators use the platform they post on: selling creators and government accounts.
+    assert m.adopted[creators].all()
+    kinds = city.creator_kind[m.users[creators]]
+    assert (kinds == 3).any() and set(np.unique(kinds).tolist()) <= {1, 2, 3}
     assert binomial_ok(m.adopted[others].sum(), len(others), 0.3)
     assert binomial_ok(m.selling.sum(), m.n_creators, 0.2)
     assert m.storefront_open.any()
@@ -106,8 +109,7 @@ def test_adoption_follows_bass_on_the_graph(city: graph.TrustGraph) -> None:
 def test_churn_spares_creators(city: graph.TrustGraph) -> None:
     e = engine(city, churn=0.3, external=0.0, social=0.0)
     m = e.market
-    creators = np.zeros(m.n_users, bool)
-    creators[m.user_index[m.creator_node]] = True
+    creators = m.user_creates
     e.run(31)
     assert m.adopted[creators].all()
     assert binomial_ok((~m.adopted[~creators]).sum(), int((~creators).sum()), 0.3)
@@ -155,3 +157,30 @@ def test_shipped_scenario_starts_from_the_articles_2019() -> None:
     users = s.city.n_users * s.growth.initial_users
     assert users == pytest.approx(1_422_300, rel=0.01)
     assert s.run.days == 1800 and rule.active(s.growth)
+
+
+def test_creators_outside_the_city_pin_nobody_and_lockstep_holds() -> None:
+    """Creators outside the city are not users: nobody is pinned on the platform for them,
+    and lockstep replications equal runs alone."""
+    spec = BASE.city.replace(outside_creators=6, outside_min_followers=20.0, platform_users=500.0)
+    scenario = BASE.replace(
+        **{
+            "city.outside_creators": 6,
+            "growth.initial_users": 0.0,
+            "growth.churn": 0.5,
+            "growth.external": 0.0,
+            "growth.social": 0.0,
+        }
+    )
+    g = graph.city(spec, seed=3)
+    seeds = [np.random.SeedSequence(7, spawn_key=(r,)) for r in range(3)]
+    together = Engine(g, scenario, seed=seeds)
+    m = together.market
+    # With nobody adopting, exactly the users who create use the platform.
+    np.testing.assert_array_equal(m.adopted, m.user_creates)
+    together.run(31)
+    for r, seed in enumerate(seeds):
+        alone = Engine(g, scenario, seed=seed)
+        alone.run(31)
+        U = alone.market.n_users
+        np.testing.assert_array_equal(m.adopted[r * U : (r + 1) * U], alone.market.adopted)

@@ -211,7 +211,7 @@ def check_state(engine: Engine, scenario: Scenario) -> None:
     adopted = np.zeros(m.n_nodes, bool)
     adopted[m.users[m.adopted]] = True
     assert not (engine.today.active & ~adopted).any()
-    assert m.adopted[m.user_index[m.creator_node]].all()
+    assert m.adopted[m.user_creates].all()
     assert m.n_storefronts == 0 or m.storefront_open.any()
     # Nobody sells before entering (no exit: a seller that sold is still selling).
     sold = engine.ledger.seller_gmv > 0

@@ -64,8 +64,8 @@ def start(market: Market, g: Growth, rngs: list[np.random.Generator]) -> GrowthS
         if S and not open_.any():
             open_[int(np.argmin(rng.random(S)))] = True
         m.storefront_open[r * S : (r + 1) * S] = open_
-    # Creators use the platform they sell on.
-    m.adopted[m.user_index[m.creator_node]] = True
+    # Creators (government accounts too) use the platform they post on.
+    m.adopted[m.user_creates] = True
     m.open_storefronts(m.storefront_open)
     return GrowthState(creator_income=np.zeros(m.n_creators), seller_gmv=np.zeros(m.n_sellers))
 
@@ -103,8 +103,7 @@ def grow(
     adopted_node[m.users] = m.adopted
     f = adoption_shares(m, adopted_node)[m.users]
     p_adopt = -np.expm1(-(g.external + g.social * f) / 12.0)
-    is_creator = np.zeros(m.n_users, bool)
-    is_creator[m.user_index[m.creator_node]] = True
+    is_creator = m.user_creates
     income = ledger.creator_income - state.creator_income
     gmv = ledger.seller_gmv - state.seller_gmv
     for r, rng in enumerate(rngs):
