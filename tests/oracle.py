@@ -1,7 +1,7 @@
 """A test oracle: a deliberately plain implementation of the daily market rules.
 
 This module re-implements docs/model.md sections 1.3, 3.1 (county-level units, creators outside
-the city), 3.4, 3.5 (government information included) and 3.6 with one Python object per
+the city), 3.4, 3.5 (government information and growth included) and 3.6 with one Python object per
 agent, dictionaries for ties and loops over agents and exposures. It is written from the
 documentation only (never from ``laotie/engine``), for graphs of a few hundred residents, so
 that the fast engine can be checked against it *in distribution* (it does not try to
@@ -223,9 +223,10 @@ READINGS: tuple[str, ...] = (
     "residents (its nodes but the creators outside the city), users = its registered "
     "users; dau = the mean over the month's 30 days of the number of active users; a buyer "
     "through the trust (traffic) channels has an accepted order through follow, discovery or "
-    "wom (storefront) in the month. Without growth (the oracle does not implement it) "
-    "adopted = users and sellers = the selling creators (creators outside the city "
-    "included) and the storefronts; gmv = the value of the month's accepted orders.",
+    "wom (storefront) in the month. adopted = the registered users who use the platform "
+    "at the month's end (all of them without growth), sellers = the creators who sell "
+    "(creators outside the city included) plus the open storefronts at its end (all of "
+    "them without growth); gmv = the value of the month's accepted orders.",
     "products.catalogue = 'shared': the catalogue's products draw category, price and quality "
     "as separate products do (prices with products.price_mean and price_dispersion); a "
     "product listed by several sellers has one price and one true quality and a promise per "
@@ -296,6 +297,44 @@ READINGS: tuple[str, ...] = (
     "has one row per message, day and region with residents (the Outside region of the "
     "creators outside the city has none and no row), the share of its residents who know "
     "the message.",
+    "Growth (section 3.5): every growth draw comes from a Generator of its own (seeded with "
+    "[seed, 3]): at set-up one uniform per registered user (in node order), then per selling "
+    "creator (creators outside the city included), then per storefront; at each month's "
+    "growth step the same. The rules are applied whatever the settings: at the defaults "
+    "(initial_users = initial_sellers = 1, churn = 0) everybody uses the platform and "
+    "sells, and no other draw changes.",
+    "Growth, set-up: 'creators always use the platform' covers every creator who is a "
+    "registered user (head KOLs, local creators and government accounts); creators outside "
+    "the city are not users. If no storefront drew open, one storefront drawn uniformly "
+    "opens (rather than drawing again), so that at least one is open.",
+    "Growth, who is meant by 'selling creators' elsewhere: the creators of a selling kind "
+    "(head, local, outside), selling yet or not. F-bar of the head policy, the pools of "
+    "training and of producers' recruitment, and the listings over which "
+    "satisfaction = 'rate' solves t_k are those of section 3.4, unchanged by growth; only "
+    "posts (and so follow and discovery exposures) need a creator who sells, and only "
+    "ad impressions and price comparisons need an open storefront. Word of mouth and "
+    "return visits go on from earlier orders as before (none reach a seller who never "
+    "sold). A user who has left the platform is never active, so never exposed, but their "
+    "recommendations and warnings of the last days are still heard (offline word of "
+    "mouth). Information is unchanged: 'users' in its sharing rule are the registered "
+    "users.",
+    "Growth, each month from the second (days 30, 60, ..., after the month's reset and "
+    "before activity): one draw per registered user; a user who did not use the platform at "
+    "the step's start adopts with 1 - exp(-(external + social f_i) / 12), a user who did "
+    "(not a creator) leaves with churn; f_i = sum_j w_ij a_j / sum_j w_ij over i's current "
+    "local and city ties i -> j (the trust as the market holds it then), a_j = 1 for a "
+    "registered user who used the platform at the step's start (before this month's "
+    "adoption and churn: the update is synchronous), 0 for anybody else; f_i = 0 without "
+    "such ties. A user who adopts this month does not churn in the same step.",
+    "Growth, entry: I-bar is the commission income earned on the orders of the month that "
+    "ended (days 30(m-1) ... 30m - 1) by the creators who sold in it (those selling at the "
+    "step's start, zero-income ones included: 'mean commission income per selling "
+    "creator'), divided by their number; G-bar the GMV of that month's orders from the "
+    "storefronts open then, divided by their number (0 when there are none). A creator "
+    "not selling starts with entry_rate * max(0, 1 - creator_entry_income / I-bar) (0 when "
+    "I-bar = 0), a closed storefront opens with entry_rate * max(0, 1 - "
+    "storefront_entry_gmv / G-bar) (0 when G-bar = 0); both means are taken before this "
+    "step's entries.",
 )
 
 
@@ -341,6 +380,7 @@ class Storefront:
     promise: dict[int, float] = field(default_factory=dict)
     gmv: float = 0.0
     ad_budget: float = 1.0
+    is_open: bool = True  # sells (growth: a closed storefront gets no impressions)
 
 
 @dataclass
@@ -423,9 +463,12 @@ class Market:
         self.months: list[dict[str, Any]] = []
         # READING: information draws from a Generator of its own (it changes no market draw)
         self.info_rng = np.random.default_rng([seed, 2])
+        # READING: growth draws from a Generator of its own (it changes no other draw)
+        self.growth_rng = np.random.default_rng([seed, 3])
         self._init_ties()
         self._init_market()
         self._init_information()
+        self._init_growth()
 
     # -- random helpers (all from the run's own Generator) -------------------------------
     def beta(self, mean: float, conc: float) -> float:
@@ -456,12 +499,14 @@ class Market:
         self.memory: dict[tuple[int, int], int] = dict.fromkeys(pairs, 0)
         self.layer: dict[tuple[int, int], int] = dict(zip(pairs, g.layer.tolist(), strict=True))
         self.trusted_by: dict[int, set[int]] = {}  # j -> {i : local/city tie i -> j}
+        self.trusts: dict[int, set[int]] = {}  # i -> {j : local/city tie i -> j}
         self.followers_of: dict[int, set[int]] = {}
         for (i, j), code in self.layer.items():
             if code == FOLLOW:
                 self.followers_of.setdefault(j, set()).add(i)
             else:
                 self.trusted_by.setdefault(j, set()).add(i)
+                self.trusts.setdefault(i, set()).add(j)
         self.is_user = [bool(x) for x in g.user.tolist()]
         self.kind = [int(x) for x in g.creator_kind.tolist()]
         self.region = [int(x) for x in g.region.tolist()]
@@ -693,11 +738,100 @@ class Market:
             for r, name in enumerate(self.g.region_names)
         }
 
+    # -- growth (section 3.5, "Growth") -----------------------------------------------------
+    def _init_growth(self) -> None:
+        """Who uses the platform and who sells on the first day: each registered user with
+        probability initial_users (creators always), each selling creator and each
+        storefront with probability initial_sellers, at least one storefront open.
+        READING: one uniform per registered user, then per selling creator, then per
+        storefront, from the growth Generator; with no storefront open, one drawn uniformly
+        opens."""
+        gr = self.s.growth
+        rng = self.growth_rng
+        self.adopted: dict[int, bool] = {}  # registered user -> uses the platform
+        for i in self.user_ids:
+            drew = float(rng.random()) < gr.initial_users
+            self.adopted[i] = drew or self.kind[i] != NONE  # creators always use it
+        self.selling: dict[int, bool] = {}  # selling creator -> sells
+        for c in sorted(self.creators):
+            self.selling[c] = float(rng.random()) < gr.initial_sellers
+        for store in self.storefronts:
+            store.is_open = float(rng.random()) < gr.initial_sellers
+        if self.storefronts and not any(store.is_open for store in self.storefronts):
+            self.storefronts[int(rng.integers(len(self.storefronts)))].is_open = True
+
+    def adoption_share(self, i: int, uses: dict[int, bool]) -> float:
+        """f_i: the trust-weighted share of user i's local and city ties i -> j to people who
+        use the platform (``uses``: registered user -> uses it), 0 without ties."""
+        total = used = 0.0
+        for j in self.trusts.get(i, ()):
+            w = self.trust[(i, j)]
+            total += w
+            if uses.get(j, False):
+                used += w
+        return used / total if total > 0 else 0.0
+
+    def adoption_probability(self, i: int, uses: dict[int, bool]) -> float:
+        """1 - exp(-(external + social f_i) / 12): the monthly chance that registered user i,
+        who does not use the platform, adopts it."""
+        gr = self.s.growth
+        return 1.0 - math.exp(-(gr.external + gr.social * self.adoption_share(i, uses)) / 12.0)
+
+    def entry_means(self, month: int) -> tuple[float, float]:
+        """(I-bar, G-bar) of ``month``: the mean commission income of the creators who sold
+        in it and the mean GMV of the storefronts open in it (0 without any)."""
+        commission = self.s.creators.commission
+        sellers = [c for c, on in self.selling.items() if on]
+        stores = [store.id for store in self.storefronts if store.is_open]
+        income = dict.fromkeys(sellers, 0.0)
+        gmv = dict.fromkeys(stores, 0.0)
+        for o in self.orders:
+            if o.day // MONTH_DAYS != month:
+                continue
+            kind, v = o.seller
+            if kind == "creator" and v in income:
+                income[v] += commission * o.value
+            elif kind == "store" and v in gmv:
+                gmv[v] += o.value
+        i_bar = sum(income.values()) / len(income) if income else 0.0
+        g_bar = sum(gmv.values()) / len(gmv) if gmv else 0.0
+        return i_bar, g_bar
+
+    def _growth(self, t: int) -> None:
+        """The growth step at the start of month t // 30 (t = 30, 60, ...): adoption and
+        churn of registered users, then entry of creators and storefronts, from the state at
+        the step's start."""
+        gr, rng = self.s.growth, self.growth_rng
+        uses = dict(self.adopted)  # read at the month's start (synchronous update)
+        for i in self.user_ids:
+            u = float(rng.random())
+            if not uses[i]:
+                if u < self.adoption_probability(i, uses):
+                    self.adopted[i] = True
+            elif self.kind[i] == NONE and u < gr.churn:  # creators never leave
+                self.adopted[i] = False
+        i_bar, g_bar = self.entry_means(t // MONTH_DAYS - 1)
+
+        def entry(threshold: float, mean: float) -> float:
+            return gr.entry_rate * max(0.0, 1.0 - threshold / mean) if mean > 0 else 0.0
+
+        p_creator = entry(gr.creator_entry_income, i_bar)
+        p_store = entry(gr.storefront_entry_gmv, g_bar)
+        for c in sorted(self.selling):
+            u = float(rng.random())
+            if not self.selling[c] and u < p_creator:
+                self.selling[c] = True
+        for store in self.storefronts:
+            u = float(rng.random())
+            if not store.is_open and u < p_store:
+                store.is_open = True
+
     # -- ties -----------------------------------------------------------------------------
     def add_follow(self, i: int, c: int, trust: float, memory: int) -> None:
         """A new follow tie i -> c (replacing a local or city tie of the same pair)."""
         if self.layer.get((i, c), FOLLOW) != FOLLOW:
             self.trusted_by[c].discard(i)
+            self.trusts[i].discard(c)
         self.trust[(i, c)] = trust
         self.memory[(i, c)] = memory
         self.layer[(i, c)] = FOLLOW
@@ -713,7 +847,12 @@ class Market:
             for u in self.users.values():
                 u.spent = 0.0
             self.loyalty = {k: v for k, v in self.loyalty.items() if self.loyal(*k, t) >= 1e-3}
-        active = [i for i in self.user_ids if self.uniform() < self.users[i].p_active]
+            if t > 0:  # growth, each month from the second
+                self._growth(t)
+        # a user who does not use the platform is never active (the uniform is still drawn)
+        active = [
+            i for i in self.user_ids if self.uniform() < self.users[i].p_active and self.adopted[i]
+        ]
         active_set = set(active)
         if t % MONTH_DAYS == 0:
             self.month_active = set()
@@ -752,9 +891,10 @@ class Market:
                 "dau": sum(days) / len(days),
                 "mau": len(self.month_active),
                 **{f"buyers_{row}": len(self.month_buyers[row]) for row in FAMILIES},
-                # without growth every user uses the platform and every seller sells
-                "adopted": len(self.users),
-                "sellers": len(self.creators) + len(self.storefronts),
+                # who uses the platform and who sells at the month's end (growth)
+                "adopted": sum(self.adopted.values()),
+                "sellers": sum(self.selling.values())
+                + sum(store.is_open for store in self.storefronts),
                 "gmv": sum(o.value for o in self.orders if o.day // MONTH_DAYS == month),
             }
         )
@@ -793,7 +933,8 @@ class Market:
         posts = {}
         for c in sorted(self.creators):
             cr = self.creators[c]
-            if self.uniform() < self.s.creators.post_prob:
+            # a creator who does not sell does not post (the uniform is still drawn)
+            if self.uniform() < self.s.creators.post_prob and self.selling[c]:
                 posts[c] = cr.catalogue[self.randint(len(cr.catalogue))]
         return posts
 
@@ -913,27 +1054,33 @@ class Market:
             + d.repeat_weight * M
         )
 
-    def _pick_storefront(self, cum: list[float]) -> Storefront:
-        """A storefront drawn with probability proportional to its ad budget (``cum``: the
-        cumulative sums of the budgets)."""
+    def _pick_storefront(self, stores: list[Storefront], cum: list[float]) -> Storefront:
+        """One of ``stores`` drawn with probability proportional to its ad budget (``cum``:
+        the cumulative sums of their budgets)."""
         x = self.uniform() * cum[-1]
-        return self.storefronts[min(bisect.bisect_right(cum, x), len(cum) - 1)]
+        return stores[min(bisect.bisect_right(cum, x), len(cum) - 1)]
 
     def _storefront_exposures(self, active: list[int]) -> list[Exposure]:
         st = self.s.storefronts
         n_imp = round(st.impressions_per_active * len(active))
-        if not active:
+        # ads are drawn among the open storefronts, whose listings alone are compared
+        stores = [store for store in self.storefronts if store.is_open]
+        if not active or not stores:
             return []
-        cum = list(itertools.accumulate(store.ad_budget for store in self.storefronts))
+        cum = list(itertools.accumulate(store.ad_budget for store in stores))
+        pools = {
+            category: [(sid, q) for sid, q in listings if self.storefronts[sid].is_open]
+            for category, listings in self.store_listings.items()
+        }
         out = []
         for _ in range(n_imp):
-            store = self._pick_storefront(cum)
+            store = self._pick_storefront(stores, cum)
             p = store.catalogue[self.randint(len(store.catalogue))]
             v = active[self.randint(len(active))]
             user = self.users[v]
             best = (store.id, p)
             best_u = self._store_utility(user, store.id, p)
-            pool = self.store_listings[p.category]
+            pool = pools[p.category]
             for _ in range(st.comparisons):
                 sid, q = pool[self.randint(len(pool))]
                 u = self._store_utility(user, sid, q)
@@ -1486,11 +1633,6 @@ def unsupported(scenario: Any) -> list[str]:
 
     checks = {
         "shock.day >= 0": get("shock.day", -1) >= 0,
-        "growth (initial_users or initial_sellers below 1, churn above 0)": (
-            get("growth.initial_users", 1.0) < 1
-            or get("growth.initial_sellers", 1.0) < 1
-            or get("growth.churn", 0.0) > 0
-        ),
     }
     return [name for name, on in checks.items() if on]
 

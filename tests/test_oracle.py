@@ -374,6 +374,71 @@ SCENARIOS: dict[str, dict[str, object]] = {
         "producers.recruit": "random",
         "producers.listings": 3,
     },
+    # A platform that grows (docs/model.md 3.5, Growth) over three months, with strong rates:
+    # 40 % of the registered users and 30 % of the sellers are there on the first day; at the
+    # starts of months 1 and 2 the others adopt it (Bass p = 3 and q = 6 per year on the trust
+    # graph) and 20 % of the non-creators leave, while creators enter with probability 0.9 as
+    # soon as the creators selling earned anything (a threshold of RMB 1 a month). Every
+    # channel is busy, so that who uses the platform and who sells shows in every count.
+    # Storefronts never earn their threshold, so most stay closed for the three months, and
+    # their promises vary (authenticity Beta(0.5, 1)): a shopper who compared closed
+    # storefronts' listings (3 per impression, among 3 categories) would often keep an
+    # overstated one, and buy and be disappointed more.
+    "growth_strong": {
+        "growth.initial_users": 0.4,
+        "growth.external": 3.0,
+        "growth.social": 6.0,
+        "growth.churn": 0.2,
+        "growth.initial_sellers": 0.3,
+        "growth.entry_rate": 0.9,
+        "growth.creator_entry_income": 1.0,
+        "growth.storefront_entry_gmv": 1e9,
+        "policy.head_cap": 0.15,
+        "decision.repeat_weight": 2.0,
+        "decision.intercept": -2.5,
+        "word_of_mouth.prob": 0.15,
+        "word_of_mouth.days": 3,
+        "policy.discovery_per_active": 1.0,
+        "creators.post_prob": 0.7,
+        "storefronts.n_storefronts": 8,
+        "storefronts.products_per_storefront": 4,
+        "storefronts.comparisons": 3,
+        "storefronts.impressions_per_active": 0.5,
+        "storefronts.authenticity_mean": 0.5,
+        "storefronts.authenticity_concentration": 1.0,
+        "products.n_categories": 3,
+    },
+    # Growth carried by ties: a quarter of the registered users at the start, little outside
+    # influence (p = 0.5 a year) and strong influence through trusted ties (q = 12 a year),
+    # heavy churn (0.3) whose leavers' recommendations are still heard (word of mouth in
+    # proportion to trust over 4 days); entry thresholds near the sellers' mean earnings
+    # (creators earn about RMB 100-200 a month, storefronts a few hundred to a few thousand),
+    # so the chance of entry depends on those means (I-bar, G-bar) and not just on their being
+    # positive; four storefronts, so that in a quarter of the runs none drew open on the
+    # first day and one must open.
+    "growth_through_ties": {
+        "growth.initial_users": 0.25,
+        "growth.external": 0.5,
+        "growth.social": 12.0,
+        "growth.churn": 0.3,
+        "growth.initial_sellers": 0.3,
+        "growth.entry_rate": 0.8,
+        "growth.creator_entry_income": 80.0,
+        "growth.storefront_entry_gmv": 300.0,
+        "decision.repeat_weight": 2.0,
+        "decision.intercept": -2.0,
+        "decision.price_weight": 0.1,
+        "word_of_mouth.trust_scaled": True,
+        "word_of_mouth.prob": 0.5,
+        "word_of_mouth.days": 4,
+        "policy.discovery_per_active": 0.8,
+        "creators.post_prob": 0.8,
+        "storefronts.n_storefronts": 4,
+        "storefronts.products_per_storefront": 4,
+        "storefronts.comparisons": 2,
+        "storefronts.impressions_per_active": 0.6,
+        "products.n_categories": 2,
+    },
     # On the hand-made fans_graph: word of mouth must go from the fans who buy to the others
     # who trust them (one-way ties); no discovery, no storefronts.
     "fans_one_way_ties": {
@@ -388,8 +453,15 @@ SCENARIOS: dict[str, dict[str, object]] = {
 }
 
 
-# Days of the default run where a scenario needs more than DAYS (a complete month and a day).
-SCENARIO_DAYS = {"first_orders_wom": MONTH_DAYS + 1, "loyalty_warnings_shared": MONTH_DAYS + 1}
+# Days of the default run where a scenario needs more than DAYS (a complete month and a day;
+# for growth, two or three complete months, so that the monthly frame records the state after
+# the growth steps of days 30 and 60 and the days after them show their effect).
+SCENARIO_DAYS = {
+    "first_orders_wom": MONTH_DAYS + 1,
+    "loyalty_warnings_shared": MONTH_DAYS + 1,
+    "growth_strong": 3 * MONTH_DAYS,
+    "growth_through_ties": 2 * MONTH_DAYS,
+}
 
 
 def days_of(name: str) -> int:
@@ -529,17 +601,40 @@ def check_daily(frame: pd.DataFrame, days: int, s: Scenario, users: int) -> None
     assert frame.loc[has, "repeat_share"].between(0, 1).all()
 
 
-def check_monthly(monthly: pd.DataFrame, daily: pd.DataFrame, days: int, g: graph.TrustGraph):
-    """The documented layout of a monthly frame (section 3.6) and its agreement with the
-    daily frame of the same run: one row per complete month, a month's buyers through a
-    family between the most and the sum of its days' buyers."""
+def grows(s: Scenario) -> bool:
+    """Whether the platform of scenario ``s`` grows (docs/model.md 3.5, Growth)."""
+    gr = s.growth
+    return gr.initial_users < 1 or gr.initial_sellers < 1 or gr.churn > 0
+
+
+def check_monthly(
+    monthly: pd.DataFrame, daily: pd.DataFrame, days: int, g: graph.TrustGraph, s: Scenario
+) -> None:
+    """The documented layout of a monthly frame (section 3.6) of a run of scenario ``s`` and
+    its agreement with the daily frame of the same run: one row per complete month, a month's
+    buyers through a family between the most and the sum of its days' buyers, the month's
+    GMV the sum of its days'. Without growth every user uses the platform and every seller
+    sells; with it, creators always use it, only those who use it are active (adoption and
+    churn happen at a month's start), at least one storefront is open and sellers never
+    exit."""
     months = days // MONTH_DAYS
     assert list(monthly.columns) == list(MONTHLY_COLUMNS)
     assert monthly.month.tolist() == list(range(months))
     assert (monthly.residents == g.n_residents).all()  # creators outside the city are not
     assert (monthly.users == int(np.count_nonzero(g.user))).all()
-    assert (monthly.adopted == monthly.users).all()  # without growth every user uses it
+    kind = np.asarray(g.creator_kind)
+    selling = int(np.isin(kind, (HEAD, LOCAL_CREATOR, OUTSIDE)).sum())
+    all_sellers = selling + s.storefronts.n_storefronts
     m = monthly
+    if grows(s):
+        creators = int(np.count_nonzero(np.asarray(g.user) & (kind != 0)))
+        assert ((m.adopted >= creators) & (m.adopted <= m.users)).all()
+        assert (m.mau <= m.adopted).all()
+        least = 1 if s.storefronts.n_storefronts else 0
+        assert ((m.sellers >= least) & (m.sellers <= all_sellers)).all()
+        assert (np.diff(m.sellers.to_numpy()) >= 0).all()  # nobody exits
+    else:
+        assert (m.adopted == m.users).all() and (m.sellers == all_sellers).all()
     assert ((m.dau >= 0) & (m.dau <= m.mau) & (m.mau <= m.users)).all()
     assert (m.buyers_all <= m.mau).all()  # only active users are exposed
     assert (np.maximum(m.buyers_trust, m.buyers_traffic) <= m.buyers_all).all()
@@ -550,6 +645,8 @@ def check_monthly(monthly: pd.DataFrame, daily: pd.DataFrame, days: int, g: grap
             buyers = daily.loc[in_month & (daily.channel == family), "buyers"]
             total = monthly.loc[month, f"buyers_{family}"]
             assert buyers.max() <= total <= buyers.sum(), (month, family)
+        gmv = daily.loc[in_month & (daily.channel == "all"), "gmv"].sum()
+        assert math.isclose(monthly.loc[month, "gmv"], gmv, rel_tol=1e-9, abs_tol=1e-6)
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -564,7 +661,7 @@ def test_oracle_daily_layout_and_invariants(oracle_market) -> None:
     g = scenario_graph(name)
     daily = market.daily()
     check_daily(daily, days_of(name), scenario(name), int(np.count_nonzero(g.user)))
-    check_monthly(market.monthly(), daily, days_of(name), g)
+    check_monthly(market.monthly(), daily, days_of(name), g, scenario(name))
 
 
 def test_oracle_first_and_disappointing_orders(oracle_market) -> None:
@@ -640,9 +737,6 @@ def test_oracle_is_reproducible() -> None:
 def test_oracle_refuses_rules_it_does_not_implement() -> None:
     s = scenario("busy_inclusive").replace(**{"shock.day": 3})
     with pytest.raises(NotImplementedError, match="shock"):
-        Market(city_graph(), s, seed=1)
-    s = scenario("busy_inclusive").replace(**{"growth.initial_users": 0.5})
-    with pytest.raises(NotImplementedError, match="growth"):
         Market(city_graph(), s, seed=1)
 
 
@@ -1168,6 +1262,317 @@ def test_engine_counts_residents_only() -> None:
     )
 
 
+# ----------------------------------------------------------------------------- growth
+GROWTH = "growth_strong"
+
+
+def creator_users(g: graph.TrustGraph) -> int:
+    """Registered users who are creators of any kind (government accounts included)."""
+    return int(np.count_nonzero(np.asarray(g.user) & (np.asarray(g.creator_kind) != 0)))
+
+
+@functools.cache
+def growth_graph() -> graph.TrustGraph:
+    """A hand-made graph of 7 residents for the adoption rule (docs/model.md 3.5, Growth).
+
+    0 is a local creator and 1 a government account (creators: they always use the
+    platform); 2 to 5 are users and 6 is not. User 2 trusts 0 and 1 strongly and 3 and 6
+    weakly (so its trust-weighted share of ties to people on the platform, 0.9 with only the
+    creators on it, is far from its unweighted 0.5); 3 trusts 2 and 4 (none on the platform at
+    first: a share of 0, unless 2's adoption in the same step were read); 4 trusts nobody
+    (a share of 0); 5 trusts only the creator (a share of 1); 3 follows the creator.
+    """
+    ties = [
+        (2, 0, 0.9, 0),
+        (2, 1, 0.9, 1),
+        (2, 3, 0.1, 0),
+        (2, 6, 0.1, 1),
+        (3, 2, 0.5, 0),
+        (3, 4, 0.2, 1),
+        (4, 3, 0.2, 1),
+        (5, 0, 0.6, 0),
+        (6, 2, 0.3, 0),
+        (3, 0, 0.4, FOLLOW),
+    ]
+    src, dst, trust, layer = (list(column) for column in zip(*ties, strict=True))
+    kind = np.zeros(7, np.int8)
+    kind[0], kind[1] = LOCAL_CREATOR, GOV
+    user = np.ones(7, bool)
+    user[6] = False
+    return graph.TrustGraph.from_edges(7, src, dst, trust, layer, user=user, creator_kind=kind)
+
+
+def test_oracle_adoption_follows_the_bass_rule_on_the_trust_graph() -> None:
+    """Section 3.5, Growth: at a month's start a registered user who does not use the
+    platform adopts it with 1 - exp(-(external + social f_i) / 12), f_i the trust-weighted
+    share of their local and city ties to people who use it, read at the month's start (a
+    neighbour who adopts in the same step does not count); users on it leave with churn,
+    creators (government accounts included) never; residents who are not users never
+    adopt."""
+    s = Scenario(city=SPEC, name="adoption").replace(
+        **{
+            "growth.initial_users": 0.0,
+            "growth.external": 3.0,
+            "growth.social": 6.0,
+            "growth.churn": 0.3,
+        }
+    )
+    m = Market(growth_graph(), s, seed=1)
+    assert m.adopted == {0: True, 1: True, 2: False, 3: False, 4: False, 5: False}
+    w = m.trust
+    f2 = (w[(2, 0)] + w[(2, 1)]) / (w[(2, 0)] + w[(2, 1)] + w[(2, 3)] + w[(2, 6)])
+    expected_f = {2: f2, 3: 0.0, 4: 0.0, 5: 1.0}
+    for i, f in expected_f.items():
+        assert math.isclose(m.adoption_share(i, m.adopted), f, rel_tol=1e-12), i
+    assert math.isclose(f2, 0.9, rel_tol=1e-6)
+    p = {i: 1 - math.exp(-(3.0 + 6.0 * f) / 12) for i, f in expected_f.items()}
+    for i in p:
+        assert math.isclose(m.adoption_probability(i, m.adopted), p[i], rel_tol=1e-12)
+    start = dict(m.adopted)
+    trials = 4000
+    adopted = dict.fromkeys(p, 0)
+    for _ in range(trials):
+        m.adopted = dict(start)
+        m._growth(MONTH_DAYS)
+        assert m.adopted[0] and m.adopted[1]
+        for i in p:
+            adopted[i] += m.adopted[i]
+    stat = sum((adopted[i] - trials * q) ** 2 / (trials * q * (1 - q)) for i, q in p.items())
+    assert stat <= chi2.ppf(1 - 1e-4, len(p)), (adopted, p)
+    for i, q in p.items():
+        assert abs(adopted[i] / trials - q) <= binomial_bound(q, trials), (i, adopted[i], q)
+    # churn: everybody on the platform; the non-creators leave with churn, creators never
+    everybody = dict.fromkeys(start, True)
+    left = dict.fromkeys(p, 0)
+    for _ in range(trials):
+        m.adopted = dict(everybody)
+        m._growth(MONTH_DAYS)
+        assert m.adopted[0] and m.adopted[1]
+        for i in p:
+            left[i] += not m.adopted[i]
+    for i in p:
+        assert abs(left[i] / trials - 0.3) <= binomial_bound(0.3, trials), (i, left[i])
+    assert 6 not in m.adopted
+
+
+def test_oracle_growth_set_up_shares() -> None:
+    """Section 3.5, Growth, set-up: each registered user uses the platform with probability
+    initial_users (creators always do), each selling creator sells and each storefront is
+    open with probability initial_sellers, at least one storefront open."""
+    g, s = city_graph(), scenario(GROWTH)
+    gr = s.growth
+    creators = {i for i in range(g.n_nodes) if g.user[i] and g.creator_kind[i] != 0}
+    others = adopted = sellers = candidates = 0
+    for seed in range(200):
+        m = Market(g, s, seed)
+        assert all(m.adopted[i] for i in creators)
+        others += len(m.adopted) - len(creators)
+        adopted += sum(on for i, on in m.adopted.items() if i not in creators)
+        sellers += sum(m.selling.values()) + sum(st.is_open for st in m.storefronts)
+        candidates += len(m.selling) + len(m.storefronts)
+        assert any(st.is_open for st in m.storefronts)
+    assert abs(adopted / others - gr.initial_users) <= binomial_bound(gr.initial_users, others)
+    # (the forced storefront adds at most 0.7^8 = 6 % of one storefront per run)
+    share = sellers / candidates
+    assert (
+        abs(share - gr.initial_sellers)
+        <= binomial_bound(gr.initial_sellers, candidates) + 0.06 / 22
+    )
+    # nobody at first: only the creators use the platform, one storefront is open, nobody
+    # posts; at the defaults everybody
+    nobody = s.replace(**{"growth.initial_users": 0.0, "growth.initial_sellers": 0.0})
+    m = Market(g, nobody, seed=3)
+    assert {i for i, on in m.adopted.items() if on} == creators
+    assert not any(m.selling.values()) and sum(st.is_open for st in m.storefronts) == 1
+    assert m._posts() == {}
+    everybody = Market(g, scenario("busy_inclusive"), seed=3)
+    assert all(everybody.adopted.values()) and all(everybody.selling.values())
+    assert all(st.is_open for st in everybody.storefronts)
+
+
+def test_oracle_growth_only_platform_users_act_and_only_sellers_sell() -> None:
+    """Day by day over three months of growth: only users who use the platform are active
+    and order, only creators who sell post and are sold from, only open storefronts get ad
+    impressions and are compared (so sold from); sellers never exit. With nobody adopting
+    or leaving and nobody entering, the monthly frame keeps the set-up's state."""
+    g, s = city_graph(), scenario(GROWTH)
+    m = Market(g, s, seed=4)
+    users = m.user_ids
+    seen_closed = entered = 0
+    for t in range(3 * MONTH_DAYS):
+        selling_before = dict(m.selling)
+        open_before = [st.is_open for st in m.storefronts]
+        m.step()
+        assert all(m.selling[c] for c, on in selling_before.items() if on)  # nobody exits
+        assert all(st.is_open for st, was in zip(m.storefronts, open_before, strict=True) if was)
+        entered += sum(m.selling.values()) - sum(selling_before.values())
+        assert m.n_active[t] <= sum(m.adopted.values())
+        for o in (o for o in m.orders if o.day == t):
+            assert m.adopted[o.user]
+            kind, v = o.seller
+            assert m.selling[v] if kind == "creator" else m.storefronts[v].is_open
+        if t % 10 == 0:  # exposures to every user on the platform, compared among 3 listings
+            on = [i for i in users if m.adopted[i]]
+            assert set(m._posts()) <= {c for c, sells in m.selling.items() if sells}
+            exposures = m._storefront_exposures(on)
+            assert exposures and all(m.storefronts[e.seller[1]].is_open for e in exposures)
+            seen_closed += sum(not st.is_open for st in m.storefronts)
+    assert seen_closed > 0 and entered > 0  # closed storefronts and entry did happen
+    monthly = m.monthly()
+    assert monthly.adopted.nunique() > 1 and monthly.sellers.is_monotonic_increasing
+    still = s.replace(
+        **{
+            "growth.external": 0.0,
+            "growth.social": 0.0,
+            "growth.churn": 0.0,
+            "growth.entry_rate": 0.0,
+        }
+    )
+    m = Market(g, still, seed=4)
+    first = (
+        sum(m.adopted.values()),
+        sum(m.selling.values()) + sum(st.is_open for st in m.storefronts),
+    )
+    frame = m.run(3 * MONTH_DAYS).monthly()
+    assert frame.adopted.tolist() == [first[0]] * 3 and frame.sellers.tolist() == [first[1]] * 3
+    assert (frame.mau <= frame.adopted).all()
+
+
+def test_oracle_entry_when_it_pays() -> None:
+    """Section 3.5, Growth, entry: at a month's start a creator not selling starts with
+    entry_rate max(0, 1 - creator_entry_income / I-bar), a closed storefront opens with
+    entry_rate max(0, 1 - storefront_entry_gmv / G-bar); I-bar the mean commission income
+    of the creators who sold in the month that ended, G-bar the mean GMV of the open
+    storefronts; no entry when the means are below the thresholds."""
+    s = scenario("growth_through_ties")
+    m = Market(city_graph(), s, seed=2).run(MONTH_DAYS)
+    sellers = [c for c, on in m.selling.items() if on]
+    stores = [st for st in m.storefronts if st.is_open]
+    # the month's income and GMV are all there is so far: the sellers' running totals
+    i_bar = sum(m.creators[c].income for c in sellers) / len(sellers)
+    g_bar = sum(st.gmv for st in stores) / len(stores)
+    assert all(cr.income == 0 for c, cr in m.creators.items() if not m.selling[c])
+    assert np.allclose(m.entry_means(0), (i_bar, g_bar), rtol=1e-12)
+    # thresholds (read only by the growth step) at half of I-bar and a quarter of G-bar
+    m.s = s.replace(
+        **{
+            "growth.creator_entry_income": 0.5 * i_bar,
+            "growth.storefront_entry_gmv": 0.25 * g_bar,
+        }
+    )
+    gr = m.s.growth
+    p_creator = gr.entry_rate * (1 - gr.creator_entry_income / i_bar)
+    p_store = gr.entry_rate * (1 - gr.storefront_entry_gmv / g_bar)
+    assert math.isclose(p_creator, 0.4) and math.isclose(p_store, 0.6)
+    state = dict(m.adopted), dict(m.selling), [st.is_open for st in m.storefronts]
+    closed_creators = len(m.selling) - len(sellers)
+    closed_stores = len(m.storefronts) - len(stores)
+    trials, entered_creators, entered_stores = 1000, 0, 0
+    for _ in range(trials):
+        m.adopted, m.selling = dict(state[0]), dict(state[1])
+        for st, was in zip(m.storefronts, state[2], strict=True):
+            st.is_open = was
+        m._growth(MONTH_DAYS)
+        entered_creators += sum(m.selling.values()) - len(sellers)
+        entered_stores += sum(st.is_open for st in m.storefronts) - len(stores)
+    n = trials * closed_creators
+    assert abs(entered_creators / n - p_creator) <= binomial_bound(p_creator, n)
+    n = trials * closed_stores
+    assert abs(entered_stores / n - p_store) <= binomial_bound(p_store, n)
+    # thresholds above the means: nobody enters on day 30
+    high = s.replace(
+        **{
+            "growth.creator_entry_income": 1.01 * i_bar,
+            "growth.storefront_entry_gmv": 1.01 * g_bar,
+        }
+    )
+    m = Market(city_graph(), high, seed=2).run(MONTH_DAYS + 1)
+    assert sorted(c for c, on in m.selling.items() if on) == sellers
+    assert [st.id for st in m.storefronts if st.is_open] == [st.id for st in stores]
+
+
+def test_oracle_growth_at_the_defaults_changes_nothing() -> None:
+    """With every user and seller there from the first day and no churn, the other growth
+    settings change no draw (the growth draws have a generator of their own)."""
+    g, s = city_graph(), scenario("busy_inclusive")
+    other = s.replace(
+        **{
+            "growth.external": 9.0,
+            "growth.social": 9.0,
+            "growth.entry_rate": 1.0,
+            "growth.creator_entry_income": 0.0,
+            "growth.storefront_entry_gmv": 0.0,
+        }
+    )
+    days = MONTH_DAYS + 3
+    pd.testing.assert_frame_equal(
+        run_oracle(g, s, days, seed=6), run_oracle(g, other, days, seed=6)
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="laotie/engine/rules/growth.py (start, line 68; grow, lines 106-107 and 114) "
+    "forces onto the platform and exempts from churn only m.creator_node, the selling "
+    "creators; docs/model.md 3.5 says 'creators always do' and 'creators apart', and "
+    "government accounts are creators (1.2, creator_kind gov; 3.3 creator_share)",
+)
+def test_engine_government_accounts_always_use_the_platform() -> None:
+    """With nobody on the platform at first and no adoption, the monthly frame's adopted
+    are the creators who are registered users, government accounts included (the
+    oracle's count)."""
+    g = city_graph()
+    s = scenario(GROWTH).replace(
+        **{"growth.initial_users": 0.0, "growth.external": 0.0, "growth.social": 0.0}
+    )
+    oracle = Market(g, s, seed=1).run(2 * MONTH_DAYS).monthly().adopted.tolist()
+    assert oracle == [creator_users(g)] * 2
+    engine = Engine(g, s, seed=1)
+    engine.run(2 * MONTH_DAYS)
+    assert Result.from_engine(engine).monthly.adopted.tolist() == oracle
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="laotie/engine/rules/growth.py lines 68 and 107 index m.adopted with "
+    "m.user_index[m.creator_node]; a creator outside the city is no user (user_index -1), "
+    "so the last registered user of the last replication is forced onto the platform and "
+    "never churns (and a replication run in lockstep differs from the same seed alone)",
+)
+def test_engine_creators_outside_the_city_put_no_user_on_the_platform() -> None:
+    """On the city with creators outside it whose last registered user is an ordinary user,
+    with nobody on the platform at first and no adoption, the adopted are the creators who
+    are users, in every replication of a lockstep engine."""
+    base = outside_graph()
+    kind = np.asarray(base.creator_kind).copy()
+    last = int(np.flatnonzero(base.user)[-1])
+    kind[last] = 0  # the last registered user becomes an ordinary user, followed by nobody
+    src = np.repeat(np.arange(base.n_nodes), np.diff(base.indptr))
+    dst, layer = np.asarray(base.indices), np.asarray(base.layer)
+    keep = ~((dst == last) & (layer == FOLLOW))
+    g = graph.TrustGraph.from_edges(
+        base.n_nodes,
+        src[keep],
+        dst[keep],
+        np.asarray(base.trust)[keep],
+        layer[keep],
+        region=base.region,
+        hometown=base.hometown,
+        rural=base.rural,
+        user=base.user,
+        creator_kind=kind,
+        region_names=base.region_names,
+    )
+    s = scenario("outside_inclusive").replace(
+        **{"growth.initial_users": 0.0, "growth.external": 0.0, "growth.social": 0.0}
+    )
+    engine = Engine(g, s, seed=np.random.SeedSequence(1).spawn(3))
+    engine.run(MONTH_DAYS)
+    adopted = [engine.replication(r).months[0]["adopted"] for r in range(3)]
+    selling_users = int(np.count_nonzero(np.isin(kind, (HEAD, LOCAL_CREATOR)) & base.user))
+    assert adopted == [selling_users] * 3
+
+
 # ----------------------------------------------------------------------------- agreement
 def to_array(market: Market, days: int) -> np.ndarray:
     """(days, rows, metrics) array of the oracle's count metrics, from its daily records (in
@@ -1516,7 +1921,7 @@ def test_engine_daily_frame_has_the_documented_layout_and_invariants(name: str) 
     r = runs(name, N_SEEDS, days)
     for result, records in zip(r.results, r.month_records, strict=True):
         check_daily(result.daily, days, scenario(name), users)
-        check_monthly(result.monthly, result.daily, days, g)
+        check_monthly(result.monthly, result.daily, days, g, scenario(name))
         compared = monthly_array(records, days)
         reported = monthly_array(result.monthly.to_dict("records"), days)
         assert np.allclose(compared, reported, rtol=1e-12, atol=0)
@@ -1527,8 +1932,22 @@ def test_engine_agrees_with_oracle(name: str) -> None:
     agreement(name, N_SEEDS, days_of(name), {n: days_of(n) for n in SCENARIOS})
 
 
+# The long runs see the engine's government accounts adopting and leaving the platform
+# (test_engine_government_accounts_always_use_the_platform): with a quarter of the users on
+# it at first, month 0's adopted differ by about 1.5 (z about -6.7 over 1000 seeds).
+KNOWN_LONG = {
+    "growth_through_ties": pytest.mark.xfail(
+        strict=True,
+        reason="the engine's government accounts do not always use the platform (see "
+        "test_engine_government_accounts_always_use_the_platform)",
+    )
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=KNOWN_LONG.get(name, ())) for name in SCENARIOS]
+)
 def test_engine_agrees_with_oracle_long(name: str) -> None:
     agreement(name, SLOW_SEEDS, SLOW_DAYS, dict.fromkeys(SCENARIOS, SLOW_DAYS))
 
