@@ -34,8 +34,8 @@ Not producible yet
 - T8, the platform's GMV trajectory 2019–24: a shape over years, not one number. A growing
   platform (``[growth]``, the ``mudanjiang_2019`` scenario) reports its monthly GMV in
   ``Result.monthly``; its growth cannot reach T8's 23-fold (docs/model.md 3.5, "Growth").
-- T10's other parts: top-10 sellers' share of GMV needs the sellers' GMV in a result; the
-  follower growth of boosted small creators is an experiment, not a moment of one run.
+- T10's last part: the follower growth of boosted small creators is an experiment, not a
+  moment of one run.
 - T14, the 832 poverty counties' share of national online retail: a national share. A
   scenario's ``poverty_gmv_share`` (the GMV sold by creators of its poverty counties) is the
   same kind of number for one city, but not comparable with it.
@@ -529,6 +529,22 @@ def mutual_ties_per_user(graph: TrustGraph, result: Result | None = None) -> flo
     social = graph.layer != FOLLOW
     both_users = graph.user[graph.sources()] & graph.user[graph.indices]
     return _ratio(int((social & both_users).sum()), _mean_mau(result, graph))
+
+
+def top_sellers_gmv_share(result: Result) -> float:
+    """T10b: the top-10 sellers' share of GMV (≈ 4 %).
+
+    facts.md, row H13 (the ten largest sellers' share of Kuaishou's GMV, 2023). The source is
+    national, across millions of sellers; a city's market has far fewer, so its top ten take
+    a larger share unless creators outside the city sell to it (``city.outside_creators``).
+
+    Returns
+    -------
+    float
+        ``outcomes["top10_sellers_gmv_share"]``: the GMV of the ten sellers (creators or
+        storefronts) who sold most in the run, over all GMV.
+    """
+    return float(result.outcomes["top10_sellers_gmv_share"])
 
 
 # -- T13, T15: poverty counties and producers' income -----------------------------------------
@@ -1067,6 +1083,14 @@ MOMENTS: tuple[Moment, ...] = (
         band="≈70 % ± 25 %",
         source="H8",
         function=non_head_exposure_share,
+    ),
+    Moment(
+        id="T10b",
+        name="top-10 sellers' share of GMV",
+        **_quarter(0.04),
+        band="≈4 % ± 25 %",
+        source="H13",
+        function=top_sellers_gmv_share,
     ),
     Moment(
         id="T11",

@@ -65,6 +65,9 @@ class Result:
         Income per selling creator (commission, RMB) and per poor producer (RMB).
     producer_orders, producer_buyers : numpy.ndarray
         Per poor producer: orders of its specialty, and distinct buyers reached.
+    seller_gmv : numpy.ndarray
+        GMV per seller over the run (RMB): the selling creators (in node order), then the
+        storefronts.
     order_values : pandas.DataFrame
         Histogram of order values (客单价) per channel over the run: one row per bin
         (``low``, ``high`` in RMB) and one column of counts per sub-channel.
@@ -113,6 +116,7 @@ class Result:
     information_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     producer_orders: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     producer_buyers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    seller_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))
     monthly: pd.DataFrame = field(default_factory=lambda: monthly_frame([], [], 0, 0))
     producers: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(PRODUCER_COLUMNS))
@@ -168,6 +172,7 @@ class Result:
             producer_income=engine.producer_income.copy(),
             producer_orders=engine.producer_orders.copy(),
             producer_buyers=engine.producer_buyers.copy(),
+            seller_gmv=np.asarray(engine.seller_gmv, np.float64).copy(),
             order_values=order_value_frame(engine.order_values),
             information=information,
             information_regions=information_regions,
@@ -237,7 +242,7 @@ class Result:
           ``regions.csv``: ``summary`` (with its ``channel`` index), ``order_values``,
           ``monthly``, ``producers`` and ``regions``;
         - ``arrays.npz``: ``creator_income``, ``producer_income``, ``producer_orders`` and
-          ``producer_buyers``;
+          ``producer_buyers``, ``seller_gmv``;
         - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
           ``seed``, ``info``, the scenario (``Scenario.to_dict()``) and the dtype of every
           column (with the categories of ``channel``, in order), so that :meth:`load`
@@ -385,6 +390,7 @@ class Result:
             producer_income=arrays["producer_income"],
             producer_orders=arrays.get("producer_orders", np.zeros(0, np.int64)),
             producer_buyers=arrays.get("producer_buyers", np.zeros(0, np.int64)),
+            seller_gmv=arrays.get("seller_gmv", np.zeros(0)),
             order_values=frames["order_values"],
             information=frames["information"],
             information_regions=frames["information_regions"],
@@ -489,6 +495,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "creator_income_top10_share",
     "creators_with_sales",
     "non_head_traffic_share",
+    "top10_sellers_gmv_share",
     "monthly_repurchase_all",
     "monthly_repurchase_trust",
     "monthly_repurchase_traffic",
@@ -530,6 +537,7 @@ def run_outcomes(
         "non_head_traffic_share": float(exposures[~m.is_head].sum() / total)
         if total
         else float("nan"),
+        "top10_sellers_gmv_share": _top_sellers_share(engine.seller_gmv, 10),
     }
     for name in ("all", "trust", "traffic"):
         rates = [r[name] for r in engine.repurchase if not np.isnan(r[name])]
@@ -537,6 +545,15 @@ def run_outcomes(
     out.update(producer_outcomes(producers, engine.day))
     out.update(poverty_outcomes(regions))
     return out
+
+
+def _top_sellers_share(gmv: np.ndarray, k: int) -> float:
+    """The share of all GMV sold by the ``k`` sellers who sold most (NaN without sales)."""
+    values = np.asarray(gmv, np.float64)
+    total = values.sum()
+    if total <= 0:
+        return float("nan")
+    return float(np.sort(values)[::-1][:k].sum() / total)
 
 
 _FORMAT = "laotie-result"
@@ -565,7 +582,13 @@ _FILES = (
     _REGIONS,
     _ARRAYS,
 )
-_ARRAY_NAMES = ("creator_income", "producer_income", "producer_orders", "producer_buyers")
+_ARRAY_NAMES = (
+    "creator_income",
+    "producer_income",
+    "producer_orders",
+    "producer_buyers",
+    "seller_gmv",
+)
 
 
 def _dtype_spec(dtype: Any, where: str) -> dict[str, Any]:

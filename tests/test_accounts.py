@@ -309,3 +309,17 @@ def test_creators_outside_the_city_are_never_trained_or_recruited(rule: str) -> 
     listed = m.listing_seller[m.product_producer[m.listing_product] >= 0]
     creators = listed[listed < m.n_creators]
     assert len(creators) and m.creator_resident[creators].all()
+
+
+def test_seller_gmv_and_the_top_ten_sellers(mudanjiang_run) -> None:  # type: ignore[no-untyped-def]
+    r = mudanjiang_run
+    gmv = r.seller_gmv
+    creators = len(r.creator_income)
+    assert len(gmv) == creators + r.scenario.storefronts.n_storefronts
+    assert gmv.sum() == pytest.approx(r.summary.loc["all", "gmv"], rel=1e-9)
+    assert gmv[creators:].sum() == pytest.approx(r.summary.loc["storefront", "gmv"], rel=1e-9)
+    np.testing.assert_allclose(
+        r.creator_income, r.scenario.creators.commission * gmv[:creators], rtol=1e-12
+    )
+    top = np.sort(gmv)[-10:].sum() / gmv.sum()
+    assert r.outcomes["top10_sellers_gmv_share"] == pytest.approx(top, rel=1e-12)

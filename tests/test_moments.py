@@ -37,6 +37,7 @@ from laotie.moments import (
     storefront_click_through,
     storefront_conversion,
     storefront_session_conversion,
+    top_sellers_gmv_share,
     trust_conversion_ratio,
     users_with_followers_share,
     validate,
@@ -186,6 +187,7 @@ def test_outcome_moments_read_the_outcomes() -> None:
             "non_head_traffic_share": 0.7,
             "poverty_earner_share": 0.26,
             "producer_net_effect": -0.01,
+            "top10_sellers_gmv_share": 0.04,
         },
     )
     assert monthly_repurchase_trust(result) == 0.65
@@ -193,6 +195,7 @@ def test_outcome_moments_read_the_outcomes() -> None:
     assert non_head_exposure_share(result) == 0.7
     assert poverty_earner_share(result) == 0.26
     assert producer_net_effect(result) == -0.01
+    assert top_sellers_gmv_share(result) == 0.04
 
 
 # -- T7, T12 ----------------------------------------------------------------------------------

@@ -73,7 +73,13 @@ def assert_same_result(loaded: Result, result: Result) -> None:
         pd.testing.assert_frame_equal(
             getattr(loaded, name), getattr(result, name), check_exact=True
         )
-    for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):
+    for name in (
+        "creator_income",
+        "producer_income",
+        "producer_orders",
+        "producer_buyers",
+        "seller_gmv",
+    ):
         got, expected = getattr(loaded, name), getattr(result, name)
         np.testing.assert_array_equal(got, expected)
         assert got.dtype == expected.dtype

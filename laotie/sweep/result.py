@@ -282,7 +282,8 @@ class SweepResult:
         -------
         dict of str to numpy.ndarray
             ``creator_income`` (per selling creator) and, per poor producer,
-            ``producer_income``, ``producer_orders`` and ``producer_buyers``.
+            ``producer_income``, ``producer_orders`` and ``producer_buyers``; and
+            ``seller_gmv`` per seller (creators, then storefronts).
 
         Raises
         ------

@@ -67,6 +67,7 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             "producer_income": result.producer_income,
             "producer_orders": result.producer_orders,
             "producer_buyers": result.producer_buyers,
+            "seller_gmv": result.seller_gmv,
         }
     except Exception as err:  # a failing run is recorded and the sweep goes on
         record.update(

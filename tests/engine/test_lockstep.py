@@ -127,7 +127,13 @@ def _assert_same(a: Result, b: Result) -> None:
         "regions",
     ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
-    for name in ("creator_income", "producer_income", "producer_orders", "producer_buyers"):
+    for name in (
+        "creator_income",
+        "producer_income",
+        "producer_orders",
+        "producer_buyers",
+        "seller_gmv",
+    ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     assert a.outcomes.keys() == b.outcomes.keys()
     for key, value in a.outcomes.items():
