@@ -567,6 +567,15 @@ MUTATIONS = (
         "    return g.entry_rate",
         "sellers enter whether or not it pays",
     ),
+    Mutation(
+        "entry_averages_earners_only",
+        GROWTH,
+        "        mean = income[creators][selling].mean() if selling.any() else 0.0",
+        "        earned = selling & (income[creators] > 0)\n"
+        "        mean = income[creators][earned].mean() if earned.any() else 0.0",
+        "creators' entry compares with the mean income of the creators who earned, not of all "
+        "who sold",
+    ),
 )
 
 

@@ -184,3 +184,34 @@ def test_creators_outside_the_city_pin_nobody_and_lockstep_holds() -> None:
         alone.run(31)
         U = alone.market.n_users
         np.testing.assert_array_equal(m.adopted[r * U : (r + 1) * U], alone.market.adopted)
+
+
+def test_creators_enter_by_the_mean_income_of_every_selling_creator(
+    city: graph.TrustGraph,
+) -> None:
+    """Ī is the mean over every creator who sold in the month, those who earned nothing
+    included: with the threshold at 0.8 Ī, a creator enters with probability 0.5 · 0.2."""
+    # Few posts: some selling creators sell nothing in the month.
+    quiet = BASE.replace(**{"creators.post_prob": 0.03, "growth.initial_sellers": 0.3})
+    hits = trials = zero = 0
+    expected = variance = 0.0
+    for seed in range(6):
+        probe = Engine(city, quiet, seed=seed)
+        probe.run(30)
+        m = probe.market
+        mean = probe.ledger.creator_income[m.selling].mean()
+        zero += int((probe.ledger.creator_income[m.selling] == 0).sum())
+        e = Engine(
+            city,
+            quiet.replace(**{"growth.entry_rate": 0.5, "growth.creator_entry_income": 0.8 * mean}),
+            seed=seed,
+        )
+        closed = ~e.market.selling
+        e.run(31)  # the same first month (entry waits for day 30), then the month's entry
+        p = 0.5 * max(0.0, 1 - 0.8 * mean / mean)
+        hits += int((e.market.selling & closed).sum())
+        trials += int(closed.sum())
+        expected += closed.sum() * p
+        variance += closed.sum() * p * (1 - p)
+    assert trials > 100 and zero > 5  # the choice of mean matters
+    assert abs(hits - expected) <= 4 * math.sqrt(variance)
