@@ -493,8 +493,8 @@ MUTATIONS = (
     Mutation(
         "offline_income_mean_is_median",
         PRODUCERS,
-        "    return rng.lognormal(np.log(p.offline_income) - log_sd**2 / 2, log_sd, n)",
-        "    return rng.lognormal(np.log(p.offline_income), log_sd, n)",
+        "    return lognormal(rng, p.offline_income, p.offline_dispersion, n)",
+        "    return rng.lognormal(np.log(p.offline_income), p.offline_dispersion, n)",
         "offline incomes have offline_income as their median, not their mean",
     ),
     Mutation(

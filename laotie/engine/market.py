@@ -19,22 +19,12 @@ from ..errors import ScenarioError
 from ..graph._core import HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
 from .rules.producers import offline_incomes
-from .sampling import cdf_table
+from .sampling import beta, cdf_table, lognormal
 from .ties import Follows, Listeners, follow_edges
 
 __all__ = ["Layout", "Market", "beta", "lognormal"]
 
 MAX_STOREFRONT_MEMORY_BYTES = 2_000_000_000
-
-
-def beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
-    """Beta draws with the given mean and concentration a + b, as float32."""
-    return rng.beta(mean * concentration, (1 - mean) * concentration, size).astype(np.float32)
-
-
-def lognormal(rng: np.random.Generator, mean: float, log_sd: float, size: int) -> np.ndarray:
-    """Log-normal draws with the given mean (not median) and log-sd."""
-    return rng.lognormal(np.log(mean) - log_sd**2 / 2, log_sd, size)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,28 @@ from scipy.special import ndtri
 __all__ = [
     "CDF_BUCKETS",
     "POISSON_SUM_MAX",
+    "beta",
     "cdf_table",
     "choice_cdf",
     "inverse_cdf",
+    "lognormal",
     "normal",
     "poisson",
     "search_left",
     "search_right",
 ]
+
+
+def beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
+    """Beta draws with the given mean and concentration a + b, as float32 (set-up draws,
+    from numpy's generators)."""
+    return rng.beta(mean * concentration, (1 - mean) * concentration, size).astype(np.float32)
+
+
+def lognormal(rng: np.random.Generator, mean: float, log_sd: float, size: int) -> np.ndarray:
+    """Log-normal draws with the given mean (not median) and log-sd (set-up draws, from
+    numpy's generators)."""
+    return rng.lognormal(np.log(mean) - log_sd**2 / 2, log_sd, size)
 
 
 def choice_cdf(p: np.ndarray) -> np.ndarray:

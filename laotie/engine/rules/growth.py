@@ -76,11 +76,10 @@ def adoption_shares(market: Market, adopted_node: np.ndarray) -> np.ndarray:
     lis = market.listeners
     n = market.layout.nodes
     R = market.replications
-    ties = len(lis.listener)
     trusted = np.repeat(np.arange(n, dtype=np.int32), np.diff(lis.indptr))
     share = np.zeros(R * n)
     for r in range(R):
-        trust = lis.trust[r * ties : (r + 1) * ties].astype(np.float64)
+        trust = lis.replication(r).trust.astype(np.float64)
         on = adopted_node[r * n : (r + 1) * n][trusted]
         num = np.bincount(lis.listener, weights=trust * on, minlength=n)
         den = np.bincount(lis.listener, weights=trust, minlength=n)

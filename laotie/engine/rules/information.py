@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...graph._core import GOV, TrustGraph
 from ...scenario import Scenario
-from ..market import beta
+from ..sampling import beta
 from ..ties import Listeners, expand_rows
 
 __all__ = ["PATHS", "InformationState"]

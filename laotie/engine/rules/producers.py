@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...sections import Producers
+from ..sampling import lognormal
 
 __all__ = ["ACCOUNTS", "accounts", "offline_incomes"]
 
@@ -45,8 +46,7 @@ def offline_incomes(p: Producers, rng: np.random.Generator, n: int) -> np.ndarra
     mean is 0). ``rng`` is a stream of its own, so that these draws change nothing else."""
     if p.offline_income == 0:
         return np.zeros(n)
-    log_sd = p.offline_dispersion
-    return rng.lognormal(np.log(p.offline_income) - log_sd**2 / 2, log_sd, n)
+    return lognormal(rng, p.offline_income, p.offline_dispersion, n)
 
 
 def accounts(
