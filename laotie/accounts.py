@@ -50,6 +50,7 @@ PRODUCER_COLUMNS: tuple[str, ...] = (
     "region",
     "poverty",
     "listed",
+    "days_online",
     "orders",
     "buyers",
     *ACCOUNTS,
@@ -98,8 +99,8 @@ def producer_frame(engine: Replication) -> pd.DataFrame:
         engine.producer_income,
         engine.producer_orders,
         m.producer_offline,
-        m.producer_listed,
-        engine.day,
+        m.producer_days_online > 0,
+        m.producer_days_online,
     )
     frame = pd.DataFrame(
         {
@@ -108,6 +109,7 @@ def producer_frame(engine: Replication) -> pd.DataFrame:
             "region": pd.Categorical.from_codes(region, categories=names),
             "poverty": poverty[region],
             "listed": m.producer_listed.astype(bool),
+            "days_online": m.producer_days_online.astype(np.int64),
             "orders": np.asarray(engine.producer_orders, np.int64),
             "buyers": np.asarray(engine.producer_buyers, np.int64),
             **money,

@@ -216,6 +216,7 @@ class LaotieModel(mesa.Model):
         reporters["active_users"] = _active_users
         reporters["adopted_users"] = _adopted_users
         reporters["sellers"] = _sellers
+        reporters["producers_online"] = _producers_online
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agenttype_reporters={
@@ -282,6 +283,12 @@ def _sellers(model: LaotieModel) -> int:
     platform grows)."""
     m = model.engine.market
     return int(m.selling.sum() + m.storefront_open.sum())
+
+
+def _producers_online(model: LaotieModel) -> int:
+    """A model reporter: the producers whose specialty sells online (every listed producer
+    unless the platform grows)."""
+    return int(model.engine.market.producer_online.sum())
 
 
 def _outcome(model: LaotieModel, key: str) -> float:

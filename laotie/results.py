@@ -425,6 +425,7 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "buyers_traffic",
     "adopted",
     "sellers",
+    "producers_online",
     "gmv",
 )
 """The columns of :attr:`Result.monthly`."""

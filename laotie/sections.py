@@ -410,8 +410,9 @@ class Growth(Section):
     )
     initial_sellers: float = param(
         1.0,
-        "share of the selling creators and of the storefronts selling on the first day (at "
-        "least one storefront); the others enter when it pays (1: no entry)",
+        "share of the selling creators, of the storefronts and of the listed producers "
+        "selling on the first day (at least one storefront); the others enter when it pays "
+        "(1: no entry)",
         unit="share of sellers",
         **_PROB,
     )
@@ -437,6 +438,16 @@ class Growth(Section):
         unit="RMB per month",
         low=0,
         high=1e12,
+    )
+    producer_entry_income: float = param(
+        0.0,
+        "a producer's entry threshold: the mean net income per online producer in the last "
+        "month (online receipts less fees, logistics, fixed costs and displaced offline "
+        "sales) at which selling online starts to pay; 0: producers go online as soon as "
+        "those online gain on average",
+        unit="RMB per month",
+        low=0,
+        high=1e9,
     )
 
 

@@ -556,9 +556,54 @@ MUTATIONS = (
     Mutation(
         "closed_storefronts_compared",
         MARKET,
-        "        store_listings = np.flatnonzero(open_seller[self.listing_seller])",
-        "        store_listings = np.flatnonzero(self.listing_seller >= self.n_creators)",
+        "        store_listings = np.flatnonzero("
+        "open_seller[self.listing_seller] & self.listing_on_shelf)",
+        "        store_listings = np.flatnonzero("
+        "(self.listing_seller >= self.n_creators) & self.listing_on_shelf)",
         "shoppers compare closed storefronts' listings",
+    ),
+    Mutation(
+        "offline_specialties_compared",
+        MARKET,
+        "        store_listings = np.flatnonzero("
+        "open_seller[self.listing_seller] & self.listing_on_shelf)",
+        "        store_listings = np.flatnonzero(open_seller[self.listing_seller])",
+        "shoppers compare the specialties of producers not online",
+    ),
+    Mutation(
+        "offline_specialties_on_shelf",
+        MARKET,
+        "        online = np.concatenate([self.producer_online, [True]])  # [-1]: no producer",
+        "        online = np.ones(len(self.producer_online) + 1, bool)",
+        "the specialties of producers not online are on the sellers' shelves",
+    ),
+    Mutation(
+        "producer_entry_diluted",
+        GROWTH,
+        "        mean = net[producers][online].mean() if online.any() else 0.0",
+        "        mean = net[producers].mean() if online.any() else 0.0",
+        "producers' entry compares with the mean net income of every producer, not of those online",
+    ),
+    Mutation(
+        "unlisted_producers_enter",
+        GROWTH,
+        "            m.producer_listed[producers]\n            & ~online",
+        "            ~online",
+        "producers whose specialty no seller lists go online",
+    ),
+    Mutation(
+        "entry_day_forgotten",
+        GROWTH,
+        "        m.producer_since[producers][enters] = day\n",
+        "",
+        "producers who enter are counted online from the first day",
+    ),
+    Mutation(
+        "accounts_over_the_whole_run",
+        ACCOUNTS,
+        "        m.producer_days_online,\n    )",
+        "        engine.day,\n    )",
+        "producers' accounts run over the whole run, not their days online",
     ),
     Mutation(
         "entry_ignores_income",

@@ -92,6 +92,7 @@ MONTHLY_COLUMNS = (
     "buyers_traffic",
     "adopted",
     "sellers",
+    "producers_online",
     "gmv",
 )
 MONTH_DAYS = 30
@@ -101,6 +102,7 @@ PRODUCER_COLUMNS = (
     "region",
     "poverty",
     "listed",
+    "days_online",
     "orders",
     "buyers",
     "offline",
@@ -262,7 +264,8 @@ READINGS: tuple[str, ...] = (
     "visits included) and n the number of those accepted orders (orders, not items). A "
     "specialty is 'listed' when at least one creator or storefront has it in its catalogue "
     "at set-up (a producer of a region without local creators under channel = 'creators' is "
-    "not); only listed producers pay fixed_cost * T. T is the number of days run.",
+    "not); only listed producers pay fixed_cost per day online (growth, below). T is the "
+    "number of days run.",
     "County-level units (sections 3.1 and 3.6): a resident's unit is its graph region; a unit "
     "is a poverty county when the scenario's city declares a region of the same name with "
     "poverty = true (a graph region the scenario does not declare is not). Earners are the "
@@ -299,9 +302,9 @@ READINGS: tuple[str, ...] = (
     "the message.",
     "Growth (section 3.5): every growth draw comes from a Generator of its own (seeded with "
     "[seed, 3]): at set-up one uniform per registered user (in node order), then per selling "
-    "creator (creators outside the city included), then per storefront; at each month's "
-    "growth step the same. The rules are applied whatever the settings: at the defaults "
-    "(initial_users = initial_sellers = 1, churn = 0) everybody uses the platform and "
+    "creator (creators outside the city included), then per storefront, then per producer; "
+    "at each month's growth step the same. The rules are applied whatever the settings: at "
+    "the defaults (initial_users = initial_sellers = 1, churn = 0) everybody uses the platform and "
     "sells, and no other draw changes.",
     "Growth, set-up: 'creators always use the platform' covers every creator who is a "
     "registered user (head KOLs, local creators and government accounts); creators outside "
@@ -335,6 +338,17 @@ READINGS: tuple[str, ...] = (
     "I-bar = 0), a closed storefront opens with entry_rate * max(0, 1 - "
     "storefront_entry_gmv / G-bar) (0 when G-bar = 0); both means are taken before this "
     "step's entries.",
+    "Growth, producers: at set-up a listed producer is online with probability "
+    "initial_sellers (an unlisted one never is; its uniform is drawn all the same). N-bar "
+    "is the mean, over the producers online at the step's start, of their net income from "
+    "the orders of the month that ended, with the month's 30 days for the fixed cost and "
+    "the displacement cap; a listed producer not online goes online with entry_rate * "
+    "max(0, 1 - producer_entry_income / N-bar) (0 when N-bar <= 0). A specialty whose "
+    "producer is not online is on no shelf: posts, ad impressions, price comparisons and "
+    "return visits draw among the products on offer of the catalogue, in catalogue "
+    "order. A producer's accounts run over its days online: T - since (since 0 without "
+    "growth) for an online producer, 0 otherwise; only these days carry fixed_cost and "
+    "cap the displacement.",
 )
 
 
@@ -390,6 +404,8 @@ class Producer:
     income: float = 0.0  # receipts G: income_share of its specialty's sales
     offline: float = 0.0  # offline income per day, before the platform (RMB)
     listed: bool = False  # some seller lists its specialty
+    online: bool = True  # sells online (growth: a listed producer who entered)
+    since: int = 0  # the day it went online
     orders: int = 0  # accepted orders of its specialty
     buyers: set[int] = field(default_factory=set)  # distinct buyers of its specialty
 
@@ -759,6 +775,16 @@ class Market:
             store.is_open = float(rng.random()) < gr.initial_sellers
         if self.storefronts and not any(store.is_open for store in self.storefronts):
             self.storefronts[int(rng.integers(len(self.storefronts)))].is_open = True
+        for producer in self.producers:  # then one per producer; only a listed one sells
+            producer.online = producer.listed and float(rng.random()) < gr.initial_sellers
+
+    def on_shelf(self, p: Product) -> bool:
+        """Whether product p is on offer: a specialty only while its producer is online."""
+        return p.producer is None or self.producers[p.producer].online
+
+    def shelf(self, catalogue: list[Product]) -> list[Product]:
+        """The products of a catalogue on offer, in catalogue order."""
+        return [p for p in catalogue if self.on_shelf(p)]
 
     def adoption_share(self, i: int, uses: dict[int, bool]) -> float:
         """f_i: the trust-weighted share of user i's local and city ties i -> j to people who
@@ -797,6 +823,32 @@ class Market:
         g_bar = sum(gmv.values()) / len(gmv) if gmv else 0.0
         return i_bar, g_bar
 
+    def producer_entry_mean(self, month: int) -> float:
+        """N-bar of ``month``: the mean net income over its 30 days of the producers online
+        in it (receipts of its orders less fees, logistics, fixed_cost * 30 and displaced
+        offline income min(displacement G, o * 30)); 0 without any."""
+        pd_ = self.s.producers
+        online = [k for k, producer in enumerate(self.producers) if producer.online]
+        receipts = dict.fromkeys(online, 0.0)
+        orders = dict.fromkeys(online, 0)
+        for o in self.orders:
+            k = o.product.producer
+            if o.day // MONTH_DAYS == month and k in receipts:
+                receipts[k] += pd_.income_share * o.value
+                orders[k] += 1
+        nets = []
+        for k in online:
+            G = receipts[k]
+            displaced = min(pd_.displacement * G, self.producers[k].offline * MONTH_DAYS)
+            nets.append(
+                G
+                - pd_.platform_fee * G
+                - pd_.cost_per_order * orders[k]
+                - pd_.fixed_cost * MONTH_DAYS
+                - displaced
+            )
+        return sum(nets) / len(nets) if nets else 0.0
+
     def _growth(self, t: int) -> None:
         """The growth step at the start of month t // 30 (t = 30, 60, ...): adoption and
         churn of registered users, then entry of creators and storefronts, from the state at
@@ -811,6 +863,7 @@ class Market:
             elif self.kind[i] == NONE and u < gr.churn:  # creators never leave
                 self.adopted[i] = False
         i_bar, g_bar = self.entry_means(t // MONTH_DAYS - 1)
+        n_bar = self.producer_entry_mean(t // MONTH_DAYS - 1)
 
         def entry(threshold: float, mean: float) -> float:
             return gr.entry_rate * max(0.0, 1.0 - threshold / mean) if mean > 0 else 0.0
@@ -825,6 +878,11 @@ class Market:
             u = float(rng.random())
             if not store.is_open and u < p_store:
                 store.is_open = True
+        p_producer = entry(gr.producer_entry_income, n_bar)
+        for producer in self.producers:
+            u = float(rng.random())
+            if producer.listed and not producer.online and u < p_producer:
+                producer.online, producer.since = True, t
 
     # -- ties -----------------------------------------------------------------------------
     def add_follow(self, i: int, c: int, trust: float, memory: int) -> None:
@@ -895,6 +953,7 @@ class Market:
                 "adopted": sum(self.adopted.values()),
                 "sellers": sum(self.selling.values())
                 + sum(store.is_open for store in self.storefronts),
+                "producers_online": sum(producer.online for producer in self.producers),
                 "gmv": sum(o.value for o in self.orders if o.day // MONTH_DAYS == month),
             }
         )
@@ -935,7 +994,8 @@ class Market:
             cr = self.creators[c]
             # a creator who does not sell does not post (the uniform is still drawn)
             if self.uniform() < self.s.creators.post_prob and self.selling[c]:
-                posts[c] = cr.catalogue[self.randint(len(cr.catalogue))]
+                offer = self.shelf(cr.catalogue)
+                posts[c] = offer[self.randint(len(offer))]
         return posts
 
     def reach(self, posts: dict[int, Product], active: set[int]) -> dict[int, float]:
@@ -1069,13 +1129,18 @@ class Market:
             return []
         cum = list(itertools.accumulate(store.ad_budget for store in stores))
         pools = {
-            category: [(sid, q) for sid, q in listings if self.storefronts[sid].is_open]
+            category: [
+                (sid, q)
+                for sid, q in listings
+                if self.storefronts[sid].is_open and self.on_shelf(q)
+            ]
             for category, listings in self.store_listings.items()
         }
         out = []
         for _ in range(n_imp):
             store = self._pick_storefront(stores, cum)
-            p = store.catalogue[self.randint(len(store.catalogue))]
+            offer = self.shelf(store.catalogue)
+            p = offer[self.randint(len(offer))]
             v = active[self.randint(len(active))]
             user = self.users[v]
             best = (store.id, p)
@@ -1342,7 +1407,8 @@ class Market:
                 continue
             if kind == "creator":
                 cr = self.creators[v]
-                p = cr.catalogue[self.randint(len(cr.catalogue))]
+                offer = self.shelf(cr.catalogue)
+                p = offer[self.randint(len(offer))]
                 if i in cr.followers:
                     T, M, source = self.trust[(i, v)], self.memory[(i, v)], ("tie", i, v)
                 else:
@@ -1350,7 +1416,8 @@ class Market:
                 e = Exposure(i, "follow", p, (kind, v), T, M, cr.promise[p.id], source)
             else:
                 store = self.storefronts[v]
-                p = store.catalogue[self.randint(len(store.catalogue))]
+                offer = self.shelf(store.catalogue)
+                p = offer[self.randint(len(offer))]
                 M = self.users[i].store_memory.get(v, 0)
                 e = Exposure(
                     i,
@@ -1564,10 +1631,11 @@ class Market:
         rows = []
         for k, producer in enumerate(self.producers):
             G, n, o = producer.income, producer.orders, producer.offline
+            on = T - producer.since if producer.online and producer.since < T else 0
             fees = pd_.platform_fee * G
             logistics = pd_.cost_per_order * n
-            fixed = pd_.fixed_cost * T if producer.listed else 0.0
-            displaced = min(pd_.displacement * G, o * T)
+            fixed = pd_.fixed_cost * on
+            displaced = min(pd_.displacement * G, o * on)
             region = self.region[producer.id]
             rows.append(
                 {
@@ -1576,6 +1644,7 @@ class Market:
                     "region": region,
                     "poverty": poverty[region],
                     "listed": producer.listed,
+                    "days_online": on,
                     "orders": n,
                     "buyers": len(producer.buyers),
                     "offline": o,
@@ -1589,9 +1658,11 @@ class Market:
             )
         frame = pd.DataFrame(rows, columns=list(PRODUCER_COLUMNS))
         return frame.astype(
-            dict.fromkeys(("producer", "node", "region", "orders", "buyers"), "int64")
+            dict.fromkeys(
+                ("producer", "node", "region", "days_online", "orders", "buyers"), "int64"
+            )
             | {"poverty": "bool", "listed": "bool"}
-            | dict.fromkeys(PRODUCER_COLUMNS[7:], "float64")
+            | dict.fromkeys(PRODUCER_COLUMNS[8:], "float64")
         )
 
     def poverty_units(self) -> list[bool]:

@@ -1944,6 +1944,7 @@ PRODUCER_COSTS = {
 }
 PRODUCER_SEEDS = 300  # per side and case
 PRODUCER_METRICS = (  # per run: means over its producers, and the share who gain
+    "days_online",
     "net",
     "offline",
     "revenue",
@@ -1989,13 +1990,36 @@ def unlisted_graph() -> graph.TrustGraph:
     )
 
 
+# Producers who enter when it pays (section 3.5, Growth): 30 % of the listed producers (and of
+# the creators and storefronts) sell from the first day; no fixed cost, so that the online
+# producers' mean net income N-bar is positive (about RMB 70 a month) and an entry threshold
+# of RMB 36 gives a monthly entry probability near 0.8 (1 - 36 / N-bar) ≈ 0.4 that moves
+# with N-bar; creators and storefronts never enter. Two growth steps (days 30 and 60).
+PRODUCER_ENTRY = {
+    "producers.fixed_cost": 0.0,
+    "growth.initial_sellers": 0.3,
+    "growth.entry_rate": 0.8,
+    "growth.producer_entry_income": 36.0,
+    "growth.creator_entry_income": 1e9,
+    "growth.storefront_entry_gmv": 1e12,
+}
+ENTRY_DAYS = 2 * MONTH_DAYS + 5
+
+
 def producer_case(case: str) -> tuple[graph.TrustGraph, Scenario]:
     """``producers``: the producers scenario with PRODUCER_COSTS, on its city with region B a
-    poverty county; ``unlisted``: the same with channel 'creators' on unlisted_graph."""
+    poverty county; ``unlisted``: the same with channel 'creators' on unlisted_graph;
+    ``entry``: ``producers`` with PRODUCER_ENTRY (run it ENTRY_DAYS)."""
     s = scenario("producers").replace(**PRODUCER_COSTS)
     if case == "producers":
         return poverty_graph(), replace(s, city=POVERTY_SPEC)
+    if case == "entry":
+        return poverty_graph(), replace(s, city=POVERTY_SPEC).replace(**PRODUCER_ENTRY)
     return unlisted_graph(), s.replace(**{"producers.channel": "creators"})
+
+
+def producer_days(case: str) -> int:
+    return ENTRY_DAYS if case == "entry" else DAYS
 
 
 def producer_metrics(frame: pd.DataFrame) -> list[float]:
@@ -2057,7 +2081,7 @@ def check_accounts(frame: pd.DataFrame, s: Scenario, days: int) -> None:
     """The documented identities of producers' accounts (section 3.5)."""
     p = s.producers
     assert list(frame.columns) == list(PRODUCER_COLUMNS)
-    money = frame[list(PRODUCER_COLUMNS[7:])].to_numpy(float)
+    money = frame[list(PRODUCER_COLUMNS[8:])].to_numpy(float)
     assert np.isfinite(money).all()
     terms = ["offline", "revenue", "fees", "logistics", "fixed", "displaced"]
     assert (frame[terms].to_numpy() >= 0).all()
@@ -2065,24 +2089,32 @@ def check_accounts(frame: pd.DataFrame, s: Scenario, days: int) -> None:
     assert np.allclose(frame.net, net, rtol=1e-12, atol=1e-9)
     assert np.allclose(frame.fees, p.platform_fee * frame.revenue, rtol=1e-12, atol=1e-9)
     assert np.allclose(frame.logistics, p.cost_per_order * frame.orders, rtol=1e-12, atol=1e-9)
-    assert (frame.displaced <= frame.offline * days * (1 + 1e-12)).all()
+    # days online: the days run for every listed producer without growth; with growth
+    # those since it entered; none for an unlisted one
+    on = frame.days_online
+    assert ((on >= 0) & (on <= days)).all() and ((on > 0) <= frame.listed).all()
+    if not s.growth.initial_sellers < 1:
+        assert (on == np.where(frame.listed, days, 0)).all()
+    assert (frame.displaced <= frame.offline * on * (1 + 1e-12)).all()
     assert (frame.displaced <= p.displacement * frame.revenue * (1 + 1e-12) + 1e-9).all()
-    cap = np.minimum(p.displacement * frame.revenue, frame.offline * days)
+    cap = np.minimum(p.displacement * frame.revenue, frame.offline * on)
     assert np.allclose(frame.displaced, cap, rtol=1e-12, atol=1e-9)
-    assert np.allclose(frame.fixed, np.where(frame.listed, p.fixed_cost * days, 0.0))
-    assert ((frame.revenue > 0) <= frame.listed).all()  # unlisted: no seller, no order
+    assert np.allclose(frame.fixed, p.fixed_cost * on)
+    assert ((frame.revenue > 0) <= (on > 0)).all()  # not online: on no shelf, no order
     assert ((frame.orders > 0) == (frame.revenue > 0)).all()
     assert (frame.buyers <= frame.orders).all()
 
 
-@pytest.mark.parametrize("case", ["producers", "unlisted"])
+@pytest.mark.parametrize("case", ["producers", "unlisted", "entry"])
 def test_oracle_producer_accounts(case: str) -> None:
     """The oracle's accounts: net = revenue - fees - logistics - fixed - displaced,
     displaced = min(displacement G, o T) <= o T, the fixed cost only for listed producers;
     receipts and orders are those of the orders of the specialty. The case exercises both
-    sides of the cap (and, for ``unlisted``, both listed and unlisted producers)."""
+    sides of the cap (and, for ``unlisted``, both listed and unlisted producers; for
+    ``entry``, producers who went online on day 30 or 60 and who never did: they sell only
+    from the day they entered, and their accounts run over those days)."""
     g, s = producer_case(case)
-    days = DAYS
+    days = producer_days(case)
     frames = []
     for seed in range(12):
         m = Market(g, s, seed).run(days)
@@ -2091,6 +2123,8 @@ def test_oracle_producer_accounts(case: str) -> None:
         assert frame.equals(m.producer_accounts(days))
         for k, producer in enumerate(m.producers):
             mine = [o for o in m.orders if o.product.producer == k]
+            assert frame.days_online[k] == (days - producer.since if producer.online else 0)
+            assert all(o.day >= producer.since for o in mine) and (producer.online or not mine)
             assert frame.orders[k] == len(mine)
             assert frame.buyers[k] == len({o.user for o in mine})
             share = s.producers.income_share
@@ -2111,6 +2145,43 @@ def test_oracle_producer_accounts(case: str) -> None:
         assert every.listed.any() and not every.listed.all()
     else:
         assert every.listed.all()
+    if case == "entry":
+        assert set(every.days_online) == {0, days - 2 * MONTH_DAYS, days - MONTH_DAYS, days}
+
+
+def test_oracle_producers_enter_when_it_pays() -> None:
+    """Section 3.5, Growth, entry: at a month's start a listed producer not online goes
+    online with entry_rate max(0, 1 - producer_entry_income / N-bar), N-bar the mean net
+    income over the month that ended of the producers online in it (their accounts over
+    30 days); nobody enters when N-bar is below the threshold."""
+    g, s = producer_case("entry")
+    m = Market(g, s, seed=3).run(MONTH_DAYS)
+    online = [k for k, producer in enumerate(m.producers) if producer.online]
+    # the month's receipts are all there is so far: the accounts over 30 days
+    accounts = m.producer_accounts(MONTH_DAYS)
+    n_bar = accounts.net[online].mean()
+    assert math.isclose(m.producer_entry_mean(0), n_bar, rel_tol=1e-12)
+    assert n_bar > s.growth.producer_entry_income  # entry has a chance
+    gr = s.growth
+    p_enter = gr.entry_rate * (1 - gr.producer_entry_income / n_bar)
+    state = [(producer.online, producer.since) for producer in m.producers]
+    adopted, selling = dict(m.adopted), dict(m.selling)
+    trials, entered = 400, 0
+    for _ in range(trials):
+        m.adopted, m.selling = dict(adopted), dict(selling)
+        for producer, (on, since) in zip(m.producers, state, strict=True):
+            producer.online, producer.since = on, since
+        m._growth(MONTH_DAYS)
+        now = [k for k, producer in enumerate(m.producers) if producer.online]
+        assert set(online) <= set(now)
+        assert all(m.producers[k].since == MONTH_DAYS for k in set(now) - set(online))
+        entered += len(now) - len(online)
+    n = trials * (len(m.producers) - len(online))
+    assert abs(entered / n - p_enter) <= binomial_bound(p_enter, n)
+    # a threshold above N-bar: nobody enters on day 30
+    high = s.replace(**{"growth.producer_entry_income": 1.01 * n_bar})
+    m = Market(g, high, seed=3).run(MONTH_DAYS + 1)
+    assert [k for k, producer in enumerate(m.producers) if producer.online] == online
 
 
 def test_oracle_offline_income_draws() -> None:
@@ -2161,9 +2232,9 @@ def test_oracle_poverty_shares() -> None:
 
 
 def producer_comparisons() -> int:
-    """Comparisons of the producers' agreement tests: two cases' accounts, one case's
+    """Comparisons of the producers' agreement tests: three cases' accounts, one case's
     shares."""
-    return 2 * len(PRODUCER_METRICS) + len(POVERTY_METRICS)
+    return 3 * len(PRODUCER_METRICS) + len(POVERTY_METRICS)
 
 
 def check_agreement(
@@ -2178,16 +2249,18 @@ def check_agreement(
     assert table.ok.all(), f"{title}: engine and oracle disagree:\n{table[~table.ok].to_string()}"
 
 
-@pytest.mark.parametrize("case", ["producers", "unlisted"])
+@pytest.mark.parametrize("case", ["producers", "unlisted", "entry"])
 def test_engine_producer_accounts_agree_with_oracle(case: str) -> None:
-    """Per run, the mean over producers of each account term (offline income per day,
-    receipts, fees, logistics, fixed cost, displaced income, net change) and the share of
-    producers who gain, engine against oracle in distribution."""
-    r = producer_runs(case, PRODUCER_SEEDS, DAYS)
+    """Per run, the mean over producers of their days online and of each account term
+    (offline income per day, receipts, fees, logistics, fixed cost, displaced income, net
+    change) and the share of producers who gain, engine against oracle in distribution
+    (``entry``: producers who enter when it pays, section 3.5 Growth)."""
+    days = producer_days(case)
+    r = producer_runs(case, PRODUCER_SEEDS, days)
     _, s = producer_case(case)
     for frame in r.frames:
         assert list(frame.columns) == list(PRODUCER_COLUMNS)
-        check_accounts(frame.assign(region=frame.region.cat.codes), s, DAYS)
+        check_accounts(frame.assign(region=frame.region.cat.codes), s, days)
     check_agreement(case, r.engine, r.oracle, PRODUCER_METRICS, r.seconds)
 
 

@@ -64,6 +64,9 @@ class ReplicationMarket:
     """Each producer's offline income per day before the platform."""
     producer_listed: np.ndarray
     """Whether some seller lists the producer's specialty."""
+    producer_days_online: np.ndarray
+    """The days the producer's specialty has sold online (growth: since it entered; 0 when
+    no seller lists it)."""
 
 
 @dataclass
@@ -234,7 +237,9 @@ class Engine:
         if self.day % MONTH_DAYS == 0:
             new_month(self.ledger, self.day, self.replications)
             if self.growth is not None and self.day > 0:
-                grow(m, self.ledger, self.growth, s.growth, self._growth_rngs)
+                grow(
+                    m, self.ledger, self.growth, s.growth, s.producers, self.day, self._growth_rngs
+                )
             if loyal:
                 self.loyalties.forget(self.day, s.loyalty.half_life)
         activity(self.today, m, self.ledger, streams["activity"])
@@ -533,6 +538,9 @@ class Engine:
                 producer_node=m.producer_node[producers] - r * layout.nodes,
                 producer_offline=m.producer_offline[producers],
                 producer_listed=m.producer_listed[producers],
+                producer_days_online=np.where(
+                    m.producer_online[producers], self.day - m.producer_since[producers], 0
+                ),
             ),
             history=[counts[r] for counts in self._history],
             active=[int(counts[r]) for counts in self._active],

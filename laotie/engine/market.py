@@ -346,7 +346,12 @@ class Market:
         # them unless the platform grows (rules/growth.py).
         self.adopted = np.ones(self.n_users, bool)
         self.selling = np.ones(self.n_creators, bool)
-        self.open_storefronts(np.ones(self.n_storefronts, bool))
+        self.storefront_open = np.ones(self.n_storefronts, bool)
+        # Which producers sell online, and since which day (growth: from the day they
+        # enter; every listed producer from the first day without growth).
+        self.producer_online = self.producer_listed.copy()
+        self.producer_since = np.zeros(self.n_producers, np.int64)
+        self.update_offer()
 
         # --- the engine's view of the graph
         self.listeners = Listeners.from_graph(graph, R)
@@ -465,28 +470,50 @@ class Market:
                 listed.append(np.repeat(products[part], take))
         return sellers, listed
 
-    def open_storefronts(self, open_: np.ndarray) -> None:
-        """Draw storefront ads among the open storefronts only, in proportion to their ad
-        budgets (per replication, the cumulative ad shares and their look-up tables,
-        :func:`~laotie.engine.sampling.cdf_table`), and compare prices among the open
-        storefronts' listings only. A replication needs an open storefront when it has
-        any."""
+    def update_offer(self) -> None:
+        """What is on offer, from :attr:`storefront_open` and :attr:`producer_online`.
+
+        A listing is on the shelf unless it is the specialty of a producer not online; each
+        seller's listings on the shelf, in listing order, are the slice
+        ``shelf_listing[shelf_ptr[s]:shelf_ptr[s + 1]]`` (the whole catalogue when every
+        producer is online: then ``shelf_listing`` is ``0, 1, 2, ...``). Storefront ads are
+        drawn among the open storefronts only, in proportion to their ad budgets (per
+        replication, the cumulative ad shares and their look-up tables,
+        :func:`~laotie.engine.sampling.cdf_table`), and prices are compared among the open
+        storefronts' listings on the shelf. A replication needs an open storefront when it
+        has any."""
         R, S = self.replications, self.layout.storefronts
-        self.storefront_open = np.asarray(open_, bool)
+        producer = self.product_producer[self.listing_product]
+        online = np.concatenate([self.producer_online, [True]])  # [-1]: no producer
+        self.listing_on_shelf = online[producer]
+        shelf = np.flatnonzero(self.listing_on_shelf)
+        self.shelf_listing = shelf.astype(np.int64)
+        self.shelf_ptr = np.zeros(self.n_sellers + 1, np.int64)
+        np.cumsum(
+            np.bincount(self.listing_seller[shelf], minlength=self.n_sellers),
+            out=self.shelf_ptr[1:],
+        )
         weights = np.where(self.storefront_open, self.ad_share, 0.0)
         shares = weights.reshape(R, S).cumsum(axis=1)
         self.ad_cdf = shares / shares[:, -1:] if S else shares
         tables = [cdf_table(cdf) for cdf in self.ad_cdf]
         self.ad_low = np.array([low for low, _ in tables], np.int64).reshape(R, -1)
         self.ad_high = np.array([high for _, high in tables], np.int64).reshape(R, -1)
-        # The open storefronts' listings by comparison key, for price comparison.
+        # The open storefronts' listings on the shelf by comparison key (price comparison).
         open_seller = np.concatenate([np.zeros(self.n_creators, bool), self.storefront_open])
-        store_listings = np.flatnonzero(open_seller[self.listing_seller])
+        store_listings = np.flatnonzero(open_seller[self.listing_seller] & self.listing_on_shelf)
         cats = self.listing_category_key[store_listings]
         by_cat = np.argsort(cats, kind="stable")
         self.store_listings_by_category = store_listings[by_cat].astype(np.int64)
         self.category_ptr = np.zeros(self.n_category_keys + 1, np.int64)
         np.cumsum(np.bincount(cats, minlength=self.n_category_keys), out=self.category_ptr[1:])
+
+    def shelf_draw(self, seller: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The listing of each ``seller``'s shelf that the uniform ``u`` picks:
+        the ``⌊u·n⌋``-th of its ``n`` listings on the shelf."""
+        start = self.shelf_ptr[seller]
+        size = self.shelf_ptr[seller + 1] - start
+        return self.shelf_listing[start + (u * size).astype(np.int64)]
 
     def update_promises(self) -> None:
         """Recompute every listing's promise ``min(1, q + overstatement · (1 - a_seller))``

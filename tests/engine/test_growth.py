@@ -215,3 +215,93 @@ def test_creators_enter_by_the_mean_income_of_every_selling_creator(
         variance += closed.sum() * p * (1 - p)
     assert trials > 100 and zero > 5  # the choice of mean matters
     assert abs(hits - expected) <= 4 * math.sqrt(variance)
+
+
+# Poor producers whose specialties local creators and storefronts list, no fixed cost.
+PRODUCERS = BASE.replace(
+    **{
+        "producers.n_producers": 60,
+        "producers.channel": "both",
+        "producers.listings": 3,
+        "producers.fixed_cost": 0.0,
+        "creators.post_prob": 0.5,
+    }
+)
+
+
+def test_a_producer_not_online_is_on_no_shelf(city: graph.TrustGraph) -> None:
+    """A specialty is on offer only while its producer is online: the shelves hold every
+    other listing, in catalogue order, and no draw of posts, ads, price comparisons or
+    return visits reaches it."""
+    s = PRODUCERS.replace(
+        **{
+            "growth.initial_sellers": 0.4,
+            "growth.entry_rate": 0.0,
+            "loyalty.return_creators": 1.0,
+            "loyalty.return_storefronts": 1.0,
+        }
+    )
+    e = Engine(city, s, seed=2)
+    m = e.market
+    offline = np.flatnonzero(m.producer_listed & ~m.producer_online)
+    assert len(offline) > 10 and m.producer_online.sum() > 10
+    assert not (m.producer_online & ~m.producer_listed).any()
+    producer = m.product_producer[m.listing_product]
+    hidden = np.isin(producer, offline)
+    np.testing.assert_array_equal(m.listing_on_shelf, ~hidden)
+    np.testing.assert_array_equal(np.sort(m.shelf_listing), np.flatnonzero(~hidden))
+    for seller in range(m.n_sellers):
+        on = m.shelf_listing[m.shelf_ptr[seller] : m.shelf_ptr[seller + 1]]
+        whole = np.arange(m.catalogue_ptr[seller], m.catalogue_ptr[seller + 1])
+        np.testing.assert_array_equal(on, whole[~hidden[whole]])
+    # ... nor among the storefront listings compared.
+    assert not hidden[m.store_listings_by_category].any()
+    e.run(45)
+    r = Result.from_engine(e)
+    assert (r.producers.orders[offline] == 0).all()
+    assert (r.producers.days_online[offline] == 0).all()
+    assert r.producers.orders[m.producer_online].sum() > 0
+    # The uniform picks the k-th listing of the shelf, as it picks the k-th of a catalogue.
+    sellers = np.arange(m.n_sellers)
+    u = np.full(m.n_sellers, 0.999999)
+    np.testing.assert_array_equal(m.shelf_draw(sellers, u), m.shelf_listing[m.shelf_ptr[1:] - 1])
+
+
+def test_producers_enter_at_the_entry_probability(city: graph.TrustGraph) -> None:
+    """A listed producer not online goes online with probability entry_rate · (1 − N₀/N̄),
+    N̄ the mean net income (accounts over the month's 30 days) of the producers online in
+    it, on day 30, and its accounts then run over its days online."""
+    hits = trials = 0
+    expected = variance = 0.0
+    for seed in range(4):
+        s = PRODUCERS.replace(**{"growth.initial_sellers": 0.3})
+        probe = Engine(city, s, seed=seed)
+        probe.run(30)
+        online = probe.market.producer_online
+        net = Result.from_engine(probe).producers.net.to_numpy()[online]
+        assert (Result.from_engine(probe).producers.days_online[online] == 30).all()
+        mean = net.mean()
+        assert mean > 0
+        threshold = 0.5 * mean
+        e = Engine(
+            city,
+            s.replace(**{"growth.entry_rate": 0.6, "growth.producer_entry_income": threshold}),
+            seed=seed,
+        )
+        waiting = e.market.producer_listed & ~e.market.producer_online
+        e.run(40)
+        entered = e.market.producer_online & waiting
+        np.testing.assert_array_equal(e.market.producer_since[entered], 30)
+        r = Result.from_engine(e)
+        np.testing.assert_array_equal(r.producers.days_online[entered], 10)
+        p = 0.6 * (1 - threshold / mean)
+        hits += int(entered.sum())
+        trials += int(waiting.sum())
+        expected += waiting.sum() * p
+        variance += waiting.sum() * p * (1 - p)
+        # A threshold above N̄: nobody enters.
+        high = Engine(city, s.replace(**{"growth.producer_entry_income": 1.01 * mean}), seed=seed)
+        high.run(31)
+        np.testing.assert_array_equal(high.market.producer_online, probe.market.producer_online)
+    assert trials > 60
+    assert abs(hits - expected) <= 4 * math.sqrt(variance)

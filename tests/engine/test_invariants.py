@@ -306,10 +306,18 @@ def check_accounts(engine: Engine, scenario: Scenario, result: Result, gmv: np.n
     )
     np.testing.assert_allclose(a.fees, p.platform_fee * a.revenue, rtol=1e-12)
     np.testing.assert_allclose(a.logistics, p.cost_per_order * a.orders, rtol=1e-12)
-    assert (a.displaced <= a.offline * days + 1e-9).all()
+    # Days online: every listed producer's since the first day without growth; with growth
+    # those of the producers who entered; the unlisted never sell.
+    online = a.days_online.to_numpy() > 0
+    assert (a.days_online <= days).all() and not (online & ~a.listed).any()
+    np.testing.assert_array_equal(online, m.producer_online & (m.producer_since < days))
+    if not scenario.growth.initial_sellers < 1:
+        np.testing.assert_array_equal(a.days_online[a.listed], days)
+    # A producer sells nothing before it is online: its specialty is on no shelf.
+    assert (a.revenue[~online] == 0).all() and (a.orders[~online] == 0).all()
+    assert (a.displaced <= a.offline * a.days_online + 1e-9).all()
     assert (a.displaced <= p.displacement * a.revenue + 1e-9).all()
-    assert (a.fixed[~a.listed] == 0).all()
-    np.testing.assert_allclose(a.fixed[a.listed], p.fixed_cost * days)
+    np.testing.assert_allclose(a.fixed, p.fixed_cost * a.days_online)
     listed = np.zeros(m.n_producers, bool)
     made = m.product_producer[m.listing_product]
     listed[made[made >= 0]] = True

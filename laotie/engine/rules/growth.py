@@ -2,9 +2,9 @@
 and leave, and that sellers enter when it pays. Off at the defaults.
 
 At the set-up (:func:`start`) a share ``initial_users`` of the registered users use the
-platform (creators always do) and a share ``initial_sellers`` of the selling creators and of
-the storefronts (at least one storefront) sell. At the start of every month after the first
-(:func:`grow`), per replication, with its own generator:
+platform (creators always do) and a share ``initial_sellers`` of the selling creators, of
+the storefronts (at least one storefront) and of the listed producers sell. At the start
+of every month after the first (:func:`grow`), per replication, with its own generator:
 
 1. every registered user who does not use the platform adopts it with probability
    ``1 − exp(−(external + social · f_i) / 12)``, ``f_i`` the trust-weighted share of the
@@ -16,11 +16,15 @@ the storefronts (at least one storefront) sell. At the start of every month afte
    ``entry_rate · max(0, 1 − creator_entry_income / Ī)``, ``Ī`` the mean commission income
    of the selling creators over the month; a closed storefront opens with probability
    ``entry_rate · max(0, 1 − storefront_entry_gmv / Ḡ)``, ``Ḡ`` the mean GMV of the open
-   storefronts. Nobody exits.
+   storefronts; a listed producer not yet online goes online with probability
+   ``entry_rate · max(0, 1 − producer_entry_income / N̄)``, ``N̄`` the mean net income of
+   the online producers over the month (their accounts, :mod:`.producers`, over its 30
+   days). Nobody exits.
 
 A user who does not use the platform is never active (the activity phase still draws their
 uniform, so that the other users' draws do not depend on who adopted); a creator who does not
-sell does not post; a closed storefront gets no ad impressions.
+sell does not post; a closed storefront gets no ad impressions; the specialty of a producer
+not online is on no seller's shelf (:meth:`~laotie.engine.market.Market.update_offer`).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...sections import Growth
+from ...sections import Growth, Producers
 from ..market import Market
 from ..state import Ledger
+from .month import MONTH_DAYS
+from .producers import accounts
 
 __all__ = ["GrowthState", "active", "grow", "start"]
 
@@ -44,17 +50,19 @@ def active(g: Growth) -> bool:
 @dataclass
 class GrowthState:
     """What growth remembers from one month to the next: the cumulative income and GMV of
-    the sellers at the last month's start."""
+    the sellers and the producers' receipts and orders at the last month's start."""
 
     creator_income: np.ndarray
     seller_gmv: np.ndarray
+    producer_income: np.ndarray
+    producer_orders: np.ndarray
 
 
 def start(market: Market, g: Growth, rngs: list[np.random.Generator]) -> GrowthState:
     """Draw who uses the platform and who sells on the first day (one uniform per user, per
-    selling creator and per storefront of each replication, in that order)."""
+    selling creator, per storefront and per producer of each replication, in that order)."""
     m = market
-    U, C, S = m.layout.users, m.layout.creators, m.layout.storefronts
+    U, C, S, J = m.layout.users, m.layout.creators, m.layout.storefronts, m.layout.producers
     for r, rng in enumerate(rngs):
         users = slice(r * U, (r + 1) * U)
         m.adopted[users] = rng.random(U) < g.initial_users
@@ -64,10 +72,19 @@ def start(market: Market, g: Growth, rngs: list[np.random.Generator]) -> GrowthS
         if S and not open_.any():
             open_[int(np.argmin(rng.random(S)))] = True
         m.storefront_open[r * S : (r + 1) * S] = open_
+        producers = slice(r * J, (r + 1) * J)
+        m.producer_online[producers] = m.producer_listed[producers] & (
+            rng.random(J) < g.initial_sellers
+        )
     # Creators (government accounts too) use the platform they post on.
     m.adopted[m.user_creates] = True
-    m.open_storefronts(m.storefront_open)
-    return GrowthState(creator_income=np.zeros(m.n_creators), seller_gmv=np.zeros(m.n_sellers))
+    m.update_offer()
+    return GrowthState(
+        creator_income=np.zeros(m.n_creators),
+        seller_gmv=np.zeros(m.n_sellers),
+        producer_income=np.zeros(m.n_producers),
+        producer_orders=np.zeros(m.n_producers, np.int64),
+    )
 
 
 def adoption_shares(market: Market, adopted_node: np.ndarray) -> np.ndarray:
@@ -93,11 +110,14 @@ def grow(
     ledger: Ledger,
     state: GrowthState,
     g: Growth,
+    p: Producers,
+    day: int,
     rngs: list[np.random.Generator],
 ) -> None:
-    """One month's adoption, churn and entry (the module docstring), per replication."""
+    """One month's adoption, churn and entry at the start of ``day`` (the module
+    docstring), per replication."""
     m = market
-    U, C, S = m.layout.users, m.layout.creators, m.layout.storefronts
+    U, C, S, J = m.layout.users, m.layout.creators, m.layout.storefronts, m.layout.producers
     adopted_node = np.zeros(m.n_nodes, bool)
     adopted_node[m.users] = m.adopted
     f = adoption_shares(m, adopted_node)[m.users]
@@ -105,6 +125,14 @@ def grow(
     is_creator = m.user_creates
     income = ledger.creator_income - state.creator_income
     gmv = ledger.seller_gmv - state.seller_gmv
+    net = accounts(
+        p,
+        ledger.producer_income - state.producer_income,
+        ledger.producer_orders - state.producer_orders,
+        m.producer_offline,
+        m.producer_online,
+        MONTH_DAYS,
+    )["net"]
     for r, rng in enumerate(rngs):
         users = slice(r * U, (r + 1) * U)
         u = rng.random(U)
@@ -121,9 +149,21 @@ def grow(
         m.storefront_open[r * S : (r + 1) * S] |= rng.random(S) < _entry(
             g, mean, g.storefront_entry_gmv
         )
-    m.open_storefronts(m.storefront_open)
+        producers = slice(r * J, (r + 1) * J)
+        online = m.producer_online[producers]
+        mean = net[producers][online].mean() if online.any() else 0.0
+        enters = (
+            m.producer_listed[producers]
+            & ~online
+            & (rng.random(J) < _entry(g, mean, g.producer_entry_income))
+        )
+        m.producer_online[producers] |= enters
+        m.producer_since[producers][enters] = day
+    m.update_offer()
     state.creator_income = ledger.creator_income.copy()
     state.seller_gmv = ledger.seller_gmv.copy()
+    state.producer_income = ledger.producer_income.copy()
+    state.producer_orders = ledger.producer_orders.copy()
 
 
 def _entry(g: Growth, mean: float, threshold: float) -> float:

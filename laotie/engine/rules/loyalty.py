@@ -81,9 +81,7 @@ def return_visits(
     chance = np.where(store, params.return_storefronts, params.return_creators) * level
     came = stream.per_entry(user[awake] // nodes) < chance
     user, seller, store, level = user[awake][came], seller[came], store[came], level[came]
-    start = m.catalogue_ptr[seller]
-    size = m.catalogue_ptr[seller + 1] - start
-    listing = start + (stream.per_entry(user // nodes) * size).astype(np.int64)
+    listing = m.shelf_draw(seller, stream.per_entry(user // nodes))
     parts = []
     for channel, mine in ((FOLLOW, ~store), (STOREFRONT, store)):
         k = np.flatnonzero(mine)

@@ -27,8 +27,8 @@ def end_month(ledger: Ledger, day: int, market: Market) -> None:
     """Record the month that ends with ``day`` (the last day of a month) in
     ``ledger.months``: its users active on some day (``mau``), its buyers through any
     channel, the trust channels and storefronts, and at its end the users who use the
-    platform (``adopted``) and the sellers selling (selling creators and open storefronts;
-    :mod:`.growth`)."""
+    platform (``adopted``), the sellers selling (selling creators and open storefronts) and
+    the producers online (``producers_online``; :mod:`.growth`)."""
     replications = market.replications
     flags = ledger.month_flags.reshape(replications, -1)
     counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}
@@ -38,6 +38,7 @@ def end_month(ledger: Ledger, day: int, market: Market) -> None:
     counts["sellers"] = market.selling.reshape(replications, -1).sum(
         axis=1
     ) + market.storefront_open.reshape(replications, -1).sum(axis=1)
+    counts["producers_online"] = market.producer_online.reshape(replications, -1).sum(axis=1)
     for r in range(replications):
         record = {"month": day // MONTH_DAYS}
         record.update({name: int(value[r]) for name, value in counts.items()})

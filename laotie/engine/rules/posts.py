@@ -37,10 +37,8 @@ def posts(market: Market, stream: Stream, creators: Creators) -> Posts:
     C = market.layout.creators
     draws = stream.take(np.full(R, C))
     posting = np.flatnonzero((draws < creators.post_prob) & market.selling)
-    start = market.catalogue_ptr[posting]
-    size = market.catalogue_ptr[posting + 1] - start
     counts = np.bincount(posting // max(C, 1), minlength=R)
-    featured = start + (stream.take(counts) * size).astype(np.int64)
+    featured = market.shelf_draw(posting, stream.take(counts))
     return Posts(posting=posting, featured=featured)
 
 

@@ -5,16 +5,18 @@ Each producer had an offline income from its specialty before the platform, draw
 set-up (:func:`offline_incomes`). The days record its online receipts (the producer's
 ``income_share`` of the value of every order of its specialty, the outcomes phase) and its
 orders. At the end of a run :func:`accounts` sets the receipts against what selling online
-cost and what it displaced::
+cost and what it displaced, over the ``days`` it sold online (the days run, or with growth
+the days since it entered; 0 for a specialty no seller lists)::
 
     fees       = platform_fee · receipts
     logistics  = cost_per_order · orders
-    fixed      = fixed_cost · days          (producers with at least one listing)
+    fixed      = fixed_cost · days
     displaced  = min(displacement · receipts, offline income · days)
     net change = receipts − fees − logistics − fixed − displaced
 
-The accounts do not feed back into the days (a producer who loses money keeps selling):
-they measure who gains and who loses, so that an average effect near zero with a wide
+The accounts feed back into the days only through growth's entry (:mod:`.growth`: a producer
+goes online when those online gain; nobody exits, so a producer who loses money keeps
+selling): they measure who gains and who loses, so that an average effect near zero with a wide
 spread (the only randomised trial, targets.md T15) is reachable rather than excluded by
 construction.
 
@@ -55,9 +57,9 @@ def accounts(
     orders: np.ndarray,
     offline: np.ndarray,
     listed: np.ndarray,
-    days: int,
+    days: int | np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Every producer's accounts over a run of ``days`` days.
+    """Every producer's accounts over the ``days`` each sold online.
 
     Parameters
     ----------
@@ -70,9 +72,11 @@ def accounts(
     offline : array of float
         Offline income per day before the platform (RMB).
     listed : array of bool
-        Whether some seller lists the specialty (only these pay the fixed cost).
-    days : int
-        Days run.
+        Whether the specialty sells online (some seller lists it and, when the platform
+        grows, the producer has entered): only these pay the fixed cost.
+    days : int or array of int
+        The days each producer sold online (the days run, without growth): the fixed cost
+        is paid, and offline sales can be displaced, on these days only.
 
     Returns
     -------

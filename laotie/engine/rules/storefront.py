@@ -32,7 +32,7 @@ __all__ = ["storefront_exposures"]
 
 class Shelves(NamedTuple):
     """What an impression reads of the market: the ad shares' CDF per replication with its
-    look-up table, the sellers' catalogues, the storefront listings by (replication,
+    look-up table, the sellers' listings on the shelf, the storefront listings by (replication,
     category), the users' storefront memories and the listings' sellers, promises and
     prices."""
 
@@ -41,7 +41,8 @@ class Shelves(NamedTuple):
     ad_cdf: np.ndarray
     ad_low: np.ndarray
     ad_high: np.ndarray
-    catalogue_ptr: np.ndarray
+    shelf_ptr: np.ndarray
+    shelf_listing: np.ndarray
     category_key: np.ndarray
     category_ptr: np.ndarray
     by_category: np.ndarray
@@ -56,7 +57,7 @@ def storefront_exposures(
 ) -> Exposures:
     """Today's storefront exposures, with the kept option's utility. Each impression takes
     ``3 + comparisons`` uniforms of its replication: the storefront, the product of its
-    catalogue, the viewer (a seat of today's users) and the products compared."""
+    shelf, the viewer (a seat of today's users) and the products compared."""
     m = market
     s = scenario.storefronts
     counts = np.round(s.impressions_per_active * today.counts).astype(np.int64)
@@ -72,7 +73,8 @@ def storefront_exposures(
         ad_cdf=m.ad_cdf,
         ad_low=m.ad_low,
         ad_high=m.ad_high,
-        catalogue_ptr=m.catalogue_ptr,
+        shelf_ptr=m.shelf_ptr,
+        shelf_listing=m.shelf_listing,
         category_key=m.listing_category_key,
         category_ptr=m.category_ptr,
         by_category=m.store_listings_by_category,
@@ -108,8 +110,8 @@ def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights,
     # The structures' arrays, read once (inside a loop each read costs a reference count).
     S, n_creators = shelves.storefronts, shelves.n_creators
     ad_cdf, ad_low, ad_high = shelves.ad_cdf, shelves.ad_low, shelves.ad_high
-    catalogue_ptr, category_key, category_ptr = (
-        shelves.catalogue_ptr,
+    shelf_ptr, shelf_listing = shelves.shelf_ptr, shelves.shelf_listing
+    category_key, category_ptr = (
         shelves.category_key,
         shelves.category_ptr,
     )
@@ -129,9 +131,9 @@ def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights,
         seats_r = active_bounds[r + 1] - first_seat
         for _ in range(counts[r]):
             store = n_creators + r * S + inverse_cdf(ad_cdf, ad_low, ad_high, r, u[i, 0])
-            start = catalogue_ptr[store]
-            size = catalogue_ptr[store + 1] - start
-            listing[i] = start + np.int64(u[i, 1] * size)
+            start = shelf_ptr[store]
+            size = shelf_ptr[store + 1] - start
+            listing[i] = shelf_listing[start + np.int64(u[i, 1] * size)]
             at = first_seat + np.int64(u[i, 2] * seats_r)
             user[i] = active_users[at]
             trust_of[i] = seat_trust[at]
