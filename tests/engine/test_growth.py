@@ -235,6 +235,7 @@ def test_a_producer_not_online_is_on_no_shelf(city: graph.TrustGraph) -> None:
     return visits reaches it."""
     s = PRODUCERS.replace(
         **{
+            "producers.fixed_cost": 1.0,
             "growth.initial_sellers": 0.4,
             "growth.entry_rate": 0.0,
             "loyalty.return_creators": 1.0,
@@ -260,6 +261,8 @@ def test_a_producer_not_online_is_on_no_shelf(city: graph.TrustGraph) -> None:
     r = Result.from_engine(e)
     assert (r.producers.orders[offline] == 0).all()
     assert (r.producers.days_online[offline] == 0).all()
+    # The accounts run over the days online: those not online pay no fixed cost.
+    np.testing.assert_allclose(r.producers.fixed, np.where(m.producer_online, 45.0, 0.0))
     assert r.producers.orders[m.producer_online].sum() > 0
     # The uniform picks the k-th listing of the shelf, as it picks the k-th of a catalogue.
     sellers = np.arange(m.n_sellers)
@@ -274,7 +277,16 @@ def test_producers_enter_at_the_entry_probability(city: graph.TrustGraph) -> Non
     hits = trials = 0
     expected = variance = 0.0
     for seed in range(4):
-        s = PRODUCERS.replace(**{"growth.initial_sellers": 0.3})
+        # Specialties listed by rural local creators only: some producers have none.
+        s = PRODUCERS.replace(
+            **{
+                "growth.initial_sellers": 0.3,
+                "producers.channel": "creators",
+                "producers.recruit": "rural",
+                "producers.listings": 10,
+                "decision.intercept": -4.0,
+            }
+        )
         probe = Engine(city, s, seed=seed)
         probe.run(30)
         online = probe.market.producer_online
@@ -290,6 +302,9 @@ def test_producers_enter_at_the_entry_probability(city: graph.TrustGraph) -> Non
         )
         waiting = e.market.producer_listed & ~e.market.producer_online
         e.run(40)
+        # Only listed producers go online.
+        assert (~e.market.producer_listed).any()
+        assert not (e.market.producer_online & ~e.market.producer_listed).any()
         entered = e.market.producer_online & waiting
         np.testing.assert_array_equal(e.market.producer_since[entered], 30)
         r = Result.from_engine(e)
