@@ -284,6 +284,7 @@ def test_producers_enter_at_the_entry_probability(city: graph.TrustGraph) -> Non
                 "producers.channel": "creators",
                 "producers.recruit": "rural",
                 "producers.listings": 10,
+                "producers.fixed_cost": 0.01,
                 "decision.intercept": -4.0,
             }
         )
@@ -309,6 +310,7 @@ def test_producers_enter_at_the_entry_probability(city: graph.TrustGraph) -> Non
         np.testing.assert_array_equal(e.market.producer_since[entered], 30)
         r = Result.from_engine(e)
         np.testing.assert_array_equal(r.producers.days_online[entered], 10)
+        np.testing.assert_allclose(r.producers.fixed, 0.01 * r.producers.days_online)
         p = 0.6 * (1 - threshold / mean)
         hits += int(entered.sum())
         trials += int(waiting.sum())
