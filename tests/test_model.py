@@ -59,11 +59,18 @@ def test_datacollector_has_every_metric_and_matches_simulate() -> None:
     m = model.engine.market
     assert (frame["adopted_users"] == m.n_users).all()
     assert (frame["sellers"] == m.n_creators + m.n_storefronts).all()
+    assert (frame["producers_online"] == m.producer_listed.sum()).all()
 
 
 def test_datacollector_follows_a_growing_platform() -> None:
     scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
-        **{"growth.initial_users": 0.3, "growth.external": 12.0, "growth.initial_sellers": 0.5}
+        **{
+            "growth.initial_users": 0.3,
+            "growth.external": 12.0,
+            "growth.initial_sellers": 0.5,
+            "producers.n_producers": 40,
+            "producers.channel": "storefronts",
+        }
     )
     model = LaotieModel(scenario=scenario, seed=2)
     for _ in range(31):
@@ -72,6 +79,8 @@ def test_datacollector_follows_a_growing_platform() -> None:
     m = model.engine.market
     assert frame["adopted_users"].iloc[0] < frame["adopted_users"].iloc[-1] == m.adopted.sum()
     assert frame["sellers"].iloc[-1] == m.selling.sum() + m.storefront_open.sum()
+    assert 0 < frame["producers_online"].iloc[0] < m.n_producers
+    assert frame["producers_online"].iloc[-1] == m.producer_online.sum()
 
 
 def result_outcome_keys() -> list[str]:
