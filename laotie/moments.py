@@ -33,7 +33,10 @@ Not producible yet
 ------------------
 - T8, the platform's GMV trajectory 2019–24: a shape over years, not one number. A growing
   platform (``[growth]``, the ``mudanjiang_2019`` scenario) reports its monthly GMV in
-  ``Result.monthly``; its growth cannot reach T8's 23-fold (docs/model.md 3.5, "Growth").
+  ``Result.monthly``; its GMV reaches T8's 23-fold only when the users using the platform
+  grow about as much (14- to 22-fold, against Kuaishou's less than twofold), and not with
+  T8's decelerating shape in the settings tried (docs/validation.md, "What the model can
+  produce (the supply side, region and growth)"; docs/model.md 3.5, "Growth").
 - T10's last part: the follower growth of boosted small creators is an experiment, not a
   moment of one run.
 - T14, the 832 poverty counties' share of national online retail: a national share. A
