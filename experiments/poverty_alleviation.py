@@ -10,7 +10,7 @@ under ``storefronts``: one arm there), without training. Every arm shares the ci
 producers, their specialties and the random streams of each replication (common random
 numbers), so the same producer, selling the same product, can be followed from arm to arm.
 
-Results are distributions over producers, not one average (targets.md T15: the only
+Results are distributions over producers, not one average (docs/sources.md, T15: the only
 randomised trial of rural e-commerce found about zero average income effect): quantiles of
 per-producer income, the share of producers with any income, the share of income that the
 top 10 % of producers take, the Gini coefficient across producers, the buyers each producer

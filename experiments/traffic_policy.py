@@ -6,7 +6,7 @@ creators), the same city, consumers and random streams in each replication (comm
 numbers). Reported per arm, with 95 % intervals, and as paired differences (inclusive − head):
 GMV, creators' income Gini and top shares, the share of selling creators with at least one
 sale, consumer conversion, and the share of creator traffic that reaches non-head creators,
-which targets.md T10 puts at about 70 % under Kuaishou's rule.
+which docs/sources.md, T10, puts at about 70 % under Kuaishou's rule.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ QUESTION = (
     "creators, and what does it cost in GMV and conversion?"
 )
 T10_NON_HEAD_SHARE = 0.70
-"""targets.md T10: about 70 % of exposure goes to non-head creators under the inclusive rule."""
+"""docs/sources.md, T10: about 70 % of exposure goes to non-head creators under the inclusive
+rule."""
 
 ARMS = ["head", "inclusive"]
 
@@ -153,8 +154,8 @@ def _findings(table: pd.DataFrame) -> list[str]:
     share = rows.loc["non_head_traffic_share"]
     inside = share["inclusive_low"] <= T10_NON_HEAD_SHARE <= share["inclusive_high"]
     out.append(
-        f"Against targets.md T10 (≈{T10_NON_HEAD_SHARE:.0%} to non-head creators): the inclusive "
-        f"arm gives {share['inclusive']:.1%} [{share['inclusive_low']:.1%}, "
+        f"Against T10 of docs/sources.md (≈{T10_NON_HEAD_SHARE:.0%} to non-head creators): "
+        f"the inclusive arm gives {share['inclusive']:.1%} [{share['inclusive_low']:.1%}, "
         f"{share['inclusive_high']:.1%}], "
         + ("consistent with T10." if inside else "not consistent with T10 at the defaults.")
     )

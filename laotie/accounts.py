@@ -172,7 +172,7 @@ def region_frame(
 
 def poverty_outcomes(regions: pd.DataFrame) -> dict[str, float]:
     """The share of earners and of GMV from the units the scenario treats as poverty
-    counties (targets.md T13, and T14's like): NaN without earners or sales."""
+    counties (docs/sources.md, T13, and T14's like): NaN without earners or sales."""
     poor = regions.poverty.to_numpy(bool)
     earners = regions.earners.to_numpy(np.float64)
     return {

@@ -1,9 +1,9 @@
 """Target moments: the calibration targets as numbers a run produces.
 
-``calibration/targets.md`` lists the stylised facts a calibrated scenario should reproduce
-(T1–T17), each resting on rows of ``calibration/facts.md`` (A1, B2, ...: the figure, its
-source and a confidence grade); docs/validation.md quotes both. Each function here computes
-one target from a :class:`~laotie.results.Result` (or from the run's
+The calibration targets (T1–T17) are the stylised facts a calibrated scenario should
+reproduce, each resting on source facts (A1, B2, ...: the figure, its source and a confidence
+grade); docs/sources.md gives every target and fact, and docs/validation.md quotes them. Each
+function here computes one target from a :class:`~laotie.results.Result` (or from the run's
 :class:`~laotie.graph.TrustGraph`); :data:`MOMENTS` pairs each with its band, and
 :func:`validate` evaluates them over the replications of a run: the table of
 ``laotie validate``.
@@ -15,7 +15,7 @@ slope 1.0–1.7, T11's 60–95 ties, T12's 13–14 %), the band is that range. W
 value, "≈x" or "~x", the band is **x ± 25 %**: most of the sources are graded M or L, and they
 describe a national platform, not the prefecture a scenario simulates; a model within a
 quarter of the point value reproduces the fact as precisely as the sources warrant. Narrower
-ranges in facts.md (DAU/MAU 0.54–0.56, buyers 18.6–19.5 % of MAU) measure one
+ranges in the facts (DAU/MAU 0.54–0.56, buyers 18.6–19.5 % of MAU) measure one
 platform across quarters, not that uncertainty, and are not used as bands. T3 departs
 from the rule, with a reason given in its record: the facts give its upper end. So does T15,
 whose point value is 0 (a quarter of 0 is no band): its band, ± 5 % of producers' offline
@@ -141,7 +141,7 @@ def _channel_sum(result: Result, channels: Sequence[str], column: str) -> float:
 def storefront_click_through(result: Result) -> float:
     """T1a: click-through of storefront impressions (impression → click, ≈ 4 %).
 
-    facts.md, row A7 (the Ali-CCP recommender funnel of Taobao: 84 M impressions, 3.4 M
+    docs/sources.md, A7 (the Ali-CCP recommender funnel of Taobao: 84 M impressions, 3.4 M
     clicks, CTR 4.05 %).
 
     Parameters
@@ -163,7 +163,7 @@ def storefront_click_through(result: Result) -> float:
 def storefront_click_conversion(result: Result) -> float:
     """T1b: post-click conversion of the storefront (click → purchase, ≈ 0.5 %).
 
-    facts.md, row A7 (Ali-CCP: 3.4 M clicks, 18 k purchases, CVR 0.53 %).
+    docs/sources.md, A7 (Ali-CCP: 3.4 M clicks, 18 k purchases, CVR 0.53 %).
 
     Returns
     -------
@@ -178,7 +178,7 @@ def storefront_click_conversion(result: Result) -> float:
 def storefront_conversion(result: Result) -> float:
     """T1c: impression → purchase on the storefront (≈ 0.02 %).
 
-    facts.md, row A7 (Ali-CCP: 18 k purchases of 84 M impressions, 0.021 %). It is the
+    docs/sources.md, A7 (Ali-CCP: 18 k purchases of 84 M impressions, 0.021 %). It is the
     product of T1a and T1b.
 
     Returns
@@ -194,7 +194,7 @@ def storefront_conversion(result: Result) -> float:
 def storefront_session_conversion(result: Result) -> float:
     """T2: session conversion of storefront e-commerce (2–3 %).
 
-    facts.md, rows A1 (ECDB, 2.4 %), A3 (Dynamic Yield, 3.21 %) and A5 (Invesp, 2.58 %):
+    docs/sources.md, A1 (ECDB, 2.4 %), A3 (Dynamic Yield, 3.21 %) and A5 (Invesp, 2.58 %):
     the share of shop sessions that end in a purchase.
 
     A session is a user's storefront visits on one day, so the model's session is a user-day
@@ -219,7 +219,7 @@ _LIVE_ROOMS = ("follow", "discovery")
 def live_room_conversion(result: Result) -> float:
     """T3: live-room entrant → purchase of the average viewer (≈ 0.7 %).
 
-    facts.md, row B2 (SSRN 4847854: of consumers entering a Chinese live showroom, 0.67 %
+    docs/sources.md, B2 (SSRN 4847854: of consumers entering a Chinese live showroom, 0.67 %
     buy within a month; a sales pitch adds 0.91 percentage points).
 
     An entrant is a click of a creator's channel: a follower or a discovering viewer who
@@ -240,7 +240,7 @@ def live_room_conversion(result: Result) -> float:
 def trust_conversion_ratio(result: Result, channel: str = "follow") -> float:
     """T4: conversion of a trust channel over the storefront's (3–10×).
 
-    facts.md, rows B1 (live commerce "up to 10×" conventional e-commerce, company best
+    docs/sources.md, B1 (live commerce "up to 10×" conventional e-commerce, company best
     cases), B7 (Kuaishou fans convert 6× non-fans) and B9 (a creator's traffic conversion
     14× a rival's, an outlier).
 
@@ -284,7 +284,7 @@ def trust_conversion_ratio(result: Result, channel: str = "follow") -> float:
 def monthly_repurchase_trust(result: Result) -> float:
     """T5a: monthly repurchase of trust-channel buyers (60–70 %).
 
-    facts.md, row B11 (Kuaishou's repurchase rate: about 65 % in 2020, over 70 % in
+    docs/sources.md, B11 (Kuaishou's repurchase rate: about 65 % in 2020, over 70 % in
     September 2021; a monthly platform figure).
 
     Returns
@@ -301,7 +301,7 @@ def monthly_repurchase_trust(result: Result) -> float:
 def monthly_repurchase_traffic(result: Result) -> float:
     """T5b: monthly repurchase of storefront buyers (20–30 %).
 
-    facts.md, row A10 (repeat-customer rate of generic e-commerce, 20–30 %, mean ≈ 28 %).
+    docs/sources.md, A10 (repeat-customer rate of generic e-commerce, 20–30 %, mean ≈ 28 %).
     A10 counts customers ever buying again, a longer window than a month, so this band is
     generous to the storefront.
 
@@ -317,7 +317,7 @@ def monthly_repurchase_traffic(result: Result) -> float:
 def order_value_ratio(result: Result) -> float:
     """T6: order value (客单价) of the trust family over the traffic family's (≈ 0.6).
 
-    facts.md, row D1 (per-customer transaction value in live commerce: Kuaishou RMB 70,
+    docs/sources.md, D1 (per-customer transaction value in live commerce: Kuaishou RMB 70,
     Taobao RMB 120). The calibrated scenario must not give the trust channel the larger
     order value.
 
@@ -337,7 +337,7 @@ def order_value_ratio(result: Result) -> float:
 def non_head_exposure_share(result: Result) -> float:
     """T10: share of creator exposure that goes to non-head creators (≈ 70 %).
 
-    facts.md, row H8 ("70 % of Kuaishou's traffic is allocated to ordinary people",
+    docs/sources.md, H8 ("70 % of Kuaishou's traffic is allocated to ordinary people",
     a company vice-president, 2020).
 
     Returns
@@ -366,7 +366,7 @@ def _monthly_mean(result: Result, numerator: str, denominator: str) -> float:
 def buyers_per_mau(result: Result) -> float:
     """T7a: monthly buyers as a share of monthly active users (≈ 19 %).
 
-    facts.md, row B12 (Kuaishou's monthly active buyers: 18.6 % of MAU in 2023–24,
+    docs/sources.md, B12 (Kuaishou's monthly active buyers: 18.6 % of MAU in 2023–24,
     143 M ≈ 19.5 % of MAU in Q4-2024).
 
     Returns
@@ -383,7 +383,7 @@ def buyers_per_mau(result: Result) -> float:
 def dau_per_mau(result: Result) -> float:
     """T7b: daily over monthly active users, DAU/MAU (≈ 0.55).
 
-    facts.md, row C10 (Kuaishou 2021–24: DAU/MAU ≈ 0.54–0.56).
+    docs/sources.md, C10 (Kuaishou 2021–24: DAU/MAU ≈ 0.54–0.56).
 
     Returns
     -------
@@ -397,7 +397,7 @@ def dau_per_mau(result: Result) -> float:
 def mau_per_resident(result: Result) -> float:
     """T12a: monthly active users as a share of the residents (≈ 37 %).
 
-    facts.md, row R1 (Baoding, 2019: 3.9 M Kuaishou MAU of 10.5 M residents).
+    docs/sources.md, R1 (Baoding, 2019: 3.9 M Kuaishou MAU of 10.5 M residents).
 
     Returns
     -------
@@ -411,7 +411,7 @@ def mau_per_resident(result: Result) -> float:
 def dau_per_resident(result: Result) -> float:
     """T12b: daily active users as a share of the residents (13–14 %).
 
-    facts.md, rows R2 (Mudanjiang, from the seed article: DAU 13.1 % of the population)
+    docs/sources.md, R2 (Mudanjiang, from the seed article: DAU 13.1 % of the population)
     and R3 (national: about 200 M DAU of 1.40 bn people, 14 %, October 2019).
 
     Returns
@@ -438,7 +438,7 @@ def _mean_mau(result: Result | None, graph: TrustGraph) -> float:
 def follower_tail_slope(graph: TrustGraph, result: Result | None = None) -> float:
     """T9a: slope of the creators' follower-count CCDF (1.0–1.7).
 
-    facts.md, rows H1 (Weibo and Twitter followers: power law with density exponent
+    docs/sources.md, H1 (Weibo and Twitter followers: power law with density exponent
     ≈ 2) and H6 (KOL tiers on short-video platforms: CCDF slopes ≈ 1.0–1.7).
 
     Parameters
@@ -471,7 +471,7 @@ def users_with_followers_share(
 ) -> float:
     """T9b, T9c: accounts with at least ``threshold`` followers per monthly active user.
 
-    Targets ≈ 0.3 % with 10,000 followers or more (facts.md, row H5: over 2 M creators
+    Targets ≈ 0.3 % with 10,000 followers or more (docs/sources.md, H5: over 2 M creators
     with ≥ 10 k followers, ≈ 0.34 % of Kuaishou's MAU, 2022) and ≈ 0.03 % with 100,000 or
     more (H5 from R1: over 1,000 such users among Baoding's 3.9 M MAU, 2019).
 
@@ -503,7 +503,7 @@ def users_with_followers_share(
 def mutual_ties_per_user(graph: TrustGraph, result: Result | None = None) -> float:
     """T11: mutual ties per monthly active user (60–95, an upper bound).
 
-    facts.md, row H3: twice Kuaishou's cumulative mutual-follow pairs over its MAU (≈ 56
+    docs/sources.md, H3: twice Kuaishou's cumulative mutual-follow pairs over its MAU (≈ 56
     at the end of 2021, ≈ 94 at the end of 2023). The pairs include inactive accounts, so
     the figure overstates an active user's ties. R5 (WeChat friends, ≈ 128) is a looser
     check above it.
@@ -537,7 +537,7 @@ def mutual_ties_per_user(graph: TrustGraph, result: Result | None = None) -> flo
 def top_sellers_gmv_share(result: Result) -> float:
     """T10b: the top-10 sellers' share of GMV (≈ 4 %).
 
-    facts.md, row H13 (the ten largest sellers' share of Kuaishou's GMV, 2023). The source is
+    docs/sources.md, H13 (the ten largest sellers' share of Kuaishou's GMV, 2023). The source is
     national, across millions of sellers; a city's market has far fewer, so its top ten take
     a larger share unless creators outside the city sell to it (``city.outside_creators``).
 
@@ -556,7 +556,7 @@ def top_sellers_gmv_share(result: Result) -> float:
 def poverty_earner_share(result: Result) -> float:
     """T13: share of those earning on the platform who live in poverty counties (≈ 26 %).
 
-    facts.md, rows G2 and G3 (over 5 M of the over 19 M who earned income on Kuaishou in
+    docs/sources.md, G2 and G3 (over 5 M of the over 19 M who earned income on Kuaishou in
     2019 came from national-level poverty counties; 6.5 M of 25 M the next year).
 
     Returns
@@ -572,7 +572,7 @@ def poverty_earner_share(result: Result) -> float:
 def producer_net_effect(result: Result) -> float:
     """T15: the average income effect of selling online for poor producers (≈ 0).
 
-    facts.md, row G9 (the randomised trial of China's rural e-commerce programme: little
+    docs/sources.md, G9 (the randomised trial of China's rural e-commerce programme: little
     evidence of income gains for rural producers) and G12 (an observational elasticity of
     0.24, heterogeneous).
 
@@ -853,7 +853,7 @@ def _bass_parameter(result: Result, name: str) -> float:
 def bass_p(result: Result) -> float:
     """T16p: Bass coefficient of innovation of first orders (≈ 0.03 per year).
 
-    facts.md, row E6 (Bass-model averages usually credited to Sultan, Farley and Lehmann
+    docs/sources.md, E6 (Bass-model averages usually credited to Sultan, Farley and Lehmann
     1990: p ≈ 0.03, often below 0.01). Only a prior: no estimate for Chinese online
     commerce was found (E9).
 
@@ -868,7 +868,7 @@ def bass_p(result: Result) -> float:
 def bass_q(result: Result) -> float:
     """T16q: Bass coefficient of imitation of first orders (≈ 0.38 per year).
 
-    facts.md, rows E6 (q ≈ 0.38, typically 0.3–0.5) and E7 (q/p is higher in more
+    docs/sources.md, E6 (q ≈ 0.38, typically 0.3–0.5) and E7 (q/p is higher in more
     unequal, collectivist settings).
 
     Returns
@@ -921,7 +921,7 @@ class Moment:
     band : str
         Where the band comes from.
     source : str
-        The rows of facts.md behind the target.
+        The facts behind the target (ids of docs/sources.md).
     function : callable
         ``function(result)``, or ``function(graph, result)`` when ``uses_graph``.
     unit : str

@@ -1,8 +1,8 @@
 """Parameter declarations: each parameter is declared once, and everything reads it.
 
 A parameter is a field of a frozen dataclass declared with :func:`param`, which records its
-default, type, bounds or choices, unit, meaning and the source of its default (a row of
-``calibration/targets.md``, the seed article, or "assumed"). From that one declaration come
+default, type, bounds or choices, unit, meaning and the source of its default (a target or
+fact id of ``docs/sources.md``, the seed article, or "assumed"). From that one declaration come
 the validation of user input (with errors that name the key, the value and what is allowed,
 and suggest the nearest valid key for a misspelt one), the parameter tables in the docs and,
 later, command-line ``--set`` keys and sensitivity-analysis bounds.
@@ -177,8 +177,8 @@ def param(
     choices : tuple, optional
         The allowed values of a string parameter.
     source : str
-        Where the default comes from: a targets.md row (``"T11"``), the seed article, or
-        ``"assumed"``.
+        Where the default comes from: a target or fact id of docs/sources.md (``"T11"``,
+        ``"D6"``), the seed article, or ``"assumed"``.
 
     Returns
     -------

@@ -23,7 +23,11 @@ def add_parsers(sub: Subcommands, common: argparse.ArgumentParser) -> None:
         "params",
         parents=[common],
         help="print a scenario's parameters: value, default, unit, allowed range, source",
-        description="Print every parameter of a scenario; changed values are marked with *.",
+        description=(
+            "Print every parameter of a scenario; changed values are marked with *. The source "
+            "column says where a default comes from: ids such as T11 or D6 are the calibration "
+            "targets and source facts of docs/sources.md."
+        ),
         epilog="examples:\n  laotie params village\n  laotie params models/county/scenario.toml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

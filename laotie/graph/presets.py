@@ -1,12 +1,13 @@
 """Ready-made cities.
 
 Mudanjiang (牡丹江), from the seed article (2019): 2.54 M residents, 1.4223 M registered users,
-ten county-level units (facts.md R11). The split of residents over the units and their urban
-shares are **assumed** (rounded from public yearbook figures of the late 2010s, not from a
-source we can cite); replace them with census figures for serious work. Totals follow the seed
-article, because the user counts the scenario is measured against are the article's, for 2019
-(the 2020 census counts 2,290,208 residents, facts.md R10). Linkou (林口县) is treated as a
-poverty county (贫困县); that too is **assumed** (not checked against an official list).
+ten county-level units (docs/sources.md, R11). The split of residents over the units and their
+urban shares are **assumed** (rounded from public yearbook figures of the late 2010s, not from
+a source we can cite); replace them with census figures for serious work. Totals follow the
+seed article, because the user counts the scenario is measured against are the article's, for
+2019 (the 2020 census counts 2,290,208 residents, docs/sources.md, R10). Linkou (林口县) is
+treated as a poverty county (贫困县); that too is **assumed** (not checked against an official
+list).
 """
 
 from __future__ import annotations

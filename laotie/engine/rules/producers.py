@@ -17,7 +17,7 @@ the days since it entered; 0 for a specialty no seller lists)::
 The accounts feed back into the days only through growth's entry (:mod:`.growth`: a producer
 goes online when those online gain; nobody exits, so a producer who loses money keeps
 selling): they measure who gains and who loses, so that an average effect near zero with a wide
-spread (the only randomised trial, targets.md T15) is reachable rather than excluded by
+spread (the only randomised trial, docs/sources.md, T15) is reachable rather than excluded by
 construction.
 
 Examples
