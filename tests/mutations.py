@@ -444,8 +444,8 @@ MUTATIONS = (
     Mutation(
         "returns_show_the_first_listing",
         LOYALTY,
-        "    listing = start + (stream.per_entry(user // nodes) * size).astype(np.int64)",
-        "    listing = start + 0 * (stream.per_entry(user // nodes) * size).astype(np.int64)",
+        "    listing = m.shelf_draw(seller, stream.per_entry(user // nodes))",
+        "    listing = m.shelf_draw(seller, 0 * stream.per_entry(user // nodes))",
         "a return visit always shows the seller's first listing",
     ),
     Mutation(

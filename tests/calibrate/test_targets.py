@@ -1,0 +1,136 @@
+"""Targets as data (laotie.calibrate.targets): the shipped targets file, and a clear error for
+every kind of bad entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from laotie.calibrate import function_name, load_targets
+from laotie.errors import ScenarioError
+from laotie.moments import MOMENTS
+
+MODELS = Path(__file__).parents[2] / "models"
+SOURCES = (Path(__file__).parents[2] / "docs" / "sources.md").read_text(encoding="utf-8")
+
+
+def test_the_shipped_mudanjiang_targets() -> None:
+    t = load_targets(MODELS / "mudanjiang")  # a folder holding targets.toml
+    assert t.path == MODELS / "mudanjiang" / "targets.toml"
+    assert t.scale == 0.02 and t.days == 365
+    assert t.scenario.city.n_residents == pytest.approx(0.02 * 2_540_000, rel=1e-3)
+    by_id = {m.id: m for m in MOMENTS}
+    for target in t.targets:
+        m = by_id[target.id]
+        # The file's band is the registry's (docs/validation.md), its value inside it.
+        assert (target.moment.low, target.moment.high) == pytest.approx((m.low, m.high))
+        assert target.moment.low <= target.value <= target.moment.high
+        for source in target.source:  # every source resolves in docs/sources.md
+            assert f'<a id="{source.lower()}"></a>' in SOURCES
+    # At least four held out (the calibration issue's rule), and the rest fitted.
+    assert len(t.held_out()) >= 4 and len(t.fitted()) + len(t.held_out()) == len(t.targets)
+    assert {"T5a", "T6", "T10", "T16q"} <= {target.id for target in t.held_out()}
+    assert [m.id for m in t.moments()] == [target.id for target in t.targets]
+
+
+def test_function_names_name_the_measuring_function() -> None:
+    names = {m.id: function_name(m) for m in MOMENTS}
+    assert names["T1c"] == "storefront_conversion"
+    assert names["T9c"] == "users_with_followers_share(threshold=100000)"
+
+
+GOOD = """
+scenario = "village"
+scale = 1.0
+days = 30
+[free]
+"decision.intercept" = [-9.0, -3.0]
+[[targets]]
+id = "T1a"
+function = "storefront_click_through"
+value = 0.04
+low = 0.03
+high = 0.05
+se = 0.005
+source = "A7"
+grade = "H"
+role = "fit"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "targets.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_minimal_file(tmp_path: Path) -> None:
+    t = load_targets(write(tmp_path, GOOD))
+    assert t.free == {"decision.intercept": (-9.0, -3.0)}
+    (target,) = t.targets
+    assert target.id == "T1a" and target.source == ("A7",) and target.role == "fit"
+    assert target.moment.function.__name__ == "storefront_click_through"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("days = 30", "days = 30\nscael = 1", r"unknown key 'scael'.*scale"),
+        ('role = "fit"', 'role = "fit"\nweight = 2', r"targets\[0\]: unknown key 'weight'"),
+        ('id = "T1a"', 'id = "T1x"', r"id = 'T1x' is not a moment"),
+        (
+            'function = "storefront_click_through"',
+            'function = "storefront_conversion"',
+            r"target T1a: function = 'storefront_conversion', but T1a is measured by "
+            r"laotie.moments.storefront_click_through",
+        ),
+        ("value = 0.04", "value = 0.06", r"target T1a: value = 0.06 lies outside its band"),
+        ("se = 0.005", "se = 0", r"target T1a: se = 0; expected > 0"),
+        ("se = 0.005", 'se = "small"', r"target T1a: se = 'small'; expected a finite number"),
+        ('source = "A7"', 'source = "Taobao"', r"target T1a: source = 'Taobao'"),
+        ('grade = "H"', 'grade = "high"', r"target T1a: grade = 'high'; expected one of H, M"),
+        ('role = "fit"', 'role = "check"', r"role = 'check'; expected 'fit' or 'held_out'"),
+        ('role = "fit"', 'role = "held_out"', r"no target has role = \"fit\""),
+        (
+            '"decision.intercept" = [-9.0, -3.0]',
+            '"decision.intercepts" = [-9.0, -3.0]',
+            r"free: unknown parameter 'decision.intercepts'",
+        ),
+        (
+            '"decision.intercept" = [-9.0, -3.0]',
+            '"decision.intercept" = [-90.0, -3.0]',
+            r"free: decision.intercept = \[-90.0, -3.0\]",
+        ),
+        (
+            '"decision.intercept" = [-9.0, -3.0]',
+            '"policy.traffic" = ["head", "inclusive"]',
+            r"free: policy.traffic is .*not numeric",
+        ),
+        ("scale = 1.0", "scale = 0", r"scale = 0; expected > 0"),
+        ("days = 30", "days = -1", r"days = -1; expected an integer ≥ 1"),
+        ('scenario = "village"', 'scenario = "vilage"', r"scenario = 'vilage'"),
+        (
+            'role = "fit"\n',
+            'role = "fit"\n' + GOOD[GOOD.index("[[targets]]") :],
+            r"target T1a: given twice",
+        ),
+    ],
+)
+def test_bad_entries_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ScenarioError, match=message) as err:
+        load_targets(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"no such targets file"):
+        load_targets(tmp_path / "none.toml")
+    with pytest.raises(ScenarioError, match=r"not valid TOML"):
+        load_targets(write(tmp_path, "free = ["))
+    missing = re.sub(r"\[\[targets\]\].*", "", GOOD, flags=re.S)
+    with pytest.raises(ScenarioError, match=r"targets is missing"):
+        load_targets(write(tmp_path, missing))
