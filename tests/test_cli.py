@@ -210,7 +210,7 @@ def test_run_output_folder_repeats_exactly(
     monthly = (out_dir / "monthly.csv").read_text().splitlines()
     assert monthly == [
         "replication,month,residents,users,dau,mau,buyers_all,buyers_trust,buyers_traffic,"
-        "adopted,sellers,gmv"
+        "adopted,sellers,producers_online,gmv"
     ]
     assert names & {"daily.parquet", "daily.csv"}
     assert len(list((out_dir / "figures").glob("*.png"))) == 5
