@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,7 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
     out = Path(out)
     table = sweep.runs()
     status, errors, seconds = [], [], []
-    daily, summary, outcomes = [], [], []
+    daily, summary, outcomes, moments = [], [], [], []
     for run in table["run"]:
         run = int(run)
         path = record_path(out, run)
@@ -79,6 +79,8 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
                 daily.append(frame.assign(run=run))
             summary.append(pd.DataFrame(record["summary"]).assign(run=run))
             outcomes.append({"run": run, **record["outcomes"]})
+            if sweep.moments:
+                moments.append({"run": run, **record.get("moments", {})})
     table["seed"] = [f"{sweep.seed}:{sweep.seed_key(int(run))}" for run in table["run"]]
     table["status"] = status
     table["error"] = errors
@@ -90,6 +92,9 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
         daily=_first(pd.concat(daily, ignore_index=True) if daily else pd.DataFrame(), "run"),
         summary=_first(pd.concat(summary, ignore_index=True) if summary else pd.DataFrame(), "run"),
         outcomes=pd.DataFrame(outcomes, columns=["run", *OUTCOME_COLUMNS]),
+        moments=pd.DataFrame(moments, columns=["run", *sweep.moments], dtype=float).astype(
+            {"run": np.int64}
+        ),
     )
 
 
@@ -119,6 +124,9 @@ class SweepResult:
         run × channel: each run's whole-run counts and ratios (:attr:`laotie.Result.summary`).
     outcomes : pandas.DataFrame
         One row per successful run: its outcomes (:attr:`laotie.Result.outcomes`).
+    moments : pandas.DataFrame
+        One row per successful run: the values of the sweep's moments (``Sweep.moments``;
+        NaN where a moment could not be measured), no column without them.
     """
 
     sweep: Sweep
@@ -127,6 +135,7 @@ class SweepResult:
     daily: pd.DataFrame
     summary: pd.DataFrame
     outcomes: pd.DataFrame
+    moments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["run"]))
 
     def arms(self) -> pd.Series:
         """A label per point: the arms compared by :meth:`compare`.
@@ -371,7 +380,8 @@ class SweepResult:
 
     def write(self, out: str | Path | None = None) -> list[Path]:
         """Write the tables, each atomically: ``runs.csv``, and ``daily``, ``summary`` and
-        ``outcomes`` as Parquet (CSV when pyarrow is missing).
+        ``outcomes`` (and ``moments`` when the sweep measures any) as Parquet (CSV when
+        pyarrow is missing).
 
         Parameters
         ----------
@@ -387,7 +397,8 @@ class SweepResult:
         written = []
         atomic_write(out / "runs.csv", lambda p: self.runs.to_csv(p, index=False))
         written.append(out / "runs.csv")
-        for name in ("daily", "summary", "outcomes"):
+        names = ("daily", "summary", "outcomes") + (("moments",) if self.sweep.moments else ())
+        for name in names:
             path = out / (f"{name}.parquet" if parquet_available() else f"{name}.csv")
             write_table(path, getattr(self, name))
             written.append(path)

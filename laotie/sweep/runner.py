@@ -4,6 +4,7 @@ finishes (:func:`run_sweep`)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import traceback
 from pathlib import Path
@@ -15,6 +16,8 @@ from .._io import plain
 from .._random import run_seeds
 from ..executors import Executor, Lost, executor_for
 from ..graph import TrustGraph, city
+from ..moments import MOMENTS
+from ..results import Result
 from ..runs import replicate
 from ..scenario import Scenario
 from .result import SweepResult, collect
@@ -22,6 +25,8 @@ from .spec import Sweep
 from .store import claim, done_runs, store_record
 
 __all__ = ["run_sweep"]
+
+MOMENTS_BY_ID = {m.id: m for m in MOMENTS}
 
 _GRAPHS: dict[tuple[str, str, tuple[int, ...]], TrustGraph] = {}
 """The last city graph this process built, so that runs sharing a graph build it once."""
@@ -51,8 +56,10 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             status="ok",
             outcomes=result.outcomes,
             summary=result.summary.reset_index().to_dict(orient="list"),
-            seconds=time.perf_counter() - start,
         )
+        if sweep.moments:
+            record["moments"], record["moment_errors"] = _moments(sweep.moments, result, graph)
+        record["seconds"] = time.perf_counter() - start
         record["_daily"] = result.daily
         record["_tables"] = {
             "messages": result.messages.reset_index(),
@@ -76,6 +83,21 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             traceback=traceback.format_exc(),
         )
     return record
+
+
+def _moments(
+    ids: tuple[str, ...], result: Result, graph: TrustGraph
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The run's values of the moments ``ids`` (NaN where a moment cannot be measured, e.g.
+    a Bass fit that does not converge, with the reason)."""
+    values, errors = {}, {}
+    for ident in ids:
+        try:
+            values[ident] = float(MOMENTS_BY_ID[ident](result, graph))
+        except Exception as err:  # recorded; the calibration treats the value as missing
+            values[ident] = math.nan
+            errors[ident] = f"{type(err).__name__}: {err}"
+    return values, errors
 
 
 def run_sweep(

@@ -22,6 +22,7 @@ from scipy.stats import qmc
 
 from .._io import plain
 from ..errors import ScenarioError
+from ..moments import MOMENTS
 from ..params import did_you_mean
 from ..scenario import Scenario
 
@@ -54,6 +55,10 @@ class Sweep:
         Explicit points (dotted key to value), e.g. a sensitivity analysis's sample.
     common_random_numbers : bool
         Replication ``r`` of every point shares its seed (see :mod:`laotie.sweep`).
+    moments : tuple of str
+        Ids of target moments (:data:`laotie.moments.MOMENTS`, e.g. ``"T1a"``) that every run
+        measures, the graph's included (:attr:`SweepResult.moments`; what a calibration
+        compares with its targets).
 
     Raises
     ------
@@ -73,8 +78,21 @@ class Sweep:
     method: str = "lhs"
     cases: list[dict[str, Any]] = field(default_factory=list)
     common_random_numbers: bool = True
+    moments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        known = [m.id for m in MOMENTS]
+        if isinstance(self.moments, str) or not all(m in known for m in self.moments):
+            wrong = (
+                self.moments
+                if isinstance(self.moments, str)
+                else next(m for m in self.moments if m not in known)
+            )
+            raise ScenarioError(
+                f"sweep: moments: {wrong!r} is not a moment id"
+                f"{did_you_mean(str(wrong), known)} (valid: {', '.join(known)})"
+            )
+        object.__setattr__(self, "moments", tuple(self.moments))
         if (
             isinstance(self.replications, bool)
             or not isinstance(self.replications, int)
@@ -204,7 +222,8 @@ class Sweep:
         -------
         dict
             The base scenario (as :meth:`Scenario.to_dict`), the grid, sampled ranges,
-            cases, replications, days, seed and whether random numbers are common.
+            cases, replications, days, seed, whether random numbers are common and the
+            moments measured (when any).
         """
         return {
             "base": self.base.to_dict(),
@@ -217,7 +236,7 @@ class Sweep:
             "method": self.method,
             "cases": [{key: plain(v) for key, v in case.items()} for case in self.cases],
             "common_random_numbers": self.common_random_numbers,
-        }
+        } | ({"moments": list(self.moments)} if self.moments else {})
 
     def seed_key(self, run: int) -> int:
         """The spawn key of run ``run``'s seed.
@@ -256,7 +275,8 @@ def load_sweep(path: str | Path) -> Sweep:
     Keys: ``scenario`` (a shipped name or a ``.toml`` file relative to the spec), ``days``,
     ``seed``, ``replications``, ``common_random_numbers``, a ``[grid]`` table of dotted keys
     and value lists, a ``[sample]`` table of dotted keys and ``[low, high]`` (or ``[]`` for the
-    declared bounds) with ``samples`` and ``method``, and ``[[cases]]`` tables.
+    declared bounds) with ``samples`` and ``method``, ``[[cases]]`` tables, and ``moments``
+    (a list of target moment ids every run measures).
 
     Parameters
     ----------
@@ -285,6 +305,7 @@ def load_sweep(path: str | Path) -> Sweep:
         "method",
         "cases",
         "common_random_numbers",
+        "moments",
     }
     data = read_spec(path, "sweep", allowed, ("scenario",))
     base = spec_scenario(path, data["scenario"])
@@ -300,6 +321,7 @@ def load_sweep(path: str | Path) -> Sweep:
             method=data.get("method", "lhs"),
             cases=data.get("cases", []),
             common_random_numbers=data.get("common_random_numbers", True),
+            moments=data.get("moments", ()),
         )
     except ScenarioError as err:
         raise ScenarioError(f"{path}: {err}") from None
