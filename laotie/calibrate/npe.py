@@ -1,0 +1,400 @@
+"""Calibration by neural posterior estimation (sbi's NPE; docs/calibration.md).
+
+:func:`calibrate` draws ``budget`` parameter vectors from the targets file's uniform prior,
+simulates each once through the sweep machinery (stored run by run under ``out``, so that an
+interrupted calibration resumes and any executor gives the same simulations), measures the
+targets' moments, trains a conditional density estimator of the parameters given the fitted
+moments (sbi's ``NPE``, seeded) and samples the posterior at the targets' values.
+
+The observed moments are real-world figures with standard errors (``se`` in the targets
+file): the estimator is trained on simulated moments plus Normal noise of those standard
+errors, so that the posterior carries the targets' uncertainty as well as the simulations'.
+Each simulation has its own seed (no common random numbers across candidates: with one seed
+for all, the estimator would learn a deterministic simulator and the posterior would ignore
+the model's own noise).
+
+sbi and torch are optional: ``pip install 'laotie[calibrate]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._io import atomic_write
+from ..errors import LaotieError
+from ..executors import Executor
+from ..sweep import Sweep, SweepResult, run_sweep
+from ..sweep.spec import as_points
+from .targets import Targets
+
+__all__ = ["Calibration", "Recovery", "calibrate", "prior_draws", "recover"]
+
+_PRIOR_KEY = 2**31 + 7
+"""Spawn key of the stream of prior draws (apart from the simulations' seeds)."""
+
+
+def _sbi() -> Any:
+    """sbi and torch, or an error that says how to install them."""
+    try:
+        import sbi.inference
+        import torch
+    except ImportError:  # pragma: no cover - the calibrate extra is installed in CI
+        raise LaotieError(
+            "calibration needs sbi and torch: pip install 'laotie[calibrate]'"
+        ) from None
+    return sbi.inference, torch
+
+
+def prior_draws(free: Mapping[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
+    """``n`` parameter vectors drawn uniformly over the free parameters' prior ranges.
+
+    Parameters
+    ----------
+    free : dict of str to (float, float)
+        Dotted keys and their ranges (:attr:`Targets.free`).
+    n : int
+        How many.
+    seed : int
+        The calibration's seed (the draws come from a stream spawned from it, apart from the
+        simulations').
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per free parameter, one row per draw.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PRIOR_KEY,)))
+    keys = list(free)
+    low = np.array([free[k][0] for k in keys])
+    high = np.array([free[k][1] for k in keys])
+    unit = rng.random((n, len(keys)))
+    return pd.DataFrame(low + unit * (high - low), columns=keys)
+
+
+@dataclass
+class Calibration:
+    """What :func:`calibrate` found.
+
+    Attributes
+    ----------
+    targets : Targets
+        The targets file calibrated against.
+    simulations : SweepResult
+        The prior simulations (parameters in ``runs``, moments in ``moments``).
+    used : int
+        Simulations whose fitted moments were all defined (the estimator's training set).
+    posterior : pandas.DataFrame
+        Draws of the free parameters from the posterior at the targets' values.
+    """
+
+    targets: Targets
+    simulations: SweepResult
+    used: int
+    posterior: pd.DataFrame
+    estimator: Any = dataclasses.field(repr=False)
+
+    def sample(self, observed: Mapping[str, float], n: int, seed: int) -> pd.DataFrame:
+        """Posterior draws at other observed moments (synthetic recovery): one value per
+        fitted target id."""
+        return _sample(self.estimator, self.targets, observed, n, seed)
+
+    def intervals(self, level: float = 0.9) -> pd.DataFrame:
+        """Central posterior intervals of each free parameter, with the prior's range and
+        the interval's width relative to it."""
+        tail = (1 - level) / 2
+        rows = []
+        for key, (low, high) in self.targets.free.items():
+            values = self.posterior[key].to_numpy()
+            lo, hi = np.quantile(values, [tail, 1 - tail])
+            rows.append(
+                {
+                    "parameter": key,
+                    "median": float(np.median(values)),
+                    "low": float(lo),
+                    "high": float(hi),
+                    "prior_low": low,
+                    "prior_high": high,
+                    "relative_width": float((hi - lo) / (high - low)),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _observed_vector(targets: Targets, observed: Mapping[str, float]) -> np.ndarray:
+    ids = [t.id for t in targets.fitted()]
+    missing = [i for i in ids if i not in observed]
+    if missing:
+        raise LaotieError(f"calibration: no observed value for the fitted target {missing[0]}")
+    return np.array([float(observed[i]) for i in ids])
+
+
+def _sample(
+    estimator: Any, targets: Targets, observed: Mapping[str, float], n: int, seed: int
+) -> pd.DataFrame:
+    _, torch = _sbi()
+    torch.manual_seed(seed)
+    x = torch.tensor(_observed_vector(targets, observed), dtype=torch.float32)
+    draws = estimator.sample((n,), x=x, show_progress_bars=False)
+    return pd.DataFrame(draws.numpy().astype(np.float64), columns=list(targets.free))
+
+
+def simulation_sweep(targets: Targets, budget: int, days: int | None = None) -> Sweep:
+    """The sweep of a calibration's prior simulations: ``budget`` draws, one run each, every
+    target's moment measured (fitted and held out)."""
+    draws = prior_draws(targets.free, budget, targets.seed)
+    cases = as_points(list(draws.columns), draws.to_numpy())
+    return Sweep(
+        targets.scenario,
+        cases=cases,
+        replications=1,
+        days=targets.days if days is None else days,
+        seed=targets.seed,
+        common_random_numbers=False,
+        moments=tuple(t.id for t in targets.targets),
+    )
+
+
+def calibrate(
+    targets: Targets,
+    budget: int,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    posterior_draws: int = 1000,
+    days: int | None = None,
+    progress: bool = False,
+) -> Calibration:
+    """Calibrate a scenario against its targets file by neural posterior estimation.
+
+    Parameters
+    ----------
+    targets : Targets
+        The targets file (:func:`~laotie.calibrate.load_targets`).
+    budget : int
+        Prior simulations (at least 50; sbi's benchmarks use 10³–10⁵).
+    out : str or path
+        Where the simulations are stored as they finish (``out/simulations``, a sweep folder:
+        rerunning resumes) and the posterior is written (``out/posterior.csv``,
+        ``out/calibration.json``).
+    workers, scheduler, executor
+        Where the simulations run (as :func:`laotie.sweep.run_sweep`); the posterior does
+        not depend on them.
+    posterior_draws : int, default 1000
+        Draws of the posterior at the targets' values.
+    days : int, optional
+        Days per simulation (default: the targets file's).
+    progress : bool, default False
+        A progress bar over the simulations.
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    LaotieError
+        For a budget below 50, or fewer than 50 simulations with every fitted moment
+        defined.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 50:
+        raise LaotieError(f"calibrate: budget = {budget!r}; expected an integer ≥ 50")
+    inference, torch = _sbi()
+    out = Path(out)
+    sweep = simulation_sweep(targets, budget, days)
+    simulations = run_sweep(
+        sweep,
+        out / "simulations",
+        workers=workers,
+        scheduler=scheduler,
+        executor=executor,
+        progress=progress,
+    )
+    fitted = [t.id for t in targets.fitted()]
+    ok = simulations.runs.loc[simulations.runs["status"] == "ok", "run"].to_numpy()
+    moments = simulations.moments.set_index("run").loc[ok, fitted]
+    params = simulations.runs.set_index("run").loc[ok, list(targets.free)]
+    good = np.isfinite(moments.to_numpy()).all(axis=1)
+    if good.sum() < 50:
+        raise LaotieError(
+            f"calibrate: only {int(good.sum())} of {budget} simulations have every fitted "
+            f"moment defined; the estimator needs at least 50 (see the runs' moment_errors in "
+            f"{out / 'simulations' / 'runs'})"
+        )
+    theta = params.to_numpy(dtype=np.float64)[good]
+    x = moments.to_numpy(dtype=np.float64)[good]
+    # The targets' standard errors as measurement noise on the simulated moments.
+    se = np.array([t.se for t in targets.fitted()])
+    noise = np.random.default_rng(np.random.SeedSequence(targets.seed, spawn_key=(_PRIOR_KEY + 1,)))
+    x_noisy = x + noise.normal(0.0, se, size=x.shape)
+    torch.manual_seed(targets.seed)
+    low = torch.tensor([r[0] for r in targets.free.values()], dtype=torch.float32)
+    high = torch.tensor([r[1] for r in targets.free.values()], dtype=torch.float32)
+    from sbi.utils import BoxUniform
+
+    npe = inference.NPE(prior=BoxUniform(low, high), show_progress_bars=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # sbi prints when training converges
+        npe.append_simulations(
+            torch.tensor(theta, dtype=torch.float32), torch.tensor(x_noisy, dtype=torch.float32)
+        ).train()
+    estimator = npe.build_posterior()
+    observed = {t.id: t.value for t in targets.fitted()}
+    posterior = _sample(estimator, targets, observed, posterior_draws, targets.seed)
+    calibration = Calibration(
+        targets=targets,
+        simulations=simulations,
+        used=int(good.sum()),
+        posterior=posterior,
+        estimator=estimator,
+    )
+    atomic_write(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False))
+    meta = {
+        "targets": str(targets.path),
+        "budget": budget,
+        "used": calibration.used,
+        "seed": targets.seed,
+        "fitted": fitted,
+        "held_out": [t.id for t in targets.held_out()],
+        "free": {k: list(v) for k, v in targets.free.items()},
+        "method": "sbi NPE (masked autoregressive flow), uniform prior",
+    }
+    atomic_write(
+        out / "calibration.json",
+        lambda p: p.write_text(json.dumps(meta, indent=2, default=_plain), encoding="utf-8"),
+    )
+    return calibration
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+_RECOVERY_SEED = 10**9
+"""Added to the calibration's seed for the synthetic problems' simulations, so that their
+seeds are none of the training simulations'."""
+
+
+@dataclass
+class Recovery:
+    """Synthetic recovery (:func:`recover`): the calibration machinery run on moments
+    simulated at known parameters.
+
+    Attributes
+    ----------
+    problems : pandas.DataFrame
+        One row per synthetic problem and free parameter: ``problem``, ``parameter``,
+        ``truth``, the posterior ``median``, the central interval ``low``/``high`` at
+        ``level``, ``covered``, ``relative_width`` (the interval's width over the prior's)
+        and ``rank`` (the number of posterior draws below the truth, simulation-based
+        calibration: uniform over ``0 .. draws`` when the posterior is calibrated).
+    level : float
+        The intervals' level.
+    draws : int
+        Posterior draws per problem.
+    """
+
+    problems: pd.DataFrame
+    level: float
+    draws: int
+
+    def summary(self) -> pd.DataFrame:
+        """Per parameter: problems, coverage, mean relative width and whether the targets
+        identify it (a mean relative width under ``level`` · 0.9: the posterior is
+        narrower than the prior's own ``level`` interval by a tenth at least)."""
+        grouped = self.problems.groupby("parameter", sort=False)
+        table = grouped.agg(
+            problems=("covered", "size"),
+            coverage=("covered", "mean"),
+            relative_width=("relative_width", "mean"),
+        ).reset_index()
+        table["identified"] = table["relative_width"] < 0.9 * self.level
+        return table
+
+    def coverage(self) -> float:
+        """The share of (problem, parameter) pairs whose interval covers the truth."""
+        return float(self.problems["covered"].mean())
+
+
+def recover(
+    calibration: Calibration,
+    problems: int,
+    out: str | Path,
+    *,
+    level: float = 0.9,
+    draws: int = 500,
+    workers: int = 1,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> Recovery:
+    """Check the calibration on synthetic data: draw ``problems`` parameter vectors from the
+    prior, simulate their moments (new simulations, stored under ``out``), add the targets'
+    noise, and infer each from its moments alone with the trained estimator (amortised: no
+    retraining).
+
+    Returns
+    -------
+    Recovery
+    """
+    if isinstance(problems, bool) or not isinstance(problems, int) or problems < 1:
+        raise LaotieError(f"recover: problems = {problems!r}; expected an integer ≥ 1")
+    if not 0 < level < 1:
+        raise LaotieError(f"recover: level = {level!r}; expected a number between 0 and 1")
+    t = calibration.targets
+    truth_targets = dataclasses.replace(t, seed=t.seed + _RECOVERY_SEED)
+    sweep = simulation_sweep(truth_targets, problems, calibration.simulations.sweep.days)
+    result = run_sweep(
+        sweep,
+        Path(out),
+        workers=workers,
+        scheduler=scheduler,
+        executor=executor,
+        progress=progress,
+    )
+    fitted = [x.id for x in t.fitted()]
+    se = np.array([x.se for x in t.fitted()])
+    rng = np.random.default_rng(np.random.SeedSequence(t.seed, spawn_key=(_PRIOR_KEY + 2,)))
+    moments = result.moments.set_index("run")
+    params = result.runs.set_index("run")
+    tail = (1 - level) / 2
+    rows = []
+    for problem, run in enumerate(result.runs["run"]):
+        if run not in moments.index:
+            continue
+        x = moments.loc[run, fitted].to_numpy(dtype=np.float64)
+        if not np.isfinite(x).all():
+            continue
+        observed = dict(zip(fitted, x + rng.normal(0.0, se), strict=True))
+        posterior = calibration.sample(observed, draws, seed=t.seed + problem)
+        for key, (low, high) in t.free.items():
+            truth = float(params.loc[run, key])
+            values = posterior[key].to_numpy()
+            lo, hi = np.quantile(values, [tail, 1 - tail])
+            rows.append(
+                {
+                    "problem": problem,
+                    "parameter": key,
+                    "truth": truth,
+                    "median": float(np.median(values)),
+                    "low": float(lo),
+                    "high": float(hi),
+                    "covered": bool(lo <= truth <= hi),
+                    "relative_width": float((hi - lo) / (high - low)),
+                    "rank": int((values < truth).sum()),
+                }
+            )
+    return Recovery(problems=pd.DataFrame(rows), level=level, draws=draws)
