@@ -109,6 +109,70 @@ class Calibration:
         fitted target id."""
         return _sample(self.estimator, self.targets, observed, n, seed)
 
+    def predictive(
+        self,
+        runs: int,
+        out: str | Path,
+        *,
+        workers: int = 1,
+        scheduler: str | None = None,
+        executor: Executor | None = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Posterior predictive check: simulate the first ``runs`` posterior draws (new
+        simulations, stored under ``out``) and compare every target's moment with its band.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per target (fitted and held out): ``id``, ``role``, ``value`` (the
+            target), ``low``/``high`` (its band), ``mean``, ``pp_low``/``pp_high`` (the
+            95 % posterior-predictive interval of one run's moment), ``runs`` (the
+            simulations where it is defined) and ``inside`` (``mean`` within the band).
+        """
+        t = self.targets
+        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+            raise LaotieError(f"predictive: runs = {runs!r}; expected an integer ≥ 1")
+        draws = self.posterior.head(runs)
+        sweep = Sweep(
+            t.scenario,
+            cases=as_points(list(draws.columns), draws.to_numpy()),
+            replications=1,
+            days=self.simulations.sweep.days,
+            seed=t.seed + _PREDICTIVE_SEED,
+            common_random_numbers=False,
+            moments=tuple(x.id for x in t.targets),
+        )
+        result = run_sweep(
+            sweep,
+            Path(out),
+            workers=workers,
+            scheduler=scheduler,
+            executor=executor,
+            progress=progress,
+        )
+        rows = []
+        for target in t.targets:
+            values = result.moments[target.id].to_numpy(dtype=np.float64)
+            values = values[np.isfinite(values)]
+            mean = float(values.mean()) if len(values) else math.nan
+            lo, hi = np.quantile(values, [0.025, 0.975]) if len(values) else (math.nan,) * 2
+            rows.append(
+                {
+                    "id": target.id,
+                    "role": target.role,
+                    "value": target.value,
+                    "low": target.moment.low,
+                    "high": target.moment.high,
+                    "mean": mean,
+                    "pp_low": float(lo),
+                    "pp_high": float(hi),
+                    "runs": len(values),
+                    "inside": target.moment.inside(mean),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Central posterior intervals of each free parameter, with the prior's range and
         the interval's width relative to it."""
@@ -282,6 +346,9 @@ def _plain(value: object) -> object:
         return None
     return str(value)
 
+
+_PREDICTIVE_SEED = 2 * 10**9
+"""Added to the calibration's seed for the posterior predictive simulations."""
 
 _RECOVERY_SEED = 10**9
 """Added to the calibration's seed for the synthetic problems' simulations, so that their

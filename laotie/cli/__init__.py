@@ -10,6 +10,7 @@ module          subcommand
 ``graph``       ``laotie graph``: build or load a trust graph, print its statistics
 ``run``         ``laotie run``: simulate replications of a scenario
 ``validate``    ``laotie validate``: a scenario's moments against the calibration targets
+``calibrate``   ``laotie calibrate``: a posterior given the targets (sbi), resumable
 ``sweep``       ``laotie sweep``: a parameter sweep, resumable
 ``sensitivity`` ``laotie sensitivity``: Sobol or Morris indices (SALib)
 ``experiment``  ``laotie experiment``: the experiments of ``experiments/``
@@ -25,7 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import LaotieError
-from . import experiment, graph, info, run, sensitivity, sweep, validate
+from . import calibrate, experiment, graph, info, run, sensitivity, sweep, validate
 from ._common import parse_overrides
 from .run import format_summary
 
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (graph, run, validate, sweep, sensitivity, experiment):
+    for module in (graph, run, validate, calibrate, sweep, sensitivity, experiment):
         module.add_parser(sub, common)
     info.add_parsers(sub, common)
     return parser

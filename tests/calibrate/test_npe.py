@@ -18,56 +18,13 @@ from laotie.calibrate import load_targets
 from laotie.calibrate.npe import calibrate, prior_draws, recover
 from laotie.errors import LaotieError
 
-# Two free parameters and three moments that identify them: the storefront click-through is
-# the click probability (no return visits), and conversion rises with the logit's intercept;
-# DAU/MAU (held out) needs a complete month, which 20 days do not have.
-TARGETS = """
-scenario = "village"
-days = 20
-seed = 3
-[free]
-"decision.intercept" = [-8.0, -3.0]
-"storefronts.click_prob" = [0.05, 1.0]
-[[targets]]
-id = "T1a"
-function = "storefront_click_through"
-value = 0.5
-low = 0.03
-high = 0.9
-se = 0.02
-source = "A7"
-grade = "H"
-role = "fit"
-[[targets]]
-id = "T1c"
-function = "storefront_conversion"
-value = 0.002
-low = 0.0
-high = 0.1
-se = 0.0005
-source = "A7"
-grade = "H"
-role = "fit"
-[[targets]]
-id = "T7b"
-function = "dau_per_mau"
-value = 0.3
-low = 0.1
-high = 0.9
-se = 0.05
-source = "C10"
-grade = "H"
-role = "held_out"
-"""
 BUDGET = 200
 PROBLEMS = 40
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("calibration")
-    (path / "targets.toml").write_text(TARGETS, encoding="utf-8")
-    return path
+def folder(village_targets: Path) -> Path:
+    return village_targets
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +89,13 @@ def test_an_interrupted_calibration_resumes_to_the_same_posterior(calibrated, fo
 def test_bad_budgets_are_named(folder: Path) -> None:
     with pytest.raises(LaotieError, match=r"budget = 10; expected an integer ≥ 50"):
         calibrate(load_targets(folder), 10, folder / "small")
+
+
+def test_posterior_predictive_moments(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    table = calibrated.predictive(30, folder / "predictive").set_index("id")
+    assert list(table.index) == ["T1a", "T1c", "T7b"]
+    assert table.loc["T7b", "role"] == "held_out" and table.loc["T7b", "runs"] == 0
+    click = table.loc["T1a"]
+    # The fitted click-through comes back near its target, inside its interval.
+    assert click["runs"] == 30 and click["pp_low"] <= 0.5 <= click["pp_high"]
+    assert abs(click["mean"] - 0.5) < 0.1 and bool(click["inside"])

@@ -1,0 +1,51 @@
+"""``laotie calibrate``: the files it writes, what it prints, and named errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("sbi")
+
+from laotie.cli import main
+
+
+@pytest.mark.integration
+def test_calibrate_writes_the_posterior_and_checks(
+    village_targets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cal"
+    argv = ["calibrate", "village", "--targets", str(village_targets / "targets.toml")]
+    options = ["--budget", "60", "--recover", "4", "--predictive", "3", "--quiet"]
+    status = main([*argv, *options, "--out", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "90 % posterior intervals (60 of 60 simulations used)" in printed
+    assert "synthetic recovery over 4 problems" in printed
+    assert "inside band (fit):" in printed and "inside band (held_out): 0 of 1" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"posterior.csv", "intervals.csv", "recovery.csv", "predictive.csv"} <= names
+    assert {"calibration.json", "simulations"} <= names
+    posterior = pd.read_csv(out / "posterior.csv")
+    assert list(posterior.columns) == ["decision.intercept", "storefronts.click_prob"]
+    assert len(pd.read_csv(out / "recovery.csv")) == 2 * 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["county"], "has no targets file"),
+        (["nowhere"], "no scenario 'nowhere'"),
+        (["village", "--budget", "10"], "--budget 10: expected an integer ≥ 50"),
+        (["village", "--recover", "-1"], "--recover -1"),
+    ],
+)
+def test_bad_calibrations_are_named_errors(
+    argv: list[str], message: str, village_targets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if argv[0] == "village":
+        argv = [*argv, "--targets", str(village_targets / "targets.toml")]
+    assert main(["calibrate", *argv]) == 2
+    assert message in capsys.readouterr().err
