@@ -32,6 +32,7 @@ def test_the_shipped_mudanjiang_targets() -> None:
     # At least four held out (the calibration issue's rule), and the rest fitted.
     assert len(t.held_out()) >= 4 and len(t.fitted()) + len(t.held_out()) == len(t.targets)
     assert {"T5a", "T6", "T10", "T16q"} <= {target.id for target in t.held_out()}
+    assert "T9b" not in {target.id for target in t.targets}  # 0 at 2 % scale: no 10 k account
     assert [m.id for m in t.moments()] == [target.id for target in t.targets]
 
 
