@@ -95,3 +95,25 @@ def test_validate_help_has_an_example() -> None:
         check=True,
     )
     assert "example" in done.stdout and "laotie validate village" in done.stdout
+
+
+def test_validate_against_a_targets_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --targets, the file's moments in its order, with its bands, and counts of the
+    fitted and held-out moments inside their bands."""
+    synthetic = Path(__file__).parents[1] / "experiments" / "calibration" / "synthetic_village.toml"
+    out = tmp_path / "moments.csv"
+    status, printed, _ = run(capsys, *ARGS, "--targets", str(synthetic), "--out", str(out))
+    assert status == 0
+    table = pd.read_csv(out)
+    assert table["id"].tolist() == ["T1a", "T1c", "T7b"]
+    assert table["role"].tolist() == ["fit", "fit", "held_out"]
+    # The file's band for T1a (3 % to 90 %), not the registry's (3 % to 5 %).
+    assert table.set_index("id").loc["T1a", "high"] == pytest.approx(0.9)
+    lines = printed.splitlines()
+    fitted = int(table[table.role == "fit"].inside.sum())
+    assert f"inside band, fitted: {fitted} of 2" in lines
+    held = int(table[table.role == "held_out"].inside.sum())
+    assert f"inside band, held out: {held} of 1" in lines
+    assert lines[-1] == f"inside band: {int(table.inside.sum())} of 3 moments"

@@ -90,6 +90,12 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     validate.add_argument(
         "--out", metavar="FILE", type=Path, help="also write the table to FILE (CSV)"
     )
+    validate.add_argument(
+        "--targets",
+        metavar="FILE",
+        type=Path,
+        help="a targets file (docs/calibration.md): its moments and bands, fitted or held out",
+    )
     validate.add_argument("--force", action="store_true", help="overwrite an existing FILE")
     validate.add_argument("--quiet", action="store_true", help="no progress bar")
     validate.set_defaults(run=command)
@@ -129,7 +135,15 @@ def command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         workers=args.workers,
     )
-    table = validate(results, graph)
+    if args.targets is not None:
+        from ..calibrate import load_targets
+
+        targets = load_targets(args.targets)
+        table = validate(results, graph, moments=targets.moments())
+        roles = {t.id: t.role for t in targets.targets}
+        table.insert(2, "role", [roles[i] for i in table["id"]])
+    else:
+        table = validate(results, graph)
     print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(format_validation(table, len(results)))
     if args.out is not None:
@@ -154,7 +168,8 @@ def format_validation(table: pd.DataFrame, replications: int) -> str:
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`laotie.moments.validate`'s table.
+        :func:`laotie.moments.validate`'s table, with a ``role`` column (``fit`` or
+        ``held_out``) when a targets file chose the moments: then shown, and counted apart.
     replications : int
         Replications behind it: with more than one, each value is followed by its 95 %
         interval in brackets.
@@ -169,7 +184,8 @@ def format_validation(table: pd.DataFrame, replications: int) -> str:
     from ..moments import MOMENTS
 
     units = {m.id: m.unit for m in MOMENTS}
-    header = ["id", "moment", "target band", "model", "inside"]
+    roles = "role" in table
+    header = ["id", "moment", "target band", "model", "inside"] + (["role"] if roles else [])
     rows = []
     for row in table.itertuples(index=False):
         unit = units.get(str(row.id), "")
@@ -181,7 +197,10 @@ def format_validation(table: pd.DataFrame, replications: int) -> str:
             value += suffix
         inside = "n/a" if math.isnan(row.value) else ("yes" if row.inside else "no")
         band = f"{_number(row.low, unit)} – {_number(row.high, unit)}{suffix}"
-        rows.append([str(row.id), str(row.moment), band, value, inside])
+        rows.append(
+            [str(row.id), str(row.moment), band, value, inside]
+            + ([str(row.role).replace("_", " ")] if roles else [])
+        )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -191,5 +210,9 @@ def format_validation(table: pd.DataFrame, replications: int) -> str:
         lines.append("95 % confidence intervals over replications in brackets")
     if any(r[4] == "n/a" for r in rows):
         lines.append("n/a: not defined by this run (too short, or no fit); see docs/validation.md")
+    if "role" in table:  # a targets file's moments: fitted and held out apart
+        for role, label in (("fit", "fitted"), ("held_out", "held out")):
+            part = table[table["role"] == role]
+            lines.append(f"inside band, {label}: {int(part['inside'].sum())} of {len(part)}")
     lines.append(f"inside band: {int(table['inside'].sum())} of {len(table)} moments")
     return "\n".join(lines)
