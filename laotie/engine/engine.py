@@ -389,7 +389,9 @@ class Engine:
         Raises
         ------
         ScenarioError
-            If a user is not a registered user's node id, or a listing id is out of range.
+            If a user is not a registered user's node id, a listing id is out of range, or a
+            listing is not on offer (growth: its seller does not sell yet, or its producer is
+            not online).
         """
         m = self.market
         n = m.layout.nodes
@@ -431,11 +433,24 @@ class Engine:
                 )
             quality = np.broadcast_to(q.astype(np.float32), users.shape)
         R = self.replications
+        local = listing
         if R > 1:
             listing = np.concatenate([index[listing] for index in m.listing_index])
             users = (users[None, :] + n * np.arange(R)[:, None]).ravel()
             if quality is not None:
                 quality = np.tile(quality, R)
+        # Only what is on offer can be recommended (growth: a closed storefront, a creator
+        # who does not sell, a specialty whose producer is not online).
+        seller = m.listing_seller[listing]
+        selling = np.concatenate([m.selling, m.storefront_open])[seller]
+        off = ~(m.listing_on_shelf[listing] & selling)
+        if off.any():
+            first = int(local[np.flatnonzero(off)[0] % len(local)])
+            raise ScenarioError(
+                f"Engine.recommend: listing {first} is not "
+                f"on offer today (its seller does not sell yet, or its producer is not online); "
+                f"recommend a listing on a seller's shelf (Market.listing_on_shelf)"
+            )
         said = Exposures.make(
             len(users),
             WOM,

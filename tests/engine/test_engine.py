@@ -376,3 +376,34 @@ def test_bad_recommendations_are_refused_with_the_values() -> None:
             engine.recommend(*args)
     engine.recommend(user, 0)  # one user, as a scalar
     assert len(engine.recommendations) == 1
+
+
+def test_only_listings_on_offer_can_be_recommended() -> None:
+    """Growth: a specialty whose producer is not online, a closed storefront's listing or a
+    non-selling creator's is on no shelf, and recommending it is refused, so that no order
+    pays a producer before it is online."""
+    s = Scenario.preset("village").replace(
+        **{"growth.initial_sellers": 0.3, "producers.n_producers": 40}
+    )
+    engine = Engine(graph.city(s.city, seed=1), s, seed=5)
+    m = engine.market
+    user = int(m.users[0])
+    offline = np.flatnonzero(
+        np.isin(
+            m.product_producer[m.listing_product],
+            np.flatnonzero(m.producer_listed & ~m.producer_online),
+        )
+    )
+    closed = np.flatnonzero(
+        ~m.storefront_open[m.listing_seller - m.n_creators] & (m.listing_seller >= m.n_creators)
+    )
+    quiet = np.flatnonzero(~np.concatenate([m.selling, m.storefront_open])[m.listing_seller])
+    assert len(offline) and len(closed) and len(quiet)
+    for listing in (offline[0], closed[0], quiet[0]):
+        with pytest.raises(ScenarioError, match=rf"listing {listing} is not on offer"):
+            engine.recommend(user, int(listing))
+    on = np.flatnonzero(
+        m.listing_on_shelf & np.concatenate([m.selling, m.storefront_open])[m.listing_seller]
+    )
+    engine.recommend(user, int(on[0]))
+    assert len(engine.recommendations) == 1
