@@ -670,8 +670,9 @@ class Producers(Section):
     )
     fixed_cost: float = param(
         0.0,
-        "a producer's daily cost of selling online (data, equipment, time), from the first day, "
-        "if some seller lists its specialty",
+        "a producer's daily cost of selling online (data, equipment, time), on the days its "
+        "specialty sells online: from the first day if some seller lists it, or with growth "
+        "from the day the producer enters",
         unit="RMB per day",
         low=0,
         high=1e6,

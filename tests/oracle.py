@@ -776,7 +776,8 @@ class Market:
         if self.storefronts and not any(store.is_open for store in self.storefronts):
             self.storefronts[int(rng.integers(len(self.storefronts)))].is_open = True
         for producer in self.producers:  # then one per producer; only a listed one sells
-            producer.online = producer.listed and float(rng.random()) < gr.initial_sellers
+            drew = float(rng.random()) < gr.initial_sellers  # drawn for every producer
+            producer.online = producer.listed and drew
 
     def on_shelf(self, p: Product) -> bool:
         """Whether product p is on offer: a specialty only while its producer is online."""

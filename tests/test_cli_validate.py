@@ -117,3 +117,11 @@ def test_validate_against_a_targets_file(
     held = int(table[table.role == "held_out"].inside.sum())
     assert f"inside band, held out: {held} of 1" in lines
     assert lines[-1] == f"inside band: {int(table.inside.sum())} of 3 moments"
+    # Without --days, --seed and --scale, the file's (20 days, seed 3, scale 1).
+    status, _, err = run(
+        capsys, "validate", "village", "-R", "1", "--quiet", "--targets", str(synthetic)
+    )
+    assert status == 0 and "20 days, 1 replication(s), seed 3" in err
+    # A missing targets file is refused before anything runs.
+    status, _, err = run(capsys, "validate", "village", "--targets", str(tmp_path / "no.toml"))
+    assert status == 2 and "no such targets file" in err and "Scenario" not in err

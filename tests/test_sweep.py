@@ -348,3 +348,7 @@ def test_moments_are_measured_per_run(tmp_path: Path) -> None:
     assert {"moments.parquet", "moments.csv"} & written
     with pytest.raises(ScenarioError, match=r"moments: 'T99' is not a moment id"):
         Sweep(base, moments=("T99",))
+    with pytest.raises(ScenarioError, match=r"moments: 'T1a' is given twice"):
+        Sweep(base, moments=("T1a", "T1a"))
+    with pytest.raises(ScenarioError, match=r"moments = 'T1a'; expected a list"):
+        Sweep(base, moments="T1a")  # type: ignore[arg-type]

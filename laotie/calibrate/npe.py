@@ -23,6 +23,7 @@ import dataclasses
 import io
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +132,15 @@ class Calibration:
             simulations where it is defined) and ``inside`` (``mean`` within the band).
         """
         t = self.targets
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-            raise LaotieError(f"predictive: runs = {runs!r}; expected an integer ≥ 1")
+        if (
+            isinstance(runs, bool)
+            or not isinstance(runs, int)
+            or not 1 <= runs <= len(self.posterior)
+        ):
+            raise LaotieError(
+                f"predictive: runs = {runs!r}; expected an integer from 1 to the "
+                f"{len(self.posterior)} posterior draws"
+            )
         draws = self.posterior.head(runs)
         sweep = Sweep(
             t.scenario,
@@ -290,12 +298,19 @@ def calibrate(
     ok = simulations.runs.loc[simulations.runs["status"] == "ok", "run"].to_numpy()
     moments = simulations.moments.set_index("run").loc[ok, fitted]
     params = simulations.runs.set_index("run").loc[ok, list(targets.free)]
-    good = np.isfinite(moments.to_numpy()).all(axis=1)
+    finite = np.isfinite(moments.to_numpy())
+    good = finite.all(axis=1)
     if good.sum() < 50:
+        undefined = ", ".join(
+            f"{ident} in {int((~finite[:, k]).sum())}"
+            for k, ident in enumerate(fitted)
+            if (~finite[:, k]).any()
+        )
         raise LaotieError(
             f"calibrate: only {int(good.sum())} of {budget} simulations have every fitted "
-            f"moment defined; the estimator needs at least 50 (see the runs' moment_errors in "
-            f"{out / 'simulations' / 'runs'})"
+            f"moment defined (undefined: {undefined or 'none'}; failed runs: "
+            f"{budget - len(ok)}); the estimator needs at least 50: check that the targets "
+            f"file's days define every fitted moment (docs/validation.md), or fit fewer"
         )
     theta = params.to_numpy(dtype=np.float64)[good]
     x = moments.to_numpy(dtype=np.float64)[good]
@@ -307,12 +322,22 @@ def calibrate(
     low = torch.tensor([r[0] for r in targets.free.values()], dtype=torch.float32)
     high = torch.tensor([r[1] for r in targets.free.values()], dtype=torch.float32)
     from sbi.utils import BoxUniform
+    from torch.utils.tensorboard import SummaryWriter
 
-    npe = inference.NPE(prior=BoxUniform(low, high), show_progress_bars=False)
-    with contextlib.redirect_stdout(io.StringIO()):  # sbi prints when training converges
+    # sbi logs its training for TensorBoard: under out, not in the working folder.
+    writer = SummaryWriter(log_dir=str(out / "training"))
+    from sbi.utils.tracking import TensorBoardTracker
+
+    npe = inference.NPE(
+        prior=BoxUniform(low, high), show_progress_bars=False, tracker=TensorBoardTracker(writer)
+    )
+    # sbi prints when training converges, and warns of outlying moments: quiet here.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         npe.append_simulations(
             torch.tensor(theta, dtype=torch.float32), torch.tensor(x_noisy, dtype=torch.float32)
         ).train()
+    writer.close()
     estimator = npe.build_posterior()
     observed = {t.id: t.value for t in targets.fitted()}
     posterior = _sample(estimator, targets, observed, posterior_draws, targets.seed)
@@ -326,6 +351,9 @@ def calibrate(
     atomic_write(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False))
     meta = {
         "targets": str(targets.path),
+        "scenario": targets.scenario.name,
+        "scale": targets.scale,
+        "days": sweep.days,
         "budget": budget,
         "used": calibration.used,
         "seed": targets.seed,
@@ -390,6 +418,11 @@ class Recovery:
         ).reset_index()
         table["identified"] = table["relative_width"] < 0.9 * self.level
         return table
+
+    @property
+    def usable(self) -> int:
+        """The synthetic problems with every fitted moment defined (the others are skipped)."""
+        return int(self.problems["problem"].nunique())
 
     def coverage(self) -> float:
         """The share of (problem, parameter) pairs whose interval covers the truth."""
@@ -464,4 +497,11 @@ def recover(
                     "rank": int((values < truth).sum()),
                 }
             )
+    if not rows:
+        raise LaotieError(
+            f"recover: none of the {problems} synthetic problems has every fitted moment "
+            f"defined; ask for more problems (about the share of the calibration's "
+            f"simulations used, {calibration.used} of {len(calibration.simulations.runs)}, "
+            f"will be usable)"
+        )
     return Recovery(problems=pd.DataFrame(rows), level=level, draws=draws)

@@ -54,6 +54,9 @@ A target's grade may qualify one of them (``"M-"``, ``"L-M"``)."""
 ROLES: tuple[str, ...] = ("fit", "held_out")
 """What a calibration does with a target: fit it, or hold it out to check the fit."""
 
+MAX_DAYS = 100_000
+"""The longest simulation a targets file may ask for (as ``run.days``)."""
+
 _TARGET_KEYS = ("id", "function", "value", "low", "high", "se", "source", "grade", "role")
 _FILE_KEYS = {"scenario", "scale", "days", "seed", "free", "targets"}
 _SOURCE = re.compile(r"^[A-HR]\d{1,2}$|^seed$")
@@ -164,10 +167,13 @@ def load_targets(path: str | Path) -> Targets:
     data = read_spec(path, "targets", _FILE_KEYS, ("free", "targets"))
     scenario = _scenario(path, data.get("scenario", "scenario.toml"))
     scale = _number(path, "scale", data.get("scale", 1.0), low=0.0, low_open=True, high=1.0)
-    days = _integer(path, "days", data.get("days", scenario.run.days), low=1)
+    days = _integer(path, "days", data.get("days", scenario.run.days), low=1, high=MAX_DAYS)
     seed = _integer(path, "seed", data.get("seed", 0), low=0)
     if scale != 1.0:
-        scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+        try:
+            scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+        except ScenarioError as err:
+            raise ScenarioError(f"{path}: scale = {scale}: {err}") from None
     free = _free(path, scenario, data["free"])
     targets = _targets(path, data["targets"])
     if not any(t.role == "fit" for t in targets):
@@ -204,9 +210,32 @@ def _free(path: Path, scenario: Scenario, table: Any) -> dict[str, tuple[float, 
             f'"decision.intercept" = [-9.0, -3.0]'
         )
     free = {}
+    sections = Scenario.sections()
     for key, given in table.items():
+        section, _, name = key.partition(".")
+        if section == "run":
+            raise ScenarioError(
+                f"{path}: free: {key} cannot be calibrated (the calibration sets every run's "
+                f"seed and days); free parameters are the model's"
+            )
+        declared = sections.get(section)
+        if (
+            declared is not None
+            and name in declared.params()
+            and declared.params()[name].kind is int
+        ):
+            raise ScenarioError(
+                f"{path}: free: {key} is an integer parameter; the calibration's prior and "
+                f"posterior are continuous: fix it in the scenario, or calibrate a "
+                f"continuous parameter instead"
+            )
         free[key] = sample_range(
-            scenario, key, given, where=f"{path}: free", ends=True, hint="fix it in the scenario"
+            scenario,
+            key,
+            given if given != [] else None,  # [] : the declared bounds, as in sweeps
+            where=f"{path}: free",
+            ends=True,
+            hint="fix it in the scenario",
         )
     return free
 
@@ -230,6 +259,10 @@ def _targets(path: Path, rows: Any) -> tuple[Target, ...]:
         if missing:
             raise ScenarioError(f"{where}: {missing[0]} is missing")
         ident = row["id"]
+        if not isinstance(ident, str):
+            raise ScenarioError(
+                f'{where}: id = {ident!r}; expected a moment id as a string, e.g. "T1a"'
+            )
         if ident not in by_id:
             raise ScenarioError(
                 f"{where}: id = {ident!r} is not a moment of laotie.moments"
@@ -249,6 +282,8 @@ def _targets(path: Path, rows: Any) -> tuple[Target, ...]:
         value = _number(where, "value", row["value"])
         low = _number(where, "low", row["low"])
         high = _number(where, "high", row["high"])
+        if low > high:
+            raise ScenarioError(f"{where}: low = {low} > high = {high}; expected low ≤ high")
         if not low <= value <= high:
             raise ScenarioError(
                 f"{where}: value = {value} lies outside its band [low, high] = [{low}, {high}]"
@@ -317,8 +352,14 @@ def _number(
     return float(value)
 
 
-def _integer(where: Path, key: str, value: Any, *, low: int) -> int:
-    """An integer for ``key``, at least ``low``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ScenarioError(f"{where}: {key} = {value!r}; expected an integer ≥ {low}")
+def _integer(where: Path, key: str, value: Any, *, low: int, high: int | None = None) -> int:
+    """An integer for ``key``, at least ``low`` (and at most ``high``)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        upto = f" and ≤ {high:,}" if high is not None else ""
+        raise ScenarioError(f"{where}: {key} = {value!r}; expected an integer ≥ {low}{upto}")
     return value

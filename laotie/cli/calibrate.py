@@ -113,6 +113,14 @@ def command(args: argparse.Namespace) -> int:
     targets = load_targets(_targets_file(args.scenario, args.targets))
     # The scenario named on the command line, at the targets file's scale.
     base = load_scenario(args.scenario, targets.scale, [])
+    if base.to_dict() != targets.scenario.to_dict():
+        print(
+            f"note: calibrating {args.scenario!r}, not the scenario the targets file names "
+            f"({targets.scenario.name!r})",
+            file=sys.stderr,
+        )
+    if args.predictive > 1000:
+        raise ScenarioError(f"--predictive {args.predictive}: expected at most 1000 (the draws)")
     targets = dataclasses.replace(targets, scenario=base)
     name = Path(args.scenario).stem if Path(args.scenario).suffix else Path(args.scenario).name
     out = args.out if args.out is not None else Path("out") / "calibrate" / name
@@ -141,8 +149,9 @@ def command(args: argparse.Namespace) -> int:
             atomic_write(out / "recovery.csv", lambda p: r.problems.to_csv(p, index=False))
             written.append(out / "recovery.csv")
             print(
-                f"\nsynthetic recovery over {args.recover} problems: 90 % intervals cover the "
-                f"truth in {100 * r.coverage():.0f} % of parameter-problem pairs"
+                f"\nsynthetic recovery over {r.usable} problems ({args.recover} drawn; those "
+                f"with a fitted moment undefined skipped): 90 % intervals cover the truth in "
+                f"{100 * r.coverage():.0f} % of parameter-problem pairs"
             )
             print(r.summary().to_string(index=False, float_format=lambda x: f"{x:.3g}"))
         if args.predictive:

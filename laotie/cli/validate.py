@@ -56,8 +56,7 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     validate.add_argument(
         "--days",
         type=int,
-        default=DEFAULT_DAYS,
-        help=f"days to simulate (default: {DEFAULT_DAYS}, a year)",
+        help=f"days to simulate (default: {DEFAULT_DAYS}, a year, or the targets file's)",
     )
     validate.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     validate.add_argument(
@@ -76,8 +75,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     validate.add_argument(
         "--scale",
         type=float,
-        default=1.0,
-        help="multiply every region's population (default: 1, the whole scenario)",
+        help="multiply every region's population (default: 1, the whole scenario, or the "
+        "targets file's)",
     )
     validate.add_argument(
         "--set",
@@ -110,6 +109,18 @@ def command(args: argparse.Namespace) -> int:
     from ..moments import validate
     from ..runs import replicate
 
+    # A targets file is read before anything runs; its scale, days and seed are the defaults.
+    targets = None
+    if args.targets is not None:
+        from ..calibrate import load_targets
+
+        targets = load_targets(args.targets)
+    if args.days is None:
+        args.days = targets.days if targets is not None else DEFAULT_DAYS
+    if args.scale is None:
+        args.scale = targets.scale if targets is not None else 1.0
+    if args.seed is None and targets is not None:
+        args.seed = targets.seed
     check_run_options(args.replications, args.workers, args.days)
     if args.out is not None:
         if args.out.is_dir():
@@ -135,10 +146,7 @@ def command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         workers=args.workers,
     )
-    if args.targets is not None:
-        from ..calibrate import load_targets
-
-        targets = load_targets(args.targets)
+    if targets is not None:
         table = validate(results, graph, moments=targets.moments())
         roles = {t.id: t.role for t in targets.targets}
         table.insert(2, "role", [roles[i] for i in table["id"]])

@@ -82,16 +82,20 @@ class Sweep:
 
     def __post_init__(self) -> None:
         known = [m.id for m in MOMENTS]
-        if isinstance(self.moments, str) or not all(m in known for m in self.moments):
-            wrong = (
-                self.moments
-                if isinstance(self.moments, str)
-                else next(m for m in self.moments if m not in known)
-            )
+        if isinstance(self.moments, str):
             raise ScenarioError(
-                f"sweep: moments: {wrong!r} is not a moment id"
-                f"{did_you_mean(str(wrong), known)} (valid: {', '.join(known)})"
+                f"sweep: moments = {self.moments!r}; expected a list of moment ids, e.g. "
+                f'["{self.moments}"]'
             )
+        wrong = [m for m in self.moments if m not in known]
+        if wrong:
+            raise ScenarioError(
+                f"sweep: moments: {wrong[0]!r} is not a moment id"
+                f"{did_you_mean(str(wrong[0]), known)} (valid: {', '.join(known)})"
+            )
+        twice = [m for i, m in enumerate(self.moments) if m in self.moments[:i]]
+        if twice:
+            raise ScenarioError(f"sweep: moments: {twice[0]!r} is given twice")
         object.__setattr__(self, "moments", tuple(self.moments))
         if (
             isinstance(self.replications, bool)
@@ -357,6 +361,8 @@ def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[st
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such {kind} file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text; save the {kind} file as UTF-8") from None
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
     except tomllib.TOMLDecodeError as err:

@@ -99,3 +99,13 @@ def test_posterior_predictive_moments(calibrated, folder: Path) -> None:  # type
     # The fitted click-through comes back near its target, inside its interval.
     assert click["runs"] == 30 and click["pp_low"] <= 0.5 <= click["pp_high"]
     assert abs(click["mean"] - 0.5) < 0.1 and bool(click["inside"])
+
+
+def test_predictive_runs_at_most_the_draws(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LaotieError, match=r"runs = 2001; expected an integer from 1 to the 2000"):
+        calibrated.predictive(2001, folder / "too_many")
+
+
+def test_training_logs_stay_under_out(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    assert any((folder / "out" / "training").rglob("events.out.tfevents.*"))
+    assert not (Path.cwd() / "sbi-logs").exists()

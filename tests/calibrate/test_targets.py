@@ -117,6 +117,20 @@ def test_a_minimal_file(tmp_path: Path) -> None:
             'role = "fit"\n' + GOOD[GOOD.index("[[targets]]") :],
             r"target T1a: given twice",
         ),
+        ('id = "T1a"', 'id = ["T1a"]', r"targets\[0\]: id = \['T1a'\]; expected a moment id"),
+        ("low = 0.03\nhigh = 0.05", "low = 0.05\nhigh = 0.03", r"low = 0.05 > high = 0.03"),
+        ("days = 30", "days = 1000000", r"days = 1000000; expected an integer ≥ 1 and ≤ 100,000"),
+        ("scale = 1.0", "scale = 1e-9", r"scale = 1e-09: .*n_producers"),
+        (
+            '"decision.intercept" = [-9.0, -3.0]',
+            '"run.seed" = [1, 5]',
+            r"free: run.seed cannot be calibrated",
+        ),
+        (
+            '"decision.intercept" = [-9.0, -3.0]',
+            '"storefronts.comparisons" = [0, 4]',
+            r"free: storefronts.comparisons is an integer parameter",
+        ),
     ],
 )
 def test_bad_entries_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -135,3 +149,15 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     missing = re.sub(r"\[\[targets\]\].*", "", GOOD, flags=re.S)
     with pytest.raises(ScenarioError, match=r"targets is missing"):
         load_targets(write(tmp_path, missing))
+
+
+def test_an_empty_range_is_the_declared_bounds(tmp_path: Path) -> None:
+    text = GOOD.replace('"decision.intercept" = [-9.0, -3.0]', '"decision.trust_weight" = []')
+    assert load_targets(write(tmp_path, text)).free == {"decision.trust_weight": (-50.0, 50.0)}
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text(GOOD, encoding="utf-16")
+    with pytest.raises(ScenarioError, match=r"not UTF-8 text"):
+        load_targets(path)
