@@ -181,6 +181,87 @@ class Calibration:
             )
         return pd.DataFrame(rows)
 
+    def scale_check(
+        self,
+        scales: tuple[float, float],
+        runs: int,
+        out: str | Path,
+        *,
+        workers: int = 1,
+        scheduler: str | None = None,
+        executor: Executor | None = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Whether the targets' moments are scale-free enough to calibrate at a small scale:
+        the first ``runs`` posterior draws simulated at two scales of the scenario's own size,
+        run ``k`` with the same seed at both (paired), stored under ``out``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per target: ``id``, ``role``, the mean at each scale (``mean_<scale>``),
+            the paired ``difference`` (second minus first) with its 95 % t-interval
+            (``ci_low``, ``ci_high``), ``relative`` (the difference over the first mean) and
+            ``pairs`` (runs where both are defined).
+        """
+        from ..stats import t_interval
+
+        t = self.targets
+        if (
+            isinstance(runs, bool)
+            or not isinstance(runs, int)
+            or not 2 <= runs <= len(self.posterior)
+        ):
+            raise LaotieError(
+                f"scale_check: runs = {runs!r}; expected an integer from 2 to the "
+                f"{len(self.posterior)} posterior draws"
+            )
+        if len(scales) != 2 or not all(isinstance(x, int | float) and x > 0 for x in scales):
+            raise LaotieError(f"scale_check: scales = {scales!r}; expected two numbers > 0")
+        draws = self.posterior.head(runs)
+        values = []
+        for scale in scales:
+            sweep = Sweep(
+                t.at_scale(scale),
+                cases=as_points(list(draws.columns), draws.to_numpy()),
+                replications=1,
+                days=self.simulations.sweep.days,
+                seed=t.seed + _SCALE_SEED,
+                common_random_numbers=False,
+                moments=tuple(x.id for x in t.targets),
+            )
+            result = run_sweep(
+                sweep,
+                Path(out) / f"scale_{scale:g}",
+                workers=workers,
+                scheduler=scheduler,
+                executor=executor,
+                progress=progress,
+            )
+            values.append(result.moments.set_index("run").reindex(range(runs)))
+        rows = []
+        for target in t.targets:
+            first = values[0][target.id].to_numpy(dtype=np.float64)
+            second = values[1][target.id].to_numpy(dtype=np.float64)
+            both = np.isfinite(first) & np.isfinite(second)
+            diff, lo, hi = t_interval(second[both] - first[both])
+            mean_first = float(np.nanmean(first)) if np.isfinite(first).any() else math.nan
+            mean_second = float(np.nanmean(second)) if np.isfinite(second).any() else math.nan
+            rows.append(
+                {
+                    "id": target.id,
+                    "role": target.role,
+                    f"mean_{scales[0]:g}": mean_first,
+                    f"mean_{scales[1]:g}": mean_second,
+                    "difference": diff,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "relative": diff / mean_first if mean_first else math.nan,
+                    "pairs": int(both.sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Central posterior intervals of each free parameter, with the prior's range and
         the interval's width relative to it."""
@@ -377,6 +458,9 @@ def _plain(value: object) -> object:
 
 _PREDICTIVE_SEED = 2 * 10**9
 """Added to the calibration's seed for the posterior predictive simulations."""
+
+_SCALE_SEED = 3 * 10**9
+"""Added to the calibration's seed for the scale check's simulations."""
 
 _RECOVERY_SEED = 10**9
 """Added to the calibration's seed for the synthetic problems' simulations, so that their

@@ -106,6 +106,8 @@ class Targets:
         The file.
     scenario : Scenario
         The scenario calibrated (at ``scale``).
+    base : Scenario
+        The same scenario at its own size (:meth:`at_scale` scales it).
     scale : float
         The city's scale of every simulation.
     days : int
@@ -120,11 +122,18 @@ class Targets:
 
     path: Path
     scenario: Scenario
+    base: Scenario
     scale: float
     days: int
     seed: int
     free: Mapping[str, tuple[float, float]]
     targets: tuple[Target, ...]
+
+    def at_scale(self, scale: float) -> Scenario:
+        """The calibrated scenario at another scale of its own size."""
+        if scale == 1.0:
+            return self.base
+        return dataclasses.replace(self.base, city=self.base.city.scaled(scale))
 
     def fitted(self) -> tuple[Target, ...]:
         """The targets the calibration fits."""
@@ -169,6 +178,7 @@ def load_targets(path: str | Path) -> Targets:
     scale = _number(path, "scale", data.get("scale", 1.0), low=0.0, low_open=True, high=1.0)
     days = _integer(path, "days", data.get("days", scenario.run.days), low=1, high=MAX_DAYS)
     seed = _integer(path, "seed", data.get("seed", 0), low=0)
+    base = scenario
     if scale != 1.0:
         try:
             scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
@@ -181,6 +191,7 @@ def load_targets(path: str | Path) -> Targets:
     return Targets(
         path=path,
         scenario=scenario,
+        base=base,
         scale=scale,
         days=days,
         seed=seed,

@@ -46,7 +46,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "sample the posterior at the targets' values. Writes posterior.csv, intervals.csv "
             "and calibration.json; with --recover K also recovery.csv (the machinery checked "
             "on K synthetic problems), with --predictive N also predictive.csv (every target's "
-            "moment over N posterior draws, fitted and held out). Needs "
+            "moment over N posterior draws, fitted and held out), with --scale-check SCALE "
+            "also scales.csv. Needs "
             "pip install 'laotie[calibrate]'."
         ),
         epilog=_EXAMPLE,
@@ -68,6 +69,13 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     )
     parser.add_argument(
         "--predictive", metavar="N", type=int, default=0, help="posterior predictive runs (0)"
+    )
+    parser.add_argument(
+        "--scale-check",
+        metavar="SCALE",
+        type=float,
+        help="also simulate 20 posterior draws at SCALE and at the file's scale, paired, and "
+        "compare every moment (are they scale-free enough?)",
     )
     add_executor_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -108,10 +116,13 @@ def command(args: argparse.Namespace) -> int:
     ):
         if value < least:
             raise ScenarioError(f"{flag} {value}: expected an integer ≥ {least}")
+    if args.scale_check is not None and not args.scale_check > 0:
+        raise ScenarioError(f"--scale-check {args.scale_check}: expected a number > 0")
     if args.days is not None and args.days < 1:
         raise ScenarioError(f"--days {args.days}: expected an integer ≥ 1")
     targets = load_targets(_targets_file(args.scenario, args.targets))
     # The scenario named on the command line, at the targets file's scale.
+    unscaled = load_scenario(args.scenario, 1.0, [])
     base = load_scenario(args.scenario, targets.scale, [])
     if base.to_dict() != targets.scenario.to_dict():
         print(
@@ -121,7 +132,7 @@ def command(args: argparse.Namespace) -> int:
         )
     if args.predictive > 1000:
         raise ScenarioError(f"--predictive {args.predictive}: expected at most 1000 (the draws)")
-    targets = dataclasses.replace(targets, scenario=base)
+    targets = dataclasses.replace(targets, scenario=base, base=unscaled)
     name = Path(args.scenario).stem if Path(args.scenario).suffix else Path(args.scenario).name
     out = args.out if args.out is not None else Path("out") / "calibrate" / name
     executor = executor_for(args.workers, args.scheduler)
@@ -165,6 +176,13 @@ def command(args: argparse.Namespace) -> int:
             for role in ("fit", "held_out"):
                 part = table[table.role == role]
                 print(f"inside band ({role}): {int(part.inside.sum())} of {len(part)} moments")
+        if args.scale_check is not None:
+            pair = (targets.scale, args.scale_check)
+            scales = c.scale_check(pair, 20, out / "scales", executor=executor, progress=progress)
+            atomic_write(out / "scales.csv", lambda p: scales.to_csv(p, index=False))
+            written.append(out / "scales.csv")
+            print(f"\nmoments at scales {pair[0]:g} and {pair[1]:g} (20 paired runs):")
+            print(scales.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     except KeyboardInterrupt:
         print(
             f"laotie: interrupted; the finished simulations are kept in {out}: run the same "

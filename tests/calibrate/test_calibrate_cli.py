@@ -18,7 +18,8 @@ def test_calibrate_writes_the_posterior_and_checks(
 ) -> None:
     out = tmp_path / "cal"
     argv = ["calibrate", "village", "--targets", str(village_targets / "targets.toml")]
-    options = ["--budget", "60", "--recover", "4", "--predictive", "3", "--quiet"]
+    options = ["--budget", "60", "--recover", "4", "--predictive", "3", "--scale-check", "2"]
+    options.append("--quiet")
     status = main([*argv, *options, "--out", str(out)])
     assert status == 0
     printed = capsys.readouterr().out
@@ -27,6 +28,8 @@ def test_calibrate_writes_the_posterior_and_checks(
     assert "inside band (fit):" in printed and "inside band (held_out): 0 of 1" in printed
     names = {p.name for p in out.iterdir()}
     assert {"posterior.csv", "intervals.csv", "recovery.csv", "predictive.csv"} <= names
+    assert "moments at scales 1 and 2 (20 paired runs)" in printed
+    assert pd.read_csv(out / "scales.csv")["id"].tolist() == ["T1a", "T1c", "T7b"]
     assert {"calibration.json", "simulations"} <= names
     posterior = pd.read_csv(out / "posterior.csv")
     assert list(posterior.columns) == ["decision.intercept", "storefronts.click_prob"]
@@ -40,6 +43,7 @@ def test_calibrate_writes_the_posterior_and_checks(
         (["nowhere"], "no scenario 'nowhere'"),
         (["village", "--budget", "10"], "--budget 10: expected an integer ≥ 50"),
         (["village", "--recover", "-1"], "--recover -1"),
+        (["village", "--scale-check", "0"], "--scale-check 0.0: expected a number > 0"),
     ],
 )
 def test_bad_calibrations_are_named_errors(

@@ -109,3 +109,26 @@ def test_predictive_runs_at_most_the_draws(calibrated, folder: Path) -> None:  #
 def test_training_logs_stay_under_out(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
     assert any((folder / "out" / "training").rglob("events.out.tfevents.*"))
     assert not (Path.cwd() / "sbi-logs").exists()
+
+
+def test_scale_check_pairs_the_runs_at_two_scales(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same posterior draws and seeds at the village's size and twice it: the
+    click-through is the click probability at any size (a difference within its interval),
+    and every column is there."""
+    table = calibrated.scale_check((1.0, 2.0), 12, folder / "scales").set_index("id")
+    assert list(table.columns) == [
+        "role",
+        "mean_1",
+        "mean_2",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "relative",
+        "pairs",
+    ]
+    click = table.loc["T1a"]
+    assert click["pairs"] == 12 and click["ci_low"] <= click["difference"] <= click["ci_high"]
+    assert abs(click["relative"]) < 0.05  # the click probability does not depend on size
+    assert table.loc["T7b", "pairs"] == 0 and math.isnan(table.loc["T7b", "difference"])
+    with pytest.raises(LaotieError, match=r"scales = \(1.0,\); expected two numbers > 0"):
+        calibrated.scale_check((1.0,), 12, folder / "bad")
