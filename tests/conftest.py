@@ -3,6 +3,8 @@ checks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from laotie import graph
@@ -30,3 +32,18 @@ def small_city() -> graph.TrustGraph:
 def city_100k() -> graph.TrustGraph:
     """Mudanjiang at 100,000 residents (about a second to build)."""
     return graph.mudanjiang(scale=100_000 / 2_540_000, seed=2024)
+
+
+SYNTHETIC_TARGETS = (
+    Path(__file__).parents[1] / "experiments" / "calibration" / "synthetic_village.toml"
+)
+"""The synthetic village calibration problem (docs/calibration.md): calibrates in seconds."""
+
+
+@pytest.fixture(scope="module")
+def village_targets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the synthetic village targets as targets.toml."""
+    path = tmp_path_factory.mktemp("calibration")
+    text = SYNTHETIC_TARGETS.read_text(encoding="utf-8")
+    (path / "targets.toml").write_text(text, encoding="utf-8")
+    return path
