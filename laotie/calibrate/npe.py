@@ -35,6 +35,7 @@ import pandas as pd
 from .._io import atomic_write
 from ..errors import LaotieError
 from ..executors import Executor
+from ..scenario import Scenario
 from ..sweep import Sweep, SweepResult, run_sweep
 from ..sweep.spec import as_points
 from .targets import Targets
@@ -142,14 +143,8 @@ class Calibration:
                 f"{len(self.posterior)} posterior draws"
             )
         draws = self.posterior.head(runs)
-        sweep = Sweep(
-            t.scenario,
-            cases=as_points(list(draws.columns), draws.to_numpy()),
-            replications=1,
-            days=self.simulations.sweep.days,
-            seed=t.seed + _PREDICTIVE_SEED,
-            common_random_numbers=False,
-            moments=tuple(x.id for x in t.targets),
+        sweep = draws_sweep(
+            t, t.scenario, draws, self.simulations.sweep.days, t.seed + _PREDICTIVE_SEED
         )
         result = run_sweep(
             sweep,
@@ -221,14 +216,8 @@ class Calibration:
         draws = self.posterior.head(runs)
         values = []
         for scale in scales:
-            sweep = Sweep(
-                t.at_scale(scale),
-                cases=as_points(list(draws.columns), draws.to_numpy()),
-                replications=1,
-                days=self.simulations.sweep.days,
-                seed=t.seed + _SCALE_SEED,
-                common_random_numbers=False,
-                moments=tuple(x.id for x in t.targets),
+            sweep = draws_sweep(
+                t, t.at_scale(scale), draws, self.simulations.sweep.days, t.seed + _SCALE_SEED
             )
             result = run_sweep(
                 sweep,
@@ -306,13 +295,23 @@ def simulation_sweep(targets: Targets, budget: int, days: int | None = None) -> 
     """The sweep of a calibration's prior simulations: ``budget`` draws, one run each, every
     target's moment measured (fitted and held out)."""
     draws = prior_draws(targets.free, budget, targets.seed)
-    cases = as_points(list(draws.columns), draws.to_numpy())
+    return draws_sweep(
+        targets, targets.scenario, draws, targets.days if days is None else days, targets.seed
+    )
+
+
+def draws_sweep(
+    targets: Targets, scenario: Scenario, draws: pd.DataFrame, days: int | None, seed: int
+) -> Sweep:
+    """One run of ``scenario`` per row of ``draws`` (parameter vectors), each with its own
+    seed spawned from ``seed``, every target's moment measured: the sweeps of the prior
+    simulations, the predictive check, the scale check and synthetic recovery."""
     return Sweep(
-        targets.scenario,
-        cases=cases,
+        scenario,
+        cases=as_points(list(draws.columns), draws.to_numpy()),
         replications=1,
-        days=targets.days if days is None else days,
-        seed=targets.seed,
+        days=days,
+        seed=seed,
         common_random_numbers=False,
         moments=tuple(t.id for t in targets.targets),
     )
