@@ -111,6 +111,17 @@ class Calibration:
         fitted target id."""
         return _sample(self.estimator, self.targets, observed, n, seed)
 
+    def _first_draws(self, where: str, runs: int, least: int) -> pd.DataFrame:
+        """The first ``runs`` posterior draws, or a named error for a count that is not an
+        integer from ``least`` to the number of draws."""
+        n = len(self.posterior)
+        if isinstance(runs, bool) or not isinstance(runs, int) or not least <= runs <= n:
+            raise LaotieError(
+                f"{where}: runs = {runs!r}; expected an integer from {least} to the {n} "
+                f"posterior draws"
+            )
+        return self.posterior.head(runs)
+
     def predictive(
         self,
         runs: int,
@@ -133,16 +144,7 @@ class Calibration:
             simulations where it is defined) and ``inside`` (``mean`` within the band).
         """
         t = self.targets
-        if (
-            isinstance(runs, bool)
-            or not isinstance(runs, int)
-            or not 1 <= runs <= len(self.posterior)
-        ):
-            raise LaotieError(
-                f"predictive: runs = {runs!r}; expected an integer from 1 to the "
-                f"{len(self.posterior)} posterior draws"
-            )
-        draws = self.posterior.head(runs)
+        draws = self._first_draws("predictive", runs, least=1)
         sweep = draws_sweep(
             t, t.scenario, draws, self.simulations.sweep.days, t.seed + _PREDICTIVE_SEED
         )
@@ -202,18 +204,9 @@ class Calibration:
         from ..stats import t_interval
 
         t = self.targets
-        if (
-            isinstance(runs, bool)
-            or not isinstance(runs, int)
-            or not 2 <= runs <= len(self.posterior)
-        ):
-            raise LaotieError(
-                f"scale_check: runs = {runs!r}; expected an integer from 2 to the "
-                f"{len(self.posterior)} posterior draws"
-            )
+        draws = self._first_draws("scale_check", runs, least=2)
         if len(scales) != 2 or not all(isinstance(x, int | float) and x > 0 for x in scales):
             raise LaotieError(f"scale_check: scales = {scales!r}; expected two numbers > 0")
-        draws = self.posterior.head(runs)
         values = []
         for scale in scales:
             sweep = draws_sweep(
