@@ -256,6 +256,29 @@ def test_a_folder_of_runs_made_by_other_code_is_refused(tmp_path: Path, monkeypa
         run_sweep(sweep(), tmp_path)
 
 
+def test_the_fingerprint_covers_the_code_that_decides_a_run_and_only_that(tmp_path: Path) -> None:
+    import shutil
+
+    import laotie
+    from laotie.sweep.store import code_fingerprint
+
+    root = tmp_path / "laotie"
+    shutil.copytree(
+        Path(laotie.__file__).parent, root, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    before = code_fingerprint(root)
+    assert before == code_fingerprint(Path(laotie.__file__).parent)
+    for part in ("cli/run.py", "calibrate/npe.py", "plot.py", "sensitivity/__init__.py"):
+        (root / part).write_text((root / part).read_text() + "\n# a comment\n")
+        assert code_fingerprint(root) == before, part
+    for part in ("engine/rules/decisions.py", "moments.py", "sweep/runner.py", "graph/__init__.py"):
+        saved = (root / part).read_text()
+        (root / part).write_text(saved + "\n# a comment\n")
+        assert code_fingerprint(root) != before, part
+        (root / part).write_text(saved)
+    assert code_fingerprint(root) == before
+
+
 def test_paired_means_use_the_same_replications_as_the_difference() -> None:
     from laotie.stats import paired
 

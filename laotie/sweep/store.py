@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .spec import Sweep
 
 __all__ = [
+    "NOT_IN_RUNS",
     "SPEC_FILE",
     "arrays_path",
     "claim",
@@ -38,21 +39,34 @@ __all__ = [
 SPEC_FILE = "sweep.json"
 
 
-def code_fingerprint() -> str:
-    """laotie's version and a hash of its source files: what decides a run's numbers besides
+NOT_IN_RUNS = frozenset(
+    {"__main__.py", "calibrate", "cli", "experiment.py", "experiments", "plot.py", "sensitivity"}
+)
+"""The parts of the package that never decide a stored run's numbers: the command line, the
+figures, the experiments' reports and the modules that choose parameter sets (calibration,
+sensitivity), whose choices the sweep's spec records. :func:`code_fingerprint` leaves them
+out, so that a change there does not void a calibration's simulations."""
+
+
+def code_fingerprint(root: Path | None = None) -> str:
+    """laotie's version and a hash of the source files that decide a run's numbers besides
     the scenario and the seed.
+
+    Parameters
+    ----------
+    root : pathlib.Path, optional
+        The package's folder (default: this laotie's).
 
     Returns
     -------
     str
-        ``"<version>+<16 hex digits>"``; the experiment modules shipped inside the package
-        are left out, since they do not change a run's numbers.
+        ``"<version>+<16 hex digits>"``; the modules of :data:`NOT_IN_RUNS` are left out.
     """
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1]  # the laotie package
+    root = Path(__file__).resolve().parents[1] if root is None else root
     for path in sorted(root.rglob("*.py")):
-        if "experiments" in path.relative_to(root).parts:
-            continue  # the experiment modules do not change a run's numbers
+        if NOT_IN_RUNS.intersection(path.relative_to(root).parts):
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:16]}"
