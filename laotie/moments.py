@@ -293,7 +293,8 @@ def monthly_repurchase_trust(result: Result) -> float:
         ``outcomes["monthly_repurchase_trust"]``: of the users who ordered through a trust
         channel (follow, discovery, word of mouth) in a 30-day month, the share who order
         through one again the next month, averaged over the run's pairs of months. NaN
-        before the run has two complete months.
+        in a run of fewer than 61 days (a pair's rate is recorded on the first day of the
+        month after it).
     """
     return float(result.outcomes["monthly_repurchase_trust"])
 
@@ -929,6 +930,10 @@ class Moment:
         ``"ties"``.
     uses_graph : bool
         The moment describes the run's trust graph.
+    min_days : int
+        The shortest run in which the moment is defined: 30 for a monthly moment (one
+        complete month; the graph moments per MAU too), 61 for a repurchase rate (recorded
+        on the first day of the third month), 1 otherwise.
     """
 
     id: str
@@ -940,6 +945,7 @@ class Moment:
     function: Callable[..., float]
     unit: str = "share"
     uses_graph: bool = False
+    min_days: int = 1
 
     def __call__(self, result: Result, graph: TrustGraph | None = None) -> float:
         """The moment's value in one replication (NaN for a graph moment without a graph)."""
@@ -1014,6 +1020,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="the target's range (B11: ≈65 % in 2020, >70 % in 2021)",
         source="B11",
         function=monthly_repurchase_trust,
+        min_days=61,
     ),
     Moment(
         id="T5b",
@@ -1023,6 +1030,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="the target's range (A10)",
         source="A10",
         function=monthly_repurchase_traffic,
+        min_days=61,
     ),
     Moment(
         id="T6",
@@ -1040,6 +1048,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="≈19 % ± 25 %",
         source="B12",
         function=buyers_per_mau,
+        min_days=30,
     ),
     Moment(
         id="T7b",
@@ -1048,6 +1057,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="≈0.55 ± 25 %",
         source="C10",
         function=dau_per_mau,
+        min_days=30,
         unit="ratio",
     ),
     Moment(
@@ -1069,6 +1079,7 @@ MOMENTS: tuple[Moment, ...] = (
         source="H5",
         function=users_with_followers_share,
         uses_graph=True,
+        min_days=30,
     ),
     Moment(
         id="T9c",
@@ -1078,6 +1089,7 @@ MOMENTS: tuple[Moment, ...] = (
         source="H5, R1",
         function=functools.partial(users_with_followers_share, threshold=100_000),
         uses_graph=True,
+        min_days=30,
     ),
     Moment(
         id="T10",
@@ -1105,6 +1117,7 @@ MOMENTS: tuple[Moment, ...] = (
         function=mutual_ties_per_user,
         unit="ties",
         uses_graph=True,
+        min_days=30,
     ),
     Moment(
         id="T13",
@@ -1131,6 +1144,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="≈37 % ± 25 %",
         source="R1",
         function=mau_per_resident,
+        min_days=30,
     ),
     Moment(
         id="T12b",
@@ -1140,6 +1154,7 @@ MOMENTS: tuple[Moment, ...] = (
         band="the target's range (R2 13.1 %, R3 14 %)",
         source="R2, R3",
         function=dau_per_resident,
+        min_days=30,
     ),
     Moment(
         id="T16p",

@@ -229,6 +229,22 @@ def test_monthly_moments_of_a_real_run_use_the_engines_frame() -> None:
     assert 0 < dau_per_mau(result) <= 1
 
 
+def test_each_moment_is_defined_from_its_min_days_and_not_a_day_before() -> None:
+    """``Moment.min_days`` is what the targets file's check of ``days`` relies on."""
+    from laotie import simulate
+    from laotie.graph import city
+
+    g = city(VILLAGE.city, seed=2)
+    by_days = {d: simulate(VILLAGE, days=d, seed=2, graph=g) for d in (29, 30, 60, 61)}
+    assert {m.min_days for m in MOMENTS} == {1, 30, 61}
+    for m in MOMENTS:
+        if m.min_days == 1:
+            continue
+        before, at = m.min_days - 1, m.min_days
+        assert math.isnan(m(by_days[before], g)), (m.id, before)
+        assert math.isfinite(m(by_days[at], g)), (m.id, at)
+
+
 # -- T9, T11: the graph -----------------------------------------------------------------------
 
 

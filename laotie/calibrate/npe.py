@@ -356,6 +356,8 @@ def calibrate(
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 50:
         raise LaotieError(f"calibrate: budget = {budget!r}; expected an integer ≥ 50")
+    if days is not None:
+        targets.check_days(days, "calibrate: days")
     inference, torch = _sbi()
     out = Path(out)
     sweep = simulation_sweep(targets, budget, days)

@@ -147,6 +147,25 @@ class Targets:
         """Every target's moment with the file's band (for :func:`laotie.moments.validate`)."""
         return tuple(t.moment for t in self.targets)
 
+    def check_days(self, days: int, where: str) -> None:
+        """Refuse simulations of ``days`` days if a fitted moment is undefined in them
+        (:attr:`laotie.moments.Moment.min_days`); ``where`` names the setting in the error.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the setting, its value, the moments it leaves undefined and the least
+            number of days allowed.
+        """
+        short = [t for t in self.fitted() if days < t.moment.min_days]
+        if short:
+            least = max(t.moment.min_days for t in short)
+            names = ", ".join(f"{t.id} (≥ {t.moment.min_days})" for t in short)
+            raise ScenarioError(
+                f"{where} = {days}: the fitted moments {names} are undefined in a run of "
+                f"{days} days; expected days ≥ {least}, or hold those moments out"
+            )
+
 
 def load_targets(path: str | Path) -> Targets:
     """Read and check a targets file (the module's docstring gives its form).
@@ -188,7 +207,7 @@ def load_targets(path: str | Path) -> Targets:
     targets = _targets(path, data["targets"])
     if not any(t.role == "fit" for t in targets):
         raise ScenarioError(f'{path}: no target has role = "fit"; the calibration needs one')
-    return Targets(
+    loaded = Targets(
         path=path,
         scenario=scenario,
         base=base,
@@ -198,6 +217,8 @@ def load_targets(path: str | Path) -> Targets:
         free=free,
         targets=targets,
     )
+    loaded.check_days(days, f"{path}: days")
+    return loaded
 
 
 def _scenario(path: Path, name: Any) -> Scenario:

@@ -121,6 +121,8 @@ def command(args: argparse.Namespace) -> int:
     if args.days is not None and args.days < 1:
         raise ScenarioError(f"--days {args.days}: expected an integer ≥ 1")
     targets = load_targets(_targets_file(args.scenario, args.targets))
+    if args.days is not None:
+        targets.check_days(args.days, "--days")
     # The scenario named on the command line, at the targets file's scale.
     unscaled = load_scenario(args.scenario, 1.0, [])
     base = load_scenario(args.scenario, targets.scale, [])

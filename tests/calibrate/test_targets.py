@@ -113,6 +113,14 @@ def test_a_minimal_file(tmp_path: Path) -> None:
         ),
         ("scale = 1.0", "scale = 0", r"scale = 0; expected > 0"),
         ("days = 30", "days = -1", r"days = -1; expected an integer ≥ 1"),
+        (
+            'id = "T1a"\nfunction = "storefront_click_through"\nvalue = 0.04\nlow = 0.03\n'
+            "high = 0.05",
+            'id = "T5b"\nfunction = "monthly_repurchase_traffic"\nvalue = 0.25\nlow = 0.2\n'
+            "high = 0.3",
+            r"targets.toml: days = 30: the fitted moments T5b \(≥ 61\) are undefined in a run "
+            r"of 30 days; expected days ≥ 61",
+        ),
         ('scenario = "village"', 'scenario = "vilage"', r"scenario = 'vilage'"),
         (
             'role = "fit"\n',
