@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from .npe import Calibration, Recovery, calibrate, prior_draws, recover
+from .npe import Calibration, Recovery, calibrate, features, prior_draws, recover
 from .targets import GRADES, ROLES, Target, Targets, function_name, load_targets
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Target",
     "Targets",
     "calibrate",
+    "features",
     "function_name",
     "load_targets",
     "prior_draws",

@@ -65,6 +65,13 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     )
     parser.add_argument("--days", type=int, help="days per simulation (default: the file's)")
     parser.add_argument(
+        "--ensemble",
+        metavar="K",
+        type=int,
+        default=5,
+        help="estimators trained, their posteriors mixed (default: 5; 1 to 50)",
+    )
+    parser.add_argument(
         "--recover", metavar="K", type=int, default=0, help="synthetic problems to check (0)"
     )
     parser.add_argument(
@@ -113,9 +120,12 @@ def command(args: argparse.Namespace) -> int:
         ("--recover", args.recover, 0),
         ("--predictive", args.predictive, 0),
         ("--workers", args.workers, 1),
+        ("--ensemble", args.ensemble, 1),
     ):
         if value < least:
             raise ScenarioError(f"{flag} {value}: expected an integer ≥ {least}")
+    if args.ensemble > 50:
+        raise ScenarioError(f"--ensemble {args.ensemble}: expected an integer from 1 to 50")
     if args.scale_check is not None and not args.scale_check > 0:
         raise ScenarioError(f"--scale-check {args.scale_check}: expected a number > 0")
     if args.days is not None and args.days < 1:
@@ -149,7 +159,13 @@ def command(args: argparse.Namespace) -> int:
     progress = not args.quiet
     try:
         c = calibrate(
-            targets, args.budget, out, executor=executor, days=args.days, progress=progress
+            targets,
+            args.budget,
+            out,
+            executor=executor,
+            days=args.days,
+            ensemble=args.ensemble,
+            progress=progress,
         )
         written = [out / "posterior.csv", out / "calibration.json"]
         intervals = c.intervals(0.9)

@@ -19,6 +19,7 @@ def test_calibrate_writes_the_posterior_and_checks(
     out = tmp_path / "cal"
     argv = ["calibrate", "village", "--targets", str(village_targets / "targets.toml")]
     options = ["--budget", "60", "--recover", "4", "--predictive", "3", "--scale-check", "2"]
+    options += ["--ensemble", "2"]
     options.append("--quiet")
     status = main([*argv, *options, "--out", str(out)])
     assert status == 0
@@ -44,6 +45,8 @@ def test_calibrate_writes_the_posterior_and_checks(
         (["village", "--budget", "10"], "--budget 10: expected an integer ≥ 50"),
         (["village", "--recover", "-1"], "--recover -1"),
         (["village", "--scale-check", "0"], "--scale-check 0.0: expected a number > 0"),
+        (["village", "--ensemble", "0"], "--ensemble 0: expected an integer ≥ 1"),
+        (["village", "--ensemble", "51"], "--ensemble 51: expected an integer from 1 to 50"),
     ],
 )
 def test_bad_calibrations_are_named_errors(
@@ -53,3 +56,16 @@ def test_bad_calibrations_are_named_errors(
         argv = [*argv, "--targets", str(village_targets / "targets.toml")]
     assert main(["calibrate", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_days_that_leave_a_fitted_moment_undefined_are_refused_before_running(
+    village_targets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (village_targets / "targets.toml").read_text(encoding="utf-8")
+    text = text.replace("days = 20", "days = 40").replace('role = "held_out"', 'role = "fit"')
+    path = tmp_path / "targets.toml"
+    path.write_text(text, encoding="utf-8")
+    argv = ["calibrate", "village", "--targets", str(path), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--days", "20"]) == 2
+    assert "--days = 20: the fitted moments T7b (≥ 30) are undefined" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

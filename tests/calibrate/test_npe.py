@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("sbi")  # the calibrate extra (installed by the test extra)
 
 from laotie.calibrate import load_targets
-from laotie.calibrate.npe import calibrate, prior_draws, recover
+from laotie.calibrate.npe import calibrate, features, prior_draws, recover
 from laotie.errors import LaotieError
 
 BUDGET = 200
@@ -89,6 +89,20 @@ def test_an_interrupted_calibration_resumes_to_the_same_posterior(calibrated, fo
 def test_bad_budgets_are_named(folder: Path) -> None:
     with pytest.raises(LaotieError, match=r"budget = 10; expected an integer ≥ 50"):
         calibrate(load_targets(folder), 10, folder / "small")
+    with pytest.raises(LaotieError, match=r"ensemble = 0; expected an integer from 1 to 50"):
+        calibrate(load_targets(folder), 50, folder / "small", ensemble=0)
+
+
+def test_the_estimator_reads_each_moment_over_its_standard_error(folder: Path) -> None:
+    targets = load_targets(folder)
+    se = np.array([t.se for t in targets.fitted()])
+    x = np.array([[0.0] * len(se), se, -3 * se, 1e4 * se])
+    got = features(targets, x)
+    np.testing.assert_allclose(got[0], 0.0)
+    np.testing.assert_allclose(got[1], np.arcsinh(1.0))
+    np.testing.assert_allclose(got[2], -np.arcsinh(3.0))
+    # Logarithmic far out: a thousandfold larger moment adds log(1000) or so.
+    np.testing.assert_allclose(got[3] - np.arcsinh(10.0), np.log(1e3), atol=0.01)
 
 
 def test_posterior_predictive_moments(calibrated, folder: Path) -> None:  # type: ignore[no-untyped-def]
