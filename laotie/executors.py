@@ -19,6 +19,9 @@ Examples
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -100,13 +103,27 @@ class Serial(Executor):
         return "in this process"
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker's initializer: a daemon thread ends the worker within half a second of its
+    parent's death (SIGKILL, SIGTERM, a crash), which no ``finally`` of the parent can do.
+    The worker's parent process id then changes (to init or a subreaper)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="laotie-orphan-guard", daemon=True).start()
+
+
 class Processes(Executor):
     """A pool of ``workers`` local processes (started with ``spawn``, the portable way).
 
     At most ``workers`` tasks are in flight, so when a worker dies (killed, out of memory) the
     suspects are only the tasks then running: the pool is restarted and each suspect runs
     again, alone, so that an innocent task is never blamed. A task whose process dies
-    ``retries + 1`` times while running alone is given up as :class:`Lost`.
+    ``retries + 1`` times while running alone is given up as :class:`Lost`. Workers end
+    themselves when this process dies, however it dies: none is left running.
 
     Parameters
     ----------
@@ -137,7 +154,12 @@ class Processes(Executor):
         deaths = [0] * len(tasks)  # times a task's process died while it ran alone
         context = multiprocessing.get_context("spawn")
         while queue or suspects:
-            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             running: dict[Future[Any], int] = {}
             try:
                 while queue or suspects or running:

@@ -161,6 +161,44 @@ def _wait_for(condition, seconds: float = 300.0) -> None:  # type: ignore[no-unt
         time.sleep(0.05)
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_outlives_a_killed_sweep(tmp_path: Path, how: signal.Signals) -> None:
+    """SIGKILL or SIGTERM (what ``timeout`` sends) to the parent alone: its workers end
+    within seconds and release its stderr, so that a ``| tee`` pipeline ends too."""
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    out = tmp_path / "killed"
+    process = _start(spec, out)
+    workers: list[int] = []
+    try:
+        _wait_for(lambda: _records(out) >= 1)
+        workers = [
+            p
+            for p in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2
+        os.kill(process.pid, how)
+        process.wait(timeout=30)
+        _wait_for(lambda: not any(_alive(p) for p in workers), seconds=10)
+        assert process.stderr is not None
+        process.stderr.read()  # EOF: no process holds the pipe any more
+    finally:
+        for p in [process.pid, *workers]:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_killing_a_worker_then_the_sweep_loses_nothing_once_resumed(tmp_path: Path) -> None:
     spec = tmp_path / "sweep.toml"

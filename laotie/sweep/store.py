@@ -40,11 +40,21 @@ SPEC_FILE = "sweep.json"
 
 
 NOT_IN_RUNS = frozenset(
-    {"__main__.py", "calibrate", "cli", "experiment.py", "experiments", "plot.py", "sensitivity"}
+    {
+        "__main__.py",
+        "calibrate",
+        "cli",
+        "executors.py",
+        "experiment.py",
+        "experiments",
+        "plot.py",
+        "sensitivity",
+    }
 )
 """The parts of the package that never decide a stored run's numbers: the command line, the
-figures, the experiments' reports and the modules that choose parameter sets (calibration,
-sensitivity), whose choices the sweep's spec records. :func:`code_fingerprint` leaves them
+figures, the experiments' reports, where runs execute (tested to give the same results on
+any executor) and the modules that choose parameter sets (calibration, sensitivity), whose
+choices the sweep's spec records. :func:`code_fingerprint` leaves them
 out, so that a change there does not void a calibration's simulations."""
 
 
