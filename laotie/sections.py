@@ -93,6 +93,15 @@ class Population(Section):
         low=0,
         high=5,
     )
+    propensity_dispersion: float = param(
+        0.0,
+        "standard deviation of users' purchase propensity: a Normal offset of each user's "
+        "purchase logit, so that some users buy readily and most seldom (0: all alike)",
+        unit="logit",
+        low=0,
+        high=10,
+        source="assumed; T5 with T7 (docs/calibration.md: a high repurchase needs it)",
+    )
     repeat_purchases: bool = param(
         True,
         "whether a user may order more than once in a run (false: durable-good adoption, "

@@ -621,6 +621,21 @@ MUTATIONS = (
         "creators' entry compares with the mean income of the creators who earned, not of all "
         "who sold",
     ),
+    Mutation(
+        "propensity_ignored",
+        DECISIONS,
+        "            u = u + m.propensity[e.user]",
+        "            u = u + 0.0",
+        "users' purchase propensity never enters the purchase logit",
+    ),
+    Mutation(
+        "propensity_on_the_market_stream",
+        MARKET,
+        "            own = np.random.Generator(bits.jumped())",
+        "            own = rng",
+        "the propensities drawn from the market's own stream, so that every later draw of the "
+        "market changes with their dispersion (sweeps over it no longer paired)",
+    ),
 )
 
 

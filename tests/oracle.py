@@ -369,6 +369,7 @@ class User:
     budget: float
     psi: float
     tau: float  # trust in storefront sellers
+    alpha: float = 0.0  # purchase propensity: an offset of the purchase logit
     spent: float = 0.0
     store_memory: dict[int, int] = field(default_factory=dict)  # storefront -> -1/0/+1
     has_ordered: bool = False
@@ -560,6 +561,8 @@ class Market:
                 psi=self.lognormal(1.0, pop.price_sensitivity_dispersion),
                 tau=st.trust,
             )
+            if pop.propensity_dispersion > 0:
+                self.users[i].alpha = float(self.rng.normal(0.0, pop.propensity_dispersion))
         self.user_ids = sorted(self.users)
         self.products: list[Product] = []
         shared = self._shared_catalogue()
@@ -1113,6 +1116,7 @@ class Market:
             + d.quality_weight * (Q - 0.5)
             - d.price_weight * user.psi * price / (user.budget / 30.0)
             + d.repeat_weight * M
+            + user.alpha
         )
 
     def _pick_storefront(self, stores: list[Storefront], cum: list[float]) -> Storefront:

@@ -94,9 +94,11 @@ OUTSIDE_SPEC = replace(SPEC, outside_creators=8, outside_min_followers=20, platf
 SCENARIOS: dict[str, dict[str, object]] = {
     # Every channel busy: the inclusive policy with a binding head cap, a strong memory of past
     # purchases, word of mouth over 3 days, trust-dependent baskets, price comparison among
-    # few categories, training of local creators with new followers.
+    # few categories, training of local creators with new followers, users who differ in
+    # their purchase propensity.
     "busy_inclusive": {
         "policy.head_cap": 0.15,
+        "population.propensity_dispersion": 1.5,
         "decision.repeat_weight": 2.0,
         "decision.intercept": -2.5,
         "decision.basket_trust_effect": 1.0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -137,6 +138,14 @@ class Market:
         )
         self.storefront_trust = np.zeros(n, np.float32)
         self.storefront_trust[users] = s.storefronts.trust
+        # Each user's purchase propensity α_i ~ N(0, σ): an offset of the purchase logit,
+        # from a stream jumped ahead of the set-up's so that every other draw is the same
+        # whatever σ (paired arms of a sweep share them).
+        self.propensity = np.zeros(n, np.float64)
+        if pop.propensity_dispersion > 0:
+            bits: Any = rng.bit_generator  # PCG64 (default_rng) and every jumpable one
+            own = np.random.Generator(bits.jumped())
+            self.propensity[users] = own.normal(0.0, pop.propensity_dispersion, self.n_users)
 
         # --- sellers
         kinds = graph.creator_kind
@@ -285,7 +294,14 @@ class Market:
         self.n_users = R * U
         self.user_index = cat("user_index", U, where_valid=True).astype(np.int32)
         self.user_creates = cat("user_creates")
-        for name in ("p_active", "budget", "price_sensitivity", "price_factor", "storefront_trust"):
+        for name in (
+            "p_active",
+            "budget",
+            "price_sensitivity",
+            "price_factor",
+            "storefront_trust",
+            "propensity",
+        ):
             setattr(self, name, cat(name))
         self.creator_node = cat("creator_node", n).astype(np.int32)
         self.n_creators = R * C

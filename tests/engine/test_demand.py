@@ -289,3 +289,39 @@ def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
     untouched[index[user & (kind == 1)]] = False
     np.testing.assert_array_equal(f.trust[untouched], before[untouched])
     assert (m.storefront_memory[m.user_index[listener[user]], store] == -1).all()
+
+
+def test_purchase_propensity_is_drawn_per_user_and_leaves_every_other_draw_alone() -> None:
+    """α_i ~ N(0, σ) for users, 0 for non-users, from a stream of its own: the rest of the
+    market is the same draw for any σ (so sweeps over σ stay paired)."""
+    base = Scenario.preset("village")
+    g = graph.city(base.city, seed=1)
+    plain = Engine(g, base, seed=5).market
+    sigma = 1.5
+    spread = Engine(g, base.replace(**{"population.propensity_dispersion": sigma}), seed=5).market
+    users = plain.users
+    assert not plain.propensity.any()
+    alpha = spread.propensity[users]
+    assert (spread.propensity[~spread.is_user] == 0).all()
+    n = len(alpha)
+    assert abs(alpha.mean()) <= Z * sigma / np.sqrt(n)
+    # The sample variance's standard error is about σ² √(2 / (n - 1)).
+    assert abs(alpha.var(ddof=1) - sigma**2) <= Z * sigma**2 * np.sqrt(2 / (n - 1))
+    for name in ("p_active", "budget", "price_sensitivity", "listing_price", "authenticity"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(spread, name), err_msg=name)
+
+
+def test_purchase_propensity_shifts_the_purchase_logit_of_its_user() -> None:
+    """Users with α = +50 buy whenever they click; users with α = -50 never buy."""
+    scenario = Scenario.preset("village").replace(
+        **{"population.propensity_dispersion": 1.0, "decision.intercept": -3.0}
+    )
+    engine = Engine(graph.city(scenario.city, seed=1), scenario, seed=4)
+    users = engine.market.users
+    keen, never = users[::2], users[1::2]
+    engine.market.propensity[keen] = 50.0
+    engine.market.propensity[never] = -50.0
+    engine.run(20)
+    ordered = engine.ledger.ever_ordered
+    assert not ordered[never].any()
+    assert ordered[keen].sum() > 10

@@ -9,8 +9,10 @@ user ``i`` to product ``p`` has the utility
     u = intercept + trust_weight · T + quality_weight · (Q - 0.5)
         - price_weight · ψ_i · price_p / (B_i / 30) + repeat_weight · M
 
-and a clicked one becomes a candidate order with probability ``σ(u) = 1 / (1 + exp(-u))``
-(one uniform ``v`` decides both stages: clicked if ``v < c``, a candidate if ``v / c < σ(u)``).
+and a clicked one becomes a candidate order with probability ``σ(u + α_i)``, with
+``σ(x) = 1 / (1 + exp(-x))`` and ``α_i ~ N(0, population.propensity_dispersion)`` the
+user's purchase propensity (one uniform ``v`` decides both stages: clicked if ``v < c``, a
+candidate if ``v / c < σ(u + α_i)``).
 Its basket has
 ``1 + Poisson(basket_extra_items · (1 + basket_trust_effect · T))`` items. Today's candidates
 are put in a uniformly random order; each user's are accepted while their running total
@@ -217,7 +219,12 @@ def decide(
         chosen = np.empty(len(e), np.int64)
         channel = int(e.channel[0]) if len(e) else 0
         stage = attention(scenario, channel) if e.attention is None else e.attention
-        n = candidates(draws, e.utility, stage, e.user, nodes, clicks[channel], chosen)
+        # The buyer's propensity α_i shifts the purchase logit (not the choice among options,
+        # which it cannot change).
+        u = e.utility
+        if scenario.population.propensity_dispersion > 0:
+            u = u + m.propensity[e.user]
+        n = candidates(draws, u, stage, e.user, nodes, clicks[channel], chosen)
         chosen_parts.append(e.take(chosen[:n]))
     c = Exposures.concat(chosen_parts)
     replication = c.user // nodes
