@@ -16,7 +16,10 @@ import numpy as np
 
 from .._memory import touch
 
-__all__ = ["Ledger", "Seats", "Today"]
+__all__ = ["KeySet", "Ledger", "Seats", "Today"]
+
+KEY_BUFFER_MIN = 4096
+"""New keys a :class:`KeySet` keeps apart from its sorted main array before a merge."""
 
 
 class Seats(NamedTuple):
@@ -66,6 +69,45 @@ class Today:
 
 
 @dataclass
+class KeySet:
+    """A growing set of int64 keys (pairs such as ``seller * n_nodes + buyer``): a sorted
+    main array and a small sorted buffer merged into it when it grows beyond a twentieth of
+    the main array, so that adding a day's few new keys does not copy every key so far."""
+
+    main: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.main) + len(self.buffer)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each of ``keys`` is in the set."""
+        return _contains(self.main, keys) | _contains(self.buffer, keys)
+
+    def add(self, keys: np.ndarray) -> None:
+        """Add ``keys`` (any order; duplicates and keys already present are allowed)."""
+        self.buffer = np.union1d(self.buffer, np.asarray(keys, np.int64))
+        if len(self.buffer) > max(KEY_BUFFER_MIN, len(self.main) // 20):
+            self.main = np.union1d(self.main, self.buffer)
+            self.buffer = self.buffer[:0]
+
+    def new(self, keys: np.ndarray) -> np.ndarray:
+        """The distinct ``keys`` not yet in the set, sorted, and add them."""
+        keys = np.unique(np.asarray(keys, np.int64))
+        fresh = keys[~self.contains(keys)]
+        self.add(fresh)
+        return fresh
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+@dataclass
 class Ledger:
     """What the days have recorded: spending this month, who ever ordered, each month's
     buyers and active users (flags: 1 bought through trust channels, 2 through
@@ -87,10 +129,8 @@ class Ledger:
     """Per replication, the monthly repurchase rates so far."""
     months: list[list[dict[str, int]]] = field(default_factory=list)
     """Per replication, each complete month's active users and buyers (``end_month``)."""
-    pair_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    """Every (producer, buyer) pair so far, as keys ``producer * n_nodes + buyer``: a sorted
-    main array and a small sorted buffer merged into it when it grows."""
-    pair_buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    producer_pairs: KeySet = field(default_factory=KeySet)
+    """Every (producer, buyer) pair so far, as keys ``producer * n_nodes + buyer``."""
 
     @classmethod
     def zeros(

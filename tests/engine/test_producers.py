@@ -75,9 +75,9 @@ def test_an_unknown_rule_is_refused() -> None:
 @pytest.mark.parametrize("buffer", [4096, 4])  # 4: the pair buffer is merged many times
 def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from laotie import Engine, simulate
-    from laotie.engine.rules import outcomes as engine_module
+    from laotie.engine import state
 
-    monkeypatch.setattr(engine_module, "PAIR_BUFFER_MIN", buffer)
+    monkeypatch.setattr(state, "KEY_BUFFER_MIN", buffer)
     scenario = Scenario.preset("poverty_county", scale=0.2)
     city = graph.city(scenario.city, seed=4)
     engine = Engine(city, scenario, seed=8)

@@ -46,9 +46,6 @@ __all__ = [
     "trust_after",
 ]
 
-PAIR_BUFFER_MIN = 4096
-"""New (producer, buyer) pairs kept apart from the sorted main array before a merge."""
-
 
 def trust_after(trust: np.ndarray, satisfied: np.ndarray, outcomes: Outcomes) -> np.ndarray:
     """The trust in the source after an order: ``T + trust_gain · (1 - T)`` if the buyer was
@@ -215,13 +212,8 @@ def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> 
     )
     if made.any():
         L.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
-        keys = np.unique(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
-        new = keys[~(_contains(L.pair_keys, keys) | _contains(L.pair_buffer, keys))]
+        new = L.producer_pairs.new(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
         L.producer_buyers += np.bincount(new // m.n_nodes, minlength=m.n_producers)
-        L.pair_buffer = np.union1d(L.pair_buffer, new)
-        if len(L.pair_buffer) > max(PAIR_BUFFER_MIN, len(L.pair_keys) // 20):
-            L.pair_keys = np.union1d(L.pair_keys, L.pair_buffer)
-            L.pair_buffer = L.pair_buffer[:0]
     family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
     np.bitwise_or.at(L.month_flags, b.user, family)
 
@@ -245,14 +237,6 @@ def apply_outcomes(
     new_follows = follow_strangers(orders, market, stream, new_trust, scenario.creators.follow_prob)
     book(orders, market, ledger, scenario)
     return new_follows, said(orders, satisfied=True)
-
-
-def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
-    if len(sorted_keys) == 0:
-        return np.zeros(len(keys), bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[at] == keys
 
 
 def last_per_key(index: np.ndarray, key: np.ndarray) -> np.ndarray:
