@@ -60,7 +60,8 @@ class Result:
         ``buyers`` are summed over days: user-days) and the ratios of the sums.
     outcomes : dict
         Per-run outcomes: poor producers' income, creator income inequality, monthly
-        repurchase, share of creator traffic to non-head creators.
+        repurchase, sellers' repeat customers (回头客), share of creator traffic to
+        non-head creators.
     creator_income, producer_income : numpy.ndarray
         Income per selling creator (commission, RMB) and per poor producer (RMB).
     producer_orders, producer_buyers : numpy.ndarray
@@ -500,6 +501,8 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "monthly_repurchase_all",
     "monthly_repurchase_trust",
     "monthly_repurchase_traffic",
+    "repeat_customers_creators",
+    "repeat_customers_storefronts",
     "producer_net_total",
     "producer_net_effect",
     "producers_gaining_share",
@@ -543,6 +546,11 @@ def run_outcomes(
     for name in ("all", "trust", "traffic"):
         rates = [r[name] for r in engine.repurchase if not np.isnan(r[name])]
         out[f"monthly_repurchase_{name}"] = float(np.mean(rates)) if rates else float("nan")
+    creators = len(m.is_head)
+    for name, sold in (("creators", slice(0, creators)), ("storefronts", slice(creators, None))):
+        customers = engine.seller_customers[sold].sum()
+        repeat = engine.seller_repeat_customers[sold].sum()
+        out[f"repeat_customers_{name}"] = float(repeat / customers) if customers else float("nan")
     out.update(producer_outcomes(producers, engine.day))
     out.update(poverty_outcomes(regions))
     return out

@@ -636,6 +636,20 @@ MUTATIONS = (
         "the propensities drawn from the market's own stream, so that every later draw of the "
         "market changes with their dispersion (sweeps over it no longer paired)",
     ),
+    Mutation(
+        "repeat_customers_across_days_only",
+        OUTCOMES,
+        "    again = keys[(known | (orders > 1)) & ~L.repeat_pairs.contains(keys)]",
+        "    again = keys[known & ~L.repeat_pairs.contains(keys)]",
+        "a buyer who orders twice from a seller on one day is not its repeat customer",
+    ),
+    Mutation(
+        "repeat_customers_counted_per_order",
+        OUTCOMES,
+        "    again = keys[(known | (orders > 1)) & ~L.repeat_pairs.contains(keys)]",
+        "    again = keys[known | (orders > 1)]",
+        "a repeat customer counted again at every later order, not once",
+    ),
 )
 
 

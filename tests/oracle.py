@@ -1699,6 +1699,29 @@ class Market:
             "poverty_gmv_share": poor_gmv / total if total > 0 else math.nan,
         }
 
+    def customers(self) -> dict[str, int]:
+        """Sellers' customers (distinct buyers) and repeat customers (回头客, buyers with at
+        least two orders from the seller), summed over creators and over storefronts
+        (section 3.6)."""
+        orders: dict[tuple[tuple[str, int], int], int] = {}
+        for o in self.orders:
+            orders[(o.seller, o.user)] = orders.get((o.seller, o.user), 0) + 1
+        out = dict.fromkeys(CUSTOMER_COUNTS, 0)
+        for (seller, _), n in orders.items():
+            kind = "creators" if seller[0] == "creator" else "storefronts"
+            out[f"customers_{kind}"] += 1
+            out[f"repeat_customers_{kind}"] += n >= 2
+        return out
+
+
+CUSTOMER_COUNTS = (
+    "customers_creators",
+    "repeat_customers_creators",
+    "customers_storefronts",
+    "repeat_customers_storefronts",
+)
+"""The keys of :meth:`Market.customers`."""
+
 
 def unsupported(scenario: Any) -> list[str]:
     """The settings of ``scenario`` whose rules the oracle does not implement (yet)."""

@@ -29,6 +29,7 @@ from oracle import (
     CHANNELS,
     COLUMNS,
     COUNTS,
+    CUSTOMER_COUNTS,
     FAMILIES,
     FOLLOW,
     GOV,
@@ -1708,6 +1709,7 @@ def n_comparisons(days: dict[str, int]) -> int:
     and region shares per message and day, and the producers' accounts per run."""
     total = len(ACCOUNTS_COMPARED) * len(PRODUCER_METRICS)
     for name, d in days.items():
+        total += len(CUSTOMER_COUNTS)
         total += (d + 1) * len(ROWS) * len(COUNTS) + d // MONTH_DAYS * len(MONTHLY_METRICS)
         g = scenario_graph(name)
         populated = len(np.unique(np.asarray(g.region)[g.resident]))  # regions in the table
@@ -1717,18 +1719,30 @@ def n_comparisons(days: dict[str, int]) -> int:
 
 def oracle_block(
     name: str, seeds: range, days: int
-) -> tuple[np.ndarray, np.ndarray, list[Information], list[list[float]]]:
+) -> tuple[np.ndarray, np.ndarray, list[Information], list[list[float]], list[list[int]]]:
     """The oracle's daily counts (seeds, days, rows, counts), monthly metrics (seeds,
-    months, 1, metrics), information tables and producers' accounts (one per seed)."""
+    months, 1, metrics), information tables, producers' accounts and sellers' customers
+    (one per seed)."""
     g, s = scenario_graph(name), scenario(name)
-    daily, monthly, information, accounts = [], [], [], []
+    daily, monthly, information, accounts, customers = [], [], [], [], []
     for seed in seeds:
         market = Market(g, s, seed).run(days)
         daily.append(to_array(market, days))
         monthly.append(monthly_array(market.months, days))
         information.append(information_of(market.information(), market.information_regions()))
         accounts.append(producer_metrics(market.producer_accounts(days)))
-    return np.stack(daily), np.stack(monthly), information, accounts
+        counts = market.customers()
+        customers.append([counts[k] for k in CUSTOMER_COUNTS])
+    return np.stack(daily), np.stack(monthly), information, accounts, customers
+
+
+def engine_customers(rep) -> list[int]:  # type: ignore[no-untyped-def]
+    """A replication's sellers' customers and repeat customers, in CUSTOMER_COUNTS order."""
+    creators = len(rep.market.is_head)
+    out = []
+    for sold in (slice(0, creators), slice(creators, None)):
+        out += [int(rep.seller_customers[sold].sum()), int(rep.seller_repeat_customers[sold].sum())]
+    return out
 
 
 @dataclass
@@ -1745,6 +1759,8 @@ class Runs:
     oracle_information: list[Information]
     engine_accounts: np.ndarray  # (seeds, PRODUCER_METRICS), for ACCOUNTS_COMPARED
     oracle_accounts: np.ndarray
+    engine_customers: np.ndarray  # (seeds, CUSTOMER_COUNTS)
+    oracle_customers: np.ndarray
 
 
 @functools.cache
@@ -1761,7 +1777,7 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         # The engine's seeds as replications of lockstep engines (each gives the numbers of
         # a run of it alone, tests/engine/test_lockstep.py), spawned from one seed.
         engine_counts, engine_monthly, results, month_records = [], [], [], []
-        engine_information, engine_accounts = [], []
+        engine_information, engine_accounts, customers = [], [], []
         market_seeds = np.random.SeedSequence(0).spawn(n_seeds)
         for first in range(0, n_seeds, 50):
             engine = Engine(g, s, seed=market_seeds[first : first + 50])
@@ -1776,6 +1792,7 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
                     )
                 if name in ACCOUNTS_COMPARED:
                     engine_accounts.append(producer_metrics(producer_frame(rep)))
+                customers.append(engine_customers(rep))
             if first == 0:
                 results = [Result.from_engine(engine.replication(r)) for r in range(3)]
                 month_records = [engine_month_records(engine.replication(r), g) for r in range(3)]
@@ -1785,6 +1802,7 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
     oracle_monthly = np.concatenate([block[1] for block in blocks])
     oracle_information = [info for block in blocks for info in block[2]]
     oracle_accounts = [run for block in blocks for run in block[3]]
+    oracle_customers = [run for block in blocks for run in block[4]]
     # The engine's counts, in the oracle's rows and metrics.
     rows = [metrics.ROWS.index(row) for row in ROWS]
     columns = [metrics.COUNTS.index(count) for count in COUNTS]
@@ -1802,6 +1820,8 @@ def runs(name: str, n_seeds: int, days: int) -> Runs:
         oracle_information if s.information.n_messages else [],
         np.array(engine_accounts),
         np.array(oracle_accounts if name in ACCOUNTS_COMPARED else []),
+        np.array(customers, float),
+        np.array(oracle_customers, float),
     )
 
 
@@ -1866,7 +1886,15 @@ def agreement(name: str, n_seeds: int, days: int, family: dict[str, int]) -> Non
             ignore_index=True,
         )
     information = information_table(name, days, r, z)
-    table = pd.concat([table, information], ignore_index=True)
+    customers = compare(
+        r.engine_customers[:, None, None, :],
+        r.oracle_customers[:, None, None, :],
+        z,
+        ["run"],
+        ("sellers",),
+        CUSTOMER_COUNTS,
+    )
+    table = pd.concat([table, information, customers], ignore_index=True)
     if name in ACCOUNTS_COMPARED:
         accounts = compare(
             r.engine_accounts[:, None, None, :],

@@ -93,6 +93,8 @@ class Replication:
     producer_orders: np.ndarray
     producer_buyers: np.ndarray
     seller_gmv: np.ndarray
+    seller_customers: np.ndarray
+    seller_repeat_customers: np.ndarray
     listing_orders: np.ndarray
 
 
@@ -569,6 +571,12 @@ class Engine:
             producer_orders=L.producer_orders[producers],
             producer_buyers=L.producer_buyers[producers],
             seller_gmv=np.concatenate([L.seller_gmv[creators], L.seller_gmv[storefronts]]),
+            seller_customers=np.concatenate(
+                [L.seller_customers[creators], L.seller_customers[storefronts]]
+            ),
+            seller_repeat_customers=np.concatenate(
+                [L.seller_repeat_customers[creators], L.seller_repeat_customers[storefronts]]
+            ),
             listing_orders=L.listing_orders[m.listing_index[r]],
         )
 

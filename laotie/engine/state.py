@@ -111,8 +111,8 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 class Ledger:
     """What the days have recorded: spending this month, who ever ordered, each month's
     buyers and active users (flags: 1 bought through trust channels, 2 through
-    storefronts, 4 active), money per seller,
-    creator and producer, orders per listing, and producers' distinct buyers."""
+    storefronts, 4 active), money per seller, creator and producer, orders per listing,
+    producers' distinct buyers and sellers' distinct and repeat customers."""
 
     spent: np.ndarray
     ever_ordered: np.ndarray
@@ -131,6 +131,14 @@ class Ledger:
     """Per replication, each complete month's active users and buyers (``end_month``)."""
     producer_pairs: KeySet = field(default_factory=KeySet)
     """Every (producer, buyer) pair so far, as keys ``producer * n_nodes + buyer``."""
+    seller_customers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Per seller, the distinct users who ordered from it so far."""
+    seller_repeat_customers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Per seller, the distinct users who ordered from it at least twice so far (回头客)."""
+    customer_pairs: KeySet = field(default_factory=KeySet)
+    """Every (seller, buyer) pair so far, as keys ``seller * n_nodes + buyer``."""
+    repeat_pairs: KeySet = field(default_factory=KeySet)
+    """The (seller, buyer) pairs with at least two orders so far."""
 
     @classmethod
     def zeros(
@@ -149,6 +157,8 @@ class Ledger:
             producer_income=np.zeros(producers),
             producer_orders=np.zeros(producers, np.int64),
             producer_buyers=np.zeros(producers, np.int64),
+            seller_customers=np.zeros(sellers, np.int64),
+            seller_repeat_customers=np.zeros(sellers, np.int64),
             repurchase=[[] for _ in range(R)],
             months=[[] for _ in range(R)],
         )

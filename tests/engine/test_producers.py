@@ -73,7 +73,7 @@ def test_an_unknown_rule_is_refused() -> None:
 
 
 @pytest.mark.parametrize("buffer", [4096, 4])  # 4: the pair buffer is merged many times
-def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_producer_buyers_and_seller_customers_count_the_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from laotie import Engine, simulate
     from laotie.engine import state
 
@@ -84,12 +84,16 @@ def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypat
     m = engine.market
     orders = np.zeros(m.n_producers, np.int64)
     pairs: set[tuple[int, int]] = set()
+    seller_orders: dict[tuple[int, int], int] = {}
     # At least 25 days, and on until a buyer has come back to a producer, so that orders and
     # distinct buyers differ (the counts must match for any seed and day).
     for day in range(120):
         engine.step()
         today = engine.orders_today.exposures
         producer = m.product_producer[m.listing_product[today.listing]]
+        sellers = m.listing_seller[today.listing].tolist()
+        for seller, user in zip(sellers, today.user.tolist(), strict=True):
+            seller_orders[seller, user] = seller_orders.get((seller, user), 0) + 1
         for p, user in zip(producer.tolist(), today.user.tolist(), strict=True):
             if p >= 0:
                 orders[p] += 1
@@ -100,6 +104,15 @@ def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypat
     assert orders.sum() > 0 and (orders > buyers).any()  # some buyers came back
     np.testing.assert_array_equal(engine.ledger.producer_orders, orders)
     np.testing.assert_array_equal(engine.ledger.producer_buyers, buyers)
+    # Sellers' customers and repeat customers (回头客) likewise.
+    customers = np.zeros(m.n_sellers, np.int64)
+    repeat = np.zeros(m.n_sellers, np.int64)
+    for (seller, _), n in seller_orders.items():
+        customers[seller] += 1
+        repeat[seller] += n >= 2
+    assert 0 < repeat.sum() < customers.sum()
+    np.testing.assert_array_equal(engine.ledger.seller_customers, customers)
+    np.testing.assert_array_equal(engine.ledger.seller_repeat_customers, repeat)
     # A producer with income has orders and buyers, and only then.
     np.testing.assert_array_equal(
         engine.ledger.producer_income > 0, engine.ledger.producer_buyers > 0

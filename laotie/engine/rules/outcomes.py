@@ -39,6 +39,7 @@ from .word_of_mouth import said
 
 __all__ = [
     "apply_outcomes",
+    "count_customers",
     "last_per_key",
     "satisfaction",
     "solve_tolerance",
@@ -181,11 +182,11 @@ def follow_strangers(
 
 
 def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> None:
-    """The money and the record of who bought: spending, sellers' GMV, orders per listing,
-    creators' commission, producers' income, orders and distinct buyers, this month's
-    buyers (flag 1 through trust channels, 2 through storefronts), and which orders are
-    their buyer's first ever (``orders.first``: the first of the day's orders of a buyer
-    who had never ordered)."""
+    """The money and the record of who bought: spending, sellers' GMV, customers and repeat
+    customers, orders per listing, creators' commission, producers' income, orders and
+    distinct buyers, this month's buyers (flag 1 through trust channels, 2 through
+    storefronts), and which orders are their buyer's first ever (``orders.first``: the
+    first of the day's orders of a buyer who had never ordered)."""
     b = orders.exposures
     m = market
     L = ledger
@@ -214,8 +215,24 @@ def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> 
         L.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
         new = L.producer_pairs.new(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
         L.producer_buyers += np.bincount(new // m.n_nodes, minlength=m.n_producers)
+    count_customers(seller, b.user, m.n_nodes, L)
     family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
     np.bitwise_or.at(L.month_flags, b.user, family)
+
+
+def count_customers(seller: np.ndarray, user: np.ndarray, n_nodes: int, ledger: Ledger) -> None:
+    """Count each seller's customers (the distinct users who ordered from it) and repeat
+    customers (回头客: those who ordered from it at least twice, on one day or several)
+    from the day's orders' sellers and buyers (stacked ids)."""
+    L = ledger
+    keys, orders = np.unique(seller.astype(np.int64) * n_nodes + user, return_counts=True)
+    known = L.customer_pairs.contains(keys)
+    L.customer_pairs.add(keys[~known])
+    again = keys[(known | (orders > 1)) & ~L.repeat_pairs.contains(keys)]
+    L.repeat_pairs.add(again)
+    n_sellers = len(L.seller_customers)
+    L.seller_customers += np.bincount(keys[~known] // n_nodes, minlength=n_sellers)
+    L.seller_repeat_customers += np.bincount(again // n_nodes, minlength=n_sellers)
 
 
 def apply_outcomes(
