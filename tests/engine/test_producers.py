@@ -73,7 +73,7 @@ def test_an_unknown_rule_is_refused() -> None:
 
 
 @pytest.mark.parametrize("buffer", [4096, 4])  # 4: the pair buffer is merged many times
-def test_producer_buyers_and_seller_customers_count_the_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from laotie import Engine, simulate
     from laotie.engine import state
 
@@ -84,16 +84,12 @@ def test_producer_buyers_and_seller_customers_count_the_orders(buffer, monkeypat
     m = engine.market
     orders = np.zeros(m.n_producers, np.int64)
     pairs: set[tuple[int, int]] = set()
-    seller_orders: dict[tuple[int, int], int] = {}
     # At least 25 days, and on until a buyer has come back to a producer, so that orders and
     # distinct buyers differ (the counts must match for any seed and day).
     for day in range(120):
         engine.step()
         today = engine.orders_today.exposures
         producer = m.product_producer[m.listing_product[today.listing]]
-        sellers = m.listing_seller[today.listing].tolist()
-        for seller, user in zip(sellers, today.user.tolist(), strict=True):
-            seller_orders[seller, user] = seller_orders.get((seller, user), 0) + 1
         for p, user in zip(producer.tolist(), today.user.tolist(), strict=True):
             if p >= 0:
                 orders[p] += 1
@@ -104,18 +100,50 @@ def test_producer_buyers_and_seller_customers_count_the_orders(buffer, monkeypat
     assert orders.sum() > 0 and (orders > buyers).any()  # some buyers came back
     np.testing.assert_array_equal(engine.ledger.producer_orders, orders)
     np.testing.assert_array_equal(engine.ledger.producer_buyers, buyers)
-    # Sellers' customers and repeat customers (回头客) likewise.
-    customers = np.zeros(m.n_sellers, np.int64)
-    repeat = np.zeros(m.n_sellers, np.int64)
-    for (seller, _), n in seller_orders.items():
-        customers[seller] += 1
-        repeat[seller] += n >= 2
-    assert 0 < repeat.sum() < customers.sum()
-    np.testing.assert_array_equal(engine.ledger.seller_customers, customers)
-    np.testing.assert_array_equal(engine.ledger.seller_repeat_customers, repeat)
     # A producer with income has orders and buyers, and only then.
     np.testing.assert_array_equal(
         engine.ledger.producer_income > 0, engine.ledger.producer_buyers > 0
     )
     result = simulate(scenario, days=5, seed=1)
     assert len(result.producer_buyers) == result.scenario.producers.n_producers
+
+
+@pytest.mark.parametrize("buffer", [4096, 4])
+def test_sellers_customers_and_repeat_customers_count_the_orders(buffer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each seller's customers (distinct buyers) and repeat customers (回头客: two orders or
+    more, on one day or several, counted once), against a count of the day's orders; with
+    return visits and a high intercept so that buyers come back often, some twice in a day
+    and some three times or more."""
+    from laotie import Engine
+    from laotie.engine import state
+
+    monkeypatch.setattr(state, "KEY_BUFFER_MIN", buffer)
+    scenario = Scenario.preset("poverty_county", scale=0.2).replace(
+        **{
+            "loyalty.return_creators": 0.5,
+            "loyalty.return_storefronts": 0.2,
+            "decision.intercept": -2.0,
+        }
+    )
+    engine = Engine(graph.city(scenario.city, seed=4), scenario, seed=8)
+    m = engine.market
+    orders: dict[tuple[int, int], int] = {}
+    twice_in_a_day = 0
+    for _ in range(40):
+        engine.step()
+        today = engine.orders_today.exposures
+        pairs = list(
+            zip(m.listing_seller[today.listing].tolist(), today.user.tolist(), strict=True)
+        )
+        twice_in_a_day += len(pairs) - len(set(pairs))
+        for pair in pairs:
+            orders[pair] = orders.get(pair, 0) + 1
+    customers = np.zeros(m.n_sellers, np.int64)
+    repeat = np.zeros(m.n_sellers, np.int64)
+    for (seller, _), n in orders.items():
+        customers[seller] += 1
+        repeat[seller] += n >= 2
+    n = np.array(list(orders.values()))
+    assert twice_in_a_day > 0 and (n >= 3).any() and 0 < repeat.sum() < customers.sum()
+    np.testing.assert_array_equal(engine.ledger.seller_customers, customers)
+    np.testing.assert_array_equal(engine.ledger.seller_repeat_customers, repeat)
