@@ -36,9 +36,12 @@ from laotie.moments import (
     storefront_click_conversion,
     storefront_click_through,
     storefront_conversion,
+    storefront_repeat_customers,
     storefront_session_conversion,
     top_sellers_gmv_share,
+    traffic_order_value,
     trust_conversion_ratio,
+    trust_order_value,
     users_with_followers_share,
     validate,
     word_of_mouth_first_order_share,
@@ -175,6 +178,8 @@ def test_order_value_ratio_divides_the_families_order_values() -> None:
         ]
     )
     assert order_value_ratio(result) == pytest.approx(70 / 120)
+    assert trust_order_value(result) == pytest.approx(70)
+    assert traffic_order_value(result) == pytest.approx(120)
 
 
 def test_outcome_moments_read_the_outcomes() -> None:
@@ -184,6 +189,8 @@ def test_outcome_moments_read_the_outcomes() -> None:
             "monthly_repurchase_trust": 0.65,
             "monthly_repurchase_traffic": 0.25,
             "monthly_repurchase_all": 0.5,
+            "repeat_customers_storefronts": 0.28,
+            "repeat_customers_creators": 0.4,
             "non_head_traffic_share": 0.7,
             "poverty_earner_share": 0.26,
             "producer_net_effect": -0.01,
@@ -192,6 +199,7 @@ def test_outcome_moments_read_the_outcomes() -> None:
     )
     assert monthly_repurchase_trust(result) == 0.65
     assert monthly_repurchase_traffic(result) == 0.25
+    assert storefront_repeat_customers(result) == 0.28
     assert non_head_exposure_share(result) == 0.7
     assert poverty_earner_share(result) == 0.26
     assert producer_net_effect(result) == -0.01

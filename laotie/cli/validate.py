@@ -167,7 +167,7 @@ def _number(value: float, unit: str) -> str:
     return f"{100 * value if unit == 'share' else value:.3g}"
 
 
-_SUFFIX = {"share": " %", "per year": " /yr"}
+_SUFFIX = {"share": " %", "per year": " /yr", "RMB": " RMB"}
 
 
 def format_validation(table: pd.DataFrame, replications: int) -> str:

@@ -116,9 +116,9 @@ def test_a_minimal_file(tmp_path: Path) -> None:
         (
             'id = "T1a"\nfunction = "storefront_click_through"\nvalue = 0.04\nlow = 0.03\n'
             "high = 0.05",
-            'id = "T5b"\nfunction = "monthly_repurchase_traffic"\nvalue = 0.25\nlow = 0.2\n'
-            "high = 0.3",
-            r"targets.toml: days = 30: the fitted moments T5b \(≥ 61\) are undefined in a run "
+            'id = "T5a"\nfunction = "monthly_repurchase_trust"\nvalue = 0.65\nlow = 0.6\n'
+            "high = 0.7",
+            r"targets.toml: days = 30: the fitted moments T5a \(≥ 61\) are undefined in a run "
             r"of 30 days; expected days ≥ 61",
         ),
         ('scenario = "village"', 'scenario = "vilage"', r"scenario = 'vilage'"),
