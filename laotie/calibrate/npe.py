@@ -105,6 +105,17 @@ class Calibration:
     used: int
     posterior: pd.DataFrame
     estimator: Any = dataclasses.field(repr=False)
+    later_rounds: tuple[SweepResult, ...] = ()
+    """The simulations of rounds 2, 3, ... (drawn from the truncated prior)."""
+    proposal: Any = dataclasses.field(default=None, repr=False)
+    """The last round's truncated prior (sbi ``RestrictedPrior``), or None with one round."""
+
+    def proposal_draws(self, n: int, seed: int) -> pd.DataFrame:
+        """``n`` draws from where the last round drew its parameters: the prior, or with
+        several rounds the truncated prior (synthetic recovery's truths)."""
+        if self.proposal is None:
+            return prior_draws(self.targets.free, n, seed)
+        return _restricted_draws(self.proposal, self.targets, n, seed)
 
     def sample(self, observed: Mapping[str, float], n: int, seed: int) -> pd.DataFrame:
         """Posterior draws at other observed moments (synthetic recovery): one value per
@@ -334,6 +345,8 @@ def calibrate(
     posterior_draws: int = 1000,
     days: int | None = None,
     ensemble: int = 5,
+    rounds: int = 1,
+    truncation: float = 1e-4,
     progress: bool = False,
 ) -> Calibration:
     """Calibrate a scenario against its targets file by neural posterior estimation.
@@ -359,6 +372,16 @@ def calibrate(
         Estimators trained on the same simulations from different random initialisations;
         the posterior is their equal mixture, which is less overconfident than one
         (Hermans et al. 2022; ``sbi.inference.EnsemblePosterior``).
+    rounds : int, default 1
+        Rounds of simulations, ``budget`` each (truncated sequential NPE, Deistler et al.
+        2022). Round 1 draws from the prior. Each later round draws from the prior
+        truncated to the region where the posterior so far, at the targets' values, has
+        all but ``truncation`` of its mass, stored under ``out/round_K/simulations``;
+        the estimator is then trained again on every round's simulations. Within that
+        region the truncated prior is the prior, so the posterior is unchanged in law and
+        the simulations go where the data point.
+    truncation : float, default 1e-4
+        The posterior mass left outside each later round's region.
     progress : bool, default False
         A progress bar over the simulations.
 
@@ -376,9 +399,15 @@ def calibrate(
         raise LaotieError(f"calibrate: budget = {budget!r}; expected an integer ≥ 50")
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or not 1 <= ensemble <= 50:
         raise LaotieError(f"calibrate: ensemble = {ensemble!r}; expected an integer from 1 to 50")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= 10:
+        raise LaotieError(f"calibrate: rounds = {rounds!r}; expected an integer from 1 to 10")
+    if not 0 < truncation < 0.5:
+        raise LaotieError(
+            f"calibrate: truncation = {truncation!r}; expected a number between 0 and 0.5"
+        )
     if days is not None:
         targets.check_days(days, "calibrate: days")
-    inference, torch = _sbi()
+    _sbi()  # installed, before anything runs
     out = Path(out)
     sweep = simulation_sweep(targets, budget, days)
     simulations = run_sweep(
@@ -389,6 +418,73 @@ def calibrate(
         executor=executor,
         progress=progress,
     )
+    theta, x = _training_set(targets, simulations, budget)
+    estimator = _train(targets, [(theta, x)], out / "training", ensemble)
+    later: list[SweepResult] = []
+    proposal = None
+    sets = [(theta, x)]
+    for k in range(2, rounds + 1):
+        proposal = _truncated_prior(estimator, targets, truncation, targets.seed + k)
+        draws = _restricted_draws(proposal, targets, budget, targets.seed + k)
+        result = run_sweep(
+            draws_sweep(
+                targets, targets.scenario, draws, sweep.days, targets.seed + k * _ROUND_SEED
+            ),
+            out / f"round_{k}" / "simulations",
+            workers=workers,
+            scheduler=scheduler,
+            executor=executor,
+            progress=progress,
+        )
+        later.append(result)
+        sets.append(_training_set(targets, result, budget, round_=k))
+        estimator = _train(targets, sets, out / "training" / f"round_{k}", ensemble)
+    observed = {t.id: t.value for t in targets.fitted()}
+    posterior = _sample(estimator, targets, observed, posterior_draws, targets.seed)
+    calibration = Calibration(
+        targets=targets,
+        simulations=simulations,
+        used=sum(len(t) for t, _ in sets),
+        posterior=posterior,
+        estimator=estimator,
+        later_rounds=tuple(later),
+        proposal=proposal,
+    )
+    atomic_write(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False))
+    meta = {
+        "targets": str(targets.path),
+        "scenario": targets.scenario.name,
+        "scale": targets.scale,
+        "days": sweep.days,
+        "budget": budget,
+        "rounds": rounds,
+        "truncation": truncation if rounds > 1 else None,
+        "used": calibration.used,
+        "seed": targets.seed,
+        "fitted": [t.id for t in targets.fitted()],
+        "held_out": [t.id for t in targets.held_out()],
+        "free": {k: list(v) for k, v in targets.free.items()},
+        "ensemble": ensemble,
+        "method": "sbi NPE (masked autoregressive flows), uniform prior, moments as asinh(x / se)"
+        + (f"; truncated sequential NPE, {rounds} rounds" if rounds > 1 else ""),
+    }
+    atomic_write(
+        out / "calibration.json",
+        lambda p: p.write_text(json.dumps(meta, indent=2, default=_plain), encoding="utf-8"),
+    )
+    return calibration
+
+
+_ROUND_SEED = 4 * 10**9
+"""Times the round, added to the calibration's seed for a later round's simulations."""
+
+
+def _training_set(
+    targets: Targets, simulations: SweepResult, budget: int, round_: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parameters and noisy fitted moments of a round's simulations with every fitted
+    moment defined: the targets' standard errors as measurement noise on the moments, from
+    a stream of the calibration's seed (one per round)."""
     fitted = [t.id for t in targets.fitted()]
     ok = simulations.runs.loc[simulations.runs["status"] == "ok", "run"].to_numpy()
     moments = simulations.moments.set_index("run").loc[ok, fitted]
@@ -402,72 +498,104 @@ def calibrate(
             if (~finite[:, k]).any()
         )
         raise LaotieError(
-            f"calibrate: only {int(good.sum())} of {budget} simulations have every fitted "
-            f"moment defined (undefined: {undefined or 'none'}; failed runs: "
-            f"{budget - len(ok)}); the estimator needs at least 50: check that the targets "
-            f"file's days define every fitted moment (docs/validation.md), or fit fewer"
+            f"calibrate: only {int(good.sum())} of {budget} simulations of round {round_} "
+            f"have every fitted moment defined (undefined: {undefined or 'none'}; failed "
+            f"runs: {budget - len(ok)}); the estimator needs at least 50: check that the "
+            f"targets file's days define every fitted moment (docs/validation.md), or fit "
+            f"fewer"
         )
     theta = params.to_numpy(dtype=np.float64)[good]
     x = moments.to_numpy(dtype=np.float64)[good]
-    # The targets' standard errors as measurement noise on the simulated moments.
     se = np.array([t.se for t in targets.fitted()])
-    noise = np.random.default_rng(np.random.SeedSequence(targets.seed, spawn_key=(_PRIOR_KEY + 1,)))
-    x_noisy = x + noise.normal(0.0, se, size=x.shape)
+    key = (_PRIOR_KEY + 1,) if round_ == 1 else (_PRIOR_KEY + 1, round_)
+    noise = np.random.default_rng(np.random.SeedSequence(targets.seed, spawn_key=key))
+    return theta, x + noise.normal(0.0, se, size=x.shape)
+
+
+def _box(targets: Targets) -> Any:
+    """The uniform prior as an sbi ``BoxUniform``."""
+    _, torch = _sbi()
+    from sbi.utils import BoxUniform
+
     low = torch.tensor([r[0] for r in targets.free.values()], dtype=torch.float32)
     high = torch.tensor([r[1] for r in targets.free.values()], dtype=torch.float32)
+    return BoxUniform(low, high)
+
+
+def _train(
+    targets: Targets, sets: list[tuple[np.ndarray, np.ndarray]], logs: Path, ensemble: int
+) -> Any:
+    """The ensemble of NPE estimators trained on every round's (parameters, noisy moments),
+    member ``m`` seeded with the calibration's seed + ``m``, its training logged under
+    ``logs/estimator_m``. Later rounds' parameters come from the prior truncated to a region
+    holding nearly all the posterior's mass, so they are trained on as prior draws
+    (truncated sequential NPE: sbi's first-round loss)."""
+    inference, torch = _sbi()
     from sbi.inference import EnsemblePosterior
-    from sbi.utils import BoxUniform
     from sbi.utils.tracking import TensorBoardTracker
     from torch.utils.tensorboard import SummaryWriter
 
-    theta_t = torch.tensor(theta, dtype=torch.float32)
-    x_t = torch.tensor(features(targets, x_noisy), dtype=torch.float32)
+    theta = torch.tensor(np.concatenate([t for t, _ in sets]), dtype=torch.float32)
+    x = torch.tensor(features(targets, np.concatenate([x for _, x in sets])), dtype=torch.float32)
     members = []
     for member in range(ensemble):
         torch.manual_seed(targets.seed + member)
         # sbi logs its training for TensorBoard: under out, not in the working folder.
-        writer = SummaryWriter(log_dir=str(out / "training" / f"estimator_{member}"))
+        writer = SummaryWriter(log_dir=str(logs / f"estimator_{member}"))
         npe = inference.NPE(
-            prior=BoxUniform(low, high),
-            show_progress_bars=False,
-            tracker=TensorBoardTracker(writer),
+            prior=_box(targets), show_progress_bars=False, tracker=TensorBoardTracker(writer)
         )
         # sbi prints when training converges, and warns of outlying moments: quiet here.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            npe.append_simulations(theta_t, x_t).train()
+            npe.append_simulations(theta, x).train(force_first_round_loss=True)
         writer.close()
         members.append(npe.build_posterior())
-    estimator = members[0] if ensemble == 1 else EnsemblePosterior(members)
-    observed = {t.id: t.value for t in targets.fitted()}
-    posterior = _sample(estimator, targets, observed, posterior_draws, targets.seed)
-    calibration = Calibration(
-        targets=targets,
-        simulations=simulations,
-        used=int(good.sum()),
-        posterior=posterior,
-        estimator=estimator,
-    )
-    atomic_write(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False))
-    meta = {
-        "targets": str(targets.path),
-        "scenario": targets.scenario.name,
-        "scale": targets.scale,
-        "days": sweep.days,
-        "budget": budget,
-        "used": calibration.used,
-        "seed": targets.seed,
-        "fitted": fitted,
-        "held_out": [t.id for t in targets.held_out()],
-        "free": {k: list(v) for k, v in targets.free.items()},
-        "ensemble": ensemble,
-        "method": "sbi NPE (masked autoregressive flows), uniform prior, moments as asinh(x / se)",
-    }
-    atomic_write(
-        out / "calibration.json",
-        lambda p: p.write_text(json.dumps(meta, indent=2, default=_plain), encoding="utf-8"),
-    )
-    return calibration
+    return members[0] if ensemble == 1 else EnsemblePosterior(members)
+
+
+def _quiet() -> contextlib.ExitStack:
+    """sbi's prints, progress bars, warnings and log messages of slow rejection sampling,
+    silenced."""
+    import logging
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))  # progress bars
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    logger = logging.getLogger("sbi")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    stack.callback(logger.setLevel, level)
+    return stack
+
+
+def _truncated_prior(estimator: Any, targets: Targets, truncation: float, seed: int) -> Any:
+    """The prior truncated to the region where the posterior at the targets' values has
+    all but ``truncation`` of its mass (sbi's density thresholder, estimated from 100,000
+    posterior draws with torch seeded by ``seed``)."""
+    _, torch = _sbi()
+    from sbi.utils import RestrictedPrior, get_density_thresholder
+
+    observed = _observed_vector(targets, {t.id: t.value for t in targets.fitted()})
+    x = torch.tensor(features(targets, observed), dtype=torch.float32)
+    torch.manual_seed(seed)
+    with _quiet():
+        estimator.set_default_x(x)
+        inside = get_density_thresholder(
+            estimator, quantile=truncation, num_samples_to_estimate_support=100_000
+        )
+    return RestrictedPrior(_box(targets), inside, sample_with="rejection")
+
+
+def _restricted_draws(proposal: Any, targets: Targets, n: int, seed: int) -> pd.DataFrame:
+    """``n`` draws from a truncated prior, torch seeded by ``seed``."""
+    _, torch = _sbi()
+    torch.manual_seed(seed)
+    with _quiet():
+        draws = proposal.sample((n,), print_rejected_frac=False).numpy().astype(np.float64)
+    return pd.DataFrame(draws, columns=list(targets.free))
 
 
 def _plain(value: object) -> object:
@@ -559,8 +687,12 @@ def recover(
     if not 0 < level < 1:
         raise LaotieError(f"recover: level = {level!r}; expected a number between 0 and 1")
     t = calibration.targets
-    truth_targets = dataclasses.replace(t, seed=t.seed + _RECOVERY_SEED)
-    sweep = simulation_sweep(truth_targets, problems, calibration.simulations.sweep.days)
+    seed = t.seed + _RECOVERY_SEED
+    days = calibration.simulations.sweep.days
+    # The truths come from where the last round drew: the prior, or with several rounds
+    # the truncated prior (where the estimator was trained to be right).
+    truths = calibration.proposal_draws(problems, seed)
+    sweep = draws_sweep(t, t.scenario, truths, days, seed)
     result = run_sweep(
         sweep,
         Path(out),

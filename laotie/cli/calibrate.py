@@ -25,6 +25,7 @@ _EXAMPLE = """\
 examples:
   laotie calibrate village --targets my_targets.toml --budget 200 --recover 20
   laotie calibrate mudanjiang --budget 2000 --workers 2 --recover 50 --predictive 50
+  laotie calibrate mudanjiang --budget 400 --rounds 2 --workers 2 --predictive 40
 
 The targets file (default: targets.toml beside the scenario's scenario.toml) names the moments
 fitted and held out, their values, bands, standard errors, sources and grades, and the free
@@ -70,6 +71,15 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         type=int,
         default=5,
         help="estimators trained, their posteriors mixed (default: 5; 1 to 50)",
+    )
+    parser.add_argument(
+        "--rounds",
+        metavar="R",
+        type=int,
+        default=1,
+        help="rounds of --budget simulations each; rounds after the first draw from the "
+        "prior truncated to where the posterior so far lies (truncated sequential NPE; "
+        "default: 1; 1 to 10)",
     )
     parser.add_argument(
         "--recover", metavar="K", type=int, default=0, help="synthetic problems to check (0)"
@@ -121,11 +131,14 @@ def command(args: argparse.Namespace) -> int:
         ("--predictive", args.predictive, 0),
         ("--workers", args.workers, 1),
         ("--ensemble", args.ensemble, 1),
+        ("--rounds", args.rounds, 1),
     ):
         if value < least:
             raise ScenarioError(f"{flag} {value}: expected an integer ≥ {least}")
     if args.ensemble > 50:
         raise ScenarioError(f"--ensemble {args.ensemble}: expected an integer from 1 to 50")
+    if args.rounds > 10:
+        raise ScenarioError(f"--rounds {args.rounds}: expected an integer from 1 to 10")
     if args.scale_check is not None and not args.scale_check > 0:
         raise ScenarioError(f"--scale-check {args.scale_check}: expected a number > 0")
     if args.days is not None and args.days < 1:
@@ -152,7 +165,9 @@ def command(args: argparse.Namespace) -> int:
         f"calibrating {args.scenario} at scale {targets.scale} ({targets.days} days per run) "
         f"against {targets.path}: {len(targets.free)} free parameters, "
         f"{len(targets.fitted())} fitted and {len(targets.held_out())} held-out targets; "
-        f"{args.budget} simulations on {executor.describe()}, into {out}",
+        f"{args.budget} simulations"
+        + (f" in each of {args.rounds} rounds" if args.rounds > 1 else "")
+        + f" on {executor.describe()}, into {out}",
         file=sys.stderr,
     )
     start = time.perf_counter()
@@ -165,13 +180,15 @@ def command(args: argparse.Namespace) -> int:
             executor=executor,
             days=args.days,
             ensemble=args.ensemble,
+            rounds=args.rounds,
             progress=progress,
         )
         written = [out / "posterior.csv", out / "calibration.json"]
         intervals = c.intervals(0.9)
         atomic_write(out / "intervals.csv", lambda p: intervals.to_csv(p, index=False))
         written.append(out / "intervals.csv")
-        print(f"\n90 % posterior intervals ({c.used} of {args.budget} simulations used):")
+        total = args.budget * args.rounds
+        print(f"\n90 % posterior intervals ({c.used} of {total} simulations used):")
         print(intervals.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         if args.recover:
             r = recover(c, args.recover, out / "recovery", executor=executor, progress=progress)

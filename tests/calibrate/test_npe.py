@@ -146,3 +146,63 @@ def test_scale_check_pairs_the_runs_at_two_scales(calibrated, folder: Path) -> N
     assert table.loc["T7b", "pairs"] == 0 and math.isnan(table.loc["T7b", "difference"])
     with pytest.raises(LaotieError, match=r"scales = \(1.0,\); expected two numbers > 0"):
         calibrated.scale_check((1.0,), 12, folder / "bad")
+
+
+@pytest.fixture(scope="module")
+def two_rounds(calibrated, folder: Path):  # type: ignore[no-untyped-def]
+    """A second round on the first fixture's simulations (copied: only round 2 runs)."""
+    out = folder / "rounds"
+    shutil.copytree(folder / "out" / "simulations", out / "simulations")
+    return calibrate(load_targets(folder), BUDGET, out, posterior_draws=2000, rounds=2, ensemble=2)
+
+
+def test_a_second_round_draws_where_the_posterior_lies(calibrated, two_rounds) -> None:  # type: ignore[no-untyped-def]
+    """Truncated sequential NPE: round 2 reuses round 1's simulations and draws its own from
+    the prior truncated to the first posterior's region, so they gather round the click
+    probability the target pins (0.5) while staying inside the prior; the estimator is
+    trained on both rounds, and the synthetic problems' truths come from that region."""
+    c = two_rounds
+    free = c.targets.free
+    pd.testing.assert_frame_equal(c.simulations.runs, calibrated.simulations.runs)
+    (second,) = c.later_rounds
+    draws = second.runs[list(free)]
+    assert len(draws) == BUDGET and c.used == 2 * BUDGET
+    for key, (low, high) in free.items():
+        assert draws[key].between(low, high).all()
+    # The region keeps all but 10⁻⁴ of the first posterior's mass: for a Normal, ± 3.9
+    # standard deviations against the 90 % interval's ± 1.645, so it spans about 2.4 times
+    # that interval (relative width < 0.2): under half the prior. Round 2's draws fall in
+    # the 90 % interval more than twice as often as uniform draws over the prior would.
+    low, high = free["storefronts.click_prob"]
+    first = calibrated.intervals(0.9).set_index("parameter").loc["storefronts.click_prob"]
+    click_draws = draws["storefronts.click_prob"]
+    assert click_draws.max() - click_draws.min() < 0.5 * (high - low)
+    assert click_draws.min() < 0.5 < click_draws.max()
+    inside = click_draws.between(first["low"], first["high"]).mean()
+    assert inside > 2 * first["relative_width"]
+    click = c.intervals(0.9).set_index("parameter").loc["storefronts.click_prob"]
+    assert click["low"] < 0.5 < click["high"]
+    truths = c.proposal_draws(200, seed=5)["storefronts.click_prob"]
+    assert click_draws.min() - 0.05 < truths.min() and truths.max() < click_draws.max() + 0.05
+    pd.testing.assert_frame_equal(c.proposal_draws(50, seed=5), c.proposal_draws(50, seed=5))
+    pd.testing.assert_frame_equal(
+        calibrated.proposal_draws(200, seed=5), prior_draws(free, 200, seed=5)
+    )
+
+
+def test_an_interrupted_second_round_resumes_to_the_same_posterior(
+    two_rounds, folder: Path
+) -> None:  # type: ignore[no-untyped-def]
+    out = folder / "rounds_resumed"
+    shutil.copytree(folder / "rounds", out)
+    for run in (0, 120):
+        (out / "round_2" / "simulations" / "runs" / f"run_{run:06d}.json").unlink()
+    again = calibrate(two_rounds.targets, BUDGET, out, posterior_draws=2000, rounds=2, ensemble=2)
+    pd.testing.assert_frame_equal(again.posterior, two_rounds.posterior)
+
+
+def test_bad_rounds_are_named(folder: Path) -> None:
+    with pytest.raises(LaotieError, match=r"rounds = 0; expected an integer from 1 to 10"):
+        calibrate(load_targets(folder), 50, folder / "small", rounds=0)
+    with pytest.raises(LaotieError, match=r"truncation = 0.5; expected a number between 0"):
+        calibrate(load_targets(folder), 50, folder / "small", rounds=2, truncation=0.5)
