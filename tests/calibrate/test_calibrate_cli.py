@@ -47,6 +47,8 @@ def test_calibrate_writes_the_posterior_and_checks(
         (["village", "--scale-check", "0"], "--scale-check 0.0: expected a number > 0"),
         (["village", "--ensemble", "0"], "--ensemble 0: expected an integer ≥ 1"),
         (["village", "--ensemble", "51"], "--ensemble 51: expected an integer from 1 to 50"),
+        (["village", "--rounds", "0"], "--rounds 0: expected an integer ≥ 1"),
+        (["village", "--rounds", "11"], "--rounds 11: expected an integer from 1 to 10"),
     ],
 )
 def test_bad_calibrations_are_named_errors(
