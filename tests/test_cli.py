@@ -243,6 +243,28 @@ def test_run_bad_input_gives_one_line(
     assert message in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--days", "10"], "--days 10: scenario 'poverty_county': training.day = 30 is not within"),
+        (["--seed", str(2**63)], f"--seed {2**63}: Run: seed = {2**63} is not allowed"),
+        (["--days", "100001"], "--days 100001: Run: days = 100001 is not allowed"),
+        (["--days", "0"], "--days 0: expected an integer ≥ 1"),
+    ],
+)
+def test_run_settings_are_checked_before_it_runs(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Days and seed that the scenario does not allow are refused before anything runs or
+    is written (they used to be refused while writing, after the run)."""
+    out = tmp_path / "out"
+    status, printed, err = run(
+        capsys, "run", "poverty_county", "--scale", "0.05", *argv, "--out", str(out)
+    )
+    assert status == 2 and message in err and err.count("\n") == 1
+    assert printed == "" and not out.exists()
+
+
 def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "params", "village", "--set", "policy.traffic=head")
     assert status == 0

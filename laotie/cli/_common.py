@@ -70,13 +70,13 @@ def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario
 
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:
-    """Refuse replications or workers below 1 and negative days (``None``: the scenario's)."""
+    """Refuse replications, workers or days below 1 (``days=None``: the scenario's)."""
     if replications < 1:
         raise ScenarioError(f"--replications {replications}: expected an integer ≥ 1")
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: expected an integer ≥ 1")
-    if days is not None and days < 0:
-        raise ScenarioError(f"--days {days}: expected an integer ≥ 0")
+    if days is not None and days < 1:
+        raise ScenarioError(f"--days {days}: expected an integer ≥ 1")
 
 
 def headless() -> None:

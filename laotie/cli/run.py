@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LaotieError
+from ..errors import LaotieError, ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import check_run_options, headless, load_scenario
 
@@ -84,8 +84,16 @@ def command(args: argparse.Namespace) -> int:
         if any(args.out.iterdir()) and not args.force:
             raise LaotieError(f"{args.out} is not empty; pass --force to write into it")
     scenario = load_scenario(args.scenario, args.scale, args.overrides)
-    seed = scenario.run.seed if args.seed is None else args.seed
-    days = scenario.run.days if args.days is None else args.days
+    # The run's days and seed go into the scenario, so that every check of them (their
+    # bounds, a training or shock day beyond the run) happens before anything runs, and the
+    # scenario written with --out repeats this run.
+    for flag, key, value in (("--days", "run.days", args.days), ("--seed", "run.seed", args.seed)):
+        if value is not None:
+            try:
+                scenario = scenario.replace(**{key: value})
+            except ScenarioError as err:
+                raise ScenarioError(f"{flag} {value}: {err}") from None
+    seed, days = scenario.run.seed, scenario.run.days
     print(
         f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
         f"{days} days, {args.replications} replication(s), seed {seed}",
