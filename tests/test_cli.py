@@ -265,6 +265,41 @@ def test_run_settings_are_checked_before_it_runs(
     assert printed == "" and not out.exists()
 
 
+def test_run_output_folder_is_written_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--force replaces an earlier run's folder whole (none of its files, such as figures,
+    left beside the new tables); a failure while writing leaves the folder as it was and
+    no temporary sibling."""
+    out = tmp_path / "run"
+    base = ["run", "village", "--days", "3", "--quiet", "--out", str(out)]
+    assert run(capsys, *base)[0] == 0
+    assert (out / "figures").is_dir()
+    (out / "mine.txt").write_text("an earlier file")
+    assert run(capsys, *base, "--force", "--no-figures", "--seed", "5")[0] == 0
+    assert not (out / "figures").exists() and not (out / "mine.txt").exists()
+    assert "seed = 5" in (out / "scenario.toml").read_text()
+    before = sorted(p.name for p in out.iterdir())
+
+    import errno
+
+    import laotie.plot
+
+    def full_disk(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(laotie.plot, "write_figures", full_disk)
+    status, _, err = run(capsys, *base, "--force", "--seed", "6")
+    assert status == 2 and f"{out}: cannot write" in err and "No space left" in err
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert "seed = 5" in (out / "scenario.toml").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    # A first run that fails leaves no folder at all.
+    fresh = tmp_path / "fresh"
+    status, _, _ = run(capsys, "run", "village", "--days", "3", "--quiet", "--out", str(fresh))
+    assert status == 2 and not fresh.exists() and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
 def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "params", "village", "--set", "policy.traffic=head")
     assert status == 0

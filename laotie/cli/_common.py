@@ -1,18 +1,22 @@
-"""What the subcommands share: ``--set KEY=VALUE`` values, scenarios by name or file, and the
-headless matplotlib backend."""
+"""What the subcommands share: ``--set KEY=VALUE`` values, scenarios by name or file, output
+folders written whole, and the headless matplotlib backend."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import tomllib
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ..errors import ScenarioError
+from ..errors import LaotieError, ScenarioError
 from ..scenario import Scenario
 
-__all__ = ["headless", "load_scenario", "parse_overrides"]
+__all__ = ["folder_in_place", "headless", "load_scenario", "parse_overrides"]
 
 if TYPE_CHECKING:
     # What ``ArgumentParser.add_subparsers`` returns: the ``sub`` of every ``add_parser``.
@@ -84,3 +88,32 @@ def headless() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+
+
+@contextlib.contextmanager
+def folder_in_place(out: Path) -> Iterator[Path]:
+    """A temporary sibling of ``out`` to write a run's files into, which replaces ``out``
+    whole when the block ends without error (an earlier folder there, with ``--force``, is
+    removed, none of its files left beside the new ones). On any error, or Ctrl-C, the
+    temporary folder is removed and ``out`` is left as it was: a folder of results is
+    complete or absent."""
+    tag = uuid.uuid4().hex[:12]
+    tmp = out.parent / f".{out.name}.{tag}.part"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as err:
+        raise LaotieError(f"{out}: cannot write ({err})") from err
+    try:
+        yield tmp
+        old = out.parent / f".{out.name}.{tag}.old"
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise LaotieError(f"{out}: cannot write ({err})") from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

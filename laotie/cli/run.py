@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LaotieError, ScenarioError
 from ..scenario import shipped_scenarios
-from ._common import check_run_options, headless, load_scenario
+from ._common import check_run_options, folder_in_place, headless, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,11 +119,12 @@ def command(args: argparse.Namespace) -> int:
     if args.out is not None:
         if not args.no_figures:
             headless()
-        written = write_run(args.out, scenario, results, seed)
-        if not args.no_figures:
-            from ..plot import write_figures
+        with folder_in_place(args.out) as folder:
+            written = write_run(folder, scenario, results, seed)
+            if not args.no_figures:
+                from ..plot import write_figures
 
-            written += write_figures(args.out / "figures", results[0])
+                written += write_figures(folder / "figures", results[0])
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
 
