@@ -39,6 +39,7 @@ __all__ = [
     "Serial",
     "add_executor_arguments",
     "executor_for",
+    "usable_cores",
 ]
 
 T = TypeVar("T")
@@ -103,6 +104,14 @@ class Serial(Executor):
         return "in this process"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def _exit_with_parent(parent: int) -> None:
     """A worker's initializer: a daemon thread ends the worker within half a second of its
     parent's death (SIGKILL, SIGTERM, a crash), which no ``finally`` of the parent can do.
@@ -128,7 +137,8 @@ class Processes(Executor):
     Parameters
     ----------
     workers : int
-        Processes in the pool, at least 1.
+        Processes in the pool, at least 1; no more than the cores this process may use
+        (:func:`usable_cores`; :meth:`describe` says when fewer than asked).
     retries : int, default 2
         Times a task whose process died while it ran alone is run again.
 
@@ -142,11 +152,16 @@ class Processes(Executor):
     def __init__(self, workers: int, retries: int = 2) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
-        self.workers = workers
+        self.requested = workers
+        # More processes than cores only share them, each with its own memory.
+        self.workers = min(workers, usable_cores())
         self.retries = retries
 
     def describe(self) -> str:
-        return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
+        text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
+        if self.workers < self.requested:
+            text += f" ({self.requested} asked; the machine has {self.workers} cores)"
+        return text
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first

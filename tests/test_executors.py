@@ -267,3 +267,16 @@ def test_ctrl_c_keeps_the_finished_runs_and_says_how_to_resume(tmp_path: Path) -
     assert process.returncode == 130
     assert b"run the same command again to resume" in stderr
     assert 1 <= _records(out) < 6
+
+
+def test_no_more_processes_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``laotie sweep --workers 1000`` used to start a process per run; the pool now keeps to
+    the cores this process may use, and says so."""
+    import laotie.executors as executors
+
+    monkeypatch.setattr(executors, "usable_cores", lambda: 3)
+    pool = executors.Processes(1000)
+    assert pool.workers == 3
+    assert pool.describe() == "3 local worker processes (1000 asked; the machine has 3 cores)"
+    assert executors.Processes(2).describe() == "2 local worker processes"
+    assert sorted(pool.map(square, [1, 2, 3, 4])) == [(x, x * x) for x in (1, 2, 3, 4)]
