@@ -307,6 +307,23 @@ def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None
     assert "*head" in line and "inclusive" in line
     line = next(x for x in out.splitlines() if x.startswith("decision.intercept"))
     assert "*" not in line
+    assert out.splitlines()[1].split()[-1] == "meaning"
+    line = next(x for x in out.splitlines() if x.startswith("population.propensity_dispersion"))
+    assert line.endswith("(0: all alike)")  # the declaration's meaning, last
+
+
+def test_version_and_info_list_the_optional_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from laotie import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"laotie {__version__}\n"
+    status, out, _ = run(capsys, "info")
+    assert status == 0
+    for name in ("pyarrow", "SALib", "sbi", "torch", "distributed"):
+        line = next(x for x in out.splitlines() if x.startswith(name + " "))
+        assert "pip install 'laotie[" in line
+    assert "compiled kernels: on" in out
 
 
 def test_experiment_list_and_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:

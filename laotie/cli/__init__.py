@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .._version import __version__
 from ..errors import LaotieError
 from . import calibrate, experiment, graph, info, run, sensitivity, sweep, validate
 from ._common import parse_overrides
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         description="laotie (老铁): simulate trust-driven and traffic-driven social commerce.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"laotie {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (graph, run, validate, calibrate, sweep, sensitivity, experiment):
         module.add_parser(sub, common)

@@ -22,7 +22,7 @@ def add_parsers(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     params = sub.add_parser(
         "params",
         parents=[common],
-        help="print a scenario's parameters: value, default, unit, allowed range, source",
+        help="print a scenario's parameters: value, default, unit, allowed range, source, meaning",
         description=(
             "Print every parameter of a scenario; changed values are marked with *. The source "
             "column says where a default comes from: ids such as T11 or D6 are the calibration "
@@ -38,8 +38,12 @@ def add_parsers(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     info = sub.add_parser(
         "info",
         parents=[common],
-        help="print the versions of laotie and its dependencies",
-        description="Print the versions of laotie, Python and the libraries it uses.",
+        help="print the versions of laotie, its dependencies and optional packages",
+        description=(
+            "Print the versions of laotie, Python and the libraries it uses; which optional "
+            "packages are installed (and the extra that installs each); and whether the "
+            "compiled kernels (numba) are active."
+        ),
         epilog="example:\n  laotie info",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -58,10 +62,11 @@ def params_command(args: argparse.Namespace) -> int:
             row.unit,
             row.allowed,
             row.source,
+            row.meaning,
         ]
         for row in table.itertuples()
     ]
-    header = ["key", " value", "default", "unit", "allowed", "source"]
+    header = ["key", " value", "default", "unit", "allowed", "source", "meaning"]
     widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     print(
         f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents in "
@@ -72,14 +77,42 @@ def params_command(args: argparse.Namespace) -> int:
     return 0
 
 
+OPTIONAL: tuple[tuple[str, str, str], ...] = (
+    ("pyarrow", "parquet", "Parquet tables (CSV without it)"),
+    ("SALib", "sensitivity", "laotie sensitivity (Sobol, Morris)"),
+    ("distributed", "distributed", "--scheduler: sweeps on a Dask cluster"),
+    ("sbi", "calibrate", "laotie calibrate"),
+    ("torch", "calibrate", "laotie calibrate"),
+)
+"""Optional packages: name, the extra of ``pip install 'laotie[EXTRA]'``, what needs it."""
+
+
 def info_command(args: argparse.Namespace) -> int:
-    """``laotie info``: print the versions of laotie, Python and the libraries it uses."""
+    """``laotie info``: print the versions of laotie, Python, the libraries it uses and the
+    optional packages, and whether the compiled kernels are active."""
     print(f"laotie      {__version__}")
     print(f"python      {platform.python_version()} ({sys.executable})")
     for name in ("numpy", "numba", "llvmlite", "scipy", "networkx", "mesa", "pandas", "matplotlib"):
-        try:
-            found = version(name)
-        except PackageNotFoundError:
-            found = "not installed"
-        print(f"{name:<11} {found}")
+        print(f"{name:<11} {_version(name)}")
+    print("\noptional packages:")
+    for name, extra, used in OPTIONAL:
+        print(f"{name:<11} {_version(name):<15} {used} (pip install 'laotie[{extra}]')")
+    print(f"\ncompiled kernels: {_kernels()}")
     return 0
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _kernels() -> str:
+    """Whether numba compiles the engine's kernels, and where it caches them."""
+    from numba.core import config
+
+    if config.DISABLE_JIT:
+        return "off (NUMBA_DISABLE_JIT is set: the engine runs as plain Python, far slower)"
+    cache = config.CACHE_DIR or "beside the package's modules"
+    return f"on (numba {_version('numba')}; cache: {cache})"
