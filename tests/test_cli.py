@@ -33,16 +33,33 @@ def test_graph_prints_the_statistics(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_graph_overrides_reach_the_generator(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "graph", "--scale", "0.001", "--set", "city_degree=0")
+    status, out, _ = run(
+        capsys, "graph", "mudanjiang", "--scale", "0.001", "--set", "city_degree=0"
+    )
     assert status == 0
     assert "edges: city                          0" in out
+    # Dotted keys, as laotie run takes them, give the same graph.
+    assert (
+        run(capsys, "graph", "mudanjiang", "--scale", "0.001", "--set", "city.city_degree=0")[1]
+        == out
+    )
+
+
+def test_graph_builds_any_scenarios_city(capsys: pytest.CaptureFixture[str]) -> None:
+    """The scenarios laotie run takes, by name (village has no graph preset of its own)."""
+    from laotie.scenario import Scenario
+
+    status, out, _ = run(capsys, "graph", "village", "--seed", "2")
+    assert status == 0
+    expected = graph.city(Scenario.preset("village").city, seed=2).stats(seed=2)
+    assert out.strip() == str(expected).strip()
 
 
 def test_save_then_load_gives_the_same_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "g.npz"
-    status, built, _ = run(capsys, "graph", "--scale", "0.001", "--out", str(target))
+    status, built, _ = run(capsys, "graph", "mudanjiang", "--scale", "0.001", "--out", str(target))
     assert status == 0 and target.exists()
     status, loaded, _ = run(capsys, "graph", "--from", str(target), "--seed", "0")
     assert status == 0
@@ -53,7 +70,7 @@ def test_csv_output_writes_edges_and_nodes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "g.csv"
-    assert run(capsys, "graph", "--scale", "0.001", "--out", str(target))[0] == 0
+    assert run(capsys, "graph", "mudanjiang", "--scale", "0.001", "--out", str(target))[0] == 0
     assert target.exists() and (tmp_path / "g_nodes.csv").exists()
     status, out, _ = run(
         capsys, "graph", "--from", str(target), "--nodes", str(tmp_path / "g_nodes.csv")
@@ -66,24 +83,37 @@ def test_refuses_to_overwrite_without_force(
 ) -> None:
     target = tmp_path / "g.npz"
     target.write_bytes(b"precious")
-    status, _, err = run(capsys, "graph", "--scale", "0.001", "--out", str(target))
+    status, _, err = run(capsys, "graph", "mudanjiang", "--scale", "0.001", "--out", str(target))
     assert status == 2
     assert err == f"laotie: error: {target} exists; pass --force to overwrite it\n"
     assert target.read_bytes() == b"precious"
-    assert run(capsys, "graph", "--scale", "0.001", "--out", str(target), "--force")[0] == 0
+    assert (
+        run(capsys, "graph", "mudanjiang", "--scale", "0.001", "--out", str(target), "--force")[0]
+        == 0
+    )
     assert target.read_bytes() != b"precious"
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["graph", "--scale", "0.001", "--set", "local_degre=3"], "did you mean 'local_degree'"),
-        (["graph", "--scale", "0.001", "--set", "user_share=2"], "user_share = 2 is not allowed"),
-        (["graph", "--scale", "0.001", "--set", "oops"], "expected KEY=VALUE"),
+        (
+            ["graph", "mudanjiang", "--scale", "0.001", "--set", "local_degre=3"],
+            "did you mean 'local_degree'",
+        ),
+        (
+            ["graph", "mudanjiang", "--scale", "0.001", "--set", "user_share=2"],
+            "user_share = 2 is not allowed",
+        ),
+        (["graph", "mudanjiang", "--scale", "0.001", "--set", "oops"], "expected KEY=VALUE"),
         (["graph", "--preset", "mudanjian"], "did you mean 'mudanjiang'"),
+        (["graph", "mudanjian"], "did you mean 'mudanjiang'"),
         (["graph", "--from", "missing.npz"], "missing.npz: no such file"),
         (["graph", "--from", "x.txt"], "unknown file type '.txt'"),
-        (["graph", "--scale", "0"], "scale = 0.0 is not allowed"),
+        (["graph", "mudanjiang", "--scale", "0"], "scale"),
+        (["graph"], "name a scenario whose city to build"),
+        (["graph", "county", "--set", "decision.intercept=1"], "only city.* keys"),
+        (["graph", "village", "--from", "g.npz"], "no scenario 'village' too"),
     ],
 )
 def test_bad_input_gives_one_line(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LaotieError, ScenarioError
-from ._common import parse_overrides
+from ._common import load_scenario
 
 if TYPE_CHECKING:
     from ..graph import TrustGraph
@@ -25,21 +25,28 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         parents=[common],
         help="build (or load) a trust graph and print its statistics",
         description=(
-            "Build a city's trust graph (同乡 local ties, 同城 city ties, follow ties to "
-            "creators) from a preset, or load one from a file, and print its statistics."
+            "Build the trust graph (同乡 local ties, 同城 city ties, follow ties to creators) "
+            "of a scenario's city (a shipped scenario's name or a scenario file, as for "
+            "laotie run), or load one from a file, and print its statistics."
         ),
         epilog=(
             "examples:\n"
-            "  laotie graph --preset mudanjiang --scale 0.01 --seed 1\n"
-            "  laotie graph --preset mudanjiang --scale 0.1 --set local_degree=30 "
+            "  laotie graph village\n"
+            "  laotie graph mudanjiang --scale 0.01 --seed 1\n"
+            "  laotie graph mudanjiang --scale 0.1 --set city.local_degree=30 "
             "--out graphs/mdj.npz\n"
             "  laotie graph --from graphs/mdj.npz\n"
             "  laotie graph --from edges.csv --nodes nodes.csv"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    graph.add_argument(
+        "scenario",
+        nargs="?",
+        help="a shipped scenario's name or a scenario file: its city is built",
+    )
     source = graph.add_mutually_exclusive_group()
-    source.add_argument("--preset", default=None, help="city preset to build (default: mudanjiang)")
+    source.add_argument("--preset", default=None, help="the same as the scenario argument")
     source.add_argument(
         "--from",
         dest="source",
@@ -63,7 +70,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="override a graph parameter, e.g. --set local_degree=30 (repeatable)",
+        help="override a city parameter, e.g. --set city.local_degree=30 (repeatable; "
+        "the city. may be left out)",
     )
     graph.add_argument(
         "--out",
@@ -85,19 +93,28 @@ def command(args: argparse.Namespace) -> int:
     for path in outputs:
         if path.exists() and not args.force:
             raise LaotieError(f"{path} exists; pass --force to overwrite it")
+    if args.scenario is not None and args.preset is not None:
+        raise ScenarioError(f"give the scenario once: {args.scenario!r} or --preset {args.preset}")
+    name = args.scenario or args.preset
     if args.source is not None:
+        if name is not None:
+            raise ScenarioError(f"--from {args.source} loads a graph: no scenario {name!r} too")
         if args.overrides or args.scale != 1.0:
-            raise ScenarioError("--set and --scale apply to --preset, not to --from FILE")
+            raise ScenarioError("--set and --scale apply to a scenario's city, not to --from FILE")
         g = _load(args.source, args.nodes)
         print(f"Loaded {args.source}: {g}", file=sys.stderr)
     else:
         if args.nodes is not None:
             raise ScenarioError("--nodes goes with --from EDGES.csv")
-        spec = lg.preset_spec(
-            args.preset or "mudanjiang", args.scale, **parse_overrides(args.overrides)
-        )
+        if name is None:
+            raise ScenarioError(
+                "name a scenario whose city to build (e.g. laotie graph village, laotie graph "
+                "mudanjiang --scale 0.01; the whole of Mudanjiang is 2.5 M residents) or load "
+                "one with --from FILE"
+            )
+        spec = load_scenario(name, args.scale, _city_keys(args.overrides)).city
         print(
-            f"Building {args.preset or 'mudanjiang'} at scale {args.scale:g} "
+            f"Building {name} at scale {args.scale:g} "
             f"({spec.n_residents:,} residents, {spec.n_users:,} users), seed {args.seed} ...",
             file=sys.stderr,
         )
@@ -112,6 +129,20 @@ def command(args: argparse.Namespace) -> int:
             g.to_csv(outputs[0], outputs[1])
         print(f"Saved {', '.join(str(p) for p in outputs)}", file=sys.stderr)
     return 0
+
+
+def _city_keys(items: list[str]) -> list[str]:
+    """``--set`` items with ``city.`` added to the undotted keys; keys of other sections are
+    refused (the graph is the city's)."""
+    out = []
+    for item in items:
+        key, equals, _ = item.partition("=")
+        if equals and "." not in key:
+            item = f"city.{item.strip()}"
+        elif equals and not key.strip().startswith("city."):
+            raise ScenarioError(f"--set {item}: laotie graph builds the city; only city.* keys")
+        out.append(item)
+    return out
 
 
 def _output_files(out: Path) -> list[Path]:
