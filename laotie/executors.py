@@ -160,7 +160,8 @@ class Processes(Executor):
     def describe(self) -> str:
         text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
         if self.workers < self.requested:
-            text += f" ({self.requested} asked; the machine has {self.workers} cores)"
+            text += f" ({self.requested} asked; {self.workers} usable core"
+            text += "s)" if self.workers > 1 else ")"
         return text
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
@@ -323,7 +324,8 @@ def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = N
         return Dask(client=client, address=scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
-    return Serial() if workers == 1 else Processes(workers)
+    # More processes than usable cores only share them (Processes keeps to them too).
+    return Serial() if min(workers, usable_cores()) == 1 else Processes(workers)
 
 
 def add_executor_arguments(parser: Any) -> None:

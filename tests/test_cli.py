@@ -324,10 +324,57 @@ def test_run_output_folder_is_written_whole(
     assert sorted(p.name for p in out.iterdir()) == before
     assert "seed = 5" in (out / "scenario.toml").read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    # A swap interrupted after the old folder was set aside puts it back.
+    monkeypatch.undo()
+    import os
+
+    import laotie.cli._common as common
+
+    calls = []
+
+    def second_fails(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        os.replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common.os, "replace", second_fails)
+    assert main([*base, "--force", "--seed", "7", "--no-figures"]) == 130  # interrupted
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    monkeypatch.setattr(laotie.plot, "write_figures", full_disk)
     # A first run that fails leaves no folder at all.
     fresh = tmp_path / "fresh"
     status, _, _ = run(capsys, "run", "village", "--days", "3", "--quiet", "--out", str(fresh))
     assert status == 2 and not fresh.exists() and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_run_output_folder_checks_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force replaces only an earlier run's folder (never a folder of other files), a
+    folder that cannot be written fails before the run, and a link is followed."""
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("mine")
+    status, printed, err = run(
+        capsys, "run", "village", "--days", "2", "--out", str(mine), "--force", "--quiet"
+    )
+    assert status == 2 and "not an earlier run's (thesis.tex)" in err and printed == ""
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    target = tmp_path / "target"
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    assert run(capsys, "run", "village", "--days", "2", "--out", str(link), "--quiet")[0] == 0
+    assert link.is_symlink() and (target / "scenario.toml").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents", "link", "target"]
+    # A folder that cannot be made (below a file: even root cannot) fails before the run.
+    (tmp_path / "a_file").write_text("")
+    status, printed, err = run(
+        capsys, "run", "village", "--days", "2", "--out", str(tmp_path / "a_file" / "run")
+    )
+    assert status == 2 and "cannot write" in err and printed == ""
 
 
 def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None:

@@ -277,6 +277,8 @@ def test_no_more_processes_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executors, "usable_cores", lambda: 3)
     pool = executors.Processes(1000)
     assert pool.workers == 3
-    assert pool.describe() == "3 local worker processes (1000 asked; the machine has 3 cores)"
+    assert pool.describe() == "3 local worker processes (1000 asked; 3 usable cores)"
     assert executors.Processes(2).describe() == "2 local worker processes"
     assert sorted(pool.map(square, [1, 2, 3, 4])) == [(x, x * x) for x in (1, 2, 3, 4)]
+    monkeypatch.setattr(executors, "usable_cores", lambda: 1)
+    assert executors.executor_for(8).describe() == "in this process"

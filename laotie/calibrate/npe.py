@@ -115,7 +115,7 @@ class Calibration:
         several rounds the truncated prior (synthetic recovery's truths)."""
         if self.proposal is None:
             return prior_draws(self.targets.free, n, seed)
-        return _restricted_draws(self.proposal, self.targets, n, seed)
+        return _restricted_draws(self.proposal, self.targets, n, seed + 2)
 
     def sample(self, observed: Mapping[str, float], n: int, seed: int) -> pd.DataFrame:
         """Posterior draws at other observed moments (synthetic recovery): one value per
@@ -424,12 +424,11 @@ def calibrate(
     proposal = None
     sets = [(theta, x)]
     for k in range(2, rounds + 1):
-        proposal = _truncated_prior(estimator, targets, truncation, targets.seed + k)
-        draws = _restricted_draws(proposal, targets, budget, targets.seed + k)
+        seed = targets.seed + k * _ROUND_SEED
+        proposal = _truncated_prior(estimator, targets, truncation, seed)
+        draws = _round_draws(proposal, targets, budget, seed, out / f"round_{k}" / "draws.csv")
         result = run_sweep(
-            draws_sweep(
-                targets, targets.scenario, draws, sweep.days, targets.seed + k * _ROUND_SEED
-            ),
+            draws_sweep(targets, targets.scenario, draws, sweep.days, seed),
             out / f"round_{k}" / "simulations",
             workers=workers,
             scheduler=scheduler,
@@ -589,6 +588,27 @@ def _truncated_prior(estimator: Any, targets: Targets, truncation: float, seed: 
     return RestrictedPrior(_box(targets), inside, sample_with="rejection")
 
 
+def _round_draws(
+    proposal: Any, targets: Targets, budget: int, seed: int, path: Path
+) -> pd.DataFrame:
+    """A later round's parameter draws: those kept in ``path`` by an earlier, interrupted
+    run of the same calibration, or ``budget`` new draws from ``proposal`` (kept there
+    before they are simulated). The draws depend on the estimator trained so far, which a
+    resumed run trains again: keeping them makes the resume independent of that training
+    (round 1's failed runs retried, another torch). Delete the round's folder to redraw."""
+    if path.is_file():
+        kept = pd.read_csv(path)
+        if list(kept.columns) == list(targets.free) and len(kept) == budget:
+            return kept
+        raise LaotieError(
+            f"{path}: holds {len(kept)} draws of {', '.join(kept.columns)}, not {budget} of "
+            f"this calibration's free parameters; delete {path.parent} to draw the round again"
+        )
+    draws = _restricted_draws(proposal, targets, budget, seed + 1)
+    atomic_write(path, lambda p: draws.to_csv(p, index=False, float_format="%.17g"))
+    return pd.read_csv(path)
+
+
 def _restricted_draws(proposal: Any, targets: Targets, n: int, seed: int) -> pd.DataFrame:
     """``n`` draws from a truncated prior, torch seeded by ``seed``."""
     _, torch = _sbi()
@@ -674,9 +694,10 @@ def recover(
     progress: bool = False,
 ) -> Recovery:
     """Check the calibration on synthetic data: draw ``problems`` parameter vectors from the
-    prior, simulate their moments (new simulations, stored under ``out``), add the targets'
-    noise, and infer each from its moments alone with the trained estimator (amortised: no
-    retraining).
+    prior (with several rounds, from the last round's truncated prior:
+    :meth:`Calibration.proposal_draws`), simulate their moments (new simulations, stored
+    under ``out``), add the targets' noise, and infer each from its moments alone with the
+    trained estimator (amortised: no retraining).
 
     Returns
     -------

@@ -90,30 +90,68 @@ def headless() -> None:
     matplotlib.use("Agg")
 
 
+RUN_FILES = ("scenario.toml", "seed.json")
+"""Files every folder written by ``laotie run --out`` holds: what ``--force`` may replace."""
+
+
 @contextlib.contextmanager
 def folder_in_place(out: Path) -> Iterator[Path]:
-    """A temporary sibling of ``out`` to write a run's files into, which replaces ``out``
-    whole when the block ends without error (an earlier folder there, with ``--force``, is
-    removed, none of its files left beside the new ones). On any error, or Ctrl-C, the
-    temporary folder is removed and ``out`` is left as it was: a folder of results is
-    complete or absent."""
+    """A temporary sibling of ``out`` to write a run's files into, which takes the place of
+    ``out`` when the block ends without error: a folder of results is complete or absent.
+
+    Entered before the run, so that a folder that cannot be written fails first. ``out``
+    may exist only empty or as an earlier run's folder (it holds :data:`RUN_FILES`), which
+    is then replaced whole, none of its files left beside the new ones; a folder holding
+    anything else is refused. A symbolic link is followed. On any error, or Ctrl-C, the
+    temporary folder is removed and ``out`` is left as it was. Where a folder cannot be
+    renamed (the working folder, a mount point), the new files are moved into it one by one.
+    """
+    real = out.resolve()
+    if real.exists():
+        if not real.is_dir():
+            raise LaotieError(f"--out {out} exists and is not a folder")
+        held = {p.name for p in real.iterdir()}
+        if held and not set(RUN_FILES) <= held:
+            some = ", ".join(sorted(held)[:3]) + (", ..." if len(held) > 3 else "")
+            raise LaotieError(
+                f"--out {out} holds files that are not an earlier run's ({some}); --force "
+                "replaces only a folder written by laotie run: choose another folder"
+            )
     tag = uuid.uuid4().hex[:12]
-    tmp = out.parent / f".{out.name}.{tag}.part"
+    tmp = real.parent / f".{real.name}.{tag}.part"
+    old = real.parent / f".{real.name}.{tag}.old"
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        real.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
     except OSError as err:
         raise LaotieError(f"{out}: cannot write ({err})") from err
     try:
         yield tmp
-        old = out.parent / f".{out.name}.{tag}.old"
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
+        _into_place(tmp, real, old)
     except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise LaotieError(f"{out}: cannot write ({err})") from err
-    except BaseException:
+    finally:
+        if old.exists() and not real.exists():
+            os.replace(old, real)  # the old folder back, whatever interrupted the swap
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _into_place(tmp: Path, real: Path, old: Path) -> None:
+    """Put the complete folder ``tmp`` in the place of ``real`` (absent, empty or an earlier
+    run's), the earlier one set aside as ``old`` until the swap is done."""
+    if real.exists():
+        try:
+            os.replace(real, old)
+        except OSError:
+            # The working folder or a mount point cannot be renamed: empty it (it is an
+            # earlier run's folder or empty) and move the files in.
+            for entry in list(real.iterdir()):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            for entry in list(tmp.iterdir()):
+                os.replace(entry, real / entry.name)
+            return
+    os.replace(tmp, real)

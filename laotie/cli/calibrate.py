@@ -184,6 +184,9 @@ def command(args: argparse.Namespace) -> int:
             progress=progress,
         )
         written = [out / "posterior.csv", out / "calibration.json"]
+        # The checks' simulations depend on the posterior, which another number of rounds
+        # changes: each number of rounds keeps its own.
+        checks = out if args.rounds == 1 else out / f"round_{args.rounds}"
         intervals = c.intervals(0.9)
         atomic_write(out / "intervals.csv", lambda p: intervals.to_csv(p, index=False))
         written.append(out / "intervals.csv")
@@ -191,7 +194,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"\n90 % posterior intervals ({c.used} of {total} simulations used):")
         print(intervals.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         if args.recover:
-            r = recover(c, args.recover, out / "recovery", executor=executor, progress=progress)
+            r = recover(c, args.recover, checks / "recovery", executor=executor, progress=progress)
             atomic_write(out / "recovery.csv", lambda p: r.problems.to_csv(p, index=False))
             written.append(out / "recovery.csv")
             print(
@@ -202,7 +205,7 @@ def command(args: argparse.Namespace) -> int:
             print(r.summary().to_string(index=False, float_format=lambda x: f"{x:.3g}"))
         if args.predictive:
             table = c.predictive(
-                args.predictive, out / "predictive", executor=executor, progress=progress
+                args.predictive, checks / "predictive", executor=executor, progress=progress
             )
             atomic_write(out / "predictive.csv", lambda p: table.to_csv(p, index=False))
             written.append(out / "predictive.csv")
@@ -213,7 +216,9 @@ def command(args: argparse.Namespace) -> int:
                 print(f"inside band ({role}): {int(part.inside.sum())} of {len(part)} moments")
         if args.scale_check is not None:
             pair = (targets.scale, args.scale_check)
-            scales = c.scale_check(pair, 20, out / "scales", executor=executor, progress=progress)
+            scales = c.scale_check(
+                pair, 20, checks / "scales", executor=executor, progress=progress
+            )
             atomic_write(out / "scales.csv", lambda p: scales.to_csv(p, index=False))
             written.append(out / "scales.csv")
             print(f"\nmoments at scales {pair[0]:g} and {pair[1]:g} (20 paired runs):")

@@ -137,7 +137,7 @@ def _city_keys(items: list[str]) -> list[str]:
     out = []
     for item in items:
         key, equals, _ = item.partition("=")
-        if equals and "." not in key:
+        if equals and key.strip() and "." not in key:
             item = f"city.{item.strip()}"
         elif equals and not key.strip().startswith("city."):
             raise ScenarioError(f"--set {item}: laotie graph builds the city; only city.* keys")

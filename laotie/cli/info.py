@@ -112,7 +112,7 @@ def _kernels() -> str:
     """Whether numba compiles the engine's kernels, and where it caches them."""
     from numba.core import config
 
-    if config.DISABLE_JIT:
+    if getattr(config, "DISABLE_JIT", 0):
         return "off (NUMBA_DISABLE_JIT is set: the engine runs as plain Python, far slower)"
-    cache = config.CACHE_DIR or "beside the package's modules"
+    cache = getattr(config, "CACHE_DIR", "") or "beside the package's modules"
     return f"on (numba {_version('numba')}; cache: {cache})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -65,7 +66,9 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         help="change a parameter by its dotted key, e.g. --set policy.traffic=head (repeatable)",
     )
     run.add_argument("--out", metavar="DIR", type=Path, help="write the results to DIR")
-    run.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    run.add_argument(
+        "--force", action="store_true", help="replace DIR, an earlier run's folder, entirely"
+    )
     run.add_argument("--no-figures", action="store_true", help="do not draw figures in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(run=command)
@@ -82,7 +85,7 @@ def command(args: argparse.Namespace) -> int:
         if not args.out.is_dir():
             raise LaotieError(f"--out {args.out} exists and is not a folder")
         if any(args.out.iterdir()) and not args.force:
-            raise LaotieError(f"{args.out} is not empty; pass --force to write into it")
+            raise LaotieError(f"{args.out} is not empty; pass --force to replace it")
     scenario = load_scenario(args.scenario, args.scale, args.overrides)
     # The run's days and seed go into the scenario, so that every check of them (their
     # bounds, a training or shock day beyond the run) happens before anything runs, and the
@@ -99,32 +102,36 @@ def command(args: argparse.Namespace) -> int:
         f"{days} days, {args.replications} replication(s), seed {seed}",
         file=sys.stderr,
     )
-    start = time.perf_counter()
-    results = replicate(
-        scenario,
-        args.replications,
-        days=days,
-        seed=seed,
-        progress=not args.quiet,
-        workers=args.workers,
-    )
-    print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    print(format_summary(summarise(results), len(results)))
-    if scenario.producers.n_producers or any(r.poverty for r in scenario.city.regions):
-        print()
-        print(format_outcomes(results, scenario))
-    if scenario.information.n_messages:
-        print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
-        print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    if args.out is not None:
-        if not args.no_figures:
-            headless()
-        with folder_in_place(args.out) as folder:
+    with contextlib.ExitStack() as stack:
+        # The output folder is prepared before the run (a folder that cannot be written
+        # fails first) and put in place when complete.
+        folder = None if args.out is None else stack.enter_context(folder_in_place(args.out))
+        start = time.perf_counter()
+        results = replicate(
+            scenario,
+            args.replications,
+            days=days,
+            seed=seed,
+            progress=not args.quiet,
+            workers=args.workers,
+        )
+        print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        print(format_summary(summarise(results), len(results)))
+        if scenario.producers.n_producers or any(r.poverty for r in scenario.city.regions):
+            print()
+            print(format_outcomes(results, scenario))
+        if scenario.information.n_messages:
+            print("\nGovernment messages (replication 0): coverage at the end, days to 50 % / 80 %")
+            print(results[0].messages.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        if folder is not None:
+            if not args.no_figures:
+                headless()
             written = write_run(folder, scenario, results, seed)
             if not args.no_figures:
                 from ..plot import write_figures
 
                 written += write_figures(folder / "figures", results[0])
+    if args.out is not None:
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
 

@@ -199,6 +199,14 @@ def test_an_interrupted_second_round_resumes_to_the_same_posterior(
         (out / "round_2" / "simulations" / "runs" / f"run_{run:06d}.json").unlink()
     again = calibrate(two_rounds.targets, BUDGET, out, posterior_draws=2000, rounds=2, ensemble=2)
     pd.testing.assert_frame_equal(again.posterior, two_rounds.posterior)
+    # The round's draws are kept before they run, so that a resume simulates the same ones
+    # whatever its training gives; kept draws that do not fit are refused by name.
+    kept = pd.read_csv(out / "round_2" / "draws.csv")
+    runs = two_rounds.later_rounds[0].runs[kept.columns.tolist()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, runs, check_dtype=False)
+    kept.head(10).to_csv(out / "round_2" / "draws.csv", index=False)
+    with pytest.raises(LaotieError, match=r"draws.csv: holds 10 draws .* delete .*round_2"):
+        calibrate(two_rounds.targets, BUDGET, out, rounds=2, ensemble=2)
 
 
 def test_bad_rounds_are_named(folder: Path) -> None:
