@@ -76,6 +76,7 @@ __all__ = [
     "buyers_per_mau",
     "dau_per_mau",
     "dau_per_resident",
+    "fan_conversion_ratio",
     "first_order_bass_fit",
     "fit_bass",
     "follower_tail_slope",
@@ -279,6 +280,27 @@ def trust_conversion_ratio(result: Result, channel: str = "follow") -> float:
     trust = _ratio(s.loc[channel, "orders"], s.loc[channel, "exposures"])
     traffic = _ratio(s.loc["storefront", "orders"], s.loc["storefront", "exposures"])
     return trust / traffic if traffic else math.nan
+
+
+def fan_conversion_ratio(result: Result) -> float:
+    """T4a: a live room's conversion of followers over that of strangers (4–6×).
+
+    docs/sources.md, B7 (in Kuaishou's live rooms fans convert six times as often as
+    non-fans, and private-domain, follower, traffic turns into sales over four times as
+    efficiently as public-domain, recommended, traffic). The model's follow channel is the
+    private domain, discovery the public one; both count a click on a creator's post as
+    entering the live room (T3).
+
+    Returns
+    -------
+    float
+        ``orders / clicks`` of the follow channel over that of discovery, over the run. NaN
+        without discovery orders or follow clicks.
+    """
+    s = _summary(result)
+    fans = _ratio(s.loc["follow", "orders"], s.loc["follow", "clicks"])
+    strangers = _ratio(s.loc["discovery", "orders"], s.loc["discovery", "clicks"])
+    return fans / strangers if strangers else math.nan
 
 
 # -- T5, T6, T10: outcomes of the run ---------------------------------------------------------
@@ -1065,6 +1087,16 @@ MOMENTS: tuple[Moment, ...] = (
         band="the target's range (fans vs non-fans 4–6×, live commerce up to 10×)",
         source="B1, B7, B9",
         function=trust_conversion_ratio,
+        unit="ratio",
+    ),
+    Moment(
+        id="T4a",
+        name="live room: fans / strangers conversion",
+        low=4.0,
+        high=6.0,
+        band="the target's range (B7: fans 6× non-fans, private-domain traffic > 4×)",
+        source="B7",
+        function=fan_conversion_ratio,
         unit="ratio",
     ),
     Moment(

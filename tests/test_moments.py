@@ -22,6 +22,7 @@ from laotie.moments import (
     buyers_per_mau,
     dau_per_mau,
     dau_per_resident,
+    fan_conversion_ratio,
     fit_bass,
     follower_tail_slope,
     live_room_conversion,
@@ -166,6 +167,21 @@ def test_trust_conversion_ratio_by_channel() -> None:
     assert trust_conversion_ratio(result, "trust") == pytest.approx((36 / 4000) / 0.005)
     with pytest.raises(LaotieError, match="'folow' is not a channel"):
         trust_conversion_ratio(result, "folow")
+
+
+def test_fan_conversion_ratio_compares_the_live_rooms_entrants() -> None:
+    """Per click (a live-room entrant), follow over discovery; exposures do not enter."""
+    result = make_result(
+        [
+            {
+                "follow": {"exposures": 1000, "clicks": 200, "orders": 12},
+                "discovery": {"exposures": 9000, "clicks": 500, "orders": 5},
+                "storefront": {"exposures": 2000, "clicks": 80, "orders": 1},
+            }
+        ]
+    )
+    assert fan_conversion_ratio(result) == pytest.approx((12 / 200) / (5 / 500))
+    assert math.isnan(fan_conversion_ratio(make_result([{"follow": {"clicks": 10, "orders": 1}}])))
 
 
 def test_order_value_ratio_divides_the_families_order_values() -> None:
