@@ -412,9 +412,22 @@ def test_experiment_list_and_unknown_names(capsys: pytest.CaptureFixture[str]) -
     assert "unknown experiment 'traffic_polcy'" in err and "did you mean 'traffic_policy'" in err
 
 
-def test_an_experiment_runs_on_worker_processes(tmp_path: Path) -> None:
+def test_an_experiment_runs_on_worker_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # trust_shock maps its own probe function over the runs: worker processes must be able
     # to import the experiment module to unpickle it.
     out = tmp_path / "shock"
     assert main(["experiment", "trust_shock", "--quick", "--workers", "2", "--out", str(out)]) == 0
-    assert (out / "report.md").exists()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    # The terminal gets the question, the findings and where the full report is; the
+    # report's tables stay in it.
+    printed = capsys.readouterr().out
+    assert printed.startswith("trust_shock: When a widely sold creator product")
+    assert (
+        printed.rstrip()
+        .splitlines()[-1]
+        .startswith(f"Full report (tables, figures, assumptions): {out / 'report.md'}")
+    )
+    assert "## Findings" in report and "|---|" in report and "|---|" not in printed
+    assert printed.count("\n- ") >= 1 and max(map(len, printed.splitlines()[2:-1])) <= 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,9 +12,10 @@ from ..executors import add_executor_arguments, executor_for
 from ._common import headless
 
 if TYPE_CHECKING:
+    from ..experiment import Report
     from ._common import Subcommands
 
-__all__ = ["add_parser", "command"]
+__all__ = ["add_parser", "command", "short_answer"]
 
 
 def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -48,7 +50,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 
 
 def command(args: argparse.Namespace) -> int:
-    """``laotie experiment``: list the experiments, or run one and print its report."""
+    """``laotie experiment``: list the experiments, or run one, print its findings and say
+    where its full report is."""
     from ..experiment import experiment_names, load_experiment, run_experiment
 
     if args.list or args.name is None:
@@ -69,6 +72,19 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    print(report.markdown(out))
-    print(f"\nResults in {out} ({report.seconds:.0f} s)")
+    print(short_answer(report, out))
     return 0
+
+
+def short_answer(report: Report, out: Path) -> str:
+    """What the terminal shows of a report: the question, the findings in plain words and
+    where the full report (its tables, figures and assumptions) is."""
+    width = 100
+    lines = [f"{report.name}: {report.question}", ""]
+    for finding in report.findings:
+        lines += textwrap.wrap(finding, width, initial_indent="- ", subsequent_indent="  ")
+    lines += [
+        "",
+        f"Full report (tables, figures, assumptions): {out / 'report.md'} ({report.seconds:.0f} s)",
+    ]
+    return "\n".join(lines)
