@@ -95,22 +95,25 @@ RUN_FILES = ("scenario.toml", "seed.json")
 
 
 @contextlib.contextmanager
-def folder_in_place(out: Path) -> Iterator[Path]:
+def folder_in_place(out: Path, force: bool = False) -> Iterator[Path]:
     """A temporary sibling of ``out`` to write a run's files into, which takes the place of
     ``out`` when the block ends without error: a folder of results is complete or absent.
 
     Entered before the run, so that a folder that cannot be written fails first. ``out``
-    may exist only empty or as an earlier run's folder (it holds :data:`RUN_FILES`), which
-    is then replaced whole, none of its files left beside the new ones; a folder holding
-    anything else is refused. A symbolic link is followed. On any error, or Ctrl-C, the
-    temporary folder is removed and ``out`` is left as it was. Where a folder cannot be
-    renamed (the working folder, a mount point), the new files are moved into it one by one.
+    may exist only empty or, with ``force``, as an earlier run's folder (it holds
+    :data:`RUN_FILES`), which is then replaced whole, none of its files left beside the new
+    ones; a folder holding anything else is refused. A symbolic link is followed. On any
+    error, or Ctrl-C, the temporary folder is removed and ``out`` is left as it was. Where a
+    folder cannot be renamed (the working folder, a mount point), the new files are moved
+    into it one by one.
     """
     real = out.resolve()
     if real.exists():
         if not real.is_dir():
             raise LaotieError(f"--out {out} exists and is not a folder")
         held = {p.name for p in real.iterdir()}
+        if held and not force:
+            raise LaotieError(f"{out} is not empty; pass --force to replace it")
         if held and not set(RUN_FILES) <= held:
             some = ", ".join(sorted(held)[:3]) + (", ..." if len(held) > 3 else "")
             raise LaotieError(

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LaotieError, ScenarioError
+from ..errors import ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import check_run_options, folder_in_place, headless, load_scenario
 
@@ -81,11 +81,6 @@ def command(args: argparse.Namespace) -> int:
     from ..stats import summarise
 
     check_run_options(args.replications, args.workers, args.days)
-    if args.out is not None and args.out.exists():
-        if not args.out.is_dir():
-            raise LaotieError(f"--out {args.out} exists and is not a folder")
-        if any(args.out.iterdir()) and not args.force:
-            raise LaotieError(f"{args.out} is not empty; pass --force to replace it")
     scenario = load_scenario(args.scenario, args.scale, args.overrides)
     # The run's days and seed go into the scenario, so that every check of them (their
     # bounds, a training or shock day beyond the run) happens before anything runs, and the
@@ -105,7 +100,9 @@ def command(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         # The output folder is prepared before the run (a folder that cannot be written
         # fails first) and put in place when complete.
-        folder = None if args.out is None else stack.enter_context(folder_in_place(args.out))
+        folder = (
+            None if args.out is None else stack.enter_context(folder_in_place(args.out, args.force))
+        )
         start = time.perf_counter()
         results = replicate(
             scenario,
