@@ -208,6 +208,47 @@ class Scenario:
         return {"city": CitySpec, **SECTIONS}
 
     @classmethod
+    def load(cls, source: str | os.PathLike[str], scale: float = 1.0, **changes: Any) -> Scenario:
+        """A scenario file, a folder holding ``scenario.toml``, or a shipped scenario's name.
+
+        This is what ``laotie run SCENARIO`` reads: a path (anything ending in ``.toml`` or
+        that exists) is read with :meth:`from_toml`, any other name with :meth:`preset`.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            ``"village"``, ``"models/village"`` or ``"my_scenario.toml"``.
+        scale : float, default 1.0
+            Multiplies every region's population (1 keeps the scenario's own city).
+        **changes
+            Dotted keys and their values, as for :meth:`replace`.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            For a file that cannot be read, an unknown name, a scale that is not a positive
+            number, or a change that is not allowed.
+
+        Examples
+        --------
+        >>> Scenario.load("village").city.n_residents
+        2000
+        """
+        path = Path(source)
+        if path.is_dir():
+            path = path / "scenario.toml"
+        if path.suffix == ".toml" or path.exists():
+            scenario = cls.from_toml(path)
+            if scale != 1.0:
+                scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+            return scenario.replace(**changes)
+        return cls.preset(str(source), scale=scale, **changes)
+
+    @classmethod
     def preset(cls, name: str = "mudanjiang", scale: float = 1.0, **changes: Any) -> Scenario:
         """A shipped scenario (``models/<name>/scenario.toml``) or a city preset, at ``scale``.
 

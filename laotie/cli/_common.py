@@ -61,16 +61,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario:
     """A shipped scenario or a scenario file (or folder), scaled, with ``--set`` changes."""
-    path = Path(name)
-    if path.is_dir():
-        path = path / "scenario.toml"
-    if path.suffix == ".toml" or path.exists():
-        scenario = Scenario.from_toml(path)
-        if scale != 1.0:
-            scenario = scenario.replace(city=scenario.city.scaled(scale))
-    else:
-        scenario = Scenario.preset(name, scale=scale)
-    return scenario.replace(**parse_overrides(overrides))
+    return Scenario.load(name, scale=scale, **parse_overrides(overrides))
 
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:
