@@ -47,12 +47,14 @@ NOT_IN_RUNS = frozenset(
         "executors.py",
         "experiment.py",
         "experiments",
+        "model.py",
         "plot.py",
         "sensitivity",
     }
 )
 """The parts of the package that never decide a stored run's numbers: the command line, the
-figures, the experiments' reports, where runs execute (tested to give the same results on
+figures, the experiments' reports, the Mesa face (sweeps run the engine, never the Mesa
+model), where runs execute (tested to give the same results on
 any executor) and the modules that choose parameter sets (calibration, sensitivity), whose
 choices the sweep's spec records. :func:`code_fingerprint` leaves them
 out, so that a change there does not void a calibration's simulations."""
