@@ -30,7 +30,7 @@ from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
-from .stats import SUMMARY_METRICS, paired, summarise, t_interval
+from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = ["SUMMARY_METRICS", "paired", "replicate", "simulate", "summarise", "t_interval"]
 
@@ -250,13 +250,16 @@ def _run_group(
 
 
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary, and
-    the per-month, per-producer and per-unit rows (``Result.monthly``, ``producers`` and
-    ``regions`` with a ``replication`` column)."""
-    outcomes = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
+    """The tidy tables of a run: per-day rows, the outcomes over replications (each one's
+    mean, 95 % interval and replications used: :func:`laotie.stats.interval_table`), the
+    per-replication outcomes, the summary, and the per-month, per-producer and per-unit
+    rows (``Result.monthly``, ``producers`` and ``regions`` with a ``replication``
+    column)."""
+    by_replication = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
     return {
         "daily": _stacked([r.daily for r in results]),
-        "outcomes": outcomes,
+        "outcomes": interval_table(by_replication).rename_axis("outcome"),
+        "outcomes_by_replication": by_replication,
         "summary": summarise(results),
         **{
             name: _stacked([getattr(r, name) for r in results])
@@ -275,8 +278,12 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -> list[Path]:
     """Write a run's tables under ``out``, each atomically; return the paths written.
 
-    ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
-    ``outcomes.csv``, ``monthly.csv`` (complete months: DAU, MAU, buyers),
+    ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv`` (per
+    channel: the means over replications and, with two or more, their 95 % intervals),
+    ``outcomes.csv`` (per outcome: ``mean``, ``low`` and ``high``, its 95 % interval, empty
+    with one replication, and ``n_replications``, those where it is defined),
+    ``outcomes_by_replication.csv`` (one row per replication, one column per outcome),
+    ``monthly.csv`` (complete months: DAU, MAU, buyers),
     ``producers.csv`` (each producer's accounts), ``regions.csv`` (per county-level unit),
     ``producer_income.csv``, ``information.csv`` and
     ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
@@ -297,6 +304,7 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
         put("daily.csv", lambda p: tables["daily"].to_csv(p, index=False))
     put("summary.csv", lambda p: tables["summary"].to_csv(p))
     put("outcomes.csv", lambda p: tables["outcomes"].to_csv(p))
+    put("outcomes_by_replication.csv", lambda p: tables["outcomes_by_replication"].to_csv(p))
     put("monthly.csv", lambda p: tables["monthly"].to_csv(p, index=False))
     put("producers.csv", lambda p: tables["producers"].to_csv(p, index=False))
     put("regions.csv", lambda p: tables["regions"].to_csv(p, index=False))
