@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,7 +115,9 @@ def replicate(
     graph : TrustGraph, optional
         Run on this graph instead of building the scenario's city.
     progress : bool, default False
-        Show a progress bar over replication-days.
+        Say on standard error what is being done (building the city graph, setting up the
+        market) and show a progress bar over replication-days, started once the first
+        engine is set up so that its estimate of the time left is not skewed by the set-up.
     lockstep : int, optional
         Replications run together in one engine (default:
         :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
@@ -159,8 +162,11 @@ def replicate(
         raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
     sequence = as_seed_sequence(seed)
     graph_seed, market_seeds = run_seeds(sequence, replications)
+    shown = _Progress(replications * days) if progress else None
     start = time.perf_counter()
     if graph is None:
+        if shown is not None:
+            shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
         graph = city(scenario.city, seed=graph_seed)
     graph_seconds = time.perf_counter() - start
     if lockstep is None:
@@ -174,11 +180,6 @@ def replicate(
         "laotie_version": __version__,
         "seed_entropy": sequence.entropy,
     }
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=replications * days, desc="simulating", unit="day")
     done: dict[int, list[Result]] = {}
     workers = max(1, min(int(workers), len(groups)))
     if workers > 1 and os.environ.get(ENVIRONMENT, "1").strip() != "0":
@@ -192,13 +193,17 @@ def replicate(
     try:
         if workers == 1:
             for g, seeds in enumerate(groups):
-                done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), bar)
+                done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), shown)
         else:
             from .executors import Lost, Processes
 
             tasks = [
                 (graph, scenario, seeds, g * lockstep, common) for g, seeds in enumerate(groups)
             ]
+            if shown is not None:
+                # Each process sets up its engines: the bar moves as engines finish.
+                shown.stage(f"Setting up the market in {workers} processes")
+                shown.simulating()
             for task, results in Processes(workers).map(_run_group, tasks):
                 if isinstance(results, Lost):
                     raise LaotieError(
@@ -207,28 +212,63 @@ def replicate(
                         "fewer workers"
                     )
                 done[task[3] // lockstep] = results
-                if bar is not None:
-                    bar.update(len(task[2]) * days)
+                if shown is not None:
+                    shown.update(len(task[2]) * days)
     finally:
-        if bar is not None:
-            bar.close()
+        if shown is not None:
+            shown.close()
     return [result for g in range(len(groups)) for result in done[g]]
+
+
+class _Progress:
+    """What :func:`replicate` shows with ``progress``: a line on standard error per stage
+    before the days start, then a bar over replication-days whose clock starts when the
+    first engine is set up; a later engine's set-up is named on the bar while it lasts."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def stage(self, text: str) -> None:
+        if self.bar is None:
+            print(f"{text}…", file=sys.stderr, flush=True)
+        else:
+            self.bar.set_description(text[0].lower() + text[1:])
+
+    def simulating(self) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc="simulating", unit="day")
+        else:
+            self.bar.set_description("simulating")
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_group(
     task: tuple[TrustGraph, Scenario, list[np.random.SeedSequence], int, dict[str, Any]],
-    bar: Any = None,
+    shown: _Progress | None = None,
 ) -> list[Result]:
     """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
     graph, scenario, seeds, first, common = task
+    if shown is not None:
+        shown.stage("Setting up the market")
     start = time.perf_counter()
     # A list of seeds makes a lockstep engine, one replication per seed.
     engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
     set_up = time.perf_counter()
+    if shown is not None:
+        shown.simulating()
     for _ in range(common["days"]):
         engine.step()
-        if bar is not None:
-            bar.update(len(seeds))
+        if shown is not None:
+            shown.update(len(seeds))
     engine.close()
     end = time.perf_counter()
     results = []

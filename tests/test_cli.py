@@ -190,6 +190,53 @@ def test_run_prints_the_channel_table(capsys: pytest.CaptureFixture[str]) -> Non
     assert status == 0 and "Poor producers" not in out
 
 
+def test_run_names_its_stages_unless_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    """Building the graph and setting up the market are named on stderr before the bar over
+    days starts (its clock starts after the set-up); --quiet shows neither."""
+    status, out, err = run(capsys, "run", "village", "--days", "3", "-R", "2")
+    assert status == 0
+    graph_line = err.index("Building the city graph (2,000 residents)…\n")
+    market_line = err.index("Setting up the market…\n")
+    assert graph_line < market_line < err.index("simulating")
+    status, quiet_out, quiet_err = run(
+        capsys, "run", "village", "--days", "3", "-R", "2", "--quiet"
+    )
+    assert status == 0 and quiet_out == out
+    assert "Building" not in quiet_err and "Setting up" not in quiet_err
+    assert "simulating" not in quiet_err
+
+
+def test_run_starts_its_bar_after_the_set_up(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar's clock starts once the first engine is set up, so the set-up (long in a
+    whole city) does not enter its estimate of the time left."""
+    import time
+
+    import tqdm.auto
+
+    import laotie.runs
+
+    events: list[str] = []
+    engine = laotie.runs.Engine
+
+    def slow_engine(*args: object, **kwargs: object) -> object:
+        set_up = engine(*args, **kwargs)
+        time.sleep(0.2)
+        events.append("set up")
+        return set_up
+
+    class Bar(tqdm.auto.tqdm):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            events.append("bar")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(laotie.runs, "Engine", slow_engine)
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    status, _, _ = run(capsys, "run", "village", "--days", "3", "-R", "2")
+    assert status == 0 and events == ["set up", "bar"]
+
+
 def test_run_with_replications_shows_intervals(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "run", "village", "--days", "20", "-R", "3", "--quiet")
     assert status == 0
