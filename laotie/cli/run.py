@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._io import write_manifest
 from ..errors import ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import check_run_options, folder_in_place, headless, load_scenario
@@ -128,6 +129,8 @@ def command(args: argparse.Namespace) -> int:
                 from ..plot import write_figures
 
                 written += write_figures(folder / "figures", results)
+            # Last: each file's size and SHA-256, so that a damaged folder can be told.
+            written.append(write_manifest(folder, written))
     if args.out is not None:
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
