@@ -1,19 +1,30 @@
-"""Writing files so that an interrupted write never leaves a half-written file."""
+"""Writing files so that an interrupted write never leaves a half-written file, and
+manifests (each file's size and SHA-256) so that a damaged file is never read as valid."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import LaotieError
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["atomic_write", "json_default", "parquet_available", "plain", "write_npz"]
+__all__ = [
+    "atomic_write",
+    "damage",
+    "json_default",
+    "manifest",
+    "parquet_available",
+    "plain",
+    "write_manifest",
+    "write_npz",
+]
 
 
 def atomic_write(
@@ -77,3 +88,93 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     with open(path, "wb") as handle:
         # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
         np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest(folder: Path, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The manifest of the files ``names`` in ``folder``: each one's size and SHA-256.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Where the files are.
+    names : iterable of str
+        Their names, relative to ``folder``.
+
+    Returns
+    -------
+    dict
+        ``{name: {"bytes": int, "sha256": str}}``, to be stored beside them (written last)
+        and checked by :func:`damage` before they are read.
+    """
+    return {
+        name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+        for name in names
+    }
+
+
+def damage(folder: Path, files: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What is wrong with the files a :func:`manifest` lists: missing, another size or
+    another checksum (a truncated, replaced or edited file).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Where the files are.
+    files : mapping
+        The manifest.
+
+    Returns
+    -------
+    list of str
+        One phrase per damaged file (``"daily.csv is missing"``); empty when every file is
+        as written.
+    """
+    problems = []
+    for name, expected in files.items():
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            problems.append(f"{name} is missing")
+            continue
+        if size != expected.get("bytes"):
+            problems.append(f"{name} has {size} bytes where {expected.get('bytes')} were written")
+        elif _sha256(path) != expected.get("sha256"):
+            problems.append(f"{name} is not the file that was written (its SHA-256 differs)")
+    return problems
+
+
+MANIFEST = "manifest.json"
+"""The manifest of a run folder (``laotie run --out``), written last."""
+
+
+def write_manifest(folder: Path, paths: Iterable[Path]) -> Path:
+    """Write ``folder/manifest.json``: the :func:`manifest` of ``paths`` (files under
+    ``folder``), so that a reader can tell a complete, unchanged folder from a damaged one.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder.
+    paths : iterable of pathlib.Path
+        The files written in it (their names are stored relative to ``folder``).
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest's path.
+    """
+    import json
+
+    names = [path.relative_to(folder).as_posix() for path in paths]
+    text = json.dumps({"files": manifest(folder, names)}, indent=1)
+    atomic_write(folder / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
+    return folder / MANIFEST

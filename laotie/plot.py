@@ -1,10 +1,15 @@
 """Plots of a :class:`~laotie.results.Result` with matplotlib (imported only when plotting).
 
-Every function takes a result and an optional ``ax`` to draw on (a new figure otherwise),
-and returns the :class:`matplotlib.axes.Axes` it drew on. Nothing calls ``plt.show()``:
-show or save the figure yourself (``ax.figure.savefig("conversion.png")``). Labels on the
-figures are in English only, because matplotlib's default fonts have no Chinese glyphs; the
-Chinese terms are in the docstrings.
+Every function takes a result, or the replications of a run (a list of results, as
+:func:`laotie.runs.replicate` returns), and an optional ``ax`` to draw on (a new figure
+otherwise), and returns the :class:`matplotlib.axes.Axes` it drew on. Given replications,
+the series over days (conversion, cumulative GMV, coverage) show the mean over the
+replications with a 95 % band (:func:`laotie.stats.t_intervals`), and the other kinds, which
+picture one run's distribution, draw replication 0; the title says which.
+
+Nothing calls ``plt.show()``: show or save the figure yourself
+(``ax.figure.savefig("conversion.png")``). Labels on the figures are in English only, because
+matplotlib's default fonts have no Chinese glyphs; the Chinese terms are in the docstrings.
 
 Kinds, for :func:`plot` and :meth:`Result.plot <laotie.results.Result.plot>`:
 
@@ -12,7 +17,8 @@ Kinds, for :func:`plot` and :meth:`Result.plot <laotie.results.Result.plot>`:
 - ``"order_values"``: the order-value (客单价) distributions by channel (:func:`order_values`);
 - ``"cumulative_gmv"``: cumulative GMV (成交额) by channel (:func:`cumulative_gmv`);
 - ``"lorenz"``: the Lorenz curve of creators' income with its Gini coefficient (:func:`lorenz`);
-- ``"producer_income"``: poor producers' income (精准扶贫) (:func:`producer_income`).
+- ``"producer_income"``: poor producers' income (精准扶贫) (:func:`producer_income`);
+- ``"coverage"``: a government message's reach over days (最后一公里) (:func:`coverage`).
 
 Examples
 --------
@@ -43,10 +49,14 @@ from .metrics import CHANNELS, FAMILIES, ROWS, gini
 from .params import did_you_mean
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from matplotlib.axes import Axes
 
     from .results import Result
     from .sensitivity import SensitivityResult
+
+    Results: TypeAlias = Result | Sequence[Result]
 
 __all__ = [
     "KINDS",
@@ -77,7 +87,7 @@ _STYLE: dict[str, dict[str, Any]] = {
 
 
 def conversion(
-    result: Result,
+    result: Results,
     channels: Sequence[str] = DEFAULT_CHANNELS,
     *,
     window: int = 7,
@@ -87,8 +97,8 @@ def conversion(
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications: then the mean over them with a 95 % band.
     channels : sequence of str, default: the sub-channels and the trust and traffic families
         Rows of ``result.daily["channel"]``: ``follow``, ``discovery``, ``wom``,
         ``storefront``, ``trust``, ``traffic`` or ``all``. One line each, in this order.
@@ -100,7 +110,8 @@ def conversion(
     Returns
     -------
     matplotlib.axes.Axes
-        One line per channel; the y axis is conversion in percent.
+        One line per channel (with replications, the mean and its band in the line's
+        colour); the y axis is conversion in percent.
 
     Raises
     ------
@@ -114,26 +125,30 @@ def conversion(
     of daily ratios, so quiet days weigh less than busy ones; the first ``window - 1`` days
     use the days available. A window without exposures leaves a gap.
     The ``traffic`` family is the ``storefront`` channel alone, so their lines coincide.
+    With replications, the line is the mean of the replications' values on the day (those
+    where it is defined), as in :func:`laotie.stats.summarise`.
     """
     channels = _check_channels(channels, ROWS)
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
         raise ScenarioError(f"window = {window!r} is not allowed; expected an integer ≥ 1")
+    results, note = _pooled(result)
     ax = _axes(ax)
-    orders = _by_day(result, "orders")
-    exposures = _by_day(result, "exposures")
+    ratios = []
+    for one in results:
+        orders = _by_day(one, "orders").rolling(window, min_periods=1).sum()
+        exposures = _by_day(one, "exposures").rolling(window, min_periods=1).sum()
+        ratios.append(orders / exposures.where(exposures > 0))
+    mean, low, high = _mean_band(ratios)
     for channel in channels:
-        num = orders[channel].rolling(window, min_periods=1).sum()
-        den = exposures[channel].rolling(window, min_periods=1).sum()
-        ratio = num / den.where(den > 0)
-        ax.plot(ratio.index, ratio.to_numpy(), label=channel, **_STYLE[channel])
+        _draw_band(ax, mean, low, high, channel, label=channel)
     from matplotlib.ticker import PercentFormatter
 
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     ax.set_xlabel("day")
     ax.set_ylabel("conversion (orders / exposures)")
     what = "daily" if window == 1 else f"{window}-day rolling"
-    ax.set_title(f"Conversion by channel ({what})")
-    if len(orders) == 0:
+    ax.set_title(_titled(f"Conversion by channel ({what})", note))
+    if len(mean) == 0:
         _message(ax, "no days simulated")
     else:
         ax.legend()
@@ -141,7 +156,7 @@ def conversion(
 
 
 def order_values(
-    result: Result,
+    result: Results,
     channels: Sequence[str] = CHANNELS,
     *,
     ax: Axes | None = None,
@@ -150,8 +165,8 @@ def order_values(
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications: then replication 0, named in the title.
     channels : sequence of str, default: the four sub-channels
         ``follow``, ``discovery``, ``wom``, ``storefront``, or a family (``trust``,
         ``traffic``, ``all``: the sum of its sub-channels' histograms).
@@ -179,6 +194,7 @@ def order_values(
     one estimated from the bins.
     """
     channels = _check_channels(channels, ROWS)
+    result, note = _first(result)
     ax = _axes(ax)
     hist = result.order_values
     edges = np.append(hist["low"].to_numpy(float), hist["high"].to_numpy(float)[-1])
@@ -219,7 +235,7 @@ def order_values(
         ax.legend()
     ax.set_xlabel("order value (RMB, log scale)")
     ax.set_ylabel("share of the channel's orders per bin")
-    ax.set_title("Order value by channel (dotted: mean)")
+    ax.set_title(_titled("Order value by channel (dotted: mean)", note))
     if empty:
         note = "no orders: " + ", ".join(empty)
         if not occupied.any():
@@ -230,7 +246,7 @@ def order_values(
 
 
 def cumulative_gmv(
-    result: Result,
+    result: Results,
     channels: Sequence[str] = DEFAULT_CHANNELS,
     *,
     ax: Axes | None = None,
@@ -239,8 +255,8 @@ def cumulative_gmv(
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications: then the mean over them with a 95 % band.
     channels : sequence of str, default: the sub-channels and the trust and traffic families
         Rows of ``result.daily["channel"]``. One line each, in this order.
     ax : matplotlib.axes.Axes, optional
@@ -250,7 +266,8 @@ def cumulative_gmv(
     -------
     matplotlib.axes.Axes
         One line per channel; the value on day ``t`` is the GMV of days 0 to ``t`` (RMB),
-        and each legend entry gives the channel's total over the run.
+        and each legend entry gives the channel's total over the run. With replications,
+        the line is their mean, with its band, and the total the mean total.
         The ``traffic`` family is the ``storefront`` channel alone, so their lines
         coincide.
 
@@ -260,34 +277,32 @@ def cumulative_gmv(
         For an unknown channel (with the nearest valid one).
     """
     channels = _check_channels(channels, ROWS)
+    results, note = _pooled(result)
     ax = _axes(ax)
-    gmv = _by_day(result, "gmv").cumsum()
+    mean, low, high = _mean_band([_by_day(one, "gmv").cumsum() for one in results])
     for channel in channels:
-        line = gmv[channel]
-        total = float(line.iloc[-1]) if len(line) else 0.0
-        ax.plot(
-            line.index, line.to_numpy(), label=f"{channel} ({total:,.0f} RMB)", **_STYLE[channel]
-        )
+        total = float(mean[channel].iloc[-1]) if len(mean) else 0.0
+        _draw_band(ax, mean, low, high, channel, label=f"{channel} ({total:,.0f} RMB)")
     from matplotlib.ticker import StrMethodFormatter
 
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xlabel("day")
     ax.set_ylabel("cumulative GMV (RMB)")
-    ax.set_title("Cumulative GMV by channel")
-    if len(gmv) == 0:
+    ax.set_title(_titled("Cumulative GMV by channel", note))
+    if len(mean) == 0:
         _message(ax, "no days simulated")
     else:
         ax.legend()
     return ax
 
 
-def lorenz(result: Result, *, ax: Axes | None = None) -> Axes:
+def lorenz(result: Results, *, ax: Axes | None = None) -> Axes:
     """The Lorenz curve of selling creators' income (commission, RMB) and its Gini coefficient.
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications: then replication 0, named in the title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted.
 
@@ -308,6 +323,7 @@ def lorenz(result: Result, *, ax: Axes | None = None) -> Axes:
     describes its traffic policy (普惠) as keeping this coefficient of creators' income low.
     Creators who sold nothing count, with income 0.
     """
+    result, note = _first(result)
     ax = _axes(ax)
     income = np.sort(np.asarray(result.creator_income, dtype=np.float64))
     ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="equality")
@@ -325,18 +341,18 @@ def lorenz(result: Result, *, ax: Axes | None = None) -> Axes:
     ax.set_aspect("equal")
     ax.set_xlabel("share of selling creators (lowest income first)")
     ax.set_ylabel("share of creators' income (commission)")
-    ax.set_title("Lorenz curve of creators' income")
+    ax.set_title(_titled("Lorenz curve of creators' income", note))
     ax.legend(loc="upper left")
     return ax
 
 
-def producer_income(result: Result, *, ax: Axes | None = None) -> Axes:
+def producer_income(result: Results, *, ax: Axes | None = None) -> Axes:
     """Poor producers' income (精准扶贫, targeted poverty alleviation; RMB over the run).
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications: then replication 0, named in the title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted.
 
@@ -354,13 +370,14 @@ def producer_income(result: Result, *, ax: Axes | None = None) -> Axes:
     A producer's income is ``producers.income_share`` of the value of every sale of their
     specialty (贫困户的特产), by whichever seller (creator or storefront) listed it.
     """
+    result, note = _first(result)
     ax = _axes(ax)
     income = np.sort(np.asarray(result.producer_income, dtype=np.float64))[::-1]
     n = len(income)
     days = int(result.daily["day"].nunique())
     ax.set_xlabel("poor producers, ranked by income (share of producers)")
     ax.set_ylabel(f"income over {days} days (RMB)")
-    ax.set_title("Poor producers' income")
+    ax.set_title(_titled("Poor producers' income", note))
     if n == 0:
         _message(ax, "no poor producers in this scenario\n(producers.n_producers = 0)")
         return ax
@@ -382,13 +399,14 @@ def producer_income(result: Result, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def coverage(result: Result, *, message: int = 0, ax: Axes | None = None) -> Axes:
+def coverage(result: Results, *, message: int = 0, ax: Axes | None = None) -> Axes:
     """Coverage of a government message over days: by region, rural and urban, and baseline.
 
     Parameters
     ----------
-    result : Result
-        The run to plot (with ``information.n_messages`` ≥ 1).
+    result : Result or sequence of Result
+        The run to plot (with ``information.n_messages`` ≥ 1), or its replications: then
+        the mean over them, with a 95 % band around the rural, urban and baseline lines.
     message : int
         Which message (0 is the first posted).
     ax : matplotlib.axes.Axes, optional
@@ -406,30 +424,42 @@ def coverage(result: Result, *, message: int = 0, ax: Axes | None = None) -> Axe
     through the same-city feed (同城), the same-hometown feed (同乡), sharing in the app or
     kin offline; the baseline reaches people without the graph, for comparison.
     """
+    results, note = _pooled(result)
     ax = _axes(ax)
-    frame = result.information
+    frame = results[0].information
     if len(frame) == 0 or message not in set(frame["message"]):
         _message(ax, "no government message in this run")
         return ax
-    rows = frame[frame["message"] == message]
-    regions = result.information_regions
-    regions = regions[regions["message"] == message]
-    for name, group in regions.groupby("region", observed=True, sort=False):
-        ax.plot(group["day"], group["share_informed"], linewidth=0.8, alpha=0.6, label=str(name))
-    ax.plot(rows["day"], rows["share_rural"], color="C2", linewidth=2.5, label="rural")
-    ax.plot(rows["day"], rows["share_urban"], color="C1", linewidth=2.5, label="urban")
-    ax.plot(
-        rows["day"],
-        rows["baseline_share"],
-        color="0.3",
-        linestyle="--",
-        linewidth=1.5,
-        label="baseline (TV, portal)",
-    )
+    posted = int(frame.loc[frame["message"] == message, "posted_day"].iloc[0])
+    columns = ["share_rural", "share_urban", "baseline_share"]
+    shares = []
+    by_region = []
+    for one in results:
+        rows = one.information[one.information["message"] == message]
+        shares.append(rows.set_index("day")[columns])
+        regions = one.information_regions
+        regions = regions[regions["message"] == message]
+        names = list(dict.fromkeys(regions["region"]))
+        table = regions.pivot(index="day", columns="region", values="share_informed")
+        by_region.append(table.reindex(columns=names))
+    mean, _, _ = _mean_band(by_region)
+    for name in mean.columns:
+        ax.plot(mean.index, mean[name].to_numpy(), linewidth=0.8, alpha=0.6, label=str(name))
+    mean, low, high = _mean_band(shares)
+    for column, label, style in (
+        ("share_rural", "rural", {"color": "C2", "linewidth": 2.5}),
+        ("share_urban", "urban", {"color": "C1", "linewidth": 2.5}),
+        (
+            "baseline_share",
+            "baseline (TV, portal)",
+            {"color": "0.3", "linestyle": "--", "linewidth": 1.5},
+        ),
+    ):
+        _draw_band(ax, mean, low, high, column, label=label, **style)
     ax.set_ylim(0, 1)
     ax.set_xlabel("day")
     ax.set_ylabel("share of residents informed")
-    ax.set_title(f"Government message {message} (posted on day {int(rows['posted_day'].iloc[0])})")
+    ax.set_title(_titled(f"Government message {message} (posted on day {posted})", note))
     ax.legend(fontsize="small", ncol=2)
     return ax
 
@@ -445,16 +475,16 @@ KINDS: dict[str, Callable[..., Axes]] = {
 """The plot kinds and the functions that draw them."""
 
 
-def plot(result: Result, kind: str, **kwargs: Any) -> Axes:
+def plot(result: Results, kind: str, **kwargs: Any) -> Axes:
     """Draw the plot ``kind`` of ``result``; ``kwargs`` go to the function of that kind.
 
     Parameters
     ----------
-    result : Result
-        The run to plot.
+    result : Result or sequence of Result
+        The run to plot, or its replications (see the kind's function).
     kind : str
         One of ``conversion``, ``order_values``, ``cumulative_gmv``, ``lorenz``,
-        ``producer_income`` (see :data:`KINDS`).
+        ``producer_income``, ``coverage`` (see :data:`KINDS`).
     **kwargs
         Passed on, e.g. ``ax`` or ``channels``.
 
@@ -527,7 +557,7 @@ def sensitivity_indices(result: SensitivityResult, *, ax: Axes | None = None) ->
     return ax
 
 
-def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 120) -> list[Path]:
+def write_figures(folder: str | os.PathLike[str], result: Results, *, dpi: int = 120) -> list[Path]:
     """Draw every plot kind of ``result`` into ``folder`` as ``<kind>.png``; return the paths.
 
     Each file is written atomically and each figure closed after it is written. ``coverage``
@@ -538,8 +568,10 @@ def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 
     ----------
     folder : str or path
         Where the PNG files go; created if missing.
-    result : Result
-        The run to draw (one replication).
+    result : Result or sequence of Result
+        The run to draw, or its replications: then every title says how many replications
+        the figure covers (the series over days show their mean with a 95 % band) or that it
+        is replication 0's.
     dpi : int, default 120
         Resolution of the PNG files.
 
@@ -560,8 +592,9 @@ def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 
 
     folder = Path(folder)
     written = []
+    first, _ = _first(result)
     for kind in KINDS:
-        if kind == "coverage" and len(result.information) == 0:
+        if kind == "coverage" and len(first.information) == 0:
             continue
         drawn = plot(result, kind).figure
         figure = drawn if isinstance(drawn, Figure) else drawn.figure
@@ -570,6 +603,70 @@ def write_figures(folder: str | os.PathLike[str], result: Result, *, dpi: int = 
         plt.close(figure)
         written.append(path)
     return written
+
+
+def _pooled(result: Results) -> tuple[list[Result], str]:
+    """The results to pool and the note for the title: none for a result given alone,
+    otherwise how many replications the mean and band cover."""
+    if not isinstance(result, Sequence):
+        return [result], ""
+    results = _replications(result)
+    n = len(results)
+    return results, "1 replication" if n == 1 else f"mean of {n} replications, 95 % band"
+
+
+def _first(result: Results) -> tuple[Result, str]:
+    """The result to draw and the note for the title: none for a result given alone,
+    otherwise that it is replication 0 (of how many)."""
+    if not isinstance(result, Sequence):
+        return result, ""
+    results = _replications(result)
+    n = len(results)
+    return results[0], "1 replication" if n == 1 else f"replication 0 of {n}"
+
+
+def _replications(results: Sequence[Result]) -> list[Result]:
+    results = list(results)
+    if not results:
+        raise ScenarioError("no results to plot; expected a result or a list of replications")
+    return results
+
+
+def _titled(title: str, note: str) -> str:
+    return f"{title}\n{note}" if note else title
+
+
+def _mean_band(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The mean of the replications' ``frames`` (alike: day by column) and its 95 % interval,
+    cell by cell over the replications where the cell is defined."""
+    from .stats import t_intervals
+
+    stacked = np.stack([frame.to_numpy(np.float64) for frame in frames])
+    like = frames[0]
+    mean, low, high, _ = t_intervals(stacked)
+    return (
+        pd.DataFrame(mean, index=like.index, columns=like.columns),
+        pd.DataFrame(low, index=like.index, columns=like.columns),
+        pd.DataFrame(high, index=like.index, columns=like.columns),
+    )
+
+
+def _draw_band(
+    ax: Axes,
+    mean: pd.DataFrame,
+    low: pd.DataFrame,
+    high: pd.DataFrame,
+    column: str,
+    *,
+    label: str,
+    **style: Any,
+) -> None:
+    """The line of ``mean[column]`` and, where it is defined, its band in the line's colour."""
+    style = {**_STYLE.get(column, {}), **style}
+    (line,) = ax.plot(mean.index, mean[column].to_numpy(), label=label, **style)
+    below, above = low[column].to_numpy(), high[column].to_numpy()
+    if np.isfinite(below).any():
+        ax.fill_between(mean.index, below, above, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def _axes(ax: Axes | None) -> Axes:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write, json_default, parquet_available, plain
+from ._io import atomic_write, damage, json_default, manifest, parquet_available, plain
 from ._io import write_npz as _write_npz
 from .accounts import (
     PRODUCER_COLUMNS,
@@ -247,7 +247,8 @@ class Result:
         - ``result.json``: the format version, ``outcomes`` (NaN written as ``null``),
           ``seed``, ``info``, the scenario (``Scenario.to_dict()``) and the dtype of every
           column (with the categories of ``channel``, in order), so that :meth:`load`
-          restores every dtype exactly whatever the format of the frames.
+          restores every dtype exactly whatever the format of the frames; and ``files``,
+          the manifest: each file's size and SHA-256, which :meth:`load` checks.
 
         CSV files hold floats in their shortest exact form and are read back as text, so
         they are as lossless as Parquet. Every file is written to a temporary name in the
@@ -321,6 +322,9 @@ class Result:
             (directory / stale).unlink(missing_ok=True)
         except OSError as err:
             raise LaotieError(f"{directory / stale}: cannot remove ({err})") from err
+        # result.json, written last, is the manifest: each file's size and SHA-256.
+        meta["files"] = manifest(directory, [*(f for f, _ in frames.values()), _ARRAYS])
+        encoded = _to_json(meta, directory)
         atomic_write(directory / _META, lambda tmp: tmp.write_text(encoded, encoding="utf-8"))
 
     @classmethod
@@ -342,7 +346,9 @@ class Result:
         Raises
         ------
         LaotieError
-            When the directory or one of its files is missing, a file cannot be read, the
+            When the directory or one of its files is missing, a file is not as it was saved
+            (truncated, edited or replaced: checked against the manifest), a file cannot be
+            read, the
             result was written by a newer laotie, or reading ``daily.parquet`` needs
             pyarrow, which is not installed. A ScenarioError (a LaotieError) when the
             saved scenario is not valid.
@@ -370,6 +376,14 @@ class Result:
             raise LaotieError(
                 f"{directory}: not a complete result: {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} missing"
+            )
+        # Results saved before manifests (format version 1) list no files.
+        with _reading(meta_path):
+            problems = damage(directory, meta.get("files", {}))
+        if problems:
+            raise LaotieError(
+                f"{directory}: damaged result: {'; '.join(problems)} (checked against the "
+                f"manifest in {_META}); save or run it again"
             )
         frames = {name: _read_frame(directory / spec["file"], spec) for name, spec in specs.items()}
         arrays_path = directory / meta["arrays"]["file"]

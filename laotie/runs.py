@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
 from .results import Result
 from .scenario import Scenario
-from .stats import SUMMARY_METRICS, paired, summarise, t_interval
+from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = ["SUMMARY_METRICS", "paired", "replicate", "simulate", "summarise", "t_interval"]
 
@@ -114,7 +115,9 @@ def replicate(
     graph : TrustGraph, optional
         Run on this graph instead of building the scenario's city.
     progress : bool, default False
-        Show a progress bar over replication-days.
+        Say on standard error what is being done (building the city graph, setting up the
+        market) and show a progress bar over replication-days, started once the first
+        engine is set up so that its estimate of the time left is not skewed by the set-up.
     lockstep : int, optional
         Replications run together in one engine (default:
         :func:`~laotie.engine.lockstep_size`: as many as about 1 GB of state and a million
@@ -159,8 +162,11 @@ def replicate(
         raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
     sequence = as_seed_sequence(seed)
     graph_seed, market_seeds = run_seeds(sequence, replications)
+    shown = _Progress(replications * days) if progress else None
     start = time.perf_counter()
     if graph is None:
+        if shown is not None:
+            shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
         graph = city(scenario.city, seed=graph_seed)
     graph_seconds = time.perf_counter() - start
     if lockstep is None:
@@ -174,11 +180,6 @@ def replicate(
         "laotie_version": __version__,
         "seed_entropy": sequence.entropy,
     }
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=replications * days, desc="simulating", unit="day")
     done: dict[int, list[Result]] = {}
     workers = max(1, min(int(workers), len(groups)))
     if workers > 1 and os.environ.get(ENVIRONMENT, "1").strip() != "0":
@@ -192,13 +193,17 @@ def replicate(
     try:
         if workers == 1:
             for g, seeds in enumerate(groups):
-                done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), bar)
+                done[g] = _run_group((graph, scenario, seeds, g * lockstep, common), shown)
         else:
             from .executors import Lost, Processes
 
             tasks = [
                 (graph, scenario, seeds, g * lockstep, common) for g, seeds in enumerate(groups)
             ]
+            if shown is not None:
+                # Each process sets up its engines: the bar moves as engines finish.
+                shown.stage(f"Setting up the market in {workers} processes")
+                shown.simulating()
             for task, results in Processes(workers).map(_run_group, tasks):
                 if isinstance(results, Lost):
                     raise LaotieError(
@@ -207,28 +212,63 @@ def replicate(
                         "fewer workers"
                     )
                 done[task[3] // lockstep] = results
-                if bar is not None:
-                    bar.update(len(task[2]) * days)
+                if shown is not None:
+                    shown.update(len(task[2]) * days)
     finally:
-        if bar is not None:
-            bar.close()
+        if shown is not None:
+            shown.close()
     return [result for g in range(len(groups)) for result in done[g]]
+
+
+class _Progress:
+    """What :func:`replicate` shows with ``progress``: a line on standard error per stage
+    before the days start, then a bar over replication-days whose clock starts when the
+    first engine is set up; a later engine's set-up is named on the bar while it lasts."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def stage(self, text: str) -> None:
+        if self.bar is None:
+            print(f"{text}…", file=sys.stderr, flush=True)
+        else:
+            self.bar.set_description(text[0].lower() + text[1:])
+
+    def simulating(self) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc="simulating", unit="day")
+        else:
+            self.bar.set_description("simulating")
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_group(
     task: tuple[TrustGraph, Scenario, list[np.random.SeedSequence], int, dict[str, Any]],
-    bar: Any = None,
+    shown: _Progress | None = None,
 ) -> list[Result]:
     """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
     graph, scenario, seeds, first, common = task
+    if shown is not None:
+        shown.stage("Setting up the market")
     start = time.perf_counter()
     # A list of seeds makes a lockstep engine, one replication per seed.
     engine = Engine(graph, scenario, seed=seeds, threads=common.get("threads"))
     set_up = time.perf_counter()
+    if shown is not None:
+        shown.simulating()
     for _ in range(common["days"]):
         engine.step()
-        if bar is not None:
-            bar.update(len(seeds))
+        if shown is not None:
+            shown.update(len(seeds))
     engine.close()
     end = time.perf_counter()
     results = []
@@ -250,13 +290,16 @@ def _run_group(
 
 
 def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a run: per-day rows, per-replication outcomes, the summary, and
-    the per-month, per-producer and per-unit rows (``Result.monthly``, ``producers`` and
-    ``regions`` with a ``replication`` column)."""
-    outcomes = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
+    """The tidy tables of a run: per-day rows, the outcomes over replications (each one's
+    mean, 95 % interval and replications used: :func:`laotie.stats.interval_table`), the
+    per-replication outcomes, the summary, and the per-month, per-producer and per-unit
+    rows (``Result.monthly``, ``producers`` and ``regions`` with a ``replication``
+    column)."""
+    by_replication = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
     return {
         "daily": _stacked([r.daily for r in results]),
-        "outcomes": outcomes,
+        "outcomes": interval_table(by_replication).rename_axis("outcome"),
+        "outcomes_by_replication": by_replication,
         "summary": summarise(results),
         **{
             name: _stacked([getattr(r, name) for r in results])
@@ -275,8 +318,12 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -> list[Path]:
     """Write a run's tables under ``out``, each atomically; return the paths written.
 
-    ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv``,
-    ``outcomes.csv``, ``monthly.csv`` (complete months: DAU, MAU, buyers),
+    ``daily.parquet`` (``daily.csv`` when pyarrow is missing), ``summary.csv`` (per
+    channel: the means over replications and, with two or more, their 95 % intervals),
+    ``outcomes.csv`` (per outcome: ``mean``, ``low`` and ``high``, its 95 % interval, empty
+    with one replication, and ``n_replications``, those where it is defined),
+    ``outcomes_by_replication.csv`` (one row per replication, one column per outcome),
+    ``monthly.csv`` (complete months: DAU, MAU, buyers),
     ``producers.csv`` (each producer's accounts), ``regions.csv`` (per county-level unit),
     ``producer_income.csv``, ``information.csv`` and
     ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
@@ -297,6 +344,7 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
         put("daily.csv", lambda p: tables["daily"].to_csv(p, index=False))
     put("summary.csv", lambda p: tables["summary"].to_csv(p))
     put("outcomes.csv", lambda p: tables["outcomes"].to_csv(p))
+    put("outcomes_by_replication.csv", lambda p: tables["outcomes_by_replication"].to_csv(p))
     put("monthly.csv", lambda p: tables["monthly"].to_csv(p, index=False))
     put("producers.csv", lambda p: tables["producers"].to_csv(p, index=False))
     put("regions.csv", lambda p: tables["regions"].to_csv(p, index=False))

@@ -7,6 +7,10 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 - :func:`t_interval`: the mean of a sample and its Student-t interval;
 - :func:`paired`: each arm's mean and its difference from a baseline arm, paired by
   replication (common random numbers) or, for independent arms, with Welch's interval;
+- :func:`t_intervals`: the same, element-wise over the first axis of an array (a metric per
+  replication, day and channel, say);
+- :func:`interval_table`: each column's mean over the rows of a table (one row per
+  replication) with its t interval (the outcomes of ``laotie run -R N``);
 - :func:`summarise`: the per-channel means of :data:`SUMMARY_METRICS` over the replications of
   a run, with t intervals (the table of ``laotie run -R N``).
 """
@@ -25,7 +29,15 @@ from .errors import LaotieError
 if TYPE_CHECKING:
     from .results import Result
 
-__all__ = ["SUMMARY_METRICS", "paired", "summarise", "t_interval", "welch"]
+__all__ = [
+    "SUMMARY_METRICS",
+    "interval_table",
+    "paired",
+    "summarise",
+    "t_interval",
+    "t_intervals",
+    "welch",
+]
 
 SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
 """The per-channel metrics of :func:`summarise` (and of the command line's table)."""
@@ -59,23 +71,106 @@ def summarise(results: Sequence[Result], level: float = 0.95) -> pd.DataFrame:
     """
     frames = [r.summary[list(SUMMARY_METRICS)] for r in results]
     stacked = np.stack([f.to_numpy(dtype=float) for f in frames])
-    # A ratio is undefined (NaN) in a replication without its denominator; each cell is
-    # summarised over the replications where it is defined.
-    count = (~np.isnan(stacked)).sum(axis=0)
-    total = np.nansum(stacked, axis=0)
-    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    mean, low, high, _ = t_intervals(stacked, level)
     out = pd.DataFrame(mean, index=frames[0].index, columns=list(SUMMARY_METRICS))
     if len(results) >= 2:
-        deviation = np.where(np.isnan(stacked), 0.0, stacked - mean)
-        var = np.divide(
-            (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
-        )
-        t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
-        half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
         for i, metric in enumerate(SUMMARY_METRICS):
-            out[f"{metric}_low"] = mean[:, i] - half[:, i]
-            out[f"{metric}_high"] = mean[:, i] + half[:, i]
+            out[f"{metric}_low"] = low[:, i]
+            out[f"{metric}_high"] = high[:, i]
     return out
+
+
+def t_intervals(
+    values: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Means over the first axis of ``values`` (NaN ignored) and their Student-t intervals.
+
+    The element-wise form of :func:`t_interval`: each cell of ``values[0]`` is summarised
+    over the replications (the first axis) where it is defined.
+
+    Parameters
+    ----------
+    values : array_like of float
+        Shape ``(replications, ...)``; NaN where a value is undefined in a replication (a
+        ratio without its denominator).
+    level : float, default 0.95
+        Confidence level, between 0 and 1.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, low, high, n)``, each of shape ``values.shape[1:]``: the mean, the ``level``
+        confidence interval of the mean (NaN where fewer than two values are defined) and
+        the number of values defined (the mean is NaN where it is 0).
+
+    Raises
+    ------
+    LaotieError
+        If ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> mean, low, high, n = t_intervals(np.array([[1.0, 5.0], [2.0, np.nan], [3.0, 7.0]]))
+    >>> mean, n
+    (array([2., 6.]), array([3, 2]))
+    >>> low.round(3), high.round(3)
+    (array([-0.484, -6.706]), array([ 4.484, 18.706]))
+    """
+    _check_level(level)
+    values = np.asarray(values, dtype=float)
+    count = (~np.isnan(values)).sum(axis=0)
+    total = np.nansum(values, axis=0)
+    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    deviation = np.where(np.isnan(values), 0.0, values - mean)
+    var = np.divide(
+        (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
+    )
+    t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
+    half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
+    return mean, mean - half, mean + half, count
+
+
+def interval_table(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each column's mean over the rows of ``values`` and its Student-t interval.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per replication, one column per quantity (e.g. the outcomes of a run's
+        replications).
+    level : float, default 0.95
+        Confidence level, between 0 and 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column of ``values``, indexed by its name, with the columns ``mean``,
+        ``low`` and ``high`` (:func:`t_interval`'s mean and ``level`` interval: NaN with
+        fewer than two values) and ``n_replications``, the values they use. A value that is
+        undefined or infinite (a ratio to a vanishing quantity) is left out.
+
+    Raises
+    ------
+    LaotieError
+        If ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, np.nan, np.inf]})
+    >>> interval_table(table).round(3)
+       mean    low   high  n_replications
+    a   2.0 -0.484  4.484               3
+    b   4.0    NaN    NaN               1
+    """
+    _check_level(level)
+    rows = []
+    for column in values.columns:
+        x = values[column].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        rows.append((*t_interval(x, level), len(x)))
+    return pd.DataFrame(
+        rows, index=values.columns, columns=["mean", "low", "high", "n_replications"]
+    )
 
 
 def _check_level(level: float) -> None:

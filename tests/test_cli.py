@@ -190,6 +190,53 @@ def test_run_prints_the_channel_table(capsys: pytest.CaptureFixture[str]) -> Non
     assert status == 0 and "Poor producers" not in out
 
 
+def test_run_names_its_stages_unless_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    """Building the graph and setting up the market are named on stderr before the bar over
+    days starts (its clock starts after the set-up); --quiet shows neither."""
+    status, out, err = run(capsys, "run", "village", "--days", "3", "-R", "2")
+    assert status == 0
+    graph_line = err.index("Building the city graph (2,000 residents)…\n")
+    market_line = err.index("Setting up the market…\n")
+    assert graph_line < market_line < err.index("simulating")
+    status, quiet_out, quiet_err = run(
+        capsys, "run", "village", "--days", "3", "-R", "2", "--quiet"
+    )
+    assert status == 0 and quiet_out == out
+    assert "Building" not in quiet_err and "Setting up" not in quiet_err
+    assert "simulating" not in quiet_err
+
+
+def test_run_starts_its_bar_after_the_set_up(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar's clock starts once the first engine is set up, so the set-up (long in a
+    whole city) does not enter its estimate of the time left."""
+    import time
+
+    import tqdm.auto
+
+    import laotie.runs
+
+    events: list[str] = []
+    engine = laotie.runs.Engine
+
+    def slow_engine(*args: object, **kwargs: object) -> object:
+        set_up = engine(*args, **kwargs)
+        time.sleep(0.2)
+        events.append("set up")
+        return set_up
+
+    class Bar(tqdm.auto.tqdm):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            events.append("bar")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(laotie.runs, "Engine", slow_engine)
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    status, _, _ = run(capsys, "run", "village", "--days", "3", "-R", "2")
+    assert status == 0 and events == ["set up", "bar"]
+
+
 def test_run_with_replications_shows_intervals(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "run", "village", "--days", "20", "-R", "3", "--quiet")
     assert status == 0
@@ -226,6 +273,7 @@ def test_run_output_folder_repeats_exactly(
     assert {
         "summary.csv",
         "outcomes.csv",
+        "outcomes_by_replication.csv",
         "monthly.csv",
         "producers.csv",
         "regions.csv",
@@ -251,6 +299,64 @@ def test_run_output_folder_repeats_exactly(
     # A non-empty folder is not written without --force.
     status, _, err = run(capsys, "run", "village", "--days", "1", "--out", str(out_dir), "--quiet")
     assert status == 2 and "is not empty; pass --force" in err
+
+
+def test_run_output_folder_pools_the_replications(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With -R 3 --out, outcomes.csv gives each outcome's mean over the replications and its
+    interval, outcomes_by_replication.csv the values behind them, and every figure's title
+    says how many replications it covers or which one it draws."""
+    import numpy as np
+
+    import laotie.plot
+
+    titles = {}
+    draw = laotie.plot.plot
+
+    def recorded(result: object, kind: str, **kwargs: object) -> object:
+        ax = draw(result, kind, **kwargs)  # type: ignore[arg-type]
+        titles[kind] = ax.get_title()
+        return ax
+
+    monkeypatch.setattr(laotie.plot, "plot", recorded)
+    out_dir = tmp_path / "run"
+    argv = ["run", "village", "--days", "10", "-R", "3", "--quiet", "--out", str(out_dir)]
+    status, printed, _ = run(capsys, *argv, "--set", "information.n_messages=1")
+    assert status == 0
+    outcomes = pd.read_csv(out_dir / "outcomes.csv", index_col="outcome")
+    assert list(outcomes.columns) == ["mean", "low", "high", "n_replications"]
+    each = pd.read_csv(out_dir / "outcomes_by_replication.csv", index_col="replication")
+    assert list(each.index) == [0, 1, 2] and list(each.columns) == list(outcomes.index)
+    for name, values in each.items():
+        defined = values[np.isfinite(values)]
+        row = outcomes.loc[name]
+        assert row.n_replications == len(defined)
+        if len(defined):
+            assert row["mean"] == pytest.approx(defined.mean(), rel=1e-12, abs=1e-12)
+        if len(defined) >= 2:
+            assert row.low <= row["mean"] <= row.high
+        else:
+            assert np.isnan(row.low) and np.isnan(row.high)
+    assert (outcomes.n_replications >= 2).sum() >= 10  # most outcomes have an interval
+    # The printed poverty-alleviation lines are the file's numbers.
+    net = outcomes.loc["producer_net_total"]
+    assert f"{net['mean']:,.0f} [{net.low:,.0f}, {net.high:,.0f}]" in printed
+    # The series over days are pooled; the pictures of one run's distribution say so.
+    assert set(titles) == set(laotie.plot.KINDS)
+    for kind in ("conversion", "cumulative_gmv", "coverage"):
+        assert titles[kind].endswith("\nmean of 3 replications, 95 % band")
+    for kind in ("order_values", "lorenz", "producer_income"):
+        assert titles[kind].endswith("\nreplication 0 of 3")
+    # One replication: the same layout, no interval, and titles that say "1 replication".
+    titles.clear()
+    one = tmp_path / "one"
+    status, _, _ = run(capsys, "run", "village", "--days", "10", "--quiet", "--out", str(one))
+    assert status == 0
+    outcomes = pd.read_csv(one / "outcomes.csv", index_col="outcome")
+    assert outcomes.low.isna().all() and outcomes.high.isna().all()
+    assert set(outcomes.n_replications) <= {0, 1}
+    assert titles and all(title.endswith("\n1 replication") for title in titles.values())
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,3 +237,84 @@ def test_unknown_kind_names_the_kinds_and_the_nearest(result: Result) -> None:
     with pytest.raises(ScenarioError, match=r"unknown plot kind 'pie' \(kinds"):
         result.plot("pie")
     assert tuple(lplot.KINDS) == KINDS
+
+
+@pytest.fixture(scope="module")
+def replications() -> list[Result]:
+    """Three replications of 20 days of Mudanjiang at 1/500 scale, with a government message."""
+    from laotie.runs import replicate
+
+    scenario = Scenario.preset("mudanjiang", scale=0.002).replace(
+        **{"producers.n_producers": 30, "information.n_messages": 1}
+    )
+    return replicate(scenario, 3, days=20, seed=1)
+
+
+def band_at(ax: plt.Axes, index: int, day: float) -> tuple[float, float]:
+    """The low and high ends of the ``index``-th band drawn on ``ax`` on ``day``."""
+    vertices = ax.collections[index].get_paths()[0].vertices
+    ys = vertices[vertices[:, 0] == day, 1]
+    return float(ys.min()), float(ys.max())
+
+
+@pytest.mark.parametrize("kind", ["conversion", "cumulative_gmv"])
+def test_replications_are_drawn_as_their_mean_with_a_band(
+    replications: list[Result], kind: str
+) -> None:
+    """Each line is the mean of the replications' lines, its band their t interval."""
+    from laotie.stats import t_interval
+
+    channels = ("follow", "storefront", "all")
+    pooled = lplot.plot(replications, kind, channels=channels)
+    assert pooled.get_title().endswith("\nmean of 3 replications, 95 % band")
+    each = [
+        [line.get_ydata() for line in lplot.plot(r, kind, channels=channels).get_lines()]
+        for r in replications
+    ]
+    assert len(pooled.collections) == len(channels)
+    for i, line in enumerate(pooled.get_lines()):
+        values = np.array([lines[i] for lines in each])
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a day undefined everywhere
+            expected = np.nanmean(values, axis=0)
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+        mean, low, high = t_interval(values[:, -1])
+        assert line.get_ydata()[-1] == pytest.approx(mean, rel=1e-12)
+        assert band_at(pooled, i, 19) == pytest.approx((low, high), rel=1e-9)
+        assert low <= mean <= high
+
+
+def test_coverage_of_replications_is_their_mean(replications: list[Result]) -> None:
+    pooled = lplot.coverage(replications)
+    assert pooled.get_title() == (
+        "Government message 0 (posted on day 0)\nmean of 3 replications, 95 % band"
+    )
+    rural = next(line for line in pooled.get_lines() if line.get_label() == "rural")
+    expected = np.mean([r.information["share_rural"].to_numpy() for r in replications], axis=0)
+    np.testing.assert_allclose(rural.get_ydata(), expected, rtol=1e-12)
+    assert len(pooled.collections) == 3  # bands: rural, urban, baseline
+
+
+@pytest.mark.parametrize("kind", ["order_values", "lorenz", "producer_income"])
+def test_pictures_of_one_run_draw_replication_0_and_say_so(
+    replications: list[Result], kind: str
+) -> None:
+    first = lplot.plot(replications[0], kind)
+    drawn = lplot.plot(replications, kind)
+    assert drawn.get_title() == first.get_title() + "\nreplication 0 of 3"
+    assert [line.get_label() for line in drawn.get_lines()] == [
+        line.get_label() for line in first.get_lines()
+    ]
+    assert lplot.plot(replications[:1], kind).get_title().endswith("\n1 replication")
+
+
+def test_a_result_alone_keeps_its_title_and_no_results_are_refused(
+    replications: list[Result],
+) -> None:
+    for kind in KINDS:
+        title = lplot.plot(replications[0], kind).get_title()
+        assert "replication" not in title and "\n" not in title
+        assert lplot.plot(replications[:1], kind).get_title() == title + "\n1 replication"
+    assert not lplot.conversion(replications[:1]).collections  # no band from one replication
+    with pytest.raises(ScenarioError, match="no results to plot"):
+        lplot.conversion([])

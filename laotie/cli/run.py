@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._io import write_manifest
 from ..errors import ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import check_run_options, folder_in_place, headless, load_scenario
@@ -127,7 +128,9 @@ def command(args: argparse.Namespace) -> int:
             if not args.no_figures:
                 from ..plot import write_figures
 
-                written += write_figures(folder / "figures", results[0])
+                written += write_figures(folder / "figures", results)
+            # Last: each file's size and SHA-256, so that a damaged folder can be told.
+            written.append(write_manifest(folder, written))
     if args.out is not None:
         print(f"Wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
@@ -148,8 +151,9 @@ POVERTY_OUTCOMES: dict[str, tuple[str, str]] = {
 
 def format_outcomes(results: list[Result], scenario: Scenario) -> str:
     """The poverty-alleviation outcomes as text: the mean over replications and, with more
-    than one, its 95 % interval (docs/model.md 3.6, "Producers' accounts"); the producers'
-    lines if the scenario has poor producers, the poverty counties' if it declares any.
+    than one, its 95 % interval (docs/model.md 3.6, "Producers' accounts"), as in
+    ``outcomes.csv`` (:func:`laotie.stats.interval_table`); the producers' lines if the
+    scenario has poor producers, the poverty counties' if it declares any.
 
     Parameters
     ----------
@@ -160,10 +164,11 @@ def format_outcomes(results: list[Result], scenario: Scenario) -> str:
     -------
     str
     """
-    import numpy as np
+    import pandas as pd
 
-    from ..stats import t_interval
+    from ..stats import interval_table
 
+    table = interval_table(pd.DataFrame([r.outcomes for r in results]))
     lines = ["Poor producers and poverty counties (精准扶贫)"]
     keys = [k for k in POVERTY_OUTCOMES if not k.startswith("poverty_")]
     shown = keys if scenario.producers.n_producers else []
@@ -172,14 +177,12 @@ def format_outcomes(results: list[Result], scenario: Scenario) -> str:
     width = max(len(label) for label, _ in POVERTY_OUTCOMES.values())
     for key in shown:
         label, fmt = POVERTY_OUTCOMES[key]
-        values = np.array([r.outcomes[key] for r in results], dtype=np.float64)
-        values = values[np.isfinite(values)]
-        if not len(values):
+        mean, low, high, n = table.loc[key]
+        if not n:
             text = "n/a"
         else:
-            mean, low, high = t_interval(values)
             text = fmt.format(mean)
-            if len(values) > 1 and low == low:
+            if n > 1 and low == low:
                 text += f" [{fmt.format(low)}, {fmt.format(high)}]"
         lines.append(f"  {label.ljust(width)}  {text}")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from ..params import did_you_mean
 from ..results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from ..stats import paired
 from .spec import Sweep
-from .store import arrays_path, read_table, record_path, write_table
+from .store import arrays_path, read_table, record_path, run_damage, write_table
 
 __all__ = ["COMPARED", "SweepResult", "collect", "failures"]
 
@@ -49,7 +49,9 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
     Returns
     -------
     SweepResult
-        Runs without a record have ``status`` ``missing``.
+        Runs without a record have ``status`` ``missing``; runs whose stored files are no
+        longer as their record's manifest says (deleted, truncated, replaced) ``damaged``,
+        with what is wrong in ``error``, and none of their numbers is read.
     """
     out = Path(out)
     table = sweep.runs()
@@ -68,6 +70,12 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
         except (OSError, json.JSONDecodeError):  # written atomically, so only by hand
             status.append("missing")
             errors.append(f"unreadable record {path.name}: rerun the sweep to redo the run")
+            seconds.append(np.nan)
+            continue
+        problems = run_damage(out, record) if record["status"] == "ok" else []
+        if problems:  # changed after the run was stored: never read as valid
+            status.append("damaged")
+            errors.append(f"{'; '.join(problems)}: rerun the sweep to redo the run")
             seconds.append(np.nan)
             continue
         status.append(record["status"])
@@ -116,7 +124,8 @@ class SweepResult:
         The sweep's folder.
     runs : pandas.DataFrame
         One row per run: ``run``, ``point``, the parameters, ``replication``, ``seed`` (the
-        sweep's seed and the run's spawn key), ``status`` (``ok``, ``error`` or ``missing``),
+        sweep's seed and the run's spawn key), ``status`` (``ok``, ``error``, ``missing`` or
+        ``damaged``),
         ``error`` and ``seconds``.
     daily : pandas.DataFrame
         run × day × channel: the daily metrics of every successful run.
@@ -416,7 +425,7 @@ def failures(table: pd.DataFrame | SweepResult) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The rows of the runs table whose ``status`` is ``error``.
+        The rows of the runs table whose ``status`` is ``error`` or ``damaged``.
 
     Raises
     ------
@@ -427,4 +436,4 @@ def failures(table: pd.DataFrame | SweepResult) -> pd.DataFrame:
         table = table.runs
     if "status" not in table:
         raise LaotieError("failures() needs the runs table returned by run_sweep")
-    return table[table["status"] == "error"]
+    return table[table["status"].isin(["error", "damaged"])]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._io import atomic_write, json_default, parquet_available, write_npz
+from .._io import atomic_write, damage, json_default, manifest, parquet_available, write_npz
 from .._version import __version__
 from ..errors import LaotieError
 
@@ -32,6 +32,7 @@ __all__ = [
     "done_runs",
     "read_table",
     "record_path",
+    "run_damage",
     "store_record",
     "write_table",
 ]
@@ -205,7 +206,13 @@ def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
         if path.exists():
-            return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+            try:
+                return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+            except Exception as err:  # pyarrow's and pandas' many format errors
+                raise LaotieError(
+                    f"{path}: cannot read ({type(err).__name__}: {err}); delete it and run the "
+                    f"sweep again to redo run {run}"
+                ) from err
     return None
 
 
@@ -223,17 +230,42 @@ def store_record(out: Path, record: dict[str, Any]) -> None:
         files (and taken out of ``record``), the rest as the JSON record.
     """
     run = record["run"]
+    written = []
     daily = record.pop("_daily", None)
     if daily is not None:
-        write_table(_table_path(out, run, "daily"), daily)
+        written.append(_table_path(out, run, "daily"))
+        write_table(written[-1], daily)
     for name, table in record.pop("_tables", {}).items():
         if len(table):  # government messages only
-            write_table(_table_path(out, run, name), table)
+            written.append(_table_path(out, run, name))
+            write_table(written[-1], table)
     arrays = record.pop("_arrays", None)
     if arrays is not None:
-        atomic_write(arrays_path(out, run), lambda p: write_npz(p, arrays))
+        written.append(arrays_path(out, run))
+        atomic_write(written[-1], lambda p: write_npz(p, arrays))
+    # The record is the run's manifest: a file changed since is found before it is read.
+    record["files"] = manifest(out / "runs", [path.name for path in written])
     text = json.dumps(record, default=json_default, allow_nan=True, indent=1)
     atomic_write(record_path(out, run), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
+    """What is wrong with the files of a finished run (its record's manifest): empty when
+    each is as written. Records written before manifests list no files.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+    record : dict
+        The run's record.
+
+    Returns
+    -------
+    list of str
+        One phrase per damaged file.
+    """
+    return damage(out / "runs", record.get("files", {}))
 
 
 def done_runs(out: Path) -> set[int]:
@@ -247,7 +279,9 @@ def done_runs(out: Path) -> set[int]:
     Returns
     -------
     set of int
-        Their indices (unreadable records are left out: those runs are run again).
+        Their indices. Unreadable records, and runs whose files are not as their record's
+        manifest says (missing, truncated, replaced), are left out: those runs are run
+        again.
     """
     done = set()
     for path in (out / "runs").glob("run_*.json"):
@@ -255,6 +289,6 @@ def done_runs(out: Path) -> set[int]:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if record.get("status") == "ok":
+        if record.get("status") == "ok" and not run_damage(out, record):
             done.add(int(record["run"]))
     return done

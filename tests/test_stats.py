@@ -1,0 +1,35 @@
+"""laotie.stats: the element-wise and per-column intervals are t_interval's, cell by cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import LaotieError
+from laotie.stats import interval_table, t_interval, t_intervals
+
+
+def test_t_intervals_are_t_interval_cell_by_cell() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.normal(10.0, 2.0, size=(5, 4, 3))
+    values[rng.random(values.shape) < 0.3] = np.nan  # undefined in some replications
+    mean, low, high, n = t_intervals(values, level=0.9)
+    for cell in np.ndindex(values.shape[1:]):
+        column = values[(slice(None), *cell)]
+        expected = t_interval(column, level=0.9)
+        assert n[cell] == np.isfinite(column).sum()
+        np.testing.assert_allclose((mean[cell], low[cell], high[cell]), expected, rtol=1e-12)
+    with pytest.raises(LaotieError, match="level = 1.5"):
+        t_intervals(values, level=1.5)
+
+
+def test_interval_table_leaves_out_undefined_and_infinite_values() -> None:
+    values = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [np.nan, 3.0, np.inf], "c": [np.nan] * 3})
+    table = interval_table(values)
+    assert list(table.index) == ["a", "b", "c"]
+    assert list(table.columns) == ["mean", "low", "high", "n_replications"]
+    np.testing.assert_allclose(table.loc["a", ["mean", "low", "high"]], t_interval(values.a))
+    assert table.n_replications.tolist() == [3, 1, 0]
+    assert table.loc["b", "mean"] == 3.0 and np.isnan(table.loc["b", "low"])
+    assert table.loc["c", ["mean", "low", "high"]].isna().all()
