@@ -14,7 +14,7 @@ from .._io import atomic_write
 from ..errors import ScenarioError
 from ..executors import add_executor_arguments, executor_for
 from ..scenario import scenario_path
-from ._common import load_scenario
+from ._common import headless, load_scenario
 
 if TYPE_CHECKING:
     from ._common import Subcommands
@@ -44,11 +44,13 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "uniform prior, simulate each draw once (stored under --out/simulations as it "
             "finishes, so running the same command again resumes), train a neural posterior "
             "estimator (sbi) on the simulated moments plus the targets' standard errors, and "
-            "sample the posterior at the targets' values. Writes posterior.csv, intervals.csv "
-            "and calibration.json; with --recover K also recovery.csv (the machinery checked "
-            "on K synthetic problems), with --predictive N also predictive.csv (every target's "
-            "moment over N posterior draws, fitted and held out), with --scale-check SCALE "
-            "also scales.csv. Needs "
+            "sample the posterior at the targets' values. Writes posterior.csv, intervals.csv, "
+            "calibration.json, corner.png (the posterior's pairwise marginals) and "
+            "scenario.toml (the scenario with its free parameters at their posterior "
+            "medians: `laotie run OUT/scenario.toml` runs it); with --recover K also "
+            "recovery.csv (the machinery checked on K synthetic problems), with --predictive "
+            "N also predictive.csv (every target's moment over N posterior draws, fitted and "
+            "held out), with --scale-check SCALE also scales.csv. Needs "
             "pip install 'laotie[calibrate]'."
         ),
         epilog=_EXAMPLE,
@@ -124,6 +126,7 @@ def _targets_file(scenario: str, given: Path | None) -> Path:
 def command(args: argparse.Namespace) -> int:
     """``laotie calibrate SCENARIO [--targets FILE] [--budget N] [--out DIR] ...``."""
     from ..calibrate import calibrate, load_targets, recover
+    from ..calibrate.plots import write_corner
 
     for flag, value, least in (
         ("--budget", args.budget, 50),
@@ -190,6 +193,20 @@ def command(args: argparse.Namespace) -> int:
         intervals = c.intervals(0.9)
         atomic_write(out / "intervals.csv", lambda p: intervals.to_csv(p, index=False))
         written.append(out / "intervals.csv")
+        calibrated = c.scenario()
+        header = (
+            f"# Written by `laotie calibrate {args.scenario}`: the scenario with its free "
+            f"parameters at their\n# posterior medians; posterior.csv holds the draws.\n\n"
+        )
+        atomic_write(
+            out / "scenario.toml",
+            lambda p: p.write_text(header + calibrated.to_toml(), encoding="utf-8"),
+        )
+        headless()
+        written += [
+            out / "scenario.toml",
+            write_corner(c.posterior, targets.free, out / "corner.png"),
+        ]
         total = args.budget * args.rounds
         print(f"\n90 % posterior intervals ({c.used} of {total} simulations used):")
         print(intervals.to_string(index=False, float_format=lambda x: f"{x:.4g}"))

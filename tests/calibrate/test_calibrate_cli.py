@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("sbi")
 
+from laotie import Scenario
 from laotie.cli import main
 
 
@@ -35,6 +36,16 @@ def test_calibrate_writes_the_posterior_and_checks(
     posterior = pd.read_csv(out / "posterior.csv")
     assert list(posterior.columns) == ["decision.intercept", "storefronts.click_prob"]
     assert len(pd.read_csv(out / "recovery.csv")) == 2 * 4
+    # The calibrated scenario: the village at its own scale, free parameters at the medians.
+    calibrated = Scenario.from_toml(out / "scenario.toml")
+    assert calibrated.city.n_residents == Scenario.preset("village").city.n_residents
+    medians = pd.read_csv(out / "intervals.csv").set_index("parameter")["median"]
+    assert calibrated.decision.intercept == pytest.approx(medians["decision.intercept"], rel=1e-3)
+    assert calibrated.storefronts.click_prob == pytest.approx(
+        medians["storefronts.click_prob"], rel=1e-3
+    )
+    assert "posterior medians" in calibrated.description
+    assert (out / "corner.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(
