@@ -396,7 +396,7 @@ class LaotieModel(mesa.Model):
                 CreatorAgent: {"followers": "followers", "income": "income"},
             },
         )
-        self.agent_view = AgentView(self.engine, consumer_agents)
+        self._view: AgentView | None = None
         self.running = self.engine.day < self.days
         self.datacollector.collect(self)
 
@@ -406,9 +406,17 @@ class LaotieModel(mesa.Model):
         counts = self.engine.step()
         self._latest = with_ratios(counts.reshape(len(ROWS), len(COUNTS)))
         self._outcomes = run_outcomes(self.engine.replication(0))
-        self.agent_view = AgentView(self.engine, self.consumer_agents)
+        self._view = None
         self.running = self.engine.day < self.days
         self.datacollector.collect(self)
+
+    @property
+    def agent_view(self) -> AgentView:
+        """What the agents read of the latest day, computed on first use each day (so that
+        a model whose agents nobody reads pays nothing for them)."""
+        if self._view is None:
+            self._view = AgentView(self.engine, self.consumer_agents)
+        return self._view
 
     @property
     def outcomes(self) -> dict[str, float]:
