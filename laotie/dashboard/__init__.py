@@ -25,6 +25,17 @@ from __future__ import annotations
 from .compare import Comparison, compare
 from .controls import DEFAULT_KEYS, MAX_RESIDENTS, Control, controls, declared, default_scale
 from .measures import MEASURES, Measure, Simulation, Snapshot, format_value, measure_values
+from .server import require_solara, serve, show
+
+
+def __getattr__(name: str) -> object:
+    # The Solara components are imported on first use, so that the rest needs no Solara.
+    if name in ("Dashboard", "Page"):
+        require_solara()
+        from . import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'laotie.dashboard' has no attribute {name!r}")
 
 
 __all__ = [
@@ -33,7 +44,9 @@ __all__ = [
     "MEASURES",
     "Comparison",
     "Control",
+    "Dashboard",
     "Measure",
+    "Page",
     "Simulation",
     "Snapshot",
     "compare",
@@ -42,4 +55,7 @@ __all__ = [
     "default_scale",
     "format_value",
     "measure_values",
+    "require_solara",
+    "serve",
+    "show",
 ]
