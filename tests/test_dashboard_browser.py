@@ -102,13 +102,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(server: str, browser: Any) -> Iterator[Any]:
-    """The dashboard, loaded; requests that failed and errors the page logged are checked
-    when the test ends (the page must load without a CDN)."""
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """The dashboard, loaded; when the test ends, no request may have failed (the page loads
+    without a CDN) and the page may have logged no error."""
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     tab.set_default_timeout(90_000)
     failed: list[str] = []
     tab.on("requestfailed", lambda request: failed.append(request.url))
+    tab.on("console", lambda line: failed.append(line.text) if line.type == "error" else None)
     tab.on(
         "response",
         lambda response: (
