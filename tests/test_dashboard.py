@@ -260,3 +260,28 @@ def test_the_command_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str]) -
         port = taken.getsockname()[1]
         assert main(["dashboard", "--port", str(port), "--no-browser"]) == 2
     assert f"port {port} on localhost is in use" in capsys.readouterr().err
+
+
+@pytest.mark.integration  # a Jupyter kernel
+def test_the_page_displays_in_a_notebook_cell(tmp_path) -> None:
+    pytest.importorskip("solara")
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    cells = [
+        'from laotie.dashboard import Dashboard\nDashboard(scenario="village")',
+        'from laotie.dashboard import show\nshow("county", seed=2)',
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    # ipykernel's own kernel spec, which starts this interpreter (as tests/test_notebooks.py).
+    kernel = KernelManager(
+        kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[])
+    )
+    nbclient.NotebookClient(
+        notebook, km=kernel, timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    for cell in notebook.cells:
+        kinds = [kind for output in cell.outputs for kind in output.get("data", {})]
+        assert "application/vnd.jupyter.widget-view+json" in kinds, cell.outputs
