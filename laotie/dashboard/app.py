@@ -234,6 +234,8 @@ def RunView(base: Scenario, keys: list[str], first_seed: int) -> None:
     changed, variant, problem = _variant(base, values.value)
 
     def publish(sim: Simulation) -> None:
+        if simulation.value is not sim:  # restarted meanwhile: a stale run is not shown
+            return
         revision = shown.value[0] + 1 if shown.value else 1
         shown.set((revision, sim.snapshot()))
 
@@ -249,7 +251,8 @@ def RunView(base: Scenario, keys: list[str], first_seed: int) -> None:
         last = time.monotonic()
         while not sim.finished:
             sim.step(1)
-            if not task.is_current():
+            if not task.is_current():  # stopped (or restarted: then publish shows nothing)
+                publish(sim)
                 return
             if time.monotonic() - last >= REFRESH_SECONDS:
                 publish(sim)
