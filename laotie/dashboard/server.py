@@ -91,7 +91,7 @@ def serve(
     port: int = 8765,
     open_browser: bool = True,
 ) -> None:
-    """Serve the dashboard on ``host:port`` until interrupted (Ctrl-C).
+    """Serve the dashboard on ``host:port`` until interrupted (Ctrl-C: KeyboardInterrupt).
 
     The page is :func:`laotie.dashboard.app.Page`, served by Solara's server in production
     mode with its front-end assets installed locally (``solara[assets]``: no CDN needed).
@@ -153,7 +153,12 @@ def serve(
         "--no-check-version",
         "--open" if open_browser else "--no-open",
     ]
-    run.main(args=arguments, prog_name="laotie dashboard", standalone_mode=False)
+    from click.exceptions import Abort
+
+    try:
+        run.main(args=arguments, prog_name="laotie dashboard", standalone_mode=False)
+    except Abort:  # Solara's command reports Ctrl-C so; the caller expects KeyboardInterrupt
+        raise KeyboardInterrupt from None
 
 
 def show(scenario: str = "village", **kwargs: Any) -> None:
