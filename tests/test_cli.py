@@ -151,7 +151,7 @@ def test_info_lists_versions(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-@pytest.mark.parametrize("command", ["graph", "run", "sweep", "params", "info"])
+@pytest.mark.parametrize("command", ["graph", "run", "sweep", "params", "info", "dashboard"])
 def test_every_subcommand_has_help_with_an_example(command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "laotie", command, "--help"],
@@ -503,7 +503,7 @@ def test_version_and_info_list_the_optional_packages(capsys: pytest.CaptureFixtu
     assert done.value.code == 0 and capsys.readouterr().out == f"laotie {__version__}\n"
     status, out, _ = run(capsys, "info")
     assert status == 0
-    for name in ("pyarrow", "SALib", "sbi", "torch", "distributed"):
+    for name in ("pyarrow", "SALib", "sbi", "torch", "distributed", "solara"):
         line = next(x for x in out.splitlines() if x.startswith(name + " "))
         assert "pip install 'laotie[" in line
     assert "compiled kernels: on" in out

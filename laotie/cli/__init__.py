@@ -14,6 +14,7 @@ module          subcommand
 ``sweep``       ``laotie sweep``: a parameter sweep, resumable
 ``sensitivity`` ``laotie sensitivity``: Sobol or Morris indices (SALib)
 ``experiment``  ``laotie experiment``: the experiments of ``experiments/``
+``dashboard``   ``laotie dashboard``: the dashboard, served on localhost (Solara)
 ``info``        ``laotie params`` and ``laotie info``
 =============== ==================================================================
 """
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import LaotieError
-from . import calibrate, experiment, graph, info, run, sensitivity, sweep, validate
+from . import calibrate, dashboard, experiment, graph, info, run, sensitivity, sweep, validate
 from ._common import parse_overrides
 from .run import format_summary
 
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"laotie {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (graph, run, validate, calibrate, sweep, sensitivity, experiment):
+    for module in (graph, run, validate, calibrate, sweep, sensitivity, experiment, dashboard):
         module.add_parser(sub, common)
     info.add_parsers(sub, common)
     return parser

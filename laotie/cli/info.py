@@ -83,6 +83,7 @@ OPTIONAL: tuple[tuple[str, str, str], ...] = (
     ("distributed", "distributed", "--scheduler: sweeps on a Dask cluster"),
     ("sbi", "calibrate", "laotie calibrate"),
     ("torch", "calibrate", "laotie calibrate"),
+    ("solara", "dashboard", "laotie dashboard"),
 )
 """Optional packages: name, the extra of ``pip install 'laotie[EXTRA]'``, what needs it."""
 
