@@ -200,7 +200,7 @@ def test_the_page_renders_and_runs_in_the_test_process() -> None:
 
     try:
         assert next(w.children for w in rc.find(v.Alert).widgets)[0].startswith(
-            "The numbers on this page come from the model's uncalibrated defaults"
+            "The numbers on this page come mostly from assumed parameters"
         )
         assert html("laotie-status")[0]["data-day"] == "0"
         button("Step a day").click()

@@ -132,7 +132,7 @@ def measure(page: Any, key: str) -> float:
 def test_moving_a_slider_and_running_changes_the_numbers(page: Any) -> None:
     start = time.monotonic()
     note = page.locator(".laotie-uncalibrated").inner_text()
-    assert "uncalibrated defaults" in note
+    assert "mostly from assumed parameters" in note
     page.locator(".laotie-run").click()
     page.wait_for_selector('.laotie-measures[data-day="90"]')
     before = {key: measure(page, key) for key in ("trust_conversion", "all_gmv")}

@@ -57,7 +57,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_readme_main_job_uses_a_shipped_preset() -> None:
     main_job, _ = readme_commands()
-    assert main_job.endswith("laotie run mudanjiang")
+    assert main_job.endswith("laotie run mudanjiang_calibrated")
 
 
 @pytest.mark.integration  # the README's example, end to end

@@ -9,7 +9,14 @@ import pytest
 from laotie import Scenario, ScenarioError, simulate
 from laotie.scenario import shipped_scenarios
 
-SHIPPED = ["county", "mudanjiang", "mudanjiang_2019", "poverty_county", "village"]
+SHIPPED = [
+    "county",
+    "mudanjiang",
+    "mudanjiang_2019",
+    "mudanjiang_calibrated",
+    "poverty_county",
+    "village",
+]
 
 
 def test_the_shipped_scenarios_are_found() -> None:

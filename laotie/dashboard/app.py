@@ -38,10 +38,11 @@ from .server import CONFIG_VARIABLE
 __all__ = ["UNCALIBRATED", "Dashboard", "Page"]
 
 UNCALIBRATED = (
-    "The numbers on this page come from the model's uncalibrated defaults (参数未经校准): "
-    "no shipped scenario is calibrated to the real-world targets yet (docs/calibration.md). "
-    "Read them as directions and orders of magnitude under stated assumptions, not as "
-    "forecasts."
+    "The numbers on this page come mostly from assumed parameters (参数多为假设): only the "
+    "mudanjiang_calibrated scenario sets 18 of them by calibration to real-world targets; "
+    "every other parameter, and every other scenario, keeps its assumed default "
+    "(docs/calibration.md). Read them as directions and orders of magnitude under stated "
+    "assumptions, not as forecasts."
 )
 """The note every view of the page shows."""
 

@@ -57,7 +57,7 @@ def run_figure(snapshot: Snapshot, *, dpi: int = 80) -> Figure:
     name = snapshot.scenario.name
     figure.suptitle(
         f"{name}: day {snapshot.day} of {snapshot.days}, seed {snapshot.seed} "
-        "(uncalibrated defaults)"
+        "(mostly assumed parameters)"
     )
     series = {c: snapshot.cumulative(c) for c in ("trust", "storefront", "all")}
     panels = (
@@ -114,7 +114,7 @@ def comparison_figure(comparison: Comparison, *, dpi: int = 80) -> Figure:
     level = round(100 * comparison.level)
     figure.suptitle(
         f"{comparison.labels[0]} and {comparison.labels[1]}: means and {level} % intervals over "
-        f"{comparison.replications} replications, seed {comparison.seed} (uncalibrated defaults)"
+        f"{comparison.replications} replications, seed {comparison.seed} (mostly assumed parameters)"
     )
     colours = ("C1", "C2")
     for ax, (key, measure) in zip(axes, MEASURES.items(), strict=True):
