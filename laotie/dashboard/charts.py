@@ -114,7 +114,8 @@ def comparison_figure(comparison: Comparison, *, dpi: int = 80) -> Figure:
     level = round(100 * comparison.level)
     figure.suptitle(
         f"{comparison.labels[0]} and {comparison.labels[1]}: means and {level} % intervals over "
-        f"{comparison.replications} replications, seed {comparison.seed} (mostly assumed parameters)"
+        f"{comparison.replications} replications, seed {comparison.seed} "
+        "(mostly assumed parameters)"
     )
     colours = ("C1", "C2")
     for ax, (key, measure) in zip(axes, MEASURES.items(), strict=True):
