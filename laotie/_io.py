@@ -129,25 +129,35 @@ def damage(folder: Path, files: Mapping[str, Mapping[str, Any]]) -> list[str]:
     folder : pathlib.Path
         Where the files are.
     files : mapping
-        The manifest.
+        The manifest (anything else, or a malformed entry, is reported as damage).
 
     Returns
     -------
     list of str
-        One phrase per damaged file (``"daily.csv is missing"``); empty when every file is
-        as written.
+        One phrase per damaged file (``"daily.csv is missing"``) or malformed entry; empty
+        when every file is as written.
     """
+    if not isinstance(files, Mapping):
+        return [f"the manifest is not a table of files ({type(files).__name__})"]
     problems = []
     for name, expected in files.items():
+        if (
+            not isinstance(name, str)
+            or not isinstance(expected, Mapping)
+            or not isinstance(expected.get("bytes"), int)
+            or not isinstance(expected.get("sha256"), str)
+        ):
+            problems.append(f"the manifest's entry {name!r} is malformed: {expected!r}")
+            continue
         path = folder / name
         try:
             size = path.stat().st_size
         except OSError:
             problems.append(f"{name} is missing")
             continue
-        if size != expected.get("bytes"):
-            problems.append(f"{name} has {size} bytes where {expected.get('bytes')} were written")
-        elif _sha256(path) != expected.get("sha256"):
+        if size != expected["bytes"]:
+            problems.append(f"{name} has {size} bytes where {expected['bytes']} were written")
+        elif _sha256(path) != expected["sha256"]:
             problems.append(f"{name} is not the file that was written (its SHA-256 differs)")
     return problems
 

@@ -18,7 +18,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from ._random import run_seeds
+from ._random import as_seed_sequence, run_seeds
 from .engine import Engine
 from .errors import ScenarioError
 from .graph import TrustGraph, city
@@ -268,7 +268,13 @@ class LaotieModel(mesa.Model):
     row 0 the market before its first day. Model reporters are every metric of every channel
     on the latest day (``trust_conversion``, ``storefront_order_value`` ...), the run's
     outcomes so far and the users, sellers and producers on the platform; agent reporters
-    are ``kind``, ``trust``, ``orders`` and ``income`` (:data:`AGENT_REPORTERS`).
+    are ``kind``, ``trust``, ``orders`` and ``income`` (:data:`AGENT_REPORTERS`), and the
+    creators' type reporters ``followers`` and ``income``.
+
+    :func:`mesa.batch_run` (Mesa 3.3) reports steps ``0 .. model.steps - 1``: a run that ends
+    by itself after the scenario's days is reported up to the day before its last. To have
+    day ``N`` in its table, give the scenario one day more (``run__days=N + 1``) or stop it
+    with ``max_steps=N`` below the scenario's days.
 
     Parameters are those of ``__init__``.
 
@@ -341,6 +347,7 @@ class LaotieModel(mesa.Model):
             For an unknown scenario, a bad scale or change, both ``scenario`` and
             ``preset``, or consumer agents in a city above 50,000 residents.
         """
+        as_seed_sequence(seed)  # a named error for a bad seed, before Mesa's numpy one
         super().__init__(seed=seed)
         if scenario is not None and preset is not None:
             raise ScenarioError(
@@ -392,9 +399,11 @@ class LaotieModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters,
             agent_reporters={key: key for key in AGENT_REPORTERS} if agent_data else None,
-            agenttype_reporters={
-                CreatorAgent: {"followers": "followers", "income": "income"},
-            },
+            agenttype_reporters=(
+                {CreatorAgent: {"followers": "followers", "income": "income"}}
+                if agent_data
+                else None
+            ),
         )
         self._view: AgentView | None = None
         self.running = self.engine.day < self.days

@@ -363,6 +363,8 @@ class Result:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise LaotieError(f"{meta_path}: not a laotie result file")
+        if not isinstance(meta.get("format_version", 0), int):
+            raise LaotieError(f"{meta_path}: format_version is not an integer")
         if meta.get("format_version", 0) > _FORMAT_VERSION:
             raise LaotieError(
                 f"{meta_path}: written by a newer laotie (format version "
@@ -377,9 +379,12 @@ class Result:
                 f"{directory}: not a complete result: {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} missing"
             )
-        # Results saved before manifests (format version 1) list no files.
-        with _reading(meta_path):
-            problems = damage(directory, meta.get("files", {}))
+        # Results saved before manifests (format version 1) list no files; from version 2
+        # the manifest must be there, so that taking it out does not turn the check off.
+        version = meta.get("format_version", 0)
+        if version >= 2 and "files" not in meta:
+            raise LaotieError(f"{meta_path}: damaged result: its manifest (files) is missing")
+        problems = damage(directory, meta.get("files", {}))
         if problems:
             raise LaotieError(
                 f"{directory}: damaged result: {'; '.join(problems)} (checked against the "
@@ -580,7 +585,7 @@ def _top_sellers_share(gmv: np.ndarray, k: int) -> float:
 
 
 _FORMAT = "laotie-result"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _META = "result.json"
 _DAILY_PARQUET = "daily.parquet"
 _DAILY_CSV = "daily.csv"

@@ -229,6 +229,9 @@ def test_the_page_renders_and_runs_in_the_test_process() -> None:
         (["dashboard", "--show", "policy.reech", "--no-browser"], "did you mean 'policy.reach'"),
         (["dashboard", "--set", "policy.reach=2", "--no-browser"], "reach = 2 is not allowed"),
         (["dashboard", "--scale", "0", "--no-browser"], "scale"),
+        (["dashboard", "--port", "70000", "--no-browser"], "--port 70000: expected a port"),
+        (["dashboard", "--port", "-5", "--no-browser"], "--port -5: expected a port"),
+        (["dashboard", "--seed", "-1", "--no-browser"], "--seed -1: expected an integer"),
     ],
 )
 def test_the_command_refuses_bad_input_in_one_line(

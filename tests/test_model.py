@@ -169,7 +169,10 @@ def test_batch_run_over_every_shipped_scenario(name: str) -> None:
 def test_run_model_stops_after_the_scenario_days() -> None:
     model = LaotieModel("village", seed=4, run__days=5)
     assert model.running and model.days == 5
-    model.run_model()
+    for _ in range(50):  # run_model(), bounded: a model that never stops fails, not hangs
+        if not model.running:
+            break
+        model.step()
     assert model.steps == 5 and not model.running and model.engine.day == 5
     frame = model.datacollector.get_model_vars_dataframe()
     assert frame["day"].tolist() == [0, 1, 2, 3, 4, 5]
@@ -179,7 +182,8 @@ def test_run_model_stops_after_the_scenario_days() -> None:
 
 def test_agent_reporters_add_up_to_the_run() -> None:
     model = LaotieModel("village", seed=6, run__days=40, consumer_agents=True)
-    model.run_model()
+    for _ in range(40):
+        model.step()
     agents = model.datacollector.get_agent_vars_dataframe().xs(40, level="Step")
     result = model.result()
     sellers = agents[agents["kind"].isin(["head", "local", "storefront"])]
@@ -211,5 +215,7 @@ def test_scenario_by_name_keeps_its_own_scale() -> None:
         LaotieModel("village", preset="county")
     with pytest.raises(ScenarioError, match="unknown scenario 'vilage'.*did you mean 'village'"):
         LaotieModel("vilage")
+    with pytest.raises(ScenarioError, match="seed"):
+        LaotieModel("village", seed=-1)
     # help(LaotieModel.__init__) shows laotie's parameters, not Mesa's text.
     assert "consumer_agents" in (LaotieModel.__init__.__doc__ or "")

@@ -124,7 +124,7 @@ def test_result_json_is_strict_json(result: Result, tmp_path: Path) -> None:
         raise AssertionError(f"{constant} in result.json")
 
     meta = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"), parse_constant=refuse)
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     assert meta["outcomes"]["monthly_repurchase_all"] is None  # NaN: 40 days, no month pair
     assert meta["scenario"] == result.scenario.to_dict()
     channel = next(c for c in meta["frames"]["daily"]["columns"] if c["name"] == "channel")
@@ -225,9 +225,10 @@ def test_load_names_the_missing_file(result: Result, tmp_path: Path, missing: st
 
 
 def without_manifest(folder: Path) -> None:
-    """Take the manifest out of a saved result, as a result saved before manifests."""
+    """Make a saved result one saved before manifests (format version 1, no files)."""
     meta = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     del meta["files"]
+    meta["format_version"] = 1
     (folder / "result.json").write_text(json.dumps(meta), encoding="utf-8")
 
 

@@ -273,7 +273,8 @@ class Calibration:
         Returns
         -------
         Scenario
-            Its description says how it was made; ``laotie run`` runs it like any other.
+            Named ``<name>_calibrated``; its description says how it was made; ``laotie
+            run`` runs it like any other.
         """
         base = self.targets.base
         note = (
@@ -283,7 +284,8 @@ class Calibration:
             f"this file holds the draws."
         )
         description = f"{base.description.rstrip()}\n\n{note}" if base.description else note
-        return dataclasses.replace(base.replace(**self.point()), description=description)
+        calibrated = base.replace(name=f"{base.name}_calibrated", **self.point())
+        return dataclasses.replace(calibrated, description=description)
 
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Central posterior intervals of each free parameter, with the prior's range and

@@ -195,8 +195,9 @@ def command(args: argparse.Namespace) -> int:
         written.append(out / "intervals.csv")
         calibrated = c.scenario()
         header = (
-            f"# Written by `laotie calibrate {args.scenario}`: the scenario with its free "
-            f"parameters at their\n# posterior medians; posterior.csv holds the draws.\n\n"
+            f"# Written by `laotie calibrate {args.scenario} --budget {args.budget} --rounds "
+            f"{args.rounds}`: the scenario\n# with its free parameters at their posterior "
+            f"medians; posterior.csv holds the draws.\n\n"
         )
         atomic_write(
             out / "scenario.toml",

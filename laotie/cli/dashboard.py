@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ..errors import ScenarioError
 from ._common import parse_overrides
 
 if TYPE_CHECKING:
@@ -26,8 +27,9 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "(sliders written from their declarations: range, unit, meaning), run it day by "
             "day or to the end and watch conversion and order value (客单价) by channel, GMV, "
             "repeat orders, producers' income and the reach of government messages; or compare "
-            "two policies over replications with 95 %% intervals. The numbers are the model's "
-            "uncalibrated defaults. Needs pip install 'laotie[dashboard]'."
+            "two policies over replications with 95 %% intervals. The numbers come mostly from "
+            "assumed parameters (only mudanjiang_calibrated sets 18 by calibration). Needs pip "
+            "install 'laotie[dashboard]'."
         ),
         epilog=(
             "examples:\n"
@@ -97,6 +99,10 @@ def command(args: argparse.Namespace) -> int:
     from ..dashboard import serve
     from ..dashboard.controls import DEFAULT_KEYS
 
+    if not 0 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port}: expected a port from 0 to 65535")
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"--seed {args.seed}: expected an integer ≥ 0")
     keys = [*DEFAULT_KEYS, *(key for key in args.keys if key not in DEFAULT_KEYS)]
     serve(
         args.scenario,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import numbers
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from ..params import did_you_mean
 from ..results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from ..stats import paired
 from .spec import Sweep
-from .store import arrays_path, read_table, record_path, run_damage, write_table
+from .store import arrays_path, read_record, read_table, record_path, run_damage, write_table
 
 __all__ = ["COMPARED", "SweepResult", "collect", "failures"]
 
@@ -65,9 +65,8 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
             errors.append("")
             seconds.append(np.nan)
             continue
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):  # written atomically, so only by hand
+        record = read_record(path)
+        if record is None:  # written atomically, so only damaged by hand
             status.append("missing")
             errors.append(f"unreadable record {path.name}: rerun the sweep to redo the run")
             seconds.append(np.nan)
@@ -306,13 +305,24 @@ class SweepResult:
         Raises
         ------
         LaotieError
-            When the run has no stored arrays (it has not finished, or it failed).
+            When the run has no stored arrays (it has not finished, or it failed), or its
+            files are damaged (not as its record's manifest says).
         """
         path = arrays_path(self.out, int(run))
-        if not path.exists():
+        record = read_record(record_path(self.out, int(run)))
+        if not path.exists() or record is None or record.get("status") != "ok":
             raise LaotieError(f"run {run} has no stored arrays under {self.out} (not finished?)")
-        with np.load(path) as data:
-            return {key: data[key] for key in data.files}
+        problems = run_damage(self.out, record)
+        if problems:
+            raise LaotieError(
+                f"run {run} under {self.out} is damaged: {'; '.join(problems)}; run the sweep "
+                f"again to redo it"
+            )
+        try:
+            with np.load(path) as data:
+                return {key: data[key] for key in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
+            raise LaotieError(f"{path}: cannot read ({type(err).__name__}: {err})") from err
 
     def messages(self) -> pd.DataFrame:
         """Per run and government message: final coverage and days to 50 % and 80 %.

@@ -30,6 +30,7 @@ __all__ = [
     "claim",
     "code_fingerprint",
     "done_runs",
+    "read_record",
     "read_table",
     "record_path",
     "run_damage",
@@ -201,11 +202,14 @@ def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
     Returns
     -------
     pandas.DataFrame or None
-        None when the run has no such table.
+        None when the run has no such table among the files its record lists.
     """
+    record = read_record(record_path(out, run))
+    listed = record.get("files", {}) if record is not None else {}
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
-        if path.exists():
+        # Only what the run's manifest lists: a file put beside it later is not the run's.
+        if path.exists() and isinstance(listed, dict) and path.name in listed:
             try:
                 return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
             except Exception as err:  # pyarrow's and pandas' many format errors
@@ -251,7 +255,9 @@ def store_record(out: Path, record: dict[str, Any]) -> None:
 
 def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
     """What is wrong with the files of a finished run (its record's manifest): empty when
-    each is as written. Records written before manifests list no files.
+    each is as written. A record without a manifest is damaged too (laotie's own records
+    have had one since stores began to carry them, and older stores are refused as made by
+    other code).
 
     Parameters
     ----------
@@ -265,7 +271,10 @@ def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
     list of str
         One phrase per damaged file.
     """
-    return damage(out / "runs", record.get("files", {}))
+    files = record.get("files")
+    if files is None:
+        return [f"the record of run {record.get('run')} lists no files (its manifest is missing)"]
+    return damage(out / "runs", files)
 
 
 def done_runs(out: Path) -> set[int]:
@@ -285,10 +294,23 @@ def done_runs(out: Path) -> set[int]:
     """
     done = set()
     for path in (out / "runs").glob("run_*.json"):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if record.get("status") == "ok" and not run_damage(out, record):
-            done.add(int(record["run"]))
+        record = read_record(path)
+        if record is not None and record.get("status") == "ok" and not run_damage(out, record):
+            done.add(record["run"])
     return done
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A run's record, or None when it cannot be read or is not a record (a JSON object
+    with an integer ``run`` and a ``status``): such a run counts as not done."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("run"), int)
+        or not isinstance(record.get("status"), str)
+    ):
+        return None
+    return record

@@ -102,3 +102,60 @@ def test_a_run_folder_carries_a_manifest(tmp_path: Path) -> None:
     assert set(files) == on_disk - {"manifest.json"}
     assert any(name.startswith("figures/") for name in files)
     assert all(files[name]["bytes"] == (out / name).stat().st_size for name in files)
+
+
+@pytest.mark.parametrize(
+    "files", [[], "x", None, {"daily.csv": 5}, {"summary.csv": {"bytes": "1"}}]
+)
+def test_a_malformed_manifest_is_named(
+    files: object, saved: tuple[Path, Path], tmp_path: Path
+) -> None:
+    folder = copy_of(saved[0], tmp_path)
+    meta = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    meta["files"] = files
+    (folder / "result.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(LaotieError, match="damaged result: the manifest"):
+        Result.load(folder)
+
+
+def test_taking_the_manifest_out_does_not_turn_the_check_off(
+    saved: tuple[Path, Path], tmp_path: Path
+) -> None:
+    folder = copy_of(saved[0], tmp_path)
+    meta = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    del meta["files"]
+    (folder / "result.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(LaotieError, match=r"damaged result: its manifest \(files\) is missing"):
+        Result.load(folder)
+
+
+@pytest.mark.parametrize("files", [None, [], {"run_000001_daily.csv": 5}])
+def test_a_sweep_run_with_a_malformed_or_missing_manifest_is_redone(
+    files: object, tmp_path: Path
+) -> None:
+    out = tmp_path / "sweep"
+    whole = run_sweep(sweep(), out)
+    path = out / "runs" / "run_000001.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if files is None:
+        del record["files"]
+    else:
+        record["files"] = files
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert collect(sweep(), out).runs["status"].tolist() == ["ok", "damaged"]
+    with pytest.raises(LaotieError, match="run 1 .* is damaged"):
+        collect(sweep(), out).arrays(1)
+    again = run_sweep(sweep(), out)
+    assert (again.runs["status"] == "ok").all()
+    pd.testing.assert_frame_equal(again.daily, whole.daily)
+
+
+def test_a_table_the_manifest_does_not_list_is_not_read(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    found = run_sweep(sweep(), out)
+    before = found.monthly()
+    listed = json.loads((out / "runs" / "run_000001.json").read_text(encoding="utf-8"))["files"]
+    planted = "run_000001_monthly.csv"
+    assert planted not in listed
+    pd.DataFrame({"month": [0], "dau": [123456789]}).to_csv(out / "runs" / planted, index=False)
+    pd.testing.assert_frame_equal(collect(sweep(), out).monthly(), before)
