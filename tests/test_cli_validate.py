@@ -32,6 +32,7 @@ def test_validate_prints_every_moment_and_the_count_inside(
     status, out, err = run(capsys, *ARGS)
     assert status == 0
     assert "Scenario 'village': 2,000 residents, 40 days, 2 replication(s), seed 5" in err
+    assert "Building the city graph" not in err  # --quiet
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["id", "moment", "target"]
     rows = [line for line in lines[1:] if re.match(r"T\d", line)]
@@ -125,3 +126,12 @@ def test_validate_against_a_targets_file(
     # A missing targets file is refused before anything runs.
     status, _, err = run(capsys, "validate", "village", "--targets", str(tmp_path / "no.toml"))
     assert status == 2 and "no such targets file" in err and "Scenario" not in err
+
+
+def test_validate_names_the_graph_build_unless_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [a for a in ARGS if a != "--quiet"]
+    status, _, err = run(capsys, *argv)
+    assert status == 0
+    assert err.index("Building the city graph (2,000 residents)…") < err.index(
+        "Setting up the market…"
+    )

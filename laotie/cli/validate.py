@@ -135,7 +135,14 @@ def command(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
-    # The graph replicate() would build from the seed, built here to measure it too.
+    # The graph replicate() would build from the seed, built here to measure it too, and
+    # named as replicate() names its own build.
+    if not args.quiet:
+        print(
+            f"Building the city graph ({scenario.city.n_residents:,} residents)…",
+            file=sys.stderr,
+            flush=True,
+        )
     graph = city(scenario.city, seed=run_seeds(seed, args.replications)[0])
     results = replicate(
         scenario,
