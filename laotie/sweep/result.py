@@ -81,7 +81,7 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
         errors.append(record.get("error", ""))
         seconds.append(record.get("seconds", np.nan))
         if record["status"] == "ok":
-            frame = read_table(out, run, "daily")
+            frame = read_table(out, run, "daily", record)
             if frame is not None:
                 daily.append(frame.assign(run=run))
             summary.append(pd.DataFrame(record["summary"]).assign(run=run))

@@ -186,7 +186,9 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
         atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
-def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
+def read_table(
+    out: Path, run: int, name: str, record: dict[str, Any] | None = None
+) -> pd.DataFrame | None:
     """Table ``name`` of run ``run`` (Parquet or CSV, whichever was written).
 
     Parameters
@@ -198,13 +200,16 @@ def read_table(out: Path, run: int, name: str) -> pd.DataFrame | None:
     name : str
         The table (``daily``, ``messages``, ``information``, ``information_regions``,
         ``monthly``).
+    record : dict, optional
+        The run's record, when the caller has read it already (read from disk otherwise).
 
     Returns
     -------
     pandas.DataFrame or None
         None when the run has no such table among the files its record lists.
     """
-    record = read_record(record_path(out, run))
+    if record is None:
+        record = read_record(record_path(out, run))
     listed = record.get("files", {}) if record is not None else {}
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
