@@ -12,7 +12,10 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 - :func:`interval_table`: each column's mean over the rows of a table (one row per
   replication) with its t interval (the outcomes of ``laotie run -R N``);
 - :func:`summarise`: the per-channel means of :data:`SUMMARY_METRICS` over the replications of
-  a run, with t intervals (the table of ``laotie run -R N``).
+  a run, with t intervals (the table of ``laotie run -R N``);
+- :func:`decompose`: runs over parameter draws × replications: the mean, the interval where
+  one run's outcome falls, and how much of its spread comes from the parameters and how much
+  from chance.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUMMARY_METRICS",
+    "decompose",
     "interval_table",
     "paired",
     "summarise",
@@ -332,3 +336,69 @@ def welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, flo
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     half = float(scipy.stats.t.ppf(0.5 + level / 2, dof) * se)
     return (difference, difference - half, difference + half)
+
+
+def decompose(
+    values: np.ndarray | Sequence[float], draws: np.ndarray | Sequence[int], level: float = 0.95
+) -> dict[str, float]:
+    """Mean, predictive interval and the share of the spread due to parameters, of runs over
+    parameter draws × replications.
+
+    Each run is one parameter draw (e.g. from a calibration's posterior) and one chance
+    realisation (its own city graph and market seeds). The interval is the central ``level``
+    interval of the runs' values: where the outcome of one run of the city falls, parameter
+    uncertainty and chance together. The spread is split by the one-way random-effects
+    analysis of variance (the method of moments, unbalanced groups allowed): between draws
+    ``s2_param = max(0, (MSB - MSW) / n0)`` and within draws ``s2_chance = MSW``, where
+    ``n0 = (N - sum(n_d**2) / N) / (D - 1)``; ``param_share = s2_param / (s2_param +
+    s2_chance)``. NaN values are left out.
+
+    Parameters
+    ----------
+    values : array_like of float
+        One value per run.
+    draws : array_like of int
+        The parameter draw of each run.
+    level : float, default 0.95
+        The interval's coverage.
+
+    Returns
+    -------
+    dict of str to float
+        ``mean``, ``low``, ``high``, ``param_share`` (NaN unless at least two draws have a
+        value and some draw has two or more; NaN too when every value is equal) and ``n``.
+
+    Examples
+    --------
+    >>> decompose([1.0, 1.0, 3.0, 3.0], [0, 0, 1, 1])["param_share"]
+    1.0
+    >>> decompose([1.0, 3.0, 1.0, 3.0], [0, 0, 1, 1])["param_share"]
+    0.0
+    """
+    _check_level(level)
+    x = np.asarray(values, dtype=float)
+    groups = np.asarray(draws)
+    if x.shape != groups.shape or x.ndim != 1:
+        raise LaotieError(
+            f"decompose: values {x.shape} and draws {groups.shape} must be 1-D and of one length"
+        )
+    keep = ~np.isnan(x)
+    x, groups = x[keep], groups[keep]
+    out = {"mean": np.nan, "low": np.nan, "high": np.nan, "param_share": np.nan, "n": len(x)}
+    if not len(x):
+        return out
+    tail = (1 - level) / 2
+    out["mean"] = float(x.mean())
+    out["low"], out["high"] = (float(q) for q in np.quantile(x, [tail, 1 - tail]))
+    labels, index, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    total, n_draws = len(x), len(labels)
+    if n_draws < 2 or total == n_draws:
+        return out
+    means = np.bincount(index, weights=x) / sizes
+    between = float(np.sum(sizes * (means - x.mean()) ** 2)) / (n_draws - 1)
+    within = float(np.sum((x - means[index]) ** 2)) / (total - n_draws)
+    n0 = (total - float(np.sum(sizes**2)) / total) / (n_draws - 1)
+    param = max(0.0, (between - within) / n0)
+    if param + within > 0:
+        out["param_share"] = param / (param + within)
+    return out

@@ -166,7 +166,14 @@ def run_sweep(
     # the whole design: a large Sobol design would otherwise travel with every task.
     job = dataclasses.replace(sweep, grid={}, sample={}, samples=0, cases=[])
     todo = [
-        (job, int(run), {key: plain(value) for key, value in points[int(point)].items()})
+        (
+            job,
+            int(run),
+            {
+                key: plain(value)
+                for key, value in (sweep.draw(int(run)) | points[int(point)]).items()
+            },
+        )
         for run, point in zip(table["run"], table["point"], strict=True)
         if int(run) not in done
     ]

@@ -59,6 +59,12 @@ class Sweep:
         Ids of target moments (:data:`laotie.moments.MOMENTS`, e.g. ``"T1a"``) that every run
         measures, the graph's included (:attr:`SweepResult.moments`; what a calibration
         compares with its targets).
+    draws : list of dict
+        Parameter draws (dotted key to value; e.g. :meth:`laotie.posterior.Posterior.draws`)
+        that carry parameter uncertainty: every point runs ``replications`` times per draw,
+        the draw's values under the point's own (a point's key wins). Replication slot
+        ``d * replications + r`` is draw ``d``'s replication ``r``; with common random
+        numbers every arm's slot shares its seed, graph and draw, so arms stay paired.
 
     Raises
     ------
@@ -79,6 +85,7 @@ class Sweep:
     cases: list[dict[str, Any]] = field(default_factory=list)
     common_random_numbers: bool = True
     moments: tuple[str, ...] = ()
+    draws: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         known = [m.id for m in MOMENTS]
@@ -141,6 +148,41 @@ class Sweep:
                 self.base.replace(**case)
             except ScenarioError as err:
                 raise ScenarioError(f"sweep: cases[{i}]: {err}") from None
+        if not isinstance(self.draws, list):
+            raise ScenarioError("sweep: draws must be a list of tables (dotted key = value)")
+        for i, draw in enumerate(self.draws):
+            if not isinstance(draw, dict) or not draw:
+                raise ScenarioError(f"sweep: draws[{i}] must be a non-empty table, got {draw!r}")
+            try:
+                self.base.replace(**draw)
+            except ScenarioError as err:
+                raise ScenarioError(f"sweep: draws[{i}]: {err}") from None
+
+    @property
+    def slots(self) -> int:
+        """Replication slots per point: ``replications`` times the number of draws (or 1).
+
+        Returns
+        -------
+        int
+        """
+        return self.replications * max(1, len(self.draws))
+
+    def draw(self, run: int) -> dict[str, Any]:
+        """The parameter draw of run ``run`` (``{}`` when the sweep has no draws).
+
+        Parameters
+        ----------
+        run : int
+            The run's index (see :meth:`runs`).
+
+        Returns
+        -------
+        dict
+        """
+        if not self.draws:
+            return {}
+        return self.draws[(run % self.slots) // self.replications]
 
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The range of every sampled key: given, or the declared bounds of the parameter.
@@ -211,12 +253,16 @@ class Sweep:
         Returns
         -------
         pandas.DataFrame
-            One row per run: ``run``, ``point``, the parameters, ``replication``.
+            One row per run: ``run``, ``point``, the parameters, ``replication`` (the
+            replication slot, what arms are paired by) and, with draws, ``draw``.
         """
         rows: list[dict[str, Any]] = []
         for index, point in enumerate(self.points()):
-            for replication in range(self.replications):
-                rows.append({"run": len(rows), "point": index, **point, "replication": replication})
+            for slot in range(self.slots):
+                row = {"run": len(rows), "point": index, **point, "replication": slot}
+                if self.draws:
+                    row["draw"] = slot // self.replications
+                rows.append(row)
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
@@ -226,21 +272,29 @@ class Sweep:
         -------
         dict
             The base scenario (as :meth:`Scenario.to_dict`), the grid, sampled ranges,
-            cases, replications, days, seed, whether random numbers are common and the
-            moments measured (when any).
+            cases, replications, days, seed, whether random numbers are common, the
+            moments measured and the draws (when any).
         """
-        return {
-            "base": self.base.to_dict(),
-            "grid": {key: [plain(v) for v in values] for key, values in self.grid.items()},
-            "replications": self.replications,
-            "days": self.days,
-            "seed": self.seed,
-            "sample": {key: plain(v) for key, v in self.sample.items()},
-            "samples": self.samples,
-            "method": self.method,
-            "cases": [{key: plain(v) for key, v in case.items()} for case in self.cases],
-            "common_random_numbers": self.common_random_numbers,
-        } | ({"moments": list(self.moments)} if self.moments else {})
+        return (
+            {
+                "base": self.base.to_dict(),
+                "grid": {key: [plain(v) for v in values] for key, values in self.grid.items()},
+                "replications": self.replications,
+                "days": self.days,
+                "seed": self.seed,
+                "sample": {key: plain(v) for key, v in self.sample.items()},
+                "samples": self.samples,
+                "method": self.method,
+                "cases": [{key: plain(v) for key, v in case.items()} for case in self.cases],
+                "common_random_numbers": self.common_random_numbers,
+            }
+            | ({"moments": list(self.moments)} if self.moments else {})
+            | (
+                {"draws": [{key: plain(v) for key, v in draw.items()} for draw in self.draws]}
+                if self.draws
+                else {}
+            )
+        )
 
     def seed_key(self, run: int) -> int:
         """The spawn key of run ``run``'s seed.
@@ -253,9 +307,9 @@ class Sweep:
         Returns
         -------
         int
-            Its replication with common random numbers, else ``run`` itself.
+            Its replication slot with common random numbers, else ``run`` itself.
         """
-        return run % self.replications if self.common_random_numbers else run
+        return run % self.slots if self.common_random_numbers else run
 
     def run_seed(self, run: int) -> np.random.SeedSequence:
         """The seed of run ``run``, keyed by :meth:`seed_key`, never by the order of execution.

@@ -1,0 +1,181 @@
+"""Posterior draws of a calibrated scenario: the parameter uncertainty that later runs carry.
+
+A calibrated scenario (``laotie calibrate``, docs/calibration.md) ships as a folder with
+``scenario.toml`` (its free parameters at their posterior medians) and ``posterior.csv`` beside
+it: one row per posterior draw, one column per free parameter (a dotted key). Experiments and
+sweeps run over a subset of those draws (:meth:`Posterior.draws`, ``Sweep(draws=...)``) times
+replications, so that their intervals include what the calibration left uncertain as well as
+chance (:func:`laotie.stats.decompose`).
+
+Examples
+--------
+>>> posterior = load_posterior("mudanjiang_calibrated")
+>>> len(posterior.draws(3, seed=1))
+3
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ScenarioError
+from .params import did_you_mean
+from .scenario import Scenario, scenario_path
+from .sweep.spec import as_points
+
+__all__ = ["POSTERIOR_FILE", "Posterior", "load_posterior"]
+
+POSTERIOR_FILE = "posterior.csv"
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The posterior draws of a calibrated scenario.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The calibrated scenario (its free parameters at the posterior medians).
+    table : pandas.DataFrame
+        One row per draw, one column per free parameter (dotted keys).
+    path : pathlib.Path
+        The ``posterior.csv`` the draws were read from.
+    """
+
+    scenario: Scenario
+    table: pd.DataFrame
+    path: Path
+
+    @property
+    def keys(self) -> list[str]:
+        """The free parameters (dotted keys), in the file's order.
+
+        Returns
+        -------
+        list of str
+        """
+        return list(self.table.columns)
+
+    def draws(self, n: int, seed: int) -> list[dict[str, Any]]:
+        """``n`` distinct draws, chosen at random with ``seed`` (the same ``n`` and ``seed``
+        always choose the same draws).
+
+        Parameters
+        ----------
+        n : int
+            How many, at most the number of stored draws.
+        seed : int
+            Chooses which.
+
+        Returns
+        -------
+        list of dict
+            One ``{dotted key: value}`` per draw (integer parameters rounded), ready for
+            :meth:`Scenario.replace` or ``Sweep(draws=...)``.
+
+        Raises
+        ------
+        ScenarioError
+            For ``n`` that is not an integer from 1 to the number of draws.
+        """
+        total = len(self.table)
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= total:
+            raise ScenarioError(
+                f"{self.path}: {n!r} draws asked for; expected an integer from 1 to {total}"
+            )
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 1,)))
+        rows = np.sort(rng.choice(total, size=int(n), replace=False))
+        return as_points(self.keys, self.table.to_numpy(float)[rows])
+
+    def intervals(self, level: float = 0.9) -> pd.DataFrame:
+        """Each parameter's median and central ``level`` interval over the draws.
+
+        Parameters
+        ----------
+        level : float, default 0.9
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by parameter: ``median``, ``low``, ``high``.
+        """
+        tail = (1 - level) / 2
+        return pd.DataFrame(
+            {
+                "median": self.table.median(),
+                "low": self.table.quantile(tail),
+                "high": self.table.quantile(1 - tail),
+            }
+        ).rename_axis("parameter")
+
+
+def load_posterior(source: str | os.PathLike[str]) -> Posterior:
+    """The posterior of a calibrated scenario: a shipped name, its folder or its ``.toml``.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        ``"mudanjiang_calibrated"``, ``"models/mudanjiang_calibrated"`` or the scenario
+        file; ``posterior.csv`` must be beside the scenario file.
+
+    Returns
+    -------
+    Posterior
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: when there is no ``posterior.csv`` (the scenario is not
+        calibrated), it cannot be read, has no rows, a column that is not a parameter of the
+        scenario, a value that is missing or not a number, or a value the parameter does not
+        allow.
+    """
+    path = Path(source)
+    if path.is_dir():
+        path = path / "scenario.toml"
+    if not (path.suffix == ".toml" or path.exists()):
+        shipped = scenario_path(str(source))
+        if shipped is None:
+            Scenario.preset(str(source))  # the usual "unknown scenario" error
+            raise ScenarioError(f"scenario {str(source)!r} has no posterior draws")
+        path = shipped
+    scenario = Scenario.from_toml(path)
+    file = path.parent / POSTERIOR_FILE
+    if not file.is_file():
+        raise ScenarioError(
+            f"{file}: no such file: scenario {scenario.name!r} has no posterior draws (only a "
+            f"calibrated scenario has them; `laotie calibrate` writes one)"
+        )
+    try:
+        table = pd.read_csv(file)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ScenarioError(f"{file}: cannot be read as CSV ({err})") from None
+    if table.empty:
+        raise ScenarioError(f"{file}: no draws (a header and at least one row are needed)")
+    flat = scenario.flat()
+    for column in table.columns:
+        if column not in flat:
+            raise ScenarioError(
+                f"{file}: column {column!r} is not a parameter of scenario "
+                f"{scenario.name!r}{did_you_mean(str(column), list(flat))}"
+            )
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = np.flatnonzero(~np.isfinite(values.to_numpy(float)))
+        if bad.size:
+            raise ScenarioError(
+                f"{file}: row {bad[0] + 2}, column {column!r}: {table[column].iloc[bad[0]]!r} "
+                f"is not a finite number"
+            )
+        table[column] = values.astype(float)
+    for i, point in enumerate(as_points(list(table.columns), table.to_numpy(float))):
+        try:
+            scenario.replace(**point)
+        except ScenarioError as err:
+            raise ScenarioError(f"{file}: row {i + 2}: {err}") from None
+    return Posterior(scenario=scenario, table=table, path=file)

@@ -1,0 +1,197 @@
+"""Parameter uncertainty: posterior draws of a calibrated scenario, sweeps over draws ×
+replications, and the split of an outcome's spread into parameters and chance."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import Scenario, ScenarioError
+from laotie.posterior import load_posterior
+from laotie.runs import replicate
+from laotie.stats import decompose
+from laotie.sweep import Sweep, run_sweep
+
+DRAWS = [
+    {"decision.trust_weight": 2.0, "population.activity_mean": 0.3},
+    {"decision.trust_weight": 6.0, "population.activity_mean": 0.5},
+    {"decision.trust_weight": 4.0, "population.activity_mean": 0.4},
+]
+
+
+def draw_sweep(**kwargs: object) -> Sweep:
+    return Sweep(
+        Scenario.preset("village"),
+        cases=[{}, {"decision.trust_weight": 9.0}],
+        replications=2,
+        days=6,
+        seed=11,
+        draws=DRAWS,
+        **kwargs,
+    )
+
+
+# ------------------------------------------------------------------ sweeps over draws
+def test_every_point_runs_every_draw_times_the_replications() -> None:
+    runs = draw_sweep().runs()
+    assert len(runs) == 2 * 3 * 2
+    first = runs[runs["point"] == 0]
+    assert first["replication"].tolist() == list(range(6))
+    assert first["draw"].tolist() == [0, 0, 1, 1, 2, 2]
+    sweep = draw_sweep()
+    # Common random numbers: slot k of every point has the same seed and the same draw.
+    for run in range(6):
+        assert sweep.seed_key(run) == sweep.seed_key(run + 6) == run
+        assert sweep.draw(run) == sweep.draw(run + 6) == DRAWS[run // 2]
+    independent = draw_sweep(common_random_numbers=False)
+    assert len({independent.seed_key(run) for run in range(12)}) == 12
+
+
+def test_a_run_is_its_draw_under_its_point(tmp_path: Path) -> None:
+    sweep = draw_sweep()
+    result = run_sweep(sweep, tmp_path)
+    assert (result.runs["status"] == "ok").all()
+    base = Scenario.preset("village")
+    for run in (3, 9):  # draw 1, replication 1: point 0 keeps the draw's trust_weight
+        point = sweep.points()[run // 6]
+        scenario = base.replace(**DRAWS[1]).replace(**point)
+        (expected,) = replicate(scenario, 1, days=6, seed=sweep.run_seed(run))
+        got = result.summary.set_index(["run", "channel"]).loc[(run, "all"), "gmv"]
+        assert got == expected.summary.loc["all", "gmv"]
+    # The point's own key wins over the draw's: the two points differ in every slot's GMV
+    # only because trust_weight does.
+    gmv = result.values("gmv", "all")
+    assert (gmv.iloc[:, 0] != gmv.iloc[:, 1]).all()
+    # Draws change the runs: slots of different draws differ more than chance would make
+    # them equal.
+    assert gmv.iloc[:, 0].nunique() == 6
+
+
+def test_draws_are_part_of_the_sweep_and_checked() -> None:
+    assert "draws" not in Sweep(Scenario.preset("village")).to_dict()  # old stores keep keys
+    assert draw_sweep().to_dict()["draws"][1] == DRAWS[1]
+    with pytest.raises(ScenarioError, match=r"draws\[1\]: .*click_prob"):
+        Sweep(
+            Scenario.preset("village"),
+            draws=[{"storefronts.click_prob": 0.1}, {"storefronts.click_prob": 1.5}],
+        )
+    with pytest.raises(ScenarioError, match=r"draws\[0\]: .*nonsense"):
+        Sweep(Scenario.preset("village"), draws=[{"decision.nonsense": 1.0}])
+    with pytest.raises(ScenarioError, match="draws must be a list"):
+        Sweep(Scenario.preset("village"), draws={"decision.trust_weight": 1.0})  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the posterior file
+def test_the_shipped_posterior_gives_distinct_reproducible_draws() -> None:
+    posterior = load_posterior("mudanjiang_calibrated")
+    assert len(posterior.table) == 1000
+    draws = posterior.draws(5, seed=4)
+    assert draws == posterior.draws(5, seed=4)
+    assert draws != posterior.draws(5, seed=5)
+    assert len({tuple(d.values()) for d in draws}) == 5
+    rows = {tuple(row) for row in posterior.table.itertuples(index=False)}
+    assert all(tuple(d.values()) in rows for d in draws)  # real draws, not resampled values
+    medians = posterior.intervals()["median"]
+    scenario = posterior.scenario.flat()
+    for key in ("decision.trust_weight", "storefronts.click_prob"):
+        assert scenario[key] == pytest.approx(medians[key], rel=1e-3)  # the medians, 4 digits
+    with pytest.raises(ScenarioError, match="from 1 to 1000"):
+        posterior.draws(1001, seed=1)
+
+
+def copy_calibrated(tmp_path: Path) -> Path:
+    folder = tmp_path / "calibrated"
+    shutil.copytree(Path(load_posterior("mudanjiang_calibrated").path).parent, folder)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.rename(columns={"decision.trust_weight": "decision.trust_wieght"}),
+            "'decision.trust_wieght' is not a parameter.*did you mean",
+        ),
+        (
+            lambda t: t.assign(**{"decision.trust_weight": ["x"] + [1.0] * (len(t) - 1)}),
+            r"row 2, column 'decision.trust_weight': 'x' is not a finite number",
+        ),
+        (
+            lambda t: t.assign(**{"storefronts.click_prob": [1.5] + [0.03] * (len(t) - 1)}),
+            r"row 2: .*click_prob",
+        ),
+        (lambda t: t.iloc[:0], "no draws"),
+    ],
+)
+def test_a_damaged_posterior_is_a_named_error(tmp_path: Path, edit, message) -> None:  # type: ignore[no-untyped-def]
+    folder = copy_calibrated(tmp_path)
+    table = pd.read_csv(folder / "posterior.csv")
+    edit(table).to_csv(folder / "posterior.csv", index=False)
+    with pytest.raises(ScenarioError, match=message) as error:
+        load_posterior(folder)
+    assert str(folder / "posterior.csv") in str(error.value)
+
+
+def test_a_scenario_without_draws_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="mudanjiang.*no posterior draws"):
+        load_posterior("mudanjiang")
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        load_posterior("mudanjaing")
+
+
+# ------------------------------------------------------------------ parameters against chance
+def test_the_split_recovers_known_variance_components() -> None:
+    rng = np.random.default_rng(7)
+    n_draws, replications, param_sd, chance_sd = 400, 4, 2.0, 1.0
+    effects = rng.normal(0.0, param_sd, n_draws)
+    draws = np.repeat(np.arange(n_draws), replications)
+    values = 10 + effects[draws] + rng.normal(0.0, chance_sd, len(draws))
+    got = decompose(values, draws)
+    truth = param_sd**2 / (param_sd**2 + chance_sd**2)
+    # Standard error of the share from the ANOVA estimators' variances (delta method):
+    # var(s2_param) ≈ 2/R² [(R σp² + σc²)²/(D-1) + σc⁴/(D(R-1))], var(MSW) = 2σc⁴/(D(R-1)).
+    total = param_sd**2 + chance_sd**2
+    var_param = (
+        2
+        / replications**2
+        * (
+            (replications * param_sd**2 + chance_sd**2) ** 2 / (n_draws - 1)
+            + chance_sd**4 / (n_draws * (replications - 1))
+        )
+    )
+    var_chance = 2 * chance_sd**4 / (n_draws * (replications - 1))
+    se = np.sqrt(
+        (chance_sd**2 / total**2) ** 2 * var_param + (param_sd**2 / total**2) ** 2 * var_chance
+    )
+    assert got["param_share"] == pytest.approx(truth, abs=4 * se)
+    assert got["mean"] == pytest.approx(values.mean())
+    assert got["n"] == len(values)
+    inside = np.mean((values >= got["low"]) & (values <= got["high"]))
+    assert 0.94 <= inside <= 0.96  # the central 95 % of the runs
+
+
+def test_the_split_takes_unequal_draws_and_missing_values() -> None:
+    rng = np.random.default_rng(8)
+    sizes = rng.integers(2, 7, 300)
+    draws = np.repeat(np.arange(300), sizes)
+    values = rng.normal(0.0, 1.0, 300)[draws] + rng.normal(0.0, 1.0, len(draws))
+    values[::17] = np.nan
+    got = decompose(values, draws)
+    assert got["n"] == np.count_nonzero(~np.isnan(values))
+    assert got["param_share"] == pytest.approx(0.5, abs=0.1)  # ~4 standard errors at n0 ≈ 4
+
+
+def test_the_split_at_its_edges() -> None:
+    assert decompose([1.0, 1.0, 3.0, 3.0], [0, 0, 1, 1])["param_share"] == 1.0
+    assert decompose([1.0, 3.0, 1.0, 3.0], [0, 0, 1, 1])["param_share"] == 0.0
+    assert np.isnan(decompose([1.0, 2.0, 3.0], [0, 1, 2])["param_share"])  # one run per draw
+    assert np.isnan(decompose([1.0, 2.0], [0, 0])["param_share"])  # one draw
+    assert np.isnan(decompose([2.0, 2.0, 2.0, 2.0], [0, 0, 1, 1])["param_share"])  # no spread
+    empty = decompose([np.nan, np.nan], [0, 1])
+    assert empty["n"] == 0 and np.isnan(empty["mean"])
+    with pytest.raises(Exception, match="one length"):
+        decompose([1.0, 2.0], [0])
