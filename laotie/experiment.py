@@ -10,43 +10,85 @@ Each experiment is one module in ``experiments/`` (shipped inside the package as
 
 ``laotie experiment NAME [--quick] [--out DIR]`` and ``python experiments/NAME.py`` run one;
 :meth:`Report.write` writes every table as CSV and Markdown (means with 95 % intervals), the
-figures, and ``report.md`` which says which command produced them.
+figures, and ``report.md`` which says which command produced them. ``--page DIR`` also
+publishes the report as ``DIR/NAME.md`` with its tables (``DIR/NAME/``) and figures
+(``DIR/figures/``): a generated page, stamped with laotie's version, the fingerprint of the
+model's sources and a hash of the experiment's code (:func:`page_stamp`), so that a test can
+tell when a shipped page no longer matches the code (:func:`stale`).
+
+A report leads with its answer in three plain lines, in English and in 中文, then its headline
+numbers, each labelled (:data:`LABELS`): *input* (set by a parameter), *calibrated* (fitted to a
+target), *predicted* (a held-out target or an out-of-sample quantity) or *counterfactual* (a
+policy arm or a difference between arms).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib
+import re
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_write
+from ._version import __version__
 from .errors import LaotieError
 from .executors import Executor, executor_for
 from .params import did_you_mean
-from .stats import t_interval
+from .stats import decompose, t_interval
+from .sweep.store import code_fingerprint
+
+if TYPE_CHECKING:
+    from .sweep import SweepResult
 
 __all__ = [
+    "LABELS",
+    "Headline",
     "Report",
     "describe_interval",
+    "experiment_fingerprint",
     "experiment_names",
     "interval_columns",
     "interval_table",
     "load_experiment",
     "main",
+    "page_stamp",
+    "read_stamp",
     "run_experiment",
     "save_figure",
+    "stale",
+    "sweep_columns",
+    "uncertainty_columns",
 ]
+
+LABELS = {
+    "input": "set by a parameter (an assumption, not a finding)",
+    "calibrated": "fitted to a real-world target",
+    "predicted": "a held-out target or an out-of-sample quantity",
+    "counterfactual": "a policy arm, or a difference between arms",
+}
+"""The label of every headline number, and what it means."""
+
+_SHARE = "_from_parameters"
+"""The suffix of a column giving the share of a predictive interval's spread due to the
+parameters (:func:`uncertainty_columns`)."""
+
+STAMP = re.compile(
+    r"<!-- laotie-page command=`(?P<command>[^`]*)` version=(?P<version>\S+) "
+    r"model=(?P<model>\S+) experiment=(?P<experiment>\S+) -->"
+)
 
 _PLACES = (
     Path(__file__).resolve().parent / "experiments",  # installed wheel
@@ -123,6 +165,41 @@ def load_experiment(name: str) -> ModuleType:
     return module
 
 
+@dataclass(frozen=True)
+class Headline:
+    """A headline number of a report, labelled.
+
+    Attributes
+    ----------
+    quantity : str
+        What it is, in plain words.
+    value : str
+        The number with its interval (e.g. from :func:`describe_interval`).
+    label : str
+        One of :data:`LABELS`.
+    basis : str
+        What it rests on: the target it was fitted to or predicts, the parameter that sets
+        it, or the arms it compares.
+
+    Raises
+    ------
+    LaotieError
+        For a label that is not one of :data:`LABELS`.
+    """
+
+    quantity: str
+    value: str
+    label: str
+    basis: str
+
+    def __post_init__(self) -> None:
+        if self.label not in LABELS:
+            raise LaotieError(
+                f"headline {self.quantity!r}: label = {self.label!r}; expected one of "
+                f"{', '.join(LABELS)}"
+            )
+
+
 @dataclass
 class Report:
     """What an experiment produced: named tables, figures and plain-words findings.
@@ -147,6 +224,16 @@ class Report:
         Wall time of the run.
     quick : bool
         Whether it ran in quick mode.
+    answer : list of str
+        The answer to the question in three plain lines.
+    answer_zh : list of str
+        The same in Chinese.
+    headlines : list of Headline
+        The headline numbers, labelled.
+    method : str
+        How the experiment answers the question (Markdown).
+    audit : pandas.DataFrame or None
+        What drives each headline outcome (:mod:`laotie.audit`), when audited.
     """
 
     name: str
@@ -158,6 +245,11 @@ class Report:
     command: str = ""
     seconds: float = float("nan")
     quick: bool = False
+    answer: list[str] = field(default_factory=list)
+    answer_zh: list[str] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)
+    method: str = ""
+    audit: pd.DataFrame | None = None
 
     def write(self, out: Path) -> list[Path]:
         """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md``, atomically.
@@ -181,13 +273,17 @@ class Report:
         written.append(out / "report.md")
         return written
 
-    def markdown(self, out: Path | None = None) -> str:
-        """The report as a Markdown page: question, command, findings, tables, figures.
+    def markdown(self, out: Path | None = None, figures: str | None = None) -> str:
+        """The report as a Markdown page: the question, the answer (English and 中文), the
+        headline numbers with their labels, the tables, the figures, the audit, the
+        assumptions, the method and the command that produced it.
 
         Parameters
         ----------
         out : pathlib.Path, optional
             The folder the page is written in: figures are linked relative to it.
+        figures : str, optional
+            Link figures as ``<figures>/<file name>`` instead.
 
         Returns
         -------
@@ -199,19 +295,164 @@ class Report:
             "",
             f"**Question.** {self.question}",
             "",
-            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s).",
+        ]
+        if self.answer:
+            lines += ["**Answer.**", ""] + [f"{line}  " for line in self.answer] + [""]
+        if self.answer_zh:
+            lines += ["**回答。**", ""] + [f"{line}  " for line in self.answer_zh] + [""]
+        lines += [
+            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s) with laotie "
+            f"{__version__}.",
             "",
         ]
+        if self.headlines:
+            headlines = pd.DataFrame(
+                [
+                    {"quantity": h.quantity, "value": h.value, "label": h.label, "basis": h.basis}
+                    for h in self.headlines
+                ]
+            )
+            lines += ["## Headline numbers", "", markdown(headlines), ""]
+            used = sorted({h.label for h in self.headlines}, key=list(LABELS).index)
+            lines += [f"- *{label}*: {LABELS[label]}." for label in used] + [""]
         if self.findings:
             lines += ["## Findings", ""] + [f"- {f}" for f in self.findings] + [""]
-        if self.assumptions:
-            lines += ["## Assumptions", ""] + [f"- {a}" for a in self.assumptions] + [""]
         for name, table in self.tables.items():
             lines += [f"## {name}", "", markdown(table), ""]
         for figure in self.figures:
-            where = figure.relative_to(out) if out is not None else figure
+            if figures is not None:
+                where = f"{figures}/{figure.name}"
+            else:
+                where = str(figure.relative_to(out) if out is not None else figure)
             lines += [f"![{figure.stem}]({where})", ""]
+        if self.audit is not None:
+            lines += ["## Audit: what drives each headline outcome", "", markdown(self.audit), ""]
+        if self.assumptions:
+            lines += ["## Assumptions", ""] + [f"- {a}" for a in self.assumptions] + [""]
+        if self.method:
+            lines += ["## How the experiment answers it", "", self.method.strip(), ""]
         return "\n".join(lines)
+
+    def publish(self, folder: Path) -> list[Path]:
+        """Write the report as a generated page: ``folder/<name>.md`` (stamped, see
+        :func:`page_stamp`), its tables as ``folder/<name>/<table>.csv`` and its figures in
+        ``folder/figures/``, atomically, file by file.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            E.g. ``docs/experiments``.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        written = []
+        tables = folder / self.name
+        tables.mkdir(parents=True, exist_ok=True)
+        for old in tables.glob("*.csv"):
+            if old.stem not in self.tables:
+                old.unlink()  # a table the experiment no longer makes must not linger
+        for name, table in self.tables.items():
+            atomic_write(tables / f"{name}.csv", functools.partial(table.to_csv, index=False))
+            written.append(tables / f"{name}.csv")
+        (folder / "figures").mkdir(parents=True, exist_ok=True)
+        for figure in self.figures:
+            target = folder / "figures" / figure.name
+            atomic_write(target, functools.partial(_copy, figure))
+            written.append(target)
+        page = page_stamp(self.name, self.command) + "\n\n" + self.markdown(figures="figures")
+        atomic_write(folder / f"{self.name}.md", functools.partial(_write_text, page))
+        written.append(folder / f"{self.name}.md")
+        return written
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+
+
+def experiment_fingerprint(name: str) -> str:
+    """A hash of the code that turns an experiment's runs into its page: the experiment's
+    module and this one (the model's own sources are :func:`laotie.sweep.store.code_fingerprint`).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`experiment_names`.
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    digest = hashlib.sha256()
+    for path in (_folder() / f"{name}.py", Path(__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_stamp(name: str, command: str) -> str:
+    """The first line of a generated page: the command, laotie's version, the model's
+    fingerprint and the experiment's (an HTML comment, invisible on the rendered page).
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    command : str
+        The command that generated the page.
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"<!-- laotie-page command=`{command}` version={__version__} "
+        f"model={code_fingerprint()} experiment={experiment_fingerprint(name)} -->"
+    )
+
+
+def read_stamp(page: Path) -> dict[str, str] | None:
+    """The stamp of a generated page (``command``, ``version``, ``model``, ``experiment``),
+    or None when the page carries none.
+
+    Parameters
+    ----------
+    page : pathlib.Path
+
+    Returns
+    -------
+    dict of str to str or None
+    """
+    match = STAMP.search(page.read_text(encoding="utf-8"))
+    return match.groupdict() if match else None
+
+
+def stale(page: Path) -> str | None:
+    """Why a generated page no longer matches the code, or None when it does.
+
+    Parameters
+    ----------
+    page : pathlib.Path
+        ``<folder>/<experiment>.md``, written by :meth:`Report.publish`.
+
+    Returns
+    -------
+    str or None
+        What differs and the command that regenerates the page.
+    """
+    stamp = read_stamp(page)
+    if stamp is None:
+        return f"{page} carries no laotie-page stamp: it was not generated by --page"
+    now = {"model": code_fingerprint(), "experiment": experiment_fingerprint(page.stem)}
+    changed = [f"{key} {stamp[key]} → {now[key]}" for key in now if stamp[key] != now[key]]
+    if not changed:
+        return None
+    return (
+        f"{page} was generated from other sources ({'; '.join(changed)}): rerun "
+        f"`{stamp['command']}`"
+    )
 
 
 def _write_text(text: str, path: Path) -> None:
@@ -243,6 +484,60 @@ def interval_columns(values: Any, name: str) -> dict[str, float]:
     return {name: mean, f"{name}_low": low, f"{name}_high": high}
 
 
+def uncertainty_columns(values: Any, draws: Any, name: str) -> dict[str, float]:
+    """Runs over parameter draws × replications as the columns of a table row: the mean,
+    the central 95 % interval of one run's value, and the share of the spread that comes
+    from the parameters (:func:`laotie.stats.decompose`).
+
+    Parameters
+    ----------
+    values : array_like of float
+        One value per run (NaN ignored).
+    draws : array_like of int
+        The parameter draw of each run.
+    name : str
+        The column's name.
+
+    Returns
+    -------
+    dict of str to float
+        ``{name, name_low, name_high, name_from_parameters}``: :func:`markdown` shows the
+        first three as ``name [95 % PI]`` and the last as a percentage.
+    """
+    split = decompose(np.asarray(values, dtype=float), np.asarray(draws))
+    return {
+        name: split["mean"],
+        f"{name}_low": split["low"],
+        f"{name}_high": split["high"],
+        f"{name}_from_parameters": split["param_share"],
+    }
+
+
+def sweep_columns(result: SweepResult, values: pd.Series, name: str) -> dict[str, float]:
+    """A sweep's values of one arm (one per replication slot, as :meth:`SweepResult.values`
+    gives them) as the columns of a table row: over parameter draws × replications when the
+    sweep has draws (:func:`uncertainty_columns`), else the mean and its t interval
+    (:func:`interval_columns`).
+
+    Parameters
+    ----------
+    result : SweepResult
+        The sweep the values come from.
+    values : pandas.Series
+        Indexed by replication slot.
+    name : str
+        The column's name.
+
+    Returns
+    -------
+    dict of str to float
+    """
+    if result.sweep.draws:
+        draws = np.asarray(values.index, dtype=int) // result.sweep.replications
+        return uncertainty_columns(values.to_numpy(float), draws, name)
+    return interval_columns(values, name)
+
+
 def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
     """A table row's ``column`` and its interval, for the findings' plain words.
 
@@ -258,10 +553,12 @@ def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
     Returns
     -------
     str
-        ``"mean (95 % CI low to high)"``.
+        ``"mean (95 % CI low to high)"``; ``PI`` for a predictive interval over parameter
+        draws (a row with ``<column>_from_parameters``).
     """
+    kind = "PI" if f"{column}{_SHARE}" in row.index else "CI"
     return (
-        f"{row[column]:{fmt}} (95 % CI {row[f'{column}_low']:{fmt}} to "
+        f"{row[column]:{fmt}} (95 % {kind} {row[f'{column}_low']:{fmt}} to "
         f"{row[f'{column}_high']:{fmt}})"
     )
 
@@ -336,6 +633,10 @@ def _interval(mean: float, low: float, high: float, digits: int) -> str:
 def markdown(table: pd.DataFrame, digits: int = 4) -> str:
     """A Markdown table; ``x``, ``x_low``, ``x_high`` columns become one ``x [low, high]``.
 
+    With an ``x_from_parameters`` column too (:func:`uncertainty_columns`) the interval is a
+    95 % predictive interval (``PI``) over parameter draws and chance, and the share of its
+    spread that comes from the parameters follows as a percentage.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -359,8 +660,18 @@ def markdown(table: pd.DataFrame, digits: int = 4) -> str:
     for column in columns:
         if column.endswith(("_low", "_high")) and column.rsplit("_", 1)[0] in columns:
             continue
+        if column.endswith(_SHARE) and column.removesuffix(_SHARE) in columns:
+            continue
         low, high = f"{column}_low", f"{column}_high"
-        if low in columns and high in columns:
+        if low in columns and high in columns and f"{column}{_SHARE}" in columns:
+            shown[f"{column} [95 % PI]"] = [
+                _interval(m, lo, hi, digits)
+                for m, lo, hi in zip(table[column], table[low], table[high], strict=True)
+            ]
+            shown[f"{column}: from parameters"] = [
+                "–" if np.isnan(v) else f"{v:.0%}" for v in table[f"{column}{_SHARE}"]
+            ]
+        elif low in columns and high in columns:
             shown[f"{column} [95 % CI]"] = [
                 _interval(m, lo, hi, digits)
                 for m, lo, hi in zip(table[column], table[low], table[high], strict=True)
@@ -386,6 +697,7 @@ def run_experiment(
     out: str | Path | None = None,
     executor: Executor | None = None,
     command: str | None = None,
+    page: str | Path | None = None,
 ) -> Report:
     """Run experiment ``name``; write and return its report.
 
@@ -403,6 +715,8 @@ def run_experiment(
         Where the runs execute (default: this process).
     command : str, optional
         The command to name in the report (default: the ``laotie experiment`` command).
+    page : str or path, optional
+        Also publish the report as a generated page in this folder (:meth:`Report.publish`).
 
     Returns
     -------
@@ -415,8 +729,13 @@ def run_experiment(
     report: Report = module.run(quick=quick, out=out, executor=executor)
     report.seconds = time.perf_counter() - start
     report.quick = quick
-    report.command = command or f"laotie experiment {name}{' --quick' if quick else ''}"
+    if command is None:
+        words = ["laotie", "experiment", name] + (["--quick"] if quick else [])
+        command = shlex.join(words + (["--page", str(page)] if page is not None else []))
+    report.command = command
     report.write(out)
+    if page is not None:
+        report.publish(Path(page))
     return report
 
 
@@ -439,6 +758,7 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small scale, few replications")
     parser.add_argument("--out", type=Path, help="results folder (default: out/NAME)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--page", type=Path, help="also publish the report as DIR/NAME.md")
     args = parser.parse_args(argv)
     if name is None:
         raise LaotieError("experiment.main needs the experiment's name")
@@ -452,6 +772,7 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
         out=out,
         executor=executor_for(args.workers),
         command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
+        page=args.page,
     )
     print(report.markdown(out))
     print(f"\nResults in {out} ({report.seconds:.0f} s)")

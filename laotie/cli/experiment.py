@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -44,6 +45,14 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     experiment.add_argument(
         "--out", metavar="DIR", type=Path, help="results folder (default: out/NAME)"
     )
+    experiment.add_argument(
+        "--page",
+        metavar="DIR",
+        type=Path,
+        help="also publish the report as a generated page DIR/NAME.md, with its tables in "
+        "DIR/NAME/ and figures in DIR/figures/ (stamped with the model's fingerprint: "
+        "docs/experiments is published this way)",
+    )
     add_executor_arguments(experiment)
     experiment.set_defaults(run=command)
     return experiment
@@ -61,10 +70,17 @@ def command(args: argparse.Namespace) -> int:
     headless()
     executor = executor_for(args.workers, args.scheduler)
     words = ["laotie", "experiment", args.name] + (["--quick"] if args.quick else [])
+    if args.page is not None:
+        words += ["--page", str(args.page)]
     out = args.out or Path("out") / args.name
     try:
         report = run_experiment(
-            args.name, quick=args.quick, out=out, executor=executor, command=" ".join(words)
+            args.name,
+            quick=args.quick,
+            out=out,
+            executor=executor,
+            command=shlex.join(words),
+            page=args.page,
         )
     except KeyboardInterrupt:
         print(
@@ -81,6 +97,11 @@ def short_answer(report: Report, out: Path) -> str:
     where the full report (its tables, figures and assumptions) is."""
     width = 100
     lines = [f"{report.name}: {report.question}", ""]
+    for answer in (report.answer, report.answer_zh):
+        for line in answer:
+            lines += textwrap.wrap(line, width)
+        if answer:
+            lines.append("")
     for finding in report.findings:
         lines += textwrap.wrap(finding, width, initial_indent="- ", subsequent_indent="  ")
     lines += [

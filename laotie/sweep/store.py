@@ -44,6 +44,7 @@ SPEC_FILE = "sweep.json"
 NOT_IN_RUNS = frozenset(
     {
         "__main__.py",
+        "audit.py",
         "calibrate",
         "cli",
         "executors.py",
@@ -51,14 +52,15 @@ NOT_IN_RUNS = frozenset(
         "experiments",
         "model.py",
         "plot.py",
+        "posterior.py",
         "sensitivity",
     }
 )
 """The parts of the package that never decide a stored run's numbers: the command line, the
 figures, the experiments' reports, the Mesa face (sweeps run the engine, never the Mesa
 model), where runs execute (tested to give the same results on
-any executor) and the modules that choose parameter sets (calibration, sensitivity), whose
-choices the sweep's spec records. :func:`code_fingerprint` leaves them
+any executor) and the modules that choose parameter sets (calibration, sensitivity, posterior
+draws), whose choices the sweep's spec records. :func:`code_fingerprint` leaves them
 out, so that a change there does not void a calibration's simulations."""
 
 
