@@ -33,7 +33,15 @@ from .results import Result
 from .scenario import Scenario
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
-__all__ = ["SUMMARY_METRICS", "paired", "replicate", "simulate", "summarise", "t_interval"]
+__all__ = [
+    "SUMMARY_METRICS",
+    "paired",
+    "replicate",
+    "replication_graph_seed",
+    "simulate",
+    "summarise",
+    "t_interval",
+]
 
 
 def simulate(
@@ -95,12 +103,16 @@ def replicate(
     progress: bool = False,
     lockstep: int | None = None,
     workers: int = 1,
+    vary_graph: bool = False,
 ) -> list[Result]:
     """Run ``replications`` replications of ``scenario``; return their results in order.
 
     The city graph is built once from the run's seed (unless ``graph`` is given) and shared;
     replication ``r`` draws its market from the ``r``-th market seed
-    (:func:`laotie._random.run_seeds`). :func:`simulate` is the one-replication case.
+    (:func:`laotie._random.run_seeds`). :func:`simulate` is the one-replication case. With
+    ``vary_graph`` every replication builds its own city graph instead (replication 0 the
+    shared one, replication ``r > 0`` from :func:`replication_graph_seed`), so that the
+    intervals over replications include the chance in the city's ties too.
 
     Parameters
     ----------
@@ -131,18 +143,20 @@ def replicate(
         processes are started with ``spawn``, so a script calling this needs the
         ``if __name__ == "__main__":`` guard. The results are identical whatever
         ``workers`` is.
+    vary_graph : bool, default False
+        Build a city graph per replication (lockstep then runs one replication per engine).
 
     Returns
     -------
     list of Result
         One per replication, in order; ``info`` records the replication, the seed's entropy,
-        the lockstep and the time each part took.
+        the lockstep, whether the graph varied and the time each part took.
 
     Raises
     ------
     ScenarioError
-        For ``days``, ``workers`` or ``lockstep`` that are not allowed, or a city or engine
-        that would not fit in memory.
+        For ``days``, ``workers`` or ``lockstep`` that are not allowed, ``vary_graph`` with a
+        ``graph`` given, or a city or engine that would not fit in memory.
     LaotieError
         When a worker process is lost (out of memory?).
 
@@ -160,10 +174,14 @@ def replicate(
     days = int(days)
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
+    if vary_graph and graph is not None:
+        raise ScenarioError("vary_graph builds a graph per replication: do not also give graph=")
     sequence = as_seed_sequence(seed)
     graph_seed, market_seeds = run_seeds(sequence, replications)
     shown = _Progress(replications * days) if progress else None
     start = time.perf_counter()
+    if vary_graph:
+        return _replicate_graphs(scenario, graph_seed, market_seeds, days, sequence, shown, workers)
     if graph is None:
         if shown is not None:
             shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
@@ -179,6 +197,7 @@ def replicate(
         "graph_seconds": graph_seconds,
         "laotie_version": __version__,
         "seed_entropy": sequence.entropy,
+        "vary_graph": False,
     }
     done: dict[int, list[Result]] = {}
     workers = max(1, min(int(workers), len(groups)))
@@ -220,6 +239,84 @@ def replicate(
     return [result for g in range(len(groups)) for result in done[g]]
 
 
+def replication_graph_seed(
+    graph_seed: np.random.SeedSequence, replication: int
+) -> np.random.SeedSequence:
+    """The seed of replication ``replication``'s city graph when graphs vary.
+
+    Parameters
+    ----------
+    graph_seed : numpy.random.SeedSequence
+        The run's graph seed (:func:`laotie._random.run_seeds`).
+    replication : int
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``graph_seed`` itself for replication 0 (so that one replication equals
+        :func:`simulate`), else ``SeedSequence(entropy, spawn_key=graph_seed.spawn_key +
+        (replication,))``: keyed by the replication, whatever the number of replications.
+    """
+    if replication == 0:
+        return graph_seed
+    return np.random.SeedSequence(
+        graph_seed.entropy, spawn_key=(*graph_seed.spawn_key, replication)
+    )
+
+
+def _replicate_graphs(
+    scenario: Scenario,
+    graph_seed: np.random.SeedSequence,
+    market_seeds: list[np.random.SeedSequence],
+    days: int,
+    sequence: np.random.SeedSequence,
+    shown: _Progress | None,
+    workers: int,
+) -> list[Result]:
+    """:func:`replicate` with a city graph per replication, each built where it runs."""
+    common = {
+        "days": days,
+        "laotie_version": __version__,
+        "seed_entropy": sequence.entropy,
+        "vary_graph": True,
+    }
+    tasks = [
+        (replication_graph_seed(graph_seed, r), scenario, [seed], r, common)
+        for r, seed in enumerate(market_seeds)
+    ]
+    done: dict[int, list[Result]] = {}
+    workers = max(1, min(int(workers), len(tasks)))
+    try:
+        if workers == 1:
+            for task in tasks:
+                if shown is not None:
+                    shown.stage(
+                        f"Building city graph {task[3] + 1} of {len(tasks)} "
+                        f"({scenario.city.n_residents:,} residents)"
+                    )
+                done[task[3]] = _run_group(task, shown)
+        else:
+            from .executors import Lost, Processes
+
+            common["threads"] = 1
+            if shown is not None:
+                shown.stage(f"Building a city graph per replication in {workers} processes")
+                shown.simulating()
+            for task, results in Processes(workers).map(_run_group, tasks):
+                if isinstance(results, Lost):
+                    raise LaotieError(
+                        f"replication {task[3]} was lost: {results.reason} {results.attempts} "
+                        f"time(s) (out of memory?); use fewer workers"
+                    )
+                done[task[3]] = results
+                if shown is not None:
+                    shown.update(days)
+    finally:
+        if shown is not None:
+            shown.close()
+    return [result for r in range(len(tasks)) for result in done[r]]
+
+
 class _Progress:
     """What :func:`replicate` shows with ``progress``: a line on standard error per stage
     before the days start, then a bar over replication-days whose clock starts when the
@@ -252,11 +349,22 @@ class _Progress:
 
 
 def _run_group(
-    task: tuple[TrustGraph, Scenario, list[np.random.SeedSequence], int, dict[str, Any]],
+    task: tuple[
+        TrustGraph | np.random.SeedSequence,
+        Scenario,
+        list[np.random.SeedSequence],
+        int,
+        dict[str, Any],
+    ],
     shown: _Progress | None = None,
 ) -> list[Result]:
-    """Replications ``first ..`` of one lockstep engine (the task of a worker process)."""
+    """Replications ``first ..`` of one lockstep engine (the task of a worker process), on
+    the graph given or on one built here from the seed given."""
     graph, scenario, seeds, first, common = task
+    if isinstance(graph, np.random.SeedSequence):
+        built = time.perf_counter()
+        graph = city(scenario.city, seed=graph)
+        common = common | {"graph_seconds": time.perf_counter() - built}
     if shown is not None:
         shown.stage("Setting up the market")
     start = time.perf_counter()
@@ -284,6 +392,7 @@ def _run_group(
             "lockstep": len(seeds),
             "laotie_version": common["laotie_version"],
             "seed_entropy": common["seed_entropy"],
+            "vary_graph": common["vary_graph"],
         }
         results.append(Result.from_engine(engine.replication(r), info))
     return results

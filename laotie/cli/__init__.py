@@ -14,6 +14,7 @@ module          subcommand
 ``sweep``       ``laotie sweep``: a parameter sweep, resumable
 ``sensitivity`` ``laotie sensitivity``: Sobol or Morris indices (SALib)
 ``experiment``  ``laotie experiment``: the experiments of ``experiments/``
+``audit``       ``laotie audit``: what drives an experiment's headline outcomes
 ``dashboard``   ``laotie dashboard``: the dashboard, served on localhost (Solara)
 ``info``        ``laotie params`` and ``laotie info``
 =============== ==================================================================
@@ -28,7 +29,18 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import LaotieError
-from . import calibrate, dashboard, experiment, graph, info, run, sensitivity, sweep, validate
+from . import (
+    audit,
+    calibrate,
+    dashboard,
+    experiment,
+    graph,
+    info,
+    run,
+    sensitivity,
+    sweep,
+    validate,
+)
 from ._common import parse_overrides
 from .run import format_summary
 
@@ -91,7 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"laotie {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (graph, run, validate, calibrate, sweep, sensitivity, experiment, dashboard):
+    for module in (
+        graph,
+        run,
+        validate,
+        calibrate,
+        sweep,
+        sensitivity,
+        experiment,
+        audit,
+        dashboard,
+    ):
         module.add_parser(sub, common)
     info.add_parsers(sub, common)
     return parser

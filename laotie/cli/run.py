@@ -50,6 +50,12 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     run.add_argument("-R", "--replications", type=int, default=1, help="replications (default: 1)")
     run.add_argument(
+        "--vary-graph",
+        action="store_true",
+        help="build a city graph per replication, so that the intervals include the chance in "
+        "the city's ties (default: one graph shared by every replication)",
+    )
+    run.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -93,9 +99,16 @@ def command(args: argparse.Namespace) -> int:
             except ScenarioError as err:
                 raise ScenarioError(f"{flag} {value}: {err}") from None
     seed, days = scenario.run.seed, scenario.run.days
+    graphs = (
+        ""
+        if args.replications == 1
+        else "; a city graph per replication"
+        if args.vary_graph
+        else "; one city graph shared by the replications (--vary-graph for one each)"
+    )
     print(
         f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
-        f"{days} days, {args.replications} replication(s), seed {seed}",
+        f"{days} days, {args.replications} replication(s), seed {seed}{graphs}",
         file=sys.stderr,
     )
     with contextlib.ExitStack() as stack:
@@ -112,6 +125,7 @@ def command(args: argparse.Namespace) -> int:
             seed=seed,
             progress=not args.quiet,
             workers=args.workers,
+            vary_graph=args.vary_graph,
         )
         print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         print(format_summary(summarise(results), len(results)))

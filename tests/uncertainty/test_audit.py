@@ -1,0 +1,94 @@
+"""The claims audit: samples that join posterior draws with assumed parameters, first-order
+indices that find a planted driver and no driver in noise, and verdicts that say which."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import LaotieError, Scenario
+from laotie.audit import DRIVEN, audit_samples, audit_sweep, indices, verdicts
+from laotie.cli import main
+from laotie.posterior import load_posterior
+
+ASSUMED = {"creators.authenticity_mean": [0.5, 0.9], "word_of_mouth.prob": None}
+
+
+def test_samples_join_posterior_draws_and_a_hypercube_of_assumed_parameters() -> None:
+    posterior = load_posterior("mudanjiang_calibrated")
+    base = posterior.scenario
+    samples = audit_samples(base, posterior, ASSUMED, 40, seed=3)
+    assert samples == audit_samples(base, posterior, ASSUMED, 40, seed=3)
+    table = pd.DataFrame(samples)
+    assert set(table.columns) == set(posterior.keys) | set(ASSUMED)
+    # The calibrated part is real posterior draws, rows kept whole (correlations stay).
+    assert table[posterior.keys].to_dict("records") == posterior.draws(40, seed=3)
+    # The assumed part is a Latin hypercube: one sample in each of 40 equal strata.
+    authenticity = table["creators.authenticity_mean"].to_numpy()
+    assert authenticity.min() >= 0.5 and authenticity.max() <= 0.9
+    strata = np.floor((authenticity - 0.5) / 0.4 * 40).astype(int)
+    assert sorted(strata) == list(range(40))
+    wom = table["word_of_mouth.prob"].to_numpy()  # None: the declared bounds, 0 to 1
+    assert wom.min() >= 0 and wom.max() <= 1 and wom.max() - wom.min() > 0.9
+
+
+def test_bad_audits_are_named_errors() -> None:
+    posterior = load_posterior("mudanjiang_calibrated")
+    base = posterior.scenario
+    with pytest.raises(LaotieError, match="samples = 4; expected an integer ≥ 8"):
+        audit_samples(base, posterior, ASSUMED, 4, seed=1)
+    with pytest.raises(LaotieError, match="decision.trust_weight is calibrated"):
+        audit_samples(base, posterior, {"decision.trust_weight": [1.0, 2.0]}, 10, seed=1)
+    with pytest.raises(LaotieError, match="nothing varies"):
+        audit_samples(base, None, {}, 10, seed=1)
+    with pytest.raises(Exception, match="audit: creators.authenticity_mean"):
+        audit_samples(base, None, {"creators.authenticity_mean": [0.5, 1.5]}, 10, seed=1)
+
+
+def test_indices_find_a_planted_driver_and_not_one_in_noise() -> None:
+    rng = np.random.default_rng(5)
+    n = 96
+    samples = pd.DataFrame(rng.uniform(size=(n, 12)), columns=[f"p{i}" for i in range(12)])
+    outcomes = pd.DataFrame(
+        {
+            "driven": 3.0 * samples["p0"] + rng.normal(0.0, 0.3, n),  # S1 of p0 ≈ 0.89
+            "noise": rng.normal(size=n),
+        }
+    )
+    table = indices(samples, outcomes, seed=1)
+    driven = table[table["outcome"] == "driven"].set_index("parameter")["S1"]
+    assert driven.idxmax() == "p0" and driven["p0"] > 0.6
+    found = verdicts(table, calibrated=["p0"]).set_index("outcome")
+    assert found.at["driven", "verdict"].startswith("driven by calibrated parameter p0")
+    assert found.at["noise", "verdict"].startswith("robust")
+    # The permutation null is what keeps noise from looking like a driver.
+    noise = table[table["outcome"] == "noise"]
+    assert noise["null_max95"].iloc[0] > noise["S1"].max() or noise["S1"].max() < DRIVEN
+    # An assumed parameter is named as one.
+    assert verdicts(table, calibrated=[]).set_index("outcome").at["driven", "kind"] == "assumed"
+
+
+def test_an_outcome_without_enough_values_is_refused() -> None:
+    samples = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0)[::-1]})
+    outcomes = pd.DataFrame({"y": [np.nan] * 4 + [1.0] * 6})
+    with pytest.raises(LaotieError, match="value in 6 samples; at least 8"):
+        indices(samples, outcomes, seed=1)
+    constant = indices(samples, pd.DataFrame({"y": np.ones(10)}), seed=1)
+    assert (constant["S1"] == 0).all()
+
+
+def test_the_audit_sweep_pairs_its_arms_by_sample() -> None:
+    base = Scenario.preset("village")
+    samples = audit_samples(base, None, ASSUMED, 8, seed=2)
+    sweep = audit_sweep(base, [{}, {"word_of_mouth.prob": 0.0}], samples, days=3, seed=2)
+    runs = sweep.runs()
+    assert len(runs) == 16 and sweep.slots == 8
+    for run in range(8):
+        assert sweep.draw(run) == sweep.draw(run + 8) == samples[run]
+        assert sweep.seed_key(run) == sweep.seed_key(run + 8)
+
+
+def test_the_command_refuses_an_experiment_without_an_audit(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["audit", "last_mile"]) == 2
+    assert "has no audit yet" in capsys.readouterr().err
