@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from laotie.sweep.store import code_fingerprint
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -87,3 +89,37 @@ def test_many_runs_lockstep_example_runs_and_equals_a_run_alone(tmp_path, monkey
     alone = Engine(names["city"], names["scenario"], seed=names["seeds"][5])
     alone.run(90)
     assert Result.from_engine(alone).daily.equals(names["results"][5].daily)
+
+
+def test_readme_main_job_section_is_generated_from_the_current_code() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    stamp = re.search(
+        r"<!-- main-job command=`(?P<command>[^`]*)` version=(?P<version>\S+) "
+        r"model=(?P<model>\S+) ",
+        text,
+    )
+    assert stamp is not None, "README.md: the main-job section is missing its stamp"
+    main_job, _ = readme_commands()
+    fix = "regenerate it: python docs/main_job.py (about 13 minutes)"
+    # Made by the README's own command, not a smaller city.
+    assert main_job.endswith(stamp["command"].replace("laotie ", ".venv/bin/laotie ", 1)), fix
+    assert stamp["model"] == code_fingerprint(), (
+        f"README.md's main-job section was made by other model code ({stamp['model']}, now "
+        f"{code_fingerprint()}): {fix}"
+    )
+
+
+@pytest.mark.integration  # a small run of the main job through the script
+def test_main_job_script_writes_what_the_command_prints() -> None:
+    spec = importlib.util.spec_from_file_location("main_job", ROOT / "docs" / "main_job.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    section = module.section(["--scale", "0.002", "--days", "20"])
+    assert section.startswith(
+        "<!-- main-job command=`laotie run mudanjiang_calibrated --scale 0.002 --days 20` "
+    )
+    assert f"model={code_fingerprint()} " in section
+    assert "\nchannel     conversion" in section and "Done in" in section
+    assert re.search(r"buys at \d+\.\d%, a storefront ad impression at \d\.\d\d%", section)
+    assert section.endswith("<!-- /main-job -->")
+    assert not module.SECTION.sub("", section)  # one whole section, replaceable
