@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laotie.audit import audit_samples, audit_sweep, indices, verdicts
+from laotie.audit import Audit, run_audit
 from laotie.calibrate.targets import Targets, load_targets
 from laotie.experiment import Headline, Report, save_figure, sweep_columns
 from laotie.experiment import describe_interval as _ci
@@ -231,9 +231,8 @@ def build_tables(result: SweepResult, goals: Targets) -> dict[str, pd.DataFrame]
 
 
 # ---------------------------------------------------------------------------- audit
-def audit_outcomes(result: SweepResult) -> pd.DataFrame:
+def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
     """The headline outcomes per audit sample (slot)."""
-    arms = list(AUDIT_ARMS)
 
     def values(metric: str, channel: str | None = None) -> pd.DataFrame:
         wide = result.values(metric, channel)
@@ -256,37 +255,23 @@ def audit_outcomes(result: SweepResult) -> pd.DataFrame:
     )
 
 
-def audit(quick: bool, out: Path, executor: Any) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Run the audit's sweep under ``out`` and return (verdicts, top drivers)."""
+def audit(quick: bool, out: Path, executor: Any) -> Audit | None:
+    """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
     config = audit_settings(quick)
     if config is None:
         return None
-    base = Scenario.preset(SCENARIO, scale=config["scale"])
-    posterior = load_posterior(SCENARIO)
-    samples = audit_samples(base, posterior, AUDIT_ASSUMED, config["samples"], SEED)
     by_name = dict(ARMS)
-    sweep = audit_sweep(
-        base,
-        [dict(by_name[arm]) for arm in AUDIT_ARMS],
-        samples,
-        days=config["days"],
+    return run_audit(
+        SCENARIO,
+        [(arm, by_name[arm]) for arm in AUDIT_ARMS],
+        AUDIT_ASSUMED,
+        audit_outcomes,
         seed=SEED,
+        out=out,
+        executor=executor,
         moments=("T4", "T5a"),
+        **config,
     )
-    result = run_sweep(sweep, out, executor=executor)
-    table = indices(pd.DataFrame(samples), audit_outcomes(result), seed=SEED)
-    sections = Scenario.sections()
-    sources = {
-        key: "calibrated (posterior)"
-        if key in posterior.keys
-        else sections[key.partition(".")[0]].params()[key.partition(".")[2]].source
-        for key in table["parameter"].unique()
-    }
-    drivers = (
-        table.sort_values(["outcome", "S1"], ascending=[True, False]).groupby("outcome").head(3)
-    )
-    drivers = drivers.assign(source=drivers["parameter"].map(sources))
-    return verdicts(table, posterior.keys, sources), drivers.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- figures
@@ -537,8 +522,10 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
     tables = build_tables(result, goals)
     english, chinese = answers(tables)
     audited = audit(quick, out / "audit", executor)
+    seconds = float(result.runs["seconds"].sum())
     if audited is not None:
-        tables["audit_drivers"] = audited[1]
+        tables["audit_drivers"] = audited.drivers
+        seconds += audited.seconds
     residents = Scenario.preset(SCENARIO, scale=config["scale"]).city.n_residents
     assumptions = [
         f"Mudanjiang calibrated, at scale {config['scale']:g} ({residents:,} residents), "
@@ -557,7 +544,8 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
         answer_zh=chinese,
         headlines=headlines(tables, config),
         method=METHOD,
-        audit=None if audited is None else audited[0],
+        audit=None if audited is None else audited.verdicts,
+        run_seconds=seconds,
     )
 
 

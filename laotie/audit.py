@@ -26,19 +26,45 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
 from .errors import LaotieError
-from .posterior import Posterior
+from .posterior import Posterior, load_posterior
 from .scenario import Scenario
+from .sweep import SweepResult, run_sweep
 from .sweep.spec import Sweep, as_points, sample_range
 
-__all__ = ["DRIVEN", "audit_samples", "audit_sweep", "indices", "verdicts"]
+if TYPE_CHECKING:
+    from .executors import Executor
+
+__all__ = [
+    "DRIVEN",
+    "UNDETERMINED",
+    "Audit",
+    "audit_samples",
+    "audit_sweep",
+    "indices",
+    "run_audit",
+    "verdicts",
+]
+
+
+class Audit(NamedTuple):
+    """What :func:`run_audit` found."""
+
+    verdicts: pd.DataFrame
+    """A verdict per outcome (:func:`verdicts`)."""
+    drivers: pd.DataFrame
+    """The three largest indices of each outcome, with each parameter's source."""
+    seconds: float
+    """The seconds the audit's runs took, summed over runs."""
+
 
 DRIVEN = 0.3
 """The first-order index from which an outcome is said to be driven by one parameter."""
@@ -297,3 +323,69 @@ def verdicts(
             }
         )
     return pd.DataFrame(rows)
+
+
+def run_audit(
+    scenario: str,
+    arms: list[tuple[str, dict[str, Any]]],
+    assumed: Mapping[str, list[float] | None],
+    outcomes: Callable[[SweepResult, list[str]], pd.DataFrame],
+    *,
+    samples: int,
+    scale: float,
+    days: int,
+    seed: int,
+    out: Path,
+    executor: Executor,
+    moments: tuple[str, ...] = (),
+) -> Audit:
+    """An experiment's audit, end to end: the samples, the sweep (stored under ``out``,
+    resumable), the indices and the verdicts.
+
+    Parameters
+    ----------
+    scenario : str
+        A calibrated scenario (with ``posterior.csv``).
+    arms : list of (str, dict)
+        The arms the outcomes need, named.
+    assumed : dict of str to [low, high] or None
+        The assumed parameters varied besides the posterior.
+    outcomes : callable
+        ``outcomes(result, names)``: one row per sample (slot), one column per outcome.
+    samples, scale, days, seed
+        The audit's design.
+    out : pathlib.Path
+        The audit sweep's folder.
+    executor : Executor
+        Where the runs execute.
+    moments : tuple of str, optional
+        Target moments every run measures.
+
+    Returns
+    -------
+    Audit
+        The verdicts (:func:`verdicts`), the three largest indices of each outcome with each
+        parameter's source, and the seconds its runs took.
+    """
+    base = Scenario.preset(scenario, scale=scale)
+    posterior = load_posterior(scenario)
+    drawn = audit_samples(base, posterior, assumed, samples, seed)
+    sweep = audit_sweep(
+        base, [dict(case) for _, case in arms], drawn, days=days, seed=seed, moments=moments
+    )
+    result = run_sweep(sweep, out, executor=executor)
+    table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)
+    sections = Scenario.sections()
+    sources = {
+        key: "calibrated (posterior)"
+        if key in posterior.keys
+        else sections[key.partition(".")[0]].params()[key.partition(".")[2]].source
+        for key in table["parameter"].unique()
+    }
+    drivers = (
+        table.sort_values(["outcome", "S1"], ascending=[True, False]).groupby("outcome").head(3)
+    )
+    drivers = drivers.assign(source=drivers["parameter"].map(sources)).reset_index(drop=True)
+    return Audit(
+        verdicts(table, posterior.keys, sources), drivers, float(result.runs["seconds"].sum())
+    )

@@ -234,6 +234,9 @@ class Report:
         How the experiment answers the question (Markdown).
     audit : pandas.DataFrame or None
         What drives each headline outcome (:mod:`laotie.audit`), when audited.
+    run_seconds : float
+        The seconds its simulations took, summed over runs (NaN: not known); a rerun that
+        finds its runs stored takes far less wall time than this.
     """
 
     name: str
@@ -250,6 +253,7 @@ class Report:
     headlines: list[Headline] = field(default_factory=list)
     method: str = ""
     audit: pd.DataFrame | None = None
+    run_seconds: float = float("nan")
 
     def write(self, out: Path) -> list[Path]:
         """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md``, atomically.
@@ -300,9 +304,14 @@ class Report:
             lines += ["**Answer.**", ""] + [f"{line}  " for line in self.answer] + [""]
         if self.answer_zh:
             lines += ["**回答。**", ""] + [f"{line}  " for line in self.answer_zh] + [""]
+        compute = (
+            ""
+            if np.isnan(self.run_seconds)
+            else f"; its simulations took {self.run_seconds:,.0f} s of worker time in all"
+        )
         lines += [
-            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s) with laotie "
-            f"{__version__}.",
+            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s of wall time{compute}) "
+            f"with laotie {__version__}.",
             "",
         ]
         if self.headlines:

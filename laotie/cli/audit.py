@@ -67,7 +67,7 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    verdicts, drivers = found
+    verdicts, drivers = found.verdicts, found.drivers
     for name, table in (("audit", verdicts), ("audit_drivers", drivers)):
         atomic_write(out / f"{name}.csv", functools.partial(table.to_csv, index=False))
     print(markdown(drivers))
