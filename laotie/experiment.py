@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LABELS",
+    "PAGE_SOURCES",
     "Headline",
     "Report",
     "describe_interval",
@@ -381,9 +382,15 @@ def _copy(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
 
 
+PAGE_SOURCES = ("experiment.py", "stats.py", "audit.py", "posterior.py", "calibrate/targets.py")
+"""The modules besides the model's (:func:`laotie.sweep.store.code_fingerprint`) that turn an
+experiment's runs into its page."""
+
+
 def experiment_fingerprint(name: str) -> str:
-    """A hash of the code that turns an experiment's runs into its page: the experiment's
-    module and this one (the model's own sources are :func:`laotie.sweep.store.code_fingerprint`).
+    """A hash of what turns an experiment's runs into its page besides the model's code: the
+    experiment's module, :data:`PAGE_SOURCES` and the shipped scenarios' files (``models/``:
+    scenario files, posterior draws, targets).
 
     Parameters
     ----------
@@ -395,8 +402,16 @@ def experiment_fingerprint(name: str) -> str:
     str
         16 hex digits.
     """
+    from .scenario import MODELS_DIRS
+
+    package = Path(__file__).resolve().parent
+    paths = [_folder() / f"{name}.py", *(package / source for source in PAGE_SOURCES)]
+    models = next((folder for folder in MODELS_DIRS if folder.is_dir()), None)
+    if models is not None:
+        paths += sorted(p for p in models.rglob("*") if p.suffix in (".toml", ".csv"))
     digest = hashlib.sha256()
-    for path in (_folder() / f"{name}.py", Path(__file__)):
+    for path in paths:
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -733,6 +748,16 @@ def run_experiment(
     """
     module = load_experiment(name)
     out = Path(out) if out is not None else Path("out") / name
+    if page is not None:  # a folder that cannot be written fails now, not after the runs
+        try:
+            Path(page).mkdir(parents=True, exist_ok=True)
+            probe = Path(page) / f".{name}.writable"
+            probe.touch()
+            probe.unlink()
+        except OSError as err:
+            raise LaotieError(
+                f"--page {page}: cannot write there ({err.strerror or err}); give a folder"
+            ) from None
     executor = executor or executor_for(1)
     start = time.perf_counter()
     report: Report = module.run(quick=quick, out=out, executor=executor)

@@ -82,13 +82,16 @@ class Posterior:
         Raises
         ------
         ScenarioError
-            For ``n`` that is not an integer from 1 to the number of draws.
+            For ``n`` that is not an integer from 1 to the number of draws, or a seed that is
+            not an integer ≥ 0.
         """
         total = len(self.table)
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= total:
             raise ScenarioError(
                 f"{self.path}: {n!r} draws asked for; expected an integer from 1 to {total}"
             )
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ScenarioError(f"{self.path}: seed = {seed!r}; expected an integer ≥ 0")
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 1,)))
         rows = np.sort(rng.choice(total, size=int(n), replace=False))
         return as_points(self.keys, self.table.to_numpy(float)[rows])
@@ -153,25 +156,34 @@ def load_posterior(source: str | os.PathLike[str]) -> Posterior:
             f"calibrated scenario has them; `laotie calibrate` writes one)"
         )
     try:
-        table = pd.read_csv(file)
+        table = pd.read_csv(file, index_col=False, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ScenarioError(f"{file}: cannot be read as CSV ({err})") from None
     if table.empty:
         raise ScenarioError(f"{file}: no draws (a header and at least one row are needed)")
     flat = scenario.flat()
+    sections = Scenario.sections()
     for column in table.columns:
         if column not in flat:
             raise ScenarioError(
                 f"{file}: column {column!r} is not a parameter of scenario "
                 f"{scenario.name!r}{did_you_mean(str(column), list(flat))}"
             )
-        values = pd.to_numeric(table[column], errors="coerce")
+        values = pd.to_numeric(table[column].str.strip(), errors="coerce")
         bad = np.flatnonzero(~np.isfinite(values.to_numpy(float)))
         if bad.size:
             raise ScenarioError(
                 f"{file}: row {bad[0] + 2}, column {column!r}: {table[column].iloc[bad[0]]!r} "
                 f"is not a finite number"
             )
+        section, _, name = column.partition(".")
+        if sections[section].params()[name].kind is int:
+            fraction = np.flatnonzero(values.to_numpy(float) % 1 != 0)
+            if fraction.size:
+                raise ScenarioError(
+                    f"{file}: row {fraction[0] + 2}, column {column!r}: "
+                    f"{table[column].iloc[fraction[0]]!r} is not an integer, which {column} is"
+                )
         table[column] = values.astype(float)
     for i, point in enumerate(as_points(list(table.columns), table.to_numpy(float))):
         try:

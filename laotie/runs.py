@@ -181,6 +181,11 @@ def replicate(
     shown = _Progress(replications * days) if progress else None
     start = time.perf_counter()
     if vary_graph:
+        if lockstep is not None and lockstep != 1:
+            raise ScenarioError(
+                f"lockstep = {lockstep!r} is not allowed with vary_graph: each replication has "
+                f"its own graph, so its own engine (give 1 or leave it out)"
+            )
         return _replicate_graphs(scenario, graph_seed, market_seeds, days, sequence, shown, workers)
     if graph is None:
         if shown is not None:
@@ -286,6 +291,11 @@ def _replicate_graphs(
     ]
     done: dict[int, list[Result]] = {}
     workers = max(1, min(int(workers), len(tasks)))
+    if workers > 1 and os.environ.get(ENVIRONMENT, "1").strip() != "0":
+        # Each process builds its own city and engine: no more processes than fit together.
+        available = available_bytes()
+        if available is not None:
+            workers = max(1, min(workers, available // max(1, scenario.city.memory_estimate())))
     try:
         if workers == 1:
             for task in tasks:

@@ -13,9 +13,9 @@ e.g. a conversion without exposures) and return means and confidence intervals:
   replication) with its t interval (the outcomes of ``laotie run -R N``);
 - :func:`summarise`: the per-channel means of :data:`SUMMARY_METRICS` over the replications of
   a run, with t intervals (the table of ``laotie run -R N``);
-- :func:`decompose`: runs over parameter draws × replications: the mean, the interval where
-  one run's outcome falls, and how much of its spread comes from the parameters and how much
-  from chance.
+- :func:`decompose`: runs over parameter draws × replications: the mean, a predictive
+  interval for one run's outcome, and how much of its spread comes from the parameters and how
+  much from chance.
 """
 
 from __future__ import annotations
@@ -345,13 +345,19 @@ def decompose(
     parameter draws × replications.
 
     Each run is one parameter draw (e.g. from a calibration's posterior) and one chance
-    realisation (its own city graph and market seeds). The interval is the central ``level``
-    interval of the runs' values: where the outcome of one run of the city falls, parameter
-    uncertainty and chance together. The spread is split by the one-way random-effects
-    analysis of variance (the method of moments, unbalanced groups allowed): between draws
-    ``s2_param = max(0, (MSB - MSW) / n0)`` and within draws ``s2_chance = MSW``, where
-    ``n0 = (N - sum(n_d**2) / N) / (D - 1)``; ``param_share = s2_param / (s2_param +
-    s2_chance)``. NaN values are left out.
+    realisation (its own city graph and market seeds). The spread is split by the one-way
+    random-effects analysis of variance (the method of moments, unbalanced groups allowed):
+    between draws ``s2_param = max(0, (MSB - MSW) / n0)`` and within draws ``s2_chance = MSW``,
+    where ``n0 = (N - sum(n_d**2) / N) / (D - 1)``; ``param_share = s2_param / (s2_param +
+    s2_chance)``.
+
+    The interval is a normal-theory *predictive* interval for one new run (a new draw and new
+    chance): ``mean ± t(df) * sqrt(s2_param * (1 + 1/D) + s2_chance * (1 + 1/N))`` with
+    ``df = D - 1``, the draws being the scarcer replication; without two draws and a draw with
+    two runs, ``mean ± t(N - 1) * s * sqrt(1 + 1/N)``. Few draws give wide intervals: that is
+    the price of estimating the parameters' spread from few draws (the sample quantiles of a
+    handful of runs would cover a new run far less often than ``level``). Non-finite values
+    are left out.
 
     Parameters
     ----------
@@ -365,8 +371,9 @@ def decompose(
     Returns
     -------
     dict of str to float
-        ``mean``, ``low``, ``high``, ``param_share`` (NaN unless at least two draws have a
-        value and some draw has two or more; NaN too when every value is equal) and ``n``.
+        ``mean``, ``low``, ``high`` (NaN with fewer than two values), ``param_share`` (NaN
+        unless at least two draws have a value and some draw has two or more; NaN too when
+        every value is equal) and ``n``.
 
     Examples
     --------
@@ -382,23 +389,31 @@ def decompose(
         raise LaotieError(
             f"decompose: values {x.shape} and draws {groups.shape} must be 1-D and of one length"
         )
-    keep = ~np.isnan(x)
+    keep = np.isfinite(x)
     x, groups = x[keep], groups[keep]
-    out = {"mean": np.nan, "low": np.nan, "high": np.nan, "param_share": np.nan, "n": len(x)}
-    if not len(x):
+    total = len(x)
+    out = {"mean": np.nan, "low": np.nan, "high": np.nan, "param_share": np.nan, "n": total}
+    if not total:
         return out
-    tail = (1 - level) / 2
-    out["mean"] = float(x.mean())
-    out["low"], out["high"] = (float(q) for q in np.quantile(x, [tail, 1 - tail]))
+    out["mean"] = mean = float(x.mean())
+    if total < 2:
+        return out
+    quantile = (1 + level) / 2
     labels, index, sizes = np.unique(groups, return_inverse=True, return_counts=True)
-    total, n_draws = len(x), len(labels)
+    n_draws = len(labels)
     if n_draws < 2 or total == n_draws:
+        spread = float(x.std(ddof=1)) * np.sqrt(1 + 1 / total)
+        half = float(scipy.stats.t.ppf(quantile, total - 1)) * spread
+        out["low"], out["high"] = mean - half, mean + half
         return out
     means = np.bincount(index, weights=x) / sizes
-    between = float(np.sum(sizes * (means - x.mean()) ** 2)) / (n_draws - 1)
+    between = float(np.sum(sizes * (means - mean) ** 2)) / (n_draws - 1)
     within = float(np.sum((x - means[index]) ** 2)) / (total - n_draws)
     n0 = (total - float(np.sum(sizes**2)) / total) / (n_draws - 1)
     param = max(0.0, (between - within) / n0)
     if param + within > 0:
         out["param_share"] = param / (param + within)
+    spread = np.sqrt(param * (1 + 1 / n_draws) + within * (1 + 1 / total))
+    half = float(scipy.stats.t.ppf(quantile, n_draws - 1)) * spread
+    out["low"], out["high"] = mean - half, mean + half
     return out

@@ -95,7 +95,7 @@ def test_readme_main_job_section_is_generated_from_the_current_code() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     stamp = re.search(
         r"<!-- main-job command=`(?P<command>[^`]*)` version=(?P<version>\S+) "
-        r"model=(?P<model>\S+) ",
+        r"model=(?P<model>\S+) sources=(?P<sources>\S+) ",
         text,
     )
     assert stamp is not None, "README.md: the main-job section is missing its stamp"
@@ -107,18 +107,27 @@ def test_readme_main_job_section_is_generated_from_the_current_code() -> None:
         f"README.md's main-job section was made by other model code ({stamp['model']}, now "
         f"{code_fingerprint()}): {fix}"
     )
+    assert stamp["sources"] == main_job_script().sources_fingerprint(), (
+        f"README.md's main-job section was made from another scenario file, statistics or "
+        f"script: {fix}"
+    )
+
+
+def main_job_script():  # docs/ is not a package; load the script as a module
+    spec = importlib.util.spec_from_file_location("main_job", ROOT / "docs" / "main_job.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.integration  # a small run of the main job through the script
 def test_main_job_script_writes_what_the_command_prints() -> None:
-    spec = importlib.util.spec_from_file_location("main_job", ROOT / "docs" / "main_job.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = main_job_script()
     section = module.section(["--scale", "0.002", "--days", "20"])
     assert section.startswith(
         "<!-- main-job command=`laotie run mudanjiang_calibrated --scale 0.002 --days 20` "
     )
-    assert f"model={code_fingerprint()} " in section
+    assert f"model={code_fingerprint()} sources={module.sources_fingerprint()} " in section
     assert "\nchannel     conversion" in section and "Done in" in section
     assert re.search(r"buys at \d+\.\d%, a storefront ad impression at \d\.\d\d%", section)
     assert section.endswith("<!-- /main-job -->")

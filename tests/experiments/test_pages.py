@@ -69,3 +69,31 @@ def test_a_changed_experiment_makes_its_page_stale(tmp_path: Path) -> None:
     assert "model" in (stale(page) or "")
     page.write_text("# no stamp\n", encoding="utf-8")
     assert "no laotie-page stamp" in (stale(page) or "")
+
+
+def test_the_page_fingerprint_covers_the_module_the_data_and_the_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import laotie.experiment as experiment
+    import laotie.scenario as scenario
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "experiments", tmp_path / "experiments")
+    shutil.copytree(root / "models", tmp_path / "models")
+    monkeypatch.setattr(experiment, "_PLACES", (tmp_path / "experiments",))
+    monkeypatch.setattr(scenario, "MODELS_DIRS", (tmp_path / "models",))
+    name = GENERATED[0]
+    before = experiment.experiment_fingerprint(name)
+    assert before == experiment.experiment_fingerprint(name)
+    for edited in (
+        tmp_path / "experiments" / f"{name}.py",
+        tmp_path / "models" / "mudanjiang_calibrated" / "posterior.csv",
+        tmp_path / "models" / "mudanjiang" / "targets.toml",
+    ):
+        original = edited.read_bytes()
+        edited.write_bytes(original + b"\n")
+        assert experiment.experiment_fingerprint(name) != before, edited
+        edited.write_bytes(original)
+    assert "stats.py" in experiment.PAGE_SOURCES and "audit.py" in experiment.PAGE_SOURCES

@@ -92,3 +92,26 @@ def test_the_audit_sweep_pairs_its_arms_by_sample() -> None:
 def test_the_command_refuses_an_experiment_without_an_audit(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["audit", "last_mile"]) == 2
     assert "has no audit yet" in capsys.readouterr().err
+
+
+def _table(s1: float, conf: float, null: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "outcome": ["y", "y"],
+            "parameter": ["a", "b"],
+            "S1": [s1, 0.01],
+            "S1_conf": [conf, 0.01],
+            "null_max95": [null, null],
+            "n": [96, 96],
+        }
+    )
+
+
+def test_a_verdict_needs_the_bar_of_the_null_and_an_interval_above_zero() -> None:
+    assert verdicts(_table(0.35, 0.1, 0.2), ["a"]).at[0, "verdict"].startswith("driven")
+    # Above DRIVEN but below what noise alone reaches: not a driver.
+    assert verdicts(_table(0.35, 0.1, 0.4), ["a"]).at[0, "verdict"].startswith("robust")
+    # Above both bars but with an interval reaching 0: not a driver.
+    assert verdicts(_table(0.45, 0.5, 0.2), ["a"]).at[0, "verdict"].startswith("robust")
+    # A null this high means the samples are too few to say anything.
+    assert verdicts(_table(0.6, 0.1, 0.7), ["a"]).at[0, "verdict"].startswith("not determined")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from laotie import Scenario, ScenarioError
 from laotie.posterior import load_posterior
@@ -101,6 +102,10 @@ def test_the_shipped_posterior_gives_distinct_reproducible_draws() -> None:
         assert scenario[key] == pytest.approx(medians[key], rel=1e-3)  # the medians, 4 digits
     with pytest.raises(ScenarioError, match="from 1 to 1000"):
         posterior.draws(1001, seed=1)
+    with pytest.raises(ScenarioError, match="seed = -1"):
+        posterior.draws(3, seed=-1)
+    every = posterior.draws(1000, seed=2)  # without replacement: every stored draw once
+    assert len({tuple(d.values()) for d in every}) == len(rows)
 
 
 def copy_calibrated(tmp_path: Path) -> Path:
@@ -125,6 +130,10 @@ def copy_calibrated(tmp_path: Path) -> Path:
             r"row 2: .*click_prob",
         ),
         (lambda t: t.iloc[:0], "no draws"),
+        (
+            lambda t: t.assign(**{"decision.trust_weight": [""] + [1.0] * (len(t) - 1)}),
+            r"row 2, column 'decision.trust_weight': '' is not a finite number",
+        ),
     ],
 )
 def test_a_damaged_posterior_is_a_named_error(tmp_path: Path, edit, message) -> None:  # type: ignore[no-untyped-def]
@@ -170,8 +179,29 @@ def test_the_split_recovers_known_variance_components() -> None:
     assert got["param_share"] == pytest.approx(truth, abs=4 * se)
     assert got["mean"] == pytest.approx(values.mean())
     assert got["n"] == len(values)
-    inside = np.mean((values >= got["low"]) & (values <= got["high"]))
-    assert 0.94 <= inside <= 0.96  # the central 95 % of the runs
+
+
+def test_a_hand_computed_split_and_interval() -> None:
+    # Draw means 1.5 and 5.5 around 3.5: MSB = 16, MSW = 2.5, n0 = 2, s2_param = 6.75.
+    got = decompose([1.0, 2.0, 4.0, 7.0], [0, 0, 1, 1])
+    assert got["param_share"] == pytest.approx(6.75 / 9.25)
+    half = scipy.stats.t.ppf(0.975, 1) * np.sqrt(6.75 * 1.5 + 2.5 * 1.25)
+    assert (got["low"], got["high"]) == pytest.approx((3.5 - half, 3.5 + half))
+
+
+def test_the_predictive_interval_covers_a_new_run() -> None:
+    # A new run is a new draw and new chance; with 5 draws × 2 replications the interval
+    # must cover it about 95 % of the time or more (t with D - 1 degrees of freedom is
+    # conservative), never the 70 % that the sample quantiles of 10 runs would give.
+    rng = np.random.default_rng(11)
+    trials, hits = 2000, 0
+    draws = np.repeat(np.arange(5), 2)
+    for _ in range(trials):
+        values = rng.normal(0.0, 1.0, 5)[draws] + rng.normal(0.0, 1.0, 10)
+        got = decompose(values, draws)
+        hits += got["low"] <= rng.normal(0.0, 1.0) + rng.normal(0.0, 1.0) <= got["high"]
+    se = np.sqrt(0.95 * 0.05 / trials)
+    assert 0.95 - 3 * se <= hits / trials <= 0.995
 
 
 def test_the_split_takes_unequal_draws_and_missing_values() -> None:
@@ -193,5 +223,16 @@ def test_the_split_at_its_edges() -> None:
     assert np.isnan(decompose([2.0, 2.0, 2.0, 2.0], [0, 0, 1, 1])["param_share"])  # no spread
     empty = decompose([np.nan, np.nan], [0, 1])
     assert empty["n"] == 0 and np.isnan(empty["mean"])
+    finite = decompose([1.0, 2.0, np.inf, 3.0, -np.inf], [0, 0, 1, 1, 1])
+    assert finite["n"] == 3 and finite["mean"] == 2.0 and np.isfinite(finite["high"])
     with pytest.raises(Exception, match="one length"):
         decompose([1.0, 2.0], [0])
+
+
+def test_an_integer_parameter_must_be_whole_in_the_posterior(tmp_path: Path) -> None:
+    folder = copy_calibrated(tmp_path)
+    table = pd.read_csv(folder / "posterior.csv")
+    table["products.n_categories"] = [2.5] + [20] * (len(table) - 1)
+    table.to_csv(folder / "posterior.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"row 2, column 'products.n_categories': '2.5' is not"):
+        load_posterior(folder)
