@@ -276,8 +276,10 @@ METHOD = """
 One sweep of `mudanjiang_calibrated` (`experiments/traffic_policy.py`): the arms head and
 inclusive, each over the same posterior draws of the calibration × replications; slot *k* of
 both arms shares its draw, graph and random streams, so every difference is paired. Intervals
-are 95 % predictive intervals over the draws and chance; "from parameters" is the share of
-their spread that comes from the calibration's uncertainty (`laotie.stats.decompose`).
+are 95 % predictive intervals for one new run over the draws and chance (normal-theory, from a
+random-effects analysis of variance over the draws, on the logit of shares and the logarithm
+of positive quantities; `laotie.stats.decompose`); "from parameters" is the share of the
+runs' spread that comes from the calibration's uncertainty, rough with eight draws.
 
 The audit (full mode only; `laotie audit traffic_policy` runs it alone): 96 samples, each a
 posterior draw joined with a Latin-hypercube value of seven assumed parameters of the traffic

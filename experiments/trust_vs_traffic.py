@@ -496,11 +496,13 @@ arm shares its posterior draw, its city graph and the random stream of every pha
 T5b, T6a, T6b) are measured in every run with the calibration's own functions
 (`laotie.moments`).
 
-Intervals are **95 % predictive intervals** (PI): where one run of the city falls, with the
-parameters drawn from the posterior and the graph and market drawn by chance. The column
-"from parameters" is the share of that spread that comes from the parameters (a one-way
-random-effects analysis of variance over draws, `laotie.stats.decompose`); the rest is
-chance. More draws or replications narrow neither part: they estimate it better.
+Intervals are **95 % predictive intervals** (PI): where one new run of the city would fall,
+with the parameters drawn from the posterior and the graph and market drawn by chance. They
+are normal-theory intervals from a one-way random-effects analysis of variance over the draws
+(t with one fewer degrees of freedom than draws, computed on the logit of shares and the
+logarithm of positive quantities, `laotie.stats.decompose`), so few draws make them wide. The
+column "from parameters" is the share of the runs' spread that comes from the parameters; the
+rest is chance. With five draws that share is rough: read 95 % as "most", not as a measurement.
 
 The audit (full mode only; `laotie audit trust_vs_traffic` runs it alone) is a second sweep:
 96 samples, each a posterior draw joined with a Latin-hypercube value of twelve assumed

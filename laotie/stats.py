@@ -21,10 +21,11 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.special
 import scipy.stats
 
 from .errors import LaotieError
@@ -352,12 +353,16 @@ def decompose(
     s2_chance)``.
 
     The interval is a normal-theory *predictive* interval for one new run (a new draw and new
-    chance): ``mean ± t(df) * sqrt(s2_param * (1 + 1/D) + s2_chance * (1 + 1/N))`` with
+    chance): ``m ± t(df) * sqrt(s2_param * (1 + 1/D) + s2_chance * (1 + 1/N))`` with
     ``df = D - 1``, the draws being the scarcer replication; without two draws and a draw with
-    two runs, ``mean ± t(N - 1) * s * sqrt(1 + 1/N)``. Few draws give wide intervals: that is
-    the price of estimating the parameters' spread from few draws (the sample quantiles of a
-    handful of runs would cover a new run far less often than ``level``). Non-finite values
-    are left out.
+    two runs, ``m ± t(N - 1) * s * sqrt(1 + 1/N)``. It is computed on a scale where the
+    quantity can take any value and mapped back: the logit of values all inside (0, 1) (shares),
+    the logarithm of values all above 0 (GMV, conversion, ratios), the values themselves
+    otherwise (differences); so a share's interval stays inside (0, 1) and a GMV's above 0.
+    Few draws give wide intervals: that is the price of estimating the parameters' spread from
+    few draws (the sample quantiles of a handful of runs would cover a new run far less often
+    than ``level``). Non-finite values are left out. The mean is the runs' mean and the split
+    is of the values themselves, whatever the interval's scale.
 
     Parameters
     ----------
@@ -370,10 +375,11 @@ def decompose(
 
     Returns
     -------
-    dict of str to float
+    dict
         ``mean``, ``low``, ``high`` (NaN with fewer than two values), ``param_share`` (NaN
         unless at least two draws have a value and some draw has two or more; NaN too when
-        every value is equal) and ``n``.
+        every value is equal), ``n`` and ``scale`` (``"logit"``, ``"log"`` or ``"linear"``:
+        where the interval was computed).
 
     Examples
     --------
@@ -381,6 +387,8 @@ def decompose(
     1.0
     >>> decompose([1.0, 3.0, 1.0, 3.0], [0, 0, 1, 1])["param_share"]
     0.0
+    >>> decompose([0.2, 0.3, 0.6, 0.7], [0, 0, 1, 1])["scale"]
+    'logit'
     """
     _check_level(level)
     x = np.asarray(values, dtype=float)
@@ -392,28 +400,55 @@ def decompose(
     keep = np.isfinite(x)
     x, groups = x[keep], groups[keep]
     total = len(x)
-    out = {"mean": np.nan, "low": np.nan, "high": np.nan, "param_share": np.nan, "n": total}
+    out: dict[str, Any] = {
+        "mean": np.nan,
+        "low": np.nan,
+        "high": np.nan,
+        "param_share": np.nan,
+        "n": total,
+        "scale": "linear",
+    }
     if not total:
         return out
-    out["mean"] = mean = float(x.mean())
+    out["mean"] = float(x.mean())
     if total < 2:
         return out
-    quantile = (1 + level) / 2
     labels, index, sizes = np.unique(groups, return_inverse=True, return_counts=True)
     n_draws = len(labels)
-    if n_draws < 2 or total == n_draws:
-        spread = float(x.std(ddof=1)) * np.sqrt(1 + 1 / total)
-        half = float(scipy.stats.t.ppf(quantile, total - 1)) * spread
-        out["low"], out["high"] = mean - half, mean + half
-        return out
+    split = n_draws >= 2 and total > n_draws
+    if split:
+        param, within = _components(x, index, sizes)
+        if param + within > 0:
+            out["param_share"] = param / (param + within)
+    if np.all((x > 0) & (x < 1)):
+        out["scale"], forward, back = "logit", scipy.special.logit, scipy.special.expit
+    elif np.all(x > 0):
+        out["scale"], forward, back = "log", np.log, np.exp
+    else:
+        forward = back = _same
+    y = forward(x)
+    quantile = (1 + level) / 2
+    centre = float(y.mean())
+    if split:
+        param, within = _components(y, index, sizes)
+        spread = np.sqrt(param * (1 + 1 / n_draws) + within * (1 + 1 / total))
+        half = float(scipy.stats.t.ppf(quantile, n_draws - 1)) * spread
+    else:
+        half = float(scipy.stats.t.ppf(quantile, total - 1)) * float(y.std(ddof=1))
+        half *= np.sqrt(1 + 1 / total)
+    out["low"], out["high"] = float(back(centre - half)), float(back(centre + half))
+    return out
+
+
+def _same(values: Any) -> Any:
+    return values
+
+
+def _components(x: np.ndarray, index: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
+    """The random-effects estimates ``(s2_param, s2_chance)`` of values grouped by draw."""
+    n_draws, total = len(sizes), len(x)
     means = np.bincount(index, weights=x) / sizes
-    between = float(np.sum(sizes * (means - mean) ** 2)) / (n_draws - 1)
+    between = float(np.sum(sizes * (means - x.mean()) ** 2)) / (n_draws - 1)
     within = float(np.sum((x - means[index]) ** 2)) / (total - n_draws)
     n0 = (total - float(np.sum(sizes**2)) / total) / (n_draws - 1)
-    param = max(0.0, (between - within) / n0)
-    if param + within > 0:
-        out["param_share"] = param / (param + within)
-    spread = np.sqrt(param * (1 + 1 / n_draws) + within * (1 + 1 / total))
-    half = float(scipy.stats.t.ppf(quantile, n_draws - 1)) * spread
-    out["low"], out["high"] = mean - half, mean + half
-    return out
+    return max(0.0, (between - within) / n0), within

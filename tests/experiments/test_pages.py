@@ -97,3 +97,13 @@ def test_the_page_fingerprint_covers_the_module_the_data_and_the_statistics(
         assert experiment.experiment_fingerprint(name) != before, edited
         edited.write_bytes(original)
     assert "stats.py" in experiment.PAGE_SOURCES and "audit.py" in experiment.PAGE_SOURCES
+
+
+def test_a_page_folder_that_cannot_be_written_fails_before_the_runs(tmp_path: Path) -> None:
+    from laotie import LaotieError
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(LaotieError, match="--page .*a_file.*cannot write there"):
+        run_experiment(GENERATED[0], quick=True, out=tmp_path / "out", page=blocker)
+    assert not (tmp_path / "out").exists()  # nothing ran

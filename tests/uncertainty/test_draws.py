@@ -182,11 +182,41 @@ def test_the_split_recovers_known_variance_components() -> None:
 
 
 def test_a_hand_computed_split_and_interval() -> None:
-    # Draw means 1.5 and 5.5 around 3.5: MSB = 16, MSW = 2.5, n0 = 2, s2_param = 6.75.
-    got = decompose([1.0, 2.0, 4.0, 7.0], [0, 0, 1, 1])
+    # Draw means -0.5 and 3.5 around 1.5: MSB = 16, MSW = 2.5, n0 = 2, s2_param = 6.75.
+    got = decompose([-1.0, 0.0, 2.0, 5.0], [0, 0, 1, 1])
     assert got["param_share"] == pytest.approx(6.75 / 9.25)
+    assert got["scale"] == "linear"  # a value at or below 0: the values themselves
     half = scipy.stats.t.ppf(0.975, 1) * np.sqrt(6.75 * 1.5 + 2.5 * 1.25)
-    assert (got["low"], got["high"]) == pytest.approx((3.5 - half, 3.5 + half))
+    assert (got["low"], got["high"]) == pytest.approx((1.5 - half, 1.5 + half))
+    # Positive values: the same on the logarithms, mapped back; the split stays linear.
+    positive = decompose([1.0, 2.0, 4.0, 7.0], [0, 0, 1, 1])
+    logs = decompose(np.log([1.0, 2.0, 4.0, 7.0]), [0, 0, 1, 1])
+    assert positive["scale"] == "log" and positive["param_share"] == pytest.approx(6.75 / 9.25)
+    assert positive["mean"] == 3.5
+    assert (positive["low"], positive["high"]) == pytest.approx(
+        (np.exp(logs["low"]), np.exp(logs["high"]))
+    )
+
+
+@pytest.mark.parametrize(
+    "make, inside",
+    [
+        (lambda rng, effect: np.exp(effect + rng.normal(0.0, 0.5)), (0.0, np.inf)),  # GMV-like
+        (lambda rng, effect: 1 / (1 + np.exp(-(effect + rng.normal(0.0, 0.5)))), (0.0, 1.0)),
+    ],
+)
+def test_bounded_quantities_keep_their_bounds_and_coverage(make, inside) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(12)
+    trials, hits = 1500, 0
+    draws = np.repeat(np.arange(5), 2)
+    for _ in range(trials):
+        effects = rng.normal(0.0, 1.0, 5)
+        values = np.array([make(rng, effects[d]) for d in draws])
+        got = decompose(values, draws)
+        assert inside[0] < got["low"] <= got["high"] < inside[1]
+        hits += got["low"] <= make(rng, rng.normal(0.0, 1.0)) <= got["high"]
+    se = np.sqrt(0.95 * 0.05 / trials)
+    assert 0.95 - 3 * se <= hits / trials <= 0.995
 
 
 def test_the_predictive_interval_covers_a_new_run() -> None:
