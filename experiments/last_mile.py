@@ -1,4 +1,5 @@
-"""The last mile (最后一公里): government notices through the app's feeds and people.
+"""The last mile (最后一公里): government notices through the app's feeds and people, on the
+calibrated Mudanjiang scenario with its parameter uncertainty.
 
 One government notice (``information.n_messages = 1``) is posted on day 0 by every
 government account of a fraction of Mudanjiang and followed for 14 days. It reaches people
@@ -9,10 +10,11 @@ training of government accounts (雪城发布): none, or training on day 0 that 
 ``information.training_gain`` to their content quality.
 
 Coverage is reported overall, among rural residents and non-users, per region and per day.
-The arms are the cases of one :class:`laotie.sweep.Sweep` with common random numbers:
-replication ``r`` of every arm has the seed ``SeedSequence(SEED, spawn_key=(r,))``, so arms
-share the city graph and every random number. The sweep stores each run's per-day and
-per-region coverage (:meth:`laotie.sweep.SweepResult.information`,
+The arms are the cases of one :class:`laotie.sweep.Sweep` over posterior draws of
+``mudanjiang_calibrated`` × replications, with common random numbers: replication slot ``k``
+of every arm shares its draw, city graph and every random number. Intervals are 95 %
+predictive intervals over draws and chance, with the share from the parameters. The sweep
+stores each run's per-day and per-region coverage (:meth:`laotie.sweep.SweepResult.information`,
 :meth:`~laotie.sweep.SweepResult.information_regions`), and the tables are computed from them.
 Information draws are counter-based (docs/model.md 3.5), so raising the feeds' probabilities
 can only inform more people, earlier: coverage is monotone in ``training_gain`` run by run.
@@ -27,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from laotie import Scenario
+from laotie.audit import Audit, run_audit
 from laotie.errors import LaotieError
 from laotie.executors import Executor
-from laotie.experiment import Report, save_figure
-from laotie.stats import paired, t_interval
+from laotie.experiment import Headline, Report, save_figure, uncertainty_columns
+from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "last_mile"
@@ -40,6 +43,7 @@ QUESTION = (
     "centralised baseline (TV), with and without training the government accounts' operators?"
 )
 SEED = 20191126
+SCENARIO = "mudanjiang_calibrated"
 DAYS = 14
 ARMS: dict[str, dict[str, Any]] = {
     "no training": {"information.training_day": -1},
@@ -64,23 +68,54 @@ COVERAGE = {
 PATHS = ("by_feed", "by_hometown", "by_share", "by_offline")
 
 
-def settings(quick: bool) -> dict[str, object]:
-    """The scale of each mode: quick for tests, full for the docs page."""
-    scale = 0.01 if quick else 0.05
-    scenario = Scenario.preset("mudanjiang", scale=scale, **{"information.n_messages": 1})
-    return {"scenario": scenario, "scale": scale, "replications": 3 if quick else 10}
+# The assumed parameters of information spread the audit varies besides the posterior.
+AUDIT_ASSUMED: dict[str, list[float] | None] = {
+    "information.city_feed": [0.03, 0.3],
+    "information.hometown_feed": [0.05, 0.4],
+    "information.share_prob": [0.005, 0.06],
+    "information.offline_prob": [0.005, 0.06],
+    "information.gov_quality_mean": [0.2, 0.6],
+    "information.tv_urban": [0.02, 0.1],
+    "information.tv_rural": [0.01, 0.05],
+}
+AUDIT_ARMS = ("no training", "training +0.3")
+
+
+def settings(quick: bool) -> dict[str, Any]:
+    """Scale, posterior draws and replications per draw of each mode."""
+    if quick:
+        return {"scale": 0.005, "draws": 2, "replications": 2}
+    return {"scale": 0.05, "draws": 8, "replications": 2}
+
+
+def audit_settings(quick: bool) -> dict[str, Any] | None:
+    """Samples, scale and days of the audit (None: quick mode leaves it out)."""
+    if quick:
+        return None
+    return {"samples": 96, "scale": 0.01, "days": DAYS}
+
+
+def base(scale: float) -> Scenario:
+    return Scenario.preset(SCENARIO, scale=scale, **{"information.n_messages": 1})
 
 
 def make_sweep(quick: bool) -> Sweep:
-    """The arms as the cases of one sweep with common random numbers."""
+    """The arms as the cases of one sweep over posterior draws × replications."""
     mode = settings(quick)
     return Sweep(
-        mode["scenario"],  # type: ignore[arg-type]
+        base(mode["scale"]),
         cases=[dict(changes) for changes in ARMS.values()],
-        replications=mode["replications"],  # type: ignore[arg-type]
+        replications=mode["replications"],
         days=DAYS,
         seed=SEED,
+        draws=load_posterior(SCENARIO).draws(mode["draws"], seed=SEED),
     )
+
+
+def columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
+    """Values indexed by replication slot, over draws × replications, as table columns."""
+    draws = np.asarray(values.index, dtype=int) // replications
+    return uncertainty_columns(values.to_numpy(float), draws, name)
 
 
 def coverage_tables(result: SweepResult) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,128 +138,232 @@ def coverage_tables(result: SweepResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     return info, labelled(result.information_regions())
 
 
-def _mean_ci(values: np.ndarray) -> dict[str, float]:
-    mean, low, high = t_interval(values)
-    return {"mean": mean, "low": low, "high": high}
-
-
-def final_table(information: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and measure, at the last day: mean over replications (95 % t interval), and
-    the paired difference from the arm without training."""
+def final_table(information: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """Per arm and measure, at the last day: the mean over runs (95 % predictive interval)
+    and the paired difference from the arm without training."""
     last = information[information["day"] == information["day"].max()]
     rows = []
     for measure in [*COVERAGE, *PATHS]:
         wide = last.pivot(index="replication", columns="arm", values=measure)[list(ARMS)]
-        compared = paired(wide, BASELINE_ARM)
         for arm in ARMS:
-            c = compared.loc[arm]
-            rows.append(
-                {
-                    "measure": measure,
-                    "arm": arm,
-                    "value": c["mean"],
-                    "value_low": c["mean_low"],
-                    "value_high": c["mean_high"],
-                    "vs_no_training": c["difference"],
-                    "vs_no_training_low": c["difference_low"],
-                    "vs_no_training_high": c["difference_high"],
-                }
-            )
+            row: dict[str, Any] = {"measure": measure, "arm": arm}
+            row |= columns(wide[arm], "value", replications)
+            row |= columns(wide[arm] - wide[BASELINE_ARM], "vs_no_training", replications)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def speed_table(information: pd.DataFrame) -> pd.DataFrame:
+def speed_table(information: pd.DataFrame, replications: int) -> pd.DataFrame:
     """Per arm: days from posting until 50 % and 80 % of residents know the notice."""
     rows = []
     for arm in ARMS:
         mine = information[information["arm"] == arm]
-        row: dict[str, object] = {"arm": arm}
+        row: dict[str, Any] = {"arm": arm}
         for threshold in (0.5, 0.8):
-            days = []
-            for _, group in mine.groupby("replication"):
+            days = {}
+            for replication, group in mine.groupby("replication"):
                 since = group["day"] - group["posted_day"] + 1
                 hit = since[group["share_informed"] >= threshold]
-                days.append(float(hit.iloc[0]) if len(hit) else np.nan)
-            days_arr = np.array(days)
+                days[replication] = float(hit.iloc[0]) if len(hit) else np.nan
+            values = pd.Series(days, dtype=float)
             name = f"days_to_{round(threshold * 100)}"
-            row[f"{name}_reached_share"] = float((~np.isnan(days_arr)).mean())
-            ci = _mean_ci(days_arr)
-            row.update({name: ci["mean"], f"{name}_low": ci["low"], f"{name}_high": ci["high"]})
+            row[f"{name}_reached_share"] = float(values.notna().mean())
+            row |= columns(values, name, replications)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def daily_table(information: pd.DataFrame) -> pd.DataFrame:
+def daily_table(information: pd.DataFrame, replications: int) -> pd.DataFrame:
     """Per arm and day since posting: coverage overall, rural, non-users and the baseline's."""
     rows = []
     shown = ("share_informed", "share_rural", "share_non_users", "baseline_share", "baseline_rural")
     for (arm, day), group in information.groupby(["arm", "day"], sort=False):
-        row: dict[str, object] = {"arm": arm, "day": int(day) + 1}
+        row: dict[str, Any] = {"arm": arm, "day": int(day) + 1}
+        by_slot = group.set_index("replication")
         for measure in shown:
-            ci = _mean_ci(group[measure].to_numpy())
-            row.update(
-                {measure: ci["mean"], f"{measure}_low": ci["low"], f"{measure}_high": ci["high"]}
-            )
+            row |= columns(by_slot[measure], measure, replications)
         rows.append(row)
     table = pd.DataFrame(rows)
     order = {arm: i for i, arm in enumerate(ARMS)}
     return table.sort_values(["arm", "day"], key=lambda s: s.map(order) if s.name == "arm" else s)
 
 
-def region_table(regions: pd.DataFrame) -> pd.DataFrame:
+def region_table(regions: pd.DataFrame, replications: int) -> pd.DataFrame:
     """Per region, at the last day: coverage per arm and the paired gain from training."""
     last = regions[regions["day"] == regions["day"].max()]
     rows = []
     for region, group in last.groupby("region", sort=False):
         wide = group.pivot(index="replication", columns="arm", values="share_informed")[list(ARMS)]
-        compared = paired(wide, BASELINE_ARM)
-        row: dict[str, object] = {"region": region}
+        row: dict[str, Any] = {"region": region}
         for arm in ARMS:
-            c = compared.loc[arm]
-            row.update({arm: c["mean"], f"{arm}_low": c["mean_low"], f"{arm}_high": c["mean_high"]})
+            row |= columns(wide[arm], arm, replications)
         for arm in list(ARMS)[1:]:
-            c = compared.loc[arm]
-            name = f"gain {arm}"
-            row.update(
-                {
-                    name: c["difference"],
-                    f"{name}_low": c["difference_low"],
-                    f"{name}_high": c["difference_high"],
-                }
-            )
+            row |= columns(wide[arm] - wide[BASELINE_ARM], f"gain {arm}", replications)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+# ---------------------------------------------------------------------------- audit
+def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
+    """The headline outcomes per audit sample (slot), at the last day."""
+    info = result.information().merge(result.runs[["run", "point", "replication"]], on="run")
+    last = info[info["day"] == info["day"].max()]
+
+    def wide(measure: str) -> pd.DataFrame:
+        table = last.pivot(index="replication", columns="point", values=measure)
+        table.columns = [arms[p] for p in table.columns]
+        return table
+
+    informed, rural = wide("share_informed"), wide("share_rural")
+    return pd.DataFrame(
+        {
+            "residents informed, no training": informed["no training"],
+            "rural residents informed, no training": rural["no training"],
+            "gain from training +0.3": informed["training +0.3"] - informed["no training"],
+        }
+    )
+
+
+def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
+    """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
+    config = audit_settings(quick)
+    if config is None:
+        return None
+    return run_audit(
+        SCENARIO,
+        [(arm, {**ARMS[arm], "information.n_messages": 1}) for arm in AUDIT_ARMS],
+        AUDIT_ASSUMED,
+        audit_outcomes,
+        seed=SEED,
+        out=out,
+        executor=executor,
+        **config,
+    )
+
+
+# ---------------------------------------------------------------------------- words
+def _ci(row: pd.Series, column: str) -> str:
+    return f"{row[column]:.1%} (95 % PI {row[column + '_low']:.1%} to {row[column + '_high']:.1%})"
+
+
+def _zh(row: pd.Series, column: str) -> str:
+    return (
+        f"{row[column]:.1%}（95 % 预测区间 {row[column + '_low']:.1%}–{row[column + '_high']:.1%}）"
+    )
+
+
+def headlines(final: pd.DataFrame) -> list[Headline]:
+    f = final.set_index(["measure", "arm"])
+    assumed = "set by the assumed information.* parameters: no target measures reach (audit)"
+    return [
+        Headline(
+            f"residents who know the notice after {DAYS} days, no training",
+            _ci(f.loc[("share_informed", BASELINE_ARM)], "value"),
+            "input",
+            assumed,
+        ),
+        Headline(
+            f"rural residents who know it after {DAYS} days, no training",
+            _ci(f.loc[("share_rural", BASELINE_ARM)], "value"),
+            "input",
+            assumed,
+        ),
+        Headline(
+            "residents the baseline channel (TV, portal) reaches",
+            _ci(f.loc[("baseline_share", BASELINE_ARM)], "value"),
+            "input",
+            "set by the assumed information.tv_urban and tv_rural",
+        ),
+        Headline(
+            "residents operator training (+0.3) adds",
+            _ci(f.loc[("share_informed", "training +0.3")], "vs_no_training"),
+            "counterfactual",
+            "arm training +0.3 − arm no training, paired",
+        ),
+    ]
+
+
+def answers(final: pd.DataFrame) -> tuple[list[str], list[str]]:
+    f = final.set_index(["measure", "arm"])
+    none = f.loc[("share_informed", BASELINE_ARM)]
+    rural = f.loc[("share_rural", BASELINE_ARM)]
+    non_users = f.loc[("share_non_users", BASELINE_ARM)]
+    tv = f.loc[("baseline_share", BASELINE_ARM)]
+    gain = f.loc[("share_informed", "training +0.3")]
+    english = [
+        f"Reach: after {DAYS} days {_ci(none, 'value')} of residents know the notice, "
+        f"{_ci(rural, 'value')} of rural residents and {_ci(non_users, 'value')} of non-users "
+        f"(told offline by kin), against {_ci(tv, 'value')} through TV and the portal alone.",
+        f"Training the operators (+0.3 content quality) adds {_ci(gain, 'vs_no_training')} of "
+        f"residents (paired).",
+        "These numbers rest on assumed parameters of information spread that no target "
+        "measures: the audit below names the one that drives each.",
+    ]
+    chinese = [
+        f"覆盖：{DAYS} 天后 {_zh(none, 'value')} 的居民知道这条通知，农村居民 "
+        f"{_zh(rural, 'value')}，非用户 {_zh(non_users, 'value')}（由亲属线下告知）；"
+        f"仅靠电视和门户网站为 {_zh(tv, 'value')}。",
+        f"培训政务号运营者（内容质量 +0.3）使知晓的居民增加 "
+        f"{_zh(gain, 'vs_no_training')}（配对）。",
+        "这些数字取决于没有任何目标数据约束的信息传播假设参数：下方的审计指出驱动每个结果的参数。",
+    ]
+    return english, chinese
+
+
+METHOD = """
+One sweep of `mudanjiang_calibrated` with one government notice
+(`experiments/last_mile.py`): the arms no training, training +0.3 and +0.6, each over the
+same posterior draws of the calibration × replications; slot *k* of every arm shares its draw,
+graph and random streams, so differences are paired. Intervals are 95 % predictive intervals
+for one new run (normal-theory, from a random-effects analysis over the draws, on the logit of
+shares; `laotie.stats.decompose`); "from parameters" is the share of the runs' spread that
+comes from the calibration's uncertainty. The calibrated parameters shape the city (ties,
+activity); every parameter of information spread is assumed.
+
+The audit (full mode only; `laotie audit last_mile` runs it alone): 96 samples, each a
+posterior draw joined with a Latin-hypercube value of seven assumed information parameters,
+at scale 0.01 for 14 days, the arms no training and training +0.3 once per sample; each
+headline outcome's first-order Sobol index to each parameter from those samples (SALib), with
+a permutation null (`laotie.audit`).
+"""
+
+
 def run(*, quick: bool, out: Path, executor: Executor) -> Report:
-    """Run every arm and replication; tabulate and plot."""
+    """Run every arm over draws × replications, then the audit; tabulate and plot."""
     mode = settings(quick)
+    replications = mode["replications"]
     result = run_sweep(make_sweep(quick), out / "sweep", executor=executor)
     information, regions = coverage_tables(result)
-    final = final_table(information)
-    speed = speed_table(information)
-    daily = daily_table(information)
-    per_region = region_table(regions)
-    scenario: Scenario = mode["scenario"]  # type: ignore[assignment]
+    final = final_table(information, replications)
+    speed = speed_table(information, replications)
+    daily = daily_table(information, replications)
+    per_region = region_table(regions, replications)
+    scenario = base(mode["scale"])
     i = scenario.information
     figures = [
         _plot_curves(daily, out / "figures"),
         _plot_regions(per_region, final, out / "figures"),
     ]
+    english, chinese = answers(final)
+    tables = {"final": final, "speed": speed, "regions": per_region, "daily": daily}
+    audited = audit(quick, out / "audit", executor)
+    seconds = float(result.runs["seconds"].sum())
+    if audited is not None:
+        tables["audit_drivers"] = audited.drivers
+        seconds += audited.seconds
     return Report(
         name=NAME,
         question=QUESTION,
-        tables={"final": final, "speed": speed, "regions": per_region, "daily": daily},
+        tables=tables,
         figures=figures,
         findings=_findings(final, speed, per_region),
         assumptions=[
-            f"Mudanjiang at {mode['scale']:.0%} of its population "
+            f"Mudanjiang calibrated, at {mode['scale']:.0%} of its population "
             f"({scenario.city.n_residents:,} residents, all {len(scenario.city.regions)} "
             f"county-level units), one notice posted on day 0 by every government account, "
-            f"{DAYS} days, {mode['replications']} replications per arm; replication r of "
-            "every arm shares the city graph and every random number (common random "
-            "numbers), so differences are paired.",
-            f"Information defaults (uncalibrated, docs/model.md 3.7): posts live "
+            f"{DAYS} days, {mode['draws']} posterior draws × {replications} replications per "
+            f"arm, sweep seed {SEED}.",
+            f"Information parameters (assumed, none calibrated): posts live "
             f"{i.live_days} days in the feeds; same-city feed {i.city_feed}, same-hometown "
             f"feed {i.hometown_feed} per day at content quality 1; sharing {i.share_prob} and "
             f"offline telling {i.offline_prob} per unit of trust; government content quality "
@@ -235,6 +374,12 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "Information does not change purchases; the notice is the only message.",
             *_unfinished(result),
         ],
+        answer=english,
+        answer_zh=chinese,
+        headlines=headlines(final),
+        method=METHOD,
+        audit=None if audited is None else audited.verdicts,
+        run_seconds=seconds,
     )
 
 
@@ -328,7 +473,7 @@ def _plot_curves(daily: pd.DataFrame, folder: Path) -> Path:
         ax.set_xlabel("day since posting")
     axes[0].set_ylabel("share who know the notice")
     axes[0].legend(fontsize=8)
-    fig.suptitle("Coverage of one government notice (mean, 95 % CI)", fontsize=10)
+    fig.suptitle("Coverage of one government notice (mean, 95 % predictive interval)", fontsize=10)
     fig.tight_layout()
     path = folder / f"{NAME}_coverage.png"
     save_figure(fig, path)
@@ -352,7 +497,7 @@ def _plot_regions(regions: pd.DataFrame, final: pd.DataFrame, folder: Path) -> P
     ax.set_xticks(x, regions["region"], rotation=30, ha="right")
     ax.set_ylabel(f"share who know it on day {DAYS}")
     ax.legend(fontsize=8)
-    ax.set_title("Coverage per county-level unit (mean, 95 % CI)", fontsize=10)
+    ax.set_title("Coverage per county-level unit (mean, 95 % predictive interval)", fontsize=10)
     fig.tight_layout()
     path = folder / f"{NAME}_regions.png"
     save_figure(fig, path)

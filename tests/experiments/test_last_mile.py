@@ -1,4 +1,5 @@
-"""The last-mile experiment in quick mode: tables, files and what the model guarantees."""
+"""The last-mile experiment in quick mode: tables, files, labels and what the model guarantees,
+over posterior draws × replications."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def test_files_columns_and_intervals(report, module) -> None:  # type: ignore[no
     assert set(final["measure"]) == {*module.COVERAGE, *module.PATHS}
     assert set(final["arm"]) == set(module.ARMS)
     regions = result.tables["regions"]
-    assert len(regions) == len(module.settings(True)["scenario"].city.regions)
+    assert len(regions) == len(module.base(module.settings(True)["scale"]).city.regions)
     daily = result.tables["daily"]
     assert sorted(set(daily["day"])) == list(range(1, module.DAYS + 1))
     assert "last_mile --quick" in (out / "report.md").read_text()
@@ -62,6 +63,17 @@ def test_the_untrained_arm_differs_from_itself_by_exactly_zero(report) -> None: 
     _, result = report
     final = result.tables["final"]
     assert (final.loc[final["arm"] == "no training", "vs_no_training"] == 0).all()
+
+
+def test_runs_cover_the_draws_and_headlines_are_labelled(report, module) -> None:  # type: ignore[no-untyped-def]
+    out, result = report
+    stored = collect(module.make_sweep(True), out / "sweep")
+    assert stored.runs["draw"].nunique() == module.settings(True)["draws"]
+    labels = [h.label for h in result.headlines]
+    # No target measures information reach: its numbers are inputs, training's a counterfactual.
+    assert labels.count("input") == 3 and labels.count("counterfactual") == 1
+    assert len(result.answer) == len(result.answer_zh) == 3
+    assert not any("nan" in line for line in result.answer + result.answer_zh)
 
 
 def test_baseline_channel_does_not_depend_on_training(stored) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +92,8 @@ def test_coverage_is_monotone_in_training_gain(stored, module) -> None:  # type:
     for measure in ("share_informed", "share_rural", "share_non_users", "share_users"):
         wide = information.pivot_table(index=["replication", "day"], columns="arm", values=measure)
         values = wide[arms].to_numpy()
-        assert values.shape == (3 * module.DAYS, len(arms)) and not np.isnan(values).any()
+        slots = module.settings(True)["draws"] * module.settings(True)["replications"]
+        assert values.shape == (slots * module.DAYS, len(arms)) and not np.isnan(values).any()
         assert (np.diff(values, axis=1) >= -1e-12).all(), measure
     wide = regions.pivot_table(
         index=["replication", "day", "region"], columns="arm", values="share_informed"
