@@ -32,7 +32,14 @@ from laotie import Scenario
 from laotie.audit import Audit, run_audit
 from laotie.errors import LaotieError
 from laotie.executors import Executor
-from laotie.experiment import Headline, Report, save_figure, uncertainty_columns
+from laotie.experiment import (
+    Headline,
+    Report,
+    describe_interval,
+    describe_interval_zh,
+    save_figure,
+    uncertainty_columns,
+)
 from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -242,14 +249,12 @@ def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
 
 
 # ---------------------------------------------------------------------------- words
-def _ci(row: pd.Series, column: str) -> str:
-    return f"{row[column]:.1%} (95 % PI {row[column + '_low']:.1%} to {row[column + '_high']:.1%})"
+def _pct(row: pd.Series, column: str) -> str:
+    return describe_interval(row, column, ".1%")
 
 
-def _zh(row: pd.Series, column: str) -> str:
-    return (
-        f"{row[column]:.1%}（95 % 预测区间 {row[column + '_low']:.1%}–{row[column + '_high']:.1%}）"
-    )
+def _pct_zh(row: pd.Series, column: str) -> str:
+    return describe_interval_zh(row, column, ".1%")
 
 
 def headlines(final: pd.DataFrame) -> list[Headline]:
@@ -258,25 +263,25 @@ def headlines(final: pd.DataFrame) -> list[Headline]:
     return [
         Headline(
             f"residents who know the notice after {DAYS} days, no training",
-            _ci(f.loc[("share_informed", BASELINE_ARM)], "value"),
+            _pct(f.loc[("share_informed", BASELINE_ARM)], "value"),
             "input",
             assumed,
         ),
         Headline(
             f"rural residents who know it after {DAYS} days, no training",
-            _ci(f.loc[("share_rural", BASELINE_ARM)], "value"),
+            _pct(f.loc[("share_rural", BASELINE_ARM)], "value"),
             "input",
             assumed,
         ),
         Headline(
             "residents the baseline channel (TV, portal) reaches",
-            _ci(f.loc[("baseline_share", BASELINE_ARM)], "value"),
+            _pct(f.loc[("baseline_share", BASELINE_ARM)], "value"),
             "input",
             "set by the assumed information.tv_urban and tv_rural",
         ),
         Headline(
             "residents operator training (+0.3) adds",
-            _ci(f.loc[("share_informed", "training +0.3")], "vs_no_training"),
+            _pct(f.loc[("share_informed", "training +0.3")], "vs_no_training"),
             "counterfactual",
             "arm training +0.3 − arm no training, paired",
         ),
@@ -291,20 +296,20 @@ def answers(final: pd.DataFrame) -> tuple[list[str], list[str]]:
     tv = f.loc[("baseline_share", BASELINE_ARM)]
     gain = f.loc[("share_informed", "training +0.3")]
     english = [
-        f"Reach: after {DAYS} days {_ci(none, 'value')} of residents know the notice, "
-        f"{_ci(rural, 'value')} of rural residents and {_ci(non_users, 'value')} of non-users "
-        f"(told offline by kin), against {_ci(tv, 'value')} through TV and the portal alone.",
-        f"Training the operators (+0.3 content quality) adds {_ci(gain, 'vs_no_training')} of "
+        f"Reach: after {DAYS} days {_pct(none, 'value')} of residents know the notice, "
+        f"{_pct(rural, 'value')} of rural residents and {_pct(non_users, 'value')} of non-users "
+        f"(told offline by kin), against {_pct(tv, 'value')} through TV and the portal alone.",
+        f"Training the operators (+0.3 content quality) adds {_pct(gain, 'vs_no_training')} of "
         f"residents (paired).",
         "These numbers rest on assumed parameters of information spread that no target "
         "measures: the audit below names the one that drives each.",
     ]
     chinese = [
-        f"覆盖：{DAYS} 天后 {_zh(none, 'value')} 的居民知道这条通知，农村居民 "
-        f"{_zh(rural, 'value')}，非用户 {_zh(non_users, 'value')}（由亲属线下告知）；"
-        f"仅靠电视和门户网站为 {_zh(tv, 'value')}。",
+        f"覆盖：{DAYS} 天后 {_pct_zh(none, 'value')} 的居民知道这条通知，农村居民 "
+        f"{_pct_zh(rural, 'value')}，非用户 {_pct_zh(non_users, 'value')}（由亲属线下告知）；"
+        f"仅靠电视和门户网站为 {_pct_zh(tv, 'value')}。",
         f"培训政务号运营者（内容质量 +0.3）使知晓的居民增加 "
-        f"{_zh(gain, 'vs_no_training')}（配对）。",
+        f"{_pct_zh(gain, 'vs_no_training')}（配对）。",
         "这些数字取决于没有任何目标数据约束的信息传播假设参数：下方的审计指出驱动每个结果的参数。",
     ]
     return english, chinese

@@ -28,6 +28,7 @@ from laotie.audit import Audit, run_audit
 from laotie.executors import Executor
 from laotie.experiment import Headline, Report, save_figure, sweep_columns
 from laotie.experiment import describe_interval as _ci
+from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -189,13 +190,6 @@ def _change(row: pd.Series) -> tuple[str, str]:
     if row["difference_high"] < 0:
         return "lower", "更低"
     return "not distinguishable", "无法区分"
-
-
-def _zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
-    return (
-        f"{row[column]:{fmt}}（95 % 预测区间 {row[f'{column}_low']:{fmt}}–"
-        f"{row[f'{column}_high']:{fmt}}）"
-    )
 
 
 def headlines(table: pd.DataFrame) -> list[Headline]:

@@ -30,6 +30,7 @@ from laotie.audit import Audit, run_audit
 from laotie.calibrate.targets import Targets, load_targets
 from laotie.experiment import Headline, Report, save_figure, sweep_columns
 from laotie.experiment import describe_interval as _ci
+from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
 from laotie.scenario import Scenario, scenario_path
 from laotie.sweep import Sweep, SweepResult, run_sweep
@@ -383,14 +384,6 @@ def headlines(tables: dict[str, pd.DataFrame], config: dict[str, Any]) -> list[H
             "set by decision.basket_trust_effect = 3, an assumption",
         ),
     ]
-
-
-def _zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
-    """``mean（95 % 预测区间 low–high）``: :func:`describe_interval` in Chinese."""
-    return (
-        f"{row[column]:{fmt}}（95 % 预测区间 {row[f'{column}_low']:{fmt}}–"
-        f"{row[f'{column}_high']:{fmt}}）"
-    )
 
 
 def answers(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[str]]:

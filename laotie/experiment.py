@@ -59,6 +59,7 @@ __all__ = [
     "Headline",
     "Report",
     "describe_interval",
+    "describe_interval_zh",
     "experiment_fingerprint",
     "experiment_names",
     "interval_columns",
@@ -584,6 +585,30 @@ def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
     return (
         f"{row[column]:{fmt}} (95 % {kind} {row[f'{column}_low']:{fmt}} to "
         f"{row[f'{column}_high']:{fmt}})"
+    )
+
+
+def describe_interval_zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
+    """:func:`describe_interval` in Chinese, for the answers in 中文.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row with ``column``, ``<column>_low`` and ``<column>_high``.
+    column : str
+        The column.
+    fmt : str, default ".3g"
+        The format of the numbers.
+
+    Returns
+    -------
+    str
+        ``"mean（95 % 预测区间 low–high）"`` (``置信区间`` for a confidence interval).
+    """
+    kind = "预测区间" if f"{column}{_SHARE}" in row.index else "置信区间"
+    return (
+        f"{row[column]:{fmt}}（95 % {kind} {row[f'{column}_low']:{fmt}}–"
+        f"{row[f'{column}_high']:{fmt}}）"
     )
 
 
