@@ -259,18 +259,21 @@ def _pct_zh(row: pd.Series, column: str) -> str:
 
 def headlines(final: pd.DataFrame) -> list[Headline]:
     f = final.set_index(["measure", "arm"])
-    assumed = "set by the assumed information.* parameters: no target measures reach (audit)"
+    assumed = (
+        "out of sample, and driven by assumed information.* parameters: no target measures "
+        "reach (see the audit)"
+    )
     return [
         Headline(
             f"residents who know the notice after {DAYS} days, no training",
             _pct(f.loc[("share_informed", BASELINE_ARM)], "value"),
-            "input",
+            "predicted",
             assumed,
         ),
         Headline(
             f"rural residents who know it after {DAYS} days, no training",
             _pct(f.loc[("share_rural", BASELINE_ARM)], "value"),
-            "input",
+            "predicted",
             assumed,
         ),
         Headline(
@@ -299,17 +302,17 @@ def answers(final: pd.DataFrame) -> tuple[list[str], list[str]]:
         f"Reach: after {DAYS} days {_pct(none, 'value')} of residents know the notice, "
         f"{_pct(rural, 'value')} of rural residents and {_pct(non_users, 'value')} of non-users "
         f"(told offline by kin), against {_pct(tv, 'value')} through TV and the portal alone.",
-        f"Training the operators (+0.3 content quality) adds {_pct(gain, 'vs_no_training')} of "
-        f"residents (paired).",
+        f"Training the operators (+0.3 content quality) raises the share who know it by "
+        f"{_pct(gain, 'vs_no_training')} of residents (a paired difference of shares).",
         "These numbers rest on assumed parameters of information spread that no target "
         "measures: the audit below names the one that drives each.",
     ]
     chinese = [
-        f"覆盖：{DAYS} 天后 {_pct_zh(none, 'value')} 的居民知道这条通知，农村居民 "
-        f"{_pct_zh(rural, 'value')}，非用户 {_pct_zh(non_users, 'value')}（由亲属线下告知）；"
-        f"仅靠电视和门户网站为 {_pct_zh(tv, 'value')}。",
-        f"培训政务号运营者（内容质量 +0.3）使知晓的居民增加 "
-        f"{_pct_zh(gain, 'vs_no_training')}（配对）。",
+        f"覆盖：{DAYS} 天后{_pct_zh(none, 'value')}的居民知道这条通知，农村居民为"
+        f"{_pct_zh(rural, 'value')}，非用户为{_pct_zh(non_users, 'value')}（由亲属线下告知）；"
+        f"仅靠电视和门户网站为{_pct_zh(tv, 'value')}。",
+        f"培训政务号运营者（内容质量 +0.3）使知晓的居民比例提高"
+        f"{_pct_zh(gain, 'vs_no_training')}（两组配对之差）。",
         "这些数字取决于没有任何目标数据约束的信息传播假设参数：下方的审计指出驱动每个结果的参数。",
     ]
     return english, chinese

@@ -241,13 +241,13 @@ def answers(table: pd.DataFrame) -> tuple[list[str], list[str]]:
         f"uncertainty).",
     ]
     chinese = [
-        f"曝光：普惠规则下 {_zh(share, 'inclusive')} 的达人曝光流向非头部达人，头部规则下为 "
+        f"曝光：普惠规则下{_zh(share, 'inclusive')}的达人曝光流向非头部达人，头部规则下为"
         f"{_zh(share, 'head')}（与 T10 的约 {T10_NON_HEAD_SHARE:.0%} {t10[1]}；"
         f"该目标未参与拟合）。",
         f"收入：普惠规则下达人收入基尼系数{_change(gini)[1]}（配对差值 "
         f"{_zh(gini, 'difference')}），有成交的达人比例{_change(sale)[1]}"
         f"（{_zh(sale, 'difference')}）。",
-        f"代价：GMV {_change(gmv)[1]}（普惠 − 头部 {_zh(gmv, 'difference', ',.0f')} 元；其离散度的 "
+        f"代价：GMV {_change(gmv)[1]}（普惠减头部：{_zh(gmv, 'difference', ',.0f')} 元；其离散度的 "
         f"{gmv['difference_from_parameters']:.0%} 来自校准参数的不确定性）。",
     ]
     return english, chinese
@@ -273,7 +273,7 @@ both arms shares its draw, graph and random streams, so every difference is pair
 are 95 % predictive intervals for one new run over the draws and chance (normal-theory, from a
 random-effects analysis of variance over the draws, on the logit of shares and the logarithm
 of positive quantities; `laotie.stats.decompose`); "from parameters" is the share of the
-runs' spread that comes from the calibration's uncertainty, rough with eight draws.
+runs' spread that comes from the calibration's uncertainty, rough with a handful of draws.
 
 The audit (full mode only; `laotie audit traffic_policy` runs it alone): 96 samples, each a
 posterior draw joined with a Latin-hypercube value of seven assumed parameters of the traffic

@@ -421,10 +421,11 @@ def answers(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[str]]:
         f"uncertainty, the rest chance.",
     ]
     chinese = [
-        f"{verdict[1]}：粉丝曝光的转化率是货架曝光的 {_zh(t4, 'model')} 倍（预测值：T4 未参与"
+        f"{verdict[1]}：粉丝曝光的转化率是货架曝光的{_zh(t4, 'model')}倍（预测值：T4 未参与"
         f"拟合；数据区间为 {band} 倍，{miss[1]}）。",
-        f"信任渠道的客单价{order[1]}货架：为其 {_zh(value, 'order_value_ratio')}（已拟合数据）；"
-        f"按文章假设的篮子效应 3，该比值为 {_zh(article, 'order_value_ratio')}。",
+        f"信任渠道的客单价{order[1]}货架：是货架订单的{_zh(value, 'order_value_ratio')}倍"
+        f"（已拟合数据）；若按文章的假设让信任使每单件数增加（效应取 3），该比值为"
+        f"{_zh(article, 'order_value_ratio')}。",
         f"对同一批消费者，信任渠道带来 {share:.0%} 的 GMV（95 % 预测区间 "
         f"{adds['share_of_both_low']:.0%}–{adds['share_of_both_high']:.0%}）；其离散度的 "
         f"{adds['share_of_both_from_parameters']:.0%} 来自校准参数的不确定性，其余来自随机性。",
@@ -438,16 +439,18 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[str]:
     effects = tables["effects"].set_index("effect")
     inside = moments[moments["mean_inside_band"]]["id"].tolist()
     out = [
-        f"Target moments of the calibrated model in this experiment's runs (mean inside the "
-        f"band): {', '.join(inside) or 'none'} of {', '.join(moments['id'])}.",
+        f"Target moments of the calibrated model in this experiment's runs: {len(inside)} of "
+        f"{len(moments)} have their mean inside the band ({', '.join(inside) or 'none'}); "
+        f"outside: {', '.join(i for i in moments['id'] if i not in inside) or 'none'}.",
     ]
     base = arms.loc["both"]
     for arm in ("no trust weight",):
         row = arms.loc[arm]
         out.append(
-            f"Conversion, trust over traffic, with {row['sets']}: "
-            f"{_ci(row, 'conversion_ratio')}, against {_ci(base, 'conversion_ratio')} as "
-            f"calibrated."
+            f"Conversion of the whole trust family (follow, discovery, word of mouth) over the "
+            f"storefronts', with {row['sets']}: {_ci(row, 'conversion_ratio')}, against "
+            f"{_ci(base, 'conversion_ratio')} as calibrated (T4 compares the follow channel "
+            f"alone, which converts better than discovery)."
         )
     for arm in ("basket effect 0", "article: basket effect 3"):
         row = arms.loc[arm]

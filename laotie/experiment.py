@@ -306,14 +306,16 @@ class Report:
             lines += ["**Answer.**", ""] + [f"{line}  " for line in self.answer] + [""]
         if self.answer_zh:
             lines += ["**回答。**", ""] + [f"{line}  " for line in self.answer_zh] + [""]
-        compute = (
-            ""
-            if np.isnan(self.run_seconds)
-            else f"; its simulations took {self.run_seconds:,.0f} s of worker time in all"
-        )
+        if np.isnan(self.run_seconds):
+            timing = f"{self.seconds:.0f} s of wall time"
+        else:
+            timing = (
+                f"its simulations took {self.run_seconds:,.0f} s of worker time in all; this "
+                f"report took {self.seconds:.0f} s of wall time, reusing any runs already "
+                f"stored"
+            )
         lines += [
-            f"Produced by `{self.command}` ({mode}, {self.seconds:.0f} s of wall time{compute}) "
-            f"with laotie {__version__}.",
+            f"Produced by `{self.command}` ({mode}; {timing}) with laotie {__version__}.",
             "",
         ]
         if self.headlines:
@@ -603,11 +605,11 @@ def describe_interval_zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
     Returns
     -------
     str
-        ``"mean（95 % 预测区间 low–high）"`` (``置信区间`` for a confidence interval).
+        ``"mean（95 % 预测区间 low 至 high）"`` (``置信区间`` for a confidence interval).
     """
     kind = "预测区间" if f"{column}{_SHARE}" in row.index else "置信区间"
     return (
-        f"{row[column]:{fmt}}（95 % {kind} {row[f'{column}_low']:{fmt}}–"
+        f"{row[column]:{fmt}}（95 % {kind} {row[f'{column}_low']:{fmt}} 至 "
         f"{row[f'{column}_high']:{fmt}}）"
     )
 

@@ -30,7 +30,9 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "the calibrated parameters joined with Latin-hypercube values of the assumed ones "
             "it names), estimate each headline outcome's first-order Sobol index to each "
             "parameter from those samples (SALib), and print a verdict per outcome: driven by "
-            "an assumed parameter, driven by a calibrated one, or robust. Writes audit.csv "
+            "an assumed or a calibrated parameter (S1 at least 0.3, above what noise alone "
+            "reaches in a permutation test, interval above 0), robust (no parameter does), or "
+            "not determined (too few samples). Writes audit.csv "
             "and audit_drivers.csv under --out; the runs are stored under --out/audit, so the "
             "same command resumes. An experiment's full mode runs the same audit."
         ),
