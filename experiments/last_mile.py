@@ -233,18 +233,15 @@ def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
 
 def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
     """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
-    config = audit_settings(quick)
-    if config is None:
-        return None
     return run_audit(
         SCENARIO,
         [(arm, {**ARMS[arm], "information.n_messages": 1}) for arm in AUDIT_ARMS],
         AUDIT_ASSUMED,
         audit_outcomes,
+        design=audit_settings(quick),
         seed=SEED,
         out=out,
         executor=executor,
-        **config,
     )
 
 

@@ -168,18 +168,15 @@ def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
 
 def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
     """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
-    config = audit_settings(quick)
-    if config is None:
-        return None
     return run_audit(
         SCENARIO,
         list(ARMS),
         AUDIT_ASSUMED,
         audit_outcomes,
+        design=audit_settings(quick),
         seed=SEED,
         out=out,
         executor=executor,
-        **config,
     )
 
 

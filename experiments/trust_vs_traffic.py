@@ -258,20 +258,17 @@ def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
 
 def audit(quick: bool, out: Path, executor: Any) -> Audit | None:
     """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
-    config = audit_settings(quick)
-    if config is None:
-        return None
     by_name = dict(ARMS)
     return run_audit(
         SCENARIO,
         [(arm, by_name[arm]) for arm in AUDIT_ARMS],
         AUDIT_ASSUMED,
         audit_outcomes,
+        design=audit_settings(quick),
         seed=SEED,
         out=out,
         executor=executor,
         moments=("T4", "T5a"),
-        **config,
     )
 
 

@@ -331,14 +331,12 @@ def run_audit(
     assumed: Mapping[str, list[float] | None],
     outcomes: Callable[[SweepResult, list[str]], pd.DataFrame],
     *,
-    samples: int,
-    scale: float,
-    days: int,
+    design: Mapping[str, Any] | None,
     seed: int,
     out: Path,
     executor: Executor,
     moments: tuple[str, ...] = (),
-) -> Audit:
+) -> Audit | None:
     """An experiment's audit, end to end: the samples, the sweep (stored under ``out``,
     resumable), the indices and the verdicts.
 
@@ -352,8 +350,11 @@ def run_audit(
         The assumed parameters varied besides the posterior.
     outcomes : callable
         ``outcomes(result, names)``: one row per sample (slot), one column per outcome.
-    samples, scale, days, seed
-        The audit's design.
+    design : dict or None
+        ``samples``, ``scale`` and ``days`` of the audit; None runs nothing and returns None
+        (an experiment's quick mode leaves its audit out this way).
+    seed : int
+        The audit's seed.
     out : pathlib.Path
         The audit sweep's folder.
     executor : Executor
@@ -363,15 +364,22 @@ def run_audit(
 
     Returns
     -------
-    Audit
+    Audit or None
         The verdicts (:func:`verdicts`), the three largest indices of each outcome with each
-        parameter's source, and the seconds its runs took.
+        parameter's source, and the seconds its runs took; None without a design.
     """
-    base = Scenario.preset(scenario, scale=scale)
+    if design is None:
+        return None
+    base = Scenario.preset(scenario, scale=design["scale"])
     posterior = load_posterior(scenario)
-    drawn = audit_samples(base, posterior, assumed, samples, seed)
+    drawn = audit_samples(base, posterior, assumed, design["samples"], seed)
     sweep = audit_sweep(
-        base, [dict(case) for _, case in arms], drawn, days=days, seed=seed, moments=moments
+        base,
+        [dict(case) for _, case in arms],
+        drawn,
+        days=design["days"],
+        seed=seed,
+        moments=moments,
     )
     result = run_sweep(sweep, out, executor=executor)
     table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)

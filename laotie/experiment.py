@@ -583,11 +583,7 @@ def describe_interval(row: pd.Series, column: str, fmt: str = ".3g") -> str:
         ``"mean (95 % CI low to high)"``; ``PI`` for a predictive interval over parameter
         draws (a row with ``<column>_from_parameters``).
     """
-    kind = "PI" if f"{column}{_SHARE}" in row.index else "CI"
-    return (
-        f"{row[column]:{fmt}} (95 % {kind} {row[f'{column}_low']:{fmt}} to "
-        f"{row[f'{column}_high']:{fmt}})"
-    )
+    return _described(row, column, fmt, ("PI", "CI"), "{mean} (95 % {kind} {low} to {high})")
 
 
 def describe_interval_zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
@@ -607,10 +603,20 @@ def describe_interval_zh(row: pd.Series, column: str, fmt: str = ".3g") -> str:
     str
         ``"mean（95 % 预测区间 low 至 high）"`` (``置信区间`` for a confidence interval).
     """
-    kind = "预测区间" if f"{column}{_SHARE}" in row.index else "置信区间"
-    return (
-        f"{row[column]:{fmt}}（95 % {kind} {row[f'{column}_low']:{fmt}} 至 "
-        f"{row[f'{column}_high']:{fmt}}）"
+    return _described(
+        row, column, fmt, ("预测区间", "置信区间"), "{mean}（95 % {kind} {low} 至 {high}）"
+    )
+
+
+def _described(row: pd.Series, column: str, fmt: str, kinds: tuple[str, str], template: str) -> str:
+    """``template`` filled with the row's mean, bounds and the interval's kind: the first of
+    ``kinds`` for a predictive interval (a row with ``<column>_from_parameters``), else the
+    second."""
+    return template.format(
+        mean=f"{row[column]:{fmt}}",
+        low=f"{row[f'{column}_low']:{fmt}}",
+        high=f"{row[f'{column}_high']:{fmt}}",
+        kind=kinds[0] if f"{column}{_SHARE}" in row.index else kinds[1],
     )
 
 
