@@ -62,9 +62,9 @@ class Posterior:
         """
         return list(self.table.columns)
 
-    def draws(self, n: int, seed: int) -> list[dict[str, Any]]:
+    def draws(self, n: int, seed: int, keys: list[str] | None = None) -> list[dict[str, Any]]:
         """``n`` distinct draws, chosen at random with ``seed`` (the same ``n`` and ``seed``
-        always choose the same draws).
+        always choose the same draws, whatever ``keys``).
 
         Parameters
         ----------
@@ -72,6 +72,10 @@ class Posterior:
             How many, at most the number of stored draws.
         seed : int
             Chooses which.
+        keys : list of str, optional
+            Only these free parameters (all by default): to carry a calibrated scenario's
+            platform-level parameters over to another scenario, the others staying as that
+            scenario sets them. Each draw keeps its joint values (rows are not mixed).
 
         Returns
         -------
@@ -82,9 +86,16 @@ class Posterior:
         Raises
         ------
         ScenarioError
-            For ``n`` that is not an integer from 1 to the number of draws, or a seed that is
-            not an integer ≥ 0.
+            For ``n`` that is not an integer from 1 to the number of draws, a seed that is
+            not an integer ≥ 0, or a key that is not a free parameter of this posterior.
         """
+        chosen = self.keys if keys is None else list(keys)
+        for key in chosen:
+            if key not in self.table.columns:
+                raise ScenarioError(
+                    f"{self.path}: {key!r} is not one of its free parameters"
+                    f"{did_you_mean(key, self.keys)}; they are {', '.join(self.keys)}"
+                )
         total = len(self.table)
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= total:
             raise ScenarioError(
@@ -94,7 +105,7 @@ class Posterior:
             raise ScenarioError(f"{self.path}: seed = {seed!r}; expected an integer ≥ 0")
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 1,)))
         rows = np.sort(rng.choice(total, size=int(n), replace=False))
-        return as_points(self.keys, self.table.to_numpy(float)[rows])
+        return as_points(chosen, self.table[chosen].to_numpy(float)[rows])
 
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Each parameter's median and central ``level`` interval over the draws.

@@ -108,6 +108,17 @@ def test_the_shipped_posterior_gives_distinct_reproducible_draws() -> None:
     assert len({tuple(d.values()) for d in every}) == len(rows)
 
 
+def test_a_subset_of_keys_keeps_each_draws_joint_values() -> None:
+    posterior = load_posterior("mudanjiang_calibrated")
+    keys = ["loyalty.weight", "decision.trust_weight"]
+    whole = posterior.draws(4, seed=7)
+    part = posterior.draws(4, seed=7, keys=keys)
+    assert [list(d) for d in part] == [keys] * 4
+    assert part == [{k: d[k] for k in keys} for d in whole]  # the same rows, not mixed
+    with pytest.raises(ScenarioError, match="'loyalty.wieght' is not one of.*did you mean"):
+        posterior.draws(2, seed=1, keys=["loyalty.wieght"])
+
+
 def copy_calibrated(tmp_path: Path) -> Path:
     folder = tmp_path / "calibrated"
     shutil.copytree(Path(load_posterior("mudanjiang_calibrated").path).parent, folder)
