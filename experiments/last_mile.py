@@ -119,10 +119,20 @@ def make_sweep(quick: bool) -> Sweep:
     )
 
 
-def columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
+DIFFERENCES = {"urban_rural_gap", "app_minus_baseline", "rural_app_minus_baseline"}
+"""Measures that are differences: their intervals are linear (their sign is not known)."""
+
+
+def columns(
+    values: pd.Series,
+    name: str,
+    replications: int,
+    scale: str = "auto",
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> dict[str, float]:
     """Values indexed by replication slot, over draws × replications, as table columns."""
     draws = np.asarray(values.index, dtype=int) // replications
-    return uncertainty_columns(values.to_numpy(float), draws, name)
+    return uncertainty_columns(values.to_numpy(float), draws, name, scale, bounds)
 
 
 def coverage_tables(result: SweepResult) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,8 +164,10 @@ def final_table(information: pd.DataFrame, replications: int) -> pd.DataFrame:
         wide = last.pivot(index="replication", columns="arm", values=measure)[list(ARMS)]
         for arm in ARMS:
             row: dict[str, Any] = {"measure": measure, "arm": arm}
-            row |= columns(wide[arm], "value", replications)
-            row |= columns(wide[arm] - wide[BASELINE_ARM], "vs_no_training", replications)
+            scale = "linear" if measure in DIFFERENCES else "auto"
+            row |= columns(wide[arm], "value", replications, scale)
+            gain = wide[arm] - wide[BASELINE_ARM]
+            row |= columns(gain, "vs_no_training", replications, "linear")
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -175,7 +187,7 @@ def speed_table(information: pd.DataFrame, replications: int) -> pd.DataFrame:
             values = pd.Series(days, dtype=float)
             name = f"days_to_{round(threshold * 100)}"
             row[f"{name}_reached_share"] = float(values.notna().mean())
-            row |= columns(values, name, replications)
+            row |= columns(values, name, replications, bounds=(1, DAYS))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -205,7 +217,8 @@ def region_table(regions: pd.DataFrame, replications: int) -> pd.DataFrame:
         for arm in ARMS:
             row |= columns(wide[arm], arm, replications)
         for arm in list(ARMS)[1:]:
-            row |= columns(wide[arm] - wide[BASELINE_ARM], f"gain {arm}", replications)
+            gain = wide[arm] - wide[BASELINE_ARM]
+            row |= columns(gain, f"gain {arm}", replications, "linear")
         rows.append(row)
     return pd.DataFrame(rows)
 

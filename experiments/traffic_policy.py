@@ -140,7 +140,8 @@ def policy_table(result: SweepResult, measures: pd.DataFrame) -> pd.DataFrame:
         row: dict[str, Any] = {"measure": measure, "meaning": meaning}
         row |= sweep_columns(result, values["head"], "head")
         row |= sweep_columns(result, values["inclusive"], "inclusive")
-        row |= sweep_columns(result, values["inclusive"] - values["head"], "difference")
+        difference = values["inclusive"] - values["head"]
+        row |= sweep_columns(result, difference, "difference", scale="linear")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -216,8 +216,8 @@ def effect_table(result: SweepResult) -> pd.DataFrame:
     rows = []
     for label, difference in differences.items():
         row: dict[str, Any] = {"effect": label}
-        row |= sweep_columns(result, difference, "gmv")
-        row |= sweep_columns(result, difference / both, "share_of_both")
+        row |= sweep_columns(result, difference, "gmv", scale="linear")
+        row |= sweep_columns(result, difference / both, "share_of_both", scale="linear")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -511,7 +511,13 @@ def interval_columns(values: Any, name: str) -> dict[str, float]:
     return {name: mean, f"{name}_low": low, f"{name}_high": high}
 
 
-def uncertainty_columns(values: Any, draws: Any, name: str) -> dict[str, float]:
+def uncertainty_columns(
+    values: Any,
+    draws: Any,
+    name: str,
+    scale: str = "auto",
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> dict[str, float]:
     """Runs over parameter draws × replications as the columns of a table row: the mean,
     the central 95 % interval of one run's value, and the share of the spread that comes
     from the parameters (:func:`laotie.stats.decompose`).
@@ -524,6 +530,11 @@ def uncertainty_columns(values: Any, draws: Any, name: str) -> dict[str, float]:
         The parameter draw of each run.
     name : str
         The column's name.
+    scale : {"auto", "linear"}, default "auto"
+        Where the interval is computed (:func:`laotie.stats.decompose`): ``"linear"`` for a
+        difference, whose sign is not known in advance.
+    bounds : tuple of (float or None), default (None, None)
+        The lowest and highest value the quantity can take (the interval is clipped to them).
 
     Returns
     -------
@@ -531,7 +542,9 @@ def uncertainty_columns(values: Any, draws: Any, name: str) -> dict[str, float]:
         ``{name, name_low, name_high, name_from_parameters}``: :func:`markdown` shows the
         first three as ``name [95 % PI]`` and the last as a percentage.
     """
-    split = decompose(np.asarray(values, dtype=float), np.asarray(draws))
+    split = decompose(
+        np.asarray(values, dtype=float), np.asarray(draws), scale=scale, bounds=bounds
+    )
     return {
         name: split["mean"],
         f"{name}_low": split["low"],
@@ -540,7 +553,13 @@ def uncertainty_columns(values: Any, draws: Any, name: str) -> dict[str, float]:
     }
 
 
-def sweep_columns(result: SweepResult, values: pd.Series, name: str) -> dict[str, float]:
+def sweep_columns(
+    result: SweepResult,
+    values: pd.Series,
+    name: str,
+    scale: str = "auto",
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> dict[str, float]:
     """A sweep's values of one arm (one per replication slot, as :meth:`SweepResult.values`
     gives them) as the columns of a table row: over parameter draws × replications when the
     sweep has draws (:func:`uncertainty_columns`), else the mean and its t interval
@@ -554,6 +573,8 @@ def sweep_columns(result: SweepResult, values: pd.Series, name: str) -> dict[str
         Indexed by replication slot.
     name : str
         The column's name.
+    scale, bounds
+        As for :func:`uncertainty_columns` (without draws, the t interval ignores them).
 
     Returns
     -------
@@ -561,7 +582,7 @@ def sweep_columns(result: SweepResult, values: pd.Series, name: str) -> dict[str
     """
     if result.sweep.draws:
         draws = np.asarray(values.index, dtype=int) // result.sweep.replications
-        return uncertainty_columns(values.to_numpy(float), draws, name)
+        return uncertainty_columns(values.to_numpy(float), draws, name, scale, bounds)
     return interval_columns(values, name)
 
 

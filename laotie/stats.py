@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .results import Result
 
 __all__ = [
+    "SCALES",
+    "SUMMARY_BOUNDS",
     "SUMMARY_METRICS",
     "decompose",
     "interval_table",
@@ -46,6 +48,11 @@ __all__ = [
 
 SUMMARY_METRICS = ("conversion", "order_value", "gmv", "repeat_share")
 """The per-channel metrics of :func:`summarise` (and of the command line's table)."""
+
+SUMMARY_BOUNDS = {"conversion": (0.0, np.inf), "order_value": (0.0, np.inf)}
+SUMMARY_BOUNDS |= {"gmv": (0.0, np.inf), "repeat_share": (0.0, 1.0)}
+"""What each summary metric can take: its intervals are clipped to it (a mean of few
+replications near 0 would otherwise get a negative lower end)."""
 
 
 def summarise(results: Sequence[Result], level: float = 0.95) -> pd.DataFrame:
@@ -63,8 +70,9 @@ def summarise(results: Sequence[Result], level: float = 0.95) -> pd.DataFrame:
     pandas.DataFrame
         One row per channel. Columns: ``<metric>`` (the mean over replications) and, with two
         or more replications, ``<metric>_low`` and ``<metric>_high`` (the ``level`` confidence
-        interval of the mean). A ratio undefined in a replication (NaN: no denominator) is
-        averaged over the replications where it is defined.
+        interval of the mean, clipped to :data:`SUMMARY_BOUNDS`). A ratio undefined in a
+        replication (NaN: no denominator) is averaged over the replications where it is
+        defined.
 
     Examples
     --------
@@ -80,8 +88,9 @@ def summarise(results: Sequence[Result], level: float = 0.95) -> pd.DataFrame:
     out = pd.DataFrame(mean, index=frames[0].index, columns=list(SUMMARY_METRICS))
     if len(results) >= 2:
         for i, metric in enumerate(SUMMARY_METRICS):
-            out[f"{metric}_low"] = low[:, i]
-            out[f"{metric}_high"] = high[:, i]
+            floor, ceiling = SUMMARY_BOUNDS[metric]
+            out[f"{metric}_low"] = np.maximum(low[:, i], floor)
+            out[f"{metric}_high"] = np.minimum(high[:, i], ceiling)
     return out
 
 
@@ -339,8 +348,16 @@ def welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, flo
     return (difference, difference - half, difference + half)
 
 
+SCALES = ("auto", "linear")
+"""The scales :func:`decompose` takes: chosen from the values, or the values themselves."""
+
+
 def decompose(
-    values: np.ndarray | Sequence[float], draws: np.ndarray | Sequence[int], level: float = 0.95
+    values: np.ndarray | Sequence[float],
+    draws: np.ndarray | Sequence[int],
+    level: float = 0.95,
+    scale: str = "auto",
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, float]:
     """Mean, predictive interval and the share of the spread due to parameters, of runs over
     parameter draws × replications.
@@ -355,10 +372,20 @@ def decompose(
     The interval is a normal-theory *predictive* interval for one new run (a new draw and new
     chance): ``m ± t(df) * sqrt(s2_param * (1 + 1/D) + s2_chance * (1 + 1/N))`` with
     ``df = D - 1``, the draws being the scarcer replication; without two draws and a draw with
-    two runs, ``m ± t(N - 1) * s * sqrt(1 + 1/N)``. It is computed on a scale where the
-    quantity can take any value and mapped back: the logit of values all inside (0, 1) (shares),
-    the logarithm of values all above 0 (GMV, conversion, ratios), the values themselves
-    otherwise (differences); so a share's interval stays inside (0, 1) and a GMV's above 0.
+    two runs, ``m ± t(N - 1) * s * sqrt(1 + 1/N)``. With ``scale="auto"`` it is computed on a
+    scale where the quantity can take any value and mapped back: the logit of values all
+    inside (0, 1) (shares), the logarithm of values all above 0 (GMV, conversion, ratios), so a
+    share's interval stays inside (0, 1) and a GMV's above 0. Values that touch a bound are
+    moved off it first: values in [0, 1] with one at 0 or 1 (a share reaching its edge) are
+    squeezed to ``(x (N - 1) + 1/2) / N`` (Smithson and Verkuilen 2006) before the logit,
+    values ≥ 0 with one at 0 (a count) are shifted by their smallest positive value before the
+    logarithm, and the interval mapped back is clipped to [0, 1] or at 0 (simulated coverage
+    ≥ 95 % in the tests, where the linear interval gave 91–93 %); other values (differences)
+    get the linear interval. The scale is read from the values, so a
+    quantity that can take either sign (a difference) whose runs happen to be all positive
+    would get an interval that cannot cross 0: pass ``scale="linear"`` for such quantities.
+    ``bounds`` clips the interval to what the quantity can take (for instance the days of a
+    run, for a number of days until something happens).
     Few draws give wide intervals: that is the price of estimating the parameters' spread from
     few draws (the sample quantiles of a handful of runs would cover a new run far less often
     than ``level``). Non-finite values are left out. The mean is the runs' mean and the split
@@ -372,14 +399,19 @@ def decompose(
         The parameter draw of each run.
     level : float, default 0.95
         The interval's coverage.
+    scale : {"auto", "linear"}, default "auto"
+        Where the interval is computed: chosen from the values (above), or the values
+        themselves (for differences, whose sign is not known in advance).
+    bounds : tuple of (float or None), default (None, None)
+        The lowest and highest value the quantity can take; the interval is clipped to them.
 
     Returns
     -------
     dict
         ``mean``, ``low``, ``high`` (NaN with fewer than two values), ``param_share`` (NaN
         unless at least two draws have a value and some draw has two or more; NaN too when
-        every value is equal), ``n`` and ``scale`` (``"logit"``, ``"log"`` or ``"linear"``:
-        where the interval was computed).
+        every value is equal), ``n`` and ``scale`` (``"logit"``, ``"log"``, ``"squeezed
+        logit"``, ``"shifted log"`` or ``"linear"``: where the interval was computed).
 
     Examples
     --------
@@ -389,8 +421,13 @@ def decompose(
     0.0
     >>> decompose([0.2, 0.3, 0.6, 0.7], [0, 0, 1, 1])["scale"]
     'logit'
+    >>> decompose([0.9, 1.0, 0.95, 1.0], [0, 0, 1, 1])["high"]  # a share at its edge
+    1.0
     """
     _check_level(level)
+    if scale not in SCALES:
+        raise LaotieError(f"decompose: scale = {scale!r}; expected one of {', '.join(SCALES)}")
+    floor, ceiling = bounds
     x = np.asarray(values, dtype=float)
     groups = np.asarray(draws)
     if x.shape != groups.shape or x.ndim != 1:
@@ -420,12 +457,36 @@ def decompose(
         param, within = _components(x, index, sizes)
         if param + within > 0:
             out["param_share"] = param / (param + within)
-    if np.all((x > 0) & (x < 1)):
-        out["scale"], forward, back = "logit", scipy.special.logit, scipy.special.expit
-    elif np.all(x > 0):
-        out["scale"], forward, back = "log", np.log, np.exp
-    else:
-        forward = back = _same
+    forward: Any = _same
+    back: Any = _same
+    if scale == "auto":
+        share = bool(np.all((x >= 0) & (x <= 1)))
+        if np.all((x > 0) & (x < 1)):
+            out["scale"], forward, back = "logit", scipy.special.logit, scipy.special.expit
+        elif np.all(x > 0) and not (share and np.any(x == 1)):
+            out["scale"], forward, back = "log", np.log, np.exp
+        elif share:  # a share touching 0 or 1: squeezed into (0, 1) first
+            floor, ceiling = _tighter(floor, 0.0, max), _tighter(ceiling, 1.0, min)
+            squeeze = (total - 1) / total
+
+            def forward(v: Any) -> Any:
+                return scipy.special.logit(v * squeeze + 0.5 / total)
+
+            def back(v: Any) -> Any:
+                return (scipy.special.expit(v) - 0.5 / total) / squeeze
+
+            out["scale"] = "squeezed logit"
+        elif np.all(x >= 0) and np.any(x > 0):  # a positive quantity touching 0
+            floor = _tighter(floor, 0.0, max)
+            shift = float(x[x > 0].min())
+
+            def forward(v: Any) -> Any:
+                return np.log(v + shift)
+
+            def back(v: Any) -> Any:
+                return np.exp(v) - shift
+
+            out["scale"] = "shifted log"
     y = forward(x)
     quantile = (1 + level) / 2
     centre = float(y.mean())
@@ -436,8 +497,15 @@ def decompose(
     else:
         half = float(scipy.stats.t.ppf(quantile, total - 1)) * float(y.std(ddof=1))
         half *= np.sqrt(1 + 1 / total)
-    out["low"], out["high"] = float(back(centre - half)), float(back(centre + half))
+    low, high = float(back(centre - half)), float(back(centre + half))
+    out["low"] = low if floor is None else max(low, floor)
+    out["high"] = high if ceiling is None else min(high, ceiling)
     return out
+
+
+def _tighter(given: float | None, implied: float, pick: Any) -> float:
+    """The tighter of a caller's bound and the one the values imply."""
+    return implied if given is None else float(pick(given, implied))
 
 
 def _same(values: Any) -> Any:

@@ -6,8 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laotie import LaotieError
-from laotie.stats import interval_table, t_interval, t_intervals
+from laotie import LaotieError, Scenario
+from laotie.runs import replicate
+from laotie.stats import (
+    SUMMARY_BOUNDS,
+    SUMMARY_METRICS,
+    interval_table,
+    summarise,
+    t_interval,
+    t_intervals,
+)
 
 
 def test_t_intervals_are_t_interval_cell_by_cell() -> None:
@@ -33,3 +41,22 @@ def test_interval_table_leaves_out_undefined_and_infinite_values() -> None:
     assert table.n_replications.tolist() == [3, 1, 0]
     assert table.loc["b", "mean"] == 3.0 and np.isnan(table.loc["b", "low"])
     assert table.loc["c", ["mean", "low", "high"]].isna().all()
+
+
+def test_summary_intervals_are_t_intervals_clipped_to_what_a_metric_can_take() -> None:
+    results = replicate(Scenario.preset("village"), 3, days=5, seed=1)
+    table = summarise(results)
+    clipped = 0
+    for channel in table.index:
+        for metric in SUMMARY_METRICS:
+            values = np.array([r.summary.at[channel, metric] for r in results])
+            mean, low, high = t_interval(values)
+            floor, ceiling = SUMMARY_BOUNDS[metric]
+            row = table.loc[channel]
+            np.testing.assert_allclose(
+                [row[metric], row[f"{metric}_low"], row[f"{metric}_high"]],
+                [mean, max(low, floor), min(high, ceiling)],
+                rtol=1e-12,
+            )
+            clipped += bool(low < floor)
+    assert clipped  # three replications of a village: some lower ends fall below 0

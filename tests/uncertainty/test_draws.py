@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from laotie import Scenario, ScenarioError
+from laotie import LaotieError, Scenario, ScenarioError
 from laotie.posterior import load_posterior
 from laotie.runs import replicate
 from laotie.stats import decompose
@@ -201,7 +201,7 @@ def test_a_hand_computed_split_and_interval() -> None:
     assert (got["low"], got["high"]) == pytest.approx((1.5 - half, 1.5 + half))
     # Positive values: the same on the logarithms, mapped back; the split stays linear.
     positive = decompose([1.0, 2.0, 4.0, 7.0], [0, 0, 1, 1])
-    logs = decompose(np.log([1.0, 2.0, 4.0, 7.0]), [0, 0, 1, 1])
+    logs = decompose(np.log([1.0, 2.0, 4.0, 7.0]), [0, 0, 1, 1], scale="linear")
     assert positive["scale"] == "log" and positive["param_share"] == pytest.approx(6.75 / 9.25)
     assert positive["mean"] == 3.5
     assert (positive["low"], positive["high"]) == pytest.approx(
@@ -228,6 +228,45 @@ def test_bounded_quantities_keep_their_bounds_and_coverage(make, inside) -> None
         hits += got["low"] <= make(rng, rng.normal(0.0, 1.0)) <= got["high"]
     se = np.sqrt(0.95 * 0.05 / trials)
     assert 0.95 - 3 * se <= hits / trials <= 0.995
+
+
+@pytest.mark.parametrize(
+    "make, inside",
+    [
+        # A share that reaches 1 in some runs (creators with a sale): clipped, not log-mapped.
+        (lambda rng, effect: min(1.0, 0.9 + 0.05 * (effect + rng.normal(0.0, 1.0))), (0, 1)),
+        # A count that is 0 in some runs: never a negative lower end.
+        (lambda rng, effect: max(0.0, effect + rng.normal(0.0, 1.0)), (0, np.inf)),
+    ],
+)
+def test_values_touching_a_bound_keep_it_and_their_coverage(make, inside) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(5)
+    trials, hits, touched = 1500, 0, 0
+    draws = np.repeat(np.arange(5), 2)
+    for _ in range(trials):
+        effects = rng.normal(0.0, 1.0, 5)
+        values = np.array([make(rng, effects[d]) for d in draws])
+        got = decompose(values, draws)
+        touched += bool(np.any(np.isin(values, inside)))
+        assert inside[0] <= got["low"] <= got["mean"] <= got["high"] <= inside[1]
+        hits += got["low"] <= make(rng, rng.normal(0.0, 1.0)) <= got["high"]
+    assert touched > trials / 4  # the case under test happens
+    se = np.sqrt(0.95 * 0.05 / trials)
+    assert hits / trials >= 0.95 - 3 * se
+
+
+def test_a_difference_can_be_kept_linear_and_a_bounded_quantity_clipped() -> None:
+    positive = [0.02, 0.05, 0.01, 0.09]  # a difference whose runs happen to be positive
+    assert decompose(positive, [0, 0, 1, 1])["low"] > 0  # auto: logit, cannot cross 0
+    linear = decompose(positive, [0, 0, 1, 1], scale="linear")
+    assert linear["scale"] == "linear" and linear["low"] < 0 < linear["high"]
+    runs, slots = [9.0, 13.0, 11.0, 14.0, 12.0, 13.0], [0, 0, 1, 1, 2, 2]
+    days = decompose(runs, slots, bounds=(1.0, 14.0))
+    assert days["high"] == 14.0 and days["low"] > 1.0  # days of a 14-day run
+    free = decompose(runs, slots)
+    assert free["high"] > 14.0 and free["low"] == days["low"]
+    with pytest.raises(LaotieError, match="scale = 'logarithmic'; expected one of auto, linear"):
+        decompose(positive, [0, 0, 1, 1], scale="logarithmic")
 
 
 def test_the_predictive_interval_covers_a_new_run() -> None:
