@@ -168,7 +168,8 @@ def moment_table(result: SweepResult, goals: Targets) -> pd.DataFrame:
             "band_low": target.moment.low,
             "band_high": target.moment.high,
         }
-        row |= sweep_columns(result, moment_values(result, ident)["both"], "model")
+        scale = "auto" if target.moment.unit == "share" else "positive"
+        row |= sweep_columns(result, moment_values(result, ident)["both"], "model", scale)
         row["mean_inside_band"] = bool(target.moment.low <= row["model"] <= target.moment.high)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -184,8 +185,10 @@ def arm_table(result: SweepResult) -> pd.DataFrame:
         row: dict[str, Any] = {"arm": arm, "sets": _sets(case)}
         for family, values in gmv.items():
             row |= sweep_columns(result, values[arm], f"gmv_{family}")
-        row |= sweep_columns(result, conversion[arm], "conversion_ratio")
-        row |= sweep_columns(result, value[arm], "order_value_ratio")
+        # Ratios, not shares: a ratio below 1 in every run must still get an interval that
+        # can reach above 1.
+        row |= sweep_columns(result, conversion[arm], "conversion_ratio", "positive")
+        row |= sweep_columns(result, value[arm], "order_value_ratio", "positive")
         rows.append(row)
     return pd.DataFrame(rows)
 

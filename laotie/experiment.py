@@ -530,9 +530,10 @@ def uncertainty_columns(
         The parameter draw of each run.
     name : str
         The column's name.
-    scale : {"auto", "linear"}, default "auto"
-        Where the interval is computed (:func:`laotie.stats.decompose`): ``"linear"`` for a
-        difference, whose sign is not known in advance.
+    scale : {"auto", "positive", "linear"}, default "auto"
+        Where the interval is computed (:func:`laotie.stats.decompose`): ``"positive"`` for a
+        ratio or a count that is not a share, ``"linear"`` for a difference, whose sign is not
+        known in advance.
     bounds : tuple of (float or None), default (None, None)
         The lowest and highest value the quantity can take (the interval is clipped to them).
 

@@ -348,8 +348,9 @@ def welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, flo
     return (difference, difference - half, difference + half)
 
 
-SCALES = ("auto", "linear")
-"""The scales :func:`decompose` takes: chosen from the values, or the values themselves."""
+SCALES = ("auto", "positive", "linear")
+"""The scales :func:`decompose` takes: chosen from the values, a positive quantity's (never
+a share's, even when its values lie in (0, 1)), or the values themselves."""
 
 
 def decompose(
@@ -383,7 +384,10 @@ def decompose(
     ≥ 95 % in the tests, where the linear interval gave 91–93 %); other values (differences)
     get the linear interval. The scale is read from the values, so a
     quantity that can take either sign (a difference) whose runs happen to be all positive
-    would get an interval that cannot cross 0: pass ``scale="linear"`` for such quantities.
+    would get an interval that cannot cross 0: pass ``scale="linear"`` for such quantities; and
+    a positive quantity that is not a share but whose runs happen to lie in (0, 1) (a ratio of
+    order values, orders per day) would get an interval capped at 1: pass ``scale="positive"``
+    (the logarithm, shifted when a value is 0).
     ``bounds`` clips the interval to what the quantity can take (for instance the days of a
     run, for a number of days until something happens).
     Few draws give wide intervals: that is the price of estimating the parameters' spread from
@@ -399,8 +403,9 @@ def decompose(
         The parameter draw of each run.
     level : float, default 0.95
         The interval's coverage.
-    scale : {"auto", "linear"}, default "auto"
-        Where the interval is computed: chosen from the values (above), or the values
+    scale : {"auto", "positive", "linear"}, default "auto"
+        Where the interval is computed: chosen from the values (above); on the logarithm of a
+        quantity that is positive but not a share (values ≤ 0 make it linear); or the values
         themselves (for differences, whose sign is not known in advance).
     bounds : tuple of (float or None), default (None, None)
         The lowest and highest value the quantity can take; the interval is clipped to them.
@@ -459,9 +464,9 @@ def decompose(
             out["param_share"] = param / (param + within)
     forward: Any = _same
     back: Any = _same
-    if scale == "auto":
-        share = bool(np.all((x >= 0) & (x <= 1)))
-        if np.all((x > 0) & (x < 1)):
+    if scale != "linear":
+        share = scale == "auto" and bool(np.all((x >= 0) & (x <= 1)))
+        if share and np.all((x > 0) & (x < 1)):
             out["scale"], forward, back = "logit", scipy.special.logit, scipy.special.expit
         elif np.all(x > 0) and not (share and np.any(x == 1)):
             out["scale"], forward, back = "log", np.log, np.exp

@@ -265,7 +265,14 @@ def test_a_difference_can_be_kept_linear_and_a_bounded_quantity_clipped() -> Non
     assert days["high"] == 14.0 and days["low"] > 1.0  # days of a 14-day run
     free = decompose(runs, slots)
     assert free["high"] > 14.0 and free["low"] == days["low"]
-    with pytest.raises(LaotieError, match="scale = 'logarithmic'; expected one of auto, linear"):
+    ratios = [0.5, 0.6, 0.55, 0.7]  # a ratio of order values: below 1 here, not a share
+    assert decompose(ratios, [0, 0, 1, 1])["high"] < 1  # auto takes it for a share
+    positive = decompose(ratios, [0, 0, 1, 1], scale="positive")
+    assert positive["scale"] == "log" and positive["high"] > 1
+    assert decompose([0.0, 0.4, 0.2, 0.9], [0, 0, 1, 1], scale="positive")["scale"] == (
+        "shifted log"
+    )
+    with pytest.raises(LaotieError, match="scale = 'logarithmic'; expected one of auto, posit"):
         decompose(positive, [0, 0, 1, 1], scale="logarithmic")
 
 
