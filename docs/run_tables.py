@@ -13,9 +13,11 @@ statistics, the scenario and targets files it reads: :meth:`Table.sources_finger
 The runs are those of ``laotie validate`` (the table names the command, its scale, days,
 seed and replications), run in this process with the command's own seeds, so that the
 command prints the table's numbers. Tables that share runs share them within one call.
-The whole city takes minutes and gigabytes; the tables use the scales the calibration uses
-(2 % of Mudanjiang) or a little more, which the moments do not depend on (the second trial
-of docs/calibration.md checked 2 % against 4 %).
+The whole city takes minutes and gigabytes, so the tables use the calibration's scale (2 % of
+Mudanjiang, 180 days) and 4 % for the defaults (90 days): the moments hardly depend on the
+scale (the second trial of docs/calibration.md checked 2 % against 4 %). The defaults' runs
+take about 15 s; the calibrated scenario's ten replications about two minutes of one core and
+1.5 GB (longer on a machine shared with other work).
 
 The parameter tables of the same pages come from the declarations, not from runs:
 ``python docs/update_tables.py`` writes them.
@@ -406,9 +408,9 @@ TABLES = {
         Table("posterior", "docs/calibration.md", posterior, None, POSTERIOR_SOURCES,
               "about a second"),
         Table("calibrated_targets", "docs/calibration.md", calibrated_targets, CALIBRATED,
-              COMMON_SOURCES + CALIBRATED.sources(), "about 3 minutes"),
+              COMMON_SOURCES + CALIBRATED.sources(), "2–9 minutes"),
         Table("calibrated_conversion", "docs/calibration.md", calibrated_conversion, CALIBRATED,
-              COMMON_SOURCES + CALIBRATED.sources(), "about 3 minutes"),
+              COMMON_SOURCES + CALIBRATED.sources(), "2–9 minutes"),
     )
 }  # fmt: skip
 """Every generated table, by name."""
@@ -508,6 +510,7 @@ def stale(table: Table, root: Path = ROOT) -> str | None:
         return str(err)
     now = {
         "command": table.command,
+        "version": __version__,
         "model": table.model_fingerprint(),
         "sources": table.sources_fingerprint(),
     }

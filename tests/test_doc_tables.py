@@ -137,7 +137,7 @@ def test_a_missing_stamp_names_the_command(script, tmp_path) -> None:
 
 
 @pytest.mark.integration  # runs laotie validate twice on the village: about 10 s
-def test_runs_are_the_validate_commands(script, tmp_path) -> None:
+def test_runs_are_the_validate_commands(script, tmp_path, monkeypatch) -> None:
     from laotie.cli import main as laotie
 
     runs = script.Runs("village", replications=2, days=31)
@@ -153,6 +153,27 @@ def test_runs_are_the_validate_commands(script, tmp_path) -> None:
     # Per exposure, the follow channel's ratio is T4's.
     t4 = ran.table.set_index("id").loc["T4", "value"]
     assert ratios.splitlines()[2].startswith(f"| `follow` | {t4:.3g} ")
+
+    # A table made from these runs, written into a page of its own.
+    from laotie.sweep.store import code_fingerprint
+
+    table = script.Table(
+        "village", "docs/x.md", lambda: script.moments_table(script.run(runs).table), runs,
+        (script.SCRIPT,), "seconds",
+    )  # fmt: skip
+    monkeypatch.setitem(script.TABLES, "village", table)
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "x.md"
+    page.write_text("before\n<!-- table:village -->\n<!-- /table:village -->\nafter\n")
+    assert script.stale(table, tmp_path) is not None  # no stamp yet
+    script.write(["village"], root=tmp_path)
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(
+        "before\n<!-- table:village command=`python docs/run_tables.py --only village` "
+    )
+    assert f" model={code_fingerprint()} " in text
+    assert text.endswith(" |\n<!-- /table:village -->\nafter\n")  # the table, then the rest
+    assert script.stale(table, tmp_path) is None
 
 
 def test_past_trials_are_marked_as_records_with_their_commit() -> None:
