@@ -18,13 +18,20 @@ Each outcome gets a verdict (:func:`verdicts`):
   :func:`indices`), and its interval excludes 0;
 - ``driven by calibrated parameter X (...)``, likewise for a calibrated one;
 - ``robust across the posterior ...`` when no parameter clears that bar, or ``not
-  determined`` when the bar itself is :data:`UNDETERMINED` or more (too few samples).
+  determined`` when the bar itself is :data:`UNDETERMINED` or more (too few samples), or
+  when there are fewer than :data:`MIN_DISTINCT` distinct parameter vectors per varied
+  parameter (a sweep over a few posterior draws: its parameters vary together).
+
+A finished sweep can be audited as it is (:func:`audit_result`, ``laotie audit FOLDER``): its
+runs are the samples, the values each run took (its point's and its posterior draw's) the
+parameters, and the outcomes its per-run tables.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -37,19 +44,24 @@ from scipy.stats import qmc
 from .errors import LaotieError
 from .posterior import Posterior, load_posterior
 from .scenario import Scenario
-from .sweep import SweepResult, run_sweep
+from .sweep import SweepResult, collect, run_sweep
 from .sweep.spec import Sweep, as_points, sample_range
+from .sweep.store import SPEC_FILE
 
 if TYPE_CHECKING:
     from .executors import Executor
 
 __all__ = [
     "DRIVEN",
+    "MIN_DISTINCT",
+    "RESULT_METRICS",
     "UNDETERMINED",
     "Audit",
+    "audit_result",
     "audit_samples",
     "audit_sweep",
     "indices",
+    "read_sweep",
     "run_audit",
     "verdicts",
 ]
@@ -71,6 +83,11 @@ DRIVEN = 0.3
 
 UNDETERMINED = 0.5
 """A permutation null this high means the samples are too few to say anything."""
+
+MIN_DISTINCT = 2
+"""Distinct parameter vectors needed per varied parameter: with fewer (a sweep over a few
+posterior draws), the parameters that vary together cannot be told apart, and no verdict
+names one."""
 
 
 def audit_samples(
@@ -188,7 +205,11 @@ def indices(
     parameters. So each outcome is also analysed ``permutations`` times with its values
     shuffled across samples (which breaks any dependence); ``null_max95`` is the 95th
     percentile of the largest index over those shuffles, the bar an index must clear to mean
-    anything.
+    anything. When several samples share their parameters (a sweep's replications of one
+    posterior draw), whole groups are shuffled instead: the parameter vectors are permuted
+    among the groups, which keeps the replications together. With few distinct vectors every
+    parameter that moves with them fits the outcome as well as any other, and the bar rises
+    with it, so the verdict is "not determined" rather than a driver picked by chance.
 
     Parameters
     ----------
@@ -208,7 +229,8 @@ def indices(
     -------
     pandas.DataFrame
         ``outcome``, ``parameter``, ``S1``, ``S1_conf`` (the half-width of its 95 %
-        interval), ``null_max95``, ``n`` (samples used).
+        interval), ``null_max95``, ``n`` (samples used) and ``distinct`` (distinct parameter
+        vectors among them).
 
     Raises
     ------
@@ -232,6 +254,10 @@ def indices(
                 f"are needed"
             )
         x = samples.loc[keep, varied].to_numpy(float)
+        distinct, codes = np.unique(x, axis=0, return_inverse=True)
+        codes = codes.ravel()
+        grouped = len(distinct) < len(x)
+
         problem = {
             "num_vars": len(varied),
             "names": varied,
@@ -247,6 +273,14 @@ def indices(
                     [
                         np.max(
                             _first_order(
+                                problem,
+                                distinct[rng.permutation(len(distinct))][codes],
+                                y[keep],
+                                num_resamples=2,
+                                seed=seed,
+                            )["S1"]
+                            if grouped
+                            else _first_order(
                                 problem, x, rng.permutation(y[keep]), num_resamples=2, seed=seed
                             )["S1"]
                         )
@@ -264,9 +298,12 @@ def indices(
                     "S1_conf": float(found["S1_conf"][i]),
                     "null_max95": null,
                     "n": int(keep.sum()),
+                    "distinct": len(distinct),
                 }
             )
-    return pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "null_max95", "n"])
+    return pd.DataFrame(
+        rows, columns=["outcome", "parameter", "S1", "S1_conf", "null_max95", "n", "distinct"]
+    )
 
 
 def verdicts(
@@ -297,7 +334,14 @@ def verdicts(
         kind = "calibrated" if top["parameter"] in calibrated else "assumed"
         low, high = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
         bar = max(DRIVEN, float(top["null_max95"]))
-        if top["S1"] >= bar and low > 0:
+        distinct = int(top.get("distinct", top["n"]))
+        if distinct < MIN_DISTINCT * len(group):
+            verdict = (
+                f"not determined: {distinct} distinct parameter vectors for {len(group)} varied "
+                f"parameters cannot tell apart those that vary together (largest "
+                f"{top['parameter']}: {top['S1']:.2f}); sample more draws or values"
+            )
+        elif top["S1"] >= bar and low > 0:
             verdict = f"driven by {kind} parameter {top['parameter']}: S1 = {top['S1']:.2f}"
         elif bar >= UNDETERMINED:
             verdict = (
@@ -383,10 +427,16 @@ def run_audit(
     )
     result = run_sweep(sweep, out, executor=executor)
     table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)
+    return _audit(table, posterior.keys, float(result.runs["seconds"].sum()))
+
+
+def _audit(table: pd.DataFrame, calibrated: list[str], seconds: float) -> Audit:
+    """The verdicts and the three largest indices of each outcome, with each driver's source
+    (``calibrated (posterior)`` for the calibrated ones, else its declared source)."""
     sections = Scenario.sections()
     sources = {
         key: "calibrated (posterior)"
-        if key in posterior.keys
+        if key in calibrated
         else sections[key.partition(".")[0]].params()[key.partition(".")[2]].source
         for key in table["parameter"].unique()
     }
@@ -394,6 +444,133 @@ def run_audit(
         table.sort_values(["outcome", "S1"], ascending=[True, False]).groupby("outcome").head(3)
     )
     drivers = drivers.assign(source=drivers["parameter"].map(sources)).reset_index(drop=True)
-    return Audit(
-        verdicts(table, posterior.keys, sources), drivers, float(result.runs["seconds"].sum())
+    return Audit(verdicts(table, calibrated, sources), drivers, seconds)
+
+
+RESULT_METRICS = ("gmv", "conversion", "order_value", "repeat_share")
+"""The whole-market metrics (channel ``all``) a sweep's audit takes by default, with its
+moments (:func:`audit_result`)."""
+
+
+def read_sweep(folder: str | Path) -> tuple[SweepResult, str]:
+    """A sweep's results folder read back: its spec (``sweep.json``) and its stored runs.
+
+    Parameters
+    ----------
+    folder : str or path
+        A folder written by ``laotie sweep`` or :func:`laotie.sweep.run_sweep`.
+
+    Returns
+    -------
+    tuple of (SweepResult, str)
+        The results, and the fingerprint of the code that made them.
+
+    Raises
+    ------
+    LaotieError
+        If the folder has no readable ``sweep.json``.
+    """
+    folder = Path(folder)
+    path = folder / SPEC_FILE
+    if not path.is_file():
+        raise LaotieError(
+            f"{folder}: not a sweep's results folder (no {SPEC_FILE}); laotie audit takes an "
+            f"experiment's name (laotie experiment --list) or a folder written by laotie sweep"
+        )
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        spec = stored["sweep"]
+        sweep = Sweep(
+            Scenario.from_dict(spec["base"], where=f"{path} [sweep.base]"),
+            grid=spec["grid"],
+            replications=spec["replications"],
+            days=spec["days"],
+            seed=spec["seed"],
+            sample=spec["sample"],
+            samples=spec["samples"],
+            method=spec["method"],
+            cases=spec["cases"],
+            common_random_numbers=spec["common_random_numbers"],
+            moments=tuple(spec.get("moments", ())),
+            draws=spec.get("draws", []),
+        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LaotieError(f"{path}: cannot read ({err})") from None
+    except (KeyError, TypeError) as err:
+        raise LaotieError(f"{path}: not a sweep's spec (missing or wrong {err})") from None
+    return collect(sweep, folder), str(stored.get("code", "unknown"))
+
+
+def audit_result(
+    folder: str | Path, outcomes: list[str] | None = None, seed: int = 0
+) -> tuple[Audit, str]:
+    """Audit a finished sweep as it is: which of the parameters that vary across its runs
+    drive each outcome.
+
+    Each run that finished is a sample: its parameters are the values it ran with (its
+    point's, and its posterior draw's when the sweep has draws; a parameter with text values
+    is coded by its values' order of appearance), its outcomes the whole market's
+    :data:`RESULT_METRICS`, the sweep's moments, or any column of the per-run outcomes
+    (``outcomes``). A sweep over a Latin hypercube or posterior draws gives meaningful
+    indices; a grid of few values gives coarse ones; :func:`indices` needs at least 8 runs.
+
+    Parameters
+    ----------
+    folder : str or path
+        The sweep's folder.
+    outcomes : list of str, optional
+        The outcomes to audit (default: :data:`RESULT_METRICS` and the moments).
+    seed : int, default 0
+        The bootstrap's and the permutation null's seed.
+
+    Returns
+    -------
+    tuple of (Audit, str)
+        The audit (the draws' parameters count as calibrated, the others as assumed) and the
+        fingerprint of the code that made the runs.
+
+    Raises
+    ------
+    LaotieError
+        For a folder that is not a sweep's, an outcome that is not there (the message lists
+        those that are), a sweep whose runs all take the same parameters, or too few runs.
+    """
+    result, code = read_sweep(folder)
+    sweep = result.sweep
+    done = result.runs[result.runs["status"] == "ok"]
+    points = sweep.points()
+    rows = {
+        int(run): sweep.draw(int(run)) | points[int(point)]
+        for run, point in zip(done["run"], done["point"], strict=True)
+    }
+    samples = pd.DataFrame.from_dict(rows, orient="index")
+    for column in samples.columns:
+        if not pd.api.types.is_numeric_dtype(samples[column]):
+            samples[column] = pd.factorize(samples[column])[0]
+    samples = samples.loc[:, samples.nunique() > 1].astype(float)
+    if samples.empty:
+        raise LaotieError(
+            f"{folder}: no parameter differs between its {len(done)} finished runs: nothing "
+            f"to audit (a sweep with a grid, a sample or posterior draws has some)"
+        )
+    market = result.summary[result.summary["channel"] == "all"].set_index("run")
+    available = pd.concat(
+        [
+            market[list(RESULT_METRICS)],
+            result.moments.set_index("run"),
+            result.outcomes.set_index("run").select_dtypes("number"),
+        ],
+        axis=1,
     )
+    available = available.loc[:, ~available.columns.duplicated()]
+    chosen = list(outcomes or [*RESULT_METRICS, *sweep.moments])
+    missing = [name for name in chosen if name not in available.columns]
+    if missing:
+        raise LaotieError(
+            f"{folder}: no outcome {missing[0]!r} in its runs; it has "
+            f"{', '.join(map(str, available.columns))}"
+        )
+    table = indices(samples, available.loc[samples.index, chosen], seed=seed)
+    calibrated = [key for key in samples.columns if sweep.draws and key in sweep.draws[0]]
+    seconds = float(done["seconds"].sum())
+    return _audit(table, calibrated, seconds), code

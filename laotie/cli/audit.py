@@ -1,4 +1,5 @@
-"""``laotie audit``: which parameters drive each headline outcome of an experiment."""
+"""``laotie audit``: which parameters drive each headline outcome of an experiment, or each
+outcome of a finished sweep."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write
 from ..errors import LaotieError
@@ -20,11 +21,11 @@ __all__ = ["add_parser", "command"]
 
 
 def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add ``laotie audit EXPERIMENT`` to the subparsers ``sub``."""
+    """Add ``laotie audit EXPERIMENT|RESULT`` to the subparsers ``sub``."""
     parser = sub.add_parser(
         "audit",
         parents=[common],
-        help="which parameters drive each headline outcome of an experiment, calibrated or assumed",
+        help="which parameters, calibrated or assumed, drive an experiment's or a sweep's outcomes",
         description=(
             "Claims audit (laotie.audit): run an experiment's audit sweep (posterior draws of "
             "the calibrated parameters joined with Latin-hypercube values of the assumed ones "
@@ -34,14 +35,37 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "reaches in a permutation test, interval above 0), robust (no parameter does), or "
             "not determined (too few samples). Writes audit.csv "
             "and audit_drivers.csv under --out; the runs are stored under --out/audit, so the "
-            "same command resumes. An experiment's full mode runs the same audit."
+            "same command resumes. An experiment's full mode runs the same audit. Given a "
+            "finished sweep's folder (RESULT) instead, it runs nothing: each finished run is a "
+            "sample, the parameters that vary across runs (grid, sample, posterior draws) are "
+            "the inputs, and the outcomes are the whole market's gmv, conversion, order_value "
+            "and repeat_share and the sweep's moments, or those named by --outcomes."
         ),
-        epilog="examples:\n  laotie audit trust_vs_traffic --workers 2",
+        epilog=(
+            "examples:\n  laotie audit trust_vs_traffic --workers 2\n"
+            "  laotie sweep spec.toml --out sweep1 && laotie audit sweep1 --outcomes gmv,T4"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("experiment", help="an experiment with an audit (laotie experiment --list)")
     parser.add_argument(
-        "--out", metavar="DIR", type=Path, help="results folder (default: out/EXPERIMENT)"
+        "experiment",
+        metavar="EXPERIMENT|RESULT",
+        help="an experiment with an audit (laotie experiment --list), or a sweep's folder",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="results folder (default: out/EXPERIMENT, or the sweep's folder for a RESULT)",
+    )
+    parser.add_argument(
+        "--outcomes",
+        metavar="A,B",
+        help="for a RESULT: the outcomes to audit, comma-separated (default: gmv, conversion, "
+        "order_value, repeat_share and the sweep's moments)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="for a RESULT: the bootstrap's and null's seed"
     )
     add_executor_arguments(parser)
     parser.set_defaults(run=command)
@@ -50,13 +74,20 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 
 def command(args: argparse.Namespace) -> int:
     """Run the audit, write its tables and print the verdicts."""
-    from ..experiment import load_experiment, markdown
+    from ..experiment import load_experiment
 
+    if Path(args.experiment).is_dir():
+        return _result(args)
+    if args.outcomes is not None:
+        raise LaotieError(
+            f"--outcomes is for a sweep's folder; {args.experiment!r} is not a folder, and an "
+            f"experiment audits its own headline outcomes"
+        )
     module = load_experiment(args.experiment)
     if not hasattr(module, "audit"):
         raise LaotieError(
-            f"experiment {args.experiment!r} has no audit yet: it has not been rebuilt on the "
-            f"calibrated model (docs/experiments/{args.experiment}.md says so)"
+            f"experiment {args.experiment!r} has no audit: its page says why "
+            f"(docs/experiments/{args.experiment}.md)"
         )
     out = args.out or Path("out") / args.experiment
     out.mkdir(parents=True, exist_ok=True)
@@ -69,12 +100,39 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    verdicts, drivers = found.verdicts, found.drivers
-    for name, table in (("audit", verdicts), ("audit_drivers", drivers)):
+    _show(found, out)
+    return 0
+
+
+def _result(args: argparse.Namespace) -> int:
+    """``laotie audit RESULT``: audit a finished sweep's runs as they are."""
+    from ..audit import audit_result
+    from ..sweep.store import code_fingerprint
+
+    if args.workers != 1 or args.scheduler is not None:
+        raise LaotieError("auditing a sweep's folder runs nothing: drop --workers/--scheduler")
+    folder = Path(args.experiment)
+    chosen = [n.strip() for n in args.outcomes.split(",") if n.strip()] if args.outcomes else None
+    found, code = audit_result(folder, chosen, seed=args.seed)
+    if code != code_fingerprint():
+        print(
+            f"laotie: note: {folder}'s runs were made by other code (laotie {code}, now "
+            f"{code_fingerprint()}); the audit reads them as they are",
+            file=sys.stderr,
+        )
+    _show(found, args.out or folder)
+    return 0
+
+
+def _show(found: Any, out: Path) -> None:
+    """Write the audit's tables under ``out`` and print the drivers and the verdicts."""
+    from ..experiment import markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in (("audit", found.verdicts), ("audit_drivers", found.drivers)):
         atomic_write(out / f"{name}.csv", functools.partial(table.to_csv, index=False))
-    print(markdown(drivers))
+    print(markdown(found.drivers))
     print()
-    for _, row in verdicts.iterrows():
+    for _, row in found.verdicts.iterrows():
         print(textwrap.fill(f"{row['outcome']}: {row['verdict']}", 100, subsequent_indent="  "))
     print(f"\nTables in {out / 'audit.csv'} and {out / 'audit_drivers.csv'}")
-    return 0

@@ -8,9 +8,17 @@ import pandas as pd
 import pytest
 
 from laotie import LaotieError, Scenario
-from laotie.audit import DRIVEN, audit_samples, audit_sweep, indices, verdicts
+from laotie.audit import (
+    DRIVEN,
+    audit_result,
+    audit_samples,
+    audit_sweep,
+    indices,
+    verdicts,
+)
 from laotie.cli import main
 from laotie.posterior import load_posterior
+from laotie.sweep import Sweep, run_sweep
 
 ASSUMED = {"creators.authenticity_mean": [0.5, 0.9], "word_of_mouth.prob": None}
 
@@ -92,10 +100,10 @@ def test_the_audit_sweep_pairs_its_arms_by_sample() -> None:
 def test_the_command_refuses_an_experiment_without_an_audit(capsys) -> None:  # type: ignore[no-untyped-def]
     from laotie.experiment import load_experiment
 
-    # A legacy experiment, without an audit (when it gains one, pick another: never run one).
+    # An experiment without an audit (when it gains one, pick another: never run one).
     assert not hasattr(load_experiment("trust_shock"), "audit")
     assert main(["audit", "trust_shock"]) == 2
-    assert "has no audit yet" in capsys.readouterr().err
+    assert "has no audit: its page says why" in capsys.readouterr().err
 
 
 def _table(s1: float, conf: float, null: float) -> pd.DataFrame:
@@ -119,3 +127,80 @@ def test_a_verdict_needs_the_bar_of_the_null_and_an_interval_above_zero() -> Non
     assert verdicts(_table(0.45, 0.5, 0.2), ["a"]).at[0, "verdict"].startswith("robust")
     # A null this high means the samples are too few to say anything.
     assert verdicts(_table(0.6, 0.1, 0.7), ["a"]).at[0, "verdict"].startswith("not determined")
+
+
+def test_replications_of_few_draws_name_no_driver() -> None:
+    # 8 parameter vectors (posterior draws) × 4 replications, 12 parameters that move
+    # together with the draws: an outcome set by the draws cannot be pinned on one of them.
+    rng = np.random.default_rng(9)
+    draws = pd.DataFrame(rng.uniform(size=(8, 12)), columns=[f"p{i}" for i in range(12)])
+    samples = draws.loc[np.repeat(np.arange(8), 4)].reset_index(drop=True)
+    effect = 5.0 * draws["p3"].to_numpy()
+    outcomes = pd.DataFrame({"y": effect[np.repeat(np.arange(8), 4)] + rng.normal(0, 0.1, 32)})
+    table = indices(samples, outcomes, seed=2)
+    assert (table["distinct"] == 8).all() and (table["n"] == 32).all()
+    verdict = verdicts(table, calibrated=list(samples.columns)).at[0, "verdict"]
+    assert verdict.startswith("not determined: 8 distinct parameter vectors for 12")
+
+
+def test_the_null_shuffles_whole_groups_of_replications() -> None:
+    # 16 vectors × 4 replications; the outcome is a random effect of the group that depends
+    # on no parameter. Shuffling single runs breaks the groups and sets the bar too low: with
+    # these seeds the largest index clears such a bar in 5 of 8 outcomes, the groups' in 2.
+    rng = np.random.default_rng(4)
+    draws = pd.DataFrame(rng.uniform(size=(16, 3)), columns=["a", "b", "c"])
+    groups = np.repeat(np.arange(16), 4)
+    samples = draws.loc[groups].reset_index(drop=True)
+    cleared = 0
+    for trial in range(8):
+        outcomes = pd.DataFrame({"y": rng.normal(size=16)[groups] + rng.normal(0, 0.05, 64)})
+        table = indices(samples, outcomes, seed=trial, permutations=20)
+        cleared += table["S1"].max() > table["null_max95"].iloc[0]
+    assert cleared <= 2
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
+    out = tmp_path_factory.mktemp("audited")
+    sweep = Sweep(
+        Scenario.preset("village"),
+        sample={"decision.trust_weight": [0.0, 8.0], "word_of_mouth.prob": [0.0, 0.2]},
+        samples=24,
+        days=8,
+        seed=5,
+    )
+    run_sweep(sweep, out)
+    return out  # type: ignore[return-value]
+
+
+def test_a_finished_sweep_is_audited_as_it_is(finished_sweep) -> None:  # type: ignore[no-untyped-def]
+    found, _ = audit_result(finished_sweep, ["gmv", "conversion"], seed=1)
+    assert list(found.verdicts["outcome"]) == ["gmv", "conversion"]
+    assert set(found.drivers["parameter"]) <= {"decision.trust_weight", "word_of_mouth.prob"}
+    assert (found.verdicts["kind"] == "assumed").all()  # no posterior draws: none calibrated
+    assert found.verdicts["verdict"].str.match("driven|robust|not determined").all()
+    # The same samples and outcomes as indices() on the sweep's own tables.
+    from laotie.audit import read_sweep
+
+    result, _ = read_sweep(finished_sweep)
+    market = result.summary[result.summary["channel"] == "all"].set_index("run")
+    params = result.runs.set_index("run")[["decision.trust_weight", "word_of_mouth.prob"]]
+    direct = indices(params, market[["gmv", "conversion"]], seed=1)
+    pd.testing.assert_series_equal(
+        found.drivers.groupby("outcome")["S1"].max(), direct.groupby("outcome")["S1"].max()
+    )
+
+
+def test_auditing_a_folder_names_what_is_wrong(finished_sweep, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LaotieError, match="no outcome 'gvm' in its runs; it has gmv, conv"):
+        audit_result(finished_sweep, ["gvm"])
+    with pytest.raises(LaotieError, match="not a sweep's results folder"):
+        audit_result(tmp_path)
+    assert main(["audit", str(finished_sweep), "--workers", "2"]) == 2
+    assert "runs nothing" in capsys.readouterr().err
+    assert main(["audit", "trust_vs_traffic", "--outcomes", "gmv"]) == 2
+    assert "--outcomes is for a sweep's folder" in capsys.readouterr().err
+    out = tmp_path / "audit"
+    assert main(["audit", str(finished_sweep), "--outcomes", "gmv", "--out", str(out)]) == 0
+    assert "gmv: " in capsys.readouterr().out
+    assert pd.read_csv(out / "audit.csv")["outcome"].tolist() == ["gmv"]
