@@ -1,12 +1,17 @@
-"""A trust shock (质量事件): a widely sold product turns out bad on day t.
+"""A trust shock (质量事件): a widely sold product turns out bad on day t, on the calibrated
+Mudanjiang scenario with its parameter uncertainty.
 
 The creator whose listing sold most before day ``t`` sees that product's true quality fall to
 ``shock.quality`` for ``shock.days`` days (docs/model.md 3.5, the shock); the promise does not
 change, so buyers are disappointed and their trust falls fast, then is rebuilt slowly. Arms:
 low and high creator authenticity (``creators.authenticity_mean``), each with and without the
-shock. All arms share replication ``r``'s graph and random streams (common random numbers), and
-a shocked run is identical to its unshocked twin until day ``t``, so the shock's effect is a
-paired difference, day by day.
+shock. Disappointed buyers warn the people who trust them (negative word of mouth,
+``word_of_mouth.warn_prob``, an assumed value). Every arm runs over posterior draws of
+``mudanjiang_calibrated`` × replications; replication slot ``k`` of every arm shares its draw,
+graph and random streams (common random numbers), and a shocked run is identical to its
+unshocked twin until day ``t``, so the shock's effect is a paired difference, day by day.
+Intervals are 95 % predictive intervals over draws and chance, with the share from the
+parameters (:func:`laotie.stats.decompose`).
 
 What is measured: the channel metrics of the daily table (through the sweep) and, for the
 shocked creator, per day: the mean trust of its followers who have bought through it (follow
@@ -19,16 +24,29 @@ Run ``python experiments/trust_shock.py [--quick] [--out DIR] [--workers N]``.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from laotie.experiment import Report, interval_columns, save_figure
+from laotie._io import atomic_write, json_default
+from laotie.experiment import (
+    Headline,
+    Report,
+    expected_columns,
+    save_figure,
+    uncertainty_columns,
+)
 from laotie.experiment import describe_interval as _ci
+from laotie.experiment import describe_interval_zh as _zh
+from laotie.posterior import load_posterior
 from laotie.scenario import Scenario
 from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep.store import code_fingerprint
 
 NAME = "trust_shock"
 QUESTION = (
@@ -38,25 +56,45 @@ QUESTION = (
 )
 
 SEED = 20261126
+SCENARIO = "mudanjiang_calibrated"
 AUTHENTICITY = (0.5, 0.9)
 QUALITY = 0.1
+WARN_PROB = 0.05  # as likely as a recommendation (word_of_mouth.prob's default): assumed
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """Quick mode checks the machinery on a small city (too few orders to measure the shock);
+    full mode runs 2 % of Mudanjiang (51 k residents), where the shocked creator sells a few
+    orders a day, for 60 days after the fix."""
     if quick:
-        return {"scale": 0.004, "replications": 3, "day": 20, "bad_days": 10, "after": 20}
-    return {"scale": 0.05, "replications": 12, "day": 40, "bad_days": 20, "after": 50}
+        return {
+            "scale": 0.004,
+            "draws": 2,
+            "replications": 1,
+            "day": 10,
+            "bad_days": 5,
+            "after": 10,
+        }
+    return {
+        "scale": 0.02,
+        "draws": 4,
+        "replications": 2,
+        "day": 30,
+        "bad_days": 20,
+        "after": 60,
+    }
 
 
 def make_sweep(quick: bool) -> Sweep:
     c = settings(quick)
     days = c["day"] + c["bad_days"] + c["after"]
-    base = Scenario.preset("mudanjiang", scale=c["scale"]).replace(
+    base = Scenario.preset(SCENARIO, scale=c["scale"]).replace(
         **{
             "run.days": days,
             "shock.days": c["bad_days"],
             "shock.quality": QUALITY,
             "shock.rule": "creator",
+            "word_of_mouth.warn_prob": WARN_PROB,
         }
     )
     return Sweep(
@@ -65,24 +103,35 @@ def make_sweep(quick: bool) -> Sweep:
         replications=c["replications"],
         days=days,
         seed=SEED,
+        draws=load_posterior(SCENARIO).draws(c["draws"], seed=SEED),
     )
 
 
 # ---------------------------------------------------------------------------- the probe
-def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
+def probe(
+    task: tuple[Sweep, int, dict[str, Any], int, np.ndarray | None],
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Rerun run ``run`` of ``sweep`` with its seeds; per day, the creator and the listing that
     the shock rule picks on ``day`` (also in unshocked runs, identical until that day).
 
     Returns per day: the trust in the creator of the listing's buyers so far who follow it
     (from day ``day - 1``, when the listing is known), of all its followers who have bought
-    through it, and the creator's orders and GMV, the listing's orders and disappointed orders.
+    through it, and the creator's orders and GMV, the listing's orders and disappointed orders;
+    and the same people followed in both twins, the shock's victims: the users who ordered
+    the listing during the bad days of the shocked run (``victims`` is None for a shocked run,
+    which finds them, and their ``(user, first day)`` rows for its unshocked twin). Per day,
+    over the victims so far: how many, their mean trust in the creator (those who follow it)
+    and their orders from the creator. The victims' rows are returned too.
     """
     from laotie._random import run_seeds
     from laotie.engine import Engine
     from laotie.graph import city
 
-    sweep, run, point, day = task
-    scenario = sweep.base.replace(**point)
+    sweep, run, point, day, given = task
+    scenario = sweep.base.replace(**(sweep.draw(run) | point))
+    end = day + sweep.base.shock.days  # the first day after the bad days
+    found: dict[int, int] = {}  # a shocked run's victims: user -> first day
+    victim = np.full((sweep.days, 3), np.nan)  # victims, their trust, their orders
     graph_seed, (market_seed,) = run_seeds(sweep.run_seed(run), 1)
     engine = Engine(city(scenario.city, seed=graph_seed), scenario, seed=market_seed)
     m = engine.market
@@ -112,6 +161,16 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
             kind, index = f.find(cohort, np.full(len(cohort), m.creator_node[chosen]))
             t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
             product[d, :2] = (len(cohort), t.mean() if len(t) else np.nan)
+        if given is None and day <= d < end:
+            for user in bought.user[bought.listing == listing]:
+                found.setdefault(int(user), d)
+        if d >= day:
+            rows = given if given is not None else np.array(list(found.items()), np.int64)
+            users = rows[rows[:, 1] <= d, 0] if len(rows) else np.zeros(0, np.int64)
+            kind, index = f.find(users, np.full(len(users), m.creator_node[chosen]))
+            t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
+            mine = np.isin(bought.user, users) & (m.listing_seller[bought.listing] == chosen)
+            victim[d] = (len(users), t.mean() if len(t) else np.nan, mine.sum())
         seller = m.seller_of_node[np.concatenate([f.creator, f.buffer_creator])]
         w = np.concatenate([f.trust, f.buffer_trust]).astype(np.float64)
         bought = np.concatenate([f.memory, f.buffer_memory]) != 0
@@ -129,7 +188,8 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
     c = chosen
     with np.errstate(invalid="ignore", divide="ignore"):
         buyer_trust = trust[:, c] / buyers[:, c]
-    return pd.DataFrame(
+    victims = given if given is not None else np.array(list(found.items()), np.int64)
+    frame = pd.DataFrame(
         {
             "run": run,
             "day": np.arange(days),
@@ -144,34 +204,58 @@ def probe(task: tuple[Sweep, int, dict[str, Any], int]) -> pd.DataFrame:
             "product_disappointed": product[:, 3],
             "orders": np.diff(orders[:, c], prepend=0.0),
             "gmv": np.diff(gmv[:, c], prepend=0.0),
+            "victims": victim[:, 0],
+            "victim_trust": victim[:, 1],
+            "victim_orders": victim[:, 2],
         }
     )
+    return frame, victims.reshape(-1, 2)
+
+
+def probe_key(sweep: Sweep) -> str:
+    """What decides the probe's table: the sweep, the model's code and the probe's."""
+    text = json.dumps(sweep.to_dict(), sort_keys=True, default=json_default)
+    text += code_fingerprint() + inspect.getsource(probe)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def probe_runs(sweep: Sweep, result: SweepResult, executor: Any, out: Path) -> pd.DataFrame:
-    """The probe for every run (cached as ``out/creator_daily.csv``)."""
-    path = out / "creator_daily.csv"
+    """The probe for every run, kept as ``out/creator_daily-KEY.csv`` (:func:`probe_key`: a
+    changed sweep, model or probe never reads an older table) and written atomically."""
+    path = out / f"creator_daily-{probe_key(sweep)}.csv"
     if path.exists():
         return pd.read_csv(path)
     day = max(v for v in sweep.grid["shock.day"])
     runs = result.runs
     params = [c for c in runs.columns if "." in c]
+
+    def point(row: pd.Series) -> dict[str, Any]:
+        return {k: (int(row[k]) if k == "shock.day" else float(row[k])) for k in params}
+
+    def twin(row: pd.Series) -> tuple[int, float]:
+        return int(row["replication"]), float(row["creators.authenticity_mean"])
+
+    shocked = runs[runs["shock.day"] >= 0]
+    plain = runs[runs["shock.day"] < 0]
+    frames, victims = [], {}
+    # The shocked runs first: they find the victims that their unshocked twins follow.
+    tasks = [(sweep, int(row.run), point(row), day, None) for _, row in shocked.iterrows()]
+    by_run = runs.set_index("run")
+    for task, found in executor.map(probe, tasks):  # in the order they finish
+        if not isinstance(found, tuple):
+            raise RuntimeError(f"probe of run {task[1]} failed: {found}")
+        frames.append(found[0])
+        victims[twin(by_run.loc[task[1]])] = found[1]
     tasks = [
-        (sweep, int(row.run), {k: row[k] for k in params}, day)
-        for row in (runs.loc[i] for i in runs.index)
+        (sweep, int(row.run), point(row), day, victims[twin(row)]) for _, row in plain.iterrows()
     ]
-    tasks = [
-        (s, r, {k: (int(v) if k == "shock.day" else float(v)) for k, v in p.items()}, d)
-        for s, r, p, d in tasks
-    ]
-    frames = []
-    for task, frame in executor.map(probe, tasks):
-        if not isinstance(frame, pd.DataFrame):
-            raise RuntimeError(f"probe of run {task[1]} failed: {frame}")
-        frames.append(frame)
+    for task, found in executor.map(probe, tasks):
+        if not isinstance(found, tuple):
+            raise RuntimeError(f"probe of run {task[1]} failed: {found}")
+        frames.append(found[0])
     table = pd.concat(frames).sort_values(["run", "day"]).reset_index(drop=True)
     table = table.merge(runs[["run", "replication", *params]], on="run")
-    table.to_csv(path, index=False)
+    atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
     return table
 
 
@@ -210,22 +294,94 @@ def half_life(gap: pd.DataFrame, start: int) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
+LEVELS = {
+    "creator_authenticity",
+    "product_buyer_trust_before",
+    "disappointed_share_shocked",
+    "disappointed_share_unshocked",
+    "product_orders_before_per_day",
+    "creator_orders_before_per_day",
+    "product_buyer_trust_shocked",
+    "product_buyer_trust_unshocked",
+    "past_buyer_trust_shocked",
+    "past_buyer_trust_unshocked",
+    "victim_trust_without_shock",
+    "victim_trust_shocked",
+    "victim_trust_unshocked",
+    "victims",
+}
+"""Measures that are levels (their intervals keep their bounds); the others are differences
+or changes, whose intervals are linear, and days, bounded by the days after the fix."""
+
+
+EXPECTED = (
+    "victims",
+    "victim_trust_drop",
+    "victim_trust_regained",
+    "victim_trust_gap_at_end",
+    "victim_orders_change_early",
+    "victim_orders_change_late",
+    "creator_orders_change_during",
+    "creator_orders_change_late",
+)
+"""The measures whose expected value over the posterior (the mean effect, with a confidence
+interval over the draws) the page gives beside one run's predictive interval."""
+
+
+def change(shocked: pd.DataFrame, plain: pd.DataFrame, window: slice) -> np.ndarray:
+    """Per replication: the shocked run's sum over ``window`` relative to its twin's, − 1."""
+    total = plain.loc[:, window].sum(axis=1).to_numpy(float)
+    ratio = shocked.loc[:, window].sum(axis=1).to_numpy(float) / np.where(total > 0, total, np.nan)
+    return ratio - 1  # NaN where the twin sold nothing: no change to measure
+
+
+def columns(
+    values: Any, slots: Any, name: str, c: dict[str, Any], difference: bool = False
+) -> dict[str, float]:
+    """``values`` (one per replication slot) over draws × replications as table columns
+    (``difference``: of two arms, linear whatever the measure)."""
+    draws = np.asarray(slots, dtype=int) // c["replications"]
+    values = np.asarray(values, dtype=float)
+    if difference:
+        return uncertainty_columns(values, draws, name, "linear")
+    if name.startswith("days_to_"):
+        return uncertainty_columns(values, draws, name, bounds=(0, c["after"]))
+    if "_change_" in name:  # a relative change: −100 % at the least
+        return uncertainty_columns(values, draws, name, "linear", bounds=(-1, None))
+    if name not in LEVELS:
+        scale = "linear"
+    elif "per_day" in name or name == "victims":
+        scale = "positive"
+    else:
+        scale = "auto"
+    return uncertainty_columns(values, draws, name, scale)
+
+
 def tables_for(
     creator: pd.DataFrame, result: SweepResult, c: dict[str, Any]
 ) -> dict[str, pd.DataFrame]:
     t, t_end = c["day"], c["day"] + c["bad_days"]
-    summary, timeline = [], []
+    summary, timeline, expected = [], [], []
     effects: dict[str, dict[float, np.ndarray]] = {}
     for a in AUTHENTICITY:
         trust_s, trust_p = paired_series(creator, "product_buyer_trust", a)
         all_s, all_p = paired_series(creator, "buyer_trust", a)
         gmv_s, gmv_p = paired_series(creator, "gmv", a)
         ord_s, ord_p = paired_series(creator, "product_orders", a)
+        sold_s, sold_p = paired_series(creator, "orders", a)
+        hurt_s, hurt_p = paired_series(creator, "victim_trust", a)
+        back_s, back_p = paired_series(creator, "victim_orders", a)
+        count_s, _ = paired_series(creator, "victims", a)
         bad_s, bad_p = paired_series(creator, "product_disappointed", a)
         own = creator[(creator["creators.authenticity_mean"] == a) & (creator["shock.day"] >= 0)]
         own_a = own.groupby("replication")["authenticity"].first()
         bad = slice(t, t_end - 1)  # .loc slices include their end
+        early = slice(t_end, t_end + c["after"] // 2 - 1)  # the first half of the days after
+        late = slice(t_end + c["after"] // 2, None)  # the second half
+        hurt = hurt_p - hurt_s
         gap = trust_p - trust_s
+        past_gap = all_p - all_s
+
         measures = {
             "creator_authenticity": own_a.to_numpy(),
             "product_buyer_trust_before": trust_s[t - 1].to_numpy(),
@@ -238,7 +394,19 @@ def tables_for(
             "product_buyer_trust_drop": gap[t_end - 1].to_numpy(),
             "product_buyer_trust_gap_at_end": gap.iloc[:, -1].to_numpy(),
             "days_to_halve_trust_gap": half_life(gap, t_end),
-            "past_buyer_trust_drop": (all_p[t_end - 1] - all_s[t_end - 1]).to_numpy(),
+            "past_buyer_trust_drop": past_gap[t_end - 1].to_numpy(),
+            "past_buyer_trust_gap_at_end": past_gap.iloc[:, -1].to_numpy(),
+            "past_buyer_trust_regained": (past_gap[t_end - 1] - past_gap.iloc[:, -1]).to_numpy(),
+            "creator_orders_before_per_day": sold_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
+            "creator_orders_change_during": change(sold_s, sold_p, bad),
+            "creator_orders_change_late": change(sold_s, sold_p, late),
+            "victims": count_s[t_end - 1].to_numpy(),
+            "victim_trust_without_shock": hurt_p[t_end - 1].to_numpy(),
+            "victim_trust_drop": hurt[t_end - 1].to_numpy(),
+            "victim_trust_gap_at_end": hurt.iloc[:, -1].to_numpy(),
+            "victim_trust_regained": (hurt[t_end - 1] - hurt.iloc[:, -1]).to_numpy(),
+            "victim_orders_change_early": change(back_s, back_p, early),
+            "victim_orders_change_late": change(back_s, back_p, late),
             "gmv_lost_during": (
                 gmv_p.loc[:, bad].sum(axis=1) - gmv_s.loc[:, bad].sum(axis=1)
             ).to_numpy(),
@@ -252,10 +420,17 @@ def tables_for(
             "product_orders_before_per_day": ord_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
             "days_to_recover_gmv_90": recovery_days(gmv_s, gmv_p, t_end, 0.9),
         }
+        slots = trust_s.index
         row: dict[str, Any] = {"authenticity_mean": a}
+        mean: dict[str, Any] = {"authenticity_mean": f"{a:g}"}
         for name, values in measures.items():
-            row |= interval_columns(values, name)
+            row |= columns(values, slots, name, c)
             effects.setdefault(name, {})[a] = values
+            if name in EXPECTED:
+                draws = np.asarray(slots, dtype=int) // c["replications"]
+                limits = (-1, None) if "_change_" in name else (None, None)
+                mean |= expected_columns(values, draws, name, limits)
+        expected.append(mean)
         for name in ("days_to_halve_trust_gap", "days_to_recover_gmv_90"):
             done = measures[name]
             row[f"{name}_runs"] = f"{int(np.sum(~np.isnan(done)))}/{len(done)}"
@@ -263,16 +438,18 @@ def tables_for(
         for d in trust_s.columns:
             timeline.append(
                 {"authenticity_mean": a, "day": int(d)}
-                | interval_columns(trust_s[d], "product_buyer_trust_shocked")
-                | interval_columns(trust_p[d], "product_buyer_trust_unshocked")
-                | interval_columns(all_s[d], "past_buyer_trust_shocked")
-                | interval_columns(all_p[d], "past_buyer_trust_unshocked")
-                | interval_columns(gmv_s[d] - gmv_p[d], "creator_gmv_difference")
+                | columns(trust_s[d], slots, "product_buyer_trust_shocked", c)
+                | columns(trust_p[d], slots, "product_buyer_trust_unshocked", c)
+                | columns(all_s[d], slots, "past_buyer_trust_shocked", c)
+                | columns(all_p[d], slots, "past_buyer_trust_unshocked", c)
+                | columns(hurt_s[d], slots, "victim_trust_shocked", c)
+                | columns(hurt_p[d], slots, "victim_trust_unshocked", c)
+                | columns(gmv_s[d] - gmv_p[d], slots, "creator_gmv_difference", c)
             )
     lo, hi = AUTHENTICITY
     difference = {"authenticity_mean": f"{hi:g} − {lo:g} (paired)"}
     for name, by_a in effects.items():
-        difference |= interval_columns(by_a[hi] - by_a[lo], name)
+        difference |= columns(by_a[hi] - by_a[lo], slots, name, c, difference=True)
     difference["days_to_halve_trust_gap_runs"] = ""
     difference["days_to_recover_gmv_90_runs"] = ""
     summary_table = pd.DataFrame(summary)
@@ -296,13 +473,16 @@ def tables_for(
                     ["gmv", "orders", "exposures"]
                 ].sum()
                 s, p = sums.loc[shocked_point], sums.loc[plain_point]
-                row |= interval_columns((p["gmv"] - s["gmv"]).to_numpy(), f"gmv_lost_{window}")
-                row |= interval_columns(
+                row |= columns((p["gmv"] - s["gmv"]).to_numpy(), s.index, f"gmv_lost_{window}", c)
+                row |= columns(
                     (s["orders"] / s["exposures"] - p["orders"] / p["exposures"]).to_numpy(),
+                    s.index,
                     f"conversion_change_{window}",
+                    c,
                 )
             channel_rows.append(row)
     return {
+        "shock_expected": pd.DataFrame(expected),
         "shock_summary": summary_table,
         "shock_channels": pd.DataFrame(channel_rows),
         "shock_timeline": pd.DataFrame(timeline),
@@ -321,7 +501,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
     for i, a in enumerate(AUTHENTICITY):
         rows = timeline[timeline["authenticity_mean"] == a]
-        for ax, kind in ((axes[0], "product_buyer_trust"), (axes[1], "past_buyer_trust")):
+        for ax, kind in ((axes[0], "victim_trust"), (axes[1], "past_buyer_trust")):
             for arm, style in (("shocked", "-"), ("unshocked", ":")):
                 column = f"{kind}_{arm}"
                 ax.plot(
@@ -352,7 +532,7 @@ def figures(out: Path, tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> li
         ax.set_xlabel("day")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("mean trust in the creator")
-    axes[0].set_title("Buyers of the shocked product (who follow)")
+    axes[0].set_title("The victims (same people in both runs)")
     axes[1].set_title("All followers who bought through the creator")
     axes[2].axhline(0, color="black", lw=0.8)
     axes[2].set_ylabel("RMB per day, 7-day mean")
@@ -441,21 +621,172 @@ def findings(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> list[str]:
     return out
 
 
+WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "fall": {
+        "below": ("Their purchases fall", "其购买下跌"),
+        "above": ("Their purchases rise (unexpectedly)", "其购买反而上升"),
+        "across": ("Their purchases do not fall distinguishably", "其购买下跌无法区分"),
+    },
+    "late": {
+        "below": ("are still below the unshocked run's", "仍低于无事件时"),
+        "above": ("are above the unshocked run's", "高于无事件时"),
+        "across": ("are not distinguishable from the unshocked run's", "与无事件时无法区分"),
+    },
+    "regained": {
+        "above": ("their trust is partly regained", "其信任部分恢复"),
+        "below": ("their trust keeps falling", "其信任继续下降"),
+        "across": ("their trust is not distinguishably regained", "其信任恢复无法区分"),
+    },
+    "protect": {
+        "below": ("loses less trust", "信任下跌更少"),
+        "above": ("loses more trust", "信任下跌更多"),
+        "across": ("does not lose distinguishably less trust", "信任下跌无法区分"),
+    },
+}
+"""The answers' words for where an interval lies (:func:`sign`), in English and Chinese."""
+
+
+def sign(row: pd.Series, column: str) -> str:
+    """Where a row's interval lies: "below" or "above" 0, or "across" it."""
+    if row[f"{column}_high"] < 0:
+        return "below"
+    if row[f"{column}_low"] > 0:
+        return "above"
+    return "across"
+
+
+def headlines(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> list[Headline]:
+    summary = tables["shock_summary"].set_index("authenticity_mean")
+    high = summary.loc[f"{AUTHENTICITY[1]:g}"]
+    mean = tables["shock_expected"].set_index("authenticity_mean").loc[f"{AUTHENTICITY[1]:g}"]
+    diff = summary.iloc[len(AUTHENTICITY)]
+    same = "the victims in the shocked run against the same people in its unshocked twin"
+    speed = f"{same}; size and speed set by the assumed trust_gain, trust_loss and warn_prob"
+    half = c["after"] // 2
+    return [
+        Headline(
+            f"fall in the victims' trust in the creator by the last of {c['bad_days']} bad days",
+            _ci(high, "victim_trust_drop"),
+            "counterfactual",
+            speed,
+        ),
+        Headline(
+            f"change in the victims' orders from the creator, days 1–{half} after the fix",
+            _ci(high, "victim_orders_change_early", ".1%"),
+            "counterfactual",
+            speed,
+        ),
+        Headline(
+            f"the same, days {half + 1}–{c['after']} after the fix",
+            _ci(high, "victim_orders_change_late", ".1%"),
+            "counterfactual",
+            speed,
+        ),
+        Headline(
+            f"victims' trust regained from the last bad day to day {c['after']} after the fix, "
+            f"mean over the posterior",
+            _ci(mean, "victim_trust_regained"),
+            "counterfactual",
+            speed,
+        ),
+        Headline(
+            "change in the creator's orders from everyone during the bad days",
+            _ci(high, "creator_orders_change_during", ".1%"),
+            "counterfactual",
+            "shocked arm − unshocked arm, paired by slot (same draw, graph and streams)",
+        ),
+        Headline(
+            f"victims' trust fall, authenticity {AUTHENTICITY[1]:g} − {AUTHENTICITY[0]:g}",
+            _ci(diff, "victim_trust_drop"),
+            "counterfactual",
+            "arms of the assumed creators.authenticity_mean, paired by slot",
+        ),
+    ]
+
+
+def answers(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> tuple[list[str], list[str]]:
+    summary = tables["shock_summary"].set_index("authenticity_mean")
+    high = summary.loc[f"{AUTHENTICITY[1]:g}"]
+    mean = tables["shock_expected"].set_index("authenticity_mean").loc[f"{AUTHENTICITY[1]:g}"]
+    diff = summary.iloc[len(AUTHENTICITY)]
+    fall = WORDS["fall"][sign(high, "victim_orders_change_early")]
+    late = WORDS["late"][sign(mean, "victim_orders_change_late")]
+    regained = WORDS["regained"][sign(mean, "victim_trust_regained")]
+    protect = WORDS["protect"][sign(diff, "victim_trust_drop")]
+    half = c["after"] // 2
+    english = [
+        f"When a creator's best-selling product turns bad for {c['bad_days']} days, the buyers "
+        f"it disappoints ({_ci(high, 'victims', '.0f')} of them) trust the creator "
+        f"{_ci(high, 'victim_trust_drop')} less than the same people without the shock. "
+        f"{fall[0]}: in the {half} days after the fix they buy "
+        f"{_ci(high, 'victim_orders_change_early', '.1%')} from it.",
+        f"In the next {c['after'] - half} days their orders, on average over the posterior "
+        f"({_ci(mean, 'victim_orders_change_late', '.1%')}), {late[0]}, and {regained[0]} "
+        f"({_ci(mean, 'victim_trust_regained')}); the creator's sales to everyone change by "
+        f"{_ci(high, 'creator_orders_change_during', '.1%')} during the bad days. Sizes and "
+        f"speeds are set by the assumed trust_gain, trust_loss and warn_prob.",
+        f"A more authentic creator ({AUTHENTICITY[1]:g} against {AUTHENTICITY[0]:g}) "
+        f"{protect[0]}: {_ci(diff, 'victim_trust_drop')} (an assumed parameter's "
+        f"counterfactual).",
+    ]
+    chinese = [
+        f"主播的畅销商品出现 {c['bad_days']} 天质量问题时，受影响的买家"
+        f"（{_zh(high, 'victims', '.0f')} 人）对主播的信任比无事件时的同一批人低 "
+        f"{_zh(high, 'victim_trust_drop')}；{fall[1]}：修复后 {half} 天内他们向该主播的购买变化 "
+        f"{_zh(high, 'victim_orders_change_early', '.1%')}。",
+        f"其后 {c['after'] - half} 天他们的购买（后验平均 "
+        f"{_zh(mean, 'victim_orders_change_late', '.1%')}）"
+        f"{late[1]}，{regained[1]}（{_zh(mean, 'victim_trust_regained')}）；问题期内主播对所有人的"
+        f"销量变化 {_zh(high, 'creator_orders_change_during', '.1%')}。大小与速度由假设参数 "
+        f"trust_gain、trust_loss 与 warn_prob 决定。",
+        f"真实度更高的主播（{AUTHENTICITY[1]:g} 对 {AUTHENTICITY[0]:g}）{protect[1]}："
+        f"{_zh(diff, 'victim_trust_drop')}（假设参数的反事实）。",
+    ]
+    return english, chinese
+
+
+METHOD = """
+One sweep of `mudanjiang_calibrated` (`experiments/trust_shock.py`): creators' authenticity
+(an assumed parameter) low and high, each with and without the shock, every arm over the same
+posterior draws × replications. The shock rule picks, on day *t*, the creator listing that sold
+most; its product's true quality falls to 0.1 for the bad days while its promise stays, so its
+buyers are disappointed, lose trust in the creator and warn the people who trust them
+(`word_of_mouth.warn_prob`, assumed). A shocked run equals its unshocked twin until day *t*
+(common random numbers; tested), so every effect is a paired difference, slot by slot. The
+creator-level series are read by a probe that reruns each stored run with its seeds and draw.
+The shock's victims, the users who ordered the bad product during the bad days of a shocked
+run, are followed in both runs of the pair: the same people, their trust in the creator (those
+who follow it) and their orders from it, so the fall and the recovery are measured on the
+people the shock hurt rather than diluted over all of the creator's buyers.
+
+Intervals are 95 % predictive intervals over the posterior draws and chance, with the share
+of their spread that comes from the parameters (`laotie.stats.decompose`). The experiment has
+no audit: its outcomes are the shocked creator's, read by the probe, and the audit reads the
+sweep's tables only (`laotie audit trust_shock` says so). Every speed of fall and recovery
+is set by assumed parameters (`outcomes.trust_gain`, `outcomes.trust_loss`,
+`word_of_mouth.warn_prob`); the calibration constrains none of them.
+"""
+
+
 def run(*, quick: bool, out: Path, executor: Any) -> Report:
     c = settings(quick)
     sweep = make_sweep(quick)
     result = run_sweep(sweep, out / "sweep", executor=executor)
     creator = probe_runs(sweep, result, executor, out / "sweep")
     tables = tables_for(creator, result, c)
+    english, chinese = answers(tables, c)
     base = sweep.base
     assumptions = [
-        f"Mudanjiang at scale {c['scale']:g} ({base.city.n_residents:,} residents), "
-        f"{sweep.days} days, {c['replications']} replications per arm, sweep seed {SEED}; the "
+        f"Mudanjiang calibrated, at scale {c['scale']:g} ({base.city.n_residents:,} "
+        f"residents), {sweep.days} days, {c['draws']} posterior draws × {c['replications']} "
+        f"replications per arm, sweep seed {SEED}; the "
         f"shock on day {c['day']} sets the true quality of the most-ordered creator listing's "
         f"product to {QUALITY} for {c['bad_days']} days (shock.rule = 'creator'), then restores "
         f"it.",
-        "Defaults are not calibrated (docs/model.md 3.7), in particular trust_gain 0.05 and "
-        "trust_loss 0.3 (trust rises slowly and falls fast) are assumed.",
+        "The 18 parameters of the calibration vary over its posterior draws; the others keep "
+        "their assumed defaults, in particular outcomes.trust_gain 0.05 and trust_loss 0.3 "
+        "(trust rises slowly and falls fast), which set the speeds of fall and recovery, and "
+        f"word_of_mouth.warn_prob = {WARN_PROB} (negative word of mouth).",
         "The product's buyers' trust is the mean trust in the creator of the users who have "
         "ordered the shocked listing (through any channel) up to that day and follow the "
         "creator (buyers without a follow tie have no trust in the creator to track); it is "
@@ -467,14 +798,24 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
         "the arms; the comparison is of creators under each regime, paired by replication.",
         "Promises do not change during the shock: sellers keep presenting the product as "
         "before (docs/model.md 3.5).",
+        "The worker time given below is the sweep's; the probe reruns every run to read the "
+        "creator's series and takes about as long again.",
     ]
     return Report(
+        run_seconds=float(result.runs["seconds"].sum()),
         name=NAME,
         question=QUESTION,
-        tables={k: tables[k] for k in ("shock_summary", "shock_channels", "shock_timeline")},
+        tables={
+            k: tables[k]
+            for k in ("shock_expected", "shock_summary", "shock_channels", "shock_timeline")
+        },
         figures=figures(out, tables, c),
         findings=findings(tables, c),
         assumptions=assumptions,
+        answer=english,
+        answer_zh=chinese,
+        headlines=headlines(tables, c),
+        method=METHOD,
     )
 
 

@@ -60,6 +60,7 @@ __all__ = [
     "Report",
     "describe_interval",
     "describe_interval_zh",
+    "expected_columns",
     "experiment_fingerprint",
     "experiment_names",
     "interval_columns",
@@ -552,6 +553,48 @@ def uncertainty_columns(
         f"{name}_high": split["high"],
         f"{name}_from_parameters": split["param_share"],
     }
+
+
+def expected_columns(
+    values: Any,
+    draws: Any,
+    name: str,
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> dict[str, float]:
+    """Runs over parameter draws × replications as the expected value over the posterior: the
+    mean of the draws' means and its 95 % t interval over the draws (``D − 1`` degrees of
+    freedom). A confidence interval for the mean effect, where :func:`uncertainty_columns`
+    gives a predictive interval for one run: use it to say whether an effect exists on
+    average, the other to say how much one run can vary.
+
+    Parameters
+    ----------
+    values : array_like of float
+        One value per run (NaN ignored).
+    draws : array_like of int
+        The parameter draw of each run.
+    name : str
+        The column's name.
+    bounds : tuple of (float or None), default (None, None)
+        The lowest and highest value the quantity can take (the interval is clipped to them).
+
+    Returns
+    -------
+    dict of str to float
+        ``{name, name_low, name_high}`` (:func:`markdown` shows ``name [95 % CI]``).
+
+    Examples
+    --------
+    >>> row = expected_columns([1.0, 3.0, 2.0, 4.0], [0, 0, 1, 1], "gain")
+    >>> row["gain"], round(row["gain_low"], 2), round(row["gain_high"], 2)
+    (2.5, -3.85, 8.85)
+    """
+    per_draw = pd.Series(np.asarray(values, dtype=float)).groupby(np.asarray(draws)).mean()
+    mean, low, high = t_interval(per_draw.to_numpy(float))
+    floor, ceiling = bounds
+    low = low if floor is None else max(low, floor)
+    high = high if ceiling is None else min(high, ceiling)
+    return {name: mean, f"{name}_low": low, f"{name}_high": high}
 
 
 def sweep_columns(
