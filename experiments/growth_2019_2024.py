@@ -218,10 +218,13 @@ def shape(years: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- tables
-def columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
-    """Values indexed by replication slot, over draws × replications, as table columns."""
+def columns(
+    values: pd.Series, name: str, replications: int, scale: str = "auto"
+) -> dict[str, float]:
+    """Values indexed by replication slot, over draws × replications, as table columns
+    (``scale="linear"`` for a difference, whose sign is not known in advance)."""
     draws = np.asarray(values.index, dtype=int) // replications
-    return uncertainty_columns(values.to_numpy(float), draws, name)
+    return uncertainty_columns(values.to_numpy(float), draws, name, scale)
 
 
 def t8_relative() -> dict[int, float]:
@@ -269,7 +272,8 @@ def shape_table(measures: pd.DataFrame, replications: int) -> pd.DataFrame:
     rows = []
     for name, (meaning, t8) in SHAPE.items():
         row: dict[str, Any] = {"measure": name, "meaning": meaning}
-        row |= columns(measures[name], "model", replications)
+        scale = "linear" if name == "deceleration" else "auto"
+        row |= columns(measures[name], "model", replications, scale)
         row["t8"] = t8
         row["runs_decelerating"] = (
             float((measures[name] > 0).mean()) if name == "deceleration" else np.nan
@@ -461,7 +465,7 @@ def findings(trajectory: pd.DataFrame, shape_rows: pd.DataFrame) -> list[str]:
     out = []
     for _, row in trajectory.iterrows():
         text = (
-            f"Year {row['year']} ({row['calendar_year']}): "
+            f"Year {int(row['year'])} ({int(row['calendar_year'])}): "
             f"{describe_interval(row, 'users_share', '.1%')} of residents use the platform, "
             f"{describe_interval(row, 'sellers', '.0f')} sellers, GMV "
             f"{describe_interval(row, 'gmv_per_resident', '.0f')} RMB per resident, "
