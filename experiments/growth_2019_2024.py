@@ -148,8 +148,17 @@ def audit_settings(quick: bool) -> dict[str, Any] | None:
     return {"samples": 64, "scale": 0.0005, "days": DAYS}
 
 
+SCALED = ("growth.storefront_entry_gmv",)
+"""Thresholds scaled with the city: a small copy keeps all its storefronts
+(``storefronts.n_storefronts`` does not scale), so each sells ``scale`` times what it would
+in the whole city, and a threshold on the mean GMV per open storefront is scaled alike to
+act as it would there (in the whole city no value in the audit's range binds)."""
+
+
 def base(scale: float) -> Scenario:
-    return Scenario.preset(SCENARIO, scale=scale)
+    """``mudanjiang_2019`` at ``scale``, its storefronts' entry threshold scaled with it."""
+    scenario = Scenario.preset(SCENARIO, scale=scale)
+    return scenario.replace(**{key: scenario.flat()[key] * scale for key in SCALED})
 
 
 def transferred() -> Posterior:
@@ -328,7 +337,11 @@ def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
         return None
     scenario = base(design["scale"])
     posterior = transferred()
-    drawn = audit_samples(scenario, posterior, AUDIT_ASSUMED, design["samples"], SEED)
+    ranges = {
+        key: [b * design["scale"] for b in bounds] if key in SCALED and bounds else bounds
+        for key, bounds in AUDIT_ASSUMED.items()
+    }
+    drawn = audit_samples(scenario, posterior, ranges, design["samples"], SEED)
     sweep = audit_sweep(scenario, [{}], drawn, days=design["days"], seed=SEED)
     result = run_sweep(sweep, out, executor=executor)
     table = indices(pd.DataFrame(drawn), audit_outcomes(result, ["base"]), seed=SEED)
@@ -569,15 +582,19 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             f"and social {g.social} per year (T16's prior); churn {g.churn} a month; "
             f"{g.initial_sellers:.0%} of sellers sell on the first day, the others enter at up "
             f"to {g.entry_rate} a month when creators earn more than {g.creator_entry_income:g} "
-            f"RMB a month and storefronts sell more than {g.storefront_entry_gmv:g} RMB a month.",
+            f"RMB a month and storefronts sell more than "
+            f"{g.storefront_entry_gmv / mode['scale']:g} RMB a month (whole-city terms).",
             "Users' budgets, activity and buying habits stay as drawn: GMV grows only with the "
             "users who adopt and the sellers who enter, and a seller who enters takes part of "
             "its sales from the others. The platform's own GMV grew mostly with people buying "
             "online more, which is not represented: T8's magnitude is out of reach by "
             "construction and only its shape is compared.",
-            "A small copy of the city keeps the number of storefronts (50), so each storefront "
-            "has fewer shoppers than in the whole city; their entry threshold is met at these "
-            "scales as it would be in the whole city. Years are 360 days.",
+            f"A small copy of the city keeps all {scenario.storefronts.n_storefronts} "
+            "storefronts, so each sells `scale` times what it would in the whole city: their "
+            f"entry threshold is scaled alike ({g.storefront_entry_gmv / mode['scale']:g} RMB a "
+            f"month in whole-city terms, {g.storefront_entry_gmv:g} here; so is its range in "
+            "the audit), else it would hold back entry that the whole city never holds back. "
+            "Years are 360 days.",
             *_unfinished(result),
         ],
         answer=english,

@@ -169,3 +169,16 @@ def test_users_saturate_at_the_registered_users_and_churn_takes_them_away() -> N
     expected = n * 0.9**11
     assert lost[-1] >= expected - 4 * np.sqrt(n * 0.9**11 * (1 - 0.9**11))
     assert lost[-1] < 0.6 * n
+
+
+def test_the_storefront_threshold_scales_with_the_city(module) -> None:  # type: ignore[no-untyped-def]
+    # A small city keeps every storefront, so each sells `scale` times what it would in the
+    # whole city; the threshold on the mean GMV per open storefront follows.
+    whole = Scenario.preset(module.SCENARIO)
+    for scale in (0.0005, 0.002):
+        small = module.base(scale)
+        assert small.storefronts.n_storefronts == whole.storefronts.n_storefronts
+        assert small.growth.storefront_entry_gmv == pytest.approx(
+            whole.growth.storefront_entry_gmv * scale
+        )
+        assert small.growth.creator_entry_income == whole.growth.creator_entry_income
