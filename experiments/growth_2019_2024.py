@@ -183,9 +183,9 @@ def make_sweep(quick: bool) -> Sweep:
 # ---------------------------------------------------------------------------- per run
 def yearly(result: SweepResult) -> pd.DataFrame:
     """Per replication slot and model year (1, 2, ...): the mean share of residents using the
-    platform, the mean number of sellers, the mean DAU per user using the platform, and the
-    year's GMV per resident and per user using the platform (RMB), from the sweep's stored
-    months."""
+    platform, the mean number of sellers, the mean DAU per user using the platform, the
+    year's GMV per resident and per user using the platform (RMB) and the trust channels'
+    share of it, from the sweep's stored months and days (complete years only)."""
     months = result.monthly()
     if not len(months):
         raise LaotieError(f"no run of the sweep under {result.out} finished")
@@ -201,7 +201,18 @@ def yearly(result: SweepResult) -> pd.DataFrame:
             "gmv_per_user": grouped["gmv"].sum() / grouped["adopted"].mean(),
             "months": grouped["month"].size(),
         }
-    ).reset_index()
+    )
+    days = result.daily[result.daily["channel"].isin(["trust", "all"])]
+    days = days.assign(
+        replication=days["run"].map(result.runs.set_index("run")["replication"]),
+        year=days["day"] // (MONTHS * MONTH_DAYS) + 1,
+        channel=days["channel"].astype(str),
+    )
+    sales = days.pivot_table(
+        index=["replication", "year"], columns="channel", values="gmv", aggfunc="sum"
+    )
+    table["trust_gmv_share"] = sales["trust"] / sales["all"]
+    table = table.reset_index()
     return table[table["months"] == MONTHS].drop(columns="months")
 
 
@@ -254,7 +265,14 @@ def trajectory_table(years: pd.DataFrame, replications: int) -> pd.DataFrame:
     last = int(years["year"].max())
     wide = {
         name: years.pivot(index="replication", columns="year", values=name)
-        for name in ("users_share", "sellers", "dau_per_user", "gmv_per_resident", "gmv_per_user")
+        for name in (
+            "users_share",
+            "sellers",
+            "dau_per_user",
+            "gmv_per_resident",
+            "gmv_per_user",
+            "trust_gmv_share",
+        )
     }
     gmv = wide["gmv_per_resident"]
     relative = gmv.div(gmv[last], axis=0)
@@ -269,6 +287,7 @@ def trajectory_table(years: pd.DataFrame, replications: int) -> pd.DataFrame:
         row |= columns(wide["dau_per_user"][year], "dau_per_user", replications)
         row |= columns(gmv[year], "gmv_per_resident", replications)
         row |= columns(wide["gmv_per_user"][year], "gmv_per_user", replications)
+        row |= columns(wide["trust_gmv_share"][year], "trust_gmv_share", replications)
         row |= columns(relative[year], "gmv_vs_last_year", replications)
         row["t8_gmv_vs_2024"] = t8_rel[calendar] if last == YEARS else np.nan
         row |= columns(growth[year], "gmv_growth", replications)
@@ -506,6 +525,12 @@ def findings(trajectory: pd.DataFrame, shape_rows: pd.DataFrame) -> list[str]:
         f"RMB in year 1 and {describe_interval(last, 'gmv_per_user', '.0f')} in year "
         f"{int(last['year'])}: GMV grows with the users who adopt, while sellers entering "
         "divide the same spending; the platform's GMV grew with spending per user."
+    )
+    out.append(
+        f"The trust channels' share of GMV (creators' posts, discovery, word of mouth): "
+        f"{describe_interval(first, 'trust_gmv_share', '.1%')} in year 1, "
+        f"{describe_interval(last, 'trust_gmv_share', '.1%')} in year {int(last['year'])}, "
+        "as creators enter; storefronts sell the rest."
     )
     slowing = shape_rows.set_index("measure").loc["deceleration"]
     out.append(
