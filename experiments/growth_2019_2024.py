@@ -335,18 +335,29 @@ def monthly_table(result: SweepResult, replications: int) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- audit
+AUDITED = {
+    "users_growth": (
+        "users using the platform, year 6 / year 1",
+        "the users' growth",
+        "用户增长（第 6 年与第 1 年之比）",
+    ),
+    "gmv_growth": ("GMV, year 6 / year 1", "GMV's growth", "GMV 增长（第 6 年与第 1 年之比）"),
+    "gmv_growth_first": ("GMV growth in year 2", "its growth in year 2", "第 2 年的 GMV 增长"),
+    "gmv_growth_last": ("GMV growth in year 6", "its growth in year 6", "第 6 年的 GMV 增长"),
+    "deceleration": (
+        "deceleration (growth in year 2 − in year 6)",
+        "the deceleration",
+        "增长放缓的幅度",
+    ),
+}
+"""The audit's outcomes (measures of :data:`SHAPE`): their names in the audit's tables, and
+in the answer's words in English and Chinese."""
+
+
 def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
     """The headline outcomes of the shape per audit sample (slot)."""
     measures = shape(yearly(result))
-    return pd.DataFrame(
-        {
-            "users using the platform, year 6 / year 1": measures["users_growth"],
-            "GMV, year 6 / year 1": measures["gmv_growth"],
-            "GMV growth in year 2": measures["gmv_growth_first"],
-            "GMV growth in year 6": measures["gmv_growth_last"],
-            "deceleration (growth in year 2 − in year 6)": measures["deceleration"],
-        }
-    )
+    return pd.DataFrame({label: measures[name] for name, (label, _, _) in AUDITED.items()})
 
 
 def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
@@ -394,7 +405,7 @@ def _x_zh(row: pd.Series, column: str) -> str:
     return describe_interval_zh(row, column, ".2f")
 
 
-def _verdict(shape_rows: pd.DataFrame) -> tuple[str, str]:
+def _verdict(shape_rows: pd.DataFrame, years: int) -> tuple[str, str]:
     """Whether the GMV curve decelerates, and whether it still grows at the end, in English
     and Chinese, from the shape table: the deceleration by the share of runs in which GMV
     grows more slowly in the last year than in the second; levelling off when the last
@@ -402,6 +413,11 @@ def _verdict(shape_rows: pd.DataFrame) -> tuple[str, str]:
     s = shape_rows.set_index("measure")
     slowing, late = s.loc["deceleration"], s.loc["gmv_growth_last"]
     share = slowing["runs_decelerating"]
+    if years < 3:
+        return (
+            f"{years} years cannot show a deceleration (quick mode: run the full mode)",
+            f"{years} 年的数据无法显示放缓（快速模式：请运行完整模式）",
+        )
     if share >= 0.5:
         english = f"the curve decelerates, as T8's does, in {share:.0%} of runs"
         chinese = f"曲线放缓，与 T8 相同（{share:.0%} 的模拟如此）"
@@ -468,14 +484,17 @@ def headlines(
 
 
 def answers(
-    trajectory: pd.DataFrame, shape_rows: pd.DataFrame, ceiling: float
+    trajectory: pd.DataFrame,
+    shape_rows: pd.DataFrame,
+    ceiling: float,
+    audited: pd.DataFrame | None = None,
 ) -> tuple[list[str], list[str]]:
     first, last = trajectory.iloc[0], trajectory.iloc[-1]
     final = int(last["year"])
     s = shape_rows.set_index("measure")
     gmv, early, late = s.loc["gmv_growth"], s.loc["gmv_growth_first"], s.loc["gmv_growth_last"]
     sellers = s.loc["sellers_growth"]
-    verdict, verdict_zh = _verdict(shape_rows)
+    verdict, verdict_zh = _verdict(shape_rows, final)
     english = [
         f"Users: {describe_interval(first, 'users_share', '.0%')} of residents use the "
         f"platform in year 1 and {describe_interval(last, 'users_share', '.0%')} in year "
@@ -487,8 +506,7 @@ def answers(
         f"{T8[2024] / T8[2023]:.2f}): {verdict}. Only the shape compares: T8 is national GMV, "
         "which grew mostly with spending per user, held fixed here.",
         "Every growth parameter is assumed, and the calibrated behaviour is carried over from "
-        "mudanjiang_calibrated (an assumption too): the audit below names what drives each "
-        "number.",
+        f"mudanjiang_calibrated (an assumption too): {_audit_words(audited)[0]}",
     ]
     chinese = [
         f"用户：第 1 年{describe_interval_zh(first, 'users_share', '.0%')}的居民使用平台，第 "
@@ -500,9 +518,34 @@ def answers(
         f"{T8[2024] / T8[2023]:.2f}）：{verdict_zh}。只有形状可比：T8 是全国 GMV，其增长主要来自"
         "人均消费的增加，而模型中人均消费不变。",
         "所有增长参数都是假设的，行为参数沿用 mudanjiang_calibrated 的后验（这也是假设）："
-        "下方的审计指出驱动每个数字的参数。",
+        f"{_audit_words(audited)[1]}",
     ]
     return english, chinese
+
+
+def _audit_words(audited: pd.DataFrame | None) -> tuple[str, str]:
+    """What the audit found, in a sentence in English and Chinese (without an audit: where
+    to find it)."""
+    if audited is None:
+        return (
+            "the audit of the full mode names what drives each number.",
+            "完整模式的审计指出驱动每个数字的参数。",
+        )
+    words = {label: (english, chinese) for label, english, chinese in AUDITED.values()}
+    found = audited["verdict"].str.startswith("driven by")
+    english, chinese = [], []
+    for row in audited[found].itertuples():
+        phrase, phrase_zh = words[str(row.outcome)]
+        kind_zh = "校准" if row.kind == "calibrated" else "假设"
+        english.append(f"{phrase} driven by {row.driver} ({row.kind}, S1 = {row.S1:.2f})")
+        chinese.append(f"{phrase_zh}由{kind_zh}参数 {row.driver} 驱动（S1 = {row.S1:.2f}）")
+    rest = [words[str(outcome)] for outcome in audited.loc[~found, "outcome"]]
+    if rest:
+        named = [english for english, _ in rest]
+        listed = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+        english.append(f"no single parameter drives {listed}")
+        chinese.append("、".join(chinese for _, chinese in rest) + "没有单一的主导参数")
+    return "the audit finds " + "; ".join(english) + ".", "审计发现" + "；".join(chinese) + "。"
 
 
 def findings(trajectory: pd.DataFrame, shape_rows: pd.DataFrame) -> list[str]:
@@ -586,9 +629,14 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     scenario = base(mode["scale"])
     g = scenario.growth
     figures = [_plot(months, trajectory, scenario.city.user_share, out / "figures")]
-    english, chinese = answers(trajectory, shape_rows, scenario.city.user_share)
     tables = {"trajectory": trajectory, "shape": shape_rows, "monthly": months}
     audited = audit(quick, out / "audit", executor)
+    english, chinese = answers(
+        trajectory,
+        shape_rows,
+        scenario.city.user_share,
+        None if audited is None else audited.verdicts,
+    )
     seconds = float(result.runs["seconds"].sum())
     if audited is not None:
         tables["audit_drivers"] = audited.drivers
