@@ -96,6 +96,7 @@ def audit_samples(
     assumed: Mapping[str, list[float] | None],
     samples: int,
     seed: int,
+    keys: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The audit's samples: posterior draws joined with Latin-hypercube values of the assumed
     parameters.
@@ -112,6 +113,9 @@ def audit_samples(
         How many samples.
     seed : int
         Chooses the draws and the hypercube.
+    keys : list of str, optional
+        Only these of the posterior's parameters (all by default; :meth:`Posterior.draws`),
+        e.g. the platform-level ones carried over to another scenario.
 
     Returns
     -------
@@ -128,8 +132,9 @@ def audit_samples(
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 8:
         raise LaotieError(f"audit: samples = {samples!r}; expected an integer ≥ 8")
-    calibrated = posterior.draws(samples, seed) if posterior is not None else [{}] * samples
-    both = sorted(set(assumed) & set(posterior.keys if posterior is not None else []))
+    calibrated = posterior.draws(samples, seed, keys) if posterior is not None else [{}] * samples
+    drawn = (keys if keys is not None else posterior.keys) if posterior is not None else []
+    both = sorted(set(assumed) & set(drawn))
     if both:
         raise LaotieError(
             f"audit: {both[0]} is calibrated (in the posterior): it cannot also be assumed"
@@ -380,6 +385,8 @@ def run_audit(
     out: Path,
     executor: Executor,
     moments: tuple[str, ...] = (),
+    posterior: str | None = None,
+    keys: list[str] | None = None,
 ) -> Audit | None:
     """An experiment's audit, end to end: the samples, the sweep (stored under ``out``,
     resumable), the indices and the verdicts.
@@ -387,7 +394,7 @@ def run_audit(
     Parameters
     ----------
     scenario : str
-        A calibrated scenario (with ``posterior.csv``).
+        A calibrated scenario (with ``posterior.csv``), or any scenario with ``posterior``.
     arms : list of (str, dict)
         The arms the outcomes need, named.
     assumed : dict of str to [low, high] or None
@@ -405,6 +412,11 @@ def run_audit(
         Where the runs execute.
     moments : tuple of str, optional
         Target moments every run measures.
+    posterior : str, optional
+        The calibrated scenario whose draws the samples take (default: ``scenario``), to
+        carry another scenario's calibration over to ``scenario``.
+    keys : list of str, optional
+        Only these of the posterior's parameters (default: all of them).
 
     Returns
     -------
@@ -415,8 +427,9 @@ def run_audit(
     if design is None:
         return None
     base = Scenario.preset(scenario, scale=design["scale"])
-    posterior = load_posterior(scenario)
-    drawn = audit_samples(base, posterior, assumed, design["samples"], seed)
+    calibration = load_posterior(posterior or scenario)
+    calibrated = calibration.keys if keys is None else list(keys)
+    drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
     sweep = audit_sweep(
         base,
         [dict(case) for _, case in arms],
@@ -427,15 +440,16 @@ def run_audit(
     )
     result = run_sweep(sweep, out, executor=executor)
     table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)
-    return _audit(table, posterior.keys, float(result.runs["seconds"].sum()))
+    origin = "" if posterior in (None, scenario) else f" of {posterior}, carried over"
+    return _audit(table, calibrated, float(result.runs["seconds"].sum()), origin)
 
 
-def _audit(table: pd.DataFrame, calibrated: list[str], seconds: float) -> Audit:
+def _audit(table: pd.DataFrame, calibrated: list[str], seconds: float, origin: str = "") -> Audit:
     """The verdicts and the three largest indices of each outcome, with each driver's source
-    (``calibrated (posterior)`` for the calibrated ones, else its declared source)."""
+    (``calibrated (posterior<origin>)`` for the calibrated ones, else its declared source)."""
     sections = Scenario.sections()
     sources = {
-        key: "calibrated (posterior)"
+        key: f"calibrated (posterior{origin})"
         if key in calibrated
         else sections[key.partition(".")[0]].params()[key.partition(".")[2]].source
         for key in table["parameter"].unique()

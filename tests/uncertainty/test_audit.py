@@ -41,6 +41,20 @@ def test_samples_join_posterior_draws_and_a_hypercube_of_assumed_parameters() ->
     assert wom.min() >= 0 and wom.max() <= 1 and wom.max() - wom.min() > 0.9
 
 
+def test_samples_can_carry_a_subset_of_the_posterior_to_another_scenario() -> None:
+    posterior = load_posterior("mudanjiang_calibrated")
+    base = Scenario.preset("poverty_county", scale=0.1)
+    keys = ["decision.intercept", "population.propensity_dispersion"]
+    # A parameter of the posterior that is not carried over may be assumed instead.
+    assumed = {"creators.price_mean": [30.0, 90.0]}
+    samples = audit_samples(base, posterior, assumed, 16, seed=3, keys=keys)
+    table = pd.DataFrame(samples)
+    assert set(table.columns) == {*keys, "creators.price_mean"}
+    assert table[keys].to_dict("records") == posterior.draws(16, seed=3, keys=keys)
+    with pytest.raises(LaotieError, match="decision.intercept is calibrated"):
+        audit_samples(base, posterior, {"decision.intercept": [-7.0, -5.0]}, 16, 3, keys=keys)
+
+
 def test_bad_audits_are_named_errors() -> None:
     posterior = load_posterior("mudanjiang_calibrated")
     base = posterior.scenario
