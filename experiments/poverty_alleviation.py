@@ -1,4 +1,6 @@
-"""Targeted poverty alleviation (精准扶贫): who among poor producers gains, and how much.
+"""Targeted poverty alleviation (精准扶贫): who among poor producers gains, who loses, and how
+much, on the poverty county with the platform's behaviour carried over from the calibrated
+Mudanjiang scenario and its parameter uncertainty.
 
 Poor producers (贫困户) of the ``poverty_county`` scenario sell one local specialty (土特产)
 each, listed by creators (燎原计划), by storefronts, or by both (``producers.channel``). Which
@@ -6,48 +8,93 @@ creators list a specialty is ``producers.recruit`` (docs/model.md 3.4): ``local`
 creators of the producer's region (the default), ``rural`` ones among them, the city's most
 ``followers`` (the same creators for every producer, heads included) or ``random`` selling
 creators. The arms are the channels × the recruiting rules where the rule matters (it does not
-under ``storefronts``: one arm there), without training. Every arm shares the city graph, the
-producers, their specialties and the random streams of each replication (common random
-numbers), so the same producer, selling the same product, can be followed from arm to arm.
+under ``storefronts``: one arm there), without training. Each producer's accounts (收支,
+docs/model.md 3.5) set its online receipts against the platform's fee, logistics per order and
+the offline sales the platform displaced: the **net income change**, positive for a producer
+who gains from selling online and negative for one who loses.
 
-Results are distributions over producers, not one average (docs/sources.md, T15: the only
-randomised trial of rural e-commerce found about zero average income effect): quantiles of
-per-producer income, the share of producers with any income, the share of income that the
-top 10 % of producers take, the Gini coefficient across producers, the buyers each producer
-reaches (distinct users who ordered its specialty, ``producer_buyers`` of
-``SweepResult.arrays``; docs/model.md 3.6), and, producer by producer, who gains and who loses
-when the channel or the recruiting rule changes.
+**Parameters carried over.** The county has no calibration of its own. Every run takes one
+posterior draw of ``mudanjiang_calibrated`` for the parameters of how people use the platform,
+which are the same app in the same province (:data:`TRANSFERRED`): the purchase logit
+(``decision.*``), users' activity and purchase propensity (``population.activity_*``,
+``population.propensity_dispersion``), return customers (``loyalty.*``), storefronts' traffic
+(``storefronts.click_prob`` with ``storefronts.impressions_per_active``: they were fitted
+together, to clicks and conversion per impression, and either alone would be meaningless) and
+creators' entry (``creators.enter_prob``). Each draw keeps its joint values (the intercept and
+the propensity dispersion, correlated −0.9 in the posterior, move together). Left at the
+county's own assumed values: the shape of Mudanjiang's trust graph (``city.local_degree``,
+``city.follower_exponent``, ``city.creator_share``: a prefecture city's kin ties, follower
+tail and density of creators are not a rural county's) and its price levels
+(``creators.price_mean``, ``storefronts.price_mean``: fitted to Mudanjiang's order values, while
+the county has its own budgets and specialty prices). That this transfer holds is an
+assumption, stated on the page; so are every county parameter (regions, ``producers.*``,
+``training.*``, budgets, prices).
 
-Per-producer gain and loss shares hold noise as well as effect: once two arms differ, their
-later draws (posts, exposures, purchases) are no longer paired event by event. Reference arms
-measure it: training 20 creators at random on day 30 against no training (a change whose mean
-effect is about zero; docs/experiments/creator_training.md), under ``creators`` and ``both``
-with ``recruit = local``. Quick mode also runs a check arm (``storefronts`` recruiting by
-followers), identical by construction to ``storefronts`` recruiting locally; it is tested,
-not tabulated.
+Every arm's replication slot ``k`` shares its draw, city graph, producers, specialties and
+random streams (common random numbers), so the same producer, selling the same product, can be
+followed from arm to arm. Intervals are 95 % predictive intervals over draws and chance, with
+the share from the parameters. Per-producer gain and loss shares between arms hold noise as
+well as effect: once two arms differ, their later draws (posts, exposures, purchases) are no
+longer paired event by event. Reference arms measure it: training creators at random on day
+30 against no training (a change whose mean effect is near zero), under ``creators`` and
+``both`` with ``recruit = local``. Quick mode also runs a check arm (``storefronts``
+recruiting by followers), identical by construction to ``storefronts`` recruiting locally; it
+is tested, not tabulated.
+
+Run ``python experiments/poverty_alleviation.py [--quick] [--out DIR] [--workers N] [--page
+DIR]``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from laotie import Scenario
+from laotie.audit import Audit, run_audit
+from laotie.errors import LaotieError
 from laotie.executors import Executor
-from laotie.experiment import Report, interval_columns, save_figure
-from laotie.metrics import gini, top_share
-from laotie.stats import paired
+from laotie.experiment import (
+    Headline,
+    Report,
+    describe_interval,
+    describe_interval_zh,
+    save_figure,
+    uncertainty_columns,
+)
+from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "poverty_alleviation"
 QUESTION = (
-    "How much income reaches poor producers (精准扶贫), and which producers gain, when their "
-    "specialties are sold through creators, storefronts or both, and when the creators who "
-    "sell them are recruited locally, among rural creators, by most followers or at random?"
+    "How does poor producers' net income change (精准扶贫) when their specialties are sold "
+    "online through creators, storefronts or both, and through creators recruited locally, "
+    "among rural creators, by most followers or at random: who gains, who loses, and where?"
 )
 SEED = 20191126
+SCENARIO = "poverty_county"
+POSTERIOR = "mudanjiang_calibrated"
+TRANSFERRED = [
+    "decision.intercept",
+    "decision.trust_weight",
+    "decision.basket_trust_effect",
+    "storefronts.click_prob",
+    "storefronts.impressions_per_active",
+    "creators.enter_prob",
+    "population.activity_mean",
+    "population.activity_concentration",
+    "population.propensity_dispersion",
+    "loyalty.return_creators",
+    "loyalty.return_storefronts",
+    "loyalty.weight",
+    "loyalty.half_life",
+]
+"""The platform-level parameters whose Mudanjiang posterior draws the county's runs carry
+(the module docstring says why these and not the others)."""
+DAYS = 120
 CHANNELS = ["creators", "storefronts", "both"]
 """``producers.channel``'s allowed values (laotie/scenario.py, docs/model.md 3.4)."""
 RECRUIT = ["local", "rural", "followers", "random"]
@@ -57,7 +104,7 @@ RECRUIT_CHANNELS = ["creators", "both"]
 NO_RECRUIT = "—"
 """The recruit label of the storefronts arm: no creator lists a specialty, the rule is moot."""
 REFERENCE_RULE = "random"
-"""Reference arms: the scenario's training (20 creators on day 30) picking creators at random."""
+"""Reference arms: the scenario's training (on day 30) picking creators at random."""
 ARMS: list[tuple[str, str, str]] = [
     *((c, r, "none") for c in CHANNELS for r in (RECRUIT if c in RECRUIT_CHANNELS else ["local"])),
     *((c, "local", REFERENCE_RULE) for c in RECRUIT_CHANNELS),
@@ -65,45 +112,79 @@ ARMS: list[tuple[str, str, str]] = [
 """(channel, recruit, training) of every sweep point, in order."""
 CHECK_ARMS: list[tuple[str, str, str]] = [("storefronts", "followers", "none")]
 """Quick mode only, after ARMS: the recruit rule cannot change a storefronts-only run."""
-QUANTILES = (0.25, 0.5, 0.75, 0.9)
+BASELINE = ("both", "local", "none")
+"""The county's own setting: specialties through both channels, creators recruited locally."""
 MEASURES = {
-    "share_with_income": "share of producers with any income",
-    "income_mean": "mean income per producer (RMB)",
-    **{
-        f"income_p{round(q * 100)}": f"{q:.0%} quantile of income across producers (RMB)"
-        for q in QUANTILES
-    },
-    "top10_share": "share of producers' income taken by the top 10 % of producers",
-    "income_gini": "Gini coefficient of income across producers",
-    "buyers_mean": "mean buyers reached per producer (distinct users who ordered its specialty)",
-    "buyers_p50": "median buyers reached per producer",
-    "share_with_buyers": "share of producers with at least one buyer",
+    "share_gaining": "share of producers whose net income rises (net change > 0)",
+    "share_losing": "share of producers whose net income falls (net change < 0)",
+    "net_mean": "mean net income change per producer over the run (RMB)",
+    "net_p10": "10 % quantile of the net change across producers (RMB)",
+    "net_p50": "median net change (RMB)",
+    "net_p90": "90 % quantile of the net change (RMB)",
+    "net_effect": "net change over offline income in the same days (T15's average effect)",
+    "gain_top10_share": "share of all gains taken by the top 10 % of producers",
+    "receipts_mean": "mean online receipts per producer (RMB)",
+    "share_with_receipts": "share of producers with any online receipts",
+    "buyers_mean": "mean buyers reached per producer (distinct users who ordered)",
+    "receipts_per_order_gaining": "receipts per order of the producers who gain (RMB)",
+    "receipts_per_order_losing": "receipts per order of the producers who lose (RMB)",
 }
 CHANGES = {
-    "share_gaining": "share of producers whose income rises",
-    "share_losing": "share of producers whose income falls",
+    "share_gaining": "share of producers whose net income is higher in the first arm",
+    "share_losing": "share of producers whose net income is lower in the first arm",
     "change_mean": "mean change per producer (RMB)",
     "change_p10": "10 % quantile of the per-producer change (RMB)",
     "change_p50": "median per-producer change (RMB)",
     "change_p90": "90 % quantile of the per-producer change (RMB)",
 }
-BUYERS_CHANGE = "buyers_mean_change"
-"""The paired change in mean buyers reached per producer, in both contrast tables."""
 CONTRASTS = [("creators", "storefronts"), ("both", "storefronts"), ("both", "creators")]
 """Channel contrasts (to, base), all with ``recruit = local`` and no training."""
-ARM_CHANGES = ("income_mean", "share_with_income", "income_gini", "income_p50", "buyers_mean")
-"""The arm-level measures whose paired change the recruiting table reports."""
+REGION_ARMS = [("creators", "local", "none"), ("storefronts", "local", "none"), BASELINE]
+"""The arms whose producers the regions table follows, unit by unit."""
+
+# The assumed parameters of the county the audit varies besides the carried-over draws.
+AUDIT_ASSUMED: dict[str, list[float] | None] = {
+    "producers.income_share": [0.15, 0.45],
+    "producers.price_mean": [25.0, 60.0],
+    "producers.cost_per_order": [3.0, 9.0],
+    "producers.displacement": [0.0, 0.6],
+    "producers.offline_income": [10.0, 30.0],
+    "producers.platform_fee": [0.02, 0.1],
+    "population.budget_mean": [400.0, 800.0],
+    "city.creator_share": [0.005, 0.03],
+}
+AUDIT_ARMS = [BASELINE, ("storefronts", "local", "none")]
 
 
-def settings(quick: bool) -> dict[str, object]:
-    """The scale of each mode: quick for tests, full for the docs page."""
+def settings(quick: bool) -> dict[str, Any]:
+    """Scale, days, posterior draws and replications per draw of each mode."""
     if quick:
-        return {
-            "scenario": Scenario.preset("poverty_county", scale=0.25),
-            "days": 60,
-            "replications": 3,
-        }
-    return {"scenario": Scenario.preset("poverty_county"), "days": 120, "replications": 20}
+        return {"scale": 0.02, "days": 40, "draws": 2, "replications": 2}
+    return {"scale": 0.25, "days": DAYS, "draws": 8, "replications": 2}
+
+
+AUDIT_DESIGN = {"samples": 96, "scale": 0.1, "days": DAYS}
+"""Samples, scale and days of the audit of full mode."""
+
+
+def audit_settings(quick: bool) -> dict[str, Any] | None:
+    """The audit's design (None: quick mode leaves it out)."""
+    return None if quick else AUDIT_DESIGN
+
+
+def per_resident(scale: float) -> dict[str, int]:
+    """The county's producers and trained creators at ``scale`` (at least one each), so that
+    a smaller county keeps its buyers per producer and its share of creators trained."""
+    county = Scenario.preset(SCENARIO)
+    return {
+        "producers.n_producers": max(1, round(county.producers.n_producers * scale)),
+        "training.n_creators": max(1, round(county.training.n_creators * scale)),
+    }
+
+
+def base(scale: float) -> Scenario:
+    """The county at ``scale``, with its producers and trained creators scaled alike."""
+    return Scenario.preset(SCENARIO, scale=scale, **per_resident(scale))
 
 
 def arms(quick: bool) -> list[tuple[str, str, str]]:
@@ -122,59 +203,79 @@ def label(arm: tuple[str, str, str]) -> tuple[str, str, str]:
     return channel, recruit if channel in RECRUIT_CHANNELS else NO_RECRUIT, training
 
 
-def cases(scenario: Scenario, quick: bool) -> list[dict[str, object]]:
-    """One case per arm: channel, recruit rule, and no training or the reference training.
+def case(scenario: Scenario, arm: tuple[str, str, str]) -> dict[str, Any]:
+    """An arm's changes: channel, recruit rule, and no training or the reference training.
 
     Every case sets the same keys: a sweep fills a key missing from a case with NaN.
     """
+    channel, recruit, training = arm
     t = scenario.training
-    out = []
-    for channel, recruit, training in arms(quick):
-        trained = training != "none"
-        out.append(
-            {
-                "producers.channel": channel,
-                "producers.recruit": recruit,
-                "training.day": t.day if trained else -1,
-                "training.n_creators": t.n_creators if trained else 0,
-                "training.rule": training if trained else t.rule,
-            }
-        )
-    return out
+    trained = training != "none"
+    return {
+        "producers.channel": channel,
+        "producers.recruit": recruit,
+        "training.day": t.day if trained else -1,
+        "training.n_creators": t.n_creators if trained else 0,
+        "training.rule": training if trained else t.rule,
+    }
+
+
+def cases(scenario: Scenario, quick: bool) -> list[dict[str, Any]]:
+    """One case per arm of the mode (:func:`case`)."""
+    return [case(scenario, arm) for arm in arms(quick)]
+
+
+def transferred_draws(n: int) -> list[dict[str, Any]]:
+    """``n`` posterior draws of Mudanjiang's platform-level parameters (:data:`TRANSFERRED`)."""
+    return load_posterior(POSTERIOR).draws(n, seed=SEED, keys=TRANSFERRED)
 
 
 def make_sweep(quick: bool) -> Sweep:
-    """All arms as cases, common random numbers."""
+    """All arms as cases over the carried-over draws × replications, common random numbers."""
     mode = settings(quick)
+    scenario = base(mode["scale"])
     return Sweep(
-        mode["scenario"],  # type: ignore[arg-type]
-        cases=cases(mode["scenario"], quick),  # type: ignore[arg-type]
-        replications=mode["replications"],  # type: ignore[arg-type]
-        days=mode["days"],  # type: ignore[arg-type]
+        scenario,
+        cases=cases(scenario, quick),
+        replications=mode["replications"],
+        days=mode["days"],
         seed=SEED,
+        draws=transferred_draws(mode["draws"]),
     )
 
 
-def producer_measures(income: np.ndarray, buyers: np.ndarray) -> dict[str, float]:
-    """One run's per-producer income (RMB) and buyers reached as the measures of MEASURES."""
-    income = np.asarray(income, dtype=float)
-    buyers = np.asarray(buyers, dtype=float)
-    out = {
-        "share_with_income": float((income > 0).mean()),
-        "income_mean": float(income.mean()),
+# ---------------------------------------------------------------------------- measures
+def producer_measures(producers: pd.DataFrame) -> dict[str, float]:
+    """One run's producers (``Result.producers``) as the measures of MEASURES."""
+    net = producers["net"].to_numpy(float)
+    receipts = producers["revenue"].to_numpy(float)
+    orders = producers["orders"].to_numpy(float)
+    offline = (producers["offline"] * producers["days_online"]).to_numpy(float).sum()
+    gains = np.sort(net[net > 0])[::-1]
+    top = max(1, int(np.ceil(0.1 * len(net))))
+
+    def per_order(mask: np.ndarray) -> float:
+        return float(receipts[mask].sum() / orders[mask].sum()) if orders[mask].sum() else np.nan
+
+    return {
+        "share_gaining": float((net > 0).mean()),
+        "share_losing": float((net < 0).mean()),
+        "net_mean": float(net.mean()),
+        "net_p10": float(np.quantile(net, 0.1)),
+        "net_p50": float(np.quantile(net, 0.5)),
+        "net_p90": float(np.quantile(net, 0.9)),
+        "net_effect": float(net.sum() / offline) if offline > 0 else np.nan,
+        "gain_top10_share": float(gains[:top].sum() / gains.sum()) if len(gains) else np.nan,
+        "receipts_mean": float(receipts.mean()),
+        "share_with_receipts": float((receipts > 0).mean()),
+        "buyers_mean": float(producers["buyers"].mean()),
+        "receipts_per_order_gaining": per_order(net > 0),
+        "receipts_per_order_losing": per_order(net < 0),
     }
-    for q in QUANTILES:
-        out[f"income_p{round(q * 100)}"] = float(np.quantile(income, q))
-    out["top10_share"] = top_share(income, 0.10)
-    out["income_gini"] = gini(income)
-    out["buyers_mean"] = float(buyers.mean())
-    out["buyers_p50"] = float(np.quantile(buyers, 0.5))
-    out["share_with_buyers"] = float((buyers > 0).mean())
-    return out
 
 
 def change_measures(change: np.ndarray) -> dict[str, float]:
-    """One replication's per-producer changes (RMB) as the measures of CHANGES."""
+    """One slot's per-producer changes (RMB) as the measures of CHANGES."""
     return {
         "share_gaining": float((change > 0).mean()),
         "share_losing": float((change < 0).mean()),
@@ -185,99 +286,102 @@ def change_measures(change: np.ndarray) -> dict[str, float]:
     }
 
 
-def per_run(
-    result: SweepResult,
-) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """One row of measures per finished run of ARMS, and each run's per-producer income and
-    buyers reached."""
-    runs = result.runs[(result.runs["status"] == "ok") & (result.runs["point"] < len(ARMS))]
-    arrays = {int(r): result.arrays(int(r)) for r in runs["run"]}
-    incomes = {r: a["producer_income"] for r, a in arrays.items()}
-    buyers = {r: a["producer_buyers"] for r, a in arrays.items()}
+def producer_table(result: SweepResult) -> pd.DataFrame:
+    """Every finished run's producers (``SweepResult.producers``) with the run's ``arm`` (as
+    (channel, recruit, training)) and replication ``slot``."""
+    runs = result.runs.set_index("run")
+    producers = result.producers()
+    if not len(producers):
+        raise LaotieError(f"no run of the sweep under {result.out} finished")
+    return producers.assign(
+        arm=producers["run"].map(runs["point"]).map(arm_of),
+        slot=producers["run"].map(runs["replication"]),
+    )
+
+
+def per_run(producers: pd.DataFrame) -> pd.DataFrame:
+    """One row of MEASURES per run, with its arm and slot."""
+    rows = [
+        {"arm": arm, "slot": slot, **producer_measures(group)}
+        for (arm, slot), group in producers.groupby(["arm", "slot"], sort=False)
+    ]
+    return pd.DataFrame(rows)
+
+
+SIGNED = {"net_mean", "net_p10", "net_p50", "net_p90", "net_effect", *CHANGES} - {
+    "share_gaining",
+    "share_losing",
+}
+"""Measures whose sign is not known in advance (net changes and differences): their
+intervals are linear."""
+
+
+def columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
+    """Values of measure ``name`` indexed by replication slot, over draws × replications, as
+    table columns (a linear interval for the measures of SIGNED)."""
+    draws = np.asarray(values.index, dtype=int) // replications
+    scale = "linear" if name in SIGNED else "auto"
+    return uncertainty_columns(values.to_numpy(float), draws, name, scale)
+
+
+def distribution_table(measures: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """Per arm of ARMS: each measure over draws × replications (95 % predictive interval)."""
     rows = []
-    for _, row in runs.iterrows():
-        channel, recruit, training = arm_of(int(row["point"]))
-        rows.append(
-            {
-                "run": int(row["run"]),
-                "replication": int(row["replication"]),
-                "channel": channel,
-                "recruit": recruit,
-                "training": training,
-                **producer_measures(incomes[int(row["run"])], buyers[int(row["run"])]),
-            }
-        )
-    return pd.DataFrame(rows), incomes, buyers
-
-
-def _with_intervals(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> dict:
-    row: dict[str, object] = {}
-    for column in columns:
-        row.update(interval_columns(frame[column].to_numpy(), column))
-    return row
-
-
-def distribution_table(measures: pd.DataFrame) -> pd.DataFrame:
-    """Per arm: each measure's mean over replications with its 95 % t interval."""
-    rows = []
-    for arm, group in measures.groupby(["channel", "recruit", "training"], sort=False):
-        channel, recruit, training = label(arm)  # type: ignore[arg-type]
-        row: dict[str, object] = {"channel": channel, "recruit": recruit, "training": training}
-        row.update(_with_intervals(group, list(MEASURES)))
-        row["replications"] = len(group)
+    for arm in ARMS:
+        mine = measures[measures["arm"] == arm].set_index("slot")
+        channel, recruit, training = label(arm)
+        row: dict[str, Any] = {"channel": channel, "recruit": recruit, "training": training}
+        for measure in MEASURES:
+            row |= columns(mine[measure], measure, replications)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _runs_at(result: SweepResult) -> dict[tuple[tuple[str, str, str], int], int]:
-    runs = result.runs[result.runs["status"] == "ok"]
-    return {
-        (arm_of(int(p)), int(r)): int(run)
-        for p, r, run in zip(runs["point"], runs["replication"], runs["run"], strict=True)
-    }
+def net_by_producer(producers: pd.DataFrame, arm: tuple[str, str, str]) -> pd.DataFrame:
+    """Slot × producer: the net change of every producer in one arm."""
+    mine = producers[producers["arm"] == arm]
+    return mine.pivot(index="slot", columns="producer", values="net")
 
 
-def per_producer(
-    result: SweepResult,
-    incomes: dict[int, np.ndarray],
+def change_table(
+    producers: pd.DataFrame,
     to: tuple[str, str, str],
     base: tuple[str, str, str],
-    buyers: dict[int, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """Per replication, the CHANGES of each producer's income from arm ``base`` to arm ``to``,
-    and with ``buyers`` the mean change in buyers reached per producer (BUYERS_CHANGE).
+    replications: int,
+) -> dict[str, float]:
+    """The CHANGES of each producer's net income from arm ``base`` to arm ``to``, per slot,
+    over draws × replications.
 
-    Under common random numbers replication ``r`` of every arm has the same producers (the
-    same residents) in the same order, selling the same specialties (price and quality);
-    ``both`` lists each specialty with exactly the creators of ``creators`` (same recruit rule)
-    and the storefronts of ``storefronts`` (docs/model.md 3.4). Once two arms differ, though,
-    their later draws are no longer paired event by event, so a producer's change also holds
-    noise: the reference contrasts show how much.
+    Under common random numbers slot ``k`` of every arm has the same producers (the same
+    residents) in the same order, selling the same specialties (price and quality); ``both``
+    lists each specialty with exactly the creators of ``creators`` (same recruit rule) and the
+    storefronts of ``storefronts`` (docs/model.md 3.4). Once two arms differ, though, their
+    later draws are no longer paired event by event, so a producer's change also holds noise:
+    the reference contrasts show how much.
     """
-    at = _runs_at(result)
-    rows = []
-    for r in sorted(set(result.runs["replication"])):
-        a, b = at.get((to, int(r))), at.get((base, int(r)))
-        if a is None or b is None:
-            continue
-        row = change_measures(incomes[a] - incomes[b])
-        if buyers is not None:
-            row[BUYERS_CHANGE] = float(np.mean(buyers[a] - buyers[b]))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[*CHANGES, *([BUYERS_CHANGE] if buyers else [])])
+    change = net_by_producer(producers, to) - net_by_producer(producers, base)
+    per_slot = pd.DataFrame(
+        [change_measures(row.to_numpy(float)) for _, row in change.iterrows()], index=change.index
+    )
+    out: dict[str, Any] = {}
+    for measure in CHANGES:
+        out |= columns(per_slot[measure], measure, replications)
+    return out
 
 
-def who_gains_table(
-    result: SweepResult, incomes: dict[int, np.ndarray], buyers: dict[int, np.ndarray]
-) -> pd.DataFrame:
-    """Producer by producer: channel contrasts (recruit local, no training) and the references
-    (training at random against none, recruit local): CHANGES of income and the mean change
-    in buyers reached (BUYERS_CHANGE). Each measure is a per-replication value averaged over
-    replications (95 % t interval)."""
+def who_gains_table(producers: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """Producer by producer: channel contrasts (recruit local, no training), recruiting rules
+    against local, and the references (training at random against none, recruit local)."""
     contrasts = [
         ("channel", f"{to} − {base}", (to, "local", "none"), (base, "local", "none"))
         for to, base in CONTRASTS
-    ] + [
+    ]
+    contrasts += [
+        ("recruiting", f"{c}: {rule} − local", (c, rule, "none"), (c, "local", "none"))
+        for c in RECRUIT_CHANNELS
+        for rule in RECRUIT[1:]
+    ]
+    contrasts += [
         (
             "reference",
             f"{c}: {REFERENCE_RULE} training − none",
@@ -288,262 +392,427 @@ def who_gains_table(
     ]
     rows = []
     for kind, name, to, base in contrasts:
-        frame = per_producer(result, incomes, to, base, buyers)
-        row: dict[str, object] = {"kind": kind, "contrast": name}
-        row.update(_with_intervals(frame, [*CHANGES, BUYERS_CHANGE]))
-        row["replications"] = len(frame)
+        row: dict[str, Any] = {"kind": kind, "contrast": name}
+        row |= change_table(producers, to, base, replications)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def recruiting_table(
-    result: SweepResult, measures: pd.DataFrame, incomes: dict[int, np.ndarray]
-) -> pd.DataFrame:
-    """Per channel with creators and recruit rule: the change from ``recruit = local``.
-
-    Arm-level measures (ARM_CHANGES, mean buyers reached per producer among them: its change
-    is BUYERS_CHANGE) as paired differences over replications, and the per-producer changes
-    (CHANGES), each with its 95 % t interval.
-    """
+def region_table(producers: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """Per county-level unit and arm of REGION_ARMS: its producers' share gaining, mean net
+    change and mean receipts, over draws × replications."""
     rows = []
-    for channel in RECRUIT_CHANNELS:
-        mine = measures[(measures["channel"] == channel) & (measures["training"] == "none")]
-        compared = {
-            measure: paired(
-                mine.pivot(index="replication", columns="recruit", values=measure)[RECRUIT],
-                "local",
+    for region, in_region in producers.groupby("region", sort=False):
+        for arm in REGION_ARMS:
+            mine = in_region[in_region["arm"] == arm]
+            by_slot = mine.groupby("slot")
+            channel, recruit, _ = label(arm)
+            row: dict[str, Any] = {
+                "region": region,
+                "channel": channel,
+                "recruit": recruit,
+                "producers": float(by_slot.size().mean()),
+            }
+            row |= columns(
+                by_slot["net"].apply(lambda n: (n > 0).mean()), "share_gaining", replications
             )
-            for measure in ARM_CHANGES
-        }
-        for rule in RECRUIT[1:]:
-            row: dict[str, object] = {"channel": channel, "recruit": rule}
-            for measure, table in compared.items():
-                r = table.loc[rule]
-                row.update(
-                    {
-                        f"{measure}_change": r["difference"],
-                        f"{measure}_change_low": r["difference_low"],
-                        f"{measure}_change_high": r["difference_high"],
-                    }
-                )
-            frame = per_producer(
-                result, incomes, (channel, rule, "none"), (channel, "local", "none")
-            )
-            row.update(_with_intervals(frame, [c for c in CHANGES if c != "change_mean"]))
-            row["replications"] = int(compared["income_mean"].loc[rule, "n"])
+            row |= columns(by_slot["net"].mean(), "net_mean", replications)
+            row |= columns(by_slot["revenue"].mean(), "receipts_mean", replications)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def run(*, quick: bool, out: Path, executor: Executor) -> Report:
-    """Run every arm with common random numbers; tabulate and plot."""
-    mode = settings(quick)
-    sweep = make_sweep(quick)
-    result = run_sweep(sweep, out / "sweep", executor=executor)
-    measures, incomes, buyers = per_run(result)
-    distribution = distribution_table(measures)
-    who = who_gains_table(result, incomes, buyers)
-    recruiting = recruiting_table(result, measures, incomes)
-    scenario: Scenario = mode["scenario"]  # type: ignore[assignment]
-    figures = [
-        _plot_distribution(result, incomes, out / "figures"),
-        _plot_recruiting(result, incomes, out / "figures"),
-    ]
-    t = scenario.training
-    return Report(
-        name=NAME,
-        question=QUESTION,
-        tables={"distribution": distribution, "who_gains": who, "recruiting": recruiting},
-        figures=figures,
-        findings=_findings(distribution, who, recruiting, t.n_creators),
-        assumptions=[
-            f"Scenario {scenario.name!r} ({scenario.city.n_residents:,} residents, "
-            f"{scenario.producers.n_producers} poor producers, {scenario.producers.listings} "
-            f"sellers listing each specialty, producers receive "
-            f"{scenario.producers.income_share:.0%} of each sale), {mode['days']} days, "
-            f"{mode['replications']} replications per arm; {len(ARMS)} arms (channel × "
-            "recruit rule where the rule matters, and two reference arms) share the city "
-            "graph, the producers, their specialties and the random streams of each "
-            "replication (common random numbers), so differences are paired and producers "
-            "can be compared one by one.",
-            "Recruiting (producers.recruit, docs/model.md 3.4): 'local' picks each specialty's "
-            "creators uniformly among the non-head creators of the producer's region, 'rural' "
-            "among those of them living in rural areas, 'random' among all selling creators "
-            "of the city; 'followers' gives every specialty the same most-followed creators "
-            "of the city (heads included). Under 'storefronts' no creator lists a specialty, "
-            "so the rule cannot matter and that channel has one arm.",
-            f"No arm trains creators except the references: training {t.n_creators} creators "
-            f"picked at {REFERENCE_RULE} on day {t.day} (authenticity "
-            f"+{t.authenticity_gain}, content quality +{t.content_quality_gain}, up to "
-            f"{t.follower_gain} new followers each) against no training, with recruit "
-            "'local', under 'creators' and 'both'. Its mean effect is about zero, so its "
-            "shares of producers gaining and losing measure the noise in per-producer "
-            "changes: once two arms differ, their later draws (posts, exposures, purchases) "
-            "are no longer paired event by event. Mean changes are clean paired differences.",
-            "Buyers reached: the distinct users who ordered a producer's specialty at least "
-            "once over the run, through any channel (producer_buyers, docs/model.md 3.6); a "
-            "producer has income exactly when it has a buyer. Missing: the split of a "
-            "producer's income or buyers between creators and storefronts, and producers' "
-            "regions.",
-            "Model defaults are not calibrated (docs/model.md 3.7): directions are more "
-            "trustworthy than sizes.",
-        ],
+# ---------------------------------------------------------------------------- audit
+def audit_outcomes(result: SweepResult, names: list[str]) -> pd.DataFrame:
+    """The headline outcomes per audit sample (slot)."""
+    runs = result.runs.set_index("run")
+    producers = result.producers()
+    producers = producers.assign(
+        arm=producers["run"].map(runs["point"]).map(dict(enumerate(names))),
+        slot=producers["run"].map(runs["replication"]),
+    )
+    by = producers.groupby(["slot", "arm"])["net"]
+    gaining = by.apply(lambda n: (n > 0).mean()).unstack()
+    mean = by.mean().unstack()
+    both, storefronts = (" / ".join(arm) for arm in AUDIT_ARMS)
+    return pd.DataFrame(
+        {
+            "producers gaining, both channels": gaining[both],
+            "mean net change per producer, both channels": mean[both],
+            "mean net change, both − storefronts only": mean[both] - mean[storefronts],
+        }
     )
 
 
-def _fmt_ci(row: pd.Series, measure: str, fmt: str, scale: float = 1.0) -> str:
-    value, low, high = (scale * row[measure + s] for s in ("", "_low", "_high"))
-    return f"{fmt.format(value)} [{fmt.format(low)}, {fmt.format(high)}]"
+def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
+    """Run the audit's sweep under ``out`` (None in quick mode, which leaves it out)."""
+    design = audit_settings(quick)
+    if design is None:
+        return None
+    scenario = base(design["scale"])
+    return run_audit(
+        SCENARIO,
+        [
+            (" / ".join(arm), {**case(scenario, arm), **per_resident(design["scale"])})
+            for arm in AUDIT_ARMS
+        ],
+        AUDIT_ASSUMED,
+        audit_outcomes,
+        design=design,
+        seed=SEED,
+        out=out,
+        executor=executor,
+        posterior=POSTERIOR,
+        keys=TRANSFERRED,
+    )
 
 
-def _verdict(row: pd.Series, measure: str) -> str:
-    low, high = row[measure + "_low"], row[measure + "_high"]
-    return "higher" if low > 0 else "lower" if high < 0 else "not distinguishable from local"
+# ---------------------------------------------------------------------------- words
+ASSUMED_BASIS = (
+    "out of sample (no target; T15: about zero on average, uneven); rests on the county's "
+    "assumed producers.* and on Mudanjiang's platform parameters carried over (an assumption)"
+)
 
 
-def _findings(
-    distribution: pd.DataFrame, who: pd.DataFrame, recruiting: pd.DataFrame, n_trained: int
-) -> list[str]:
+def _row(distribution: pd.DataFrame, arm: tuple[str, str, str]) -> pd.Series:
+    rows = distribution.set_index(["channel", "recruit", "training"])
+    return rows.loc[label(arm)]
+
+
+def _rmb(row: pd.Series, column: str) -> str:
+    return describe_interval(row, column, "+,.0f")
+
+
+def _rmb_zh(row: pd.Series, column: str) -> str:
+    return describe_interval_zh(row, column, "+,.0f")
+
+
+def _pct(row: pd.Series, column: str) -> str:
+    return describe_interval(row, column, ".0%")
+
+
+def _pct_zh(row: pd.Series, column: str) -> str:
+    return describe_interval_zh(row, column, ".0%")
+
+
+def headlines(distribution: pd.DataFrame, who: pd.DataFrame) -> list[Headline]:
+    b = _row(distribution, BASELINE)
+    contrasts = who.set_index("contrast")
+    return [
+        Headline(
+            "share of poor producers whose net income rises, both channels, creators local",
+            _pct(b, "share_gaining"),
+            "predicted",
+            ASSUMED_BASIS,
+        ),
+        Headline(
+            "share whose net income falls, same arm",
+            _pct(b, "share_losing"),
+            "predicted",
+            ASSUMED_BASIS,
+        ),
+        Headline(
+            f"mean net income change per producer over {DAYS} days (RMB), same arm",
+            _rmb(b, "net_mean"),
+            "predicted",
+            ASSUMED_BASIS,
+        ),
+        Headline(
+            "net change over offline income in the same days (T15's average effect)",
+            describe_interval(b, "net_effect", "+.1%"),
+            "predicted",
+            "out of sample: T15 (about zero in a randomised trial) was not fitted",
+        ),
+        Headline(
+            "mean net change per producer, creators only − storefronts only (RMB)",
+            _rmb(contrasts.loc["creators − storefronts"], "change_mean"),
+            "counterfactual",
+            "arm creators − arm storefronts, paired, recruit local",
+        ),
+        Headline(
+            "mean net change per producer, both channels − creators only (RMB)",
+            _rmb(contrasts.loc["both − creators"], "change_mean"),
+            "counterfactual",
+            "arm both − arm creators, paired, recruit local",
+        ),
+    ]
+
+
+def _extreme_regions(regions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    mine = regions[(regions["channel"] == BASELINE[0]) & (regions["recruit"] == BASELINE[1])]
+    return mine.loc[mine["net_mean"].idxmax()], mine.loc[mine["net_mean"].idxmin()]
+
+
+def answers(
+    distribution: pd.DataFrame, who: pd.DataFrame, regions: pd.DataFrame, scenario: Scenario
+) -> tuple[list[str], list[str]]:
+    b = _row(distribution, BASELINE)
+    creators = _row(distribution, ("creators", "local", "none"))
+    storefronts = _row(distribution, ("storefronts", "local", "none"))
+    high, low = _extreme_regions(regions)
+    cost = scenario.producers.cost_per_order
+    english = [
+        f"Selling online through creators and storefronts, {_pct(b, 'share_gaining')} of poor "
+        f"producers end {DAYS} days with more net income than offline alone and "
+        f"{_pct(b, 'share_losing')} with less; the mean change is {_rmb(b, 'net_mean')} RMB per "
+        f"producer, {b['net_effect']:+.1%} of their offline income (T15: about zero, uneven).",
+        f"Who: the producers who lose receive {b['receipts_per_order_losing']:.1f} RMB per order "
+        f"against {b['receipts_per_order_gaining']:.1f} RMB for those who gain (shipping costs "
+        f"{cost:g} RMB an order); by unit, producers of {high['region']} gain most "
+        f"({_rmb(high, 'net_mean')} RMB) and of {low['region']} least "
+        f"({_rmb(low, 'net_mean')} RMB); mean net change through creators only "
+        f"{_rmb(creators, 'net_mean')} RMB, storefronts only {_rmb(storefronts, 'net_mean')} RMB.",
+        "The county's own parameters (producers' costs and prices, regions, budgets) are "
+        "assumed, and the platform's behaviour is Mudanjiang's carried over: the audit below "
+        "names what drives each number.",
+    ]
+    chinese = [
+        f"通过达人和店铺同时线上销售，{DAYS} 天后{_pct_zh(b, 'share_gaining')}的贫困户净收入"
+        f"高于只在线下销售，{_pct_zh(b, 'share_losing')}更低；每户平均净变化"
+        f"{_rmb_zh(b, 'net_mean')} 元，相当于线下收入的 {b['net_effect']:+.1%}"
+        "（T15：平均约为零，分布不均）。",
+        f"谁受益：亏损户每单到手 {b['receipts_per_order_losing']:.1f} 元，受益户为 "
+        f"{b['receipts_per_order_gaining']:.1f} 元（每单物流 {cost:g} 元）；分地区看，"
+        f"{high['region']}的生产者平均净变化最高（{_rmb_zh(high, 'net_mean')} 元），"
+        f"{low['region']}最低（{_rmb_zh(low, 'net_mean')} 元）；只经达人为 "
+        f"{_rmb_zh(creators, 'net_mean')} 元，只经店铺为 {_rmb_zh(storefronts, 'net_mean')} 元。",
+        "县里的参数（生产者的成本与价格、地区、预算）是假设值，平台行为参数沿用牡丹江的校准"
+        "结果：下方的审计指出驱动每个数字的参数。",
+    ]
+    return english, chinese
+
+
+def _verdict(row: pd.Series, column: str) -> str:
+    low, high = row[f"{column}_low"], row[f"{column}_high"]
+    return "higher" if low > 0 else "lower" if high < 0 else "not distinguishable"
+
+
+def findings(distribution: pd.DataFrame, who: pd.DataFrame, regions: pd.DataFrame) -> list[str]:
     out = []
-    base = distribution[distribution["training"] == "none"]
-    for channel in CHANNELS:
-        r = base[(base["channel"] == channel) & (base["recruit"].isin(["local", NO_RECRUIT]))]
-        r = r.iloc[0]
-        recruited = " (creators recruited locally)" if channel in RECRUIT_CHANNELS else ""
+    for arm in [("creators", "local", "none"), ("storefronts", "local", "none"), BASELINE]:
+        r = _row(distribution, arm)
         out.append(
-            f"Through {channel}{recruited}: {_fmt_ci(r, 'share_with_income', '{:.0%}')} of "
-            f"producers earn anything; mean income {_fmt_ci(r, 'income_mean', '{:,.0f}')} RMB, "
-            f"median {_fmt_ci(r, 'income_p50', '{:,.0f}')} RMB, 90th percentile "
-            f"{_fmt_ci(r, 'income_p90', '{:,.0f}')} RMB; the top 10 % of producers take "
-            f"{_fmt_ci(r, 'top10_share', '{:.0%}')} of the income; Gini "
-            f"{_fmt_ci(r, 'income_gini', '{:.2f}')}."
+            f"Through {arm[0]}: {_pct(r, 'share_gaining')} of producers gain and "
+            f"{_pct(r, 'share_losing')} lose; net change per producer: mean "
+            f"{_rmb(r, 'net_mean')} RMB, median {_rmb(r, 'net_p50')}, 10th and 90th "
+            f"percentiles {r['net_p10']:+,.0f} and {r['net_p90']:+,.0f} RMB; receipts "
+            f"{describe_interval(r, 'receipts_mean', ',.0f')} RMB per producer from "
+            f"{r['buyers_mean']:.1f} buyers on average; the top 10 % take "
+            f"{r['gain_top10_share']:.0%} of all gains."
         )
-    out.append(_buyers_finding(base, who, recruiting))
-    for _, r in who[who["kind"] == "channel"].iterrows():
+    for _, r in who.iterrows():
+        if r["kind"] == "reference":
+            continue
         out.append(
-            f"Producer by producer ({r['contrast']}, recruit local, same producers and "
-            f"products): {_fmt_ci(r, 'share_gaining', '{:.0%}')} gain and "
-            f"{_fmt_ci(r, 'share_losing', '{:.0%}')} lose (the other "
-            f"{1 - r['share_gaining'] - r['share_losing']:.0%} earn the same); mean change "
-            f"{_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB, median "
-            f"{_fmt_ci(r, 'change_p50', '{:+,.1f}')} RMB, 10th and 90th percentiles "
+            f"Producer by producer, {r['contrast']}: mean change {_rmb(r, 'change_mean')} RMB "
+            f"({_verdict(r, 'change_mean')}); {r['share_gaining']:.0%} of producers gain and "
+            f"{r['share_losing']:.0%} lose; 10th and 90th percentiles of the change "
             f"{r['change_p10']:+,.0f} and {r['change_p90']:+,.0f} RMB."
         )
     parts = [
-        f"{r['contrast'].split(':')[0]}: {r['share_gaining']:.0%} gain, "
-        f"{r['share_losing']:.0%} lose, 10th and 90th percentiles of the change "
-        f"{r['change_p10']:+,.0f} and {r['change_p90']:+,.0f} RMB, mean change "
-        f"{_fmt_ci(r, 'change_mean', '{:+,.1f}')} RMB"
+        f"{r['contrast'].split(':')[0]}: {r['share_gaining']:.0%} gain, {r['share_losing']:.0%} "
+        f"lose, mean change {_rmb(r, 'change_mean')} RMB"
         for _, r in who[who["kind"] == "reference"].iterrows()
     ]
     out.append(
-        f"Reference for per-producer shares: training {n_trained} creators at random against "
-        "no training, a change with a mean effect near zero, already makes producers gain and "
-        "lose (once two arms differ their later draws are not paired event by event): "
-        + "; ".join(parts)
+        "Reference for per-producer shares: training creators at random against no training, a "
+        "change with a mean effect near zero, already makes producers gain and lose (once two "
+        "arms differ their later draws are not paired event by event): " + "; ".join(parts) + "."
+    )
+    mine = regions[(regions["channel"] == BASELINE[0]) & (regions["recruit"] == BASELINE[1])]
+    out.append(
+        "By county-level unit, both channels: "
+        + "; ".join(
+            f"{r['region']} ({r['producers']:.0f} producers) {r['share_gaining']:.0%} gain, mean "
+            f"{_rmb(r, 'net_mean')} RMB"
+            for _, r in mine.iterrows()
+        )
         + "."
     )
-    for channel in RECRUIT_CHANNELS:
-        mine = recruiting[recruiting["channel"] == channel]
-        for _, r in mine.iterrows():
-            out.append(
-                f"Channel {channel}, recruiting by {r['recruit']} instead of local: mean income "
-                f"per producer {_fmt_ci(r, 'income_mean_change', '{:+,.1f}')} RMB "
-                f"({_verdict(r, 'income_mean_change')}); share with income "
-                f"{_fmt_ci(r, 'share_with_income_change', '{:+.1f}', 100)} percentage points; Gini "
-                f"{_fmt_ci(r, 'income_gini_change', '{:+.3f}')}; producer by producer "
-                f"{r['share_gaining']:.0%} gain and {r['share_losing']:.0%} lose, change "
-                f"quantiles (10/50/90 %) {r['change_p10']:+,.0f} / {r['change_p50']:+,.1f} / "
-                f"{r['change_p90']:+,.0f} RMB."
-            )
     return out
 
 
-def _buyers_finding(base: pd.DataFrame, who: pd.DataFrame, recruiting: pd.DataFrame) -> str:
-    """One finding on buyers reached: per channel (recruit local), and their paired changes."""
-    per_channel = []
-    for channel in CHANNELS:
-        r = base[(base["channel"] == channel) & (base["recruit"].isin(["local", NO_RECRUIT]))]
-        r = r.iloc[0]
-        per_channel.append(
-            f"{_fmt_ci(r, 'buyers_mean', '{:,.1f}')} through {channel} (median "
-            f"{r['buyers_p50']:,.1f}; {r['share_with_buyers']:.0%} of producers with at "
-            "least one buyer)"
-        )
-    channels = [
-        f"{r['contrast']} {_fmt_ci(r, BUYERS_CHANGE, '{:+,.1f}')}"
-        for _, r in who[who["kind"] == "channel"].iterrows()
+def method(quick: bool) -> str:
+    mode = settings(quick)
+    county = Scenario.preset(SCENARIO)
+    scaled = per_resident(mode["scale"])
+    text = f"""
+One sweep of `poverty_county` (`experiments/poverty_alleviation.py`) at {mode["scale"]:.0%} of
+its residents, with {scaled["producers.n_producers"]} of its {county.producers.n_producers}
+poor producers (buyers per producer as in the scenario), {mode["days"]} days: {len(ARMS)} arms
+(channel × recruiting rule where it matters, and two reference arms training
+{scaled["training.n_creators"]} creators at random on day {county.training.day}), each over the
+same {mode["draws"]} posterior draws of `mudanjiang_calibrated`'s {len(TRANSFERRED)}
+platform-level parameters × {mode["replications"]} replications; slot *k* of every arm shares
+its draw, graph, producers, specialties and random streams, so differences are paired and
+producers can be followed one by one. Per run, from each producer's accounts
+(`SweepResult.producers`, docs/model.md 3.5): shares gaining and losing, quantiles of the net
+change, T15's average effect, receipts and buyers; between arms, the distribution of each
+producer's change. Intervals are 95 % predictive intervals for one new run (normal-theory,
+from a random-effects analysis over the draws; `laotie.stats.decompose`); "from parameters" is
+the share of the runs' spread that comes from the carried-over calibration's uncertainty.
+"""
+    design = AUDIT_DESIGN
+    text += f"""
+The audit (full mode only; `laotie audit poverty_alleviation` runs it alone): {design["samples"]}
+samples at {design["scale"]:.0%} of the county for {design["days"]} days, each a carried-over
+posterior draw joined with a Latin-hypercube value of {len(AUDIT_ASSUMED)} assumed county
+parameters, the arms both channels and storefronts only once per sample; each headline
+outcome's first-order Sobol index to each parameter (SALib), with a permutation null
+(`laotie.audit`).
+"""
+    return text
+
+
+def run(*, quick: bool, out: Path, executor: Executor) -> Report:
+    """Run every arm over the carried-over draws × replications, then the audit; tabulate
+    and plot."""
+    mode = settings(quick)
+    replications = mode["replications"]
+    result = run_sweep(make_sweep(quick), out / "sweep", executor=executor)
+    producers = producer_table(result)
+    measures = per_run(producers)
+    distribution = distribution_table(measures, replications)
+    who = who_gains_table(producers, replications)
+    regions = region_table(producers, replications)
+    scenario = base(mode["scale"])
+    p, t = scenario.producers, scenario.training
+    figures = [
+        _plot_distribution(producers, out / "figures"),
+        _plot_regions(regions, out / "figures"),
     ]
-    rules = [
-        f"{r['recruit']} under {r['channel']} {_fmt_ci(r, BUYERS_CHANGE, '{:+,.1f}')}"
-        for _, r in recruiting.iterrows()
-    ]
-    return (
-        "Buyers reached (distinct users who ordered a producer's specialty over the run), "
-        "mean per producer with creators recruited locally: "
-        + "; ".join(per_channel)
-        + ". Paired change in mean buyers per producer between channels: "
-        + "; ".join(channels)
-        + "; by recruiting rule against local: "
-        + "; ".join(rules)
-        + "."
+    english, chinese = answers(distribution, who, regions, scenario)
+    tables = {"distribution": distribution, "who_gains": who, "regions": regions}
+    audited = audit(quick, out / "audit", executor)
+    seconds = float(result.runs["seconds"].sum())
+    if audited is not None:
+        tables["audit_drivers"] = audited.drivers
+        seconds += audited.seconds
+    return Report(
+        name=NAME,
+        question=QUESTION,
+        tables=tables,
+        figures=figures,
+        findings=findings(distribution, who, regions),
+        assumptions=[
+            f"Scenario {SCENARIO!r} at {mode['scale']:.0%} of its residents "
+            f"({scenario.city.n_residents:,} in {len(scenario.city.regions)} units, all assumed), "
+            f"{p.n_producers} poor producers drawn among rural residents, {p.listings} sellers "
+            f"listing each specialty, {mode['days']} days, {mode['draws']} draws × "
+            f"{replications} replications per arm, sweep seed {SEED}.",
+            f"Carried over, not calibrated on the county: every run takes a posterior draw of "
+            f"{POSTERIOR}'s platform-level parameters ({', '.join(TRANSFERRED)}). That people "
+            "in a poor rural county use the app as Mudanjiang's residents do is an assumption; "
+            "Mudanjiang's trust-graph shape (city.local_degree, follower_exponent, "
+            "creator_share) and price levels (creators.price_mean, storefronts.price_mean) stay "
+            "at the county's assumed values.",
+            f"Producers' accounts (assumed): producers receive {p.income_share:.0%} of each "
+            f"sale, specialties cost {p.price_mean:g} RMB on average, the platform takes "
+            f"{p.platform_fee:.0%} of receipts, logistics cost {p.cost_per_order:g} RMB an "
+            f"order, {p.displacement:.0%} of receipts displace offline sales (up to an offline "
+            f"income of {p.offline_income:g} RMB a day on average), fixed cost "
+            f"{p.fixed_cost:g} RMB a day. A producer gains when its net change is above 0.",
+            "Recruiting (producers.recruit, docs/model.md 3.4): 'local' picks each specialty's "
+            "creators uniformly among the non-head creators of the producer's region, 'rural' "
+            "among those of them living in rural areas, 'random' among all selling creators "
+            "of the county; 'followers' gives every specialty the same most-followed creators "
+            "(heads included). Under 'storefronts' no creator lists a specialty, so the rule "
+            "cannot matter and that channel has one arm.",
+            f"No arm trains creators except the references: {t.n_creators} creators picked at "
+            f"{REFERENCE_RULE} trained on day {t.day} (authenticity +{t.authenticity_gain}, "
+            f"content quality +{t.content_quality_gain}, up to {t.follower_gain} new followers "
+            "each) against no training. Mean changes are clean paired differences; shares of "
+            "producers gaining and losing between arms also hold noise, which the references "
+            "measure.",
+            "Receipts per order of those who gain and lose pool the orders of each group in a "
+            "run. Regions are the producers' home units; storefronts belong to no unit.",
+            *_unfinished(result),
+        ],
+        answer=english,
+        answer_zh=chinese,
+        headlines=headlines(distribution, who),
+        method=method(quick),
+        audit=None if audited is None else audited.verdicts,
+        run_seconds=seconds,
     )
 
 
-def _sorted_curves(
-    result: SweepResult, incomes: dict[int, np.ndarray], arm: tuple[str, str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per replication, the arm's per-producer incomes sorted (rows), and producers' ranks."""
-    runs = result.runs[result.runs["status"] == "ok"]
-    point = ARMS.index(arm)
-    curves = np.stack([np.sort(incomes[int(r)]) for r in runs.loc[runs["point"] == point, "run"]])
-    rank = (np.arange(curves.shape[1]) + 0.5) / curves.shape[1]
-    return rank, curves
+def _unfinished(result: SweepResult) -> list[str]:
+    """A note when some runs did not finish (the tables leave them out; a rerun retries)."""
+    failed = result.runs[result.runs["status"] != "ok"]
+    if not len(failed):
+        return []
+    return [
+        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
+        "tables (running the experiment again with the same folder retries them)."
+    ]
 
 
-def _plot_distribution(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
+def _sorted_curves(producers: pd.DataFrame, arm: tuple[str, str, str]) -> np.ndarray:
+    """Slot × rank: each slot's per-producer net changes, sorted."""
+    return np.sort(net_by_producer(producers, arm).to_numpy(float), axis=1)
+
+
+def _plot_distribution(producers: pd.DataFrame, folder: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for channel in CHANNELS:
-        rank, curves = _sorted_curves(result, incomes, (channel, "local", "none"))
-        ax.plot(rank, curves.mean(axis=0), label=channel)
-        ax.fill_between(rank, curves.min(axis=0), curves.max(axis=0), alpha=0.2)
-    ax.set_xlabel("producers, poorest to richest (share)")
-    ax.set_ylabel("income over the run (RMB)")
-    ax.set_title(
-        "Per-producer income by channel, creators recruited locally\n"
-        "(mean over replications; band: min–max)",
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.0), sharey=True)
+    for ax, shown in zip(
+        axes,
+        ([(c, "local", "none") for c in CHANNELS], [("both", r, "none") for r in RECRUIT]),
+        strict=True,
+    ):
+        for arm in shown:
+            curves = _sorted_curves(producers, arm)
+            rank = (np.arange(curves.shape[1]) + 0.5) / curves.shape[1]
+            name = arm[0] if shown[0][1] == shown[1][1] else f"recruit {arm[1]}"
+            ax.plot(rank, curves.mean(axis=0), label=name)
+            low, high = np.quantile(curves, [0.025, 0.975], axis=0)
+            ax.fill_between(rank, low, high, alpha=0.15)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xlabel("producers, lowest to highest net change (share)")
+        ax.legend(fontsize=8)
+    axes[0].set_title("by channel (creators recruited locally)", fontsize=9)
+    axes[1].set_title("both channels, by recruiting rule", fontsize=9)
+    axes[0].set_ylabel(f"net income change over {DAYS} days (RMB)")
+    fig.suptitle(
+        "Per-producer net income change (mean over draws × replications; band: central 95 % "
+        "of runs)",
         fontsize=10,
     )
-    ax.legend(title="producers.channel")
     fig.tight_layout()
     path = folder / f"{NAME}_distribution.png"
     save_figure(fig, path)
     return path
 
 
-def _plot_recruiting(result: SweepResult, incomes: dict[int, np.ndarray], folder: Path) -> Path:
+def _plot_regions(regions: pd.DataFrame, folder: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(RECRUIT_CHANNELS), figsize=(9.6, 4.0), sharey=True)
-    for ax, channel in zip(axes, RECRUIT_CHANNELS, strict=True):
-        for rule in RECRUIT:
-            rank, curves = _sorted_curves(result, incomes, (channel, rule, "none"))
-            ax.plot(rank, curves.mean(axis=0), label=rule)
-            ax.fill_between(rank, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-        rank, curves = _sorted_curves(result, incomes, ("storefronts", "local", "none"))
-        ax.plot(rank, curves.mean(axis=0), color="grey", linestyle=":", label="storefronts only")
-        ax.set_title(f"producers.channel = {channel}", fontsize=10)
-        ax.set_xlabel("producers, poorest to richest (share)")
-    axes[0].set_ylabel("income over the run (RMB)")
-    axes[0].legend(title="producers.recruit", fontsize=8)
+    names = list(dict.fromkeys(regions["region"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    width = 0.8 / len(REGION_ARMS)
+    x = np.arange(len(names))
+    for ax, measure, title in (
+        (axes[0], "net_mean", "mean net change per producer (RMB)"),
+        (axes[1], "share_gaining", "share of producers who gain"),
+    ):
+        for i, arm in enumerate(REGION_ARMS):
+            channel, recruit, _ = label(arm)
+            mine = regions[(regions["channel"] == channel) & (regions["recruit"] == recruit)]
+            mine = mine.set_index("region").loc[names]
+            y = mine[measure].to_numpy()
+            err = np.vstack([y - mine[f"{measure}_low"], mine[f"{measure}_high"] - y])
+            ax.bar(x + (i - 1) * width, y, width, yerr=err, capsize=2, label=channel)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xticks(x, names, rotation=20, ha="right")
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=8, title="channel")
     fig.suptitle(
-        "Per-producer income by recruiting rule (mean over replications; band: min–max)",
-        fontsize=10,
+        "Poor producers by county-level unit (mean, 95 % predictive interval)", fontsize=10
     )
     fig.tight_layout()
-    path = folder / f"{NAME}_recruiting.png"
+    path = folder / f"{NAME}_regions.png"
     save_figure(fig, path)
     return path
 
