@@ -246,13 +246,11 @@ def make_sweep(quick: bool) -> Sweep:
 
 # ---------------------------------------------------------------------------- measures
 def producer_measures(producers: pd.DataFrame) -> dict[str, float]:
-    """One run's producers (``Result.producers``) as the measures of MEASURES."""
+    """One run's producers (``Result.producers``) as the measures of MEASURES that the run's
+    outcomes do not hold (:data:`FROM_OUTCOMES` does)."""
     net = producers["net"].to_numpy(float)
     receipts = producers["revenue"].to_numpy(float)
     orders = producers["orders"].to_numpy(float)
-    offline = (producers["offline"] * producers["days_online"]).to_numpy(float).sum()
-    gains = np.sort(net[net > 0])[::-1]
-    top = max(1, int(np.ceil(0.1 * len(net))))
 
     def per_order(mask: np.ndarray) -> float:
         return float(receipts[mask].sum() / orders[mask].sum()) if orders[mask].sum() else np.nan
@@ -264,14 +262,19 @@ def producer_measures(producers: pd.DataFrame) -> dict[str, float]:
         "net_p10": float(np.quantile(net, 0.1)),
         "net_p50": float(np.quantile(net, 0.5)),
         "net_p90": float(np.quantile(net, 0.9)),
-        "net_effect": float(net.sum() / offline) if offline > 0 else np.nan,
-        "gain_top10_share": float(gains[:top].sum() / gains.sum()) if len(gains) else np.nan,
         "receipts_mean": float(receipts.mean()),
         "share_with_receipts": float((receipts > 0).mean()),
         "buyers_mean": float(producers["buyers"].mean()),
         "receipts_per_order_gaining": per_order(net > 0),
         "receipts_per_order_losing": per_order(net < 0),
     }
+
+
+FROM_OUTCOMES = {
+    "net_effect": "producer_net_effect",
+    "gain_top10_share": "producer_gain_top10_share",
+}
+"""Measures of MEASURES read from the run's outcomes (docs/model.md 3.6), by outcome."""
 
 
 def change_measures(change: np.ndarray) -> dict[str, float]:
@@ -299,10 +302,16 @@ def producer_table(result: SweepResult) -> pd.DataFrame:
     )
 
 
-def per_run(producers: pd.DataFrame) -> pd.DataFrame:
+def per_run(result: SweepResult, producers: pd.DataFrame) -> pd.DataFrame:
     """One row of MEASURES per run, with its arm and slot."""
+    outcomes = result.outcomes.set_index("run")
     rows = [
-        {"arm": arm, "slot": slot, **producer_measures(group)}
+        {
+            "arm": arm,
+            "slot": slot,
+            **producer_measures(group),
+            **{m: outcomes.at[group["run"].iloc[0], o] for m, o in FROM_OUTCOMES.items()},
+        }
         for (arm, slot), group in producers.groupby(["arm", "slot"], sort=False)
     ]
     return pd.DataFrame(rows)
@@ -398,11 +407,16 @@ def who_gains_table(producers: pd.DataFrame, replications: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def region_table(producers: pd.DataFrame, replications: int) -> pd.DataFrame:
-    """Per county-level unit and arm of REGION_ARMS: its producers' share gaining, mean net
-    change and mean receipts, over draws × replications."""
+def region_table(producers: pd.DataFrame, replications: int, units: list[str]) -> pd.DataFrame:
+    """Per county-level unit (in the order of ``units``) and arm of REGION_ARMS: its producers
+    (mean over slots), their share gaining, mean net change and mean receipts, over draws ×
+    replications (a slot without producers in the unit is left out of the last three)."""
+    slots = sorted(producers["slot"].unique())
     rows = []
-    for region, in_region in producers.groupby("region", sort=False):
+    for region in units:
+        in_region = producers[producers["region"] == region]
+        if not len(in_region):
+            continue
         for arm in REGION_ARMS:
             mine = in_region[in_region["arm"] == arm]
             by_slot = mine.groupby("slot")
@@ -411,7 +425,7 @@ def region_table(producers: pd.DataFrame, replications: int) -> pd.DataFrame:
                 "region": region,
                 "channel": channel,
                 "recruit": recruit,
-                "producers": float(by_slot.size().mean()),
+                "producers": float(by_slot.size().reindex(slots, fill_value=0).mean()),
             }
             row |= columns(
                 by_slot["net"].apply(lambda n: (n > 0).mean()), "share_gaining", replications
@@ -495,7 +509,7 @@ def _pct_zh(row: pd.Series, column: str) -> str:
     return describe_interval_zh(row, column, ".0%")
 
 
-def headlines(distribution: pd.DataFrame, who: pd.DataFrame) -> list[Headline]:
+def headlines(distribution: pd.DataFrame, who: pd.DataFrame, days: int) -> list[Headline]:
     b = _row(distribution, BASELINE)
     contrasts = who.set_index("contrast")
     return [
@@ -512,7 +526,7 @@ def headlines(distribution: pd.DataFrame, who: pd.DataFrame) -> list[Headline]:
             ASSUMED_BASIS,
         ),
         Headline(
-            f"mean net income change per producer over {DAYS} days (RMB), same arm",
+            f"mean net income change per producer over {days} days (RMB), same arm",
             _rmb(b, "net_mean"),
             "predicted",
             ASSUMED_BASIS,
@@ -544,16 +558,17 @@ def _extreme_regions(regions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def answers(
-    distribution: pd.DataFrame, who: pd.DataFrame, regions: pd.DataFrame, scenario: Scenario
+    distribution: pd.DataFrame, regions: pd.DataFrame, scenario: Scenario, days: int
 ) -> tuple[list[str], list[str]]:
     b = _row(distribution, BASELINE)
     creators = _row(distribution, ("creators", "local", "none"))
     storefronts = _row(distribution, ("storefronts", "local", "none"))
     high, low = _extreme_regions(regions)
     cost = scenario.producers.cost_per_order
+    zh = {r.name: r.name_zh or r.name for r in scenario.city.regions}
     english = [
         f"Selling online through creators and storefronts, {_pct(b, 'share_gaining')} of poor "
-        f"producers end {DAYS} days with more net income than offline alone and "
+        f"producers end {days} days with more net income than offline alone and "
         f"{_pct(b, 'share_losing')} with less; the mean change is {_rmb(b, 'net_mean')} RMB per "
         f"producer, {b['net_effect']:+.1%} of their offline income (T15: about zero, uneven).",
         f"Who: the producers who lose receive {b['receipts_per_order_losing']:.1f} RMB per order "
@@ -567,14 +582,14 @@ def answers(
         "names what drives each number.",
     ]
     chinese = [
-        f"通过达人和店铺同时线上销售，{DAYS} 天后{_pct_zh(b, 'share_gaining')}的贫困户净收入"
+        f"通过达人和店铺同时线上销售，{days} 天后{_pct_zh(b, 'share_gaining')}的贫困户净收入"
         f"高于只在线下销售，{_pct_zh(b, 'share_losing')}更低；每户平均净变化"
         f"{_rmb_zh(b, 'net_mean')} 元，相当于线下收入的 {b['net_effect']:+.1%}"
         "（T15：平均约为零，分布不均）。",
         f"谁受益：亏损户每单到手 {b['receipts_per_order_losing']:.1f} 元，受益户为 "
         f"{b['receipts_per_order_gaining']:.1f} 元（每单物流 {cost:g} 元）；分地区看，"
-        f"{high['region']}的生产者平均净变化最高（{_rmb_zh(high, 'net_mean')} 元），"
-        f"{low['region']}最低（{_rmb_zh(low, 'net_mean')} 元）；只经达人为 "
+        f"{zh[high['region']]}的生产者平均净变化最高（{_rmb_zh(high, 'net_mean')} 元），"
+        f"{zh[low['region']]}最低（{_rmb_zh(low, 'net_mean')} 元）；只经达人为 "
         f"{_rmb_zh(creators, 'net_mean')} 元，只经店铺为 {_rmb_zh(storefronts, 'net_mean')} 元。",
         "县里的参数（生产者的成本与价格、地区、预算）是假设值，平台行为参数沿用牡丹江的校准"
         "结果：下方的审计指出驱动每个数字的参数。",
@@ -641,7 +656,7 @@ One sweep of `poverty_county` (`experiments/poverty_alleviation.py`) at {mode["s
 its residents, with {scaled["producers.n_producers"]} of its {county.producers.n_producers}
 poor producers (buyers per producer as in the scenario), {mode["days"]} days: {len(ARMS)} arms
 (channel × recruiting rule where it matters, and two reference arms training
-{scaled["training.n_creators"]} creators at random on day {county.training.day}), each over the
+{scaled["training.n_creators"]} creator(s) at random on day {county.training.day}), each over the
 same {mode["draws"]} posterior draws of `mudanjiang_calibrated`'s {len(TRANSFERRED)}
 platform-level parameters × {mode["replications"]} replications; slot *k* of every arm shares
 its draw, graph, producers, specialties and random streams, so differences are paired and
@@ -671,17 +686,17 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     replications = mode["replications"]
     result = run_sweep(make_sweep(quick), out / "sweep", executor=executor)
     producers = producer_table(result)
-    measures = per_run(producers)
+    measures = per_run(result, producers)
     distribution = distribution_table(measures, replications)
     who = who_gains_table(producers, replications)
-    regions = region_table(producers, replications)
     scenario = base(mode["scale"])
+    regions = region_table(producers, replications, [r.name for r in scenario.city.regions])
     p, t = scenario.producers, scenario.training
     figures = [
-        _plot_distribution(producers, out / "figures"),
+        _plot_distribution(producers, mode["days"], out / "figures"),
         _plot_regions(regions, out / "figures"),
     ]
-    english, chinese = answers(distribution, who, regions, scenario)
+    english, chinese = answers(distribution, regions, scenario, mode["days"])
     tables = {"distribution": distribution, "who_gains": who, "regions": regions}
     audited = audit(quick, out / "audit", executor)
     seconds = float(result.runs["seconds"].sum())
@@ -718,7 +733,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "of the county; 'followers' gives every specialty the same most-followed creators "
             "(heads included). Under 'storefronts' no creator lists a specialty, so the rule "
             "cannot matter and that channel has one arm.",
-            f"No arm trains creators except the references: {t.n_creators} creators picked at "
+            f"No arm trains creators except the references: {t.n_creators} creator(s) picked at "
             f"{REFERENCE_RULE} trained on day {t.day} (authenticity +{t.authenticity_gain}, "
             f"content quality +{t.content_quality_gain}, up to {t.follower_gain} new followers "
             "each) against no training. Mean changes are clean paired differences; shares of "
@@ -730,7 +745,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         ],
         answer=english,
         answer_zh=chinese,
-        headlines=headlines(distribution, who),
+        headlines=headlines(distribution, who, mode["days"]),
         method=method(quick),
         audit=None if audited is None else audited.verdicts,
         run_seconds=seconds,
@@ -753,7 +768,7 @@ def _sorted_curves(producers: pd.DataFrame, arm: tuple[str, str, str]) -> np.nda
     return np.sort(net_by_producer(producers, arm).to_numpy(float), axis=1)
 
 
-def _plot_distribution(producers: pd.DataFrame, folder: Path) -> Path:
+def _plot_distribution(producers: pd.DataFrame, days: int, folder: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.0), sharey=True)
@@ -774,7 +789,7 @@ def _plot_distribution(producers: pd.DataFrame, folder: Path) -> Path:
         ax.legend(fontsize=8)
     axes[0].set_title("by channel (creators recruited locally)", fontsize=9)
     axes[1].set_title("both channels, by recruiting rule", fontsize=9)
-    axes[0].set_ylabel(f"net income change over {DAYS} days (RMB)")
+    axes[0].set_ylabel(f"net income change over {days} days (RMB)")
     fig.suptitle(
         "Per-producer net income change (mean over draws × replications; band: central 95 % "
         "of runs)",
