@@ -172,6 +172,11 @@ def audit_settings(quick: bool) -> dict[str, Any] | None:
     return None if quick else AUDIT_DESIGN
 
 
+def producers_at(scale: float) -> dict[str, int]:
+    """The county's poor producers at ``scale`` (:func:`per_resident`)."""
+    return {"producers.n_producers": per_resident(scale)["producers.n_producers"]}
+
+
 def per_resident(scale: float) -> dict[str, int]:
     """The county's producers and trained creators at ``scale`` (at least one each), so that
     a smaller county keeps its buyers per producer and its share of creators trained."""
@@ -467,7 +472,7 @@ def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
     return run_audit(
         SCENARIO,
         [
-            (" / ".join(arm), {**case(scenario, arm), **per_resident(design["scale"])})
+            (" / ".join(arm), {**case(scenario, arm), **producers_at(design["scale"])})
             for arm in AUDIT_ARMS
         ],
         AUDIT_ASSUMED,
