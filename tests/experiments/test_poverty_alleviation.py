@@ -60,8 +60,8 @@ def test_files_columns_labels_and_answers(report, module) -> None:  # type: igno
     assert len(distribution) == len(module.ARMS)
     assert {f"{m}_from_parameters" for m in module.MEASURES} <= set(distribution.columns)
     labels = [h.label for h in result.headlines]
-    assert labels == ["predicted"] * 4 + ["counterfactual"] * 2
-    assert all("carried over" in h.basis for h in result.headlines[:3])
+    assert labels == ["predicted"] * 5 + ["counterfactual"] * 2
+    assert all("carried over" in h.basis for h in result.headlines[:4])
     assert len(result.answer) == len(result.answer_zh) == 3
     assert not any("nan" in line for line in result.answer + result.answer_zh)
     assert any("carried over" in a.lower() for a in result.assumptions)
