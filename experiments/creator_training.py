@@ -95,6 +95,8 @@ OUTCOMES = {
 }
 SIGNED = {"producer_net"}
 """Outcomes whose sign is not known in advance: their intervals are linear."""
+SHARES = {"producers_with_income_share", "notice_coverage"}
+"""Outcomes that are shares (intervals on the logit); the others are positive amounts."""
 MARGINAL = ("trust_gmv", "all_gmv", "producer_income", "producer_net")
 """The outcomes whose marginal gain per extra trained creator is tabulated."""
 REFERENCE_K = 20
@@ -221,7 +223,7 @@ def levels_table(
         }
         for outcome in OUTCOMES:
             wide = measures.pivot(index="replication", columns="point", values=outcome)
-            scale = "linear" if outcome in SIGNED else "auto"
+            scale = "linear" if outcome in SIGNED else "auto" if outcome in SHARES else "positive"
             row |= columns(wide[point], outcome, replications, scale)
             row |= columns(wide[point] - wide[0], f"{outcome}_gain", replications, "linear")
         rows.append(row)

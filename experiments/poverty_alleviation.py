@@ -332,13 +332,24 @@ SIGNED = {"net_mean", "net_p10", "net_p50", "net_p90", "net_effect", *CHANGES} -
 }
 """Measures whose sign is not known in advance (net changes and differences): their
 intervals are linear."""
+POSITIVE = {
+    "receipts_mean",
+    "buyers_mean",
+    "receipts_per_order_gaining",
+    "receipts_per_order_losing",
+    "orders_gaining",
+    "orders_losing",
+}
+"""Positive measures that are not shares (money, counts): intervals on their logarithm, even
+when their values happen to lie in (0, 1)."""
 
 
 def columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
     """Values of measure ``name`` indexed by replication slot, over draws × replications, as
-    table columns (a linear interval for the measures of SIGNED)."""
+    table columns (a linear interval for the measures of SIGNED, a positive one for those of
+    POSITIVE; shares get the logit's)."""
     draws = np.asarray(values.index, dtype=int) // replications
-    scale = "linear" if name in SIGNED else "auto"
+    scale = "linear" if name in SIGNED else "positive" if name in POSITIVE else "auto"
     return uncertainty_columns(values.to_numpy(float), draws, name, scale)
 
 
