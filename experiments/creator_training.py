@@ -25,11 +25,17 @@ and the final coverage of one government notice posted on day 0 (``SweepResult.m
 Intervals are 95 % predictive intervals for one new run over draws and chance, with the share
 from the parameters.
 
-Diminishing returns, stated: the step from ``k_j`` to ``k_{j+1}`` shows diminished returns
-when its expected marginal gain per extra creator is significantly less than half of the
-first step's: when the 95 % t interval of the mean of ``m_1 − 2 m_j`` over the draws (each
-draw's mean over its replications, ``D − 1`` degrees of freedom) lies above 0. Returns
-"diminish from" the first such step.
+Expected gains: besides one run's predictive interval, the expected gain over the posterior
+(the mean of the draws' means) gets a 95 % t confidence interval over the draws (``D − 1``
+degrees of freedom): what a policy gains on average, as opposed to what one realisation
+shows.
+
+Diminishing returns, stated: when the first step's expected marginal gain per creator is
+clearly positive (its confidence interval above 0), the step from ``k_j`` to ``k_{j+1}``
+shows diminished returns when its expected marginal gain per extra creator is significantly
+less than half of the first step's: when the 95 % t interval of the mean of ``m_1 − 2 m_j``
+over the draws (each draw's mean over its replications) lies above 0. Returns "diminish
+from" the first such step.
 
 Run ``python experiments/creator_training.py [--quick] [--out DIR] [--workers N] [--page
 DIR]``.
@@ -207,6 +213,15 @@ def columns(
     return uncertainty_columns(values.to_numpy(float), draws, name, scale)
 
 
+def expected_columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
+    """Values indexed by replication slot as the expected value over the posterior: the mean
+    of the draws' means and its 95 % t interval over the draws (``D − 1`` degrees of
+    freedom), a confidence interval for the mean rather than a predictive one for a run."""
+    draws = np.asarray(values.index, dtype=int) // replications
+    mean, low, high = t_interval(values.groupby(draws).mean().to_numpy(float))
+    return {name: mean, f"{name}_low": low, f"{name}_high": high}
+
+
 def levels_table(
     measures: pd.DataFrame, k_values: list[int], n_pool: int, replications: int
 ) -> pd.DataFrame:
@@ -230,11 +245,33 @@ def levels_table(
     return pd.DataFrame(rows)
 
 
+def expected_table(
+    measures: pd.DataFrame, k_values: list[int], n_pool: int, replications: int
+) -> pd.DataFrame:
+    """Per trained arm and outcome of MARGINAL: the expected gain over no training and the
+    expected gain per trained creator, each with its 95 % confidence interval over the draws
+    (:func:`expected_columns`)."""
+    rows = []
+    for j, k in enumerate(k_values):
+        effective = min(k, n_pool)
+        if effective == 0:
+            continue
+        row: dict[str, Any] = {"arm": f"k={k}", "k_effective": effective}
+        for outcome in MARGINAL:
+            wide = measures.pivot(index="replication", columns="point", values=outcome)
+            gain = wide[1 + j] - wide[0]
+            row |= expected_columns(gain, f"{outcome}_gain", replications)
+            row |= expected_columns(gain / effective, f"{outcome}_per_creator", replications)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def marginal_table(
     measures: pd.DataFrame, k_values: list[int], n_pool: int, replications: int
 ) -> pd.DataFrame:
     """Per outcome and step ``k_j → k_{j+1}`` (from the k=0 arm): marginal gain per extra
-    creator (95 % predictive interval) and whether the step shows diminished returns (module
+    creator (95 % predictive interval for a run, and its expected value with a 95 %
+    confidence interval over the draws) and whether the step shows diminished returns (module
     docstring)."""
     effective = [min(k, n_pool) for k in k_values]
     rows = []
@@ -258,6 +295,7 @@ def marginal_table(
                     "from_k": effective[j - 1],
                     "to_k": effective[j],
                     **columns(step, "marginal_per_creator", replications, "linear"),
+                    **expected_columns(step, "expected_marginal", replications),
                     "first_minus_twice_this": t_mean,
                     "first_minus_twice_this_low": t_low,
                     "first_minus_twice_this_high": t_high,
@@ -356,11 +394,13 @@ def _verdict(marginal: pd.DataFrame, outcome: str) -> tuple[str, str]:
     """Where the returns of ``outcome`` diminish, in English and Chinese."""
     mine = marginal[marginal["outcome"] == outcome]
     diminished = mine[mine["diminished"]]
-    if not len(mine) or not mine.iloc[0]["marginal_per_creator_low"] > 0:
+    if not len(mine) or not mine.iloc[0]["expected_marginal_low"] > 0:
         return (
-            "the first step's gain is not clearly positive, so there are no returns to diminish "
-            "by the criterion",
-            "第一步的增益并不明确为正，按此标准谈不上收益递减",
+            f"the first step's expected gain ({mine.iloc[0]['from_k']}→{mine.iloc[0]['to_k']}) "
+            "is too uncertain to be clearly positive, so the criterion finds no diminishing "
+            "returns",
+            f"第一步（{mine.iloc[0]['from_k']}→{mine.iloc[0]['to_k']}）的期望增益并不明确为正，"
+            "按此标准谈不上收益递减",
         )
     if len(diminished):
         r = diminished.iloc[0]
@@ -374,9 +414,10 @@ def _verdict(marginal: pd.DataFrame, outcome: str) -> tuple[str, str]:
     )
 
 
-def headlines(levels: pd.DataFrame, k: int) -> list[Headline]:
+def headlines(levels: pd.DataFrame, expected: pd.DataFrame, k: int) -> list[Headline]:
     rows = levels.set_index("arm")
     none, trained = rows.loc["no training"], rows.loc[f"k={k}"]
+    mean = expected.set_index("arm").loc[f"k={k}"]
     basis = f"arm k={k} − arm no training, paired; the training's effects (training.*) assumed"
     return [
         Headline(
@@ -391,6 +432,12 @@ def headlines(levels: pd.DataFrame, k: int) -> list[Headline]:
             _rmb(trained, "trust_gmv_gain"),
             "counterfactual",
             basis,
+        ),
+        Headline(
+            f"expected trust-family GMV gained per trained creator at k = {k} (RMB)",
+            _rmb(mean, "trust_gmv_per_creator"),
+            "counterfactual",
+            basis + "; the mean over the posterior (confidence interval over the draws)",
         ),
         Headline(
             f"poor producers' receipts gained by training {k} local creators (RMB)",
@@ -408,35 +455,41 @@ def headlines(levels: pd.DataFrame, k: int) -> list[Headline]:
 
 
 def answers(
-    levels: pd.DataFrame, marginal: pd.DataFrame, k: int, days: int
+    levels: pd.DataFrame, expected: pd.DataFrame, marginal: pd.DataFrame, k: int, days: int
 ) -> tuple[list[str], list[str]]:
     rows = levels.set_index("arm")
-    none, trained, top = rows.loc["no training"], rows.loc[f"k={k}"], levels.iloc[-1]
-    share = trained["trust_gmv_gain"] / none["trust_gmv"]
+    none, trained = rows.loc["no training"], rows.loc[f"k={k}"]
+    mean, top = expected.set_index("arm").loc[f"k={k}"], expected.iloc[-1]
+    share = mean["trust_gmv_gain"] / none["trust_gmv"]
     top_share = top["trust_gmv_gain"] / none["trust_gmv"]
     trust, trust_zh = _verdict(marginal, "trust_gmv")
     income, income_zh = _verdict(marginal, "producer_income")
     english = [
         f"Training {k} local creators ({trained['pool_share']:.0%} of them) on day "
-        f"{TRAINING_DAY} adds {_rmb(trained, 'trust_gmv_gain')} RMB of trust-family GMV over "
-        f"{days} days ({share:+.1%} of {none['trust_gmv']:,.0f} without training) and "
-        f"{_rmb(trained, 'producer_income_gain')} RMB of poor producers' receipts; training "
-        f"{int(top['k_effective'])} ({top['pool_share']:.0%}) adds {_rmb(top, 'trust_gmv_gain')} "
-        f"RMB ({top_share:+.1%}).",
-        f"Per extra trained creator, trust-family GMV: {trust}; producers' receipts: {income}. "
-        "Training gives government notices no path: their reach does not change.",
+        f"{TRAINING_DAY} adds on average {_rmb(mean, 'trust_gmv_gain')} RMB of trust-family GMV "
+        f"over {days} days ({share:+.1%} of the {none['trust_gmv']:,.0f} RMB sold without "
+        f"training; one run's 95 % PI {trained['trust_gmv_gain_low']:+,.0f} to "
+        f"{trained['trust_gmv_gain_high']:+,.0f}); training all {int(top['k_effective'])} adds "
+        f"{_rmb(top, 'trust_gmv_gain')} RMB ({top_share:+.1%}).",
+        f"Per trained creator that is {_rmb(mean, 'trust_gmv_per_creator')} RMB at k = {k} and "
+        f"{_rmb(top, 'trust_gmv_per_creator')} RMB at k = {int(top['k_effective'])}: {trust}. "
+        f"Training all of them changes poor producers' receipts by "
+        f"{_rmb(top, 'producer_income_gain')} RMB ({income}); government notices are not "
+        "touched.",
         "The training's effects and every county parameter are assumed, and the platform's "
         "behaviour is Mudanjiang's carried over: the audit below names what drives the gains.",
     ]
     chinese = [
         f"第 {TRAINING_DAY} 天培训 {k} 名本地达人（占本地达人的 {trained['pool_share']:.0%}），"
-        f"{days} 天内信任渠道 GMV 增加{_rmb_zh(trained, 'trust_gmv_gain')} 元（未培训时为 "
-        f"{none['trust_gmv']:,.0f} 元，变化 {share:+.1%}），贫困户线上收入增加"
-        f"{_rmb_zh(trained, 'producer_income_gain')} 元；培训 {int(top['k_effective'])} 名"
-        f"（{top['pool_share']:.0%}）则增加{_rmb_zh(top, 'trust_gmv_gain')} 元"
+        f"{days} 天内信任渠道 GMV 平均增加{_rmb_zh(mean, 'trust_gmv_gain')} 元（未培训时为 "
+        f"{none['trust_gmv']:,.0f} 元，变化 {share:+.1%}；单次运行的 95 % 预测区间为 "
+        f"{trained['trust_gmv_gain_low']:+,.0f} 至 {trained['trust_gmv_gain_high']:+,.0f}）；"
+        f"培训全部 {int(top['k_effective'])} 名则增加{_rmb_zh(top, 'trust_gmv_gain')} 元"
         f"（{top_share:+.1%}）。",
-        f"每多培训一名达人：信任渠道 GMV {trust_zh}；贫困户收入{income_zh}。"
-        "培训不影响政务通知的传播：其覆盖不变。",
+        f"折合每名受训达人：k = {k} 时{_rmb_zh(mean, 'trust_gmv_per_creator')} 元，k = "
+        f"{int(top['k_effective'])} 时{_rmb_zh(top, 'trust_gmv_per_creator')} 元；{trust_zh}。"
+        f"培训全部本地达人使贫困户线上收入变化{_rmb_zh(top, 'producer_income_gain')} 元"
+        f"（{income_zh}）；政务通知的传播不受影响。",
         "培训效果和县里的参数是假设值，平台行为参数沿用牡丹江的校准结果：下方的审计指出驱动"
         "这些增益的参数。",
     ]
@@ -469,12 +522,13 @@ def findings(levels: pd.DataFrame, marginal: pd.DataFrame, n_pool: int) -> list[
     for outcome in ("trust_gmv", "producer_income"):
         mine = marginal[marginal["outcome"] == outcome]
         steps = "; ".join(
-            f"{r['from_k']}→{r['to_k']}: {r['marginal_per_creator']:+,.0f} "
-            f"[{r['marginal_per_creator_low']:+,.0f}, {r['marginal_per_creator_high']:+,.0f}]"
+            f"{r['from_k']}→{r['to_k']}: {r['expected_marginal']:+,.0f} "
+            f"[{r['expected_marginal_low']:+,.0f}, {r['expected_marginal_high']:+,.0f}]"
             for _, r in mine.iterrows()
         )
         out.append(
-            f"Marginal {outcome} per extra trained creator (RMB, 95 % PI): {steps}; "
+            f"Expected marginal {outcome} per extra trained creator (RMB, 95 % CI over the "
+            f"draws): {steps}; "
             f"{_verdict(marginal, outcome)[0]} (criterion in the method)."
         )
     if int(levels["k"].max()) > n_pool:
@@ -494,9 +548,11 @@ creators on day {TRAINING_DAY}, each arm over the same {mode["draws"]} posterior
 streams, so gains and marginal gains are paired. Intervals are 95 % predictive intervals for
 one new run (normal-theory, from a random-effects analysis over the draws, linear for gains;
 `laotie.stats.decompose`); "from parameters" is the share of the runs' spread that comes from
-the carried-over calibration's uncertainty. A step shows diminishing returns when its expected
-marginal gain per creator is significantly below half of the first step's: the 95 % t interval
-of the mean over draws of (first step − 2 × this step) lies above 0.
+the carried-over calibration's uncertainty. Expected gains (the `expected` table) are means
+over the posterior with a 95 % confidence interval over the draws. A step shows diminishing
+returns when the first step's expected marginal gain is clearly positive and this step's is
+significantly below half of it: the 95 % t interval of the mean over draws of (first step −
+2 × this step) lies above 0.
 
 The audit (full mode only; `laotie audit creator_training` runs it alone):
 {AUDIT_DESIGN["samples"]} samples at {AUDIT_DESIGN["scale"]:.0%} of the county for
@@ -519,10 +575,11 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     measures = per_run(result, scenario.producers.n_producers)
     n_pool = local_pool(scenario)
     levels = levels_table(measures, k_values, n_pool, replications)
+    expected = expected_table(measures, k_values, n_pool, replications)
     marginal = marginal_table(measures, k_values, n_pool, replications)
     k = reference_k(k_values)
-    english, chinese = answers(levels, marginal, k, mode["days"])
-    tables = {"levels": levels, "marginal": marginal}
+    english, chinese = answers(levels, expected, marginal, k, mode["days"])
+    tables = {"levels": levels, "expected": expected, "marginal": marginal}
     audited = audit(quick, out / "audit", executor)
     seconds = float(result.runs["seconds"].sum())
     if audited is not None:
@@ -570,7 +627,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         ],
         answer=english,
         answer_zh=chinese,
-        headlines=headlines(levels, k),
+        headlines=headlines(levels, expected, k),
         method=method(quick),
         audit=None if audited is None else audited.verdicts,
         run_seconds=seconds,

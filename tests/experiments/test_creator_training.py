@@ -42,7 +42,7 @@ def _brackets(table: pd.DataFrame) -> None:
 
 def test_files_columns_intervals_and_labels(report, module) -> None:  # type: ignore[no-untyped-def]
     out, result = report
-    for name in ("levels", "marginal"):
+    for name in ("levels", "expected", "marginal"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
         _brackets(result.tables[name])
     assert (out / "figures" / "creator_training_returns.png").exists()
@@ -55,7 +55,7 @@ def test_files_columns_intervals_and_labels(report, module) -> None:  # type: ig
         )
     marginal = pd.read_csv(out / "marginal.csv")
     assert set(marginal["outcome"]) == set(module.MARGINAL)
-    assert [h.label for h in result.headlines] == ["predicted"] + ["counterfactual"] * 3
+    assert [h.label for h in result.headlines] == ["predicted"] + ["counterfactual"] * 4
     assert len(result.answer) == len(result.answer_zh) == 3
     assert not any("nan" in line for line in result.answer + result.answer_zh)
     assert "creator_training --quick" in (out / "report.md").read_text()
@@ -109,6 +109,20 @@ def test_tables_follow_the_stored_runs(report, stored, module) -> None:  # type:
         assert levels.at[label, "trust_gmv"] == pytest.approx(trust.iloc[:, point].mean())
         mine = runs.loc[runs["point"] == point, "run"]
         assert levels.at[label, "producer_net"] == pytest.approx(income.loc[mine].mean())
+
+
+def test_expected_gains_are_the_paired_gains_of_each_arm(report, module) -> None:  # type: ignore[no-untyped-def]
+    """With as many replications per draw, the mean of the draws' means is the mean over runs:
+    the expected gain of an arm is its levels gain, and per creator that over k."""
+    _, result = report
+    levels = result.tables["levels"].set_index("arm")
+    expected = result.tables["expected"].set_index("arm")
+    assert list(expected.index) == [f"k={k}" for k in module.settings(True)["k"] if k > 0]
+    for arm, row in expected.iterrows():
+        for outcome in module.MARGINAL:
+            gain = levels.at[arm, f"{outcome}_gain"]
+            assert row[f"{outcome}_gain"] == pytest.approx(gain)
+            assert row[f"{outcome}_per_creator"] == pytest.approx(gain / row["k_effective"])
 
 
 def test_marginal_gains_add_up_to_the_gain(report, module) -> None:  # type: ignore[no-untyped-def]
