@@ -57,6 +57,7 @@ from laotie.experiment import (
     Report,
     describe_interval,
     describe_interval_zh,
+    expected_columns,
     save_figure,
     uncertainty_columns,
 )
@@ -213,13 +214,11 @@ def columns(
     return uncertainty_columns(values.to_numpy(float), draws, name, scale)
 
 
-def expected_columns(values: pd.Series, name: str, replications: int) -> dict[str, float]:
-    """Values indexed by replication slot as the expected value over the posterior: the mean
-    of the draws' means and its 95 % t interval over the draws (``D − 1`` degrees of
-    freedom), a confidence interval for the mean rather than a predictive one for a run."""
+def expected_over_draws(values: pd.Series, name: str, replications: int) -> dict[str, float]:
+    """Values indexed by replication slot as the expected value over the posterior, with its
+    95 % confidence interval over the draws (:func:`laotie.experiment.expected_columns`)."""
     draws = np.asarray(values.index, dtype=int) // replications
-    mean, low, high = t_interval(values.groupby(draws).mean().to_numpy(float))
-    return {name: mean, f"{name}_low": low, f"{name}_high": high}
+    return expected_columns(values.to_numpy(float), draws, name)
 
 
 def levels_table(
@@ -250,7 +249,7 @@ def expected_table(
 ) -> pd.DataFrame:
     """Per trained arm and outcome of MARGINAL: the expected gain over no training and the
     expected gain per trained creator, each with its 95 % confidence interval over the draws
-    (:func:`expected_columns`)."""
+    (:func:`expected_over_draws`)."""
     rows = []
     for j, k in enumerate(k_values):
         effective = min(k, n_pool)
@@ -260,8 +259,8 @@ def expected_table(
         for outcome in MARGINAL:
             wide = measures.pivot(index="replication", columns="point", values=outcome)
             gain = wide[1 + j] - wide[0]
-            row |= expected_columns(gain, f"{outcome}_gain", replications)
-            row |= expected_columns(gain / effective, f"{outcome}_per_creator", replications)
+            row |= expected_over_draws(gain, f"{outcome}_gain", replications)
+            row |= expected_over_draws(gain / effective, f"{outcome}_per_creator", replications)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -295,7 +294,7 @@ def marginal_table(
                     "from_k": effective[j - 1],
                     "to_k": effective[j],
                     **columns(step, "marginal_per_creator", replications, "linear"),
-                    **expected_columns(step, "expected_marginal", replications),
+                    **expected_over_draws(step, "expected_marginal", replications),
                     "first_minus_twice_this": t_mean,
                     "first_minus_twice_this_low": t_low,
                     "first_minus_twice_this_high": t_high,
