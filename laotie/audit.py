@@ -20,7 +20,8 @@ Each outcome gets a verdict (:func:`verdicts`):
 - ``robust across the posterior ...`` when no parameter clears that bar, or ``not
   determined`` when the bar itself is :data:`UNDETERMINED` or more (too few samples), or
   when there are fewer than :data:`MIN_DISTINCT` distinct parameter vectors per varied
-  parameter (a sweep over a few posterior draws: its parameters vary together).
+  parameter (a sweep over a few posterior draws: its parameters vary together) or fewer than
+  :data:`MIN_VECTORS` in all (a grid of a few values).
 
 A finished sweep can be audited as it is (:func:`audit_result`, ``laotie audit FOLDER``): its
 runs are the samples, the values each run took (its point's and its posterior draw's) the
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DRIVEN",
     "MIN_DISTINCT",
+    "MIN_VECTORS",
     "RESULT_METRICS",
     "UNDETERMINED",
     "Audit",
@@ -88,6 +90,11 @@ MIN_DISTINCT = 2
 """Distinct parameter vectors needed per varied parameter: with fewer (a sweep over a few
 posterior draws), the parameters that vary together cannot be told apart, and no verdict
 names one."""
+
+MIN_VECTORS = 10
+"""Distinct parameter vectors needed in all: with fewer (a grid of two or three values), the
+permutations of the vectors among their groups are too few for a null, which then equals the
+index itself (compare such arms with ``laotie sweep``'s paired comparison instead)."""
 
 
 def audit_samples(
@@ -189,9 +196,16 @@ def audit_sweep(
 def _first_order(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, **kwargs: Any) -> Any:
     from SALib.analyze import delta
 
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        return delta.analyze(problem, x, y, method="sobol", **kwargs)
+    # SALib seeds numpy's global generator only with a seed other than 0 and draws from it
+    # otherwise: seed it here for every seed (0 included), and give the caller's state back.
+    state = np.random.get_state()  # noqa: NPY002 (SALib's own generator)
+    np.random.seed(kwargs.get("seed", 0))  # noqa: NPY002
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return delta.analyze(problem, x, y, method="sobol", **kwargs)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
 
 
 def indices(
@@ -340,11 +354,11 @@ def verdicts(
         low, high = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
         bar = max(DRIVEN, float(top["null_max95"]))
         distinct = int(top.get("distinct", top["n"]))
-        if distinct < MIN_DISTINCT * len(group):
+        if distinct < max(MIN_VECTORS, MIN_DISTINCT * len(group)):
             verdict = (
                 f"not determined: {distinct} distinct parameter vectors for {len(group)} varied "
-                f"parameters cannot tell apart those that vary together (largest "
-                f"{top['parameter']}: {top['S1']:.2f}); sample more draws or values"
+                f"parameters cannot tell apart those that vary together, nor give a null "
+                f"(largest {top['parameter']}: {top['S1']:.2f}); sample more draws or values"
             )
         elif top["S1"] >= bar and low > 0:
             verdict = f"driven by {kind} parameter {top['parameter']}: S1 = {top['S1']:.2f}"
@@ -510,8 +524,10 @@ def read_sweep(folder: str | Path) -> tuple[SweepResult, str]:
         )
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise LaotieError(f"{path}: cannot read ({err})") from None
-    except (KeyError, TypeError) as err:
-        raise LaotieError(f"{path}: not a sweep's spec (missing or wrong {err})") from None
+    except (KeyError, TypeError, AttributeError) as err:
+        raise LaotieError(f"{path}: not a sweep's spec (missing or malformed: {err})") from None
+    except LaotieError as err:
+        raise LaotieError(f"{path}: {err}") from None
     return collect(sweep, folder), str(stored.get("code", "unknown"))
 
 
@@ -552,6 +568,14 @@ def audit_result(
     result, code = read_sweep(folder)
     sweep = result.sweep
     done = result.runs[result.runs["status"] == "ok"]
+    if len(done) < len(result.runs):
+        left = result.runs.loc[result.runs["status"] != "ok", "status"].value_counts()
+        warnings.warn(
+            f"{folder}: {len(result.runs) - len(done)} of {len(result.runs)} runs are left out ("
+            + ", ".join(f"{count} {status}" for status, count in left.items())
+            + "); rerun the sweep to finish them",
+            stacklevel=2,
+        )
     points = sweep.points()
     rows = {
         int(run): sweep.draw(int(run)) | points[int(point)]
@@ -577,14 +601,25 @@ def audit_result(
         axis=1,
     )
     available = available.loc[:, ~available.columns.duplicated()]
-    chosen = list(outcomes or [*RESULT_METRICS, *sweep.moments])
+    if outcomes is not None and not [name for name in outcomes if name]:
+        raise LaotieError(f"{folder}: no outcome named; name one or more, e.g. gmv,conversion")
+    chosen = list(dict.fromkeys(name for name in outcomes or [*RESULT_METRICS, *sweep.moments]))
     missing = [name for name in chosen if name not in available.columns]
     if missing:
         raise LaotieError(
             f"{folder}: no outcome {missing[0]!r} in its runs; it has "
             f"{', '.join(map(str, available.columns))}"
         )
-    table = indices(samples, available.loc[samples.index, chosen], seed=seed)
+    values = available.loc[samples.index, chosen]
+    few = [name for name in chosen if np.isfinite(values[name].to_numpy(float)).sum() < 8]
+    if few:
+        raise LaotieError(
+            f"{folder}: outcome {few[0]!r} has a value in only "
+            f"{int(np.isfinite(values[few[0]].to_numpy(float)).sum())} of {len(values)} finished "
+            f"runs (at least 8 are needed); leave it out with --outcomes "
+            f"{','.join(name for name in chosen if name not in few) or 'gmv'}"
+        )
+    table = indices(samples, values, seed=seed)
     calibrated = [key for key in samples.columns if sweep.draws and key in sweep.draws[0]]
     seconds = float(done["seconds"].sum())
     return _audit(table, calibrated, seconds), code

@@ -89,7 +89,11 @@ class Posterior:
             For ``n`` that is not an integer from 1 to the number of draws, a seed that is
             not an integer ≥ 0, or a key that is not a free parameter of this posterior.
         """
-        chosen = self.keys if keys is None else list(keys)
+        if isinstance(keys, str) or (keys is not None and not list(keys)):
+            raise ScenarioError(
+                f"{self.path}: keys = {keys!r}; expected a non-empty list of its free parameters"
+            )
+        chosen = self.keys if keys is None else list(dict.fromkeys(keys))
         for key in chosen:
             if key not in self.table.columns:
                 raise ScenarioError(

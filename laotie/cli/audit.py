@@ -65,7 +65,9 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         "order_value, repeat_share and the sweep's moments)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="for a RESULT: the bootstrap's and null's seed"
+        "--seed",
+        type=_seed,
+        help="for a RESULT: the bootstrap's and the null's seed, an integer ≥ 0 (default 0)",
     )
     add_executor_arguments(parser)
     parser.set_defaults(run=command)
@@ -74,15 +76,22 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 
 def command(args: argparse.Namespace) -> int:
     """Run the audit, write its tables and print the verdicts."""
-    from ..experiment import load_experiment
+    from ..experiment import experiment_names, load_experiment
+    from ..sweep.store import SPEC_FILE
 
-    if Path(args.experiment).is_dir():
+    target = Path(args.experiment)
+    if target.is_dir() and (
+        (target / SPEC_FILE).exists() or args.experiment not in experiment_names()
+    ):
         return _result(args)
-    if args.outcomes is not None:
-        raise LaotieError(
-            f"--outcomes is for a sweep's folder; {args.experiment!r} is not a folder, and an "
-            f"experiment audits its own headline outcomes"
-        )
+    if args.experiment not in experiment_names() and ("/" in args.experiment or target.exists()):
+        raise LaotieError(f"{args.experiment}: no such sweep folder (and not an experiment)")
+    for flag, value in (("--outcomes", args.outcomes), ("--seed", args.seed)):
+        if value is not None:
+            raise LaotieError(
+                f"{flag} is for a sweep's folder; {args.experiment!r} is an experiment, which "
+                f"audits its own headline outcomes with its own seed"
+            )
     module = load_experiment(args.experiment)
     if not hasattr(module, "audit"):
         raise LaotieError(
@@ -112,8 +121,8 @@ def _result(args: argparse.Namespace) -> int:
     if args.workers != 1 or args.scheduler is not None:
         raise LaotieError("auditing a sweep's folder runs nothing: drop --workers/--scheduler")
     folder = Path(args.experiment)
-    chosen = [n.strip() for n in args.outcomes.split(",") if n.strip()] if args.outcomes else None
-    found, code = audit_result(folder, chosen, seed=args.seed)
+    chosen = None if args.outcomes is None else [n.strip() for n in args.outcomes.split(",")]
+    found, code = audit_result(folder, chosen, seed=args.seed or 0)
     if code != code_fingerprint():
         print(
             f"laotie: note: {folder}'s runs were made by other code (laotie {code}, now "
@@ -122,6 +131,17 @@ def _result(args: argparse.Namespace) -> int:
         )
     _show(found, args.out or folder)
     return 0
+
+
+def _seed(text: str) -> int:
+    """``--seed``: an integer ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer ≥ 0")
+    return value
 
 
 def _show(found: Any, out: Path) -> None:

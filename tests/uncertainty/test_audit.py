@@ -218,3 +218,53 @@ def test_auditing_a_folder_names_what_is_wrong(finished_sweep, tmp_path, capsys)
     assert main(["audit", str(finished_sweep), "--outcomes", "gmv", "--out", str(out)]) == 0
     assert "gmv: " in capsys.readouterr().out
     assert pd.read_csv(out / "audit.csv")["outcome"].tolist() == ["gmv"]
+
+
+def test_the_parameters_per_vector_and_in_all_bound_a_verdict() -> None:
+    # 12 vectors × 3 replications of 8 parameters, one of which sets the outcome: fewer than
+    # two vectors per parameter, so no driver is named.
+    rng = np.random.default_rng(3)
+    draws = pd.DataFrame(rng.uniform(size=(12, 8)), columns=[f"p{i}" for i in range(8)])
+    groups = np.repeat(np.arange(12), 3)
+    samples = draws.loc[groups].reset_index(drop=True)
+    outcomes = pd.DataFrame({"y": 5.0 * draws["p2"].to_numpy()[groups] + rng.normal(0, 0.1, 36)})
+    table = indices(samples, outcomes, seed=2)
+    assert verdicts(table, calibrated=[]).at[0, "verdict"].startswith("not determined: 12")
+    # A grid of two values: a permutation of two vectors is no null (it equals the index).
+    two = pd.DataFrame({"a": np.repeat([0.0, 1.0], 10)})
+    y = pd.DataFrame({"y": np.repeat([0.0, 1.0], 10) + rng.normal(0, 0.1, 20)})
+    assert verdicts(indices(two, y, seed=1), []).at[0, "verdict"].startswith("not determined: 2")
+
+
+def test_an_audit_of_a_sweep_is_reproducible_with_any_seed(finished_sweep) -> None:  # type: ignore[no-untyped-def]
+    first, _ = audit_result(finished_sweep, ["gmv", "conversion"])  # seed 0
+    again, _ = audit_result(finished_sweep, ["gmv", "conversion"])
+    pd.testing.assert_frame_equal(first.verdicts, again.verdicts)
+    pd.testing.assert_frame_equal(first.drivers, again.drivers)
+    twice, _ = audit_result(finished_sweep, ["gmv", "gmv"])  # a repeated outcome counts once
+    assert twice.verdicts["outcome"].tolist() == ["gmv"]
+    assert (twice.drivers["n"] == 24).all()
+
+
+def test_an_audit_names_unfinished_runs_and_scarce_outcomes(finished_sweep, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(finished_sweep, copy)
+    for path in (copy / "runs").glob("run_000003*"):
+        path.unlink()
+    with pytest.warns(UserWarning, match="1 of 24 runs are left out .1 missing"):
+        found, _ = audit_result(copy, ["gmv"], seed=1)
+    assert (found.drivers["n"] == 23).all()
+    with pytest.raises(LaotieError, match="no outcome named"):
+        audit_result(finished_sweep, [""])
+
+
+def test_the_command_checks_its_seed_and_its_flags(finished_sweep, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["audit", str(finished_sweep), "--seed", "-1"])
+    assert "expected an integer ≥ 0" in capsys.readouterr().err
+    assert main(["audit", "trust_vs_traffic", "--seed", "3"]) == 2
+    assert "--seed is for a sweep's folder" in capsys.readouterr().err
+    assert main(["audit", "/no/such/folder"]) == 2
+    assert "no such sweep folder" in capsys.readouterr().err

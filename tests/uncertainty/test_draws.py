@@ -117,6 +117,9 @@ def test_a_subset_of_keys_keeps_each_draws_joint_values() -> None:
     assert part == [{k: d[k] for k in keys} for d in whole]  # the same rows, not mixed
     with pytest.raises(ScenarioError, match="'loyalty.wieght' is not one of.*did you mean"):
         posterior.draws(2, seed=1, keys=["loyalty.wieght"])
+    for wrong in ("loyalty.weight", []):  # a string is not a list of keys
+        with pytest.raises(ScenarioError, match="expected a non-empty list"):
+            posterior.draws(2, seed=1, keys=wrong)  # type: ignore[arg-type]
 
 
 def copy_calibrated(tmp_path: Path) -> Path:
