@@ -421,6 +421,15 @@ def _verdict(shape_rows: pd.DataFrame, years: int) -> tuple[str, str]:
     if share >= 0.5:
         english = f"the curve decelerates, as T8's does, in {share:.0%} of runs"
         chinese = f"曲线放缓，与 T8 相同（{share:.0%} 的模拟如此）"
+        if slowing["model_low"] <= 0:  # one new run may not decelerate
+            english += (
+                f" (though for one new run the deceleration's interval, "
+                f"{slowing['model_low']:.2f} to {slowing['model_high']:.2f}, includes none)"
+            )
+            chinese += (
+                f"（但单次新模拟的放缓幅度区间 {slowing['model_low']:.2f} 至 "
+                f"{slowing['model_high']:.2f} 包含不放缓）"
+            )
     else:
         english = f"the curve does not decelerate in most runs (only {share:.0%} do), unlike T8's"
         chinese = f"多数模拟中曲线并未放缓（仅 {share:.0%} 放缓），与 T8 不同"

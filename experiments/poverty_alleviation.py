@@ -584,7 +584,11 @@ def _extreme_regions(regions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def answers(
-    distribution: pd.DataFrame, regions: pd.DataFrame, scenario: Scenario, days: int
+    distribution: pd.DataFrame,
+    regions: pd.DataFrame,
+    scenario: Scenario,
+    days: int,
+    audited: Audit | None = None,
 ) -> tuple[list[str], list[str]]:
     b = _row(distribution, BASELINE)
     creators = _row(distribution, ("creators", "local", "none"))
@@ -597,6 +601,7 @@ def answers(
         if high["net_mean_low"] < low["net_mean_high"]
         else ("", "")
     )
+    drivers = _drivers(audited)
     english = [
         f"Selling online through creators and storefronts, {_pct(b, 'share_gaining')} of poor "
         f"producers end {days} days with more net income than offline alone and "
@@ -612,7 +617,7 @@ def answers(
         f"With the county's own parameters fixed, {b['net_mean_from_parameters']:.0%} of the "
         "spread of the mean net change comes from Mudanjiang's platform parameters, carried "
         "over; those county parameters (producers' costs and prices, regions, budgets) are "
-        "assumed too, and the audit below names what drives each number.",
+        f"assumed too, and {drivers[0]}.",
     ]
     chinese = [
         f"通过达人和店铺同时线上销售，{days} 天后{_pct_zh(b, 'share_gaining')}的贫困户净收入"
@@ -625,10 +630,31 @@ def answers(
         f"{low['net_mean']:+,.0f} 元（{zh[low['region']]}）{overlap[1]}；只经达人销售时为 "
         f"{_rmb_zh(creators, 'net_mean')} 元，只经店铺时为 {_rmb_zh(storefronts, 'net_mean')} 元。",
         f"在县里参数固定时，平均净变化离散度的 {b['net_mean_from_parameters']:.0%} 来自沿用的"
-        "牡丹江平台参数；县里的参数（生产者的成本与价格、地区、预算）同样是假设值，下方的审计"
-        "指出驱动每个数字的参数。",
+        f"牡丹江平台参数；县里的参数（生产者的成本与价格、地区、预算）同样是假设值，{drivers[1]}。",
     ]
     return english, chinese
+
+
+def _drivers(audited: Audit | None) -> tuple[str, str]:
+    """What the audit found, in a clause: the assumed parameters that drive the headlines."""
+    if audited is None:
+        return (
+            "the full mode's audit names what drives each number",
+            "完整模式的审计指出驱动每个数字的参数",
+        )
+    driven = audited.verdicts[audited.verdicts["verdict"].str.startswith("driven by assumed")]
+    if not len(driven):
+        return (
+            "the audit finds no assumed parameter that drives a headline alone",
+            "审计未发现单独驱动某个主要数字的假设参数",
+        )
+    names = sorted(set(driven["driver"]))
+    return (
+        f"the audit finds {len(driven)} of {len(audited.verdicts)} headline outcomes driven by "
+        f"the assumed {', '.join(names)}: a result of that assumption, not a finding",
+        f"审计发现 {len(audited.verdicts)} 个主要结果中有 {len(driven)} 个由假设参数 "
+        f"{'、'.join(names)} 驱动：这是该假设的结果，而非发现",
+    )
 
 
 def _verdict(row: pd.Series, column: str) -> str:
@@ -762,9 +788,9 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         _plot_distribution(producers, mode["days"], out / "figures"),
         _plot_regions(regions, out / "figures"),
     ]
-    english, chinese = answers(distribution, regions, scenario, mode["days"])
     tables = {"distribution": distribution, "who_gains": who, "regions": regions}
     audited = audit(quick, out / "audit", executor)
+    english, chinese = answers(distribution, regions, scenario, mode["days"], audited)
     seconds = float(result.runs["seconds"].sum())
     if audited is not None:
         tables["audit_drivers"] = audited.drivers

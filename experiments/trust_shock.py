@@ -108,6 +108,39 @@ def make_sweep(quick: bool) -> Sweep:
 
 
 # ---------------------------------------------------------------------------- the probe
+def victims_of(buyers: list[np.ndarray], day: int, end: int) -> np.ndarray:
+    """The shock's victims: every user who ordered the bad product on a day from ``day`` (the
+    shock) to ``end - 1`` (its last bad day) among the days seen so far, with the first of
+    those days.
+
+    Parameters
+    ----------
+    buyers : list of numpy.ndarray
+        Per day from day 0, the users who ordered the product that day (one per order).
+    day, end : int
+        The bad days are ``day`` to ``end - 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows ``(user, first day)``, by first day then user; shape ``(n, 2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> victims_of([np.array([1]), np.array([2, 3]), np.array([3, 4]), np.array([5])], 1, 3)
+    array([[2, 1],
+           [3, 1],
+           [4, 2]])
+    """
+    first: dict[int, int] = {}
+    for d in range(day, min(end, len(buyers))):
+        for user in buyers[d]:
+            first.setdefault(int(user), d)
+    rows = sorted(first.items(), key=lambda row: (row[1], row[0]))
+    return np.array(rows, np.int64).reshape(-1, 2)
+
+
 def probe(
     task: tuple[Sweep, int, dict[str, Any], int, np.ndarray | None],
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -130,7 +163,6 @@ def probe(
     sweep, run, point, day, given = task
     scenario = sweep.base.replace(**(sweep.draw(run) | point))
     end = day + sweep.base.shock.days  # the first day after the bad days
-    found: dict[int, int] = {}  # a shocked run's victims: user -> first day
     victim = np.full((sweep.days, 3), np.nan)  # victims, their trust, their orders
     graph_seed, (market_seed,) = run_seeds(sweep.run_seed(run), 1)
     engine = Engine(city(scenario.city, seed=graph_seed), scenario, seed=market_seed)
@@ -161,11 +193,10 @@ def probe(
             kind, index = f.find(cohort, np.full(len(cohort), m.creator_node[chosen]))
             t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
             product[d, :2] = (len(cohort), t.mean() if len(t) else np.nan)
-        if given is None and day <= d < end:
-            for user in bought.user[bought.listing == listing]:
-                found.setdefault(int(user), d)
         if d >= day:
-            rows = given if given is not None else np.array(list(found.items()), np.int64)
+            rows = given
+            if rows is None:
+                rows = victims_of([u[li == listing] for u, li, _ in history], day, end)
             users = rows[rows[:, 1] <= d, 0] if len(rows) else np.zeros(0, np.int64)
             kind, index = f.find(users, np.full(len(users), m.creator_node[chosen]))
             t = np.concatenate([f.trust[index[kind == 1]], f.buffer_trust[index[kind == 2]]])
@@ -188,7 +219,8 @@ def probe(
     c = chosen
     with np.errstate(invalid="ignore", divide="ignore"):
         buyer_trust = trust[:, c] / buyers[:, c]
-    victims = given if given is not None else np.array(list(found.items()), np.int64)
+    if given is None:
+        given = victims_of([u[li == listing] for u, li, _ in history], day, end)
     frame = pd.DataFrame(
         {
             "run": run,
@@ -209,7 +241,7 @@ def probe(
             "victim_orders": victim[:, 2],
         }
     )
-    return frame, victims.reshape(-1, 2)
+    return frame, given
 
 
 def probe_key(sweep: Sweep) -> str:
@@ -342,8 +374,11 @@ def columns(
     (``difference``: of two arms, linear whatever the measure)."""
     draws = np.asarray(slots, dtype=int) // c["replications"]
     values = np.asarray(values, dtype=float)
-    if difference:
-        return uncertainty_columns(values, draws, name, "linear")
+    if difference:  # of two arms; a difference of two shares lies within [-1, 1]
+        share = name in LEVELS and "per_day" not in name and name != "victims"
+        return uncertainty_columns(
+            values, draws, name, "linear", (-1, 1) if share else (None, None)
+        )
     if name.startswith("days_to_"):
         return uncertainty_columns(values, draws, name, bounds=(0, c["after"]))
     if "_change_" in name:  # a relative change: −100 % at the least
@@ -428,7 +463,13 @@ def tables_for(
             effects.setdefault(name, {})[a] = values
             if name in EXPECTED:
                 draws = np.asarray(slots, dtype=int) // c["replications"]
-                limits = (-1, None) if "_change_" in name else (None, None)
+                limits = (
+                    (-1, None)
+                    if "_change_" in name
+                    else (0, None)
+                    if name == "victims"
+                    else (None, None)
+                )
                 mean |= expected_columns(values, draws, name, limits)
         expected.append(mean)
         for name in ("days_to_halve_trust_gap", "days_to_recover_gmv_90"):
@@ -626,28 +667,35 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "below": ("Their purchases fall", "其购买下跌"),
         "above": ("Their purchases rise (unexpectedly)", "其购买反而上升"),
         "across": ("Their purchases do not fall distinguishably", "其购买下跌无法区分"),
+        "unknown": ("Whether their purchases fall cannot be judged", "其购买是否下跌无法判断"),
     },
     "late": {
         "below": ("are still below the unshocked run's", "仍低于无事件时"),
         "above": ("are above the unshocked run's", "高于无事件时"),
         "across": ("are not distinguishable from the unshocked run's", "与无事件时无法区分"),
+        "unknown": ("cannot be compared (no interval)", "无法比较（无区间）"),
     },
     "regained": {
         "above": ("their trust is partly regained", "其信任部分恢复"),
         "below": ("their trust keeps falling", "其信任继续下降"),
         "across": ("their trust is not distinguishably regained", "其信任恢复无法区分"),
+        "unknown": ("whether their trust is regained cannot be judged", "其信任是否恢复无法判断"),
     },
     "protect": {
         "below": ("loses less trust", "信任下跌更少"),
         "above": ("loses more trust", "信任下跌更多"),
-        "across": ("does not lose distinguishably less trust", "信任下跌无法区分"),
+        "across": ("does not lose distinguishably more or less trust", "信任下跌无法区分"),
+        "unknown": ("cannot be compared (no interval)", "无法比较（无区间）"),
     },
 }
 """The answers' words for where an interval lies (:func:`sign`), in English and Chinese."""
 
 
 def sign(row: pd.Series, column: str) -> str:
-    """Where a row's interval lies: "below" or "above" 0, or "across" it."""
+    """Where a row's interval lies: "below" or "above" 0, "across" it, or "unknown" without an
+    interval (one run)."""
+    if not np.isfinite(row[f"{column}_low"]) or not np.isfinite(row[f"{column}_high"]):
+        return "unknown"
     if row[f"{column}_high"] < 0:
         return "below"
     if row[f"{column}_low"] > 0:
@@ -708,14 +756,17 @@ def answers(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> tuple[list[st
     summary = tables["shock_summary"].set_index("authenticity_mean")
     high = summary.loc[f"{AUTHENTICITY[1]:g}"]
     mean = tables["shock_expected"].set_index("authenticity_mean").loc[f"{AUTHENTICITY[1]:g}"]
+    low = tables["shock_expected"].set_index("authenticity_mean").loc[f"{AUTHENTICITY[0]:g}"]
     diff = summary.iloc[len(AUTHENTICITY)]
     fall = WORDS["fall"][sign(high, "victim_orders_change_early")]
     late = WORDS["late"][sign(mean, "victim_orders_change_late")]
     regained = WORDS["regained"][sign(mean, "victim_trust_regained")]
     protect = WORDS["protect"][sign(diff, "victim_trust_drop")]
     half = c["after"] // 2
+    more = "more" if diff["victim_trust_drop"] > 0 else "less"
     english = [
-        f"When a creator's best-selling product turns bad for {c['bad_days']} days, the buyers "
+        f"When a creator's best-selling product turns bad for {c['bad_days']} days (creators of "
+        f"authenticity {AUTHENTICITY[1]:g}), the buyers "
         f"it disappoints ({_ci(high, 'victims', '.0f')} of them) trust the creator "
         f"{_ci(high, 'victim_trust_drop')} less than the same people without the shock. "
         f"{fall[0]}: in the {half} days after the fix they buy "
@@ -725,12 +776,15 @@ def answers(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> tuple[list[st
         f"({_ci(mean, 'victim_trust_regained')}); the creator's sales to everyone change by "
         f"{_ci(high, 'creator_orders_change_during', '.1%')} during the bad days. Sizes and "
         f"speeds are set by the assumed trust_gain, trust_loss and warn_prob.",
-        f"A more authentic creator ({AUTHENTICITY[1]:g} against {AUTHENTICITY[0]:g}) "
-        f"{protect[0]}: {_ci(diff, 'victim_trust_drop')} (an assumed parameter's "
-        f"counterfactual).",
+        f"At authenticity {AUTHENTICITY[0]:g}, whose buyers are often disappointed even without "
+        f"the shock, the victims' trust falls by {_ci(low, 'victim_trust_drop')} on average; a "
+        f"more authentic creator {protect[0]}: on average {more} "
+        f"({_ci(diff, 'victim_trust_drop')}), an assumed parameter's counterfactual.",
     ]
+    more_zh = "更多" if diff["victim_trust_drop"] > 0 else "更少"
     chinese = [
-        f"主播的畅销商品出现 {c['bad_days']} 天质量问题时，受影响的买家"
+        f"主播（真实度 {AUTHENTICITY[1]:g}）的畅销商品出现 {c['bad_days']} 天质量问题时，"
+        f"受影响的买家"
         f"（{_zh(high, 'victims', '.0f')} 人）对主播的信任比无事件时的同一批人低 "
         f"{_zh(high, 'victim_trust_drop')}；{fall[1]}：修复后 {half} 天内他们向该主播的购买变化 "
         f"{_zh(high, 'victim_orders_change_early', '.1%')}。",
@@ -739,8 +793,10 @@ def answers(tables: dict[str, pd.DataFrame], c: dict[str, Any]) -> tuple[list[st
         f"{late[1]}，{regained[1]}（{_zh(mean, 'victim_trust_regained')}）；问题期内主播对所有人的"
         f"销量变化 {_zh(high, 'creator_orders_change_during', '.1%')}。大小与速度由假设参数 "
         f"trust_gain、trust_loss 与 warn_prob 决定。",
-        f"真实度更高的主播（{AUTHENTICITY[1]:g} 对 {AUTHENTICITY[0]:g}）{protect[1]}："
-        f"{_zh(diff, 'victim_trust_drop')}（假设参数的反事实）。",
+        f"真实度 {AUTHENTICITY[0]:g} 的主播的买家即使没有事件也常感失望，"
+        f"其受影响买家的信任平均下降 "
+        f"{_zh(low, 'victim_trust_drop')}；真实度更高的主播{protect[1]}：平均下跌{more_zh}"
+        f"（{_zh(diff, 'victim_trust_drop')}），为假设参数的反事实。",
     ]
     return english, chinese
 

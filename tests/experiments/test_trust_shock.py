@@ -156,3 +156,56 @@ def test_the_shipped_full_run_shows_trust_and_sales_fall_and_trust_partly_recove
     # The page's answer says what the tables say.
     page = (SHIPPED.parent / "trust_shock.md").read_text(encoding="utf-8")
     assert "their trust is partly regained" in page
+
+
+def test_the_victims_are_the_buyers_of_the_bad_product_during_the_bad_days() -> None:
+    # The probe's victims against an independent count: an engine with the run's seeds,
+    # stepped here, whose orders of the shocked listing on the bad days give each buyer's
+    # first day.
+    from laotie import Scenario
+    from laotie._random import run_seeds
+    from laotie.engine import Engine
+    from laotie.graph import city
+    from laotie.sweep import Sweep
+
+    module = load_experiment("trust_shock")
+    day, bad, days = 15, 10, 35
+    base = Scenario.preset("mudanjiang_calibrated", scale=0.02).replace(
+        **{"shock.days": bad, "shock.quality": 0.1, "shock.rule": "creator"}
+    )
+    sweep = Sweep(base, {"shock.day": [-1, day]}, days=days, seed=3)
+    run = 1  # the shocked point's only run
+    point = {"shock.day": day}
+    frame, victims = module.probe((sweep, run, point, day, None))
+    scenario = sweep.base.replace(**point)
+    graph_seed, (market_seed,) = run_seeds(sweep.run_seed(run), 1)
+    engine = Engine(city(scenario.city, seed=graph_seed), scenario, seed=market_seed)
+    first: dict[int, int] = {}
+    for d in range(days):
+        engine.step()
+        orders = engine.orders_today.exposures
+        if day <= d < day + bad:
+            for user in orders.user[orders.listing == engine.shock_listing]:
+                first.setdefault(int(user), d)
+    engine.close()
+    assert len(first) >= 3  # the case under test happens
+    assert dict(map(tuple, victims.tolist())) == first
+    counts = frame.set_index("day")["victims"]
+    for d in range(day, days):
+        assert counts[d] == sum(1 for f in first.values() if f <= d)
+    assert counts[: day - 1].isna().all()
+
+
+def test_the_victims_rule_on_a_known_history() -> None:
+    victims_of = load_experiment("trust_shock").victims_of
+    days = [
+        np.array([7]),  # day 0: before the shock
+        np.array([1, 2]),  # day 1: the shock's first day
+        np.array([2, 3, 3]),  # day 2: 2 again (first day stays 1), 3 twice
+        np.array([4]),  # day 3: the last bad day
+        np.array([5, 1]),  # day 4: after the fix, not a victim
+    ]
+    got = victims_of(days, 1, 4)
+    np.testing.assert_array_equal(got, [[1, 1], [2, 1], [3, 2], [4, 3]])
+    np.testing.assert_array_equal(victims_of(days[:3], 1, 4), [[1, 1], [2, 1], [3, 2]])  # so far
+    assert victims_of(days, 1, 1).shape == (0, 2)  # no bad day, no victim
