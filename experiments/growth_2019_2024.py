@@ -423,8 +423,8 @@ def _verdict(shape_rows: pd.DataFrame, years: int) -> tuple[str, str]:
         chinese = f"曲线放缓，与 T8 相同（{share:.0%} 的模拟如此）"
         if slowing["model_low"] <= 0:  # one new run may not decelerate
             english += (
-                f" (though for one new run the deceleration's interval, "
-                f"{slowing['model_low']:.2f} to {slowing['model_high']:.2f}, includes none)"
+                f" (though one new run's deceleration, "
+                f"{slowing['model_low']:.2f} to {slowing['model_high']:.2f}, could be nil)"
             )
             chinese += (
                 f"（但单次新模拟的放缓幅度区间 {slowing['model_low']:.2f} 至 "
