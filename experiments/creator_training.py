@@ -61,7 +61,7 @@ from laotie.experiment import (
     save_figure,
     uncertainty_columns,
 )
-from laotie.posterior import load_posterior
+from laotie.posterior import PLATFORM_KEYS, load_posterior
 from laotie.stats import t_interval
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
@@ -73,23 +73,9 @@ QUESTION = (
 SEED = 20191126
 SCENARIO = "poverty_county"
 POSTERIOR = "mudanjiang_calibrated"
-TRANSFERRED = [
-    "decision.intercept",
-    "decision.trust_weight",
-    "decision.basket_trust_effect",
-    "storefronts.click_prob",
-    "storefronts.impressions_per_active",
-    "creators.enter_prob",
-    "population.activity_mean",
-    "population.activity_concentration",
-    "population.propensity_dispersion",
-    "loyalty.return_creators",
-    "loyalty.return_storefronts",
-    "loyalty.weight",
-    "loyalty.half_life",
-]
+TRANSFERRED = list(PLATFORM_KEYS)
 """The platform-level parameters whose Mudanjiang posterior draws the county's runs carry (the
-same as poverty_alleviation's; a test keeps them equal)."""
+same as poverty_alleviation's: laotie.posterior.PLATFORM_KEYS)."""
 TRAINING_DAY = 30
 DAYS = 120
 OUTCOMES = {

@@ -65,7 +65,7 @@ from laotie.experiment import (
     save_figure,
     uncertainty_columns,
 )
-from laotie.posterior import load_posterior
+from laotie.posterior import PLATFORM_KEYS, load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "poverty_alleviation"
@@ -77,21 +77,7 @@ QUESTION = (
 SEED = 20191126
 SCENARIO = "poverty_county"
 POSTERIOR = "mudanjiang_calibrated"
-TRANSFERRED = [
-    "decision.intercept",
-    "decision.trust_weight",
-    "decision.basket_trust_effect",
-    "storefronts.click_prob",
-    "storefronts.impressions_per_active",
-    "creators.enter_prob",
-    "population.activity_mean",
-    "population.activity_concentration",
-    "population.propensity_dispersion",
-    "loyalty.return_creators",
-    "loyalty.return_storefronts",
-    "loyalty.weight",
-    "loyalty.half_life",
-]
+TRANSFERRED = list(PLATFORM_KEYS)
 """The platform-level parameters whose Mudanjiang posterior draws the county's runs carry
 (the module docstring says why these and not the others)."""
 DAYS = 120

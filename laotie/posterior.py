@@ -29,9 +29,29 @@ from .params import did_you_mean
 from .scenario import Scenario, scenario_path
 from .sweep.spec import as_points
 
-__all__ = ["POSTERIOR_FILE", "Posterior", "load_posterior"]
+__all__ = ["PLATFORM_KEYS", "POSTERIOR_FILE", "Posterior", "load_posterior"]
 
 POSTERIOR_FILE = "posterior.csv"
+
+PLATFORM_KEYS = (
+    "decision.intercept",
+    "decision.trust_weight",
+    "decision.basket_trust_effect",
+    "storefronts.click_prob",
+    "storefronts.impressions_per_active",
+    "creators.enter_prob",
+    "population.activity_mean",
+    "population.activity_concentration",
+    "population.propensity_dispersion",
+    "loyalty.return_creators",
+    "loyalty.return_storefronts",
+    "loyalty.weight",
+    "loyalty.half_life",
+)
+"""The free parameters of ``mudanjiang_calibrated`` that describe how people use the app (the
+purchase logit, activity, loyalty, storefront traffic, creators' entry) rather than the city's
+trust graph or its price levels: what a scenario without a posterior of its own may carry over
+(``Posterior.draws(keys=list(PLATFORM_KEYS))``), as the poverty-county experiments do."""
 
 
 @dataclass(frozen=True)
