@@ -27,7 +27,6 @@ Run ``python experiments/growth_2019_2024.py [--quick] [--out DIR] [--workers N]
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from laotie import Scenario
-from laotie.audit import Audit, audit_samples, audit_sweep, indices, verdicts
+from laotie.audit import Audit, run_audit
 from laotie.errors import LaotieError
 from laotie.executors import Executor
 from laotie.experiment import (
@@ -45,8 +44,9 @@ from laotie.experiment import (
     describe_interval_zh,
     save_figure,
     uncertainty_columns,
+    unfinished_note,
 )
-from laotie.posterior import Posterior, load_posterior
+from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
 
 NAME = "growth_2019_2024"
@@ -159,13 +159,6 @@ def base(scale: float) -> Scenario:
     """``mudanjiang_2019`` at ``scale``, its storefronts' entry threshold scaled with it."""
     scenario = Scenario.preset(SCENARIO, scale=scale)
     return scenario.replace(**{key: scenario.flat()[key] * scale for key in SCALED})
-
-
-def transferred() -> Posterior:
-    """``mudanjiang_calibrated``'s posterior restricted to :data:`TRANSFERRED` (each draw's
-    joint values kept): what the audit joins with its assumed parameters."""
-    posterior = load_posterior(CALIBRATED)
-    return dataclasses.replace(posterior, table=posterior.table[list(TRANSFERRED)])
 
 
 def make_sweep(quick: bool) -> Sweep:
@@ -362,37 +355,27 @@ def audit_outcomes(result: SweepResult, arms: list[str]) -> pd.DataFrame:
 
 def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
     """The audit's sweep under ``out`` (None in quick mode, which leaves it out): each sample a
-    transferred posterior draw joined with Latin-hypercube values of :data:`AUDIT_ASSUMED`.
-
-    :func:`laotie.audit.run_audit` takes the draws of the scenario it runs, and
-    ``mudanjiang_2019`` has none; so its steps are taken here with the transferred draws.
-    """
+    transferred posterior draw joined with Latin-hypercube values of :data:`AUDIT_ASSUMED`
+    (the ranges of :data:`SCALED` thresholds scaled with the city, like the scenario's)."""
     design = audit_settings(quick)
     if design is None:
         return None
-    scenario = base(design["scale"])
-    posterior = transferred()
     ranges = {
         key: [b * design["scale"] for b in bounds] if key in SCALED and bounds else bounds
         for key, bounds in AUDIT_ASSUMED.items()
     }
-    drawn = audit_samples(scenario, posterior, ranges, design["samples"], SEED)
-    sweep = audit_sweep(scenario, [{}], drawn, days=design["days"], seed=SEED)
-    result = run_sweep(sweep, out, executor=executor)
-    table = indices(pd.DataFrame(drawn), audit_outcomes(result, ["base"]), seed=SEED)
-    sections = Scenario.sections()
-    sources = {
-        key: f"calibrated ({CALIBRATED}'s posterior, transferred)"
-        if key in posterior.keys
-        else sections[key.partition(".")[0]].params()[key.partition(".")[2]].source
-        for key in table["parameter"].unique()
-    }
-    drivers = (
-        table.sort_values(["outcome", "S1"], ascending=[True, False]).groupby("outcome").head(3)
-    )
-    drivers = drivers.assign(source=drivers["parameter"].map(sources)).reset_index(drop=True)
-    return Audit(
-        verdicts(table, posterior.keys, sources), drivers, float(result.runs["seconds"].sum())
+    return run_audit(
+        SCENARIO,
+        [("base", {})],
+        ranges,
+        audit_outcomes,
+        design=design,
+        seed=SEED,
+        out=out,
+        executor=executor,
+        posterior=CALIBRATED,
+        keys=list(TRANSFERRED),
+        base=base(design["scale"]),
     )
 
 
@@ -686,7 +669,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             f"month in whole-city terms, {g.storefront_entry_gmv:g} here; so is its range in "
             "the audit), else it would hold back entry that the whole city never holds back. "
             "Years are 360 days.",
-            *_unfinished(result),
+            *unfinished_note(result),
         ],
         answer=english,
         answer_zh=chinese,
@@ -695,17 +678,6 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         audit=None if audited is None else audited.verdicts,
         run_seconds=seconds,
     )
-
-
-def _unfinished(result: SweepResult) -> list[str]:
-    """A note when some runs did not finish (the tables leave them out; a rerun retries)."""
-    failed = result.runs[result.runs["status"] != "ok"]
-    if not len(failed):
-        return []
-    return [
-        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
-        "tables (running the experiment again with the same folder retries them)."
-    ]
 
 
 def _plot(months: pd.DataFrame, trajectory: pd.DataFrame, ceiling: float, folder: Path) -> Path:

@@ -39,6 +39,7 @@ from laotie.experiment import (
     describe_interval_zh,
     save_figure,
     uncertainty_columns,
+    unfinished_note,
 )
 from laotie.posterior import load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
@@ -390,7 +391,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "The baseline channel is tracked in the same runs and does not depend on training; "
             "its coverage among non-users and per region is not recorded by the model.",
             "Information does not change purchases; the notice is the only message.",
-            *_unfinished(result),
+            *unfinished_note(result),
         ],
         answer=english,
         answer_zh=chinese,
@@ -399,17 +400,6 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         audit=None if audited is None else audited.verdicts,
         run_seconds=seconds,
     )
-
-
-def _unfinished(result: SweepResult) -> list[str]:
-    """A note when some runs did not finish (the tables leave them out; a rerun retries)."""
-    failed = result.runs[result.runs["status"] != "ok"]
-    if not len(failed):
-        return []
-    return [
-        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
-        "tables (running the experiment again with the same folder retries them)."
-    ]
 
 
 def _findings(final: pd.DataFrame, speed: pd.DataFrame, regions: pd.DataFrame) -> list[str]:

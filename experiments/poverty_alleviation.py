@@ -64,6 +64,7 @@ from laotie.experiment import (
     describe_interval_zh,
     save_figure,
     uncertainty_columns,
+    unfinished_note,
 )
 from laotie.posterior import PLATFORM_KEYS, load_posterior
 from laotie.sweep import Sweep, SweepResult, run_sweep
@@ -822,7 +823,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             "measure.",
             "Receipts per order of those who gain and lose pool the orders of each group in a "
             "run. Regions are the producers' home units; storefronts belong to no unit.",
-            *_unfinished(result),
+            *unfinished_note(result),
         ],
         answer=english,
         answer_zh=chinese,
@@ -831,17 +832,6 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
         audit=None if audited is None else audited.verdicts,
         run_seconds=seconds,
     )
-
-
-def _unfinished(result: SweepResult) -> list[str]:
-    """A note when some runs did not finish (the tables leave them out; a rerun retries)."""
-    failed = result.runs[result.runs["status"] != "ok"]
-    if not len(failed):
-        return []
-    return [
-        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
-        "tables (running the experiment again with the same folder retries them)."
-    ]
 
 
 def _sorted_curves(producers: pd.DataFrame, arm: tuple[str, str, str]) -> np.ndarray:

@@ -24,16 +24,14 @@ Run ``python experiments/trust_shock.py [--quick] [--out DIR] [--workers N]``.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from laotie._io import atomic_write, json_default
+from laotie._io import atomic_write
+from laotie.audit import Audit, probe_key, run_probe_audit
 from laotie.experiment import (
     Headline,
     Report,
@@ -46,7 +44,6 @@ from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
 from laotie.scenario import Scenario
 from laotie.sweep import Sweep, SweepResult, run_sweep
-from laotie.sweep.store import code_fingerprint
 
 NAME = "trust_shock"
 QUESTION = (
@@ -88,17 +85,8 @@ def settings(quick: bool) -> dict[str, Any]:
 def make_sweep(quick: bool) -> Sweep:
     c = settings(quick)
     days = c["day"] + c["bad_days"] + c["after"]
-    base = Scenario.preset(SCENARIO, scale=c["scale"]).replace(
-        **{
-            "run.days": days,
-            "shock.days": c["bad_days"],
-            "shock.quality": QUALITY,
-            "shock.rule": "creator",
-            "word_of_mouth.warn_prob": WARN_PROB,
-        }
-    )
     return Sweep(
-        base,
+        shocked_base(c["scale"], days, c["bad_days"]),
         {"creators.authenticity_mean": list(AUTHENTICITY), "shock.day": [-1, c["day"]]},
         replications=c["replications"],
         days=days,
@@ -244,17 +232,10 @@ def probe(
     return frame, given
 
 
-def probe_key(sweep: Sweep) -> str:
-    """What decides the probe's table: the sweep, the model's code and the probe's."""
-    text = json.dumps(sweep.to_dict(), sort_keys=True, default=json_default)
-    text += code_fingerprint() + inspect.getsource(probe)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def probe_runs(sweep: Sweep, result: SweepResult, executor: Any, out: Path) -> pd.DataFrame:
     """The probe for every run, kept as ``out/creator_daily-KEY.csv`` (:func:`probe_key`: a
     changed sweep, model or probe never reads an older table) and written atomically."""
-    path = out / f"creator_daily-{probe_key(sweep)}.csv"
+    path = out / f"creator_daily-{probe_key(sweep, probe)}.csv"
     if path.exists():
         return pd.read_csv(path)
     day = max(v for v in sweep.grid["shock.day"])
@@ -289,6 +270,98 @@ def probe_runs(sweep: Sweep, result: SweepResult, executor: Any, out: Path) -> p
     table = table.merge(runs[["run", "replication", *params]], on="run")
     atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
     return table
+
+
+# ---------------------------------------------------------------------------- audit
+AUDIT_ASSUMED: dict[str, list[float] | None] = {
+    "outcomes.trust_gain": [0.01, 0.2],
+    "outcomes.trust_loss": [0.1, 0.6],
+    "word_of_mouth.warn_prob": [0.0, 0.1],
+    "creators.authenticity_mean": [0.5, 0.95],
+}
+"""The assumed parameters that set the shock's size and speed, varied besides the posterior:
+trust's gain and loss around their defaults (0.05, 0.3), negative word of mouth from none to
+twice a recommendation's probability (as its declared source suggests), and authenticity
+across the page's arms."""
+
+AUDIT_AFTER = settings(False)["after"] // 2
+"""Days after the fix the audit runs: the page's first window after the fix (full mode)."""
+
+AUDITED = {
+    "victim_trust_drop": "victims' trust fall by the last bad day (unshocked − shocked)",
+    "victim_orders_change_early": (
+        f"victims' orders from the creator, days 1–{AUDIT_AFTER} after the fix (relative change)"
+    ),
+    "creator_orders_change_during": (
+        "creator's orders from everyone during the bad days (relative change)"
+    ),
+}
+"""The headline outcomes the audit measures per sample, by their tables' names."""
+
+
+def audit_settings(quick: bool) -> dict[str, Any] | None:
+    """Samples, scale and days of the audit (None: quick mode leaves it out): 1 % of the city,
+    the page's shock (day and bad days) and :data:`AUDIT_AFTER` days after it."""
+    if quick:
+        return None
+    c = settings(quick)
+    return {"samples": 64, "scale": 0.01, "days": c["day"] + c["bad_days"] + AUDIT_AFTER}
+
+
+def shocked_base(scale: float, days: int, bad_days: int) -> Scenario:
+    """``mudanjiang_calibrated`` at ``scale`` with the experiment's shock (its day is an arm)."""
+    return Scenario.preset(SCENARIO, scale=scale).replace(
+        **{
+            "run.days": days,
+            "shock.days": bad_days,
+            "shock.quality": QUALITY,
+            "shock.rule": "creator",
+            "word_of_mouth.warn_prob": WARN_PROB,
+        }
+    )
+
+
+def audit_probe(task: tuple[Sweep, int]) -> dict[str, float]:
+    """The audited outcomes of sample ``k`` of the audit's sweep (arms: unshocked, shocked):
+    its shocked run finds the victims, its unshocked twin follows the same people
+    (:func:`probe`), and the measures are the page's (:func:`measures_for`)."""
+    sweep, k = task
+    plain_arm, shocked_arm = sweep.points()
+    day = int(shocked_arm["shock.day"])
+    shocked, victims = probe((sweep, sweep.slots + k, shocked_arm, day, None))
+    plain, _ = probe((sweep, k, plain_arm, day, victims))
+    both = pd.concat([shocked.assign(**{"shock.day": day}), plain.assign(**{"shock.day": -1})])
+    both = both.assign(replication=0, **{"creators.authenticity_mean": 0.0})
+    # The page's settings, so that its windows are the page's (the audit's run ends with the
+    # first window after the fix; the measures of later windows are not used).
+    found, _ = measures_for(both, 0.0, settings(False) | {"replications": 1})
+    return {name: float(found[name][0]) for name in AUDITED}
+
+
+def audit(quick: bool, out: Path, executor: Any) -> Audit | None:
+    """The audit (None in quick mode, which leaves it out): each sample a posterior draw joined
+    with Latin-hypercube values of :data:`AUDIT_ASSUMED`, both arms probed per sample
+    (:func:`laotie.audit.run_probe_audit`, kept under ``out``, resumable)."""
+    design = audit_settings(quick)
+    if design is None:
+        return None
+    c = settings(quick)
+    audited = run_probe_audit(
+        SCENARIO,
+        [("unshocked", {"shock.day": -1}), ("shocked", {"shock.day": c["day"]})],
+        AUDIT_ASSUMED,
+        audit_probe,
+        design=design,
+        seed=SEED,
+        out=out,
+        executor=executor,
+        base=shocked_base(design["scale"], design["days"], c["bad_days"]),
+    )
+    assert audited is not None
+    return audited._replace(
+        verdicts=audited.verdicts.assign(outcome=audited.verdicts["outcome"].map(AUDITED)),
+        drivers=audited.drivers.assign(outcome=audited.drivers["outcome"].map(AUDITED)),
+    )
 
 
 # ---------------------------------------------------------------------------- tables
@@ -392,6 +465,71 @@ def columns(
     return uncertainty_columns(values, draws, name, scale)
 
 
+def measures_for(
+    creator: pd.DataFrame, a: float, c: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], pd.Index]:
+    """The measures of the creator-level table for authenticity arm ``a``, one value per
+    replication slot (shocked run against its unshocked twin), with the slots."""
+    t, t_end = c["day"], c["day"] + c["bad_days"]
+    trust_s, trust_p = paired_series(creator, "product_buyer_trust", a)
+    all_s, all_p = paired_series(creator, "buyer_trust", a)
+    gmv_s, gmv_p = paired_series(creator, "gmv", a)
+    ord_s, ord_p = paired_series(creator, "product_orders", a)
+    sold_s, sold_p = paired_series(creator, "orders", a)
+    hurt_s, hurt_p = paired_series(creator, "victim_trust", a)
+    back_s, back_p = paired_series(creator, "victim_orders", a)
+    count_s, _ = paired_series(creator, "victims", a)
+    bad_s, bad_p = paired_series(creator, "product_disappointed", a)
+    own = creator[(creator["creators.authenticity_mean"] == a) & (creator["shock.day"] >= 0)]
+    own_a = own.groupby("replication")["authenticity"].first()
+    bad = slice(t, t_end - 1)  # .loc slices include their end
+    early = slice(t_end, t_end + c["after"] // 2 - 1)  # the first half of the days after
+    late = slice(t_end + c["after"] // 2, None)  # the second half
+    hurt = hurt_p - hurt_s
+    gap = trust_p - trust_s
+    past_gap = all_p - all_s
+
+    measures = {
+        "creator_authenticity": own_a.to_numpy(),
+        "product_buyer_trust_before": trust_s[t - 1].to_numpy(),
+        "disappointed_share_shocked": (
+            bad_s.loc[:, bad].sum(axis=1) / ord_s.loc[:, bad].sum(axis=1)
+        ).to_numpy(),
+        "disappointed_share_unshocked": (
+            bad_p.loc[:, bad].sum(axis=1) / ord_p.loc[:, bad].sum(axis=1)
+        ).to_numpy(),
+        "product_buyer_trust_drop": gap[t_end - 1].to_numpy(),
+        "product_buyer_trust_gap_at_end": gap.iloc[:, -1].to_numpy(),
+        "days_to_halve_trust_gap": half_life(gap, t_end),
+        "past_buyer_trust_drop": past_gap[t_end - 1].to_numpy(),
+        "past_buyer_trust_gap_at_end": past_gap.iloc[:, -1].to_numpy(),
+        "past_buyer_trust_regained": (past_gap[t_end - 1] - past_gap.iloc[:, -1]).to_numpy(),
+        "creator_orders_before_per_day": sold_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
+        "creator_orders_change_during": change(sold_s, sold_p, bad),
+        "creator_orders_change_late": change(sold_s, sold_p, late),
+        "victims": count_s[t_end - 1].to_numpy(),
+        "victim_trust_without_shock": hurt_p[t_end - 1].to_numpy(),
+        "victim_trust_drop": hurt[t_end - 1].to_numpy(),
+        "victim_trust_gap_at_end": hurt.iloc[:, -1].to_numpy(),
+        "victim_trust_regained": (hurt[t_end - 1] - hurt.iloc[:, -1]).to_numpy(),
+        "victim_orders_change_early": change(back_s, back_p, early),
+        "victim_orders_change_late": change(back_s, back_p, late),
+        "gmv_lost_during": (
+            gmv_p.loc[:, bad].sum(axis=1) - gmv_s.loc[:, bad].sum(axis=1)
+        ).to_numpy(),
+        "gmv_lost_after": (
+            gmv_p.loc[:, t_end:].sum(axis=1) - gmv_s.loc[:, t_end:].sum(axis=1)
+        ).to_numpy(),
+        "gmv_lost_share": (
+            (gmv_p.loc[:, t:].sum(axis=1) - gmv_s.loc[:, t:].sum(axis=1))
+            / gmv_p.loc[:, t:].sum(axis=1)
+        ).to_numpy(),
+        "product_orders_before_per_day": ord_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
+        "days_to_recover_gmv_90": recovery_days(gmv_s, gmv_p, t_end, 0.9),
+    }
+    return measures, trust_s.index
+
+
 def tables_for(
     creator: pd.DataFrame, result: SweepResult, c: dict[str, Any]
 ) -> dict[str, pd.DataFrame]:
@@ -399,63 +537,7 @@ def tables_for(
     summary, timeline, expected = [], [], []
     effects: dict[str, dict[float, np.ndarray]] = {}
     for a in AUTHENTICITY:
-        trust_s, trust_p = paired_series(creator, "product_buyer_trust", a)
-        all_s, all_p = paired_series(creator, "buyer_trust", a)
-        gmv_s, gmv_p = paired_series(creator, "gmv", a)
-        ord_s, ord_p = paired_series(creator, "product_orders", a)
-        sold_s, sold_p = paired_series(creator, "orders", a)
-        hurt_s, hurt_p = paired_series(creator, "victim_trust", a)
-        back_s, back_p = paired_series(creator, "victim_orders", a)
-        count_s, _ = paired_series(creator, "victims", a)
-        bad_s, bad_p = paired_series(creator, "product_disappointed", a)
-        own = creator[(creator["creators.authenticity_mean"] == a) & (creator["shock.day"] >= 0)]
-        own_a = own.groupby("replication")["authenticity"].first()
-        bad = slice(t, t_end - 1)  # .loc slices include their end
-        early = slice(t_end, t_end + c["after"] // 2 - 1)  # the first half of the days after
-        late = slice(t_end + c["after"] // 2, None)  # the second half
-        hurt = hurt_p - hurt_s
-        gap = trust_p - trust_s
-        past_gap = all_p - all_s
-
-        measures = {
-            "creator_authenticity": own_a.to_numpy(),
-            "product_buyer_trust_before": trust_s[t - 1].to_numpy(),
-            "disappointed_share_shocked": (
-                bad_s.loc[:, bad].sum(axis=1) / ord_s.loc[:, bad].sum(axis=1)
-            ).to_numpy(),
-            "disappointed_share_unshocked": (
-                bad_p.loc[:, bad].sum(axis=1) / ord_p.loc[:, bad].sum(axis=1)
-            ).to_numpy(),
-            "product_buyer_trust_drop": gap[t_end - 1].to_numpy(),
-            "product_buyer_trust_gap_at_end": gap.iloc[:, -1].to_numpy(),
-            "days_to_halve_trust_gap": half_life(gap, t_end),
-            "past_buyer_trust_drop": past_gap[t_end - 1].to_numpy(),
-            "past_buyer_trust_gap_at_end": past_gap.iloc[:, -1].to_numpy(),
-            "past_buyer_trust_regained": (past_gap[t_end - 1] - past_gap.iloc[:, -1]).to_numpy(),
-            "creator_orders_before_per_day": sold_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
-            "creator_orders_change_during": change(sold_s, sold_p, bad),
-            "creator_orders_change_late": change(sold_s, sold_p, late),
-            "victims": count_s[t_end - 1].to_numpy(),
-            "victim_trust_without_shock": hurt_p[t_end - 1].to_numpy(),
-            "victim_trust_drop": hurt[t_end - 1].to_numpy(),
-            "victim_trust_gap_at_end": hurt.iloc[:, -1].to_numpy(),
-            "victim_trust_regained": (hurt[t_end - 1] - hurt.iloc[:, -1]).to_numpy(),
-            "victim_orders_change_early": change(back_s, back_p, early),
-            "victim_orders_change_late": change(back_s, back_p, late),
-            "gmv_lost_during": (
-                gmv_p.loc[:, bad].sum(axis=1) - gmv_s.loc[:, bad].sum(axis=1)
-            ).to_numpy(),
-            "gmv_lost_after": (
-                gmv_p.loc[:, t_end:].sum(axis=1) - gmv_s.loc[:, t_end:].sum(axis=1)
-            ).to_numpy(),
-            "gmv_lost_share": (
-                (gmv_p.loc[:, t:].sum(axis=1) - gmv_s.loc[:, t:].sum(axis=1))
-                / gmv_p.loc[:, t:].sum(axis=1)
-            ).to_numpy(),
-            "product_orders_before_per_day": ord_s.loc[:, : t - 1].mean(axis=1).to_numpy(),
-            "days_to_recover_gmv_90": recovery_days(gmv_s, gmv_p, t_end, 0.9),
-        }
-        slots = trust_s.index
+        measures, slots = measures_for(creator, a, c)
         row: dict[str, Any] = {"authenticity_mean": a}
         mean: dict[str, Any] = {"authenticity_mean": f"{a:g}"}
         for name, values in measures.items():
@@ -476,6 +558,10 @@ def tables_for(
             done = measures[name]
             row[f"{name}_runs"] = f"{int(np.sum(~np.isnan(done)))}/{len(done)}"
         summary.append(row)
+        trust_s, trust_p = paired_series(creator, "product_buyer_trust", a)
+        all_s, all_p = paired_series(creator, "buyer_trust", a)
+        hurt_s, hurt_p = paired_series(creator, "victim_trust", a)
+        gmv_s, gmv_p = paired_series(creator, "gmv", a)
         for d in trust_s.columns:
             timeline.append(
                 {"authenticity_mean": a, "day": int(d)}
@@ -816,11 +902,20 @@ who follow it) and their orders from it, so the fall and the recovery are measur
 people the shock hurt rather than diluted over all of the creator's buyers.
 
 Intervals are 95 % predictive intervals over the posterior draws and chance, with the share
-of their spread that comes from the parameters (`laotie.stats.decompose`). The experiment has
-no audit: its outcomes are the shocked creator's, read by the probe, and the audit reads the
-sweep's tables only (`laotie audit trust_shock` says so). Every speed of fall and recovery
-is set by assumed parameters (`outcomes.trust_gain`, `outcomes.trust_loss`,
+of their spread that comes from the parameters (`laotie.stats.decompose`). Every speed of fall
+and recovery is set by assumed parameters (`outcomes.trust_gain`, `outcomes.trust_loss`,
 `word_of_mouth.warn_prob`); the calibration constrains none of them.
+
+The audit (full mode only; `laotie audit trust_shock` runs it alone): 64 samples, each a
+posterior draw joined with a Latin-hypercube value of four assumed parameters (trust's gain
+and loss, negative word of mouth, creators' authenticity), at scale 0.01 with the page's shock
+and the first window after the fix (80 days). Its outcomes are the victims', which no sweep
+table holds, so each sample's two arms are probed like the page's runs
+(`laotie.audit.run_probe_audit`): the shocked run finds the victims, its unshocked twin follows
+them. Each headline outcome's first-order Sobol index to each parameter comes from those
+samples (SALib), with a permutation null (`laotie.audit`). A sample whose victims do not
+follow the creator, or whose twin's victims order nothing in the window, has no value for
+that outcome and is left out of its analysis.
 """
 
 
@@ -831,6 +926,13 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
     creator = probe_runs(sweep, result, executor, out / "sweep")
     tables = tables_for(creator, result, c)
     english, chinese = answers(tables, c)
+    audited = audit(quick, out / "audit", executor)
+    seconds = float(result.runs["seconds"].sum())
+    shown = ["shock_expected", "shock_summary", "shock_channels", "shock_timeline"]
+    if audited is not None:
+        tables["audit_drivers"] = audited.drivers
+        shown.append("audit_drivers")
+        seconds += audited.seconds
     base = sweep.base
     assumptions = [
         f"Mudanjiang calibrated, at scale {c['scale']:g} ({base.city.n_residents:,} "
@@ -854,17 +956,15 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
         "the arms; the comparison is of creators under each regime, paired by replication.",
         "Promises do not change during the shock: sellers keep presenting the product as "
         "before (docs/model.md 3.5).",
-        "The worker time given below is the sweep's; the probe reruns every run to read the "
-        "creator's series and takes about as long again.",
+        "The worker time given below is the sweep's and the audit's probes'; the probe of "
+        "the page's runs reruns every run to read the creator's series and takes about as "
+        "long again.",
     ]
     return Report(
-        run_seconds=float(result.runs["seconds"].sum()),
+        run_seconds=seconds,
         name=NAME,
         question=QUESTION,
-        tables={
-            k: tables[k]
-            for k in ("shock_expected", "shock_summary", "shock_channels", "shock_timeline")
-        },
+        tables={k: tables[k] for k in shown},
         figures=figures(out, tables, c),
         findings=findings(tables, c),
         assumptions=assumptions,
@@ -872,6 +972,7 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
         answer_zh=chinese,
         headlines=headlines(tables, c),
         method=METHOD,
+        audit=None if audited is None else audited.verdicts,
     )
 
 

@@ -17,7 +17,9 @@ Each outcome gets a verdict (:func:`verdicts`):
   parameter, is at least :data:`DRIVEN` and the permutation null's bar (``null_max95``,
   :func:`indices`), and its interval excludes 0;
 - ``driven by calibrated parameter X (...)``, likewise for a calibrated one;
-- ``robust across the posterior ...`` when no parameter clears that bar, or ``not
+- ``robust across the posterior ...`` when no parameter clears that bar (each sample being
+  one run, what spread the outcome has is then chance or parameters acting together, which
+  the audit does not tell apart), or ``not
   determined`` when the bar itself is :data:`UNDETERMINED` or more (too few samples), or
   when there are fewer than :data:`MIN_DISTINCT` distinct parameter vectors per varied
   parameter (a sweep over a few posterior draws: its parameters vary together) or fewer than
@@ -31,8 +33,12 @@ parameters, and the outcomes its per-run tables.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import inspect
 import io
 import json
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -42,12 +48,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from ._io import atomic_write, json_default
 from .errors import LaotieError
 from .posterior import Posterior, load_posterior
 from .scenario import Scenario
 from .sweep import SweepResult, collect, run_sweep
 from .sweep.spec import Sweep, as_points, sample_range
-from .sweep.store import SPEC_FILE
+from .sweep.store import SPEC_FILE, code_fingerprint
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -63,8 +70,10 @@ __all__ = [
     "audit_samples",
     "audit_sweep",
     "indices",
+    "probe_key",
     "read_sweep",
     "run_audit",
+    "run_probe_audit",
     "verdicts",
 ]
 
@@ -370,7 +379,8 @@ def verdicts(
         else:
             verdict = (
                 f"robust across the posterior and the assumed ranges: no parameter clears "
-                f"S1 = {bar:.2f} (largest {top['parameter']}: {top['S1']:.2f})"
+                f"S1 = {bar:.2f} (largest {top['parameter']}: {top['S1']:.2f}); its spread is "
+                f"chance or parameters acting together"
             )
         rows.append(
             {
@@ -401,6 +411,7 @@ def run_audit(
     moments: tuple[str, ...] = (),
     posterior: str | None = None,
     keys: list[str] | None = None,
+    base: Scenario | None = None,
 ) -> Audit | None:
     """An experiment's audit, end to end: the samples, the sweep (stored under ``out``,
     resumable), the indices and the verdicts.
@@ -431,6 +442,9 @@ def run_audit(
         carry another scenario's calibration over to ``scenario``.
     keys : list of str, optional
         Only these of the posterior's parameters (default: all of them).
+    base : Scenario, optional
+        The scenario the samples change (default: ``scenario`` at the design's scale), for an
+        experiment that adapts it, e.g. scales a threshold with the city.
 
     Returns
     -------
@@ -440,7 +454,148 @@ def run_audit(
     """
     if design is None:
         return None
-    base = Scenario.preset(scenario, scale=design["scale"])
+    sweep, drawn, calibrated, origin = _design(
+        scenario, arms, assumed, design, seed, moments, posterior, keys, base
+    )
+    result = run_sweep(sweep, out, executor=executor)
+    table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)
+    return _audit(table, calibrated, float(result.runs["seconds"].sum()), origin)
+
+
+def run_probe_audit(
+    scenario: str,
+    arms: list[tuple[str, dict[str, Any]]],
+    assumed: Mapping[str, list[float] | None],
+    probe: Callable[[tuple[Sweep, int]], Mapping[str, float]],
+    *,
+    design: Mapping[str, Any] | None,
+    seed: int,
+    out: Path,
+    executor: Executor,
+    posterior: str | None = None,
+    keys: list[str] | None = None,
+    base: Scenario | None = None,
+) -> Audit | None:
+    """An audit whose outcomes a probe measures sample by sample, for outcomes that the sweep's
+    stored tables do not hold (the series of the people a shock hurt, read from the engine's
+    state day by day).
+
+    The samples, seeds and arms are those :func:`run_audit` would run (:func:`audit_sweep`),
+    but no sweep is run: ``probe((sweep, k))`` steps the arms of sample ``k`` itself (run
+    ``a * samples + k`` is arm ``a`` of sample ``k``: :meth:`Sweep.draw`,
+    :meth:`Sweep.run_seed`, common random numbers across arms) and returns its outcomes. Each
+    sample's outcomes are kept as it finishes in ``out/probe-KEY/`` (:func:`probe_key`: a
+    changed design, model or probe never reads older ones), so an interrupted audit resumes.
+
+    Parameters
+    ----------
+    scenario, arms, assumed, design, seed, executor, posterior, keys, base
+        As for :func:`run_audit`.
+    probe : callable
+        ``probe((sweep, k))``: ``{outcome: value}`` of sample ``k`` (NaN where it has none). A
+        module-level function, so that worker processes can run it.
+    out : pathlib.Path
+        The folder of the kept outcomes.
+
+    Returns
+    -------
+    Audit or None
+        As for :func:`run_audit`; its seconds are the probes'.
+
+    Raises
+    ------
+    LaotieError
+        When a sample's probe fails or its process dies (the sample is named; the samples that
+        finished are kept).
+    """
+    if design is None:
+        return None
+    sweep, drawn, calibrated, origin = _design(
+        scenario, arms, assumed, design, seed, (), posterior, keys, base
+    )
+    folder = Path(out) / f"probe-{probe_key(sweep, probe)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    found: dict[int, dict[str, Any]] = {}
+    for k in range(len(drawn)):
+        path = folder / f"sample-{k}.json"
+        if path.exists():
+            try:
+                kept = {
+                    str(name): float(value)
+                    for name, value in json.loads(path.read_text(encoding="utf-8")).items()
+                }
+                if "seconds" not in kept:
+                    raise ValueError("no seconds")
+                found[k] = kept
+            except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as err:
+                warnings.warn(f"{path}: damaged ({err}); that sample runs again", stacklevel=2)
+    todo = [(probe, sweep, k) for k in range(len(drawn)) if k not in found]
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(drawn), initial=len(found), desc="audit samples", unit="sample") as bar:
+        for (_, _, k), answer in executor.map(_probe_sample, todo):
+            if not isinstance(answer, dict):
+                raise LaotieError(
+                    f"audit: the probe of sample {k} failed ({answer}); the {len(found)} "
+                    f"samples that finished are kept in {folder}, and the same command resumes"
+                )
+            atomic_write(folder / f"sample-{k}.json", functools.partial(_write_json, answer))
+            found[k] = answer
+            bar.update()
+    seconds = float(sum(found[k].pop("seconds") for k in found))
+    values = pd.DataFrame.from_dict(found, orient="index").sort_index().astype(float)
+    table = indices(pd.DataFrame(drawn), values, seed=seed)
+    return _audit(table, calibrated, seconds, origin)
+
+
+def probe_key(sweep: Sweep, probe: Callable[..., Any]) -> str:
+    """What decides a probe's outputs: the sweep, the model's code and the probe's source.
+
+    Parameters
+    ----------
+    sweep : Sweep
+    probe : callable
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    text = json.dumps(sweep.to_dict(), sort_keys=True, default=json_default)
+    text += code_fingerprint() + inspect.getsource(probe)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _write_json(value: Mapping[str, float], path: Path) -> None:
+    path.write_text(json.dumps(dict(value)), encoding="utf-8")
+
+
+def _probe_sample(task: tuple[Callable[..., Any], Sweep, int]) -> dict[str, float] | str:
+    """Run a probe on one sample (in a worker): its outcomes with the seconds it took, or the
+    error it raised, as text (an executor's function records errors instead of raising)."""
+    probe, sweep, k = task
+    start = time.perf_counter()
+    try:
+        answer = {str(name): float(value) for name, value in probe((sweep, k)).items()}
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+    return answer | {"seconds": time.perf_counter() - start}
+
+
+def _design(
+    scenario: str,
+    arms: list[tuple[str, dict[str, Any]]],
+    assumed: Mapping[str, list[float] | None],
+    design: Mapping[str, Any],
+    seed: int,
+    moments: tuple[str, ...],
+    posterior: str | None,
+    keys: list[str] | None,
+    base: Scenario | None,
+) -> tuple[Sweep, list[dict[str, Any]], list[str], str]:
+    """The audit's sweep and samples, the calibrated parameters, and the sources' note."""
+    if base is None:
+        base = Scenario.preset(scenario, scale=design["scale"])
     calibration = load_posterior(posterior or scenario)
     calibrated = calibration.keys if keys is None else list(keys)
     drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
@@ -452,10 +607,8 @@ def run_audit(
         seed=seed,
         moments=moments,
     )
-    result = run_sweep(sweep, out, executor=executor)
-    table = indices(pd.DataFrame(drawn), outcomes(result, [name for name, _ in arms]), seed=seed)
     origin = "" if posterior in (None, scenario) else f" of {posterior}, carried over"
-    return _audit(table, calibrated, float(result.runs["seconds"].sum()), origin)
+    return sweep, drawn, calibrated, origin
 
 
 def _audit(table: pd.DataFrame, calibrated: list[str], seconds: float, origin: str = "") -> Audit:

@@ -74,6 +74,7 @@ __all__ = [
     "stale",
     "sweep_columns",
     "uncertainty_columns",
+    "unfinished_note",
 ]
 
 LABELS = {
@@ -481,6 +482,28 @@ def stale(page: Path) -> str | None:
         f"{page} was generated from other sources ({'; '.join(changed)}): rerun "
         f"`{stamp['command']}`"
     )
+
+
+def unfinished_note(result: SweepResult) -> list[str]:
+    """A line for a report's assumptions when some of a sweep's runs did not finish (the
+    tables leave them out; running the experiment again with the same folder retries them).
+
+    Parameters
+    ----------
+    result : SweepResult
+
+    Returns
+    -------
+    list of str
+        Empty when every run finished.
+    """
+    failed = result.runs[result.runs["status"] != "ok"]
+    if not len(failed):
+        return []
+    return [
+        f"{len(failed)} of {len(result.runs)} runs did not finish and are left out of the "
+        "tables (running the experiment again with the same folder retries them)."
+    ]
 
 
 def _write_text(text: str, path: Path) -> None:

@@ -119,7 +119,9 @@ def test_shocked_runs_equal_their_twins_before_the_shock(report) -> None:  # typ
 def test_the_probe_table_belongs_to_its_sweep() -> None:
     module = load_experiment("trust_shock")
     sweep = module.make_sweep(True)
-    assert module.probe_key(sweep) == module.probe_key(module.make_sweep(True))
+    assert module.probe_key(sweep, module.probe) == module.probe_key(
+        module.make_sweep(True), module.probe
+    )
     other = sweep.base.replace(**{"shock.quality": 0.2})
     changed = type(sweep)(
         other,
@@ -129,7 +131,9 @@ def test_the_probe_table_belongs_to_its_sweep() -> None:
         seed=sweep.seed,
         draws=sweep.draws,
     )
-    assert module.probe_key(changed) != module.probe_key(sweep)  # never an older table
+    assert module.probe_key(changed, module.probe) != module.probe_key(
+        sweep, module.probe
+    )  # never an older table
 
 
 SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "experiments" / "trust_shock"
