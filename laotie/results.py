@@ -532,6 +532,18 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 )
 """The keys of :attr:`Result.outcomes`, in order."""
 
+OUTCOME_BOUNDS: dict[str, tuple[float, float]] = {
+    name: (0.0, 1.0)
+    for name in OUTCOME_COLUMNS
+    if name.endswith(("_share", "_gini")) or name.startswith(("monthly_", "repeat_"))
+} | {
+    name: (0.0, np.inf)
+    for name in ("producer_income_total", "producers_with_income", "creators_with_sales")
+}
+"""What each outcome can take (shares, Ginis and repurchase rates within [0, 1]; incomes and
+counts at least 0); the net income change and its effect can take either sign. Intervals over
+replications are clipped to these (:func:`laotie.stats.interval_table`)."""
+
 
 def run_outcomes(
     engine: Replication,

@@ -29,7 +29,7 @@ from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
 from .errors import LaotieError, ScenarioError
 from .graph import TrustGraph, city
-from .results import Result
+from .results import OUTCOME_BOUNDS, Result
 from .scenario import Scenario
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
@@ -417,7 +417,7 @@ def run_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
     by_replication = pd.DataFrame([r.outcomes for r in results]).rename_axis("replication")
     return {
         "daily": _stacked([r.daily for r in results]),
-        "outcomes": interval_table(by_replication).rename_axis("outcome"),
+        "outcomes": interval_table(by_replication, bounds=OUTCOME_BOUNDS).rename_axis("outcome"),
         "outcomes_by_replication": by_replication,
         "summary": summarise(results),
         **{

@@ -20,7 +20,7 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -144,7 +144,11 @@ def t_intervals(
     return mean, mean - half, mean + half, count
 
 
-def interval_table(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def interval_table(
+    values: pd.DataFrame,
+    level: float = 0.95,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:
     """Each column's mean over the rows of ``values`` and its Student-t interval.
 
     Parameters
@@ -154,6 +158,10 @@ def interval_table(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         replications).
     level : float, default 0.95
         Confidence level, between 0 and 1.
+    bounds : dict of str to (low, high), optional
+        What a column can take (e.g. :data:`laotie.results.OUTCOME_BOUNDS`): its interval is
+        clipped to it, so that a share's mean of a few replications near 1 does not get an
+        upper end above 1.
 
     Returns
     -------
@@ -177,11 +185,14 @@ def interval_table(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     b   4.0    NaN    NaN               1
     """
     _check_level(level)
+    bounds = bounds or {}
     rows = []
     for column in values.columns:
         x = values[column].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
-        rows.append((*t_interval(x, level), len(x)))
+        mean, low, high = t_interval(x, level)
+        floor, ceiling = bounds.get(column, (-np.inf, np.inf))
+        rows.append((mean, max(low, floor), min(high, ceiling), len(x)))
     return pd.DataFrame(
         rows, index=values.columns, columns=["mean", "low", "high", "n_replications"]
     )
@@ -232,7 +243,12 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
 
 
 def paired(
-    values: pd.DataFrame, baseline: Hashable, *, level: float = 0.95, paired: bool = True
+    values: pd.DataFrame,
+    baseline: Hashable,
+    *,
+    level: float = 0.95,
+    paired: bool = True,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
 ) -> pd.DataFrame:
     """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
 
@@ -249,6 +265,9 @@ def paired(
         Replication ``r`` of every arm shares its random numbers (common random numbers):
         the difference is the mean of per-replication differences, with a paired t interval.
         Otherwise the arms are independent and the interval is Welch's (:func:`welch`).
+    bounds : tuple of (float, float), default (-inf, inf)
+        What the quantity can take (e.g. (0, 1) for a share): the means' intervals are clipped
+        to it, the differences' to ``(low - high, high - low)`` (within ±1 for a share).
 
     Returns
     -------
@@ -295,6 +314,9 @@ def paired(
             difference, d_low, d_high = welch(used, base_used, level)
         n = len(used)
         mean, low, high = t_interval(used, level)
+        floor, ceiling = bounds
+        low, high = max(low, floor), min(high, ceiling)
+        d_low, d_high = max(d_low, floor - ceiling), min(d_high, ceiling - floor)
         base_mean = float(base_used.mean()) if len(base_used) else np.nan
         rows.append(
             {
@@ -390,8 +412,10 @@ def decompose(
     (the logarithm, shifted when a value is 0).
     ``bounds`` clips the interval to what the quantity can take (for instance the days of a
     run, for a number of days until something happens).
-    Few draws give wide intervals: that is the price of estimating the parameters' spread from
-    few draws (the sample quantiles of a handful of runs would cover a new run far less often
+    With a single draw the parameters' spread is not estimated at all: the interval covers
+    chance only (``param_share`` NaN), so runs that were meant to carry parameter uncertainty
+    need two draws or more. Few draws give wide intervals: that is the price of estimating the
+    parameters' spread from few draws (the sample quantiles of a handful of runs would cover a new run far less often
     than ``level``). Non-finite values are left out. The mean is the runs' mean and the split
     is of the values themselves, whatever the interval's scale.
 
@@ -405,10 +429,12 @@ def decompose(
         The interval's coverage.
     scale : {"auto", "positive", "linear"}, default "auto"
         Where the interval is computed: chosen from the values (above); on the logarithm of a
-        quantity that is positive but not a share (values ≤ 0 make it linear); or the values
-        themselves (for differences, whose sign is not known in advance).
+        quantity that is positive but not a share (shifted when some values are 0; a value
+        below 0 makes it linear); or the values themselves (for differences, whose sign is not
+        known in advance).
     bounds : tuple of (float or None), default (None, None)
         The lowest and highest value the quantity can take; the interval is clipped to them.
+        Every finite value must lie within them.
 
     Returns
     -------
@@ -432,7 +458,6 @@ def decompose(
     _check_level(level)
     if scale not in SCALES:
         raise LaotieError(f"decompose: scale = {scale!r}; expected one of {', '.join(SCALES)}")
-    floor, ceiling = bounds
     x = np.asarray(values, dtype=float)
     groups = np.asarray(draws)
     if x.shape != groups.shape or x.ndim != 1:
@@ -441,6 +466,7 @@ def decompose(
         )
     keep = np.isfinite(x)
     x, groups = x[keep], groups[keep]
+    floor, ceiling = _checked_bounds(bounds, x)
     total = len(x)
     out: dict[str, Any] = {
         "mean": np.nan,
@@ -506,6 +532,28 @@ def decompose(
     out["low"] = low if floor is None else max(low, floor)
     out["high"] = high if ceiling is None else min(high, ceiling)
     return out
+
+
+def _checked_bounds(bounds: Any, x: np.ndarray) -> tuple[float | None, float | None]:
+    """``bounds`` as floats, checked: low ≤ high, and every value within them."""
+    try:
+        floor, ceiling = (None if b is None else float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise LaotieError(
+            f"decompose: bounds = {bounds!r}; expected (low, high), each a number or None"
+        ) from None
+    if floor is not None and ceiling is not None and not floor <= ceiling:
+        raise LaotieError(f"decompose: bounds = {bounds!r}; the low one is above the high one")
+    outside = x[
+        ((x < floor) if floor is not None else False)
+        | ((x > ceiling) if ceiling is not None else False)
+    ]
+    if len(outside):
+        raise LaotieError(
+            f"decompose: value {outside[0]:g} lies outside bounds = {bounds!r}; the bounds are "
+            f"what the quantity can take"
+        )
+    return floor, ceiling
 
 
 def _tighter(given: float | None, implied: float, pick: Any) -> float:

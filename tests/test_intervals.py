@@ -43,6 +43,32 @@ def test_interval_table_leaves_out_undefined_and_infinite_values() -> None:
     assert table.loc["c", ["mean", "low", "high"]].isna().all()
 
 
+def test_outcome_intervals_are_clipped_to_what_an_outcome_can_take() -> None:
+    from laotie.results import OUTCOME_BOUNDS, OUTCOME_COLUMNS
+    from laotie.runs import run_tables
+
+    values = pd.DataFrame(
+        {"producers_gaining_share": [0.9, 1.0, 1.0], "producer_net_effect": [-0.2, 0.1, 0.4]}
+    )
+    free = interval_table(values)
+    table = interval_table(values, bounds=OUTCOME_BOUNDS)
+    assert free.loc["producers_gaining_share", "high"] > 1  # the case under test happens
+    assert table.loc["producers_gaining_share", "high"] == 1.0
+    assert table.loc["producers_gaining_share", "low"] == free.loc["producers_gaining_share", "low"]
+    pd.testing.assert_series_equal(
+        table.loc["producer_net_effect"], free.loc["producer_net_effect"]
+    )
+    assert set(OUTCOME_BOUNDS) <= set(OUTCOME_COLUMNS)
+    assert OUTCOME_BOUNDS["creator_income_gini"] == (0.0, 1.0)
+    assert "producer_net_total" not in OUTCOME_BOUNDS  # a change: either sign
+    # What laotie run -R writes to outcomes.csv is clipped so.
+    results = replicate(Scenario.preset("village"), 2, days=5, seed=1)
+    written = run_tables(results)["outcomes"]
+    for name, (floor, ceiling) in OUTCOME_BOUNDS.items():
+        low, high = written.loc[name, ["low", "high"]]
+        assert np.isnan(low) or floor <= low <= high <= ceiling, name
+
+
 def test_summary_intervals_are_t_intervals_clipped_to_what_a_metric_can_take() -> None:
     results = replicate(Scenario.preset("village"), 3, days=5, seed=1)
     table = summarise(results)

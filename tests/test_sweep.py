@@ -291,6 +291,18 @@ def test_paired_means_use_the_same_replications_as_the_difference() -> None:
         paired(table, "base", level=95)
 
 
+def test_paired_intervals_keep_a_share_within_its_range() -> None:
+    from laotie.stats import paired
+
+    shares = pd.DataFrame({"base": [0.0, 0.1, 0.05], "arm": [0.95, 0.2, 1.0]})
+    free = paired(shares, "base").loc["arm"]
+    assert free["mean_high"] > 1 and free["difference_high"] > 1  # the case under test
+    row = paired(shares, "base", bounds=(0.0, 1.0)).loc["arm"]
+    assert row["mean_high"] == 1.0 and row["difference_high"] == 1.0
+    assert row["difference_low"] == free["difference_low"] >= -1
+    assert row["mean"] == free["mean"] and row["difference"] == free["difference"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

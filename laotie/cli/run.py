@@ -180,9 +180,10 @@ def format_outcomes(results: list[Result], scenario: Scenario) -> str:
     """
     import pandas as pd
 
+    from ..results import OUTCOME_BOUNDS
     from ..stats import interval_table
 
-    table = interval_table(pd.DataFrame([r.outcomes for r in results]))
+    table = interval_table(pd.DataFrame([r.outcomes for r in results]), bounds=OUTCOME_BOUNDS)
     lines = ["Poor producers and poverty counties (精准扶贫)"]
     keys = [k for k in POVERTY_OUTCOMES if not k.startswith("poverty_")]
     shown = keys if scenario.producers.n_producers else []

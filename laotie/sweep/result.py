@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import numbers
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write, parquet_available, plain
+from .._io import atomic_write, json_default, parquet_available, plain
 from ..errors import LaotieError
 from ..metrics import ROWS
 from ..params import did_you_mean
-from ..results import OUTCOME_COLUMNS, SUMMARY_COLUMNS
-from ..stats import paired
+from ..results import OUTCOME_BOUNDS, OUTCOME_COLUMNS, SUMMARY_COLUMNS
+from ..stats import SUMMARY_BOUNDS, paired
 from .spec import Sweep
 from .store import arrays_path, read_record, read_table, record_path, run_damage, write_table
 
@@ -55,9 +57,10 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
     """
     out = Path(out)
     table = sweep.runs()
+    points = sweep.points()
     status, errors, seconds = [], [], []
     daily, summary, outcomes, moments = [], [], [], []
-    for run in table["run"]:
+    for run, point in zip(table["run"], table["point"], strict=True):
         run = int(run)
         path = record_path(out, run)
         if not path.exists():
@@ -72,6 +75,7 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
             seconds.append(np.nan)
             continue
         problems = run_damage(out, record) if record["status"] == "ok" else []
+        problems += _relabelled(record, sweep.draw(run) | points[int(point)])
         if problems:  # changed after the run was stored: never read as valid
             status.append("damaged")
             errors.append(f"{'; '.join(problems)}: rerun the sweep to redo the run")
@@ -103,6 +107,21 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
             {"run": np.int64}
         ),
     )
+
+
+def _relabelled(record: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """What differs between the parameters a run was stored with and those its sweep's spec
+    gives it now (a spec edited after the runs: they would otherwise be read under the new
+    labels)."""
+    ran = record.get("parameters")
+    now = json.loads(json.dumps({k: plain(v) for k, v in expected.items()}, default=json_default))
+    if ran == now or not isinstance(ran, dict):
+        return [] if ran == now else ["its record names no parameters"]
+    key = next(k for k in sorted({*ran, *now}) if ran.get(k, "unset") != now.get(k, "unset"))
+    return [
+        f"it ran with {key} = {ran.get(key, 'unset')!r} where the sweep's spec now gives "
+        f"{now.get(key, 'unset')!r} (the spec was changed after the run)"
+    ]
 
 
 def _first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -258,7 +277,14 @@ class SweepResult:
             if baseline not in labels.index:
                 raise LaotieError(f"baseline = {baseline}: points are 0 to {len(labels) - 1}")
             baseline = labels[baseline]
-        return paired(values, baseline, level=level, paired=self.sweep.common_random_numbers)
+        limits = (SUMMARY_BOUNDS if channel is not None else OUTCOME_BOUNDS).get(metric)
+        return paired(
+            values,
+            baseline,
+            level=level,
+            paired=self.sweep.common_random_numbers,
+            bounds=limits or (-np.inf, np.inf),
+        )
 
     def comparisons(
         self, metrics: Sequence[tuple[str, str | None]] = COMPARED, *, level: float = 0.95

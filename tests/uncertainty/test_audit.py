@@ -111,13 +111,18 @@ def test_the_audit_sweep_pairs_its_arms_by_sample() -> None:
         assert sweep.seed_key(run) == sweep.seed_key(run + 8)
 
 
-def test_the_command_refuses_an_experiment_without_an_audit(capsys) -> None:  # type: ignore[no-untyped-def]
-    from laotie.experiment import load_experiment
+def test_the_command_refuses_an_experiment_without_an_audit(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import types
 
-    # An experiment without an audit (when it gains one, pick another: never run one).
-    assert not hasattr(load_experiment("trust_shock"), "audit")
-    assert main(["audit", "trust_shock"]) == 2
-    assert "has no audit: its page says why" in capsys.readouterr().err
+    import laotie.experiment
+
+    # Every shipped experiment has one; a user's new experiment may not.
+    names = laotie.experiment.experiment_names()
+    assert all(hasattr(laotie.experiment.load_experiment(n), "audit") for n in names)
+    monkeypatch.setattr(laotie.experiment, "experiment_names", lambda: [*names, "mine"])
+    monkeypatch.setattr(laotie.experiment, "load_experiment", lambda name: types.ModuleType(name))
+    assert main(["audit", "mine"]) == 2
+    assert "experiment 'mine' has no audit: its page says why" in capsys.readouterr().err
 
 
 def _table(s1: float, conf: float, null: float) -> pd.DataFrame:
@@ -268,3 +273,31 @@ def test_the_command_checks_its_seed_and_its_flags(finished_sweep, capsys) -> No
     assert "--seed is for a sweep's folder" in capsys.readouterr().err
     assert main(["audit", "/no/such/folder"]) == 2
     assert "no such sweep folder" in capsys.readouterr().err
+
+
+def test_a_spec_edited_after_its_runs_relabels_nothing(finished_sweep, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import shutil
+
+    from laotie.audit import read_sweep
+
+    copy = tmp_path / "edited"
+    shutil.copytree(finished_sweep, copy)
+    spec_path = copy / "sweep.json"
+    stored = json.loads(spec_path.read_text(encoding="utf-8"))
+    stored["sweep"]["sample"]["decision.trust_weight"] = [1.0, 9.0]  # other values per run
+    spec_path.write_text(json.dumps(stored), encoding="utf-8")
+    result, _ = read_sweep(copy)
+    runs = result.runs
+    assert (runs["status"] == "damaged").all()
+    assert runs["error"].str.contains(
+        r"it ran with decision\.trust_weight = .* where the sweep's spec now gives"
+    ).all()
+    assert result.outcomes.empty  # none of their numbers is read under the new labels
+    with (
+        pytest.warns(UserWarning, match="24 of 24 runs are left out \\(24 damaged\\)"),
+        pytest.raises(LaotieError, match="no parameter differs between its 0 finished runs"),
+    ):
+        audit_result(copy)
+    # The unedited folder reads every run.
+    assert (read_sweep(finished_sweep)[0].runs["status"] == "ok").all()

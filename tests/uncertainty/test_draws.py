@@ -279,6 +279,22 @@ def test_a_difference_can_be_kept_linear_and_a_bounded_quantity_clipped() -> Non
         decompose(positive, [0, 0, 1, 1], scale="logarithmic")
 
 
+def test_bounds_are_checked_against_each_other_and_the_values() -> None:
+    runs, slots = [9.0, 13.0, 11.0, 14.0], [0, 0, 1, 1]
+    got = decompose(runs, slots, bounds=(1, 14))
+    assert isinstance(got["high"], float) and got["high"] == 14.0
+    with pytest.raises(LaotieError, match=r"bounds = \(14, 1\); the low one is above the high"):
+        decompose(runs, slots, bounds=(14, 1))
+    with pytest.raises(LaotieError, match=r"value 14 lies outside bounds = \(1, 13\)"):
+        decompose(runs, slots, bounds=(1, 13))
+    with pytest.raises(LaotieError, match=r"value 9 lies outside bounds = \(10, None\)"):
+        decompose(runs, slots, bounds=(10, None))
+    with pytest.raises(LaotieError, match="expected \\(low, high\\)"):
+        decompose(runs, slots, bounds=(1,))  # type: ignore[arg-type]
+    # A missing value is left out, not checked.
+    assert decompose([*runs, np.nan], [*slots, 2], bounds=(1, 14))["n"] == 4
+
+
 def test_the_predictive_interval_covers_a_new_run() -> None:
     # A new run is a new draw and new chance; with 5 draws × 2 replications the interval
     # must cover it about 95 % of the time or more (t with D - 1 degrees of freedom is
