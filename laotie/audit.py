@@ -377,8 +377,17 @@ def verdicts(
                 f"(largest {top['parameter']}: {top['S1']:.2f}); run more samples"
             )
         else:
+            drawn = group["parameter"].isin(calibrated)
+            scope = " and ".join(
+                where
+                for where, present in (
+                    ("the posterior", drawn.any()),
+                    ("the assumed ranges", (~drawn).any()),
+                )
+                if present
+            )
             verdict = (
-                f"robust across the posterior and the assumed ranges: no parameter clears "
+                f"robust across {scope}: no parameter clears "
                 f"S1 = {bar:.2f} (largest {top['parameter']}: {top['S1']:.2f}); its spread is "
                 f"chance or parameters acting together"
             )
@@ -441,7 +450,8 @@ def run_audit(
         The calibrated scenario whose draws the samples take (default: ``scenario``), to
         carry another scenario's calibration over to ``scenario``.
     keys : list of str, optional
-        Only these of the posterior's parameters (default: all of them).
+        Only these of the posterior's parameters (default: all of them; an empty list: none,
+        the calibrated parameters keep the scenario's values and only ``assumed`` vary).
     base : Scenario, optional
         The scenario the samples change (default: ``scenario`` at the design's scale), for an
         experiment that adapts it, e.g. scales a threshold with the city.
@@ -596,9 +606,13 @@ def _design(
     """The audit's sweep and samples, the calibrated parameters, and the sources' note."""
     if base is None:
         base = Scenario.preset(scenario, scale=design["scale"])
-    calibration = load_posterior(posterior or scenario)
-    calibrated = calibration.keys if keys is None else list(keys)
-    drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
+    if keys is not None and not list(keys):  # none: the calibrated values stay as they are
+        drawn = audit_samples(base, None, assumed, design["samples"], seed)
+        calibrated: list[str] = []
+    else:
+        calibration = load_posterior(posterior or scenario)
+        calibrated = calibration.keys if keys is None else list(keys)
+        drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
     sweep = audit_sweep(
         base,
         [dict(case) for _, case in arms],

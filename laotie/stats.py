@@ -415,9 +415,9 @@ def decompose(
     With a single draw the parameters' spread is not estimated at all: the interval covers
     chance only (``param_share`` NaN), so runs that were meant to carry parameter uncertainty
     need two draws or more. Few draws give wide intervals: that is the price of estimating the
-    parameters' spread from few draws (the sample quantiles of a handful of runs would cover a new run far less often
-    than ``level``). Non-finite values are left out. The mean is the runs' mean and the split
-    is of the values themselves, whatever the interval's scale.
+    parameters' spread from few draws (the sample quantiles of a handful of runs would cover a
+    new run far less often than ``level``). Non-finite values are left out. The mean is the
+    runs' mean and the split is of the values themselves, whatever the interval's scale.
 
     Parameters
     ----------

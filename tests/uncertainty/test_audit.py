@@ -146,6 +146,15 @@ def test_a_verdict_needs_the_bar_of_the_null_and_an_interval_above_zero() -> Non
     assert verdicts(_table(0.45, 0.5, 0.2), ["a"]).at[0, "verdict"].startswith("robust")
     # A null this high means the samples are too few to say anything.
     assert verdicts(_table(0.6, 0.1, 0.7), ["a"]).at[0, "verdict"].startswith("not determined")
+    # "Robust" says across what: the posterior, the assumed ranges, or both.
+    for calibrated, scope in (
+        (["a"], "the posterior and the assumed ranges"),
+        ([], "the assumed ranges"),
+        (["a", "b"], "the posterior"),
+    ):
+        verdict = verdicts(_table(0.35, 0.1, 0.4), calibrated).at[0, "verdict"]
+        assert verdict.startswith(f"robust across {scope}: no parameter clears S1 = 0.40")
+        assert verdict.endswith("its spread is chance or parameters acting together")
 
 
 def test_replications_of_few_draws_name_no_driver() -> None:
@@ -290,9 +299,11 @@ def test_a_spec_edited_after_its_runs_relabels_nothing(finished_sweep, tmp_path)
     result, _ = read_sweep(copy)
     runs = result.runs
     assert (runs["status"] == "damaged").all()
-    assert runs["error"].str.contains(
-        r"it ran with decision\.trust_weight = .* where the sweep's spec now gives"
-    ).all()
+    assert (
+        runs["error"]
+        .str.contains(r"it ran with decision\.trust_weight = .* where the sweep's spec now gives")
+        .all()
+    )
     assert result.outcomes.empty  # none of their numbers is read under the new labels
     with (
         pytest.warns(UserWarning, match="24 of 24 runs are left out \\(24 damaged\\)"),

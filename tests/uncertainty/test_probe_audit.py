@@ -117,3 +117,22 @@ def test_the_probe_key_changes_with_the_design_and_the_probe() -> None:
     assert probe_key(sweep, planted) != probe_key(sweep, failing)
     other = Sweep(base.replace(**{"shock.quality": 0.2}), {"shock.day": [-1, 5]}, days=10, seed=1)
     assert probe_key(other, planted) != probe_key(sweep, planted)
+
+
+def test_a_probe_audit_can_hold_the_calibrated_parameters(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = run_probe_audit(
+        "mudanjiang_calibrated",
+        ARMS,
+        ASSUMED,
+        planted,
+        design={"samples": 16, "scale": 0.001, "days": 10},
+        seed=7,
+        out=tmp_path,
+        executor=Serial(),
+        keys=[],
+    )
+    drivers = found.drivers
+    assert set(drivers["parameter"]) <= set(ASSUMED)  # nothing calibrated varies
+    assert drivers["source"].str.startswith("assumed").all()
+    verdict = found.verdicts.set_index("outcome")["verdict"]
+    assert verdict["driven"].startswith("driven by assumed parameter outcomes.trust_loss")
