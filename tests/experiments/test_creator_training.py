@@ -8,43 +8,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from laotie.experiment import load_experiment, run_experiment
-from laotie.sweep import collect
+from laotie.experiment import load_experiment
+from tests.experiments.checks import brackets
 
-
-@pytest.fixture(scope="module")
-def module():  # type: ignore[no-untyped-def]
-    return load_experiment("creator_training")
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("creator_training")
-    return out, run_experiment("creator_training", quick=True, out=out)
-
-
-@pytest.fixture(scope="module")
-def stored(report, module):  # type: ignore[no-untyped-def]
-    out, _ = report
-    result = collect(module.make_sweep(True), out / "sweep")
-    assert (result.runs["status"] == "ok").all()
-    return result
-
-
-def _brackets(table: pd.DataFrame) -> None:
-    for column in table.columns:
-        low, high = f"{column}_low", f"{column}_high"
-        if low in table.columns and high in table.columns:
-            defined = table[low].notna()
-            assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-9).all(), column
-            assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-9).all(), column
+EXPERIMENT = "creator_training"
 
 
 def test_files_columns_intervals_and_labels(report, module) -> None:  # type: ignore[no-untyped-def]
     out, result = report
     for name in ("levels", "expected", "marginal"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
-        _brackets(result.tables[name])
+        brackets(result.tables[name])
     assert (out / "figures" / "creator_training_returns.png").exists()
     levels = pd.read_csv(out / "levels.csv")
     k_values = module.settings(True)["k"]

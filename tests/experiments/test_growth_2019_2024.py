@@ -9,41 +9,14 @@ import pandas as pd
 import pytest
 
 from laotie import Scenario
-from laotie.experiment import load_experiment, run_experiment
 from laotie.posterior import load_posterior
 from laotie.runs import replicate
-from laotie.sweep import collect
 from laotie.sweep.store import read_record, record_path
+from tests.experiments.checks import brackets
+
+EXPERIMENT = "growth_2019_2024"
 
 TABLES = ("trajectory", "shape", "monthly")
-
-
-@pytest.fixture(scope="module")
-def module():  # type: ignore[no-untyped-def]
-    return load_experiment("growth_2019_2024")
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("growth")
-    return out, run_experiment("growth_2019_2024", quick=True, out=out)
-
-
-@pytest.fixture(scope="module")
-def stored(report, module):  # type: ignore[no-untyped-def]
-    out, _ = report
-    result = collect(module.make_sweep(True), out / "sweep")
-    assert (result.runs["status"] == "ok").all()
-    return result
-
-
-def _brackets(table: pd.DataFrame) -> None:
-    for column in table.columns:
-        low, high = f"{column}_low", f"{column}_high"
-        if low in table.columns and high in table.columns:
-            defined = table[low].notna()
-            assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-12).all(), column
-            assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-12).all(), column
 
 
 def _grow(scale: float, days: int, seed: int, **changes: float) -> pd.DataFrame:
@@ -57,7 +30,7 @@ def test_files_tables_and_labels(report, module) -> None:  # type: ignore[no-unt
     out, result = report
     for name in TABLES:
         assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
-        _brackets(result.tables[name])
+        brackets(result.tables[name])
     assert (out / "figures" / "growth_2019_2024.png").exists()
     mode = module.settings(True)
     trajectory = result.tables["trajectory"]

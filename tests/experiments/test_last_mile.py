@@ -7,21 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laotie.experiment import load_experiment, run_experiment
 from laotie.sweep import collect
+from tests.experiments.checks import brackets
+
+EXPERIMENT = "last_mile"
 
 TABLES = ("final", "speed", "regions", "daily")
-
-
-@pytest.fixture(scope="module")
-def module():  # type: ignore[no-untyped-def]
-    return load_experiment("last_mile")
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("last_mile")
-    return out, run_experiment("last_mile", quick=True, out=out)
 
 
 @pytest.fixture(scope="module")
@@ -33,20 +24,11 @@ def stored(report, module):  # type: ignore[no-untyped-def]
     return module.coverage_tables(result)
 
 
-def _brackets(table: pd.DataFrame) -> None:
-    for column in table.columns:
-        low, high = f"{column}_low", f"{column}_high"
-        if low in table.columns and high in table.columns:
-            defined = table[low].notna()
-            assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-12).all(), column
-            assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-12).all(), column
-
-
 def test_files_columns_and_intervals(report, module) -> None:  # type: ignore[no-untyped-def]
     out, result = report
     for name in TABLES:
         assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
-        _brackets(result.tables[name])
+        brackets(result.tables[name])
     for figure in ("coverage", "regions"):
         assert (out / "figures" / f"last_mile_{figure}.png").exists()
     final = pd.read_csv(out / "final.csv")

@@ -9,30 +9,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from laotie.experiment import load_experiment, run_experiment
 from laotie.posterior import load_posterior
-from laotie.sweep import collect
+from tests.experiments.checks import brackets
+
+EXPERIMENT = "poverty_alleviation"
 
 TABLES = ("distribution", "who_gains", "regions")
-
-
-@pytest.fixture(scope="module")
-def module():  # type: ignore[no-untyped-def]
-    return load_experiment("poverty_alleviation")
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("poverty_alleviation")
-    return out, run_experiment("poverty_alleviation", quick=True, out=out)
-
-
-@pytest.fixture(scope="module")
-def stored(report, module):  # type: ignore[no-untyped-def]
-    out, _ = report
-    result = collect(module.make_sweep(True), out / "sweep")
-    assert (result.runs["status"] == "ok").all()
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +22,11 @@ def producers(stored, module):  # type: ignore[no-untyped-def]
     return module.producer_table(stored)
 
 
-def _brackets(table: pd.DataFrame) -> None:
-    for column in table.columns:
-        low, high = f"{column}_low", f"{column}_high"
-        if low in table.columns and high in table.columns:
-            defined = table[low].notna()
-            assert (table.loc[defined, low] <= table.loc[defined, column] + 1e-9).all(), column
-            assert (table.loc[defined, column] <= table.loc[defined, high] + 1e-9).all(), column
-
-
 def test_files_columns_labels_and_answers(report, module) -> None:  # type: ignore[no-untyped-def]
     out, result = report
     for name in TABLES:
         assert (out / f"{name}.csv").exists() and (out / f"{name}.md").exists(), name
-        _brackets(result.tables[name])
+        brackets(result.tables[name])
     for figure in ("distribution", "regions"):
         assert (out / "figures" / f"poverty_alleviation_{figure}.png").exists()
     distribution = result.tables["distribution"]

@@ -11,11 +11,7 @@ from laotie.experiment import load_experiment, run_experiment
 from laotie.stats import decompose
 from laotie.sweep import collect
 
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("traffic_policy")
-    return out, run_experiment("traffic_policy", quick=True, out=out)
+EXPERIMENT = "traffic_policy"
 
 
 def test_files_and_columns(report) -> None:  # type: ignore[no-untyped-def]

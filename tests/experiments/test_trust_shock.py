@@ -7,15 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from laotie.experiment import load_experiment, run_experiment
+from laotie.experiment import load_experiment
 
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("trust_shock")
-    return out, run_experiment("trust_shock", quick=True, out=out)
+EXPERIMENT = "trust_shock"
 
 
 TABLES = {

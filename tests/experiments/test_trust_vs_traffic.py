@@ -10,14 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laotie.experiment import LABELS, load_experiment, run_experiment
+from laotie.experiment import LABELS, load_experiment
 from laotie.sweep import collect
 
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("trust_vs_traffic")
-    return out, run_experiment("trust_vs_traffic", quick=True, out=out)
+EXPERIMENT = "trust_vs_traffic"
 
 
 TABLES = {
