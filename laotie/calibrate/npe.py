@@ -308,6 +308,59 @@ class Calibration:
             )
         return pd.DataFrame(rows)
 
+    def prior_check(self, level: float = 0.9) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """What the fitted bands alone say, by rejection over the first round's prior
+        simulations, beside the estimator: a check of how much the targets can constrain.
+
+        Parameters
+        ----------
+        level : float, default 0.9
+            The central interval of the accepted draws.
+
+        Returns
+        -------
+        (pandas.DataFrame, pandas.DataFrame)
+            Per fitted target: ``id``, ``inside`` (the share of the prior simulations whose
+            moment lies inside its band) and ``runs``. Per free parameter: ``parameter``,
+            ``accepted`` (the simulations with every fitted moment inside its band), the
+            central ``level`` interval of their values (``low``, ``high``) and its width over
+            the prior's (``relative_width``). A width near ``level`` (a uniform prior's) means
+            the bands hardly constrain that parameter, whatever the estimator's posterior
+            says; NaN with fewer than 10 accepted.
+        """
+        fitted = list(self.targets.fitted())
+        runs = self.simulations.runs
+        ok = runs.loc[runs["status"] == "ok", "run"].to_numpy()
+        moments = self.simulations.moments.set_index("run").loc[ok, [t.id for t in fitted]]
+        params = runs.set_index("run").loc[ok, list(self.targets.free)]
+        inside = pd.DataFrame(
+            {t.id: moments[t.id].between(t.moment.low, t.moment.high) for t in fitted},
+            index=moments.index,
+        )
+        targets = pd.DataFrame(
+            {
+                "id": [t.id for t in fitted],
+                "inside": [float(inside[t.id].mean()) for t in fitted],
+                "runs": len(moments),
+            }
+        )
+        accepted = params[inside.all(axis=1)]
+        tail = (1 - level) / 2
+        rows = []
+        for key, (low, high) in self.targets.free.items():
+            values = accepted[key].to_numpy(dtype=float)
+            lo, hi = np.quantile(values, [tail, 1 - tail]) if len(values) >= 10 else (np.nan,) * 2
+            rows.append(
+                {
+                    "parameter": key,
+                    "accepted": len(values),
+                    "low": float(lo),
+                    "high": float(hi),
+                    "relative_width": float((hi - lo) / (high - low)),
+                }
+            )
+        return targets, pd.DataFrame(rows)
+
 
 def _observed_vector(targets: Targets, observed: Mapping[str, float]) -> np.ndarray:
     ids = [t.id for t in targets.fitted()]

@@ -211,6 +211,17 @@ def command(args: argparse.Namespace) -> int:
         total = args.budget * args.rounds
         print(f"\n90 % posterior intervals ({c.used} of {total} simulations used):")
         print(intervals.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        bands, kept = c.prior_check(0.9)
+        atomic_write(out / "prior_check.csv", lambda p: kept.to_csv(p, index=False))
+        written.append(out / "prior_check.csv")
+        print(
+            "\nthe bands alone, by rejection over the first round's prior simulations: "
+            + ", ".join(f"{row.id} inside in {row.inside:.0%}" for row in bands.itertuples())
+            + f" of {int(bands['runs'].iloc[0])}; every fitted moment inside in "
+            f"{int(kept['accepted'].iloc[0])}, whose 90 % ranges are (a width near 0.9 of "
+            f"the prior's: the bands hardly constrain it):"
+        )
+        print(kept.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         if args.recover:
             r = recover(c, args.recover, checks / "recovery", executor=executor, progress=progress)
             atomic_write(out / "recovery.csv", lambda p: r.problems.to_csv(p, index=False))

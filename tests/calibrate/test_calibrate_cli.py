@@ -22,6 +22,7 @@ def test_calibrate_writes_the_posterior_and_checks(
     options = ["--budget", "60", "--recover", "4", "--predictive", "3", "--scale-check", "2"]
     options += ["--ensemble", "2"]
     options.append("--quiet")
+    posterior_keys = ("decision.intercept", "storefronts.click_prob")
     status = main([*argv, *options, "--out", str(out)])
     assert status == 0
     printed = capsys.readouterr().out
@@ -30,6 +31,8 @@ def test_calibrate_writes_the_posterior_and_checks(
     assert "inside band (fit):" in printed and "inside band (held_out): 0 of 1" in printed
     names = {p.name for p in out.iterdir()}
     assert {"posterior.csv", "intervals.csv", "recovery.csv", "predictive.csv"} <= names
+    assert "the bands alone, by rejection over the first round's prior simulations" in printed
+    assert pd.read_csv(out / "prior_check.csv")["parameter"].tolist() == list(posterior_keys)
     assert "moments at scales 1 and 2 (20 paired runs)" in printed
     assert pd.read_csv(out / "scales.csv")["id"].tolist() == ["T1a", "T1c", "T7b"]
     assert {"calibration.json", "simulations"} <= names
