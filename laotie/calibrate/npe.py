@@ -326,7 +326,12 @@ class Calibration:
             central ``level`` interval of their values (``low``, ``high``) and its width over
             the prior's (``relative_width``). A width near ``level`` (a uniform prior's) means
             the bands hardly constrain that parameter, whatever the estimator's posterior
-            says; NaN with fewer than 10 accepted.
+            says; NaN with fewer than 10 accepted. Then the same interval with every
+            simulation weighted by how close its fitted moments lie to the targets' values,
+            at their standard errors (``exp(-sum(((x - value) / se)**2) / 2)``: the posterior
+            the estimator approximates, by importance sampling from the prior):
+            ``weighted_low``, ``weighted_high``, ``weighted_relative_width``, with the weights'
+            effective sample size ``weighted_n`` (NaN below 10).
         """
         fitted = list(self.targets.fitted())
         runs = self.simulations.runs
@@ -345,11 +350,21 @@ class Calibration:
             }
         )
         accepted = params[inside.all(axis=1)]
+        distance = sum(((moments[t.id] - t.value) / t.se) ** 2 for t in fitted)
+        weights = np.exp(-0.5 * distance.to_numpy(dtype=float))
+        weights = np.where(np.isfinite(weights), weights, 0.0)
+        total = weights.sum()
+        ess = total**2 / float((weights**2).sum()) if total > 0 else 0.0
         tail = (1 - level) / 2
         rows = []
         for key, (low, high) in self.targets.free.items():
             values = accepted[key].to_numpy(dtype=float)
             lo, hi = np.quantile(values, [tail, 1 - tail]) if len(values) >= 10 else (np.nan,) * 2
+            w_lo, w_hi = (
+                _weighted_quantiles(params[key].to_numpy(dtype=float), weights, [tail, 1 - tail])
+                if ess >= 10
+                else (np.nan, np.nan)
+            )
             rows.append(
                 {
                     "parameter": key,
@@ -357,9 +372,21 @@ class Calibration:
                     "low": float(lo),
                     "high": float(hi),
                     "relative_width": float((hi - lo) / (high - low)),
+                    "weighted_low": float(w_lo),
+                    "weighted_high": float(w_hi),
+                    "weighted_relative_width": float((w_hi - w_lo) / (high - low)),
+                    "weighted_n": float(ess),
                 }
             )
         return targets, pd.DataFrame(rows)
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: list[float]) -> Any:
+    """Quantiles of ``values`` under ``weights``: the smallest value whose cumulative weight
+    reaches each level."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return values[order][np.searchsorted(cumulative, levels)]
 
 
 def _observed_vector(targets: Targets, observed: Mapping[str, float]) -> np.ndarray:

@@ -218,10 +218,16 @@ def command(args: argparse.Namespace) -> int:
             "\nthe bands alone, by rejection over the first round's prior simulations: "
             + ", ".join(f"{row.id} inside in {row.inside:.0%}" for row in bands.itertuples())
             + f" of {int(bands['runs'].iloc[0])}; every fitted moment inside in "
-            f"{int(kept['accepted'].iloc[0])}, whose 90 % ranges are (a width near 0.9 of "
-            f"the prior's: the bands hardly constrain it):"
+            f"{int(kept['accepted'].iloc[0])}, whose 90 % ranges follow (a width near 0.9 of "
+            f"the prior's: the bands hardly constrain it); then the 90 % ranges of all of "
+            f"them weighted by their moments' closeness to the targets at their standard "
+            f"errors (what the estimator approximates; effective sample "
+            f"{kept['weighted_n'].iloc[0]:.0f}):"
         )
-        print(kept.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        shown = kept.drop(columns="weighted_n").rename(
+            columns=lambda c: c.replace("weighted_", "w_").replace("relative_width", "width")
+        )
+        print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         if args.recover:
             r = recover(c, args.recover, checks / "recovery", executor=executor, progress=progress)
             atomic_write(out / "recovery.csv", lambda p: r.problems.to_csv(p, index=False))

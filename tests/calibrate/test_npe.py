@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("sbi")  # the calibrate extra (installed by the test extra)
 
 from laotie.calibrate import load_targets
-from laotie.calibrate.npe import calibrate, features, prior_draws, recover
+from laotie.calibrate.npe import _weighted_quantiles, calibrate, features, prior_draws, recover
 from laotie.errors import LaotieError
 
 BUDGET = 200
@@ -80,6 +80,27 @@ def test_the_prior_check_is_rejection_over_the_prior_simulations(calibrated) -> 
         assert table.loc[key, "low"] == pytest.approx(lo)
         width = (hi - lo) / (high - low)
         assert table.loc[key, "relative_width"] == pytest.approx(width)
+    # The weighted interval: every prior simulation weighted by its fitted moments'
+    # closeness to the targets' values at their standard errors.
+    ok = c.simulations.runs.loc[c.simulations.runs["status"] == "ok", "run"]
+    distance = sum(((moments.loc[ok, t.id] - t.value) / t.se) ** 2 for t in fitted)
+    weights = np.exp(-0.5 * distance.to_numpy())
+    ess = weights.sum() ** 2 / (weights**2).sum()
+    assert table["weighted_n"].iloc[0] == pytest.approx(ess)
+    for key in c.targets.free:
+        values = runs.loc[ok, key].to_numpy()
+        expected = np.quantile(values, [0.05, 0.95], weights=weights, method="inverted_cdf")
+        found = table.loc[key, ["weighted_low", "weighted_high"]].to_numpy(float)
+        if ess >= 10:
+            assert found == pytest.approx(expected)
+        else:  # too few effective simulations to say
+            assert np.isnan(found).all()
+    rng = np.random.default_rng(4)
+    values, weights = rng.normal(size=500), rng.exponential(size=500)
+    levels = [0.05, 0.5, 0.95]
+    assert _weighted_quantiles(values, weights, levels) == pytest.approx(
+        np.quantile(values, levels, weights=weights, method="inverted_cdf")
+    )
     # The bands are what "inside" means, the estimator conditions on the value with its
     # standard error: this file's click-through band (0.03-0.9) is far wider than its se
     # (0.02), so the band alone leaves the click probability loose where the posterior is
