@@ -38,6 +38,23 @@ def test_the_shipped_mudanjiang_targets() -> None:
     assert [m.id for m in t.moments()] == [target.id for target in t.targets]
 
 
+def test_the_shipped_poverty_county_targets() -> None:
+    t = load_targets(MODELS / "poverty_county")
+    assert t.scale == 1.0 and t.days == 120
+    assert [target.id for target in t.fitted()] == ["T15"] and not t.held_out()
+    by_id = {m.id: m for m in MOMENTS}
+    (target,) = t.targets
+    assert (target.moment.low, target.moment.high) == pytest.approx(
+        (by_id["T15"].low, by_id["T15"].high)
+    )
+    for source in target.source:
+        assert f'<a id="{source.lower()}"></a>' in SOURCES
+    # The producers' economics are free, each range around the scenario's assumed default.
+    defaults = t.scenario.flat()
+    for key, (low, high) in t.free.items():
+        assert key.startswith("producers.") and low <= defaults[key] <= high
+
+
 def test_function_names_name_the_measuring_function() -> None:
     names = {m.id: function_name(m) for m in MOMENTS}
     assert names["T1c"] == "storefront_conversion"
