@@ -807,7 +807,11 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
             f"{p.platform_fee:.0%} of receipts, logistics cost {p.cost_per_order:g} RMB an "
             f"order, {p.displacement:.0%} of receipts displace offline sales (up to an offline "
             f"income of {p.offline_income:g} RMB a day on average), fixed cost "
-            f"{p.fixed_cost:g} RMB a day. A producer gains when its net change is above 0.",
+            f"{p.fixed_cost:g} RMB a day. A producer gains when its net change is above 0. "
+            "The public targets cannot decide these: calibrated against T15 (the one target "
+            "for a single county), the cost per order, income share, displacement and offline "
+            "income each keep most of their prior range (docs/calibration.md, the poverty "
+            "county's record).",
             "Recruiting (producers.recruit, docs/model.md 3.4): 'local' picks each specialty's "
             "creators uniformly among the non-head creators of the producer's region, 'rural' "
             "among those of them living in rural areas, 'random' among all selling creators "
