@@ -112,6 +112,11 @@ def test_refuses_to_overwrite_without_force(
         (["graph", "--from", "x.txt"], "unknown file type '.txt'"),
         (["graph", "mudanjiang", "--scale", "0"], "scale"),
         (["graph"], "name a scenario whose city to build"),
+        (
+            ["graph", "mudanjiang"],
+            "take about a minute and 8 GB to build and describe): give --scale, e.g. --scale 0.01",
+        ),
+        (["graph", "--from", "g.npz", "--scale", "1"], "--set and --scale apply to a scenario"),
         (["graph", "county", "--set", "decision.intercept=1"], "only city.* keys"),
         (["graph", "village", "--from", "g.npz"], "no scenario 'village' too"),
     ],

@@ -60,8 +60,11 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
     graph.add_argument(
         "--scale",
         type=float,
-        default=1.0,
-        help="population scale of the preset; 1 is the whole city (default: 1)",
+        default=None,
+        help=(
+            "population scale of the scenario's city; 1 is the whole city (default: 1, but a "
+            f"city of more than {WHOLE_CITY_GUARD:,} residents is built only with --scale given)"
+        ),
     )
     graph.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     graph.add_argument(
@@ -99,7 +102,7 @@ def command(args: argparse.Namespace) -> int:
     if args.source is not None:
         if name is not None:
             raise ScenarioError(f"--from {args.source} loads a graph: no scenario {name!r} too")
-        if args.overrides or args.scale != 1.0:
+        if args.overrides or args.scale is not None:
             raise ScenarioError("--set and --scale apply to a scenario's city, not to --from FILE")
         g = _load(args.source, args.nodes)
         print(f"Loaded {args.source}: {g}", file=sys.stderr)
@@ -112,9 +115,16 @@ def command(args: argparse.Namespace) -> int:
                 "mudanjiang --scale 0.01; the whole of Mudanjiang is 2.5 M residents) or load "
                 "one with --from FILE"
             )
-        spec = load_scenario(name, args.scale, _city_keys(args.overrides)).city
+        scale = 1.0 if args.scale is None else args.scale
+        spec = load_scenario(name, scale, _city_keys(args.overrides)).city
+        if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD:
+            raise ScenarioError(
+                f"{name}'s city has {spec.n_residents:,} residents (cities of millions "
+                f"take about a minute and 8 GB to build and describe): give --scale, e.g. "
+                f"--scale 0.01 for a 1 % sample, or --scale 1 for the whole city"
+            )
         print(
-            f"Building {name} at scale {args.scale:g} "
+            f"Building {name} at scale {scale:g} "
             f"({spec.n_residents:,} residents, {spec.n_users:,} users), seed {args.seed} ...",
             file=sys.stderr,
         )
@@ -129,6 +139,11 @@ def command(args: argparse.Namespace) -> int:
             g.to_csv(outputs[0], outputs[1])
         print(f"Saved {', '.join(str(p) for p in outputs)}", file=sys.stderr)
     return 0
+
+
+WHOLE_CITY_GUARD = 250_000
+"""Residents above which ``laotie graph`` builds a city only when ``--scale`` is given (about
+a tenth of Mudanjiang): a bare ``laotie graph mudanjiang`` would take minutes and gigabytes."""
 
 
 def _city_keys(items: list[str]) -> list[str]:
