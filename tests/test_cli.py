@@ -500,6 +500,31 @@ def test_params_marks_changed_values(capsys: pytest.CaptureFixture[str]) -> None
     assert line.endswith("(0: all alike)")  # the declaration's meaning, last
 
 
+def test_params_wrap_to_a_terminal_and_stay_one_line_per_key_in_a_pipe(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, piped, _ = run(capsys, "params", "village")
+    keys = [x.split()[0] for x in piped.splitlines()[2:]]
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    status, shown, _ = run(capsys, "params", "village")
+    assert status == 0
+    lines = shown.splitlines()
+    assert max(len(x) for x in lines[1:]) <= 120 < max(len(x) for x in piped.splitlines())
+    # Every key still starts a line, in order (at 120 columns the keys need not wrap; the
+    # narrower columns give way first); continuation lines start blank, and each
+    # meaning follows its row, indented.
+    starts = [x.split()[0] for x in lines[1:] if not x.startswith(" ")]
+    assert starts == ["key", *keys]
+    text = " ".join(shown.split())
+    assert "city.user_share *0.5599606299212598" not in text  # village: the default
+    first = lines.index(next(x for x in lines if x.startswith("city.user_share")))
+    following = lines[first + 1 : lines.index(next(x for x in lines if x.startswith("city.rural")))]
+    assert " ".join(" ".join(following).split()).endswith(
+        "share of residents who are registered platform users (注册用户)"
+    )
+
+
 def test_version_and_info_list_the_optional_packages(capsys: pytest.CaptureFixture[str]) -> None:
     from laotie import __version__
 
@@ -542,3 +567,21 @@ def test_an_experiment_runs_on_worker_processes(
     )
     assert "## Findings" in report and "|---|" in report and "|---|" not in printed
     assert printed.count("\n- ") >= 1 and max(map(len, printed.splitlines()[2:-1])) <= 100
+
+
+def test_wrapped_rows_fit_the_width_and_keep_every_word() -> None:
+    from laotie.cli.info import wrapped_rows
+
+    rows = [
+        ["key", "value", "meaning"],
+        ["population.propensity_dispersion", "0.5", "log-sd of users' purchase propensity"],
+        ["c", "22", "short"],
+    ]
+    for width in (80, 40, 30):
+        out = wrapped_rows(rows, width, wrap_from=2)
+        assert len(out) == len(rows)
+        assert max(len(line) for lines in out for line in lines) <= width
+        for row, lines in zip(rows, out, strict=True):  # no character lost or added
+            assert sorted("".join(lines).replace(" ", "")) == sorted("".join(row).replace(" ", ""))
+    # The wrapping column gives way before the key does.
+    assert wrapped_rows(rows, 60, wrap_from=2)[1][0].startswith("population.propensity_dispersion")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
+import shutil
 import sys
+import textwrap
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -67,14 +70,76 @@ def params_command(args: argparse.Namespace) -> int:
         for row in table.itertuples()
     ]
     header = ["key", " value", "default", "unit", "allowed", "source", "meaning"]
-    widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     print(
         f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents in "
         f"{len(scenario.city.regions)} regions (* = changed from the default)"
     )
-    for r in [header, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if not sys.stdout.isatty():  # one line per parameter, for grep and cut
+        for line in table_lines([header, *rows]):
+            print(line)
+        return 0
+    # On a terminal: the other columns wrapped to its width, each meaning below its row.
+    width = shutil.get_terminal_size().columns
+    rows = [header, *rows]
+    indent = " " * 4
+    for row, lines in zip(rows, wrapped_rows([r[:-1] for r in rows], width, 3), strict=True):
+        print("\n".join(lines))
+        print(textwrap.fill(row[-1], width, initial_indent=indent, subsequent_indent=indent))
     return 0
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """Rows of text cells as aligned lines, one line per row (for ``grep`` and ``cut``; columns
+    padded to at most 40 characters).
+
+    Parameters
+    ----------
+    rows : list of list of str
+        The header first.
+
+    Returns
+    -------
+    list of str
+    """
+    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def wrapped_rows(rows: list[list[str]], width: int, wrap_from: int = 0) -> list[list[str]]:
+    """Each row's aligned lines, every cell wrapped within its column so that a line fits
+    ``width`` characters: the widest of the columns from ``wrap_from`` on give way first, to
+    no less than 10 characters, then (on a narrow terminal) the others, to 6.
+
+    Parameters
+    ----------
+    rows : list of list of str
+    width : int
+    wrap_from : int, default 0
+        The first column that wraps before the others do (``laotie params``: the unit, the
+        allowed values and the source; the key and values keep their width).
+
+    Returns
+    -------
+    list of list of str
+        One list of lines per row.
+    """
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for first, floor in ((wrap_from, 10), (0, 6)):
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            widest = max(range(first, len(widths)), key=lambda i: widths[i])
+            if widths[widest] <= floor:
+                break
+            widths[widest] -= 1
+    out = []
+    for r in rows:
+        cells = [textwrap.wrap(c, w) or [""] for c, w in zip(r, widths, strict=True)]
+        out.append(
+            [
+                "  ".join(c.ljust(w) for c, w in zip(parts, widths, strict=True)).rstrip()
+                for parts in itertools.zip_longest(*cells, fillvalue="")
+            ]
+        )
+    return out
 
 
 OPTIONAL: tuple[tuple[str, str, str], ...] = (
