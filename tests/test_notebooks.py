@@ -31,6 +31,52 @@ def test_docs_has_notebooks() -> None:
     assert NOTEBOOKS, "no notebooks found in docs/"
 
 
+def _requirements(extra: str | None) -> set[str]:
+    """The distributions the core dependencies (and an extra, with the extras it names of
+    laotie itself) declare, by normalised name."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    extras, names = [extra] if extra else [], set()
+    while extras:
+        for text in project["optional-dependencies"][extras.pop()]:
+            requirement = Requirement(text)
+            if canonicalize_name(requirement.name) == "laotie":
+                extras += sorted(requirement.extras)
+            else:
+                wanted.append(requirement)
+    for requirement in wanted:
+        names.add(canonicalize_name(requirement.name))
+    return names
+
+
+def test_the_notebooks_extra_covers_every_import() -> None:
+    import importlib.metadata
+
+    from packaging.utils import canonicalize_name
+
+    declared = _requirements("notebooks")
+    assert {"jupyterlab", "ipykernel"} <= declared
+    providers = importlib.metadata.packages_distributions()
+    pattern = re.compile(r"^\s*(?:from\s+(\w+)[\w.]*\s+import|import\s+(\w+))", re.MULTILINE)
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        for match in pattern.finditer(source):
+            module = match.group(1) or match.group(2)
+            if module == "laotie" or module in sys.stdlib_module_names:
+                continue
+            found = {canonicalize_name(d) for d in providers.get(module, [])}
+            assert found & declared, (
+                f"docs/{path.name} imports {module} ({', '.join(sorted(found)) or 'not installed'}"
+                f"), which neither laotie's dependencies nor its notebooks extra declare"
+            )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_numbered(path: Path) -> None:
     assert re.match(r"\d{2}_", path.name), (
