@@ -38,6 +38,8 @@ import hashlib
 import inspect
 import io
 import json
+import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -54,7 +56,7 @@ from .posterior import Posterior, load_posterior
 from .scenario import Scenario
 from .sweep import SweepResult, collect, run_sweep
 from .sweep.spec import Sweep, as_points, sample_range
-from .sweep.store import SPEC_FILE, code_fingerprint
+from .sweep.store import SPEC_FILE, code_fingerprint, read_record
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -363,7 +365,9 @@ def verdicts(
         low, high = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
         bar = max(DRIVEN, float(top["null_max95"]))
         distinct = int(top.get("distinct", top["n"]))
-        if distinct < max(MIN_VECTORS, MIN_DISTINCT * len(group)):
+        if (group["S1"] == 0).all() and float(top["null_max95"]) == 0:
+            verdict = "constant across the samples: no parameter moves it"
+        elif distinct < max(MIN_VECTORS, MIN_DISTINCT * len(group)):
             verdict = (
                 f"not determined: {distinct} distinct parameter vectors for {len(group)} varied "
                 f"parameters cannot tell apart those that vary together, nor give a null "
@@ -525,19 +529,13 @@ def run_probe_audit(
     )
     folder = Path(out) / f"probe-{probe_key(sweep, probe)}"
     folder.mkdir(parents=True, exist_ok=True)
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, dict[str, float]] = {}
     for k in range(len(drawn)):
         path = folder / f"sample-{k}.json"
         if path.exists():
             try:
-                kept = {
-                    str(name): float(value)
-                    for name, value in json.loads(path.read_text(encoding="utf-8")).items()
-                }
-                if "seconds" not in kept:
-                    raise ValueError("no seconds")
-                found[k] = kept
-            except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as err:
+                found[k] = _outcomes(json.loads(path.read_text(encoding="utf-8")), kept=True)
+            except (OSError, UnicodeDecodeError, ValueError) as err:
                 warnings.warn(f"{path}: damaged ({err}); that sample runs again", stacklevel=2)
     todo = [(probe, sweep, k) for k in range(len(drawn)) if k not in found]
     from tqdm.auto import tqdm
@@ -552,14 +550,26 @@ def run_probe_audit(
             atomic_write(folder / f"sample-{k}.json", functools.partial(_write_json, answer))
             found[k] = answer
             bar.update()
-    seconds = float(sum(found[k].pop("seconds") for k in found))
+    seconds = float(sum(found[k].pop(SECONDS) for k in found))
+    names = {k: sorted(found[k]) for k in found}
+    first = names[min(names)]
+    odd = next((k for k in sorted(names) if names[k] != first), None)
+    if not first:
+        raise LaotieError(f"audit: the probe returned no outcomes; see {folder}")
+    if odd is not None:
+        raise LaotieError(
+            f"audit: sample {odd}'s outcomes ({', '.join(names[odd])}) are not sample "
+            f"{min(names)}'s ({', '.join(first)}); a probe returns the same outcomes for every "
+            f"sample (NaN where one has no value); see {folder}"
+        )
     values = pd.DataFrame.from_dict(found, orient="index").sort_index().astype(float)
     table = indices(pd.DataFrame(drawn), values, seed=seed)
     return _audit(table, calibrated, seconds, origin)
 
 
 def probe_key(sweep: Sweep, probe: Callable[..., Any]) -> str:
-    """What decides a probe's outputs: the sweep, the model's code and the probe's source.
+    """What decides a probe's outputs: the sweep, the model's code and the source of the
+    probe's module (the functions it calls there included).
 
     Parameters
     ----------
@@ -572,8 +582,41 @@ def probe_key(sweep: Sweep, probe: Callable[..., Any]) -> str:
         16 hex digits.
     """
     text = json.dumps(sweep.to_dict(), sort_keys=True, default=json_default)
-    text += code_fingerprint() + inspect.getsource(probe)
+    module = inspect.getmodule(probe)
+    # The probe's whole module: what it calls there decides its outputs as much as it does.
+    text += code_fingerprint() + (inspect.getsource(module) if module else "")
+    text += inspect.getsource(probe)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+SECONDS = "_seconds"
+"""The key of a probe's sample file that holds the seconds it took (an outcome's name may not
+start with an underscore)."""
+
+
+def _outcomes(answer: Any, kept: bool = False) -> dict[str, float]:
+    """A probe's outcomes as floats, checked: a mapping of names (not starting with ``_``) to
+    real numbers or NaN (a kept sample's file also holds its seconds).
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong.
+    """
+    if not isinstance(answer, Mapping):
+        raise ValueError(f"expected a mapping of outcomes to numbers, not {type(answer).__name__}")
+    out = {}
+    for name, value in answer.items():
+        if not isinstance(name, str) or (name.startswith("_") and not (kept and name == SECONDS)):
+            raise ValueError(f"outcome name {name!r}: a string not starting with '_'")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"outcome {name} = {value!r} is not a number")
+        if math.isinf(value):
+            raise ValueError(f"outcome {name} = {value!r} is infinite")
+        out[name] = float(value)
+    if kept and SECONDS not in out:
+        raise ValueError(f"no {SECONDS}")
+    return out
 
 
 def _write_json(value: Mapping[str, float], path: Path) -> None:
@@ -586,10 +629,10 @@ def _probe_sample(task: tuple[Callable[..., Any], Sweep, int]) -> dict[str, floa
     probe, sweep, k = task
     start = time.perf_counter()
     try:
-        answer = {str(name): float(value) for name, value in probe((sweep, k)).items()}
+        answer = _outcomes(probe((sweep, k)))
     except Exception as err:
         return f"{type(err).__name__}: {err}"
-    return answer | {"seconds": time.perf_counter() - start}
+    return answer | {SECONDS: time.perf_counter() - start}
 
 
 def _design(
@@ -674,7 +717,7 @@ def read_sweep(folder: str | Path) -> tuple[SweepResult, str]:
         )
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-        spec = stored["sweep"]
+        spec = _in_run_order(stored["sweep"], folder)
         sweep = Sweep(
             Scenario.from_dict(spec["base"], where=f"{path} [sweep.base]"),
             grid=spec["grid"],
@@ -696,6 +739,32 @@ def read_sweep(folder: str | Path) -> tuple[SweepResult, str]:
     except LaotieError as err:
         raise LaotieError(f"{path}: {err}") from None
     return collect(sweep, folder), str(stored.get("code", "unknown"))
+
+
+def _in_run_order(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``spec`` with its grid's and sample's keys in the order the runs took them.
+
+    ``sweep.json`` is written with its keys sorted, but the order of a grid's keys decides
+    the order of its points, and the order of a sample's keys which column of the design each
+    key takes; a run's record keeps its parameters in the order the sweep gave them, so the
+    first record read restores it (a spec read back sorted would label the runs with other
+    points' values)."""
+    order: list[str] = []
+    for path in sorted((folder / "runs").glob("*.json"))[:50]:
+        record = read_record(path)
+        if record is not None and isinstance(record.get("parameters"), dict):
+            order = list(record["parameters"])
+            break
+    if not order:
+        return spec
+    rank = {key: i for i, key in enumerate(order)}
+    out = dict(spec)
+    for table in ("grid", "sample"):
+        if isinstance(spec.get(table), dict):
+            out[table] = dict(
+                sorted(spec[table].items(), key=lambda kv: rank.get(kv[0], len(rank)))
+            )
+    return out
 
 
 def audit_result(

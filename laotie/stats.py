@@ -20,6 +20,7 @@ e.g. a conversion without exposures) and return means and confidence intervals:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +148,7 @@ def t_intervals(
 def interval_table(
     values: pd.DataFrame,
     level: float = 0.95,
-    bounds: Mapping[str, tuple[float, float]] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> pd.DataFrame:
     """Each column's mean over the rows of ``values`` and its Student-t interval.
 
@@ -159,9 +160,9 @@ def interval_table(
     level : float, default 0.95
         Confidence level, between 0 and 1.
     bounds : dict of str to (low, high), optional
-        What a column can take (e.g. :data:`laotie.results.OUTCOME_BOUNDS`): its interval is
-        clipped to it, so that a share's mean of a few replications near 1 does not get an
-        upper end above 1.
+        What a column can take (e.g. :data:`laotie.results.OUTCOME_BOUNDS`; None: unbounded):
+        its mean and interval are clipped to it, so that a share's mean of a few replications
+        near 1 does not get an upper end above 1.
 
     Returns
     -------
@@ -191,8 +192,8 @@ def interval_table(
         x = values[column].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
         mean, low, high = t_interval(x, level)
-        floor, ceiling = bounds.get(column, (-np.inf, np.inf))
-        rows.append((mean, max(low, floor), min(high, ceiling), len(x)))
+        floor, ceiling = _bounds(bounds.get(column, (None, None)), "interval_table")
+        rows.append((*_clip(mean, low, high, floor, ceiling), len(x)))
     return pd.DataFrame(
         rows, index=values.columns, columns=["mean", "low", "high", "n_replications"]
     )
@@ -248,7 +249,7 @@ def paired(
     *,
     level: float = 0.95,
     paired: bool = True,
-    bounds: tuple[float, float] = (-np.inf, np.inf),
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> pd.DataFrame:
     """Each arm's mean and its difference from ``baseline``, with ``level`` t intervals.
 
@@ -265,9 +266,10 @@ def paired(
         Replication ``r`` of every arm shares its random numbers (common random numbers):
         the difference is the mean of per-replication differences, with a paired t interval.
         Otherwise the arms are independent and the interval is Welch's (:func:`welch`).
-    bounds : tuple of (float, float), default (-inf, inf)
-        What the quantity can take (e.g. (0, 1) for a share): the means' intervals are clipped
-        to it, the differences' to ``(low - high, high - low)`` (within ±1 for a share).
+    bounds : tuple of (float or None), default (None, None)
+        What the quantity can take (e.g. (0, 1) for a share; None: unbounded): the means and
+        their intervals are clipped to it, the differences to ``(low - high, high - low)``
+        (within ±1 for a share).
 
     Returns
     -------
@@ -296,6 +298,7 @@ def paired(
             f"baseline {baseline!r} is not an arm; arms: {', '.join(map(str, values.columns))}"
         )
     _check_level(level)
+    floor, ceiling = _bounds(bounds, "paired")
     base = values[baseline].to_numpy(dtype=float)
     rows = []
     for arm in values.columns:
@@ -313,10 +316,10 @@ def paired(
             used, base_used = x[~np.isnan(x)], base[~np.isnan(base)]
             difference, d_low, d_high = welch(used, base_used, level)
         n = len(used)
-        mean, low, high = t_interval(used, level)
-        floor, ceiling = bounds
-        low, high = max(low, floor), min(high, ceiling)
-        d_low, d_high = max(d_low, floor - ceiling), min(d_high, ceiling - floor)
+        mean, low, high = _clip(*t_interval(used, level), floor, ceiling)
+        difference, d_low, d_high = _clip(
+            difference, d_low, d_high, floor - ceiling, ceiling - floor
+        )
         base_mean = float(base_used.mean()) if len(base_used) else np.nan
         rows.append(
             {
@@ -433,8 +436,9 @@ def decompose(
         below 0 makes it linear); or the values themselves (for differences, whose sign is not
         known in advance).
     bounds : tuple of (float or None), default (None, None)
-        The lowest and highest value the quantity can take; the interval is clipped to them.
-        Every finite value must lie within them.
+        The lowest and highest value the quantity can take (None: unbounded); the interval is
+        clipped to them. Every finite value must lie within them, up to a rounding error
+        (:data:`ROUNDING`), and is moved onto a bound it passes by that much.
 
     Returns
     -------
@@ -443,6 +447,13 @@ def decompose(
         unless at least two draws have a value and some draw has two or more; NaN too when
         every value is equal), ``n`` and ``scale`` (``"logit"``, ``"log"``, ``"squeezed
         logit"``, ``"shifted log"`` or ``"linear"``: where the interval was computed).
+
+    Raises
+    ------
+    LaotieError
+        For a level outside (0, 1), an unknown scale, values and draws of different shapes,
+        bounds that are not two numbers or None (or NaN, or in the wrong order), or a value
+        beyond a bound by more than a rounding error.
 
     Examples
     --------
@@ -466,7 +477,10 @@ def decompose(
         )
     keep = np.isfinite(x)
     x, groups = x[keep], groups[keep]
-    floor, ceiling = _checked_bounds(bounds, x)
+    low_bound, high_bound = _bounds(bounds, "decompose")
+    x = _onto_bounds(x, low_bound, high_bound, bounds)
+    floor = None if np.isinf(low_bound) else low_bound
+    ceiling = None if np.isinf(high_bound) else high_bound
     total = len(x)
     out: dict[str, Any] = {
         "mean": np.nan,
@@ -534,26 +548,57 @@ def decompose(
     return out
 
 
-def _checked_bounds(bounds: Any, x: np.ndarray) -> tuple[float | None, float | None]:
-    """``bounds`` as floats, checked: low ≤ high, and every value within them."""
-    try:
-        floor, ceiling = (None if b is None else float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise LaotieError(
-            f"decompose: bounds = {bounds!r}; expected (low, high), each a number or None"
-        ) from None
-    if floor is not None and ceiling is not None and not floor <= ceiling:
-        raise LaotieError(f"decompose: bounds = {bounds!r}; the low one is above the high one")
-    outside = x[
-        ((x < floor) if floor is not None else False)
-        | ((x > ceiling) if ceiling is not None else False)
-    ]
+ROUNDING = 1e-9
+"""How far (relative, at least absolute) a value may lie beyond a bound and still count as on
+it: a share summed from parts can exceed 1 by a rounding error."""
+
+
+def _bounds(bounds: Any, where: str) -> tuple[float, float]:
+    """``(low, high)`` as floats (None: unbounded, ±inf), checked: each a number or None, not
+    NaN, and low ≤ high."""
+    low = high = "?"
+    if isinstance(bounds, tuple | list) and len(bounds) == 2:
+        low, high = bounds
+    checked: list[float] = []
+    for value, unbounded in ((low, -np.inf), (high, np.inf)):
+        if value is None:
+            checked.append(unbounded)
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            checked.append(float(value))
+        else:
+            raise LaotieError(
+                f"{where}: bounds = {bounds!r}; expected (low, high), each a number or None"
+            )
+    if np.isnan(checked).any():
+        raise LaotieError(f"{where}: bounds = {bounds!r}; a bound is NaN")
+    if checked[0] > checked[1]:
+        raise LaotieError(f"{where}: bounds = {bounds!r}; the low one is above the high one")
+    return checked[0], checked[1]
+
+
+def _onto_bounds(x: np.ndarray, floor: float, ceiling: float, bounds: Any) -> np.ndarray:
+    """Finite values ``x`` with those within a rounding error (:data:`ROUNDING`) beyond a
+    bound moved onto it; a value further out is an error."""
+    slack_low = ROUNDING * max(1.0, abs(floor)) if np.isfinite(floor) else 0.0
+    slack_high = ROUNDING * max(1.0, abs(ceiling)) if np.isfinite(ceiling) else 0.0
+    outside = x[(x < floor - slack_low) | (x > ceiling + slack_high)]
     if len(outside):
         raise LaotieError(
             f"decompose: value {outside[0]:g} lies outside bounds = {bounds!r}; the bounds are "
             f"what the quantity can take"
         )
-    return floor, ceiling
+    return np.clip(x, floor, ceiling)
+
+
+def _clip(
+    mean: float, low: float, high: float, floor: float, ceiling: float
+) -> tuple[float, float, float]:
+    """A mean and its interval kept within ``[floor, ceiling]`` and in order (low ≤ mean ≤
+    high); NaN stays NaN."""
+    mean = float(np.clip(mean, floor, ceiling))
+    low = float(np.minimum(np.maximum(low, floor), mean if np.isfinite(mean) else np.inf))
+    high = float(np.maximum(np.minimum(high, ceiling), mean if np.isfinite(mean) else -np.inf))
+    return mean, low, high
 
 
 def _tighter(given: float | None, implied: float, pick: Any) -> float:

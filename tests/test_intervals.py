@@ -58,6 +58,16 @@ def test_outcome_intervals_are_clipped_to_what_an_outcome_can_take() -> None:
     pd.testing.assert_series_equal(
         table.loc["producer_net_effect"], free.loc["producer_net_effect"]
     )
+    # A share over 1 by a rounding error keeps low ≤ mean ≤ high ≤ 1.
+    ulp = pd.DataFrame({"top10_sellers_gmv_share": [1.0000000000000002] * 3})
+    row = interval_table(ulp, bounds=OUTCOME_BOUNDS).loc["top10_sellers_gmv_share"]
+    assert row["low"] <= row["mean"] <= row["high"] <= 1.0
+    with pytest.raises(LaotieError, match="interval_table: bounds = \\(1, 0\\); the low one"):
+        interval_table(values, bounds={"producer_net_effect": (1, 0)})
+    # None is unbounded, as for decompose.
+    half = interval_table(values, bounds={"producer_net_effect": (0, None)})
+    assert half.loc["producer_net_effect", "low"] == 0.0
+    assert half.loc["producer_net_effect", "high"] == free.loc["producer_net_effect", "high"]
     assert set(OUTCOME_BOUNDS) <= set(OUTCOME_COLUMNS)
     assert OUTCOME_BOUNDS["creator_income_gini"] == (0.0, 1.0)
     assert "producer_net_total" not in OUTCOME_BOUNDS  # a change: either sign

@@ -301,6 +301,37 @@ def test_paired_intervals_keep_a_share_within_its_range() -> None:
     assert row["mean_high"] == 1.0 and row["difference_high"] == 1.0
     assert row["difference_low"] == free["difference_low"] >= -1
     assert row["mean"] == free["mean"] and row["difference"] == free["difference"]
+    half = paired(shares, "base", bounds=(0, None)).loc["arm"]  # None: unbounded above
+    assert half["mean_low"] == max(free["mean_low"], 0.0)
+    assert half["mean_high"] == free["mean_high"]
+    with pytest.raises(LaotieError, match="paired: bounds = \\(1, 0\\); the low one is above"):
+        paired(shares, "base", bounds=(1, 0))
+
+
+def test_a_sweeps_comparison_clips_each_metric_to_its_range(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import laotie.sweep.result as module
+
+    seen = {}
+    real = module.paired
+
+    def spy(values, baseline, **kwargs):  # type: ignore[no-untyped-def]
+        seen[current] = kwargs["bounds"]
+        return real(values, baseline, **kwargs)
+
+    monkeypatch.setattr(module, "paired", spy)
+    sweep = Sweep(Scenario.preset("village"), {"policy.traffic": ["head", "inclusive"]}, days=3)
+    result = run_sweep(sweep, tmp_path)
+    for current in [
+        ("repeat_share", "all"),
+        ("gmv", "all"),
+        ("creator_income_gini", None),
+        ("producer_net_total", None),
+    ]:
+        result.compare(*current)
+    assert seen[("repeat_share", "all")] == (0.0, 1.0)
+    assert seen[("gmv", "all")] == (0.0, np.inf)
+    assert seen[("creator_income_gini", None)] == (0.0, 1.0)
+    assert seen[("producer_net_total", None)] == (-np.inf, np.inf)
 
 
 @pytest.mark.parametrize(

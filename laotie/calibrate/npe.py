@@ -350,8 +350,13 @@ class Calibration:
             }
         )
         accepted = params[inside.all(axis=1)]
+        if not 0 < level < 1:
+            raise LaotieError(f"prior_check: level = {level!r}; expected a number in (0, 1)")
         distance = sum(((moments[t.id] - t.value) / t.se) ** 2 for t in fitted)
-        weights = np.exp(-0.5 * distance.to_numpy(dtype=float))
+        d = distance.to_numpy(dtype=float)
+        # Relative to the nearest simulation, so that weights far out do not all underflow
+        # to 0 (the weighted ranges and the effective sample do not depend on the scale).
+        weights = np.exp(-0.5 * (d - np.nanmin(d))) if np.isfinite(d).any() else np.zeros_like(d)
         weights = np.where(np.isfinite(weights), weights, 0.0)
         total = weights.sum()
         ess = total**2 / float((weights**2).sum()) if total > 0 else 0.0

@@ -312,3 +312,23 @@ def test_a_spec_edited_after_its_runs_relabels_nothing(finished_sweep, tmp_path)
         audit_result(copy)
     # The unedited folder reads every run.
     assert (read_sweep(finished_sweep)[0].runs["status"] == "ok").all()
+
+
+def test_a_sweep_whose_keys_are_not_in_alphabetical_order_is_read_as_it_ran(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from laotie.audit import read_sweep
+
+    # sweep.json is written with sorted keys; the order of a grid's and a sample's keys
+    # decides which values each run took, and the runs' records keep it.
+    sweep = Sweep(
+        Scenario.preset("village"),
+        grid={"word_of_mouth.prob": [0.0, 0.2], "creators.authenticity_mean": [0.5, 0.9]},
+        sample={"storefronts.comparisons": [1, 5], "creators.post_prob": [0.1, 0.9]},
+        samples=3,
+        days=3,
+        seed=2,
+    )
+    ran = run_sweep(sweep, tmp_path)
+    read, _ = read_sweep(tmp_path)
+    assert (read.runs["status"] == "ok").all()
+    assert read.sweep.points() == sweep.points()
+    pd.testing.assert_frame_equal(read.outcomes, ran.outcomes)

@@ -289,10 +289,19 @@ def test_bounds_are_checked_against_each_other_and_the_values() -> None:
         decompose(runs, slots, bounds=(1, 13))
     with pytest.raises(LaotieError, match=r"value 9 lies outside bounds = \(10, None\)"):
         decompose(runs, slots, bounds=(10, None))
-    with pytest.raises(LaotieError, match="expected \\(low, high\\)"):
-        decompose(runs, slots, bounds=(1,))  # type: ignore[arg-type]
-    # A missing value is left out, not checked.
-    assert decompose([*runs, np.nan], [*slots, 2], bounds=(1, 14))["n"] == 4
+    for bad in [(1,), "19", ("1", "14"), {1, 14}, (True, 14), b"ab"]:
+        with pytest.raises(LaotieError, match="expected \\(low, high\\), each a number or"):
+            decompose(runs, slots, bounds=bad)  # type: ignore[arg-type]
+    with pytest.raises(LaotieError, match="a bound is NaN"):
+        decompose(runs, slots, bounds=(np.nan, 14))
+    # Missing and infinite values are left out, not checked.
+    assert decompose([*runs, np.nan, np.inf], [*slots, 2, 2], bounds=(1, 14))["n"] == 4
+    # A share that exceeds 1 by a rounding error (summed from parts) is a share.
+    shares = [0.9, 1.0000000000000002, 0.95, 1.0]
+    got = decompose(shares, slots, bounds=(0, 1))
+    assert got["scale"] == "squeezed logit" and got["high"] == 1.0 and got["mean"] <= 1.0
+    with pytest.raises(LaotieError, match="value 1.001 lies outside"):
+        decompose([0.9, 1.001, 0.95, 1.0], slots, bounds=(0, 1))
 
 
 def test_the_predictive_interval_covers_a_new_run() -> None:

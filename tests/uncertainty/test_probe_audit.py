@@ -19,6 +19,7 @@ from laotie.sweep import Sweep
 ARMS = [("plain", {"shock.day": -1}), ("shocked", {"shock.day": 5})]
 ASSUMED = {"outcomes.trust_loss": [0.1, 0.6], "word_of_mouth.warn_prob": [0.0, 0.1]}
 DESIGN = {"samples": 64, "scale": 0.001, "days": 10}
+SMALL = {"samples": 8, "scale": 0.001, "days": 10}  # for checks that need no verdict
 CALLS: list[int] = []
 
 
@@ -43,13 +44,13 @@ def failing(task: tuple[Sweep, int]) -> dict[str, float]:
     return planted(task)
 
 
-def audit(tmp_path: Any, probe: Any = planted) -> Any:
+def audit(tmp_path: Any, probe: Any = planted, design: Any = DESIGN) -> Any:
     return run_probe_audit(
         "mudanjiang_calibrated",
         ARMS,
         ASSUMED,
         probe,
-        design=DESIGN,
+        design=design,
         seed=7,
         out=tmp_path,
         executor=Serial(),
@@ -90,7 +91,7 @@ def test_a_probe_audit_resumes_and_reruns_only_what_is_missing_or_damaged(tmp_pa
 
 def test_a_failing_probe_is_named_and_the_finished_samples_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LaotieError, match=r"probe of sample 3 failed \(ValueError: no victims\)"):
-        audit(tmp_path, failing)
+        audit(tmp_path, failing, SMALL)
     folder = next(tmp_path.glob("probe-*"))
     assert (folder / "sample-2.json").exists() and not (folder / "sample-3.json").exists()
     # Quick mode runs nothing.
@@ -136,3 +137,72 @@ def test_a_probe_audit_can_hold_the_calibrated_parameters(tmp_path) -> None:  # 
     assert drivers["source"].str.startswith("assumed").all()
     verdict = found.verdicts.set_index("outcome")["verdict"]
     assert verdict["driven"].startswith("driven by assumed parameter outcomes.trust_loss")
+
+
+def typed(task: tuple[Sweep, int]) -> dict[str, Any]:
+    """Numbers of numpy's types and plain ints are numbers."""
+    sweep, k = task
+    return {"driven": np.float32(sweep.draw(sweep.slots + k)["outcomes.trust_loss"]), "count": k}
+
+
+def texts(task: tuple[Sweep, int]) -> dict[str, Any]:
+    return {"driven": "1.5"}
+
+
+def uneven(task: tuple[Sweep, int]) -> dict[str, float]:
+    return {"driven": 1.0} if task[1] != 4 else {"driven": 1.0, "extra": 2.0}
+
+
+def empty(task: tuple[Sweep, int]) -> dict[str, float]:
+    return {}
+
+
+def reserved(task: tuple[Sweep, int]) -> dict[str, float]:
+    return {"_seconds": 1.0}
+
+
+def test_a_probes_outcomes_are_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = audit(tmp_path / "typed", typed, SMALL)
+    kept = json.loads(next((tmp_path / "typed").glob("probe-*/sample-3.json")).read_text())
+    assert kept["count"] == 3.0 and isinstance(kept["driven"], float)
+    assert set(found.verdicts["outcome"]) == {"driven", "count"}
+    for probe, message in [
+        (texts, r"probe of sample 0 failed \(ValueError: outcome driven = '1.5' is not a number"),
+        (reserved, r"outcome name '_seconds': a string not starting with '_'"),
+        (uneven, r"sample 4's outcomes \(driven, extra\) are not sample 0's \(driven\)"),
+        (empty, "the probe returned no outcomes"),
+    ]:
+        with pytest.raises(LaotieError, match=message):
+            audit(tmp_path / probe.__name__, probe, SMALL)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"driven": 1.0}', "no _seconds"),
+        ('{"driven": "1.5", "_seconds": 1.0}', "is not a number"),
+        ('{"driven": 1e999, "_seconds": 1.0}', "is infinite"),
+        ("true", "expected a mapping"),
+        ("[1, 2]", "expected a mapping"),
+    ],
+)
+def test_a_kept_sample_that_is_not_outcomes_runs_again(tmp_path, text: str, why: str) -> None:  # type: ignore[no-untyped-def]
+    audit(tmp_path, design=SMALL)
+    path = next(tmp_path.glob("probe-*")) / "sample-6.json"
+    path.write_text(text, encoding="utf-8")
+    CALLS.clear()
+    with pytest.warns(UserWarning, match=f"sample-6.json: damaged .*{why}"):
+        audit(tmp_path, design=SMALL)
+    assert CALLS == [6]
+
+
+def test_a_constant_outcome_is_said_to_be_constant(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def constant_table() -> Any:
+        import pandas as pd
+
+        from laotie.audit import indices, verdicts
+
+        samples = pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.linspace(1, 0, 20) ** 2})
+        return verdicts(indices(samples, pd.DataFrame({"y": np.ones(20)}), seed=1), ["a"])
+
+    assert constant_table().at[0, "verdict"] == "constant across the samples: no parameter moves it"
