@@ -58,12 +58,14 @@ from laotie.experiment import (
     describe_interval,
     describe_interval_zh,
     expected_columns,
+    preset,
+    run_sweep,
     save_figure,
     uncertainty_columns,
 )
 from laotie.posterior import PLATFORM_KEYS, load_posterior
 from laotie.stats import t_interval
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "creator_training"
 QUESTION = (
@@ -131,8 +133,8 @@ def audit_settings(quick: bool) -> dict[str, Any] | None:
 def base(scale: float) -> Scenario:
     """The county at ``scale`` with its producers scaled alike (buyers per producer as in the
     scenario), one government notice and local training."""
-    county = Scenario.preset(SCENARIO)
-    return Scenario.preset(
+    county = preset(SCENARIO)
+    return preset(
         SCENARIO,
         scale=scale,
         **{
@@ -344,7 +346,7 @@ def audit(quick: bool, out: Path, executor: Executor) -> Audit | None:
     design = audit_settings(quick)
     if design is None:
         return None
-    county = Scenario.preset(SCENARIO)
+    county = preset(SCENARIO)
     scaled = {
         "producers.n_producers": max(1, round(county.producers.n_producers * design["scale"])),
         "information.n_messages": 1,

@@ -42,12 +42,14 @@ from laotie.experiment import (
     Report,
     describe_interval,
     describe_interval_zh,
+    preset,
+    run_sweep,
     save_figure,
     uncertainty_columns,
     unfinished_note,
 )
 from laotie.posterior import load_posterior
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "growth_2019_2024"
 QUESTION = (
@@ -157,7 +159,7 @@ act as it would there (in the whole city no value in the audit's range binds).""
 
 def base(scale: float) -> Scenario:
     """``mudanjiang_2019`` at ``scale``, its storefronts' entry threshold scaled with it."""
-    scenario = Scenario.preset(SCENARIO, scale=scale)
+    scenario = preset(SCENARIO, scale=scale)
     return scenario.replace(**{key: scenario.flat()[key] * scale for key in SCALED})
 
 

@@ -37,12 +37,14 @@ from laotie.experiment import (
     Report,
     describe_interval,
     describe_interval_zh,
+    preset,
+    run_sweep,
     save_figure,
     uncertainty_columns,
     unfinished_note,
 )
 from laotie.posterior import load_posterior
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "last_mile"
 QUESTION = (
@@ -104,7 +106,7 @@ def audit_settings(quick: bool) -> dict[str, Any] | None:
 
 
 def base(scale: float) -> Scenario:
-    return Scenario.preset(SCENARIO, scale=scale, **{"information.n_messages": 1})
+    return preset(SCENARIO, scale=scale, **{"information.n_messages": 1})
 
 
 def make_sweep(quick: bool) -> Sweep:

@@ -62,12 +62,14 @@ from laotie.experiment import (
     Report,
     describe_interval,
     describe_interval_zh,
+    preset,
+    run_sweep,
     save_figure,
     uncertainty_columns,
     unfinished_note,
 )
 from laotie.posterior import PLATFORM_KEYS, load_posterior
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "poverty_alleviation"
 QUESTION = (
@@ -169,7 +171,7 @@ def producers_at(scale: float) -> dict[str, int]:
 def per_resident(scale: float) -> dict[str, int]:
     """The county's producers and trained creators at ``scale`` (at least one each), so that
     a smaller county keeps its buyers per producer and its share of creators trained."""
-    county = Scenario.preset(SCENARIO)
+    county = preset(SCENARIO)
     return {
         "producers.n_producers": max(1, round(county.producers.n_producers * scale)),
         "training.n_creators": max(1, round(county.training.n_creators * scale)),
@@ -178,7 +180,7 @@ def per_resident(scale: float) -> dict[str, int]:
 
 def base(scale: float) -> Scenario:
     """The county at ``scale``, with its producers and trained creators scaled alike."""
-    return Scenario.preset(SCENARIO, scale=scale, **per_resident(scale))
+    return preset(SCENARIO, scale=scale, **per_resident(scale))
 
 
 def arms(quick: bool) -> list[tuple[str, str, str]]:
@@ -721,7 +723,7 @@ def findings(
 
 def method(quick: bool) -> str:
     mode = settings(quick)
-    county = Scenario.preset(SCENARIO)
+    county = preset(SCENARIO)
     scaled = per_resident(mode["scale"])
     n = scaled["training.n_creators"]
     trained = f"{n} creator{'s' if n != 1 else ''}"

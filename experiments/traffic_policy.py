@@ -23,14 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laotie import Scenario
 from laotie.audit import Audit, run_audit
 from laotie.executors import Executor
-from laotie.experiment import Headline, Report, save_figure, sweep_columns
+from laotie.experiment import Headline, Report, preset, run_sweep, save_figure, sweep_columns
 from laotie.experiment import describe_interval as _ci
 from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "traffic_policy"
 QUESTION = (
@@ -93,7 +92,7 @@ def sweep(quick: bool) -> Sweep:
     """Both arms over posterior draws × replications."""
     mode = settings(quick)
     return Sweep(
-        Scenario.preset(SCENARIO, scale=mode["scale"]),
+        preset(SCENARIO, scale=mode["scale"]),
         cases=[dict(case) for _, case in ARMS],
         replications=mode["replications"],
         days=mode["days"],
@@ -323,7 +322,7 @@ def run(*, quick: bool, out: Path, executor: Executor) -> Report:
     if audited is not None:
         tables["audit_drivers"] = audited.drivers
         seconds += audited.seconds
-    residents = Scenario.preset(SCENARIO, scale=mode["scale"]).city.n_residents
+    residents = preset(SCENARIO, scale=mode["scale"]).city.n_residents
     return Report(
         name=NAME,
         question=QUESTION,

@@ -36,6 +36,8 @@ from laotie.experiment import (
     Headline,
     Report,
     expected_columns,
+    preset,
+    run_sweep,
     save_figure,
     uncertainty_columns,
 )
@@ -43,7 +45,7 @@ from laotie.experiment import describe_interval as _ci
 from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
 from laotie.scenario import Scenario
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "trust_shock"
 QUESTION = (
@@ -310,7 +312,7 @@ def audit_settings(quick: bool) -> dict[str, Any] | None:
 
 def shocked_base(scale: float, days: int, bad_days: int) -> Scenario:
     """``mudanjiang_calibrated`` at ``scale`` with the experiment's shock (its day is an arm)."""
-    return Scenario.preset(SCENARIO, scale=scale).replace(
+    return preset(SCENARIO, scale=scale).replace(
         **{
             "run.days": days,
             "shock.days": bad_days,
@@ -908,13 +910,14 @@ of their spread that comes from the parameters (`laotie.stats.decompose`). Every
 and recovery is set by assumed parameters (`outcomes.trust_gain`, `outcomes.trust_loss`,
 `word_of_mouth.warn_prob`); the calibration constrains none of them.
 
-The audit (full mode only; `laotie audit trust_shock` runs it alone): 48 samples, each a Latin-
-hypercube value of the four assumed parameters that set the shock's size and speed (trust's
-gain and loss, negative word of mouth, creators' authenticity), the calibrated parameters at
-the scenario's values, at scale 0.01 with the page's shock and the first window after the fix
-(80 days). The calibrated parameters are held, not audited: the victims are a handful per run,
-and 48 samples cannot tell 22 parameters apart (a trial over 64 samples with the posterior's 18
-varied too named no driver, and left the victims' orders not determined); how much of each
+The audit (full mode only; `laotie audit trust_shock` runs it alone): 48 samples, each a
+Latin-hypercube value of the four assumed parameters that set the shock's size and speed
+(trust's gain and loss, negative word of mouth, creators' authenticity), the calibrated
+parameters at the scenario's values, at scale 0.01 with the page's shock and the first window
+after the fix (80 days). The calibrated parameters are held, not audited: the victims are a
+handful per run, and 48 samples cannot tell 22 parameters apart (a trial over 64 samples with
+the posterior's 18 varied too named no driver, and left the victims' orders not determined);
+how much of each
 interval the posterior makes is the tables' "from parameters". Its outcomes are the victims',
 which no sweep table holds, so each sample's two arms are probed like the page's runs
 (`laotie.audit.run_probe_audit`): the shocked run finds the victims, its unshocked twin follows

@@ -28,12 +28,12 @@ import pandas as pd
 
 from laotie.audit import Audit, run_audit
 from laotie.calibrate.targets import Targets, load_targets
-from laotie.experiment import Headline, Report, save_figure, sweep_columns
+from laotie.experiment import Headline, Report, preset, run_sweep, save_figure, sweep_columns
 from laotie.experiment import describe_interval as _ci
 from laotie.experiment import describe_interval_zh as _zh
 from laotie.posterior import load_posterior
-from laotie.scenario import Scenario, scenario_path
-from laotie.sweep import Sweep, SweepResult, run_sweep
+from laotie.scenario import scenario_path
+from laotie.sweep import Sweep, SweepResult
 
 NAME = "trust_vs_traffic"
 QUESTION = (
@@ -113,7 +113,7 @@ def targets() -> Targets:
 def sweep(quick: bool) -> Sweep:
     """The experiment's sweep: every arm over posterior draws × replications."""
     config = settings(quick)
-    base = Scenario.preset(SCENARIO, scale=config["scale"])
+    base = preset(SCENARIO, scale=config["scale"])
     return Sweep(
         base,
         cases=[dict(case) for _, case in ARMS],
@@ -524,7 +524,7 @@ def run(*, quick: bool, out: Path, executor: Any) -> Report:
     if audited is not None:
         tables["audit_drivers"] = audited.drivers
         seconds += audited.seconds
-    residents = Scenario.preset(SCENARIO, scale=config["scale"]).city.n_residents
+    residents = preset(SCENARIO, scale=config["scale"]).city.n_residents
     assumptions = [
         f"Mudanjiang calibrated, at scale {config['scale']:g} ({residents:,} residents), "
         f"{config['days']} days; {config['draws']} posterior draws × {config['replications']} "

@@ -646,16 +646,27 @@ def _design(
     keys: list[str] | None,
     base: Scenario | None,
 ) -> tuple[Sweep, list[dict[str, Any]], list[str], str]:
-    """The audit's sweep and samples, the calibrated parameters, and the sources' note."""
+    """The audit's sweep and samples, the calibrated parameters, and the sources' note.
+
+    In an experiment run with ``--set`` changes (:func:`laotie.experiment.held_changes`), the
+    base holds them and the audit samples none of the changed keys."""
+    from .experiment import held_changes, preset
+
+    held = held_changes()
     if base is None:
-        base = Scenario.preset(scenario, scale=design["scale"])
-    if keys is not None and not list(keys):  # none: the calibrated values stay as they are
-        drawn = audit_samples(base, None, assumed, design["samples"], seed)
-        calibrated: list[str] = []
-    else:
+        base = preset(scenario, scale=design["scale"])
+    assumed = {key: span for key, span in assumed.items() if key not in held}
+    calibration = None
+    calibrated: list[str] = []
+    if keys is None or list(keys):  # keys=[]: the calibrated values stay as they are
         calibration = load_posterior(posterior or scenario)
-        calibrated = calibration.keys if keys is None else list(keys)
-        drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
+        wanted = calibration.keys if keys is None else list(keys)
+        calibrated = [key for key in wanted if key not in held]
+        if len(calibrated) < len(wanted):
+            keys = calibrated
+        if not calibrated:
+            calibration = None
+    drawn = audit_samples(base, calibration, assumed, design["samples"], seed, keys)
     sweep = audit_sweep(
         base,
         [dict(case) for _, case in arms],

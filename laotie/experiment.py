@@ -6,11 +6,15 @@ Each experiment is one module in ``experiments/`` (shipped inside the package as
 - ``NAME`` and ``QUESTION`` (one sentence);
 - ``run(quick: bool, out: Path, executor: Executor) -> Report``: runs its sweeps with the
   many-runs machinery (:mod:`laotie.sweep`: spawned seeds, common random numbers between
-  arms), under ``out``, and returns the tables and figures it made.
+  arms), under ``out``, and returns the tables and figures it made. It builds its scenarios
+  with :func:`preset` and runs its sweeps with :func:`run_sweep` (this module's), so that a
+  user's ``--set`` changes (:func:`run_experiment`'s ``changes``) reach every run and are
+  refused where the experiment varies or sets the parameter itself.
 
-``laotie experiment NAME [--quick] [--out DIR]`` and ``python experiments/NAME.py`` run one;
-:meth:`Report.write` writes every table as CSV and Markdown (means with 95 % intervals), the
-figures, and ``report.md`` which says which command produced them. ``--page DIR`` also
+``laotie experiment NAME [--quick] [--out DIR] [--set KEY=VALUE ...]`` and
+``python experiments/NAME.py`` run one; :meth:`Report.write` writes every table as CSV and
+Markdown (means with 95 % intervals), the figures, and ``report.md`` which says which command
+produced them. ``--page DIR`` also
 publishes the report as ``DIR/NAME.md`` with its tables (``DIR/NAME/``) and figures
 (``DIR/figures/``): a generated page, stamped with laotie's version, the fingerprint of the
 model's sources and a hash of the experiment's code (:func:`page_stamp`), so that a test can
@@ -28,12 +32,15 @@ import argparse
 import functools
 import hashlib
 import importlib
+import json
 import re
 import shlex
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -51,25 +58,32 @@ from .stats import decompose, t_interval
 from .sweep.store import code_fingerprint
 
 if TYPE_CHECKING:
-    from .sweep import SweepResult
+    from .scenario import Scenario
+    from .sweep import Sweep, SweepResult
 
 __all__ = [
     "LABELS",
     "PAGE_SOURCES",
     "Headline",
     "Report",
+    "check_held",
+    "default_out",
     "describe_interval",
     "describe_interval_zh",
     "expected_columns",
     "experiment_fingerprint",
     "experiment_names",
+    "held_changes",
+    "holding",
     "interval_columns",
     "interval_table",
     "load_experiment",
     "main",
     "page_stamp",
+    "preset",
     "read_stamp",
     "run_experiment",
+    "run_sweep",
     "save_figure",
     "stale",
     "sweep_columns",
@@ -169,6 +183,139 @@ def load_experiment(name: str) -> ModuleType:
     return module
 
 
+_HELD: ContextVar[Mapping[str, Any] | None] = ContextVar("laotie_held_changes", default=None)
+"""The ``--set`` changes of the experiment running in this context (:func:`holding`)."""
+
+
+def held_changes() -> dict[str, Any]:
+    """The ``--set`` changes of the experiment running in this context.
+
+    Returns
+    -------
+    dict of str to value
+        Dotted keys and values; empty outside :func:`holding` (and so outside
+        :func:`run_experiment` with changes).
+    """
+    return dict(_HELD.get() or {})
+
+
+@contextmanager
+def holding(changes: Mapping[str, Any]) -> Iterator[None]:
+    """Hold ``changes`` in every scenario :func:`preset` builds and every sweep
+    :func:`run_sweep` runs, in this context (what :func:`run_experiment` does with its
+    ``changes``).
+
+    Parameters
+    ----------
+    changes : dict of str to value
+        Dotted keys and their values, as ``laotie experiment --set`` gives them.
+
+    Yields
+    ------
+    None
+    """
+    token = _HELD.set(dict(changes))
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+def _refusal(key: str, why: str) -> LaotieError:
+    return LaotieError(
+        f"--set {key}: {why}, so the change could not hold in every run; --set changes "
+        f"only parameters the experiment leaves alone (`laotie params` lists them all)"
+    )
+
+
+def preset(name: str, scale: float = 1.0, **keys: Any) -> Scenario:
+    """A shipped scenario as an experiment builds it: :meth:`Scenario.preset` with the
+    running experiment's ``--set`` changes (:func:`held_changes`) besides ``keys``.
+
+    Parameters
+    ----------
+    name : str
+        A shipped scenario or city preset.
+    scale : float, default 1.0
+        Multiplies every region's population.
+    **keys
+        The dotted keys the experiment sets itself.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    LaotieError
+        When a change names a key the experiment sets itself.
+    ScenarioError
+        For an unknown key or a value out of its bounds (named).
+    """
+    from .scenario import Scenario
+
+    changes = held_changes()
+    for key in sorted(set(changes) & set(keys)):
+        raise _refusal(key, f"the experiment sets it to {keys[key]!r} on {name} itself")
+    return Scenario.preset(name, scale=scale, **keys, **changes)
+
+
+def check_held(sweep: Sweep) -> None:
+    """Refuse a sweep that would not hold the running experiment's ``--set`` changes: one that
+    varies a changed key (an arm, its grid, its sample, or a draw of the posterior) or whose
+    base gives it another value.
+
+    Parameters
+    ----------
+    sweep : Sweep
+
+    Raises
+    ------
+    LaotieError
+        Naming the key and what sets it.
+    """
+    changes = held_changes()
+    if not changes:
+        return
+    varied: dict[str, str] = {}
+    for key in {key for draw in sweep.draws for key in draw}:
+        varied[key] = "every run takes it from a draw of the calibrated posterior"
+    for key, values in sweep.sample.items():
+        varied[key] = f"the experiment samples it over {values or 'its bounds'}"
+    for key, values in sweep.grid.items():
+        varied[key] = f"the experiment's grid varies it over {list(values)}"
+    for case in sweep.cases:
+        for key, value in case.items():
+            varied.setdefault(key, f"an arm of the experiment sets it ({key} = {value!r})")
+    flat = sweep.base.flat()
+    for key, value in changes.items():
+        if key in varied:
+            raise _refusal(key, varied[key])
+        if key in flat and flat[key] != value:
+            raise _refusal(key, f"the experiment sets it to {flat[key]!r} itself")
+
+
+def run_sweep(sweep: Sweep, out: Path, **options: Any) -> SweepResult:
+    """:func:`laotie.sweep.run_sweep` for an experiment: the same, after :func:`check_held`.
+
+    Parameters
+    ----------
+    sweep : Sweep
+    out : pathlib.Path
+        The sweep's folder.
+    **options
+        As for :func:`laotie.sweep.run_sweep` (``executor``, ``progress``).
+
+    Returns
+    -------
+    SweepResult
+    """
+    from .sweep import run_sweep as run
+
+    check_held(sweep)
+    return run(sweep, out, **options)
+
+
 @dataclass(frozen=True)
 class Headline:
     """A headline number of a report, labelled.
@@ -241,6 +388,9 @@ class Report:
     run_seconds : float
         The seconds its simulations took, summed over runs (NaN: not known); a rerun that
         finds its runs stored takes far less wall time than this.
+    changes : dict of str to value
+        The ``--set`` changes every run held (:func:`run_experiment`); empty for the shipped
+        scenarios.
     """
 
     name: str
@@ -258,6 +408,7 @@ class Report:
     method: str = ""
     audit: pd.DataFrame | None = None
     run_seconds: float = float("nan")
+    changes: dict[str, Any] = field(default_factory=dict)
 
     def write(self, out: Path) -> list[Path]:
         """Write ``<table>.csv`` and ``<table>.md`` per table and ``report.md``, atomically.
@@ -320,6 +471,14 @@ class Report:
             f"Produced by `{self.command}` ({mode}; {timing}) with laotie {__version__}.",
             "",
         ]
+        if self.changes:
+            held = ", ".join(f"`{key} = {value!r}`" for key, value in self.changes.items())
+            lines += [
+                f"**Changed from the shipped scenarios** (`--set`, in every run): {held}. The "
+                "labels *calibrated* and *predicted* below describe the shipped scenarios: "
+                "a changed parameter leaves the calibration's fit untested.",
+                "",
+            ]
         if self.headlines:
             headlines = pd.DataFrame(
                 [
@@ -843,6 +1002,7 @@ def run_experiment(
     executor: Executor | None = None,
     command: str | None = None,
     page: str | Path | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> Report:
     """Run experiment ``name``; write and return its report.
 
@@ -862,13 +1022,24 @@ def run_experiment(
         The command to name in the report (default: the ``laotie experiment`` command).
     page : str or path, optional
         Also publish the report as a generated page in this folder (:meth:`Report.publish`).
+    changes : dict of str to value, optional
+        Dotted keys held at these values in every run (``laotie experiment --set``): applied
+        to every scenario the experiment builds (:func:`preset`); refused, before any run,
+        for a key the experiment varies (its arms, grid or posterior draws) or sets itself.
+        An audit leaves a changed key out of what it samples. The report says what changed.
 
     Returns
     -------
     Report
+
+    Raises
+    ------
+    LaotieError
+        For an unknown experiment, an unwritable ``page`` or a change that cannot hold.
     """
     module = load_experiment(name)
-    out = Path(out) if out is not None else Path("out") / name
+    changes = dict(changes or {})
+    out = Path(out) if out is not None else default_out(name, changes)
     if page is not None:  # a folder that cannot be written fails now, not after the runs
         try:
             Path(page).mkdir(parents=True, exist_ok=True)
@@ -881,11 +1052,14 @@ def run_experiment(
             ) from None
     executor = executor or executor_for(1)
     start = time.perf_counter()
-    report: Report = module.run(quick=quick, out=out, executor=executor)
+    with holding(changes):
+        report: Report = module.run(quick=quick, out=out, executor=executor)
     report.seconds = time.perf_counter() - start
     report.quick = quick
+    report.changes = changes
     if command is None:
         words = ["laotie", "experiment", name] + (["--quick"] if quick else [])
+        words += [f"--set={key}={_toml(value)}" for key, value in changes.items()]
         command = shlex.join(words + (["--page", str(page)] if page is not None else []))
     report.command = command
     report.write(out)
@@ -894,8 +1068,44 @@ def run_experiment(
     return report
 
 
+def default_out(name: str, changes: Mapping[str, Any] | None = None) -> Path:
+    """Where an experiment's results go unless told: ``out/NAME``, or, with ``--set``
+    changes, ``out/NAME-set-HASH`` (a hash of the changes), so that a changed experiment never
+    meets the shipped one's stored runs.
+
+    Parameters
+    ----------
+    name : str
+    changes : dict of str to value, optional
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> default_out("last_mile").as_posix()
+    'out/last_mile'
+    >>> default_out("last_mile", {"information.n_messages": 2}).as_posix()
+    'out/last_mile-set-...'
+    """
+    if not changes:
+        return Path("out") / name
+    text = json.dumps(sorted(changes.items()), default=str)
+    return Path("out") / f"{name}-set-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def _toml(value: Any) -> str:
+    """A ``--set`` value as the command line takes it back (TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
 def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
-    """``python experiments/NAME.py [--quick] [--out DIR] [--workers N]``.
+    """``python experiments/NAME.py [--quick] [--out DIR] [--workers N] [--set KEY=VALUE]``.
 
     Parameters
     ----------
@@ -914,13 +1124,23 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     parser.add_argument("--out", type=Path, help="results folder (default: out/NAME)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--page", type=Path, help="also publish the report as DIR/NAME.md")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="hold a parameter at a value in every run (repeatable)",
+    )
     args = parser.parse_args(argv)
     if name is None:
         raise LaotieError("experiment.main needs the experiment's name")
     import matplotlib
 
+    from .cli._common import parse_overrides
+
     matplotlib.use("Agg")  # the command draws only into files
-    out = args.out if args.out is not None else Path("out") / name
+    changes = parse_overrides(args.set)
+    out = args.out if args.out is not None else default_out(name, changes)
     report = run_experiment(
         name,
         quick=args.quick,
@@ -928,6 +1148,7 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
         executor=executor_for(args.workers),
         command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
         page=args.page,
+        changes=changes,
     )
     print(report.markdown(out))
     print(f"\nResults in {out} ({report.seconds:.0f} s)")

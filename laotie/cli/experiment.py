@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..executors import add_executor_arguments, executor_for
-from ._common import headless
+from ._common import headless, parse_overrides
 
 if TYPE_CHECKING:
     from ..experiment import Report
@@ -29,11 +29,14 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "Run an experiment of experiments/ (trust against traffic, poverty alleviation, the "
             "last mile, creator training, traffic policy, trust shocks). It writes tables (CSV "
             "and Markdown, with 95 % intervals), figures and report.md under --out; rerunning "
-            "it skips the runs already stored there."
+            "it skips the runs already stored there. --set holds a parameter at a value in "
+            "every run; it is refused for a parameter the experiment varies itself (its arms, "
+            "or the calibrated parameters drawn from the posterior)."
         ),
         epilog=(
             "examples:\n  laotie experiment --list\n  laotie experiment trust_vs_traffic --quick"
             "\n  laotie experiment last_mile --out out/last_mile --workers 2"
+            "\n  laotie experiment last_mile --quick --set information.n_messages=3"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -43,7 +46,17 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         "--quick", action="store_true", help="small scale, few replications (under a minute)"
     )
     experiment.add_argument(
-        "--out", metavar="DIR", type=Path, help="results folder (default: out/NAME)"
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="results folder (default: out/NAME, or out/NAME-set-HASH with --set)",
+    )
+    experiment.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="hold a dotted parameter at a value in every run (repeatable; see laotie params)",
     )
     experiment.add_argument(
         "--page",
@@ -61,18 +74,21 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 def command(args: argparse.Namespace) -> int:
     """``laotie experiment``: list the experiments, or run one, print its findings and say
     where its full report is."""
-    from ..experiment import experiment_names, load_experiment, run_experiment
+    from ..experiment import default_out, experiment_names, load_experiment, run_experiment
 
     if args.list or args.name is None:
         for name in experiment_names():
             print(f"{name:<22} {load_experiment(name).QUESTION}")
         return 0
     headless()
+    changes = parse_overrides(args.set)
     executor = executor_for(args.workers, args.scheduler)
     words = ["laotie", "experiment", args.name] + (["--quick"] if args.quick else [])
+    for item in args.set:
+        words += ["--set", item]
     if args.page is not None:
         words += ["--page", str(args.page)]
-    out = args.out or Path("out") / args.name
+    out = args.out or default_out(args.name, changes)
     try:
         report = run_experiment(
             args.name,
@@ -81,6 +97,7 @@ def command(args: argparse.Namespace) -> int:
             executor=executor,
             command=shlex.join(words),
             page=args.page,
+            changes=changes,
         )
     except KeyboardInterrupt:
         print(
@@ -97,6 +114,10 @@ def short_answer(report: Report, out: Path) -> str:
     where the full report (its tables, figures and assumptions) is."""
     width = 100
     lines = [f"{report.name}: {report.question}", ""]
+    if report.changes:
+        held = ", ".join(f"{key} = {value!r}" for key, value in report.changes.items())
+        lines += textwrap.wrap(f"Changed from the shipped scenarios in every run: {held}.", width)
+        lines.append("")
     for answer in (report.answer, report.answer_zh):
         for line in answer:
             lines += textwrap.wrap(line, width)

@@ -98,3 +98,29 @@ def test_tables_agree(report, stored) -> None:  # type: ignore[no-untyped-def]
     assert final.at[("share_informed", "no training"), "value"] == pytest.approx(
         top.loc[top["arm"] == "no training", "share_informed"].mean()
     )
+
+
+def test_set_holds_a_change_in_every_run_and_refuses_what_the_experiment_sets(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    from laotie.audit import read_sweep
+    from laotie.cli import main
+
+    out = tmp_path / "changed"
+    change = ["--set", "information.share_prob=0.05"]
+    assert main(["experiment", EXPERIMENT, "--quick", *change, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "Changed from the shipped scenarios in every run: information.share_prob = 0.05" in said
+    result, _ = read_sweep(out / "sweep")
+    assert result.sweep.base.flat()["information.share_prob"] == 0.05
+    assert all("information.share_prob" not in draw for draw in result.sweep.draws)
+    assert (result.runs["status"] == "ok").all()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "--set information.share_prob=0.05" in report
+    assert "`information.share_prob = 0.05`" in report
+
+    refused = tmp_path / "refused"
+    set_by_experiment = ["--set", "information.n_messages=3"]
+    assert main(["experiment", EXPERIMENT, "--quick", *set_by_experiment, "--out", str(refused)])
+    assert "--set information.n_messages: the experiment sets it" in capsys.readouterr().err
+    assert not (refused / "sweep").exists()
