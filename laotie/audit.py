@@ -50,13 +50,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ._io import atomic_write, json_default
+from ._io import atomic_write
 from .errors import LaotieError
 from .posterior import Posterior, load_posterior
 from .scenario import Scenario
 from .sweep import SweepResult, collect, run_sweep
 from .sweep.spec import Sweep, as_points, sample_range
-from .sweep.store import SPEC_FILE, code_fingerprint, read_record
+from .sweep.store import SPEC_FILE, code_fingerprint, read_record, record_path, spec_key
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -489,6 +489,7 @@ def run_probe_audit(
     posterior: str | None = None,
     keys: list[str] | None = None,
     base: Scenario | None = None,
+    progress: bool = True,
 ) -> Audit | None:
     """An audit whose outcomes a probe measures sample by sample, for outcomes that the sweep's
     stored tables do not hold (the series of the people a shock hurt, read from the engine's
@@ -510,6 +511,8 @@ def run_probe_audit(
         module-level function, so that worker processes can run it.
     out : pathlib.Path
         The folder of the kept outcomes.
+    progress : bool, default True
+        Show a progress bar over the samples.
 
     Returns
     -------
@@ -540,7 +543,13 @@ def run_probe_audit(
     todo = [(probe, sweep, k) for k in range(len(drawn)) if k not in found]
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(drawn), initial=len(found), desc="audit samples", unit="sample") as bar:
+    with tqdm(
+        total=len(drawn),
+        initial=len(found),
+        desc="audit samples",
+        unit="sample",
+        disable=not progress,
+    ) as bar:
         for (_, _, k), answer in executor.map(_probe_sample, todo):
             if not isinstance(answer, dict):
                 raise LaotieError(
@@ -581,11 +590,11 @@ def probe_key(sweep: Sweep, probe: Callable[..., Any]) -> str:
     str
         16 hex digits.
     """
-    text = json.dumps(sweep.to_dict(), sort_keys=True, default=json_default)
     module = inspect.getmodule(probe)
-    # The probe's whole module: what it calls there decides its outputs as much as it does.
-    text += code_fingerprint() + (inspect.getsource(module) if module else "")
-    text += inspect.getsource(probe)
+    # The probe's whole module (what it calls there decides its outputs as much as it does),
+    # and which of its functions the probe is.
+    source = inspect.getsource(module) if module is not None else inspect.getsource(probe)
+    text = spec_key(sweep) + code_fingerprint() + source + getattr(probe, "__qualname__", "")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -755,14 +764,15 @@ def read_sweep(folder: str | Path) -> tuple[SweepResult, str]:
 def _in_run_order(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     """``spec`` with its grid's and sample's keys in the order the runs took them.
 
-    ``sweep.json`` is written with its keys sorted, but the order of a grid's keys decides
-    the order of its points, and the order of a sample's keys which column of the design each
-    key takes; a run's record keeps its parameters in the order the sweep gave them, so the
-    first record read restores it (a spec read back sorted would label the runs with other
-    points' values)."""
+    Sweeps stored before :func:`~laotie.sweep.store.spec_key` have a ``sweep.json`` with its
+    keys sorted, but the order of a grid's keys decides the order of its points, and the
+    order of a sample's keys which column of the design each key takes; a run's record keeps
+    its parameters in the order the sweep gave them, so the first record read restores it (a
+    spec read back sorted would label the runs with other points' values). A ``sweep.json``
+    written since keeps its order, and this changes nothing."""
     order: list[str] = []
-    for path in sorted((folder / "runs").glob("*.json"))[:50]:
-        record = read_record(path)
+    for run in range(50):
+        record = read_record(record_path(folder, run))
         if record is not None and isinstance(record.get("parameters"), dict):
             order = list(record["parameters"])
             break

@@ -13,7 +13,7 @@ import scipy.stats
 
 from laotie import LaotieError, Scenario, ScenarioError
 from laotie.cli import main
-from laotie.sweep import Sweep, SweepResult, failures, load_sweep, run_sweep
+from laotie.sweep import Sweep, SweepResult, collect, failures, load_sweep, run_sweep
 
 GRID = {"policy.traffic": ["head", "inclusive"], "decision.trust_weight": [3.0, 5.0]}
 
@@ -61,6 +61,36 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path: Path) -> None:
     run_sweep(sweep(), tmp_path)
     with pytest.raises(LaotieError, match="different sweep.*would mix"):
         run_sweep(sweep(common_random_numbers=False), tmp_path)
+
+
+def test_the_same_grid_with_its_keys_in_another_order_is_another_sweep(tmp_path: Path) -> None:
+    run_sweep(sweep(), tmp_path)
+    reordered = Sweep(
+        Scenario.preset("village"), dict(reversed(GRID.items())), replications=2, days=8, seed=3
+    )
+    # Its runs take other points in the same slots: resuming would read them mislabelled.
+    assert reordered.points() != sweep().points()
+    with pytest.raises(LaotieError, match="different sweep"):
+        run_sweep(reordered, tmp_path)
+    stored = json.loads((tmp_path / "sweep.json").read_text(encoding="utf-8"))
+    assert list(stored["sweep"]["grid"]) == list(GRID)  # kept in its order, not sorted
+
+
+def test_runs_stored_under_a_spec_edited_by_hand_are_run_again(tmp_path: Path) -> None:
+    run_sweep(sweep(), tmp_path)
+    longer = sweep().to_dict() | {"days": 9}  # an edit the parameters of a run do not show
+    spec = tmp_path / "sweep.json"
+    stored = json.loads(spec.read_text(encoding="utf-8"))
+    spec.write_text(json.dumps(stored | {"sweep": longer}), encoding="utf-8")
+    edited = Sweep(Scenario.preset("village"), GRID, replications=2, days=9, seed=3)
+    stale = collect(edited, tmp_path)
+    assert (stale.runs["status"] == "damaged").all()
+    assert stale.runs["error"].str.contains("another spec of this sweep").all()
+    assert stale.daily.empty
+    again = run_sweep(edited, tmp_path)
+    assert (again.runs["status"] == "ok").all()
+    assert again.daily.groupby("run")["day"].nunique().eq(9).all()  # every run redone: 9 days
+    assert_same(again, run_sweep(edited, tmp_path / "fresh"))
 
 
 def test_common_random_numbers_pair_the_arms(tmp_path: Path) -> None:

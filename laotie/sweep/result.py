@@ -20,7 +20,15 @@ from ..params import did_you_mean
 from ..results import OUTCOME_BOUNDS, OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from ..stats import SUMMARY_BOUNDS, paired
 from .spec import Sweep
-from .store import arrays_path, read_record, read_table, record_path, run_damage, write_table
+from .store import (
+    arrays_path,
+    read_record,
+    read_table,
+    record_path,
+    run_damage,
+    spec_key,
+    write_table,
+)
 
 __all__ = ["COMPARED", "SweepResult", "collect", "failures"]
 
@@ -58,6 +66,7 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
     out = Path(out)
     table = sweep.runs()
     points = sweep.points()
+    key = spec_key(sweep)
     status, errors, seconds = [], [], []
     daily, summary, outcomes, moments = [], [], [], []
     for run, point in zip(table["run"], table["point"], strict=True):
@@ -75,7 +84,13 @@ def collect(sweep: Sweep, out: str | Path) -> SweepResult:
             seconds.append(np.nan)
             continue
         problems = run_damage(out, record) if record["status"] == "ok" else []
-        problems += _relabelled(record, sweep.draw(run) | points[int(point)])
+        if "spec" in record:
+            if record["spec"] != key:
+                problems.append(
+                    "it ran under another spec of this sweep (sweep.json was changed after it ran)"
+                )
+        else:  # stored by a laotie before spec keys: its parameters are checked instead
+            problems += _relabelled(record, sweep.draw(run) | points[int(point)])
         if problems:  # changed after the run was stored: never read as valid
             status.append("damaged")
             errors.append(f"{'; '.join(problems)}: rerun the sweep to redo the run")

@@ -22,7 +22,7 @@ from ..runs import replicate
 from ..scenario import Scenario
 from .result import SweepResult, collect
 from .spec import Sweep
-from .store import claim, done_runs, store_record
+from .store import claim, done_runs, spec_key, store_record
 
 __all__ = ["run_sweep"]
 
@@ -159,8 +159,9 @@ def run_sweep(
     if executor is None:
         executor = executor_for(workers, scheduler, client)
     claim(out, sweep)
+    key = spec_key(sweep)
     table = sweep.runs()
-    done = done_runs(out)
+    done = done_runs(out, key)
     points = sweep.points()  # each point's own keys (cases may set different keys)
     # A task carries its own point and what every run needs (base scenario, days, seeds), not
     # the whole design: a large Sobol design would otherwise travel with every task.
@@ -196,7 +197,7 @@ def run_sweep(
                     "status": "error",
                     "error": f"lost: {record.reason} ({record.attempts} times)",
                 }
-            store_record(out, record)
+            store_record(out, record | {"spec": key})
             if bar is not None:
                 bar.update()
     finally:

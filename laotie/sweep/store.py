@@ -34,6 +34,7 @@ __all__ = [
     "read_table",
     "record_path",
     "run_damage",
+    "spec_key",
     "store_record",
     "write_table",
 ]
@@ -115,8 +116,9 @@ def claim(out: Path, sweep: Sweep) -> None:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
             raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
-        if json.dumps(stored.get("sweep"), sort_keys=True) != json.dumps(
-            json.loads(json.dumps(spec, default=json_default)), sort_keys=True
+        # In order: the order of a grid's or sample's keys decides which run is which point.
+        if json.dumps(stored.get("sweep")) != json.dumps(
+            json.loads(json.dumps(spec, default=json_default))
         ):
             raise LaotieError(
                 f"{out} holds the runs of a different sweep (its {SPEC_FILE} differs from this "
@@ -130,7 +132,7 @@ def claim(out: Path, sweep: Sweep) -> None:
         return
     if (out / "runs").exists() and any((out / "runs").iterdir()):
         raise LaotieError(f"{out}/runs holds runs of an unknown sweep ({SPEC_FILE} is missing)")
-    text = json.dumps({"sweep": spec, "code": code}, default=json_default, sort_keys=True, indent=1)
+    text = json.dumps({"sweep": spec, "code": code}, default=json_default, indent=1)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
@@ -287,27 +289,53 @@ def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
     return damage(out / "runs", files)
 
 
-def done_runs(out: Path) -> set[int]:
-    """The runs under ``out`` whose record says they finished without error.
+def done_runs(out: Path, spec: str) -> set[int]:
+    """The runs under ``out`` whose record says they finished without error, under ``spec``.
 
     Parameters
     ----------
     out : pathlib.Path
         The sweep's folder.
+    spec : str
+        The sweep's :func:`spec_key`.
 
     Returns
     -------
     set of int
-        Their indices. Unreadable records, and runs whose files are not as their record's
-        manifest says (missing, truncated, replaced), are left out: those runs are run
-        again.
+        Their indices. Unreadable records, runs stored under another spec (``sweep.json``
+        changed after they ran) and runs whose files are not as their record's manifest says
+        (missing, truncated, replaced) are left out: those runs are run again.
     """
     done = set()
     for path in (out / "runs").glob("run_*.json"):
         record = read_record(path)
-        if record is not None and record.get("status") == "ok" and not run_damage(out, record):
+        if (
+            record is not None
+            and record.get("status") == "ok"
+            and record.get("spec") == spec
+            and not run_damage(out, record)
+        ):
             done.add(record["run"])
     return done
+
+
+def spec_key(sweep: Sweep) -> str:
+    """A hash of everything that decides a sweep's runs (:meth:`Sweep.to_dict`, keys in their
+    order): every run's record carries it, so that a run stored under another spec (the base
+    scenario, days, replications, a point or a draw changed in ``sweep.json`` by hand) is
+    never read as this spec's, and is run again.
+
+    Parameters
+    ----------
+    sweep : Sweep
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    text = json.dumps(sweep.to_dict(), default=json_default)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

@@ -208,3 +208,23 @@ def test_the_victims_rule_on_a_known_history() -> None:
     np.testing.assert_array_equal(got, [[1, 1], [2, 1], [3, 2], [4, 3]])
     np.testing.assert_array_equal(victims_of(days[:3], 1, 4), [[1, 1], [2, 1], [3, 2]])  # so far
     assert victims_of(days, 1, 1).shape == (0, 2)  # no bad day, no victim
+
+
+def test_the_audit_probe_measures_one_sample_as_the_page_does(module) -> None:  # type: ignore[no-untyped-def]
+    from laotie.audit import _design
+
+    c = module.settings(False)
+    days = c["day"] + c["bad_days"] + module.AUDIT_AFTER
+    design = {"samples": 8, "scale": 0.002, "days": days}
+    arms = [("unshocked", {"shock.day": -1}), ("shocked", {"shock.day": c["day"]})]
+    base = module.shocked_base(design["scale"], days, c["bad_days"])
+    sweep, drawn, _, _ = _design(
+        module.SCENARIO, arms, module.AUDIT_ASSUMED, design, module.SEED, (), None, [], base
+    )
+    assert sweep.points() == [dict(case) for _, case in arms]
+    found = module.audit_probe((sweep, 1))  # a sample whose victims follow the creator
+    assert set(found) == set(module.AUDITED)
+    assert 0 < found["victim_trust_drop"] <= 1  # the victims' trust falls
+    assert -1 <= found["victim_orders_change_early"] <= 0  # and they buy less, not more
+    assert -1 <= found["creator_orders_change_during"] <= 0
+    assert module.audit_probe((sweep, 1)) == found  # the sample's seeds decide it

@@ -299,12 +299,21 @@ def test_a_spec_edited_after_its_runs_relabels_nothing(finished_sweep, tmp_path)
     result, _ = read_sweep(copy)
     runs = result.runs
     assert (runs["status"] == "damaged").all()
+    assert runs["error"].str.contains("it ran under another spec of this sweep").all()
+    assert result.outcomes.empty  # none of their numbers is read under the new labels
+    # Records stored before spec keys are checked by their parameters instead.
+    legacy = tmp_path / "legacy"
+    shutil.copytree(copy, legacy)
+    for path in (legacy / "runs").glob("run_*.json"):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        del record["spec"]
+        path.write_text(json.dumps(record), encoding="utf-8")
     assert (
-        runs["error"]
+        read_sweep(legacy)[0]
+        .runs["error"]
         .str.contains(r"it ran with decision\.trust_weight = .* where the sweep's spec now gives")
         .all()
     )
-    assert result.outcomes.empty  # none of their numbers is read under the new labels
     with (
         pytest.warns(UserWarning, match="24 of 24 runs are left out \\(24 damaged\\)"),
         pytest.raises(LaotieError, match="no parameter differs between its 0 finished runs"),
@@ -317,8 +326,8 @@ def test_a_spec_edited_after_its_runs_relabels_nothing(finished_sweep, tmp_path)
 def test_a_sweep_whose_keys_are_not_in_alphabetical_order_is_read_as_it_ran(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from laotie.audit import read_sweep
 
-    # sweep.json is written with sorted keys; the order of a grid's and a sample's keys
-    # decides which values each run took, and the runs' records keep it.
+    # The order of a grid's and a sample's keys decides which values each run took:
+    # sweep.json keeps it, and so do the runs' records.
     sweep = Sweep(
         Scenario.preset("village"),
         grid={"word_of_mouth.prob": [0.0, 0.2], "creators.authenticity_mean": [0.5, 0.9]},
@@ -332,3 +341,16 @@ def test_a_sweep_whose_keys_are_not_in_alphabetical_order_is_read_as_it_ran(tmp_
     assert (read.runs["status"] == "ok").all()
     assert read.sweep.points() == sweep.points()
     pd.testing.assert_frame_equal(read.outcomes, ran.outcomes)
+    # A folder stored before spec keys has a sorted sweep.json: its records restore the order.
+    import json
+
+    spec = tmp_path / "sweep.json"
+    spec.write_text(json.dumps(json.loads(spec.read_text("utf-8")), sort_keys=True), "utf-8")
+    for path in (tmp_path / "runs").glob("run_*.json"):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        del record["spec"]
+        path.write_text(json.dumps(record), encoding="utf-8")
+    legacy, _ = read_sweep(tmp_path)
+    assert (legacy.runs["status"] == "ok").all()
+    assert legacy.sweep.points() == sweep.points()
+    pd.testing.assert_frame_equal(legacy.outcomes, ran.outcomes)
