@@ -218,7 +218,7 @@ def test_the_audit_probe_measures_one_sample_as_the_page_does(module) -> None:  
     design = {"samples": 8, "scale": 0.002, "days": days}
     arms = [("unshocked", {"shock.day": -1}), ("shocked", {"shock.day": c["day"]})]
     base = module.shocked_base(design["scale"], days, c["bad_days"])
-    sweep, drawn, _, _ = _design(
+    sweep, *_ = _design(
         module.SCENARIO, arms, module.AUDIT_ASSUMED, design, module.SEED, (), None, [], base
     )
     assert sweep.points() == [dict(case) for _, case in arms]
