@@ -773,6 +773,8 @@ def _in_run_order(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     order: list[str] = []
     for run in range(50):
         record = read_record(record_path(folder, run))
+        if record is not None and "spec" in record:
+            return spec  # stored with spec keys: sweep.json kept its order
         if record is not None and isinstance(record.get("parameters"), dict):
             order = list(record["parameters"])
             break

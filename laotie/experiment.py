@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
+from ._io import atomic_write, plain
 from ._version import __version__
 from .errors import LaotieError
 from .executors import Executor, executor_for
@@ -87,6 +87,7 @@ __all__ = [
     "save_figure",
     "stale",
     "sweep_columns",
+    "toml_value",
     "uncertainty_columns",
     "unfinished_note",
 ]
@@ -287,6 +288,10 @@ def check_held(sweep: Sweep) -> None:
     for case in sweep.cases:
         for key, value in case.items():
             varied.setdefault(key, f"an arm of the experiment sets it ({key} = {value!r})")
+    # The sweep gives every run its days and its seed, whatever the scenario's run section.
+    varied["run.seed"] = "every run's seed comes from the experiment's sweep"
+    if sweep.days is not None and changes.get("run.days") != sweep.days:
+        varied["run.days"] = f"the experiment runs {sweep.days} days itself"
     flat = sweep.base.flat()
     for key, value in changes.items():
         if key in varied:
@@ -472,7 +477,9 @@ class Report:
             "",
         ]
         if self.changes:
-            held = ", ".join(f"`{key} = {value!r}`" for key, value in self.changes.items())
+            held = ", ".join(
+                f"`{key} = {toml_value(value)}`" for key, value in self.changes.items()
+            )
             lines += [
                 f"**Changed from the shipped scenarios** (`--set`, in every run): {held}. The "
                 "labels *calibrated* and *predicted* below describe the shipped scenarios: "
@@ -1038,7 +1045,7 @@ def run_experiment(
         For an unknown experiment, an unwritable ``page`` or a change that cannot hold.
     """
     module = load_experiment(name)
-    changes = dict(changes or {})
+    changes = {key: plain(value) for key, value in (changes or {}).items()}
     out = Path(out) if out is not None else default_out(name, changes)
     if page is not None:  # a folder that cannot be written fails now, not after the runs
         try:
@@ -1059,7 +1066,7 @@ def run_experiment(
     report.changes = changes
     if command is None:
         words = ["laotie", "experiment", name] + (["--quick"] if quick else [])
-        words += [f"--set={key}={_toml(value)}" for key, value in changes.items()]
+        words += [f"--set={key}={toml_value(value)}" for key, value in changes.items()]
         command = shlex.join(words + (["--page", str(page)] if page is not None else []))
     report.command = command
     report.write(out)
@@ -1095,8 +1102,24 @@ def default_out(name: str, changes: Mapping[str, Any] | None = None) -> Path:
     return Path("out") / f"{name}-set-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _toml(value: Any) -> str:
-    """A ``--set`` value as the command line takes it back (TOML)."""
+def toml_value(value: Any) -> str:
+    """A ``--set`` value as the command line takes it back (TOML), numpy's scalars as the
+    values they hold.
+
+    Parameters
+    ----------
+    value : bool, int, float, str or a numpy scalar
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> [toml_value(v) for v in (True, 0.5, np.float64(0.6), np.int64(3), "head")]
+    ['true', '0.5', '0.6', '3', '"head"']
+    """
+    value = plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -1139,17 +1162,21 @@ def main(argv: Sequence[str] | None = None, name: str | None = None) -> int:
     from .cli._common import parse_overrides
 
     matplotlib.use("Agg")  # the command draws only into files
-    changes = parse_overrides(args.set)
-    out = args.out if args.out is not None else default_out(name, changes)
-    report = run_experiment(
-        name,
-        quick=args.quick,
-        out=out,
-        executor=executor_for(args.workers),
-        command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
-        page=args.page,
-        changes=changes,
-    )
+    try:
+        changes = parse_overrides(args.set)
+        out = args.out if args.out is not None else default_out(name, changes)
+        report = run_experiment(
+            name,
+            quick=args.quick,
+            out=out,
+            executor=executor_for(args.workers),
+            command=shlex.join(["python", f"experiments/{name}.py", *(argv or sys.argv[1:])]),
+            page=args.page,
+            changes=changes,
+        )
+    except LaotieError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
     print(report.markdown(out))
     print(f"\nResults in {out} ({report.seconds:.0f} s)")
     return 0

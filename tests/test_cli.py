@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from laotie import LaotieError, graph
+from laotie import LaotieError, ScenarioError, graph
 from laotie.cli import main, parse_overrides
 from laotie.cli.run import POVERTY_OUTCOMES
 
@@ -140,13 +140,30 @@ def test_debug_shows_the_exception(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_parse_overrides_reads_toml_values() -> None:
-    assert parse_overrides(["a=1", "b=0.5", "c=true", "d=head", 'e="x y"']) == {
-        "a": 1,
-        "b": 0.5,
-        "c": True,
-        "d": "head",
-        "e": "x y",
+    assert parse_overrides(["s.a=1", "s.b=0.5", "s.c=true", "s.d=head", 's.e="x y"']) == {
+        "s.a": 1,
+        "s.b": 0.5,
+        "s.c": True,
+        "s.d": "head",
+        "s.e": "x y",
     }
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("reach=0.5", "expected a dotted key.*did you mean policy.reach"),
+        ("name=foo", "expected a dotted key.*see laotie params"),  # not Scenario's own name
+        ("scale=2", "expected a dotted key"),
+    ],
+)
+def test_set_takes_dotted_keys_only(
+    item: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        parse_overrides([item])
+    status, _, err = run(capsys, "run", "village", "--days", "1", "--set", item)
+    assert status == 2 and "Traceback" not in err
 
 
 def test_info_lists_versions(capsys: pytest.CaptureFixture[str]) -> None:

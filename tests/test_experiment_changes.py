@@ -116,3 +116,34 @@ def test_the_report_says_what_changed() -> None:
     assert "`information.share_prob = 0.05`" in page
     assert "Changed from" not in Report("x", "why?").markdown()
     json.dumps(report.changes)  # a report's changes are plain values
+
+
+def test_the_days_and_seed_a_sweep_gives_every_run_cannot_be_changed() -> None:
+    with (
+        holding({"run.seed": 99}),
+        pytest.raises(LaotieError, match="--set run.seed: every run's seed comes from"),
+    ):
+        check_held(Sweep(preset("village"), days=2))
+    with holding({"run.days": 3}):
+        with pytest.raises(LaotieError, match="--set run.days: the experiment runs 2 days"):
+            check_held(Sweep(preset("village"), days=2))
+        check_held(Sweep(preset("village"), days=3))  # the same days: it holds
+        check_held(Sweep(preset("village")))  # days from the scenario: its run.days
+
+
+def test_a_changed_value_is_recorded_as_the_command_line_takes_it(tmp_path: Path) -> None:
+    import numpy as np
+
+    from laotie.cli._common import parse_overrides
+    from laotie.experiment import main, toml_value
+
+    values = {"a.b": np.float64(0.6), "a.c": np.int64(3), "a.d": True, "a.e": "head"}
+    words = [f"{key}={toml_value(value)}" for key, value in values.items()]
+    assert parse_overrides(words) == {
+        key: value.item() if hasattr(value, "item") else value for key, value in values.items()
+    }
+    page = Report("x", "why?", changes={"a.d": False}).markdown()
+    assert "`a.d = false`" in page  # as --set takes it, not Python's False
+    # python experiments/NAME.py names a bad --set without a traceback.
+    assert main(["--quick", "--set", "reach", "--out", str(tmp_path)], name="last_mile") == 2
+    assert not any(tmp_path.iterdir())

@@ -39,19 +39,31 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     Raises
     ------
     ScenarioError
-        For an item without ``=`` or without a key.
+        For an item without ``=``, without a key, or whose key is not dotted
+        (``section.key``; the dotted keys that end with an undotted one are suggested).
 
     Examples
     --------
-    >>> parse_overrides(["local_degree=30", "trust_local=0.7", "name=x"])
-    {'local_degree': 30, 'trust_local': 0.7, 'name': 'x'}
+    >>> parse_overrides(["city.local_degree=30", "policy.reach=0.5", "policy.traffic=head"])
+    {'city.local_degree': 30, 'policy.reach': 0.5, 'policy.traffic': 'head'}
     """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ScenarioError(f"--set {item!r}: expected KEY=VALUE, e.g. local_degree=30")
+            raise ScenarioError(f"--set {item!r}: expected KEY=VALUE, e.g. policy.reach=0.5")
+        if "." not in key:
+            matches = [
+                f"{name}.{key}"
+                for name, section in Scenario.sections().items()
+                if key in section.params()
+            ]
+            hint = f"did you mean {' or '.join(matches)}?" if matches else "see laotie params"
+            raise ScenarioError(
+                f"--set {item!r}: expected a dotted key, section.key, e.g. policy.reach=0.5 "
+                f"({hint})"
+            )
         try:
             out[key] = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:

@@ -115,7 +115,9 @@ def short_answer(report: Report, out: Path) -> str:
     width = 100
     lines = [f"{report.name}: {report.question}", ""]
     if report.changes:
-        held = ", ".join(f"{key} = {value!r}" for key, value in report.changes.items())
+        from ..experiment import toml_value
+
+        held = ", ".join(f"{key} = {toml_value(value)}" for key, value in report.changes.items())
         lines += textwrap.wrap(f"Changed from the shipped scenarios in every run: {held}.", width)
         lines.append("")
     for answer in (report.answer, report.answer_zh):

@@ -354,3 +354,25 @@ def test_a_sweep_whose_keys_are_not_in_alphabetical_order_is_read_as_it_ran(tmp_
     assert (legacy.runs["status"] == "ok").all()
     assert legacy.sweep.points() == sweep.points()
     pd.testing.assert_frame_equal(legacy.outcomes, ran.outcomes)
+
+
+def test_a_sweep_whose_grid_keys_are_also_drawn_is_read_as_it_ran(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from laotie.audit import read_sweep
+
+    # A run's parameters put its draw's keys first; the grid's order is sweep.json's.
+    sweep = Sweep(
+        Scenario.preset("village"),
+        {"policy.traffic": ["head", "inclusive"], "decision.trust_weight": [1.0, 6.0]},
+        replications=1,
+        days=2,
+        seed=1,
+        draws=[
+            {"decision.trust_weight": 3.0, "creators.post_prob": 0.5},
+            {"decision.trust_weight": 4.0, "creators.post_prob": 0.6},
+        ],
+    )
+    ran = run_sweep(sweep, tmp_path)
+    read, _ = read_sweep(tmp_path)
+    assert list(read.sweep.grid) == list(sweep.grid)
+    assert (read.runs["status"] == "ok").all()
+    pd.testing.assert_frame_equal(read.outcomes, ran.outcomes)
