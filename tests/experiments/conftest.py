@@ -4,6 +4,8 @@ once per module and read back its stored sweep."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +26,25 @@ def module(request: pytest.FixtureRequest) -> Any:
     return load_experiment(request.module.EXPERIMENT)
 
 
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, Any]]:
+    """``quick_runs(name)``: ``(out, report)`` of the experiment's quick mode, run once per
+    test session (the experiment's own tests and the pages' check share it)."""
+    done: dict[str, tuple[Path, Any]] = {}
+
+    def quick(name: str) -> tuple[Path, Any]:
+        if name not in done:
+            out = tmp_path_factory.mktemp(name)
+            done[name] = (out, run_experiment(name, quick=True, out=out))
+        return done[name]
+
+    return quick
+
+
 @pytest.fixture(scope="module")
-def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """``(out, report)`` of the experiment's quick mode, run once per test module."""
-    name = request.module.EXPERIMENT
-    out = tmp_path_factory.mktemp(name)
-    return out, run_experiment(name, quick=True, out=out)
+def report(request: pytest.FixtureRequest, quick_runs: Callable[[str], Any]) -> Any:
+    """``(out, report)`` of the experiment's quick mode."""
+    return quick_runs(request.module.EXPERIMENT)
 
 
 @pytest.fixture(scope="module")

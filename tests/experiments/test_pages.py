@@ -33,15 +33,15 @@ def test_generated_pages_match_the_code(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", GENERATED)
-def test_quick_tables_are_reproduced_exactly(name: str, tmp_path: Path) -> None:
+def test_quick_tables_are_reproduced_exactly(name: str, quick_runs) -> None:  # type: ignore[no-untyped-def]
     stamp = read_stamp(QUICK / f"{name}.md")
     assert stamp is not None and "--quick" in stamp["command"]
-    report = run_experiment(name, quick=True, out=tmp_path)
+    out, report = quick_runs(name)  # run afresh once per session, shared with its own tests
     shipped = sorted(p.stem for p in (QUICK / name).glob("*.csv"))
     assert shipped == sorted(report.tables), f"rerun `{stamp['command']}`"
     for table in shipped:
         expected = pd.read_csv(QUICK / name / f"{table}.csv")
-        got = pd.read_csv(tmp_path / f"{table}.csv")
+        got = pd.read_csv(out / f"{table}.csv")
         pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=f"{name}/{table}")
 
 
