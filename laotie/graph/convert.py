@@ -292,7 +292,16 @@ def from_networkx(
     )
     if mapping.empty and not summary.get("trust"):
         return imported
-    values = {k: [d.get(k) for d in node_data] for k in mapping.attributes}
+    # The attributes that rules read, when the nodes have them (a rule names a missing one).
+    values = {}
+    for attr in mapping.attributes:
+        column = _node_column(node_data, labels, attr, where, (object, bool))
+        if column is None:
+            raise GraphError(
+                f"{where}: a rule names node attribute {attr!r}, which the graph does not have "
+                f"(node attributes: {', '.join(map(str, sorted(node_keys))) or 'none'})"
+            )
+        values[attr] = column
     return assign_roles(imported, mapping, values, where=where, summary=summary)
 
 

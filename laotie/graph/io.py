@@ -628,13 +628,9 @@ def _read_table(
                 f"{path}: no column {trust!r}; a whitespace edge list's columns are "
                 f"{', '.join(header)}"
             )
-        options = {
-            "sep": r"\s+",
-            "header": None,
-            "names": header,
-            "comment": "#",
-            "dtype": {"source": str, "target": str},
-        }
+        # Read by position, without names: a line with more fields than the first is then
+        # a parser error, where names would silently shift it into the index.
+        options = {"sep": r"\s+", "header": None, "comment": "#", "dtype": {0: str, 1: str}}
     keep = [c for c in (source, target, trust) if c is not None]
     warn_unmapped(
         where,
@@ -648,13 +644,16 @@ def _read_table(
     ids = _Labels()
     rows = 0
     try:
+        usecols = keep if kind == "csv" else None
         reader = pd.read_csv(
-            path, usecols=keep, chunksize=chunk_rows, keep_default_na=False, **options
+            path, usecols=usecols, chunksize=chunk_rows, keep_default_na=False, **options
         )
         with tqdm(
             desc=f"Reading {path.name}", unit=" edges", disable=not progress, leave=False
         ) as bar:
             for chunk in reader:
+                if kind != "csv":
+                    chunk.columns = header[: chunk.shape[1]]
                 for column in (source, target):
                     blank = np.flatnonzero((chunk[column] == "").to_numpy())
                     if blank.size:

@@ -451,14 +451,22 @@ def assign_roles(
         f_src, f_dst, f_trust = follow_ties(
             mapping.follows, region, len(names), user, creator_kind, rng_follows
         )
-        # A follow drawn along an existing tie keeps the tie as it is (its trust is data).
+        # A pair tied in several layers is stored once, as a follow (as city() stores it);
+        # a follow drawn along an existing tie keeps the tie's trust, which is data.
         code = src.astype(np.int64) * n + dst
-        new = ~np.isin(f_src.astype(np.int64) * n + f_dst, code)
+        f_code = f_src * n + f_dst
+        along = np.isin(code, f_code)
+        new = ~np.isin(f_code, code)
+        layer = np.where(along, FOLLOW, layer).astype(np.int8)
         f_src, f_dst, f_trust = f_src[new], f_dst[new], f_trust[new]
         src, dst = np.concatenate([src, f_src]), np.concatenate([dst, f_dst])
         trust = np.concatenate([trust, f_trust.astype(np.float32)])
         layer = np.concatenate([layer, np.full(len(f_src), FOLLOW, np.int8)])
-        summary["follows"] = {"model": "laotie.graph.city", "n": len(f_src)}
+        summary["follows"] = {
+            "model": "laotie.graph.city",
+            "n": int(along.sum()) + len(f_src),
+            "along existing ties": int(along.sum()),
+        }
     meta = dict(graph.meta)
     summary["seed"] = _seed_record(seq)
     meta["mapping"] = summary
