@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LaotieError, ScenarioError
 from ..graph.roles import MappingWarning, describe_mapping, missing_roles
-from ._common import load_scenario
+from ._common import load_scenario, said_warnings
 
 if TYPE_CHECKING:
     from ._common import Subcommands
@@ -112,16 +111,8 @@ def command(args: argparse.Namespace) -> int:
             raise ScenarioError(f"--from {args.source} loads a graph: no scenario {name!r} too")
         if args.overrides or args.scale is not None:
             raise ScenarioError("--set and --scale apply to a scenario's city, not to --from FILE")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", MappingWarning)
+        with said_warnings(MappingWarning):
             g = lg.read_graph(args.source, nodes=args.nodes, progress=True, **mapping_options(args))
-        for warning in caught:
-            if issubclass(warning.category, MappingWarning):
-                print(f"laotie: warning: {warning.message}", file=sys.stderr)
-            else:
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
         print(f"Loaded {args.source}: {g}", file=sys.stderr)
         described = describe_mapping(g)
         if described:

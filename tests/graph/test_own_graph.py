@@ -488,3 +488,23 @@ def test_descriptions_count_what_was_assigned() -> None:
     assert "not used (node): club" in text
     assert "no follow ties" in text
     assert np.count_nonzero(g.creator_kind == LOCAL_CREATOR) == 2
+
+
+def test_laotie_run_on_a_graph_file(
+    lesmis_files, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapped = tmp_path / "mapped.npz"
+    argv = ["graph", "--from", str(lesmis_files["edgelist"]), "--trust-attr", "weight"]
+    argv += ["--transform", "rank", "--creators", "top-degree:3", "--grow-follows", "village"]
+    assert main([*argv, "--out", str(mapped)]) == 0
+    capsys.readouterr()
+    assert main(["run", "village", "--graph", str(mapped), "--days", "3", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "the graph" in err and "(77 nodes)" in err and "warning" not in err
+    assert out.splitlines()[0].startswith("channel")
+    bare = ["run", "village", "--graph", str(lesmis_files["edgelist"]), "--days", "2", "--quiet"]
+    assert main(bare) == 0
+    err = capsys.readouterr().err
+    assert "laotie: warning: the graph given to the run has no selling creators" in err
+    assert main([*bare, "--vary-graph"]) == 2
+    assert "no --vary-graph or --scale" in capsys.readouterr().err
