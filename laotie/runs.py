@@ -28,7 +28,7 @@ from ._memory import ENVIRONMENT, available_bytes
 from ._random import SeedLike, as_seed_sequence, run_seeds
 from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
-from .errors import LaotieError, ScenarioError
+from .errors import LaotieError, ScenarioError, user_stacklevel
 from .graph import TrustGraph, city
 from .graph.roles import missing_roles
 from .results import OUTCOME_BOUNDS, Result
@@ -202,7 +202,9 @@ def replicate(
         # A graph the caller brings may lack what the scenario's city would have had.
         for gap in missing_roles(graph):
             warnings.warn(
-                f"the graph given to the run has {gap}", EmptyChannelWarning, stacklevel=3
+                f"the graph given to the run has {gap}",
+                EmptyChannelWarning,
+                stacklevel=user_stacklevel(),
             )
     graph_seconds = time.perf_counter() - start
     if lockstep is None:

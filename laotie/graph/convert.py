@@ -135,10 +135,12 @@ def from_networkx(
     >>> int(g.creators().size), g.n_edges
     (5, 508)
     """
-    from .roles import RoleMapping, assign_roles, parse_transform, warn_unmapped
+    from .roles import RoleMapping, assign_roles, warn_unmapped
 
-    parse_transform(transform)
-    mapping = RoleMapping(
+    where = f"networkx graph {graph.name!r}" if graph.name else "networkx graph"
+    mapping = RoleMapping.checked(
+        where,
+        transform,
         creators=creators,
         users=users,
         rural=rural,
@@ -147,7 +149,6 @@ def from_networkx(
         follows=follows,
         seed=seed,
     )
-    where = f"networkx graph {graph.name!r}" if graph.name else "networkx graph"
     if graph.is_multigraph():
         raise GraphError(f"{where}: multigraphs are not supported (parallel edges)")
     labels = list(graph.nodes)

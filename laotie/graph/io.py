@@ -514,17 +514,13 @@ def read_graph(
         Naming the file, the column or attribute, the rows and values that are wrong, and
         what is allowed.
     """
-    from .roles import RoleMapping, parse_transform
+    from .roles import RoleMapping
 
     path = Path(path)
     kind = graph_format(path, format)
-    try:
-        parse_transform(transform)
-    except GraphError as err:
-        raise GraphError(f"{path}: {err}") from None
+    mapping = RoleMapping.checked(str(path), transform, **roles)
     if not path.exists():
         raise GraphError(f"{path}: no such file")
-    mapping = RoleMapping(**roles)
     if nodes is not None and kind != "csv":
         raise GraphError(f"{path}: a node list goes with laotie's CSV edge list, not {kind}")
     if kind == "npz":

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, as_seed_sequence
-from ..errors import GraphError
+from ..errors import GraphError, user_stacklevel
 from ._core import CREATOR_KINDS, FOLLOW, HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ._messages import SHOWN, few
 
@@ -125,6 +125,43 @@ class RoleMapping:
                 f"creator_kind = {self.creator_kind!r}; allowed: {', '.join(CREATOR_KINDS[1:4])}"
             )
         object.__setattr__(self, "attributes", tuple(used))
+
+    @classmethod
+    def checked(cls, where: str, transform: str, **roles: Any) -> RoleMapping:
+        """The mapping of ``roles``, with ``transform`` checked too; errors name ``where``.
+
+        Parameters
+        ----------
+        where : str
+            The graph or file, named first in errors.
+        transform : str
+            The trust transform (:func:`parse_transform`).
+        **roles
+            The fields of :class:`RoleMapping`.
+
+        Returns
+        -------
+        RoleMapping
+
+        Raises
+        ------
+        GraphError
+            For an unknown keyword, transform or rule.
+        """
+        from ..params import did_you_mean
+
+        fields = ["creators", "users", "rural", "regions", "creator_kind", "follows", "seed"]
+        try:
+            for key in roles:
+                if key not in fields:
+                    raise GraphError(
+                        f"unknown mapping keyword {key!r}{did_you_mean(key, fields)} "
+                        f"(allowed: trust, transform, {', '.join(fields)})"
+                    )
+            parse_transform(transform)
+            return cls(**roles)
+        except GraphError as err:
+            raise GraphError(f"{where}: {err}") from None
 
     @property
     def empty(self) -> bool:
@@ -340,7 +377,7 @@ def warn_unmapped(where: str, what: str, names: Any, hint: str) -> list[str]:
             f"{where}: {what}(s) {', '.join(repr(n) for n in names)} not mapped, so not "
             f"used; {hint}",
             MappingWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return names
 

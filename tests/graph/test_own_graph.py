@@ -224,7 +224,10 @@ def test_follow_ties_grow_from_users_to_creators_reproducibly() -> None:
 def test_bad_rules_and_attributes_are_named() -> None:
     G = nx.karate_club_graph()
     cases = [
-        (dict(creators="top-deg:3"), match("creators = 'top-deg:3'", "unknown rule 'top-deg'")),
+        (
+            dict(creators="top-deg:3"),
+            match("Karate Club\": creators = 'top-deg:3'", "unknown rule 'top-deg'"),
+        ),
         (dict(creators="random:1.5"), match("malformed rule", "0 < SHARE ≤ 1")),
         (dict(regions="top-degree:3"), match("allowed for regions", "louvain")),
         (dict(creators="top:fame:2"), match("node attribute 'fame'", "does not have", "club")),
@@ -429,6 +432,12 @@ def test_reader_errors_name_the_file_column_rows_and_values(tmp_path: Path) -> N
             match("n.txt", "not a number > 0", "rows 2", "-2.0"),
         ),
         (bad_weight, dict(creators="attr:role"), match("w.txt", "node attribute 'role'", "none")),
+        (bad_weight, dict(regions="kmeans"), match("w.txt: regions = 'kmeans': unknown rule")),
+        (
+            bad_weight,
+            dict(creator="top-degree:1"),
+            match("w.txt: unknown mapping keyword 'creator'; did you mean 'creators'"),
+        ),
     ]
     for path, options, pattern in cases:
         with warnings.catch_warnings():
