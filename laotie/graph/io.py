@@ -512,7 +512,8 @@ def read_graph(
     ------
     GraphError
         Naming the file, the column or attribute, the rows and values that are wrong, and
-        what is allowed.
+        what is allowed. Rows are counted from 1 over the lines of data (a header and
+        comment lines are not counted).
     """
     from .roles import RoleMapping
 
@@ -651,7 +652,8 @@ def _read_table(
                 if kind != "csv":
                     chunk.columns = header[: chunk.shape[1]]
                 for column in (source, target):
-                    blank = np.flatnonzero((chunk[column] == "").to_numpy())
+                    ends = chunk[column]
+                    blank = np.flatnonzero((ends.isna() | (ends == "")).to_numpy())
                     if blank.size:
                         raise GraphError(
                             f"{path}: {blank.size} row(s) have no value in column "

@@ -448,7 +448,13 @@ def assign_roles(
             order = pool[np.argsort(-score[pool], kind="stable")]
             chosen[order[:k]] = True
         elif name == "attr":
-            chosen = _flags(values, args[0], where, role) & np.isin(np.arange(n), pool)
+            chosen = _flags(values, args[0], where, role)
+            outside = np.flatnonzero(chosen & ~np.isin(np.arange(n), pool))
+            if outside.size:
+                raise GraphError(
+                    f"{where}: {role} = {rule!r} marks {outside.size} node(s) that are not "
+                    f"users, e.g. {_named(graph, outside)}; creators must be users"
+                )
         return chosen
 
     if mapping.users is not None:
@@ -467,7 +473,13 @@ def assign_roles(
         counts = {k: int(np.sum(creator_kind == i)) for i, k in enumerate(CREATOR_KINDS) if i}
         summary["creators"] = {"rule": mapping.creators, **{k: v for k, v in counts.items() if v}}
     elif mapping.users is not None:
-        creator_kind = np.where(user, creator_kind, NOT_CREATOR).astype(np.int8)
+        lost = np.flatnonzero((creator_kind != NOT_CREATOR) & ~user)
+        if lost.size:
+            raise GraphError(
+                f"{where}: users = {mapping.users!r} leaves {lost.size} creator(s) of the "
+                f"graph's creator_kind outside the users, e.g. {_named(graph, lost)}; creators "
+                "must be users: mark the creators by a rule too (creators=...)"
+            )
     if mapping.rural is not None:
         rural = pick("rural", mapping.rural, np.arange(n), rng_rural)
         summary["rural"] = {"rule": mapping.rural, "n": int(rural.sum())}
@@ -692,6 +704,12 @@ def _regions(
     for i, members in enumerate(ordered):
         region[members] = i
     return region, tuple(f"community {i}" for i in range(len(ordered)))
+
+
+def _named(graph: TrustGraph, nodes: np.ndarray) -> str:
+    """A few nodes by their labels (or ids)."""
+    shown = nodes[:SHOWN]
+    return few(shown.tolist() if graph.labels is None else graph.labels[shown].tolist())
 
 
 def _seed_record(seq: np.random.SeedSequence) -> dict[str, Any]:

@@ -517,3 +517,20 @@ def test_laotie_run_on_a_graph_file(
     assert "laotie: warning: the graph given to the run has no selling creators" in err
     assert main([*bare, "--vary-graph"]) == 2
     assert "no --vary-graph or --scale" in capsys.readouterr().err
+
+
+def test_roles_never_leave_a_creator_outside_the_users(tmp_path: Path) -> None:
+    G = nx.path_graph(4)
+    nx.set_node_attributes(G, {0: True, 1: False, 2: False, 3: False}, "star")
+    nx.set_node_attributes(G, {0: False, 1: True, 2: True, 3: True}, "online")
+    with pytest.raises(GraphError, match=match("creators = 'attr:star' marks 1 node(s)", "e.g. 0")):
+        from_networkx(G, users="attr:online", creators="attr:star")
+    nx.set_node_attributes(G, {0: "local", 1: "none", 2: "none", 3: "none"}, "creator_kind")
+    with pytest.raises(GraphError, match=match("leaves 1 creator(s)", "creators=...")):
+        quiet(G, users="attr:online")
+    short = tmp_path / "short.txt"
+    short.write_text("a b\nc\n")
+    with pytest.raises(
+        GraphError, match=match("short.txt: 1 row(s) have no value in column 'target'", "rows 2")
+    ):
+        read_graph(short)
