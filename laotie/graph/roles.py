@@ -10,12 +10,14 @@ rule                   meaning
 ``attr:NAME``          the node attribute ``NAME`` says it: a bool (True marks the role), or
                        for creators a creator kind (``none``, ``head``, ``local``, ``gov``),
                        for regions the region's name
-``top-degree:K``       the ``K`` nodes with the most ties (ties broken by node order)
+``top-degree:K``       the ``K`` nodes with the most ties, in and out (ties broken by node
+                       order)
 ``top:NAME:K``         the ``K`` nodes with the largest numeric node attribute ``NAME``
 ``random:SHARE``       a share ``SHARE`` in (0, 1] of the nodes, drawn with the mapping's seed
 ``all``, ``none``      every node, no node (users and rural only)
-``louvain``            regions: networkx's Louvain communities (``louvain_communities``)
-``greedy``             regions: networkx's greedy modularity communities
+``louvain``            regions: networkx's Louvain communities (``louvain_communities``) of
+                       the trust-weighted graph, seeded
+``greedy``             regions: networkx's greedy modularity communities, trust-weighted
 =====================  ======================================================================
 
 Creators are drawn among the users. Producers are not a role of the graph: the engine draws a
@@ -423,7 +425,8 @@ def assign_roles(
     rng_users, rng_creators, rng_rural, rng_regions, rng_follows = (
         np.random.default_rng(s) for s in seq.spawn(5)
     )
-    degree = np.diff(graph.indptr)
+    # Ties in and out: in a directed graph (a follower crawl) the most followed count too.
+    degree = np.diff(graph.indptr) + np.bincount(graph.indices, minlength=n)
     user = graph.user.copy()
     creator_kind = graph.creator_kind.copy()
     rural = graph.rural.copy()

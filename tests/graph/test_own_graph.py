@@ -534,3 +534,10 @@ def test_roles_never_leave_a_creator_outside_the_users(tmp_path: Path) -> None:
         GraphError, match=match("short.txt: 1 row(s) have no value in column 'target'", "rows 2")
     ):
         read_graph(short)
+
+
+def test_top_degree_counts_ties_in_and_out() -> None:
+    """In a follower crawl the most followed are the creators, though they follow nobody."""
+    G = nx.DiGraph([(i, 0) for i in range(1, 6)] + [(1, 2), (2, 3), (3, 1)])
+    g = from_networkx(G, creators="top-degree:1")
+    assert [g.labels[i] for i in g.creators()] == [0]  # 5 in, 0 out; 1 has 2 out, 1 in
