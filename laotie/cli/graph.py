@@ -190,7 +190,8 @@ MAPPING_FLAGS: dict[str, tuple[str, str]] = {
     "target": ("--target-col", "the CSV column of the ties' second ends (default: target)"),
     "trust": (
         "--trust-attr",
-        "the edge attribute or column holding raw trust, e.g. weight (default: trust, if present)",
+        "the edge attribute or column holding raw trust (信任), e.g. weight (default: trust, "
+        "if present)",
     ),
     "transform": (
         "--transform",
@@ -199,7 +200,7 @@ MAPPING_FLAGS: dict[str, tuple[str, str]] = {
     ),
     "creators": (
         "--creators",
-        "rule marking creators (among users): attr:NAME, top-degree:K, top:NAME:K, "
+        "rule marking creators (达人, among users): attr:NAME, top-degree:K, top:NAME:K, "
         "random:SHARE, none",
     ),
     "users": (
@@ -218,11 +219,21 @@ MAPPING_FLAGS: dict[str, tuple[str, str]] = {
     ),
     "follows": (
         "--grow-follows",
-        "grow follow ties onto the graph with this scenario's follower model, e.g. village",
+        "grow follow ties (关注) onto the graph with this scenario's follower model, e.g. village",
     ),
 }
 """The mapping flags of ``laotie graph --from``, one per keyword of
 :func:`laotie.graph.read_graph` (``--seed`` is its ``seed``)."""
+
+
+_METAVARS = {
+    "source": "COLUMN",
+    "target": "COLUMN",
+    "trust": "NAME",
+    "transform": "TRANSFORM",
+    "creator_kind": "KIND",
+    "follows": "SCENARIO",
+}
 
 
 def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
@@ -237,7 +248,7 @@ def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
             dest=f"map_{dest}",
             default=None,
             choices=choices,
-            metavar=None if choices else dest.upper().replace("_", "-"),
+            metavar=None if choices else _METAVARS.get(dest, "RULE"),
             help=text.format(formats=", ".join(FORMATS)),
         )
     group.add_argument("--directed", action="store_true", help="an edge list's ties are one-way")
