@@ -399,6 +399,10 @@ def test_reader_errors_name_the_file_column_rows_and_values(tmp_path: Path) -> N
     ties.write_text("from,to,w\na,b,1\nb,,2\n")
     negative = tmp_path / "n.txt"
     negative.write_text("a b 1\nb c -2\n")
+    broken = tmp_path / "broken.graphml"
+    broken.write_text("<graphml><graph><node id='a'/>")
+    parallel = tmp_path / "parallel.graphml"
+    nx.write_graphml(nx.MultiGraph([(1, 2), (1, 2)]), parallel)
     cases = [
         (tmp_path / "x.doc", {}, match("x.doc: unknown file type '.doc'", ".graphml")),
         (tmp_path / "gone.txt", {}, match("gone.txt: no such file")),
@@ -433,6 +437,8 @@ def test_reader_errors_name_the_file_column_rows_and_values(tmp_path: Path) -> N
         ),
         (bad_weight, dict(creators="attr:role"), match("w.txt", "node attribute 'role'", "none")),
         (bad_weight, dict(regions="kmeans"), match("w.txt: regions = 'kmeans': unknown rule")),
+        (broken, {}, match("broken.graphml: not a readable GRAPHML file")),
+        (parallel, {}, match("parallel.graphml: the GRAPHML file has parallel edges")),
         (
             bad_weight,
             dict(creator="top-degree:1"),
