@@ -15,6 +15,7 @@ import numbers
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,16 @@ from ._memory import ENVIRONMENT, available_bytes
 from ._random import SeedLike, as_seed_sequence, run_seeds
 from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
-from .errors import LaotieError, ScenarioError
+from .errors import LaotieError, ScenarioError, user_stacklevel
 from .graph import TrustGraph, city
+from .graph.roles import missing_roles
 from .results import OUTCOME_BOUNDS, Result
 from .scenario import Scenario
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = [
     "SUMMARY_METRICS",
+    "EmptyChannelWarning",
     "paired",
     "replicate",
     "replication_graph_seed",
@@ -42,6 +45,10 @@ __all__ = [
     "summarise",
     "t_interval",
 ]
+
+
+class EmptyChannelWarning(UserWarning):
+    """A run on a given graph has channels that cannot report numbers (a role is missing)."""
 
 
 def simulate(
@@ -191,6 +198,14 @@ def replicate(
         if shown is not None:
             shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
         graph = city(scenario.city, seed=graph_seed)
+    else:
+        # A graph the caller brings may lack what the scenario's city would have had.
+        for gap in missing_roles(graph):
+            warnings.warn(
+                f"the graph given to the run has {gap}",
+                EmptyChannelWarning,
+                stacklevel=user_stacklevel(),
+            )
     graph_seconds = time.perf_counter() - start
     if lockstep is None:
         lockstep = lockstep_size(graph, scenario, replications)

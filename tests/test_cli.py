@@ -109,7 +109,7 @@ def test_refuses_to_overwrite_without_force(
         (["graph", "--preset", "mudanjian"], "did you mean 'mudanjiang'"),
         (["graph", "mudanjian"], "did you mean 'mudanjiang'"),
         (["graph", "--from", "missing.npz"], "missing.npz: no such file"),
-        (["graph", "--from", "x.txt"], "unknown file type '.txt'"),
+        (["graph", "--from", "x.doc"], "unknown file type '.doc'"),
         (["graph", "mudanjiang", "--scale", "0"], "scale"),
         (["graph"], "name a scenario whose city to build"),
         (

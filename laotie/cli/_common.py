@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from ..errors import LaotieError, ScenarioError
 from ..scenario import Scenario
 
-__all__ = ["folder_in_place", "headless", "load_scenario", "parse_overrides"]
+__all__ = ["folder_in_place", "headless", "load_scenario", "parse_overrides", "said_warnings"]
 
 if TYPE_CHECKING:
     # What ``ArgumentParser.add_subparsers`` returns: the ``sub`` of every ``add_parser``.
@@ -74,6 +74,25 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario:
     """A shipped scenario or a scenario file (or folder), scaled, with ``--set`` changes."""
     return Scenario.load(name, scale=scale, **parse_overrides(overrides))
+
+
+@contextlib.contextmanager
+def said_warnings(*categories: type[Warning]) -> Iterator[None]:
+    """Print the warnings of ``categories`` raised in the block as ``laotie: warning: ...``
+    lines on standard error (others pass as usual)."""
+    import sys
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        if issubclass(warning.category, categories):
+            print(f"laotie: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:

@@ -6,16 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LaotieError, ScenarioError
-from ._common import load_scenario
+from ..graph.roles import MappingWarning, describe_mapping, missing_roles
+from ._common import load_scenario, said_warnings
 
 if TYPE_CHECKING:
-    from ..graph import TrustGraph
     from ._common import Subcommands
 
-__all__ = ["add_parser", "command"]
+__all__ = ["add_mapping_arguments", "add_parser", "command", "mapping_options"]
 
 
 def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -36,7 +36,11 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "  laotie graph mudanjiang --scale 0.1 --set city.local_degree=30 "
             "--out graphs/mdj.npz\n"
             "  laotie graph --from graphs/mdj.npz\n"
-            "  laotie graph --from edges.csv --nodes nodes.csv"
+            "  laotie graph --from edges.csv --nodes nodes.csv\n"
+            "  laotie graph --from lesmis.txt --trust-attr weight --transform rank "
+            "--creators top-degree:5 --regions louvain --grow-follows village --out g.npz\n"
+            "  laotie graph --from ties.csv --source-col from --target-col to "
+            "--trust-attr w --transform saturating"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,11 +56,14 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         dest="source",
         metavar="FILE",
         type=Path,
-        help="load a graph instead: a .npz saved by laotie, or a CSV edge list",
+        help="load a graph instead: a .npz saved by laotie, a CSV edge list (laotie's, or "
+        "with named columns), a whitespace or SNAP edge list (.txt, .edges, .edgelist, .el, "
+        ".tsv; .gz read through), GraphML or GEXF",
     )
     graph.add_argument(
         "--nodes", metavar="FILE", type=Path, help="CSV node list to go with a CSV edge list"
     )
+    add_mapping_arguments(graph)
     graph.add_argument(
         "--scale",
         type=float,
@@ -104,11 +111,20 @@ def command(args: argparse.Namespace) -> int:
             raise ScenarioError(f"--from {args.source} loads a graph: no scenario {name!r} too")
         if args.overrides or args.scale is not None:
             raise ScenarioError("--set and --scale apply to a scenario's city, not to --from FILE")
-        g = _load(args.source, args.nodes)
+        with said_warnings(MappingWarning):
+            g = lg.read_graph(args.source, nodes=args.nodes, progress=True, **mapping_options(args))
         print(f"Loaded {args.source}: {g}", file=sys.stderr)
+        described = describe_mapping(g)
+        if described:
+            print(described)
+        for gap in missing_roles(g):
+            print(f"Note: the graph has {gap}", file=sys.stderr)
     else:
         if args.nodes is not None:
             raise ScenarioError("--nodes goes with --from EDGES.csv")
+        given = [flag for flag, value in mapping_flags(args) if value is not None]
+        if given:
+            raise ScenarioError(f"{', '.join(given)} map a graph read with --from FILE")
         if name is None:
             raise ScenarioError(
                 "name a scenario whose city to build (e.g. laotie graph village, laotie graph "
@@ -168,13 +184,105 @@ def _output_files(out: Path) -> list[Path]:
     raise ScenarioError(f"--out {out}: unknown file type {out.suffix!r}; use .npz or .csv")
 
 
-def _load(path: Path, nodes: Path | None) -> TrustGraph:
-    from .. import graph as lg
+MAPPING_FLAGS: dict[str, tuple[str, str]] = {
+    "format": ("--format", "the file's format (default: by suffix): {formats}"),
+    "source": ("--source-col", "the CSV column of the ties' first ends (default: source)"),
+    "target": ("--target-col", "the CSV column of the ties' second ends (default: target)"),
+    "trust": (
+        "--trust-attr",
+        "the edge attribute or column holding raw trust (信任), e.g. weight (default: trust, "
+        "if present)",
+    ),
+    "transform": (
+        "--transform",
+        "how raw values become trust in (0, 1]: identity, minmax[:LOW], rank, "
+        "saturating[:K] (w / (w + K), K the median unless given) (default: identity)",
+    ),
+    "creators": (
+        "--creators",
+        "rule marking creators (达人, among users): attr:NAME, top-degree:K, top:NAME:K, "
+        "random:SHARE, none",
+    ),
+    "users": (
+        "--users",
+        "rule marking users: attr:NAME, top-degree:K, top:NAME:K, random:SHARE, all, none",
+    ),
+    "rural": (
+        "--rural",
+        "rule marking rural nodes, where producers are drawn: attr:NAME, "
+        "top-degree:K, top:NAME:K, random:SHARE, all, none",
+    ),
+    "regions": ("--regions", "rule assigning regions: attr:NAME, louvain, greedy, none"),
+    "creator_kind": (
+        "--creator-kind",
+        "kind of the creators a rule marks: local, head or gov (default: local)",
+    ),
+    "follows": (
+        "--grow-follows",
+        "grow follow ties (关注) onto the graph with this scenario's follower model, e.g. village",
+    ),
+}
+"""The mapping flags of ``laotie graph --from``, one per keyword of
+:func:`laotie.graph.read_graph` (``--seed`` is its ``seed``)."""
 
-    if path.suffix == ".npz":
-        if nodes is not None:
-            raise ScenarioError("--nodes goes with a CSV edge list, not with a .npz file")
-        return lg.load(path)
-    if path.suffix == ".csv":
-        return lg.read_csv(path, nodes)
-    raise ScenarioError(f"--from {path}: unknown file type {path.suffix!r}; use .npz or .csv")
+
+_METAVARS = {
+    "source": "COLUMN",
+    "target": "COLUMN",
+    "trust": "NAME",
+    "transform": "TRANSFORM",
+    "creator_kind": "KIND",
+    "follows": "SCENARIO",
+}
+
+
+def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the mapping flags (:data:`MAPPING_FLAGS`) and ``--directed``, ``--chunk-rows``."""
+    from ..graph.io import FORMATS
+
+    group = parser.add_argument_group("mapping a graph read with --from (see docs/own_graph.md)")
+    for dest, (flag, text) in MAPPING_FLAGS.items():
+        choices = list(FORMATS) if dest == "format" else None
+        group.add_argument(
+            flag,
+            dest=f"map_{dest}",
+            default=None,
+            choices=choices,
+            metavar=None if choices else _METAVARS.get(dest, "RULE"),
+            help=text.format(formats=", ".join(FORMATS)),
+        )
+    group.add_argument("--directed", action="store_true", help="an edge list's ties are one-way")
+    group.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=None,
+        help="rows of an edge list read at a time (default: 1,000,000)",
+    )
+
+
+def mapping_flags(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """The mapping flags given, as (flag, value) pairs (value None when not given)."""
+    pairs: list[tuple[str, object]] = [
+        (flag, getattr(args, f"map_{dest}")) for dest, (flag, _) in MAPPING_FLAGS.items()
+    ]
+    pairs.append(("--directed", args.directed or None))
+    pairs.append(("--chunk-rows", args.chunk_rows))
+    return pairs
+
+
+def mapping_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of :func:`laotie.graph.read_graph` that the flags give."""
+    options: dict[str, Any] = {
+        dest: getattr(args, f"map_{dest}")
+        for dest in MAPPING_FLAGS
+        if getattr(args, f"map_{dest}") is not None
+    }
+    if "follows" in options:
+        options["follows"] = load_scenario(str(options["follows"]), 1.0, []).city
+    if args.chunk_rows is not None:
+        if args.chunk_rows < 1:
+            raise ScenarioError(f"--chunk-rows {args.chunk_rows}: expected an integer ≥ 1")
+        options["chunk_rows"] = args.chunk_rows
+    options["directed"] = args.directed
+    options["seed"] = args.seed
+    return options

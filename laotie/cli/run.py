@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .._io import write_manifest
 from ..errors import ScenarioError
 from ..scenario import shipped_scenarios
-from ._common import check_run_options, folder_in_place, headless, load_scenario
+from ._common import check_run_options, folder_in_place, headless, load_scenario, said_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +41,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "  laotie run village\n"
             "  laotie run mudanjiang --scale 0.01 --days 60 --replications 5\n"
             "  laotie run models/county/scenario.toml --set policy.traffic=head --out out/head\n"
-            "  laotie run out/head/scenario.toml        # repeats that run exactly"
+            "  laotie run out/head/scenario.toml        # repeats that run exactly\n"
+            "  laotie run village --graph lesmis.npz    # on a graph made by laotie graph --from"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,6 +66,14 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         "--scale", type=float, default=1.0, help="multiply every region's population (default: 1)"
     )
     run.add_argument(
+        "--graph",
+        metavar="FILE",
+        type=Path,
+        help="run on this graph instead of building the scenario's city: a .npz written by "
+        "laotie graph --from FILE ... --out G.npz (which maps a researcher's graph), or any "
+        "file laotie graph --from reads, taken with laotie's conventions",
+    )
+    run.add_argument(
         "--set",
         dest="overrides",
         metavar="KEY=VALUE",
@@ -84,7 +93,7 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 
 def command(args: argparse.Namespace) -> int:
     """``laotie run``: simulate replications, print the summary, write the files on request."""
-    from ..runs import replicate, write_run
+    from ..runs import EmptyChannelWarning, replicate, write_run
     from ..stats import summarise
 
     check_run_options(args.replications, args.workers, args.days)
@@ -99,6 +108,18 @@ def command(args: argparse.Namespace) -> int:
             except ScenarioError as err:
                 raise ScenarioError(f"{flag} {value}: {err}") from None
     seed, days = scenario.run.seed, scenario.run.days
+    graph = None
+    if args.graph is not None:
+        if args.vary_graph or args.scale != 1.0:
+            raise ScenarioError(
+                f"--graph {args.graph} is the graph of every replication: no --vary-graph or "
+                "--scale (they build the scenario's city)"
+            )
+        from ..graph import read_graph
+        from ..graph.roles import MappingWarning
+
+        with said_warnings(MappingWarning):
+            graph = read_graph(args.graph)
     graphs = (
         ""
         if args.replications == 1
@@ -106,9 +127,14 @@ def command(args: argparse.Namespace) -> int:
         if args.vary_graph
         else "; one city graph shared by the replications (--vary-graph for one each)"
     )
+    city = (
+        f"{scenario.city.n_residents:,} residents"
+        if graph is None
+        else f"the graph {args.graph} ({graph.n_nodes:,} nodes)"
+    )
     print(
-        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
-        f"{days} days, {args.replications} replication(s), seed {seed}{graphs}",
+        f"Scenario {scenario.name!r}: {city}, {days} days, {args.replications} "
+        f"replication(s), seed {seed}{graphs}",
         file=sys.stderr,
     )
     with contextlib.ExitStack() as stack:
@@ -118,15 +144,17 @@ def command(args: argparse.Namespace) -> int:
             None if args.out is None else stack.enter_context(folder_in_place(args.out, args.force))
         )
         start = time.perf_counter()
-        results = replicate(
-            scenario,
-            args.replications,
-            days=days,
-            seed=seed,
-            progress=not args.quiet,
-            workers=args.workers,
-            vary_graph=args.vary_graph,
-        )
+        with said_warnings(EmptyChannelWarning):
+            results = replicate(
+                scenario,
+                args.replications,
+                days=days,
+                seed=seed,
+                graph=graph,
+                progress=not args.quiet,
+                workers=args.workers,
+                vary_graph=args.vary_graph,
+            )
         print(f"Done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         print(format_summary(summarise(results), len(results)))
         if scenario.producers.n_producers or any(r.poverty for r in scenario.city.regions):

@@ -11,7 +11,7 @@ Examples
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from .convert import from_networkx, to_networkx
 from .generators import city
-from .io import load, read_csv, save, write_csv
+from .io import load, read_csv, read_graph, save, write_csv
 from .presets import MUDANJIANG_REGIONS, PRESETS, mudanjiang, mudanjiang_spec, preset_spec
 from .spec import CitySpec, Region
 from .stats import GraphStats, graph_stats
@@ -33,6 +33,7 @@ __all__ = [
     "mudanjiang_spec",
     "preset_spec",
     "read_csv",
+    "read_graph",
     "save",
     "to_networkx",
     "write_csv",

@@ -503,15 +503,17 @@ class TrustGraph:
 
     # ------------------------------------------------------------------ io and statistics
     @classmethod
-    def from_networkx(cls, graph: nx.Graph, *, default_trust: float | None = None) -> TrustGraph:
+    def from_networkx(cls, graph: nx.Graph, **mapping: Any) -> TrustGraph:
         """Import a networkx graph; see :func:`laotie.graph.convert.from_networkx`.
 
         Parameters
         ----------
         graph : networkx.Graph or networkx.DiGraph
             The graph (conventions in :mod:`laotie.graph.convert`).
-        default_trust : float, optional
-            Trust of every edge when no edge has a ``trust`` attribute.
+        **mapping
+            ``default_trust``, ``trust``, ``transform``, ``creators``, ``users``, ``rural``,
+            ``regions``, ``creator_kind``, ``follows``, ``seed``: see
+            :func:`laotie.graph.convert.from_networkx`.
 
         Returns
         -------
@@ -519,7 +521,7 @@ class TrustGraph:
         """
         from .convert import from_networkx
 
-        return from_networkx(graph, default_trust=default_trust)
+        return from_networkx(graph, **mapping)
 
     def to_networkx(self, *, max_edges: int = 5_000_000) -> nx.DiGraph:
         """Export to a networkx DiGraph; see :func:`laotie.graph.convert.to_networkx`.

@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from .._random import SeedLike
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, FOLLOW, LAYERS, TrustGraph
 from ._messages import few
+from .roles import transform_trust
 
 __all__ = ["from_networkx", "layer_trust", "to_networkx"]
 
@@ -51,15 +53,67 @@ def layer_trust() -> dict[str, float]:
     }
 
 
-def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGraph:
-    """Convert a networkx graph to a :class:`TrustGraph` (conventions in the module docstring).
+def from_networkx(
+    graph: Any,
+    *,
+    default_trust: float | None = None,
+    trust: str | None = None,
+    transform: str = "identity",
+    creators: str | None = None,
+    users: str | None = None,
+    rural: str | None = None,
+    regions: str | None = None,
+    creator_kind: str = "local",
+    follows: Any = None,
+    seed: SeedLike = 0,
+) -> TrustGraph:
+    """Convert a networkx graph to a :class:`TrustGraph`, mapping its attributes explicitly.
+
+    With no mapping the conventions of the module docstring apply. Each mapping argument
+    replaces one convention: ``trust`` names the edge attribute that holds trust and
+    ``transform`` how its raw values become trust in (0, 1]; ``creators``, ``users``,
+    ``rural`` and ``regions`` are rules (:mod:`laotie.graph.roles`: ``attr:NAME``,
+    ``top-degree:K``, ``top:NAME:K``, ``random:SHARE``, ``louvain``, ...). A node or edge
+    attribute present in the graph and used by neither a convention nor the mapping is
+    reported by a :class:`~laotie.graph.roles.MappingWarning` that names it. What was mapped
+    and assigned is stored in ``meta["mapping"]``
+    (:func:`~laotie.graph.roles.describe_mapping` prints it).
 
     Parameters
     ----------
     graph : networkx.Graph or networkx.DiGraph
         Node labels may be any hashable; they are kept and given back by :func:`to_networkx`.
     default_trust : float, optional
-        Trust of every edge when no edge has a ``trust`` attribute (default: the layer's mean).
+        Trust of every edge when no edge has a trust attribute (default: the layer's mean).
+    trust : str, optional
+        The edge attribute holding trust (default: ``"trust"`` when the edges have it).
+    transform : str, default "identity"
+        ``identity``, ``minmax[:LOW]``, ``rank`` or ``saturating[:K]``: for raw values
+        ``w``, ``t = w``; ``t = LOW + (1 - LOW)(w - min w)/(max w - min w)`` (LOW = 0.01);
+        ``t = rank(w) / m`` over the ``m`` ties (ties share their average rank);
+        ``t = w / (w + K)`` with ``K`` the median of ``w`` unless given. An undirected tie is
+        transformed once.
+    creators : str, optional
+        Rule marking the creators, drawn among the users (default: the ``creator_kind``
+        attribute, or none).
+    users : str, optional
+        Rule marking the registered users (default: the ``user`` attribute, or all).
+    rural : str, optional
+        Rule marking rural nodes, among which the engine draws poor producers (default: the
+        ``rural`` attribute, or none).
+    regions : str, optional
+        ``attr:NAME``, ``louvain``, ``greedy`` or ``none`` (default: the ``region`` and
+        ``hometown`` attributes, or one region). Regions by rule set each hometown to the
+        region.
+    creator_kind : {"local", "head", "gov"}, default "local"
+        The kind of creators chosen by a rule other than an ``attr:`` of kinds.
+    follows : CitySpec, optional
+        Grow follow ties onto the graph with this city's follower model (a directed graph
+        results; the graph must have no follow ties). ``Scenario.preset("village").city``
+        is a good start.
+    seed : int, SeedSequence, Generator or None, default 0
+        Seeds the ``random:`` rules, Louvain and the follow ties; the same seed gives the
+        same graph.
 
     Returns
     -------
@@ -70,10 +124,31 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
     ------
     GraphError
         For multigraphs, attributes present on some entries only, wrongly typed values, unknown
-        layers or creator kinds, and every invariant of :meth:`TrustGraph.validate`.
+        layers or creator kinds, trust values outside the transform's domain, malformed
+        rules, and every invariant of :meth:`TrustGraph.validate`.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = from_networkx(nx.les_miserables_graph(), trust="weight", transform="rank",
+    ...                   creators="top-degree:5")
+    >>> int(g.creators().size), g.n_edges
+    (5, 508)
     """
+    from .roles import RoleMapping, assign_roles, warn_unmapped
 
     where = f"networkx graph {graph.name!r}" if graph.name else "networkx graph"
+    mapping = RoleMapping.checked(
+        where,
+        transform,
+        creators=creators,
+        users=users,
+        rural=rural,
+        regions=regions,
+        creator_kind=creator_kind,
+        follows=follows,
+        seed=seed,
+    )
     if graph.is_multigraph():
         raise GraphError(f"{where}: multigraphs are not supported (parallel edges)")
     labels = list(graph.nodes)
@@ -81,8 +156,20 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
     n = len(labels)
 
     node_data = [graph.nodes[v] for v in labels]
-    region_values = _node_column(node_data, labels, "region", where, (str, int))
-    hometown_values = _node_column(node_data, labels, "hometown", where, (str, int))
+    # The conventional attributes that a rule replaces are not read (and so reported).
+    conventions = {
+        "region": mapping.regions,
+        "hometown": mapping.regions,
+        "rural": mapping.rural,
+        "user": mapping.users,
+        "creator_kind": mapping.creators,
+    }
+    node_data_read = [
+        {k: v for k, v in d.items() if k not in conventions or conventions[k] is None}
+        for d in node_data
+    ]
+    region_values = _node_column(node_data_read, labels, "region", where, (str, int))
+    hometown_values = _node_column(node_data_read, labels, "hometown", where, (str, int))
     names = graph.graph.get("regions")
     present = [v for v in (region_values or []) + (hometown_values or [])]
     if names is None:
@@ -110,9 +197,9 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
             )
         region = np.zeros(n, dtype=np.int16)
     hometown = region_codes(hometown_values, "hometown")
-    rural = _node_column(node_data, labels, "rural", where, (bool,))
-    user = _node_column(node_data, labels, "user", where, (bool,))
-    kinds = _node_column(node_data, labels, "creator_kind", where, (str,))
+    rural_flags = _node_column(node_data_read, labels, "rural", where, (bool,))
+    user = _node_column(node_data_read, labels, "user", where, (bool,))
+    kinds = _node_column(node_data_read, labels, "creator_kind", where, (str,))
     if kinds is not None:
         unknown = [lab for lab, k in zip(labels, kinds, strict=True) if k not in CREATOR_KINDS]
         if unknown:
@@ -141,13 +228,40 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
                 f"{', '.join(LAYERS)}), e.g. {few(unknown)}"
             )
         layer = np.array([LAYERS.index(name) for name in layer_names], dtype=np.int8)
-    trust_values = _edge_column(edges, edge_labels, "trust", where, (int, float))
+    trust_attr = "trust" if trust is None else trust
+    if trust is not None and not any(trust in d for _, _, d in edges):
+        raise GraphError(
+            f"{where}: trust = {trust!r}, but no edge has that attribute (edge attributes: "
+            f"{', '.join(sorted({k for _, _, d in edges for k in d})) or 'none'})"
+        )
+    trust_values = _edge_column(edges, edge_labels, trust_attr, where, (int, float))
+    summary: dict[str, Any] = {}
+    if trust_values is None and transform != "identity":
+        raise GraphError(
+            f"{where}: transform = {transform!r} needs the raw trust values; name the edge "
+            "attribute that holds them with trust=..."
+        )
     if trust_values is None:
         defaults = layer_trust()
         fill = [defaults[name] for name in LAYERS] if default_trust is None else [default_trust] * 3
-        trust = np.array(fill, dtype=np.float64)[layer]
+        trust_array = np.array(fill, dtype=np.float64)[layer]
+    elif trust is None and transform == "identity":
+        trust_array = np.array(trust_values, dtype=np.float64)
     else:
-        trust = np.array(trust_values, dtype=np.float64)
+        trust_array, summary["trust"] = transform_trust(
+            trust_values, transform, where=where, attr=trust_attr, labels=edge_labels
+        )
+    hint = (
+        "map them (trust=..., creators='attr:NAME', regions='attr:NAME', ...) or delete them "
+        "from the graph"
+    )
+    node_keys = {k for d in node_data for k in d}
+    used_nodes = {k for k, rule in conventions.items() if rule is None} | set(mapping.attributes)
+    summary["unmapped_nodes"] = warn_unmapped(where, "node attribute", node_keys - used_nodes, hint)
+    edge_keys = {k for _, _, d in edges for k in d}
+    summary["unmapped_edges"] = warn_unmapped(
+        where, "edge attribute", edge_keys - {trust_attr, "layer"}, hint
+    )
 
     if not graph.is_directed():
         if np.any(layer == FOLLOW):
@@ -158,18 +272,18 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
             )
         loops = src == dst
         src, dst = np.concatenate([src, dst[~loops]]), np.concatenate([dst, src[~loops]])
-        trust = np.concatenate([trust, trust[~loops]])
+        trust_array = np.concatenate([trust_array, trust_array[~loops]])
         layer = np.concatenate([layer, layer[~loops]])
     meta = {k: v for k, v in graph.graph.items() if k != "regions"}
-    return TrustGraph.from_edges(
+    imported = TrustGraph.from_edges(
         n,
         src,
         dst,
-        trust,
+        trust_array,
         layer,
         region=region,
         hometown=hometown,
-        rural=None if rural is None else np.array(rural, dtype=bool),
+        rural=None if rural_flags is None else np.array(rural_flags, dtype=bool),
         user=None if user is None else np.array(user, dtype=bool),
         creator_kind=kind_codes,
         region_names=names,
@@ -177,6 +291,19 @@ def from_networkx(graph: Any, *, default_trust: float | None = None) -> TrustGra
         meta=meta,
         where=where,
     )
+    if mapping.empty and not summary.get("trust"):
+        return imported
+    # The attributes that rules read, when the nodes have them (a rule names a missing one).
+    values = {}
+    for attr in mapping.attributes:
+        column = _node_column(node_data, labels, attr, where, (object, bool))
+        if column is None:
+            raise GraphError(
+                f"{where}: a rule names node attribute {attr!r}, which the graph does not have "
+                f"(node attributes: {', '.join(map(str, sorted(node_keys))) or 'none'})"
+            )
+        values[attr] = column
+    return assign_roles(imported, mapping, values, where=where, summary=summary)
 
 
 def _node_column(

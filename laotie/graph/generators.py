@@ -46,7 +46,7 @@ from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from .codes import OUTSIDE, OUTSIDE_REGION
 from .spec import CitySpec, Region
 
-__all__ = ["CitySpec", "Region", "city"]
+__all__ = ["CitySpec", "Region", "city", "follow_ties"]
 
 
 def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
@@ -225,19 +225,73 @@ def _creators(
     kind[other_ids] = LOCAL_CREATOR
 
     creators = np.concatenate([gov_ids, other_ids])
-    cap = max(spec.min_followers, spec.max_follower_share * n_users)
-    cap = min(cap, max(n_users - 1, 0))
-    draws = spec.min_followers * (1.0 - rng.random(len(creators))) ** (
-        -1.0 / spec.follower_exponent
-    )
     targets = np.zeros(n, dtype=np.int64)
-    targets[creators] = np.rint(np.minimum(draws, cap)).astype(np.int64)
+    targets[creators] = _follower_counts(spec, len(creators), n_users, rng)
 
     if spec.head_share > 0 and n_other > 0:
         n_head = max(1, round(spec.head_share * n_other))
         order = np.argsort(-targets[other_ids], kind="stable")
         kind[other_ids[order[:n_head]]] = HEAD
     return kind, targets
+
+
+def _follower_counts(
+    spec: CitySpec, n_creators: int, n_users: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Target follower counts of ``n_creators`` creators among ``n_users`` users (Pareto,
+    capped: step 6 of the module docstring)."""
+    cap = max(spec.min_followers, spec.max_follower_share * n_users)
+    cap = min(cap, max(n_users - 1, 0))
+    draws = spec.min_followers * (1.0 - rng.random(n_creators)) ** (-1.0 / spec.follower_exponent)
+    return np.rint(np.minimum(draws, cap)).astype(np.int64)
+
+
+def follow_ties(
+    spec: CitySpec,
+    region: np.ndarray,
+    n_regions: int,
+    user: np.ndarray,
+    creator_kind: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Follow ties grown onto a given graph's users and creators with a city's follower model
+    (steps 6 to 8 of the module docstring: Pareto follower counts, followers drawn from the
+    creator's region with probability ``follow_locality``, Beta trust).
+
+    Parameters
+    ----------
+    spec : CitySpec
+        The follower model's parameters (its regions are not used).
+    region : numpy.ndarray of int
+        Region code per node, ``0 .. n_regions - 1``, in any order.
+    n_regions : int
+        Number of regions.
+    user : numpy.ndarray of bool
+        Registered users.
+    creator_kind : numpy.ndarray of int
+        Creator kind codes; every creator gets a follower count.
+    rng : numpy.random.Generator
+        The stream of the follower counts, the followers and the trust, in that order.
+
+    Returns
+    -------
+    follower, creator : numpy.ndarray of int64
+        One entry per follow tie, without duplicates or self-follows.
+    trust : numpy.ndarray of float32
+    """
+    n = len(region)
+    creators = np.flatnonzero(creator_kind != 0)
+    targets = np.zeros(n, dtype=np.int64)
+    targets[creators] = _follower_counts(spec, len(creators), int(user.sum()), rng)
+    # _follow_edges takes each region's users as a slice of the users in node order: the
+    # nodes are put in region order, and the ties put back.
+    order = np.argsort(region, kind="stable")
+    pattern = _follow_edges(
+        spec, region[order], user[order], creator_kind[order], targets[order], rng, n_regions
+    ).tocoo()
+    follower, creator = order[pattern.row], order[pattern.col]
+    trust = _trust_weights(np.full(len(follower), FOLLOW, np.int8), spec, rng)
+    return follower.astype(np.int64), creator.astype(np.int64), trust
 
 
 def _local_pairs(
@@ -287,20 +341,24 @@ def _follow_edges(
     kind: np.ndarray,
     targets: np.ndarray,
     rng: np.random.Generator,
+    n_regions: int | None = None,
 ) -> sp.csr_array:
-    """Follower → creator edges, as a binary CSR pattern (rows are followers)."""
+    """Follower → creator edges, as a binary CSR pattern (rows are followers); the users of
+    each region must be a slice of the users in node order. ``n_regions`` defaults to the
+    spec's."""
     n = len(region)
+    n_regions = len(spec.regions) if n_regions is None else n_regions
     users = np.flatnonzero(user)
     creators = np.flatnonzero(targets > 0)
     if len(users) < 2 or len(creators) == 0:
         return _empty(n)
-    bounds = np.searchsorted(region[users], np.arange(len(spec.regions) + 1))
+    bounds = np.searchsorted(region[users], np.arange(n_regions + 1))
     creator = np.repeat(creators, targets[creators])
     wide = (kind[creator] == HEAD) | (kind[creator] == OUTSIDE)
     local = ~wide & (rng.random(len(creator)) < spec.follow_locality)
     # Creators outside the city (region len(regions)) draw from the whole city: any valid
     # region stands in for theirs in the bounds, which `local` does not use for them.
-    r = np.minimum(region[creator].astype(np.int64), len(spec.regions) - 1)
+    r = np.minimum(region[creator].astype(np.int64), n_regions - 1)
     lo = np.where(local, bounds[r], 0)
     span = np.where(local, bounds[r + 1] - bounds[r], len(users))
     follower = users[lo + (rng.random(len(creator)) * span).astype(np.int64)]

@@ -22,7 +22,17 @@ from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from ._messages import SHOWN, few
 from .convert import from_networkx, layer_trust, to_networkx
 
-__all__ = ["from_networkx", "load", "read_csv", "save", "to_networkx", "write_csv"]
+__all__ = [
+    "FORMATS",
+    "from_networkx",
+    "graph_format",
+    "load",
+    "read_csv",
+    "read_graph",
+    "save",
+    "to_networkx",
+    "write_csv",
+]
 
 _FORMAT = "laotie.TrustGraph"
 _FORMAT_VERSION = 1
@@ -374,3 +384,380 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
 def _atomic(path: Path, write: Any) -> None:
     """Write ``path`` atomically (see :func:`laotie._io.atomic_write`); errors are GraphErrors."""
     atomic_write(path, write, GraphError)
+
+
+# ---------------------------------------------------------------------------- a researcher's files
+FORMATS: dict[str, str] = {
+    "npz": "a graph saved by laotie (save)",
+    "csv": "CSV with a header: laotie's edge list (read_csv), or named columns (source=...)",
+    "edgelist": "whitespace edge list, networkx read_edgelist style: SOURCE TARGET [WEIGHT ...]; "
+    "lines from # on are comments (SNAP style)",
+    "snap": "the same as edgelist",
+    "graphml": "GraphML, read by networkx",
+    "gexf": "GEXF, read by networkx",
+}
+"""The formats :func:`read_graph` reads, by name."""
+
+_SUFFIXES = {
+    ".npz": "npz",
+    ".csv": "csv",
+    ".txt": "edgelist",
+    ".edges": "edgelist",
+    ".edgelist": "edgelist",
+    ".el": "edgelist",
+    ".tsv": "edgelist",
+    ".graphml": "graphml",
+    ".gexf": "gexf",
+}
+
+CHUNK_ROWS = 1_000_000
+"""Rows of an edge list read at a time."""
+
+
+def graph_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format of ``path``: ``format`` when given, else from its suffix (``.gz``, ``.bz2``,
+    ``.xz`` and ``.zip`` are read through).
+
+    Parameters
+    ----------
+    path : str or path
+    format : str, optional
+        One of :data:`FORMATS`.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    GraphError
+        For an unknown format or suffix.
+
+    Examples
+    --------
+    >>> graph_format("roads.txt.gz")
+    'edgelist'
+    """
+    path = Path(path)
+    if format is not None:
+        if format not in FORMATS:
+            raise GraphError(f"{path}: unknown format {format!r}; allowed: {', '.join(FORMATS)}")
+        return "edgelist" if format == "snap" else format
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip"):
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix not in _SUFFIXES:
+        raise GraphError(
+            f"{path}: unknown file type {suffix!r}; use one of "
+            f"{', '.join(sorted(_SUFFIXES))} or name the format ({', '.join(FORMATS)})"
+        )
+    return _SUFFIXES[suffix]
+
+
+def read_graph(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    nodes: str | os.PathLike[str] | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    trust: str | None = None,
+    transform: str = "identity",
+    directed: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: bool = False,
+    **roles: Any,
+) -> TrustGraph:
+    """Read a researcher's graph from a file and map it (:mod:`laotie.graph.roles`).
+
+    Edge lists (whitespace or CSV) are read ``chunk_rows`` rows at a time straight into
+    numpy arrays, without networkx; GraphML and GEXF go through networkx and
+    :func:`from_networkx`. Both give the same graph for the same ties: node labels in order
+    of first appearance, a tie listed twice keeps its last weight, an undirected tie is
+    transformed once and stored both ways.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    format : str, optional
+        One of :data:`FORMATS` (default: by suffix, :func:`graph_format`).
+    nodes : str or path, optional
+        laotie's CSV node list, with laotie's CSV edge list only.
+    source, target : str, optional
+        The columns of a CSV file that hold the ties' ends (default ``source`` and
+        ``target``). A whitespace edge list's columns are ``source``, ``target``,
+        ``weight``, then ``column4``, ``column5``, ...
+    trust : str, optional
+        The column or edge attribute holding raw trust (e.g. ``"weight"``).
+    transform : str, default "identity"
+        How raw values become trust (:func:`~laotie.graph.roles.transform_trust`).
+    directed : bool, default False
+        Whether an edge list's ties are one-way (GraphML and GEXF say so themselves).
+    chunk_rows : int, default 1_000_000
+        Rows of an edge list read at a time.
+    progress : bool, default False
+        Show a progress bar over the rows read.
+    **roles
+        ``creators``, ``users``, ``rural``, ``regions``, ``creator_kind``, ``follows`` and
+        ``seed``, as for :func:`from_networkx` (``attr:`` rules need node attributes:
+        GraphML and GEXF only).
+
+    Returns
+    -------
+    TrustGraph
+
+    Raises
+    ------
+    GraphError
+        Naming the file, the column or attribute, the rows and values that are wrong, and
+        what is allowed. Rows are counted from 1 over the lines of data (a header and
+        comment lines are not counted).
+    """
+    from .roles import RoleMapping
+
+    path = Path(path)
+    kind = graph_format(path, format)
+    mapping = RoleMapping.checked(str(path), transform, **roles)
+    if not path.exists():
+        raise GraphError(f"{path}: no such file")
+    if nodes is not None and kind != "csv":
+        raise GraphError(f"{path}: a node list goes with laotie's CSV edge list, not {kind}")
+    if kind == "npz":
+        if trust or source or target or not mapping.empty or transform != "identity":
+            raise GraphError(f"{path}: a graph saved by laotie is already mapped; no mapping")
+        return load(path)
+    if kind in ("graphml", "gexf"):
+        return _read_networkx(path, kind, trust, transform, roles)
+    if kind == "csv" and source is None and target is None and trust is None:
+        header = _csv_header(path)
+        if set(header) <= set(EDGE_COLUMNS) and {"source", "target"} <= set(header):
+            graph = read_csv(path, nodes)
+            if mapping.empty and transform == "identity":
+                return graph
+            from .roles import assign_roles
+
+            return assign_roles(graph, mapping, where=str(path))
+    if nodes is not None:
+        raise GraphError(f"{path}: --nodes goes with laotie's CSV edge list only")
+    return _read_table(
+        path, kind, source, target, trust, transform, directed, chunk_rows, progress, mapping
+    )
+
+
+def _csv_header(path: Path) -> list[str]:
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise GraphError(f"{path}: not a readable CSV file ({err})") from err
+
+
+def _read_networkx(
+    path: Path, kind: str, trust: str | None, transform: str, roles: dict[str, Any]
+) -> TrustGraph:
+    import networkx as nx
+
+    reader = nx.read_graphml if kind == "graphml" else nx.read_gexf
+    try:
+        graph = reader(path)
+    except Exception as err:  # networkx raises parser errors of many kinds
+        raise GraphError(f"{path}: not a readable {kind.upper()} file ({err})") from err
+    if graph.is_multigraph():
+        raise GraphError(
+            f"{path}: the {kind.upper()} file has parallel edges (a multigraph); laotie "
+            "takes one tie per pair"
+        )
+    # Errors name the file; a name the file gave the graph is kept as its title.
+    title = graph.graph.pop("name", None)
+    if title:
+        graph.graph["title"] = title
+    graph.name = str(path)
+    return from_networkx(graph, trust=trust, transform=transform, **roles)
+
+
+def _read_table(
+    path: Path,
+    kind: str,
+    source: str | None,
+    target: str | None,
+    trust: str | None,
+    transform: str,
+    directed: bool,
+    chunk_rows: int,
+    progress: bool,
+    mapping: Any,
+) -> TrustGraph:
+    """An edge list read in chunks into arrays, then mapped as :func:`from_networkx` maps."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .roles import assign_roles, transform_trust, warn_unmapped
+
+    where = str(path)
+    if kind == "csv":
+        header = _csv_header(path)
+        source, target = source or "source", target or "target"
+        missing = [c for c in (source, target, trust) if c is not None and c not in header]
+        if missing:
+            raise GraphError(
+                f"{path}: no column(s) {', '.join(map(repr, missing))}; the columns are "
+                f"{', '.join(map(repr, header))} (name them with source=, target=, trust=; "
+                "--source-col, --target-col, --trust-attr)"
+            )
+        options: dict[str, Any] = {"dtype": {source: str, target: str}}
+    else:
+        if source is not None or target is not None:
+            raise GraphError(
+                f"{path}: a whitespace edge list has no column names; its columns are "
+                "source, target, weight, column4, ..."
+            )
+        source, target = "source", "target"
+        width = _edgelist_width(path)
+        header = ["source", "target", "weight", *(f"column{i}" for i in range(4, width + 1))]
+        header = header[:width]
+        if width < 2:
+            raise GraphError(f"{path}: an edge list needs two columns (source target) per line")
+        if trust is not None and trust not in header:
+            raise GraphError(
+                f"{path}: no column {trust!r}; a whitespace edge list's columns are "
+                f"{', '.join(header)}"
+            )
+        # Read by position, without names: a line with more fields than the first is then
+        # a parser error, where names would silently shift it into the index.
+        options = {"sep": r"\s+", "header": None, "comment": "#", "dtype": {0: str, 1: str}}
+    keep = [c for c in (source, target, trust) if c is not None]
+    warn_unmapped(
+        where,
+        "column",
+        [c for c in header if c not in keep],
+        "name the trust column with trust= (--trust-attr) or delete the column",
+    )
+    sources: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    raws: list[np.ndarray] = []
+    ids = _Labels()
+    rows = 0
+    try:
+        usecols = keep if kind == "csv" else None
+        reader = pd.read_csv(
+            path, usecols=usecols, chunksize=chunk_rows, keep_default_na=False, **options
+        )
+        with tqdm(
+            desc=f"Reading {path.name}", unit=" edges", disable=not progress, leave=False
+        ) as bar:
+            for chunk in reader:
+                if kind != "csv":
+                    chunk.columns = header[: chunk.shape[1]]
+                for column in (source, target):
+                    ends = chunk[column]
+                    blank = np.flatnonzero((ends.isna() | (ends == "")).to_numpy())
+                    if blank.size:
+                        raise GraphError(
+                            f"{path}: {blank.size} row(s) have no value in column "
+                            f"{column!r}, e.g. rows {few((rows + blank[:SHOWN] + 1).tolist())}"
+                        )
+                ends = np.column_stack([chunk[source].to_numpy(), chunk[target].to_numpy()])
+                codes = ids.codes(ends.ravel())
+                sources.append(codes[0::2])
+                targets.append(codes[1::2])
+                if trust is not None:
+                    raws.append(_numbers(chunk[trust], path, trust, rows))
+                rows += len(chunk)
+                bar.update(len(chunk))
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise GraphError(f"{path}: not a readable {kind} file ({err})") from err
+    src = np.concatenate(sources) if sources else np.zeros(0, np.int64)
+    dst = np.concatenate(targets) if targets else np.zeros(0, np.int64)
+    raw = np.concatenate(raws) if raws else None
+    n = len(ids.labels)
+    # A tie listed twice keeps its last weight (as networkx does); undirected ties are pairs.
+    a, b = (src, dst) if directed else (np.minimum(src, dst), np.maximum(src, dst))
+    key = a * max(n, 1) + b
+    _, last = np.unique(key[::-1], return_index=True)
+    order = np.sort(len(key) - 1 - last)
+    src, dst = src[order], dst[order]
+    summary: dict[str, Any] = {}
+    if raw is None:
+        if transform != "identity":
+            raise GraphError(
+                f"{path}: transform = {transform!r} needs the raw trust values; name their "
+                "column with trust= (--trust-attr)"
+            )
+        trust_values = np.full(len(src), layer_trust()["local"])
+    else:
+        trust_values, summary["trust"] = transform_trust(
+            raw[order], transform, where=where, attr=str(trust), rows=order + 1
+        )
+    if not directed:
+        loops = src == dst
+        src, dst = np.concatenate([src, dst[~loops]]), np.concatenate([dst, src[~loops]])
+        trust_values = np.concatenate([trust_values, trust_values[~loops]])
+    labels = _as_ids(ids.labels)
+    graph = TrustGraph.from_edges(
+        n,
+        src,
+        dst,
+        trust_values,
+        np.zeros(len(src), np.int8),
+        labels=None if labels == list(range(n)) else labels,
+        meta={"source_file": path.name},
+        where=where,
+    )
+    if mapping.empty and not summary:
+        return graph
+    return assign_roles(graph, mapping, where=where, summary=summary)
+
+
+class _Labels:
+    """Node labels met so far, numbered in order of first appearance (as networkx adds
+    them: u, then v, line by line); only the labels are kept, each once."""
+
+    def __init__(self) -> None:
+        import pandas as pd
+
+        self.labels: list[str] = []
+        self._index = pd.Index([], dtype=object)
+
+    def codes(self, text: np.ndarray) -> np.ndarray:
+        """The node id of each label in ``text``, numbering the new ones."""
+        import pandas as pd
+
+        local, uniques = pd.factorize(text)
+        found = self._index.get_indexer(uniques)
+        new = found < 0
+        found[new] = len(self.labels) + np.arange(int(new.sum()))
+        if new.any():
+            added = [str(x) for x in uniques[new]]
+            self.labels += added
+            self._index = self._index.append(pd.Index(added, dtype=object))
+        return found.astype(np.int64)[local]
+
+
+def _edgelist_width(path: Path) -> int:
+    """The number of columns of the first line of data of a whitespace edge list."""
+    import pandas as pd
+
+    try:
+        first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
+    except pd.errors.EmptyDataError:
+        raise GraphError(f"{path}: the edge list has no ties") from None
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise GraphError(f"{path}: not a readable edge list ({err})") from err
+    return int(first.shape[1])
+
+
+def _numbers(column: Any, path: Path, name: str, first_row: int) -> np.ndarray:
+    import pandas as pd
+
+    values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(np.isnan(values) & (column.astype(str).str.lower() != "nan").to_numpy())
+    if bad.size:
+        raise GraphError(
+            f"{path}: {bad.size} row(s) have a {name!r} that is not a number, e.g. rows "
+            f"{few((first_row + bad[:SHOWN] + 1).tolist())} "
+            f"(values {few(column.iloc[bad[:SHOWN]].tolist())})"
+        )
+    return values
