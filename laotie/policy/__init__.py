@@ -32,6 +32,7 @@ from .compare import (
     table_of,
 )
 from .select import Evaluate, Selection, greedy, p_best
+from .training import TrainingProgramme
 
 __all__ = [
     "HEURISTICS",
@@ -39,6 +40,7 @@ __all__ = [
     "Evaluate",
     "Optimised",
     "Selection",
+    "TrainingProgramme",
     "compare",
     "greedy",
     "heuristic_sets",

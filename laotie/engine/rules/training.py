@@ -39,6 +39,8 @@ def targeted(market: Market, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
     """
     m = market
     nodes = np.asarray(nodes)
+    if nodes.ndim == 1 and nodes.size == 0:
+        return np.zeros(0, np.int64)
     if nodes.ndim != 1 or (len(nodes) and not np.issubdtype(nodes.dtype, np.integer)):
         raise ScenarioError(f"Engine: trained = {nodes!r}; expected a list of node ids")
     C = m.layout.creators
