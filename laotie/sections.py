@@ -696,8 +696,9 @@ class Training(Section):
     n_creators: int = param(0, "creators trained", unit="creators", low=0, high=10**7)
     rule: str = param(
         "local",
-        "who is trained: most followers, local creators (random), rural creators, or random",
-        choices=("followers", "local", "rural", "random"),
+        "who is trained: most followers, local creators (random), rural creators, random, or "
+        "'targeted': the creators a policy names (laotie.policy; not from a scenario file)",
+        choices=("followers", "local", "rural", "random", "targeted"),
     )
     authenticity_gain: float = param(
         0.1, "authenticity added (capped at 1)", unit="0–1", low=0, high=1

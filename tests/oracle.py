@@ -459,12 +459,17 @@ class Order:
 class Market:
     """The whole market of one run, stepped one day at a time."""
 
-    def __init__(self, graph: Any, scenario: Any, seed: int) -> None:
+    def __init__(
+        self, graph: Any, scenario: Any, seed: int, trained: list[int] | None = None
+    ) -> None:
         missing = unsupported(scenario)
         if missing:
             raise NotImplementedError(f"the oracle does not implement {', '.join(missing)}")
         self.g = graph
         self.s = scenario
+        # READING: the rule 'targeted' trains the creators given (graph node ids), in the
+        # order given (each one's new followers are drawn in that order)
+        self.trained = list(trained or [])
         self.rng = np.random.default_rng(seed)
         # READING: the producers' offline incomes come from a stream of their own
         self.offline_rng = np.random.default_rng([seed, 1])
@@ -964,12 +969,14 @@ class Market:
 
     def _training(self, t: int) -> None:
         tr = self.s.training
-        if t != tr.day or tr.n_creators == 0:
+        if t != tr.day or (tr.n_creators == 0 and tr.rule != "targeted"):
             return
         # READING: nobody outside the city is trained (section 3.1, 9): every pool holds
         # only the selling creators who live in the city
         selling = sorted(c for c in self.creators if self.resident[c])
-        if tr.rule == "followers":
+        if tr.rule == "targeted":
+            chosen = self.trained
+        elif tr.rule == "followers":
             ranked = sorted(selling, key=lambda c: (-len(self.creators[c].followers), c))
             chosen = ranked[: tr.n_creators]
         else:

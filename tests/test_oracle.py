@@ -2302,3 +2302,22 @@ def test_engine_poverty_shares_agree_with_oracle() -> None:
     means = r.oracle_poverty.mean(0)
     assert (means > 0).all() and (means < 1).all()
     check_agreement("poverty", r.engine_poverty, r.oracle_poverty, POVERTY_METRICS, r.seconds)
+
+
+def test_oracle_trains_the_targeted_creators_as_the_rule_that_picks_them() -> None:
+    """The rule `targeted` trains the creators given, in the order given: the same market as
+    a rule that picks them in that order draws (`followers` draws no random number to pick),
+    day by day."""
+    g = outside_graph()
+    s = scenario("outside_inclusive").replace(**{"training.n_creators": 3})
+    ruled = Market(g, s.replace(**{"training.rule": "followers"}), seed=8)
+    before = {c: cr.authenticity for c, cr in ruled.creators.items()}
+    for _ in range(s.training.day):
+        ruled.step()
+    selling = sorted(c for c in ruled.creators if ruled.resident[c])
+    picked = sorted(selling, key=lambda c: (-len(ruled.creators[c].followers), c))[:3]
+    ruled.run(6 - s.training.day)
+    given = Market(g, s.replace(**{"training.rule": "targeted"}), seed=8, trained=picked)
+    pd.testing.assert_frame_equal(given.run(6).daily(), ruled.daily())
+    changed = sorted(c for c, cr in given.creators.items() if cr.authenticity != before[c])
+    assert changed == sorted(picked)

@@ -37,7 +37,7 @@ from .rules.outcomes import apply_outcomes, tolerances
 from .rules.posts import Posts, posts
 from .rules.shock import QualityShock
 from .rules.storefront import storefront_exposures
-from .rules.training import train
+from .rules.training import targeted, train
 from .rules.word_of_mouth import (
     Recommendations,
     apply_warnings,
@@ -121,13 +121,19 @@ class Engine:
         creator channels are built; 1 builds them one after the other. The results are
         identical. Default: 2 from :data:`~laotie.engine.threads.THREAD_THRESHOLD` stacked
         residents, else 1.
+    trained : sequence of int, optional
+        With ``training.rule = "targeted"``, the creators trained on ``training.day``: their
+        graph node ids, distinct creators living in the city (what :mod:`laotie.policy`
+        chooses), in the order their new followers are drawn; every replication trains the
+        same ones. Only with that rule.
 
     Raises
     ------
     ScenarioError
         Before anything is built, if the engine would need more memory than is available
         (:func:`~laotie.engine.sizing.engine_bytes`), or for more stacked residents than its
-        int32 ids hold.
+        int32 ids hold; for ``trained`` without the rule ``"targeted"``, or that rule without
+        ``trained``, or a node that is not a creator living in the city.
 
     Examples
     --------
@@ -145,9 +151,16 @@ class Engine:
         scenario: Scenario,
         seed: SeedLike | Sequence[SeedLike] | np.ndarray = None,
         threads: int | None = None,
+        trained: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.graph = graph
         self.scenario = scenario
+        if (trained is not None) != (scenario.training.rule == "targeted"):
+            raise ScenarioError(
+                f"Engine: training.rule = {scenario.training.rule!r} with "
+                f"{'no ' if trained is None else ''}trained creators; the rule 'targeted' trains "
+                "the creators given as trained= (laotie.policy gives them), and only it does"
+            )
         sequences = as_seed_sequences(seed, "Engine: seed")
         R = len(sequences)
         if R * graph.n_nodes >= 2**31:
@@ -202,6 +215,7 @@ class Engine:
         self.tolerance = tolerances(m, scenario.outcomes)
         self.shock = QualityShock(scenario.shock, R)
         self.trained: np.ndarray = np.zeros(0, np.int32)
+        self._targets = None if trained is None else targeted(m, trained)
         # The last simulated day's accepted orders (buyer, channel, listing, value, satisfied,
         # ...), kept for observers that follow particular buyers or products between days.
         self.orders_today = Orders(Exposures.empty(FOLLOW), np.zeros(0, np.int64), np.zeros(0))
@@ -232,7 +246,7 @@ class Engine:
         streams = self._streams
         m.follows.merge_buffer()
         if self.day == s.training.day:
-            self.trained = train(m, self._training_rngs, s)
+            self.trained = train(m, self._training_rngs, s, self._targets)
         if self.shock.due(self.day):
             self.shock.apply(self.day, m, self.ledger.listing_orders)
         loyal = loyalty_active(s.loyalty)

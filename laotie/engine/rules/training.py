@@ -3,7 +3,10 @@
 On ``training.day``, ``n_creators`` selling creators of each replication are chosen:
 ``followers``, those with the most followers (ties by lower id); ``local``, uniformly among
 local creators; ``rural``, uniformly among creators living in rural areas; ``random``,
-uniformly among selling creators (all of the pool if it is smaller). A random choice takes
+uniformly among selling creators (all of the pool if it is smaller); ``targeted``, the
+creators given to the engine (:func:`targeted`: what :mod:`laotie.policy` chooses), in the
+order given (each one's new followers are drawn in that order), the same in every
+replication, however many (``n_creators`` is not used). A random choice takes
 the first ``n_creators`` of one random order of the pool, so with the same seed a larger
 ``n_creators`` trains a superset of a smaller one's creators. Each gains
 ``authenticity_gain`` and ``content_quality_gain`` (capped at 1; promises are recomputed)
@@ -14,17 +17,57 @@ memory 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from ...errors import ScenarioError
 from ...scenario import Scenario
 from ..market import Market
 
-__all__ = ["train"]
+__all__ = ["targeted", "train"]
 
 
-def train(market: Market, rngs: list[np.random.Generator], scenario: Scenario) -> np.ndarray:
+def targeted(market: Market, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The creator ids (within a replication) of the graph nodes ``nodes``, in their order,
+    checked.
+
+    Raises
+    ------
+    ScenarioError
+        For a node that is not a creator living in the city, or one named twice.
+    """
+    m = market
+    nodes = np.asarray(nodes)
+    if nodes.ndim == 1 and nodes.size == 0:
+        return np.zeros(0, np.int64)
+    if nodes.ndim != 1 or (len(nodes) and not np.issubdtype(nodes.dtype, np.integer)):
+        raise ScenarioError(f"Engine: trained = {nodes!r}; expected a list of node ids")
+    C = m.layout.creators
+    index = np.full(m.layout.nodes, -1, np.int64)
+    index[m.creator_node[:C]] = np.arange(C)
+    inside = (nodes >= 0) & (nodes < m.layout.nodes)
+    ids = np.where(inside, index[np.where(inside, nodes, 0)], -1)
+    bad = nodes[(ids < 0) | ~m.creator_resident[np.maximum(ids, 0)]]
+    if len(bad):
+        raise ScenarioError(
+            f"Engine: trained: node {bad[0]} is not a creator living in the city (the city "
+            f"trains its own creators; {len(bad)} such node(s))"
+        )
+    if len(np.unique(ids)) != len(ids):
+        raise ScenarioError("Engine: trained names a creator twice")
+    return ids
+
+
+def train(
+    market: Market,
+    rngs: list[np.random.Generator],
+    scenario: Scenario,
+    targets: np.ndarray | None = None,
+) -> np.ndarray:
     """Train the chosen creators of every replication (``rngs``: each replication's
-    training generator); return their seller ids, sorted."""
+    training generator; ``targets``: the creator ids of the rule ``targeted``, from
+    :func:`targeted`); return their seller ids, sorted."""
     m = market
     t = scenario.training
     C, U = m.layout.creators, m.layout.users
@@ -37,7 +80,10 @@ def train(market: Market, rngs: list[np.random.Generator], scenario: Scenario) -
         elif t.rule == "rural":
             pool = pool[m.rural[m.creator_node[pool]]]
         k = min(t.n_creators, len(pool))
-        if t.rule == "followers":
+        if t.rule == "targeted":
+            chosen = r * C + (np.zeros(0, np.int64) if targets is None else targets)
+            k = len(chosen)
+        elif t.rule == "followers":
             followers = m.follows.count[m.creator_node[pool]]
             chosen = pool[np.lexsort((pool, -followers))[:k]]
         else:
