@@ -57,9 +57,9 @@ def phase_seed(seed: int, phase: str) -> int:
     """
     if phase not in PHASES:
         raise LaotieError(f"policy: phase {phase!r}; expected one of {', '.join(PHASES)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
         raise LaotieError(f"policy: seed = {seed!r}; expected an integer ≥ 0")
-    sequence = np.random.SeedSequence(seed, spawn_key=(2**31 + 11, PHASES.index(phase)))
+    sequence = np.random.SeedSequence(int(seed), spawn_key=(2**31 + 11, PHASES.index(phase)))
     return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
@@ -127,6 +127,14 @@ def heuristic_sets(candidates: pd.DataFrame, budget: float, seed: int) -> dict[s
     missing = [c for c in ("cost", "followers", "rural", "region") if c not in candidates]
     if missing:
         raise LaotieError(f"policy: the candidates table has no column {missing[0]!r}")
+    if not candidates.index.is_unique:
+        twice = candidates.index[candidates.index.duplicated()][0]
+        raise LaotieError(f"policy: candidate {twice!r} is listed twice")
+    for column in ("cost", "followers", "rural", "region"):
+        if candidates[column].isna().any():
+            which = candidates.index[candidates[column].isna()][0]
+            raise LaotieError(f"policy: candidate {which!r} has no {column}")
+    phase_seed(seed, "select")  # the seed checked before it seeds the random heuristic
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 12,)))
     return {
         name: _within(order(candidates, rng), candidates["cost"], budget)
@@ -193,6 +201,8 @@ def compare(
     values : pandas.DataFrame
         One row per replication, one column per policy.
     """
+    if "none" in policies:
+        raise LaotieError('policy: "none" names the empty policy that compare adds; rename yours')
     named = {"none": ()} | {name: tuple(targets) for name, targets in policies.items()}
     if baseline not in named:
         raise LaotieError(f"policy: baseline {baseline!r} is not one of the policies")

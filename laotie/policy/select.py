@@ -35,6 +35,7 @@ Cost-effective outbreak detection in networks. KDD '07, 420–429.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,7 +44,21 @@ import pandas as pd
 
 from ..errors import LaotieError
 
-__all__ = ["Evaluate", "Selection", "greedy", "p_best"]
+__all__ = ["STEPS", "Evaluate", "Selection", "greedy", "p_best"]
+
+STEPS = (
+    "step",
+    "target",
+    "cost",
+    "spent",
+    "gain",
+    "gain_low",
+    "gain_high",
+    "runner_up",
+    "p_best",
+    "evaluations",
+)
+"""The columns of :attr:`Selection.steps`."""
 
 Evaluate = Callable[[Sequence[tuple[Hashable, ...]], int, int], np.ndarray]
 """``evaluate(sets, seed, replications)``: an array of shape ``(len(sets), replications)``,
@@ -62,16 +77,20 @@ class Selection:
     steps : pandas.DataFrame
         One row per pick: ``step``, ``target``, ``cost``, ``spent`` (so far), ``gain`` (mean
         paired gain over the replications) with ``gain_low`` and ``gain_high`` (95 % t
-        interval), ``runner_up`` (the contender with the largest fresh gain, or None),
-        ``p_best`` (the probability that the pick's gain is the largest among the contenders,
-        by a paired bootstrap over replications; NaN without contenders) and
-        ``evaluations`` (sets evaluated in the step).
+        interval), ``runner_up`` (the contender next to the pick by the rule's score, gain or
+        gain per cost; None without contenders), ``p_best`` (the probability that the pick's
+        score is the largest among the contenders, by a paired bootstrap over replications;
+        NaN without contenders) and ``evaluations`` (sets evaluated in the step).
     value : numpy.ndarray
         The chosen set's objective in each replication.
     empty : numpy.ndarray
         The empty set's objective in each replication.
     rule : str
         ``"gain"`` or ``"gain per cost"``: the greedy rule whose set was kept.
+    stopped : str
+        Why the selection stopped: the budget is spent, every candidate is chosen, or no
+        candidate adds to the objective (the budget is the most to spend, not an amount to
+        spend whatever it buys).
     evaluations : int
         Sets evaluated in all (each over every replication).
     """
@@ -81,6 +100,7 @@ class Selection:
     value: np.ndarray
     empty: np.ndarray
     rule: str
+    stopped: str = ""
     evaluations: int = 0
     other: Selection | None = field(default=None, repr=False)
 
@@ -96,6 +116,7 @@ def greedy(
     contenders: int = 2,
     batch: int = 1,
     bootstrap: int = 2000,
+    stop: bool = True,
 ) -> Selection:
     """Choose targets among ``candidates`` within ``budget`` by greedy selection with lazy
     re-evaluation (CELF), every gain a paired difference over ``replications``.
@@ -120,12 +141,17 @@ def greedy(
         Replications per set (≥ 2, for the intervals).
     contenders : int, default 2
         At each step, how many other candidates with the largest bounds are evaluated afresh
-        beside the pick to say how sure it is (0: none; the pick is CELF's either way).
+        beside the pick, to say how sure it is; one whose fresh gain beats the pick's is the
+        pick instead (0: none, plain CELF).
     batch : int, default 1
         Stale candidates evaluated together in a lazy step (more uses more workers at once,
-        at the price of evaluations a strictly lazy order would skip).
+        at the price of evaluations a strictly lazy order would skip; on an objective that is
+        not submodular the stale bounds can mislead, and the chosen set may differ).
     bootstrap : int, default 2000
         Resamples of the replications for ``p_best``.
+    stop : bool, default True
+        Stop when no affordable candidate's mean gain (or gain per cost) is positive, rather
+        than spend the rest of the budget on targets that lower the objective.
 
     Returns
     -------
@@ -142,8 +168,9 @@ def greedy(
     if len(set(candidates)) != len(candidates):
         raise LaotieError("policy: a candidate is listed twice")
     cost = _costs(candidates, costs)
-    if not (isinstance(budget, int | float) and math.isfinite(budget) and budget >= 0):
-        raise LaotieError(f"policy: budget = {budget!r}; expected a number ≥ 0")
+    budget = _number(budget, "budget")
+    if not budget >= 0:
+        raise LaotieError(f"policy: budget = {budget!r}; expected a finite number ≥ 0")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 2:
         raise LaotieError(f"policy: replications = {replications!r}; expected an integer ≥ 2")
     if isinstance(contenders, bool) or not isinstance(contenders, int) or contenders < 0:
@@ -153,7 +180,7 @@ def greedy(
     judge = _Judge(evaluate, seed, replications)
     rules = ["gain"] if costs is None else ["gain", "gain per cost"]
     found = [
-        _celf(candidates, cost, budget, judge, rule, contenders, batch, bootstrap, seed)
+        _celf(candidates, cost, budget, judge, rule, contenders, batch, bootstrap, seed, stop)
         for rule in rules
     ]
     best = max(found, key=lambda s: float(np.mean(s.value)))
@@ -190,15 +217,26 @@ class _Judge:
         return [self.known[frozenset(s)] for s in sets]
 
 
+def _number(value: object, what: str, finite: bool = True) -> float:
+    """``value`` as a float: a real number (numpy's too), not a bool, finite unless asked."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise LaotieError(f"policy: {what} is {value!r}; expected a number")
+    number = float(value)
+    if finite and not math.isfinite(number):
+        raise LaotieError(f"policy: {what} is {value!r}; expected a finite number")
+    return number
+
+
 def _costs(candidates: list[Hashable], costs: Mapping[Hashable, float] | None) -> dict:
     if costs is None:
         return dict.fromkeys(candidates, 1.0)
     out = {}
     for c in candidates:
         value = costs.get(c)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        number = _number(value, f"the cost of {c!r}", finite=False)
+        if not (number > 0 and math.isfinite(number)):
             raise LaotieError(f"policy: the cost of {c!r} is {value!r}; expected a number > 0")
-        out[c] = float(value)
+        out[c] = number
     return out
 
 
@@ -212,6 +250,7 @@ def _celf(
     batch: int,
     bootstrap: int,
     seed: int,
+    stop: bool,
 ) -> Selection:
     """One greedy rule, lazily: bounds are the last gains (over cost, for that rule)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 7,)))
@@ -227,24 +266,33 @@ def _celf(
     fresh = dict.fromkeys(affordable, 0)  # the step at which each bound was computed
     rows = []
     step = 0
+    stopped = "the budget is spent"
     while True:
         left = [c for c in bound if c not in chosen and spent + cost[c] <= budget + 1e-12]
         if not left:
+            if len(chosen) == len(candidates):
+                stopped = "every candidate is chosen"
             break
+        # The pick: the candidate of largest bound once its bound and those of the
+        # `contenders` next to it are fresh (a rival evaluated afresh that beats it is the
+        # pick instead, whatever submodularity would promise).
         while True:
             order = sorted(left, key=lambda c: (-bound[c], candidates.index(c)))
-            top = order[0]
-            if fresh[top] == step:
+            stale = [c for c in order[: 1 + contenders] if fresh[c] != step]
+            if not stale:
                 break
-            stale = [c for c in order if fresh[c] != step][:batch]
+            if fresh[order[0]] != step:  # lazy: the top's bound first, `batch` at a time
+                stale = [c for c in order if fresh[c] != step][:batch]
             for c, g in zip(stale, _gains(judge, chosen, value, stale), strict=True):
                 gains[c], bound[c], fresh[c] = g, score(float(g.mean()), c), step
-        rivals = [c for c in order[1:] if c != top][:contenders]
-        for c, g in zip(rivals, _gains(judge, chosen, value, rivals), strict=True):
-            gains[c], bound[c], fresh[c] = g, score(float(g.mean()), c), step
+        top, rivals = order[0], order[1 : 1 + contenders]
+        if bound[top] <= 0 and stop:
+            stopped = "no candidate adds to the objective"
+            break
         mean, low, high = _interval(gains[top])
-        runner = max(rivals, key=lambda c: float(gains[c].mean()), default=None)
-        p = p_best(np.stack([gains[top], *(gains[c] for c in rivals)]), bootstrap, rng)
+        runner = rivals[0] if rivals else None
+        scaled = [gains[c] / (cost[c] if rule != "gain" else 1.0) for c in (top, *rivals)]
+        p = p_best(np.stack(scaled), bootstrap, rng)
         chosen.append(top)
         spent += cost[top]
         (value,) = judge([tuple(chosen)])
@@ -264,7 +312,7 @@ def _celf(
         )
         evaluated = judge.count
         step += 1
-    return Selection(chosen, pd.DataFrame(rows), value, empty, rule)
+    return Selection(chosen, pd.DataFrame(rows, columns=STEPS), value, empty, rule, stopped)
 
 
 def _gains(

@@ -69,6 +69,16 @@ class TrainingProgramme:
                 f"policy: objective {unknown[0] if unknown else self.objective!r} is not an "
                 f"outcome; outcomes: {', '.join(OUTCOME_COLUMNS)}"
             )
+        for name, weight in weights.items():
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float | np.number)
+                or not np.isfinite(weight)
+            ):
+                raise LaotieError(
+                    f"policy: the weight of {name} is {weight!r}; expected a finite number "
+                    "(negative for an outcome to lower, such as an inequality)"
+                )
         self.weights = weights
         days = self.scenario.run.days if self.days is None else self.days
         day = self.scenario.training.day
@@ -153,6 +163,13 @@ def _run_set(task: tuple[int, TrainingProgramme, tuple[int, ...], int, int]) -> 
     values = np.empty(replications)
     for r in range(replications):
         outcomes = run_outcomes(engine.replication(r))
+        undefined = [name for name in programme.weights if not np.isfinite(outcomes[name])]
+        if undefined:
+            raise LaotieError(
+                f"policy: {undefined[0]} is not defined in replication {r} of the set {nodes} "
+                f"(NaN: e.g. a share without sales); choose an outcome every run defines, or "
+                f"longer runs"
+            )
         values[r] = sum(w * outcomes[name] for name, w in programme.weights.items())
     engine.close()
     return values

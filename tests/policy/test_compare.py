@@ -127,3 +127,37 @@ def test_compare_names_a_bad_baseline_and_a_bad_evaluation() -> None:
 
     with pytest.raises(LaotieError, match=r"shape \(3, 4\); expected \(2, 4\)"):
         compare({"a": ["k0"]}, wrong, seed=1, replications=4)
+
+
+def test_numpy_numbers_are_numbers_and_bad_tables_are_named() -> None:
+    from laotie.policy import greedy
+
+    def flat(sets, seed, replications):  # type: ignore[no-untyped-def]
+        return np.array([[float(len(s))] * replications for s in sets])
+
+    found = greedy(
+        ["a", "b"],
+        flat,
+        budget=np.int64(1),
+        costs={"a": np.float64(1), "b": np.int64(1)},
+        seed=1,
+        replications=2,
+    )
+    assert len(found.chosen) == 1
+    assert phase_seed(np.int64(3), "select") == phase_seed(3, "select")
+    with pytest.raises(LaotieError, match="budget is inf; expected a finite number"):
+        greedy(["a"], flat, budget=float("inf"), seed=1, replications=2)
+    with pytest.raises(LaotieError, match="candidate 'k1' has no region"):
+        heuristic_sets(
+            CANDIDATES.assign(
+                region=[None if t == "k1" else r for t, r in CANDIDATES["region"].items()]
+            ),
+            3,
+            1,
+        )
+    with pytest.raises(LaotieError, match="candidate 'k0' is listed twice"):
+        heuristic_sets(pd.concat([CANDIDATES, CANDIDATES.iloc[:1]]), 3, 1)
+    with pytest.raises(LaotieError, match="seed = -1"):
+        heuristic_sets(CANDIDATES, 3, -1)
+    with pytest.raises(LaotieError, match='"none" names the empty policy'):
+        compare({"none": ["k0"]}, flat, seed=1, replications=2)

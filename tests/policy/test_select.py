@@ -12,6 +12,7 @@ import pytest
 
 from laotie import LaotieError
 from laotie.policy import greedy, p_best
+from laotie.policy.select import STEPS
 
 WEIGHTS = dict(zip("abcdefghij", [5.0, 1.0, 4.0, 2.0, 3.5, 0.5, 3.0, 2.5, 1.5, 4.5], strict=True))
 
@@ -169,3 +170,51 @@ def test_the_same_seed_gives_the_same_selection() -> None:
     two = greedy(list(WEIGHTS), objective(additive, 3.0), budget=3, seed=9, replications=6)
     assert one.chosen == two.chosen
     assert one.steps.equals(two.steps)
+
+
+def test_the_budget_is_a_most_not_an_amount_to_spend_whatever_it_buys() -> None:
+    worth = {"a": 5.0, "b": -3.0, "c": -4.0}
+
+    def value(s: frozenset) -> float:
+        return sum(worth[t] for t in s)
+
+    found = greedy(list(worth), objective(value), budget=3, seed=1, replications=2)
+    assert found.chosen == ["a"] and found.stopped == "no candidate adds to the objective"
+    spent = greedy(list(worth), objective(value), budget=3, seed=1, replications=2, stop=False)
+    assert spent.chosen == ["a", "b", "c"] and spent.stopped == "every candidate is chosen"
+    two = greedy(list(worth), objective(value), budget=2, seed=1, replications=2, stop=False)
+    assert two.chosen == ["a", "b"] and two.stopped == "the budget is spent"
+    none = greedy(["b", "c"], objective(value), budget=3, seed=1, replications=2)
+    assert none.chosen == [] and list(none.steps.columns) == list(STEPS)
+
+
+# Not submodular: c adds little alone and much beside a.
+SYNERGY = {"": 0, "a": 10, "b": 9, "c": 4, "ab": 15, "ac": 30, "bc": 13, "abc": 35}
+
+
+def synergy(s: frozenset) -> float:
+    return float(SYNERGY["".join(sorted(s))])
+
+
+def test_a_contender_evaluated_afresh_that_beats_the_pick_is_the_pick() -> None:
+    lazy = greedy(list("abc"), objective(synergy), budget=2, seed=1, replications=2, contenders=0)
+    assert lazy.chosen == ["a", "b"]  # plain CELF trusts c's stale bound (4 < b's 5)
+    found = greedy(list("abc"), objective(synergy), budget=2, seed=1, replications=2)
+    assert found.chosen == ["a", "c"]
+    assert found.steps["gain"].tolist() == [10.0, 20.0]
+    assert found.steps["runner_up"].tolist() == ["b", "b"]
+    assert (found.steps["p_best"] == 1.0).all()
+
+
+def test_under_gain_per_cost_the_report_ranks_by_gain_per_cost() -> None:
+    costs = {c: 0.5 + 0.25 * i for i, c in enumerate(WEIGHTS)}
+    found = greedy(
+        list(WEIGHTS), objective(additive), budget=2.5, costs=costs, seed=1, replications=4
+    )
+    per_cost = {c: WEIGHTS[c] / costs[c] for c in WEIGHTS}
+    first = found.steps.iloc[0]
+    if found.rule == "gain per cost":
+        assert first["target"] == max(per_cost, key=per_cost.get)
+        rest = sorted((c for c in WEIGHTS if c != first["target"]), key=per_cost.get)
+        assert first["runner_up"] == rest[-1]
+    assert first["p_best"] == 1.0  # a deterministic objective: the pick is surely best

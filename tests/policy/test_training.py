@@ -1,0 +1,49 @@
+"""Sets of creators judged by simulation: candidates, paired replications, objectives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie import LaotieError, Scenario, graph
+from laotie.policy import TrainingProgramme
+
+
+@pytest.fixture(scope="module")
+def programme() -> TrainingProgramme:
+    village = Scenario.preset("village").replace(
+        **{"run.days": 8, "training.day": 2, "training.follower_gain": 5}
+    )
+    return TrainingProgramme(village, graph.city(village.city, seed=1), "producer_income_total")
+
+
+def test_candidates_are_the_creators_the_city_can_train(programme: TrainingProgramme) -> None:
+    found = programme.candidates()
+    g = programme.graph
+    assert set(found["kind"]) <= {"head", "local"} and len(found)
+    np.testing.assert_array_equal(found["followers"], g.followers()[found.index])
+    assert (found["cost"] == 1).all()
+
+
+def test_every_set_shares_the_replications_seeds(programme: TrainingProgramme) -> None:
+    first = int(programme.candidates().index[0])
+    values = programme([(), (first,), ()], 3, 3)
+    assert values.shape == (3, 3)
+    np.testing.assert_array_equal(values[0], values[2])  # the same set, the same numbers
+    assert not np.array_equal(programme([()], 4, 3)[0], values[0])  # another seed differs
+    # Training changes the market from the training day on, and only through the trained.
+    trained = programme([(first,)], 3, 3)[0]
+    np.testing.assert_array_equal(trained, values[1])
+
+
+@pytest.mark.parametrize(
+    ("objective", "message"),
+    [
+        ("gmv_total", "is not an outcome"),
+        ({"producer_net_total": float("nan")}, "weight of producer_net_total is nan"),
+        ({"producer_net_total": "x"}, "weight of producer_net_total is 'x'"),
+    ],
+)
+def test_bad_objectives_are_named(programme: TrainingProgramme, objective, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LaotieError, match=message):
+        TrainingProgramme(programme.scenario, programme.graph, objective)
