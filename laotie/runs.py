@@ -199,6 +199,8 @@ def replicate(
             shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
         graph = city(scenario.city, seed=graph_seed)
     else:
+        if graph.n_nodes == 0:
+            raise ScenarioError("the graph given to the run has no nodes")
         # A graph the caller brings may lack what the scenario's city would have had.
         for gap in missing_roles(graph):
             warnings.warn(

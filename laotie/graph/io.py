@@ -533,7 +533,16 @@ def read_graph(
     if kind == "csv" and source is None and target is None and trust is None:
         header = _csv_header(path)
         if set(header) <= set(EDGE_COLUMNS) and {"source", "target"} <= set(header):
+            if transform != "identity":
+                raise GraphError(
+                    f"{path}: laotie's CSV edge list holds trust in (0, 1] already, so "
+                    f"transform = {transform!r} would not apply; to transform a column of raw "
+                    "weights, name it (trust=, --trust-attr) and say whether ties are "
+                    "directed (directed=, --directed)"
+                )
             graph = read_csv(path, nodes)
+            if graph.n_nodes == 0:
+                raise GraphError(f"{path}: the edge list has no ties (and no node list nodes)")
             if mapping.empty and transform == "identity":
                 return graph
             from .roles import assign_roles
@@ -620,6 +629,7 @@ def _read_table(
         header = header[:width]
         if width < 2:
             raise GraphError(f"{path}: an edge list needs two columns (source target) per line")
+        _refuse_header(path)
         if trust is not None and trust not in header:
             raise GraphError(
                 f"{path}: no column {trust!r}; a whitespace edge list's columns are "
@@ -667,8 +677,12 @@ def _read_table(
                     raws.append(_numbers(chunk[trust], path, trust, rows))
                 rows += len(chunk)
                 bar.update(len(chunk))
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except GraphError:
+        raise
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
         raise GraphError(f"{path}: not a readable {kind} file ({err})") from err
+    if rows == 0:
+        raise GraphError(f"{path}: the {kind} file has no ties")
     src = np.concatenate(sources) if sources else np.zeros(0, np.int64)
     dst = np.concatenate(targets) if targets else np.zeros(0, np.int64)
     raw = np.concatenate(raws) if raws else None
@@ -736,6 +750,42 @@ class _Labels:
         return found.astype(np.int64)[local]
 
 
+HEADER_WORDS = frozenset(
+    {
+        "source",
+        "target",
+        "from",
+        "to",
+        "src",
+        "dst",
+        "u",
+        "v",
+        "node1",
+        "node2",
+        "weight",
+        "trust",
+        "id1",
+        "id2",
+    }
+)
+"""Words that name columns: a whitespace edge list whose first line is two of them has a
+header, which would otherwise be read as a tie."""
+
+
+def _refuse_header(path: Path) -> None:
+    """Refuse a whitespace edge list whose first line of data names its columns."""
+    import pandas as pd
+
+    first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
+    words = [str(x).lower() for x in first.iloc[0, :2]]
+    if all(word in HEADER_WORDS for word in words):
+        raise GraphError(
+            f"{path}: the first line ({' '.join(map(str, first.iloc[0]))}) names columns, but a "
+            "whitespace edge list has no header and would read it as a tie: delete the line, "
+            "or comment it out with #"
+        )
+
+
 def _edgelist_width(path: Path) -> int:
     """The number of columns of the first line of data of a whitespace edge list."""
     import pandas as pd
@@ -744,7 +794,7 @@ def _edgelist_width(path: Path) -> int:
         first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
     except pd.errors.EmptyDataError:
         raise GraphError(f"{path}: the edge list has no ties") from None
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
         raise GraphError(f"{path}: not a readable edge list ({err})") from err
     return int(first.shape[1])
 

@@ -41,6 +41,7 @@ An undirected tie is transformed once, then stored as two directed edges with th
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -265,7 +266,7 @@ def parse_transform(transform: str) -> tuple[str, float | None]:
         value = float(rest)
     except ValueError:
         value = float("nan")
-    ok = (name == "minmax" and 0 < value < 1) or (name == "saturating" and value > 0)
+    ok = (name == "minmax" and 0 < value < 1) or (name == "saturating" and 0 < value < math.inf)
     if not ok:
         raise GraphError(f"transform = {transform!r}: the number {rest!r} is not allowed; {hint}")
     return name, value

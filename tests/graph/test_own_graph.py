@@ -547,3 +547,34 @@ def test_top_degree_counts_ties_in_and_out() -> None:
     G = nx.DiGraph([(i, 0) for i in range(1, 6)] + [(1, 2), (2, 3), (3, 1)])
     g = from_networkx(G, creators="top-degree:1")
     assert [g.labels[i] for i in g.creators()] == [0]  # 5 in, 0 out; 1 has 2 out, 1 in
+
+
+def test_files_that_would_be_read_wrongly_are_refused_by_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """From the break-test: a transform that laotie's CSV cannot take, a header line in a
+    whitespace edge list, files without ties, a damaged archive, an infinite K."""
+    from laotie.graph import read_graph
+
+    cases = {
+        "laotie.csv": ("source,target,trust\n1,2,0.5\n", {"transform": "rank"}, "would not apply"),
+        "hdr.tsv": ("source\ttarget\tweight\n1\t2\t3\n", {}, "names columns"),
+        "zero.csv": ("source,target\n", {}, "has no ties"),
+        "named.csv": ("from,to,w\n", {"source": "from", "target": "to"}, "has no ties"),
+        "bad.txt.gz": ("1 2\n", {}, "bad.txt.gz: not a readable edge list"),
+        "w.txt": ("1 2 3\n", {"trust": "weight", "transform": "saturating:inf"}, "'inf'"),
+    }
+    for name, (text, options, message) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(GraphError, match=message):
+            read_graph(tmp_path / name, **options)
+    (tmp_path / "text.txt").write_text("1 2 x\n", encoding="utf-8")
+    with pytest.raises(GraphError) as caught:
+        read_graph(tmp_path / "text.txt", trust="weight")
+    assert str(caught.value).count("text.txt") == 1  # named once, not wrapped twice
+
+
+def test_a_run_on_a_graph_without_nodes_is_refused() -> None:
+    from laotie import Scenario, ScenarioError, simulate
+    from laotie.graph import TrustGraph
+
+    with pytest.raises(ScenarioError, match="has no nodes"):
+        simulate(Scenario.preset("village"), graph=TrustGraph.from_networkx(nx.Graph()), days=2)
