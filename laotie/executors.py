@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -112,10 +113,18 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A worker's initializer: a daemon thread ends the worker within half a second of its
-    parent's death (SIGKILL, SIGTERM, a crash), which no ``finally`` of the parent can do.
-    The worker's parent process id then changes (to init or a subreaper)."""
+def _start_worker(parent: int) -> None:
+    """A worker's initializer.
+
+    A daemon thread ends the worker within half a second of its parent's death (SIGKILL, a
+    crash), which no ``finally`` of the parent can do; the worker's parent process id then
+    changes (to init or a subreaper). And the worker ignores Ctrl-C (SIGINT) except while it
+    runs a task (:func:`_interruptible`): a Ctrl-C that reached a worker while it sent a
+    result back, or waited for a task, broke the pool's protocol half-way (a result half
+    written into the pipe) and could hang the parent's exit for ever.
+    """
+    if hasattr(signal, "SIGINT"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -123,6 +132,35 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="laotie-orphan-guard", daemon=True).start()
+
+
+def _interruptible(fn: Callable[[T], Any], task: T) -> Any:
+    """Run ``fn(task)`` in a worker with Ctrl-C turned on: an interrupt stops the task (its
+    KeyboardInterrupt becomes the task's result), never the worker's exchange with the pool."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return fn(task)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupt(pool: ProcessPoolExecutor) -> None:
+    """Send Ctrl-C to the pool's workers, so that the tasks they run stop now.
+
+    A Ctrl-C at a terminal reaches them already (the whole process group); an interrupt sent
+    to this process alone (``kill -INT``, a notebook's interrupt button, SIGTERM through
+    :func:`laotie.cli.main`) does not. The pool keeps its processes in a private attribute
+    (public only from Python 3.14, as ``terminate_workers``); without it, the tasks run on to
+    their end before the pool shuts down.
+    """
+    if not hasattr(signal, "SIGINT") or os.name != "posix":  # pragma: no cover - Windows
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+        except (OSError, ValueError, AssertionError):  # already gone or reaped
+            pass
 
 
 class Processes(Executor):
@@ -173,7 +211,7 @@ class Processes(Executor):
             pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_exit_with_parent,
+                initializer=_start_worker,
                 initargs=(os.getpid(),),
             )
             running: dict[Future[Any], int] = {}
@@ -182,11 +220,11 @@ class Processes(Executor):
                     if suspects:
                         if not running:
                             i = suspects.pop()
-                            running[pool.submit(fn, tasks[i])] = i
+                            running[pool.submit(_interruptible, fn, tasks[i])] = i
                     else:
                         while queue and len(running) < self.workers:
                             i = queue.pop()
-                            running[pool.submit(fn, tasks[i])] = i
+                            running[pool.submit(_interruptible, fn, tasks[i])] = i
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     lost = []
                     for future in finished:
@@ -220,7 +258,10 @@ class Processes(Executor):
                         suspects.extend(sorted(lost, reverse=True))
                     break
             finally:
-                # On Ctrl-C or a closed generator, do not wait for the runs in flight.
+                # On Ctrl-C, an error or a closed generator, stop the runs in flight (their
+                # workers then take the pool's sentinel and exit) and do not wait for them.
+                if running:
+                    _interrupt(pool)
                 pool.shutdown(wait=not running and not queue, cancel_futures=True)
 
 

@@ -3,7 +3,9 @@ killed worker loses only the runs in flight; a killed or interrupted sweep resum
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -44,6 +46,21 @@ def always_die(task: tuple[str, int]) -> int:
     return x * x
 
 
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def big(i: int) -> bytes:
+    """A result far larger than a pipe's buffer: it takes many writes to send back."""
+    time.sleep(0.01)
+    return bytes(4_000_000)
+
+
+def handler_inside(_: int) -> object:
+    return signal.getsignal(signal.SIGINT)
+
+
 def refuse(x: int) -> int:
     raise ScenarioError(f"x = {x} is not allowed")
 
@@ -53,6 +70,40 @@ def test_a_tasks_own_error_keeps_its_type_in_a_worker_process() -> None:
         list(Processes(2).map(refuse, [3]))
     with pytest.raises(LaotieError, match="could not run in a worker process"):
         list(Processes(2).map(lambda x: x, [1]))  # a lambda cannot be pickled
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_worker_takes_ctrl_c_only_while_it_runs_a_task() -> None:
+    """Outside a task (waiting for one, sending a result back) a worker ignores SIGINT: a
+    Ctrl-C there broke the pool's exchange half-way and could hang the sweep's exit."""
+    from laotie.executors import _interruptible, _start_worker
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        _start_worker(os.getppid())  # (its guard thread watches this process's parent)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert _interruptible(handler_inside, 0) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        with pytest.raises(ZeroDivisionError):
+            _interruptible(lambda x: 1 / x, 0)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    # And in a real worker process: a task sees Ctrl-C turned on.
+    ((_, inside),) = Processes(2).map(handler_inside, [0])
+    assert inside is signal.default_int_handler
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_stopping_early_interrupts_the_tasks_in_flight() -> None:
+    """A map closed (Ctrl-C in this process alone, an error, a notebook's interrupt) while
+    tasks run stops them now: no worker runs on to the end of an hour-long task."""
+    tasks = Processes(2).map(nap, [0.0, 60.0, 60.0])
+    assert next(tasks) == (0.0, 0.0)  # and a 60-second task is running
+    workers = multiprocessing.active_children()
+    assert workers
+    tasks.close()
+    _wait_for(lambda: not any(w.is_alive() for w in workers), seconds=20)
 
 
 def test_serial_and_processes_yield_every_task_once() -> None:
@@ -174,7 +225,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_no_worker_outlives_a_killed_sweep(tmp_path: Path, how: signal.Signals) -> None:
     """SIGKILL or SIGTERM (what ``timeout`` sends) to the parent alone: its workers end
-    within seconds and release its stderr, so that a ``| tee`` pipeline ends too."""
+    within seconds and release its stderr, so that a ``| tee`` pipeline ends too; SIGTERM is
+    handled as Ctrl-C."""
     spec = tmp_path / "sweep.toml"
     spec.write_text(SPEC, encoding="utf-8")
     out = tmp_path / "killed"
@@ -192,7 +244,10 @@ def test_no_worker_outlives_a_killed_sweep(tmp_path: Path, how: signal.Signals) 
         process.wait(timeout=30)
         _wait_for(lambda: not any(_alive(p) for p in workers), seconds=10)
         assert process.stderr is not None
-        process.stderr.read()  # EOF: no process holds the pipe any more
+        stderr = process.stderr.read()  # EOF: no process holds the pipe any more
+        if how == signal.SIGTERM:  # handled as Ctrl-C: finished runs kept, a clean exit
+            assert process.returncode == 130
+            assert b"run the same command again to resume" in stderr
     finally:
         for p in [process.pid, *workers]:
             if _alive(p):
@@ -282,3 +337,45 @@ def test_no_more_processes_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(pool.map(square, [1, 2, 3, 4])) == [(x, x * x) for x in (1, 2, 3, 4)]
     monkeypatch.setattr(executors, "usable_cores", lambda: 1)
     assert executors.executor_for(8).describe() == "in this process"
+
+
+BIG = """\
+import sys
+from laotie.executors import Processes
+from test_executors import big
+
+if __name__ == "__main__":
+    for n, _ in enumerate(Processes(2).map(big, list(range(100_000)))):
+        if n == 2:
+            print("results flowing", flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_results_are_sent_back_never_hangs(tmp_path: Path) -> None:
+    """Ctrl-C to the whole process group at random moments while the workers send large
+    results back. Before the workers ignored SIGINT outside their tasks, 3 of 20 such
+    interrupts hung the process for ever (a result half written into the pool's pipe)."""
+    script = tmp_path / "big.py"
+    script.write_text(BIG, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    rng = random.Random(1)
+    for _ in range(30):
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline() == b"results flowing\n"
+            time.sleep(rng.uniform(0, 0.5))
+            os.killpg(process.pid, signal.SIGINT)
+            process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+        assert process.returncode != 0  # interrupted (a KeyboardInterrupt), not finished

@@ -23,9 +23,12 @@ module          subcommand
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from .._version import __version__
 from ..errors import LaotieError
@@ -61,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 1 when some runs of a sweep failed, 2 on bad input
-        (one line on stderr; the traceback with ``--debug``), 130 when interrupted.
+        (one line on stderr; the traceback with ``--debug``), 130 when interrupted (Ctrl-C, or
+        SIGTERM, which is handled the same way).
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -70,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return int(args.run(args) or 0)
+        with _terminate_as_interrupt():
+            return int(args.run(args) or 0)
     except BrokenPipeError:  # before OSError, of which it is a kind
         # The reader went away (``laotie params x | head``): not an error of ours.
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
@@ -86,6 +91,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("laotie: interrupted", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (what ``timeout``, ``kill`` and job schedulers send) handled as Ctrl-C: a sweep
+    keeps its finished runs, stops its workers and says how to resume, instead of dying with
+    its results half-written. Only in the main thread, where Python handles signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
