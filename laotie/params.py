@@ -58,6 +58,14 @@ class Param:
         The allowed values of a string parameter.
     source : str
         Where the default comes from.
+    api_only : tuple
+        The choices that only the Python API can use (they need arguments that a scenario
+        file, a ``--set`` option or a dashboard cannot give); :attr:`offered` leaves them out.
+
+    Raises
+    ------
+    ScenarioError
+        If ``api_only`` is not a tuple of choices, or holds the default.
     """
 
     default: Any
@@ -69,11 +77,40 @@ class Param:
     high_open: bool = False
     choices: tuple[Any, ...] | None = None
     source: str = "assumed"
+    api_only: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.api_only:
+            return
+        problem = f"declaration: api_only = {self.api_only!r} is not allowed"
+        if self.choices is None:
+            raise ScenarioError(f"{problem}: only a parameter with choices has API-only ones")
+        expected = f"{problem}; expected a tuple of some of the choices " + ", ".join(
+            repr(c) for c in self.choices
+        )
+        if not isinstance(self.api_only, tuple):
+            raise ScenarioError(expected)
+        strays = [value for value in self.api_only if value not in self.choices]
+        if strays:
+            raise ScenarioError(expected + did_you_mean(strays[0], self.choices))
+        if self.default in self.api_only:
+            raise ScenarioError(
+                f"{problem}; expected choices other than the default {self.default!r} (a "
+                "scenario file must be able to keep the default)"
+            )
 
     @property
     def kind(self) -> type:
         """The Python type of the parameter: bool, int, float or str."""
         return type(self.default)
+
+    @property
+    def offered(self) -> tuple[Any, ...] | None:
+        """The choices without those for the Python API only (:attr:`api_only`): what a
+        widget offers. None for a parameter without choices."""
+        if self.choices is None:
+            return None
+        return tuple(c for c in self.choices if c not in self.api_only)
 
     def allowed(self) -> str:
         """What is allowed, in words, for error messages and docs tables.
@@ -81,10 +118,15 @@ class Param:
         Returns
         -------
         str
-            E.g. ``"a number, 0 ≤ value ≤ 1"`` or ``"one of 'head', 'inclusive'"``.
+            E.g. ``"a number, 0 ≤ value ≤ 1"``, ``"one of 'head', 'inclusive'"`` or, with
+            choices for the Python API only, ``"one of 'local', 'random'; from the Python API
+            also 'targeted'"``.
         """
         if self.choices is not None:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
+            words = "one of " + ", ".join(repr(c) for c in self.offered or ())
+            if self.api_only:
+                words += "; from the Python API also " + ", ".join(repr(c) for c in self.api_only)
+            return words
         name = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[
             self.kind
         ]
@@ -161,6 +203,7 @@ def param(
     high_open: bool = False,
     choices: tuple[Any, ...] | None = None,
     source: str = "assumed",
+    api_only: tuple[Any, ...] = (),
 ) -> Any:
     """Declare a parameter as a dataclass field of a :class:`Section`.
 
@@ -179,6 +222,11 @@ def param(
     source : str
         Where the default comes from: a target or fact id of docs/sources.md (``"T11"``,
         ``"D6"``), the seed article, or ``"assumed"``.
+    api_only : tuple, default ()
+        Choices that only the Python API can use, because they need arguments a scenario
+        file cannot give (``training.rule = "targeted"`` needs the creators that
+        :mod:`laotie.policy` names). They stay allowed values; the dashboard does not offer
+        them, and tables and messages say they are for the Python API.
 
     Returns
     -------
@@ -188,9 +236,10 @@ def param(
     Raises
     ------
     ScenarioError
-        If ``default`` itself is not allowed by the declaration.
+        If ``default`` itself is not allowed by the declaration, or ``api_only`` is not a
+        tuple of choices other than the default.
     """
-    declared = Param(default, doc, unit, low, high, low_open, high_open, choices, source)
+    declared = Param(default, doc, unit, low, high, low_open, high_open, choices, source, api_only)
     declared.check(default, "default", "declaration")
     return dataclasses.field(default=default, metadata={"param": declared})
 

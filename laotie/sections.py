@@ -699,6 +699,7 @@ class Training(Section):
         "who is trained: most followers, local creators (random), rural creators, random, or "
         "'targeted': the creators a policy names (laotie.policy; not from a scenario file)",
         choices=("followers", "local", "rural", "random", "targeted"),
+        api_only=("targeted",),
     )
     authenticity_gain: float = param(
         0.1, "authenticity added (capped at 1)", unit="0–1", low=0, high=1

@@ -54,7 +54,7 @@ def test_default_widgets_come_from_the_declarations() -> None:
         )
         assert p.doc[1:].rstrip(".") in spec.help and p.allowed() in spec.help
         if p.choices is not None:
-            assert spec.widget == "choice" and spec.choices == p.choices
+            assert spec.widget == "choice" and spec.choices == p.offered
             continue
         assert spec.widget == {float: "float", int: "int"}[p.kind]
         assert spec.low <= spec.value <= spec.high and spec.step > 0
@@ -87,6 +87,18 @@ def test_every_parameter_of_every_shipped_scenario_gets_a_usable_widget() -> Non
                 p.check(spec.high, spec.key, "test")
             else:
                 assert spec.widget in ("choice", "switch")
+
+
+def test_a_choice_for_the_python_api_only_is_not_offered() -> None:
+    # training.rule 'targeted' needs the creators laotie.policy names: no widget can give them.
+    (rule,) = controls(Scenario.load("village"), ["training.rule"])
+    assert "targeted" in declared("training.rule").choices
+    assert rule.widget == "choice" and "targeted" not in rule.choices
+    assert rule.choices == ("followers", "local", "rural", "random")
+    assert "from the Python API also 'targeted'" in rule.help
+    targeted = Scenario.load("village", **{"training.rule": "targeted"})
+    with pytest.raises(ScenarioError, match=r"training.rule = 'targeted' can only be used from"):
+        controls(targeted, ["training.rule"])
 
 
 def test_open_bounds_are_moved_in_by_a_step() -> None:
@@ -219,6 +231,21 @@ def test_the_page_renders_and_runs_in_the_test_process() -> None:
         rc.close()
 
 
+def test_the_page_shows_a_value_no_widget_offers_as_an_error() -> None:
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    from laotie.dashboard import Dashboard
+
+    _, rc = solara.render(Dashboard(scenario="village", changes={"training.rule": "targeted"}))
+    try:
+        texts = [str(w.children) for w in rc.find(v.Alert).widgets]
+        assert any("can only be used from the Python API" in t for t in texts), texts
+        assert not rc.find(v.Btn, children=["Step a day"]).widgets
+    finally:
+        rc.close()
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -228,6 +255,10 @@ def test_the_page_renders_and_runs_in_the_test_process() -> None:
         (["dashboard", "vilage", "--no-browser"], "did you mean 'village'"),
         (["dashboard", "--show", "policy.reech", "--no-browser"], "did you mean 'policy.reach'"),
         (["dashboard", "--set", "policy.reach=2", "--no-browser"], "reach = 2 is not allowed"),
+        (
+            ["dashboard", "--set", "training.rule=targeted", "--no-browser"],
+            "training.rule = 'targeted' can only be used from the Python API",
+        ),
         (["dashboard", "--scale", "0", "--no-browser"], "scale"),
         (["dashboard", "--port", "70000", "--no-browser"], "--port 70000: expected a port"),
         (["dashboard", "--port", "-5", "--no-browser"], "--port -5: expected a port"),

@@ -18,6 +18,7 @@ class Toy(Section):
     mode: str = param("head", "a policy", choices=("head", "inclusive"))
     flag: bool = param(False, "a switch")
     step: float = param(1.0, "a positive step", low=0, low_open=True)
+    kind: str = param("a", "a kind", choices=("a", "b", "api"), api_only=("api",))
 
 
 def test_defaults_and_types() -> None:
@@ -75,7 +76,7 @@ def test_round_trip_and_replace() -> None:
 
 def test_table_lists_every_parameter() -> None:
     rows = Toy.table()
-    assert [r["key"] for r in rows] == ["rate", "count", "mode", "flag", "step"]
+    assert [r["key"] for r in rows] == ["rate", "count", "mode", "flag", "step", "kind"]
     assert rows[0]["allowed"] == "a number, 0 ≤ value ≤ 1"
     assert rows[0]["source"] == "assumed"
 
@@ -83,3 +84,41 @@ def test_table_lists_every_parameter() -> None:
 def test_declaration_default_is_checked() -> None:
     with pytest.raises(ScenarioError, match="declaration: default = 2"):
         param(2.0, "bad default", high=1)
+
+
+def test_a_choice_for_the_python_api_only_is_allowed_and_said_so() -> None:
+    declared = Toy.params()["kind"]
+    assert Toy(kind="api").kind == "api"
+    assert (declared.choices, declared.api_only, declared.offered) == (
+        ("a", "b", "api"),
+        ("api",),
+        ("a", "b"),
+    )
+    assert declared.allowed() == "one of 'a', 'b'; from the Python API also 'api'"
+    assert Toy.table()[-1]["allowed"] == declared.allowed()
+    assert Toy.params()["mode"].offered == ("head", "inclusive")
+    assert Toy.params()["rate"].offered is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"api_only": ("targetd",)},
+            r"declaration: api_only = \('targetd',\) is not allowed; expected a tuple of some "
+            r"of the choices 'local', 'targeted'; did you mean 'targeted'\?",
+        ),
+        ({"api_only": "targeted"}, "api_only = 'targeted' is not allowed; expected a tuple"),
+        ({"api_only": ("local",)}, "expected choices other than the default 'local'"),
+    ],
+)
+def test_a_declaration_naming_an_api_only_value_not_among_its_choices_is_refused(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        param("local", "who", choices=("local", "targeted"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_api_only_values_need_choices() -> None:
+    with pytest.raises(ScenarioError, match="only a parameter with choices has API-only ones"):
+        param(0.5, "a share", low=0, high=1, api_only=(1.0,))

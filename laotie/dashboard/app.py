@@ -98,9 +98,13 @@ def Dashboard(
             if name.value == scenario:
                 first = Scenario.load(scenario, **(changes or {}))
                 chosen = default_scale(first, max_residents) if scale is None else scale
-                return Scenario.load(scenario, scale=chosen, **(changes or {}))
-            found = Scenario.load(name.value)
-            return Scenario.load(name.value, scale=default_scale(found, max_residents))
+                loaded = Scenario.load(scenario, scale=chosen, **(changes or {}))
+            else:
+                found = Scenario.load(name.value)
+                loaded = Scenario.load(name.value, scale=default_scale(found, max_residents))
+            # Keys or values the widgets cannot show are the page's error, like a bad file's.
+            controls(loaded, keys)
+            return loaded
         except LaotieError as err:
             return str(err)
 

@@ -74,7 +74,8 @@ class Control:
         The slider's range and step (None for a choice or a switch). The range is the
         declared one, narrowed where it is open or very wide (:func:`controls`).
     choices : tuple or None
-        The allowed values of a choice.
+        The values a choice offers: the declared choices but those for the Python API only
+        (:attr:`Param.offered`).
     unit : str
         The declared unit, or ``""``.
     meaning : str
@@ -159,10 +160,14 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
     Raises
     ------
     ScenarioError
-        For an unknown key (with the nearest known one) or a key given twice.
+        For an unknown key (with the nearest known one), a key given twice, or a value of
+        ``scenario`` that only the Python API can use (a choice the widget does not offer).
 
     Notes
     -----
+    A choice offers the declared choices but those for the Python API only
+    (:attr:`Param.api_only`: ``training.rule = "targeted"`` needs the creators that
+    :mod:`laotie.policy` names, which a page cannot give); the help text still names them.
     A slider spans the declared bounds (an open bound moved in by one step), with two
     exceptions that keep it usable. A parameter whose unit is ``day`` (a day of the run, as
     ``training.day``) stops at the run's last day, ``run.days - 1``, as the scenario's own
@@ -190,6 +195,11 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
         seen.add(key)
         p = declared(key)
         value = values[key]
+        if value in p.api_only:
+            raise ScenarioError(
+                f"{key} = {value!r} can only be used from the Python API (the dashboard "
+                f"offers {', '.join(repr(c) for c in p.offered or ())})"
+            )
         if p.choices is not None or p.kind is bool:
             low = high = step = None
             widget = "switch" if p.kind is bool else "choice"
@@ -205,7 +215,7 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
                 low=low,
                 high=high,
                 step=step,
-                choices=p.choices,
+                choices=p.offered,
                 unit=p.unit,
                 meaning=p.doc,
                 allowed=p.allowed(),

@@ -31,6 +31,12 @@ PHASES = ("select", "evaluate")
 """The phases of an optimisation, each with its own replications (:func:`phase_seed`)."""
 
 
+def _check_seed(seed: int) -> None:
+    """Refuse an optimisation's seed that is not an integer ≥ 0 (a LaotieError naming it)."""
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise LaotieError(f"policy: seed = {seed!r}; expected an integer ≥ 0")
+
+
 def phase_seed(seed: int, phase: str) -> int:
     """The seed of one phase's replications, derived from the optimisation's ``seed``.
 
@@ -57,8 +63,7 @@ def phase_seed(seed: int, phase: str) -> int:
     """
     if phase not in PHASES:
         raise LaotieError(f"policy: phase {phase!r}; expected one of {', '.join(PHASES)}")
-    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise LaotieError(f"policy: seed = {seed!r}; expected an integer ≥ 0")
+    _check_seed(seed)
     sequence = np.random.SeedSequence(int(seed), spawn_key=(2**31 + 11, PHASES.index(phase)))
     return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
@@ -122,7 +127,8 @@ def heuristic_sets(candidates: pd.DataFrame, budget: float, seed: int) -> dict[s
     Raises
     ------
     LaotieError
-        Naming a missing column.
+        Naming a missing column, a candidate listed twice or without a value, or a seed that
+        is not an integer ≥ 0.
     """
     missing = [c for c in ("cost", "followers", "rural", "region") if c not in candidates]
     if missing:
@@ -134,7 +140,7 @@ def heuristic_sets(candidates: pd.DataFrame, budget: float, seed: int) -> dict[s
         if candidates[column].isna().any():
             which = candidates.index[candidates[column].isna()][0]
             raise LaotieError(f"policy: candidate {which!r} has no {column}")
-    phase_seed(seed, "select")  # the seed checked before it seeds the random heuristic
+    _check_seed(seed)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 12,)))
     return {
         name: _within(order(candidates, rng), candidates["cost"], budget)

@@ -255,3 +255,25 @@ def test_targets_are_checked_before_a_day_runs(rule: str, trained: object, messa
 
     with pytest.raises(ScenarioError, match=message):
         Engine(city(), targeted_scenario(rule, 1), seed=1, trained=trained)  # type: ignore[arg-type]
+
+
+def test_targets_are_the_nodes_creators_in_every_lockstep_replication() -> None:
+    # In a generated city a creator's node id is not its creator id; the nodes given are
+    # trained in each of the stacked replications (replication r's creators follow r - 1's).
+    from laotie import graph
+
+    village = targeted_scenario()
+    g = graph.city(village.city, seed=1)
+    creators = np.flatnonzero((g.creator_kind == HEAD) | (g.creator_kind == LOCAL_CREATOR))
+    nodes = creators[[3, 0, 7]]
+    engine = Engine(g, village, seed=[1, 2], trained=nodes.tolist())
+    engine.step()
+    engine.step()
+    m = engine.market
+    C, n = m.layout.creators, m.layout.nodes
+    assert not np.isin(nodes, np.arange(C)).all()
+    trained = engine.trained
+    assert len(trained) == 2 * len(nodes)
+    for r in range(2):
+        mine = trained[(trained >= r * C) & (trained < (r + 1) * C)]
+        assert sorted((m.creator_node[mine] - r * n).tolist()) == sorted(nodes.tolist())

@@ -157,7 +157,8 @@ def test_numpy_numbers_are_numbers_and_bad_tables_are_named() -> None:
         )
     with pytest.raises(LaotieError, match="candidate 'k0' is listed twice"):
         heuristic_sets(pd.concat([CANDIDATES, CANDIDATES.iloc[:1]]), 3, 1)
-    with pytest.raises(LaotieError, match="seed = -1"):
-        heuristic_sets(CANDIDATES, 3, -1)
+    for seed in (-1, True, 1.5):
+        with pytest.raises(LaotieError, match=f"seed = {seed!r}; expected an integer ≥ 0"):
+            heuristic_sets(CANDIDATES, 3, seed)  # type: ignore[arg-type]
     with pytest.raises(LaotieError, match='"none" names the empty policy'):
         compare({"none": ["k0"]}, flat, seed=1, replications=2)

@@ -43,11 +43,10 @@ def targeted(market: Market, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     if nodes.ndim != 1 or (len(nodes) and not np.issubdtype(nodes.dtype, np.integer)):
         raise ScenarioError(f"Engine: trained = {nodes!r}; expected a list of node ids")
-    C = m.layout.creators
-    index = np.full(m.layout.nodes, -1, np.int64)
-    index[m.creator_node[:C]] = np.arange(C)
+    # A graph node is a node of replication 0, whose seller ids are the creator ids within a
+    # replication (the same in every replication: they share the graph); -1 for others.
     inside = (nodes >= 0) & (nodes < m.layout.nodes)
-    ids = np.where(inside, index[np.where(inside, nodes, 0)], -1)
+    ids = np.where(inside, m.seller_of_node[np.where(inside, nodes, 0)], -1).astype(np.int64)
     bad = nodes[(ids < 0) | ~m.creator_resident[np.maximum(ids, 0)]]
     if len(bad):
         raise ScenarioError(
