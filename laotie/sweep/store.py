@@ -48,6 +48,7 @@ NOT_IN_RUNS = frozenset(
         "audit.py",
         "calibrate",
         "cli",
+        "dashboard",
         "executors.py",
         "experiment.py",
         "experiments",
@@ -59,8 +60,8 @@ NOT_IN_RUNS = frozenset(
     }
 )
 """The parts of the package that never decide a stored run's numbers: the command line, the
-figures, the experiments' reports, the Mesa face (sweeps run the engine, never the Mesa
-model), where runs execute (tested to give the same results on
+figures, the experiments' reports, the Mesa face and the dashboard (sweeps run the engine,
+never the Mesa model or the dashboard's page), where runs execute (tested to give the same results on
 any executor), the modules that choose parameter sets (calibration, sensitivity, posterior
 draws), whose choices the sweep's spec records, and the statistics over runs (no stored run's
 number comes from them; a generated page's stamp covers them, see
