@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ._memory import ENVIRONMENT, available_bytes
 from .errors import LaotieError
 
 __all__ = [
@@ -95,14 +96,24 @@ class Executor(ABC):
 
 
 class Serial(Executor):
-    """Every task in this process, one after the other (the reference; easiest to debug)."""
+    """Every task in this process, one after the other (the reference; easiest to debug).
+
+    Parameters
+    ----------
+    why : str, default ""
+        Why in this process although more workers were asked (:func:`executor_for`), for
+        :meth:`describe`.
+    """
+
+    def __init__(self, why: str = "") -> None:
+        self.why = why
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         for task in tasks:
             yield task, fn(task)
 
     def describe(self) -> str:
-        return "in this process"
+        return f"in this process ({self.why})" if self.why else "in this process"
 
 
 def usable_cores() -> int:
@@ -163,6 +174,19 @@ def _interrupt(pool: ProcessPoolExecutor) -> None:
             pass
 
 
+def _tasks_that_fit(memory_per_task: int | None) -> int | None:
+    """How many tasks of ``memory_per_task`` bytes the memory available now holds (at least
+    1), or None when unknown, not asked or turned off (``LAOTIE_MEMORY_CHECK=0``)."""
+    if not memory_per_task or os.environ.get(ENVIRONMENT, "1").strip() == "0":
+        return None
+    available = available_bytes()
+    return None if available is None else max(1, available // memory_per_task)
+
+
+def _gb(size: int | None) -> str:
+    return f"{(size or 0) / 1e9:.1f} GB"
+
+
 class Processes(Executor):
     """A pool of ``workers`` local processes (started with ``spawn``, the portable way).
 
@@ -176,9 +200,14 @@ class Processes(Executor):
     ----------
     workers : int
         Processes in the pool, at least 1; no more than the cores this process may use
-        (:func:`usable_cores`; :meth:`describe` says when fewer than asked).
+        (:func:`usable_cores`), nor than fit in the memory available when
+        ``memory_per_task`` is given (:meth:`describe` says when fewer than asked).
     retries : int, default 2
         Times a task whose process died while it ran alone is run again.
+    memory_per_task : int, optional
+        Bytes one task needs (e.g. a city's :meth:`~laotie.graph.CitySpec.memory_estimate`):
+        no more processes than the memory available now holds, as ``laotie run --workers``
+        (the environment variable ``LAOTIE_MEMORY_CHECK=0`` turns this off).
 
     Raises
     ------
@@ -187,20 +216,32 @@ class Processes(Executor):
         (it cannot be pickled, say).
     """
 
-    def __init__(self, workers: int, retries: int = 2) -> None:
+    def __init__(self, workers: int, retries: int = 2, memory_per_task: int | None = None) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
         self.requested = workers
         # More processes than cores only share them, each with its own memory.
-        self.workers = min(workers, usable_cores())
+        self.cores = usable_cores()
+        self.fit = _tasks_that_fit(memory_per_task)
+        self.memory_per_task = memory_per_task
+        self.workers = min(workers, self.cores, self.fit or workers)
         self.retries = retries
 
     def describe(self) -> str:
         text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
-        if self.workers < self.requested:
-            text += f" ({self.requested} asked; {self.workers} usable core"
-            text += "s)" if self.workers > 1 else ")"
-        return text
+        return f"{text} ({self.why_fewer()})" if self.why_fewer() else text
+
+    def why_fewer(self) -> str:
+        """Why fewer processes than asked (``"8 asked; 2 usable cores"``), or ``""``."""
+        if self.workers == self.requested:
+            return ""
+        if self.fit is not None and self.fit < self.cores:
+            return (
+                f"{self.requested} asked; memory for {self.fit}, {_gb(self.memory_per_task)} each"
+            )
+        return (
+            f"{self.requested} asked; {self.workers} usable core{'s' if self.workers > 1 else ''}"
+        )
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
@@ -335,7 +376,12 @@ class Dask(Executor):
                 client.close()
 
 
-def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = None) -> Executor:
+def executor_for(
+    workers: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    memory_per_task: int | None = None,
+) -> Executor:
     """The executor for the command line's ``--workers`` and ``--scheduler`` (or a client).
 
     Parameters
@@ -346,6 +392,9 @@ def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = N
         A Dask scheduler's address: gives :class:`Dask` (``workers`` is then ignored).
     client : dask.distributed.Client, optional
         A Dask client: gives :class:`Dask`.
+    memory_per_task : int, optional
+        Bytes one task needs: local processes are capped by the memory available too
+        (:class:`Processes`); a Dask cluster manages its own workers' memory.
 
     Returns
     -------
@@ -365,8 +414,13 @@ def executor_for(workers: int = 1, scheduler: str | None = None, client: Any = N
         return Dask(client=client, address=scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise LaotieError(f"workers = {workers!r}; expected an integer ≥ 1")
-    # More processes than usable cores only share them (Processes keeps to them too).
-    return Serial() if min(workers, usable_cores()) == 1 else Processes(workers)
+    if workers == 1:
+        return Serial()
+    # More processes than usable cores only share them; more than fit in memory swap.
+    pool = Processes(workers, memory_per_task=memory_per_task)
+    if pool.workers > 1:
+        return pool
+    return Serial(pool.why_fewer())
 
 
 def add_executor_arguments(parser: Any) -> None:

@@ -336,7 +336,31 @@ def test_no_more_processes_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert executors.Processes(2).describe() == "2 local worker processes"
     assert sorted(pool.map(square, [1, 2, 3, 4])) == [(x, x * x) for x in (1, 2, 3, 4)]
     monkeypatch.setattr(executors, "usable_cores", lambda: 1)
-    assert executors.executor_for(8).describe() == "in this process"
+    assert executors.executor_for(8).describe() == "in this process (8 asked; 1 usable core)"
+    assert executors.executor_for(1).describe() == "in this process"
+
+
+def test_no_more_processes_than_fit_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``laotie run --workers``: each process builds its own city, so a sweep asks for no
+    more of them than the memory available holds, and says so."""
+    import laotie.executors as executors
+
+    monkeypatch.setattr(executors, "usable_cores", lambda: 8)
+    monkeypatch.setattr(executors, "available_bytes", lambda: 10 * 10**9)
+    pool = executors.Processes(8, memory_per_task=3 * 10**9)
+    assert pool.workers == 3
+    assert pool.describe() == "3 local worker processes (8 asked; memory for 3, 3.0 GB each)"
+    assert executors.Processes(8, memory_per_task=10**9).workers == 8  # cores first
+    assert executors.Processes(2, memory_per_task=3 * 10**9).describe() == (
+        "2 local worker processes"
+    )
+    too_big = executors.executor_for(4, memory_per_task=6 * 10**9)
+    assert too_big.describe() == "in this process (4 asked; memory for 1, 6.0 GB each)"
+    monkeypatch.setenv("LAOTIE_MEMORY_CHECK", "0")  # the documented way to try anyway
+    assert executors.Processes(8, memory_per_task=3 * 10**9).workers == 8
+    monkeypatch.delenv("LAOTIE_MEMORY_CHECK")
+    monkeypatch.setattr(executors, "available_bytes", lambda: None)  # unknown: cores only
+    assert executors.Processes(8, memory_per_task=3 * 10**9).workers == 8
 
 
 BIG = """\

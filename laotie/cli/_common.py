@@ -9,7 +9,7 @@ import os
 import shutil
 import tomllib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -93,6 +93,23 @@ def said_warnings(*categories: type[Warning]) -> Iterator[None]:
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
+
+
+def memory_per_run(scenarios: Iterable[Scenario]) -> int:
+    """The most memory one run of these scenarios needs: its city's graph and engine
+    (:meth:`~laotie.graph.CitySpec.memory_estimate`), so that local workers are capped by
+    the memory available too (``laotie sweep``, ``calibrate``, ``sensitivity``).
+
+    Parameters
+    ----------
+    scenarios : iterable of Scenario
+
+    Returns
+    -------
+    int
+        Bytes, 0 for no scenarios.
+    """
+    return max((s.city.memory_estimate() for s in scenarios), default=0)
 
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:

@@ -14,7 +14,7 @@ from .._io import atomic_write
 from ..errors import ScenarioError
 from ..executors import add_executor_arguments, executor_for
 from ..scenario import scenario_path
-from ._common import headless, load_scenario
+from ._common import headless, load_scenario, memory_per_run
 
 if TYPE_CHECKING:
     from ._common import Subcommands
@@ -163,7 +163,8 @@ def command(args: argparse.Namespace) -> int:
     targets = dataclasses.replace(targets, scenario=base, base=unscaled)
     name = Path(args.scenario).stem if Path(args.scenario).suffix else Path(args.scenario).name
     out = args.out if args.out is not None else Path("out") / "calibrate" / name
-    executor = executor_for(args.workers, args.scheduler)
+    memory = memory_per_run([targets.scenario])
+    executor = executor_for(args.workers, args.scheduler, memory_per_task=memory)
     print(
         f"calibrating {args.scenario} at scale {targets.scale} ({targets.days} days per run) "
         f"against {targets.path}: {len(targets.free)} free parameters, "

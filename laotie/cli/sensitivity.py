@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..executors import add_executor_arguments, executor_for
-from ._common import headless
+from ._common import headless, memory_per_run
 
 if TYPE_CHECKING:
     from ._common import Subcommands
@@ -67,7 +67,8 @@ def command(args: argparse.Namespace) -> int:
 
     headless()
     spec = load_sensitivity(args.spec)
-    executor = executor_for(args.workers, args.scheduler)
+    memory = memory_per_run([spec.base])
+    executor = executor_for(args.workers, args.scheduler, memory_per_task=memory)
     print(f"{spec.describe()}; on {executor.describe()}, into {args.out}", file=sys.stderr)
     start = time.perf_counter()
     try:

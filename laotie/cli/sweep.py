@@ -58,9 +58,13 @@ def command(args: argparse.Namespace) -> int:
     from .._io import atomic_write
     from ..executors import executor_for
     from ..sweep import failures, load_sweep, run_sweep
+    from ._common import memory_per_run
 
-    executor = executor_for(args.workers, args.scheduler)
     spec = load_sweep(args.spec)
+    # Each worker builds its own city: only the points that change the city can need more.
+    cities = [p for p in spec.points() if any(key.startswith("city.") for key in p)]
+    memory = memory_per_run([spec.base, *(spec.base.replace(**p) for p in cities)])
+    executor = executor_for(args.workers, args.scheduler, memory_per_task=memory)
     total = len(spec.runs())
     print(
         f"Sweep {args.spec}: {total} runs on {executor.describe()}, into {args.out}",
