@@ -1,0 +1,226 @@
+"""Run a policy-design spec into a folder, resumably (``laotie optimise``).
+
+Every evaluation (one set of targets over one phase's replications) is stored as it finishes,
+under ``evaluations/``, keyed by the set, the seed and the number of replications. The
+selection is deterministic given its evaluations, so running the same spec into the same
+folder again replays the stored ones at once and simulates only what is missing: Ctrl-C, a
+killed process or a lost machine costs only the sets in flight. A folder holds one spec's
+evaluations made by one version of the model (``optimise.json``); another spec, or other
+code, is refused there, as a sweep's folder is.
+
+The folder, when done: ``steps.csv`` (each pick, its gain with a 95 % interval and
+``p_best``), ``comparison.csv`` (each policy against the best heuristic on fresh
+replications), ``values.csv`` (those replications' values), ``sets.json`` (every policy's
+targets and the short list) and ``optimise.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import zipfile
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._io import atomic_write, plain, write_npz
+from ..errors import LaotieError
+from ..sweep.store import code_fingerprint
+from .design import Optimised, optimise
+from .spec import OptimiseSpec
+from .training import TrainingProgramme
+
+if TYPE_CHECKING:
+    from ..executors import Executor
+    from ..graph import TrustGraph
+
+__all__ = ["SPEC_FILE", "Stored", "run_optimise"]
+
+SPEC_FILE = "optimise.json"
+
+
+class Stored:
+    """An :data:`~laotie.policy.Evaluate` that keeps every set's values in ``folder`` and
+    evaluates only the sets not stored yet.
+
+    Parameters
+    ----------
+    evaluate : callable
+        The evaluation to store (e.g. a :class:`TrainingProgramme`).
+    folder : pathlib.Path
+        Where the values go, one ``.npz`` file per set, seed and number of replications.
+    progress : bool, default False
+        Show a progress bar of the sets evaluated (stored ones count as done).
+
+    Attributes
+    ----------
+    simulated, replayed : int
+        Sets evaluated by simulation, and read back from ``folder``, so far.
+    """
+
+    def __init__(self, evaluate: Any, folder: Path, progress: bool = False) -> None:
+        self.evaluate = evaluate
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.simulated = 0
+        self.replayed = 0
+        self.bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(desc="sets evaluated", unit="set")
+
+    def path(self, targets: tuple[Hashable, ...], seed: int, replications: int) -> Path:
+        """The file of one set's values."""
+        key = json.dumps([[plain(t) for t in targets], int(seed), int(replications)])
+        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+
+    def __call__(
+        self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
+    ) -> np.ndarray:
+        out = np.empty((len(sets), replications))
+        missing = []
+        for i, targets in enumerate(sets):
+            stored = self._read(self.path(tuple(targets), seed, replications), replications)
+            if stored is None:
+                missing.append(i)
+            else:
+                out[i] = stored
+                self.replayed += 1
+        if missing:
+            values = np.asarray(self.evaluate([sets[i] for i in missing], seed, replications))
+            for i, row in zip(missing, values, strict=True):
+                out[i] = row
+                path = self.path(tuple(sets[i]), seed, replications)
+                arrays = {"values": np.asarray(row, dtype=np.float64)}
+                atomic_write(path, functools.partial(write_npz, arrays=arrays))
+            self.simulated += len(missing)
+        if self.bar is not None:
+            self.bar.update(len(sets))
+        return out
+
+    def close(self) -> None:
+        """Close the progress bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+    @staticmethod
+    def _read(path: Path, replications: int) -> np.ndarray | None:
+        """A stored set's values, or None when missing or damaged (then evaluated again)."""
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                values = stored["values"]
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+            return None
+        if values.shape != (replications,) or not np.isfinite(values).all():
+            return None
+        return values
+
+
+def run_optimise(
+    spec: OptimiseSpec,
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    graph: TrustGraph | None = None,
+    progress: bool = False,
+) -> Optimised:
+    """Run ``spec`` into the folder ``out``, reusing the evaluations stored there.
+
+    Parameters
+    ----------
+    spec : OptimiseSpec
+    out : str or path
+        The folder (made if missing). Running again into it resumes.
+    executor : Executor, optional
+        Where the sets' simulations run (default: this process); results never depend on it.
+    graph : TrustGraph, optional
+        The city (default: built from the scenario with ``spec``'s graph seed).
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    Optimised
+
+    Raises
+    ------
+    LaotieError
+        If ``out`` holds another spec's evaluations, or evaluations made by other code
+        (:func:`laotie.sweep.store.code_fingerprint`).
+    """
+    from ..graph import city
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _claim(out, spec)
+    settings = spec.to_dict()
+    if graph is None:
+        graph = city(spec.scenario.city, seed=settings["graph_seed"])
+    programme = TrainingProgramme(
+        spec.scenario, graph, spec.objective, days=spec.run_days, executor=executor
+    )
+    stored = Stored(programme, out / "evaluations", progress=progress)
+    try:
+        found = optimise(
+            programme.candidates(),
+            stored,
+            budget=spec.budget,
+            seed=spec.seed,
+            replications=spec.replications,
+            fresh=spec.fresh,
+            size=spec.shortlist,
+            contenders=spec.contenders,
+            batch=spec.batch,
+            stop=spec.stop,
+        )
+    finally:
+        stored.close()
+    _write(out, found)
+    return found
+
+
+def _claim(out: Path, spec: OptimiseSpec) -> None:
+    """Mark ``out`` as ``spec``'s folder, or refuse it when it holds another's."""
+    text = json.dumps({"spec": spec.to_dict(), "code": code_fingerprint()}, indent=1)
+    path = out / SPEC_FILE
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+        if stored.get("spec") != json.loads(text)["spec"]:
+            raise LaotieError(
+                f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
+                f"differs from this spec); use another folder, or delete {out}"
+            )
+        if stored.get("code") != code_fingerprint():
+            raise LaotieError(
+                f"{out} holds evaluations made by other code (laotie {stored.get('code')}, now "
+                f"{code_fingerprint()}); resuming would mix their numbers: use another folder, "
+                f"or delete {out}"
+            )
+        return
+    if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):
+        raise LaotieError(f"{out}/evaluations holds evaluations of an unknown optimisation")
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _write(out: Path, found: Optimised) -> None:
+    """The folder's tables (each written whole, or not at all)."""
+    steps = found.selection.steps.assign(rule=found.selection.rule)
+    atomic_write(out / "steps.csv", lambda p: steps.to_csv(p, index=False))
+    atomic_write(out / "comparison.csv", lambda p: found.table.to_csv(p, index=False))
+    values = found.values.rename_axis("replication")
+    atomic_write(out / "values.csv", lambda p: values.to_csv(p))
+    sets = {
+        "sets": {name: [plain(t) for t in targets] for name, targets in found.sets.items()},
+        "shortlist": [plain(t) for t in found.shortlist],
+        "stopped": found.selection.stopped,
+        "evaluations": found.selection.evaluations,
+    }
+    text = json.dumps(sets, indent=1, ensure_ascii=False)
+    atomic_write(out / "sets.json", lambda p: p.write_text(text, encoding="utf-8"))

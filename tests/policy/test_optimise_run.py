@@ -1,0 +1,228 @@
+"""``laotie optimise``: a spec checked before anything runs; a folder that resumes to the same
+answer, replaying its stored evaluations; other specs and damaged files refused or redone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laotie import graph
+from laotie.cli import main
+from laotie.errors import LaotieError, ScenarioError
+from laotie.policy import OptimiseSpec, Stored, TrainingProgramme, load_optimise, run_optimise
+
+SPEC = """\
+scenario = "poverty_county"
+scale = 0.02
+seed = 3
+days = 30
+budget = 2
+replications = 2
+fresh = 3
+shortlist = 4
+contenders = 1
+stop = false
+[set]
+"training.day" = 5
+"""
+
+TABLES = ("steps.csv", "comparison.csv", "values.csv", "sets.json")
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("optimise") / "optimise.toml"
+    path.write_text(SPEC, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def done(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One whole optimisation's folder, uninterrupted."""
+    out = tmp_path_factory.mktemp("whole")
+    run_optimise(load_optimise(spec_file), out)
+    return out
+
+
+def test_the_spec_reads_its_scenario_scale_and_changes(spec_file: Path) -> None:
+    spec = load_optimise(spec_file)
+    assert spec.scenario.training.day == 5
+    assert spec.run_days == 30
+    assert spec.scenario.city.n_residents < 5000  # 2 % of the county's 80,000
+    assert spec.to_dict()["graph_seed"] == 3  # the seed, unless given
+    assert spec.to_dict()["scenario"]["training"]["day"] == 5
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("budgt = 2", "unknown key 'budgt'; did you mean 'budget'"),
+        ("budget = 0", "budget = 0; expected a number > 0"),
+        ("replications = 1", "replications = 1; expected an integer ≥ 2"),
+        ('objective = "income"', "objective 'income' is not an outcome"),
+        ('objective = { producer_net_total = "1" }', "objective weight producer_net_total"),
+        ('target = "recruit"', "target = 'recruit'; expected one of 'train'"),
+        ("scale = -1", "scale = -1; expected a number, 0 < scale"),
+        ('stop = "no"', "stop = 'no'; expected true or false"),
+        ("days = 4", "training.day = 5 does not fall within the 4 days"),
+    ],
+)
+def test_a_bad_spec_is_refused_naming_the_file_and_the_key(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    key = line.split(" ")[0]
+    kept = [row for row in SPEC.splitlines() if not row.startswith(f"{key} ")]
+    i = kept.index("[set]")
+    path = tmp_path / "bad.toml"
+    path.write_text("\n".join([*kept[:i], line, *kept[i:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.toml") as caught:
+        load_optimise(path)
+    assert message in str(caught.value)
+
+
+def test_a_bad_scenario_change_names_the_spec(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC.replace('"training.day" = 5', '"training.dya" = 5'), encoding="utf-8")
+    with pytest.raises(
+        ScenarioError, match=r"bad.toml: \[set\] .*unknown key 'dya'; did you mean 'day'"
+    ):
+        load_optimise(path)
+
+
+def test_the_folder_holds_the_tables_and_the_evaluations(done: Path) -> None:
+    for name in TABLES:
+        assert (done / name).stat().st_size > 0
+    steps = pd.read_csv(done / "steps.csv")
+    assert len(steps) == 2  # stop = false spends the budget of 2
+    comparison = pd.read_csv(done / "comparison.csv")
+    assert set(comparison["policy"]) >= {"none", "optimised", "most followers", "random"}
+    values = pd.read_csv(done / "values.csv", index_col="replication")
+    assert len(values) == 3  # the fresh replications
+
+
+def test_running_again_replays_every_evaluation_and_gives_the_same_tables(
+    spec_file: Path, done: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulated: list[int] = []
+    original = Stored.__call__
+
+    def counting(self: Stored, sets, seed, replications):  # type: ignore[no-untyped-def]
+        answer = original(self, sets, seed, replications)
+        simulated.append(self.simulated)
+        return answer
+
+    before = {name: (done / name).read_bytes() for name in TABLES}
+    monkeypatch.setattr(Stored, "__call__", counting)
+    run_optimise(load_optimise(spec_file), done)
+    assert simulated and simulated[-1] == 0  # nothing simulated again
+    assert {name: (done / name).read_bytes() for name in TABLES} == before
+
+
+def test_an_interrupted_optimisation_resumes_to_the_same_answer(
+    spec_file: Path, done: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    original = TrainingProgramme.__call__
+
+    def interrupted(self, sets, seed, replications):  # type: ignore[no-untyped-def]
+        calls.append(len(sets))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, sets, seed, replications)
+
+    out = tmp_path / "resumed"
+    monkeypatch.setattr(TrainingProgramme, "__call__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_optimise(load_optimise(spec_file), out)
+    kept = len(list((out / "evaluations").iterdir()))
+    assert kept == sum(calls[:2])  # what finished is stored, the rest is not
+    assert not (out / "steps.csv").exists()
+    monkeypatch.setattr(TrainingProgramme, "__call__", original)
+    run_optimise(load_optimise(spec_file), out)
+    for name in TABLES:
+        assert (out / name).read_bytes() == (done / name).read_bytes(), name
+
+
+def test_a_damaged_evaluation_is_simulated_again(
+    spec_file: Path, done: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(done, out)
+    files = sorted((out / "evaluations").iterdir())
+    files[0].write_bytes(files[0].read_bytes()[:20])  # truncated
+    files[1].unlink()  # lost
+    spec = load_optimise(spec_file)
+    city = graph.city(spec.scenario.city, seed=3)
+    stored = Stored(TrainingProgramme(spec.scenario, city, days=30), out / "evaluations")
+    assert stored._read(files[0], 2) is None
+    run_optimise(spec, out, graph=city)
+    for name in TABLES:
+        assert (out / name).read_bytes() == (done / name).read_bytes(), name
+
+
+def test_another_spec_or_other_code_is_refused_in_the_folder(
+    spec_file: Path, done: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    other = dataclasses.replace(load_optimise(spec_file), budget=3)
+    with pytest.raises(LaotieError, match="different optimisation"):
+        run_optimise(other, done)
+    import laotie.policy.run as run
+
+    monkeypatch.setattr(run, "code_fingerprint", lambda: "0.0+other")
+    with pytest.raises(LaotieError, match="made by other code"):
+        run_optimise(load_optimise(spec_file), done)
+
+
+def test_stored_values_are_keyed_by_set_seed_and_replications(tmp_path: Path) -> None:
+    def evaluate(sets, seed, replications):  # type: ignore[no-untyped-def]
+        return np.array([[len(s) + seed + r for r in range(replications)] for s in sets], float)
+
+    stored = Stored(evaluate, tmp_path)
+    first = stored([(1, 2), (3,)], 7, 2)
+    assert stored.simulated == 2
+    again = stored([(3,), (1, 2), (1,)], 7, 2)
+    assert stored.simulated == 3 and stored.replayed == 2  # only (1,) is new
+    np.testing.assert_array_equal(again[:2], first[::-1])
+    stored([(3,)], 8, 2)  # another seed
+    stored([(3,)], 7, 3)  # more replications
+    assert stored.simulated == 5
+    assert OptimiseSpec  # exported
+
+
+def test_the_command_prints_the_picks_and_the_comparison(
+    spec_file: Path, done: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["optimise", str(spec_file), "--out", str(done), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Chosen (gain; the budget is spent" in out
+    assert "the best heuristic" in out and "difference" in out
+    comparison = pd.read_csv(done / "comparison.csv")
+    assert f"{comparison['mean'].iloc[0]:.4g}" in out
+
+
+def test_the_command_refuses_a_bad_spec_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC.replace("budget = 2", "budget = -2"), encoding="utf-8")
+    assert main(["optimise", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("laotie: error: ") and "budget = -2" in err
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+@pytest.mark.integration
+def test_workers_give_the_same_answer(spec_file: Path, done: Path, tmp_path: Path) -> None:
+    from laotie.executors import Processes
+
+    out = tmp_path / "workers"
+    run_optimise(load_optimise(spec_file), out, executor=Processes(2))
+    for name in TABLES:
+        assert (out / name).read_bytes() == (done / name).read_bytes(), name
