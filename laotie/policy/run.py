@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..executors import Executor
     from ..graph import TrustGraph
 
-__all__ = ["SPEC_FILE", "Stored", "run_optimise"]
+__all__ = ["SPEC_FILE", "Stored", "policy_fingerprint", "run_optimise"]
 
 SPEC_FILE = "optimise.json"
 
@@ -150,7 +150,7 @@ def run_optimise(
     ------
     LaotieError
         If ``out`` holds another spec's evaluations, or evaluations made by other code
-        (:func:`laotie.sweep.store.code_fingerprint`).
+        (:func:`policy_fingerprint`).
     """
     from ..graph import city
 
@@ -183,9 +183,32 @@ def run_optimise(
     return found
 
 
+def policy_fingerprint(folder: Path | None = None) -> str:
+    """The model's fingerprint and a hash of this package's sources: what decides a stored
+    evaluation besides its spec (:data:`laotie.sweep.store.NOT_IN_RUNS` leaves the policy
+    package out of the model's fingerprint, as it never decides a sweep's run).
+
+    Parameters
+    ----------
+    folder : pathlib.Path, optional
+        The policy package's folder (default: this one).
+
+    Returns
+    -------
+    str
+        ``"<code_fingerprint()>+<16 hex digits>"``.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((folder or Path(__file__).parent).glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{code_fingerprint()}+{digest.hexdigest()[:16]}"
+
+
 def _claim(out: Path, spec: OptimiseSpec) -> None:
     """Mark ``out`` as ``spec``'s folder, or refuse it when it holds another's."""
-    text = json.dumps({"spec": spec.to_dict(), "code": code_fingerprint()}, indent=1)
+    code = policy_fingerprint()
+    text = json.dumps({"spec": spec.to_dict(), "code": code}, indent=1)
     path = out / SPEC_FILE
     if path.exists():
         try:
@@ -197,11 +220,10 @@ def _claim(out: Path, spec: OptimiseSpec) -> None:
                 f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
                 f"differs from this spec); use another folder, or delete {out}"
             )
-        if stored.get("code") != code_fingerprint():
+        if stored.get("code") != code:
             raise LaotieError(
                 f"{out} holds evaluations made by other code (laotie {stored.get('code')}, now "
-                f"{code_fingerprint()}); resuming would mix their numbers: use another folder, "
-                f"or delete {out}"
+                f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
             )
         return
     if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):

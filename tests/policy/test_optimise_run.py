@@ -175,9 +175,26 @@ def test_another_spec_or_other_code_is_refused_in_the_folder(
         run_optimise(other, done)
     import laotie.policy.run as run
 
-    monkeypatch.setattr(run, "code_fingerprint", lambda: "0.0+other")
+    monkeypatch.setattr(run, "code_fingerprint", lambda: "0.0+other")  # the model changed
     with pytest.raises(LaotieError, match="made by other code"):
         run_optimise(load_optimise(spec_file), done)
+    monkeypatch.undo()
+    monkeypatch.setattr(run, "policy_fingerprint", lambda: run.code_fingerprint() + "+other")
+    with pytest.raises(LaotieError, match="made by other code"):  # the policy's code changed
+        run_optimise(load_optimise(spec_file), done)
+
+
+def test_the_policy_fingerprint_follows_the_policy_sources(tmp_path: Path) -> None:
+    import shutil
+
+    import laotie.policy.run as run
+
+    folder = tmp_path / "policy"
+    shutil.copytree(Path(run.__file__).parent, folder)
+    assert run.policy_fingerprint(folder) == run.policy_fingerprint()
+    training = folder / "training.py"
+    training.write_text(training.read_text() + "\n# changed\n")
+    assert run.policy_fingerprint(folder) != run.policy_fingerprint()
 
 
 def test_stored_values_are_keyed_by_set_seed_and_replications(tmp_path: Path) -> None:
