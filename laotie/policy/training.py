@@ -124,7 +124,8 @@ class TrainingProgramme:
         Parameters
         ----------
         sets : sequence of tuple of int
-            Node ids of creators to train.
+            Node ids of creators to train (in any order: a set's value does not depend on
+            it).
         seed : int
             Replication ``r`` runs with the ``r``-th child of ``SeedSequence(seed)``, the same
             for every set.
@@ -138,8 +139,10 @@ class TrainingProgramme:
         from ..executors import executor_for
 
         executor = self.executor or executor_for(1)
+        # Sorted: the engine draws the trained creators' new followers in the order it is
+        # given them, and a set's value must not depend on the order of its targets.
         tasks = [
-            (i, self, tuple(np.asarray(s, dtype=np.int64).tolist()), seed, replications)
+            (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
             for i, s in enumerate(sets)
         ]
         out = np.empty((len(sets), replications))

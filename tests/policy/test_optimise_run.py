@@ -103,6 +103,18 @@ def test_the_folder_holds_the_tables_and_the_evaluations(done: Path) -> None:
     assert len(values) == 3  # the fresh replications
 
 
+def test_policies_with_the_same_targets_have_the_same_values(done: Path) -> None:
+    import json
+
+    sets = json.loads((done / "sets.json").read_text(encoding="utf-8"))["sets"]
+    values = pd.read_csv(done / "values.csv", index_col="replication")
+    # Three candidates, five policies of two: some policies are the same set, in any order.
+    same = [(a, b) for a in sets for b in sets if a < b and set(sets[a]) == set(sets[b])]
+    assert same
+    for a, b in same:
+        np.testing.assert_array_equal(values[a], values[b], err_msg=f"{a} and {b}")
+
+
 def test_running_again_replays_every_evaluation_and_gives_the_same_tables(
     spec_file: Path, done: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

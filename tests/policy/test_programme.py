@@ -47,3 +47,14 @@ def test_every_set_shares_the_replications_seeds(programme: TrainingProgramme) -
 def test_bad_objectives_are_named(programme: TrainingProgramme, objective, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LaotieError, match=message):
         TrainingProgramme(programme.scenario, programme.graph, objective)
+
+
+def test_a_set_has_one_value_whatever_the_order_of_its_targets(
+    programme: TrainingProgramme,
+) -> None:
+    # The trained creators' new followers are drawn in the order the creators are given:
+    # the same set listed in another order (a heuristic's order of preference, the greedy
+    # order) would otherwise be another policy, with other numbers.
+    first, second = (int(node) for node in programme.candidates().index[:2])
+    values = programme([(first, second), (second, first)], 3, 3)
+    np.testing.assert_array_equal(values[0], values[1])
