@@ -215,6 +215,11 @@ def _claim(out: Path, spec: OptimiseSpec) -> None:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+        if not isinstance(stored, dict):
+            raise LaotieError(
+                f"{path}: not a record of an optimisation (a JSON object with its spec and "
+                f"code); delete {out} to start over"
+            )
         if stored.get("spec") != json.loads(text)["spec"]:
             raise LaotieError(
                 f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
@@ -227,7 +232,10 @@ def _claim(out: Path, spec: OptimiseSpec) -> None:
             )
         return
     if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):
-        raise LaotieError(f"{out}/evaluations holds evaluations of an unknown optimisation")
+        raise LaotieError(
+            f"{out}/evaluations holds evaluations of an unknown optimisation ({SPEC_FILE} is "
+            f"missing); use another folder, or delete {out}"
+        )
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 

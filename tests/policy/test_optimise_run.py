@@ -196,6 +196,25 @@ def test_another_spec_or_other_code_is_refused_in_the_folder(
         run_optimise(load_optimise(spec_file), done)
 
 
+@pytest.mark.parametrize("text", ["", "{", "[]", "null", "3", '"spec"'])
+def test_a_damaged_record_of_the_folder_is_refused_in_one_line(
+    spec_file: Path, tmp_path: Path, text: str
+) -> None:
+    (tmp_path / "optimise.json").write_text(text, encoding="utf-8")
+    with pytest.raises(LaotieError, match=r"optimise.json: .*delete .* to start over"):
+        run_optimise(load_optimise(spec_file), tmp_path)
+
+
+def test_evaluations_without_the_record_of_their_spec_are_refused(
+    spec_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "evaluations").mkdir()
+    (tmp_path / "evaluations" / "0123.npz").write_bytes(b"")
+    with pytest.raises(LaotieError, match="unknown optimisation .*use another folder"):
+        run_optimise(load_optimise(spec_file), tmp_path)
+    assert not (tmp_path / "optimise.json").exists()
+
+
 def test_the_policy_fingerprint_follows_the_policy_sources(tmp_path: Path) -> None:
     import shutil
 
