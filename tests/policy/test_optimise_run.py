@@ -244,6 +244,25 @@ def test_stored_values_are_keyed_by_set_seed_and_replications(tmp_path: Path) ->
     assert OptimiseSpec  # exported
 
 
+@pytest.mark.parametrize(
+    "values", [[1.0, np.nan], [1.0, np.inf], [1.0, 2.0, 3.0], [[1.0, 2.0]]], ids=str
+)
+def test_a_stored_value_that_is_not_finite_or_of_another_shape_is_evaluated_again(
+    tmp_path: Path, values: list
+) -> None:
+    from laotie._io import write_npz
+
+    def evaluate(sets, seed, replications):  # type: ignore[no-untyped-def]
+        return np.full((len(sets), replications), 5.0)
+
+    stored = Stored(evaluate, tmp_path)
+    write_npz(stored.path((1,), 7, 2), {"values": np.asarray(values)})
+    np.testing.assert_array_equal(stored([(1,)], 7, 2), [[5.0, 5.0]])
+    assert stored.simulated == 1 and stored.replayed == 0
+    np.testing.assert_array_equal(stored([(1,)], 7, 2), [[5.0, 5.0]])  # stored afresh
+    assert stored.replayed == 1
+
+
 def test_the_command_prints_the_picks_and_the_comparison(
     spec_file: Path, done: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
