@@ -46,6 +46,11 @@ class Stored:
     """An :data:`~laotie.policy.Evaluate` that keeps every set's values in ``folder`` and
     evaluates only the sets not stored yet.
 
+    Each set is stored as soon as it is evaluated: when ``evaluate`` has a method
+    ``each(sets, seed, replications)`` yielding ``(position, values)`` as each set's runs
+    finish (:meth:`TrainingProgramme.each`), an interruption loses only the sets in flight,
+    not the others of the same call.
+
     Parameters
     ----------
     evaluate : callable
@@ -90,16 +95,25 @@ class Stored:
             else:
                 out[i] = stored
                 self.replayed += 1
+        if self.bar is not None:
+            self.bar.update(len(sets) - len(missing))
         if missing:
-            values = np.asarray(self.evaluate([sets[i] for i in missing], seed, replications))
-            for i, row in zip(missing, values, strict=True):
+            asked = [sets[i] for i in missing]
+            each = getattr(self.evaluate, "each", None)
+            finished = (
+                each(asked, seed, replications)
+                if each is not None
+                else enumerate(np.asarray(self.evaluate(asked, seed, replications)))
+            )
+            for j, row in finished:
+                i = missing[j]
                 out[i] = row
                 path = self.path(tuple(sets[i]), seed, replications)
                 arrays = {"values": np.asarray(row, dtype=np.float64)}
                 atomic_write(path, functools.partial(write_npz, arrays=arrays))
-            self.simulated += len(missing)
-        if self.bar is not None:
-            self.bar.update(len(sets))
+                self.simulated += 1
+                if self.bar is not None:
+                    self.bar.update(1)
         return out
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ candidates are the city's creators with the proxies the heuristics rank them by.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +136,28 @@ class TrainingProgramme:
         numpy.ndarray
             Shape ``(len(sets), replications)``.
         """
+        out = np.empty((len(sets), replications))
+        for i, values in self.each(sets, seed, replications):
+            out[i] = values
+        return out
+
+    def each(
+        self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Each set's objective in each replication, as the set's runs finish (what
+        :class:`laotie.policy.Stored` stores at once).
+
+        Parameters
+        ----------
+        sets, seed, replications
+            As for calling the programme.
+
+        Yields
+        ------
+        tuple of (int, numpy.ndarray)
+            The set's position in ``sets`` and its values, of shape ``(replications,)``, in
+            the order the sets finish.
+        """
         from ..executors import executor_for
 
         executor = self.executor or executor_for(1)
@@ -145,12 +167,10 @@ class TrainingProgramme:
             (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
             for i, s in enumerate(sets)
         ]
-        out = np.empty((len(sets), replications))
         for (i, _, nodes, _, _), answer in executor.map(_run_set, tasks):
             if not isinstance(answer, np.ndarray):
                 raise LaotieError(f"policy: the runs of set {nodes} failed ({answer})")
-            out[i] = answer
-        return out
+            yield i, answer
 
 
 def _run_set(task: tuple[int, TrainingProgramme, tuple[int, ...], int, int]) -> Any:

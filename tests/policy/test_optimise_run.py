@@ -136,23 +136,25 @@ def test_running_again_replays_every_evaluation_and_gives_the_same_tables(
 def test_an_interrupted_optimisation_resumes_to_the_same_answer(
     spec_file: Path, done: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = []
-    original = TrainingProgramme.__call__
+    import laotie.policy.training as training
 
-    def interrupted(self, sets, seed, replications):  # type: ignore[no-untyped-def]
-        calls.append(len(sets))
-        if len(calls) == 3:
+    runs = []
+    original = training._run_set
+
+    def interrupted(task):  # type: ignore[no-untyped-def]
+        runs.append(task[2])
+        if len(runs) == 4:  # the empty set, then the third set of the first pass
             raise KeyboardInterrupt
-        return original(self, sets, seed, replications)
+        return original(task)
 
     out = tmp_path / "resumed"
-    monkeypatch.setattr(TrainingProgramme, "__call__", interrupted)
+    monkeypatch.setattr(training, "_run_set", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_optimise(load_optimise(spec_file), out)
     kept = len(list((out / "evaluations").iterdir()))
-    assert kept == sum(calls[:2])  # what finished is stored, the rest is not
+    assert kept == len(runs) - 1  # every set that finished is stored, the one in flight not
     assert not (out / "steps.csv").exists()
-    monkeypatch.setattr(TrainingProgramme, "__call__", original)
+    monkeypatch.setattr(training, "_run_set", original)
     run_optimise(load_optimise(spec_file), out)
     for name in TABLES:
         assert (out / name).read_bytes() == (done / name).read_bytes(), name
