@@ -56,6 +56,15 @@ _KEYS = {
     "set",
 }
 
+_DECIDED = {
+    "training.rule": "the policy chooses whom to train (target); leave the rule out",
+    "training.n_creators": "the budget decides how many creators are trained; set budget",
+    "run.seed": "the spec's seed decides every replication (graph_seed the graph); set seed",
+    "run.days": "set days instead (days per run, default the scenario's)",
+}
+"""Scenario keys a spec's own keys decide, refused in its ``[set]`` table (they would be
+ignored)."""
+
 
 @dataclass(frozen=True)
 class OptimiseSpec:
@@ -74,9 +83,9 @@ class OptimiseSpec:
     target : str, default "train"
         What the policy chooses (:data:`TARGETS`).
     objective : str or dict of str to float, default "producer_net_total"
-        An outcome column, or weights of several (negative for one to lower).
+        An outcome column, or weights of several (non-zero; negative for one to lower).
     budget : float, default 10
-        The most the chosen targets may cost together (each creator costs 1).
+        The most the chosen targets may cost together (≥ 1: each creator costs 1).
     replications : int, default 8
         Replications per set while choosing (≥ 2).
     fresh : int, default 16
@@ -93,7 +102,9 @@ class OptimiseSpec:
     Raises
     ------
     ScenarioError
-        For a value that is not allowed, naming the key, the value and what is allowed.
+        For a value that is not allowed, naming the key, the value and what is allowed; for
+        a scenario whose training changes nothing, or an objective the runs never define
+        (a monthly repurchase rate in runs of 60 days or fewer).
     """
 
     scenario: Scenario
@@ -136,15 +147,21 @@ class OptimiseSpec:
                 )
             if isinstance(weight, bool) or not isinstance(weight, int | float):
                 raise ScenarioError(f"{w}: objective weight {name} = {weight!r}; expected a number")
-            if not math.isfinite(weight):
-                raise ScenarioError(f"{w}: objective weight {name} = {weight!r}; expected finite")
+            if not math.isfinite(weight) or weight == 0:
+                raise ScenarioError(
+                    f"{w}: objective weight {name} = {weight!r}; expected a finite number other "
+                    "than 0 (negative for an outcome to lower)"
+                )
         if (
             isinstance(self.budget, bool)
             or not isinstance(self.budget, int | float)
             or not math.isfinite(self.budget)
-            or self.budget <= 0
+            or self.budget < 1
         ):
-            raise ScenarioError(f"{w}: budget = {self.budget!r}; expected a number > 0")
+            raise ScenarioError(
+                f"{w}: budget = {self.budget!r}; expected a number ≥ 1 (each creator costs 1: "
+                "a smaller budget buys nothing)"
+            )
         _integer(w, "replications", self.replications, 2, 10_000)
         _integer(w, "fresh", self.fresh, 2, 10_000)
         _integer(w, "shortlist", self.shortlist, 1, 100_000)
@@ -158,6 +175,22 @@ class OptimiseSpec:
             raise ScenarioError(
                 f"{w}: training.day = {day} does not fall within the {days} days of each run; "
                 'set it in the [set] table ("training.day" = 30) or lengthen days'
+            )
+        gains = self.scenario.training
+        if gains.authenticity_gain == gains.content_quality_gain == gains.follower_gain == 0:
+            raise ScenarioError(
+                f"{w}: training.authenticity_gain, content_quality_gain and follower_gain are "
+                "all 0: training a creator changes nothing, so no set is better than another; "
+                "set one of them in the [set] table"
+            )
+        from ..engine.rules.month import MONTH_DAYS
+
+        monthly = [name for name in weights if name.startswith("monthly_repurchase_")]
+        if monthly and days <= 2 * MONTH_DAYS:
+            raise ScenarioError(
+                f"{w}: objective {monthly[0]} is first recorded on day {2 * MONTH_DAYS} (a "
+                f"month's buyers who buy again in the next), so runs of {days} days never "
+                f"define it; lengthen days beyond {2 * MONTH_DAYS}"
             )
 
     @property
@@ -204,7 +237,9 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     ------
     ScenarioError
         Naming the file, for a missing or unreadable file, an unknown key (with the nearest
-        one), a change the scenario refuses and every value :class:`OptimiseSpec` refuses.
+        one), a change the scenario refuses, a change of what the spec's own keys decide
+        (``run.seed``, ``run.days``, ``training.rule``, ``training.n_creators``) and every
+        value :class:`OptimiseSpec` refuses.
     """
     path = Path(path)
     data = read_spec(path, "optimise", _KEYS, ("scenario",))
@@ -220,6 +255,9 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     changes = data.get("set", {})
     if not isinstance(changes, dict):
         raise ScenarioError(f"{path}: set = {changes!r}; expected a table of dotted keys")
+    for key, decided in _DECIDED.items():
+        if key in changes:
+            raise ScenarioError(f"{path}: [set] {key} = {changes[key]!r}; {decided}")
     try:
         if scale != 1:
             scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))

@@ -60,7 +60,10 @@ def test_the_spec_reads_its_scenario_scale_and_changes(spec_file: Path) -> None:
     ("line", "message"),
     [
         ("budgt = 2", "unknown key 'budgt'; did you mean 'budget'"),
-        ("budget = 0", "budget = 0; expected a number > 0"),
+        ("budget = 0", "budget = 0; expected a number ≥ 1"),
+        ("budget = 0.5", "budget = 0.5; expected a number ≥ 1 (each creator costs 1"),
+        ("objective = { producer_net_total = 0 }", "producer_net_total = 0; expected a finite"),
+        ('objective = "monthly_repurchase_trust"', "runs of 30 days never define it"),
         ("replications = 1", "replications = 1; expected an integer ≥ 2"),
         ('objective = "income"', "objective 'income' is not an outcome"),
         ('objective = { producer_net_total = "1" }', "objective weight producer_net_total"),
@@ -90,6 +93,30 @@ def test_a_bad_scenario_change_names_the_spec(tmp_path: Path) -> None:
         ScenarioError, match=r"bad.toml: \[set\] .*unknown key 'dya'; did you mean 'day'"
     ):
         load_optimise(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('"training.rule" = "followers"', "training.rule = 'followers'; the policy chooses"),
+        ('"training.n_creators" = 5', "training.n_creators = 5; the budget decides"),
+        ('"run.seed" = 9', "run.seed = 9; the spec's seed decides every replication"),
+        ('"run.days" = 60', "run.days = 60; set days instead"),
+        (
+            '"training.authenticity_gain" = 0\n"training.content_quality_gain" = 0\n'
+            '"training.follower_gain" = 0',
+            "all 0: training a creator changes nothing",
+        ),
+    ],
+)
+def test_a_change_the_optimisation_would_ignore_is_refused(
+    tmp_path: Path, change: str, message: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC + change + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.toml") as caught:
+        load_optimise(path)
+    assert message in str(caught.value)
 
 
 def test_the_folder_holds_the_tables_and_the_evaluations(done: Path) -> None:
