@@ -243,7 +243,12 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     """
     path = Path(path)
     data = read_spec(path, "optimise", _KEYS, ("scenario",))
-    scenario = spec_scenario(path, data["scenario"])
+    try:
+        scenario = spec_scenario(path, data["scenario"])
+    except ScenarioError as err:
+        if str(err).startswith(f"{path}:"):
+            raise
+        raise ScenarioError(f"{path}: scenario = {data['scenario']!r}: {err}") from None
     scale = data.get("scale", 1.0)
     if (
         isinstance(scale, bool)
@@ -261,6 +266,9 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     try:
         if scale != 1:
             scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+    except LaotieError as err:
+        raise ScenarioError(f"{path}: scale = {scale!r}: {err}") from None
+    try:
         scenario = scenario.replace(**changes)
     except LaotieError as err:
         raise ScenarioError(f"{path}: [set] {err}") from None
