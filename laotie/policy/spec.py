@@ -174,7 +174,7 @@ class OptimiseSpec:
         if not 0 <= day < days:
             raise ScenarioError(
                 f"{w}: training.day = {day} does not fall within the {days} days of each run; "
-                'set it in the [set] table ("training.day" = 30) or lengthen days'
+                f'set "training.day" from 0 to {days - 1} in the [set] table, or lengthen days'
             )
         gains = self.scenario.training
         if gains.authenticity_gain == gains.content_quality_gain == gains.follower_gain == 0:

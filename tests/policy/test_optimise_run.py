@@ -74,6 +74,7 @@ def test_the_spec_reads_its_scenario_scale_and_changes(spec_file: Path) -> None:
         ('scenario = "missing.toml"', "scenario = 'missing.toml': "),
         ('stop = "no"', "stop = 'no'; expected true or false"),
         ("days = 4", "training.day = 5 does not fall within the 4 days"),
+        ("days = 5", 'set "training.day" from 0 to 4 in the [set] table'),
     ],
 )
 def test_a_bad_spec_is_refused_naming_the_file_and_the_key(
