@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import uuid
 import zipfile
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -224,33 +226,56 @@ def _claim(out: Path, spec: OptimiseSpec) -> None:
     code = policy_fingerprint()
     text = json.dumps({"spec": spec.to_dict(), "code": code}, indent=1)
     path = out / SPEC_FILE
-    if path.exists():
+    if not path.exists():
+        if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):
+            raise LaotieError(
+                f"{out}/evaluations holds evaluations of an unknown optimisation ({SPEC_FILE} "
+                f"is missing); use another folder, or delete {out}"
+            )
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
-        if not isinstance(stored, dict):
-            raise LaotieError(
-                f"{path}: not a record of an optimisation (a JSON object with its spec and "
-                f"code); delete {out} to start over"
-            )
-        if stored.get("spec") != json.loads(text)["spec"]:
-            raise LaotieError(
-                f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
-                f"differs from this spec); use another folder, or delete {out}"
-            )
-        if stored.get("code") != code:
-            raise LaotieError(
-                f"{out} holds evaluations made by other code (laotie {stored.get('code')}, now "
-                f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
-            )
-        return
-    if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):
+            _create(path, text)
+            return
+        except FileExistsError:  # another run claimed the folder meanwhile: compare
+            pass
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+    if not isinstance(stored, dict):
         raise LaotieError(
-            f"{out}/evaluations holds evaluations of an unknown optimisation ({SPEC_FILE} is "
-            f"missing); use another folder, or delete {out}"
+            f"{path}: not a record of an optimisation (a JSON object with its spec and "
+            f"code); delete {out} to start over"
         )
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    if stored.get("spec") != json.loads(text)["spec"]:
+        raise LaotieError(
+            f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
+            f"differs from this spec); use another folder, or delete {out}"
+        )
+    if stored.get("code") != code:
+        raise LaotieError(
+            f"{out} holds evaluations made by other code (laotie {stored.get('code')}, now "
+            f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
+        )
+
+
+def _create(path: Path, text: str) -> None:
+    """Write ``path`` whole, unless it exists (FileExistsError): of two runs claiming one
+    folder at once, one claims it and the other compares its spec with that claim."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            os.link(tmp, path)  # atomic, and never over an existing file
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: whole, though not exclusive
+            os.replace(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        raise LaotieError(f"{path}: cannot write ({err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _write(out: Path, found: Optimised) -> None:

@@ -248,6 +248,32 @@ def test_evaluations_without_the_record_of_their_spec_are_refused(
     assert not (tmp_path / "optimise.json").exists()
 
 
+def test_of_two_optimisations_starting_in_one_folder_at_once_one_is_refused(
+    spec_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+    import json
+
+    import laotie.policy.run as run
+
+    spec = load_optimise(spec_file)
+    rival = dataclasses.replace(spec, budget=3)
+    claim = json.dumps({"spec": rival.to_dict(), "code": run.policy_fingerprint()})
+    (tmp_path / "evaluations").mkdir()
+    listing = Path.iterdir
+
+    def raced(self: Path):  # type: ignore[no-untyped-def]
+        # The rival claims the folder after this run found it free, before it claims it.
+        if self == tmp_path / "evaluations":
+            (tmp_path / "optimise.json").write_text(claim, encoding="utf-8")
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", raced)
+    with pytest.raises(LaotieError, match="different optimisation"):
+        run_optimise(spec, tmp_path)
+    assert (tmp_path / "optimise.json").read_text(encoding="utf-8") == claim  # the rival's
+
+
 def test_the_policy_fingerprint_follows_the_policy_sources(tmp_path: Path) -> None:
     import shutil
 
