@@ -165,12 +165,14 @@ def run_optimise(
     Raises
     ------
     LaotieError
-        If ``out`` holds another spec's evaluations, or evaluations made by other code
-        (:func:`policy_fingerprint`).
+        If ``out`` is a file, or holds another spec's evaluations, or evaluations made by
+        other code (:func:`policy_fingerprint`).
     """
     from ..graph import city
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise LaotieError(f"{out} is a file; expected a folder for the results (made if missing)")
     out.mkdir(parents=True, exist_ok=True)
     _claim(out, spec)
     settings = spec.to_dict()

@@ -344,6 +344,15 @@ def test_the_command_refuses_a_bad_spec_in_one_line(
     assert not (tmp_path / "out").exists()  # refused before anything ran
 
 
+def test_the_command_refuses_a_file_for_the_folder(
+    spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out").write_text("mine", encoding="utf-8")
+    assert main(["optimise", str(spec_file), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "out is a file; expected a folder" in capsys.readouterr().err
+    assert (tmp_path / "out").read_text(encoding="utf-8") == "mine"
+
+
 @pytest.mark.integration
 def test_workers_give_the_same_answer(spec_file: Path, done: Path, tmp_path: Path) -> None:
     from laotie.executors import Processes
