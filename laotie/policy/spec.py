@@ -124,6 +124,11 @@ class OptimiseSpec:
 
     def __post_init__(self) -> None:
         w = self.where
+        if not isinstance(self.scenario, Scenario):
+            raise ScenarioError(
+                f"{w}: scenario = {self.scenario!r}; expected a Scenario "
+                "(laotie.Scenario.preset(name), or load_optimise for a spec file)"
+            )
         _integer(w, "seed", self.seed, 0)
         if self.graph_seed is not None:
             _integer(w, "graph_seed", self.graph_seed, 0)

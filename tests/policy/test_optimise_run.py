@@ -123,6 +123,11 @@ def test_a_change_the_optimisation_would_ignore_is_refused(
     assert message in str(caught.value)
 
 
+def test_the_spec_from_python_refuses_a_scenario_by_name() -> None:
+    with pytest.raises(ScenarioError, match="scenario = 'poverty_county'; expected a Scenario"):
+        OptimiseSpec("poverty_county")  # type: ignore[arg-type]
+
+
 def test_the_folder_holds_the_tables_and_the_evaluations(done: Path) -> None:
     for name in TABLES:
         assert (done / name).stat().st_size > 0
