@@ -154,7 +154,9 @@ def run_optimise(
     executor : Executor, optional
         Where the sets' simulations run (default: this process); results never depend on it.
     graph : TrustGraph, optional
-        The city (default: built from the scenario with ``spec``'s graph seed).
+        The city (default: built from the scenario with ``spec``'s graph seed). The folder's
+        evaluations are known by the spec, not by the graph: give another graph another
+        folder.
     progress : bool, default False
         Show progress bars.
 
