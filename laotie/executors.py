@@ -124,7 +124,11 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_worker(parent: int) -> None:
+_STOP: Any = None
+"""In a worker: the pool's stop event (:func:`_start_worker`), set when its parent stops early."""
+
+
+def _start_worker(parent: int, stop: Any = None) -> None:
     """A worker's initializer.
 
     A daemon thread ends the worker within half a second of its parent's death (SIGKILL, a
@@ -132,8 +136,12 @@ def _start_worker(parent: int) -> None:
     changes (to init or a subreaper). And the worker ignores Ctrl-C (SIGINT) except while it
     runs a task (:func:`_interruptible`): a Ctrl-C that reached a worker while it sent a
     result back, or waited for a task, broke the pool's protocol half-way (a result half
-    written into the pipe) and could hang the parent's exit for ever.
+    written into the pipe) and could hang the parent's exit for ever. ``stop`` (an event the
+    parent sets when it stops early, :func:`_interrupt`) keeps a task handed to the pool but
+    not yet started from starting.
     """
+    global _STOP
+    _STOP = stop
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -147,23 +155,32 @@ def _start_worker(parent: int) -> None:
 
 def _interruptible(fn: Callable[[T], Any], task: T) -> Any:
     """Run ``fn(task)`` in a worker with Ctrl-C turned on: an interrupt stops the task (its
-    KeyboardInterrupt becomes the task's result), never the worker's exchange with the pool."""
+    KeyboardInterrupt becomes the task's result), never the worker's exchange with the pool.
+
+    A task taken after the parent stopped (:func:`_interrupt`) does not start. The order
+    matters: Ctrl-C is turned on before the stop event is read, and the parent sets the event
+    before it sends Ctrl-C, so a task either sees the event or receives the Ctrl-C.
+    """
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        if _STOP is not None and _STOP.is_set():
+            raise KeyboardInterrupt
         return fn(task)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _interrupt(pool: ProcessPoolExecutor) -> None:
-    """Send Ctrl-C to the pool's workers, so that the tasks they run stop now.
+def _interrupt(pool: ProcessPoolExecutor, stop: Any) -> None:
+    """Stop the pool's tasks now: set ``stop`` (tasks handed to the pool but not started do
+    not start), then send Ctrl-C to its workers (the tasks they run stop).
 
-    A Ctrl-C at a terminal reaches them already (the whole process group); an interrupt sent
-    to this process alone (``kill -INT``, a notebook's interrupt button, SIGTERM through
-    :func:`laotie.cli.main`) does not. The pool keeps its processes in a private attribute
-    (public only from Python 3.14, as ``terminate_workers``); without it, the tasks run on to
-    their end before the pool shuts down.
+    A Ctrl-C at a terminal reaches the workers already (the whole process group); an
+    interrupt sent to this process alone (``kill -INT``, a notebook's interrupt button,
+    SIGTERM through :func:`laotie.cli.main`) does not. The pool keeps its processes in a
+    private attribute (public only from Python 3.14, as ``terminate_workers``); without it,
+    the tasks run on to their end before the pool shuts down.
     """
+    stop.set()
     if not hasattr(signal, "SIGINT") or os.name != "posix":  # pragma: no cover - Windows
         return
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -249,11 +266,12 @@ class Processes(Executor):
         deaths = [0] * len(tasks)  # times a task's process died while it ran alone
         context = multiprocessing.get_context("spawn")
         while queue or suspects:
+            stop = context.Event()
             pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), stop),
             )
             running: dict[Future[Any], int] = {}
             try:
@@ -302,7 +320,7 @@ class Processes(Executor):
                 # On Ctrl-C, an error or a closed generator, stop the runs in flight (their
                 # workers then take the pool's sentinel and exit) and do not wait for them.
                 if running:
-                    _interrupt(pool)
+                    _interrupt(pool, stop)
                 pool.shutdown(wait=not running and not queue, cancel_futures=True)
 
 

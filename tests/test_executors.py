@@ -99,11 +99,32 @@ def test_stopping_early_interrupts_the_tasks_in_flight() -> None:
     """A map closed (Ctrl-C in this process alone, an error, a notebook's interrupt) while
     tasks run stops them now: no worker runs on to the end of an hour-long task."""
     tasks = Processes(2).map(nap, [0.0, 60.0, 60.0])
-    assert next(tasks) == (0.0, 0.0)  # and a 60-second task is running
+    assert next(tasks) == (0.0, 0.0)  # and a 60-second task is running, or about to start
     workers = multiprocessing.active_children()
     assert workers
     tasks.close()
     _wait_for(lambda: not any(w.is_alive() for w in workers), seconds=20)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_task_taken_after_the_stop_does_not_start() -> None:
+    """A task handed to the pool before it stopped but taken by a worker only after (a busy
+    machine, a worker still starting) must not run on for its whole length."""
+    import laotie.executors as executors
+
+    stop = multiprocessing.get_context("spawn").Event()
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        executors._start_worker(os.getppid(), stop)
+        assert executors._interruptible(nap, 0.0) == 0.0
+        stop.set()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            executors._interruptible(nap, 60.0)
+        assert time.monotonic() - started < 5
+    finally:
+        executors._STOP = None
+        signal.signal(signal.SIGINT, before)
 
 
 def test_serial_and_processes_yield_every_task_once() -> None:
