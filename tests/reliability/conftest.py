@@ -1,0 +1,26 @@
+"""The guard of the reliability catalogue: a test fails as soon as a run, a city graph or a
+sweep's run begins (the fault was not refused before any work)."""
+
+from __future__ import annotations
+
+import pytest
+
+import laotie.graph
+import laotie.runs
+import laotie.sweep.runner
+from tests.reliability.faults import WorkStarted
+
+
+def _started(*args: object, **kwargs: object) -> None:
+    raise WorkStarted("work began before the fault was refused")
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test with :class:`WorkStarted` if a city graph is built, an engine runs, or
+    a sweep starts a run (the API's, the command line's and a sweep's ways in)."""
+    monkeypatch.setattr(laotie.runs, "city", _started)
+    monkeypatch.setattr(laotie.runs, "_run_group", _started)
+    monkeypatch.setattr(laotie.runs, "_replicate_graphs", _started)
+    monkeypatch.setattr(laotie.graph, "city", _started)
+    monkeypatch.setattr(laotie.sweep.runner, "_run_one", _started)

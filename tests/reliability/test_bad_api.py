@@ -1,0 +1,196 @@
+"""Bad arguments to the Python API (``simulate``, ``replicate``, ``Scenario``): each is one
+named error before any work starts (no city graph built, no engine run), the same checks
+the command line makes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import networkx as nx
+import pytest
+
+import laotie.engine.engine
+import laotie.graph.generators
+from laotie import LaotieError, Scenario, ScenarioError, simulate
+from laotie._memory import ENVIRONMENT
+from laotie.graph import TrustGraph
+from laotie.graph.generators import city
+from laotie.runs import replicate
+from tests.reliability.faults import WorkStarted
+
+VILLAGE = Scenario.preset("village")
+
+
+@pytest.fixture(scope="module")
+def village_graph() -> TrustGraph:
+    return city(VILLAGE.city, seed=1)
+
+
+TRAINING_ON_DAY_5 = VILLAGE.replace(**{"training.day": 5, "training.n_creators": 2})
+
+RUN_DAYS = pytest.mark.xfail(
+    strict=True, reason="simulate/replicate check days only against ≥ 0, not the scenario's checks"
+)
+REPLICATIONS = pytest.mark.xfail(
+    strict=True, reason="replicate does not check replications (0 gives [], others a TypeError)"
+)
+TYPES = pytest.mark.xfail(
+    strict=True, reason="simulate does not check that scenario and graph are what they should be"
+)
+
+
+def case(call: Callable[..., object], message: str, id: str, marks: object = ()) -> object:
+    return pytest.param(call, message, id=id, marks=marks)
+
+
+CALLS = [
+    case(
+        lambda g: simulate(VILLAGE, days=100_001),
+        "days = 100001: Run: days = 100001 is not allowed; expected an integer, 0 ≤ value ≤ "
+        "100000 days",
+        id="days-above-the-bound",
+        marks=RUN_DAYS,
+    ),
+    case(
+        lambda g: simulate(TRAINING_ON_DAY_5, days=3),
+        "days = 3: scenario 'village': training.day = 5 is not within run.days = 3; the "
+        "training would never happen",
+        id="training-after-the-last-day-of-the-run",
+        marks=RUN_DAYS,
+    ),
+    case(
+        lambda g: simulate(VILLAGE, days="3"),
+        "days = '3' is not allowed; expected an integer ≥ 0",
+        id="days-as-text",
+    ),
+    case(
+        lambda g: simulate(VILLAGE, days=3, seed=-1),
+        "seed = -1: a seed must be a non-negative integer",
+        id="negative-seed",
+    ),
+    case(
+        lambda g: simulate(VILLAGE, days=3, seed="1"),
+        "seed = '1' (type str): a seed must be a non-negative int, a numpy SeedSequence, a "
+        "numpy Generator or None",
+        id="seed-as-text",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 0, days=3),
+        "replications = 0 is not allowed; expected an integer ≥ 1",
+        id="no-replications",
+        marks=REPLICATIONS,
+    ),
+    case(
+        lambda g: replicate(VILLAGE, "2", days=3),
+        "replications = '2' is not allowed; expected an integer ≥ 1",
+        id="replications-as-text",
+        marks=REPLICATIONS,
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 2, days=3, workers=0),
+        "workers = 0 is not allowed; expected an integer ≥ 1",
+        id="no-workers",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 2, days=3, lockstep=0, graph=g),
+        "lockstep = 0 is not allowed; expected an integer ≥ 1",
+        id="lockstep-0",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 2, days=3, vary_graph=True, graph=g),
+        "vary_graph builds a graph per replication: do not also give graph=",
+        id="a-graph-and-a-graph-per-replication",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 2, days=3, vary_graph=True, lockstep=2),
+        "lockstep = 2 is not allowed with vary_graph",
+        id="lockstep-with-a-graph-per-replication",
+    ),
+    case(
+        lambda g: simulate("village", days=3),
+        "scenario = 'village' is not a Scenario",
+        id="a-name-for-a-scenario",
+        marks=TYPES,
+    ),
+    case(
+        lambda g: simulate(VILLAGE, days=3, graph="village.npz"),
+        "graph = 'village.npz' is not a TrustGraph",
+        id="a-file-name-for-a-graph",
+        marks=TYPES,
+    ),
+    case(
+        lambda g: simulate(VILLAGE, days=3, graph=TrustGraph.from_networkx(nx.Graph())),
+        "the graph given to the run has no nodes",
+        id="a-graph-without-nodes",
+    ),
+    case(
+        lambda g: Scenario.preset("vilage"),
+        "unknown scenario 'vilage'; did you mean 'village'? (known: county, mudanjiang",
+        id="unknown-preset",
+    ),
+    case(
+        lambda g: Scenario.preset("village", scale=float("nan")),
+        "scale = nan is not allowed; expected a number > 0",
+        id="nan-scale",
+    ),
+    case(
+        lambda g: VILLAGE.replace(**{"polcy.reach": 0.5}),
+        "Scenario: unknown section 'polcy'; did you mean 'policy'? (sections: city,",
+        id="unknown-section",
+    ),
+    case(
+        lambda g: VILLAGE.replace(**{"policy.reech": 0.5}),
+        "Scenario [policy]: unknown key 'reech'; did you mean 'reach'? (valid keys: traffic,",
+        id="unknown-key",
+    ),
+    case(
+        lambda g: VILLAGE.replace(policy=5),
+        "Scenario: policy must be a Policy, got int",
+        id="a-number-for-a-section",
+    ),
+    case(
+        lambda g: VILLAGE.replace(**{"city.regions": ()}),
+        "regions is empty; a city needs at least one region",
+        id="a-city-without-regions",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), CALLS)
+def test_a_bad_argument_is_named_before_any_work(
+    call: Callable[[TrustGraph], object], message: str, village_graph: TrustGraph, no_work: None
+) -> None:
+    with pytest.raises(LaotieError) as raised:
+        call(village_graph)
+    assert message in str(raised.value)
+
+
+def test_a_city_that_cannot_fit_in_memory_is_refused_before_it_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twenty billion residents: refused with the estimate, no array allocated."""
+    monkeypatch.delenv(ENVIRONMENT, raising=False)
+    monkeypatch.setattr(laotie.graph.generators, "as_seed_sequence", _began)
+    huge = Scenario.preset("village", scale=1e7)
+    with pytest.raises(ScenarioError, match=r"a city of 20,000,000,000 residents needs about"):
+        simulate(huge, days=1, seed=1)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the memory check does not count listings (74.5 GiB allocation tried)"
+)
+def test_listings_that_cannot_fit_in_memory_are_refused_before_the_market_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ten billion listings (100,000 storefronts of 100,000 products each)."""
+    monkeypatch.delenv(ENVIRONMENT, raising=False)
+    monkeypatch.setattr(laotie.engine.engine, "Market", _began)
+    crowded = VILLAGE.replace(
+        **{"storefronts.n_storefronts": 100_000, "storefronts.products_per_storefront": 100_000}
+    )
+    with pytest.raises(ScenarioError, match=r"Engine: 1 replication\(s\) .* needs about"):
+        simulate(crowded, days=1, seed=1)
+
+
+def _began(*args: object, **kwargs: object) -> None:
+    raise WorkStarted("the build began before the memory check")
