@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from .._version import __version__
 from ..errors import LaotieError
@@ -113,6 +114,17 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors (a flag it cannot parse, an unknown subcommand) are one
+    line like laotie's own, ``laotie: error: ...``, with exit status 2; argparse would print
+    the usage first. The subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_BAD_INPUT, f"laotie: error: {message} ({self.prog} --help shows the usage)\n"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -121,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="show the full traceback of an error",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="laotie",
         description="laotie (老铁): simulate trust-driven and traffic-driven social commerce.",
         parents=[common],

@@ -172,6 +172,12 @@ def folder_in_place(out: Path, force: bool = False) -> Iterator[Path]:
         _into_place(tmp, real, old)
     except OSError as err:
         raise LaotieError(f"{out}: cannot write ({err})") from err
+    except LaotieError as err:
+        # A file that could not be written is named where it was going, not in the
+        # temporary sibling, which is removed.
+        if str(tmp) not in str(err):
+            raise
+        raise type(err)(str(err).replace(str(tmp), str(out))) from err
     finally:
         if old.exists() and not real.exists():
             os.replace(old, real)  # the old folder back, whatever interrupted the swap

@@ -101,8 +101,7 @@ def command(args: argparse.Namespace) -> int:
 
     outputs = _output_files(args.out) if args.out else []
     for path in outputs:
-        if path.exists() and not args.force:
-            raise LaotieError(f"{path} exists; pass --force to overwrite it")
+        _check_output(path, args.force)
     if args.scenario is not None and args.preset is not None:
         raise ScenarioError(f"give the scenario once: {args.scenario!r} or --preset {args.preset}")
     name = args.scenario or args.preset
@@ -174,6 +173,20 @@ def _city_keys(items: list[str]) -> list[str]:
             raise ScenarioError(f"--set {item}: laotie graph builds the city; only city.* keys")
         out.append(item)
     return out
+
+
+def _check_output(path: Path, force: bool) -> None:
+    """Refuse, before the graph is built or read, an output file that could not be written:
+    one that exists (without ``--force``), a folder, or one below a file."""
+    if path.is_dir():
+        raise LaotieError(f"--out {path} is a folder; give a file name ending in .npz or .csv")
+    if path.exists() and not force:
+        raise LaotieError(f"{path} exists; pass --force to overwrite it")
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LaotieError(f"--out {path}: cannot write below {parent}, a file, not a folder")
 
 
 def _output_files(out: Path) -> list[Path]:
