@@ -1,0 +1,465 @@
+"""Bad sweep specs and faults in a sweep's store: a bad spec is one named error (the file,
+the key, the value, what is allowed) before any run; a damaged or interrupted store loses
+nothing, and a rerun redoes only what is missing, to byte-identical tables."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import laotie._io
+import laotie.sweep.store
+from laotie import LaotieError, Scenario
+from laotie.sweep import Sweep, load_sweep, run_sweep
+from tests.reliability.faults import assert_refused, cli, leftovers
+
+SPEC = 'scenario = "village"\ndays = 3\nseed = 1\n'
+
+SPEC_CHECKS = pytest.mark.xfail(
+    strict=True, reason="a sweep's grid, sample and base are not checked to be what they should be"
+)
+POINTS = pytest.mark.xfail(
+    strict=True,
+    reason="a sweep checks each grid value alone, not each point, and not against its days",
+)
+
+
+def case(text: str | bytes, *parts: str, id: str, marks: Any = ()) -> Any:
+    return pytest.param(text, parts, id=id, marks=marks)
+
+
+SPECS = [
+    case(
+        SPEC + "grid = 5\n",
+        "sweep: grid = 5 is not allowed; expected a table of dotted keys and lists of values",
+        id="grid-5",
+        marks=SPEC_CHECKS,
+    ),
+    case(
+        SPEC + "samples = 2\nsample = 5\n",
+        "sweep: sample must be a table of dotted keys and [low, high]",
+        id="sample-5",
+        marks=SPEC_CHECKS,
+    ),
+    case(
+        SPEC + '[grid]\n"policy.traffic" = []\n',
+        "sweep: grid 'policy.traffic' must be a non-empty list of values",
+        id="empty-grid",
+    ),
+    case(
+        SPEC + "replicatons = 2\n",
+        "unknown key 'replicatons'; did you mean 'replications'? (valid keys: cases,",
+        id="unknown-key",
+    ),
+    case(SPEC + "replications = 0\n", "sweep: replications = 0; expected ≥ 1", id="replications-0"),
+    case(
+        SPEC.replace("days = 3", 'days = "3"'),
+        "sweep: days = '3'; expected an integer ≥ 0",
+        id="days-as-text",
+    ),
+    case(
+        SPEC.replace("days = 3", "days = 1_000_000"),
+        "days = 1000000 is not allowed; expected an integer, 0 ≤ value ≤ 100000",
+        id="days-above-the-bound",
+        marks=POINTS,
+    ),
+    case("days = 3\n", "scenario is missing", id="no-scenario"),
+    case(
+        SPEC.replace('"village"', '"vilage"'),
+        "unknown scenario 'vilage'; did you mean 'village'?",
+        id="unknown-scenario",
+        marks=pytest.mark.xfail(
+            strict=True, reason="an unknown scenario in a sweep spec does not name the spec"
+        ),
+    ),
+    case(
+        SPEC.replace('"village"', "5"),
+        "scenario = 5; expected a name or a .toml file",
+        id="scenario-5",
+    ),
+    case(
+        SPEC + '[grid]\n"policy.reach" = [0.5, 2]\n',
+        "Policy: reach = 2 is not allowed; expected a number, 0 ≤ value ≤ 1",
+        id="grid-value-out-of-bounds",
+    ),
+    case(
+        SPEC + "[grid]\nreach = [0.5]\n",
+        "Scenario: unknown section 'reach' (sections: city,",
+        id="grid-undotted-key",
+    ),
+    case(
+        SPEC + 'samples = 2\n[sample]\n"policy.reach" = [1, 0]\n',
+        "sweep: policy.reach = [1, 0]; expected a finite range with low < high",
+        id="sample-range-reversed",
+    ),
+    case(
+        SPEC + 'samples = 2\n[sample]\n"policy.traffic" = []\n',
+        "only numeric parameters can be sampled (put it in the grid instead)",
+        id="sample-of-a-choice",
+    ),
+    case(
+        SPEC + "samples = 2\n",
+        "sweep: samples = 2 but no key to sample; add a [sample] table",
+        id="samples-without-keys",
+    ),
+    case(
+        SPEC + 'samples = 2\nmethod = "lsh"\n[sample]\n"policy.reach" = []\n',
+        "sweep: method = 'lsh'; expected 'lhs', 'sobol' or 'random'",
+        id="method-misspelt",
+    ),
+    case(SPEC + "cases = 5\n", "sweep: cases must be a list of tables", id="cases-5"),
+    case(
+        SPEC + '[[cases]]\n"policy.reach" = 7\n',
+        "sweep: cases[0]: Policy: reach = 7 is not allowed",
+        id="case-out-of-bounds",
+    ),
+    case(
+        SPEC + 'moments = ["T99"]\n',
+        "sweep: moments: 'T99' is not a moment id; did you mean 'T9c'?",
+        id="unknown-moment",
+    ),
+    case(
+        SPEC + 'common_random_numbers = "yes"\n',
+        "sweep: common_random_numbers = 'yes'; expected true or false",
+        id="common-random-numbers-as-text",
+    ),
+    case(b"\xff\xfe\x00\x01", "not UTF-8 text; save the sweep file as UTF-8", id="binary-spec"),
+    case(SPEC + "[grid\n", "not valid TOML (", id="not-toml"),
+    case(
+        SPEC + '[grid]\n"products.catalogue" = ["shared"]\n"products.n_products" = [1]\n',
+        "products.n_products = 1 under products.catalogue = 'shared' is fewer than",
+        id="grid-point-whose-keys-cannot-hold-together",
+        marks=POINTS,
+    ),
+    case(
+        SPEC + '[grid]\n"training.day" = [5]\n"training.n_creators" = [1]\n',
+        "training.day = 5 is not within run.days = 3; the training would never happen",
+        id="training-after-the-sweeps-last-day",
+        marks=POINTS,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), SPECS)
+def test_a_bad_sweep_spec_is_named_before_any_run(
+    text: str | bytes,
+    parts: tuple[str, ...],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_work: None,
+) -> None:
+    path = tmp_path / "sweep.toml"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    with pytest.raises(LaotieError) as raised:
+        load_sweep(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: "), message
+    for part in parts:
+        assert part in message, f"{part!r} not in {message!r}"
+    out = tmp_path / "out"
+    assert_refused(cli(capsys, "sweep", path, "--out", out, "--quiet"), *parts)
+    assert not out.exists()
+
+
+VILLAGE = Scenario.preset("village")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(
+            lambda: Sweep(VILLAGE, 5, days=3),  # type: ignore[arg-type]
+            "sweep: grid = 5 is not allowed; expected a table of dotted keys and lists of values",
+            id="grid-5",
+            marks=SPEC_CHECKS,
+        ),
+        pytest.param(
+            lambda: Sweep("village", {}, days=3),  # type: ignore[arg-type]
+            "sweep: base = 'village' is not a Scenario",
+            id="a-name-for-the-base-scenario",
+            marks=SPEC_CHECKS,
+        ),
+        pytest.param(
+            lambda: Sweep(VILLAGE, draws=[{}], days=3),
+            "sweep: draws[0] must be a non-empty table, got {}",
+            id="an-empty-draw",
+        ),
+    ],
+)
+def test_a_bad_sweep_made_in_python_is_named(make: Any, message: str, no_work: None) -> None:
+    with pytest.raises(LaotieError) as raised:
+        make()
+    assert message in str(raised.value)
+
+
+@POINTS
+def test_a_grid_whose_keys_hold_only_together_is_run(tmp_path: Path) -> None:
+    """Trained creators need a training day: each alone is refused, the point is not."""
+    sweep = Sweep(VILLAGE, {"training.day": [1], "training.n_creators": [2]}, days=3, seed=1)
+    assert (run_sweep(sweep, tmp_path / "out").runs["status"] == "ok").all()
+
+
+# ------------------------------------------------------------------ the store
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "sweep.toml"
+    path.write_text(SPEC + '[grid]\n"policy.traffic" = ["head", "inclusive"]\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def whole(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sweep's folder, run without a fault."""
+    out = tmp_path_factory.mktemp("whole") / "out"
+    run_sweep(load_sweep(spec_file), out).write()
+    return out
+
+
+TABLES = ("daily", "summary", "outcomes")
+
+
+def assert_same_tables(out: Path, whole: Path) -> None:
+    """The tables of ``out`` are byte for byte those of the sweep run without a fault (its
+    runs table too, but for each run's time)."""
+    for name in TABLES:
+        (path,) = whole.glob(f"{name}.*")
+        assert (out / path.name).read_bytes() == path.read_bytes(), name
+    runs = pd.read_csv(out / "runs.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(runs, pd.read_csv(whole / "runs.csv").drop(columns="seconds"))
+
+
+def test_a_folder_of_another_sweep_is_refused_and_its_runs_kept(
+    spec_file: Path, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text(spec_file.read_text(encoding="utf-8").replace("seed = 1", "seed = 2"))
+    before = {p.name: p.stat().st_mtime_ns for p in (whole / "runs").iterdir()}
+    assert_refused(
+        cli(capsys, "sweep", other, "--out", whole, "--quiet"),
+        f"{whole} holds the runs of a different sweep (its sweep.json differs from this spec)",
+        f"use another folder, or delete {whole}",
+    )
+    assert {p.name: p.stat().st_mtime_ns for p in (whole / "runs").iterdir()} == before
+
+
+def copy_of(whole: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(whole, tmp_path / "out"))
+
+
+SWEEP_JSON = pytest.mark.xfail(
+    strict=True, reason="a sweep.json that is not UTF-8 JSON of an object: traceback"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "parts"),
+    [
+        pytest.param(
+            b"\xff\xfe\x00",
+            ("sweep.json: cannot read (", "delete {out} to start over"),
+            id="binary",
+            marks=SWEEP_JSON,
+        ),
+        pytest.param(
+            b"[1, 2]",
+            ("sweep.json: cannot read (not a table: list)", "delete {out} to start over"),
+            id="a-list",
+            marks=SWEEP_JSON,
+        ),
+        pytest.param(
+            b'{"sweep": {',
+            ("sweep.json: cannot read (", "delete {out} to start over"),
+            id="cut-off",
+        ),
+    ],
+)
+def test_a_damaged_sweep_json_is_named_and_the_runs_kept(
+    data: bytes,
+    parts: tuple[str, ...],
+    spec_file: Path,
+    whole: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_work: None,
+) -> None:
+    out = copy_of(whole, tmp_path)
+    (out / "sweep.json").write_bytes(data)
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
+    assert_refused(outcome, *[part.format(out=out) for part in parts])
+    assert sorted(p.name for p in (out / "runs").iterdir()) == runs
+
+
+def test_runs_without_their_sweep_json_are_refused(
+    spec_file: Path, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    out = copy_of(whole, tmp_path)
+    (out / "sweep.json").unlink()
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+        f"{out}/runs holds runs of an unknown sweep (sweep.json is missing)",
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="a sweep --out onto a file says 'File exists'")
+def test_a_sweep_into_a_file_is_refused(
+    spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("mine")
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+        f"{out} exists and is not a folder",
+    )
+    assert out.read_text() == "mine"
+
+
+def test_a_sweep_into_a_folder_that_cannot_be_written_is_refused_before_any_run(
+    spec_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    no_work: None,
+) -> None:
+    """What a read-only folder does (injected: the tests may run as root)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    mkdir = Path.mkdir
+
+    def refused(self: Path, *args: object, **kwargs: object) -> None:
+        if self.parent == shared:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    out = shared / "out"
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+        f"{out}/sweep.json: cannot write ([Errno 13] Permission denied",
+    )
+    assert list(shared.iterdir()) == []
+
+
+def rewrite_record(out: Path, run: int, change: Any) -> None:
+    path = out / "runs" / f"run_{run:06d}.json"
+    path.write_bytes(change(path.read_bytes(), out))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda data, out: data[: len(data) // 2], id="record-cut-in-half"),
+        pytest.param(
+            lambda data, out: (out / "runs" / "run_000000.json").read_bytes(),
+            id="record-of-another-run-copied-over-it",
+        ),
+        pytest.param(
+            lambda data, out: json.dumps(json.loads(data) | {"status": 5}).encode(),
+            id="record-with-a-status-that-is-not-text",
+        ),
+    ],
+)
+def test_a_damaged_run_record_is_redone_alone(
+    change: Any, spec_file: Path, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = copy_of(whole, tmp_path)
+    rewrite_record(out, 1, change)
+    kept = (out / "runs" / "run_000000.json").stat().st_mtime_ns
+    assert cli(capsys, "sweep", spec_file, "--out", out, "--quiet").status == 0
+    assert (out / "runs" / "run_000000.json").stat().st_mtime_ns == kept
+    assert_same_tables(out, whole)
+
+
+def full_disk_at(call: int, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
+    """Make the ``call``-th file that ``module`` writes fail half-written with ENOSPC."""
+    calls: list[Path] = []
+    real = laotie._io.atomic_write
+
+    def writer(path: Path, write: Any, error: type = LaotieError) -> None:
+        calls.append(path)
+        if len(calls) == call:
+
+            def half(tmp: Path) -> None:
+                tmp.write_bytes(b"half a table")
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            return real(path, half, error)
+        return real(path, write, error)
+
+    monkeypatch.setattr(module, "atomic_write", writer)
+
+
+def test_a_full_disk_while_a_run_is_stored_loses_nothing_once_resumed(
+    spec_file: Path,
+    whole: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second run's first table cannot be written: the sweep stops with the file named,
+    the first run kept, nothing half-written left; once there is room, the same command
+    redoes the second run alone, to the same tables."""
+    out = tmp_path / "out"
+    stored_per_run = len(json.loads((whole / "runs" / "run_000000.json").read_text())["files"])
+    # sweep.json, run 0's files and record, then run 1's first table
+    full_disk_at(1 + stored_per_run + 1 + 1, monkeypatch, laotie.sweep.store)
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+        f"{out}/runs/run_000001_daily.",
+        ": cannot write ([Errno 28] No space left on device)",
+        ran=True,
+    )
+    assert leftovers(out) == []
+    assert not (out / "runs" / "run_000001.json").exists()
+    kept = (out / "runs" / "run_000000.json").stat().st_mtime_ns
+    monkeypatch.undo()
+    assert cli(capsys, "sweep", spec_file, "--out", out, "--quiet").status == 0
+    assert (out / "runs" / "run_000000.json").stat().st_mtime_ns == kept
+    assert_same_tables(out, whole)
+
+
+def test_a_full_disk_while_the_tables_are_written_loses_no_run(
+    spec_file: Path,
+    whole: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every run is stored; the first of the final tables cannot be written: nothing
+    half-written is left, and the same command writes the tables without redoing a run."""
+    out = copy_of(whole, tmp_path)
+    records = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
+    full_disk_at(1, monkeypatch, laotie.sweep.store)  # the daily table (the runs are done)
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+        f"{out}/daily.",
+        ": cannot write ([Errno 28] No space left on device)",
+        ran=True,
+    )
+    assert leftovers(out) == []
+    monkeypatch.undo()
+    assert cli(capsys, "sweep", spec_file, "--out", out, "--quiet").status == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()} == records
+    assert_same_tables(out, whole)
+
+
+def test_a_sweep_with_no_workers_is_refused(
+    spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    out = tmp_path / "out"
+    assert_refused(
+        cli(capsys, "sweep", spec_file, "--out", out, "--workers", "0"),
+        "workers = 0; expected an integer ≥ 1",
+    )
+    assert not out.exists()
