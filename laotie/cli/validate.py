@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LaotieError
+from ..errors import LaotieError, ScenarioError
 from ..scenario import shipped_scenarios
 from ._common import check_run_options, load_scenario
 
@@ -128,6 +128,15 @@ def command(args: argparse.Namespace) -> int:
         if args.out.exists() and not args.force:
             raise LaotieError(f"{args.out} exists; pass --force to overwrite it")
     scenario = load_scenario(args.scenario, args.scale, args.overrides)
+    # The run's days and seed go into the scenario, as laotie run puts them, so that every
+    # check of them (their bounds, a training or shock day after the last day) happens
+    # before the city is built.
+    for flag, key, value in (("--days", "run.days", args.days), ("--seed", "run.seed", args.seed)):
+        if value is not None:
+            try:
+                scenario = scenario.replace(**{key: value})
+            except ScenarioError as err:
+                raise ScenarioError(f"{flag} {value}: {err}") from None
     seed = scenario.run.seed if args.seed is None else args.seed
     print(
         f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "

@@ -138,6 +138,17 @@ FLAGS = [
         marks=DAMAGED_GRAPH,
     ),
     case(
+        ["validate", "village", "--days", "100001"],
+        "--days 100001: Run: days = 100001 is not allowed; expected an integer, 0 ≤ value ≤ "
+        "100000 days",
+        id="validate-days-above-the-bound",
+    ),
+    case(
+        ["validate", "village", "--seed", str(2**63)],
+        f"--seed {2**63}: Run: seed = {2**63} is not allowed; expected an integer, 0 ≤ value",
+        id="validate-seed-above-the-bound",
+    ),
+    case(
         ["graph", "village", "--out", "{tmp}/g.weird"],
         "--out {tmp}/g.weird: unknown file type '.weird'; use .npz or .csv",
         id="graph-out-of-unknown-type",
