@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="show the full traceback of an error",
     )
-    parser = _Parser(
+    # Typed as argparse's own, as every subcommand's module takes its subparsers.
+    parser: argparse.ArgumentParser = _Parser(
         prog="laotie",
         description="laotie (老铁): simulate trust-driven and traffic-driven social commerce.",
         parents=[common],
