@@ -305,7 +305,6 @@ def test_stored_values_are_keyed_by_set_seed_and_replications(tmp_path: Path) ->
     stored([(3,)], 8, 2)  # another seed
     stored([(3,)], 7, 3)  # more replications
     assert stored.simulated == 5
-    assert OptimiseSpec  # exported
 
 
 @pytest.mark.parametrize(
