@@ -117,14 +117,16 @@ class CitySpec(Section):
     Parameters
     ----------
     regions : tuple of Region
-        The county-level units, at least one, with unique names (tables with the keys of
-        :class:`Region` are accepted too).
+        The county-level units, with unique names (tables with the keys of :class:`Region`
+        are accepted too): at least one for a city that :func:`~laotie.graph.city` builds;
+        none in a scenario whose graph is a file (``[graph] from``), where the city gives
+        only the follower model grown onto that graph.
 
     Raises
     ------
     ScenarioError
-        For a value outside its allowed range, no region, repeated region names, or a
-        ``local_degree`` not below ``group_size - 1``.
+        For a value outside its allowed range, repeated region names, or a ``local_degree``
+        not below ``group_size - 1``.
 
     Examples
     --------
@@ -309,8 +311,6 @@ class CitySpec(Section):
         where = type(self).__name__
         regions = tuple(Region(**r) if isinstance(r, dict) else r for r in (self.regions or ()))
         object.__setattr__(self, "regions", regions)
-        if not regions:
-            raise ScenarioError(f"{where}: regions is empty; a city needs at least one region")
         for region in regions:
             if not isinstance(region, Region):
                 raise ScenarioError(
