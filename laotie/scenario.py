@@ -541,8 +541,8 @@ class Scenario:
         -------
         pandas.DataFrame
             One row per parameter: ``key`` (dotted), ``value``, ``default``, ``changed``,
-            ``unit``, ``allowed``, ``source`` and ``meaning``; the ``graph.*`` mapping only
-            when the graph comes from a file.
+            ``unit``, ``allowed``, ``source`` and ``meaning``. When the graph comes from a
+            file, the ``graph.*`` mapping too, and of the city only its follower model.
         """
         import pandas as pd
 
@@ -552,6 +552,8 @@ class Scenario:
                 continue
             current = getattr(self, section)
             for key, declared in kind.params().items():
+                if not self._uses(section, key):
+                    continue
                 value = getattr(current, key)
                 rows.append(
                     {
@@ -571,8 +573,10 @@ class Scenario:
         """Every parameter of the model as ``{"section.key": value}``.
 
         The city's regions and ``[graph]`` (where the graph comes from: a file and the rules
-        that map it, not numbers to vary) are left out; ``graph.*`` keys are still accepted
-        by :meth:`replace`, ``--set`` and a sweep's grid.
+        that map it, not numbers to vary) are left out, and so, when the graph comes from a
+        file, are the city parameters other than its follower model (they would not be
+        used); ``graph.*`` keys are still accepted by :meth:`replace`, ``--set`` and a
+        sweep's grid.
 
         Returns
         -------
@@ -584,8 +588,14 @@ class Scenario:
                 continue
             section = getattr(self, name)
             for key in section.params():
-                out[f"{name}.{key}"] = getattr(section, key)
+                if self._uses(name, key):
+                    out[f"{name}.{key}"] = getattr(section, key)
         return out
+
+    def _uses(self, section: str, key: str) -> bool:
+        """Whether the parameter ``section.key`` can matter: with a graph file, of the city
+        only the follower model (:meth:`_check_graph_city` refuses the rest)."""
+        return not (self.graph.file and section == "city" and key not in FOLLOWER_MODEL)
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain values, one table per section (the inverse of :meth:`from_dict`).

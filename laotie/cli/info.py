@@ -71,7 +71,7 @@ def params_command(args: argparse.Namespace) -> int:
     ]
     header = ["key", " value", "default", "unit", "allowed", "source", "meaning"]
     city = (
-        f"the graph {scenario.graph.file} (graph.* says how it is mapped)"
+        f"the graph {scenario.graph.file}, mapped by graph.*"
         if scenario.graph.file
         else f"{scenario.city.n_residents:,} residents in {len(scenario.city.regions)} regions"
     )

@@ -21,6 +21,7 @@ from laotie import GraphError, LaotieModel, Result, Scenario, ScenarioError, Tru
 from laotie.cli import main
 from laotie.graph import from_networkx, read_graph
 from laotie.graph._core import HEAD
+from laotie.graph.generators import FOLLOWER_MODEL
 from laotie.graph.roles import MappingWarning, describe_mapping
 from laotie.runs import EmptyChannelWarning, replicate
 from laotie.scenario import scenario_graph
@@ -418,8 +419,12 @@ def test_a_graph_section_round_trips_through_every_serialisation(net: Path, tmp_
     assert Result.load(tmp_path / "saved").scenario == scenario  # the file is not needed
     sweep = Sweep(scenario, {"policy.traffic": ["head"]}, days=2)
     assert Scenario.from_dict(sweep.to_dict()["base"]) == scenario
-    # The mapping is in the parameter table, not among the model's numbers.
+    # The mapping is in the parameter table, not among the model's numbers; of the city,
+    # only the follower model counts.
     assert not any(key.startswith("graph.") for key in scenario.flat())
+    city_keys = {key for key in scenario.flat() if key.startswith("city.")}
+    assert city_keys == {f"city.{key}" for key in FOLLOWER_MODEL}
+    assert set(scenario.to_dict()["city"]) == set(FOLLOWER_MODEL)
     table = scenario.parameter_table().set_index("key")
     assert table.loc["graph.creators", "value"] == "top-degree:3"
     assert table.loc["graph.creators", "changed"]
