@@ -133,7 +133,7 @@ class Targets:
         """The calibrated scenario at another scale of its own size."""
         if scale == 1.0:
             return self.base
-        return self.base.scaled(scale)
+        return dataclasses.replace(self.base, city=self.base.city.scaled(scale))
 
     def fitted(self) -> tuple[Target, ...]:
         """The targets the calibration fits."""
@@ -200,7 +200,7 @@ def load_targets(path: str | Path) -> Targets:
     base = scenario
     if scale != 1.0:
         try:
-            scenario = scenario.scaled(scale)
+            scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
         except ScenarioError as err:
             raise ScenarioError(f"{path}: scale = {scale}: {err}") from None
     free = _free(path, scenario, data["free"])

@@ -409,7 +409,8 @@ class CitySpec(Section):
         Raises
         ------
         ScenarioError
-            For a scale that is not a finite number > 0.
+            For a scale that is not a finite number > 0, or other than 1 for a city without
+            regions (the city of a scenario whose graph is a file, which is not scaled).
         """
         if (
             isinstance(scale, bool)
@@ -417,6 +418,13 @@ class CitySpec(Section):
             or not 0 < scale < float("inf")
         ):
             raise ScenarioError(f"scale = {scale!r} is not allowed; expected a number > 0")
+        if not self.regions:
+            if scale != 1:
+                raise ScenarioError(
+                    f"scale = {scale!r} is not allowed: the city has no regions to scale (a "
+                    "scenario whose graph is a file takes its residents from the file)"
+                )
+            return self
         pops = np.array([r.population for r in self.regions], dtype=float) * scale
         total = max(len(pops), round(float(pops.sum())))
         new = _largest_remainder(pops, total)

@@ -61,10 +61,10 @@ NOT_IN_RUNS = frozenset(
 )
 """The parts of the package that never decide a stored run's numbers: the command line, the
 figures, the experiments' reports, the Mesa face and the dashboard (sweeps run the engine,
-never the Mesa model or the dashboard's page), where runs execute (tested to give the same results on
-any executor), the modules that choose parameter sets (calibration, sensitivity, posterior
-draws), whose choices the sweep's spec records, and the statistics over runs (no stored run's
-number comes from them; a generated page's stamp covers them, see
+never the Mesa model or the dashboard's page), where runs execute (tested to give the same
+results on any executor), the modules that choose parameter sets (calibration, sensitivity,
+posterior draws), whose choices the sweep's spec records, and the statistics over runs (no
+stored run's number comes from them; a generated page's stamp covers them, see
 :func:`laotie.experiment.experiment_fingerprint`). :func:`code_fingerprint` leaves them
 out, so that a change there does not void a calibration's simulations."""
 

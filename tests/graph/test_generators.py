@@ -269,6 +269,9 @@ def test_a_spec_without_regions_is_not_built() -> None:
     assert spec.n_residents == 0
     with pytest.raises(ScenarioError, match="regions is empty; a city needs at least one"):
         graph.city(spec, seed=1)
+    assert spec.scaled(1) == spec
+    with pytest.raises(ScenarioError, match="scale = 0.5 is not allowed: the city has no regions"):
+        spec.scaled(0.5)
 
 
 def test_bad_scale() -> None:
