@@ -1,6 +1,8 @@
 """Scenarios: every parameter of a simulation, the city and one section per part of the model.
 
-A :class:`Scenario` holds the city (:class:`~laotie.graph.CitySpec`) and one section of
+A :class:`Scenario` holds the city (:class:`~laotie.graph.CitySpec`), where its trust graph
+comes from (``[graph]``: the city built, or a graph file mapped by rules,
+:class:`~laotie.sections.GraphSource`; :func:`scenario_graph` decides) and one section of
 declared parameters per part of the model (:mod:`laotie.sections`). It is immutable; variants
 are made with :meth:`Scenario.replace`, which takes section objects or dotted keys
 (``"creators.authenticity_mean"``). Every value is validated when the scenario is made, with
@@ -542,7 +544,8 @@ class Scenario:
         pandas.DataFrame
             One row per parameter: ``key`` (dotted), ``value``, ``default``, ``changed``,
             ``unit``, ``allowed``, ``source`` and ``meaning``. When the graph comes from a
-            file, the ``graph.*`` mapping too, and of the city only its follower model.
+            file, the ``graph.*`` mapping too, and of the city only the follower model of
+            ``graph.follows``.
         """
         import pandas as pd
 
@@ -574,9 +577,9 @@ class Scenario:
 
         The city's regions and ``[graph]`` (where the graph comes from: a file and the rules
         that map it, not numbers to vary) are left out, and so, when the graph comes from a
-        file, are the city parameters other than its follower model (they would not be
-        used); ``graph.*`` keys are still accepted by :meth:`replace`, ``--set`` and a
-        sweep's grid.
+        file, are the city parameters other than the follower model of ``graph.follows``
+        (they would not be used); ``graph.*`` keys are still accepted by :meth:`replace`,
+        ``--set`` and a sweep's grid.
 
         Returns
         -------
@@ -593,9 +596,17 @@ class Scenario:
         return out
 
     def _uses(self, section: str, key: str) -> bool:
-        """Whether the parameter ``section.key`` can matter: with a graph file, of the city
-        only the follower model (:meth:`_check_graph_city` refuses the rest)."""
-        return not (self.graph.file and section == "city" and key not in FOLLOWER_MODEL)
+        """Whether the parameter ``section.key`` can matter: of the city, with a graph file,
+        only the follower model of ``graph.follows`` (:meth:`_check_graph_city` refuses the
+        rest)."""
+        return section != "city" or key in self._city_keys()
+
+    def _city_keys(self) -> tuple[str, ...]:
+        """The city's parameters that the scenario uses: all of them for a city built, the
+        follower model of ``graph.follows`` (or none) with a graph file."""
+        if not self.graph.file:
+            return tuple(CitySpec.params())
+        return FOLLOWER_MODEL if self.graph.follows else ()
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain values, one table per section (the inverse of :meth:`from_dict`).
@@ -605,7 +616,8 @@ class Scenario:
         dict
             ``name``, ``description`` and one dict per section (the city's regions as a list
             of dicts); ``graph`` only when the graph comes from a file, so that a scenario
-            without one is written as before.
+            without one is written as before, and then of the city only the follower model
+            of ``graph.follows`` (no ``city`` without follows).
         """
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         for name in self.sections():
@@ -613,7 +625,9 @@ class Scenario:
                 continue
             out[name] = getattr(self, name).to_dict()
         if self.graph.file:  # the city gives only the follower model (_check_graph_city)
-            out["city"] = {key: getattr(self.city, key) for key in FOLLOWER_MODEL}
+            out["city"] = {key: getattr(self.city, key) for key in self._city_keys()}
+            if not out["city"]:
+                del out["city"]
         return out
 
 

@@ -430,6 +430,17 @@ def test_a_graph_section_round_trips_through_every_serialisation(net: Path, tmp_
     assert table.loc["graph.creators", "changed"]
 
 
+def test_a_graph_section_without_follows_round_trips_without_a_city(
+    net: Path, tmp_path: Path
+) -> None:
+    path = write(net, 'name = "bare"\n' + toml_graph(**{"from": "karate.txt"}, trust="weight"))
+    scenario = Scenario.from_toml(path)
+    assert "city" not in scenario.to_dict()
+    assert not any(key.startswith("city.") for key in scenario.flat())
+    back = Scenario.from_toml(write(tmp_path, scenario.to_toml(), "back.toml"))
+    assert back == scenario and back.to_toml() == scenario.to_toml()
+
+
 def test_a_scenario_without_a_graph_section_is_written_as_before() -> None:
     village = Scenario.preset("village")
     assert "graph" not in village.to_dict() and "[graph]" not in village.to_toml()
