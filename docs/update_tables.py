@@ -15,7 +15,7 @@ from pathlib import Path
 
 from laotie.graph import CitySpec
 from laotie.params import markdown_table
-from laotie.scenario import Scenario
+from laotie.scenario import Scenario, scenario_graph
 
 SECTIONS = {"CitySpec": CitySpec} | {
     kind.__name__: kind for name, kind in Scenario.sections().items() if name != "city"
@@ -43,15 +43,12 @@ def render(text: str) -> str:
 
 
 def scenario_tables(scenario: Scenario) -> str:
-    """The regions of a scenario and every parameter it sets away from the default."""
+    """The regions of a scenario and every parameter it sets away from the default (for a
+    scenario whose graph is a file, the regions of the graph as its mapping makes them)."""
     lines = [
         "| region | 中文 | residents | urban share | user weight | poverty county | source |",
         "|---|---|---|---|---|---|---|",
-        *(
-            f"| {r.name} | {r.name_zh} | {r.population:,} | {r.urban_share:g} | "
-            f"{r.user_weight:g} | {'yes' if r.poverty else 'no'} | {r.source or 'not given'} |"
-            for r in scenario.city.regions
-        ),
+        *(graph_regions(scenario) if scenario.graph.file else city_regions(scenario)),
         "",
         "| key | value | default | unit | meaning | source of the default |",
         "|---|---|---|---|---|---|",
@@ -69,6 +66,29 @@ def scenario_tables(scenario: Scenario) -> str:
                     f"{declared.doc} | {declared.source} |"
                 )
     return "\n".join(lines)
+
+
+def city_regions(scenario: Scenario) -> list[str]:
+    """A row per region of the scenario's city."""
+    return [
+        f"| {r.name} | {r.name_zh} | {r.population:,} | {r.urban_share:g} | "
+        f"{r.user_weight:g} | {'yes' if r.poverty else 'no'} | {r.source or 'not given'} |"
+        for r in scenario.city.regions
+    ]
+
+
+def graph_regions(scenario: Scenario) -> list[str]:
+    """A row per region of the scenario's graph file, read and mapped as a run maps it."""
+    graph = scenario_graph(scenario)
+    file = Path(scenario.graph.file).name
+    source = f"{file}, graph.regions = {scenario.graph.regions or 'its region attribute'}"
+    rows = []
+    for code, name in enumerate(graph.region_names):
+        members = graph.resident & (graph.region == code)
+        residents = int(members.sum())
+        urban = 1 - float(graph.rural[members].mean()) if residents else float("nan")
+        rows.append(f"| {name} |  | {residents:,} | {urban:.2g} | n/a | no | {source} |")
+    return rows
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "atomic_write",
     "damage",
+    "file_sha256",
     "json_default",
     "manifest",
     "parquet_available",
@@ -90,7 +91,18 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(handle, **arrays)  # type: ignore[arg-type]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes, read a megabyte at a time.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -115,7 +127,7 @@ def manifest(folder: Path, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         and checked by :func:`damage` before they are read.
     """
     return {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+        name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)}
         for name in names
     }
 
@@ -157,7 +169,7 @@ def damage(folder: Path, files: Mapping[str, Mapping[str, Any]]) -> list[str]:
             continue
         if size != expected["bytes"]:
             problems.append(f"{name} has {size} bytes where {expected['bytes']} were written")
-        elif _sha256(path) != expected["sha256"]:
+        elif file_sha256(path) != expected["sha256"]:
             problems.append(f"{name} is not the file that was written (its SHA-256 differs)")
     return problems
 

@@ -21,10 +21,10 @@ import numpy as np
 from ._random import as_seed_sequence, run_seeds
 from .engine import Engine
 from .errors import ScenarioError
-from .graph import TrustGraph, city
+from .graph import TrustGraph
 from .metrics import COLUMNS, COUNTS, ROWS, with_ratios
 from .results import Result, run_outcomes
-from .scenario import Scenario
+from .scenario import Scenario, scenario_graph
 
 __all__ = [
     "AGENT_REPORTERS",
@@ -285,7 +285,9 @@ class LaotieModel(mesa.Model):
     engine : Engine
         The vectorised engine that holds the state and applies the rules.
     graph : TrustGraph
-        The city's trust graph.
+        The trust graph: the city's, or the scenario's graph file mapped
+        (:func:`laotie.scenario.scenario_graph`; ``graph.meta["mapping"]`` says what was
+        assigned), or the one given.
     days : int
         The scenario's days; ``running`` is False once they are simulated.
 
@@ -325,9 +327,10 @@ class LaotieModel(mesa.Model):
         scale : float, optional
             Multiplies the scenario's population (default: the scenario's own city; the
             whole-city ``mudanjiang`` has 2.5 million residents, ``scale=0.001`` about
-            2,500).
+            2,500). A scenario whose graph is a file takes only 1.
         graph : TrustGraph, optional
-            Run on this graph instead of building the scenario's city.
+            Run on this graph instead of the scenario's (its city, or its graph file,
+            ``[graph] from``).
         seed : int, optional
             One seed for Mesa's ``random``/``rng``, the city and the engine, as for
             :func:`laotie.simulate` (None: a fresh seed).
@@ -346,6 +349,12 @@ class LaotieModel(mesa.Model):
         ScenarioError
             For an unknown scenario, a bad scale or change, both ``scenario`` and
             ``preset``, or consumer agents in a city above 50,000 residents.
+
+        Warns
+        -----
+        EmptyChannelWarning
+            For a graph file or a given graph that lacks a role a channel needs (as
+            :func:`laotie.simulate` warns).
         """
         as_seed_sequence(seed)  # a named error for a bad seed, before Mesa's numpy one
         super().__init__(seed=seed)
@@ -357,10 +366,13 @@ class LaotieModel(mesa.Model):
         source = scenario if scenario is not None else (preset or "village")
         base = source if isinstance(source, Scenario) else Scenario.load(source)
         if scale is not None:
-            base = base.replace(city=base.city.scaled(scale))
+            base = base.scaled(scale)
         changes = {key.replace("__", "."): value for key, value in parameters.items()}
         self.scenario = base.replace(**changes)
         self.days = int(self.scenario.run.days)
+        brought = graph is not None or bool(self.scenario.graph.file)
+        if graph is None and self.scenario.graph.file:
+            graph = scenario_graph(self.scenario)
         n_residents = graph.n_residents if graph is not None else self.scenario.city.n_residents
         if consumer_agents and n_residents > CONSUMER_AGENT_LIMIT:
             raise ScenarioError(
@@ -368,7 +380,11 @@ class LaotieModel(mesa.Model):
                 f"city has {n_residents:,} (use a smaller scale)"
             )
         graph_seed, (run_seed,) = run_seeds(seed)
-        self.graph = graph if graph is not None else city(self.scenario.city, seed=graph_seed)
+        self.graph = graph if graph is not None else scenario_graph(self.scenario, graph_seed)
+        if brought:
+            from .runs import warn_missing_roles
+
+            warn_missing_roles(self.graph, "the graph of the model")
         self.engine = Engine(self.graph, self.scenario, seed=run_seed)
         self.consumer_agents = consumer_agents
         market = self.engine.market

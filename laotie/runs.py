@@ -29,21 +29,23 @@ from ._random import SeedLike, as_seed_sequence, run_seeds
 from ._version import __version__
 from .engine import Engine, engine_bytes, lockstep_size
 from .errors import LaotieError, ScenarioError, user_stacklevel
-from .graph import TrustGraph, city
+from .graph import TrustGraph
 from .graph.roles import missing_roles
 from .results import OUTCOME_BOUNDS, Result
-from .scenario import Scenario
+from .scenario import Scenario, scenario_graph
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = [
     "SUMMARY_METRICS",
     "EmptyChannelWarning",
+    "graph_record",
     "paired",
     "replicate",
     "replication_graph_seed",
     "simulate",
     "summarise",
     "t_interval",
+    "warn_missing_roles",
 ]
 
 
@@ -73,8 +75,11 @@ def simulate(
         (:func:`laotie._random.run_seeds`). The graph is therefore
         ``graph.city(scenario.city, seed=run_seeds(seed)[0])``, not
         ``graph.city(scenario.city, seed=seed)``; pass ``graph=`` to run on a graph you built.
+        A scenario whose graph is a file (``[graph] from``) runs on that file's graph,
+        mapped with the section's own seed, whatever this one
+        (:func:`laotie.scenario.scenario_graph`).
     graph : TrustGraph, optional
-        Run on this graph instead of building the scenario's city.
+        Run on this graph instead of the scenario's (its city, or its graph file).
     progress : bool
         Show a progress bar over days.
 
@@ -132,7 +137,8 @@ def replicate(
     seed : int, SeedSequence, Generator or None
         The run's seed; the graph and every replication's market are spawned from it.
     graph : TrustGraph, optional
-        Run on this graph instead of building the scenario's city.
+        Run on this graph instead of the scenario's (its city, or its graph file:
+        :func:`laotie.scenario.scenario_graph`).
     progress : bool, default False
         Say on standard error what is being done (building the city graph, setting up the
         market) and show a progress bar over replication-days, started once the first
@@ -157,13 +163,16 @@ def replicate(
     -------
     list of Result
         One per replication, in order; ``info`` records the replication, the seed's entropy,
-        the lockstep, whether the graph varied and the time each part took.
+        the lockstep, whether the graph varied and the time each part took and, for a graph
+        that is not the scenario's city (given, or its graph file), ``graph``: its nodes,
+        ties and the mapping that made it (``meta["mapping"]``), when there is one.
 
     Raises
     ------
     ScenarioError
         For ``days``, ``workers`` or ``lockstep`` that are not allowed, ``vary_graph`` with a
-        ``graph`` given, or a city or engine that would not fit in memory.
+        ``graph`` given or a graph file, a graph file that is missing or changed, or a city
+        or engine that would not fit in memory.
     LaotieError
         When a worker process is lost (out of memory?).
 
@@ -183,6 +192,12 @@ def replicate(
         raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
     if vary_graph and graph is not None:
         raise ScenarioError("vary_graph builds a graph per replication: do not also give graph=")
+    if vary_graph and scenario.graph.file:
+        raise ScenarioError(
+            f"vary_graph builds a city graph per replication, but scenario {scenario.name!r} "
+            f"runs on the graph of {scenario.graph.file} ([graph] from), the same in every "
+            "replication"
+        )
     sequence = as_seed_sequence(seed)
     graph_seed, market_seeds = run_seeds(sequence, replications)
     shown = _Progress(replications * days) if progress else None
@@ -194,20 +209,20 @@ def replicate(
                 f"its own graph, so its own engine (give 1 or leave it out)"
             )
         return _replicate_graphs(scenario, graph_seed, market_seeds, days, sequence, shown, workers)
-    if graph is None:
+    if graph is None and not scenario.graph.file:
         if shown is not None:
             shown.stage(f"Building the city graph ({scenario.city.n_residents:,} residents)")
-        graph = city(scenario.city, seed=graph_seed)
+        graph = scenario_graph(scenario, graph_seed)
+        brought = None
     else:
-        if graph.n_nodes == 0:
-            raise ScenarioError("the graph given to the run has no nodes")
-        # A graph the caller brings may lack what the scenario's city would have had.
-        for gap in missing_roles(graph):
-            warnings.warn(
-                f"the graph given to the run has {gap}",
-                EmptyChannelWarning,
-                stacklevel=user_stacklevel(),
-            )
+        if graph is None:
+            brought = f"the graph of {scenario.graph.file}"
+            if shown is not None:
+                shown.stage(f"Reading {brought}")
+            graph = scenario_graph(scenario, progress=progress)
+        else:
+            brought = "the graph given to the run"
+        warn_missing_roles(graph, brought)
     graph_seconds = time.perf_counter() - start
     if lockstep is None:
         lockstep = lockstep_size(graph, scenario, replications)
@@ -221,6 +236,8 @@ def replicate(
         "seed_entropy": sequence.entropy,
         "vary_graph": False,
     }
+    if brought is not None:
+        common["graph"] = graph_record(graph)
     done: dict[int, list[Result]] = {}
     workers = max(1, min(int(workers), len(groups)))
     if workers > 1 and os.environ.get(ENVIRONMENT, "1").strip() != "0":
@@ -259,6 +276,55 @@ def replicate(
         if shown is not None:
             shown.close()
     return [result for g in range(len(groups)) for result in done[g]]
+
+
+def warn_missing_roles(graph: TrustGraph, what: str) -> None:
+    """Refuse a graph without nodes, and warn of each role it lacks that a channel needs.
+
+    A graph the user brings (a graph file, or one given) may lack what the scenario's city
+    would have had; the warning names the role and the channels left empty
+    (:func:`laotie.graph.roles.missing_roles`). Nothing in the run changes.
+
+    Parameters
+    ----------
+    graph : TrustGraph
+    what : str
+        The graph, named first in the messages (``"the graph given to the run"``).
+
+    Raises
+    ------
+    ScenarioError
+        For a graph without nodes.
+
+    Warns
+    -----
+    EmptyChannelWarning
+        One per missing role.
+    """
+    if graph.n_nodes == 0:
+        raise ScenarioError(f"{what} has no nodes")
+    for gap in missing_roles(graph):
+        warnings.warn(f"{what} has {gap}", EmptyChannelWarning, stacklevel=user_stacklevel())
+
+
+def graph_record(graph: TrustGraph) -> dict[str, Any]:
+    """What a run's ``info["graph"]`` says of a graph that is not the scenario's built city.
+
+    Parameters
+    ----------
+    graph : TrustGraph
+
+    Returns
+    -------
+    dict
+        ``nodes``, ``ties`` (directed edges) and, for a mapped graph, ``mapping``: what was
+        mapped and assigned (``graph.meta["mapping"]``, as
+        :func:`laotie.graph.roles.describe_mapping` prints it).
+    """
+    record: dict[str, Any] = {"nodes": graph.n_nodes, "ties": graph.n_edges}
+    if graph.meta.get("mapping"):
+        record["mapping"] = graph.meta["mapping"]
+    return record
 
 
 def replication_graph_seed(
@@ -390,7 +456,7 @@ def _run_group(
     graph, scenario, seeds, first, common = task
     if isinstance(graph, np.random.SeedSequence):
         built = time.perf_counter()
-        graph = city(scenario.city, seed=graph)
+        graph = scenario_graph(scenario, graph)
         common = common | {"graph_seconds": time.perf_counter() - built}
     if shown is not None:
         shown.stage("Setting up the market")
@@ -421,6 +487,8 @@ def _run_group(
             "seed_entropy": common["seed_entropy"],
             "vary_graph": common["vary_graph"],
         }
+        if "graph" in common:
+            info["graph"] = common["graph"]
         results.append(Result.from_engine(engine.replication(r), info))
     return results
 
@@ -464,7 +532,10 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
     ``producer_income.csv``, ``information.csv`` and
     ``information_regions.csv`` (with government messages), the resolved ``scenario.toml``
     with the run's seed and days (so that ``laotie run out/scenario.toml`` repeats the run
-    exactly) and ``seed.json``. The figures are drawn by :func:`laotie.plot.write_figures`.
+    exactly), ``seed.json`` and, for a run on a graph that is not the scenario's built city
+    (a graph file, or one given), ``graph.json``: its nodes, ties and what its mapping
+    assigned (:func:`graph_record`). The figures are drawn by
+    :func:`laotie.plot.write_figures`.
     """
     tables = run_tables(results)
     written: list[Path] = []
@@ -508,4 +579,7 @@ def write_run(out: Path, scenario: Scenario, results: list[Result], seed: int) -
         "replication_seeds": [r.seed for r in results],
     }
     put("seed.json", lambda p: p.write_text(json.dumps(seeds, indent=2), encoding="utf-8"))
+    if results and "graph" in results[0].info:
+        record = json.dumps(results[0].info["graph"], indent=2)
+        put("graph.json", lambda p: p.write_text(record, encoding="utf-8"))
     return written

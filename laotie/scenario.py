@@ -1,6 +1,8 @@
 """Scenarios: every parameter of a simulation, the city and one section per part of the model.
 
-A :class:`Scenario` holds the city (:class:`~laotie.graph.CitySpec`) and one section of
+A :class:`Scenario` holds the city (:class:`~laotie.graph.CitySpec`), where its trust graph
+comes from (``[graph]``: the city built, or a graph file mapped by rules,
+:class:`~laotie.sections.GraphSource`; :func:`scenario_graph` decides) and one section of
 declared parameters per part of the model (:mod:`laotie.sections`). It is immutable; variants
 are made with :meth:`Scenario.replace`, which takes section objects or dotted keys
 (``"creators.authenticity_mean"``). Every value is validated when the scenario is made, with
@@ -30,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from .errors import ScenarioError
-from .graph import CitySpec, Region
+from ._random import SeedLike
+from .errors import GraphError, ScenarioError
+from .graph import CitySpec, Region, TrustGraph, city
+from .graph.generators import FOLLOWER_MODEL
 from .graph.presets import PRESETS as CITY_PRESETS
 from .graph.presets import preset_spec
 from .params import Section, did_you_mean
@@ -39,6 +43,7 @@ from .sections import (
     SECTIONS,
     Creators,
     Decision,
+    GraphSource,
     Growth,
     Information,
     Loyalty,
@@ -57,6 +62,7 @@ from .sections import (
 __all__ = [
     "Creators",
     "Decision",
+    "GraphSource",
     "Growth",
     "Information",
     "Loyalty",
@@ -71,6 +77,7 @@ __all__ = [
     "Storefronts",
     "Training",
     "WordOfMouth",
+    "scenario_graph",
     "scenario_path",
     "shipped_scenarios",
 ]
@@ -88,6 +95,11 @@ class Scenario:
     decision, outcomes, policy, producers, training, shock, information, run : Section, optional
         One section of declared parameters each (:mod:`laotie.sections`); each defaults to
         its declared defaults.
+    graph : GraphSource, optional
+        Where the trust graph comes from (``[graph]``): by default the city is built; with a
+        file (``from``), the graph is read from it and mapped (:func:`scenario_graph`), and
+        the city has no regions and gives only the follower model that ``graph.follows``
+        grows onto the graph (:data:`laotie.graph.generators.FOLLOWER_MODEL`).
     name : str, default "custom"
         The scenario's name (a shipped scenario's folder name).
     description : str, default ""
@@ -97,8 +109,8 @@ class Scenario:
     ------
     ScenarioError
         For a section of the wrong type, or a combination of values that cannot mean what it
-        says (training or a shock after the last day, more producers than residents, ...),
-        naming the keys.
+        says (training or a shock after the last day, more producers than residents, city
+        parameters that a graph file leaves unused, ...), naming the keys.
 
     Examples
     --------
@@ -124,6 +136,7 @@ class Scenario:
     shock: Shock = field(default_factory=Shock)
     information: Information = field(default_factory=Information)
     run: Run = field(default_factory=Run)
+    graph: GraphSource = field(default_factory=GraphSource)
     name: str = "custom"
     description: str = ""
 
@@ -132,7 +145,7 @@ class Scenario:
             raise ScenarioError(
                 f"Scenario: city must be a CitySpec, got {type(self.city).__name__}"
             )
-        for key, kind in SECTIONS.items():
+        for key, kind in {**SECTIONS, "graph": GraphSource}.items():
             value = getattr(self, key)
             if not isinstance(value, kind):
                 raise ScenarioError(
@@ -179,6 +192,15 @@ class Scenario:
                 f"{self.storefronts.products_per_storefront:,}); each seller lists distinct "
                 "products of the catalogue"
             )
+        if self.graph.file:
+            self._check_graph_city(where)
+            return
+        if not self.city.regions:
+            raise ScenarioError(
+                f"{where}: the city has no regions; a city that laotie builds needs at least "
+                "one (only a scenario whose graph is a file, [graph] from, has none)"
+            )
+        # With a graph file these are checked against the graph (scenario_graph).
         n = self.city.n_residents
         if p.n_producers > n:
             raise ScenarioError(
@@ -196,16 +218,72 @@ class Scenario:
                 f"{self.city.user_share:g}); no creator could list the specialties"
             )
 
+    def _check_graph_city(self, where: str) -> None:
+        """With a graph file, refuse what the file leaves unused of the city: its regions,
+        the parameters that shape a city laotie builds, and the follower model without
+        ``graph.follows``."""
+        if self.city.regions:
+            names = ", ".join(repr(r.name) for r in self.city.regions)
+            raise ScenarioError(
+                f"{where}: the city's regions ({names}) would not be used: the graph comes from "
+                f"{self.graph.file} ([graph] from), whose residents and regions are the "
+                "graph's (graph.regions assigns regions by rule); give a city without regions, "
+                "CitySpec() or its follower model alone"
+            )
+        declared = CitySpec.params()
+        changed = [k for k, p in declared.items() if getattr(self.city, k) != p.default]
+        unused = [k for k in changed if k not in FOLLOWER_MODEL]
+        if not self.graph.follows:
+            unused += [k for k in changed if k in FOLLOWER_MODEL]
+        if unused:
+            keys = ", ".join(f"city.{k} = {getattr(self.city, k)!r}" for k in unused)
+            raise ScenarioError(
+                f"{where}: {keys} would not be used: the graph comes from {self.graph.file} "
+                "([graph] from), and the city gives only the follower model "
+                f"({', '.join(FOLLOWER_MODEL)}) that graph.follows = true grows onto it "
+                f"(graph.follows is {'true' if self.graph.follows else 'false'}); remove "
+                f"{'it' if len(unused) == 1 else 'them'}"
+            )
+
+    def scaled(self, scale: float) -> Scenario:
+        """The scenario with every region's population multiplied by ``scale``.
+
+        Parameters
+        ----------
+        scale : float
+            A number > 0.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            For a scale that is not a number > 0, or a scale other than 1 for a scenario
+            whose graph is a file (its nodes are the residents: a file is not scaled).
+        """
+        if self.graph.file:
+            if scale == 1:
+                return self
+            raise ScenarioError(
+                f"scenario {self.name!r}: scale = {scale!r} is not allowed: the graph comes from "
+                f"{self.graph.file} ([graph] from), whose nodes are the residents, and a graph "
+                "file is not scaled (leave the scale at 1, or sample the file yourself)"
+            )
+        return dataclasses.replace(self, city=self.city.scaled(scale))
+
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:
-        """The section names and types, the city (``"city"``) first.
+        """The section names and types, the city (``"city"``) and the graph's source
+        (``"graph"``) first.
 
         Returns
         -------
         dict of str to type
-            ``{"city": CitySpec, "population": Population, ...}`` in the order of the fields.
+            ``{"city": CitySpec, "graph": GraphSource, "population": Population, ...}``.
         """
-        return {"city": CitySpec, **SECTIONS}
+        return {"city": CitySpec, "graph": GraphSource, **SECTIONS}
 
     @classmethod
     def load(cls, source: str | os.PathLike[str], scale: float = 1.0, **changes: Any) -> Scenario:
@@ -231,7 +309,8 @@ class Scenario:
         ------
         ScenarioError
             For a file that cannot be read, an unknown name, a scale that is not a positive
-            number, or a change that is not allowed.
+            number (or not 1 for a scenario whose graph is a file), or a change that is not
+            allowed.
 
         Examples
         --------
@@ -244,7 +323,7 @@ class Scenario:
         if path.suffix == ".toml" or path.exists():
             scenario = cls.from_toml(path)
             if scale != 1.0:
-                scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+                scenario = scenario.scaled(scale)
             return scenario.replace(**changes)
         return cls.preset(str(source), scale=scale, **changes)
 
@@ -288,11 +367,17 @@ class Scenario:
             hint = did_you_mean(name, known)
             raise ScenarioError(f"unknown scenario {name!r}{hint} (known: {', '.join(known)})")
         if scale != 1.0:
-            scenario = dataclasses.replace(scenario, city=scenario.city.scaled(scale))
+            scenario = scenario.scaled(scale)
         return scenario.replace(**changes)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = "scenario") -> Scenario:
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        *,
+        where: str = "scenario",
+        folder: str | os.PathLike[str] | None = None,
+    ) -> Scenario:
         """Make a scenario from nested tables (a parsed TOML file), validating every key.
 
         Parameters
@@ -301,9 +386,16 @@ class Scenario:
             One table per section, and optionally ``name`` and ``description``. The ``city``
             table takes the city parameters, and either ``regions`` (a list of tables with
             name, population, urban_share and optionally name_zh, poverty, user_weight and
-            source) or ``preset`` (a city preset's regions), and optionally ``scale``.
+            source) or ``preset`` (a city preset's regions), and optionally ``scale``. The
+            ``graph`` table takes ``from`` (a graph file) and its mapping
+            (:class:`~laotie.sections.GraphSource`).
         where : str, default "scenario"
             Named first in error messages (a file name).
+        folder : str or path, optional
+            A relative ``[graph] from`` is taken from this folder (:meth:`from_toml` passes
+            the file's); default: the working folder. The file is not opened here (a saved
+            result's scenario loads when its graph file has gone); :meth:`from_toml` and
+            every run check it.
 
         Returns
         -------
@@ -328,11 +420,18 @@ class Scenario:
                 raise ScenarioError(f"{where}: [{key}] must be a table, got {value!r}")
         sections: dict[str, Any] = {}
         for key, kind in cls.sections().items():
-            if key == "city":
+            if key in ("city", "graph"):
                 continue
             table = data.get(key, {})
             sections[key] = kind.from_dict(table, where=f"{where} [{key}]")
-        sections["city"] = _city_from_dict(data.get("city", {}), f"{where} [city]")
+        graph = GraphSource.from_dict(
+            data.get("graph", {}), where=f"{where} [graph]", folder=folder
+        )
+        sections["graph"] = graph
+        if graph.file:
+            sections["city"] = _graph_city_from_dict(data.get("city", {}), f"{where} [city]", graph)
+        else:
+            sections["city"] = _city_from_dict(data.get("city", {}), f"{where} [city]")
         for key in ("name", "description"):
             if key in data:
                 sections[key] = data[key]
@@ -352,7 +451,8 @@ class Scenario:
         ----------
         path : str or path
             The file. Its scenario is named after the file (or after its folder, for a
-            ``scenario.toml``) unless it sets ``name``.
+            ``scenario.toml``) unless it sets ``name``. A relative ``[graph] from`` is taken
+            from the file's folder.
 
         Returns
         -------
@@ -362,7 +462,8 @@ class Scenario:
         ------
         ScenarioError
             When the file is missing, unreadable or not TOML, or holds a key or value that is
-            not allowed: the message names the file, the table, the key and the value.
+            not allowed, or its graph file (``[graph] from``) is missing: the message names
+            the file, the table, the key and the value (and the path tried).
         """
         path = Path(path)
         try:
@@ -376,7 +477,13 @@ class Scenario:
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"{path}: not valid TOML ({err})") from None
         data.setdefault("name", path.parent.name if path.name == "scenario.toml" else path.stem)
-        return cls.from_dict(data, where=str(path))
+        scenario = cls.from_dict(data, where=str(path), folder=path.parent)
+        file = scenario.graph.file
+        if file and not os.path.isfile(file):
+            given = data["graph"]["from"]
+            tried = "" if given == file else f" (tried {file})"
+            raise ScenarioError(f"{path} [graph]: from = {given!r}: no such file{tried}")
+        return scenario
 
     def to_toml(self) -> str:
         """The scenario as TOML, every value explicit; :meth:`from_toml` reads it back exactly.
@@ -436,14 +543,20 @@ class Scenario:
         -------
         pandas.DataFrame
             One row per parameter: ``key`` (dotted), ``value``, ``default``, ``changed``,
-            ``unit``, ``allowed``, ``source`` and ``meaning``.
+            ``unit``, ``allowed``, ``source`` and ``meaning``. When the graph comes from a
+            file, the ``graph.*`` mapping too, and of the city only the follower model of
+            ``graph.follows``.
         """
         import pandas as pd
 
         rows = []
         for section, kind in self.sections().items():
+            if section == "graph" and not self.graph.file:
+                continue
             current = getattr(self, section)
             for key, declared in kind.params().items():
+                if not self._uses(section, key):
+                    continue
                 value = getattr(current, key)
                 rows.append(
                     {
@@ -460,7 +573,13 @@ class Scenario:
         return pd.DataFrame(rows)
 
     def flat(self) -> dict[str, Any]:
-        """Every parameter as ``{"section.key": value}`` (regions excluded).
+        """Every parameter of the model as ``{"section.key": value}``.
+
+        The city's regions and ``[graph]`` (where the graph comes from: a file and the rules
+        that map it, not numbers to vary) are left out, and so, when the graph comes from a
+        file, are the city parameters other than the follower model of ``graph.follows``
+        (they would not be used); ``graph.*`` keys are still accepted by :meth:`replace`,
+        ``--set`` and a sweep's grid.
 
         Returns
         -------
@@ -468,10 +587,26 @@ class Scenario:
         """
         out = {}
         for name in self.sections():
+            if name == "graph":
+                continue
             section = getattr(self, name)
             for key in section.params():
-                out[f"{name}.{key}"] = getattr(section, key)
+                if self._uses(name, key):
+                    out[f"{name}.{key}"] = getattr(section, key)
         return out
+
+    def _uses(self, section: str, key: str) -> bool:
+        """Whether the parameter ``section.key`` can matter: of the city, with a graph file,
+        only the follower model of ``graph.follows`` (:meth:`_check_graph_city` refuses the
+        rest)."""
+        return section != "city" or key in self._city_keys()
+
+    def _city_keys(self) -> tuple[str, ...]:
+        """The city's parameters that the scenario uses: all of them for a city built, the
+        follower model of ``graph.follows`` (or none) with a graph file."""
+        if not self.graph.file:
+            return tuple(CitySpec.params())
+        return FOLLOWER_MODEL if self.graph.follows else ()
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain values, one table per section (the inverse of :meth:`from_dict`).
@@ -480,12 +615,138 @@ class Scenario:
         -------
         dict
             ``name``, ``description`` and one dict per section (the city's regions as a list
-            of dicts).
+            of dicts); ``graph`` only when the graph comes from a file, so that a scenario
+            without one is written as before, and then of the city only the follower model
+            of ``graph.follows`` (no ``city`` without follows).
         """
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         for name in self.sections():
+            if name == "graph" and not self.graph.file:
+                continue
             out[name] = getattr(self, name).to_dict()
+        if self.graph.file:  # the city gives only the follower model (_check_graph_city)
+            out["city"] = {key: getattr(self.city, key) for key in self._city_keys()}
+            if not out["city"]:
+                del out["city"]
         return out
+
+
+def scenario_graph(scenario: Scenario, seed: SeedLike = 0, *, progress: bool = False) -> TrustGraph:
+    """The trust graph ``scenario`` runs on: the one place that decides it, for every face.
+
+    Without a graph file the scenario's city is built with ``seed``
+    (:func:`laotie.graph.city`). With one (``[graph] from``), the file is read and mapped by
+    the section's rules (:func:`laotie.graph.read_graph`, with ``follows`` the city's
+    follower model and ``seed`` the section's own: ``seed`` here is not used), then checked
+    against the scenario: no more poor producers than the graph has residents.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int, SeedSequence, Generator or None, default 0
+        The seed of a city built (runs pass their graph seed,
+        :func:`laotie._random.run_seeds`).
+    progress : bool, default False
+        Show a progress bar over the rows of a large edge list.
+
+    Returns
+    -------
+    TrustGraph
+        For a graph file, with what was mapped and assigned in ``meta["mapping"]``
+        (:func:`laotie.graph.roles.describe_mapping`).
+
+    Raises
+    ------
+    ScenarioError
+        For a graph file that is missing or whose bytes changed since the scenario was made
+        (its ``sha256``), or that has fewer residents than the scenario's poor producers.
+    GraphError
+        For a file that cannot be read or mapped as its section says, naming the scenario,
+        the file, the column or attribute and the rows at fault.
+
+    Examples
+    --------
+    >>> village = Scenario.preset("village")
+    >>> scenario_graph(village, seed=1).n_nodes == village.city.n_residents
+    True
+    """
+    source = scenario.graph
+    if not source.file:
+        return city(scenario.city, seed=seed)
+    from ._io import file_sha256
+    from .graph import read_graph
+
+    where = f"scenario {scenario.name!r} [graph]"
+    if not os.path.isfile(source.file):
+        raise ScenarioError(f"{where}: from = {source.file!r}: no such file")
+    if source.sha256 and file_sha256(source.file) != source.sha256:
+        raise ScenarioError(
+            f"{where}: from = {source.file!r} has changed since the scenario was made (sha256 "
+            f"{source.sha256[:12]}...); a run on it would not be the run the scenario records: "
+            "remove the scenario's sha256 line to run on the file as it is now"
+        )
+    rules = {
+        role: getattr(source, role)
+        for role in ("creators", "users", "rural", "regions")
+        if getattr(source, role)
+    }
+    try:
+        graph = read_graph(
+            source.file,
+            format=None if source.format == "auto" else source.format,
+            source=source.source or None,
+            target=source.target or None,
+            trust=source.trust or None,
+            transform=source.transform,
+            directed=source.directed,
+            progress=progress,
+            creator_kind=source.creator_kind,
+            follows=scenario.city if source.follows else None,
+            seed=source.seed,
+            **rules,
+        )
+    except GraphError as err:
+        raise GraphError(f"{where}: {err}") from None
+    label = f"scenario {scenario.name!r}"
+    n_producers = scenario.producers.n_producers
+    if n_producers > graph.n_residents:
+        raise ScenarioError(
+            f"{label}: producers.n_producers = {n_producers:,} is more than the "
+            f"{graph.n_residents:,} residents of the graph {source.file} (each producer is a "
+            "resident)"
+        )
+    return graph
+
+
+def _graph_city_from_dict(table: dict[str, Any], where: str, graph: GraphSource) -> CitySpec:
+    """The ``[city]`` of a scenario whose graph is a file: the follower model that
+    ``graph.follows`` grows onto it, and nothing else (which would not be used)."""
+    allowed = ", ".join(FOLLOWER_MODEL)
+    for key in table:
+        if key in FOLLOWER_MODEL:
+            if not graph.follows:
+                raise ScenarioError(
+                    f"{where}: {key} = {table[key]!r} is part of the follower model that "
+                    "graph.follows = true grows onto the graph; graph.follows is false, so it "
+                    "would not be used"
+                )
+            continue
+        if key in ("regions", "preset", "scale"):
+            why = (
+                "the residents and their regions are the graph's (graph.regions assigns "
+                "regions by rule)"
+            )
+        elif key in CitySpec.params():
+            why = "it shapes a city that laotie builds"
+        else:
+            hint = did_you_mean(key, [*FOLLOWER_MODEL, *CitySpec.params()])
+            raise ScenarioError(f"{where}: unknown key {key!r}{hint} (valid keys: {allowed})")
+        raise ScenarioError(
+            f"{where}: {key} is not used when the graph comes from a file ([graph] from = "
+            f"{graph.file!r}): {why}; [city] gives only the follower model of graph.follows "
+            f"({allowed})"
+        )
+    return CitySpec.from_dict(table, where=where)
 
 
 def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:

@@ -3,8 +3,9 @@
 Each field is declared with :func:`~laotie.params.param`: its default, type, bounds or
 choices, unit, one sentence of meaning and the source of the default. A
 :class:`~laotie.scenario.Scenario` holds one of each section (and the city,
-:class:`~laotie.graph.CitySpec`); the tables of docs/model.md are generated from these
-declarations (``python docs/update_tables.py``).
+:class:`~laotie.graph.CitySpec`, and where its graph comes from, :class:`GraphSource`); the
+tables of docs/model.md are generated from these declarations
+(``python docs/update_tables.py``).
 
 Examples
 --------
@@ -18,15 +19,20 @@ laotie.errors.ScenarioError: Policy: reach = 1.5 is not allowed; expected a numb
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, Self, TypedDict
 
-from .params import Section, param
+from .errors import GraphError, ScenarioError
+from .params import Section, did_you_mean, param
 
 __all__ = [
     "SECTIONS",
     "Creators",
     "Decision",
+    "GraphSource",
     "Growth",
     "Information",
     "Loyalty",
@@ -826,6 +832,348 @@ class Run(Section):
     seed: int = param(
         0, "random seed of the run (the same seed gives identical results)", low=0, high=2**63 - 1
     )
+
+
+_ROLE_RULES = {
+    "creators": "attr:NAME, top-degree:K, top:NAME:K, random:SHARE or none",
+    "users": "attr:NAME, top-degree:K, top:NAME:K, random:SHARE, all or none",
+    "rural": "attr:NAME, top-degree:K, top:NAME:K, random:SHARE, all or none",
+    "regions": "attr:NAME, louvain, greedy or none",
+}
+_CONVENTION = "laotie's convention (docs/own_graph.md)"
+
+
+@dataclass(frozen=True)
+class GraphSource(Section):
+    """Where the trust graph comes from (``[graph]``): the city that laotie builds from
+    ``[city]`` (the default: no ``from``), or a graph file that a researcher brings, read and
+    mapped by declared rules (docs/own_graph.md, "In a scenario file").
+
+    The keys are the keywords of :func:`laotie.graph.read_graph` and the flags of
+    ``laotie graph --from FILE`` (``trust`` is ``--trust-attr``, ``follows`` is
+    ``--grow-follows``), with the same rule strings. A rule left empty keeps the graph's own
+    attribute (``creator_kind``, ``user``, ``rural``, ``region``). The mapping is part of the
+    scenario: the same scenario gives the same graph whatever the run's seed (``seed`` seeds
+    the mapping's random rules, communities and follow ties).
+
+    Parameters
+    ----------
+    file : str, default ""
+        The graph file: ``from`` in a scenario file, relative to the scenario file's folder
+        (to the working folder when given in Python or with ``--set graph.from=...``). Kept
+        as an absolute path, so that a scenario written beside a run's results, in a sweep's
+        ``sweep.json`` or with a saved result still names the file. Empty: build the city.
+    sha256 : str, default ""
+        The SHA-256 of the file's bytes, taken when the source is made (or kept as given),
+        and written with the scenario: a run refuses a file whose bytes changed since, so
+        that a written scenario repeats its run or says why it cannot.
+
+    Raises
+    ------
+    ScenarioError
+        For a rule, transform or format that is not allowed, a mapping without ``from``, or
+        a key that the file's format cannot use (naming the key, the value and what is
+        allowed).
+
+    Examples
+    --------
+    >>> GraphSource().file  # no file: the scenario's city is built
+    ''
+    >>> GraphSource(creators="top-degree:5")
+    Traceback (most recent call last):
+    ...
+    laotie.errors.ScenarioError: GraphSource: creators = 'top-degree:5' maps a graph read ...
+    """
+
+    file: str = ""
+    sha256: str = ""
+    format: str = param(
+        "auto",
+        "the file's format: 'auto' (by its suffix; .gz, .bz2, .xz and .zip are read "
+        "through), or csv, edgelist (= snap: whitespace, # comments), graphml, gexf or npz "
+        "(a graph saved by laotie, already mapped)",
+        choices=("auto", "csv", "edgelist", "snap", "graphml", "gexf", "npz"),
+        source=_CONVENTION,
+    )
+    source: str = param(
+        "",
+        "the CSV column of the ties' first ends (empty: 'source')",
+        source=_CONVENTION,
+    )
+    target: str = param(
+        "",
+        "the CSV column of the ties' second ends (empty: 'target')",
+        source=_CONVENTION,
+    )
+    directed: bool = param(
+        False,
+        "whether an edge list's ties are one-way (false: each tie is trust both ways; "
+        "GraphML and GEXF say it themselves)",
+        source=_CONVENTION,
+    )
+    trust: str = param(
+        "",
+        "the edge attribute or column holding raw trust (信任), e.g. 'weight' (empty: "
+        "'trust' when the ties have it, else each layer's mean trust, with a warning naming "
+        "the attributes that could have been trust)",
+        source=_CONVENTION,
+    )
+    transform: str = param(
+        "identity",
+        "how raw values w become trust in (0, 1]: 'identity' (w), 'minmax[:LOW]', 'rank' "
+        "or 'saturating[:K]' (w / (w + K), K the median of w unless given)",
+        source=_CONVENTION,
+    )
+    creators: str = param(
+        "",
+        "rule marking the creators (达人), drawn among the users: "
+        + _ROLE_RULES["creators"]
+        + " (empty: the graph's creator_kind attribute, or no creator)",
+        source=_CONVENTION,
+    )
+    users: str = param(
+        "",
+        "rule marking the registered users (注册用户): "
+        + _ROLE_RULES["users"]
+        + " (empty: the graph's user attribute, or every node)",
+        source=_CONVENTION,
+    )
+    rural: str = param(
+        "",
+        "rule marking the rural nodes, among which poor producers are drawn: "
+        + _ROLE_RULES["rural"]
+        + " (empty: the graph's rural attribute, or none)",
+        source=_CONVENTION,
+    )
+    regions: str = param(
+        "",
+        "rule assigning the regions (县, 乡) and hometowns: "
+        + _ROLE_RULES["regions"]
+        + " (empty: the graph's region and hometown attributes, or one region)",
+        source=_CONVENTION,
+    )
+    creator_kind: str = param(
+        "local",
+        "kind of the creators a rule marks: 'local' (本地达人), 'head' (头部主播) or 'gov' "
+        "(政务号: informs, does not sell)",
+        choices=("local", "head", "gov"),
+        source=_CONVENTION,
+    )
+    follows: bool = param(
+        False,
+        "grow follow ties (关注) onto the graph with the follower model of [city] "
+        "(min_followers, follower_exponent, max_follower_share, follow_locality, "
+        "trust_follow, trust_concentration); the graph must have none",
+        source=_CONVENTION,
+    )
+    seed: int = param(
+        0,
+        "seed of the mapping's random rules, communities and follow ties: the same seed "
+        "gives the same graph, whatever the run's seed",
+        low=0,
+        high=2**63 - 1,
+        source=_CONVENTION,
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        where = type(self).__name__
+        for key, value in (("from", self.file), ("sha256", self.sha256)):
+            if not isinstance(value, str):
+                raise ScenarioError(
+                    f"{where}: {key} = {value!r} is not allowed; expected a string"
+                    + (" (the graph file's path)" if key == "from" else "")
+                )
+        if self.file:
+            # Absolute, so that a scenario written elsewhere (a run's folder, a sweep's
+            # spec) still names the same file.
+            object.__setattr__(self, "file", os.path.abspath(os.path.expanduser(self.file)))
+            if not self.sha256 and os.path.isfile(self.file):
+                from ._io import file_sha256
+
+                object.__setattr__(self, "sha256", file_sha256(self.file))
+        self._check(where)
+
+    def _check(self, where: str) -> None:
+        """Refuse what the mapping cannot mean: rules, transforms and formats that do not
+        parse, a mapping without a file, keys that the file's format cannot use."""
+        from .graph.io import graph_format
+        from .graph.roles import TRANSFORMS, parse_rule, parse_transform
+
+        given = {
+            key: getattr(self, key)
+            for key, declared in self.params().items()
+            if getattr(self, key) != declared.default
+        }
+        if not self.file:
+            for key, value in [*given.items(), ("sha256", self.sha256)]:
+                if value:
+                    raise ScenarioError(
+                        f"{where}: {key} = {value!r} maps a graph read from a file, but from is "
+                        "not given (without it the scenario's city is built); give from = "
+                        "the graph file"
+                    )
+            return
+        if len(self.sha256) not in (0, 64) or any(c not in "0123456789abcdef" for c in self.sha256):
+            raise ScenarioError(
+                f"{where}: sha256 = {self.sha256!r} is not allowed; expected 64 hexadecimal "
+                "digits (laotie writes it), or leave it out"
+            )
+        try:
+            parse_transform(self.transform)
+        except GraphError as err:
+            name = self.transform.partition(":")[0]
+            hint = "" if name in TRANSFORMS else did_you_mean(name, TRANSFORMS)
+            raise ScenarioError(f"{where}: {err}{hint}") from None
+        for role, forms in _ROLE_RULES.items():
+            rule = getattr(self, role)
+            if not rule:
+                continue
+            try:
+                parse_rule(role, rule)
+            except GraphError as err:
+                names = [form.partition(":")[0] for form in forms.replace(" or ", ", ").split(", ")]
+                name = rule.partition(":")[0]
+                hint = "" if name in names else did_you_mean(name, names)
+                raise ScenarioError(f"{where}: {err}{hint}") from None
+        if self.transform != "identity" and not self.trust:
+            raise ScenarioError(
+                f"{where}: transform = {self.transform!r} needs the raw values; name their "
+                "edge attribute or column with trust = ..."
+            )
+        if self.creator_kind != "local" and not self.creators:
+            raise ScenarioError(
+                f"{where}: creator_kind = {self.creator_kind!r} is the kind of the creators a "
+                "rule marks, but no creators rule is given (creators = ...)"
+            )
+        try:
+            kind = graph_format(self.file, None if self.format == "auto" else self.format)
+        except GraphError as err:
+            raise ScenarioError(f"{where}: from: {err} (format = ...)") from None
+        if kind == "npz":
+            mapped = [key for key in given if key not in ("format", "seed")]
+            if mapped:
+                raise ScenarioError(
+                    f"{where}: {mapped[0]} = {given[mapped[0]]!r}, but {self.file} is a graph "
+                    "saved by laotie, already mapped when it was saved: no mapping applies"
+                )
+        for key in ("source", "target"):
+            if given.get(key) and kind != "csv":
+                raise ScenarioError(
+                    f"{where}: {key} = {given[key]!r} names a CSV column, but {self.file} is "
+                    f"read as {kind} (a whitespace edge list's columns are source, target, "
+                    "weight, column4, ...)"
+                )
+        if self.directed and kind not in ("csv", "edgelist"):
+            raise ScenarioError(
+                f"{where}: directed = true applies to edge lists; {self.file} is read as "
+                f"{kind}, which says itself whether its ties are one-way"
+            )
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """Every key of the section: ``from``, ``sha256`` and the declared parameters.
+
+        Returns
+        -------
+        list of str
+        """
+        return ["from", "sha256", *cls.params()]
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        where: str = "",
+        folder: str | os.PathLike[str] | None = None,
+    ) -> Self:
+        """Make the section from a ``[graph]`` table.
+
+        Parameters
+        ----------
+        data : mapping of str to value
+            ``from``, ``sha256`` and declared parameters; missing keys take their defaults.
+        where : str, optional
+            Prefixes every error message (a file name and table); default: the class name.
+        folder : str or path, optional
+            A relative ``from`` is taken from this folder (:meth:`Scenario.from_toml` passes
+            the scenario file's); default: the working folder.
+
+        Returns
+        -------
+        GraphSource
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one) or a value that is not allowed.
+        """
+        where = where or cls.__name__
+        cls._check_keys(data, where)
+        declared = cls.params()
+        values = {
+            key: declared[key].check(value, key, where)
+            for key, value in data.items()
+            if key in declared
+        }
+        file = data.get("from", "")
+        if isinstance(file, str) and file and folder is not None:
+            file = os.path.join(folder, os.path.expanduser(file))
+        return cls._made(where, file=file, sha256=data.get("sha256", ""), **values)
+
+    def replace(self, where: str = "", /, **changes: Any) -> Self:
+        """A copy with ``changes`` (``from`` for the file, which takes its new SHA-256).
+
+        Parameters
+        ----------
+        where : str, optional
+            Positional only: names the source in error messages; default: the class name.
+        **changes
+            Keys of the section and their new values.
+
+        Returns
+        -------
+        GraphSource
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one) or a value that is not allowed.
+        """
+        where = where or type(self).__name__
+        self._check_keys(changes, where)
+        values = dict(changes)
+        if "from" in values:
+            values["file"] = values.pop("from")
+            values.setdefault("sha256", "")
+        return type(self)._made(where, **(self._fields() | values))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as a ``[graph]`` table (the inverse of :meth:`from_dict`).
+
+        Returns
+        -------
+        dict of str to value
+            ``from``, ``sha256`` and every declared parameter.
+        """
+        return {"from": self.file, "sha256": self.sha256} | {
+            key: getattr(self, key) for key in self.params()
+        }
+
+    def _fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def _made(cls, where: str, **values: Any) -> Self:
+        """``cls(**values)``, its errors named after ``where``."""
+        try:
+            return cls(**values)
+        except ScenarioError as err:
+            message = str(err)
+            if not message.startswith(where):
+                message = f"{where}: {message.removeprefix(cls.__name__ + ': ')}"
+            raise ScenarioError(message) from None
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -11,6 +11,7 @@ from laotie.scenario import shipped_scenarios
 
 SHIPPED = [
     "county",
+    "karate_club",
     "mudanjiang",
     "mudanjiang_2019",
     "mudanjiang_calibrated",

@@ -13,6 +13,8 @@ from ..graph.roles import MappingWarning, describe_mapping, missing_roles
 from ._common import load_scenario, said_warnings
 
 if TYPE_CHECKING:
+    from ..graph import TrustGraph
+    from ..scenario import Scenario
     from ._common import Subcommands
 
 __all__ = ["add_mapping_arguments", "add_parser", "command", "mapping_options"]
@@ -131,7 +133,13 @@ def command(args: argparse.Namespace) -> int:
                 "one with --from FILE"
             )
         scale = 1.0 if args.scale is None else args.scale
-        spec = load_scenario(name, scale, _city_keys(args.overrides)).city
+        scenario = load_scenario(name, scale, _city_keys(args.overrides))
+        if scenario.graph.file:
+            g = _scenario_file_graph(scenario, name)
+            print(g.stats(seed=args.seed))
+            _save(g, args.out, outputs)
+            return 0
+        spec = scenario.city
         if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD:
             raise ScenarioError(
                 f"{name}'s city has {spec.n_residents:,} residents (cities of millions "
@@ -147,13 +155,33 @@ def command(args: argparse.Namespace) -> int:
         g = lg.city(spec, seed=args.seed)
         print(f"Built {g} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(g.stats(seed=args.seed))
-    if args.out:
-        if args.out.suffix == ".npz":
-            g.save(args.out)
+    _save(g, args.out, outputs)
+    return 0
+
+
+def _scenario_file_graph(scenario: Scenario, name: str) -> TrustGraph:
+    """The graph file of a scenario with ``[graph] from``, read and mapped as its runs map it
+    (:func:`laotie.scenario.scenario_graph`), with what was assigned."""
+    from ..scenario import scenario_graph
+
+    with said_warnings(MappingWarning):
+        g = scenario_graph(scenario, progress=True)
+    print(f"Read {scenario.graph.file} ([graph] of {name}): {g}", file=sys.stderr)
+    described = describe_mapping(g)
+    if described:
+        print(described)
+    for gap in missing_roles(g):
+        print(f"Note: the graph has {gap}", file=sys.stderr)
+    return g
+
+
+def _save(g: TrustGraph, out: Path | None, outputs: list[Path]) -> None:
+    if out:
+        if out.suffix == ".npz":
+            g.save(out)
         else:
             g.to_csv(outputs[0], outputs[1])
         print(f"Saved {', '.join(str(p) for p in outputs)}", file=sys.stderr)
-    return 0
 
 
 WHOLE_CITY_GUARD = 250_000
@@ -162,15 +190,18 @@ a tenth of Mudanjiang): a bare ``laotie graph mudanjiang`` would take minutes an
 
 
 def _city_keys(items: list[str]) -> list[str]:
-    """``--set`` items with ``city.`` added to the undotted keys; keys of other sections are
-    refused (the graph is the city's)."""
+    """``--set`` items with ``city.`` added to the undotted keys; keys of sections other than
+    the city and the graph's source are refused (they do not shape the graph)."""
     out = []
     for item in items:
         key, equals, _ = item.partition("=")
         if equals and key.strip() and "." not in key:
             item = f"city.{item.strip()}"
-        elif equals and not key.strip().startswith("city."):
-            raise ScenarioError(f"--set {item}: laotie graph builds the city; only city.* keys")
+        elif equals and not key.strip().startswith(("city.", "graph.")):
+            raise ScenarioError(
+                f"--set {item}: laotie graph builds the city; only city.* keys (and graph.* "
+                "keys, which map a scenario's graph file)"
+            )
         out.append(item)
     return out
 

@@ -70,10 +70,12 @@ def params_command(args: argparse.Namespace) -> int:
         for row in table.itertuples()
     ]
     header = ["key", " value", "default", "unit", "allowed", "source", "meaning"]
-    print(
-        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents in "
-        f"{len(scenario.city.regions)} regions (* = changed from the default)"
+    city = (
+        f"the graph {scenario.graph.file}, mapped by graph.*"
+        if scenario.graph.file
+        else f"{scenario.city.n_residents:,} residents in {len(scenario.city.regions)} regions"
     )
+    print(f"Scenario {scenario.name!r}: {city} (* = changed from the default)")
     if not sys.stdout.isatty():  # one line per parameter, for grep and cut
         for line in table_lines([header, *rows]):
             print(line)

@@ -42,7 +42,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
             "  laotie run mudanjiang --scale 0.01 --days 60 --replications 5\n"
             "  laotie run models/county/scenario.toml --set policy.traffic=head --out out/head\n"
             "  laotie run out/head/scenario.toml        # repeats that run exactly\n"
-            "  laotie run village --graph lesmis.npz    # on a graph made by laotie graph --from"
+            "  laotie run village --graph lesmis.npz    # on a graph made by laotie graph --from\n"
+            "  laotie run my_network.toml               # its [graph] section reads a graph file"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -71,7 +72,8 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         type=Path,
         help="run on this graph instead of building the scenario's city: a .npz written by "
         "laotie graph --from FILE ... --out G.npz (which maps a researcher's graph), or any "
-        "file laotie graph --from reads, taken with laotie's conventions",
+        "file laotie graph --from reads, taken with laotie's conventions (a scenario file "
+        "maps its own with a [graph] section: docs/own_graph.md)",
     )
     run.add_argument(
         "--set",
@@ -109,20 +111,37 @@ def command(args: argparse.Namespace) -> int:
                 raise ScenarioError(f"{flag} {value}: {err}") from None
     seed, days = scenario.run.seed, scenario.run.days
     graph = None
-    if args.graph is not None:
-        if args.vary_graph or args.scale != 1.0:
+    source = args.graph if args.graph is not None else scenario.graph.file or None
+    if source is not None:
+        from ..graph.roles import MappingWarning, describe_mapping
+
+        if args.graph is not None and (args.vary_graph or args.scale != 1.0):
             raise ScenarioError(
                 f"--graph {args.graph} is the graph of every replication: no --vary-graph or "
                 "--scale (they build the scenario's city)"
             )
-        from ..graph import read_graph
-        from ..graph.roles import MappingWarning
-
+        if args.vary_graph:
+            raise ScenarioError(
+                f"scenario {scenario.name!r} runs on the graph of {source} ([graph] from), the "
+                "same in every replication: no --vary-graph (it builds a city for each)"
+            )
+        if args.graph is not None and scenario.graph.file:
+            raise ScenarioError(
+                f"--graph {args.graph}: scenario {scenario.name!r} reads its own graph "
+                f"({scenario.graph.file}, [graph] from); give one of them"
+            )
         with said_warnings(MappingWarning):
-            graph = read_graph(args.graph)
+            if args.graph is not None:
+                from ..graph import read_graph
+
+                graph = read_graph(args.graph)
+            else:
+                from ..scenario import scenario_graph
+
+                graph = scenario_graph(scenario, progress=not args.quiet)
     graphs = (
         ""
-        if args.replications == 1
+        if args.replications == 1 or graph is not None
         else "; a city graph per replication"
         if args.vary_graph
         else "; one city graph shared by the replications (--vary-graph for one each)"
@@ -130,13 +149,15 @@ def command(args: argparse.Namespace) -> int:
     city = (
         f"{scenario.city.n_residents:,} residents"
         if graph is None
-        else f"the graph {args.graph} ({graph.n_nodes:,} nodes)"
+        else f"the graph {source} ({graph.n_nodes:,} nodes)"
     )
     print(
         f"Scenario {scenario.name!r}: {city}, {days} days, {args.replications} "
         f"replication(s), seed {seed}{graphs}",
         file=sys.stderr,
     )
+    if graph is not None and describe_mapping(graph):
+        print(describe_mapping(graph), file=sys.stderr)
     with contextlib.ExitStack() as stack:
         # The output folder is prepared before the run (a folder that cannot be written
         # fails first) and put in place when complete.

@@ -105,9 +105,9 @@ def command(args: argparse.Namespace) -> int:
     """``laotie validate``: run replications, print the moments against their bands."""
     from .._io import atomic_write
     from .._random import run_seeds
-    from ..graph import city
     from ..moments import validate
     from ..runs import replicate
+    from ..scenario import scenario_graph
 
     # A targets file is read before anything runs; its scale, days and seed are the defaults.
     targets = None
@@ -138,21 +138,26 @@ def command(args: argparse.Namespace) -> int:
             except ScenarioError as err:
                 raise ScenarioError(f"{flag} {value}: {err}") from None
     seed = scenario.run.seed if args.seed is None else args.seed
+    city = (
+        f"the graph {scenario.graph.file}"
+        if scenario.graph.file
+        else f"{scenario.city.n_residents:,} residents"
+    )
     print(
-        f"Scenario {scenario.name!r}: {scenario.city.n_residents:,} residents, "
-        f"{args.days} days, {args.replications} replication(s), seed {seed}",
+        f"Scenario {scenario.name!r}: {city}, {args.days} days, {args.replications} "
+        f"replication(s), seed {seed}",
         file=sys.stderr,
     )
     start = time.perf_counter()
-    # The graph replicate() would build from the seed, built here to measure it too, and
-    # named as replicate() names its own build.
+    # The graph replicate() would make from the seed, made here to measure it too, and
+    # named as replicate() names its own.
     if not args.quiet:
         print(
-            f"Building the city graph ({scenario.city.n_residents:,} residents)…",
+            f"Reading {city}…" if scenario.graph.file else f"Building the city graph ({city})…",
             file=sys.stderr,
             flush=True,
         )
-    graph = city(scenario.city, seed=run_seeds(seed, args.replications)[0])
+    graph = scenario_graph(scenario, run_seeds(seed, args.replications)[0])
     results = replicate(
         scenario,
         args.replications,

@@ -22,6 +22,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import solara
@@ -120,9 +121,12 @@ def Dashboard(
         with solara.Row(style={"align-items": "center"}):
             solara.Select("scenario", values=names, value=name, classes=["laotie-scenario"])
             if isinstance(base, Scenario):
-                solara.Text(
-                    f"{base.city.n_residents:,} residents, {base.run.days} days: {base.description}"
+                people = (
+                    f"the graph {Path(base.graph.file).name}"
+                    if base.graph.file
+                    else f"{base.city.n_residents:,} residents"
                 )
+                solara.Text(f"{people}, {base.run.days} days: {base.description}")
         if not isinstance(base, Scenario):
             solara.Error(base)
             return

@@ -160,7 +160,8 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
     Raises
     ------
     ScenarioError
-        For an unknown key (with the nearest known one), a key given twice, or a value of
+        For an unknown key (with the nearest known one), a key given twice, a key of
+        ``[graph]`` (a graph file's mapping, set in the scenario file), or a value of
         ``scenario`` that only the Python API can use (a choice the widget does not offer).
 
     Notes
@@ -194,6 +195,11 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
             raise ScenarioError(f"parameter {key!r} is shown twice")
         seen.add(key)
         p = declared(key)
+        if key not in values:  # graph.*: where the graph comes from, set in the scenario file
+            raise ScenarioError(
+                f"{key} maps a graph file ([graph]); it is set in the scenario file, not on "
+                "the dashboard"
+            )
         value = values[key]
         if value in p.api_only:
             raise ScenarioError(
@@ -227,7 +233,8 @@ def controls(scenario: Scenario, keys: Sequence[str] = DEFAULT_KEYS) -> list[Con
 
 def default_scale(scenario: Scenario, max_residents: int = MAX_RESIDENTS) -> float:
     """The scale at which the dashboard builds ``scenario``'s city: 1, or less for a city
-    above ``max_residents``.
+    above ``max_residents`` (always 1 for a scenario whose graph is a file, which is not
+    scaled).
 
     Parameters
     ----------
@@ -247,6 +254,8 @@ def default_scale(scenario: Scenario, max_residents: int = MAX_RESIDENTS) -> flo
     >>> default_scale(Scenario.load("village")), default_scale(Scenario.load("county"))
     (1.0, 0.2)
     """
+    if scenario.graph.file:
+        return 1.0
     return min(1.0, max_residents / scenario.city.n_residents)
 
 

@@ -46,7 +46,18 @@ from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from .codes import OUTSIDE, OUTSIDE_REGION
 from .spec import CitySpec, Region
 
-__all__ = ["CitySpec", "Region", "city", "follow_ties"]
+__all__ = ["FOLLOWER_MODEL", "CitySpec", "Region", "city", "follow_ties"]
+
+FOLLOWER_MODEL: tuple[str, ...] = (
+    "min_followers",
+    "follower_exponent",
+    "max_follower_share",
+    "follow_locality",
+    "trust_follow",
+    "trust_concentration",
+)
+"""The :class:`CitySpec` parameters that :func:`follow_ties` reads: the follower model grown
+onto a graph that a researcher brings (the rest of a CitySpec shapes a city built here)."""
 
 
 def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
@@ -67,7 +78,7 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     Raises
     ------
     ScenarioError
-        If the build would need more memory than is available
+        If the spec has no region, or the build would need more memory than is available
         (:meth:`CitySpec.memory_estimate`), before anything is built.
 
     Examples
@@ -78,6 +89,11 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     >>> g.n_nodes, g.region_names
     (500, ('A', 'B'))
     """
+    if not spec.regions:
+        raise ScenarioError(
+            "laotie.graph.city: regions is empty; a city needs at least one region (the city "
+            "of a scenario whose graph is a file has none: its graph is read, not built)"
+        )
     check_fits(
         f"laotie.graph.city: a city of {spec.n_residents:,} residents",
         spec.memory_estimate(),
@@ -261,7 +277,8 @@ def follow_ties(
     Parameters
     ----------
     spec : CitySpec
-        The follower model's parameters (its regions are not used).
+        The follower model's parameters (:data:`FOLLOWER_MODEL`; its regions and other
+        parameters are not used).
     region : numpy.ndarray of int
         Region code per node, ``0 .. n_regions - 1``, in any order.
     n_regions : int

@@ -117,14 +117,16 @@ class CitySpec(Section):
     Parameters
     ----------
     regions : tuple of Region
-        The county-level units, at least one, with unique names (tables with the keys of
-        :class:`Region` are accepted too).
+        The county-level units, with unique names (tables with the keys of :class:`Region`
+        are accepted too): at least one for a city that :func:`~laotie.graph.city` builds;
+        none in a scenario whose graph is a file (``[graph] from``), where the city gives
+        only the follower model grown onto that graph.
 
     Raises
     ------
     ScenarioError
-        For a value outside its allowed range, no region, repeated region names, or a
-        ``local_degree`` not below ``group_size - 1``.
+        For a value outside its allowed range, repeated region names, or a ``local_degree``
+        not below ``group_size - 1``.
 
     Examples
     --------
@@ -309,8 +311,6 @@ class CitySpec(Section):
         where = type(self).__name__
         regions = tuple(Region(**r) if isinstance(r, dict) else r for r in (self.regions or ()))
         object.__setattr__(self, "regions", regions)
-        if not regions:
-            raise ScenarioError(f"{where}: regions is empty; a city needs at least one region")
         for region in regions:
             if not isinstance(region, Region):
                 raise ScenarioError(
@@ -409,7 +409,8 @@ class CitySpec(Section):
         Raises
         ------
         ScenarioError
-            For a scale that is not a finite number > 0.
+            For a scale that is not a finite number > 0, or other than 1 for a city without
+            regions (the city of a scenario whose graph is a file, which is not scaled).
         """
         if (
             isinstance(scale, bool)
@@ -417,6 +418,13 @@ class CitySpec(Section):
             or not 0 < scale < float("inf")
         ):
             raise ScenarioError(f"scale = {scale!r} is not allowed; expected a number > 0")
+        if not self.regions:
+            if scale != 1:
+                raise ScenarioError(
+                    f"scale = {scale!r} is not allowed: the city has no regions to scale (a "
+                    "scenario whose graph is a file takes its residents from the file)"
+                )
+            return self
         pops = np.array([r.population for r in self.regions], dtype=float) * scale
         total = max(len(pops), round(float(pops.sum())))
         new = _largest_remainder(pops, total)

@@ -15,11 +15,11 @@ import numpy as np
 from .._io import plain
 from .._random import run_seeds
 from ..executors import Executor, Lost, executor_for
-from ..graph import TrustGraph, city
+from ..graph import TrustGraph
 from ..moments import MOMENTS
 from ..results import Result
 from ..runs import replicate
-from ..scenario import Scenario
+from ..scenario import Scenario, scenario_graph
 from .result import SweepResult, collect
 from .spec import Sweep
 from .store import claim, done_runs, spec_key, store_record
@@ -29,16 +29,22 @@ __all__ = ["run_sweep"]
 MOMENTS_BY_ID = {m.id: m for m in MOMENTS}
 
 _GRAPHS: dict[tuple[str, str, tuple[int, ...]], TrustGraph] = {}
-"""The last city graph this process built, so that runs sharing a graph build it once."""
+"""The last graph this process built or read, so that runs sharing a graph make it once."""
 
 
 def _graph_for(scenario: Scenario, seed: np.random.SeedSequence) -> TrustGraph:
-    """The city graph of a run with ``seed`` (the one :func:`laotie.runs.replicate` builds)."""
+    """The graph of a run with ``seed`` (the one :func:`laotie.runs.replicate` makes: the
+    city built from the run's graph seed, or the scenario's graph file, the same for every
+    run)."""
     graph_seed, _ = run_seeds(seed, 1)
-    key = (repr(scenario.city), repr(graph_seed.entropy), tuple(graph_seed.spawn_key))
+    key: tuple[str, str, tuple[int, ...]]
+    if scenario.graph.file:
+        key = (repr(scenario.city), repr(scenario.graph), ())
+    else:
+        key = (repr(scenario.city), repr(graph_seed.entropy), tuple(graph_seed.spawn_key))
     if key not in _GRAPHS:
         _GRAPHS.clear()  # one city at a time: a whole city takes over a gigabyte
-        _GRAPHS[key] = city(scenario.city, seed=graph_seed)
+        _GRAPHS[key] = scenario_graph(scenario, graph_seed)
     return _GRAPHS[key]
 
 
@@ -100,6 +106,24 @@ def _moments(
     return values, errors
 
 
+def _check_graph_files(sweep: Sweep) -> None:
+    """Read every graph file the sweep's runs would read, once each, before any run: a
+    missing or changed file, or one its mapping cannot read, is the sweep's error, not every
+    run's. The last graph read stays in this process's cache for the runs here."""
+    sources = {sweep.base.graph: sweep.base}
+    for point in sweep.points():
+        if any(key.startswith("graph.") for key in point):
+            scenario = sweep.base.replace(**point)
+            sources.setdefault(scenario.graph, scenario)
+    try:
+        for source, scenario in sources.items():
+            if source.file:
+                _graph_for(scenario, np.random.SeedSequence(sweep.seed))
+    except BaseException:
+        _GRAPHS.clear()
+        raise
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | Path,
@@ -156,6 +180,7 @@ def run_sweep(
     ['ok', 'ok', 'ok', 'ok']
     """
     out = Path(out)
+    _check_graph_files(sweep)
     if executor is None:
         executor = executor_for(workers, scheduler, client)
     claim(out, sweep)

@@ -252,7 +252,6 @@ def test_preset_names_are_checked() -> None:
         ),
         ({"local_degree": 70}, "local_degree = 70 must be below group_size - 1 = 59"),
         ({"creator_share": "lots"}, "creator_share = 'lots' is not allowed"),
-        ({"regions": ()}, "regions is empty"),
         ({"regions": (Region("A", 5, 0.5), Region("A", 5, 0.5))}, "region names are not unique"),
         ({"regions": (Region("A", 0, 0.5),)}, "region 'A': population = 0"),
         ({"regions": (Region("A", 5, 1.5),)}, "region 'A': urban_share = 1.5"),
@@ -261,6 +260,18 @@ def test_preset_names_are_checked() -> None:
 def test_bad_specs_are_named(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         two_regions(**changes)
+
+
+def test_a_spec_without_regions_is_not_built() -> None:
+    # The city of a scenario whose graph is a file has no regions (only its follower model
+    # is used); building one is refused by name.
+    spec = two_regions(regions=())
+    assert spec.n_residents == 0
+    with pytest.raises(ScenarioError, match="regions is empty; a city needs at least one"):
+        graph.city(spec, seed=1)
+    assert spec.scaled(1) == spec
+    with pytest.raises(ScenarioError, match="scale = 0.5 is not allowed: the city has no regions"):
+        spec.scaled(0.5)
 
 
 def test_bad_scale() -> None:
