@@ -461,15 +461,19 @@ class Scenario:
         Raises
         ------
         ScenarioError
-            When the file is missing, unreadable or not TOML, or holds a key or value that is
-            not allowed, or its graph file (``[graph] from``) is missing: the message names
-            the file, the table, the key and the value (and the path tried).
+            When the file is missing, unreadable, not UTF-8 or not TOML, or holds a key or
+            value that is not allowed, or its graph file (``[graph] from``) is missing: the
+            message names the file, the table, the key and the value (and the path tried).
         """
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ScenarioError(f"{path}: no such scenario file") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(
+                f"{path}: not UTF-8 text; save the scenario file as UTF-8"
+            ) from None
         except OSError as err:
             raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
         try:
@@ -762,7 +766,9 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
     if preset is not None:
         if preset not in CITY_PRESETS:
             hint = did_you_mean(preset, list(CITY_PRESETS))
-            raise ScenarioError(f"{where}: preset = {preset!r} is unknown{hint}")
+            raise ScenarioError(
+                f"{where}: preset = {preset!r} is unknown{hint} (known: {', '.join(CITY_PRESETS)})"
+            )
         regions = preset_spec(preset).regions
     else:
         if not isinstance(regions, list) or not regions:

@@ -206,13 +206,7 @@ def test_a_bad_command_line_is_one_line_before_any_work(
 @pytest.mark.parametrize(
     "argv",
     [
-        pytest.param(
-            ["run", "{tmp}/binary.toml"],
-            id="binary-scenario-file",
-            marks=pytest.mark.xfail(
-                strict=True, reason="a scenario file that is not UTF-8 raises UnicodeDecodeError"
-            ),
-        ),
+        pytest.param(["run", "{tmp}/binary.toml"], id="binary-scenario-file"),
         pytest.param(["run", "village", "--days", "abc"], id="days-not-a-number"),
     ],
 )
