@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -348,8 +349,9 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
     Raises
     ------
     GraphError
-        If the file is missing, is not a laotie graph, was written by a newer laotie, or
-        holds a graph that fails :meth:`TrustGraph.validate`.
+        If the file is missing, is not a laotie graph (empty, truncated or damaged
+        included), was written by a newer laotie, or holds a graph that fails
+        :meth:`TrustGraph.validate`.
     """
     path = Path(path)
     if not path.exists():
@@ -358,7 +360,8 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             arrays = {name: data[name] for name in _ARRAYS}
-    except (OSError, ValueError, KeyError, TypeError) as err:  # TypeError: a .npy file
+    # TypeError: a .npy file; EOFError: an empty file; BadZipFile: a truncated or damaged one.
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
         raise GraphError(f"{path}: not a laotie graph file ({err})") from err
     fmt = header.get("format") if isinstance(header, dict) else None
     if fmt != _FORMAT:
@@ -574,6 +577,8 @@ def _read_networkx(
         graph = reader(path)
     except Exception as err:  # networkx raises parser errors of many kinds
         raise GraphError(f"{path}: not a readable {kind.upper()} file ({err})") from err
+    if graph.number_of_nodes() == 0:
+        raise GraphError(f"{path}: the {kind.upper()} file has no nodes (and so no ties)")
     if graph.is_multigraph():
         raise GraphError(
             f"{path}: the {kind.upper()} file has parallel edges (a multigraph); laotie "

@@ -24,10 +24,6 @@ pytestmark = pytest.mark.integration  # the command line end to end
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DAMAGED_GRAPH = pytest.mark.xfail(
-    strict=True, reason="a damaged .npz graph raises BadZipFile or EOFError"
-)
-
 
 def case(argv: list[str], *parts: str, id: str, marks: object = ()) -> object:
     return pytest.param(argv, parts, id=id, marks=marks)
@@ -135,7 +131,6 @@ FLAGS = [
         ["run", "village", "--graph", "{truncated}"],
         "truncated.npz: not a laotie graph file",
         id="graph-file-truncated",
-        marks=DAMAGED_GRAPH,
     ),
     case(
         ["validate", "village", "--days", "100001"],
