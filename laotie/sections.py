@@ -714,7 +714,12 @@ class Training(Section):
         0.1, "content quality added (capped at 1)", unit="0–1", low=0, high=1
     )
     follower_gain: int = param(
-        0, "new followers each trained creator gains (random users)", unit="followers", low=0
+        0,
+        "new followers each trained creator gains (random users); the bound is a sane one, "
+        "not a measured one",
+        unit="followers",
+        low=0,
+        high=100_000,
     )
 
 

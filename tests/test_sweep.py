@@ -214,10 +214,21 @@ def test_latin_hypercube_samples_within_declared_bounds() -> None:
     )
 
 
-def test_sampling_needs_a_finite_numeric_range() -> None:
+def test_sampling_needs_a_finite_numeric_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from laotie.sections import Training
+
     base = Scenario.preset("village")
+    # Every declared number has both bounds now: a declaration without one, as a stand-in.
+    declared = Training.params()
+    unbounded = dataclasses.replace(declared["follower_gain"], high=None)
+    monkeypatch.setattr(
+        Training, "params", classmethod(lambda cls: declared | {"follower_gain": unbounded})
+    )
     with pytest.raises(ScenarioError, match="training.follower_gain has no declared range on"):
         Sweep(base, sample={"training.follower_gain": None}, samples=3)
+    monkeypatch.undo()
     with pytest.raises(ScenarioError, match="policy.traffic is .* not numeric.*in the grid"):
         Sweep(base, sample={"policy.traffic": None}, samples=3)
     with pytest.raises(ScenarioError, match="did you mean 'decision.trust_weight'"):
