@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph._core import FOLLOW, TrustGraph
+from ..graph._core import FOLLOW, HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
 
 __all__ = [
+    "LISTING_BYTES",
     "LOCKSTEP_BYTES",
     "LOCKSTEP_MAX",
     "LOCKSTEP_NODES",
+    "TRAINING_DRAW_BYTES",
     "engine_bytes",
+    "listings",
     "lockstep_size",
     "replication_bytes",
 ]
@@ -40,8 +43,10 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
 
     Per resident about 68 bytes of flags, budgets, follow bits and scratch plus one byte per
     government message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust,
-    memory, row pointers), 29 per user (the seat table and the list of active users) and one
-    per user and storefront (storefront memories).
+    memory, row pointers), 29 per user (the seat table and the list of active users), one
+    per user and storefront (storefront memories), :data:`LISTING_BYTES` per listing
+    (:func:`listings`) and :data:`TRAINING_DRAW_BYTES` per follower the trained creators may
+    gain.
 
     Parameters
     ----------
@@ -59,12 +64,52 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     follows = int(np.count_nonzero(graph.layer == FOLLOW))
     social = graph.n_edges - follows
     users = int(np.count_nonzero(graph.user))
+    kinds = graph.creator_kind
+    sellers = int(np.count_nonzero((kinds == HEAD) | (kinds == LOCAL_CREATOR) | (kinds == OUTSIDE)))
+    trained = min(scenario.training.n_creators, sellers) if scenario.training.day >= 0 else 0
     return int(
         n * (68 + scenario.information.n_messages)
         + 5 * social
         + 17 * follows
         + users * (29 + scenario.storefronts.n_storefronts)
+        + LISTING_BYTES * listings(scenario, sellers)
+        + TRAINING_DRAW_BYTES * trained * scenario.training.follower_gain
     )
+
+
+LISTING_BYTES = 100
+"""Bytes per listing while a replication's market is drawn: the listings' sellers, products,
+categories, prices and qualities as they are drawn, joined and sorted (an estimate from the
+arrays made, not measured)."""
+
+TRAINING_DRAW_BYTES = 48
+"""Bytes per follower a trained creator may gain, while the new follows are drawn and
+deduplicated (an estimate from the arrays made, not measured)."""
+
+
+def listings(scenario: Scenario, sellers: int) -> int:
+    """The listings of a replication's market: each of ``sellers`` creators' catalogue and
+    each storefront's products (or, with a shared catalogue, its products when there are
+    more), before the producers' specialties.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    sellers : int
+        The city's selling creators.
+
+    Returns
+    -------
+    int
+    """
+    own = (
+        sellers * scenario.creators.catalogue_size
+        + scenario.storefronts.n_storefronts * scenario.storefronts.products_per_storefront
+    )
+    if scenario.products.catalogue == "shared":
+        return max(own, scenario.products.n_products)
+    return own
 
 
 def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -> int:

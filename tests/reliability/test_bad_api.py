@@ -176,9 +176,6 @@ def test_a_city_that_cannot_fit_in_memory_is_refused_before_it_is_built(
         simulate(huge, days=1, seed=1)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the memory check does not count listings (74.5 GiB allocation tried)"
-)
 def test_listings_that_cannot_fit_in_memory_are_refused_before_the_market_is_drawn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -194,3 +191,20 @@ def test_listings_that_cannot_fit_in_memory_are_refused_before_the_market_is_dra
 
 def _began(*args: object, **kwargs: object) -> None:
     raise WorkStarted("the build began before the memory check")
+
+
+def test_training_draws_that_cannot_fit_in_memory_are_refused_before_the_market_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fifty trained creators gaining up to 100,000 followers each draw five million new
+    follows: refused when the memory left (100 MB here) cannot hold them."""
+    import laotie._memory
+
+    monkeypatch.delenv(ENVIRONMENT, raising=False)
+    monkeypatch.setattr(laotie._memory, "available_bytes", lambda: 100_000_000)
+    monkeypatch.setattr(laotie.engine.engine, "Market", _began)
+    trained = VILLAGE.replace(
+        **{"training.day": 1, "training.n_creators": 50, "training.follower_gain": 100_000}
+    )
+    with pytest.raises(ScenarioError, match=r"Engine: 1 replication\(s\) .* needs about"):
+        simulate(trained, days=3, seed=1)
