@@ -25,6 +25,7 @@ from ..errors import ScenarioError
 from ..moments import MOMENTS
 from ..params import did_you_mean
 from ..scenario import Scenario
+from ..sections import Run
 
 __all__ = ["Sweep", "as_points", "load_sweep", "read_spec", "sample_range", "spec_scenario"]
 
@@ -69,9 +70,10 @@ class Sweep:
     Raises
     ------
     ScenarioError
-        For a count, seed or days that is not allowed, a sampled key without ``samples`` (or
-        the reverse), or a grid value, sampled range or case that the base scenario does not
-        accept: every point is checked when the sweep is made, not mid-sweep.
+        For a base that is not a Scenario, a count, seed or days that is not allowed, a
+        sampled key without ``samples`` (or the reverse), a grid, sample or case that is not
+        a table, or a point (with each draw) whose scenario the base does not accept over
+        the sweep's days: every point is checked when the sweep is made, not mid-sweep.
     """
 
     base: Scenario
@@ -88,6 +90,11 @@ class Sweep:
     draws: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.base, Scenario):
+            raise ScenarioError(
+                f"sweep: base = {self.base!r} is not a Scenario (Scenario.load or "
+                "Scenario.preset makes one)"
+            )
         known = [m.id for m in MOMENTS]
         if isinstance(self.moments, str):
             raise ScenarioError(
@@ -123,6 +130,13 @@ class Sweep:
             isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 0
         ):
             raise ScenarioError(f"sweep: days = {self.days!r}; expected an integer ≥ 0")
+        if self.days is not None:
+            Run.params()["days"].check(self.days, "days", "sweep")
+        if not isinstance(self.grid, Mapping):
+            raise ScenarioError(
+                f"sweep: grid = {self.grid!r} is not allowed; expected a table of dotted keys "
+                "and lists of values"
+            )
         if not isinstance(self.sample, Mapping):
             raise ScenarioError("sweep: sample must be a table of dotted keys and [low, high]")
         if self.sample and self.samples < 1:
@@ -132,31 +146,36 @@ class Sweep:
                 f"sweep: samples = {self.samples} but no key to sample; add a [sample] table "
                 f"of dotted keys and [low, high] (or [] for the declared bounds)"
             )
-        for point in self.sampled() if self.sample else []:
-            self.base.replace(**point)
         for key, values in self.grid.items():
             if not isinstance(values, list) or not values:
                 raise ScenarioError(f"sweep: grid {key!r} must be a non-empty list of values")
-            for value in values:
-                self.base.replace(**{key: value})  # validates key and value now, not mid-sweep
         if not isinstance(self.cases, list):
             raise ScenarioError("sweep: cases must be a list of tables (dotted key = value)")
         for i, case in enumerate(self.cases):
             if not isinstance(case, dict):
                 raise ScenarioError(f"sweep: cases[{i}] must be a table, got {case!r}")
-            try:
-                self.base.replace(**case)
-            except ScenarioError as err:
-                raise ScenarioError(f"sweep: cases[{i}]: {err}") from None
         if not isinstance(self.draws, list):
             raise ScenarioError("sweep: draws must be a list of tables (dotted key = value)")
         for i, draw in enumerate(self.draws):
             if not isinstance(draw, dict) or not draw:
                 raise ScenarioError(f"sweep: draws[{i}] must be a non-empty table, got {draw!r}")
-            try:
-                self.base.replace(**draw)
-            except ScenarioError as err:
-                raise ScenarioError(f"sweep: draws[{i}]: {err}") from None
+        self._check_points()
+
+    def _check_points(self) -> None:
+        """Make the scenario of every point with every draw, as its runs will, over the
+        sweep's days: each key and value, and each combination of them (keys that hold only
+        together, keys that cannot hold together, a training or shock day after the last
+        day) is checked now, not mid-sweep."""
+        days = {} if self.days is None else {"run.days": self.days}
+        draws = self.draws or [{}]
+        for index, point in enumerate(self.points()):
+            for d, draw in enumerate(draws):
+                try:
+                    self.base.replace(**(draw | point | days))
+                except ScenarioError as err:
+                    shown = ", ".join(f"{key} = {plain(value)!r}" for key, value in point.items())
+                    where = f"point {index} ({shown})" + (f" with draws[{d}]" if self.draws else "")
+                    raise ScenarioError(f"sweep: {where}: {err}") from None
 
     @property
     def slots(self) -> int:
@@ -368,13 +387,16 @@ def load_sweep(path: str | Path) -> Sweep:
     data = read_spec(path, "sweep", allowed, ("scenario",))
     base = spec_scenario(path, data["scenario"])
     try:
+        sample = data.get("sample", {})
+        if not isinstance(sample, dict):
+            raise ScenarioError("sweep: sample must be a table of dotted keys and [low, high]")
         return Sweep(
             base,
-            dict(data.get("grid", {})),
+            data.get("grid", {}),
             replications=data.get("replications", 1),
             days=data.get("days"),
             seed=data.get("seed", 0),
-            sample={k: (v or None) for k, v in dict(data.get("sample", {})).items()},
+            sample={k: (v or None) for k, v in sample.items()},
             samples=data.get("samples", 0),
             method=data.get("method", "lhs"),
             cases=data.get("cases", []),
@@ -451,12 +473,18 @@ def spec_scenario(path: str | Path, name: object) -> Scenario:
     Raises
     ------
     ScenarioError
-        When ``name`` is not a string, or names no scenario.
+        When ``name`` is not a string, or names no scenario (or one that is not valid),
+        naming the spec file.
     """
     if not isinstance(name, str):
         raise ScenarioError(f"{path}: scenario = {name!r}; expected a name or a .toml file")
     candidate = Path(path).parent / name
-    return Scenario.from_toml(candidate) if candidate.suffix == ".toml" else Scenario.preset(name)
+    try:
+        if candidate.suffix == ".toml":
+            return Scenario.from_toml(candidate)
+        return Scenario.preset(name)
+    except ScenarioError as err:  # named with the spec that names the scenario
+        raise ScenarioError(f"{path}: scenario = {name!r}: {err}") from None
 
 
 def as_points(keys: list[str], rows: Any) -> list[dict[str, Any]]:

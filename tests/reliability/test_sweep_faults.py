@@ -21,14 +21,6 @@ from tests.reliability.faults import assert_refused, cli, leftovers
 
 SPEC = 'scenario = "village"\ndays = 3\nseed = 1\n'
 
-SPEC_CHECKS = pytest.mark.xfail(
-    strict=True, reason="a sweep's grid, sample and base are not checked to be what they should be"
-)
-POINTS = pytest.mark.xfail(
-    strict=True,
-    reason="a sweep checks each grid value alone, not each point, and not against its days",
-)
-
 
 def case(text: str | bytes, *parts: str, id: str, marks: Any = ()) -> Any:
     return pytest.param(text, parts, id=id, marks=marks)
@@ -39,13 +31,11 @@ SPECS = [
         SPEC + "grid = 5\n",
         "sweep: grid = 5 is not allowed; expected a table of dotted keys and lists of values",
         id="grid-5",
-        marks=SPEC_CHECKS,
     ),
     case(
         SPEC + "samples = 2\nsample = 5\n",
         "sweep: sample must be a table of dotted keys and [low, high]",
         id="sample-5",
-        marks=SPEC_CHECKS,
     ),
     case(
         SPEC + '[grid]\n"policy.traffic" = []\n',
@@ -67,16 +57,12 @@ SPECS = [
         SPEC.replace("days = 3", "days = 1_000_000"),
         "days = 1000000 is not allowed; expected an integer, 0 ≤ value ≤ 100000",
         id="days-above-the-bound",
-        marks=POINTS,
     ),
     case("days = 3\n", "scenario is missing", id="no-scenario"),
     case(
         SPEC.replace('"village"', '"vilage"'),
         "unknown scenario 'vilage'; did you mean 'village'?",
         id="unknown-scenario",
-        marks=pytest.mark.xfail(
-            strict=True, reason="an unknown scenario in a sweep spec does not name the spec"
-        ),
     ),
     case(
         SPEC.replace('"village"', "5"),
@@ -116,7 +102,7 @@ SPECS = [
     case(SPEC + "cases = 5\n", "sweep: cases must be a list of tables", id="cases-5"),
     case(
         SPEC + '[[cases]]\n"policy.reach" = 7\n',
-        "sweep: cases[0]: Policy: reach = 7 is not allowed",
+        "sweep: point 0 (policy.reach = 7): Policy: reach = 7 is not allowed",
         id="case-out-of-bounds",
     ),
     case(
@@ -135,13 +121,11 @@ SPECS = [
         SPEC + '[grid]\n"products.catalogue" = ["shared"]\n"products.n_products" = [1]\n',
         "products.n_products = 1 under products.catalogue = 'shared' is fewer than",
         id="grid-point-whose-keys-cannot-hold-together",
-        marks=POINTS,
     ),
     case(
         SPEC + '[grid]\n"training.day" = [5]\n"training.n_creators" = [1]\n',
         "training.day = 5 is not within run.days = 3; the training would never happen",
         id="training-after-the-sweeps-last-day",
-        marks=POINTS,
     ),
 ]
 
@@ -180,13 +164,11 @@ VILLAGE = Scenario.preset("village")
             lambda: Sweep(VILLAGE, 5, days=3),  # type: ignore[arg-type]
             "sweep: grid = 5 is not allowed; expected a table of dotted keys and lists of values",
             id="grid-5",
-            marks=SPEC_CHECKS,
         ),
         pytest.param(
             lambda: Sweep("village", {}, days=3),  # type: ignore[arg-type]
             "sweep: base = 'village' is not a Scenario",
             id="a-name-for-the-base-scenario",
-            marks=SPEC_CHECKS,
         ),
         pytest.param(
             lambda: Sweep(VILLAGE, draws=[{}], days=3),
@@ -201,7 +183,6 @@ def test_a_bad_sweep_made_in_python_is_named(make: Any, message: str, no_work: N
     assert message in str(raised.value)
 
 
-@POINTS
 def test_a_grid_whose_keys_hold_only_together_is_run(tmp_path: Path) -> None:
     """Trained creators need a training day: each alone is refused, the point is not."""
     sweep = Sweep(VILLAGE, {"training.day": [1], "training.n_creators": [2]}, days=3, seed=1)
