@@ -110,16 +110,24 @@ def claim(out: Path, sweep: Sweep) -> None:
     ------
     LaotieError
         If ``out`` holds the runs of another sweep, or of this sweep made by other code
-        (:func:`code_fingerprint`): resuming would mix their numbers.
+        (:func:`code_fingerprint`): resuming would mix their numbers; if ``out`` is a file,
+        or its ``sweep.json`` cannot be read.
     """
     spec = sweep.to_dict()
     code = code_fingerprint()
+    if out.exists() and not out.is_dir():
+        raise LaotieError(f"{out} exists and is not a folder; a sweep's runs go in a folder")
     path = out / SPEC_FILE
     if path.exists():
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, ValueError) as err:  # ValueError: not UTF-8, or not JSON
             raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
+        if not isinstance(stored, dict):
+            raise LaotieError(
+                f"{path}: cannot read (not a table: {type(stored).__name__}); delete {out} to "
+                "start over"
+            )
         # In order: the order of a grid's or sample's keys decides which run is which point.
         if json.dumps(stored.get("sweep")) != json.dumps(
             json.loads(json.dumps(spec, default=json_default))
