@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zipfile import BadZipFile
 
 import numpy as np
 import pandas as pd
@@ -370,6 +371,12 @@ class Result:
                 f"{meta_path}: written by a newer laotie (format version "
                 f"{meta['format_version']}); upgrade laotie to read it"
             )
+        for key in ("frames", "arrays", "outcomes", "scenario", "info"):
+            if key in meta and not isinstance(meta[key], dict):
+                raise LaotieError(
+                    f"{meta_path}: damaged result: {key} is not a table "
+                    f"({type(meta[key]).__name__})"
+                )
         with _reading(meta_path):
             specs = meta["frames"]
             files = [spec["file"] for spec in specs.values()] + [meta["arrays"]["file"]]
@@ -724,7 +731,7 @@ def _reading(path: Path) -> Iterator[None]:
         yield
     except LaotieError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, BadZipFile) as err:
         raise LaotieError(f"{path}: cannot read ({type(err).__name__}: {err})") from err
 
 

@@ -307,9 +307,6 @@ RESULTS = [
         edit_meta(lambda meta: meta.__setitem__("frames", list(meta["frames"]))),
         "result.json: damaged result: frames is not a table (list)",
         id="a-table-of-result-json-made-a-list",
-        marks=pytest.mark.xfail(
-            strict=True, reason="a table of result.json that is not one: AttributeError"
-        ),
     ),
     harm(
         edit_meta(lambda meta: meta.pop("outcomes")), "result.json", "outcomes", id="outcomes-out"
@@ -340,9 +337,6 @@ RESULTS = [
         ),
         "arrays.npz: cannot read (BadZipFile",
         id="arrays-cut-in-a-result-saved-before-manifests",
-        marks=pytest.mark.xfail(
-            strict=True, reason="a damaged arrays.npz of a result without a manifest: traceback"
-        ),
     ),
     harm(
         cut_in_half("arrays.npz"),
