@@ -91,8 +91,9 @@ def simulate(
     Raises
     ------
     ScenarioError
-        For a seed or a number of days that is not allowed, or a city or engine that would
-        not fit in memory.
+        For a scenario or graph of the wrong type, a seed or a number of days that is not
+        allowed (``days`` as ``run.days`` would be: within its bound, and not before a
+        training or shock day), or a city or engine that would not fit in memory.
 
     Examples
     --------
@@ -170,8 +171,10 @@ def replicate(
     Raises
     ------
     ScenarioError
-        For ``days``, ``workers`` or ``lockstep`` that are not allowed, ``vary_graph`` with a
-        ``graph`` given or a graph file, a graph file that is missing or changed, or a city
+        For a ``scenario`` or ``graph`` of the wrong type; ``replications``, ``days``,
+        ``workers`` or ``lockstep`` that are not allowed (``days`` as ``run.days`` would be:
+        within its bound, and not before a training or shock day); ``vary_graph`` with a
+        ``graph`` given or a graph file; a graph file that is missing or changed; or a city
         or engine that would not fit in memory.
     LaotieError
         When a worker process is lost (out of memory?).
@@ -183,11 +186,41 @@ def replicate(
     >>> [r.info["replication"] for r in results]
     [0, 1, 2]
     """
+    if not isinstance(scenario, Scenario):
+        hint = (
+            f" (Scenario.load({str(scenario)!r}) reads one)"
+            if isinstance(scenario, str | os.PathLike)
+            else ""
+        )
+        raise ScenarioError(f"scenario = {scenario!r} is not a Scenario{hint}")
+    if graph is not None and not isinstance(graph, TrustGraph):
+        hint = (
+            " (laotie.graph.read_graph reads a file)"
+            if isinstance(graph, str | os.PathLike)
+            else ""
+        )
+        raise ScenarioError(f"graph = {graph!r} is not a TrustGraph{hint}")
+    if (
+        isinstance(replications, bool)
+        or not isinstance(replications, numbers.Integral)
+        or replications < 0
+    ):
+        raise ScenarioError(
+            f"replications = {replications!r} is not allowed; expected an integer ≥ 0"
+        )
+    replications = int(replications)
     if days is None:
         days = scenario.run.days
     if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 0:
         raise ScenarioError(f"days = {days!r} is not allowed; expected an integer ≥ 0")
     days = int(days)
+    if days != scenario.run.days:
+        # Every check of the days (their bound; a training or a shock after the last day),
+        # before any work: the scenario as it will run.
+        try:
+            scenario.replace(**{"run.days": days})
+        except ScenarioError as err:
+            raise ScenarioError(f"days = {days}: {err}") from None
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ScenarioError(f"workers = {workers!r} is not allowed; expected an integer ≥ 1")
     if vary_graph and graph is not None:

@@ -181,7 +181,9 @@ def test_units_table_when_the_graph_has_undeclared_regions() -> None:
 
 def test_accounts_do_not_change_the_days() -> None:
     """The accounts are measured, not simulated: costs change no sale."""
-    s = Scenario.preset("poverty_county", scale=0.05).replace(**{"producers.n_producers": 40})
+    s = Scenario.preset("poverty_county", scale=0.05).replace(
+        **{"producers.n_producers": 40, "training.day": -1, "training.n_creators": 0}
+    )  # 20 days, before the county's training day
     a = simulate(s, days=20, seed=3)
     b = simulate(
         s.replace(

@@ -104,7 +104,7 @@ def test_global_random_state_is_untouched() -> None:
     numpy_state = np.random.get_state()
     python_state = random.getstate()
     simulate(SCENARIO, days=5, seed=3)
-    simulate(SCENARIO, days=3, seed=None)
+    simulate(SCENARIO, days=4, seed=None)
     after = np.random.get_state()
     assert numpy_state[0] == after[0]
     assert np.array_equal(numpy_state[1], after[1])
@@ -114,8 +114,9 @@ def test_global_random_state_is_untouched() -> None:
 
 # ------------------------------------------------------------------ days
 def test_zero_days_gives_an_empty_frame_with_the_right_columns() -> None:
-    empty = simulate(SCENARIO, days=0, seed=1)
-    one = simulate(SCENARIO, days=1, seed=1)
+    untrained = SCENARIO.replace(**{"training.day": -1, "training.n_creators": 0})
+    empty = simulate(untrained, days=0, seed=1)
+    one = simulate(untrained, days=1, seed=1)
     assert len(empty.daily) == 0
     assert list(empty.daily.columns) == ["day", "channel", *COLUMNS]
     assert list(empty.daily.columns) == list(one.daily.columns)

@@ -104,7 +104,8 @@ def test_producer_orders_and_buyers_count_the_specialty_orders(buffer, monkeypat
     np.testing.assert_array_equal(
         engine.ledger.producer_income > 0, engine.ledger.producer_buyers > 0
     )
-    result = simulate(scenario, days=5, seed=1)
+    untrained = scenario.replace(**{"training.day": -1, "training.n_creators": 0})
+    result = simulate(untrained, days=5, seed=1)  # before the county's training day
     assert len(result.producer_buyers) == result.scenario.producers.n_producers
 
 
