@@ -988,7 +988,9 @@ class Market:
                 pool = selling
             take = min(tr.n_creators, len(pool))
             chosen = [pool[k] for k in self.rng.choice(len(pool), size=take, replace=False)]
-        for c in chosen:
+        # READING: the set decides, not its listing: followers are drawn creator by creator
+        # in the order of their ids (section 3.5, Training)
+        for c in sorted(chosen):
             cr = self.creators[c]
             cr.authenticity = min(1.0, cr.authenticity + tr.authenticity_gain)
             cr.content_quality = min(1.0, cr.content_quality + tr.content_quality_gain)

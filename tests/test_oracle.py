@@ -2305,9 +2305,9 @@ def test_engine_poverty_shares_agree_with_oracle() -> None:
 
 
 def test_oracle_trains_the_targeted_creators_as_the_rule_that_picks_them() -> None:
-    """The rule `targeted` trains the creators given, in the order given: the same market as
-    a rule that picks them in that order draws (`followers` draws no random number to pick),
-    day by day."""
+    """The rule `targeted` trains the creators given: the same market as a rule that picks
+    them (`followers` draws no random number to pick), day by day, whatever order they are
+    listed in (followers are drawn in the order of the creators' ids)."""
     g = outside_graph()
     s = scenario("outside_inclusive").replace(**{"training.n_creators": 3})
     ruled = Market(g, s.replace(**{"training.rule": "followers"}), seed=8)
@@ -2317,7 +2317,8 @@ def test_oracle_trains_the_targeted_creators_as_the_rule_that_picks_them() -> No
     selling = sorted(c for c in ruled.creators if ruled.resident[c])
     picked = sorted(selling, key=lambda c: (-len(ruled.creators[c].followers), c))[:3]
     ruled.run(6 - s.training.day)
-    given = Market(g, s.replace(**{"training.rule": "targeted"}), seed=8, trained=picked)
+    listed = picked[::-1]
+    given = Market(g, s.replace(**{"training.rule": "targeted"}), seed=8, trained=listed)
     pd.testing.assert_frame_equal(given.run(6).daily(), ruled.daily())
     changed = sorted(c for c, cr in given.creators.items() if cr.authenticity != before[c])
     assert changed == sorted(picked)

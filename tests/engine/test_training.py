@@ -214,9 +214,9 @@ def test_the_targeted_rule_trains_the_creators_given_and_only_them() -> None:
 
 
 def test_targeting_what_a_rule_picks_is_that_rule_number_for_number() -> None:
-    # The rule 'followers' draws no random numbers to choose: the same creators targeted in
-    # the same order give the same market, day by day (the new followers are drawn from the
-    # same stream, creator by creator).
+    # The rule 'followers' draws no random numbers to choose: the same creators targeted, in
+    # any order, give the same market, day by day (the new followers are drawn from the same
+    # stream, creator by creator in the order of their ids).
     # In the hand-built city the rule's order (creator 1, 0, 2 by followers) is not the ids'.
     village = targeted_scenario("followers", 3)
     g = city()
@@ -235,6 +235,23 @@ def test_targeting_what_a_rule_picks_is_that_rule_number_for_number() -> None:
     assert given.trained.tolist() == ruled.trained.tolist()
     np.testing.assert_array_equal(np.stack(given._history), np.stack(ruled._history))
     np.testing.assert_array_equal(given.market.follows.count, ruled.market.follows.count)
+
+
+@pytest.mark.parametrize("listing", [[2, 0, 1], [1, 2, 0], [2, 1, 0]])
+def test_the_set_trained_decides_not_the_order_it_is_listed_in(listing: list[int]) -> None:
+    # Each trained creator gains 3 followers drawn from one stream: drawn in the order listed,
+    # the same set gave other followers to each creator (a policy's evaluation of a set then
+    # depended on how it was written).
+    g = city()
+    runs = []
+    for trained in ([0, 1, 2], listing):
+        engine = Engine(g, targeted_scenario(), seed=11, trained=trained)
+        for _ in range(6):
+            engine.step()
+        runs.append(engine)
+    first, other = runs
+    np.testing.assert_array_equal(other.market.follows.count, first.market.follows.count)
+    np.testing.assert_array_equal(np.stack(other._history), np.stack(first._history))
 
 
 @pytest.mark.parametrize(

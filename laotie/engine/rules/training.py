@@ -66,7 +66,8 @@ def train(
 ) -> np.ndarray:
     """Train the chosen creators of every replication (``rngs``: each replication's
     training generator; ``targets``: the creator ids of the rule ``targeted``, from
-    :func:`targeted`); return their seller ids, sorted."""
+    :func:`targeted`, in any order: the same set trains the same way); return their seller ids,
+    sorted."""
     m = market
     t = scenario.training
     C, U = m.layout.creators, m.layout.users
@@ -89,6 +90,9 @@ def train(
             # A prefix of one random order: a larger k trains a superset of a smaller k's
             # creators (with the same seed), so that sweeps over k compare like with like.
             chosen = rng.permutation(pool)[:k]
+        # The set decides, not its listing: the new followers are drawn creator by creator in
+        # the order of their ids, whatever order a rule or a policy named them in.
+        chosen = np.sort(chosen)
         picked.append(chosen)
         if t.follower_gain == 0 or k == 0 or U == 0:
             continue
