@@ -711,15 +711,27 @@ def scenario_graph(scenario: Scenario, seed: SeedLike = 0, *, progress: bool = F
         )
     except GraphError as err:
         raise GraphError(f"{where}: {err}") from None
-    label = f"scenario {scenario.name!r}"
+    check_graph_fits(scenario, graph)
+    return graph
+
+
+def check_graph_fits(scenario: Scenario, graph: TrustGraph) -> None:
+    """Refuse a graph file's graph too small for ``scenario``: no more poor producers than
+    it has residents (a run would quietly place fewer). :func:`scenario_graph` calls it; so
+    do runs that reuse a graph read for another scenario of the same file (a sweep's points).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario, ``producers.n_producers`` and the graph's file and residents.
+    """
     n_producers = scenario.producers.n_producers
     if n_producers > graph.n_residents:
         raise ScenarioError(
-            f"{label}: producers.n_producers = {n_producers:,} is more than the "
-            f"{graph.n_residents:,} residents of the graph {source.file} (each producer is a "
-            "resident)"
+            f"scenario {scenario.name!r}: producers.n_producers = {n_producers:,} is more than "
+            f"the {graph.n_residents:,} residents of the graph {scenario.graph.file} (each "
+            "producer is a resident)"
         )
-    return graph
 
 
 def _graph_city_from_dict(table: dict[str, Any], where: str, graph: GraphSource) -> CitySpec:

@@ -19,7 +19,8 @@ from ..graph import TrustGraph
 from ..moments import MOMENTS
 from ..results import Result
 from ..runs import replicate
-from ..scenario import Scenario, scenario_graph
+from ..scenario import Scenario, check_graph_fits, scenario_graph
+from ..sections import GraphSource
 from .result import SweepResult, collect
 from .spec import Sweep
 from .store import claim, done_runs, spec_key, store_record
@@ -45,6 +46,8 @@ def _graph_for(scenario: Scenario, seed: np.random.SeedSequence) -> TrustGraph:
     if key not in _GRAPHS:
         _GRAPHS.clear()  # one city at a time: a whole city takes over a gigabyte
         _GRAPHS[key] = scenario_graph(scenario, graph_seed)
+    elif scenario.graph.file:  # read for another point: check it fits this one's scenario
+        check_graph_fits(scenario, _GRAPHS[key])
     return _GRAPHS[key]
 
 
@@ -110,15 +113,17 @@ def _check_graph_files(sweep: Sweep) -> None:
     """Read every graph file the sweep's runs would read, once each, before any run: a
     missing or changed file, or one its mapping cannot read, is the sweep's error, not every
     run's. The last graph read stays in this process's cache for the runs here."""
-    sources = {sweep.base.graph: sweep.base}
-    for point in sweep.points():
-        if any(key.startswith("graph.") for key in point):
+    sources: dict[GraphSource, list[Scenario]] = {sweep.base.graph: [sweep.base]}
+    points = sweep.points()
+    if sweep.base.graph.file or any("graph.from" in point for point in points):
+        for point in points:
             scenario = sweep.base.replace(**point)
-            sources.setdefault(scenario.graph, scenario)
+            sources.setdefault(scenario.graph, []).append(scenario)
     try:
-        for source, scenario in sources.items():
+        for source, scenarios in sources.items():
             if source.file:
-                _graph_for(scenario, np.random.SeedSequence(sweep.seed))
+                for scenario in scenarios:  # the first reads, the others check it fits
+                    _graph_for(scenario, np.random.SeedSequence(sweep.seed))
     except BaseException:
         _GRAPHS.clear()
         raise

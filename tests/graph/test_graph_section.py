@@ -216,6 +216,18 @@ def test_a_sweep_with_a_missing_graph_file_fails_before_any_run(net: Path, tmp_p
     assert not (tmp_path / "sweep" / "sweep.json").exists()
 
 
+def test_a_sweep_point_with_more_producers_than_the_graph_has_residents_is_refused(
+    net: Path, tmp_path: Path
+) -> None:
+    # simulate refuses 40 producers on the 34 members; a sweep reused the graph read for the
+    # first point and ran the second with 34 producers, status "ok".
+    base = Scenario.from_toml(net / "scenario.toml")
+    sweep = Sweep(base, {"producers.n_producers": [3, 40]}, days=2, seed=1)
+    with pytest.raises(ScenarioError, match="n_producers = 40 is more than the 34 residents"):
+        run_sweep(sweep, tmp_path / "sweep")
+    assert not (tmp_path / "sweep" / "sweep.json").exists()
+
+
 def test_the_mesa_model_runs_on_the_graph_file(net: Path) -> None:
     path = net / "scenario.toml"
     model = LaotieModel(str(path), seed=3, run__days=10)
