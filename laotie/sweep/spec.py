@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -386,25 +387,44 @@ def load_sweep(path: str | Path) -> Sweep:
     }
     data = read_spec(path, "sweep", allowed, ("scenario",))
     base = spec_scenario(path, data["scenario"])
+    grid, cases = data.get("grid", {}), data.get("cases", [])
+    # A relative graph file is the spec's, as its scenario is (a scenario file's is its own).
+    if isinstance(grid, dict) and isinstance(grid.get("graph.from"), list):
+        grid = grid | {"graph.from": [_beside(path, v) for v in grid["graph.from"]]}
+    if isinstance(cases, list):
+        cases = [
+            case | {"graph.from": _beside(path, case["graph.from"])}
+            if isinstance(case, dict) and "graph.from" in case
+            else case
+            for case in cases
+        ]
     try:
         sample = data.get("sample", {})
         if not isinstance(sample, dict):
             raise ScenarioError("sweep: sample must be a table of dotted keys and [low, high]")
         return Sweep(
             base,
-            data.get("grid", {}),
+            grid,
             replications=data.get("replications", 1),
             days=data.get("days"),
             seed=data.get("seed", 0),
             sample={k: (v or None) for k, v in sample.items()},
             samples=data.get("samples", 0),
             method=data.get("method", "lhs"),
-            cases=data.get("cases", []),
+            cases=cases,
             common_random_numbers=data.get("common_random_numbers", True),
             moments=data.get("moments", ()),
         )
     except ScenarioError as err:
         raise ScenarioError(f"{path}: {err}") from None
+
+
+def _beside(path: Path, value: object) -> object:
+    """``value`` (a ``graph.from`` of the spec ``path``) taken from the spec's folder when it
+    is a relative path; anything else as it is (:class:`Sweep` checks it)."""
+    if isinstance(value, str) and value and not os.path.isabs(os.path.expanduser(value)):
+        return str(path.parent.absolute() / value)
+    return value
 
 
 def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[str, ...]) -> dict:

@@ -216,6 +216,29 @@ def test_a_sweep_with_a_missing_graph_file_fails_before_any_run(net: Path, tmp_p
     assert not (tmp_path / "sweep" / "sweep.json").exists()
 
 
+def test_a_relative_graph_file_in_a_sweep_spec_is_the_specs_not_the_working_folders(
+    net: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the spec's scenario is; it was taken from the working folder (no such file there).
+    shutil.copy(net / "karate.txt", net / "other.txt")
+    spec = write(
+        net,
+        'scenario = "scenario.toml"\ndays = 2\nseed = 1\n\n'
+        '[grid]\n"graph.from" = ["karate.txt", "other.txt"]\n\n'
+        '[[cases]]\n"graph.from" = "other.txt"\n',
+        "sweep.toml",
+    )
+    monkeypatch.chdir(tmp_path)
+    sweep = load_sweep(spec)
+    assert {point["graph.from"] for point in sweep.points()} == {str(net / "other.txt")}
+    grid = load_sweep(write(net, spec.read_text().partition("[[cases]]")[0], "grid.toml"))
+    assert [p["graph.from"] for p in grid.points()] == [
+        str(net / "karate.txt"),
+        str(net / "other.txt"),
+    ]
+    assert run_sweep(grid, tmp_path / "sweep").runs["status"].tolist() == ["ok", "ok"]
+
+
 def test_a_sweep_point_with_more_producers_than_the_graph_has_residents_is_refused(
     net: Path, tmp_path: Path
 ) -> None:
