@@ -24,7 +24,7 @@ from .errors import ScenarioError
 from .graph import TrustGraph
 from .metrics import COLUMNS, COUNTS, ROWS, with_ratios
 from .results import Result, run_outcomes
-from .scenario import Scenario, scenario_graph
+from .scenario import Scenario, check_graph_fits, scenario_graph
 
 __all__ = [
     "AGENT_REPORTERS",
@@ -371,6 +371,8 @@ class LaotieModel(mesa.Model):
         self.scenario = base.replace(**changes)
         self.days = int(self.scenario.run.days)
         brought = graph is not None or bool(self.scenario.graph.file)
+        if graph is not None:
+            check_graph_fits(self.scenario, graph, "the graph given to the model")
         if graph is None and self.scenario.graph.file:
             graph = scenario_graph(self.scenario)
         n_residents = graph.n_residents if graph is not None else self.scenario.city.n_residents

@@ -32,7 +32,7 @@ from .errors import LaotieError, ScenarioError, user_stacklevel
 from .graph import TrustGraph
 from .graph.roles import missing_roles
 from .results import OUTCOME_BOUNDS, Result
-from .scenario import Scenario, scenario_graph
+from .scenario import Scenario, check_graph_fits, scenario_graph
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = [
@@ -255,6 +255,7 @@ def replicate(
             graph = scenario_graph(scenario, progress=progress)
         else:
             brought = "the graph given to the run"
+            check_graph_fits(scenario, graph, brought)
         warn_missing_roles(graph, brought)
     graph_seconds = time.perf_counter() - start
     if lockstep is None:

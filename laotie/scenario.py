@@ -715,10 +715,18 @@ def scenario_graph(scenario: Scenario, seed: SeedLike = 0, *, progress: bool = F
     return graph
 
 
-def check_graph_fits(scenario: Scenario, graph: TrustGraph) -> None:
-    """Refuse a graph file's graph too small for ``scenario``: no more poor producers than
-    it has residents (a run would quietly place fewer). :func:`scenario_graph` calls it; so
-    do runs that reuse a graph read for another scenario of the same file (a sweep's points).
+def check_graph_fits(scenario: Scenario, graph: TrustGraph, what: str = "") -> None:
+    """Refuse a graph too small for ``scenario``: no more poor producers than it has
+    residents (a run would quietly place fewer). :func:`scenario_graph` calls it; so do runs
+    that reuse a graph read for another scenario of the same file (a sweep's points) or run
+    on a graph given to them (``graph=``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    graph : TrustGraph
+    what : str, optional
+        Names the graph in the message; default: the graph of the scenario's file.
 
     Raises
     ------
@@ -729,8 +737,8 @@ def check_graph_fits(scenario: Scenario, graph: TrustGraph) -> None:
     if n_producers > graph.n_residents:
         raise ScenarioError(
             f"scenario {scenario.name!r}: producers.n_producers = {n_producers:,} is more than "
-            f"the {graph.n_residents:,} residents of the graph {scenario.graph.file} (each "
-            "producer is a resident)"
+            f"the {graph.n_residents:,} residents of "
+            f"{what or 'the graph ' + scenario.graph.file} (each producer is a resident)"
         )
 
 

@@ -418,6 +418,16 @@ def test_a_graph_file_that_changed_or_is_too_small_is_refused_before_the_run(
         simulate(crowded, days=2, seed=1)
     with pytest.raises(ScenarioError, match="vary_graph builds a city graph per replication"):
         replicate(crowded, 2, days=2, seed=1, vary_graph=True)
+    # On the graph given to the run, too: it placed 34 of the 40 producers, without a word.
+    graph = scenario_graph(Scenario.from_toml(net / "scenario.toml"))
+    given = "n_producers = 40 is more than the 34 residents of the graph given to the run"
+    with pytest.raises(ScenarioError, match=given):
+        simulate(crowded, days=2, seed=1, graph=graph)
+    village = Scenario.preset("village").replace(**{"producers.n_producers": 40})
+    with pytest.raises(ScenarioError, match=given):
+        replicate(village, 2, days=2, seed=1, graph=graph)
+    with pytest.raises(ScenarioError, match="34 residents of the graph given to the model"):
+        LaotieModel(village, graph=graph)
 
 
 def test_a_file_the_mapping_cannot_read_names_the_scenario_and_the_file(net: Path) -> None:
