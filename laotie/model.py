@@ -371,8 +371,7 @@ class LaotieModel(mesa.Model):
         self.scenario = base.replace(**changes)
         self.days = int(self.scenario.run.days)
         brought = graph is not None or bool(self.scenario.graph.file)
-        if graph is not None:
-            check_graph_fits(self.scenario, graph, "the graph given to the model")
+        given = graph is not None
         if graph is None and self.scenario.graph.file:
             graph = scenario_graph(self.scenario)
         n_residents = graph.n_residents if graph is not None else self.scenario.city.n_residents
@@ -387,6 +386,8 @@ class LaotieModel(mesa.Model):
             from .runs import warn_missing_roles
 
             warn_missing_roles(self.graph, "the graph of the model")
+        if given:
+            check_graph_fits(self.scenario, self.graph, "the graph given to the model")
         self.engine = Engine(self.graph, self.scenario, seed=run_seed)
         self.consumer_agents = consumer_agents
         market = self.engine.market

@@ -255,8 +255,9 @@ def replicate(
             graph = scenario_graph(scenario, progress=progress)
         else:
             brought = "the graph given to the run"
-            check_graph_fits(scenario, graph, brought)
         warn_missing_roles(graph, brought)
+        if brought == "the graph given to the run":
+            check_graph_fits(scenario, graph, brought)
     graph_seconds = time.perf_counter() - start
     if lockstep is None:
         lockstep = lockstep_size(graph, scenario, replications)
