@@ -1056,7 +1056,7 @@ class GraphSource(Section):
         except GraphError as err:
             raise ScenarioError(f"{where}: from: {err} (format = ...)") from None
         if kind == "npz":
-            mapped = [key for key in given if key not in ("format", "seed")]
+            mapped = [key for key in given if key != "format"]  # seed too: nothing to seed
             if mapped:
                 raise ScenarioError(
                     f"{where}: {mapped[0]} = {given[mapped[0]]!r}, but {self.file} is a graph "

@@ -442,6 +442,9 @@ def test_a_saved_graph_takes_no_mapping(net: Path) -> None:
     scenario_graph(scenario).save(net / "g.npz")
     with pytest.raises(ScenarioError, match="g.npz is a graph saved by laotie, already mapped"):
         Scenario.from_toml(write(net, toml_graph(**{"from": "g.npz"}, creators="top-degree:2")))
+    # Its seed would seed nothing: a sweep over graph.seed ran the same graph at every point.
+    with pytest.raises(ScenarioError, match=match("seed = 3, but", "g.npz is a graph saved")):
+        Scenario.from_toml(write(net, toml_graph(**{"from": "g.npz"}, seed=3)))
     saved = Scenario.from_toml(write(net, toml_graph(**{"from": "g.npz"})))
     assert scenario_graph(saved).equals(scenario_graph(scenario))
 
