@@ -7,6 +7,7 @@ import pytest
 
 import laotie.graph
 import laotie.runs
+import laotie.scenario
 import laotie.sweep.runner
 from tests.reliability.faults import WorkStarted
 
@@ -19,7 +20,8 @@ def _started(*args: object, **kwargs: object) -> None:
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test with :class:`WorkStarted` if a city graph is built, an engine runs, or
     a sweep starts a run (the API's, the command line's and a sweep's ways in)."""
-    monkeypatch.setattr(laotie.runs, "city", _started)
+    # Every face builds its city through scenario_graph (laotie.runs no longer imports city).
+    monkeypatch.setattr(laotie.scenario, "city", _started)
     monkeypatch.setattr(laotie.runs, "_run_group", _started)
     monkeypatch.setattr(laotie.runs, "_replicate_graphs", _started)
     monkeypatch.setattr(laotie.graph, "city", _started)

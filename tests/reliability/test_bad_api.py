@@ -109,7 +109,8 @@ CALLS = [
     ),
     case(
         lambda g: Scenario.preset("vilage"),
-        "unknown scenario 'vilage'; did you mean 'village'? (known: county, mudanjiang",
+        "unknown scenario 'vilage'; did you mean 'village'? (known: county, karate_club, "
+        "mudanjiang",
         id="unknown-preset",
     ),
     case(
@@ -134,7 +135,7 @@ CALLS = [
     ),
     case(
         lambda g: VILLAGE.replace(**{"city.regions": ()}),
-        "regions is empty; a city needs at least one region",
+        "the city has no regions; a city that laotie builds needs at least one",
         id="a-city-without-regions",
     ),
 ]

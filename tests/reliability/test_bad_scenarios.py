@@ -52,7 +52,7 @@ FILES = [
     # Tables and keys
     case(
         CITY + "[runn]\ndays = 3\n",
-        "unknown key 'runn'; did you mean 'run'? (valid keys: city, population",
+        "unknown key 'runn'; did you mean 'run'? (valid keys: city, graph, population",
         id="unknown-section",
     ),
     case(
