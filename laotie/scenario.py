@@ -527,7 +527,14 @@ class Scenario:
         for key, value in changes.items():
             head, dot, rest = key.partition(".")
             if head not in valid:
-                hint = did_you_mean(head, valid)
+                # A key without its section: name the section that has it ('reach' is not
+                # a near miss of 'graph' but the key policy.reach).
+                owners = [name for name, kind in self.sections().items() if head in kind.params()]
+                hint = (
+                    f"; did you mean {owners[0] + '.' + head!r}?"
+                    if owners and not dot
+                    else did_you_mean(head, valid)
+                )
                 raise ScenarioError(
                     f"Scenario: unknown section {head!r}{hint} (sections: {', '.join(valid)})"
                 )
@@ -535,8 +542,20 @@ class Scenario:
                 grouped.setdefault(head, {})[rest] = value
             else:
                 sections[head] = value
-        for head, values in grouped.items():
+        for head in sorted(grouped, key=lambda head: head != "graph"):  # the graph first
+            values = grouped[head]
             base = sections.get(head, getattr(self, head))
+            graph = sections.get("graph", self.graph)
+            if head == "city" and graph.file:
+                # Before the city checks a value that would not be used (_check_graph_city).
+                unused = [k for k in values if k in CitySpec.params() and k not in FOLLOWER_MODEL]
+                if unused:
+                    raise ScenarioError(
+                        f"scenario {self.name!r}: city.{unused[0]} would not be used: the graph "
+                        f"comes from {graph.file} ([graph] from), and the city gives only the "
+                        f"follower model ({', '.join(FOLLOWER_MODEL)}) that graph.follows = "
+                        "true grows onto it"
+                    )
             sections[head] = base.replace(f"Scenario [{head}]", **values)
         return dataclasses.replace(self, **sections)
 

@@ -368,6 +368,20 @@ def test_city_keys_a_graph_file_would_leave_unused_are_refused(
         Scenario.from_toml(path)
 
 
+def test_a_city_key_a_graph_file_leaves_unused_is_refused_as_unused_whatever_its_value(
+    net: Path,
+) -> None:
+    # Its value was checked first: a sweep sampling city.local_degree within its declared
+    # bounds was refused for 'local_degree must be below group_size - 1'.
+    scenario = Scenario.from_toml(net / "scenario.toml")
+    unused = match("city.local_degree would not be used: the graph comes from", "karate.txt")
+    for value in (3.0, 500.0):
+        with pytest.raises(ScenarioError, match=unused):
+            scenario.replace(**{"city.local_degree": value})
+    with pytest.raises(ScenarioError, match=unused):
+        Sweep(scenario, {}, sample={"city.local_degree": None}, samples=2, days=2)
+
+
 def test_scale_is_refused_wherever_it_is_asked_for(net: Path) -> None:
     path = net / "scenario.toml"
     with pytest.raises(ScenarioError, match="scale = 0.5 is not allowed: the graph comes from"):

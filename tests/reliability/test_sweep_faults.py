@@ -76,7 +76,7 @@ SPECS = [
     ),
     case(
         SPEC + "[grid]\nreach = [0.5]\n",
-        "Scenario: unknown section 'reach' (sections: city,",
+        "Scenario: unknown section 'reach'; did you mean 'policy.reach'? (sections: city,",
         id="grid-undotted-key",
     ),
     case(
