@@ -1051,6 +1051,10 @@ class GraphSource(Section):
                 f"{where}: creator_kind = {self.creator_kind!r} is the kind of the creators a "
                 "rule marks, but no creators rule is given (creators = ...)"
             )
+        if os.path.isdir(self.file):
+            raise ScenarioError(
+                f"{where}: from = {self.file!r} is a folder; name the graph file in it"
+            )
         try:
             kind = graph_format(self.file, None if self.format == "auto" else self.format)
         except GraphError as err:

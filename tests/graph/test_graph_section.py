@@ -368,6 +368,15 @@ def test_city_keys_a_graph_file_would_leave_unused_are_refused(
         Scenario.from_toml(path)
 
 
+def test_a_folder_for_a_graph_file_is_named_as_a_folder(net: Path) -> None:
+    # It was "unknown file type ''" (format auto) or "no such file" (a format given).
+    (net / "data").mkdir()
+    for extra in ({}, {"format": "csv"}):
+        path = write(net, toml_graph(**{"from": "data"}, **extra))
+        with pytest.raises(ScenarioError, match=match("from = ", "data' is a folder")):
+            Scenario.from_toml(path)
+
+
 def test_a_city_key_a_graph_file_leaves_unused_is_refused_as_unused_whatever_its_value(
     net: Path,
 ) -> None:
