@@ -548,7 +548,11 @@ class Scenario:
             graph = sections.get("graph", self.graph)
             if head == "city" and graph.file:
                 # Before the city checks a value that would not be used (_check_graph_city).
-                unused = [k for k in values if k in CitySpec.params() and k not in FOLLOWER_MODEL]
+                unused = [
+                    k
+                    for k in values
+                    if k not in FOLLOWER_MODEL and (k in CitySpec.params() or k in _CITY_TABLE)
+                ]
                 if unused:
                     raise ScenarioError(
                         f"scenario {self.name!r}: city.{unused[0]} would not be used: the graph "
@@ -652,6 +656,11 @@ class Scenario:
             if not out["city"]:
                 del out["city"]
         return out
+
+
+_CITY_TABLE = ("regions", "preset", "scale")
+"""The keys of a scenario file's ``[city]`` that are not parameters: what a city laotie builds
+is made of (a graph file's residents and regions are its own)."""
 
 
 def scenario_graph(scenario: Scenario, seed: SeedLike = 0, *, progress: bool = False) -> TrustGraph:

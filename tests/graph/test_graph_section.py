@@ -387,6 +387,10 @@ def test_a_city_key_a_graph_file_leaves_unused_is_refused_as_unused_whatever_its
     for value in (3.0, 500.0):
         with pytest.raises(ScenarioError, match=unused):
             scenario.replace(**{"city.local_degree": value})
+    # scale and preset were "unknown key" with the keys of a city laotie builds.
+    for key in ("scale", "preset"):
+        with pytest.raises(ScenarioError, match=match(f"city.{key} would not be used")):
+            scenario.replace(**{f"city.{key}": 2})
     with pytest.raises(ScenarioError, match=unused):
         Sweep(scenario, {}, sample={"city.local_degree": None}, samples=2, days=2)
 
