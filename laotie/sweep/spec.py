@@ -609,6 +609,11 @@ def sample_range(
             f"{where}: {key} = [{low}, {high}]; expected a finite range with low < high"
         )
     if ends:
+        section, _, name = key.partition(".")
+        try:  # the key itself (a city key a graph file leaves unused): no range would do
+            base.replace(**{key: getattr(getattr(base, section), name)})
+        except ScenarioError as err:
+            raise ScenarioError(f"{where}: {key}: {err}") from None
         for end in (low, high):
             value = round(end) if declared.kind is int else float(end)
             try:

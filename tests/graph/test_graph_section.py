@@ -27,6 +27,7 @@ from laotie.runs import EmptyChannelWarning, replicate
 from laotie.scenario import scenario_graph
 from laotie.sections import GraphSource
 from laotie.sweep import Sweep, load_sweep, run_sweep
+from laotie.sweep.spec import sample_range
 
 MAPPING = {
     "trust": "weight",
@@ -393,6 +394,10 @@ def test_a_city_key_a_graph_file_leaves_unused_is_refused_as_unused_whatever_its
             scenario.replace(**{f"city.{key}": 2})
     with pytest.raises(ScenarioError, match=unused):
         Sweep(scenario, {}, sample={"city.local_degree": None}, samples=2, days=2)
+    # Not "(the samples reach both ends: give [low, high] within the allowed values)".
+    with pytest.raises(ScenarioError, match=unused) as refused:
+        sample_range(scenario, "city.local_degree", [3.0, 5.0], where="s", ends=True)
+    assert "samples reach both ends" not in str(refused.value)
 
 
 def test_scale_is_refused_wherever_it_is_asked_for(net: Path) -> None:
