@@ -13,7 +13,7 @@ Examples
 --------
 >>> from laotie import Scenario, simulate
 >>> s = Scenario.preset("poverty_county", scale=0.05)
->>> r = simulate(s, days=20, seed=1)
+>>> r = simulate(s, days=40, seed=1)
 >>> list(r.regions.region)
 ['County seat', 'Mountain township', 'River township', 'Forest township']
 >>> bool((r.producers.net == r.producers.revenue - r.producers.fees - r.producers.logistics
