@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from ._memory import ENVIRONMENT, available_bytes
 from .errors import LaotieError
@@ -93,6 +93,19 @@ class Executor(ABC):
         str
         """
         return type(self).__name__.lower()
+
+    def __enter__(self) -> Self:
+        """Keep what the executor starts (a pool's processes) across :meth:`map` calls until
+        the ``with`` block ends: a search that maps batch after batch starts its workers once.
+        """
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop what the executor keeps (nothing, unless it says otherwise)."""
+        return None
 
 
 class Serial(Executor):
@@ -243,6 +256,8 @@ class Processes(Executor):
         self.memory_per_task = memory_per_task
         self.workers = min(workers, self.cores, self.fit or workers)
         self.retries = retries
+        self._keep = 0  # depth of the with blocks that keep the pool between maps
+        self._pool: tuple[ProcessPoolExecutor, Any] | None = None
 
     def describe(self) -> str:
         text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
@@ -260,12 +275,26 @@ class Processes(Executor):
             f"{self.requested} asked; {self.workers} usable core{'s' if self.workers > 1 else ''}"
         )
 
-    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
-        queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
-        suspects: list[int] = []  # in flight when a worker died: each now runs alone
-        deaths = [0] * len(tasks)  # times a task's process died while it ran alone
-        context = multiprocessing.get_context("spawn")
-        while queue or suspects:
+    def __enter__(self) -> Self:
+        """Keep the pool's processes across :meth:`map` calls until the ``with`` block ends
+        (each map starts its own pool otherwise; starting a worker imports laotie anew, about
+        a second or two). A pool broken by a lost worker, or left by an interrupt, is replaced
+        by the next map."""
+        self._keep += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._keep -= 1
+        if not self._keep:
+            self.close()
+
+    def close(self) -> None:
+        """Shut the kept pool down (its workers finish what they run, then exit)."""
+        self._discard(wait=True)
+
+    def _open(self) -> tuple[ProcessPoolExecutor, Any]:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
             stop = context.Event()
             pool = ProcessPoolExecutor(
                 max_workers=self.workers,
@@ -273,7 +302,23 @@ class Processes(Executor):
                 initializer=_start_worker,
                 initargs=(os.getpid(), stop),
             )
+            self._pool = pool, stop
+        return self._pool
+
+    def _discard(self, wait: bool) -> None:
+        if self._pool is not None:
+            pool, _ = self._pool
+            self._pool = None
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+    def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
+        queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
+        suspects: list[int] = []  # in flight when a worker died: each now runs alone
+        deaths = [0] * len(tasks)  # times a task's process died while it ran alone
+        while queue or suspects:
+            pool, stop = self._open()
             running: dict[Future[Any], int] = {}
+            broken = False
             try:
                 while queue or suspects or running:
                     if suspects:
@@ -315,13 +360,15 @@ class Processes(Executor):
                             suspects.append(i)
                     else:  # which one killed it is unknown: run each alone to find out
                         suspects.extend(sorted(lost, reverse=True))
+                    broken = True
                     break
             finally:
                 # On Ctrl-C, an error or a closed generator, stop the runs in flight (their
                 # workers then take the pool's sentinel and exit) and do not wait for them.
                 if running:
                     _interrupt(pool, stop)
-                pool.shutdown(wait=not running and not queue, cancel_futures=True)
+                if running or broken or not self._keep:
+                    self._discard(wait=not running and not queue)
 
 
 class Dask(Executor):

@@ -151,6 +151,30 @@ def test_a_task_that_always_kills_its_worker_is_given_up(tmp_path: Path) -> None
     assert isinstance(lost, Lost) and lost.attempts == 2
 
 
+def pid(_: object) -> int:
+    return os.getpid()
+
+
+def test_a_pool_kept_by_with_serves_every_map_until_the_block_ends(tmp_path: Path) -> None:
+    """A search maps batch after batch: inside ``with`` the workers start once (each map
+    started its own pool, a second or two of imports per worker, which made two workers
+    slower than one on small batches); a pool broken by a lost worker is replaced; the
+    block's end stops the workers."""
+    plain = Processes(2)
+    first, second = ({p for _, p in plain.map(pid, range(4))} for _ in range(2))
+    assert not first & second  # without with: a new pool (new processes) for each map
+    with Processes(2) as kept:
+        first, second = ({p for _, p in kept.map(pid, range(4))} for _ in range(2))
+        assert len(first | second) <= 2  # the same two workers (either may take a map)
+        marker = str(tmp_path / "died")
+        broken = dict(kept.map(die_once, [("", 1), (marker, 2), ("", 3)]))
+        assert broken == {("", 1): 1, (marker, 2): 4, ("", 3): 9}
+        after = {p for _, p in kept.map(pid, range(4))}
+        assert after and not after & first  # the broken pool was replaced
+    _wait_for(lambda: not any(_alive(p) for p in after), seconds=20)
+    assert dict(kept.map(square, [5])) == {5: 25}  # after the block: a pool per map again
+
+
 def test_executor_choice_and_bad_values() -> None:
     assert isinstance(executor_for(1), Serial)
     assert isinstance(executor_for(3), Processes)

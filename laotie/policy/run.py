@@ -16,6 +16,7 @@ targets and the short list) and ``optimise.json``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -184,21 +185,25 @@ def run_optimise(
         spec.scenario, graph, spec.objective, days=spec.run_days, executor=executor
     )
     stored = Stored(programme, out / "evaluations", progress=progress)
-    try:
-        found = optimise(
-            programme.candidates(),
-            stored,
-            budget=spec.budget,
-            seed=spec.seed,
-            replications=spec.replications,
-            fresh=spec.fresh,
-            size=spec.shortlist,
-            contenders=spec.contenders,
-            batch=spec.batch,
-            stop=spec.stop,
-        )
-    finally:
-        stored.close()
+    # One pool of workers for the whole search (it maps batch after batch), not one per batch.
+    with contextlib.ExitStack() as kept:
+        if executor is not None:
+            kept.enter_context(executor)
+        try:
+            found = optimise(
+                programme.candidates(),
+                stored,
+                budget=spec.budget,
+                seed=spec.seed,
+                replications=spec.replications,
+                fresh=spec.fresh,
+                size=spec.shortlist,
+                contenders=spec.contenders,
+                batch=spec.batch,
+                stop=spec.stop,
+            )
+        finally:
+            stored.close()
     _write(out, found)
     return found
 

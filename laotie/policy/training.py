@@ -161,8 +161,8 @@ class TrainingProgramme:
         from ..executors import executor_for
 
         executor = self.executor or executor_for(1)
-        # Sorted: the engine draws the trained creators' new followers in the order it is
-        # given them, and a set's value must not depend on the order of its targets.
+        # Sorted: one listing of each set, the key its stored values are found by (the engine
+        # trains a set the same way whatever its order).
         tasks = [
             (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
             for i, s in enumerate(sets)
