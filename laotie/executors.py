@@ -288,6 +288,10 @@ class Processes(Executor):
         if not self._keep:
             self.close()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (inside a task, say), a Processes is its settings: its pool stays here.
+        return self.__dict__ | {"_keep": 0, "_pool": None}
+
     def close(self) -> None:
         """Shut the kept pool down (its workers finish what they run, then exit)."""
         self._discard(wait=True)

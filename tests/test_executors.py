@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import random
 import signal
 import subprocess
@@ -171,6 +172,8 @@ def test_a_pool_kept_by_with_serves_every_map_until_the_block_ends(tmp_path: Pat
         assert broken == {("", 1): 1, (marker, 2): 4, ("", 3): 9}
         after = {p for _, p in kept.map(pid, range(4))}
         assert after and not after & first  # the broken pool was replaced
+        # Pickled inside a task (a programme that holds its executor), it is its settings.
+        assert pickle.loads(pickle.dumps(kept)).workers == kept.workers
     _wait_for(lambda: not any(_alive(p) for p in after), seconds=20)
     assert dict(kept.map(square, [5])) == {5: 25}  # after the block: a pool per map again
 
