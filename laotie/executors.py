@@ -18,9 +18,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -140,8 +144,50 @@ def usable_cores() -> int:
 _STOP: Any = None
 """In a worker: the pool's stop event (:func:`_start_worker`), set when its parent stops early."""
 
+_SPOOL: str | None = None
+"""In a worker: the folder its large results are written to (:class:`_Spooled`)."""
 
-def _start_worker(parent: int, stop: Any = None) -> None:
+_SPOOLED_ABOVE = 2048
+"""Results whose pickle is larger (in bytes) go through a file, not the pool's pipe."""
+
+
+@dataclass(frozen=True)
+class _Spooled:
+    """A task's result written to a file by the worker, in place of the result itself.
+
+    A worker killed (the out-of-memory killer, ``kill -9``) while it wrote a large result into
+    the pool's pipe left half a message there, and the pool's manager thread then waited for
+    the rest for ever: the map hung instead of replacing the worker. A message of a few
+    hundred bytes is written into a pipe whole or not at all (``PIPE_BUF``), so a large
+    result is written to a file in the pool's own temporary folder, which the parent reads
+    and deletes; a file a killed worker left half written is never read (its name is sent
+    only once it is whole) and goes with the folder.
+    """
+
+    path: str
+
+    @staticmethod
+    def wrap(result: Any) -> Any:
+        if _SPOOL is None:
+            return result
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) <= _SPOOLED_ABOVE:
+            return result
+        descriptor, path = tempfile.mkstemp(dir=_SPOOL, suffix=".pickle")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        return _Spooled(path)
+
+    def unwrap(self) -> Any:
+        try:
+            with open(self.path, "rb") as file:
+                return pickle.load(file)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def _start_worker(parent: int, stop: Any = None, spool: str | None = None) -> None:
     """A worker's initializer.
 
     A daemon thread ends the worker within half a second of its parent's death (SIGKILL, a
@@ -151,10 +197,12 @@ def _start_worker(parent: int, stop: Any = None) -> None:
     result back, or waited for a task, broke the pool's protocol half-way (a result half
     written into the pipe) and could hang the parent's exit for ever. ``stop`` (an event the
     parent sets when it stops early, :func:`_interrupt`) keeps a task handed to the pool but
-    not yet started from starting.
+    not yet started from starting. ``spool`` is the folder for large results
+    (:class:`_Spooled`).
     """
-    global _STOP
+    global _STOP, _SPOOL
     _STOP = stop
+    _SPOOL = spool
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -178,9 +226,10 @@ def _interruptible(fn: Callable[[T], Any], task: T) -> Any:
     try:
         if _STOP is not None and _STOP.is_set():
             raise KeyboardInterrupt
-        return fn(task)
+        result = fn(task)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return _Spooled.wrap(result)
 
 
 def _interrupt(pool: ProcessPoolExecutor, stop: Any) -> None:
@@ -257,7 +306,7 @@ class Processes(Executor):
         self.workers = min(workers, self.cores, self.fit or workers)
         self.retries = retries
         self._keep = 0  # depth of the with blocks that keep the pool between maps
-        self._pool: tuple[ProcessPoolExecutor, Any] | None = None
+        self._pool: tuple[ProcessPoolExecutor, Any, str] | None = None
 
     def describe(self) -> str:
         text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
@@ -296,31 +345,33 @@ class Processes(Executor):
         """Shut the kept pool down (its workers finish what they run, then exit)."""
         self._discard(wait=True)
 
-    def _open(self) -> tuple[ProcessPoolExecutor, Any]:
+    def _open(self) -> tuple[ProcessPoolExecutor, Any, str]:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             stop = context.Event()
+            spool = tempfile.mkdtemp(prefix="laotie-pool-")
             pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(os.getpid(), stop),
+                initargs=(os.getpid(), stop, spool),
             )
-            self._pool = pool, stop
+            self._pool = pool, stop, spool
         return self._pool
 
     def _discard(self, wait: bool) -> None:
         if self._pool is not None:
-            pool, _ = self._pool
+            pool, _, spool = self._pool
             self._pool = None
             pool.shutdown(wait=wait, cancel_futures=True)
+            shutil.rmtree(spool, ignore_errors=True)
 
     def map(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         queue = list(range(len(tasks)))[::-1]  # positions, popped from the end: first first
         suspects: list[int] = []  # in flight when a worker died: each now runs alone
         deaths = [0] * len(tasks)  # times a task's process died while it ran alone
         while queue or suspects:
-            pool, stop = self._open()
+            pool, stop, _ = self._open()
             running: dict[Future[Any], int] = {}
             broken = False
             try:
@@ -339,6 +390,8 @@ class Processes(Executor):
                         i = running.pop(future)
                         try:
                             result = future.result()
+                            if isinstance(result, _Spooled):
+                                result = result.unwrap()
                         except BrokenProcessPool:
                             lost.append(i)
                             continue

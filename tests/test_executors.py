@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +57,16 @@ def big(i: int) -> bytes:
     """A result far larger than a pipe's buffer: it takes many writes to send back."""
     time.sleep(0.01)
     return bytes(4_000_000)
+
+
+def die_while_sending(task: tuple[int, float]) -> bytes | int:
+    """Task 1 kills its own process ``delay`` seconds on: while its 400 MB result is being
+    pickled or sent back, or after."""
+    i, delay = task
+    if i != 1:
+        return i
+    threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return bytes(400_000_000)
 
 
 def handler_inside(_: int) -> object:
@@ -150,6 +161,23 @@ def test_a_task_that_always_kills_its_worker_is_given_up(tmp_path: Path) -> None
     assert results[("", 1)] == 1 and results[("", 3)] == 9
     lost = results[("x", 2)]
     assert isinstance(lost, Lost) and lost.attempts == 2
+
+
+def test_large_results_come_back_through_files_that_go_with_the_pool() -> None:
+    """A result larger than a pipe writes whole in one go goes through a file in the pool's
+    own temporary folder (a worker killed while it wrote into the pipe hung the map);
+    the folder goes with the pool."""
+    import laotie.executors as executors
+
+    with Processes(2) as kept:
+        results = dict(kept.map(big, range(3)))
+        assert kept._pool is not None
+        spool = Path(kept._pool[2])
+        assert spool.is_dir() and not list(spool.iterdir())  # each file read, then deleted
+        assert dict(kept.map(square, [3])) == {3: 9}  # small results through the pipe
+    assert results == {i: bytes(4_000_000) for i in range(3)}
+    assert not spool.exists()
+    assert executors._Spooled.wrap(bytes(10_000)) == bytes(10_000)  # in this process: as is
 
 
 def pid(_: object) -> int:
@@ -420,6 +448,43 @@ if __name__ == "__main__":
     for n, _ in enumerate(Processes(2).map(big, list(range(100_000)))):
         if n == 2:
             print("results flowing", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_it_sends_its_result_back_never_hangs(tmp_path: Path) -> None:
+    """A worker killed (the out-of-memory killer) while it sent a large result back left half
+    a message in the pool's pipe, and the pool's manager waited for the rest for ever: on
+    this machine kills 0.9 s and 1.2 s into the task hung every time. Each map here must
+    end, with the result whole or the task given up."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.5):
+        done = subprocess.run(
+            [sys.executable, str(script), str(delay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() in (["whole"], ["lost"]), done.stdout
+
+
+KILLED = """\
+import sys
+from laotie.executors import Lost, Processes
+from test_executors import die_while_sending
+
+if __name__ == "__main__":
+    d = float(sys.argv[1])
+    out = dict(Processes(2, retries=0).map(die_while_sending, [(0, d), (1, d), (2, d)]))
+    assert out[(0, d)] == 0 and out[(2, d)] == 2
+    result = out[(1, d)]
+    whole = result == bytes(400_000_000)
+    print("lost" if isinstance(result, Lost) else "whole" if whole else "bad")
 """
 
 
