@@ -114,12 +114,7 @@ def command(args: argparse.Namespace) -> int:
             raise ScenarioError("--set and --scale apply to a scenario's city, not to --from FILE")
         with said_warnings(MappingWarning):
             g = lg.read_graph(args.source, nodes=args.nodes, progress=True, **mapping_options(args))
-        print(f"Loaded {args.source}: {g}", file=sys.stderr)
-        described = describe_mapping(g)
-        if described:
-            print(described)
-        for gap in missing_roles(g):
-            print(f"Note: the graph has {gap}", file=sys.stderr)
+        _say_read(g, f"Loaded {args.source}: {g}")
     else:
         if args.nodes is not None:
             raise ScenarioError("--nodes goes with --from EDGES.csv")
@@ -166,13 +161,19 @@ def _scenario_file_graph(scenario: Scenario, name: str) -> TrustGraph:
 
     with said_warnings(MappingWarning):
         g = scenario_graph(scenario, progress=True)
-    print(f"Read {scenario.graph.file} ([graph] of {name}): {g}", file=sys.stderr)
+    _say_read(g, f"Read {scenario.graph.file} ([graph] of {name}): {g}")
+    return g
+
+
+def _say_read(g: TrustGraph, line: str) -> None:
+    """Say what was read (``line``, to standard error), what its mapping assigned, and the
+    roles the graph lacks."""
+    print(line, file=sys.stderr)
     described = describe_mapping(g)
     if described:
         print(described)
     for gap in missing_roles(g):
         print(f"Note: the graph has {gap}", file=sys.stderr)
-    return g
 
 
 def _save(g: TrustGraph, out: Path | None, outputs: list[Path]) -> None:

@@ -264,23 +264,11 @@ def test_out_below_a_file_fails_before_the_run(
 
 
 def test_out_in_a_folder_that_cannot_be_written_fails_before_the_run(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    no_work: None,
+    unwritable: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
     """What a read-only folder does (injected: the tests may run as root, whom permissions
     do not stop)."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    mkdir = Path.mkdir
-
-    def refused(self: Path, *args: object, **kwargs: object) -> None:
-        if self.parent == shared:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "mkdir", refused)
+    shared = unwritable
     target = shared / "results"
     assert_refused(
         cli(capsys, *RUN, "--out", target), f"{target}: cannot write", "Permission denied"

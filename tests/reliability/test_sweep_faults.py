@@ -299,23 +299,10 @@ def test_a_sweep_into_a_file_is_refused(
 
 
 def test_a_sweep_into_a_folder_that_cannot_be_written_is_refused_before_any_run(
-    spec_file: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    no_work: None,
+    spec_file: Path, unwritable: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
     """What a read-only folder does (injected: the tests may run as root)."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    mkdir = Path.mkdir
-
-    def refused(self: Path, *args: object, **kwargs: object) -> None:
-        if self.parent == shared:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "mkdir", refused)
+    shared = unwritable
     out = shared / "out"
     assert_refused(
         cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
