@@ -94,10 +94,10 @@ def command(args: argparse.Namespace) -> int:
             )
     module = load_experiment(args.experiment)
     if not hasattr(module, "audit"):
-        raise LaotieError(
-            f"experiment {args.experiment!r} has no audit: its page says why "
-            f"(docs/experiments/{args.experiment}.md)"
+        why = getattr(module, "NO_AUDIT", None) or (
+            f"its page says why (docs/experiments/{args.experiment}.md)"
         )
+        raise LaotieError(f"experiment {args.experiment!r} has no audit: {why}")
     out = args.out or Path("out") / args.experiment
     out.mkdir(parents=True, exist_ok=True)
     executor = executor_for(args.workers, args.scheduler)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..executors import Executor
     from ..graph import TrustGraph
 
-__all__ = ["SPEC_FILE", "Stored", "policy_fingerprint", "run_optimise"]
+__all__ = ["SPEC_FILE", "Stored", "claim", "policy_fingerprint", "run_optimise"]
 
 SPEC_FILE = "optimise.json"
 
@@ -232,13 +232,35 @@ def policy_fingerprint(folder: Path | None = None) -> str:
 
 def _claim(out: Path, spec: OptimiseSpec) -> None:
     """Mark ``out`` as ``spec``'s folder, or refuse it when it holds another's."""
+    claim(out, spec.to_dict())
+
+
+def claim(out: Path, settings: dict[str, Any], what: str = "optimisation") -> None:
+    """Mark ``out`` as the folder of the evaluations that ``settings`` decide, or refuse it
+    when it holds another's, or evaluations made by other code (:func:`policy_fingerprint`).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The folder; its evaluations go in ``out / "evaluations"``.
+    settings : dict
+        Everything besides the code that decides a stored evaluation (JSON-ready), e.g. a
+        spec's :meth:`~laotie.policy.OptimiseSpec.to_dict`.
+    what : str, default "optimisation"
+        What the folder holds, for the messages.
+
+    Raises
+    ------
+    LaotieError
+        Naming the folder and what differs, with what to do.
+    """
     code = policy_fingerprint()
-    text = json.dumps({"spec": spec.to_dict(), "code": code}, indent=1)
+    text = json.dumps({"spec": settings, "code": code}, indent=1, default=plain)
     path = out / SPEC_FILE
     if not path.exists():
         if (out / "evaluations").exists() and any((out / "evaluations").iterdir()):
             raise LaotieError(
-                f"{out}/evaluations holds evaluations of an unknown optimisation ({SPEC_FILE} "
+                f"{out}/evaluations holds evaluations of an unknown {what} ({SPEC_FILE} "
                 f"is missing); use another folder, or delete {out}"
             )
         try:
@@ -252,13 +274,13 @@ def _claim(out: Path, spec: OptimiseSpec) -> None:
         raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
     if not isinstance(stored, dict):
         raise LaotieError(
-            f"{path}: not a record of an optimisation (a JSON object with its spec and "
+            f"{path}: not a record of an {what} (a JSON object with its spec and "
             f"code); delete {out} to start over"
         )
     if stored.get("spec") != json.loads(text)["spec"]:
         raise LaotieError(
-            f"{out} holds the evaluations of a different optimisation (its {SPEC_FILE} "
-            f"differs from this spec); use another folder, or delete {out}"
+            f"{out} holds the evaluations of a different {what} (its {SPEC_FILE} "
+            f"differs from this one's settings); use another folder, or delete {out}"
         )
     if stored.get("code") != code:
         raise LaotieError(
