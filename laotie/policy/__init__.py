@@ -13,6 +13,10 @@ greedy selection with lazy re-evaluation over simulated, paired marginal gains
 planner would use instead (most followers, most rural, random, equal per region) at the same
 budget on fresh replications of the *evaluate* phase (:func:`compare`, :func:`phase_seed`), so
 that the chosen set's advantage is not the winner's curse of the replications that chose it.
+
+:func:`tune` searches continuous levers (numeric parameters within ranges, :func:`levers`)
+with optuna, one objective or a Pareto front of several (:class:`LeverProgramme`), and judges
+its choice against the scenario's own setting on fresh replications.
 """
 
 from __future__ import annotations
@@ -27,24 +31,31 @@ from .compare import (
     table_of,
 )
 from .design import Optimised, optimise
+from .levers import DIRECTIONS, EvaluateSettings, Lever, LeverProgramme, Tuned, levers, tune
 from .run import Stored, run_optimise
 from .select import Evaluate, Selection, greedy, p_best
 from .spec import TARGETS, OptimiseSpec, load_optimise
 from .training import TrainingProgramme
 
 __all__ = [
+    "DIRECTIONS",
     "HEURISTICS",
     "PHASES",
     "TARGETS",
     "Evaluate",
+    "EvaluateSettings",
+    "Lever",
+    "LeverProgramme",
     "OptimiseSpec",
     "Optimised",
     "Selection",
     "Stored",
     "TrainingProgramme",
+    "Tuned",
     "compare",
     "greedy",
     "heuristic_sets",
+    "levers",
     "load_optimise",
     "optimise",
     "p_best",
@@ -52,4 +63,5 @@ __all__ = [
     "run_optimise",
     "shortlist",
     "table_of",
+    "tune",
 ]
