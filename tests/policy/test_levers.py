@@ -3,7 +3,7 @@ disjoint between the phases, and the same numbers whatever the number of workers
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,11 +33,14 @@ def _noise(seed: int, replications: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0, 1, replications)
 
 
-class Known:
-    """A known curve of the levers ``x`` (and ``y``, which cannot matter), plus noise that
-    every setting shares replication by replication; records the seeds it is given."""
+Curve = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
-    def __init__(self, curves: Mapping[str, object]) -> None:
+
+class Known:
+    """Known curves of the levers ``x`` and ``y`` (by objective), plus noise that every
+    setting shares replication by replication; records the seeds it is given."""
+
+    def __init__(self, curves: Mapping[str, Curve]) -> None:
         self.curves = curves
         self.calls: list[tuple[int, int, int]] = []
 
@@ -47,13 +50,8 @@ class Known:
         self.calls.append((seed, replications, len(settings)))
         x = np.array([s["x"] for s in settings])
         y = np.array([s.get("y", 0.0) for s in settings])
-        noise = _noise(seed, replications)
-        return np.stack(
-            [
-                np.stack([curve(x, y)[i] + noise for curve in self.curves.values()])  # type: ignore[operator]
-                for i in range(len(settings))
-            ]
-        )
+        means = np.stack([curve(x, y) for curve in self.curves.values()], axis=1)
+        return means[:, :, None] + _noise(seed, replications)[None, None, :]
 
 
 def test_levers_take_their_bounds_and_current_values_from_the_scenario(
