@@ -85,7 +85,7 @@ TRANSFERRED = list(PLATFORM_KEYS)
 """The platform-level parameters carried over from Mudanjiang's posterior (as in the other
 county experiments: laotie.posterior.PLATFORM_KEYS)."""
 TRAINING_DAY = 30
-DAYS = 120
+DAYS = 90
 OBJECTIVE = "producer_net_total"
 BASELINE = "most followers"
 """The heuristic the question compares with: training the most-followed creators."""
@@ -118,12 +118,12 @@ def settings(quick: bool) -> dict[str, Any]:
         "scale": 0.25,
         "days": DAYS,
         "budgets": [5, 10, 20],
-        "replications": 8,
-        "shortlist": 40,
+        "replications": 4,
+        "shortlist": 30,
         "contenders": 2,
         "batch": 2,
-        "draws": 8,
-        "fresh": 4,
+        "draws": 6,
+        "fresh": 3,
     }
 
 
