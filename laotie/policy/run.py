@@ -57,11 +57,18 @@ class Stored:
     Parameters
     ----------
     evaluate : callable
-        The evaluation to store (e.g. a :class:`TrainingProgramme`).
+        The evaluation to store (e.g. a :class:`TrainingProgramme`, or a
+        :class:`~laotie.policy.LeverProgramme` whose settings are given as sorted tuples of
+        ``(key, value)`` pairs).
     folder : pathlib.Path
         Where the values go, one ``.npz`` file per set, seed and number of replications.
     progress : bool, default False
         Show a progress bar of the sets evaluated (stored ones count as done).
+    shape : tuple of int, default ()
+        The shape of each set's values before the replications: ``()`` for one value per
+        replication, ``(objectives,)`` for a :class:`~laotie.policy.LeverProgramme`'s.
+    unit : str, default "set"
+        What the progress bar counts.
 
     Attributes
     ----------
@@ -69,17 +76,26 @@ class Stored:
         Sets evaluated by simulation, and read back from ``folder``, so far.
     """
 
-    def __init__(self, evaluate: Any, folder: Path, progress: bool = False) -> None:
+    def __init__(
+        self,
+        evaluate: Any,
+        folder: Path,
+        progress: bool = False,
+        *,
+        shape: tuple[int, ...] = (),
+        unit: str = "set",
+    ) -> None:
         self.evaluate = evaluate
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.shape = tuple(int(n) for n in shape)
         self.simulated = 0
         self.replayed = 0
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(desc="sets evaluated", unit="set")
+            self.bar = tqdm(desc=f"{unit}s evaluated", unit=unit)
 
     def path(self, targets: tuple[Hashable, ...], seed: int, replications: int) -> Path:
         """The file of one set's values."""
@@ -89,10 +105,11 @@ class Stored:
     def __call__(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
     ) -> np.ndarray:
-        out = np.empty((len(sets), replications))
+        out = np.empty((len(sets), *self.shape, replications))
         missing = []
         for i, targets in enumerate(sets):
-            stored = self._read(self.path(tuple(targets), seed, replications), replications)
+            path = self.path(tuple(targets), seed, replications)
+            stored = self._read(path, replications, self.shape)
             if stored is None:
                 missing.append(i)
             else:
@@ -125,14 +142,14 @@ class Stored:
             self.bar.close()
 
     @staticmethod
-    def _read(path: Path, replications: int) -> np.ndarray | None:
+    def _read(path: Path, replications: int, shape: tuple[int, ...] = ()) -> np.ndarray | None:
         """A stored set's values, or None when missing or damaged (then evaluated again)."""
         try:
             with np.load(path, allow_pickle=False) as stored:
                 values = stored["values"]
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
             return None
-        if values.shape != (replications,) or not np.isfinite(values).all():
+        if values.shape != (*shape, replications) or not np.isfinite(values).all():
             return None
         return values
 
