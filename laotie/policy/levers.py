@@ -110,7 +110,9 @@ class Lever:
             object.__setattr__(self, "current", round(middle) if self.integer else middle)
 
 
-def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tuple[Lever, ...]:
+def levers(
+    scenario: Scenario, ranges: Mapping[str, tuple[float, float]], *, days: int | None = None
+) -> tuple[Lever, ...]:
     """The levers of ``scenario``: each key's range, checked against its declaration.
 
     Parameters
@@ -119,6 +121,9 @@ def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tup
         Gives each lever its declaration and its current value (the baseline).
     ranges : dict of str to (float, float)
         By dotted key (:meth:`Scenario.flat`), the range ``(low, high)`` to search.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``): a training lever must have its
+        training day within them.
 
     Returns
     -------
@@ -176,17 +181,18 @@ def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tup
                     f"parameter's bounds: {err}"
                 ) from None
         found.append(lever)
-    _check_training(scenario, [lever.key for lever in found])
+    _check_training(scenario, [lever.key for lever in found], days)
     return tuple(found)
 
 
-def _check_training(scenario: Scenario, keys: list[str]) -> None:
+def _check_training(scenario: Scenario, keys: list[str], days: int | None = None) -> None:
     """Refuse training levers when the scenario trains nobody within its run (they could not
     matter)."""
     training = [k for k in keys if k.startswith("training.")]
     if not training or "training.day" in keys:
         return
-    days, t = scenario.run.days, scenario.training
+    t = scenario.training
+    days = scenario.run.days if days is None else days
     if not 0 <= t.day < days:
         raise LaotieError(
             f"levers: {training[0]} cannot matter: training.day = {t.day} does not fall within "
@@ -304,7 +310,7 @@ class LeverProgramme:
         -------
         tuple of Lever
         """
-        return levers(self.scenario.replace(**{"run.days": self.days}), ranges)
+        return levers(self.scenario, ranges, days=self.days)
 
     def __call__(
         self, settings: Sequence[Mapping[str, float]], seed: int, replications: int

@@ -322,7 +322,7 @@ class OptimiseSpec:
             )
         try:
             given: Any = dict(ranges)  # checked by levers(): each a [low, high] of numbers
-            found = levers(self.scenario.replace(**{"run.days": self.run_days}), given)
+            found = levers(self.scenario, given, days=self.run_days)
         except LaotieError as err:
             raise ScenarioError(f"{w}: [levers] {str(err).removeprefix('levers: ')}") from None
         object.__setattr__(self, "checked_levers", found)
