@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import uuid
@@ -198,13 +199,19 @@ def run_optimise(
     ------
     LaotieError
         If ``out`` is a file, or holds another spec's evaluations, or evaluations made by
-        other code (:func:`policy_fingerprint`).
+        other code (:func:`policy_fingerprint`); for target ``"levers"`` without optuna
+        (before the folder is made).
     """
     from ..graph import city
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise LaotieError(f"{out} is a file; expected a folder for the results (made if missing)")
+    if spec.target == "levers" and importlib.util.find_spec("optuna") is None:
+        raise LaotieError(
+            f"{spec.where}: target = 'levers' needs optuna; install it with pip install "
+            "'laotie[policy]'"
+        )
     out.mkdir(parents=True, exist_ok=True)
     _claim(out, spec)
     settings = spec.to_dict()

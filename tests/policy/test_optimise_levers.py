@@ -307,6 +307,20 @@ def test_the_command_refuses_a_bad_levers_spec_before_anything_runs(
     assert not (tmp_path / "out").exists()
 
 
+def test_without_optuna_a_levers_spec_is_refused_before_the_folder_is_made(
+    spec_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else find_spec(name)
+    )
+    with pytest.raises(LaotieError, match="target = 'levers' needs optuna; install it with pip"):
+        run_optimise(load_optimise(spec_file), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 # The folder ------------------------------------------------------------------------------
 
 
