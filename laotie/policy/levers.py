@@ -24,7 +24,7 @@ import logging
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,9 @@ class Lever:
             object.__setattr__(self, "current", round(middle) if self.integer else middle)
 
 
-def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tuple[Lever, ...]:
+def levers(
+    scenario: Scenario, ranges: Mapping[str, tuple[float, float]], *, days: int | None = None
+) -> tuple[Lever, ...]:
     """The levers of ``scenario``: each key's range, checked against its declaration.
 
     Parameters
@@ -119,6 +121,9 @@ def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tup
         Gives each lever its declaration and its current value (the baseline).
     ranges : dict of str to (float, float)
         By dotted key (:meth:`Scenario.flat`), the range ``(low, high)`` to search.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``): a training lever must have its
+        training day within them.
 
     Returns
     -------
@@ -176,17 +181,18 @@ def levers(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> tup
                     f"parameter's bounds: {err}"
                 ) from None
         found.append(lever)
-    _check_training(scenario, [lever.key for lever in found])
+    _check_training(scenario, [lever.key for lever in found], days)
     return tuple(found)
 
 
-def _check_training(scenario: Scenario, keys: list[str]) -> None:
+def _check_training(scenario: Scenario, keys: list[str], days: int | None = None) -> None:
     """Refuse training levers when the scenario trains nobody within its run (they could not
     matter)."""
     training = [k for k in keys if k.startswith("training.")]
     if not training or "training.day" in keys:
         return
-    days, t = scenario.run.days, scenario.training
+    t = scenario.training
+    days = scenario.run.days if days is None else days
     if not 0 <= t.day < days:
         raise LaotieError(
             f"levers: {training[0]} cannot matter: training.day = {t.day} does not fall within "
@@ -293,7 +299,8 @@ class LeverProgramme:
         self.days = int(days)
 
     def levers(self, ranges: Mapping[str, tuple[float, float]]) -> tuple[Lever, ...]:
-        """The scenario's levers (:func:`levers`).
+        """The scenario's levers (:func:`levers`), judged for runs of the programme's days
+        (a training lever must fall within them).
 
         Parameters
         ----------
@@ -303,7 +310,7 @@ class LeverProgramme:
         -------
         tuple of Lever
         """
-        return levers(self.scenario, ranges)
+        return levers(self.scenario, ranges, days=self.days)
 
     def __call__(
         self, settings: Sequence[Mapping[str, float]], seed: int, replications: int
@@ -331,17 +338,45 @@ class LeverProgramme:
         LaotieError
             For an objective undefined in a run (NaN), or a setting whose runs failed.
         """
+        out = np.empty((len(settings), len(self.directions), replications))
+        for i, values in self.each(settings, seed, replications):
+            out[i] = values
+        return out
+
+    def each(
+        self, settings: Sequence[Mapping[str, float]], seed: int, replications: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Each setting's objectives in each replication, as the setting's runs finish (what
+        :class:`laotie.policy.Stored` stores at once).
+
+        Parameters
+        ----------
+        settings, seed, replications
+            As for calling the programme (a setting may also be a sequence of ``(key,
+            value)`` pairs).
+
+        Yields
+        ------
+        tuple of (int, numpy.ndarray)
+            The setting's position in ``settings`` and its values, of shape
+            ``(len(directions), replications)``, in the order the settings finish.
+
+        Raises
+        ------
+        ScenarioError
+            For a value the scenario refuses (before anything runs).
+        LaotieError
+            For an objective undefined in a run (NaN), or a setting whose runs failed.
+        """
         from ..executors import executor_for
 
         scenarios = [self.scenario.replace(**dict(values)) for values in settings]
         executor = self.executor or executor_for(1)
         tasks = [(i, self, s, int(seed), int(replications)) for i, s in enumerate(scenarios)]
-        out = np.empty((len(settings), len(self.directions), replications))
         for (i, *_), answer in executor.map(_run_setting, tasks):
             if not isinstance(answer, np.ndarray):
                 raise LaotieError(f"levers: the runs of {dict(settings[i])} failed ({answer})")
-            out[i] = answer
-        return out
+            yield i, answer
 
 
 def _run_setting(task: tuple[int, LeverProgramme, Scenario, int, int]) -> Any:

@@ -12,6 +12,15 @@ The folder, when done: ``steps.csv`` (each pick, its gain with a 95 % interval a
 ``p_best``), ``comparison.csv`` (each policy against the best heuristic on fresh
 replications), ``values.csv`` (those replications' values), ``sets.json`` (every policy's
 targets and the short list) and ``optimise.json``.
+
+A spec of ``target = "levers"`` runs :func:`laotie.policy.tune` instead: each trial's setting
+is evaluated over the select phase's replications and stored as it finishes, keyed by the
+setting (its sorted ``(key, value)`` pairs); optuna, seeded, asks the same trials again when
+told the same values, so a rerun replays them to the same search. Its folder holds
+``trials.csv`` (every trial), ``comparison.csv`` (the chosen setting or the Pareto front
+against the scenario's own on fresh replications, paired), ``values.csv`` (those
+replications' values, by objective), ``settings.json`` (the levers, the settings compared)
+and ``optimise.json``.
 """
 
 from __future__ import annotations
@@ -19,13 +28,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import uuid
 import zipfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -33,6 +43,7 @@ from .._io import atomic_write, plain, write_npz
 from ..errors import LaotieError
 from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
+from .levers import LeverProgramme, Tuned, tune
 from .spec import OptimiseSpec
 from .training import TrainingProgramme
 
@@ -40,7 +51,7 @@ if TYPE_CHECKING:
     from ..executors import Executor
     from ..graph import TrustGraph
 
-__all__ = ["SPEC_FILE", "Stored", "claim", "policy_fingerprint", "run_optimise"]
+__all__ = ["SPEC_FILE", "Stored", "claim", "policy_fingerprint", "run_optimise", "setting_key"]
 
 SPEC_FILE = "optimise.json"
 
@@ -57,11 +68,18 @@ class Stored:
     Parameters
     ----------
     evaluate : callable
-        The evaluation to store (e.g. a :class:`TrainingProgramme`).
+        The evaluation to store (e.g. a :class:`TrainingProgramme`, or a
+        :class:`~laotie.policy.LeverProgramme` whose settings are given as sorted tuples of
+        ``(key, value)`` pairs).
     folder : pathlib.Path
         Where the values go, one ``.npz`` file per set, seed and number of replications.
     progress : bool, default False
         Show a progress bar of the sets evaluated (stored ones count as done).
+    shape : tuple of int, default ()
+        The shape of each set's values before the replications: ``()`` for one value per
+        replication, ``(objectives,)`` for a :class:`~laotie.policy.LeverProgramme`'s.
+    unit : str, default "set"
+        What the progress bar counts.
 
     Attributes
     ----------
@@ -69,17 +87,26 @@ class Stored:
         Sets evaluated by simulation, and read back from ``folder``, so far.
     """
 
-    def __init__(self, evaluate: Any, folder: Path, progress: bool = False) -> None:
+    def __init__(
+        self,
+        evaluate: Any,
+        folder: Path,
+        progress: bool = False,
+        *,
+        shape: tuple[int, ...] = (),
+        unit: str = "set",
+    ) -> None:
         self.evaluate = evaluate
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.shape = tuple(int(n) for n in shape)
         self.simulated = 0
         self.replayed = 0
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(desc="sets evaluated", unit="set")
+            self.bar = tqdm(desc=f"{unit}s evaluated", unit=unit)
 
     def path(self, targets: tuple[Hashable, ...], seed: int, replications: int) -> Path:
         """The file of one set's values."""
@@ -89,10 +116,11 @@ class Stored:
     def __call__(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
     ) -> np.ndarray:
-        out = np.empty((len(sets), replications))
+        out = np.empty((len(sets), *self.shape, replications))
         missing = []
         for i, targets in enumerate(sets):
-            stored = self._read(self.path(tuple(targets), seed, replications), replications)
+            path = self.path(tuple(targets), seed, replications)
+            stored = self._read(path, replications, self.shape)
             if stored is None:
                 missing.append(i)
             else:
@@ -125,14 +153,14 @@ class Stored:
             self.bar.close()
 
     @staticmethod
-    def _read(path: Path, replications: int) -> np.ndarray | None:
+    def _read(path: Path, replications: int, shape: tuple[int, ...] = ()) -> np.ndarray | None:
         """A stored set's values, or None when missing or damaged (then evaluated again)."""
         try:
             with np.load(path, allow_pickle=False) as stored:
                 values = stored["values"]
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
             return None
-        if values.shape != (replications,) or not np.isfinite(values).all():
+        if values.shape != (*shape, replications) or not np.isfinite(values).all():
             return None
         return values
 
@@ -144,7 +172,7 @@ def run_optimise(
     executor: Executor | None = None,
     graph: TrustGraph | None = None,
     progress: bool = False,
-) -> Optimised:
+) -> Optimised | Tuned:
     """Run ``spec`` into the folder ``out``, reusing the evaluations stored there.
 
     Parameters
@@ -163,26 +191,37 @@ def run_optimise(
 
     Returns
     -------
-    Optimised
+    Optimised or Tuned
+        :class:`Optimised` for target ``"train"``, :class:`~laotie.policy.Tuned` for
+        ``"levers"``.
 
     Raises
     ------
     LaotieError
         If ``out`` is a file, or holds another spec's evaluations, or evaluations made by
-        other code (:func:`policy_fingerprint`).
+        other code (:func:`policy_fingerprint`); for target ``"levers"`` without optuna
+        (before the folder is made).
     """
     from ..graph import city
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise LaotieError(f"{out} is a file; expected a folder for the results (made if missing)")
+    if spec.target == "levers" and importlib.util.find_spec("optuna") is None:
+        raise LaotieError(
+            f"{spec.where}: target = 'levers' needs optuna; install it with pip install "
+            "'laotie[policy]'"
+        )
     out.mkdir(parents=True, exist_ok=True)
     _claim(out, spec)
     settings = spec.to_dict()
     if graph is None:
         graph = city(spec.scenario.city, seed=settings["graph_seed"])
+    if spec.target == "levers":
+        return _run_levers(spec, out, graph, executor, progress)
+    weights = cast("str | Mapping[str, float]", spec.objective)  # no directions (checked)
     programme = TrainingProgramme(
-        spec.scenario, graph, spec.objective, days=spec.run_days, executor=executor
+        spec.scenario, graph, weights, days=spec.run_days, executor=executor
     )
     stored = Stored(programme, out / "evaluations", progress=progress)
     # One pool of workers for the whole search (it maps batch after batch), not one per batch.
@@ -199,13 +238,74 @@ def run_optimise(
                 fresh=spec.fresh,
                 size=spec.shortlist,
                 contenders=spec.contenders,
-                batch=spec.batch,
+                batch=cast(int, spec.batch),  # resolved by the spec
                 stop=spec.stop,
             )
         finally:
             stored.close()
     _write(out, found)
     return found
+
+
+def _run_levers(
+    spec: OptimiseSpec,
+    out: Path,
+    graph: TrustGraph,
+    executor: Executor | None,
+    progress: bool,
+) -> Tuned:
+    """A levers spec's search and comparison, every setting's evaluation stored."""
+    programme = LeverProgramme(
+        spec.scenario, graph, spec.objective, days=spec.run_days, executor=executor
+    )
+    stored = Stored(
+        programme,
+        out / "evaluations",
+        progress=progress,
+        shape=(len(programme.directions),),
+        unit="setting",
+    )
+    with contextlib.ExitStack() as kept:
+        if executor is not None:
+            kept.enter_context(executor)
+        try:
+            found = tune(
+                functools.partial(_stored_settings, stored),
+                spec.checked_levers,
+                seed=spec.seed,
+                trials=cast(int, spec.trials),  # resolved by the spec
+                replications=spec.replications,
+                fresh=spec.fresh,
+                batch=cast(int, spec.batch),
+                directions=programme.directions,
+            )
+        finally:
+            stored.close()
+    _write_levers(out, found)
+    return found
+
+
+def setting_key(setting: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A setting of levers as the key its stored values are found by: its ``(key, value)``
+    pairs, sorted by key, each value a plain Python number.
+
+    Parameters
+    ----------
+    setting : dict of str to float
+
+    Returns
+    -------
+    tuple of (str, float)
+    """
+    return tuple(sorted((str(key), plain(value)) for key, value in setting.items()))
+
+
+def _stored_settings(
+    stored: Stored, settings: Sequence[Mapping[str, float]], seed: int, replications: int
+) -> np.ndarray:
+    """``tune``'s evaluator over ``stored``: each setting by its :func:`setting_key` (a
+    :class:`LeverProgramme` takes the pairs as a setting)."""
+    return stored([setting_key(s) for s in settings], seed, replications)
 
 
 def policy_fingerprint(folder: Path | None = None) -> str:
@@ -324,3 +424,41 @@ def _write(out: Path, found: Optimised) -> None:
     }
     text = json.dumps(sets, indent=1, ensure_ascii=False)
     atomic_write(out / "sets.json", lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _write_levers(out: Path, found: Tuned) -> None:
+    """A levers search's tables (each written whole, or not at all)."""
+    import pandas as pd
+
+    atomic_write(out / "trials.csv", lambda p: found.trials.to_csv(p, index=False))
+    atomic_write(out / "comparison.csv", lambda p: found.table.to_csv(p, index=False))
+    values = pd.concat(
+        [
+            frame.rename_axis("replication").reset_index().assign(objective=name)
+            for name, frame in found.values.items()
+        ],
+        ignore_index=True,
+    )
+    values = values[["objective", "replication", *found.settings]]
+    atomic_write(out / "values.csv", lambda p: values.to_csv(p, index=False))
+    chosen = found.trials.loc[found.trials["chosen"], "trial"]
+    record = {
+        "levers": {
+            lever.key: {
+                "low": plain(lever.low),
+                "high": plain(lever.high),
+                "integer": lever.integer,
+                "current": plain(lever.current),
+            }
+            for lever in found.levers
+        },
+        "directions": found.directions,
+        "settings": {
+            name: {key: plain(value) for key, value in setting.items()}
+            for name, setting in found.settings.items()
+        },
+        "chosen_trials": [int(t) for t in chosen],
+        "trials": len(found.trials),
+    }
+    text = json.dumps(record, indent=1, ensure_ascii=False)
+    atomic_write(out / "settings.json", lambda p: p.write_text(text, encoding="utf-8"))

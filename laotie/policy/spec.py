@@ -17,13 +17,29 @@ Example (``experiments/policy/train_poverty_county.toml``)::
 
     [set]                         # changes to the scenario, as laotie run --set
     "training.day" = 30
+
+A spec of ``target = "levers"`` (``experiments/policy/levers_poverty_county.toml``) searches
+numeric parameters within ranges instead (:func:`laotie.policy.tune`)::
+
+    scenario = "poverty_county"
+    scale = 0.05
+    seed = 1
+    target = "levers"
+    objective = "producer_net_total"   # or { producer_net_total = "maximize", ... }
+    trials = 16                   # settings tried (default 40)
+    batch = 4                     # trials asked of optuna together (default 4)
+    replications = 4              # per trial
+    fresh = 8                     # per setting in the comparison with the scenario's own
+
+    [levers]                      # dotted keys and [low, high]
+    "policy.head_cap" = [0.1, 0.6]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +48,14 @@ from ..errors import LaotieError, ScenarioError
 from ..results import OUTCOME_COLUMNS
 from ..scenario import Scenario
 from ..sweep.spec import read_spec, spec_scenario
+from .levers import DIRECTIONS, Lever, levers
 
 __all__ = ["TARGETS", "OptimiseSpec", "load_optimise"]
 
-TARGETS = {"train": "creators to train on training.day (laotie.policy.TrainingProgramme)"}
+TARGETS = {
+    "train": "creators to train on training.day (laotie.policy.TrainingProgramme)",
+    "levers": "numeric parameters within ranges, searched by optuna (laotie.policy.tune)",
+}
 """What a policy can choose, and what it means (more kinds are planned, issue #24)."""
 
 _KEYS = {
@@ -53,8 +73,23 @@ _KEYS = {
     "contenders",
     "batch",
     "stop",
+    "levers",
+    "trials",
     "set",
 }
+
+_ONLY = {
+    "budget": "train",
+    "shortlist": "train",
+    "contenders": "train",
+    "stop": "train",
+    "levers": "levers",
+    "trials": "levers",
+}
+"""Keys that mean something for one target only, refused in a spec of the other."""
+
+_BATCH = {"train": 1, "levers": 4}
+_TRIALS = 40
 
 _DECIDED = {
     "training.rule": "the policy chooses whom to train (target); leave the rule out",
@@ -63,7 +98,18 @@ _DECIDED = {
     "run.days": "set days instead (days per run, default the scenario's)",
 }
 """Scenario keys a spec's own keys decide, refused in its ``[set]`` table (they would be
-ignored)."""
+ignored): the first two for target "train" only (a levers spec may set who is trained)."""
+
+_DECIDED_BY_TRAIN = {"training.rule", "training.n_creators"}
+
+
+def _only_for(where: str, key: str, value: Any, target: str) -> ScenarioError:
+    """The error for a key of the other target."""
+    allowed = sorted(k for k in _KEYS if _ONLY.get(k, target) == target)
+    return ScenarioError(
+        f"{where}: {key} = {value!r}; only target {_ONLY[key]!r} takes {key} (target "
+        f"{target!r} takes: {', '.join(allowed)})"
+    )
 
 
 @dataclass(frozen=True)
@@ -82,28 +128,46 @@ class OptimiseSpec:
         Days per run (default: the scenario's ``run.days``).
     target : str, default "train"
         What the policy chooses (:data:`TARGETS`).
-    objective : str or dict of str to float, default "producer_net_total"
-        An outcome column, or weights of several (non-zero; negative for one to lower).
+    objective : str or dict, default "producer_net_total"
+        An outcome column, or weights of several (non-zero; negative for one to lower),
+        maximised; for target ``"levers"`` also a dict of outcomes to ``"maximize"`` or
+        ``"minimize"`` (two or more: a Pareto front).
     budget : float, default 10
-        The most the chosen targets may cost together (≥ 1: each creator costs 1).
+        The most the chosen targets may cost together (≥ 1: each creator costs 1). Target
+        ``"train"`` only, as are ``shortlist``, ``contenders`` and ``stop``.
     replications : int, default 8
-        Replications per set while choosing (≥ 2).
+        Replications per set (or trial) while choosing (≥ 2).
     fresh : int, default 16
-        Replications per policy in the comparison (≥ 2).
+        Replications per policy (or setting) in the comparison (≥ 2).
     shortlist : int, default 40
         Candidates the simulation judges (:func:`laotie.policy.shortlist`).
-    contenders, batch : int
+    contenders : int, default 2
         As for :func:`laotie.policy.greedy`.
+    batch : int, optional
+        Target ``"train"``: as for :func:`laotie.policy.greedy` (default 1); ``"levers"``:
+        trials asked of optuna together (default 4; with several objectives, NSGA-II's
+        population, ≥ 2).
     stop : bool, default True
         Stop choosing when no candidate's mean gain is positive; False spends the budget.
+    levers : dict of str to (float, float), optional
+        Target ``"levers"`` only (and required there): by dotted key, the range to search
+        (:func:`laotie.policy.levers` checks them against the scenario, for runs of ``days``).
+    trials : int, optional
+        Target ``"levers"`` only: the settings tried (default 40).
     where : str, default "optimise"
         Where the spec came from, for messages.
+
+    Attributes
+    ----------
+    checked_levers : tuple of Lever
+        Target ``"levers"``: the levers, checked (empty for ``"train"``).
 
     Raises
     ------
     ScenarioError
         For a value that is not allowed, naming the key, the value and what is allowed; for
-        a scenario whose training changes nothing, or an objective the runs never define
+        a key of the other target (at a value other than its default); for a scenario whose
+        training changes nothing (target ``"train"``), or an objective the runs never define
         (a monthly repurchase rate in runs of 60 days or fewer).
     """
 
@@ -112,15 +176,18 @@ class OptimiseSpec:
     graph_seed: int | None = None
     days: int | None = None
     target: str = "train"
-    objective: str | Mapping[str, float] = "producer_net_total"
+    objective: str | Mapping[str, float] | Mapping[str, str] = "producer_net_total"
     budget: float = 10
     replications: int = 8
     fresh: int = 16
     shortlist: int = 40
     contenders: int = 2
-    batch: int = 1
+    batch: int | None = None
     stop: bool = True
+    levers: Mapping[str, Sequence[float]] | None = None
+    trials: int | None = None
     where: str = field(default="optimise", compare=False)
+    checked_levers: tuple[Lever, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         w = self.where
@@ -138,20 +205,42 @@ class OptimiseSpec:
             raise ScenarioError(
                 f"{w}: target = {self.target!r}; expected one of {', '.join(map(repr, TARGETS))}"
             )
+        for key, target in _ONLY.items():
+            default = next(f.default for f in dataclasses.fields(self) if f.name == key)
+            value = getattr(self, key)
+            if target != self.target and value != default:
+                raise _only_for(w, key, value, self.target)
+        levers_ = self.target == "levers"
         weights = {self.objective: 1.0} if isinstance(self.objective, str) else self.objective
         if not isinstance(weights, Mapping) or not weights:
             raise ScenarioError(
                 f"{w}: objective = {self.objective!r}; expected an outcome's name or a table "
                 "of outcomes and weights"
+                + (" (or of outcomes and 'maximize' or 'minimize')" if levers_ else "")
             )
+        directed = [isinstance(v, str) for v in weights.values()]
         for name, weight in weights.items():
             if name not in OUTCOME_COLUMNS:
                 raise ScenarioError(
                     f"{w}: objective {name!r} is not an outcome; outcomes: "
                     + ", ".join(OUTCOME_COLUMNS)
                 )
+            if levers_ and any(directed):
+                if weight not in DIRECTIONS:
+                    raise ScenarioError(
+                        f"{w}: objective {name} = {weight!r}; expected 'maximize' or 'minimize' "
+                        "for each outcome (a Pareto front), or numbers for all (weights)"
+                    )
+                continue
             if isinstance(weight, bool) or not isinstance(weight, int | float):
-                raise ScenarioError(f"{w}: objective weight {name} = {weight!r}; expected a number")
+                raise ScenarioError(
+                    f"{w}: objective weight {name} = {weight!r}; expected a number"
+                    + (
+                        ""
+                        if levers_ or weight not in DIRECTIONS
+                        else " (directions, for a Pareto front, are for target 'levers')"
+                    )
+                )
             if not math.isfinite(weight) or weight == 0:
                 raise ScenarioError(
                     f"{w}: objective weight {name} = {weight!r}; expected a finite number other "
@@ -171,9 +260,15 @@ class OptimiseSpec:
         _integer(w, "fresh", self.fresh, 2, 10_000)
         _integer(w, "shortlist", self.shortlist, 1, 100_000)
         _integer(w, "contenders", self.contenders, 0, 1_000)
+        if self.batch is None:
+            object.__setattr__(self, "batch", _BATCH[self.target])
         _integer(w, "batch", self.batch, 1, 1_000)
         if not isinstance(self.stop, bool):
             raise ScenarioError(f"{w}: stop = {self.stop!r}; expected true or false")
+        self._check_monthly(weights)
+        if levers_:
+            self._check_levers(len(weights) if all(directed) else 1)
+            return
         days = self.run_days
         day = self.scenario.training.day
         if not 0 <= day < days:
@@ -188,15 +283,49 @@ class OptimiseSpec:
                 "all 0: training a creator changes nothing, so no set is better than another; "
                 "set one of them in the [set] table"
             )
+
+    def _check_monthly(self, weights: Mapping[str, Any]) -> None:
+        """Refuse a monthly repurchase rate as objective in runs too short to define it."""
         from ..engine.rules.month import MONTH_DAYS
 
+        days = self.run_days
         monthly = [name for name in weights if name.startswith("monthly_repurchase_")]
         if monthly and days <= 2 * MONTH_DAYS:
             raise ScenarioError(
-                f"{w}: objective {monthly[0]} is first recorded on day {2 * MONTH_DAYS} (a "
-                f"month's buyers who buy again in the next), so runs of {days} days never "
-                f"define it; lengthen days beyond {2 * MONTH_DAYS}"
+                f"{self.where}: objective {monthly[0]} is first recorded on day "
+                f"{2 * MONTH_DAYS} (a month's buyers who buy again in the next), so runs of "
+                f"{days} days never define it; lengthen days beyond {2 * MONTH_DAYS}"
             )
+
+    def _check_levers(self, objectives: int) -> None:
+        """Check a levers spec's levers (against the scenario, for runs of ``days``), trials
+        and batch."""
+        w = self.where
+        if self.trials is None:
+            object.__setattr__(self, "trials", _TRIALS)
+        _integer(w, "trials", self.trials, 1, 100_000)
+        if objectives > 1 and self.batch is not None and self.batch < 2:
+            raise ScenarioError(
+                f"{w}: batch = {self.batch} with {objectives} objectives; expected an integer "
+                "≥ 2 (NSGA-II's population)"
+            )
+        ranges = self.levers
+        if ranges is None:
+            raise ScenarioError(
+                f"{w}: levers is missing; expected a [levers] table of dotted keys and "
+                '[low, high], such as "policy.head_cap" = [0.1, 0.6]'
+            )
+        if not isinstance(ranges, Mapping) or not ranges:
+            raise ScenarioError(
+                f"{w}: levers = {ranges!r}; expected a table of dotted keys and [low, high], "
+                'such as "policy.head_cap" = [0.1, 0.6]'
+            )
+        try:
+            given: Any = dict(ranges)  # checked by levers(): each a [low, high] of numbers
+            found = levers(self.scenario, given, days=self.run_days)
+        except LaotieError as err:
+            raise ScenarioError(f"{w}: [levers] {str(err).removeprefix('levers: ')}") from None
+        object.__setattr__(self, "checked_levers", found)
 
     @property
     def run_days(self) -> int:
@@ -211,14 +340,25 @@ class OptimiseSpec:
         -------
         dict
         """
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
-        objective = self.objective
-        return fields | {
-            "scenario": self.scenario.to_dict(),
-            "objective": objective if isinstance(objective, str) else dict(objective),
-            "graph_seed": self.seed if self.graph_seed is None else self.graph_seed,
-            "days": self.run_days,
+        fields = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.compare and _ONLY.get(f.name, self.target) == self.target
         }
+        objective = self.objective
+        extra: dict[str, Any] = {}
+        if self.target == "levers":
+            extra["levers"] = {lever.key: [lever.low, lever.high] for lever in self.checked_levers}
+        return (
+            fields
+            | {
+                "scenario": self.scenario.to_dict(),
+                "objective": objective if isinstance(objective, str) else dict(objective),
+                "graph_seed": self.seed if self.graph_seed is None else self.graph_seed,
+                "days": self.run_days,
+            }
+            | extra
+        )
 
 
 def load_optimise(path: str | Path) -> OptimiseSpec:
@@ -226,8 +366,11 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
 
     Keys: ``scenario`` (required: a shipped name or a ``.toml`` file relative to the spec),
     ``scale``, ``seed``, ``graph_seed``, ``days``, ``target``, ``objective`` (an outcome, or
-    a table of outcomes and weights), ``budget``, ``replications``, ``fresh``, ``shortlist``,
-    ``contenders``, ``batch``, ``stop`` and a ``[set]`` table of dotted scenario keys.
+    a table of outcomes and weights), ``replications``, ``fresh``, ``batch`` and a ``[set]``
+    table of dotted scenario keys; for ``target = "train"`` (the default) ``budget``,
+    ``shortlist``, ``contenders`` and ``stop``; for ``target = "levers"`` a ``[levers]``
+    table of dotted keys and ``[low, high]``, ``trials``, and an objective that may be a
+    table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto front).
 
     Parameters
     ----------
@@ -242,12 +385,18 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     ------
     ScenarioError
         Naming the file, for a missing or unreadable file, an unknown key (with the nearest
-        one), a change the scenario refuses, a change of what the spec's own keys decide
-        (``run.seed``, ``run.days``, ``training.rule``, ``training.n_creators``) and every
-        value :class:`OptimiseSpec` refuses.
+        one), a key of the other target, a change the scenario refuses, a change of what the
+        spec's own keys decide (``run.seed``, ``run.days``; ``training.rule`` and
+        ``training.n_creators`` for target ``"train"``), a lever the scenario refuses (with
+        the nearest key) and every value :class:`OptimiseSpec` refuses.
     """
     path = Path(path)
     data = read_spec(path, "optimise", _KEYS, ("scenario",))
+    target = data.get("target", "train")
+    if isinstance(target, str) and target in TARGETS:
+        for key in data:
+            if _ONLY.get(key, target) != target:
+                raise _only_for(str(path), key, data[key], target)
     try:
         scenario = spec_scenario(path, data["scenario"])
     except ScenarioError as err:
@@ -266,7 +415,7 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     if not isinstance(changes, dict):
         raise ScenarioError(f"{path}: set = {changes!r}; expected a table of dotted keys")
     for key, decided in _DECIDED.items():
-        if key in changes:
+        if key in changes and (target == "train" or key not in _DECIDED_BY_TRAIN):
             raise ScenarioError(f"{path}: [set] {key} = {changes[key]!r}; {decided}")
     try:
         if scale != 1:
@@ -278,7 +427,21 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     except LaotieError as err:
         raise ScenarioError(f"{path}: [set] {err}") from None
     options = {k: v for k, v in data.items() if k not in {"scenario", "scale", "set"}}
+    if isinstance(options.get("levers"), dict):
+        options["levers"] = _dotted(options["levers"])
     return OptimiseSpec(scenario, where=str(path), **options)
+
+
+def _dotted(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A TOML table's keys as dotted keys: ``policy.head_cap = [...]`` written without quotes
+    is a table ``policy`` holding ``head_cap``."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat |= _dotted(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _integer(where: str, key: str, value: Any, low: int, high: int | None = None) -> int:
