@@ -201,7 +201,7 @@ class OptimiseSpec:
             _integer(w, "graph_seed", self.graph_seed, 0)
         if self.days is not None:
             _integer(w, "days", self.days, 1, 100_000)
-        if self.target not in TARGETS:
+        if not isinstance(self.target, str) or self.target not in TARGETS:
             raise ScenarioError(
                 f"{w}: target = {self.target!r}; expected one of {', '.join(map(repr, TARGETS))}"
             )
