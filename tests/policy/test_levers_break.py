@@ -55,3 +55,34 @@ def test_a_target_that_is_a_list_or_a_table_is_refused_not_a_type_error(
     text = SPEC.replace('target = "levers"', f"target = {value}") + LEVERS
     message = _refused(tmp_path, text)
     assert "target = " in message and "expected one of 'train', 'levers'" in message
+
+
+def test_a_lever_given_quoted_and_as_a_table_is_refused_not_overwritten(tmp_path: Path) -> None:
+    text = SPEC + LEVERS + "[levers.policy]\nhead_cap = [0.2, 0.5]\n"
+    message = _refused(tmp_path, text)
+    assert "[levers] policy.head_cap is given twice ([0.1, 0.6] and [0.2, 0.5])" in message
+
+
+def test_a_lever_range_written_as_a_table_is_named_as_a_range(tmp_path: Path) -> None:
+    text = SPEC + '[levers]\n"policy.head_cap" = { low = 0.1, high = 0.6 }\n'
+    message = _refused(tmp_path, text)
+    assert "the range of policy.head_cap is {'low': 0.1, 'high': 0.6}; expected (low, high)" in (
+        message
+    )
+
+
+def test_set_keys_may_be_written_unquoted_as_levers_keys_may(tmp_path: Path) -> None:
+    # policy.head_cap = 0.2 without quotes is, in TOML, a table policy holding head_cap.
+    spec = load_optimise(_spec(tmp_path, SPEC + LEVERS + "[set]\npolicy.head_cap = 0.2\n"))
+    assert spec.scenario.policy.head_cap == 0.2
+    assert spec.checked_levers[0].current == 0.2
+
+
+def test_an_unquoted_set_key_the_spec_decides_is_still_refused(tmp_path: Path) -> None:
+    message = _refused(tmp_path, SPEC + LEVERS + "[set]\nrun.days = 5\n")
+    assert "[set] run.days = 5; set days instead" in message
+
+
+def test_a_set_key_given_twice_is_refused(tmp_path: Path) -> None:
+    text = SPEC + LEVERS + '[set]\n"policy.reach" = 0.2\n[set.policy]\nreach = 0.4\n'
+    assert "[set] policy.reach is given twice (0.2 and 0.4)" in _refused(tmp_path, text)
