@@ -6,11 +6,14 @@ that the other tests let through)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from laotie.errors import ScenarioError
-from laotie.policy import load_optimise
+from laotie import Scenario
+from laotie.errors import LaotieError, ScenarioError
+from laotie.policy import Lever, LeverProgramme, levers, load_optimise, tune
 
 pytest.importorskip("optuna")
 
@@ -86,3 +89,104 @@ def test_an_unquoted_set_key_the_spec_decides_is_still_refused(tmp_path: Path) -
 def test_a_set_key_given_twice_is_refused(tmp_path: Path) -> None:
     text = SPEC + LEVERS + '[set]\n"policy.reach" = 0.2\n[set.policy]\nreach = 0.4\n'
     assert "[set] policy.reach is given twice (0.2 and 0.4)" in _refused(tmp_path, text)
+
+
+# The Python API --------------------------------------------------------------------------
+
+
+def _curve(settings: Any, seed: int, replications: int) -> np.ndarray:
+    """A known curve, highest at x = 0.3, with noise of the replications' seed."""
+    x = np.array([s["x"] for s in settings])
+    noise = np.random.default_rng(seed).normal(0, 0.01, (len(settings), replications))
+    return -((x - 0.3) ** 2)[:, None] + noise
+
+
+FIT = {"fit": "maximize"}
+
+
+@pytest.fixture(scope="module")
+def county() -> Scenario:
+    return Scenario.preset("poverty_county")
+
+
+def test_levers_takes_a_dict_of_ranges_and_numpy_bounds(county: Scenario) -> None:
+    with pytest.raises(LaotieError, match=r"ranges = \[\('policy.head_cap'.*expected a dict"):
+        levers(county, [("policy.head_cap", (0.1, 0.5))])  # type: ignore[arg-type]
+    with pytest.raises(LaotieError, match="ranges = {}; expected a dict"):
+        levers(county, {})
+    (found,) = levers(county, {"policy.head_cap": np.array([0.1, 0.5])})  # type: ignore[dict-item]
+    assert (found.low, found.high) == (0.1, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("current", "integer", "message"),
+    [
+        (float("nan"), False, "current = nan; expected a finite number"),
+        ("0.5", False, "current = '0.5'; expected a finite number"),
+        (True, False, "current = True; expected a finite number"),
+        (1.5, True, "current = 1.5; expected a whole number"),
+    ],
+)
+def test_a_lever_refuses_a_current_value_that_is_not_a_number(
+    current: Any, integer: bool, message: str
+) -> None:
+    with pytest.raises(LaotieError, match=message):
+        Lever("x", 0, 3, integer=integer, current=current)
+
+
+def test_a_lever_may_start_outside_its_range() -> None:
+    # A [set] value outside the searched range is the baseline, as docs/policy.md says.
+    assert Lever("x", 0.0, 1.0, current=5.0).current == 5.0
+
+
+def test_tune_refuses_ranges_or_tuples_for_levers_and_a_list_of_directions() -> None:
+    with pytest.raises(LaotieError, match=r"levers = {'x': \(0, 1\)}; expected a sequence"):
+        tune(_curve, {"x": (0, 1)}, seed=1, trials=2, directions=FIT)  # type: ignore[arg-type]
+    with pytest.raises(LaotieError, match=r"\('x', 0, 1\) is not a Lever"):
+        tune(_curve, [("x", 0, 1)], seed=1, trials=2, directions=FIT)  # type: ignore[list-item]
+    with pytest.raises(LaotieError, match=r"directions = \['maximize'\]; expected a dict"):
+        tune(
+            _curve,
+            [Lever("x", 0, 1)],
+            seed=1,
+            trials=2,
+            directions=["maximize"],  # type: ignore[arg-type]
+        )
+
+
+@pytest.mark.parametrize(
+    "weights", [{"producer_net_total": 0}, {"producer_net_total": 1, "creator_income_gini": 0}]
+)
+def test_a_lever_programme_refuses_a_weight_of_0_as_the_spec_does(
+    county: Scenario, weights: dict[str, float]
+) -> None:
+    with pytest.raises(LaotieError, match="is 0; expected a finite number other than 0"):
+        LeverProgramme(county, None, weights)  # type: ignore[arg-type]
+
+
+def test_a_lever_programme_refuses_a_monthly_rate_its_runs_never_define(county: Scenario) -> None:
+    with pytest.raises(LaotieError, match="monthly_repurchase_all is first recorded on day 60"):
+        LeverProgramme(county, None, "monthly_repurchase_all", days=20)  # type: ignore[arg-type]
+    LeverProgramme(county, None, "monthly_repurchase_all", days=61)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("trials", "batch", "replications", "seed"),
+    [(1, 4, 2, 0), (3, 10, 2, 1), (2, 2, 2, 10**30), (2, 2, 2, np.uint64(2**64 - 1))],
+)
+def test_tune_takes_odd_but_valid_arguments(
+    trials: int, batch: int, replications: int, seed: int
+) -> None:
+    found = tune(
+        _curve,
+        [Lever("x", 0.0, 1.0)],
+        seed=seed,
+        trials=trials,
+        batch=batch,
+        replications=replications,
+        fresh=2,
+        directions=FIT,
+    )
+    assert len(found.trials) == trials
+    assert list(found.settings) == ["baseline", "best"]
+    assert 0 <= found.best["x"] <= 1
