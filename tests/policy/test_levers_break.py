@@ -5,6 +5,7 @@ that the other tests let through)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from laotie import Scenario
 from laotie.errors import LaotieError, ScenarioError
 from laotie.policy import Lever, LeverProgramme, levers, load_optimise, tune
+from laotie.policy.run import claim
 
 pytest.importorskip("optuna")
 
@@ -190,3 +192,20 @@ def test_tune_takes_odd_but_valid_arguments(
     assert len(found.trials) == trials
     assert list(found.settings) == ["baseline", "best"]
     assert 0 <= found.best["x"] <= 1
+
+
+# The folder ------------------------------------------------------------------------------
+
+
+def test_a_folder_of_another_spec_is_refused_naming_what_differs(tmp_path: Path) -> None:
+    spec = load_optimise(_spec(tmp_path, SPEC + LEVERS))
+    (tmp_path / "out").mkdir()
+    claim(tmp_path / "out", spec.to_dict())
+    other = dataclasses.replace(spec, trials=4)
+    with pytest.raises(LaotieError, match="settings: trials is 2 there, 4 here\\); use another"):
+        claim(tmp_path / "out", other.to_dict())
+    wider = load_optimise(_spec(tmp_path, SPEC + LEVERS.replace("0.6]", "0.7]")))
+    with pytest.raises(
+        LaotieError, match=r"levers.policy.head_cap is \[0.1, 0.6\] there, \[0.1, 0.7\] here"
+    ):
+        claim(tmp_path / "out", wider.to_dict())
