@@ -209,3 +209,90 @@ def test_a_folder_of_another_spec_is_refused_naming_what_differs(tmp_path: Path)
         LaotieError, match=r"levers.policy.head_cap is \[0.1, 0.6\] there, \[0.1, 0.7\] here"
     ):
         claim(tmp_path / "out", wider.to_dict())
+
+
+# Mutations the other tests let through ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[Scenario, Any]:
+    from laotie import graph
+
+    scenario = Scenario.preset("poverty_county")
+    scenario = dataclasses.replace(scenario, city=scenario.city.scaled(0.02))
+    return scenario, graph.city(scenario.city, seed=1)
+
+
+def test_a_programme_weighs_its_outcomes_and_shares_random_numbers(
+    small: tuple[Scenario, Any],
+) -> None:
+    scenario, city = small
+    settings = [{"policy.head_cap": 0.3}, {"policy.head_cap": 0.3}]
+
+    def values(objectives: Any) -> np.ndarray:
+        return LeverProgramme(scenario, city, objectives, days=5)(settings, 1, 2)
+
+    net, producers = values("producer_net_total"), values("producers_with_income")
+    # One setting twice in one call: the same replications (common random numbers).
+    np.testing.assert_array_equal(net[0], net[1])
+    np.testing.assert_allclose(values({"producer_net_total": -2.0}), -2.0 * net)
+    both = values({"producer_net_total": 1.0, "producers_with_income": 3.0})
+    np.testing.assert_allclose(both, net + 3.0 * producers)
+
+
+def test_the_chosen_trial_is_the_best_mean_over_the_replications_not_the_first() -> None:
+    def misleading(settings: Any, seed: int, replications: int) -> np.ndarray:
+        # Replication 0 favours a high x; the mean over all is the curve, highest at 0.3.
+        x = np.array([s["x"] for s in settings])[:, None]
+        tilt = np.where(np.arange(replications) == 0, 10.0, -10.0 / (replications - 1))
+        return -((x - 0.3) ** 2) + tilt * x
+
+    found = tune(
+        misleading, [Lever("x", 0.0, 1.0)], seed=2, trials=12, replications=4, directions=FIT
+    )
+    trials = found.trials
+    assert trials.loc[trials["chosen"], "fit"].item() == trials["fit"].max()
+
+
+def test_the_sampler_follows_the_seed() -> None:
+    def draws(seed: int) -> list[float]:
+        found = tune(_curve, [Lever("x", 0.0, 1.0)], seed=seed, trials=4, directions=FIT)
+        return found.trials["x"].tolist()
+
+    assert draws(1) != draws(2)
+    assert draws(1) == draws(1)
+
+
+def test_a_trial_interval_is_kept_within_what_the_outcome_can_take() -> None:
+    def spread(settings: Any, seed: int, replications: int) -> np.ndarray:
+        # A Gini of 0 or 0.5: a t interval over two replications reaches far below 0.
+        return np.tile([0.0, 0.5], (len(settings), replications // 2))
+
+    found = tune(
+        spread,
+        [Lever("x", 0.0, 1.0)],
+        seed=1,
+        trials=2,
+        replications=2,
+        directions={"creator_income_gini": "minimize"},
+    )
+    assert (found.trials["creator_income_gini_low"] == 0.0).all()
+    assert (found.trials["creator_income_gini_high"] == 1.0).all()
+
+
+def test_the_front_is_named_in_order_of_its_first_objective() -> None:
+    def opposed(settings: Any, seed: int, replications: int) -> np.ndarray:
+        # a = x and b = 1 - x, both maximised: every trial is on the front, and the order by
+        # a is the reverse of the order by b.
+        x = np.array([s["x"] for s in settings])
+        return np.repeat(np.stack([x, 1 - x], axis=1)[:, :, None], replications, axis=2)
+
+    found = tune(
+        opposed,
+        [Lever("x", 0.0, 1.0)],
+        seed=1,
+        trials=4,
+        directions={"a": "maximize", "b": "maximize"},
+    )
+    front = [found.settings[f"front {i}"]["x"] for i in range(4)]
+    assert front == sorted(front)
