@@ -79,8 +79,8 @@ class Lever:
     Raises
     ------
     LaotieError
-        For bounds that are not finite numbers with ``low < high`` (whole numbers for an
-        integer lever).
+        For bounds that are not finite numbers with ``low < high``, or a current value that
+        is not a finite number (whole numbers for an integer lever).
     """
 
     key: str
@@ -108,6 +108,16 @@ class Lever:
         if self.current is None:
             middle = (self.low + self.high) / 2
             object.__setattr__(self, "current", round(middle) if self.integer else middle)
+        elif (
+            isinstance(self.current, bool | np.bool_)
+            or not isinstance(self.current, numbers.Real)
+            or not math.isfinite(self.current)
+            or (self.integer and not float(self.current).is_integer())
+        ):
+            kind = "a whole number" if self.integer else "a finite number"
+            raise LaotieError(
+                f"lever {self.key}: current = {self.current!r}; expected {kind} (the baseline)"
+            )
 
 
 def levers(
@@ -143,9 +153,10 @@ def levers(
     """
     from ..params import did_you_mean
 
-    if not ranges:
+    if not isinstance(ranges, Mapping) or not ranges:
         raise LaotieError(
-            "levers: no lever given; expected ranges such as {'policy.head_cap': (0.1, 0.5)}"
+            f"levers: ranges = {ranges!r}; expected a dict of dotted keys to (low, high), such "
+            "as {'policy.head_cap': (0.1, 0.5)}"
         )
     flat = scenario.flat()
     declared = {
@@ -169,6 +180,8 @@ def levers(
                 f"levers: {key} = {flat[key]!r} is not a numeric parameter "
                 f"({declaration.allowed()}); a lever is a number or a whole number"
             )
+        if isinstance(bounds, np.ndarray) and bounds.ndim == 1:
+            bounds = tuple(bounds.tolist())
         if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) != 2:
             raise LaotieError(f"levers: the range of {key} is {bounds!r}; expected (low, high)")
         lever = Lever(key, bounds[0], bounds[1], integer=declaration.kind is int, current=flat[key])
@@ -244,10 +257,11 @@ def _objectives(objectives: Any) -> tuple[dict[str, str], dict[str, dict[str, fl
             isinstance(weight, bool)
             or not isinstance(weight, numbers.Real)
             or not math.isfinite(weight)
+            or weight == 0
         ):
             raise LaotieError(
-                f"levers: the weight of {name} is {weight!r}; expected a finite number "
-                "(negative for an outcome to lower, such as an inequality)"
+                f"levers: the weight of {name} is {weight!r}; expected a finite number other "
+                "than 0 (negative for an outcome to lower, such as an inequality)"
             )
     key = next(iter(spec)) if len(spec) == 1 and spec[next(iter(spec))] == 1 else "objective"
     return {key: "maximize"}, {key: {name: float(w) for name, w in spec.items()}}
@@ -281,8 +295,9 @@ class LeverProgramme:
     Raises
     ------
     LaotieError
-        For an unknown outcome (with the nearest one), a bad weight or direction, or days
-        that are not an integer ≥ 1.
+        For an unknown outcome (with the nearest one), a bad weight (not a finite number, or
+        0) or direction, days that are not an integer ≥ 1, or a monthly repurchase rate as
+        objective in runs too short to define it (60 days or fewer).
     """
 
     scenario: Scenario
@@ -297,6 +312,19 @@ class LeverProgramme:
         if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1:
             raise LaotieError(f"levers: days = {days!r}; expected an integer ≥ 1")
         self.days = int(days)
+        from ..engine.rules.month import MONTH_DAYS
+
+        monthly = [
+            name
+            for weights in self.weights.values()
+            for name in weights
+            if name.startswith("monthly_repurchase_")
+        ]
+        if monthly and self.days <= 2 * MONTH_DAYS:
+            raise LaotieError(
+                f"levers: objective {monthly[0]} is first recorded on day {2 * MONTH_DAYS}, so "
+                f"runs of {self.days} days never define it; lengthen days beyond {2 * MONTH_DAYS}"
+            )
 
     def levers(self, ranges: Mapping[str, tuple[float, float]]) -> tuple[Lever, ...]:
         """The scenario's levers (:func:`levers`), judged for runs of the programme's days
@@ -542,9 +570,20 @@ def tune(
     ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
             raise LaotieError(f"levers: {name} = {value!r}; expected an integer ≥ {least}")
+    if isinstance(levers, Mapping | str):
+        raise LaotieError(
+            f"levers: levers = {levers!r}; expected a sequence of Lever (laotie.policy.levers("
+            "scenario, ranges) makes them from a dict of ranges)"
+        )
     levers = tuple(levers)
     if not levers:
         raise LaotieError("levers: no lever to tune")
+    for lever in levers:
+        if not isinstance(lever, Lever):
+            raise LaotieError(
+                f"levers: {lever!r} is not a Lever; expected Lever(key, low, high) or "
+                "laotie.policy.levers(scenario, ranges)"
+            )
     keys = [lever.key for lever in levers]
     if len(set(keys)) < len(keys):
         twice = next(k for k in keys if keys.count(k) > 1)
@@ -556,6 +595,11 @@ def tune(
                 "levers: directions = None and the evaluator has none; expected e.g. "
                 "{'producer_net_total': 'maximize'}"
             )
+    if not isinstance(directions, Mapping):
+        raise LaotieError(
+            f"levers: directions = {directions!r}; expected a dict of objective names to "
+            "'maximize' or 'minimize'"
+        )
     directions = dict(directions)
     if not directions:
         raise LaotieError("levers: no objective; expected at least one direction")

@@ -378,15 +378,32 @@ def claim(out: Path, settings: dict[str, Any], what: str = "optimisation") -> No
             f"code); delete {out} to start over"
         )
     if stored.get("spec") != json.loads(text)["spec"]:
+        differs = _first_difference(stored.get("spec"), json.loads(text)["spec"])
         raise LaotieError(
             f"{out} holds the evaluations of a different {what} (its {SPEC_FILE} "
-            f"differs from this one's settings); use another folder, or delete {out}"
+            f"differs from this one's settings{differs}); use another folder, or delete {out}"
         )
     if stored.get("code") != code:
         raise LaotieError(
             f"{out} holds evaluations made by other code (laotie {stored.get('code')}, now "
             f"{code}); resuming would mix their numbers: use another folder, or delete {out}"
         )
+
+
+def _first_difference(stored: Any, now: Any, key: str = "") -> str:
+    """Where two records first differ, as ``": KEY is A there, B here"`` (empty when they
+    do not differ)."""
+    if isinstance(stored, dict) and isinstance(now, dict):
+        for name in [*now, *(k for k in stored if k not in now)]:
+            found = _first_difference(
+                stored.get(name, "missing"), now.get(name, "missing"), f"{key}.{name}"
+            )
+            if found:
+                return found
+        return ""
+    if stored == now:
+        return ""
+    return f": {key.removeprefix('.') or 'the record'} is {stored!r} there, {now!r} here"
 
 
 def _create(path: Path, text: str) -> None:

@@ -201,7 +201,7 @@ class OptimiseSpec:
             _integer(w, "graph_seed", self.graph_seed, 0)
         if self.days is not None:
             _integer(w, "days", self.days, 1, 100_000)
-        if self.target not in TARGETS:
+        if not isinstance(self.target, str) or self.target not in TARGETS:
             raise ScenarioError(
                 f"{w}: target = {self.target!r}; expected one of {', '.join(map(repr, TARGETS))}"
             )
@@ -414,6 +414,7 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     changes = data.get("set", {})
     if not isinstance(changes, dict):
         raise ScenarioError(f"{path}: set = {changes!r}; expected a table of dotted keys")
+    changes = _dotted(changes, f"{path}: [set]", scenario.flat())
     for key, decided in _DECIDED.items():
         if key in changes and (target == "train" or key not in _DECIDED_BY_TRAIN):
             raise ScenarioError(f"{path}: [set] {key} = {changes[key]!r}; {decided}")
@@ -428,19 +429,31 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
         raise ScenarioError(f"{path}: [set] {err}") from None
     options = {k: v for k, v in data.items() if k not in {"scenario", "scale", "set"}}
     if isinstance(options.get("levers"), dict):
-        options["levers"] = _dotted(options["levers"])
+        options["levers"] = _dotted(options["levers"], f"{path}: [levers]", scenario.flat())
     return OptimiseSpec(scenario, where=str(path), **options)
 
 
-def _dotted(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _dotted(
+    table: Mapping[str, Any], where: str, known: Mapping[str, Any], prefix: str = ""
+) -> dict[str, Any]:
     """A TOML table's keys as dotted keys: ``policy.head_cap = [...]`` written without quotes
-    is a table ``policy`` holding ``head_cap``."""
+    is a table ``policy`` holding ``head_cap``. A table under a parameter's own key stays its
+    value (for the checks to refuse it as such), and a key given twice (quoted and as a
+    table) is refused, naming ``where``."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
-        if isinstance(value, dict):
-            flat |= _dotted(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
+        dotted = f"{prefix}{key}"
+        found = (
+            _dotted(value, where, known, f"{dotted}.")
+            if isinstance(value, dict) and dotted not in known
+            else {dotted: value}
+        )
+        for twice in found.keys() & flat.keys():
+            raise ScenarioError(
+                f"{where} {twice} is given twice ({flat[twice]!r} and {found[twice]!r}); "
+                "expected one value for each key"
+            )
+        flat |= found
     return flat
 
 
