@@ -20,6 +20,9 @@ from laotie.errors import LaotieError
 
 BUDGET = 200
 PROBLEMS = 40
+ENSEMBLE = 2
+"""Estimators per calibration: the library's default is 5; two keep the tests' training short
+and the recovery test still checks the coverage of what they give."""
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,9 @@ def folder(village_targets: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def calibrated(folder: Path):  # type: ignore[no-untyped-def]
-    return calibrate(load_targets(folder), BUDGET, folder / "out", posterior_draws=2000)
+    return calibrate(
+        load_targets(folder), BUDGET, folder / "out", posterior_draws=2000, ensemble=ENSEMBLE
+    )
 
 
 def test_prior_draws_are_uniform_and_the_seeds() -> None:
@@ -130,7 +135,7 @@ def test_an_interrupted_calibration_resumes_to_the_same_posterior(calibrated, fo
     shutil.copytree(folder / "out", out)
     for run in (3, 50, 199):  # runs whose records the interruption lost
         (out / "simulations" / "runs" / f"run_{run:06d}.json").unlink()
-    again = calibrate(calibrated.targets, BUDGET, out, posterior_draws=2000)
+    again = calibrate(calibrated.targets, BUDGET, out, posterior_draws=2000, ensemble=ENSEMBLE)
     pd.testing.assert_frame_equal(again.posterior, calibrated.posterior)
     stored = pd.read_csv(folder / "out" / "posterior.csv")
     np.testing.assert_allclose(stored.to_numpy(), calibrated.posterior.to_numpy(), rtol=1e-6)
@@ -240,9 +245,12 @@ def test_a_second_round_draws_where_the_posterior_lies(calibrated, two_rounds) -
     )
 
 
+@pytest.mark.slow
 def test_an_interrupted_second_round_resumes_to_the_same_posterior(
     two_rounds, folder: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    """Slow (about 20 s: the resumed calibration trains both rounds' estimators again); the
+    first round's resumption, by the same store, runs in the default suite."""
     out = folder / "rounds_resumed"
     shutil.copytree(folder / "rounds", out)
     for run in (0, 120):

@@ -5,6 +5,8 @@ kept and resumed, damaged ones rerun, and a failing probe is named."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -176,6 +178,14 @@ def test_a_probes_outcomes_are_checked(tmp_path) -> None:  # type: ignore[no-unt
             audit(tmp_path / probe.__name__, probe, SMALL)
 
 
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished audit of the small design, copied by each test that damages it."""
+    folder = tmp_path_factory.mktemp("audited")
+    audit(folder, design=SMALL)
+    return folder
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [
@@ -186,8 +196,10 @@ def test_a_probes_outcomes_are_checked(tmp_path) -> None:  # type: ignore[no-unt
         ("[1, 2]", "expected a mapping"),
     ],
 )
-def test_a_kept_sample_that_is_not_outcomes_runs_again(tmp_path, text: str, why: str) -> None:  # type: ignore[no-untyped-def]
-    audit(tmp_path, design=SMALL)
+def test_a_kept_sample_that_is_not_outcomes_runs_again(
+    tmp_path, audited, text: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(audited, tmp_path, dirs_exist_ok=True)
     path = next(tmp_path.glob("probe-*")) / "sample-6.json"
     path.write_text(text, encoding="utf-8")
     CALLS.clear()
