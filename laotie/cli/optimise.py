@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..executors import add_executor_arguments
 
@@ -126,17 +126,21 @@ def _print_train(spec: OptimiseSpec, found: Optimised, out: Path) -> None:
     table = found.table
     print(f"On {spec.fresh} fresh replications, against the best heuristic (95 % paired):")
     for row in table.itertuples():
-        against = (
-            "the best heuristic"
-            if row.difference_low != row.difference_low  # NaN: the baseline itself
-            else f"difference {row.difference:+.4g} [{row.difference_low:+.4g}, "
-            f"{row.difference_high:+.4g}]"
-        )
+        against = _against(row, "the best heuristic")
         print(
             f"  {row.policy:<16} {row.targets:>4} targets  mean {row.mean:.4g} "
             f"[{row.mean_low:.4g}, {row.mean_high:.4g}]  {against}"
         )
     print(f"results in {out}: steps.csv, comparison.csv, values.csv, sets.json")
+
+
+def _against(row: Any, baseline: str) -> str:
+    """A comparison row's paired difference from the baseline, or the baseline's own name."""
+    if row.difference_low != row.difference_low:  # NaN: the baseline itself
+        return baseline
+    return (
+        f"difference {row.difference:+.4g} [{row.difference_low:+.4g}, {row.difference_high:+.4g}]"
+    )
 
 
 def _print_levers(spec: OptimiseSpec, found: Tuned, out: Path) -> None:
@@ -172,12 +176,7 @@ def _print_levers(spec: OptimiseSpec, found: Tuned, out: Path) -> None:
         f"({setting(baseline)}; 95 % paired):"
     )
     for row in found.table.itertuples():
-        against = (
-            "the scenario's own"
-            if row.difference_low != row.difference_low  # NaN: the baseline itself
-            else f"difference {row.difference:+.4g} [{row.difference_low:+.4g}, "
-            f"{row.difference_high:+.4g}]"
-        )
+        against = _against(row, "the scenario's own")
         print(
             f"  {row.setting:<10} {row.objective}  mean {row.mean:.4g} "
             f"[{row.mean_low:.4g}, {row.mean_high:.4g}]  {against}"
