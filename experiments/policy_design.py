@@ -405,7 +405,8 @@ def describe_choice(sets: pd.DataFrame, budget: int) -> tuple[str, str]:
     rows = sets[sets["budget"] == budget].set_index("policy")
     mine, top = rows.loc["optimised"], rows.loc[BASELINE]
     english = (
-        f"The search picks {budget} creators ({mine['heads']} head accounts) with a median "
+        f"The search picks {budget} creators ({mine['heads']} head account"
+        f"{'' if mine['heads'] == 1 else 's'}) with a median "
         f"of {mine['median_followers']:,.0f} followers, {mine['rural_share']:.0%} living in "
         f"rural areas, across {mine['regions']} townships; the {budget} most followed have a "
         f"median of {top['median_followers']:,.0f}, {top['rural_share']:.0%} rural, and share "
@@ -507,8 +508,9 @@ poor producers scaled alike, {mode["days"]} days, one city graph (seed {SEED}); 
 are its heads and local creators. Objective: poor producers' net income change over the run
 (`{OBJECTIVE}`).
 
-1. **Screen.** The short list ({mode["shortlist"]} creators) holds every heuristic's set at
-   the largest budget, then the most followed (`laotie.policy.shortlist`).
+1. **Screen.** The short list holds every heuristic's set at the largest budget, then the
+   most followed up to {mode["shortlist"]} creators (`laotie.policy.shortlist`; more when the
+   heuristics' sets together are more: the findings give its length).
 2. **Select** at the posterior medians of `{POSTERIOR}`'s {len(TRANSFERRED)} platform-level
    parameters: greedy selection with lazy re-evaluation (CELF, `laotie.policy.greedy`) up to
    {max(mode["budgets"])} creators, each candidate's gain the mean paired difference over
