@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,16 +25,21 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
         aliases=["optimize"],
         parents=[common],
         help="choose whom a programme should train, or how far to turn levers, by simulation",
-        description=(
-            'target = "train": choose a set of targets (creators to train) within a budget '
-            "by greedy selection over simulated, paired gains (common random numbers), then "
-            "compare it with the sets a planner would pick by rule of thumb (most followers, "
-            "most rural, random, equal per region) on fresh replications that played no part "
-            'in choosing it. target = "levers": search numeric parameters within ranges '
-            "with optuna (TPE; NSGA-II and a Pareto front for several objectives), then "
-            "compare the best setting (or the front) with the scenario's own on fresh "
-            "replications. Every evaluation is stored under DIR/evaluations as it finishes: "
-            "running the same command again resumes. See docs/policy.md."
+        # The raw formatter keeps the epilog's spec as written; the description is wrapped here.
+        description="\n\n".join(
+            textwrap.fill(paragraph, 88)
+            for paragraph in (
+                'target = "train": choose a set of targets (creators to train) within a budget '
+                "by greedy selection over simulated, paired gains (common random numbers), then "
+                "compare it with the sets a planner would pick by rule of thumb (most "
+                "followers, most rural, random, equal per region) on fresh replications that "
+                "played no part in choosing it.",
+                'target = "levers": search numeric parameters within ranges with optuna (TPE; '
+                "NSGA-II and a Pareto front for several objectives), then compare the best "
+                "setting (or the front) with the scenario's own on fresh replications.",
+                "Every evaluation is stored under DIR/evaluations as it finishes: running the "
+                "same command again resumes. See docs/policy.md.",
+            )
         ),
         epilog=(
             "example spec (optimise.toml):\n"
