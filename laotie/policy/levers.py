@@ -409,28 +409,18 @@ class LeverProgramme:
 
 def _run_setting(task: tuple[int, LeverProgramme, Scenario, int, int]) -> Any:
     """One setting's lockstep engine: its objectives in every replication."""
-    from ..engine import Engine
-    from ..results import run_outcomes
+    from .training import lockstep_objectives
 
     _, programme, scenario, seed, replications = task
-    engine = Engine(
-        programme.graph, scenario, seed=np.random.SeedSequence(seed).spawn(replications)
+    return lockstep_objectives(
+        programme.graph,
+        scenario,
+        seed,
+        replications,
+        int(programme.days or 0),
+        list(programme.weights.values()),
+        "levers: {name} is not defined in replication {r}",
     )
-    for _ in range(int(programme.days or 0)):
-        engine.step()
-    values = np.empty((len(programme.weights), replications))
-    for r in range(replications):
-        outcomes = run_outcomes(engine.replication(r))
-        for j, weights in enumerate(programme.weights.values()):
-            undefined = [name for name in weights if not np.isfinite(outcomes[name])]
-            if undefined:
-                raise LaotieError(
-                    f"levers: {undefined[0]} is not defined in replication {r} (NaN: e.g. a "
-                    "share without sales); choose an outcome every run defines, or longer runs"
-                )
-            values[j, r] = sum(w * outcomes[name] for name, w in weights.items())
-    engine.close()
-    return values
 
 
 @dataclass

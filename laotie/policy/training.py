@@ -175,24 +175,75 @@ class TrainingProgramme:
 
 def _run_set(task: tuple[int, TrainingProgramme, tuple[int, ...], int, int]) -> Any:
     """One set's lockstep engine: its objective in every replication."""
+    _, programme, nodes, seed, replications = task
+    (values,) = lockstep_objectives(
+        programme.graph,
+        programme.scenario,
+        seed,
+        replications,
+        int(programme.days or 0),
+        [programme.weights],
+        f"policy: {{name}} is not defined in replication {{r}} of the set {nodes}",
+        trained=list(nodes),
+    )
+    return values
+
+
+def lockstep_objectives(
+    graph: TrustGraph,
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    days: int,
+    objectives: Sequence[Mapping[str, float]],
+    undefined: str,
+    trained: list[int] | None = None,
+) -> np.ndarray:
+    """One lockstep engine of ``replications`` replications (replication ``r`` with the
+    ``r``-th child of ``SeedSequence(seed)``) for ``days`` days, and each objective, a weighted
+    sum of outcomes, in each replication: what every policy evaluation runs.
+
+    Parameters
+    ----------
+    graph, scenario
+        The city and the scenario the engine runs.
+    seed, replications, days : int
+    objectives : sequence of dict of str to float
+        Outcome columns and their weights, one dict per objective.
+    undefined : str
+        The message when an objective's outcome is NaN in a replication, with ``{name}`` and
+        ``{r}`` to fill (what the runs were: a set, a setting).
+    trained : list of int, optional
+        Creators to train (the rule ``targeted``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(objectives), replications)``.
+
+    Raises
+    ------
+    LaotieError
+        When an outcome of an objective is not defined in a replication.
+    """
     from ..engine import Engine
     from ..results import run_outcomes
 
-    _, programme, nodes, seed, replications = task
     seeds = np.random.SeedSequence(seed).spawn(replications)
-    engine = Engine(programme.graph, programme.scenario, seed=seeds, trained=list(nodes))
-    for _ in range(int(programme.days or 0)):
+    engine = Engine(graph, scenario, seed=seeds, trained=trained)
+    for _ in range(days):
         engine.step()
-    values = np.empty(replications)
+    values = np.empty((len(objectives), replications))
     for r in range(replications):
         outcomes = run_outcomes(engine.replication(r))
-        undefined = [name for name in programme.weights if not np.isfinite(outcomes[name])]
-        if undefined:
-            raise LaotieError(
-                f"policy: {undefined[0]} is not defined in replication {r} of the set {nodes} "
-                f"(NaN: e.g. a share without sales); choose an outcome every run defines, or "
-                f"longer runs"
-            )
-        values[r] = sum(w * outcomes[name] for name, w in programme.weights.items())
+        for j, weights in enumerate(objectives):
+            missing = [name for name in weights if not np.isfinite(outcomes[name])]
+            if missing:
+                raise LaotieError(
+                    undefined.format(name=missing[0], r=r)
+                    + " (NaN: e.g. a share without sales); choose an outcome every run defines, "
+                    "or longer runs"
+                )
+            values[j, r] = sum(w * outcomes[name] for name, w in weights.items())
     engine.close()
     return values
