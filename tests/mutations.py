@@ -379,10 +379,24 @@ MUTATIONS = (
     ),
     Mutation(
         "attention_swapped",
-        DECISIONS,
-        "        return float(scenario.storefronts.click_prob)",
-        "        return float(scenario.creators.enter_prob)",
+        STOREFRONT,
+        "clicks(impressions, s.click_prob, today, stream)",
+        "clicks(impressions, scenario.creators.enter_prob, today, stream)",
         "storefront impressions use the creators' entry probability",
+    ),
+    Mutation(
+        "unclicked_uncounted",
+        "laotie/engine/engine.py",
+        "                by_channel[STOREFRONT].append(users)\n",
+        "",
+        "the viewers of impressions not clicked are not counted as exposed users",
+    ),
+    Mutation(
+        "unclicked_seat_unscaled",
+        STOREFRONT,
+        "(w - click_prob) / keep * seats",
+        "(w - click_prob) * seats",
+        "an impression not clicked is shown to one of the first seats only (a biased viewer)",
     ),
     Mutation(
         "rate_ignored",

@@ -84,13 +84,16 @@ class DayCounter:
         clicks: np.ndarray,
         new_follows: np.ndarray,
         budget_blocked: np.ndarray,
+        more_exposures: np.ndarray | None = None,
     ) -> np.ndarray:
         """An array of shape (replications, len(ROWS), len(COUNTS)) of today's counts.
 
         ``exposure_users`` holds, for each channel of :data:`~laotie.metrics.CHANNELS` in
         order, the user of every exposure; orders are given one entry per order with their
         channel code; ``clicks``, ``new_follows`` and ``budget_blocked`` per channel, or per
-        replication and channel.
+        replication and channel; ``more_exposures`` (per replication and channel, optional)
+        exposures beyond those of ``exposure_users`` (impressions not clicked whose viewers
+        are already there).
         """
         R = self._replications
         k = len(CHANNELS)
@@ -117,6 +120,8 @@ class DayCounter:
         out[:, :k, COUNTS.index("clicks")] = clicks
         out[:, :k, COUNTS.index("new_follows")] = new_follows
         out[:, :k, COUNTS.index("budget_blocked")] = budget_blocked
+        if more_exposures is not None:
+            out[:, :k, EXPOSURES] += more_exposures
         for row, name in enumerate(ROWS[k:], start=k):
             out[:, row] = out[:, list(FAMILIES[name])].sum(axis=1)
         out[:, :, COUNTS.index("exposed_users")] = distinct[..., 0]

@@ -17,7 +17,15 @@ from .._memory import check_fits, touch
 from .._random import SeedLike, as_seed_sequences
 from ..errors import LaotieError, ScenarioError
 from ..graph._core import TrustGraph
-from ..metrics import CHANNELS, DISCOVERY, FOLLOW, ORDER_VALUE_EDGES, WOM, order_value_histogram
+from ..metrics import (
+    CHANNELS,
+    DISCOVERY,
+    FOLLOW,
+    ORDER_VALUE_EDGES,
+    STOREFRONT,
+    WOM,
+    order_value_histogram,
+)
 from ..scenario import Scenario
 from .counts import DayCounter
 from .exposures import REF_NONE, Exposures, Orders
@@ -322,9 +330,17 @@ class Engine:
         """The day's counts, active users, order values and creators' exposures."""
         m = self.market
         by_channel: dict[int, list[np.ndarray]] = {c: [] for c in range(len(CHANNELS))}
+        # Impressions shown and not clicked: their viewers, each once, and the rest as counts.
+        unseen = np.zeros((self.replications, len(CHANNELS)), np.int64)
         for batch in batches:
             if len(batch):
                 by_channel[int(batch.channel[0])].append(batch.user)
+            if batch.unclicked is not None:
+                users, impressions = batch.unclicked
+                by_channel[STOREFRONT].append(users)
+                unseen[:, STOREFRONT] += impressions - np.bincount(
+                    users // m.layout.nodes, minlength=self.replications
+                )
         follows = np.zeros((self.replications, len(CHANNELS)), np.int64)
         follows[:, DISCOVERY] = new_follows
         o = orders.exposures
@@ -341,6 +357,7 @@ class Engine:
                 clicks,
                 follows,
                 blocked,
+                unseen,
             )
         )
         self._active.append(self.today.counts.copy())

@@ -23,6 +23,7 @@ __all__ = [
     "ExposureFields",
     "Exposures",
     "Orders",
+    "Unclicked",
     "write_exposure",
 ]
 
@@ -55,6 +56,15 @@ class ExposureFields(NamedTuple):
     utility: np.ndarray
 
 
+class Unclicked(NamedTuple):
+    """Impressions shown and not clicked, which only count: ``users``, each viewer once
+    (stacked node ids, sorted by replication), and ``impressions``, how many per
+    replication (at least its viewers)."""
+
+    users: np.ndarray
+    impressions: np.ndarray
+
+
 @dataclass
 class Exposures:
     """Parallel arrays, one entry per exposure (or per order) of one channel or several.
@@ -65,7 +75,9 @@ class Exposures:
     index) or, for word of mouth, the recommender's node. ``utility`` is set when the kernel
     that made the exposures computed their utilities as it chose them (else None);
     ``attention`` when they have a funnel's first stage other than their channel's (return
-    visits: 1).
+    visits, and storefront impressions whose click was drawn first: 1). ``unclicked``: the
+    impressions of the batch's channel that were shown and not clicked (storefronts), which
+    are counted and nothing else.
     """
 
     user: np.ndarray
@@ -79,6 +91,7 @@ class Exposures:
     source: np.ndarray
     utility: np.ndarray | None = None
     attention: float | None = field(default=None, init=False)
+    unclicked: Unclicked | None = field(default=None, init=False)
 
     DTYPES: ClassVar[dict[str, type]] = {
         "user": np.int32,

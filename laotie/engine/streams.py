@@ -17,7 +17,15 @@ import numpy as np
 
 from .lockstep import sorted_counts
 
-__all__ = ["DAILY_PHASES", "PHASES", "Stream", "generator", "uniforms", "uniforms32"]
+__all__ = [
+    "DAILY_PHASES",
+    "PHASES",
+    "Stream",
+    "generator",
+    "next_double",
+    "uniforms",
+    "uniforms32",
+]
 
 DAILY_PHASES = (
     "activity",
@@ -68,6 +76,14 @@ def _sfc64(s0, s1, s2, s3):  # type: ignore[no-untyped-def]
     return out, s0, s1, rotated + out, s3 + np.uint64(1)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def next_double(s0, s1, s2, s3):  # type: ignore[no-untyped-def]
+    """The next double of a stream in state ``(s0, s1, s2, s3)`` (``Generator.random()``)
+    and the next state: for a compiled kernel that draws as it goes (:attr:`Stream.state`)."""
+    x, s0, s1, s2, s3 = _sfc64(s0, s1, s2, s3)
+    return np.float64(np.int64(x >> np.uint64(11))) * _DOUBLE_UNIT, s0, s1, s2, s3
+
+
 @numba.njit(cache=True, nogil=True)
 def uniforms(state, counts, out):  # type: ignore[no-untyped-def]
     """The next ``counts[r]`` doubles of each stream r (``Generator.random()``: the top 53
@@ -76,8 +92,7 @@ def uniforms(state, counts, out):  # type: ignore[no-untyped-def]
     for r in range(len(counts)):
         s0, s1, s2, s3 = state[r, 0], state[r, 1], state[r, 2], state[r, 3]
         for _ in range(counts[r]):
-            x, s0, s1, s2, s3 = _sfc64(s0, s1, s2, s3)
-            out[i] = np.float64(np.int64(x >> np.uint64(11))) * _DOUBLE_UNIT
+            out[i], s0, s1, s2, s3 = next_double(s0, s1, s2, s3)
             i += 1
         state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s0, s1, s2, s3
 
@@ -134,6 +149,14 @@ class Stream:
     def replications(self) -> int:
         """The number of streams (one per replication)."""
         return len(self._state)
+
+    @property
+    def state(self) -> np.ndarray:
+        """The streams' states, one row per replication (numpy's SFC64 state: ``s0, s1, s2,
+        s3`` and two words of its 32-bit buffer), for a compiled kernel that draws doubles
+        with :func:`next_double` as it goes and writes the rows back (the numbers are
+        those :meth:`take` would give)."""
+        return self._state
 
     def _take(self, kernel: Callable[..., None], counts: np.ndarray, dtype: type) -> np.ndarray:
         counts = np.asarray(counts, np.int64)

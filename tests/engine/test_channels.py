@@ -210,6 +210,72 @@ def test_storefront_impressions_invert_the_ad_shares_cdf_of_their_uniforms() -> 
     assert (out.ref_kind == REF_STOREFRONT).all()
 
 
+def test_storefront_clicks_are_drawn_first_and_only_clicks_drawn_whole() -> None:
+    # click_prob 0.3, 40 impressions per active user of a lockstep pair: each replication's
+    # stream gives one uniform per impression (clicked below 0.3, else shown to the seat
+    # (w - 0.3) / 0.7 of its replication's users), then three per clicked impression
+    # (comparisons 0); the exposures are the clicked ones, with attention 1.
+    c = 0.3
+    s = village(
+        NEVER,
+        {
+            "storefronts.n_storefronts": 50,
+            "storefronts.products_per_storefront": 3,
+            "storefronts.comparisons": 0,
+            "storefronts.impressions_per_active": 40.0,
+            "storefronts.click_prob": c,
+        },
+    )
+    engine = Engine(shoppers(100), s, seed=[2, 3])
+    engine.step()
+    m, today = engine.market, engine.today
+    seeds = [np.random.SeedSequence(2024), np.random.SeedSequence(2025)]
+    out = storefront_exposures(market=m, today=today, stream=Stream(seeds), scenario=s)
+    assert out.attention == 1.0 and out.unclicked is not None
+    nodes = m.layout.nodes
+    users, impressions = out.unclicked
+    start = 0
+    for r, seed in enumerate(seeds):
+        generator = np.random.Generator(np.random.SFC64(seed))
+        n = round(40.0 * today.counts[r])
+        w = generator.random(n)
+        clicked = w < c
+        k = int(clicked.sum())
+        assert abs(k - n * c) <= Z * np.sqrt(n * c * (1 - c))
+        mine = today.users[today.bounds[r] : today.bounds[r + 1]]
+        # Every viewer of an unclicked impression once, in the order first seen.
+        seat = ((w[~clicked] - c) / (1 - c) * len(mine)).astype(np.int64)
+        first = np.sort(np.unique(seat, return_index=True)[1])
+        mine_seen = users[users // nodes == r]
+        np.testing.assert_array_equal(mine_seen, mine[seat[first]])
+        assert impressions[r] == n - k
+        # The clicked impressions, whole, from the same stream.
+        rows = out.user // nodes == r
+        assert rows.sum() == k
+        u = generator.random(3 * k).reshape(k, 3)
+        np.testing.assert_array_equal(out.user[rows], mine[(u[:, 2] * len(mine)).astype(int)])
+        start += k
+    assert start == len(out)
+
+
+def test_unclicked_impressions_count_as_exposures_and_their_viewers_as_exposed() -> None:
+    # Everyone active and 40 impressions each, 5 % clicked: the exposures are all
+    # impressions and the exposed users every active user (one misses all of them with
+    # probability (1 - 1/100)^4000 < 1e-17; counting the clicks' viewers alone would give
+    # about 86 of 100).
+    s = village(
+        NEVER,
+        {"storefronts.impressions_per_active": 40.0, "storefronts.click_prob": 0.05},
+    )
+    engine = Engine(shoppers(100), s, seed=7)
+    counts = engine.step()
+    row = ROWS.index("storefront")
+    active = int(engine.today.counts[0])
+    assert counts[row, EXPOSURES] == round(40.0 * active)
+    assert counts[row, COUNTS.index("clicks")] < 0.1 * counts[row, EXPOSURES]
+    assert counts[row, COUNTS.index("exposed_users")] == active
+
+
 def test_storefronts_get_impressions_in_proportion_to_their_ad_shares() -> None:
     # 2,000 storefronts of one product each, more than the look-up table's buckets, and
     # about 100,000 impressions, all bought: the orders per storefront against the ad

@@ -17,7 +17,7 @@ from laotie.engine.exposures import REF_NONE, Exposures, Orders
 from laotie.engine.rules.decisions import attention
 from laotie.engine.rules.outcomes import satisfaction, solve_tolerance, tolerances
 from laotie.engine.streams import Stream
-from laotie.metrics import CHANNELS, COUNTS, DISCOVERY, FOLLOW, ROWS, STOREFRONT, WOM
+from laotie.metrics import CHANNELS, COUNTS, DISCOVERY, FOLLOW, ROWS, WOM
 
 Z = 4.0
 
@@ -26,7 +26,6 @@ def test_each_channel_has_its_own_first_stage() -> None:
     scenario = Scenario.preset("village").replace(
         **{"storefronts.click_prob": 0.04, "creators.enter_prob": 0.3}
     )
-    assert attention(scenario, STOREFRONT) == 0.04
     assert attention(scenario, FOLLOW) == attention(scenario, DISCOVERY) == 0.3
     assert attention(scenario, WOM) == 1.0
 

@@ -2,8 +2,9 @@
 budgets.
 
 An exposure first gets the viewer's attention (a storefront impression is clicked through to
-the product page with probability ``storefronts.click_prob``, a creator's post is entered with
-probability ``creators.enter_prob``, a heard recommendation always). Every exposure ``e`` of
+the product page with probability ``storefronts.click_prob``, drawn with the impressions by
+:mod:`~laotie.engine.rules.storefront`; a creator's post is entered with probability
+``creators.enter_prob``; a heard recommendation always). Every exposure ``e`` of
 user ``i`` to product ``p`` has the utility
 
     u = intercept + trust_weight · T + quality_weight · (Q - 0.5)
@@ -29,7 +30,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ...metrics import CHANNELS, DISCOVERY, FOLLOW, STOREFRONT
+from ...metrics import CHANNELS, DISCOVERY, FOLLOW
 from ...scenario import Scenario
 from ..exposures import Exposures, Orders
 from ..lockstep import quotient
@@ -95,10 +96,10 @@ def utilities(weights, user, listing, trust, quality, memory, price_factor, list
 
 
 def attention(scenario: Scenario, channel: int) -> float:
-    """The funnel's first stage of ``channel``: the probability that an exposure is clicked
-    (storefront) or entered (follow, discovery); 1 for word of mouth."""
-    if channel == STOREFRONT:
-        return float(scenario.storefronts.click_prob)
+    """The funnel's first stage of ``channel``: the probability that an exposure is entered
+    (follow, discovery); 1 for word of mouth. Storefront impressions come clicked (their
+    clicks are drawn with them, :func:`laotie.engine.rules.storefront.clicks`, and their
+    exposures carry ``attention`` 1)."""
     if channel in (FOLLOW, DISCOVERY):
         return float(scenario.creators.enter_prob)
     return 1.0

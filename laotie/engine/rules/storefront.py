@@ -9,6 +9,12 @@ catalogue and a viewer drawn uniformly among active users. The shopper also cons
 the same category, and keeps the option with the highest utility (``T`` the user's trust in
 storefronts, ``M`` the memory of that option's storefront, ``Q`` its promise); ties go to
 the impression's own product.
+
+The click (the funnel's first stage, probability ``storefronts.click_prob``, independent of
+everything else about the impression) is drawn first: an impression not clicked needs only
+its viewer, to be counted, and the storefront, products and comparison are drawn for the
+clicked ones alone (the same distribution as drawing every impression whole, at a fraction
+of the cost when few are clicked).
 """
 
 from __future__ import annotations
@@ -20,14 +26,14 @@ import numpy as np
 
 from ...metrics import STOREFRONT
 from ...scenario import Scenario
-from ..exposures import REF_STOREFRONT, Exposures
+from ..exposures import REF_STOREFRONT, Exposures, Unclicked
 from ..market import Market
 from ..sampling import inverse_cdf
 from ..state import Today
-from ..streams import Stream
+from ..streams import Stream, next_double
 from .decisions import Weights, utility
 
-__all__ = ["storefront_exposures"]
+__all__ = ["clicks", "storefront_exposures"]
 
 
 class Shelves(NamedTuple):
@@ -55,17 +61,22 @@ class Shelves(NamedTuple):
 def storefront_exposures(
     market: Market, today: Today, stream: Stream, scenario: Scenario
 ) -> Exposures:
-    """Today's storefront exposures, with the kept option's utility. Each impression takes
-    ``3 + comparisons`` uniforms of its replication: the storefront, the product of its
-    shelf, the viewer (a seat of today's users) and the products compared."""
+    """Today's clicked storefront exposures, with the kept option's utility, and the
+    impressions not clicked (``Exposures.unclicked``). After the clicks (:func:`clicks`),
+    each clicked impression takes ``3 + comparisons`` uniforms of its replication: the
+    storefront, the product of its shelf, the viewer (a seat of today's users) and the
+    products compared."""
     m = market
     s = scenario.storefronts
-    counts = np.round(s.impressions_per_active * today.counts).astype(np.int64)
+    impressions = np.round(s.impressions_per_active * today.counts).astype(np.int64)
+    counts, unclicked = clicks(impressions, s.click_prob, today, stream)
     n = int(counts.sum())
+    out = Exposures.empty(STOREFRONT) if n == 0 else Exposures.blank(n, STOREFRONT)
+    out.attention = 1.0  # clicked, every one
+    out.unclicked = unclicked
     if n == 0:
-        return Exposures.empty(STOREFRONT)
+        return out
     u = stream.take(counts * (3 + s.comparisons)).reshape(n, -1)
-    out = Exposures.blank(n, STOREFRONT)
     out.ref_kind.fill(REF_STOREFRONT)
     shelves = Shelves(
         n_creators=m.n_creators,
@@ -94,6 +105,55 @@ def storefront_exposures(
         out.kernel_fields(),
     )
     return out
+
+
+def clicks(
+    impressions: np.ndarray, click_prob: float, today: Today, stream: Stream
+) -> tuple[np.ndarray, Unclicked | None]:
+    """The clicked impressions of each replication among ``impressions[r]`` and those not
+    clicked. With ``click_prob`` 1 every impression is clicked and nothing is drawn; else
+    each impression takes one uniform ``w`` of its replication's stream: clicked if
+    ``w < click_prob``, else shown to the seat ``(w - click_prob) / (1 - click_prob)`` of
+    today's users (a uniform seat: given that it is not clicked, that ratio is uniform)."""
+    if click_prob >= 1:
+        return impressions, None
+    clicked = np.zeros_like(impressions)
+    seen = np.empty(len(today.users), np.int64)
+    marks = np.zeros(len(today.users), np.uint8)
+    n_seen = _clicks(
+        stream.state, impressions, float(click_prob), today.bounds, marks, clicked, seen
+    )
+    return clicked, Unclicked(today.users[seen[:n_seen]], impressions - clicked)
+
+
+@numba.njit(cache=True, nogil=True)
+def _clicks(state, impressions, click_prob, bounds, marks, clicked, seen):  # type: ignore[no-untyped-def]
+    """:func:`clicks`: into ``clicked`` each replication's clicks, into ``seen`` the seats
+    that saw an impression they did not click, each once, in replication order (``marks``:
+    one zero byte per seat, zero again on return); returns how many seats; the streams'
+    ``state`` advances by one double per impression."""
+    n_seen = 0
+    keep = 1.0 - click_prob
+    for r in range(len(impressions)):
+        first = bounds[r]
+        seats = bounds[r + 1] - first
+        s0, s1, s2, s3 = state[r, 0], state[r, 1], state[r, 2], state[r, 3]
+        start, k = n_seen, 0
+        for _ in range(impressions[r]):
+            w, s0, s1, s2, s3 = next_double(s0, s1, s2, s3)
+            if w < click_prob:
+                k += 1
+                continue
+            at = first + min(np.int64((w - click_prob) / keep * seats), seats - 1)
+            if marks[at] == 0:
+                marks[at] = 1
+                seen[n_seen] = at
+                n_seen += 1
+        state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s0, s1, s2, s3
+        clicked[r] = k
+        for i in range(start, n_seen):
+            marks[seen[i]] = 0
+    return n_seen
 
 
 @numba.njit(cache=True, nogil=True)
