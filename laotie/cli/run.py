@@ -110,60 +110,61 @@ def command(args: argparse.Namespace) -> int:
             except ScenarioError as err:
                 raise ScenarioError(f"{flag} {value}: {err}") from None
     seed, days = scenario.run.seed, scenario.run.days
-    graph = None
-    source = args.graph if args.graph is not None else scenario.graph.file or None
-    if source is not None:
-        from ..graph.roles import MappingWarning, describe_mapping
-
-        if args.graph is not None and (args.vary_graph or args.scale != 1.0):
-            raise ScenarioError(
-                f"--graph {args.graph} is the graph of every replication: no --vary-graph or "
-                "--scale (they build the scenario's city)"
-            )
-        if args.vary_graph:
-            raise ScenarioError(
-                f"scenario {scenario.name!r} runs on the graph of {source} ([graph] from), the "
-                "same in every replication: no --vary-graph (it builds a city for each)"
-            )
-        if args.graph is not None and scenario.graph.file:
-            raise ScenarioError(
-                f"--graph {args.graph}: scenario {scenario.name!r} reads its own graph "
-                f"({scenario.graph.file}, [graph] from); give one of them"
-            )
-        with said_warnings(MappingWarning):
-            if args.graph is not None:
-                from ..graph import read_graph
-
-                graph = read_graph(args.graph)
-            else:
-                from ..scenario import scenario_graph
-
-                graph = scenario_graph(scenario, progress=not args.quiet)
-    graphs = (
-        ""
-        if args.replications == 1 or graph is not None
-        else "; a city graph per replication"
-        if args.vary_graph
-        else "; one city graph shared by the replications (--vary-graph for one each)"
-    )
-    city = (
-        f"{scenario.city.n_residents:,} residents"
-        if graph is None
-        else f"the graph {source} ({graph.n_nodes:,} nodes)"
-    )
-    print(
-        f"Scenario {scenario.name!r}: {city}, {days} days, {args.replications} "
-        f"replication(s), seed {seed}{graphs}",
-        file=sys.stderr,
-    )
-    if graph is not None and describe_mapping(graph):
-        print(describe_mapping(graph), file=sys.stderr)
     with contextlib.ExitStack() as stack:
-        # The output folder is prepared before the run (a folder that cannot be written
-        # fails first) and put in place when complete.
+        # The output folder is prepared first (a folder that cannot be written, or one not
+        # to be replaced, fails before the graph is built or anything runs) and put in
+        # place when complete.
         folder = (
             None if args.out is None else stack.enter_context(folder_in_place(args.out, args.force))
         )
+        graph = None
+        source = args.graph if args.graph is not None else scenario.graph.file or None
+        if source is not None:
+            from ..graph.roles import MappingWarning, describe_mapping
+
+            if args.graph is not None and (args.vary_graph or args.scale != 1.0):
+                raise ScenarioError(
+                    f"--graph {args.graph} is the graph of every replication: no --vary-graph or "
+                    "--scale (they build the scenario's city)"
+                )
+            if args.vary_graph:
+                raise ScenarioError(
+                    f"scenario {scenario.name!r} runs on the graph of {source} ([graph] from), the "
+                    "same in every replication: no --vary-graph (it builds a city for each)"
+                )
+            if args.graph is not None and scenario.graph.file:
+                raise ScenarioError(
+                    f"--graph {args.graph}: scenario {scenario.name!r} reads its own graph "
+                    f"({scenario.graph.file}, [graph] from); give one of them"
+                )
+            with said_warnings(MappingWarning):
+                if args.graph is not None:
+                    from ..graph import read_graph
+
+                    graph = read_graph(args.graph)
+                else:
+                    from ..scenario import scenario_graph
+
+                    graph = scenario_graph(scenario, progress=not args.quiet)
+        graphs = (
+            ""
+            if args.replications == 1 or graph is not None
+            else "; a city graph per replication"
+            if args.vary_graph
+            else "; one city graph shared by the replications (--vary-graph for one each)"
+        )
+        city = (
+            f"{scenario.city.n_residents:,} residents"
+            if graph is None
+            else f"the graph {source} ({graph.n_nodes:,} nodes)"
+        )
+        print(
+            f"Scenario {scenario.name!r}: {city}, {days} days, {args.replications} "
+            f"replication(s), seed {seed}{graphs}",
+            file=sys.stderr,
+        )
+        if graph is not None and describe_mapping(graph):
+            print(describe_mapping(graph), file=sys.stderr)
         start = time.perf_counter()
         with said_warnings(EmptyChannelWarning):
             results = replicate(

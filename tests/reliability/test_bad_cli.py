@@ -244,7 +244,10 @@ def test_out_into_a_folder_that_holds_files_needs_force(
     target = tmp_path / "results"
     target.mkdir()
     (target / "notes.txt").write_text("mine")
-    assert_refused(cli(capsys, *RUN, "--out", target), f"{target} is not empty; pass --force")
+    outcome = cli(capsys, *RUN, "--out", target)
+    line = assert_refused(outcome, f"{target} is not empty; pass --force")
+    # Refused first: before the graph is built and the run announced.
+    assert outcome.err == line + "\n", outcome.err
     assert_refused(
         cli(capsys, *RUN, "--out", target, "--force"),
         f"--out {target} holds files that are not an earlier run's (notes.txt); --force "
