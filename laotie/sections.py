@@ -814,6 +814,14 @@ class Information(Section):
     training_gain: float = param(
         0.3, "content quality the training adds (capped at 1)", unit="0–1", low=0, high=1
     )
+    training_rule: str = param(
+        "all",
+        "whose operators are trained on training_day: every government account's ('all'), "
+        "or 'targeted': the accounts of the regions a policy names (laotie.policy; not from "
+        "a scenario file)",
+        choices=("all", "targeted"),
+        api_only=("targeted",),
+    )
     tv_urban: float = param(
         0.05,
         "baseline channel (city TV, news portal): daily probability that an urban resident "

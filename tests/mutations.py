@@ -385,6 +385,13 @@ MUTATIONS = (
         "storefront impressions use the creators' entry probability",
     ),
     Mutation(
+        "operators_inverted",
+        INFORMATION,
+        "else np.isin(self.gov_region, operators)",
+        "else ~np.isin(self.gov_region, operators)",
+        "information's rule 'targeted' trains the operators of the regions not named",
+    ),
+    Mutation(
         "unclicked_uncounted",
         "laotie/engine/engine.py",
         "                by_channel[STOREFRONT].append(users)\n",

@@ -460,7 +460,12 @@ class Market:
     """The whole market of one run, stepped one day at a time."""
 
     def __init__(
-        self, graph: Any, scenario: Any, seed: int, trained: list[int] | None = None
+        self,
+        graph: Any,
+        scenario: Any,
+        seed: int,
+        trained: list[int] | None = None,
+        operators: list[int] | None = None,
     ) -> None:
         missing = unsupported(scenario)
         if missing:
@@ -470,6 +475,9 @@ class Market:
         # READING: the rule 'targeted' trains the creators given (graph node ids), in the
         # order given (each one's new followers are drawn in that order)
         self.trained = list(trained or [])
+        # READING: information's rule 'targeted' trains the government accounts of the regions
+        # given (region indices); the rule 'all' every account
+        self.operators = set(operators or [])
         self.rng = np.random.default_rng(seed)
         # READING: the producers' offline incomes come from a stream of their own
         self.offline_rng = np.random.default_rng([seed, 1])
@@ -1256,8 +1264,11 @@ class Market:
         content quality (with the training gain from training_day on)."""
         inf = self.s.information
         trained = 0 <= inf.training_day <= t
+        everyone = inf.training_rule == "all"
         cq = {
-            a: min(1.0, q + inf.training_gain) if trained else q
+            a: min(1.0, q + inf.training_gain)
+            if trained and (everyone or self.region[a] in self.operators)
+            else q
             for a, q in self.gov_quality.items()
         }
         p_city = 1.0 - math.prod(1.0 - inf.city_feed * cq[a] for a in self.gov)

@@ -2322,3 +2322,32 @@ def test_oracle_trains_the_targeted_creators_as_the_rule_that_picks_them() -> No
     pd.testing.assert_frame_equal(given.run(6).daily(), ruled.daily())
     changed = sorted(c for c, cr in given.creators.items() if cr.authenticity != before[c])
     assert changed == sorted(picked)
+
+
+def test_oracle_trains_the_operators_of_the_regions_given() -> None:
+    """Information's rule `targeted` trains the government accounts of the regions given:
+    with every region given, the same market as the rule `all`, day by day; with one, the
+    feeds' probabilities from that region's accounts trained and the others' as they were."""
+    g = outside_graph()
+    s = scenario("outside_inclusive")
+    targeted = s.replace(**{"information.training_rule": "targeted"})
+    regions = sorted({m for m in np.asarray(g.region)[np.asarray(g.creator_kind) == GOV].tolist()})
+    assert len(regions) >= 2
+    everyone = Market(g, targeted, seed=8, operators=regions[::-1]).run(8)
+    ruled = Market(g, s, seed=8).run(8)
+    pd.testing.assert_frame_equal(everyone.daily(), ruled.daily())
+    pd.testing.assert_frame_equal(everyone.information(), ruled.information())
+    one = Market(g, targeted, seed=8, operators=regions[:1])
+    inf = s.information
+    t = inf.training_day
+    cq = {
+        a: min(1.0, q + inf.training_gain) if one.region[a] == regions[0] else q
+        for a, q in one.gov_quality.items()
+    }
+    p_city, p_home = one.feed_probabilities(t)
+    assert p_city == pytest.approx(1.0 - math.prod(1.0 - inf.city_feed * cq[a] for a in one.gov))
+    for h, p in p_home.items():
+        mine = [a for a in one.gov if one.region[a] == h]
+        assert p == pytest.approx(1.0 - math.prod(1.0 - inf.hometown_feed * cq[a] for a in mine))
+    assert one.feed_probabilities(t - 1) == Market(g, s, seed=8).feed_probabilities(t - 1)
+    assert p_city < ruled.feed_probabilities(t)[0]

@@ -37,7 +37,7 @@ from .rules.follow import follow_exposures
 from .rules.growth import GrowthState, grow
 from .rules.growth import active as growth_active
 from .rules.growth import start as start_growth
-from .rules.information import InformationState
+from .rules.information import InformationState, operator_regions
 from .rules.loyalty import Loyalties, return_visits, update_loyalty
 from .rules.loyalty import active as loyalty_active
 from .rules.month import MONTH_DAYS, end_month, new_month
@@ -134,6 +134,11 @@ class Engine:
         graph node ids, distinct creators living in the city (what :mod:`laotie.policy`
         chooses), in the order their new followers are drawn; every replication trains the
         same ones. Only with that rule.
+    operators : sequence of str or int, optional
+        With ``information.training_rule = "targeted"``, the regions (names, or indices into
+        the graph's ``region_names``) whose government accounts' operators are trained on
+        ``information.training_day`` (what :mod:`laotie.policy` chooses); every replication
+        trains the same ones. Only with that rule.
 
     Raises
     ------
@@ -141,7 +146,8 @@ class Engine:
         Before anything is built, if the engine would need more memory than is available
         (:func:`~laotie.engine.sizing.engine_bytes`), or for more stacked residents than its
         int32 ids hold; for ``trained`` without the rule ``"targeted"``, or that rule without
-        ``trained``, or a node that is not a creator living in the city.
+        ``trained``, or a node that is not a creator living in the city; for ``operators``
+        likewise with ``information.training_rule``, or a region not of the graph.
 
     Examples
     --------
@@ -160,6 +166,7 @@ class Engine:
         seed: SeedLike | Sequence[SeedLike] | np.ndarray = None,
         threads: int | None = None,
         trained: Sequence[int] | np.ndarray | None = None,
+        operators: Sequence[str | int] | np.ndarray | None = None,
     ) -> None:
         self.graph = graph
         self.scenario = scenario
@@ -169,6 +176,14 @@ class Engine:
                 f"{'no ' if trained is None else ''}trained creators; the rule 'targeted' trains "
                 "the creators given as trained= (laotie.policy gives them), and only it does"
             )
+        if (operators is not None) != (scenario.information.training_rule == "targeted"):
+            raise ScenarioError(
+                f"Engine: information.training_rule = {scenario.information.training_rule!r} "
+                f"with {'no ' if operators is None else ''}operators; the rule 'targeted' trains "
+                "the operators of the regions given as operators= (laotie.policy gives them), "
+                "and only it does"
+            )
+        regions = None if operators is None else operator_regions(graph, operators)
         sequences = as_seed_sequences(seed, "Engine: seed")
         R = len(sequences)
         if R * graph.n_nodes >= 2**31:
@@ -234,7 +249,7 @@ class Engine:
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._informations = [
-            InformationState(graph, m.listeners.replication(r), scenario, c["information"])
+            InformationState(graph, m.listeners.replication(r), scenario, c["information"], regions)
             for r, c in enumerate(children)
         ]
 

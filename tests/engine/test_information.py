@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -125,6 +127,62 @@ def test_training_raises_the_posts_quality(county: tuple[TrustGraph, Scenario]) 
         engine.step()
     gain = scenario.information.training_gain
     np.testing.assert_allclose(engine.information.quality, np.minimum(1, before + gain), rtol=1e-6)
+
+
+def test_targeted_training_trains_the_operators_of_the_regions_named(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    g, base = county
+    trained = base.replace(**{"information.training_day": 2, "run.days": 10})
+    targeted = trained.replace(**{"information.training_rule": "targeted"})
+    assert g.n_regions >= 2
+    gain = trained.information.training_gain
+    first = g.region_names[0]
+    engine = Engine(g, targeted, seed=1, operators=[first])
+    before = engine.information.quality.copy()
+    for _ in range(3):
+        engine.step()
+    mine = engine.information.gov_region == 0
+    assert mine.any() and (~mine).any()
+    quality = engine.information.quality
+    np.testing.assert_allclose(quality[mine], np.minimum(1, before[mine] + gain), rtol=1e-6)
+    np.testing.assert_array_equal(quality[~mine], before[~mine])
+    # Every region named (by name or index) is the rule 'all', number for number.
+    everyone = [*g.region_names[:1], *range(1, g.n_regions)]
+    a = Engine(g, trained, seed=4)
+    b = Engine(g, targeted, seed=4, operators=everyone)
+    a.run(6)
+    b.run(6)
+    np.testing.assert_array_equal(np.array(a.history), np.array(b.history))
+    np.testing.assert_array_equal(a.information.state, b.information.state)
+    # No region named: nobody's operator is trained, as without training.
+    c = Engine(g, targeted, seed=4, operators=[])
+    d = Engine(g, base, seed=4)
+    c.run(6)
+    d.run(6)
+    np.testing.assert_array_equal(c.information.state, d.information.state)
+
+
+@pytest.mark.parametrize(
+    ("rule", "operators", "message"),
+    [
+        ("all", ["x"], "information.training_rule = 'all' with operators"),
+        ("targeted", None, "information.training_rule = 'targeted' with no operators"),
+        ("targeted", ["Atlantis"], "operators: 'Atlantis' is not a region of the graph"),
+        ("targeted", [99], "operators: 99 is not a region of the graph"),
+        ("targeted", [True], "operators: True is not a region of the graph"),
+        ("targeted", [0, 0], "operators names a region twice"),
+        ("targeted", "abc", "operators = 'abc'; expected a list of regions"),
+    ],
+)
+def test_operators_are_checked(
+    county: tuple[TrustGraph, Scenario], rule: str, operators: object, message: str
+) -> None:
+    from laotie import ScenarioError
+
+    g, base = county
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        Engine(g, base.replace(**{"information.training_rule": rule}), seed=1, operators=operators)
 
 
 def test_hashed_uniforms_are_uniform_and_keyed() -> None:

@@ -13,15 +13,18 @@ happens: raising the sharing probability can only inform more people, never fewe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from ...errors import ScenarioError
 from ...graph._core import GOV, TrustGraph
 from ...scenario import Scenario
 from ..sampling import beta
 from ..ties import Listeners, expand_rows
 
-__all__ = ["PATHS", "InformationState"]
+__all__ = ["PATHS", "InformationState", "operator_regions"]
 
 PATHS: tuple[str, ...] = ("feed", "hometown", "share", "offline")
 """How a resident was informed first: same-city feed, same-hometown feed, shared in the app
@@ -43,6 +46,41 @@ def hashed_uniform(keys: np.ndarray, salt: np.uint64) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
+def operator_regions(graph: TrustGraph, operators: Sequence[str | int] | np.ndarray) -> np.ndarray:
+    """The region indices of ``operators`` (region names of the graph, or indices into its
+    ``region_names``), checked: the regions whose government accounts' operators the rule
+    ``targeted`` trains.
+
+    Raises
+    ------
+    ScenarioError
+        For a name or index that is not one of the graph's regions, or a region named twice.
+    """
+    names = graph.region_names
+    if isinstance(operators, str):
+        raise ScenarioError(
+            f"Engine: operators = {operators!r}; expected a list of regions (names or indices)"
+        )
+    out = []
+    for operator in operators:
+        if isinstance(operator, str) and operator in names:
+            out.append(names.index(operator))
+        elif (
+            isinstance(operator, int | np.integer)
+            and not isinstance(operator, bool)
+            and 0 <= operator < len(names)
+        ):
+            out.append(int(operator))
+        else:
+            raise ScenarioError(
+                f"Engine: operators: {operator!r} is not a region of the graph; expected one "
+                f"of {', '.join(names)} or an index 0–{len(names) - 1}"
+            )
+    if len(set(out)) != len(out):
+        raise ScenarioError("Engine: operators names a region twice")
+    return np.array(out, np.int64)
+
+
 class InformationState:
     """Who knows which government message, and how they learnt it."""
 
@@ -54,6 +92,7 @@ class InformationState:
         listeners: Listeners,
         scenario: Scenario,
         seed: np.random.SeedSequence,
+        operators: np.ndarray | None = None,
     ) -> None:
         info = scenario.information
         self.info = info
@@ -69,6 +108,12 @@ class InformationState:
         self.pending: list[np.ndarray] = [np.zeros(0, np.int64)] * info.n_messages
         self.gov = np.flatnonzero(graph.creator_kind == GOV)
         self.gov_region = graph.region[self.gov].astype(np.int64)
+        # The accounts trained on training_day: every one, or those of the regions named.
+        self.trained = (
+            np.ones(len(self.gov), bool)
+            if operators is None
+            else np.isin(self.gov_region, operators)
+        )
         rng = np.random.default_rng(seed)
         self.quality = beta(
             rng,
@@ -117,7 +162,8 @@ class InformationState:
             return
         info = self.info
         if day == info.training_day:
-            self.quality = np.minimum(1.0, self.quality + info.training_gain).astype(np.float32)
+            gained = np.minimum(1.0, self.quality + info.training_gain).astype(np.float32)
+            self.quality = np.where(self.trained, gained, self.quality).astype(np.float32)
         city, home = self.feed_probabilities()
         for m in np.flatnonzero(self.post_day <= day).tolist():
             live = day < self.post_day[m] + info.live_days
