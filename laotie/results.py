@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .engine.engine import Engine, Replication
+    from .engine.rules.information import InformationState
     from .scenario import Scenario
 
 __all__ = ["Result"]
@@ -536,13 +537,15 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "producer_gain_top10_share",
     "poverty_earner_share",
     "poverty_gmv_share",
+    "information_reach",
+    "information_rural_reach",
 )
 """The keys of :attr:`Result.outcomes`, in order."""
 
 OUTCOME_BOUNDS: dict[str, tuple[float, float]] = {
     name: (0.0, 1.0)
     for name in OUTCOME_COLUMNS
-    if name.endswith(("_share", "_gini")) or name.startswith(("monthly_", "repeat_"))
+    if name.endswith(("_share", "_gini", "_reach")) or name.startswith(("monthly_", "repeat_"))
 } | {
     name: (0.0, np.inf)
     for name in ("producer_income_total", "producers_with_income", "creators_with_sales")
@@ -591,7 +594,23 @@ def run_outcomes(
         out[f"repeat_customers_{name}"] = float(repeat / customers) if customers else float("nan")
     out.update(producer_outcomes(producers, engine.day))
     out.update(poverty_outcomes(regions))
+    out.update(information_outcomes(engine.information, engine.day))
     return out
+
+
+def information_outcomes(information: InformationState, days: int) -> dict[str, float]:
+    """The government messages' reach at the end of a run of ``days`` days: the share of
+    residents, and of rural residents, who know a message, averaged over the messages posted
+    within the run (NaN when none was)."""
+    posted = information.post_day < days
+    if not posted.any():
+        return {"information_reach": float("nan"), "information_rural_reach": float("nan")}
+    shares = information.shares(information.counts[posted])
+    with np.errstate(invalid="ignore"):
+        return {
+            "information_reach": float(np.mean(shares["share_informed"])),
+            "information_rural_reach": float(np.mean(shares["share_rural"])),
+        }
 
 
 def _top_sellers_share(gmv: np.ndarray, k: int) -> float:

@@ -185,6 +185,28 @@ def test_operators_are_checked(
         Engine(g, base.replace(**{"information.training_rule": rule}), seed=1, operators=operators)
 
 
+def test_the_reach_outcomes_average_the_messages_posted_in_the_run(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    from laotie.results import OUTCOME_BOUNDS, run_outcomes
+
+    g, base = county
+    # Three messages on days 0, 4 and 8 of a 7-day run: the third is never posted.
+    scenario = base.replace(**{"information.n_messages": 3, "information.interval": 4})
+    engine = run(g, scenario, days=7)
+    out = run_outcomes(engine.replication(0))
+    frame, _ = engine.information.frames(g.region_names)
+    last = frame[frame.day == 6].set_index("message")
+    assert list(last.index) == [0, 1]
+    assert out["information_reach"] == pytest.approx(last.share_informed.mean(), rel=1e-12)
+    assert out["information_rural_reach"] == pytest.approx(last.share_rural.mean(), rel=1e-12)
+    assert 0 < out["information_rural_reach"] < 1
+    assert OUTCOME_BOUNDS["information_reach"] == (0.0, 1.0)
+    quiet = run(g, base.replace(**{"information.n_messages": 0}), days=2)
+    outcomes = run_outcomes(quiet.replication(0))
+    assert np.isnan(outcomes["information_reach"]) and np.isnan(outcomes["information_rural_reach"])
+
+
 def test_hashed_uniforms_are_uniform_and_keyed() -> None:
     keys = np.arange(200_000, dtype=np.uint64)
     u = hashed_uniform(keys, np.uint64(12345))
