@@ -34,6 +34,10 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
                 "compare it with the sets a planner would pick by rule of thumb (most "
                 "followers, most rural, random, equal per region) on fresh replications that "
                 "played no part in choosing it.",
+                'target = "operators": the same for regions whose government accounts\' '
+                "operators are trained on information.training_day (which counties' media "
+                "centres a programme trains), with an objective such as "
+                "information_rural_reach.",
                 'target = "levers": search numeric parameters within ranges with optuna (TPE; '
                 "NSGA-II and a Pareto front for several objectives), then compare the best "
                 "setting (or the front) with the scenario's own on fresh replications.",
@@ -121,12 +125,17 @@ def command(args: argparse.Namespace) -> int:
 
 def _print_train(spec: OptimiseSpec, found: Optimised, out: Path) -> None:
     """The picks and the comparison with the heuristics."""
+    import json
+
     selection = found.selection
+    # Regions are chosen by index: their names are in sets.json.
+    names = json.loads((out / "sets.json").read_text(encoding="utf-8")).get("names", {})
     print(f"Chosen ({selection.rule}; {selection.stopped}; {selection.evaluations} sets judged):")
     for row in selection.steps.itertuples():
         sure = "" if row.p_best != row.p_best else f", p_best {row.p_best:.2f}"
+        target = f"{names[str(row.target)]} ({row.target})" if names else row.target
         print(
-            f"  {row.step}. {row.target}: gain {row.gain:+.4g} "
+            f"  {row.step}. {target}: gain {row.gain:+.4g} "
             f"[{row.gain_low:+.4g}, {row.gain_high:+.4g}]{sure}"
         )
     table = found.table

@@ -35,7 +35,7 @@ from .levers import DIRECTIONS, EvaluateSettings, Lever, LeverProgramme, Tuned, 
 from .run import Stored, run_optimise
 from .select import Evaluate, Selection, greedy, p_best
 from .spec import TARGETS, OptimiseSpec, load_optimise
-from .training import TrainingProgramme
+from .training import OperatorProgramme, TrainingProgramme
 
 __all__ = [
     "DIRECTIONS",
@@ -46,6 +46,7 @@ __all__ = [
     "EvaluateSettings",
     "Lever",
     "LeverProgramme",
+    "OperatorProgramme",
     "OptimiseSpec",
     "Optimised",
     "Selection",

@@ -45,7 +45,7 @@ from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
 from .levers import LeverProgramme, Tuned, tune
 from .spec import OptimiseSpec
-from .training import TrainingProgramme
+from .training import OperatorProgramme, TrainingProgramme
 
 if TYPE_CHECKING:
     from ..executors import Executor
@@ -192,8 +192,8 @@ def run_optimise(
     Returns
     -------
     Optimised or Tuned
-        :class:`Optimised` for target ``"train"``, :class:`~laotie.policy.Tuned` for
-        ``"levers"``.
+        :class:`Optimised` for targets ``"train"`` and ``"operators"``,
+        :class:`~laotie.policy.Tuned` for ``"levers"``.
 
     Raises
     ------
@@ -220,9 +220,8 @@ def run_optimise(
     if spec.target == "levers":
         return _run_levers(spec, out, graph, executor, progress)
     weights = cast("str | Mapping[str, float]", spec.objective)  # no directions (checked)
-    programme = TrainingProgramme(
-        spec.scenario, graph, weights, days=spec.run_days, executor=executor
-    )
+    kind = OperatorProgramme if spec.target == "operators" else TrainingProgramme
+    programme = kind(spec.scenario, graph, weights, days=spec.run_days, executor=executor)
     stored = Stored(programme, out / "evaluations", progress=progress)
     # One pool of workers for the whole search (it maps batch after batch), not one per batch.
     with contextlib.ExitStack() as kept:
@@ -243,7 +242,8 @@ def run_optimise(
             )
         finally:
             stored.close()
-    _write(out, found)
+    names = programme.candidates()["region"] if spec.target == "operators" else None
+    _write(out, found, names)
     return found
 
 
@@ -426,8 +426,9 @@ def _create(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _write(out: Path, found: Optimised) -> None:
-    """The folder's tables (each written whole, or not at all)."""
+def _write(out: Path, found: Optimised, names: Mapping[Any, str] | None = None) -> None:
+    """The folder's tables (each written whole, or not at all); ``names``: each target's
+    name, by id, for targets whose ids are not self-explaining (regions' indices)."""
     steps = found.selection.steps.assign(rule=found.selection.rule)
     atomic_write(out / "steps.csv", lambda p: steps.to_csv(p, index=False))
     atomic_write(out / "comparison.csv", lambda p: found.table.to_csv(p, index=False))
@@ -439,6 +440,9 @@ def _write(out: Path, found: Optimised) -> None:
         "stopped": found.selection.stopped,
         "evaluations": found.selection.evaluations,
     }
+    if names is not None:
+        named = {*found.shortlist, *(t for targets in found.sets.values() for t in targets)}
+        sets["names"] = {str(plain(t)): str(names[t]) for t in sorted(named)}
     text = json.dumps(sets, indent=1, ensure_ascii=False)
     atomic_write(out / "sets.json", lambda p: p.write_text(text, encoding="utf-8"))
 

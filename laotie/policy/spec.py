@@ -54,9 +54,14 @@ __all__ = ["TARGETS", "OptimiseSpec", "load_optimise"]
 
 TARGETS = {
     "train": "creators to train on training.day (laotie.policy.TrainingProgramme)",
+    "operators": "regions whose government accounts' operators are trained on "
+    "information.training_day (laotie.policy.OperatorProgramme)",
     "levers": "numeric parameters within ranges, searched by optuna (laotie.policy.tune)",
 }
-"""What a policy can choose, and what it means (more kinds are planned, issue #24)."""
+"""What a policy can choose, and what it means."""
+
+_SETS = ("train", "operators")
+"""The targets that are sets chosen within a budget (by greedy selection)."""
 
 _KEYS = {
     "scenario",
@@ -79,35 +84,48 @@ _KEYS = {
 }
 
 _ONLY = {
-    "budget": "train",
-    "shortlist": "train",
-    "contenders": "train",
-    "stop": "train",
-    "levers": "levers",
-    "trials": "levers",
+    "budget": _SETS,
+    "shortlist": _SETS,
+    "contenders": _SETS,
+    "stop": _SETS,
+    "levers": ("levers",),
+    "trials": ("levers",),
 }
-"""Keys that mean something for one target only, refused in a spec of the other."""
+"""Keys that mean something for some targets only, refused in a spec of another."""
 
-_BATCH = {"train": 1, "levers": 4}
+_BATCH = {"train": 1, "operators": 1, "levers": 4}
 _TRIALS = 40
 
 _DECIDED = {
     "training.rule": "the policy chooses whom to train (target); leave the rule out",
     "training.n_creators": "the budget decides how many creators are trained; set budget",
+    "information.training_rule": "the policy chooses whose operators are trained (target); "
+    "leave the rule out",
     "run.seed": "the spec's seed decides every replication (graph_seed the graph); set seed",
     "run.days": "set days instead (days per run, default the scenario's)",
 }
 """Scenario keys a spec's own keys decide, refused in its ``[set]`` table (they would be
-ignored): the first two for target "train" only (a levers spec may set who is trained)."""
+ignored); those of :data:`_DECIDED_BY` only for its targets (a levers spec may set who is
+trained)."""
 
-_DECIDED_BY_TRAIN = {"training.rule", "training.n_creators"}
+_DECIDED_BY = {
+    "training.rule": ("train",),
+    "training.n_creators": ("train",),
+    "information.training_rule": ("operators",),
+}
+
+
+def _takes(target: str, key: str) -> bool:
+    """Whether a spec of ``target`` takes ``key``."""
+    return target in _ONLY.get(key, (target,))
 
 
 def _only_for(where: str, key: str, value: Any, target: str) -> ScenarioError:
-    """The error for a key of the other target."""
-    allowed = sorted(k for k in _KEYS if _ONLY.get(k, target) == target)
+    """The error for a key of another target."""
+    allowed = sorted(k for k in _KEYS if _takes(target, k))
+    which = " or ".join(map(repr, _ONLY[key]))
     return ScenarioError(
-        f"{where}: {key} = {value!r}; only target {_ONLY[key]!r} takes {key} (target "
+        f"{where}: {key} = {value!r}; only target {which} takes {key} (target "
         f"{target!r} takes: {', '.join(allowed)})"
     )
 
@@ -133,8 +151,9 @@ class OptimiseSpec:
         maximised; for target ``"levers"`` also a dict of outcomes to ``"maximize"`` or
         ``"minimize"`` (two or more: a Pareto front).
     budget : float, default 10
-        The most the chosen targets may cost together (≥ 1: each creator costs 1). Target
-        ``"train"`` only, as are ``shortlist``, ``contenders`` and ``stop``.
+        The most the chosen targets may cost together (≥ 1: each creator, or region, costs
+        1). Targets ``"train"`` and ``"operators"`` only, as are ``shortlist``,
+        ``contenders`` and ``stop``.
     replications : int, default 8
         Replications per set (or trial) while choosing (≥ 2).
     fresh : int, default 16
@@ -144,7 +163,8 @@ class OptimiseSpec:
     contenders : int, default 2
         As for :func:`laotie.policy.greedy`.
     batch : int, optional
-        Target ``"train"``: as for :func:`laotie.policy.greedy` (default 1); ``"levers"``:
+        Targets ``"train"``, ``"operators"``: as for :func:`laotie.policy.greedy` (default
+        1); ``"levers"``:
         trials asked of optuna together (default 4; with several objectives, NSGA-II's
         population, ≥ 2).
     stop : bool, default True
@@ -160,14 +180,16 @@ class OptimiseSpec:
     Attributes
     ----------
     checked_levers : tuple of Lever
-        Target ``"levers"``: the levers, checked (empty for ``"train"``).
+        Target ``"levers"``: the levers, checked (empty for the others).
 
     Raises
     ------
     ScenarioError
         For a value that is not allowed, naming the key, the value and what is allowed; for
-        a key of the other target (at a value other than its default); for a scenario whose
-        training changes nothing (target ``"train"``), or an objective the runs never define
+        a key of another target (at a value other than its default); for a scenario whose
+        training changes nothing (targets ``"train"``, ``"operators"``: or whose training day
+        falls outside the runs, or that posts no message within them), or an objective the
+        runs never define
         (a monthly repurchase rate in runs of 60 days or fewer).
     """
 
@@ -205,10 +227,10 @@ class OptimiseSpec:
             raise ScenarioError(
                 f"{w}: target = {self.target!r}; expected one of {', '.join(map(repr, TARGETS))}"
             )
-        for key, target in _ONLY.items():
+        for key in _ONLY:
             default = next(f.default for f in dataclasses.fields(self) if f.name == key)
             value = getattr(self, key)
-            if target != self.target and value != default:
+            if not _takes(self.target, key) and value != default:
                 raise _only_for(w, key, value, self.target)
         levers_ = self.target == "levers"
         weights = {self.objective: 1.0} if isinstance(self.objective, str) else self.objective
@@ -253,7 +275,7 @@ class OptimiseSpec:
             or self.budget < 1
         ):
             raise ScenarioError(
-                f"{w}: budget = {self.budget!r}; expected a number ≥ 1 (each creator costs 1: "
+                f"{w}: budget = {self.budget!r}; expected a number ≥ 1 (each target costs 1: "
                 "a smaller budget buys nothing)"
             )
         _integer(w, "replications", self.replications, 2, 10_000)
@@ -269,6 +291,9 @@ class OptimiseSpec:
         if levers_:
             self._check_levers(len(weights) if all(directed) else 1)
             return
+        if self.target == "operators":
+            self._check_operators()
+            return
         days = self.run_days
         day = self.scenario.training.day
         if not 0 <= day < days:
@@ -282,6 +307,29 @@ class OptimiseSpec:
                 f"{w}: training.authenticity_gain, content_quality_gain and follower_gain are "
                 "all 0: training a creator changes nothing, so no set is better than another; "
                 "set one of them in the [set] table"
+            )
+
+    def _check_operators(self) -> None:
+        """Refuse a scenario whose operators' training cannot matter within the runs."""
+        w, days, info = self.where, self.run_days, self.scenario.information
+        if not 0 <= info.training_day < days:
+            raise ScenarioError(
+                f"{w}: information.training_day = {info.training_day} does not fall within the "
+                f'{days} days of each run; set "information.training_day" from 0 to {days - 1} '
+                "in the [set] table, or lengthen days"
+            )
+        if info.n_messages == 0 or info.first_day >= days:
+            raise ScenarioError(
+                f"{w}: no government message is posted within the {days} days of each run "
+                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
+                'training the operators changes nothing; set "information.n_messages" in the '
+                "[set] table"
+            )
+        if info.training_gain == 0:
+            raise ScenarioError(
+                f"{w}: information.training_gain = 0: training an operator changes nothing, so "
+                'no set is better than another; set "information.training_gain" in the [set] '
+                "table"
             )
 
     def _check_monthly(self, weights: Mapping[str, Any]) -> None:
@@ -343,7 +391,7 @@ class OptimiseSpec:
         fields = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.compare and _ONLY.get(f.name, self.target) == self.target
+            if f.compare and _takes(self.target, f.name)
         }
         objective = self.objective
         extra: dict[str, Any] = {}
@@ -367,8 +415,8 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     Keys: ``scenario`` (required: a shipped name or a ``.toml`` file relative to the spec),
     ``scale``, ``seed``, ``graph_seed``, ``days``, ``target``, ``objective`` (an outcome, or
     a table of outcomes and weights), ``replications``, ``fresh``, ``batch`` and a ``[set]``
-    table of dotted scenario keys; for ``target = "train"`` (the default) ``budget``,
-    ``shortlist``, ``contenders`` and ``stop``; for ``target = "levers"`` a ``[levers]``
+    table of dotted scenario keys; for ``target = "train"`` (the default) and ``"operators"``
+    ``budget``, ``shortlist``, ``contenders`` and ``stop``; for ``target = "levers"`` a ``[levers]``
     table of dotted keys and ``[low, high]``, ``trials``, and an objective that may be a
     table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto front).
 
@@ -387,7 +435,8 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
         Naming the file, for a missing or unreadable file, an unknown key (with the nearest
         one), a key of the other target, a change the scenario refuses, a change of what the
         spec's own keys decide (``run.seed``, ``run.days``; ``training.rule`` and
-        ``training.n_creators`` for target ``"train"``), a lever the scenario refuses (with
+        ``training.n_creators`` for target ``"train"``, ``information.training_rule`` for
+        ``"operators"``), a lever the scenario refuses (with
         the nearest key) and every value :class:`OptimiseSpec` refuses.
     """
     path = Path(path)
@@ -395,7 +444,7 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     target = data.get("target", "train")
     if isinstance(target, str) and target in TARGETS:
         for key in data:
-            if _ONLY.get(key, target) != target:
+            if not _takes(target, key):
                 raise _only_for(str(path), key, data[key], target)
     try:
         scenario = spec_scenario(path, data["scenario"])
@@ -416,7 +465,7 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
         raise ScenarioError(f"{path}: set = {changes!r}; expected a table of dotted keys")
     changes = _dotted(changes, f"{path}: [set]", scenario.flat())
     for key, decided in _DECIDED.items():
-        if key in changes and (target == "train" or key not in _DECIDED_BY_TRAIN):
+        if key in changes and target in _DECIDED_BY.get(key, (target,)):
             raise ScenarioError(f"{path}: [set] {key} = {changes[key]!r}; {decided}")
     try:
         if scale != 1:

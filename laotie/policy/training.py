@@ -1,19 +1,21 @@
-"""Whom to train: sets of creators judged by simulation (the rule ``targeted`` of
-``training.rule``, docs/model.md 3.5, "Training").
+"""Whom to train: sets of targets judged by simulation, creators (the rule ``targeted`` of
+``training.rule``, docs/model.md 3.5, "Training") or the government accounts' operators of
+regions (the rule ``targeted`` of ``information.training_rule``, "Information").
 
-:class:`TrainingProgramme` is an :data:`~laotie.policy.Evaluate` for :func:`laotie.policy.greedy`
-and :func:`laotie.policy.optimise`: each set of creators is one engine of ``replications``
-lockstep replications of the scenario on one fixed city graph, the set trained on
-``training.day``; replication ``r`` has the same seed for every set (common random numbers),
-so two sets' values differ, replication by replication, by what training them changes. The
-candidates are the city's creators with the proxies the heuristics rank them by.
+:class:`TrainingProgramme` and :class:`OperatorProgramme` are :data:`~laotie.policy.Evaluate`
+for :func:`laotie.policy.greedy` and :func:`laotie.policy.optimise`: each set of targets is
+one engine of ``replications`` lockstep replications of the scenario on one fixed city graph,
+the set trained on the training day; replication ``r`` has the same seed for every set
+(common random numbers), so two sets' values differ, replication by replication, by what
+training them changes. The candidates are the city's creators (or its regions) with the
+proxies the heuristics rank them by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -26,40 +28,26 @@ if TYPE_CHECKING:
     from ..graph import TrustGraph
     from ..scenario import Scenario
 
-__all__ = ["TrainingProgramme"]
+__all__ = ["OperatorProgramme", "TrainingProgramme"]
 
 
 @dataclass
-class TrainingProgramme:
-    """Sets of creators to train, evaluated by simulation.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario; ``training.day`` must fall within the run (the rule is replaced by
-        ``"targeted"``; the gains and follower gain are the scenario's).
-    graph : TrustGraph
-        The city, the same for every set and replication (its creators are the candidates).
-    objective : str or dict of str to float
-        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
-        ``"producer_net_total"``: poor producers' net income change) or weights of several.
-    days : int, optional
-        Days per run (default: the scenario's ``run.days``).
-    executor : Executor, optional
-        Where the sets' engines run (default: this process).
-
-    Raises
-    ------
-    LaotieError
-        For an unknown outcome, a training day outside the run or a scenario without
-        training.
-    """
+class _Programme:
+    """What every programme of targets shares: the objective's weights checked, the sets'
+    lockstep engines run on the executor (:meth:`each`); a programme says what its targets
+    are (:meth:`candidates`), how the engine takes them (:attr:`TARGETS`) and what its
+    scenario needs (:meth:`_check_scenario`)."""
 
     scenario: Scenario
     graph: TrustGraph
     objective: str | Mapping[str, float] = "producer_net_total"
     days: int | None = None
     executor: Executor | None = field(default=None, repr=False)
+
+    TARGETS: ClassVar[str] = ""
+    """The engine's keyword for a set (``Engine(trained=...)``, ``Engine(operators=...)``)."""
+    WHAT: ClassVar[str] = ""
+    """What one target is, in messages."""
 
     def __post_init__(self) -> None:
         weights = {self.objective: 1.0} if isinstance(self.objective, str) else dict(self.objective)
@@ -80,41 +68,18 @@ class TrainingProgramme:
                     "(negative for an outcome to lower, such as an inequality)"
                 )
         self.weights = weights
-        days = self.scenario.run.days if self.days is None else self.days
-        day = self.scenario.training.day
-        if not 0 <= day < days:
-            raise LaotieError(
-                f"policy: training.day = {day} does not fall within the {days} days of the run; "
-                "set training.day to the day the programme trains"
-            )
-        self.days = days
-        self.scenario = self.scenario.replace(**{"training.rule": "targeted"})
+        self.days = self.scenario.run.days if self.days is None else self.days
+        self.scenario = self._check_scenario(self.scenario, self.days)
+
+    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+        """The scenario the sets run, with the rule ``targeted`` (refusing one that cannot
+        train within ``days``)."""
+        raise NotImplementedError
 
     def candidates(self) -> pd.DataFrame:
-        """The creators living in the city (heads and local creators: those the city can
-        train), by node id, with their proxies.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by node id: ``followers`` (in the graph), ``rural`` (True/False),
-            ``region`` (its name), ``kind`` and ``cost`` (1 each).
-        """
-        from ..graph._core import CREATOR_KINDS, HEAD, LOCAL_CREATOR
-
-        g = self.graph
-        nodes = np.flatnonzero((g.creator_kind == HEAD) | (g.creator_kind == LOCAL_CREATOR))
-        names = np.asarray(g.region_names, dtype=object)
-        return pd.DataFrame(
-            {
-                "followers": g.followers()[nodes],
-                "rural": g.rural[nodes],
-                "region": names[g.region[nodes]],
-                "kind": np.asarray(CREATOR_KINDS, dtype=object)[g.creator_kind[nodes]],
-                "cost": 1.0,
-            },
-            index=pd.Index(nodes, name="node"),
-        )
+        """The targets, indexed by id, with ``followers``, ``rural``, ``region`` and
+        ``cost``."""
+        raise NotImplementedError
 
     def __call__(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
@@ -124,8 +89,7 @@ class TrainingProgramme:
         Parameters
         ----------
         sets : sequence of tuple of int
-            Node ids of creators to train (in any order: a set's value does not depend on
-            it).
+            Target ids (in any order: a set's value does not depend on it).
         seed : int
             Replication ``r`` runs with the ``r``-th child of ``SeedSequence(seed)``, the same
             for every set.
@@ -167,15 +131,167 @@ class TrainingProgramme:
             (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
             for i, s in enumerate(sets)
         ]
-        for (i, _, nodes, _, _), answer in executor.map(_run_set, tasks):
+        for (i, _, ids, _, _), answer in executor.map(_run_set, tasks):
             if not isinstance(answer, np.ndarray):
-                raise LaotieError(f"policy: the runs of set {nodes} failed ({answer})")
+                raise LaotieError(f"policy: the runs of set {ids} failed ({answer})")
             yield i, answer
 
 
-def _run_set(task: tuple[int, TrainingProgramme, tuple[int, ...], int, int]) -> Any:
+@dataclass
+class TrainingProgramme(_Programme):
+    """Sets of creators to train, evaluated by simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; ``training.day`` must fall within the run (the rule is replaced by
+        ``"targeted"``; the gains and follower gain are the scenario's).
+    graph : TrustGraph
+        The city, the same for every set and replication (its creators are the candidates).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"producer_net_total"``: poor producers' net income change) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome, a training day outside the run or a scenario without
+        training.
+    """
+
+    TARGETS: ClassVar[str] = "trained"
+    WHAT: ClassVar[str] = "creator"
+
+    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+        day = scenario.training.day
+        if not 0 <= day < days:
+            raise LaotieError(
+                f"policy: training.day = {day} does not fall within the {days} days of the run; "
+                "set training.day to the day the programme trains"
+            )
+        return scenario.replace(**{"training.rule": "targeted"})
+
+    def candidates(self) -> pd.DataFrame:
+        """The creators living in the city (heads and local creators: those the city can
+        train), by node id, with their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by node id: ``followers`` (in the graph), ``rural`` (True/False),
+            ``region`` (its name), ``kind`` and ``cost`` (1 each).
+        """
+        from ..graph._core import CREATOR_KINDS, HEAD, LOCAL_CREATOR
+
+        g = self.graph
+        nodes = np.flatnonzero((g.creator_kind == HEAD) | (g.creator_kind == LOCAL_CREATOR))
+        names = np.asarray(g.region_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "followers": g.followers()[nodes],
+                "rural": g.rural[nodes],
+                "region": names[g.region[nodes]],
+                "kind": np.asarray(CREATOR_KINDS, dtype=object)[g.creator_kind[nodes]],
+                "cost": 1.0,
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+
+@dataclass
+class OperatorProgramme(_Programme):
+    """Sets of regions whose government accounts' operators are trained (县级融媒体: which
+    counties' media centres a programme trains), evaluated by simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; ``information.training_day`` must fall within the run and
+        government messages be posted in it (the rule is replaced by ``"targeted"``; the
+        gain is the scenario's ``information.training_gain``).
+    graph : TrustGraph
+        The city, the same for every set and replication (its regions with government
+        accounts are the candidates).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"information_rural_reach"``) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome, a training day outside the run, no message posted within
+        it, or a training gain of 0.
+    """
+
+    TARGETS: ClassVar[str] = "operators"
+    WHAT: ClassVar[str] = "region"
+
+    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+        info = scenario.information
+        if not 0 <= info.training_day < days:
+            raise LaotieError(
+                f"policy: information.training_day = {info.training_day} does not fall within "
+                f"the {days} days of the run; set information.training_day to the day the "
+                "programme trains"
+            )
+        if info.n_messages == 0 or info.first_day >= days:
+            raise LaotieError(
+                "policy: no government message is posted within the run (information."
+                f"n_messages = {info.n_messages}, first_day = {info.first_day}): training the "
+                "operators changes nothing; set information.n_messages"
+            )
+        if info.training_gain == 0:
+            raise LaotieError(
+                "policy: information.training_gain = 0: training an operator changes nothing, "
+                "so no set is better than another; set information.training_gain"
+            )
+        return scenario.replace(**{"information.training_rule": "targeted"})
+
+    def candidates(self) -> pd.DataFrame:
+        """The regions with government accounts, by region index, with their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by region index (into the graph's ``region_names``): ``followers`` (of
+            the region's government accounts, in the graph), ``rural`` (the share of the
+            region's residents living in rural areas), ``region`` (its name), ``accounts``
+            (its government accounts) and ``cost`` (1 each: one media centre).
+        """
+        from ..graph._core import GOV
+
+        g = self.graph
+        gov = np.flatnonzero(g.creator_kind == GOV)
+        region = np.asarray(g.region, np.int64)
+        ids = np.unique(region[gov])
+        n = g.n_regions
+        residents = np.bincount(region[g.resident], minlength=n)
+        rural = np.bincount(region[g.resident & g.rural], minlength=n)
+        return pd.DataFrame(
+            {
+                "followers": np.bincount(region[gov], weights=g.followers()[gov], minlength=n)[
+                    ids
+                ].astype(np.int64),
+                "rural": rural[ids] / np.maximum(residents[ids], 1),
+                "region": np.asarray(g.region_names, dtype=object)[ids],
+                "accounts": np.bincount(region[gov], minlength=n)[ids],
+                "cost": 1.0,
+            },
+            index=pd.Index(ids, name="region_id"),
+        )
+
+
+def _run_set(task: tuple[int, _Programme, tuple[int, ...], int, int]) -> Any:
     """One set's lockstep engine: its objective in every replication."""
-    _, programme, nodes, seed, replications = task
+    _, programme, ids, seed, replications = task
     (values,) = lockstep_objectives(
         programme.graph,
         programme.scenario,
@@ -183,8 +299,8 @@ def _run_set(task: tuple[int, TrainingProgramme, tuple[int, ...], int, int]) -> 
         replications,
         int(programme.days or 0),
         [programme.weights],
-        f"policy: {{name}} is not defined in replication {{r}} of the set {nodes}",
-        trained=list(nodes),
+        f"policy: {{name}} is not defined in replication {{r}} of the set {ids}",
+        targets={programme.TARGETS: list(ids)},
     )
     return values
 
@@ -197,7 +313,7 @@ def lockstep_objectives(
     days: int,
     objectives: Sequence[Mapping[str, float]],
     undefined: str,
-    trained: list[int] | None = None,
+    targets: Mapping[str, list[int]] | None = None,
 ) -> np.ndarray:
     """One lockstep engine of ``replications`` replications (replication ``r`` with the
     ``r``-th child of ``SeedSequence(seed)``) for ``days`` days, and each objective, a weighted
@@ -213,8 +329,9 @@ def lockstep_objectives(
     undefined : str
         The message when an objective's outcome is NaN in a replication, with ``{name}`` and
         ``{r}`` to fill (what the runs were: a set, a setting).
-    trained : list of int, optional
-        Creators to train (the rule ``targeted``).
+    targets : dict of str to list of int, optional
+        The engine's targets by keyword (``{"trained": creators}``, ``{"operators":
+        regions}``: the rules ``targeted``).
 
     Returns
     -------
@@ -230,7 +347,14 @@ def lockstep_objectives(
     from ..results import run_outcomes
 
     seeds = np.random.SeedSequence(seed).spawn(replications)
-    engine = Engine(graph, scenario, seed=seeds, trained=trained)
+    targets = targets or {}
+    engine = Engine(
+        graph,
+        scenario,
+        seed=seeds,
+        trained=targets.get("trained"),
+        operators=targets.get("operators"),
+    )
     for _ in range(days):
         engine.step()
     values = np.empty((len(objectives), replications))

@@ -61,7 +61,7 @@ def test_the_spec_reads_its_scenario_scale_and_changes(spec_file: Path) -> None:
     [
         ("budgt = 2", "unknown key 'budgt'; did you mean 'budget'"),
         ("budget = 0", "budget = 0; expected a number ≥ 1"),
-        ("budget = 0.5", "budget = 0.5; expected a number ≥ 1 (each creator costs 1"),
+        ("budget = 0.5", "budget = 0.5; expected a number ≥ 1 (each target costs 1"),
         ("objective = { producer_net_total = 0 }", "producer_net_total = 0; expected a finite"),
         ('objective = "monthly_repurchase_trust"', "runs of 30 days never define it"),
         ("replications = 1", "replications = 1; expected an integer ≥ 2"),
