@@ -34,7 +34,8 @@ from typing import Any, Self
 
 from ._random import SeedLike
 from .errors import GraphError, ScenarioError
-from .graph import CitySpec, Region, TrustGraph, city
+from .graph import CitySpec, Region, TrustGraph
+from .graph.cache import cached_city
 from .graph.generators import FOLLOWER_MODEL
 from .graph.presets import PRESETS as CITY_PRESETS
 from .graph.presets import preset_spec
@@ -704,7 +705,7 @@ def scenario_graph(scenario: Scenario, seed: SeedLike = 0, *, progress: bool = F
     """
     source = scenario.graph
     if not source.file:
-        return city(scenario.city, seed=seed)
+        return cached_city(scenario.city, seed=seed)
     from ._io import file_sha256
     from .graph import read_graph
 

@@ -22,6 +22,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The graph cache of the tests' own (laotie.graph.cache): a test never reads a graph
+    another run of the suite saved, nor fills the user's cache."""
+    import os
+
+    os.environ["LAOTIE_GRAPH_CACHE"] = str(tmp_path_factory.mktemp("graph_cache"))
+
+
 @pytest.fixture(scope="session")
 def small_city() -> graph.TrustGraph:
     """Mudanjiang at 1/1000 scale: 2,540 residents, ten regions."""

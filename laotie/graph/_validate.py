@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 
 from ._messages import SHOWN, listed
@@ -68,6 +69,18 @@ def graph_problems(graph: TrustGraph) -> list[str]:
         One sentence per problem; empty when the graph is valid.
     """
     problems: list[str] = []
+    kind = graph.creator_kind
+    if _edges_hold(
+        graph.indptr,
+        graph.indices,
+        graph.trust,
+        graph.layer,
+        np.asarray(graph.user, bool),
+        np.asarray(kind, np.int64),
+        len(LAYERS),
+    ):
+        # Every edge invariant holds (one compiled pass): only the nodes' are left to check.
+        return problems + _node_problems(graph)
     src = graph.sources()
     dst = graph.indices
     trust = graph.trust
@@ -97,6 +110,26 @@ def graph_problems(graph: TrustGraph) -> list[str]:
         src,
         "are follow ties to a node that is not a creator",
     )
+    _report(
+        problems,
+        graph,
+        (kind == OUTSIDE)[src],
+        src,
+        "are ties from a creator outside the city",
+    )
+    _report(
+        problems,
+        graph,
+        (kind == OUTSIDE)[graph.indices] & ~follow,
+        src,
+        "are local or city ties to a creator outside the city (only follows reach them)",
+    )
+    return problems + _node_problems(graph)
+
+
+def _node_problems(graph: TrustGraph) -> list[str]:
+    """What breaks the invariants of the nodes' attributes (the edges' are checked apart)."""
+    problems: list[str] = []
     kind = graph.creator_kind
     bad_kind = (kind < 0) | (kind >= len(CREATOR_KINDS))
     if bad_kind.any():
@@ -118,14 +151,6 @@ def graph_problems(graph: TrustGraph) -> list[str]:
             f"{int((away & graph.user).sum())} creator(s) outside the city are marked as the "
             f"city's users, e.g. nodes {_ids(graph, np.flatnonzero(away & graph.user))}"
         )
-    _report(problems, graph, away[src], src, "are ties from a creator outside the city")
-    _report(
-        problems,
-        graph,
-        away[graph.indices] & ~follow,
-        src,
-        "are local or city ties to a creator outside the city (only follows reach them)",
-    )
     for name in ("region", "hometown"):
         codes = getattr(graph, name)
         bad = (codes < 0) | (codes >= len(graph.region_names))
@@ -138,6 +163,33 @@ def graph_problems(graph: TrustGraph) -> list[str]:
     if len(set(graph.region_names)) != len(graph.region_names):
         problems.append(f"region names are not unique: {list(graph.region_names)}")
     return problems
+
+
+@numba.njit(cache=True, nogil=True)
+def _edges_hold(indptr, indices, trust, layer, user, kind, n_layers):  # type: ignore[no-untyped-def]
+    """Whether every edge invariant of :func:`graph_problems` holds, in one pass: weights in
+    (0, 1], no self-loop, each row's targets strictly increasing (sorted, no duplicate), known
+    layer codes, follows from users to creators, and no tie from a creator outside the city
+    nor a local or city tie to one."""
+    for i in range(len(indptr) - 1):
+        away = kind[i] == OUTSIDE
+        start, end = indptr[i], indptr[i + 1]
+        if away and end > start:
+            return False
+        for k in range(start, end):
+            d = indices[k]
+            t = trust[k]
+            if not (t > 0 and t <= 1) or d == i or (k > start and d <= indices[k - 1]):
+                return False
+            code = layer[k]
+            if code < 0 or code >= n_layers:
+                return False
+            if code == FOLLOW:
+                if not user[i] or kind[d] == NOT_CREATOR:
+                    return False
+            elif kind[d] == OUTSIDE:
+                return False
+    return True
 
 
 def _report(

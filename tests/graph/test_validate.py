@@ -418,3 +418,61 @@ def test_graph_error_is_a_value_error(build):
     with pytest.raises(ValueError):
         build([0], [0], [0.5], [LOCAL])
     assert issubclass(GraphError, laotie.LaotieError)
+
+
+def test_the_one_pass_check_of_the_edges_finds_every_broken_invariant(
+    small_city: TrustGraph,
+) -> None:
+    # laotie.graph._validate._edges_hold decides whether the masked checks (which name the
+    # edges at fault) run at all: each edge invariant broken alone must make it say False.
+    from laotie.graph._core import FOLLOW as FOLLOW_LAYER
+    from laotie.graph._core import OUTSIDE as OUTSIDE_KIND
+    from laotie.graph._validate import _edges_hold
+    from laotie.graph.codes import LAYERS
+
+    g = small_city
+
+    def holds(**changed: np.ndarray) -> bool:
+        arrays = {
+            "indptr": g.indptr,
+            "indices": g.indices.copy(),
+            "trust": g.trust.copy(),
+            "layer": g.layer.copy(),
+            "user": g.user.copy(),
+            "kind": g.creator_kind.astype(np.int64),
+        } | changed
+        return bool(_edges_hold(*arrays.values(), len(LAYERS)))
+
+    assert holds()
+    row = int(np.flatnonzero(np.diff(g.indptr) >= 2)[0])
+    k = int(g.indptr[row])
+    for value in (np.nan, 0.0, -0.5, 1.5):
+        trust = g.trust.copy()
+        trust[k] = value
+        assert not holds(trust=trust), value
+    for target in (row, int(g.indices[k + 1])):  # a self-loop; a duplicate (and unsorted)
+        indices = g.indices.copy()
+        indices[k] = target
+        assert not holds(indices=indices), target
+    indices = g.indices.copy()
+    indices[k], indices[k + 1] = indices[k + 1], indices[k]  # out of order
+    assert not holds(indices=indices)
+    layer = g.layer.copy()
+    layer[k] = len(LAYERS)
+    assert not holds(layer=layer)
+    follows = np.flatnonzero(g.layer == FOLLOW_LAYER)
+    f = int(follows[0])
+    source = int(np.searchsorted(g.indptr, f, side="right") - 1)
+    user = g.user.copy()
+    user[source] = False
+    assert not holds(user=user)  # a follow from a non-user
+    kind = g.creator_kind.astype(np.int64)
+    kind[g.indices[f]] = 0
+    assert not holds(kind=kind)  # a follow to a non-creator
+    kind = g.creator_kind.astype(np.int64)
+    kind[row] = OUTSIDE_KIND
+    assert not holds(kind=kind)  # a tie from a creator outside the city
+    local = int(np.flatnonzero(g.layer != FOLLOW_LAYER)[0])
+    kind = g.creator_kind.astype(np.int64)
+    kind[g.indices[local]] = OUTSIDE_KIND
+    assert not holds(kind=kind)  # a local or city tie to one

@@ -24,8 +24,9 @@ def _started(*args: object, **kwargs: object) -> None:
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test with :class:`WorkStarted` if a city graph is built, an engine runs, or
     a sweep starts a run (the API's, the command line's and a sweep's ways in)."""
-    # Every face builds its city through scenario_graph (laotie.runs no longer imports city).
-    monkeypatch.setattr(laotie.scenario, "city", _started)
+    # Every face builds its city through scenario_graph, which reads or builds it through
+    # the graph cache (laotie.runs no longer imports city).
+    monkeypatch.setattr(laotie.scenario, "cached_city", _started)
     monkeypatch.setattr(laotie.runs, "_run_group", _started)
     monkeypatch.setattr(laotie.runs, "_replicate_graphs", _started)
     monkeypatch.setattr(laotie.graph, "city", _started)
