@@ -3,6 +3,7 @@ checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+@pytest.fixture
+def bom_twins(tmp_path: Path) -> Callable[[str, str], tuple[Path, Path]]:
+    """Write TOML text as UTF-8 under one file name in two folders: plain, and with the
+    byte-order mark that Windows Notepad puts first. Returns ``(plain, marked)``."""
+
+    def write(name: str, text: str) -> tuple[Path, Path]:
+        plain, marked = tmp_path / "plain" / name, tmp_path / "marked" / name
+        for path, encoding in ((plain, "utf-8"), (marked, "utf-8-sig")):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding=encoding)
+        assert marked.read_bytes() == b"\xef\xbb\xbf" + plain.read_bytes()
+        return plain, marked
+
+    return write
 
 
 @pytest.fixture(scope="session")

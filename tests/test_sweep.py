@@ -4,6 +4,7 @@ paired by common random numbers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,18 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     assert failed["storefronts.n_storefronts"].tolist() == [100_000]
     assert "storefront memories" in failed["error"].iloc[0]
     assert set(daily["run"]) == {0}
+
+
+def test_a_spec_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    plain, marked = bom_twins(
+        "sweep.toml",
+        'scenario = "village"\ndays = 5\nreplications = 2\n'
+        '[grid]\n"policy.traffic" = ["head", "inclusive"]\n',
+    )
+    assert load_sweep(marked) == load_sweep(plain)
+    assert len(load_sweep(marked).runs()) == 4
 
 
 def test_spec_files_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
