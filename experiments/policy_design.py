@@ -97,6 +97,10 @@ NO_AUDIT = (
     "assumed training effects are named on the page"
 )
 """Why ``laotie audit policy_design`` has nothing to run."""
+PAGE_SOURCES = ("policy",)
+"""Besides laotie.experiment.PAGE_SOURCES, the page comes from laotie/policy/ (the short
+list, the greedy search, the stored evaluations, the comparison), which the model's
+fingerprint leaves out: a change there makes the page stale."""
 
 
 def settings(quick: bool) -> dict[str, Any]:

@@ -18,6 +18,12 @@ The modules form layers, each importing only from those below it:
 ``Result.plot`` and ``SensitivityResult.plot`` call the plotting face, imported when called.
 """
 
+# First, before any module that defines a compiled kernel: numba reads its cache folder when
+# it is imported, and a kernel it cannot cache cannot be defined (a read-only install).
+from . import _numba_cache  # noqa: F401
+
+# isort: split
+
 from . import graph
 from ._version import __version__
 from .cascade import independent_cascade

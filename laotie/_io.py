@@ -1,16 +1,18 @@
-"""Writing files so that an interrupted write never leaves a half-written file, and
-manifests (each file's size and SHA-256) so that a damaged file is never read as valid."""
+"""Writing files so that an interrupted write never leaves a half-written file, manifests
+(each file's size and SHA-256) so that a damaged file is never read as valid, and the one
+reader of TOML files (scenarios and spec files)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LaotieError
+from .errors import LaotieError, ScenarioError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,6 +25,7 @@ __all__ = [
     "manifest",
     "parquet_available",
     "plain",
+    "read_toml",
     "write_manifest",
     "write_npz",
 ]
@@ -89,6 +92,41 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     with open(path, "wb") as handle:
         # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
         np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    """Read a TOML file: UTF-8 text, with or without a byte-order mark (as Windows Notepad
+    saves UTF-8).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    kind : str
+        What the file is, for messages: ``"scenario"``, ``"sweep"``, ``"targets"``...
+
+    Returns
+    -------
+    dict
+        The parsed table.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: missing, unreadable, not UTF-8 or not valid TOML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {kind} file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text; save the {kind} file as UTF-8") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

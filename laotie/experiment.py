@@ -9,7 +9,13 @@ Each experiment is one module in ``experiments/`` (shipped inside the package as
   arms), under ``out``, and returns the tables and figures it made. It builds its scenarios
   with :func:`preset` and runs its sweeps with :func:`run_sweep` (this module's), so that a
   user's ``--set`` changes (:func:`run_experiment`'s ``changes``) reach every run and are
-  refused where the experiment varies or sets the parameter itself.
+  refused where the experiment varies or sets the parameter itself;
+- optionally ``audit(quick, out, executor)``, the Sobol audit ``laotie audit NAME`` runs, or
+  ``NO_AUDIT``, a sentence saying why there is none;
+- optionally ``PAGE_SOURCES``, a tuple of literal strings naming the files or folders under
+  ``laotie/`` (a folder: every ``.py`` in it) that turn its runs into its page besides
+  :data:`PAGE_SOURCES` and the model's code, e.g. ``("policy",)``: the page's stamp covers
+  them, so a change there makes the page stale (:func:`page_sources`).
 
 ``laotie experiment NAME [--quick] [--out DIR] [--set KEY=VALUE ...]`` and
 ``python experiments/NAME.py`` run one; :meth:`Report.write` writes every table as CSV and
@@ -29,6 +35,7 @@ policy arm or a difference between arms).
 from __future__ import annotations
 
 import argparse
+import ast
 import functools
 import hashlib
 import importlib
@@ -79,6 +86,7 @@ __all__ = [
     "interval_table",
     "load_experiment",
     "main",
+    "page_sources",
     "page_stamp",
     "preset",
     "read_stamp",
@@ -555,13 +563,17 @@ def _copy(source: Path, target: Path) -> None:
 
 PAGE_SOURCES = ("experiment.py", "stats.py", "audit.py", "posterior.py", "calibrate/targets.py")
 """The modules besides the model's (:func:`laotie.sweep.store.code_fingerprint`) that turn an
-experiment's runs into its page."""
+experiment's runs into its page; an experiment module adds its own with an attribute of the
+same name (:func:`page_sources`)."""
+
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def experiment_fingerprint(name: str) -> str:
     """A hash of what turns an experiment's runs into its page besides the model's code: the
-    experiment's module, :data:`PAGE_SOURCES` and the shipped scenarios' files (``models/``:
-    scenario files, posterior draws, targets).
+    experiment's module, :data:`PAGE_SOURCES`, the sources the module declares
+    (:func:`page_sources`) and the shipped scenarios' files (``models/``: scenario files,
+    posterior draws, targets).
 
     Parameters
     ----------
@@ -572,11 +584,16 @@ def experiment_fingerprint(name: str) -> str:
     -------
     str
         16 hex digits.
+
+    Raises
+    ------
+    LaotieError
+        When the module's ``PAGE_SOURCES`` is not a tuple of paths under ``laotie/``.
     """
     from .scenario import MODELS_DIRS
 
-    package = Path(__file__).resolve().parent
-    paths = [_folder() / f"{name}.py", *(package / source for source in PAGE_SOURCES)]
+    module = _folder() / f"{name}.py"
+    paths = [module, *(_PACKAGE / source for source in PAGE_SOURCES)]
     models = next((folder for folder in MODELS_DIRS if folder.is_dir()), None)
     if models is not None:
         paths += sorted(p for p in models.rglob("*") if p.suffix in (".toml", ".csv"))
@@ -584,7 +601,77 @@ def experiment_fingerprint(name: str) -> str:
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    for path in page_sources(module):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def page_sources(module: Path) -> list[Path]:
+    """The package's sources an experiment module declares in its ``PAGE_SOURCES``: what
+    turns its runs into its page besides :data:`PAGE_SOURCES` and the model's code (a policy
+    search, say, which the model's fingerprint leaves out).
+
+    ``PAGE_SOURCES`` is a tuple of literal strings, each a file or a folder under ``laotie/``
+    (``("policy",)``); a folder stands for every ``.py`` file in it and below. The module is
+    read, not imported.
+
+    Parameters
+    ----------
+    module : pathlib.Path
+        The experiment's ``.py`` file.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, each folder's sorted by path; empty when the module declares none.
+
+    Raises
+    ------
+    LaotieError
+        Naming the module, the attribute and the value: not a tuple of strings, or a name
+        that is not a file or folder under ``laotie/``.
+    """
+    declared = _literal_attribute(module, "PAGE_SOURCES")
+    if declared is None:
+        return []
+    allowed = "a tuple of files or folders under laotie/, e.g. ('policy',)"
+    if not isinstance(declared, tuple) or not all(isinstance(s, str) for s in declared):
+        raise LaotieError(
+            f"{module}: PAGE_SOURCES = {declared!r} is not allowed; expected {allowed}"
+        )
+    files: list[Path] = []
+    for source in declared:
+        path = (_PACKAGE / source).resolve()
+        if not path.is_relative_to(_PACKAGE) or not (path.is_file() or path.is_dir()):
+            raise LaotieError(
+                f"{module}: PAGE_SOURCES names {source!r}, which is not a file or folder under "
+                f"{_PACKAGE}; expected {allowed}"
+            )
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def _literal_attribute(module: Path, name: str) -> Any:
+    """The value of the module-level ``name = <literal>`` in ``module`` (its last), or None."""
+    found = None
+    for node in ast.parse(module.read_bytes(), filename=str(module)).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if not any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            continue
+        try:
+            found = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError):
+            raise LaotieError(
+                f"{module}: {name} = {ast.unparse(value)} is not allowed; expected literal "
+                "strings (the module is read, not imported)"
+            ) from None
+    return found
 
 
 def page_stamp(name: str, command: str) -> str:

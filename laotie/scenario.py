@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from ._io import read_toml
 from ._random import SeedLike
 from .errors import GraphError, ScenarioError
 from .graph import CitySpec, Region, TrustGraph
@@ -467,20 +467,7 @@ class Scenario:
             message names the file, the table, the key and the value (and the path tried).
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ScenarioError(f"{path}: no such scenario file") from None
-        except UnicodeDecodeError:
-            raise ScenarioError(
-                f"{path}: not UTF-8 text; save the scenario file as UTF-8"
-            ) from None
-        except OSError as err:
-            raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+        data = read_toml(path, "scenario")
         data.setdefault("name", path.parent.name if path.name == "scenario.toml" else path.stem)
         scenario = cls.from_dict(data, where=str(path), folder=path.parent)
         file = scenario.graph.file

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import scipy.special
-import scipy.stats
 
 from .errors import LaotieError
 
@@ -140,7 +139,7 @@ def t_intervals(
     var = np.divide(
         (deviation**2).sum(axis=0), count - 1, out=np.full(total.shape, np.nan), where=count > 1
     )
-    t = scipy.stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
+    t = _t_quantile(0.5 + level / 2, np.maximum(count - 1, 1))
     half = np.where(count > 1, t * np.sqrt(var / np.maximum(count, 1)), np.nan)
     return mean, mean - half, mean + half, count
 
@@ -204,6 +203,14 @@ def _check_level(level: float) -> None:
         raise LaotieError(f"level = {level!r}: a confidence level between 0 and 1, e.g. 0.95")
 
 
+def _t_quantile(quantile: Any, dof: Any) -> Any:
+    # scipy.stats is imported on first use, not with the module: it costs about a second,
+    # most of ``import laotie``, and laotie.runs imports this module.
+    import scipy.stats
+
+    return scipy.stats.t.ppf(quantile, dof)
+
+
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """The mean of ``values`` (NaN ignored) and its Student-t ``level`` confidence interval.
 
@@ -238,7 +245,7 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     mean = float(values.mean())
     if len(values) < 2:
         return (mean, np.nan, np.nan)
-    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
+    half = _t_quantile(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
     half /= np.sqrt(len(values))
     return (mean, mean - float(half), mean + float(half))
 
@@ -369,7 +376,7 @@ def welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, flo
     if se == 0:
         return (difference, difference, difference)
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(scipy.stats.t.ppf(0.5 + level / 2, dof) * se)
+    half = float(_t_quantile(0.5 + level / 2, dof) * se)
     return (difference, difference - half, difference + half)
 
 
@@ -538,9 +545,9 @@ def decompose(
     if split:
         param, within = _components(y, index, sizes)
         spread = np.sqrt(param * (1 + 1 / n_draws) + within * (1 + 1 / total))
-        half = float(scipy.stats.t.ppf(quantile, n_draws - 1)) * spread
+        half = float(_t_quantile(quantile, n_draws - 1)) * spread
     else:
-        half = float(scipy.stats.t.ppf(quantile, total - 1)) * float(y.std(ddof=1))
+        half = float(_t_quantile(quantile, total - 1)) * float(y.std(ddof=1))
         half *= np.sqrt(1 + 1 / total)
     low, high = float(back(centre - half)), float(back(centre + half))
     out["low"] = low if floor is None else max(low, floor)

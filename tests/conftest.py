@@ -3,6 +3,7 @@ checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,22 @@ def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["LAOTIE_GRAPH_CACHE"] = str(tmp_path_factory.mktemp("graph_cache"))
+
+
+@pytest.fixture
+def bom_twins(tmp_path: Path) -> Callable[[str, str], tuple[Path, Path]]:
+    """Write TOML text as UTF-8 under one file name in two folders: plain, and with the
+    byte-order mark that Windows Notepad puts first. Returns ``(plain, marked)``."""
+
+    def write(name: str, text: str) -> tuple[Path, Path]:
+        plain, marked = tmp_path / "plain" / name, tmp_path / "marked" / name
+        for path, encoding in ((plain, "utf-8"), (marked, "utf-8-sig")):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding=encoding)
+        assert marked.read_bytes() == b"\xef\xbb\xbf" + plain.read_bytes()
+        return plain, marked
+
+    return write
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,17 @@ def test_errors_name_the_file_the_key_and_the_value(
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="nope.toml: no such scenario file"):
         Scenario.from_toml(tmp_path / "nope.toml")
+
+
+def test_a_file_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    text = (Path(__file__).parent.parent / "models" / "village" / "scenario.toml").read_text(
+        encoding="utf-8"
+    )
+    plain, marked = bom_twins("scenario.toml", text)
+    assert Scenario.from_toml(marked) == Scenario.from_toml(plain) == Scenario.preset("village")
+    assert Scenario.load(marked).to_toml() == Scenario.load(plain).to_toml()
 
 
 def test_unknown_scenario_suggests_the_nearest() -> None:

@@ -5,6 +5,7 @@ resuming), undefined outputs, bad specs and the command."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -229,6 +230,13 @@ def test_sobol_samples_must_be_a_power_of_two() -> None:
     assert len(village_spec(method="sobol", samples=8).design()) == 8 * (3 + 2)
     second = village_spec(method="sobol", samples=8, calc_second_order=True)
     assert len(second.design()) == 8 * (2 * 3 + 2)
+
+
+def test_a_spec_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    plain, marked = bom_twins("spec.toml", GOOD)
+    assert load_sensitivity(marked) == load_sensitivity(plain)
 
 
 def test_a_missing_spec_file_is_named(tmp_path: Path) -> None:

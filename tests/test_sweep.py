@@ -4,6 +4,7 @@ paired by common random numbers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,18 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     assert set(daily["run"]) == {0}
 
 
+def test_a_spec_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    plain, marked = bom_twins(
+        "sweep.toml",
+        'scenario = "village"\ndays = 5\nreplications = 2\n'
+        '[grid]\n"policy.traffic" = ["head", "inclusive"]\n',
+    )
+    assert load_sweep(marked) == load_sweep(plain)
+    assert len(load_sweep(marked).runs()) == 4
+
+
 def test_spec_files_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "sweep.toml"
     spec.write_text(
@@ -309,7 +322,13 @@ def test_the_fingerprint_covers_the_code_that_decides_a_run_and_only_that(tmp_pa
     )
     before = code_fingerprint(root)
     assert before == code_fingerprint(Path(laotie.__file__).parent)
-    for part in ("cli/run.py", "calibrate/npe.py", "plot.py", "sensitivity/__init__.py"):
+    for part in (
+        "cli/run.py",
+        "calibrate/npe.py",
+        "plot.py",
+        "sensitivity/__init__.py",
+        "_numba_cache.py",
+    ):
         (root / part).write_text((root / part).read_text() + "\n# a comment\n")
         assert code_fingerprint(root) == before, part
     for part in ("engine/rules/decisions.py", "moments.py", "sweep/runner.py", "graph/__init__.py"):

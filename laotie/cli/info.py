@@ -11,6 +11,7 @@ import textwrap
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from .. import _numba_cache
 from .._version import __version__
 from ._common import load_scenario
 
@@ -182,5 +183,8 @@ def _kernels() -> str:
 
     if getattr(config, "DISABLE_JIT", 0):
         return "off (NUMBA_DISABLE_JIT is set: the engine runs as plain Python, far slower)"
-    cache = getattr(config, "CACHE_DIR", "") or "beside the package's modules"
+    if _numba_cache.caching_off:
+        cache = "off, no folder can be written: each process compiles them"
+    else:
+        cache = getattr(config, "CACHE_DIR", "") or "beside the package's modules"
     return f"on (numba {_version('numba')}; cache: {cache})"

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.stats
 
 from .._random import SeedLike, as_generator
 from ._core import CITY, CREATOR_KINDS, FOLLOW, LAYERS, LOCAL, TrustGraph
@@ -92,6 +91,10 @@ def fit_power_law_tail(values: Any, *, min_tail: int = 50, n_candidates: int = 1
     if len(candidates) > n_candidates:
         candidates = np.unique(np.quantile(candidates, np.linspace(0, 1, n_candidates)))
         candidates = candidates[np.searchsorted(x, candidates) <= len(x) - min_tail]
+    # scipy.stats is imported here, not at module level: it costs about a second, most of
+    # ``import laotie``, and only the tail fit needs it.
+    import scipy.stats
+
     best: TailFit | None = None
     for x_min in candidates:
         tail = x[np.searchsorted(x, x_min) :]

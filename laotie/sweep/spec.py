@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from .._io import plain
+from .._io import plain, read_toml
 from ..errors import ScenarioError
 from ..moments import MOMENTS
 from ..params import did_you_mean
@@ -453,16 +452,7 @@ def read_spec(path: str | Path, kind: str, allowed: set[str], required: tuple[st
         the nearest allowed one) or a required key missing.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such {kind} file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text; save the {kind} file as UTF-8") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    data = read_toml(path, kind)
     unknown = sorted(set(data) - allowed)
     if unknown:
         hint = did_you_mean(unknown[0], sorted(allowed))

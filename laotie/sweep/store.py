@@ -45,6 +45,7 @@ SPEC_FILE = "sweep.json"
 NOT_IN_RUNS = frozenset(
     {
         "__main__.py",
+        "_numba_cache.py",
         "audit.py",
         "calibrate",
         "cli",
@@ -63,13 +64,13 @@ NOT_IN_RUNS = frozenset(
 """The parts of the package that never decide a stored run's numbers: the command line, the
 figures, the experiments' reports, the Mesa face and the dashboard (sweeps run the engine,
 never the Mesa model or the dashboard's page), where runs execute (tested to give the same
-results on any executor), the modules that choose parameter sets (calibration, sensitivity,
-posterior draws, policy design), whose choices the sweep's spec records (a policy design's
-stored evaluations are keyed by the policy's own sources too:
-:func:`laotie.policy.run.policy_fingerprint`), and the statistics over runs (no stored run's
-number comes from them; a generated page's stamp covers them, see
-:func:`laotie.experiment.experiment_fingerprint`). :func:`code_fingerprint` leaves them
-out, so that a change there does not void a calibration's simulations."""
+results on any executor), where numba caches the compiled kernels, the modules that choose
+parameter sets (calibration, sensitivity, posterior draws, policy design), whose choices the
+sweep's spec records (a policy design's stored evaluations are keyed by the policy's own
+sources too: :func:`laotie.policy.run.policy_fingerprint`), and the statistics over runs (no
+stored run's number comes from them; a generated page's stamp covers them, see
+:func:`laotie.experiment.experiment_fingerprint`). :func:`code_fingerprint` leaves them out, so
+that a change there does not void a calibration's simulations."""
 
 
 def code_fingerprint(root: Path | None = None) -> str:

@@ -3,7 +3,9 @@ every kind of bad entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -181,6 +183,13 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 def test_an_empty_range_is_the_declared_bounds(tmp_path: Path) -> None:
     text = GOOD.replace('"decision.intercept" = [-9.0, -3.0]', '"decision.trust_weight" = []')
     assert load_targets(write(tmp_path, text)).free == {"decision.trust_weight": (-50.0, 50.0)}
+
+
+def test_a_file_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    plain, marked = bom_twins("targets.toml", GOOD)
+    assert load_targets(marked) == dataclasses.replace(load_targets(plain), path=marked)
 
 
 def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:

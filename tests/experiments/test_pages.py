@@ -86,6 +86,62 @@ def test_the_page_fingerprint_covers_the_module_the_data_and_the_statistics(
     assert "stats.py" in experiment.PAGE_SOURCES and "audit.py" in experiment.PAGE_SOURCES
 
 
+def test_the_sources_an_experiment_declares_make_its_page_stale_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import laotie
+    import laotie.experiment as experiment
+
+    now = {name: experiment.experiment_fingerprint(name) for name in GENERATED}
+    package = tmp_path / "laotie"
+    shutil.copytree(
+        Path(laotie.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(experiment, "_PACKAGE", package)
+    assert {name: experiment.experiment_fingerprint(name) for name in GENERATED} == now
+    declared = experiment.page_sources(experiment._folder() / "policy_design.py")
+    assert declared == sorted((package / "policy").rglob("*.py"))  # PAGE_SOURCES = ("policy",)
+    for name in GENERATED:
+        if name != "policy_design":
+            assert experiment.page_sources(experiment._folder() / f"{name}.py") == []
+
+    select = package / "policy" / "select.py"  # the greedy search
+    select.write_bytes(select.read_bytes() + b"\n")
+    edited = {name: experiment.experiment_fingerprint(name) for name in GENERATED}
+    assert edited["policy_design"] != now["policy_design"]
+    assert {n: f for n, f in edited.items() if n != "policy_design"} == {
+        n: f for n, f in now.items() if n != "policy_design"
+    }
+    run = package / "cli" / "run.py"  # under laotie/, declared by no experiment
+    run.write_bytes(run.read_bytes() + b"\n")
+    assert {name: experiment.experiment_fingerprint(name) for name in GENERATED} == edited
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('PAGE_SOURCES = "policy"', "PAGE_SOURCES = 'policy' is not allowed; expected a tuple"),
+        ("PAGE_SOURCES = (1,)", "PAGE_SOURCES = (1,) is not allowed; expected a tuple"),
+        ('PAGE_SOURCES = ("polcy",)', "PAGE_SOURCES names 'polcy', which is not a file or folder"),
+        ('PAGE_SOURCES = ("../experiments",)', "PAGE_SOURCES names '../experiments', which is"),
+        ('PAGE_SOURCES = tuple(["policy"])', "PAGE_SOURCES = tuple(['policy']) is not allowed"),
+    ],
+)
+def test_a_bad_page_sources_is_named(
+    line: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import laotie.experiment as experiment
+
+    (tmp_path / "mine.py").write_text(f'NAME = "mine"\n{line}\n', encoding="utf-8")
+    monkeypatch.setattr(experiment, "_PLACES", (tmp_path,))
+    with pytest.raises(experiment.LaotieError) as raised:
+        experiment.experiment_fingerprint("mine")
+    assert str(raised.value).startswith(f"{tmp_path / 'mine.py'}: "), raised.value
+    assert message in str(raised.value)
+
+
 def test_a_page_folder_that_cannot_be_written_fails_before_the_runs(tmp_path: Path) -> None:
     from laotie import LaotieError
 

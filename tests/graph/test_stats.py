@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -71,3 +74,11 @@ def test_counts_agree_with_the_arrays(small_city: graph.TrustGraph) -> None:
     frame = stats.to_frame()
     assert list(frame.columns) == ["statistic", "value"]
     assert "follower tail exponent" in str(stats)
+
+
+def test_importing_laotie_does_not_import_scipy_stats() -> None:
+    # scipy.stats takes about a second to import; the tail fit and the t quantiles import it
+    # when first called.
+    code = "import sys, laotie; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

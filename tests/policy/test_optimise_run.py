@@ -3,6 +3,7 @@ answer, replaying its stored evaluations; other specs and damaged files refused 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,13 @@ def test_a_bad_spec_is_refused_naming_the_file_and_the_key(
     with pytest.raises(ScenarioError, match="bad.toml") as caught:
         load_optimise(path)
     assert message in str(caught.value)
+
+
+def test_a_spec_with_a_byte_order_mark_is_read_as_without(
+    bom_twins: Callable[[str, str], tuple[Path, Path]],
+) -> None:
+    plain, marked = bom_twins("optimise.toml", SPEC)
+    assert load_optimise(marked) == load_optimise(plain)
 
 
 def test_a_bad_scenario_change_names_the_spec(tmp_path: Path) -> None:

@@ -41,7 +41,6 @@ FILES = [
         "not UTF-8 text; save the scenario file as UTF-8",
         id="utf16-file",
     ),
-    case("\ufeff" + CITY, "not valid TOML", "line 1, column 1", id="utf8-with-a-byte-order-mark"),
     case(b"", "[city]: give either regions (a list of tables) or preset", id="empty-file"),
     case("[run\ndays = 3\n", "not valid TOML", "(at line 1, column 5)", id="not-toml"),
     case(
