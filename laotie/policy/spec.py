@@ -9,7 +9,8 @@ Example (``experiments/policy/train_poverty_county.toml``)::
     scenario = "poverty_county"   # a shipped scenario, or a .toml file beside this spec
     scale = 0.05                  # of the scenario's city (default 1)
     seed = 1                      # every phase's replications and the random heuristic
-    target = "train"              # creators to train on training.day
+    target = "train"              # creators to train on training.day ("operators":
+                                  # regions whose media operators are trained; "levers")
     objective = "producer_net_total"
     budget = 10                   # creators (each costs 1)
     replications = 8              # per set while choosing
@@ -107,6 +108,9 @@ _DECIDED = {
 """Scenario keys a spec's own keys decide, refused in its ``[set]`` table (they would be
 ignored); those of :data:`_DECIDED_BY` only for its targets (a levers spec may set who is
 trained)."""
+
+_SUPPLIED_BY = {"training.rule": "train", "information.training_rule": "operators"}
+"""The rules ``"targeted"``, and the target that gives each its targets."""
 
 _DECIDED_BY = {
     "training.rule": ("train",),
@@ -227,6 +231,12 @@ class OptimiseSpec:
             raise ScenarioError(
                 f"{w}: target = {self.target!r}; expected one of {', '.join(map(repr, TARGETS))}"
             )
+        for key, takes in _SUPPLIED_BY.items():
+            if self.scenario.flat()[key] == "targeted" and self.target != takes:
+                raise ScenarioError(
+                    f"{w}: {key} = 'targeted' trains the targets a policy gives, and only "
+                    f"target {takes!r} gives them; set another rule, or target = {takes!r}"
+                )
         for key in _ONLY:
             default = next(f.default for f in dataclasses.fields(self) if f.name == key)
             value = getattr(self, key)
@@ -312,6 +322,11 @@ class OptimiseSpec:
     def _check_operators(self) -> None:
         """Refuse a scenario whose operators' training cannot matter within the runs."""
         w, days, info = self.where, self.run_days, self.scenario.information
+        if not self.scenario.graph.file and self.scenario.city.gov_accounts_per_region == 0:
+            raise ScenarioError(
+                f"{w}: city.gov_accounts_per_region = 0: no region has a government account, "
+                "so there is no operator to train; set it to 1 or more"
+            )
         if not 0 <= info.training_day < days:
             raise ScenarioError(
                 f"{w}: information.training_day = {info.training_day} does not fall within the "
@@ -433,7 +448,7 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     ------
     ScenarioError
         Naming the file, for a missing or unreadable file, an unknown key (with the nearest
-        one), a key of the other target, a change the scenario refuses, a change of what the
+        one), a key of another target, a change the scenario refuses, a change of what the
         spec's own keys decide (``run.seed``, ``run.days``; ``training.rule`` and
         ``training.n_creators`` for target ``"train"``, ``information.training_rule`` for
         ``"operators"``), a lever the scenario refuses (with

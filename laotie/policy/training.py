@@ -228,7 +228,7 @@ class OperatorProgramme(_Programme):
     ------
     LaotieError
         For an unknown outcome, a training day outside the run, no message posted within
-        it, or a training gain of 0.
+        it, a training gain of 0, or a graph without government accounts.
     """
 
     TARGETS: ClassVar[str] = "operators"
@@ -254,6 +254,16 @@ class OperatorProgramme(_Programme):
                 "so no set is better than another; set information.training_gain"
             )
         return scenario.replace(**{"information.training_rule": "targeted"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from ..graph._core import GOV
+
+        if not (self.graph.creator_kind == GOV).any():
+            raise LaotieError(
+                "policy: the graph has no government account, so there is no operator to "
+                "train (city.gov_accounts_per_region, or the graph file's creator kinds)"
+            )
 
     def candidates(self) -> pd.DataFrame:
         """The regions with government accounts, by region index, with their proxies.

@@ -76,6 +76,9 @@ def test_a_set_is_the_engine_with_those_operators_trained(programme: OperatorPro
         ({"information.n_messages": 0}, "no government message is posted within the run"),
         ({"information.first_day": 8}, "no government message is posted within the run"),
         ({"information.training_gain": 0.0}, "training_gain = 0: training an operator changes"),
+        ({"information.training_day": -1}, "information.training_day = -1 does not fall within"),
+        ({"information.first_day": 8, "information.training_day": 2}, "no government message"),
+        ({"information.first_day": 7, "information.training_day": 2}, None),
     ],
 )
 def test_a_programme_that_cannot_matter_is_refused(
@@ -84,8 +87,19 @@ def test_a_programme_that_cannot_matter_is_refused(
     scenario = programme.scenario.replace(
         **{"information.training_rule": "all", "run.days": 20} | changes
     )
+    if message is None:  # a message posted on the last day: training can matter
+        OperatorProgramme(scenario, programme.graph, "information_reach", days=8)
+        return
     with pytest.raises(LaotieError, match=message):
         OperatorProgramme(scenario, programme.graph, "information_reach", days=8)
+
+
+def test_a_graph_without_government_accounts_is_refused() -> None:
+    county = Scenario.preset("county", scale=0.05).replace(
+        **MESSAGES | {"city.gov_accounts_per_region": 0}
+    )
+    with pytest.raises(LaotieError, match="the graph has no government account"):
+        OperatorProgramme(county, graph.city(county.city, seed=1), "information_reach")
 
 
 SPEC = """scenario = "county"
@@ -123,11 +137,38 @@ def spec_file(tmp_path: Path) -> Path:
         ('n_messages" = 2', 'n_messages" = 0', "no government message is posted within the 8"),
         ("[set]", '[set]\n"information.training_gain" = 0.0', "information.training_gain = 0"),
         ("days = 8", "days = 8\ntrials = 4", "only target 'levers' takes trials"),
+        ('training_day" = 1', 'training_day" = -1', "information.training_day = -1 does not"),
+        ('"information.interval" = 4', '"information.first_day" = 8', "no government message"),
+        (
+            "[set]",
+            '[set]\n"city.gov_accounts_per_region" = 0',
+            "city.gov_accounts_per_region = 0: no region has a government account",
+        ),
+        (
+            "[set]",
+            '[set]\n"training.rule" = "targeted"',
+            "training.rule = 'targeted' trains the targets a policy gives, and only target 'train'",
+        ),
+        (
+            'target = "operators"\nobjective = "information_rural_reach"\nbudget = 2',
+            'target = "levers"\nobjective = "information_rural_reach"\n[levers]\n'
+            '"information.share_prob" = [0.0, 0.1]',
+            "information.training_rule = 'targeted' trains the targets a policy gives, and only "
+            "target 'operators'",
+        ),
     ],
 )
 def test_an_operators_spec_is_checked(tmp_path: Path, old: str, new: str, message: str) -> None:
     path = spec_file(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    if "levers" in new:  # the rule is set in [set], which must come after [levers]' keys
+        body, changes = text.split("[set]\n")
+        head, levers = body.split("[levers]\n")
+        text = f'{head}{changes}"information.training_rule" = "targeted"\n[levers]\n{levers}'
+        text = text.replace('"information.n_messages"', '[set]\n"information.n_messages"', 1)
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError, match=re.escape(message)):
         load_optimise(path)
 
