@@ -392,6 +392,27 @@ MUTATIONS = (
         "information's rule 'targeted' trains the operators of the regions not named",
     ),
     Mutation(
+        "operators_negative_index",
+        INFORMATION,
+        "            and 0 <= operator < len(names)",
+        "            and operator < len(names)",
+        "a negative region index is taken (from the end) instead of refused",
+    ),
+    Mutation(
+        "clicks_skipped_above_half",
+        STOREFRONT,
+        "    if click_prob >= 1:",
+        "    if click_prob > 0.5:",
+        "every impression counts as clicked when the click probability is above 0.5",
+    ),
+    Mutation(
+        "reach_counts_unposted",
+        "laotie/results.py",
+        "    posted = information.post_day < days",
+        "    posted = information.post_day <= days",
+        "the information outcomes average in a message posted the day after the run",
+    ),
+    Mutation(
         "unclicked_uncounted",
         "laotie/engine/engine.py",
         "                by_channel[STOREFRONT].append(users)\n",

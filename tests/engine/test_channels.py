@@ -210,12 +210,12 @@ def test_storefront_impressions_invert_the_ad_shares_cdf_of_their_uniforms() -> 
     assert (out.ref_kind == REF_STOREFRONT).all()
 
 
-def test_storefront_clicks_are_drawn_first_and_only_clicks_drawn_whole() -> None:
-    # click_prob 0.3, 40 impressions per active user of a lockstep pair: each replication's
-    # stream gives one uniform per impression (clicked below 0.3, else shown to the seat
-    # (w - 0.3) / 0.7 of its replication's users), then three per clicked impression
+@pytest.mark.parametrize("c", [0.3, 0.75])
+def test_storefront_clicks_are_drawn_first_and_only_clicks_drawn_whole(c: float) -> None:
+    # click_prob c, 40 impressions per active user of a lockstep pair: each replication's
+    # stream gives one uniform per impression (clicked below c, else shown to the seat
+    # (w - c) / (1 - c) of its replication's users), then three per clicked impression
     # (comparisons 0); the exposures are the clicked ones, with attention 1.
-    c = 0.3
     s = village(
         NEVER,
         {

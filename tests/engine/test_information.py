@@ -170,6 +170,8 @@ def test_targeted_training_trains_the_operators_of_the_regions_named(
         ("targeted", None, "information.training_rule = 'targeted' with no operators"),
         ("targeted", ["Atlantis"], "operators: 'Atlantis' is not a region of the graph"),
         ("targeted", [99], "operators: 99 is not a region of the graph"),
+        ("targeted", [-1], "operators: -1 is not a region of the graph"),
+        ("targeted", ["n_regions"], "is not a region of the graph; expected one of"),
         ("targeted", [True], "operators: True is not a region of the graph"),
         ("targeted", [0, 0], "operators names a region twice"),
         ("targeted", "abc", "operators = 'abc'; expected a list of regions"),
@@ -181,6 +183,8 @@ def test_operators_are_checked(
     from laotie import ScenarioError
 
     g, base = county
+    if operators == ["n_regions"]:  # one past the last index
+        operators, message = [g.n_regions], f"operators: {g.n_regions} is not a region"
     with pytest.raises(ScenarioError, match=re.escape(message)):
         Engine(g, base.replace(**{"information.training_rule": rule}), seed=1, operators=operators)
 
@@ -191,16 +195,24 @@ def test_the_reach_outcomes_average_the_messages_posted_in_the_run(
     from laotie.results import OUTCOME_BOUNDS, run_outcomes
 
     g, base = county
-    # Three messages on days 0, 4 and 8 of a 7-day run: the third is never posted.
-    scenario = base.replace(**{"information.n_messages": 3, "information.interval": 4})
-    engine = run(g, scenario, days=7)
+    # Four messages on days 0, 4, 8 and 12: a 9-day run (days 0-8) posts three, the third on
+    # its last day; the fourth is never posted.
+    scenario = base.replace(**{"information.n_messages": 4, "information.interval": 4})
+    engine = run(g, scenario, days=9)
     out = run_outcomes(engine.replication(0))
     frame, _ = engine.information.frames(g.region_names)
-    last = frame[frame.day == 6].set_index("message")
-    assert list(last.index) == [0, 1]
+    last = frame[frame.day == 8].set_index("message")
+    assert list(last.index) == [0, 1, 2]
     assert out["information_reach"] == pytest.approx(last.share_informed.mean(), rel=1e-12)
     assert out["information_rural_reach"] == pytest.approx(last.share_rural.mean(), rel=1e-12)
     assert 0 < out["information_rural_reach"] < 1
+    assert last.share_informed[2] < last.share_informed[0]  # a day old: the mean tells
+    # An 8-day run (days 0-7): the third message, due on day 8, is not averaged in.
+    short = run_outcomes(run(g, scenario, days=8).replication(0))
+    frame, _ = run(g, scenario, days=8).information.frames(g.region_names)
+    mean = frame[frame.day == 7].share_informed.mean()
+    assert frame.message.max() == 1
+    assert short["information_reach"] == pytest.approx(mean, rel=1e-12)
     assert OUTCOME_BOUNDS["information_reach"] == (0.0, 1.0)
     quiet = run(g, base.replace(**{"information.n_messages": 0}), days=2)
     outcomes = run_outcomes(quiet.replication(0))
