@@ -1,7 +1,7 @@
 """Regenerate the README's main-job section from a run of the README's first command.
 
 ``python docs/main_job.py`` runs ``laotie run mudanjiang_calibrated`` (the README's main job:
-the whole city, about 13 minutes and 9 GB) in this process, with ``--out`` to a temporary
+the whole city, about a minute and a half and 7.5 GB) in this process, with ``--out`` to a temporary
 folder, and writes between ``<!-- main-job -->`` and ``<!-- /main-job -->`` in README.md what
 the command printed and a paragraph whose every number comes from that run. The first line of
 the section is a stamp with laotie's version, the fingerprint of the model's sources
