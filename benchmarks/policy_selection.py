@@ -10,7 +10,7 @@ with its own parameters on one and on two worker processes (one pool kept for th
 search; the same set chosen), and on two workers with Mudanjiang's calibrated platform
 parameters at the posterior medians
 (what ``experiments/policy_design.py`` chooses with; its storefronts show each active user
-about 125 impressions a day instead of 1, which makes a run many times dearer). The baseline
+about 125 impressions a day instead of 1, of which only the clicked ones are drawn whole). The baseline
 is plain greedy selection, which evaluates every candidate left at every step: the ratio of
 its evaluations to CELF's is CELF's saving (plain greedy's count is exact, not simulated).
 """
@@ -87,8 +87,7 @@ def measure(setting: dict[str, Any], calibrated: bool, workers: int) -> dict[str
 
 def run(quick: bool = False, calibrated: bool = True) -> list[dict[str, Any]]:
     """Measure every setting side by side and print them with the goal and CELF's saving
-    (``calibrated=False``: the county's own parameters only, minutes instead of half an
-    hour)."""
+    (``calibrated=False``: the county's own parameters only)."""
     setting = SETTINGS["quick" if quick else "full"]
     print(
         f"poverty_county at {setting['scale']:.0%}, {setting['days']} days, "
@@ -125,7 +124,7 @@ def main() -> None:
     parser.add_argument(
         "--own-only",
         action="store_true",
-        help="the county's own parameters only (the calibrated ones take half an hour)",
+        help="the county's own parameters only (the calibrated row adds about two minutes)",
     )
     args = parser.parse_args()
     run(args.quick, calibrated=not args.own_only)
