@@ -10,9 +10,10 @@ with its own parameters on one and on two worker processes (one pool kept for th
 search; the same set chosen), and on two workers with Mudanjiang's calibrated platform
 parameters at the posterior medians
 (what ``experiments/policy_design.py`` chooses with; its storefronts show each active user
-about 125 impressions a day instead of 1, of which only the clicked ones are drawn whole). The baseline
-is plain greedy selection, which evaluates every candidate left at every step: the ratio of
-its evaluations to CELF's is CELF's saving (plain greedy's count is exact, not simulated).
+about 125 impressions a day instead of 1, of which only the clicked ones are drawn whole).
+The baseline is plain greedy selection, which evaluates every candidate left at every step:
+the ratio of its evaluations to CELF's is CELF's saving (plain greedy's count is exact, not
+simulated).
 """
 
 from __future__ import annotations

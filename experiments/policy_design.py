@@ -122,12 +122,12 @@ def settings(quick: bool) -> dict[str, Any]:
         "scale": 0.25,
         "days": DAYS,
         "budgets": [5, 10, 20],
-        "replications": 4,
+        "replications": 8,
         "shortlist": 30,
         "contenders": 2,
         "batch": 2,
-        "draws": 6,
-        "fresh": 3,
+        "draws": 16,
+        "fresh": 4,
     }
 
 
