@@ -8,12 +8,13 @@ copied here (docs/model.md 3.4, "Trust and memory").
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numba
 import numpy as np
-import scipy.sparse as sp
 
 from ..graph._core import FOLLOW, LOCAL, TrustGraph
 from .sampling import search_left
@@ -54,31 +55,13 @@ class Listeners:
         (``indptr``, ``listener``, ``kin``) is shared and ``trust`` and ``memory`` hold one
         block of ties per replication: the trust of tie ``k`` in replication ``r`` is
         ``trust[r * n_ties + k]``."""
-        n = graph.n_nodes
-        # Transpose every tie with its position (int32) as data, then keep the social ones:
-        # this reads the graph's arrays in place instead of copying the social subset first.
-        position = sp.csr_array(
-            (np.arange(graph.n_edges, dtype=np.int32), graph.indices, graph.indptr),
-            shape=(n, n),
-        )
-        by_trusted = position.T.tocsr()
-        del position
-        order = by_trusted.data
-        keep = graph.layer[order] != FOLLOW
-        # Row j of the transpose holds j's listeners and, for a creator, its followers.
-        followers = np.bincount(follow_edges(graph)[1], minlength=n)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.diff(by_trusted.indptr) - followers, out=indptr[1:])
-        listener = by_trusted.indices[keep].astype(np.int32, copy=False)
-        del by_trusted
-        order = order[keep]
-        trust = graph.trust[order]
+        indptr, listener, trust, kin = _by_trusted(graph)
         return cls(
             indptr=indptr,
             listener=listener,
             trust=np.tile(trust, replications) if replications > 1 else trust,
-            memory=np.zeros(replications * len(order), dtype=np.int8),
-            kin=graph.layer[order] == LOCAL,
+            memory=np.zeros(replications * len(listener), dtype=np.int8),
+            kin=kin,
         )
 
     @property
@@ -97,6 +80,84 @@ class Listeners:
             self.memory[r * k : (r + 1) * k],
             self.kin,
         )
+
+
+def _by_trusted(
+    graph: TrustGraph, threads: int = 2, min_ties: int = 10_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The local and city ties of ``graph`` grouped by the trusted person.
+
+    The transpose without the follow ties, as a counting sort: row ``j`` of the result lists
+    the people who trust ``j`` in increasing order, with their trust in ``j`` and whether the
+    tie is local. Returns ``(indptr, listener, trust, kin)``. Graphs of ``min_ties`` ties or
+    more are split into ``threads`` blocks of rows with about as many ties each, counted and
+    placed in as many threads (the kernels release the GIL); each block's ties of row ``j``
+    go after the earlier blocks' ones, so the result does not depend on the threads.
+    """
+    n = graph.n_nodes
+    blocks = threads if graph.n_edges >= min_ties else 1
+    bounds = np.searchsorted(graph.indptr, np.linspace(0, graph.n_edges, blocks + 1)).tolist()
+    bounds[0], bounds[-1] = 0, n
+    arrays = (graph.indptr, graph.indices, graph.layer)
+    spans = list(itertools.pairwise(bounds))
+    with ThreadPoolExecutor(max_workers=blocks) as pool:
+        counts = list(pool.map(lambda span: _count_social(*arrays, n, *span), spans))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.sum(counts, axis=0), out=indptr[1:])
+        listener = np.empty(indptr[n], dtype=np.int32)
+        trust = np.empty(indptr[n], dtype=graph.trust.dtype)
+        kin = np.empty(indptr[n], dtype=np.bool_)
+        starts = [indptr[:n].copy()]
+        for count in counts[:-1]:
+            starts.append(starts[-1] + count)
+        list(
+            pool.map(
+                lambda b: _place_social(
+                    *arrays, graph.trust, *spans[b], starts[b], listener, trust, kin
+                ),
+                range(blocks),
+            )
+        )
+    return indptr, listener, trust, kin
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_social(
+    indptr: np.ndarray, indices: np.ndarray, layer: np.ndarray, n: int, lo: int, hi: int
+) -> np.ndarray:
+    """How many local and city ties rows ``lo``..``hi`` hold towards each person."""
+    count = np.zeros(n, dtype=np.int64)
+    for k in range(indptr[lo], indptr[hi]):
+        if layer[k] != FOLLOW:
+            count[indices[k]] += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _place_social(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    layer: np.ndarray,
+    weights: np.ndarray,
+    lo: int,
+    hi: int,
+    fill: np.ndarray,
+    listener: np.ndarray,
+    trust: np.ndarray,
+    kin: np.ndarray,
+) -> None:
+    """Place rows ``lo``..``hi``'s local and city ties in the rows of whom they trust, from
+    the positions ``fill`` on (advanced as they are used)."""
+    for i in range(lo, hi):
+        for k in range(indptr[i], indptr[i + 1]):
+            code = layer[k]
+            if code != FOLLOW:
+                j = indices[k]
+                at = fill[j]
+                fill[j] = at + 1
+                listener[at] = i
+                trust[at] = weights[k]
+                kin[at] = code == LOCAL
 
 
 def follow_edges(graph: TrustGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,64 @@
+"""The engine's view of the graph's ties (laotie.engine.ties), against scipy's transpose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from laotie import Scenario
+from laotie.engine.ties import Listeners, _by_trusted
+from laotie.graph.codes import FOLLOW, LOCAL
+from laotie.scenario import scenario_graph
+
+
+@pytest.fixture(scope="module")
+def village():
+    return scenario_graph(Scenario.preset("village"), 5)
+
+
+def transposed(graph):
+    """The listeners by scipy: the transpose of the local and city ties, trust and layer as
+    data (each row of a CSR transpose lists its entries in increasing column order)."""
+    social = graph.layer != FOLLOW
+    rows = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))[social]
+    cols = graph.indices[social]
+    n = graph.n_nodes
+    by_trusted = sp.csr_array(
+        (np.arange(len(cols)), (cols, rows)), shape=(n, n)
+    )  # coo -> csr sums duplicates: there are none (one tie per pair and layer group)
+    by_trusted.sort_indices()
+    order = by_trusted.data
+    return (
+        by_trusted.indptr,
+        by_trusted.indices,
+        graph.trust[social][order],
+        (graph.layer[social][order] == LOCAL),
+    )
+
+
+def test_listeners_are_the_transpose_of_the_social_ties(village):
+    assert (village.layer == FOLLOW).any() and (village.layer == LOCAL).any()
+    listeners = Listeners.from_graph(village)
+    indptr, listener, trust, kin = transposed(village)
+    np.testing.assert_array_equal(listeners.indptr, indptr)
+    np.testing.assert_array_equal(listeners.listener, listener)
+    np.testing.assert_array_equal(listeners.trust, trust)
+    np.testing.assert_array_equal(listeners.kin, kin)
+    assert listeners.listener.dtype == np.int32 and listeners.trust.dtype == village.trust.dtype
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_listeners_do_not_depend_on_the_threads(village, threads):
+    alone = _by_trusted(village, threads=1, min_ties=0)
+    split = _by_trusted(village, threads=threads, min_ties=0)
+    for a, b in zip(alone, split, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lockstep_listeners_repeat_the_trust_per_replication(village):
+    one = Listeners.from_graph(village)
+    three = Listeners.from_graph(village, 3)
+    assert three.n_ties == one.n_ties and len(three.memory) == 3 * one.n_ties
+    for r in range(3):
+        np.testing.assert_array_equal(three.replication(r).trust, one.trust)
