@@ -72,8 +72,27 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 
 def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario:
-    """A shipped scenario or a scenario file (or folder), scaled, with ``--set`` changes."""
-    return Scenario.load(name, scale=scale, **parse_overrides(overrides))
+    """A shipped scenario or a scenario file (or folder), scaled, with ``--set`` changes.
+
+    A choice for the Python API only (``training.rule = "targeted"``: the creators a policy
+    names) is refused here, naming the file or the ``--set`` that gave it, before anything
+    is built.
+    """
+    changes = parse_overrides(overrides)
+    scenario = Scenario.load(name, scale=scale, **changes)
+    for section_name in scenario.sections():
+        section = getattr(scenario, section_name)
+        for key, declared in section.params().items():
+            value = getattr(section, key)
+            if value in declared.api_only:
+                dotted = f"{section_name}.{key}"
+                where = f"--set {dotted}" if dotted in changes else f"{name} [{section_name}]"
+                raise ScenarioError(
+                    f"{where}: {key} = {value!r} takes its targets from the Python API "
+                    f"(laotie.policy), not from a scenario file or --set; expected "
+                    f"{declared.allowed()}"
+                )
+    return scenario
 
 
 @contextlib.contextmanager

@@ -95,12 +95,11 @@ def graph_key(spec: CitySpec, seed: SeedLike) -> str | None:
     """The cache key of the city ``spec`` built with ``seed``: a hash of the city's
     parameters, the seed, the graph sources and numpy's version; None for a seed that does
     not say its graph (None, a Generator)."""
-    if isinstance(seed, np.random.SeedSequence):
-        said = [seed.entropy, list(seed.spawn_key), seed.pool_size]
-    elif isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
-        said = [int(seed)]
-    else:
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        seed = np.random.SeedSequence(int(seed))  # the city an int builds (as_seed_sequence)
+    if not isinstance(seed, np.random.SeedSequence):
         return None
+    said = [seed.entropy, list(seed.spawn_key), seed.pool_size]
     text = json.dumps(
         {
             "city": spec.to_dict(),

@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,15 +310,25 @@ class CitySpec(Section):
     def __post_init__(self) -> None:
         super().__post_init__()
         where = type(self).__name__
-        regions = tuple(Region(**r) if isinstance(r, dict) else r for r in (self.regions or ()))
-        object.__setattr__(self, "regions", regions)
-        for region in regions:
+        expected = (
+            f"{where}: regions must be a list of Region objects or tables with keys name, "
+            "population, urban_share"
+        )
+        given = () if self.regions is None else self.regions
+        if isinstance(given, str | bytes | dict) or not isinstance(given, Iterable):
+            raise ScenarioError(f"{expected}; got {given!r}")
+        regions: list[Region] = []
+        for region in given:
+            if isinstance(region, dict):
+                try:
+                    region = Region(**region)
+                except TypeError:  # a key that Region does not take, or one missing
+                    raise ScenarioError(f"{expected}; got {region!r}") from None
             if not isinstance(region, Region):
-                raise ScenarioError(
-                    f"{where}: regions must hold Region objects or tables with keys name, "
-                    f"population, urban_share; got {region!r}"
-                )
+                raise ScenarioError(f"{expected}; got {region!r}")
             region.check(where)
+            regions.append(region)
+        object.__setattr__(self, "regions", tuple(regions))
         names = [r.name for r in regions]
         if len(set(names)) != len(names):
             raise ScenarioError(f"{where}: region names are not unique: {names}")

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import LaotieError
 from ..results import OUTCOME_COLUMNS
+from ..sections import Run
 
 if TYPE_CHECKING:
     from ..executors import Executor
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 __all__ = ["OperatorProgramme", "TrainingProgramme"]
+
+MAX_DAYS = int(Run.params()["days"].high or 0)
+"""The longest run a programme takes: a scenario's own bound on ``run.days``."""
 
 
 @dataclass
@@ -68,7 +72,18 @@ class _Programme:
                     "(negative for an outcome to lower, such as an inequality)"
                 )
         self.weights = weights
-        self.days = self.scenario.run.days if self.days is None else self.days
+        if self.days is None:
+            self.days = self.scenario.run.days
+        elif (
+            isinstance(self.days, bool)
+            or not isinstance(self.days, int | np.integer)
+            or not 1 <= self.days <= MAX_DAYS
+        ):
+            raise LaotieError(
+                f"policy: days = {self.days!r}; expected an integer, 1 ≤ days ≤ {MAX_DAYS:,} "
+                "(the days of each run)"
+            )
+        self.days = int(self.days)
         self.scenario = self._check_scenario(self.scenario, self.days)
 
     def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:

@@ -173,8 +173,14 @@ def test_targeted_training_trains_the_operators_of_the_regions_named(
         ("targeted", [-1], "operators: -1 is not a region of the graph"),
         ("targeted", ["n_regions"], "is not a region of the graph; expected one of"),
         ("targeted", [True], "operators: True is not a region of the graph"),
-        ("targeted", [0, 0], "operators names a region twice"),
+        ("targeted", [0, 1, 0], "first region"),
         ("targeted", "abc", "operators = 'abc'; expected a list of regions"),
+        ("targeted", b"ab", "operators = b'ab'; expected a list of regions"),
+        ("targeted", {"x": 1}, "operators = {'x': 1}; expected a list of regions"),
+        ("targeted", 3, "operators = 3; expected a list of regions"),
+        ("targeted", np.array(2), "operators = array(2); expected a list of regions"),
+        ("targeted", np.array([[0]]), "operators = array([[0]]); expected a list of regions"),
+        ("targeted", object(), "operators = <object object at"),
     ],
 )
 def test_operators_are_checked(
@@ -185,6 +191,8 @@ def test_operators_are_checked(
     g, base = county
     if operators == ["n_regions"]:  # one past the last index
         operators, message = [g.n_regions], f"operators: {g.n_regions} is not a region"
+    if message == "first region":  # named twice, by its index and again
+        message = f"operators names {g.region_names[0]!r} twice"
     with pytest.raises(ScenarioError, match=re.escape(message)):
         Engine(g, base.replace(**{"information.training_rule": rule}), seed=1, operators=operators)
 

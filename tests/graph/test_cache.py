@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from laotie import GraphError, Scenario
-from laotie.graph import cache
+from laotie.graph import cache, city
 from laotie.graph.cache import cache_limit, cached_city, graph_key
 from laotie.scenario import scenario_graph
 
@@ -63,6 +63,10 @@ def test_the_key_is_everything_that_decides_the_graph(monkeypatch: pytest.Monkey
     assert graph_key(village, np.random.SeedSequence(3, spawn_key=(1,))) == graph_key(
         village, child
     )
+    # An int and the SeedSequence it stands for build the same city: one key.
+    assert graph_key(village, np.random.SeedSequence(3)) == key
+    assert graph_key(village, np.int64(3)) == key
+    same(city(village, seed=3), city(village, seed=np.random.SeedSequence(3)))
     assert graph_key(village, 4) != key
     assert graph_key(county, 3) != key
     assert graph_key(village, np.random.SeedSequence(3, spawn_key=(1,))) != graph_key(

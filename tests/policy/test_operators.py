@@ -94,6 +94,14 @@ def test_a_programme_that_cannot_matter_is_refused(
         OperatorProgramme(scenario, programme.graph, "information_reach", days=8)
 
 
+@pytest.mark.parametrize("days", ["5", -3, 0, True, 2.5, 100_001])
+def test_days_that_are_not_a_run_length_are_refused(
+    programme: OperatorProgramme, days: object
+) -> None:
+    with pytest.raises(LaotieError, match=re.escape(f"policy: days = {days!r}; expected an")):
+        OperatorProgramme(programme.scenario, programme.graph, "information_reach", days=days)
+
+
 def test_a_graph_without_government_accounts_is_refused() -> None:
     county = Scenario.preset("county", scale=0.05).replace(
         **MESSAGES | {"city.gov_accounts_per_region": 0}

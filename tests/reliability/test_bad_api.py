@@ -35,6 +35,18 @@ def case(call: Callable[..., object], message: str, id: str, marks: object = ())
 
 CALLS = [
     case(
+        lambda g: VILLAGE.replace(**{"city.regions": 1}),
+        "CitySpec: regions must be a list of Region objects or tables with keys name, "
+        "population, urban_share; got 1",
+        id="regions-a-number",
+    ),
+    case(
+        lambda g: VILLAGE.replace(**{"city.regions": [{"name": "x", "people": 3}]}),
+        "regions must be a list of Region objects or tables with keys name, population, "
+        "urban_share; got {'name': 'x', 'people': 3}",
+        id="regions-a-table-with-a-wrong-key",
+    ),
+    case(
         lambda g: simulate(VILLAGE, days=100_001),
         "days = 100001: Run: days = 100001 is not allowed; expected an integer, 0 ≤ value ≤ "
         "100000 days",

@@ -49,6 +49,17 @@ FLAGS = [
         id="seed-above-the-bound",
     ),
     case(
+        ["run", "poverty_county", "--set", "information.training_rule=targeted"],
+        "--set information.training_rule: training_rule = 'targeted' takes its targets from the "
+        "Python API (laotie.policy), not from a scenario file or --set",
+        id="api-only-choice-by-set",
+    ),
+    case(
+        ["run", "{targeted}"],
+        "{targeted} [training]: rule = 'targeted' takes its targets from the Python API",
+        id="api-only-choice-in-a-file",
+    ),
+    case(
         ["run", "village", "--workers", "0"], "--workers 0: expected an integer ≥ 1", id="workers-0"
     ),
     case(
@@ -175,7 +186,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     data = saved.read_bytes()
     (folder / "truncated.npz").write_bytes(data[: len(data) // 2])
     (folder / "a_file").write_text("not a folder")
-    return {"graph": saved, "truncated": folder / "truncated.npz", "file": folder / "a_file"}
+    targeted = folder / "targeted.toml"
+    targeted.write_text('[city]\npreset = "mudanjiang"\n[training]\nrule = "targeted"\n')
+    return {
+        "graph": saved,
+        "truncated": folder / "truncated.npz",
+        "file": folder / "a_file",
+        "targeted": targeted,
+    }
 
 
 @pytest.mark.parametrize(("argv", "parts"), FLAGS)

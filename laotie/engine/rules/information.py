@@ -13,7 +13,7 @@ happens: raising the sharing probability can only inform more people, never fewe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,11 @@ def operator_regions(graph: TrustGraph, operators: Sequence[str | int] | np.ndar
         For a name or index that is not one of the graph's regions, or a region named twice.
     """
     names = graph.region_names
-    if isinstance(operators, str):
+    if (
+        isinstance(operators, str | bytes | dict)
+        or not isinstance(operators, Iterable)
+        or (isinstance(operators, np.ndarray) and operators.ndim != 1)
+    ):
         raise ScenarioError(
             f"Engine: operators = {operators!r}; expected a list of regions (names or indices)"
         )
@@ -76,8 +80,9 @@ def operator_regions(graph: TrustGraph, operators: Sequence[str | int] | np.ndar
                 f"Engine: operators: {operator!r} is not a region of the graph; expected one "
                 f"of {', '.join(names)} or an index 0–{len(names) - 1}"
             )
-    if len(set(out)) != len(out):
-        raise ScenarioError("Engine: operators names a region twice")
+    twice = sorted({names[i] for i in out if out.count(i) > 1})
+    if twice:
+        raise ScenarioError(f"Engine: operators names {', '.join(map(repr, twice))} twice")
     return np.array(out, np.int64)
 
 

@@ -17,7 +17,6 @@ selling creator earns ``commission`` of an order's value and the producer of a s
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from ...metrics import DISCOVERY, STOREFRONT
@@ -79,6 +78,8 @@ def solve_tolerance(gaps: np.ndarray, noise: float, rate: float) -> float:
     >>> round(float(np.mean(ndtr((np.array([0.0, 0.2]) - t) / 0.1))), 9)
     0.3
     """
+    from scipy.optimize import brentq  # here: importing it costs 0.2 s of `import laotie`
+
     gaps = np.asarray(gaps, np.float64)
     if noise == 0:
         return float(np.quantile(gaps, 1 - rate))
