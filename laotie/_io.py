@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tomllib
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +28,9 @@ __all__ = [
     "manifest",
     "parquet_available",
     "plain",
+    "read_errors",
     "read_toml",
+    "reading",
     "write_manifest",
     "write_npz",
 ]
@@ -92,6 +97,61 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     with open(path, "wb") as handle:
         # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
         np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged or foreign file raises, in the libraries laotie reads with.
+
+    ``OSError`` (a missing or unreadable file, pyarrow's I/O errors), ``ValueError`` (not
+    UTF-8, not JSON, pandas' parser errors, numpy's bad headers, pyarrow's invalid data),
+    ``KeyError`` / ``IndexError`` / ``TypeError`` (a file of the right format without the
+    expected contents, a ``.npy`` given for a ``.npz``), ``EOFError`` (an empty ``.npz``),
+    ``zipfile.BadZipFile`` (a truncated or damaged one), ``NotImplementedError`` (pyarrow's
+    unsupported features), and every other pyarrow error when pyarrow has been imported (it
+    cannot have raised before).
+    """
+    errors: tuple[type[BaseException], ...] = (
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        EOFError,
+        zipfile.BadZipFile,
+        NotImplementedError,
+    )
+    arrow = sys.modules.get("pyarrow.lib")
+    if arrow is not None:
+        errors += (arrow.ArrowException,)
+    return errors
+
+
+@contextmanager
+def reading(
+    path: str | os.PathLike[str], error: type[LaotieError] = LaotieError, hint: str = ""
+) -> Iterator[None]:
+    """Turn what reading ``path`` raises (:func:`read_errors`) into ``error`` naming the file,
+    the kind of failure and the library's message, then ``hint`` (what to do about it). A
+    :class:`~laotie.LaotieError` raised inside passes unchanged.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "r.json"
+    >>> _ = bad.write_text("[1, 2")
+    >>> try:
+    ...     with reading(bad, hint="; delete"):
+    ...         json.loads(bad.read_text())
+    ... except LaotieError as err:
+    ...     print(str(err).replace(str(bad), "r.json"))
+    r.json: cannot read (JSONDecodeError: Expecting ',' delimiter: ...); delete
+    """
+    try:
+        yield
+    except LaotieError:
+        raise
+    except read_errors() as err:
+        raise error(f"{path}: cannot read ({type(err).__name__}: {err}){hint}") from err
 
 
 def read_toml(path: Path, kind: str) -> dict[str, Any]:

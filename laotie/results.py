@@ -6,17 +6,15 @@ import functools
 import json
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zipfile import BadZipFile
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, damage, json_default, manifest, parquet_available, plain
+from ._io import reading as _reading
 from ._io import write_npz as _write_npz
 from .accounts import (
     PRODUCER_COLUMNS,
@@ -741,17 +739,6 @@ def _read_frame(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             values = raw.index if path.suffix == ".parquet" else raw[index["name"]]
             frame.index = pd.Index(_restore(np.asarray(values), index), name=index["name"])
     return frame
-
-
-@contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    """Turn errors while reading ``path`` into a LaotieError that names it."""
-    try:
-        yield
-    except LaotieError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, BadZipFile) as err:
-        raise LaotieError(f"{path}: cannot read ({type(err).__name__}: {err})") from err
 
 
 def _to_json(meta: dict[str, Any], directory: Path) -> str:

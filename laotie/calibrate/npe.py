@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write
+from .._io import atomic_write, reading
 from ..errors import LaotieError
 from ..executors import Executor
 from ..scenario import Scenario
@@ -714,7 +714,8 @@ def _round_draws(
     resumed run trains again: keeping them makes the resume independent of that training
     (round 1's failed runs retried, another torch). Delete the round's folder to redraw."""
     if path.is_file():
-        kept = pd.read_csv(path)
+        with reading(path, hint=f"; delete {path.parent} to draw the round again"):
+            kept = pd.read_csv(path)
         if list(kept.columns) == list(targets.free) and len(kept) == budget:
             return kept
         raise LaotieError(

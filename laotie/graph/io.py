@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write, json_default
+from .._io import atomic_write, json_default, reading
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from ._messages import SHOWN, few
@@ -781,7 +781,8 @@ def _refuse_header(path: Path) -> None:
     """Refuse a whitespace edge list whose first line of data names its columns."""
     import pandas as pd
 
-    first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
+    with reading(path, GraphError):
+        first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
     words = [str(x).lower() for x in first.iloc[0, :2]]
     if all(word in HEADER_WORDS for word in words):
         raise GraphError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import numbers
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write, json_default, parquet_available, plain
+from .._io import atomic_write, json_default, parquet_available, plain, reading
 from ..errors import LaotieError
 from ..metrics import ROWS
 from ..params import did_you_mean
@@ -359,11 +358,8 @@ class SweepResult:
                 f"run {run} under {self.out} is damaged: {'; '.join(problems)}; run the sweep "
                 f"again to redo it"
             )
-        try:
-            with np.load(path) as data:
-                return {key: data[key] for key in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as err:
-            raise LaotieError(f"{path}: cannot read ({type(err).__name__}: {err})") from err
+        with reading(path), np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
 
     def messages(self) -> pd.DataFrame:
         """Per run and government message: final coverage and days to 50 % and 80 %.

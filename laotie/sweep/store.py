@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._io import atomic_write, damage, json_default, manifest, parquet_available, write_npz
+from .._io import (
+    atomic_write,
+    damage,
+    json_default,
+    manifest,
+    parquet_available,
+    reading,
+    write_npz,
+)
 from .._version import __version__
 from ..errors import LaotieError
 
@@ -52,7 +60,6 @@ NOT_IN_RUNS = frozenset(
         "dashboard",
         "executors.py",
         "experiment.py",
-        "experiments",
         "model.py",
         "plot.py",
         "policy",
@@ -69,8 +76,10 @@ parameter sets (calibration, sensitivity, posterior draws, policy design), whose
 sweep's spec records (a policy design's stored evaluations are keyed by the policy's own
 sources too: :func:`laotie.policy.run.policy_fingerprint`), and the statistics over runs (no
 stored run's number comes from them; a generated page's stamp covers them, see
-:func:`laotie.experiment.experiment_fingerprint`). :func:`code_fingerprint` leaves them out, so
-that a change there does not void a calibration's simulations."""
+:func:`laotie.experiment.experiment_fingerprint`). Each is a path below ``laotie/`` (a module or
+a folder): ``stats.py`` is ``laotie/stats.py``, not ``laotie/graph/stats.py``, whose tail fit
+the moments a sweep stores use. :func:`code_fingerprint` leaves them out, so that a change
+there does not void a calibration's simulations."""
 
 
 def code_fingerprint(root: Path | None = None) -> str:
@@ -90,7 +99,8 @@ def code_fingerprint(root: Path | None = None) -> str:
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parents[1] if root is None else root
     for path in sorted(root.rglob("*.py")):
-        if NOT_IN_RUNS.intersection(path.relative_to(root).parts):
+        parts = path.relative_to(root).parts
+        if any("/".join(parts[:i]) in NOT_IN_RUNS for i in range(1, len(parts) + 1)):
             continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
@@ -235,13 +245,8 @@ def read_table(
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
         # Only what the run's manifest lists: a file put beside it later is not the run's.
         if path.exists() and isinstance(listed, dict) and path.name in listed:
-            try:
+            with reading(path, hint=f"; delete it and run the sweep again to redo run {run}"):
                 return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-            except Exception as err:  # pyarrow's and pandas' many format errors
-                raise LaotieError(
-                    f"{path}: cannot read ({type(err).__name__}: {err}); delete it and run the "
-                    f"sweep again to redo run {run}"
-                ) from err
     return None
 
 
