@@ -80,12 +80,24 @@ def cache_limit() -> int:
     return int(gb * 1e9)
 
 
+NOT_BUILDING = frozenset({"stats.py"})
+"""Modules of :mod:`laotie.graph` that do not build cities (statistics of a built graph): a
+change there keeps the cached cities."""
+
+
 @functools.cache
 def _sources_digest() -> str:
-    """A hash of the sources of :mod:`laotie.graph` (what builds a city)."""
+    """A hash of the sources of :mod:`laotie.graph` that build a city."""
+    return sources_digest(Path(__file__).resolve().parent)
+
+
+def sources_digest(folder: Path) -> str:
+    """A hash of the modules in ``folder`` (:mod:`laotie.graph`'s) that build a city: all
+    but :data:`NOT_BUILDING`."""
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
     for path in sorted(folder.glob("*.py")):
+        if path.name in NOT_BUILDING:
+            continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

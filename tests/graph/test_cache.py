@@ -157,3 +157,17 @@ def test_a_bad_size_limit_is_named(monkeypatch: pytest.MonkeyPatch, value: str) 
     monkeypatch.setenv("LAOTIE_GRAPH_CACHE_GB", value)
     with pytest.raises(GraphError, match=f"LAOTIE_GRAPH_CACHE_GB = '{value}'; expected a number"):
         cache_limit()
+
+
+def test_the_key_covers_the_code_that_builds_cities_only(tmp_path: Path) -> None:
+    import shutil
+
+    folder = Path(cache.__file__).parent
+    for path in folder.glob("*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    before = cache.sources_digest(tmp_path)
+    assert before == cache._sources_digest()
+    (tmp_path / "stats.py").write_text((folder / "stats.py").read_text() + "\n# a comment\n")
+    assert cache.sources_digest(tmp_path) == before  # statistics build no city
+    (tmp_path / "generators.py").write_text((folder / "generators.py").read_text() + "\n# c\n")
+    assert cache.sources_digest(tmp_path) != before
