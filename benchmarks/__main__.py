@@ -11,7 +11,7 @@ import os
 import platform
 from typing import Any
 
-from . import bandwidth, cascade, engine_year, graph_build, lockstep, oracle_ratio
+from . import bandwidth, cascade, engine_year, graph_build, lockstep, oracle_ratio, user_speed
 
 
 def ratio_row(
@@ -155,6 +155,8 @@ def main() -> None:
     day = [r for r in year if r["residents"] == round(2_540_000 * scale)]
     ms_per_day = 1000 * day[0]["simulate_s"] / day[0]["days"] if day else None
     bw = bandwidth.run(quick=args.quick, ms_per_day=ms_per_day)
+    print("\n== speed a user feels (issue #25), side by side with the code before it ==")
+    user_speed.run(quick=args.quick)
     print(
         "\n== issue #8: the goals" + (" (--quick: small sizes only)" if args.quick else "") + " =="
     )

@@ -8,7 +8,20 @@ import sys
 from typing import Any
 
 
-def run_child(code: str) -> dict[str, Any]:
-    """Run ``code`` with this Python; it must print one JSON object, which is returned."""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+def run_child(
+    code: str, env: dict[str, str] | None = None, cwd: str | None = None
+) -> dict[str, Any]:
+    """Run ``code`` with this Python (in ``env`` and ``cwd`` when given); it must print one
+    JSON object as its last line, which is returned."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            cwd=cwd,
+        )
+    except subprocess.CalledProcessError as err:
+        raise RuntimeError(f"benchmark child failed:\n{err.stderr[-3000:]}") from None
+    return json.loads(done.stdout.strip().splitlines()[-1])
