@@ -14,7 +14,13 @@ from laotie import graph
 from laotie._random import as_generator
 from laotie.graph import TrustGraph
 from laotie.graph.codes import FOLLOW, LAYERS, LOCAL
-from laotie.graph.stats import _edge_pass, _ties_into, average_clustering, fit_power_law_tail
+from laotie.graph.stats import (
+    _edge_pass,
+    _pareto_fit,
+    _ties_into,
+    average_clustering,
+    fit_power_law_tail,
+)
 
 
 def test_clustering_matches_networkx(small_city: graph.TrustGraph) -> None:
@@ -55,6 +61,29 @@ def test_tail_fit_finds_the_tail_above_a_different_body() -> None:
     fit = fit_power_law_tail(np.concatenate([body, tail]))
     assert 60 <= fit.x_min <= 160
     assert abs(fit.alpha - 1.3) <= 4 * 1.3 / np.sqrt(fit.n_tail)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_tail_fit_is_scipys_float_for_float(seed: int) -> None:
+    # The closed forms of scipy.stats.pareto.fit (location and scale fixed) and kstest, without
+    # importing scipy.stats: the same floats at every candidate x_min, so the same fit.
+    import scipy.stats
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(60, 5000))
+    values = [
+        rng.uniform(1, 50) * (1 - rng.random(n)) ** (-1 / rng.uniform(0.8, 3)),
+        rng.lognormal(rng.uniform(0, 4), rng.uniform(0.3, 2), n),
+        np.floor(5 * (1 - rng.random(n)) ** (-1 / rng.uniform(0.8, 2))),  # ties, as counts
+    ][seed % 3]
+    x = np.sort(values)
+    for x_min in np.unique(np.quantile(x[: len(x) - 50], np.linspace(0, 1, 30))):
+        tail = x[np.searchsorted(x, x_min) :]
+        if np.all(tail == x_min):
+            continue
+        alpha, _, _ = scipy.stats.pareto.fit(tail, floc=0, fscale=x_min)
+        ks = scipy.stats.kstest(tail, scipy.stats.pareto(alpha, scale=x_min).cdf).statistic
+        assert _pareto_fit(tail, x_min) == (float(alpha), float(ks))
 
 
 def test_tail_fit_of_too_few_values_is_nan() -> None:
