@@ -30,6 +30,19 @@ def test_graph_prints_the_statistics(capsys: pytest.CaptureFixture[str]) -> None
     expected = graph.mudanjiang(0.001, seed=3).stats(seed=3)
     assert out.strip() == str(expected).strip()
     assert "Built TrustGraph(n_nodes=2540" in err
+    assert "Described in" in err
+
+
+def test_graph_reads_a_large_city_from_the_graph_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    # 203,200 residents: at least laotie.graph.cache.MIN_RESIDENTS, so built once and saved
+    # (in the tests' own cache folder), then read, as laotie run gets its city.
+    argv = ("graph", "mudanjiang", "--scale", "0.08", "--seed", "4")
+    status, built, err = run(capsys, *argv)
+    assert status == 0 and "Building mudanjiang" in err and "Built TrustGraph" in err
+    status, read, err = run(capsys, *argv)
+    assert status == 0 and "seed 4 from the graph cache ..." in err and "Read TrustGraph" in err
+    assert read == built
+    assert "2,000 of 203,200 residents sampled without replacement" in read
 
 
 def test_graph_overrides_reach_the_generator(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +127,7 @@ def test_refuses_to_overwrite_without_force(
         (["graph"], "name a scenario whose city to build"),
         (
             ["graph", "mudanjiang"],
-            "take about a minute and 8 GB to build and describe): give --scale, e.g. --scale 0.01",
+            "takes about 25 s and 4.5 GB to build, the first time): give --scale, e.g. --scale",
         ),
         (["graph", "--from", "g.npz", "--scale", "1"], "--set and --scale apply to a scenario"),
         (["graph", "county", "--set", "decision.intercept=1"], "only city.* keys"),
