@@ -45,6 +45,24 @@ def test_graph_reads_a_large_city_from_the_graph_cache(capsys: pytest.CaptureFix
     assert "2,000 of 203,200 residents sampled without replacement" in read
 
 
+def test_a_city_too_large_to_build_unasked_is_read_when_cached(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without --scale, a city above the guard is refused unless the graph cache holds it
+    (then it is read in seconds): here the guard is lowered below a 203,200-resident city."""
+    import laotie.cli.graph
+
+    monkeypatch.setattr(laotie.cli.graph, "WHOLE_CITY_GUARD", 100_000)
+    city = tmp_path / "city.toml"
+    city.write_text('[city]\npreset = "mudanjiang"\nscale = 0.08\n')
+    status, _, err = run(capsys, "graph", str(city), "--seed", "5")
+    assert status == 2 and "give --scale" in err
+    status, built, err = run(capsys, "graph", "mudanjiang", "--scale", "0.08", "--seed", "5")
+    assert status == 0 and "Built TrustGraph" in err
+    status, read, err = run(capsys, "graph", str(city), "--seed", "5")
+    assert status == 0 and "from the graph cache" in err and read == built
+
+
 def test_graph_overrides_reach_the_generator(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(
         capsys, "graph", "mudanjiang", "--scale", "0.001", "--set", "city_degree=0"

@@ -136,13 +136,14 @@ def command(args: argparse.Namespace) -> int:
             _save(g, args.out, outputs)
             return 0
         spec = scenario.city
-        if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD:
+        cached = _in_graph_cache(scenario, args.seed)
+        # A city of millions in the graph cache is read in seconds: only a build is refused.
+        if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD and not cached:
             raise ScenarioError(
                 f"{name}'s city has {spec.n_residents:,} residents (a city of millions takes "
                 f"about 25 s and 4.5 GB to build, the first time): give --scale, e.g. "
                 f"--scale 0.01 for a 1 % sample, or --scale 1 for the whole city"
             )
-        cached = _in_graph_cache(scenario, args.seed)
         print(
             f"{'Reading' if cached else 'Building'} {name} at scale {scale:g} "
             f"({spec.n_residents:,} residents, {spec.n_users:,} users), seed {args.seed}"

@@ -58,6 +58,7 @@ def command(args: argparse.Namespace) -> int:
     from .._io import atomic_write
     from ..executors import executor_for
     from ..sweep import failures, load_sweep, run_sweep
+    from ..sweep.store import claim
     from ._common import memory_per_run
 
     spec = load_sweep(args.spec)
@@ -66,6 +67,9 @@ def command(args: argparse.Namespace) -> int:
     memory = memory_per_run([spec.base, *(spec.base.replace(**p) for p in cities)])
     executor = executor_for(args.workers, args.scheduler, memory_per_task=memory)
     total = len(spec.runs())
+    # The output folder first (one of another sweep, or a file, is refused before any line
+    # about the sweep), as run_sweep would claim it.
+    claim(args.out, spec)
     print(
         f"Sweep {args.spec}: {total} runs on {executor.describe()}, into {args.out}",
         file=sys.stderr,

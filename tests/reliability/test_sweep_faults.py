@@ -226,11 +226,13 @@ def test_a_folder_of_another_sweep_is_refused_and_its_runs_kept(
     other = tmp_path / "other.toml"
     other.write_text(spec_file.read_text(encoding="utf-8").replace("seed = 1", "seed = 2"))
     before = {p.name: p.stat().st_mtime_ns for p in (whole / "runs").iterdir()}
-    assert_refused(
-        cli(capsys, "sweep", other, "--out", whole, "--quiet"),
+    outcome = cli(capsys, "sweep", other, "--out", whole, "--quiet")
+    line = assert_refused(
+        outcome,
         f"{whole} holds the runs of a different sweep (its sweep.json differs from this spec)",
         f"use another folder, or delete {whole}",
     )
+    assert outcome.err == line + "\n"  # the refusal alone, before any line about the sweep
     assert {p.name: p.stat().st_mtime_ns for p in (whole / "runs").iterdir()} == before
 
 
@@ -291,10 +293,11 @@ def test_a_sweep_into_a_file_is_refused(
 ) -> None:
     out = tmp_path / "out"
     out.write_text("mine")
-    assert_refused(
-        cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
-        f"{out} exists and is not a folder; a sweep's runs go in a folder",
+    outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
+    line = assert_refused(
+        outcome, f"{out} exists and is not a folder; a sweep's runs go in a folder"
     )
+    assert outcome.err == line + "\n"
     assert out.read_text() == "mine"
 
 
