@@ -136,7 +136,9 @@ def test_units_of_mudanjiang(mudanjiang_run) -> None:  # type: ignore[no-untyped
     assert u.region.tolist() == [x.name for x in r.scenario.city.regions]
     assert u.loc[u.poverty, "name_zh"].tolist() == ["林口县"]
     assert u.residents.sum() == r.scenario.city.n_residents
-    storefronts = r.summary.loc["storefront", "gmv"]
+    # Units hold the creators' GMV; the rest is the storefronts' as sellers (their channel's
+    # orders and the word-of-mouth orders of what was bought from them).
+    storefronts = r.seller_gmv[len(r.creator_income) :].sum()
     assert u.gmv.sum() + storefronts == pytest.approx(r.summary.loc["all", "gmv"], rel=1e-9)
     assert u.gmv_share.sum() + storefronts / r.summary.loc["all", "gmv"] == pytest.approx(1)
     assert u.producers.sum() == len(r.producers) == 60
@@ -272,7 +274,9 @@ def test_creators_outside_the_city_sell_from_their_own_unit() -> None:
     assert u.loc["Outside", "creators"] == 30 and u.loc["Outside", "gmv"] > 0
     assert u.residents.sum() == scenario.city.n_residents
     assert not u.loc["Outside", "poverty"] and np.isnan(u.loc["Outside", "informed"])
-    storefronts = r.summary.loc["storefront", "gmv"]
+    # Units hold the creators' GMV; the rest is the storefronts' as sellers (their channel's
+    # orders and the word-of-mouth orders of what was bought from them).
+    storefronts = r.seller_gmv[len(r.creator_income) :].sum()
     assert u.gmv.sum() + storefronts == pytest.approx(r.summary.loc["all", "gmv"], rel=1e-9)
     # Residents are counted without them, in the months and the messages' regions.
     assert (r.monthly.residents == scenario.city.n_residents).all()
@@ -319,7 +323,14 @@ def test_seller_gmv_and_the_top_ten_sellers(mudanjiang_run) -> None:  # type: ig
     creators = len(r.creator_income)
     assert len(gmv) == creators + r.scenario.storefronts.n_storefronts
     assert gmv.sum() == pytest.approx(r.summary.loc["all", "gmv"], rel=1e-9)
-    assert gmv[creators:].sum() == pytest.approx(r.summary.loc["storefront", "gmv"], rel=1e-9)
+    # A storefront sells through its channel and through word of mouth about what was bought
+    # from it (docs/model.md: a recommendation's order goes to the seller of the product
+    # recommended); creators through follow, discovery and word of mouth.
+    channel = r.summary["gmv"]
+    to_storefronts = gmv[creators:].sum() - channel["storefront"]
+    to_creators = gmv[:creators].sum() - channel["follow"] - channel["discovery"]
+    assert to_storefronts >= -1e-6 and to_creators >= -1e-6
+    assert to_storefronts + to_creators == pytest.approx(channel["wom"], rel=1e-9, abs=1e-6)
     np.testing.assert_allclose(
         r.creator_income, r.scenario.creators.commission * gmv[:creators], rtol=1e-12
     )
