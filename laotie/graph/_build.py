@@ -23,7 +23,14 @@ from scipy.special import betaincinv
 
 from .codes import CITY, FOLLOW, LOCAL
 
-__all__ = ["QUANTILE_CELLS", "TRUST_BLOCK", "beta_weights", "build_threads", "merged_csr"]
+__all__ = [
+    "QUANTILE_CELLS",
+    "TRUST_BLOCK",
+    "beta_weights",
+    "build_threads",
+    "group_partners",
+    "merged_csr",
+]
 
 TRUST_BLOCK = 1 << 20
 """Ties whose trust weights draw from one random stream (fixed: the weights depend on it)."""
@@ -70,6 +77,19 @@ def _in_threads(work: Callable[[int, int], None], n_blocks: int, threads: int) -
         work(cuts[0], cuts[1])
         for future in futures:
             future.result()
+
+
+# ---------------------------------------------------------------------- the pairs
+@numba.njit(cache=True, nogil=True)
+def group_partners(src, first, size, u):  # type: ignore[no-untyped-def]
+    """The partner of each drawn local pair: ``first[s] + floor(u * size[s])`` for its
+    source ``s``, the first member and the size of ``s``'s group, and its uniform ``u``
+    (int32)."""
+    dst = np.empty(len(src), np.int32)
+    for k in range(len(src)):
+        s = src[k]
+        dst[k] = first[s] + np.int64(u[k] * size[s])
+    return dst
 
 
 # ---------------------------------------------------------------------- the CSR pattern

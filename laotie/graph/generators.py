@@ -44,7 +44,7 @@ from .._memory import check_fits
 from .._random import SeedLike, as_seed_sequence
 from .._version import __version__
 from ..errors import ScenarioError
-from ._build import beta_weights, build_threads, merged_csr
+from ._build import beta_weights, build_threads, group_partners, merged_csr
 from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from .codes import OUTSIDE, OUTSIDE_REGION
 from .spec import CitySpec, Region
@@ -346,8 +346,7 @@ def _local_pairs(
     p = np.minimum(spec.local_degree / np.maximum(g - 1, 1), 0.99)
     stubs = rng.poisson(sociability * (-(g - 1) / 2 * np.log1p(-p)))
     src = np.repeat(np.arange(n, dtype=np.int32), stubs)
-    members = size[group][src]
-    dst = first[group][src] + (rng.random(len(src)) * members).astype(np.int64)
+    dst = group_partners(src, first[group], g, rng.random(len(src)))
     return src, dst
 
 
