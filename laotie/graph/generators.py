@@ -1,4 +1,4 @@
-"""Generators of whole-city trust graphs, built natively with numpy and scipy.sparse.
+"""Generators of whole-city trust graphs, built with numpy and compiled kernels (numba).
 
 The construction (documented in docs/model.md, "The trust graph"):
 
@@ -30,7 +30,9 @@ The construction (documented in docs/model.md, "The trust graph"):
    are dropped.
 8. A pair tied in several layers is stored once, in the first of follow, local, city.
    Trust weights are drawn per edge and per direction from a Beta distribution with the
-   layer's mean and concentration ``trust_concentration``.
+   layer's mean and concentration ``trust_concentration``, by inversion of its tabulated
+   quantile function (:func:`laotie.graph._build.beta_weights`), each block of ties from a
+   stream of its own: the graph does not depend on the number of threads that build it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .._memory import check_fits
 from .._random import SeedLike, as_seed_sequence
 from .._version import __version__
 from ..errors import ScenarioError
+from ._build import beta_weights, build_threads, group_partners, merged_csr
 from ._core import CITY, FOLLOW, GOV, HEAD, LOCAL, LOCAL_CREATOR, TrustGraph
 from .codes import OUTSIDE, OUTSIDE_REGION
 from .spec import CitySpec, Region
@@ -123,7 +126,7 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
 
     local = _local_pairs(spec, pops, starts, region, within, sociability, rng_local)
     city_ties = _city_pairs(spec, n, sociability, rng_city)
-    follows = _follow_edges(spec, region, user, creator_kind, targets, rng_follow)
+    follows = _follow_pairs(spec, region, user, creator_kind, targets, rng_follow)
     region_names = [r.name for r in spec.regions]
     if spec.outside_creators:
         # The creators outside the city are nodes after the residents, in a region of their
@@ -137,20 +140,25 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
         creator_kind = np.concatenate([creator_kind, np.full(k, OUTSIDE, np.int8)])
         city_followers = _outside_followers(spec, int(user.sum()), rng_outside)
         targets = np.concatenate([np.zeros(n, np.int64), city_followers])
-        local, city_ties, follows = (_padded(x, n + k) for x in (local, city_ties, follows))
-        follows = follows + _follow_edges(spec, region, user, creator_kind, targets, rng_outside)
+        away_follows = _follow_pairs(spec, region, user, creator_kind, targets, rng_outside)
+        follows = (
+            np.concatenate([follows[0], away_follows[0]]),
+            np.concatenate([follows[1], away_follows[1]]),
+        )
         region_names.append(OUTSIDE_REGION)
     n_nodes = len(region)
-    indptr, indices, layer = _merge_layers(n_nodes, local, city_ties, follows)
+    threads = build_threads()
+    pairs = [local, city_ties, follows]
     del local, city_ties, follows
+    indptr, indices, layer = merged_csr(n_nodes, pairs, threads)
     if n_nodes == n:
-        trust = _trust_weights(layer, spec, rng_trust)
+        trust = _trust_weights(layer, spec, rng_trust, threads)
     else:
         # The follows of creators outside the city draw their trust from their own stream.
         away = indices >= n
         trust = np.empty(len(layer), np.float32)
-        trust[~away] = _trust_weights(layer[~away], spec, rng_trust)
-        trust[away] = _trust_weights(layer[away], spec, rng_outside)
+        trust[~away] = _trust_weights(layer[~away], spec, rng_trust, threads)
+        trust[away] = _trust_weights(layer[away], spec, rng_outside, threads)
 
     meta = {
         "generator": "laotie.graph.city",
@@ -300,14 +308,17 @@ def follow_ties(
     creators = np.flatnonzero(creator_kind != 0)
     targets = np.zeros(n, dtype=np.int64)
     targets[creators] = _follower_counts(spec, len(creators), int(user.sum()), rng)
-    # _follow_edges takes each region's users as a slice of the users in node order: the
+    # _follow_pairs takes each region's users as a slice of the users in node order: the
     # nodes are put in region order, and the ties put back.
     order = np.argsort(region, kind="stable")
-    pattern = _follow_edges(
+    pairs = _follow_pairs(
         spec, region[order], user[order], creator_kind[order], targets[order], rng, n_regions
-    ).tocoo()
+    )
+    pattern = sp.coo_array((np.ones(len(pairs[0]), np.int8), pairs), shape=(n, n)).tocsr()
+    pattern.sum_duplicates()
+    pattern = pattern.tocoo()
     follower, creator = order[pattern.row], order[pattern.col]
-    trust = _trust_weights(np.full(len(follower), FOLLOW, np.int8), spec, rng)
+    trust = _trust_weights(np.full(len(follower), FOLLOW, np.int8), spec, rng, build_threads())
     return follower.astype(np.int64), creator.astype(np.int64), trust
 
 
@@ -319,11 +330,12 @@ def _local_pairs(
     within: np.ndarray,
     sociability: np.ndarray,
     rng: np.random.Generator,
-) -> sp.csr_array:
-    """Mutual local ties inside neighbourhood groups, as a binary symmetric CSR pattern."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual local ties inside neighbourhood groups, as drawn pairs (sources sorted; self
+    and repeated pairs are left for :func:`merged_csr` to drop)."""
     n = len(region)
     if spec.local_degree == 0:
-        return _empty(n)
+        return _no_pairs()
     n_groups = np.maximum(1, np.rint(pops / spec.group_size)).astype(np.int64)
     group_offset = np.concatenate(([0], np.cumsum(n_groups)))
     pop_of = pops[region]
@@ -334,24 +346,24 @@ def _local_pairs(
     p = np.minimum(spec.local_degree / np.maximum(g - 1, 1), 0.99)
     stubs = rng.poisson(sociability * (-(g - 1) / 2 * np.log1p(-p)))
     src = np.repeat(np.arange(n, dtype=np.int32), stubs)
-    members = size[group][src]
-    dst = first[group][src] + (rng.random(len(src)) * members).astype(np.int64)
-    return _symmetric(n, src, dst)
+    dst = group_partners(src, first[group], g, rng.random(len(src)))
+    return src, dst
 
 
 def _city_pairs(
     spec: CitySpec, n: int, sociability: np.ndarray, rng: np.random.Generator
-) -> sp.csr_array:
-    """Mutual city-wide ties to uniformly chosen residents, as a binary symmetric pattern."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual city-wide ties to uniformly chosen residents, as drawn pairs (see
+    :func:`_local_pairs`)."""
     if spec.city_degree == 0 or n < 2:
-        return _empty(n)
+        return _no_pairs()
     stubs = rng.poisson(sociability * (spec.city_degree / 2))
     src = np.repeat(np.arange(n, dtype=np.int32), stubs)
     dst = rng.integers(0, n, size=len(src), dtype=np.int64)
-    return _symmetric(n, src, dst)
+    return src, dst
 
 
-def _follow_edges(
+def _follow_pairs(
     spec: CitySpec,
     region: np.ndarray,
     user: np.ndarray,
@@ -359,16 +371,15 @@ def _follow_edges(
     targets: np.ndarray,
     rng: np.random.Generator,
     n_regions: int | None = None,
-) -> sp.csr_array:
-    """Follower → creator edges, as a binary CSR pattern (rows are followers); the users of
-    each region must be a slice of the users in node order. ``n_regions`` defaults to the
-    spec's."""
-    n = len(region)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Follower → creator pairs as drawn, self-follows dropped (repeated pairs are left for
+    the caller to merge); the users of each region must be a slice of the users in node
+    order. ``n_regions`` defaults to the spec's."""
     n_regions = len(spec.regions) if n_regions is None else n_regions
     users = np.flatnonzero(user)
     creators = np.flatnonzero(targets > 0)
     if len(users) < 2 or len(creators) == 0:
-        return _empty(n)
+        return _no_pairs()
     bounds = np.searchsorted(region[users], np.arange(n_regions + 1))
     creator = np.repeat(creators, targets[creators])
     wide = (kind[creator] == HEAD) | (kind[creator] == OUTSIDE)
@@ -380,13 +391,7 @@ def _follow_edges(
     span = np.where(local, bounds[r + 1] - bounds[r], len(users))
     follower = users[lo + (rng.random(len(creator)) * span).astype(np.int64)]
     keep = follower != creator
-    follower, creator = follower[keep], creator[keep]
-    pattern = sp.csr_array(
-        (np.ones(len(follower), dtype=np.int8), (follower, creator)), shape=(n, n)
-    )
-    pattern.sum_duplicates()
-    pattern.data[:] = 1
-    return pattern
+    return follower[keep], creator[keep]
 
 
 def _outside_followers(spec: CitySpec, n_users: int, rng: np.random.Generator) -> np.ndarray:
@@ -404,72 +409,16 @@ def _outside_followers(spec: CitySpec, n_users: int, rng: np.random.Generator) -
     return np.minimum(city, max(n_users, 0)).astype(np.int64)
 
 
-def _padded(pattern: sp.csr_array, n: int) -> sp.csr_array:
-    """The pattern with empty rows and columns added up to ``n`` nodes."""
-    extra = n - pattern.shape[0]
-    indptr = np.concatenate([pattern.indptr, np.full(extra, pattern.indptr[-1])])
-    return sp.csr_array((pattern.data, pattern.indices, indptr), shape=(n, n))
+def _no_pairs() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64)
 
 
-def _symmetric(n: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_array:
-    """Binary symmetric CSR pattern of the pairs (src, dst); ``src`` must be sorted."""
-    keep = src != dst
-    src, dst = src[keep], dst[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    half = sp.csr_array(
-        (np.ones(len(dst), dtype=np.int8), dst.astype(np.int32), indptr), shape=(n, n)
-    )
-    del src, dst
-    half.sum_duplicates()
-    half.data[:] = 1
-    both = half + half.T.tocsr()
-    both.data[:] = 1
-    return both
-
-
-def _empty(n: int) -> sp.csr_array:
-    return sp.csr_array((n, n), dtype=np.int8)
-
-
-_LAYER_OF_MASK = np.array(
-    # bit 1 local, bit 2 city, bit 4 follow; precedence follow > local > city
-    [-1, LOCAL, CITY, LOCAL, FOLLOW, FOLLOW, FOLLOW, FOLLOW],
-    dtype=np.int8,
-)
-
-
-def _merge_layers(
-    n: int, local: sp.csr_array, city_ties: sp.csr_array, follows: sp.csr_array
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge the three binary patterns into one CSR with a layer code per edge."""
-    city_ties.data *= 2
-    merged = local + city_ties
-    del local, city_ties
-    follows.data *= 4
-    merged = merged + follows
-    merged.sort_indices()
-    layer = _LAYER_OF_MASK[merged.data]
-    return merged.indptr.astype(np.int64), merged.indices.astype(np.int32), layer
-
-
-def _trust_weights(layer: np.ndarray, spec: CitySpec, rng: np.random.Generator) -> np.ndarray:
-    """Beta-distributed trust weights in (0, 1], per layer, as float32."""
-    trust = np.empty(len(layer), dtype=np.float32)
-    kappa = spec.trust_concentration
-    for code, mean in (
-        (LOCAL, spec.trust_local),
-        (CITY, spec.trust_city),
-        (FOLLOW, spec.trust_follow),
-    ):
-        mask = layer == code
-        count = int(mask.sum())
-        if count == 0:
-            continue
-        a = rng.standard_gamma(mean * kappa, count, dtype=np.float32)
-        b = rng.standard_gamma((1 - mean) * kappa, count, dtype=np.float32)
-        total = a + b
-        # Both gammas can underflow to 0 for tiny shape parameters; the mean is the fallback.
-        draws = np.divide(a, total, out=np.full(count, mean, np.float32), where=total > 0)
-        trust[mask] = np.clip(draws, np.finfo(np.float32).tiny, 1.0)
-    return trust
+def _trust_weights(
+    layer: np.ndarray, spec: CitySpec, rng: np.random.Generator, threads: int
+) -> np.ndarray:
+    """Beta-distributed trust weights in (0, 1], per layer, as float32; the blocks' streams
+    are seeded by the next four words of ``rng`` (:func:`beta_weights`)."""
+    seed = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
+    means = [0.0] * 3
+    means[LOCAL], means[CITY], means[FOLLOW] = spec.trust_local, spec.trust_city, spec.trust_follow
+    return beta_weights(layer, means, spec.trust_concentration, seed, threads)
