@@ -145,7 +145,7 @@ def test_refuses_to_overwrite_without_force(
         (["graph"], "name a scenario whose city to build"),
         (
             ["graph", "mudanjiang"],
-            "takes about 25 s and 4.5 GB to build, the first time): give --scale, e.g. --scale",
+            "takes about 10 s and 3 GB to build, the first time): give --scale, e.g. --scale",
         ),
         (["graph", "--from", "g.npz", "--scale", "1"], "--set and --scale apply to a scenario"),
         (["graph", "county", "--set", "decision.intercept=1"], "only city.* keys"),

@@ -141,7 +141,7 @@ def command(args: argparse.Namespace) -> int:
         if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD and not cached:
             raise ScenarioError(
                 f"{name}'s city has {spec.n_residents:,} residents (a city of millions takes "
-                f"about 25 s and 4.5 GB to build, the first time): give --scale, e.g. "
+                f"about 10 s and 3 GB to build, the first time): give --scale, e.g. "
                 f"--scale 0.01 for a 1 % sample, or --scale 1 for the whole city"
             )
         print(
