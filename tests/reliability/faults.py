@@ -4,6 +4,11 @@ begun too early, and the check that no temporary or partial file is left behind.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,4 +71,35 @@ def leftovers(folder: Path) -> list[str]:
         p.relative_to(folder).as_posix()
         for p in folder.rglob(".*")
         if p.name.endswith((".part", ".old"))
+    )
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, kb: int) -> Iterator[Path]:
+    """A tmpfs of ``kb`` kilobytes mounted on ``folder`` (made if missing) for the block: a
+    really full disk. Skips the test where mounting is not allowed (not root, or a
+    container without the right)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mount = shutil.which("mount")
+    if os.geteuid() != 0 or mount is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", f"size={kb}k", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False, capture_output=True)
+
+
+def grow_disk(folder: Path, kb: int) -> None:
+    """Give the tmpfs mounted on ``folder`` room for ``kb`` kilobytes (what a user does by
+    freeing space), its files kept."""
+    subprocess.run(
+        ["mount", "-o", f"remount,size={kb}k", str(folder)], check=True, capture_output=True
     )

@@ -17,7 +17,8 @@ import laotie._io
 import laotie.sweep.store
 from laotie import LaotieError, Scenario
 from laotie.sweep import Sweep, load_sweep, run_sweep
-from tests.reliability.faults import assert_refused, cli, leftovers
+from laotie.sweep.store import SPEC_FILE as SPEC_FILE_NAME
+from tests.reliability.faults import assert_refused, cli, grow_disk, leftovers, small_disk
 
 SPEC = 'scenario = "village"\ndays = 3\nseed = 1\n'
 
@@ -390,6 +391,33 @@ def test_a_full_disk_while_a_run_is_stored_loses_nothing_once_resumed(
     assert cli(capsys, "sweep", spec_file, "--out", out, "--quiet").status == 0
     assert (out / "runs" / "run_000000.json").stat().st_mtime_ns == kept
     assert_same_tables(out, whole)
+
+
+def test_a_really_full_disk_loses_nothing_once_there_is_room(
+    spec_file: Path, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tmpfs with room for about the first run's files: the sweep stops with a named
+    error and nothing half-written; once the disk has room, the same command keeps the runs
+    stored and gives the tables of a sweep never interrupted."""
+    first = [whole / SPEC_FILE_NAME, whole / "runs" / "run_000000.json"]
+    first += [whole / "runs" / name for name in json.loads(first[1].read_text())["files"]]
+    kb = 4 * (sum(-(-p.stat().st_size // 4096) for p in first) + 2)
+    with small_disk(tmp_path / "disk", kb) as disk:
+        out = disk / "out"
+        line = assert_refused(
+            cli(capsys, "sweep", spec_file, "--out", out, "--quiet"),
+            "No space left on device",
+            ran=True,
+        )
+        assert line.startswith(f"laotie: error: {out}"), line
+        assert leftovers(out) == []
+        stored = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("run_*.json")}
+        assert stored, "the disk should hold at least the first run"
+        grow_disk(disk, 64 * 1024)
+        assert cli(capsys, "sweep", spec_file, "--out", out, "--quiet").status == 0
+        after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("run_*.json")}
+        assert {name: after[name] for name in stored} == stored  # not run again
+        assert_same_tables(out, whole)
 
 
 def test_a_full_disk_while_the_tables_are_written_loses_no_run(
