@@ -1,6 +1,6 @@
 """Run the benchmarks: ``python -m benchmarks [--quick]``.
 
-``--quick`` runs a reduced version (under a minute) for a smoke check; its figures are small
+``--quick`` runs a reduced version (a few minutes) for a smoke check; its figures are small
 cities, not the whole city, and the goals table says so.
 """
 
