@@ -161,6 +161,8 @@ class Code:
 
 def _worktree(rev: str, folder: Path) -> Path:
     path = folder / "baseline"
+    # Worktrees a killed benchmark left registered (their folders gone) are forgotten first.
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False, capture_output=True)
     subprocess.run(
         ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), rev],
         check=True,
@@ -203,7 +205,16 @@ def measure(quick: bool, baseline: str) -> dict[str, Any]:
                 out["stats"] = None
             else:
                 print("graph statistics…", flush=True)
-                rows = graph_stats.run(quick, baseline, repeat=1)
+                # Its children inherit this environment: a cache of their own, not the user's.
+                users = os.environ.get("LAOTIE_GRAPH_CACHE")
+                os.environ["LAOTIE_GRAPH_CACHE"] = str(folder / "cache-stats")
+                try:
+                    rows = graph_stats.run(quick, baseline, repeat=1)
+                finally:
+                    if users is None:
+                        del os.environ["LAOTIE_GRAPH_CACHE"]
+                    else:
+                        os.environ["LAOTIE_GRAPH_CACHE"] = users
                 now = rows.pop("this checkout")
                 (before,) = rows.values()
                 out["stats"] = {

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import laotie
+import laotie.cli.graph
 from laotie import LaotieError, ScenarioError, graph
 from laotie.cli import main, parse_overrides
 from laotie.cli.run import POVERTY_OUTCOMES
@@ -61,6 +63,29 @@ def test_a_city_too_large_to_build_unasked_is_read_when_cached(
     assert status == 0 and "Built TrustGraph" in err
     status, read, err = run(capsys, "graph", str(city), "--seed", "5")
     assert status == 0 and "from the graph cache" in err and read == built
+    # A damaged cached file is built again (and said so), not reported as read.
+    from laotie import Scenario
+
+    saved = laotie.cli.graph._cached_file(Scenario.load(str(city)), 5)
+    assert saved is not None
+    saved.write_bytes(saved.read_bytes()[:1000])
+    status, again, err = run(capsys, "graph", str(city), "--seed", "5")
+    assert status == 0 and "The cached graph was damaged: built again" in err
+    assert "Built TrustGraph" in err and again == built
+
+
+def test_commands_that_do_not_simulate_take_a_choice_for_the_api_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """training.rule = "targeted" needs creators that only laotie.policy gives: laotie run
+    refuses it (tests/reliability), but the city and the parameters can be looked at."""
+    targeted = tmp_path / "targeted.toml"
+    village = Path(laotie.__file__).parents[1] / "models" / "village" / "scenario.toml"
+    targeted.write_text(village.read_text() + '\n[training]\nrule = "targeted"\n')
+    status, out, _ = run(capsys, "params", str(targeted))
+    assert status == 0 and "targeted" in out
+    status, _, err = run(capsys, "graph", str(targeted))
+    assert status == 0 and "Built TrustGraph" in err
 
 
 def test_graph_overrides_reach_the_generator(capsys: pytest.CaptureFixture[str]) -> None:

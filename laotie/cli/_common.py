@@ -9,7 +9,7 @@ import os
 import shutil
 import tomllib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -71,28 +71,43 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def load_scenario(name: str, scale: float, overrides: Sequence[str]) -> Scenario:
+def load_scenario(
+    name: str, scale: float, overrides: Sequence[str], *, simulate: bool = True
+) -> Scenario:
     """A shipped scenario or a scenario file (or folder), scaled, with ``--set`` changes.
 
-    A choice for the Python API only (``training.rule = "targeted"``: the creators a policy
-    names) is refused here, naming the file or the ``--set`` that gave it, before anything
-    is built.
+    For a command that simulates (``simulate``), a choice for the Python API only
+    (``training.rule = "targeted"``: the creators a policy names) is refused here, naming
+    the file or the ``--set`` that gave it, before anything is built; a command that only
+    builds the city or prints the parameters takes it.
     """
     changes = parse_overrides(overrides)
     scenario = Scenario.load(name, scale=scale, **changes)
+    if simulate:
+        refuse_api_only(scenario, name, changes)
+    return scenario
+
+
+def refuse_api_only(
+    scenario: Scenario, name: str, changes: Mapping[str, object] = {}, changed_by: str = "--set"
+) -> None:
+    """Refuse a choice for the Python API only in ``scenario``, naming ``name`` and its table,
+    or, for a key among ``changes``, ``changed_by`` and the key (a ``--set``, a sweep's
+    grid)."""
     for section_name in scenario.sections():
         section = getattr(scenario, section_name)
         for key, declared in section.params().items():
             value = getattr(section, key)
             if value in declared.api_only:
                 dotted = f"{section_name}.{key}"
-                where = f"--set {dotted}" if dotted in changes else f"{name} [{section_name}]"
+                where = (
+                    f"{changed_by} {dotted}" if dotted in changes else f"{name} [{section_name}]"
+                )
                 raise ScenarioError(
                     f"{where}: {key} = {value!r} takes its targets from the Python API "
                     f"(laotie.policy), not from a scenario file or --set; expected "
                     f"{declared.allowed()}"
                 )
-    return scenario
 
 
 @contextlib.contextmanager

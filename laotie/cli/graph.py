@@ -129,7 +129,7 @@ def command(args: argparse.Namespace) -> int:
                 "one with --from FILE"
             )
         scale = 1.0 if args.scale is None else args.scale
-        scenario = load_scenario(name, scale, _city_keys(args.overrides))
+        scenario = load_scenario(name, scale, _city_keys(args.overrides), simulate=False)
         if scenario.graph.file:
             g = _scenario_file_graph(scenario, name)
             print(g.stats(seed=args.seed))
@@ -150,9 +150,19 @@ def command(args: argparse.Namespace) -> int:
             f"{' from the graph cache' if cached else ''} ...",
             file=sys.stderr,
         )
+        saved = _cached_file(scenario, args.seed)
+        before = saved.stat().st_mtime_ns if cached and saved is not None else None
         start = time.perf_counter()
         g = scenario_graph(scenario, args.seed)  # a large city through the graph cache
         took = time.perf_counter() - start
+        if (
+            cached
+            and saved is not None
+            and (not saved.exists() or saved.stat().st_mtime_ns != before)
+        ):
+            # The cached file could not be read: the cache built the city again and saved it.
+            cached = False
+            print("The cached graph was damaged: built again", file=sys.stderr)
         print(f"{'Read' if cached else 'Built'} {g} in {took:.1f} s", file=sys.stderr)
     start = time.perf_counter()
     stats = g.stats(seed=args.seed)
@@ -167,11 +177,20 @@ def _in_graph_cache(scenario: Scenario, seed: int) -> bool:
     graph cache (:mod:`laotie.graph.cache`) rather than build it."""
     from ..graph import cache
 
+    saved = _cached_file(scenario, seed)
+    return saved is not None and cache.cache_limit() > 0 and saved.exists()
+
+
+def _cached_file(scenario: Scenario, seed: int) -> Path | None:
+    """Where the graph cache keeps (or would keep) the scenario's city; None when it does not
+    cache it."""
+    from ..graph import cache
+
     folder = cache.cache_folder()
     if folder is None or scenario.city.n_residents < cache.MIN_RESIDENTS:
-        return False
+        return None
     key = cache.graph_key(scenario.city, seed)
-    return key is not None and cache.cache_limit() > 0 and (folder / f"{key}.npz").exists()
+    return None if key is None else folder / f"{key}.npz"
 
 
 def _scenario_file_graph(scenario: Scenario, name: str) -> TrustGraph:
@@ -343,7 +362,7 @@ def mapping_options(args: argparse.Namespace) -> dict[str, Any]:
         if getattr(args, f"map_{dest}") is not None
     }
     if "follows" in options:
-        options["follows"] = load_scenario(str(options["follows"]), 1.0, []).city
+        options["follows"] = load_scenario(str(options["follows"]), 1.0, [], simulate=False).city
     if args.chunk_rows is not None:
         if args.chunk_rows < 1:
             raise ScenarioError(f"--chunk-rows {args.chunk_rows}: expected an integer ≥ 1")

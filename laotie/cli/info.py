@@ -56,7 +56,7 @@ def add_parsers(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 def params_command(args: argparse.Namespace) -> int:
     """``laotie params``: print every parameter of a scenario."""
-    scenario = load_scenario(args.scenario, 1.0, args.overrides)
+    scenario = load_scenario(args.scenario, 1.0, args.overrides, simulate=False)
     table = scenario.parameter_table()
     rows = [
         [

@@ -132,7 +132,8 @@ def _print_train(spec: OptimiseSpec, found: Optimised, out: Path) -> None:
     selection = found.selection
     # Regions are chosen by index: their names are in sets.json.
     with reading(out / "sets.json", hint=f"; delete {out} to start over"):
-        names = json.loads((out / "sets.json").read_text(encoding="utf-8")).get("names", {})
+        stored = json.loads((out / "sets.json").read_text(encoding="utf-8"))
+    names = stored.get("names", {}) if isinstance(stored, dict) else {}
     print(f"Chosen ({selection.rule}; {selection.stopped}; {selection.evaluations} sets judged):")
     for row in selection.steps.itertuples():
         sure = "" if row.p_best != row.p_best else f", p_best {row.p_best:.2f}"

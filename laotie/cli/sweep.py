@@ -59,9 +59,14 @@ def command(args: argparse.Namespace) -> int:
     from ..executors import executor_for
     from ..sweep import failures, load_sweep, run_sweep
     from ..sweep.store import claim
-    from ._common import memory_per_run
+    from ._common import memory_per_run, refuse_api_only
 
     spec = load_sweep(args.spec)
+    # A choice for the Python API only, in the base scenario or a point, before any run.
+    for point in [{}, *spec.points()]:
+        refuse_api_only(
+            spec.base.replace(**point), f"{args.spec} (scenario)", point, f"{args.spec}:"
+        )
     # Each worker builds its own city: only the points that change the city can need more.
     cities = [p for p in spec.points() if any(key.startswith("city.") for key in p)]
     memory = memory_per_run([spec.base, *(spec.base.replace(**p) for p in cities)])
@@ -71,7 +76,7 @@ def command(args: argparse.Namespace) -> int:
     # about the sweep), as run_sweep would claim it.
     claim(args.out, spec)
     print(
-        f"Sweep {args.spec}: {total} runs on {executor.describe()}, into {args.out}",
+        f"Sweep {args.spec}: {total} runs {_where(executor.describe())}, into {args.out}",
         file=sys.stderr,
     )
     try:
@@ -114,3 +119,8 @@ def _print_comparison(comparison: pd.DataFrame, paired: bool) -> None:
             f"  {name:<28} {row.arm}: {row.difference:+.4g} "
             f"[{row.difference_low:+.4g}, {row.difference_high:+.4g}]"
         )
+
+
+def _where(described: str) -> str:
+    """``"on 2 worker processes"``, or ``"in this process"`` as it is."""
+    return described if described.startswith("in ") else f"on {described}"

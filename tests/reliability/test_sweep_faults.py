@@ -184,6 +184,20 @@ def test_a_bad_sweep_made_in_python_is_named(make: Any, message: str, no_work: N
     assert message in str(raised.value)
 
 
+def test_a_choice_for_the_api_only_is_refused_by_laotie_sweep_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    """training.rule = "targeted" needs the creators laotie.policy gives: a sweep's grid
+    that sets it is refused before any run (runs would all fail), naming the spec and key."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(SPEC + '[grid]\n"training.rule" = ["local", "targeted"]\n', encoding="utf-8")
+    line = assert_refused(
+        cli(capsys, "sweep", path, "--out", tmp_path / "out", "--quiet"),
+        f"{path}: training.rule: rule = 'targeted' takes its targets from the Python API",
+    )
+    assert line and not (tmp_path / "out").exists()
+
+
 def test_a_grid_whose_keys_hold_only_together_is_run(tmp_path: Path) -> None:
     """Trained creators need a training day: each alone is refused, the point is not."""
     sweep = Sweep(VILLAGE, {"training.day": [1], "training.n_creators": [2]}, days=3, seed=1)
