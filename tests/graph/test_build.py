@@ -81,3 +81,57 @@ def test_beta_weights_do_not_depend_on_threads() -> None:
         for threads in (1, 2)
     )
     np.testing.assert_array_equal(one, two)
+
+
+def reference_weights(
+    layer: np.ndarray, means: list[float], concentration: float, seed: np.random.SeedSequence
+) -> np.ndarray:
+    """beta_weights' documented rule, written again with numpy: block j of TRUST_BLOCK ties
+    takes numpy's SFC64 doubles from seed's j-th child; a uniform u becomes the layer's Beta
+    quantile tabulated at QUANTILE_CELLS cells, linear inside a cell, with power-law tails in
+    the first and last cells; clipped to [float32 tiny, 1]."""
+    from scipy.special import betaincinv
+
+    from laotie.graph._build import QUANTILE_CELLS, TRUST_BLOCK
+
+    m = np.asarray(means)
+    a, b = m * concentration, (1 - m) * concentration
+    cells = QUANTILE_CELLS
+    grid = np.linspace(0.0, 1.0, cells + 1)
+    tables = [betaincinv(a[c], b[c], grid) for c in range(len(m))]
+    n_blocks = -(-len(layer) // TRUST_BLOCK)
+    out = np.empty(len(layer), np.float64)
+    for j, child in enumerate(seed.spawn(n_blocks)):
+        lo, hi = j * TRUST_BLOCK, min((j + 1) * TRUST_BLOCK, len(layer))
+        x = np.random.Generator(np.random.SFC64(child)).random(hi - lo) * cells
+        for code, q in enumerate(tables):
+            at = np.flatnonzero(layer[lo:hi] == code)
+            xs = x[at]
+            cell = xs.astype(np.int64)
+            inside = q[cell] + (xs - cell) * (q[np.minimum(cell + 1, cells)] - q[cell])
+            with np.errstate(over="ignore", invalid="ignore"):
+                low = q[1] * xs ** (1 / a[code])
+                high = 1 - (1 - q[cells - 1]) * (cells - xs) ** (1 / b[code])
+            out[lo + at] = np.where(cell == 0, low, np.where(cell == cells - 1, high, inside))
+    # (both tails are computed everywhere and picked by np.where: overflows elsewhere are moot)
+    tiny = np.finfo(np.float32).tiny
+    return np.clip(out.astype(np.float32), tiny, np.float32(1.0))
+
+
+@pytest.mark.parametrize(
+    ("means", "concentration"),
+    [([0.3, 0.6, 0.9], 4.0), ([0.01, 0.5, 0.99], 0.5)],  # the second: tails and clipping bind
+)
+def test_beta_weights_are_their_documented_rule(means: list[float], concentration: float) -> None:
+    """Every weight of two blocks and a part equals the rule written again: the blocks' own
+    streams in order, the interpolation, both tails with their own shape, the clipping."""
+    from laotie.graph._build import TRUST_BLOCK, beta_weights
+
+    rng = np.random.default_rng(11)
+    layer = rng.integers(0, 3, 2 * TRUST_BLOCK + 999).astype(np.int8)
+    # A SeedSequence of its own each: spawning advances the one spawned from.
+    drawn = beta_weights(layer, means, concentration, np.random.SeedSequence(5), threads=2)
+    expected = reference_weights(layer, means, concentration, np.random.SeedSequence(5))
+    np.testing.assert_allclose(drawn, expected, rtol=2e-6, atol=0)
+    if concentration < 1:  # the clip binds where a tail underflows
+        assert (drawn == np.finfo(np.float32).tiny).any()
