@@ -303,6 +303,19 @@ def test_runs_without_their_sweep_json_are_refused(
     )
 
 
+def test_a_sweep_into_a_folder_of_other_files_is_refused_and_they_are_kept(
+    spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
+) -> None:
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "daily.parquet").write_bytes(b"a laotie run's table")
+    outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
+    line = assert_refused(outcome, f"--out {out}: the folder holds other files and no sweep.json")
+    assert outcome.err == line + "\n"
+    assert [p.name for p in out.iterdir()] == ["daily.parquet"]
+    assert (out / "daily.parquet").read_bytes() == b"a laotie run's table"
+
+
 def test_a_sweep_into_a_file_is_refused(
     spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
