@@ -156,11 +156,7 @@ def command(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         g = scenario_graph(scenario, args.seed)  # a large city through the graph cache
         took = time.perf_counter() - start
-        if (
-            cached
-            and saved is not None
-            and (not saved.exists() or saved.stat().st_ino != before)
-        ):
+        if cached and saved is not None and (not saved.exists() or saved.stat().st_ino != before):
             # The cached file could not be read: the cache built the city again and saved it.
             cached = False
             print("The cached graph was damaged: built again", file=sys.stderr)
