@@ -151,12 +151,14 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         saved = _cached_file(scenario, args.seed)
-        # A read only touches the file (its time: recently used); a build saves a new one.
-        before = saved.stat().st_ino if cached and saved is not None else None
+        # A read only touches the file (its time: recently used); a damaged file is deleted
+        # and the city saved again, as a new file (whose inode may be the old one's, freed:
+        # the size tells a truncated file, the usual damage, from the rebuilt one).
+        before = _identity(saved) if cached and saved is not None else None
         start = time.perf_counter()
         g = scenario_graph(scenario, args.seed)  # a large city through the graph cache
         took = time.perf_counter() - start
-        if cached and saved is not None and (not saved.exists() or saved.stat().st_ino != before):
+        if cached and saved is not None and (not saved.exists() or _identity(saved) != before):
             # The cached file could not be read: the cache built the city again and saved it.
             cached = False
             print("The cached graph was damaged: built again", file=sys.stderr)
@@ -176,6 +178,12 @@ def _in_graph_cache(scenario: Scenario, seed: int) -> bool:
 
     saved = _cached_file(scenario, seed)
     return saved is not None and cache.cache_limit() > 0 and saved.exists()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """A file's inode and size."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size
 
 
 def _cached_file(scenario: Scenario, seed: int) -> Path | None:
