@@ -19,13 +19,13 @@ The goal of #25: the whole city's statistics in ≤ 5 s with ≤ 0.5 GB above th
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from ._child import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,24 +93,10 @@ print(json.dumps({{
 def child(code: str, checkout: Path) -> dict[str, Any]:
     """Run ``code`` in a fresh Python in ``checkout`` (``python -c`` puts the working folder
     first on the path), with its laotie first on the path too (an editable install may point
-    elsewhere); ``code`` prints one JSON object, which is returned."""
+    elsewhere) and checked to be the one imported; ``code`` prints one JSON object, which is
+    returned."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    code += "\nimport laotie; print(json.dumps({'laotie': laotie.__file__}))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=checkout,
-    )
-    if done.returncode:
-        raise RuntimeError(f"child run in {checkout} failed:\n{done.stderr}")
-    *lines, said = done.stdout.strip().splitlines()
-    where = Path(json.loads(said)["laotie"]).resolve()
-    if checkout.resolve() not in where.parents:
-        raise RuntimeError(f"the child run for {checkout} imported laotie from {where}")
-    return json.loads(lines[-1])
+    return run_child(code, env=env, cwd=checkout, laotie_from=checkout)
 
 
 def run(

@@ -156,7 +156,7 @@ class Code:
         }
 
     def run(self, code: str, cache: bool = True) -> Any:
-        return run_child(code, env=self.env(cache), cwd=str(self.cache.parent))
+        return run_child(code, env=self.env(cache), cwd=self.cache.parent, laotie_from=self.root)
 
 
 def _worktree(rev: str, folder: Path) -> Path:
