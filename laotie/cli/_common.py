@@ -89,7 +89,10 @@ def load_scenario(
 
 
 def refuse_api_only(
-    scenario: Scenario, name: str, changes: Mapping[str, object] = {}, changed_by: str = "--set"
+    scenario: Scenario,
+    name: str,
+    changes: Mapping[str, object] | None = None,
+    changed_by: str = "--set",
 ) -> None:
     """Refuse a choice for the Python API only in ``scenario``, naming ``name`` and its table,
     or, for a key among ``changes``, ``changed_by`` and the key (a ``--set``, a sweep's
@@ -101,7 +104,9 @@ def refuse_api_only(
             if value in declared.api_only:
                 dotted = f"{section_name}.{key}"
                 where = (
-                    f"{changed_by} {dotted}" if dotted in changes else f"{name} [{section_name}]"
+                    f"{changed_by} {dotted}"
+                    if changes and dotted in changes
+                    else f"{name} [{section_name}]"
                 )
                 raise ScenarioError(
                     f"{where}: {key} = {value!r} takes its targets from the Python API "

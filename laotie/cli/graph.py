@@ -136,7 +136,8 @@ def command(args: argparse.Namespace) -> int:
             _save(g, args.out, outputs)
             return 0
         spec = scenario.city
-        cached = _in_graph_cache(scenario, args.seed)
+        saved = _cached_file(scenario, args.seed)  # where the graph cache keeps this city
+        cached = saved is not None and saved.exists()
         # A city of millions in the graph cache is read in seconds: only a build is refused.
         if args.scale is None and spec.n_residents > WHOLE_CITY_GUARD and not cached:
             raise ScenarioError(
@@ -150,7 +151,6 @@ def command(args: argparse.Namespace) -> int:
             f"{' from the graph cache' if cached else ''} ...",
             file=sys.stderr,
         )
-        saved = _cached_file(scenario, args.seed)
         # A read only touches the file (its time: recently used); a damaged file is deleted
         # and the city saved again, as a new file (whose inode may be the old one's, freed:
         # the size tells a truncated file, the usual damage, from the rebuilt one).
@@ -158,7 +158,7 @@ def command(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         g = scenario_graph(scenario, args.seed)  # a large city through the graph cache
         took = time.perf_counter() - start
-        if cached and saved is not None and (not saved.exists() or _identity(saved) != before):
+        if saved is not None and cached and (not saved.exists() or _identity(saved) != before):
             # The cached file could not be read: the cache built the city again and saved it.
             cached = False
             print("The cached graph was damaged: built again", file=sys.stderr)
@@ -171,15 +171,6 @@ def command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_graph_cache(scenario: Scenario, seed: int) -> bool:
-    """Whether :func:`laotie.scenario.scenario_graph` will read the scenario's city from the
-    graph cache (:mod:`laotie.graph.cache`) rather than build it."""
-    from ..graph import cache
-
-    saved = _cached_file(scenario, seed)
-    return saved is not None and cache.cache_limit() > 0 and saved.exists()
-
-
 def _identity(path: Path) -> tuple[int, int]:
     """A file's inode and size."""
     stat = path.stat()
@@ -188,11 +179,15 @@ def _identity(path: Path) -> tuple[int, int]:
 
 def _cached_file(scenario: Scenario, seed: int) -> Path | None:
     """Where the graph cache keeps (or would keep) the scenario's city; None when it does not
-    cache it."""
+    cache it (off, a limit of 0, or a city too small)."""
     from ..graph import cache
 
     folder = cache.cache_folder()
-    if folder is None or scenario.city.n_residents < cache.MIN_RESIDENTS:
+    if (
+        folder is None
+        or cache.cache_limit() == 0
+        or scenario.city.n_residents < cache.MIN_RESIDENTS
+    ):
         return None
     key = cache.graph_key(scenario.city, seed)
     return None if key is None else folder / f"{key}.npz"
