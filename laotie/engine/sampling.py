@@ -51,12 +51,17 @@ def choice_cdf(p: np.ndarray) -> np.ndarray:
 
 
 CDF_BUCKETS = 1024
-"""Buckets of [0, 1) in the look-up tables of :func:`inverse_cdf` (a power of two)."""
+"""The fewest buckets of [0, 1) in the look-up tables of :func:`inverse_cdf` (a power of
+two)."""
 
 
 def cdf_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each bucket [b/K, (b+1)/K): how many of ``cdf`` are ≤ its start and < its end."""
-    edges = np.arange(CDF_BUCKETS + 1) / CDF_BUCKETS
+    """For each bucket [b/K, (b+1)/K): how many of ``cdf`` are ≤ its start and < its end.
+    ``K`` is :data:`CDF_BUCKETS`, or for a longer CDF the power of two at least its length,
+    so that a bucket holds about one step of a CDF of many small ones (a wide bucket's search
+    is a chain of dependent loads)."""
+    buckets = max(CDF_BUCKETS, 1 << max(len(cdf) - 1, 0).bit_length())
+    edges = np.arange(buckets + 1) / buckets
     return cdf.searchsorted(edges[:-1], side="right"), cdf.searchsorted(edges[1:], side="left")
 
 
@@ -98,20 +103,40 @@ def search_left(keys, key, lo, hi):  # type: ignore[no-untyped-def]
     return lo + count
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def inverse_cdf(cdf, low, high, r, u):  # type: ignore[no-untyped-def]
-    """``cdf[r].searchsorted(u, side="right")`` for ``u`` in [0, 1): the choice a uniform
-    makes in row ``r`` of the CDFs ``cdf``, with the row's look-up table ``(low[r],
-    high[r])`` (:func:`cdf_table`): the answer lies between the bucket's two counts, and only
-    that range is searched."""
-    bucket = np.int64(u * low.shape[1])  # exact: the number of buckets is a power of two
-    lo, hi = low[r, bucket], high[r, bucket]
-    n = hi - lo
-    while n > 1:
-        half = n >> 1
-        lo = lo + half if cdf[r, lo + half] <= u else lo
-        n -= half
-    return lo + (1 if n == 1 and cdf[r, lo] <= u else 0)
+@numba.njit(cache=True, nogil=True)
+def inverse_cdf(cdf, low, high, counts, u, out):  # type: ignore[no-untyped-def]
+    """The choices uniforms ``u`` in [0, 1) make in the rows of the CDFs ``cdf``: the first
+    ``counts[0]`` in row 0, the next ``counts[1]`` in row 1 and so on, each
+    ``cdf[r].searchsorted(u, side="right")``, into ``out``. Each row's look-up table
+    ``(low[r], high[r])`` (:func:`cdf_table`) gives the range the answer lies in, and only
+    that range is searched; tables of no buckets (``low.shape[1] == 0``, for short rows)
+    search the whole row (:func:`search_right`).
+
+    A whole batch in one kernel, not one choice per call from a caller's loop: a compiled
+    helper holding a loop and taking arrays, called once per impression, kept its arrays'
+    reference counts inside the caller's loop, and indices into two-dimensional arrays cost
+    there too; the storefront's first pass took about 2.5 times as long
+    (docs/performance.md)."""
+    buckets = low.shape[1]  # a power of two (or none): u * buckets is exact
+    i = 0
+    for r in range(len(counts)):
+        row, row_low, row_high = cdf[r], low[r], high[r]
+        if buckets == 0:
+            for _ in range(counts[r]):
+                out[i] = search_right(row, u[i], 0, len(row))
+                i += 1
+            continue
+        for _ in range(counts[r]):
+            x = u[i]
+            bucket = np.int64(x * buckets)
+            lo = row_low[bucket]
+            n = row_high[bucket] - lo
+            while n > 1:
+                half = n >> 1
+                lo = lo + half if row[lo + half] <= x else lo
+                n -= half
+            out[i] = lo + (1 if n == 1 and row[lo] <= x else 0)
+            i += 1
 
 
 POISSON_SUM_MAX = 30.0

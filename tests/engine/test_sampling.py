@@ -23,25 +23,21 @@ from laotie.engine.sampling import (
 
 
 @numba.njit
-def _choices(cdf, low, high, u):  # type: ignore[no-untyped-def]
-    """The compiled choice of every uniform in the one-row CDF: through its look-up table
-    (``low``, ``high``) when it has one, else by searching the whole row."""
-    rows = cdf.reshape(1, -1)
+def _searched(cdf, u):  # type: ignore[no-untyped-def]
+    """The compiled choice of every uniform in the one-row CDF, by searching the whole row."""
     out = np.empty(len(u), np.int64)
     for i in range(len(u)):
-        if low.shape[1]:
-            out[i] = inverse_cdf(rows, low, high, 0, u[i])
-        else:
-            out[i] = search_right(cdf, u[i], 0, len(cdf))
+        out[i] = search_right(cdf, u[i], 0, len(cdf))
     return out
 
 
 def choices(cdf: np.ndarray, u: np.ndarray, tabled: bool) -> np.ndarray:
     if tabled:
         low, high = cdf_table(cdf)
-        return _choices(cdf, low.reshape(1, -1), high.reshape(1, -1), u)
-    none = np.zeros((1, 0), np.int64)
-    return _choices(cdf, none, none, u)
+        out = np.empty(len(u), np.int64)
+        inverse_cdf(*(a.reshape(1, -1) for a in (cdf, low, high)), np.array([len(u)]), u, out)
+        return out
+    return _searched(cdf, u)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -61,10 +57,15 @@ def test_inverse_cdf_draws_what_generator_choice_draws(seed: int) -> None:
     assert set(np.unique(expected)) <= set(np.flatnonzero(weights))
 
 
-def test_inverse_cdf_on_bucket_edges_and_cdf_steps() -> None:
+@pytest.mark.parametrize("width", [37, 3000])
+def test_inverse_cdf_on_bucket_edges_and_cdf_steps(width: int) -> None:
+    """Short CDFs have CDF_BUCKETS buckets; longer ones, the power of two at least their
+    width (4096 for 3000), and the draws on either table's edges are numpy's."""
     rng = np.random.default_rng(3)
-    cdf = choice_cdf(rng.random(37))
-    edges = np.arange(CDF_BUCKETS) / CDF_BUCKETS
+    cdf = choice_cdf(rng.random(width))
+    buckets = len(cdf_table(cdf)[0])
+    assert buckets == (CDF_BUCKETS if width <= CDF_BUCKETS else 4096)
+    edges = np.arange(buckets) / buckets
     # Draws exactly on bucket edges, on the CDF's steps, and just below and above them.
     steps = cdf[:-1]
     u = np.concatenate([edges, steps, np.nextafter(steps, 0), np.nextafter(steps, 1), [0.0]])

@@ -21,7 +21,7 @@ from ...metrics import DISCOVERY
 from ...scenario import Scenario
 from ..exposures import REF_BUFFER, REF_FOLLOW, REF_NONE, Exposures, write_exposure
 from ..market import Market
-from ..sampling import cdf_table, choice_cdf, inverse_cdf, search_right
+from ..sampling import cdf_table, choice_cdf, inverse_cdf
 from ..state import Today
 from ..streams import Stream
 from ..ties import find_tie
@@ -37,17 +37,6 @@ DISCOVERY_TABLES_FROM = 256
 SORTED_LOOKUPS_FROM = 1 << 20
 """Follow ties from which the viewers' ties are looked up in sorted order (creator, viewer),
 so that the look-ups walk the follow arrays in order once they outgrow the caches."""
-
-
-class PostCdf(NamedTuple):
-    """Each replication's distribution of posts: a CDF over its creator slots (one row per
-    replication), the rows' look-up tables (``low``, ``high``; no columns: search the rows
-    directly), and the post of each slot (an index into ``posting``, -1 for none)."""
-
-    cdf: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    post_of: np.ndarray
 
 
 class Viewed(NamedTuple):
@@ -113,17 +102,9 @@ def discovery_exposures(
     else:
         low = high = np.zeros((R, 0), np.int64)
     out = Exposures.blank(len(seat), DISCOVERY)
-    n = _picks(
-        counts,
-        u,
-        PostCdf(cdf=cdf, low=low, high=high, post_of=post_of),
-        posting,
-        seat,
-        today.users,
-        m.creator_node,
-        out.user,
-        out.ref,
-    )
+    slot = np.empty(len(u), np.int64)
+    inverse_cdf(cdf, low, high, counts, u, slot)
+    n = _picks(counts, slot, post_of, seat, today.users, posting, m.creator_node, out.user, out.ref)
     out = out.head(n)
     f = m.follows
     creator = m.creator_node[posting[out.ref]].astype(np.int64)
@@ -155,24 +136,19 @@ def discovery_exposures(
 
 
 @numba.njit(cache=True, nogil=True)
-def _picks(counts, u, posts, posting, seat, active_users, creator_node, user, pick):  # type: ignore[no-untyped-def]
+def _picks(counts, slot, post_of, seat, active_users, posting, creator_node, user, pick):  # type: ignore[no-untyped-def]
     """The post each impression's viewer sees: each viewer into ``user``, its seat into
     ``seat`` (overwritten in order) and the post (an index into ``posting``) into ``pick``,
-    skipping a creator's view of its own post; returns how many were written. ``posts``:
-    :class:`PostCdf`; ``u``: a uniform per impression, replication by replication."""
-    cdf, low, high, post_of = posts.cdf, posts.low, posts.high, posts.post_of
-    width = cdf.shape[1]
-    tabled = low.shape[1] > 0
+    skipping a creator's view of its own post; returns how many were written. ``slot``: the
+    creator slot each impression's uniform chose (replication by replication), ``post_of``
+    the post in each slot (an index into ``posting``, -1 for none; one row of slots per
+    replication)."""
+    width = len(post_of) // max(len(counts), 1)
     i = 0
     out = 0
     for r in range(len(counts)):
-        row = cdf[r]
         for _ in range(counts[r]):
-            if tabled:
-                slot = inverse_cdf(cdf, low, high, r, u[i])
-            else:
-                slot = search_right(row, u[i], 0, width)
-            chosen = post_of[r * width + slot]
+            chosen = post_of[r * width + slot[i]]
             at = seat[i]
             viewer = active_users[at]
             i += 1

@@ -112,11 +112,14 @@ def _awake_followers(posting, creator_node, indptr, follower, active, rows, sell
     n = 0
     for p in range(len(posting)):
         creator = creator_node[posting[p]]
+        posted = posting[p]
         for row in range(indptr[creator], indptr[creator + 1]):
-            if active[follower[row]]:
-                rows[n] = row
-                seller[n] = posting[p]
-                n += 1
+            # Written whether or not the follower is active, and counted only if so: a
+            # branch on ``active`` (about one follower in four) is mispredicted so often that
+            # it cost half again as much (measured on the whole city).
+            rows[n] = row
+            seller[n] = posted
+            n += active[follower[row]]
     return n
 
 

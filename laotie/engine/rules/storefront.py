@@ -156,43 +156,46 @@ def _clicks(state, impressions, click_prob, bounds, marks, clicked, seen):  # ty
     return n_seen
 
 
-@numba.njit(cache=True, nogil=True)
 def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights, out):  # type: ignore[no-untyped-def]
     """The storefront exposures, one per impression, written into ``out``
     (:class:`~laotie.engine.exposures.ExposureFields`, whose ``ref_kind`` is set): ``u``
     holds each impression's uniforms (storefront, listing of its catalogue, seat of the
     viewer, one per listing compared); ``shelves``: :class:`Shelves`; ``seats``: the
-    viewers' :class:`~laotie.engine.state.Seats`."""
-    # Two passes: the first finds the listing and the viewer of each impression and parks
-    # what the second needs of the viewer in the output arrays (the viewer's price factor in
-    # ``utility``, whether the viewer remembers storefronts in ``memory``); the second reads
-    # the options of each and chooses.
+    viewers' :class:`~laotie.engine.state.Seats`.
+
+    Two passes, each its own compiled kernel (one kernel holding both loops took half as
+    long again, measured on the whole city): the first finds the listing and the viewer of
+    each impression and parks what the second needs of the viewer in the output arrays (the
+    viewer's price factor in ``utility``, whether the viewer remembers storefronts in
+    ``memory``); the second reads the options of each and chooses."""
+    # Each impression's storefront (among its replication's), by the ad shares.
+    store = np.empty(len(u), np.int64)
+    inverse_cdf(shelves.ad_cdf, shelves.ad_low, shelves.ad_high, counts, u[:, 0], store)
+    _impressions(counts, u, store, shelves, active_users, active_bounds, seats, out)
+    _choose(u, shelves, weights, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _impressions(counts, u, store, shelves, active_users, active_bounds, seats, out):  # type: ignore[no-untyped-def]
+    """:func:`_storefront`'s first pass: each impression's listing (of its storefront,
+    ``store``, among its replication's) and viewer, with the viewer's trust, user index,
+    whether it remembers storefronts (in ``memory``) and price factor (in ``utility``)."""
     # The structures' arrays, read once (inside a loop each read costs a reference count).
     S, n_creators = shelves.storefronts, shelves.n_creators
-    ad_cdf, ad_low, ad_high = shelves.ad_cdf, shelves.ad_low, shelves.ad_high
     shelf_ptr, shelf_listing = shelves.shelf_ptr, shelves.shelf_listing
-    category_key, category_ptr = (
-        shelves.category_key,
-        shelves.category_ptr,
-    )
-    by_category, storefront_memory = shelves.by_category, shelves.storefront_memory
-    seller_of, promise, price = (
-        shelves.listing_seller,
-        shelves.listing_promise,
-        shelves.listing_price,
-    )
     seat_trust, seat_user = seats.storefront_trust, seats.user_index
     seat_remembers, seat_factor = seats.remembers_storefronts, seats.price_factor
     user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
-    quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
+    ref, utility_of = out.ref, out.utility
     i = 0
     for r in range(len(counts)):
         first_seat = active_bounds[r]
         seats_r = active_bounds[r + 1] - first_seat
+        first_store = n_creators + r * S
         for _ in range(counts[r]):
-            store = n_creators + r * S + inverse_cdf(ad_cdf, ad_low, ad_high, r, u[i, 0])
-            start = shelf_ptr[store]
-            size = shelf_ptr[store + 1] - start
+            at_store = first_store + store[i]
+            start = shelf_ptr[at_store]
+            size = shelf_ptr[at_store + 1] - start
             listing[i] = shelf_listing[start + np.int64(u[i, 1] * size)]
             at = first_seat + np.int64(u[i, 2] * seats_r)
             user[i] = active_users[at]
@@ -201,6 +204,23 @@ def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights,
             memory_of[i] = seat_remembers[at]
             utility_of[i] = seat_factor[at]
             i += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
+    """:func:`_storefront`'s second pass: each impression's kept option among its own
+    listing and the ``u.shape[1] - 3`` compared, with its memory, quality, storefront and
+    utility."""
+    S, n_creators = shelves.storefronts, shelves.n_creators
+    category_key, category_ptr = shelves.category_key, shelves.category_ptr
+    by_category, storefront_memory = shelves.by_category, shelves.storefront_memory
+    seller_of, promise, price = (
+        shelves.listing_seller,
+        shelves.listing_promise,
+        shelves.listing_price,
+    )
+    user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
+    quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
     k = u.shape[1] - 3
     for i in range(len(user)):
         own = listing[i]
