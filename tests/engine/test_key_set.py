@@ -1,0 +1,53 @@
+"""The engine's growing sets of keys (``laotie.engine.state.KeySet``): a sorted main array
+and a buffer merged by a compiled pass instead of numpy's set functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laotie.engine import state
+from laotie.engine.state import KeySet, _union
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_union_is_numpys_union1d(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Small ranges give duplicates within b, keys in both and empty arrays.
+    a = np.unique(rng.integers(-20, 60, rng.integers(0, 40)))
+    b = np.sort(rng.integers(-20, 60, rng.integers(0, 40)))
+    got = _union(a, b)
+    np.testing.assert_array_equal(got, np.union1d(a, b))
+    assert got.dtype == np.int64
+
+
+def test_union_of_large_keys_keeps_them_exact() -> None:
+    """Keys near the int64 bounds (seller * n_nodes + buyer of a large stacked city) are
+    compared as integers, not rounded."""
+    top = np.iinfo(np.int64).max
+    a = np.array([top - 3, top - 1], np.int64)
+    b = np.array([top - 2, top - 1, top], np.int64)
+    np.testing.assert_array_equal(_union(a, b), [top - 3, top - 2, top - 1, top])
+
+
+@pytest.mark.parametrize("buffer", [1, 4096])
+def test_a_key_set_is_the_set_of_every_key_added(
+    monkeypatch: pytest.MonkeyPatch, buffer: int
+) -> None:
+    """Day by day, ``new`` gives the keys not seen before and ``contains`` what was added,
+    whether the buffer merges into the main array every day or never."""
+    monkeypatch.setattr(state, "KEY_BUFFER_MIN", buffer)
+    rng = np.random.default_rng(4)
+    keys = KeySet()
+    seen: set[int] = set()
+    for _ in range(60):
+        today = rng.integers(0, 3000, rng.integers(0, 200))
+        fresh = keys.new(today)
+        expected = sorted(set(today.tolist()) - seen)
+        np.testing.assert_array_equal(fresh, expected)
+        seen |= set(today.tolist())
+        probe = rng.integers(-10, 3010, 500)
+        np.testing.assert_array_equal(keys.contains(probe), np.isin(probe, list(seen)))
+        assert len(keys) == len(seen)
+    if buffer == 1:
+        assert len(keys.main) > 0
