@@ -466,6 +466,7 @@ class Market:
         seed: int,
         trained: list[int] | None = None,
         operators: list[int] | None = None,
+        seeds: list[int] | None = None,
     ) -> None:
         missing = unsupported(scenario)
         if missing:
@@ -478,6 +479,9 @@ class Market:
         # READING: information's rule 'targeted' trains the government accounts of the regions
         # given (region indices); the rule 'all' every account
         self.operators = set(operators or [])
+        # READING: the seeds (residents' node ids) learn every message on its posting day, by the
+        # path 'seeded' (not one of PATHS), before the day's feeds; they share it the next day
+        self.seeds = sorted(seeds or [])
         self.rng = np.random.default_rng(seed)
         # READING: the producers' offline incomes come from a stream of their own
         self.offline_rng = np.random.default_rng([seed, 1])
@@ -1280,9 +1284,9 @@ class Market:
         return p_city, p_home
 
     def _information(self, t: int, active: list[int]) -> None:
-        """Day t of every message posted by then, in message order: feeds and the baseline
-        while the post is live, then sharing by those who learnt it yesterday; then one row
-        per message (and per message and region)."""
+        """Day t of every message posted by then, in message order: the seeds on its posting
+        day, feeds and the baseline while the post is live, then sharing by those who learnt
+        it yesterday; then one row per message (and per message and region)."""
         if not self.messages:
             return
         inf = self.s.information
@@ -1290,6 +1294,9 @@ class Market:
         for msg in self.messages:
             if msg.day > t:
                 continue
+            if msg.day == t:
+                for i in self.seeds:
+                    msg.path[i], msg.learnt[i] = "seeded", t
             if t < msg.day + inf.live_days:  # live: the feeds and the baseline
                 for i in active:  # active users (residents: nobody outside opens the app)
                     if i in msg.path or not self.resident[i]:
