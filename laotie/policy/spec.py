@@ -10,7 +10,8 @@ Example (``experiments/policy/train_poverty_county.toml``)::
     scale = 0.05                  # of the scenario's city (default 1)
     seed = 1                      # every phase's replications and the random heuristic
     target = "train"              # creators to train on training.day ("operators":
-                                  # regions whose media operators are trained; "levers")
+                                  # regions whose media operators are trained; "seeds":
+                                  # residents told every government message; "levers")
     objective = "producer_net_total"
     budget = 10                   # creators (each costs 1)
     replications = 8              # per set while choosing
@@ -57,11 +58,13 @@ TARGETS = {
     "train": "creators to train on training.day (laotie.policy.TrainingProgramme)",
     "operators": "regions whose government accounts' operators are trained on "
     "information.training_day (laotie.policy.OperatorProgramme)",
+    "seeds": "residents given every government message on its posting day, seeds of its "
+    "cascade (laotie.policy.SeedProgramme)",
     "levers": "numeric parameters within ranges, searched by optuna (laotie.policy.tune)",
 }
 """What a policy can choose, and what it means."""
 
-_SETS = ("train", "operators")
+_SETS = ("train", "operators", "seeds")
 """The targets that are sets chosen within a budget (by greedy selection)."""
 
 _KEYS = {
@@ -94,7 +97,7 @@ _ONLY = {
 }
 """Keys that mean something for some targets only, refused in a spec of another."""
 
-_BATCH = {"train": 1, "operators": 1, "levers": 4}
+_BATCH = {"train": 1, "operators": 1, "seeds": 1, "levers": 4}
 _TRIALS = 40
 
 _DECIDED = {
@@ -127,7 +130,8 @@ def _takes(target: str, key: str) -> bool:
 def _only_for(where: str, key: str, value: Any, target: str) -> ScenarioError:
     """The error for a key of another target."""
     allowed = sorted(k for k in _KEYS if _takes(target, k))
-    which = " or ".join(map(repr, _ONLY[key]))
+    *others, last = map(repr, _ONLY[key])
+    which = f"{', '.join(others)} or {last}" if others else last
     return ScenarioError(
         f"{where}: {key} = {value!r}; only target {which} takes {key} (target "
         f"{target!r} takes: {', '.join(allowed)})"
@@ -155,9 +159,9 @@ class OptimiseSpec:
         maximised; for target ``"levers"`` also a dict of outcomes to ``"maximize"`` or
         ``"minimize"`` (two or more: a Pareto front).
     budget : float, default 10
-        The most the chosen targets may cost together (≥ 1: each creator, or region, costs
-        1). Targets ``"train"`` and ``"operators"`` only, as are ``shortlist``,
-        ``contenders`` and ``stop``.
+        The most the chosen targets may cost together (≥ 1: each creator, region or
+        resident costs 1). Targets ``"train"``, ``"operators"`` and ``"seeds"`` only, as
+        are ``shortlist``, ``contenders`` and ``stop``.
     replications : int, default 8
         Replications per set (or trial) while choosing (≥ 2).
     fresh : int, default 16
@@ -167,10 +171,9 @@ class OptimiseSpec:
     contenders : int, default 2
         As for :func:`laotie.policy.greedy`.
     batch : int, optional
-        Targets ``"train"``, ``"operators"``: as for :func:`laotie.policy.greedy` (default
-        1); ``"levers"``:
-        trials asked of optuna together (default 4; with several objectives, NSGA-II's
-        population, ≥ 2).
+        Targets ``"train"``, ``"operators"``, ``"seeds"``: as for
+        :func:`laotie.policy.greedy` (default 1); ``"levers"``: trials asked of optuna
+        together (default 4; with several objectives, NSGA-II's population, ≥ 2).
     stop : bool, default True
         Stop choosing when no candidate's mean gain is positive; False spends the budget.
     levers : dict of str to (float, float), optional
@@ -192,7 +195,8 @@ class OptimiseSpec:
         For a value that is not allowed, naming the key, the value and what is allowed; for
         a key of another target (at a value other than its default); for a scenario whose
         training changes nothing (targets ``"train"``, ``"operators"``: or whose training day
-        falls outside the runs, or that posts no message within them), or an objective the
+        falls outside the runs, or that posts no message within them; ``"seeds"``: that posts
+        no message within them), or an objective the
         runs never define
         (a monthly repurchase rate in runs of 60 days or fewer).
     """
@@ -304,6 +308,9 @@ class OptimiseSpec:
         if self.target == "operators":
             self._check_operators()
             return
+        if self.target == "seeds":
+            self._check_seeds()
+            return
         days = self.run_days
         day = self.scenario.training.day
         if not 0 <= day < days:
@@ -344,6 +351,18 @@ class OptimiseSpec:
             raise ScenarioError(
                 f"{w}: information.training_gain = 0: training an operator changes nothing, so "
                 'no set is better than another; set "information.training_gain" in the [set] '
+                "table"
+            )
+
+    def _check_seeds(self) -> None:
+        """Refuse a scenario that posts no message within the runs (seeds would change
+        nothing)."""
+        w, days, info = self.where, self.run_days, self.scenario.information
+        if info.n_messages == 0 or info.first_day >= days:
+            raise ScenarioError(
+                f"{w}: no government message is posted within the {days} days of each run "
+                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
+                'seeding residents changes nothing; set "information.n_messages" in the [set] '
                 "table"
             )
 
@@ -430,10 +449,11 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     Keys: ``scenario`` (required: a shipped name or a ``.toml`` file relative to the spec),
     ``scale``, ``seed``, ``graph_seed``, ``days``, ``target``, ``objective`` (an outcome, or
     a table of outcomes and weights), ``replications``, ``fresh``, ``batch`` and a ``[set]``
-    table of dotted scenario keys; for ``target = "train"`` (the default) and ``"operators"``
-    ``budget``, ``shortlist``, ``contenders`` and ``stop``; for ``target = "levers"`` a ``[levers]``
-    table of dotted keys and ``[low, high]``, ``trials``, and an objective that may be a
-    table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto front).
+    table of dotted scenario keys; for ``target = "train"`` (the default), ``"operators"`` and
+    ``"seeds"`` ``budget``, ``shortlist``, ``contenders`` and ``stop``; for ``target =
+    "levers"`` a ``[levers]`` table of dotted keys and ``[low, high]``, ``trials``, and an
+    objective that may be a table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto
+    front).
 
     Parameters
     ----------

@@ -1,18 +1,21 @@
-"""Whom to train: sets of targets judged by simulation, creators (the rule ``targeted`` of
-``training.rule``, docs/model.md 3.5, "Training") or the government accounts' operators of
-regions (the rule ``targeted`` of ``information.training_rule``, "Information").
+"""Whom to train or reach: sets of targets judged by simulation, creators (the rule
+``targeted`` of ``training.rule``, docs/model.md 3.5, "Training"), the government accounts'
+operators of regions (the rule ``targeted`` of ``information.training_rule``, "Information")
+or residents seeded with the government messages (``Engine(seeds=...)``, "Information").
 
-:class:`TrainingProgramme` and :class:`OperatorProgramme` are :data:`~laotie.policy.Evaluate`
+:class:`TrainingProgramme`, :class:`OperatorProgramme` and :class:`SeedProgramme` are
+:data:`~laotie.policy.Evaluate`
 for :func:`laotie.policy.greedy` and :func:`laotie.policy.optimise`: each set of targets is
 one engine of ``replications`` lockstep replications of the scenario on one fixed city graph,
-the set trained on the training day; replication ``r`` has the same seed for every set
-(common random numbers), so two sets' values differ, replication by replication, by what
-training them changes. The candidates are the city's creators (or its regions) with the
-proxies the heuristics rank them by.
+the set trained on the training day (or seeded on each message's posting day); replication
+``r`` has the same seed for every set (common random numbers), so two sets' values differ,
+replication by replication, by what targeting them changes. The candidates are the city's
+creators (or its regions, or its residents) with the proxies the heuristics rank them by.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from ..graph import TrustGraph
     from ..scenario import Scenario
 
-__all__ = ["OperatorProgramme", "TrainingProgramme"]
+__all__ = ["OperatorProgramme", "SeedProgramme", "TrainingProgramme"]
 
 MAX_DAYS = int(Run.params()["days"].high or 0)
 """The longest run a programme takes: a scenario's own bound on ``run.days``."""
@@ -120,6 +123,35 @@ class _Programme:
             out[i] = values
         return out
 
+    def _checked(self, sets: Sequence[tuple[Hashable, ...]]) -> list[tuple[int, ...]]:
+        """Each set's targets as sorted ids, checked before anything runs: candidates
+        (:meth:`candidates`), each at most once."""
+        known = set(self.candidates().index.tolist())
+        out = []
+        for targets in sets:
+            ids = []
+            for target in targets:
+                if (
+                    isinstance(target, bool | np.bool_)
+                    or not isinstance(target, int | np.integer)
+                    or int(target) not in known
+                ):
+                    raise LaotieError(
+                        f"policy: the set {tuple(targets)!r} names {target!r}, which is not a "
+                        f"candidate {self.WHAT}; expected ids of the programme's candidates() "
+                        f"({len(known):,} {self.WHAT}s)"
+                    )
+                ids.append(int(target))
+            ids.sort()
+            twice = [a for a, b in itertools.pairwise(ids) if a == b]
+            if twice:
+                raise LaotieError(
+                    f"policy: the set {tuple(targets)!r} names {self.WHAT} {twice[0]} twice; "
+                    "expected each target once"
+                )
+            out.append(tuple(ids))
+        return out
+
     def each(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
     ) -> Iterator[tuple[int, np.ndarray]]:
@@ -142,10 +174,7 @@ class _Programme:
         executor = self.executor or executor_for(1)
         # Sorted: one listing of each set, the key its stored values are found by (the engine
         # trains a set the same way whatever its order).
-        tasks = [
-            (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
-            for i, s in enumerate(sets)
-        ]
+        tasks = [(i, self, ids, seed, replications) for i, ids in enumerate(self._checked(sets))]
         for (i, _, ids, _, _), answer in executor.map(_run_set, tasks):
             if not isinstance(answer, np.ndarray):
                 raise LaotieError(f"policy: the runs of set {ids} failed ({answer})")
@@ -314,6 +343,77 @@ class OperatorProgramme(_Programme):
         )
 
 
+@dataclass
+class SeedProgramme(_Programme):
+    """Sets of residents seeded with the government messages (whom a programme tells every
+    notice directly, e.g. village information officers, 信息员), evaluated by simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; a government message must be posted within the run (each seed learns
+        every message on its posting day, docs/model.md 3.5, "Information").
+    graph : TrustGraph
+        The city, the same for every set and replication (its residents are the candidates).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"information_rural_reach"``) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome or a scenario that posts no message within the run.
+    """
+
+    TARGETS: ClassVar[str] = "seeds"
+    WHAT: ClassVar[str] = "resident"
+
+    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+        info = scenario.information
+        if info.n_messages == 0 or info.first_day >= days:
+            raise LaotieError(
+                f"policy: no government message is posted within the {days} days of each run "
+                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
+                "seeding residents changes nothing; set information.n_messages"
+            )
+        return scenario
+
+    def candidates(self) -> pd.DataFrame:
+        """The city's residents (users or not), by node id, with their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by node id: ``followers`` (the people who trust the resident through
+            local and city ties: those it can pass a message on to), ``kin`` (of them,
+            through local ties: those it can tell offline), ``rural`` (True/False),
+            ``user`` (True/False), ``region`` (its name) and ``cost`` (1 each).
+        """
+        from ..graph._core import CITY, LOCAL
+
+        g = self.graph
+        nodes = np.flatnonzero(g.resident)
+        n = g.n_nodes
+        # Edge i -> j: i trusts j, so j's message reaches i.
+        trusted = np.bincount(g.indices[(g.layer == LOCAL) | (g.layer == CITY)], minlength=n)
+        kin = np.bincount(g.indices[g.layer == LOCAL], minlength=n)
+        return pd.DataFrame(
+            {
+                "followers": trusted[nodes],
+                "kin": kin[nodes],
+                "rural": g.rural[nodes],
+                "user": g.user[nodes],
+                "region": np.asarray(g.region_names, dtype=object)[g.region[nodes]],
+                "cost": 1.0,
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+
 def _run_set(task: tuple[int, _Programme, tuple[int, ...], int, int]) -> Any:
     """One set's lockstep engine: its objective in every replication."""
     _, programme, ids, seed, replications = task
@@ -356,7 +456,7 @@ def lockstep_objectives(
         ``{r}`` to fill (what the runs were: a set, a setting).
     targets : dict of str to list of int, optional
         The engine's targets by keyword (``{"trained": creators}``, ``{"operators":
-        regions}``: the rules ``targeted``).
+        regions}``: the rules ``targeted``; ``{"seeds": residents}``).
 
     Returns
     -------
@@ -379,6 +479,7 @@ def lockstep_objectives(
         seed=seeds,
         trained=targets.get("trained"),
         operators=targets.get("operators"),
+        seeds=targets.get("seeds"),
     )
     for _ in range(days):
         engine.step()
