@@ -45,7 +45,7 @@ from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
 from .levers import LeverProgramme, Tuned, tune
 from .spec import OptimiseSpec
-from .training import OperatorProgramme, SeedProgramme, TrainingProgramme
+from .training import PROGRAMMES
 
 if TYPE_CHECKING:
     from ..executors import Executor
@@ -220,11 +220,7 @@ def run_optimise(
     if spec.target == "levers":
         return _run_levers(spec, out, graph, executor, progress)
     weights = cast("str | Mapping[str, float]", spec.objective)  # no directions (checked)
-    kind = {
-        "train": TrainingProgramme,
-        "operators": OperatorProgramme,
-        "seeds": SeedProgramme,
-    }[spec.target]
+    kind = PROGRAMMES[spec.target]
     programme = kind(spec.scenario, graph, weights, days=spec.run_days, executor=executor)
     stored = Stored(programme, out / "evaluations", progress=progress)
     # One pool of workers for the whole search (it maps batch after batch), not one per batch.

@@ -51,6 +51,7 @@ from ..results import OUTCOME_COLUMNS
 from ..scenario import Scenario
 from ..sweep.spec import read_spec, spec_scenario
 from .levers import DIRECTIONS, Lever, levers
+from .training import PROGRAMMES
 
 __all__ = ["TARGETS", "OptimiseSpec", "load_optimise"]
 
@@ -64,7 +65,7 @@ TARGETS = {
 }
 """What a policy can choose, and what it means."""
 
-_SETS = ("train", "operators", "seeds")
+_SETS = tuple(PROGRAMMES)
 """The targets that are sets chosen within a budget (by greedy selection)."""
 
 _KEYS = {
@@ -112,7 +113,7 @@ _DECIDED = {
 ignored); those of :data:`_DECIDED_BY` only for its targets (a levers spec may set who is
 trained)."""
 
-_SUPPLIED_BY = {"training.rule": "train", "information.training_rule": "operators"}
+_SUPPLIED_BY = {cls.RULE: target for target, cls in PROGRAMMES.items() if cls.RULE is not None}
 """The rules ``"targeted"``, and the target that gives each its targets."""
 
 _DECIDED_BY = {
@@ -305,66 +306,19 @@ class OptimiseSpec:
         if levers_:
             self._check_levers(len(weights) if all(directed) else 1)
             return
-        if self.target == "operators":
-            self._check_operators()
-            return
-        if self.target == "seeds":
-            self._check_seeds()
-            return
-        days = self.run_days
-        day = self.scenario.training.day
-        if not 0 <= day < days:
-            raise ScenarioError(
-                f"{w}: training.day = {day} does not fall within the {days} days of each run; "
-                f'set "training.day" from 0 to {days - 1} in the [set] table, or lengthen days'
-            )
-        gains = self.scenario.training
-        if gains.authenticity_gain == gains.content_quality_gain == gains.follower_gain == 0:
-            raise ScenarioError(
-                f"{w}: training.authenticity_gain, content_quality_gain and follower_gain are "
-                "all 0: training a creator changes nothing, so no set is better than another; "
-                "set one of them in the [set] table"
-            )
-
-    def _check_operators(self) -> None:
-        """Refuse a scenario whose operators' training cannot matter within the runs."""
-        w, days, info = self.where, self.run_days, self.scenario.information
-        if not self.scenario.graph.file and self.scenario.city.gov_accounts_per_region == 0:
+        # The spec builds the graph from the city (a programme checks its graph's accounts).
+        if (
+            self.target == "operators"
+            and not self.scenario.graph.file
+            and self.scenario.city.gov_accounts_per_region == 0
+        ):
             raise ScenarioError(
                 f"{w}: city.gov_accounts_per_region = 0: no region has a government account, "
                 "so there is no operator to train; set it to 1 or more"
             )
-        if not 0 <= info.training_day < days:
-            raise ScenarioError(
-                f"{w}: information.training_day = {info.training_day} does not fall within the "
-                f'{days} days of each run; set "information.training_day" from 0 to {days - 1} '
-                "in the [set] table, or lengthen days"
-            )
-        if info.n_messages == 0 or info.first_day >= days:
-            raise ScenarioError(
-                f"{w}: no government message is posted within the {days} days of each run "
-                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-                'training the operators changes nothing; set "information.n_messages" in the '
-                "[set] table"
-            )
-        if info.training_gain == 0:
-            raise ScenarioError(
-                f"{w}: information.training_gain = 0: training an operator changes nothing, so "
-                'no set is better than another; set "information.training_gain" in the [set] '
-                "table"
-            )
-
-    def _check_seeds(self) -> None:
-        """Refuse a scenario that posts no message within the runs (seeds would change
-        nothing)."""
-        w, days, info = self.where, self.run_days, self.scenario.information
-        if info.n_messages == 0 or info.first_day >= days:
-            raise ScenarioError(
-                f"{w}: no government message is posted within the {days} days of each run "
-                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-                'seeding residents changes nothing; set "information.n_messages" in the [set] '
-                "table"
-            )
+        why = PROGRAMMES[self.target].problem(self.scenario, self.run_days, " in the [set] table")
+        if why is not None:
+            raise ScenarioError(f"{w}: {why}")
 
     def _check_monthly(self, weights: Mapping[str, Any]) -> None:
         """Refuse a monthly repurchase rate as objective in runs too short to define it."""

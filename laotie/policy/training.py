@@ -15,6 +15,7 @@ creators (or its regions, or its residents) with the proxies the heuristics rank
 
 from __future__ import annotations
 
+import abc
 import itertools
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,18 +33,19 @@ if TYPE_CHECKING:
     from ..graph import TrustGraph
     from ..scenario import Scenario
 
-__all__ = ["OperatorProgramme", "SeedProgramme", "TrainingProgramme"]
+__all__ = ["PROGRAMMES", "OperatorProgramme", "SeedProgramme", "TrainingProgramme"]
 
 MAX_DAYS = int(Run.params()["days"].high or 0)
 """The longest run a programme takes: a scenario's own bound on ``run.days``."""
 
 
 @dataclass
-class _Programme:
-    """What every programme of targets shares: the objective's weights checked, the sets'
-    lockstep engines run on the executor (:meth:`each`); a programme says what its targets
-    are (:meth:`candidates`), how the engine takes them (:attr:`TARGETS`) and what its
-    scenario needs (:meth:`_check_scenario`)."""
+class _Programme(abc.ABC):
+    """What every programme of targets shares: the objective's weights checked, the scenario
+    refused when no set could matter (:meth:`problem`), the sets checked and their lockstep
+    engines run on the executor (:meth:`each`); a programme says what its targets are
+    (:meth:`candidates`), how the engine takes them (:attr:`TARGETS`, :attr:`RULE`) and what
+    its scenario needs (:meth:`problem`)."""
 
     scenario: Scenario
     graph: TrustGraph
@@ -55,6 +57,9 @@ class _Programme:
     """The engine's keyword for a set (``Engine(trained=...)``, ``Engine(operators=...)``)."""
     WHAT: ClassVar[str] = ""
     """What one target is, in messages."""
+    RULE: ClassVar[str | None] = None
+    """The scenario's rule set to ``"targeted"`` for the engine to take the sets (None: the
+    engine's keyword alone)."""
 
     def __post_init__(self) -> None:
         weights = {self.objective: 1.0} if isinstance(self.objective, str) else dict(self.objective)
@@ -90,14 +95,37 @@ class _Programme:
         self.scenario = self._check_scenario(self.scenario, self.days)
 
     def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
-        """The scenario the sets run, with the rule ``targeted`` (refusing one that cannot
-        train within ``days``)."""
-        raise NotImplementedError
+        """The scenario the sets run, with the rule ``targeted`` (:attr:`RULE`), refusing one
+        where no set could matter within ``days`` (:meth:`problem`)."""
+        why = self.problem(scenario, days)
+        if why is not None:
+            raise LaotieError(f"policy: {why}")
+        return scenario if self.RULE is None else scenario.replace(**{self.RULE: "targeted"})
 
+    @classmethod
+    @abc.abstractmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """Why no set of targets could change runs of ``days`` days of ``scenario``, or None:
+        the one writing of the rule, for the programme and for a spec
+        (:class:`~laotie.policy.OptimiseSpec`).
+
+        Parameters
+        ----------
+        scenario : Scenario
+        days : int
+        table : str, default ""
+            Where a key is set, said after it (a spec's ``" in the [set] table"``).
+
+        Returns
+        -------
+        str or None
+            A sentence naming the key, its value and what to set.
+        """
+
+    @abc.abstractmethod
     def candidates(self) -> pd.DataFrame:
         """The targets, indexed by id, with ``followers``, ``rural``, ``region`` and
         ``cost``."""
-        raise NotImplementedError
 
     def __call__(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
@@ -203,21 +231,32 @@ class TrainingProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome, a training day outside the run or a scenario without
-        training.
+        For an unknown outcome, a training day outside the run or training that changes
+        nothing (every gain 0).
     """
 
     TARGETS: ClassVar[str] = "trained"
     WHAT: ClassVar[str] = "creator"
+    RULE: ClassVar[str | None] = "training.rule"
 
-    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
-        day = scenario.training.day
-        if not 0 <= day < days:
-            raise LaotieError(
-                f"policy: training.day = {day} does not fall within the {days} days of the run; "
-                "set training.day to the day the programme trains"
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """A training day outside the runs, or training that changes nothing."""
+        training = scenario.training
+        if not 0 <= training.day < days:
+            return _outside("training.day", training.day, days, table)
+        if (
+            training.authenticity_gain
+            == training.content_quality_gain
+            == 0
+            == (training.follower_gain)
+        ):
+            return (
+                "training.authenticity_gain, content_quality_gain and follower_gain are all 0: "
+                "training a creator changes nothing, so no set is better than another; set one "
+                f"of them{table}"
             )
-        return scenario.replace(**{"training.rule": "targeted"})
+        return None
 
     def candidates(self) -> pd.DataFrame:
         """The creators living in the city (heads and local creators: those the city can
@@ -277,27 +316,24 @@ class OperatorProgramme(_Programme):
 
     TARGETS: ClassVar[str] = "operators"
     WHAT: ClassVar[str] = "region"
+    RULE: ClassVar[str | None] = "information.training_rule"
 
-    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """A training day outside the runs, no message posted within them, or a training
+        gain of 0 (the graph's government accounts are checked by the programme, which has
+        the graph)."""
         info = scenario.information
         if not 0 <= info.training_day < days:
-            raise LaotieError(
-                f"policy: information.training_day = {info.training_day} does not fall within "
-                f"the {days} days of the run; set information.training_day to the day the "
-                "programme trains"
-            )
-        if info.n_messages == 0 or info.first_day >= days:
-            raise LaotieError(
-                "policy: no government message is posted within the run (information."
-                f"n_messages = {info.n_messages}, first_day = {info.first_day}): training the "
-                "operators changes nothing; set information.n_messages"
-            )
+            return _outside("information.training_day", info.training_day, days, table)
+        if not _posted(scenario, days):
+            return _no_message(scenario, days, "training the operators", table)
         if info.training_gain == 0:
-            raise LaotieError(
-                "policy: information.training_gain = 0: training an operator changes nothing, "
-                "so no set is better than another; set information.training_gain"
+            return (
+                "information.training_gain = 0: training an operator changes nothing, so no set "
+                f'is better than another; set "information.training_gain"{table}'
             )
-        return scenario.replace(**{"information.training_rule": "targeted"})
+        return None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -372,15 +408,12 @@ class SeedProgramme(_Programme):
     TARGETS: ClassVar[str] = "seeds"
     WHAT: ClassVar[str] = "resident"
 
-    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
-        info = scenario.information
-        if info.n_messages == 0 or info.first_day >= days:
-            raise LaotieError(
-                f"policy: no government message is posted within the {days} days of each run "
-                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-                "seeding residents changes nothing; set information.n_messages"
-            )
-        return scenario
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """No message posted within the runs."""
+        if not _posted(scenario, days):
+            return _no_message(scenario, days, "seeding residents", table)
+        return None
 
     def candidates(self) -> pd.DataFrame:
         """The city's residents (users or not), by node id, with their proxies.
@@ -412,6 +445,37 @@ class SeedProgramme(_Programme):
             },
             index=pd.Index(nodes, name="node"),
         )
+
+
+PROGRAMMES: dict[str, type[_Programme]] = {
+    "train": TrainingProgramme,
+    "operators": OperatorProgramme,
+    "seeds": SeedProgramme,
+}
+"""The programme of each target of sets (:data:`laotie.policy.TARGETS`)."""
+
+
+def _outside(key: str, day: int, days: int, table: str) -> str:
+    """A programme's day that does not fall within the runs."""
+    return (
+        f"{key} = {day} does not fall within the {days} days of each run; set "
+        f'"{key}" from 0 to {days - 1}{table}, or lengthen days'
+    )
+
+
+def _posted(scenario: Scenario, days: int) -> bool:
+    """Whether a government message is posted within runs of ``days`` days."""
+    info = scenario.information
+    return info.n_messages > 0 and info.first_day < days
+
+
+def _no_message(scenario: Scenario, days: int, doing: str, table: str) -> str:
+    info = scenario.information
+    return (
+        f"no government message is posted within the {days} days of each run "
+        f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
+        f'{doing} changes nothing; set "information.n_messages"{table}'
+    )
 
 
 def _run_set(task: tuple[int, _Programme, tuple[int, ...], int, int]) -> Any:
