@@ -200,3 +200,11 @@ def test_laotie_optimise_chooses_residents(
     first = (out / "comparison.csv").read_bytes()
     assert main(["optimise", str(path), "--out", str(out), "--quiet"]) == 0
     assert (out / "comparison.csv").read_bytes() == first
+
+
+def test_the_example_spec_is_valid() -> None:
+    example = Path(__file__).parents[2] / "experiments" / "policy" / "seeds_county.toml"
+    spec = load_optimise(example)
+    assert spec.target == "seeds" and spec.objective == "information_rural_reach"
+    assert spec.scenario.information.n_messages > 0
+    assert spec.scenario.information.first_day < spec.run_days
