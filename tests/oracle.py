@@ -467,6 +467,7 @@ class Market:
         trained: list[int] | None = None,
         operators: list[int] | None = None,
         seeds: list[int] | None = None,
+        enrolled: list[int] | None = None,
     ) -> None:
         missing = unsupported(scenario)
         if missing:
@@ -482,6 +483,10 @@ class Market:
         # READING: the seeds (residents' node ids) learn every message on its posting day, by the
         # path 'seeded' (not one of PATHS), before the day's feeds; they share it the next day
         self.seeds = sorted(seeds or [])
+        # READING: the producers a programme enrols (residents' node ids), in node order,
+        # instead of n_producers drawn; their specialties, listings and offline incomes are
+        # drawn as a drawn producer's (the engine keys them by node: the same distributions)
+        self.enrolled = None if enrolled is None else sorted(enrolled)
         self.rng = np.random.default_rng(seed)
         # READING: the producers' offline incomes come from a stream of their own
         self.offline_rng = np.random.default_rng([seed, 1])
@@ -660,18 +665,22 @@ class Market:
         pd_ = s.producers
         self.producers: list[Producer] = []
         n = pd_.n_producers
-        if n == 0:
+        if self.enrolled is not None:
+            nodes = self.enrolled
+        elif n == 0:
             return
-        # READING: producers are residents (never a creator outside the city)
-        residents = [i for i in range(self.n) if self.resident[i]]
-        rural = [i for i in residents if self.rural[i]]
-        pool = rural if len(rural) >= n else residents
-        if n <= len(pool):
-            chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
-        else:  # READING: more producers than residents: draw with replacement
-            chosen = self.rng.choice(len(pool), size=n, replace=True).tolist()
-        for k, idx in enumerate(chosen):
-            producer = Producer(id=pool[idx])
+        else:
+            # READING: producers are residents (never a creator outside the city)
+            residents = [i for i in range(self.n) if self.resident[i]]
+            rural = [i for i in residents if self.rural[i]]
+            pool = rural if len(rural) >= n else residents
+            if n <= len(pool):
+                chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
+            else:  # READING: more producers than residents: draw with replacement
+                chosen = self.rng.choice(len(pool), size=n, replace=True).tolist()
+            nodes = [pool[idx] for idx in chosen]
+        for k, node in enumerate(nodes):
+            producer = Producer(id=node)
             # The specialty category: one extra category, shared by all specialties.
             p = self._new_product(
                 s.products.n_categories, pd_.price_mean, s.creators.price_dispersion

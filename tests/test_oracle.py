@@ -2403,3 +2403,27 @@ def test_oracle_and_engine_seed_the_residents_given() -> None:
     contacts = {i for j in seeds for i in market.trusted_by.get(j, ())}
     shared = {i for i, day in msg.learnt.items() if day == first + 1 and msg.path[i] in PATHS[2:]}
     assert shared and shared <= contacts
+
+
+def test_oracle_and_engine_enrol_the_producers_given() -> None:
+    """Producers enrolled by node (`enrolled`) are the poor producers, in node order, instead
+    of `n_producers` drawn; with `recruit = 'followers'` (no draw) the creators listing each
+    specialty are the engine's, seller for seller; the oracle's market is its own draw for
+    draw otherwise (its specialties come from the market's Generator, as a drawn
+    producer's)."""
+    g, base = producer_case("producers")
+    s = base.replace(**{"producers.channel": "creators", "producers.recruit": "followers"})
+    residents = [i for i in range(g.n_nodes) if g.resident[i] and g.rural[i]]
+    given = [residents[-1], residents[0], residents[len(residents) // 2]]
+    oracle = Market(g, s, seed=3, enrolled=given)
+    assert [p.id for p in oracle.producers] == sorted(given)
+    engine = Engine(g, s, seed=3, enrolled=given).market
+    assert engine.producer_node.tolist() == sorted(given)
+    for j, p in enumerate(oracle.producers):
+        listing = np.flatnonzero(engine.product_producer[engine.listing_product] == j)
+        sellers = sorted(int(engine.creator_node[c]) for c in engine.listing_seller[listing])
+        assert sellers == sorted(oracle.recruited(p.id)) and p.listed == bool(sellers)
+    assert all(p.listed for p in oracle.producers)
+    drawn = Market(g, s, seed=3)
+    assert len(drawn.producers) == s.producers.n_producers
+    assert [p.id for p in Market(g, s, seed=3, enrolled=[]).producers] == []

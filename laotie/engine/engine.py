@@ -37,7 +37,7 @@ from .rules.follow import follow_exposures
 from .rules.growth import GrowthState, grow
 from .rules.growth import active as growth_active
 from .rules.growth import start as start_growth
-from .rules.information import InformationState, operator_regions, seeded_residents
+from .rules.information import InformationState, operator_regions, resident_ids
 from .rules.loyalty import Loyalties, return_visits, update_loyalty
 from .rules.loyalty import active as loyalty_active
 from .rules.month import MONTH_DAYS, end_month, new_month
@@ -144,6 +144,12 @@ class Engine:
         posting day (seeds of the cascade, what :mod:`laotie.policy` chooses); they pass it
         on from the next day as anyone who learnt it. Every replication seeds the same ones.
         None or empty: no seed (the engine is the one without this keyword).
+    enrolled : sequence of int, optional
+        Residents' graph node ids: the poor producers, those a 精准扶贫 programme enrols
+        (what :mod:`laotie.policy` chooses), the same in every replication, instead of
+        ``producers.n_producers`` drawn among rural residents. Their specialties, offline
+        incomes and listings are drawn by node, so that a producer enrolled in two sets is
+        the same in both (common random numbers). None: the producers are drawn.
 
     Raises
     ------
@@ -153,8 +159,8 @@ class Engine:
         int32 ids hold; for ``trained`` without the rule ``"targeted"``, or that rule without
         ``trained``, or a node that is not a creator living in the city; for ``operators``
         likewise with ``information.training_rule``, or a region not of the graph; for
-        ``seeds`` that are not node ids, out of the graph's range, not residents, or named
-        twice.
+        ``seeds`` or ``enrolled`` that are not node ids, out of the graph's range, not
+        residents, or named twice.
 
     Examples
     --------
@@ -175,6 +181,7 @@ class Engine:
         trained: Sequence[int] | np.ndarray | None = None,
         operators: Sequence[str | int] | np.ndarray | None = None,
         seeds: Sequence[int] | np.ndarray | None = None,
+        enrolled: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.graph = graph
         self.scenario = scenario
@@ -192,7 +199,8 @@ class Engine:
                 "and only it does"
             )
         regions = None if operators is None else operator_regions(graph, operators)
-        seeded = None if seeds is None else seeded_residents(graph, seeds)
+        seeded = None if seeds is None else resident_ids(graph, seeds, "seeds")
+        producers = None if enrolled is None else resident_ids(graph, enrolled, "enrolled")
         sequences = as_seed_sequences(seed, "Engine: seed")
         R = len(sequences)
         if R * graph.n_nodes >= 2**31:
@@ -219,7 +227,7 @@ class Engine:
         self.seed_sequences = sequences
         spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
         self.market = Market(
-            graph, scenario, [np.random.default_rng(market) for market, _ in spawned]
+            graph, scenario, [np.random.default_rng(market) for market, _ in spawned], producers
         )
         # One stream per phase (and per replication): changing one phase's parameters (or
         # turning it off) leaves the other phases' draws as they were, so arms of a

@@ -24,7 +24,7 @@ from ...scenario import Scenario
 from ..sampling import beta
 from ..ties import Listeners, expand_rows
 
-__all__ = ["PATHS", "SEEDED", "InformationState", "operator_regions", "seeded_residents"]
+__all__ = ["PATHS", "SEEDED", "InformationState", "operator_regions", "resident_ids"]
 
 PATHS: tuple[str, ...] = ("feed", "hometown", "share", "offline")
 """How a resident was informed first: same-city feed, same-hometown feed, shared in the app
@@ -89,9 +89,12 @@ def operator_regions(graph: TrustGraph, operators: Sequence[str | int] | np.ndar
     return np.array(out, np.int64)
 
 
-def seeded_residents(graph: TrustGraph, seeds: Sequence[int] | np.ndarray) -> np.ndarray:
-    """The node ids of ``seeds``, checked and sorted: the residents given every government
-    message on its posting day (what :mod:`laotie.policy` chooses).
+def resident_ids(
+    graph: TrustGraph, nodes: Sequence[int] | np.ndarray, keyword: str = "seeds"
+) -> np.ndarray:
+    """The node ids ``nodes`` given to the engine as ``keyword``, checked and sorted:
+    residents (the seeds given every government message on its posting day, the producers
+    a programme enrols; what :mod:`laotie.policy` chooses).
 
     Raises
     ------
@@ -101,35 +104,36 @@ def seeded_residents(graph: TrustGraph, seeds: Sequence[int] | np.ndarray) -> np
     """
     n = graph.n_nodes
     if (
-        isinstance(seeds, str | bytes | dict)
-        or not isinstance(seeds, Iterable)
-        or (isinstance(seeds, np.ndarray) and seeds.ndim != 1)
+        isinstance(nodes, str | bytes | dict)
+        or not isinstance(nodes, Iterable)
+        or (isinstance(nodes, np.ndarray) and nodes.ndim != 1)
     ):
         raise ScenarioError(
-            f"Engine: seeds = {seeds!r}; expected a list of residents' node ids (integers "
+            f"Engine: {keyword} = {nodes!r}; expected a list of residents' node ids (integers "
             f"0–{n - 1})"
         )
     out = []
-    for node in seeds:
+    for node in nodes:
         if isinstance(node, bool) or not isinstance(node, int | np.integer):
             raise ScenarioError(
-                f"Engine: seeds: {node!r} is not a node id; expected an integer 0–{n - 1}"
+                f"Engine: {keyword}: {node!r} is not a node id; expected an integer 0–{n - 1}"
             )
         if not 0 <= node < n:
             raise ScenarioError(
-                f"Engine: seeds: node {node} is out of range; the graph's node ids are 0–{n - 1}"
+                f"Engine: {keyword}: node {node} is out of range; the graph's node ids are "
+                f"0–{n - 1}"
             )
         if not graph.resident[node]:
             raise ScenarioError(
-                f"Engine: seeds: node {node} does not live in the city (a creator outside it); "
-                "expected residents, who are the ones a message can reach"
+                f"Engine: {keyword}: node {node} does not live in the city (a creator outside "
+                "it); expected residents"
             )
         out.append(int(node))
     ids = np.array(sorted(out), np.int64)
     twice = ids[1:][ids[1:] == ids[:-1]]
     if len(twice):
         raise ScenarioError(
-            f"Engine: seeds names node {twice[0]} twice; expected each resident once"
+            f"Engine: {keyword} names node {twice[0]} twice; expected each resident once"
         )
     return ids
 
@@ -168,7 +172,7 @@ class InformationState:
             if operators is None
             else np.isin(self.gov_region, operators)
         )
-        # The residents given every message on its posting day (checked: seeded_residents).
+        # The residents given every message on its posting day (checked: resident_ids).
         self.seeds = np.zeros(0, np.int64) if seeds is None else np.asarray(seeds, np.int64)
         rng = np.random.default_rng(seed)
         self.quality = beta(
