@@ -192,7 +192,8 @@ def run_optimise(
     Returns
     -------
     Optimised or Tuned
-        :class:`Optimised` for targets ``"train"``, ``"operators"`` and ``"seeds"``,
+        :class:`Optimised` for the targets of sets (:data:`~laotie.policy.TARGETS` but
+        ``"levers"``),
         :class:`~laotie.policy.Tuned` for ``"levers"``.
 
     Raises

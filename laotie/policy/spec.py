@@ -11,7 +11,8 @@ Example (``experiments/policy/train_poverty_county.toml``)::
     seed = 1                      # every phase's replications and the random heuristic
     target = "train"              # creators to train on training.day ("operators":
                                   # regions whose media operators are trained; "seeds":
-                                  # residents told every government message; "levers")
+                                  # residents told every government message; "enrol":
+                                  # producers to enrol; "levers")
     objective = "producer_net_total"
     budget = 10                   # creators (each costs 1)
     replications = 8              # per set while choosing
@@ -61,6 +62,8 @@ TARGETS = {
     "information.training_day (laotie.policy.OperatorProgramme)",
     "seeds": "residents given every government message on its posting day, seeds of its "
     "cascade (laotie.policy.SeedProgramme)",
+    "enrol": "rural residents enrolled as poor producers, their specialties listed online "
+    "(laotie.policy.EnrolmentProgramme)",
     "levers": "numeric parameters within ranges, searched by optuna (laotie.policy.tune)",
 }
 """What a policy can choose, and what it means."""
@@ -98,12 +101,13 @@ _ONLY = {
 }
 """Keys that mean something for some targets only, refused in a spec of another."""
 
-_BATCH = {"train": 1, "operators": 1, "seeds": 1, "levers": 4}
+_BATCH = {"train": 1, "operators": 1, "seeds": 1, "enrol": 1, "levers": 4}
 _TRIALS = 40
 
 _DECIDED = {
     "training.rule": "the policy chooses whom to train (target); leave the rule out",
     "training.n_creators": "the budget decides how many creators are trained; set budget",
+    "producers.n_producers": "the policy chooses the producers (target); set budget",
     "information.training_rule": "the policy chooses whose operators are trained (target); "
     "leave the rule out",
     "run.seed": "the spec's seed decides every replication (graph_seed the graph); set seed",
@@ -120,6 +124,7 @@ _DECIDED_BY = {
     "training.rule": ("train",),
     "training.n_creators": ("train",),
     "information.training_rule": ("operators",),
+    "producers.n_producers": ("enrol",),
 }
 
 
@@ -160,9 +165,9 @@ class OptimiseSpec:
         maximised; for target ``"levers"`` also a dict of outcomes to ``"maximize"`` or
         ``"minimize"`` (two or more: a Pareto front).
     budget : float, default 10
-        The most the chosen targets may cost together (≥ 1: each creator, region or
-        resident costs 1). Targets ``"train"``, ``"operators"`` and ``"seeds"`` only, as
-        are ``shortlist``, ``contenders`` and ``stop``.
+        The most the chosen targets may cost together (≥ 1: each creator, region, resident
+        or producer costs 1). Targets of sets (``"train"``, ``"operators"``, ``"seeds"``,
+        ``"enrol"``) only, as are ``shortlist``, ``contenders`` and ``stop``.
     replications : int, default 8
         Replications per set (or trial) while choosing (≥ 2).
     fresh : int, default 16
@@ -172,7 +177,7 @@ class OptimiseSpec:
     contenders : int, default 2
         As for :func:`laotie.policy.greedy`.
     batch : int, optional
-        Targets ``"train"``, ``"operators"``, ``"seeds"``: as for
+        Targets of sets: as for
         :func:`laotie.policy.greedy` (default 1); ``"levers"``: trials asked of optuna
         together (default 4; with several objectives, NSGA-II's population, ≥ 2).
     stop : bool, default True
@@ -197,9 +202,8 @@ class OptimiseSpec:
         a key of another target (at a value other than its default); for a scenario whose
         training changes nothing (targets ``"train"``, ``"operators"``: or whose training day
         falls outside the runs, or that posts no message within them; ``"seeds"``: that posts
-        no message within them), or an objective the
-        runs never define
-        (a monthly repurchase rate in runs of 60 days or fewer).
+        no message within them), or an objective the runs never define (a monthly repurchase
+        rate in runs of 60 days or fewer).
     """
 
     scenario: Scenario
@@ -403,10 +407,10 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     Keys: ``scenario`` (required: a shipped name or a ``.toml`` file relative to the spec),
     ``scale``, ``seed``, ``graph_seed``, ``days``, ``target``, ``objective`` (an outcome, or
     a table of outcomes and weights), ``replications``, ``fresh``, ``batch`` and a ``[set]``
-    table of dotted scenario keys; for ``target = "train"`` (the default), ``"operators"`` and
-    ``"seeds"`` ``budget``, ``shortlist``, ``contenders`` and ``stop``; for ``target =
-    "levers"`` a ``[levers]`` table of dotted keys and ``[low, high]``, ``trials``, and an
-    objective that may be a table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto
+    table of dotted scenario keys; for ``target = "train"`` (the default), ``"operators"``,
+    ``"seeds"`` and ``"enrol"`` ``budget``, ``shortlist``, ``contenders`` and ``stop``; for
+    ``target = "levers"`` a ``[levers]`` table of dotted keys and ``[low, high]``, ``trials``,
+    and an objective that may be a table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto
     front).
 
     Parameters

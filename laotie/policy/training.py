@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from ..graph import TrustGraph
     from ..scenario import Scenario
 
-__all__ = ["PROGRAMMES", "OperatorProgramme", "SeedProgramme", "TrainingProgramme"]
+__all__ = [
+    "PROGRAMMES",
+    "EnrolmentProgramme",
+    "OperatorProgramme",
+    "SeedProgramme",
+    "TrainingProgramme",
+]
 
 MAX_DAYS = int(Run.params()["days"].high or 0)
 """The longest run a programme takes: a scenario's own bound on ``run.days``."""
@@ -415,6 +421,22 @@ class SeedProgramme(_Programme):
             return _no_message(scenario, days, "seeding residents", table)
         return None
 
+    @staticmethod
+    def audience(graph: TrustGraph) -> dict[str, np.ndarray]:
+        """Per node: ``followers``, the people who trust it through local and city ties
+        (those it can pass a message on to), and ``kin``, those of them through local ties
+        (those it can tell offline)."""
+        from ..graph._core import CITY, LOCAL
+
+        g, n = graph, graph.n_nodes
+        # Edge i -> j: i trusts j, so j's message reaches i.
+        return {
+            "followers": np.bincount(
+                g.indices[(g.layer == LOCAL) | (g.layer == CITY)], minlength=n
+            ),
+            "kin": np.bincount(g.indices[g.layer == LOCAL], minlength=n),
+        }
+
     def candidates(self) -> pd.DataFrame:
         """The city's residents (users or not), by node id, with their proxies.
 
@@ -426,18 +448,79 @@ class SeedProgramme(_Programme):
             through local ties: those it can tell offline), ``rural`` (True/False),
             ``user`` (True/False), ``region`` (its name) and ``cost`` (1 each).
         """
-        from ..graph._core import CITY, LOCAL
-
         g = self.graph
         nodes = np.flatnonzero(g.resident)
-        n = g.n_nodes
-        # Edge i -> j: i trusts j, so j's message reaches i.
-        trusted = np.bincount(g.indices[(g.layer == LOCAL) | (g.layer == CITY)], minlength=n)
-        kin = np.bincount(g.indices[g.layer == LOCAL], minlength=n)
+        found = self.audience(g)
         return pd.DataFrame(
             {
-                "followers": trusted[nodes],
-                "kin": kin[nodes],
+                "followers": found["followers"][nodes],
+                "kin": found["kin"][nodes],
+                "rural": g.rural[nodes],
+                "user": g.user[nodes],
+                "region": np.asarray(g.region_names, dtype=object)[g.region[nodes]],
+                "cost": 1.0,
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+
+@dataclass
+class EnrolmentProgramme(_Programme):
+    """Sets of rural residents enrolled as poor producers in a 精准扶贫 programme (each
+    one's specialty listed online, docs/model.md 3.4, "Poor producers"), evaluated by
+    simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its ``producers`` section says how an enrolled producer's specialty is
+        listed and what it earns (``n_producers`` is not used: the set is the producers).
+    graph : TrustGraph
+        The city, the same for every set and replication (its rural residents are the
+        candidates; all its residents if it has none).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"producer_net_total"``) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome.
+    """
+
+    TARGETS: ClassVar[str] = "enrolled"
+    WHAT: ClassVar[str] = "producer"
+
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """None: a scenario always lists an enrolled producer's specialty somewhere
+        (``producers.listings`` ≥ 1, and a city has ≥ 1 storefront); whether the creators a
+        rule recruits exist depends on the graph, and a set they do not list gains nothing."""
+        return None
+
+    def candidates(self) -> pd.DataFrame:
+        """The city's rural residents (all its residents if none is rural), by node id, with
+        their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by node id: ``followers`` (the people who trust the resident through
+            local and city ties), ``rural`` (True/False), ``user`` (True/False), ``region``
+            (its name) and ``cost`` (1 each).
+        """
+        g = self.graph
+        nodes = np.flatnonzero(g.resident & g.rural)
+        if len(nodes) == 0:
+            nodes = np.flatnonzero(g.resident)
+        found = SeedProgramme.audience(g)
+        return pd.DataFrame(
+            {
+                "followers": found["followers"][nodes],
                 "rural": g.rural[nodes],
                 "user": g.user[nodes],
                 "region": np.asarray(g.region_names, dtype=object)[g.region[nodes]],
@@ -451,6 +534,7 @@ PROGRAMMES: dict[str, type[_Programme]] = {
     "train": TrainingProgramme,
     "operators": OperatorProgramme,
     "seeds": SeedProgramme,
+    "enrol": EnrolmentProgramme,
 }
 """The programme of each target of sets (:data:`laotie.policy.TARGETS`)."""
 
@@ -520,7 +604,8 @@ def lockstep_objectives(
         ``{r}`` to fill (what the runs were: a set, a setting).
     targets : dict of str to list of int, optional
         The engine's targets by keyword (``{"trained": creators}``, ``{"operators":
-        regions}``: the rules ``targeted``; ``{"seeds": residents}``).
+        regions}``: the rules ``targeted``; ``{"seeds": residents}``, ``{"enrolled":
+        producers}``).
 
     Returns
     -------
@@ -544,6 +629,7 @@ def lockstep_objectives(
         trained=targets.get("trained"),
         operators=targets.get("operators"),
         seeds=targets.get("seeds"),
+        enrolled=targets.get("enrolled"),
     )
     for _ in range(days):
         engine.step()

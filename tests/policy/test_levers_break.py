@@ -61,7 +61,7 @@ def test_a_target_that_is_a_list_or_a_table_is_refused_not_a_type_error(
     message = _refused(tmp_path, text)
     assert (
         "target = " in message
-        and "expected one of 'train', 'operators', 'seeds', 'levers'" in message
+        and "expected one of 'train', 'operators', 'seeds', 'enrol', 'levers'" in message
     )
 
 

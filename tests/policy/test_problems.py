@@ -36,6 +36,14 @@ CASES = [
 ]
 
 
+def test_enrolment_refuses_no_scenario() -> None:
+    # Every scenario lists an enrolled producer's specialty somewhere (listings ≥ 1 and a
+    # city has ≥ 1 storefront): the rule has nothing to refuse.
+    scenario = Scenario.preset("poverty_county", scale=0.02)
+    assert PROGRAMMES["enrol"].problem(scenario, 1) is None
+    assert set(PROGRAMMES) == {"train", "operators", "seeds", "enrol"}
+
+
 @pytest.fixture(scope="module")
 def city() -> graph.TrustGraph:
     return graph.city(Scenario.preset("county", scale=0.02).city, seed=1)
