@@ -58,6 +58,7 @@ class _Programme(abc.ABC):
     objective: str | Mapping[str, float] = "producer_net_total"
     days: int | None = None
     executor: Executor | None = field(default=None, repr=False)
+    _known: frozenset[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     TARGETS: ClassVar[str] = ""
     """The engine's keyword for a set (``Engine(trained=...)``, ``Engine(operators=...)``)."""
@@ -160,7 +161,9 @@ class _Programme(abc.ABC):
     def _checked(self, sets: Sequence[tuple[Hashable, ...]]) -> list[tuple[int, ...]]:
         """Each set's targets as sorted ids, checked before anything runs: candidates
         (:meth:`candidates`), each at most once."""
-        known = set(self.candidates().index.tolist())
+        if self._known is None:  # the candidates once: a city's residents are many
+            self._known = frozenset(self.candidates().index.tolist())
+        known = self._known
         out = []
         for targets in sets:
             ids = []
