@@ -120,3 +120,27 @@ def test_an_enrolled_run_keeps_its_producers_accounts(county: tuple[TrustGraph, 
     outcomes = run_outcomes(engine.replication(0))
     assert np.isfinite(outcomes["producer_net_total"])
     assert engine.replication(0).producer_income.shape == (len(nodes),)
+
+
+def test_keyed_listings_choose_uniformly_among_the_pool(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    # Drawn by hashes of (producer, seller) instead of a stream, the creators listing a
+    # specialty are still `listings` distinct creators chosen uniformly: each of the C
+    # creators of the pool lists about N · listings / C of N specialties.
+    g, base = county
+    s = base.replace(**{"producers.recruit": "random", "producers.channel": "creators"})
+    nodes = rural(g).tolist()
+    m = Engine(g, s, seed=9, enrolled=nodes).market
+    specialty = m.product_producer[m.listing_product] >= 0
+    sellers = m.listing_seller[specialty]
+    per_product = np.bincount(m.listing_product[specialty] - m.listing_product[specialty].min())
+    assert (per_product == s.producers.listings).all()  # distinct creators, `listings` each
+    pool = np.flatnonzero(m.creator_resident)
+    counts = np.bincount(sellers, minlength=m.n_creators)[pool]
+    p = s.producers.listings / len(pool)
+    expected, sd = len(nodes) * p, np.sqrt(len(nodes) * p * (1 - p))
+    assert abs(counts.mean() - expected) < 1e-9
+    assert np.abs(counts - expected).max() < 5 * sd, (counts.min(), counts.max(), expected)
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < len(pool) + 5 * np.sqrt(2 * len(pool)), (chi2, len(pool))
