@@ -399,6 +399,66 @@ MUTATIONS = (
         "a negative region index is taken (from the end) instead of refused",
     ),
     Mutation(
+        "seeds_never_told",
+        INFORMATION,
+        "            if day == self.post_day[m] and len(self.seeds):\n",
+        "            if False:\n",
+        "residents given as seeds are never told the message",
+    ),
+    Mutation(
+        "seeds_told_a_day_late",
+        INFORMATION,
+        "            if day == self.post_day[m] and len(self.seeds):\n",
+        "            if day == self.post_day[m] + 1 and len(self.seeds):\n",
+        "seeds are told the message the day after its posting",
+    ),
+    Mutation(
+        "seeds_after_the_feeds",
+        INFORMATION,
+        "            people = np.concatenate(new_people) if new_people else np.zeros(0, np.int64)\n"
+        "            paths = np.concatenate(new_paths) if new_paths else np.zeros(0, np.uint8)\n",
+        "            people = np.concatenate(new_people[::-1]) if new_people else "
+        "np.zeros(0, np.int64)\n"
+        "            paths = np.concatenate(new_paths[::-1]) if new_paths else "
+        "np.zeros(0, np.uint8)\n",
+        "a seed the feeds reach on the posting day counts as reached by the feeds",
+    ),
+    Mutation(
+        "seeds_outside_the_city",
+        INFORMATION,
+        "        if not graph.resident[node]:\n",
+        "        if False:\n",
+        "a creator outside the city is taken as a seed instead of refused",
+    ),
+    Mutation(
+        "enrolled_drawn_by_position",
+        "laotie/engine/market.py",
+        "        drawn, take = (n_spec, slice(None)) if enrolled is None else (n, producers)\n",
+        "        drawn, take = n_spec, slice(None)\n",
+        "enrolled producers' offline incomes and specialties drawn by position, not by node",
+    ),
+    Mutation(
+        "enrolled_listed_by_position",
+        "laotie/engine/market.py",
+        '        salt = _salt(rng) if by_node and rule != "followers" else None\n',
+        "        salt = None\n",
+        "enrolled producers' creator listings drawn by position, not by node",
+    ),
+    Mutation(
+        "enrolled_storefronts_by_position",
+        "laotie/engine/market.py",
+        "            if enrolled is None:\n                keys = by_storefronts.random(",
+        "            if True:\n                keys = by_storefronts.random(",
+        "enrolled producers' storefront listings drawn by position, not by node",
+    ),
+    Mutation(
+        "enrolled_ignored",
+        "laotie/engine/market.py",
+        "        if enrolled is not None:\n            producers = np.asarray(",
+        "        if False:\n            producers = np.asarray(",
+        "the producers are drawn even when the engine is given whom to enrol",
+    ),
+    Mutation(
         "clicks_skipped_above_half",
         STOREFRONT,
         "    if click_prob >= 1:",

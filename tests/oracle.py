@@ -466,6 +466,8 @@ class Market:
         seed: int,
         trained: list[int] | None = None,
         operators: list[int] | None = None,
+        seeds: list[int] | None = None,
+        enrolled: list[int] | None = None,
     ) -> None:
         missing = unsupported(scenario)
         if missing:
@@ -478,6 +480,13 @@ class Market:
         # READING: information's rule 'targeted' trains the government accounts of the regions
         # given (region indices); the rule 'all' every account
         self.operators = set(operators or [])
+        # READING: the seeds (residents' node ids) learn every message on its posting day, by the
+        # path 'seeded' (not one of PATHS), before the day's feeds; they share it the next day
+        self.seeds = sorted(seeds or [])
+        # READING: the producers a programme enrols (residents' node ids), in node order,
+        # instead of n_producers drawn; their specialties, listings and offline incomes are
+        # drawn as a drawn producer's (the engine keys them by node: the same distributions)
+        self.enrolled = None if enrolled is None else sorted(enrolled)
         self.rng = np.random.default_rng(seed)
         # READING: the producers' offline incomes come from a stream of their own
         self.offline_rng = np.random.default_rng([seed, 1])
@@ -656,18 +665,22 @@ class Market:
         pd_ = s.producers
         self.producers: list[Producer] = []
         n = pd_.n_producers
-        if n == 0:
+        if self.enrolled is not None:
+            nodes = self.enrolled
+        elif n == 0:
             return
-        # READING: producers are residents (never a creator outside the city)
-        residents = [i for i in range(self.n) if self.resident[i]]
-        rural = [i for i in residents if self.rural[i]]
-        pool = rural if len(rural) >= n else residents
-        if n <= len(pool):
-            chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
-        else:  # READING: more producers than residents: draw with replacement
-            chosen = self.rng.choice(len(pool), size=n, replace=True).tolist()
-        for k, idx in enumerate(chosen):
-            producer = Producer(id=pool[idx])
+        else:
+            # READING: producers are residents (never a creator outside the city)
+            residents = [i for i in range(self.n) if self.resident[i]]
+            rural = [i for i in residents if self.rural[i]]
+            pool = rural if len(rural) >= n else residents
+            if n <= len(pool):
+                chosen = self.rng.choice(len(pool), size=n, replace=False).tolist()
+            else:  # READING: more producers than residents: draw with replacement
+                chosen = self.rng.choice(len(pool), size=n, replace=True).tolist()
+            nodes = [pool[idx] for idx in chosen]
+        for k, node in enumerate(nodes):
+            producer = Producer(id=node)
             # The specialty category: one extra category, shared by all specialties.
             p = self._new_product(
                 s.products.n_categories, pd_.price_mean, s.creators.price_dispersion
@@ -1280,9 +1293,9 @@ class Market:
         return p_city, p_home
 
     def _information(self, t: int, active: list[int]) -> None:
-        """Day t of every message posted by then, in message order: feeds and the baseline
-        while the post is live, then sharing by those who learnt it yesterday; then one row
-        per message (and per message and region)."""
+        """Day t of every message posted by then, in message order: the seeds on its posting
+        day, feeds and the baseline while the post is live, then sharing by those who learnt
+        it yesterday; then one row per message (and per message and region)."""
         if not self.messages:
             return
         inf = self.s.information
@@ -1290,6 +1303,9 @@ class Market:
         for msg in self.messages:
             if msg.day > t:
                 continue
+            if msg.day == t:
+                for i in self.seeds:
+                    msg.path[i], msg.learnt[i] = "seeded", t
             if t < msg.day + inf.live_days:  # live: the feeds and the baseline
                 for i in active:  # active users (residents: nobody outside opens the app)
                     if i in msg.path or not self.resident[i]:

@@ -2351,3 +2351,79 @@ def test_oracle_trains_the_operators_of_the_regions_given() -> None:
         assert p == pytest.approx(1.0 - math.prod(1.0 - inf.hometown_feed * cq[a] for a in mine))
     assert one.feed_probabilities(t - 1) == Market(g, s, seed=8).feed_probabilities(t - 1)
     assert p_city < ruled.feed_probabilities(t)[0]
+
+
+def test_oracle_and_engine_seed_the_residents_given() -> None:
+    """Residents seeded with the messages (`seeds`) learn each on its posting day by the path
+    `seeded`, before the day's feeds, and pass it on from the next day. With no feed and no
+    sharing the seeds are all who ever know a message: the engine's information tables are
+    the oracle's, value for value; with sharing, the oracle's people informed the day after
+    a posting are kin or trusting contacts of the seeds (the baseline, which the oracle
+    draws otherwise, is off)."""
+    g = outside_graph()
+    s = scenario("outside_inclusive")
+    silent = s.replace(
+        **{
+            "information.city_feed": 0.0,
+            "information.hometown_feed": 0.0,
+            "information.share_prob": 0.0,
+            "information.offline_prob": 0.0,
+            "information.tv_urban": 0.0,
+            "information.tv_rural": 0.0,
+        }
+    )
+    residents = [i for i in range(g.n_nodes) if g.resident[i]]
+    seeds = [residents[3], residents[len(residents) // 2], residents[-1]]
+    oracle = Market(g, silent, seed=8, seeds=seeds[::-1]).run(12)
+    for msg in oracle.messages:
+        assert msg.path == dict.fromkeys(seeds, "seeded")
+        assert msg.learnt == dict.fromkeys(seeds, msg.day)
+    engine = Engine(g, silent, seed=8, seeds=seeds)
+    engine.run(12)
+    frame, regions = engine.information.frames(g.region_names)
+    keys = ["message", "day"]
+    pd.testing.assert_frame_equal(
+        frame.sort_values(keys).reset_index(drop=True),
+        oracle.information().sort_values(keys).reset_index(drop=True),
+        check_dtype=False,
+    )
+    mine = regions.assign(region=regions.region.astype(str))
+    pd.testing.assert_frame_equal(
+        mine.sort_values([*keys, "region"]).reset_index(drop=True),
+        oracle.information_regions().sort_values([*keys, "region"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert (frame["share_informed"] == len(seeds) / g.n_residents).all()
+    spread = silent.replace(**{"information.share_prob": 1.0, "information.offline_prob": 1.0})
+    market = Market(g, spread, seed=8, seeds=seeds)
+    first = market.messages[0].day
+    market.run(first + 2)
+    msg = market.messages[0]
+    assert all(msg.path[i] == "seeded" for i in seeds)
+    contacts = {i for j in seeds for i in market.trusted_by.get(j, ())}
+    shared = {i for i, day in msg.learnt.items() if day == first + 1 and msg.path[i] in PATHS[2:]}
+    assert shared and shared <= contacts
+
+
+def test_oracle_and_engine_enrol_the_producers_given() -> None:
+    """Producers enrolled by node (`enrolled`) are the poor producers, in node order, instead
+    of `n_producers` drawn; with `recruit = 'followers'` (no draw) the creators listing each
+    specialty are the engine's, seller for seller; the oracle's market is its own draw for
+    draw otherwise (its specialties come from the market's Generator, as a drawn
+    producer's)."""
+    g, base = producer_case("producers")
+    s = base.replace(**{"producers.channel": "creators", "producers.recruit": "followers"})
+    residents = [i for i in range(g.n_nodes) if g.resident[i] and g.rural[i]]
+    given = [residents[-1], residents[0], residents[len(residents) // 2]]
+    oracle = Market(g, s, seed=3, enrolled=given)
+    assert [p.id for p in oracle.producers] == sorted(given)
+    engine = Engine(g, s, seed=3, enrolled=given).market
+    assert engine.producer_node.tolist() == sorted(given)
+    for j, p in enumerate(oracle.producers):
+        listing = np.flatnonzero(engine.product_producer[engine.listing_product] == j)
+        sellers = sorted(int(engine.creator_node[c]) for c in engine.listing_seller[listing])
+        assert sellers == sorted(oracle.recruited(p.id)) and p.listed == bool(sellers)
+    assert all(p.listed for p in oracle.producers)
+    drawn = Market(g, s, seed=3)
+    assert len(drawn.producers) == s.producers.n_producers
+    assert [p.id for p in Market(g, s, seed=3, enrolled=[]).producers] == []

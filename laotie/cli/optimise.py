@@ -38,6 +38,13 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
                 "operators are trained on information.training_day (which counties' media "
                 "centres a programme trains), with an objective such as "
                 "information_rural_reach.",
+                'target = "seeds": the same for residents (node ids) told every government '
+                "message on its posting day (信息员: seeds of the message's cascade), with the "
+                "most trusted (followers: who trusts them through local and city ties) as the "
+                "most-followed heuristic.",
+                'target = "enrol": the same for rural residents enrolled as poor producers in a '
+                "精准扶贫 programme (their specialties listed online by producers.channel and "
+                "producers.recruit), with an objective such as producer_net_total.",
                 'target = "levers": search numeric parameters within ranges with optuna (TPE; '
                 "NSGA-II and a Pareto front for several objectives), then compare the best "
                 "setting (or the front) with the scenario's own on fresh replications.",

@@ -37,7 +37,7 @@ from .rules.follow import follow_exposures
 from .rules.growth import GrowthState, grow
 from .rules.growth import active as growth_active
 from .rules.growth import start as start_growth
-from .rules.information import InformationState, operator_regions
+from .rules.information import InformationState, operator_regions, resident_ids
 from .rules.loyalty import Loyalties, return_visits, update_loyalty
 from .rules.loyalty import active as loyalty_active
 from .rules.month import MONTH_DAYS, end_month, new_month
@@ -139,6 +139,17 @@ class Engine:
         the graph's ``region_names``) whose government accounts' operators are trained on
         ``information.training_day`` (what :mod:`laotie.policy` chooses); every replication
         trains the same ones. Only with that rule.
+    seeds : sequence of int, optional
+        Residents' graph node ids, each given every government message on the message's
+        posting day (seeds of the cascade, what :mod:`laotie.policy` chooses); they pass it
+        on from the next day as anyone who learnt it. Every replication seeds the same ones.
+        None or empty: no seed (the engine is the one without this keyword).
+    enrolled : sequence of int, optional
+        Residents' graph node ids: the poor producers, those a 精准扶贫 programme enrols
+        (what :mod:`laotie.policy` chooses), the same in every replication, instead of
+        ``producers.n_producers`` drawn among rural residents. Their specialties, offline
+        incomes and listings are drawn by node, so that a producer enrolled in two sets is
+        the same in both (common random numbers). None: the producers are drawn.
 
     Raises
     ------
@@ -147,7 +158,9 @@ class Engine:
         (:func:`~laotie.engine.sizing.engine_bytes`), or for more stacked residents than its
         int32 ids hold; for ``trained`` without the rule ``"targeted"``, or that rule without
         ``trained``, or a node that is not a creator living in the city; for ``operators``
-        likewise with ``information.training_rule``, or a region not of the graph.
+        likewise with ``information.training_rule``, or a region not of the graph; for
+        ``seeds`` or ``enrolled`` that are not node ids, out of the graph's range, not
+        residents, or named twice.
 
     Examples
     --------
@@ -167,6 +180,8 @@ class Engine:
         threads: int | None = None,
         trained: Sequence[int] | np.ndarray | None = None,
         operators: Sequence[str | int] | np.ndarray | None = None,
+        seeds: Sequence[int] | np.ndarray | None = None,
+        enrolled: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.graph = graph
         self.scenario = scenario
@@ -184,6 +199,8 @@ class Engine:
                 "and only it does"
             )
         regions = None if operators is None else operator_regions(graph, operators)
+        seeded = None if seeds is None else resident_ids(graph, seeds, "seeds")
+        producers = None if enrolled is None else resident_ids(graph, enrolled, "enrolled")
         sequences = as_seed_sequences(seed, "Engine: seed")
         R = len(sequences)
         if R * graph.n_nodes >= 2**31:
@@ -210,7 +227,7 @@ class Engine:
         self.seed_sequences = sequences
         spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
         self.market = Market(
-            graph, scenario, [np.random.default_rng(market) for market, _ in spawned]
+            graph, scenario, [np.random.default_rng(market) for market, _ in spawned], producers
         )
         # One stream per phase (and per replication): changing one phase's parameters (or
         # turning it off) leaves the other phases' draws as they were, so arms of a
@@ -249,7 +266,9 @@ class Engine:
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._informations = [
-            InformationState(graph, m.listeners.replication(r), scenario, c["information"], regions)
+            InformationState(
+                graph, m.listeners.replication(r), scenario, c["information"], regions, seeded
+            )
             for r, c in enumerate(children)
         ]
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ScenarioError
 from ..graph._core import HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
+from .rules.information import hashed_uniform
 from .rules.producers import offline_incomes
 from .sampling import beta, cdf_table, lognormal
 from .ties import Follows, Listeners, follow_edges
@@ -76,6 +77,11 @@ class Market:
         The parameters of the set-up.
     rng : Generator or sequence of Generator
         The set-up's stream, one per lockstep replication.
+    enrolled : numpy.ndarray, optional
+        The poor producers, by node id (sorted, checked), the same in every replication
+        (``producers.n_producers`` is not used): a programme's enrolment. Their specialties,
+        offline incomes and listings are then drawn by node, not by position, so that a
+        producer enrolled in two sets is the same producer in both (common random numbers).
 
     Raises
     ------
@@ -89,6 +95,7 @@ class Market:
         graph: TrustGraph,
         scenario: Scenario,
         rng: np.random.Generator | Sequence[np.random.Generator],
+        enrolled: np.ndarray | None = None,
     ) -> None:
         rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
         if not rngs:
@@ -98,7 +105,7 @@ class Market:
         parts = []
         for generator in rngs:
             part = object.__new__(Market)
-            part._draw(graph, scenario, generator)
+            part._draw(graph, scenario, generator, enrolled)
             parts.append(part)
         self.replications = len(parts)
         if len(parts) == 1:
@@ -108,7 +115,13 @@ class Market:
             self._stack(graph, parts)
         self._finish(graph, scenario)
 
-    def _draw(self, graph: TrustGraph, s: Scenario, rng: np.random.Generator) -> None:
+    def _draw(
+        self,
+        graph: TrustGraph,
+        s: Scenario,
+        rng: np.random.Generator,
+        enrolled: np.ndarray | None = None,
+    ) -> None:
         """One replication's users, sellers, products and (unsorted) listings."""
         n = graph.n_nodes
         self.n_nodes = n
@@ -222,23 +235,21 @@ class Market:
         # producers and products (common random numbers).
         who, goods, by_creators, by_storefronts, offline = rng.spawn(5)
         producers, spec_seller, spec_product = self._producers(
-            s, graph, (who, by_creators, by_storefronts), len(price)
+            s, graph, (who, by_creators, by_storefronts), len(price), enrolled
         )
         n_spec = len(producers)
         self.producer_node = producers
         self.n_producers = n_spec
-        self.producer_offline = offline_incomes(s.producers, offline, n_spec)
         self.producer_listed = np.isin(np.arange(n_spec), spec_product - len(price))
+        # Drawn by position, or with an enrolment by node: one draw per node of the graph,
+        # each producer taking its node's (the same whichever others are enrolled).
+        drawn, take = (n_spec, slice(None)) if enrolled is None else (n, producers)
+        self.producer_offline = offline_incomes(s.producers, offline, drawn)[take]
+        spec_price = lognormal(goods, s.producers.price_mean, s.creators.price_dispersion, drawn)
+        spec_quality = beta(goods, s.products.quality_mean, s.products.quality_concentration, drawn)
         category = np.concatenate([category, np.full(n_spec, k)])
-        price = np.concatenate(
-            [price, lognormal(goods, s.producers.price_mean, s.creators.price_dispersion, n_spec)]
-        )
-        quality = np.concatenate(
-            [
-                quality,
-                beta(goods, s.products.quality_mean, s.products.quality_concentration, n_spec),
-            ]
-        )
+        price = np.concatenate([price, spec_price[take]])
+        quality = np.concatenate([quality, spec_quality[take]])
         producer_of = np.concatenate([producer_of, np.arange(n_spec)])
         self.product_category = category.astype(np.int32)
         self.product_price = price.astype(np.float64)
@@ -410,34 +421,46 @@ class Market:
         graph: TrustGraph,
         rngs: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
         first_product: int,
+        enrolled: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Producer nodes and the (seller, product) listings of their specialties.
 
         ``rngs``: the streams of who the producers are, of the creators' listings and of the
-        storefronts' listings."""
+        storefronts' listings; ``enrolled``: the producers' nodes given instead of drawn, with
+        the listings' draws keyed by producer node and seller."""
         rng, by_creators, by_storefronts = rngs
         p = s.producers
-        if p.n_producers == 0:
-            empty = np.zeros(0, np.int64)
+        empty = np.zeros(0, np.int64)
+        if enrolled is not None:
+            producers = np.asarray(enrolled, np.int64)
+            if len(producers) == 0:
+                return empty, empty, empty
+        elif p.n_producers == 0:
             return empty, empty, empty
-        pool = np.flatnonzero(graph.rural)
-        if len(pool) < p.n_producers:
-            pool = np.flatnonzero(graph.resident)
-        producers = np.sort(rng.choice(pool, size=min(p.n_producers, len(pool)), replace=False))
+        else:
+            pool = np.flatnonzero(graph.rural)
+            if len(pool) < p.n_producers:
+                pool = np.flatnonzero(graph.resident)
+            size = min(p.n_producers, len(pool))
+            producers = np.sort(rng.choice(pool, size=size, replace=False))
         products = first_product + np.arange(len(producers))
         sellers, listed = [], []
         if p.channel in ("creators", "both"):
-            s_, l_ = self._recruits(p.recruit, p.listings, graph, producers, products, by_creators)
+            s_, l_ = self._recruits(
+                p.recruit, p.listings, graph, producers, products, by_creators, enrolled is not None
+            )
             sellers += s_
             listed += l_
         if p.channel in ("storefronts", "both"):
             take = min(p.listings, self.n_storefronts)
-            keys = by_storefronts.random((len(producers), self.n_storefronts))
+            if enrolled is None:
+                keys = by_storefronts.random((len(producers), self.n_storefronts))
+            else:
+                keys = _keyed(_salt(by_storefronts), producers, np.arange(self.n_storefronts))
             chosen = np.argsort(keys, axis=1)[:, :take]
             sellers.append(self.n_creators + chosen.ravel())
             listed.append(np.repeat(products, take))
         if not sellers:
-            empty = np.zeros(0, np.int64)
             return producers, empty, empty
         return producers, np.concatenate(sellers), np.concatenate(listed)
 
@@ -449,8 +472,11 @@ class Market:
         producers: np.ndarray,
         products: np.ndarray,
         rng: np.random.Generator,
+        by_node: bool = False,
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The creators who list each producer's specialty (``producers.recruit``)."""
+        """The creators who list each producer's specialty (``producers.recruit``); with
+        ``by_node``, each producer's draws keyed by its node and the creators' nodes."""
+        salt = _salt(rng) if by_node and rule != "followers" else None
         if rule == "followers":
             # The same most-followed creators of the city for every producer.
             # (Creators outside the city are not the city's to recruit, here as below.)
@@ -480,7 +506,11 @@ class Market:
             take = min(listings, len(pool))
             for start in range(0, len(mine), max(1, 2**22 // len(pool))):  # bounded scratch
                 part = mine[start : start + max(1, 2**22 // len(pool))]
-                keys = rng.random((len(part), len(pool)))
+                keys = (
+                    rng.random((len(part), len(pool)))
+                    if salt is None
+                    else _keyed(salt, producers[part], self.creator_node[pool])
+                )
                 chosen = np.argsort(keys, axis=1)[:, :take]
                 sellers.append(pool[chosen].ravel())
                 listed.append(np.repeat(products[part], take))
@@ -539,3 +569,16 @@ class Market:
             self.product_known_quality[self.listing_product]
             + self.overstatement * (1 - self.authenticity[self.listing_seller]),
         ).astype(np.float32)
+
+
+def _salt(rng: np.random.Generator) -> np.uint64:
+    """One salt of :func:`_keyed`'s hashes, drawn from ``rng``."""
+    return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
+
+
+def _keyed(salt: np.uint64, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Uniform numbers for every (row, column) pair of node ids (or indices), each a hash of
+    the pair and ``salt``: the same pair has the same number whatever the other rows (a
+    producer's listings whichever producers are enrolled with it)."""
+    keys = rows.astype(np.uint64)[:, None] * np.uint64(2**32) + columns.astype(np.uint64)
+    return hashed_uniform(keys, salt)

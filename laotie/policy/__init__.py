@@ -1,9 +1,10 @@
 """Policy design: choose whom to train, recruit or reach, under a budget, with the simulation
 as the judge.
 
-A policy is a set of targets (creators to train, producers to enrol, regions to give an
-operator), each with a cost. Its value is an outcome of the simulation (poor producers' net
-income, GMV, information reach, or any other column), known only through replications:
+A policy is a set of targets (creators to train, regions to give an operator, residents to
+seed with the government messages, producers to enrol), each with a cost. Its value is an
+outcome of the simulation (poor producers' net income, GMV, information reach, or any other
+column), known only through replications:
 ``evaluate(sets, seed, replications)`` (:data:`Evaluate`) runs each set's replications with
 common random numbers.
 
@@ -35,13 +36,19 @@ from .levers import DIRECTIONS, EvaluateSettings, Lever, LeverProgramme, Tuned, 
 from .run import Stored, run_optimise
 from .select import Evaluate, Selection, greedy, p_best
 from .spec import TARGETS, OptimiseSpec, load_optimise
-from .training import OperatorProgramme, TrainingProgramme
+from .training import (
+    EnrolmentProgramme,
+    OperatorProgramme,
+    SeedProgramme,
+    TrainingProgramme,
+)
 
 __all__ = [
     "DIRECTIONS",
     "HEURISTICS",
     "PHASES",
     "TARGETS",
+    "EnrolmentProgramme",
     "Evaluate",
     "EvaluateSettings",
     "Lever",
@@ -49,6 +56,7 @@ __all__ = [
     "OperatorProgramme",
     "OptimiseSpec",
     "Optimised",
+    "SeedProgramme",
     "Selection",
     "Stored",
     "TrainingProgramme",

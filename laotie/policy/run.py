@@ -45,7 +45,7 @@ from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
 from .levers import LeverProgramme, Tuned, tune
 from .spec import OptimiseSpec
-from .training import OperatorProgramme, TrainingProgramme
+from .training import PROGRAMMES
 
 if TYPE_CHECKING:
     from ..executors import Executor
@@ -192,7 +192,8 @@ def run_optimise(
     Returns
     -------
     Optimised or Tuned
-        :class:`Optimised` for targets ``"train"`` and ``"operators"``,
+        :class:`Optimised` for the targets of sets (:data:`~laotie.policy.TARGETS` but
+        ``"levers"``),
         :class:`~laotie.policy.Tuned` for ``"levers"``.
 
     Raises
@@ -220,7 +221,7 @@ def run_optimise(
     if spec.target == "levers":
         return _run_levers(spec, out, graph, executor, progress)
     weights = cast("str | Mapping[str, float]", spec.objective)  # no directions (checked)
-    kind = OperatorProgramme if spec.target == "operators" else TrainingProgramme
+    kind = PROGRAMMES[spec.target]
     programme = kind(spec.scenario, graph, weights, days=spec.run_days, executor=executor)
     stored = Stored(programme, out / "evaluations", progress=progress)
     # One pool of workers for the whole search (it maps batch after batch), not one per batch.

@@ -10,7 +10,9 @@ Example (``experiments/policy/train_poverty_county.toml``)::
     scale = 0.05                  # of the scenario's city (default 1)
     seed = 1                      # every phase's replications and the random heuristic
     target = "train"              # creators to train on training.day ("operators":
-                                  # regions whose media operators are trained; "levers")
+                                  # regions whose media operators are trained; "seeds":
+                                  # residents told every government message; "enrol":
+                                  # producers to enrol; "levers")
     objective = "producer_net_total"
     budget = 10                   # creators (each costs 1)
     replications = 8              # per set while choosing
@@ -50,6 +52,7 @@ from ..results import OUTCOME_COLUMNS
 from ..scenario import Scenario
 from ..sweep.spec import read_spec, spec_scenario
 from .levers import DIRECTIONS, Lever, levers
+from .training import PROGRAMMES
 
 __all__ = ["TARGETS", "OptimiseSpec", "load_optimise"]
 
@@ -57,11 +60,15 @@ TARGETS = {
     "train": "creators to train on training.day (laotie.policy.TrainingProgramme)",
     "operators": "regions whose government accounts' operators are trained on "
     "information.training_day (laotie.policy.OperatorProgramme)",
+    "seeds": "residents given every government message on its posting day, seeds of its "
+    "cascade (laotie.policy.SeedProgramme)",
+    "enrol": "rural residents enrolled as poor producers, their specialties listed online "
+    "(laotie.policy.EnrolmentProgramme)",
     "levers": "numeric parameters within ranges, searched by optuna (laotie.policy.tune)",
 }
 """What a policy can choose, and what it means."""
 
-_SETS = ("train", "operators")
+_SETS = tuple(PROGRAMMES)
 """The targets that are sets chosen within a budget (by greedy selection)."""
 
 _KEYS = {
@@ -94,12 +101,13 @@ _ONLY = {
 }
 """Keys that mean something for some targets only, refused in a spec of another."""
 
-_BATCH = {"train": 1, "operators": 1, "levers": 4}
+_BATCH = {"train": 1, "operators": 1, "seeds": 1, "enrol": 1, "levers": 4}
 _TRIALS = 40
 
 _DECIDED = {
     "training.rule": "the policy chooses whom to train (target); leave the rule out",
     "training.n_creators": "the budget decides how many creators are trained; set budget",
+    "producers.n_producers": "the policy chooses the producers (target); set budget",
     "information.training_rule": "the policy chooses whose operators are trained (target); "
     "leave the rule out",
     "run.seed": "the spec's seed decides every replication (graph_seed the graph); set seed",
@@ -109,13 +117,14 @@ _DECIDED = {
 ignored); those of :data:`_DECIDED_BY` only for its targets (a levers spec may set who is
 trained)."""
 
-_SUPPLIED_BY = {"training.rule": "train", "information.training_rule": "operators"}
+_SUPPLIED_BY = {cls.RULE: target for target, cls in PROGRAMMES.items() if cls.RULE is not None}
 """The rules ``"targeted"``, and the target that gives each its targets."""
 
 _DECIDED_BY = {
     "training.rule": ("train",),
     "training.n_creators": ("train",),
     "information.training_rule": ("operators",),
+    "producers.n_producers": ("enrol",),
 }
 
 
@@ -127,7 +136,8 @@ def _takes(target: str, key: str) -> bool:
 def _only_for(where: str, key: str, value: Any, target: str) -> ScenarioError:
     """The error for a key of another target."""
     allowed = sorted(k for k in _KEYS if _takes(target, k))
-    which = " or ".join(map(repr, _ONLY[key]))
+    *others, last = map(repr, _ONLY[key])
+    which = f"{', '.join(others)} or {last}" if others else last
     return ScenarioError(
         f"{where}: {key} = {value!r}; only target {which} takes {key} (target "
         f"{target!r} takes: {', '.join(allowed)})"
@@ -155,9 +165,9 @@ class OptimiseSpec:
         maximised; for target ``"levers"`` also a dict of outcomes to ``"maximize"`` or
         ``"minimize"`` (two or more: a Pareto front).
     budget : float, default 10
-        The most the chosen targets may cost together (≥ 1: each creator, or region, costs
-        1). Targets ``"train"`` and ``"operators"`` only, as are ``shortlist``,
-        ``contenders`` and ``stop``.
+        The most the chosen targets may cost together (≥ 1: each creator, region, resident
+        or producer costs 1). Targets of sets (``"train"``, ``"operators"``, ``"seeds"``,
+        ``"enrol"``) only, as are ``shortlist``, ``contenders`` and ``stop``.
     replications : int, default 8
         Replications per set (or trial) while choosing (≥ 2).
     fresh : int, default 16
@@ -167,10 +177,9 @@ class OptimiseSpec:
     contenders : int, default 2
         As for :func:`laotie.policy.greedy`.
     batch : int, optional
-        Targets ``"train"``, ``"operators"``: as for :func:`laotie.policy.greedy` (default
-        1); ``"levers"``:
-        trials asked of optuna together (default 4; with several objectives, NSGA-II's
-        population, ≥ 2).
+        Targets of sets: as for
+        :func:`laotie.policy.greedy` (default 1); ``"levers"``: trials asked of optuna
+        together (default 4; with several objectives, NSGA-II's population, ≥ 2).
     stop : bool, default True
         Stop choosing when no candidate's mean gain is positive; False spends the budget.
     levers : dict of str to (float, float), optional
@@ -192,9 +201,9 @@ class OptimiseSpec:
         For a value that is not allowed, naming the key, the value and what is allowed; for
         a key of another target (at a value other than its default); for a scenario whose
         training changes nothing (targets ``"train"``, ``"operators"``: or whose training day
-        falls outside the runs, or that posts no message within them), or an objective the
-        runs never define
-        (a monthly repurchase rate in runs of 60 days or fewer).
+        falls outside the runs, or that posts no message within them; ``"seeds"``: that posts
+        no message within them), or an objective the runs never define (a monthly repurchase
+        rate in runs of 60 days or fewer).
     """
 
     scenario: Scenario
@@ -301,51 +310,19 @@ class OptimiseSpec:
         if levers_:
             self._check_levers(len(weights) if all(directed) else 1)
             return
-        if self.target == "operators":
-            self._check_operators()
-            return
-        days = self.run_days
-        day = self.scenario.training.day
-        if not 0 <= day < days:
-            raise ScenarioError(
-                f"{w}: training.day = {day} does not fall within the {days} days of each run; "
-                f'set "training.day" from 0 to {days - 1} in the [set] table, or lengthen days'
-            )
-        gains = self.scenario.training
-        if gains.authenticity_gain == gains.content_quality_gain == gains.follower_gain == 0:
-            raise ScenarioError(
-                f"{w}: training.authenticity_gain, content_quality_gain and follower_gain are "
-                "all 0: training a creator changes nothing, so no set is better than another; "
-                "set one of them in the [set] table"
-            )
-
-    def _check_operators(self) -> None:
-        """Refuse a scenario whose operators' training cannot matter within the runs."""
-        w, days, info = self.where, self.run_days, self.scenario.information
-        if not self.scenario.graph.file and self.scenario.city.gov_accounts_per_region == 0:
+        # The spec builds the graph from the city (a programme checks its graph's accounts).
+        if (
+            self.target == "operators"
+            and not self.scenario.graph.file
+            and self.scenario.city.gov_accounts_per_region == 0
+        ):
             raise ScenarioError(
                 f"{w}: city.gov_accounts_per_region = 0: no region has a government account, "
                 "so there is no operator to train; set it to 1 or more"
             )
-        if not 0 <= info.training_day < days:
-            raise ScenarioError(
-                f"{w}: information.training_day = {info.training_day} does not fall within the "
-                f'{days} days of each run; set "information.training_day" from 0 to {days - 1} '
-                "in the [set] table, or lengthen days"
-            )
-        if info.n_messages == 0 or info.first_day >= days:
-            raise ScenarioError(
-                f"{w}: no government message is posted within the {days} days of each run "
-                f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-                'training the operators changes nothing; set "information.n_messages" in the '
-                "[set] table"
-            )
-        if info.training_gain == 0:
-            raise ScenarioError(
-                f"{w}: information.training_gain = 0: training an operator changes nothing, so "
-                'no set is better than another; set "information.training_gain" in the [set] '
-                "table"
-            )
+        why = PROGRAMMES[self.target].problem(self.scenario, self.run_days, " in the [set] table")
+        if why is not None:
+            raise ScenarioError(f"{w}: {why}")
 
     def _check_monthly(self, weights: Mapping[str, Any]) -> None:
         """Refuse a monthly repurchase rate as objective in runs too short to define it."""
@@ -430,10 +407,11 @@ def load_optimise(path: str | Path) -> OptimiseSpec:
     Keys: ``scenario`` (required: a shipped name or a ``.toml`` file relative to the spec),
     ``scale``, ``seed``, ``graph_seed``, ``days``, ``target``, ``objective`` (an outcome, or
     a table of outcomes and weights), ``replications``, ``fresh``, ``batch`` and a ``[set]``
-    table of dotted scenario keys; for ``target = "train"`` (the default) and ``"operators"``
-    ``budget``, ``shortlist``, ``contenders`` and ``stop``; for ``target = "levers"`` a ``[levers]``
-    table of dotted keys and ``[low, high]``, ``trials``, and an objective that may be a
-    table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto front).
+    table of dotted scenario keys; for ``target = "train"`` (the default), ``"operators"``,
+    ``"seeds"`` and ``"enrol"`` ``budget``, ``shortlist``, ``contenders`` and ``stop``; for
+    ``target = "levers"`` a ``[levers]`` table of dotted keys and ``[low, high]``, ``trials``,
+    and an objective that may be a table of outcomes and ``"maximize"`` or ``"minimize"`` (a Pareto
+    front).
 
     Parameters
     ----------

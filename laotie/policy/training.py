@@ -1,18 +1,22 @@
-"""Whom to train: sets of targets judged by simulation, creators (the rule ``targeted`` of
-``training.rule``, docs/model.md 3.5, "Training") or the government accounts' operators of
-regions (the rule ``targeted`` of ``information.training_rule``, "Information").
+"""Whom to train or reach: sets of targets judged by simulation, creators (the rule
+``targeted`` of ``training.rule``, docs/model.md 3.5, "Training"), the government accounts'
+operators of regions (the rule ``targeted`` of ``information.training_rule``, "Information")
+or residents seeded with the government messages (``Engine(seeds=...)``, "Information").
 
-:class:`TrainingProgramme` and :class:`OperatorProgramme` are :data:`~laotie.policy.Evaluate`
+:class:`TrainingProgramme`, :class:`OperatorProgramme` and :class:`SeedProgramme` are
+:data:`~laotie.policy.Evaluate`
 for :func:`laotie.policy.greedy` and :func:`laotie.policy.optimise`: each set of targets is
 one engine of ``replications`` lockstep replications of the scenario on one fixed city graph,
-the set trained on the training day; replication ``r`` has the same seed for every set
-(common random numbers), so two sets' values differ, replication by replication, by what
-training them changes. The candidates are the city's creators (or its regions) with the
-proxies the heuristics rank them by.
+the set trained on the training day (or seeded on each message's posting day); replication
+``r`` has the same seed for every set (common random numbers), so two sets' values differ,
+replication by replication, by what targeting them changes. The candidates are the city's
+creators (or its regions, or its residents) with the proxies the heuristics rank them by.
 """
 
 from __future__ import annotations
 
+import abc
+import itertools
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,29 +33,40 @@ if TYPE_CHECKING:
     from ..graph import TrustGraph
     from ..scenario import Scenario
 
-__all__ = ["OperatorProgramme", "TrainingProgramme"]
+__all__ = [
+    "PROGRAMMES",
+    "EnrolmentProgramme",
+    "OperatorProgramme",
+    "SeedProgramme",
+    "TrainingProgramme",
+]
 
 MAX_DAYS = int(Run.params()["days"].high or 0)
 """The longest run a programme takes: a scenario's own bound on ``run.days``."""
 
 
 @dataclass
-class _Programme:
-    """What every programme of targets shares: the objective's weights checked, the sets'
-    lockstep engines run on the executor (:meth:`each`); a programme says what its targets
-    are (:meth:`candidates`), how the engine takes them (:attr:`TARGETS`) and what its
-    scenario needs (:meth:`_check_scenario`)."""
+class _Programme(abc.ABC):
+    """What every programme of targets shares: the objective's weights checked, the scenario
+    refused when no set could matter (:meth:`problem`), the sets checked and their lockstep
+    engines run on the executor (:meth:`each`); a programme says what its targets are
+    (:meth:`candidates`), how the engine takes them (:attr:`TARGETS`, :attr:`RULE`) and what
+    its scenario needs (:meth:`problem`)."""
 
     scenario: Scenario
     graph: TrustGraph
     objective: str | Mapping[str, float] = "producer_net_total"
     days: int | None = None
     executor: Executor | None = field(default=None, repr=False)
+    _known: frozenset[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     TARGETS: ClassVar[str] = ""
     """The engine's keyword for a set (``Engine(trained=...)``, ``Engine(operators=...)``)."""
     WHAT: ClassVar[str] = ""
     """What one target is, in messages."""
+    RULE: ClassVar[str | None] = None
+    """The scenario's rule set to ``"targeted"`` for the engine to take the sets (None: the
+    engine's keyword alone)."""
 
     def __post_init__(self) -> None:
         weights = {self.objective: 1.0} if isinstance(self.objective, str) else dict(self.objective)
@@ -87,14 +102,37 @@ class _Programme:
         self.scenario = self._check_scenario(self.scenario, self.days)
 
     def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
-        """The scenario the sets run, with the rule ``targeted`` (refusing one that cannot
-        train within ``days``)."""
-        raise NotImplementedError
+        """The scenario the sets run, with the rule ``targeted`` (:attr:`RULE`), refusing one
+        where no set could matter within ``days`` (:meth:`problem`)."""
+        why = self.problem(scenario, days)
+        if why is not None:
+            raise LaotieError(f"policy: {why}")
+        return scenario if self.RULE is None else scenario.replace(**{self.RULE: "targeted"})
 
+    @classmethod
+    @abc.abstractmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """Why no set of targets could change runs of ``days`` days of ``scenario``, or None:
+        the one writing of the rule, for the programme and for a spec
+        (:class:`~laotie.policy.OptimiseSpec`).
+
+        Parameters
+        ----------
+        scenario : Scenario
+        days : int
+        table : str, default ""
+            Where a key is set, said after it (a spec's ``" in the [set] table"``).
+
+        Returns
+        -------
+        str or None
+            A sentence naming the key, its value and what to set.
+        """
+
+    @abc.abstractmethod
     def candidates(self) -> pd.DataFrame:
         """The targets, indexed by id, with ``followers``, ``rural``, ``region`` and
         ``cost``."""
-        raise NotImplementedError
 
     def __call__(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
@@ -120,6 +158,37 @@ class _Programme:
             out[i] = values
         return out
 
+    def _checked(self, sets: Sequence[tuple[Hashable, ...]]) -> list[tuple[int, ...]]:
+        """Each set's targets as sorted ids, checked before anything runs: candidates
+        (:meth:`candidates`), each at most once."""
+        if self._known is None:  # the candidates once: a city's residents are many
+            self._known = frozenset(self.candidates().index.tolist())
+        known = self._known
+        out = []
+        for targets in sets:
+            ids = []
+            for target in targets:
+                if (
+                    isinstance(target, bool | np.bool_)
+                    or not isinstance(target, int | np.integer)
+                    or int(target) not in known
+                ):
+                    raise LaotieError(
+                        f"policy: the set {tuple(targets)!r} names {target!r}, which is not a "
+                        f"candidate {self.WHAT}; expected ids of the programme's candidates() "
+                        f"({len(known):,} {self.WHAT}s)"
+                    )
+                ids.append(int(target))
+            ids.sort()
+            twice = [a for a, b in itertools.pairwise(ids) if a == b]
+            if twice:
+                raise LaotieError(
+                    f"policy: the set {tuple(targets)!r} names {self.WHAT} {twice[0]} twice; "
+                    "expected each target once"
+                )
+            out.append(tuple(ids))
+        return out
+
     def each(
         self, sets: Sequence[tuple[Hashable, ...]], seed: int, replications: int
     ) -> Iterator[tuple[int, np.ndarray]]:
@@ -142,10 +211,7 @@ class _Programme:
         executor = self.executor or executor_for(1)
         # Sorted: one listing of each set, the key its stored values are found by (the engine
         # trains a set the same way whatever its order).
-        tasks = [
-            (i, self, tuple(sorted(np.asarray(s, dtype=np.int64).tolist())), seed, replications)
-            for i, s in enumerate(sets)
-        ]
+        tasks = [(i, self, ids, seed, replications) for i, ids in enumerate(self._checked(sets))]
         for (i, _, ids, _, _), answer in executor.map(_run_set, tasks):
             if not isinstance(answer, np.ndarray):
                 raise LaotieError(f"policy: the runs of set {ids} failed ({answer})")
@@ -174,21 +240,32 @@ class TrainingProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome, a training day outside the run or a scenario without
-        training.
+        For an unknown outcome, a training day outside the run or training that changes
+        nothing (every gain 0).
     """
 
     TARGETS: ClassVar[str] = "trained"
     WHAT: ClassVar[str] = "creator"
+    RULE: ClassVar[str | None] = "training.rule"
 
-    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
-        day = scenario.training.day
-        if not 0 <= day < days:
-            raise LaotieError(
-                f"policy: training.day = {day} does not fall within the {days} days of the run; "
-                "set training.day to the day the programme trains"
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """A training day outside the runs, or training that changes nothing."""
+        training = scenario.training
+        if not 0 <= training.day < days:
+            return _outside("training.day", training.day, days, table)
+        if (
+            training.authenticity_gain
+            == training.content_quality_gain
+            == 0
+            == (training.follower_gain)
+        ):
+            return (
+                "training.authenticity_gain, content_quality_gain and follower_gain are all 0: "
+                "training a creator changes nothing, so no set is better than another; set one "
+                f"of them{table}"
             )
-        return scenario.replace(**{"training.rule": "targeted"})
+        return None
 
     def candidates(self) -> pd.DataFrame:
         """The creators living in the city (heads and local creators: those the city can
@@ -248,27 +325,24 @@ class OperatorProgramme(_Programme):
 
     TARGETS: ClassVar[str] = "operators"
     WHAT: ClassVar[str] = "region"
+    RULE: ClassVar[str | None] = "information.training_rule"
 
-    def _check_scenario(self, scenario: Scenario, days: int) -> Scenario:
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """A training day outside the runs, no message posted within them, or a training
+        gain of 0 (the graph's government accounts are checked by the programme, which has
+        the graph)."""
         info = scenario.information
         if not 0 <= info.training_day < days:
-            raise LaotieError(
-                f"policy: information.training_day = {info.training_day} does not fall within "
-                f"the {days} days of the run; set information.training_day to the day the "
-                "programme trains"
-            )
-        if info.n_messages == 0 or info.first_day >= days:
-            raise LaotieError(
-                "policy: no government message is posted within the run (information."
-                f"n_messages = {info.n_messages}, first_day = {info.first_day}): training the "
-                "operators changes nothing; set information.n_messages"
-            )
+            return _outside("information.training_day", info.training_day, days, table)
+        if not _posted(scenario, days):
+            return _no_message(scenario, days, "training the operators", table)
         if info.training_gain == 0:
-            raise LaotieError(
-                "policy: information.training_gain = 0: training an operator changes nothing, "
-                "so no set is better than another; set information.training_gain"
+            return (
+                "information.training_gain = 0: training an operator changes nothing, so no set "
+                f'is better than another; set "information.training_gain"{table}'
             )
-        return scenario.replace(**{"information.training_rule": "targeted"})
+        return None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -314,6 +388,183 @@ class OperatorProgramme(_Programme):
         )
 
 
+@dataclass
+class SeedProgramme(_Programme):
+    """Sets of residents seeded with the government messages (whom a programme tells every
+    notice directly, e.g. village information officers, 信息员), evaluated by simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; a government message must be posted within the run (each seed learns
+        every message on its posting day, docs/model.md 3.5, "Information").
+    graph : TrustGraph
+        The city, the same for every set and replication (its residents are the candidates).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"information_rural_reach"``) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome or a scenario that posts no message within the run.
+    """
+
+    TARGETS: ClassVar[str] = "seeds"
+    WHAT: ClassVar[str] = "resident"
+
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """No message posted within the runs."""
+        if not _posted(scenario, days):
+            return _no_message(scenario, days, "seeding residents", table)
+        return None
+
+    @staticmethod
+    def audience(graph: TrustGraph) -> dict[str, np.ndarray]:
+        """Per node: ``followers``, the people who trust it through local and city ties
+        (those it can pass a message on to), and ``kin``, those of them through local ties
+        (those it can tell offline)."""
+        from ..graph._core import CITY, LOCAL
+
+        g, n = graph, graph.n_nodes
+        # Edge i -> j: i trusts j, so j's message reaches i.
+        return {
+            "followers": np.bincount(
+                g.indices[(g.layer == LOCAL) | (g.layer == CITY)], minlength=n
+            ),
+            "kin": np.bincount(g.indices[g.layer == LOCAL], minlength=n),
+        }
+
+    def candidates(self) -> pd.DataFrame:
+        """The city's residents (users or not), by node id, with their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by node id: ``followers`` (the people who trust the resident through
+            local and city ties: those it can pass a message on to), ``kin`` (of them,
+            through local ties: those it can tell offline), ``rural`` (True/False),
+            ``user`` (True/False), ``region`` (its name) and ``cost`` (1 each).
+        """
+        g = self.graph
+        nodes = np.flatnonzero(g.resident)
+        found = self.audience(g)
+        return pd.DataFrame(
+            {
+                "followers": found["followers"][nodes],
+                "kin": found["kin"][nodes],
+                "rural": g.rural[nodes],
+                "user": g.user[nodes],
+                "region": np.asarray(g.region_names, dtype=object)[g.region[nodes]],
+                "cost": 1.0,
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+
+@dataclass
+class EnrolmentProgramme(_Programme):
+    """Sets of rural residents enrolled as poor producers in a 精准扶贫 programme (each
+    one's specialty listed online, docs/model.md 3.4, "Poor producers"), evaluated by
+    simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its ``producers`` section says how an enrolled producer's specialty is
+        listed and what it earns (``n_producers`` is not used: the set is the producers).
+    graph : TrustGraph
+        The city, the same for every set and replication (its rural residents are the
+        candidates; all its residents if it has none).
+    objective : str or dict of str to float
+        An outcome column (:data:`laotie.results.OUTCOME_COLUMNS`, e.g.
+        ``"producer_net_total"``) or weights of several.
+    days : int, optional
+        Days per run (default: the scenario's ``run.days``).
+    executor : Executor, optional
+        Where the sets' engines run (default: this process).
+
+    Raises
+    ------
+    LaotieError
+        For an unknown outcome.
+    """
+
+    TARGETS: ClassVar[str] = "enrolled"
+    WHAT: ClassVar[str] = "producer"
+
+    @classmethod
+    def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+        """None: a scenario always lists an enrolled producer's specialty somewhere
+        (``producers.listings`` ≥ 1, and a city has ≥ 1 storefront); whether the creators a
+        rule recruits exist depends on the graph, and a set they do not list gains nothing."""
+        return None
+
+    def candidates(self) -> pd.DataFrame:
+        """The city's rural residents (all its residents if none is rural), by node id, with
+        their proxies.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by node id: ``followers`` (the people who trust the resident through
+            local and city ties), ``rural`` (True/False), ``user`` (True/False), ``region``
+            (its name) and ``cost`` (1 each).
+        """
+        g = self.graph
+        nodes = np.flatnonzero(g.resident & g.rural)
+        if len(nodes) == 0:
+            nodes = np.flatnonzero(g.resident)
+        found = SeedProgramme.audience(g)
+        return pd.DataFrame(
+            {
+                "followers": found["followers"][nodes],
+                "rural": g.rural[nodes],
+                "user": g.user[nodes],
+                "region": np.asarray(g.region_names, dtype=object)[g.region[nodes]],
+                "cost": 1.0,
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+
+PROGRAMMES: dict[str, type[_Programme]] = {
+    "train": TrainingProgramme,
+    "operators": OperatorProgramme,
+    "seeds": SeedProgramme,
+    "enrol": EnrolmentProgramme,
+}
+"""The programme of each target of sets (:data:`laotie.policy.TARGETS`)."""
+
+
+def _outside(key: str, day: int, days: int, table: str) -> str:
+    """A programme's day that does not fall within the runs."""
+    return (
+        f"{key} = {day} does not fall within the {days} days of each run; set "
+        f'"{key}" from 0 to {days - 1}{table}, or lengthen days'
+    )
+
+
+def _posted(scenario: Scenario, days: int) -> bool:
+    """Whether a government message is posted within runs of ``days`` days."""
+    info = scenario.information
+    return info.n_messages > 0 and info.first_day < days
+
+
+def _no_message(scenario: Scenario, days: int, doing: str, table: str) -> str:
+    info = scenario.information
+    return (
+        f"no government message is posted within the {days} days of each run "
+        f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
+        f'{doing} changes nothing; set "information.n_messages"{table}'
+    )
+
+
 def _run_set(task: tuple[int, _Programme, tuple[int, ...], int, int]) -> Any:
     """One set's lockstep engine: its objective in every replication."""
     _, programme, ids, seed, replications = task
@@ -356,7 +607,8 @@ def lockstep_objectives(
         ``{r}`` to fill (what the runs were: a set, a setting).
     targets : dict of str to list of int, optional
         The engine's targets by keyword (``{"trained": creators}``, ``{"operators":
-        regions}``: the rules ``targeted``).
+        regions}``: the rules ``targeted``; ``{"seeds": residents}``, ``{"enrolled":
+        producers}``).
 
     Returns
     -------
@@ -379,6 +631,8 @@ def lockstep_objectives(
         seed=seeds,
         trained=targets.get("trained"),
         operators=targets.get("operators"),
+        seeds=targets.get("seeds"),
+        enrolled=targets.get("enrolled"),
     )
     for _ in range(days):
         engine.step()

@@ -59,7 +59,10 @@ def test_a_target_that_is_a_list_or_a_table_is_refused_not_a_type_error(
 ) -> None:
     text = SPEC.replace('target = "levers"', f"target = {value}") + LEVERS
     message = _refused(tmp_path, text)
-    assert "target = " in message and "expected one of 'train', 'operators', 'levers'" in message
+    assert (
+        "target = " in message
+        and "expected one of 'train', 'operators', 'seeds', 'enrol', 'levers'" in message
+    )
 
 
 def test_a_lever_given_quoted_and_as_a_table_is_refused_not_overwritten(tmp_path: Path) -> None:

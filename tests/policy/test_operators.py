@@ -73,8 +73,8 @@ def test_a_set_is_the_engine_with_those_operators_trained(programme: OperatorPro
     ("changes", "message"),
     [
         ({"information.training_day": 9}, "information.training_day = 9 does not fall within"),
-        ({"information.n_messages": 0}, "no government message is posted within the run"),
-        ({"information.first_day": 8}, "no government message is posted within the run"),
+        ({"information.n_messages": 0}, "no government message is posted within the 8 days"),
+        ({"information.first_day": 8}, "no government message is posted within the 8 days"),
         ({"information.training_gain": 0.0}, "training_gain = 0: training an operator changes"),
         ({"information.training_day": -1}, "information.training_day = -1 does not fall within"),
         ({"information.first_day": 8, "information.training_day": 2}, "no government message"),

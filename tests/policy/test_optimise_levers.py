@@ -196,19 +196,23 @@ TRAIN_TAKES = (
         ),
         (
             "budget = 2",
-            f"bad.toml: budget = 2; only target 'train' or 'operators' takes budget {LEVERS_TAKES}",
+            "bad.toml: budget = 2; only target 'train', 'operators', 'seeds' "
+            f"or 'enrol' takes budget {LEVERS_TAKES}",
         ),
         (
             "stop = false",
-            f"bad.toml: stop = False; only target 'train' or 'operators' takes stop {LEVERS_TAKES}",
+            "bad.toml: stop = False; only target 'train', 'operators', 'seeds' "
+            f"or 'enrol' takes stop {LEVERS_TAKES}",
         ),
         (
             "shortlist = 9",
-            "bad.toml: shortlist = 9; only target 'train' or 'operators' takes shortlist",
+            "bad.toml: shortlist = 9; only target 'train', 'operators', 'seeds' "
+            "or 'enrol' takes shortlist",
         ),
         (
             "contenders = 1",
-            "bad.toml: contenders = 1; only target 'train' or 'operators' takes contenders",
+            "bad.toml: contenders = 1; only target 'train', 'operators', 'seeds' "
+            "or 'enrol' takes contenders",
         ),
         (
             'objective = { producer_net_total = "maximise" }',
@@ -296,7 +300,8 @@ def test_a_levers_table_in_a_train_spec_is_refused(tmp_path: Path) -> None:
 def test_the_spec_from_python_refuses_a_key_of_the_other_target() -> None:
     county = Scenario.preset("poverty_county", scale=0.02)
     with pytest.raises(
-        ScenarioError, match="budget = 3; only target 'train' or 'operators' takes budget"
+        ScenarioError,
+        match="budget = 3; only target 'train', 'operators', 'seeds' or 'enrol' takes budget",
     ):
         OptimiseSpec(county, target="levers", levers={"policy.head_cap": (0.1, 0.6)}, budget=3)
     with pytest.raises(ScenarioError, match="trials = 5; only target 'levers' takes trials"):

@@ -58,3 +58,42 @@ def test_a_set_has_one_value_whatever_the_order_of_its_targets(
     first, second = (int(node) for node in programme.candidates().index[:2])
     values = programme([(first, second), (second, first)], 3, 3)
     np.testing.assert_array_equal(values[0], values[1])
+
+
+def test_a_programme_must_say_what_its_targets_are_and_need(
+    programme: TrainingProgramme,
+) -> None:
+    # _Programme is abstract: a kind of target without candidates() or problem() is refused
+    # when made, not when first used.
+    from dataclasses import dataclass
+
+    from laotie.policy.training import _Programme
+
+    @dataclass
+    class NoCandidates(_Programme):
+        @classmethod
+        def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
+            return None
+
+    @dataclass
+    class NoProblem(_Programme):
+        def candidates(self):  # type: ignore[no-untyped-def]
+            return programme.candidates()
+
+    for kind in (_Programme, NoCandidates, NoProblem):
+        with pytest.raises(TypeError, match="abstract"):
+            kind(programme.scenario, programme.graph)  # type: ignore[abstract]
+
+
+def test_training_that_changes_nothing_is_refused(programme: TrainingProgramme) -> None:
+    nothing = programme.scenario.replace(
+        **{
+            "training.authenticity_gain": 0.0,
+            "training.content_quality_gain": 0.0,
+            "training.follower_gain": 0,
+        }
+    )
+    with pytest.raises(LaotieError, match="policy: training.authenticity_gain, content_quality"):
+        TrainingProgramme(nothing, programme.graph)
+    with pytest.raises(LaotieError, match='set "training.day" from 0 to 1, or lengthen days'):
+        TrainingProgramme(programme.scenario, programme.graph, days=2)

@@ -24,12 +24,15 @@ from ...scenario import Scenario
 from ..sampling import beta
 from ..ties import Listeners, expand_rows
 
-__all__ = ["PATHS", "InformationState", "operator_regions"]
+__all__ = ["PATHS", "SEEDED", "InformationState", "operator_regions", "resident_ids"]
 
 PATHS: tuple[str, ...] = ("feed", "hometown", "share", "offline")
 """How a resident was informed first: same-city feed, same-hometown feed, shared in the app
 by someone they trust, told offline by kin."""
 FEED, HOMETOWN, SHARE, OFFLINE = 1, 2, 3, 4
+SEEDED = 5
+"""The state of a resident given the message on its posting day (a seed of the cascade, what
+a policy chooses); not one of :data:`PATHS`: the ``by_`` shares leave seeds out."""
 _MESSAGE_SLOTS = 1024  # message index inside the hash keys (at most 1,000 messages)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -86,6 +89,55 @@ def operator_regions(graph: TrustGraph, operators: Sequence[str | int] | np.ndar
     return np.array(out, np.int64)
 
 
+def resident_ids(
+    graph: TrustGraph, nodes: Sequence[int] | np.ndarray, keyword: str = "seeds"
+) -> np.ndarray:
+    """The node ids ``nodes`` given to the engine as ``keyword``, checked and sorted:
+    residents (the seeds given every government message on its posting day, the producers
+    a programme enrols; what :mod:`laotie.policy` chooses).
+
+    Raises
+    ------
+    ScenarioError
+        For something other than a list of integers, a node id out of the graph's range, a
+        node that does not live in the city (a creator outside it), or a node named twice.
+    """
+    n = graph.n_nodes
+    if (
+        isinstance(nodes, str | bytes | dict)
+        or not isinstance(nodes, Iterable)
+        or (isinstance(nodes, np.ndarray) and nodes.ndim != 1)
+    ):
+        raise ScenarioError(
+            f"Engine: {keyword} = {nodes!r}; expected a list of residents' node ids (integers "
+            f"0–{n - 1})"
+        )
+    out = []
+    for node in nodes:
+        if isinstance(node, bool) or not isinstance(node, int | np.integer):
+            raise ScenarioError(
+                f"Engine: {keyword}: {node!r} is not a node id; expected an integer 0–{n - 1}"
+            )
+        if not 0 <= node < n:
+            raise ScenarioError(
+                f"Engine: {keyword}: node {node} is out of range; the graph's node ids are "
+                f"0–{n - 1}"
+            )
+        if not graph.resident[node]:
+            raise ScenarioError(
+                f"Engine: {keyword}: node {node} does not live in the city (a creator outside "
+                "it); expected residents"
+            )
+        out.append(int(node))
+    ids = np.array(sorted(out), np.int64)
+    twice = ids[1:][ids[1:] == ids[:-1]]
+    if len(twice):
+        raise ScenarioError(
+            f"Engine: {keyword} names node {twice[0]} twice; expected each resident once"
+        )
+    return ids
+
+
 class InformationState:
     """Who knows which government message, and how they learnt it."""
 
@@ -98,6 +150,7 @@ class InformationState:
         scenario: Scenario,
         seed: np.random.SeedSequence,
         operators: np.ndarray | None = None,
+        seeds: np.ndarray | None = None,
     ) -> None:
         info = scenario.information
         self.info = info
@@ -119,6 +172,8 @@ class InformationState:
             if operators is None
             else np.isin(self.gov_region, operators)
         )
+        # The residents given every message on its posting day (checked: resident_ids).
+        self.seeds = np.zeros(0, np.int64) if seeds is None else np.asarray(seeds, np.int64)
         rng = np.random.default_rng(seed)
         self.quality = beta(
             rng,
@@ -173,6 +228,10 @@ class InformationState:
         for m in np.flatnonzero(self.post_day <= day).tolist():
             live = day < self.post_day[m] + info.live_days
             new_people, new_paths = [], []
+            if day == self.post_day[m] and len(self.seeds):
+                # First in the day's list: a seed's path is SEEDED, whatever the feeds draw.
+                new_people.append(self.seeds)
+                new_paths.append(np.full(len(self.seeds), SEEDED, np.uint8))
             if live:
                 people, paths = self._feeds(m, day, active_users, city, home)
                 new_people.append(people)
@@ -236,7 +295,7 @@ class InformationState:
     def _inform(self, m: int, people: np.ndarray, paths: np.ndarray) -> None:
         if len(people) == 0:
             return
-        # Feeds come before sharing in the day: keep each person's first path.
+        # Seeds, then feeds, then sharing in the day: keep each person's first path.
         _, first = np.unique(people, return_index=True)
         people, paths = people[first], paths[first]
         self.state[m, people] = paths
