@@ -227,7 +227,11 @@ class Engine:
         self.seed_sequences = sequences
         spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
         self.market = Market(
-            graph, scenario, [np.random.default_rng(market) for market, _ in spawned], producers
+            graph,
+            scenario,
+            [np.random.default_rng(market) for market, _ in spawned],
+            producers,
+            threads=self.threads,
         )
         # One stream per phase (and per replication): changing one phase's parameters (or
         # turning it off) leaves the other phases' draws as they were, so arms of a

@@ -82,6 +82,9 @@ class Market:
         (``producers.n_producers`` is not used): a programme's enrolment. Their specialties,
         offline incomes and listings are then drawn by node, not by position, so that a
         producer enrolled in two sets is the same producer in both (common random numbers).
+    threads : int
+        Threads that sort a large graph's ties for the listeners (the engine's; the market is
+        the same for any number).
 
     Raises
     ------
@@ -96,6 +99,7 @@ class Market:
         scenario: Scenario,
         rng: np.random.Generator | Sequence[np.random.Generator],
         enrolled: np.ndarray | None = None,
+        threads: int = 1,
     ) -> None:
         rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
         if not rngs:
@@ -113,7 +117,7 @@ class Market:
             self.layout = Layout.of(parts[0], 1)
         else:
             self._stack(graph, parts)
-        self._finish(graph, scenario)
+        self._finish(graph, scenario, threads)
 
     def _draw(
         self,
@@ -350,7 +354,7 @@ class Market:
         bounds = np.cumsum([0] + [len(p.listing_seller) for p in parts])
         self.listing_index = [where[a:b] for a, b in itertools.pairwise(bounds)]
 
-    def _finish(self, graph: TrustGraph, s: Scenario) -> None:
+    def _finish(self, graph: TrustGraph, s: Scenario, threads: int = 1) -> None:
         """What follows from the (stacked) draws: catalogues, promises, categories and the
         engine's view of the graph."""
         R = self.replications
@@ -381,7 +385,7 @@ class Market:
         self.update_offer()
 
         # --- the engine's view of the graph
-        self.listeners = Listeners.from_graph(graph, R)
+        self.listeners = Listeners.from_graph(graph, R, threads)
         self.follows = Follows(graph, R)
         # Storefront memory m_is: one int8 per (user, storefront of the user's replication).
         table_bytes = self.n_users * layout.storefronts

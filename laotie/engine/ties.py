@@ -50,12 +50,13 @@ class Listeners:
     kin: np.ndarray
 
     @classmethod
-    def from_graph(cls, graph: TrustGraph, replications: int = 1) -> Listeners:
+    def from_graph(cls, graph: TrustGraph, replications: int = 1, threads: int = 1) -> Listeners:
         """The listeners of ``graph``; with several replications (lockstep), the structure
         (``indptr``, ``listener``, ``kin``) is shared and ``trust`` and ``memory`` hold one
         block of ties per replication: the trust of tie ``k`` in replication ``r`` is
-        ``trust[r * n_ties + k]``."""
-        indptr, listener, trust, kin = _by_trusted(graph)
+        ``trust[r * n_ties + k]``. ``threads`` sort a large graph's ties (the engine's
+        threads; the arrays are the same for any number)."""
+        indptr, listener, trust, kin = _by_trusted(graph, threads)
         return cls(
             indptr=indptr,
             listener=listener,
@@ -83,7 +84,7 @@ class Listeners:
 
 
 def _by_trusted(
-    graph: TrustGraph, threads: int = 2, min_ties: int = 10_000_000
+    graph: TrustGraph, threads: int = 1, min_ties: int = 10_000_000
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The local and city ties of ``graph`` grouped by the trusted person.
 

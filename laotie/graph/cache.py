@@ -28,7 +28,9 @@ import os
 import warnings
 from pathlib import Path
 
+import numba
 import numpy as np
+import scipy
 
 from .._random import SeedLike
 from ..errors import GraphError
@@ -105,8 +107,9 @@ def sources_digest(folder: Path) -> str:
 
 def graph_key(spec: CitySpec, seed: SeedLike) -> str | None:
     """The cache key of the city ``spec`` built with ``seed``: a hash of the city's
-    parameters, the seed, the graph sources and numpy's version; None for a seed that does
-    not say its graph (None, a Generator)."""
+    parameters, the seed, the graph sources and the versions of numpy, scipy (the trust
+    weights invert its Beta quantiles) and numba (the build's kernels); None for a seed that
+    does not say its graph (None, a Generator)."""
     if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
         seed = np.random.SeedSequence(int(seed))  # the city an int builds (as_seed_sequence)
     if not isinstance(seed, np.random.SeedSequence):
@@ -118,6 +121,8 @@ def graph_key(spec: CitySpec, seed: SeedLike) -> str | None:
             "seed": said,
             "sources": _sources_digest(),
             "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "numba": numba.__version__,
         },
         sort_keys=True,
         default=str,

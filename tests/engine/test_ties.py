@@ -62,3 +62,24 @@ def test_lockstep_listeners_repeat_the_trust_per_replication(village):
     assert three.n_ties == one.n_ties and len(three.memory) == 3 * one.n_ties
     for r in range(3):
         np.testing.assert_array_equal(three.replication(r).trust, one.trust)
+
+
+def test_the_engine_sorts_the_listeners_in_its_own_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Engine(threads=...)`` is what the listeners' sort uses (it had used two threads
+    whatever the engine was told)."""
+    from laotie import Engine, Scenario, graph
+    from laotie.engine import ties
+
+    asked: list[int] = []
+    original = ties._by_trusted
+
+    def spy(g, threads=1, min_ties=10_000_000):  # type: ignore[no-untyped-def]
+        asked.append(threads)
+        return original(g, threads, min_ties)
+
+    monkeypatch.setattr(ties, "_by_trusted", spy)
+    scenario = Scenario.preset("village")
+    village = graph.city(scenario.city, seed=1)
+    for threads in (1, 3):
+        Engine(village, scenario, seed=1, threads=threads)
+    assert asked == [1, 3]

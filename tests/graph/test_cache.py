@@ -74,6 +74,12 @@ def test_the_key_is_everything_that_decides_the_graph(monkeypatch: pytest.Monkey
     )
     assert graph_key(village, None) is None
     assert graph_key(village, np.random.default_rng(3)) is None
+    # The libraries whose numbers the build uses: another version, another key.
+    for library in (cache.np, cache.scipy, cache.numba):
+        with monkeypatch.context() as patch:
+            patch.setattr(library, "__version__", "0.0.other")
+            assert graph_key(village, 3) != key
+    assert graph_key(village, 3) == key
     monkeypatch.setattr(cache, "_sources_digest", lambda: "other code")
     assert graph_key(village, 3) != key
 
