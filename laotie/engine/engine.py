@@ -210,8 +210,9 @@ class Engine:
             )
         check_fits(
             f"Engine: {R} replication(s) of a city of {graph.n_nodes:,} residents",
-            engine_bytes(graph, scenario, R),
-            "use fewer lockstep replications per engine, a smaller city or fewer storefronts",
+            engine_bytes(graph, scenario, R, None if producers is None else len(producers)),
+            "use fewer lockstep replications per engine, a smaller city or fewer storefronts"
+            + ("" if producers is None else f" (or enrol fewer than {len(producers):,} producers)"),
             ScenarioError,
         )
         self.replications = R

@@ -144,3 +144,31 @@ def test_keyed_listings_choose_uniformly_among_the_pool(
     assert np.abs(counts - expected).max() < 5 * sd, (counts.min(), counts.max(), expected)
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < len(pool) + 5 * np.sqrt(2 * len(pool)), (chi2, len(pool))
+
+
+def test_the_memory_estimate_counts_the_producers_enrolled(
+    county: tuple[TrustGraph, Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An enrolment of every rural resident lists many more specialties than the
+    # producers.n_producers drawn: the engine's estimate (refused before anything is built)
+    # counts the producers enrolled, not the scenario's number.
+    from laotie import _memory
+    from laotie.engine.sizing import LISTING_BYTES, engine_bytes
+
+    g, s = county
+    nodes = rural(g).tolist()
+    many, few = len(nodes), s.producers.n_producers
+    assert many > 5 * few
+    drawn = engine_bytes(g, s)
+    assert engine_bytes(g, s, 1, few) == drawn
+    enrolled = engine_bytes(g, s, 1, many)
+    assert enrolled - drawn >= (many - few) * 2 * s.producers.listings * LISTING_BYTES
+    monkeypatch.setattr(_memory, "available_bytes", lambda: (drawn + enrolled) // 2)
+    Engine(g, s, seed=1)
+    Engine(g, s, seed=1, enrolled=nodes[:few])  # as many as drawn: fits
+    with pytest.raises(
+        ScenarioError,
+        match=rf"Engine: 1 replication\(s\) of a city of {g.n_nodes:,} residents needs about "
+        rf".* \(or enrol fewer than {many:,} producers\)",
+    ):
+        Engine(g, s, seed=1, enrolled=nodes)
