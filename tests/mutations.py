@@ -459,6 +459,14 @@ MUTATIONS = (
         "the producers are drawn even when the engine is given whom to enrol",
     ),
     Mutation(
+        "enrolled_listings_unsalted",
+        "laotie/engine/market.py",
+        "    return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))\n",
+        "    rng.integers(0, 2**63, dtype=np.uint64)\n    return np.uint64(12345)\n",
+        "enrolled producers' listings hashed without the replication's salt: the same sellers "
+        "in every replication and seed",
+    ),
+    Mutation(
         "clicks_skipped_above_half",
         STOREFRONT,
         "    if click_prob >= 1:",

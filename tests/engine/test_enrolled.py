@@ -172,3 +172,30 @@ def test_the_memory_estimate_counts_the_producers_enrolled(
         rf".* \(or enrol fewer than {many:,} producers\)",
     ):
         Engine(g, s, seed=1, enrolled=nodes)
+
+
+def test_another_seed_lists_an_enrolled_producer_elsewhere(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    # The hashes that choose who lists a specialty are salted by the replication's stream:
+    # the same producers under another seed (or in another lockstep replication) are listed
+    # by other creators and storefronts, not by the same ones in every replication.
+    g, base = county
+    s = base.replace(**{"producers.recruit": "random"})  # among all the city's creators
+    nodes = rural(g)[:: max(1, len(rural(g)) // 20)][:20].tolist()
+    m = Engine(g, s, seed=[5, 6], enrolled=nodes).market
+    n, C, S = g.n_nodes, m.layout.creators, m.layout.storefronts
+    differ = {"creators": 0, "storefronts": 0}
+    for node in nodes:
+        lists = []
+        for r in range(2):
+            j = int(np.flatnonzero(m.producer_node == node + r * n)[0])
+            product = int(np.flatnonzero(m.product_producer == j)[0])
+            sellers = m.listing_seller[m.listing_product == product]
+            creators = sorted((m.creator_node[sellers[sellers < m.n_creators]] - r * n).tolist())
+            stores = sorted((sellers[sellers >= m.n_creators] - m.n_creators) % S)
+            lists.append((creators, stores))
+        differ["creators"] += lists[0][0] != lists[1][0]
+        differ["storefronts"] += lists[0][1] != lists[1][1]
+    assert min(C, S) > s.producers.listings
+    assert differ["creators"] >= 10 and differ["storefronts"] >= 10, differ
