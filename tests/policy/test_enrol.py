@@ -97,6 +97,30 @@ def test_an_enrol_spec_is_checked(tmp_path: Path, extra: str, message: str) -> N
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [
+        ("train", '"training.day" = 5\n'),
+        ("seeds", '"information.n_messages" = 2\n'),
+        ("levers", ""),
+    ],
+)
+def test_other_targets_keep_the_scenarios_producers(
+    tmp_path: Path, target: str, extra: str
+) -> None:
+    # Only target "enrol" chooses the producers: the others take producers.n_producers.
+    path = tmp_path / "spec.toml"
+    levers = '[levers]\n"producers.listings" = [1, 4]\n' if target == "levers" else ""
+    spec = SPEC.replace('target = "enrol"', f'target = "{target}"')
+    if target == "levers":
+        for line in ("budget = 2\n", "shortlist = 6\n"):
+            spec = spec.replace(line, "")
+    path.write_text(
+        spec + f'[set]\n"producers.n_producers" = 50\n{extra}{levers}', encoding="utf-8"
+    )
+    assert load_optimise(path).scenario.producers.n_producers == 50
+
+
 def test_laotie_optimise_chooses_producers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
