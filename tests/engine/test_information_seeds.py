@@ -178,3 +178,18 @@ def test_a_node_out_of_range_or_outside_the_city_is_refused() -> None:
     n = g.n_nodes
     with pytest.raises(ScenarioError, match=f"node {n} is out of range; .* 0–{n - 1}"):
         Engine(g, scenario, seed=1, seeds=[n])
+
+
+def test_seeds_without_a_message_are_refused(county: tuple[TrustGraph, Scenario]) -> None:
+    # No government message: a seed would be told nothing, a silent no-op; refused by name.
+    g, base = county
+    silent = base.replace(**{"information.n_messages": 0})
+    with pytest.raises(
+        ScenarioError,
+        match=re.escape(
+            "Engine: seeds = 2 resident(s) with information.n_messages = 0: there is no "
+            "government message to give them; set information.n_messages ≥ 1 or give no seeds"
+        ),
+    ):
+        Engine(g, silent, seed=1, seeds=seeds_of(g)[:2])
+    Engine(g, silent, seed=1, seeds=[])  # none given: the engine without seeds
