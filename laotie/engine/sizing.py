@@ -47,7 +47,8 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
     memory, row pointers), 29 per user (the seat table and the list of active users), one
     per user and storefront (storefront memories), :data:`LISTING_BYTES` per listing
     (:func:`listings`, and the poor producers' specialties' :func:`producer_listings`, with
-    8 bytes per producer and storefront while the storefronts listing them are drawn) and
+    32 bytes per producer and storefront, the keys, hashes and order of drawing the
+    storefronts that list them: 29 measured) and
     :data:`TRAINING_DRAW_BYTES` per follower the trained creators may gain.
 
     Parameters
@@ -81,7 +82,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
         + 17 * follows
         + users * (29 + scenario.storefronts.n_storefronts)
         + LISTING_BYTES * (listings(scenario, sellers) + producer_listings(scenario, n_producers))
-        + 8 * drawn
+        + 32 * drawn
         + TRAINING_DRAW_BYTES * trained * scenario.training.follower_gain
     )
 
