@@ -86,6 +86,9 @@ class _Programme(abc.ABC):
                     f"policy: the weight of {name} is {weight!r}; expected a finite number "
                     "(negative for an outcome to lower, such as an inequality)"
                 )
+        why = self.objective_problem(weights)
+        if why is not None:
+            raise LaotieError(f"policy: {why}")
         self.weights = weights
         if self.days is None:
             self.days = self.scenario.run.days
@@ -128,6 +131,23 @@ class _Programme(abc.ABC):
         str or None
             A sentence naming the key, its value and what to set.
         """
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """Why an objective of these outcomes cannot judge the programme's sets, or None (the
+        one writing of the rule, for the programme and for a spec).
+
+        Parameters
+        ----------
+        weights : dict of str to float
+            The objective's outcomes and their weights.
+
+        Returns
+        -------
+        str or None
+            A sentence naming the outcome and what to choose instead.
+        """
+        return None
 
     @abc.abstractmethod
     def candidates(self) -> pd.DataFrame:
@@ -497,6 +517,28 @@ class EnrolmentProgramme(_Programme):
 
     TARGETS: ClassVar[str] = "enrolled"
     WHAT: ClassVar[str] = "producer"
+    WITHOUT_PRODUCERS: ClassVar[tuple[str, ...]] = (
+        "producer_net_effect",
+        "producers_gaining_share",
+        "producers_losing_share",
+        "producer_gain_top10_share",
+    )
+    """Outcomes that are not defined (NaN) when nobody is enrolled: ratios and shares of the
+    producers (:func:`laotie.accounts.producer_outcomes`)."""
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome not defined when nobody is enrolled: every set is judged against
+        enrolling nobody (the empty set, which greedy selection values first)."""
+        undefined = [name for name in weights if name in cls.WITHOUT_PRODUCERS]
+        if not undefined:
+            return None
+        return (
+            f"objective {undefined[0]} is not defined when nobody is enrolled (NaN: a ratio or "
+            "share of the producers), and every set of producers is judged against enrolling "
+            "nobody; choose a total: producer_net_total, producer_income_total or "
+            "producers_with_income"
+        )
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:

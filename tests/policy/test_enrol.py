@@ -139,3 +139,44 @@ def test_laotie_optimise_chooses_producers(
     assert all(g.resident[t] and g.rural[t] for t in sets["shortlist"])
     assert set(chosen) <= set(sets["shortlist"]) and len(chosen) <= 2
     assert "On 4 fresh replications" in printed
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        "producer_net_effect",
+        "producers_gaining_share",
+        "producers_losing_share",
+        "producer_gain_top10_share",
+        {"producer_net_total": 1.0, "producers_losing_share": -1.0},
+    ],
+)
+def test_an_objective_undefined_without_producers_is_refused_before_anything_runs(
+    programme: EnrolmentProgramme, tmp_path: Path, objective: str | dict[str, float]
+) -> None:
+    # Greedy selection values the empty set first, and nobody enrolled has no ratio or
+    # share of producers (NaN): refused with the programme, and by a spec before the graph.
+    name = objective if isinstance(objective, str) else "producers_losing_share"
+    why = (
+        f"objective {name} is not defined when nobody is enrolled (NaN: a ratio or share of "
+        "the producers), and every set of producers is judged against enrolling nobody; "
+        "choose a total: producer_net_total, producer_income_total or producers_with_income"
+    )
+    with pytest.raises(LaotieError, match=re.escape(f"policy: {why}")):
+        EnrolmentProgramme(programme.scenario, programme.graph, objective, days=20)
+    path = tmp_path / "enrol.toml"
+    table = (
+        f'objective = "{objective}"\n'
+        if isinstance(objective, str)
+        else "objective = { "
+        + ", ".join(f"{key} = {value}" for key, value in objective.items())
+        + " }\n"
+    )
+    path.write_text(SPEC.replace('objective = "producer_income_total"\n', table), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_optimise(path)
+    assert str(err.value) == f"{path}: {why}"
+    # The seeds' programme takes them (a run without seeds still has producers).
+    SeedProgramme(
+        programme.scenario.replace(**{"information.n_messages": 1}), programme.graph, objective
+    )
