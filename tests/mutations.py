@@ -426,7 +426,7 @@ MUTATIONS = (
     Mutation(
         "seeds_outside_the_city",
         INFORMATION,
-        "        if not graph.resident[node]:\n",
+        "        if not resident[node]:\n",
         "        if False:\n",
         "a creator outside the city is taken as a seed instead of refused",
     ),
