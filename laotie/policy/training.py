@@ -339,13 +339,20 @@ class OperatorProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome, a training day outside the run, no message posted within
-        it, a training gain of 0, or a graph without government accounts.
+        For an unknown outcome or one messages do not change (not ``information_``), a
+        training day outside the run, no message posted within it, a training gain of 0, or
+        a graph without government accounts.
     """
 
     TARGETS: ClassVar[str] = "operators"
     WHAT: ClassVar[str] = "region"
+
     RULE: ClassVar[str | None] = "information.training_rule"
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome other than the messages' reach: the same for every set of regions."""
+        return _not_information(weights, "whose operators are trained")
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
@@ -431,11 +438,17 @@ class SeedProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome or a scenario that posts no message within the run.
+        For an unknown outcome or one messages do not change (not ``information_``), or a
+        scenario that posts no message within the run.
     """
 
     TARGETS: ClassVar[str] = "seeds"
     WHAT: ClassVar[str] = "resident"
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome other than the messages' reach: the same for every set of seeds."""
+        return _not_information(weights, "who is seeded")
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
@@ -512,7 +525,8 @@ class EnrolmentProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome.
+        For an unknown outcome, or one not defined when nobody is enrolled
+        (:attr:`WITHOUT_PRODUCERS`).
     """
 
     TARGETS: ClassVar[str] = "enrolled"
@@ -582,6 +596,19 @@ PROGRAMMES: dict[str, type[_Programme]] = {
     "enrol": EnrolmentProgramme,
 }
 """The programme of each target of sets (:data:`laotie.policy.TARGETS`)."""
+
+
+def _not_information(weights: Mapping[str, Any], who: str) -> str | None:
+    """An objective's outcome that government messages cannot change (information changes no
+    purchase, docs/model.md 3.5): every set of targets that only informs has its value."""
+    other = [name for name in weights if not name.startswith("information_")]
+    if not other:
+        return None
+    return (
+        f"objective {other[0]} does not depend on {who}: government messages change no "
+        "purchase (docs/model.md, Information), so every set has the same value; choose "
+        "information_reach or information_rural_reach"
+    )
 
 
 def _outside(key: str, day: int, days: int, table: str) -> str:

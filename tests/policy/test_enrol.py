@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, LaotieError, Scenario, ScenarioError, graph
-from laotie.policy import EnrolmentProgramme, SeedProgramme, load_optimise
+from laotie.policy import EnrolmentProgramme, SeedProgramme, TrainingProgramme, load_optimise
 from laotie.results import run_outcomes
 
 
@@ -112,6 +112,8 @@ def test_other_targets_keep_the_scenarios_producers(
     path = tmp_path / "spec.toml"
     levers = '[levers]\n"producers.listings" = [1, 4]\n' if target == "levers" else ""
     spec = SPEC.replace('target = "enrol"', f'target = "{target}"')
+    if target == "seeds":  # messages change no purchase: seeds are judged by their reach
+        spec = spec.replace('"producer_income_total"', '"information_reach"')
     if target == "levers":
         for line in ("budget = 2\n", "shortlist = 6\n"):
             spec = spec.replace(line, "")
@@ -176,7 +178,5 @@ def test_an_objective_undefined_without_producers_is_refused_before_anything_run
     with pytest.raises(ScenarioError) as err:
         load_optimise(path)
     assert str(err.value) == f"{path}: {why}"
-    # The seeds' programme takes them (a run without seeds still has producers).
-    SeedProgramme(
-        programme.scenario.replace(**{"information.n_messages": 1}), programme.graph, objective
-    )
+    # Training creators takes them (a run without training still has producers).
+    TrainingProgramme(programme.scenario, programme.graph, objective, days=40)
