@@ -630,7 +630,12 @@ def _no_message(scenario: Scenario, days: int, doing: str, table: str) -> str:
     return (
         f"no government message is posted within the {days} days of each run "
         f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-        f'{doing} changes nothing; set "information.n_messages"{table}'
+        f"{doing} changes nothing; "
+        + (
+            f'set "information.n_messages"{table}'
+            if info.n_messages == 0
+            else f'set "information.first_day" from 0 to {days - 1}{table}, or lengthen days'
+        )
     )
 
 

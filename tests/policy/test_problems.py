@@ -117,3 +117,23 @@ def test_an_objective_messages_cannot_change_is_refused(
     with pytest.raises(ScenarioError) as checked:
         load_optimise(spec)
     assert str(checked.value) == f"{spec}: {why}"
+
+
+@pytest.mark.parametrize(
+    ("changes", "advice"),
+    [
+        ({"information.n_messages": 0}, 'set "information.n_messages" in the [set] table'),
+        (
+            {"information.first_day": 9},
+            'set "information.first_day" from 0 to 7 in the [set] table, or lengthen days',
+        ),
+    ],
+)
+@pytest.mark.parametrize("target", ["seeds", "operators"])
+def test_no_message_within_the_runs_names_the_key_to_set(
+    target: str, changes: dict[str, object], advice: str
+) -> None:
+    # Messages due after the runs: the first day is what to change, not the number.
+    scenario = Scenario.preset("county", scale=0.02).replace(**BASE | changes)
+    why = PROGRAMMES[target].problem(scenario, 8, " in the [set] table")
+    assert why is not None and why.endswith(advice), why
