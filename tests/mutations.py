@@ -426,7 +426,7 @@ MUTATIONS = (
     Mutation(
         "seeds_outside_the_city",
         INFORMATION,
-        "        if not graph.resident[node]:\n",
+        "        if not resident[node]:\n",
         "        if False:\n",
         "a creator outside the city is taken as a seed instead of refused",
     ),
@@ -457,6 +457,14 @@ MUTATIONS = (
         "        if enrolled is not None:\n            producers = np.asarray(",
         "        if False:\n            producers = np.asarray(",
         "the producers are drawn even when the engine is given whom to enrol",
+    ),
+    Mutation(
+        "enrolled_listings_unsalted",
+        "laotie/engine/market.py",
+        "    return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))\n",
+        "    rng.integers(0, 2**63, dtype=np.uint64)\n    return np.uint64(12345)\n",
+        "enrolled producers' listings hashed without the replication's salt: the same sellers "
+        "in every replication and seed",
     ),
     Mutation(
         "clicks_skipped_above_half",

@@ -143,7 +143,8 @@ class Engine:
         Residents' graph node ids, each given every government message on the message's
         posting day (seeds of the cascade, what :mod:`laotie.policy` chooses); they pass it
         on from the next day as anyone who learnt it. Every replication seeds the same ones.
-        None or empty: no seed (the engine is the one without this keyword).
+        None or empty: no seed (the engine is the one without this keyword). Refused when the
+        scenario posts no message (``information.n_messages = 0``).
     enrolled : sequence of int, optional
         Residents' graph node ids: the poor producers, those a 精准扶贫 programme enrols
         (what :mod:`laotie.policy` chooses), the same in every replication, instead of
@@ -160,7 +161,7 @@ class Engine:
         ``trained``, or a node that is not a creator living in the city; for ``operators``
         likewise with ``information.training_rule``, or a region not of the graph; for
         ``seeds`` or ``enrolled`` that are not node ids, out of the graph's range, not
-        residents, or named twice.
+        residents, or named twice; for seeds when the scenario posts no government message.
 
     Examples
     --------
@@ -200,6 +201,12 @@ class Engine:
             )
         regions = None if operators is None else operator_regions(graph, operators)
         seeded = None if seeds is None else resident_ids(graph, seeds, "seeds")
+        if seeded is not None and len(seeded) and scenario.information.n_messages == 0:
+            raise ScenarioError(
+                f"Engine: seeds = {len(seeded):,} resident(s) with information.n_messages = 0: "
+                "there is no government message to give them; set information.n_messages ≥ 1 "
+                "or give no seeds"
+            )
         producers = None if enrolled is None else resident_ids(graph, enrolled, "enrolled")
         sequences = as_seed_sequences(seed, "Engine: seed")
         R = len(sequences)
@@ -210,8 +217,9 @@ class Engine:
             )
         check_fits(
             f"Engine: {R} replication(s) of a city of {graph.n_nodes:,} residents",
-            engine_bytes(graph, scenario, R),
-            "use fewer lockstep replications per engine, a smaller city or fewer storefronts",
+            engine_bytes(graph, scenario, R, None if producers is None else len(producers)),
+            "use fewer lockstep replications per engine, a smaller city or fewer storefronts"
+            + ("" if producers is None else f" (or enrol fewer than {len(producers):,} producers)"),
             ScenarioError,
         )
         self.replications = R

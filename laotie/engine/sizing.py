@@ -21,6 +21,7 @@ __all__ = [
     "engine_bytes",
     "listings",
     "lockstep_size",
+    "producer_listings",
     "replication_bytes",
 ]
 
@@ -38,22 +39,27 @@ million stacked residents the gain grows no further and only the memory does
 (docs/performance.md)."""
 
 
-def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
+def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | None = None) -> int:
     """An estimate of the engine state one replication adds.
 
     Per resident about 68 bytes of flags, budgets, follow bits and scratch plus one byte per
     government message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust,
     memory, row pointers), 29 per user (the seat table and the list of active users), one
     per user and storefront (storefront memories), :data:`LISTING_BYTES` per listing
-    (:func:`listings`) and :data:`TRAINING_DRAW_BYTES` per follower the trained creators may
-    gain.
+    (:func:`listings`, and the poor producers' specialties' :func:`producer_listings`, with
+    32 bytes per producer and storefront, the keys, hashes and order of drawing the
+    storefronts that list them: 29 measured) and
+    :data:`TRAINING_DRAW_BYTES` per follower the trained creators may gain.
 
     Parameters
     ----------
     graph : TrustGraph
         The city.
     scenario : Scenario
-        The scenario (its storefronts and government messages count).
+        The scenario (its storefronts, government messages and producers count).
+    producers : int, optional
+        The poor producers: those enrolled (``Engine(enrolled=...)``), when given, instead of
+        ``producers.n_producers``.
 
     Returns
     -------
@@ -67,12 +73,16 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario) -> int:
     kinds = graph.creator_kind
     sellers = int(np.count_nonzero((kinds == HEAD) | (kinds == LOCAL_CREATOR) | (kinds == OUTSIDE)))
     trained = min(scenario.training.n_creators, sellers) if scenario.training.day >= 0 else 0
+    p = scenario.producers
+    n_producers = p.n_producers if producers is None else producers
+    drawn = n_producers * scenario.storefronts.n_storefronts if p.channel != "creators" else 0
     return int(
         n * (68 + scenario.information.n_messages)
         + 5 * social
         + 17 * follows
         + users * (29 + scenario.storefronts.n_storefronts)
-        + LISTING_BYTES * listings(scenario, sellers)
+        + LISTING_BYTES * (listings(scenario, sellers) + producer_listings(scenario, n_producers))
+        + 32 * drawn
         + TRAINING_DRAW_BYTES * trained * scenario.training.follower_gain
     )
 
@@ -112,7 +122,29 @@ def listings(scenario: Scenario, sellers: int) -> int:
     return own
 
 
-def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -> int:
+def producer_listings(scenario: Scenario, producers: int) -> int:
+    """The listings of ``producers`` poor producers' specialties: at most
+    ``producers.listings`` creators and as many storefronts each, by ``producers.channel``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    producers : int
+        The producers (``producers.n_producers``, or those enrolled).
+
+    Returns
+    -------
+    int
+    """
+    p = scenario.producers
+    channels = 2 if p.channel == "both" else 1
+    return producers * p.listings * channels
+
+
+def engine_bytes(
+    graph: TrustGraph, scenario: Scenario, replications: int = 1, producers: int | None = None
+) -> int:
     """An estimate of an engine's peak memory beyond the graph.
 
     The state of each replication (:func:`replication_bytes`) and, shared, the listeners of
@@ -128,6 +160,9 @@ def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -
         The scenario.
     replications : int, default 1
         Replications in lockstep in the engine.
+    producers : int, optional
+        The poor producers enrolled (``Engine(enrolled=...)``), when given, instead of
+        ``producers.n_producers``.
 
     Returns
     -------
@@ -135,7 +170,7 @@ def engine_bytes(graph: TrustGraph, scenario: Scenario, replications: int = 1) -
         Bytes.
     """
     social = graph.n_edges - int(np.count_nonzero(graph.layer == FOLLOW))
-    return replications * replication_bytes(graph, scenario) + 20 * social
+    return replications * replication_bytes(graph, scenario, producers) + 20 * social
 
 
 def lockstep_size(

@@ -320,7 +320,10 @@ class OptimiseSpec:
                 f"{w}: city.gov_accounts_per_region = 0: no region has a government account, "
                 "so there is no operator to train; set it to 1 or more"
             )
-        why = PROGRAMMES[self.target].problem(self.scenario, self.run_days, " in the [set] table")
+        kind = PROGRAMMES[self.target]
+        why = kind.objective_problem(weights) or kind.problem(
+            self.scenario, self.run_days, " in the [set] table"
+        )
         if why is not None:
             raise ScenarioError(f"{w}: {why}")
 

@@ -86,6 +86,9 @@ class _Programme(abc.ABC):
                     f"policy: the weight of {name} is {weight!r}; expected a finite number "
                     "(negative for an outcome to lower, such as an inequality)"
                 )
+        why = self.objective_problem(weights)
+        if why is not None:
+            raise LaotieError(f"policy: {why}")
         self.weights = weights
         if self.days is None:
             self.days = self.scenario.run.days
@@ -128,6 +131,23 @@ class _Programme(abc.ABC):
         str or None
             A sentence naming the key, its value and what to set.
         """
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """Why an objective of these outcomes cannot judge the programme's sets, or None (the
+        one writing of the rule, for the programme and for a spec).
+
+        Parameters
+        ----------
+        weights : dict of str to float
+            The objective's outcomes and their weights.
+
+        Returns
+        -------
+        str or None
+            A sentence naming the outcome and what to choose instead.
+        """
+        return None
 
     @abc.abstractmethod
     def candidates(self) -> pd.DataFrame:
@@ -319,13 +339,20 @@ class OperatorProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome, a training day outside the run, no message posted within
-        it, a training gain of 0, or a graph without government accounts.
+        For an unknown outcome or one messages do not change (not ``information_``), a
+        training day outside the run, no message posted within it, a training gain of 0, or
+        a graph without government accounts.
     """
 
     TARGETS: ClassVar[str] = "operators"
     WHAT: ClassVar[str] = "region"
+
     RULE: ClassVar[str | None] = "information.training_rule"
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome other than the messages' reach: the same for every set of regions."""
+        return _not_information(weights, "whose operators are trained")
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
@@ -411,11 +438,17 @@ class SeedProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome or a scenario that posts no message within the run.
+        For an unknown outcome or one messages do not change (not ``information_``), or a
+        scenario that posts no message within the run.
     """
 
     TARGETS: ClassVar[str] = "seeds"
     WHAT: ClassVar[str] = "resident"
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome other than the messages' reach: the same for every set of seeds."""
+        return _not_information(weights, "who is seeded")
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
@@ -492,11 +525,34 @@ class EnrolmentProgramme(_Programme):
     Raises
     ------
     LaotieError
-        For an unknown outcome.
+        For an unknown outcome, or one not defined when nobody is enrolled
+        (:attr:`WITHOUT_PRODUCERS`).
     """
 
     TARGETS: ClassVar[str] = "enrolled"
     WHAT: ClassVar[str] = "producer"
+    WITHOUT_PRODUCERS: ClassVar[tuple[str, ...]] = (
+        "producer_net_effect",
+        "producers_gaining_share",
+        "producers_losing_share",
+        "producer_gain_top10_share",
+    )
+    """Outcomes that are not defined (NaN) when nobody is enrolled: ratios and shares of the
+    producers (:func:`laotie.accounts.producer_outcomes`)."""
+
+    @classmethod
+    def objective_problem(cls, weights: Mapping[str, Any]) -> str | None:
+        """An outcome not defined when nobody is enrolled: every set is judged against
+        enrolling nobody (the empty set, which greedy selection values first)."""
+        undefined = [name for name in weights if name in cls.WITHOUT_PRODUCERS]
+        if not undefined:
+            return None
+        return (
+            f"objective {undefined[0]} is not defined when nobody is enrolled (NaN: a ratio or "
+            "share of the producers), and every set of producers is judged against enrolling "
+            "nobody; choose a total: producer_net_total, producer_income_total or "
+            "producers_with_income"
+        )
 
     @classmethod
     def problem(cls, scenario: Scenario, days: int, table: str = "") -> str | None:
@@ -542,6 +598,19 @@ PROGRAMMES: dict[str, type[_Programme]] = {
 """The programme of each target of sets (:data:`laotie.policy.TARGETS`)."""
 
 
+def _not_information(weights: Mapping[str, Any], who: str) -> str | None:
+    """An objective's outcome that government messages cannot change (information changes no
+    purchase, docs/model.md 3.5): every set of targets that only informs has its value."""
+    other = [name for name in weights if not name.startswith("information_")]
+    if not other:
+        return None
+    return (
+        f"objective {other[0]} does not depend on {who}: government messages change no "
+        "purchase (docs/model.md, Information), so every set has the same value; choose "
+        "information_reach or information_rural_reach"
+    )
+
+
 def _outside(key: str, day: int, days: int, table: str) -> str:
     """A programme's day that does not fall within the runs."""
     return (
@@ -561,7 +630,12 @@ def _no_message(scenario: Scenario, days: int, doing: str, table: str) -> str:
     return (
         f"no government message is posted within the {days} days of each run "
         f"(information.n_messages = {info.n_messages}, first_day = {info.first_day}): "
-        f'{doing} changes nothing; set "information.n_messages"{table}'
+        f"{doing} changes nothing; "
+        + (
+            f'set "information.n_messages"{table}'
+            if info.n_messages == 0
+            else f'set "information.first_day" from 0 to {days - 1}{table}, or lengthen days'
+        )
     )
 
 

@@ -144,3 +144,58 @@ def test_keyed_listings_choose_uniformly_among_the_pool(
     assert np.abs(counts - expected).max() < 5 * sd, (counts.min(), counts.max(), expected)
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < len(pool) + 5 * np.sqrt(2 * len(pool)), (chi2, len(pool))
+
+
+def test_the_memory_estimate_counts_the_producers_enrolled(
+    county: tuple[TrustGraph, Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An enrolment of every rural resident lists many more specialties than the
+    # producers.n_producers drawn: the engine's estimate (refused before anything is built)
+    # counts the producers enrolled, not the scenario's number.
+    from laotie import _memory
+    from laotie.engine.sizing import LISTING_BYTES, engine_bytes
+
+    g, s = county
+    nodes = rural(g).tolist()
+    many, few = len(nodes), s.producers.n_producers
+    assert many > 5 * few
+    drawn = engine_bytes(g, s)
+    assert engine_bytes(g, s, 1, few) == drawn
+    enrolled = engine_bytes(g, s, 1, many)
+    assert enrolled - drawn >= (many - few) * 2 * s.producers.listings * LISTING_BYTES
+    monkeypatch.setattr(_memory, "available_bytes", lambda: (drawn + enrolled) // 2)
+    Engine(g, s, seed=1)
+    Engine(g, s, seed=1, enrolled=nodes[:few])  # as many as drawn: fits
+    with pytest.raises(
+        ScenarioError,
+        match=rf"Engine: 1 replication\(s\) of a city of {g.n_nodes:,} residents needs about "
+        rf".* \(or enrol fewer than {many:,} producers\)",
+    ):
+        Engine(g, s, seed=1, enrolled=nodes)
+
+
+def test_another_seed_lists_an_enrolled_producer_elsewhere(
+    county: tuple[TrustGraph, Scenario],
+) -> None:
+    # The hashes that choose who lists a specialty are salted by the replication's stream:
+    # the same producers under another seed (or in another lockstep replication) are listed
+    # by other creators and storefronts, not by the same ones in every replication.
+    g, base = county
+    s = base.replace(**{"producers.recruit": "random"})  # among all the city's creators
+    nodes = rural(g)[:: max(1, len(rural(g)) // 20)][:20].tolist()
+    m = Engine(g, s, seed=[5, 6], enrolled=nodes).market
+    n, C, S = g.n_nodes, m.layout.creators, m.layout.storefronts
+    differ = {"creators": 0, "storefronts": 0}
+    for node in nodes:
+        lists = []
+        for r in range(2):
+            j = int(np.flatnonzero(m.producer_node == node + r * n)[0])
+            product = int(np.flatnonzero(m.product_producer == j)[0])
+            sellers = m.listing_seller[m.listing_product == product]
+            creators = sorted((m.creator_node[sellers[sellers < m.n_creators]] - r * n).tolist())
+            stores = sorted((sellers[sellers >= m.n_creators] - m.n_creators) % S)
+            lists.append((creators, stores))
+        differ["creators"] += lists[0][0] != lists[1][0]
+        differ["storefronts"] += lists[0][1] != lists[1][1]
+    assert min(C, S) > s.producers.listings
+    assert differ["creators"] >= 10 and differ["storefronts"] >= 10, differ

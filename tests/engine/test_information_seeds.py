@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, Scenario, ScenarioError, TrustGraph, graph
-from laotie.engine.rules.information import SEEDED
+from laotie.engine.rules.information import SEEDED, resident_ids
 from laotie.engine.ties import expand_rows
 
 MESSAGES = {
@@ -178,3 +178,50 @@ def test_a_node_out_of_range_or_outside_the_city_is_refused() -> None:
     n = g.n_nodes
     with pytest.raises(ScenarioError, match=f"node {n} is out of range; .* 0–{n - 1}"):
         Engine(g, scenario, seed=1, seeds=[n])
+    # Integer arrays of any width are checked at once, naming the same node as a list.
+    for dtype in (np.int64, np.uint32, np.int16):
+        with pytest.raises(ScenarioError, match=f"node {outside[0]} does not live in the city"):
+            Engine(g, scenario, seed=1, seeds=np.array([0, outside[0]], dtype))
+    for given in ([5, n + 2, -1], np.array([5, n + 2, -1])):
+        with pytest.raises(ScenarioError, match=f"node {n + 2} is out of range"):
+            Engine(g, scenario, seed=1, seeds=given)
+    with pytest.raises(ScenarioError, match="names node 3 twice"):
+        Engine(g, scenario, seed=1, seeds=np.array([3, 1, 3], np.int16))
+    ids = resident_ids(g, np.array([9, 2], np.uint64), "enrolled")
+    assert ids.tolist() == [2, 9] and ids.dtype == np.int64
+
+
+def test_checking_many_residents_takes_one_pass(
+    county: tuple[TrustGraph, Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # graph.resident is computed over every node when read: read once, not once per id (a
+    # city's residents were checked in quadratic time, 44 s for a million).
+    g, _ = county
+    reads = []
+    mask = g.resident
+
+    def counted(self: TrustGraph) -> np.ndarray:
+        reads.append(1)
+        return mask
+
+    monkeypatch.setattr(TrustGraph, "resident", property(counted))
+    everyone = np.flatnonzero(mask)
+    for given in (everyone, everyone.tolist()):
+        reads.clear()
+        assert resident_ids(g, given, "enrolled").tolist() == everyone.tolist()
+        assert len(reads) == 1
+
+
+def test_seeds_without_a_message_are_refused(county: tuple[TrustGraph, Scenario]) -> None:
+    # No government message: a seed would be told nothing, a silent no-op; refused by name.
+    g, base = county
+    silent = base.replace(**{"information.n_messages": 0})
+    with pytest.raises(
+        ScenarioError,
+        match=re.escape(
+            "Engine: seeds = 2 resident(s) with information.n_messages = 0: there is no "
+            "government message to give them; set information.n_messages ≥ 1 or give no seeds"
+        ),
+    ):
+        Engine(g, silent, seed=1, seeds=seeds_of(g)[:2])
+    Engine(g, silent, seed=1, seeds=[])  # none given: the engine without seeds

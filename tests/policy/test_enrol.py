@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from laotie import Engine, LaotieError, Scenario, ScenarioError, graph
-from laotie.policy import EnrolmentProgramme, SeedProgramme, load_optimise
+from laotie.policy import EnrolmentProgramme, SeedProgramme, TrainingProgramme, load_optimise
 from laotie.results import run_outcomes
 
 
@@ -97,6 +97,32 @@ def test_an_enrol_spec_is_checked(tmp_path: Path, extra: str, message: str) -> N
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [
+        ("train", '"training.day" = 5\n'),
+        ("seeds", '"information.n_messages" = 2\n'),
+        ("levers", ""),
+    ],
+)
+def test_other_targets_keep_the_scenarios_producers(
+    tmp_path: Path, target: str, extra: str
+) -> None:
+    # Only target "enrol" chooses the producers: the others take producers.n_producers.
+    path = tmp_path / "spec.toml"
+    levers = '[levers]\n"producers.listings" = [1, 4]\n' if target == "levers" else ""
+    spec = SPEC.replace('target = "enrol"', f'target = "{target}"')
+    if target == "seeds":  # messages change no purchase: seeds are judged by their reach
+        spec = spec.replace('"producer_income_total"', '"information_reach"')
+    if target == "levers":
+        for line in ("budget = 2\n", "shortlist = 6\n"):
+            spec = spec.replace(line, "")
+    path.write_text(
+        spec + f'[set]\n"producers.n_producers" = 50\n{extra}{levers}', encoding="utf-8"
+    )
+    assert load_optimise(path).scenario.producers.n_producers == 50
+
+
 def test_laotie_optimise_chooses_producers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,3 +141,42 @@ def test_laotie_optimise_chooses_producers(
     assert all(g.resident[t] and g.rural[t] for t in sets["shortlist"])
     assert set(chosen) <= set(sets["shortlist"]) and len(chosen) <= 2
     assert "On 4 fresh replications" in printed
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        "producer_net_effect",
+        "producers_gaining_share",
+        "producers_losing_share",
+        "producer_gain_top10_share",
+        {"producer_net_total": 1.0, "producers_losing_share": -1.0},
+    ],
+)
+def test_an_objective_undefined_without_producers_is_refused_before_anything_runs(
+    programme: EnrolmentProgramme, tmp_path: Path, objective: str | dict[str, float]
+) -> None:
+    # Greedy selection values the empty set first, and nobody enrolled has no ratio or
+    # share of producers (NaN): refused with the programme, and by a spec before the graph.
+    name = objective if isinstance(objective, str) else "producers_losing_share"
+    why = (
+        f"objective {name} is not defined when nobody is enrolled (NaN: a ratio or share of "
+        "the producers), and every set of producers is judged against enrolling nobody; "
+        "choose a total: producer_net_total, producer_income_total or producers_with_income"
+    )
+    with pytest.raises(LaotieError, match=re.escape(f"policy: {why}")):
+        EnrolmentProgramme(programme.scenario, programme.graph, objective, days=20)
+    path = tmp_path / "enrol.toml"
+    table = (
+        f'objective = "{objective}"\n'
+        if isinstance(objective, str)
+        else "objective = { "
+        + ", ".join(f"{key} = {value}" for key, value in objective.items())
+        + " }\n"
+    )
+    path.write_text(SPEC.replace('objective = "producer_income_total"\n', table), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_optimise(path)
+    assert str(err.value) == f"{path}: {why}"
+    # Training creators takes them (a run without training still has producers).
+    TrainingProgramme(programme.scenario, programme.graph, objective, days=40)

@@ -73,3 +73,67 @@ def test_the_spec_and_the_programme_refuse_with_one_sentence(
     said = kind.problem(scenario, 8, " in the [set] table")
     assert said is not None and str(checked.value) == f"{spec}: {said}"
     assert said.replace(" in the [set] table", "") == why
+
+
+@pytest.mark.parametrize(
+    ("target", "who"), [("seeds", "who is seeded"), ("operators", "whose operators are trained")]
+)
+@pytest.mark.parametrize(
+    "objective", ["producer_net_total", {"information_reach": 1.0, "creator_income_gini": -1.0}]
+)
+def test_an_objective_messages_cannot_change_is_refused(
+    tmp_path: Path,
+    city: graph.TrustGraph,
+    target: str,
+    who: str,
+    objective: str | dict[str, float],
+) -> None:
+    # Information changes no purchase (docs/model.md): every set of seeds or operators would
+    # have the same value of any outcome but the messages' reach. Refused in one sentence.
+    name = objective if isinstance(objective, str) else "creator_income_gini"
+    why = (
+        f"objective {name} does not depend on {who}: government messages change no purchase "
+        "(docs/model.md, Information), so every set has the same value; choose "
+        "information_reach or information_rural_reach"
+    )
+    scenario = Scenario.preset("county", scale=0.02).replace(**BASE)
+    kind = PROGRAMMES[target]
+    with pytest.raises(LaotieError) as refused:
+        kind(scenario, city, objective, days=8)
+    assert str(refused.value) == f"policy: {why}"
+    kind(scenario, city, "information_rural_reach", days=8)
+    table = "\n".join(f'"{key}" = {value!r}' for key, value in BASE.items())
+    goal = (
+        f'"{objective}"'
+        if isinstance(objective, str)
+        else "{ " + ", ".join(f"{k} = {v}" for k, v in objective.items()) + " }"
+    )
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'scenario = "county"\nscale = 0.02\ntarget = "{target}"\nobjective = {goal}\n'
+        f"days = 8\n[set]\n{table}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as checked:
+        load_optimise(spec)
+    assert str(checked.value) == f"{spec}: {why}"
+
+
+@pytest.mark.parametrize(
+    ("changes", "advice"),
+    [
+        ({"information.n_messages": 0}, 'set "information.n_messages" in the [set] table'),
+        (
+            {"information.first_day": 9},
+            'set "information.first_day" from 0 to 7 in the [set] table, or lengthen days',
+        ),
+    ],
+)
+@pytest.mark.parametrize("target", ["seeds", "operators"])
+def test_no_message_within_the_runs_names_the_key_to_set(
+    target: str, changes: dict[str, object], advice: str
+) -> None:
+    # Messages due after the runs: the first day is what to change, not the number.
+    scenario = Scenario.preset("county", scale=0.02).replace(**BASE | changes)
+    why = PROGRAMMES[target].problem(scenario, 8, " in the [set] table")
+    assert why is not None and why.endswith(advice), why

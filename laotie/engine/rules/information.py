@@ -112,6 +112,18 @@ def resident_ids(
             f"Engine: {keyword} = {nodes!r}; expected a list of residents' node ids (integers "
             f"0–{n - 1})"
         )
+    resident = graph.resident  # once: the property computes the mask over every node
+    ids: np.ndarray | None = None
+    if isinstance(nodes, np.ndarray) and nodes.dtype.kind in "iu":
+        # Integer arrays at once (a city's residents are millions); the first id refused, in
+        # the order given, is left for the loop below to name.
+        outside = (nodes < 0) | (nodes >= n)
+        away = np.zeros(len(nodes), bool)
+        away[~outside] = ~resident[nodes[~outside].astype(np.int64)]
+        bad = np.flatnonzero(outside | away)
+        if len(bad) == 0:
+            ids = np.sort(nodes.astype(np.int64))
+        nodes = nodes[bad[:1]]
     out = []
     for node in nodes:
         if isinstance(node, bool) or not isinstance(node, int | np.integer):
@@ -123,13 +135,14 @@ def resident_ids(
                 f"Engine: {keyword}: node {node} is out of range; the graph's node ids are "
                 f"0–{n - 1}"
             )
-        if not graph.resident[node]:
+        if not resident[node]:
             raise ScenarioError(
                 f"Engine: {keyword}: node {node} does not live in the city (a creator outside "
                 "it); expected residents"
             )
         out.append(int(node))
-    ids = np.array(sorted(out), np.int64)
+    if ids is None:
+        ids = np.array(sorted(out), np.int64)
     twice = ids[1:][ids[1:] == ids[:-1]]
     if len(twice):
         raise ScenarioError(
