@@ -32,14 +32,13 @@ import importlib.util
 import json
 import os
 import uuid
-import zipfile
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._io import atomic_write, plain, write_npz
+from .._io import atomic_write, plain, read_errors, reading, write_npz
 from ..errors import LaotieError
 from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
@@ -158,7 +157,7 @@ class Stored:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 values = stored["values"]
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        except read_errors():
             return None
         if values.shape != (*shape, replications) or not np.isfinite(values).all():
             return None
@@ -369,10 +368,8 @@ def claim(out: Path, settings: dict[str, Any], what: str = "optimisation") -> No
             return
         except FileExistsError:  # another run claimed the folder meanwhile: compare
             pass
-    try:
+    with reading(path, hint=f"; delete {out} to start over"):
         stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
     if not isinstance(stored, dict):
         raise LaotieError(
             f"{path}: not a record of an {what} (a JSON object with its spec and "

@@ -214,10 +214,13 @@ def test_a_damaged_evaluation_is_simulated_again(
     files = sorted((out / "evaluations").iterdir())
     files[0].write_bytes(files[0].read_bytes()[:20])  # truncated
     files[1].unlink()  # lost
+    with files[2].open("wb") as npy:  # a .npy where a .npz belongs (np.load: a TypeError)
+        np.save(npy, np.zeros(2))
     spec = load_optimise(spec_file)
     city = graph.city(spec.scenario.city, seed=3)
     stored = Stored(TrainingProgramme(spec.scenario, city, days=30), out / "evaluations")
     assert stored._read(files[0], 2) is None
+    assert stored._read(files[2], 2) is None
     run_optimise(spec, out, graph=city)
     for name in TABLES:
         assert (out / name).read_bytes() == (done / name).read_bytes(), name
