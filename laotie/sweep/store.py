@@ -22,6 +22,7 @@ from .._io import (
     json_default,
     manifest,
     parquet_available,
+    read_errors,
     reading,
     write_npz,
 )
@@ -130,10 +131,8 @@ def claim(out: Path, sweep: Sweep) -> None:
         raise LaotieError(f"{out} exists and is not a folder; a sweep's runs go in a folder")
     path = out / SPEC_FILE
     if path.exists():
-        try:
+        with reading(path, hint=f"; delete {out} to start over"):
             stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:  # ValueError: not UTF-8, or not JSON
-            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
         if not isinstance(stored, dict):
             raise LaotieError(
                 f"{path}: cannot read (not a table: {type(stored).__name__}); delete {out} to "
@@ -237,16 +236,36 @@ def read_table(
     -------
     pandas.DataFrame or None
         None when the run has no such table among the files its record lists.
+
+    Raises
+    ------
+    LaotieError
+        Naming the file, when a table the record lists is a folder, is missing, is not the
+        file that was written (its size or SHA-256, :func:`laotie._io.damage`) or cannot be
+        read: a damaged table is never read as the run's (pyarrow would read a folder as an
+        empty table).
     """
     if record is None:
         record = read_record(record_path(out, run))
     listed = record.get("files", {}) if record is not None else {}
+    if not isinstance(listed, dict):
+        return None
+    redo = f"run the sweep again to redo run {run}"
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
         # Only what the run's manifest lists: a file put beside it later is not the run's.
-        if path.exists() and isinstance(listed, dict) and path.name in listed:
-            with reading(path, hint=f"; delete it and run the sweep again to redo run {run}"):
-                return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        if path.name not in listed:
+            continue
+        if path.is_dir():
+            raise LaotieError(
+                f"{path}: a folder, where run {run}'s {name} table was written (its record "
+                f"lists the file); delete the folder and {redo}"
+            )
+        problems = damage(out / "runs", {path.name: listed[path.name]})
+        if problems:
+            raise LaotieError(f"{path}: damaged ({problems[0]}); {redo}")
+        with reading(path, hint=f"; delete it and {redo}"):
+            return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     return None
 
 
@@ -361,7 +380,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
     with an integer ``run`` and a ``status``): such a run counts as not done."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except read_errors():
         return None
     if (
         not isinstance(record, dict)
