@@ -123,7 +123,8 @@ def claim(out: Path, sweep: Sweep) -> None:
     LaotieError
         If ``out`` holds the runs of another sweep, or of this sweep made by other code
         (:func:`code_fingerprint`): resuming would mix their numbers; if ``out`` is a file,
-        or its ``sweep.json`` cannot be read.
+        its ``sweep.json`` cannot be read, or it holds other files and no ``sweep.json``
+        (the results of a ``laotie run``, say: a sweep would write among them).
     """
     spec = sweep.to_dict()
     code = code_fingerprint()
@@ -139,12 +140,24 @@ def claim(out: Path, sweep: Sweep) -> None:
                 "start over"
             )
         # In order: the order of a grid's or sample's keys decides which run is which point.
-        if json.dumps(stored.get("sweep")) != json.dumps(
-            json.loads(json.dumps(spec, default=json_default))
-        ):
+        now = json.loads(json.dumps(spec, default=json_default))
+        if json.dumps(stored.get("sweep")) != json.dumps(now):
+            at, there, here = _difference(stored.get("sweep"), now)
+            if at[-2:] == ("graph", "sha256"):
+                file = now["base"]["graph"]["from"] if at[0] == "base" else "the graph file"
+                what = (
+                    f": the graph file {file} has changed since they ran (sha256 {there[:12]}... "
+                    f"in its {SPEC_FILE}, {here[:12]}... now)"
+                )
+            else:
+                key = ".".join(map(str, at)) or "its top level"
+                what = (
+                    f" (its {SPEC_FILE} differs from this spec at {key}: {there!r} there, "
+                    f"{here!r} here)"
+                )
             raise LaotieError(
-                f"{out} holds the runs of a different sweep (its {SPEC_FILE} differs from this "
-                f"spec); resuming would mix their results: use another folder, or delete {out}"
+                f"{out} holds the runs of a different sweep{what}; resuming would mix their "
+                f"results: use another folder, or delete {out}"
             )
         if stored.get("code") != code:
             raise LaotieError(
@@ -154,8 +167,35 @@ def claim(out: Path, sweep: Sweep) -> None:
         return
     if (out / "runs").exists() and any((out / "runs").iterdir()):
         raise LaotieError(f"{out}/runs holds runs of an unknown sweep ({SPEC_FILE} is missing)")
+    # A folder of other files (a laotie run's results, say) is not a sweep's to write into.
+    others = sorted(p.name for p in out.iterdir() if p.name != "runs") if out.is_dir() else []
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise LaotieError(
+            f"{out}: the folder holds other files ({shown}) and no {SPEC_FILE} (it is not a "
+            "sweep's); use an empty or new folder, or the folder of this sweep to resume it"
+        )
     text = json.dumps({"sweep": spec, "code": code}, default=json_default, indent=1)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _difference(
+    there: Any, here: Any, at: tuple[Any, ...] = ()
+) -> tuple[tuple[Any, ...], Any, Any]:
+    """Where two sweeps' plain forms (:meth:`Sweep.to_dict`, from JSON) first differ: the
+    path of keys and indices, and the value in each (a table's keys, in order, when they
+    differ)."""
+    if isinstance(there, dict) and isinstance(here, dict):
+        if list(there) != list(here):
+            return at, list(there), list(here)
+        for key in there:
+            if json.dumps(there[key]) != json.dumps(here[key]):
+                return _difference(there[key], here[key], (*at, key))
+    if isinstance(there, list) and isinstance(here, list) and len(there) == len(here):
+        for i, (a, b) in enumerate(zip(there, here, strict=True)):
+            if json.dumps(a) != json.dumps(b):
+                return _difference(a, b, (*at, i))
+    return at, there, here
 
 
 def record_path(out: Path, run: int) -> Path:
