@@ -238,12 +238,15 @@ class Scenario:
             unused += [k for k in changed if k in FOLLOWER_MODEL]
         if unused:
             keys = ", ".join(f"city.{k} = {getattr(self.city, k)!r}" for k in unused)
+            defaults = " ".join(f"--set city.{k}={declared[k].default!r}" for k in unused)
             raise ScenarioError(
                 f"{where}: {keys} would not be used: the graph comes from {self.graph.file} "
                 "([graph] from), and the city gives only the follower model "
                 f"({', '.join(FOLLOWER_MODEL)}) that graph.follows = true grows onto it "
                 f"(graph.follows is {'true' if self.graph.follows else 'false'}); remove "
-                f"{'it' if len(unused) == 1 else 'them'}"
+                f"{'it' if len(unused) == 1 else 'them'} from the file, or give "
+                f"{'it its default' if len(unused) == 1 else 'them their defaults'} "
+                f"(on the command line: {defaults})"
             )
 
     def scaled(self, scale: float) -> Scenario:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write, json_default, reading
+from .._io import atomic_write, json_default, read_errors, reading
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from ._messages import SHOWN, few
@@ -380,6 +380,27 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
     )
 
 
+def is_laotie_npz(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a graph :func:`save` wrote (a ``.npz`` archive with laotie's
+    header), whatever its name; a file that cannot be read is not.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    bool
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "header.npy" in archive.namelist()
+    except read_errors():
+        return False
+
+
 def _atomic(path: Path, write: Any) -> None:
     """Write ``path`` atomically (see :func:`laotie._io.atomic_write`); errors are GraphErrors."""
     atomic_write(path, write, GraphError)
@@ -524,6 +545,12 @@ def read_graph(
     if nodes is not None and kind != "csv":
         raise GraphError(f"{path}: a node list goes with laotie's CSV edge list, not {kind}")
     if kind == "npz":
+        if not is_laotie_npz(path):
+            raise GraphError(
+                f"{path}: format = 'npz', but the file is not a laotie npz graph (one saved "
+                f"by laotie: laotie graph --out FILE.npz); allowed formats: {', '.join(FORMATS)}: "
+                "name the file's own, or none to go by its suffix"
+            )
         if trust or source or target or not mapping.empty or transform != "identity":
             raise GraphError(f"{path}: a graph saved by laotie is already mapped; no mapping")
         return load(path)
