@@ -37,6 +37,7 @@ __all__ = [
     "SPEC_FILE",
     "arrays_path",
     "claim",
+    "clear_partial",
     "code_fingerprint",
     "done_runs",
     "read_record",
@@ -177,6 +178,28 @@ def claim(out: Path, sweep: Sweep) -> None:
         )
     text = json.dumps({"sweep": spec, "code": code}, default=json_default, indent=1)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def clear_partial(out: Path) -> list[Path]:
+    """Delete the temporary files of writes that a killed process left half-done in the
+    sweep's folder (``.NAME.*.part``, :func:`laotie._io.atomic_write`'s): never read, they
+    would pile up with every SIGKILL. Called as a sweep starts or resumes, when no other
+    process writes there (two sweeps running in one folder at once are not supported).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files deleted.
+    """
+    found = [p for folder in (out, out / "runs") for p in folder.glob(".*.part") if p.is_file()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
 
 
 def _difference(

@@ -274,6 +274,24 @@ def test_a_sweep_resumed_after_its_graph_file_changed_names_the_file(
     )
 
 
+def test_a_resumed_sweep_deletes_what_a_killed_write_left(
+    spec_file: Path, whole: Path, tmp_path: Path
+) -> None:
+    """A process killed (SIGKILL) while it wrote a run's table or the sweep's file leaves
+    its temporary file: never read, but one more with every kill."""
+    out = copy_of(whole, tmp_path)
+    cut = [
+        out / "runs" / ".run_000000_daily.parquet.0123456789ab.part",
+        out / ".sweep.json.0123456789ab.part",
+        out / ".daily.parquet.0123456789ab.part",
+    ]
+    for path in cut:
+        path.write_bytes(b"half a file")
+    run_sweep(load_sweep(spec_file), out).write()
+    assert leftovers(out) == []
+    assert_same_tables(out, whole)
+
+
 def copy_of(whole: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(whole, tmp_path / "out"))
 
