@@ -401,6 +401,19 @@ def is_laotie_npz(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def forced_npz(path: str | os.PathLike[str], format: str | None) -> bool:
+    """Whether ``format = "npz"`` was forced onto a file that is not a laotie npz graph:
+    one whose name does not say npz either (a damaged ``.npz`` is :func:`load`'s to name)
+    and that holds no graph :func:`save` wrote."""
+    if format != "npz":
+        return False
+    try:
+        named = graph_format(path)
+    except GraphError:
+        named = None
+    return named != "npz" and not is_laotie_npz(path)
+
+
 def _atomic(path: Path, write: Any) -> None:
     """Write ``path`` atomically (see :func:`laotie._io.atomic_write`); errors are GraphErrors."""
     atomic_write(path, write, GraphError)
@@ -545,7 +558,7 @@ def read_graph(
     if nodes is not None and kind != "csv":
         raise GraphError(f"{path}: a node list goes with laotie's CSV edge list, not {kind}")
     if kind == "npz":
-        if not is_laotie_npz(path):
+        if forced_npz(path, format):
             raise GraphError(
                 f"{path}: format = 'npz', but the file is not a laotie npz graph (one saved "
                 f"by laotie: laotie graph --out FILE.npz); allowed formats: {', '.join(FORMATS)}: "
