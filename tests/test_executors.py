@@ -153,6 +153,28 @@ def test_a_killed_worker_is_replaced_and_its_task_runs_again(tmp_path: Path) -> 
     assert results == {task: task[1] ** 2 for task in tasks}
 
 
+def test_a_pool_broken_before_a_task_is_submitted_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker killed between two waits breaks the pool before its futures say so: the next
+    submit raised BrokenProcessPool out of map, and laotie sweep died with a traceback
+    (tests/reliability/test_signals.py found it, once in a few runs)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    real = ProcessPoolExecutor.submit
+    calls: list[int] = []
+
+    def submit(self: ProcessPoolExecutor, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) in (2, 5):
+            raise BrokenProcessPool("A child process terminated abruptly")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    assert dict(Processes(2).map(square, [1, 2, 3, 4])) == {1: 1, 2: 4, 3: 9, 4: 16}
+
+
 def test_a_task_that_always_kills_its_worker_is_given_up(tmp_path: Path) -> None:
     # The innocent tasks are in flight each time the pool breaks, and are not blamed: after a
     # break each suspect runs alone.
