@@ -100,15 +100,18 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def read_errors() -> tuple[type[BaseException], ...]:
-    """What reading a damaged or foreign file raises, in the libraries laotie reads with.
+    """What reading a damaged or foreign file raises, in the libraries laotie reads with: the
+    one list of decoding and format errors, for :func:`reading` and for the readers that
+    treat a damaged file as missing (a sweep run's record).
 
-    ``OSError`` (a missing or unreadable file, pyarrow's I/O errors), ``ValueError`` (not
-    UTF-8, not JSON, pandas' parser errors, numpy's bad headers, pyarrow's invalid data),
-    ``KeyError`` / ``IndexError`` / ``TypeError`` (a file of the right format without the
-    expected contents, a ``.npy`` given for a ``.npz``), ``EOFError`` (an empty ``.npz``),
-    ``zipfile.BadZipFile`` (a truncated or damaged one), ``NotImplementedError`` (pyarrow's
-    unsupported features), and every other pyarrow error when pyarrow has been imported (it
-    cannot have raised before).
+    ``OSError`` (a missing or unreadable file, a folder in a file's place, pyarrow's I/O
+    errors), ``ValueError`` (not UTF-8, not JSON or TOML, pandas' parser errors, numpy's bad
+    headers, pyarrow's invalid data), ``KeyError`` / ``IndexError`` / ``TypeError`` (a file
+    of the right format without the expected contents, a ``.npy`` given for a ``.npz``),
+    ``EOFError`` (an empty ``.npz``), ``zipfile.BadZipFile`` (a truncated or damaged one),
+    ``NotImplementedError`` (pyarrow's unsupported features), and, when their library has
+    been imported (it cannot have raised before), every pyarrow error, XML parser errors
+    (GraphML and GEXF, read by networkx) and networkx's own errors.
     """
     errors: tuple[type[BaseException], ...] = (
         OSError,
@@ -123,15 +126,30 @@ def read_errors() -> tuple[type[BaseException], ...]:
     arrow = sys.modules.get("pyarrow.lib")
     if arrow is not None:
         errors += (arrow.ArrowException,)
+    tree = sys.modules.get("xml.etree.ElementTree")
+    if tree is not None:
+        errors += (tree.ParseError,)
+    expat = sys.modules.get("xml.parsers.expat")
+    if expat is not None:
+        errors += (expat.ExpatError,)
+    networkx = sys.modules.get("networkx.exception")
+    if networkx is not None:
+        errors += (networkx.NetworkXException,)
     return errors
 
 
 @contextmanager
 def reading(
-    path: str | os.PathLike[str], error: type[LaotieError] = LaotieError, hint: str = ""
+    path: str | os.PathLike[str],
+    error: type[LaotieError] = LaotieError,
+    hint: str = "",
+    *,
+    what: str = "cannot read",
+    named: bool = True,
 ) -> Iterator[None]:
     """Turn what reading ``path`` raises (:func:`read_errors`) into ``error`` naming the file,
-    the kind of failure and the library's message, then ``hint`` (what to do about it). A
+    ``what`` went wrong and the library's message (after the exception's name, unless
+    ``named`` is false), then ``hint`` (what to do about it). A
     :class:`~laotie.LaotieError` raised inside passes unchanged.
 
     Examples
@@ -151,7 +169,8 @@ def reading(
     except LaotieError:
         raise
     except read_errors() as err:
-        raise error(f"{path}: cannot read ({type(err).__name__}: {err}){hint}") from err
+        detail = f"{type(err).__name__}: {err}" if named else str(err)
+        raise error(f"{path}: {what} ({detail}){hint}") from err
 
 
 def read_toml(path: Path, kind: str) -> dict[str, Any]:
@@ -173,16 +192,17 @@ def read_toml(path: Path, kind: str) -> dict[str, Any]:
     Raises
     ------
     ScenarioError
-        Naming the file: missing, unreadable, not UTF-8 or not valid TOML.
+        Naming the file: missing, not UTF-8 or not valid TOML; anything else reading it
+        raises (:func:`read_errors`: a folder in its place, no permission) as
+        :func:`reading` words it.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such {kind} file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text; save the {kind} file as UTF-8") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read ({err.strerror})") from None
+    with reading(path, ScenarioError):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ScenarioError(f"{path}: no such {kind} file") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(f"{path}: not UTF-8 text; save the {kind} file as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

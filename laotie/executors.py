@@ -376,14 +376,28 @@ class Processes(Executor):
             broken = False
             try:
                 while queue or suspects or running:
+                    # A worker that died since the last wait breaks the pool before its
+                    # futures say so: submit then refuses, and the task waits its turn.
                     if suspects:
                         if not running:
                             i = suspects.pop()
-                            running[pool.submit(_interruptible, fn, tasks[i])] = i
+                            future = _submit(pool, fn, tasks[i])
+                            if future is None:
+                                suspects.append(i)
+                                broken = True
+                                break
+                            running[future] = i
                     else:
                         while queue and len(running) < self.workers:
                             i = queue.pop()
-                            running[pool.submit(_interruptible, fn, tasks[i])] = i
+                            future = _submit(pool, fn, tasks[i])
+                            if future is None:
+                                queue.append(i)
+                                break
+                            running[future] = i
+                        if not running:
+                            broken = True
+                            break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     lost = []
                     for future in finished:
@@ -426,6 +440,15 @@ class Processes(Executor):
                     _interrupt(pool, stop)
                 if running or broken or not self._keep:
                     self._discard(wait=not running and not queue)
+
+
+def _submit(pool: ProcessPoolExecutor, fn: Callable[[T], Any], task: T) -> Future[Any] | None:
+    """``fn(task)`` submitted to ``pool`` (with Ctrl-C on inside it), or None when the pool
+    is broken (a worker process died): the tasks in flight then end with BrokenProcessPool."""
+    try:
+        return pool.submit(_interruptible, fn, task)
+    except BrokenProcessPool:
+        return None
 
 
 class Dask(Executor):

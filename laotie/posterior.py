@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._io import reading
 from .errors import ScenarioError
 from .params import did_you_mean
 from .scenario import Scenario, scenario_path
@@ -190,10 +191,8 @@ def load_posterior(source: str | os.PathLike[str]) -> Posterior:
             f"{file}: no such file: scenario {scenario.name!r} has no posterior draws (only a "
             f"calibrated scenario has them; `laotie calibrate` writes one)"
         )
-    try:
+    with reading(file, ScenarioError, what="cannot be read as CSV", named=False):
         table = pd.read_csv(file, index_col=False, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ScenarioError(f"{file}: cannot be read as CSV ({err})") from None
     if table.empty:
         raise ScenarioError(f"{file}: no draws (a header and at least one row are needed)")
     flat = scenario.flat()

@@ -238,12 +238,15 @@ class Scenario:
             unused += [k for k in changed if k in FOLLOWER_MODEL]
         if unused:
             keys = ", ".join(f"city.{k} = {getattr(self.city, k)!r}" for k in unused)
+            defaults = " ".join(f"--set city.{k}={declared[k].default!r}" for k in unused)
             raise ScenarioError(
                 f"{where}: {keys} would not be used: the graph comes from {self.graph.file} "
                 "([graph] from), and the city gives only the follower model "
                 f"({', '.join(FOLLOWER_MODEL)}) that graph.follows = true grows onto it "
                 f"(graph.follows is {'true' if self.graph.follows else 'false'}); remove "
-                f"{'it' if len(unused) == 1 else 'them'}"
+                f"{'it' if len(unused) == 1 else 'them'} from the file, or give "
+                f"{'it its default' if len(unused) == 1 else 'them their defaults'} "
+                f"(on the command line: {defaults})"
             )
 
     def scaled(self, scale: float) -> Scenario:
@@ -809,22 +812,11 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
     else:
         if not isinstance(regions, list) or not regions:
             raise ScenarioError(f"{where}: regions must be a non-empty list of tables")
-        fields = Region.FIELDS
         built = []
         for i, region in enumerate(regions):
             if not isinstance(region, dict):
                 raise ScenarioError(f"{where}: regions[{i}] must be a table, got {region!r}")
-            for key in region:
-                if key not in fields:
-                    hint = did_you_mean(key, list(fields))
-                    raise ScenarioError(
-                        f"{where}: regions[{i}]: unknown key {key!r}{hint} (valid keys: "
-                        f"{', '.join(fields)})"
-                    )
-            missing = [k for k in fields[:3] if k not in region]
-            if missing:
-                raise ScenarioError(f"{where}: regions[{i}] lacks {', '.join(missing)}")
-            built.append(Region(**region))
+            built.append(Region.from_table(region, f"{where}: regions[{i}]"))
         regions = tuple(built)
     try:
         spec = CitySpec.from_dict({"regions": tuple(regions), **table}, where=where)

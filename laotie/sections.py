@@ -1010,7 +1010,7 @@ class GraphSource(Section):
     def _check(self, where: str) -> None:
         """Refuse what the mapping cannot mean: rules, transforms and formats that do not
         parse, a mapping without a file, keys that the file's format cannot use."""
-        from .graph.io import graph_format
+        from .graph.io import forced_npz, graph_format
         from .graph.roles import TRANSFORMS, parse_rule, parse_transform
 
         given = {
@@ -1067,6 +1067,13 @@ class GraphSource(Section):
             kind = graph_format(self.file, None if self.format == "auto" else self.format)
         except GraphError as err:
             raise ScenarioError(f"{where}: from: {err} (format = ...)") from None
+        if os.path.isfile(self.file) and forced_npz(self.file, self.format):
+            raise ScenarioError(
+                f"{where}: format = 'npz', but {self.file} is not a laotie npz graph (one saved "
+                "by laotie: laotie graph --out FILE.npz); allowed formats: "
+                f"{', '.join(GraphSource.params()['format'].choices or ())}: name the file's "
+                "own, or 'auto' to go by its suffix"
+            )
         if kind == "npz":
             mapped = [key for key in given if key != "format"]  # seed too: nothing to seed
             if mapped:

@@ -56,10 +56,9 @@ def add_parser(sub: Subcommands, common: argparse.ArgumentParser) -> argparse.Ar
 def command(args: argparse.Namespace) -> int:
     """``laotie sweep``: run a sweep spec's runs not yet stored, compare the arms."""
     from .._io import atomic_write
-    from ..errors import LaotieError
     from ..executors import executor_for
     from ..sweep import failures, load_sweep, run_sweep
-    from ..sweep.store import SPEC_FILE, claim
+    from ..sweep.store import claim
     from ._common import memory_per_run, refuse_api_only
 
     spec = load_sweep(args.spec)
@@ -73,20 +72,8 @@ def command(args: argparse.Namespace) -> int:
     memory = memory_per_run([spec.base, *(spec.base.replace(**p) for p in cities)])
     executor = executor_for(args.workers, args.scheduler, memory_per_task=memory)
     total = len(spec.runs())
-    # The output folder first (one of another sweep, or a file, is refused before any line
-    # about the sweep), as run_sweep would claim it. A folder of other files (a laotie run's
-    # results, say) is not a sweep's to write into.
-    # (A folder with runs but no sweep.json: claim names that.)
-    if (
-        args.out.is_dir()
-        and not (args.out / SPEC_FILE).exists()
-        and not (args.out / "runs").exists()
-        and any(args.out.iterdir())
-    ):
-        raise LaotieError(
-            f"--out {args.out}: the folder holds other files and no {SPEC_FILE} (it is not a "
-            "sweep's); use an empty or new folder, or the folder of this sweep to resume it"
-        )
+    # The output folder first (one of another sweep or of other files, or a file, is refused
+    # before any line about the sweep), as run_sweep would claim it.
     claim(args.out, spec)
     print(
         f"Sweep {args.spec}: {total} runs {_where(executor.describe())}, into {args.out}",

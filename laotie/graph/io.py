@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write, json_default, reading
+from .._io import atomic_write, json_default, read_errors, reading
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from ._messages import SHOWN, few
@@ -200,10 +199,8 @@ def _read_frame(path: Path, required: tuple[str, ...], allowed: tuple[str, ...])
     if not path.exists():
         raise GraphError(f"{path}: no such file")
     ids = {"id": str, "source": str, "target": str}
-    try:
+    with reading(path, GraphError, what="not a readable CSV file", named=False):
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=ids)
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise GraphError(f"{path}: not a readable CSV file ({err})") from err
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise GraphError(
@@ -356,13 +353,12 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
     path = Path(path)
     if not path.exists():
         raise GraphError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            arrays = {name: data[name] for name in _ARRAYS}
-    # TypeError: a .npy file; EOFError: an empty file; BadZipFile: a truncated or damaged one.
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
-        raise GraphError(f"{path}: not a laotie graph file ({err})") from err
+    with (
+        reading(path, GraphError, what="not a laotie graph file", named=False),
+        np.load(path, allow_pickle=False) as data,
+    ):
+        header = json.loads(str(data["header"]))
+        arrays = {name: data[name] for name in _ARRAYS}
     fmt = header.get("format") if isinstance(header, dict) else None
     if fmt != _FORMAT:
         raise GraphError(f"{path}: not a laotie graph file (format {fmt!r})")
@@ -382,6 +378,40 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         where=str(path),
         **arrays,
     )
+
+
+def is_laotie_npz(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a graph :func:`save` wrote (a ``.npz`` archive with laotie's
+    header), whatever its name; a file that cannot be read is not.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    bool
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "header.npy" in archive.namelist()
+    except read_errors():
+        return False
+
+
+def forced_npz(path: str | os.PathLike[str], format: str | None) -> bool:
+    """Whether ``format = "npz"`` was forced onto a file that is not a laotie npz graph:
+    one whose name does not say npz either (a damaged ``.npz`` is :func:`load`'s to name)
+    and that holds no graph :func:`save` wrote."""
+    if format != "npz":
+        return False
+    try:
+        named = graph_format(path)
+    except GraphError:
+        named = None
+    return named != "npz" and not is_laotie_npz(path)
 
 
 def _atomic(path: Path, write: Any) -> None:
@@ -528,6 +558,12 @@ def read_graph(
     if nodes is not None and kind != "csv":
         raise GraphError(f"{path}: a node list goes with laotie's CSV edge list, not {kind}")
     if kind == "npz":
+        if forced_npz(path, format):
+            raise GraphError(
+                f"{path}: format = 'npz', but the file is not a laotie npz graph (one saved "
+                f"by laotie: laotie graph --out FILE.npz); allowed formats: {', '.join(FORMATS)}: "
+                "name the file's own, or none to go by its suffix"
+            )
         if trust or source or target or not mapping.empty or transform != "identity":
             raise GraphError(f"{path}: a graph saved by laotie is already mapped; no mapping")
         return load(path)
@@ -561,10 +597,8 @@ def read_graph(
 def _csv_header(path: Path) -> list[str]:
     import pandas as pd
 
-    try:
+    with reading(path, GraphError, what="not a readable CSV file", named=False):
         return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise GraphError(f"{path}: not a readable CSV file ({err})") from err
 
 
 def _read_networkx(
@@ -573,10 +607,8 @@ def _read_networkx(
     import networkx as nx
 
     reader = nx.read_graphml if kind == "graphml" else nx.read_gexf
-    try:
+    with reading(path, GraphError, what=f"not a readable {kind.upper()} file", named=False):
         graph = reader(path)
-    except Exception as err:  # networkx raises parser errors of many kinds
-        raise GraphError(f"{path}: not a readable {kind.upper()} file ({err})") from err
     if graph.number_of_nodes() == 0:
         raise GraphError(f"{path}: the {kind.upper()} file has no nodes (and so no ties)")
     if graph.is_multigraph():
@@ -655,7 +687,7 @@ def _read_table(
     raws: list[np.ndarray] = []
     ids = _Labels()
     rows = 0
-    try:
+    with reading(path, GraphError, what=f"not a readable {kind} file", named=False):
         usecols = keep if kind == "csv" else None
         reader = pd.read_csv(
             path, usecols=usecols, chunksize=chunk_rows, keep_default_na=False, **options
@@ -682,10 +714,6 @@ def _read_table(
                     raws.append(_numbers(chunk[trust], path, trust, rows))
                 rows += len(chunk)
                 bar.update(len(chunk))
-    except GraphError:
-        raise
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        raise GraphError(f"{path}: not a readable {kind} file ({err})") from err
     if rows == 0:
         raise GraphError(f"{path}: the {kind} file has no ties")
     src = np.concatenate(sources) if sources else np.zeros(0, np.int64)
@@ -796,12 +824,11 @@ def _edgelist_width(path: Path) -> int:
     """The number of columns of the first line of data of a whitespace edge list."""
     import pandas as pd
 
-    try:
-        first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
-    except pd.errors.EmptyDataError:
-        raise GraphError(f"{path}: the edge list has no ties") from None
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        raise GraphError(f"{path}: not a readable edge list ({err})") from err
+    with reading(path, GraphError, what="not a readable edge list", named=False):
+        try:
+            first = pd.read_csv(path, sep=r"\s+", header=None, comment="#", nrows=1, dtype=str)
+        except pd.errors.EmptyDataError:
+            raise GraphError(f"{path}: the edge list has no ties") from None
     return int(first.shape[1])
 
 

@@ -229,7 +229,9 @@ def parse_rule(role: str, rule: str) -> tuple[str, tuple[Any, ...]]:
             return name, (float(parts[0]),)
     except ValueError:
         pass
-    raise GraphError(f"{role} = {rule!r}: malformed rule; {hint} (K ≥ 0, 0 < SHARE ≤ 1)")
+    bounds = {"top-degree": "K ≥ 0", "top": "K ≥ 0", "random": "0 < SHARE ≤ 1"}
+    where = f" ({bounds[name]})" if name in bounds else ""
+    raise GraphError(f"{role} = {rule!r}: malformed rule; {hint}{where}")
 
 
 def parse_transform(transform: str) -> tuple[str, float | None]:

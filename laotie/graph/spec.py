@@ -62,6 +62,41 @@ class Region:
     FIELDS = ("name", "population", "urban_share", "name_zh", "poverty", "user_weight", "source")
     """The keys of a region's table in a scenario file (the first three are required)."""
 
+    @classmethod
+    def from_table(cls, table: dict[str, Any], where: str) -> Region:
+        """A region from a table of its :attr:`FIELDS` (a scenario file's
+        ``[[city.regions]]``, or a dict given to :class:`CitySpec`).
+
+        Parameters
+        ----------
+        table : dict
+            The region's keys and values.
+        where : str
+            Named first in the error message (a file's table and the region's place).
+
+        Returns
+        -------
+        Region
+            Not yet checked (:meth:`check`).
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown key (with the nearest valid one) or a required key missing.
+        """
+        from ..params import did_you_mean
+
+        for key in table:
+            if key not in cls.FIELDS:
+                raise ScenarioError(
+                    f"{where}: unknown key {key!r}{did_you_mean(str(key), list(cls.FIELDS))} "
+                    f"(valid keys: {', '.join(cls.FIELDS)})"
+                )
+        missing = [k for k in cls.FIELDS[:3] if k not in table]
+        if missing:
+            raise ScenarioError(f"{where} lacks {', '.join(missing)}")
+        return cls(**table)
+
     def check(self, where: str) -> None:
         """Check every field.
 
@@ -318,12 +353,9 @@ class CitySpec(Section):
         if isinstance(given, str | bytes | dict) or not isinstance(given, Iterable):
             raise ScenarioError(f"{expected}; got {given!r}")
         regions: list[Region] = []
-        for region in given:
+        for i, region in enumerate(given):
             if isinstance(region, dict):
-                try:
-                    region = Region(**region)
-                except TypeError:  # a key that Region does not take, or one missing
-                    raise ScenarioError(f"{expected}; got {region!r}") from None
+                region = Region.from_table(region, f"{where}: regions[{i}]")
             if not isinstance(region, Region):
                 raise ScenarioError(f"{expected}; got {region!r}")
             region.check(where)

@@ -23,7 +23,7 @@ from ..scenario import Scenario, check_graph_fits, scenario_graph
 from ..sections import GraphSource
 from .result import SweepResult, collect
 from .spec import Sweep
-from .store import claim, done_runs, spec_key, store_record
+from .store import claim, clear_partial, done_runs, spec_key, store_record
 
 __all__ = ["run_sweep"]
 
@@ -189,6 +189,7 @@ def run_sweep(
     if executor is None:
         executor = executor_for(workers, scheduler, client)
     claim(out, sweep)
+    clear_partial(out)
     key = spec_key(sweep)
     table = sweep.runs()
     done = done_runs(out, key)

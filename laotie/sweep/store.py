@@ -22,6 +22,7 @@ from .._io import (
     json_default,
     manifest,
     parquet_available,
+    read_errors,
     reading,
     write_npz,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "SPEC_FILE",
     "arrays_path",
     "claim",
+    "clear_partial",
     "code_fingerprint",
     "done_runs",
     "read_record",
@@ -122,7 +124,8 @@ def claim(out: Path, sweep: Sweep) -> None:
     LaotieError
         If ``out`` holds the runs of another sweep, or of this sweep made by other code
         (:func:`code_fingerprint`): resuming would mix their numbers; if ``out`` is a file,
-        or its ``sweep.json`` cannot be read.
+        its ``sweep.json`` cannot be read, or it holds other files and no ``sweep.json``
+        (the results of a ``laotie run``, say: a sweep would write among them).
     """
     spec = sweep.to_dict()
     code = code_fingerprint()
@@ -130,22 +133,32 @@ def claim(out: Path, sweep: Sweep) -> None:
         raise LaotieError(f"{out} exists and is not a folder; a sweep's runs go in a folder")
     path = out / SPEC_FILE
     if path.exists():
-        try:
+        with reading(path, hint=f"; delete {out} to start over"):
             stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:  # ValueError: not UTF-8, or not JSON
-            raise LaotieError(f"{path}: cannot read ({err}); delete {out} to start over") from None
         if not isinstance(stored, dict):
             raise LaotieError(
                 f"{path}: cannot read (not a table: {type(stored).__name__}); delete {out} to "
                 "start over"
             )
         # In order: the order of a grid's or sample's keys decides which run is which point.
-        if json.dumps(stored.get("sweep")) != json.dumps(
-            json.loads(json.dumps(spec, default=json_default))
-        ):
+        now = json.loads(json.dumps(spec, default=json_default))
+        if json.dumps(stored.get("sweep")) != json.dumps(now):
+            at, there, here = _difference(stored.get("sweep"), now)
+            if at[-2:] == ("graph", "sha256"):
+                file = now["base"]["graph"]["from"] if at[0] == "base" else "the graph file"
+                what = (
+                    f": the graph file {file} has changed since they ran (sha256 {there[:12]}... "
+                    f"in its {SPEC_FILE}, {here[:12]}... now)"
+                )
+            else:
+                key = ".".join(map(str, at)) or "its top level"
+                what = (
+                    f" (its {SPEC_FILE} differs from this spec at {key}: {there!r} there, "
+                    f"{here!r} here)"
+                )
             raise LaotieError(
-                f"{out} holds the runs of a different sweep (its {SPEC_FILE} differs from this "
-                f"spec); resuming would mix their results: use another folder, or delete {out}"
+                f"{out} holds the runs of a different sweep{what}; resuming would mix their "
+                f"results: use another folder, or delete {out}"
             )
         if stored.get("code") != code:
             raise LaotieError(
@@ -155,8 +168,57 @@ def claim(out: Path, sweep: Sweep) -> None:
         return
     if (out / "runs").exists() and any((out / "runs").iterdir()):
         raise LaotieError(f"{out}/runs holds runs of an unknown sweep ({SPEC_FILE} is missing)")
+    # A folder of other files (a laotie run's results, say) is not a sweep's to write into.
+    others = sorted(p.name for p in out.iterdir() if p.name != "runs") if out.is_dir() else []
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise LaotieError(
+            f"{out}: the folder holds other files ({shown}) and no {SPEC_FILE} (it is not a "
+            "sweep's); use an empty or new folder, or the folder of this sweep to resume it"
+        )
     text = json.dumps({"sweep": spec, "code": code}, default=json_default, indent=1)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def clear_partial(out: Path) -> list[Path]:
+    """Delete the temporary files of writes that a killed process left half-done in the
+    sweep's folder (``.NAME.*.part``, :func:`laotie._io.atomic_write`'s): never read, they
+    would pile up with every SIGKILL. Called as a sweep starts or resumes, when no other
+    process writes there (two sweeps running in one folder at once are not supported).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The sweep's folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files deleted.
+    """
+    found = [p for folder in (out, out / "runs") for p in folder.glob(".*.part") if p.is_file()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
+def _difference(
+    there: Any, here: Any, at: tuple[Any, ...] = ()
+) -> tuple[tuple[Any, ...], Any, Any]:
+    """Where two sweeps' plain forms (:meth:`Sweep.to_dict`, from JSON) first differ: the
+    path of keys and indices, and the value in each (a table's keys, in order, when they
+    differ)."""
+    if isinstance(there, dict) and isinstance(here, dict):
+        if list(there) != list(here):
+            return at, list(there), list(here)
+        for key in there:
+            if json.dumps(there[key]) != json.dumps(here[key]):
+                return _difference(there[key], here[key], (*at, key))
+    if isinstance(there, list) and isinstance(here, list) and len(there) == len(here):
+        for i, (a, b) in enumerate(zip(there, here, strict=True)):
+            if json.dumps(a) != json.dumps(b):
+                return _difference(a, b, (*at, i))
+    return at, there, here
 
 
 def record_path(out: Path, run: int) -> Path:
@@ -237,16 +299,36 @@ def read_table(
     -------
     pandas.DataFrame or None
         None when the run has no such table among the files its record lists.
+
+    Raises
+    ------
+    LaotieError
+        Naming the file, when a table the record lists is a folder, is missing, is not the
+        file that was written (its size or SHA-256, :func:`laotie._io.damage`) or cannot be
+        read: a damaged table is never read as the run's (pyarrow would read a folder as an
+        empty table).
     """
     if record is None:
         record = read_record(record_path(out, run))
     listed = record.get("files", {}) if record is not None else {}
+    if not isinstance(listed, dict):
+        return None
+    redo = f"run the sweep again to redo run {run}"
     for suffix in (".parquet", ".csv"):
         path = out / "runs" / f"run_{run:06d}_{name}{suffix}"
         # Only what the run's manifest lists: a file put beside it later is not the run's.
-        if path.exists() and isinstance(listed, dict) and path.name in listed:
-            with reading(path, hint=f"; delete it and run the sweep again to redo run {run}"):
-                return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        if path.name not in listed:
+            continue
+        if path.is_dir():
+            raise LaotieError(
+                f"{path}: a folder, where run {run}'s {name} table was written (its record "
+                f"lists the file); delete the folder and {redo}"
+            )
+        problems = damage(out / "runs", {path.name: listed[path.name]})
+        if problems:
+            raise LaotieError(f"{path}: damaged ({problems[0]}); {redo}")
+        with reading(path, hint=f"; delete it and {redo}"):
+            return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     return None
 
 
@@ -361,7 +443,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
     with an integer ``run`` and a ``status``): such a run counts as not done."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except read_errors():
         return None
     if (
         not isinstance(record, dict)

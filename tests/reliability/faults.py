@@ -1,6 +1,7 @@
 """What the reliability catalogue shares: the command line run in this process, the check of
 a refusal (exit status 2, one line ``laotie: error: ...``, no traceback), the marker of work
-begun too early, and the check that no temporary or partial file is left behind."""
+begun too early, the check that no temporary or partial file is left behind, and the check
+that a sweep's tables are those of a sweep never interrupted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from laotie.cli import main
@@ -103,3 +105,17 @@ def grow_disk(folder: Path, kb: int) -> None:
     subprocess.run(
         ["mount", "-o", f"remount,size={kb}k", str(folder)], check=True, capture_output=True
     )
+
+
+TABLES = ("daily", "summary", "outcomes")
+"""A sweep's final tables (beside ``runs.csv``)."""
+
+
+def assert_same_tables(out: Path, whole: Path) -> None:
+    """The tables of the sweep folder ``out`` are byte for byte those of the sweep run
+    without a fault in ``whole`` (its runs table too, but for each run's time)."""
+    for name in TABLES:
+        (path,) = whole.glob(f"{name}.*")
+        assert (out / path.name).read_bytes() == path.read_bytes(), name
+    runs = pd.read_csv(out / "runs.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(runs, pd.read_csv(whole / "runs.csv").drop(columns="seconds"))

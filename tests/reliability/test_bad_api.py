@@ -13,7 +13,7 @@ import laotie.engine.engine
 import laotie.graph.generators
 from laotie import LaotieError, Scenario, ScenarioError, simulate
 from laotie._memory import ENVIRONMENT
-from laotie.graph import TrustGraph
+from laotie.graph import CitySpec, TrustGraph
 from laotie.graph.generators import city
 from laotie.runs import replicate
 from tests.reliability.faults import WorkStarted
@@ -42,9 +42,20 @@ CALLS = [
     ),
     case(
         lambda g: VILLAGE.replace(**{"city.regions": [{"name": "x", "people": 3}]}),
-        "regions must be a list of Region objects or tables with keys name, population, "
-        "urban_share; got {'name': 'x', 'people': 3}",
+        "CitySpec: regions[0]: unknown key 'people' (valid keys: name, population, "
+        "urban_share, name_zh, poverty, user_weight, source)",
         id="regions-a-table-with-a-wrong-key",
+    ),
+    case(
+        lambda g: CitySpec(regions=[{"name": "x", "populaton": 3, "urban_share": 0.5}]),
+        "CitySpec: regions[0]: unknown key 'populaton'; did you mean 'population'? (valid "
+        "keys: name, population, urban_share, name_zh, poverty, user_weight, source)",
+        id="regions-a-table-with-a-misspelt-key",
+    ),
+    case(
+        lambda g: CitySpec(regions=[{"name": "x", "population": 3}]),
+        "CitySpec: regions[0] lacks urban_share",
+        id="regions-a-table-without-a-required-key",
     ),
     case(
         lambda g: simulate(VILLAGE, days=100_001),

@@ -10,15 +10,22 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
+import laotie
 import laotie._io
 import laotie.sweep.store
 from laotie import LaotieError, Scenario
 from laotie.sweep import Sweep, load_sweep, run_sweep
 from laotie.sweep.store import SPEC_FILE as SPEC_FILE_NAME
-from tests.reliability.faults import assert_refused, cli, grow_disk, leftovers, small_disk
+from tests.reliability.faults import (
+    assert_refused,
+    assert_same_tables,
+    cli,
+    grow_disk,
+    leftovers,
+    small_disk,
+)
 
 SPEC = 'scenario = "village"\ndays = 3\nseed = 1\n'
 
@@ -222,19 +229,6 @@ def whole(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-TABLES = ("daily", "summary", "outcomes")
-
-
-def assert_same_tables(out: Path, whole: Path) -> None:
-    """The tables of ``out`` are byte for byte those of the sweep run without a fault (its
-    runs table too, but for each run's time)."""
-    for name in TABLES:
-        (path,) = whole.glob(f"{name}.*")
-        assert (out / path.name).read_bytes() == path.read_bytes(), name
-    runs = pd.read_csv(out / "runs.csv").drop(columns="seconds")
-    pd.testing.assert_frame_equal(runs, pd.read_csv(whole / "runs.csv").drop(columns="seconds"))
-
-
 def test_a_folder_of_another_sweep_is_refused_and_its_runs_kept(
     spec_file: Path, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
@@ -244,11 +238,58 @@ def test_a_folder_of_another_sweep_is_refused_and_its_runs_kept(
     outcome = cli(capsys, "sweep", other, "--out", whole, "--quiet")
     line = assert_refused(
         outcome,
-        f"{whole} holds the runs of a different sweep (its sweep.json differs from this spec)",
+        f"{whole} holds the runs of a different sweep (its sweep.json differs from this spec "
+        "at seed: 1 there, 2 here)",
         f"use another folder, or delete {whole}",
     )
     assert outcome.err == line + "\n"  # the refusal alone, before any line about the sweep
     assert {p.name: p.stat().st_mtime_ns for p in (whole / "runs").iterdir()} == before
+
+
+def test_a_sweep_resumed_after_its_graph_file_changed_names_the_file(
+    tmp_path: Path, no_work: None
+) -> None:
+    """It said only "holds the runs of a different sweep": the changed graph file, the
+    likeliest cause, is named."""
+    models = Path(laotie.__file__).parents[1] / "models" / "karate_club"
+    folder = Path(shutil.copytree(models, tmp_path / "karate"))
+
+    def sweep() -> Sweep:
+        scenario = Scenario.from_toml(folder / "scenario.toml")
+        return Sweep(scenario, {"policy.traffic": ["head"]}, replications=1, days=2, seed=1)
+
+    out = tmp_path / "out"
+    before = sweep()
+    laotie.sweep.store.claim(out, before)  # as run_sweep does before its first run
+    graph = folder / "karate.graphml"
+    graph.write_text(graph.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after = sweep()
+    with pytest.raises(LaotieError) as caught:
+        run_sweep(after, out)
+    assert str(caught.value) == (
+        f"{out} holds the runs of a different sweep: the graph file {graph} has changed since "
+        f"they ran (sha256 {before.base.graph.sha256[:12]}... in its sweep.json, "
+        f"{after.base.graph.sha256[:12]}... now); resuming would mix their results: use "
+        f"another folder, or delete {out}"
+    )
+
+
+def test_a_resumed_sweep_deletes_what_a_killed_write_left(
+    spec_file: Path, whole: Path, tmp_path: Path
+) -> None:
+    """A process killed (SIGKILL) while it wrote a run's table or the sweep's file leaves
+    its temporary file: never read, but one more with every kill."""
+    out = copy_of(whole, tmp_path)
+    cut = [
+        out / "runs" / ".run_000000_daily.parquet.0123456789ab.part",
+        out / ".sweep.json.0123456789ab.part",
+        out / ".daily.parquet.0123456789ab.part",
+    ]
+    for path in cut:
+        path.write_bytes(b"half a file")
+    run_sweep(load_sweep(spec_file), out).write()
+    assert leftovers(out) == []
+    assert_same_tables(out, whole)
 
 
 def copy_of(whole: Path, tmp_path: Path) -> Path:
@@ -310,10 +351,34 @@ def test_a_sweep_into_a_folder_of_other_files_is_refused_and_they_are_kept(
     out.mkdir()
     (out / "daily.parquet").write_bytes(b"a laotie run's table")
     outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
-    line = assert_refused(outcome, f"--out {out}: the folder holds other files and no sweep.json")
+    line = assert_refused(
+        outcome,
+        f"{out}: the folder holds other files (daily.parquet) and no sweep.json (it is not a "
+        "sweep's); use an empty or new folder, or the folder of this sweep to resume it",
+    )
     assert outcome.err == line + "\n"
     assert [p.name for p in out.iterdir()] == ["daily.parquet"]
     assert (out / "daily.parquet").read_bytes() == b"a laotie run's table"
+
+
+def test_run_sweep_refuses_a_folder_of_other_files_as_laotie_sweep_does(
+    spec_file: Path, tmp_path: Path, no_work: None
+) -> None:
+    """The rule is claim's, so that the Python API refuses too (run_sweep wrote its runs
+    among a laotie run's results)."""
+    out = tmp_path / "results"
+    out.mkdir()
+    names = ["daily.parquet", "figures", "manifest.json", "summary.csv"]
+    for name in names:
+        (out / name).mkdir() if name == "figures" else (out / name).write_text(name)
+    with pytest.raises(LaotieError) as caught:
+        run_sweep(load_sweep(spec_file), out)
+    assert str(caught.value) == (
+        f"{out}: the folder holds other files (daily.parquet, figures, manifest.json, ...) "
+        "and no sweep.json (it is not a sweep's); use an empty or new folder, or the folder "
+        "of this sweep to resume it"
+    )
+    assert sorted(p.name for p in out.iterdir()) == names
 
 
 def test_a_sweep_into_a_file_is_refused(
