@@ -17,7 +17,7 @@ import numpy as np
 
 from .._memory import touch
 
-__all__ = ["KeySet", "Ledger", "Seats", "Today"]
+__all__ = ["KeySet", "Ledger", "Seats", "Today", "sorted_unique"]
 
 KEY_BUFFER_MIN = 4096
 """New keys a :class:`KeySet` keeps apart from its sorted main array before a merge."""
@@ -94,10 +94,24 @@ class KeySet:
 
     def new(self, keys: np.ndarray) -> np.ndarray:
         """The distinct ``keys`` not yet in the set, sorted, and add them."""
-        keys = _union(np.zeros(0, np.int64), np.sort(np.asarray(keys, np.int64)))
+        keys = sorted_unique(np.asarray(keys, np.int64))
         fresh = keys[~self.contains(keys)]
         self.add(fresh)
         return fresh
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of integers, by a sort and a comparison of neighbours. numpy
+    2.4's ``np.unique`` (without return_index, inverse or counts) hashes instead, which for
+    many distinct values is about thirty times slower (1.4 ms against 0.05 ms for 10,000
+    int32 node ids, 20 ms against 0.6 ms for 100,000)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:

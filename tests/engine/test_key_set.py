@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from laotie.engine import state
-from laotie.engine.state import KeySet, _union
+from laotie.engine.state import KeySet, _union, sorted_unique
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -51,3 +51,12 @@ def test_a_key_set_is_the_set_of_every_key_added(
         assert len(keys) == len(seen)
     if buffer == 1:
         assert len(keys.main) > 0
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("size", [0, 1, 2, 50, 5000])
+def test_sorted_unique_is_numpys_unique(dtype: type, size: int) -> None:
+    values = np.random.default_rng(size).integers(-100, 300, size).astype(dtype)
+    got = sorted_unique(values)
+    np.testing.assert_array_equal(got, np.unique(values))
+    assert got.dtype == dtype

@@ -22,6 +22,7 @@ from ...errors import ScenarioError
 from ...graph._core import GOV, TrustGraph
 from ...scenario import Scenario
 from ..sampling import beta
+from ..state import sorted_unique
 from ..ties import Listeners, expand_rows
 
 __all__ = ["PATHS", "SEEDED", "InformationState", "operator_regions", "resident_ids"]
@@ -300,7 +301,7 @@ class InformationState:
         mark = self._scratch
         mark[listener[told]] = OFFLINE
         mark[listener[shared]] = SHARE
-        people = np.unique(listener[np.concatenate([shared, told])]).astype(np.int64)
+        people = sorted_unique(listener[np.concatenate([shared, told])]).astype(np.int64)
         paths = mark[people]
         mark[people] = 0
         return people, paths
