@@ -65,8 +65,11 @@ def follow_exposures(
     main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
     n = _awake_followers(posting, m.creator_node, f.indptr, f.user, today.active, main, seller_main)
     main, seller_main = main[:n], seller_main[:n]
+    # A table of the nodes (kind "table"): numpy's default sorts, and hashes the posting
+    # creators, about six times as long on the whole city (6 ms a day).
     extra = np.flatnonzero(
-        np.isin(f.buffer_creator, m.creator_node[posting]) & today.active[f.buffer_user]
+        np.isin(f.buffer_creator, m.creator_node[posting], kind="table")
+        & today.active[f.buffer_user]
     )
     seller_extra = m.seller_of_node[f.buffer_creator[extra]]
     active_followers = np.bincount(
