@@ -135,6 +135,47 @@ SPECS = [
         "training.day = 5 is not within run.days = 3; the training would never happen",
         id="training-after-the-sweeps-last-day",
     ),
+    case(
+        SPEC
+        + "replications = 1_000_000_000_000\n"
+        + '[grid]\n"policy.traffic" = ["head", "inclusive"]\n',
+        "sweep: 1,000,000,000,000 (replications) × 2 (grid 'policy.traffic') = "
+        "2,000,000,000,000 runs is not allowed; expected at most 1,000,000 runs",
+        id="replications-huge",
+    ),
+    case(
+        SPEC + 'samples = 1_000_000_000_000\n[sample]\n"policy.reach" = []\n',
+        "sweep: 1,000,000,000,000 (samples) = 1,000,000,000,000 runs is not allowed",
+        id="samples-huge",
+    ),
+    case(
+        SPEC
+        + "[grid]\n"
+        + "".join(
+            f'"decision.{key}" = [{", ".join(["0.5"] * 10)}]\n'
+            for key in ("intercept", "trust_weight", "quality_weight", "price_weight")
+        )
+        + '"decision.repeat_weight" = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4]\n'
+        + '"policy.reach" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n'
+        + '"creators.post_prob" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n',
+        "= 10,000,000 runs is not allowed; expected at most 1,000,000 runs",
+        id="grid-of-ten-million-points",
+    ),
+    case(
+        SPEC + '[grid]\n"run.days" = [4, 5]\n',
+        "sweep: grid: 'run.days' is not allowed with days = 3, which every run simulates",
+        id="grid-run-days-beside-days",
+    ),
+    case(
+        SPEC + '[grid]\n"run.seed" = [4, 5]\n',
+        "sweep: grid: 'run.seed' is not allowed; the sweep gives every run its seed",
+        id="grid-run-seed",
+    ),
+    case(
+        SPEC + '[[cases]]\n"run.seed" = 4\n',
+        "sweep: cases[0]: 'run.seed' is not allowed",
+        id="case-run-seed",
+    ),
 ]
 
 
