@@ -73,6 +73,12 @@ FLAGS = [
         id="scale-0",
     ),
     case(
+        ["run", "village", "--scale", "1e17"],
+        "scale = 1e+17 is not allowed: region 'Village' would have",
+        "residents; expected at most 10,000,000,000 per region",
+        id="scale-that-overflows-a-population",
+    ),
+    case(
         ["run", "village", "--set", "policy.reach"],
         "--set 'policy.reach': expected KEY=VALUE, e.g. policy.reach=0.5",
         id="set-without-a-value",

@@ -116,6 +116,12 @@ FILES = [
         id="region-without-residents",
     ),
     case(
+        region(population=10**21),
+        "[city]: region 'A': population = 1000000000000000000000 is not allowed; expected an "
+        "integer, 1 ≤ value ≤ 10,000,000,000",
+        id="region-of-more-residents-than-the-world",
+    ),
+    case(
         '[city]\nregions = { name = "A" }\n',
         "[city]: regions must be a non-empty list of tables",
         id="regions-not-a-list",
