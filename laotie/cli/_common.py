@@ -153,8 +153,12 @@ def memory_per_run(scenarios: Iterable[Scenario]) -> int:
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:
     """Refuse replications, workers or days below 1 (``days=None``: the scenario's)."""
-    if replications < 1:
-        raise ScenarioError(f"--replications {replications}: expected an integer ≥ 1")
+    from ..runs import MAX_REPLICATIONS
+
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ScenarioError(
+            f"--replications {replications}: expected an integer, 1 ≤ value ≤ {MAX_REPLICATIONS:,}"
+        )
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: expected an integer ≥ 1")
     if days is not None and days < 1:

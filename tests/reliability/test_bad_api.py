@@ -87,13 +87,18 @@ CALLS = [
     ),
     case(
         lambda g: replicate(VILLAGE, -1, days=3),
-        "replications = -1 is not allowed; expected an integer ≥ 0",
+        "replications = -1 is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
         id="negative-replications",
     ),
     case(
         lambda g: replicate(VILLAGE, "2", days=3),
-        "replications = '2' is not allowed; expected an integer ≥ 0",
+        "replications = '2' is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
         id="replications-as-text",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 10**12, days=3),
+        "replications = 1000000000000 is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
+        id="a-trillion-replications",
     ),
     case(
         lambda g: replicate(VILLAGE, 2, days=3, workers=0),

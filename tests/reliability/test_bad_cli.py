@@ -64,8 +64,13 @@ FLAGS = [
     ),
     case(
         ["run", "village", "-R", "0"],
-        "--replications 0: expected an integer ≥ 1",
+        "--replications 0: expected an integer, 1 ≤ value ≤ 100,000",
         id="replications-0",
+    ),
+    case(
+        ["run", "village", "-R", "1000000000000"],
+        "--replications 1000000000000: expected an integer, 1 ≤ value ≤ 100,000",
+        id="a-trillion-replications",
     ),
     case(
         ["run", "village", "--scale", "0"],
