@@ -360,6 +360,25 @@ def test_a_full_disk_leaves_no_folder(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_what_a_killed_run_left_beside_its_folder_is_removed_by_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run SIGKILLed while it wrote its folder leaves its temporary sibling: the next run
+    into that folder removes it (it was left there for good), and only it."""
+    target = tmp_path / "results"
+    killed = tmp_path / ".results.0123456789ab.part"
+    killed.mkdir()
+    (killed / "daily.parquet").write_bytes(b"half")
+    mine = [tmp_path / ".results.notahexdigit.part", tmp_path / ".other.0123456789ab.part"]
+    for path in mine:
+        path.mkdir()
+    outcome = cli(capsys, *RUN, "--out", target)
+    assert outcome.status == 0, outcome
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["results", *(p.name for p in mine)]
+    )
+
+
 def digest(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
