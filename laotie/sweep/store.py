@@ -384,9 +384,19 @@ def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
         One phrase per damaged file.
     """
     files = record.get("files")
+    run = record.get("run")
     if files is None:
-        return [f"the record of run {record.get('run')} lists no files (its manifest is missing)"]
-    return damage(out / "runs", files)
+        return [f"the record of run {run} lists no files (its manifest is missing)"]
+    problems = damage(out / "runs", files)
+    if not problems and record.get("status") == "ok" and isinstance(run, int):
+        # A finished run always wrote its daily table and its arrays: a manifest without
+        # them (an entry taken out) would leave the run out of the sweep's tables unseen.
+        daily = f"run_{run:06d}_daily."
+        if not any(name.startswith(daily) for name in files):
+            problems.append(f"the record of run {run} does not list its daily table")
+        if arrays_path(out, run).name not in files:
+            problems.append(f"the record of run {run} does not list its arrays")
+    return problems
 
 
 def done_runs(out: Path, spec: str) -> set[int]:
