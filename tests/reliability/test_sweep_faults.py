@@ -587,3 +587,22 @@ def test_a_sweep_with_no_workers_is_refused(
         "workers = 0; expected an integer ≥ 1",
     )
     assert not out.exists()
+
+
+def test_laotie_sweep_workers_are_capped_by_cores_and_by_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``laotie sweep --workers 1000`` asks for no more processes than the usable cores, nor
+    than the memory available holds one run's city each (as ``laotie run --workers``)."""
+    import laotie.executors as executors
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(SPEC.replace("days = 3", "days = 1"), encoding="utf-8")
+    monkeypatch.setattr(executors, "usable_cores", lambda: 8)
+    outcome = cli(capsys, "sweep", path, "--out", tmp_path / "by-cores", "--workers", "1000")
+    assert outcome.status == 0, outcome
+    assert "1 runs on 8 local worker processes (1000 asked; 8 usable cores)" in outcome.err
+    monkeypatch.setattr(executors, "available_bytes", lambda: 1)  # room for no city at all
+    outcome = cli(capsys, "sweep", path, "--out", tmp_path / "by-memory", "--workers", "1000")
+    assert outcome.status == 0, outcome
+    assert "1 runs in this process (1000 asked; memory for 1, " in outcome.err, outcome.err
