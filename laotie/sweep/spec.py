@@ -103,6 +103,10 @@ class Sweep:
     draws: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for name in ("replications", "days", "seed", "samples"):
+            # numpy's integers are integers (an np.int64 was refused as "expected an integer")
+            if isinstance(getattr(self, name), np.integer):
+                object.__setattr__(self, name, int(getattr(self, name)))
         if not isinstance(self.base, Scenario):
             raise ScenarioError(
                 f"sweep: base = {self.base!r} is not a Scenario (Scenario.load or "
@@ -205,6 +209,12 @@ class Sweep:
             **{f"draws[{i}]": list(draw) for i, draw in enumerate(self.draws)},
         }
         for place, keys in where.items():
+            for key in keys:
+                if not isinstance(key, str):
+                    raise ScenarioError(
+                        f"sweep: {place}: key {key!r} is not allowed; expected a dotted key "
+                        "(text), e.g. 'policy.reach'"
+                    )
             if "run.seed" in keys:
                 raise ScenarioError(
                     f"sweep: {place}: 'run.seed' is not allowed; the sweep gives every run its "

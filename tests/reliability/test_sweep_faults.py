@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import laotie
@@ -223,6 +224,26 @@ VILLAGE = Scenario.preset("village")
             lambda: Sweep(VILLAGE, draws=[{}], days=3),
             "sweep: draws[0] must be a non-empty table, got {}",
             id="an-empty-draw",
+        ),
+        pytest.param(
+            lambda: Sweep(VILLAGE, cases=[{"policy.reach": 0.1, 5: 1}], days=3),  # type: ignore[dict-item]
+            "sweep: cases[0]: key 5 is not allowed; expected a dotted key (text)",
+            id="a-case-key-that-is-not-text",
+        ),
+        pytest.param(
+            lambda: Sweep(VILLAGE, {"policy.reach": [0.1]}, days=np.int64(-1)),  # type: ignore[arg-type]
+            "sweep: days = -1; expected an integer ≥ 0",
+            id="days-a-negative-numpy-integer",
+        ),
+        pytest.param(
+            lambda: run_sweep("sweep.toml", "out"),  # type: ignore[arg-type]
+            "sweep = 'sweep.toml' is not a Sweep (laotie.sweep.load_sweep reads a spec file)",
+            id="run-sweep-given-a-file-name",
+        ),
+        pytest.param(
+            lambda: run_sweep(Sweep(VILLAGE, {"policy.reach": [0.1]}, days=1), 5),  # type: ignore[arg-type]
+            "out = 5 is not allowed; expected a folder's path",
+            id="run-sweep-into-a-number",
         ),
     ],
 )
@@ -606,3 +627,10 @@ def test_laotie_sweep_workers_are_capped_by_cores_and_by_memory(
     outcome = cli(capsys, "sweep", path, "--out", tmp_path / "by-memory", "--workers", "1000")
     assert outcome.status == 0, outcome
     assert "1 runs in this process (1000 asked; memory for 1, " in outcome.err, outcome.err
+
+
+def test_a_sweep_takes_numpy_integers_as_integers() -> None:
+    """An np.int64 was refused as "days = np.int64(2); expected an integer ≥ 0"."""
+    made = Sweep(VILLAGE, {"policy.reach": [0.1]}, days=np.int64(2), replications=np.int64(2))  # type: ignore[arg-type]
+    assert (made.days, made.replications) == (2, 2)
+    assert type(made.days) is int and type(made.replications) is int
