@@ -480,9 +480,10 @@ class CitySpec(Section):
         pops = np.array([r.population for r in self.regions], dtype=float) * scale
         for region, pop in zip(self.regions, pops, strict=True):
             if pop > MAX_POPULATION:
+                shown = f"{pop:,.0f}" if pop < 1e18 else f"{pop:.3g}"
                 raise ScenarioError(
                     f"scale = {scale!r} is not allowed: region {region.name!r} would have "
-                    f"{pop:,.0f} residents; expected at most {MAX_POPULATION:,} per region"
+                    f"{shown} residents; expected at most {MAX_POPULATION:,} per region"
                 )
         total = max(len(pops), round(float(pops.sum())))
         new = _largest_remainder(pops, total)
