@@ -131,6 +131,11 @@ def claim(out: Path, sweep: Sweep) -> None:
     code = code_fingerprint()
     if out.exists() and not out.is_dir():
         raise LaotieError(f"{out} exists and is not a folder; a sweep's runs go in a folder")
+    if (out / "runs").exists() and not (out / "runs").is_dir():
+        raise LaotieError(
+            f"{out / 'runs'} exists and is not a folder; a sweep keeps its runs in that folder: "
+            f"move the file away, or use another folder"
+        )
     path = out / SPEC_FILE
     if path.exists():
         with reading(path, hint=f"; delete {out} to start over"):

@@ -456,6 +456,31 @@ def test_a_sweep_into_a_file_is_refused(
     assert out.read_text() == "mine"
 
 
+@pytest.mark.parametrize("with_its_spec", [False, True], ids=["new-folder", "resumed-folder"])
+def test_a_file_where_the_runs_folder_goes_is_refused_before_any_run(
+    with_its_spec: bool,
+    spec_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_work: None,
+) -> None:
+    """A file named ``runs`` in the sweep's folder was "[Errno 20] Not a directory" without
+    context (a new folder) or refused only after every run was made (a resumed one)."""
+    out = tmp_path / "out"
+    if with_its_spec:
+        laotie.sweep.store.claim(out, load_sweep(spec_file))  # its sweep.json
+    else:
+        out.mkdir()
+    (out / "runs").write_text("mine")
+    outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
+    line = assert_refused(
+        outcome,
+        f"{out}/runs exists and is not a folder; a sweep keeps its runs in that folder",
+    )
+    assert outcome.err == line + "\n"
+    assert (out / "runs").read_text() == "mine"
+
+
 def test_a_sweep_into_a_folder_that_cannot_be_written_is_refused_before_any_run(
     spec_file: Path, unwritable: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
