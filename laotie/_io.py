@@ -275,6 +275,7 @@ def damage(folder: Path, files: Mapping[str, Mapping[str, Any]]) -> list[str]:
             not isinstance(name, str)
             or not isinstance(expected, Mapping)
             or not isinstance(expected.get("bytes"), int)
+            or isinstance(expected.get("bytes"), bool)
             or not isinstance(expected.get("sha256"), str)
         ):
             problems.append(f"the manifest's entry {name!r} is malformed: {expected!r}")

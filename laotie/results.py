@@ -379,6 +379,13 @@ class Result:
         with _reading(meta_path):
             specs = meta["frames"]
             files = [spec["file"] for spec in specs.values()] + [meta["arrays"]["file"]]
+        for file in files:
+            # A name in the folder, nothing else: not a number, a path or another folder's file.
+            if not isinstance(file, str) or file in ("", ".", "..") or Path(file).name != file:
+                raise LaotieError(
+                    f"{meta_path}: damaged result: a table's file is {file!r}; expected the "
+                    "name of a file in the result's folder"
+                )
         missing = [file for file in files if not (directory / file).exists()]
         if missing:
             raise LaotieError(
@@ -391,6 +398,12 @@ class Result:
         if version >= 2 and "files" not in meta:
             raise LaotieError(f"{meta_path}: damaged result: its manifest (files) is missing")
         problems = damage(directory, meta.get("files", {}))
+        if version >= 2 and not problems:
+            # Every table read must be one the manifest checks: an entry taken out of it
+            # would otherwise turn the check off for that file.
+            problems = [
+                f"{file} is not in the manifest" for file in files if file not in meta["files"]
+            ]
         if problems:
             raise LaotieError(
                 f"{directory}: damaged result: {'; '.join(problems)} (checked against the "

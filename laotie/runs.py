@@ -36,6 +36,7 @@ from .scenario import Scenario, check_graph_fits, scenario_graph
 from .stats import SUMMARY_METRICS, interval_table, paired, summarise, t_interval
 
 __all__ = [
+    "MAX_REPLICATIONS",
     "SUMMARY_METRICS",
     "EmptyChannelWarning",
     "graph_record",
@@ -51,6 +52,11 @@ __all__ = [
 
 class EmptyChannelWarning(UserWarning):
     """A run on a given graph has channels that cannot report numbers (a role is missing)."""
+
+
+MAX_REPLICATIONS = 100_000
+"""The most replications of one call (``replicate``, ``laotie run -R``): a documented sane
+bound, as ``run.days`` ≤ 100,000 (a trillion replications started a run that never ends)."""
 
 
 def simulate(
@@ -203,10 +209,11 @@ def replicate(
     if (
         isinstance(replications, bool)
         or not isinstance(replications, numbers.Integral)
-        or replications < 0
+        or not 0 <= replications <= MAX_REPLICATIONS
     ):
         raise ScenarioError(
-            f"replications = {replications!r} is not allowed; expected an integer ≥ 0"
+            f"replications = {replications!r} is not allowed; expected an integer, "
+            f"0 ≤ value ≤ {MAX_REPLICATIONS:,}"
         )
     replications = int(replications)
     if days is None:

@@ -827,7 +827,10 @@ def _city_from_dict(table: dict[str, Any], where: str) -> CitySpec:
         raise ScenarioError(message) from None
     if isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0:
         raise ScenarioError(f"{where}: scale = {scale!r} is not allowed; expected a number > 0")
-    return spec if scale == 1 else spec.scaled(scale)
+    try:
+        return spec if scale == 1 else spec.scaled(scale)
+    except ScenarioError as err:
+        raise ScenarioError(f"{where}: {err}") from None
 
 
 MODELS_DIRS = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import tomllib
 import uuid
@@ -153,8 +154,12 @@ def memory_per_run(scenarios: Iterable[Scenario]) -> int:
 
 def check_run_options(replications: int, workers: int, days: int | None) -> None:
     """Refuse replications, workers or days below 1 (``days=None``: the scenario's)."""
-    if replications < 1:
-        raise ScenarioError(f"--replications {replications}: expected an integer ≥ 1")
+    from ..runs import MAX_REPLICATIONS
+
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ScenarioError(
+            f"--replications {replications}: expected an integer, 1 ≤ value ≤ {MAX_REPLICATIONS:,}"
+        )
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: expected an integer ≥ 1")
     if days is not None and days < 1:
@@ -198,6 +203,7 @@ def folder_in_place(out: Path, force: bool = False) -> Iterator[Path]:
                 f"--out {out} holds files that are not an earlier run's ({some}); --force "
                 "replaces only a folder written by laotie run: choose another folder"
             )
+    _remove_killed_writes(real)
     tag = uuid.uuid4().hex[:12]
     tmp = real.parent / f".{real.name}.{tag}.part"
     old = real.parent / f".{real.name}.{tag}.old"
@@ -222,6 +228,21 @@ def folder_in_place(out: Path, force: bool = False) -> Iterator[Path]:
             os.replace(old, real)  # the old folder back, whatever interrupted the swap
         shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_killed_writes(real: Path) -> None:
+    """Remove the temporary siblings (``.NAME.<12 hex digits>.part``) that a run writing
+    into ``real`` left when it was killed (SIGKILL, a power cut): never read, and otherwise
+    left beside the folder for good. As a sweep does on start; a second ``laotie run``
+    writing into the same folder at the same time is not supported."""
+    pattern = re.compile(rf"\.{re.escape(real.name)}\.[0-9a-f]{{12}}\.part")
+    try:
+        siblings = list(real.parent.iterdir())
+    except OSError:
+        return  # no parent yet, or one that cannot be listed: nothing of ours to remove
+    for sibling in siblings:
+        if pattern.fullmatch(sibling.name) and sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 def _into_place(tmp: Path, real: Path, old: Path) -> None:

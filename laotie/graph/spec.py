@@ -23,7 +23,11 @@ import numpy as np
 from ..errors import ScenarioError
 from ..params import Section, param
 
-__all__ = ["CitySpec", "Region"]
+__all__ = ["MAX_POPULATION", "CitySpec", "Region"]
+
+MAX_POPULATION = 10**10
+"""The most residents one region may have: a documented sane bound (more than the world's
+population), so that a huge population or ``--scale`` is refused by name, never overflows."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,11 @@ class Region:
             raise ScenarioError(
                 f"{where}: region {self.name!r}: population = {self.population} is not "
                 "allowed; expected an integer ≥ 1"
+            )
+        if self.population > MAX_POPULATION:
+            raise ScenarioError(
+                f"{where}: region {self.name!r}: population = {self.population} is not "
+                f"allowed; expected an integer, 1 ≤ value ≤ {MAX_POPULATION:,}"
             )
         if not _number(self.urban_share) or not 0 <= float(self.urban_share) <= 1:
             raise ScenarioError(
@@ -469,6 +478,13 @@ class CitySpec(Section):
                 )
             return self
         pops = np.array([r.population for r in self.regions], dtype=float) * scale
+        for region, pop in zip(self.regions, pops, strict=True):
+            if pop > MAX_POPULATION:
+                shown = f"{pop:,.0f}" if pop < 1e18 else f"{pop:.3g}"
+                raise ScenarioError(
+                    f"scale = {scale!r} is not allowed: region {region.name!r} would have "
+                    f"{shown} residents; expected at most {MAX_POPULATION:,} per region"
+                )
         total = max(len(pops), round(float(pops.sum())))
         new = _largest_remainder(pops, total)
         regions = tuple(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import traceback
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 
 from .._io import plain
 from .._random import run_seeds
+from ..errors import ScenarioError
 from ..executors import Executor, Lost, executor_for
 from ..graph import TrustGraph
 from ..moments import MOMENTS
@@ -184,6 +186,12 @@ def run_sweep(
     >>> result.runs["status"].tolist()
     ['ok', 'ok', 'ok', 'ok']
     """
+    if not isinstance(sweep, Sweep):
+        raise ScenarioError(
+            f"sweep = {sweep!r} is not a Sweep (laotie.sweep.load_sweep reads a spec file)"
+        )
+    if not isinstance(out, str | os.PathLike):
+        raise ScenarioError(f"out = {out!r} is not allowed; expected a folder's path")
     out = Path(out)
     _check_graph_files(sweep)
     if executor is None:

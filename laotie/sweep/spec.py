@@ -27,7 +27,20 @@ from ..params import did_you_mean
 from ..scenario import Scenario
 from ..sections import Run
 
-__all__ = ["Sweep", "as_points", "load_sweep", "read_spec", "sample_range", "spec_scenario"]
+__all__ = [
+    "MAX_RUNS",
+    "Sweep",
+    "as_points",
+    "load_sweep",
+    "read_spec",
+    "sample_range",
+    "spec_scenario",
+]
+
+
+MAX_RUNS = 1_000_000
+"""The most runs one sweep may hold (points × replications × draws): a documented sane bound,
+checked before any point is made (a billion runs would not fit the table of runs in memory)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,10 @@ class Sweep:
     draws: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for name in ("replications", "days", "seed", "samples"):
+            # numpy's integers are integers (an np.int64 was refused as "expected an integer")
+            if isinstance(getattr(self, name), np.integer):
+                object.__setattr__(self, name, int(getattr(self, name)))
         if not isinstance(self.base, Scenario):
             raise ScenarioError(
                 f"sweep: base = {self.base!r} is not a Scenario (Scenario.load or "
@@ -159,7 +176,56 @@ class Sweep:
         for i, draw in enumerate(self.draws):
             if not isinstance(draw, dict) or not draw:
                 raise ScenarioError(f"sweep: draws[{i}] must be a non-empty table, got {draw!r}")
+        self._check_size()
+        self._check_keys_the_sweep_sets()
         self._check_points()
+
+    def _check_size(self) -> None:
+        """Refuse a sweep of more than :data:`MAX_RUNS` runs, counted without making its
+        points."""
+        factors = {
+            "replications": self.replications,
+            "samples": max(1, self.samples),
+            "cases": max(1, len(self.cases)),
+            "draws": max(1, len(self.draws)),
+            **{f"grid {key!r}": len(values) for key, values in self.grid.items()},
+        }
+        total = math.prod(factors.values())
+        if total > MAX_RUNS:
+            shown = " × ".join(f"{n:,} ({what})" for what, n in factors.items() if n > 1)
+            raise ScenarioError(
+                f"sweep: {shown} = {total:,} runs is not allowed; expected at most "
+                f"{MAX_RUNS:,} runs in one sweep (split it into several)"
+            )
+
+    def _check_keys_the_sweep_sets(self) -> None:
+        """Refuse a point or draw setting what the sweep sets for every run: ``run.seed``
+        (each run's seed comes from the sweep's ``seed``) and, when the sweep gives
+        ``days``, ``run.days``; either would be shown in runs.csv and ignored."""
+        where = {
+            "grid": list(self.grid),
+            "sample": list(self.sample),
+            **{f"cases[{i}]": list(case) for i, case in enumerate(self.cases)},
+            **{f"draws[{i}]": list(draw) for i, draw in enumerate(self.draws)},
+        }
+        for place, keys in where.items():
+            for key in keys:
+                if not isinstance(key, str):
+                    raise ScenarioError(
+                        f"sweep: {place}: key {key!r} is not allowed; expected a dotted key "
+                        "(text), e.g. 'policy.reach'"
+                    )
+            if "run.seed" in keys:
+                raise ScenarioError(
+                    f"sweep: {place}: 'run.seed' is not allowed; the sweep gives every run its "
+                    "seed from its own seed (set seed = N at the top of the spec; replications "
+                    "= N for more seeds)"
+                )
+            if "run.days" in keys and self.days is not None:
+                raise ScenarioError(
+                    f"sweep: {place}: 'run.days' is not allowed with days = {self.days}, which "
+                    "every run simulates (leave days out to vary run.days)"
+                )
 
     def _check_points(self) -> None:
         """Make the scenario of every point with every draw, as its runs will, over the

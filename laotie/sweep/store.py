@@ -131,6 +131,11 @@ def claim(out: Path, sweep: Sweep) -> None:
     code = code_fingerprint()
     if out.exists() and not out.is_dir():
         raise LaotieError(f"{out} exists and is not a folder; a sweep's runs go in a folder")
+    if (out / "runs").exists() and not (out / "runs").is_dir():
+        raise LaotieError(
+            f"{out / 'runs'} exists and is not a folder; a sweep keeps its runs in that folder: "
+            f"move the file away, or use another folder"
+        )
     path = out / SPEC_FILE
     if path.exists():
         with reading(path, hint=f"; delete {out} to start over"):
@@ -384,9 +389,19 @@ def run_damage(out: Path, record: dict[str, Any]) -> list[str]:
         One phrase per damaged file.
     """
     files = record.get("files")
+    run = record.get("run")
     if files is None:
-        return [f"the record of run {record.get('run')} lists no files (its manifest is missing)"]
-    return damage(out / "runs", files)
+        return [f"the record of run {run} lists no files (its manifest is missing)"]
+    problems = damage(out / "runs", files)
+    if not problems and record.get("status") == "ok" and isinstance(run, int):
+        # A finished run always wrote its daily table and its arrays: a manifest without
+        # them (an entry taken out) would leave the run out of the sweep's tables unseen.
+        daily = f"run_{run:06d}_daily."
+        if not any(name.startswith(daily) for name in files):
+            problems.append(f"the record of run {run} does not list its daily table")
+        if arrays_path(out, run).name not in files:
+            problems.append(f"the record of run {run} does not list its arrays")
+    return problems
 
 
 def done_runs(out: Path, spec: str) -> set[int]:

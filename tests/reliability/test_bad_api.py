@@ -87,13 +87,18 @@ CALLS = [
     ),
     case(
         lambda g: replicate(VILLAGE, -1, days=3),
-        "replications = -1 is not allowed; expected an integer ≥ 0",
+        "replications = -1 is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
         id="negative-replications",
     ),
     case(
         lambda g: replicate(VILLAGE, "2", days=3),
-        "replications = '2' is not allowed; expected an integer ≥ 0",
+        "replications = '2' is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
         id="replications-as-text",
+    ),
+    case(
+        lambda g: replicate(VILLAGE, 10**12, days=3),
+        "replications = 1000000000000 is not allowed; expected an integer, 0 ≤ value ≤ 100,000",
+        id="a-trillion-replications",
     ),
     case(
         lambda g: replicate(VILLAGE, 2, days=3, workers=0),
@@ -176,11 +181,12 @@ def test_a_bad_argument_is_named_before_any_work(
 def test_a_city_that_cannot_fit_in_memory_is_refused_before_it_is_built(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Twenty billion residents: refused with the estimate, no array allocated."""
+    """Two billion residents (within the population's bound, 10,000,000,000 a region):
+    refused with the estimate, no array allocated."""
     monkeypatch.delenv(ENVIRONMENT, raising=False)
     monkeypatch.setattr(laotie.graph.generators, "as_seed_sequence", _began)
-    huge = Scenario.preset("village", scale=1e7)
-    with pytest.raises(ScenarioError, match=r"a city of 20,000,000,000 residents needs about"):
+    huge = Scenario.preset("village", scale=1e6)
+    with pytest.raises(ScenarioError, match=r"a city of 2,000,000,000 residents needs about"):
         simulate(huge, days=1, seed=1)
 
 

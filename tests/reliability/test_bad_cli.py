@@ -64,13 +64,24 @@ FLAGS = [
     ),
     case(
         ["run", "village", "-R", "0"],
-        "--replications 0: expected an integer ≥ 1",
+        "--replications 0: expected an integer, 1 ≤ value ≤ 100,000",
         id="replications-0",
+    ),
+    case(
+        ["run", "village", "-R", "1000000000000"],
+        "--replications 1000000000000: expected an integer, 1 ≤ value ≤ 100,000",
+        id="a-trillion-replications",
     ),
     case(
         ["run", "village", "--scale", "0"],
         "scale = 0.0 is not allowed; expected a number > 0",
         id="scale-0",
+    ),
+    case(
+        ["run", "village", "--scale", "1e17"],
+        "scale = 1e+17 is not allowed: region 'Village' would have",
+        "residents; expected at most 10,000,000,000 per region",
+        id="scale-that-overflows-a-population",
     ),
     case(
         ["run", "village", "--set", "policy.reach"],
@@ -347,6 +358,25 @@ def test_a_full_disk_leaves_no_folder(
     )
     assert line.startswith(f"laotie: error: {target}{os.sep}"), line  # not the temporary one
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_a_killed_run_left_beside_its_folder_is_removed_by_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run SIGKILLed while it wrote its folder leaves its temporary sibling: the next run
+    into that folder removes it (it was left there for good), and only it."""
+    target = tmp_path / "results"
+    killed = tmp_path / ".results.0123456789ab.part"
+    killed.mkdir()
+    (killed / "daily.parquet").write_bytes(b"half")
+    mine = [tmp_path / ".results.notahexdigit.part", tmp_path / ".other.0123456789ab.part"]
+    for path in mine:
+        path.mkdir()
+    outcome = cli(capsys, *RUN, "--out", target)
+    assert outcome.status == 0, outcome
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["results", *(p.name for p in mine)]
+    )
 
 
 def digest(folder: Path) -> dict[str, str]:

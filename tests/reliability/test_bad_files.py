@@ -344,6 +344,36 @@ RESULTS = [
         "were written (checked against the manifest in result.json); save or run it again",
         id="arrays-cut-in-half",
     ),
+    harm(
+        lambda folder: (
+            edit_meta(lambda meta: meta["files"].pop("summary.csv"))(folder),
+            cut_in_half("summary.csv")(folder),
+        ),
+        ": damaged result: summary.csv is not in the manifest (checked against the manifest",
+        id="a-table-taken-out-of-the-manifest-then-cut",
+    ),
+    harm(
+        edit_meta(lambda meta: meta.__setitem__("files", {})),
+        ": damaged result: daily.",
+        "is not in the manifest; summary.csv is not in the manifest;",
+        id="the-manifest-emptied",
+    ),
+    harm(
+        edit_meta(lambda meta: meta["frames"]["summary"].__setitem__("file", 5)),
+        "result.json: damaged result: a table's file is 5; expected the name of a file in the "
+        "result's folder",
+        id="a-tables-file-a-number",
+    ),
+    harm(
+        edit_meta(lambda meta: meta["frames"]["summary"].__setitem__("file", "../other/s.csv")),
+        "result.json: damaged result: a table's file is '../other/s.csv'; expected the name",
+        id="a-tables-file-in-another-folder",
+    ),
+    harm(
+        edit_meta(lambda meta: meta["files"]["summary.csv"].__setitem__("bytes", True)),
+        ": damaged result: the manifest's entry 'summary.csv' is malformed: {'bytes': True,",
+        id="a-manifest-entry-of-true-bytes",
+    ),
 ]
 
 

@@ -116,6 +116,18 @@ FILES = [
         id="region-without-residents",
     ),
     case(
+        region(population=10**21),
+        "[city]: region 'A': population = 1000000000000000000000 is not allowed; expected an "
+        "integer, 1 ≤ value ≤ 10,000,000,000",
+        id="region-of-more-residents-than-the-world",
+    ),
+    case(
+        region() + "scale = 1e300\n",
+        "[city]: scale = 1e+300 is not allowed: region 'A' would have 2e+302 residents; "
+        "expected at most 10,000,000,000 per region",
+        id="city-scale-beyond-the-bound",
+    ),
+    case(
         '[city]\nregions = { name = "A" }\n',
         "[city]: regions must be a non-empty list of tables",
         id="regions-not-a-list",

@@ -129,7 +129,19 @@ def test_taking_the_manifest_out_does_not_turn_the_check_off(
         Result.load(folder)
 
 
-@pytest.mark.parametrize("files", [None, [], {"run_000001_daily.csv": 5}])
+@pytest.mark.parametrize(
+    "files",
+    [
+        None,
+        [],
+        {"run_000001_daily.csv": 5},
+        # An emptied manifest, or one without the daily table or the arrays: the run was
+        # "ok" and left out of the sweep's daily table unseen.
+        {},
+        "without-daily",
+        "without-arrays",
+    ],
+)
 def test_a_sweep_run_with_a_malformed_or_missing_manifest_is_redone(
     files: object, tmp_path: Path
 ) -> None:
@@ -139,6 +151,10 @@ def test_a_sweep_run_with_a_malformed_or_missing_manifest_is_redone(
     record = json.loads(path.read_text(encoding="utf-8"))
     if files is None:
         del record["files"]
+    elif files == "without-daily":
+        record["files"] = {k: v for k, v in record["files"].items() if "_daily." not in k}
+    elif files == "without-arrays":
+        record["files"] = {k: v for k, v in record["files"].items() if not k.endswith(".npz")}
     else:
         record["files"] = files
     path.write_text(json.dumps(record), encoding="utf-8")

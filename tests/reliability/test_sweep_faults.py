@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import laotie
@@ -135,6 +136,47 @@ SPECS = [
         "training.day = 5 is not within run.days = 3; the training would never happen",
         id="training-after-the-sweeps-last-day",
     ),
+    case(
+        SPEC
+        + "replications = 1_000_000_000_000\n"
+        + '[grid]\n"policy.traffic" = ["head", "inclusive"]\n',
+        "sweep: 1,000,000,000,000 (replications) × 2 (grid 'policy.traffic') = "
+        "2,000,000,000,000 runs is not allowed; expected at most 1,000,000 runs",
+        id="replications-huge",
+    ),
+    case(
+        SPEC + 'samples = 1_000_000_000_000\n[sample]\n"policy.reach" = []\n',
+        "sweep: 1,000,000,000,000 (samples) = 1,000,000,000,000 runs is not allowed",
+        id="samples-huge",
+    ),
+    case(
+        SPEC
+        + "[grid]\n"
+        + "".join(
+            f'"decision.{key}" = [{", ".join(["0.5"] * 10)}]\n'
+            for key in ("intercept", "trust_weight", "quality_weight", "price_weight")
+        )
+        + '"decision.repeat_weight" = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4]\n'
+        + '"policy.reach" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n'
+        + '"creators.post_prob" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n',
+        "= 10,000,000 runs is not allowed; expected at most 1,000,000 runs",
+        id="grid-of-ten-million-points",
+    ),
+    case(
+        SPEC + '[grid]\n"run.days" = [4, 5]\n',
+        "sweep: grid: 'run.days' is not allowed with days = 3, which every run simulates",
+        id="grid-run-days-beside-days",
+    ),
+    case(
+        SPEC + '[grid]\n"run.seed" = [4, 5]\n',
+        "sweep: grid: 'run.seed' is not allowed; the sweep gives every run its seed",
+        id="grid-run-seed",
+    ),
+    case(
+        SPEC + '[[cases]]\n"run.seed" = 4\n',
+        "sweep: cases[0]: 'run.seed' is not allowed",
+        id="case-run-seed",
+    ),
 ]
 
 
@@ -182,6 +224,26 @@ VILLAGE = Scenario.preset("village")
             lambda: Sweep(VILLAGE, draws=[{}], days=3),
             "sweep: draws[0] must be a non-empty table, got {}",
             id="an-empty-draw",
+        ),
+        pytest.param(
+            lambda: Sweep(VILLAGE, cases=[{"policy.reach": 0.1, 5: 1}], days=3),  # type: ignore[dict-item]
+            "sweep: cases[0]: key 5 is not allowed; expected a dotted key (text)",
+            id="a-case-key-that-is-not-text",
+        ),
+        pytest.param(
+            lambda: Sweep(VILLAGE, {"policy.reach": [0.1]}, days=np.int64(-1)),  # type: ignore[arg-type]
+            "sweep: days = -1; expected an integer ≥ 0",
+            id="days-a-negative-numpy-integer",
+        ),
+        pytest.param(
+            lambda: run_sweep("sweep.toml", "out"),  # type: ignore[arg-type]
+            "sweep = 'sweep.toml' is not a Sweep (laotie.sweep.load_sweep reads a spec file)",
+            id="run-sweep-given-a-file-name",
+        ),
+        pytest.param(
+            lambda: run_sweep(Sweep(VILLAGE, {"policy.reach": [0.1]}, days=1), 5),  # type: ignore[arg-type]
+            "out = 5 is not allowed; expected a folder's path",
+            id="run-sweep-into-a-number",
         ),
     ],
 )
@@ -394,6 +456,31 @@ def test_a_sweep_into_a_file_is_refused(
     assert out.read_text() == "mine"
 
 
+@pytest.mark.parametrize("with_its_spec", [False, True], ids=["new-folder", "resumed-folder"])
+def test_a_file_where_the_runs_folder_goes_is_refused_before_any_run(
+    with_its_spec: bool,
+    spec_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_work: None,
+) -> None:
+    """A file named ``runs`` in the sweep's folder was "[Errno 20] Not a directory" without
+    context (a new folder) or refused only after every run was made (a resumed one)."""
+    out = tmp_path / "out"
+    if with_its_spec:
+        laotie.sweep.store.claim(out, load_sweep(spec_file))  # its sweep.json
+    else:
+        out.mkdir()
+    (out / "runs").write_text("mine")
+    outcome = cli(capsys, "sweep", spec_file, "--out", out, "--quiet")
+    line = assert_refused(
+        outcome,
+        f"{out}/runs exists and is not a folder; a sweep keeps its runs in that folder",
+    )
+    assert outcome.err == line + "\n"
+    assert (out / "runs").read_text() == "mine"
+
+
 def test_a_sweep_into_a_folder_that_cannot_be_written_is_refused_before_any_run(
     spec_file: Path, unwritable: Path, capsys: pytest.CaptureFixture[str], no_work: None
 ) -> None:
@@ -546,3 +633,29 @@ def test_a_sweep_with_no_workers_is_refused(
         "workers = 0; expected an integer ≥ 1",
     )
     assert not out.exists()
+
+
+def test_laotie_sweep_workers_are_capped_by_cores_and_by_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``laotie sweep --workers 1000`` asks for no more processes than the usable cores, nor
+    than the memory available holds one run's city each (as ``laotie run --workers``)."""
+    import laotie.executors as executors
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(SPEC.replace("days = 3", "days = 1"), encoding="utf-8")
+    monkeypatch.setattr(executors, "usable_cores", lambda: 8)
+    outcome = cli(capsys, "sweep", path, "--out", tmp_path / "by-cores", "--workers", "1000")
+    assert outcome.status == 0, outcome
+    assert "1 runs on 8 local worker processes (1000 asked; 8 usable cores)" in outcome.err
+    monkeypatch.setattr(executors, "available_bytes", lambda: 1)  # room for no city at all
+    outcome = cli(capsys, "sweep", path, "--out", tmp_path / "by-memory", "--workers", "1000")
+    assert outcome.status == 0, outcome
+    assert "1 runs in this process (1000 asked; memory for 1, " in outcome.err, outcome.err
+
+
+def test_a_sweep_takes_numpy_integers_as_integers() -> None:
+    """An np.int64 was refused as "days = np.int64(2); expected an integer ≥ 0"."""
+    made = Sweep(VILLAGE, {"policy.reach": [0.1]}, days=np.int64(2), replications=np.int64(2))  # type: ignore[arg-type]
+    assert (made.days, made.replications) == (2, 2)
+    assert type(made.days) is int and type(made.replications) is int
