@@ -15,7 +15,7 @@ import numpy as np
 
 from .._memory import check_fits, touch
 from .._random import SeedLike, as_seed_sequences
-from ..errors import LaotieError, ScenarioError
+from ..errors import GraphError, LaotieError, ScenarioError
 from ..graph._core import TrustGraph
 from ..metrics import (
     CHANNELS,
@@ -27,6 +27,7 @@ from ..metrics import (
     order_value_histogram,
 )
 from ..scenario import Scenario
+from ..sections import Run
 from .counts import DayCounter
 from .exposures import REF_NONE, Exposures, Orders
 from .market import Market
@@ -59,6 +60,15 @@ from .streams import PHASES, phase_streams
 from .threads import SideThread, default_threads
 
 __all__ = ["Engine", "Replication"]
+
+MAX_RUN_DAYS = int(Run.params()["days"].high or 0)
+"""The most days :meth:`Engine.run` advances in one call (``run.days``' bound)."""
+
+
+def _shown(value: object) -> str:
+    """A value as an error names it: its repr, cut short, with its type."""
+    text = repr(value)
+    return f"{text[:60]}{'...' if len(text) > 60 else ''} ({type(value).__name__})"
 
 
 @dataclass
@@ -184,6 +194,17 @@ class Engine:
         seeds: Sequence[int] | np.ndarray | None = None,
         enrolled: Sequence[int] | np.ndarray | None = None,
     ) -> None:
+        if not isinstance(graph, TrustGraph):
+            raise GraphError(
+                f"Engine: graph = {_shown(graph)}; expected a laotie TrustGraph (laotie.graph.city"
+                "(scenario.city, seed=...), laotie.graph.load(path) or "
+                "laotie.graph.from_networkx(g, ...))"
+            )
+        if not isinstance(scenario, Scenario):
+            raise ScenarioError(
+                f"Engine: scenario = {_shown(scenario)}; expected a laotie Scenario "
+                "(Scenario.preset(name) or Scenario.load(path))"
+            )
         self.graph = graph
         self.scenario = scenario
         if (trained is not None) != (scenario.training.rule == "targeted"):
@@ -424,6 +445,15 @@ class Engine:
         progress : bool, default False
             Show a progress bar over the days.
         """
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int | np.integer)
+            or not 0 <= days <= MAX_RUN_DAYS
+        ):
+            raise LaotieError(
+                f"Engine.run: days = {_shown(days)}; expected an integer from 0 to "
+                f"{MAX_RUN_DAYS:,} (run.days' bound)"
+            )
         steps = range(days)
         if progress:
             from tqdm.auto import tqdm

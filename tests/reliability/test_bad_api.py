@@ -11,7 +11,7 @@ import pytest
 
 import laotie.engine.engine
 import laotie.graph.generators
-from laotie import LaotieError, Scenario, ScenarioError, simulate
+from laotie import Engine, LaotieError, Scenario, ScenarioError, simulate
 from laotie._memory import ENVIRONMENT
 from laotie.graph import CitySpec, TrustGraph
 from laotie.graph.generators import city
@@ -166,7 +166,42 @@ CALLS = [
         "the city has no regions; a city that laotie builds needs at least one",
         id="a-city-without-regions",
     ),
+    case(
+        lambda g: Engine(g, "village"),  # type: ignore[arg-type]
+        "Engine: scenario = 'village' (str); expected a laotie Scenario (Scenario.preset(name)",
+        id="engine-scenario-by-name",
+    ),
+    case(
+        lambda g: Engine("city.npz", VILLAGE),  # type: ignore[arg-type]
+        "Engine: graph = 'city.npz' (str); expected a laotie TrustGraph (laotie.graph.city(",
+        id="engine-graph-by-path",
+    ),
+    *(
+        case(
+            lambda g, days=days: _unstarted(g).run(days),
+            f"Engine.run: days = {shown}; expected an integer from 0 to 100,000",
+            id=f"engine-run-{label}",
+        )
+        for days, shown, label in [
+            ("5", "'5' (str)", "text"),
+            (2.5, "2.5 (float)", "fraction"),
+            (-1, "-1 (int)", "negative"),
+            (10**12, "1000000000000 (int)", "unbounded"),
+            (True, "True (bool)", "bool"),
+        ]
+    ),
 ]
+
+
+def _unstarted(g: TrustGraph) -> Engine:
+    """An engine on ``g`` whose days, were they stepped, would fail the test."""
+    engine = Engine(g, VILLAGE, seed=1)
+    engine.step = _no_step  # type: ignore[method-assign]
+    return engine
+
+
+def _no_step() -> None:
+    raise WorkStarted("Engine.step")
 
 
 @pytest.mark.parametrize(("call", "message"), CALLS)
