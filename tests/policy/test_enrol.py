@@ -4,7 +4,6 @@ end."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from laotie import Engine, LaotieError, Scenario, ScenarioError, graph
 from laotie.policy import EnrolmentProgramme, SeedProgramme, TrainingProgramme, load_optimise
 from laotie.results import run_outcomes
+from tests.policy.command_line import optimise
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +126,12 @@ def test_other_targets_keep_the_scenarios_producers(
 def test_laotie_optimise_chooses_producers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from laotie.cli import main
 
     path = tmp_path / "enrol.toml"
     path.write_text(SPEC, encoding="utf-8")
     spec = load_optimise(path)
     assert spec.target == "enrol" and spec.batch == 1
-    out = tmp_path / "out"
-    assert main(["optimise", str(path), "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out
-    sets = json.loads((out / "sets.json").read_text(encoding="utf-8"))
+    sets, printed = optimise(path, tmp_path / "out", capsys)
     g = graph.city(spec.scenario.city, seed=1)
     chosen = sets["sets"]["optimised"]
     assert all(g.resident[t] and g.rural[t] for t in sets["shortlist"])

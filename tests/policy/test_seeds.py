@@ -4,7 +4,6 @@ specs, the heuristics, and ``laotie optimise`` end to end."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from laotie.cli import main
 from laotie.graph._core import CITY, FOLLOW, LOCAL
 from laotie.policy import SeedProgramme, heuristic_sets, load_optimise
 from laotie.results import run_outcomes
+from tests.policy.command_line import optimise
 
 MESSAGES = {
     "information.n_messages": 2,
@@ -184,9 +184,7 @@ def test_laotie_optimise_chooses_residents(
     spec = load_optimise(path)
     assert spec.target == "seeds" and spec.batch == 1 and spec.to_dict()["budget"] == 2
     out = tmp_path / "out"
-    assert main(["optimise", str(path), "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out
-    sets = json.loads((out / "sets.json").read_text(encoding="utf-8"))
+    sets, printed = optimise(path, out, capsys)
     g = graph.city(spec.scenario.city, seed=1)
     chosen = sets["sets"]["optimised"]
     assert 1 <= len(chosen) <= 2 and all(g.resident[t] for t in chosen)
