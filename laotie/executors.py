@@ -89,6 +89,13 @@ class Executor(ABC):
             once too often.
         """
 
+    @property
+    def slots(self) -> int | None:
+        """How many tasks run at once (None when the executor does not know: a cluster's
+        workers come and go). A caller may shape its tasks by it; results never depend on it.
+        """
+        return 1
+
     def describe(self) -> str:
         """Where the tasks run, in a few words for progress messages.
 
@@ -308,6 +315,10 @@ class Processes(Executor):
         self._keep = 0  # depth of the with blocks that keep the pool between maps
         self._pool: tuple[ProcessPoolExecutor, Any, str] | None = None
 
+    @property
+    def slots(self) -> int | None:
+        return self.workers
+
     def describe(self) -> str:
         text = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
         return f"{text} ({self.why_fewer()})" if self.why_fewer() else text
@@ -489,6 +500,10 @@ class Dask(Executor):
         self.client = client
         self.address = address
         self.timeout = timeout
+
+    @property
+    def slots(self) -> int | None:
+        return None
 
     def describe(self) -> str:
         return f"Dask scheduler {self.address or self.client.scheduler.address}"

@@ -14,7 +14,9 @@ import scipy.stats
 
 from laotie import LaotieError, Scenario, ScenarioError
 from laotie.cli import main
+from laotie.executors import Lost, Serial
 from laotie.sweep import Sweep, SweepResult, collect, failures, load_sweep, run_sweep
+from laotie.sweep.runner import _bundles
 
 GRID = {"policy.traffic": ["head", "inclusive"], "decision.trust_weight": [3.0, 5.0]}
 
@@ -485,3 +487,43 @@ def test_moments_are_measured_per_run(tmp_path: Path) -> None:
         Sweep(base, moments=("T1a", "T1a"))
     with pytest.raises(ScenarioError, match=r"moments = 'T1a'; expected a list"):
         Sweep(base, moments="T1a")  # type: ignore[arg-type]
+
+
+def test_runs_sharing_a_graph_go_to_one_worker_when_that_balances() -> None:
+    """Two workers side by side would each take one of a graph's runs and both build it:
+    the runs of a graph are handed out together, when the bundles share the work out as
+    evenly as single runs would."""
+    s = Sweep(Scenario.preset("village"), GRID, replications=3, days=1, seed=3)
+    tasks = sorted(((s, run, {}) for run in range(12)), key=lambda t: (s.seed_key(t[1]), t[1]))
+    key = lambda task: s.seed_key(task[1])  # noqa: E731
+    by_graph = _bundles(tasks, key, 3)
+    assert [len(b) for b in by_graph] == [4, 4, 4]  # 3 graphs of 4 runs: one a worker
+    assert all(len({key(t) for t in b}) == 1 for b in by_graph)
+    assert [t for b in by_graph for t in b] == tasks
+    # Two workers: 2 rounds of bundles of 4 runs (8 runs' time) against 6 rounds of runs.
+    assert [len(b) for b in _bundles(tasks, key, 2)] == [1] * 12
+    assert [len(b) for b in _bundles(tasks, key, 1)] == [1] * 12  # the process keeps its graph
+    assert [len(b) for b in _bundles(tasks, key, None)] == [1] * 12  # a cluster: unknown
+
+
+class _LosesBundles(Serial):
+    """Two slots, and every bundle of more than one run is lost (its process died)."""
+
+    @property
+    def slots(self) -> int:
+        return 2
+
+    def map(self, fn, tasks):  # type: ignore[no-untyped-def]
+        for task in tasks:
+            if isinstance(task, list) and len(task) > 1:
+                yield task, Lost("killed", 3)
+            else:
+                yield task, fn(task)
+
+
+def test_a_lost_bundle_is_run_again_a_run_at_a_time(tmp_path: Path) -> None:
+    """A bundle whose process died is not every run's loss: each runs again alone."""
+    whole = run_sweep(sweep(), tmp_path / "whole")
+    again = run_sweep(sweep(), tmp_path / "again", executor=_LosesBundles())
+    assert (again.runs["status"] == "ok").all() and len(again.runs) == 8
+    assert_same(again, whole)

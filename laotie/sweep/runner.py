@@ -4,10 +4,12 @@ finishes (:func:`run_sweep`)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,33 @@ def _run_one(task: tuple[Sweep, int, dict[str, Any]]) -> dict[str, Any]:
             traceback=traceback.format_exc(),
         )
     return record
+
+
+Task = tuple[Sweep, int, dict[str, Any]]
+
+
+def _run_bundle(tasks: list[Task]) -> list[dict[str, Any]]:
+    """Simulate runs that share a graph one after the other (it is built once, here); return
+    their records (never raises: errors are recorded)."""
+    return [_run_one(task) for task in tasks]
+
+
+def _bundles(tasks: list[Task], key: Callable[[Task], Any], slots: int | None) -> list[list[Task]]:
+    """``tasks`` (sorted by ``key``, the graph a run needs) as the bundles to hand out to
+    ``slots`` workers: the runs of each graph together, so that every worker builds a graph
+    once rather than every worker that happens to take one of its runs (side by side, two
+    workers take the two runs of a graph), when the bundles fill the workers as evenly as
+    single runs do (the rounds of bundles, times the longest bundle, are no more than the
+    rounds of runs); else one run each. One run each, too, on one worker (in the process, the
+    last graph is kept already) or when the number of workers is unknown."""
+    singles = [[task] for task in tasks]
+    if slots is None or slots < 2:
+        return singles
+    groups = [list(group) for _, group in itertools.groupby(tasks, key)]
+    longest = max((len(group) for group in groups), default=1)
+    if longest == 1 or -(-len(groups) // slots) * longest > -(-len(tasks) // slots):
+        return singles
+    return groups
 
 
 def _moments(
@@ -226,19 +255,35 @@ def run_sweep(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(table), initial=len(table) - len(todo), desc="runs", unit="run")
+
+    def store(task: Task, record: dict[str, Any] | Lost) -> None:
+        if isinstance(record, Lost):
+            _, run, point = task
+            record = {
+                "run": run,
+                "parameters": point,
+                "status": "error",
+                "error": f"lost: {record.reason} ({record.attempts} times)",
+            }
+        store_record(out, record | {"spec": key})
+        if bar is not None:
+            bar.update()
+
     try:
-        for task, record in executor.map(_run_one, todo):
-            if isinstance(record, Lost):
-                _, run, point = task
-                record = {
-                    "run": run,
-                    "parameters": point,
-                    "status": "error",
-                    "error": f"lost: {record.reason} ({record.attempts} times)",
-                }
-            store_record(out, record | {"spec": key})
-            if bar is not None:
-                bar.update()
+        # A bundle lost (its process died too often) is run again a run at a time, so that
+        # only the run that kills its process is lost, never the others of its graph.
+        lost: list[Task] = []
+        work = _bundles(todo, lambda task: sweep.seed_key(task[1]), executor.slots)
+        for bundle, records in executor.map(_run_bundle, work):
+            if isinstance(records, Lost):
+                if len(bundle) > 1:
+                    lost += bundle
+                    continue
+                records = [records]
+            for task, record in zip(bundle, records, strict=True):
+                store(task, record)
+        for task, record in executor.map(_run_one, lost):
+            store(task, record)
     finally:
         if bar is not None:
             bar.close()

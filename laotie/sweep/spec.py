@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from .._io import plain, read_toml
 from ..errors import ScenarioError
@@ -302,6 +301,10 @@ class Sweep:
         """
         if not self.sample:
             return [{}]
+        # Imported here: scipy.stats takes about 0.4 s to import, which every sweep worker
+        # would pay at its start, and only a sampled design needs it.
+        from scipy.stats import qmc
+
         bounds = self.bounds()
         keys = list(bounds)
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(2**31,)))
