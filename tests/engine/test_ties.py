@@ -79,7 +79,64 @@ def test_the_engine_sorts_the_listeners_in_its_own_threads(monkeypatch: pytest.M
 
     monkeypatch.setattr(ties, "_by_trusted", spy)
     scenario = Scenario.preset("village")
-    village = graph.city(scenario.city, seed=1)
-    for threads in (1, 3):
-        Engine(village, scenario, seed=1, threads=threads)
+    for threads in (1, 3):  # a graph each: a second engine on one graph sorts nothing
+        Engine(graph.city(scenario.city, seed=1), scenario, seed=1, threads=threads)
     assert asked == [1, 3]
+
+
+def test_a_second_engine_on_a_graph_takes_its_listeners_from_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The listeners are sorted once per graph; the next engine gets the same structure and
+    a trust of its own, as the graph gives it, whatever the first engine's outcomes did to
+    its trust; a graph changed in place since is sorted again."""
+    from laotie import Engine, Scenario, graph
+    from laotie.engine import ties
+
+    sorts: list[int] = []
+    original = ties._by_trusted
+
+    def spy(g, threads=1, min_ties=10_000_000):  # type: ignore[no-untyped-def]
+        sorts.append(1)
+        return original(g, threads, min_ties)
+
+    monkeypatch.setattr(ties, "_by_trusted", spy)
+    scenario = Scenario.preset("village")
+    village = graph.city(scenario.city, seed=1)
+    first = Engine(village, scenario, seed=1)
+    first.run(30)
+    fresh = original(village)
+    first.market.listeners.trust *= 0.5  # in place, as outcomes write it
+    second = Engine(village, scenario, seed=1)
+    assert len(sorts) == 1
+    for got, want in zip(
+        (second.market.listeners.indptr, second.market.listeners.listener),
+        fresh[:2],
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(second.market.listeners.trust, fresh[2])
+    second.run(30)  # the same run as the first
+    np.testing.assert_array_equal(np.array(second.history), np.array(first.history))
+    # Changed in place, the graph is sorted again and its new trust is what the engine gets.
+    k = int(np.flatnonzero(village.layer != FOLLOW)[0])
+    village.trust[k] = village.trust[k] / 2
+    third = Engine(village, scenario, seed=1)
+    assert len(sorts) == 2
+    np.testing.assert_array_equal(third.market.listeners.trust, original(village)[2])
+
+
+@pytest.mark.parametrize("name", ["indptr", "indices", "layer", "trust"])
+def test_the_digest_of_a_graph_changes_with_any_one_entry(name: str) -> None:
+    from laotie import Scenario, graph
+    from laotie.engine.ties import _digest
+
+    village = graph.city(Scenario.preset("village").city, seed=1)
+    before = _digest(village)
+    values = getattr(village, name)
+    for at in (0, len(values) // 2, len(values) - 1):
+        kept = values[at].copy()
+        values[at] = values[at] + 1 if name != "trust" else np.nextafter(values[at], 0)
+        assert _digest(village) != before
+        values[at] = kept
+        assert _digest(village) == before
