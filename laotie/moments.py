@@ -57,7 +57,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
-import scipy.optimize
 
 from .errors import LaotieError
 from .stats import t_interval
@@ -822,6 +821,10 @@ def fit_bass(
         return np.diff(bass_cumulative(edges, p, q, m))
 
     bounds = ((1e-12, 0.0, total), (np.inf, np.inf, max(float(max_potential), total)))
+
+    # Imported here: scipy.optimize takes about 0.1 s to import, which every sweep worker
+    # would pay at its start, and only the Bass fit needs it.
+    import scipy.optimize
 
     def fit(start: Any, variance: np.ndarray | None = None) -> np.ndarray | None:
         try:
