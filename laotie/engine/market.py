@@ -546,9 +546,7 @@ class Market:
         weights = np.where(self.storefront_open, self.ad_share, 0.0)
         shares = weights.reshape(R, S).cumsum(axis=1)
         self.ad_cdf = shares / shares[:, -1:] if S else shares
-        tables = [cdf_table(cdf) for cdf in self.ad_cdf]
-        self.ad_low = np.array([low for low, _ in tables], np.int64).reshape(R, -1)
-        self.ad_high = np.array([high for _, high in tables], np.int64).reshape(R, -1)
+        self.ad_low, self.ad_high = cdf_table(self.ad_cdf.reshape(R, S))
         # The open storefronts' listings on the shelf by comparison key (price comparison).
         open_seller = np.concatenate([np.zeros(self.n_creators, bool), self.storefront_open])
         store_listings = np.flatnonzero(open_seller[self.listing_seller] & self.listing_on_shelf)

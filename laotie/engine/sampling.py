@@ -59,10 +59,36 @@ def cdf_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each bucket [b/K, (b+1)/K): how many of ``cdf`` are ≤ its start and < its end.
     ``K`` is :data:`CDF_BUCKETS`, or for a longer CDF the power of two at least its length,
     so that a bucket holds about one step of a CDF of many small ones (a wide bucket's search
-    is a chain of dependent loads)."""
-    buckets = max(CDF_BUCKETS, 1 << max(len(cdf) - 1, 0).bit_length())
-    edges = np.arange(buckets + 1) / buckets
-    return cdf.searchsorted(edges[:-1], side="right"), cdf.searchsorted(edges[1:], side="left")
+    is a chain of dependent loads). Of each row of a two-dimensional ``cdf``, the tables
+    stacked (one row of ``low`` and of ``high`` each)."""
+    rows = np.atleast_2d(cdf)
+    buckets = max(CDF_BUCKETS, 1 << max(rows.shape[1] - 1, 0).bit_length())
+    low = np.empty((len(rows), buckets), np.int64)
+    high = np.empty((len(rows), buckets), np.int64)
+    _cdf_tables(np.ascontiguousarray(rows, np.float64), low, high)
+    return (low, high) if cdf.ndim > 1 else (low[0], high[0])
+
+
+@numba.njit(cache=True, nogil=True)
+def _cdf_tables(cdf, low, high):  # type: ignore[no-untyped-def]
+    """:func:`cdf_table` of each row, by one walk along the row and the buckets' edges
+    (``cdf.searchsorted(edges[:-1], side="right")`` and ``(edges[1:], side="left")`` for
+    ``edges = np.arange(K + 1) / K``: the same edges, the same counts, NaN, which numpy's
+    search puts after every number, never counted; two searches of a thousand edges took
+    0.07 ms of a 5 % day)."""
+    buckets = low.shape[1]
+    width = cdf.shape[1]
+    for r in range(cdf.shape[0]):
+        row = cdf[r]
+        at_most = below = 0
+        for b in range(buckets):
+            start, end = b / buckets, (b + 1) / buckets
+            while at_most < width and row[at_most] <= start:
+                at_most += 1
+            while below < width and row[below] < end:
+                below += 1
+            low[r, b] = at_most
+            high[r, b] = below
 
 
 _LINEAR_SEARCH = 64

@@ -253,6 +253,8 @@ class Follows:
         self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
         # Ties are never removed: a tie's bit is set once, here or when it is added.
         self.bits = np.zeros(self.n, np.uint64)
+        self.marks = np.zeros(self.n, np.uint8)
+        """Zero bytes, one per node, for a kernel's set of nodes (zero again after each)."""
         self._mark(self.user, self.creator)
         self.buffer_user = np.zeros(0, np.int32)
         self.buffer_creator = np.zeros(0, np.int32)

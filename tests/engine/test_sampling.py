@@ -122,3 +122,30 @@ def test_normal_inverts_the_cdf_and_stays_finite() -> None:
     u = np.random.default_rng(2).random(10_000)
     np.testing.assert_allclose(stats.norm.cdf(normal(u)), u, rtol=0, atol=1e-12)
     assert np.isfinite(normal(np.array([0.0, np.nextafter(1, 0)]))).all()
+
+
+@pytest.mark.parametrize("width", [0, 1, 5, 1024, 1025, 3000])
+def test_cdf_tables_count_as_numpys_search_of_the_bucket_edges(width: int) -> None:
+    """The tables are the counts ``searchsorted`` gives on the buckets' edges, row by row:
+    CDFs with flat steps, steps on the edges themselves, and a row of NaN (a replication
+    with nothing to choose)."""
+    rng = np.random.default_rng(width)
+    weights = rng.random((4, width)) ** 3
+    weights[:, rng.random(width) < 0.3] = 0.0
+    weights[:, -1:] += 1e-3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf = choice_cdf(weights)
+    cdf[1] = np.nan
+    buckets = max(CDF_BUCKETS, 1 << max(width - 1, 0).bit_length())
+    edges = np.arange(buckets + 1) / buckets
+    if width > 2:
+        cdf[2, : width // 2] = np.sort(rng.choice(edges, width // 2))  # steps on the edges
+        cdf[2] = np.maximum.accumulate(cdf[2])
+    low, high = cdf_table(cdf)
+    assert low.shape == high.shape == (4, buckets)
+    for r in range(4):
+        np.testing.assert_array_equal(low[r], cdf[r].searchsorted(edges[:-1], side="right"))
+        np.testing.assert_array_equal(high[r], cdf[r].searchsorted(edges[1:], side="left"))
+        one_low, one_high = cdf_table(cdf[r])  # a row alone
+        np.testing.assert_array_equal(one_low, low[r])
+        np.testing.assert_array_equal(one_high, high[r])

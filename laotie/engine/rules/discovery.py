@@ -97,8 +97,7 @@ def discovery_exposures(
     # Wide rows (a large city's creators) are searched through look-up tables, built for
     # the day: a search of thousands of slots takes a chain of dependent loads.
     if C >= DISCOVERY_TABLES_FROM:
-        tables = [cdf_table(row) for row in cdf]
-        low, high = (np.stack([t[j] for t in tables]) for j in (0, 1))
+        low, high = cdf_table(cdf)
     else:
         low = high = np.zeros((R, 0), np.int64)
     out = Exposures.blank(len(seat), DISCOVERY)

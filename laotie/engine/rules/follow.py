@@ -65,12 +65,12 @@ def follow_exposures(
     main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
     n = _awake_followers(posting, m.creator_node, f.indptr, f.user, today.active, main, seller_main)
     main, seller_main = main[:n], seller_main[:n]
-    # A table of the nodes (kind "table"): numpy's default sorts, and hashes the posting
-    # creators, about six times as long on the whole city (6 ms a day).
-    extra = np.flatnonzero(
-        np.isin(f.buffer_creator, m.creator_node[posting], kind="table")
-        & today.active[f.buffer_user]
-    )
+    extra = np.empty(len(f.buffer_creator), np.int64)
+    extra = extra[
+        : _awake_in_buffer(
+            m.creator_node[posting], f.buffer_creator, f.buffer_user, today.active, f.marks, extra
+        )
+    ]
     seller_extra = m.seller_of_node[f.buffer_creator[extra]]
     active_followers = np.bincount(
         np.concatenate([seller_main, seller_extra]), minlength=m.n_creators
@@ -123,6 +123,24 @@ def _awake_followers(posting, creator_node, indptr, follower, active, rows, sell
             rows[n] = row
             seller[n] = posted
             n += active[follower[row]]
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _awake_in_buffer(creators, buffer_creator, buffer_user, active, marks, rows):  # type: ignore[no-untyped-def]
+    """The buffer's ties (made during the run) of the posting ``creators`` (nodes) whose
+    follower is active, in order: their positions into ``rows``; returns how many.
+    ``marks``: one zero byte per node, zero again on return (a set of the creators for the
+    day; ``np.isin`` with a table allocated and filled one of the nodes' range each call,
+    0.08 ms of a 5 % day's 3.5)."""
+    for c in creators:
+        marks[c] = 1
+    n = 0
+    for k in range(len(buffer_creator)):
+        rows[n] = k
+        n += marks[buffer_creator[k]] & np.uint8(active[buffer_user[k]])
+    for c in creators:
+        marks[c] = 0
     return n
 
 
