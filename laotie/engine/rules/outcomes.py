@@ -16,6 +16,7 @@ selling creator earns ``commission`` of an order's value and the producer of a s
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy.special import ndtr
 
@@ -138,23 +139,59 @@ def update_ties(orders: Orders, market: Market, new_trust: np.ndarray) -> None:
     last order of the day through each source deciding."""
     b = orders.exposures
     m = market
-    new_memory = np.where(orders.satisfied, 1, -1).astype(np.int8)
     f = m.follows
-    for kind, trust_arr, memory_arr in (
-        (REF_SOCIAL, m.listeners.trust, m.listeners.memory),
-        (REF_FOLLOW, f.trust, f.memory),
-        (REF_BUFFER, f.buffer_trust, f.buffer_memory),
-    ):
-        at = last_per_key(np.flatnonzero(b.ref_kind == kind), b.ref)
-        trust_arr[b.ref[at]] = new_trust[at]
-        memory_arr[b.ref[at]] = new_memory[at]
-    store = np.flatnonzero(b.ref_kind == REF_STOREFRONT)
-    at = last_per_key(store, b.user)
-    m.storefront_trust[b.user[at]] = new_trust[at]
-    pair = b.ref.astype(np.int64) * m.n_storefronts + b.source
-    at = last_per_key(store, pair)
-    m.storefront_memory[b.ref[at], b.source[at] % m.layout.storefronts] = new_memory[at]
-    m.has_storefront_memory[b.ref[at]] = True
+    _write_sources(
+        b.ref_kind,
+        b.ref,
+        b.user,
+        b.source,
+        new_trust,
+        orders.satisfied,
+        m.layout.storefronts,
+        (m.listeners.trust, f.trust, f.buffer_trust),
+        (m.listeners.memory, f.memory, f.buffer_memory),
+        m.storefront_trust,
+        m.storefront_memory,
+        m.has_storefront_memory,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _write_sources(  # type: ignore[no-untyped-def]
+    ref_kind,
+    ref,
+    user,
+    source,
+    new_trust,
+    satisfied,
+    storefronts,
+    tie_trust,
+    tie_memory,
+    storefront_trust,
+    storefront_memory,
+    has_storefront_memory,
+):
+    """:func:`update_ties`: the orders' writes in the day's order, so that the last order
+    through each source stays (``tie_trust`` and ``tie_memory``: the social, follow and
+    buffered follow ties' arrays, in the order of ``REF_SOCIAL``, ``REF_FOLLOW``,
+    ``REF_BUFFER``). One pass instead of a sort for the last order of each source kind by
+    kind (0.1 ms of a 5 % day's 3.5)."""
+    for i in range(len(ref_kind)):
+        kind = ref_kind[i]
+        memory = np.int8(1) if satisfied[i] else np.int8(-1)
+        if kind == REF_SOCIAL:
+            tie_trust[0][ref[i]] = new_trust[i]
+            tie_memory[0][ref[i]] = memory
+        elif kind == REF_FOLLOW:
+            tie_trust[1][ref[i]] = new_trust[i]
+            tie_memory[1][ref[i]] = memory
+        elif kind == REF_BUFFER:
+            tie_trust[2][ref[i]] = new_trust[i]
+            tie_memory[2][ref[i]] = memory
+        elif kind == REF_STOREFRONT:
+            storefront_trust[user[i]] = new_trust[i]
+            storefront_memory[ref[i], source[i] % storefronts] = memory
+            has_storefront_memory[ref[i]] = True
 
 
 def follow_strangers(
@@ -192,33 +229,84 @@ def book(orders: Orders, market: Market, ledger: Ledger, scenario: Scenario) -> 
     m = market
     L = ledger
     value = orders.value
-    np.add.at(L.spent, b.user, value)
-    # Among the orders of buyers who never ordered (few, after the first days), the first of
-    # each buyer.
-    new = np.flatnonzero(~L.ever_ordered[b.user])
-    _, first = np.unique(b.user[new], return_index=True)
-    orders.first = np.zeros(len(orders), bool)
-    orders.first[new[first]] = True
-    L.ever_ordered[b.user] = True
     seller = m.listing_seller[b.listing]
-    L.seller_gmv += np.bincount(seller, weights=value, minlength=m.n_sellers)
-    np.add.at(L.listing_orders, b.listing, 1)
-    by_creator = seller < m.n_creators
-    L.creator_income += scenario.creators.commission * np.bincount(
-        seller[by_creator], weights=value[by_creator], minlength=m.n_creators
-    )
     producer = m.product_producer[m.listing_product[b.listing]]
-    made = producer >= 0
-    L.producer_income += scenario.producers.income_share * np.bincount(
-        producer[made], weights=value[made], minlength=m.n_producers
+    orders.first = np.zeros(len(orders), bool)
+    # The day's sums per seller, creator and producer, each from zero in the day's order, and
+    # then added to the ledger (as np.bincount would give them).
+    seller_gmv = np.zeros(m.n_sellers)
+    creator_income = np.zeros(m.n_creators)
+    producer_income = np.zeros(m.n_producers)
+    producer_orders = np.zeros(m.n_producers, np.int64)
+    _book(
+        b.user,
+        b.listing,
+        b.channel,
+        value,
+        seller,
+        producer,
+        m.n_creators,
+        L.spent,
+        L.ever_ordered,
+        orders.first,
+        L.listing_orders,
+        L.month_flags,
+        seller_gmv,
+        creator_income,
+        producer_income,
+        producer_orders,
     )
+    L.seller_gmv += seller_gmv
+    L.creator_income += scenario.creators.commission * creator_income
+    L.producer_income += scenario.producers.income_share * producer_income
+    made = producer >= 0
     if made.any():
-        L.producer_orders += np.bincount(producer[made], minlength=m.n_producers)
+        L.producer_orders += producer_orders
         new = L.producer_pairs.new(producer[made].astype(np.int64) * m.n_nodes + b.user[made])
         L.producer_buyers += np.bincount(new // m.n_nodes, minlength=m.n_producers)
     count_customers(seller, b.user, m.n_nodes, L)
-    family = np.where(b.channel == STOREFRONT, 2, 1).astype(np.int8)
-    np.bitwise_or.at(L.month_flags, b.user, family)
+
+
+@numba.njit(cache=True, nogil=True)
+def _book(  # type: ignore[no-untyped-def]
+    user,
+    listing,
+    channel,
+    value,
+    seller,
+    producer,
+    n_creators,
+    spent,
+    ever_ordered,
+    first,
+    listing_orders,
+    month_flags,
+    seller_gmv,
+    creator_income,
+    producer_income,
+    producer_orders,
+):
+    """:func:`book`'s sums, order by order in the day's order: the buyer's spending, its
+    first order ever (``first``, ``ever_ordered``), the listing's orders, this month's flags
+    (1 a trust channel, 2 a storefront), and from zero the day's GMV per seller, value per
+    creator and per producer (of a specialty) and orders per producer. One pass instead of
+    a dozen numpy calls (0.1 ms of a 5 % day's 3.5)."""
+    for i in range(len(user)):
+        buyer = user[i]
+        spent[buyer] += value[i]
+        if not ever_ordered[buyer]:
+            first[i] = True
+            ever_ordered[buyer] = True
+        listing_orders[listing[i]] += 1
+        month_flags[buyer] |= np.int8(2) if channel[i] == STOREFRONT else np.int8(1)
+        sold_by = seller[i]
+        seller_gmv[sold_by] += value[i]
+        if sold_by < n_creators:
+            creator_income[sold_by] += value[i]
+        made_by = producer[i]
+        if made_by >= 0:
+            producer_income[made_by] += value[i]
+            producer_orders[made_by] += 1
 
 
 def count_customers(seller: np.ndarray, user: np.ndarray, n_nodes: int, ledger: Ledger) -> None:
