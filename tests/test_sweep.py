@@ -16,7 +16,7 @@ from laotie import LaotieError, Scenario, ScenarioError
 from laotie.cli import main
 from laotie.executors import Lost, Serial
 from laotie.sweep import Sweep, SweepResult, collect, failures, load_sweep, run_sweep
-from laotie.sweep.runner import _bundles
+from laotie.sweep.runner import BUNDLE_RUNS, _bundles
 
 GRID = {"policy.traffic": ["head", "inclusive"], "decision.trust_weight": [3.0, 5.0]}
 
@@ -504,10 +504,23 @@ def test_runs_sharing_a_graph_go_to_one_worker_when_that_balances() -> None:
     assert [len(b) for b in _bundles(tasks, key, 2)] == [1] * 12
     assert [len(b) for b in _bundles(tasks, key, 1)] == [1] * 12  # the process keeps its graph
     assert [len(b) for b in _bundles(tasks, key, None)] == [1] * 12  # a cluster: unknown
+    # A graph's many runs go in bundles of at most BUNDLE_RUNS (an interruption costs a
+    # bundle's finished runs): 2 graphs of 8 runs on 2 workers, 4 bundles of 4.
+    many = Sweep(Scenario.preset("village"), GRID, replications=2, days=1, seed=3)
+    eight = sorted(
+        ((many, run, {}) for run in range(16)), key=lambda t: (many.seed_key(t[1]), t[1])
+    )
+    cut = _bundles(eight, lambda task: many.seed_key(task[1]), 2)
+    assert [len(b) for b in cut] == [BUNDLE_RUNS] * 4 and [t for b in cut for t in b] == eight
 
 
 class _LosesBundles(Serial):
-    """Two slots, and every bundle of more than one run is lost (its process died)."""
+    """Two slots, and every bundle of more than one run is lost (its process died 3 times);
+    so is run ``lose_run`` alone (2 times)."""
+
+    def __init__(self, lose_run: int | None = None) -> None:
+        super().__init__()
+        self.lose_run = lose_run
 
     @property
     def slots(self) -> int:
@@ -517,13 +530,42 @@ class _LosesBundles(Serial):
         for task in tasks:
             if isinstance(task, list) and len(task) > 1:
                 yield task, Lost("killed", 3)
+            elif not isinstance(task, list) and task[1] == self.lose_run:
+                yield task, Lost("killed", 2)
             else:
                 yield task, fn(task)
 
 
 def test_a_lost_bundle_is_run_again_a_run_at_a_time(tmp_path: Path) -> None:
-    """A bundle whose process died is not every run's loss: each runs again alone."""
+    """A bundle whose process died is not every run's loss: each runs again alone, and a
+    run lost alone too counts its deaths in the bundle."""
     whole = run_sweep(sweep(), tmp_path / "whole")
     again = run_sweep(sweep(), tmp_path / "again", executor=_LosesBundles())
     assert (again.runs["status"] == "ok").all() and len(again.runs) == 8
     assert_same(again, whole)
+    lost = run_sweep(sweep(), tmp_path / "lost", executor=_LosesBundles(lose_run=5))
+    status = lost.runs.set_index("run")["status"]
+    assert status[5] == "error" and (status.drop(5) == "ok").all()
+    assert "(5 times)" in str(lost.runs.set_index("run").loc[5, "error"])  # 3 + 2
+
+
+def test_a_sweep_maps_its_runs_once_when_nothing_is_lost(tmp_path: Path) -> None:
+    """No second map for an empty list of lost runs: on Dask, each map may connect to the
+    scheduler again (and fail when it has gone, after every run was stored)."""
+
+    class Counted(Serial):
+        def __init__(self) -> None:
+            super().__init__()
+            self.maps: list[int] = []
+
+        @property
+        def slots(self) -> None:  # as a cluster: one run a task
+            return None
+
+        def map(self, fn, tasks):  # type: ignore[no-untyped-def]
+            self.maps.append(len(tasks))
+            yield from super().map(fn, tasks)
+
+    executor = Counted()
+    run_sweep(sweep(), tmp_path / "out", executor=executor)
+    assert executor.maps == [8]

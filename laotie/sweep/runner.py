@@ -107,22 +107,33 @@ def _run_bundle(tasks: list[Task]) -> list[dict[str, Any]]:
     return [_run_one(task) for task in tasks]
 
 
+BUNDLE_RUNS = 4
+"""The most runs a bundle holds: a bundle's records are stored when it ends, so an
+interruption costs at most this many finished runs a worker (besides the runs in flight)."""
+
+
 def _bundles(tasks: list[Task], key: Callable[[Task], Any], slots: int | None) -> list[list[Task]]:
     """``tasks`` (sorted by ``key``, the graph a run needs) as the bundles to hand out to
-    ``slots`` workers: the runs of each graph together, so that every worker builds a graph
-    once rather than every worker that happens to take one of its runs (side by side, two
-    workers take the two runs of a graph), when the bundles fill the workers as evenly as
-    single runs do (the rounds of bundles, times the longest bundle, are no more than the
-    rounds of runs); else one run each. One run each, too, on one worker (in the process, the
-    last graph is kept already) or when the number of workers is unknown."""
+    ``slots`` workers: the runs of each graph together, in bundles of at most
+    :data:`BUNDLE_RUNS` (a graph's runs cut as evenly as that allows), so that a worker
+    builds a graph once for several of its runs rather than every worker that happens to
+    take one of them (side by side, two workers take the two runs of a graph); when the
+    bundles fill the workers as evenly as single runs do (the rounds of bundles, times the
+    longest bundle, are no more than the rounds of runs); else one run each. One run each,
+    too, on one worker (in the process, the last graph is kept already) or when the number
+    of workers is unknown."""
     singles = [[task] for task in tasks]
     if slots is None or slots < 2:
         return singles
-    groups = [list(group) for _, group in itertools.groupby(tasks, key)]
-    longest = max((len(group) for group in groups), default=1)
-    if longest == 1 or -(-len(groups) // slots) * longest > -(-len(tasks) // slots):
+    bundles = []
+    for _, group in itertools.groupby(tasks, key):
+        runs = list(group)
+        cuts = -(-len(runs) // BUNDLE_RUNS)
+        bundles += [runs[len(runs) * c // cuts : len(runs) * (c + 1) // cuts] for c in range(cuts)]
+    longest = max((len(bundle) for bundle in bundles), default=1)
+    if longest == 1 or -(-len(bundles) // slots) * longest > -(-len(tasks) // slots):
         return singles
-    return groups
+    return bundles
 
 
 def _moments(
@@ -272,18 +283,22 @@ def run_sweep(
     try:
         # A bundle lost (its process died too often) is run again a run at a time, so that
         # only the run that kills its process is lost, never the others of its graph.
-        lost: list[Task] = []
+        lost: dict[int, int] = {}  # a lost bundle's runs: the times their process died
+        by_run = {task[1]: task for task in todo}
         work = _bundles(todo, lambda task: sweep.seed_key(task[1]), executor.slots)
         for bundle, records in executor.map(_run_bundle, work):
             if isinstance(records, Lost):
                 if len(bundle) > 1:
-                    lost += bundle
+                    lost |= {task[1]: records.attempts for task in bundle}
                     continue
                 records = [records]
             for task, record in zip(bundle, records, strict=True):
                 store(task, record)
-        for task, record in executor.map(_run_one, lost):
-            store(task, record)
+        if lost:
+            for task, record in executor.map(_run_one, [by_run[run] for run in lost]):
+                if isinstance(record, Lost):  # its deaths in its bundle count too
+                    record = Lost(record.reason, record.attempts + lost[task[1]])
+                store(task, record)
     finally:
         if bar is not None:
             bar.close()
