@@ -51,34 +51,38 @@ MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 256 << 20
 """Freed memory at the top of the heap kept for the next allocations, up to this much."""
 ALLOCATOR = "LAOTIE_MALLOPT"
-"""``LAOTIE_MALLOPT=0`` leaves the C library's allocator as it is."""
+"""``LAOTIE_MALLOPT=0`` (or ``off``, ``false``, ``no``) leaves the C library's allocator as it
+is."""
 _GLIBC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
 _KEPT: list[bool] = []
 
 
 def keep_freed_memory() -> bool:
     """Ask glibc's allocator to keep the memory a day frees for the next day (once a
-    process; returns whether it is set).
+    process, for the rest of it; returns whether it is set).
 
     A day allocates and frees arrays of up to tens of megabytes. By default glibc maps such a
     block on its own, or returns the freed top of its heap to the operating system beyond a
-    threshold it adapts, so the next day's arrays fault their pages in again: 2,700 page
-    faults a day on the whole city, and in a virtual machine each costs far more than the
-    write that causes it. With blocks under :data:`MMAP_THRESHOLD` taken from the heap and up
-    to :data:`TRIM_THRESHOLD` of freed heap kept, a city day went from 67-72 to 58-61 ms
-    (docs/performance.md), and the peak memory moved by 0.03 GB. The numbers do not change
-    (where a block lies decides nothing). A process keeps up to 256 MB it no longer uses
-    until it exits.
+    threshold it adapts, so the next day's arrays fault their pages in again: about 2,700
+    page faults a day on the whole city, and in a virtual machine each costs far more than
+    the write that causes it. This takes blocks under :data:`MMAP_THRESHOLD` from the heap
+    and keeps up to :data:`TRIM_THRESHOLD` of freed memory at the heap's top: a city day went
+    from 65-68 to 60-61 ms (docs/performance.md) and its peak memory from 3.65 to 3.69 GB.
+    The numbers do not change (where a block lies decides nothing).
 
-    Nothing is changed on other C libraries (``mallopt`` is glibc's), when the environment
-    sets glibc's own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
-    ``GLIBC_TUNABLES``), or with ``LAOTIE_MALLOPT=0``.
+    The cost is memory a process no longer uses and does not give back: the freed top of
+    the heap, up to 256 MB, and, as blocks under 32 MB now come from the heap, any freed block
+    below one still in use (a notebook that built a city keeps some of what it freed until
+    it exits). Nothing is changed on other C libraries (``mallopt`` is glibc's), when the
+    environment sets glibc's own settings (``MALLOC_MMAP_THRESHOLD_``,
+    ``MALLOC_TRIM_THRESHOLD_``, ``GLIBC_TUNABLES``), or with ``LAOTIE_MALLOPT`` set to
+    ``0``, ``off``, ``false`` or ``no``.
     """
     if _KEPT:
         return _KEPT[0]
     if (
         sys.platform != "linux"
-        or os.environ.get(ALLOCATOR, "1").strip() == "0"
+        or os.environ.get(ALLOCATOR, "1").strip().lower() in ("0", "off", "false", "no")
         or any(name in os.environ for name in _GLIBC_SETTINGS)
     ):
         _KEPT.append(False)

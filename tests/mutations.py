@@ -82,29 +82,31 @@ MUTATIONS = (
     Mutation(
         "no_follow_trust_write",
         OUTCOMES,
-        "        (REF_FOLLOW, f.trust, f.memory),\n",
-        "",
+        "            tie_trust[1][ref[i]] = new_trust[i]\n"
+        "            tie_memory[1][ref[i]] = memory\n",
+        "            pass\n",
         "the new trust and memory of follow ties (main arrays) never written",
     ),
     Mutation(
         "no_social_trust_write",
         OUTCOMES,
-        "        (REF_SOCIAL, m.listeners.trust, m.listeners.memory),\n",
-        "",
+        "            tie_trust[0][ref[i]] = new_trust[i]\n"
+        "            tie_memory[0][ref[i]] = memory\n",
+        "            pass\n",
         "the new trust and memory of social ties (word of mouth) never written",
     ),
     Mutation(
         "no_storefront_trust_write",
         OUTCOMES,
-        "    m.storefront_trust[b.user[at]] = new_trust[at]\n",
+        "            storefront_trust[user[i]] = new_trust[i]\n",
         "",
         "the new trust in storefronts never written",
     ),
     Mutation(
         "no_memory_write",
         OUTCOMES,
-        "        memory_arr[b.ref[at]] = new_memory[at]\n",
-        "",
+        "        (m.listeners.memory, f.memory, f.buffer_memory),\n",
+        "        (m.listeners.memory.copy(), f.memory.copy(), f.buffer_memory.copy()),\n",
         "the memory of ties (+1 / -1) never written",
     ),
     Mutation(
@@ -518,9 +520,17 @@ MUTATIONS = (
     Mutation(
         "first_orders_every_day",
         OUTCOMES,
-        "    new = np.flatnonzero(~L.ever_ordered[b.user])",
-        "    new = np.arange(len(b))",
+        "        if not ever_ordered[buyer]:\n",
+        "        if not (user[:i] == buyer).any():\n",
         "every buyer's first order of the day counts as their first order ever",
+    ),
+    Mutation(
+        "buffer_marks_not_reset",
+        "laotie/engine/rules/follow.py",
+        "    for c in creators:\n        marks[c] = 0\n",
+        "",
+        "the marks of a day's posting creators are left set: later days show the buffer's "
+        "follow ties of creators who do not post",
     ),
     Mutation(
         "month_flags_overwritten_by_activity",

@@ -105,10 +105,18 @@ def _by_trusted_once(
     if graph.n_edges > MEMO_MAX_TIES:
         return _by_trusted(graph, threads)
     digest = _digest(graph)
-    if not (_MEMO and _MEMO[0][0]() is graph and _MEMO[0][1] == digest):
-        _MEMO[:] = [(weakref.ref(graph), digest, _by_trusted(graph, threads))]
-    indptr, listener, trust, kin = _MEMO[0][2]
+    entry = _MEMO[0] if _MEMO else None
+    if entry is None or entry[0]() is not graph or entry[1] != digest:
+        entry = (weakref.ref(graph, _forget), digest, _by_trusted(graph, threads))
+        _MEMO[:] = [entry]
+    indptr, listener, trust, kin = entry[2]
     return indptr, listener, trust.copy(), kin
+
+
+def _forget(gone: weakref.ref[TrustGraph]) -> None:
+    """A graph was collected: its listeners are not kept after it."""
+    if _MEMO and _MEMO[0][0] is gone:
+        _MEMO.clear()
 
 
 def _digest(graph: TrustGraph) -> tuple[int, ...]:
@@ -116,11 +124,11 @@ def _digest(graph: TrustGraph) -> tuple[int, ...]:
     sum, wrapping at 2**64, of each entry's bits plus one times an odd number of its
     position and array. A change of one entry always changes it (an odd factor has an
     inverse modulo 2**64); changes of several cancel only by design."""
-    arrays: tuple[np.ndarray, ...] = (graph.indptr, graph.indices, graph.layer, graph.trust)
-    views = (np.uint64, np.uint32, np.uint8, np.uint32)
+    arrays = (graph.indptr, graph.indices, graph.layer, graph.trust)
+    unsigned = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
     return tuple(
-        int(_weighted_sum(a.view(v), np.uint64(k + 1)))
-        for k, (a, v) in enumerate(zip(arrays, views, strict=True))
+        int(_weighted_sum(bits.view(unsigned.get(bits.dtype.itemsize, np.uint8)), np.uint64(k + 1)))
+        for k, bits in enumerate(np.ascontiguousarray(a).reshape(-1) for a in arrays)
     )
 
 

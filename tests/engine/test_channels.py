@@ -516,3 +516,24 @@ def test_in_a_busy_day_each_sources_last_order_sets_its_trust_and_memory() -> No
             memory = 1 if o.satisfied[theirs[-1]] else -1
             assert m.storefront_memory[m.user_index[user], store] == memory
     assert decided_by_other_than_first > 5  # the first order would often decide otherwise
+
+
+def test_the_buffers_ties_of_the_posting_creators_are_numpys_isin() -> None:
+    """The buffer's ties of the day's posting creators with an active follower, in order, as
+    ``np.isin`` finds them, day after day with the same marks (zero again after each)."""
+    from laotie.engine.rules.follow import _awake_in_buffer
+
+    rng = np.random.default_rng(4)
+    nodes = 500
+    marks = np.zeros(nodes, np.uint8)
+    for _ in range(50):
+        ties = int(rng.integers(0, 300))
+        creator = rng.integers(0, nodes, ties).astype(np.int32)
+        user = rng.integers(0, nodes, ties).astype(np.int32)
+        active = rng.random(nodes) < 0.5
+        posting = rng.choice(nodes, int(rng.integers(0, 40)))  # repeats allowed
+        rows = np.empty(ties, np.int64)
+        n = _awake_in_buffer(posting, creator, user, active, marks, rows)
+        expected = np.flatnonzero(np.isin(creator, posting) & active[user])
+        np.testing.assert_array_equal(rows[:n], expected)
+        assert not marks.any()

@@ -140,3 +140,38 @@ def test_the_digest_of_a_graph_changes_with_any_one_entry(name: str) -> None:
         assert _digest(village) != before
         values[at] = kept
         assert _digest(village) == before
+
+
+def test_the_digest_changes_when_two_entries_swap_places() -> None:
+    """Each entry's weight depends on its position: a permutation is a change."""
+    from laotie import Scenario, graph
+    from laotie.engine.ties import _digest
+
+    village = graph.city(Scenario.preset("village").city, seed=1)
+    before = _digest(village)
+    distinct = np.flatnonzero(village.trust != village.trust[0])
+    j = int(distinct[len(distinct) // 2])
+    village.trust[[0, j]] = village.trust[[j, 0]]
+    assert _digest(village) != before
+
+
+def test_the_listeners_are_not_kept_after_their_graph() -> None:
+    """The kept listeners go with their graph (a sweep frees a city's graph for the memory),
+    and a graph whose trust a user replaced by another array kind is read too."""
+    import gc
+
+    from laotie import Engine, Scenario, graph
+    from laotie.engine import ties
+
+    scenario = Scenario.preset("village")
+    village = graph.city(scenario.city, seed=1)
+    Engine(village, scenario, seed=1)
+    assert ties._MEMO and ties._MEMO[0][0]() is village
+    del village
+    gc.collect()
+    assert not ties._MEMO
+    other = graph.city(scenario.city, seed=2)
+    strided = np.zeros(2 * other.n_edges)
+    strided[::2] = other.trust
+    other.trust = strided[::2]  # float64, not contiguous: the digest reads it all the same
+    assert ties._digest(other) != ties._digest(graph.city(scenario.city, seed=2))
