@@ -8,21 +8,13 @@ the environment variable ``LAOTIE_MEMORY_CHECK=0`` to try anyway.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 
 import numpy as np
 
 from .errors import LaotieError
 
-__all__ = [
-    "available_bytes",
-    "cgroup_room",
-    "check_fits",
-    "keep_freed_memory",
-    "touch",
-]
+__all__ = ["available_bytes", "cgroup_room", "check_fits", "touch"]
 
 PAGE = 4096
 """The page size the operating system maps memory in (at least)."""
@@ -44,64 +36,6 @@ def touch(*arrays: np.ndarray) -> None:
         # data need not start on a page.
         data[::PAGE] |= 0
         data[-1:] |= 0
-
-
-MMAP_THRESHOLD = 32 << 20
-"""Blocks of this many bytes or more are mapped on their own (glibc's most, for mallopt)."""
-TRIM_THRESHOLD = 256 << 20
-"""Freed memory at the top of the heap kept for the next allocations, up to this much."""
-ALLOCATOR = "LAOTIE_MALLOPT"
-"""``LAOTIE_MALLOPT=0`` (or ``off``, ``false``, ``no``) leaves the C library's allocator as it
-is."""
-_GLIBC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
-_KEPT: list[bool] = []
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc's allocator to keep the memory a day frees for the next day (once a
-    process, for the rest of it; returns whether it is set).
-
-    A day allocates and frees arrays of up to tens of megabytes. By default glibc maps such a
-    block on its own, or returns the freed top of its heap to the operating system beyond a
-    threshold it adapts, so the next day's arrays fault their pages in again: about 2,700
-    page faults a day on the whole city, and in a virtual machine each costs far more than
-    the write that causes it. This takes blocks under :data:`MMAP_THRESHOLD` from the heap
-    and keeps up to :data:`TRIM_THRESHOLD` of freed memory at the heap's top: a city day went
-    from 65-68 to 60-61 ms (docs/performance.md) and its peak memory from 3.65 to 3.69 GB.
-    The numbers do not change (where a block lies decides nothing).
-
-    The cost is memory a process no longer uses and does not give back: the freed top of
-    the heap, up to 256 MB, and, as blocks under 32 MB now come from the heap, any freed block
-    below one still in use (a notebook that built a city keeps some of what it freed until
-    it exits). Nothing is changed on other C libraries (``mallopt`` is glibc's), when the
-    environment sets glibc's own settings (``MALLOC_MMAP_THRESHOLD_``,
-    ``MALLOC_TRIM_THRESHOLD_``, ``GLIBC_TUNABLES``), or with ``LAOTIE_MALLOPT`` set to
-    ``0``, ``off``, ``false`` or ``no``.
-    """
-    if _KEPT:
-        return _KEPT[0]
-    if (
-        sys.platform != "linux"
-        or os.environ.get(ALLOCATOR, "1").strip().lower() in ("0", "off", "false", "no")
-        or any(name in os.environ for name in _GLIBC_SETTINGS)
-    ):
-        _KEPT.append(False)
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version  # noqa: B018 - glibc's, not musl's (whose mallopt does nothing)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        _KEPT.append(False)
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
-    kept = bool(
-        mallopt(m_mmap_threshold, MMAP_THRESHOLD) and mallopt(m_trim_threshold, TRIM_THRESHOLD)
-    )
-    _KEPT.append(kept)
-    return kept
 
 
 ENVIRONMENT = "LAOTIE_MEMORY_CHECK"

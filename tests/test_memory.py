@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -122,49 +118,3 @@ def test_touch_maps_the_pages_and_keeps_the_values() -> None:
     assert not zeros.any()
     del zeros
     block.close()
-
-
-KEEP = """
-import sys
-import numpy as np
-from laotie._memory import keep_freed_memory
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
-kept = keep_freed_memory() if sys.argv[1] == "keep" else None
-base = rss()
-for _ in range(3):  # a day's arrays: blocks of 8 MB, allocated, written and freed
-    arrays = [np.ones(1 << 20) for _ in range(12)]
-    peak = rss()
-    del arrays
-print(kept, (rss() - base) / (peak - base))
-"""
-
-
-def _kept(how: str, **env: str) -> tuple[str, float]:
-    ours = ("LAOTIE_MALLOPT", *_memory._GLIBC_SETTINGS)
-    environment = {k: v for k, v in os.environ.items() if k not in ours}
-    done = subprocess.run(
-        [sys.executable, "-c", KEEP, how],
-        env=environment | env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    kept, share = done.stdout.split()
-    return kept, float(share)
-
-
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-    reason="keep_freed_memory sets glibc's allocator",
-)
-def test_the_memory_a_day_frees_is_kept_for_the_next_day() -> None:
-    """With glibc's defaults the freed heap goes back to the system (and the next day's
-    arrays fault their pages in again); set, it stays; LAOTIE_MALLOPT=0 and glibc's own
-    settings leave the allocator alone."""
-    assert _kept("keep") == ("True", pytest.approx(1.0, abs=0.05))
-    assert _kept("leave")[1] == pytest.approx(0.0, abs=0.05)
-    for off in ("0", "off", "False"):
-        assert _kept("keep", LAOTIE_MALLOPT=off) == ("False", pytest.approx(0.0, abs=0.05))
-    assert _kept("keep", MALLOC_TRIM_THRESHOLD_="131072") == ("False", pytest.approx(0.0, abs=0.05))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._memory import check_fits, keep_freed_memory, touch
+from .._memory import check_fits, touch
 from .._random import SeedLike, as_seed_sequences
 from ..errors import GraphError, LaotieError, ScenarioError
 from ..graph._core import TrustGraph
@@ -253,7 +253,6 @@ class Engine:
             )
         self.threads = default_threads(R * graph.n_nodes) if threads is None else int(threads)
         self._side = SideThread()
-        keep_freed_memory()
         self.seed_sequences = sequences
         spawned = [sequence.spawn(2) for sequence in self.seed_sequences]
         self.market = Market(

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._memory import check_fits, keep_freed_memory
+from .._memory import check_fits
 from .._random import SeedLike, as_seed_sequence
 from .._version import __version__
 from ..errors import ScenarioError
@@ -103,7 +103,6 @@ def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
         "use fewer residents (a smaller --scale) or lower degrees",
         ScenarioError,
     )
-    keep_freed_memory()
     seq = as_seed_sequence(seed)
     rng_nodes, rng_users, rng_local, rng_city, rng_follow, rng_trust, rng_outside = (
         np.random.default_rng(s) for s in seq.spawn(7)

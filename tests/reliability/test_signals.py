@@ -6,8 +6,8 @@ the finished runs are kept, and the same sweep resumed gives the tables of a swe
 interrupted, byte for byte; a signalled worker is replaced and the sweep ends whole.
 
 Linux only (the workers are found through /proc). Each test takes seconds: the sweep's
-workers start (most of the time), run a few runs of the county, and are signalled after the
-first run is stored."""
+workers start (most of the time), run a few runs of the county, two by two (the bundles of a
+city's runs), and are signalled after the first run is stored."""
 
 from __future__ import annotations
 
@@ -33,11 +33,13 @@ SPEC = """\
 scenario = "county"
 days = 25
 seed = 11
-replications = 5
+replications = 6
 [grid]
 "policy.traffic" = ["head", "inclusive"]
 """
-RUNS = 10
+RUNS = 12
+"""6 replications of 2 points on 2 workers: the runs go as bundles of a city's 2
+(laotie.sweep.runner._bundles), so a signal finds a bundle half done."""
 
 
 @pytest.fixture(scope="module")
