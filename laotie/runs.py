@@ -508,10 +508,7 @@ def _run_group(
     set_up = time.perf_counter()
     if shown is not None:
         shown.simulating()
-    for _ in range(common["days"]):
-        engine.step()
-        if shown is not None:
-            shown.update(len(seeds))
+    engine.run(common["days"], each_day=None if shown is None else lambda: shown.update(len(seeds)))
     engine.close()
     end = time.perf_counter()
     results = []

@@ -8,7 +8,8 @@ apart (:meth:`Engine.replication`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,9 +137,10 @@ class Engine:
         :meth:`replication`.
     threads : int, optional
         2 builds the storefront and word-of-mouth exposures in a second thread while the
-        creator channels are built; 1 builds them one after the other. The results are
-        identical. Default: 2 from :data:`~laotie.engine.threads.THREAD_THRESHOLD` stacked
-        residents, else 1.
+        creator channels are built, and writes each day's records (counts, order values,
+        creators' exposures) there while the next day begins; 1 does all of it in turn.
+        The results are identical. Default: 2 from
+        :data:`~laotie.engine.threads.THREAD_THRESHOLD` stacked residents, else 1.
     trained : sequence of int, optional
         With ``training.rule = "targeted"``, the creators trained on ``training.day``: their
         graph node ids, distinct creators living in the city (what :mod:`laotie.policy`
@@ -276,7 +278,7 @@ class Engine:
             else None
         )
         self.day = 0
-        self.today = Today(active=np.zeros(m.n_nodes, bool))
+        self.today = Today.of(m.n_nodes)
         touch(self.today.active, m.listeners.memory, m.storefront_memory, m.has_storefront_memory)
         self.ledger = Ledger.zeros(
             m.n_nodes, m.n_creators, m.n_sellers, len(m.listing_product), m.n_producers, R
@@ -298,6 +300,7 @@ class Engine:
         self._active: list[np.ndarray] = []
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
+        self._recording: Future[None] | None = None
         self._informations = [
             InformationState(
                 graph, m.listeners.replication(r), scenario, c["information"], regions, seeded
@@ -316,6 +319,14 @@ class Engine:
             :data:`laotie.metrics.COUNTS`; with lockstep replications, a first axis of
             replications.
         """
+        self._advance()
+        self._settle()
+        counts = self._history[-1]
+        return counts[0] if self.replications == 1 else counts
+
+    def _advance(self) -> None:
+        """One day; with two threads its records may still be written in the second thread
+        (read them after :meth:`_settle`)."""
         s = self.scenario
         m = self.market
         streams = self._streams
@@ -363,12 +374,27 @@ class Engine:
         for r, information in enumerate(self._informations):
             a, b = self.today.bounds[r], self.today.bounds[r + 1]
             information.step(self.day, self.today.users[a:b] - r * n)
-        self._record(batches, orders, clicks, new_follows, blocked)
+        self._active.append(self.today.counts.copy())
+        # The day's records read only the day's own arrays and write only the records: with
+        # two threads they are written in the second one while the next day begins (before
+        # its storefront, queued behind them), and read after :meth:`_settle`.
+        if self.threads > 1:
+            self._settle()
+            self._recording = self._side.submit(
+                lambda: self._record(batches, orders, clicks, new_follows, blocked)
+            )
+        else:
+            self._record(batches, orders, clicks, new_follows, blocked)
         if (self.day + 1) % MONTH_DAYS == 0:
             end_month(self.ledger, self.day, m)
         self.day += 1
-        counts = self._history[-1]
-        return counts[0] if self.replications == 1 else counts
+
+    def _settle(self) -> None:
+        """Wait for the records of the last day written in the second thread (and raise
+        their error, if any)."""
+        recording, self._recording = self._recording, None
+        if recording is not None:
+            recording.result()
 
     def _creator_channels(self, today_posts: Posts) -> list[Exposures]:
         m, s, streams = self.market, self.scenario, self._streams
@@ -394,7 +420,7 @@ class Engine:
         new_follows: np.ndarray,
         blocked: np.ndarray,
     ) -> None:
-        """The day's counts, active users, order values and creators' exposures."""
+        """The day's counts, order values and creators' exposures."""
         m = self.market
         by_channel: dict[int, list[np.ndarray]] = {c: [] for c in range(len(CHANNELS))}
         # Impressions shown and not clicked: their viewers, each once, and the rest as counts.
@@ -427,7 +453,6 @@ class Engine:
                 unseen,
             )
         )
-        self._active.append(self.today.counts.copy())
         self._order_values += order_value_histogram(
             o.channel, orders.value, o.user // m.layout.nodes, self.replications
         )
@@ -435,7 +460,9 @@ class Engine:
             if len(batch) and batch.channel[0] <= DISCOVERY:
                 self.ledger.creator_exposures += np.bincount(batch.source, minlength=m.n_creators)
 
-    def run(self, days: int, progress: bool = False) -> None:
+    def run(
+        self, days: int, progress: bool = False, each_day: Callable[[], None] | None = None
+    ) -> None:
         """Advance ``days`` days.
 
         Parameters
@@ -444,6 +471,10 @@ class Engine:
             Days to simulate.
         progress : bool, default False
             Show a progress bar over the days.
+        each_day : callable, optional
+            Called with no argument after each day (a caller's own progress display; the
+            day's counts are read after the run, from :attr:`history` or
+            :meth:`replication`).
         """
         if (
             isinstance(days, bool)
@@ -460,10 +491,14 @@ class Engine:
 
             steps = tqdm(steps, desc="days", unit="day")
         for _ in steps:
-            self.step()
+            self._advance()
+            if each_day is not None:
+                each_day()
+        self._settle()
 
     def close(self) -> None:
         """Stop the engine's helper thread (it is also stopped when the engine is collected)."""
+        self._settle()
         self._side.close()
 
     def __del__(self) -> None:
@@ -587,6 +622,7 @@ class Engine:
     def history(self) -> list[np.ndarray]:
         """The counts of each day so far (one engine run; see :meth:`replication`)."""
         self._single("history")
+        self._settle()
         return [counts[0] for counts in self._history]
 
     @property
@@ -599,6 +635,7 @@ class Engine:
     def order_values(self) -> np.ndarray:
         """Orders per channel and order-value bin (one engine run; see :meth:`replication`)."""
         self._single("order_values")
+        self._settle()
         return self._order_values[0]
 
     @property
@@ -643,6 +680,7 @@ class Engine:
         R = self.replications
         if not 0 <= r < R:
             raise LaotieError(f"Engine.replication({r!r}): replications are 0 .. {R - 1}")
+        self._settle()
         m = self.market
         L = self.ledger
         layout = m.layout

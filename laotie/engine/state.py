@@ -53,15 +53,27 @@ class Seats(NamedTuple):
 
 @dataclass
 class Today:
-    """Who is active today: a flag per stacked node, the active users in increasing node
-    order, where each replication's start among them (R + 1 bounds) and their seats."""
+    """Who is active today: a flag per stacked node (and the same flags as bits, 64 nodes a
+    word), the active users in increasing node order, where each replication's start among
+    them (R + 1 bounds) and their seats."""
 
     active: np.ndarray
+    active_bits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    """Bit ``node % 64`` of word ``node // 64``: the flag of ``node`` (a table an eighth the
+    size, which stays in the processor's cache where the random reads of the followers' flags
+    go: 9.2 against 5.2 ms on the whole city, caches cleared before each)."""
     users: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     seats: Seats = field(default_factory=lambda: Seats.empty(0))
     scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """Where the activity phase lists the active users before they are cut to length."""
+
+    @classmethod
+    def of(cls, nodes: int) -> Today:
+        """No one active, among ``nodes`` stacked nodes."""
+        return cls(
+            active=np.zeros(nodes, bool), active_bits=np.zeros((nodes + 63) // 64, np.uint64)
+        )
 
     @property
     def counts(self) -> np.ndarray:

@@ -708,8 +708,7 @@ def lockstep_objectives(
         seeds=targets.get("seeds"),
         enrolled=targets.get("enrolled"),
     )
-    for _ in range(days):
-        engine.step()
+    engine.run(days)
     values = np.empty((len(objectives), replications))
     for r in range(replications):
         outcomes = run_outcomes(engine.replication(r))

@@ -537,3 +537,51 @@ def test_the_buffers_ties_of_the_posting_creators_are_numpys_isin() -> None:
         expected = np.flatnonzero(np.isin(creator, posting) & active[user])
         np.testing.assert_array_equal(rows[:n], expected)
         assert not marks.any()
+
+
+def test_todays_active_bits_are_its_flags_day_after_day(small_city: TrustGraph) -> None:
+    """Today's flags as bits (64 nodes a word, the table follow exposures read) are its
+    flags, every day of two lockstep replications: set for the day's active users, and
+    cleared for yesterday's."""
+    engine = Engine(small_city, Scenario.preset("mudanjiang", scale=0.001), seed=[1, 2])
+    bits = []
+    for _ in range(8):
+        engine.step()
+        t = engine.today
+        flags = np.unpackbits(t.active_bits.view(np.uint8), bitorder="little")
+        np.testing.assert_array_equal(flags[: len(t.active)].astype(bool), t.active)
+        assert not flags[len(t.active) :].any()
+        bits.append(t.active_bits.copy())
+    assert not all(np.array_equal(bits[0], b) for b in bits[1:])  # the days differ
+
+
+def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follower() -> None:
+    """The follow ties of the posting creators whose follower's bit is set, in order, with
+    their seller, as numpy finds them from the flags (nodes across many 64-bit words)."""
+    from laotie.engine.rules.follow import _awake_followers
+
+    rng = np.random.default_rng(5)
+    nodes, creators = 1_000, 60
+    for _ in range(30):
+        sizes = rng.integers(0, 40, creators)
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        follower = rng.integers(0, nodes, int(indptr[-1])).astype(np.int32)
+        active = rng.random(nodes) < rng.random()
+        words = np.zeros((nodes + 63) // 64 * 8, np.uint8)
+        packed = np.packbits(active, bitorder="little")
+        words[: len(packed)] = packed
+        creator_node = rng.permutation(creators).astype(np.int32)
+        posting = np.sort(rng.choice(creators, int(rng.integers(0, creators)), replace=False))
+        size = int(sizes[creator_node[posting]].sum())
+        rows, seller = np.empty(size, np.int64), np.empty(size, np.int64)
+        n = _awake_followers(
+            posting, creator_node, indptr, follower, words.view(np.uint64), rows, seller
+        )
+        expected = [
+            (row, p)
+            for p in posting
+            for row in range(indptr[creator_node[p]], indptr[creator_node[p] + 1])
+            if active[follower[row]]
+        ]
+        np.testing.assert_array_equal(rows[:n], [row for row, _ in expected])
+        np.testing.assert_array_equal(seller[:n], [p for _, p in expected])

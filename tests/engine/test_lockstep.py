@@ -376,6 +376,33 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
+def test_records_written_behind_the_days_in_the_second_thread_are_those_of_one(
+    city: graph.TrustGraph,
+) -> None:
+    """With two threads, ``run`` writes each day's records in the second thread while the
+    next day begins: after the run (across a month's end) they are those of one thread, a
+    ``step`` after it returns its own day's counts, and an error in the records is raised by
+    the run."""
+    scenario = BASE.replace(**CASES["producers_shock_information"])
+    one = Engine(city, scenario, seed=SEEDS, threads=1)
+    two = Engine(city, scenario, seed=SEEDS, threads=2)
+    one.run(33)
+    two.run(33)
+    np.testing.assert_array_equal(one.step(), two.step())
+    assert len(two._history) == 34
+    for r in range(len(SEEDS)):
+        _assert_same(Result.from_engine(one.replication(r)), Result.from_engine(two.replication(r)))
+
+    def fails(*args: object) -> None:
+        raise RuntimeError("the records failed")
+
+    two._counter.count = fails  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="the records failed"):
+        two.run(2)
+    two.close()
+    one.close()
+
+
 @pytest.mark.parametrize("stride", [1, 7])
 @pytest.mark.parametrize(
     ("runs", "size"), [(1, 50), (1, 5000), (3, 50), (3, 2000), (20, 50), (12, 500)]

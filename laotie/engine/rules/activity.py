@@ -44,6 +44,7 @@ def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> No
         market.adopted,
         market.users,
         today.active,
+        today.active_bits,
         ledger.month_flags,
         today.scratch,
         SeatSource(
@@ -59,26 +60,29 @@ def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> No
 
 
 @numba.njit(cache=True, nogil=True)
-def _activity(draws, p_active, adopted, users, active, month, out, viewer, seats):  # type: ignore[no-untyped-def]
+def _activity(draws, p_active, adopted, users, active, active_bits, month, out, viewer, seats):  # type: ignore[no-untyped-def]
     """The users who use the platform (``adopted``, :mod:`.growth`) and whose draw is below
-    their activity probability, in order, into ``out``,
-    every user's flag in ``active`` (yesterday's flags are overwritten) and the active users' bit
-    ``ACTIVE`` in ``month``; returns how many. ``seats`` (:class:`~laotie.engine.state.Seats`) gets
-    the active users' seats, gathered from ``viewer`` (:class:`SeatSource`), all read in increasing
-    node order."""
+    their activity probability, in order, into ``out``, every user's flag in ``active`` and
+    in ``active_bits`` (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's flags are
+    overwritten) and the active users' bit ``ACTIVE`` in ``month``; returns how many.
+    ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats, gathered
+    from ``viewer`` (:class:`SeatSource`), all read in increasing node order."""
     # The structures' arrays, read once (inside a loop each read costs a reference count).
     seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
     seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
     trust, remembers = viewer.storefront_trust, viewer.remembers_storefronts
     factor, bits = viewer.price_factor, viewer.follow_bits
+    active_bits[:] = 0
     n = 0
     for i in range(len(draws)):
         # Written whether or not the user is active, and counted only if so (no branch).
         awake = (draws[i] < p_active[i]) & adopted[i]
-        out[n] = users[i]
+        node = users[i]
+        out[n] = node
         seat_user[n] = i
-        active[users[i]] = awake
-        month[users[i]] |= np.int8(ACTIVE * awake)
+        active[node] = awake
+        active_bits[node >> 6] |= np.uint64(awake) << np.uint64(node & 63)
+        month[node] |= np.int8(ACTIVE * awake)
         n += awake
     # The seats, in a second pass over the active users only (in increasing node order).
     for j in range(n):

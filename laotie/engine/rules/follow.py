@@ -63,7 +63,9 @@ def follow_exposures(
     creators = m.creator_node[posting].astype(np.int64)
     size = int((f.indptr[creators + 1] - f.indptr[creators]).sum())
     main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
-    n = _awake_followers(posting, m.creator_node, f.indptr, f.user, today.active, main, seller_main)
+    n = _awake_followers(
+        posting, m.creator_node, f.indptr, f.user, today.active_bits, main, seller_main
+    )
     main, seller_main = main[:n], seller_main[:n]
     extra = np.empty(len(f.buffer_creator), np.int64)
     extra = extra[
@@ -108,10 +110,10 @@ def follow_exposures(
 
 
 @numba.njit(cache=True, nogil=True)
-def _awake_followers(posting, creator_node, indptr, follower, active, rows, seller):  # type: ignore[no-untyped-def]
+def _awake_followers(posting, creator_node, indptr, follower, active_bits, rows, seller):  # type: ignore[no-untyped-def]
     """The follow ties (in the main arrays) of today's posting creators whose follower is
-    active, in order: their positions into ``rows`` and posting sellers into ``seller``;
-    returns how many."""
+    active (``active_bits``: :attr:`~laotie.engine.state.Today.active_bits`), in order: their
+    positions into ``rows`` and posting sellers into ``seller``; returns how many."""
     n = 0
     for p in range(len(posting)):
         creator = creator_node[posting[p]]
@@ -122,7 +124,8 @@ def _awake_followers(posting, creator_node, indptr, follower, active, rows, sell
             # it cost half again as much (measured on the whole city).
             rows[n] = row
             seller[n] = posted
-            n += active[follower[row]]
+            node = follower[row]
+            n += np.int64((active_bits[node >> 6] >> np.uint64(node & 63)) & np.uint64(1))
     return n
 
 
