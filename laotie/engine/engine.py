@@ -301,6 +301,7 @@ class Engine:
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._recording: Future[None] | None = None
+        self._unrecorded: Callable[[], None] | None = None
         self._informations = [
             InformationState(
                 graph, m.listeners.replication(r), scenario, c["information"], regions, seeded
@@ -344,13 +345,17 @@ class Engine:
                 )
             if loyal:
                 self.loyalties.forget(self.day, s.loyalty.half_life)
-        activity(self.today, m, self.ledger, streams["activity"])
+        side = self._side if self.threads > 1 else None
+        activity(self.today, m, self.ledger, streams["activity"], side)
         today_posts = posts(m, streams["posts"], s.creators)
         # The creator channels and the storefront and word-of-mouth channels read the state
         # without changing it and draw from their own streams: side by side with two
         # threads, the results are those of one.
         if self.threads > 1:
             other = self._side.submit(self._traffic_and_word_of_mouth)
+            # Yesterday's records, in the second thread after these channels, while this
+            # thread ends the day.
+            self._write_records()
             batches = [*self._creator_channels(today_posts), *other.result()]
         else:
             batches = [*self._creator_channels(today_posts), *self._traffic_and_word_of_mouth()]
@@ -376,25 +381,32 @@ class Engine:
             information.step(self.day, self.today.users[a:b] - r * n)
         self._active.append(self.today.counts.copy())
         # The day's records read only the day's own arrays and write only the records: with
-        # two threads they are written in the second one while the next day begins (before
-        # its storefront, queued behind them), and read after :meth:`_settle`.
+        # two threads they are written in the second one the next day, after its storefront
+        # and word-of-mouth exposures, and read after :meth:`_settle`.
         if self.threads > 1:
             self._settle()
-            self._recording = self._side.submit(
-                lambda: self._record(batches, orders, clicks, new_follows, blocked)
-            )
+            self._unrecorded = lambda: self._record(batches, orders, clicks, new_follows, blocked)
         else:
             self._record(batches, orders, clicks, new_follows, blocked)
         if (self.day + 1) % MONTH_DAYS == 0:
             end_month(self.ledger, self.day, m)
         self.day += 1
 
+    def _write_records(self) -> None:
+        """Start writing the last day's records in the second thread, if they wait."""
+        unrecorded, self._unrecorded = self._unrecorded, None
+        if unrecorded is not None:
+            self._recording = self._side.submit(unrecorded)
+
     def _settle(self) -> None:
-        """Wait for the records of the last day written in the second thread (and raise
-        their error, if any)."""
+        """Write the last day's records, or wait for them if the second thread writes them
+        (and raise their error, if any)."""
         recording, self._recording = self._recording, None
+        unrecorded, self._unrecorded = self._unrecorded, None
         if recording is not None:
             recording.result()
+        if unrecorded is not None:
+            unrecorded()
 
     def _creator_channels(self, today_posts: Posts) -> list[Exposures]:
         m, s, streams = self.market, self.scenario, self._streams

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from .._memory import touch
 
@@ -67,6 +68,8 @@ class Today:
     seats: Seats = field(default_factory=lambda: Seats.empty(0))
     scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """Where the activity phase lists the active users before they are cut to length."""
+    reusable: dict[str, np.ndarray] = field(default_factory=dict)
+    """Working arrays kept from day to day (:meth:`working`)."""
 
     @classmethod
     def of(cls, nodes: int) -> Today:
@@ -74,6 +77,17 @@ class Today:
         return cls(
             active=np.zeros(nodes, bool), active_bits=np.zeros((nodes + 63) // 64, np.uint64)
         )
+
+    def working(self, name: str, n: int, dtype: npt.DTypeLike) -> np.ndarray:
+        """A working array ``name`` of ``n`` entries, unwritten (yesterday's values), kept for
+        the next day: a phase that needs a large array for a day's pass takes it here, not
+        fresh memory each day, whose first writes page by page cost a whole city's follow
+        exposures several times their pass on some days (measured)."""
+        array = self.reusable.get(name)
+        if array is None or len(array) < n or array.dtype != dtype:
+            array = np.empty(max(n, n + n // 4), dtype)
+            self.reusable[name] = array
+        return array[:n]
 
     @property
     def counts(self) -> np.ndarray:

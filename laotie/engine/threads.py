@@ -19,6 +19,7 @@ THREAD_THRESHOLD = 500_000
 (a thread costs more than it saves on small cities; docs/performance.md)."""
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def default_threads(stacked_residents: int) -> int:
@@ -28,6 +29,16 @@ def default_threads(stacked_residents: int) -> int:
 
 class SideThread:
     """One helper thread, started on first use and stopped by :meth:`close`."""
+
+    def both(self, here: Callable[[], T], there: Callable[[], U]) -> tuple[T, U]:
+        """``here()`` in the calling thread while ``there()`` runs in the helper thread (after
+        the work queued before it); both results."""
+        future = self.submit(there)
+        try:
+            first = here()
+        finally:
+            second = future.result()
+        return first, second
 
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None

@@ -376,6 +376,35 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
+@pytest.mark.parametrize("replications", [1, 3])
+def test_activity_shared_by_two_threads_is_that_of_one(
+    city: graph.TrustGraph, monkeypatch: pytest.MonkeyPatch, replications: int
+) -> None:
+    """With the activity's passes shared by two threads (here from any size), the day's
+    flags, bits, active users, seats and month flags are those of one thread, day after
+    day."""
+    from laotie.engine.rules import activity
+
+    monkeypatch.setattr(activity, "SPLIT_FROM", 1)
+    seeds = SEEDS[:replications]
+    one = Engine(city, BASE, seed=seeds, threads=1)
+    two = Engine(city, BASE, seed=seeds, threads=2)
+    for _ in range(6):
+        one.step()
+        two.step()
+        a, b = one.today, two.today
+        for name in ("active", "active_bits", "users", "bounds"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        n = len(a.users)
+        for name in a.seats._fields:
+            np.testing.assert_array_equal(
+                getattr(a.seats, name)[:n], getattr(b.seats, name)[:n], err_msg=name
+            )
+        np.testing.assert_array_equal(one.ledger.month_flags, two.ledger.month_flags)
+    one.close()
+    two.close()
+
+
 def test_records_written_behind_the_days_in_the_second_thread_are_those_of_one(
     city: graph.TrustGraph,
 ) -> None:

@@ -13,9 +13,10 @@ from ..lockstep import bounds
 from ..market import Market
 from ..state import Ledger, Seats, Today
 from ..streams import Stream
+from ..threads import SideThread
 from .month import ACTIVE
 
-__all__ = ["SeatSource", "activity"]
+__all__ = ["SPLIT_FROM", "SeatSource", "activity"]
 
 
 class SeatSource(NamedTuple):
@@ -28,53 +29,90 @@ class SeatSource(NamedTuple):
     remembers_storefronts: np.ndarray
 
 
-def activity(today: Today, market: Market, ledger: Ledger, stream: Stream) -> None:
+SPLIT_FROM = 100_000
+"""Users from which an engine with a second thread shares the activity's passes with it."""
+
+
+def activity(
+    today: Today, market: Market, ledger: Ledger, stream: Stream, side: SideThread | None = None
+) -> None:
     """Draw today's active users into ``today`` (their flags, list, bounds and seats) and
     mark them in ``ledger.month_flags``, one float32 uniform per user of each
-    replication."""
+    replication. With ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared
+    with that thread: the first half of the users here, the second there (split where a
+    word of :attr:`~laotie.engine.state.Today.active_bits` begins), then the seats likewise."""
     users = market.layout.users
     R = market.replications
     draws = stream.take32(np.full(R, users))
     if len(today.seats.user_index) < len(draws):
         today.seats = Seats.empty(len(draws))
         today.scratch = np.empty(len(draws), np.int32)
-    n = _activity(
-        draws,
-        market.p_active,
-        market.adopted,
-        market.users,
-        today.active,
-        today.active_bits,
-        ledger.month_flags,
-        today.scratch,
-        SeatSource(
-            storefront_trust=market.storefront_trust,
-            price_factor=market.price_factor,
-            follow_bits=market.follows.bits,
-            remembers_storefronts=market.has_storefront_memory,
-        ),
-        today.seats,
+    out, seats = today.scratch, today.seats
+    source = SeatSource(
+        storefront_trust=market.storefront_trust,
+        price_factor=market.price_factor,
+        follow_bits=market.follows.bits,
+        remembers_storefronts=market.has_storefront_memory,
     )
-    today.users = today.scratch[:n].copy()
+
+    def awake(lo: int, hi: int) -> int:
+        return int(
+            _awake(
+                draws,
+                market.p_active,
+                market.adopted,
+                market.users,
+                today.active,
+                today.active_bits,
+                ledger.month_flags,
+                out,
+                seats.user_index,
+                lo,
+                hi,
+            )
+        )
+
+    N = len(draws)
+    half = _word_start(market.users, N // 2)
+    if side is None or N < SPLIT_FROM or half >= N:
+        n = awake(0, N)
+        _seat(out, source, seats, 0, n)
+    else:
+        first, second = side.both(lambda: awake(0, half), lambda: awake(half, N))
+        # The second half's active users, written from ``half``, follow the first's.
+        out[first : first + second] = out[half : half + second]
+        seats.user_index[first : first + second] = seats.user_index[half : half + second]
+        n = first + second
+        side.both(
+            lambda: _seat(out, source, seats, 0, n // 2),
+            lambda: _seat(out, source, seats, n // 2, n),
+        )
+    today.users = out[:n].copy()
     today.bounds = bounds(today.users, market.layout.nodes, R)
 
 
+def _word_start(users: np.ndarray, i: int) -> int:
+    """The first position from ``i`` whose user begins a word of 64 nodes among ``users``
+    (increasing; ``len(users)`` if none)."""
+    if i <= 0:
+        return 0
+    words = users >> 6
+    return i + int(np.searchsorted(words[i:], words[i - 1], side="right"))
+
+
 @numba.njit(cache=True, nogil=True)
-def _activity(draws, p_active, adopted, users, active, active_bits, month, out, viewer, seats):  # type: ignore[no-untyped-def]
-    """The users who use the platform (``adopted``, :mod:`.growth`) and whose draw is below
-    their activity probability, in order, into ``out``, every user's flag in ``active`` and
-    in ``active_bits`` (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's flags are
-    overwritten) and the active users' bit ``ACTIVE`` in ``month``; returns how many.
-    ``seats`` (:class:`~laotie.engine.state.Seats`) gets the active users' seats, gathered
-    from ``viewer`` (:class:`SeatSource`), all read in increasing node order."""
-    # The structures' arrays, read once (inside a loop each read costs a reference count).
-    seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
-    seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
-    trust, remembers = viewer.storefront_trust, viewer.remembers_storefronts
-    factor, bits = viewer.price_factor, viewer.follow_bits
-    active_bits[:] = 0
-    n = 0
-    for i in range(len(draws)):
+def _awake(draws, p_active, adopted, users, active, active_bits, month, out, seat_user, lo, hi):  # type: ignore[no-untyped-def]
+    """The users ``lo .. hi - 1`` who use the platform (``adopted``, :mod:`.growth`) and whose
+    draw is below their activity probability, in order, into ``out`` from ``lo`` (their
+    indices into ``seat_user``), every such user's flag in ``active`` and in ``active_bits``
+    (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's flags are overwritten, the
+    words of these users' nodes cleared first) and the active users' bit ``ACTIVE`` in
+    ``month``; returns how many."""
+    if hi <= lo:
+        return 0
+    active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0
+    n = lo
+    for i in range(lo, hi):
         # Written whether or not the user is active, and counted only if so (no branch).
         awake = (draws[i] < p_active[i]) & adopted[i]
         node = users[i]
@@ -84,11 +122,22 @@ def _activity(draws, p_active, adopted, users, active, active_bits, month, out, 
         active_bits[node >> 6] |= np.uint64(awake) << np.uint64(node & 63)
         month[node] |= np.int8(ACTIVE * awake)
         n += awake
-    # The seats, in a second pass over the active users only (in increasing node order).
-    for j in range(n):
+    return n - lo
+
+
+@numba.njit(cache=True, nogil=True)
+def _seat(out, viewer, seats, lo, hi):  # type: ignore[no-untyped-def]
+    """The seats ``lo .. hi - 1`` (:class:`~laotie.engine.state.Seats`) of the active users
+    ``out`` (nodes, increasing), gathered from ``viewer`` (:class:`SeatSource`) at their
+    nodes and at their user indices (``seats.user_index``, written by :func:`_awake`)."""
+    # The structures' arrays, read once (inside a loop each read costs a reference count).
+    seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
+    seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
+    trust, remembers = viewer.storefront_trust, viewer.remembers_storefronts
+    factor, bits = viewer.price_factor, viewer.follow_bits
+    for j in range(lo, hi):
         node = out[j]
         seat_trust[j] = trust[node]
         seat_remembers[j] = remembers[seat_user[j]]
         seat_factor[j] = factor[node]
         seat_bits[j] = bits[node]
-    return n

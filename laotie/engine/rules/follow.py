@@ -62,7 +62,8 @@ def follow_exposures(
     # Only the followers of today's posting creators are read.
     creators = m.creator_node[posting].astype(np.int64)
     size = int((f.indptr[creators + 1] - f.indptr[creators]).sum())
-    main, seller_main = np.empty(size, np.int64), np.empty(size, posting.dtype)
+    main = today.working("follow rows", size, np.int64)
+    seller_main = today.working("follow sellers", size, posting.dtype)
     n = _awake_followers(
         posting, m.creator_node, f.indptr, f.user, today.active_bits, main, seller_main
     )
