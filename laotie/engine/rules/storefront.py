@@ -28,6 +28,7 @@ from ...metrics import STOREFRONT
 from ...scenario import Scenario
 from ..exposures import REF_STOREFRONT, Exposures, Unclicked
 from ..market import Market
+from ..prefetch import prefetch
 from ..sampling import inverse_cdf
 from ..state import Today
 from ..streams import Stream, next_double
@@ -156,6 +157,12 @@ def _clicks(state, impressions, click_prob, bounds, marks, clicked, seen):  # ty
     return n_seen
 
 
+PREFETCH_BLOCK = 2048
+"""Impressions whose viewers' seats (:func:`_impressions`) or storefront memories
+(:func:`_choose`) are asked for at once, before they are read (a block's lines stay in the
+processor's second-level cache)."""
+
+
 def _storefront(counts, u, shelves, active_users, active_bounds, seats, weights, out):  # type: ignore[no-untyped-def]
     """The storefront exposures, one per impression, written into ``out``
     (:class:`~laotie.engine.exposures.ExposureFields`, whose ``ref_kind`` is set): ``u``
@@ -192,25 +199,43 @@ def _impressions(counts, u, store, shelves, active_users, active_bounds, seats, 
         first_seat = active_bounds[r]
         seats_r = active_bounds[r + 1] - first_seat
         first_store = n_creators + r * S
-        for _ in range(counts[r]):
-            at_store = first_store + store[i]
-            start = shelf_ptr[at_store]
-            size = shelf_ptr[at_store + 1] - start
-            listing[i] = shelf_listing[start + np.int64(u[i, 1] * size)]
-            at = first_seat + np.int64(u[i, 2] * seats_r)
-            user[i] = active_users[at]
-            trust_of[i] = seat_trust[at]
-            ref[i] = seat_user[at]
-            memory_of[i] = seat_remembers[at]
-            utility_of[i] = seat_factor[at]
-            i += 1
+        end_r = i + counts[r]
+        # Block by block, the viewers' seats asked for first (as in :func:`_choose`: 11.9
+        # against 8.0 ms on the whole city, caches cleared before each).
+        while i < end_r:
+            end = min(i + PREFETCH_BLOCK, end_r)
+            for j in range(i, end):
+                at = first_seat + np.int64(u[j, 2] * seats_r)
+                prefetch(active_users, at)
+                prefetch(seat_trust, at)
+                prefetch(seat_user, at)
+                prefetch(seat_remembers, at)
+                prefetch(seat_factor, at)
+            for j in range(i, end):
+                at_store = first_store + store[j]
+                start = shelf_ptr[at_store]
+                size = shelf_ptr[at_store + 1] - start
+                listing[j] = shelf_listing[start + np.int64(u[j, 1] * size)]
+                at = first_seat + np.int64(u[j, 2] * seats_r)
+                user[j] = active_users[at]
+                trust_of[j] = seat_trust[at]
+                ref[j] = seat_user[at]
+                memory_of[j] = seat_remembers[at]
+                utility_of[j] = seat_factor[at]
+            i = end
 
 
 @numba.njit(cache=True, nogil=True)
 def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
     """:func:`_storefront`'s second pass: each impression's kept option among its own
     listing and the ``u.shape[1] - 3`` compared, with its memory, quality, storefront and
-    utility."""
+    utility.
+
+    Block by block: first the storefront-memory rows of the block's viewers who remember
+    storefronts are asked for (:func:`~laotie.engine.prefetch.prefetch`; a row of a whole
+    city's table is a miss of every cache, and the loop that reads them branches on who
+    remembers, so that the misses would come one after the other: 24 against 14 ms on the
+    whole city with half the viewers remembering), then the block is read."""
     S, n_creators = shelves.storefronts, shelves.n_creators
     category_key, category_ptr = shelves.category_key, shelves.category_ptr
     by_category, storefront_memory = shelves.by_category, shelves.storefront_memory
@@ -221,35 +246,44 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
     )
     user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
     quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
+    rows = storefront_memory.reshape(-1)
     k = u.shape[1] - 3
-    for i in range(len(user)):
-        own = listing[i]
-        trust = trust_of[i]
-        who = ref[i]
-        known = memory_of[i] != 0
-        factor = utility_of[i]
-        memory = np.int8(0)
-        if known:
-            memory = storefront_memory[who, (seller_of[own] - n_creators) % S]
-        best, best_memory = own, memory
-        best_utility = utility(weights, trust, promise[own], factor, price[own], memory)
-        key = category_key[own]
-        lo = category_ptr[key]
-        count = category_ptr[key + 1] - lo
-        for option in range(k):
-            candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
+    for block in range(0, len(user), PREFETCH_BLOCK):
+        end = min(block + PREFETCH_BLOCK, len(user))
+        for i in range(block, end):
+            if memory_of[i] != 0:
+                prefetch(rows, ref[i] * S)
+                prefetch(rows, ref[i] * S + S - 1)
+        for i in range(block, end):
+            own = listing[i]
+            trust = trust_of[i]
+            who = ref[i]
+            known = memory_of[i] != 0
+            factor = utility_of[i]
             memory = np.int8(0)
             if known:
-                memory = storefront_memory[who, (seller_of[candidate] - n_creators) % S]
-            value = utility(weights, trust, promise[candidate], factor, price[candidate], memory)
-            # np.argmax: the first of the largest, or the first NaN (without branches,
-            # which the processor would mispredict).
-            take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
-            best = candidate if take else best
-            best_memory = memory if take else best_memory
-            best_utility = value if take else best_utility
-        listing[i] = best
-        memory_of[i] = best_memory
-        quality[i] = promise[best]
-        source[i] = seller_of[best] - n_creators
-        utility_of[i] = best_utility
+                memory = storefront_memory[who, (seller_of[own] - n_creators) % S]
+            best, best_memory = own, memory
+            best_utility = utility(weights, trust, promise[own], factor, price[own], memory)
+            key = category_key[own]
+            lo = category_ptr[key]
+            count = category_ptr[key + 1] - lo
+            for option in range(k):
+                candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
+                memory = np.int8(0)
+                if known:
+                    memory = storefront_memory[who, (seller_of[candidate] - n_creators) % S]
+                value = utility(
+                    weights, trust, promise[candidate], factor, price[candidate], memory
+                )
+                # np.argmax: the first of the largest, or the first NaN (without branches,
+                # which the processor would mispredict).
+                take = (value > best_utility) | ((value != value) & (best_utility == best_utility))
+                best = candidate if take else best
+                best_memory = memory if take else best_memory
+                best_utility = value if take else best_utility
+            listing[i] = best
+            memory_of[i] = best_memory
+            quality[i] = promise[best]
+            source[i] = seller_of[best] - n_creators
+            utility_of[i] = best_utility
