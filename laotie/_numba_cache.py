@@ -7,11 +7,20 @@ an install the user cannot write, run with a home folder the user cannot write e
 service account, a container run as another user), could not even ``import laotie``.
 This module calls :func:`configure` when it is imported, which ``laotie/__init__.py`` does
 first, before any module that defines a kernel: it points numba at a folder the user can write.
+
+It then calls :func:`drop_stale`. numba checks a cached kernel against its own module's file
+only (size and modification time), not against the modules whose kernels and constants it
+compiled in (numba's documentation, "Cache invalidation fails to recognize changes in
+functions defined in a different file"; numba issues 1833, 9304): a kernel of
+``rules/discovery.py`` that inlines ``ties.find_tie`` kept the old ``find_tie`` after a
+change to ``ties.py`` alone, and gave wrong numbers without a word. So laotie's cached
+kernels are all dropped when any of its modules changed since they were cached.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 import sys
@@ -19,7 +28,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-__all__ = ["ENV", "cache_folders", "configure"]
+__all__ = ["ENV", "cache_folders", "configure", "drop_stale", "sources_stamp"]
 
 ENV = "NUMBA_CACHE_DIR"
 
@@ -145,4 +154,73 @@ def _compile_without_cache(package: str) -> None:
     Dispatcher.enable_caching = enable_caching_outside  # type: ignore[method-assign]
 
 
+STAMP = "laotie-kernel-sources.stamp"
+"""The file, beside laotie's cached kernels, that holds :func:`sources_stamp` of the modules
+they were compiled from."""
+
+
+def sources_stamp(package: Path) -> str:
+    """A digest of the path, size and modification time of every module under ``package``."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        info = path.stat()
+        digest.update(f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def kernel_folders(package: Path) -> list[Path]:
+    """The folders where numba caches the kernels of ``package``'s modules: each module
+    folder's ``__pycache__`` and, with ``NUMBA_CACHE_DIR`` set, numba's folder for it there."""
+    from numba.core.caching import UserProvidedCacheLocator
+
+    sources = sorted(
+        {path.parent for path in package.rglob("*.py") if "__pycache__" not in path.parts}
+    )
+    folders = [folder / "__pycache__" for folder in sources]
+    cache_dir = os.environ.get(ENV)
+    if cache_dir:
+        folders += [
+            Path(cache_dir)
+            / UserProvidedCacheLocator.get_suitable_cache_subpath(str(folder / "_.py"))
+            for folder in sources
+        ]
+    return folders
+
+
+def drop_stale(package: Path) -> bool:
+    """Remove the cached kernels of ``package`` if any of its modules changed since they were
+    cached (:func:`sources_stamp` against the :data:`STAMP` file kept with them), and record
+    the modules' stamp; returns whether kernels were dropped. Best effort: a folder that
+    cannot be read or written is left as it is."""
+    if caching_off:
+        return False
+    stamp = sources_stamp(package)
+    cache_dir = os.environ.get(ENV)
+    record = (
+        Path(cache_dir)
+        / f"{package.name}-{hashlib.sha1(str(package.resolve()).encode()).hexdigest()[:16]}-{STAMP}"
+        if cache_dir
+        else package / "__pycache__" / STAMP
+    )
+    with contextlib.suppress(OSError):
+        if record.read_text() == stamp:
+            return False
+    dropped = False
+    for folder in kernel_folders(package):
+        with contextlib.suppress(OSError):
+            for cached in list(folder.glob("*.nb[ic]")):
+                with contextlib.suppress(OSError):
+                    cached.unlink()
+                    dropped = True
+    with contextlib.suppress(OSError):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        temporary = record.with_name(f"{record.name}.{os.getpid()}")
+        temporary.write_text(stamp)
+        os.replace(temporary, record)
+    return dropped
+
+
 configure(Path(__file__).parent)
+drop_stale(Path(__file__).parent)

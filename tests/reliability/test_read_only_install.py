@@ -251,3 +251,64 @@ def test_a_read_only_install_caches_its_kernels_in_a_folder_of_the_users(
     assert again.stdout.endswith(expected)
     assert "[cache] data loaded from" in again.stdout
     assert "[cache] data saved to" not in again.stdout  # nothing compiled anew
+
+
+def _fake_package(root: Path) -> Path:
+    """A package of two module folders, each with cached kernels beside it."""
+    package = root / "pkg"
+    for folder in (package, package / "engine"):
+        (folder / "__pycache__").mkdir(parents=True)
+        (folder / "kernels.py").write_text("x = 1\n")
+    return package
+
+
+def _cached(package: Path, folders: list[Path]) -> list[Path]:
+    files = []
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("kernels.f-3.py311.nbi", "kernels.f-3.py311.1.nbc"):
+            (folder / name).write_bytes(b"compiled")
+            files.append(folder / name)
+    (package / "__pycache__" / "kernels.cpython-311.pyc").write_bytes(b"python's own")
+    return files
+
+
+def test_the_kernels_cached_before_a_change_to_any_module_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """numba checks a cached kernel against its own module only; laotie drops all its cached
+    kernels (numba's files only) when any of its modules changed since they were cached,
+    and keeps them while none did, in the package's folders and in NUMBA_CACHE_DIR."""
+    from numba.core.caching import UserProvidedCacheLocator
+
+    from laotie import _numba_cache
+
+    package = _fake_package(tmp_path)
+    monkeypatch.delenv(_numba_cache.ENV, raising=False)
+    in_tree = [package / "__pycache__", package / "engine" / "__pycache__"]
+    files = _cached(package, in_tree)
+    assert _numba_cache.drop_stale(package)  # no stamp yet: cached by an unknown version
+    assert not any(path.exists() for path in files)
+    files = _cached(package, in_tree)
+    assert not _numba_cache.drop_stale(package)  # nothing changed
+    assert all(path.exists() for path in files)
+    (package / "engine" / "kernels.py").write_text("x = 2  # a changed rule\n")
+    assert _numba_cache.drop_stale(package)
+    assert not any(path.exists() for path in files)
+    assert (package / "__pycache__" / "kernels.cpython-311.pyc").exists()
+
+    cache_dir = tmp_path / "numba"
+    monkeypatch.setenv(_numba_cache.ENV, str(cache_dir))
+    numba_folders = [
+        cache_dir / UserProvidedCacheLocator.get_suitable_cache_subpath(str(folder / "x.py"))
+        for folder in (package, package / "engine")
+    ]
+    files = _cached(package, numba_folders)
+    assert _numba_cache.drop_stale(package)  # this folder's first stamp
+    assert not any(path.exists() for path in files)
+    files = _cached(package, numba_folders)
+    assert not _numba_cache.drop_stale(package)
+    assert all(path.exists() for path in files)
+    (package / "kernels.py").write_text("x = 3\n")
+    assert _numba_cache.drop_stale(package)
+    assert not any(path.exists() for path in files)
