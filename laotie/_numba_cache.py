@@ -12,7 +12,7 @@ It then calls :func:`drop_stale`. numba checks a cached kernel against its own m
 only (size and modification time), not against the modules whose kernels and constants it
 compiled in (numba's documentation, "Cache invalidation fails to recognize changes in
 functions defined in a different file"; numba issues 1833, 9304): a kernel of
-``rules/discovery.py`` that inlines ``ties.find_tie`` kept the old ``find_tie`` after a
+``rules/discovery.py`` that inlined ``ties.find_tie`` kept the old ``find_tie`` after a
 change to ``ties.py`` alone, and gave wrong numbers without a word. So laotie's cached
 kernels are all dropped when any of its modules changed since they were cached.
 """

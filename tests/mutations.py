@@ -533,10 +533,24 @@ MUTATIONS = (
         "follow ties of creators who do not post",
     ),
     Mutation(
+        "follow_bits_shifted",
+        "laotie/engine/ties.py",
+        "        bits[user[i]] |= creator_mask(creator[i])",
+        "        bits[user[i]] |= creator_mask(creator[i]) >> np.uint64(1)",
+        "a tie sets the wrong follow bits: the kernels take some followers for strangers",
+    ),
+    Mutation(
+        "active_bits_last_word_kept",
+        "laotie/engine/rules/activity.py",
+        "    active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0",
+        "    active_bits[users[lo] >> 6 : users[hi - 1] >> 6] = 0",
+        "the last word of the active users' bits keeps yesterday's flags",
+    ),
+    Mutation(
         "month_flags_overwritten_by_activity",
         "laotie/engine/rules/activity.py",
-        "        month[users[i]] |= np.int8(ACTIVE * awake)",
-        "        month[users[i]] = np.int8(ACTIVE * awake)",
+        "        month[node] |= np.int8(ACTIVE * awake)",
+        "        month[node] = np.int8(ACTIVE * awake)",
         "the activity overwrites the month's flags: MAU counts the last day's users only",
     ),
     Mutation(

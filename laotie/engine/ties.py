@@ -20,7 +20,15 @@ import numpy as np
 from ..graph._core import FOLLOW, LOCAL, TrustGraph
 from .sampling import search_left
 
-__all__ = ["FollowIndex", "Follows", "Listeners", "expand_rows", "find_tie", "follow_edges"]
+__all__ = [
+    "FollowIndex",
+    "Follows",
+    "Listeners",
+    "expand_rows",
+    "follow_edges",
+    "may_follow",
+    "search_tie",
+]
 
 
 def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +324,7 @@ class Follows:
         self.buffer_keys = self.buffer_keys[keep]
 
     def index(self) -> FollowIndex:
-        """What :func:`find_tie` searches, with the buffer sorted by key now."""
+        """What :func:`search_tie` searches, with the buffer sorted by key now."""
         order = np.argsort(self.buffer_keys, kind="stable")
         return FollowIndex(
             indptr=self.indptr,
@@ -353,7 +361,7 @@ class Follows:
 
 
 class FollowIndex(NamedTuple):
-    """What :func:`find_tie` reads: the main arrays' row pointers (by creator node) and
+    """What :func:`search_tie` reads: the main arrays' row pointers (by creator node) and
     users (sorted within each row), the stacked node count, and the buffer's keys
     (``creator * n + user``) sorted, with their positions in the buffer."""
 
@@ -394,19 +402,24 @@ def _mark_ties(bits, user, creator):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def find_tie(  # type: ignore[no-untyped-def]
-    indptr, main_user, n, buffer_keys, buffer_order, user, creator, bits
-):
+def may_follow(bits, creator):  # type: ignore[no-untyped-def]
+    """Whether a user whose follow bits (:attr:`Follows.bits`) are ``bits`` may follow
+    creator node ``creator``: False proves there is no tie (one of the creator's bits,
+    :func:`creator_mask`, is clear), True asks for :func:`search_tie`."""
+    mask = creator_mask(creator)
+    return bits & mask == mask
+
+
+@numba.njit(cache=True, nogil=True)
+def search_tie(indptr, main_user, n, buffer_keys, buffer_order, user, creator):  # type: ignore[no-untyped-def]
     """Where the tie ``user → creator`` is: (kind, index), kind 0 none, 1 main (searched in
     the creator's row of ``main_user``), 2 buffer. The arrays are the fields of a
     :class:`FollowIndex`, passed one by one: a kernel unpacks its structures before its
     loops, since an array read from a structure inside a loop costs a reference count each
-    time. ``bits`` are the user's follow bits (:attr:`Follows.bits`): if one of the
-    creator's bits (:func:`creator_mask`) is clear there is no tie, and nothing is
-    searched."""
-    mask = creator_mask(creator)
-    if bits & mask != mask:
-        return 0, -1
+    time. A kernel asks only for the pairs :func:`may_follow` lets through, and calls it
+    rather than inlining it: inlined, the searches' loops made the discovery kernel's loop
+    over every viewer 8.5 ms against 5.0 on the whole city, for 479 searches of 100,344
+    viewers."""
     lo, hi = indptr[creator], indptr[creator + 1]
     at = search_left(main_user, user, lo, hi)
     if at < hi and main_user[at] == user:
@@ -420,11 +433,14 @@ def find_tie(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True)
 def _find_ties(follows, bits, user, creator, kind, index):  # type: ignore[no-untyped-def]
-    """:func:`find_tie` of every pair, into ``kind`` and ``index`` (``follows``: a
-    :class:`FollowIndex`)."""
+    """:func:`search_tie` of every pair (after :func:`may_follow`), into ``kind`` and
+    ``index`` (``follows``: a :class:`FollowIndex`)."""
     indptr, main_user, n = follows.indptr, follows.user, follows.n
     buffer_keys, buffer_order = follows.buffer_keys, follows.buffer_order
     for i in range(len(user)):
-        kind[i], index[i] = find_tie(
-            indptr, main_user, n, buffer_keys, buffer_order, user[i], creator[i], bits[user[i]]
-        )
+        if may_follow(bits[user[i]], creator[i]):
+            kind[i], index[i] = search_tie(
+                indptr, main_user, n, buffer_keys, buffer_order, user[i], creator[i]
+            )
+        else:
+            kind[i], index[i] = 0, -1

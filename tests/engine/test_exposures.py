@@ -78,10 +78,9 @@ def recorded_days(
 def test_exposures_read_the_ties_listings_and_seats_they_name(
     lockstep: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # New follows stay in the buffer, and discovery looks ties up in sorted order through
-    # look-up tables, as in a large city.
+    # New follows stay in the buffer, and discovery searches its posts through look-up
+    # tables, as in a large city.
     monkeypatch.setattr(Follows, "merge_floor", 10**9)
-    monkeypatch.setattr(discovery_rule, "SORTED_LOOKUPS_FROM", 0)
     monkeypatch.setattr(discovery_rule, "DISCOVERY_TABLES_FROM", 0)
     city = graph.city(BASE.city, seed=3)
     seeds = [np.random.SeedSequence(7, spawn_key=(r,)) for r in range(3)]
