@@ -136,9 +136,10 @@ class Engine:
         replication draws from its own streams, in the same order); read them with
         :meth:`replication`.
     threads : int, optional
-        2 builds the storefront and word-of-mouth exposures in a second thread while the
-        creator channels are built, and writes each day's records (counts, order values,
-        creators' exposures) there while the next day begins; 1 does all of it in turn.
+        2 builds the storefront exposures in a second thread while the other channels'
+        are built, shares the activity's passes between the two, and writes each day's
+        records (counts, order values, creators' exposures) there while the next day
+        begins; 1 does all of it in turn.
         The results are identical. Default: 2 from
         :data:`~laotie.engine.threads.THREAD_THRESHOLD` stacked residents, else 1.
     trained : sequence of int, optional
@@ -348,17 +349,20 @@ class Engine:
         side = self._side if self.threads > 1 else None
         activity(self.today, m, self.ledger, streams["activity"], side)
         today_posts = posts(m, streams["posts"], s.creators)
-        # The creator channels and the storefront and word-of-mouth channels read the state
-        # without changing it and draw from their own streams: side by side with two
-        # threads, the results are those of one.
+        # The channels read the state without changing it and draw from their own streams:
+        # with two threads the storefront's are built in the second while this one builds
+        # the others (about as long on the whole city), and the results are those of one.
         if self.threads > 1:
-            other = self._side.submit(self._traffic_and_word_of_mouth)
-            # Yesterday's records, in the second thread after these channels, while this
+            other = self._side.submit(self._storefront)
+            # Yesterday's records, in the second thread after the storefront, while this
             # thread ends the day.
             self._write_records()
-            batches = [*self._creator_channels(today_posts), *other.result()]
+            follow, discovery = self._creator_channels(today_posts)
+            word_of_mouth = self._word_of_mouth()
+            batches = [follow, discovery, other.result(), word_of_mouth]
         else:
-            batches = [*self._creator_channels(today_posts), *self._traffic_and_word_of_mouth()]
+            follow, discovery = self._creator_channels(today_posts)
+            batches = [follow, discovery, self._storefront(), self._word_of_mouth()]
         if loyal:
             batches += return_visits(self.loyalties, self.day, m, self.today, streams["loyalty"], s)
         warned = hear_warnings(
@@ -408,21 +412,27 @@ class Engine:
         if unrecorded is not None:
             unrecorded()
 
-    def _creator_channels(self, today_posts: Posts) -> list[Exposures]:
+    def _creator_channels(self, today_posts: Posts) -> tuple[Exposures, Exposures]:
         m, s, streams = self.market, self.scenario, self._streams
-        return [
+        return (
             follow_exposures(m, self.today, today_posts, streams["follow"], s),
             discovery_exposures(m, self.today, today_posts, streams["discovery"], s),
-        ]
+        )
 
-    def _traffic_and_word_of_mouth(self) -> list[Exposures]:
-        m, s, streams = self.market, self.scenario, self._streams
-        return [
-            storefront_exposures(m, self.today, streams["storefront"], s),
-            word_of_mouth_exposures(
-                self.recommendations, self.day, m, self.today, streams["wom"], s.word_of_mouth
-            ),
-        ]
+    def _storefront(self) -> Exposures:
+        return storefront_exposures(
+            self.market, self.today, self._streams["storefront"], self.scenario
+        )
+
+    def _word_of_mouth(self) -> Exposures:
+        return word_of_mouth_exposures(
+            self.recommendations,
+            self.day,
+            self.market,
+            self.today,
+            self._streams["wom"],
+            self.scenario.word_of_mouth,
+        )
 
     def _record(
         self,

@@ -1,9 +1,9 @@
-"""The engine's second thread: two channels' exposures built beside the other two.
+"""The engine's second thread: the storefront's exposures built beside the other channels',
+the activity's passes shared, a day's records written while the next begins.
 
-The creator channels (follow, discovery) and the storefront and word-of-mouth channels read
-the day's state without changing it and draw from their own streams, and the compiled
-kernels release the GIL, so the two pairs can be built side by side: the results are the
-same with one thread or two.
+The channels read the day's state without changing it and draw from their own streams, the
+activity's halves write disjoint entries, the records read only their day's arrays, and the
+compiled kernels release the GIL: the results are the same with one thread or two.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TypeVar
 __all__ = ["THREAD_THRESHOLD", "SideThread", "default_threads"]
 
 THREAD_THRESHOLD = 500_000
-"""Stacked residents from which an engine builds two channels' exposures in a second thread
-(a thread costs more than it saves on small cities; docs/performance.md)."""
+"""Stacked residents from which an engine uses a second thread (:mod:`laotie.engine.threads`;
+a thread costs more than it saves on small cities; docs/performance.md)."""
 
 T = TypeVar("T")
 U = TypeVar("U")
