@@ -376,6 +376,22 @@ def test_lockstep_with_two_threads_equals_one(city: graph.TrustGraph) -> None:
     assert Engine(city, scenario, seed=[1] * 50).threads == 2  # 50 x 10,160 stacked residents
 
 
+def test_the_activitys_halves_split_where_a_word_of_the_bits_begins() -> None:
+    """The second half starts at the first user from the middle whose node begins a word of
+    64 nodes (so that the two threads never write one word), or at the end if none."""
+    from laotie.engine.rules.activity import _word_start
+
+    rng = np.random.default_rng(6)
+    for _ in range(500):
+        users = np.sort(rng.choice(3_000, int(rng.integers(1, 400)), replace=False))
+        users = users.astype(np.int32)
+        i = int(rng.integers(0, len(users) + 1))
+        split = _word_start(users, i)
+        words = users >> 6
+        later = [j for j in range(max(i, 1), len(users)) if words[j] != words[j - 1]]
+        assert split == (0 if i == 0 else later[0] if later else len(users))
+
+
 @pytest.mark.parametrize("replications", [1, 3])
 def test_activity_shared_by_two_threads_is_that_of_one(
     city: graph.TrustGraph, monkeypatch: pytest.MonkeyPatch, replications: int

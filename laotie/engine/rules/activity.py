@@ -96,8 +96,8 @@ def _word_start(users: np.ndarray, i: int) -> int:
     (increasing; ``len(users)`` if none)."""
     if i <= 0:
         return 0
-    words = users >> 6
-    return i + int(np.searchsorted(words[i:], words[i - 1], side="right"))
+    next_word = ((int(users[i - 1]) >> 6) + 1) << 6  # the first node of the next word
+    return i + int(np.searchsorted(users[i:], next_word))
 
 
 @numba.njit(cache=True, nogil=True)
