@@ -165,7 +165,10 @@ def sources_stamp(package: Path) -> str:
     for path in sorted(package.rglob("*.py")):
         if "__pycache__" in path.parts:
             continue
-        info = path.stat()
+        try:
+            info = path.stat()
+        except OSError:  # a dangling link (an editor's lock file) or a file just removed
+            continue
         digest.update(f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]
 

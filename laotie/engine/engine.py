@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -302,7 +303,7 @@ class Engine:
         self._order_values = np.zeros((R, len(CHANNELS), len(ORDER_VALUE_EDGES) - 1), np.int64)
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._recording: Future[None] | None = None
-        self._unrecorded: Callable[[], None] | None = None
+        self._unrecorded: _Record | None = None
         self._informations = [
             InformationState(
                 graph, m.listeners.replication(r), scenario, c["information"], regions, seeded
@@ -383,34 +384,49 @@ class Engine:
         for r, information in enumerate(self._informations):
             a, b = self.today.bounds[r], self.today.bounds[r + 1]
             information.step(self.day, self.today.users[a:b] - r * n)
-        self._active.append(self.today.counts.copy())
         # The day's records read only the day's own arrays and write only the records: with
-        # two threads they are written in the second one the next day, after its storefront
-        # and word-of-mouth exposures, and read after :meth:`_settle`.
+        # two threads they are written in the second one the next day, after its
+        # storefront exposures, and read after :meth:`_settle`.
+        record = _Record(batches, orders, clicks, new_follows, blocked, self.today.counts.copy())
+        failed: BaseException | None = None
         if self.threads > 1:
-            self._settle()
-            self._unrecorded = lambda: self._record(batches, orders, clicks, new_follows, blocked)
+            try:
+                self._settle()  # yesterday's, long written
+            except BaseException as error:  # raised once this day is done and its record kept
+                failed = error
+            self._unrecorded = record
         else:
-            self._record(batches, orders, clicks, new_follows, blocked)
+            self._record(record)
         if (self.day + 1) % MONTH_DAYS == 0:
             end_month(self.ledger, self.day, m)
         self.day += 1
+        if failed is not None:
+            raise failed
 
     def _write_records(self) -> None:
         """Start writing the last day's records in the second thread, if they wait."""
         unrecorded, self._unrecorded = self._unrecorded, None
         if unrecorded is not None:
-            self._recording = self._side.submit(unrecorded)
+            self._recording = self._side.submit(lambda: self._record(unrecorded))
 
     def _settle(self) -> None:
-        """Write the last day's records, or wait for them if the second thread writes them
-        (and raise their error, if any)."""
-        recording, self._recording = self._recording, None
-        unrecorded, self._unrecorded = self._unrecorded, None
+        """Wait for the records the second thread writes, and write those that wait (and
+        raise their error, if any: once; an interrupted wait is waited for again)."""
+        recording = self._recording
         if recording is not None:
-            recording.result()
+            try:
+                recording.result()
+            finally:
+                if recording.done():
+                    self._recording = None
+        unrecorded, self._unrecorded = self._unrecorded, None
         if unrecorded is not None:
-            unrecorded()
+            self._record(unrecorded)
+
+    def __getstate__(self) -> dict[str, object]:
+        # A copy or a pickle holds every record so far (written first), not a thread's work.
+        self._settle()
+        return self.__dict__.copy()
 
     def _creator_channels(self, today_posts: Posts) -> tuple[Exposures, Exposures]:
         m, s, streams = self.market, self.scenario, self._streams
@@ -434,15 +450,9 @@ class Engine:
             self.scenario.word_of_mouth,
         )
 
-    def _record(
-        self,
-        batches: list[Exposures],
-        orders: Orders,
-        clicks: np.ndarray,
-        new_follows: np.ndarray,
-        blocked: np.ndarray,
-    ) -> None:
-        """The day's counts, order values and creators' exposures."""
+    def _record(self, record: _Record) -> None:
+        """The day's counts, active users, order values and creators' exposures."""
+        batches, orders, clicks, new_follows, blocked, active = record
         m = self.market
         by_channel: dict[int, list[np.ndarray]] = {c: [] for c in range(len(CHANNELS))}
         # Impressions shown and not clicked: their viewers, each once, and the rest as counts.
@@ -475,6 +485,7 @@ class Engine:
                 unseen,
             )
         )
+        self._active.append(active)
         self._order_values += order_value_histogram(
             o.channel, orders.value, o.user // m.layout.nodes, self.replications
         )
@@ -746,6 +757,18 @@ class Engine:
             ),
             listing_orders=L.listing_orders[m.listing_index[r]],
         )
+
+
+class _Record(NamedTuple):
+    """What a day's records are written from (:meth:`Engine._record`): its exposures, orders,
+    clicks, new follows, blocked orders and active users per replication."""
+
+    batches: list[Exposures]
+    orders: Orders
+    clicks: np.ndarray
+    new_follows: np.ndarray
+    blocked: np.ndarray
+    active: np.ndarray
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

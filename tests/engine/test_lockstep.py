@@ -9,6 +9,10 @@ shocks, producers, word of mouth and government information).
 
 from __future__ import annotations
 
+import copy
+import pickle
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -425,27 +429,93 @@ def test_records_written_behind_the_days_in_the_second_thread_are_those_of_one(
     city: graph.TrustGraph,
 ) -> None:
     """With two threads, ``run`` writes each day's records in the second thread while the
-    next day begins: after the run (across a month's end) they are those of one thread, a
-    ``step`` after it returns its own day's counts, and an error in the records is raised by
-    the run."""
+    next day begins: after the run (across a month's end) they are those of one thread, and
+    a ``step`` after it returns its own day's counts."""
     scenario = BASE.replace(**CASES["producers_shock_information"])
     one = Engine(city, scenario, seed=SEEDS, threads=1)
     two = Engine(city, scenario, seed=SEEDS, threads=2)
     one.run(33)
     two.run(33)
     np.testing.assert_array_equal(one.step(), two.step())
-    assert len(two._history) == 34
+    assert len(two._history) == len(two._active) == 34
     for r in range(len(SEEDS)):
         _assert_same(Result.from_engine(one.replication(r)), Result.from_engine(two.replication(r)))
-
-    def fails(*args: object) -> None:
-        raise RuntimeError("the records failed")
-
-    two._counter.count = fails  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError, match="the records failed"):
-        two.run(2)
-    two.close()
     one.close()
+    two.close()
+
+
+def _slow_records(engine: Engine, fail_at: int | None = None) -> None:
+    """Make the engine's day counter slow (so that a reader that does not wait for the
+    second thread reads too few records), failing on its call ``fail_at`` (from 1)."""
+    count = engine._counter.count
+    calls = []
+
+    def slow(*args: object) -> np.ndarray:
+        calls.append(1)
+        time.sleep(0.05)
+        if len(calls) == fail_at:
+            raise RuntimeError("the records failed")
+        return count(*args)
+
+    engine._counter.count = slow  # type: ignore[method-assign]
+
+
+def test_every_reader_waits_for_the_records_the_second_thread_writes(
+    city: graph.TrustGraph,
+) -> None:
+    """``run``, ``history``, ``replication`` and a copy or pickle of the engine wait for the
+    records still being written (each day's counts and active users)."""
+    engine = Engine(city, BASE, seed=SEEDS[0], threads=2)
+    _slow_records(engine)
+    engine.run(3)
+    assert len(engine._history) == len(engine._active) == 3
+    for _ in range(2):
+        engine._advance()  # as run does, without its wait at the end
+    assert len(engine.history) == 5
+    engine._advance()
+    assert len(engine.replication(0).history) == 6
+    engine._advance()
+    copied = copy.deepcopy(engine)
+    assert len(engine._history) == len(copied._history) == 7
+    engine._advance()
+    del engine._counter.count  # the class's own again: a local function does not pickle
+    again = pickle.loads(pickle.dumps(engine))
+    assert len(again._history) == len(again._active) == 8
+    again.close()
+    engine.close()
+
+
+def test_a_copy_taken_during_a_run_continues_as_the_run(city: graph.TrustGraph) -> None:
+    """An engine copied between two days of ``run`` (its last day's records not yet
+    written) continues as the engine itself does, each with its own records."""
+    engine = Engine(city, BASE, seed=SEEDS[0], threads=2)
+    copies: list[Engine] = []
+    engine.run(
+        4, each_day=lambda: copies.append(copy.deepcopy(engine)) if engine.day == 2 else None
+    )
+    copied = copies[0]
+    assert copied.day == 2 and len(copied.history) == 2
+    copied.run(2)
+    assert len(engine.history) == len(copied.history) == 4
+    _assert_same(
+        Result.from_engine(engine.replication(0)), Result.from_engine(copied.replication(0))
+    )
+    engine.close()
+    copied.close()
+
+
+def test_a_failing_record_is_raised_once_and_the_other_days_kept(city: graph.TrustGraph) -> None:
+    """A day whose records fail in the second thread raises from the run (at the end of the
+    next day, which is done and kept); the other days' records are written, in step."""
+    engine = Engine(city, BASE, seed=SEEDS[0], threads=2)
+    _slow_records(engine, fail_at=2)
+    with pytest.raises(RuntimeError, match="the records failed"):
+        engine.run(5)
+    assert engine.day == 3
+    engine.run(2)  # the error is not raised again
+    assert engine.day == 5
+    assert len(engine.history) == len(engine._active) == 4  # all but the day that failed
+    engine.close()
 
 
 @pytest.mark.parametrize("stride", [1, 7])

@@ -312,3 +312,6 @@ def test_the_kernels_cached_before_a_change_to_any_module_are_dropped(
     (package / "kernels.py").write_text("x = 3\n")
     assert _numba_cache.drop_stale(package)
     assert not any(path.exists() for path in files)
+    # An editor's lock file (a link to nowhere, as Emacs makes) is no module to stamp.
+    (package / "engine" / ".#kernels.py").symlink_to("user@host.1234:1700000000")
+    assert not _numba_cache.drop_stale(package)
