@@ -33,7 +33,7 @@ from ..sections import Run
 from .counts import DayCounter
 from .exposures import REF_NONE, Exposures, Orders
 from .market import Market
-from .rules.activity import activity
+from .rules.activity import ACTIVITY_DRAWS, activity
 from .rules.decisions import decide
 from .rules.discovery import discovery_exposures
 from .rules.follow import follow_exposures
@@ -59,7 +59,7 @@ from .rules.word_of_mouth import (
 from .sizing import engine_bytes
 from .state import Ledger, Today
 from .streams import PHASES, phase_streams
-from .threads import SideThread, default_threads
+from .threads import Chunks, SideThread, default_threads
 
 __all__ = ["Engine", "Replication"]
 
@@ -304,6 +304,9 @@ class Engine:
         self._counter = DayCounter(m.n_nodes, m.layout.nodes)
         self._recording: Future[None] | None = None
         self._unrecorded: _Record | None = None
+        # With two threads, the next day's activity uniforms, drawn in the second thread.
+        self._drawing: Future[np.ndarray] | None = None
+        self._drawn: np.ndarray | None = None
         self._informations = [
             InformationState(
                 graph, m.listeners.replication(r), scenario, c["information"], regions, seeded
@@ -348,18 +351,22 @@ class Engine:
             if loyal:
                 self.loyalties.forget(self.day, s.loyalty.half_life)
         side = self._side if self.threads > 1 else None
-        activity(self.today, m, self.ledger, streams["activity"], side)
+        activity(self.today, m, self.ledger, streams["activity"], side, self._ahead())
         today_posts = posts(m, streams["posts"], s.creators)
         # The channels read the state without changing it and draw from their own streams:
         # with two threads the storefront's are built in the second while this one builds
-        # the others (about as long on the whole city), and the results are those of one.
+        # the others, then helps with the storefront's chunks left, and the results are
+        # those of one.
         if self.threads > 1:
-            other = self._side.submit(self._storefront)
-            # Yesterday's records, in the second thread after the storefront, while this
-            # thread ends the day.
+            chunks = Chunks()
+            other = self._side.submit(lambda: self._storefront(chunks))
+            # Yesterday's records and tomorrow's activity uniforms, in the second thread
+            # after the storefront, while this thread ends the day.
             self._write_records()
+            self._draw_ahead()
             follow, discovery = self._creator_channels(today_posts)
             word_of_mouth = self._word_of_mouth()
+            chunks.help()
             batches = [follow, discovery, other.result(), word_of_mouth]
         else:
             follow, discovery = self._creator_channels(today_posts)
@@ -409,9 +416,33 @@ class Engine:
         if unrecorded is not None:
             self._recording = self._side.submit(lambda: self._record(unrecorded))
 
+    def _draw_ahead(self) -> None:
+        """Draw the next day's activity uniforms in the second thread: every day draws one
+        per user of each replication from the activity's own stream, adopted or not
+        (:mod:`.rules.growth`), so they are the numbers that day would draw itself."""
+        stream = self._streams["activity"]
+        users = self.market.layout.users
+        counts = np.full(self.replications, users)
+        out = self.today.working(ACTIVITY_DRAWS, self.replications * users, np.float32)
+        self._drawing = self._side.submit(lambda: stream.take32(counts, out))
+
+    def _ahead(self) -> np.ndarray | None:
+        """The activity uniforms drawn ahead for this day, if any (waited for)."""
+        drawing = self._drawing
+        if drawing is not None:
+            try:
+                self._drawn = drawing.result()
+            finally:
+                if drawing.done():
+                    self._drawing = None
+        drawn, self._drawn = self._drawn, None
+        return drawn
+
     def _settle(self) -> None:
         """Wait for the records the second thread writes, and write those that wait (and
-        raise their error, if any: once; an interrupted wait is waited for again)."""
+        raise their error, if any: once; an interrupted wait is waited for again), and for
+        the next day's activity uniforms."""
+        self._drawn = self._ahead()
         recording = self._recording
         if recording is not None:
             try:
@@ -435,9 +466,9 @@ class Engine:
             discovery_exposures(m, self.today, today_posts, streams["discovery"], s),
         )
 
-    def _storefront(self) -> Exposures:
+    def _storefront(self, chunks: Chunks | None = None) -> Exposures:
         return storefront_exposures(
-            self.market, self.today, self._streams["storefront"], self.scenario
+            self.market, self.today, self._streams["storefront"], self.scenario, chunks
         )
 
     def _word_of_mouth(self) -> Exposures:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["bounds", "quotient", "sorted_counts"]
+__all__ = ["bounds", "quotient", "search", "sorted_counts"]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -47,4 +47,17 @@ def sorted_counts(ids, size, inverse, counts):  # type: ignore[no-untyped-def]
 def bounds(ids: np.ndarray, size: int, replications: int) -> np.ndarray:
     """Where each replication's entries start in sorted stacked ``ids`` of something each
     replication has ``size`` of (R + 1 bounds, the last the number of entries)."""
-    return np.searchsorted(ids, np.arange(replications + 1) * size)
+    return search(ids, np.arange(replications + 1) * size)
+
+
+def search(ids: np.ndarray, keys: np.ndarray | int) -> np.ndarray:
+    """``np.searchsorted(ids, keys)`` for sorted integer ``ids``, with the keys taken in the
+    ids' own type where they fit: numpy would otherwise cast the whole of ``ids`` to the
+    keys' wider type first (1.1 ms for a whole city's 2.5 M int32 node ids, against 1.3 µs
+    for the search itself)."""
+    keys = np.asarray(keys)
+    if keys.dtype != ids.dtype and keys.size and ids.dtype.kind in "iu":
+        info = np.iinfo(ids.dtype)
+        if info.min <= keys.min() and keys.max() <= info.max:
+            keys = keys.astype(ids.dtype)
+    return np.searchsorted(ids, keys)

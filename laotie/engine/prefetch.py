@@ -16,7 +16,11 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["prefetch"]
+__all__ = ["PREFETCH_BLOCK", "prefetch"]
+
+PREFETCH_BLOCK = 2048
+"""Entries whose lines the kernels ask for at once, before a loop reads them (a block's
+lines stay in the processor's second-level cache)."""
 
 
 @intrinsic

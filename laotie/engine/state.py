@@ -66,8 +66,6 @@ class Today:
     users: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     seats: Seats = field(default_factory=lambda: Seats.empty(0))
-    scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    """Where the activity phase lists the active users before they are cut to length."""
     reusable: dict[str, np.ndarray] = field(default_factory=dict)
     """Working arrays kept from day to day (:meth:`working`)."""
 

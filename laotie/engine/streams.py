@@ -158,23 +158,36 @@ class Stream:
         those :meth:`take` would give)."""
         return self._state
 
-    def _take(self, kernel: Callable[..., None], counts: np.ndarray, dtype: type) -> np.ndarray:
+    def _take(
+        self,
+        kernel: Callable[..., None],
+        counts: np.ndarray,
+        dtype: type,
+        out: np.ndarray | None,
+    ) -> np.ndarray:
         counts = np.asarray(counts, np.int64)
         if len(counts) != len(self._state):  # the kernels do not check their bounds
             raise ValueError(f"Stream: {len(counts)} counts for {len(self._state)} streams")
-        out: np.ndarray = np.empty(int(counts.sum()), dtype)
+        n = int(counts.sum())
+        if out is None:
+            out = np.empty(n, dtype)
+        elif out.shape != (n,) or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ValueError(
+                f"Stream: out must be a contiguous {np.dtype(dtype)} array of {n} entries,"
+                f" not {out.dtype} of shape {out.shape}"
+            )
         kernel(self._state, counts, out)
         return out
 
-    def take(self, counts: np.ndarray) -> np.ndarray:
+    def take(self, counts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The next ``counts[r]`` uniforms (doubles in [0, 1)) of each replication r, in
-        replication order."""
-        return self._take(uniforms, counts, np.float64)
+        replication order (written into ``out`` if given: a day's working array, say)."""
+        return self._take(uniforms, counts, np.float64, out)
 
-    def take32(self, counts: np.ndarray) -> np.ndarray:
+    def take32(self, counts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The next ``counts[r]`` float32 uniforms of each replication r, in replication
-        order."""
-        return self._take(uniforms32, counts, np.float32)
+        order (written into ``out`` if given)."""
+        return self._take(uniforms32, counts, np.float32, out)
 
     def per_entry(self, ids: np.ndarray, size: int = 1) -> np.ndarray:
         """One uniform per entry, for entries of replications ``ids // size`` (stacked ids of

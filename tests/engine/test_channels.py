@@ -557,7 +557,8 @@ def test_todays_active_bits_are_its_flags_day_after_day(small_city: TrustGraph) 
 
 def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follower() -> None:
     """The follow ties of the posting creators whose follower's bit is set, in order, with
-    their seller, as numpy finds them from the flags (nodes across many 64-bit words)."""
+    their seller and each seller's count, as numpy finds them from the flags (nodes across
+    many 64-bit words)."""
     from laotie.engine.rules.follow import _awake_followers
 
     rng = np.random.default_rng(5)
@@ -574,8 +575,9 @@ def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follow
         posting = np.sort(rng.choice(creators, int(rng.integers(0, creators)), replace=False))
         size = int(sizes[creator_node[posting]].sum())
         rows, seller = np.empty(size, np.int64), np.empty(size, np.int64)
+        counts = np.zeros(creators, np.int64)
         n = _awake_followers(
-            posting, creator_node, indptr, follower, words.view(np.uint64), rows, seller
+            posting, creator_node, indptr, follower, words.view(np.uint64), rows, seller, counts
         )
         expected = [
             (row, p)
@@ -585,3 +587,6 @@ def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follow
         ]
         np.testing.assert_array_equal(rows[:n], [row for row, _ in expected])
         np.testing.assert_array_equal(seller[:n], [p for _, p in expected])
+        np.testing.assert_array_equal(
+            counts, np.bincount([p for _, p in expected], minlength=creators)
+        )

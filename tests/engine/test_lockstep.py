@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import threading
 import time
 
 import numpy as np
@@ -23,6 +24,7 @@ from laotie.engine.counts import DayCounter
 from laotie.engine.rules import follow as follow_rule
 from laotie.engine.sizing import replication_bytes
 from laotie.engine.streams import generator
+from laotie.engine.threads import Chunks
 from laotie.engine.ties import Follows
 from laotie.errors import LaotieError, ScenarioError
 from laotie.graph._core import FOLLOW as FOLLOW_TIE
@@ -540,3 +542,129 @@ def test_per_entry_draws_follow_each_replications_order(  # type: ignore[no-unty
     for r, g in enumerate(alone):
         want[replication == r] = g.random(int((replication == r).sum()))
     np.testing.assert_array_equal(got, want)
+
+
+def test_chunks_are_each_done_once_whichever_thread_takes_them() -> None:
+    """Chunks offered by one thread and helped with by another are each done once, the
+    helper taking some (the owner's are slow); a helper before the offer or after the last
+    chunk does nothing."""
+    chunks = Chunks()
+    chunks.help()  # before the offer: nothing to do, no error
+    done: list[tuple[int, str]] = []
+    finished = threading.Event()
+
+    def do(i: int) -> None:
+        done.append((i, threading.current_thread().name))
+        if threading.current_thread().name == "owner":
+            time.sleep(0.01)
+
+    def owner() -> None:
+        chunks.offer(do, 40)
+        chunks.finish()
+        finished.set()
+
+    thread = threading.Thread(target=owner, name="owner")
+    thread.start()
+    while not finished.is_set():
+        chunks.help()
+    thread.join()
+    assert sorted(i for i, _ in done) == list(range(40))
+    helped = [i for i, name in done if name != "owner"]
+    assert helped and min(helped) > max(i for i, name in done if name == "owner")
+    chunks.help()  # after the last chunk: nothing
+    assert len(done) == 40
+
+
+def test_a_chunk_that_fails_in_a_helper_is_raised_by_finish() -> None:
+    """An error in a helper's chunk is raised by the owner's ``finish`` (once), after the
+    chunks already running are done; the chunks not yet taken are left."""
+    chunks = Chunks()
+    running = threading.Event()
+    done: list[int] = []
+
+    def do(i: int) -> None:
+        if i == 9:  # the helper's first, from the back
+            running.wait()
+            raise ValueError("chunk 9 failed")
+        running.set()
+        time.sleep(0.02)
+        done.append(i)
+
+    chunks.offer(do, 10)
+    helper = threading.Thread(target=chunks.help)
+    helper.start()
+    with pytest.raises(ValueError, match="chunk 9 failed"):
+        chunks.finish()
+    helper.join()
+    assert 0 in done and len(done) < 9
+    chunks.finish()  # the error is not raised again
+
+
+@pytest.mark.parametrize("click_prob", [1.0, 0.3])
+def test_storefront_chunks_shared_with_another_thread_equal_one_pass(
+    city: graph.TrustGraph, monkeypatch: pytest.MonkeyPatch, click_prob: float
+) -> None:
+    """The storefront's exposures built in small chunks (across the replications' bounds),
+    some taken by a helper thread, equal those built in one pass from the same state."""
+    from laotie.engine.rules import storefront
+
+    scenario = BASE.replace(**{"storefronts.click_prob": click_prob})
+    engine = Engine(city, scenario, seed=SEEDS, threads=1)
+    engine.run(3)
+    stream = engine._streams["storefront"]
+    whole = storefront.storefront_exposures(
+        engine.market, engine.today, copy.deepcopy(stream), scenario
+    )
+    monkeypatch.setattr(storefront, "CHUNK", 7)
+    slow = storefront._storefront
+    helpers: list[str] = []
+
+    def chunk(*args: object) -> None:
+        helpers.append(threading.current_thread().name)
+        time.sleep(0.001)
+        slow(*args)
+
+    monkeypatch.setattr(storefront, "_storefront", chunk)
+    chunks = Chunks()
+    finished = threading.Event()
+
+    def help_until_finished() -> None:
+        while not finished.is_set():
+            chunks.help()
+
+    helper = threading.Thread(target=help_until_finished, name="helper")
+    helper.start()
+    try:
+        shared = storefront.storefront_exposures(
+            engine.market, engine.today, copy.deepcopy(stream), scenario, chunks
+        )
+    finally:
+        finished.set()
+        helper.join()
+    assert len(whole) > 7 * 4 and "helper" in helpers and len(set(helpers)) == 2
+    assert len(helpers) == -(-len(whole) // 7)
+    for name in (*whole.DTYPES, "utility"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(shared, name), err_msg=name)
+    assert (whole.unclicked is None) == (shared.unclicked is None) == (click_prob == 1)
+    if whole.unclicked is not None and shared.unclicked is not None:
+        for a, b in zip(whole.unclicked, shared.unclicked, strict=True):
+            np.testing.assert_array_equal(a, b)
+    engine.close()
+
+
+def test_search_in_ids_equals_numpys_whatever_the_keys_type() -> None:
+    """``search`` finds what ``np.searchsorted`` finds, with keys of a wider type that fit
+    the ids' type (taken in it) or do not (left as they are), scalar or array."""
+    from laotie.engine.lockstep import search
+
+    rng = np.random.default_rng(8)
+    ids = np.sort(rng.integers(-1000, 1000, 500)).astype(np.int32)
+    wide = ids.astype(np.int64)
+    for keys in (
+        rng.integers(-2000, 2000, 50),
+        np.array([2**31 + 5, -(2**31) - 5, 0]),
+        np.int64(17),
+        12,
+        np.zeros(0, np.int64),
+    ):
+        np.testing.assert_array_equal(search(ids, keys), np.searchsorted(wide, keys))

@@ -56,6 +56,23 @@ def test_a_stream_refuses_a_wrong_number_of_counts() -> None:
         stream.take32(np.array([1, 2, 3, 4]))
 
 
+def test_uniforms_written_into_a_given_array_are_those_returned_otherwise() -> None:
+    """``take`` and ``take32`` with ``out`` write the numbers they would return into it
+    (and return it); an array of the wrong size, type or layout is refused by name."""
+    seeds = [np.random.SeedSequence(s) for s in range(3)]
+    fresh, into = Stream(seeds), Stream(seeds)
+    counts = np.array([5, 0, 9])
+    out = np.full(14, -1.0)
+    assert into.take(counts, out) is out
+    np.testing.assert_array_equal(out, fresh.take(counts))
+    out32 = np.empty(14, np.float32)
+    into.take32(counts, out32)
+    np.testing.assert_array_equal(out32, fresh.take32(counts))
+    for wrong in (np.empty(13), np.empty(14, np.float32), np.empty(28)[::2]):
+        with pytest.raises(ValueError, match="out must be a contiguous float64 array of 14"):
+            into.take(counts, wrong)
+
+
 @pytest.mark.parametrize("order", ["sorted", "runs", "shuffled"])
 @pytest.mark.parametrize("size", [1, 1000])
 def test_per_entry_gives_each_replication_its_numbers_in_its_entries_order(

@@ -9,14 +9,14 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..lockstep import bounds
+from ..lockstep import bounds, search
 from ..market import Market
 from ..state import Ledger, Seats, Today
 from ..streams import Stream
 from ..threads import SideThread
 from .month import ACTIVE
 
-__all__ = ["SPLIT_FROM", "SeatSource", "activity"]
+__all__ = ["ACTIVITY_DRAWS", "SPLIT_FROM", "SeatSource", "activity"]
 
 
 class SeatSource(NamedTuple):
@@ -29,25 +29,40 @@ class SeatSource(NamedTuple):
     remembers_storefronts: np.ndarray
 
 
+ACTIVITY_DRAWS = "activity draws"
+"""The :meth:`~laotie.engine.state.Today.working` array of the day's activity uniforms."""
+
 SPLIT_FROM = 100_000
 """Users from which an engine with a second thread shares the activity's passes with it."""
 
 
 def activity(
-    today: Today, market: Market, ledger: Ledger, stream: Stream, side: SideThread | None = None
+    today: Today,
+    market: Market,
+    ledger: Ledger,
+    stream: Stream,
+    side: SideThread | None = None,
+    drawn: np.ndarray | None = None,
 ) -> None:
     """Draw today's active users into ``today`` (their flags, list, bounds and seats) and
     mark them in ``ledger.month_flags``, one float32 uniform per user of each
-    replication. With ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared
-    with that thread: the first half of the users here, the second there (split where a
-    word of :attr:`~laotie.engine.state.Today.active_bits` begins), then the seats likewise."""
+    replication (``drawn``: those uniforms, if they were drawn ahead from ``stream``). With
+    ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared with that thread:
+    the first half of the users here, the second there (split where a word of
+    :attr:`~laotie.engine.state.Today.active_bits` begins), then the seats likewise."""
     users = market.layout.users
     R = market.replications
-    draws = stream.take32(np.full(R, users))
+    if drawn is None:
+        draws = stream.take32(
+            np.full(R, users), today.working(ACTIVITY_DRAWS, R * users, np.float32)
+        )
+    elif len(drawn) == R * users:
+        draws = drawn
+    else:  # never: every day draws as many
+        raise RuntimeError(f"activity: {len(drawn)} uniforms drawn ahead for {R * users} users")
     if len(today.seats.user_index) < len(draws):
         today.seats = Seats.empty(len(draws))
-        today.scratch = np.empty(len(draws), np.int32)
-    out, seats = today.scratch, today.seats
+    out, seats = today.working("activity", len(draws), np.int32), today.seats
     source = SeatSource(
         storefront_trust=market.storefront_trust,
         price_factor=market.price_factor,
@@ -73,8 +88,7 @@ def activity(
         )
 
     N = len(draws)
-    half = _word_start(market.users, N // 2)
-    if side is None or N < SPLIT_FROM or half >= N:
+    if side is None or N < SPLIT_FROM or (half := _word_start(market.users, N // 2)) >= N:
         n = awake(0, N)
         _seat(out, source, seats, 0, n)
     else:
@@ -97,7 +111,7 @@ def _word_start(users: np.ndarray, i: int) -> int:
     if i <= 0:
         return 0
     next_word = ((int(users[i - 1]) >> 6) + 1) << 6  # the first node of the next word
-    return i + int(np.searchsorted(users[i:], next_word))
+    return i + int(search(users[i:], next_word))
 
 
 @numba.njit(cache=True, nogil=True)
