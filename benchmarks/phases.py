@@ -22,16 +22,27 @@ from laotie import Engine, Scenario, graph
 from laotie.engine import engine as conductor
 
 PHASES = {
-    "storefront": "storefront_exposures",
-    "discovery": "discovery_exposures",
-    "follow": "follow_exposures",
-    "decisions": "decide",
-    "day counts": "count",
-    "activity": "activity",
-    "word of mouth": "word_of_mouth_exposures",
-    "outcomes": "apply_outcomes",
+    "storefront": ("storefront_exposures",),
+    "discovery": ("discovery_exposures",),
+    "follow": ("follow_exposures",),
+    "decisions": ("Candidates.add", "Candidates.decide"),
+    "day counts": ("count",),
+    "activity": ("activity",),
+    "word of mouth": ("word_of_mouth_exposures",),
+    "outcomes": ("apply_outcomes",),
 }
-"""The rows of the table and the rules they time (``count`` is the engine's day counter's)."""
+"""The rows of the table and the rules they time: names in the conductor's namespace (a
+class's method as ``Class.method``); ``count`` is the engine's day counter's."""
+
+
+def owner_of(engine: Engine, name: str) -> tuple[Any, str]:
+    """Where the rule ``name`` of :data:`PHASES` is looked up, and its attribute's name."""
+    if name == "count":
+        return engine._counter, name
+    if "." in name:
+        cls, attribute = name.split(".")
+        return getattr(conductor, cls), attribute
+    return conductor, name
 
 
 def _timed(engine: Engine, totals: Counter[str]) -> list[tuple[Any, str, Any]]:
@@ -52,8 +63,9 @@ def _timed(engine: Engine, totals: Counter[str]) -> list[tuple[Any, str, Any]]:
 
         setattr(owner, name, timed)
 
-    for row, name in PHASES.items():
-        wrap(engine._counter if name == "count" else conductor, name, row)
+    for row, names in PHASES.items():
+        for name in names:
+            wrap(*owner_of(engine, name), row)
     return restore
 
 

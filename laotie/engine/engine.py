@@ -34,7 +34,7 @@ from .counts import DayCounter
 from .exposures import REF_NONE, Exposures, Orders
 from .market import Market
 from .rules.activity import ACTIVITY_DRAWS, activity
-from .rules.decisions import decide
+from .rules.decisions import Candidates
 from .rules.discovery import discovery_exposures
 from .rules.follow import follow_exposures
 from .rules.growth import GrowthState, grow
@@ -357,26 +357,37 @@ class Engine:
         # with two threads the storefront's are built in the second while this one builds
         # the others, then helps with the storefront's chunks left, and the results are
         # those of one.
+        # Each part's candidates are found as soon as it and those before it are built
+        # (the decisions draw in the order of the parts).
+        found = Candidates(m, streams["decide"], s)
         if self.threads > 1:
             chunks = Chunks()
             other = self._side.submit(lambda: self._storefront(chunks))
-            # Yesterday's records and tomorrow's activity uniforms, in the second thread
+            # Tomorrow's activity uniforms and yesterday's records, in the second thread
             # after the storefront, while this thread ends the day.
-            self._write_records()
             self._draw_ahead()
-            follow, discovery = self._creator_channels(today_posts)
+            self._write_records()
+            for part in self._creator_channels(today_posts):
+                found.add(part)
             word_of_mouth = self._word_of_mouth()
             chunks.help()
-            batches = [follow, discovery, other.result(), word_of_mouth]
+            found.add(other.result())
         else:
-            follow, discovery = self._creator_channels(today_posts)
-            batches = [follow, discovery, self._storefront(), self._word_of_mouth()]
+            for part in self._creator_channels(today_posts):
+                found.add(part)
+            found.add(self._storefront())
+            word_of_mouth = self._word_of_mouth()
+        found.add(word_of_mouth)
         if loyal:
-            batches += return_visits(self.loyalties, self.day, m, self.today, streams["loyalty"], s)
+            for part in return_visits(
+                self.loyalties, self.day, m, self.today, streams["loyalty"], s
+            ):
+                found.add(part)
         warned = hear_warnings(
             self.warnings, self.day, m, self.today, streams["warnings"], s.word_of_mouth
         )
-        orders, blocked, clicks = decide(batches, m, self.ledger, streams["decide"], s)
+        orders, blocked, clicks = found.decide(self.ledger)
+        batches = found.exposures
         new_follows, recommendations = apply_outcomes(
             orders, m, self.ledger, streams["outcomes"], s, self.tolerance
         )

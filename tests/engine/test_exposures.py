@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from laotie import Engine, Scenario, graph
-from laotie.engine import engine as conductor
 from laotie.engine.exposures import (
     REF_BUFFER,
     REF_FOLLOW,
@@ -24,6 +23,7 @@ from laotie.engine.exposures import (
     Exposures,
 )
 from laotie.engine.rules import discovery as discovery_rule
+from laotie.engine.rules.decisions import Candidates
 from laotie.engine.ties import Follows
 from laotie.metrics import DISCOVERY, FOLLOW, STOREFRONT, WOM
 
@@ -47,9 +47,10 @@ def recorded_days(
     """Each day's active flags and the channels' exposures as the decisions receive them,
     with a copy of the state they read (before the day's outcomes change it)."""
     days_seen: list[tuple[np.ndarray, list[Exposures], dict[str, np.ndarray]]] = []
-    decide = conductor.decide
+    decide = Candidates.decide
 
-    def recording(parts, market, *args):  # type: ignore[no-untyped-def]
+    def recording(found: Candidates, ledger):  # type: ignore[no-untyped-def]
+        market, parts = found.market, found.exposures
         f = market.follows
         state = {
             "follow_trust": f.trust.copy(),
@@ -66,9 +67,9 @@ def recorded_days(
             if len(e) and e.channel[0] == DISCOVERY:
                 state["discovery_tie"] = f.find(e.user, market.creator_node[e.source])[0]
         days_seen.append((engine.today.active.copy(), [*parts], state))
-        return decide(parts, market, *args)
+        return decide(found, ledger)
 
-    monkeypatch.setattr(conductor, "decide", recording)
+    monkeypatch.setattr(Candidates, "decide", recording)
     for _ in range(days):
         engine.step()
     return days_seen

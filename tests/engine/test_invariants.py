@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from laotie import CitySpec, Engine, Region, Result, Scenario, graph
 from laotie.engine import engine as conductor
 from laotie.engine.exposures import Exposures
+from laotie.engine.rules.decisions import Candidates
 from laotie.metrics import CHANNELS, COUNTS, FAMILIES, ROWS, STOREFRONT
 
 COL = {name: i for i, name in enumerate(COUNTS)}
@@ -33,22 +34,24 @@ class RecordingEngine(Engine):
     decisions and outcomes are wrapped while it steps)."""
 
     def step(self):  # type: ignore[no-untyped-def]
-        decide, apply_outcomes = conductor.decide, conductor.apply_outcomes
+        decide, apply_outcomes = Candidates.decide, conductor.apply_outcomes
 
-        def recording_decide(parts, *args):  # type: ignore[no-untyped-def]
-            self.day_exposures = Exposures.concat(parts)
+        def recording_decide(found, ledger):  # type: ignore[no-untyped-def]
+            self.day_exposures = Exposures.concat(found.exposures)
             self.day_active = self.today.active.copy()
-            return decide(parts, *args)
+            return decide(found, ledger)
 
         def recording_outcomes(orders, *args):  # type: ignore[no-untyped-def]
             self.day_orders = orders
             return apply_outcomes(orders, *args)
 
-        conductor.decide, conductor.apply_outcomes = recording_decide, recording_outcomes
+        Candidates.decide = recording_decide  # type: ignore[method-assign]
+        conductor.apply_outcomes = recording_outcomes
         try:
             return super().step()
         finally:
-            conductor.decide, conductor.apply_outcomes = decide, apply_outcomes
+            Candidates.decide = decide  # type: ignore[method-assign]
+            conductor.apply_outcomes = apply_outcomes
 
 
 # ------------------------------------------------------------------ random small scenarios

@@ -39,7 +39,7 @@ from ..sampling import poisson
 from ..state import Ledger
 from ..streams import Stream
 
-__all__ = ["Weights", "attention", "budgets", "candidates", "decide", "utility"]
+__all__ = ["Candidates", "Weights", "attention", "budgets", "candidates", "decide", "utility"]
 
 
 class Weights(NamedTuple):
@@ -179,35 +179,32 @@ def budgets(  # type: ignore[no-untyped-def]
             blocked[i] = not fits
 
 
-def decide(
-    parts: list[Exposures],
-    market: Market,
-    ledger: Ledger,
-    stream: Stream,
-    scenario: Scenario,
-) -> tuple[Orders, np.ndarray, np.ndarray]:
-    """Today's accepted orders, the candidates blocked by budgets and the clicks
-    (replications x channels each), among the exposures of ``parts`` (the channels'
-    exposures, one channel per part, one after the other; a kernel may have computed their
-    utilities).
+class Candidates:
+    """The day's candidate orders, found part by part (one channel's exposures a part) in
+    the order of the parts' concatenation, then decided (:meth:`decide`).
 
-    Draws, each replication's in the order of the parts' concatenation: a coin per exposure,
-    a basket per candidate, a rank per candidate (the day's random order)."""
-    m = market
-    R = m.replications
-    nodes = m.layout.nodes
-    weights = Weights.of(scenario)
-    k = len(CHANNELS)
-    clicks = np.zeros((k, R), np.int64)
-    # Part by part, so that each replication draws for its exposures in the order of the
-    # parts' concatenation without sorting it.
-    chosen_parts = []
-    for e in parts:
-        draws = stream.per_entry(e.user, nodes)
+    Each replication draws a coin per exposure in that order, so a part may be added as
+    soon as it and the parts before it are built: the engine adds the follow and discovery
+    exposures in its own thread while the second builds the storefront's."""
+
+    def __init__(self, market: Market, stream: Stream, scenario: Scenario) -> None:
+        self.market, self.stream, self.scenario = market, stream, scenario
+        self.weights = Weights.of(scenario)
+        # Clicks per channel and replication.
+        self.clicks = np.zeros((len(CHANNELS), market.replications), np.int64)
+        self.exposures: list[Exposures] = []
+        self._chosen: list[Exposures] = []
+
+    def add(self, e: Exposures) -> None:
+        """The next part: a coin per exposure, its utility if a kernel did not compute it,
+        and the exposures that become candidates."""
+        m, scenario = self.market, self.scenario
+        nodes = m.layout.nodes
+        draws = self.stream.per_entry(e.user, nodes)
         if e.utility is None:
             e.utility = np.empty(len(e))
             utilities(
-                weights,
+                self.weights,
                 e.user,
                 e.listing,
                 e.trust,
@@ -225,36 +222,66 @@ def decide(
         u = e.utility
         if scenario.population.propensity_dispersion > 0:
             u = u + m.propensity[e.user]
-        n = candidates(draws, u, stage, e.user, nodes, clicks[channel], chosen)
-        chosen_parts.append(e.take(chosen[:n]))
-    c = Exposures.concat(chosen_parts)
-    replication = c.user // nodes
-    d = scenario.decision
-    lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
-    items = 1 + poisson(lam, stream.per_entry(replication))
-    value = items * m.listing_price[c.listing]
-    # The day's random order of each replication's candidate orders: by uniform keys.
-    rank = stream.per_entry(replication)
-    order = np.lexsort((rank, c.user))
-    accept = np.zeros(len(c), bool)
-    blocked = np.zeros(len(c), bool)
-    budgets(
-        order,
-        c.user,
-        value,
-        m.budget,
-        ledger.spent,
-        ledger.ever_ordered,
-        scenario.population.repeat_purchases,
-        nodes,
-        accept,
-        blocked,
-    )
-    blocked_counts = np.bincount(
-        replication[blocked] * k + c.channel[blocked], minlength=R * k
-    ).reshape(R, k)
-    # Accepted orders in each replication's random order of the day.
-    keep = np.flatnonzero(accept)
-    keep = keep[np.lexsort((rank[keep], replication[keep]))]
-    orders = Orders(exposures=c.take(keep), items=items[keep], value=value[keep])
-    return orders, blocked_counts, clicks.T
+        n = candidates(draws, u, stage, e.user, nodes, self.clicks[channel], chosen)
+        self.exposures.append(e)
+        self._chosen.append(e.take(chosen[:n]))
+
+    def decide(self, ledger: Ledger) -> tuple[Orders, np.ndarray, np.ndarray]:
+        """Today's accepted orders, the candidates blocked by budgets and the clicks
+        (replications x channels each), with a basket and a rank (the day's random order)
+        drawn per candidate, each replication's in the order of the parts."""
+        m, stream = self.market, self.stream
+        R = m.replications
+        nodes = m.layout.nodes
+        k = len(CHANNELS)
+        c = Exposures.concat(self._chosen)
+        replication = c.user // nodes
+        d = self.scenario.decision
+        lam = d.basket_extra_items * (1 + d.basket_trust_effect * c.trust)
+        items = 1 + poisson(lam, stream.per_entry(replication))
+        value = items * m.listing_price[c.listing]
+        # The day's random order of each replication's candidate orders: by uniform keys.
+        rank = stream.per_entry(replication)
+        order = np.lexsort((rank, c.user))
+        accept = np.zeros(len(c), bool)
+        blocked = np.zeros(len(c), bool)
+        budgets(
+            order,
+            c.user,
+            value,
+            m.budget,
+            ledger.spent,
+            ledger.ever_ordered,
+            self.scenario.population.repeat_purchases,
+            nodes,
+            accept,
+            blocked,
+        )
+        blocked_counts = np.bincount(
+            replication[blocked] * k + c.channel[blocked], minlength=R * k
+        ).reshape(R, k)
+        # Accepted orders in each replication's random order of the day.
+        keep = np.flatnonzero(accept)
+        keep = keep[np.lexsort((rank[keep], replication[keep]))]
+        orders = Orders(exposures=c.take(keep), items=items[keep], value=value[keep])
+        return orders, blocked_counts, self.clicks.T
+
+
+def decide(
+    parts: list[Exposures],
+    market: Market,
+    ledger: Ledger,
+    stream: Stream,
+    scenario: Scenario,
+) -> tuple[Orders, np.ndarray, np.ndarray]:
+    """Today's accepted orders, the candidates blocked by budgets and the clicks
+    (replications x channels each), among the exposures of ``parts`` (the channels'
+    exposures, one channel per part, one after the other; a kernel may have computed their
+    utilities): :class:`Candidates` of every part in turn, decided.
+
+    Draws, each replication's in the order of the parts' concatenation: a coin per exposure,
+    a basket per candidate, a rank per candidate (the day's random order)."""
+    found = Candidates(market, stream, scenario)
+    for e in parts:
+        found.add(e)
+    return found.decide(ledger)

@@ -121,7 +121,7 @@ def storefront_exposures(
     return out
 
 
-CHUNK = 16 * PREFETCH_BLOCK
+CHUNK = 4 * PREFETCH_BLOCK
 """Clicked impressions in a chunk another thread may take (:func:`storefront_exposures`)."""
 
 
@@ -271,9 +271,13 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
             who = ref[i]
             known = memory_of[i] != 0
             factor = utility_of[i]
+            # The column is found whether or not the viewer remembers, and only the read
+            # waits on the branch (17.0 against 13.8 ms on the whole city's day 200, with
+            # the column inside the branch; the processor mispredicts it often).
+            column = (seller_of[own] - n_creators) % S
             memory = np.int8(0)
             if known:
-                memory = storefront_memory[who, (seller_of[own] - n_creators) % S]
+                memory = storefront_memory[who, column]
             best, best_memory = own, memory
             best_utility = utility(weights, trust, promise[own], factor, price[own], memory)
             key = category_key[own]
@@ -281,9 +285,10 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
             count = category_ptr[key + 1] - lo
             for option in range(k):
                 candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
+                column = (seller_of[candidate] - n_creators) % S
                 memory = np.int8(0)
                 if known:
-                    memory = storefront_memory[who, (seller_of[candidate] - n_creators) % S]
+                    memory = storefront_memory[who, column]
                 value = utility(
                     weights, trust, promise[candidate], factor, price[candidate], memory
                 )
