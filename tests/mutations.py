@@ -154,8 +154,8 @@ MUTATIONS = (
     Mutation(
         "reach_ignored",
         "laotie/engine/rules/follow.py",
-        "if draws[i] < reach[seller]:",
-        "if draws[i] < 1.0:",
+        "k += draws[i] < reach[seller]",
+        "k += draws[i] < 1.0",
         "every active follower sees every post (reach ignored)",
     ),
     Mutation(
@@ -538,6 +538,34 @@ MUTATIONS = (
         "        bits[user[i]] |= creator_mask(creator[i])",
         "        bits[user[i]] |= creator_mask(creator[i]) >> np.uint64(1)",
         "a tie sets the wrong follow bits: the kernels take some followers for strangers",
+    ),
+    Mutation(
+        "storefront_chunks_write_the_first_rows",
+        STOREFRONT,
+        "rows = ExposureFields(*(field[lo:hi] for field in fields))",
+        "rows = ExposureFields(*(field[: hi - lo] for field in fields))",
+        "every storefront chunk writes its exposures over the first chunk's rows",
+    ),
+    Mutation(
+        "activity_drawn_ahead_ignored",
+        "laotie/engine/engine.py",
+        "        drawn, self._drawn = self._drawn, None\n        return drawn",
+        "        self._drawn = None\n        return None",
+        "the activity uniforms drawn ahead are dropped: the day draws its own, a day later",
+    ),
+    Mutation(
+        "followers_per_seller_not_counted",
+        "laotie/engine/rules/follow.py",
+        "        counts[posted] += n - start",
+        "        counts[posted] += 0 * (n - start)",
+        "the posting creators' active followers are not counted: reach as with none",
+    ),
+    Mutation(
+        "seen_sellers_not_moved",
+        "laotie/engine/rules/follow.py",
+        "        sellers[k] = seller\n",
+        "",
+        "the follow ties that see a post keep another tie's seller",
     ),
     Mutation(
         "active_bits_last_word_kept",

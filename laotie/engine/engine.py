@@ -138,9 +138,10 @@ class Engine:
         :meth:`replication`.
     threads : int, optional
         2 builds the storefront exposures in a second thread while the other channels'
-        are built, shares the activity's passes between the two, and writes each day's
-        records (counts, order values, creators' exposures) there while the next day
-        begins; 1 does all of it in turn.
+        are built (the first thread then takes the storefront's chunks left), shares the
+        activity's passes between the two, and, while the day ends, draws the next day's
+        activity uniforms and writes the day before's records (counts, order values,
+        creators' exposures) there; 1 does all of it in turn.
         The results are identical. Default: 2 from
         :data:`~laotie.engine.threads.THREAD_THRESHOLD` stacked residents, else 1.
     trained : sequence of int, optional
@@ -469,6 +470,14 @@ class Engine:
         # A copy or a pickle holds every record so far (written first), not a thread's work.
         self._settle()
         return self.__dict__.copy()
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        # The information states read each replication's listener ties through views of
+        # the market's arrays (ListenerTies.replication), which a copy or a pickle makes
+        # arrays of their own: they would read the ties' trust as it was when copied.
+        for r, information in enumerate(self._informations):
+            information.listeners = self.market.listeners.replication(r)
 
     def _creator_channels(self, today_posts: Posts) -> tuple[Exposures, Exposures]:
         m, s, streams = self.market, self.scenario, self._streams

@@ -171,10 +171,23 @@ class Stream:
         n = int(counts.sum())
         if out is None:
             out = np.empty(n, dtype)
-        elif out.shape != (n,) or out.dtype != dtype or not out.flags.c_contiguous:
+        elif not (
+            isinstance(out, np.ndarray)
+            and out.shape == (n,)
+            and out.dtype == dtype
+            and out.flags.c_contiguous
+            and out.flags.writeable
+        ):
+            got = (
+                f"{'a non-contiguous ' if not out.flags.c_contiguous else ''}"
+                f"{'a read-only ' if not out.flags.writeable else ''}"
+                f"{out.dtype} array of shape {out.shape}"
+                if isinstance(out, np.ndarray)
+                else type(out).__name__
+            )
             raise ValueError(
-                f"Stream: out must be a contiguous {np.dtype(dtype)} array of {n} entries,"
-                f" not {out.dtype} of shape {out.shape}"
+                f"Stream: out must be a contiguous, writeable {np.dtype(dtype)} array of {n}"
+                f" entries, not {got}"
             )
         kernel(self._state, counts, out)
         return out

@@ -506,6 +506,27 @@ def test_a_copy_taken_during_a_run_continues_as_the_run(city: graph.TrustGraph) 
     copied.close()
 
 
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_of_a_lockstep_engine_with_information_continues_as_it(
+    city: graph.TrustGraph, how: str
+) -> None:
+    """A copy (or pickle) of a lockstep engine whose government information reads each
+    replication's listener ties continues as the engine does: its information states read
+    the copy's ties, not arrays frozen at the copy."""
+    scenario = BASE.replace(**CASES["producers_shock_information"])
+    engine = Engine(city, scenario, seed=SEEDS, threads=1)
+    engine.run(10)
+    copied = copy.deepcopy(engine) if how == "deepcopy" else pickle.loads(pickle.dumps(engine))
+    engine.run(30)
+    copied.run(30)
+    for r in range(len(SEEDS)):
+        _assert_same(
+            Result.from_engine(engine.replication(r)), Result.from_engine(copied.replication(r))
+        )
+    engine.close()
+    copied.close()
+
+
 def test_a_failing_record_is_raised_once_and_the_other_days_kept(city: graph.TrustGraph) -> None:
     """A day whose records fail in the second thread raises from the run (at the end of the
     next day, which is done and kept); the other days' records are written, in step."""
@@ -598,6 +619,35 @@ def test_a_chunk_that_fails_in_a_helper_is_raised_by_finish() -> None:
     helper.join()
     assert 0 in done and len(done) < 9
     chunks.finish()  # the error is not raised again
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_finish_waits_for_a_helpers_chunk_still_running(fails: bool) -> None:
+    """When the owner has done its chunks while a helper's is still running, ``finish``
+    waits for it: its rows are written when ``finish`` returns, or its error raised."""
+    chunks = Chunks()
+    taken = threading.Event()
+    written: list[int] = []
+
+    def do(i: int) -> None:
+        if i == 3:  # the helper's, from the back
+            taken.set()
+            time.sleep(0.2)
+            if fails:
+                raise ValueError("chunk 3 failed late")
+        written.append(i)
+
+    chunks.offer(do, 4)
+    helper = threading.Thread(target=chunks.help)
+    helper.start()
+    taken.wait()
+    if fails:
+        with pytest.raises(ValueError, match="chunk 3 failed late"):
+            chunks.finish()
+    else:
+        chunks.finish()
+        assert sorted(written) == [0, 1, 2, 3]
+    helper.join()
 
 
 @pytest.mark.parametrize("click_prob", [1.0, 0.3])

@@ -68,9 +68,18 @@ def test_uniforms_written_into_a_given_array_are_those_returned_otherwise() -> N
     out32 = np.empty(14, np.float32)
     into.take32(counts, out32)
     np.testing.assert_array_equal(out32, fresh.take32(counts))
-    for wrong in (np.empty(13), np.empty(14, np.float32), np.empty(28)[::2]):
-        with pytest.raises(ValueError, match="out must be a contiguous float64 array of 14"):
-            into.take(counts, wrong)
+    read_only = np.empty(14)
+    read_only.flags.writeable = False
+    for wrong, named in (
+        (np.empty(13), "float64 array of shape \\(13,\\)"),
+        (np.empty(14, np.float32), "float32 array"),
+        (np.empty(28)[::2], "a non-contiguous float64"),
+        (read_only, "a read-only float64"),
+        ([0.0] * 14, "not list"),
+    ):
+        with pytest.raises(ValueError, match=f"contiguous, writeable float64 array of 14.*{named}"):
+            into.take(counts, wrong)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(into.take(counts), fresh.take(counts))  # not advanced
 
 
 @pytest.mark.parametrize("order", ["sorted", "runs", "shuffled"])
