@@ -8,13 +8,16 @@ the environment variable ``LAOTIE_MEMORY_CHECK=0`` to try anyway.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from .errors import LaotieError
 
-__all__ = ["available_bytes", "cgroup_room", "check_fits", "touch"]
+__all__ = ["available_bytes", "cgroup_room", "check_fits", "small_pages", "touch"]
 
 PAGE = 4096
 """The page size the operating system maps memory in (at least)."""
@@ -36,6 +39,61 @@ def touch(*arrays: np.ndarray) -> None:
         # data need not start on a page.
         data[::PAGE] |= 0
         data[-1:] |= 0
+
+
+def _huge_page_switch() -> Callable[[bool], bool] | None:
+    """numpy's switch of its huge-page advice (returns the previous setting), or None."""
+    for module in ("_core", "core"):
+        multiarray = getattr(getattr(np, module, None), "multiarray", None)
+        switch = getattr(multiarray, "_set_madvise_hugepage", None)
+        if switch is not None:
+            return switch  # type: ignore[no-any-return]
+    return None
+
+
+class _Withheld:
+    """The open :func:`small_pages` blocks of the process, and numpy's setting before the
+    first (changed under ``lock``)."""
+
+    lock = threading.Lock()
+    blocks = 0
+    before = True
+
+
+_SWITCH = _huge_page_switch()
+
+
+@contextlib.contextmanager
+def small_pages() -> Iterator[None]:
+    """Withhold numpy's huge-page advice from the arrays made inside (on Linux; elsewhere,
+    or with a numpy without the switch, nothing changes). Usable as a decorator.
+
+    numpy asks Linux to back every array of 4 MB or more with 2 MB pages, which pays where
+    an array is read at random (a day's rules: fewer misses of the address cache). Arrays
+    that are written and read in order, as a graph's build and a saved graph's read make
+    them, gain nothing from it, and a fresh 2 MB page can be dear: on a virtual machine
+    whose host takes back the guest's free 2 MB blocks (free page reporting), each one is
+    mapped again by the host, 5-20 ms where small pages come from memory the machine holds
+    (docs/performance.md, twenty-eighth session). The advice is numpy's setting for the
+    whole process: blocks opened in several threads at once withhold it until the last one
+    closes, then the setting before the first is restored (a user's
+    ``NUMPY_MADVISE_HUGEPAGE=0`` stays). Another thread's arrays made meanwhile get small
+    pages too; the advice is a hint and never changes a result.
+    """
+    if _SWITCH is None:
+        yield
+        return
+    with _Withheld.lock:
+        if _Withheld.blocks == 0:
+            _Withheld.before = bool(_SWITCH(False))
+        _Withheld.blocks += 1
+    try:
+        yield
+    finally:
+        with _Withheld.lock:
+            _Withheld.blocks -= 1
+            if _Withheld.blocks == 0:
+                _SWITCH(_Withheld.before)
 
 
 ENVIRONMENT = "LAOTIE_MEMORY_CHECK"

@@ -118,3 +118,88 @@ def test_touch_maps_the_pages_and_keeps_the_values() -> None:
     assert not zeros.any()
     del zeros
     block.close()
+
+
+class _Switch:
+    """A stand-in for numpy's huge-page switch: holds the setting, returns the previous."""
+
+    def __init__(self, advised: bool) -> None:
+        self.advised = advised
+
+    def __call__(self, advised: bool) -> bool:
+        before, self.advised = self.advised, advised
+        return before
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_small_pages_withholds_the_advice_and_restores_the_setting(
+    before: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside, no huge-page advice; after (an error too), the setting as it was, a user's
+    own ``NUMPY_MADVISE_HUGEPAGE=0`` included."""
+    switch = _Switch(before)
+    monkeypatch.setattr(_memory, "_SWITCH", switch)
+    with _memory.small_pages():
+        assert switch.advised is False
+        with _memory.small_pages():
+            assert switch.advised is False
+        assert switch.advised is False
+    assert switch.advised is before
+    with pytest.raises(KeyError), _memory.small_pages():
+        assert switch.advised is False
+        raise KeyError("x")
+    assert switch.advised is before
+
+
+def test_small_pages_blocks_that_overlap_restore_the_setting_when_the_last_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Blocks of two threads need not close in the order they opened: the first to close
+    must not bring the advice back under the other, nor the last leave it withheld."""
+    switch = _Switch(True)
+    monkeypatch.setattr(_memory, "_SWITCH", switch)
+    first, second = _memory.small_pages(), _memory.small_pages()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert switch.advised is False
+    second.__exit__(None, None, None)
+    assert switch.advised is True
+
+
+def test_small_pages_is_numpys_own_setting() -> None:
+    """Where numpy has the switch (Linux builds), the blocks act on it."""
+    if _memory._SWITCH is None:
+        pytest.skip("this numpy has no huge-page switch")
+    from numpy._core import multiarray
+
+    assert multiarray._get_madvise_hugepage() is True
+    with _memory.small_pages():
+        assert multiarray._get_madvise_hugepage() is False
+    assert multiarray._get_madvise_hugepage() is True
+
+
+def test_a_city_is_built_and_a_saved_graph_read_with_small_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graph's arrays are written and read in order: built or read without the advice
+    (docs/performance.md), and the advice is back for the engine's arrays after."""
+    switch = _Switch(True)
+    monkeypatch.setattr(_memory, "_SWITCH", switch)
+    seen: list[bool] = []
+    from laotie.graph import generators, io
+
+    def spy(real):  # type: ignore[no-untyped-def]
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(switch.advised)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(generators, "merged_csr", spy(generators.merged_csr))
+    monkeypatch.setattr(io, "TrustGraph", spy(io.TrustGraph))
+    built = graph.city(Scenario.preset("village").city, seed=3)
+    assert seen == [False] and switch.advised is True
+    built.save(tmp_path / "g.npz")
+    assert graph.load(tmp_path / "g.npz").equals(built)
+    assert seen == [False, False] and switch.advised is True

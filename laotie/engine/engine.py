@@ -438,8 +438,9 @@ class Engine:
         out = self.today.working(ACTIVITY_DRAWS, self.replications * users, np.float32)
         self._drawing = self._side.submit(lambda: stream.take32(counts, out))
 
-    def _ahead(self) -> np.ndarray | None:
-        """The activity uniforms drawn ahead for this day, if any (waited for)."""
+    def _wait_for_draws(self) -> None:
+        """Wait for the activity uniforms drawn ahead, if they are being drawn, into
+        ``_drawn`` (an interrupted wait is waited for again)."""
         drawing = self._drawing
         if drawing is not None:
             try:
@@ -447,6 +448,10 @@ class Engine:
             finally:
                 if drawing.done():
                     self._drawing = None
+
+    def _ahead(self) -> np.ndarray | None:
+        """The activity uniforms drawn ahead for this day, if any (waited for)."""
+        self._wait_for_draws()
         drawn, self._drawn = self._drawn, None
         return drawn
 
@@ -454,7 +459,7 @@ class Engine:
         """Wait for the records the second thread writes, and write those that wait (and
         raise their error, if any: once; an interrupted wait is waited for again), and for
         the next day's activity uniforms."""
-        self._drawn = self._ahead()
+        self._wait_for_draws()
         recording = self._recording
         if recording is not None:
             try:

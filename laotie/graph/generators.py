@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._memory import check_fits
+from .._memory import check_fits, small_pages
 from .._random import SeedLike, as_seed_sequence
 from .._version import __version__
 from ..errors import ScenarioError
@@ -63,6 +63,7 @@ FOLLOWER_MODEL: tuple[str, ...] = (
 onto a graph that a researcher brings (the rest of a CitySpec shapes a city built here)."""
 
 
+@small_pages()
 def city(spec: CitySpec, *, seed: SeedLike = None) -> TrustGraph:
     """Generate a city's trust graph (see the module docstring for the construction).
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write, json_default, read_errors, reading
+from .._memory import small_pages
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
 from ._messages import SHOWN, few
@@ -331,6 +332,7 @@ def save(graph: TrustGraph, path: str | os.PathLike[str]) -> None:
     _atomic(path, write)
 
 
+@small_pages()
 def load(path: str | os.PathLike[str]) -> TrustGraph:
     """Load a graph written by :func:`save`, validating it.
 
