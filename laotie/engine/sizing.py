@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph._core import FOLLOW, HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
+from ..graph._core import HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
+from .ties import count_follows
 
 __all__ = [
     "LISTING_BYTES",
@@ -67,7 +68,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
         Bytes.
     """
     n = graph.n_nodes
-    follows = int(np.count_nonzero(graph.layer == FOLLOW))
+    follows = count_follows(graph)
     social = graph.n_edges - follows
     users = int(np.count_nonzero(graph.user))
     kinds = graph.creator_kind
@@ -169,7 +170,7 @@ def engine_bytes(
     int
         Bytes.
     """
-    social = graph.n_edges - int(np.count_nonzero(graph.layer == FOLLOW))
+    social = graph.n_edges - count_follows(graph)
     return replications * replication_bytes(graph, scenario, producers) + 20 * social
 
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from .._memory import small_pages
 from ..graph._core import FOLLOW, LOCAL, TrustGraph
 from .sampling import search_left
 
@@ -24,6 +25,7 @@ __all__ = [
     "FollowIndex",
     "Follows",
     "Listeners",
+    "count_follows",
     "expand_rows",
     "follow_edges",
     "may_follow",
@@ -59,6 +61,7 @@ class Listeners:
     kin: np.ndarray
 
     @classmethod
+    @small_pages()
     def from_graph(cls, graph: TrustGraph, replications: int = 1, threads: int = 1) -> Listeners:
         """The listeners of ``graph``; with several replications (lockstep), the structure
         (``indptr``, ``listener``, ``kin``) is shared and ``trust`` and ``memory`` hold one
@@ -152,6 +155,7 @@ def _weighted_sum(values, lane):  # type: ignore[no-untyped-def]
     return total
 
 
+@small_pages()
 def _by_trusted(
     graph: TrustGraph, threads: int = 1, min_ties: int = 10_000_000
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -163,6 +167,11 @@ def _by_trusted(
     more are split into ``threads`` blocks of rows with about as many ties each, counted and
     placed in as many threads (the kernels release the GIL); each block's ties of row ``j``
     go after the earlier blocks' ones, so the result does not depend on the threads.
+
+    The arrays are made with small pages (:func:`~laotie._memory.small_pages`): a day reads
+    them a row at a time, and a whole city's 1.3 GB of fresh huge pages took 7 of the
+    set-up's 10 s on a machine whose new pages are dear, with the days as fast
+    (docs/performance.md, twenty-eighth session).
     """
     n = graph.n_nodes
     blocks = threads if graph.n_edges >= min_ties else 1
@@ -230,11 +239,53 @@ def _place_social(
                 kin[at] = code == LOCAL
 
 
+@small_pages()
 def follow_edges(graph: TrustGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(user, creator, trust) of every follow tie, without expanding all rows."""
-    position = np.flatnonzero(graph.layer == FOLLOW)
-    user = (np.searchsorted(graph.indptr, position, side="right") - 1).astype(np.int32)
-    return user, graph.indices[position], graph.trust[position]
+    """(user, creator, trust) of every follow tie, in the graph's order: the ties counted,
+    then copied, each by a compiled walk, without a mask of the ties and its positions
+    (on the whole city 0.3 GB of fresh memory, which cost a second on a machine whose new
+    pages are dear: docs/performance.md, twenty-eighth session)."""
+    n = count_follows(graph)
+    user = np.empty(n, np.int32)
+    creator = np.empty(n, graph.indices.dtype)
+    trust = np.empty(n, graph.trust.dtype)
+    _copy_follows(graph.indptr, graph.indices, graph.layer, graph.trust, user, creator, trust)
+    return user, creator, trust
+
+
+def count_follows(graph: TrustGraph) -> int:
+    """How many of ``graph``'s ties are follow ties (a compiled count, without a mask)."""
+    return int(_count_code(graph.layer, FOLLOW))
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_code(codes: np.ndarray, code: int) -> int:
+    """How many entries of ``codes`` equal ``code``."""
+    count = 0
+    for value in codes:
+        count += value == code
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_follows(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    layer: np.ndarray,
+    weights: np.ndarray,
+    user: np.ndarray,
+    creator: np.ndarray,
+    trust: np.ndarray,
+) -> None:
+    """Copy the follow ties, row by row, into ``user``, ``creator`` and ``trust``."""
+    at = 0
+    for i in range(len(indptr) - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            if layer[k] == FOLLOW:
+                user[at] = i
+                creator[at] = indices[k]
+                trust[at] = weights[k]
+                at += 1
 
 
 class Follows:
@@ -279,6 +330,7 @@ class Follows:
         self.buffer_keys = np.zeros(0, np.int64)
         self.count = np.bincount(creator, minlength=self.n).astype(np.int64)
 
+    @small_pages()
     def _set(
         self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
     ) -> None:

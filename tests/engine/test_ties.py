@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from laotie import Scenario
-from laotie.engine.ties import Listeners, _by_trusted
+from laotie import Scenario, _memory
+from laotie.engine import ties
+from laotie.engine.ties import Follows, Listeners, _by_trusted, count_follows, follow_edges
+from laotie.graph import TrustGraph
 from laotie.graph.codes import FOLLOW, LOCAL
 from laotie.scenario import scenario_graph
 
@@ -175,3 +177,61 @@ def test_the_listeners_are_not_kept_after_their_graph() -> None:
     strided[::2] = other.trust
     other.trust = strided[::2]  # float64, not contiguous: the digest reads it all the same
     assert ties._digest(other) != ties._digest(graph.city(scenario.city, seed=2))
+
+
+def test_follow_edges_are_the_follow_ties_in_the_graphs_order(village) -> None:
+    """The compiled walk against the mask of the follow ties and each one's row, on the
+    village with a node of no ties after each of its own (empty rows between full ones)."""
+    rows = np.repeat(np.arange(village.n_nodes), np.diff(village.indptr))
+    graph = TrustGraph.from_edges(
+        2 * village.n_nodes,
+        2 * rows,
+        2 * village.indices,
+        village.trust,
+        village.layer,
+        creator_kind=np.repeat(village.creator_kind, 2),
+    )
+    mask = graph.layer == FOLLOW
+    assert count_follows(graph) == np.count_nonzero(mask) > 0
+    rows = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
+    user, creator, trust = follow_edges(graph)
+    assert (user.dtype, creator.dtype, trust.dtype) == (
+        np.int32,
+        graph.indices.dtype,
+        graph.trust.dtype,
+    )
+    np.testing.assert_array_equal(user, rows[mask])
+    np.testing.assert_array_equal(creator, graph.indices[mask])
+    np.testing.assert_array_equal(trust, graph.trust[mask])
+
+
+def test_the_tie_arrays_are_made_with_small_pages(village, monkeypatch) -> None:
+    """The engine's arrays read a row of ties at a time are made without numpy's huge-page
+    advice (docs/performance.md, twenty-eighth session); the advice is back after."""
+
+    class Switch:
+        advised = True
+
+        def __call__(self, advised: bool) -> bool:
+            before, self.advised = self.advised, advised
+            return before
+
+    switch = Switch()
+    monkeypatch.setattr(_memory, "_SWITCH", switch)
+    seen: dict[str, list[bool]] = {}
+
+    def spy(name, real):
+        def call(*args, **kwargs):
+            seen.setdefault(name, []).append(switch.advised)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("_place_social", "_copy_follows"):
+        monkeypatch.setattr(ties, name, spy(name, getattr(ties, name)))
+    monkeypatch.setattr(np, "lexsort", spy("lexsort", np.lexsort))
+    monkeypatch.setattr(ties, "_MEMO", [])
+    Listeners.from_graph(village)
+    Follows(village)
+    assert seen == {"_place_social": [False], "_copy_follows": [False], "lexsort": [False]}
+    assert switch.advised is True
