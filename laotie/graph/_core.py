@@ -161,7 +161,9 @@ class TrustGraph:
         self.layer = np.ascontiguousarray(self.layer, dtype=np.int8)
         for name, dtype in NODE_ATTRIBUTES.items():
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
-        if np.any(self.trust == 0):
+        # Weights in (0, 1] were checked: a zero is one that float32 could not hold (a
+        # minimum, without a mask as long as the ties).
+        if self.trust.size and self.trust.min() == 0:
             raise GraphError(
                 f"{where}: {int(np.sum(self.trust == 0))} trust weight(s) are too small for "
                 "float32 (below 1.2e-38); trust must be in (0, 1]"

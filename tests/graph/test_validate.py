@@ -441,7 +441,7 @@ def test_the_one_pass_check_of_the_edges_finds_every_broken_invariant(
             "user": g.user.copy(),
             "kind": g.creator_kind.astype(np.int64),
         } | changed
-        return bool(_edges_hold(*arrays.values(), len(LAYERS)))
+        return bool(_edges_hold(*arrays.values(), len(LAYERS), 0, g.n_nodes))
 
     assert holds()
     row = int(np.flatnonzero(np.diff(g.indptr) >= 2)[0])
@@ -476,3 +476,28 @@ def test_the_one_pass_check_of_the_edges_finds_every_broken_invariant(
     kind = g.creator_kind.astype(np.int64)
     kind[g.indices[local]] = OUTSIDE_KIND
     assert not holds(kind=kind)  # a local or city tie to one
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_large_graph_checks_its_edges_in_two_runs_of_rows_and_misses_none(
+    small_city: TrustGraph, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Split into runs of rows (in threads), a broken tie in the first row or the last one
+    is still found, and a valid graph still holds."""
+    from laotie.graph import _validate
+
+    monkeypatch.setattr(_validate, "THREADED_TIES", 0)
+    monkeypatch.setattr(_validate, "build_threads", lambda: 2)
+    g = small_city
+    assert _validate._all_edges_hold(g)
+    rows = np.flatnonzero(np.diff(g.indptr) > 0)
+    row = int(rows[0] if where == "first" else rows[-1])
+    k = int(g.indptr[row])
+    trust = g.trust.copy()
+    g.trust[k] = 1.5
+    try:
+        assert not _validate._all_edges_hold(g)
+        with pytest.raises(GraphError, match=r"1 edge\(s\) have trust weight > 1"):
+            g.validate()
+    finally:
+        g.trust[:] = trust
