@@ -19,6 +19,7 @@ import numpy as np
 
 from .._memory import small_pages
 from ..graph._core import FOLLOW, LOCAL, TrustGraph
+from .prefetch import prefetch
 from .sampling import search_left
 
 __all__ = [
@@ -94,6 +95,10 @@ class Listeners:
             self.kin,
         )
 
+
+PLACE_AHEAD = 64
+"""How far ahead :func:`_count_social` and :func:`_place_social` ask for the lines they will
+write (ties)."""
 
 MEMO_MAX_TIES = 20_000_000
 """Graphs of at most this many ties keep their listeners for the next engine
@@ -201,34 +206,40 @@ def _by_trusted(
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_social(
-    indptr: np.ndarray, indices: np.ndarray, layer: np.ndarray, n: int, lo: int, hi: int
-) -> np.ndarray:
-    """How many local and city ties rows ``lo``..``hi`` hold towards each person."""
+def _count_social(indptr, indices, layer, n, lo, hi):  # type: ignore[no-untyped-def]
+    """How many local and city ties rows ``lo``..``hi`` hold towards each person (each
+    count's line asked for :data:`PLACE_AHEAD` ties ahead: 0.68-0.73 against 0.80-0.92 s on
+    the whole city in one thread)."""
     count = np.zeros(n, dtype=np.int64)
-    for k in range(indptr[lo], indptr[hi]):
+    last = indptr[hi]
+    for k in range(indptr[lo], last):
+        if k + PLACE_AHEAD < last:
+            prefetch(count, indices[k + PLACE_AHEAD])
         if layer[k] != FOLLOW:
             count[indices[k]] += 1
     return count
 
 
 @numba.njit(cache=True, nogil=True)
-def _place_social(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    layer: np.ndarray,
-    weights: np.ndarray,
-    lo: int,
-    hi: int,
-    fill: np.ndarray,
-    listener: np.ndarray,
-    trust: np.ndarray,
-    kin: np.ndarray,
-) -> None:
+def _place_social(indptr, indices, layer, weights, lo, hi, fill, listener, trust, kin):  # type: ignore[no-untyped-def]
     """Place rows ``lo``..``hi``'s local and city ties in the rows of whom they trust, from
-    the positions ``fill`` on (advanced as they are used)."""
+    the positions ``fill`` on (advanced as they are used).
+
+    The writes land at random in arrays of hundreds of megabytes: the line of a tie's
+    ``fill`` is asked for :data:`PLACE_AHEAD` ties ahead, and the lines it points to half
+    as far ahead (a hint: a later tie of the same row may move it), 4.2 against 5.0-6.3 s on
+    the whole city in one thread."""
+    last = indptr[hi]
+    half = PLACE_AHEAD // 2
     for i in range(lo, hi):
         for k in range(indptr[i], indptr[i + 1]):
+            if k + PLACE_AHEAD < last:
+                prefetch(fill, indices[k + PLACE_AHEAD])
+            if k + half < last:
+                ahead = fill[indices[k + half]]
+                prefetch(listener, ahead)
+                prefetch(trust, ahead)
+                prefetch(kin, ahead)
             code = layer[k]
             if code != FOLLOW:
                 j = indices[k]
