@@ -568,6 +568,16 @@ MUTATIONS = (
         "the follow ties that see a post keep another tie's seller",
     ),
     Mutation(
+        "follow_ties_of_the_first_row_lost",
+        "laotie/engine/ties.py",
+        "    for i in range(len(indptr) - 1):\n        for k in range(indptr[i], indptr[i + 1]):\n"
+        "            if layer[k] == FOLLOW:",
+        "    for i in range(1, len(indptr) - 1):\n"
+        "        for k in range(indptr[i], indptr[i + 1]):\n"
+        "            if layer[k] == FOLLOW:",
+        "the engine's follow ties leave out those of the graph's first row",
+    ),
+    Mutation(
         "active_bits_last_word_kept",
         "laotie/engine/rules/activity.py",
         "    active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0",

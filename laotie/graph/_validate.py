@@ -175,7 +175,9 @@ def _all_edges_hold(graph: TrustGraph) -> bool:
     user = np.asarray(graph.user, bool)
     n = len(graph.indptr) - 1
     threads = build_threads() if graph.n_edges >= THREADED_TIES else 1
-    cuts = np.searchsorted(graph.indptr, np.linspace(0, graph.n_edges, threads + 1)).tolist()
+    ties = int(graph.indptr[-1])  # the rows' own count, should the arrays disagree
+    cuts = np.searchsorted(graph.indptr, np.linspace(0, ties, threads + 1)).tolist()
+    cuts = [min(cut, n) for cut in cuts]
     cuts[0], cuts[-1] = 0, n
     arrays = (graph.indptr, graph.indices, graph.trust, graph.layer, user, kind, len(LAYERS))
     spans = list(itertools.pairwise(cuts))

@@ -179,21 +179,29 @@ def test_the_listeners_are_not_kept_after_their_graph() -> None:
     assert ties._digest(other) != ties._digest(graph.city(scenario.city, seed=2))
 
 
-def test_follow_edges_are_the_follow_ties_in_the_graphs_order(village) -> None:
-    """The compiled walk against the mask of the follow ties and each one's row, on the
-    village with a node of no ties after each of its own (empty rows between full ones)."""
-    rows = np.repeat(np.arange(village.n_nodes), np.diff(village.indptr))
-    graph = TrustGraph.from_edges(
-        2 * village.n_nodes,
-        2 * rows,
-        2 * village.indices,
-        village.trust,
-        village.layer,
-        creator_kind=np.repeat(village.creator_kind, 2),
-    )
+@pytest.mark.parametrize("spread", [False, True])
+def test_follow_edges_are_the_follow_ties_in_the_graphs_order(village, spread) -> None:
+    """The compiled walk against the mask of the follow ties and each one's row: on the
+    village (its first node follows a creator) and on the village in reverse order with a
+    node of no ties before each of its own (empty rows between full ones, the first empty,
+    the last following a creator)."""
+    graph = village
+    if spread:
+        rows = np.repeat(np.arange(village.n_nodes), np.diff(village.indptr))
+        last = village.n_nodes - 1
+        graph = TrustGraph.from_edges(
+            2 * village.n_nodes,
+            2 * (last - rows) + 1,
+            2 * (last - village.indices) + 1,
+            village.trust,
+            village.layer,
+            creator_kind=np.repeat(village.creator_kind[::-1], 2),
+        )
     mask = graph.layer == FOLLOW
-    assert count_follows(graph) == np.count_nonzero(mask) > 0
     rows = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
+    follows_first, follows_last = np.isin([0, graph.n_nodes - 1], rows[mask])
+    assert (follows_first, follows_last) == ((False, True) if spread else (True, False))
+    assert count_follows(graph) == np.count_nonzero(mask) > 0
     user, creator, trust = follow_edges(graph)
     assert (user.dtype, creator.dtype, trust.dtype) == (
         np.int32,
@@ -235,3 +243,53 @@ def test_the_tie_arrays_are_made_with_small_pages(village, monkeypatch) -> None:
     Follows(village)
     assert seen == {"_place_social": [False], "_copy_follows": [False], "lexsort": [False]}
     assert switch.advised is True
+    # The listeners' own arrays (their memory; the trust of lockstep replications) too, when
+    # the sorted ties come from the memo of a graph seen before.
+    monkeypatch.setattr(np, "tile", spy("tile", np.tile))
+    Listeners.from_graph(village, replications=2)
+    assert seen["tile"] == [False] and switch.advised is True
+
+
+GUARDED = """
+import ctypes, mmap, sys
+import numpy as np
+from laotie.engine import ties
+from laotie.graph.codes import FOLLOW
+page = mmap.PAGESIZE
+n, ties_ = 1000, 3 * page // 4
+block = mmap.mmap(-1, 4 * page, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+start = ctypes.addressof(ctypes.c_char.from_buffer(block))
+assert ctypes.CDLL(None).mprotect(ctypes.c_void_p(start + 3 * page), page, 0) == 0
+indices = np.frombuffer(block, np.int32, count=ties_)  # the ties end where the guard begins
+rng = np.random.default_rng(1)
+indices[:] = rng.integers(0, n, ties_)
+layer = np.zeros(ties_, np.int8)
+layer[::3] = FOLLOW
+rows = np.sort(rng.integers(0, n, ties_))
+indptr = np.zeros(n + 1, np.int64)
+np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+count = ties._count_social(indptr, indices, layer, n, 0, n)
+fill = (np.cumsum(count) - count).astype(np.int64)
+m = int(count.sum())
+out = np.empty(m, np.int32), np.empty(m, np.float32), np.empty(m, bool)
+ties._place_social(indptr, indices, layer, np.full(ties_, 0.5, np.float32), 0, n, fill, *out)
+assert (fill == np.cumsum(count)).all()
+print("read nothing past the ties")
+"""
+
+
+def test_the_listeners_sort_reads_nothing_past_the_ties() -> None:
+    """The sort reads ahead of the tie it places (:data:`ties.PLACE_AHEAD`): the ties' ids
+    placed just before a page that may not be read, the sort must not touch it (in a process
+    of its own: a read there kills the process)."""
+    import mmap
+    import subprocess
+    import sys
+
+    if sys.platform != "linux" or not hasattr(mmap, "PROT_READ"):
+        pytest.skip("a guard page is made with mprotect (Linux)")
+    done = subprocess.run(
+        [sys.executable, "-c", GUARDED], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "read nothing past the ties" in done.stdout

@@ -182,6 +182,13 @@ def test_unknown_ids_in_constructor(csr):
         csr([0, 1, 2, 2], [3, -1], [0.5, 0.5], [LOCAL, LOCAL])
 
 
+@pytest.mark.parametrize("bad", [-1, 3, -(2**31)])
+def test_one_unknown_id_below_or_above_the_nodes_is_found(csr, bad):
+    """Each side of the ids' bounds alone (the check looks at the bounds first)."""
+    with pytest.raises(GraphError, match=match("1 edge(s) point to unknown node ids", f"{bad}")):
+        csr([0, 1, 2, 2], np.array([1, bad], np.int32), [0.5, 0.5], [LOCAL, LOCAL])
+
+
 @pytest.mark.parametrize("code", [3, -1, 256])  # 256 would wrap to 0 in int8
 def test_unknown_layer_code(build, code):
     with pytest.raises(
