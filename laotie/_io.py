@@ -5,13 +5,17 @@ reader of TOML files (scenarios and spec files)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import struct
 import sys
 import tomllib
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +33,7 @@ __all__ = [
     "parquet_available",
     "plain",
     "read_errors",
+    "read_npz",
     "read_toml",
     "reading",
     "write_manifest",
@@ -89,14 +94,166 @@ def plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+PAST_CACHE = 64 << 20
+"""Bytes of a large file between two page-cache advices of :func:`write_npz` and
+:func:`read_npz`: what is written is sent to disk, what was read or written more than this
+before is dropped from the page cache."""
+
+_ADVISE = getattr(os, "posix_fadvise", None)  # Linux and some Unixes; elsewhere no advice
+
+
+def _advise(fd: int, start: int, length: int, advice: str) -> None:
+    """``posix_fadvise`` of ``[start, start + length)`` (named advice), where the system has
+    it; an advice the file refuses (a pipe, some file systems) is ignored."""
+    if _ADVISE is not None and length > 0:
+        with suppress(OSError):  # advice only: the bytes are the same without
+            _ADVISE(fd, start, length, getattr(os, advice))
+
+
+class _PastCache(io.FileIO):
+    """A file written past the page cache: every :data:`PAST_CACHE` bytes, the pages just
+    written are sent to disk (without waiting) and the pages sent before are dropped.
+
+    A file of 1.4 GB written to the page cache needs 1.4 GB of fresh memory, which a virtual
+    machine that hands free memory back to its host maps again page by page (13 s for a saved
+    city; docs/performance.md, "Saved graphs past the page cache"). Dropped pages are reused
+    by the next ones: the same file is written in about 2 s.
+    """
+
+    _sent = 0  # advised to disk up to here
+    _dropped = 0  # dropped from the page cache up to here
+
+    def write(self, data: Any) -> int:
+        written = super().write(data)
+        end = self.tell()
+        if end - self._sent >= PAST_CACHE:
+            _advise(self.fileno(), self._sent, end - self._sent, "POSIX_FADV_DONTNEED")
+            # Pages sent a step ago are on disk by now (or stay cached, if not yet): drop them.
+            drop = self._sent - PAST_CACHE
+            if drop > self._dropped:
+                _advise(self.fileno(), self._dropped, drop - self._dropped, "POSIX_FADV_DONTNEED")
+                self._dropped = drop
+            self._sent = end
+        return written if written is not None else 0
+
+    def close(self) -> None:
+        if not self.closed and self._sent:
+            _advise(self.fileno(), 0, self.seek(0, os.SEEK_END), "POSIX_FADV_DONTNEED")
+        super().close()
+
+
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` to the ``.npz`` file ``path``, each under its name."""
+    """Write ``arrays`` to the uncompressed ``.npz`` file ``path`` (``np.savez``), each under
+    its name; a large file is written past the page cache (:class:`_PastCache`)."""
     import numpy as np
 
     # A file object, not a name: numpy would append ".npz" to a temporary name.
-    with open(path, "wb") as handle:
+    with _PastCache(path, "wb") as handle:
         # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
         np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local header (APPNOTE 4.3.7)
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` file ``path``, by name: what ``np.load`` gives, with
+    ``allow_pickle=False``.
+
+    Arrays stored plainly (uncompressed, C order, as :func:`write_npz` and ``np.savez``
+    write them) are read straight into their memory, past the page cache, while a second
+    thread checks each member's CRC-32: the zip checks ``np.load`` makes, without its copies
+    through 256 kB chunks. Other members (compressed, Fortran order, newer ``.npy``
+    versions) are read by numpy.
+
+    Raises
+    ------
+    What reading a damaged file raises (see :func:`read_errors`): ``zipfile.BadZipFile`` for a
+    member whose CRC or size does not match, ``ValueError`` for an object array or a bad
+    ``.npy`` header, ``EOFError`` for a truncated member, ``OSError`` for an unreadable file.
+    """
+    from numpy.lib import format as npy
+
+    arrays: dict[str, np.ndarray] = {}
+    with (
+        open(path, "rb", buffering=0) as raw,
+        zipfile.ZipFile(raw) as archive,
+        ThreadPoolExecutor(1, thread_name_prefix="laotie-crc") as crc,
+    ):
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            array = (
+                _read_stored(raw, info, crc) if info.compress_type == zipfile.ZIP_STORED else None
+            )
+            if array is None:
+                with archive.open(info) as member:
+                    array = npy.read_array(member, allow_pickle=False)
+            arrays[name] = array
+    return arrays
+
+
+def _read_stored(raw: Any, info: zipfile.ZipInfo, crc: ThreadPoolExecutor) -> np.ndarray | None:
+    """The array of the stored (uncompressed) member ``info`` of the open zip file ``raw``,
+    read into its memory with the CRC-32 checked in ``crc``'s thread; None for a member that
+    is not a plain array in C order (numpy reads it)."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    raw.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(_exactly(raw, _LOCAL_HEADER.size, info))
+    if fields[0] != b"PK\x03\x04" or info.flag_bits & 0x1:
+        return None  # not a local header (numpy's zipfile says why), or encrypted
+    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+    raw.seek(start)
+    version = npy.read_magic(raw)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(raw)
+    elif version == (2, 0):
+        shape, fortran, dtype = npy.read_array_header_2_0(raw)
+    else:
+        return None
+    if fortran or dtype.hasobject:
+        return None  # numpy's reader reorders, or refuses object arrays by name
+    data = raw.tell()
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if data - start + size != info.file_size:
+        raise zipfile.BadZipFile(f"{info.filename}: its array and the zip's size disagree")
+    raw.seek(start)
+    running = [zlib.crc32(_exactly(raw, data - start, info))]
+
+    def add(chunk: memoryview) -> None:
+        running[0] = zlib.crc32(chunk, running[0])  # the GIL released: beside the reads
+
+    array = np.empty(shape, dtype)
+    view = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
+    fd, done, dropped = raw.fileno(), 0, start
+    _advise(fd, data, 2 * PAST_CACHE, "POSIX_FADV_WILLNEED")
+    added = []
+    while done < size:
+        _advise(fd, data + done + PAST_CACHE, PAST_CACHE, "POSIX_FADV_WILLNEED")
+        chunk = view[done : done + PAST_CACHE]
+        got = raw.readinto(chunk)
+        if not got:
+            raise EOFError(f"{info.filename}: the file ends inside the array (truncated)")
+        added.append(crc.submit(add, chunk[:got]))
+        done += got
+        if data + done - PAST_CACHE > dropped:
+            _advise(fd, dropped, data + done - PAST_CACHE - dropped, "POSIX_FADV_DONTNEED")
+            dropped = data + done - PAST_CACHE
+    for future in added:
+        future.result()
+    _advise(fd, dropped, data + size - dropped, "POSIX_FADV_DONTNEED")
+    if running[0] != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    return array
+
+
+def _exactly(raw: Any, count: int, info: zipfile.ZipInfo) -> bytes:
+    """``count`` bytes read from ``raw``; EOFError naming the member when the file ends."""
+    data = raw.read(count)
+    if len(data) != count:
+        raise EOFError(f"{info.filename}: the file ends inside its header (truncated)")
+    return bytes(data)
 
 
 def read_errors() -> tuple[type[BaseException], ...]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write, json_default, read_errors, reading
+from .._io import atomic_write, json_default, read_errors, read_npz, reading, write_npz
 from .._memory import small_pages
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
@@ -325,11 +325,7 @@ def save(graph: TrustGraph, path: str | os.PathLike[str]) -> None:
         raise GraphError(f"{path}: cannot save labels or metadata as JSON ({err})") from err
     arrays = {name: getattr(graph, name) for name in _ARRAYS}
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, header=np.array(encoded), **arrays)
-
-    _atomic(path, write)
+    _atomic(path, lambda tmp: write_npz(tmp, {"header": np.array(encoded), **arrays}))
 
 
 @small_pages()
@@ -355,10 +351,14 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
     path = Path(path)
     if not path.exists():
         raise GraphError(f"{path}: no such file")
-    with (
-        reading(path, GraphError, what="not a laotie graph file", named=False),
-        np.load(path, allow_pickle=False) as data,
-    ):
+    with reading(path, GraphError, what="not a laotie graph file", named=False):
+        data = read_npz(path)
+        missing = [name for name in ("header", *_ARRAYS) if name not in data]
+        if missing:
+            raise GraphError(
+                f"{path}: not a laotie graph file (no array {few(missing)}; it holds "
+                f"{few(sorted(data)) if data else 'none'})"
+            )
         header = json.loads(str(data["header"]))
         arrays = {name: data[name] for name in _ARRAYS}
     fmt = header.get("format") if isinstance(header, dict) else None

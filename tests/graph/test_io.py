@@ -581,6 +581,24 @@ def test_npz_round_trip_generated(city, tmp_path):
     assert back.indptr.dtype == np.int64 and back.trust.dtype == np.float32
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_npz_graphs_are_written_and_read_past_the_page_cache(city, tmp_path, monkeypatch):
+    """A saved city is 1.4 GB: save and load drop it from the page cache as they go
+    (laotie._io.write_npz and read_npz; tests/test_npz.py checks those)."""
+    import laotie._io as lio
+
+    calls = []
+    monkeypatch.setattr(lio, "PAST_CACHE", 8192)
+    monkeypatch.setattr(lio, "_ADVISE", lambda fd, start, length, advice: calls.append(advice))
+    path = tmp_path / "city.npz"
+    save(city, path)
+    written = calls.count(os.POSIX_FADV_DONTNEED)
+    assert written > 3
+    calls.clear()
+    assert load(path).equals(city)
+    assert calls.count(os.POSIX_FADV_WILLNEED) > 3 and calls.count(os.POSIX_FADV_DONTNEED) > 3
+
+
 def test_npz_save_is_atomic(labelled, tmp_path, monkeypatch):
     path = tmp_path / "g.npz"
     labelled.save(path)

@@ -93,7 +93,7 @@ GRAPHS = [
     case(
         "g.npz",
         lambda data, path: npz_with(data, path, without_trust),
-        "g.npz: not a laotie graph file ('trust is not a file in the archive')",
+        "g.npz: not a laotie graph file (no array 'trust'; it holds 'creator_kind', 'header', ",
         id="npz-without-an-array",
     ),
     case(

@@ -1,0 +1,218 @@
+"""``.npz`` files written and read past the page cache (laotie._io.write_npz, read_npz).
+
+The reader must give what ``np.load`` gives, array for array, and make the zip's checks: a
+damaged member is refused wherever the damage falls. The page-cache advice is checked by
+recording the calls: a large file is dropped from the cache while it is written and read.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import laotie._io as lio
+from laotie._io import read_errors, read_npz, write_npz
+
+STEP = 4096 * 3
+"""A small PAST_CACHE for the tests, so that a few hundred kB take many steps; not a multiple
+of the arrays' items, so that steps end inside an item."""
+
+
+@pytest.fixture
+def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lio, "PAST_CACHE", STEP + 8)
+
+
+def _arrays() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return {
+        "f4": rng.random(70_001, dtype=np.float32),
+        "i8": rng.integers(-(2**62), 2**62, size=(301, 17)),
+        "big_endian": rng.integers(0, 2**31, size=5_000).astype(">i4"),
+        "flags": rng.random(40_003) < 0.3,
+        "i1": rng.integers(-128, 128, size=9, dtype=np.int8),
+        "c16": rng.random(33) + 1j * rng.random(33),
+        "scalar": np.array(2.5),
+        "empty": np.zeros((2, 0, 3), np.int32),
+        "text": np.array("héllo, 老铁"),
+    }
+
+
+def _equal(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> None:
+    assert list(got) == list(want)
+    for name, array in want.items():
+        assert got[name].dtype == array.dtype, name
+        assert got[name].shape == array.shape, name
+        assert np.array_equal(got[name], array), name
+
+
+@pytest.mark.usefixtures("small_steps")
+def test_read_npz_gives_what_np_load_gives(tmp_path: Path) -> None:
+    arrays = _arrays()
+    path = tmp_path / "a.npz"
+    write_npz(path, arrays)
+    with np.load(path, allow_pickle=False) as data:
+        loaded = {name: data[name] for name in data.files}
+    _equal(loaded, arrays)
+    _equal(read_npz(path), arrays)
+
+
+@pytest.mark.parametrize("write", ["compressed", "fortran"])
+def test_members_numpy_must_read_are_read_by_numpy(tmp_path: Path, write: str) -> None:
+    arrays = _arrays()
+    path = tmp_path / "a.npz"
+    if write == "compressed":
+        np.savez_compressed(path, **arrays)
+    else:
+        arrays["fortran"] = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+        np.savez(path, **arrays)
+    _equal(read_npz(path), arrays)
+
+
+def test_an_object_array_is_refused_as_np_load_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "a.npz"
+    np.savez(path, ok=np.arange(3), objects=np.array([{"a": 1}, None], dtype=object))
+    with pytest.raises(ValueError, match="allow_pickle"):
+        read_npz(path)
+
+
+def _data_offset(path: Path, member: str) -> tuple[int, int]:
+    """Where the member's array starts in the file, and its size in bytes."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member + ".npy")
+        with archive.open(info) as handle:
+            whole = handle.read()
+    raw = path.read_bytes()
+    start = raw.index(whole)
+    array = np.lib.format.read_array(io.BytesIO(whole))
+    return start + len(whole) - array.nbytes, array.nbytes
+
+
+@pytest.mark.usefixtures("small_steps")
+@pytest.mark.parametrize("where", ["first byte", "a middle step", "last byte", "npy header"])
+def test_a_damaged_member_is_refused_wherever_the_damage_falls(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "a.npz"
+    write_npz(path, _arrays())
+    start, size = _data_offset(path, "f4")
+    at = {
+        "first byte": start,
+        "a middle step": start + 5 * STEP + 1,
+        "last byte": start + size - 1,
+        "npy header": start - 10,
+    }[where]
+    raw = bytearray(path.read_bytes())
+    # A tab for a space of the header's padding still parses: only the CRC can tell.
+    raw[at] = ord("\t") if where == "npy header" else raw[at] ^ 0x20
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zipfile.BadZipFile, match="CRC-32 for file 'f4.npy'"):
+        read_npz(path)
+
+
+@pytest.mark.usefixtures("small_steps")
+def test_a_truncated_file_is_a_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.npz"
+    write_npz(path, _arrays())
+    raw = path.read_bytes()
+    for keep in (len(raw) // 2, len(raw) - 30, 100):
+        path.write_bytes(raw[:keep])
+        with pytest.raises(read_errors()):
+            read_npz(path)
+
+
+def test_a_member_whose_size_disagrees_with_its_array_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.npz"
+    write_npz(path, {"a": np.arange(1000, dtype=np.int64)})
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"(1000,)")
+    raw[at : at + 7] = b"(999,) "  # the same header length, 8 bytes fewer than the zip holds
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zipfile.BadZipFile, match="its array and the zip's size disagree"):
+        read_npz(path)
+
+
+class _Advice:
+    """Records posix_fadvise calls: (advice name, start, length)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        self.names = {getattr(lio.os, n): n for n in ("POSIX_FADV_DONTNEED", "POSIX_FADV_WILLNEED")}
+
+    def __call__(self, fd: int, start: int, length: int, advice: int) -> None:
+        self.calls.append((self.names[advice], start, length))
+
+    def dropped(self) -> np.ndarray:
+        """Which bytes some DONTNEED covered (length 0: to the end of the file)."""
+        size = max(s + n for _, s, n in self.calls) + 1
+        covered = np.zeros(size, bool)
+        for advice, start, length in self.calls:
+            if advice == "POSIX_FADV_DONTNEED":
+                covered[start : start + length if length else size] = True
+        return covered
+
+
+needs_fadvise = pytest.mark.skipif(
+    not hasattr(lio.os, "posix_fadvise"), reason="no posix_fadvise on this system"
+)
+
+
+@needs_fadvise
+@pytest.mark.usefixtures("small_steps")
+def test_a_large_file_is_dropped_from_the_page_cache_as_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    advice = _Advice()
+    monkeypatch.setattr(lio, "_ADVISE", advice)
+    path = tmp_path / "a.npz"
+    arrays = _arrays()
+    write_npz(path, arrays)
+    size = path.stat().st_size
+    assert advice.dropped()[:size].all()  # by the end, all of it
+    # ...and while writing: pages more than a step behind were dropped before the close.
+    before_close = advice.calls[:-1]
+    assert advice.calls[-1] == ("POSIX_FADV_DONTNEED", 0, size)
+    behind = [c for c in before_close if c[1] + c[2] <= size - 2 * STEP]
+    assert sum(length for _, _, length in behind) > size // 2
+    _equal(read_npz(path), arrays)
+
+
+@needs_fadvise
+@pytest.mark.usefixtures("small_steps")
+def test_a_large_member_is_read_ahead_and_dropped_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.npz"
+    write_npz(path, _arrays())
+    advice = _Advice()
+    monkeypatch.setattr(lio, "_ADVISE", advice)
+    read_npz(path)
+    start, size = _data_offset(path, "f4")
+    assert advice.dropped()[start : start + size].all()
+    ahead = [s for a, s, _ in advice.calls if a == "POSIX_FADV_WILLNEED" and start < s]
+    assert len(ahead) > 5 and max(ahead) >= start + size - STEP
+
+
+@pytest.mark.usefixtures("small_steps")
+def test_without_the_advice_the_files_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = _arrays()
+    write_npz(tmp_path / "advised.npz", arrays)
+    monkeypatch.setattr(lio, "_ADVISE", None)
+    write_npz(tmp_path / "plain.npz", arrays)
+    assert (tmp_path / "advised.npz").read_bytes() == (tmp_path / "plain.npz").read_bytes()
+    _equal(read_npz(tmp_path / "advised.npz"), arrays)
+
+
+@pytest.mark.usefixtures("small_steps")
+def test_advice_a_file_refuses_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(fd: int, start: int, length: int, advice: int) -> None:
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(lio, "_ADVISE", refuse)
+    arrays = _arrays()
+    write_npz(tmp_path / "a.npz", arrays)
+    _equal(read_npz(tmp_path / "a.npz"), arrays)
