@@ -50,7 +50,10 @@ def array_problems(
     list of str
         One sentence per problem (wrong shapes, dtypes, unknown node ids, repeated labels).
     """
-    n_nodes = len(indptr) - 1 if np.ndim(indptr) == 1 else -1
+    if np.ndim(indptr) != 1 or np.size(indptr) == 0:
+        # Without a row pointer there is no number of nodes to check the rest against.
+        return _check_edge_arrays(indptr, indices, trust, layer)
+    n_nodes = len(indptr) - 1
     problems = _check_node_arrays(nodes, n_nodes, n_regions)
     problems += _check_edge_arrays(indptr, indices, trust, layer)
     if labels is not None:
@@ -273,6 +276,8 @@ def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> lis
     indices = np.asarray(indices)
     if indptr.ndim != 1 or indptr.size == 0:
         return [f"indptr must be a 1-d array of length n_nodes + 1, got shape {indptr.shape}"]
+    if indices.ndim != 1:
+        return [f"indices must be a 1-d array of node ids, got shape {indices.shape}"]
     n_nodes = indptr.size - 1
     problems = []
     if not np.issubdtype(indptr.dtype, np.integer):
@@ -293,8 +298,9 @@ def _check_edge_arrays(indptr: Any, indices: Any, trust: Any, layer: Any) -> lis
                     f"{bad.size} edge(s) point to unknown node ids (valid ids are "
                     f"0 .. {n_nodes - 1}), e.g. {listed(indices[bad])}"
                 )
-    if not np.issubdtype(np.asarray(trust).dtype, np.number):
-        problems.append(f"trust weights must be numbers, got dtype {np.asarray(trust).dtype}")
+    weights = np.asarray(trust).dtype
+    if not np.issubdtype(weights, np.number) or np.issubdtype(weights, np.complexfloating):
+        problems.append(f"trust weights must be real numbers, got dtype {weights}")
     if not np.issubdtype(np.asarray(layer).dtype, np.integer):
         problems.append(f"layer codes must be integers, got dtype {np.asarray(layer).dtype}")
     return problems

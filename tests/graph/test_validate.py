@@ -140,9 +140,40 @@ def test_trust_too_small_for_float32(build):
         build([0, 1], [1, 0], [0.5, 1e-50], [LOCAL, LOCAL])
 
 
-def test_trust_not_numbers(build):
-    with pytest.raises(GraphError, match=match("trust weights must be numbers")):
-        build([0], [1], ["high"], [LOCAL])
+@pytest.mark.parametrize(
+    "trust",
+    [["high"], np.array([0.5 + 0.1j]), np.array([True])],
+    ids=["text", "complex", "bool"],
+)
+def test_trust_not_real_numbers(csr, trust):
+    with pytest.raises(GraphError, match=match("trust weights must be real numbers, got dtype")):
+        csr([0, 1, 1, 1], [1], trust, [LOCAL])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.float32, np.float64])
+def test_trust_of_any_real_dtype_is_checked_then_kept_as_float32(csr, dtype):
+    """float16 and long double are read as float64 by the checks (numba has no kernel for
+    them); they are refused or kept by value, like float32 and float64."""
+    g = csr([0, 1, 2, 2], [1, 0], np.array([0.5, 1], dtype=dtype), [LOCAL, LOCAL])
+    assert g.trust.dtype == np.float32 and g.trust.tolist() == [0.5, 1.0]
+    with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1", "1→0")):
+        csr([0, 1, 2, 2], [1, 0], np.array([0.5, 2], dtype=dtype), [LOCAL, LOCAL])
+
+
+def test_indices_that_are_not_1d_are_named(csr):
+    with pytest.raises(GraphError) as raised:
+        csr([0, 1, 2, 2], [[1], [0]], [0.5, 0.5], [LOCAL, LOCAL])
+    assert str(raised.value) == (
+        "TrustGraph: indices must be a 1-d array of node ids, got shape (2, 1)"
+    )
+
+
+def test_indptr_that_is_not_1d_is_the_one_problem_named(csr):
+    with pytest.raises(GraphError) as raised:
+        csr([[0], [1], [2], [2]], [1, 0], [0.5, 0.5], [LOCAL, LOCAL])
+    assert str(raised.value) == (
+        "TrustGraph: indptr must be a 1-d array of length n_nodes + 1, got shape (4, 1)"
+    )
 
 
 # ------------------------------------------------------------------------- edges
