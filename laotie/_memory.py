@@ -73,7 +73,7 @@ def small_pages() -> Iterator[None]:
     that are written and read in order, as a graph's build and a saved graph's read make
     them, gain nothing from it, and a fresh 2 MB page can be dear: on a virtual machine
     whose host takes back the guest's free 2 MB blocks (free page reporting), each one is
-    mapped again by the host, 5-20 ms where small pages come from memory the machine holds
+    mapped again by the host, 5-21 ms where small pages come from memory the machine holds
     (docs/performance.md, twenty-eighth session). The advice is numpy's setting for the
     whole process: blocks opened in several threads at once withhold it until the last one
     closes, then the setting before the first is restored (a user's

@@ -8,7 +8,6 @@ copied here (docs/model.md 3.4, "Trust and memory").
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import numba
 import numpy as np
 
 from .._memory import small_pages
+from ..graph._build import row_spans
 from ..graph._core import FOLLOW, LOCAL, TrustGraph
 from .prefetch import prefetch
 from .sampling import search_left
@@ -160,7 +160,6 @@ def _weighted_sum(values, lane):  # type: ignore[no-untyped-def]
     return total
 
 
-@small_pages()
 def _by_trusted(
     graph: TrustGraph, threads: int = 1, min_ties: int = 10_000_000
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -173,17 +172,15 @@ def _by_trusted(
     placed in as many threads (the kernels release the GIL); each block's ties of row ``j``
     go after the earlier blocks' ones, so the result does not depend on the threads.
 
-    The arrays are made with small pages (:func:`~laotie._memory.small_pages`): a day reads
-    them a row at a time, and a whole city's 1.3 GB of fresh huge pages took 7 of the
-    set-up's 10 s on a machine whose new pages are dear, with the days as fast
-    (docs/performance.md, twenty-eighth session).
+    Its only caller, :meth:`Listeners.from_graph`, makes the arrays with small pages
+    (:func:`~laotie._memory.small_pages`): a day reads them a row at a time, and a whole
+    city's 1.3 GB of fresh huge pages took 7 of the set-up's 10 s on a machine whose new
+    pages are dear, with the days as fast (docs/performance.md, twenty-eighth session).
     """
     n = graph.n_nodes
     blocks = threads if graph.n_edges >= min_ties else 1
-    bounds = np.searchsorted(graph.indptr, np.linspace(0, graph.n_edges, blocks + 1)).tolist()
-    bounds[0], bounds[-1] = 0, n
     arrays = (graph.indptr, graph.indices, graph.layer)
-    spans = list(itertools.pairwise(bounds))
+    spans = row_spans(graph.indptr, blocks)
     with ThreadPoolExecutor(max_workers=blocks) as pool:
         counts = list(pool.map(lambda span: _count_social(*arrays, n, *span), spans))
         indptr = np.zeros(n + 1, dtype=np.int64)

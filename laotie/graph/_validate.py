@@ -6,14 +6,13 @@ the problem and a few of them, so that one error can list them all.
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 
-from ._build import build_threads
+from ._build import build_threads, row_spans
 from ._messages import SHOWN, listed
 from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NOT_CREATOR, OUTSIDE
 
@@ -176,16 +175,11 @@ def _all_edges_hold(graph: TrustGraph) -> bool:
     if not np.issubdtype(kind.dtype, np.integer):
         kind = kind.astype(np.int64)
     user = np.asarray(graph.user, bool)
-    n = len(graph.indptr) - 1
     threads = build_threads() if graph.n_edges >= THREADED_TIES else 1
-    ties = int(graph.indptr[-1])  # the rows' own count, should the arrays disagree
-    cuts = np.searchsorted(graph.indptr, np.linspace(0, ties, threads + 1)).tolist()
-    cuts = [min(cut, n) for cut in cuts]
-    cuts[0], cuts[-1] = 0, n
     arrays = (graph.indptr, graph.indices, graph.trust, graph.layer, user, kind, len(LAYERS))
-    spans = list(itertools.pairwise(cuts))
     if threads == 1:
-        return bool(_edges_hold(*arrays, 0, n))
+        return bool(_edges_hold(*arrays, 0, len(graph.indptr) - 1))
+    spans = row_spans(graph.indptr, threads)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return all(pool.map(lambda span: bool(_edges_hold(*arrays, *span)), spans))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -135,3 +137,36 @@ def test_beta_weights_are_their_documented_rule(means: list[float], concentratio
     np.testing.assert_allclose(drawn, expected, rtol=2e-6, atol=0)
     if concentration < 1:  # the clip binds where a tail underflows
         assert (drawn == np.finfo(np.float32).tiny).any()
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_row_spans_cover_the_rows_with_about_as_many_ties_each(parts):
+    """The runs of rows the threaded passes (the edge check, the listeners' sort) split a
+    graph into: every row once, in order, each run within one row's ties of its share."""
+    rng = np.random.default_rng(5)
+    degree = rng.integers(0, 40, size=1_001)
+    degree[:3] = 0  # empty first and last rows
+    degree[-3:] = 0
+    indptr = np.concatenate([[0], np.cumsum(degree)])
+    spans = _build.row_spans(indptr, parts)
+    assert len(spans) == parts
+    assert spans[0][0] == 0 and spans[-1][1] == len(degree)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    ties = [int(indptr[hi] - indptr[lo]) for lo, hi in spans]
+    assert abs(max(ties) - indptr[-1] / parts) <= degree.max()
+
+
+def test_row_spans_stay_within_the_rows_whatever_the_row_pointer():
+    """A graph changed in place after it was built can have a row pointer that falls: the
+    runs are still every row once, in order (the edge check reads each row, and only its
+    rows); rows with no ties at all are one run."""
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        indptr = np.concatenate([[0], rng.integers(0, 50, size=rng.integers(1, 9))])
+        n = len(indptr) - 1
+        for parts in (2, 3):
+            spans = _build.row_spans(indptr, parts)
+            assert spans[0][0] == 0 and spans[-1][1] == n
+            cuts = [lo for lo, _ in spans] + [n]
+            assert cuts == sorted(cuts) and min(cuts) >= 0 and max(cuts) <= n, indptr
+    assert _build.row_spans(np.array([0, 0, 0]), 2) == [(0, 0), (0, 2)]
