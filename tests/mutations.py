@@ -822,6 +822,20 @@ MUTATIONS = (
         "    again = keys[known | (orders > 1)]",
         "a repeat customer counted again at every later order, not once",
     ),
+    Mutation(
+        "npz_crc_not_compared",
+        "laotie/_io.py",
+        "    if running[0] != info.CRC:",
+        "    if False:",
+        "a damaged saved graph whose arrays still parse is read as valid (CRC-32 not checked)",
+    ),
+    Mutation(
+        "npz_written_into_the_page_cache",
+        "laotie/_io.py",
+        "        if end - self._sent >= PAST_CACHE:",
+        "        if False:",
+        "a large file is written into the page cache, none of it dropped until it is closed",
+    ),
 )
 
 
