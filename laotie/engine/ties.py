@@ -296,6 +296,24 @@ def _copy_follows(
                 at += 1
 
 
+@numba.njit(cache=True, nogil=True)
+def _group_by_creator(user, creator, trust, indptr, out_user, out_creator, out_trust):  # type: ignore[no-untyped-def]
+    """Place the ties in their creator's run of ``indptr``, in the order given (a stable
+    counting sort); False, with the output unfinished, if ``user`` is not in increasing
+    order (then the runs would not be in user order)."""
+    fill = indptr[:-1].copy()
+    for k in range(len(user)):
+        if k and user[k] < user[k - 1]:
+            return False
+        c = creator[k]
+        at = fill[c]
+        fill[c] = at + 1
+        out_user[at] = user[k]
+        out_creator[at] = c
+        out_trust[at] = trust[k]
+    return True
+
+
 class Follows:
     """Follow ties grouped by creator, with a buffer of ties made during the run.
 
@@ -325,7 +343,7 @@ class Follows:
         self.n = n * replications
         self.nodes_per_replication = n
         self.replications = replications
-        self._set(user, creator, trust.astype(np.float32), np.zeros(len(user), np.int8))
+        self._set_from_rows(user, creator, trust.astype(np.float32, copy=False))
         # Ties are never removed: a tie's bit is set once, here or when it is added.
         self.bits = np.zeros(self.n, np.uint64)
         self.marks = np.zeros(self.n, np.uint8)
@@ -336,17 +354,42 @@ class Follows:
         self.buffer_trust = np.zeros(0, np.float32)
         self.buffer_memory = np.zeros(0, np.int8)
         self.buffer_keys = np.zeros(0, np.int64)
-        self.count = np.bincount(creator, minlength=self.n).astype(np.int64)
+        self.count = np.diff(self.indptr)
+        """Followers per creator node, the buffer's too."""
 
     @small_pages()
     def _set(
         self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray, memory: np.ndarray
     ) -> None:
+        """The main arrays: the ties ordered by creator, then user."""
         order = np.lexsort((user, creator))
         self.user = user[order].astype(np.int32)
         self.creator = creator[order].astype(np.int32)
         self.trust = trust[order]
         self.memory = memory[order]
+        self._index()
+
+    @small_pages()
+    def _set_from_rows(self, user: np.ndarray, creator: np.ndarray, trust: np.ndarray) -> None:
+        """:meth:`_set` for new ties (no memory yet) listed in increasing user order, as the
+        graph's rows list them: a stable counting sort by creator gives the order of
+        :meth:`_set`'s sort in one pass (0.35 s of lexsort on the whole city's 4.5 M follow
+        ties, more with fresh pages). Ties in another order go to :meth:`_set`."""
+        self.indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(creator, minlength=self.n), out=self.indptr[1:])
+        self.user = np.empty(len(user), np.int32)
+        self.creator = np.empty(len(user), np.int32)
+        self.trust = np.empty(len(user), np.float32)
+        if not _group_by_creator(
+            user, creator, trust, self.indptr, self.user, self.creator, self.trust
+        ):
+            self._set(user, creator, trust, np.zeros(len(user), np.int8))
+            return
+        self.memory = np.zeros(len(user), np.int8)
+        self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])
+
+    def _index(self) -> None:
+        """:attr:`indptr` and :attr:`main_count` of the main arrays, ordered by creator."""
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.creator, minlength=self.n), out=self.indptr[1:])
         self.main_count = np.diff(self.indptr[:: self.nodes_per_replication])

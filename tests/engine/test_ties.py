@@ -235,19 +235,54 @@ def test_the_tie_arrays_are_made_with_small_pages(village, monkeypatch) -> None:
 
         return call
 
-    for name in ("_place_social", "_copy_follows"):
+    for name in ("_place_social", "_copy_follows", "_group_by_creator"):
         monkeypatch.setattr(ties, name, spy(name, getattr(ties, name)))
     monkeypatch.setattr(np, "lexsort", spy("lexsort", np.lexsort))
     monkeypatch.setattr(ties, "_MEMO", [])
     Listeners.from_graph(village)
-    Follows(village)
-    assert seen == {"_place_social": [False], "_copy_follows": [False], "lexsort": [False]}
+    follows = Follows(village)
+    follows._set(follows.user, follows.creator, follows.trust, follows.memory)  # as a merge
+    assert seen == {
+        "_place_social": [False],
+        "_copy_follows": [False],
+        "_group_by_creator": [False],
+        "lexsort": [False],
+    }
     assert switch.advised is True
     # The listeners' own arrays (their memory; the trust of lockstep replications) too, when
     # the sorted ties come from the memo of a graph seen before.
     monkeypatch.setattr(np, "tile", spy("tile", np.tile))
     Listeners.from_graph(village, replications=2)
     assert seen["tile"] == [False] and switch.advised is True
+
+
+@pytest.mark.parametrize("replications", [1, 3])
+def test_follows_are_grouped_by_creator_then_user(village, replications) -> None:
+    """The counting sort of the graph's follow ties gives the order of a sort by (creator,
+    user), and the counts per creator; ties not in user order are sorted all the same."""
+    follows = Follows(village, replications=replications)
+    user, creator, trust = follow_edges(village)
+    n = village.n_nodes
+    offset = np.repeat(np.arange(replications) * n, len(user))
+    user = np.tile(user.astype(np.int64), replications) + offset
+    creator = np.tile(creator.astype(np.int64), replications) + offset
+    trust = np.tile(trust, replications)
+    order = np.lexsort((user, creator))
+    assert np.array_equal(follows.user, user[order])
+    assert np.array_equal(follows.creator, creator[order])
+    assert np.array_equal(follows.trust, trust[order])
+    assert follows.user.dtype == follows.creator.dtype == np.int32
+    assert follows.trust.dtype == np.float32 and not follows.memory.any()
+    counts = np.bincount(creator, minlength=n * replications)
+    assert np.array_equal(np.diff(follows.indptr), counts)
+    assert np.array_equal(follows.count, counts)
+    assert np.array_equal(follows.main_count, [len(user) // replications] * replications)
+    # The same ties shuffled: out of user order, they are sorted by (creator, user) too.
+    shuffle = np.random.default_rng(2).permutation(len(user))
+    again = Follows(village, replications=replications)
+    again._set_from_rows(user[shuffle], creator[shuffle], trust[shuffle])
+    for name in ("user", "creator", "trust", "memory", "indptr", "main_count"):
+        assert np.array_equal(getattr(again, name), getattr(follows, name)), name
 
 
 GUARDED = """
