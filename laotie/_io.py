@@ -9,6 +9,7 @@ import io
 import os
 import struct
 import sys
+import tokenize
 import tomllib
 import uuid
 import zipfile
@@ -158,7 +159,7 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local header (AP
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` file ``path``, by name: what ``np.load`` gives, with
-    ``allow_pickle=False``.
+    ``allow_pickle=False``, for its ``.npy`` members (other members are not read).
 
     Arrays stored plainly (uncompressed, C order, as :func:`write_npz` and ``np.savez``
     write them) are read straight into their memory, past the page cache, while a second
@@ -181,6 +182,10 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         ThreadPoolExecutor(1, thread_name_prefix="laotie-crc") as crc,
     ):
         for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue  # not an array (np.load gives such a member's bytes)
+            if info.flag_bits & 0x1:
+                raise zipfile.BadZipFile(f"{info.filename}: encrypted (not read)")
             name = info.filename.removesuffix(".npy")
             array = (
                 _read_stored(raw, info, crc) if info.compress_type == zipfile.ZIP_STORED else None
@@ -201,8 +206,8 @@ def _read_stored(raw: Any, info: zipfile.ZipInfo, crc: ThreadPoolExecutor) -> np
 
     raw.seek(info.header_offset)
     fields = _LOCAL_HEADER.unpack(_exactly(raw, _LOCAL_HEADER.size, info))
-    if fields[0] != b"PK\x03\x04" or info.flag_bits & 0x1:
-        return None  # not a local header (numpy's zipfile says why), or encrypted
+    if fields[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"{info.filename}: bad magic number for its header")
     start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
     raw.seek(start)
     version = npy.read_magic(raw)
@@ -266,6 +271,8 @@ def read_errors() -> tuple[type[BaseException], ...]:
     headers, pyarrow's invalid data), ``KeyError`` / ``IndexError`` / ``TypeError`` (a file
     of the right format without the expected contents, a ``.npy`` given for a ``.npz``),
     ``EOFError`` (an empty ``.npz``), ``zipfile.BadZipFile`` (a truncated or damaged one),
+    ``tokenize.TokenError`` (a damaged ``.npy`` header, which numpy parses as a Python
+    literal), ``RecursionError`` (JSON nested too deeply to parse),
     ``NotImplementedError`` (pyarrow's unsupported features), and, when their library has
     been imported (it cannot have raised before), every pyarrow error, XML parser errors
     (GraphML and GEXF, read by networkx) and networkx's own errors.
@@ -278,6 +285,8 @@ def read_errors() -> tuple[type[BaseException], ...]:
         TypeError,
         EOFError,
         zipfile.BadZipFile,
+        tokenize.TokenError,
+        RecursionError,
         NotImplementedError,
     )
     arrow = sys.modules.get("pyarrow.lib")

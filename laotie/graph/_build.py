@@ -82,15 +82,14 @@ def _in_threads(work: Callable[[int, int], None], n_blocks: int, threads: int) -
 
 def row_spans(indptr: np.ndarray, parts: int) -> list[tuple[int, int]]:
     """``parts`` runs of rows ``(first, last)`` of the CSR rows ``indptr``, with about as many
-    ties each, covering rows ``0 .. n - 1`` in order (for the compiled passes over a graph's
-    ties that run in threads). The ties are counted by ``indptr[-1]``: a binary search for
-    values up to it stays within the rows, and rises with the value, even in a row pointer
-    that falls (a graph changed in place after it was built, whose check must still read
-    only its rows)."""
+    ties each, covering rows ``0 .. n - 1`` once, in order (for the compiled passes over a
+    graph's ties that run in threads). The cuts are kept within the rows and rising, so that
+    a pass given a row pointer that is not valid (a graph changed in place) reads only its
+    rows."""
     n = len(indptr) - 1
-    cuts = np.searchsorted(indptr, np.linspace(0, int(indptr[-1]), parts + 1))
+    cuts = np.clip(np.searchsorted(indptr, np.linspace(0, int(indptr[-1]), parts + 1)), 0, n)
     cuts[0], cuts[-1] = 0, n
-    return list(itertools.pairwise(cuts.tolist()))
+    return list(itertools.pairwise(np.maximum.accumulate(cuts).tolist()))
 
 
 # ---------------------------------------------------------------------- the pairs

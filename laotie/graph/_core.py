@@ -153,9 +153,6 @@ class TrustGraph:
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
         self.trust = np.asarray(trust)
-        if self.trust.dtype.kind == "f" and self.trust.dtype not in (np.float32, np.float64):
-            # float16 (exactly) and long double (rounded) as the checks' compiled code reads.
-            self.trust = self.trust.astype(np.float64)
         self.layer = np.asarray(layer)
         for name, values in raw_nodes.items():
             setattr(self, name, np.asarray(values))

@@ -364,6 +364,7 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
     fmt = header.get("format") if isinstance(header, dict) else None
     if fmt != _FORMAT:
         raise GraphError(f"{path}: not a laotie graph file (format {fmt!r})")
+    _check_header(path, header)
     if header.get("format_version", 0) > _FORMAT_VERSION:
         raise GraphError(
             f"{path}: written by a newer laotie (format version {header['format_version']}); "
@@ -380,6 +381,25 @@ def load(path: str | os.PathLike[str]) -> TrustGraph:
         where=str(path),
         **arrays,
     )
+
+
+_HEADER_FIELDS: dict[str, tuple[str, Any]] = {
+    "format_version": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "region_names": ("a list of names", lambda v: isinstance(v, list)),
+    "labels": ("a list of labels or null", lambda v: v is None or isinstance(v, list)),
+    "meta": ("an object (a dict) or null", lambda v: v is None or isinstance(v, dict)),
+}
+"""The fields of a saved graph's header, what each must be, and its test."""
+
+
+def _check_header(path: Path, header: dict[str, Any]) -> None:
+    """Refuse a header whose fields are not what :func:`save` writes, naming the field."""
+    for field, (what, holds) in _HEADER_FIELDS.items():
+        if field in header and not holds(header[field]):
+            raise GraphError(
+                f"{path}: not a laotie graph file (its header's {field!r} is "
+                f"{header[field]!r:.60}; expected {what})"
+            )
 
 
 def is_laotie_npz(path: str | os.PathLike[str]) -> bool:

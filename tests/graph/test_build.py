@@ -157,16 +157,20 @@ def test_row_spans_cover_the_rows_with_about_as_many_ties_each(parts):
 
 
 def test_row_spans_stay_within_the_rows_whatever_the_row_pointer():
-    """A graph changed in place after it was built can have a row pointer that falls: the
-    runs are still every row once, in order (the edge check reads each row, and only its
-    rows); rows with no ties at all are one run."""
+    """A graph changed in place after it was built can have a row pointer that falls, or
+    ends below zero: the runs are still every row once, in order (a pass reads each row,
+    and only its rows); rows with no ties at all are one run."""
     rng = np.random.default_rng(8)
-    for _ in range(200):
-        indptr = np.concatenate([[0], rng.integers(0, 50, size=rng.integers(1, 9))])
+    for _ in range(400):
+        indptr = np.concatenate([[0], rng.integers(-50, 50, size=rng.integers(1, 12))])
         n = len(indptr) - 1
-        for parts in (2, 3):
+        for parts in (2, 3, 8):
             spans = _build.row_spans(indptr, parts)
             assert spans[0][0] == 0 and spans[-1][1] == n
             cuts = [lo for lo, _ in spans] + [n]
             assert cuts == sorted(cuts) and min(cuts) >= 0 and max(cuts) <= n, indptr
     assert _build.row_spans(np.array([0, 0, 0]), 2) == [(0, 0), (0, 2)]
+    assert _build.row_spans(np.array([0, 1, 2, -1003, -1004, -1005, -1006]), 2) == [
+        (0, 6),
+        (6, 6),
+    ]

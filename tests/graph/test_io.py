@@ -682,6 +682,52 @@ def test_npz_load_errors_name_the_file(tmp_path):
         load(newer)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("format_version", "9", "an integer"),
+        ("format_version", None, "an integer"),
+        ("region_names", 5, "a list of names"),
+        ("region_names", None, "a list of names"),
+        ("labels", 5, "a list of labels or null"),
+        ("meta", [1], "an object (a dict) or null"),
+        ("meta", "x", "an object (a dict) or null"),
+    ],
+)
+def test_npz_load_names_a_header_field_of_the_wrong_kind(tmp_path, field, value, expected):
+    path = tmp_path / "g.npz"
+    _fake_npz(path, json.dumps({"format": "laotie.TrustGraph", field: value}))
+    with pytest.raises(GraphError) as raised:
+        load(path)
+    assert str(raised.value) == (
+        f"{path}: not a laotie graph file (its header's {field!r} is {value!r}; "
+        f"expected {expected})"
+    )
+
+
+def test_npz_load_names_a_header_nested_too_deeply(tmp_path):
+    path = tmp_path / "g.npz"
+    _fake_npz(
+        path, '{"format": "laotie.TrustGraph", "meta": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    with pytest.raises(GraphError, match=match(f"{path}: not a laotie graph file")):
+        load(path)
+
+
+def test_npz_load_names_a_damaged_npy_header(labelled, tmp_path):
+    """A flipped bit can leave a header numpy's literal parser chokes on (an unclosed
+    bracket: tokenize.TokenError, not a ValueError)."""
+    path = tmp_path / "g.npz"
+    labelled.save(path)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"'shape': (") + len(b"'shape': (")
+    at = raw.index(b")", at)
+    raw[at] = ord("-")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(GraphError, match="^" + match(f"{path}: not a laotie graph file")):
+        load(path)
+
+
 def test_npz_load_validates(labelled, tmp_path):
     path = tmp_path / "g.npz"
     labelled.save(path)

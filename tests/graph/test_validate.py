@@ -150,7 +150,7 @@ def test_trust_not_real_numbers(csr, trust):
         csr([0, 1, 1, 1], [1], trust, [LOCAL])
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.float32, np.float64, ">f8"])
 def test_trust_of_any_real_dtype_is_checked_then_kept_as_float32(csr, dtype):
     """float16 and long double are read as float64 by the checks (numba has no kernel for
     them); they are refused or kept by value, like float32 and float64."""
@@ -158,6 +158,66 @@ def test_trust_of_any_real_dtype_is_checked_then_kept_as_float32(csr, dtype):
     assert g.trust.dtype == np.float32 and g.trust.tolist() == [0.5, 1.0]
     with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1", "1→0")):
         csr([0, 1, 2, 2], [1, 0], np.array([0.5, 2], dtype=dtype), [LOCAL, LOCAL])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps >= 2**-30, reason="long double is double")
+def test_a_long_double_just_above_one_is_refused(csr):
+    value = np.longdouble(1) + np.longdouble(2) ** -30  # 1.0 in float32
+    with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1", "1→0")):
+        csr([0, 1, 2, 2], [1, 0], np.array([0.5, value], np.longdouble), [LOCAL, LOCAL])
+
+
+@pytest.mark.parametrize("name", ["trust", "layer", "creator_kind", "indices"])
+def test_arrays_in_the_other_byte_order_are_read(csr, name):
+    arrays = {"trust": [0.5, 1.0], "layer": [LOCAL, LOCAL], "indices": [1, 0]}
+    kind = np.zeros(3, np.int8)
+    if name == "creator_kind":
+        kind = kind.astype(">i2")
+    else:
+        arrays[name] = np.asarray(arrays[name]).astype(
+            np.asarray(arrays[name]).dtype.newbyteorder(">")
+        )
+    g = csr([0, 1, 2, 2], arrays["indices"], arrays["trust"], arrays["layer"], creator_kind=kind)
+    assert g.trust.tolist() == [0.5, 1.0] and g.indices.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("name", ["trust", "layer", "creator_kind"])
+def test_timedeltas_are_not_numbers(csr, name):
+    """numpy counts timedelta64 as an integer; a graph does not."""
+    arrays = {"trust": [0.5], "layer": [LOCAL], "creator_kind": np.zeros(3, np.int8)}
+    arrays[name] = np.asarray(arrays[name]).astype("m8[s]")
+    with pytest.raises(GraphError, match="dtype timedelta64"):
+        csr(
+            [0, 1, 1, 1], [1], arrays["trust"], arrays["layer"], creator_kind=arrays["creator_kind"]
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, ">f8"])
+def test_validate_reads_trust_changed_in_place_to_any_float(csr, dtype):
+    g = csr([0, 1, 2, 2], [1, 0], [0.5, 1.0], [LOCAL, LOCAL])
+    g.trust = g.trust.astype(dtype)
+    g.validate()
+    g.trust = np.array([0.5, 2.0], dtype)
+    with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1")):
+        g.validate()
+
+
+@pytest.mark.parametrize(
+    "indptr", [[0, 1, -1, 2], [0, 2, 1, 2], [0, 1, 2, 3], [1, 1, 2, 2], [0, 10**12, 2, 2]]
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_validate_refuses_a_row_pointer_changed_in_place(csr, indptr, threads, monkeypatch):
+    from laotie.graph import _validate
+
+    monkeypatch.setattr(_validate, "THREADED_TIES", 0)
+    monkeypatch.setattr(_validate, "build_threads", lambda: threads)
+    g = csr([0, 1, 2, 2], [1, 0], [0.5, 1.0], [LOCAL, LOCAL])
+    g.indptr = np.array(indptr, np.int64)
+    with pytest.raises(GraphError) as raised:
+        g.validate()
+    assert str(raised.value) == (
+        "TrustGraph: indptr is not a valid CSR row pointer (must rise from 0 to n_edges)"
+    )
 
 
 def test_indices_that_are_not_1d_are_named(csr):
