@@ -570,11 +570,8 @@ MUTATIONS = (
     Mutation(
         "follow_ties_of_the_first_row_lost",
         "laotie/engine/ties.py",
-        "    for i in range(len(indptr) - 1):\n        for k in range(indptr[i], indptr[i + 1]):\n"
-        "            if layer[k] == FOLLOW:",
-        "    for i in range(1, len(indptr) - 1):\n"
-        "        for k in range(indptr[i], indptr[i + 1]):\n"
-        "            if layer[k] == FOLLOW:",
+        "        if layer[k] == FOLLOW:\n            while indptr[i + 1] <= k:",
+        "        if layer[k] == FOLLOW and k >= indptr[1]:\n            while indptr[i + 1] <= k:",
         "the engine's follow ties leave out those of the graph's first row",
     ),
     Mutation(
