@@ -4,8 +4,10 @@ reader of TOML files (scenarios and spec files)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import math
 import os
 import struct
 import sys
@@ -125,7 +127,15 @@ class _PastCache(io.FileIO):
     _dropped = 0  # dropped from the page cache up to here
 
     def write(self, data: Any) -> int:
-        written = super().write(data)
+        # Every byte, or the OSError of the write that fails: a raw write may write fewer
+        # bytes than asked (a full disk, a size limit), and zipfile does not look.
+        view = memoryview(data).cast("B")
+        written = 0
+        while written < len(view):
+            count = super().write(view[written:])
+            if not count:
+                raise OSError(errno.EIO, f"{self.name}: a write wrote nothing")
+            written += count
         end = self.tell()
         if end - self._sent >= PAST_CACHE:
             _advise(self.fileno(), self._sent, end - self._sent, "POSIX_FADV_DONTNEED")
@@ -135,7 +145,7 @@ class _PastCache(io.FileIO):
                 _advise(self.fileno(), self._dropped, drop - self._dropped, "POSIX_FADV_DONTNEED")
                 self._dropped = drop
             self._sent = end
-        return written if written is not None else 0
+        return written
 
     def close(self) -> None:
         if not self.closed and self._sent:
@@ -170,8 +180,9 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     Raises
     ------
     What reading a damaged file raises (see :func:`read_errors`): ``zipfile.BadZipFile`` for a
-    member whose CRC or size does not match, ``ValueError`` for an object array or a bad
-    ``.npy`` header, ``EOFError`` for a truncated member, ``OSError`` for an unreadable file.
+    member whose CRC or size does not match, or that is encrypted; ``ValueError`` for an
+    object array or a bad ``.npy`` header (``tokenize.TokenError`` for some);
+    ``EOFError`` for a truncated member; ``OSError`` for an unreadable file.
     """
     from numpy.lib import format as npy
 
@@ -220,7 +231,7 @@ def _read_stored(raw: Any, info: zipfile.ZipInfo, crc: ThreadPoolExecutor) -> np
     if fortran or dtype.hasobject:
         return None  # numpy's reader reorders, or refuses object arrays by name
     data = raw.tell()
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize  # Python ints: a damaged shape cannot overflow
     if data - start + size != info.file_size:
         raise zipfile.BadZipFile(f"{info.filename}: its array and the zip's size disagree")
     raw.seek(start)

@@ -280,3 +280,63 @@ def test_a_member_whose_local_header_is_damaged_is_refused(tmp_path: Path) -> No
     path.write_bytes(bytes(raw))
     with pytest.raises(zipfile.BadZipFile, match="b.npy: bad magic number"):
         read_npz(path)
+
+
+def test_a_shape_too_large_for_any_file_is_a_damaged_member(tmp_path: Path) -> None:
+    """A header whose shape overflows int64 (a damaged or crafted file) is refused as a
+    damaged zip, not with an OverflowError."""
+    text = "{'descr': '<i8', 'fortran_order': False, 'shape': (36893488147419103232,), }"
+    text += " " * (-(len(text) + 11) % 64) + "\n"
+    member = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
+    path = tmp_path / "a.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.npy", member + bytes(64))
+    with pytest.raises(zipfile.BadZipFile, match="its array and the zip's size disagree"):
+        read_npz(path)
+
+
+SHORT_WRITE = """
+import os, resource, signal, sys
+import numpy as np
+from laotie import GraphError, TrustGraph
+from laotie._io import write_npz
+from laotie.graph import save
+folder = sys.argv[1]
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not the process
+arrays = {"a": np.arange(1000)}
+write_npz(os.path.join(folder, "full.npz"), arrays)
+size = os.path.getsize(os.path.join(folder, "full.npz"))
+g = TrustGraph.from_edges(3, [0, 1], [1, 0], [0.5, 1.0], [0, 0])
+save(g, os.path.join(folder, "g.npz"))
+graph_size = os.path.getsize(os.path.join(folder, "g.npz"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (min(size, graph_size) - 5, resource.RLIM_INFINITY))
+try:
+    write_npz(os.path.join(folder, "short.npz"), arrays)
+except OSError as err:
+    print("write_npz:", err.errno)
+try:
+    save(g, os.path.join(folder, "g2.npz"))
+except GraphError as err:
+    print("save:", "cannot write" in str(err))
+print(sorted(os.listdir(folder)))
+"""
+
+
+@pytest.mark.skipif(not hasattr(lio.os, "posix_fadvise"), reason="a Linux size limit")
+def test_a_write_the_disk_cuts_short_is_an_error(tmp_path: Path) -> None:
+    """A raw write may write fewer bytes than asked (a full disk, a file size limit) and
+    zipfile does not look: the writer writes every byte or raises, and an atomic save
+    leaves no file."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", SHORT_WRITE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "write_npz: 27"  # EFBIG: the write after the partial one
+    assert lines[1] == "save: True"
+    assert lines[2] == "['full.npz', 'g.npz', 'short.npz']"  # short.npz: write_npz's own

@@ -156,7 +156,9 @@ class TrustGraph:
         self.layer = np.asarray(layer)
         for name, values in raw_nodes.items():
             setattr(self, name, np.asarray(values))
-        self.validate(where=where)
+        problems = graph_problems(self, arrays_checked=True)  # array_problems found none
+        if problems:
+            raise GraphError(f"{where}: " + "; ".join(problems))
         self.trust = np.ascontiguousarray(self.trust, dtype=np.float32)
         self.layer = np.ascontiguousarray(self.layer, dtype=np.int8)
         for name, dtype in NODE_ATTRIBUTES.items():

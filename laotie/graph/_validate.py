@@ -14,7 +14,7 @@ import numpy as np
 
 from ._build import build_threads, row_spans
 from ._messages import SHOWN, listed
-from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NOT_CREATOR, OUTSIDE
+from .codes import CREATOR_KINDS, FOLLOW, LAYERS, NODE_ATTRIBUTES, NOT_CREATOR, OUTSIDE
 
 if TYPE_CHECKING:
     from ._core import TrustGraph
@@ -60,22 +60,38 @@ def array_problems(
     return problems
 
 
-def graph_problems(graph: TrustGraph) -> list[str]:
+def graph_problems(graph: TrustGraph, *, arrays_checked: bool = False) -> list[str]:
     """What breaks the invariants of ``graph`` (see :meth:`TrustGraph.validate`).
 
     Parameters
     ----------
     graph : TrustGraph
-        A graph whose arrays have the right shapes and dtypes.
+        The graph, its arrays as they are now (changed in place, perhaps).
+    arrays_checked : bool, default False
+        Whether :func:`array_problems` found nothing in these arrays already (the
+        constructor's check): if not, it runs first, and its problems are the answer.
 
     Returns
     -------
     list of str
         One sentence per problem; empty when the graph is valid.
     """
-    problems = _row_pointer_problems(np.asarray(graph.indptr), np.size(graph.indices))
-    if problems:
-        return problems  # the rows are not known: nothing else can be checked by row
+    if not arrays_checked:
+        # Shapes, dtypes, the row pointer and the ids' bounds first: the checks below read
+        # the ties row by row, and the compiled one trusts them.
+        nodes = {name: getattr(graph, name) for name in NODE_ATTRIBUTES}
+        problems = array_problems(
+            nodes,
+            graph.indptr,
+            graph.indices,
+            graph.trust,
+            graph.layer,
+            graph.labels,
+            len(graph.region_names),
+        )
+        if problems:
+            return problems
+    problems = []
     kind = graph.creator_kind
     if _all_edges_hold(graph):
         # Every edge invariant holds (one compiled pass): only the nodes' are left to check.
@@ -172,10 +188,11 @@ def _all_edges_hold(graph: TrustGraph) -> bool:
     """:func:`_edges_hold` over all the rows: for a large graph, two runs of rows with about
     as many ties each, in two threads (the kernel releases the GIL). The creator kinds are
     read in their own integer dtype: a whole city's int8 codes stay in the cache, where a
-    copy in int64 did not (0.74 against 1.05 s on the whole city, in one thread)."""
+    copy in int64 did not (0.74 against 1.05 s on the whole city, in one thread). False
+    (the numpy checks decide) for weights the compiled pass cannot read exactly."""
+    if graph.trust.dtype.kind == "f" and graph.trust.dtype.itemsize > 8:
+        return False  # long double weights: float64 would round them; the numpy checks decide
     kind = _readable(graph.creator_kind)
-    if not _integers(kind.dtype):
-        kind = kind.astype(np.int64)
     user = np.asarray(graph.user, bool)
     threads = build_threads() if graph.n_edges >= THREADED_TIES else 1
     indptr, indices, trust, layer = (
@@ -190,12 +207,11 @@ def _all_edges_hold(graph: TrustGraph) -> bool:
 
 
 def _readable(array: Any) -> np.ndarray:
-    """``array`` as the compiled checks read it: in the machine's byte order, and floats
-    other than float32 and float64 (float16, long double) as float64, which holds their
-    values for the checks (a long double just above 1 stays above 1). No copy when it
-    already is."""
+    """``array`` as the compiled checks read it: in the machine's byte order, and float16
+    as float64 (exactly). No copy when it already is. (Long double weights are not read by
+    the compiled checks: :func:`_all_edges_hold`.)"""
     array = np.asarray(array)
-    if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
+    if array.dtype.kind == "f" and array.dtype.itemsize < 4:
         return array.astype(np.float64)
     if not array.dtype.isnative:
         return array.astype(array.dtype.newbyteorder("="))

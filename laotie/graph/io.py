@@ -396,9 +396,11 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
     """Refuse a header whose fields are not what :func:`save` writes, naming the field."""
     for field, (what, holds) in _HEADER_FIELDS.items():
         if field in header and not holds(header[field]):
+            shown = repr(header[field])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
             raise GraphError(
-                f"{path}: not a laotie graph file (its header's {field!r} is "
-                f"{header[field]!r:.60}; expected {what})"
+                f"{path}: not a laotie graph file (its header's {field!r} is {shown}; "
+                f"expected {what})"
             )
 
 

@@ -160,11 +160,40 @@ def test_trust_of_any_real_dtype_is_checked_then_kept_as_float32(csr, dtype):
         csr([0, 1, 2, 2], [1, 0], np.array([0.5, 2], dtype=dtype), [LOCAL, LOCAL])
 
 
-@pytest.mark.skipif(np.finfo(np.longdouble).eps >= 2**-30, reason="long double is double")
-def test_a_long_double_just_above_one_is_refused(csr):
-    value = np.longdouble(1) + np.longdouble(2) ** -30  # 1.0 in float32
+@pytest.mark.skipif(np.finfo(np.longdouble).eps >= 2**-60, reason="long double is double")
+@pytest.mark.parametrize("step", [2**-30, 2**-60])
+def test_a_long_double_just_above_one_is_refused(csr, step):
+    """1 + 2**-30 is 1.0 in float32, 1 + 2**-60 in float64 too."""
+    value = np.longdouble(1) + np.longdouble(step)
+    trust = np.array([0.5, value], np.longdouble)
     with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1", "1→0")):
-        csr([0, 1, 2, 2], [1, 0], np.array([0.5, value], np.longdouble), [LOCAL, LOCAL])
+        csr([0, 1, 2, 2], [1, 0], trust, [LOCAL, LOCAL])
+    g = csr([0, 1, 2, 2], [1, 0], [0.5, 1.0], [LOCAL, LOCAL])
+    g.trust = trust
+    with pytest.raises(GraphError, match=match("1 edge(s) have trust weight > 1", "1→0")):
+        g.validate()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("trust", np.array([0.5 + 0j, 1]), "trust weights must be real numbers"),
+        ("trust", np.array([1, 1], "m8[s]"), "trust weights must be real numbers"),
+        ("indices", np.array([1.0, 0.0]), "node ids must be integers"),
+        ("indices", np.array([1, 3]), "1 edge(s) point to unknown node ids"),
+        ("indptr", np.array([], np.int64), "indptr must be a 1-d array"),
+        ("layer", np.array([0.0, 0.0]), "layer codes must be integers"),
+        ("creator_kind", np.zeros(3, complex), "node attribute 'creator_kind' has dtype"),
+        ("trust", np.array([0.5]), "trust has shape (1,); expected (2,)"),
+    ],
+)
+def test_validate_checks_arrays_changed_in_place(csr, name, value, message):
+    """What the constructor refuses, validate() refuses after a change in place: never a
+    crash in the compiled checks."""
+    g = csr([0, 1, 2, 2], [1, 0], [0.5, 1.0], [LOCAL, LOCAL])
+    setattr(g, name, value)
+    with pytest.raises(GraphError, match=match(message)):
+        g.validate()
 
 
 @pytest.mark.parametrize("name", ["trust", "layer", "creator_kind", "indices"])
