@@ -833,6 +833,27 @@ MUTATIONS = (
         "        if False:",
         "a large file is written into the page cache, none of it dropped until it is closed",
     ),
+    Mutation(
+        "word_of_mouth_heard_by_the_inactive",
+        WORD_OF_MOUTH,
+        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):",
+        "            if False:",
+        "a recommendation is heard by listeners who are not active today",
+    ),
+    Mutation(
+        "word_of_mouth_bit_of_the_wrong_listener",
+        WORD_OF_MOUTH,
+        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):",
+        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 31)) & np.uint64(1):",
+        "word of mouth reads another listener's activity bit",
+    ),
+    Mutation(
+        "storefront_memory_column_shifted",
+        MARKET,
+        "            store >= 0, store % max(layout.storefronts, 1), -1",
+        "            store >= 0, (store + 1) % max(layout.storefronts, 1), -1",
+        "a storefront impression reads the viewer's memory of the next storefront",
+    ),
 )
 
 

@@ -373,6 +373,14 @@ class Market:
             self.listing_replication * (s.products.n_categories + 1)
             + self.product_category[self.listing_product]
         )
+        # The column of a storefront's listing in its viewers' storefront-memory rows (the
+        # storefront's index in its replication; -1 for a creator's listing): a look-up for
+        # each option a storefront impression compares, where a division by the storefronts
+        # took about a tenth of the kernel (rules/storefront.py, `_choose`).
+        store = self.listing_seller.astype(np.int64) - self.n_creators
+        self.listing_store_column = np.where(
+            store >= 0, store % max(layout.storefronts, 1), -1
+        ).astype(np.int32)
         # Who uses the platform, which creators sell and which storefronts are open: all of
         # them unless the platform grows (rules/growth.py).
         self.adopted = np.ones(self.n_users, bool)

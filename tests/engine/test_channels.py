@@ -555,10 +555,13 @@ def test_todays_active_bits_are_its_flags_day_after_day(small_city: TrustGraph) 
     assert not all(np.array_equal(bits[0], b) for b in bits[1:])  # the days differ
 
 
-def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follower() -> None:
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follower(
+    index: type,
+) -> None:
     """The follow ties of the posting creators whose follower's bit is set, in order, with
     their seller and each seller's count, as numpy finds them from the flags (nodes across
-    many 64-bit words)."""
+    many 64-bit words), into working arrays of either width (``follow.NARROW_UP_TO``)."""
     from laotie.engine.rules.follow import _awake_followers
 
     rng = np.random.default_rng(5)
@@ -574,7 +577,7 @@ def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follow
         creator_node = rng.permutation(creators).astype(np.int32)
         posting = np.sort(rng.choice(creators, int(rng.integers(0, creators)), replace=False))
         size = int(sizes[creator_node[posting]].sum())
-        rows, seller = np.empty(size, np.int64), np.empty(size, np.int64)
+        rows, seller = np.empty(size, index), np.empty(size, index)
         counts = np.zeros(creators, np.int64)
         n = _awake_followers(
             posting, creator_node, indptr, follower, words.view(np.uint64), rows, seller, counts
@@ -590,3 +593,107 @@ def test_the_awake_followers_are_the_posting_creators_ties_with_an_active_follow
         np.testing.assert_array_equal(
             counts, np.bincount([p for _, p in expected], minlength=creators)
         )
+
+
+def test_wide_follow_working_arrays_give_the_same_days(
+    small_city: TrustGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Follow ties past ``NARROW_UP_TO`` get int64 working arrays: the same exposures and
+    counts, day for day, as the int32 ones (two lockstep replications)."""
+    from laotie.engine.rules import follow
+
+    def days(narrow_up_to: int) -> list[np.ndarray]:
+        monkeypatch.setattr(follow, "NARROW_UP_TO", narrow_up_to)
+        engine = Engine(small_city, Scenario.preset("mudanjiang", scale=0.001), seed=[3, 4])
+        engine.run(12)
+        widths = {a.dtype for name, a in engine.today.reusable.items() if "follow" in name}
+        assert widths == {np.dtype(np.int32 if narrow_up_to else np.int64)}
+        return [day for r in range(2) for day in engine.replication(r).history]
+
+    narrow, wide = days(follow.NARROW_UP_TO), days(0)
+    assert sum(day[ROWS.index("follow"), EXPOSURES] for day in narrow) > 0
+    for a, b in zip(narrow, wide, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_word_of_mouth_is_heard_by_the_active_listeners_as_a_plain_loop_finds() -> None:
+    """``_heard`` against a plain loop: each live recommendation reaches each listener tie of
+    its recommender with the next draw of the tie's replication, and is heard if the
+    listener's bit is set in today's bits and the draw is below ``prob`` (times the trust if
+    scaled). Two stacked replications, recommenders with no tie and with runs of hundreds,
+    and more recommendations than the kernel asks for ahead."""
+    from laotie.engine.rules.word_of_mouth import RUNS_AHEAD, Heard, Said, _heard
+
+    rng = np.random.default_rng(8)
+    nodes, R = 700, 2
+    for trust_scaled in (False, True):
+        for trial in range(6):
+            sizes = rng.integers(0, 300 if trial % 2 else 8, nodes)
+            indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            n_ties = int(indptr[-1])
+            listener = rng.integers(0, nodes, n_ties).astype(np.int32)
+            trust = rng.random(R * n_ties).astype(np.float32)
+            memory = rng.integers(-1, 2, R * n_ties).astype(np.int8)
+            active = rng.random(R * nodes) < 0.4
+            words = np.zeros((R * nodes + 63) // 64 * 8, np.uint8)
+            packed = np.packbits(active, bitorder="little")
+            words[: len(packed)] = packed
+            k = int(rng.integers(0, 12 * RUNS_AHEAD))
+            user = np.sort(rng.integers(0, R * nodes, k)).astype(np.int32)
+            listing = rng.integers(0, 50, k).astype(np.int64)
+            quality = (rng.random(k) * 1.4 - 0.2).astype(np.float32)
+            counts = np.bincount(user // nodes, weights=sizes[user % nodes], minlength=R)
+            u = rng.random(int(counts.sum()))
+            first = (np.cumsum(counts) - counts).astype(np.int64)
+            out = Exposures.blank(len(u), WOM)
+            heard = _heard(
+                Said(user=user, listing=listing, quality=quality),
+                Heard(indptr=indptr, listener=listener, trust=trust, memory=memory, n_ties=n_ties),
+                nodes,
+                words.view(np.uint64),
+                u,
+                first.copy(),
+                0.3,
+                trust_scaled,
+                out.kernel_fields(),
+            )
+            expected, next_draw = [], first.copy()
+            for j, node in enumerate(user):
+                r, local = divmod(int(node), nodes)
+                for row in range(indptr[local], indptr[local + 1]):
+                    draw = u[next_draw[r]]
+                    next_draw[r] += 1
+                    hearer, position = int(listener[row]) + r * nodes, row + r * n_ties
+                    bar = 0.3 * trust[position] if trust_scaled else 0.3
+                    if active[hearer] and draw < bar:
+                        expected.append((hearer, listing[j], position, node, j))
+            assert heard == len(expected)
+            got = out.take(slice(0, heard))
+            np.testing.assert_array_equal(got.user, [e[0] for e in expected])
+            np.testing.assert_array_equal(got.listing, [e[1] for e in expected])
+            np.testing.assert_array_equal(got.ref, [e[2] for e in expected])
+            np.testing.assert_array_equal(got.source, [e[3] for e in expected])
+            np.testing.assert_array_equal(got.trust, trust[[e[2] for e in expected]])
+            np.testing.assert_array_equal(got.memory, memory[[e[2] for e in expected]])
+            np.testing.assert_array_equal(got.ref_kind, np.full(heard, REF_SOCIAL))
+            np.testing.assert_array_equal(
+                got.quality, np.clip(quality, 0, 1)[[e[4] for e in expected]]
+            )
+
+
+@pytest.mark.parametrize("seeds", [[1], [1, 2, 3]])
+def test_a_storefront_listings_memory_column_is_its_storefronts_index(
+    small_city: TrustGraph, seeds: list[int]
+) -> None:
+    """``Market.listing_store_column`` (the column a storefront impression reads of its
+    viewer's memory row) is the listing's storefront's index in its replication, and -1 for
+    a creator's listing; one replication and three stacked."""
+    engine = Engine(small_city, Scenario.preset("mudanjiang", scale=0.001), seed=seeds)
+    m = engine.market
+    S = m.layout.storefronts
+    seller = m.listing_seller.astype(np.int64)
+    store = seller >= m.n_creators
+    assert store.any() and (~store).any()
+    np.testing.assert_array_equal(m.listing_store_column[store], (seller[store] - m.n_creators) % S)
+    assert (m.listing_store_column[~store] == -1).all()
+    assert m.listing_store_column.dtype == np.int32

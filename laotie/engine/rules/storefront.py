@@ -41,8 +41,8 @@ __all__ = ["clicks", "storefront_exposures"]
 class Shelves(NamedTuple):
     """What an impression reads of the market: the ad shares' CDF per replication with its
     look-up table, the sellers' listings on the shelf, the storefront listings by (replication,
-    category), the users' storefront memories and the listings' sellers, promises and
-    prices."""
+    category), the users' storefront memories and the listings' sellers, storefront columns
+    (:attr:`~laotie.engine.market.Market.listing_store_column`), promises and prices."""
 
     n_creators: int
     storefronts: int
@@ -56,6 +56,7 @@ class Shelves(NamedTuple):
     by_category: np.ndarray
     storefront_memory: np.ndarray
     listing_seller: np.ndarray
+    listing_column: np.ndarray
     listing_promise: np.ndarray
     listing_price: np.ndarray
 
@@ -99,6 +100,7 @@ def storefront_exposures(
         by_category=m.store_listings_by_category,
         storefront_memory=m.storefront_memory,
         listing_seller=m.listing_seller,
+        listing_column=m.listing_store_column,
         listing_promise=m.listing_promise,
         listing_price=m.listing_price,
     )
@@ -250,11 +252,8 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
     S, n_creators = shelves.storefronts, shelves.n_creators
     category_key, category_ptr = shelves.category_key, shelves.category_ptr
     by_category, storefront_memory = shelves.by_category, shelves.storefront_memory
-    seller_of, promise, price = (
-        shelves.listing_seller,
-        shelves.listing_promise,
-        shelves.listing_price,
-    )
+    seller_of, column_of = shelves.listing_seller, shelves.listing_column
+    promise, price = shelves.listing_promise, shelves.listing_price
     user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
     quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
     rows = storefront_memory.reshape(-1)
@@ -274,7 +273,7 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
             # The column is found whether or not the viewer remembers, and only the read
             # waits on the branch (17.0 against 13.8 ms on the whole city's day 200, with
             # the column inside the branch; the processor mispredicts it often).
-            column = (seller_of[own] - n_creators) % S
+            column = column_of[own]
             memory = np.int8(0)
             if known:
                 memory = storefront_memory[who, column]
@@ -285,7 +284,7 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
             count = category_ptr[key + 1] - lo
             for option in range(k):
                 candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
-                column = (seller_of[candidate] - n_creators) % S
+                column = column_of[candidate]
                 memory = np.int8(0)
                 if known:
                     memory = storefront_memory[who, column]

@@ -26,6 +26,7 @@ from ...scenario import WordOfMouth
 from ..exposures import REF_SOCIAL, Exposures, Orders
 from ..lockstep import quotient
 from ..market import Market
+from ..prefetch import prefetch
 from ..state import Today
 from ..streams import Stream
 from ..ties import Listeners
@@ -116,7 +117,7 @@ def word_of_mouth_exposures(
             n_ties=lis.n_ties,
         ),
         nodes,
-        today.active,
+        today.active_bits,
         u,
         first,
         params.prob if prob is None else prob,
@@ -186,15 +187,33 @@ def _tie_counts(user, indptr, nodes, counts):  # type: ignore[no-untyped-def]
         counts[r] += indptr[local + 1] - indptr[local]
 
 
+RUNS_AHEAD = 4
+"""Recommendations ahead whose first listener ties :func:`_heard` asks for (and four times as
+many ahead, their rows' bounds): each recommender's ties are a run of their own in the
+listeners' arrays of a whole city (1.2 GB), so that the first reads of every run would miss
+every cache one after the other."""
+
+RUN_LINES = 4
+"""Cache lines of listeners asked for at the start of a run (64 ties of int32; the processor
+follows a longer run by itself)."""
+
+
 @numba.njit(cache=True, nogil=True)
-def _heard(said, ties, nodes, active, u, first, prob, trust_scaled, out):  # type: ignore[no-untyped-def]
+def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  # type: ignore[no-untyped-def]
     """Each recommendation (:class:`Said`) reaches each listener tie (:class:`Heard`) of its
     recommender with one draw of the tie's replication (``u[first[r]]``, ``first[r]``
-    advancing), and is heard if the listener is active and the draw below ``prob`` (times
-    the tie's trust if ``trust_scaled``). Writes
-    the heard ones into ``out`` (all fields but the utility; ``ref`` is the tie's position
-    in the stacked listeners' arrays); returns how many."""
-    # The structures' arrays, read once (inside a loop each read costs a reference count).
+    advancing), and is heard if the listener is active (``active_bits``:
+    :attr:`~laotie.engine.state.Today.active_bits`, a table that stays in the cache where the
+    listeners' flags are read at random) and the draw below ``prob`` (times the tie's trust
+    if ``trust_scaled``). Writes the heard ones into ``out`` (all fields but the utility;
+    ``ref`` is the tie's position in the stacked listeners' arrays); returns how many.
+
+    The rows' bounds of the recommendation :data:`RUNS_AHEAD` x 4 ahead and the first
+    listeners of the one :data:`RUNS_AHEAD` ahead are asked for first
+    (:func:`~laotie.engine.prefetch.prefetch`). On a capture of the whole city's day 40
+    (132,000 listener ties, caches cleared before each): 2.0-2.7 ms, against 3.6-5.7 with a
+    flag per node and no requests ahead, and 3.3-4.4 with the bits alone."""
+    # The structures' arrays, read once (inside the loop each read costs a reference count).
     said_user, said_listing, said_quality = said.user, said.listing, said.quality
     indptr, listener, tie_trust, tie_memory = ties.indptr, ties.listener, ties.trust, ties.memory
     n_ties = ties.n_ties
@@ -202,8 +221,19 @@ def _heard(said, ties, nodes, active, u, first, prob, trust_scaled, out):  # typ
     quality, ref_kind, ref, source = out.quality, out.ref_kind, out.ref, out.source
     inverse = 1.0 / nodes
     zero, one = np.float32(0.0), np.float32(1.0)
+    said_count = len(said_user)
+    bounds_ahead = 4 * RUNS_AHEAD
+    for j in range(min(bounds_ahead, said_count)):
+        prefetch(indptr, said_user[j] % nodes)
     n = 0
-    for j in range(len(said_user)):
+    for j in range(said_count):
+        if j + bounds_ahead < said_count:
+            prefetch(indptr, said_user[j + bounds_ahead] % nodes)
+        if j + RUNS_AHEAD < said_count:
+            ahead = said_user[j + RUNS_AHEAD] % nodes
+            start, end = indptr[ahead], indptr[ahead + 1]
+            for row in range(start, min(end, start + 16 * RUN_LINES), 16):
+                prefetch(listener, row)
         node = said_user[j]
         r = quotient(node, nodes, inverse)
         local = node - r * nodes
@@ -213,7 +243,7 @@ def _heard(said, ties, nodes, active, u, first, prob, trust_scaled, out):  # typ
             draw = u[first[r]]
             first[r] += 1
             hearer = listener[row] + r * nodes
-            if not active[hearer]:
+            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):
                 continue
             position = row + r * n_ties
             if draw < (prob * tie_trust[position] if trust_scaled else prob):
