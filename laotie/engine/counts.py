@@ -17,6 +17,7 @@ import numpy as np
 from .._memory import touch
 from ..metrics import CHANNELS, COUNTS, FAMILIES, ROWS
 from .lockstep import quotient
+from .prefetch import prefetch
 
 __all__ = ["DayCounter"]
 
@@ -41,6 +42,11 @@ EXPOSURES, ORDERS, GMV, ITEMS, REPEAT_ORDERS, FIRST_ORDERS, DISAPPOINTED = (
 )
 """Positions in :data:`~laotie.metrics.COUNTS` (the compiled counter reads them as constants:
 a change of COUNTS must change this module too, or numba's cache keeps the old ones)."""
+
+
+FLAGS_AHEAD = 16
+"""Exposures (and touched users) ahead whose flag :func:`day_counts` asks for: the viewers
+come in no order, and a whole city's flags (2.5 MB) are not all in the cache."""
 
 
 class OrderColumns(NamedTuple):
@@ -138,7 +144,8 @@ def day_counts(  # type: ignore[no-untyped-def]
     repeat, first and disappointing orders of the channel rows (sums added in the orders' order);
     into ``distinct`` (replications x rows x 2) every row's distinct exposed users and buyers.
     ``orders``: :class:`OrderColumns`; ``flags`` is the counter's scratch of one byte per node, zero
-    on entry and on return."""
+    on entry and on return. Each flag is asked for :data:`FLAGS_AHEAD` users ahead
+    (:func:`~laotie.engine.prefetch.prefetch`)."""
     k = len(exposure_users)
     inverse = 1.0 / nodes
     touched = np.empty(len(orders.user) + sum([len(e) for e in exposure_users]), np.int64)
@@ -149,6 +156,8 @@ def day_counts(  # type: ignore[no-untyped-def]
         # Exposures come in runs of one replication: counted in a register, added per run.
         current, run = -1, 0
         for i in range(len(users)):
+            if i + FLAGS_AHEAD < len(users):
+                prefetch(flags, users[i + FLAGS_AHEAD])
             node = users[i]
             r = quotient(node, nodes, inverse)
             if r != current:
@@ -185,6 +194,8 @@ def day_counts(  # type: ignore[no-untyped-def]
     # per row and node), then the rows' distinct users from the histogram.
     histogram = np.zeros((distinct.shape[0], 256), np.int64)
     for i in range(n_touched):
+        if i + FLAGS_AHEAD < n_touched:
+            prefetch(flags, touched[i + FLAGS_AHEAD])
         node = touched[i]
         histogram[quotient(node, nodes, inverse), flags[node]] += 1
         flags[node] = 0
