@@ -21,6 +21,7 @@ from ...metrics import DISCOVERY
 from ...scenario import Scenario
 from ..exposures import REF_BUFFER, REF_FOLLOW, REF_NONE, Exposures, write_exposure
 from ..market import Market
+from ..prefetch import prefetch
 from ..sampling import cdf_table, choice_cdf, inverse_cdf
 from ..state import Today
 from ..streams import Stream
@@ -33,6 +34,13 @@ __all__ = ["DISCOVERY_TABLES_FROM", "discovery_exposures"]
 DISCOVERY_TABLES_FROM = 256
 """Creator slots per replication from which the posts are searched through look-up tables
 (below, the searches are short)."""
+
+SEATS_AHEAD = 16
+"""Impressions ahead whose viewer's seat :func:`_picks` and :func:`_fields` ask for
+(:func:`~laotie.engine.prefetch.prefetch`): the seats are drawn at random from a table of
+the day's active users (1.3-2.7 MB an array on the whole city). A block's seats asked for
+at once measured slower (the twenty-seventh session); these, 16 ahead in the same loop,
+took the whole city's discovery from 8.2-8.8 to 7.4-7.5 ms a day."""
 
 
 class Viewed(NamedTuple):
@@ -138,6 +146,8 @@ def _picks(counts, slot, post_of, seat, active_users, posting, creator_node, use
     out = 0
     for r in range(len(counts)):
         for _ in range(counts[r]):
+            if i + SEATS_AHEAD < len(seat):
+                prefetch(active_users, seat[i + SEATS_AHEAD])
             chosen = post_of[r * width + slot[i]]
             at = seat[i]
             viewer = active_users[at]
@@ -168,6 +178,10 @@ def _fields(seat, price_factor, follow_bits, follows, viewed, out):  # type: ign
     buffer_keys, buffer_order = follows.buffer_keys, follows.buffer_order
     user, ref = out.user, out.ref
     for i in range(len(user)):
+        if i + SEATS_AHEAD < len(user):
+            ahead = seat[i + SEATS_AHEAD]
+            prefetch(price_factor, ahead)
+            prefetch(follow_bits, ahead)
         at = seat[i]
         viewer = user[i]
         chosen = ref[i]
