@@ -854,6 +854,13 @@ MUTATIONS = (
         "            store >= 0, (store + 1) % max(layout.storefronts, 1), -1",
         "a storefront impression reads the viewer's memory of the next storefront",
     ),
+    Mutation(
+        "purchase_bound_too_tight",
+        DECISIONS,
+        "SIXTH = 1.0 / 6.0",
+        "SIXTH = 1.0 / 5.0",
+        "the bound that refuses draws without exp is below some purchase probabilities",
+    ),
 )
 
 

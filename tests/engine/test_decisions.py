@@ -95,7 +95,8 @@ def test_purchase_coins_are_scipy_expit_coin_flips() -> None:
     # Draws on either side of the bound by which the kernel refuses without exp, where the
     # bound is nearest the probability (utilities near 0) and elsewhere below 1.
     near = np.concatenate([rng.uniform(-1e-4, 1e-4, 20_000), rng.uniform(-30, 1, 20_000)])
-    bound = 1.000000001 / (2 - near)
+    y = -near
+    bound = 1.000000001 / (2 + y + y**2 / 2 + y**3 / 6)
     utility = np.concatenate([utility, near, near])
     draws = np.concatenate([draws, np.nextafter(bound, 0), np.nextafter(bound, 1)])
     chosen = np.empty(len(utility), np.int64)

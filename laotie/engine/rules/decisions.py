@@ -105,6 +105,10 @@ def attention(scenario: Scenario, channel: int) -> float:
     return 1.0
 
 
+SIXTH = 1.0 / 6.0
+"""The cubic term's coefficient of :func:`candidates`' bound on the purchase probability."""
+
+
 @numba.njit(cache=True, nogil=True)
 def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ignore[no-untyped-def]
     """The exposures clicked (draw below ``attention``) and whose draw divided by
@@ -114,9 +118,12 @@ def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ig
     ``exp``, the bits of ``scipy.special.expit`` (tested, extremes and NaN included). With
     ``attention`` 1 the draws are used as they are.
 
-    Most draws are refused without ``exp``: since exp(-x) >= 1 - x, the probability is at
-    most 1 / (2 - x) for x < 1, and a draw at least that (with a margin of 1e-9, far above
-    the rounding of either side) is not below the probability."""
+    Most draws are refused without ``exp``: with ``y = -x``, exp(y) >= 1 + y + y²/2 + y³/6
+    for every y (Taylor's remainder, e^ξ y⁴/24, is not negative), so for x < 1 the
+    probability is at most 1 / (2 + y + y²/2 + y³/6) (the denominator is above 1 there), and
+    a draw at least that (with a margin of 1e-9, far above the rounding of either side) is not
+    below the probability. (The first-order bound 1 / (2 - x) sent about three times as many
+    draws to ``exp``: the kernel 3.1 against 2.4-2.6 ms for a whole city's day 40.)"""
     inverse = 1.0 / nodes
     divide = attention < 1.0
     n = 0
@@ -135,7 +142,8 @@ def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ig
         if divide:
             draw = draw / attention
         out[n] = i
-        if x < 1.0 and draw * (2.0 - x) >= 1.000000001:
+        y = -x
+        if x < 1.0 and draw * (2.0 + y * (1.0 + y * (0.5 + y * SIXTH))) >= 1.000000001:
             continue
         n += draw < 1.0 / (1.0 + math.exp(-x))
     if r >= 0:
