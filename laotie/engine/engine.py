@@ -353,31 +353,31 @@ class Engine:
                 self.loyalties.forget(self.day, s.loyalty.half_life)
         side = self._side if self.threads > 1 else None
         activity(self.today, m, self.ledger, streams["activity"], side, self._ahead())
-        today_posts = posts(m, streams["posts"], s.creators)
         # The channels read the state without changing it and draw from their own streams:
-        # with two threads the storefront's are built in the second while this one builds
-        # the others, then helps with the storefront's chunks left, and the results are
-        # those of one.
+        # with two threads the storefront's are built in the second (started before the
+        # posts, which it does not read) while this one builds the others, then helps with
+        # the storefront's chunks left, and the results are those of one.
         # Each part's candidates are found as soon as it and those before it are built
         # (the decisions draw in the order of the parts).
-        found = Candidates(m, streams["decide"], s)
+        chunks = Chunks()
+        other = None
         if self.threads > 1:
-            chunks = Chunks()
             other = self._side.submit(lambda: self._storefront(chunks))
             # Tomorrow's activity uniforms and yesterday's records, in the second thread
             # after the storefront, while this thread ends the day.
             self._draw_ahead()
             self._write_records()
-            for part in self._creator_channels(today_posts):
-                found.add(part)
+        today_posts = posts(m, streams["posts"], s.creators)
+        found = Candidates(m, streams["decide"], s)
+        for part in self._creator_channels(today_posts):
+            found.add(part)
+        if other is None:
+            found.add(self._storefront())
+            word_of_mouth = self._word_of_mouth()
+        else:
             word_of_mouth = self._word_of_mouth()
             chunks.help()
             found.add(other.result())
-        else:
-            for part in self._creator_channels(today_posts):
-                found.add(part)
-            found.add(self._storefront())
-            word_of_mouth = self._word_of_mouth()
         found.add(word_of_mouth)
         if loyal:
             for part in return_visits(
