@@ -169,8 +169,45 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
     if len(sorted_keys) == 0:
         return np.zeros(len(keys), bool)
+    keys = np.asarray(keys, np.int64)
+    found = np.empty(len(keys), bool)
+    if _gallop(sorted_keys, keys, found):
+        return found
     at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return sorted_keys[at] == keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _gallop(sorted_keys, keys, found):  # type: ignore[no-untyped-def]
+    """If ``keys`` are sorted (the day's customers and producers' buyers are), whether each
+    is in ``sorted_keys`` into ``found``, each searched from where the last one was found:
+    steps doubling, then halving, near the last place, where a binary search of the whole
+    array would miss the cache at most of its steps (0.46-0.59 against 0.79-0.98 ms for
+    4,500 keys among 358,000, a whole city's customers after 90 days, caches cleared before
+    each). Returns False, with ``found`` unwritten, if they are not sorted."""
+    for i in range(1, len(keys)):
+        if keys[i] < keys[i - 1]:
+            return False
+    n = len(sorted_keys)
+    lo = 0  # the first position whose key is not below the last key searched
+    for i in range(len(keys)):
+        key = keys[i]
+        if lo < n and sorted_keys[lo] < key:
+            below, step, ahead = lo, 1, lo + 1
+            while ahead < n and sorted_keys[ahead] < key:
+                below = ahead
+                step *= 2
+                ahead = below + step
+            a, b = below + 1, min(ahead, n)
+            while a < b:
+                middle = (a + b) >> 1
+                if sorted_keys[middle] < key:
+                    a = middle + 1
+                else:
+                    b = middle
+            lo = a
+        found[i] = lo < n and sorted_keys[lo] == key
+    return True
 
 
 @dataclass

@@ -60,3 +60,27 @@ def test_sorted_unique_is_numpys_unique(dtype: type, size: int) -> None:
     got = sorted_unique(values)
     np.testing.assert_array_equal(got, np.unique(values))
     assert got.dtype == dtype
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_contains_is_numpys_isin_for_sorted_and_unsorted_keys(seed: int) -> None:
+    """``_contains`` (a search from the last key's place for sorted keys, numpy's binary
+    search otherwise) against ``np.isin``: keys below, between, equal to and above the set's,
+    repeated keys, gaps of every size, and empty arrays."""
+    rng = np.random.default_rng(seed)
+    top = np.iinfo(np.int64).max
+    span = int(rng.choice([50, 10_000, 10**12]))
+    members = np.unique(rng.integers(-span, span, int(rng.integers(0, 3000))))
+    if seed % 5 == 0:
+        members = np.unique(np.concatenate([members, [top, top - 1]]))
+    probe = np.concatenate(
+        [
+            rng.choice(members, int(rng.integers(0, 50))) if len(members) else [],
+            rng.integers(-2 * span, 2 * span, int(rng.integers(0, 300))),
+            [top] if seed % 5 == 0 else [],
+        ]
+    ).astype(np.int64)
+    for keys in (np.sort(probe), rng.permutation(probe)):
+        got = state._contains(members, keys)
+        np.testing.assert_array_equal(got, np.isin(keys, members))
+        assert got.dtype == bool
