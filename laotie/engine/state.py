@@ -169,10 +169,11 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Whether each of ``keys`` is in ``sorted_keys`` (sorted, unique)."""
     if len(sorted_keys) == 0:
         return np.zeros(len(keys), bool)
-    keys = np.asarray(keys, np.int64)
-    found = np.empty(len(keys), bool)
-    if _gallop(sorted_keys, keys, found):
-        return found
+    keys = np.asarray(keys)
+    if keys.dtype.kind == "i":  # other keys (float, uint64 past int64) as numpy compares them
+        found = np.empty(len(keys), bool)
+        if _gallop(sorted_keys, keys.astype(np.int64, copy=False), found):
+            return found
     at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return sorted_keys[at] == keys
 

@@ -84,3 +84,14 @@ def test_contains_is_numpys_isin_for_sorted_and_unsorted_keys(seed: int) -> None
         got = state._contains(members, keys)
         np.testing.assert_array_equal(got, np.isin(keys, members))
         assert got.dtype == bool
+
+
+def test_contains_compares_keys_of_other_types_as_numpy_does() -> None:
+    """Float keys (and unsigned ones past int64) are compared as numpy compares them, never
+    cast to int64 first: 1.5 is not 1, and 2**63 is not a negative key."""
+    members = np.array([-(2**63), 1, 2, 3], np.int64)
+    keys = np.array([1.5, 2.0, -3.0])
+    np.testing.assert_array_equal(state._contains(members, keys), np.isin(keys, members))
+    assert state._contains(members, keys).tolist() == [False, True, False]
+    big = np.array([2**63], np.uint64)
+    assert not state._contains(members, big)[0]

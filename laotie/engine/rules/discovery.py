@@ -36,11 +36,13 @@ DISCOVERY_TABLES_FROM = 256
 (below, the searches are short)."""
 
 SEATS_AHEAD = 16
-"""Impressions ahead whose viewer's seat :func:`_picks` and :func:`_fields` ask for
-(:func:`~laotie.engine.prefetch.prefetch`): the seats are drawn at random from a table of
-the day's active users (1.3-2.7 MB an array on the whole city). A block's seats asked for
-at once measured slower (the twenty-seventh session); these, 16 ahead in the same loop,
-took the whole city's discovery from 8.2-8.8 to 7.4-7.5 ms a day."""
+"""Impressions ahead whose seat's entries :func:`_picks` (the viewer among today's users)
+and :func:`_fields` (its price factor and follow bits) ask for
+(:func:`~laotie.engine.prefetch.prefetch`): the seats are drawn at random from the table of
+the day's active users (1.3-2.7 MB an array on the whole city). Asked for 16 impressions
+ahead in the same loop, they took the whole city's discovery from 8.1-8.8 to 7.4-7.5 ms a
+day; a block's seats asked for at once, before the block is read, measured slower
+(docs/performance.md)."""
 
 
 class Viewed(NamedTuple):

@@ -22,8 +22,9 @@ from .posts import Posts, reach
 __all__ = ["NARROW_UP_TO", "follow_exposures"]
 
 NARROW_UP_TO = int(np.iinfo(np.int32).max)
-"""Follow ties and selling creators up to which the day's working arrays of the posting
-creators' ties (their positions and sellers) are int32 (else int64)."""
+"""Follow ties in the main arrays and creators (of every replication) up to which the day's
+working arrays of the posting creators' ties in the main arrays (their positions and
+sellers) are int32, else int64; the buffer's ties are always int64."""
 
 
 class Awake(NamedTuple):

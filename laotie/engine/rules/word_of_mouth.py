@@ -194,8 +194,8 @@ listeners' arrays of a whole city (1.2 GB), so that the first reads of every run
 every cache one after the other."""
 
 RUN_LINES = 4
-"""Cache lines of listeners asked for at the start of a run (64 ties of int32; the processor
-follows a longer run by itself)."""
+"""Cache lines (of 64 bytes) of listeners asked for at the start of a run (64 ties of int32;
+the processor follows a longer run by itself)."""
 
 
 @numba.njit(cache=True, nogil=True)
@@ -223,6 +223,7 @@ def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  
     zero, one = np.float32(0.0), np.float32(1.0)
     said_count = len(said_user)
     bounds_ahead = 4 * RUNS_AHEAD
+    per_line = max(1, 64 // listener.itemsize)  # listeners in a cache line
     for j in range(min(bounds_ahead, said_count)):
         prefetch(indptr, said_user[j] % nodes)
     n = 0
@@ -232,7 +233,7 @@ def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  
         if j + RUNS_AHEAD < said_count:
             ahead = said_user[j + RUNS_AHEAD] % nodes
             start, end = indptr[ahead], indptr[ahead + 1]
-            for row in range(start, min(end, start + 16 * RUN_LINES), 16):
+            for row in range(start, min(end, start + per_line * RUN_LINES), per_line):
                 prefetch(listener, row)
         node = said_user[j]
         r = quotient(node, nodes, inverse)
