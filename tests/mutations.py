@@ -861,6 +861,27 @@ MUTATIONS = (
         "SIXTH = 1.0 / 5.0",
         "the bound that refuses draws without exp is below some purchase probabilities",
     ),
+    Mutation(
+        "day_counts_read_past_the_viewers",
+        "laotie/engine/counts.py",
+        "            if i + FLAGS_AHEAD < len(users):",
+        "            if i + FLAGS_AHEAD <= len(users):",
+        "the day counts read one viewer past the end of the day's exposures (to ask for a flag)",
+    ),
+    Mutation(
+        "discovery_reads_past_the_seats",
+        "laotie/engine/rules/discovery.py",
+        "            if i + SEATS_AHEAD < len(seat):",
+        "            if i + SEATS_AHEAD <= len(seat):",
+        "discovery reads one seat past the end of the day's impressions (to ask for it)",
+    ),
+    Mutation(
+        "key_look_up_past_the_set",
+        "laotie/engine/state.py",
+        "        found[i] = lo < n and sorted_keys[lo] == key",
+        "        found[i] = sorted_keys[min(lo, n)] == key",
+        "a key above every key of the set is compared with the entry past the set's end",
+    ),
 )
 
 
