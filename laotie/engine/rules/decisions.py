@@ -122,8 +122,9 @@ def candidates(draws, utility, attention, user, nodes, clicks, out):  # type: ig
     for every y (Taylor's remainder, e^ξ y⁴/24, is not negative), so for x < 1 the
     probability is at most 1 / (2 + y + y²/2 + y³/6) (the denominator is above 1 there), and
     a draw at least that (with a margin of 1e-9, far above the rounding of either side) is not
-    below the probability. (The first-order bound 1 / (2 - x) sent about three times as many
-    draws to ``exp``: the kernel 3.1 against 2.4-2.6 ms for a whole city's day 40.)"""
+    below the probability. (Of a whole city's day-40 draws, 569,117, the first-order bound
+    1 / (2 - x) sent 74,967 to ``exp`` and this one 12,785: the kernel 3.1 against 2.4-2.6
+    ms.)"""
     inverse = 1.0 / nodes
     divide = attention < 1.0
     n = 0
