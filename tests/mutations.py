@@ -862,6 +862,13 @@ MUTATIONS = (
         "the bound that refuses draws without exp is below some purchase probabilities",
     ),
     Mutation(
+        "day_order_ties_not_by_position",
+        DECISIONS,
+        '        by_rank = np.argsort(rank, kind="stable")',
+        "        by_rank = np.argsort(rank)",
+        "equal ranks of the day's order are not broken by position (lexsort's order)",
+    ),
+    Mutation(
         "day_counts_read_past_the_viewers",
         "laotie/engine/counts.py",
         "            if i + FLAGS_AHEAD < len(users):",

@@ -9,7 +9,7 @@ import pytest
 from scipy.special import expit
 
 from laotie import Scenario
-from laotie.engine.rules.decisions import Weights, budgets, candidates, utilities
+from laotie.engine.rules.decisions import Weights, budgets, candidates, ranked, utilities
 
 
 def accepted(values: list[float], budget: float, spent: float, *, repeat: bool, ever: bool = False):  # type: ignore[no-untyped-def]
@@ -75,6 +75,27 @@ def test_budgets_restart_for_every_buyer_and_replication() -> None:
     )
     assert accept.tolist() == [True, False, True, True, True, False]
     assert blocked.tolist() == [False, True, False, False, False, True]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_days_order_is_lexsorts(seed: int) -> None:
+    # ranked replaces np.lexsort((rank, primary)) for the budgets' order and the accepted
+    # orders' order: the same indices, with repeated buyers and ranks (ties by position),
+    # zero-, one- and many-entry days, and keys out of range (negative, or past int64 once
+    # multiplied by the entries), which fall back to lexsort.
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 2, 7, 500, 5000]))
+    cases = [
+        (rng.integers(0, 3, n), rng.random(n)),
+        (rng.integers(0, 2_000_000, n), rng.random(n)),
+        (rng.integers(0, 40, n), np.round(rng.random(n), 1)),  # equal ranks
+        (np.zeros(n, np.int64), np.round(rng.random(n), 2)),
+        (rng.integers(-5, 5, n), rng.random(n)),
+        (rng.integers(2**61, 2**62, n), rng.random(n)),
+        (rng.integers(0, 100, n).astype(np.int32), rng.random(n)),
+    ]
+    for primary, rank in cases:
+        assert np.array_equal(ranked(primary, rank), np.lexsort((rank, primary)))
 
 
 def test_purchase_coins_are_scipy_expit_coin_flips() -> None:
