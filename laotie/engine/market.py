@@ -374,9 +374,11 @@ class Market:
             + self.product_category[self.listing_product]
         )
         # The column of a storefront's listing in its viewers' storefront-memory rows (the
-        # storefront's index in its replication; -1 for a creator's listing): a look-up for
-        # each option a storefront impression compares, where a division by the storefronts
-        # took about a tenth of the kernel (rules/storefront.py, `_choose`).
+        # storefront's index in its replication; -1 for a creator's listing), the one place
+        # every rule that reads or writes a storefront memory finds it (the storefront's
+        # choice, outcomes, warnings, return visits): a look-up for each option a storefront
+        # impression compares, where a division by the storefronts took about a tenth of the
+        # kernel (rules/storefront.py, `_choose`).
         store = self.listing_seller.astype(np.int64) - self.n_creators
         self.listing_store_column = np.where(
             store >= 0, store % max(layout.storefronts, 1), -1

@@ -144,10 +144,10 @@ def update_ties(orders: Orders, market: Market, new_trust: np.ndarray) -> None:
         b.ref_kind,
         b.ref,
         b.user,
-        b.source,
+        b.listing,
         new_trust,
         orders.satisfied,
-        m.layout.storefronts,
+        m.listing_store_column,
         (m.listeners.trust, f.trust, f.buffer_trust),
         (m.listeners.memory, f.memory, f.buffer_memory),
         m.storefront_trust,
@@ -161,10 +161,10 @@ def _write_sources(  # type: ignore[no-untyped-def]
     ref_kind,
     ref,
     user,
-    source,
+    listing,
     new_trust,
     satisfied,
-    storefronts,
+    column_of,
     tie_trust,
     tie_memory,
     storefront_trust,
@@ -174,8 +174,9 @@ def _write_sources(  # type: ignore[no-untyped-def]
     """:func:`update_ties`: the orders' writes in the day's order, so that the last order
     through each source stays (``tie_trust`` and ``tie_memory``: the social, follow and
     buffered follow ties' arrays, in the order of ``REF_SOCIAL``, ``REF_FOLLOW``,
-    ``REF_BUFFER``). One pass instead of a sort for the last order of each source kind by
-    kind (0.1 ms of a 5 % day's 3.5)."""
+    ``REF_BUFFER``; a storefront's memory in the column ``column_of`` gives the order's
+    ``listing``, :attr:`~laotie.engine.market.Market.listing_store_column`). One pass instead
+    of a sort for the last order of each source kind by kind (0.1 ms of a 5 % day's 3.5)."""
     for i in range(len(ref_kind)):
         kind = ref_kind[i]
         memory = np.int8(1) if satisfied[i] else np.int8(-1)
@@ -190,7 +191,7 @@ def _write_sources(  # type: ignore[no-untyped-def]
             tie_memory[2][ref[i]] = memory
         elif kind == REF_STOREFRONT:
             storefront_trust[user[i]] = new_trust[i]
-            storefront_memory[ref[i], source[i] % storefronts] = memory
+            storefront_memory[ref[i], column_of[listing[i]]] = memory
             has_storefront_memory[ref[i]] = True
 
 
