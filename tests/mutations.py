@@ -598,8 +598,7 @@ MUTATIONS = (
     Mutation(
         "warnings_spare_storefronts",
         WORD_OF_MOUTH,
-        "    m.storefront_memory[who, (seller[by_store] - m.n_creators) % m.layout.storefronts]"
-        " = -1",
+        "    m.storefront_memory[who, m.listing_store_column[heard.listing[by_store]]] = -1",
         "    pass",
         "a warning about a storefront leaves the listener's memory of it",
     ),
