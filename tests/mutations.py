@@ -63,6 +63,7 @@ GENERATORS = "laotie/graph/generators.py"
 MARKET = "laotie/engine/market.py"
 GROWTH = "laotie/engine/rules/growth.py"
 ACTIVITY = "laotie/engine/rules/activity.py"
+MEMORIES = "laotie/engine/memories.py"
 
 MUTATIONS = (
     Mutation(
@@ -598,7 +599,7 @@ MUTATIONS = (
     Mutation(
         "warnings_spare_storefronts",
         WORD_OF_MOUTH,
-        "    m.storefront_memory[who, m.listing_store_column[heard.listing[by_store]]] = -1",
+        "    m.storefront_memory.set(who, m.listing_store_column[heard.listing[by_store]], -1)",
         "    pass",
         "a warning about a storefront leaves the listener's memory of it",
     ),
@@ -866,6 +867,20 @@ MUTATIONS = (
         '        by_rank = np.argsort(rank, kind="stable")',
         "        by_rank = np.argsort(rank)",
         "equal ranks of the day's order are not broken by position (lexsort's order)",
+    ),
+    Mutation(
+        "storefront_memory_wipes_its_byte",
+        MEMORIES,
+        "    kept = np.int64(table[who, at]) & ~(np.int64(3) << shift)",
+        "    kept = np.int64(0)",
+        "remembering one storefront forgets the three others of its byte",
+    ),
+    Mutation(
+        "storefront_memory_read_from_the_neighbours_bits",
+        MEMORIES,
+        "    bits = (np.int64(table[who, column >> 2]) >> ((column & 3) << 1)) & 3",
+        "    bits = (np.int64(table[who, column >> 2]) >> ((column & 3) << 1) + 1) & 3",
+        "a compiled read of a storefront memory takes one bit of the next storefront's",
     ),
     Mutation(
         "day_counts_read_past_the_viewers",

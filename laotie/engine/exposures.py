@@ -39,7 +39,7 @@ REF_BUFFER = 3
 """A follow tie made during the run, in the buffer of ``Follows``: ``ref`` is its position."""
 REF_STOREFRONT = 4
 """A storefront: ``ref`` is the user's index (trust ``storefront_trust`` of the user, memory
-``storefront_memory[ref, storefront]``)."""
+of the storefront in the user's row ``ref`` of ``storefront_memory``)."""
 
 
 class ExposureFields(NamedTuple):

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ScenarioError
 from ..graph._core import HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
+from .memories import StorefrontMemory, row_bytes
 from .rules.information import hashed_uniform
 from .rules.producers import offline_incomes
 from .sampling import beta, cdf_table, lognormal
@@ -397,17 +398,18 @@ class Market:
         # --- the engine's view of the graph
         self.listeners = Listeners.from_graph(graph, R, threads)
         self.follows = Follows(graph, R)
-        # Storefront memory m_is: one int8 per (user, storefront of the user's replication).
-        table_bytes = self.n_users * layout.storefronts
+        # Storefront memory m_is: two bits per (user, storefront of the user's replication).
+        table_bytes = self.n_users * row_bytes(layout.storefronts)
         if table_bytes > MAX_STOREFRONT_MEMORY_BYTES:
             raise ScenarioError(
                 f"storefronts.n_storefronts = {layout.storefronts:,} with {self.n_users:,} "
-                f"users needs a {table_bytes / 1e9:.1f} GB table of storefront memories (one "
-                f"byte per user and storefront); the limit is "
+                f"users needs a {table_bytes / 1e9:.1f} GB table of storefront memories (two "
+                f"bits per user and storefront, {row_bytes(layout.storefronts):,} bytes a user); "
+                "the limit is "
                 f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:.0f} GB: use fewer storefronts or a "
                 "smaller city" + (" or fewer lockstep replications" if R > 1 else "")
             )
-        self.storefront_memory = np.zeros((self.n_users, layout.storefronts), np.int8)
+        self.storefront_memory = StorefrontMemory(self.n_users, layout.storefronts)
         # Whether a user has any storefront memory: most never buy at a storefront, and
         # skipping their rows avoids random reads of the large memory table.
         self.has_storefront_memory = np.zeros(self.n_users, bool)

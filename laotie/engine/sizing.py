@@ -11,6 +11,7 @@ import numpy as np
 
 from ..graph._core import HEAD, LOCAL_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
+from .memories import row_bytes
 from .ties import count_follows
 
 __all__ = [
@@ -45,8 +46,9 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
 
     Per resident about 68 bytes of flags, budgets, follow bits and scratch plus one byte per
     government message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust,
-    memory, row pointers), 29 per user (the seat table and the list of active users), one
-    per user and storefront (storefront memories), :data:`LISTING_BYTES` per listing
+    memory, row pointers), 29 per user (the seat table and the list of active users), a
+    row of storefront memories per user (:func:`~laotie.engine.memories.row_bytes`: two bits
+    per storefront), :data:`LISTING_BYTES` per listing
     (:func:`listings`, and the poor producers' specialties' :func:`producer_listings`, with
     32 bytes per producer and storefront, the keys, hashes and order of drawing the
     storefronts that list them: 29 measured) and
@@ -81,7 +83,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
         n * (68 + scenario.information.n_messages)
         + 5 * social
         + 17 * follows
-        + users * (29 + scenario.storefronts.n_storefronts)
+        + users * (29 + row_bytes(scenario.storefronts.n_storefronts))
         + LISTING_BYTES * (listings(scenario, sellers) + producer_listings(scenario, n_producers))
         + 32 * drawn
         + TRAINING_DRAW_BYTES * trained * scenario.training.follower_gain

@@ -474,7 +474,7 @@ def test_the_last_order_of_the_day_through_a_source_sets_its_trust_and_memory(
     # Storefront trust is one per user (the last storefront order of the day sets it), the
     # memory one per user and storefront.
     assert m.storefront_trust[0] == after(last)
-    assert m.storefront_memory[user_index].tolist() == [memory, 1 if first else -1]
+    assert m.storefront_memory.dense()[user_index].tolist() == [memory, 1 if first else -1]
 
 
 def test_in_a_busy_day_each_sources_last_order_sets_its_trust_and_memory() -> None:
@@ -514,7 +514,7 @@ def test_in_a_busy_day_each_sources_last_order_sets_its_trust_and_memory() -> No
         for store in np.unique(b.source[mine]):
             theirs = mine[b.source[mine] == store]
             memory = 1 if o.satisfied[theirs[-1]] else -1
-            assert m.storefront_memory[m.user_index[user], store] == memory
+            assert m.storefront_memory.dense()[m.user_index[user], store] == memory
     assert decided_by_other_than_first > 5  # the first order would often decide otherwise
 
 

@@ -287,7 +287,7 @@ def test_a_warning_lowers_the_listeners_trust_in_the_seller() -> None:
     untouched = np.ones(len(before), bool)
     untouched[index[user & (kind == 1)]] = False
     np.testing.assert_array_equal(f.trust[untouched], before[untouched])
-    assert (m.storefront_memory[m.user_index[listener[user]], store] == -1).all()
+    assert (m.storefront_memory.dense()[m.user_index[listener[user]], store] == -1).all()
 
 
 def test_purchase_propensity_is_drawn_per_user_and_leaves_every_other_draw_alone() -> None:

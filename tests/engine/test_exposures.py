@@ -60,7 +60,7 @@ def recorded_days(
             "social_trust": market.listeners.trust.copy(),
             "social_memory": market.listeners.memory.copy(),
             "storefront_trust": market.storefront_trust.copy(),
-            "storefront_memory": market.storefront_memory.copy(),
+            "storefront_memory": market.storefront_memory.dense(),
         }
         # Whether each discovery viewer follows the creator, looked up now.
         for e in parts:

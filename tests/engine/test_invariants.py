@@ -232,7 +232,7 @@ def check_state(engine: Engine, scenario: Scenario) -> None:
         ("listeners", m.listeners.memory),
         ("follows", m.follows.memory),
         ("follows buffer", m.follows.buffer_memory),
-        ("storefronts", m.storefront_memory),
+        ("storefronts", m.storefront_memory.dense()),
     ):
         assert np.isin(memory, (-1, 0, 1)).all(), name
     # Follow ties: no pair twice (main arrays and buffer together), counts match, users only.

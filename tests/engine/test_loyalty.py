@@ -191,7 +191,7 @@ def _check_fields(engine: Engine, part: Exposures, loyal: Loyalties, day: int) -
         np.testing.assert_array_equal(part.trust, m.storefront_trust[part.user])
         np.testing.assert_array_equal(part.ref, m.user_index[part.user])
         np.testing.assert_array_equal(
-            part.memory, m.storefront_memory[part.ref, part.source % m.layout.storefronts]
+            part.memory, m.storefront_memory.get(part.ref, part.source % m.layout.storefronts)
         )
     np.testing.assert_array_equal(part.quality, m.listing_promise[part.listing])
     # The utility: an exposure's, plus weight · L.

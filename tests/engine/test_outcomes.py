@@ -130,7 +130,7 @@ def test_storefront_trust_and_memory_move_by_the_gain_or_the_loss(satisfied: boo
     assert counts[ROWS.index("storefront"), ORDERS] == counts[ROWS.index("all"), ORDERS] == 1
     m = engine.market
     assert m.storefront_trust[0] == pytest.approx(expected(satisfied), rel=1e-6)
-    assert m.storefront_memory[0, 0] == (1 if satisfied else -1)
+    assert m.storefront_memory.dense()[0, 0] == (1 if satisfied else -1)
     assert m.has_storefront_memory[0]
 
 

@@ -51,7 +51,7 @@ def check_state(engine: Engine, day: int) -> None:
     for trust in (m.follows.trust, m.follows.buffer_trust, m.listeners.trust):
         assert np.isfinite(trust).all() and (trust >= 0).all() and (trust <= 1).all(), day
     assert ((m.storefront_trust >= 0) & (m.storefront_trust <= 1)).all(), day
-    assert np.isin(np.unique(m.storefront_memory), (-1, 0, 1)).all(), day
+    assert np.isin(np.unique(m.storefront_memory.dense()), (-1, 0, 1)).all(), day
 
 
 @pytest.mark.slow

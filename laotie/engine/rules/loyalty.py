@@ -147,7 +147,7 @@ def _at_storefronts(
         user=user,
         listing=listing,
         trust=m.storefront_trust[user],
-        memory=m.storefront_memory[index, m.listing_store_column[listing]],
+        memory=m.storefront_memory.get(index, m.listing_store_column[listing]),
         quality=m.listing_promise[listing],
         ref_kind=REF_STOREFRONT,
         ref=index,

@@ -32,6 +32,7 @@ from ..exposures import (
     Orders,
 )
 from ..market import Market
+from ..memories import remember
 from ..sampling import normal
 from ..state import Ledger
 from ..streams import Stream
@@ -151,7 +152,7 @@ def update_ties(orders: Orders, market: Market, new_trust: np.ndarray) -> None:
         (m.listeners.trust, f.trust, f.buffer_trust),
         (m.listeners.memory, f.memory, f.buffer_memory),
         m.storefront_trust,
-        m.storefront_memory,
+        m.storefront_memory.table,
         m.has_storefront_memory,
     )
 
@@ -191,7 +192,7 @@ def _write_sources(  # type: ignore[no-untyped-def]
             tie_memory[2][ref[i]] = memory
         elif kind == REF_STOREFRONT:
             storefront_trust[user[i]] = new_trust[i]
-            storefront_memory[ref[i], column_of[listing[i]]] = memory
+            remember(storefront_memory, ref[i], column_of[listing[i]], memory)
             has_storefront_memory[ref[i]] = True
 
 

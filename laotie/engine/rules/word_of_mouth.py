@@ -171,7 +171,7 @@ def apply_warnings(heard: Exposures, market: Market, trust_loss: float) -> None:
         np.multiply.at(trust, index[mine], factor[by_creator][mine])
     by_store = np.flatnonzero(seller >= m.n_creators)
     who = m.user_index[heard.user[by_store]]
-    m.storefront_memory[who, m.listing_store_column[heard.listing[by_store]]] = -1
+    m.storefront_memory.set(who, m.listing_store_column[heard.listing[by_store]], -1)
     m.has_storefront_memory[who] = True
 
 

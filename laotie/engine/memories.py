@@ -1,0 +1,123 @@
+"""The users' storefront memories ``m_is`` (docs/model.md 3.5), two bits a storefront.
+
+A memory is -1 (the last order from the storefront disappointed, or a warning was heard), 0
+(none) or +1 (satisfied): two bits hold it (codes 3, 0 and 1), four storefronts a byte. A
+user's row is :func:`row_bytes` long, and the table starts on a cache line, so that no row
+straddles two lines: reading a viewer's memories is one random line (a whole city's 50
+storefronts: 16 bytes a user, 23 MB, where a byte a storefront took 71 MB and three rows in
+four straddled two lines; docs/performance.md, thirty-first session).
+
+Compiled rules read and write single memories with :func:`memory_at` and :func:`remember`
+(inlined); Python code reads and writes many at once with :meth:`StorefrontMemory.get` and
+:meth:`StorefrontMemory.set`; :meth:`StorefrontMemory.dense` gives the whole table as int8,
+one column a storefront, for tests and inspection.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["LINE", "StorefrontMemory", "memory_at", "remember", "row_bytes"]
+
+LINE = 64
+"""Bytes of a cache line: rows are aligned so as not to straddle one."""
+
+
+def row_bytes(storefronts: int) -> int:
+    """Bytes of a user's row for ``storefronts`` storefronts: two bits each, rounded up to
+    a power of two below a cache line (a divisor of it) and to whole lines above."""
+    need = max(1, -(-storefronts // 4))
+    if need >= LINE:
+        return -(-need // LINE) * LINE
+    return 1 << (need - 1).bit_length()
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def memory_at(table, who, column):  # type: ignore[no-untyped-def]
+    """The memory (int8: -1, 0 or +1) of user ``who`` (a row of ``table``, a
+    :attr:`StorefrontMemory.table`) of the storefront in ``column``."""
+    bits = (np.int64(table[who, column >> 2]) >> ((column & 3) << 1)) & 3
+    return np.int8(((bits + 2) & 3) - 2)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def remember(table, who, column, value):  # type: ignore[no-untyped-def]
+    """Set the memory of user ``who`` of the storefront in ``column`` to ``value`` (-1, 0
+    or +1), leaving the other storefronts of its byte as they are."""
+    at = column >> 2
+    shift = (column & 3) << 1
+    kept = np.int64(table[who, at]) & ~(np.int64(3) << shift)
+    table[who, at] = np.uint8(kept | ((np.int64(value) & 3) << shift))
+
+
+@numba.njit(cache=True, nogil=True)
+def _remember_all(table, who, column, value):  # type: ignore[no-untyped-def]
+    """:func:`remember` for each ``(who[i], column[i])`` in turn (a later entry of the same
+    memory wins); ``value`` is one value for all."""
+    for i in range(len(who)):
+        remember(table, who[i], column[i], value)
+
+
+class StorefrontMemory:
+    """The storefront memories of ``users`` users (every replication's, stacked) of
+    ``storefronts`` storefronts each (a replication's own), all 0 at first.
+
+    Attributes
+    ----------
+    table : numpy.ndarray
+        uint8, one row of :func:`row_bytes` bytes a user: storefront ``c``'s two bits are
+        bits ``2 (c % 4)`` and up of byte ``c // 4`` (:func:`memory_at`, :func:`remember`).
+    storefronts : int
+        Storefronts (columns) a user remembers.
+    """
+
+    def __init__(self, users: int, storefronts: int) -> None:
+        self.storefronts = int(storefronts)
+        width = row_bytes(self.storefronts)
+        block = np.zeros(users * width + LINE, np.uint8)
+        start = -block.ctypes.data % LINE
+        self.table = block[start : start + users * width].reshape(users, width)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the table."""
+        return int(self.table.nbytes)
+
+    def get(self, who: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """The memories (int8) of users ``who`` of the storefronts in ``column`` (arrays of
+        one shape)."""
+        who = np.asarray(who, np.int64)
+        column = np.asarray(column, np.int64)
+        bits = (self.table[who, column >> 2].astype(np.int64) >> ((column & 3) << 1)) & 3
+        return (((bits + 2) & 3) - 2).astype(np.int8)
+
+    def set(self, who: np.ndarray, column: np.ndarray, value: int) -> None:
+        """Set the memories of users ``who`` of the storefronts in ``column`` to ``value``
+        (-1, 0 or +1), in order."""
+        if value not in (-1, 0, 1):
+            raise ValueError(f"StorefrontMemory.set: value = {value!r}; a memory is -1, 0 or 1")
+        who = np.asarray(who, np.int64)
+        column = np.asarray(column, np.int64)
+        if who.shape != column.shape:
+            raise ValueError(f"StorefrontMemory.set: {who.shape} users and {column.shape} columns")
+        if len(who) and (
+            who.min() < 0
+            or who.max() >= len(self.table)
+            or column.min() < 0
+            or column.max() >= self.storefronts
+        ):
+            raise IndexError(
+                f"StorefrontMemory.set: users in 0 .. {len(self.table) - 1} and columns in "
+                f"0 .. {self.storefronts - 1}, not {who.min()} .. {who.max()} and "
+                f"{column.min()} .. {column.max()}"
+            )
+        _remember_all(self.table, who.reshape(-1), column.reshape(-1), np.int8(value))
+
+    def dense(self) -> np.ndarray:
+        """Every memory as int8, shape (users, storefronts)."""
+        out = np.empty((len(self.table), self.storefronts), np.int8)
+        for column in range(self.storefronts):
+            bits = (self.table[:, column >> 2] >> ((column & 3) << 1)) & 3
+            out[:, column] = ((bits.astype(np.int8) + 2) & 3) - 2
+        return out
