@@ -235,7 +235,7 @@ class ConsumerAgent(mesa.Agent):
     @property
     def active(self) -> bool:
         """Whether the user was active on the last simulated day."""
-        return bool(self.model.engine.today.active[self.node])
+        return bool(self.model.engine.today.is_active(np.array([self.node]))[0])
 
     @property
     def budget(self) -> float:

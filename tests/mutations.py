@@ -583,11 +583,11 @@ MUTATIONS = (
         "the last word of the active users' bits keeps yesterday's flags",
     ),
     Mutation(
-        "month_flags_overwritten_by_activity",
+        "month_active_overwritten_by_activity",
         "laotie/engine/rules/activity.py",
-        "        month[node] |= np.int8(ACTIVE * awake)",
-        "        month[node] = np.int8(ACTIVE * awake)",
-        "the activity overwrites the month's flags: MAU counts the last day's users only",
+        "    ledger.month_active |= today.active_bits",
+        "    ledger.month_active[:] = today.active_bits",
+        "the activity overwrites the month's active users: MAU counts the last day's users only",
     ),
     Mutation(
         "warnings_raise_trust",

@@ -282,12 +282,7 @@ class Engine:
         )
         self.day = 0
         self.today = Today.of(m.n_nodes)
-        touch(
-            self.today.active,
-            m.listeners.memory,
-            m.storefront_memory.table,
-            m.has_storefront_memory,
-        )
+        touch(m.listeners.memory, m.storefront_memory.table, m.has_storefront_memory)
         self.ledger = Ledger.zeros(
             m.n_nodes, m.n_creators, m.n_sellers, len(m.listing_product), m.n_producers, R
         )

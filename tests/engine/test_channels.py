@@ -531,9 +531,10 @@ def test_the_buffers_ties_of_the_posting_creators_are_numpys_isin() -> None:
         creator = rng.integers(0, nodes, ties).astype(np.int32)
         user = rng.integers(0, nodes, ties).astype(np.int32)
         active = rng.random(nodes) < 0.5
+        bits = np.packbits(np.resize(active, 512) & (np.arange(512) < nodes), bitorder="little")
         posting = rng.choice(nodes, int(rng.integers(0, 40)))  # repeats allowed
         rows = np.empty(ties, np.int64)
-        n = _awake_in_buffer(posting, creator, user, active, marks, rows)
+        n = _awake_in_buffer(posting, creator, user, bits.view(np.uint64), marks, rows)
         expected = np.flatnonzero(np.isin(creator, posting) & active[user])
         np.testing.assert_array_equal(rows[:n], expected)
         assert not marks.any()

@@ -328,7 +328,7 @@ def test_month_flags_start_empty_each_month_and_give_the_repurchase_rates(
         if engine.day:
             ended.append(engine.ledger.month_flags.copy())
         new_month(ledger, day, replications)
-        assert not engine.ledger.month_flags.any()
+        assert not engine.ledger.month_flags.any() and not engine.ledger.month_active.any()
         if ended:
             np.testing.assert_array_equal(engine.ledger.last_month_flags, ended[-1])
             assert engine.ledger.last_month_flags is not engine.ledger.month_flags

@@ -135,7 +135,11 @@ def test_return_visits_come_with_probability_return_times_loyalty(engine: Engine
     m = engine.market
     s = engine.scenario
     params = s.loyalty
-    engine.today.active[:] = m.is_user
+    # Every user active today (a bit per node, 64 a word).
+    every = np.zeros(64 * len(engine.today.active_bits), bool)
+    every[: len(m.is_user)] = m.is_user
+    engine.today.active_bits[:] = np.packbits(every, bitorder="little").view(np.uint64)
+    assert np.array_equal(engine.today.active, m.is_user)
     users = np.flatnonzero(m.is_user)
     # Every user is loyal to creator 0 (level 0.9, from day 0) and to storefront 0 (0.5).
     store = m.n_creators

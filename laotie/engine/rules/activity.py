@@ -1,6 +1,7 @@
 """Activity (docs/model.md 3.5, "Activity"): user ``i`` is active today with probability
 ``p_i``, independently, if the user uses the platform (always, unless it grows:
-:mod:`.growth`); an active user is marked active in the month's flags."""
+:mod:`.growth`); an active user is marked active in the month's active bits
+(``Ledger.month_active``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from ..market import Market
 from ..state import Ledger, Seats, Today
 from ..streams import Stream
 from ..threads import SideThread
-from .month import ACTIVE
 
 __all__ = ["ACTIVITY_DRAWS", "SPLIT_FROM", "SeatSource", "activity"]
 
@@ -44,8 +44,8 @@ def activity(
     side: SideThread | None = None,
     drawn: np.ndarray | None = None,
 ) -> None:
-    """Draw today's active users into ``today`` (their flags, list, bounds and seats) and
-    mark them in ``ledger.month_flags``, one float32 uniform per user of each
+    """Draw today's active users into ``today`` (their bits, list, bounds and seats) and
+    mark them in ``ledger.month_active``, one float32 uniform per user of each
     replication (``drawn``: those uniforms, if they were drawn ahead from ``stream``). With
     ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared with that thread:
     the first half of the users here, the second there (split where a word of
@@ -77,9 +77,7 @@ def activity(
                 market.p_active,
                 market.adopted,
                 market.users,
-                today.active,
                 today.active_bits,
-                ledger.month_flags,
                 out,
                 seats.user_index,
                 lo,
@@ -103,6 +101,7 @@ def activity(
         )
     today.users = out[:n].copy()
     today.bounds = bounds(today.users, market.layout.nodes, R)
+    ledger.month_active |= today.active_bits
 
 
 def _word_start(users: np.ndarray, i: int) -> int:
@@ -115,13 +114,12 @@ def _word_start(users: np.ndarray, i: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _awake(draws, p_active, adopted, users, active, active_bits, month, out, seat_user, lo, hi):  # type: ignore[no-untyped-def]
+def _awake(draws, p_active, adopted, users, active_bits, out, seat_user, lo, hi):  # type: ignore[no-untyped-def]
     """The users ``lo .. hi - 1`` who use the platform (``adopted``, :mod:`.growth`) and whose
     draw is below their activity probability, in order, into ``out`` from ``lo`` (their
-    indices into ``seat_user``), every such user's flag in ``active`` and in ``active_bits``
-    (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's flags are overwritten, the
-    words of these users' nodes cleared first) and the active users' bit ``ACTIVE`` in
-    ``month``; returns how many."""
+    indices into ``seat_user``), and every such user's bit in ``active_bits``
+    (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's bits are overwritten, the
+    words of these users' nodes cleared first); returns how many."""
     if hi <= lo:
         return 0
     active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0
@@ -132,9 +130,7 @@ def _awake(draws, p_active, adopted, users, active, active_bits, month, out, sea
         node = users[i]
         out[n] = node
         seat_user[n] = i
-        active[node] = awake
         active_bits[node >> 6] |= np.uint64(awake) << np.uint64(node & 63)
-        month[node] |= np.int8(ACTIVE * awake)
         n += awake
     return n - lo
 

@@ -74,7 +74,7 @@ def return_visits(
         return []
     nodes = m.layout.nodes
     user = loyalties.key // loyalties.n_sellers
-    awake = np.flatnonzero(today.active[user])
+    awake = np.flatnonzero(today.is_active(user))
     level = loyalties.current(day, params.half_life, awake)
     seller = loyalties.key[awake] % loyalties.n_sellers
     store = seller >= m.n_creators

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..._memory import touch
 from ..market import Market
-from ..state import Ledger
+from ..state import Ledger, unpacked
 
 __all__ = ["ACTIVE", "MONTH_DAYS", "end_month", "new_month"]
 
@@ -20,7 +20,8 @@ MONTH_DAYS = 30
 _FAMILY_BITS = (("all", 3), ("trust", 1), ("traffic", 2))
 """The month flags' bits of each family (:meth:`~laotie.engine.rules.outcomes.book`)."""
 ACTIVE = 4
-"""The month flags' bit of a user active on some day of the month (set by the activity)."""
+"""The month flags' bit of a user active on some day of the month (set at the month's end,
+by :func:`end_month`, from the activity's ``Ledger.month_active``)."""
 
 
 def end_month(ledger: Ledger, day: int, market: Market) -> None:
@@ -28,8 +29,10 @@ def end_month(ledger: Ledger, day: int, market: Market) -> None:
     ``ledger.months``: its users active on some day (``mau``), its buyers through any
     channel, the trust channels and storefronts, and at its end the users who use the
     platform (``adopted``), the sellers selling (selling creators and open storefronts) and
-    the producers online (``producers_online``; :mod:`.growth`)."""
+    the producers online (``producers_online``; :mod:`.growth`). The month's active users' bit
+    :data:`ACTIVE` is set in its flags first."""
     replications = market.replications
+    ledger.month_flags |= unpacked(ledger.month_active, len(ledger.month_flags)) * np.int8(ACTIVE)
     flags = ledger.month_flags.reshape(replications, -1)
     counts = {"mau": ((flags & ACTIVE) != 0).sum(axis=1)}
     for name, bits in _FAMILY_BITS:
@@ -51,6 +54,7 @@ def new_month(ledger: Ledger, day: int, replications: int) -> None:
     ``ledger.repurchase`` (NaN where nobody bought)."""
     L = ledger
     L.spent[:] = 0
+    L.month_active.fill(0)
     if day == 0:
         return
     R = replications
