@@ -883,6 +883,13 @@ MUTATIONS = (
         "a compiled read of a storefront memory takes one bit of the next storefront's",
     ),
     Mutation(
+        "return_visit_memory_of_the_first_storefront",
+        LOYALTY,
+        "        memory=m.storefront_memory.get(index, m.listing_store_column[listing]),",
+        "        memory=m.storefront_memory.get(index, np.zeros(len(listing), np.int64)),",
+        "a storefront return visit carries the memory of the replication's first storefront",
+    ),
+    Mutation(
         "day_counts_read_past_the_viewers",
         "laotie/engine/counts.py",
         "            if i + FLAGS_AHEAD < len(users):",

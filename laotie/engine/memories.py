@@ -68,16 +68,29 @@ class StorefrontMemory:
     table : numpy.ndarray
         uint8, one row of :func:`row_bytes` bytes a user: storefront ``c``'s two bits are
         bits ``2 (c % 4)`` and up of byte ``c // 4`` (:func:`memory_at`, :func:`remember`).
+        It starts on a cache line, again after a pickle or copy.
     storefronts : int
         Storefronts (columns) a user remembers.
     """
 
     def __init__(self, users: int, storefronts: int) -> None:
+        if users < 0 or storefronts < 1:
+            raise ValueError(
+                f"StorefrontMemory: {users} users and {storefronts} storefronts; expected at "
+                "least 0 users and 1 storefront"
+            )
         self.storefronts = int(storefronts)
-        width = row_bytes(self.storefronts)
-        block = np.zeros(users * width + LINE, np.uint8)
-        start = -block.ctypes.data % LINE
-        self.table = block[start : start + users * width].reshape(users, width)
+        self.table = _aligned(int(users), row_bytes(self.storefronts))
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"storefronts": self.storefronts, "table": self.table}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # A pickled view comes back wherever numpy puts it: the rows are aligned again.
+        table = np.asarray(state["table"], np.uint8)
+        self.storefronts = int(state["storefronts"])  # type: ignore[call-overload]
+        self.table = _aligned(*table.shape)
+        self.table[:] = table
 
     @property
     def nbytes(self) -> int:
@@ -85,34 +98,51 @@ class StorefrontMemory:
         return int(self.table.nbytes)
 
     def get(self, who: np.ndarray, column: np.ndarray) -> np.ndarray:
-        """The memories (int8) of users ``who`` of the storefronts in ``column`` (arrays of
-        one shape)."""
-        who = np.asarray(who, np.int64)
-        column = np.asarray(column, np.int64)
+        """The memories (int8) of users ``who`` of the storefronts in ``column`` (integer
+        arrays, broadcast together)."""
+        who, column = self._cells("get", who, column)
         bits = (self.table[who, column >> 2].astype(np.int64) >> ((column & 3) << 1)) & 3
         return (((bits + 2) & 3) - 2).astype(np.int8)
 
     def set(self, who: np.ndarray, column: np.ndarray, value: int) -> None:
-        """Set the memories of users ``who`` of the storefronts in ``column`` to ``value``
-        (-1, 0 or +1), in order."""
-        if value not in (-1, 0, 1):
+        """Set the memories of users ``who`` of the storefronts in ``column`` (integer
+        arrays, broadcast together) to ``value`` (-1, 0 or +1), in order."""
+        memory = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        if not memory or value not in (-1, 0, 1):
             raise ValueError(f"StorefrontMemory.set: value = {value!r}; a memory is -1, 0 or 1")
-        who = np.asarray(who, np.int64)
-        column = np.asarray(column, np.int64)
-        if who.shape != column.shape:
-            raise ValueError(f"StorefrontMemory.set: {who.shape} users and {column.shape} columns")
-        if len(who) and (
-            who.min() < 0
-            or who.max() >= len(self.table)
-            or column.min() < 0
-            or column.max() >= self.storefronts
-        ):
-            raise IndexError(
-                f"StorefrontMemory.set: users in 0 .. {len(self.table) - 1} and columns in "
-                f"0 .. {self.storefronts - 1}, not {who.min()} .. {who.max()} and "
-                f"{column.min()} .. {column.max()}"
-            )
+        who, column = self._cells("set", who, column)
         _remember_all(self.table, who.reshape(-1), column.reshape(-1), np.int8(value))
+
+    def _cells(
+        self, name: str, who: np.ndarray, column: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``who`` and ``column`` as int64 arrays of one shape, checked: integers, within
+        the users and the storefronts."""
+        arrays = []
+        for label, values, size in (
+            ("users", who, len(self.table)),
+            ("columns", column, self.storefronts),
+        ):
+            values = np.asarray(values)
+            if values.dtype.kind not in "iu":
+                raise TypeError(
+                    f"StorefrontMemory.{name}: {label} of dtype {values.dtype}; expected "
+                    "integers (indices, not a mask)"
+                )
+            if values.size and (values.min() < 0 or values.max() >= size):
+                raise IndexError(
+                    f"StorefrontMemory.{name}: {label} in 0 .. {size - 1}, not "
+                    f"{values.min()} .. {values.max()}"
+                )
+            arrays.append(values.astype(np.int64))
+        try:
+            who, column = np.broadcast_arrays(*arrays)
+        except ValueError:
+            raise ValueError(
+                f"StorefrontMemory.{name}: users of shape {arrays[0].shape} and columns of "
+                f"shape {arrays[1].shape} do not broadcast together"
+            ) from None
+        return np.ascontiguousarray(who), np.ascontiguousarray(column)
 
     def dense(self) -> np.ndarray:
         """Every memory as int8, shape (users, storefronts)."""
@@ -121,3 +151,10 @@ class StorefrontMemory:
             bits = (self.table[:, column >> 2] >> ((column & 3) << 1)) & 3
             out[:, column] = ((bits.astype(np.int8) + 2) & 3) - 2
         return out
+
+
+def _aligned(users: int, width: int) -> np.ndarray:
+    """A zeroed uint8 table of ``users`` rows of ``width`` bytes starting on a cache line."""
+    block = np.zeros(users * width + LINE, np.uint8)
+    start = -block.ctypes.data % LINE
+    return block[start : start + users * width].reshape(users, width)

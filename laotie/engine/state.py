@@ -93,8 +93,19 @@ class Today:
         return unpacked(self.active_bits, self.nodes)
 
     def is_active(self, nodes: np.ndarray) -> np.ndarray:
-        """Whether each of ``nodes`` (stacked ids) is active today (bool)."""
-        nodes = np.asarray(nodes, np.int64)
+        """Whether each of ``nodes`` (stacked ids, integers) is active today (bool)."""
+        nodes = np.asarray(nodes)
+        if nodes.dtype.kind not in "iu":
+            raise TypeError(
+                f"Today.is_active: nodes of dtype {nodes.dtype}; expected integers (node ids, "
+                "not a mask)"
+            )
+        if nodes.size and (nodes.min() < 0 or nodes.max() >= self.nodes):
+            raise IndexError(
+                f"Today.is_active: nodes in 0 .. {self.nodes - 1}, not {nodes.min()} .. "
+                f"{nodes.max()}"
+            )
+        nodes = nodes.astype(np.int64)
         return ((self.active_bits[nodes >> 6] >> (nodes & 63).astype(np.uint64)) & 1).astype(bool)
 
     def working(self, name: str, n: int, dtype: npt.DTypeLike) -> np.ndarray:

@@ -93,6 +93,9 @@ def test_the_days_order_is_lexsorts(seed: int) -> None:
         (rng.integers(-5, 5, n), rng.random(n)),
         (rng.integers(2**61, 2**62, n), rng.random(n)),
         (rng.integers(0, 100, n).astype(np.int32), rng.random(n)),
+        # Not the engine's (uniform ranks, integer buyers): NaN ranks, float keys.
+        (rng.integers(0, 3, n), np.where(rng.random(n) < 0.5, np.nan, rng.random(n))),
+        (rng.random(n) * 3, rng.random(n)),
     ]
     for primary, rank in cases:
         assert np.array_equal(ranked(primary, rank), np.lexsort((rank, primary)))

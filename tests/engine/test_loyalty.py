@@ -175,6 +175,52 @@ def test_return_visits_come_with_probability_return_times_loyalty(engine: Engine
         assert abs(visits[channel] - n * p) <= Z * np.sqrt(n * p * (1 - p)), channel
 
 
+def test_a_return_visit_reads_the_memory_of_its_own_storefront(engine: Engine) -> None:
+    # Each user loyal to one storefront (by user), remembering it as -1 or +1 (by user) and
+    # every other storefront as the opposite: a storefront return visit must carry the
+    # memory of the storefront it returns to (the break-test's mutation reading column 0
+    # passed a test where every memory was 0).
+    m = engine.market
+    s = engine.scenario
+    S = m.layout.storefronts
+    assert S >= 3
+    saved_memory, saved_bits = m.storefront_memory.table.copy(), engine.today.active_bits.copy()
+    try:
+        every = np.zeros(64 * len(engine.today.active_bits), bool)
+        every[: len(m.is_user)] = m.is_user
+        engine.today.active_bits[:] = np.packbits(every, bitorder="little").view(np.uint64)
+        users = np.flatnonzero(m.is_user)
+        index = m.user_index[users]
+        column = users % S
+        mine = np.where(users % 2 == 0, -1, 1)
+        for value in (-1, 1):
+            theirs = mine == value
+            for other in range(S):
+                rest = theirs & (column != other)
+                m.storefront_memory.set(index[rest], np.full(int(rest.sum()), other), -value)
+            m.storefront_memory.set(index[theirs], column[theirs], value)
+        loyal = Loyalties(m.n_sellers)
+        key = users * m.n_sellers + m.n_creators + column
+        loyal.key = np.sort(key)
+        loyal.level = np.ones(len(key))
+        loyal.day = np.zeros(len(key), np.int64)
+        stream = Stream([np.random.SeedSequence(5)])
+        seen = 0
+        for day in range(1, 6):
+            for part in return_visits(loyal, day, m, engine.today, stream, s):
+                if part.channel[0] != STOREFRONT:
+                    continue
+                _check_fields(engine, part, loyal, day)
+                user = part.user
+                np.testing.assert_array_equal(part.source % S, user % S)
+                np.testing.assert_array_equal(part.memory, np.where(user % 2 == 0, -1, 1))
+                seen += len(part)
+        assert seen > 20
+    finally:
+        m.storefront_memory.table[:] = saved_memory
+        engine.today.active_bits[:] = saved_bits
+
+
 def _check_fields(engine: Engine, part: Exposures, loyal: Loyalties, day: int) -> None:
     m = engine.market
     s = engine.scenario

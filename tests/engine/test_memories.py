@@ -72,22 +72,62 @@ def test_reads_and_writes_match_a_table_of_bytes(storefronts: int, seed: int) ->
     assert not bits[:, 2 * storefronts :].any()
 
 
-def test_set_refuses_what_is_not_a_memory_or_a_cell() -> None:
+@pytest.mark.parametrize("method", ["get", "set"])
+def test_reads_and_writes_refuse_what_is_not_a_cell(method: str) -> None:
     packed = StorefrontMemory(4, 5)
-    with pytest.raises(ValueError, match="-1, 0 or 1"):
-        packed.set(np.array([0]), np.array([0]), 2)
-    with pytest.raises(IndexError, match="columns in 0 .. 4"):
-        packed.set(np.array([0]), np.array([5]), 1)
-    with pytest.raises(IndexError, match="users in 0 .. 3"):
-        packed.set(np.array([4]), np.array([0]), 1)
-    with pytest.raises(ValueError, match="users and"):
-        packed.set(np.array([0, 1]), np.array([0]), 1)
+
+    def call(who, column):  # type: ignore[no-untyped-def]
+        if method == "get":
+            return packed.get(who, column)
+        return packed.set(who, column, 1)
+
+    # Columns past the storefronts (inside the row's last byte, or -1) and users past the
+    # table: the old int8 table raised or, for -1, read the last storefront.
+    for column in (5, 7, -1):
+        with pytest.raises(IndexError, match=rf"columns in 0 .. 4, not {column} .. {column}"):
+            call(np.array([0]), np.array([column]))
+    with pytest.raises(IndexError, match="users in 0 .. 3, not 4 .. 4"):
+        call(np.array([4]), np.array([0]))
+    with pytest.raises(IndexError, match=f"users in 0 .. 3, not {2**63} .. {2**63}"):
+        call(np.array([2**63], np.uint64), np.array([0]))
+    # A mask or floats are not indices.
+    with pytest.raises(TypeError, match="users of dtype bool; expected integers"):
+        call(np.array([True, False, True, False]), np.array([0, 0, 0, 0]))
+    with pytest.raises(TypeError, match="columns of dtype float64"):
+        call(np.array([0]), np.array([1.0]))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        call(np.array([0, 1]), np.array([0, 1, 2]))
     assert not packed.table.any()
+    # Scalars and shapes that broadcast are cells.
+    if method == "set":
+        packed.set(1, 2, -1)
+        packed.set(np.array([2, 3]), 4, 1)
+        assert packed.get(1, 2) == -1
+        np.testing.assert_array_equal(packed.get(np.array([[2], [3]]), 4), [[1], [1]])
 
 
-def test_an_engine_pickles_its_memories() -> None:
-    packed = StorefrontMemory(9, 50)
-    packed.set(np.array([2, 8]), np.array([49, 0]), -1)
-    again = pickle.loads(pickle.dumps(packed))
-    np.testing.assert_array_equal(again.dense(), packed.dense())
-    assert again.storefronts == 50 and again.nbytes == packed.nbytes == 9 * 16
+def test_set_refuses_what_is_not_a_memory() -> None:
+    packed = StorefrontMemory(4, 5)
+    for value in (2, -2, 1.0, True, np.array([1, 1])):
+        with pytest.raises(ValueError, match="a memory is -1, 0 or 1"):
+            packed.set(np.array([0, 1]), np.array([0, 1]), value)  # type: ignore[arg-type]
+    assert not packed.table.any()
+    with pytest.raises(ValueError, match="at least 0 users and 1 storefront"):
+        StorefrontMemory(3, 0)
+
+
+@pytest.mark.parametrize("storefronts", [50, 100])
+def test_the_memories_pickle_and_copy_aligned(storefronts: int) -> None:
+    # An engine pickled between days (a process pool's) or copied keeps its memories, and
+    # the rows start on cache lines again: unaligned 32-byte rows would straddle two lines.
+    import copy
+
+    packed = StorefrontMemory(9, storefronts)
+    packed.set(np.array([2, 8]), np.array([storefronts - 1, 0]), -1)
+    packed.set(np.array([5]), np.array([3]), 1)
+    for again in (pickle.loads(pickle.dumps(packed)), copy.deepcopy(packed)):
+        np.testing.assert_array_equal(again.dense(), packed.dense())
+        assert again.storefronts == storefronts and again.nbytes == packed.nbytes
+        assert again.table.ctypes.data % LINE == 0
+        again.set(np.array([0]), np.array([0]), 1)  # its own table, writeable
+        assert packed.get(0, 0) == 0

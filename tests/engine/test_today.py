@@ -22,3 +22,16 @@ def test_the_bits_read_as_flags_and_by_node(nodes: int) -> None:
     with pytest.raises(ValueError, match="read-only"):
         today.active[0] = True  # a copy: writing it would change nothing
     np.testing.assert_array_equal(unpacked(today.active_bits, nodes), flags)
+
+
+def test_a_look_up_refuses_what_is_not_a_node() -> None:
+    today = Today.of(100)
+    # The last word's padding (100 .. 127) and negative ids are not nodes.
+    for node in (100, 127, -1):
+        with pytest.raises(IndexError, match=rf"nodes in 0 .. 99, not {node} .. {node}"):
+            today.is_active(np.array([node]))
+    with pytest.raises(TypeError, match="dtype bool; expected integers"):
+        today.is_active(np.ones(100, bool))
+    with pytest.raises(TypeError, match="dtype float64"):
+        today.is_active(np.array([1.0]))
+    assert not today.is_active(np.zeros(0, np.int64)).size
