@@ -48,7 +48,7 @@ def replication_bytes(graph: TrustGraph, scenario: Scenario, producers: int | No
     government message; 5 per social tie (trust and memory), 17 per follow tie (ids, trust,
     memory, row pointers), 29 per user (the seat table and the list of active users), a
     row of storefront memories per user (:func:`~laotie.engine.memories.row_bytes`: two bits
-    per storefront), :data:`LISTING_BYTES` per listing
+    per storefront, rounded up to a power of two of bytes), :data:`LISTING_BYTES` per listing
     (:func:`listings`, and the poor producers' specialties' :func:`producer_listings`, with
     32 bytes per producer and storefront, the keys, hashes and order of drawing the
     storefronts that list them: 29 measured) and
