@@ -557,8 +557,8 @@ MUTATIONS = (
     Mutation(
         "followers_per_seller_not_counted",
         "laotie/engine/rules/follow.py",
-        "        counts[posted] += n - start",
-        "        counts[posted] += 0 * (n - start)",
+        "        counts[posted] += np.int64(n - start)",
+        "        counts[posted] += 0 * np.int64(n - start)",
         "the posting creators' active followers are not counted: reach as with none",
     ),
     Mutation(
@@ -578,8 +578,8 @@ MUTATIONS = (
     Mutation(
         "active_bits_last_word_kept",
         "laotie/engine/rules/activity.py",
-        "    active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0",
-        "    active_bits[users[lo] >> 6 : users[hi - 1] >> 6] = 0",
+        "    active_bits[word_at] = word\n    return np.int64(n) - lo",
+        "    return np.int64(n) - lo",
         "the last word of the active users' bits keeps yesterday's flags",
     ),
     Mutation(

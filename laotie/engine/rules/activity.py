@@ -49,7 +49,8 @@ def activity(
     replication (``drawn``: those uniforms, if they were drawn ahead from ``stream``). With
     ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared with that thread:
     the first half of the users here, the second there (split where a word of
-    :attr:`~laotie.engine.state.Today.active_bits` begins), then the seats likewise."""
+    :attr:`~laotie.engine.state.Today.active_bits` begins), the second half's active users
+    and seats then moved after the first's by both."""
     users = market.layout.users
     R = market.replications
     if drawn is None:
@@ -78,8 +79,9 @@ def activity(
                 market.adopted,
                 market.users,
                 today.active_bits,
+                source,
                 out,
-                seats.user_index,
+                seats,
                 lo,
                 hi,
             )
@@ -88,16 +90,16 @@ def activity(
     N = len(draws)
     if side is None or N < SPLIT_FROM or (half := _word_start(market.users, N // 2)) >= N:
         n = awake(0, N)
-        _seat(out, source, seats, 0, n)
     else:
         first, second = side.both(lambda: awake(0, half), lambda: awake(half, N))
-        # The second half's active users, written from ``half``, follow the first's.
-        out[first : first + second] = out[half : half + second]
-        seats.user_index[first : first + second] = seats.user_index[half : half + second]
+        # The second half's active users and seats, written from ``half``, follow the
+        # first's: the columns moved in two groups of about as many bytes, one a thread.
         n = first + second
+        here = (out, seats.storefront_trust, seats.remembers_storefronts, seats.user_index)
+        there = (seats.price_factor, seats.follow_bits)
         side.both(
-            lambda: _seat(out, source, seats, 0, n // 2),
-            lambda: _seat(out, source, seats, n // 2, n),
+            lambda: _follow_on(here, half, first, second),
+            lambda: _follow_on(there, half, first, second),
         )
     today.users = out[:n].copy()
     today.bounds = bounds(today.users, market.layout.nodes, R)
@@ -113,41 +115,52 @@ def _word_start(users: np.ndarray, i: int) -> int:
     return i + int(search(users[i:], next_word))
 
 
+def _follow_on(columns: tuple[np.ndarray, ...], half: int, first: int, second: int) -> None:
+    """Move entries ``half .. half + second - 1`` of each column to ``first``."""
+    for column in columns:
+        column[first : first + second] = column[half : half + second]
+
+
 @numba.njit(cache=True, nogil=True)
-def _awake(draws, p_active, adopted, users, active_bits, out, seat_user, lo, hi):  # type: ignore[no-untyped-def]
+def _awake(draws, p_active, adopted, users, active_bits, source, out, seats, lo, hi):  # type: ignore[no-untyped-def]
     """The users ``lo .. hi - 1`` who use the platform (``adopted``, :mod:`.growth`) and whose
-    draw is below their activity probability, in order, into ``out`` from ``lo`` (their
-    indices into ``seat_user``), and every such user's bit in ``active_bits``
-    (:attr:`~laotie.engine.state.Today.active_bits`; yesterday's bits are overwritten, the
-    words of these users' nodes cleared first); returns how many."""
+    draw is below their activity probability, in order, into ``out`` from ``lo`` with their
+    seats (:class:`~laotie.engine.state.Seats`: gathered from ``source``, a
+    :class:`SeatSource`, at their nodes and user indices), and every such user's bit in
+    ``active_bits`` (:attr:`~laotie.engine.state.Today.active_bits`: every word holding one
+    of these users' nodes is written whole, so yesterday's bits go; the other words hold no
+    user and stay zero); returns how many.
+
+    One pass: every user's seat is written whether or not the user is active, and counted
+    only if so (no branch to mispredict; at one active user in four every cache line of the
+    sources is read either way); a word of bits is kept in a register while the users'
+    nodes stay in it (an or into memory per user waited for the last one's store)."""
     if hi <= lo:
         return 0
-    active_bits[users[lo] >> 6 : (users[hi - 1] >> 6) + 1] = 0
-    n = lo
-    for i in range(lo, hi):
-        # Written whether or not the user is active, and counted only if so (no branch).
-        awake = (draws[i] < p_active[i]) & adopted[i]
-        node = users[i]
-        out[n] = node
-        seat_user[n] = i
-        active_bits[node >> 6] |= np.uint64(awake) << np.uint64(node & 63)
-        n += awake
-    return n - lo
-
-
-@numba.njit(cache=True, nogil=True)
-def _seat(out, viewer, seats, lo, hi):  # type: ignore[no-untyped-def]
-    """The seats ``lo .. hi - 1`` (:class:`~laotie.engine.state.Seats`) of the active users
-    ``out`` (nodes, increasing), gathered from ``viewer`` (:class:`SeatSource`) at their
-    nodes and at their user indices (``seats.user_index``, written by :func:`_awake`)."""
     # The structures' arrays, read once (inside a loop each read costs a reference count).
     seat_trust, seat_remembers = seats.storefront_trust, seats.remembers_storefronts
     seat_factor, seat_user, seat_bits = seats.price_factor, seats.user_index, seats.follow_bits
-    trust, remembers = viewer.storefront_trust, viewer.remembers_storefronts
-    factor, bits = viewer.price_factor, viewer.follow_bits
-    for j in range(lo, hi):
-        node = out[j]
-        seat_trust[j] = trust[node]
-        seat_remembers[j] = remembers[seat_user[j]]
-        seat_factor[j] = factor[node]
-        seat_bits[j] = bits[node]
+    trust, remembers = source.storefront_trust, source.remembers_storefronts
+    factor, bits = source.price_factor, source.follow_bits
+    # Unsigned indices: numba checks a signed index for wraparound at every access.
+    six = np.uint64(6)
+    word_at = np.uint64(users[lo]) >> six
+    word = np.uint64(0)
+    n = np.uint64(lo)
+    for i in range(np.uint64(lo), np.uint64(hi)):
+        awake = (draws[i] < p_active[i]) & adopted[i]
+        node = np.uint64(users[i])
+        if node >> six != word_at:
+            active_bits[word_at] = word
+            word_at = node >> six
+            word = np.uint64(0)
+        word |= np.uint64(awake) << (node & np.uint64(63))
+        out[n] = node
+        seat_user[n] = i
+        seat_trust[n] = trust[node]
+        seat_remembers[n] = remembers[i]
+        seat_factor[n] = factor[node]
+        seat_bits[n] = bits[node]
+        n += np.uint64(awake)
+    active_bits[word_at] = word
+    return np.int64(n) - lo
