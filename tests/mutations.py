@@ -836,15 +836,15 @@ MUTATIONS = (
     Mutation(
         "word_of_mouth_heard_by_the_inactive",
         WORD_OF_MOUTH,
-        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):",
+        "            if not (word >> (hearer & np.uint64(63))) & np.uint64(1):",
         "            if False:",
         "a recommendation is heard by listeners who are not active today",
     ),
     Mutation(
         "word_of_mouth_bit_of_the_wrong_listener",
         WORD_OF_MOUTH,
-        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):",
-        "            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 31)) & np.uint64(1):",
+        "            if not (word >> (hearer & np.uint64(63))) & np.uint64(1):",
+        "            if not (word >> (hearer & np.uint64(31))) & np.uint64(1):",
         "word of mouth reads another listener's activity bit",
     ),
     Mutation(

@@ -152,17 +152,18 @@ def inverse_cdf(cdf, low, high, counts, u, out):  # type: ignore[no-untyped-def]
                 out[i] = search_right(row, u[i], 0, len(row))
                 i += 1
             continue
-        for _ in range(counts[r]):
-            x = u[i]
-            bucket = np.int64(x * buckets)
-            lo = row_low[bucket]
-            n = row_high[bucket] - lo
+        # Unsigned indices: numba checks a signed index for wraparound at every access.
+        for j in range(np.uint64(i), np.uint64(i + counts[r])):
+            x = u[j]
+            bucket = np.uint64(x * buckets)
+            lo = np.uint64(row_low[bucket])
+            n = row_high[bucket] - row_low[bucket]
             while n > 1:
                 half = n >> 1
-                lo = lo + half if row[lo + half] <= x else lo
+                lo = lo + np.uint64(half) if row[lo + np.uint64(half)] <= x else lo
                 n -= half
-            out[i] = lo + (1 if n == 1 and row[lo] <= x else 0)
-            i += 1
+            out[j] = lo + np.uint64(1 if n == 1 and row[lo] <= x else 0)
+        i += counts[r]
 
 
 POISSON_SUM_MAX = 30.0

@@ -102,7 +102,7 @@ def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
     """The next ``counts[r]`` float32 numbers of each stream r (``Generator.random(dtype=
     np.float32)``: the top 24 bits of a 32-bit word times 2**-24, the words taken low half
     first from one output, the high half kept for the next call), concatenated in ``out``."""
-    i = 0
+    i = np.uint64(0)  # unsigned: no wraparound check at each write
     for r in range(len(counts)):
         s0, s1, s2, s3 = state[r, 0], state[r, 1], state[r, 2], state[r, 3]
         has, word = state[r, 4], state[r, 5]
@@ -116,7 +116,7 @@ def uniforms32(state, counts, out):  # type: ignore[no-untyped-def]
                 word = v >> np.uint64(32)
                 has = np.uint64(1)
             out[i] = np.float32(np.int64(x >> np.uint64(8))) * _FLOAT_UNIT
-            i += 1
+            i += np.uint64(1)
         state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s0, s1, s2, s3
         state[r, 4], state[r, 5] = has, word
 

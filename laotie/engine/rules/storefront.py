@@ -210,29 +210,30 @@ def _impressions(counts, u, store, shelves, active_users, active_bounds, seats, 
     seat_remembers, seat_factor = seats.remembers_storefronts, seats.price_factor
     user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
     ref, utility_of = out.ref, out.utility
-    i = 0
+    # Unsigned indices: numba checks a signed index for wraparound at every access.
+    i = np.uint64(0)
     for r in range(len(counts)):
-        first_seat = active_bounds[r]
-        seats_r = active_bounds[r + 1] - first_seat
-        first_store = n_creators + r * S
-        end_r = i + counts[r]
+        first_seat = np.uint64(active_bounds[r])
+        seats_r = active_bounds[r + 1] - active_bounds[r]
+        first_store = np.uint64(n_creators + r * S)
+        end_r = i + np.uint64(counts[r])
         # Block by block, the viewers' seats asked for first (as in :func:`_choose`: 11.9
         # against 8.0 ms on the whole city, caches cleared before each).
         while i < end_r:
-            end = min(i + PREFETCH_BLOCK, end_r)
+            end = min(i + np.uint64(PREFETCH_BLOCK), end_r)
             for j in range(i, end):
-                at = first_seat + np.int64(u[j, 2] * seats_r)
+                at = first_seat + np.uint64(u[j, np.uint64(2)] * seats_r)
                 prefetch(active_users, at)
                 prefetch(seat_trust, at)
                 prefetch(seat_user, at)
                 prefetch(seat_remembers, at)
                 prefetch(seat_factor, at)
             for j in range(i, end):
-                at_store = first_store + store[j]
-                start = shelf_ptr[at_store]
-                size = shelf_ptr[at_store + 1] - start
-                listing[j] = shelf_listing[start + np.int64(u[j, 1] * size)]
-                at = first_seat + np.int64(u[j, 2] * seats_r)
+                at_store = first_store + np.uint64(store[j])
+                start = np.uint64(shelf_ptr[at_store])
+                size = shelf_ptr[at_store + np.uint64(1)] - shelf_ptr[at_store]
+                listing[j] = shelf_listing[start + np.uint64(u[j, np.uint64(1)] * size)]
+                at = first_seat + np.uint64(u[j, np.uint64(2)] * seats_r)
                 user[j] = active_users[at]
                 trust_of[j] = seat_trust[at]
                 ref[j] = seat_user[at]
@@ -261,36 +262,39 @@ def _choose(u, shelves, weights, out):  # type: ignore[no-untyped-def]
     user, listing, trust_of, memory_of = out.user, out.listing, out.trust, out.memory
     quality, ref, source, utility_of = out.quality, out.ref, out.source, out.utility
     rows = storefront_memory.reshape(-1)
-    width = storefront_memory.shape[1]
+    width = np.uint64(storefront_memory.shape[1])
     k = u.shape[1] - 3
-    for block in range(0, len(user), PREFETCH_BLOCK):
-        end = min(block + PREFETCH_BLOCK, len(user))
+    # Unsigned indices: numba checks a signed index for wraparound at every access.
+    n = np.uint64(len(user))
+    block_size = np.uint64(PREFETCH_BLOCK)
+    for block in range(np.uint64(0), n, block_size):
+        end = min(block + block_size, n)
         for i in range(block, end):
             if memory_of[i] != 0:
-                prefetch(rows, ref[i] * width)
+                prefetch(rows, np.uint64(ref[i]) * width)
                 if width > LINE:
-                    prefetch(rows, ref[i] * width + width - 1)
+                    prefetch(rows, np.uint64(ref[i]) * width + width - np.uint64(1))
         for i in range(block, end):
-            own = listing[i]
+            own = np.uint64(listing[i])
             trust = trust_of[i]
-            who = ref[i]
+            who = np.uint64(ref[i])
             known = memory_of[i] != 0
             factor = utility_of[i]
             # The column is found whether or not the viewer remembers, and only the read
             # waits on the branch (17.0 against 13.8 ms on the whole city's day 200, with
             # the column inside the branch; the processor mispredicts it often).
-            column = column_of[own]
+            column = np.uint64(column_of[own])
             memory = np.int8(0)
             if known:
                 memory = memory_at(storefront_memory, who, column)
             best, best_memory = own, memory
             best_utility = utility(weights, trust, promise[own], factor, price[own], memory)
-            key = category_key[own]
-            lo = category_ptr[key]
-            count = category_ptr[key + 1] - lo
-            for option in range(k):
-                candidate = by_category[lo + np.int64(u[i, 3 + option] * count)]
-                column = column_of[candidate]
+            key = np.uint64(category_key[own])
+            lo = np.uint64(category_ptr[key])
+            count = category_ptr[key + np.uint64(1)] - category_ptr[key]
+            for option in range(np.uint64(3), np.uint64(3 + k)):
+                candidate = np.uint64(by_category[lo + np.uint64(u[i, option] * count)])
+                column = np.uint64(column_of[candidate])
                 memory = np.int8(0)
                 if known:
                     memory = memory_at(storefront_memory, who, column)

@@ -240,11 +240,16 @@ def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  
         local = node - r * nodes
         q = said_quality[j]
         q = zero if q < zero else (one if q > one else q)  # np.clip (NaN stays NaN)
-        for row in range(indptr[local], indptr[local + 1]):
-            draw = u[first[r]]
-            first[r] += 1
-            hearer = listener[row] + r * nodes
-            if not (active_bits[hearer >> 6] >> np.uint64(hearer & 63)) & np.uint64(1):
+        # The draws' position in a register (an increment of ``first[r]`` in memory waited
+        # for the last one's store), and unsigned indices (numba checks a signed index for
+        # wraparound at every access).
+        at = np.uint64(first[r])
+        for row in range(np.uint64(indptr[local]), np.uint64(indptr[local + 1])):
+            draw = u[at]
+            at += np.uint64(1)
+            hearer = np.uint64(listener[row] + r * nodes)
+            word = active_bits[hearer >> np.uint64(6)]
+            if not (word >> (hearer & np.uint64(63))) & np.uint64(1):
                 continue
             position = row + r * n_ties
             if draw < (prob * tie_trust[position] if trust_scaled else prob):
@@ -257,4 +262,5 @@ def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  
                 ref[n] = position
                 source[n] = node
                 n += 1
+        first[r] = at
     return n
