@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "Archive",
     "atomic_write",
     "damage",
     "file_sha256",
@@ -153,15 +154,31 @@ class _PastCache(io.FileIO):
         super().close()
 
 
-def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` to the uncompressed ``.npz`` file ``path`` (``np.savez``), each under
-    its name; a large file is written past the page cache (:class:`_PastCache`)."""
-    import numpy as np
+class Archive(zipfile.ZipFile):
+    """zipfile's archive, whose :meth:`close` also works on an archive whose ``__init__`` was
+    cut short (a Ctrl-C between its first attributes and the rest): ``__del__`` calls it, and
+    on such an archive it raised ``AttributeError``, which Python prints to stderr as an
+    "Exception ignored in ZipFile.__del__" with a traceback, after the interrupted command's
+    own message. These are the defaults of the attributes ``close`` reads that ``__init__``
+    sets last: nothing to close and nothing being written."""
 
-    # A file object, not a name: numpy would append ".npz" to a temporary name.
-    with _PastCache(path, "wb") as handle:
-        # numpy's stub lets a ``**`` mapping reach the keyword ``allow_pickle: bool``.
-        np.savez(handle, **arrays)  # type: ignore[arg-type]
+    fp = None
+    _writing = False
+    _fileRefCnt = 1
+    _filePassed = 1
+
+
+def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to the uncompressed ``.npz`` file ``path``, each under its name as
+    ``np.savez`` writes them (a zip of ``.npy`` members, ZIP64 allowed); a large file is
+    written past the page cache (:class:`_PastCache`)."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    with _PastCache(path, "wb") as handle, Archive(handle, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                npy.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local header (APPNOTE 4.3.7)
@@ -189,7 +206,7 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     with (
         open(path, "rb", buffering=0) as raw,
-        zipfile.ZipFile(raw) as archive,
+        Archive(raw) as archive,
         ThreadPoolExecutor(1, thread_name_prefix="laotie-crc") as crc,
     ):
         for info in archive.infolist():

@@ -406,7 +406,7 @@ class Market:
                 f"users needs a {table_bytes / 1e9:.1f} GB table of storefront memories (two "
                 f"bits per user and storefront, {row_bytes(layout.storefronts):,} bytes a user); "
                 "the limit is "
-                f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:.0f} GB: use fewer storefronts or a "
+                f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:g} GB: use fewer storefronts or a "
                 "smaller city" + (" or fewer lockstep replications" if R > 1 else "")
             )
         self.storefront_memory = StorefrontMemory(self.n_users, layout.storefronts)

@@ -10,7 +10,8 @@ four straddled two lines; docs/performance.md, thirty-first session).
 Compiled rules read and write single memories with :func:`memory_at` and :func:`remember`
 (inlined); Python code reads and writes many at once with :meth:`StorefrontMemory.get` and
 :meth:`StorefrontMemory.set`; :meth:`StorefrontMemory.dense` gives the whole table as int8,
-one column a storefront, for tests and inspection.
+one column a storefront, for tests and inspection. The codes are read and written in those
+two functions only: the others loop over them, compiled.
 """
 
 from __future__ import annotations
@@ -59,6 +60,21 @@ def _remember_all(table, who, column, value):  # type: ignore[no-untyped-def]
         remember(table, who[i], column[i], value)
 
 
+@numba.njit(cache=True, nogil=True)
+def _recall_all(table, who, column, out):  # type: ignore[no-untyped-def]
+    """:func:`memory_at` for each ``(who[i], column[i])``, into ``out[i]``."""
+    for i in range(len(who)):
+        out[i] = memory_at(table, who[i], column[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense(table, out):  # type: ignore[no-untyped-def]
+    """:func:`memory_at` of every user (row of ``out``) and storefront (column)."""
+    for who in range(out.shape[0]):
+        for column in range(out.shape[1]):
+            out[who, column] = memory_at(table, who, column)
+
+
 class StorefrontMemory:
     """The storefront memories of ``users`` users (every replication's, stacked) of
     ``storefronts`` storefronts each (a replication's own), all 0 at first.
@@ -101,8 +117,9 @@ class StorefrontMemory:
         """The memories (int8) of users ``who`` of the storefronts in ``column`` (integer
         arrays, broadcast together)."""
         who, column = self._cells("get", who, column)
-        bits = (self.table[who, column >> 2].astype(np.int64) >> ((column & 3) << 1)) & 3
-        return (((bits + 2) & 3) - 2).astype(np.int8)
+        out = np.empty(who.shape, np.int8)
+        _recall_all(self.table, who.reshape(-1), column.reshape(-1), out.reshape(-1))
+        return out
 
     def set(self, who: np.ndarray, column: np.ndarray, value: int) -> None:
         """Set the memories of users ``who`` of the storefronts in ``column`` (integer
@@ -147,9 +164,7 @@ class StorefrontMemory:
     def dense(self) -> np.ndarray:
         """Every memory as int8, shape (users, storefronts)."""
         out = np.empty((len(self.table), self.storefronts), np.int8)
-        for column in range(self.storefronts):
-            bits = (self.table[:, column >> 2] >> ((column & 3) << 1)) & 3
-            out[:, column] = ((bits.astype(np.int8) + 2) & 3) - 2
+        _dense(self.table, out)
         return out
 
 

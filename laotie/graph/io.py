@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write, json_default, read_errors, read_npz, reading, write_npz
+from .._io import Archive, atomic_write, json_default, read_errors, read_npz, reading, write_npz
 from .._memory import small_pages
 from ..errors import GraphError
 from ._core import CREATOR_KINDS, LAYERS, TrustGraph
@@ -416,10 +416,8 @@ def is_laotie_npz(path: str | os.PathLike[str]) -> bool:
     -------
     bool
     """
-    import zipfile
-
     try:
-        with zipfile.ZipFile(path) as archive:
+        with Archive(path) as archive:
             return "header.npy" in archive.namelist()
     except read_errors():
         return False

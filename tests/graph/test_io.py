@@ -604,11 +604,11 @@ def test_npz_save_is_atomic(labelled, tmp_path, monkeypatch):
     labelled.save(path)
     before = path.read_bytes()
 
-    def broken_savez(fh, **arrays):
-        fh.write(b"half a file")
+    def broken_write(member, array, **options):
+        member.write(b"half an array")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(np, "savez", broken_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", broken_write)
     with pytest.raises(RuntimeError, match="disk full"):
         labelled.save(path)
     assert path.read_bytes() == before
