@@ -160,7 +160,9 @@ class Archive(zipfile.ZipFile):
     on such an archive it raised ``AttributeError``, which Python prints to stderr as an
     "Exception ignored in ZipFile.__del__" with a traceback, after the interrupted command's
     own message. These are the defaults of the attributes ``close`` reads that ``__init__``
-    sets last: nothing to close and nothing being written."""
+    sets last: nothing to close and nothing being written. (An archive for writing cut short
+    after it marked itself modified, which only a tracer's exception seems able to reach, is
+    left as zipfile leaves it: a default there would write a directory into the file.)"""
 
     fp = None
     _writing = False
@@ -171,14 +173,22 @@ class Archive(zipfile.ZipFile):
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` to the uncompressed ``.npz`` file ``path``, each under its name as
     ``np.savez`` writes them (a zip of ``.npy`` members, ZIP64 allowed); a large file is
-    written past the page cache (:class:`_PastCache`)."""
+    written past the page cache (:class:`_PastCache`). An object array is refused (a
+    ``ValueError`` naming it), where ``np.savez`` would pickle it: no reader here reads
+    one back. The file is then left half written, for the caller's atomic write to discard."""
     import numpy as np
     from numpy.lib import format as npy
 
     with _PastCache(path, "wb") as handle, Archive(handle, "w", zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
+            values = np.asanyarray(array)
+            if values.dtype.hasobject:
+                raise ValueError(
+                    f"{path}: array {name!r} holds Python objects (dtype {values.dtype}); "
+                    "only plain arrays are written"
+                )
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                npy.write_array(member, np.asanyarray(array), allow_pickle=False)
+                npy.write_array(member, values, allow_pickle=False)
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local header (APPNOTE 4.3.7)

@@ -403,7 +403,7 @@ class Market:
         if table_bytes > MAX_STOREFRONT_MEMORY_BYTES:
             raise ScenarioError(
                 f"storefronts.n_storefronts = {layout.storefronts:,} with {self.n_users:,} "
-                f"users needs a {table_bytes / 1e9:.1f} GB table of storefront memories (two "
+                f"users needs a {table_bytes / 1e9:.3g} GB table of storefront memories (two "
                 f"bits per user and storefront, {row_bytes(layout.storefronts):,} bytes a user); "
                 "the limit is "
                 f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:g} GB: use fewer storefronts or a "
