@@ -167,15 +167,15 @@ class Archive(zipfile.ZipFile):
     fp = None
     _writing = False
     _fileRefCnt = 1
-    _filePassed = 1
 
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` to the uncompressed ``.npz`` file ``path``, each under its name as
     ``np.savez`` writes them (a zip of ``.npy`` members, ZIP64 allowed); a large file is
     written past the page cache (:class:`_PastCache`). An object array is refused (a
-    ``ValueError`` naming it), where ``np.savez`` would pickle it: no reader here reads
-    one back. The file is then left half written, for the caller's atomic write to discard."""
+    ``ValueError`` naming the array; ``path`` is a caller's temporary file, so the caller
+    names its own), where ``np.savez`` would pickle it: no reader here reads one back. The
+    file is then left half written, for the caller's atomic write to discard."""
     import numpy as np
     from numpy.lib import format as npy
 
@@ -184,7 +184,7 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
             values = np.asanyarray(array)
             if values.dtype.hasobject:
                 raise ValueError(
-                    f"{path}: array {name!r} holds Python objects (dtype {values.dtype}); "
+                    f"array {name!r} holds Python objects (dtype {values.dtype}); "
                     "only plain arrays are written"
                 )
             with archive.open(name + ".npy", "w", force_zip64=True) as member:

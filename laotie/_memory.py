@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import LaotieError
 
-__all__ = ["available_bytes", "cgroup_room", "check_fits", "small_pages", "touch"]
+__all__ = ["available_bytes", "cgroup_room", "check_fits", "size_text", "small_pages", "touch"]
 
 PAGE = 4096
 """The page size the operating system maps memory in (at least)."""
@@ -162,10 +162,11 @@ def check_fits(what: str, estimate: int, hint: str, error: type[LaotieError]) ->
     if available is None or estimate <= available:
         return
     raise error(
-        f"{what} needs about {_size(estimate)} of memory and {_size(available)} are "
+        f"{what} needs about {size_text(estimate)} of memory and {size_text(available)} are "
         f"available: {hint} (the estimate is approximate; set {ENVIRONMENT}=0 to try anyway)"
     )
 
 
-def _size(n_bytes: int) -> str:
+def size_text(n_bytes: int) -> str:
+    """Bytes as people read them: "1.2 GB" from a gigabyte, else "350 MB"."""
     return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.0f} MB"

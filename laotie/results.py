@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, damage, json_default, manifest, parquet_available, plain
+from ._io import read_npz as _read_npz
 from ._io import reading as _reading
 from ._io import write_npz as _write_npz
 from .accounts import (
@@ -411,8 +412,9 @@ class Result:
             )
         frames = {name: _read_frame(directory / spec["file"], spec) for name, spec in specs.items()}
         arrays_path = directory / meta["arrays"]["file"]
-        with _reading(arrays_path), np.load(arrays_path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in meta["arrays"]["names"]}
+        with _reading(arrays_path):
+            stored = _read_npz(arrays_path)
+            arrays = {name: stored[name] for name in meta["arrays"]["names"]}
         from .scenario import Scenario
 
         with _reading(meta_path):

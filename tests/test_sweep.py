@@ -163,7 +163,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     failed = failures(result)
     assert failed["storefronts.n_storefronts"].tolist() == [100_000]
     assert "storefront memories" in failed["error"].iloc[0]
-    assert "the limit is 0.01 GB" in failed["error"].iloc[0]  # not rounded to "0 GB"
+    message = failed["error"].iloc[0]
+    assert "the limit is 10 MB" in message and "0.0 GB" not in message  # not rounded to 0
     assert set(daily["run"]) == {0}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import size_text
 from ..errors import ScenarioError
 from ..graph._core import HEAD, LOCAL_CREATOR, NOT_CREATOR, OUTSIDE, TrustGraph
 from ..scenario import Scenario
@@ -403,10 +404,10 @@ class Market:
         if table_bytes > MAX_STOREFRONT_MEMORY_BYTES:
             raise ScenarioError(
                 f"storefronts.n_storefronts = {layout.storefronts:,} with {self.n_users:,} "
-                f"users needs a {table_bytes / 1e9:.3g} GB table of storefront memories (two "
+                f"users needs a {size_text(table_bytes)} table of storefront memories (two "
                 f"bits per user and storefront, {row_bytes(layout.storefronts):,} bytes a user); "
                 "the limit is "
-                f"{MAX_STOREFRONT_MEMORY_BYTES / 1e9:g} GB: use fewer storefronts or a "
+                f"{size_text(MAX_STOREFRONT_MEMORY_BYTES)}: use fewer storefronts or a "
                 "smaller city" + (" or fewer lockstep replications" if R > 1 else "")
             )
         self.storefront_memory = StorefrontMemory(self.n_users, layout.storefronts)

@@ -10,8 +10,8 @@ four straddled two lines; docs/performance.md, thirty-first session).
 Compiled rules read and write single memories with :func:`memory_at` and :func:`remember`
 (inlined); Python code reads and writes many at once with :meth:`StorefrontMemory.get` and
 :meth:`StorefrontMemory.set`; :meth:`StorefrontMemory.dense` gives the whole table as int8,
-one column a storefront, for tests and inspection. The codes are read and written in those
-two functions only: the others loop over them, compiled.
+one column a storefront, for tests and inspection. The codes are read and written in
+:func:`memory_at` and :func:`remember` only: the methods loop over them, compiled.
 """
 
 from __future__ import annotations

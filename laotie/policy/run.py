@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._io import atomic_write, plain, read_errors, reading, write_npz
+from .._io import atomic_write, plain, read_errors, read_npz, reading, write_npz
 from ..errors import LaotieError
 from ..sweep.store import code_fingerprint
 from .design import Optimised, optimise
@@ -155,8 +155,7 @@ class Stored:
     def _read(path: Path, replications: int, shape: tuple[int, ...] = ()) -> np.ndarray | None:
         """A stored set's values, or None when missing or damaged (then evaluated again)."""
         try:
-            with np.load(path, allow_pickle=False) as stored:
-                values = stored["values"]
+            values = read_npz(path)["values"]
         except read_errors():
             return None
         if values.shape != (*shape, replications) or not np.isfinite(values).all():

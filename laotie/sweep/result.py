@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write, json_default, parquet_available, plain, reading
+from .._io import atomic_write, json_default, parquet_available, plain, read_npz, reading
 from ..errors import LaotieError
 from ..metrics import ROWS
 from ..params import did_you_mean
@@ -358,8 +358,8 @@ class SweepResult:
                 f"run {run} under {self.out} is damaged: {'; '.join(problems)}; run the sweep "
                 f"again to redo it"
             )
-        with reading(path), np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+        with reading(path):
+            return read_npz(path)
 
     def messages(self) -> pd.DataFrame:
         """Per run and government message: final coverage and days to 50 % and 80 %.

@@ -33,7 +33,7 @@ ACTIVITY_DRAWS = "activity draws"
 """The :meth:`~laotie.engine.state.Today.working` array of the day's activity uniforms."""
 
 SPLIT_FROM = 100_000
-"""Users from which an engine with a second thread shares the activity's passes with it."""
+"""Users from which an engine with a second thread shares the activity's pass with it."""
 
 
 def activity(
@@ -47,7 +47,7 @@ def activity(
     """Draw today's active users into ``today`` (their bits, list, bounds and seats) and
     mark them in ``ledger.month_active``, one float32 uniform per user of each
     replication (``drawn``: those uniforms, if they were drawn ahead from ``stream``). With
-    ``side`` (and :data:`SPLIT_FROM` users or more) each pass is shared with that thread:
+    ``side`` (and :data:`SPLIT_FROM` users or more) the pass is shared with that thread:
     the first half of the users here, the second there (split where a word of
     :attr:`~laotie.engine.state.Today.active_bits` begins), the second half's active users
     and seats then moved after the first's by both."""
@@ -98,8 +98,8 @@ def activity(
         here = (out, seats.storefront_trust, seats.remembers_storefronts, seats.user_index)
         there = (seats.price_factor, seats.follow_bits)
         side.both(
-            lambda: _follow_on(here, half, first, second),
-            lambda: _follow_on(there, half, first, second),
+            lambda: _close_gap(here, half, first, second),
+            lambda: _close_gap(there, half, first, second),
         )
     today.users = out[:n].copy()
     today.bounds = bounds(today.users, market.layout.nodes, R)
@@ -115,8 +115,9 @@ def _word_start(users: np.ndarray, i: int) -> int:
     return i + int(search(users[i:], next_word))
 
 
-def _follow_on(columns: tuple[np.ndarray, ...], half: int, first: int, second: int) -> None:
-    """Move entries ``half .. half + second - 1`` of each column to ``first``."""
+def _close_gap(columns: tuple[np.ndarray, ...], half: int, first: int, second: int) -> None:
+    """Move entries ``half .. half + second - 1`` of each column to ``first``: the second
+    half's active users, written from ``half``, right after the first half's ``first``."""
     for column in columns:
         column[first : first + second] = column[half : half + second]
 

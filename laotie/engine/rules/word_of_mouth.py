@@ -241,8 +241,9 @@ def _heard(said, ties, nodes, active_bits, u, first, prob, trust_scaled, out):  
         q = said_quality[j]
         q = zero if q < zero else (one if q > one else q)  # np.clip (NaN stays NaN)
         # The draws' position in a register (an increment of ``first[r]`` in memory waited
-        # for the last one's store), and unsigned indices (numba checks a signed index for
-        # wraparound at every access).
+        # for the last one's store), and unsigned indices for the draws, the listeners and
+        # the bits (numba checks a signed index for wraparound at every access; the tie's
+        # ``position`` stays signed: uint64 plus int64 is int64 in numba).
         at = np.uint64(first[r])
         for row in range(np.uint64(indptr[local]), np.uint64(indptr[local + 1])):
             draw = u[at]
